@@ -1,0 +1,162 @@
+"""Typed records that flow between stages.
+
+Every id is derived from content (see `content_id`), so a rerun over the same
+inputs produces the same ids, which is what makes resume and cross-release
+dedup possible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def content_id(*parts: Any, length: int = 16) -> str:
+    """A short stable hash of the given parts (order matters)."""
+    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Element(Record):
+    """A risky object or scenario from the element library."""
+
+    category: str
+    sub_category: str
+    element: str
+    kind: str = "object"  # "object" or "scenario"
+    synonyms: tuple[str, ...] = ()
+    broader: tuple[str, ...] = ()
+    description: str
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Every surface form that names the element, most specific first."""
+        return (self.element, *self.synonyms, *self.broader)
+
+
+class Seed(Record):
+    """Where a candidate starts: an element (element-first) or a pool image (image-first)."""
+
+    category: str
+    sub_category: str
+    element: Element
+    source: str = "generation"
+    image_path: str | None = None  # set on the image-first path
+
+    @property
+    def id(self) -> str:
+        return content_id("seed", self.category, self.sub_category, self.element.element,
+                          self.source, self.image_path)
+
+
+class Provenance(Record):
+    """Which backend and prompt produced a record. Offline backends say so here."""
+
+    backend: str
+    model: str
+    prompt_hash: str
+
+
+class Draft(Record):
+    seed_id: str
+    image_description: str
+    harmful_queries: tuple[str, ...]
+    safety_reason: str
+    made_by: Provenance
+
+    @property
+    def id(self) -> str:
+        return content_id("draft", self.seed_id, self.image_description, self.harmful_queries)
+
+
+class CandidatePair(Record):
+    seed_id: str
+    original_query: str
+    final_query: str
+    image_description: str
+    category: str
+    sub_category: str
+    element: str
+    source: str
+    safety_reason: str
+    image_ref: str | None = None
+    rewritten_by: Provenance | None = None
+    image_by: Provenance | None = None
+
+    @property
+    def id(self) -> str:
+        # The original query (not the rewrite) anchors the id, so a changed
+        # rewriter keeps the same item id and its decisions stay comparable.
+        return content_id("pair", self.seed_id, self.original_query)
+
+
+class Verdict(str, Enum):
+    keep = "keep"
+    drop = "drop"
+    block = "block"
+
+
+class Decision(Record):
+    """One filter's decision on one item. Scores are kept apart from the verdict
+    so the verdict can be recomputed at another threshold."""
+
+    item_id: str
+    seed_id: str
+    stage: str
+    scores: dict[str, float] = Field(default_factory=dict)
+    score: float | None = None
+    threshold: float | None = None
+    verdict: Verdict
+    reason: str
+    spans: tuple[str, ...] = ()
+    backend: str
+    model: str
+    prompt_hash: str
+    detector_version: str = ""
+
+
+class TerminalState(str, Enum):
+    accepted = "accepted"
+    rejected = "rejected"
+    blocked = "blocked"
+    failed = "failed"
+
+
+class LedgerEntry(Record):
+    """The one terminal state of a seed, and why."""
+
+    seed_id: str
+    category: str
+    sub_category: str
+    element: str
+    state: TerminalState
+    stage: str
+    reason: str
+    accepted_pairs: int = 0
+
+
+class Failure(Record):
+    """An item a stage could not process: the error is kept, the item is not lost."""
+
+    item_id: str
+    seed_id: str
+    stage: str
+    error: str
+
+
+class Blocked(Record):
+    """An item stopped by a guardrail rule."""
+
+    item_id: str
+    seed_id: str
+    stage: str
+    rule: str
+    matched: str
