@@ -1,0 +1,37 @@
+"""Environment defaults the project sets for itself, so users don't have to.
+
+Imported first by the CLI and the flows: Prefect reads its settings at import,
+so these must be in place before `import prefect`. A value the user already
+exported always wins.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def artifacts_dir() -> Path:
+    return Path(os.environ.get("LEAKLESS_ARTIFACTS", Path.cwd() / "artifacts")).resolve()
+
+
+DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}
+
+
+def apply_defaults() -> None:
+    for key, value in DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("PREFECT_HOME", str(artifacts_dir() / "prefect"))
+
+
+apply_defaults()

@@ -1,0 +1,62 @@
+"""The 6x19 taxonomy and the team-written element library, loaded from data files."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.records import Element
+
+DATA_DIR = Path(__file__).parent
+TAXONOMY_FILE = DATA_DIR / "taxonomy.toml"
+ELEMENTS_FILE = DATA_DIR / "elements.jsonl"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    sub_categories: dict[str, str]  # sub-category -> its category
+
+    @property
+    def categories(self) -> list[str]:
+        return list(dict.fromkeys(self.sub_categories.values()))
+
+    def subs_of(self, category: str) -> list[str]:
+        return [s for s, c in self.sub_categories.items() if c == category]
+
+    def parent(self, sub_category: str) -> str | None:
+        return self.sub_categories.get(sub_category)
+
+
+@lru_cache(maxsize=1)
+def load_taxonomy() -> Taxonomy:
+    data = tomllib.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    subs = {s["name"]: c["name"] for c in data["category"] for s in c["sub_categories"]}
+    return Taxonomy(sub_categories=subs)
+
+
+def load_elements(path: Path | None = None) -> list[Element]:
+    """Read an element library (JSONL, one element per line) and check it against the taxonomy.
+
+    Raises ValueError naming the file and line of the first bad entry.
+    """
+    path = Path(path) if path else ELEMENTS_FILE
+    taxonomy = load_taxonomy()
+    elements = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            element = Element.model_validate(json.loads(line))
+        except (json.JSONDecodeError, ValueError) as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise ValueError(f"{path}:{number}: not a valid element ({first})") from None
+        if taxonomy.parent(element.sub_category) != element.category:
+            raise ValueError(f"{path}:{number}: unknown category/sub-category "
+                             f"{element.category!r}/{element.sub_category!r}")
+        elements.append(element)
+    if not elements:
+        raise ValueError(f"{path}: no elements")
+    return elements
