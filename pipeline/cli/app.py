@@ -1,0 +1,13 @@
+"""The `leakless` command-line app. Command modules in this package register on `app`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="leakless",
+    help="Build leak-free multimodal safety benchmarks (VLSBench-style).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
