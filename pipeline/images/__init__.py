@@ -1,0 +1,1 @@
+"""Image checks and the generate -> check -> refine loop."""

@@ -1,0 +1,133 @@
+"""A local image pool: a folder of images plus a captions file (CSV or JSONL).
+
+Captions file columns: `file` (path relative to the folder) and `caption`, and
+optionally `id`, `source`, `category`, `sub_category`, `element`. Images that
+cannot be used (no caption, unreadable, listed but absent) are skipped with a
+reason, never silently and never with a crash.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image, UnidentifiedImageError
+
+from pipeline.backends.base import ItemError
+from pipeline.images.checks import sha256_hex
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+CAPTION_FILES = ("captions.jsonl", "captions.csv")
+OPTIONAL_COLUMNS = ("id", "source", "category", "sub_category", "element")
+
+# Batch of image paths -> one caption (or an error) per path; a VLM captioner plugs in here.
+Captioner = Callable[[list[Path]], list["str | ItemError"]]
+
+
+@dataclass(frozen=True)
+class PoolImage:
+    file: str  # relative to the pool folder, with forward slashes
+    path: Path
+    sha256: str  # of the file's bytes: the key of the caption index
+    caption: str
+    caption_by: str  # "captions-file" or the captioner that wrote it
+    id: str
+    source: str
+    category: str | None = None
+    sub_category: str | None = None
+    element: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    file: str
+    reason: str
+
+
+@dataclass
+class Pool:
+    name: str
+    folder: Path
+    images: list[PoolImage] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def read_captions(path: Path) -> dict[str, dict]:
+    """Rows of a CSV or JSONL captions file, keyed by `file`."""
+    if path.suffix == ".csv":
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    else:
+        table = pd.read_json(path, lines=True, dtype=False)
+    missing = {"file", "caption"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: captions file lacks column(s) {', '.join(sorted(missing))}")
+    table = table.astype(object).where(table.notna(), None)
+    return {str(row["file"]): row for row in table.to_dict("records")}
+
+
+def _unreadable(data: bytes) -> str | None:
+    """Why the bytes are not a usable image, or None if they decode."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()  # a full decode: truncated files pass `verify()` for some formats
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        return f"unreadable image ({type(error).__name__}: {error})"
+    return None
+
+
+def load_pool(folder: str | Path, captions_file: str | Path | None = None, name: str | None = None,
+              captioner: Captioner | None = None) -> Pool:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"pool folder {folder} does not exist")
+    captions_path = Path(captions_file) if captions_file else next(
+        (folder / candidate for candidate in CAPTION_FILES if (folder / candidate).exists()), None)
+    rows = read_captions(captions_path) if captions_path else {}
+    pool = Pool(name=name or folder.name, folder=folder)
+    on_disk = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
+                     if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
+    pool.skipped += [Skipped(file, "listed in the captions file but not in the folder")
+                     for file in sorted(set(rows) - set(on_disk))]
+    to_caption: list[tuple[str, str]] = []  # (file, sha256) of readable images lacking a caption
+    for file in on_disk:
+        data = (folder / file).read_bytes()
+        if reason := _unreadable(data):
+            pool.skipped.append(Skipped(file, reason))
+            continue
+        row = rows.get(file) or {}
+        caption = str(row.get("caption") or "").strip()
+        if caption:
+            pool.images.append(_pool_image(pool, file, sha256_hex(data), caption, "captions-file", row))
+        elif captioner is None:
+            pool.skipped.append(Skipped(file, "no caption (and no captioner given)"))
+        else:
+            to_caption.append((file, sha256_hex(data)))
+    if to_caption:
+        _caption_with(pool, to_caption, captioner, rows)
+    return pool
+
+
+def _caption_with(pool: Pool, files: list[tuple[str, str]], captioner: Captioner,
+                  rows: dict[str, dict]) -> None:
+    captions = captioner([pool.folder / file for file, _ in files])
+    made_by = getattr(captioner, "model", None) or getattr(captioner, "__name__", type(captioner).__name__)
+    for (file, sha), caption in zip(files, captions):
+        if isinstance(caption, ItemError) or not caption.strip():
+            reason = caption.error if isinstance(caption, ItemError) else "empty caption"
+            pool.skipped.append(Skipped(file, f"captioner failed: {reason}"))
+        else:
+            pool.images.append(_pool_image(pool, file, sha, caption.strip(), str(made_by),
+                                           rows.get(file) or {}))
+
+
+def _pool_image(pool: Pool, file: str, sha: str, caption: str, caption_by: str, row: dict) -> PoolImage:
+    extras = {column: (str(row[column]) if row.get(column) not in (None, "") else None)
+              for column in OPTIONAL_COLUMNS}
+    return PoolImage(
+        file=file, path=pool.folder / file, sha256=sha, caption=caption, caption_by=caption_by,
+        id=extras["id"] or sha[:16], source=extras["source"] or pool.name,
+        category=extras["category"], sub_category=extras["sub_category"], element=extras["element"],
+    )

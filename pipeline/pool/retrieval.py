@@ -1,0 +1,101 @@
+"""Retrieval as an image backend: a description picks the best unused pool image.
+
+It implements `ImageGenerator` with the request's prompt read as the image
+description, so a flow can swap text-to-image for retrieval by config.
+Similarity is cosine between MiniLM embeddings of description and caption.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.backends.base import Embedder, GeneratedImage, ImageGenerator, ImageRequest, ItemError
+from pipeline.images.checks import image_identity
+from pipeline.pool.index import CaptionIndex
+from pipeline.pool.pool import Pool
+
+
+class RetrievalConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_similarity: float = Field(0.5, ge=-1, le=1)  # below this a description gets no image
+    max_uses: int = Field(1, ge=1)  # how often one image may serve in one release
+
+
+class PoolRetriever(ImageGenerator):
+    def __init__(self, pool: Pool, index_dir: str | Path, embedder: Embedder,
+                 config: RetrievalConfig | None = None, assignments_file: str | Path | None = None):
+        if not pool.images:
+            first = f"; first: {pool.skipped[0].file}: {pool.skipped[0].reason}" if pool.skipped else ""
+            raise ValueError(f"pool {pool.name!r} at {pool.folder} has no usable images "
+                             f"({len(pool.skipped)} skipped{first})")
+        self.pool = pool
+        self.config = config or RetrievalConfig()
+        self.embedder = embedder
+        self.backend = f"pool:{pool.name}"
+        self.model = embedder.model
+        self.vectors = CaptionIndex(index_dir, embedder).update(pool.images)
+        self.position = {image.file: n for n, image in enumerate(pool.images)}
+        # item id -> pool file: a rerun of the same item gets its image back without a second use.
+        self.assignments_file = Path(assignments_file) if assignments_file else None
+        self.assignments: dict[str, str] = (
+            json.loads(self.assignments_file.read_text(encoding="utf-8"))
+            if self.assignments_file and self.assignments_file.exists() else {})
+
+    def _uses(self) -> np.ndarray:
+        uses = np.zeros(len(self.pool.images), dtype=np.int64)
+        for file in self.assignments.values():
+            if file in self.position:
+                uses[self.position[file]] += 1
+        return uses
+
+    def generate(self, requests: list[ImageRequest]) -> list[GeneratedImage | ItemError]:
+        similarity = self.embedder.embed([request.prompt for request in requests]) @ self.vectors.T
+        uses = self._uses()
+        chosen: dict[int, int] = {}
+        # Most confident descriptions pick first, so a weak match can't take an image
+        # that a later description fits much better.
+        for row in np.argsort(-similarity.max(axis=1), kind="stable"):
+            request = requests[row]
+            if self.assignments.get(request.item_id) in self.position:
+                chosen[row] = self.position[self.assignments[request.item_id]]
+                continue
+            free = np.where(uses < self.config.max_uses, similarity[row], -np.inf)
+            best = int(np.argmax(free))
+            if free[best] >= self.config.min_similarity:
+                chosen[row] = best
+                uses[best] += 1
+                self.assignments[request.item_id] = self.pool.images[best].file
+        self._save_assignments()
+        return [self._serve(similarity[row], chosen[row]) if row in chosen
+                else self._no_fit(similarity[row], uses) for row in range(len(requests))]
+
+    def _no_fit(self, similarities: np.ndarray, uses: np.ndarray) -> ItemError:
+        free = similarities[uses < self.config.max_uses]
+        best_free = f"{free.max():.3f}" if free.size else "none (every image used)"
+        return ItemError(f"no pool image fits: best unused similarity {best_free}, best overall "
+                         f"{similarities.max():.3f}, minimum {self.config.min_similarity}")
+
+    def _serve(self, similarities: np.ndarray, position: int) -> GeneratedImage:
+        image = self.pool.images[position]
+        with Image.open(image.path) as opened:
+            png, identity = image_identity(opened.convert("RGB"))
+        meta = {"pool": self.pool.name, "file": image.file, "image_id": image.id,
+                "source": image.source, "source_sha256": image.sha256, "caption": image.caption,
+                "caption_by": image.caption_by, "similarity": round(float(similarities[position]), 4),
+                **identity}
+        return GeneratedImage(png=png, meta=meta)
+
+    def _save_assignments(self) -> None:
+        if self.assignments_file is None:
+            return
+        self.assignments_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.assignments_file.with_name(f".{self.assignments_file.name}.tmp")
+        temporary.write_text(json.dumps(self.assignments, indent=0, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, self.assignments_file)
