@@ -111,6 +111,8 @@ class Decision(Record):
     item_id: str
     seed_id: str
     stage: str
+    text: str = ""  # what was judged (the query), so a dropped item can be read without its pair
+    attempt: int = 1
     scores: dict[str, float] = Field(default_factory=dict)
     score: float | None = None
     threshold: float | None = None

@@ -11,3 +11,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Build leak-free multimodal safety benchmarks (VLSBench-style).
+
+    Start with `leakless build`: it runs offline by default (no API key, no GPU).
+    """

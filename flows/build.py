@@ -1,0 +1,51 @@
+"""The build flow: Prefect wiring only. Each task handles a whole batch of seeds for one stage."""
+
+from __future__ import annotations
+
+import time
+
+import pipeline  # noqa: F401  (environment defaults before Prefect loads)
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from pipeline import build, progress
+from pipeline.batch import Batch, make_batches
+from pipeline.config import BuildConfig
+from pipeline.factory import STAGE_ORDER
+from pipeline.plan import plan_seeds
+from pipeline.rundir import RunDir
+
+
+# Batches are checkpointed by pipeline.build itself, so Prefect's result cache stays off.
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1,
+      task_run_name="{stage}-batch-{index}")
+def stage_task(stage: str, index: int, batch: Batch, config: BuildConfig, run: RunDir) -> Batch:
+    return build.run_stage(stage, batch, config, run)
+
+
+@task(cache_policy=NO_CACHE)
+def finalize_task(batches: list[Batch], config: BuildConfig, run: RunDir, wall: float):
+    return build.finalize(batches, config, run, wall)
+
+
+@flow(name="leakless-build", flow_run_name="build-{run_id}", validate_parameters=False)
+def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> dict:
+    started = time.perf_counter()
+    run = RunDir(config.run.runs_dir, run_id)
+    run.claim(config)
+    batches = make_batches(plan_seeds(config), config.run.batch_size)
+    with progress.stage_progress(STAGE_ORDER, sum(len(b.seeds) for b in batches), show_progress):
+        futures = batches
+        for stage in STAGE_ORDER:
+            futures = [stage_task.submit(stage, i, upstream, config, run)
+                       for i, upstream in enumerate(futures)]
+        done = [future.result() for future in futures]
+    ledger, summary = finalize_task(done, config, run, time.perf_counter() - started)
+    create_markdown_artifact(markdown=summary, key="leakless-build-summary",
+                             description=f"leakless build {run_id}")
+    states = {}
+    for entry in ledger:
+        states[entry.state.value] = states.get(entry.state.value, 0) + 1
+    return {"run_id": run_id, "run_dir": str(run.path), "states": states,
+            "seeds": len(ledger), "summary": summary}

@@ -1,0 +1,82 @@
+"""What one build does, as plain functions the Prefect flow wires together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import progress
+from pipeline.batch import Batch
+from pipeline.config import BuildConfig
+from pipeline.factory import build_stages
+from pipeline.ledger import ledger_for
+from pipeline.records import Blocked, Failure, LedgerEntry
+from pipeline.rundir import RunDir
+from pipeline.summary import summarise
+from pipeline.writers.shards import write_manifest, write_shards
+from pipeline.writers.tables import decisions_frame, records_frame, write_frame
+
+
+def run_stage(stage: str, batch: Batch, config: BuildConfig, run: RunDir) -> Batch:
+    """One stage over one batch; a checkpoint from an earlier attempt of this run is reused."""
+    done = run.load(stage, batch.id)
+    if done is None:
+        done = build_stages(config, run.path)[stage](batch)
+        run.save(stage, batch.id, done)
+    progress.advance(stage, len(batch.seeds))
+    return done
+
+
+def pair_rows(batch: Batch, run: RunDir) -> list[dict]:
+    leak_scores = {d.item_id: d.score for d in batch.decisions if d.stage == "leak_filter"}
+    drafts = {draft.seed_id: draft for draft in batch.drafts}
+    rows = []
+    for pair in batch.pairs:
+        image_path = run.path / pair.image_ref
+        draft = drafts[pair.seed_id]
+        rows.append({
+            "id": pair.id, "seed_id": pair.seed_id, "instruction": pair.final_query,
+            "original_query": pair.original_query,
+            "image": {"bytes": image_path.read_bytes(), "path": pair.image_ref},
+            "image_description": pair.image_description, "category": pair.category,
+            "sub_category": pair.sub_category, "element": pair.element, "source": pair.source,
+            "safety_reason": pair.safety_reason, "leak_score": leak_scores.get(pair.id),
+            "seed_backend": draft.made_by.backend, "seed_prompt_hash": draft.made_by.prompt_hash,
+            "rewrite_backend": pair.rewritten_by.backend if pair.rewritten_by else None,
+            "rewrite_model": pair.rewritten_by.model if pair.rewritten_by else None,
+            "rewrite_prompt_hash": pair.rewritten_by.prompt_hash if pair.rewritten_by else None,
+            "image_backend": pair.image_by.backend if pair.image_by else None,
+            "image_model": pair.image_by.model if pair.image_by else None,
+            "run_id": run.run_id,
+        })
+    return rows
+
+
+def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
+             wall_seconds: float) -> tuple[list[LedgerEntry], str]:
+    """Ledger, audit tables, shards and manifest; returns the ledger and the summary markdown."""
+    ledger = [entry for batch in batches for entry in ledger_for(batch)]
+    decisions = [d for batch in batches for d in batch.decisions]
+    write_frame(decisions_frame(decisions, run.run_id), run.path / "decisions.parquet")
+    write_frame(records_frame(ledger, LedgerEntry, run.run_id), run.path / "ledger.parquet")
+    write_frame(records_frame([b for batch in batches for b in batch.blocked], Blocked, run.run_id),
+                run.path / "blocked.parquet")
+    write_frame(records_frame([f for batch in batches for f in batch.failures], Failure, run.run_id),
+                run.path / "failures.parquet")
+
+    rows = [row for batch in batches for row in pair_rows(batch, run)]
+    shards = write_shards(rows, run.path / "data", config.export.rows_per_shard)
+    stage_seconds: dict[str, float] = {}
+    for batch in batches:
+        for stage, seconds in batch.seconds.items():
+            stage_seconds[stage] = stage_seconds.get(stage, 0.0) + seconds
+    summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id)
+    write_manifest(run.path / "manifest.json", rows=rows, shards=shards,
+                   config=config.model_dump(mode="json"),
+                   extra={"run_id": run.run_id, "ledger": summary.state_counts})
+    (run.path / "summary.md").write_text(summary.markdown, encoding="utf-8")
+    return ledger, summary.markdown
+
+
+def output_paths(run: RunDir) -> dict[str, Path]:
+    return {name: run.path / name for name in
+            ("data", "manifest.json", "decisions.parquet", "ledger.parquet", "summary.md")}

@@ -1,0 +1,43 @@
+"""`leakless build`: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from pipeline.cli.app import app
+from pipeline.cli.errors import user_errors
+from pipeline.config import load_config
+from pipeline.plan import plan_seeds
+
+
+@app.command()
+def build(
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")] = None,
+    size: Annotated[Optional[int], typer.Option(help="Elements per sub-category (default 4).")] = None,
+    run_id: Annotated[Optional[str], typer.Option(help="Resume or name a run; default: a new id.")] = None,
+    override: Annotated[list[str], typer.Option("--set", help="Override a config key: section.key=value.")] = [],
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Build a candidate benchmark: seeds -> drafts -> leak rewrite + filter -> images -> Parquet.
+
+    Defaults are the offline backends (templates, rules, MiniLM detector,
+    placeholder images): no API key, no GPU.
+    """
+    overrides = list(override) + ([f"run.size={size}"] if size is not None else [])
+    with user_errors():
+        settings = load_config(config, overrides)
+        seeds = plan_seeds(settings)  # reads and checks the element library up front
+        if not seeds:
+            raise ValueError("the config selects no seeds")
+    from flows.build import build_flow
+    from pipeline.rundir import new_run_id
+
+    with user_errors():
+        result = build_flow(settings, run_id or new_run_id(settings), show_progress=progress)
+    Console().print(Markdown(result["summary"]))
+    typer.echo(f"run folder: {result['run_dir']}")

@@ -1,0 +1,148 @@
+"""Build configuration: a TOML file, validated strictly, with CLI overrides.
+
+Unknown keys are errors, not silently ignored, because a misspelt threshold
+would otherwise build a whole benchmark with the default one.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.taxonomy import load_taxonomy
+
+
+class ConfigError(ValueError):
+    """A bad config; its message is one line meant for the user."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunConfig(Section):
+    size: int = Field(4, ge=1, description="elements per sub-category")
+    queries_per_seed: int = Field(3, ge=1, le=10)
+    batch_size: int = Field(128, ge=64, description="items per Prefect task; never fewer than 64")
+    categories: list[str] = Field(default_factory=list, description="empty means all six")
+    sub_categories: list[str] = Field(default_factory=list, description="empty means all of the chosen categories")
+    elements_file: Path | None = None
+    runs_dir: Path = Path("artifacts/runs")
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        known = load_taxonomy().categories
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown category {name!r} (known: {', '.join(known)})")
+        return value
+
+    @field_validator("sub_categories")
+    @classmethod
+    def _known_sub_categories(cls, value: list[str]) -> list[str]:
+        taxonomy = load_taxonomy()
+        for name in value:
+            if taxonomy.parent(name) is None:
+                raise ValueError(f"unknown sub-category {name!r}")
+        return value
+
+    @field_validator("elements_file")
+    @classmethod
+    def _exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+
+class BackendsConfig(Section):
+    seed_writer: Literal["templates", "llm"] = "templates"
+    rewriter: Literal["rules", "llm"] = "rules"
+    images: Literal["placeholder", "diffusers", "pool"] = "placeholder"
+
+
+class RewriteConfig(Section):
+    max_attempts: int = Field(3, ge=1, le=10, description="rewrite -> detect rounds per query")
+
+
+class LeakFilterConfig(Section):
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="empty means the detector's shipped threshold")
+
+
+class HarmCheckConfig(Section):
+    min_intent_similarity: float = Field(0.35, ge=0.0, le=1.0)
+
+
+class ImagesConfig(Section):
+    width: int = Field(256, ge=64, le=2048)
+    height: int = Field(256, ge=64, le=2048)
+
+
+class ExportConfig(Section):
+    rows_per_shard: int = Field(1000, ge=1)
+
+
+class BuildConfig(Section):
+    run: RunConfig = RunConfig()
+    backends: BackendsConfig = BackendsConfig()
+    rewrite: RewriteConfig = RewriteConfig()
+    leak_filter: LeakFilterConfig = LeakFilterConfig()
+    harm_check: HarmCheckConfig = HarmCheckConfig()
+    images: ImagesConfig = ImagesConfig()
+    export: ExportConfig = ExportConfig()
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "config"
+    if first["type"] == "extra_forbidden":
+        return f"{where}: unknown key"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def _parse_value(raw: str):
+    """CLI override values are TOML/JSON literals when they parse, strings otherwise."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+
+
+def apply_override(data: dict, assignment: str) -> None:
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {assignment!r}: expected section.key=value")
+    *sections, leaf = key.strip().split(".")
+    node = data
+    for section in sections:
+        node = node.setdefault(section, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {assignment!r}: {section} is not a section")
+    node[leaf] = _parse_value(raw.strip())
+
+
+def load_config(path: Path | None = None, overrides: list[str] = ()) -> BuildConfig:
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    for assignment in overrides:
+        apply_override(data, assignment)
+    try:
+        return BuildConfig.model_validate(data)
+    except ValidationError as error:
+        prefix = f"{path}: " if path else ""
+        raise ConfigError(prefix + _one_line(error)) from None

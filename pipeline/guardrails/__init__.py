@@ -1,0 +1,83 @@
+"""The hard block: content no run may produce, whatever the backend or config.
+
+Two rules, checked at the seed, rewrite and image-prompt stages:
+- sexual content involving minors: any minor reference together with any
+  sexual reference in the same text, or any minor reference in an Erotic item;
+- real private persons: personal identifiers (e-mail, phone, street address,
+  ID numbers) or a person's full name.
+
+The rules are deliberately broad. A false block costs one seed; a miss costs
+the benchmark its reason to exist.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+RULES_FILE = Path(__file__).with_name("rules.toml")
+
+
+@dataclass(frozen=True)
+class GuardHit:
+    rule: str
+    matched: str
+
+
+def _words_pattern(words: list[str]) -> re.Pattern:
+    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    minor: re.Pattern
+    sexual: re.Pattern
+    identifiers: tuple[tuple[str, re.Pattern], ...]
+    full_name: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    data = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    minor_words = data["minors"]["words"]
+    # "a 15-year-old", "aged 9": an age under 18 is a minor reference
+    age = r"\b(?:[1-9]|1[0-7])[- ]?(?:years?|yrs?)[- ]?old\b|\baged? (?:[1-9]|1[0-7])\b"
+    minor = re.compile(rf"{_words_pattern(minor_words).pattern}|{age}", re.IGNORECASE)
+    identifiers = tuple((name, re.compile(pattern, re.IGNORECASE))
+                        for name, pattern in data["private_persons"]["identifiers"].items())
+    first_names = "|".join(data["private_persons"]["first_names"])
+    # A known first name followed by a capitalised surname: "Emily Carter".
+    full_name = re.compile(rf"\b(?:{first_names}) [A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+    return _Rules(minor=minor, sexual=_words_pattern(data["sexual"]["words"]),
+                  identifiers=identifiers, full_name=full_name)
+
+
+def check_text(text: str, category: str | None = None) -> GuardHit | None:
+    """The first rule the text breaks, or None."""
+    rules = _rules()
+    minor = rules.minor.search(text)
+    if minor:
+        sexual = rules.sexual.search(text)
+        if sexual or category == "Erotic":
+            matched = f"{minor.group(0)} + {sexual.group(0) if sexual else 'Erotic category'}"
+            return GuardHit(rule="sexual_minors", matched=matched)
+    for name, pattern in rules.identifiers:
+        found = pattern.search(text)
+        if found:
+            return GuardHit(rule=f"private_person:{name}", matched=found.group(0))
+    found = rules.full_name.search(text)
+    if found:
+        return GuardHit(rule="private_person:full_name", matched=found.group(0))
+    return None
+
+
+def check_texts(texts: list[str], category: str | None = None) -> GuardHit | None:
+    for text in texts:
+        hit = check_text(text, category)
+        if hit:
+            return hit
+    return None

@@ -1,0 +1,32 @@
+"""Which seeds a build starts from: the first N elements of each chosen sub-category."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pipeline.config import BuildConfig
+from pipeline.records import Element, Seed
+from pipeline.taxonomy import load_elements, load_taxonomy
+
+
+def chosen_sub_categories(config: BuildConfig) -> list[str]:
+    taxonomy = load_taxonomy()
+    run = config.run
+    subs = run.sub_categories or [
+        sub for category in (run.categories or taxonomy.categories) for sub in taxonomy.subs_of(category)
+    ]
+    if run.categories:
+        subs = [sub for sub in subs if taxonomy.parent(sub) in run.categories]
+    return subs
+
+
+def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> list[Seed]:
+    elements = elements if elements is not None else load_elements(config.run.elements_file)
+    by_sub: dict[str, list[Element]] = defaultdict(list)
+    for element in elements:
+        by_sub[element.sub_category].append(element)
+    seeds = []
+    for sub in chosen_sub_categories(config):
+        for element in by_sub.get(sub, [])[:config.run.size]:
+            seeds.append(Seed(category=element.category, sub_category=sub, element=element))
+    return seeds

@@ -1,0 +1,57 @@
+"""A run's folder: its resolved config, per-batch stage checkpoints, images and outputs.
+
+A finished stage of a batch is saved as JSON (written atomically), so a rerun
+with the same run id loads it instead of recomputing: killed runs resume.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipeline.batch import Batch
+from pipeline.config import BuildConfig, ConfigError
+from pipeline.records import content_id
+from pipeline.storage import atomic_write_json, atomic_write_text
+
+
+def new_run_id(config: BuildConfig) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{config_hash(config)[:6]}"
+
+
+def config_hash(config: BuildConfig) -> str:
+    return content_id(config.model_dump(mode="json"))
+
+
+class RunDir:
+    def __init__(self, runs_dir: Path, run_id: str):
+        if not run_id or "/" in run_id or run_id.startswith("."):
+            raise ConfigError(f"invalid run id {run_id!r}")
+        self.run_id = run_id
+        self.path = Path(runs_dir).resolve() / run_id
+
+    def claim(self, config: BuildConfig) -> None:
+        """Create the folder, or check that an existing run used the same config."""
+        marker = self.path / "config.json"
+        resolved = config.model_dump(mode="json")
+        if marker.exists():
+            previous = json.loads(marker.read_text(encoding="utf-8"))
+            if previous != resolved:
+                raise ConfigError(f"run {self.run_id} exists with a different config; "
+                                  "use a new --run-id to build with this one")
+            return
+        atomic_write_json(marker, resolved)
+
+    def checkpoint(self, stage: str, batch_id: str) -> Path:
+        return self.path / "batches" / batch_id / f"{stage}.json"
+
+    def load(self, stage: str, batch_id: str) -> Batch | None:
+        path = self.checkpoint(stage, batch_id)
+        if not path.exists():
+            return None
+        return Batch.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def save(self, stage: str, batch_id: str, batch: Batch) -> None:
+        atomic_write_text(self.checkpoint(stage, batch_id), batch.model_dump_json())
