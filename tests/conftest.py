@@ -1,0 +1,31 @@
+"""Shared fixtures: offline environment, one Prefect harness per session, a small build config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("LEAKLESS_ARTIFACTS", str(Path(__file__).parent.parent / "artifacts" / "test"))
+
+import pipeline  # noqa: E402,F401  (environment defaults before Prefect loads)
+
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server for the whole session (about 12 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.skip("../shared/reference is not here (a user's own clone)")
+    return REFERENCE
