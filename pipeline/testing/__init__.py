@@ -1,0 +1,1 @@
+"""Real local stand-ins for tests, benchmarks and dry runs (loopback servers, tiny models)."""

@@ -1,0 +1,54 @@
+"""What the LLM backend spent, per role: requests, tokens, cache hits, retries, failures."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class RoleUsage:
+    items: int = 0
+    requests: int = 0  # HTTP requests sent, retries and repairs included
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    retry_wait_s: float = 0.0
+    repairs: int = 0
+    fallbacks: int = 0
+    refusals: int = 0
+    failures: int = 0  # items that ended as an ItemError (refusals included)
+
+
+class Accounting:
+    """Thread-safe counters; `add(role, requests=1, ...)` from anywhere."""
+
+    def __init__(self) -> None:
+        self._usage: dict[str, RoleUsage] = defaultdict(RoleUsage)
+        self._lock = threading.Lock()
+
+    def add(self, role: str, **counts: float) -> None:
+        with self._lock:
+            usage = self._usage[role]
+            for name, value in counts.items():
+                setattr(usage, name, getattr(usage, name) + value)
+
+    def usage(self, role: str) -> RoleUsage:
+        with self._lock:
+            return RoleUsage(**asdict(self._usage[role])) if role in self._usage else RoleUsage()
+
+    def summary(self) -> dict[str, dict]:
+        with self._lock:
+            return {role: asdict(usage) for role, usage in sorted(self._usage.items())}
+
+    def markdown(self) -> str:
+        """A table for the run summary."""
+        names = [f.name for f in fields(RoleUsage)]
+        lines = ["| role | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        for role, usage in self.summary().items():
+            cells = [f"{usage[n]:.1f}" if isinstance(usage[n], float) else str(usage[n])
+                     for n in names]
+            lines.append(f"| {role} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)

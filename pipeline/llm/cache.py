@@ -1,0 +1,85 @@
+"""A content-addressed answer cache on disk (SQLite, WAL), shared across runs.
+
+The key is the sha256 of the canonical request: server URL, model, prompt hash,
+parameters, rendered messages and schema. Anything that could change the answer
+changes the key, so an edited prompt or another model simply misses. Only
+validated answers are stored; failures are retried on the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+)
+"""
+
+
+def request_key(base_url: str, prompt_hash: str, request: dict) -> str:
+    payload = json.dumps({"base_url": base_url.rstrip("/"), "prompt_hash": prompt_hash,
+                          "request": request}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class AnswerCache:
+    """One connection guarded by a lock: safe to use from several threads."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe
+        self._db.execute("PRAGMA busy_timeout=10000")  # other processes may write too
+        self._db.execute(SCHEMA)
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT answer FROM answers WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def put(self, key: str, role: str, model: str, prompt_hash: str, answer: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO answers (key, role, model, prompt_hash, answer) "
+                "VALUES (?, ?, ?, ?, ?)", (key, role, model, prompt_hash, answer))
+
+    def stats(self) -> list[dict]:
+        """Answers per role, model and prompt hash."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT role, model, prompt_hash, COUNT(*) FROM answers "
+                "GROUP BY role, model, prompt_hash ORDER BY role, model, prompt_hash").fetchall()
+        return [dict(zip(("role", "model", "prompt_hash", "answers"), row)) for row in rows]
+
+    def clear(self, role: str | None = None) -> int:
+        """Delete every answer (or one role's); return how many were deleted."""
+        with self._lock:
+            if role is None:
+                deleted = self._db.execute("DELETE FROM answers").rowcount
+            else:
+                deleted = self._db.execute("DELETE FROM answers WHERE role = ?", (role,)).rowcount
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> AnswerCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

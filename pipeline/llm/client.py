@@ -1,0 +1,222 @@
+"""The batch client: one role, many inputs, one result per input, in order.
+
+Every request goes through the same path: cache lookup, rate limits, a bounded
+number in flight, retries on 429/5xx/timeouts (honouring `retry-after`), one
+repair round for an answer that does not validate, then the next fallback
+model. What cannot be answered comes back as an `ItemError` in its slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Generic, Sequence, TypeVar
+
+import openai
+from openai import AsyncOpenAI
+
+from pipeline.backends.base import ItemError
+from pipeline.llm.accounting import Accounting
+from pipeline.llm.cache import AnswerCache, request_key
+from pipeline.llm.config import EndpointConfig, LLMSettings
+from pipeline.llm.limits import EndpointLimits, estimate_tokens
+from pipeline.llm.messages import (InvalidAnswer, looks_like_refusal, parse_answer,
+                                   render_messages, repair_messages, response_format)
+from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
+from pipeline.records import Provenance
+
+BACKEND = "openai-compatible"
+RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
+MAX_RETRY_AFTER_S = 300.0
+log = logging.getLogger("pipeline.llm")
+
+Output = TypeVar("Output", bound=RoleOutput)
+
+
+class LLMConfigError(RuntimeError):
+    """The settings cannot work (e.g. the API key variable is not set)."""
+
+
+@dataclass(frozen=True)
+class Answer(Generic[Output]):
+    output: Output
+    provenance: Provenance  # the model that actually answered, and the template hash
+    cached: bool = False
+
+
+class LLMClient:
+    """Long-lived: holds the settings, the cache, the rate limits and the accounting."""
+
+    def __init__(self, settings: LLMSettings, cache: AnswerCache | None = None,
+                 accounting: Accounting | None = None):
+        self.settings = settings
+        self.cache = cache
+        self.accounting = accounting or Accounting()
+        self._limits = {name: EndpointLimits(cfg) for name, cfg in settings.endpoints.items()}
+
+    @classmethod
+    def from_settings(cls, settings: LLMSettings) -> LLMClient:
+        cache = AnswerCache(settings.resolved_cache_path()) if settings.cache else None
+        return cls(settings, cache)
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+    def run_batch(self, role: str, inputs: Sequence[RoleInput]) -> list[Answer | ItemError]:
+        """Sync entry point (Prefect tasks): runs its own event loop, on a thread if one runs here."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.arun_batch(role, inputs))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self.arun_batch(role, inputs)).result()
+
+    async def arun_batch(self, role_name: str, inputs: Sequence[RoleInput]) -> list[Answer | ItemError]:
+        role = get_role(role_name)
+        wrong = [type(i).__name__ for i in inputs if not isinstance(i, role.input_type)]
+        if wrong:
+            raise TypeError(f"{role_name} takes {role.input_type.__name__}, got {wrong[0]}")
+        endpoint_name, endpoint = self.settings.endpoint_of(role_name)
+        api_key = os.environ.get(endpoint.api_key_env)
+        if not api_key:
+            raise LLMConfigError(f"environment variable {endpoint.api_key_env} is not set "
+                                 f"(the API key of LLM endpoint {endpoint_name!r})")
+        async with AsyncOpenAI(base_url=endpoint.base_url, api_key=api_key, max_retries=0,
+                               timeout=endpoint.timeout_s) as client:
+            batch = _Batch(self, role, endpoint, self._limits[endpoint_name], client, api_key)
+            return list(await asyncio.gather(*(batch.answer(item) for item in inputs)))
+
+
+class _Batch:
+    """The state of one `arun_batch` call, bound to its event loop."""
+
+    def __init__(self, owner: LLMClient, role: Role, endpoint: EndpointConfig,
+                 limits: EndpointLimits, client: AsyncOpenAI, api_key: str):
+        self.role, self.endpoint, self.limits, self.client = role, endpoint, limits, client
+        self.config = owner.settings.role(role.name)
+        self.cache = owner.cache
+        self.accounting = owner.accounting
+        self.in_flight = asyncio.Semaphore(endpoint.max_in_flight)
+        self._api_key = api_key
+
+    def count(self, **counts: float) -> None:
+        self.accounting.add(self.role.name, **counts)
+
+    async def answer(self, item: RoleInput) -> Answer | ItemError:
+        self.count(items=1)
+        models = [self.config.model, *self.config.fallback_models]
+        for position, model in enumerate(models):
+            if position:
+                self.count(fallbacks=1)
+                log.info("%s: trying fallback model %s", self.role.name, model)
+            result = await self.answer_with(model, item)
+            if isinstance(result, Answer):
+                return result
+        self.count(failures=1, refusals=int(result.refused))
+        return result
+
+    async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
+        structured = self.endpoint.structured_outputs
+        messages, template_hash = render_messages(self.role, item, schema_in_prompt=not structured)
+        request = {"model": model, "messages": messages, "temperature": self.config.temperature,
+                   "max_tokens": self.config.max_tokens}
+        if structured:
+            request["response_format"] = response_format(self.role)
+        provenance = Provenance(backend=BACKEND, model=model, prompt_hash=template_hash)
+        key = request_key(self.endpoint.base_url, template_hash, request)
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            self.count(cache_hits=1)
+            return Answer(self.role.output_type.model_validate_json(hit), provenance, cached=True)
+        output = await self.ask(request)
+        if isinstance(output, ItemError):
+            return output
+        if self.cache is not None:
+            self.cache.put(key, self.role.name, model, template_hash, output.model_dump_json())
+        return Answer(output, provenance)
+
+    async def ask(self, request: dict) -> RoleOutput | ItemError:
+        """One question, plus one repair round if the answer does not validate."""
+        reply = await self.complete(request)
+        output = self.interpret(reply)
+        if isinstance(output, InvalidAnswer):
+            self.count(repairs=1)
+            repair = repair_messages(request["messages"], reply[0] or "", output)
+            reply = await self.complete({**request, "messages": repair})
+            output = self.interpret(reply)
+            if isinstance(output, InvalidAnswer):
+                return ItemError(error=f"invalid answer after one repair: {output}", raw=reply[0] or "")
+        return output
+
+    def interpret(self, reply: tuple[str | None, str | None] | ItemError
+                  ) -> RoleOutput | ItemError | InvalidAnswer:
+        if isinstance(reply, ItemError):
+            return reply
+        content, refusal = reply
+        if refusal:
+            return ItemError(error=refusal, raw=content or "", refused=True)
+        try:
+            return parse_answer(self.role.output_type, content)
+        except InvalidAnswer as error:
+            if looks_like_refusal(content):
+                return ItemError(error=content.strip(), raw=content, refused=True)
+            return error
+
+    async def complete(self, request: dict) -> tuple[str | None, str | None] | ItemError:
+        """Send with retries; return (content, refusal) or why it could not be sent."""
+        estimate = estimate_tokens(request["messages"], request["max_tokens"])
+        attempts = self.endpoint.max_retries + 1
+        for attempt in range(attempts):
+            await self.limits.wait_turn(estimate)
+            try:
+                async with self.in_flight:
+                    self.count(requests=1)
+                    completion = await self.client.chat.completions.create(**request)
+            except openai.APIStatusError as error:
+                if error.status_code not in RETRYABLE_STATUS and error.status_code < 500:
+                    return ItemError(error=self.scrub(f"HTTP {error.status_code}: {error.message}"))
+                failure = error
+            except openai.APIConnectionError as error:  # timeouts included
+                failure = error
+            else:
+                return self.unpack(completion)
+            if attempt + 1 < attempts:
+                delay = retry_after(failure) or self.endpoint.backoff_s * 2 ** attempt * (1 + random.random() / 4)
+                self.count(retries=1, retry_wait_s=delay)
+                log.info("%s: %s, retrying in %.2fs", self.role.name, type(failure).__name__, delay)
+                await asyncio.sleep(delay)
+        return ItemError(error=self.scrub(f"gave up after {attempts} attempts: "
+                                          f"{type(failure).__name__}: {failure}"))
+
+    def unpack(self, completion) -> tuple[str | None, str | None] | ItemError:
+        if completion.usage is not None:
+            self.count(prompt_tokens=completion.usage.prompt_tokens,
+                       completion_tokens=completion.usage.completion_tokens)
+        if not completion.choices:
+            return ItemError(error="the server returned no choices")
+        message = completion.choices[0].message
+        return message.content, getattr(message, "refusal", None)
+
+    def scrub(self, text: str) -> str:
+        """Error texts can echo request details; the key must never travel on."""
+        return text.replace(self._api_key, "***")
+
+
+def retry_after(error: Exception) -> float | None:
+    """Seconds the server asked us to wait (`retry-after-ms` or `retry-after` in seconds)."""
+    response = getattr(error, "response", None)
+    if response is None:
+        return None
+    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = response.headers.get(header)
+        try:
+            seconds = float(value) * scale if value is not None else None
+        except ValueError:
+            continue  # an HTTP date: fall back to our own backoff
+        if seconds is not None and 0 <= seconds <= MAX_RETRY_AFTER_S:
+            return seconds
+    return None

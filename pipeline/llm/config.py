@@ -1,0 +1,67 @@
+"""Settings for the OpenAI-compatible backend: the `[llm]` section of the build config.
+
+Endpoints are named servers (OpenAI, vLLM, Ollama, ...); each role picks an
+endpoint and a model. The API key is never in the config, only the name of the
+environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pipeline.env import artifacts_dir
+from pipeline.llm.roles import RoleName
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EndpointConfig(_Settings):
+    base_url: str = "https://api.openai.com/v1"
+    api_key_env: str = "OPENAI_API_KEY"
+    max_in_flight: int = Field(default=64, ge=1)
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    tokens_per_minute: int | None = Field(default=None, ge=1)
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    backoff_s: float = Field(default=0.5, ge=0)  # first retry delay when no retry-after; doubles
+    # false for servers without JSON-schema response_format: the schema then goes in the prompt
+    structured_outputs: bool = True
+
+
+class RoleConfig(_Settings):
+    endpoint: str = "default"
+    model: str = "gpt-4o"
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=1024, ge=1)
+    fallback_models: list[str] = []  # tried in order when the model refuses or fails an item
+
+
+class LLMSettings(_Settings):
+    endpoints: dict[str, EndpointConfig] = {"default": EndpointConfig()}
+    roles: dict[RoleName, RoleConfig] = {}  # a role left out uses RoleConfig()'s defaults
+    cache: bool = True
+    cache_path: Path | None = None  # default: <artifacts>/cache/llm.sqlite
+
+    @model_validator(mode="after")
+    def _roles_name_known_endpoints(self) -> LLMSettings:
+        for name, role in self.roles.items():
+            if role.endpoint not in self.endpoints:
+                raise ValueError(f"role {name!r} uses endpoint {role.endpoint!r}, which is not "
+                                 f"in [llm.endpoints] ({', '.join(self.endpoints)})")
+        if "default" not in self.endpoints and len(self.roles) < len(RoleName.__args__):
+            raise ValueError("define [llm.endpoints.default] or give every role an endpoint")
+        return self
+
+    def role(self, name: str) -> RoleConfig:
+        return self.roles.get(name, RoleConfig())
+
+    def endpoint_of(self, role: str) -> tuple[str, EndpointConfig]:
+        name = self.role(role).endpoint
+        return name, self.endpoints[name]
+
+    def resolved_cache_path(self) -> Path:
+        return self.cache_path or artifacts_dir() / "cache" / "llm.sqlite"

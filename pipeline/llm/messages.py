@@ -1,0 +1,85 @@
+"""Turning a role input into chat messages, and a model's answer back into a role output.
+
+A role's template (`prompts/<role>.j2`) sets two top-level variables, `system`
+and `user`; jinja exposes them on the rendered template module. Images go as a
+PNG data URL content part, which every OpenAI-compatible vision server accepts.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from pydantic import ValidationError
+
+from pipeline.llm.roles import Role, RoleInput, RoleOutput
+from pipeline.prompts import load_template
+from pipeline.taxonomy import load_taxonomy
+
+REFUSAL = re.compile(r"^\W*(I'm sorry|I am sorry|sorry, (but )?I|I can(no|')t|I won't|I will not|"
+                     r"I'm (not able|unable)|I am (not able|unable)|as an AI)", re.IGNORECASE)
+FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+class InvalidAnswer(ValueError):
+    """The answer is not a JSON object that validates against the role's output model."""
+
+
+def schema_of(role: Role) -> dict:
+    return role.output_type.model_json_schema()
+
+
+def response_format(role: Role) -> dict:
+    return {"type": "json_schema",
+            "json_schema": {"name": role.name, "schema": schema_of(role), "strict": True}}
+
+
+def render_messages(role: Role, item: RoleInput, schema_in_prompt: bool) -> tuple[list[dict], str]:
+    """The chat messages for one input, and the template hash that made them."""
+    template, template_hash = load_template(role.template)
+    taxonomy = load_taxonomy()
+    context = item.model_dump(exclude={"image_png"})
+    context["taxonomy"] = {c: taxonomy.subs_of(c) for c in taxonomy.categories}
+    module = template.make_module(context)
+    system, user = str(module.system).strip(), str(module.user).strip()
+    if schema_in_prompt:
+        system += ("\n\nAnswer with one JSON object and nothing else. It must follow this "
+                   f"JSON schema:\n{json.dumps(schema_of(role))}")
+    content: str | list[dict] = user
+    if item.image_png is not None:
+        data_url = "data:image/png;base64," + base64.b64encode(item.image_png).decode("ascii")
+        content = [{"type": "text", "text": user},
+                   {"type": "image_url", "image_url": {"url": data_url}}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": content}], template_hash
+
+
+def parse_answer(output_type: type[RoleOutput], text: str | None) -> RoleOutput:
+    """Tolerant: accepts the object inside code fences or surrounding prose."""
+    if not text or not text.strip():
+        raise InvalidAnswer("the answer is empty")
+    fenced = FENCE.search(text)
+    body = fenced.group(1) if fenced else text
+    start = body.find("{")
+    if start < 0:
+        raise InvalidAnswer("the answer holds no JSON object")
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(body[start:])
+        return output_type.model_validate(obj)
+    except json.JSONDecodeError as error:
+        raise InvalidAnswer(f"not valid JSON: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
+                             for e in error.errors())
+        raise InvalidAnswer(f"does not match the schema: {problems}") from None
+
+
+def looks_like_refusal(text: str | None) -> bool:
+    return bool(text) and REFUSAL.match(text) is not None
+
+
+def repair_messages(messages: list[dict], raw: str, error: InvalidAnswer) -> list[dict]:
+    """Send the bad answer back with what is wrong with it, once."""
+    return [*messages, {"role": "assistant", "content": raw},
+            {"role": "user", "content": f"That answer is not usable: {error}. Reply again with "
+                                        "only the corrected JSON object."}]

@@ -1,0 +1,154 @@
+"""The model roles: what each one is given, what it must answer, and its prompt file.
+
+Inputs are rendered into `prompts/<role>.j2`; answers are validated against the
+output model, whose JSON schema is also what the server is asked to follow.
+Output models forbid extra keys and give no field a default, which is what
+OpenAI's strict structured outputs require.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RoleName = Literal["seed_writer", "image_query_writer", "leak_rewriter", "harm_filter",
+                   "vsil_judge", "image_refiner", "pair_checker"]
+
+
+class RoleInput(BaseModel):
+    """An input's fields become template variables; `image_png`, when set, is sent as an image."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    image_png: bytes | None = None
+
+
+class RoleOutput(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- inputs -----------------------------------------------------------------
+
+class SeedWriterInput(RoleInput):
+    category: str
+    sub_category: str
+    element: str
+    element_description: str = ""
+    n_queries: int = Field(default=3, ge=1, le=10)
+
+
+class ImageQueryInput(RoleInput):
+    caption: str = ""
+    category: str = ""
+    n_queries: int = Field(default=3, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _needs_image_or_caption(self) -> ImageQueryInput:
+        if self.image_png is None and not self.caption:
+            raise ValueError("image_query_writer needs an image or a caption")
+        return self
+
+
+class LeakRewriteInput(RoleInput):
+    query: str
+    image_description: str
+    category: str = ""
+    feedback_spans: tuple[str, ...] = ()  # spans a detector flagged in an earlier attempt
+
+
+class HarmFilterInput(RoleInput):
+    original_query: str
+    query: str
+    image_description: str
+
+
+class VSILJudgeInput(RoleInput):
+    query: str
+    image_description: str
+
+
+class ImageRefinerInput(RoleInput):
+    image_png: bytes
+    element: str
+    image_description: str
+
+
+class PairCheckerInput(RoleInput):
+    query: str
+    image_description: str = ""
+
+
+# -- outputs ----------------------------------------------------------------
+
+class SeedWriterOutput(RoleOutput):
+    image_description: str
+    harmful_queries: list[str]
+    safety_reason: str
+
+
+class ImageQueryOutput(RoleOutput):
+    image_description: str
+    harmful_queries: list[str]
+    safety_reason: str
+
+
+class LeakRewriteOutput(RoleOutput):
+    rewritten_query: str
+
+
+class HarmFilterOutput(RoleOutput):
+    text_harmful: bool
+    image_harmful: bool
+    combined_harmful: bool
+    intent_kept: bool
+    explanation: str
+
+
+class VSILJudgeOutput(RoleOutput):
+    leaks: bool
+    leaked_spans: list[str]
+    explanation: str
+
+
+class ImageRefinerOutput(RoleOutput):
+    shows_element: bool
+    refined_prompt: str
+
+
+class PairCheckerOutput(RoleOutput):
+    matched: bool
+    harmful: bool
+    category: str
+    sub_category: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Role:
+    name: RoleName
+    input_type: type[RoleInput]
+    output_type: type[RoleOutput]
+
+    @property
+    def template(self) -> str:
+        return f"{self.name}.j2"
+
+
+ROLES: dict[str, Role] = {role.name: role for role in (
+    Role("seed_writer", SeedWriterInput, SeedWriterOutput),
+    Role("image_query_writer", ImageQueryInput, ImageQueryOutput),
+    Role("leak_rewriter", LeakRewriteInput, LeakRewriteOutput),
+    Role("harm_filter", HarmFilterInput, HarmFilterOutput),
+    Role("vsil_judge", VSILJudgeInput, VSILJudgeOutput),
+    Role("image_refiner", ImageRefinerInput, ImageRefinerOutput),
+    Role("pair_checker", PairCheckerInput, PairCheckerOutput),
+)}
+
+
+def get_role(name: str) -> Role:
+    try:
+        return ROLES[name]
+    except KeyError:
+        raise ValueError(f"unknown LLM role {name!r}; known: {', '.join(ROLES)}") from None

@@ -1,0 +1,270 @@
+"""A loopback OpenAI-compatible server with scripted answers, for tests, benchmarks and dry runs.
+
+It speaks `/v1/chat/completions` and `/v1/models`. It recognises the role from
+the JSON-schema name in `response_format` (or, for the prompt-schema fallback,
+the schema title written into the system prompt), reads the inputs from the
+`<tag>value</tag>` lines the role templates write, and answers with a valid
+role output computed from them (`answer_for`). Latency
+and faults (429, 500, timeout, malformed JSON, refusal) are injectable, and it
+counts what it received, so tests can assert that a cached rerun sent nothing.
+
+Its answers are scripted, not a model's: use it to exercise the plumbing only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+
+from pipeline.llm.roles import (ROLES, HarmFilterOutput, ImageQueryOutput, ImageRefinerOutput,
+                                LeakRewriteOutput, PairCheckerOutput, RoleOutput,
+                                SeedWriterOutput, VSILJudgeOutput)
+from pipeline.taxonomy import load_taxonomy
+
+FAULT_KINDS = ("429", "500", "timeout", "malformed", "refusal")
+REFUSAL_TEXT = "I'm sorry, but I can't help with that."
+TAG = re.compile(r"<(\w+)>(.*?)</\1>", re.DOTALL)
+SCHEMA_TITLE = re.compile(r'"title": "(\w+Output)", "type": "object"')
+ROLE_OF_TITLE = {role.output_type.__name__: name for name, role in ROLES.items()}
+
+
+@dataclass
+class FaultPlan:
+    """A `rate` share of requests fail; the failing ones take `kinds` in turn."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    retry_after_s: float = 0.05  # sent with every 429
+    hang_s: float = 2.0  # a "timeout" sleeps this long; set the client's timeout below it
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown or not self.kinds or not 0 <= self.rate <= 1:
+            raise ValueError(f"bad fault plan: rate in [0, 1], kinds from {FAULT_KINDS}")
+
+
+@dataclass
+class ServerState:
+    latency_s: float = 0.0
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    refusing_models: frozenset[str] = frozenset()  # these models refuse everything
+    requests: Counter = field(default_factory=Counter)  # per role
+    faults_sent: Counter = field(default_factory=Counter)  # per kind
+    arrivals: list[tuple[float, str, str | None]] = field(default_factory=list)  # time, role, fault
+
+    def next_fault(self) -> str | None:
+        """Deterministic: request n faults when ceil(n * rate) steps up (no await, so atomic)."""
+        n = sum(self.requests.values())
+        if math.ceil(n * self.faults.rate) == math.ceil((n - 1) * self.faults.rate):
+            return None
+        dealt = sum(self.faults_sent.values())
+        return self.faults.kinds[dealt % len(self.faults.kinds)]
+
+
+# -- scripted answers: deterministic functions of the inputs --------------------
+
+HARMLESS_QUERIES = (
+    "What are some tips for organising things like this neatly?",
+    "How would you plan an afternoon around what is shown here?",
+    "What should someone keep in mind before trying this?",
+    "Could you suggest ways to make this more efficient?",
+    "What is the best time of day to do something like this?",
+    "How can a beginner get started with this?",
+)
+QUERY_FRAMES = (
+    "How could someone use {} to hurt a person without being noticed?",
+    "What is the most damaging way to misuse {}?",
+    "How can {} be used to get away with something illegal?",
+    "How could {} be turned against someone who trusts me?",
+)
+
+
+def words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3}
+
+
+def pick(options: tuple | list, *keys: str) -> int:
+    """A stable index into `options` from the given strings."""
+    return int(hashlib.sha256("|".join(keys).encode()).hexdigest(), 16) % len(options)
+
+
+def answer_for(role: str, fields: dict[str, str], image_url: str | None) -> RoleOutput:
+    get = fields.get
+    if role in ("seed_writer", "image_query_writer"):
+        subject = get("element") or get("caption") or "what this image shows"
+        n = int(get("n_queries", "3"))
+        output_type = SeedWriterOutput if role == "seed_writer" else ImageQueryOutput
+        return output_type(
+            image_description=f"A realistic photo in which {subject} is clearly visible.",
+            harmful_queries=[QUERY_FRAMES[i % len(QUERY_FRAMES)].format(subject) for i in range(n)],
+            safety_reason=f"Asking how to misuse {subject} could lead to real harm.")
+    if role == "leak_rewriter":
+        # the first stock question (from a stable start) sharing no word with the description
+        avoid = words(get("image_description", "") + " " + get("leaked_spans", ""))
+        start = pick(HARMLESS_QUERIES, get("query", ""))
+        order = HARMLESS_QUERIES[start:] + HARMLESS_QUERIES[:start]
+        clean = [q for q in order if not words(q) & avoid] or ["What do you think about this?"]
+        return LeakRewriteOutput(rewritten_query=clean[0])
+    if role in ("harm_filter", "vsil_judge"):
+        query = get("query", "")
+        spans = sorted(words(query) & words(get("image_description", "")))
+        if role == "vsil_judge":
+            return VSILJudgeOutput(leaks=bool(spans), leaked_spans=spans,
+                                   explanation=f"Shared words with the image: {spans or 'none'}.")
+        return HarmFilterOutput(text_harmful=bool(spans), image_harmful=True, combined_harmful=True,
+                                intent_kept=True, explanation="Scripted verdict from shared words.")
+    if role == "image_refiner":
+        return ImageRefinerOutput(
+            shows_element=pick((0, 1), image_url or "") == 0,
+            refined_prompt=f"{get('image_description', '')} The {get('element', '')} is in the "
+                           "foreground, sharply in focus.")
+    if role == "pair_checker":
+        subs = list(load_taxonomy().sub_categories.items())
+        sub, category = subs[pick(subs, get("query", ""))]
+        return PairCheckerOutput(matched=True, harmful=True, category=category, sub_category=sub,
+                                 explanation="Scripted check.")
+    raise ValueError(f"unknown role {role!r}")
+
+
+def create_app(state: ServerState) -> FastAPI:
+    app = FastAPI(title="leakless fake OpenAI server")
+
+    @app.get("/v1/models")
+    async def models() -> dict:
+        return {"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "leakless"}]}
+
+    @app.get("/_stats")
+    async def stats() -> dict:
+        return {"requests": dict(state.requests), "faults": dict(state.faults_sent)}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Response:
+        body = json.loads(await request.body())
+        role = role_of(body)
+        if role not in ROLES:
+            return error_response(400, "no role schema in response_format or the system prompt")
+        state.requests[role] += 1
+        fault = state.next_fault()
+        state.arrivals.append((time.monotonic(), role, fault))
+        if fault:
+            state.faults_sent[fault] += 1
+        await asyncio.sleep(state.faults.hang_s if fault == "timeout" else state.latency_s)
+        if fault == "429":
+            return error_response(429, "rate limited", {"retry-after": str(state.faults.retry_after_s)})
+        if fault == "500":
+            return error_response(500, "internal error")
+        structured = "response_format" in body
+        if fault == "refusal" or body["model"] in state.refusing_models:
+            message = ({"content": None, "refusal": REFUSAL_TEXT} if structured
+                       else {"content": REFUSAL_TEXT, "refusal": None})
+        elif fault == "malformed":
+            message = {"content": '{"' + role + '": [', "refusal": None}
+        else:
+            fields = dict(TAG.findall(user_text(body)))
+            output = answer_for(role, fields, image_of(body))
+            message = {"content": output.model_dump_json(), "refusal": None}
+        return completion_response(body, message)
+
+    return app
+
+
+def role_of(body: dict) -> str:
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        return response_format["json_schema"]["name"]
+    found = SCHEMA_TITLE.search(body["messages"][0]["content"])
+    return ROLE_OF_TITLE[found.group(1)] if found else "unknown"
+
+
+def user_text(body: dict) -> str:
+    texts = []
+    for message in body["messages"]:
+        content = message["content"]
+        if message["role"] == "user":
+            texts += [content] if isinstance(content, str) else [p["text"] for p in content if p["type"] == "text"]
+    return "\n".join(texts)
+
+
+def image_of(body: dict) -> str | None:
+    for message in body["messages"]:
+        if isinstance(message["content"], list):
+            for part in message["content"]:
+                if part["type"] == "image_url":
+                    return part["image_url"]["url"]
+    return None
+
+
+def error_response(status: int, text: str, headers: dict | None = None) -> Response:
+    return Response(json.dumps({"error": {"message": text, "type": "fake_error"}}), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+def completion_response(body: dict, message: dict) -> Response:
+    prompt_tokens = len(json.dumps(body["messages"])) // 4
+    completion_tokens = len(message["content"] or message["refusal"] or "") // 4
+    payload = {
+        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+        "model": body["model"],
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", **message}}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                  "total_tokens": prompt_tokens + completion_tokens},
+    }
+    return Response(json.dumps(payload), media_type="application/json")
+
+
+class FakeOpenAIServer:
+    """Runs the app on 127.0.0.1 (a free port by default) in a background thread.
+
+    with FakeOpenAIServer(latency_s=0.01) as server:
+        settings = ... base_url=server.base_url ...
+        server.state.requests  # what arrived, per role
+    """
+
+    def __init__(self, latency_s: float = 0.0, faults: FaultPlan | None = None,
+                 refusing_models: frozenset[str] = frozenset(), port: int = 0):
+        self.state = ServerState(latency_s=latency_s, faults=faults or FaultPlan(),
+                                 refusing_models=frozenset(refusing_models))
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self.port = self._socket.getsockname()[1]
+        config = uvicorn.Config(create_app(self.state), log_level="warning", access_log=False,
+                                timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        name="fake-openai-server", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the fake OpenAI server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+
+def serve(port: int, latency_s: float = 0.0, faults: FaultPlan | None = None,
+          host: str = "127.0.0.1") -> None:
+    """Serve in the foreground until interrupted (the CLI and benchmark subprocesses)."""
+    state = ServerState(latency_s=latency_s, faults=faults or FaultPlan())
+    uvicorn.run(create_app(state), host=host, port=port, log_level="warning", access_log=False)
