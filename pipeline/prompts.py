@@ -1,14 +1,13 @@
 """Prompt templates are files; a template's content hash is its version.
 
 Templates live in the checkout's top-level `prompts/` folder. An installed
-package carries the same folder as `pipeline.prompts` (see pyproject.toml).
+package carries the same folder as `pipeline.prompt_files` (see pyproject.toml).
 """
 
 from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -20,7 +19,7 @@ def prompts_dir() -> Path:
     checkout = PROJECT_ROOT / "prompts"
     if checkout.is_dir():
         return checkout
-    return Path(str(resources.files("pipeline.prompts")))
+    return Path(__file__).parent / "prompt_files"  # where a wheel puts them (setup.py)
 
 
 def prompt_path(name: str) -> Path:

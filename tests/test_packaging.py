@@ -1,0 +1,49 @@
+"""Prompt templates are found from a checkout and from an installed wheel; CI runs the README's test command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pipeline.prompts as prompts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_wheel(folder: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(folder), str(ROOT)], check=True, capture_output=True)
+    return next(folder.glob("leakless-*.whl"))
+
+
+def test_wheel_carries_every_prompt_template(tmp_path):
+    wheel = build_wheel(tmp_path)
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = [p.relative_to(ROOT / "prompts") for p in (ROOT / "prompts").rglob("*") if p.is_file()]
+    assert templates
+    for template in templates:
+        assert f"pipeline/prompt_files/{template.as_posix()}" in names
+    assert "pipeline/taxonomy/elements.jsonl" in names
+    assert "pipeline/guardrails/rules.toml" in names
+
+
+def test_prompts_resolve_from_an_installed_wheel(tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(build_wheel(tmp_path))], check=True, capture_output=True)
+    probe = ("import pipeline.prompts as p; print(p.prompts_dir()); "
+             "print(p.prompt_hash('offline/seed_queries.toml'))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(target)},
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert out[0].startswith(str(target))
+    assert out[1] == prompts.prompt_hash("offline/seed_queries.toml")
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_command = re.search(r"^(make test)\b", readme, re.MULTILINE).group(1)
+    assert re.search(rf"^{test_command}$", ci, re.MULTILINE)
