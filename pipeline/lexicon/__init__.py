@@ -1,0 +1,93 @@
+"""Word-level helpers shared by the rules rewriter and the leak detectors.
+
+Matching is done on Porter stems (nltk's PorterStemmer needs no data download),
+so "pistols" finds "pistol" and "rioting" finds "riot". A term of several words
+matches where its stems occur as a contiguous run in the text.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from nltk.stem import PorterStemmer
+
+from pipeline.prompts import text_hash
+
+LEXICON_FILE = Path(__file__).parent / "harm_words.toml"
+
+# A word may carry inner hyphens or apostrophes ("e-mail", "someone's").
+WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
+
+_porter = PorterStemmer()
+
+
+@lru_cache(maxsize=16384)
+def stem(word: str) -> str:
+    """The Porter stem of one word, lower-cased, with a possessive 's dropped."""
+    word = word.lower().replace("’", "'")
+    return _porter.stem(word.removesuffix("'s"))
+
+
+def words(text: str) -> list[re.Match]:
+    """The word tokens of `text`, as matches so callers keep their character spans."""
+    return list(WORD.finditer(text))
+
+
+def stems(text: str) -> list[str]:
+    return [stem(m.group()) for m in words(text)]
+
+
+def find_term(text: str, term: str) -> list[tuple[int, int]]:
+    """Character spans (start, end) of `text` where `term` occurs, stem by stem."""
+    needle = stems(term)
+    if not needle:
+        return []
+    tokens = words(text)
+    haystack = [stem(m.group()) for m in tokens]
+    size = len(needle)
+    return [(tokens[i].start(), tokens[i + size - 1].end())
+            for i in range(len(haystack) - size + 1) if haystack[i:i + size] == needle]
+
+
+def contains_term(text: str, terms: tuple[str, ...] | list[str]) -> bool:
+    """Whether any of `terms` occurs in `text` (stemmed, case-insensitive)."""
+    return any(find_term(text, term) for term in terms)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The harm-word paraphrases and word lists of `harm_words.toml`."""
+
+    common: dict[str, str]
+    by_category: dict[str, dict[str, str]]
+    stopwords: frozenset[str]
+    generic: frozenset[str]
+    content_hash: str  # hash of the file contents: the rewriter's "prompt" version
+
+    def harm_words(self, category: str) -> dict[str, str]:
+        """Harm word -> neutral paraphrase for one category (category entries win)."""
+        return {**self.common, **self.by_category.get(category, {})}
+
+    def is_content_word(self, word: str) -> bool:
+        """A word that could name something an image shows (not a stop or generic word)."""
+        lowered = word.lower()
+        return (len(lowered) > 2 and not lowered.isdigit()
+                and lowered not in self.stopwords and lowered not in self.generic)
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
+    source = Path(path).read_text(encoding="utf-8")
+    data = tomllib.loads(source)
+    harm = data["harm"]
+    return Lexicon(
+        common=harm["common"],
+        by_category={name: table for name, table in harm.items() if name != "common"},
+        stopwords=frozenset(data["words"]["stop"]),
+        generic=frozenset(data["words"]["generic"]),
+        content_hash=text_hash(source),
+    )
