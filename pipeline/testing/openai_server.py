@@ -23,15 +23,18 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
+from pipeline.llm.config import LLMSettings
 from pipeline.llm.roles import (ROLES, HarmFilterOutput, ImageQueryOutput, ImageRefinerOutput,
                                 LeakRewriteOutput, PairCheckerOutput, RoleOutput,
                                 SeedWriterOutput, VSILJudgeOutput)
 from pipeline.taxonomy import load_taxonomy
 
+FAKE_KEY_ENV = "LEAKLESS_FAKE_LLM_KEY"
 FAULT_KINDS = ("429", "500", "timeout", "malformed", "refusal")
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 TAG = re.compile(r"<(\w+)>(.*?)</\1>", re.DOTALL)
@@ -60,6 +63,7 @@ class ServerState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     refusing_models: frozenset[str] = frozenset()  # these models refuse everything
     requests: Counter = field(default_factory=Counter)  # per role
+    with_image: Counter = field(default_factory=Counter)  # per role, requests carrying an image
     faults_sent: Counter = field(default_factory=Counter)  # per kind
     arrivals: list[tuple[float, str, str | None]] = field(default_factory=list)  # time, role, fault
 
@@ -159,6 +163,8 @@ def create_app(state: ServerState) -> FastAPI:
         state.arrivals.append((time.monotonic(), role, fault))
         if fault:
             state.faults_sent[fault] += 1
+        if image_of(body):
+            state.with_image[role] += 1
         await asyncio.sleep(state.faults.hang_s if fault == "timeout" else state.latency_s)
         if fault == "429":
             return error_response(429, "rate limited", {"retry-after": str(state.faults.retry_after_s)})
@@ -248,6 +254,13 @@ class FakeOpenAIServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+    def llm_settings(self, cache_path: Path | None = None, roles: dict | None = None,
+                     **endpoint: object) -> LLMSettings:
+        """Every role on this server; the key is read from FAKE_KEY_ENV, which callers set."""
+        return LLMSettings.model_validate({
+            "endpoints": {"default": {"base_url": self.base_url, "api_key_env": FAKE_KEY_ENV, **endpoint}},
+            "roles": roles or {}, "cache": cache_path is not None, "cache_path": cache_path})
 
     def __enter__(self) -> FakeOpenAIServer:
         self._thread.start()

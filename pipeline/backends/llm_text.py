@@ -1,0 +1,113 @@
+"""Model roles served by an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, ...).
+
+`LLMSeedWriter` and `LLMRewriter` implement the backend interfaces; the other
+roles are plain batch functions the stages call. Every result names the model
+that actually answered and the template hash (a fallback model says so).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.backends.base import ItemError, Rewriter, RewriteRequest, SeedWriter
+from pipeline.llm.client import BACKEND, Answer, LLMClient
+from pipeline.llm.roles import (HarmFilterInput, ImageQueryInput, ImageRefinerInput,
+                                LeakRewriteInput, PairCheckerInput, RoleInput, SeedWriterInput,
+                                VSILJudgeInput)
+from pipeline.prompts import prompt_hash
+from pipeline.records import Draft, Seed
+
+
+class _LLMBackend:
+    """Names the configured model and the template of `role` on the Backend fields."""
+
+    backend = BACKEND
+    role = ""
+
+    def __init__(self, client: LLMClient):
+        self.client = client
+        self.model = client.settings.role(self.role).model
+        self.prompt_hash = prompt_hash(f"{self.role}.j2")
+
+
+class LLMSeedWriter(_LLMBackend, SeedWriter):
+    """Element-first seeds go to `seed_writer`; pool-image seeds to `image_query_writer`."""
+
+    role = "seed_writer"
+
+    def __init__(self, client: LLMClient, queries_per_seed: int = 3):
+        super().__init__(client)
+        self.queries_per_seed = queries_per_seed
+
+    def write(self, seeds: list[Seed]) -> list[Draft | ItemError]:
+        results: list[Answer | ItemError | None] = [None] * len(seeds)
+        by_role: dict[str, list[tuple[int, RoleInput]]] = {"seed_writer": [], "image_query_writer": []}
+        for index, seed in enumerate(seeds):
+            if seed.image_path is None:
+                by_role["seed_writer"].append((index, SeedWriterInput(
+                    category=seed.category, sub_category=seed.sub_category,
+                    element=seed.element.element, element_description=seed.element.description,
+                    n_queries=self.queries_per_seed)))
+                continue
+            try:
+                png = Path(seed.image_path).read_bytes()
+            except OSError as error:
+                results[index] = ItemError(f"cannot read pool image {seed.image_path}: {error.strerror}")
+                continue
+            by_role["image_query_writer"].append((index, ImageQueryInput(
+                image_png=png, category=seed.category, n_queries=self.queries_per_seed)))
+        for role, batch in by_role.items():
+            if batch:
+                answers = self.client.run_batch(role, [item for _, item in batch])
+                for (index, _), answer in zip(batch, answers):
+                    results[index] = answer
+        return [_draft(seed, result) for seed, result in zip(seeds, results)]
+
+
+def _draft(seed: Seed, result: Answer | ItemError) -> Draft | ItemError:
+    if isinstance(result, ItemError):
+        return result
+    out = result.output
+    return Draft(seed_id=seed.id, image_description=out.image_description,
+                 harmful_queries=tuple(out.harmful_queries), safety_reason=out.safety_reason,
+                 made_by=result.provenance)
+
+
+class LLMRewriter(_LLMBackend, Rewriter):
+    role = "leak_rewriter"
+
+    def rewrite(self, requests: list[RewriteRequest]) -> list[str | ItemError]:
+        return [a if isinstance(a, ItemError) else a.output.rewritten_query
+                for a in self.rewrite_answers(requests)]
+
+    def rewrite_answers(self, requests: list[RewriteRequest]) -> list[Answer | ItemError]:
+        """Like `rewrite`, with each answer's provenance (which model, when fallbacks are set)."""
+        return self.client.run_batch(self.role, [
+            LeakRewriteInput(query=r.query, image_description=r.image_description,
+                             category=r.category, feedback_spans=r.feedback_spans)
+            for r in requests])
+
+
+def write_image_queries(client: LLMClient, inputs: list[ImageQueryInput]) -> list[Answer | ItemError]:
+    """Pool image (or caption) -> description, harmful queries, safety reason."""
+    return client.run_batch("image_query_writer", inputs)
+
+
+def filter_harm(client: LLMClient, inputs: list[HarmFilterInput]) -> list[Answer | ItemError]:
+    """Rewritten query + image -> text/image/combined harmful, intent kept."""
+    return client.run_batch("harm_filter", inputs)
+
+
+def judge_vsil(client: LLMClient, inputs: list[VSILJudgeInput]) -> list[Answer | ItemError]:
+    """Query + image description -> does the query leak, and which spans."""
+    return client.run_batch("vsil_judge", inputs)
+
+
+def refine_images(client: LLMClient, inputs: list[ImageRefinerInput]) -> list[Answer | ItemError]:
+    """Image + element -> does it show the element; if not, a refined prompt."""
+    return client.run_batch("image_refiner", inputs)
+
+
+def check_pairs(client: LLMClient, inputs: list[PairCheckerInput]) -> list[Answer | ItemError]:
+    """Image + query -> matched, harmful, category, sub-category."""
+    return client.run_batch("pair_checker", inputs)
