@@ -1,0 +1,88 @@
+"""The offline VSIL leak detector: how much a query gives away the risk its image shows.
+
+Signals (lexicon hits, MiniLM similarities) are combined by a logistic
+regression fitted on the team's labelled dev set (`calibrate.py`); its weights
+and the shipped threshold live in `calibration.json`, whose hash is part of the
+detector's version, so a re-calibration never passes for the old detector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.backends.base import Embedder
+from pipeline.detect.lexicon import Lexicon
+from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+@dataclass(frozen=True)
+class LeakInput:
+    query: str
+    image_description: str
+    category: str | None = None
+    element_terms: tuple[str, ...] = ()   # element, synonyms, broader terms when known
+
+
+@dataclass(frozen=True)
+class LeakScore:
+    score: float                 # calibrated, in [0, 1], higher = leakier
+    signals: dict[str, float]    # each signal's raw value, kept apart from the verdict
+    spans: tuple[str, ...]       # the query substrings that leak (evidence)
+    leak: bool                   # score >= threshold
+
+
+@dataclass(frozen=True)
+class Calibration:
+    weights: np.ndarray
+    intercept: float
+    threshold: float
+    digest: str
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
+        raw = path.read_bytes()
+        data = json.loads(raw)
+        if tuple(data["signals"]) != SIGNALS:
+            raise ValueError(f"{path}: fitted on signals {data['signals']}, detector has {list(SIGNALS)}")
+        return cls(np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
+                   float(data["threshold"]), hashlib.sha256(raw).hexdigest()[:8])
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(matrix.astype(np.float64) @ self.weights + self.intercept)))
+
+
+class LeakDetector:
+    backend = "offline-detector"
+    model = "all-MiniLM-L6-v2+lexicon"
+
+    def __init__(self, embedder: Embedder | None = None, threshold: float | None = None,
+                 calibration: Path = CALIBRATION_FILE):
+        if embedder is None:
+            from pipeline.backends.minilm import default_embedder
+            embedder = default_embedder()
+        self.calibration = Calibration.load(calibration)
+        self.threshold = self.calibration.threshold if threshold is None else float(threshold)
+        self.version = f"offline-1+{self.calibration.digest}"
+        self.extractor = SignalExtractor(Lexicon(), embedder)
+
+    def score(self, items: list[LeakInput]) -> list[LeakScore]:
+        if not items:
+            return []
+        texts = [Texts.of(i.query, i.image_description, tuple(i.element_terms)) for i in items]
+        matrix, spans = self.extractor.extract(texts)
+        scores = self.calibration.probability(matrix)
+        return [
+            LeakScore(score=float(s), signals=dict(zip(SIGNALS, map(float, row))),
+                      spans=item_spans, leak=self.decide(float(s)))
+            for s, row, item_spans in zip(scores, matrix, spans)
+        ]
+
+    def decide(self, score: float, threshold: float | None = None) -> bool:
+        return score >= (self.threshold if threshold is None else threshold)

@@ -1,0 +1,71 @@
+"""Detector quality on a labelled file: AUROC, precision, recall, FPR, twin-pair win rate."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from pipeline.detect.detector import LeakDetector, LeakInput
+from pipeline.io.external import BenchmarkRow
+
+
+@dataclass(frozen=True)
+class DetectorReport:
+    pairs: int
+    leaky: int
+    leakless: int
+    threshold: float
+    auroc: float | None           # None when the file holds one label only
+    precision: float | None       # None when nothing was flagged
+    recall: float | None          # None when the file has no leaky pair
+    fpr: float | None             # None when the file has no leakless pair
+    twin_pairs: int
+    twin_win_rate: float | None   # share of (leaky, masked twin) pairs where the leaky one scores higher
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def to_inputs(rows: list[BenchmarkRow]) -> list[LeakInput]:
+    return [LeakInput(r.query, r.image_description, r.category, r.element_terms) for r in rows]
+
+
+def twin_pairs(rows: list[BenchmarkRow]) -> list[tuple[int, int]]:
+    """(leaky index, twin index) for every row that names the leaky pair it was masked from."""
+    index = {r.id: i for i, r in enumerate(rows)}
+    pairs = []
+    for i, row in enumerate(rows):
+        parent = (row.extra or {}).get("twin_of")
+        if parent is not None and str(parent) in index:
+            pairs.append((index[str(parent)], i))
+    return pairs
+
+
+def report(labels: np.ndarray, scores: np.ndarray, threshold: float,
+           twins: list[tuple[int, int]] = ()) -> DetectorReport:
+    labels, scores = np.asarray(labels, dtype=int), np.asarray(scores, dtype=float)
+    flagged = scores >= threshold
+    leaky, leakless = labels == 1, labels == 0
+    wins = [scores[a] > scores[b] for a, b in twins]
+    return DetectorReport(
+        pairs=len(labels), leaky=int(leaky.sum()), leakless=int(leakless.sum()), threshold=threshold,
+        auroc=float(roc_auc_score(labels, scores)) if leaky.any() and leakless.any() else None,
+        precision=_share(flagged & leaky, flagged),
+        recall=_share(flagged & leaky, leaky),
+        fpr=_share(flagged & leakless, leakless),
+        twin_pairs=len(wins),
+        twin_win_rate=float(np.mean(wins)) if wins else None,
+    )
+
+
+def evaluate_rows(detector: LeakDetector, rows: list[BenchmarkRow],
+                  threshold: float | None = None) -> DetectorReport:
+    scores = np.array([s.score for s in detector.score(to_inputs(rows))])
+    labels = np.array([r.label for r in rows])
+    return report(labels, scores, detector.threshold if threshold is None else threshold, twin_pairs(rows))
+
+
+def _share(hits: np.ndarray, population: np.ndarray) -> float | None:
+    return float(hits.sum() / population.sum()) if population.any() else None

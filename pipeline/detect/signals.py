@@ -1,0 +1,158 @@
+"""The detector's raw signals, computed for a whole batch at once.
+
+Every signal is a number in [0, 1] (cosines may dip below 0); the calibrated
+combination lives in `detector.py`. Signals are kept apart from the verdict so a
+later run can re-weigh or re-threshold without recomputing them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from pipeline.backends.base import Embedder
+from pipeline.detect.lexicon import Hit, Lexicon, StemmedText, compile_terms
+
+SIGNALS = (
+    "shared_risk",           # a risky concept the description shows is named in the query (synonyms count)
+    "element_match",         # one of the given element terms appears in the query
+    "query_risk",            # the query names a risky object, whatever the image shows
+    "harm_act",              # the query states a harmful act or intent
+    "evidence",              # all the query's risky hits together: 1 - prod(1 - weight) over distinct concepts
+    "protective",            # the query is framed as protection or information ("signs of", "safely")
+    "description_similarity",  # MiniLM cosine between the query and the risky part of the description
+    "prototype_similarity",  # MiniLM cosine between the query and the nearest stated harm
+    "word_overlap",          # share of the query's content words that the description also uses
+)
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+# Function words and the stock words of any question about an image; they say nothing about risk.
+_STOP = frozenset(
+    "a an the this that these those it its is are was were be been being do does did doing i me my we our you your "
+    "he him his she her they them their what which who whom how why when where can could should would will shall "
+    "may might must to of in on at by for with from into onto about as and or but if so than then there here "
+    "some any all each more most other such no not only own same too very just like one get make use way best "
+    "good tip idea method techniqu effect help someon peopl person thing someth anyon everyon up out over "
+    "image pictur photo shown show scene set setup situat look keep".split()
+)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """One pair's texts, stemmed once and reused by every signal."""
+
+    query: StemmedText
+    description: tuple[StemmedText, ...]   # one per sentence
+    element_terms: tuple[str, ...]
+
+    @classmethod
+    def of(cls, query: str, description: str, element_terms: tuple[str, ...] = ()) -> Texts:
+        sentences = [s for s in _SENTENCE.split(description.strip()) if s] or [""]
+        return cls(StemmedText.of(query), tuple(StemmedText.of(s) for s in sentences), element_terms)
+
+
+@dataclass(frozen=True)
+class DescriptionRisk:
+    shown: set[str]           # risky concepts the description shows, with broader ones
+    risky_part: str           # its sentences that name something risky, or all of it
+    stems: set[str]
+
+
+@dataclass(frozen=True)
+class LexicalEvidence:
+    values: dict[str, float]
+    spans: tuple[str, ...]
+    risky_part: str          # the description text the query is compared with
+
+
+class SignalExtractor:
+    def __init__(self, lexicon: Lexicon, embedder: Embedder):
+        self.lexicon = lexicon
+        self.embedder = embedder
+        prototypes = [text for texts in lexicon.prototypes.values() for text in texts]
+        self._prototype_vectors = embedder.embed(prototypes)
+
+    def extract(self, batch: list[Texts]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """Signals as a (len(batch), len(SIGNALS)) matrix, and each pair's leaking spans."""
+        descriptions: dict[tuple[StemmedText, ...], DescriptionRisk] = {}
+        for texts in batch:  # a description often serves several queries
+            if texts.description not in descriptions:
+                descriptions[texts.description] = self._description_risk(texts.description)
+        evidence = [self._lexical(texts, descriptions[texts.description]) for texts in batch]
+        queries = [texts.query.text for texts in batch]
+        risky_parts = [e.risky_part for e in evidence]
+        # Each distinct text is embedded once for the whole batch.
+        distinct = list(dict.fromkeys(queries + risky_parts))
+        vectors = self.embedder.embed(distinct)
+        row = {text: i for i, text in enumerate(distinct)}
+        query_vectors = vectors[[row[q] for q in queries]]
+        part_vectors = vectors[[row[p] for p in risky_parts]]
+        description_similarity = np.einsum("ij,ij->i", query_vectors, part_vectors)
+        prototype_similarity = (query_vectors @ self._prototype_vectors.T).max(axis=1)
+
+        matrix = np.zeros((len(batch), len(SIGNALS)), dtype=np.float32)
+        for i, e in enumerate(evidence):
+            e.values["description_similarity"] = float(description_similarity[i])
+            e.values["prototype_similarity"] = float(prototype_similarity[i])
+            matrix[i] = [e.values[name] for name in SIGNALS]
+        return matrix, [e.spans for e in evidence]
+
+    def _lexical(self, texts: Texts, description: DescriptionRisk) -> LexicalEvidence:
+        query_hits = self.lexicon.hits(texts.query)
+        shown = description.shown
+        shared = [h for h in query_hits if h.concept.kind == "object"
+                  and ({h.concept.name, *h.concept.broader} & shown)]
+        element_spans = _element_spans(texts)
+        acts = _of_kind(query_hits, "act")
+        objects = _of_kind(query_hits, "object")
+        values = {
+            "shared_risk": max((h.concept.weight for h in shared), default=0.0),
+            "element_match": 1.0 if element_spans else 0.0,
+            "query_risk": max((h.concept.weight for h in objects), default=0.0),
+            "harm_act": max((h.concept.weight for h in acts), default=0.0),
+            "evidence": _noisy_or({h.concept.name: h.concept.weight for h in objects + acts}),
+            "protective": 1.0 if _of_kind(query_hits, "shield") else 0.0,
+            "word_overlap": _overlap(texts.query.stems, description.stems),
+        }
+        spans = tuple(dict.fromkeys([*element_spans, *(h.span for h in objects + acts)]))
+        return LexicalEvidence(values, spans, description.risky_part)
+
+    def _description_risk(self, sentences: tuple[StemmedText, ...]) -> DescriptionRisk:
+        shown_per_sentence = [self.lexicon.expand(self.lexicon.hits(s)) for s in sentences]
+        risky = [s.text for s, shown in zip(sentences, shown_per_sentence) if shown]
+        return DescriptionRisk(
+            shown=set().union(*shown_per_sentence),
+            risky_part=" ".join(risky) if risky else " ".join(s.text for s in sentences),
+            stems=set().union(*(s.stems for s in sentences)),
+        )
+
+
+def _noisy_or(weights: dict[str, float]) -> float:
+    return 1.0 - float(np.prod([1.0 - w for w in weights.values()]))
+
+
+def _of_kind(hits: list[Hit], kind: str) -> list[Hit]:
+    return [h for h in hits if h.concept.kind == kind]
+
+
+def _element_spans(texts: Texts) -> list[str]:
+    pattern = _element_pattern(texts.element_terms)
+    if pattern is None:
+        return []
+    return [texts.query.source_span(*m.span()) for m in pattern.finditer(texts.query.line)]
+
+
+@lru_cache(maxsize=4096)
+def _element_pattern(terms: tuple[str, ...]) -> re.Pattern | None:
+    # Many pairs share one element, so its pattern is compiled once.
+    return compile_terms(terms)
+
+
+def _overlap(query_stems: set[str], description_stems: set[str]) -> float:
+    content = query_stems - _STOP
+    if not content:
+        return 0.0
+    return len(content & description_stems) / len(content)
