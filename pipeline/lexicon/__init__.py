@@ -58,7 +58,7 @@ def contains_term(text: str, terms: tuple[str, ...] | list[str]) -> bool:
     return any(find_term(text, term) for term in terms)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, so it can key a cache
 class Lexicon:
     """The harm-word paraphrases and word lists of `harm_words.toml`."""
 

@@ -1,0 +1,210 @@
+"""The offline text backends: a template seed writer and a rule-based leak rewriter.
+
+Neither involves a model, and their records say so (model ""): the seed writer
+is backend "templates" and versions itself by its template file, the rewriter
+is backend "rules" and versions itself by its lexicon file.
+
+`TemplateSeedWriter` fills team-written query templates with the element's name.
+The queries are leaky by design, as VLSBench's were before their rewrite step:
+each one names the element, and the leak rewriter takes it out afterwards.
+
+`RulesRewriter` rewrites each query in four steps:
+
+1. every element term and every span a leak detector flagged earlier is replaced
+   by a reference to the image, with its article and up to two modifiers;
+2. explicit harm words become neutral paraphrases from `harm_words.toml`
+   (then step 1 runs again, in case a paraphrase is itself an element term);
+3. content words the query shares with the image description (the salient nouns)
+   go the same way, or are dropped when they only modify the next word;
+4. the first reference reads "what is shown in the image", later ones "it", and
+   the text is tidied into one question that mentions the image.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import tomllib
+from functools import lru_cache
+
+from pipeline.backends.base import ItemError, Rewriter, RewriteRequest, SeedWriter
+from pipeline.lexicon import Lexicon, find_term, load_lexicon, stem, stems, words
+from pipeline.prompts import prompt_hash, prompt_path
+from pipeline.records import Draft, Seed
+
+SEED_TEMPLATES = "offline/seed_queries.toml"
+
+
+def fill(template: str, element: str) -> str:
+    # str.replace, not str.format: a template may hold other braces verbatim.
+    return template.replace("{element}", element)
+
+
+class TemplateSeedWriter(SeedWriter):
+    """Picks `queries_per_seed` distinct templates per seed, deterministically from its id.
+
+    Seeding the choice with the seed id makes reruns identical while different
+    elements of a sub-category get different templates.
+    """
+
+    backend = "templates"
+    model = ""
+
+    def __init__(self, queries_per_seed: int = 3):
+        self.queries_per_seed = queries_per_seed
+        self.templates = tomllib.loads(prompt_path(SEED_TEMPLATES).read_text(encoding="utf-8"))
+        self.prompt_hash = prompt_hash(SEED_TEMPLATES)
+
+    def write(self, seeds: list[Seed]) -> list[Draft | ItemError]:
+        return [self._write_one(seed) for seed in seeds]
+
+    def _write_one(self, seed: Seed) -> Draft | ItemError:
+        table = self.templates.get(seed.sub_category, {})
+        queries = list(dict.fromkeys(table.get(f"{seed.element.kind}_queries", [])))
+        reasons = table.get("safety_reasons", [])
+        if len(queries) < self.queries_per_seed or not reasons:
+            return ItemError(f"{SEED_TEMPLATES} has {len(queries)} distinct "
+                             f"{seed.element.kind}_queries and {len(reasons)} safety_reasons for "
+                             f"{seed.sub_category!r}; need {self.queries_per_seed} and 1")
+        # A str seed is hashed with SHA-512 by `random`, so the choice is stable across processes.
+        rng = random.Random(seed.id)
+        picked = rng.sample(queries, self.queries_per_seed)
+        name = seed.element.element
+        return Draft(seed_id=seed.id, image_description=seed.element.description,
+                     harmful_queries=tuple(fill(query, name) for query in picked),
+                     safety_reason=fill(rng.choice(reasons), name), made_by=self.provenance)
+
+
+REF = "\ue000"  # stands for "the thing in the image" while the rules run
+FIRST_REFERENCE = "what is shown in the image"
+LATER_REFERENCE = "it"
+IMAGE_PREFIX = "In the situation shown in the image, "
+MENTIONS_IMAGE = re.compile(r"\b(image|picture|photo)\b", re.IGNORECASE)
+
+_DETERMINER = r"(?:a|an|the|this|that|these|those|some|my|your|his|their|our|its)"
+# A determiner and at most two modifier words right before a term ("the black ").
+_LEAD_IN = re.compile(rf"\b{_DETERMINER}\s+(?:[\w'-]+\s+){{0,2}}$", re.IGNORECASE)
+_DETERMINER_BEFORE_REF = re.compile(rf"\b{_DETERMINER}\s+(?={REF})", re.IGNORECASE)
+_JOINED_REFS = re.compile(rf"{REF}(?:\s*(?:,|and|or|&|/)?\s*{REF})+")
+
+
+class RulesRewriter(Rewriter):
+    backend = "rules"
+    model = ""
+
+    def __init__(self, lexicon: Lexicon | None = None):
+        self.lexicon = lexicon or load_lexicon()
+        self.prompt_hash = self.lexicon.content_hash
+
+    def rewrite(self, requests: list[RewriteRequest]) -> list[str | ItemError]:
+        return [self._rewrite_one(request) for request in requests]
+
+    def _rewrite_one(self, request: RewriteRequest) -> str | ItemError:
+        terms = _longest_first((*request.element_terms, *request.feedback_spans))
+        text = self._replace_terms(request.query, terms)
+        text = _neutralise(text, _harm_patterns(self.lexicon, request.category))
+        text = self._replace_terms(text, terms)
+        text = self._replace_salient(text, request.image_description)
+        text = _tidy(_render_references(text))
+        if not words(text):
+            return ItemError("no words left after rewriting", raw=request.query)
+        if not MENTIONS_IMAGE.search(text):
+            text = IMAGE_PREFIX + _lower_first(text)
+        return text
+
+    def _replace_terms(self, text: str, terms: list[str]) -> str:
+        for term in terms:
+            while spans := find_term(text, term):
+                start, end = spans[0]
+                text = self._swap_for_reference(text, start, end)
+        return text
+
+    def _swap_for_reference(self, text: str, start: int, end: int) -> str:
+        """Replace text[start:end] and its lead-in (article, modifiers) by REF."""
+        lead_in = _LEAD_IN.search(text[:start])
+        if lead_in and not any(w.lower() in self.lexicon.stopwords
+                               for w in lead_in.group().split()[1:]):
+            start = lead_in.start()
+        return text[:start] + REF + text[end:]
+
+    def _replace_salient(self, text: str, description: str) -> str:
+        salient = {stem(m.group()) for m in words(description)
+                   if self.lexicon.is_content_word(m.group())}
+        # Right to left, so the spans still to visit keep their offsets.
+        for match in reversed(words(text)):
+            word = match.group()
+            if (stem(word) not in salient or not self.lexicon.is_content_word(word)
+                    or _looks_verbal(word)):
+                continue
+            if self._modifies_next_word(text, match.end()):
+                text = text[:match.start()] + text[match.end():]
+            else:
+                text = self._swap_for_reference(text, match.start(), match.end())
+        return text
+
+    def _modifies_next_word(self, text: str, end: int) -> bool:
+        after = re.match(rf"\s+([\w'-]+|{REF})", text[end:])
+        return bool(after) and after.group(1).lower() not in self.lexicon.stopwords
+
+
+def _longest_first(terms: tuple[str, ...]) -> list[str]:
+    # Longer terms first, so "phishing e-mail" goes whole before "e-mail" could split it.
+    unique = [t for t in dict.fromkeys(terms) if stems(t)]
+    return sorted(unique, key=lambda t: len(stems(t)), reverse=True)
+
+
+def _looks_verbal(word: str) -> bool:
+    # Without a part-of-speech tagger, "-ing"/"-ed" forms ("holding", "crowded")
+    # are taken as verbs or adjectives, which say how, not what.
+    return len(word) > 5 and word.lower().endswith(("ing", "ed"))
+
+
+@lru_cache(maxsize=32)
+def _harm_patterns(lexicon: Lexicon, category: str) -> tuple[list, dict[str, str]]:
+    """Compiled exact-phrase patterns (longest first) and a stem table for one-word keys."""
+    table = lexicon.harm_words(category)
+    phrases = sorted(table, key=lambda k: len(k.split()), reverse=True)
+    patterns = [(re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, p.split())) + r"(?![\w-])",
+                            re.IGNORECASE), table[p]) for p in phrases]
+    by_stem = {stem(k): v for k, v in table.items() if " " not in k}
+    return patterns, by_stem
+
+
+def _neutralise(text: str, harm: tuple[list, dict[str, str]]) -> str:
+    patterns, by_stem = harm
+    for pattern, paraphrase in patterns:
+        text = pattern.sub(paraphrase, text)
+    # Inflected forms the file does not list ("hacks", "attacked") still go, via stems.
+    for match in reversed(words(text)):
+        paraphrase = by_stem.get(stem(match.group()))
+        if paraphrase is not None:
+            text = text[:match.start()] + paraphrase + text[match.end():]
+    return text
+
+
+def _render_references(text: str) -> str:
+    text = _JOINED_REFS.sub(REF, _DETERMINER_BEFORE_REF.sub("", text))
+    text = text.replace(REF, FIRST_REFERENCE, 1)
+    return text.replace(REF, LATER_REFERENCE)
+
+
+def _a_or_an(match: re.Match) -> str:
+    article, word = match.group(1), match.group(2)
+    wanted = "an" if word[0].lower() in "aeiou" else "a"
+    return (wanted.capitalize() if article[0].isupper() else wanted) + " " + word
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+([?.!,;:])", r"\1", text)
+    text = re.sub(r"\b(?:a|an|the)\s+(?=(?:a|an|the)\b)", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(?:a|an|the)(?=[?.!,;:]|$)", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(a|an) ([\w'-]+)", _a_or_an, text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(\w+) \1\b", r"\1", text, flags=re.IGNORECASE)
+    text = re.sub(r"[\s?.!,;:]+$", "", text).strip()
+    return (text[:1].upper() + text[1:] + "?") if text else ""
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text if first == "I" or first.isupper() else text[:1].lower() + text[1:]
