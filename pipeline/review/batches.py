@@ -1,0 +1,215 @@
+"""A run's accepted pairs -> review batches for annotators, pre-filled with the pipeline's evidence.
+
+A batch is a folder `review/batches/<batch_id>/` with `manifest.json` (who
+reviews which pairs) and `items.jsonl` (one ReviewItem a line). Images are not
+copied: an item names its image by its path inside the run folder
+(`images/<seed_id>.png`), and the review app serves it from there.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from collections import defaultdict
+from datetime import datetime, timezone
+from itertools import zip_longest
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel
+
+PAIR_COLUMNS = ["id", "seed_id", "instruction", "original_query", "image_description", "category",
+                "sub_category", "element", "source", "safety_reason", "leak_score", "run_id"]
+REVIEW_DIR = "review"
+
+
+class Check(BaseModel):
+    """One filter stage's final word on a pair, as the annotator sees it."""
+
+    stage: str
+    verdict: str
+    reason: str
+    score: float | None = None
+
+
+class ReviewItem(BaseModel):
+    pair_id: str
+    seed_id: str
+    run_id: str
+    batch_id: str
+    category: str
+    sub_category: str
+    element: str
+    instruction: str
+    original_query: str
+    image_description: str
+    image: str                      # path inside the run folder
+    source: str
+    safety_reason: str
+    leak_score: float | None = None
+    leak_threshold: float | None = None
+    leak_spans: list[str] = []
+    detector_version: str = ""
+    pipeline_verdict: str = "keep"  # only accepted pairs reach the shards
+    checks: list[Check] = []        # every stage's last decision, rewrite attempts excluded
+    harm_check: Check | None = None
+
+
+class BatchManifest(BaseModel):
+    batch_id: str
+    run_id: str
+    created: str
+    pair_ids: list[str]
+    # annotator -> the pair ids they review; empty means anyone scoped to the batch reviews all
+    assignment: dict[str, list[str]] = {}
+
+    def pairs_for(self, annotator: str) -> list[str]:
+        return self.assignment.get(annotator, self.pair_ids) if self.assignment else self.pair_ids
+
+
+def review_dir(run_dir: Path) -> Path:
+    return Path(run_dir) / REVIEW_DIR
+
+
+def batches_dir(run_dir: Path) -> Path:
+    return review_dir(run_dir) / "batches"
+
+
+def load_pairs(run_dir: Path) -> pd.DataFrame:
+    """The run's accepted pairs without the embedded image bytes, plus each pair's image path."""
+    data = Path(run_dir) / "data"
+    if not any(data.glob("train-*.parquet")):
+        raise FileNotFoundError(f"{run_dir}: no data/train-*.parquet (is this a finished run?)")
+    frame = pd.read_parquet(data, columns=PAIR_COLUMNS + ["image"])
+    frame["image_path"] = [image["path"] for image in frame.pop("image")]
+    return frame
+
+
+def final_checks(run_dir: Path) -> dict[str, list[Check]]:
+    """pair id -> each stage's last decision (rewrite attempts are history, not a verdict)."""
+    path = Path(run_dir) / "decisions.parquet"
+    if not path.exists():
+        return {}
+    decisions = pd.read_parquet(path)
+    decisions = decisions[decisions["stage"] != "rewrite"].sort_values("attempt")
+    last = decisions.groupby(["item_id", "stage"], sort=False).tail(1)
+    checks: dict[str, list[Check]] = defaultdict(list)
+    for row in last.itertuples():
+        score = None if pd.isna(row.score) else float(row.score)
+        checks[row.item_id].append(Check(stage=row.stage, verdict=row.verdict, reason=row.reason, score=score))
+    return checks
+
+
+def leak_evidence(run_dir: Path) -> dict[str, dict]:
+    path = Path(run_dir) / "decisions.parquet"
+    if not path.exists():
+        return {}
+    decisions = pd.read_parquet(path, columns=["item_id", "stage", "attempt", "threshold", "spans",
+                                               "detector_version"])
+    final = decisions[decisions["stage"] == "leak_filter"].sort_values("attempt").groupby("item_id").tail(1)
+    return {row.item_id: {"leak_threshold": row.threshold, "leak_spans": list(row.spans),
+                          "detector_version": row.detector_version} for row in final.itertuples()}
+
+
+def stratified_order(pairs: pd.DataFrame) -> list[str]:
+    """Pair ids round-robin across categories, so every batch holds a mix of categories."""
+    by_category = [list(group.sort_values("id")["id"]) for _, group in pairs.groupby("category", sort=True)]
+    return [pair_id for row in zip_longest(*by_category) for pair_id in row if pair_id is not None]
+
+
+def assign(pair_ids: list[str], annotators: list[str], batch_index: int, overlap: float) -> dict[str, list[str]]:
+    """One primary annotator per batch (rotating), and the first `overlap` share of its
+    pairs also goes to the next annotator in the rotation, for agreement."""
+    if not annotators:
+        return {}
+    primary = annotators[batch_index % len(annotators)]
+    assignment = {primary: list(pair_ids)}
+    if len(annotators) > 1 and overlap > 0:
+        second = annotators[(batch_index + 1) % len(annotators)]
+        assignment[second] = list(pair_ids[:math.ceil(overlap * len(pair_ids))])
+    return assignment
+
+
+def review_item(row, batch_id: str, checks: list[Check], evidence: dict) -> ReviewItem:
+    harm = next((check for check in checks if "harm" in check.stage), None)
+    return ReviewItem(
+        pair_id=row.id, seed_id=row.seed_id, run_id=row.run_id, batch_id=batch_id, category=row.category,
+        sub_category=row.sub_category, element=row.element, instruction=row.instruction,
+        original_query=row.original_query, image_description=row.image_description, image=row.image_path,
+        source=row.source, safety_reason=row.safety_reason,
+        leak_score=None if pd.isna(row.leak_score) else float(row.leak_score),
+        checks=checks, harm_check=harm, **evidence,
+    )
+
+
+def export_batches(run_dir: Path, batch_size: int = 50, overlap: float = 0.0,
+                   annotators: list[str] | None = None) -> list[BatchManifest]:
+    """Write every accepted pair of the run into review batches; refuses to overwrite an export
+    (decisions already made refer to these batch ids)."""
+    if batch_size < 1:
+        raise ValueError("--batch-size must be at least 1")
+    if not 0.0 <= overlap <= 1.0:
+        raise ValueError("--overlap must be between 0 and 1")
+    run_dir = Path(run_dir)
+    target = batches_dir(run_dir)
+    if target.exists():
+        raise ValueError(f"{target} exists: this run was already exported for review")
+    pairs = load_pairs(run_dir)
+    rows = {row.id: row for row in pairs.itertuples()}
+    checks, evidence = final_checks(run_dir), leak_evidence(run_dir)
+    order = stratified_order(pairs)
+    run_id = run_dir.name
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    manifests = []
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".batches-"))
+    try:
+        for index, start in enumerate(range(0, len(order), batch_size)):
+            ids = order[start:start + batch_size]
+            batch_id = f"{run_id}-b{index:03d}"
+            manifest = BatchManifest(batch_id=batch_id, run_id=run_id, created=created, pair_ids=ids,
+                                     assignment=assign(ids, annotators or [], index, overlap))
+            folder = staging / batch_id
+            folder.mkdir()
+            (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            items = [review_item(rows[i], batch_id, checks.get(i, []), evidence.get(i, {})) for i in ids]
+            (folder / "items.jsonl").write_text("".join(item.model_dump_json() + "\n" for item in items),
+                                                encoding="utf-8")
+            manifests.append(manifest)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifests
+
+
+class ReviewBatch(BaseModel):
+    manifest: BatchManifest
+    items: dict[str, ReviewItem]
+    run_dir: Path
+
+    @classmethod
+    def load(cls, folder: Path) -> ReviewBatch:
+        manifest = BatchManifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+        items = [ReviewItem.model_validate_json(line)
+                 for line in (folder / "items.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        return cls(manifest=manifest, items={item.pair_id: item for item in items},
+                   run_dir=folder.parent.parent.parent)
+
+    def items_for(self, annotator: str) -> list[ReviewItem]:
+        return [self.items[pair_id] for pair_id in self.manifest.pairs_for(annotator)]
+
+
+def load_batches(run_dir: Path) -> list[ReviewBatch]:
+    folder = batches_dir(run_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{run_dir}: not exported for review (run `leakless review export` first)")
+    return [ReviewBatch.load(path) for path in sorted(folder.iterdir()) if (path / "manifest.json").exists()]
+
+
+def find_batch(runs_dir: Path, batch_id: str) -> ReviewBatch | None:
+    """The batch with this id under any run of runs_dir; ids are `<run_id>-bNNN`, unique per runs_dir."""
+    for folder in Path(runs_dir).glob(f"*/{REVIEW_DIR}/batches/*"):
+        if folder.name == batch_id and (folder / "manifest.json").exists():
+            return ReviewBatch.load(folder)
+    return None
