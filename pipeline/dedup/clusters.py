@@ -1,0 +1,117 @@
+"""Near-duplicate pairs -> clusters with one deterministic keeper each.
+
+Dedup only *marks* items (NeMo Curator style): it returns the ids to drop and
+a cluster table that says why; removing them is a separate step.
+
+Items are indexed earlier-releases-first: indices below `n_earlier` belong to
+earlier releases. Those are already published, so they are never dropped and
+always win the keeper slot (the first one given wins: pass releases oldest
+first). Among new items the lowest priority value wins, then the lowest id.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from pipeline.records import Record, content_id
+
+Kind = Literal["image", "query"]
+# (members, keepers) -> (distance to keeper, how the member matches it), one per member
+Describe = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, list[str]]]
+
+
+class ClusterRow(Record):
+    """One member of a near-duplicate cluster."""
+
+    cluster_id: str
+    item_id: str
+    kind: Kind
+    kept: bool
+    duplicate_of: str | None = None  # the cluster's keeper; None on the keeper itself
+    distance: float | None = None  # to the keeper: Hamming bits (image), 1 - cosine (query)
+    method: str | None = None  # the rule that links this item to the keeper's cluster
+    earlier_release: bool = False
+
+
+@dataclass(frozen=True)
+class DedupResult:
+    drop_ids: frozenset[str]
+    clusters: list[ClusterRow]
+
+
+def cluster_duplicates(item_ids: Sequence[str], n_earlier: int, left: np.ndarray, right: np.ndarray,
+                       *, kind: Kind, describe: Describe,
+                       priority: Sequence[float] | None = None) -> DedupResult:
+    """Connected components over the pairs (left[k], right[k]); clusters that
+    hold only earlier-release items are not reported."""
+    if len(left) == 0:
+        return DedupResult(frozenset(), [])
+    n = len(item_ids)
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    rank = _keeper_rank(item_ids, n_earlier, priority)
+
+    by_rank = np.argsort(rank)
+    first_label, first_at = np.unique(labels[by_rank], return_index=True)
+    keeper_of_label = np.empty(labels.max() + 1, dtype=np.intp)
+    keeper_of_label[first_label] = by_rank[first_at]
+
+    sizes = np.bincount(labels, minlength=len(keeper_of_label))
+    has_new = np.bincount(labels[n_earlier:], minlength=len(keeper_of_label)) > 0
+    members = np.flatnonzero((sizes[labels] > 1) & has_new[labels])
+    keepers = keeper_of_label[labels[members]]
+    duplicates = members[members != keepers]
+    distances, methods = describe(duplicates, keeper_of_label[labels[duplicates]])
+    linked = {int(m): (float(d), how) for m, d, how in zip(duplicates, distances, methods)}
+
+    rows = []
+    for member, keeper in zip(members.tolist(), keepers.tolist()):
+        distance, method = linked.get(member, (None, None))
+        rows.append(ClusterRow(
+            cluster_id=content_id("dedup", kind, item_ids[keeper]),
+            item_id=item_ids[member], kind=kind,
+            kept=member == keeper or member < n_earlier,
+            duplicate_of=None if member == keeper else item_ids[keeper],
+            distance=distance, method=method, earlier_release=member < n_earlier,
+        ))
+    rows.sort(key=lambda row: (row.cluster_id, row.duplicate_of is not None, row.item_id))
+    return DedupResult(frozenset(row.item_id for row in rows if not row.kept), rows)
+
+
+def write_clusters(rows: Sequence[ClusterRow], path: str | Path) -> Path:
+    """Write the cluster table as Parquet, atomically (temp file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(ClusterRow.model_fields)
+    table = pd.DataFrame([row.model_dump() for row in rows], columns=columns)
+    handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
+    os.close(handle)
+    try:
+        table.to_parquet(temp, index=False)
+        os.replace(temp, path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return path
+
+
+def _keeper_rank(item_ids: Sequence[str], n_earlier: int, priority: Sequence[float] | None) -> np.ndarray:
+    """0 is the best keeper. Earlier items keep their given order; new items
+    sort by (priority, id)."""
+    new_ids = np.asarray(item_ids[n_earlier:], dtype=str)
+    new_priority = np.zeros(len(new_ids)) if priority is None else np.asarray(priority, dtype=float)
+    if len(new_priority) != len(new_ids):
+        raise ValueError(f"priority has {len(new_priority)} values for {len(new_ids)} new items")
+    rank = np.arange(len(item_ids))
+    rank[n_earlier + np.lexsort((new_ids, new_priority))] = np.arange(n_earlier, len(item_ids))
+    return rank
