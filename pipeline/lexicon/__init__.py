@@ -43,19 +43,24 @@ def stems(text: str) -> list[str]:
 
 def find_term(text: str, term: str) -> list[tuple[int, int]]:
     """Character spans (start, end) of `text` where `term` occurs, stem by stem."""
-    needle = stems(term)
-    if not needle:
-        return []
     tokens = words(text)
-    haystack = [stem(m.group()) for m in tokens]
-    size = len(needle)
-    return [(tokens[i].start(), tokens[i + size - 1].end())
-            for i in range(len(haystack) - size + 1) if haystack[i:i + size] == needle]
+    starts = _occurrences(stems(term), [stem(m.group()) for m in tokens])
+    size = len(stems(term))
+    return [(tokens[i].start(), tokens[i + size - 1].end()) for i in starts]
 
 
 def contains_term(text: str, terms: tuple[str, ...] | list[str]) -> bool:
     """Whether any of `terms` occurs in `text` (stemmed, case-insensitive)."""
-    return any(find_term(text, term) for term in terms)
+    haystack = stems(text)
+    return any(_occurrences(stems(term), haystack) for term in terms)
+
+
+def _occurrences(needle: list[str], haystack: list[str]) -> list[int]:
+    """Start indices where `needle` is a contiguous run of `haystack`; none for an empty needle."""
+    size = len(needle)
+    if not size:
+        return []
+    return [i for i in range(len(haystack) - size + 1) if haystack[i:i + size] == needle]
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, so it can key a cache
