@@ -1,0 +1,160 @@
+"""LLM batch throughput against the loopback server at 100 ms latency.
+
+Compares, in one run and on the same server process:
+- ours: `LLMClient.run_batch` (templates, limits, fresh on-disk cache, validation, accounting),
+- bare: a plain `AsyncOpenAI` loop with a semaphore of the same size, sending the
+  same pre-rendered requests and not parsing the answers,
+- sequential: the same client, one request at a time (on fewer requests).
+
+The server runs in its own process so client and server don't share one GIL.
+Prints one JSON object on its last line.
+
+    python benchmarks/llm_throughput.py [--requests 2000] [--in-flight 64] [--latency-ms 100] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from openai import AsyncOpenAI
+
+from pipeline.backends.base import ItemError
+from pipeline.llm import LLMClient, LLMSettings
+from pipeline.llm.messages import render_messages, response_format
+from pipeline.llm.roles import ROLES, VSILJudgeInput
+from pipeline.testing.openai_server import FAKE_KEY_ENV, serve
+
+ROLE = "vsil_judge"  # a short prompt and answer: the client's overhead dominates
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(latency_s: float) -> tuple[multiprocessing.Process, str]:
+    port = free_port()
+    process = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(port,), kwargs={"latency_s": latency_s}, daemon=True)
+    process.start()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    for _ in range(300):
+        try:
+            httpx.get(f"{base_url}/models", timeout=1).raise_for_status()
+            return process, base_url
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    process.terminate()
+    raise RuntimeError("the benchmark server did not start")
+
+
+def inputs(n: int, tag: str) -> list[VSILJudgeInput]:
+    return [VSILJudgeInput(query=f"{tag} question number {i}?", image_description="a quiet park")
+            for i in range(n)]
+
+
+def rendered(items: list[VSILJudgeInput]) -> list[dict]:
+    role = ROLES[ROLE]
+    return [{"model": "gpt-4o", "messages": render_messages(role, item, False)[0], "temperature": 0.0,
+             "max_tokens": 1024, "response_format": response_format(role)} for item in items]
+
+
+async def bare_loop(base_url: str, requests: list[dict], in_flight: int) -> None:
+    async with AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0) as client:
+        gate = asyncio.Semaphore(in_flight)
+
+        async def one(request: dict) -> None:
+            async with gate:
+                await client.chat.completions.create(**request)
+
+        await asyncio.gather(*(one(r) for r in requests))
+
+
+async def sequential_loop(base_url: str, requests: list[dict]) -> None:
+    async with AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0) as client:
+        for request in requests:
+            await client.chat.completions.create(**request)
+
+
+def server_cpu_s(base_url: str) -> float:
+    return httpx.get(base_url.removesuffix("/v1") + "/_stats").json()["cpu_s"]
+
+
+def timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def ours(base_url: str, items: list[VSILJudgeInput], in_flight: int, cache_dir: Path) -> int:
+    """Returns the number of items that did not come back as an answer."""
+    settings = LLMSettings.model_validate({
+        "endpoints": {"default": {"base_url": base_url, "api_key_env": FAKE_KEY_ENV,
+                                  "max_in_flight": in_flight}},
+        "cache_path": cache_dir / "llm.sqlite"})
+    client = LLMClient.from_settings(settings)
+    try:
+        return sum(isinstance(r, ItemError) for r in client.run_batch(ROLE, items))
+    finally:
+        client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--in-flight", type=int, default=64)
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--sequential", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    os.environ[FAKE_KEY_ENV] = "bench"
+    process, base_url = start_server(args.latency_ms / 1000)
+    bare_s, ours_s, errors = [], [], 0
+    try:
+        asyncio.run(bare_loop(base_url, rendered(inputs(args.in_flight, "warm-up")), args.in_flight))
+        cpu_before = server_cpu_s(base_url)
+        for repeat in range(args.repeats):  # interleaved, so a busy moment hits both alike
+            requests = rendered(inputs(args.requests, f"bare-{repeat}"))
+            bare_s.append(timed(lambda: asyncio.run(bare_loop(base_url, requests, args.in_flight))))
+            if repeat == 0:
+                server_ms = (server_cpu_s(base_url) - cpu_before) * 1000 / args.requests
+            with tempfile.TemporaryDirectory() as tmp:  # a fresh cache: every request is sent
+                items = inputs(args.requests, f"ours-{repeat}")
+                start = time.perf_counter()
+                errors += ours(base_url, items, args.in_flight, Path(tmp))
+                ours_s.append(time.perf_counter() - start)
+        sequential = rendered(inputs(args.sequential, "sequential"))
+        sequential_s = timed(lambda: asyncio.run(sequential_loop(base_url, sequential)))
+    finally:
+        process.terminate()
+        process.join()
+    figures = {
+        "requests": args.requests, "in_flight": args.in_flight, "latency_ms": args.latency_ms,
+        "repeats": args.repeats,  # the best of each is reported
+        "ours_rps": round(args.requests / min(ours_s), 1),
+        "bare_rps": round(args.requests / min(bare_s), 1),
+        "sequential_rps": round(args.sequential / sequential_s, 2),
+        "sequential_requests": args.sequential,
+        "ours_errors": errors,
+        "ceiling_rps": round(args.in_flight / (args.latency_ms / 1000), 1),
+        # one server core's capacity: what the fake server could answer if the clients kept up
+        "server_cpu_ms_per_request": round(server_ms, 3),
+        "server_capacity_rps": round(1000 / server_ms),
+    }
+    figures["ours_vs_bare"] = round(figures["ours_rps"] / figures["bare_rps"], 3)
+    figures["ours_vs_sequential"] = round(figures["ours_rps"] / figures["sequential_rps"], 1)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
