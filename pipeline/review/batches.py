@@ -65,7 +65,7 @@ class BatchManifest(BaseModel):
     assignment: dict[str, list[str]] = {}
 
     def pairs_for(self, annotator: str) -> list[str]:
-        return self.assignment.get(annotator, self.pair_ids) if self.assignment else self.pair_ids
+        return self.assignment.get(annotator, []) if self.assignment else self.pair_ids
 
 
 def review_dir(run_dir: Path) -> Path:
