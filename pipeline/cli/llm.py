@@ -66,7 +66,7 @@ def fake_llm(
     faults: Annotated[str, typer.Option(help="Fault kinds dealt in turn, comma-separated.")]
     = "429,500,timeout,malformed,refusal",
 ) -> None:
-    """Serve scripted, schema-valid answers for every role on 127.0.0.1 (dry runs, no API key).
+    """Serve scripted, schema-valid answers for every role on 127.0.0.1 (dry runs; any API key works).
 
     Point an endpoint at it: base_url = "http://127.0.0.1:8011/v1". Answers are
     scripted from the inputs, not written by a model.
