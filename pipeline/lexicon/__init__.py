@@ -27,9 +27,12 @@ _porter = PorterStemmer()
 
 @lru_cache(maxsize=16384)
 def stem(word: str) -> str:
-    """The Porter stem of one word, lower-cased, with a possessive 's dropped."""
-    word = word.lower().replace("’", "'")
-    return _porter.stem(word.removesuffix("'s"))
+    """The Porter stem of one word, lower-cased, with a possessive 's dropped.
+
+    Words under four letters are kept whole: Porter would turn "IED" into "i".
+    """
+    word = word.lower().replace("’", "'").removesuffix("'s")
+    return word if len(word) < 4 else _porter.stem(word)
 
 
 def words(text: str) -> list[re.Match]:
