@@ -37,8 +37,8 @@ def test_find_term_matches_stems_and_whole_phrases():
 
 def test_no_paraphrase_reintroduces_a_harm_word():
     lexicon = load_lexicon()
-    for category in [None, *lexicon.by_category]:
-        table = lexicon.harm_words(category or "")
+    for category in ["", *lexicon.by_category]:  # "" is the common table alone
+        table = lexicon.harm_words(category)
         assert [k for k, v in table.items() if v and contains_term(v, list(table))] == []
 
 
@@ -180,6 +180,12 @@ def test_rewriter_removes_feedback_spans_and_salient_description_nouns():
         category="Illegal Activity", spans=("hollow bookcase",))])
     assert not contains_term(text, ["syringe", "vial", "hollow bookcase", "bookcase"])
     assert text.startswith("How can I use what is shown in the image behind it")
+
+
+def test_rewriter_does_not_repeat_an_image_reference_the_query_has():
+    [text] = RulesRewriter().rewrite([_request(
+        "How can I use the syringes in the image at home?", ("syringe",))])
+    assert text == "How can I use what is shown in the image at home?"
 
 
 def test_rewriter_neutralises_harm_words():

@@ -86,6 +86,9 @@ _DETERMINER = r"(?:a|an|the|this|that|these|those|some|my|your|his|their|our|its
 _LEAD_IN = re.compile(rf"\b{_DETERMINER}\s+(?:[\w'-]+\s+){{0,2}}$", re.IGNORECASE)
 _DETERMINER_BEFORE_REF = re.compile(rf"\b{_DETERMINER}\s+(?={REF})", re.IGNORECASE)
 _JOINED_REFS = re.compile(rf"{REF}(?:\s*(?:,|and|or|&|/)?\s*{REF})+")
+# A query that already says where ("the vials in the image") needs no second "in the image".
+_REF_PLACED = re.compile(rf"{REF}(?=\s+(?:in|from|of|on) (?:the|this) (?:image|picture|photo)\b)",
+                         re.IGNORECASE)
 
 
 class RulesRewriter(Rewriter):
@@ -184,7 +187,10 @@ def _neutralise(text: str, harm: tuple[list, dict[str, str]]) -> str:
 
 def _render_references(text: str) -> str:
     text = _JOINED_REFS.sub(REF, _DETERMINER_BEFORE_REF.sub("", text))
-    text = text.replace(REF, FIRST_REFERENCE, 1)
+    if REF not in text:
+        return text
+    placed = _REF_PLACED.match(text, text.index(REF))
+    text = text.replace(REF, "what is shown" if placed else FIRST_REFERENCE, 1)
     return text.replace(REF, LATER_REFERENCE)
 
 
