@@ -71,7 +71,8 @@ def test_an_edited_prompt_resends_only_that_roles_requests(server, tmp_path, mon
 
 def test_another_model_misses(server, tmp_path):
     client_for(server, tmp_path).run_batch("seed_writer", SEEDS)
-    answers = client_for(server, tmp_path, seed_writer={"model": "other"}).run_batch("seed_writer", SEEDS)
+    other = client_for(server, tmp_path, seed_writer={"model": "other"})
+    answers = other.run_batch("seed_writer", SEEDS)
     assert server.state.requests["seed_writer"] == 12
     assert {a.provenance.model for a in answers} == {"other"}
 
@@ -91,12 +92,16 @@ def test_only_successes_are_cached(tmp_path):
 def test_one_cache_serves_batches_on_several_threads(server, tmp_path):
     client = client_for(server, tmp_path)
     results: dict[int, list] = {}
-    threads = [threading.Thread(target=lambda n=n: results.update({n: client.run_batch("seed_writer", SEEDS)}))
-               for n in range(3)]
+
+    def run(n: int) -> None:
+        results[n] = client.run_batch("seed_writer", SEEDS)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(results) == 3
     assert all(isinstance(a, Answer) for batch in results.values() for a in batch)
     assert {row["answers"] for row in client.cache.stats()} == {6}
 

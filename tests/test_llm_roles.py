@@ -157,7 +157,8 @@ def test_tolerant_parsing_finds_the_object(text):
 
 @pytest.mark.parametrize("text, problem", [
     ("", "empty"), ("no json here", "no JSON"), ('{"leaks": tru', "not valid JSON"),
-    ('{"leaks": true}', "leaked_spans"), ('{"leaks": true, "leaked_spans": [], "explanation": "", "x": 1}', "x"),
+    ('{"leaks": true}', "leaked_spans"),
+    ('{"leaks": true, "leaked_spans": [], "explanation": "", "x": 1}', "x"),
 ])
 def test_tolerant_parsing_names_what_is_wrong(text, problem):
     with pytest.raises(InvalidAnswer, match=problem):

@@ -18,7 +18,8 @@ from pipeline.llm.roles import ROLES
 cache_app = typer.Typer(help="Inspect or clear the LLM answer cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
-PathOption = Annotated[Optional[Path], typer.Option("--path", help="Cache file (default: artifacts/cache/llm.sqlite).")]
+PathOption = Annotated[Optional[Path], typer.Option(
+    "--path", help="Cache file (default: artifacts/cache/llm.sqlite).")]
 
 
 def _open_cache(path: Path | None):

@@ -185,7 +185,8 @@ class _Batch:
             else:
                 return self.unpack(completion)
             if attempt + 1 < attempts:
-                delay = retry_after(failure) or self.endpoint.backoff_s * 2 ** attempt * (1 + random.random() / 4)
+                backoff = self.endpoint.backoff_s * 2 ** attempt * (1 + random.random() / 4)
+                delay = retry_after(failure) or backoff
                 self.count(retries=1, retry_wait_s=delay)
                 log.info("%s: %s, retrying in %.2fs", self.role.name, type(failure).__name__, delay)
                 await asyncio.sleep(delay)

@@ -146,7 +146,8 @@ def create_app(state: ServerState) -> FastAPI:
 
     @app.get("/v1/models")
     async def models() -> dict:
-        return {"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "leakless"}]}
+        return {"object": "list",
+                "data": [{"id": "fake-model", "object": "model", "owned_by": "leakless"}]}
 
     @app.get("/_stats")
     async def stats() -> dict:
@@ -198,8 +199,12 @@ def user_text(body: dict) -> str:
     texts = []
     for message in body["messages"]:
         content = message["content"]
-        if message["role"] == "user":
-            texts += [content] if isinstance(content, str) else [p["text"] for p in content if p["type"] == "text"]
+        if message["role"] != "user":
+            continue
+        if isinstance(content, str):
+            texts.append(content)
+        else:
+            texts += [part["text"] for part in content if part["type"] == "text"]
     return "\n".join(texts)
 
 
@@ -260,7 +265,8 @@ class FakeOpenAIServer:
                      **endpoint: object) -> LLMSettings:
         """Every role on this server; the key is read from FAKE_KEY_ENV, which callers set."""
         return LLMSettings.model_validate({
-            "endpoints": {"default": {"base_url": self.base_url, "api_key_env": FAKE_KEY_ENV, **endpoint}},
+            "endpoints": {"default": {"base_url": self.base_url, "api_key_env": FAKE_KEY_ENV,
+                                      **endpoint}},
             "roles": roles or {}, "cache": cache_path is not None, "cache_path": cache_path})
 
     def __enter__(self) -> FakeOpenAIServer:
