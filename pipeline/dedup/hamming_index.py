@@ -29,17 +29,18 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 def key_plan(key_nibbles: int, max_distance: int) -> tuple[tuple[int, ...], ...]:
     """Sets of `key_nibbles` nibble positions such that every `max_distance`
     spoilt nibbles miss at least one set entirely. Greedy set cover, deterministic."""
-    spoilt = np.array([_bitmask(c) for c in combinations(range(NIBBLES), max_distance)])
+    spoilt = np.array([_bitmask(c) for c in combinations(range(NIBBLES), max_distance)], np.uint16)
     candidates = list(combinations(range(NIBBLES), key_nibbles))
-    keys = np.array([_bitmask(c) for c in candidates])
-    survives = (keys[:, None] & spoilt[None, :]) == 0  # key x spoilt set
-    gains = survives.sum(axis=1)
+    keys = np.array([_bitmask(c) for c in candidates], np.uint16)
+    # spoilt set x key; rows, so that covering a few spoilt sets reads only their rows
+    survives = (spoilt[:, None] & keys[None, :]) == 0
+    gains = survives.sum(axis=0)
     uncovered = np.ones(len(spoilt), dtype=bool)
     chosen = []
     while uncovered.any():
         best = int(np.argmax(gains))
-        newly = survives[best] & uncovered
-        gains -= survives[:, newly].sum(axis=1)
+        newly = survives[:, best] & uncovered
+        gains -= survives[newly].sum(axis=0)
         uncovered &= ~newly
         chosen.append(candidates[best])
     return tuple(chosen)
@@ -115,14 +116,14 @@ def _equal_neighbours(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every (p, p + d) with equal sorted keys. Step d only revisits positions
     that matched at d - 1, so the work is n plus the number of pairs."""
     left, right = [], []
-    active = np.arange(len(sorted_keys) - 1)
+    active = np.flatnonzero(sorted_keys[:-1] == sorted_keys[1:])
     step = 1
     while len(active):
-        active = active[sorted_keys[active] == sorted_keys[active + step]]
         left.append(active)
         right.append(active + step)
         step += 1
         active = active[active + step < len(sorted_keys)]
+        active = active[sorted_keys[active] == sorted_keys[active + step]]
     if not left:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
     return np.concatenate(left), np.concatenate(right)
