@@ -8,12 +8,14 @@ import pipeline  # noqa: F401  (environment defaults before Prefect loads)
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 
-from pipeline import build, progress
+from pipeline import build
 from pipeline.batch import Batch, make_batches
 from pipeline.config import BuildConfig
 from pipeline.factory import STAGE_ORDER
 from pipeline.plan import plan_seeds
+from pipeline.progress import StageProgress
 from pipeline.rundir import RunDir
 
 
@@ -35,11 +37,15 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
     run = RunDir(config.run.runs_dir, run_id)
     run.claim(config)
     batches = make_batches(plan_seeds(config), config.run.batch_size)
-    with progress.stage_progress(STAGE_ORDER, sum(len(b.seeds) for b in batches), show_progress):
+    with StageProgress(STAGE_ORDER, sum(len(b.seeds) for b in batches), show_progress) as bars:
+        submitted = {}
         futures = batches
         for stage in STAGE_ORDER:
             futures = [stage_task.submit(stage, i, upstream, config, run)
                        for i, upstream in enumerate(futures)]
+            submitted.update({future: (stage, len(batches[i].seeds)) for i, future in enumerate(futures)})
+        for future in as_completed(list(submitted)):
+            bars.advance(*submitted[future])
         done = [future.result() for future in futures]
     ledger, summary = finalize_task(done, config, run, time.perf_counter() - started)
     create_markdown_artifact(markdown=summary, key="leakless-build-summary",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import progress
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig
 from pipeline.factory import build_stages
@@ -22,7 +21,6 @@ def run_stage(stage: str, batch: Batch, config: BuildConfig, run: RunDir) -> Bat
     if done is None:
         done = build_stages(config, run.path)[stage](batch)
         run.save(stage, batch.id, done)
-    progress.advance(stage, len(batch.seeds))
     return done
 
 

@@ -86,6 +86,12 @@ class ExportConfig(Section):
     rows_per_shard: int = Field(1000, ge=1)
 
 
+class RunnerConfig(Section):
+    kind: Literal["threads", "dask", "ray"] = "threads"
+    max_workers: int = Field(4, ge=1, description="threads, or Dask LocalCluster workers")
+    address: str | None = Field(None, description="an existing Dask scheduler or Ray cluster")
+
+
 class BuildConfig(Section):
     run: RunConfig = RunConfig()
     backends: BackendsConfig = BackendsConfig()
@@ -94,6 +100,7 @@ class BuildConfig(Section):
     harm_check: HarmCheckConfig = HarmCheckConfig()
     images: ImagesConfig = ImagesConfig()
     export: ExportConfig = ExportConfig()
+    runner: RunnerConfig = RunnerConfig()
 
 
 def _one_line(error: ValidationError) -> str:

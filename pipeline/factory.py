@@ -9,7 +9,7 @@ from pipeline.backends.base import ImageGenerator, Rewriter, SeedWriter
 from pipeline.config import BuildConfig
 from pipeline.stages.base import Stage
 
-STAGE_ORDER = ("drafts", "rewrite", "images")
+STAGE_ORDER = ("drafts", "rewrite", "harm_check", "images")
 
 
 def make_seed_writer(config: BuildConfig) -> SeedWriter:
@@ -41,7 +41,9 @@ def default_detector():
 
 @lru_cache(maxsize=4)
 def _stages(config_json: str, run_dir: str) -> dict[str, Stage]:
+    from pipeline.backends.minilm import default_embedder
     from pipeline.stages.drafts import DraftStage
+    from pipeline.stages.harm_check import HarmCheckStage
     from pipeline.stages.images import ImageStage
     from pipeline.stages.leak_filter import LeakFilter
     from pipeline.stages.rewrite import RewriteStage
@@ -51,6 +53,7 @@ def _stages(config_json: str, run_dir: str) -> dict[str, Stage]:
     return {
         "drafts": DraftStage(make_seed_writer(config)),
         "rewrite": RewriteStage(make_rewriter(config), leak_filter, config.rewrite.max_attempts),
+        "harm_check": HarmCheckStage(default_embedder(), config.harm_check.min_intent_similarity),
         "images": ImageStage(make_image_generator(config), Path(run_dir)),
     }
 

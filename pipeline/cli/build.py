@@ -36,8 +36,10 @@ def build(
             raise ValueError("the config selects no seeds")
     from flows.build import build_flow
     from pipeline.rundir import new_run_id
+    from pipeline.runners import make_task_runner
 
     with user_errors():
-        result = build_flow(settings, run_id or new_run_id(settings), show_progress=progress)
+        flow = build_flow.with_options(task_runner=make_task_runner(settings.runner))
+        result = flow(settings, run_id or new_run_id(settings), show_progress=progress)
     Console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")
