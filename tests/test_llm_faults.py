@@ -41,9 +41,9 @@ def test_429_waits_for_retry_after_then_succeeds():
 
 @pytest.mark.parametrize("kind", ["500", "timeout"])
 def test_server_error_and_timeout_are_retried(kind):
-    plan = FaultPlan(rate=0.5, kinds=(kind,), hang_s=1.0)
+    plan = FaultPlan(rate=0.5, kinds=(kind,), hang_s=4.0)  # far past the client's timeout
     with FakeOpenAIServer(faults=plan) as server:
-        result, client = run_one(server, timeout_s=0.3)
+        result, client = run_one(server, timeout_s=1.0)
     assert isinstance(result, Answer) and "element-0000" in result.output.image_description
     assert client.accounting.usage("seed_writer").retries == 1
     assert server.state.faults_sent == {kind: 1}
