@@ -180,8 +180,10 @@ def create_app(state: ServerState) -> FastAPI:
             message = {"content": '{"' + role + '": [', "refusal": None}
         else:
             fields = dict(TAG.findall(user_text(body)))
-            output = answer_for(role, fields, image_of(body))
-            message = {"content": output.model_dump_json(), "refusal": None}
+            answer = answer_for(role, fields, image_of(body)).model_dump_json()
+            if not structured:  # like many chat models asked for JSON in the prompt
+                answer = f"Here is the JSON:\n```json\n{answer}\n```"
+            message = {"content": answer, "refusal": None}
         return completion_response(body, message)
 
     return app
