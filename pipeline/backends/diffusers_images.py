@@ -103,10 +103,14 @@ class DiffusersImageGenerator(ImageGenerator):
             return {index: self._generate_batch(pipe, batches[index])
                     for index in range(device_index, len(batches), len(pipelines))}
 
-        done: dict[int, list] = {}
-        with ThreadPoolExecutor(max_workers=len(pipelines)) as pool:
-            for share in pool.map(run_share, range(len(pipelines))):
-                done.update(share)
+        if len(pipelines) == 1:
+            # In the caller's thread: a worker thread would start a second OpenMP team,
+            # whose idle spinning slows the first one badly on a small CPU.
+            shares = [run_share(0)]
+        else:
+            with ThreadPoolExecutor(max_workers=len(pipelines)) as pool:
+                shares = list(pool.map(run_share, range(len(pipelines))))
+        done = {index: results for share in shares for index, results in share.items()}
         return [result for index in range(len(batches)) for result in done[index]]
 
     def _generate_batch(self, pipe, batch: list[ImageRequest]) -> list[GeneratedImage | ItemError]:

@@ -1,0 +1,94 @@
+"""Text-to-image throughput: our diffusers backend against a plain diffusers loop.
+
+Both sides run the same loaded pipeline, batch size, prompts, seeds and
+per-item CPU generators; ours adds PNG encoding, sha256, pHash and the
+black/flagged checks. Runs alternate (ours, plain, ...) and each side's best
+run is compared: on a shared CPU, load from other processes only ever adds
+time, so the fastest run is the least disturbed one (medians are printed too).
+
+    python benchmarks/t2i.py                     # CPU: a tiny random-weight pipeline
+    python benchmarks/t2i.py --threads 1         # the same on a CPU shared with other jobs
+    python benchmarks/t2i.py --model PATH --steps 28 --size 1024   # a real model on a GPU
+
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+
+import pipeline  # noqa: F401  (offline environment defaults)
+from pipeline.backends.base import ImageRequest
+from pipeline.backends.diffusers_images import DiffusersConfig, DiffusersImageGenerator
+from pipeline.testing.tiny_diffusers import build_tiny_sd_pipeline
+
+
+def plain_loop(pipe, requests: list[ImageRequest], config: DiffusersConfig) -> list:
+    import torch
+
+    images = []
+    for start in range(0, len(requests), config.batch_size):
+        batch = requests[start:start + config.batch_size]
+        images += pipe(prompt=[r.prompt for r in batch],
+                       generator=[torch.Generator("cpu").manual_seed(r.seed) for r in batch],
+                       num_inference_steps=config.steps, guidance_scale=config.guidance,
+                       width=config.width, height=config.height).images
+    return images
+
+
+def timed(run) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="a diffusers model folder or cached hub id (default: tiny, built here)")
+    parser.add_argument("--n", type=int, default=16, help="images per timed run")
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, help="torch CPU threads for both sides (default: torch's)")
+    args = parser.parse_args()
+    if args.threads:
+        # On a CPU shared with other jobs, one thread avoids OpenMP barrier stalls
+        # that swamp the difference being measured.
+        torch.set_num_threads(args.threads)
+
+    device = "cuda:0" if torch.cuda.is_available() else "cpu"
+    with tempfile.TemporaryDirectory() as scratch:
+        model = args.model or str(build_tiny_sd_pipeline(scratch))
+        config = DiffusersConfig(model=model, steps=args.steps, width=args.size, height=args.size,
+                                 batch_size=args.batch_size, devices=[device])
+        ours = DiffusersImageGenerator(config)
+        pipe = ours.pipelines[0]  # the very pipeline the plain loop drives too
+        requests = [ImageRequest(f"bench-{n}", f"a street scene, photo number {n}", 1000 + n)
+                    for n in range(args.n)]
+        ours.generate(requests[:args.batch_size])  # warm-up: first calls pay one-off costs
+        plain_loop(pipe, requests[:args.batch_size], config)
+        ours_seconds, plain_seconds = [], []
+        for _ in range(args.repeats):
+            ours_seconds.append(timed(lambda: ours.generate(requests)))
+            plain_seconds.append(timed(lambda: plain_loop(pipe, requests, config)))
+
+    ours_rate, plain_rate = args.n / min(ours_seconds), args.n / min(plain_seconds)
+    print(json.dumps({
+        "benchmark": "t2i", "ours_images_per_s": round(ours_rate, 3),
+        "plain_images_per_s": round(plain_rate, 3), "ratio": round(ours_rate / plain_rate, 3),
+        "median_ratio": round(statistics.median(plain_seconds) / statistics.median(ours_seconds), 3),
+        "device": device, "model": args.model or "tiny-random-sd (built in a temp dir)",
+        "batch_size": args.batch_size, "n": args.n, "steps": args.steps,
+        "size": args.size, "repeats": args.repeats, "torch_threads": torch.get_num_threads(),
+    }))
+
+
+if __name__ == "__main__":
+    main()
