@@ -74,7 +74,7 @@ def test_another_model_misses(server, tmp_path):
     other = client_for(server, tmp_path, seed_writer={"model": "other"})
     answers = other.run_batch("seed_writer", SEEDS)
     assert server.state.requests["seed_writer"] == 12
-    assert {a.provenance.model for a in answers} == {"other"}
+    assert {a.provenance.model for a in answers} == {"scripted-fake:other"}
 
 
 def test_only_successes_are_cached(tmp_path):
@@ -129,8 +129,8 @@ def test_token_bucket_makes_the_request_past_the_budget_wait():
 def test_cache_cli_stats_and_clear(tmp_path):
     path = tmp_path / "llm.sqlite"
     with AnswerCache(path) as cache:
-        cache.put("k1", "seed_writer", "gpt-4o", "abc", "{}")
-        cache.put("k2", "vsil_judge", "gpt-4o", "def", "{}")
+        cache.put("k1", "seed_writer", "gpt-4o", "abc", "{}", "gpt-4o-2024-08-06")
+        cache.put("k2", "vsil_judge", "gpt-4o", "def", "{}", "gpt-4o-2024-08-06")
     runner = CliRunner()
     stats = runner.invoke(app, ["cache", "stats", "--path", str(path)])
     assert stats.exit_code == 0 and "seed_writer" in stats.output and "2 cached answers" in stats.output

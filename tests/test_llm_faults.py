@@ -89,7 +89,7 @@ def test_fallback_model_answers_when_the_first_refuses():
         roles = {"seed_writer": {"model": "strict-model", "fallback_models": ["open-model"]}}
         client = LLMClient(server.llm_settings(roles=roles, **FAST))
         [result] = client.run_batch("seed_writer", seeds(1))
-    assert isinstance(result, Answer) and result.provenance.model == "open-model"
+    assert isinstance(result, Answer) and result.provenance.model == "scripted-fake:open-model"
     usage = client.accounting.usage("seed_writer")
     assert (usage.fallbacks, usage.refusals, usage.failures) == (1, 0, 0)
 

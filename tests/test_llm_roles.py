@@ -59,7 +59,7 @@ def test_each_role_round_trips_into_its_model(server, role, structured):
 
     assert not isinstance(answer, ItemError), answer
     assert isinstance(answer.output, ROLES[role].output_type)
-    assert answer.provenance.model == "test-model"
+    assert answer.provenance.model == "scripted-fake:test-model"  # what the server says answered
     assert answer.provenance.prompt_hash == prompt_hash(f"{role}.j2")
     assert answer.provenance.backend == "openai-compatible"
     assert server.state.requests[role] == before + 1

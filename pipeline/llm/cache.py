@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS answers (
     model TEXT NOT NULL,
     prompt_hash TEXT NOT NULL,
     answer TEXT NOT NULL,
+    served_model TEXT NOT NULL,
     created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 )
 """
@@ -45,16 +46,19 @@ class AnswerCache:
         self._db.execute("PRAGMA busy_timeout=10000")  # other processes may write too
         self._db.execute(SCHEMA)
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> tuple[str, str] | None:
+        """The answer JSON and the model the server said produced it."""
         with self._lock:
-            row = self._db.execute("SELECT answer FROM answers WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+            row = self._db.execute("SELECT answer, served_model FROM answers WHERE key = ?",
+                                   (key,)).fetchone()
+        return (row[0], row[1]) if row else None
 
-    def put(self, key: str, role: str, model: str, prompt_hash: str, answer: str) -> None:
+    def put(self, key: str, role: str, model: str, prompt_hash: str, answer: str,
+            served_model: str) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO answers (key, role, model, prompt_hash, answer) "
-                "VALUES (?, ?, ?, ?, ?)", (key, role, model, prompt_hash, answer))
+                "INSERT OR REPLACE INTO answers (key, role, model, prompt_hash, answer, served_model) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (key, role, model, prompt_hash, answer, served_model))
 
     def stats(self) -> list[dict]:
         """Answers per role, model and prompt hash."""

@@ -92,6 +92,13 @@ class LLMClient:
             return list(await asyncio.gather(*(batch.answer(item) for item in inputs)))
 
 
+@dataclass(frozen=True)
+class Reply:
+    content: str | None
+    refusal: str | None
+    model: str  # the model the server says answered: a dated snapshot, a local model name
+
+
 class _Batch:
     """The state of one `arun_batch` call, bound to its event loop."""
 
@@ -127,47 +134,49 @@ class _Batch:
                    "max_tokens": self.config.max_tokens}
         if structured:
             request["response_format"] = response_format(self.role)
-        provenance = Provenance(backend=BACKEND, model=model, prompt_hash=template_hash)
         key = request_key(self.endpoint.base_url, template_hash, request)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.count(cache_hits=1)
-            return Answer(self.role.output_type.model_validate_json(hit), provenance, cached=True)
-        output = await self.ask(request)
-        if isinstance(output, ItemError):
-            return output
+            answer, served_model = hit
+            return Answer(self.role.output_type.model_validate_json(answer),
+                          _provenance(served_model, template_hash), cached=True)
+        result = await self.ask(request)
+        if isinstance(result, ItemError):
+            return result
+        output, served_model = result
         if self.cache is not None:
-            self.cache.put(key, self.role.name, model, template_hash, output.model_dump_json())
-        return Answer(output, provenance)
+            self.cache.put(key, self.role.name, model, template_hash, output.model_dump_json(),
+                           served_model)
+        return Answer(output, _provenance(served_model, template_hash))
 
-    async def ask(self, request: dict) -> RoleOutput | ItemError:
+    async def ask(self, request: dict) -> tuple[RoleOutput, str] | ItemError:
         """One question, plus one repair round if the answer does not validate."""
         reply = await self.complete(request)
         output = self.interpret(reply)
         if isinstance(output, InvalidAnswer):
             self.count(repairs=1)
-            repair = repair_messages(request["messages"], reply[0] or "", output)
+            repair = repair_messages(request["messages"], reply.content or "", output)
             reply = await self.complete({**request, "messages": repair})
             output = self.interpret(reply)
             if isinstance(output, InvalidAnswer):
-                return ItemError(error=f"invalid answer after one repair: {output}", raw=reply[0] or "")
-        return output
+                return ItemError(error=f"invalid answer after one repair: {output}",
+                                 raw=reply.content or "")
+        return output if isinstance(output, ItemError) else (output, reply.model)
 
-    def interpret(self, reply: tuple[str | None, str | None] | ItemError
-                  ) -> RoleOutput | ItemError | InvalidAnswer:
+    def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | InvalidAnswer:
         if isinstance(reply, ItemError):
             return reply
-        content, refusal = reply
-        if refusal:
-            return ItemError(error=refusal, raw=content or "", refused=True)
+        if reply.refusal:
+            return ItemError(error=reply.refusal, raw=reply.content or "", refused=True)
         try:
-            return parse_answer(self.role.output_type, content)
+            return parse_answer(self.role.output_type, reply.content)
         except InvalidAnswer as error:
-            if looks_like_refusal(content):
-                return ItemError(error=content.strip(), raw=content, refused=True)
+            if looks_like_refusal(reply.content):
+                return ItemError(error=reply.content.strip(), raw=reply.content, refused=True)
             return error
 
-    async def complete(self, request: dict) -> tuple[str | None, str | None] | ItemError:
-        """Send with retries; return (content, refusal) or why it could not be sent."""
+    async def complete(self, request: dict) -> Reply | ItemError:
+        """Send with retries; return the reply or why it could not be sent."""
         estimate = estimate_tokens(request["messages"], request["max_tokens"])
         attempts = self.endpoint.max_retries + 1
         for attempt in range(attempts):
@@ -183,7 +192,7 @@ class _Batch:
             except openai.APIConnectionError as error:  # timeouts included
                 failure = error
             else:
-                return self.unpack(completion)
+                return self.unpack(completion, request["model"])
             if attempt + 1 < attempts:
                 backoff = self.endpoint.backoff_s * 2 ** attempt * (1 + random.random() / 4)
                 delay = retry_after(failure) or backoff
@@ -193,18 +202,23 @@ class _Batch:
         return ItemError(error=self.scrub(f"gave up after {attempts} attempts: "
                                           f"{type(failure).__name__}: {failure}"))
 
-    def unpack(self, completion) -> tuple[str | None, str | None] | ItemError:
+    def unpack(self, completion, requested_model: str) -> Reply | ItemError:
         if completion.usage is not None:
             self.count(prompt_tokens=completion.usage.prompt_tokens,
                        completion_tokens=completion.usage.completion_tokens)
         if not completion.choices:
             return ItemError(error="the server returned no choices")
         message = completion.choices[0].message
-        return message.content, getattr(message, "refusal", None)
+        return Reply(message.content, getattr(message, "refusal", None),
+                     completion.model or requested_model)
 
     def scrub(self, text: str) -> str:
         """Error texts can echo request details; the key must never travel on."""
         return text.replace(self._api_key, "***")
+
+
+def _provenance(served_model: str, template_hash: str) -> Provenance:
+    return Provenance(backend=BACKEND, model=served_model, prompt_hash=template_hash)
 
 
 def retry_after(error: Exception) -> float | None:

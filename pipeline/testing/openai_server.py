@@ -35,6 +35,7 @@ from pipeline.llm.roles import (ROLES, HarmFilterOutput, ImageQueryOutput, Image
 from pipeline.taxonomy import load_taxonomy
 
 FAKE_KEY_ENV = "LEAKLESS_FAKE_LLM_KEY"
+SCRIPTED_MODEL_PREFIX = "scripted-fake:"
 FAULT_KINDS = ("429", "500", "timeout", "malformed", "refusal")
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 TAG = re.compile(r"<(\w+)>(.*?)</\1>", re.DOTALL)
@@ -229,7 +230,7 @@ def completion_response(body: dict, message: dict) -> Response:
     completion_tokens = len(message["content"] or message["refusal"] or "") // 4
     payload = {
         "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-        "model": body["model"],
+        "model": f"{SCRIPTED_MODEL_PREFIX}{body['model']}",  # records then say no model wrote it
         "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", **message}}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},
