@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from pipeline.dedup.hamming_index import _plan_for, pairs_within
+from pipeline.dedup.hamming_index import key_plan_for, pairs_within
 
 N, SUBSET, PLANTED, IN_SUBSET, MAX_DISTANCE = 1_000_000, 100_000, 1_000, 100, 8
 ROWS_PER_CHUNK = 128
@@ -64,7 +64,7 @@ def main() -> None:
     hashes, planted = planted_hashes(np.random.default_rng(2024))
 
     started = time.perf_counter()
-    plan = _plan_for(N, MAX_DISTANCE)  # built once per process, then cached
+    plan = key_plan_for(N, MAX_DISTANCE)  # built once per process, then cached
     plan_seconds = time.perf_counter() - started
 
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -75,7 +75,7 @@ def main() -> None:
     planted_found = len(as_pairs(planted[:, 0], planted[:, 1]) & found)
 
     subset = hashes[:SUBSET]
-    _plan_for(SUBSET, MAX_DISTANCE)
+    key_plan_for(SUBSET, MAX_DISTANCE)
     started = time.perf_counter()
     subset_found = as_pairs(*pairs_within(subset, MAX_DISTANCE)[:2])
     subset_index_seconds = time.perf_counter() - started

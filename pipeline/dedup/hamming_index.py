@@ -52,7 +52,7 @@ def pairs_within(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.
     hashes = _as_hashes(hashes)
     nibbles = _nibble_rows(hashes)
     found = []
-    for key in _plan_for(len(hashes), max_distance):
+    for key in key_plan_for(len(hashes), max_distance):
         sorted_keys, order = _sorted_keys(nibbles, key)
         left, right = _equal_neighbours(sorted_keys)
         i, j = order[left], order[right]
@@ -69,7 +69,7 @@ def pairs_across(queries: np.ndarray, reference: np.ndarray, max_distance: int
     query_nibbles, reference_nibbles = _nibble_rows(queries), _nibble_rows(reference)
     found = []
     if len(queries) and len(reference):
-        for key in _plan_for(len(queries) + len(reference), max_distance):
+        for key in key_plan_for(len(queries) + len(reference), max_distance):
             sorted_keys, order = _sorted_keys(reference_nibbles, key)
             query_keys = _compact_key(query_nibbles, key)
             lo = np.searchsorted(sorted_keys, query_keys, side="left")
@@ -81,7 +81,8 @@ def pairs_across(queries: np.ndarray, reference: np.ndarray, max_distance: int
     return q, r, _distance(queries[q], reference[r])
 
 
-def _plan_for(n: int, max_distance: int) -> tuple[tuple[int, ...], ...]:
+def key_plan_for(n: int, max_distance: int) -> tuple[tuple[int, ...], ...]:
+    """The keys used for a search over n hashes (computed once per process)."""
     if not 0 <= max_distance < NIBBLES:
         raise ValueError(f"max_distance must be in 0..{NIBBLES - 1}, got {max_distance}")
     if n < 2:
