@@ -1,0 +1,3 @@
+"""Human review of a run's pairs: batches for annotators (`batches`), a SQLite decision store
+(`store`), the review web app (`app`), agreement (`agreement`), decisions back into the run
+(`importer.reviewed_pairs`) and Label Studio interop (`labelstudio`)."""

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from pipeline.review.batches import ReviewBatch, ReviewItem, find_batch
+from pipeline.review.batches import ReviewBatch, find_batch
 from pipeline.review.scoring import EditScorer
 from pipeline.review.store import REASONS, DecisionIn, Event, ReviewStore, Token
 
