@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -25,8 +26,12 @@ class MiniLMEmbedder(Embedder):
     backend = "minilm"
     model = "all-MiniLM-L6-v2"
 
-    def __init__(self, batch_size: int = 128):
+    def __init__(self, batch_size: int = 128, cache_size: int = 50_000):
         self.batch_size = batch_size
+        # Stages embed the same texts again (a query in the leak filter and in the
+        # harm check, a description for each of its queries), so keep recent vectors.
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -34,11 +39,19 @@ class MiniLMEmbedder(Embedder):
         # One model per process, shared by every task thread; torch's CPU
         # kernels already use both cores, so calls are serialised.
         with _LOCK:
-            vectors = _load_model().encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=False,
-            )
-        return vectors.astype(np.float32, copy=False)
+            missing = [text for text in dict.fromkeys(texts) if text not in self._cache]
+            if missing:
+                vectors = _load_model().encode(
+                    missing, batch_size=self.batch_size, normalize_embeddings=True,
+                    convert_to_numpy=True, show_progress_bar=False,
+                ).astype(np.float32, copy=False)
+                self._cache.update(zip(missing, vectors))
+            rows = [self._cache[text] for text in texts]
+            for text in texts:
+                self._cache.move_to_end(text)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return np.stack(rows)
 
 
 @lru_cache(maxsize=1)
