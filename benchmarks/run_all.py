@@ -1,0 +1,78 @@
+"""Run every benchmark in this folder and print one table of their figures and ratios.
+
+Each benchmark script prints one JSON object on its last line; this collects
+them, prints a table, and writes the lot to `benchmarks/latest.json` with the
+machine it ran on (copy the figures into benchmarks/README.md when they move).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
+
+
+def run(script: Path, timeout: int) -> dict:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=timeout,
+                          cwd=HERE.parent)
+    seconds = time.perf_counter() - started
+    lines = [line for line in done.stdout.strip().splitlines() if line.strip()]
+    try:
+        figures = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+    except json.JSONDecodeError:
+        figures = None
+    if figures is None:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"ok": False, "seconds": seconds, "error": tail[0]}
+    return {"ok": True, "seconds": seconds, "figures": figures}
+
+
+def flat(figures: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out.update(flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def main() -> int:
+    scripts = sorted(path for path in HERE.glob("*.py") if path.name != Path(__file__).name)
+    results = {}
+    for script in scripts:
+        print(f"running {script.name} ...", file=sys.stderr, flush=True)
+        results[script.stem] = run(script, timeout=1800)
+    table = Table(title="leakless benchmarks")
+    for column in ("benchmark", "figure", "value"):
+        table.add_column(column)
+    for name, result in results.items():
+        if not result["ok"]:
+            table.add_row(name, "FAILED", result["error"])
+            continue
+        for key, value in flat(result["figures"]).items():
+            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+            table.add_row(name, key, shown)
+    Console().print(table)
+    (HERE / "latest.json").write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
+    print(json.dumps({name: result["ok"] for name, result in results.items()}))
+    return 0 if all(result["ok"] for result in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
