@@ -78,3 +78,21 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
 def output_paths(run: RunDir) -> dict[str, Path]:
     return {name: run.path / name for name in
             ("data", "manifest.json", "decisions.parquet", "ledger.parquet", "summary.md")}
+
+
+def build_without_orchestration(config: BuildConfig, run_id: str) -> list[LedgerEntry]:
+    """The same build as the flow, as a plain loop: the baseline that prices Prefect's share."""
+    import time
+
+    from pipeline.batch import make_batches
+    from pipeline.factory import STAGE_ORDER
+    from pipeline.plan import plan_seeds
+
+    started = time.perf_counter()
+    run = RunDir(config.run.runs_dir, run_id)
+    run.claim(config)
+    batches = make_batches(plan_seeds(config), config.run.batch_size)
+    for stage in STAGE_ORDER:
+        batches = [run_stage(stage, batch, config, run) for batch in batches]
+    ledger, _ = finalize(batches, config, run, time.perf_counter() - started)
+    return ledger
