@@ -51,7 +51,7 @@ class ReviewItem(BaseModel):
     leak_threshold: float | None = None
     leak_spans: list[str] = []
     detector_version: str = ""
-    pipeline_verdict: str = "keep"  # only accepted pairs reach the shards
+    pipeline_verdict: str = "keep"  # "drop" if any final check dropped it
     checks: list[Check] = []        # every stage's last decision, rewrite attempts excluded
     harm_check: Check | None = None
 
@@ -139,6 +139,7 @@ def review_item(row, batch_id: str, checks: list[Check], evidence: dict) -> Revi
         original_query=row.original_query, image_description=row.image_description, image=row.image_path,
         source=row.source, safety_reason=row.safety_reason,
         leak_score=None if pd.isna(row.leak_score) else float(row.leak_score),
+        pipeline_verdict="drop" if any(check.verdict == "drop" for check in checks) else "keep",
         checks=checks, harm_check=harm, **evidence,
     )
 
