@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,5 +59,16 @@ def _stages(config_json: str, run_dir: str) -> dict[str, Stage]:
     }
 
 
+_BUILDING = threading.Lock()
+
+
 def build_stages(config: BuildConfig, run_dir: Path) -> dict[str, Stage]:
-    return _stages(config.model_dump_json(), str(run_dir))
+    with _BUILDING:  # task threads (and the warm-up) must not load the models twice
+        return _stages(config.model_dump_json(), str(run_dir))
+
+
+def warm_up(config: BuildConfig, run_dir: Path) -> threading.Thread:
+    """Load models in the background while Prefect's temporary server starts (several seconds)."""
+    thread = threading.Thread(target=build_stages, args=(config, run_dir), daemon=True, name="warm-up")
+    thread.start()
+    return thread

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Headless Chromium from Debian and the playwright package, for tests/test_review_browser.py.
-# Idempotent: each is installed only if missing. Never `playwright install`: it cannot download
-# its own browser here, and the test launches Debian's /usr/lib/chromium/chromium instead.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-./scripts/setup.sh   # the project .venv first (a no-op when it is up to date)
+# Headless Chromium from Debian, for tests/test_review_browser.py. Installed only if
+# missing. Never `playwright install`: it cannot download its own browser here, and the
+# test launches Debian's /usr/lib/chromium/chromium instead. Without root or sudo the
+# install is skipped with a warning, and the browser tests skip themselves.
+set -uo pipefail
 
-if [ ! -x /usr/lib/chromium/chromium ]; then
-    sudo=""
-    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+[ -x /usr/lib/chromium/chromium ] && exit 0
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null || ! sudo -n true 2>/dev/null; then
+        echo "warning: cannot install chromium (no root); browser tests will be skipped" >&2
+        exit 0
+    fi
+    sudo="sudo -n"
 fi
-if ! .venv/bin/python -c "import playwright" 2>/dev/null; then
-    .venv/bin/python -m pip install --quiet "playwright>=1.50"
+if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium; }; then
+    echo "warning: apt-get could not install chromium; browser tests will be skipped" >&2
 fi
+exit 0
