@@ -50,7 +50,7 @@ def main() -> None:
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="a diffusers model folder or cached hub id (default: tiny, built here)")
+    parser.add_argument("--model", help="a diffusers folder or cached hub id (default: tiny, built here)")
     parser.add_argument("--n", type=int, default=16, help="images per timed run")
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--steps", type=int, default=4)

@@ -16,20 +16,26 @@ from pipeline.pool import (CaptionIndex, PoolRetriever, RetrievalConfig, element
 # (caption wording, paraphrase wording) for 24 subjects and 10 settings: 240 distinct captions.
 SUBJECTS = [
     ("bicycle", "bike"), ("car", "automobile"), ("dog", "puppy"), ("cat", "kitten"),
-    ("kitchen knife", "chef's blade"), ("glass bottle", "glass flask"), ("laptop", "notebook computer"),
-    ("umbrella", "open rain umbrella"), ("guitar", "acoustic six-string"), ("horse", "pony"),
-    ("wooden chair", "timber seat"), ("teapot", "kettle for tea"), ("motorcycle", "motorbike"),
-    ("pile of pills", "heap of tablets"), ("smartphone", "mobile phone"), ("backpack", "hiking backpack"),
-    ("red fire truck", "fire engine"), ("birthday cake", "celebration cake"), ("pair of sneakers", "running shoes"),
-    ("syringe", "hypodermic needle"), ("camera", "photo camera"), ("sofa", "couch"),
-    ("football", "soccer ball"), ("lamp", "light fixture"),
+    ("kitchen knife", "chef's blade"), ("glass bottle", "glass flask"),
+    ("laptop", "notebook computer"), ("umbrella", "open rain umbrella"),
+    ("guitar", "acoustic six-string"), ("horse", "pony"), ("wooden chair", "timber seat"),
+    ("teapot", "kettle for tea"), ("motorcycle", "motorbike"), ("pile of pills", "heap of tablets"),
+    ("smartphone", "mobile phone"), ("backpack", "hiking backpack"),
+    ("red fire truck", "fire engine"), ("birthday cake", "celebration cake"),
+    ("pair of sneakers", "running shoes"), ("syringe", "hypodermic needle"),
+    ("camera", "photo camera"), ("sofa", "couch"), ("football", "soccer ball"),
+    ("lamp", "light fixture"),
 ]
 SETTINGS = [
     ("on a sandy beach", "by the seaside"), ("in a snowy forest", "among snow-covered trees"),
-    ("in a busy office", "at a crowded workplace"), ("on a city street at night", "in an urban road after dark"),
-    ("in a hospital corridor", "in a clinic hallway"), ("in a school classroom", "in a room full of pupils' desks"),
-    ("in a desert", "in an arid wasteland with cacti"), ("in a garden full of flowers", "among blooming plants outdoors"),
-    ("in a parking garage", "in a multi-storey car park"), ("on a kitchen table", "on a dining-room counter"),
+    ("in a busy office", "at a crowded workplace"),
+    ("on a city street at night", "in an urban road after dark"),
+    ("in a hospital corridor", "in a clinic hallway"),
+    ("in a school classroom", "in a room full of pupils' desks"),
+    ("in a desert", "in an arid wasteland with cacti"),
+    ("in a garden full of flowers", "among blooming plants outdoors"),
+    ("in a parking garage", "in a multi-storey car park"),
+    ("on a kitchen table", "on a dining-room counter"),
 ]
 CAPTIONS = [f"a photo of a {subject} {setting}" for subject, _ in SUBJECTS for setting, _ in SETTINGS]
 PARAPHRASES = [f"{setting}, there is a {subject}" for _, subject in SUBJECTS for _, setting in SETTINGS]
@@ -181,7 +187,8 @@ def test_csv_captions_with_categories_become_image_first_seeds(tmp_path):
         draw(n).save(folder / f"img/{n}.png")
     (folder / "captions.csv").write_text(
         "file,caption,category,sub_category,source\n"
-        "img/0.png,\"A rusty kitchen knife on a wooden table, close up\",Violent,Weapon-Related Violence,COCO 2017\n"
+        "img/0.png,\"A rusty kitchen knife on a wooden table, close up\","
+        "Violent,Weapon-Related Violence,COCO 2017\n"
         "img/1.png,Two men shouting in a dark alley,,,\n"
         "img/2.png,a quiet harbour,Nonsense,Nope,\n", encoding="utf-8")
     seeds, skipped = seeds_from_pool(load_pool(folder), "Violent", "Public Violence and Rioting")

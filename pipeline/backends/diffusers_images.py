@@ -12,7 +12,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,7 +33,8 @@ class DiffusersConfig(BaseModel):
     batch_size: int = Field(4, ge=1)
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     cpu_offload: bool = False  # needs `accelerate`; trades speed for GPU memory
-    devices: Literal["auto"] | list[str] = "auto"  # "auto": one worker per visible GPU, else CPU
+    # "auto": one worker per visible GPU (else the CPU); or a list such as ["cuda:0", "cuda:2"]
+    devices: Literal["auto"] | Annotated[list[str], Field(min_length=1)] = "auto"
     local_files_only: bool = True  # never reach for the hub unless asked to
 
 
@@ -126,7 +127,7 @@ class DiffusersImageGenerator(ImageGenerator):
                 num_inference_steps=config.steps, guidance_scale=config.guidance,
                 width=config.width, height=config.height, output_type="pil",
             )
-        except (RuntimeError, ValueError) as error:  # e.g. CUDA out of memory: the batch fails, the run goes on
+        except (RuntimeError, ValueError) as error:  # e.g. CUDA out of memory: the batch fails, not the run
             return [ItemError(f"diffusers failed on this batch: {error}") for _ in batch]
         seconds = (time.perf_counter() - started) / len(batch)
         flagged = getattr(output, "nsfw_content_detected", None) or [False] * len(batch)

@@ -24,7 +24,8 @@ from pipeline.pool.pool import Pool
 class RetrievalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    min_similarity: float = Field(0.5, ge=-1, le=1)  # below this a description gets no image
+    # Cosine of MiniLM vectors: unrelated sentences score ~0.0-0.2, a paraphrase ~0.5-0.9.
+    min_similarity: float = Field(0.4, ge=-1, le=1)  # below this a description gets no image
     max_uses: int = Field(1, ge=1)  # how often one image may serve in one release
 
 
