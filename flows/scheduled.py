@@ -1,0 +1,20 @@
+"""Flows that deployments run: they take plain parameters (a config path and overrides)."""
+
+from __future__ import annotations
+
+import pipeline  # noqa: F401  (environment defaults before Prefect loads)
+from prefect import flow
+
+from flows.build import build_flow
+from pipeline.config import load_config
+from pipeline.rundir import new_run_id
+
+
+@flow(name="leakless-scheduled-build")
+def scheduled_build(config_path: str | None = None, overrides: list[str] | None = None) -> dict:
+    config = load_config(config_path, overrides or [])
+    result = build_flow(config, new_run_id(config), show_progress=False)
+    return {key: result[key] for key in ("run_id", "run_dir", "states", "seeds")}
+
+
+FLOWS = {"build": scheduled_build}

@@ -1,0 +1,44 @@
+"""`leakless serve`: register scheduled deployments on a real Prefect server and run them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.app import app
+from pipeline.cli.errors import fail, user_errors
+from pipeline.schedules import load_serve_config
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Option("--config", "-c", help="TOML file with [[schedules]] entries.")],
+) -> None:
+    """Register the deployments of a schedule file and run them until stopped (Ctrl-C).
+
+    Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL
+    pointing at it: the temporary server a plain `leakless build` starts cannot
+    fire schedules.
+    """
+    with user_errors():
+        settings = load_serve_config(config)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise fail("PREFECT_API_URL is not set; start `prefect server start` and export "
+                   "PREFECT_API_URL=http://127.0.0.1:4200/api")
+    from prefect import serve as prefect_serve
+
+    from flows.scheduled import FLOWS
+
+    deployments = []
+    for entry in settings.schedules:
+        schedule = {"cron": entry.cron} if entry.cron else {"interval": entry.interval_seconds}
+        parameters = {"config_path": str(entry.config.resolve()) if entry.config else None,
+                      "overrides": entry.overrides}
+        deployments.append(FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters,
+                                                          **schedule))
+    typer.echo(f"serving {len(deployments)} deployment(s): "
+               + ", ".join(entry.name for entry in settings.schedules))
+    prefect_serve(*deployments, print_starting_message=False)

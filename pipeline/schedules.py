@@ -1,0 +1,45 @@
+"""What `leakless serve` deploys: a flow, its schedule, and the config it runs with."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from pipeline.config import ConfigError, Section, _one_line
+
+
+class ScheduleEntry(Section):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    flow: Literal["build"] = "build"
+    cron: str | None = None
+    interval_seconds: int | None = Field(None, ge=5)
+    config: Path | None = Field(None, description="the build config this deployment runs with")
+    overrides: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> ScheduleEntry:
+        if (self.cron is None) == (self.interval_seconds is None):
+            raise ValueError(f"schedule {self.name!r}: give exactly one of cron or interval_seconds")
+        if self.config is not None and not self.config.is_file():
+            raise ValueError(f"schedule {self.name!r}: config file not found: {self.config}")
+        return self
+
+
+class ServeConfig(Section):
+    schedules: list[ScheduleEntry] = Field(min_length=1)
+
+
+def load_serve_config(path: Path) -> ServeConfig:
+    if not Path(path).is_file():
+        raise ConfigError(f"serve config not found: {path}")
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    try:
+        return ServeConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {_one_line(error)}") from None
