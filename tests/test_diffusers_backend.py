@@ -92,6 +92,13 @@ def test_all_black_output_is_an_item_error_not_an_image(black_model):
     assert "all black" in results[0].error
 
 
+def test_safety_checker_flags_are_item_errors(tmp_path):
+    flagging = build_tiny_sd_pipeline(tmp_path / "tiny-sd-flagging", flag_everything=True)
+    results = make_generator(flagging).generate(REQUESTS[:2])
+    assert all(isinstance(result, ItemError) and "nsfw_content_detected" in result.error
+               for result in results)
+
+
 def test_is_all_black_only_for_black_pixels():
     assert is_all_black(Image.new("RGB", (8, 8), (3, 2, 1)))
     assert not is_all_black(Image.new("RGB", (8, 8), (0, 0, 40)))

@@ -23,12 +23,15 @@ def _write_tokenizer_files(folder: Path) -> tuple[Path, Path]:
     return vocab_file, merges_file
 
 
-def build_tiny_sd_pipeline(folder: str | Path, seed: int = 0, black_vae: bool = False) -> Path:
+def build_tiny_sd_pipeline(folder: str | Path, seed: int = 0, black_vae: bool = False,
+                           flag_everything: bool = False) -> Path:
     """Build a random-weight StableDiffusionPipeline and `save_pretrained` it to `folder`.
 
     `black_vae=True` zeroes the VAE decoder's last layer and biases it far negative,
     so the saved model decodes every image to black: the same symptom as the
     well-known fp16 VAE overflow, for testing that black outputs are caught.
+    `flag_everything=True` adds a tiny safety checker whose concept thresholds sit
+    below any cosine score, so diffusers flags every image as nsfw.
     """
     import torch
     from diffusers import (AutoencoderKL, DDIMScheduler, StableDiffusionPipeline,
@@ -62,11 +65,32 @@ def build_tiny_sd_pipeline(folder: str | Path, seed: int = 0, black_vae: bool = 
             vae.decoder.conv_out.bias.fill_(-10.0)
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                               clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    safety_checker, feature_extractor = _flag_everything_checker() if flag_everything else (None, None)
     pipeline = StableDiffusionPipeline(
         vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+        safety_checker=safety_checker, feature_extractor=feature_extractor,
+        requires_safety_checker=flag_everything,
     )
     pipeline.save_pretrained(folder)
     for loose_file in (vocab_file, merges_file):  # the tokenizer saved its own copy
         loose_file.unlink()
     return folder
+
+
+def _flag_everything_checker():
+    import torch
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig, CLIPImageProcessor
+
+    config = CLIPConfig(
+        text_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1,
+                     "num_attention_heads": 4},
+        vision_config={"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 1,
+                       "num_attention_heads": 4, "image_size": 32, "patch_size": 8},
+        projection_dim=32,
+    )
+    checker = StableDiffusionSafetyChecker(config)
+    with torch.no_grad():  # a flag needs cosine - threshold > 0; cosine is never below -1
+        checker.concept_embeds_weights.fill_(-2.0)
+    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    return checker, processor
