@@ -63,6 +63,10 @@ class RefineOutcome:
     def accepted(self) -> bool:
         return bool(self.rounds) and self.rounds[-1].shows_element is True
 
+    def stop(self, last_round: Round, error: str) -> None:
+        self.rounds.append(last_round)
+        self.error = error
+
 
 def refine_images(requests: list[RefineRequest], generator: ImageGenerator,
                   checker: ImageChecker, max_rounds: int = 3) -> list[RefineOutcome]:
@@ -80,34 +84,27 @@ def refine_images(requests: list[RefineRequest], generator: ImageGenerator,
             break
         image_requests = [ImageRequest(requests[i].item_id, prompts[i],
                                        (requests[i].seed + round_index) % 2**32) for i in pending]
-        images = generator.generate(image_requests)
-        made = [(i, ask, image) for i, ask, image in zip(pending, image_requests, images)
-                if not _record_failure(outcomes[i], round_index, ask, image)]
+        made = []
+        for i, ask, image in zip(pending, image_requests, generator.generate(image_requests)):
+            if isinstance(image, ItemError):
+                outcomes[i].stop(Round(round_index + 1, ask.prompt, ask.seed, None, None,
+                                       f"generation failed: {image.error}"), image.error)
+            else:
+                made.append((i, ask, image))
         verdicts = checker.check([CheckRequest(image.png, requests[i].element, requests[i].description)
-                                  for i, _, image in made])
+                                  for i, _, image in made]) if made else []
         pending = []
         for (i, ask, image), verdict in zip(made, verdicts):
             outcome = outcomes[i]
             outcome.image = image
+            sha = image.meta["sha256"]
             if isinstance(verdict, ItemError):
-                outcome.rounds.append(Round(round_index + 1, ask.prompt, ask.seed, image.meta["sha256"],
-                                            None, f"check failed: {verdict.error}"))
-                outcome.error = verdict.error
+                outcome.stop(Round(round_index + 1, ask.prompt, ask.seed, sha, None,
+                                   f"check failed: {verdict.error}"), verdict.error)
                 continue
-            outcome.rounds.append(Round(round_index + 1, ask.prompt, ask.seed, image.meta["sha256"],
+            outcome.rounds.append(Round(round_index + 1, ask.prompt, ask.seed, sha,
                                         verdict.shows_element, verdict.explanation))
             if not verdict.shows_element:
                 prompts[i] = verdict.refined_prompt or prompts[i]
                 pending.append(i)
     return outcomes
-
-
-def _record_failure(outcome: RefineOutcome, round_index: int, ask: ImageRequest,
-                    image: GeneratedImage | ItemError) -> bool:
-    """Record a failed generation as the item's last round; True if it failed."""
-    if not isinstance(image, ItemError):
-        return False
-    outcome.rounds.append(Round(round_index + 1, ask.prompt, ask.seed, None, None,
-                                f"generation failed: {image.error}"))
-    outcome.error = image.error
-    return True
