@@ -150,15 +150,19 @@ def test_unusable_files_are_skipped_with_reasons(tmp_path):
     good = (folder / "img/0000.png").read_bytes()
     (folder / "img/truncated.png").write_bytes(good[: len(good) // 2])
     (folder / "img/not-an-image.jpg").write_text("hello", encoding="utf-8")
+    photo = io.BytesIO()
+    draw(5).resize((256, 256)).save(photo, format="JPEG")
+    (folder / "img/truncated.jpg").write_bytes(photo.getvalue()[:2000])
     draw(7).save(folder / "img/uncaptioned.png")
     with open(folder / "captions.jsonl", "a", encoding="utf-8") as handle:
-        for file in ("img/truncated.png", "img/not-an-image.jpg", "img/gone.png"):
+        for file in ("img/truncated.png", "img/truncated.jpg", "img/not-an-image.jpg", "img/gone.png"):
             handle.write(json.dumps({"file": file, "caption": "a dog on a beach"}) + "\n")
 
     pool = load_pool(folder)
     reasons = {skip.file: skip.reason for skip in pool.skipped}
     assert len(pool.images) == 3
     assert reasons["img/truncated.png"].startswith("unreadable image")
+    assert reasons["img/truncated.jpg"].startswith("unreadable image")
     assert reasons["img/not-an-image.jpg"].startswith("unreadable image")
     assert reasons["img/uncaptioned.png"] == "no caption (and no captioner given)"
     assert reasons["img/gone.png"] == "listed in the captions file but not in the folder"
