@@ -154,13 +154,16 @@ def test_unusable_files_are_skipped_with_reasons(tmp_path):
     draw(5).resize((256, 256)).save(photo, format="JPEG")
     (folder / "img/truncated.jpg").write_bytes(photo.getvalue()[:2000])
     draw(7).save(folder / "img/uncaptioned.png")
+    Image.new("RGB", (5, 3), (200, 10, 10)).save(folder / "img/tiny.jpg")  # tiny but valid
     with open(folder / "captions.jsonl", "a", encoding="utf-8") as handle:
-        for file in ("img/truncated.png", "img/truncated.jpg", "img/not-an-image.jpg", "img/gone.png"):
+        for file in ("img/truncated.png", "img/truncated.jpg", "img/not-an-image.jpg", "img/gone.png",
+                     "img/tiny.jpg"):
             handle.write(json.dumps({"file": file, "caption": "a dog on a beach"}) + "\n")
 
     pool = load_pool(folder)
     reasons = {skip.file: skip.reason for skip in pool.skipped}
-    assert len(pool.images) == 3
+    assert sorted(image.file for image in pool.images) == [
+        "img/0000.png", "img/0001.png", "img/0002.png", "img/tiny.jpg"]
     assert reasons["img/truncated.png"].startswith("unreadable image")
     assert reasons["img/truncated.jpg"].startswith("unreadable image")
     assert reasons["img/not-an-image.jpg"].startswith("unreadable image")

@@ -74,7 +74,7 @@ def _unreadable(data: bytes) -> str | None:
         with Image.open(io.BytesIO(data)) as image:
             # Decode every byte (truncated files pass `verify()`), but let JPEG decode
             # at 1/8 scale: far faster on big photos, and truncation still raises.
-            image.draft("RGB", (image.width // 8, image.height // 8))
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         return f"unreadable image ({type(error).__name__}: {error})"
