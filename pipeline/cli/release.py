@@ -1,0 +1,83 @@
+"""`leakless release`, `leakless verify`, `leakless export-vlsbench`: versioned releases of reviewed runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.app import app
+from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.review import RUNS_DIR, RunsDir, run_folder
+
+RELEASES_DIR = Path("artifacts/releases")
+ReleasesDir = Annotated[Path, typer.Option("--releases-dir", help="Where releases live.")]
+
+
+def release_path(release: str, releases_dir: Path) -> Path:
+    """RELEASE is a folder, or `<name>-v<N>` under --releases-dir."""
+    folder = Path(release) if Path(release).is_dir() else releases_dir / release
+    if not (folder / "manifest.json").is_file():
+        raise fail(f"{folder} is not a release (no manifest.json)")
+    return folder
+
+
+@app.command()
+def release(
+    runs: Annotated[list[str], typer.Argument(help="Run ids under --runs-dir, or run folders.")],
+    name: Annotated[str, typer.Option(help="Release name: writes <releases-dir>/<name>-v<N>/.")],
+    preview: Annotated[bool, typer.Option(help="Take unreviewed candidates (marked as a preview).")] = False,
+    extend: Annotated[bool, typer.Option(help="Carry every row of the latest release over, then add.")] = False,
+    runs_dir: RunsDir = RUNS_DIR,
+    releases_dir: ReleasesDir = RELEASES_DIR,
+    max_shard_mb: Annotated[float, typer.Option(help="Image megabytes per shard.")] = 500,
+    max_phash: Annotated[int, typer.Option(help="Image near-duplicate: pHash bits.")] = 8,
+    max_dhash: Annotated[int, typer.Option(help="Image near-duplicate: dHash bits.")] = 8,
+    query_threshold: Annotated[float, typer.Option(help="Query near-duplicate: MiniLM cosine.")] = 0.95,
+    min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor.")] = 0.2,
+    license: Annotated[str, typer.Option(help="License id for the dataset card.")] = "apache-2.0",
+) -> None:
+    """Release reviewed pairs: final filtration, dedup (within and against earlier versions), shards, card."""
+    from pipeline.release.make import ReleaseOptions, make_release
+
+    folders = [run_folder(run, runs_dir) for run in runs]
+    with user_errors():
+        options = ReleaseOptions(max_shard_bytes=int(max_shard_mb * 1_000_000), max_phash=max_phash,
+                                 max_dhash=max_dhash, query_threshold=query_threshold,
+                                 min_match_similarity=min_match_similarity, license=license)
+        from pipeline.backends.minilm import default_embedder
+        folder = make_release(folders, name=name, releases_dir=releases_dir, embedder=default_embedder(),
+                              preview=preview, extend=extend, options=options)
+    from pipeline.release.verify import load_manifest
+    manifest = load_manifest(folder)
+    typer.echo(f"{folder}: {manifest['rows']} pairs in {len(manifest['shards'])} shard(s); "
+               f"dropped {manifest['dropped']}")
+
+
+@app.command()
+def verify(release: str, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
+    """Check a release: manifest checksums, schema, images decode, unique ids, no near-duplicates."""
+    from pipeline.backends.minilm import default_embedder
+    from pipeline.release.verify import verify_release
+
+    folder = release_path(release, releases_dir)
+    with user_errors():
+        problems = verify_release(folder, default_embedder())
+    if problems:
+        typer.echo(f"{folder}: {len(problems)} problem(s)")
+        for problem in problems:
+            typer.echo(f"  - {problem}")
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: ok")
+
+
+@app.command("export-vlsbench")
+def export_vlsbench_command(release: str, out_dir: Path, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
+    """Write the release as VLSBench's data.json + imgs/ into OUT_DIR."""
+    from pipeline.release.vlsbench import export_vlsbench
+
+    folder = release_path(release, releases_dir)
+    with user_errors():
+        count = export_vlsbench(folder, out_dir)
+    typer.echo(f"{out_dir}: {count} pairs")

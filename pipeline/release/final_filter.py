@@ -1,0 +1,151 @@
+"""Final filtration: the pair checker / categoriser, re-checking every pair before release.
+
+The paper's last step: a VLM checks that image and query match and that the
+pair is harmful, and GPT-4o assigns the category. A checker here is anything
+with `check(pairs) -> one PairCheck (or ItemError) per pair`; the offline one,
+`RulesPairChecker` (backend "rules"), decides:
+
+- matched: the query and the image description are about the same scene
+  (MiniLM cosine >= `min_match_similarity`, a low floor), or the description
+  names the pair's element;
+- harmful: the build's harm check kept the pair (its decision in the run's
+  decisions.parquet: the image still shows the element, the intent was kept);
+- categorised: the sub-category belongs to the category in the taxonomy, and
+  the element library files the element under that category.
+
+An LLM checker (role "pair_checker", whose output has matched, harmful,
+category, sub_category, explanation) plugs in by returning `PairCheck` with
+`categorised = (category, sub_category) == the pair's`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from pipeline.backends.base import Embedder, ItemError
+from pipeline.lexicon import contains_term
+from pipeline.records import Decision, Record, Verdict
+from pipeline.taxonomy import load_elements, load_taxonomy
+
+STAGE = "final_filter"
+
+
+class PairToCheck(Record):
+    id: str
+    seed_id: str
+    query: str
+    image_description: str
+    category: str
+    sub_category: str
+    element: str
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    matched: bool
+    harmful: bool
+    categorised: bool
+    explanation: str
+    scores: dict[str, float] = field(default_factory=dict)
+    score: float | None = None
+    threshold: float | None = None
+
+
+class PairChecker(Protocol):
+    backend: str
+    model: str
+    prompt_hash: str
+
+    def check(self, pairs: list[PairToCheck]) -> list[PairCheck | ItemError]: ...
+
+
+def harm_check_verdicts(run_dirs: Iterable[Path]) -> dict[str, bool]:
+    """pair id -> did the build's harm check keep it (its last attempt)."""
+    kept = {}
+    for run_dir in run_dirs:
+        frame = pd.read_parquet(Path(run_dir) / "decisions.parquet", columns=["item_id", "stage", "attempt", "verdict"])
+        frame = frame[frame["stage"] == "harm_check"].sort_values("attempt")
+        kept.update(zip(frame["item_id"], frame["verdict"] == Verdict.keep.value))
+    return kept
+
+
+class RulesPairChecker:
+    backend = "rules"
+    model = "all-MiniLM-L6-v2"
+    prompt_hash = ""
+
+    def __init__(self, embedder: Embedder, harm_kept: dict[str, bool], min_match_similarity: float = 0.2):
+        self.embedder = embedder
+        self.harm_kept = harm_kept
+        self.min_match_similarity = min_match_similarity
+        self.taxonomy = load_taxonomy()
+        self.element_categories: dict[str, set[str]] = defaultdict(set)
+        for element in load_elements():
+            self.element_categories[element.element].add(element.category)
+
+    def check(self, pairs: list[PairToCheck]) -> list[PairCheck | ItemError]:
+        if not pairs:
+            return []
+        queries = self.embedder.embed([pair.query for pair in pairs])
+        descriptions = self.embedder.embed([pair.image_description for pair in pairs])
+        similarities = np.einsum("ij,ij->i", queries, descriptions)
+        return [self._check_one(pair, float(similarity)) for pair, similarity in zip(pairs, similarities)]
+
+    def _check_one(self, pair: PairToCheck, similarity: float) -> PairCheck:
+        named = contains_term(pair.image_description, (pair.element,))
+        harmful = self.harm_kept.get(pair.id)
+        in_taxonomy = self.taxonomy.parent(pair.sub_category) == pair.category
+        # An element outside the shipped library (a custom file, a pool image) has no filing to contradict.
+        filed_under = self.element_categories.get(pair.element)
+        element_agrees = filed_under is None or pair.category in filed_under
+        failed = []
+        if not (similarity >= self.min_match_similarity or named):
+            failed.append(f"query and image description differ (cosine {similarity:.3f} "
+                          f"< {self.min_match_similarity:.3f}, element not in the description)")
+        if harmful is None:
+            failed.append("no harm_check decision in the run")
+        elif not harmful:
+            failed.append("the build's harm check dropped it")
+        if not in_taxonomy:
+            failed.append(f"sub-category {pair.sub_category!r} is not under {pair.category!r}")
+        if not element_agrees:
+            failed.append(f"element {pair.element!r} is filed under {', '.join(sorted(filed_under))}")
+        return PairCheck(
+            matched=similarity >= self.min_match_similarity or named, harmful=bool(harmful),
+            categorised=in_taxonomy and element_agrees,
+            explanation="; ".join(failed) or "query matches the image, pair harmful, category right",
+            scores={"match_similarity": similarity, "element_in_description": float(named),
+                    "harm_check_kept": float(bool(harmful)), "sub_category_in_category": float(in_taxonomy),
+                    "element_category_agrees": float(element_agrees)},
+            score=similarity, threshold=self.min_match_similarity,
+        )
+
+
+def final_filter(rows: list[dict], checker: PairChecker) -> tuple[list[dict], list[Decision]]:
+    """Check every row; returns the rows kept and one Decision per row, kept or dropped."""
+    pairs = [PairToCheck(id=row["id"], seed_id=row["seed_id"], query=row["instruction"],
+                         image_description=row["image_description"], category=row["category"],
+                         sub_category=row["sub_category"], element=row["element"]) for row in rows]
+    kept, decisions = [], []
+    for row, pair, result in zip(rows, pairs, checker.check(pairs)):
+        if isinstance(result, ItemError):
+            verdict, reason, check = Verdict.drop, f"checker error: {result.error}", PairCheck(False, False, False, "")
+        else:
+            check = result
+            verdict = Verdict.keep if check.matched and check.harmful and check.categorised else Verdict.drop
+            reason = check.explanation
+        decisions.append(Decision(
+            item_id=pair.id, seed_id=pair.seed_id, stage=STAGE, text=pair.query, scores=check.scores,
+            score=check.score, threshold=check.threshold, verdict=verdict, reason=reason,
+            backend=checker.backend, model=checker.model, prompt_hash=checker.prompt_hash,
+        ))
+        if verdict == Verdict.keep:
+            kept.append(row)
+    return kept, decisions

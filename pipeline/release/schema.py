@@ -1,0 +1,38 @@
+"""The release's row layout: the build's pair columns plus what a release adds.
+
+A release adds a stable integer `instruction_id` (VLSBench's key, assigned in
+release order and never reused), the pipeline's query before human review, the
+review state and the version that first published the row.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+from pipeline.writers.shards import IMAGE_TYPE, PAIR_FIELDS
+
+RELEASE_FIELDS = [
+    PAIR_FIELDS[0],  # id
+    ("instruction_id", pa.int64()),
+    *PAIR_FIELDS[1:],
+    ("instruction_pipeline", pa.string()),  # the build's query; `instruction` is the reviewed one
+    ("review_state", pa.string()),  # "accepted", or "unreviewed" in a preview release
+    ("added_in", pa.int64()),  # the release version that first published the row
+]
+
+_HF_DTYPES = {pa.string(): "string", pa.float64(): "float64", pa.int64(): "int64"}
+
+
+def hf_features() -> dict:
+    """The Hugging Face `datasets` feature spec: the image struct is an Image feature."""
+    return {name: {"_type": "Image"} if kind == IMAGE_TYPE else {"dtype": _HF_DTYPES[kind], "_type": "Value"}
+            for name, kind in RELEASE_FIELDS}
+
+
+RELEASE_SCHEMA = pa.schema(RELEASE_FIELDS, metadata={
+    "huggingface": json.dumps({"info": {"features": hf_features()}}),
+})
+# Everything but the image: what selection, filtering and dedup work on.
+META_SCHEMA = pa.schema([field for field in RELEASE_SCHEMA if field.name != "image"])

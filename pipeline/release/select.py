@@ -1,0 +1,82 @@
+"""Which rows a release starts from: a run's reviewed-accepted pairs (or, for a
+preview, its unreviewed candidates) and the rows of the release it extends.
+
+Rows are held without their image bytes: each keeps a pointer (`_source`, `_row`)
+to the shard its image lives in, so a release of many GB is never in memory at
+once. The images are hashed here, one source shard at a time, for dedup.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from pipeline.dedup import image_hashes
+from pipeline.release.schema import META_SCHEMA
+from pipeline.review.importer import reviewed_pairs
+
+INDEX_FILE = "dedup_index.parquet"  # id, phash, dhash, instruction of every released row
+
+
+@dataclass
+class Candidates:
+    rows: list[dict] = field(default_factory=list)  # META_SCHEMA columns + _source, _row, _phash, _dhash
+    sources: list[Path] = field(default_factory=list)  # shard files holding the images
+    left_out: Counter = field(default_factory=Counter)  # review state -> pairs not taken
+
+    def add_source(self, path: Path, rows: list[dict], row_numbers: list[int], hashes: np.ndarray) -> None:
+        source = len(self.sources)
+        self.sources.append(path)
+        for row, number, (phash, dhash) in zip(rows, row_numbers, np.asarray(hashes, np.uint64).reshape(-1, 2)):
+            self.rows.append({**{name: row.get(name) for name in META_SCHEMA.names},
+                              "_source": source, "_row": number, "_phash": int(phash), "_dhash": int(dhash)})
+
+
+def shard_paths(folder: Path) -> list[Path]:
+    return sorted((Path(folder) / "data").glob("train-*.parquet"))
+
+
+def add_run(candidates: Candidates, run_dir: Path, *, preview: bool) -> None:
+    """Take a run's accepted pairs, the reviewed query in `instruction`.
+
+    A preview takes every candidate the review has not rejected, each marked
+    with its review state ("unreviewed" when nobody has looked at it).
+    """
+    review = _review_states(run_dir, required=not preview)
+    for path in shard_paths(run_dir):
+        table = pq.read_table(path)
+        taken, numbers = [], []
+        for number, row in enumerate(table.drop_columns(["image"]).to_pylist()):
+            state, reviewed = review.get(row["id"], ("unreviewed", row["instruction"]))
+            if state != "accepted" and (not preview or state == "rejected"):
+                candidates.left_out[state] += 1
+                continue
+            taken.append({**row, "instruction": reviewed, "instruction_pipeline": row["instruction"],
+                          "review_state": state})
+            numbers.append(number)
+        images = table["image"].take(numbers).combine_chunks().field("bytes").to_pylist()
+        candidates.add_source(path, taken, numbers, image_hashes(images))
+
+
+def add_release(candidates: Candidates, release_dir: Path) -> None:
+    """Carry every row of an earlier release over as it is (hashes from its index)."""
+    index = pq.read_table(Path(release_dir) / INDEX_FILE).to_pandas().set_index("id")
+    for path in shard_paths(release_dir):
+        rows = pq.read_table(path, columns=META_SCHEMA.names).to_pylist()
+        hashes = index.loc[[row["id"] for row in rows], ["phash", "dhash"]].to_numpy(np.uint64)
+        candidates.add_source(path, rows, list(range(len(rows))), hashes)
+
+
+def _review_states(run_dir: Path, *, required: bool) -> dict[str, tuple[str, str]]:
+    """id -> (review state, reviewed query); empty for a preview of an unreviewed run."""
+    try:
+        frame = reviewed_pairs(run_dir)
+    except FileNotFoundError:
+        if required:
+            raise
+        return {}
+    return {row.id: (row.review_state, row.instruction_reviewed) for row in frame.itertuples()}

@@ -1,0 +1,59 @@
+"""`leakless export-vlsbench`: a release in VLSBench's own layout, `data.json` + `imgs/<instruction_id>.png`,
+so VLSBench's evaluation script runs on it unchanged."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from PIL import Image
+
+from pipeline.release.select import shard_paths
+
+# VLSBench's data.json fields, in its order.
+FIELDS = ("instruction_id", "instruction", "image_path", "category", "sub_category", "source",
+          "image_description", "safety_reason")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def as_png(data: bytes) -> bytes:
+    """The image as PNG bytes (VLSBench's paths end in .png); PNGs pass through untouched."""
+    if data.startswith(PNG_SIGNATURE):
+        return data
+    buffer = io.BytesIO()
+    with Image.open(io.BytesIO(data)) as image:
+        image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def export_vlsbench(release: Path, out_dir: Path) -> int:
+    """Write `out_dir/data.json` and `out_dir/imgs/`; returns the number of rows written."""
+    release, out_dir = Path(release), Path(out_dir)
+    shards = shard_paths(release)
+    if not shards:
+        raise FileNotFoundError(f"{release} has no data/train-*.parquet shards")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise ValueError(f"{out_dir} already exists and is not an empty folder")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    try:
+        (staging / "imgs").mkdir()
+        entries = []
+        for shard in shards:
+            for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=[*FIELDS[:2], *FIELDS[3:], "image"]):
+                for row in batch.to_pylist():
+                    row["image_path"] = f"imgs/{row['instruction_id']}.png"
+                    (staging / row["image_path"]).write_bytes(as_png(row["image"]["bytes"]))
+                    entries.append({field: row[field] for field in FIELDS})
+        (staging / "data.json").write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if out_dir.exists():
+            out_dir.rmdir()
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return len(entries)

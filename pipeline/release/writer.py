@@ -1,0 +1,129 @@
+"""Release rows -> Parquet shards of at most `max_shard_bytes` of images each.
+
+Rows arrive as Arrow tables, one source shard at a time, so memory stays at
+about one source shard. PNG bytes do not compress, so the image bytes are
+stored plain (no codec, no dictionary, no statistics) and only the text
+columns are zstd-compressed; that is what keeps the write near disk speed.
+Shards are written under part names and renamed to
+`train-XXXXX-of-YYYYY.parquet` once their count is known.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.release.schema import META_SCHEMA, RELEASE_SCHEMA
+from pipeline.writers.shards import package_versions, sha256_file
+
+IMAGE_BYTES = "image.bytes"
+ROW_GROUP_ROWS = 100  # small row groups keep one group of images in memory when reading
+TEXT_COLUMNS = [name for name in META_SCHEMA.names] + ["image.path"]
+
+
+def release_tables(rows: list[dict], sources: list[Path]) -> Iterator[pa.Table]:
+    """The rows with their images, fetched from the source shards (rows grouped by source, in order)."""
+    for source, group in itertools.groupby(rows, key=lambda row: row["_source"]):
+        group = list(group)
+        images = pq.read_table(sources[source], columns=["image"])["image"].take([row["_row"] for row in group])
+        meta = pa.Table.from_pylist(group, schema=META_SCHEMA)
+        yield pa.Table.from_arrays([images if name == "image" else meta[name] for name in RELEASE_SCHEMA.names],
+                                   schema=RELEASE_SCHEMA)
+
+
+def image_sizes(table: pa.Table) -> np.ndarray:
+    lengths = pc.binary_length(table["image"].combine_chunks().field("bytes"))
+    return pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)
+
+
+class ShardWriter:
+    """Appends tables, starting a new shard before the images would pass `max_shard_bytes`
+    (a single larger image gets a shard of its own)."""
+
+    def __init__(self, out_dir: Path, max_shard_bytes: int, schema: pa.Schema = RELEASE_SCHEMA):
+        self.out_dir = Path(out_dir)
+        self.max_shard_bytes = max_shard_bytes
+        self.schema = schema
+        self.parts: list[Path] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._bytes = 0
+
+    def write(self, table: pa.Table) -> None:
+        start = 0
+        for end, size in enumerate(image_sizes(table)):
+            if self._bytes and self._bytes + size > self.max_shard_bytes:
+                self._append(table.slice(start, end - start))
+                self._close()
+                start = end
+            self._bytes += int(size)
+        self._append(table.slice(start))
+
+    def finish(self) -> list[Path]:
+        """Close the last shard and give every shard its final name."""
+        self._close()
+        count = len(self.parts)
+        final = [self.out_dir / f"train-{index:05d}-of-{count:05d}.parquet" for index in range(count)]
+        for part, path in zip(self.parts, final):
+            part.rename(path)
+        return final
+
+    def _append(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self._writer is None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.parts.append(self.out_dir / f".part-{len(self.parts):05d}.parquet")
+            self._writer = pq.ParquetWriter(
+                self.parts[-1], self.schema, compression={**dict.fromkeys(TEXT_COLUMNS, "zstd"), IMAGE_BYTES: "none"},
+                use_dictionary=TEXT_COLUMNS, write_statistics=TEXT_COLUMNS)
+        self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._bytes = 0
+
+
+def write_release_shards(tables: Iterable[pa.Table], out_dir: Path, max_shard_bytes: int) -> list[Path]:
+    writer = ShardWriter(out_dir, max_shard_bytes)
+    for table in tables:
+        writer.write(table)
+    return writer.finish()
+
+
+def write_dedup_index(rows: list[dict], path: Path) -> None:
+    """What a later release needs to dedup against this one, without reading its images."""
+    table = pa.table({
+        "id": pa.array([row["id"] for row in rows], pa.string()),
+        "instruction_id": pa.array([row["instruction_id"] for row in rows], pa.int64()),
+        "phash": pa.array([row["_phash"] for row in rows], pa.uint64()),
+        "dhash": pa.array([row["_dhash"] for row in rows], pa.uint64()),
+        "instruction": pa.array([row["instruction"] for row in rows], pa.string()),
+    })
+    pq.write_table(table, path, compression="zstd")
+
+
+def release_manifest(rows: list[dict], shards: list[Path], **fields) -> dict:
+    """Counts per category and sub-category, each shard's sha256 and row count, plus `fields`."""
+    per_category = Counter(row["category"] for row in rows)
+    per_sub = Counter(f"{row['category']}/{row['sub_category']}" for row in rows)
+    return {
+        **{key: fields.pop(key) for key in ("name", "version") if key in fields},
+        "rows": len(rows),
+        "counts": {"category": dict(sorted(per_category.items())),
+                   "sub_category": dict(sorted(per_sub.items()))},
+        "shards": [{"file": f"data/{shard.name}", "sha256": sha256_file(shard),
+                    "rows": pq.ParquetFile(shard).metadata.num_rows, "bytes": shard.stat().st_size}
+                   for shard in shards],
+        "schema": {field.name: str(field.type) for field in RELEASE_SCHEMA},
+        "packages": package_versions(),
+        **fields,
+    }
