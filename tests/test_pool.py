@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -131,6 +132,16 @@ def test_each_image_is_used_once_and_a_rerun_item_gets_its_image_back(big_pool, 
                           RetrievalConfig(min_similarity=0.3, max_uses=2))
     x, y = twice.generate([ImageRequest("x", PARAPHRASES[0], 0), ImageRequest("y", PARAPHRASES[0], 1)])
     assert x.meta["file"] == y.meta["file"] == first.meta["file"]
+
+
+def test_threads_sharing_a_retriever_never_reuse_an_image(big_pool, tmp_path):
+    retriever = PoolRetriever(big_pool, tmp_path / "index", default_embedder(),
+                              RetrievalConfig(min_similarity=0.3))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda n: retriever.generate([ImageRequest(f"t{n}", PARAPHRASES[0], n)])[0],
+                                range(8)))
+    files = [result.meta["file"] for result in results]
+    assert len(set(files)) == 8
 
 
 def test_description_with_no_fitting_image_is_an_item_error_with_best_similarity(big_pool, tmp_path):
