@@ -36,6 +36,8 @@ class RunDir:
         """Create the folder, or check that an existing run used the same config."""
         marker = self.path / "config.json"
         resolved = config.model_dump(mode="json")
+        for leftover in self.path.rglob(".*.tmp"):  # from a run killed mid-write
+            leftover.unlink()
         if marker.exists():
             previous = json.loads(marker.read_text(encoding="utf-8"))
             if previous != resolved:
