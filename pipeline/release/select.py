@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.dedup import image_hashes
@@ -58,7 +59,7 @@ def add_run(candidates: Candidates, run_dir: Path, *, preview: bool) -> None:
             taken.append({**row, "instruction": reviewed, "instruction_pipeline": row["instruction"],
                           "review_state": state})
             numbers.append(number)
-        images = table["image"].take(numbers).combine_chunks().field("bytes").to_pylist()
+        images = table["image"].take(pa.array(numbers, pa.int64())).combine_chunks().field("bytes").to_pylist()
         candidates.add_source(path, taken, numbers, image_hashes(images))
 
 

@@ -32,7 +32,7 @@ def release_tables(rows: list[dict], sources: list[Path]) -> Iterator[pa.Table]:
     """The rows with their images, fetched from the source shards (rows grouped by source, in order)."""
     for source, group in itertools.groupby(rows, key=lambda row: row["_source"]):
         group = list(group)
-        images = pq.read_table(sources[source], columns=["image"])["image"].take([row["_row"] for row in group])
+        images = pq.read_table(sources[source], columns=["image"])["image"].take(pa.array([row["_row"] for row in group], pa.int64()))
         meta = pa.Table.from_pylist(group, schema=META_SCHEMA)
         yield pa.Table.from_arrays([images if name == "image" else meta[name] for name in RELEASE_SCHEMA.names],
                                    schema=RELEASE_SCHEMA)
