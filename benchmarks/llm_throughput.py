@@ -9,7 +9,7 @@ Compares, in one run and on the same server process:
 The server runs in its own process so client and server don't share one GIL.
 Prints one JSON object on its last line.
 
-    python benchmarks/llm_throughput.py [--requests 2000] [--in-flight 64] [--latency-ms 100] [--repeats 2]
+    python benchmarks/llm_throughput.py [--requests 2000] [--in-flight 64] [--latency-ms 100] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from openai import AsyncOpenAI
 
 from pipeline.backends.base import ItemError
 from pipeline.llm import LLMClient, LLMSettings
-from pipeline.llm.messages import render_messages, response_format
+from pipeline.llm.messages import RolePrompt, response_format
 from pipeline.llm.roles import ROLES, VSILJudgeInput
 from pipeline.testing.openai_server import FAKE_KEY_ENV, serve
 
@@ -64,9 +64,9 @@ def inputs(n: int, tag: str) -> list[VSILJudgeInput]:
 
 
 def rendered(items: list[VSILJudgeInput]) -> list[dict]:
-    role = ROLES[ROLE]
-    return [{"model": "gpt-4o", "messages": render_messages(role, item, False)[0], "temperature": 0.0,
-             "max_tokens": 1024, "response_format": response_format(role)} for item in items]
+    prompt = RolePrompt(ROLES[ROLE], schema_in_prompt=False)
+    return [{"model": "gpt-4o", "messages": prompt.messages(item), "temperature": 0.0,
+             "max_tokens": 1024, "response_format": response_format(prompt.role)} for item in items]
 
 
 async def bare_loop(base_url: str, requests: list[dict], in_flight: int) -> None:
@@ -90,10 +90,11 @@ def server_cpu_s(base_url: str) -> float:
     return httpx.get(base_url.removesuffix("/v1") + "/_stats").json()["cpu_s"]
 
 
-def timed(function) -> float:
-    start = time.perf_counter()
+def timed(function) -> tuple[float, float]:
+    """Wall seconds, and this process's CPU seconds (steadier than wall time on a busy machine)."""
+    wall, cpu = time.perf_counter(), time.process_time()
     function()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def ours(base_url: str, items: list[VSILJudgeInput], in_flight: int, cache_dir: Path) -> int:
@@ -115,38 +116,41 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=64)
     parser.add_argument("--latency-ms", type=float, default=100)
     parser.add_argument("--sequential", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     os.environ[FAKE_KEY_ENV] = "bench"
     process, base_url = start_server(args.latency_ms / 1000)
-    bare_s, ours_s, errors = [], [], 0
+    bare, mine, errors = [], [], 0
     try:
         asyncio.run(bare_loop(base_url, rendered(inputs(args.in_flight, "warm-up")), args.in_flight))
         cpu_before = server_cpu_s(base_url)
         for repeat in range(args.repeats):  # interleaved, so a busy moment hits both alike
             requests = rendered(inputs(args.requests, f"bare-{repeat}"))
-            bare_s.append(timed(lambda: asyncio.run(bare_loop(base_url, requests, args.in_flight))))
+            bare.append(timed(lambda: asyncio.run(bare_loop(base_url, requests, args.in_flight))))
             if repeat == 0:
                 server_ms = (server_cpu_s(base_url) - cpu_before) * 1000 / args.requests
             with tempfile.TemporaryDirectory() as tmp:  # a fresh cache: every request is sent
                 items = inputs(args.requests, f"ours-{repeat}")
-                start = time.perf_counter()
-                errors += ours(base_url, items, args.in_flight, Path(tmp))
-                ours_s.append(time.perf_counter() - start)
+                results = []
+                mine.append(timed(lambda: results.append(ours(base_url, items, args.in_flight, Path(tmp)))))
+                errors += results[0]
         sequential = rendered(inputs(args.sequential, "sequential"))
-        sequential_s = timed(lambda: asyncio.run(sequential_loop(base_url, sequential)))
+        sequential_s, _ = timed(lambda: asyncio.run(sequential_loop(base_url, sequential)))
     finally:
         process.terminate()
         process.join()
     figures = {
         "requests": args.requests, "in_flight": args.in_flight, "latency_ms": args.latency_ms,
         "repeats": args.repeats,  # the best of each is reported
-        "ours_rps": round(args.requests / min(ours_s), 1),
-        "bare_rps": round(args.requests / min(bare_s), 1),
+        "ours_rps": round(args.requests / min(wall for wall, _ in mine), 1),
+        "bare_rps": round(args.requests / min(wall for wall, _ in bare), 1),
+        "ours_client_cpu_ms_per_request": round(min(cpu for _, cpu in mine) * 1000 / args.requests, 3),
+        "bare_client_cpu_ms_per_request": round(min(cpu for _, cpu in bare) * 1000 / args.requests, 3),
         "sequential_rps": round(args.sequential / sequential_s, 2),
         "sequential_requests": args.sequential,
         "ours_errors": errors,
         "ceiling_rps": round(args.in_flight / (args.latency_ms / 1000), 1),
+        "cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),  # wall figures need both
         # one server core's capacity: what the fake server could answer if the clients kept up
         "server_cpu_ms_per_request": round(server_ms, 3),
         "server_capacity_rps": round(1000 / server_ms),

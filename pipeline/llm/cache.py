@@ -34,13 +34,20 @@ def request_key(base_url: str, prompt_hash: str, request: dict) -> str:
 
 
 class AnswerCache:
-    """One connection guarded by a lock: safe to use from several threads."""
+    """One connection guarded by a lock: safe to use from several threads.
 
-    def __init__(self, path: str | Path):
+    Writes are buffered and committed `flush_every` at a time (a commit per answer
+    cost more CPU than the HTTP request); the client flushes at the end of each
+    batch, so a crash loses at most one buffer of answers, which a rerun re-asks.
+    """
+
+    def __init__(self, path: str | Path, flush_every: int = 64):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._pending: dict[str, tuple] = {}
+        self.flush_every = flush_every
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe
         self._db.execute("PRAGMA busy_timeout=10000")  # other processes may write too
@@ -49,6 +56,8 @@ class AnswerCache:
     def get(self, key: str) -> tuple[str, str] | None:
         """The answer JSON and the model the server said produced it."""
         with self._lock:
+            if key in self._pending:
+                return self._pending[key][4], self._pending[key][5]
             row = self._db.execute("SELECT answer, served_model FROM answers WHERE key = ?",
                                    (key,)).fetchone()
         return (row[0], row[1]) if row else None
@@ -56,13 +65,26 @@ class AnswerCache:
     def put(self, key: str, role: str, model: str, prompt_hash: str, answer: str,
             served_model: str) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO answers (key, role, model, prompt_hash, answer, served_model) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (key, role, model, prompt_hash, answer, served_model))
+            self._pending[key] = (key, role, model, prompt_hash, answer, served_model)
+            if len(self._pending) >= self.flush_every:
+                self._write_pending()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            with self._db:  # one transaction
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO answers (key, role, model, prompt_hash, answer, "
+                    "served_model) VALUES (?, ?, ?, ?, ?, ?)", list(self._pending.values()))
+            self._pending.clear()
 
     def stats(self) -> list[dict]:
         """Answers per role, model and prompt hash."""
         with self._lock:
+            self._write_pending()
             rows = self._db.execute(
                 "SELECT role, model, prompt_hash, COUNT(*) FROM answers "
                 "GROUP BY role, model, prompt_hash ORDER BY role, model, prompt_hash").fetchall()
@@ -71,15 +93,18 @@ class AnswerCache:
     def clear(self, role: str | None = None) -> int:
         """Delete every answer (or one role's); return how many were deleted."""
         with self._lock:
-            if role is None:
-                deleted = self._db.execute("DELETE FROM answers").rowcount
-            else:
-                deleted = self._db.execute("DELETE FROM answers WHERE role = ?", (role,)).rowcount
+            self._write_pending()
+            with self._db:
+                if role is None:
+                    deleted = self._db.execute("DELETE FROM answers").rowcount
+                else:
+                    deleted = self._db.execute("DELETE FROM answers WHERE role = ?", (role,)).rowcount
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return deleted
 
     def close(self) -> None:
         with self._lock:
+            self._write_pending()
             self._db.close()
 
     def __enter__(self) -> AnswerCache:

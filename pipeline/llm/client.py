@@ -24,8 +24,8 @@ from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
 from pipeline.llm.limits import EndpointLimits, estimate_tokens
-from pipeline.llm.messages import (InvalidAnswer, looks_like_refusal, parse_answer,
-                                   render_messages, repair_messages, response_format)
+from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
+                                   repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
 from pipeline.records import Provenance
 
@@ -89,7 +89,11 @@ class LLMClient:
         async with AsyncOpenAI(base_url=endpoint.base_url, api_key=api_key, max_retries=0,
                                timeout=endpoint.timeout_s) as client:
             batch = _Batch(self, role, endpoint, self._limits[endpoint_name], client, api_key)
-            return list(await asyncio.gather(*(batch.answer(item) for item in inputs)))
+            try:
+                return list(await asyncio.gather(*(batch.answer(item) for item in inputs)))
+            finally:
+                if self.cache is not None:
+                    self.cache.flush()
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class _Batch:
         self.cache = owner.cache
         self.accounting = owner.accounting
         self.in_flight = asyncio.Semaphore(endpoint.max_in_flight)
+        self.prompt = RolePrompt(role, schema_in_prompt=not endpoint.structured_outputs)
         self._api_key = api_key
 
     def count(self, **counts: float) -> None:
@@ -128,11 +133,10 @@ class _Batch:
         return result
 
     async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
-        structured = self.endpoint.structured_outputs
-        messages, template_hash = render_messages(self.role, item, schema_in_prompt=not structured)
-        request = {"model": model, "messages": messages, "temperature": self.config.temperature,
-                   "max_tokens": self.config.max_tokens}
-        if structured:
+        template_hash = self.prompt.hash
+        request = {"model": model, "messages": self.prompt.messages(item),
+                   "temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
+        if self.endpoint.structured_outputs:
             request["response_format"] = response_format(self.role)
         key = request_key(self.endpoint.base_url, template_hash, request)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import lru_cache
 
 from pydantic import ValidationError
 
@@ -26,7 +27,9 @@ class InvalidAnswer(ValueError):
     """The answer is not a JSON object that validates against the role's output model."""
 
 
+@lru_cache(maxsize=None)
 def schema_of(role: Role) -> dict:
+    """Built once per role: pydantic takes ~0.5 ms to make it, on every request otherwise."""
     return role.output_type.model_json_schema()
 
 
@@ -35,23 +38,28 @@ def response_format(role: Role) -> dict:
             "json_schema": {"name": role.name, "schema": schema_of(role), "strict": True}}
 
 
-def render_messages(role: Role, item: RoleInput, schema_in_prompt: bool) -> tuple[list[dict], str]:
-    """The chat messages for one input, and the template hash that made them."""
-    template, template_hash = load_template(role.template)
-    taxonomy = load_taxonomy()
-    context = item.model_dump(exclude={"image_png"})
-    context["taxonomy"] = {c: taxonomy.subs_of(c) for c in taxonomy.categories}
-    module = template.make_module(context)
-    system, user = str(module.system).strip(), str(module.user).strip()
-    if schema_in_prompt:
-        system += ("\n\nAnswer with one JSON object and nothing else. It must follow this "
-                   f"JSON schema:\n{json.dumps(schema_of(role))}")
-    content: str | list[dict] = user
-    if item.image_png is not None:
-        data_url = "data:image/png;base64," + base64.b64encode(item.image_png).decode("ascii")
-        content = [{"type": "text", "text": user},
-                   {"type": "image_url", "image_url": {"url": data_url}}]
-    return [{"role": "system", "content": system}, {"role": "user", "content": content}], template_hash
+class RolePrompt:
+    """A role's template, loaded once so a whole batch uses one version, rendered per input."""
+
+    def __init__(self, role: Role, schema_in_prompt: bool):
+        self.role = role
+        self.template, self.hash = load_template(role.template)
+        taxonomy = load_taxonomy()
+        self._shared = {"taxonomy": {c: taxonomy.subs_of(c) for c in taxonomy.categories}}
+        self._schema_note = ("\n\nAnswer with one JSON object and nothing else. It must follow "
+                             f"this JSON schema:\n{json.dumps(schema_of(role))}"
+                             if schema_in_prompt else "")
+
+    def messages(self, item: RoleInput) -> list[dict]:
+        module = self.template.make_module({**item.model_dump(exclude={"image_png"}), **self._shared})
+        system, user = str(module.system).strip(), str(module.user).strip()
+        content: str | list[dict] = user
+        if item.image_png is not None:
+            data_url = "data:image/png;base64," + base64.b64encode(item.image_png).decode("ascii")
+            content = [{"type": "text", "text": user},
+                       {"type": "image_url", "image_url": {"url": data_url}}]
+        return [{"role": "system", "content": system + self._schema_note},
+                {"role": "user", "content": content}]
 
 
 def parse_answer(output_type: type[RoleOutput], text: str | None) -> RoleOutput:
