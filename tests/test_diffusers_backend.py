@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import imagehash
 import pytest
@@ -84,6 +85,14 @@ def test_batches_split_across_devices_come_back_in_request_order(generator, tiny
     split = two_workers.generate(requests)
     assert [r.meta["seed"] for r in split] == [r.seed for r in requests]
     assert [r.png for r in split] == [r.png for r in generator.generate(requests)]
+
+
+def test_threads_sharing_a_generator_get_the_sequential_images(generator):
+    requests = [[ImageRequest(f"t{n}", f"a harbour at noon {n}", 200 + n)] for n in range(4)]
+    sequential = [generator.generate(batch)[0].png for batch in requests]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = [results[0].png for results in pool.map(generator.generate, requests)]
+    assert threaded == sequential
 
 
 def test_all_black_output_is_an_item_error_not_an_image(black_model):

@@ -66,6 +66,9 @@ class DiffusersImageGenerator(ImageGenerator):
         self.devices = resolve_devices(self.config.devices)
         self._pipelines: list | None = None
         self._load_lock = threading.Lock()
+        # A pipeline is not thread-safe (its scheduler keeps per-call state), and task
+        # threads may share this generator: one call at a time per device.
+        self._device_locks = [threading.Lock() for _ in self.devices]
 
     @property
     def pipelines(self) -> list:
@@ -79,8 +82,8 @@ class DiffusersImageGenerator(ImageGenerator):
         from diffusers import DiffusionPipeline
 
         with warnings.catch_warnings():
-            # diffusers >= 0.41 renamed `torch_dtype` to `dtype`; the old name works on
-            # every version we support, the new one only on recent ones.
+            # Recent diffusers renamed `torch_dtype` to `dtype` (with a FutureWarning); the
+            # old name works on every version we support, the new one only on recent ones.
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
             pipe = DiffusionPipeline.from_pretrained(
                 self.config.model, torch_dtype=resolve_dtype(self.config.dtype, device),
@@ -101,8 +104,9 @@ class DiffusersImageGenerator(ImageGenerator):
         def run_share(device_index: int) -> dict[int, list]:
             # Batches are dealt round-robin; each device's worker runs its share in order.
             pipe = pipelines[device_index]
-            return {index: self._generate_batch(pipe, batches[index])
-                    for index in range(device_index, len(batches), len(pipelines))}
+            with self._device_locks[device_index]:
+                return {index: self._generate_batch(pipe, batches[index])
+                        for index in range(device_index, len(batches), len(pipelines))}
 
         if len(pipelines) == 1:
             # In the caller's thread: a worker thread would start a second OpenMP team,
