@@ -138,5 +138,6 @@ def test_cache_cli_stats_and_clear(tmp_path):
     assert cleared.exit_code == 0 and "deleted 1 cached answers" in cleared.output
     bad_role = runner.invoke(app, ["cache", "clear", "--path", str(path), "--role", "nope"])
     missing = runner.invoke(app, ["cache", "stats", "--path", str(tmp_path / "none.sqlite")])
-    assert bad_role.exit_code == missing.exit_code == 2
-    assert "Traceback" not in bad_role.output + missing.output
+    bad_faults = runner.invoke(app, ["fake-llm", "--faults", "429,flood"])
+    assert bad_role.exit_code == missing.exit_code == bad_faults.exit_code == 2
+    assert "Traceback" not in bad_role.output + missing.output + bad_faults.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from pathlib import Path
 from typing import Annotated, Optional
@@ -80,5 +81,10 @@ def fake_llm(
         raise fail(str(error)) from None
     if not 0 < port < 65536:
         raise fail(f"port {port} is out of range")
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
     typer.echo(f"fake OpenAI server on http://127.0.0.1:{port}/v1 (Ctrl-C to stop)", err=True)
     serve(port, latency_s=latency_ms / 1000, faults=plan)
