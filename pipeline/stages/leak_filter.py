@@ -6,7 +6,7 @@ a researcher can re-decide at another threshold without recomputing.
 
 from __future__ import annotations
 
-from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
+from pipeline.detect.detector import LeakDetector, LeakScore
 from pipeline.records import CandidatePair, Decision, Verdict
 
 
@@ -16,13 +16,6 @@ class LeakFilter:
     def __init__(self, detector: LeakDetector, threshold: float | None = None):
         self.detector = detector
         self.threshold = detector.threshold if threshold is None else threshold
-
-    def score(self, pairs: list[CandidatePair], element_terms: dict[str, tuple[str, ...]]) -> list[LeakScore]:
-        return self.detector.score([
-            LeakInput(query=pair.final_query, image_description=pair.image_description,
-                      category=pair.category, element_terms=element_terms.get(pair.seed_id, ()))
-            for pair in pairs
-        ])
 
     def leaks(self, score: LeakScore) -> bool:
         return score.score >= self.threshold

@@ -1,15 +1,15 @@
-"""Rewrite -> detect -> feed the leaked spans back -> rewrite again, up to k attempts.
+"""The rewrite stage: the rewrite loop over a batch's pairs, with every attempt recorded.
 
-Each attempt that still leaks is recorded (stage "rewrite"); the last
-attempt's verdict is the leak filter's decision (stage "leak_filter").
+Attempts that still leak are recorded as stage "rewrite"; the last attempt's
+verdict is the leak filter's decision (stage "leak_filter").
 """
 
 from __future__ import annotations
 
-from pipeline.backends.base import ItemError, Rewriter, RewriteRequest
+from pipeline.backends.base import Rewriter
 from pipeline.batch import Batch
-from pipeline.guardrails import check_text
-from pipeline.records import Blocked, CandidatePair, Decision
+from pipeline.records import Blocked
+from pipeline.rewrite_loop import RewriteItem, rewrite_until_clean
 from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
 from pipeline.stages.leak_filter import LeakFilter
 
@@ -24,51 +24,37 @@ class RewriteStage(Stage):
 
     def run(self, batch: Batch) -> Batch:
         terms = {seed.id: seed.element.terms for seed in batch.seeds}
-        decisions: list[Decision] = []
-        failures = list(batch.failures)
-        blocked: list[Blocked] = []
-        kept: list[CandidatePair] = []
-        feedback: dict[str, tuple[str, ...]] = {}
-        pending = list(batch.pairs)
+        pairs = {pair.id: pair for pair in batch.pairs}
+        items = [RewriteItem(item_id=pair.id, query=pair.original_query,
+                             image_description=pair.image_description, category=pair.category,
+                             element_terms=terms.get(pair.seed_id, ()))
+                 for pair in batch.pairs]
+        outcomes = rewrite_until_clean(items, self.rewriter, self.leak_filter.detector,
+                                       self.leak_filter.threshold, self.max_attempts)
 
-        for attempt in range(1, self.max_attempts + 1):
-            if not pending:
-                break
-            requests = [RewriteRequest(item_id=pair.id, query=pair.original_query,
-                                       image_description=pair.image_description,
-                                       category=pair.category, element_terms=terms.get(pair.seed_id, ()),
-                                       feedback_spans=feedback.get(pair.id, ()))
-                        for pair in pending]
-            rewritten = []
-            for pair, result in zip(pending, self.rewriter.rewrite(requests)):
-                if isinstance(result, ItemError):
-                    failures.append(failure_from(result, item_id=pair.id, seed_id=pair.seed_id,
-                                                 stage=self.name))
-                    continue
-                hit = check_text(result, pair.category)
-                if hit:
-                    blocked.append(Blocked(item_id=pair.id, seed_id=pair.seed_id, stage=self.name,
-                                           rule=hit.rule, matched=hit.matched))
-                    continue
-                rewritten.append(pair.model_copy(update={
-                    "final_query": result, "rewritten_by": self.rewriter.provenance}))
-
-            pending = []
-            last = attempt == self.max_attempts
-            for pair, score in zip(rewritten, self.leak_filter.score(rewritten, terms)):
-                if self.leak_filter.leaks(score) and not last:
+        decisions, failures, blocked, kept = [], list(batch.failures), [], []
+        for outcome in outcomes:
+            pair = pairs[outcome.item.item_id]
+            for attempt, (text, score) in enumerate(outcome.attempts, start=1):
+                rewritten = pair.model_copy(update={"final_query": text,
+                                                    "rewritten_by": self.rewriter.provenance})
+                if attempt < len(outcome.attempts) or outcome.error or outcome.blocked:
                     decisions.append(self.leak_filter.decision(
-                        pair, score, stage=self.name, attempt=attempt,
+                        rewritten, score, stage=self.name, attempt=attempt,
                         reason=f"attempt {attempt} still leaks (score {score.score:.3f}); "
                                f"spans fed back: {', '.join(score.spans) or 'none'}"))
-                    feedback[pair.id] = tuple(dict.fromkeys(feedback.get(pair.id, ()) + tuple(score.spans)))
-                    pending.append(pair)
                     continue
-                decision = self.leak_filter.decision(pair, score, stage=self.leak_filter.stage,
+                decision = self.leak_filter.decision(rewritten, score, stage=self.leak_filter.stage,
                                                      attempt=attempt)
                 decisions.append(decision)
                 if decision.verdict == "keep":
-                    kept.append(pair)
+                    kept.append(rewritten)
+            if outcome.error:
+                failures.append(failure_from(outcome.error, item_id=pair.id, seed_id=pair.seed_id,
+                                             stage=self.name))
+            if outcome.blocked:
+                blocked.append(Blocked(item_id=pair.id, seed_id=pair.seed_id, stage=self.name,
+                                       rule=outcome.blocked.rule, matched=outcome.blocked.matched))
 
         batch = batch.model_copy(update={"pairs": kept, "failures": failures,
                                          "decisions": batch.decisions + decisions})
