@@ -56,7 +56,9 @@ queries equal after normalisation or MiniLM cosine ≥ {{ options.query_threshol
 
 | role | backends used (pairs) |
 |---|---|
-{% for role, used in backends.items() %}| {{ role }} | {% for backend, count in used.items() %}`{{ backend }}` ({{ count }}){{ ": " + offline[backend] if backend in offline }}{{ "; " if not loop.last }}{% endfor %} |
+{% for role, used in backends.items() %}| {{ role }} | {% for backend, count in used.items() -%}
+`{{ backend }}` ({{ count }}){{ ": " + offline[backend] if backend in offline }}{{ "; " if not loop.last }}
+{%- endfor %} |
 {% endfor %}
 {% if offline_used %}
 **Offline backends were used** ({{ offline_used | join(", ") }}): these rows were not made by

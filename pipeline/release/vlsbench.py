@@ -44,7 +44,8 @@ def export_vlsbench(release: Path, out_dir: Path) -> int:
         (staging / "imgs").mkdir()
         entries = []
         for shard in shards:
-            for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=[*FIELDS[:2], *FIELDS[3:], "image"]):
+            columns = [field for field in FIELDS if field != "image_path"] + ["image"]
+            for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=columns):
                 for row in batch.to_pylist():
                     row["image_path"] = f"imgs/{row['instruction_id']}.png"
                     (staging / row["image_path"]).write_bytes(as_png(row["image"]["bytes"]))

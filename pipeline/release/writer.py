@@ -25,14 +25,15 @@ from pipeline.writers.shards import package_versions, sha256_file
 
 IMAGE_BYTES = "image.bytes"
 ROW_GROUP_ROWS = 100  # small row groups keep one group of images in memory when reading
-TEXT_COLUMNS = [name for name in META_SCHEMA.names] + ["image.path"]
+TEXT_COLUMNS = [*META_SCHEMA.names, "image.path"]
 
 
 def release_tables(rows: list[dict], sources: list[Path]) -> Iterator[pa.Table]:
     """The rows with their images, fetched from the source shards (rows grouped by source, in order)."""
     for source, group in itertools.groupby(rows, key=lambda row: row["_source"]):
         group = list(group)
-        images = pq.read_table(sources[source], columns=["image"])["image"].take(pa.array([row["_row"] for row in group], pa.int64()))
+        numbers = pa.array([row["_row"] for row in group], pa.int64())
+        images = pq.read_table(sources[source], columns=["image"])["image"].take(numbers)
         meta = pa.Table.from_pylist(group, schema=META_SCHEMA)
         yield pa.Table.from_arrays([images if name == "image" else meta[name] for name in RELEASE_SCHEMA.names],
                                    schema=RELEASE_SCHEMA)
