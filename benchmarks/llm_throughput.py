@@ -28,7 +28,8 @@ import httpx
 from openai import AsyncOpenAI
 
 from pipeline.backends.base import ItemError
-from pipeline.llm import LLMClient, LLMSettings
+from pipeline.llm.client import LLMClient
+from pipeline.llm.config import LLMSettings
 from pipeline.llm.messages import RolePrompt, response_format
 from pipeline.llm.roles import ROLES, VSILJudgeInput
 from pipeline.testing.openai_server import FAKE_KEY_ENV, serve

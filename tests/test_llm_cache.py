@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 import pipeline.prompts
 from pipeline.backends.base import ItemError
 from pipeline.cli import app
-from pipeline.llm import Answer, LLMClient
 from pipeline.llm.cache import AnswerCache
+from pipeline.llm.client import Answer, LLMClient
 from pipeline.llm.limits import TokenBucket
 from pipeline.llm.roles import SeedWriterInput, VSILJudgeInput
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer, FaultPlan

@@ -9,7 +9,8 @@ import pytest
 from pipeline.backends.base import ItemError, RewriteRequest
 from pipeline.backends.llm_text import (LLMRewriter, LLMSeedWriter, check_pairs, filter_harm,
                                         judge_vsil, refine_images, write_image_queries)
-from pipeline.llm import LLMClient, LLMConfigError, LLMSettings
+from pipeline.llm.client import LLMClient, LLMConfigError
+from pipeline.llm.config import LLMSettings
 from pipeline.llm.messages import InvalidAnswer, parse_answer
 from pipeline.llm.roles import (ROLES, HarmFilterInput, ImageQueryInput, ImageRefinerInput,
                                 LeakRewriteInput, PairCheckerInput, SeedWriterInput,
