@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Two cores shared by torch, the Prefect server and test subprocesses: one OpenMP thread each
+# avoids the stalls oversubscription causes.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("LEAKLESS_ARTIFACTS", str(Path(__file__).parent.parent / "artifacts" / "test"))
 
 import pipeline  # noqa: E402,F401  (environment defaults before Prefect loads)

@@ -119,30 +119,35 @@ class RulesRewriter(Rewriter):
         for term in terms:
             while spans := find_term(text, term):
                 start, end = spans[0]
-                text = self._swap_for_reference(text, start, end)
+                text, _ = self._swap_for_reference(text, start, end)
         return text
 
-    def _swap_for_reference(self, text: str, start: int, end: int) -> str:
-        """Replace text[start:end] and its lead-in (article, modifiers) by REF."""
+    def _swap_for_reference(self, text: str, start: int, end: int) -> tuple[str, int]:
+        """Replace text[start:end] and its lead-in (article, modifiers) by REF; returns where REF starts."""
         lead_in = _LEAD_IN.search(text[:start])
         if lead_in and not any(w.lower() in self.lexicon.stopwords
                                for w in lead_in.group().split()[1:]):
             start = lead_in.start()
-        return text[:start] + REF + text[end:]
+        return text[:start] + REF + text[end:], start
 
     def _replace_salient(self, text: str, description: str) -> str:
         salient = {stem(m.group()) for m in words(description)
                    if self.lexicon.is_content_word(m.group())}
-        # Right to left, so the spans still to visit keep their offsets.
-        for match in reversed(words(text)):
+
+        def is_salient(match: re.Match) -> bool:
             word = match.group()
-            if (stem(word) not in salient or not self.lexicon.is_content_word(word)
-                    or _looks_verbal(word)):
-                continue
+            return (stem(word) in salient and self.lexicon.is_content_word(word)
+                    and not _looks_verbal(word))
+
+        # Right to left; a swap may swallow words to its left (the lead-in), so
+        # the text is re-read after each change and only what lies left of it is visited.
+        cursor = len(text)
+        while candidates := [m for m in words(text) if m.end() <= cursor and is_salient(m)]:
+            match = candidates[-1]
             if self._modifies_next_word(text, match.end()):
-                text = text[:match.start()] + text[match.end():]
+                text, cursor = text[:match.start()] + text[match.end():], match.start()
             else:
-                text = self._swap_for_reference(text, match.start(), match.end())
+                text, cursor = self._swap_for_reference(text, match.start(), match.end())
         return text
 
     def _modifies_next_word(self, text: str, end: int) -> bool:

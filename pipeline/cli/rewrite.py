@@ -1,0 +1,71 @@
+"""`leakless rewrite FILE`: strip visual leakage from the queries of any benchmark file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+
+from pipeline.cli.app import app
+from pipeline.cli.errors import fail, user_errors
+from pipeline.storage import atomic_path
+
+
+@app.command()
+def rewrite(
+    file: Annotated[Path, typer.Argument(help="JSON list, JSONL, CSV or Parquet with queries and image descriptions.")],
+    query_field: Annotated[Optional[str], typer.Option(help="Column with the query (found by name if omitted).")] = None,
+    description_field: Annotated[Optional[str], typer.Option(help="Column with the image description.")] = None,
+    id_field: Annotated[Optional[str], typer.Option(help="Column with the row id (row number if absent).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Parquet to write (default: <FILE>.rewritten.parquet).")] = None,
+    max_attempts: Annotated[int, typer.Option(min=1, max=10, help="Rewrite -> detect rounds per query.")] = 3,
+    config: Annotated[Optional[Path], typer.Option(help="Build config; its [backends] rewriter is used.")] = None,
+) -> None:
+    """Rewrite each query until the leak detector passes it (or attempts run out)."""
+    from pipeline.config import load_config
+    from pipeline.factory import default_detector, make_rewriter
+    from pipeline.io.external import read_benchmark
+    from pipeline.rewrite_loop import RewriteItem, rewrite_until_clean
+
+    with user_errors():
+        settings = load_config(config)
+        rows = read_benchmark(file, query_field, description_field, id_field)
+    out = out or file.with_name(file.stem + ".rewritten.parquet")
+    if not out.parent.is_dir():
+        raise fail(f"{out.parent}: no such folder")
+
+    rewriter, detector = make_rewriter(settings), default_detector()
+    threshold = settings.leak_filter.threshold if settings.leak_filter.threshold is not None else detector.threshold
+    items = [RewriteItem(item_id=row.id, query=row.query, image_description=row.image_description,
+                         category=row.category, element_terms=row.element_terms) for row in rows]
+    outcomes = rewrite_until_clean(items, rewriter, detector, threshold, max_attempts)
+
+    def status(outcome) -> str:
+        if outcome.error:
+            return f"failed: {outcome.error.error}"
+        if outcome.blocked:
+            return f"blocked: {outcome.blocked.rule}"
+        return "leaks" if outcome.final[1].score >= threshold else "clean"
+
+    table = pa.table({
+        "id": [o.item.item_id for o in outcomes],
+        "query": [o.item.query for o in outcomes],
+        "rewritten_query": [o.final[0] if o.final else None for o in outcomes],
+        "attempts": pa.array([len(o.attempts) for o in outcomes], pa.int32()),
+        "final_leak_score": pa.array([o.final[1].score if o.final else None for o in outcomes], pa.float64()),
+        "spans": pa.array([list(o.final[1].spans) if o.final else [] for o in outcomes], pa.list_(pa.string())),
+        "status": [status(o) for o in outcomes],
+        "backend": [rewriter.backend] * len(outcomes),
+        "prompt_hash": [rewriter.prompt_hash] * len(outcomes),
+        "detector_version": [detector.version] * len(outcomes),
+    })
+    with atomic_path(out) as temporary:
+        pq.write_table(table, temporary)
+    statuses = table.column("status").to_pylist()
+    clean = statuses.count("clean")
+    Console().print(f"{clean} of {len(statuses)} queries rewritten leak-free "
+                    f"(threshold {threshold:.3f}, backend {rewriter.backend}) -> {out}")
