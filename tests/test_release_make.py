@@ -172,3 +172,18 @@ def test_extend_keeps_every_earlier_row_byte_identical(tmp_path):
     clusters = pd.read_parquet(v2 / "dedup_clusters.parquet")
     assert clusters.loc[~clusters["kept"], "item_id"].tolist() == ["r2-pair009"]
     assert clusters.loc[clusters["earlier_release"], "item_id"].tolist() == ["r1-pair002"]
+
+
+def test_queries_of_one_seed_share_its_image_without_being_duplicates(tmp_path):
+    shared = png(7)
+    rows = [pair_row(i, "r1", image=shared) for i in range(3)]
+    rows = [{**row, "seed_id": "r1-seed-shared"} for row in rows]
+    rows.append({**pair_row(3, "r1", image=png(7, brighten=6)), "seed_id": "r1-seed-other"})
+    run = make_run(tmp_path / "runs", "r1", rows, review={row["id"]: "accepted" for row in rows})
+    folder = release(tmp_path, [run])
+    released = sorted(table(folder)["id"])
+    # the three queries on one image stay; the other seed's near-copy of that image goes
+    assert released == ["r1-pair000", "r1-pair001", "r1-pair002"]
+    clusters = pd.read_parquet(folder / "dedup_clusters.parquet")
+    dropped = clusters[~clusters["kept"]]
+    assert list(dropped["item_id"]) == ["r1-pair003"] and dropped["kind"].iloc[0] == "image"

@@ -1,7 +1,9 @@
 """The offline image backend: a PNG that says what it would show, and that it is a placeholder.
 
-It is deliberately unmistakable (grey card, the word PLACEHOLDER across the
-top), so nobody evaluates a model on it believing it is a real image.
+It is deliberately unmistakable (the word PLACEHOLDER across the top, the
+description as text), so nobody evaluates a model on it believing it is a real
+image. Behind the text sits a coarse colour grid drawn from the item's seed, so
+two items' placeholders are not near-duplicates to a perceptual hash.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import io
 import textwrap
 from functools import lru_cache
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest, ItemError
@@ -29,20 +32,27 @@ class PlaceholderImages(ImageGenerator):
         self.width, self.height = width, height
 
     def _draw(self, request: ImageRequest) -> bytes:
-        # The tint comes from the seed, so distinct items do not hash alike.
-        tint = 150 + request.seed % 60
-        image = Image.new("RGB", (self.width, self.height), (tint, tint, tint + 20))
-        draw = ImageDraw.Draw(image)
+        # Dark or light cells (a luminance pattern is what a perceptual hash sees), tinted.
+        rng = np.random.default_rng(request.seed)
+        light = rng.integers(0, 2, (8, 8, 1)).astype(bool)
+        grid = np.where(light, rng.integers(180, 256, (8, 8, 3)), rng.integers(0, 70, (8, 8, 3)))
+        image = Image.fromarray(grid.astype(np.uint8)).resize((self.width, self.height), Image.Resampling.NEAREST)
         banner = max(12, self.height // 10)
+        margin = self.width // 16
+        body = max(9, self.height // 24)
+        chars_per_line = max(10, int((self.width - 2 * margin - 8) / (body * 0.55)))
+        lines = textwrap.wrap(request.prompt, chars_per_line)
+        lines = lines[:(self.height - banner - 20 - margin) // (body + 3)]
+        # A see-through panel only as tall as the text, so the grid still shows through.
+        panel = (margin, banner + 10, self.width - margin, banner + 18 + len(lines) * (body + 3))
+        white = Image.new("RGB", (panel[2] - panel[0], panel[3] - panel[1]), (255, 255, 255))
+        image.paste(Image.blend(image.crop(panel), white, 0.6), panel[:2])
+        draw = ImageDraw.Draw(image)
         draw.rectangle((0, 0, self.width, banner + 8), fill=(40, 40, 40))
         draw.text((6, 4), "PLACEHOLDER", fill=(255, 220, 0), font=_font(banner))
-        body = max(9, self.height // 24)
-        chars_per_line = max(10, int(self.width / (body * 0.55)))
-        lines = textwrap.wrap(request.prompt, chars_per_line)
-        max_lines = (self.height - banner - 20) // (body + 3)
         y = banner + 14
-        for line in lines[:max_lines]:
-            draw.text((6, y), line, fill=(20, 20, 20), font=_font(body))
+        for line in lines:
+            draw.text((margin + 4, y), line, fill=(0, 0, 0), font=_font(body))
             y += body + 3
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", optimize=False, compress_level=1)

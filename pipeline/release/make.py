@@ -134,13 +134,35 @@ def find_duplicates(rows: list[dict], index: pd.DataFrame, embedder: Embedder, o
     ids = [row["id"] for row in rows]
     priority = [1.0 if row["leak_score"] is None or math.isnan(row["leak_score"]) else row["leak_score"]
                 for row in rows]
-    hashes = [[row["_phash"], row["_dhash"]] for row in rows]
-    earlier_ids = list(index["id"])
-    images = find_image_duplicates(
-        ids, hashes, earlier_ids=earlier_ids, earlier_hashes=index[["phash", "dhash"]].to_numpy("uint64"),
-        max_phash=options.max_phash, max_dhash=options.max_dhash, priority=priority)
+    images = find_image_duplicates_by_image(rows, priority, index, options)
     queries = find_query_duplicates(
-        ids, [row["instruction"] for row in rows], embedder=embedder, earlier_ids=earlier_ids,
+        ids, [row["instruction"] for row in rows], embedder=embedder, earlier_ids=list(index["id"]),
         earlier_queries=list(index["instruction"]), threshold=options.query_threshold, priority=priority)
     return images, queries
+
+
+def find_image_duplicates_by_image(rows: list[dict], priority: list[float], index: pd.DataFrame,
+                                   options: ReleaseOptions) -> DedupResult:
+    """Image dedup between *images*, not pairs: the queries of one seed share its image on
+    purpose, so they are never each other's duplicates. A dropped image takes all its pairs."""
+    groups: dict[str, list[int]] = {}
+    for number, row in enumerate(rows):
+        groups.setdefault(row["seed_id"], []).append(number)
+    keys = list(groups)
+    heads = [rows[members[0]] for members in groups.values()]
+    earlier = index.drop_duplicates(["phash", "dhash"], ignore_index=True)
+    by_image = find_image_duplicates(
+        keys, [[row["_phash"], row["_dhash"]] for row in heads], earlier_ids=list(earlier["id"]),
+        earlier_hashes=earlier[["phash", "dhash"]].to_numpy("uint64"),
+        max_phash=options.max_phash, max_dhash=options.max_dhash,
+        priority=[min(priority[i] for i in members) for members in groups.values()])
+    # Report per pair: each pair of an image stands where its image stands in the cluster.
+    first_pair = {key: rows[members[0]]["id"] for key, members in groups.items()}
+    clusters = []
+    for row in by_image.clusters:
+        members = [rows[i]["id"] for i in groups[row.item_id]] if row.item_id in groups else [row.item_id]
+        keeper = first_pair.get(row.duplicate_of, row.duplicate_of)
+        clusters += [row.model_copy(update={"item_id": member, "duplicate_of": keeper}) for member in members]
+    dropped = frozenset(rows[i]["id"] for key in by_image.drop_ids for i in groups[key])
+    return DedupResult(dropped, clusters)
 
