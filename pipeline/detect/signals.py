@@ -61,9 +61,9 @@ class DescriptionRisk:
     stems: set[str]
 
 
-@dataclass(frozen=True)
+@dataclass
 class LexicalEvidence:
-    values: dict[str, float]
+    values: dict[str, float]  # the similarity signals are added once the batch is embedded
     spans: tuple[str, ...]
     risky_part: str          # the description text the query is compared with
 
@@ -102,9 +102,8 @@ class SignalExtractor:
 
     def _lexical(self, texts: Texts, description: DescriptionRisk) -> LexicalEvidence:
         query_hits = self.lexicon.hits(texts.query)
-        shown = description.shown
         shared = [h for h in query_hits if h.concept.kind == "object"
-                  and ({h.concept.name, *h.concept.broader} & shown)]
+                  and ({h.concept.name, *h.concept.broader} & description.shown)]
         element_spans = _element_spans(texts)
         acts = _of_kind(query_hits, "act")
         objects = _of_kind(query_hits, "object")
