@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig
-from pipeline.factory import build_stages
+from pipeline.factory import build_stages, llm_client, uses_llm
 from pipeline.ledger import ledger_for
 from pipeline.records import Blocked, Failure, LedgerEntry
 from pipeline.rundir import RunDir
@@ -67,7 +67,8 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     for batch in batches:
         for stage, seconds in batch.seconds.items():
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + seconds
-    summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id)
+    summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
+                        llm_accounting=llm_client(config).accounting.markdown() if uses_llm(config) else "")
     write_manifest(run.path / "manifest.json", rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
                    extra={"run_id": run.run_id, "ledger": summary.state_counts})

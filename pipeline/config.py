@@ -11,8 +11,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline.backends.diffusers_config import DiffusersConfig
+from pipeline.llm.config import LLMSettings
 from pipeline.taxonomy import load_taxonomy
 
 
@@ -62,7 +64,10 @@ class RunConfig(Section):
 class BackendsConfig(Section):
     seed_writer: Literal["templates", "llm"] = "templates"
     rewriter: Literal["rules", "llm"] = "rules"
+    harm_check: Literal["rules", "llm"] = "rules"
+    vsil_judge: Literal["none", "llm"] = "none"
     images: Literal["placeholder", "diffusers", "pool"] = "placeholder"
+    image_refiner: Literal["none", "llm"] = "none"
 
 
 class RewriteConfig(Section):
@@ -77,9 +82,30 @@ class HarmCheckConfig(Section):
     min_intent_similarity: float = Field(0.35, ge=0.0, le=1.0)
 
 
+class PoolConfig(Section):
+    folder: Path
+    captions_file: Path | None = None
+    name: str | None = None
+    min_similarity: float = Field(0.4, ge=-1, le=1)
+    max_uses: int = Field(1, ge=1, description="how often one image may serve in one run")
+    image_first: bool = Field(False, description="also start seeds from the pool's captioned images")
+    default_category: str | None = None
+    default_sub_category: str | None = None
+
+    @field_validator("folder")
+    @classmethod
+    def _folder_exists(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"pool folder not found: {value}")
+        return value
+
+
 class ImagesConfig(Section):
-    width: int = Field(256, ge=64, le=2048)
-    height: int = Field(256, ge=64, le=2048)
+    width: int = Field(256, ge=64, le=2048, description="placeholder size")
+    height: int = Field(256, ge=64, le=2048, description="placeholder size")
+    max_refine_rounds: int = Field(3, ge=1, le=10, description="generate -> check -> refine rounds")
+    diffusers: DiffusersConfig = DiffusersConfig()
+    pool: PoolConfig | None = None
 
 
 class ExportConfig(Section):
@@ -101,6 +127,15 @@ class BuildConfig(Section):
     images: ImagesConfig = ImagesConfig()
     export: ExportConfig = ExportConfig()
     runner: RunnerConfig = RunnerConfig()
+    llm: LLMSettings = LLMSettings()
+
+    @model_validator(mode="after")
+    def _backends_have_their_settings(self) -> BuildConfig:
+        if self.backends.images == "pool" and self.images.pool is None:
+            raise ValueError("backends.images = 'pool' needs an [images.pool] section")
+        if self.images.pool and self.images.pool.image_first and self.backends.images != "pool":
+            raise ValueError("images.pool.image_first needs backends.images = 'pool'")
+        return self
 
 
 def _one_line(error: ValidationError) -> str:

@@ -9,29 +9,44 @@ from pathlib import Path
 from pipeline.backends.base import ImageGenerator, Rewriter, SeedWriter
 from pipeline.config import BuildConfig
 from pipeline.stages.base import Stage
+from pipeline.stages.leak_filter import LeakFilter
 
 STAGE_ORDER = ("drafts", "rewrite", "harm_check", "images")
 
 
+@lru_cache(maxsize=2)
+def _llm_client(settings_json: str):
+    from pipeline.llm.client import LLMClient
+    from pipeline.llm.config import LLMSettings
+
+    return LLMClient.from_settings(LLMSettings.model_validate_json(settings_json))
+
+
+def llm_client(config: BuildConfig):
+    """One client per process: it holds the cache, the rate limits and the accounting."""
+    return _llm_client(config.llm.model_dump_json())
+
+
+def uses_llm(config: BuildConfig) -> bool:
+    backends = config.backends
+    return "llm" in (backends.seed_writer, backends.rewriter, backends.harm_check, backends.vsil_judge,
+                     backends.image_refiner)
+
+
 def make_seed_writer(config: BuildConfig) -> SeedWriter:
-    if config.backends.seed_writer == "templates":
-        from pipeline.backends.offline_text import TemplateSeedWriter
-        return TemplateSeedWriter(queries_per_seed=config.run.queries_per_seed)
-    raise NotImplementedError(f"seed writer backend {config.backends.seed_writer!r}")
+    if config.backends.seed_writer == "llm":
+        from pipeline.backends.llm_text import LLMSeedWriter
+        return LLMSeedWriter(llm_client(config), queries_per_seed=config.run.queries_per_seed)
+    from pipeline.backends.offline_text import TemplateSeedWriter
+    return TemplateSeedWriter(queries_per_seed=config.run.queries_per_seed)
 
 
 def make_rewriter(config: BuildConfig) -> Rewriter:
-    if config.backends.rewriter == "rules":
-        from pipeline.backends.offline_text import RulesRewriter
-        return RulesRewriter()
-    raise NotImplementedError(f"rewriter backend {config.backends.rewriter!r}")
-
-
-def make_image_generator(config: BuildConfig) -> ImageGenerator:
-    if config.backends.images == "placeholder":
-        from pipeline.backends.placeholder import PlaceholderImages
-        return PlaceholderImages(width=config.images.width, height=config.images.height)
-    raise NotImplementedError(f"image backend {config.backends.images!r}")
+    if config.backends.rewriter == "llm":
+        from pipeline.backends.llm_text import LLMRewriter
+        return LLMRewriter(llm_client(config))
+    from pipeline.backends.offline_text import RulesRewriter
+    return RulesRewriter()
 
 
 @lru_cache(maxsize=1)
@@ -40,22 +55,75 @@ def default_detector():
     return LeakDetector()
 
 
+def make_leak_filter(config: BuildConfig) -> LeakFilter:
+    judge = None
+    if config.backends.vsil_judge == "llm":
+        from pipeline.backends.llm_text import LLMVSILJudge
+        judge = LLMVSILJudge(llm_client(config))
+    return LeakFilter(default_detector(), threshold=config.leak_filter.threshold, judge=judge)
+
+
+def make_harm_check(config: BuildConfig) -> Stage:
+    if config.backends.harm_check == "llm":
+        from pipeline.stages.harm_check_llm import LLMHarmCheckStage
+        return LLMHarmCheckStage(llm_client(config))
+    from pipeline.backends.minilm import default_embedder
+    from pipeline.stages.harm_check import HarmCheckStage
+    return HarmCheckStage(default_embedder(), config.harm_check.min_intent_similarity)
+
+
+def make_image_generator(config: BuildConfig, run_dir: Path) -> ImageGenerator:
+    if config.backends.images == "diffusers":
+        from pipeline.backends.diffusers_images import DiffusersImageGenerator
+        return DiffusersImageGenerator(config.images.diffusers)
+    if config.backends.images == "pool":
+        from pipeline.backends.minilm import default_embedder
+        from pipeline.env import artifacts_dir
+        from pipeline.pool import PoolRetriever, RetrievalConfig
+
+        settings = config.images.pool
+        pool = open_pool(settings)
+        return PoolRetriever(pool, artifacts_dir() / "pool-index" / pool.name, default_embedder(),
+                             RetrievalConfig(min_similarity=settings.min_similarity, max_uses=settings.max_uses),
+                             assignments_file=run_dir / "pool-assignments.json")
+    from pipeline.backends.placeholder import PlaceholderImages
+    return PlaceholderImages(width=config.images.width, height=config.images.height)
+
+
+@lru_cache(maxsize=2)
+def _open_pool(settings_json: str):
+    from pipeline.config import PoolConfig
+    from pipeline.pool import load_pool
+
+    settings = PoolConfig.model_validate_json(settings_json)
+    return load_pool(settings.folder, settings.captions_file, settings.name)
+
+
+def open_pool(settings):
+    """A pool is read once per process: loading decodes every image to find the broken ones."""
+    return _open_pool(settings.model_dump_json())
+
+
+def make_image_checker(config: BuildConfig):
+    if config.backends.image_refiner == "llm":
+        from pipeline.backends.llm_text import LLMImageChecker
+        return LLMImageChecker(llm_client(config))
+    return None
+
+
 @lru_cache(maxsize=4)
 def _stages(config_json: str, run_dir: str) -> dict[str, Stage]:
-    from pipeline.backends.minilm import default_embedder
     from pipeline.stages.drafts import DraftStage
-    from pipeline.stages.harm_check import HarmCheckStage
     from pipeline.stages.images import ImageStage
-    from pipeline.stages.leak_filter import LeakFilter
     from pipeline.stages.rewrite import RewriteStage
 
     config = BuildConfig.model_validate_json(config_json)
-    leak_filter = LeakFilter(default_detector(), threshold=config.leak_filter.threshold)
     return {
         "drafts": DraftStage(make_seed_writer(config)),
-        "rewrite": RewriteStage(make_rewriter(config), leak_filter, config.rewrite.max_attempts),
-        "harm_check": HarmCheckStage(default_embedder(), config.harm_check.min_intent_similarity),
-        "images": ImageStage(make_image_generator(config), Path(run_dir)),
+        "rewrite": RewriteStage(make_rewriter(config), make_leak_filter(config), config.rewrite.max_attempts),
+        "harm_check": make_harm_check(config),
+        "images": ImageStage(make_image_generator(config, Path(run_dir)), Path(run_dir),
+                             checker=make_image_checker(config), max_rounds=config.images.max_refine_rounds),
     }
 
 

@@ -21,6 +21,7 @@ def chosen_sub_categories(config: BuildConfig) -> list[str]:
 
 
 def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> list[Seed]:
+    """Element-first seeds, then (with images.pool.image_first) one seed per captioned pool image."""
     elements = elements if elements is not None else load_elements(config.run.elements_file)
     by_sub: dict[str, list[Element]] = defaultdict(list)
     for element in elements:
@@ -29,4 +30,12 @@ def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> li
     for sub in chosen_sub_categories(config):
         for element in by_sub.get(sub, [])[:config.run.size]:
             seeds.append(Seed(category=element.category, sub_category=sub, element=element))
+    pool = config.images.pool
+    if pool is not None and pool.image_first:
+        from pipeline.factory import open_pool
+        from pipeline.pool import seeds_from_pool
+
+        chosen = set(chosen_sub_categories(config))
+        pool_seeds, _ = seeds_from_pool(open_pool(pool), pool.default_category, pool.default_sub_category)
+        seeds += [seed for seed in pool_seeds if seed.sub_category in chosen]
     return seeds

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.backends.base import ItemError, Rewriter, RewriteRequest
-from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
+from pipeline.detect.detector import LeakInput, LeakScore
 from pipeline.guardrails import GuardHit, check_text
+from pipeline.records import Provenance
+from pipeline.stages.leak_filter import LeakFilter
 
 
 @dataclass(frozen=True)
@@ -26,17 +28,17 @@ class RewriteItem:
 @dataclass
 class RewriteOutcome:
     item: RewriteItem
-    attempts: list[tuple[str, LeakScore]] = field(default_factory=list)  # (rewritten query, its score)
+    attempts: list[tuple[str, LeakScore, Provenance]] = field(default_factory=list)  # (query, score, who)
     error: ItemError | None = None
     blocked: GuardHit | None = None
 
     @property
-    def final(self) -> tuple[str, LeakScore] | None:
+    def final(self) -> tuple[str, LeakScore, Provenance] | None:
         return self.attempts[-1] if self.attempts else None
 
 
-def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, detector: LeakDetector,
-                        threshold: float, max_attempts: int) -> list[RewriteOutcome]:
+def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filter: LeakFilter,
+                        max_attempts: int) -> list[RewriteOutcome]:
     outcomes = {item.item_id: RewriteOutcome(item) for item in items}
     feedback: dict[str, tuple[str, ...]] = {}
     pending = list(items)
@@ -47,22 +49,22 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, detector: 
                                    category=i.category or "", element_terms=i.element_terms,
                                    feedback_spans=feedback.get(i.item_id, ()))
                     for i in pending]
-        rewritten: list[tuple[RewriteItem, str]] = []
-        for item, result in zip(pending, rewriter.rewrite(requests)):
+        rewritten: list[tuple[RewriteItem, str, Provenance]] = []
+        for item, result in zip(pending, rewriter.rewrite_with_provenance(requests)):
             outcome = outcomes[item.item_id]
             if isinstance(result, ItemError):
                 outcome.error = result
-            elif hit := check_text(result, item.category):
+            elif hit := check_text(result[0], item.category):
                 outcome.blocked = hit
             else:
-                rewritten.append((item, result))
-        scores = detector.score([LeakInput(query=text, image_description=item.image_description,
-                                           category=item.category, element_terms=item.element_terms)
-                                 for item, text in rewritten])
+                rewritten.append((item, *result))
+        scores = leak_filter.score([LeakInput(query=text, image_description=item.image_description,
+                                              category=item.category, element_terms=item.element_terms)
+                                    for item, text, _ in rewritten])
         pending = []
-        for (item, text), score in zip(rewritten, scores):
-            outcomes[item.item_id].attempts.append((text, score))
-            if score.score >= threshold:
+        for (item, text, made_by), score in zip(rewritten, scores):
+            outcomes[item.item_id].attempts.append((text, score, made_by))
+            if leak_filter.leaks(score):
                 feedback[item.item_id] = tuple(dict.fromkeys(feedback.get(item.item_id, ()) + score.spans))
                 pending.append(item)
     return [outcomes[item.item_id] for item in items]

@@ -21,7 +21,7 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
 
 
 def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[str, float],
-              wall_seconds: float, run_id: str) -> Summary:
+              wall_seconds: float, run_id: str, llm_accounting: str = "") -> Summary:
     states = Counter(entry.state.value for entry in ledger)
     per_category = Counter(entry.category for entry in ledger)
     accepted_seeds = Counter(entry.category for entry in ledger if entry.state == "accepted")
@@ -35,4 +35,6 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
                     [(c, per_category[c], accepted_seeds[c], pairs[c]) for c in sorted(per_category)])
     lines += ["", "## Time per stage (summed over batches)", ""]
     lines += _table(("stage", "seconds"), [(s, f"{t:.2f}") for s, t in stage_seconds.items()])
+    if llm_accounting:
+        lines += ["", "## LLM calls (this process)", "", llm_accounting.strip()]
     return Summary(state_counts=dict(states), markdown="\n".join(lines) + "\n")

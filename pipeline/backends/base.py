@@ -57,6 +57,11 @@ class Rewriter(Backend):
     @abstractmethod
     def rewrite(self, requests: list[RewriteRequest]) -> list[str | ItemError]: ...
 
+    def rewrite_with_provenance(self, requests: list[RewriteRequest]) -> list[tuple[str, Provenance] | ItemError]:
+        """Each rewrite with who made it; a backend whose model can vary per item (fallbacks) overrides this."""
+        return [result if isinstance(result, ItemError) else (result, self.provenance)
+                for result in self.rewrite(requests)]
+
 
 @dataclass(frozen=True)
 class ImageRequest:

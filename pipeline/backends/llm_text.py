@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.backends.base import ItemError, Rewriter, RewriteRequest, SeedWriter
+from pipeline.images.refine import CheckRequest, CheckResult, ImageChecker
 from pipeline.llm.client import BACKEND, Answer, LLMClient
 from pipeline.llm.roles import (HarmFilterInput, ImageQueryInput, ImageRefinerInput,
                                 LeakRewriteInput, PairCheckerInput, RoleInput, SeedWriterInput,
@@ -80,6 +81,10 @@ class LLMRewriter(_LLMBackend, Rewriter):
         return [a if isinstance(a, ItemError) else a.output.rewritten_query
                 for a in self.rewrite_answers(requests)]
 
+    def rewrite_with_provenance(self, requests: list[RewriteRequest]):
+        return [a if isinstance(a, ItemError) else (a.output.rewritten_query, a.provenance)
+                for a in self.rewrite_answers(requests)]
+
     def rewrite_answers(self, requests: list[RewriteRequest]) -> list[Answer | ItemError]:
         """Like `rewrite`, with each answer's provenance (which model, when fallbacks are set)."""
         return self.client.run_batch(self.role, [
@@ -111,3 +116,29 @@ def refine_images(client: LLMClient, inputs: list[ImageRefinerInput]) -> list[An
 def check_pairs(client: LLMClient, inputs: list[PairCheckerInput]) -> list[Answer | ItemError]:
     """Image + query -> matched, harmful, category, sub-category."""
     return client.run_batch("pair_checker", inputs)
+
+
+class LLMVSILJudge(_LLMBackend):
+    """The VSIL-judge role beside the offline detector in the leak filter."""
+
+    role = "vsil_judge"
+
+    def judge(self, items) -> list[Answer | ItemError]:
+        return judge_vsil(self.client, [VSILJudgeInput(query=i.query, image_description=i.image_description)
+                                        for i in items])
+
+
+class LLMImageChecker(_LLMBackend, ImageChecker):
+    """The image-refiner role (a VLM): does the image show the element; if not, a better prompt."""
+
+    role = "image_refiner"
+
+    def check(self, requests: list[CheckRequest]) -> list[CheckResult | ItemError]:
+        answers = refine_images(self.client, [ImageRefinerInput(image_png=r.png, element=r.element,
+                                                                image_description=r.description)
+                                              for r in requests])
+        return [a if isinstance(a, ItemError) else
+                CheckResult(shows_element=a.output.shows_element,
+                            refined_prompt=a.output.refined_prompt or None,
+                            explanation=f"{a.provenance.model}: shows_element={a.output.shows_element}")
+                for a in answers]

@@ -8,6 +8,7 @@ two items' placeholders are not near-duplicates to a perceptual hash.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import textwrap
 from functools import lru_cache
@@ -67,7 +68,7 @@ class PlaceholderImages(ImageGenerator):
                 results.append(ItemError(f"placeholder drawing failed: {error}"))
                 continue
             results.append(GeneratedImage(png=png, meta={
-                "model": "placeholder", "seed": request.seed,
+                "model": "placeholder", "seed": request.seed, "sha256": hashlib.sha256(png).hexdigest(),
                 "width": self.width, "height": self.height,
             }))
         return results

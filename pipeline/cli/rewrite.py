@@ -27,7 +27,7 @@ def rewrite(
 ) -> None:
     """Rewrite each query until the leak detector passes it (or attempts run out)."""
     from pipeline.config import load_config
-    from pipeline.factory import default_detector, make_rewriter
+    from pipeline.factory import make_leak_filter, make_rewriter
     from pipeline.io.external import read_benchmark
     from pipeline.rewrite_loop import RewriteItem, rewrite_until_clean
 
@@ -38,18 +38,18 @@ def rewrite(
     if not out.parent.is_dir():
         raise fail(f"{out.parent}: no such folder")
 
-    rewriter, detector = make_rewriter(settings), default_detector()
-    threshold = settings.leak_filter.threshold if settings.leak_filter.threshold is not None else detector.threshold
+    rewriter, leak_filter = make_rewriter(settings), make_leak_filter(settings)
+    threshold = leak_filter.threshold
     items = [RewriteItem(item_id=row.id, query=row.query, image_description=row.image_description,
                          category=row.category, element_terms=row.element_terms) for row in rows]
-    outcomes = rewrite_until_clean(items, rewriter, detector, threshold, max_attempts)
+    outcomes = rewrite_until_clean(items, rewriter, leak_filter, max_attempts)
 
     def status(outcome) -> str:
         if outcome.error:
             return f"failed: {outcome.error.error}"
         if outcome.blocked:
             return f"blocked: {outcome.blocked.rule}"
-        return "leaks" if outcome.final[1].score >= threshold else "clean"
+        return "leaks" if leak_filter.leaks(outcome.final[1]) else "clean"
 
     table = pa.table({
         "id": [o.item.item_id for o in outcomes],
@@ -59,9 +59,10 @@ def rewrite(
         "final_leak_score": pa.array([o.final[1].score if o.final else None for o in outcomes], pa.float64()),
         "spans": pa.array([list(o.final[1].spans) if o.final else [] for o in outcomes], pa.list_(pa.string())),
         "status": [status(o) for o in outcomes],
-        "backend": [rewriter.backend] * len(outcomes),
-        "prompt_hash": [rewriter.prompt_hash] * len(outcomes),
-        "detector_version": [detector.version] * len(outcomes),
+        "backend": [o.final[2].backend if o.final else rewriter.backend for o in outcomes],
+        "model": [o.final[2].model if o.final else rewriter.model for o in outcomes],
+        "prompt_hash": [o.final[2].prompt_hash if o.final else rewriter.prompt_hash for o in outcomes],
+        "detector_version": [leak_filter.detector.version] * len(outcomes),
     })
     with atomic_path(out) as temporary:
         pq.write_table(table, temporary)

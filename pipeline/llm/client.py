@@ -37,7 +37,7 @@ log = logging.getLogger("pipeline.llm")
 Output = TypeVar("Output", bound=RoleOutput)
 
 
-class LLMConfigError(RuntimeError):
+class LLMConfigError(ValueError):
     """The settings cannot work (e.g. the API key variable is not set)."""
 
 

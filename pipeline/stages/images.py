@@ -1,15 +1,24 @@
-"""One image per seed that still has live pairs: guard the prompt, generate, save the PNG under the run."""
+"""One image per seed that still has live pairs.
+
+Element-first seeds get their image made from the description (guarded first),
+optionally checked and refined by an image checker for a few rounds;
+image-first seeds bring their pool image. PNGs go under the run's images/.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.backends.base import ImageGenerator, ImageRequest, ItemError
+from PIL import Image, UnidentifiedImageError
+
+from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest, ItemError
 from pipeline.batch import Batch
 from pipeline.guardrails import check_text
-from pipeline.records import Blocked, Failure, content_id
+from pipeline.images.checks import image_identity
+from pipeline.images.refine import ImageChecker, RefineRequest, refine_images
+from pipeline.records import Blocked, Decision, Failure, Provenance, Seed, Verdict, content_id
+from pipeline.stages.base import Stage, drop_blocked_seeds
 from pipeline.storage import atomic_write_bytes
-from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
 
 
 def image_seed(item_id: str) -> int:
@@ -20,42 +29,90 @@ def image_seed(item_id: str) -> int:
 class ImageStage(Stage):
     name = "images"
 
-    def __init__(self, generator: ImageGenerator, run_dir: Path):
+    def __init__(self, generator: ImageGenerator, run_dir: Path, checker: ImageChecker | None = None,
+                 max_rounds: int = 3):
         self.generator = generator
         self.run_dir = Path(run_dir)
+        self.checker = checker
+        self.max_rounds = max_rounds
 
     def run(self, batch: Batch) -> Batch:
-        first_pair = {}
+        seeds = {seed.id: seed for seed in batch.seeds}
+        descriptions = {}
         for pair in batch.pairs:
-            first_pair.setdefault(pair.seed_id, pair)
+            descriptions.setdefault(pair.seed_id, (pair.image_description, pair.category))
         blocked: list[Blocked] = []
-        requests: list[ImageRequest] = []
-        for seed_id, pair in first_pair.items():
-            if seed_id in batch.images:  # an image-first seed already has its image
-                continue
-            hit = check_text(pair.image_description, pair.category)
-            if hit:
+        to_make: list[Seed] = []
+        made: dict[str, tuple[GeneratedImage, Provenance]] = {}
+        failures: list[Failure] = list(batch.failures)
+        decisions: list[Decision] = []
+        for seed_id, (description, category) in descriptions.items():
+            seed = seeds[seed_id]
+            if seed.image_path:
+                result = self._from_pool(seed)
+                if isinstance(result, ItemError):
+                    failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name, error=result.error))
+                else:
+                    made[seed_id] = result
+            elif hit := check_text(description, category):
                 blocked.append(Blocked(item_id=seed_id, seed_id=seed_id, stage="image_prompt",
                                        rule=hit.rule, matched=hit.matched))
-                continue
-            requests.append(ImageRequest(item_id=seed_id, prompt=pair.image_description,
-                                         seed=image_seed(seed_id)))
+            else:
+                to_make.append(seed)
+
+        for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions)):
+            if isinstance(result, ItemError):
+                failures.append(Failure(item_id=seed.id, seed_id=seed.id, stage=self.name, error=result.error))
+            elif result is not None:
+                made[seed.id] = (result, self.generator.provenance)
 
         images, meta = dict(batch.images), dict(batch.image_meta)
-        failures: list[Failure] = list(batch.failures)
-        for request, result in zip(requests, self.generator.generate(requests)):
-            if isinstance(result, ItemError):
-                failures.append(failure_from(result, item_id=request.item_id,
-                                             seed_id=request.item_id, stage=self.name))
-                continue
-            relative = f"images/{request.item_id}.png"
-            atomic_write_bytes(self.run_dir / relative, result.png)
-            images[request.item_id] = relative
-            meta[request.item_id] = {**result.meta, "backend": self.generator.backend}
-
-        image_by = self.generator.provenance
-        pairs = [pair.model_copy(update={"image_ref": images[pair.seed_id], "image_by": image_by})
-                 for pair in batch.pairs if pair.seed_id in images]
+        for seed_id, (image, provenance) in made.items():
+            relative = f"images/{seed_id}.png"
+            atomic_write_bytes(self.run_dir / relative, image.png)
+            images[seed_id] = relative
+            meta[seed_id] = {**image.meta, "backend": provenance.backend}
+        pairs = [pair.model_copy(update={"image_ref": images[pair.seed_id], "image_by": made[pair.seed_id][1]})
+                 for pair in batch.pairs if pair.seed_id in made]
         batch = batch.model_copy(update={"pairs": pairs, "images": images, "image_meta": meta,
-                                         "failures": failures})
+                                         "failures": failures, "decisions": batch.decisions + decisions})
         return drop_blocked_seeds(batch, blocked)
+
+    def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision]):
+        """One result per seed: an image, an ItemError, or None when the checker rejected it."""
+        if not seeds:
+            return []
+        if self.checker is None:
+            return self.generator.generate([ImageRequest(item_id=s.id, prompt=descriptions[s.id][0],
+                                                         seed=image_seed(s.id)) for s in seeds])
+        outcomes = refine_images([RefineRequest(item_id=s.id, element=s.element.element,
+                                                description=descriptions[s.id][0], seed=image_seed(s.id))
+                                  for s in seeds], self.generator, self.checker, self.max_rounds)
+        results = []
+        for seed, outcome in zip(seeds, outcomes):
+            rounds = [vars(r) for r in outcome.rounds]
+            if outcome.error:
+                results.append(ItemError(f"image refinement failed: {outcome.error}"))
+                continue
+            decisions.append(Decision(
+                item_id=seed.id, seed_id=seed.id, stage="image_check", text=outcome.rounds[-1].prompt,
+                attempt=len(outcome.rounds), scores={"shows_element": float(outcome.accepted)},
+                verdict=Verdict.keep if outcome.accepted else Verdict.drop,
+                reason=(f"shows the element after {len(rounds)} round(s)" if outcome.accepted else
+                        f"does not show the element after {len(rounds)} round(s): {rounds[-1]['explanation']}"),
+                backend=self.checker.backend, model=self.checker.model, prompt_hash=self.checker.prompt_hash))
+            if outcome.accepted:
+                image = outcome.image
+                results.append(GeneratedImage(png=image.png, meta={**image.meta, "rounds": rounds}))
+            else:
+                results.append(None)
+        return results
+
+    def _from_pool(self, seed: Seed) -> tuple[GeneratedImage, Provenance] | ItemError:
+        try:
+            with Image.open(seed.image_path) as opened:
+                png, meta = image_identity(opened.convert("RGB"))
+        except (OSError, UnidentifiedImageError) as error:
+            return ItemError(f"cannot read pool image {seed.image_path}: {error}")
+        provenance = Provenance(backend=f"pool:{seed.source}", model="", prompt_hash="")
+        return GeneratedImage(png=png, meta={**meta, "file": seed.image_path}), provenance

@@ -29,15 +29,13 @@ class RewriteStage(Stage):
                              image_description=pair.image_description, category=pair.category,
                              element_terms=terms.get(pair.seed_id, ()))
                  for pair in batch.pairs]
-        outcomes = rewrite_until_clean(items, self.rewriter, self.leak_filter.detector,
-                                       self.leak_filter.threshold, self.max_attempts)
+        outcomes = rewrite_until_clean(items, self.rewriter, self.leak_filter, self.max_attempts)
 
         decisions, failures, blocked, kept = [], list(batch.failures), [], []
         for outcome in outcomes:
             pair = pairs[outcome.item.item_id]
-            for attempt, (text, score) in enumerate(outcome.attempts, start=1):
-                rewritten = pair.model_copy(update={"final_query": text,
-                                                    "rewritten_by": self.rewriter.provenance})
+            for attempt, (text, score, made_by) in enumerate(outcome.attempts, start=1):
+                rewritten = pair.model_copy(update={"final_query": text, "rewritten_by": made_by})
                 if attempt < len(outcome.attempts) or outcome.error or outcome.blocked:
                     decisions.append(self.leak_filter.decision(
                         rewritten, score, stage=self.name, attempt=attempt,
