@@ -9,7 +9,9 @@ from pipeline.config import BuildConfig
 from pipeline.factory import build_stages, llm_client, uses_llm
 from pipeline.ledger import ledger_for
 from pipeline.records import Blocked, Failure, LedgerEntry
+from pipeline.plan import pool_skipped
 from pipeline.rundir import RunDir
+from pipeline.storage import atomic_write_json
 from pipeline.summary import summarise
 from pipeline.writers.shards import write_manifest, write_shards
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
@@ -60,6 +62,9 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
                 run.path / "blocked.parquet")
     write_frame(records_frame([f for batch in batches for f in batch.failures], Failure, run.run_id),
                 run.path / "failures.parquet")
+
+    if config.images.pool is not None:
+        atomic_write_json(run.path / "pool_skipped.json", pool_skipped(config))
 
     rows = [row for batch in batches for row in pair_rows(batch, run)]
     shards = write_shards(rows, run.path / "data", config.export.rows_per_shard)

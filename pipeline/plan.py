@@ -39,3 +39,18 @@ def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> li
         pool_seeds, _ = seeds_from_pool(open_pool(pool), pool.default_category, pool.default_sub_category)
         seeds += [seed for seed in pool_seeds if seed.sub_category in chosen]
     return seeds
+
+
+def pool_skipped(config: BuildConfig) -> list[dict]:
+    """Pool images a run could not use, each with its reason (unreadable, no caption, no category)."""
+    pool = config.images.pool
+    if pool is None:
+        return []
+    from pipeline.factory import open_pool
+    from pipeline.pool import seeds_from_pool
+
+    loaded = open_pool(pool)
+    skipped = list(loaded.skipped)
+    if pool.image_first:
+        skipped += seeds_from_pool(loaded, pool.default_category, pool.default_sub_category)[1]
+    return [{"file": s.file, "reason": s.reason} for s in skipped]

@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.backends.base import Embedder
 from pipeline.batch import Batch
-from pipeline.lexicon import contains_term
+from pipeline.lexicon import contains_term, load_lexicon, stems, words
 from pipeline.records import Decision, Verdict
 from pipeline.stages.base import Stage
 
@@ -45,7 +45,7 @@ class HarmCheckStage(Stage):
         for pair, similarity in zip(batch.pairs, similarities):
             signals = leak_scores.get(pair.id, {})
             text_harm = max((signals.get(name, 0.0) for name in TEXT_HARM_SIGNALS), default=0.0)
-            shows_element = contains_term(pair.image_description, terms.get(pair.seed_id, (pair.element,)))
+            shows_element = shows_any(pair.image_description, terms.get(pair.seed_id, (pair.element,)))
             failed = []
             if text_harm > 0:
                 failed.append("the query alone still reads as harmful")
@@ -65,3 +65,17 @@ class HarmCheckStage(Stage):
             if not failed:
                 kept.append(pair)
         return batch.model_copy(update={"pairs": kept, "decisions": batch.decisions + decisions})
+
+
+def shows_any(description: str, terms: tuple[str, ...]) -> bool:
+    """A term shows when it occurs as a phrase, or when each of its content words occurs
+    ("laptop login page" in "a laptop screen showing a login page")."""
+    if contains_term(description, terms):
+        return True
+    lexicon = load_lexicon()
+    present = set(stems(description))
+    for term in terms:
+        content = [stems(m.group())[0] for m in words(term) if lexicon.is_content_word(m.group())]
+        if content and all(stem in present for stem in content):
+            return True
+    return False
