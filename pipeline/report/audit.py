@@ -1,0 +1,223 @@
+"""A build run's filter decisions, summarised for audit: every number the audit report shows.
+
+Everything here is computed from the stored tables only. In particular the
+threshold sweep re-decides the final leak decisions from their stored scores,
+which is why the leak filter keeps scores apart from verdicts: nothing is
+re-scored, so the sweep is exact and instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.review.agreement import cohen_kappa
+from pipeline.review.importer import reviewed_pairs
+from pipeline.stages.leak_filter import JUDGE_SIGNAL, LeakFilter
+
+LEAK_STAGE = LeakFilter.stage
+REWRITE_STAGE = "rewrite"
+JUDGE_COLUMN = f"signal_{JUDGE_SIGNAL}"
+UNKNOWN_CATEGORY = "(no ledger entry)"
+HISTOGRAM_BINS = 20
+SWEEP_STEP = 0.05
+NEAREST = 25
+
+
+@dataclass(frozen=True)
+class RunTables:
+    run_dir: Path
+    decisions: pd.DataFrame     # every decision, with its seed's category joined on
+    review: pd.DataFrame | None  # the imported human review, None before `leakless review import`
+
+    @property
+    def final(self) -> pd.DataFrame:
+        """The last leak-filter decision per pair: the verdict that let a pair through or not."""
+        leak = self.decisions[self.decisions["stage"] == LEAK_STAGE]
+        return leak.sort_values("attempt").groupby("item_id").tail(1).reset_index(drop=True)
+
+
+def load_run(run_dir: Path) -> RunTables:
+    run_dir = Path(run_dir)
+    path = run_dir / "decisions.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} has no decisions.parquet (is it a build run folder?)")
+    decisions = pd.read_parquet(path)
+    ledger_path = run_dir / "ledger.parquet"
+    if ledger_path.is_file():
+        categories = pd.read_parquet(ledger_path, columns=["seed_id", "category"]).drop_duplicates("seed_id")
+        decisions = decisions.merge(categories, on="seed_id", how="left")
+    else:
+        decisions["category"] = None
+    decisions["category"] = decisions["category"].fillna(UNKNOWN_CATEGORY)
+    try:
+        review = reviewed_pairs(run_dir)
+    except FileNotFoundError:
+        review = None
+    return RunTables(run_dir=run_dir, decisions=decisions, review=review)
+
+
+def leaks_at(final: pd.DataFrame, threshold: float) -> np.ndarray:
+    """The verdicts the leak filter would give at `threshold`: the same rule as
+    `LeakFilter.leaks`, where the VSIL judge saying "leaks" overrides any threshold."""
+    scores = final["score"].to_numpy(dtype=float)
+    judged = final[JUDGE_COLUMN].to_numpy(dtype=float) == 1.0 if JUDGE_COLUMN in final else False
+    return (scores >= threshold) | judged
+
+
+# --- the header -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    detector_versions: list[str]
+    thresholds: dict[str, list[float]]  # stage -> distinct thresholds
+    backends: dict[str, list[str]]      # stage -> distinct "backend / model"
+    verdicts: pd.DataFrame              # stage x verdict counts
+
+
+def summarise(tables: RunTables) -> RunSummary:
+    decisions = tables.decisions
+    run_ids = sorted(decisions["run_id"].dropna().unique()) if "run_id" in decisions else []
+    by_stage = decisions.groupby("stage", sort=True)
+    return RunSummary(
+        run_id=", ".join(run_ids) or tables.run_dir.name,
+        detector_versions=sorted(v for v in decisions["detector_version"].dropna().unique() if v),
+        thresholds={stage: sorted(group["threshold"].dropna().unique().tolist()) for stage, group in by_stage},
+        backends={stage: sorted((group["backend"] + " / " + group["model"]).unique()) for stage, group in by_stage},
+        verdicts=pd.crosstab(decisions["stage"], decisions["verdict"]),
+    )
+
+
+# --- score histograms -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Histogram:
+    category: str
+    edges: list[float]        # HISTOGRAM_BINS + 1 bin edges over [0, 1]
+    kept: list[int]
+    dropped: list[int]
+    thresholds: list[float]
+
+    @property
+    def total(self) -> int:
+        return sum(self.kept) + sum(self.dropped)
+
+
+def score_histograms(final: pd.DataFrame, bins: int = HISTOGRAM_BINS) -> list[Histogram]:
+    """Per category, final leak scores binned over [0, 1], kept and dropped counted apart."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    histograms = []
+    for category, group in final.groupby("category", sort=True):
+        scores = group["score"].to_numpy(dtype=float).clip(0.0, 1.0)
+        dropped = (group["verdict"] != "keep").to_numpy()
+        histograms.append(Histogram(
+            category=category, edges=edges.tolist(),
+            kept=np.histogram(scores[~dropped], edges)[0].tolist(),
+            dropped=np.histogram(scores[dropped], edges)[0].tolist(),
+            thresholds=sorted(group["threshold"].dropna().unique().tolist())))
+    return histograms
+
+
+# --- threshold sweep --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SweepRow:
+    threshold: float
+    kept: int
+    dropped: int
+    newly_dropped: int  # kept by the run, dropped at this threshold
+    newly_kept: int     # dropped by the run, kept at this threshold
+    shipped: bool
+
+    @property
+    def flips(self) -> int:
+        return self.newly_dropped + self.newly_kept
+
+
+def threshold_sweep(final: pd.DataFrame, step: float = SWEEP_STEP) -> list[SweepRow]:
+    """The final leak decisions re-decided at thresholds 0, step, ..., 1 and at the shipped ones."""
+    shipped = set(final["threshold"].dropna().round(6))
+    grid = set(np.round(np.arange(0.0, 1.0 + step / 2, step), 6)) | shipped
+    was_dropped = (final["verdict"] != "keep").to_numpy()
+    rows = []
+    for threshold in sorted(grid):
+        dropped = leaks_at(final, threshold)
+        rows.append(SweepRow(threshold=float(threshold), kept=int((~dropped).sum()), dropped=int(dropped.sum()),
+                             newly_dropped=int((dropped & ~was_dropped).sum()),
+                             newly_kept=int((~dropped & was_dropped).sum()), shipped=threshold in shipped))
+    return rows
+
+
+# --- items nearest the threshold --------------------------------------------------------------
+
+def nearest_threshold(final: pd.DataFrame, count: int = NEAREST) -> pd.DataFrame:
+    """The `count` final decisions whose score is closest to their threshold (either side),
+    ordered by signed distance, so the flip line runs through the middle of the table.
+    `signals` holds each row's non-zero detector signals, the evidence behind its score."""
+    scored = final.dropna(subset=["score", "threshold"]).assign(
+        distance=lambda frame: frame["score"] - frame["threshold"])
+    closest = scored.loc[scored["distance"].abs().nsmallest(count).index]
+    signal_columns = [column for column in closest if column.startswith("signal_")]
+    closest["signals"] = [{column.removeprefix("signal_"): value for column, value in row.items()
+                           if pd.notna(value) and value != 0}
+                          for row in closest[signal_columns].to_dict("records")]
+    return closest.sort_values("distance").reset_index(drop=True)
+
+
+# --- rewrite attempts -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Attempts:
+    by_attempt: pd.DataFrame  # attempts used x final verdict
+    unfinished: int           # pairs with rewrite attempts but no final decision (error or guardrail block)
+
+
+def rewrite_attempts(tables: RunTables) -> Attempts:
+    final = tables.final
+    rewritten = tables.decisions.loc[tables.decisions["stage"] == REWRITE_STAGE, "item_id"]
+    return Attempts(by_attempt=pd.crosstab(final["attempt"], final["verdict"]),
+                    unfinished=len(set(rewritten) - set(final["item_id"])))
+
+
+# --- agreement with human review --------------------------------------------------------------
+
+FILTER_LABEL = {"keep": "accept", "drop": "reject"}
+REVIEW_LABEL = {"accepted": "accept", "rejected": "reject"}
+
+
+@dataclass(frozen=True)
+class ReviewAgreement:
+    confusion: pd.DataFrame     # filter verdict x review state (accepted / rejected)
+    compared: int
+    agreed: int
+    kappa: float | None         # None where undefined (one label throughout on both sides)
+    other_states: dict[str, int]  # skipped / conflict / unreviewed / no leak decision: not compared
+    disagreements: pd.DataFrame
+
+    @property
+    def rate(self) -> float | None:
+        return self.agreed / self.compared if self.compared else None
+
+
+def review_agreement(tables: RunTables) -> ReviewAgreement | None:
+    """The leak filter's final verdict against the reviewers' state, pair by pair.
+    A keep counts as an accept and a drop as a reject."""
+    if tables.review is None:
+        return None
+    final = tables.final.rename(columns={"reason": "filter_reason"})
+    joined = tables.review[["id", "review_state", "reason", "annotators"]].merge(
+        final, left_on="id", right_on="item_id", how="left")
+    compared = joined[joined["review_state"].isin(REVIEW_LABEL) & joined["verdict"].isin(FILTER_LABEL)]
+    ratings = [(FILTER_LABEL[v], REVIEW_LABEL[s]) for v, s in zip(compared["verdict"], compared["review_state"])]
+    agrees = np.array([a == b for a, b in ratings], dtype=bool)
+    others = joined.loc[~joined.index.isin(compared.index)]
+    other_states = others["review_state"].where(others["verdict"].notna(), "no leak decision").value_counts()
+    return ReviewAgreement(
+        confusion=pd.crosstab(compared["verdict"], compared["review_state"]),
+        compared=len(ratings), agreed=int(agrees.sum()), kappa=cohen_kappa(ratings),
+        other_states={str(state): int(count) for state, count in other_states.items()},
+        disagreements=compared[~agrees].reset_index(drop=True))
