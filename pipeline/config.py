@@ -68,6 +68,7 @@ class BackendsConfig(Section):
     vsil_judge: Literal["none", "llm"] = "none"
     images: Literal["placeholder", "diffusers", "pool"] = "placeholder"
     image_refiner: Literal["none", "llm"] = "none"
+    pair_checker: Literal["rules", "llm"] = "rules"  # the release's final filtration
 
 
 class RewriteConfig(Section):

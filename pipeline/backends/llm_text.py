@@ -142,3 +142,28 @@ class LLMImageChecker(_LLMBackend, ImageChecker):
                             refined_prompt=a.output.refined_prompt or None,
                             explanation=f"{a.provenance.model}: shows_element={a.output.shows_element}")
                 for a in answers]
+
+
+class LLMPairChecker(_LLMBackend):
+    """The pair-checker/categoriser role for a release's final filtration."""
+
+    role = "pair_checker"
+
+    def check(self, pairs) -> list:
+        from pipeline.release.final_filter import PairCheck
+
+        answers = check_pairs(self.client, [PairCheckerInput(query=p.query, image_description=p.image_description)
+                                            for p in pairs])
+        results = []
+        for pair, answer in zip(pairs, answers):
+            if isinstance(answer, ItemError):
+                results.append(answer)
+                continue
+            out = answer.output
+            categorised = (out.category, out.sub_category) == (pair.category, pair.sub_category)
+            results.append(PairCheck(
+                matched=out.matched, harmful=out.harmful, categorised=categorised,
+                explanation=f"{answer.provenance.model}: {out.explanation} (says {out.category}/{out.sub_category})",
+                scores={"matched": float(out.matched), "harmful": float(out.harmful),
+                        "categorised": float(categorised)}))
+        return results

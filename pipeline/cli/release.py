@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -37,18 +37,26 @@ def release(
     query_threshold: Annotated[float, typer.Option(help="Query near-duplicate: MiniLM cosine.")] = 0.95,
     min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor.")] = 0.2,
     license: Annotated[str, typer.Option(help="License id for the dataset card.")] = "apache-2.0",
+    config: Annotated[Optional[Path], typer.Option(help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
 ) -> None:
     """Release reviewed pairs: final filtration, dedup (within and against earlier versions), shards, card."""
+    from pipeline.config import load_config
     from pipeline.release.make import ReleaseOptions, make_release
 
     folders = [run_folder(run, runs_dir) for run in runs]
     with user_errors():
+        settings = load_config(config)
+        checker = None
+        if settings.backends.pair_checker == "llm":
+            from pipeline.backends.llm_text import LLMPairChecker
+            from pipeline.factory import llm_client
+            checker = LLMPairChecker(llm_client(settings))
         options = ReleaseOptions(max_shard_bytes=int(max_shard_mb * 1_000_000), max_phash=max_phash,
                                  max_dhash=max_dhash, query_threshold=query_threshold,
                                  min_match_similarity=min_match_similarity, license=license)
         from pipeline.backends.minilm import default_embedder
         folder = make_release(folders, name=name, releases_dir=releases_dir, embedder=default_embedder(),
-                              preview=preview, extend=extend, options=options)
+                              preview=preview, extend=extend, options=options, checker=checker)
     from pipeline.release.verify import load_manifest
     manifest = load_manifest(folder)
     typer.echo(f"{folder}: {manifest['rows']} pairs in {len(manifest['shards'])} shard(s); "
