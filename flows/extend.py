@@ -1,0 +1,38 @@
+"""The extend flow: Prefect wiring only. Plans what is missing, then builds just that as a subflow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pipeline  # noqa: F401  (environment defaults before Prefect loads)
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from flows.build import build_flow
+from pipeline.extend import extension_run_id, plan_from_files, prepare_run
+from pipeline.rundir import RunDir
+from pipeline.runners import make_task_runner
+
+
+@flow(name="leakless-extend")
+def extend_flow(targets_path: str, config_path: str | None = None, overrides: list[str] | None = None,
+                show_progress: bool = False) -> dict:
+    """Build only the seeds the targets still miss; with the targets met, start no build."""
+    targets, config, plan = plan_from_files(Path(targets_path), Path(config_path) if config_path else None,
+                                            overrides or [])
+    create_markdown_artifact(markdown=plan.markdown(), key="leakless-extend-plan",
+                             description=f"pairs missing from {targets.name}")
+    result = {"name": targets.name, "missing": plan.missing, "planned_seeds": len(plan.elements),
+              "run_id": None, "pairs_added": 0}
+    if not plan.elements:
+        get_run_logger().info("nothing to build: %s", "no pairs are missing" if not plan.missing
+                              else f"{plan.missing} pairs missing but no unused element is left")
+        return result
+    run_id = extension_run_id(plan, config)
+    run_config = prepare_run(plan, targets, config, RunDir(targets.runs_dir, run_id).path)
+    built = build_flow.with_options(task_runner=make_task_runner(run_config.runner))(
+        run_config, run_id, show_progress=show_progress)
+    manifest = json.loads((Path(built["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
+    return {**result, **{key: built[key] for key in ("run_id", "run_dir", "states", "summary")},
+            "pairs_added": manifest["rows"]}

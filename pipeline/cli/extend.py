@@ -1,0 +1,60 @@
+"""`leakless extend`: build only what a release still misses to reach its per-sub-category targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from pipeline.cli.app import app
+from pipeline.cli.errors import user_errors
+from pipeline.extend import ExtendPlan, plan_from_files
+
+
+def plan_table(plan: ExtendPlan, name: str) -> Table:
+    table = Table(title=f"{name}: pairs per sub-category (expected {plan.pairs_per_seed:.2f} pairs per seed)")
+    table.add_column("sub-category")
+    for column in ("target", "released", "pending", "missing", "seeds", "unused"):
+        table.add_column(column, justify="right", min_width=len(column))
+    table.add_column("note")
+    for row in plan.rows:
+        table.add_row(row.sub_category, *(str(value) for value in (
+            row.target, row.released, row.pending, row.missing, len(row.elements), row.unused)), row.note)
+    return table
+
+
+@app.command()
+def extend(
+    targets: Annotated[Path, typer.Option("--targets", "-t",
+                                          help="TOML file with the targets (or an \\[extend] table).")],
+    config: Annotated[Optional[Path], typer.Option("--config", "-c",
+                                                   help="Build config (replaces the targets' one).")] = None,
+    override: Annotated[list[str], typer.Option("--set", help="Override a build config key: k.key=v.")] = [],
+    dry_run: Annotated[bool, typer.Option(help="Print what is missing and stop.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Top a release up to its targets: count released and pending pairs per sub-category, then
+    build seeds from never-used elements for what is missing. With the targets met, build nothing.
+
+    `seeds` is how many seeds this run builds, `unused` how many library elements were never used.
+    """
+    with user_errors():
+        loaded, _, plan = plan_from_files(targets, config, override)
+    console = Console()
+    console.print(plan_table(plan, loaded.name))
+    if dry_run:
+        return
+    if not plan.elements:
+        typer.echo("nothing to build: " + ("the targets are met (released + pending)" if not plan.missing
+                                           else f"{plan.missing} pairs missing, but no unused element is left"))
+        return
+    from flows.extend import extend_flow
+
+    with user_errors():
+        result = extend_flow(str(targets), str(config) if config else None, list(override), show_progress=progress)
+    console.print(Markdown(result["summary"]))
+    typer.echo(f"{result['pairs_added']} new candidate pairs for {loaded.name}; run folder: {result['run_dir']}")

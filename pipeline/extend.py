@@ -1,0 +1,260 @@
+"""Extend: grow a released dataset to a target number of pairs per sub-category.
+
+Three steps, each a plain function the flow wires together:
+
+1. `load_targets`: the targets file (strict, like the build config).
+2. `take_inventory`: what exists under `runs_dir` and `releases_dir`: pairs in
+   the latest release of the name, pairs still pending, and every seed id ever
+   used.
+3. `plan_extension`: per sub-category, the pairs missing and the unused library
+   elements to build for them, in library order.
+
+A pair is **pending** when it sits in the shards of a finished run under
+`runs_dir`, no release of the name has considered it yet (it is neither in a
+release's shards nor among a release's final-filter decisions), and its run's
+imported review has not rejected it. Unreviewed, skipped and conflicting pairs
+are pending: they may still be accepted.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from pydantic import Field, ValidationError, field_validator
+
+from pipeline.config import BuildConfig, ConfigError, Section, _one_line, load_config
+from pipeline.records import Element, Seed, content_id
+from pipeline.release.versions import check_name, release_versions
+from pipeline.review.importer import reviewed_pairs
+from pipeline.storage import atomic_write_text
+from pipeline.taxonomy import load_elements, load_taxonomy
+
+DEFAULT_KEY = "default"
+
+
+class Targets(Section):
+    name: str = Field(description="the release to extend: <releases_dir>/<name>-v<N>/")
+    targets: dict[str, int] = Field(description="pairs per sub-category; 'default' for every other one")
+    runs_dir: Path = Path("artifacts/runs")
+    releases_dir: Path = Path("artifacts/releases")
+    config: Path | None = Field(None, description="the build config the new run uses")
+    overrides: list[str] = Field(default_factory=list, description="build config overrides, section.key=value")
+
+    @field_validator("name")
+    @classmethod
+    def _release_name(cls, value: str) -> str:
+        return check_name(value)
+
+    @field_validator("targets")
+    @classmethod
+    def _known_sub_categories(cls, value: dict[str, int]) -> dict[str, int]:
+        taxonomy = load_taxonomy()
+        for key, count in value.items():
+            if key != DEFAULT_KEY and taxonomy.parent(key) is None:
+                raise ValueError(f"unknown sub-category {key!r}")
+            if count < 0:
+                raise ValueError(f"{key!r}: a target is a count of pairs, >= 0")
+        return value
+
+    def per_sub_category(self) -> dict[str, int]:
+        """Every sub-category with a target, in taxonomy order; `default` covers the unnamed ones."""
+        default = self.targets.get(DEFAULT_KEY)
+        wanted = {}
+        for sub in load_taxonomy().sub_categories:
+            if sub in self.targets:
+                wanted[sub] = self.targets[sub]
+            elif default is not None:
+                wanted[sub] = default
+        return wanted
+
+
+def load_targets(path: Path) -> Targets:
+    """The file's `[extend]` table if it has one, else the whole file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"targets file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    try:
+        return Targets.model_validate(data.get("extend", data))
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {_one_line(error)}") from None
+
+
+@dataclass
+class Inventory:
+    released: Counter = field(default_factory=Counter)  # sub-category -> pairs in the latest release
+    pending: Counter = field(default_factory=Counter)  # sub-category -> pairs awaiting review or release
+    used_seeds: set[str] = field(default_factory=set)  # in any run's ledger or any release
+    seeds_built: int = 0  # seeds in finished runs' ledgers ...
+    pairs_built: int = 0  # ... and the pairs they gave: the observed yield
+
+
+PAIR_COLUMNS = ["id", "seed_id", "sub_category"]
+
+
+def read_shards(folder: Path) -> pd.DataFrame:
+    """id, seed_id and sub_category of every row in `folder/data/train-*.parquet`."""
+    shards = sorted((folder / "data").glob("train-*.parquet"))
+    frames = [pd.read_parquet(path, columns=PAIR_COLUMNS) for path in shards]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PAIR_COLUMNS)
+
+
+def finished(folders: Path) -> list[Path]:
+    """Sub-folders with a manifest.json: finished runs or releases (not staging folders)."""
+    if not folders.is_dir():
+        return []
+    return sorted(folder for folder in folders.iterdir()
+                  if not folder.name.startswith(".") and (folder / "manifest.json").is_file())
+
+
+def considered_by(release: Path) -> set[str]:
+    """Pair ids a release took in or turned down (final filter, dedup)."""
+    ids = set(read_shards(release)["id"])
+    decisions = release / "decisions.parquet"
+    if decisions.is_file():
+        ids |= set(pd.read_parquet(decisions, columns=["item_id"])["item_id"])
+    return ids
+
+
+def not_rejected(run: Path, pairs: pd.DataFrame) -> pd.DataFrame:
+    try:
+        review = reviewed_pairs(run)
+    except FileNotFoundError:  # not reviewed yet: every candidate may still be accepted
+        return pairs
+    rejected = set(review.loc[review["review_state"] == "rejected", "id"])
+    return pairs[~pairs["id"].isin(rejected)]
+
+
+def take_inventory(runs_dir: Path, releases_dir: Path, name: str) -> Inventory:
+    inventory = Inventory()
+    considered: set[str] = set()
+    versions = release_versions(releases_dir, name)
+    for _, release in versions:
+        considered |= considered_by(release)
+    if versions:
+        inventory.released.update(read_shards(versions[-1][1])["sub_category"])
+    for release in finished(Path(releases_dir)):
+        inventory.used_seeds.update(read_shards(release)["seed_id"])
+    for run in Path(runs_dir).iterdir() if Path(runs_dir).is_dir() else []:
+        if (run / "ledger.parquet").is_file():
+            ledger = pd.read_parquet(run / "ledger.parquet", columns=["seed_id", "accepted_pairs"])
+            inventory.used_seeds.update(ledger["seed_id"])
+            inventory.seeds_built += len(ledger)
+            inventory.pairs_built += int(ledger["accepted_pairs"].sum())
+    for run in finished(Path(runs_dir)):
+        pairs = read_shards(run)
+        pending = not_rejected(run, pairs[~pairs["id"].isin(considered)])
+        inventory.pending.update(pending["sub_category"])
+    return inventory
+
+
+@dataclass(frozen=True)
+class SubCategoryPlan:
+    sub_category: str
+    target: int
+    released: int
+    pending: int
+    seeds_wanted: int
+    unused: int  # library elements whose seed was never used
+    elements: tuple[Element, ...]  # the ones to build now
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.target - self.released - self.pending)
+
+    @property
+    def note(self) -> str:
+        if self.missing and len(self.elements) < self.seeds_wanted:
+            return f"library exhausted: {len(self.elements)} of {self.seeds_wanted} seeds available"
+        return ""
+
+
+@dataclass(frozen=True)
+class ExtendPlan:
+    rows: tuple[SubCategoryPlan, ...]
+    pairs_per_seed: float
+
+    @property
+    def elements(self) -> list[Element]:
+        return [element for row in self.rows for element in row.elements]
+
+    @property
+    def missing(self) -> int:
+        return sum(row.missing for row in self.rows)
+
+    def markdown(self) -> str:
+        lines = [f"Expected pairs per seed: {self.pairs_per_seed:.2f}", "",
+                 "| sub-category | target | released | pending | missing | seeds to build "
+                 "| unused elements | note |",
+                 "|---|--:|--:|--:|--:|--:|--:|---|"]
+        lines += [f"| {r.sub_category} | {r.target} | {r.released} | {r.pending} | {r.missing} | "
+                  f"{len(r.elements)} | {r.unused} | {r.note} |" for r in self.rows]
+        return "\n".join(lines)
+
+
+def pairs_per_seed(inventory: Inventory, queries_per_seed: int) -> float:
+    """The yield seen so far (accepted pairs per seed over every finished run), kept within
+    [1, queries_per_seed]; with no history, the best case: every query accepted."""
+    if not inventory.seeds_built:
+        return float(queries_per_seed)
+    return min(float(queries_per_seed), max(1.0, inventory.pairs_built / inventory.seeds_built))
+
+
+def seed_id(element: Element) -> str:
+    return Seed(category=element.category, sub_category=element.sub_category, element=element).id
+
+
+def plan_extension(targets: Targets, config: BuildConfig, inventory: Inventory) -> ExtendPlan:
+    library = load_elements(config.run.elements_file)
+    per_seed = pairs_per_seed(inventory, config.run.queries_per_seed)
+    rows = []
+    for sub, target in targets.per_sub_category().items():
+        unused = [element for element in library if element.sub_category == sub
+                  and seed_id(element) not in inventory.used_seeds]
+        missing = max(0, target - inventory.released[sub] - inventory.pending[sub])
+        wanted = math.ceil(missing / per_seed)
+        rows.append(SubCategoryPlan(sub_category=sub, target=target, released=inventory.released[sub],
+                                    pending=inventory.pending[sub], seeds_wanted=wanted, unused=len(unused),
+                                    elements=tuple(unused[:wanted])))
+    return ExtendPlan(rows=tuple(rows), pairs_per_seed=per_seed)
+
+
+def plan_from_files(targets_path: Path, config_path: Path | None = None,
+                    overrides: list[str] = ()) -> tuple[Targets, BuildConfig, ExtendPlan]:
+    """The targets, the build config (`config_path` over the targets' `config`; `overrides`
+    after the targets' ones) and the plan for what exists now."""
+    targets = load_targets(targets_path)
+    config = load_config(config_path or targets.config, [*targets.overrides, *overrides])
+    if config.images.pool is not None and config.images.pool.image_first:
+        raise ConfigError("extend builds element-first seeds; set images.pool.image_first = false")
+    plan = plan_extension(targets, config, take_inventory(targets.runs_dir, targets.releases_dir, targets.name))
+    return targets, config, plan
+
+
+def extension_run_id(plan: ExtendPlan, config: BuildConfig) -> str:
+    """Derived from the chosen seeds and the config, so a killed extend run is resumed by the next one
+    (its seeds reach no ledger, so they are chosen again)."""
+    return "extend-" + content_id([element.model_dump(mode="json") for element in plan.elements],
+                                  config.model_dump(mode="json"))
+
+
+def prepare_run(plan: ExtendPlan, targets: Targets, config: BuildConfig, run_dir: Path) -> BuildConfig:
+    """Write the chosen elements (and the plan) into the new run and point its config at them:
+    the build then plans exactly these seeds."""
+    elements_file = run_dir / "extend_elements.jsonl"
+    atomic_write_text(elements_file, "".join(element.model_dump_json() + "\n" for element in plan.elements))
+    atomic_write_text(run_dir / "extend_plan.md", plan.markdown() + "\n")
+    run = config.run.model_copy(update={
+        "size": max(len(row.elements) for row in plan.rows), "categories": [],
+        "sub_categories": [row.sub_category for row in plan.rows if row.elements],
+        "elements_file": elements_file, "runs_dir": targets.runs_dir,
+    })
+    return config.model_copy(update={"run": run})
