@@ -45,7 +45,8 @@ def load_run(run_dir: Path) -> RunTables:
     path = run_dir / "decisions.parquet"
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} has no decisions.parquet (is it a build run folder?)")
-    decisions = pd.read_parquet(path)
+    # a run without decisions stores untyped empty columns; the numbers below need numeric ones
+    decisions = pd.read_parquet(path).astype({"score": float, "threshold": float, "attempt": int})
     ledger_path = run_dir / "ledger.parquet"
     if ledger_path.is_file():
         categories = pd.read_parquet(ledger_path, columns=["seed_id", "category"]).drop_duplicates("seed_id")
@@ -209,8 +210,8 @@ def review_agreement(tables: RunTables) -> ReviewAgreement | None:
     if tables.review is None:
         return None
     final = tables.final.rename(columns={"reason": "filter_reason"})
-    joined = tables.review[["id", "review_state", "reason", "annotators"]].merge(
-        final, left_on="id", right_on="item_id", how="left")
+    review = tables.review[["id", "review_state", "reason", "annotators"]].fillna({"reason": ""})
+    joined = review.merge(final, left_on="id", right_on="item_id", how="left")
     compared = joined[joined["review_state"].isin(REVIEW_LABEL) & joined["verdict"].isin(FILTER_LABEL)]
     ratings = [(FILTER_LABEL[v], REVIEW_LABEL[s]) for v, s in zip(compared["verdict"], compared["review_state"])]
     agrees = np.array([a == b for a, b in ratings], dtype=bool)
