@@ -62,8 +62,8 @@ def load_run(run_dir: Path) -> RunTables:
 
 
 def leaks_at(final: pd.DataFrame, threshold: float) -> np.ndarray:
-    """The verdicts the leak filter would give at `threshold`: the same rule as
-    `LeakFilter.leaks`, where the VSIL judge saying "leaks" overrides any threshold."""
+    """Which final decisions the leak filter would drop at `threshold`: the rule of
+    `LeakFilter.leaks`, where the VSIL judge saying "leaks" drops at any threshold."""
     scores = final["score"].to_numpy(dtype=float)
     judged = final[JUDGE_COLUMN].to_numpy(dtype=float) == 1.0 if JUDGE_COLUMN in final else False
     return (scores >= threshold) | judged
