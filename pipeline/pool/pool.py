@@ -54,13 +54,25 @@ class Pool:
     images: list[PoolImage] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
+    def require_images(self) -> None:
+        if not self.images:
+            first = f"; first: {self.skipped[0].file}: {self.skipped[0].reason}" if self.skipped else ""
+            raise ValueError(f"pool {self.name!r} at {self.folder} has no usable images "
+                             f"({len(self.skipped)} skipped{first})")
+
 
 def read_captions(path: Path) -> dict[str, dict]:
     """Rows of a CSV or JSONL captions file, keyed by `file`."""
-    if path.suffix == ".csv":
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    else:
-        table = pd.read_json(path, lines=True, dtype=False)
+    if not path.is_file():
+        raise ValueError(f"captions file not found: {path}")
+    try:
+        if path.suffix == ".csv":
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            table = pd.read_json(path, lines=True, dtype=False)
+    except ValueError as error:  # pandas' parser errors and UnicodeDecodeError both are
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{path}: not a readable captions file ({first})") from None
     missing = {"file", "caption"} - set(table.columns)
     if missing:
         raise ValueError(f"{path}: captions file lacks column(s) {', '.join(sorted(missing))}")

@@ -61,10 +61,7 @@ def assign(similarity: np.ndarray, capacity: np.ndarray, min_similarity: float) 
 class PoolRetriever(ImageGenerator):
     def __init__(self, pool: Pool, index_dir: str | Path, embedder: Embedder,
                  config: RetrievalConfig | None = None, assignments_file: str | Path | None = None):
-        if not pool.images:
-            first = f"; first: {pool.skipped[0].file}: {pool.skipped[0].reason}" if pool.skipped else ""
-            raise ValueError(f"pool {pool.name!r} at {pool.folder} has no usable images "
-                             f"({len(pool.skipped)} skipped{first})")
+        pool.require_images()
         self.pool = pool
         self.config = config or RetrievalConfig()
         self.embedder = embedder
