@@ -11,8 +11,10 @@ from rich.markdown import Markdown
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_errors
+from pipeline.cli.preflight import check_build_ready
 from pipeline.config import load_config
 from pipeline.plan import plan_seeds
+from pipeline.rundir import RunDir, new_run_id
 
 
 @app.command()
@@ -34,18 +36,18 @@ def build(
         seeds = plan_seeds(settings)  # reads and checks the element library up front
         if not seeds:
             raise ValueError("the config selects no seeds")
+        check_build_ready(settings)
+        run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
     from pipeline.factory import warm_up
-    from pipeline.rundir import RunDir, new_run_id
 
-    run_id = run_id or new_run_id(settings)
     if settings.runner.kind == "threads":
-        warm_up(settings, RunDir(settings.run.runs_dir, run_id).path)
+        warm_up(settings, run.path)
 
     from flows.build import build_flow
     from pipeline.runners import make_task_runner
 
     with user_errors():
         flow = build_flow.with_options(task_runner=make_task_runner(settings.runner))
-        result = flow(settings, run_id, show_progress=progress)
+        result = flow(settings, run.run_id, show_progress=progress)
     Console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")

@@ -1,0 +1,34 @@
+"""Checks of what a valid config still needs from outside it (API keys, usable pool images),
+made before any work starts: a missing key would otherwise fail every item, batch after batch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from pipeline.config import BuildConfig
+
+# The LLM roles each [backends] choice calls when it is "llm".
+LLM_ROLES = {"seed_writer": ("seed_writer",), "rewriter": ("leak_rewriter",), "harm_check": ("harm_filter",),
+             "vsil_judge": ("vsil_judge",), "image_refiner": ("image_refiner",)}
+
+
+def check_api_keys(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_ROLES)) -> None:
+    """Raises ValueError naming the first unset API key variable of an LLM role these backends call."""
+    roles = [role for backend in backends if getattr(settings.backends, backend) == "llm"
+             for role in LLM_ROLES[backend]]
+    pool = settings.images.pool
+    if "seed_writer" in roles and pool is not None and pool.image_first:
+        roles.append("image_query_writer")
+    for role in roles:
+        name, endpoint = settings.llm.endpoint_of(role)
+        if not os.environ.get(endpoint.api_key_env):
+            raise ValueError(f"environment variable {endpoint.api_key_env} is not set "
+                             f"(the API key of LLM endpoint {name!r}, used by the {role} role)")
+
+
+def check_build_ready(settings: BuildConfig) -> None:
+    check_api_keys(settings)
+    if settings.backends.images == "pool":
+        from pipeline.factory import open_pool
+        open_pool(settings.images.pool).require_images()  # loaded once per process: the build reuses it
