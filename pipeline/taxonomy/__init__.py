@@ -44,8 +44,12 @@ def load_elements(path: Path | None = None) -> list[Element]:
     """
     path = Path(path) if path else ELEMENTS_FILE
     taxonomy = load_taxonomy()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     elements = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
