@@ -104,6 +104,15 @@ def read_benchmark(path: Path, query_field: str | None = None, description_field
     return [_row(number, record, fields, used, path) for number, record in enumerate(records)]
 
 
+def _binary(value) -> int | None:
+    """0 or 1 from a JSON number or bool, or a CSV cell ("1", "0.0"); None for anything else."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number in (0, 1) else None
+
+
 def _row(number: int, record: dict, fields: dict[str, str], used: set[str], path: Path) -> BenchmarkRow:
     def get(field: str):
         value = record.get(fields[field]) if field in fields else None
@@ -113,10 +122,10 @@ def _row(number: int, record: dict, fields: dict[str, str], used: set[str], path
     if not isinstance(query, str) or not isinstance(description, str):
         raise ValueError(f"{path}: row {number} has no query or image description text")
     label = get("label")
-    try:
-        label = None if label is None else int(float(label))
-    except (TypeError, ValueError):
-        raise ValueError(f"{path}: row {number} has a label that is not 0 or 1: {label!r}") from None
+    if label is not None:
+        if _binary(label) is None:
+            raise ValueError(f"{path}: row {number} has a label that is not 0 or 1: {label!r}")
+        label = _binary(label)
     terms = get("element_terms") or ()
     if isinstance(terms, str):  # a CSV cell holds "a; b"
         terms = terms.split(";")
