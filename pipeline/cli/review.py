@@ -89,8 +89,10 @@ def tokens_list(runs_dir: RunsDir = RUNS_DIR) -> None:
 def import_(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
     """Write <run>/review/decisions.parquet and accepted_ids.json from the current decisions."""
     from pipeline.review.importer import import_review
+    from pipeline.review.batches import load_batches
     folder = run_folder(run, runs_dir)
     with user_errors():
+        load_batches(folder)  # a run never exported for review fails before the store is opened (and created)
         frame = import_review(folder, store_for(folder))
     counts = frame["review_state"].value_counts().to_dict()
     typer.echo(" ".join(f"{state}={count}" for state, count in sorted(counts.items())))
@@ -147,7 +149,7 @@ def labelstudio_export(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
 def labelstudio_import(run: str, export_file: Path, runs_dir: RunsDir = RUNS_DIR) -> None:
     """Record the annotations of a Label Studio JSON export in the review store."""
     from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio import import_export
+    from pipeline.review.labelstudio import import_export, plan_import
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
     with user_errors():
@@ -155,7 +157,9 @@ def labelstudio_import(run: str, export_file: Path, runs_dir: RunsDir = RUNS_DIR
             exported = json.loads(export_file.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise ValueError(f"{export_file}: not JSON ({error})") from None
-        if not isinstance(exported, list):
+        if not isinstance(exported, list) or not all(isinstance(task, dict) for task in exported):
             raise ValueError(f"{export_file}: expected a Label Studio JSON export (a list of tasks)")
-        added = import_export(exported, load_batches(folder), store_for(folder), EditScorer())
+        batches = load_batches(folder)
+        plan_import(exported, batches)  # a bad export must fail before the store is opened (and created)
+        added = import_export(exported, batches, store_for(folder), EditScorer())
     typer.echo(f"{added} new decisions recorded")

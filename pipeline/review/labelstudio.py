@@ -120,24 +120,31 @@ def annotation_decision(exported: dict, annotation: dict) -> DecisionIn:
                                  f"{annotation.get('updated_at', '')}")
 
 
-def import_export(exported_tasks: list[dict], batches: list[ReviewBatch], store: ReviewStore,
-                  rescore: Callable[[ReviewItem, str], float]) -> int:
-    """Record every non-cancelled annotation; all are checked before any is written. Returns
-    how many were new (a re-import of the same export records nothing)."""
+def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch]) -> list[tuple[DecisionIn, ReviewItem, str]]:
+    """(decision, item, annotator) per non-cancelled annotation; a ValueError names the first
+    annotation that is not a decision on a pair of these batches."""
     items = {(b.manifest.batch_id, pair_id): item for b in batches for pair_id, item in b.items.items()}
     planned = []
     for exported in exported_tasks:
         for annotation in exported.get("annotations", []):
-            if annotation.get("was_cancelled"):
-                continue
             try:
+                if annotation.get("was_cancelled"):
+                    continue
                 decision = annotation_decision(exported, annotation)
-            except (ValidationError, KeyError) as error:
+            except (ValidationError, KeyError, TypeError, AttributeError) as error:
                 raise ValueError(f"task {exported.get('id')}: not a review annotation ({error})") from None
             item = items.get((decision.batch_id, decision.pair_id))
             if item is None:
                 raise ValueError(f"task {exported.get('id')}: pair {decision.pair_id} is in no batch of this run")
             planned.append((decision, item, annotator_name(annotation.get("completed_by"))))
+    return planned
+
+
+def import_export(exported_tasks: list[dict], batches: list[ReviewBatch], store: ReviewStore,
+                  rescore: Callable[[ReviewItem, str], float]) -> int:
+    """Record every non-cancelled annotation; all are checked before any is written. Returns
+    how many were new (a re-import of the same export records nothing)."""
+    planned = plan_import(exported_tasks, batches)
     before = store.event_count(batches[0].manifest.run_id) if batches else 0
     for decision, item, annotator in planned:
         score = rescore(item, decision.edited_query) if decision.action == "edit" else None
