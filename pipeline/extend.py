@@ -107,12 +107,17 @@ def read_shards(folder: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PAIR_COLUMNS)
 
 
-def finished(folders: Path) -> list[Path]:
-    """Sub-folders with a manifest.json: finished runs or releases (not staging folders)."""
-    if not folders.is_dir():
+def subfolders(parent: Path) -> list[Path]:
+    """Run or release folders; dot-folders are a release being staged."""
+    parent = Path(parent)
+    if not parent.is_dir():
         return []
-    return sorted(folder for folder in folders.iterdir()
-                  if not folder.name.startswith(".") and (folder / "manifest.json").is_file())
+    return sorted(p for p in parent.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def finished(parent: Path) -> list[Path]:
+    """Finished runs or releases: the manifest is written last."""
+    return [folder for folder in subfolders(parent) if (folder / "manifest.json").is_file()]
 
 
 def considered_by(release: Path) -> set[str]:
@@ -141,15 +146,15 @@ def take_inventory(runs_dir: Path, releases_dir: Path, name: str) -> Inventory:
         considered |= considered_by(release)
     if versions:
         inventory.released.update(read_shards(versions[-1][1])["sub_category"])
-    for release in finished(Path(releases_dir)):
+    for release in finished(releases_dir):
         inventory.used_seeds.update(read_shards(release)["seed_id"])
-    for run in Path(runs_dir).iterdir() if Path(runs_dir).is_dir() else []:
+    for run in subfolders(runs_dir):
         if (run / "ledger.parquet").is_file():
             ledger = pd.read_parquet(run / "ledger.parquet", columns=["seed_id", "accepted_pairs"])
             inventory.used_seeds.update(ledger["seed_id"])
             inventory.seeds_built += len(ledger)
             inventory.pairs_built += int(ledger["accepted_pairs"].sum())
-    for run in finished(Path(runs_dir)):
+    for run in finished(runs_dir):
         pairs = read_shards(run)
         pending = not_rejected(run, pairs[~pairs["id"].isin(considered)])
         inventory.pending.update(pending["sub_category"])

@@ -92,7 +92,8 @@ def test_deficit_counts_latest_release_and_pending_pairs(world):
     assert plan.pairs_per_seed == 2.0  # the ledgers' yield: 8 accepted pairs from 4 seeds
     rows = {row.sub_category: row for row in plan.rows}
     assert list(rows) == [WEAPONS, CYBER]
-    assert (rows[WEAPONS].target, rows[WEAPONS].released, rows[WEAPONS].pending, rows[WEAPONS].missing) == (10, 4, 4, 2)
+    weapons = rows[WEAPONS]
+    assert (weapons.target, weapons.released, weapons.pending, weapons.missing) == (10, 4, 4, 2)
     assert (rows[CYBER].released, rows[CYBER].pending, rows[CYBER].missing) == (0, 1, 2)
 
 
