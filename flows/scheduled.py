@@ -6,6 +6,7 @@ import pipeline  # noqa: F401  (environment defaults before Prefect loads)
 from prefect import flow
 
 from flows.build import build_flow
+from flows.extend import extend_flow
 from pipeline.config import load_config
 from pipeline.rundir import new_run_id
 
@@ -17,4 +18,4 @@ def scheduled_build(config_path: str | None = None, overrides: list[str] | None 
     return {key: result[key] for key in ("run_id", "run_dir", "states", "seeds")}
 
 
-FLOWS = {"build": scheduled_build}
+FLOWS = {"build": scheduled_build, "extend": extend_flow}

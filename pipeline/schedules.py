@@ -13,11 +13,12 @@ from pipeline.config import ConfigError, Section, _one_line
 
 class ScheduleEntry(Section):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    flow: Literal["build"] = "build"
+    flow: Literal["build", "extend"] = "build"
     cron: str | None = None
     interval_seconds: int | None = Field(None, ge=5)
     config: Path | None = Field(None, description="the build config this deployment runs with")
     overrides: list[str] = Field(default_factory=list)
+    targets: Path | None = Field(None, description="the targets file an extend deployment runs with")
 
     @model_validator(mode="after")
     def _one_schedule(self) -> ScheduleEntry:
@@ -25,6 +26,10 @@ class ScheduleEntry(Section):
             raise ValueError(f"schedule {self.name!r}: give exactly one of cron or interval_seconds")
         if self.config is not None and not self.config.is_file():
             raise ValueError(f"schedule {self.name!r}: config file not found: {self.config}")
+        if (self.flow == "extend") != (self.targets is not None):
+            raise ValueError(f"schedule {self.name!r}: flow 'extend' needs targets, and only it takes them")
+        if self.targets is not None and not self.targets.is_file():
+            raise ValueError(f"schedule {self.name!r}: targets file not found: {self.targets}")
         return self
 
 

@@ -37,6 +37,8 @@ def serve(
         schedule = {"cron": entry.cron} if entry.cron else {"interval": entry.interval_seconds}
         parameters = {"config_path": str(entry.config.resolve()) if entry.config else None,
                       "overrides": entry.overrides}
+        if entry.flow == "extend":
+            parameters["targets_path"] = str(entry.targets.resolve())
         deployments.append(FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters,
                                                           **schedule))
     typer.echo(f"serving {len(deployments)} deployment(s): "
