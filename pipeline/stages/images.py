@@ -67,9 +67,17 @@ class ImageStage(Stage):
                 made[seed.id] = (result, self.generator.provenance)
 
         images, meta = dict(batch.images), dict(batch.image_meta)
-        for seed_id, (image, provenance) in made.items():
+        for seed_id, (image, provenance) in list(made.items()):
             relative = f"images/{seed_id}.png"
-            atomic_write_bytes(self.run_dir / relative, image.png)
+            try:
+                atomic_write_bytes(self.run_dir / relative, image.png)
+            except OSError as error:
+                # This seed fails; if the disk stays full, saving the checkpoint stops the run
+                # next, and a rerun makes the images again.
+                failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name,
+                                        error=f"cannot write {relative}: {error}"))
+                del made[seed_id]
+                continue
             images[seed_id] = relative
             meta[seed_id] = {**image.meta, "backend": provenance.backend}
         pairs = [pair.model_copy(update={"image_ref": images[pair.seed_id], "image_by": made[pair.seed_id][1]})
