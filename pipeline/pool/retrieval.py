@@ -117,10 +117,13 @@ class PoolRetriever(ImageGenerator):
         return ItemError(f"no pool image fits: best unused similarity {best_free}, best overall "
                          f"{similarities.max():.3f}, minimum {self.config.min_similarity}")
 
-    def _serve(self, similarities: np.ndarray, position: int) -> GeneratedImage:
+    def _serve(self, similarities: np.ndarray, position: int) -> GeneratedImage | ItemError:
         image = self.pool.images[position]
-        with Image.open(image.path) as opened:
-            png, identity = image_identity(opened.convert("RGB"))
+        try:
+            with Image.open(image.path) as opened:
+                png, identity = image_identity(opened.convert("RGB"))
+        except (OSError, SyntaxError, ValueError) as error:  # the file changed since the pool was loaded
+            return ItemError(f"cannot read pool image {image.file}: {type(error).__name__}: {error}")
         meta = {"pool": self.pool.name, "file": image.file, "image_id": image.id,
                 "source": image.source, "source_sha256": image.sha256, "caption": image.caption,
                 "caption_by": image.caption_by, "similarity": round(float(similarities[position]), 4),
