@@ -148,6 +148,7 @@ CASES = [
     ("release-versioned-name", ["release", "r1", "--name", "bench-v2", "--runs-dir", "runs", "--releases-dir", "releases"],
      FINISHED_RUN, "bad release name 'bench-v2'"),
     ("verify-not-a-release", ["verify", "runs"], FINISHED_RUN, "is not a release (no manifest.json)"),
+    ("verify-manifest-not-json", ["verify", "rel"], {"rel/manifest.json": "{"}, "rel/manifest.json: not a release manifest"),
     ("export-vlsbench-not-a-release", ["export-vlsbench", "runs", "out"], FINISHED_RUN, "is not a release"),
     # -- other commands -------------------------------------------------------------------------
     ("cache-stats-missing", ["cache", "stats", "--path", "absent.sqlite"], {}, "no LLM cache at absent.sqlite"),
@@ -155,6 +156,14 @@ CASES = [
     ("cache-clear-unknown-role", ["cache", "clear", "--role", "poet"], {}, "unknown role 'poet'"),
     ("fake-llm-bad-faults", ["fake-llm", "--faults", "404"], {}, "bad fault plan"),
     ("serve-missing-config", ["serve", "-c", "absent.toml"], {}, "serve config not found"),
+    ("serve-without-prefect-server", ["serve", "-c", "s.toml"],
+     {"s.toml": "[[schedules]]\nname = 'nightly'\ncron = '0 3 * * *'\n"}, "PREFECT_API_URL is not set"),
+    ("review-tokens-unknown-batch", ["review", "tokens", "add", "ann", "--batches", "nope", "--runs-dir", "runs"],
+     FINISHED_RUN, "no exported batch nope"),
+    ("release-extend-without-earlier", ["release", "r1", "--name", "bench", "--extend", "--runs-dir", "runs",
+                                        "--releases-dir", "releases"], FINISHED_RUN, "no earlier release of 'bench'"),
+    ("release-unreviewed-run", ["release", "r1", "--name", "bench", "--runs-dir", "runs", "--releases-dir", "releases"],
+     FINISHED_RUN, "run `leakless review import r1` first"),
     ("serve-two-schedules-kinds", ["serve", "-c", "s.toml"],
      {"s.toml": "[[schedules]]\nname = 'nightly'\ncron = '0 3 * * *'\ninterval_seconds = 60\n"}, "give exactly one of cron"),
 ]

@@ -29,7 +29,10 @@ def load_manifest(folder: Path) -> dict:
     path = Path(folder) / "manifest.json"
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a release (no manifest.json)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a release manifest ({error})") from None
 
 
 def verify_release(folder: Path, embedder: Embedder) -> list[str]:
