@@ -172,20 +172,27 @@ def apply_override(data: dict, assignment: str) -> None:
     node[leaf] = _parse_value(raw.strip())
 
 
-def load_config(path: Path | None = None, overrides: list[str] = ()) -> BuildConfig:
-    data: dict = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    for assignment in overrides:
-        apply_override(data, assignment)
+def read_toml(path: Path, what: str = "config file") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} not found: {path}")
     try:
-        return BuildConfig.model_validate(data)
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+
+
+def validated(model: type[BaseModel], data: dict, path: Path | None = None):
+    """`model` from `data`, or a ConfigError with the first problem on one line."""
+    try:
+        return model.model_validate(data)
     except ValidationError as error:
         prefix = f"{path}: " if path else ""
         raise ConfigError(prefix + _one_line(error)) from None
+
+
+def load_config(path: Path | None = None, overrides: list[str] = ()) -> BuildConfig:
+    data = read_toml(path) if path is not None else {}
+    for assignment in overrides:
+        apply_override(data, assignment)
+    return validated(BuildConfig, data, path)

@@ -19,15 +19,14 @@ are pending: they may still be accepted.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from pipeline.config import BuildConfig, ConfigError, Section, _one_line, load_config
+from pipeline.config import BuildConfig, ConfigError, Section, load_config, read_toml, validated
 from pipeline.records import Element, Seed, content_id
 from pipeline.release.versions import check_name, release_versions
 from pipeline.review.importer import reviewed_pairs
@@ -75,17 +74,8 @@ class Targets(Section):
 
 def load_targets(path: Path) -> Targets:
     """The file's `[extend]` table if it has one, else the whole file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"targets file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    try:
-        return Targets.model_validate(data.get("extend", data))
-    except ValidationError as error:
-        raise ConfigError(f"{path}: {_one_line(error)}") from None
+    data = read_toml(path, "targets file")
+    return validated(Targets, data.get("extend", data), path)
 
 
 @dataclass

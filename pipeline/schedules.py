@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from pipeline.config import ConfigError, Section, _one_line
+from pipeline.config import Section, read_toml, validated
 
 
 class ScheduleEntry(Section):
@@ -38,13 +37,4 @@ class ServeConfig(Section):
 
 
 def load_serve_config(path: Path) -> ServeConfig:
-    if not Path(path).is_file():
-        raise ConfigError(f"serve config not found: {path}")
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    try:
-        return ServeConfig.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(f"{path}: {_one_line(error)}") from None
+    return validated(ServeConfig, read_toml(path, "serve config"), path)
