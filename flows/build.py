@@ -46,6 +46,8 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
             submitted.update({future: (stage, len(batches[i].seeds)) for i, future in enumerate(futures)})
         for future in as_completed(list(submitted)):
             bars.advance(*submitted[future])
+        for future in submitted:  # in stage order: a failed task raises its own error, not a later one's
+            future.result()
         done = [future.result() for future in futures]
     ledger, summary = finalize_task(done, config, run, time.perf_counter() - started)
     create_markdown_artifact(markdown=summary, key="leakless-build-summary",

@@ -11,7 +11,7 @@ from pipeline.ledger import ledger_for
 from pipeline.records import Blocked, Failure, LedgerEntry
 from pipeline.plan import pool_skipped
 from pipeline.rundir import RunDir
-from pipeline.storage import atomic_write_json
+from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.summary import summarise
 from pipeline.writers.shards import write_manifest, write_shards
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
@@ -77,7 +77,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     write_manifest(run.path / "manifest.json", rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
                    extra={"run_id": run.run_id, "ledger": summary.state_counts})
-    (run.path / "summary.md").write_text(summary.markdown, encoding="utf-8")
+    atomic_write_text(run.path / "summary.md", summary.markdown)
     return ledger, summary.markdown
 
 

@@ -32,19 +32,21 @@ class RunDir:
         self.run_id = run_id
         self.path = Path(runs_dir).resolve() / run_id
 
+    def check(self, config: BuildConfig) -> None:
+        """Refuse to resume a run that was made with another config (reads only)."""
+        marker = self.path / "config.json"
+        if marker.exists() and json.loads(marker.read_text(encoding="utf-8")) != config.model_dump(mode="json"):
+            raise ConfigError(f"run {self.run_id} exists with a different config; "
+                              "use a new --run-id to build with this one")
+
     def claim(self, config: BuildConfig) -> None:
         """Create the folder, or check that an existing run used the same config."""
-        marker = self.path / "config.json"
-        resolved = config.model_dump(mode="json")
+        self.check(config)
         for leftover in self.path.rglob(".*.tmp"):  # from a run killed mid-write
             leftover.unlink()
-        if marker.exists():
-            previous = json.loads(marker.read_text(encoding="utf-8"))
-            if previous != resolved:
-                raise ConfigError(f"run {self.run_id} exists with a different config; "
-                                  "use a new --run-id to build with this one")
-            return
-        atomic_write_json(marker, resolved)
+        marker = self.path / "config.json"
+        if not marker.exists():
+            atomic_write_json(marker, config.model_dump(mode="json"))
 
     def checkpoint(self, stage: str, batch_id: str) -> Path:
         return self.path / "batches" / batch_id / f"{stage}.json"

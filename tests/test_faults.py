@@ -135,8 +135,6 @@ def test_checkpoint_on_a_full_disk_leaves_no_partial_file_and_a_rerun_completes(
     assert_accounted(run_dir, planned_ids(config))
 
 
-@pytest.mark.xfail(strict=True, reason="flows/build.py raises the last stage's 'UnfinishedRun' instead of "
-                                       "the failed task's own error (requested from the lead)")
 def test_full_disk_stops_the_build_with_one_line_error(prefect_harness, monkeypatch, tmp_path):
     monkeypatch.setattr(storage, "atomic_write_bytes",
                         full_disk_for(lambda path: path.match("batches/*/drafts.json")))

@@ -57,3 +57,21 @@ def test_build_through_http_then_from_cache(prefect_harness, server, tmp_path):
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_image_first_seeds_go_to_the_image_query_writer(prefect_harness, server, tmp_path):
+    from flows.build import build_flow
+    from test_image_backends_build import make_pool
+
+    pool = make_pool(tmp_path / "pool", count=4)
+    config = load_config(None, [
+        "run.size=1", "run.sub_categories=['Identity Theft and Impersonation']",
+        f"run.runs_dir='{tmp_path / 'runs'}'", "backends.seed_writer='llm'", "backends.images='pool'",
+        f"images.pool.folder='{pool}'", "images.pool.name='p'", "images.pool.image_first=true",
+        "images.pool.min_similarity=0.0"])
+    config = config.model_copy(update={"llm": server.llm_settings()})
+    result = build_flow(config, "llm-pool", show_progress=False)
+    assert server.state.requests["image_query_writer"] == 4  # one per pool image, sent as a data URL
+    assert server.state.with_image["image_query_writer"] == 4
+    ledger = pd.read_parquet(f"{result['run_dir']}/ledger.parquet")
+    assert len(ledger) == 5 and ledger["seed_id"].is_unique

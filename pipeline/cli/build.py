@@ -38,14 +38,20 @@ def build(
             raise ValueError("the config selects no seeds")
         check_build_ready(settings)
         run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
+        run.check(settings)
     from pipeline.factory import warm_up
+    from pipeline.prefect_server import start_temporary_server
 
+    # Prefect's server, the models and the imports below start together, not one after another.
+    server = start_temporary_server()
     if settings.runner.kind == "threads":
         warm_up(settings, run.path)
 
     from flows.build import build_flow
     from pipeline.runners import make_task_runner
 
+    if server is not None:
+        server.join()
     with user_errors():
         flow = build_flow.with_options(task_runner=make_task_runner(settings.runner))
         result = flow(settings, run.run_id, show_progress=progress)
