@@ -39,11 +39,12 @@ def build(
         check_build_ready(settings)
         run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
         run.check(settings)
-    from pipeline.factory import warm_up
     from pipeline.prefect_server import start_temporary_server
 
     # Prefect's server, the models and the imports below start together, not one after another.
     server = start_temporary_server()
+    from pipeline.factory import warm_up
+
     if settings.runner.kind == "threads":
         warm_up(settings, run.path)
 

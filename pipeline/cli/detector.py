@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,13 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.app import app
+from pipeline.cli.errors import fail
+from pipeline.storage import atomic_path
 
 console = Console()
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 def _percent(value: float | None) -> str:
@@ -39,7 +34,7 @@ def eval_detector(
     try:
         rows = read_benchmark(file, require_label=True)
     except ValueError as error:
-        raise _fail(str(error))
+        raise fail(str(error))
     detector = LeakDetector(threshold=threshold)
     result = evaluate_rows(detector, rows)
     table = Table(title=f"leak detector {detector.version} on {file.name}")
@@ -72,10 +67,10 @@ def audit(
     try:
         rows = read_benchmark(file, query_field, description_field, id_field)
     except ValueError as error:
-        raise _fail(str(error))
+        raise fail(str(error))
     out = out or file.with_name(file.stem + ".leak_audit.parquet")
     if not out.parent.is_dir():
-        raise _fail(f"{out.parent}: no such folder")
+        raise fail(f"{out.parent}: no such folder")
     detector = LeakDetector()
     scores = detector.score(to_inputs(rows))
     table = pa.table({
@@ -95,14 +90,8 @@ def _write_atomically(table: pa.Table, out: Path, detector) -> None:
     metadata = {b"leakless.detector": detector.version.encode(),
                 b"leakless.threshold": str(detector.threshold).encode()}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-    handle, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        pq.write_table(table, temp)
-        os.replace(temp, out)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with atomic_path(out) as temporary:
+        pq.write_table(table, temporary)
 
 
 def _print_rates(rows, scores, out: Path) -> None:

@@ -11,8 +11,6 @@ first). Among new items the lowest priority value wins, then the lowest id.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pipeline.records import Record, content_id
+from pipeline.storage import atomic_path
 
 Kind = Literal["image", "query"]
 # (members, keepers) -> (distance to keeper, how the member matches it), one per member
@@ -91,17 +90,10 @@ def cluster_duplicates(item_ids: Sequence[str], n_earlier: int, left: np.ndarray
 def write_clusters(rows: Sequence[ClusterRow], path: str | Path) -> Path:
     """Write the cluster table as Parquet, atomically (temp file, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     columns = list(ClusterRow.model_fields)
     table = pd.DataFrame([row.model_dump() for row in rows], columns=columns)
-    handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
-    os.close(handle)
-    try:
-        table.to_parquet(temp, index=False)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
+    with atomic_path(path) as temporary:
+        table.to_parquet(temporary, index=False)
     return path
 
 

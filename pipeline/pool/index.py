@@ -8,20 +8,13 @@ left the pool stay (they cost 1.5 KB each and come back for free).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.backends.base import Embedder
 from pipeline.pool.pool import PoolImage
-
-
-def _write_atomic(path: Path, write) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
-        write(handle)
-    os.replace(temporary, path)
+from pipeline.storage import atomic_path, atomic_write_text
 
 
 class CaptionIndex:
@@ -63,8 +56,8 @@ class CaptionIndex:
         return self.vectors[[self.keys[key] for key in keys]] if keys else self.vectors[:0]
 
     def _save(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         rows = [{"sha256": sha, "caption": caption} for sha, caption in self.keys]  # dict keeps row order
-        _write_atomic(self._vectors_file, lambda handle: np.save(handle, self.vectors))
-        _write_atomic(self._rows_file, lambda handle: handle.write(json.dumps(
-            {"model": self.embedder.model, "rows": rows}, ensure_ascii=False).encode("utf-8")))
+        with atomic_path(self._vectors_file) as temporary, open(temporary, "wb") as handle:
+            np.save(handle, self.vectors)
+        atomic_write_text(self._rows_file, json.dumps({"model": self.embedder.model, "rows": rows},
+                                                      ensure_ascii=False))

@@ -8,7 +8,6 @@ Similarity is cosine between MiniLM embeddings of description and caption.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from pipeline.backends.base import Embedder, GeneratedImage, ImageGenerator, Ima
 from pipeline.images.checks import image_identity
 from pipeline.pool.index import CaptionIndex
 from pipeline.pool.pool import Pool
+from pipeline.storage import atomic_write_text
 
 CANDIDATES_PER_DESCRIPTION = 32
 
@@ -133,7 +133,4 @@ class PoolRetriever(ImageGenerator):
     def _save_assignments(self) -> None:
         if self.assignments_file is None:
             return
-        self.assignments_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.assignments_file.with_name(f".{self.assignments_file.name}.tmp")
-        temporary.write_text(json.dumps(self.assignments, indent=0, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, self.assignments_file)
+        atomic_write_text(self.assignments_file, json.dumps(self.assignments, indent=0, sort_keys=True))
