@@ -8,9 +8,12 @@ import pkgutil
 import pipeline  # noqa: F401  (environment defaults first)
 from pipeline.cli.app import app
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in ("app", "__main__"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+# `leakless --help` lists commands in import order: the main job first, then by workflow.
+_FIRST = ("build", "extend", "rewrite", "detector", "audit_report", "review", "release", "serve")
+_OTHERS = sorted(m.name for m in pkgutil.iter_modules(__path__)
+                 if m.name not in (*_FIRST, "app", "__main__", "errors", "preflight"))
+for _name in (*_FIRST, *_OTHERS):
+    importlib.import_module(f"{__name__}.{_name}")
 
 
 def main() -> None:
