@@ -47,3 +47,25 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = re.search(r"^(make test)\b", readme, re.MULTILINE).group(1)
     assert re.search(rf"^{test_command}$", ci, re.MULTILINE)
+
+
+def test_readme_config_example_is_a_valid_config(tmp_path):
+    from pipeline.config import load_config
+
+    readme = (ROOT / "README.md").read_text()
+    example = next(block for block in re.findall(r"```toml\n(.*?)```", readme, re.DOTALL)
+                   if block.startswith("[run]"))
+    path = tmp_path / "example.toml"
+    path.write_text(example)
+    config = load_config(path)
+    assert config.run.size == 4 and config.backends.images == "placeholder"
+
+
+def test_readme_names_every_cli_command():
+    from typer.main import get_command
+
+    from pipeline.cli.app import app
+
+    readme = (ROOT / "README.md").read_text()
+    for name in get_command(app).commands:
+        assert f"leakless {name}" in readme, name
