@@ -30,9 +30,6 @@ class Batch(BaseModel):
     def id(self) -> str:
         return content_id("batch", [seed.id for seed in self.seeds])
 
-    def stopped_seed_ids(self) -> set[str]:
-        return {b.seed_id for b in self.blocked} | {f.seed_id for f in self.failures}
-
 
 def make_batches(seeds: list[Seed], batch_size: int) -> list[Batch]:
     return [Batch(seeds=seeds[start:start + batch_size])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig
@@ -79,11 +78,6 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
                    extra={"run_id": run.run_id, "ledger": summary.state_counts})
     atomic_write_text(run.path / "summary.md", summary.markdown)
     return ledger, summary.markdown
-
-
-def output_paths(run: RunDir) -> dict[str, Path]:
-    return {name: run.path / name for name in
-            ("data", "manifest.json", "decisions.parquet", "ledger.parquet", "summary.md")}
 
 
 def build_without_orchestration(config: BuildConfig, run_id: str) -> list[LedgerEntry]:

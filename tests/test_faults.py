@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -23,9 +23,6 @@ class DetectorReport:
     fpr: float | None             # None when the file has no leakless pair
     twin_pairs: int
     twin_win_rate: float | None   # share of (leaky, masked twin) pairs where the leaky one scores higher
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def to_inputs(rows: list[BenchmarkRow]) -> list[LeakInput]:
