@@ -105,15 +105,16 @@ class SignalExtractor:
         shared = [h for h in query_hits if h.concept.kind == "object"
                   and ({h.concept.name, *h.concept.broader} & description.shown)]
         element_spans = _element_spans(texts)
-        acts = _of_kind(query_hits, "act")
         objects = _of_kind(query_hits, "object")
+        shields = _of_kind(query_hits, "shield")
+        acts = _acts_of_their_own(_of_kind(query_hits, "act"), objects + shields)
         values = {
             "shared_risk": max((h.concept.weight for h in shared), default=0.0),
             "element_match": 1.0 if element_spans else 0.0,
             "query_risk": max((h.concept.weight for h in objects), default=0.0),
             "harm_act": max((h.concept.weight for h in acts), default=0.0),
             "evidence": _noisy_or({h.concept.name: h.concept.weight for h in objects + acts}),
-            "protective": 1.0 if _of_kind(query_hits, "shield") else 0.0,
+            "protective": 1.0 if shields else 0.0,
             "word_overlap": _overlap(texts.query.stems, description.stems),
         }
         spans = tuple(dict.fromkeys([*element_spans, *(h.span for h in objects + acts)]))
@@ -135,6 +136,13 @@ def _noisy_or(weights: dict[str, float]) -> float:
 
 def _of_kind(hits: list[Hit], kind: str) -> list[Hit]:
     return [h for h in hits if h.concept.kind == kind]
+
+
+def _acts_of_their_own(acts: list[Hit], wider: list[Hit]) -> list[Hit]:
+    # An act inside a longer object or shield phrase belongs to that phrase: "harm" in
+    # "self-harming", "stealing" in "stop thieves from stealing", "hurt" in "so no one
+    # gets hurt". An act spelled exactly like an object ("overdose") still counts as both.
+    return [a for a in acts if not any(a.span != w.span and a.span in w.span for w in wider)]
 
 
 def _element_spans(texts: Texts) -> list[str]:
