@@ -71,6 +71,11 @@ class BackendsConfig(Section):
     pair_checker: Literal["rules", "llm"] = "rules"  # the release's final filtration
 
 
+# The LLM roles each build [backends] choice calls when it is "llm".
+LLM_ROLES = {"seed_writer": ("seed_writer",), "rewriter": ("leak_rewriter",), "harm_check": ("harm_filter",),
+             "vsil_judge": ("vsil_judge",), "image_refiner": ("image_refiner",)}
+
+
 class RewriteConfig(Section):
     max_attempts: int = Field(3, ge=1, le=10, description="rewrite -> detect rounds per query")
 

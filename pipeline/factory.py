@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.backends.base import ImageGenerator, Rewriter, SeedWriter
-from pipeline.config import BuildConfig
+from pipeline.config import LLM_ROLES, BuildConfig
 from pipeline.stages.base import Stage
 from pipeline.stages.leak_filter import LeakFilter
 
@@ -28,9 +28,7 @@ def llm_client(config: BuildConfig):
 
 
 def uses_llm(config: BuildConfig) -> bool:
-    backends = config.backends
-    return "llm" in (backends.seed_writer, backends.rewriter, backends.harm_check, backends.vsil_judge,
-                     backends.image_refiner)
+    return any(getattr(config.backends, backend) == "llm" for backend in LLM_ROLES)
 
 
 def make_seed_writer(config: BuildConfig) -> SeedWriter:

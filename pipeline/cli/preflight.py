@@ -6,11 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from pipeline.config import BuildConfig
-
-# The LLM roles each [backends] choice calls when it is "llm".
-LLM_ROLES = {"seed_writer": ("seed_writer",), "rewriter": ("leak_rewriter",), "harm_check": ("harm_filter",),
-             "vsil_judge": ("vsil_judge",), "image_refiner": ("image_refiner",)}
+from pipeline.config import LLM_ROLES, BuildConfig
 
 
 def check_api_keys(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_ROLES)) -> None:
