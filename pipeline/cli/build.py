@@ -39,22 +39,20 @@ def build(
         check_build_ready(settings)
         run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
         run.check(settings)
-    from pipeline.prefect_server import start_temporary_server
+    from pipeline.prefect_server import prefect_api, use
 
     # Prefect's server, the models and the imports below start together, not one after another.
-    server = start_temporary_server()
-    from pipeline.factory import warm_up
+    with prefect_api() as server:
+        from pipeline.factory import warm_up
 
-    if settings.runner.kind == "threads":
-        warm_up(settings, run.path)
+        if settings.runner.kind == "threads":
+            warm_up(settings, run.path)
 
-    from flows.build import build_flow
-    from pipeline.runners import make_task_runner
+        from flows.build import build_flow
+        from pipeline.runners import make_task_runner
 
-    if server is not None:
-        server.join()
-    with user_errors():
-        flow = build_flow.with_options(task_runner=make_task_runner(settings.runner))
-        result = flow(settings, run.run_id, show_progress=progress)
+        with user_errors(), use(server):
+            flow = build_flow.with_options(task_runner=make_task_runner(settings.runner))
+            result = flow(settings, run.run_id, show_progress=progress)
     Console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")
