@@ -36,13 +36,15 @@ class LocalServer:
         )
 
     def wait_until_ready(self) -> None:
+        """Until the API answers `/ready` (its database connected), which also takes that first
+        connection off the flow's start."""
         timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Prefect's temporary server exited with code {self.process.returncode}")
             with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=1) as response:
+                with urllib.request.urlopen(f"{self.api_url}/ready", timeout=5) as response:
                     if response.status == 200:
                         return
             time.sleep(0.05)
@@ -79,10 +81,12 @@ def use(server: LocalServer | None) -> Iterator[None]:
     if server is None:
         yield
         return
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     server.wait_until_ready()
-    with temporary_settings({PREFECT_API_URL: server.api_url}):
+    # Heartbeats let a long-lived server mark crashed runs; this one dies with the run, and
+    # stopping the heartbeat thread costs up to a second at the end of every flow.
+    with temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 
 
