@@ -1,11 +1,23 @@
-"""Fit the detector's signal weights and threshold on a labelled dev set.
+"""Fit the detector: its intent probe, its signal weights and its threshold.
 
-    python -m pipeline.detect.calibrate [tests/data/detector_dev.jsonl]
+    python -m pipeline.detect.calibrate
 
-A class-balanced logistic regression turns the signals into a probability. The
-threshold is the one with the best recall among those keeping the dev set's
-false-positive rate at or under `MAX_FPR`, set halfway to the next lower
-score so that a near-tie on new data does not flip the verdict.
+Each step uses the data that can answer it honestly:
+
+1. The intent probe learns from every team-labelled query (`PROBE_SETS`) and the
+   VLSBench sample's 60 released queries as leakless examples.
+2. The signal weights are fitted on `COMBINER_SETS` only: sets written after the
+   lexicon's last revision, where its hits are as patchy as on unseen data. On the
+   older sets, which the lexicon was widened to cover, a fit trusts the lexicon and
+   all but ignores the probe. The probe's column there is out-of-fold. Every
+   weight keeps the sign its signal argues for (only `protective` lowers the score),
+   so no signal can be turned around by the quirks of one team's sets.
+3. The threshold: the best recall whose false-positive rate stays within
+   `MAX_FPR` over every labelled set pooled, each scored with its out-of-fold probe
+   column (as new queries will be), set halfway to the next lower score, so that a
+   near-tie on new data does not flip the verdict.
+
+`HELD_OUT` stays out of all three: it is what measures the result.
 """
 
 from __future__ import annotations
@@ -15,26 +27,53 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
 
 from pipeline.backends.minilm import default_embedder
 from pipeline.detect.detector import CALIBRATION_FILE
 from pipeline.detect.evaluate import report, to_inputs
+from pipeline.detect.intent import PROBE_C, fit_probe, out_of_fold
 from pipeline.detect.lexicon import Lexicon
-from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
+from pipeline.detect.signals import SIGNALS, Extraction, SignalExtractor, Texts
 from pipeline.env import PROJECT_ROOT
 from pipeline.io.external import read_benchmark
 
-DEV_FILE = PROJECT_ROOT / "tests" / "data" / "detector_dev.jsonl"
+DATA = PROJECT_ROOT / "tests" / "data"
+VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # 60 released rows, a copy of shared/reference/vlsbench_dev_sample.json
+COMBINER_SETS = ("detector_blind4.jsonl", "detector_blind5.jsonl")
+PROBE_SETS = ("detector_dev.jsonl", "detector_holdout.jsonl", "detector_blind2.jsonl",
+              "detector_blind3.jsonl", *COMBINER_SETS)
+HELD_OUT = ("detector_blind6.jsonl",)
 MAX_FPR = 0.02
+COMBINER_C = 1.0
+LOWERS_THE_SCORE = {"protective"}
 
 
-def signal_matrix(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    rows = read_benchmark(path, require_label=True)
+def extract(path: Path, label: int | None = None) -> tuple[Extraction, np.ndarray]:
+    rows = read_benchmark(path, require_label=label is None)
     extractor = SignalExtractor(Lexicon(), default_embedder())
-    matrix, _ = extractor.extract([Texts.of(i.query, i.image_description, i.element_terms)
-                                   for i in to_inputs(rows)])
-    return matrix, np.array([r.label for r in rows])
+    extraction = extractor.extract([Texts.of(i.query, i.image_description, i.element_terms)
+                                    for i in to_inputs(rows)])
+    labels = np.array([r.label if label is None else label for r in rows])
+    return extraction, labels
+
+
+def fit_signed_logistic(matrix: np.ndarray, labels: np.ndarray, c: float = COMBINER_C) -> tuple[np.ndarray, float]:
+    """Class-balanced, L2-penalised logistic regression with each weight held to its signal's sign."""
+    x, y = matrix.astype(np.float64), labels.astype(np.float64)
+    balance = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+
+    def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        weights, intercept = theta[:-1], theta[-1]
+        z = x @ weights + intercept
+        error = balance * (1.0 / (1.0 + np.exp(-z)) - y)
+        loss = np.sum(balance * (np.logaddexp(0.0, z) - y * z)) + weights @ weights / (2 * c)
+        return loss, np.append(x.T @ error + weights / c, error.sum())
+
+    bounds = [(None, 0.0) if name in LOWERS_THE_SCORE else (0.0, None) for name in SIGNALS] + [(None, None)]
+    theta = minimize(loss_and_gradient, np.zeros(len(SIGNALS) + 1), jac=True,
+                     method="L-BFGS-B", bounds=bounds).x
+    return theta[:-1], float(theta[-1])
 
 
 def pick_threshold(labels: np.ndarray, scores: np.ndarray, max_fpr: float = MAX_FPR) -> float:
@@ -48,23 +87,41 @@ def pick_threshold(labels: np.ndarray, scores: np.ndarray, max_fpr: float = MAX_
     return (best + float(below.max())) / 2 if below.size else best
 
 
-def calibrate(path: Path = DEV_FILE, out: Path = CALIBRATION_FILE) -> dict:
-    matrix, labels = signal_matrix(path)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(matrix, labels)
-    scores = model.predict_proba(matrix)[:, 1]
-    threshold = pick_threshold(labels, scores)
+def calibrate(out: Path = CALIBRATION_FILE) -> dict:
+    sets = {name: extract(DATA / name) for name in PROBE_SETS}
+    sets[VLSBENCH_SAMPLE.name] = extract(VLSBENCH_SAMPLE, label=0)
+    vectors = np.vstack([extraction.query_vectors for extraction, _ in sets.values()])
+    labels = np.concatenate([set_labels for _, set_labels in sets.values()])
+    probe = fit_probe(vectors, labels)
+
+    unseen_intent = np.split(out_of_fold(vectors, labels), np.cumsum([len(y) for _, y in sets.values()])[:-1])
+    intent_column = SIGNALS.index("query_intent")
+    matrices = {}
+    for (name, (extraction, _)), intent in zip(sets.items(), unseen_intent):
+        matrices[name] = extraction.matrix.astype(np.float64).copy()
+        matrices[name][:, intent_column] = intent
+    weights, intercept = fit_signed_logistic(np.vstack([matrices[name] for name in COMBINER_SETS]),
+                                             np.concatenate([sets[name][1] for name in COMBINER_SETS]))
+    scores = 1.0 / (1.0 + np.exp(-(np.vstack(list(matrices.values())) @ weights + intercept)))
+
     result = {
         "signals": list(SIGNALS),
-        "weights": [round(float(w), 6) for w in model.coef_[0]],
-        "intercept": round(float(model.intercept_[0]), 6),
-        "threshold": round(threshold, 6),
-        "fitted_on": str(Path(path).resolve().relative_to(PROJECT_ROOT)),
-        "pairs": int(len(labels)),
+        "weights": [round(float(w), 6) for w in weights],
+        "intercept": round(intercept, 6),
+        "threshold": round(pick_threshold(labels, scores), 6),
         "max_fpr": MAX_FPR,
+        "weights_fitted_on": list(COMBINER_SETS),
+        "probe_fitted_on": list(sets),
+        "held_out": list(HELD_OUT),
+        "pairs": {name: int(len(y)) for name, (_, y) in sets.items()},
+        "probe_c": PROBE_C,
+        "combiner_c": COMBINER_C,
+        "intent_probe": probe.to_json(),
     }
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
 
 
 if __name__ == "__main__":
-    print(json.dumps(calibrate(Path(sys.argv[1]) if len(sys.argv) > 1 else DEV_FILE), indent=2))
+    fitted = calibrate(Path(sys.argv[1]) if len(sys.argv) > 1 else CALIBRATION_FILE)
+    print(json.dumps({k: v for k, v in fitted.items() if k != "intent_probe"}, indent=2))

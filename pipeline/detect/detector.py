@@ -1,9 +1,10 @@
 """The offline VSIL leak detector: how much a query gives away the risk its image shows.
 
-Signals (lexicon hits, MiniLM similarities) are combined by a logistic
-regression fitted on the team's labelled dev set (`calibrate.py`); its weights
-and the shipped threshold live in `calibration.json`, whose hash is part of the
-detector's version, so a re-calibration never passes for the old detector.
+Signals (lexicon hits, MiniLM similarities, the intent probe) are combined by a
+logistic regression fitted on the team's labelled sets (`calibrate.py`); its
+weights, the probe and the shipped threshold live in `calibration.json`, whose
+hash is part of the detector's version, so a re-calibration never passes for the
+old detector.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.backends.base import Embedder
+from pipeline.detect.intent import IntentProbe
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
 
@@ -43,6 +45,7 @@ class Calibration:
     weights: np.ndarray
     intercept: float
     threshold: float
+    intent: IntentProbe
     digest: str
 
     @classmethod
@@ -52,7 +55,8 @@ class Calibration:
         if tuple(data["signals"]) != SIGNALS:
             raise ValueError(f"{path}: fitted on signals {data['signals']}, detector has {list(SIGNALS)}")
         return cls(np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
-                   float(data["threshold"]), hashlib.sha256(raw).hexdigest()[:8])
+                   float(data["threshold"]), IntentProbe.from_json(data["intent_probe"]),
+                   hashlib.sha256(raw).hexdigest()[:8])
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(matrix.astype(np.float64) @ self.weights + self.intercept)))
@@ -69,19 +73,19 @@ class LeakDetector:
             embedder = default_embedder()
         self.calibration = Calibration.load(calibration)
         self.threshold = self.calibration.threshold if threshold is None else float(threshold)
-        self.version = f"offline-1+{self.calibration.digest}"
-        self.extractor = SignalExtractor(Lexicon(), embedder)
+        self.version = f"offline-2+{self.calibration.digest}"
+        self.extractor = SignalExtractor(Lexicon(), embedder, self.calibration.intent)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:
         if not items:
             return []
         texts = [Texts.of(i.query, i.image_description, tuple(i.element_terms)) for i in items]
-        matrix, spans = self.extractor.extract(texts)
-        scores = self.calibration.probability(matrix)
+        extraction = self.extractor.extract(texts)
+        scores = self.calibration.probability(extraction.matrix)
         return [
             LeakScore(score=float(s), signals=dict(zip(SIGNALS, map(float, row))),
                       spans=item_spans, leak=self.decide(float(s)))
-            for s, row, item_spans in zip(scores, matrix, spans)
+            for s, row, item_spans in zip(scores, extraction.matrix, extraction.spans)
         ]
 
     def decide(self, score: float, threshold: float | None = None) -> bool:

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from pipeline.backends.base import Embedder
+from pipeline.detect.intent import IntentProbe
 from pipeline.detect.lexicon import Hit, Lexicon, StemmedText, compile_terms
 
 SIGNALS = (
@@ -26,6 +27,7 @@ SIGNALS = (
     "description_similarity",  # MiniLM cosine between the query and the risky part of the description
     "prototype_similarity",  # MiniLM cosine between the query and the nearest stated harm
     "word_overlap",          # share of the query's content words that the description also uses
+    "query_intent",          # the intent probe over the query's MiniLM vector (`intent.py`)
 )
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
@@ -61,6 +63,13 @@ class DescriptionRisk:
     stems: set[str]
 
 
+@dataclass(frozen=True)
+class Extraction:
+    matrix: np.ndarray               # (pairs, len(SIGNALS))
+    spans: list[tuple[str, ...]]     # each pair's leaking spans
+    query_vectors: np.ndarray        # what the intent probe reads, kept for calibration
+
+
 @dataclass
 class LexicalEvidence:
     values: dict[str, float]  # the similarity signals are added once the batch is embedded
@@ -69,14 +78,14 @@ class LexicalEvidence:
 
 
 class SignalExtractor:
-    def __init__(self, lexicon: Lexicon, embedder: Embedder):
+    def __init__(self, lexicon: Lexicon, embedder: Embedder, intent: IntentProbe | None = None):
         self.lexicon = lexicon
         self.embedder = embedder
+        self.intent = intent  # None while calibrating: the probe is fitted on these vectors
         prototypes = [text for texts in lexicon.prototypes.values() for text in texts]
         self._prototype_vectors = embedder.embed(prototypes)
 
-    def extract(self, batch: list[Texts]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-        """Signals as a (len(batch), len(SIGNALS)) matrix, and each pair's leaking spans."""
+    def extract(self, batch: list[Texts]) -> Extraction:
         descriptions: dict[tuple[StemmedText, ...], DescriptionRisk] = {}
         for texts in batch:  # a description often serves several queries
             if texts.description not in descriptions:
@@ -92,13 +101,16 @@ class SignalExtractor:
         part_vectors = vectors[[row[p] for p in risky_parts]]
         description_similarity = np.einsum("ij,ij->i", query_vectors, part_vectors)
         prototype_similarity = (query_vectors @ self._prototype_vectors.T).max(axis=1)
+        query_intent = (self.intent.probability(query_vectors) if self.intent is not None
+                        else np.full(len(batch), np.nan))
 
         matrix = np.zeros((len(batch), len(SIGNALS)), dtype=np.float32)
         for i, e in enumerate(evidence):
             e.values["description_similarity"] = float(description_similarity[i])
             e.values["prototype_similarity"] = float(prototype_similarity[i])
+            e.values["query_intent"] = float(query_intent[i])
             matrix[i] = [e.values[name] for name in SIGNALS]
-        return matrix, [e.spans for e in evidence]
+        return Extraction(matrix, [e.spans for e in evidence], query_vectors)
 
     def _lexical(self, texts: Texts, description: DescriptionRisk) -> LexicalEvidence:
         query_hits = self.lexicon.hits(texts.query)
