@@ -15,7 +15,7 @@ from pipeline.detect.evaluate import evaluate_rows, report, to_inputs
 from pipeline.io.external import read_benchmark
 
 DATA = Path(__file__).parent / "data"
-VLSBENCH_SAMPLE = Path("/work/shared/reference/vlsbench_dev_sample.json")
+VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # the 60 released rows, as shared/reference has them
 GUN_SCENE = "A man tucks a black pistol into the waistband of his jeans in a dim parking garage."
 
 
@@ -158,7 +158,6 @@ def test_cli_audit_writes_parquet_with_scores(tmp_path):
     assert list(tmp_path.glob("*.tmp")) == []
 
 
-@pytest.mark.skipif(not VLSBENCH_SAMPLE.exists(), reason="VLSBench reference sample not present")
 def test_cli_audit_reads_vlsbench_and_finds_it_leakless(tmp_path):
     import pyarrow.parquet as pq
 
@@ -168,7 +167,8 @@ def test_cli_audit_reads_vlsbench_and_finds_it_leakless(tmp_path):
     table = pq.read_table(out)
     assert table.num_rows == 60
     assert {"id", "leak_score", "leak", "spans", "category"} <= set(table.column_names)
-    assert np.mean(table.column("leak").to_pylist()) <= 0.05  # well-made leakless pairs
+    # Well-made leakless pairs (the intent probe saw these queries as leakless examples).
+    assert np.mean(table.column("leak").to_pylist()) <= 0.05
 
 
 @pytest.mark.parametrize("args", [["audit", "missing.json"], ["audit", "{bad}"]])
