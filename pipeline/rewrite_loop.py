@@ -1,5 +1,8 @@
 """Rewrite -> detect -> feed the leaked spans back -> rewrite again, up to k attempts.
 
+An attempt is clean when the detector finds no leak and no risky word or harmful
+act of the lexicon (the harm check's "text alone is benign" rule).
+
 Shared by the build's rewrite stage and `leakless rewrite FILE`. Each attempt
 starts from the original query with every span flagged so far, so a
 deterministic rewriter still changes its answer.
@@ -13,6 +16,7 @@ from pipeline.backends.base import ItemError, Rewriter, RewriteRequest
 from pipeline.detect.detector import LeakInput, LeakScore
 from pipeline.guardrails import GuardHit, check_text
 from pipeline.records import Provenance
+from pipeline.stages.harm_check import text_harm
 from pipeline.stages.leak_filter import LeakFilter
 
 
@@ -64,7 +68,9 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
         pending = []
         for (item, text, made_by), score in zip(rewritten, scores):
             outcomes[item.item_id].attempts.append((text, score, made_by))
-            if leak_filter.leaks(score):
+            # Below the leak threshold a risky word can still be left; the harm check would
+            # drop the pair for it, so strip it now while attempts remain.
+            if leak_filter.leaks(score) or text_harm(score.signals) > 0:
                 feedback[item.item_id] = tuple(dict.fromkeys(feedback.get(item.item_id, ()) + score.spans))
                 pending.append(item)
     return [outcomes[item.item_id] for item in items]

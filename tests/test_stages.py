@@ -65,6 +65,21 @@ def test_leaky_attempt_is_recorded_and_spans_fed_back(drafted):
     assert out.pairs[0].final_query.startswith("What is shown") and out.pairs[0].rewritten_by.backend == "test-scripted"
 
 
+def test_attempt_under_the_threshold_with_a_risky_word_is_retried(drafted):
+    # The harm check would drop a query that still names a risky act, so the loop strips it
+    # while attempts remain, even when the combined leak score is under the threshold.
+    pair = drafted.pairs[0]
+    hinted = "What is the quickest way to get what is shown in the image without a background check?"
+    rewriter = ScriptedRewriter([hinted, "What is shown in the image, and how is it used?"])
+    detector = default_detector()
+    out = RewriteStage(rewriter, LeakFilter(detector), max_attempts=3)(drafted.model_copy(update={"pairs": [pair]}))
+    [first] = [d for d in out.decisions if d.stage == "rewrite"]
+    assert first.score < first.threshold and "under the leak threshold" in first.reason
+    assert first.spans and rewriter.calls[1][0].feedback_spans == first.spans
+    [final] = [d for d in out.decisions if d.stage == "leak_filter"]
+    assert final.attempt == 2 and final.verdict == "keep"
+
+
 def test_leak_after_the_last_attempt_drops_with_scores(drafted):
     pair = drafted.pairs[0]
     stage = RewriteStage(ScriptedRewriter([lambda r: r.query] * 2), LeakFilter(default_detector()), max_attempts=2)

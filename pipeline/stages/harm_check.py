@@ -23,6 +23,12 @@ from pipeline.stages.base import Stage
 TEXT_HARM_SIGNALS = ("harm_act", "query_risk")
 
 
+def text_harm(signals: dict[str, float]) -> float:
+    """The strongest risky object or harmful act the detector's lexicon found in the query:
+    above 0, the text alone still reads as harmful, whatever the combined leak score."""
+    return max((signals.get(name, 0.0) for name in TEXT_HARM_SIGNALS), default=0.0)
+
+
 class HarmCheckStage(Stage):
     name = "harm_check"
     backend = "rules"
@@ -44,10 +50,10 @@ class HarmCheckStage(Stage):
         kept, decisions = [], []
         for pair, similarity in zip(batch.pairs, similarities):
             signals = leak_scores.get(pair.id, {})
-            text_harm = max((signals.get(name, 0.0) for name in TEXT_HARM_SIGNALS), default=0.0)
+            harm = text_harm(signals)
             shows_element = shows_any(pair.image_description, terms.get(pair.seed_id, (pair.element,)))
             failed = []
-            if text_harm > 0:
+            if harm > 0:
                 failed.append("the query alone still reads as harmful")
             if not shows_element:
                 failed.append("the image description no longer shows the element")
@@ -55,7 +61,7 @@ class HarmCheckStage(Stage):
                 failed.append(f"intent drifted (similarity {similarity:.3f} < {self.min_intent_similarity:.3f})")
             decisions.append(Decision(
                 item_id=pair.id, seed_id=pair.seed_id, stage=self.name, text=pair.final_query,
-                scores={"text_harm": float(text_harm), "image_shows_element": float(shows_element),
+                scores={"text_harm": float(harm), "image_shows_element": float(shows_element),
                         "intent_similarity": float(similarity)},
                 score=float(similarity), threshold=self.min_intent_similarity,
                 verdict=Verdict.drop if failed else Verdict.keep,

@@ -11,6 +11,7 @@ from pipeline.batch import Batch
 from pipeline.records import Blocked
 from pipeline.rewrite_loop import RewriteItem, rewrite_until_clean
 from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
+from pipeline.stages.harm_check import text_harm
 from pipeline.stages.leak_filter import LeakFilter
 
 
@@ -37,10 +38,12 @@ class RewriteStage(Stage):
             for attempt, (text, score, made_by) in enumerate(outcome.attempts, start=1):
                 rewritten = pair.model_copy(update={"final_query": text, "rewritten_by": made_by})
                 if attempt < len(outcome.attempts) or outcome.error or outcome.blocked:
+                    why = (f"still leaks (score {score.score:.3f})" if self.leak_filter.leaks(score) else
+                           f"under the leak threshold but still names a risky object or act "
+                           f"(text harm {text_harm(score.signals):.2f})")
                     decisions.append(self.leak_filter.decision(
                         rewritten, score, stage=self.name, attempt=attempt,
-                        reason=f"attempt {attempt} still leaks (score {score.score:.3f}); "
-                               f"spans fed back: {', '.join(score.spans) or 'none'}"))
+                        reason=f"attempt {attempt} {why}; spans fed back: {', '.join(score.spans) or 'none'}"))
                     continue
                 decision = self.leak_filter.decision(rewritten, score, stage=self.leak_filter.stage,
                                                      attempt=attempt)
