@@ -22,25 +22,40 @@ def test_signed_fit_keeps_protective_negative_and_evidence_positive():
     assert all(w >= 0 for name, w in zip(SIGNALS, weights) if name != "protective")
 
 
-def test_probe_folds_its_scaling_into_the_weights():
+def test_probe_matches_scikit_learn_and_survives_a_round_trip(tmp_path):
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
     rng = np.random.default_rng(1)
-    vectors = rng.normal(size=(300, 16))
-    labels = (vectors[:, 0] + 0.3 * rng.normal(size=300) > 0).astype(int)
-    probe = fit_probe(vectors, labels, c=1.0)
-    assert ((probe.probability(vectors) > 0.5) == labels).mean() > 0.9
-    again = IntentProbe.from_json(probe.to_json())
-    assert np.allclose(again.probability(vectors), probe.probability(vectors), atol=1e-4)
+    ring = lambda x: (np.hypot(x[:, 0], x[:, 1]) > 1.2).astype(int)  # noqa: E731  (no line separates it)
+    vectors = rng.normal(size=(400, 8))
+    labels = ring(vectors)
+    probe = fit_probe(vectors, labels)
+    unseen = rng.normal(size=(200, 8))
+    truth = ring(unseen)
+    assert ((probe.probability(unseen) > 0.5) == truth).mean() > 0.8
+    scaler = StandardScaler().fit(vectors)
+    reference = SVC(C=10.0, kernel="rbf", gamma="scale", probability=True, class_weight="balanced",
+                    random_state=0).fit(scaler.transform(vectors), labels)
+    assert np.allclose(probe.probability(unseen), reference.predict_proba(scaler.transform(unseen))[:, 1],
+                       atol=0.02)
+    probe.save(tmp_path / "probe.npz")
+    again = IntentProbe.load(tmp_path / "probe.npz")
+    assert np.allclose(again.probability(unseen), probe.probability(unseen))
 
 
-def test_out_of_fold_scores_do_not_remember_their_rows():
+def test_out_of_fold_scores_come_from_probes_that_never_saw_the_row():
     rng = np.random.default_rng(2)
-    vectors = rng.normal(size=(200, 64))
-    labels = rng.integers(0, 2, 200)          # nothing to learn: in-sample fits still memorise
-    in_sample = fit_probe(vectors, labels, c=10.0).probability(vectors)
-    unseen = out_of_fold(vectors, labels)
-    accuracy = lambda scores: ((scores > 0.5) == labels).mean()  # noqa: E731
-    assert accuracy(in_sample) > 0.7
-    assert accuracy(unseen) < 0.65
+    vectors = rng.normal(size=(300, 8))
+    learnable = (vectors[:, 0] > 0).astype(int)
+    noise = rng.integers(0, 2, 300)
+    accuracy = lambda scores, labels: ((scores > 0.5) == labels).mean()  # noqa: E731
+    assert accuracy(out_of_fold(vectors, learnable), learnable) > 0.85
+    # The same noise with every row doubled: a copy lands in its twin's training folds and
+    # the probe recalls it. So the probe can remember rows, and chance above means no fold leak.
+    doubled = np.vstack([vectors, vectors + 1e-6])
+    assert accuracy(out_of_fold(vectors, noise), noise) < 0.65
+    assert accuracy(out_of_fold(doubled, np.concatenate([noise, noise])), np.concatenate([noise, noise])) > 0.65
 
 
 def test_threshold_keeps_the_false_positive_rate():

@@ -5,7 +5,8 @@
 Each step uses the data that can answer it honestly:
 
 1. The intent probe learns from every team-labelled query (`PROBE_SETS`) and the
-   VLSBench sample's 60 released queries as leakless examples.
+   VLSBench sample's 60 released queries as leakless examples. It is written to
+   `intent_probe.npz`, whose hash `calibration.json` records.
 2. The signal weights are fitted on `COMBINER_SETS` only: sets written after the
    lexicon's last revision, where its hits are as patchy as on unseen data. On the
    older sets, which the lexicon was widened to cover, a fit trusts the lexicon and
@@ -32,7 +33,7 @@ from scipy.optimize import minimize
 from pipeline.backends.minilm import default_embedder
 from pipeline.detect.detector import CALIBRATION_FILE
 from pipeline.detect.evaluate import report, to_inputs
-from pipeline.detect.intent import PROBE_C, fit_probe, out_of_fold
+from pipeline.detect.intent import PROBE_C, PROBE_FILE, fit_probe, out_of_fold
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, Extraction, SignalExtractor, Texts
 from pipeline.env import PROJECT_ROOT
@@ -40,10 +41,10 @@ from pipeline.io.external import read_benchmark
 
 DATA = PROJECT_ROOT / "tests" / "data"
 VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # 60 released rows, a copy of shared/reference/vlsbench_dev_sample.json
-COMBINER_SETS = ("detector_blind4.jsonl", "detector_blind5.jsonl")
+COMBINER_SETS = ("detector_blind4.jsonl", "detector_blind5.jsonl", "detector_blind6.jsonl")
 PROBE_SETS = ("detector_dev.jsonl", "detector_holdout.jsonl", "detector_blind2.jsonl",
               "detector_blind3.jsonl", *COMBINER_SETS)
-HELD_OUT = ("detector_blind6.jsonl",)
+HELD_OUT = ("detector_blind7.jsonl", "detector_blind8.jsonl")
 MAX_FPR = 0.02
 COMBINER_C = 1.0
 LOWERS_THE_SCORE = {"protective"}
@@ -87,7 +88,7 @@ def pick_threshold(labels: np.ndarray, scores: np.ndarray, max_fpr: float = MAX_
     return (best + float(below.max())) / 2 if below.size else best
 
 
-def calibrate(out: Path = CALIBRATION_FILE) -> dict:
+def calibrate(out: Path = CALIBRATION_FILE, probe_out: Path = PROBE_FILE) -> dict:
     sets = {name: extract(DATA / name) for name in PROBE_SETS}
     sets[VLSBENCH_SAMPLE.name] = extract(VLSBENCH_SAMPLE, label=0)
     vectors = np.vstack([extraction.query_vectors for extraction, _ in sets.values()])
@@ -114,9 +115,9 @@ def calibrate(out: Path = CALIBRATION_FILE) -> dict:
         "probe_fitted_on": list(sets),
         "held_out": list(HELD_OUT),
         "pairs": {name: int(len(y)) for name, (_, y) in sets.items()},
-        "probe_c": PROBE_C,
         "combiner_c": COMBINER_C,
-        "intent_probe": probe.to_json(),
+        "intent_probe": {"file": probe_out.name, "sha256": probe.save(probe_out), "c": PROBE_C,
+                         "support_vectors": int(len(probe.support))},
     }
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
@@ -124,4 +125,4 @@ def calibrate(out: Path = CALIBRATION_FILE) -> dict:
 
 if __name__ == "__main__":
     fitted = calibrate(Path(sys.argv[1]) if len(sys.argv) > 1 else CALIBRATION_FILE)
-    print(json.dumps({k: v for k, v in fitted.items() if k != "intent_probe"}, indent=2))
+    print(json.dumps(fitted, indent=2))

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.backends.base import Embedder
-from pipeline.detect.intent import IntentProbe
+from pipeline.detect.intent import IntentProbe, file_digest
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
 
@@ -54,8 +54,11 @@ class Calibration:
         data = json.loads(raw)
         if tuple(data["signals"]) != SIGNALS:
             raise ValueError(f"{path}: fitted on signals {data['signals']}, detector has {list(SIGNALS)}")
+        probe_path = path.with_name(data["intent_probe"]["file"])
+        if file_digest(probe_path) != data["intent_probe"]["sha256"]:
+            raise ValueError(f"{probe_path} is not the probe {path.name} was fitted with")
         return cls(np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
-                   float(data["threshold"]), IntentProbe.from_json(data["intent_probe"]),
+                   float(data["threshold"]), IntentProbe.load(probe_path),
                    hashlib.sha256(raw).hexdigest()[:8])
 
     def probability(self, matrix: np.ndarray) -> np.ndarray:

@@ -2,50 +2,78 @@
 
 The lexicon knows only the words someone thought to list, and each new blind set
 found phrasings it missed (euphemisms, slang, intents with no object word). A
-linear probe over the query's sentence embedding carries what MiniLM knows about
-phrasing instead: a logistic regression on the 384 dimensions, trained on every
-team-labelled query. It costs one dot product per query, whose vector the detector
-computes anyway.
+probe over the query's sentence embedding carries what MiniLM knows about
+phrasing instead: an RBF support-vector machine on the 384 dimensions, trained on
+every team-labelled query, with Platt-scaled probabilities. Tried on three team
+sets in turn, each left out of training, it beat a linear probe (mean AUROC 0.949
+against 0.925) and a small MLP (0.940).
+
+Inference is plain numpy over the stored support vectors (`intent_probe.npz`):
+one kernel row per query, whose vector the detector computes anyway.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
-# Strong regularisation: 384 dimensions against about 1,500 labelled queries. Chosen
-# by fitting on some team sets and scoring others (0.01 beat 0.1 and 1 on both).
-PROBE_C = 0.01
+PROBE_FILE = Path(__file__).with_name("intent_probe.npz")
+# Margin penalty; the left-out-set AUROC was flat from 3 to 100 and fell below 3.
+PROBE_C = 10.0
 
 
 @dataclass(frozen=True)
 class IntentProbe:
-    weights: np.ndarray   # over the L2-normalised MiniLM vector, input scaling folded in
+    mean: np.ndarray        # input standardisation
+    scale: np.ndarray
+    support: np.ndarray     # standardised support vectors
+    dual: np.ndarray        # their signed coefficients
     intercept: float
+    gamma: float
+    platt_a: float          # P(harmful) = 1 / (1 + exp(platt_a * f + platt_b))
+    platt_b: float
 
     def probability(self, vectors: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(vectors.astype(np.float64) @ self.weights + self.intercept)))
+        x = (vectors.astype(np.float64) - self.mean) / self.scale
+        squared = (x * x).sum(1)[:, None] + (self.support * self.support).sum(1)[None, :] - 2 * x @ self.support.T
+        decision = np.exp(-self.gamma * np.maximum(squared, 0.0)) @ self.dual + self.intercept
+        return 1.0 / (1.0 + np.exp(self.platt_a * decision + self.platt_b))
 
-    def to_json(self) -> dict:
-        return {"weights": [round(float(w), 6) for w in self.weights], "intercept": round(self.intercept, 6)}
+    def save(self, path: Path = PROBE_FILE) -> str:
+        arrays = {name: np.asarray(getattr(self, name)) for name in self.__dataclass_fields__}
+        arrays["support"] = arrays["support"].astype(np.float32)  # half the file; scores move < 1e-5
+        with path.open("wb") as out:
+            np.savez_compressed(out, **arrays)
+        return file_digest(path)
 
     @classmethod
-    def from_json(cls, data: dict) -> IntentProbe:
-        return cls(np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]))
+    def load(cls, path: Path = PROBE_FILE) -> IntentProbe:
+        with np.load(path) as data:
+            return cls(**{name: (data[name] if data[name].ndim else float(data[name]))
+                          for name in cls.__dataclass_fields__})
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def fit_probe(vectors: np.ndarray, labels: np.ndarray, c: float = PROBE_C) -> IntentProbe:
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, class_weight="balanced", max_iter=5000))
-    model.fit(vectors, labels)
-    scaler, regression = model[0], model[1]
-    weights = regression.coef_[0] / scaler.scale_
-    intercept = float(regression.intercept_[0] - weights @ scaler.mean_)
-    return IntentProbe(weights, intercept)
+    scaler = StandardScaler().fit(vectors)
+    x = scaler.transform(vectors)
+    model = SVC(C=c, kernel="rbf", gamma="scale", probability=True, class_weight="balanced",
+                random_state=0).fit(x, labels)
+    # libsvm's Platt fit gives P(its first class) over its own decision value, which
+    # scikit-learn negates for two classes; in scikit-learn's terms P(label 1) is this.
+    return IntentProbe(mean=scaler.mean_, scale=scaler.scale_, support=model.support_vectors_,
+                       dual=model.dual_coef_[0], intercept=float(model.intercept_[0]),
+                       gamma=float(model._gamma), platt_a=float(model.probA_[0]),
+                       platt_b=float(-model.probB_[0]))
 
 
 def out_of_fold(vectors: np.ndarray, labels: np.ndarray, folds: int = 5) -> np.ndarray:
