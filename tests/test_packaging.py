@@ -28,6 +28,8 @@ def test_wheel_carries_every_prompt_template(tmp_path):
         assert f"pipeline/prompt_files/{template.as_posix()}" in names
     assert "pipeline/taxonomy/elements.jsonl" in names
     assert "pipeline/guardrails/rules.toml" in names
+    # the detector's fitted parts: without them an installed detector cannot start
+    assert {"pipeline/detect/calibration.json", "pipeline/detect/intent_probe.npz", "pipeline/detect/cues.toml"} <= names
 
 
 def test_prompts_resolve_from_an_installed_wheel(tmp_path):
