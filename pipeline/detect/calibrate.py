@@ -41,10 +41,11 @@ from pipeline.io.external import read_benchmark
 
 DATA = PROJECT_ROOT / "tests" / "data"
 VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # 60 released rows, a copy of shared/reference/vlsbench_dev_sample.json
-COMBINER_SETS = ("detector_blind4.jsonl", "detector_blind5.jsonl", "detector_blind6.jsonl")
+COMBINER_SETS = ("detector_blind4.jsonl", "detector_blind5.jsonl", "detector_blind6.jsonl",
+                 "detector_blind7.jsonl", "detector_blind8.jsonl")
 PROBE_SETS = ("detector_dev.jsonl", "detector_holdout.jsonl", "detector_blind2.jsonl",
               "detector_blind3.jsonl", *COMBINER_SETS)
-HELD_OUT = ("detector_blind7.jsonl", "detector_blind8.jsonl")
+HELD_OUT = ("detector_blind9.jsonl", "detector_blind10.jsonl")
 MAX_FPR = 0.02
 COMBINER_C = 1.0
 LOWERS_THE_SCORE = {"protective"}
