@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
@@ -66,14 +67,16 @@ def file_digest(path: Path) -> str:
 def fit_probe(vectors: np.ndarray, labels: np.ndarray, c: float = PROBE_C) -> IntentProbe:
     scaler = StandardScaler().fit(vectors)
     x = scaler.transform(vectors)
-    model = SVC(C=c, kernel="rbf", gamma="scale", probability=True, class_weight="balanced",
-                random_state=0).fit(x, labels)
-    # libsvm's Platt fit gives P(its first class) over its own decision value, which
-    # scikit-learn negates for two classes; in scikit-learn's terms P(label 1) is this.
-    return IntentProbe(mean=scaler.mean_, scale=scaler.scale_, support=model.support_vectors_,
-                       dual=model.dual_coef_[0], intercept=float(model.intercept_[0]),
-                       gamma=float(model._gamma), platt_a=float(model.probA_[0]),
-                       platt_b=float(-model.probB_[0]))
+    svm = SVC(C=c, kernel="rbf", gamma="scale", class_weight="balanced")
+    # Platt scaling fitted on decision values for rows each SVM did not see, as libsvm's own
+    # `probability=True` does (deprecated in scikit-learn 1.9).
+    unseen = cross_val_predict(svm, x, labels, method="decision_function",
+                               cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    platt = LogisticRegression(C=1e6).fit(unseen[:, None], labels)
+    svm.fit(x, labels)
+    return IntentProbe(mean=scaler.mean_, scale=scaler.scale_, support=svm.support_vectors_,
+                       dual=svm.dual_coef_[0], intercept=float(svm.intercept_[0]), gamma=float(svm._gamma),
+                       platt_a=float(-platt.coef_[0, 0]), platt_b=float(-platt.intercept_[0]))
 
 
 def out_of_fold(vectors: np.ndarray, labels: np.ndarray, folds: int = 5) -> np.ndarray:
