@@ -1,6 +1,8 @@
 """Fit the detector: its intent probe, its signal weights and its threshold.
 
-    python -m pipeline.detect.calibrate
+    python -m pipeline.detect.calibrate [OUT.json]   # default: the shipped calibration.json
+
+The probe goes to `intent_probe.npz` beside the calibration file.
 
 Each step uses the data that can answer it honestly:
 
@@ -92,7 +94,8 @@ def pick_threshold(labels: np.ndarray, scores: np.ndarray, max_fpr: float = MAX_
     return (best + float(below.max())) / 2 if below.size else best
 
 
-def calibrate(out: Path = CALIBRATION_FILE, probe_out: Path = PROBE_FILE) -> dict:
+def calibrate(out: Path = CALIBRATION_FILE) -> dict:
+    probe_out = out.with_name(PROBE_FILE.name)  # beside the calibration that names it
     sets = {name: extract(DATA / name) for name in PROBE_SETS}
     sets[VLSBENCH_SAMPLE.name] = extract(VLSBENCH_SAMPLE, label=0)
     vectors = np.vstack([extraction.query_vectors for extraction, _ in sets.values()])
