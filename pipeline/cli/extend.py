@@ -52,9 +52,13 @@ def extend(
         typer.echo("nothing to build: " + ("the targets are met (released + pending)" if not plan.missing
                                            else f"{plan.missing} pairs missing, but no unused element is left"))
         return
-    from flows.extend import extend_flow
+    from pipeline.prefect_server import prefect_api, use
 
-    with user_errors():
-        result = extend_flow(str(targets), str(config) if config else None, list(override), show_progress=progress)
+    with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
+        from flows.extend import extend_flow
+
+        with user_errors(), use(server):
+            result = extend_flow(str(targets), str(config) if config else None, list(override),
+                                 show_progress=progress)
     console.print(Markdown(result["summary"]))
     typer.echo(f"{result['pairs_added']} new candidate pairs for {loaded.name}; run folder: {result['run_dir']}")
