@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig
 from pipeline.factory import build_stages, llm_client, uses_llm
 from pipeline.ledger import ledger_for
-from pipeline.records import Blocked, Failure, LedgerEntry
 from pipeline.plan import pool_skipped
+from pipeline.records import Blocked, Failure, LedgerEntry
 from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.summary import summarise

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.backends.base import Embedder
-from pipeline.detect.intent import IntentProbe, file_digest
+from pipeline.detect.intent import IntentProbe
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
+from pipeline.writers.shards import sha256_file
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
@@ -55,7 +56,7 @@ class Calibration:
         if tuple(data["signals"]) != SIGNALS:
             raise ValueError(f"{path}: fitted on signals {data['signals']}, detector has {list(SIGNALS)}")
         probe_path = path.with_name(data["intent_probe"]["file"])
-        if file_digest(probe_path) != data["intent_probe"]["sha256"]:
+        if sha256_file(probe_path) != data["intent_probe"]["sha256"]:
             raise ValueError(f"{probe_path} is not the probe {path.name} was fitted with")
         return cls(np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
                    float(data["threshold"]), IntentProbe.load(probe_path),

@@ -14,7 +14,6 @@ one kernel row per query, whose vector the detector computes anyway.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+
+from pipeline.writers.shards import sha256_file
 
 PROBE_FILE = Path(__file__).with_name("intent_probe.npz")
 # Margin penalty; the left-out-set AUROC was flat from 3 to 100 and fell below 3.
@@ -51,17 +52,13 @@ class IntentProbe:
         arrays["support"] = arrays["support"].astype(np.float32)  # half the file; scores move < 1e-5
         with path.open("wb") as out:
             np.savez_compressed(out, **arrays)
-        return file_digest(path)
+        return sha256_file(path)
 
     @classmethod
     def load(cls, path: Path = PROBE_FILE) -> IntentProbe:
         with np.load(path) as data:
             return cls(**{name: (data[name] if data[name].ndim else float(data[name]))
                           for name in cls.__dataclass_fields__})
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def fit_probe(vectors: np.ndarray, labels: np.ndarray, c: float = PROBE_C) -> IntentProbe:
