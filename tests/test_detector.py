@@ -86,7 +86,8 @@ def test_report_counts_twins_and_rates():
                                   "detector_blind3.jsonl", "detector_blind4.jsonl", "detector_blind5.jsonl",
                                   "detector_blind6.jsonl", "detector_blind7.jsonl", "detector_blind8.jsonl",
                                   "detector_blind9.jsonl", "detector_blind10.jsonl", "detector_blind11.jsonl",
-                                  "detector_blind12.jsonl", "detector_blind13.jsonl", "detector_blind14.jsonl"])
+                                  "detector_blind12.jsonl", "detector_blind13.jsonl", "detector_blind14.jsonl",
+                                  "detector_blind15.jsonl", "detector_blind16.jsonl"])
 def test_sets_the_detector_was_fitted_on_stay_separated(detector, name):
     # The intent probe learnt from all of these (and the lexicon was revised on the first
     # four): in-sample floors that catch a regression, not a generalisation claim.
@@ -99,14 +100,18 @@ def test_sets_the_detector_was_fitted_on_stay_separated(detector, name):
 
 
 # Each written by someone who had seen neither the detector nor the other sets, and never
-# fitted on: blind15 real users in many registers (chat, e-mails, keyword strings, leaks
-# buried in long messages), blind16 a red team's hard cases on both sides (euphemisms, code
-# words, negation, fiction; alarming-sounding harmless questions). The floors sit just under
-# their first run (blind15 AUROC 0.991, recall 89.7%, FPR 2.0%, twins 100%; blind16 0.970,
-# 85.3%, 3.9%, 97.9%): they catch a regression; the recall target is not met on these two.
+# fitted on: blind17 a public leakage set's usual make-up (older benchmarks' harmful query,
+# VLSBench's rewrite, masked twin), blind18 VLSBench's image-first path (found photos,
+# screenshots, memes), blind19 weighted to erotic, privacy and hate rows, blind20 short
+# phone-typed queries that leak through one or two words. The floors sit just under their
+# first run (AUROC 0.995 / 0.989 / 0.993 / 0.978, recall 94.7% / 87.4% / 87.5% / 76.8%,
+# FPR 0.0% / 1.4% / 2.1% / 0.0%, twins 100% on all four): they catch a regression; the
+# recall target is not met on these.
 @pytest.mark.parametrize(("name", "auroc", "recall", "fpr", "twins"),
-                         [("detector_blind15.jsonl", 0.985, 0.87, 0.03, 0.99),
-                          ("detector_blind16.jsonl", 0.96, 0.83, 0.045, 0.97)])
+                         [("detector_blind17.jsonl", 0.99, 0.92, 0.01, 0.99),
+                          ("detector_blind18.jsonl", 0.985, 0.85, 0.025, 0.99),
+                          ("detector_blind19.jsonl", 0.985, 0.85, 0.03, 0.99),
+                          ("detector_blind20.jsonl", 0.97, 0.75, 0.01, 0.99)])
 def test_held_out_sets_were_never_fitted_on_and_stay_at_their_first_run(detector, name, auroc, recall, fpr, twins):
     calibration = json.loads((Path(__file__).parent.parent / "pipeline/detect/calibration.json").read_text())
     assert name in calibration["held_out"]

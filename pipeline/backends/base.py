@@ -88,3 +88,9 @@ class Embedder(Backend):
 
     @abstractmethod
     def embed(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_with_peaks(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence vectors and, from the same pass, each text's L2-normalised
+        element-wise maximum over its word-piece vectors (what the leak detector's
+        intent probe reads). Only embedders that expose token vectors have it."""
+        raise NotImplementedError(f"{type(self).__name__} exposes no token vectors")

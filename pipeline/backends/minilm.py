@@ -31,27 +31,41 @@ class MiniLMEmbedder(Embedder):
         # Stages embed the same texts again (a query in the leak filter and in the
         # harm check, a description for each of its queries), so keep recent vectors.
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # text -> (mean, peak)
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        return self.embed_with_peaks(texts)[0]
+
+    def embed_with_peaks(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, 384), dtype=np.float32), np.zeros((0, 384), dtype=np.float32)
         # One model per process, shared by every task thread; torch's CPU
         # kernels already use both cores, so calls are serialised.
         with _LOCK:
             missing = [text for text in dict.fromkeys(texts) if text not in self._cache]
             if missing:
-                vectors = _load_model().encode(
-                    missing, batch_size=self.batch_size, normalize_embeddings=True,
-                    convert_to_numpy=True, show_progress_bar=False,
-                ).astype(np.float32, copy=False)
-                self._cache.update(zip(missing, vectors))
+                self._cache.update(zip(missing, self._encode(missing)))
             rows = [self._cache[text] for text in texts]
             for text in texts:
                 self._cache.move_to_end(text)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return np.stack(rows)
+        return np.stack([mean for mean, _ in rows]), np.stack([peak for _, peak in rows])
+
+    def _encode(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        # Both poolings come from one forward pass: the token vectors are there anyway.
+        outputs = _load_model().encode(texts, batch_size=self.batch_size, output_value=None,
+                                       normalize_embeddings=True, show_progress_bar=False)
+        pairs = []
+        for output in outputs:
+            # Token rows are padded to the longest text of the batch; the mask says which are real.
+            length = int(output["attention_mask"].sum())
+            tokens = output["token_embeddings"][:length]
+            words = tokens[1:-1] if length > 2 else tokens  # without [CLS] and [SEP]
+            peak = words.max(dim=0).values.numpy().astype(np.float32)
+            pairs.append((output["sentence_embedding"].numpy().astype(np.float32, copy=False),
+                          peak / max(float(np.linalg.norm(peak)), 1e-12)))
+        return pairs
 
 
 @lru_cache(maxsize=1)

@@ -1,15 +1,22 @@
-"""The `query_intent` signal: how harmful a query reads on its own, from its MiniLM vector.
+"""The `query_intent` signal: how harmful a query reads on its own, from its MiniLM vectors.
 
 The lexicon knows only the words someone thought to list, and each new blind set
 found phrasings it missed (euphemisms, slang, intents with no object word). A
-probe over the query's sentence embedding carries what MiniLM knows about
-phrasing instead: an RBF support-vector machine on the 384 dimensions, trained on
-every team-labelled query, with Platt-scaled probabilities. Tried on three team
-sets in turn, each left out of training, it beat a linear probe (mean AUROC 0.949
-against 0.925) and a small MLP (0.940).
+probe over the query's MiniLM vectors carries what MiniLM knows about phrasing
+instead: an RBF support-vector machine, trained on every team-labelled query,
+with Platt-scaled probabilities. Tried on three team sets in turn, each left out
+of training, it beat a linear probe (mean AUROC 0.949 against 0.925) and a small
+MLP (0.940).
+
+It reads two 384-d vectors side by side (`probe_features`): the sentence vector
+(the mean over word pieces) and the element-wise maximum over word pieces. The
+mean dilutes one telling word in a long message ("strap", "crypter"); the
+maximum keeps it. Adding the maximum lifted the mean AUROC over six sets, each
+left out in turn, from 0.964 to 0.969, recall from 80.8% to 82.9%, and the twin
+win rate from 97.8% to 99.6%, at a lower false-positive rate.
 
 Inference is plain numpy over the stored support vectors (`intent_probe.npz`):
-one kernel row per query, whose vector the detector computes anyway.
+one kernel row per query, from vectors the detector computes anyway.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ from pipeline.writers.shards import sha256_file
 PROBE_FILE = Path(__file__).with_name("intent_probe.npz")
 # Margin penalty; the left-out-set AUROC was flat from 3 to 100 and fell below 3.
 PROBE_C = 10.0
+
+
+def probe_features(sentence_vectors: np.ndarray, peak_vectors: np.ndarray) -> np.ndarray:
+    return np.hstack([sentence_vectors, peak_vectors])
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from pipeline.backends.base import Embedder
-from pipeline.detect.intent import IntentProbe
+from pipeline.detect.intent import IntentProbe, probe_features
 from pipeline.detect.lexicon import Hit, Lexicon, StemmedText, compile_terms
 
 SIGNALS = (
@@ -67,7 +67,7 @@ class DescriptionRisk:
 class Extraction:
     matrix: np.ndarray               # (pairs, len(SIGNALS))
     spans: list[tuple[str, ...]]     # each pair's leaking spans
-    query_vectors: np.ndarray        # what the intent probe reads, kept for calibration
+    query_features: np.ndarray       # what the intent probe reads (`intent.probe_features`), kept for calibration
 
 
 @dataclass
@@ -95,13 +95,15 @@ class SignalExtractor:
         risky_parts = [e.risky_part for e in evidence]
         # Each distinct text is embedded once for the whole batch.
         distinct = list(dict.fromkeys(queries + risky_parts))
-        vectors = self.embedder.embed(distinct)
+        vectors, peaks = self.embedder.embed_with_peaks(distinct)
         row = {text: i for i, text in enumerate(distinct)}
-        query_vectors = vectors[[row[q] for q in queries]]
+        query_rows = [row[q] for q in queries]
+        query_vectors = vectors[query_rows]
+        query_features = probe_features(query_vectors, peaks[query_rows])
         part_vectors = vectors[[row[p] for p in risky_parts]]
         description_similarity = np.einsum("ij,ij->i", query_vectors, part_vectors)
         prototype_similarity = (query_vectors @ self._prototype_vectors.T).max(axis=1)
-        query_intent = (self.intent.probability(query_vectors) if self.intent is not None
+        query_intent = (self.intent.probability(query_features) if self.intent is not None
                         else np.full(len(batch), np.nan))
 
         matrix = np.zeros((len(batch), len(SIGNALS)), dtype=np.float32)
@@ -110,7 +112,7 @@ class SignalExtractor:
             e.values["prototype_similarity"] = float(prototype_similarity[i])
             e.values["query_intent"] = float(query_intent[i])
             matrix[i] = [e.values[name] for name in SIGNALS]
-        return Extraction(matrix, [e.spans for e in evidence], query_vectors)
+        return Extraction(matrix, [e.spans for e in evidence], query_features)
 
     def _lexical(self, texts: Texts, description: DescriptionRisk) -> LexicalEvidence:
         query_hits = self.lexicon.hits(texts.query)
