@@ -1,5 +1,9 @@
 """The MiniLM embedder's two poolings, checked against sentence-transformers' own outputs."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -48,3 +52,23 @@ def test_peaks_do_not_depend_on_the_batch():
     alone = MiniLMEmbedder(cache_size=0).embed_with_peaks([short])[1]
     padded = MiniLMEmbedder(cache_size=0).embed_with_peaks([short, " ".join(["word"] * 40)])[1]
     assert np.allclose(alone[0], padded[0], atol=1e-5)
+
+
+def test_bfloat16_is_close_to_float32_and_says_so():
+    fast = MiniLMEmbedder(cache_size=0, precision="bfloat16")
+    assert fast.model == "all-MiniLM-L6-v2@bfloat16" and default_embedder().model == "all-MiniLM-L6-v2"
+    vectors, peaks = fast.embed_with_peaks(TEXTS)
+    exact_vectors, exact_peaks = MiniLMEmbedder(cache_size=0).embed_with_peaks(TEXTS)
+    assert (vectors * exact_vectors).sum(1).min() > 0.999 and (peaks * exact_peaks).sum(1).min() > 0.999
+    assert not np.array_equal(vectors, exact_vectors)  # really another arithmetic
+
+
+def test_an_unknown_precision_is_refused_in_one_line(tmp_path):
+    env = {**os.environ, "LEAKLESS_EMBED_PRECISION": "fp8", "LEAKLESS_ARTIFACTS": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: LEAKLESS_EMBED_PRECISION must be one of float32, bfloat16, "
+                                     "not 'fp8'")
+    with pytest.raises(ValueError):
+        MiniLMEmbedder(precision="float16")

