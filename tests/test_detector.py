@@ -70,6 +70,17 @@ def test_empty_batch(detector):
     assert detector.score([]) == []
 
 
+def test_a_score_does_not_depend_on_its_batch(detector):
+    # Resumed and re-batched runs (threads against Dask) must repeat every stored score, which
+    # is rounded to 6 decimals. MiniLM's float32 rounding moves a score by about 1e-8 with its
+    # batch; taking the word-piece maximum over padding rows had moved scores by up to 0.1.
+    rows = read_benchmark(DATA / "detector_dev.jsonl", require_label=True)[:300]
+    batch = [LeakInput(r.query, r.image_description) for r in rows]
+    together = [s.score for s in detector.score(batch)]
+    in_sevens = [s.score for start in range(0, len(batch), 7) for s in detector.score(batch[start:start + 7])]
+    assert max(abs(a - b) for a, b in zip(together, in_sevens)) < 1e-7
+
+
 def test_version_names_the_calibration(detector):
     assert detector.version.startswith("offline-2+") and len(detector.version) > len("offline-2+")
 
@@ -87,7 +98,8 @@ def test_report_counts_twins_and_rates():
                                   "detector_blind6.jsonl", "detector_blind7.jsonl", "detector_blind8.jsonl",
                                   "detector_blind9.jsonl", "detector_blind10.jsonl", "detector_blind11.jsonl",
                                   "detector_blind12.jsonl", "detector_blind13.jsonl", "detector_blind14.jsonl",
-                                  "detector_blind15.jsonl", "detector_blind16.jsonl"])
+                                  "detector_blind15.jsonl", "detector_blind16.jsonl", "detector_blind17.jsonl",
+                                  "detector_blind18.jsonl", "detector_blind19.jsonl", "detector_blind20.jsonl"])
 def test_sets_the_detector_was_fitted_on_stay_separated(detector, name):
     # The intent probe learnt from all of these (and the lexicon was revised on the first
     # four): in-sample floors that catch a regression, not a generalisation claim.
@@ -100,18 +112,17 @@ def test_sets_the_detector_was_fitted_on_stay_separated(detector, name):
 
 
 # Each written by someone who had seen neither the detector nor the other sets, and never
-# fitted on: blind17 a public leakage set's usual make-up (older benchmarks' harmful query,
-# VLSBench's rewrite, masked twin), blind18 VLSBench's image-first path (found photos,
-# screenshots, memes), blind19 weighted to erotic, privacy and hate rows, blind20 short
-# phone-typed queries that leak through one or two words. The floors sit just under their
-# first run (AUROC 0.995 / 0.989 / 0.993 / 0.978, recall 94.7% / 87.4% / 87.5% / 76.8%,
-# FPR 0.0% / 1.4% / 2.1% / 0.0%, twins 100% on all four): they catch a regression; the
-# recall target is not met on these.
+# fitted on: blind21 VLSBench's element-first construction, blind22 jailbreak wrappers
+# (DAN, "for a novel", "as a security researcher") around leaky and harmless cores, blind23
+# instruction-following tasks ("write a tweet", "create a guide"), blind24 a pool drawn from
+# five benchmarks' styles. The floors sit just under their first run (AUROC 0.992 / 0.995 /
+# 0.974 / 0.997, recall 96.8% / 96.0% / 94.7% / 91.6%, FPR 4.9% / 3.2% / 13.3% / 2.7%,
+# twins 100% on all four): they catch a regression; the FPR target is not met on three.
 @pytest.mark.parametrize(("name", "auroc", "recall", "fpr", "twins"),
-                         [("detector_blind17.jsonl", 0.99, 0.92, 0.01, 0.99),
-                          ("detector_blind18.jsonl", 0.985, 0.85, 0.025, 0.99),
-                          ("detector_blind19.jsonl", 0.985, 0.85, 0.03, 0.99),
-                          ("detector_blind20.jsonl", 0.97, 0.75, 0.01, 0.99)])
+                         [("detector_blind21.jsonl", 0.985, 0.95, 0.06, 0.99),
+                          ("detector_blind22.jsonl", 0.99, 0.94, 0.04, 0.99),
+                          ("detector_blind23.jsonl", 0.965, 0.93, 0.14, 0.99),
+                          ("detector_blind24.jsonl", 0.99, 0.90, 0.035, 0.99)])
 def test_held_out_sets_were_never_fitted_on_and_stay_at_their_first_run(detector, name, auroc, recall, fpr, twins):
     calibration = json.loads((Path(__file__).parent.parent / "pipeline/detect/calibration.json").read_text())
     assert name in calibration["held_out"]
@@ -122,7 +133,7 @@ def test_held_out_sets_were_never_fitted_on_and_stay_at_their_first_run(detector
     assert result.auroc >= auroc
     assert result.recall >= recall
     assert result.fpr <= fpr
-    assert result.twin_pairs >= 45 and result.twin_win_rate >= twins
+    assert result.twin_pairs >= 44 and result.twin_win_rate >= twins
 
 
 def test_cli_eval_detector_prints_metrics(tmp_path):

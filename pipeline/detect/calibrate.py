@@ -47,11 +47,12 @@ COMBINER_SETS = ("detector_blind4.jsonl", "detector_blind5.jsonl", "detector_bli
                  "detector_blind7.jsonl", "detector_blind8.jsonl", "detector_blind9.jsonl",
                  "detector_blind10.jsonl", "detector_blind11.jsonl", "detector_blind12.jsonl",
                  "detector_blind13.jsonl", "detector_blind14.jsonl", "detector_blind15.jsonl",
-                 "detector_blind16.jsonl")
+                 "detector_blind16.jsonl", "detector_blind17.jsonl", "detector_blind18.jsonl",
+                 "detector_blind19.jsonl", "detector_blind20.jsonl")
 PROBE_SETS = ("detector_dev.jsonl", "detector_holdout.jsonl", "detector_blind2.jsonl",
               "detector_blind3.jsonl", *COMBINER_SETS)
-HELD_OUT = ("detector_blind17.jsonl", "detector_blind18.jsonl", "detector_blind19.jsonl",
-            "detector_blind20.jsonl")
+HELD_OUT = ("detector_blind21.jsonl", "detector_blind22.jsonl", "detector_blind23.jsonl",
+            "detector_blind24.jsonl")
 # The target itself: out-of-fold probes (each trained on four fifths) separate less well than
 # the shipped one, so on held-out sets a 2% out-of-fold limit came out at 0.0-1.4%.
 MAX_FPR = 0.03
