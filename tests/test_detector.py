@@ -99,7 +99,9 @@ def test_report_counts_twins_and_rates():
                                   "detector_blind9.jsonl", "detector_blind10.jsonl", "detector_blind11.jsonl",
                                   "detector_blind12.jsonl", "detector_blind13.jsonl", "detector_blind14.jsonl",
                                   "detector_blind15.jsonl", "detector_blind16.jsonl", "detector_blind17.jsonl",
-                                  "detector_blind18.jsonl", "detector_blind19.jsonl", "detector_blind20.jsonl"])
+                                  "detector_blind18.jsonl", "detector_blind19.jsonl", "detector_blind20.jsonl",
+                                  "detector_blind21.jsonl", "detector_blind22.jsonl", "detector_blind23.jsonl",
+                                  "detector_blind24.jsonl"])
 def test_sets_the_detector_was_fitted_on_stay_separated(detector, name):
     # The intent probe learnt from all of these (and the lexicon was revised on the first
     # four): in-sample floors that catch a regression, not a generalisation claim.
@@ -112,17 +114,17 @@ def test_sets_the_detector_was_fitted_on_stay_separated(detector, name):
 
 
 # Each written by someone who had seen neither the detector nor the other sets, and never
-# fitted on: blind21 VLSBench's element-first construction, blind22 jailbreak wrappers
-# (DAN, "for a novel", "as a security researcher") around leaky and harmless cores, blind23
-# instruction-following tasks ("write a tweet", "create a guide"), blind24 a pool drawn from
-# five benchmarks' styles. The floors sit just under their first run (AUROC 0.992 / 0.995 /
-# 0.974 / 0.997, recall 96.8% / 96.0% / 94.7% / 91.6%, FPR 4.9% / 3.2% / 13.3% / 2.7%,
-# twins 100% on all four): they catch a regression; the FPR target is not met on three.
+# fitted on: blind25 task requests (captions, tweets, poems, listings, checklists), blind26 a
+# public leakage set's usual make-up, blind27 professional and academic registers, blind28
+# everyday chat from many kinds of people. The floors sit just under their first run (AUROC
+# 0.976 / 0.992 / 0.979 / 0.984, recall 87.0% / 90.5% / 87.4% / 87.4%, FPR 2.7% / 1.4% /
+# 6.2% / 4.1%, twins 100% on all four): they catch a regression; the recall target is not
+# met on these, nor the FPR target on two.
 @pytest.mark.parametrize(("name", "auroc", "recall", "fpr", "twins"),
-                         [("detector_blind21.jsonl", 0.985, 0.95, 0.06, 0.99),
-                          ("detector_blind22.jsonl", 0.99, 0.94, 0.04, 0.99),
-                          ("detector_blind23.jsonl", 0.965, 0.93, 0.14, 0.99),
-                          ("detector_blind24.jsonl", 0.99, 0.90, 0.035, 0.99)])
+                         [("detector_blind25.jsonl", 0.97, 0.85, 0.03, 0.99),
+                          ("detector_blind26.jsonl", 0.985, 0.88, 0.02, 0.99),
+                          ("detector_blind27.jsonl", 0.97, 0.85, 0.07, 0.99),
+                          ("detector_blind28.jsonl", 0.975, 0.85, 0.045, 0.99)])
 def test_held_out_sets_were_never_fitted_on_and_stay_at_their_first_run(detector, name, auroc, recall, fpr, twins):
     calibration = json.loads((Path(__file__).parent.parent / "pipeline/detect/calibration.json").read_text())
     assert name in calibration["held_out"]

@@ -26,6 +26,7 @@ Each step uses the data that can answer it honestly:
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -48,14 +49,19 @@ COMBINER_SETS = ("detector_blind4.jsonl", "detector_blind5.jsonl", "detector_bli
                  "detector_blind10.jsonl", "detector_blind11.jsonl", "detector_blind12.jsonl",
                  "detector_blind13.jsonl", "detector_blind14.jsonl", "detector_blind15.jsonl",
                  "detector_blind16.jsonl", "detector_blind17.jsonl", "detector_blind18.jsonl",
-                 "detector_blind19.jsonl", "detector_blind20.jsonl")
+                 "detector_blind19.jsonl", "detector_blind20.jsonl", "detector_blind21.jsonl",
+                 "detector_blind22.jsonl", "detector_blind23.jsonl", "detector_blind24.jsonl")
 PROBE_SETS = ("detector_dev.jsonl", "detector_holdout.jsonl", "detector_blind2.jsonl",
               "detector_blind3.jsonl", *COMBINER_SETS)
-HELD_OUT = ("detector_blind21.jsonl", "detector_blind22.jsonl", "detector_blind23.jsonl",
-            "detector_blind24.jsonl")
+HELD_OUT = ("detector_blind25.jsonl", "detector_blind26.jsonl", "detector_blind27.jsonl",
+            "detector_blind28.jsonl")
 # The target itself: out-of-fold probes (each trained on four fifths) separate less well than
 # the shipped one, so on held-out sets a 2% out-of-fold limit came out at 0.0-1.4%.
 MAX_FPR = 0.03
+# Each team set is one author's style, and a new author's can sit anywhere in their range:
+# the limit must hold on nearly every set, not only on all of them pooled. Pooled, the
+# limit let 4.2-11.3% through on new styles; held on nine sets in ten, 0.7-6.0%.
+SETS_WITHIN_LIMIT = 0.9
 COMBINER_C = 1.0
 LOWERS_THE_SCORE = {"protective"}
 
@@ -87,15 +93,20 @@ def fit_signed_logistic(matrix: np.ndarray, labels: np.ndarray, c: float = COMBI
     return theta[:-1], float(theta[-1])
 
 
-def pick_threshold(labels: np.ndarray, scores: np.ndarray, max_fpr: float = MAX_FPR) -> float:
-    candidates = np.unique(scores)
-    best, best_recall = float(candidates[-1]), -1.0
-    for t in candidates:
-        r = report(labels, scores, float(t))
-        if r.fpr <= max_fpr and r.recall > best_recall:
-            best, best_recall = float(t), r.recall
-    below = scores[scores < best]
-    return (best + float(below.max())) / 2 if below.size else best
+def pick_threshold(per_set: list[tuple[np.ndarray, np.ndarray]], max_fpr: float = MAX_FPR,
+                   share: float = SETS_WITHIN_LIMIT) -> float:
+    """The lowest score at which at least `share` of the labelled sets (labels, scores) keep
+    their false-positive rate within `max_fpr`, moved halfway to the next lower score."""
+    scores = np.concatenate([set_scores for _, set_scores in per_set])
+    needed = math.ceil(share * len(per_set))
+    leakless = [set_scores[labels == 0] for labels, set_scores in per_set]
+    threshold = float(scores.max())
+    for candidate in np.unique(scores):  # each set's FPR only falls as the threshold rises
+        if sum((negatives >= candidate).mean() <= max_fpr for negatives in leakless) >= needed:
+            threshold = float(candidate)
+            break
+    below = scores[scores < threshold]
+    return (threshold + float(below.max())) / 2 if below.size else threshold
 
 
 def calibrate(out: Path = CALIBRATION_FILE) -> dict:
@@ -114,14 +125,16 @@ def calibrate(out: Path = CALIBRATION_FILE) -> dict:
         matrices[name][:, intent_column] = intent
     weights, intercept = fit_signed_logistic(np.vstack([matrices[name] for name in COMBINER_SETS]),
                                              np.concatenate([sets[name][1] for name in COMBINER_SETS]))
-    scores = 1.0 / (1.0 + np.exp(-(np.vstack(list(matrices.values())) @ weights + intercept)))
+    labelled = [name for name in sets if name != VLSBENCH_SAMPLE.name]
+    per_set = [(sets[name][1], 1.0 / (1.0 + np.exp(-(matrices[name] @ weights + intercept)))) for name in labelled]
 
     result = {
         "signals": list(SIGNALS),
         "weights": [round(float(w), 6) for w in weights],
         "intercept": round(intercept, 6),
-        "threshold": round(pick_threshold(labels, scores), 6),
+        "threshold": round(pick_threshold(per_set), 6),
         "max_fpr": MAX_FPR,
+        "sets_within_limit": SETS_WITHIN_LIMIT,
         "weights_fitted_on": list(COMBINER_SETS),
         "probe_fitted_on": list(sets),
         "held_out": list(HELD_OUT),
