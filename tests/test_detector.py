@@ -73,7 +73,7 @@ def test_empty_batch(detector):
 def test_a_score_does_not_depend_on_its_batch(detector):
     # Resumed and re-batched runs (threads against Dask) must repeat every stored score, which
     # is rounded to 6 decimals. MiniLM's float32 rounding moves a score by about 1e-8 with its
-    # batch; taking the word-piece maximum over padding rows had moved scores by up to 0.1.
+    # batch; taking the word-piece maximum over padding rows had made scores batch-dependent.
     rows = read_benchmark(DATA / "detector_dev.jsonl", require_label=True)[:300]
     batch = [LeakInput(r.query, r.image_description) for r in rows]
     together = [s.score for s in detector.score(batch)]

@@ -29,8 +29,7 @@ class MiniLMEmbedder(Embedder):
     model = "all-MiniLM-L6-v2"
 
     def __init__(self, batch_size: int = 128, cache_size: int = 50_000, precision: str = "float32"):
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        _require_known(precision, "precision")
         self.batch_size = batch_size
         self.precision = precision
         if precision != "float32":
@@ -86,9 +85,13 @@ def configured_precision() -> str:
     >= 0.99997, no detector verdict flipped on 7,058 team pairs), but its scores differ from
     the float32 arithmetic the detector was calibrated in by up to 0.02, so it is opt-in."""
     precision = os.environ.get(PRECISION_ENV, "float32")
-    if precision not in PRECISIONS:
-        raise ValueError(f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    _require_known(precision, PRECISION_ENV)
     return precision
+
+
+def _require_known(precision: str, name: str) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f"{name} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
 
 
 @lru_cache(maxsize=1)

@@ -68,7 +68,6 @@ class Calibration:
 
 class LeakDetector:
     backend = "offline-detector"
-    model = "all-MiniLM-L6-v2+lexicon"
 
     def __init__(self, embedder: Embedder | None = None, threshold: float | None = None,
                  calibration: Path = CALIBRATION_FILE):

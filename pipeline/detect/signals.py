@@ -27,7 +27,7 @@ SIGNALS = (
     "description_similarity",  # MiniLM cosine between the query and the risky part of the description
     "prototype_similarity",  # MiniLM cosine between the query and the nearest stated harm
     "word_overlap",          # share of the query's content words that the description also uses
-    "query_intent",          # the intent probe over the query's MiniLM vector (`intent.py`)
+    "query_intent",          # the intent probe over the query's MiniLM vectors (`intent.py`)
 )
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
