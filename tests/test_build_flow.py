@@ -13,7 +13,8 @@ from PIL import Image
 
 from pipeline.config import load_config
 from pipeline.taxonomy import load_taxonomy
-from pipeline.writers.shards import PAIR_SCHEMA, sha256_file
+from pipeline.hashing import sha256_file
+from pipeline.writers.shards import PAIR_SCHEMA
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,12 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from pipeline.backends.base import GeneratedImage, ImageRequest, ItemError
+from pipeline.backends.base import GeneratedImage, ImageRequest
+from pipeline.contracts import ItemError
 from pipeline.backends.diffusers_images import DiffusersConfig, DiffusersImageGenerator
 from pipeline.images.checks import is_all_black
-from pipeline.images.refine import CheckResult, ImageChecker, RefineRequest, refine_images
+from pipeline.contracts import CheckResult, ImageChecker
+from pipeline.images.refine import RefineRequest, refine_images
 from pipeline.testing.tiny_diffusers import build_tiny_sd_pipeline
 
 WIDTH, HEIGHT = 64, 48  # not square, so a swapped width/height would show

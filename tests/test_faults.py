@@ -209,7 +209,8 @@ def test_corrupt_pool_images_are_skipped_with_reasons_and_the_build_completes(pr
 
 
 def test_pool_image_broken_after_loading_is_an_item_error_not_a_crash(tmp_path):
-    from pipeline.backends.base import ImageRequest, ItemError
+    from pipeline.backends.base import ImageRequest
+    from pipeline.contracts import ItemError
     from pipeline.backends.minilm import default_embedder
     from pipeline.pool import PoolRetriever, RetrievalConfig, load_pool
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import pipeline.prompts
-from pipeline.backends.base import ItemError
+from pipeline.contracts import ItemError
 from pipeline.cli import app
 from pipeline.llm.cache import AnswerCache
 from pipeline.llm.client import Answer, LLMClient

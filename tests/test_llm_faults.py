@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.backends.base import ItemError
+from pipeline.contracts import ItemError
 from pipeline.llm.client import Answer, LLMClient
 from pipeline.llm.roles import SeedWriterInput
 from pipeline.testing.openai_server import (FAKE_KEY_ENV, REFUSAL_TEXT, FakeOpenAIServer,

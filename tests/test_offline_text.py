@@ -9,7 +9,8 @@ import tomllib
 import pytest
 
 import pipeline.prompts
-from pipeline.backends.base import ItemError, RewriteRequest
+from pipeline.backends.base import RewriteRequest
+from pipeline.contracts import ItemError
 from pipeline.backends.offline_text import (MENTIONS_IMAGE, SEED_TEMPLATES, RulesRewriter,
                                             TemplateSeedWriter)
 from pipeline.lexicon import LEXICON_FILE, contains_term, find_term, load_lexicon

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from pipeline.backends.base import Embedder, GeneratedImage, ImageRequest, ItemError
+from pipeline.backends.base import Embedder, GeneratedImage, ImageRequest
+from pipeline.contracts import ItemError
 from pipeline.backends.minilm import default_embedder
 from pipeline.pool import (CaptionIndex, PoolRetriever, RetrievalConfig, element_phrase, load_pool,
                            seeds_from_pool)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.backends.base import ItemError, Rewriter
+from pipeline.backends.base import Rewriter
+from pipeline.contracts import ItemError
 from pipeline.backends.offline_text import RulesRewriter, TemplateSeedWriter
 from pipeline.batch import Batch
 from pipeline.detect.detector import LeakInput

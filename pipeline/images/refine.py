@@ -7,32 +7,10 @@ a reviewer can see how an image came to be.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from dataclasses import dataclass, field
 
-from pipeline.backends.base import Backend, GeneratedImage, ImageGenerator, ImageRequest, ItemError
-
-
-@dataclass(frozen=True)
-class CheckRequest:
-    png: bytes
-    element: str
-    description: str
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    shows_element: bool
-    refined_prompt: str | None = None
-    explanation: str = ""
-
-
-class ImageChecker(Backend):
-    """Image + element + description -> does the image show the element, and a better prompt if not."""
-
-    @abstractmethod
-    def check(self, requests: list[CheckRequest]) -> list[CheckResult | ItemError]: ...
-
+from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
+from pipeline.contracts import CheckRequest, ImageChecker, ItemError
 
 @dataclass(frozen=True)
 class RefineRequest:

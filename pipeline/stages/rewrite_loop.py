@@ -1,7 +1,7 @@
-"""Rewrite -> detect -> feed the leaked spans back -> rewrite again, up to k attempts.
+"""Rewrite -> score -> feed the leaked spans back -> rewrite again, up to k attempts.
 
-An attempt is clean when the detector finds no leak and no risky word or harmful
-act of the lexicon (the harm check's "text alone is benign" rule).
+The leak filter scores each attempt and says whether to try again
+(`LeakFilterStage.should_retry`: it leaks, or it still names a risky object or act).
 
 Shared by the build's rewrite stage and `leakless rewrite FILE`. Each attempt
 starts from the original query with every span flagged so far, so a
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.backends.base import ItemError, Rewriter, RewriteRequest
-from pipeline.detect.detector import LeakInput, LeakScore
+from pipeline.backends.base import Rewriter, RewriteRequest
+from pipeline.contracts import ItemError, Provenance
+from pipeline.detect.detector import LeakInput
 from pipeline.guardrails import GuardHit, check_text
-from pipeline.records import Provenance
-from pipeline.stages.harm_check import text_harm
-from pipeline.stages.leak_filter import LeakFilter
+from pipeline.records import RewriteAttempt
+from pipeline.stages.leak_filter import LeakFilterStage
 
 
 @dataclass(frozen=True)
@@ -32,16 +32,16 @@ class RewriteItem:
 @dataclass
 class RewriteOutcome:
     item: RewriteItem
-    attempts: list[tuple[str, LeakScore, Provenance]] = field(default_factory=list)  # (query, score, who)
+    attempts: list[RewriteAttempt] = field(default_factory=list)
     error: ItemError | None = None
     blocked: GuardHit | None = None
 
     @property
-    def final(self) -> tuple[str, LeakScore, Provenance] | None:
+    def final(self) -> RewriteAttempt | None:
         return self.attempts[-1] if self.attempts else None
 
 
-def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filter: LeakFilter,
+def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filter: LeakFilterStage,
                         max_attempts: int) -> list[RewriteOutcome]:
     outcomes = {item.item_id: RewriteOutcome(item) for item in items}
     feedback: dict[str, tuple[str, ...]] = {}
@@ -66,11 +66,9 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
                                               category=item.category, element_terms=item.element_terms)
                                     for item, text, _ in rewritten])
         pending = []
-        for (item, text, made_by), score in zip(rewritten, scores):
-            outcomes[item.item_id].attempts.append((text, score, made_by))
-            # Below the leak threshold a risky word can still be left; the harm check would
-            # drop the pair for it, so strip it now while attempts remain.
-            if leak_filter.leaks(score) or text_harm(score.signals) > 0:
-                feedback[item.item_id] = tuple(dict.fromkeys(feedback.get(item.item_id, ()) + score.spans))
+        for (item, text, made_by), leak in zip(rewritten, scores):
+            outcomes[item.item_id].attempts.append(RewriteAttempt(query=text, made_by=made_by, leak=leak))
+            if leak_filter.should_retry(leak):
+                feedback[item.item_id] = tuple(dict.fromkeys(feedback.get(item.item_id, ()) + leak.spans))
                 pending.append(item)
     return [outcomes[item.item_id] for item in items]
