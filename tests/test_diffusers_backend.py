@@ -16,7 +16,7 @@ from pipeline.contracts import ItemError
 from pipeline.backends.diffusers_images import DiffusersConfig, DiffusersImageGenerator
 from pipeline.images.checks import is_all_black
 from pipeline.contracts import CheckResult, ImageChecker
-from pipeline.images.refine import RefineRequest, refine_images
+from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.testing.tiny_diffusers import build_tiny_sd_pipeline
 
 WIDTH, HEIGHT = 64, 48  # not square, so a swapped width/height would show
