@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.records import Decision, LedgerEntry
+from pipeline.records import Blocked, Decision, LedgerEntry
 from pipeline.report.audit import load_run, nearest_threshold
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
 
@@ -34,10 +34,12 @@ FINAL = {
 
 def decision(item_id: str, seed_id: str, score: float, verdict: str, *, stage: str = "leak_filter",
              attempt: int = 1, text: str = "What is the person in the image holding?",
-             spans: tuple[str, ...] = (), judge: bool = False) -> Decision:
+             spans: tuple[str, ...] = (), judge: bool = False, code: str | None = None) -> Decision:
     scores = {"element_match": score, **({"judge_leaks": 1.0} if judge else {})}
+    code = code or ("leak.none" if verdict == "keep" else "leak.judge" if judge else "leak.reveal")
     return Decision(item_id=item_id, seed_id=seed_id, stage=stage, text=text, attempt=attempt, scores=scores,
-                    score=score, threshold=THRESHOLD, verdict=verdict, reason=f"score {score:.2f}", spans=spans,
+                    score=score, threshold=THRESHOLD, verdict=verdict, code=code, reason=f"score {score:.2f}",
+                    spans=spans,
                     backend="offline-detector", model="all-MiniLM-L6-v2+lexicon", prompt_hash="",
                     detector_version="offline-1+test")
 
@@ -48,11 +50,13 @@ def make_run(runs_dir: Path) -> Path:
     decisions = [decision(item, seed, score, verdict, judge=judge)
                  for item, (seed, score, verdict, judge) in FINAL.items() if item != "pair-c"]
     # pair-c took two attempts: the first still leaked, the second's spans are hostile markup
-    decisions += [decision("pair-c", "seed-violent", 0.95, "drop", stage="rewrite"),
+    decisions += [decision("pair-c", "seed-violent", 0.95, "drop", stage="rewrite", code="rewrite.retry"),
                   decision("pair-c", "seed-violent", 0.42, "drop", attempt=2, text=HOSTILE_QUERY,
                            spans=("the handgun", "<script>alert(1)</script>")),
-                  decision("pair-a", "seed-violent", 0.7, "keep", stage="harm_check")]
+                  decision("pair-a", "seed-violent", 0.7, "keep", stage="harm_check", code="harm.kept")]
     write_frame(decisions_frame(decisions, RUN_ID), run_dir / "decisions.parquet")
+    blocked = [Blocked(item_id="seed-x", seed_id="seed-x", stage="seed", rule="minor_sexual", matched="-")]
+    write_frame(records_frame(blocked, Blocked, RUN_ID), run_dir / "blocked.parquet")
     ledger = [LedgerEntry(seed_id=seed, category=category, sub_category="-", element="-", state="accepted",
                           stage="export", reason="-") for seed, category in SEEDS.items()]
     write_frame(records_frame(ledger, LedgerEntry, RUN_ID), run_dir / "ledger.parquet")
@@ -134,6 +138,16 @@ def test_report_is_one_offline_page_with_a_histogram_per_category(run_dir: Path)
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
     assert "<link" not in html and "<script src" not in html
     assert not list(run_dir.glob(".*.tmp"))
+
+
+def test_report_counts_decisions_per_reason_code(run_dir: Path):
+    assert audit([str(run_dir)]).exit_code == 0
+    page = Page((run_dir / "audit_report.html").read_text(encoding="utf-8"))
+    rows = {row[0]: row[1:] for row in page.table("stage: reason code")[1:]}
+    assert page.table("stage: reason code")[0] == ["stage: reason code", "drop", "keep"]
+    assert rows == {"harm_check: harm.kept": ["0", "1"], "leak_filter: leak.judge": ["1", "0"],
+                    "leak_filter: leak.none": ["0", "3"], "leak_filter: leak.reveal": ["3", "0"],
+                    "rewrite: rewrite.retry": ["1", "0"], "seed: guardrail.minor_sexual": ["1", "0"]}
 
 
 def test_sweep_matches_stored_scores(run_dir: Path):

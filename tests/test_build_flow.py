@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from pipeline.config import load_config
+from pipeline.factory import STAGE_ORDER
 from pipeline.taxonomy import load_taxonomy
 from pipeline.hashing import sha256_file
 from pipeline.writers.shards import PAIR_SCHEMA
@@ -87,8 +88,24 @@ def test_rerun_with_same_run_id_resumes(built):
     config, result = built
     before = pd.read_parquet(f"{result['run_dir']}/data").drop(columns=["image"])
     checkpoints = sorted((Path(result["run_dir"]) / "batches").rglob("*.json"))
+    # one checkpoint per stage and batch, or "nothing recomputed" below would prove nothing
+    batches = -(-19 * config.run.size // config.run.batch_size)
+    assert {path.stem for path in checkpoints} == set(STAGE_ORDER)
+    assert len(checkpoints) == len(STAGE_ORDER) * batches
     stamps = {path: path.stat().st_mtime_ns for path in checkpoints}
     again = build_flow(config, "e2e", show_progress=False)
     after = pd.read_parquet(f"{again['run_dir']}/data").drop(columns=["image"])
     pd.testing.assert_frame_equal(before, after)
     assert all(path.stat().st_mtime_ns == stamp for path, stamp in stamps.items())  # nothing recomputed
+
+
+def test_summary_counts_decisions_per_reason_code(built):
+    _, result = built
+    decisions = pd.read_parquet(f"{result['run_dir']}/decisions.parquet")
+    assert set(decisions.loc[decisions["stage"] == "leak_filter", "code"]) <= {"leak.none", "leak.text_harm",
+                                                                              "leak.reveal"}
+    assert set(decisions.loc[decisions["stage"] == "harm_check", "code"]) <= {
+        "harm.kept", "harm.text_harmful", "harm.image_benign", "harm.intent_lost"}
+    for (stage, code), group in decisions.groupby(["stage", "code"]):
+        kept, dropped = int((group["verdict"] == "keep").sum()), int((group["verdict"] == "drop").sum())
+        assert f"| {stage} | {code} | {len(group)} | {kept} | {dropped} |" in result["summary"]
