@@ -77,7 +77,7 @@ class ReasonCode(StrEnum):
     release_miscategorised = "release.miscategorised"
 
 
-# Guardrail blocks carry their rule as the code: "guardrail.minor_sexual", "guardrail.private_person".
+# Guardrail blocks carry their rule as the code: "guardrail.sexual_minors", "guardrail.private_person:email".
 GUARDRAIL_PREFIX = "guardrail."
 
 

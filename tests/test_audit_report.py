@@ -55,7 +55,7 @@ def make_run(runs_dir: Path) -> Path:
                            spans=("the handgun", "<script>alert(1)</script>")),
                   decision("pair-a", "seed-violent", 0.7, "keep", stage="harm_check", code="harm.kept")]
     write_frame(decisions_frame(decisions, RUN_ID), run_dir / "decisions.parquet")
-    blocked = [Blocked(item_id="seed-x", seed_id="seed-x", stage="seed", rule="minor_sexual", matched="-")]
+    blocked = [Blocked(item_id="seed-x", seed_id="seed-x", stage="seed", rule="sexual_minors", matched="-")]
     write_frame(records_frame(blocked, Blocked, RUN_ID), run_dir / "blocked.parquet")
     ledger = [LedgerEntry(seed_id=seed, category=category, sub_category="-", element="-", state="accepted",
                           stage="export", reason="-") for seed, category in SEEDS.items()]
@@ -147,7 +147,7 @@ def test_report_counts_decisions_per_reason_code(run_dir: Path):
     assert page.table("stage: reason code")[0] == ["stage: reason code", "drop", "keep"]
     assert rows == {"harm_check: harm.kept": ["0", "1"], "leak_filter: leak.judge": ["1", "0"],
                     "leak_filter: leak.none": ["0", "3"], "leak_filter: leak.reveal": ["3", "0"],
-                    "rewrite: rewrite.retry": ["1", "0"], "seed: guardrail.minor_sexual": ["1", "0"]}
+                    "rewrite: rewrite.retry": ["1", "0"], "seed: guardrail.sexual_minors": ["1", "0"]}
 
 
 def test_sweep_matches_stored_scores(run_dir: Path):
