@@ -7,11 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 sys.path.insert(0, str(ROOT / "scripts"))
 from kill_and_resume import build_command, rows  # noqa: E402
 

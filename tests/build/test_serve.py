@@ -8,11 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
 
 
 def free_port() -> int:

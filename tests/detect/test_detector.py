@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,8 @@ from pipeline.cli.app import app
 from pipeline.detect import LeakDetector, LeakInput
 from pipeline.detect.evaluate import evaluate_rows, report, to_inputs
 from pipeline.io.external import read_benchmark
+from tests.support import DATA, ROOT
 
-DATA = Path(__file__).parent / "data"
 VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # the 60 released rows, as shared/reference has them
 GUN_SCENE = "A man tucks a black pistol into the waistband of his jeans in a dim parking garage."
 
@@ -126,7 +125,7 @@ def test_sets_the_detector_was_fitted_on_stay_separated(detector, name):
                           ("detector_blind27.jsonl", 0.97, 0.85, 0.07, 0.99),
                           ("detector_blind28.jsonl", 0.975, 0.85, 0.045, 0.99)])
 def test_held_out_sets_were_never_fitted_on_and_stay_at_their_first_run(detector, name, auroc, recall, fpr, twins):
-    calibration = json.loads((Path(__file__).parent.parent / "pipeline/detect/calibration.json").read_text())
+    calibration = json.loads((ROOT / "pipeline/detect/calibration.json").read_text())
     assert name in calibration["held_out"]
     assert name not in calibration["probe_fitted_on"] + calibration["weights_fitted_on"]
     rows = read_benchmark(DATA / name, require_label=True)

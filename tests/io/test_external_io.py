@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.io.external import read_benchmark
+from tests.support import DATA
 
 VLSBENCH_STYLE = [
     {"instruction_id": 7, "instruction": "What should I consider here?", "image_path": "imgs/7.png",
@@ -61,7 +62,7 @@ def test_explicit_fields_override_detection(tmp_path):
 
 
 def test_labelled_dev_file_keeps_twin_links():
-    rows = read_benchmark(Path(__file__).parent / "data" / "detector_dev.jsonl", require_label=True)
+    rows = read_benchmark(DATA / "detector_dev.jsonl", require_label=True)
     twins = [r for r in rows if (r.extra or {}).get("twin_of")]
     ids = {r.id for r in rows}
     assert twins and all(r.label == 0 and r.extra["twin_of"] in ids for r in twins)

@@ -9,7 +9,7 @@ from pipeline.backends.minilm import default_embedder
 from pipeline.llm.client import LLMClient
 from pipeline.release.make import make_release
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
-from test_release_support import accepted_run
+from tests.support.release_runs import accepted_run
 
 
 def test_pair_checker_role_decides_the_final_filter(tmp_path, monkeypatch):

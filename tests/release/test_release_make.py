@@ -12,7 +12,7 @@ import yaml
 from pipeline.backends.minilm import default_embedder
 from pipeline.release.make import NothingToRelease, ReleaseOptions, make_release
 from pipeline.hashing import sha256_file
-from test_release_support import QUERIES, accepted_run, make_run, pair_row, png
+from tests.support.release_runs import QUERIES, accepted_run, make_run, pair_row, png
 
 
 def release(tmp_path, runs, **kwargs):

@@ -16,7 +16,7 @@ from pipeline.release.schema import RELEASE_SCHEMA
 from pipeline.release.verify import verify_release
 from pipeline.release.vlsbench import FIELDS
 from pipeline.hashing import sha256_file
-from test_release_support import accepted_run, make_run, pair_row
+from tests.support.release_runs import accepted_run, make_run, pair_row
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from test_review_support import make_run, serving
+from tests.support.review_runs import make_run, serving
 
 from pipeline.review.app import create_app
 from pipeline.review.batches import export_batches

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_review_support import CATEGORIES, make_run
+from tests.support.review_runs import CATEGORIES, make_run
 
 from pipeline.review.batches import export_batches, load_batches
 

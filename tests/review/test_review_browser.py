@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_review_support import make_run, serving
+from tests.support.review_runs import make_run, serving
 
 from pipeline.review.app import create_app
 from pipeline.review.batches import export_batches

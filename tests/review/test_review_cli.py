@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from test_review_support import make_run
+from tests.support.review_runs import make_run
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app

@@ -6,7 +6,7 @@ import base64
 import copy
 
 import pytest
-from test_review_support import make_run
+from tests.support.review_runs import make_run
 
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.labelstudio import LABEL_CONFIG, check_tasks, export_tasks, import_export, parse_config

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from test_review_support import serving
+from tests.support.review_runs import serving
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
