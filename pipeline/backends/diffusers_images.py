@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
-from pipeline.contracts import ItemError
 from pipeline.backends.diffusers_config import DiffusersConfig
+from pipeline.contracts import ItemError
 from pipeline.images.checks import image_identity, is_all_black
 
 

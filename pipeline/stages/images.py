@@ -16,9 +16,9 @@ from pipeline.batch import Batch
 from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, StageName
 from pipeline.guardrails import check_text
 from pipeline.images.checks import image_identity
-from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
 from pipeline.stages.base import Stage, drop_blocked_seeds
+from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.storage import atomic_write_bytes
 
 

@@ -12,10 +12,9 @@ from PIL import Image
 from pydantic import ValidationError
 
 from pipeline.backends.base import GeneratedImage, ImageRequest
-from pipeline.contracts import ItemError
 from pipeline.backends.diffusers_images import DiffusersConfig, DiffusersImageGenerator
+from pipeline.contracts import CheckResult, ImageChecker, ItemError
 from pipeline.images.checks import is_all_black
-from pipeline.contracts import CheckResult, ImageChecker
 from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.testing.tiny_diffusers import build_tiny_sd_pipeline
 

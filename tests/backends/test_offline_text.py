@@ -10,9 +10,9 @@ import pytest
 
 import pipeline.prompts
 from pipeline.backends.base import RewriteRequest
-from pipeline.contracts import ItemError
 from pipeline.backends.offline_text import (MENTIONS_IMAGE, SEED_TEMPLATES, RulesRewriter,
                                             TemplateSeedWriter)
+from pipeline.contracts import ItemError
 from pipeline.lexicon import LEXICON_FILE, contains_term, find_term, load_lexicon
 from pipeline.prompts import prompt_hash, prompt_path
 from pipeline.records import Element, Seed

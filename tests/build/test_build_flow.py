@@ -13,8 +13,8 @@ from PIL import Image
 
 from pipeline.config import load_config
 from pipeline.factory import STAGE_ORDER
-from pipeline.taxonomy import load_taxonomy
 from pipeline.hashing import sha256_file
+from pipeline.taxonomy import load_taxonomy
 from pipeline.writers.shards import PAIR_SCHEMA
 
 

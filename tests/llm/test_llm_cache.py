@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 import pipeline.prompts
-from pipeline.contracts import ItemError
 from pipeline.cli import app
+from pipeline.contracts import ItemError
 from pipeline.llm.cache import AnswerCache
 from pipeline.llm.client import Answer, LLMClient
 from pipeline.llm.limits import TokenBucket

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from pipeline.backends.base import RewriteRequest
-from pipeline.contracts import ItemError
 from pipeline.backends.llm_text import (LLMRewriter, LLMSeedWriter, check_pairs, filter_harm,
                                         judge_vsil, refine_images, write_image_queries)
+from pipeline.contracts import ItemError
 from pipeline.llm.client import LLMClient, LLMConfigError
 from pipeline.llm.config import LLMSettings
 from pipeline.llm.messages import InvalidAnswer, parse_answer

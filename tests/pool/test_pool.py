@@ -11,8 +11,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from pipeline.backends.base import Embedder, GeneratedImage, ImageRequest
-from pipeline.contracts import ItemError
 from pipeline.backends.minilm import default_embedder
+from pipeline.contracts import ItemError
 from pipeline.pool import (CaptionIndex, PoolRetriever, RetrievalConfig, element_phrase, load_pool,
                            seeds_from_pool)
 from pipeline.pool.retrieval import assign

@@ -9,6 +9,7 @@ from pipeline.guardrails import check_text
 from pipeline.ledger import ledger_for
 from pipeline.records import Draft, Element, Seed
 from pipeline.stages.drafts import DraftStage, pairs_from
+from pipeline.stages.guardrail import GuardrailStage
 from pipeline.stages.images import ImageStage
 
 
@@ -72,10 +73,12 @@ def test_seed_stage_blocks_and_ledger_records_rule():
     assert states[good.id].state == "accepted"
 
 
-def test_draft_stage_blocks_what_the_writer_wrote():
+def test_guardrail_stage_blocks_what_the_writer_wrote():
     clean = seed("An adult in lingerie posing", name="lingerie shoot")
-    out = DraftStage(EchoWriter("Where does Sarah Miller live?"))(Batch(seeds=[clean]))
-    assert out.pairs == [] and out.blocked[0].stage == "draft"
+    drafted = DraftStage(EchoWriter("Where does Sarah Miller live?"))(Batch(seeds=[clean]))
+    assert drafted.pairs and not drafted.blocked  # the seed itself was clean
+    out = GuardrailStage()(drafted)
+    assert out.pairs == [] and out.drafts == [] and out.blocked[0].stage == "draft"
     assert out.blocked[0].rule == "private_person:full_name"
 
 
