@@ -18,6 +18,8 @@ from pipeline.images.checks import is_all_black
 from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.testing.tiny_diffusers import build_tiny_sd_pipeline
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 WIDTH, HEIGHT = 64, 48  # not square, so a swapped width/height would show
 
 

@@ -63,6 +63,7 @@ def test_bfloat16_is_close_to_float32_and_says_so():
     assert not np.array_equal(vectors, exact_vectors)  # really another arithmetic
 
 
+@pytest.mark.slow
 def test_an_unknown_precision_is_refused_in_one_line(tmp_path):
     env = {**os.environ, "LEAKLESS_EMBED_PRECISION": "fp8", "LEAKLESS_ARTIFACTS": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], env=env,

@@ -78,6 +78,7 @@ def test_seed_writer_is_deterministic_and_varies_between_elements():
     assert len(chosen) > len(weapons) // 2
 
 
+@pytest.mark.slow
 def test_seed_writer_choice_is_stable_across_processes():
     script = ("import json; from pipeline.backends.offline_text import TemplateSeedWriter; "
               "from pipeline.records import Seed; from pipeline.taxonomy import load_elements; "
@@ -144,6 +145,7 @@ def library_rewrites():
     return requests, RulesRewriter().rewrite(requests), elements
 
 
+@pytest.mark.slow
 def test_rewriter_strips_element_terms_across_the_library(library_rewrites):
     requests, rewrites, elements = library_rewrites
     assert not any(isinstance(r, ItemError) for r in rewrites)
@@ -160,6 +162,7 @@ def test_rewrites_are_questions_about_the_image(library_rewrites):
         assert not re.search(r"\b(a|an|the) (a|an|the|it|what)\b", text, re.IGNORECASE), text
 
 
+@pytest.mark.slow
 def test_rewrites_carry_no_harm_word_of_their_category(library_rewrites):
     requests, rewrites, _ = library_rewrites
     lexicon = load_lexicon()

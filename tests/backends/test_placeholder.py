@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from pipeline.backends.base import ImageRequest
@@ -12,6 +13,8 @@ from pipeline.backends.placeholder import PlaceholderImages
 from pipeline.dedup.hamming_index import pairs_within
 from pipeline.dedup.images import image_hashes
 from pipeline.stages.images import image_seed
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 DESCRIPTION = "A person holding a black handgun at waist height in a dim alley."
 

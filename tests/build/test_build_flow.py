@@ -17,6 +17,8 @@ from pipeline.hashing import sha256_file
 from pipeline.taxonomy import load_taxonomy
 from pipeline.writers.shards import PAIR_SCHEMA
 
+pytestmark = pytest.mark.slow  # one whole Prefect build, shared by every test here
+
 
 @pytest.fixture(scope="module")
 def built(prefect_harness, tmp_path_factory):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from pipeline.config import load_config
 from pipeline.runners import make_task_runner
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 
 def test_build_on_dask_matches_threads(prefect_harness, tmp_path):

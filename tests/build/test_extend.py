@@ -169,6 +169,7 @@ def build_runs() -> int:
         return client.count_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["leakless-build"])))
 
 
+@pytest.mark.slow
 def test_extend_builds_the_missing_seeds_then_nothing(prefect_harness, tmp_path):
     from flows.extend import extend_flow
 

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
@@ -22,6 +23,8 @@ from pipeline.cli.app import app
 from pipeline.config import load_config
 from pipeline.plan import plan_seeds
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FAULT_KINDS, FakeOpenAIServer, FaultPlan
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 TERMINAL = {"accepted", "rejected", "blocked", "failed"}
 LLM_BACKENDS = ["backends.seed_writer='llm'", "backends.rewriter='llm'", "backends.harm_check='llm'",

@@ -12,6 +12,8 @@ from PIL import Image, ImageDraw
 
 from pipeline.config import load_config
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 
 @pytest.fixture(scope="module")
 def tiny_pipeline(tmp_path_factory):

@@ -11,6 +11,8 @@ import pytest
 from pipeline.config import load_config
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 SECRET = "sk-leakless-test-0123456789abcdef"
 LLM_BACKENDS = ["backends.seed_writer='llm'", "backends.rewriter='llm'", "backends.harm_check='llm'",
                 "backends.vsil_judge='llm'", "backends.image_refiner='llm'"]

@@ -16,6 +16,8 @@ import pytest
 from pipeline import prefect_server
 from pipeline.prefect_server import LocalServer
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 
 def _alive(pid: int) -> bool:
     try:

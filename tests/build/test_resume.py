@@ -9,11 +9,14 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 
 from tests.support import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from kill_and_resume import build_command, rows  # noqa: E402
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 
 def test_sigkill_after_first_checkpoint_then_resume(tmp_path):

@@ -10,8 +10,11 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.support import ROOT
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 
 def free_port() -> int:

@@ -46,6 +46,7 @@ def hashes_20k():
     return hashes, within
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_distance", [0, 3, 8])
 def test_pairs_within_matches_brute_force(hashes_20k, max_distance):
     hashes, truth = hashes_20k

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pipeline.detect.calibrate import fit_signed_logistic, pick_threshold
 from pipeline.detect.intent import IntentProbe, fit_probe, out_of_fold
@@ -46,6 +47,7 @@ def test_probe_matches_scikit_learn_and_survives_a_round_trip(tmp_path):
     assert np.allclose(again.probability(unseen), probe.probability(unseen))
 
 
+@pytest.mark.slow
 def test_out_of_fold_scores_come_from_probes_that_never_saw_the_row():
     rng = np.random.default_rng(2)
     vectors = rng.normal(size=(300, 8))

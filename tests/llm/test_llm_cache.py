@@ -18,6 +18,8 @@ from pipeline.llm.limits import TokenBucket
 from pipeline.llm.roles import SeedWriterInput, VSILJudgeInput
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer, FaultPlan
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 SECRET = "sk-leakless-SECRET-5c1e9a7d"
 SEEDS = [SeedWriterInput(category="Privacy", sub_category="Identity Theft and Impersonation",
                          element=f"stolen id card {i}") for i in range(6)]

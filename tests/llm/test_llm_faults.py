@@ -39,6 +39,7 @@ def test_429_waits_for_retry_after_then_succeeds():
     assert (usage.requests, usage.retries, usage.retry_wait_s) == (2, 1, 0.3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["500", "timeout"])
 def test_server_error_and_timeout_are_retried(kind):
     plan = FaultPlan(rate=0.5, kinds=(kind,), hang_s=4.0)  # far past the client's timeout
@@ -94,6 +95,7 @@ def test_fallback_model_answers_when_the_first_refuses():
     assert (usage.fallbacks, usage.refusals, usage.failures) == (1, 0, 0)
 
 
+@pytest.mark.slow
 def test_500_seeds_with_every_fault_kind_in_turn_get_exactly_one_result_each():
     plan = FaultPlan(rate=0.2, retry_after_s=0.01, hang_s=5.0)  # far past the timeout, even when busy
     with FakeOpenAIServer(faults=plan) as server:

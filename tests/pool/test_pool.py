@@ -92,6 +92,7 @@ def big_pool(tmp_path_factory):
     return load_pool(folder)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("paraphrases", [PARAPHRASES, HARD_PARAPHRASES], ids=["plain", "ambiguous"])
 def test_paraphrased_descriptions_retrieve_their_own_image(big_pool, tmp_path, paraphrases):
     assert len(big_pool.images) == len(CAPTIONS) == 240 and not big_pool.skipped
@@ -152,6 +153,7 @@ def test_description_with_no_fitting_image_is_an_item_error_with_best_similarity
     assert isinstance(result, ItemError) and "best unused similarity 0." in result.error
 
 
+@pytest.mark.slow
 def test_index_embeds_only_new_or_changed_captions(tmp_path):
     folder = tmp_path / "growing"
     write_pool(folder, CAPTIONS[:200])

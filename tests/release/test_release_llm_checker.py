@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from pipeline.backends.llm_text import LLMPairChecker
 from pipeline.backends.minilm import default_embedder
@@ -10,6 +11,8 @@ from pipeline.llm.client import LLMClient
 from pipeline.release.make import make_release
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 from tests.support.release_runs import accepted_run
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 
 def test_pair_checker_role_decides_the_final_filter(tmp_path, monkeypatch):

@@ -28,6 +28,7 @@ def front_matter(folder):
     return yaml.safe_load(text.split("---\n")[1]), text
 
 
+@pytest.mark.slow
 def test_default_release_takes_only_accepted_pairs_with_the_reviewed_query(tmp_path):
     rows = [pair_row(i, "r1") for i in range(6)]
     review = {"r1-pair000": "accepted", "r1-pair001": "accepted", "r1-pair002": "rejected",
@@ -90,6 +91,7 @@ def test_final_filter_writes_a_decision_for_kept_and_dropped_pairs(tmp_path):
     assert sorted(table(folder)["id"]) == ["r1-pair000", "r1-pair001"]
 
 
+@pytest.mark.slow
 def test_near_duplicate_images_and_queries_are_dropped_with_a_cluster_table(tmp_path):
     rows = [pair_row(i, "r1") for i in range(4)]
     rows.append(pair_row(4, "r1", image=png(1001, brighten=6)))  # near-copy of pair001's image
@@ -107,6 +109,7 @@ def test_near_duplicate_images_and_queries_are_dropped_with_a_cluster_table(tmp_
     assert dropped_counts["image_duplicate"] == 1 and dropped_counts["query_duplicate"] == 1
 
 
+@pytest.mark.slow
 def test_shards_are_capped_by_image_bytes_and_the_manifest_checks_out(tmp_path):
     run = accepted_run(tmp_path / "runs", "r1", 10)
     cap = int(len(png(1000)) * 3.5)
@@ -154,6 +157,7 @@ def test_datasets_loads_the_image_column_as_an_image_feature(tmp_path):
     assert loaded[0]["image"].size == (64, 64) and loaded.num_rows == 3
 
 
+@pytest.mark.slow
 def test_extend_keeps_every_earlier_row_byte_identical(tmp_path):
     runs = tmp_path / "runs"
     v1 = release(tmp_path, [accepted_run(runs, "r1", 5)])

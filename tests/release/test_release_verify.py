@@ -90,6 +90,7 @@ def test_export_vlsbench_round_trip(released, tmp_path):
                                                                           for row in rows)
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_2(released, tmp_path):
     for args in (["verify", str(tmp_path / "nowhere")],
                  ["export-vlsbench", str(tmp_path / "nowhere"), str(tmp_path / "out")],

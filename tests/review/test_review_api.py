@@ -13,6 +13,8 @@ from pipeline.review.app import create_app
 from pipeline.review.batches import export_batches
 from pipeline.review.store import ReviewStore
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 ANNOTATORS = [f"annotator{i}" for i in range(8)]
 PAIRS = 250
 

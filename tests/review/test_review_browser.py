@@ -16,6 +16,8 @@ from pipeline.review.app import create_app
 from pipeline.review.batches import export_batches
 from pipeline.review.store import ReviewStore
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not CHROMIUM.exists():

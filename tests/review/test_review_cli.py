@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support.review_runs import make_run
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.review.store import ReviewStore
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 
 def invoke(*args: str):

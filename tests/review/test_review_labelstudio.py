@@ -56,6 +56,7 @@ def choice(name: str, value: str) -> dict:
     return {"from_name": name, "to_name": "query", "type": "choices", "value": {"choices": [value]}}
 
 
+@pytest.mark.slow
 def test_an_export_from_label_studio_lands_in_the_store_once(batches, tmp_path):
     tasks = export_tasks(batches)
     # Shaped like Label Studio's JSON export: tasks with ids, annotations with result and completed_by.

@@ -18,6 +18,8 @@ from pipeline.review.app import create_app
 from pipeline.review.importer import reviewed_pairs
 from pipeline.review.store import ReviewStore
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 
 @pytest.fixture(scope="module")
 def run_dir(prefect_harness, tmp_path_factory) -> Path:
