@@ -20,7 +20,7 @@ from pipeline.backends.base import Embedder
 from pipeline.detect.intent import IntentProbe
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
-from pipeline.writers.shards import sha256_file
+from pipeline.hashing import sha256_file
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
@@ -38,7 +38,12 @@ class LeakScore:
     score: float                 # calibrated, in [0, 1], higher = leakier
     signals: dict[str, float]    # each signal's raw value, kept apart from the verdict
     spans: tuple[str, ...]       # the query substrings that leak (evidence)
-    leak: bool                   # score >= threshold
+    text_harm: float | None = None   # on the score's scale; until the detector splits them, the score
+    reveal: float | None = None      # None for text-only rows
+
+    def __post_init__(self):
+        if self.text_harm is None:
+            object.__setattr__(self, "text_harm", self.score)
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,7 @@ class LeakDetector:
         extraction = self.extractor.extract(texts)
         scores = self.calibration.probability(extraction.matrix)
         return [
-            LeakScore(score=float(s), signals=dict(zip(SIGNALS, map(float, row))),
-                      spans=item_spans, leak=self.decide(float(s)))
+            LeakScore(score=float(s), signals=dict(zip(SIGNALS, map(float, row))), spans=item_spans)
             for s, row, item_spans in zip(scores, extraction.matrix, extraction.spans)
         ]
 

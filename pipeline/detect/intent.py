@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from pipeline.writers.shards import sha256_file
+from pipeline.hashing import sha256_file
 
 PROBE_FILE = Path(__file__).with_name("intent_probe.npz")
 # Margin penalty; the left-out-set AUROC was flat from 3 to 100 and fell below 3.
