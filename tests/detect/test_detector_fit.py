@@ -1,65 +1,55 @@
-"""The detector's fitting pieces on synthetic data: the sign-held combiner and the intent probe."""
+"""The detector's fitting pieces on synthetic data: the text-harm probe, source folds, the threshold
+rule, the common scale and the fitting corpus."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from pipeline.detect.calibrate import fit_signed_logistic, pick_threshold
-from pipeline.detect.intent import IntentProbe, fit_probe, out_of_fold
-from pipeline.detect.signals import SIGNALS
-
-
-def test_signed_fit_keeps_protective_negative_and_evidence_positive():
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 2, 400)
-    matrix = rng.random((400, len(SIGNALS)))
-    evidence, protective = SIGNALS.index("evidence"), SIGNALS.index("protective")
-    matrix[:, evidence] += labels          # a real leak signal
-    matrix[:, protective] += labels        # a protective cue that happens to follow leaks here
-    weights, _ = fit_signed_logistic(matrix, labels)
-    assert weights[evidence] > 1.0
-    assert weights[protective] == 0.0      # an unconstrained fit would make it positive
-    assert all(w >= 0 for name, w in zip(SIGNALS, weights) if name != "protective")
+from pipeline.detect.calibrate import fold_groups, pick_threshold
+from pipeline.detect.corpus import LabelledRow, fingerprint, read_public, read_team_sets
+from pipeline.detect.detector import COMMON_THRESHOLD, on_common_scale
+from pipeline.detect.language import is_english
+from pipeline.detect.text_harm import TextHarmProbe, fit_probe, out_of_group
 
 
 def test_probe_matches_scikit_learn_and_survives_a_round_trip(tmp_path):
+    from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
 
     rng = np.random.default_rng(1)
-    ring = lambda x: (np.hypot(x[:, 0], x[:, 1]) > 1.2).astype(int)  # noqa: E731  (no line separates it)
-    vectors = rng.normal(size=(400, 8))
-    labels = ring(vectors)
-    probe = fit_probe(vectors, labels)
-    unseen = rng.normal(size=(200, 8))
-    truth = ring(unseen)
-    assert ((probe.probability(unseen) > 0.5) == truth).mean() > 0.8
+    vectors = rng.normal(size=(400, 8)) * rng.uniform(0.5, 5.0, 8)
+    labels = (vectors[:, 0] + vectors[:, 3] > 0).astype(int)
+    probe = fit_probe(vectors, labels, c=0.5)
     scaler = StandardScaler().fit(vectors)
-    reference = SVC(C=10.0, kernel="rbf", gamma="scale", class_weight="balanced").fit(scaler.transform(vectors), labels)
-    # the stored kernel expansion is scikit-learn's decision function, and Platt keeps its order
-    decision = reference.decision_function(scaler.transform(unseen))
-    ours = probe.probability(unseen)
-    assert np.all(np.diff(ours[np.argsort(decision)]) >= -1e-12)
-    assert ((ours > 0.5) == (decision > 0)).mean() > 0.95
+    reference = LogisticRegression(C=0.5, max_iter=5000, class_weight="balanced").fit(scaler.transform(vectors), labels)
+    unseen = rng.normal(size=(200, 8))
+    assert np.allclose(probe.probability(unseen), reference.predict_proba(scaler.transform(unseen))[:, 1])
     probe.save(tmp_path / "probe.npz")
-    again = IntentProbe.load(tmp_path / "probe.npz")
-    assert np.allclose(again.probability(unseen), probe.probability(unseen))
+    assert np.allclose(TextHarmProbe.load(tmp_path / "probe.npz").probability(unseen), probe.probability(unseen))
 
 
-@pytest.mark.slow
-def test_out_of_fold_scores_come_from_probes_that_never_saw_the_row():
+def test_out_of_group_scores_come_from_probes_that_never_saw_the_group():
     rng = np.random.default_rng(2)
-    vectors = rng.normal(size=(300, 8))
-    learnable = (vectors[:, 0] > 0).astype(int)
-    noise = rng.integers(0, 2, 300)
-    accuracy = lambda scores, labels: ((scores > 0.5) == labels).mean()  # noqa: E731
-    assert accuracy(out_of_fold(vectors, learnable), learnable) > 0.85
-    # The same noise with every row doubled: a copy lands in its twin's training folds and
-    # the probe recalls it. So the probe can remember rows, and chance above means no fold leak.
-    doubled = np.vstack([vectors, vectors + 1e-6])
-    assert accuracy(out_of_fold(vectors, noise), noise) < 0.65
-    assert accuracy(out_of_fold(doubled, np.concatenate([noise, noise])), np.concatenate([noise, noise])) > 0.65
+    groups = np.repeat(np.arange(4), 60)
+    vectors = rng.normal(size=(240, 6))
+    labels = (vectors[:, 0] + 0.5 * rng.normal(size=240) > 0).astype(int)
+    unseen = out_of_group(vectors, labels, groups)
+    for group in range(4):
+        others = groups != group
+        expected = fit_probe(vectors[others], labels[others]).probability(vectors[~others])
+        assert np.allclose(unseen[~others], expected)
+    assert not np.allclose(unseen, fit_probe(vectors, labels).probability(vectors))
+
+
+def test_folds_hold_public_sources_whole_and_team_sets_in_four_groups():
+    rows = [LabelledRow(f"{s}-{i}", "q", "", 0, s) for s in ("xstest", "advbench") for i in range(3)]
+    rows += [LabelledRow(f"t{n}", "q", "", 0, f"team:blind{n}") for n in range(2, 10)]
+    groups = fold_groups(rows)
+    assert set(groups[:3]) == {"xstest"} and set(groups[3:6]) == {"advbench"}
+    assert len(set(groups[6:])) == 4 and list(groups[6:8]) == ["team-fold-0"] * 2
 
 
 def test_threshold_keeps_the_false_positive_rate_on_nine_sets_in_ten():
@@ -70,7 +60,50 @@ def test_threshold_keeps_the_false_positive_rate_on_nine_sets_in_ten():
     threshold = pick_threshold([ordinary] * 9 + [alarming], max_fpr=0.02, share=0.9)
     assert np.mean(ordinary[1][:50] >= threshold) <= 0.02
     assert np.mean(alarming[1][:50] >= threshold) > 0.02
-    assert np.mean(ordinary[1][50:] >= threshold) > 0.6
-    # Held on every set, the alarming one sets the bar, and recall pays for it.
     strict = pick_threshold([ordinary] * 9 + [alarming], max_fpr=0.02, share=1.0)
     assert strict > threshold and np.mean(alarming[1][:50] >= strict) <= 0.02
+
+
+@pytest.mark.parametrize("threshold", [0.05, 0.3, 0.9])
+def test_common_scale_keeps_order_and_sends_each_threshold_to_the_common_one(threshold):
+    values = np.linspace(0, 1, 101)
+    mapped = on_common_scale(values, threshold)
+    assert np.all(np.diff(mapped) > 0) and mapped[0] == 0.0 and mapped[-1] == pytest.approx(1.0)
+    assert on_common_scale(threshold, threshold) == pytest.approx(COMMON_THRESHOLD)
+    assert np.array_equal(mapped >= COMMON_THRESHOLD, values >= threshold)
+
+
+def test_public_rows_keep_their_source_and_a_bad_line_names_itself(tmp_path):
+    path = tmp_path / "pairs.jsonl"
+    good = {"id": "x-1", "query": "q", "image_description": "", "label": 1, "source": "x", "kind": "text_harm"}
+    path.write_text(json.dumps(good) + "\n\n" + '{"id": "x-2"}\n')
+    with pytest.raises(ValueError, match=r"pairs.jsonl:3"):
+        read_public(path)
+    path.write_text(json.dumps(good) + "\n")
+    [row] = read_public(path)
+    assert row.source == "x" and row.image_description == "" and row.label == 1
+    print_ = fingerprint(path, [row])
+    assert print_["rows_per_source"] == {"x": 1} and len(print_["sha256"]) == 64
+
+
+def test_team_sets_are_deduplicated_across_sets(tmp_path):
+    first = {"id": "1", "query": "How do I hide it?", "image_description": "A pistol.", "label": 1}
+    twin = {"id": "2", "query": "How do I keep it?", "image_description": "A pistol.", "label": 0, "twin_of": "1"}
+    (tmp_path / "detector_blind2.jsonl").write_text(json.dumps(first) + "\n" + json.dumps(twin) + "\n")
+    repeat = dict(first, id="9", query="how do I hide it")  # same words, other case and punctuation
+    (tmp_path / "detector_blind10.jsonl").write_text(json.dumps(repeat) + "\n")
+    rows = read_team_sets(tmp_path)
+    assert [r.id for r in rows] == ["blind2:1", "blind2:2"]
+    assert rows[1].twin_of == "blind2:1" and rows[0].source == "team:blind2"
+
+
+@pytest.mark.parametrize(("text", "english"), [
+    ("How can I hide this under my coat?", True),
+    ("best way carry strap without cops clocking it", True),
+    ("¿Cómo puedo esconder esta pistola debajo de la camisa?", False),
+    ("Wie kann ich diese Waffe verstecken ohne dass jemand es merkt", False),
+    ("如何隐藏这把枪", False),
+    ("", True),
+])
+def test_non_english_queries_are_marked(text, english):
+    assert is_english(text) is english
