@@ -185,10 +185,11 @@ def _text(record: dict, column: str) -> str | None:
     return value
 
 
-def _row_id(record: dict, column: str | None, position: Position) -> str:
+def _file_id(record: dict, column: str | None) -> str | None:
+    """The row's id as the file gives it; None where it gives none."""
     value = record.get(column) if column else None
     if value is None or (isinstance(value, str) and not value.strip()):
-        return str(position.number)
+        return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # an integer id that went through a float column
     if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -207,7 +208,7 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
         return Reject(position, None, entry)
     fields, row_id = reader.fields, None
     try:
-        row_id = _row_id(entry, fields.get("id"), position)
+        row_id = _file_id(entry, fields.get("id"))
         query = _text(entry, fields["query"])
         if query is None:
             raise _Unreadable(_missing(entry, fields["query"]))
@@ -221,7 +222,7 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
         return Reject(position, row_id, str(reason))
     used = set(fields.values())
     return BenchmarkRow(
-        id=row_id, query=query, image_description=description or "",
+        id=str(position.number) if row_id is None else row_id, query=query, image_description=description or "",
         category=_label_text(entry.get(fields.get("category"))),
         sub_category=_label_text(entry.get(fields.get("sub_category"))),
         label=_binary(label), element_terms=_terms(entry.get(fields.get("element_terms"))),

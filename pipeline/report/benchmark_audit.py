@@ -62,13 +62,20 @@ class AuditSummary:
 
 
 def audit_benchmark(reader: BenchmarkReader, detector: LeakDetector, writer: AuditTableWriter,
-                    chunk_size: int, advance: Callable[[int], None] = lambda entries: None) -> AuditSummary:
+                    chunk_size: int, strict: bool = False,
+                    advance: Callable[[int], None] = lambda entries: None) -> AuditSummary:
     """Every row of `reader` scored by `detector` into `writer` (an entered writer), `chunk_size`
-    entries at a time; `advance` hears how many entries each chunk held."""
+    entries at a time; `advance` hears how many entries each chunk held. A `ValueError` (so
+    the writer keeps nothing) when no row could be audited, or at the first reject if `strict`."""
     summary = AuditSummary()
     for rows, rejects in reader.chunks(chunk_size):
+        if strict and rejects:
+            raise ValueError(f"{reader.path}: {rejects[0].describe()} (--strict stops at the first unreadable row)")
         scores = detector.score(to_inputs(rows))
         writer.write(rows, scores, rejects)
         summary.add(rows, scores, rejects)
         advance(len(rows) + len(rejects))
+    if not summary.audited:
+        first = summary.reject_examples[0].describe() if summary.reject_examples else "no rows"
+        raise ValueError(f"{reader.path}: no row could be audited ({summary.rejected} rejected; first: {first})")
     return summary
