@@ -9,6 +9,14 @@ baseline that reads the same file in the same chunks and only embeds each row's
 query and description with MiniLM (what any embedding-based detector must at
 least do). Both include start-up and model load. Each process's peak RSS is
 read from the kernel (`wait4`). The last line is one JSON object.
+
+    python benchmarks/audit_scale.py --rows 500000 --reused-scores
+
+measures only what grows with the file: the same reader, Parquet writer and
+counts over all N rows, in one process with the model loaded, but the detector
+scores the first chunk and its scores are reused for every later chunk. It
+answers "is memory bounded by the chunk size?" at sizes whose scoring would
+take hours on a shared machine; it is no throughput figure.
 """
 
 from __future__ import annotations
@@ -52,6 +60,26 @@ def baseline(path: Path, chunk_size: int) -> None:
                             if text])
 
 
+def reused_scores(path: Path, out: Path, chunk_size: int) -> None:
+    """The audit's streaming path over the whole file, the real detector scoring only the first chunk."""
+    from pipeline.detect import LeakDetector
+    from pipeline.io.audit_table import AuditTableWriter
+    from pipeline.io.external import BenchmarkReader
+    from pipeline.report.benchmark_audit import audit_benchmark
+
+    detector = LeakDetector()
+    first: list = []
+
+    class FirstChunkScores:
+        def score(self, items):
+            first.extend([] if first else detector.score(items))
+            return [first[i % len(first)] for i in range(len(items))]
+
+    reader = BenchmarkReader(path, require_description=False)
+    with AuditTableWriter(out, out.with_suffix(".rejects.jsonl"), {"detector": detector.version}) as writer:
+        audit_benchmark(reader, FirstChunkScores(), writer, chunk_size)
+
+
 def measured(command: list[str]) -> dict:
     """Wall seconds and peak RSS (MiB) of one child process."""
     started = time.perf_counter()
@@ -67,10 +95,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--chunk-size", type=int, default=2000)
-    parser.add_argument("--baseline-of", type=Path, help=argparse.SUPPRESS)  # the baseline's own process
+    parser.add_argument("--reused-scores", action="store_true", help="memory of the streaming path only")
+    parser.add_argument("--baseline-of", type=Path, help=argparse.SUPPRESS)  # the children's own processes
+    parser.add_argument("--reused-scores-of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_of:
         baseline(args.baseline_of, args.chunk_size)
+        return
+    if args.reused_scores_of:
+        reused_scores(args.reused_scores_of, args.reused_scores_of.with_suffix(".parquet"), args.chunk_size)
+        return
+    if args.reused_scores:
+        with tempfile.TemporaryDirectory(prefix="audit_scale.") as folder:
+            source = Path(folder) / "data.jsonl"
+            make_rows(source, args.rows)
+            run = measured([sys.executable, __file__, "--reused-scores-of", str(source),
+                            "--chunk-size", str(args.chunk_size)])
+            print(json.dumps({"benchmark": "audit_scale.reused_scores", "rows": args.rows,
+                              "chunk_size": args.chunk_size, "input_mib": round(source.stat().st_size / 2**20),
+                              "peak_rss_mib": run["peak_rss_mib"], "seconds": run["seconds"]}))
         return
 
     with tempfile.TemporaryDirectory(prefix="audit_scale.") as folder:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from pipeline.io.records import Entry, Position, open_records
@@ -114,7 +114,7 @@ class BenchmarkReader:
 
     def chunks(self, size: int) -> Iterator[tuple[list[BenchmarkRow], list[Reject]]]:
         """Up to `size` entries at a time, as (rows, rejects), in file order; once only."""
-        entries = _chain(self._head, self._rest)
+        entries = chain(self._head, self._rest)
         self._head, self._rest = [], iter(())
         while chunk := list(islice(entries, size)):
             typed = [_typed(position, entry, self) for position, entry in chunk]
@@ -129,11 +129,6 @@ def _until_records(entries: Iterator[Entry], count: int) -> list[Entry]:
         if count == 0:
             break
     return head
-
-
-def _chain(head: list[Entry], rest: Iterator[Entry]) -> Iterator[Entry]:
-    yield from head
-    yield from rest
 
 
 def read_benchmark(path: Path, query_field: str | None = None, description_field: str | None = None,
