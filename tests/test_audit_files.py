@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
+from pipeline.io.audit_table import AuditTableWriter
 from pipeline.io.external import BenchmarkReader, read_benchmark
 
 DATA = Path(__file__).parent / "data"
@@ -184,3 +186,34 @@ def test_chunked_output_equals_unchunked_output(tmp_path):
                 assert right == left, name
         assert (tmp_path / "whole.rejects.jsonl").read_text() == \
             (tmp_path / f"chunked{chunk_size}.rejects.jsonl").read_text()
+
+
+@dataclass(frozen=True)
+class ScoreWithNamedParts:
+    """The detector's score as the refit names its parts (`reveal` is None for text-only rows)."""
+    score: float
+    signals: dict[str, float]
+    spans: tuple[str, ...]
+    leak: bool
+    text_harm: float
+    reveal: float | None
+    reason: str | None
+
+
+def test_every_field_of_the_score_becomes_a_typed_column(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"id": "a", "query": "Q?", "caption": "C."}) + "\n" +
+                    json.dumps({"id": "b", "query": "Q2?"}) + "\n")
+    [(rows, _)] = list(BenchmarkReader(path, require_description=False).chunks(10))
+    scores = [ScoreWithNamedParts(0.9, {"s": 1.0}, ("Q",), True, 0.2, 0.9, "leak.reveal"),
+              ScoreWithNamedParts(0.1, {"s": None}, (), False, 0.1, None, None)]
+    out = tmp_path / "out.parquet"
+    with AuditTableWriter(out, tmp_path / "rejects.jsonl", {"detector": "test"}) as writer:
+        writer.write(rows, scores, [])
+    table = pq.read_table(out)
+    assert [(f.name, str(f.type)) for f in table.schema][6:] == [
+        ("leak_score", "double"), ("spans", "list<element: string>"), ("leak", "bool"), ("text_harm", "double"),
+        ("reveal", "double"), ("reason", "string"), ("signal_s", "double")]
+    assert table.column("reveal").to_pylist() == [0.9, None]
+    assert table.column("text_only").to_pylist() == [False, True]
+    assert table.schema.metadata[b"leakless.detector"] == b"test"

@@ -39,11 +39,11 @@ def _arrow_type(annotation) -> pa.DataType:
     return PLAIN_TYPES.get(annotation, pa.string())
 
 
-def score_fields() -> list[tuple[str, str, pa.DataType]]:
-    """(LeakScore field, column name, Arrow type) for every field but `signals`."""
-    hints = typing.get_type_hints(LeakScore)
+def score_fields(score_type: type = LeakScore) -> list[tuple[str, str, pa.DataType]]:
+    """(field, column name, Arrow type) for every field of the detector's score but `signals`."""
+    hints = typing.get_type_hints(score_type)
     return [(field.name, RENAMED.get(field.name, field.name), _arrow_type(hints[field.name]))
-            for field in dataclasses.fields(LeakScore) if field.name != "signals"]
+            for field in dataclasses.fields(score_type) if field.name != "signals"]
 
 
 class AuditTableWriter:
@@ -77,17 +77,18 @@ class AuditTableWriter:
         self.rows_written += len(rows)
 
     def _table(self, rows: list[BenchmarkRow], scores: list[LeakScore]) -> pa.Table:
+        fields = score_fields(type(scores[0]))
         if self._writer is not None:
             schema = self._writer.schema
         else:  # the signal names are the detector's: taken from its first scores
             signals = [(f"signal_{name}", pa.float64()) for name in scores[0].signals]
-            schema = pa.schema([*ROW_COLUMNS, *[(column, kind) for _, column, kind in score_fields()], *signals],
+            schema = pa.schema([*ROW_COLUMNS, *[(column, kind) for _, column, kind in fields], *signals],
                                metadata={f"leakless.{k}": v for k, v in self.metadata.items()})
         columns = {
             "id": [r.id for r in rows], "position": [r.position.number for r in rows],
             "category": [r.category for r in rows], "sub_category": [r.sub_category for r in rows],
             "query": [r.query for r in rows], "text_only": [r.text_only for r in rows],
-            **{column: [_plain(getattr(s, field)) for s in scores] for field, column, _ in score_fields()},
+            **{column: [_plain(getattr(s, field)) for s in scores] for field, column, _ in fields},
             **{f"signal_{name}": [s.signals.get(name) for s in scores] for name in scores[0].signals},
         }
         return pa.Table.from_pydict({name: columns[name] for name in schema.names}, schema=schema)
