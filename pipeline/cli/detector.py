@@ -66,6 +66,7 @@ def audit(
 ) -> None:
     """Score every pair of an existing benchmark for visual leakage and report the leak rate.
     Unreadable rows are listed in the rejects file and the rest are audited."""
+    from pipeline.backends.minilm import MiniLMEmbedder, configured_precision
     from pipeline.detect import LeakDetector
     from pipeline.io.audit_table import AuditTableWriter
     from pipeline.io.external import BenchmarkReader
@@ -81,7 +82,10 @@ def audit(
     for folder in {out.parent, rejects.parent}:
         if not folder.is_dir():
             raise fail(f"{folder}: no such folder")
-    detector = LeakDetector()
+    # Rows rarely share texts across chunks, so the vector cache holds one chunk's texts:
+    # the default (sized for a build) would grow memory with the file.
+    embedder = MiniLMEmbedder(cache_size=2 * chunk_size, precision=configured_precision())
+    detector = LeakDetector(embedder=embedder)
     metadata = {"detector": detector.version, "threshold": str(detector.threshold),
                 "source": file.name, "position": "line" if file.suffix.lower() in (".jsonl", ".csv") else "row"}
     try:
