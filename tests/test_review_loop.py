@@ -62,8 +62,12 @@ def test_review_decisions_flow_back_into_the_run(run_dir):
         post(bob, conflict, action="reject", reason="still_leaks")
         post(ann, rejected, action="reject", reason="image_mismatch")
         post(ann, skipped, action="skip")
-        edit = post(ann, edited, action="edit", edited_query="what could someone do with what is shown here?")
-        assert 0.0 <= edit["new_leak_score"] <= 1.0
+        # the edit drifts from the original intent, so the harm check flags it: it counts with an override
+        body = {"action": "edit", "edited_query": "what could someone do with what is shown here?"}
+        flagged = ann.post("/api/decisions", json={"batch_id": "loop-b000", "pair_id": edited, **body})
+        assert flagged.status_code == 409 and flagged.json()["harm_verdict"] == "drop", flagged.text
+        edit = post(ann, edited, **body, override_reason="a vaguer query is the point")
+        assert 0.0 <= edit["new_leak_score"] <= 1.0 and edit["override_reason"] == "a vaguer query is the point"
         ann.close(), bob.close()
 
     status = cli("review", "status", "loop", "--runs-dir", runs)

@@ -89,6 +89,8 @@ class Review:
         check = self.rescore.check(item, decision.edited_query) if decision.action == "edit" else None
         if check and not check.passes and not decision.override_reason:
             raise EditNeedsOverride(check, decision.edited_query)
+        if check is None or check.passes:  # an override is on record only where it overrode something
+            decision = decision.model_copy(update={"override_reason": None})
         return self.store.record(decision, annotator=token.annotator, run_id=item.run_id, source=source,
                                  check=check)
 
