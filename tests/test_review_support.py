@@ -73,7 +73,7 @@ def serving(app, log_config: dict | None = None):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **logging))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # a warmed app loads the detector before it starts
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
