@@ -88,7 +88,8 @@ def test_adjudicate_settles_a_conflict_and_keeps_the_history(tmp_path):
     settled = invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--reject", "still_leaks", "--runs-dir", runs)
     assert settled.exit_code == 0, settled.output
     assert settled.stdout == "pair0001: reject by lead (was: ann=accept, bob=reject)\n"
-    assert "Conflicts to adjudicate: 0" in " ".join(invoke("status", "fake", "--runs-dir", runs).stdout.split())
+    status = " ".join(invoke("status", "fake", "--runs-dir", runs).stdout.split())
+    assert "Conflicts to adjudicate: 0" in status and "adjudicator:lead" not in status
     assert invoke("import", "fake", "--runs-dir", runs).exit_code == 0
     row = reviewed_pairs(run).set_index("id").loc["pair0001"]
     assert row["review_state"] == "rejected" and row["adjudicated_by"] == "adjudicator:lead"

@@ -162,10 +162,12 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     """Progress per batch and annotator, Cohen's kappa per batch and category, conflicts to adjudicate."""
     from pipeline.review.agreement import agreement, conflicts
     from pipeline.review.batches import load_batches
+    from pipeline.review.store import ADJUDICATION
     folder = run_folder(run, runs_dir)
     with user_errors():
         batches = load_batches(folder)
-    events = store_for(folder).current(run_id=folder.name)
+    every = store_for(folder).current(run_id=folder.name)
+    events = [e for e in every if e.source != ADJUDICATION]  # an adjudicator is not an annotator
     console = Console()
     progress = Table("batch", "annotator", "decided", "skipped", "assigned", title="Progress")
     for batch in batches:
@@ -182,7 +184,7 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
         kappa.add_row(row.scope, row.key, str(row.items), str(row.agreed),
                       "n/a" if row.kappa is None else f"{row.kappa:.3f}")
     console.print(kappa)
-    found = conflicts(events)
+    found = conflicts(every)
     table = Table("batch", "pair", "labels", title=f"Conflicts to adjudicate: {len(found)}")
     for conflict in found:
         table.add_row(conflict.batch_id, conflict.pair_id, "; ".join(f"{k}={v}" for k, v in conflict.labels.items()))
