@@ -208,7 +208,8 @@ def labelstudio_export(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
 
 @review_app.command("labelstudio-import")
 def labelstudio_import(run: Run,
-                       export_file: Annotated[Path, typer.Argument(help="Label Studio's JSON export.")], runs_dir: RunsDir = RUNS_DIR) -> None:
+                       export_file: Annotated[Path, typer.Argument(help="Label Studio's JSON export.")],
+                       runs_dir: RunsDir = RUNS_DIR) -> None:
     """Record the annotations of a Label Studio JSON export in the review store."""
     from pipeline.review.batches import load_batches
     from pipeline.review.labelstudio import import_export, plan_import

@@ -105,7 +105,6 @@ class Event(BaseModel):
     override_reason: str | None = None
     history: int = 1  # events so far for this (run, pair, annotator); set on rows of `current`
 
-
     @field_validator("leak_spans", mode="before")
     @classmethod
     def _spans(cls, value):
@@ -133,13 +132,12 @@ class ReviewStore:
         with self.connect() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
+            steps = [SCHEMA]
             if old and version < SCHEMA_VERSION:
-                db.executescript(MIGRATE_FROM_1)
-            db.executescript(SCHEMA)
-            if old and version < SCHEMA_VERSION:
-                db.executescript(f"INSERT INTO events ({V1_EVENT_COLUMNS}) SELECT {V1_EVENT_COLUMNS} FROM events_v1;"
-                                 " DROP TABLE events_v1;")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                steps = [MIGRATE_FROM_1, SCHEMA, f"INSERT INTO events ({V1_EVENT_COLUMNS}) "
+                                                 f"SELECT {V1_EVENT_COLUMNS} FROM events_v1; DROP TABLE events_v1;"]
+            # one transaction: a store is migrated completely or not at all
+            db.executescript("BEGIN IMMEDIATE;" + "".join(steps) + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
 
     @classmethod
     def for_runs(cls, runs_dir: Path) -> ReviewStore:
