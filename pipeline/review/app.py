@@ -181,9 +181,9 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
             return await call_next(request)
         token = review.store.token(raw) if request.method == "GET" else None
         if token is None:
-            raise_page = HTTPException(401, "this review link is not valid (revoked or mistyped)"
-                                       if request.method == "GET" else "a token goes in the Authorization header")
-            return await error_page(request, raise_page)
+            problem = ("this review link is not valid (revoked or mistyped)" if request.method == "GET"
+                       else "a token is never taken from the address of a POST: use the Authorization header")
+            return await error_page(request, HTTPException(401, problem))
         url = request.url.remove_query_params("token")
         clean = url.path + (f"?{url.query}" if url.query else "")
         current = review.store.session(request.cookies.get(auth.COOKIE))
