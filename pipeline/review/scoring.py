@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from pipeline.config import HarmCheckConfig
-from pipeline.stages.harm_check import text_harm
+from pipeline.stages.harm_check import harm_cues
 
 HARM_KEEP, HARM_DROP = "keep", "drop"
 
@@ -35,12 +35,6 @@ def leak_input(query: str, image_description: str, category: str, element: str):
     from pipeline.detect.detector import LeakInput
     return LeakInput(query=query, image_description=image_description, category=category,
                      element_terms=element_terms(category, element))
-
-
-def harm_of(result) -> float:
-    """How harmful the text alone reads: the detector's own field once it has one, else its lexicon signals."""
-    value = getattr(result, "text_harm", None)
-    return float(value) if value is not None else text_harm(result.signals)
 
 
 @dataclass(frozen=True)
@@ -97,7 +91,7 @@ class EditScorer:
         original, edited = self._embed([item.original_query, query])
         similarity = float(np.dot(original, edited))
         harm = []
-        if harm_of(result) > 0:
+        if harm_cues(result.signals) > 0:
             harm.append("the query alone still reads as harmful")
         if similarity < self.min_intent_similarity:
             harm.append(f"intent drifted (similarity {similarity:.3f} < {self.min_intent_similarity:.3f})")

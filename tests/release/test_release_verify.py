@@ -107,8 +107,9 @@ def test_verify_recomputes_each_stored_leak_score(released):
         return rows
     rewrite_shard(released, swap_query)
     problems = verify_release(released, default_embedder())
-    assert problems[0].startswith(f"row r1-pair000: stored leak_score {stored[0]['leak_score']} but the detector "
-                                  "scores its instruction 0.9")
+    prefix = f"row r1-pair000: stored leak_score {stored[0]['leak_score']} but the detector scores its instruction "
+    assert problems[0].startswith(prefix)
+    assert float(problems[0].removeprefix(prefix).split()[0]) >= 0.5  # the shipped threshold: it leaks
     assert "row r1-pair000: leak_verdict 'leak-free' does not follow from its score" in problems[1]
     assert problems[2] == "row r1-pair000: leaks or fails the harm check with no override on record"
 
