@@ -13,7 +13,8 @@ Figures, for the accepted pairs of the build and for the VLSBench queries:
 - detector_leak_rate: the offline detector's verdict on the (query, description) pairs;
   for the build, on the first rewrite of each query (before any feedback);
 - and for the build only: the leak filter's drop rate, the harm check's keep rate, and
-  the share of pairs a preview release drops as near-duplicate queries (MiniLM cosine >= 0.95).
+  the share of the accepted pairs a preview release drops as near-duplicate queries
+  (MiniLM cosine >= 0.95).
 
 Prints one JSON object on its last line. Text figures do not depend on the machine; the
 build takes a few minutes on a shared 2-core machine.
@@ -108,7 +109,7 @@ def build_figures(work: Path, size: int, sizes: list[int]) -> dict:
 
     leakless("release", str(run), "--name", "bench", "--preview", "--releases-dir", str(releases))
     manifest = json.loads(next(releases.glob("bench-v*/manifest.json")).read_text())
-    released = manifest["rows"] + manifest["dropped"]["query_duplicate"] + manifest["dropped"]["image_duplicate"]
+    duplicates = manifest["dropped"]["query_duplicate"]
     return {
         **text_figures(list(accepted["instruction"]), sizes),
         "element_term_share": round(sum(keeps_term) / len(keeps_term), 3),
@@ -117,8 +118,8 @@ def build_figures(work: Path, size: int, sizes: list[int]) -> dict:
         "leak_filter_dropped": f"{int((leak_filter['verdict'] == 'drop').sum())} of {len(leak_filter)}",
         "harm_check_keep_rate": round(float((harm_check["verdict"] == "keep").mean()), 4),
         "harm_check_kept": f"{int((harm_check['verdict'] == 'keep').sum())} of {len(harm_check)}",
-        "preview_query_duplicate_share": round(manifest["dropped"]["query_duplicate"] / released, 4),
-        "preview_query_duplicates": f"{manifest['dropped']['query_duplicate']} of {released}",
+        "preview_query_duplicate_share": round(duplicates / len(accepted), 4),
+        "preview_query_duplicates": f"{duplicates} of {len(accepted)}",
     }
 
 

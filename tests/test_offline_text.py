@@ -248,7 +248,8 @@ def test_rewrites_vary_their_references(library_rewrites):
     used = Counter(m.group() for text in rewrites if (m := REFERENCE.search(text)))
     assert len(used) >= 40
     assert used.most_common(1)[0][1] / len(rewrites) <= 0.15, used.most_common(3)
-    assert len(set(rewrites)) / len(rewrites) >= 0.99
+    # every core for every element of its kind: some pairs of elements share frame and reference too
+    assert len(set(rewrites)) / len(rewrites) >= 0.98
 
 
 def test_rewrites_carry_no_harm_word_of_their_category(library_rewrites):
