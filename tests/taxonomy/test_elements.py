@@ -2,10 +2,12 @@
 
 import re
 from collections import Counter
+from typing import get_args
 
 import pytest
 
 from pipeline.lexicon import contains_term
+from pipeline.records import Element
 from pipeline.taxonomy import load_elements, load_taxonomy
 
 # What a working instruction looks like: numbered steps, quantities, recipe words.
@@ -38,8 +40,18 @@ def test_element_names_are_unique_within_a_sub_category():
     assert [key for key, n in names.items() if n > 1] == []
 
 
-def test_both_kinds_appear_and_only_known_kinds():
-    assert Counter(e.kind for e in ELEMENTS).keys() == {"object", "scenario"}
+def test_every_kind_appears():
+    kinds = set(get_args(Element.model_fields["kind"].annotation))
+    assert kinds == {"object", "substance", "person_or_body", "scene_or_event", "document_or_screen", "place"}
+    assert {e.kind for e in ELEMENTS} == kinds
+
+
+def test_an_unknown_kind_is_a_bad_line(tmp_path):
+    line = ELEMENTS[0].model_dump_json().replace('"kind":"object"', '"kind":"scenario"')
+    library = tmp_path / "elements.jsonl"
+    library.write_text(ELEMENTS[1].model_dump_json() + "\n" + line + "\n")
+    with pytest.raises(ValueError, match=r"elements.jsonl:2: not a valid element"):
+        load_elements(library)
 
 
 @pytest.mark.parametrize("element", ELEMENTS, ids=lambda e: f"{e.sub_category}/{e.element}")
