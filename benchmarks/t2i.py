@@ -25,9 +25,10 @@ import pipeline  # noqa: F401  (offline environment defaults)
 from pipeline.backends.base import ImageRequest
 from pipeline.backends.diffusers_images import DiffusersConfig, DiffusersImageGenerator
 from pipeline.testing.tiny_diffusers import (build_tiny_flux_pipeline, build_tiny_sd3_pipeline,
-                                              build_tiny_sd_pipeline)
+                                              build_tiny_sd_pipeline, build_tiny_sdxl_pipeline)
 
-TINY = {"sd": build_tiny_sd_pipeline, "sd3": build_tiny_sd3_pipeline, "flux": build_tiny_flux_pipeline}
+TINY = {"sd": build_tiny_sd_pipeline, "sdxl": build_tiny_sdxl_pipeline, "sd3": build_tiny_sd3_pipeline,
+        "flux": build_tiny_flux_pipeline}
 
 
 def plain_loop(pipe, requests: list[ImageRequest], batch_size: int, arguments) -> list:

@@ -1,5 +1,6 @@
-"""Every model family's call path: tiny random-weight SD3 and FLUX pipelines built from configs,
-saved to disk and loaded through the backend exactly as a downloaded model would be."""
+"""Every model family's call path: tiny random-weight SDXL, SD3 and FLUX pipelines built from
+configs, saved to disk and loaded through the backend exactly as a downloaded model would be
+(SD 1.5's is tests/test_diffusers_backend.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from PIL import Image
 from pipeline.backends.base import GeneratedImage, ImageRequest
 from pipeline.backends.diffusers_config import DiffusersConfig
 from pipeline.backends.diffusers_images import DiffusersImageGenerator
-from pipeline.testing.tiny_diffusers import build_tiny_flux_pipeline, build_tiny_sd3_pipeline
+from pipeline.testing.tiny_diffusers import build_tiny_flux_pipeline, build_tiny_sd3_pipeline, build_tiny_sdxl_pipeline
 
-pytestmark = pytest.mark.slow  # two pipelines with T5 encoders to build and run on CPU: ~20 s
+pytestmark = pytest.mark.slow  # three pipelines to build and run on CPU: ~30 s
 
 WIDTH, HEIGHT = 64, 48  # multiples of 16, not square
 REQUESTS = [ImageRequest("a", "a red door in an alley", 1), ImageRequest("b", "a kitchen at night", 2)]
@@ -22,6 +23,11 @@ REQUESTS = [ImageRequest("a", "a red door in an alley", 1), ImageRequest("b", "a
 @pytest.fixture(scope="module")
 def tiny_sd3(tmp_path_factory):
     return build_tiny_sd3_pipeline(tmp_path_factory.mktemp("tiny-sd3"))
+
+
+@pytest.fixture(scope="module")
+def tiny_sdxl(tmp_path_factory):
+    return build_tiny_sdxl_pipeline(tmp_path_factory.mktemp("tiny-sdxl"))
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +47,17 @@ def check_images(results, family: str) -> None:
         assert Image.open(io.BytesIO(result.png)).size == (WIDTH, HEIGHT)
         assert result.meta["family"] == family
     assert len({result.meta["sha256"] for result in results}) == len(results)
+
+
+def test_sdxl_runs_with_negative_prompt_and_its_guidance_default(tiny_sdxl):
+    plain = generator(tiny_sdxl)
+    assert type(plain.pipelines[0]).__name__ == "StableDiffusionXLPipeline"
+    assert plain.config.family == "sdxl" and plain.config.guidance == 5.0  # not SD3's 3.5
+    first = plain.generate(REQUESTS)
+    check_images(first, "sdxl")
+    negative = generator(tiny_sdxl, negative_prompt="blurry").generate(REQUESTS)
+    check_images(negative, "sdxl")
+    assert negative[0].png != first[0].png
 
 
 def test_sd3_runs_with_negative_prompt_and_t5_length(tiny_sd3):

@@ -1,4 +1,4 @@
-"""Tiny random-weight SD 1.5, SD3 and FLUX pipelines, saved to disk, for tests and benchmarks.
+"""Tiny random-weight SD 1.5, SDXL, SD3 and FLUX pipelines, saved to disk, for tests and benchmarks.
 
 The images are noise, but every call goes through diffusers' real code: the
 folder is loaded with `from_pretrained` exactly as a downloaded model would be.
@@ -71,6 +71,32 @@ def _latent_vae(latent_channels: int):
         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
         sample_size=64, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.06,
         scaling_factor=1.5)
+
+
+def build_tiny_sdxl_pipeline(folder: str | Path, seed: int = 0) -> Path:
+    """A random-weight StableDiffusionXLPipeline (two CLIPs, size and crop conditioning), saved to `folder`."""
+    import torch
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    [(clip_l, tokenizer)] = _clip_parts(folder, with_projection=False, copies=1)
+    [(clip_g, tokenizer_2)] = _clip_parts(folder, with_projection=True, copies=1)
+    unet = UNet2DConditionModel(  # conditioning: both CLIPs' states (32 + 32), pooled 32 + six 8-wide time ids
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4), use_linear_projection=True, addition_embed_type="text_time",
+        addition_time_embed_dim=8, projection_class_embeddings_input_dim=80, cross_attention_dim=64)
+    vae = AutoencoderKL(
+        block_out_channels=(32, 32, 32, 32), in_channels=3, out_channels=3, latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, sample_size=64)
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                       timestep_spacing="leading", steps_offset=1)
+    pipeline = StableDiffusionXLPipeline(vae=vae, text_encoder=clip_l, text_encoder_2=clip_g, tokenizer=tokenizer,
+                                         tokenizer_2=tokenizer_2, unet=unet, scheduler=scheduler)
+    pipeline.save_pretrained(folder)
+    return folder
 
 
 def build_tiny_sd3_pipeline(folder: str | Path, seed: int = 0) -> Path:
