@@ -160,7 +160,7 @@ class OutOfMemoryAbove:
     def __call__(self, prompt, **arguments):
         self.calls.append(len(prompt))
         if len(prompt) > self.fits or any("enormous" in text for text in prompt):
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return self.pipe(prompt=prompt, **arguments)
 
 

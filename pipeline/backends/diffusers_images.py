@@ -101,7 +101,7 @@ class DiffusersImageGenerator(ImageGenerator):
         try:
             output = pipe(prompt=[request.prompt for request in batch], generator=generators,
                           **self.call_arguments(len(batch)))
-        except torch.OutOfMemoryError as error:
+        except torch.cuda.OutOfMemoryError as error:  # this name exists on every torch we support
             torch.cuda.empty_cache()  # the failed call's blocks, before the smaller retry
             if len(batch) == 1:
                 return [ItemError(f"out of GPU memory even for a batch of one: {_first_line(error)}")]
