@@ -25,6 +25,16 @@ def _write_tokenizer_files(folder: Path) -> tuple[Path, Path]:
     return vocab_file, merges_file
 
 
+def _fresh_folder(folder: str | Path, seed: int) -> Path:
+    """The folder to save into, with torch seeded so the random weights are reproducible."""
+    import torch
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    return folder
+
+
 def _write_t5_tokenizer(folder: Path):
     """A character-level T5 tokenizer (a Unigram model, as T5's own is), built in memory."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
@@ -75,12 +85,9 @@ def _latent_vae(latent_channels: int):
 
 def build_tiny_sdxl_pipeline(folder: str | Path, seed: int = 0) -> Path:
     """A random-weight StableDiffusionXLPipeline (two CLIPs, size and crop conditioning), saved to `folder`."""
-    import torch
     from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
+    folder = _fresh_folder(folder, seed)
     [(clip_l, tokenizer)] = _clip_parts(folder, with_projection=False, copies=1)
     [(clip_g, tokenizer_2)] = _clip_parts(folder, with_projection=True, copies=1)
     unet = UNet2DConditionModel(  # conditioning: both CLIPs' states (32 + 32), pooled 32 + six 8-wide time ids
@@ -101,12 +108,9 @@ def build_tiny_sdxl_pipeline(folder: str | Path, seed: int = 0) -> Path:
 
 def build_tiny_sd3_pipeline(folder: str | Path, seed: int = 0) -> Path:
     """A random-weight StableDiffusion3Pipeline (two CLIPs and a T5, as SD3.5 has), saved to `folder`."""
-    import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
+    folder = _fresh_folder(folder, seed)
     (clip_l, tokenizer), (clip_g, tokenizer_2) = _clip_parts(folder, with_projection=True, copies=2)
     t5_tokenizer = _write_t5_tokenizer(folder)
     transformer = SD3Transformer2DModel(
@@ -122,12 +126,9 @@ def build_tiny_sd3_pipeline(folder: str | Path, seed: int = 0) -> Path:
 
 def build_tiny_flux_pipeline(folder: str | Path, seed: int = 0) -> Path:
     """A random-weight FluxPipeline (a CLIP and a T5, guidance-embedded as FLUX.1-dev), saved to `folder`."""
-    import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
+    folder = _fresh_folder(folder, seed)
     [(clip, tokenizer)] = _clip_parts(folder, with_projection=False, copies=1)
     t5_tokenizer = _write_t5_tokenizer(folder)
     transformer = FluxTransformer2DModel(
