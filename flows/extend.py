@@ -12,7 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.build import build_flow
 from pipeline.extend import extension_run_id, plan_from_files, prepare_run
 from pipeline.rundir import RunDir
-from pipeline.runners import make_task_runner
+from pipeline.runners import build_gpus, make_task_runner
 
 
 @flow(name="leakless-extend")
@@ -31,7 +31,7 @@ def extend_flow(targets_path: str, config_path: str | None = None, overrides: li
         return result
     run_id = extension_run_id(plan, config)
     run_config = prepare_run(plan, targets, config, RunDir(targets.runs_dir, run_id).path)
-    built = build_flow.with_options(task_runner=make_task_runner(run_config.runner))(
+    built = build_flow.with_options(task_runner=make_task_runner(run_config.runner, build_gpus(run_config)))(
         run_config, run_id, show_progress=show_progress)
     manifest = json.loads((Path(built["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
     return {**result, **{key: built[key] for key in ("run_id", "run_dir", "states", "summary")},

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_errors
+from pipeline.cli.preflight import check_image_model
 from pipeline.extend import ExtendPlan, plan_from_files
 
 
@@ -43,7 +44,9 @@ def extend(
     `seeds` is how many seeds this run builds, `unused` how many library elements were never used.
     """
     with user_errors():
-        loaded, _, plan = plan_from_files(targets, config, override)
+        loaded, settings, plan = plan_from_files(targets, config, override)
+        if not dry_run:
+            check_image_model(settings)  # a CPU-bound or unplaceable image model stops here, not mid-flow
     console = Console()
     console.print(plan_table(plan, loaded.name))
     if dry_run:

@@ -180,7 +180,7 @@ class _Batch:
 
     async def complete(self, request: dict) -> Reply | ItemError:
         """Send with retries; return the reply or why it could not be sent."""
-        estimate = estimate_tokens(request["messages"], request["max_tokens"])
+        estimate = estimate_tokens(request["messages"], request["max_tokens"], request["model"])
         attempts = self.endpoint.max_retries + 1
         for attempt in range(attempts):
             await self.limits.wait_turn(estimate)

@@ -8,6 +8,9 @@ long to wait, so one bucket can pace batches running on several event loops
 from __future__ import annotations
 
 import asyncio
+import base64
+import math
+import struct
 import threading
 import time
 
@@ -49,12 +52,47 @@ class EndpointLimits:
             await asyncio.sleep(delay)
 
 
-def estimate_tokens(messages: list[dict], max_tokens: int) -> int:
-    """A cheap upper-ish estimate: ~4 characters a token for text, plus the answer budget."""
-    chars = 0
+def estimate_tokens(messages: list[dict], max_tokens: int, model: str = "") -> int:
+    """A cheap upper-ish estimate: ~4 characters a token for text, each image at what `model`'s
+    family charges for its size, plus the answer budget."""
+    chars, images = 0, 0
     for message in messages:
         content = message["content"]
         parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
         chars += sum(len(part.get("text", "")) for part in parts)
-        chars += 3000 * sum(part["type"] == "image_url" for part in parts)  # ~765 tokens an image
-    return chars // 4 + max_tokens
+        images += sum(image_tokens(model, *png_size(part["image_url"]["url"]))
+                      for part in parts if part["type"] == "image_url")
+    return chars // 4 + images + max_tokens
+
+
+def image_tokens(model: str, width: int, height: int) -> int:
+    """The tokens one image costs, by the model family's published rule."""
+    name = model.lower()
+    if "qwen" in name and "vl" in name:
+        # Qwen2-VL / Qwen2.5-VL: the image is resized to multiples of 28 px and each 28x28 patch is
+        # one token (14 px patches merged 2x2), plus the two vision markers: 1024x1024 -> 1,371.
+        return round(width / 28) * round(height / 28) + 2
+    if "llava" in name:
+        return 2880 if ("1.6" in name or "next" in name) else 576  # AnyRes's 5 crops, or one 336 px view
+    # OpenAI's high-detail rule (GPT-4o, 4.1, o-series): fit in 2048, shortest side to 768,
+    # then 170 tokens per 512 px tile plus 85: 1024x1024 -> 765.
+    scale = min(1.0, 2048 / max(width, height))
+    width, height = width * scale, height * scale
+    scale = min(1.0, 768 / min(width, height))
+    tiles = math.ceil(width * scale / 512) * math.ceil(height * scale / 512)
+    return 85 + 170 * tiles
+
+
+def png_size(url: str) -> tuple[int, int]:
+    """Width and height from a PNG data URL's header; 1024x1024 when it is not one."""
+    _, _, data = url.partition("base64,")
+    try:
+        header = base64.b64decode(data[:32])
+    except ValueError:
+        return DEFAULT_IMAGE_SIZE
+    if not header.startswith(b"\x89PNG") or len(header) < 24:
+        return DEFAULT_IMAGE_SIZE
+    return struct.unpack(">II", header[16:24])
+
+
+DEFAULT_IMAGE_SIZE = (1024, 1024)
