@@ -33,6 +33,7 @@ from pipeline.llm.roles import (ROLES, HarmFilterOutput, ImageQueryOutput, Image
                                 LeakRewriteOutput, PairCheckerOutput, RoleOutput,
                                 SeedWriterOutput, VSILJudgeOutput)
 from pipeline.taxonomy import load_taxonomy
+from pipeline.testing.scripted_elements import propose_elements
 
 FAKE_KEY_ENV = "LEAKLESS_FAKE_LLM_KEY"
 SCRIPTED_MODEL_PREFIX = "scripted-fake:"
@@ -134,6 +135,8 @@ def answer_for(role: str, fields: dict[str, str], image_url: str | None) -> Role
             shows_element=pick((0, 1), image_url or "") == 0,
             refined_prompt=f"{get('image_description', '')} The {get('element', '')} is in the "
                            "foreground, sharply in focus.")
+    if role == "element_writer":
+        return propose_elements(fields)
     if role == "pair_checker":
         subs = list(load_taxonomy().sub_categories.items())
         sub, category = subs[pick(subs, get("query", ""))]
