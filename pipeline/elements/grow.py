@@ -166,4 +166,6 @@ def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | Non
         from pipeline.backends.minilm import default_embedder
         embedder = default_embedder()
     wanted = {sub: n for sub, n in wanted.items() if n > 0}
+    if not wanted:
+        return GrowReport(run_id=run_id or new_grow_id(), wanted={})
     return Grower(config, client, embedder, run_id or new_grow_id()).run(wanted)
