@@ -205,6 +205,21 @@ def rows(run_dir: Path):
     return frame.sort_values("id").reset_index(drop=True)
 
 
+def compare(run: Path, reference: Path) -> dict:
+    """Exactly the same rows? If not, the same within 1e-6 on float columns (the leak score:
+    MiniLM's float32 vectors move in the last bits with batch composition across processes)."""
+    import numpy as np
+
+    got, expected = rows(run), rows(reference)
+    exact = got.equals(expected)
+    floats = [c for c in expected.columns if expected[c].dtype.kind == "f"]
+    others = [c for c in expected.columns if c not in floats]
+    same_shape = len(got) == len(expected) and got[others].equals(expected[others])
+    drift = max((float(np.nanmax(np.abs(got[c] - expected[c]))) for c in floats), default=0.0) if same_shape else None
+    return {"identical": exact, "same_within_1e-6": bool(same_shape and drift is not None and drift <= 1e-6),
+            "max_float_drift": drift}
+
+
 def kill_halfway(spec: dict, base_url: str, reference_requests: int) -> dict:
     """Start the build, SIGKILL its process group once half the reference's requests were sent,
     note what the server had in flight, then rerun the same run id to the end."""
@@ -237,13 +252,13 @@ def checks(args, folder: Path, base_url: str, main_build: dict | None) -> dict:
         reference_run = "check-reference"
     else:
         reference, reference_run = main_build, "prefect"
-    expected = rows(folder / "runs" / reference_run)
     dask = run_child({**spec, "mode": "prefect", "run_id": "check-dask", "runner": "dask", "workers": 2}, base_url)
     build_requests = sum(n for role, n in reference["requests"].items() if role != "pair_checker")
     killed = kill_halfway({**spec, "mode": "prefect", "run_id": "check-killed"}, base_url, build_requests)
-    return {"check_seeds": reference["seeds"], "check_pairs": reference["pairs"],
-            "dask_wall_s": round(dask["wall_s"], 1), "dask_identical_rows": rows(folder / "runs" / "check-dask").equals(expected),
-            **killed, "resumed_identical_rows": rows(folder / "runs" / "check-killed").equals(expected)}
+    runs = folder / "runs"
+    return {"check_seeds": reference["seeds"], "check_pairs": reference["pairs"], "dask_wall_s": round(dask["wall_s"], 1),
+            "dask_rows": compare(runs / "check-dask", runs / reference_run), **killed,
+            "resumed_rows": compare(runs / "check-killed", runs / reference_run)}
 
 
 def summarise(args, grown: dict, main: dict, plain: dict | None) -> dict:
@@ -308,7 +323,7 @@ def main() -> None:
             print(json.dumps({"plain": plain}), file=sys.stderr, flush=True)
         figures = summarise(args, grown, main_build, plain)
         if plain is not None:
-            figures["same_rows_as_plain"] = rows(folder / "runs" / "plain").equals(rows(folder / "runs" / "prefect"))
+            figures["same_rows_as_plain"] = compare(folder / "runs" / "plain", folder / "runs" / "prefect")
         if args.check_seeds:
             same_size = math.ceil(args.check_seeds / SUBS) == size
             figures.update(checks(args, folder, base_url, main_build if same_size else None))
