@@ -148,9 +148,10 @@ def child_build(spec: dict) -> dict:
 
     shards = pd.read_parquet(run.path / "data", columns=["instruction", "image_description"])
     checked = pair_check(config, shards) if spec.get("pair_check") else {}
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # CPU seconds: on a shared machine, what it got
     return {"wall_s": wall, "prefect_startup_s": startup, "busy_s": union_seconds(intervals),
             "seeds": seeds, "pairs": len(shards), **checked,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
 def pair_check(config, shards) -> dict:
