@@ -111,7 +111,7 @@ class _Batch:
         self.config = owner.settings.role(role.name)
         self.cache = owner.cache
         self.accounting = owner.accounting
-        self.in_flight = asyncio.Semaphore(endpoint.max_in_flight)
+        self.in_flight = limits.in_flight  # shared by every batch of this client, whatever its thread
         self.prompt = RolePrompt(role, schema_in_prompt=not endpoint.structured_outputs)
         self._api_key = api_key
 

@@ -13,7 +13,7 @@ from pipeline.contracts import ItemError
 from pipeline.llm.client import LLMClient, LLMConfigError
 from pipeline.llm.config import LLMSettings
 from pipeline.llm.messages import InvalidAnswer, parse_answer
-from pipeline.llm.roles import (ROLES, HarmFilterInput, ImageQueryInput, ImageRefinerInput,
+from pipeline.llm.roles import (ROLES, ElementWriterInput, HarmFilterInput, ImageQueryInput, ImageRefinerInput,
                                 LeakRewriteInput, PairCheckerInput, SeedWriterInput,
                                 VSILJudgeInput, VSILJudgeOutput)
 from pipeline.prompts import prompt_hash
@@ -36,6 +36,9 @@ INPUTS = {
     "image_refiner": ImageRefinerInput(image_png=PNG, element="kitchen knife",
                                        image_description=DESCRIPTION),
     "pair_checker": PairCheckerInput(image_png=PNG, query="What can I do with this?"),
+    "element_writer": ElementWriterInput(category="Violent", sub_category="Weapon-Related Violence",
+                                         definition="Weapons used to threaten or injure people.",
+                                         known_elements=("handgun", "combat knife"), n_elements=5),
 }
 
 
