@@ -13,7 +13,7 @@ from pipeline.backends.base import GeneratedImage, ImageRequest
 from pipeline.backends.diffusers_images import DiffusersImageGenerator
 from pipeline.config import BuildConfig, apply_override, load_config, validated
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "images.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "images.md"
 MODELS = ["stabilityai/stable-diffusion-3.5-large", "stabilityai/stable-diffusion-3.5-large-turbo",
           "stabilityai/stable-diffusion-3.5-medium", "stabilityai/stable-diffusion-xl-base-1.0",
           "black-forest-labs/FLUX.1-dev", "black-forest-labs/FLUX.1-schnell"]
