@@ -89,7 +89,7 @@ class SignalExtractor:
             if texts.description not in descriptions:
                 descriptions[texts.description] = self._description_risk(texts.description)
         evidence = [self._lexical(texts, descriptions[texts.description]) for texts in batch]
-        queries = [texts.query.text for texts in batch]
+        queries = [canonical_query(texts.query.text) for texts in batch]
         risky_parts = [e.risky_part for e in evidence]
         # Each distinct text is embedded once for the whole batch.
         distinct = list(dict.fromkeys(queries + risky_parts))
@@ -138,6 +138,23 @@ class SignalExtractor:
             risky_part=" ".join(risky) if risky else " ".join(s.text for s in sentences),
             stems=set().union(*(s.stems for s in sentences)),
         )
+
+
+_TRAILING_TAG = re.compile(r"\s*[(\[{][^()\[\]{}]{0,12}[)\]}]\s*$")
+_REPEATED_MARK = re.compile(r"([!?.,])[!?.,]+")
+_POLITE_OPENING = re.compile(r"^\s*(?:please|kindly)\s*[,:]?\s+", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+
+
+def canonical_query(text: str) -> str:
+    """What MiniLM reads of a query: without the marks that change nothing about its meaning
+    (a trailing tag like " (v1)", marks piled up like "?!!", a polite "please,", repeated spaces), so
+    that such edits cannot flip a verdict. Lexicon spans still point into the original."""
+    previous = None
+    while previous != text:
+        previous, text = text, _TRAILING_TAG.sub("", text)
+    text = _POLITE_OPENING.sub("", _REPEATED_MARK.sub(r"\1", text))
+    return _SPACES.sub(" ", text).strip()
 
 
 def _noisy_or(weights: dict[str, float]) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pipeline.backends.offline_text import TemplateSeedWriter
 from pipeline.backends.placeholder import PlaceholderImages
 from pipeline.batch import Batch
-from pipeline.images.refine import CheckResult, ImageChecker
+from pipeline.contracts import CheckResult, ImageChecker
 from pipeline.ledger import ledger_for
 from pipeline.records import Seed
 from pipeline.stages.drafts import DraftStage
