@@ -7,8 +7,8 @@ import pytest
 from pipeline.backends.base import ItemError
 from pipeline.llm.client import Answer, LLMClient
 from pipeline.llm.roles import SeedWriterInput
-from pipeline.testing.openai_server import (FAKE_KEY_ENV, REFUSAL_TEXT, FakeOpenAIServer,
-                                            FaultPlan)
+from pipeline.testing.openai_server import (FAKE_KEY_ENV, FAULT_KINDS, REFUSAL_TEXT,
+                                            FakeOpenAIServer, FaultPlan)
 
 FAST = {"backoff_s": 0.01, "timeout_s": 0.5}
 
@@ -102,7 +102,7 @@ def test_500_seeds_with_every_fault_kind_in_turn_get_exactly_one_result_each():
         results = client.run_batch("seed_writer", inputs)
 
     sent = server.state.faults_sent
-    assert set(sent) == {"429", "500", "timeout", "malformed", "refusal"}
+    assert set(sent) == set(FAULT_KINDS)
     assert len(results) == 500
     answers = [r for r in results if isinstance(r, Answer)]
     for item, result in zip(inputs, results):
@@ -111,7 +111,10 @@ def test_500_seeds_with_every_fault_kind_in_turn_get_exactly_one_result_each():
     assert len({a.output.image_description for a in answers}) == len(answers)
     errors = [r for r in results if isinstance(r, ItemError)]
     assert sum(e.refused for e in errors) == sent["refusal"]
-    assert all(e.refused or e.error.startswith("invalid answer after one repair") for e in errors)
+    assert all(e.refused or e.error.startswith(("invalid answer after one repair",
+                                                 "the answer was cut off at max_tokens"))
+               for e in errors)
+    assert sum(e.error.startswith("the answer was cut off") for e in errors) == sent["truncated"]
     usage = client.accounting.usage("seed_writer")
     assert usage.items == 500 and usage.failures == len(errors)
     assert usage.retries == sent["429"] + sent["500"] + sent["timeout"]

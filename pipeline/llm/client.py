@@ -4,6 +4,10 @@ Every request goes through the same path: cache lookup, rate limits, a bounded
 number in flight, retries on 429/5xx/timeouts (honouring `retry-after`), one
 repair round for an answer that does not validate, then the next fallback
 model. What cannot be answered comes back as an `ItemError` in its slot.
+
+A server that rejects the answer format (llama.cpp answers OpenAI's `json_schema`
+with HTTP 500) is moved to the next of `FORMAT_MODES` once, for every later
+request to it, and the rejected request is sent again in that format.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import asyncio
 import logging
 import os
 import random
+import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
@@ -24,14 +30,16 @@ from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
 from pipeline.llm.limits import EndpointLimits, estimate_tokens
-from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
-                                   repair_messages, response_format)
+from pipeline.llm.messages import (FORMAT_MODES, InvalidAnswer, RolePrompt, looks_like_refusal,
+                                   parse_answer, repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
 from pipeline.records import Provenance
 
 BACKEND = "openai-compatible"
 RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
 MAX_RETRY_AFTER_S = 300.0
+FORMAT_REJECTION_STATUS = {400, 422, 500}  # llama.cpp says 500 for a request it cannot validate
+FORMAT_REJECTION_TEXT = re.compile(r"response_format|json_schema", re.IGNORECASE)
 log = logging.getLogger("pipeline.llm")
 
 Output = TypeVar("Output", bound=RoleOutput)
@@ -57,11 +65,27 @@ class LLMClient:
         self.cache = cache
         self.accounting = accounting or Accounting()
         self._limits = {name: EndpointLimits(cfg) for name, cfg in settings.endpoints.items()}
+        self._format_of_server: dict[str, str] = {}  # base_url -> mode, once a server rejected one
+        self._format_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LLMClient:
         cache = AnswerCache(settings.resolved_cache_path()) if settings.cache else None
         return cls(settings, cache)
+
+    def format_mode(self, endpoint: EndpointConfig) -> str:
+        default = FORMAT_MODES[0] if endpoint.structured_outputs else "prompt"
+        return self._format_of_server.get(endpoint.base_url, default)
+
+    def reject_format(self, endpoint: EndpointConfig, mode: str, why: str) -> None:
+        """The server refused `mode`: use the next one for it from now on (once per server)."""
+        with self._format_lock:
+            if self.format_mode(endpoint) != mode:
+                return  # a request in flight at the same time already moved this server on
+            fallback = FORMAT_MODES[FORMAT_MODES.index(mode) + 1]
+            self._format_of_server[endpoint.base_url] = fallback
+        log.warning("%s rejected response_format %s (%s); using %s for this server from now on",
+                    endpoint.base_url, mode, why[:200], fallback)
 
     def close(self) -> None:
         if self.cache is not None:
@@ -101,6 +125,14 @@ class Reply:
     content: str | None
     refusal: str | None
     model: str  # the model the server says answered: a dated snapshot, a local model name
+    finish_reason: str | None = None  # "length": cut off at max_tokens
+
+
+@dataclass(frozen=True)
+class FormatRejected:
+    """The server refused the request's response_format; ask again in the next mode."""
+
+    why: str
 
 
 class _Batch:
@@ -109,11 +141,14 @@ class _Batch:
     def __init__(self, owner: LLMClient, role: Role, endpoint: EndpointConfig,
                  limits: EndpointLimits, client: AsyncOpenAI, api_key: str):
         self.role, self.endpoint, self.limits, self.client = role, endpoint, limits, client
+        self.owner = owner
         self.config = owner.settings.role(role.name)
         self.cache = owner.cache
         self.accounting = owner.accounting
         self.in_flight = asyncio.Semaphore(endpoint.max_in_flight)
-        self.prompt = RolePrompt(role, schema_in_prompt=not endpoint.structured_outputs)
+        # by "schema in the prompt?": the mode can change mid-batch when the server rejects one
+        self.prompts = {False: RolePrompt(role, schema_in_prompt=False),
+                        True: RolePrompt(role, schema_in_prompt=True)}
         self._api_key = api_key
 
     def count(self, **counts: float) -> None:
@@ -132,19 +167,30 @@ class _Batch:
         self.count(failures=1, refusals=int(result.refused))
         return result
 
-    async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
-        template_hash = self.prompt.hash
-        request = {"model": model, "messages": self.prompt.messages(item),
+    def request_for(self, model: str, item: RoleInput, mode: str) -> dict:
+        prompt = self.prompts[mode == "prompt"]
+        request = {"model": model, "messages": prompt.messages(item),
                    "temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
-        if self.endpoint.structured_outputs:
-            request["response_format"] = response_format(self.role)
-        key = request_key(self.endpoint.base_url, template_hash, request)
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            self.count(cache_hits=1)
-            answer, served_model = hit
-            return Answer(self.role.output_type.model_validate_json(answer),
-                          _provenance(served_model, template_hash), cached=True)
-        result = await self.ask(request)
+        if (wanted := response_format(self.role, mode)) is not None:
+            request["response_format"] = wanted
+        return request
+
+    async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
+        template_hash = self.prompts[False].hash  # one template file, whichever mode
+        while True:  # ends: the last mode ("prompt") sends no response_format to reject
+            mode = self.owner.format_mode(self.endpoint)
+            request = self.request_for(model, item, mode)
+            key = request_key(self.endpoint.base_url, template_hash, request)
+            if self.cache is not None and (hit := self.cache.get(key)) is not None:
+                self.count(cache_hits=1)
+                answer, served_model = hit
+                return Answer(self.role.output_type.model_validate_json(answer),
+                              _provenance(served_model, template_hash), cached=True)
+            result = await self.ask(request)
+            if isinstance(result, FormatRejected):
+                self.owner.reject_format(self.endpoint, mode, result.why)
+                continue
+            break
         if isinstance(result, ItemError):
             return result
         output, served_model = result
@@ -153,14 +199,18 @@ class _Batch:
                            served_model)
         return Answer(output, _provenance(served_model, template_hash))
 
-    async def ask(self, request: dict) -> tuple[RoleOutput, str] | ItemError:
+    async def ask(self, request: dict) -> tuple[RoleOutput, str] | ItemError | FormatRejected:
         """One question, plus one repair round if the answer does not validate."""
         reply = await self.complete(request)
+        if isinstance(reply, FormatRejected):
+            return reply
         output = self.interpret(reply)
         if isinstance(output, InvalidAnswer):
             self.count(repairs=1)
             repair = repair_messages(request["messages"], reply.content or "", output)
             reply = await self.complete({**request, "messages": repair})
+            if isinstance(reply, FormatRejected):
+                return reply
             output = self.interpret(reply)
             if isinstance(output, InvalidAnswer):
                 return ItemError(error=f"invalid answer after one repair: {output}",
@@ -177,9 +227,12 @@ class _Batch:
         except InvalidAnswer as error:
             if looks_like_refusal(reply.content):
                 return ItemError(error=reply.content.strip(), raw=reply.content, refused=True)
+            if reply.finish_reason == "length":  # asking again would be cut off again
+                return ItemError(error=f"the answer was cut off at max_tokens="
+                                       f"{self.config.max_tokens} ({error})", raw=reply.content or "")
             return error
 
-    async def complete(self, request: dict) -> Reply | ItemError:
+    async def complete(self, request: dict) -> Reply | ItemError | FormatRejected:
         """Send with retries; return the reply or why it could not be sent."""
         estimate = estimate_tokens(request["messages"], request["max_tokens"])
         attempts = self.endpoint.max_retries + 1
@@ -190,6 +243,8 @@ class _Batch:
                     self.count(requests=1)
                     completion = await self.client.chat.completions.create(**request)
             except openai.APIStatusError as error:
+                if "response_format" in request and format_rejected(error):
+                    return FormatRejected(self.scrub(f"HTTP {error.status_code}: {error.message}"))
                 if error.status_code not in RETRYABLE_STATUS and error.status_code < 500:
                     return ItemError(error=self.scrub(f"HTTP {error.status_code}: {error.message}"))
                 failure = error
@@ -212,9 +267,9 @@ class _Batch:
                        completion_tokens=completion.usage.completion_tokens)
         if not completion.choices:
             return ItemError(error="the server returned no choices")
-        message = completion.choices[0].message
-        return Reply(message.content, getattr(message, "refusal", None),
-                     completion.model or requested_model)
+        choice = completion.choices[0]
+        return Reply(choice.message.content, getattr(choice.message, "refusal", None),
+                     completion.model or requested_model, choice.finish_reason)
 
     def scrub(self, text: str) -> str:
         """Error texts can echo request details; the key must never travel on."""
@@ -223,6 +278,12 @@ class _Batch:
 
 def _provenance(served_model: str, template_hash: str) -> Provenance:
     return Provenance(backend=BACKEND, model=served_model, prompt_hash=template_hash)
+
+
+def format_rejected(error: openai.APIStatusError) -> bool:
+    """The server refused the response_format itself (not a transient failure)."""
+    return (error.status_code in FORMAT_REJECTION_STATUS
+            and FORMAT_REJECTION_TEXT.search(f"{error.message} {error.body}") is not None)
 
 
 def retry_after(error: Exception) -> float | None:
