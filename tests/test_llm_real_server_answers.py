@@ -72,3 +72,20 @@ def test_a_truncated_answer_is_kept_raw_for_the_record():
         client = LLMClient(server.llm_settings(**FAST))
         [result] = client.run_batch("seed_writer", seeds(1))
     assert isinstance(result, ItemError) and result.raw.startswith('{"image_description"')
+
+
+def test_cache_failures_keeps_the_models_own_bad_answers_so_a_rerun_sends_nothing(tmp_path):
+    with FakeOpenAIServer(faults=FaultPlan(rate=1.0, kinds=("truncated",))) as server:
+        settings = server.llm_settings(cache_path=tmp_path / "llm.sqlite", **FAST)
+        first = LLMClient.from_settings(settings.model_copy(update={"cache_failures": True}))
+        [failed] = first.run_batch("seed_writer", seeds(1))
+        first.close()
+        sent = sum(server.state.requests.values())
+        again = LLMClient.from_settings(settings.model_copy(update={"cache_failures": True}))
+        [cached] = again.run_batch("seed_writer", seeds(1))
+        again.close()
+        assert sum(server.state.requests.values()) == sent and cached == failed
+        assert again.accounting.usage("seed_writer").failures == 1
+        default = LLMClient.from_settings(settings)  # without the setting a failure is asked again
+        default.run_batch("seed_writer", seeds(1))
+        assert sum(server.state.requests.values()) == sent + 1

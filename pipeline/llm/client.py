@@ -13,6 +13,8 @@ request to it, and the rejected request is sent again in that format.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 import os
 import random
@@ -27,7 +29,7 @@ from openai import AsyncOpenAI
 
 from pipeline.backends.base import ItemError
 from pipeline.llm.accounting import Accounting
-from pipeline.llm.cache import AnswerCache, request_key
+from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
 from pipeline.llm.limits import EndpointLimits, estimate_tokens
 from pipeline.llm.messages import (FORMAT_MODES, InvalidAnswer, RolePrompt, looks_like_refusal,
@@ -129,10 +131,20 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class AnswerFailure:
+    """A failure the model's answer itself caused (asking again at temperature 0 repeats it)."""
+
+    failure: ItemError
+
+
+@dataclass(frozen=True)
 class FormatRejected:
     """The server refused the request's response_format; ask again in the next mode."""
 
     why: str
+
+
+Failed = ItemError | AnswerFailure | FormatRejected
 
 
 class _Batch:
@@ -181,9 +193,13 @@ class _Batch:
             mode = self.owner.format_mode(self.endpoint)
             request = self.request_for(model, item, mode)
             key = request_key(self.endpoint.base_url, template_hash, request)
-            if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            hit = self.cache.get(key) if self.cache is not None else None
+            if hit is not None and (self.owner.settings.cache_failures
+                                    or not hit[0].startswith(FAILURE_PREFIX)):
                 self.count(cache_hits=1)
                 answer, served_model = hit
+                if answer.startswith(FAILURE_PREFIX):
+                    return ItemError(**json.loads(answer.removeprefix(FAILURE_PREFIX)))
                 return Answer(self.role.output_type.model_validate_json(answer),
                               _provenance(served_model, template_hash), cached=True)
             result = await self.ask(request)
@@ -191,6 +207,13 @@ class _Batch:
                 self.owner.reject_format(self.endpoint, mode, result.why)
                 continue
             break
+        if isinstance(result, AnswerFailure):
+            failure = result.failure
+            if (self.cache is not None and self.owner.settings.cache_failures
+                    and self.config.temperature == 0):
+                self.cache.put(key, self.role.name, model, template_hash,
+                               FAILURE_PREFIX + json.dumps(dataclasses.asdict(failure)), model)
+            return failure
         if isinstance(result, ItemError):
             return result
         output, served_model = result
@@ -199,7 +222,7 @@ class _Batch:
                            served_model)
         return Answer(output, _provenance(served_model, template_hash))
 
-    async def ask(self, request: dict) -> tuple[RoleOutput, str] | ItemError | FormatRejected:
+    async def ask(self, request: dict) -> tuple[RoleOutput, str] | Failed:
         """One question, plus one repair round if the answer does not validate."""
         reply = await self.complete(request)
         if isinstance(reply, FormatRejected):
@@ -213,23 +236,25 @@ class _Batch:
                 return reply
             output = self.interpret(reply)
             if isinstance(output, InvalidAnswer):
-                return ItemError(error=f"invalid answer after one repair: {output}",
-                                 raw=reply.content or "")
-        return output if isinstance(output, ItemError) else (output, reply.model)
+                return AnswerFailure(ItemError(error=f"invalid answer after one repair: {output}",
+                                               raw=reply.content or ""))
+        return output if isinstance(output, (ItemError, AnswerFailure)) else (output, reply.model)
 
-    def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | InvalidAnswer:
+    def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | AnswerFailure | InvalidAnswer:
         if isinstance(reply, ItemError):
             return reply
         if reply.refusal:
-            return ItemError(error=reply.refusal, raw=reply.content or "", refused=True)
+            return AnswerFailure(ItemError(error=reply.refusal, raw=reply.content or "", refused=True))
         try:
             return parse_answer(self.role.output_type, reply.content)
         except InvalidAnswer as error:
             if looks_like_refusal(reply.content):
-                return ItemError(error=reply.content.strip(), raw=reply.content, refused=True)
+                return AnswerFailure(ItemError(error=reply.content.strip(), raw=reply.content,
+                                               refused=True))
             if reply.finish_reason == "length":  # asking again would be cut off again
-                return ItemError(error=f"the answer was cut off at max_tokens="
-                                       f"{self.config.max_tokens} ({error})", raw=reply.content or "")
+                return AnswerFailure(ItemError(error=f"the answer was cut off at max_tokens="
+                                                     f"{self.config.max_tokens} ({error})",
+                                               raw=reply.content or ""))
             return error
 
     async def complete(self, request: dict) -> Reply | ItemError | FormatRejected:

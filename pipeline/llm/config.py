@@ -45,6 +45,10 @@ class LLMSettings(_Settings):
     roles: dict[RoleName, RoleConfig] = {}  # a role left out uses RoleConfig()'s defaults
     cache: bool = True
     cache_path: Path | None = None  # default: <artifacts>/cache/llm.sqlite
+    # also cache the model's own bad answers (invalid after repair, cut off, refused) at
+    # temperature 0, where asking again gets the same answer: a rerun against a deterministic
+    # local model then sends nothing. Transport failures are never cached.
+    cache_failures: bool = False
 
     @model_validator(mode="after")
     def _roles_name_known_endpoints(self) -> LLMSettings:
