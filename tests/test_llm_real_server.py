@@ -92,7 +92,7 @@ def test_every_role_answers_or_fails_with_a_reason(llama, structured, tmp_path):
         results = {role: client.run_batch(role, [item])[0] for role, item in ONE_OF_EACH.items()}
     for role, result in results.items():
         assert recorded(result), (role, result)
-    mode = client.format_mode(settings.endpoints["default"])
+    mode = client.formats.mode(settings.endpoints["default"])
     assert mode == ("json_object" if structured else "prompt")
     refused = proxy.wire.statuses[500]
     assert refused == (1 if structured else 0)  # json_schema refused once for the server, not per role

@@ -6,8 +6,8 @@ repair round for an answer that does not validate, then the next fallback
 model. What cannot be answered comes back as an `ItemError` in its slot.
 
 A server that rejects the answer format (llama.cpp answers OpenAI's `json_schema`
-with HTTP 500) is moved to the next of `FORMAT_MODES` once, for every later
-request to it, and the rejected request is sent again in that format.
+with HTTP 500) is moved to the next format once (`formats.ServerFormats`), and the
+rejected request is sent again in that format.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import json
 import logging
 import os
 import random
-import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
@@ -32,16 +30,15 @@ from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
 from pipeline.llm.limits import EndpointLimits, estimate_tokens
-from pipeline.llm.messages import (FORMAT_MODES, InvalidAnswer, RolePrompt, looks_like_refusal,
-                                   parse_answer, repair_messages, response_format)
+from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
+from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
+                                   repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
 from pipeline.records import Provenance
 
 BACKEND = "openai-compatible"
 RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
 MAX_RETRY_AFTER_S = 300.0
-FORMAT_REJECTION_STATUS = {400, 422, 500}  # llama.cpp says 500 for a request it cannot validate
-FORMAT_REJECTION_TEXT = re.compile(r"response_format|json_schema", re.IGNORECASE)
 log = logging.getLogger("pipeline.llm")
 
 Output = TypeVar("Output", bound=RoleOutput)
@@ -67,27 +64,12 @@ class LLMClient:
         self.cache = cache
         self.accounting = accounting or Accounting()
         self._limits = {name: EndpointLimits(cfg) for name, cfg in settings.endpoints.items()}
-        self._format_of_server: dict[str, str] = {}  # base_url -> mode, once a server rejected one
-        self._format_lock = threading.Lock()
+        self.formats = ServerFormats()  # once per server, not per request or batch
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LLMClient:
         cache = AnswerCache(settings.resolved_cache_path()) if settings.cache else None
         return cls(settings, cache)
-
-    def format_mode(self, endpoint: EndpointConfig) -> str:
-        default = FORMAT_MODES[0] if endpoint.structured_outputs else "prompt"
-        return self._format_of_server.get(endpoint.base_url, default)
-
-    def reject_format(self, endpoint: EndpointConfig, mode: str, why: str) -> None:
-        """The server refused `mode`: use the next one for it from now on (once per server)."""
-        with self._format_lock:
-            if self.format_mode(endpoint) != mode:
-                return  # a request in flight at the same time already moved this server on
-            fallback = FORMAT_MODES[FORMAT_MODES.index(mode) + 1]
-            self._format_of_server[endpoint.base_url] = fallback
-        log.warning("%s rejected response_format %s (%s); using %s for this server from now on",
-                    endpoint.base_url, mode, why[:200], fallback)
 
     def close(self) -> None:
         if self.cache is not None:
@@ -137,13 +119,6 @@ class AnswerFailure:
     failure: ItemError
 
 
-@dataclass(frozen=True)
-class FormatRejected:
-    """The server refused the request's response_format; ask again in the next mode."""
-
-    why: str
-
-
 Failed = ItemError | AnswerFailure | FormatRejected
 
 
@@ -190,7 +165,7 @@ class _Batch:
     async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
         template_hash = self.prompts[False].hash  # one template file, whichever mode
         while True:  # ends: the last mode ("prompt") sends no response_format to reject
-            mode = self.owner.format_mode(self.endpoint)
+            mode = self.owner.formats.mode(self.endpoint)
             request = self.request_for(model, item, mode)
             key = request_key(self.endpoint.base_url, template_hash, request)
             hit = self.cache.get(key) if self.cache is not None else None
@@ -204,7 +179,7 @@ class _Batch:
                               _provenance(served_model, template_hash), cached=True)
             result = await self.ask(request)
             if isinstance(result, FormatRejected):
-                self.owner.reject_format(self.endpoint, mode, result.why)
+                self.owner.formats.reject(self.endpoint, mode, result.why)
                 continue
             break
         if isinstance(result, AnswerFailure):
@@ -303,12 +278,6 @@ class _Batch:
 
 def _provenance(served_model: str, template_hash: str) -> Provenance:
     return Provenance(backend=BACKEND, model=served_model, prompt_hash=template_hash)
-
-
-def format_rejected(error: openai.APIStatusError) -> bool:
-    """The server refused the response_format itself (not a transient failure)."""
-    return (error.status_code in FORMAT_REJECTION_STATUS
-            and FORMAT_REJECTION_TEXT.search(f"{error.message} {error.body}") is not None)
 
 
 def retry_after(error: Exception) -> float | None:

@@ -126,6 +126,6 @@ def label_studio(data_dir: Path, document_root: Path, log_path: Path) -> LocalSe
         [str(LABELSTUDIO_VENV / "bin" / "label-studio"), "start", "--no-browser",
          "--internal-host", "127.0.0.1", "--port", str(port), "--username", "lead@example.org",
          "--password", secrets.token_hex(8), "--user-token", token, "--enable-legacy-api-token"],
-        port, "/health", log_path, env=env, startup_timeout_s=300.0)
+        port, "/health", log_path, env=env, startup_timeout_s=900.0)  # ~25 s on an idle machine
     server.token = token
     return server
