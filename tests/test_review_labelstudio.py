@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from test_review_support import make_run
@@ -14,7 +16,7 @@ from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.labelstudio import (LABEL_CONFIG, annotator_name, check_tasks, export_tasks,
                                          import_export, parse_config, plan_import)
-from pipeline.review.labelstudio_users import parse_user_options, user_names
+from pipeline.review.labelstudio_users import fetch_emails, parse_user_options, user_names
 from pipeline.review.scoring import EditScorer
 from pipeline.review.store import REASONS, ReviewStore
 
@@ -168,3 +170,31 @@ def test_the_export_command_writes_images_beside_the_tasks(batches, tmp_path):
         name = task["data"]["image"].removeprefix("/data/local-files/?d=images/")
         assert (out / "images" / name).read_bytes().startswith(b"\x89PNG")
     assert len(json.dumps(tasks)) < 4000  # no inlined images
+
+
+class _Users(BaseHTTPRequestHandler):
+    """Label Studio's GET /api/users, with its token check."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.headers.get("Authorization") != "Token right":
+            self.send_response(401), self.end_headers()
+            return
+        body = json.dumps([{"id": 1, "email": "ann@example.org"}, {"id": 2, "email": ""}]).encode()
+        self.send_response(200), self.send_header("Content-Type", "application/json"), self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_user_emails_come_from_label_studios_api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Users)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        assert fetch_emails(url, "right") == {"1": "ann@example.org"}
+        with pytest.raises(ValueError, match="answered HTTP 401 \\(is the token right\\?\\)"):
+            fetch_emails(url, "wrong")
+    finally:
+        server.shutdown(), server.server_close()
