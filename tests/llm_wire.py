@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request, Response
+from test_review_support import serving
 
 from pipeline.testing.openai_server import role_of
 
@@ -50,30 +49,9 @@ def proxy_app(upstream: str, wire: WireLog) -> FastAPI:
     return app
 
 
-class RecordingProxy:
-    """`with RecordingProxy("http://127.0.0.1:PORT") as proxy:` ... `proxy.base_url`, `proxy.wire`."""
-
-    def __init__(self, upstream: str):
-        self.wire = WireLog()
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(proxy_app(upstream, self.wire),
-                                                     log_level="warning", access_log=False))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
-                                        daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def __enter__(self) -> RecordingProxy:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+@contextmanager
+def recording_proxy(upstream: str):
+    """`with recording_proxy("http://127.0.0.1:PORT") as (base_url, wire):` ..."""
+    wire = WireLog()
+    with serving(proxy_app(upstream, wire)) as url:
+        yield f"{url}/v1", wire

@@ -11,7 +11,7 @@ import os
 
 import pandas as pd
 import pytest
-from llm_wire import RecordingProxy
+from llm_wire import recording_proxy
 from PIL import Image
 
 from pipeline.backends.base import ItemError
@@ -85,8 +85,8 @@ def recorded(result) -> bool:
 
 @pytest.mark.parametrize("structured", [True, False], ids=["response_format", "schema_in_prompt"])
 def test_every_role_answers_or_fails_with_a_reason(llama, structured, tmp_path):
-    with RecordingProxy(llama.url) as proxy:
-        settings = LLMSettings.model_validate({"endpoints": {"default": endpoint(proxy.base_url, structured)},
+    with recording_proxy(llama.url) as (base_url, wire):
+        settings = LLMSettings.model_validate({"endpoints": {"default": endpoint(base_url, structured)},
                                                "roles": role_settings(), "cache": False})
         client = LLMClient(settings)
         results = {role: client.run_batch(role, [item])[0] for role, item in ONE_OF_EACH.items()}
@@ -94,13 +94,13 @@ def test_every_role_answers_or_fails_with_a_reason(llama, structured, tmp_path):
         assert recorded(result), (role, result)
     mode = client.formats.mode(settings.endpoints["default"])
     assert mode == ("json_object" if structured else "prompt")
-    refused = proxy.wire.statuses[500]
+    refused = wire.statuses[500]
     assert refused == (1 if structured else 0)  # json_schema refused once for the server, not per role
     for role in ONE_OF_EACH:
         usage = client.accounting.usage(role)
-        assert usage.requests == proxy.wire.requests[role]
-        assert usage.prompt_tokens == proxy.wire.usage[role]["prompt_tokens"]
-        assert usage.completion_tokens == proxy.wire.usage[role]["completion_tokens"]
+        assert usage.requests == wire.requests[role]
+        assert usage.prompt_tokens == wire.usage[role]["prompt_tokens"]
+        assert usage.completion_tokens == wire.usage[role]["completion_tokens"]
     if structured:  # grammar-constrained: the text roles' JSON parses
         assert isinstance(results["vsil_judge"], Answer) and isinstance(results["leak_rewriter"], Answer)
 
@@ -109,22 +109,22 @@ def test_a_small_build_through_the_real_server(prefect_harness, llama, tmp_path)
     from flows.build import build_flow
     from pipeline.factory import llm_client
 
-    with RecordingProxy(llama.url) as proxy:
+    with recording_proxy(llama.url) as (base_url, wire):
         config = load_config(None, [
             "run.size=1", "run.queries_per_seed=2", f"run.runs_dir='{tmp_path / 'runs'}'",
             "run.sub_categories=['Weapon-Related Violence', 'Identity Theft and Impersonation']",
             "backends.seed_writer='llm'", "backends.rewriter='llm'", "backends.harm_check='llm'",
             "backends.vsil_judge='llm'", "rewrite.max_attempts=2"])
-        settings = LLMSettings.model_validate({"endpoints": {"default": endpoint(proxy.base_url)},
+        settings = LLMSettings.model_validate({"endpoints": {"default": endpoint(base_url)},
                                                "roles": role_settings(),
                                                "cache_path": tmp_path / "llm.sqlite",
                                                "cache_failures": True})
         config = config.model_copy(update={"llm": settings})
         first = build_flow(config, "llama-1", show_progress=False)
-        sent = sum(proxy.wire.requests.values())
+        sent = sum(wire.requests.values())
         accounting = llm_client(config).accounting.summary()
         second = build_flow(config, "llama-2", show_progress=False)
-        assert sum(proxy.wire.requests.values()) == sent  # the rerun came from the cache: 0 requests
+        assert sum(wire.requests.values()) == sent  # the rerun came from the cache: 0 requests
 
     ledger = pd.read_parquet(f"{first['run_dir']}/ledger.parquet")
     assert len(ledger) == first["seeds"] >= 2 and ledger["seed_id"].is_unique
@@ -137,8 +137,8 @@ def test_a_small_build_through_the_real_server(prefect_harness, llama, tmp_path)
     failures = pd.read_parquet(failures_file) if os.path.exists(failures_file) else pd.DataFrame()
     assert len(harm) + len(failures) > 0
     for role, usage in accounting.items():  # the run's per-role accounting is what the server saw
-        assert usage["requests"] == proxy.wire.requests[role], role
-        assert usage["prompt_tokens"] == proxy.wire.usage[role]["prompt_tokens"], role
-        assert usage["completion_tokens"] == proxy.wire.usage[role]["completion_tokens"], role
+        assert usage["requests"] == wire.requests[role], role
+        assert usage["prompt_tokens"] == wire.usage[role]["prompt_tokens"], role
+        assert usage["completion_tokens"] == wire.usage[role]["completion_tokens"], role
     assert "LLM calls" in first["summary"]
     assert pd.read_parquet(f"{second['run_dir']}/ledger.parquet")["state"].tolist() == ledger["state"].tolist()
