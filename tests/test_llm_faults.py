@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.backends.base import ItemError
 from pipeline.llm.client import Answer, LLMClient
-from pipeline.llm.roles import SeedWriterInput
+from pipeline.llm.roles import HarmFilterInput, ImageRefinerInput, SeedWriterInput
 from pipeline.testing.openai_server import (FAKE_KEY_ENV, FAULT_KINDS, REFUSAL_TEXT,
                                             FakeOpenAIServer, FaultPlan)
 
@@ -191,3 +191,18 @@ def test_cache_failures_keeps_the_models_own_bad_answers_so_a_rerun_sends_nothin
         default = LLMClient.from_settings(settings)  # without the setting a failure is asked again
         default.run_batch("seed_writer", seeds(1))
         assert sum(server.state.requests.values()) == sent + 1
+
+
+def test_a_text_only_endpoint_gets_no_image_and_the_image_only_roles_fail_with_why():
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    with FakeOpenAIServer() as server:
+        client = LLMClient(server.llm_settings(vision=False, **SLOWER))
+        [checked] = client.run_batch("harm_filter", [HarmFilterInput(
+            original_query="q", query="q2", image_description="d", image_png=png)])
+        [refined] = client.run_batch("image_refiner", [ImageRefinerInput(
+            image_png=png, element="knife", image_description="a knife")])
+    assert isinstance(checked, Answer) and server.state.requests["harm_filter"] == 1
+    assert server.state.with_image["harm_filter"] == 0  # text only, as a plain string
+    assert isinstance(refined, ItemError) and "needs to see the image" in refined.error
+    assert server.state.requests["image_refiner"] == 0
+    assert client.accounting.usage("image_refiner").failures == 1

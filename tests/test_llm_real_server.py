@@ -49,7 +49,8 @@ def png() -> bytes:
 def endpoint(base_url: str, structured: bool = True) -> dict:
     # llama.cpp answers one request at a time: a deep queue only turns into client timeouts
     return {"base_url": base_url, "api_key_env": KEY_ENV, "max_in_flight": 2, "timeout_s": 120,
-            "max_retries": 1, "backoff_s": 0.2, "structured_outputs": structured}
+            "max_retries": 1, "backoff_s": 0.2, "structured_outputs": structured,
+            "vision": False}  # SmolLM2 is text-only; llama.cpp would drop a message with an image
 
 
 def role_settings(max_tokens: int = 200) -> dict:

@@ -143,6 +143,10 @@ class _Batch:
 
     async def answer(self, item: RoleInput) -> Answer | ItemError:
         self.count(items=1)
+        if not self.endpoint.vision and item.image_png is not None and not item.answerable_without_image():
+            self.count(failures=1)
+            return ItemError(error=f"{self.role.name} needs to see the image, and the endpoint at "
+                                   f"{self.endpoint.base_url} is text-only (vision = false)")
         models = [self.config.model, *self.config.fallback_models]
         for position, model in enumerate(models):
             if position:
@@ -156,7 +160,8 @@ class _Batch:
 
     def request_for(self, model: str, item: RoleInput, mode: str) -> dict:
         prompt = self.prompts[mode == "prompt"]
-        request = {"model": model, "messages": prompt.messages(item),
+        messages = prompt.messages(item, with_image=self.endpoint.vision)
+        request = {"model": model, "messages": messages,
                    "temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
         if (wanted := response_format(self.role, mode)) is not None:
             request["response_format"] = wanted

@@ -30,6 +30,10 @@ class EndpointConfig(_Settings):
     backoff_s: float = Field(default=0.5, ge=0)  # first retry delay when no retry-after; doubles
     # false for servers without JSON-schema response_format: the schema then goes in the prompt
     structured_outputs: bool = True
+    # false for a text-only model: images are left out of requests (llama.cpp's chatml
+    # template would silently drop a message with an image part, text included), and an
+    # item only the image can answer (image_refiner) fails with that reason
+    vision: bool = True
 
 
 class RoleConfig(_Settings):

@@ -61,11 +61,11 @@ class RolePrompt:
                              f"this JSON schema:\n{json.dumps(schema_of(role))}"
                              if schema_in_prompt else "")
 
-    def messages(self, item: RoleInput) -> list[dict]:
+    def messages(self, item: RoleInput, with_image: bool = True) -> list[dict]:
         module = self.template.make_module({**item.model_dump(exclude={"image_png"}), **self._shared})
         system, user = str(module.system).strip(), str(module.user).strip()
         content: str | list[dict] = user
-        if item.image_png is not None:
+        if item.image_png is not None and with_image:
             data_url = "data:image/png;base64," + base64.b64encode(item.image_png).decode("ascii")
             content = [{"type": "text", "text": user},
                        {"type": "image_url", "image_url": {"url": data_url}}]
