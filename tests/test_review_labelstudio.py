@@ -98,10 +98,10 @@ def test_an_export_from_label_studio_lands_in_the_store_once(batches, tmp_path):
         choice("verdict", "accept"), edit("what might happen next in this scene?")]}]
     exported[2]["annotations"] = [{"id": 4, "completed_by": 7, "was_cancelled": True, "result": []}]
     store = ReviewStore.for_runs(tmp_path)
-    planned, problems = plan_import(exported, batches, {"7": "alice"})
-    assert problems == []
-    assert import_export(planned, store, EditScorer()) == 3
-    assert import_export(planned, store, EditScorer()) == 0          # re-import: nothing new
+    plan = plan_import(exported, batches, {"7": "alice"})
+    assert plan.skipped == [] and plan.notes == []
+    assert import_export(plan.planned, store, EditScorer()) == 3
+    assert import_export(plan.planned, store, EditScorer()) == 0          # re-import: nothing new
     current = {(e.pair_id, e.annotator): e for e in store.current(run_id="fake")}
     first, second = exported[0]["data"]["pair_id"], exported[1]["data"]["pair_id"]
     assert current[(first, "alice")].action == "accept"
@@ -115,11 +115,11 @@ def test_a_bad_annotation_is_reported_with_its_task_and_the_rest_are_recorded(ba
     exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]},
                                   {"id": 2, "completed_by": 8, "result": [choice("verdict", "reject")]}]
     exported[1]["annotations"] = [{"id": 3, "completed_by": 7, "result": [choice("verdict", "maybe")]}]
-    planned, problems = plan_import(exported, batches)
-    assert problems == ["task 100 annotation 2: skipped: a reject needs a reason",
-                        "task 101 annotation 3: skipped: Input should be 'accept', 'reject', 'edit' or 'skip'"]
+    plan = plan_import(exported, batches)
+    assert plan.skipped == ["task 100 annotation 2: a reject needs a reason",
+                            "task 101 annotation 3: Input should be 'accept', 'reject', 'edit' or 'skip'"]
     store = ReviewStore.for_runs(tmp_path)
-    assert import_export(planned, store, EditScorer()) == 1
+    assert import_export(plan.planned, store, EditScorer()) == 1
 
 
 def test_an_edit_without_a_verdict_is_an_edit_and_an_edit_beside_reject_is_noted(batches):
@@ -128,10 +128,11 @@ def test_an_edit_without_a_verdict_is_an_edit_and_an_edit_beside_reject_is_noted
     exported[1]["annotations"] = [{"id": 2, "completed_by": 7, "result": [
         choice("verdict", "reject"), choice("reason", "still_leaks"), edit("something else?")]}]
     exported[2]["annotations"] = [{"id": 3, "completed_by": 7, "result": []}]
-    planned, problems = plan_import(exported, batches)
-    actions = [(p.decision.action, p.decision.edited_query) for p in planned]
+    plan = plan_import(exported, batches)
+    actions = [(p.decision.action, p.decision.edited_query) for p in plan.planned]
     assert actions == [("edit", "what is this used for?"), ("reject", None), ("skip", None)]
-    assert problems == ["task 101 annotation 2: the edited query was not used: the verdict is reject"]
+    assert plan.notes == ["task 101 annotation 2: the edited query was not used: the verdict is reject"]
+    assert plan.skipped == []
 
 
 def test_label_studio_users_become_our_annotator_names():
@@ -154,7 +155,7 @@ def test_the_import_command_maps_users_reports_skips_and_exits_1(batches, tmp_pa
     result = CliRunner().invoke(app, ["review", "labelstudio-import", "fake", str(path),
                                       "--runs-dir", str(tmp_path), "--user", "7=alice"])
     assert result.exit_code == 1, result.output
-    assert "warning: task 101 annotation 2: skipped: a reject needs a reason" in result.output
+    assert "warning: task 101 annotation 2: a reject needs a reason: skipped" in result.output
     assert "1 new decisions recorded" in result.output
     (event,) = ReviewStore.for_runs(tmp_path).current(run_id="fake")
     assert event.annotator == "alice"

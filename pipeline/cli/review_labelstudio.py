@@ -85,17 +85,18 @@ def labelstudio_import(
             if not token:
                 raise ValueError(f"--url needs the API token in the environment variable {token_env}")
             emails = fetch_emails(url, token)
-        planned, problems = plan_import(exported, batches, user_names(mapping, emails))
-    for problem in problems:
-        typer.echo(f"warning: {problem}", err=True)
-    added = import_export(planned, store_for(folder), EditScorer()) if planned else 0
-    unnamed = sorted({p.annotator for p in planned if p.annotator.startswith("labelstudio-user-")})
+        plan = plan_import(exported, batches, user_names(mapping, emails))
+    for line in plan.notes:
+        typer.echo(f"warning: {line}", err=True)
+    for line in plan.skipped:
+        typer.echo(f"warning: {line}: skipped", err=True)
+    added = import_export(plan.planned, store_for(folder), EditScorer()) if plan.planned else 0
+    unnamed = sorted({p.annotator for p in plan.planned if p.annotator.startswith("labelstudio-user-")})
     if unnamed:
         typer.echo(f"warning: no name for {', '.join(unnamed)}; map them with --user ID=NAME "
                    "or pass --url to name them by e-mail", err=True)
     typer.echo(f"{added} new decisions recorded")
-    skipped = sum("skipped" in problem for problem in problems)
-    if skipped:
-        typer.echo(f"error: {skipped} annotation(s) skipped (listed above); the others were recorded",
-                   err=True)
+    if plan.skipped:
+        typer.echo(f"error: {len(plan.skipped)} annotation(s) skipped (listed above); the others "
+                   "were recorded", err=True)
         raise typer.Exit(1)

@@ -184,12 +184,18 @@ class Planned:
     annotator: str
 
 
+@dataclass(frozen=True)
+class ImportPlan:
+    planned: list[Planned]
+    skipped: list[str]  # an annotation that is not a usable decision, naming its task
+    notes: list[str]  # an annotation recorded, but not all of it used
+
+
 def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
-                users: dict[str, str] | None = None) -> tuple[list[Planned], list[str]]:
-    """A decision per usable, non-cancelled annotation, and a line per annotation that is not
-    usable (or not fully), naming its task."""
+                users: dict[str, str] | None = None) -> ImportPlan:
+    """A decision per usable, non-cancelled annotation; a line per one skipped or partly used."""
     items = {(b.manifest.batch_id, pair_id): item for b in batches for pair_id, item in b.items.items()}
-    planned, problems = [], []
+    plan = ImportPlan([], [], [])
     for exported in exported_tasks:
         for annotation in exported.get("annotations", []):
             where = f"task {exported.get('id')} annotation {annotation.get('id')}"
@@ -198,21 +204,21 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
             try:
                 decision, note = annotation_decision(exported, annotation)
             except ValidationError as error:
-                problems.append(f"{where}: skipped: " + "; ".join(
+                plan.skipped.append(f"{where}: " + "; ".join(
                     e["msg"].removeprefix("Value error, ") for e in error.errors()))
                 continue
             except (KeyError, TypeError, AttributeError) as error:
-                problems.append(f"{where}: skipped: not a review annotation ({error!r})")
+                plan.skipped.append(f"{where}: not a review annotation ({error!r})")
                 continue
             item = items.get((decision.batch_id, decision.pair_id))
             if item is None:
-                problems.append(f"{where}: skipped: pair {decision.pair_id} is in no batch of this run")
+                plan.skipped.append(f"{where}: pair {decision.pair_id} is in no batch of this run")
                 continue
             if note:
-                problems.append(f"{where}: {note}")
-            planned.append(Planned(decision, item,
-                                   annotator_name(annotation.get("completed_by"), users or {})))
-    return planned, problems
+                plan.notes.append(f"{where}: {note}")
+            plan.planned.append(Planned(decision, item,
+                                        annotator_name(annotation.get("completed_by"), users or {})))
+    return plan
 
 
 def import_export(planned: list[Planned], store: ReviewStore,
