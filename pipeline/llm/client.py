@@ -29,8 +29,8 @@ from pipeline.backends.base import ItemError
 from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
-from pipeline.llm.limits import EndpointLimits, estimate_tokens
 from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
+from pipeline.llm.limits import EndpointLimits, estimate_tokens
 from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
@@ -143,7 +143,7 @@ class _Batch:
 
     async def answer(self, item: RoleInput) -> Answer | ItemError:
         self.count(items=1)
-        if not self.endpoint.vision and item.image_png is not None and not item.answerable_without_image():
+        if item.image_png is not None and not (self.endpoint.vision or item.answerable_without_image()):
             self.count(failures=1)
             return ItemError(error=f"{self.role.name} needs to see the image, and the endpoint at "
                                    f"{self.endpoint.base_url} is text-only (vision = false)")
