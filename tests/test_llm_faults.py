@@ -206,3 +206,16 @@ def test_a_text_only_endpoint_gets_no_image_and_the_image_only_roles_fail_with_w
     assert isinstance(refined, ItemError) and "needs to see the image" in refined.error
     assert server.state.requests["image_refiner"] == 0
     assert client.accounting.usage("image_refiner").failures == 1
+
+
+@pytest.mark.parametrize("vision", [True, False])
+def test_on_a_llama_cpp_like_server_only_a_text_only_endpoint_keeps_the_text(vision):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    item = HarmFilterInput(original_query="how to hide the knife", query="how to hide the knife",
+                           image_description="a kitchen knife on a table", image_png=png)
+    with FakeOpenAIServer(rejects_json_schema=True) as server:
+        client = LLMClient(server.llm_settings(vision=vision, **SLOWER))
+        [answer] = client.run_batch("harm_filter", [item])
+    # the scripted judge flags the words the query shares with the description; with the image
+    # part in the message, llama.cpp's template drops the text and the verdict is about nothing
+    assert isinstance(answer, Answer) and answer.output.text_harmful is (not vision)

@@ -68,8 +68,9 @@ def fake_llm(
     faults: Annotated[str, typer.Option(help="Fault kinds dealt in turn, comma-separated.")]
     = "429,500,timeout,malformed,refusal",
     like_llama_cpp: Annotated[bool, typer.Option(
-        "--like-llama-cpp", help="Reject response_format json_schema with HTTP 500 as llama.cpp's "
-                                 "server does (json_object with a schema is honoured).")] = False,
+        "--like-llama-cpp", help="Behave like llama.cpp's server: HTTP 500 for response_format "
+                                 "json_schema (json_object with a schema is honoured), and no text "
+                                 "read from a message that carries an image.")] = False,
 ) -> None:
     """Serve scripted, schema-valid answers for every role on 127.0.0.1 (dry runs; any API key works).
 

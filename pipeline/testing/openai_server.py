@@ -12,7 +12,8 @@ It also copies what a real small model behind llama.cpp's server does
 (`ANSWER_FAULTS`: empty answers, off-schema JSON, JSON cut off at max_tokens with
 finish_reason "length"), and with `rejects_json_schema` it refuses OpenAI's
 `json_schema` response_format with HTTP 500 as llama.cpp does, while honouring
-`{"type": "json_object", "schema": ...}`.
+`{"type": "json_object", "schema": ...}`, and like llama.cpp's chatml template it
+reads no text from a message that carries an image part.
 
 Its answers are scripted, not a model's: use it to exercise the plumbing only.
 """
@@ -190,10 +191,10 @@ def create_app(state: ServerState) -> FastAPI:
         elif fault == "malformed":
             message = {"content": '{"' + role + '": [', "refusal": None}
         elif fault in ANSWER_FAULTS:
-            answer = answer_for(role, dict(TAG.findall(user_text(body))), image_of(body))
+            answer = answer_for(role, dict(TAG.findall(user_text(body, state))), image_of(body))
             return completion_response(body, *faulty_answer(fault, answer, role))
         else:
-            fields = dict(TAG.findall(user_text(body)))
+            fields = dict(TAG.findall(user_text(body, state)))
             answer = answer_for(role, fields, image_of(body)).model_dump_json()
             if not structured:  # like many chat models asked for JSON in the prompt
                 answer = f"Here is the JSON:\n```json\n{answer}\n```"
@@ -213,7 +214,7 @@ def role_of(body: dict) -> str:
     return ROLE_OF_TITLE[found.group(1)] if found else "unknown"
 
 
-def user_text(body: dict) -> str:
+def user_text(body: dict, state: ServerState | None = None) -> str:
     texts = []
     for message in body["messages"]:
         content = message["content"]
@@ -221,6 +222,8 @@ def user_text(body: dict) -> str:
             continue
         if isinstance(content, str):
             texts.append(content)
+        elif state is not None and state.rejects_json_schema:
+            continue  # llama.cpp's chatml template turns a message with parts into no text
         else:
             texts += [part["text"] for part in content if part["type"] == "text"]
     return "\n".join(texts)
