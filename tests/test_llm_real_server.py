@@ -133,12 +133,11 @@ def test_a_small_build_through_the_real_server(prefect_harness, llama, tmp_path)
     assert len(ledger) == first["seeds"] >= 2 and ledger["seed_id"].is_unique
     assert set(ledger["state"]) <= TERMINAL and ledger["reason"].str.len().min() > 0
     decisions = pd.read_parquet(f"{first['run_dir']}/decisions.parquet")
-    harm = decisions[decisions["stage"] == "harm_check"]
-    if len(harm):
-        assert set(harm["model"]) == {SMOLLM2_NAME} and harm["prompt_hash"].str.len().min() > 0
-    failures_file = f"{first['run_dir']}/failures.parquet"
-    failures = pd.read_parquet(failures_file) if os.path.exists(failures_file) else pd.DataFrame()
-    assert len(harm) + len(failures) > 0
+    # a 135M model's seeds mostly end at the leak filter, so a stage may have no record; every
+    # record an LLM stage did write names the real model
+    llm_made = decisions[decisions["backend"] == "openai-compatible"]
+    assert set(llm_made["model"]) <= {SMOLLM2_NAME} and (llm_made["prompt_hash"] != "").all()
+    assert wire.requests["seed_writer"] >= 2 and wire.requests["leak_rewriter"] > 0
     for role, usage in accounting.items():  # the run's per-role accounting is what the server saw
         assert usage["requests"] == wire.requests[role], role
         assert usage["prompt_tokens"] == wire.usage[role]["prompt_tokens"], role
