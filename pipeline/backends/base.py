@@ -12,14 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.records import Draft, Provenance, Seed
-
-
-@dataclass(frozen=True)
-class ItemError:
-    error: str
-    raw: str = ""
-    refused: bool = False
+from pipeline.contracts import ItemError, Provenance
+from pipeline.records import Draft, Seed
 
 
 class Backend(ABC):
@@ -49,6 +43,7 @@ class RewriteRequest:
     category: str
     element_terms: tuple[str, ...] = ()
     feedback_spans: tuple[str, ...] = ()  # spans a detector flagged in an earlier attempt
+    element_kind: str = ""  # the library's kind ("object", "substance", ...), "" when unknown
 
 
 class Rewriter(Backend):

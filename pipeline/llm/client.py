@@ -25,7 +25,7 @@ from typing import Generic, Sequence, TypeVar
 import openai
 from openai import AsyncOpenAI
 
-from pipeline.backends.base import ItemError
+from pipeline.contracts import ItemError, Provenance
 from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
@@ -34,7 +34,6 @@ from pipeline.llm.limits import EndpointLimits, estimate_tokens
 from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
-from pipeline.records import Provenance
 
 BACKEND = "openai-compatible"
 RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
@@ -132,7 +131,7 @@ class _Batch:
         self.config = owner.settings.role(role.name)
         self.cache = owner.cache
         self.accounting = owner.accounting
-        self.in_flight = asyncio.Semaphore(endpoint.max_in_flight)
+        self.in_flight = limits.in_flight  # shared by every batch of this client, whatever its thread
         # by "schema in the prompt?": the mode can change mid-batch when the server rejects one
         self.prompts = {False: RolePrompt(role, schema_in_prompt=False),
                         True: RolePrompt(role, schema_in_prompt=True)}
@@ -239,7 +238,7 @@ class _Batch:
 
     async def complete(self, request: dict) -> Reply | ItemError | FormatRejected:
         """Send with retries; return the reply or why it could not be sent."""
-        estimate = estimate_tokens(request["messages"], request["max_tokens"])
+        estimate = estimate_tokens(request["messages"], request["max_tokens"], request["model"])
         attempts = self.endpoint.max_retries + 1
         for attempt in range(attempts):
             await self.limits.wait_turn(estimate)

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RoleName = Literal["seed_writer", "image_query_writer", "leak_rewriter", "harm_filter",
-                   "vsil_judge", "image_refiner", "pair_checker"]
+                   "vsil_judge", "image_refiner", "pair_checker", "element_writer"]
 
 
 class RoleInput(BaseModel):
@@ -90,6 +90,14 @@ class PairCheckerInput(RoleInput):
     image_description: str = ""
 
 
+class ElementWriterInput(RoleInput):
+    category: str
+    sub_category: str
+    definition: str
+    known_elements: tuple[str, ...] = ()  # names known or already refused: not to be proposed again
+    n_elements: int = Field(default=10, ge=1, le=50)
+
+
 # -- outputs ----------------------------------------------------------------
 
 class SeedWriterOutput(RoleOutput):
@@ -135,6 +143,20 @@ class PairCheckerOutput(RoleOutput):
     explanation: str
 
 
+class ProposedElement(RoleOutput):
+    """One new element, in the library's own shape (pipeline.records.Element)."""
+
+    element: str
+    kind: Literal["object", "scenario"]
+    description: str
+    synonyms: list[str]
+    broader: list[str]
+
+
+class ElementWriterOutput(RoleOutput):
+    elements: list[ProposedElement]
+
+
 @dataclass(frozen=True)
 class Role:
     name: RoleName
@@ -154,6 +176,7 @@ ROLES: dict[str, Role] = {role.name: role for role in (
     Role("vsil_judge", VSILJudgeInput, VSILJudgeOutput),
     Role("image_refiner", ImageRefinerInput, ImageRefinerOutput),
     Role("pair_checker", PairCheckerInput, PairCheckerOutput),
+    Role("element_writer", ElementWriterInput, ElementWriterOutput),
 )}
 
 

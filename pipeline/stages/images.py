@@ -11,13 +11,14 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest, ItemError
+from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.batch import Batch
+from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, StageName
 from pipeline.guardrails import check_text
 from pipeline.images.checks import image_identity
-from pipeline.images.refine import ImageChecker, RefineRequest, refine_images
-from pipeline.records import Blocked, Decision, Failure, Provenance, Seed, Verdict, content_id
+from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
 from pipeline.stages.base import Stage, drop_blocked_seeds
+from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.storage import atomic_write_bytes
 
 
@@ -27,7 +28,7 @@ def image_seed(item_id: str) -> int:
 
 
 class ImageStage(Stage):
-    name = "images"
+    name = StageName.images
 
     def __init__(self, generator: ImageGenerator, run_dir: Path, checker: ImageChecker | None = None,
                  max_rounds: int = 3):
@@ -55,12 +56,12 @@ class ImageStage(Stage):
                 else:
                     made[seed_id] = result
             elif hit := check_text(description, category):
-                blocked.append(Blocked(item_id=seed_id, seed_id=seed_id, stage="image_prompt",
+                blocked.append(Blocked(item_id=seed_id, seed_id=seed_id, stage=StageName.image_prompt,
                                        rule=hit.rule, matched=hit.matched))
             else:
                 to_make.append(seed)
 
-        for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions)):
+        for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions, blocked)):
             if isinstance(result, ItemError):
                 failures.append(Failure(item_id=seed.id, seed_id=seed.id, stage=self.name, error=result.error))
             elif result is not None:
@@ -86,8 +87,10 @@ class ImageStage(Stage):
                                          "failures": failures, "decisions": batch.decisions + decisions})
         return drop_blocked_seeds(batch, blocked)
 
-    def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision]):
-        """One result per seed: an image, an ItemError, or None when the checker rejected it."""
+    def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],
+                  blocked: list[Blocked]):
+        """One result per seed: an image, an ItemError, or None when the checker rejected it
+        (or refined its prompt into one the guardrails stop, which `blocked` then records)."""
         if not seeds:
             return []
         if self.checker is None:
@@ -95,17 +98,22 @@ class ImageStage(Stage):
                                                          seed=image_seed(s.id)) for s in seeds])
         outcomes = refine_images([RefineRequest(item_id=s.id, element=s.element.element,
                                                 description=descriptions[s.id][0], seed=image_seed(s.id))
-                                  for s in seeds], self.generator, self.checker, self.max_rounds)
+                                  for s in seeds], self.generator, self.checker, self.max_rounds,
+                                 guard=lambda ask, prompt: check_text(prompt, descriptions[ask.item_id][1]))
         results = []
         for seed, outcome in zip(seeds, outcomes):
             rounds = [vars(r) for r in outcome.rounds]
             if outcome.error:
                 results.append(ItemError(f"image refinement failed: {outcome.error}"))
                 continue
+            if outcome.blocked:
+                blocked.append(Blocked(item_id=seed.id, seed_id=seed.id, stage="image_refined_prompt",
+                                       rule=outcome.blocked.rule, matched=outcome.blocked.matched))
             decisions.append(Decision(
-                item_id=seed.id, seed_id=seed.id, stage="image_check", text=outcome.rounds[-1].prompt,
+                item_id=seed.id, seed_id=seed.id, stage=StageName.image_check, text=outcome.rounds[-1].prompt,
                 attempt=len(outcome.rounds), scores={"shows_element": float(outcome.accepted)},
                 verdict=Verdict.keep if outcome.accepted else Verdict.drop,
+                code=ReasonCode.image_shown if outcome.accepted else ReasonCode.image_missing,
                 reason=(f"shows the element after {len(rounds)} round(s)" if outcome.accepted else
                         f"does not show the element after {len(rounds)} round(s): {rounds[-1]['explanation']}"),
                 backend=self.checker.backend, model=self.checker.model, prompt_hash=self.checker.prompt_hash))
