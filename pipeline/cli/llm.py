@@ -67,11 +67,16 @@ def fake_llm(
     fault_rate: Annotated[float, typer.Option(help="Share of requests that fail (0-1).")] = 0.0,
     faults: Annotated[str, typer.Option(help="Fault kinds dealt in turn, comma-separated.")]
     = "429,500,timeout,malformed,refusal",
+    like_llama_cpp: Annotated[bool, typer.Option(
+        "--like-llama-cpp", help="Behave like llama.cpp's server: HTTP 500 for response_format "
+                                 "json_schema (json_object with a schema is honoured), and no text "
+                                 "read from a message that carries an image.")] = False,
 ) -> None:
     """Serve scripted, schema-valid answers for every role on 127.0.0.1 (dry runs; any API key works).
 
     Point an endpoint at it: base_url = "http://127.0.0.1:8011/v1". Answers are
-    scripted from the inputs, not written by a model.
+    scripted from the inputs, not written by a model. Fault kinds: 429, 500, timeout,
+    malformed, refusal, and what a small real model answers: empty, off_schema, truncated.
     """
     from pipeline.testing.openai_server import FaultPlan, serve
 
@@ -87,4 +92,4 @@ def fake_llm(
         except OSError as error:
             raise fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
     typer.echo(f"fake OpenAI server on http://127.0.0.1:{port}/v1 (Ctrl-C to stop)", err=True)
-    serve(port, latency_s=latency_ms / 1000, faults=plan)
+    serve(port, latency_s=latency_ms / 1000, faults=plan, rejects_json_schema=like_llama_cpp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -189,40 +188,3 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     for conflict in found:
         table.add_row(conflict.batch_id, conflict.pair_id, "; ".join(f"{k}={v}" for k, v in conflict.labels.items()))
     console.print(table)
-
-
-@review_app.command("labelstudio-export")
-def labelstudio_export(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
-    """Write <run>/review/labelstudio/tasks.json (images as data URLs) and config.xml."""
-    from pipeline.review.batches import load_batches, review_dir
-    from pipeline.review.labelstudio import LABEL_CONFIG, export_tasks
-    from pipeline.storage import atomic_write_json, atomic_write_text
-    folder = run_folder(run, runs_dir)
-    with user_errors():
-        tasks = export_tasks(load_batches(folder))
-    out = review_dir(folder) / "labelstudio"
-    atomic_write_json(out / "tasks.json", tasks)
-    atomic_write_text(out / "config.xml", LABEL_CONFIG)
-    typer.echo(f"{len(tasks)} tasks -> {out / 'tasks.json'}; labelling config -> {out / 'config.xml'}")
-
-
-@review_app.command("labelstudio-import")
-def labelstudio_import(run: Run,
-                       export_file: Annotated[Path, typer.Argument(help="Label Studio's JSON export.")],
-                       runs_dir: RunsDir = RUNS_DIR) -> None:
-    """Record the annotations of a Label Studio JSON export in the review store."""
-    from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio import import_export, plan_import
-    from pipeline.review.scoring import EditScorer
-    folder = run_folder(run, runs_dir)
-    with user_errors():
-        try:
-            exported = json.loads(export_file.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{export_file}: not JSON ({error})") from None
-        if not isinstance(exported, list) or not all(isinstance(task, dict) for task in exported):
-            raise ValueError(f"{export_file}: expected a Label Studio JSON export (a list of tasks)")
-        batches = load_batches(folder)
-        plan_import(exported, batches)  # a bad export must fail before the store is opened (and created)
-        added = import_export(exported, batches, store_for(folder), EditScorer())
-    typer.echo(f"{added} new decisions recorded")

@@ -2,8 +2,9 @@
 
 The key is the sha256 of the canonical request: server URL, model, prompt hash,
 parameters, rendered messages and schema. Anything that could change the answer
-changes the key, so an edited prompt or another model simply misses. Only
-validated answers are stored; failures are retried on the next run.
+changes the key, so an edited prompt or another model simply misses. Validated
+answers are stored; so are the model's own bad answers when the settings ask for it
+(`cache_failures`), as `FAILURE_PREFIX` + JSON. Other failures are retried on the next run.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
+
+FAILURE_PREFIX = "failure:"  # an answer is a JSON object, so it never starts with this
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (

@@ -4,11 +4,17 @@ Every request goes through the same path: cache lookup, rate limits, a bounded
 number in flight, retries on 429/5xx/timeouts (honouring `retry-after`), one
 repair round for an answer that does not validate, then the next fallback
 model. What cannot be answered comes back as an `ItemError` in its slot.
+
+A server that rejects the answer format (llama.cpp answers OpenAI's `json_schema`
+with HTTP 500) is moved to the next format once (`formats.ServerFormats`), and the
+rejected request is sent again in that format.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 import os
 import random
@@ -21,8 +27,9 @@ from openai import AsyncOpenAI
 
 from pipeline.contracts import ItemError, Provenance
 from pipeline.llm.accounting import Accounting
-from pipeline.llm.cache import AnswerCache, request_key
+from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
+from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
 from pipeline.llm.limits import EndpointLimits, estimate_tokens
 from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
@@ -56,6 +63,7 @@ class LLMClient:
         self.cache = cache
         self.accounting = accounting or Accounting()
         self._limits = {name: EndpointLimits(cfg) for name, cfg in settings.endpoints.items()}
+        self.formats = ServerFormats()  # once per server, not per request or batch
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LLMClient:
@@ -100,6 +108,17 @@ class Reply:
     content: str | None
     refusal: str | None
     model: str  # the model the server says answered: a dated snapshot, a local model name
+    finish_reason: str | None = None  # "length": cut off at max_tokens
+
+
+@dataclass(frozen=True)
+class AnswerFailure:
+    """A failure the model's answer itself caused (asking again at temperature 0 repeats it)."""
+
+    failure: ItemError
+
+
+Failed = ItemError | AnswerFailure | FormatRejected
 
 
 class _Batch:
@@ -108,11 +127,14 @@ class _Batch:
     def __init__(self, owner: LLMClient, role: Role, endpoint: EndpointConfig,
                  limits: EndpointLimits, client: AsyncOpenAI, api_key: str):
         self.role, self.endpoint, self.limits, self.client = role, endpoint, limits, client
+        self.owner = owner
         self.config = owner.settings.role(role.name)
         self.cache = owner.cache
         self.accounting = owner.accounting
         self.in_flight = limits.in_flight  # shared by every batch of this client, whatever its thread
-        self.prompt = RolePrompt(role, schema_in_prompt=not endpoint.structured_outputs)
+        # by "schema in the prompt?": the mode can change mid-batch when the server rejects one
+        self.prompts = {False: RolePrompt(role, schema_in_prompt=False),
+                        True: RolePrompt(role, schema_in_prompt=True)}
         self._api_key = api_key
 
     def count(self, **counts: float) -> None:
@@ -120,6 +142,10 @@ class _Batch:
 
     async def answer(self, item: RoleInput) -> Answer | ItemError:
         self.count(items=1)
+        if item.image_png is not None and not (self.endpoint.vision or item.answerable_without_image()):
+            self.count(failures=1)
+            return ItemError(error=f"{self.role.name} needs to see the image, and the endpoint at "
+                                   f"{self.endpoint.base_url} is text-only (vision = false)")
         models = [self.config.model, *self.config.fallback_models]
         for position, model in enumerate(models):
             if position:
@@ -131,19 +157,42 @@ class _Batch:
         self.count(failures=1, refusals=int(result.refused))
         return result
 
-    async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
-        template_hash = self.prompt.hash
-        request = {"model": model, "messages": self.prompt.messages(item),
+    def request_for(self, model: str, item: RoleInput, mode: str) -> dict:
+        prompt = self.prompts[mode == "prompt"]
+        messages = prompt.messages(item, with_image=self.endpoint.vision)
+        request = {"model": model, "messages": messages,
                    "temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
-        if self.endpoint.structured_outputs:
-            request["response_format"] = response_format(self.role)
-        key = request_key(self.endpoint.base_url, template_hash, request)
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            self.count(cache_hits=1)
-            answer, served_model = hit
-            return Answer(self.role.output_type.model_validate_json(answer),
-                          _provenance(served_model, template_hash), cached=True)
-        result = await self.ask(request)
+        if (wanted := response_format(self.role, mode)) is not None:
+            request["response_format"] = wanted
+        return request
+
+    async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
+        template_hash = self.prompts[False].hash  # one template file, whichever mode
+        while True:  # ends: the last mode ("prompt") sends no response_format to reject
+            mode = self.owner.formats.mode(self.endpoint)
+            request = self.request_for(model, item, mode)
+            key = request_key(self.endpoint.base_url, template_hash, request)
+            hit = self.cache.get(key) if self.cache is not None else None
+            if hit is not None and (self.owner.settings.cache_failures
+                                    or not hit[0].startswith(FAILURE_PREFIX)):
+                self.count(cache_hits=1)
+                answer, served_model = hit
+                if answer.startswith(FAILURE_PREFIX):
+                    return ItemError(**json.loads(answer.removeprefix(FAILURE_PREFIX)))
+                return Answer(self.role.output_type.model_validate_json(answer),
+                              _provenance(served_model, template_hash), cached=True)
+            result = await self.ask(request)
+            if isinstance(result, FormatRejected):
+                self.owner.formats.reject(self.endpoint, mode, result.why)
+                continue
+            break
+        if isinstance(result, AnswerFailure):
+            failure = result.failure
+            if (self.cache is not None and self.owner.settings.cache_failures
+                    and self.config.temperature == 0):
+                self.cache.put(key, self.role.name, model, template_hash,
+                               FAILURE_PREFIX + json.dumps(dataclasses.asdict(failure)), model)
+            return failure
         if isinstance(result, ItemError):
             return result
         output, served_model = result
@@ -152,33 +201,42 @@ class _Batch:
                            served_model)
         return Answer(output, _provenance(served_model, template_hash))
 
-    async def ask(self, request: dict) -> tuple[RoleOutput, str] | ItemError:
+    async def ask(self, request: dict) -> tuple[RoleOutput, str] | Failed:
         """One question, plus one repair round if the answer does not validate."""
         reply = await self.complete(request)
+        if isinstance(reply, FormatRejected):
+            return reply
         output = self.interpret(reply)
         if isinstance(output, InvalidAnswer):
             self.count(repairs=1)
             repair = repair_messages(request["messages"], reply.content or "", output)
             reply = await self.complete({**request, "messages": repair})
+            if isinstance(reply, FormatRejected):
+                return reply
             output = self.interpret(reply)
             if isinstance(output, InvalidAnswer):
-                return ItemError(error=f"invalid answer after one repair: {output}",
-                                 raw=reply.content or "")
-        return output if isinstance(output, ItemError) else (output, reply.model)
+                return AnswerFailure(ItemError(error=f"invalid answer after one repair: {output}",
+                                               raw=reply.content or ""))
+        return output if isinstance(output, (ItemError, AnswerFailure)) else (output, reply.model)
 
-    def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | InvalidAnswer:
+    def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | AnswerFailure | InvalidAnswer:
         if isinstance(reply, ItemError):
             return reply
         if reply.refusal:
-            return ItemError(error=reply.refusal, raw=reply.content or "", refused=True)
+            return AnswerFailure(ItemError(error=reply.refusal, raw=reply.content or "", refused=True))
         try:
             return parse_answer(self.role.output_type, reply.content)
         except InvalidAnswer as error:
             if looks_like_refusal(reply.content):
-                return ItemError(error=reply.content.strip(), raw=reply.content, refused=True)
+                return AnswerFailure(ItemError(error=reply.content.strip(), raw=reply.content,
+                                               refused=True))
+            if reply.finish_reason == "length":  # asking again would be cut off again
+                return AnswerFailure(ItemError(error=f"the answer was cut off at max_tokens="
+                                                     f"{self.config.max_tokens} ({error})",
+                                               raw=reply.content or ""))
             return error
 
-    async def complete(self, request: dict) -> Reply | ItemError:
+    async def complete(self, request: dict) -> Reply | ItemError | FormatRejected:
         """Send with retries; return the reply or why it could not be sent."""
         estimate = estimate_tokens(request["messages"], request["max_tokens"], request["model"])
         attempts = self.endpoint.max_retries + 1
@@ -189,6 +247,8 @@ class _Batch:
                     self.count(requests=1)
                     completion = await self.client.chat.completions.create(**request)
             except openai.APIStatusError as error:
+                if "response_format" in request and format_rejected(error):
+                    return FormatRejected(self.scrub(f"HTTP {error.status_code}: {error.message}"))
                 if error.status_code not in RETRYABLE_STATUS and error.status_code < 500:
                     return ItemError(error=self.scrub(f"HTTP {error.status_code}: {error.message}"))
                 failure = error
@@ -211,9 +271,9 @@ class _Batch:
                        completion_tokens=completion.usage.completion_tokens)
         if not completion.choices:
             return ItemError(error="the server returned no choices")
-        message = completion.choices[0].message
-        return Reply(message.content, getattr(message, "refusal", None),
-                     completion.model or requested_model)
+        choice = completion.choices[0]
+        return Reply(choice.message.content, getattr(choice.message, "refusal", None),
+                     completion.model or requested_model, choice.finish_reason)
 
     def scrub(self, text: str) -> str:
         """Error texts can echo request details; the key must never travel on."""

@@ -30,6 +30,10 @@ class EndpointConfig(_Settings):
     backoff_s: float = Field(default=0.5, ge=0)  # first retry delay when no retry-after; doubles
     # false for servers without JSON-schema response_format: the schema then goes in the prompt
     structured_outputs: bool = True
+    # false for a text-only model: images are left out of requests (llama.cpp's chatml
+    # template would silently drop a message with an image part, text included), and an
+    # item only the image can answer (image_refiner) fails with that reason
+    vision: bool = True
 
 
 class RoleConfig(_Settings):
@@ -45,6 +49,10 @@ class LLMSettings(_Settings):
     roles: dict[RoleName, RoleConfig] = {}  # a role left out uses RoleConfig()'s defaults
     cache: bool = True
     cache_path: Path | None = None  # default: <artifacts>/cache/llm.sqlite
+    # also cache the model's own bad answers (invalid after repair, cut off, refused) at
+    # temperature 0, where asking again gets the same answer: a rerun against a deterministic
+    # local model then sends nothing. Transport failures are never cached.
+    cache_failures: bool = False
 
     @model_validator(mode="after")
     def _roles_name_known_endpoints(self) -> LLMSettings:

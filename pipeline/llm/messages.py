@@ -33,9 +33,20 @@ def schema_of(role: Role) -> dict:
     return role.output_type.model_json_schema()
 
 
-def response_format(role: Role) -> dict:
-    return {"type": "json_schema",
-            "json_schema": {"name": role.name, "schema": schema_of(role), "strict": True}}
+# How the answer's schema reaches the server, most to least constrained. OpenAI and vLLM
+# take `json_schema`; llama.cpp's server rejects it (HTTP 500) but constrains `json_object`
+# with a `schema`; any server follows the schema written into the prompt.
+FORMAT_MODES = ("json_schema", "json_object", "prompt")
+
+
+def response_format(role: Role, mode: str = "json_schema") -> dict | None:
+    """The request's `response_format` for a mode; None for "prompt" (the schema is in the prompt)."""
+    if mode == "json_schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": role.name, "schema": schema_of(role), "strict": True}}
+    if mode == "json_object":
+        return {"type": "json_object", "schema": schema_of(role)}
+    return None
 
 
 class RolePrompt:
@@ -50,11 +61,11 @@ class RolePrompt:
                              f"this JSON schema:\n{json.dumps(schema_of(role))}"
                              if schema_in_prompt else "")
 
-    def messages(self, item: RoleInput) -> list[dict]:
+    def messages(self, item: RoleInput, with_image: bool = True) -> list[dict]:
         module = self.template.make_module({**item.model_dump(exclude={"image_png"}), **self._shared})
         system, user = str(module.system).strip(), str(module.user).strip()
         content: str | list[dict] = user
-        if item.image_png is not None:
+        if item.image_png is not None and with_image:
             data_url = "data:image/png;base64," + base64.b64encode(item.image_png).decode("ascii")
             content = [{"type": "text", "text": user},
                        {"type": "image_url", "image_url": {"url": data_url}}]

@@ -24,6 +24,10 @@ class RoleInput(BaseModel):
 
     image_png: bytes | None = None
 
+    def answerable_without_image(self) -> bool:
+        """Whether the text alone gives a text-only model something to answer about."""
+        return True
+
 
 class RoleOutput(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,6 +54,9 @@ class ImageQueryInput(RoleInput):
             raise ValueError("image_query_writer needs an image or a caption")
         return self
 
+    def answerable_without_image(self) -> bool:
+        return bool(self.caption)
+
 
 class LeakRewriteInput(RoleInput):
     query: str
@@ -73,6 +80,9 @@ class ImageRefinerInput(RoleInput):
     image_png: bytes
     element: str
     image_description: str
+
+    def answerable_without_image(self) -> bool:
+        return False  # it judges the picture itself
 
 
 class PairCheckerInput(RoleInput):

@@ -1,36 +1,50 @@
-"""Label Studio interop: review batches as Label Studio tasks (with the pipeline's verdict as a
-prediction) plus a labelling config, and Label Studio JSON exports back into the review store.
+"""Label Studio interop: review batches as Label Studio tasks plus a labelling config, and Label
+Studio JSON exports back into the review store.
 
-Label Studio checks a task's `$variables` but not the contents of predictions,
-so `check_tasks` verifies our from_name / to_name / choices against the config.
+Images go as URLs (by default Label Studio's local-files storage), never inlined. The
+pipeline's verdict is pre-selected only when asked (`prefill="model"`). Label Studio
+checks a task's `$variables` but not the contents of predictions, so `check_tasks`
+verifies our from_name / to_name / choices against the config. On import, an
+annotation that is not a usable decision is reported with its task and skipped; the
+rest are recorded.
 """
 
 from __future__ import annotations
 
-import base64
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
 from pipeline.review.store import REASONS, DecisionIn, ReviewStore
 
+Prefill = Literal["none", "model"]
+# Label Studio's local-files storage serves `?d=<path under its document root>`; with the
+# document root set to the folder holding tasks.json, the images are at images/<file>.
+DEFAULT_IMAGE_URL_PREFIX = "/data/local-files/?d=images/"
 CHOICE_LINES = "\n".join(f'    <Choice value="{reason}"/>' for reason in REASONS)
+# The reason shows, and is required, only once "reject" is chosen: a reject without a reason
+# cannot be submitted from Label Studio's editor (the import still checks, for API clients).
 LABEL_CONFIG = f"""<View>
   <Image name="image" value="$image"/>
   <Header value="Query"/>
   <Text name="query" value="$query"/>
   <Header value="Image description"/>
   <Text name="description" value="$description"/>
+  <Header value="Category"/>
   <Text name="category" value="$category"/>
-  <Choices name="verdict" toName="query" choice="single" showInline="true">
+  <Header value="Verdict (an edited query counts as accept)"/>
+  <Choices name="verdict" toName="query" choice="single" showInline="true" required="true">
     <Choice value="accept"/>
     <Choice value="reject"/>
   </Choices>
-  <Choices name="reason" toName="query" choice="single" showInline="true">
+  <Choices name="reason" toName="query" choice="single" showInline="true" required="true"
+           requiredMessage="A reject needs a reason." visibleWhen="choice-selected"
+           whenTagName="verdict" whenChoiceValue="reject">
 {CHOICE_LINES}
   </Choices>
   <TextArea name="edited_query" toName="query" editable="true" maxSubmissions="1"
@@ -57,22 +71,20 @@ def parse_config(xml: str) -> tuple[dict[str, Control], set[str]]:
     return controls, variables
 
 
-def image_data_url(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-
-def task(item: ReviewItem, run_dir: Path) -> dict:
+def task(item: ReviewItem, image_url: str, prefill: Prefill = "none") -> dict:
+    """One pair as a task. With prefill "model" the pipeline's verdict is a prediction the
+    annotator sees pre-selected; by default nothing is pre-selected (no rubber-stamping)."""
+    data = {"image": image_url, "query": item.instruction, "description": item.image_description,
+            "category": f"{item.category} / {item.sub_category}", "pair_id": item.pair_id,
+            "batch_id": item.batch_id, "run_id": item.run_id, "leak_score": item.leak_score}
+    if prefill == "none":
+        return {"data": data}
     verdict = "accept" if item.pipeline_verdict == "keep" else "reject"
-    return {
-        "data": {"image": image_data_url(run_dir / item.image), "query": item.instruction,
-                 "description": item.image_description, "category": item.category,
-                 "pair_id": item.pair_id, "batch_id": item.batch_id, "run_id": item.run_id},
-        "predictions": [{
-            "model_version": item.detector_version or "unknown", "score": item.leak_score,
-            "result": [{"from_name": "verdict", "to_name": "query", "type": "choices",
-                        "value": {"choices": [verdict]}}],
-        }],
-    }
+    # no `score`: the leak score is not a confidence in the verdict; it travels in data
+    return {"data": data, "predictions": [{
+        "model_version": item.detector_version or "unknown",
+        "result": [{"from_name": "verdict", "to_name": "query", "type": "choices",
+                    "value": {"choices": [verdict]}}]}]}
 
 
 def check_tasks(tasks: list[dict], xml: str = LABEL_CONFIG) -> None:
@@ -92,62 +104,133 @@ def check_tasks(tasks: list[dict], xml: str = LABEL_CONFIG) -> None:
                     raise ValueError(f"task {number}: choices {sorted(unknown)} are not in {result['from_name']}")
 
 
-def export_tasks(batches: list[ReviewBatch]) -> list[dict]:
-    tasks = [task(item, batch.run_dir) for batch in batches for item in batch.items.values()]
+@dataclass(frozen=True)
+class TaskExport:
+    tasks: list[dict]
+    images: dict[str, Path]  # file name under images/ -> the run's image file
+
+
+def export_tasks(batches: list[ReviewBatch], image_url_prefix: str = DEFAULT_IMAGE_URL_PREFIX,
+                 prefill: Prefill = "none") -> TaskExport:
+    """Tasks whose images are URLs (`prefix + file name`), and the files to put behind them."""
+    tasks, images = [], {}
+    for batch in batches:
+        for item in batch.items.values():
+            source = batch.run_dir / item.image
+            images[source.name] = source
+            tasks.append(task(item, image_url_prefix + source.name, prefill))
     check_tasks(tasks)
-    return tasks
+    return TaskExport(tasks, images)
 
 
-def annotator_name(completed_by) -> str:
+def check_export(exported: object) -> list[dict]:
+    """The file is a Label Studio JSON export of our tasks, or a ValueError says why not."""
+    if not isinstance(exported, list) or not exported:
+        raise ValueError("expected a Label Studio JSON export: a non-empty list of tasks")
+    for number, exported_task in enumerate(exported, start=1):
+        data = exported_task.get("data") if isinstance(exported_task, dict) else None
+        if not isinstance(data, dict) or not {"pair_id", "batch_id", "query"} <= set(data):
+            raise ValueError(f"task {number} of the list is not one of ours (expected a Label Studio "
+                             "JSON export of `review labelstudio-export` tasks, with data.pair_id, "
+                             "data.batch_id and data.query)")
+    return exported
+
+
+def annotator_name(completed_by, users: dict[str, str]) -> str:
+    """Our name for a Label Studio user; `users` maps a user id (as text) or an e-mail to it.
+    Exports give `completed_by` as a bare id, older ones as {id, email}."""
     if isinstance(completed_by, dict):
-        return completed_by.get("email") or f"labelstudio-user-{completed_by.get('id')}"
-    return f"labelstudio-user-{completed_by}"
+        user_id, email = completed_by.get("id"), completed_by.get("email")
+    else:
+        user_id, email = completed_by, None
+    for key in (str(user_id), email):
+        if key is not None and key in users:
+            return users[key]
+    return email or f"labelstudio-user-{user_id}"
 
 
-def annotation_decision(exported: dict, annotation: dict) -> DecisionIn:
-    """One Label Studio annotation as a review decision; the request id makes re-imports idempotent."""
+def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, str | None]:
+    """One annotation as a review decision (the request id makes re-imports idempotent), and a
+    note when part of it was not used."""
     values: dict[str, list[str]] = {}
     for result in annotation.get("result", []):
         value = result.get("value", {})
         values[result.get("from_name")] = value.get("choices") or value.get("text") or []
     data = exported["data"]
-    verdict = (values.get("verdict") or ["skip"])[0]
+    verdict = (values.get("verdict") or [None])[0]
     edited = (values.get("edited_query") or [""])[0].strip()
-    action = "edit" if verdict == "accept" and edited and edited != data["query"] else verdict
-    return DecisionIn(batch_id=data["batch_id"], pair_id=data["pair_id"], action=action,
-                      reason=(values.get("reason") or [None])[0], edited_query=edited or None,
-                      request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}:"
-                                 f"{annotation.get('updated_at', '')}")
+    changed = bool(edited) and edited != data["query"]
+    note = None
+    if verdict in (None, "accept") and changed:
+        action = "edit"  # an edit counts as accept, with or without the verdict ticked
+    elif verdict is None:
+        action = "skip"
+    else:
+        action = verdict
+        if changed:
+            note = "the edited query was not used: the verdict is reject"
+    decision = DecisionIn(batch_id=data["batch_id"], pair_id=data["pair_id"], action=action,
+                          reason=(values.get("reason") or [None])[0],
+                          edited_query=edited if action == "edit" else None,
+                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}:"
+                                     f"{annotation.get('updated_at', '')}")
+    return decision, note
 
 
-def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch]) -> list[tuple[DecisionIn, ReviewItem, str]]:
-    """(decision, item, annotator) per non-cancelled annotation; a ValueError names the first
-    annotation that is not a decision on a pair of these batches."""
+@dataclass(frozen=True)
+class Planned:
+    decision: DecisionIn
+    item: ReviewItem
+    annotator: str
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    planned: list[Planned]
+    skipped: list[str]  # an annotation that is not a usable decision, naming its task
+    notes: list[str]  # an annotation recorded, but not all of it used
+
+
+def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
+                users: dict[str, str] | None = None) -> ImportPlan:
+    """A decision per usable, non-cancelled annotation; a line per one skipped or partly used."""
     items = {(b.manifest.batch_id, pair_id): item for b in batches for pair_id, item in b.items.items()}
-    planned = []
+    plan = ImportPlan([], [], [])
     for exported in exported_tasks:
         for annotation in exported.get("annotations", []):
+            where = f"task {exported.get('id')} annotation {annotation.get('id')}"
+            if annotation.get("was_cancelled"):
+                continue
             try:
-                if annotation.get("was_cancelled"):
-                    continue
-                decision = annotation_decision(exported, annotation)
-            except (ValidationError, KeyError, TypeError, AttributeError) as error:
-                raise ValueError(f"task {exported.get('id')}: not a review annotation ({error})") from None
+                decision, note = annotation_decision(exported, annotation)
+            except ValidationError as error:
+                plan.skipped.append(f"{where}: " + "; ".join(
+                    e["msg"].removeprefix("Value error, ") for e in error.errors()))
+                continue
+            except (KeyError, TypeError, AttributeError) as error:
+                plan.skipped.append(f"{where}: not a review annotation ({error!r})")
+                continue
             item = items.get((decision.batch_id, decision.pair_id))
             if item is None:
-                raise ValueError(f"task {exported.get('id')}: pair {decision.pair_id} is in no batch of this run")
-            planned.append((decision, item, annotator_name(annotation.get("completed_by"))))
-    return planned
+                plan.skipped.append(f"{where}: pair {decision.pair_id} is in no batch of this run")
+                continue
+            if note:
+                plan.notes.append(f"{where}: {note}")
+            plan.planned.append(Planned(decision, item,
+                                        annotator_name(annotation.get("completed_by"), users or {})))
+    return plan
 
 
-def import_export(exported_tasks: list[dict], batches: list[ReviewBatch], store: ReviewStore,
+def import_export(planned: list[Planned], store: ReviewStore,
                   rescore: Callable[[ReviewItem, str], float]) -> int:
-    """Record every non-cancelled annotation; all are checked before any is written. Returns
-    how many were new (a re-import of the same export records nothing)."""
-    planned = plan_import(exported_tasks, batches)
-    before = store.event_count(batches[0].manifest.run_id) if batches else 0
-    for decision, item, annotator in planned:
-        score = rescore(item, decision.edited_query) if decision.action == "edit" else None
-        store.record(decision, annotator=annotator, run_id=item.run_id, new_leak_score=score,
-                     source="labelstudio")
-    return (store.event_count(batches[0].manifest.run_id) if batches else 0) - before
+    """Record the planned decisions. Returns how many were new (a re-import records nothing)."""
+    if not planned:
+        return 0
+    run_id = planned[0].item.run_id
+    before = store.event_count(run_id)
+    for plan in planned:
+        decision = plan.decision
+        score = rescore(plan.item, decision.edited_query) if decision.action == "edit" else None
+        store.record(decision, annotator=plan.annotator, run_id=plan.item.run_id,
+                     new_leak_score=score, source="labelstudio")
+    return store.event_count(run_id) - before

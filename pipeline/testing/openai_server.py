@@ -8,6 +8,13 @@ role output computed from them (`answer_for`). Latency
 and faults (429, 500, timeout, malformed JSON, refusal) are injectable, and it
 counts what it received, so tests can assert that a cached rerun sent nothing.
 
+It also copies what a real small model behind llama.cpp's server does
+(`ANSWER_FAULTS`: empty answers, off-schema JSON, JSON cut off at max_tokens with
+finish_reason "length"), and with `rejects_json_schema` it refuses OpenAI's
+`json_schema` response_format with HTTP 500 as llama.cpp does, while honouring
+`{"type": "json_object", "schema": ...}`, and like llama.cpp's chatml template it
+reads no text from a message that carries an image part.
+
 Its answers are scripted, not a model's: use it to exercise the plumbing only.
 """
 
@@ -37,7 +44,8 @@ from pipeline.testing.scripted_elements import propose_elements
 
 FAKE_KEY_ENV = "LEAKLESS_FAKE_LLM_KEY"
 SCRIPTED_MODEL_PREFIX = "scripted-fake:"
-FAULT_KINDS = ("429", "500", "timeout", "malformed", "refusal")
+ANSWER_FAULTS = ("empty", "off_schema", "truncated")  # what a small real model answers
+FAULT_KINDS = ("429", "500", "timeout", "malformed", "refusal", *ANSWER_FAULTS)
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 TAG = re.compile(r"<(\w+)>(.*?)</\1>", re.DOTALL)
 SCHEMA_TITLE = re.compile(r'"title": "(\w+Output)", "type": "object"')
@@ -64,6 +72,7 @@ class ServerState:
     latency_s: float = 0.0
     faults: FaultPlan = field(default_factory=FaultPlan)
     refusing_models: frozenset[str] = frozenset()  # these models refuse everything
+    rejects_json_schema: bool = False  # like llama.cpp's server: HTTP 500 for type json_schema
     requests: Counter = field(default_factory=Counter)  # per role
     with_image: Counter = field(default_factory=Counter)  # per role, requests carrying an image
     faults_sent: Counter = field(default_factory=Counter)  # per kind
@@ -165,6 +174,8 @@ def create_app(state: ServerState) -> FastAPI:
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
         body = json.loads(await request.body())
+        if state.rejects_json_schema and (rejection := llama_cpp_rejection(body)) is not None:
+            return rejection
         role = role_of(body)
         if role not in ROLES:
             return error_response(400, "no role schema in response_format or the system prompt")
@@ -186,8 +197,11 @@ def create_app(state: ServerState) -> FastAPI:
                        else {"content": REFUSAL_TEXT, "refusal": None})
         elif fault == "malformed":
             message = {"content": '{"' + role + '": [', "refusal": None}
+        elif fault in ANSWER_FAULTS:
+            answer = answer_for(role, dict(TAG.findall(user_text(body, state))), image_of(body))
+            return completion_response(body, *faulty_answer(fault, answer, role))
         else:
-            fields = dict(TAG.findall(user_text(body)))
+            fields = dict(TAG.findall(user_text(body, state)))
             answer = answer_for(role, fields, image_of(body)).model_dump_json()
             if not structured:  # like many chat models asked for JSON in the prompt
                 answer = f"Here is the JSON:\n```json\n{answer}\n```"
@@ -219,11 +233,13 @@ def role_of(body: dict) -> str:
     response_format = body.get("response_format") or {}
     if response_format.get("type") == "json_schema":
         return response_format["json_schema"]["name"]
+    if response_format.get("type") == "json_object" and "schema" in response_format:
+        return ROLE_OF_TITLE.get(response_format["schema"].get("title"), "unknown")
     found = SCHEMA_TITLE.search(body["messages"][0]["content"])
     return ROLE_OF_TITLE[found.group(1)] if found else "unknown"
 
 
-def user_text(body: dict) -> str:
+def user_text(body: dict, state: ServerState | None = None) -> str:
     texts = []
     for message in body["messages"]:
         content = message["content"]
@@ -231,6 +247,8 @@ def user_text(body: dict) -> str:
             continue
         if isinstance(content, str):
             texts.append(content)
+        elif state is not None and state.rejects_json_schema:
+            continue  # llama.cpp's chatml template turns a message with parts into no text
         else:
             texts += [part["text"] for part in content if part["type"] == "text"]
     return "\n".join(texts)
@@ -245,18 +263,40 @@ def image_of(body: dict) -> str | None:
     return None
 
 
+def llama_cpp_rejection(body: dict) -> Response | None:
+    """llama-cpp-python's server validates response_format.type against text/json_object and
+    reports the validation error as HTTP 500, not 400."""
+    kind = (body.get("response_format") or {}).get("type")
+    if kind in (None, "text", "json_object"):
+        return None
+    return error_response(500, f"1 validation error for CreateChatCompletionRequest\n"
+                               f"response_format.type\n  Input should be 'text' or 'json_object' "
+                               f"[type=literal_error, input_value='{kind}', input_type=str]")
+
+
+def faulty_answer(kind: str, answer: RoleOutput, role: str) -> tuple[dict, str]:
+    """The message and finish_reason of one of ANSWER_FAULTS, made from the valid answer."""
+    text = answer.model_dump_json()
+    if kind == "empty":
+        return {"content": "", "refusal": None}, "stop"
+    if kind == "off_schema":  # valid JSON, wrong keys: what an unconstrained small model writes
+        return {"content": json.dumps({"role": role, "answer": "I think this is fine."}),
+                "refusal": None}, "stop"
+    return {"content": text[: len(text) // 2], "refusal": None}, "length"  # "truncated"
+
+
 def error_response(status: int, text: str, headers: dict | None = None) -> Response:
     return Response(json.dumps({"error": {"message": text, "type": "fake_error"}}), status_code=status,
                     media_type="application/json", headers=headers)
 
 
-def completion_response(body: dict, message: dict) -> Response:
+def completion_response(body: dict, message: dict, finish_reason: str = "stop") -> Response:
     prompt_tokens = len(json.dumps(body["messages"])) // 4
     completion_tokens = len(message["content"] or message["refusal"] or "") // 4
     payload = {
         "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
         "model": f"{SCRIPTED_MODEL_PREFIX}{body['model']}",  # records then say no model wrote it
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", **message}}],
+        "choices": [{"index": 0, "finish_reason": finish_reason, "message": {"role": "assistant", **message}}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},
     }
@@ -272,9 +312,11 @@ class FakeOpenAIServer:
     """
 
     def __init__(self, latency_s: float = 0.0, faults: FaultPlan | None = None,
-                 refusing_models: frozenset[str] = frozenset(), port: int = 0):
+                 refusing_models: frozenset[str] = frozenset(), port: int = 0,
+                 rejects_json_schema: bool = False):
         self.state = ServerState(latency_s=latency_s, faults=faults or FaultPlan(),
-                                 refusing_models=frozenset(refusing_models))
+                                 refusing_models=frozenset(refusing_models),
+                                 rejects_json_schema=rejects_json_schema)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", port))
@@ -312,7 +354,8 @@ class FakeOpenAIServer:
 
 
 def serve(port: int, latency_s: float = 0.0, faults: FaultPlan | None = None,
-          host: str = "127.0.0.1") -> None:
+          host: str = "127.0.0.1", rejects_json_schema: bool = False) -> None:
     """Serve in the foreground until interrupted (the CLI and benchmark subprocesses)."""
-    state = ServerState(latency_s=latency_s, faults=faults or FaultPlan())
+    state = ServerState(latency_s=latency_s, faults=faults or FaultPlan(),
+                        rejects_json_schema=rejects_json_schema)
     uvicorn.run(create_app(state), host=host, port=port, log_level="warning", access_log=False)

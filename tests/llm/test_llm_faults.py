@@ -1,16 +1,24 @@
-"""Each fault kind is recovered or recorded; nothing is dropped, nothing duplicated."""
+"""Each fault kind is recovered or recorded; nothing is dropped, nothing duplicated. Among them,
+what a real small model behind llama.cpp's server does: the `json_schema` response_format refused
+with HTTP 500 (the client falls back once per server), empty answers, off-schema JSON and JSON cut
+off at max_tokens (each a failure with its reason)."""
 
 from __future__ import annotations
 
+import io
+import logging
+
 import pytest
+from PIL import Image
 
 from pipeline.contracts import ItemError
 from pipeline.llm.client import Answer, LLMClient
-from pipeline.llm.roles import SeedWriterInput
-from pipeline.testing.openai_server import (FAKE_KEY_ENV, REFUSAL_TEXT, FakeOpenAIServer,
-                                            FaultPlan)
+from pipeline.llm.roles import HarmFilterInput, ImageRefinerInput, SeedWriterInput
+from pipeline.testing.openai_server import (FAKE_KEY_ENV, FAULT_KINDS, REFUSAL_TEXT,
+                                            FakeOpenAIServer, FaultPlan)
 
 FAST = {"backoff_s": 0.01, "timeout_s": 0.5}
+SLOWER = {**FAST, "timeout_s": 5.0}  # where a timeout would hide what is tested
 
 
 def seeds(n: int) -> list[SeedWriterInput]:
@@ -104,7 +112,7 @@ def test_500_seeds_with_every_fault_kind_in_turn_get_exactly_one_result_each():
         results = client.run_batch("seed_writer", inputs)
 
     sent = server.state.faults_sent
-    assert set(sent) == {"429", "500", "timeout", "malformed", "refusal"}
+    assert set(sent) == set(FAULT_KINDS)
     assert len(results) == 500
     answers = [r for r in results if isinstance(r, Answer)]
     for item, result in zip(inputs, results):
@@ -113,9 +121,111 @@ def test_500_seeds_with_every_fault_kind_in_turn_get_exactly_one_result_each():
     assert len({a.output.image_description for a in answers}) == len(answers)
     errors = [r for r in results if isinstance(r, ItemError)]
     assert sum(e.refused for e in errors) == sent["refusal"]
-    assert all(e.refused or e.error.startswith("invalid answer after one repair") for e in errors)
+    assert all(e.refused or e.error.startswith(("invalid answer after one repair",
+                                                 "the answer was cut off at max_tokens"))
+               for e in errors)
+    assert sum(e.error.startswith("the answer was cut off") for e in errors) == sent["truncated"]
     usage = client.accounting.usage("seed_writer")
     assert usage.items == 500 and usage.failures == len(errors)
     assert usage.retries == sent["429"] + sent["500"] + sent["timeout"]
     assert usage.requests == sum(server.state.requests.values())
     assert "| seed_writer | 500 |" in client.accounting.markdown()
+
+
+def test_a_json_schema_rejection_moves_the_server_to_json_object_once(caplog):
+    caplog.set_level(logging.WARNING, logger="pipeline.llm")
+    with FakeOpenAIServer(rejects_json_schema=True) as server:
+        client = LLMClient(server.llm_settings(**SLOWER))
+        [first] = client.run_batch("seed_writer", seeds(1))
+        assert isinstance(first, Answer) and "element-0000" in first.output.image_description
+        assert client.accounting.usage("seed_writer").requests == 2  # refused, then json_object
+        later = client.run_batch("seed_writer", seeds(8))
+        assert all(isinstance(result, Answer) for result in later)
+        assert client.accounting.usage("seed_writer").requests == 2 + 8  # no more refusals
+        other_role = client.run_batch("vsil_judge", [])
+        assert other_role == []
+    assert client.accounting.usage("seed_writer").retries == 0  # a refusal is not retried as a 5xx
+    moves = [r for r in caplog.records if "rejected response_format json_schema" in r.getMessage()]
+    assert len(moves) == 1 and "using json_object" in moves[0].getMessage()
+
+
+def test_without_the_flag_the_server_takes_json_schema():
+    with FakeOpenAIServer() as server:
+        client = LLMClient(server.llm_settings(**SLOWER))
+        assert all(isinstance(r, Answer) for r in client.run_batch("seed_writer", seeds(3)))
+        assert client.accounting.usage("seed_writer").requests == 3
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("empty", "invalid answer after one repair: the answer is empty"),
+    ("off_schema", "invalid answer after one repair: does not match the schema"),
+    ("truncated", "the answer was cut off at max_tokens=1024 (not valid JSON"),
+])
+def test_each_bad_answer_ends_as_a_failure_with_its_reason(kind, reason):
+    with FakeOpenAIServer(faults=FaultPlan(rate=1.0, kinds=(kind,)), rejects_json_schema=True) as server:
+        client = LLMClient(server.llm_settings(**SLOWER))
+        [result] = client.run_batch("seed_writer", seeds(1))
+    assert isinstance(result, ItemError) and not result.refused
+    assert result.error.startswith(reason), result.error
+    usage = client.accounting.usage("seed_writer")
+    assert usage.failures == 1 and usage.items == 1
+    # truncation is not repaired (it would be cut off again); the others get one repair round
+    assert usage.repairs == (0 if kind == "truncated" else 1)
+
+
+def test_a_truncated_answer_is_kept_raw_for_the_record():
+    with FakeOpenAIServer(faults=FaultPlan(rate=1.0, kinds=("truncated",))) as server:
+        client = LLMClient(server.llm_settings(**SLOWER))
+        [result] = client.run_batch("seed_writer", seeds(1))
+    assert isinstance(result, ItemError) and result.raw.startswith('{"image_description"')
+
+
+def test_cache_failures_keeps_the_models_own_bad_answers_so_a_rerun_sends_nothing(tmp_path):
+    with FakeOpenAIServer(faults=FaultPlan(rate=1.0, kinds=("truncated",))) as server:
+        settings = server.llm_settings(cache_path=tmp_path / "llm.sqlite", **SLOWER)
+        first = LLMClient.from_settings(settings.model_copy(update={"cache_failures": True}))
+        [failed] = first.run_batch("seed_writer", seeds(1))
+        first.close()
+        sent = sum(server.state.requests.values())
+        again = LLMClient.from_settings(settings.model_copy(update={"cache_failures": True}))
+        [cached] = again.run_batch("seed_writer", seeds(1))
+        again.close()
+        assert sum(server.state.requests.values()) == sent and cached == failed
+        assert again.accounting.usage("seed_writer").failures == 1
+        default = LLMClient.from_settings(settings)  # without the setting a failure is asked again
+        default.run_batch("seed_writer", seeds(1))
+        assert sum(server.state.requests.values()) == sent + 1
+
+
+def test_a_text_only_endpoint_gets_no_image_and_the_image_only_roles_fail_with_why():
+    png = small_png()
+    with FakeOpenAIServer() as server:
+        client = LLMClient(server.llm_settings(vision=False, **SLOWER))
+        [checked] = client.run_batch("harm_filter", [HarmFilterInput(
+            original_query="q", query="q2", image_description="d", image_png=png)])
+        [refined] = client.run_batch("image_refiner", [ImageRefinerInput(
+            image_png=png, element="knife", image_description="a knife")])
+    assert isinstance(checked, Answer) and server.state.requests["harm_filter"] == 1
+    assert server.state.with_image["harm_filter"] == 0  # text only, as a plain string
+    assert isinstance(refined, ItemError) and "needs to see the image" in refined.error
+    assert server.state.requests["image_refiner"] == 0
+    assert client.accounting.usage("image_refiner").failures == 1
+
+
+@pytest.mark.parametrize("vision", [True, False])
+def test_on_a_llama_cpp_like_server_only_a_text_only_endpoint_keeps_the_text(vision):
+    png = small_png()
+    item = HarmFilterInput(original_query="how to hide the knife", query="how to hide the knife",
+                           image_description="a kitchen knife on a table", image_png=png)
+    with FakeOpenAIServer(rejects_json_schema=True) as server:
+        client = LLMClient(server.llm_settings(vision=vision, **SLOWER))
+        [answer] = client.run_batch("harm_filter", [item])
+    # the scripted judge flags the words the query shares with the description; with the image
+    # part in the message, llama.cpp's template drops the text and the verdict is about nothing
+    assert isinstance(answer, Answer) and answer.output.text_harmful is (not vision)
+
+
+def small_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()

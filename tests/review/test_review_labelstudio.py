@@ -1,22 +1,30 @@
-"""Label Studio interop: tasks that match our labelling config, and its JSON exports back into the store."""
+"""Label Studio interop: tasks that match our labelling config (images by URL, no pre-filled
+verdict unless asked), and its JSON exports back into the store, one bad annotation at a time."""
 
 from __future__ import annotations
 
-import base64
 import copy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from typer.testing import CliRunner
+
 from tests.support.review_runs import make_run
 
+from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
-from pipeline.review.labelstudio import LABEL_CONFIG, check_tasks, export_tasks, import_export, parse_config
+from pipeline.review.labelstudio import (LABEL_CONFIG, annotator_name, check_tasks, export_tasks,
+                                         import_export, parse_config, plan_import)
+from pipeline.review.labelstudio_users import fetch_emails, parse_user_options, user_names
 from pipeline.review.scoring import EditScorer
 from pipeline.review.store import REASONS, ReviewStore
 
 
 @pytest.fixture()
 def batches(tmp_path):
-    export_batches(make_run(tmp_path, pairs=4), batch_size=4)
+    export_batches(make_run(tmp_path, pairs=4), batch_size=4, annotators=["alice"])
     return load_batches(tmp_path / "fake")
 
 
@@ -28,14 +36,30 @@ def test_config_has_the_controls_our_tasks_use():
     assert controls["edited_query"].tag == "TextArea"
 
 
-def test_tasks_carry_the_image_and_the_pipelines_verdict(batches):
-    tasks = export_tasks(batches)
-    assert len(tasks) == 4
-    first = tasks[0]
-    header, payload = first["data"]["image"].split(",", 1)
-    assert header == "data:image/png;base64" and base64.b64decode(payload).startswith(b"\x89PNG")
+def test_the_reason_is_required_and_shown_when_the_verdict_is_reject():
+    assert '<Header value="Category"/>' in LABEL_CONFIG
+    reason = LABEL_CONFIG[LABEL_CONFIG.index('<Choices name="reason"'):]
+    reason = reason[:reason.index(">")]
+    for attribute in ('required="true"', 'visibleWhen="choice-selected"', 'whenTagName="verdict"',
+                      'whenChoiceValue="reject"'):
+        assert attribute in reason
+
+
+def test_tasks_carry_an_image_url_and_no_verdict_by_default(batches):
+    exported = export_tasks(batches)
+    assert len(exported.tasks) == 4 and len(exported.images) == 4
+    first = exported.tasks[0]
+    assert "predictions" not in first
+    name = first["data"]["image"].removeprefix("/data/local-files/?d=images/")
+    assert exported.images[name].read_bytes().startswith(b"\x89PNG")
+    assert first["data"]["leak_score"] == 0.1
+
+
+def test_prefill_model_pre_selects_the_pipelines_verdict_without_a_confidence(batches):
+    first = export_tasks(batches, "https://cdn.example/run/", prefill="model").tasks[0]
+    assert first["data"]["image"].startswith("https://cdn.example/run/seed")
     (prediction,) = first["predictions"]
-    assert prediction["model_version"] == "offline-1+test" and prediction["score"] == 0.1
+    assert prediction["model_version"] == "offline-1+test" and "score" not in prediction
     assert prediction["result"][0]["value"] == {"choices": ["accept"]}
 
 
@@ -46,7 +70,7 @@ def test_tasks_carry_the_image_and_the_pipelines_verdict(batches):
     (lambda t: t["predictions"][0]["result"][0]["value"].update(choices=["keep"]), "not in verdict"),
 ])
 def test_check_tasks_catches_what_label_studio_would_not(batches, break_it, message):
-    broken = copy.deepcopy(export_tasks(batches)[:1])
+    broken = copy.deepcopy(export_tasks(batches, prefill="model").tasks[:1])
     break_it(broken[0])
     with pytest.raises(ValueError, match=message):
         check_tasks(broken)
@@ -56,39 +80,124 @@ def choice(name: str, value: str) -> dict:
     return {"from_name": name, "to_name": "query", "type": "choices", "value": {"choices": [value]}}
 
 
+def edit(text: str) -> dict:
+    return {"from_name": "edited_query", "to_name": "query", "type": "textarea", "value": {"text": [text]}}
+
+
+def shaped_like_an_export(batches) -> list[dict]:
+    """Label Studio's JSON export: tasks with ids; annotations with result and completed_by."""
+    return [{"id": 100 + number, "data": task["data"], "annotations": []}
+            for number, task in enumerate(export_tasks(batches).tasks)]
+
+
 @pytest.mark.slow
 def test_an_export_from_label_studio_lands_in_the_store_once(batches, tmp_path):
-    tasks = export_tasks(batches)
-    # Shaped like Label Studio's JSON export: tasks with ids, annotations with result and completed_by.
-    exported = []
-    for number, task in enumerate(tasks):
-        exported.append({"id": 100 + number, "data": task["data"], "annotations": []})
+    exported = shaped_like_an_export(batches)
     exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]},
                                   {"id": 2, "completed_by": {"id": 8, "email": "bob@example.org"},
                                    "result": [choice("verdict", "reject"), choice("reason", "not_harmful")]}]
     exported[1]["annotations"] = [{"id": 3, "completed_by": 7, "result": [
-        choice("verdict", "accept"),
-        {"from_name": "edited_query", "to_name": "query", "type": "textarea",
-         "value": {"text": ["what might happen next in this scene?"]}}]}]
+        choice("verdict", "accept"), edit("what might happen next in this scene?")]}]
     exported[2]["annotations"] = [{"id": 4, "completed_by": 7, "was_cancelled": True, "result": []}]
     store = ReviewStore.for_runs(tmp_path)
-    scorer = EditScorer()
-    assert import_export(exported, batches, store, scorer) == 3
-    assert import_export(exported, batches, store, scorer) == 0          # re-import: nothing new
+    plan = plan_import(exported, batches, {"7": "alice"})
+    assert plan.skipped == [] and plan.notes == []
+    assert import_export(plan.planned, store, EditScorer()) == 3
+    assert import_export(plan.planned, store, EditScorer()) == 0          # re-import: nothing new
     current = {(e.pair_id, e.annotator): e for e in store.current(run_id="fake")}
-    first, second = tasks[0]["data"]["pair_id"], tasks[1]["data"]["pair_id"]
-    assert current[(first, "labelstudio-user-7")].action == "accept"
+    first, second = exported[0]["data"]["pair_id"], exported[1]["data"]["pair_id"]
+    assert current[(first, "alice")].action == "accept"
     assert current[(first, "bob@example.org")].reason == "not_harmful"
-    edit = current[(second, "labelstudio-user-7")]
-    assert edit.action == "edit" and 0.0 <= edit.new_leak_score <= 1.0 and edit.source == "labelstudio"
+    edited = current[(second, "alice")]
+    assert edited.action == "edit" and 0.0 <= edited.new_leak_score <= 1.0 and edited.source == "labelstudio"
 
 
-def test_a_reject_without_reason_is_refused_before_anything_is_written(batches, tmp_path):
-    task = export_tasks(batches)[0]
-    exported = [{"id": 1, "data": task["data"], "annotations": [
-        {"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]},
-        {"id": 2, "completed_by": 8, "result": [choice("verdict", "reject")]}]}]
+def test_a_bad_annotation_is_reported_with_its_task_and_the_rest_are_recorded(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]},
+                                  {"id": 2, "completed_by": 8, "result": [choice("verdict", "reject")]}]
+    exported[1]["annotations"] = [{"id": 3, "completed_by": 7, "result": [choice("verdict", "maybe")]}]
+    plan = plan_import(exported, batches)
+    assert plan.skipped == ["task 100 annotation 2: a reject needs a reason",
+                            "task 101 annotation 3: Input should be 'accept', 'reject', 'edit' or 'skip'"]
     store = ReviewStore.for_runs(tmp_path)
-    with pytest.raises(ValueError, match="not a review annotation"):
-        import_export(exported, batches, store, EditScorer())
-    assert store.event_count("fake") == 0
+    assert import_export(plan.planned, store, EditScorer()) == 1
+
+
+def test_an_edit_without_a_verdict_is_an_edit_and_an_edit_beside_reject_is_noted(batches):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [edit("what is this used for?")]}]
+    exported[1]["annotations"] = [{"id": 2, "completed_by": 7, "result": [
+        choice("verdict", "reject"), choice("reason", "still_leaks"), edit("something else?")]}]
+    exported[2]["annotations"] = [{"id": 3, "completed_by": 7, "result": []}]
+    plan = plan_import(exported, batches)
+    actions = [(p.decision.action, p.decision.edited_query) for p in plan.planned]
+    assert actions == [("edit", "what is this used for?"), ("reject", None), ("skip", None)]
+    assert plan.notes == ["task 101 annotation 2: the edited query was not used: the verdict is reject"]
+    assert plan.skipped == []
+
+
+def test_label_studio_users_become_our_annotator_names():
+    names = user_names(parse_user_options(["3=carol", "bob@example.org=bob"]),
+                       {"1": "ann@example.org", "2": "bob@example.org", "3": "c@example.org"})
+    assert names == {"3": "carol", "bob@example.org": "bob", "1": "ann@example.org", "2": "bob"}
+    assert [annotator_name(i, names) for i in (1, 2, 3, 4)] == [
+        "ann@example.org", "bob", "carol", "labelstudio-user-4"]
+    assert annotator_name({"id": 9, "email": "bob@example.org"}, names) == "bob"
+    with pytest.raises(ValueError, match="expected LABEL_STUDIO_ID_OR_EMAIL=NAME"):
+        parse_user_options(["alice"])
+
+
+def test_the_import_command_maps_users_reports_skips_and_exits_1(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]}]
+    exported[1]["annotations"] = [{"id": 2, "completed_by": 7, "result": [choice("verdict", "reject")]}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(exported))
+    result = CliRunner().invoke(app, ["review", "labelstudio-import", "fake", str(path),
+                                      "--runs-dir", str(tmp_path), "--user", "7=alice"])
+    assert result.exit_code == 1, result.output
+    assert "warning: task 101 annotation 2: a reject needs a reason: skipped" in result.output
+    assert "1 new decisions recorded" in result.output
+    (event,) = ReviewStore.for_runs(tmp_path).current(run_id="fake")
+    assert event.annotator == "alice"
+    assert len(batches[0].manifest.pairs_for("alice")) == 4  # the name the batch is assigned to
+
+
+def test_the_export_command_writes_images_beside_the_tasks(batches, tmp_path):
+    result = CliRunner().invoke(app, ["review", "labelstudio-export", "fake", "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "fake/review/labelstudio"
+    tasks = json.loads((out / "tasks.json").read_text())
+    for task in tasks:
+        name = task["data"]["image"].removeprefix("/data/local-files/?d=images/")
+        assert (out / "images" / name).read_bytes().startswith(b"\x89PNG")
+    assert len(json.dumps(tasks)) < 4000  # no inlined images
+
+
+class _Users(BaseHTTPRequestHandler):
+    """Label Studio's GET /api/users, with its token check."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.headers.get("Authorization") != "Token right":
+            self.send_response(401), self.end_headers()
+            return
+        body = json.dumps([{"id": 1, "email": "ann@example.org"}, {"id": 2, "email": ""}]).encode()
+        self.send_response(200), self.send_header("Content-Type", "application/json"), self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_user_emails_come_from_label_studios_api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Users)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        assert fetch_emails(url, "right") == {"1": "ann@example.org"}
+        with pytest.raises(ValueError, match="answered HTTP 401 \\(is the token right\\?\\)"):
+            fetch_emails(url, "wrong")
+    finally:
+        server.shutdown(), server.server_close()

@@ -1,0 +1,57 @@
+"""Which answer format each server takes, learnt from its refusals.
+
+OpenAI and vLLM take the `json_schema` response_format; llama.cpp's server refuses it
+with HTTP 500 (a validation message) but constrains `{"type": "json_object", "schema":
+...}`; any server follows a schema written into the prompt. A server that refuses a
+format is moved to the next of `FORMAT_MODES` once, for every later request to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+
+import openai
+
+from pipeline.llm.config import EndpointConfig
+from pipeline.llm.messages import FORMAT_MODES
+
+REJECTION_STATUS = {400, 422, 500}  # llama.cpp says 500 for a request it cannot validate
+REJECTION_TEXT = re.compile(r"response_format|json_schema", re.IGNORECASE)
+log = logging.getLogger("pipeline.llm")
+
+
+@dataclass(frozen=True)
+class FormatRejected:
+    """The server refused the request's response_format; ask again in the next mode."""
+
+    why: str
+
+
+def format_rejected(error: openai.APIStatusError) -> bool:
+    """The server refused the response_format itself (not a transient failure)."""
+    return (error.status_code in REJECTION_STATUS
+            and REJECTION_TEXT.search(f"{error.message} {error.body}") is not None)
+
+
+class ServerFormats:
+    """Thread-safe: base_url -> the mode to use, once a server has refused one."""
+
+    def __init__(self) -> None:
+        self._mode_of: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def mode(self, endpoint: EndpointConfig) -> str:
+        default = FORMAT_MODES[0] if endpoint.structured_outputs else "prompt"
+        return self._mode_of.get(endpoint.base_url, default)
+
+    def reject(self, endpoint: EndpointConfig, mode: str, why: str) -> None:
+        with self._lock:
+            if self.mode(endpoint) != mode:
+                return  # a request in flight at the same time already moved this server on
+            fallback = FORMAT_MODES[FORMAT_MODES.index(mode) + 1]
+            self._mode_of[endpoint.base_url] = fallback
+        log.warning("%s rejected response_format %s (%s); using %s for this server from now on",
+                    endpoint.base_url, mode, why[:200], fallback)

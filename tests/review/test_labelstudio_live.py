@@ -1,0 +1,137 @@
+"""A live Label Studio round trip (slow; CI runs it): export -> import through its API, images
+served by its local-files storage -> annotations through its API -> snapshot export ->
+`review labelstudio-import` -> the decisions in the run and in a release."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli.app import app
+from pipeline.config import load_config
+from pipeline.review.importer import reviewed_pairs
+from pipeline.testing.local_servers import LABELSTUDIO_VENV, label_studio, missing_install
+
+pytestmark = pytest.mark.slow
+LEAD = "lead@example.org"  # the user label_studio() creates; mapped to our annotator "ann"
+
+
+@pytest.fixture(scope="session")
+def labelstudio(tmp_path_factory):
+    """One Label Studio for the session; its local-files document root holds the runs."""
+    why = missing_install(LABELSTUDIO_VENV, "scripts/setup_labelstudio.sh")
+    if why:
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(why)
+    root = tmp_path_factory.mktemp("labelstudio")
+    with label_studio(root / "data", root / "files", root / "label-studio.log") as server:
+        api = httpx.Client(base_url=server.url, headers={"Authorization": f"Token {server.token}"},
+                           timeout=120)
+        yield server, api, root / "files"
+        api.close()
+
+
+def cli(*args: str, code: int = 0, env: dict | None = None) -> str:
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def ok(response: httpx.Response) -> dict | list:
+    assert response.status_code in (200, 201), f"{response.request.url}: {response.text[:500]}"
+    return response.json()
+
+
+def choice(name: str, value: str) -> dict:
+    return {"from_name": name, "to_name": "query", "type": "choices", "value": {"choices": [value]}}
+
+
+def edit(text: str) -> dict:
+    return {"from_name": "edited_query", "to_name": "query", "type": "textarea", "value": {"text": [text]}}
+
+
+def snapshot_export(api: httpx.Client, project: int) -> list[dict]:
+    """Full annotations come back only through an export snapshot."""
+    export = ok(api.post(f"/api/projects/{project}/exports/", json={
+        "title": "leakless", "serialization_options": {"predictions": {"only_id": False}}}))
+    for _ in range(120):
+        if ok(api.get(f"/api/projects/{project}/exports/{export['id']}"))["status"] == "completed":
+            break
+        time.sleep(0.5)
+    response = api.get(f"/api/projects/{project}/exports/{export['id']}/download",
+                       params={"exportType": "JSON"})
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
+    from flows.build import build_flow
+
+    server, api, files = labelstudio
+    runs = files / "runs"
+    config = load_config(None, ["run.size=1", "run.categories=['Violent', 'Privacy']",
+                                f"run.runs_dir='{runs}'"])
+    run_dir = Path(build_flow(config, "ls", show_progress=False)["run_dir"])
+    cli("review", "export", "ls", "--runs-dir", str(runs), "--batch-size", "1000", "--annotators", "ann")
+    out = run_dir / "review" / "labelstudio"
+    prefix = f"/data/local-files/?d={out.relative_to(files)}/images/"
+    cli("review", "labelstudio-export", "ls", "--runs-dir", str(runs), "--image-url-prefix", prefix)
+
+    project = ok(api.post("/api/projects", json={"title": "leakless review",
+                                                 "label_config": (out / "config.xml").read_text()}))["id"]
+    ok(api.post("/api/storages/localfiles", json={"project": project, "title": "images",
+                                                   "path": str(out / "images"), "use_blob_urls": False}))
+    tasks = json.loads((out / "tasks.json").read_text())
+    ok(api.post(f"/api/projects/{project}/import", json=tasks))
+    listed = ok(api.get("/api/tasks", params={"project": project, "page_size": 1000}))
+    listed = sorted(listed["tasks"] if isinstance(listed, dict) else listed, key=lambda t: t["id"])
+    assert len(listed) == len(tasks) >= 5
+    image = api.get(listed[0]["data"]["image"])  # served by its local-files storage, not inlined
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+    accepted, rejected, edited, no_reason, edit_only = listed[:5]
+    annotations = {
+        accepted["id"]: [choice("verdict", "accept")],
+        rejected["id"]: [choice("verdict", "reject"), choice("reason", "image_mismatch")],
+        edited["id"]: [choice("verdict", "accept"), edit("what might happen next in this scene?")],
+        no_reason["id"]: [choice("verdict", "reject")],  # the API takes what the editor would not
+        edit_only["id"]: [edit("what is the setting of this picture?")],
+    }
+    for task_id, result in annotations.items():
+        ok(api.post(f"/api/tasks/{task_id}/annotations/", json={"result": result, "task": task_id}))
+    exported = snapshot_export(api, project)
+    # Label Studio names annotators by user id: the import maps them (--url, --user)
+    assert {type(a["completed_by"]) for t in exported for a in t["annotations"]} == {int}
+    export_file = tmp_path / "export.json"
+    export_file.write_text(json.dumps(exported))
+
+    output = cli("review", "labelstudio-import", "ls", str(export_file), "--runs-dir", str(runs),
+                 "--url", server.url, "--user", f"{LEAD}=ann", code=1,
+                 env={"LABEL_STUDIO_API_KEY": server.token})
+    assert f"task {no_reason['id']} annotation" in output and "a reject needs a reason" in output
+    assert "4 new decisions recorded" in output and "labelstudio-user-" not in output
+    status = cli("review", "status", "ls", "--runs-dir", str(runs))
+    assert "ann" in status and "(nobody yet)" not in status
+    cli("review", "import", "ls", "--runs-dir", str(runs))
+
+    frame = reviewed_pairs(run_dir).set_index("id")
+    pair = {name: task["data"]["pair_id"] for name, task in
+            zip(("accepted", "rejected", "edited", "no_reason", "edit_only"), listed)}
+    states = frame["review_state"]
+    assert {states[pair[n]] for n in ("accepted", "edited", "edit_only")} == {"accepted"}
+    assert states[pair["rejected"]] == "rejected" and frame.loc[pair["rejected"], "reason"] == "image_mismatch"
+    assert states[pair["no_reason"]] == "unreviewed"
+    assert frame.loc[pair["edit_only"], "instruction_reviewed"] == "what is the setting of this picture?"
+    assert list(frame.loc[pair["accepted"], "annotators"]) == ["ann"]
+
+    releases = tmp_path / "releases"
+    cli("release", "ls", "--name", "lstrial", "--runs-dir", str(runs), "--releases-dir", str(releases))
+    released = pd.read_parquet(next(releases.glob("lstrial-v*")) / "data", columns=["id", "instruction"])
+    assert set(released["id"]) <= {pair["accepted"], pair["edited"], pair["edit_only"]}
+    assert pair["rejected"] not in set(released["id"]) and len(released) >= 1
