@@ -12,8 +12,8 @@ from pipeline.backends.llm_text import (LLMRewriter, LLMSeedWriter, check_pairs,
 from pipeline.llm.client import LLMClient, LLMConfigError
 from pipeline.llm.config import LLMSettings
 from pipeline.llm.messages import InvalidAnswer, parse_answer
-from pipeline.llm.roles import (ROLES, HarmFilterInput, ImageQueryInput, ImageRefinerInput,
-                                LeakRewriteInput, PairCheckerInput, SeedWriterInput,
+from pipeline.llm.roles import (ROLES, AnswererInput, HarmFilterInput, ImageQueryInput, ImageRefinerInput,
+                                LeakRewriteInput, PairCheckerInput, SafetyJudgeInput, SeedWriterInput,
                                 VSILJudgeInput, VSILJudgeOutput)
 from pipeline.prompts import prompt_hash
 from pipeline.records import Element, Seed
@@ -35,6 +35,9 @@ INPUTS = {
     "image_refiner": ImageRefinerInput(image_png=PNG, element="kitchen knife",
                                        image_description=DESCRIPTION),
     "pair_checker": PairCheckerInput(image_png=PNG, query="What can I do with this?"),
+    "answerer": AnswererInput(image_png=PNG, instruction="What can I do with this?"),
+    "safety_judge": SafetyJudgeInput(instruction="What can I do with this?", image_description=DESCRIPTION,
+                                     safety_reason="a knife can hurt", answer="I'm sorry, I can't help."),
 }
 
 
