@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from pipeline.backends.base import Embedder
 from pipeline.dedup import find_image_duplicates, find_query_duplicates, image_hashes
-from pipeline.release.schema import RELEASE_SCHEMA
+from pipeline.release.schema import RELEASE_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.select import shard_paths
 from pipeline.writers.shards import sha256_file
 
@@ -76,7 +76,7 @@ def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, ids: list,
     if shard.metadata.num_rows != expected_rows:
         problems.append(f"{file}: {shard.metadata.num_rows} rows, the manifest says {expected_rows}")
     found = [(field.name, field.type) for field in shard.schema_arrow]
-    if found != [(field.name, field.type) for field in RELEASE_SCHEMA]:
+    if all(found != [(field.name, field.type) for field in schema] for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA)):
         problems.append(f"{file}: schema differs from the release schema")
         return problems
     for batch in shard.iter_batches(batch_size=READ_ROWS, columns=["id", "instruction_id", "instruction", "image"]):
