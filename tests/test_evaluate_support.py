@@ -6,6 +6,7 @@ Holds helpers only; the evaluate test modules import them.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from test_release_support import make_run, named_elements, pair_row
@@ -47,12 +48,13 @@ def build_release(tmp_path: Path, per_sub_category: int = 2, planted: int = 1, n
                         options=ReleaseOptions(query_threshold=1.0))
 
 
-def models_file(path: Path, base_url: str, models: dict[str, str], **endpoint) -> Path:
-    """A models file: name -> scripted model id, all on `base_url`, the judge too."""
-    settings = "".join(f"{key} = {value!r}\n".replace("'", '"') if isinstance(value, str) else f"{key} = {value}\n"
-                       for key, value in endpoint.items())
-    text = (f'[judge]\nbase_url = "{base_url}"\nmodel = "scripted-judge"\napi_key_env = "{FAKE_KEY_ENV}"\n'
-            f"{settings}\n")
+def models_file(path: Path, base_url: str, models: dict[str, str], *, cache_path: Path,
+                judge_url: str | None = None, **endpoint) -> Path:
+    """A models file: name -> scripted model id, all on `base_url` (the judge on `judge_url` if
+    given), with its own answer cache; `endpoint` settings apply to the models, not the judge."""
+    settings = "".join(f'{key} = {json.dumps(value)}\n' for key, value in endpoint.items())
+    text = (f'cache_path = "{cache_path}"\n\n[judge]\nbase_url = "{judge_url or base_url}"\n'
+            f'model = "scripted-judge"\napi_key_env = "{FAKE_KEY_ENV}"\n\n')
     for name, model in models.items():
         text += (f'[[models]]\nname = "{name}"\nbase_url = "{base_url}"\nmodel = "{model}"\n'
                  f'api_key_env = "{FAKE_KEY_ENV}"\n{settings}\n')

@@ -217,7 +217,7 @@ def create_app(state: ServerState) -> FastAPI:
         if fault == "500":
             return error_response(500, "internal error")
         structured = "response_format" in body
-        if role == "answerer" and not fault:
+        if role == "answerer" and fault not in ("refusal", "malformed"):
             message = {"content": model_answer(body["model"], user_text(body), image_of(body) is not None),
                        "refusal": None}
         elif fault == "refusal" or body["model"] in state.refusing_models:
