@@ -4,7 +4,10 @@ It speaks `/v1/chat/completions` and `/v1/models`. It recognises the role from
 the JSON-schema name in `response_format` (or, for the prompt-schema fallback,
 the schema title written into the system prompt), reads the inputs from the
 `<tag>value</tag>` lines the role templates write, and answers with a valid
-role output computed from them (`answer_for`). Latency
+role output computed from them (`answer_for`). A request with no schema at all is
+a model under test being asked a benchmark pair (`leakless evaluate`): a scripted
+model chosen by the model id answers it (`model_answer`), and the scripted judge
+labels the answer (`judge_answer`). Latency
 and faults (429, 500, timeout, malformed JSON, refusal) are injectable, and it
 counts what it received, so tests can assert that a cached rerun sent nothing.
 
