@@ -59,7 +59,8 @@ def test_evaluate_end_to_end_gives_the_scripted_leaderboard_and_a_rerun_sends_no
     before = sent(server)
     result = invoke("evaluate", release, "--models", models, "--text-only", "--out-dir", tmp_path / "evaluations")
     pairs = pq.read_metadata(next((release / "data").glob("*.parquet"))).num_rows
-    assert pairs == 38 and sent(server) - before == 6 * pairs + 2 * pairs  # 6 answer runs; 2 distinct judged answers per pair
+    # six answer runs; the judge is asked once per distinct (pair, answer): a refusal or a compliance
+    assert pairs == 38 and sent(server) - before == 6 * pairs + 2 * pairs
     folder = tmp_path / "evaluations" / release.name
 
     board = load_leaderboard(folder)
