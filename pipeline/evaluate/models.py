@@ -34,13 +34,13 @@ class ModelEndpoint(EndpointConfig):
     temperature: float = Field(default=0.0, ge=0, le=2)
     max_tokens: int = Field(default=1024, ge=1)
 
-    def llm_settings(self, role: str, cache_path: Path | None) -> LLMSettings:
-        """This endpoint as the build's LLM settings, with `role` answered by this model."""
+    def llm_settings(self, role: str) -> LLMSettings:
+        """This endpoint as the build's LLM settings, with `role` answered by this model
+        (the caller hands the client its cache, shared by every model of a run)."""
         endpoint = {name: getattr(self, name) for name in EndpointConfig.model_fields}
         return LLMSettings(endpoints={"default": EndpointConfig(**endpoint)},
                            roles={role: RoleConfig(model=self.model, temperature=self.temperature,
-                                                   max_tokens=self.max_tokens)},
-                           cache=cache_path is not None, cache_path=cache_path)
+                                                   max_tokens=self.max_tokens)}, cache=False)
 
 
 class ModelEntry(ModelEndpoint):

@@ -41,10 +41,9 @@ def read_pairs(release_dir: Path, *, images: bool = True) -> Iterator[Pair]:
     for shard in release_shards(release_dir):
         for batch in pq.ParquetFile(shard).iter_batches(batch_size=READ_ROWS, columns=columns):
             for row in batch.to_pylist():
-                image = row.pop("image", None)
-                yield Pair(**{name: row[name] or "" if name != "instruction_id" else row[name]
-                              for name in TEXT_COLUMNS},
-                           image_png=(image or {}).get("bytes") if images else None)
+                image = row.pop("image", None) or {}
+                texts = {name: row[name] or "" for name in TEXT_COLUMNS if name != "instruction_id"}
+                yield Pair(**texts, instruction_id=row["instruction_id"], image_png=image.get("bytes"))
 
 
 def pair_ids(release_dir: Path) -> list[str]:

@@ -84,8 +84,8 @@ def evaluate_release(release_dir: Path, config: EvaluationConfig, out_dir: Path,
 
 async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpoint, *, mode: str,
                          out_path: Path, cache: AnswerCache | None, batch_size: int = 512) -> ModelRun:
-    answerer = LLMClient(entry.llm_settings(ANSWERER, None), cache=cache)
-    judging = LLMClient(judge.llm_settings(JUDGE, None), cache=cache, accounting=answerer.accounting)
+    answerer = LLMClient(entry.llm_settings(ANSWERER), cache=cache)
+    judging = LLMClient(judge.llm_settings(JUDGE), cache=cache, accounting=answerer.accounting)
     async with answerer.session(ANSWERER) as ask, judging.session(JUDGE) as verdict:
         stamp = {"model": entry.name, "model_id": entry.model, "judge_model_id": judge.model, "mode": mode,
                  "answer_prompt_hash": ask.prompt.hash, "judge_prompt_hash": verdict.prompt.hash}
