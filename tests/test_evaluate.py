@@ -44,6 +44,12 @@ def api_key(monkeypatch):
     monkeypatch.setenv(FAKE_KEY_ENV, "sk-test")
 
 
+@pytest.fixture(autouse=True)
+def prefect(prefect_harness):
+    """`leakless evaluate` runs a Prefect flow: against the session's temporary server."""
+    yield
+
+
 def invoke(*args) -> object:
     result = CliRunner().invoke(app, [str(arg) for arg in args])
     assert result.exit_code == 0, result.output

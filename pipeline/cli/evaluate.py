@@ -35,27 +35,30 @@ def evaluate(
 
     Resumable: a rerun keeps the judged rows and sends only what is missing.
     """
-    from pipeline.evaluate.leaderboard import load_leaderboard, markdown
     from pipeline.evaluate.models import load_models
-    from pipeline.evaluate.report import write_reports
-    from pipeline.evaluate.runner import evaluate_release
+    from pipeline.evaluate.runner import planned_runs
 
     folder = release_path(release, releases_dir)
     with user_errors():
         config = load_models(models)
-        entries = [config.model(name) for name in only] if only else config.models
-        missing = sorted({e.api_key_env for e in [*entries, config.judge] if not os.environ.get(e.api_key_env)})
+        plan = planned_runs(config, only, text_only)
+        keys = {config.model(name).api_key_env for name, _ in plan} | {config.judge.api_key_env}
+        missing = sorted(key for key in keys if not os.environ.get(key))
         if missing:
             raise fail(f"environment variable {', '.join(missing)} is not set (the models' API keys)")
-        runs = evaluate_release(folder, config, out_dir, text_only=text_only, models=only)
-        for run in runs:
-            typer.echo(f"{run.model} ({run.mode}): {run.pairs} pairs, {run.kept} kept from an earlier run, "
-                       f"{run.evaluated} evaluated, {run.errors} errors, {run.requests} requests -> {run.path}")
-        board = load_leaderboard(Path(out_dir) / folder.name)
-        written = write_reports(board, Path(out_dir) / folder.name)
+    from pipeline.prefect_server import prefect_api, use
+
+    with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
+        from flows.evaluate import evaluate_flow
+
+        with user_errors(), use(server):
+            result = evaluate_flow(str(folder), folder.name, str(models), str(out_dir), text_only, only)
+    for run in result["runs"]:
+        typer.echo(f"{run['model']} ({run['mode']}): {run['pairs']} pairs, {run['kept']} kept from an earlier run, "
+                   f"{run['evaluated']} evaluated, {run['errors']} errors, {run['requests']} requests -> {run['path']}")
     typer.echo("")
-    typer.echo(markdown(board))
-    typer.echo(f"written: {written[0]}, {written[1]}")
+    typer.echo(result["markdown"])
+    typer.echo(f"written: {', '.join(result['written'])}")
 
 
 @app.command()

@@ -64,19 +64,21 @@ def evaluation_path(out_dir: Path, release_name: str, model: str, mode: str) -> 
     return (folder / f"{model}.parquet") if mode == IMAGE else (folder / TEXT_ONLY / f"{model}.parquet")
 
 
-def evaluate_release(release_dir: Path, config: EvaluationConfig, out_dir: Path, *, text_only: bool = False,
-                     models: Iterable[str] | None = None) -> list[ModelRun]:
-    """Every model (or those named) on the release with its image; with `text_only`, the
-    text-only control run as well. Models run one after another."""
-    entries = [config.model(name) for name in models] if models else config.models
+def planned_runs(config: EvaluationConfig, models: Iterable[str] | None, text_only: bool) -> list[tuple[str, str]]:
+    """(model name, mode) in run order: every model (or those named) with the image, then the
+    text-only control runs if asked for. An unknown name is a ValueError."""
+    names = [config.model(name).name for name in models] if models else [e.name for e in config.models]
+    return [(name, mode) for mode in ([IMAGE, TEXT_ONLY] if text_only else [IMAGE]) for name in names]
+
+
+def run_model(release_dir: Path, config: EvaluationConfig, model: str, mode: str, out_dir: Path) -> ModelRun:
+    """One model in one mode on the release, with the run's answer cache (sync: Prefect tasks)."""
     cache_path = config.resolved_cache_path()
     cache = AnswerCache(cache_path) if cache_path else None
     try:
-        return [asyncio.run(evaluate_model(release_dir, entry, config.judge, mode=mode, cache=cache,
-                                           out_path=evaluation_path(out_dir, Path(release_dir).name,
-                                                                    entry.name, mode),
-                                           batch_size=config.batch_size))
-                for mode in ([IMAGE, TEXT_ONLY] if text_only else [IMAGE]) for entry in entries]
+        return asyncio.run(evaluate_model(
+            release_dir, config.model(model), config.judge, mode=mode, cache=cache, batch_size=config.batch_size,
+            out_path=evaluation_path(out_dir, Path(release_dir).name, model, mode)))
     finally:
         if cache is not None:
             cache.close()
