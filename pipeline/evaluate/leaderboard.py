@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.evaluate.runner import ERROR, IMAGE, TEXT_ONLY
+from pipeline.evaluate.runner import ERROR, TEXT_ONLY
 
 Z95 = 1.959963984540054
 OVERALL = "overall"
