@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from openai import AsyncOpenAI
 
-from pipeline.backends.base import ItemError
+from pipeline.contracts import ItemError
 from pipeline.llm.client import LLMClient
 from pipeline.llm.config import LLMSettings
 from pipeline.llm.messages import RolePrompt, response_format

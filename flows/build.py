@@ -14,7 +14,7 @@ from prefect.utilities.annotations import opaque
 from pipeline import build
 from pipeline.batch import Batch, make_batches
 from pipeline.config import BuildConfig
-from pipeline.factory import STAGE_ORDER
+from pipeline.factory import STAGE_ORDER, config_key
 from pipeline.plan import plan_seeds
 from pipeline.progress import StageProgress
 from pipeline.rundir import RunDir
@@ -23,8 +23,8 @@ from pipeline.rundir import RunDir
 # Batches are checkpointed by pipeline.build itself, so Prefect's result cache stays off.
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1,
       task_run_name="{stage}-batch-{index}")
-def stage_task(stage: str, index: int, batch: Batch, config: BuildConfig, run: RunDir) -> Batch:
-    return build.run_stage(stage, batch, config, run)
+def stage_task(stage: str, index: int, batch: Batch, config_key: str, run: RunDir) -> Batch:
+    return build.run_stage(stage, batch, config_key, run)
 
 
 @task(cache_policy=NO_CACHE)
@@ -45,8 +45,9 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
     with StageProgress(STAGE_ORDER, sum(len(b.seeds) for b in batches), show_progress) as bars:
         submitted = {}
         futures = batches
+        key = config_key(config)  # the stages' cache key, once per run
         for stage in STAGE_ORDER:
-            futures = [stage_task.submit(stage, i, bare(upstream), bare(config), bare(run))
+            futures = [stage_task.submit(stage.value, i, bare(upstream), key, bare(run))
                        for i, upstream in enumerate(futures)]
             submitted.update({future: (stage, len(batches[i].seeds)) for i, future in enumerate(futures)})
         for future in as_completed(list(submitted)):

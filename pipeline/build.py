@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig
-from pipeline.factory import build_stages, llm_client, uses_llm
+from pipeline.factory import build_stages, config_key, llm_client, uses_llm
 from pipeline.ledger import ledger_for
 from pipeline.plan import pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry
 from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
-from pipeline.summary import summarise
+from pipeline.summary import reason_counts, summarise
 from pipeline.writers.shards import write_manifest, write_shards
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
 
 
-def run_stage(stage: str, batch: Batch, config: BuildConfig, run: RunDir) -> Batch:
-    """One stage over one batch; a checkpoint from an earlier attempt of this run is reused."""
+def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
+    """One stage over one batch; a checkpoint from an earlier attempt of this run is reused.
+    `config_key` is `pipeline.factory.config_key(config)`, computed once per run."""
     done = run.load(stage, batch.id)
     if done is None:
-        done = build_stages(config, run.path)[stage](batch)
+        done = build_stages(config_key, run.path)[stage](batch)
         run.save(stage, batch.id, done)
     return done
 
 
 def pair_rows(batch: Batch, run: RunDir) -> list[dict]:
-    leak_scores = {d.item_id: d.score for d in batch.decisions if d.stage == "leak_filter"}
     drafts = {draft.seed_id: draft for draft in batch.drafts}
     rows = []
     for pair in batch.pairs:
@@ -37,7 +37,7 @@ def pair_rows(batch: Batch, run: RunDir) -> list[dict]:
             "image": {"bytes": image_path.read_bytes(), "path": pair.image_ref},
             "image_description": pair.image_description, "category": pair.category,
             "sub_category": pair.sub_category, "element": pair.element, "source": pair.source,
-            "safety_reason": pair.safety_reason, "leak_score": leak_scores.get(pair.id),
+            "safety_reason": pair.safety_reason, "leak_score": pair.leak.score if pair.leak else None,
             "seed_backend": draft.made_by.backend, "seed_prompt_hash": draft.made_by.prompt_hash,
             "rewrite_backend": pair.rewritten_by.backend if pair.rewritten_by else None,
             "rewrite_model": pair.rewritten_by.model if pair.rewritten_by else None,
@@ -71,6 +71,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
         for stage, seconds in batch.seconds.items():
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + seconds
     summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
+                        reason_counts=reason_counts(batches),
                         llm_accounting=llm_client(config).accounting.markdown() if uses_llm(config) else "")
     write_manifest(run.path / "manifest.json", rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
@@ -91,7 +92,8 @@ def build_without_orchestration(config: BuildConfig, run_id: str) -> list[Ledger
     run = RunDir(config.run.runs_dir, run_id)
     run.claim(config)
     batches = make_batches(plan_seeds(config), config.run.batch_size)
+    key = config_key(config)
     for stage in STAGE_ORDER:
-        batches = [run_stage(stage, batch, config, run) for batch in batches]
+        batches = [run_stage(stage, batch, key, run) for batch in batches]
     ledger, _ = finalize(batches, config, run, time.perf_counter() - started)
     return ledger

@@ -1,4 +1,9 @@
-"""Backends and stages made from config, once per process and config."""
+"""Backends and stages made from config, once per process and config.
+
+The build is a visible list of stage objects (`make_pipeline`), in `STAGE_ORDER`:
+drafts -> guardrail -> rewrite -> leak_filter -> harm_check -> images. Each stage gets
+only the settings it needs; the config is read here and nowhere below.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from pathlib import Path
 
 from pipeline.backends.base import ImageGenerator, Rewriter, SeedWriter
 from pipeline.config import LLM_ROLES, BuildConfig
+from pipeline.contracts import StageName
 from pipeline.stages.base import Stage
-from pipeline.stages.leak_filter import LeakFilter
+from pipeline.stages.leak_filter import LeakFilterStage
 
-STAGE_ORDER = ("drafts", "rewrite", "harm_check", "images")
+STAGE_ORDER = (StageName.drafts, StageName.guardrail, StageName.rewrite, StageName.leak_filter,
+               StageName.harm_check, StageName.images)
 
 
 @lru_cache(maxsize=2)
@@ -53,18 +60,19 @@ def default_detector():
     return LeakDetector()
 
 
-def make_leak_filter(config: BuildConfig) -> LeakFilter:
+def make_leak_filter(config: BuildConfig) -> LeakFilterStage:
     judge = None
     if config.backends.vsil_judge == "llm":
         from pipeline.backends.llm_text import LLMVSILJudge
         judge = LLMVSILJudge(llm_client(config))
-    return LeakFilter(default_detector(), threshold=config.leak_filter.threshold, judge=judge)
+    return LeakFilterStage(default_detector(), threshold=config.leak_filter.threshold, judge=judge)
 
 
 def make_harm_check(config: BuildConfig) -> Stage:
     if config.backends.harm_check == "llm":
+        from pipeline.backends.llm_text import LLMHarmJudge
         from pipeline.stages.harm_check_llm import LLMHarmCheckStage
-        return LLMHarmCheckStage(llm_client(config))
+        return LLMHarmCheckStage(LLMHarmJudge(llm_client(config)))
     from pipeline.backends.minilm import default_embedder
     from pipeline.stages.harm_check import HarmCheckStage
     return HarmCheckStage(default_embedder(), config.harm_check.min_intent_similarity)
@@ -109,32 +117,50 @@ def make_image_checker(config: BuildConfig):
     return None
 
 
-@lru_cache(maxsize=4)
-def _stages(config_json: str, run_dir: str) -> dict[str, Stage]:
+def make_pipeline(config: BuildConfig, run_dir: Path) -> list[Stage]:
+    """The build's stages, in order. The rewrite loop asks the leak filter whether to retry,
+    so both share one filter object and one threshold."""
     from pipeline.stages.drafts import DraftStage
+    from pipeline.stages.guardrail import GuardrailStage
     from pipeline.stages.images import ImageStage
     from pipeline.stages.rewrite import RewriteStage
 
-    config = BuildConfig.model_validate_json(config_json)
-    return {
-        "drafts": DraftStage(make_seed_writer(config)),
-        "rewrite": RewriteStage(make_rewriter(config), make_leak_filter(config), config.rewrite.max_attempts),
-        "harm_check": make_harm_check(config),
-        "images": ImageStage(make_image_generator(config, Path(run_dir)), Path(run_dir),
-                             checker=make_image_checker(config), max_rounds=config.images.max_refine_rounds),
-    }
+    leak_filter = make_leak_filter(config)
+    stages = [
+        DraftStage(make_seed_writer(config)),
+        GuardrailStage(),
+        RewriteStage(make_rewriter(config), leak_filter, config.rewrite.max_attempts),
+        leak_filter,
+        make_harm_check(config),
+        ImageStage(make_image_generator(config, run_dir), run_dir,
+                   checker=make_image_checker(config), max_rounds=config.images.max_refine_rounds),
+    ]
+    assert tuple(stage.name for stage in stages) == STAGE_ORDER
+    return stages
+
+
+@lru_cache(maxsize=4)
+def _stages(config_key: str, run_dir: str) -> dict[str, Stage]:
+    config = BuildConfig.model_validate_json(config_key)
+    return {stage.name: stage for stage in make_pipeline(config, Path(run_dir))}
 
 
 _BUILDING = threading.Lock()
 
 
-def build_stages(config: BuildConfig, run_dir: Path) -> dict[str, Stage]:
+def config_key(config: BuildConfig) -> str:
+    """The config as the stages' cache key: computed once per run, passed to every task."""
+    return config.model_dump_json()
+
+
+def build_stages(config_key: str, run_dir: Path) -> dict[str, Stage]:
     with _BUILDING:  # task threads (and the warm-up) must not load the models twice
-        return _stages(config.model_dump_json(), str(run_dir))
+        return _stages(config_key, str(run_dir))
 
 
 def warm_up(config: BuildConfig, run_dir: Path) -> threading.Thread:
     """Load models in the background while Prefect's temporary server starts (several seconds)."""
-    thread = threading.Thread(target=build_stages, args=(config, run_dir), daemon=True, name="warm-up")
+    thread = threading.Thread(target=build_stages, args=(config_key(config), run_dir), daemon=True,
+                              name="warm-up")
     thread.start()
     return thread

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pipeline.batch import Batch
+from pipeline.contracts import StageName
 from pipeline.records import Decision, LedgerEntry, TerminalState
 
 
@@ -34,7 +35,7 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
         failures[failure.seed_id].append(failure)
     final_drops = defaultdict(list)
     for decision in batch.decisions:
-        if decision.verdict != "keep" and decision.stage != "rewrite":  # rewrite attempts are not ends
+        if decision.verdict != "keep" and decision.stage != StageName.rewrite:  # rewrite attempts are not ends
             final_drops[decision.seed_id].append(decision)
     queries = defaultdict(int)
     for draft in batch.drafts:
@@ -55,7 +56,7 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
             if dropped:
                 reason += "; others: " + (_rejection_reason(final_drops[seed.id], total)
                                           if final_drops[seed.id] else "failed")
-            entry = LedgerEntry(**common, state=TerminalState.accepted, stage="export",
+            entry = LedgerEntry(**common, state=TerminalState.accepted, stage=StageName.export,
                                 reason=reason, accepted_pairs=accepted[seed.id])
         elif failures[seed.id]:
             first = failures[seed.id][0]
@@ -64,7 +65,7 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
         else:
             drops = final_drops[seed.id]
             entry = LedgerEntry(**common, state=TerminalState.rejected,
-                                stage=drops[-1].stage if drops else "drafts",
+                                stage=drops[-1].stage if drops else StageName.drafts,
                                 reason=_rejection_reason(drops, total))
         entries.append(entry)
     return entries

@@ -12,17 +12,15 @@ import json
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, model_validator
+
+from pipeline.contracts import Provenance, Record
 
 
 def content_id(*parts: Any, length: int = 16) -> str:
     """A short stable hash of the given parts (order matters)."""
     payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
-
-
-class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Element(Record):
@@ -57,14 +55,6 @@ class Seed(Record):
                           self.source, self.image_path)
 
 
-class Provenance(Record):
-    """Which backend and prompt produced a record. Offline backends say so here."""
-
-    backend: str
-    model: str
-    prompt_hash: str
-
-
 class Draft(Record):
     seed_id: str
     image_description: str
@@ -77,7 +67,31 @@ class Draft(Record):
         return content_id("draft", self.seed_id, self.image_description, self.harmful_queries)
 
 
+class LeakScores(Record):
+    """The leak filter's scores for one query; the verdict is the filter's, at its threshold."""
+
+    score: float                       # max(text_harm, reveal or 0), in [0, 1]
+    text_harm: float                   # how harmful the query reads on its own
+    reveal: float | None = None        # how much it gives away of the image; None for text-only rows
+    signals: dict[str, float] = Field(default_factory=dict)
+    spans: tuple[str, ...] = ()        # the query substrings that leak (evidence)
+
+
+class RewriteAttempt(Record):
+    """One rewrite of a pair's query and the leak scores it got."""
+
+    query: str
+    made_by: Provenance
+    leak: LeakScores
+
+
 class CandidatePair(Record):
+    """One image description + query pair. Results travel on it: its rewrite attempts, the
+    leak scores of its final query and, per filter that kept it, the reason code."""
+
+    # The original query (not the rewrite) anchors the id, so a changed rewriter keeps the
+    # same item id and its decisions stay comparable. Stored once, when the pair is made.
+    id: str = ""
     seed_id: str
     original_query: str
     final_query: str
@@ -90,18 +104,20 @@ class CandidatePair(Record):
     image_ref: str | None = None
     rewritten_by: Provenance | None = None
     image_by: Provenance | None = None
+    attempts: tuple[RewriteAttempt, ...] = ()
+    leak: LeakScores | None = None      # the final query's scores
+    kept_by: dict[str, str] = Field(default_factory=dict)  # filter stage -> reason code it kept the pair with
 
-    @property
-    def id(self) -> str:
-        # The original query (not the rewrite) anchors the id, so a changed
-        # rewriter keeps the same item id and its decisions stay comparable.
-        return content_id("pair", self.seed_id, self.original_query)
+    @model_validator(mode="after")
+    def _stored_id(self) -> CandidatePair:
+        if not self.id:
+            object.__setattr__(self, "id", content_id("pair", self.seed_id, self.original_query))
+        return self
 
 
 class Verdict(str, Enum):
     keep = "keep"
     drop = "drop"
-    block = "block"
 
 
 class Decision(Record):
@@ -117,6 +133,7 @@ class Decision(Record):
     score: float | None = None
     threshold: float | None = None
     verdict: Verdict
+    code: str = ""  # the stable reason code (pipeline.contracts.ReasonCode); `reason` is its prose
     reason: str
     spans: tuple[str, ...] = ()
     backend: str

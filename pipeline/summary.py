@@ -1,10 +1,14 @@
-"""The end-of-run summary: terminal states, per-category counts, time per stage."""
+"""The end-of-run summary: terminal states, per-category counts, decisions per reason code,
+time per stage."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pipeline.batch import Batch
+from pipeline.contracts import GUARDRAIL_PREFIX
 from pipeline.records import LedgerEntry
 
 
@@ -20,8 +24,27 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
     return lines
 
 
+def reason_counts(batches: Iterable[Batch]) -> dict[tuple[str, str], Counter]:
+    """(stage, reason code) -> how many items it kept and dropped; guardrail blocks count as
+    dropped under `guardrail.<rule>`."""
+    counts: dict[tuple[str, str], Counter] = {}
+    for batch in batches:
+        for decision in batch.decisions:
+            counts.setdefault((decision.stage, decision.code), Counter())[decision.verdict.value] += 1
+        for block in batch.blocked:
+            counts.setdefault((block.stage, GUARDRAIL_PREFIX + block.rule), Counter())["drop"] += 1
+    return counts
+
+
+def reason_table(counts: dict[tuple[str, str], Counter]) -> list[str]:
+    return _table(("stage", "reason code", "total", "kept", "dropped"),
+                  [(stage, code, sum(c.values()), c["keep"], c["drop"])
+                   for (stage, code), c in sorted(counts.items())])
+
+
 def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[str, float],
-              wall_seconds: float, run_id: str, llm_accounting: str = "") -> Summary:
+              wall_seconds: float, run_id: str, llm_accounting: str = "",
+              reason_counts: dict[tuple[str, str], Counter] | None = None) -> Summary:
     states = Counter(entry.state.value for entry in ledger)
     per_category = Counter(entry.category for entry in ledger)
     accepted_seeds = Counter(entry.category for entry in ledger if entry.state == "accepted")
@@ -33,6 +56,9 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
     lines += ["", "## Per category", ""]
     lines += _table(("category", "seeds", "accepted seeds", "accepted pairs"),
                     [(c, per_category[c], accepted_seeds[c], pairs[c]) for c in sorted(per_category)])
+    if reason_counts:
+        lines += ["", "## Decisions per reason code (`rewrite` rows are retried attempts)", ""]
+        lines += reason_table(reason_counts)
     lines += ["", "## Time per stage (summed over batches)", ""]
     lines += _table(("stage", "seconds"), [(s, f"{t:.2f}") for s, t in stage_seconds.items()])
     if llm_accounting:

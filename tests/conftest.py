@@ -1,4 +1,9 @@
-"""Shared fixtures: offline environment, one Prefect harness per session, a small build config."""
+"""Shared fixtures: offline environment, one Prefect harness per session, a small build config.
+
+The folders mirror the source tree (tests/stages, tests/detect, tests/review...); helpers
+shared between folders live in tests/support. Tests slower than a few seconds carry
+`@pytest.mark.slow`; the quick loop is `pytest -m "not slow"`.
+"""
 
 from __future__ import annotations
 

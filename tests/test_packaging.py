@@ -8,6 +8,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 import pipeline.prompts as prompts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,7 @@ def build_wheel(folder: Path) -> Path:
     return next(folder.glob("leakless-*.whl"))
 
 
+@pytest.mark.slow
 def test_wheel_carries_every_prompt_template(tmp_path):
     wheel = build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -32,6 +35,7 @@ def test_wheel_carries_every_prompt_template(tmp_path):
     assert {"pipeline/detect/calibration.json", "pipeline/detect/intent_probe.npz", "pipeline/detect/cues.toml"} <= names
 
 
+@pytest.mark.slow
 def test_prompts_resolve_from_an_installed_wheel(tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),

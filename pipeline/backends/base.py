@@ -12,14 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.records import Draft, Provenance, Seed
-
-
-@dataclass(frozen=True)
-class ItemError:
-    error: str
-    raw: str = ""
-    refused: bool = False
+from pipeline.contracts import ItemError, Provenance
+from pipeline.records import Draft, Seed
 
 
 class Backend(ABC):

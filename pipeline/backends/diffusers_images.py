@@ -14,8 +14,9 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest, ItemError
+from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.backends.diffusers_config import DiffusersConfig
+from pipeline.contracts import ItemError
 from pipeline.images.checks import image_identity, is_all_black
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.backends.base import ItemError, Rewriter, RewriteRequest, SeedWriter
-from pipeline.images.refine import CheckRequest, CheckResult, ImageChecker
+from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
+from pipeline.contracts import (CheckRequest, CheckResult, HarmQuestion, HarmVerdict, ImageChecker, ItemError,
+                                PairCheck, VSILVerdict)
 from pipeline.llm.client import BACKEND, Answer, LLMClient
 from pipeline.llm.roles import (HarmFilterInput, ImageQueryInput, ImageRefinerInput,
                                 LeakRewriteInput, PairCheckerInput, RoleInput, SeedWriterInput,
@@ -123,9 +124,29 @@ class LLMVSILJudge(_LLMBackend):
 
     role = "vsil_judge"
 
-    def judge(self, items) -> list[Answer | ItemError]:
-        return judge_vsil(self.client, [VSILJudgeInput(query=i.query, image_description=i.image_description)
-                                        for i in items])
+    def judge(self, items) -> list[VSILVerdict | ItemError]:
+        answers = judge_vsil(self.client, [VSILJudgeInput(query=i.query, image_description=i.image_description)
+                                           for i in items])
+        return [a if isinstance(a, ItemError) else
+                VSILVerdict(leaks=a.output.leaks, leaked_spans=tuple(a.output.leaked_spans)) for a in answers]
+
+
+class LLMHarmJudge(_LLMBackend):
+    """The harm-filter role: is the text alone benign, the image and the pair harmful, the intent kept."""
+
+    role = "harm_filter"
+
+    def judge(self, questions: list[HarmQuestion]) -> list[HarmVerdict | ItemError]:
+        answers = filter_harm(self.client, [HarmFilterInput(original_query=q.original_query, query=q.query,
+                                                            image_description=q.image_description)
+                                            for q in questions])
+        return [a if isinstance(a, ItemError) else
+                HarmVerdict(text_harmful=a.output.text_harmful, image_harmful=a.output.image_harmful,
+                            combined_harmful=a.output.combined_harmful, intent_kept=a.output.intent_kept,
+                            explanation=a.output.explanation,
+                            made_by=a.provenance.model_copy(
+                                update={"prompt_hash": a.provenance.prompt_hash or self.prompt_hash}))
+                for a in answers]
 
 
 class LLMImageChecker(_LLMBackend, ImageChecker):
@@ -150,8 +171,6 @@ class LLMPairChecker(_LLMBackend):
     role = "pair_checker"
 
     def check(self, pairs) -> list:
-        from pipeline.release.final_filter import PairCheck
-
         answers = check_pairs(self.client, [PairCheckerInput(query=p.query, image_description=p.image_description)
                                             for p in pairs])
         results = []

@@ -27,7 +27,8 @@ import re
 import tomllib
 from functools import lru_cache
 
-from pipeline.backends.base import ItemError, Rewriter, RewriteRequest, SeedWriter
+from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
+from pipeline.contracts import ItemError
 from pipeline.lexicon import Lexicon, find_term, load_lexicon, stem, stems, words
 from pipeline.prompts import prompt_hash, prompt_path
 from pipeline.records import Draft, Seed

@@ -16,7 +16,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest, ItemError
+from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
+from pipeline.contracts import ItemError
 
 
 @lru_cache(maxsize=4)

@@ -79,11 +79,11 @@ def audit(
         "sub_category": [r.sub_category for r in rows],
         "query": [r.query for r in rows],
         "leak_score": pa.array([s.score for s in scores], pa.float64()),
-        "leak": [s.leak for s in scores],
+        "leak": [detector.decide(s.score) for s in scores],
         "spans": pa.array([list(s.spans) for s in scores], pa.list_(pa.string())),
     })
     _write_atomically(table, out, detector)
-    _print_rates(rows, scores, out)
+    _print_rates(rows, [detector.decide(s.score) for s in scores], out)
 
 
 def _write_atomically(table: pa.Table, out: Path, detector) -> None:
@@ -94,10 +94,10 @@ def _write_atomically(table: pa.Table, out: Path, detector) -> None:
         pq.write_table(table, temporary)
 
 
-def _print_rates(rows, scores, out: Path) -> None:
+def _print_rates(rows, leaks: list[bool], out: Path) -> None:
     by_category: dict[str, list[bool]] = {}
-    for row, score in zip(rows, scores):
-        by_category.setdefault(row.category or "(none)", []).append(score.leak)
+    for row, leak in zip(rows, leaks):
+        by_category.setdefault(row.category or "(none)", []).append(leak)
     table = Table(title=f"leak rate, {len(rows)} pairs -> {out}")
     table.add_column("category")
     table.add_column("pairs", justify="right")
@@ -105,6 +105,6 @@ def _print_rates(rows, scores, out: Path) -> None:
     table.add_column("leak rate", justify="right")
     for category, leaks in sorted(by_category.items()):
         table.add_row(category, str(len(leaks)), str(sum(leaks)), _percent(sum(leaks) / len(leaks)))
-    overall = [s.leak for s in scores]
+    overall = leaks
     table.add_row("all", str(len(overall)), str(sum(overall)), _percent(sum(overall) / len(overall)))
     console.print(table)

@@ -30,7 +30,7 @@ def rewrite(
     from pipeline.config import load_config
     from pipeline.factory import make_leak_filter, make_rewriter
     from pipeline.io.external import read_benchmark
-    from pipeline.rewrite_loop import RewriteItem, rewrite_until_clean
+    from pipeline.stages.rewrite_loop import RewriteItem, rewrite_until_clean
 
     with user_errors():
         settings = load_config(config)
@@ -51,19 +51,19 @@ def rewrite(
             return f"failed: {outcome.error.error}"
         if outcome.blocked:
             return f"blocked: {outcome.blocked.rule}"
-        return "leaks" if leak_filter.leaks(outcome.final[1]) else "clean"
+        return "leaks" if leak_filter.leaks(outcome.final.leak) else "clean"
 
     table = pa.table({
         "id": [o.item.item_id for o in outcomes],
         "query": [o.item.query for o in outcomes],
-        "rewritten_query": [o.final[0] if o.final else None for o in outcomes],
+        "rewritten_query": [o.final.query if o.final else None for o in outcomes],
         "attempts": pa.array([len(o.attempts) for o in outcomes], pa.int32()),
-        "final_leak_score": pa.array([o.final[1].score if o.final else None for o in outcomes], pa.float64()),
-        "spans": pa.array([list(o.final[1].spans) if o.final else [] for o in outcomes], pa.list_(pa.string())),
+        "final_leak_score": pa.array([o.final.leak.score if o.final else None for o in outcomes], pa.float64()),
+        "spans": pa.array([list(o.final.leak.spans) if o.final else [] for o in outcomes], pa.list_(pa.string())),
         "status": [status(o) for o in outcomes],
-        "backend": [o.final[2].backend if o.final else rewriter.backend for o in outcomes],
-        "model": [o.final[2].model if o.final else rewriter.model for o in outcomes],
-        "prompt_hash": [o.final[2].prompt_hash if o.final else rewriter.prompt_hash for o in outcomes],
+        "backend": [o.final.made_by.backend if o.final else rewriter.backend for o in outcomes],
+        "model": [o.final.made_by.model if o.final else rewriter.model for o in outcomes],
+        "prompt_hash": [o.final.made_by.prompt_hash if o.final else rewriter.prompt_hash for o in outcomes],
         "detector_version": [leak_filter.detector.version] * len(outcomes),
     })
     with atomic_path(out) as temporary:

@@ -1,10 +1,19 @@
-"""The offline VSIL leak detector: how much a query gives away the risk its image shows.
+"""The offline VSIL leak detector: two named scores, one verdict.
 
-Signals (lexicon hits, MiniLM similarities, the intent probe) are combined by a
-logistic regression fitted on the team's labelled sets (`calibrate.py`); its
-weights, the probe and the shipped threshold live in `calibration.json`, whose
-hash is part of the detector's version, so a re-calibration never passes for the
-old detector.
+- `text_harm`: would a text-only safety judge refuse the query on its own?
+  (`text_harm.py`, a probe fitted on public data.)
+- `reveal`: does the query name or pin down the risky thing the description
+  shows (the element, a synonym, a broader term that still identifies it)? It is
+  the strongest lexicon concept the query shares with the description, or 1 when
+  a known element term appears in the query. A text-only row has no `reveal`.
+
+A pair leaks when either score crosses its own threshold. Both are mapped onto one
+common scale whose threshold is `COMMON_THRESHOLD`, so that `score = max(text_harm,
+reveal)` ranks pairs and one threshold (`leak_filter.threshold`) moves both at once.
+The raw values and their thresholds are kept in `signals`.
+
+The fitted probe and the thresholds live in `calibration.json`, whose hash is
+part of the detector's version, so a re-calibration never passes for the old one.
 """
 
 from __future__ import annotations
@@ -17,36 +26,59 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.backends.base import Embedder
-from pipeline.detect.intent import IntentProbe
+from pipeline.detect.language import is_english
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
-from pipeline.writers.shards import sha256_file
+from pipeline.detect.text_harm import TextHarmProbe
+from pipeline.hashing import sha256_file
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+COMMON_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
 class LeakInput:
     query: str
-    image_description: str
+    image_description: str       # "" for a text-only row: only `text_harm` is scored
     category: str | None = None
     element_terms: tuple[str, ...] = ()   # element, synonyms, broader terms when known
 
 
 @dataclass(frozen=True)
 class LeakScore:
-    score: float                 # calibrated, in [0, 1], higher = leakier
-    signals: dict[str, float]    # each signal's raw value, kept apart from the verdict
+    score: float                 # max(text_harm, reveal) on the common scale, in [0, 1]
+    text_harm: float             # on the common scale
+    reveal: float | None         # on the common scale; None for a text-only row
+    signals: dict[str, float]    # raw values, kept apart from the verdict
     spans: tuple[str, ...]       # the query substrings that leak (evidence)
-    leak: bool                   # score >= threshold
+    leak: bool                   # score >= the detector's threshold
+    english: bool = True         # False: outside the detector's scope, the score means little
+
+    def reason(self, threshold: float) -> str | None:
+        """The reason code of a leak verdict at `threshold`, None when the pair does not leak."""
+        if self.score < threshold:
+            return None
+        return "leak.text_harm" if self.text_harm >= (self.reveal or 0.0) else "leak.reveal"
+
+
+def on_common_scale(value: np.ndarray | float, threshold: float) -> np.ndarray:
+    """Piecewise-linear map of [0, 1] onto [0, 1] that sends `threshold` to COMMON_THRESHOLD."""
+    value = np.asarray(value, dtype=np.float64)
+    below = COMMON_THRESHOLD * value / threshold
+    above = COMMON_THRESHOLD + (1 - COMMON_THRESHOLD) * (value - threshold) / (1 - threshold)
+    return np.where(value < threshold, below, above)
+
+
+def reveal_values(matrix: np.ndarray) -> np.ndarray:
+    """The raw `reveal` score of each row of a signal matrix."""
+    return np.maximum(matrix[:, SIGNALS.index("element_match")], matrix[:, SIGNALS.index("shared_risk")])
 
 
 @dataclass(frozen=True)
 class Calibration:
-    weights: np.ndarray
-    intercept: float
-    threshold: float
-    intent: IntentProbe
+    probe: TextHarmProbe
+    text_harm_threshold: float
+    reveal_threshold: float
     digest: str
 
     @classmethod
@@ -55,15 +87,11 @@ class Calibration:
         data = json.loads(raw)
         if tuple(data["signals"]) != SIGNALS:
             raise ValueError(f"{path}: fitted on signals {data['signals']}, detector has {list(SIGNALS)}")
-        probe_path = path.with_name(data["intent_probe"]["file"])
-        if sha256_file(probe_path) != data["intent_probe"]["sha256"]:
+        probe_path = path.with_name(data["text_harm_probe"]["file"])
+        if sha256_file(probe_path) != data["text_harm_probe"]["sha256"]:
             raise ValueError(f"{probe_path} is not the probe {path.name} was fitted with")
-        return cls(np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
-                   float(data["threshold"]), IntentProbe.load(probe_path),
-                   hashlib.sha256(raw).hexdigest()[:8])
-
-    def probability(self, matrix: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(matrix.astype(np.float64) @ self.weights + self.intercept)))
+        return cls(TextHarmProbe.load(probe_path), float(data["thresholds"]["text_harm"]),
+                   float(data["thresholds"]["reveal"]), hashlib.sha256(raw).hexdigest()[:8])
 
 
 class LeakDetector:
@@ -76,21 +104,33 @@ class LeakDetector:
             embedder = default_embedder()
         self.model = f"{embedder.model}+lexicon"  # names the embedder's precision when it is not float32
         self.calibration = Calibration.load(calibration)
-        self.threshold = self.calibration.threshold if threshold is None else float(threshold)
-        self.version = f"offline-2+{self.calibration.digest}"
-        self.extractor = SignalExtractor(Lexicon(), embedder, self.calibration.intent)
+        self.threshold = COMMON_THRESHOLD if threshold is None else float(threshold)
+        self.version = f"offline-3+{self.calibration.digest}"
+        self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:
         if not items:
             return []
         texts = [Texts.of(i.query, i.image_description, tuple(i.element_terms)) for i in items]
         extraction = self.extractor.extract(texts)
-        scores = self.calibration.probability(extraction.matrix)
-        return [
-            LeakScore(score=float(s), signals=dict(zip(SIGNALS, map(float, row))),
-                      spans=item_spans, leak=self.decide(float(s)))
-            for s, row, item_spans in zip(scores, extraction.matrix, extraction.spans)
-        ]
+        calibration = self.calibration
+        text_harm_raw = calibration.probe.probability(extraction.query_features)
+        reveal_raw = reveal_values(extraction.matrix)
+        text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
+        reveal = on_common_scale(reveal_raw, calibration.reveal_threshold)
+        scores = []
+        for i, item in enumerate(items):
+            has_description = bool(item.image_description.strip())
+            item_reveal = float(reveal[i]) if has_description else None
+            score = max(float(text_harm[i]), item_reveal or 0.0)
+            signals = dict(zip(SIGNALS, map(float, extraction.matrix[i])))
+            signals.update(text_harm=float(text_harm[i]), text_harm_probability=float(text_harm_raw[i]))
+            if has_description:  # a text-only row has no reveal at all, not a reveal of 0
+                signals.update(reveal=item_reveal, reveal_raw=float(reveal_raw[i]))
+            scores.append(LeakScore(score=score, text_harm=float(text_harm[i]), reveal=item_reveal,
+                                    signals=signals, spans=extraction.spans[i], leak=self.decide(score),
+                                    english=is_english(item.query)))
+        return scores
 
     def decide(self, score: float, threshold: float | None = None) -> bool:
         return score >= (self.threshold if threshold is None else threshold)

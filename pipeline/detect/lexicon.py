@@ -1,6 +1,7 @@
 """The risk lexicon: concept terms from `cues.toml`, matched on word stems.
 
-Texts are reduced to a "stem line" (Snowball stems joined by single spaces), and
+Texts are reduced to a "stem line" (the project's one stemmer, `pipeline.lexicon.stem`,
+shared with the rules rewriter and the harm check, joined by single spaces), and
 each concept becomes one compiled regex over such lines, so "handguns",
 "handgun's" and "handgun" all meet the term "handgun", and a multi-word term
 with a `*` gap ("hide * from * police") spans up to four words per gap.
@@ -12,22 +13,13 @@ import bisect
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from nltk.stem.snowball import SnowballStemmer
+from pipeline.lexicon import stem
 
 CUES_FILE = Path(__file__).with_name("cues.toml")
 _WORD = re.compile(r"[a-z0-9]+")
 _GAP = r"(?:\S+ ){0,4}"
-_STEMMER = SnowballStemmer("english")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    return _STEMMER.stem(word)
-
-
 @dataclass(frozen=True)
 class StemmedText:
     """A text's words as stems, with each word's character span in the original."""

@@ -1,8 +1,8 @@
 """The detector's raw signals, computed for a whole batch at once.
 
-Every signal is a number in [0, 1] (cosines may dip below 0); the calibrated
-combination lives in `detector.py`. Signals are kept apart from the verdict so a
-later run can re-weigh or re-threshold without recomputing them.
+Every signal is a number in [0, 1] (cosines may dip below 0); the two scores built
+from them (`text_harm`, `reveal`) live in `detector.py`. Signals are kept apart
+from the verdict so a later run can re-threshold without recomputing them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from pipeline.backends.base import Embedder
-from pipeline.detect.intent import IntentProbe, probe_features
+from pipeline.detect.text_harm import CUE_SIGNALS, probe_features
 from pipeline.detect.lexicon import Hit, Lexicon, StemmedText, compile_terms
 
 SIGNALS = (
@@ -27,7 +27,6 @@ SIGNALS = (
     "description_similarity",  # MiniLM cosine between the query and the risky part of the description
     "prototype_similarity",  # MiniLM cosine between the query and the nearest stated harm
     "word_overlap",          # share of the query's content words that the description also uses
-    "query_intent",          # the intent probe over the query's MiniLM vectors (`intent.py`)
 )
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
@@ -67,7 +66,7 @@ class DescriptionRisk:
 class Extraction:
     matrix: np.ndarray               # (pairs, len(SIGNALS))
     spans: list[tuple[str, ...]]     # each pair's leaking spans
-    query_features: np.ndarray       # what the intent probe reads (`intent.probe_features`), kept for calibration
+    query_features: np.ndarray       # what the text-harm probe reads (`text_harm.probe_features`)
 
 
 @dataclass
@@ -78,10 +77,9 @@ class LexicalEvidence:
 
 
 class SignalExtractor:
-    def __init__(self, lexicon: Lexicon, embedder: Embedder, intent: IntentProbe | None = None):
+    def __init__(self, lexicon: Lexicon, embedder: Embedder):
         self.lexicon = lexicon
         self.embedder = embedder
-        self.intent = intent  # None while calibrating: the probe is fitted on these vectors
         prototypes = [text for texts in lexicon.prototypes.values() for text in texts]
         self._prototype_vectors = embedder.embed(prototypes)
 
@@ -99,19 +97,17 @@ class SignalExtractor:
         row = {text: i for i, text in enumerate(distinct)}
         query_rows = [row[q] for q in queries]
         query_vectors = vectors[query_rows]
-        query_features = probe_features(query_vectors, peaks[query_rows])
         part_vectors = vectors[[row[p] for p in risky_parts]]
         description_similarity = np.einsum("ij,ij->i", query_vectors, part_vectors)
         prototype_similarity = (query_vectors @ self._prototype_vectors.T).max(axis=1)
-        query_intent = (self.intent.probability(query_features) if self.intent is not None
-                        else np.full(len(batch), np.nan))
 
         matrix = np.zeros((len(batch), len(SIGNALS)), dtype=np.float32)
         for i, e in enumerate(evidence):
             e.values["description_similarity"] = float(description_similarity[i])
             e.values["prototype_similarity"] = float(prototype_similarity[i])
-            e.values["query_intent"] = float(query_intent[i])
             matrix[i] = [e.values[name] for name in SIGNALS]
+        cues = matrix[:, [SIGNALS.index(name) for name in CUE_SIGNALS]]
+        query_features = probe_features(query_vectors, peaks[query_rows], cues)
         return Extraction(matrix, [e.spans for e in evidence], query_features)
 
     def _lexical(self, texts: Texts, description: DescriptionRisk) -> LexicalEvidence:

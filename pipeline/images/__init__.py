@@ -1,1 +1,1 @@
-"""Image checks and the generate -> check -> refine loop."""
+"""Image checks: identity hashes and blank output (the generate -> check -> refine loop is pipeline.stages.image_refine)."""

@@ -22,7 +22,7 @@ from typing import Generic, Sequence, TypeVar
 import openai
 from openai import AsyncOpenAI
 
-from pipeline.backends.base import ItemError
+from pipeline.contracts import ItemError, Provenance
 from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
@@ -30,7 +30,6 @@ from pipeline.llm.limits import EndpointLimits, estimate_tokens
 from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
-from pipeline.records import Provenance
 
 BACKEND = "openai-compatible"
 RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx

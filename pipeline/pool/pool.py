@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.backends.base import ItemError
+from pipeline.contracts import ItemError
 from pipeline.images.checks import sha256_hex
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}

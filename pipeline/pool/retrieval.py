@@ -16,7 +16,8 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.optimize import linear_sum_assignment
 
-from pipeline.backends.base import Embedder, GeneratedImage, ImageGenerator, ImageRequest, ItemError
+from pipeline.backends.base import Embedder, GeneratedImage, ImageGenerator, ImageRequest
+from pipeline.contracts import ItemError
 from pipeline.images.checks import image_identity
 from pipeline.pool.index import CaptionIndex
 from pipeline.pool.pool import Pool

@@ -22,48 +22,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from pipeline.backends.base import Embedder, ItemError
+from pipeline.backends.base import Embedder
+from pipeline.contracts import ItemError, PairCheck, PairChecker, PairToCheck, StageName
 from pipeline.lexicon import contains_term
-from pipeline.records import Decision, Record, Verdict
+from pipeline.records import Decision, Verdict
 from pipeline.taxonomy import load_elements, load_taxonomy
 
-STAGE = "final_filter"
-
-
-class PairToCheck(Record):
-    id: str
-    seed_id: str
-    query: str
-    image_description: str
-    category: str
-    sub_category: str
-    element: str
-
-
-@dataclass(frozen=True)
-class PairCheck:
-    matched: bool
-    harmful: bool
-    categorised: bool
-    explanation: str
-    scores: dict[str, float] = field(default_factory=dict)
-    score: float | None = None
-    threshold: float | None = None
-
-
-class PairChecker(Protocol):
-    backend: str
-    model: str
-    prompt_hash: str
-
-    def check(self, pairs: list[PairToCheck]) -> list[PairCheck | ItemError]: ...
+STAGE = StageName.final_filter
 
 
 def harm_check_verdicts(run_dirs: Iterable[Path]) -> dict[str, bool]:
@@ -71,7 +41,7 @@ def harm_check_verdicts(run_dirs: Iterable[Path]) -> dict[str, bool]:
     kept = {}
     for run_dir in run_dirs:
         frame = pd.read_parquet(Path(run_dir) / "decisions.parquet", columns=["item_id", "stage", "attempt", "verdict"])
-        frame = frame[frame["stage"] == "harm_check"].sort_values("attempt")
+        frame = frame[frame["stage"] == StageName.harm_check].sort_values("attempt")
         kept.update(zip(frame["item_id"], frame["verdict"] == Verdict.keep.value))
     return kept
 

@@ -15,9 +15,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.backends.base import Embedder
+from pipeline.contracts import PairChecker
 from pipeline.dedup import DedupResult, find_image_duplicates, find_query_duplicates, write_clusters
 from pipeline.release.card import render_card
-from pipeline.release.final_filter import PairChecker, RulesPairChecker, final_filter, harm_check_verdicts
+from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run
 from pipeline.release.versions import check_name, release_folder, release_versions
 from pipeline.release.writer import release_manifest, release_tables, write_dedup_index, write_release_shards

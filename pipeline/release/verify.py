@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 
 from pipeline.backends.base import Embedder
 from pipeline.dedup import find_image_duplicates, find_query_duplicates, image_hashes
+from pipeline.hashing import sha256_file
 from pipeline.release.schema import RELEASE_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.select import shard_paths
-from pipeline.writers.shards import sha256_file
 
 READ_ROWS = 100
 

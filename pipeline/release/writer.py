@@ -20,8 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.hashing import sha256_file
 from pipeline.release.schema import META_SCHEMA, RELEASE_SCHEMA
-from pipeline.writers.shards import package_versions, sha256_file
+from pipeline.writers.shards import package_versions
 
 IMAGE_BYTES = "image.bytes"
 ROW_GROUP_ROWS = 100  # small row groups keep one group of images in memory when reading

@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.contracts import GUARDRAIL_PREFIX, StageName
 from pipeline.review.agreement import cohen_kappa
 from pipeline.review.importer import reviewed_pairs
-from pipeline.stages.leak_filter import JUDGE_SIGNAL, LeakFilter
+from pipeline.stages.leak_filter import JUDGE_SIGNAL
 
-LEAK_STAGE = LeakFilter.stage
-REWRITE_STAGE = "rewrite"
+LEAK_STAGE = StageName.leak_filter
+REWRITE_STAGE = StageName.rewrite
+NO_CODE = "(none recorded)"  # runs written before decisions carried reason codes
 JUDGE_COLUMN = f"signal_{JUDGE_SIGNAL}"
 UNKNOWN_CATEGORY = "(no ledger entry)"
 HISTOGRAM_BINS = 20
@@ -63,7 +65,7 @@ def load_run(run_dir: Path) -> RunTables:
 
 def leaks_at(final: pd.DataFrame, threshold: float) -> np.ndarray:
     """Which final decisions the leak filter would drop at `threshold`: the rule of
-    `LeakFilter.leaks`, where the VSIL judge saying "leaks" drops at any threshold."""
+    `LeakFilterStage.verdict`, where the VSIL judge saying "leaks" drops at any threshold."""
     scores = final["score"].to_numpy(dtype=float)
     judged = final[JUDGE_COLUMN].to_numpy(dtype=float) == 1.0 if JUDGE_COLUMN in final else False
     return (scores >= threshold) | judged
@@ -78,6 +80,7 @@ class RunSummary:
     thresholds: dict[str, list[float]]  # stage -> distinct thresholds
     backends: dict[str, list[str]]      # stage -> distinct "backend / model"
     verdicts: pd.DataFrame              # stage x verdict counts
+    reasons: pd.DataFrame               # "stage: reason code" x verdict counts, guardrail blocks included
 
 
 def summarise(tables: RunTables) -> RunSummary:
@@ -90,7 +93,21 @@ def summarise(tables: RunTables) -> RunSummary:
         thresholds={stage: sorted(group["threshold"].dropna().unique().tolist()) for stage, group in by_stage},
         backends={stage: sorted((group["backend"] + " / " + group["model"]).unique()) for stage, group in by_stage},
         verdicts=pd.crosstab(decisions["stage"], decisions["verdict"]),
+        reasons=reason_counts(tables),
     )
+
+
+def reason_counts(tables: RunTables) -> pd.DataFrame:
+    """How many items each filter kept and dropped, per reason code."""
+    decisions = tables.decisions
+    codes = decisions["code"].replace("", NO_CODE) if "code" in decisions else NO_CODE
+    rows = pd.DataFrame({"reason": decisions["stage"] + ": " + codes, "verdict": decisions["verdict"]})
+    blocked_path = tables.run_dir / "blocked.parquet"
+    if blocked_path.is_file():
+        blocked = pd.read_parquet(blocked_path, columns=["stage", "rule"])
+        rows = pd.concat([rows, pd.DataFrame({"reason": blocked["stage"] + ": " + GUARDRAIL_PREFIX + blocked["rule"],
+                                              "verdict": "drop"})])
+    return pd.crosstab(rows["reason"], rows["verdict"]) if len(rows) else pd.DataFrame()
 
 
 # --- score histograms -------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
+from pipeline.contracts import StageName
+
 PAIR_COLUMNS = ["id", "seed_id", "instruction", "original_query", "image_description", "category",
                 "sub_category", "element", "source", "safety_reason", "leak_score", "run_id"]
 REVIEW_DIR = "review"
@@ -92,7 +94,7 @@ def final_checks(run_dir: Path) -> dict[str, list[Check]]:
     if not path.exists():
         return {}
     decisions = pd.read_parquet(path)
-    decisions = decisions[decisions["stage"] != "rewrite"].sort_values("attempt")
+    decisions = decisions[decisions["stage"] != StageName.rewrite].sort_values("attempt")
     last = decisions.groupby(["item_id", "stage"], sort=False).tail(1)
     checks: dict[str, list[Check]] = defaultdict(list)
     for row in last.itertuples():
@@ -107,7 +109,7 @@ def leak_evidence(run_dir: Path) -> dict[str, dict]:
         return {}
     decisions = pd.read_parquet(path, columns=["item_id", "stage", "attempt", "threshold", "spans",
                                                "detector_version"])
-    final = decisions[decisions["stage"] == "leak_filter"].sort_values("attempt").groupby("item_id").tail(1)
+    final = decisions[decisions["stage"] == StageName.leak_filter].sort_values("attempt").groupby("item_id").tail(1)
     return {row.item_id: {"leak_threshold": row.threshold, "leak_spans": list(row.spans),
                           "detector_version": row.detector_version} for row in final.itertuples()}
 
@@ -132,7 +134,7 @@ def assign(pair_ids: list[str], annotators: list[str], batch_index: int, overlap
 
 
 def review_item(row, batch_id: str, checks: list[Check], evidence: dict) -> ReviewItem:
-    harm = next((check for check in checks if "harm" in check.stage), None)
+    harm = next((check for check in checks if check.stage == StageName.harm_check), None)
     return ReviewItem(
         pair_id=row.id, seed_id=row.seed_id, run_id=row.run_id, batch_id=batch_id, category=row.category,
         sub_category=row.sub_category, element=row.element, instruction=row.instruction,

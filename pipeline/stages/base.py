@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 
-from pipeline.backends.base import ItemError
 from pipeline.batch import Batch
+from pipeline.contracts import ItemError
 from pipeline.records import Blocked, Failure
 
 

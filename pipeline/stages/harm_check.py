@@ -3,8 +3,8 @@ harmful, and the query must keep its original intent.
 
 Offline rules (backend "rules"):
 - text benign: the leak detector found no harmful act and no risky object in the
-  final query (its `harm_act` and `query_risk` signals, reused from the leak
-  filter's decision on the same text, so nothing is recomputed);
+  final query (its `harm_act` and `query_risk` signals, read from the leak scores
+  the pair carries, so nothing is recomputed);
 - image harmful: the image description still shows the element;
 - intent kept: MiniLM cosine between the original and the final query is at
   least `min_intent_similarity`.
@@ -16,21 +16,25 @@ import numpy as np
 
 from pipeline.backends.base import Embedder
 from pipeline.batch import Batch
+from pipeline.contracts import ReasonCode, StageName
 from pipeline.lexicon import contains_term, load_lexicon, stems, words
-from pipeline.records import Decision, Verdict
-from pipeline.stages.base import Stage
+from pipeline.records import CandidatePair
+from pipeline.stages.filter import FilterStage, Judgement
 
-TEXT_HARM_SIGNALS = ("harm_act", "query_risk")
+HARM_CUE_SIGNALS = ("harm_act", "query_risk")
 
 
-def text_harm(signals: dict[str, float]) -> float:
+def harm_cues(signals: dict[str, float]) -> float:
     """The strongest risky object or harmful act the detector's lexicon found in the query:
     above 0, the text alone still reads as harmful, whatever the combined leak score."""
-    return max((signals.get(name, 0.0) for name in TEXT_HARM_SIGNALS), default=0.0)
+    return max((signals.get(name, 0.0) for name in HARM_CUE_SIGNALS), default=0.0)
 
 
-class HarmCheckStage(Stage):
-    name = "harm_check"
+class HarmCheckStage(FilterStage):
+    """Reason codes, first failing rule wins: `harm.text_harmful`, `harm.image_benign`,
+    `harm.intent_lost`; `harm.kept` when all three hold."""
+
+    name = StageName.harm_check
     backend = "rules"
     model = "all-MiniLM-L6-v2"
 
@@ -38,39 +42,33 @@ class HarmCheckStage(Stage):
         self.embedder = embedder
         self.min_intent_similarity = min_intent_similarity
 
-    def run(self, batch: Batch) -> Batch:
-        if not batch.pairs:
-            return batch
-        leak_scores = {d.item_id: d.scores for d in batch.decisions if d.stage == "leak_filter"}
+    def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[tuple[float, tuple[str, ...]]]:
+        """Per pair: the MiniLM cosine of its original and final query (one embedding call per
+        side for the batch) and its element's terms."""
         terms = {seed.id: seed.element.terms for seed in batch.seeds}
-        originals = self.embedder.embed([pair.original_query for pair in batch.pairs])
-        finals = self.embedder.embed([pair.final_query for pair in batch.pairs])
-        similarities = np.einsum("ij,ij->i", originals, finals)
+        originals = self.embedder.embed([pair.original_query for pair in pairs])
+        finals = self.embedder.embed([pair.final_query for pair in pairs])
+        return [(float(similarity), terms.get(pair.seed_id, (pair.element,)))
+                for pair, similarity in zip(pairs, np.einsum("ij,ij->i", originals, finals))]
 
-        kept, decisions = [], []
-        for pair, similarity in zip(batch.pairs, similarities):
-            signals = leak_scores.get(pair.id, {})
-            harm = text_harm(signals)
-            shows_element = shows_any(pair.image_description, terms.get(pair.seed_id, (pair.element,)))
-            failed = []
-            if harm > 0:
-                failed.append("the query alone still reads as harmful")
-            if not shows_element:
-                failed.append("the image description no longer shows the element")
-            if similarity < self.min_intent_similarity:
-                failed.append(f"intent drifted (similarity {similarity:.3f} < {self.min_intent_similarity:.3f})")
-            decisions.append(Decision(
-                item_id=pair.id, seed_id=pair.seed_id, stage=self.name, text=pair.final_query,
-                scores={"text_harm": float(harm), "image_shows_element": float(shows_element),
-                        "intent_similarity": float(similarity)},
-                score=float(similarity), threshold=self.min_intent_similarity,
-                verdict=Verdict.drop if failed else Verdict.keep,
-                reason="; ".join(failed) or "text benign, image harmful, intent kept",
-                backend=self.backend, model=self.model, prompt_hash="",
-            ))
-            if not failed:
-                kept.append(pair)
-        return batch.model_copy(update={"pairs": kept, "decisions": batch.decisions + decisions})
+    def judge(self, pair: CandidatePair, evidence: tuple[float, tuple[str, ...]]) -> Judgement:
+        similarity, terms = evidence
+        harm = harm_cues(pair.leak.signals if pair.leak else {})
+        shows_element = shows_any(pair.image_description, terms)
+        failed = []
+        if harm > 0:
+            failed.append((ReasonCode.harm_text, "the query alone still reads as harmful"))
+        if not shows_element:
+            failed.append((ReasonCode.harm_image, "the image description no longer shows the element"))
+        if similarity < self.min_intent_similarity:
+            failed.append((ReasonCode.harm_intent, f"intent drifted (similarity {similarity:.3f} "
+                                                   f"< {self.min_intent_similarity:.3f})"))
+        return Judgement(
+            keep=not failed, code=failed[0][0] if failed else ReasonCode.harm_kept,
+            reason="; ".join(why for _, why in failed) or "text benign, image harmful, intent kept",
+            scores={"text_harm": float(harm), "image_shows_element": float(shows_element),
+                    "intent_similarity": similarity},
+            score=similarity, threshold=self.min_intent_similarity)
 
 
 def shows_any(description: str, terms: tuple[str, ...]) -> bool:

@@ -1,53 +1,40 @@
 """Harm preservation judged by the harm-filter role: keep a pair only when the text alone
-is benign, the image is harmful, image and text together are harmful, and the intent is kept."""
+is benign, the image is harmful, image and text together are harmful, and the intent is kept.
+
+Reason codes, first failing rule wins: `harm.text_harmful`, `harm.image_benign`,
+`harm.pair_benign`, `harm.intent_lost`; `harm.kept` when all hold.
+"""
 
 from __future__ import annotations
 
-from pipeline.backends.base import ItemError
 from pipeline.batch import Batch
-from pipeline.llm.client import LLMClient
-from pipeline.llm.roles import HarmFilterInput
-from pipeline.prompts import prompt_hash
-from pipeline.records import Decision, Verdict
-from pipeline.stages.base import Stage, failure_from
+from pipeline.contracts import HarmJudge, HarmQuestion, HarmVerdict, ItemError, ReasonCode, StageName
+from pipeline.records import CandidatePair
+from pipeline.stages.filter import FilterStage, Judgement
+
+VERDICT_FIELDS = ("text_harmful", "image_harmful", "combined_harmful", "intent_kept")
 
 
-class LLMHarmCheckStage(Stage):
-    name = "harm_check"
-    role = "harm_filter"
+class LLMHarmCheckStage(FilterStage):
+    name = StageName.harm_check
 
-    def __init__(self, client: LLMClient):
-        self.client = client
+    def __init__(self, judge: HarmJudge):
+        self.harm_judge = judge  # e.g. pipeline.backends.llm_text.LLMHarmJudge
+        self.backend, self.model, self.prompt_hash = judge.backend, judge.model, judge.prompt_hash
 
-    def run(self, batch: Batch) -> Batch:
-        if not batch.pairs:
-            return batch
-        from pipeline.backends.llm_text import filter_harm
+    def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[HarmVerdict | ItemError]:
+        return self.harm_judge.judge([HarmQuestion(original_query=p.original_query, query=p.final_query,
+                                                   image_description=p.image_description) for p in pairs])
 
-        answers = filter_harm(self.client, [
-            HarmFilterInput(original_query=p.original_query, query=p.final_query,
-                            image_description=p.image_description) for p in batch.pairs])
-        kept, decisions, failures = [], [], list(batch.failures)
-        for pair, answer in zip(batch.pairs, answers):
-            if isinstance(answer, ItemError):
-                failures.append(failure_from(answer, item_id=pair.id, seed_id=pair.seed_id, stage=self.name))
-                continue
-            verdict = answer.output
-            failed = [reason for reason, bad in (
-                ("the query alone reads as harmful", verdict.text_harmful),
-                ("the image is not harmful", not verdict.image_harmful),
-                ("image and query together are not harmful", not verdict.combined_harmful),
-                ("the rewrite lost the original intent", not verdict.intent_kept)) if bad]
-            decisions.append(Decision(
-                item_id=pair.id, seed_id=pair.seed_id, stage=self.name, text=pair.final_query,
-                scores={name: float(getattr(verdict, name)) for name in
-                        ("text_harmful", "image_harmful", "combined_harmful", "intent_kept")},
-                verdict=Verdict.drop if failed else Verdict.keep,
-                reason="; ".join(failed) or f"text benign, pair harmful, intent kept ({verdict.explanation})",
-                backend=answer.provenance.backend, model=answer.provenance.model,
-                prompt_hash=answer.provenance.prompt_hash or prompt_hash(f"{self.role}.j2"),
-            ))
-            if not failed:
-                kept.append(pair)
-        return batch.model_copy(update={"pairs": kept, "decisions": batch.decisions + decisions,
-                                        "failures": failures})
+    def judge(self, pair: CandidatePair, verdict: HarmVerdict) -> Judgement:
+        failed = [(code, why) for code, why, bad in (
+            (ReasonCode.harm_text, "the query alone reads as harmful", verdict.text_harmful),
+            (ReasonCode.harm_image, "the image is not harmful", not verdict.image_harmful),
+            (ReasonCode.harm_pair, "image and query together are not harmful", not verdict.combined_harmful),
+            (ReasonCode.harm_intent, "the rewrite lost the original intent", not verdict.intent_kept)) if bad]
+        return Judgement(
+            keep=not failed, code=failed[0][0] if failed else ReasonCode.harm_kept,
+            reason="; ".join(why for _, why in failed)
+            or f"text benign, pair harmful, intent kept ({verdict.explanation})",
+            scores={name: float(getattr(verdict, name)) for name in VERDICT_FIELDS},
+            made_by=verdict.made_by)

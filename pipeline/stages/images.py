@@ -11,13 +11,14 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest, ItemError
+from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.batch import Batch
+from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, StageName
 from pipeline.guardrails import check_text
 from pipeline.images.checks import image_identity
-from pipeline.images.refine import ImageChecker, RefineRequest, refine_images
-from pipeline.records import Blocked, Decision, Failure, Provenance, Seed, Verdict, content_id
+from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
 from pipeline.stages.base import Stage, drop_blocked_seeds
+from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.storage import atomic_write_bytes
 
 
@@ -27,7 +28,7 @@ def image_seed(item_id: str) -> int:
 
 
 class ImageStage(Stage):
-    name = "images"
+    name = StageName.images
 
     def __init__(self, generator: ImageGenerator, run_dir: Path, checker: ImageChecker | None = None,
                  max_rounds: int = 3):
@@ -55,7 +56,7 @@ class ImageStage(Stage):
                 else:
                     made[seed_id] = result
             elif hit := check_text(description, category):
-                blocked.append(Blocked(item_id=seed_id, seed_id=seed_id, stage="image_prompt",
+                blocked.append(Blocked(item_id=seed_id, seed_id=seed_id, stage=StageName.image_prompt,
                                        rule=hit.rule, matched=hit.matched))
             else:
                 to_make.append(seed)
@@ -103,9 +104,10 @@ class ImageStage(Stage):
                 results.append(ItemError(f"image refinement failed: {outcome.error}"))
                 continue
             decisions.append(Decision(
-                item_id=seed.id, seed_id=seed.id, stage="image_check", text=outcome.rounds[-1].prompt,
+                item_id=seed.id, seed_id=seed.id, stage=StageName.image_check, text=outcome.rounds[-1].prompt,
                 attempt=len(outcome.rounds), scores={"shows_element": float(outcome.accepted)},
                 verdict=Verdict.keep if outcome.accepted else Verdict.drop,
+                code=ReasonCode.image_shown if outcome.accepted else ReasonCode.image_missing,
                 reason=(f"shows the element after {len(rounds)} round(s)" if outcome.accepted else
                         f"does not show the element after {len(rounds)} round(s): {rounds[-1]['explanation']}"),
                 backend=self.checker.backend, model=self.checker.model, prompt_hash=self.checker.prompt_hash))

@@ -1,61 +1,94 @@
-"""The VSIL leak filter: scores come from the detector (and the VSIL-judge role when one
-is configured), the verdict from a threshold.
+"""The VSIL leak filter: where a pair is dropped for leaking, at the build's one threshold.
 
-Scores and verdict are stored apart (Decision.scores / .score vs .verdict), so
-a researcher can re-decide at another threshold without recomputing.
+Scores come from the detector (and the VSIL-judge role when one is configured); the
+verdict is this stage's alone: a pair leaks when its score reaches
+`leak_filter.threshold` (default: the detector's shipped threshold), or when the VSIL
+judge says it leaks. The rewrite loop asks the same filter whether to try again, so a
+`--set leak_filter.threshold=X` moves every leak verdict of a build.
+
+Reason codes: `leak.text_harm` (the query alone reads as harmful: its text-harm score
+reaches the threshold and is the larger part), `leak.reveal` (it gives away what the
+image shows), `leak.judge` (the judge, under the threshold), `leak.none` (kept).
+
+Scores and verdict are stored apart (Decision.scores / .score vs .verdict), so a
+researcher can re-decide at another threshold without recomputing.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from pipeline.backends.base import ItemError
-from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
-from pipeline.records import CandidatePair, Decision, Verdict
+from pipeline.batch import Batch
+from pipeline.contracts import ItemError, ReasonCode, StageName, VSILJudge
+from pipeline.detect.detector import LeakDetector, LeakInput
+from pipeline.records import CandidatePair, LeakScores
+from pipeline.stages.filter import FilterStage, Judgement
+from pipeline.stages.harm_check import harm_cues
 
 JUDGE_SIGNAL = "judge_leaks"  # 1.0 when the VSIL judge says the query leaks, 0.0 when not, -1.0 on error
 
 
-class LeakFilter:
-    stage = "leak_filter"
+class LeakFilterStage(FilterStage):
+    name = StageName.leak_filter
 
-    def __init__(self, detector: LeakDetector, threshold: float | None = None, judge=None):
+    def __init__(self, detector: LeakDetector, threshold: float | None = None, judge: VSILJudge | None = None):
         self.detector = detector
-        self.threshold = detector.threshold if threshold is None else threshold
-        self.judge = judge  # e.g. pipeline.backends.llm_text.LLMVSILJudge
+        self.threshold = detector.threshold if threshold is None else float(threshold)
+        self.judge_role = judge  # e.g. pipeline.backends.llm_text.LLMVSILJudge
         parts = [detector] + ([judge] if judge else [])
         self.backend = "+".join(part.backend for part in parts)
         self.model = "+".join(part.model for part in parts)
         self.prompt_hash = judge.prompt_hash if judge else ""
+        self.detector_version = detector.version
 
-    def score(self, items: list[LeakInput]) -> list[LeakScore]:
-        scores = self.detector.score(items)
-        if not self.judge or not items:
+    def score(self, items: list[LeakInput]) -> list[LeakScores]:
+        scores = [LeakScores(score=s.score, text_harm=s.text_harm, reveal=s.reveal, signals=s.signals,
+                             spans=s.spans) for s in self.detector.score(items)]
+        if not self.judge_role or not items:
             return scores
         judged = []
-        for score, verdict in zip(scores, self.judge.judge(items)):
+        for score, verdict in zip(scores, self.judge_role.judge(items)):
             if isinstance(verdict, ItemError):  # the detector alone decides; the failure shows as -1
-                judged.append(replace(score, signals={**score.signals, JUDGE_SIGNAL: -1.0}))
+                judged.append(score.model_copy(update={"signals": {**score.signals, JUDGE_SIGNAL: -1.0}}))
                 continue
-            spans = tuple(dict.fromkeys(score.spans + tuple(verdict.output.leaked_spans)))
-            judged.append(replace(score, spans=spans,
-                                  signals={**score.signals, JUDGE_SIGNAL: float(verdict.output.leaks)}))
+            spans = tuple(dict.fromkeys(score.spans + tuple(verdict.leaked_spans)))
+            judged.append(score.model_copy(update={
+                "spans": spans, "signals": {**score.signals, JUDGE_SIGNAL: float(verdict.leaks)}}))
         return judged
 
-    def leaks(self, score: LeakScore) -> bool:
-        return score.score >= self.threshold or score.signals.get(JUDGE_SIGNAL, 0.0) == 1.0
+    def verdict(self, leak: LeakScores) -> tuple[bool, str]:
+        """(leaks, reason code): the one place the threshold is applied."""
+        if leak.score >= self.threshold:
+            text_part = leak.text_harm >= self.threshold and leak.text_harm >= (leak.reveal or 0.0)
+            return True, ReasonCode.leak_text_harm if text_part else ReasonCode.leak_reveal
+        if leak.signals.get(JUDGE_SIGNAL, 0.0) == 1.0:
+            return True, ReasonCode.leak_judge
+        return False, ReasonCode.leak_free
 
-    def decision(self, pair: CandidatePair, score: LeakScore, *, stage: str, attempt: int,
-                 reason: str | None = None) -> Decision:
-        leaky = self.leaks(score)
+    def leaks(self, leak: LeakScores) -> bool:
+        return self.verdict(leak)[0]
+
+    def should_retry(self, leak: LeakScores) -> bool:
+        """Below the threshold a risky word can still be left; the harm check would drop the
+        pair for it, so the rewrite loop strips it while attempts remain."""
+        return self.leaks(leak) or harm_cues(leak.signals) > 0
+
+    def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[LeakScores]:
+        """The rewrite stage scored each final query already; a pair that skipped it is scored here."""
+        unscored = [pair for pair in pairs if pair.leak is None]
+        terms = {seed.id: seed.element.terms for seed in batch.seeds}
+        fresh = dict(zip((pair.id for pair in unscored), self.score([
+            LeakInput(query=p.final_query, image_description=p.image_description, category=p.category,
+                      element_terms=terms.get(p.seed_id, ())) for p in unscored])))
+        return [pair.leak if pair.leak is not None else fresh[pair.id] for pair in pairs]
+
+    def judge(self, pair: CandidatePair, leak: LeakScores) -> Judgement:
+        return self.judgement(leak, attempt=max(1, len(pair.attempts)))
+
+    def judgement(self, leak: LeakScores, attempt: int = 1, reason: str | None = None,
+                  code: str | None = None) -> Judgement:
+        leaky, verdict_code = self.verdict(leak)
         if reason is None:
-            judge = " (VSIL judge: leaks)" if score.signals.get(JUDGE_SIGNAL) == 1.0 else ""
-            reason = (f"leaks: score {score.score:.3f} vs threshold {self.threshold:.3f}{judge}" if leaky
-                      else f"leak-free: score {score.score:.3f} < {self.threshold:.3f}")
-        return Decision(
-            item_id=pair.id, seed_id=pair.seed_id, stage=stage, text=pair.final_query,
-            attempt=attempt, scores=dict(score.signals), score=score.score,
-            threshold=self.threshold, verdict=Verdict.drop if leaky else Verdict.keep,
-            reason=reason, spans=tuple(score.spans), backend=self.backend, model=self.model,
-            prompt_hash=self.prompt_hash, detector_version=self.detector.version,
-        )
+            judge = " (VSIL judge: leaks)" if leak.signals.get(JUDGE_SIGNAL) == 1.0 else ""
+            reason = (f"leaks: score {leak.score:.3f} vs threshold {self.threshold:.3f}{judge}" if leaky
+                      else f"leak-free: score {leak.score:.3f} < {self.threshold:.3f}")
+        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason, scores=dict(leak.signals),
+                         score=leak.score, threshold=self.threshold, spans=tuple(leak.spans), attempt=attempt)

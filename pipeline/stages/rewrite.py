@@ -1,24 +1,28 @@
-"""The rewrite stage: the rewrite loop over a batch's pairs, with every attempt recorded.
+"""The rewrite stage: the rewrite loop over a batch's pairs; it only rewrites.
 
-Attempts that still leak are recorded as stage "rewrite"; the last attempt's
-verdict is the leak filter's decision (stage "leak_filter").
+Each pair leaves with its attempts (`pair.attempts`), its final query and that query's
+leak scores (`pair.leak`); the leak filter stage, next, decides on them. Attempts that
+were retried are written down as stage "rewrite" decisions (code `rewrite.retry`), so
+the audit sees every query that was tried. A rewrite the guardrail blocks taints its
+seed; a rewriter error is the pair's failure.
 """
 
 from __future__ import annotations
 
 from pipeline.backends.base import Rewriter
 from pipeline.batch import Batch
+from pipeline.contracts import ReasonCode, StageName
 from pipeline.records import Blocked
-from pipeline.rewrite_loop import RewriteItem, rewrite_until_clean
 from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
-from pipeline.stages.harm_check import text_harm
-from pipeline.stages.leak_filter import LeakFilter
+from pipeline.stages.harm_check import harm_cues
+from pipeline.stages.leak_filter import LeakFilterStage
+from pipeline.stages.rewrite_loop import RewriteItem, rewrite_until_clean
 
 
 class RewriteStage(Stage):
-    name = "rewrite"
+    name = StageName.rewrite
 
-    def __init__(self, rewriter: Rewriter, leak_filter: LeakFilter, max_attempts: int = 3):
+    def __init__(self, rewriter: Rewriter, leak_filter: LeakFilterStage, max_attempts: int = 3):
         self.rewriter = rewriter
         self.leak_filter = leak_filter
         self.max_attempts = max_attempts
@@ -32,31 +36,33 @@ class RewriteStage(Stage):
                  for pair in batch.pairs]
         outcomes = rewrite_until_clean(items, self.rewriter, self.leak_filter, self.max_attempts)
 
-        decisions, failures, blocked, kept = [], list(batch.failures), [], []
+        decisions, failures, blocked, rewritten = [], list(batch.failures), [], []
         for outcome in outcomes:
             pair = pairs[outcome.item.item_id]
-            for attempt, (text, score, made_by) in enumerate(outcome.attempts, start=1):
-                rewritten = pair.model_copy(update={"final_query": text, "rewritten_by": made_by})
-                if attempt < len(outcome.attempts) or outcome.error or outcome.blocked:
-                    why = (f"still leaks (score {score.score:.3f})" if self.leak_filter.leaks(score) else
-                           f"under the leak threshold but still names a risky object or act "
-                           f"(text harm {text_harm(score.signals):.2f})")
-                    decisions.append(self.leak_filter.decision(
-                        rewritten, score, stage=self.name, attempt=attempt,
-                        reason=f"attempt {attempt} {why}; spans fed back: {', '.join(score.spans) or 'none'}"))
-                    continue
-                decision = self.leak_filter.decision(rewritten, score, stage=self.leak_filter.stage,
-                                                     attempt=attempt)
-                decisions.append(decision)
-                if decision.verdict == "keep":
-                    kept.append(rewritten)
+            ended = bool(outcome.error or outcome.blocked)
+            for number, attempt in enumerate(outcome.attempts, start=1):
+                if number == len(outcome.attempts) and not ended:
+                    break  # the final attempt is the leak filter's to judge
+                leak = attempt.leak
+                why = (f"still leaks (score {leak.score:.3f})" if self.leak_filter.leaks(leak) else
+                       f"under the leak threshold but still names a risky object or act "
+                       f"(text harm {harm_cues(leak.signals):.2f})")
+                tried = pair.model_copy(update={"final_query": attempt.query})
+                decisions.append(self.leak_filter.decision(tried, self.leak_filter.judgement(
+                    leak, attempt=number, code=ReasonCode.rewrite_retry,
+                    reason=f"attempt {number} {why}; spans fed back: {', '.join(leak.spans) or 'none'}"),
+                    stage=self.name))
             if outcome.error:
                 failures.append(failure_from(outcome.error, item_id=pair.id, seed_id=pair.seed_id,
                                              stage=self.name))
             if outcome.blocked:
                 blocked.append(Blocked(item_id=pair.id, seed_id=pair.seed_id, stage=self.name,
                                        rule=outcome.blocked.rule, matched=outcome.blocked.matched))
+            if outcome.final and not ended:
+                rewritten.append(pair.model_copy(update={
+                    "final_query": outcome.final.query, "rewritten_by": outcome.final.made_by,
+                    "attempts": tuple(outcome.attempts), "leak": outcome.final.leak}))
 
-        batch = batch.model_copy(update={"pairs": kept, "failures": failures,
+        batch = batch.model_copy(update={"pairs": rewritten, "failures": failures,
                                          "decisions": batch.decisions + decisions})
         return drop_blocked_seeds(batch, blocked)

@@ -6,7 +6,6 @@ spec rides in the schema metadata, so `datasets` loads it as an Image feature.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from importlib import metadata
@@ -15,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.hashing import sha256_file
 from pipeline.storage import atomic_path, atomic_write_json
 
 IMAGE_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -57,14 +57,6 @@ def _hf_features() -> dict:
 PAIR_SCHEMA = pa.schema(PAIR_FIELDS, metadata={
     "huggingface": json.dumps({"info": {"features": _hf_features()}}),
 })
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_shards(rows: list[dict], out_dir: Path, rows_per_shard: int) -> list[Path]:

@@ -1,0 +1,91 @@
+"""`leakless calibrate` and `leakless eval-public`: fit the detector on public data, and measure it
+by leaving one source out at a time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.cli.app import app
+from pipeline.cli.errors import fail
+from pipeline.storage import atomic_path
+
+console = Console()
+DATA_HELP = "The public VSIL corpus (JSONL: id, query, image_description, label, source), e.g. ../shared/public_vsil/pairs.jsonl."
+
+
+@app.command("calibrate")
+def calibrate_command(
+    data: Path = typer.Option(..., "--data", help=DATA_HELP),
+    out: Path | None = typer.Option(None, help="Calibration file to write (default: the shipped one)."),
+) -> None:
+    """Fit the detector's text-harm probe and thresholds on the public corpus and the team sets."""
+    from pipeline.detect.calibrate import calibrate
+    from pipeline.detect.detector import CALIBRATION_FILE
+
+    if not data.is_file():
+        raise fail(f"{data}: no such file")
+    try:
+        result = calibrate(data, out or CALIBRATION_FILE)
+    except ValueError as error:
+        raise fail(str(error))
+    console.print_json(json.dumps(result))
+
+
+@app.command("eval-public")
+def eval_public(
+    data: Path = typer.Option(..., "--data", help=DATA_HELP),
+    out: Path | None = typer.Option(None, help="Also write every figure to this JSON file."),
+) -> None:
+    """Leave one source out: refit the text-harm probe without each source, score the source, and
+    print its figures beside the content-word overlap baseline of the same run."""
+    from pipeline.detect.corpus import (evaluation_only_sources, evaluation_sets, read_public, read_team_sets,
+                                        read_vlsbench_sample)
+    from pipeline.detect.detector import Calibration
+    from pipeline.detect.folds import leave_one_source_out
+    from pipeline.hashing import sha256_file
+
+    if not data.is_file():
+        raise fail(f"{data}: no such file")
+    recorded = evaluation_sets()["public_vsil"]["sha256"]
+    if sha256_file(data) != recorded:
+        raise fail(f"{data}: sha256 differs from the one recorded in evaluation_sets.toml before its first "
+                   "scoring; a changed evaluation set needs a new record, made before it is scored")
+    try:
+        public = read_public(data)
+    except ValueError as error:
+        raise fail(str(error))
+    excluded = evaluation_only_sources()
+    fitting = [r for r in public if r.source not in excluded] + read_team_sets()
+    evaluation_only = [r for r in public if r.source in excluded] + read_vlsbench_sample()
+    result = leave_one_source_out(fitting, evaluation_only, Calibration.load())
+    console.print(_table(result))
+    if out is not None:
+        with atomic_path(out) as temporary:
+            temporary.write_text(json.dumps(result.as_dict(), indent=1) + "\n", encoding="utf-8")
+
+
+def _table(result) -> Table:
+    table = Table(title="leak detector, leave one source out (baseline: content-word overlap, same run)")
+    for name in ("source", "rows", "dup", "AUROC", "baseline", "flagged", "recall", "FPR", "twins"):
+        table.add_column(name, justify="left" if name == "source" else "right")
+    for figures in [*result.sources, *result.pooled.values()]:
+        table.add_row(figures.source + ("" if figures.fitted_on else " (eval only)"), str(figures.rows),
+                      str(figures.dropped_as_duplicates), _auroc(figures.auroc, figures.auroc_vs_pooled_leakless),
+                      _auroc(figures.baseline_auroc, figures.baseline_auroc_vs_pooled), _percent(figures.flagged),
+                      _percent(figures.recall), _percent(figures.fpr), _percent(figures.twin_win_rate))
+    return table
+
+
+def _auroc(own: float | None, versus_pooled: float | None) -> str:
+    if own is not None:
+        return f"{own:.3f}"
+    return "n/a" if versus_pooled is None else f"{versus_pooled:.3f}*"
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"

@@ -1,0 +1,108 @@
+"""The labelled rows the detector is fitted and measured on, each tagged with its source.
+
+Two kinds of data:
+- the public VSIL corpus (`../shared/public_vsil/pairs.jsonl`: twelve public sources,
+  read from a path, never copied into the repository). Sources whose licences allow
+  testing only (`evaluation_only` in `evaluation_sets.toml`) are never fitted on;
+- the team's own sets (`tests/data/detector_*.jsonl`), deduplicated across sets.
+
+Folds are by source (a public source, or a team set), never by row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.env import PROJECT_ROOT
+from pipeline.io.external import read_records
+from pipeline.hashing import sha256_file
+
+TEAM_DATA = PROJECT_ROOT / "tests" / "data"
+EVALUATION_SETS = Path(__file__).with_name("evaluation_sets.toml")
+_NOT_WORD = re.compile(r"\W+")
+
+
+@dataclass(frozen=True)
+class LabelledRow:
+    id: str
+    query: str
+    image_description: str     # "" for a text-only row
+    label: int                 # 1 leaks (harmful on its own, or names the risk), 0 leakless
+    source: str                # a public source's name, or "team:<set>"
+    kind: str = ""
+    twin_of: str | None = None  # the leaky row this one was masked from
+
+
+def normalised(text: str) -> str:
+    return _NOT_WORD.sub(" ", text.lower()).strip()
+
+
+def evaluation_sets() -> dict:
+    return tomllib.loads(EVALUATION_SETS.read_text(encoding="utf-8"))
+
+
+def evaluation_only_sources() -> frozenset[str]:
+    return frozenset(evaluation_sets()["public_vsil"]["evaluation_only"])
+
+
+def read_public(path: Path) -> list[LabelledRow]:
+    """The public corpus; a malformed line is an error naming its line (the file is ours to trust)."""
+    rows = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                rows.append(LabelledRow(str(record["id"]), record["query"], record.get("image_description") or "",
+                                        int(record["label"]), record["source"], record.get("kind", "")))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: not a corpus row ({error})") from None
+    return rows
+
+
+def read_team_sets(folder: Path = TEAM_DATA) -> list[LabelledRow]:
+    """Every team set, in order; a (query, description) pair already in an earlier set is dropped."""
+    rows, seen = [], set()
+    for path in sorted(folder.glob("detector_*.jsonl"), key=_set_order):
+        name = path.stem.removeprefix("detector_")
+        for record in read_records(path):
+            key = (normalised(record["query"]), normalised(record["image_description"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(LabelledRow(f"{name}:{record['id']}", record["query"], record["image_description"],
+                                    int(record["label"]), f"team:{name}", record.get("kind", ""),
+                                    f"{name}:{record['twin_of']}" if record.get("twin_of") else None))
+    return rows
+
+
+def read_vlsbench_sample(path: Path = TEAM_DATA / "vlsbench_sample.json") -> list[LabelledRow]:
+    """VLSBench's 60 released pairs, all leakless by construction: evaluation only."""
+    return [LabelledRow(f"vlsbench:{record['instruction_id']}", record["instruction"], record["image_description"],
+                        0, "vlsbench-sample") for record in read_records(path)]
+
+
+def fitting_rows(public_path: Path) -> list[LabelledRow]:
+    excluded = evaluation_only_sources()
+    return [row for row in read_public(public_path) if row.source not in excluded] + read_team_sets()
+
+
+def fingerprint(public_path: Path, rows: list[LabelledRow]) -> dict:
+    """What a calibration was fitted on: the input's hash and the rows per source."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.source] = counts.get(row.source, 0) + 1
+    return {"file": Path(public_path).name, "sha256": sha256_file(Path(public_path)),
+            "rows": len(rows), "rows_per_source": dict(sorted(counts.items()))}
+
+
+def _set_order(path: Path) -> tuple[int, str]:
+    # dev, holdout, then blind2, blind3, ... blind28 in number order (the order they were written)
+    name = path.stem.removeprefix("detector_")
+    digits = name.removeprefix("blind")
+    return (int(digits) if digits.isdigit() else -1, name)

@@ -1,0 +1,125 @@
+"""Leave-one-source-out evaluation, beside the content-word overlap baseline.
+
+Each source (a public source, or a team set) is scored by a text-harm probe fitted
+without it; its rows that repeat a fitting row (the same normalised query, or a
+MiniLM cosine of at least `NEAR_DUPLICATE`) are left out of its figures. The
+thresholds are the shipped ones. Evaluation-only sources (and any file given as
+`extra`) are scored by the shipped probe, which never saw them.
+
+The baseline is the plain share of the query's content words that the description
+also uses: the one a reviewer would write first, computed in the same run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from pipeline.detect.calibrate import extract
+from pipeline.detect.corpus import LabelledRow, normalised
+from pipeline.detect.detector import Calibration, on_common_scale, reveal_values
+from pipeline.detect.evaluate import report
+from pipeline.detect.signals import SIGNALS
+from pipeline.detect.text_harm import fit_probe
+
+NEAR_DUPLICATE = 0.95
+
+
+@dataclass(frozen=True)
+class SourceFigures:
+    source: str
+    fitted_on: bool            # False: evaluation only, scored by the shipped probe
+    rows: int
+    dropped_as_duplicates: int
+    leaky: int
+    leakless: int
+    auroc: float | None        # within the source; None when it holds one label only
+    auroc_vs_pooled_leakless: float | None  # one-label leaky sources: against every public leakless row
+    baseline_auroc: float | None
+    baseline_auroc_vs_pooled: float | None
+    flagged: float             # share of the source's rows flagged at the shipped threshold
+    recall: float | None
+    fpr: float | None
+    twin_win_rate: float | None
+
+
+def combined_scores(calibration: Calibration, text_harm_raw: np.ndarray, matrix: np.ndarray,
+                    has_description: np.ndarray) -> np.ndarray:
+    text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
+    reveal = on_common_scale(reveal_values(matrix), calibration.reveal_threshold)
+    return np.where(has_description, np.maximum(text_harm, reveal), text_harm)
+
+
+def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[LabelledRow],
+                         calibration: Calibration, threshold: float = 0.5) -> FoldResult:
+    rows = fitting + evaluation_only
+    extraction = extract(rows)
+    features, matrix = extraction.query_features, extraction.matrix
+    labels = np.array([r.label for r in rows])
+    sources = np.array([r.source for r in rows])
+    fitted = np.arange(len(rows)) < len(fitting)
+    sentence = features[:, :384]
+    keys = np.array([normalised(r.query) for r in rows])
+    harm = np.full(len(rows), np.nan)
+    for source in dict.fromkeys(sources[fitted]):
+        held = sources == source
+        train = fitted & ~held
+        kept = np.where(held)[0]
+        seen = set(keys[train])
+        kept = kept[[keys[i] not in seen for i in kept]]
+        if kept.size:
+            kept = kept[(sentence[kept] @ sentence[train].T).max(axis=1) < NEAR_DUPLICATE]
+        harm[kept] = fit_probe(features[train], labels[train]).probability(features[kept])
+    harm[~fitted] = calibration.probe.probability(features[~fitted])
+    has_description = np.array([bool(r.image_description.strip()) for r in rows])
+    scores = combined_scores(calibration, np.nan_to_num(harm), matrix, has_description)
+    overlap = np.where(has_description, matrix[:, SIGNALS.index("word_overlap")], 0.0)
+    scored = ~np.isnan(harm)
+    public = np.array([not s.startswith("team:") for s in sources])
+    pooled_leakless = scored & public & (labels == 0)
+    index = {r.id: i for i, r in enumerate(rows)}
+    figures = []
+    for source in dict.fromkeys(sources):
+        held = scored & (sources == source)
+        dropped = int(((sources == source) & ~scored).sum())
+        figures.append(_figures(source, bool(fitted[sources == source][0]), dropped, held, labels, scores,
+                                overlap, pooled_leakless, threshold, rows, index))
+    pooled = {
+        name: _figures(name, True, 0, mask & scored, labels, scores, overlap, pooled_leakless, threshold, rows, index)
+        for name, mask in (("public, fitted sources pooled", public & fitted),
+                           ("public, evaluation-only pooled", public & ~fitted),
+                           ("team sets pooled", ~public))
+    }
+    return FoldResult(figures, pooled)
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    sources: list[SourceFigures]
+    pooled: dict[str, SourceFigures]
+
+    def as_dict(self) -> dict:
+        return {"sources": [asdict(f) for f in self.sources],
+                "pooled": {name: asdict(f) for name, f in self.pooled.items()}}
+
+
+def _figures(source, fitted_on, dropped, held, labels, scores, overlap, pooled_leakless, threshold,
+             rows, index) -> SourceFigures:
+    twins = [(index[rows[i].twin_of], i) for i in np.where(held)[0]
+             if rows[i].twin_of in index and held[index[rows[i].twin_of]]]
+    own = report(labels[held], scores[held], threshold)
+    base = report(labels[held], overlap[held], threshold)
+    wins = [scores[a] > scores[b] for a, b in twins]
+    vs_pooled = base_vs_pooled = None
+    if own.auroc is None and own.leaky:
+        versus = held | pooled_leakless
+        vs_pooled = report(labels[versus], scores[versus], threshold).auroc
+        base_vs_pooled = report(labels[versus], overlap[versus], threshold).auroc
+    return SourceFigures(source=source, fitted_on=fitted_on, rows=int(held.sum()), dropped_as_duplicates=dropped,
+                         leaky=own.leaky, leakless=own.leakless, auroc=own.auroc,
+                         auroc_vs_pooled_leakless=vs_pooled, baseline_auroc=base.auroc,
+                         baseline_auroc_vs_pooled=base_vs_pooled,
+                         flagged=float((scores[held] >= threshold).mean()) if held.any() else 0.0,
+                         recall=own.recall, fpr=own.fpr,
+                         twin_win_rate=float(np.mean(wins)) if wins else None)

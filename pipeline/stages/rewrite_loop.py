@@ -1,0 +1,74 @@
+"""Rewrite -> score -> feed the leaked spans back -> rewrite again, up to k attempts.
+
+The leak filter scores each attempt and says whether to try again
+(`LeakFilterStage.should_retry`: it leaks, or it still names a risky object or act).
+
+Shared by the build's rewrite stage and `leakless rewrite FILE`. Each attempt
+starts from the original query with every span flagged so far, so a
+deterministic rewriter still changes its answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.backends.base import Rewriter, RewriteRequest
+from pipeline.contracts import ItemError, Provenance
+from pipeline.detect.detector import LeakInput
+from pipeline.guardrails import GuardHit, check_text
+from pipeline.records import RewriteAttempt
+from pipeline.stages.leak_filter import LeakFilterStage
+
+
+@dataclass(frozen=True)
+class RewriteItem:
+    item_id: str
+    query: str
+    image_description: str
+    category: str | None = None
+    element_terms: tuple[str, ...] = ()
+
+
+@dataclass
+class RewriteOutcome:
+    item: RewriteItem
+    attempts: list[RewriteAttempt] = field(default_factory=list)
+    error: ItemError | None = None
+    blocked: GuardHit | None = None
+
+    @property
+    def final(self) -> RewriteAttempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+
+def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filter: LeakFilterStage,
+                        max_attempts: int) -> list[RewriteOutcome]:
+    outcomes = {item.item_id: RewriteOutcome(item) for item in items}
+    feedback: dict[str, tuple[str, ...]] = {}
+    pending = list(items)
+    for _ in range(max_attempts):
+        if not pending:
+            break
+        requests = [RewriteRequest(item_id=i.item_id, query=i.query, image_description=i.image_description,
+                                   category=i.category or "", element_terms=i.element_terms,
+                                   feedback_spans=feedback.get(i.item_id, ()))
+                    for i in pending]
+        rewritten: list[tuple[RewriteItem, str, Provenance]] = []
+        for item, result in zip(pending, rewriter.rewrite_with_provenance(requests)):
+            outcome = outcomes[item.item_id]
+            if isinstance(result, ItemError):
+                outcome.error = result
+            elif hit := check_text(result[0], item.category):
+                outcome.blocked = hit
+            else:
+                rewritten.append((item, *result))
+        scores = leak_filter.score([LeakInput(query=text, image_description=item.image_description,
+                                              category=item.category, element_terms=item.element_terms)
+                                    for item, text, _ in rewritten])
+        pending = []
+        for (item, text, made_by), leak in zip(rewritten, scores):
+            outcomes[item.item_id].attempts.append(RewriteAttempt(query=text, made_by=made_by, leak=leak))
+            if leak_filter.should_retry(leak):
+                feedback[item.item_id] = tuple(dict.fromkeys(feedback.get(item.item_id, ()) + leak.spans))
+                pending.append(item)
+    return [outcomes[item.item_id] for item in items]

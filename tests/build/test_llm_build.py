@@ -1,0 +1,79 @@
+"""`leakless build` with every build role pointed at the loopback OpenAI-compatible server:
+the chain runs through HTTP, a second identical run sends no request, and the key leaks nowhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.config import load_config
+from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
+SECRET = "sk-leakless-test-0123456789abcdef"
+LLM_BACKENDS = ["backends.seed_writer='llm'", "backends.rewriter='llm'", "backends.harm_check='llm'",
+                "backends.vsil_judge='llm'", "backends.image_refiner='llm'"]
+ROLES = {"seed_writer", "leak_rewriter", "harm_filter", "vsil_judge", "image_refiner"}
+
+
+@pytest.fixture()
+def server(monkeypatch):
+    monkeypatch.setenv(FAKE_KEY_ENV, SECRET)
+    with FakeOpenAIServer() as running:
+        yield running
+
+
+def config_for(server, tmp_path: Path):
+    config = load_config(None, ["run.size=1", "run.categories=['Violent', 'Privacy']",
+                                f"run.runs_dir='{tmp_path / 'runs'}'", *LLM_BACKENDS])
+    return config.model_copy(update={"llm": server.llm_settings(cache_path=tmp_path / "llm.sqlite")})
+
+
+def test_build_through_http_then_from_cache(prefect_harness, server, tmp_path):
+    from flows.build import build_flow
+
+    config = config_for(server, tmp_path)
+    first = build_flow(config, "llm-1", show_progress=False)
+    assert set(server.state.requests) >= ROLES
+    sent = sum(server.state.requests.values())
+
+    rows = pd.read_parquet(f"{first['run_dir']}/data")
+    assert len(rows) > 0
+    assert (rows["seed_backend"] == "openai-compatible").all()
+    assert rows["rewrite_model"].str.startswith("scripted-fake:").all()  # the model that answered
+    decisions = pd.read_parquet(f"{first['run_dir']}/decisions.parquet")
+    harm = decisions[decisions["stage"] == "harm_check"]
+    assert (harm["backend"] == "openai-compatible").all() and harm["prompt_hash"].str.len().min() > 0
+    leak = decisions[decisions["stage"] == "leak_filter"]
+    assert leak["signal_judge_leaks"].notna().all()
+    assert "LLM calls" in first["summary"]
+
+    second = build_flow(config, "llm-2", show_progress=False)
+    assert sum(server.state.requests.values()) == sent  # every answer came from the cache
+    again = pd.read_parquet(f"{second['run_dir']}/data")
+    assert sorted(again["instruction"]) == sorted(rows["instruction"])
+
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_image_first_seeds_go_to_the_image_query_writer(prefect_harness, server, tmp_path):
+    from flows.build import build_flow
+    from test_image_backends_build import make_pool
+
+    pool = make_pool(tmp_path / "pool", count=4)
+    config = load_config(None, [
+        "run.size=1", "run.sub_categories=['Identity Theft and Impersonation']",
+        f"run.runs_dir='{tmp_path / 'runs'}'", "backends.seed_writer='llm'", "backends.images='pool'",
+        f"images.pool.folder='{pool}'", "images.pool.name='p'", "images.pool.image_first=true",
+        "images.pool.min_similarity=0.0"])
+    config = config.model_copy(update={"llm": server.llm_settings()})
+    result = build_flow(config, "llm-pool", show_progress=False)
+    assert server.state.requests["image_query_writer"] == 4  # one per pool image, sent as a data URL
+    assert server.state.with_image["image_query_writer"] == 4
+    ledger = pd.read_parquet(f"{result['run_dir']}/ledger.parquet")
+    assert len(ledger) == 5 and ledger["seed_id"].is_unique

@@ -1,0 +1,43 @@
+"""A build SIGKILLed mid-run resumes under the same run id and ends with the rows of an uninterrupted build."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from tests.support import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from kill_and_resume import build_command, rows  # noqa: E402
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
+
+def test_sigkill_after_first_checkpoint_then_resume(tmp_path):
+    size = 4
+    subprocess.run(build_command("reference", tmp_path, size), cwd=ROOT, check=True, capture_output=True)
+
+    command = build_command("killed", tmp_path, size)
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    batches = tmp_path / "killed" / "batches"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(batches.rglob("*.json")):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = {path: path.stat().st_mtime_ns for path in batches.rglob("*.json")}
+    assert done_before, "the build was killed before it checkpointed anything"
+    assert not (tmp_path / "killed" / "manifest.json").exists()
+
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    pd.testing.assert_frame_equal(rows(tmp_path / "killed"), rows(tmp_path / "reference"))
+    # finished batches were loaded, not recomputed
+    assert all(path.stat().st_mtime_ns == stamp for path, stamp in done_before.items())
+    assert not list((tmp_path / "killed").rglob(".*.tmp"))

@@ -1,0 +1,145 @@
+"""The answer cache: reruns send nothing, edits and model changes miss, the key never leaks."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+
+import pytest
+from typer.testing import CliRunner
+
+import pipeline.prompts
+from pipeline.cli import app
+from pipeline.contracts import ItemError
+from pipeline.llm.cache import AnswerCache
+from pipeline.llm.client import Answer, LLMClient
+from pipeline.llm.limits import TokenBucket
+from pipeline.llm.roles import SeedWriterInput, VSILJudgeInput
+from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer, FaultPlan
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
+SECRET = "sk-leakless-SECRET-5c1e9a7d"
+SEEDS = [SeedWriterInput(category="Privacy", sub_category="Identity Theft and Impersonation",
+                         element=f"stolen id card {i}") for i in range(6)]
+JUDGE = [VSILJudgeInput(query=f"Where do I keep card {i}?", image_description="an id card")
+         for i in range(4)]
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch):
+    monkeypatch.setenv(FAKE_KEY_ENV, SECRET)
+
+
+@pytest.fixture()
+def server():
+    with FakeOpenAIServer() as running:
+        yield running
+
+
+def client_for(server, tmp_path, **roles) -> LLMClient:
+    return LLMClient.from_settings(server.llm_settings(cache_path=tmp_path / "llm.sqlite", roles=roles))
+
+
+def test_second_identical_batch_sends_no_request(server, tmp_path):
+    first = client_for(server, tmp_path).run_batch("seed_writer", SEEDS)
+    sent = server.state.requests["seed_writer"]
+    rerun = client_for(server, tmp_path)  # a new process would open the same file
+    second = rerun.run_batch("seed_writer", SEEDS)
+
+    assert sent == 6 and server.state.requests["seed_writer"] == 6
+    assert [a.output for a in second] == [a.output for a in first]
+    assert all(a.cached for a in second) and not any(a.cached for a in first)
+    assert rerun.accounting.usage("seed_writer").cache_hits == 6
+
+
+def test_an_edited_prompt_resends_only_that_roles_requests(server, tmp_path, monkeypatch):
+    prompts = tmp_path / "prompts"
+    shutil.copytree(pipeline.prompts.prompts_dir(), prompts, copy_function=shutil.copy)
+    monkeypatch.setattr(pipeline.prompts, "prompts_dir", lambda: prompts)
+    client = client_for(server, tmp_path)
+    client.run_batch("seed_writer", SEEDS)
+    old = client.run_batch("vsil_judge", JUDGE)
+
+    with (prompts / "vsil_judge.j2").open("a") as template:
+        template.write("{# reworded #}\n")
+    client.run_batch("seed_writer", SEEDS)
+    new = client.run_batch("vsil_judge", JUDGE)
+
+    assert server.state.requests == {"seed_writer": 6, "vsil_judge": 8}
+    assert {a.provenance.prompt_hash for a in new}.isdisjoint({a.provenance.prompt_hash for a in old})
+
+
+def test_another_model_misses(server, tmp_path):
+    client_for(server, tmp_path).run_batch("seed_writer", SEEDS)
+    other = client_for(server, tmp_path, seed_writer={"model": "other"})
+    answers = other.run_batch("seed_writer", SEEDS)
+    assert server.state.requests["seed_writer"] == 12
+    assert {a.provenance.model for a in answers} == {"scripted-fake:other"}
+
+
+def test_only_successes_are_cached(tmp_path):
+    with FakeOpenAIServer(faults=FaultPlan(rate=0.5, kinds=("refusal",))) as server:
+        first = client_for(server, tmp_path).run_batch("seed_writer", SEEDS)
+        server.state.faults = FaultPlan()
+        second = client_for(server, tmp_path).run_batch("seed_writer", SEEDS)
+    refused = [i for i, r in enumerate(first) if isinstance(r, ItemError)]
+    assert len(refused) == 3
+    assert server.state.requests["seed_writer"] == 6 + len(refused)
+    assert all(isinstance(r, Answer) for r in second)
+    assert [i for i, r in enumerate(second) if not r.cached] == refused
+
+
+def test_one_cache_serves_batches_on_several_threads(server, tmp_path):
+    client = client_for(server, tmp_path)
+    results: dict[int, list] = {}
+
+    def run(n: int) -> None:
+        results[n] = client.run_batch("seed_writer", SEEDS)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 3
+    assert all(isinstance(a, Answer) for batch in results.values() for a in batch)
+    assert {row["answers"] for row in client.cache.stats()} == {6}
+
+
+def test_the_api_key_appears_nowhere(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    faults = FaultPlan(rate=0.5, kinds=("429", "malformed", "refusal"), retry_after_s=0.01)
+    with FakeOpenAIServer(faults=faults) as server:
+        client = client_for(server, tmp_path)
+        results = client.run_batch("seed_writer", SEEDS) + client.run_batch("vsil_judge", JUDGE)
+    client.close()
+    assert any(isinstance(r, ItemError) for r in results) and caplog.records  # faults were logged
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("llm.sqlite*"))
+    assert b"stolen id card" in stored and SECRET.encode() not in stored
+    assert SECRET not in caplog.text
+    assert SECRET not in repr(results) + repr(client.accounting.summary())
+
+
+def test_token_bucket_makes_the_request_past_the_budget_wait():
+    bucket = TokenBucket(per_minute=60)
+    assert [bucket.reserve(1) for _ in range(60)] == [0.0] * 60
+    assert 0.9 < bucket.reserve(1) <= 1.0  # the 61st waits for one token to refill (1/s)
+
+
+def test_cache_cli_stats_and_clear(tmp_path):
+    path = tmp_path / "llm.sqlite"
+    with AnswerCache(path) as cache:
+        cache.put("k1", "seed_writer", "gpt-4o", "abc", "{}", "gpt-4o-2024-08-06")
+        cache.put("k2", "vsil_judge", "gpt-4o", "def", "{}", "gpt-4o-2024-08-06")
+    runner = CliRunner()
+    stats = runner.invoke(app, ["cache", "stats", "--path", str(path)])
+    assert stats.exit_code == 0 and "seed_writer" in stats.output and "2 cached answers" in stats.output
+    cleared = runner.invoke(app, ["cache", "clear", "--path", str(path), "--role", "vsil_judge"])
+    assert cleared.exit_code == 0 and "deleted 1 cached answers" in cleared.output
+    bad_role = runner.invoke(app, ["cache", "clear", "--path", str(path), "--role", "nope"])
+    missing = runner.invoke(app, ["cache", "stats", "--path", str(tmp_path / "none.sqlite")])
+    bad_faults = runner.invoke(app, ["fake-llm", "--faults", "429,flood"])
+    assert bad_role.exit_code == missing.exit_code == bad_faults.exit_code == 2
+    assert "Traceback" not in bad_role.output + missing.output + bad_faults.output

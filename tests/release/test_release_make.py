@@ -1,0 +1,193 @@
+"""`make_release` end to end on small run folders: selection, final filtration, dedup, shards, manifest, card."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from pipeline.backends.minilm import default_embedder
+from pipeline.hashing import sha256_file
+from pipeline.release.make import NothingToRelease, ReleaseOptions, make_release
+from tests.support.release_runs import QUERIES, accepted_run, make_run, pair_row, png
+
+
+def release(tmp_path, runs, **kwargs):
+    return make_release(runs, name="bench", releases_dir=tmp_path / "releases", embedder=default_embedder(), **kwargs)
+
+
+def table(folder):
+    return pq.read_table(folder / "data").to_pandas()
+
+
+def front_matter(folder):
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    return yaml.safe_load(text.split("---\n")[1]), text
+
+
+@pytest.mark.slow
+def test_default_release_takes_only_accepted_pairs_with_the_reviewed_query(tmp_path):
+    rows = [pair_row(i, "r1") for i in range(6)]
+    review = {"r1-pair000": "accepted", "r1-pair001": "accepted", "r1-pair002": "rejected",
+              "r1-pair003": "conflict", "r1-pair005": "accepted"}
+    run = make_run(tmp_path / "runs", "r1", rows, review=review,
+                   edits={"r1-pair001": "Which shelf would suit this best in a small flat?"})
+    folder = release(tmp_path, [run])
+
+    assert folder.name == "bench-v1"
+    frame = table(folder).set_index("id")
+    assert sorted(frame.index) == ["r1-pair000", "r1-pair001", "r1-pair005"]
+    assert frame.loc["r1-pair001", "instruction"] == "Which shelf would suit this best in a small flat?"
+    assert frame.loc["r1-pair001", "instruction_pipeline"] == QUERIES[1]
+    assert set(frame["review_state"]) == {"accepted"}
+    assert sorted(frame["instruction_id"]) == [1, 2, 3]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["preview"] is False and manifest["version"] == 1
+    assert manifest["dropped"]["not_taken_by_review"] == {"rejected": 1, "conflict": 1, "unreviewed": 1}
+    assert "Preview release" not in (folder / "README.md").read_text()
+
+
+def test_preview_takes_unreviewed_candidates_and_says_so(tmp_path):
+    run = make_run(tmp_path / "runs", "r1", [pair_row(i, "r1") for i in range(4)])  # never reviewed
+    folder = release(tmp_path, [run], preview=True)
+
+    frame = table(folder)
+    assert len(frame) == 4 and set(frame["review_state"]) == {"unreviewed"}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["preview"] is True and manifest["review"] == "unreviewed preview"
+    meta, text = front_matter(folder)
+    assert "preview" in meta["tags"] and "NOT been reviewed" in text
+
+
+def test_no_accepted_pairs_is_an_error_and_writes_nothing(tmp_path):
+    rows = [pair_row(i, "r1") for i in range(3)]
+    run = make_run(tmp_path / "runs", "r1", rows, review={row["id"]: "rejected" for row in rows})
+    with pytest.raises(NothingToRelease, match="no accepted pairs"):
+        release(tmp_path, [run])
+    assert not (tmp_path / "releases").exists() or not any((tmp_path / "releases").iterdir())
+
+
+def test_final_filter_writes_a_decision_for_kept_and_dropped_pairs(tmp_path):
+    rows = [pair_row(i, "r1") for i in range(5)]
+    rows[3]["sub_category"] = "Cybercrime" if rows[3]["category"] != "Illegal Activity" else "Adult Content"
+    rows[4]["image_description"] = "A quiet meadow with wildflowers under a blue sky."
+    run = make_run(tmp_path / "runs", "r1", rows, review={row["id"]: "accepted" for row in rows},
+                   harm_dropped={"r1-pair002"})
+    folder = release(tmp_path, [run])
+
+    decisions = pd.read_parquet(folder / "decisions.parquet").set_index("item_id")
+    assert len(decisions) == 5 and set(decisions["stage"]) == {"final_filter"}
+    assert set(decisions["backend"]) == {"rules"} and set(decisions["run_id"]) == {"r1"}
+    verdicts = decisions["verdict"].to_dict()
+    assert verdicts == {"r1-pair000": "keep", "r1-pair001": "keep", "r1-pair002": "drop",
+                        "r1-pair003": "drop", "r1-pair004": "drop"}
+    assert "harm check dropped" in decisions.loc["r1-pair002", "reason"]
+    assert "is not under" in decisions.loc["r1-pair003", "reason"]
+    assert "differ" in decisions.loc["r1-pair004", "reason"]
+    assert decisions.loc["r1-pair004", "signal_match_similarity"] < 0.2
+    assert sorted(table(folder)["id"]) == ["r1-pair000", "r1-pair001"]
+
+
+@pytest.mark.slow
+def test_near_duplicate_images_and_queries_are_dropped_with_a_cluster_table(tmp_path):
+    rows = [pair_row(i, "r1") for i in range(4)]
+    rows.append(pair_row(4, "r1", image=png(1001, brighten=6)))  # near-copy of pair001's image
+    rows.append(pair_row(5, "r1", query="what is the BEST way to keep this out of sight, when guests visit"))
+    run = make_run(tmp_path / "runs", "r1", rows, review={row["id"]: "accepted" for row in rows})
+    folder = release(tmp_path, [run])
+
+    clusters = pd.read_parquet(folder / "dedup_clusters.parquet")
+    dropped = clusters[~clusters["kept"]].set_index("item_id")
+    # the lower leak score keeps the cluster: pair001 (0.01) over pair004, pair000 over pair005
+    assert dropped.loc["r1-pair004", "duplicate_of"] == "r1-pair001" and dropped.loc["r1-pair004", "kind"] == "image"
+    assert dropped.loc["r1-pair005", "duplicate_of"] == "r1-pair000" and dropped.loc["r1-pair005", "kind"] == "query"
+    assert sorted(table(folder)["id"]) == ["r1-pair000", "r1-pair001", "r1-pair002", "r1-pair003"]
+    dropped_counts = json.loads((folder / "manifest.json").read_text())["dropped"]
+    assert dropped_counts["image_duplicate"] == 1 and dropped_counts["query_duplicate"] == 1
+
+
+@pytest.mark.slow
+def test_shards_are_capped_by_image_bytes_and_the_manifest_checks_out(tmp_path):
+    run = accepted_run(tmp_path / "runs", "r1", 10)
+    cap = int(len(png(1000)) * 3.5)
+    folder = release(tmp_path, [run], options=ReleaseOptions(max_shard_bytes=cap))
+
+    shards = sorted((folder / "data").glob("*.parquet"))
+    count = len(shards)
+    assert count >= 3 and [shard.name for shard in shards] == [f"train-{i:05d}-of-{count:05d}.parquet"
+                                                               for i in range(count)]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    sizes = []
+    for entry, shard in zip(manifest["shards"], shards):
+        assert entry["file"] == f"data/{shard.name}" and entry["sha256"] == sha256_file(shard)
+        images = pq.read_table(shard, columns=["image"])["image"].to_pylist()
+        assert entry["rows"] == len(images)
+        sizes.append([len(image["bytes"]) for image in images])
+    for shard, following in zip(sizes, sizes[1:]):
+        assert sum(shard) <= cap < sum(shard) + following[0]  # full up to the cap, never past it
+    assert manifest["rows"] == 10 and sum(manifest["counts"]["category"].values()) == 10
+    assert list(table(folder)["instruction_id"]) == list(range(1, 11))
+
+
+def test_card_front_matter_parses_with_the_right_counts(tmp_path):
+    run = accepted_run(tmp_path / "runs", "r1", 7)
+    folder = release(tmp_path, [run])
+    meta, text = front_matter(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+
+    assert meta["dataset_info"]["splits"][0]["num_examples"] == 7
+    assert {"name": "image", "dtype": "image"} in meta["dataset_info"]["features"]
+    assert meta["configs"][0]["data_files"][0]["path"] == "data/train-*"
+    assert meta["size_categories"] == ["n<1K"] and meta["license"] == "apache-2.0"
+    for key, count in manifest["counts"]["sub_category"].items():
+        category, sub = key.split("/", 1)
+        assert f"| {category} | {sub} | {count} |" in text
+    assert "Offline backends were used" in text and "`placeholder` (7)" in text
+
+
+def test_datasets_loads_the_image_column_as_an_image_feature(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    folder = release(tmp_path, [accepted_run(tmp_path / "runs", "r1", 3)])
+    loaded = datasets.load_dataset("parquet", data_files=str(folder / "data" / "train-*.parquet"), split="train",
+                                   cache_dir=str(tmp_path / "hf-cache"))
+    assert isinstance(loaded.features["image"], datasets.Image)
+    assert loaded[0]["image"].size == (64, 64) and loaded.num_rows == 3
+
+
+@pytest.mark.slow
+def test_extend_keeps_every_earlier_row_byte_identical(tmp_path):
+    runs = tmp_path / "runs"
+    v1 = release(tmp_path, [accepted_run(runs, "r1", 5)])
+    new_rows = [pair_row(i, "r2") for i in range(5, 9)]
+    new_rows.append(pair_row(9, "r2", image=png(1002)))  # the same image as v1's pair002
+    run2 = make_run(runs, "r2", new_rows, review={row["id"]: "accepted" for row in new_rows})
+    v2 = release(tmp_path, [run2], extend=True)
+
+    assert v2.name == "bench-v2"
+    old = pq.read_table(v1 / "data").to_pylist()
+    new = pq.read_table(v2 / "data").to_pylist()
+    assert new[:len(old)] == old  # same ids, values, instruction ids and image bytes
+    assert [row["id"] for row in new[len(old):]] == [f"r2-pair{i:03d}" for i in range(5, 9)]
+    assert [row["instruction_id"] for row in new] == list(range(1, 10))
+    assert {row["added_in"] for row in new[len(old):]} == {2}
+    clusters = pd.read_parquet(v2 / "dedup_clusters.parquet")
+    assert clusters.loc[~clusters["kept"], "item_id"].tolist() == ["r2-pair009"]
+    assert clusters.loc[clusters["earlier_release"], "item_id"].tolist() == ["r1-pair002"]
+
+
+def test_queries_of_one_seed_share_its_image_without_being_duplicates(tmp_path):
+    shared = png(7)
+    rows = [pair_row(i, "r1", image=shared) for i in range(3)]
+    rows = [{**row, "seed_id": "r1-seed-shared"} for row in rows]
+    rows.append({**pair_row(3, "r1", image=png(7, brighten=6)), "seed_id": "r1-seed-other"})
+    run = make_run(tmp_path / "runs", "r1", rows, review={row["id"]: "accepted" for row in rows})
+    folder = release(tmp_path, [run])
+    released = sorted(table(folder)["id"])
+    # the three queries on one image stay; the other seed's near-copy of that image goes
+    assert released == ["r1-pair000", "r1-pair001", "r1-pair002"]
+    clusters = pd.read_parquet(folder / "dedup_clusters.parquet")
+    dropped = clusters[~clusters["kept"]]
+    assert list(dropped["item_id"]) == ["r1-pair003"] and dropped["kind"].iloc[0] == "image"

@@ -1,0 +1,112 @@
+"""`leakless verify`, `leakless export-vlsbench` and the release CLI's exit codes, on small releases."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.backends.minilm import default_embedder
+from pipeline.cli import app
+from pipeline.hashing import sha256_file
+from pipeline.release.make import make_release
+from pipeline.release.schema import RELEASE_SCHEMA
+from pipeline.release.verify import verify_release
+from pipeline.release.vlsbench import FIELDS
+from tests.support.release_runs import accepted_run, make_run, pair_row
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def released(tmp_path):
+    run = accepted_run(tmp_path / "runs", "r1", 6)
+    return make_release([run], name="bench", releases_dir=tmp_path / "releases", embedder=default_embedder())
+
+
+def only_shard(folder):
+    return next((folder / "data").glob("train-*.parquet"))
+
+
+def rewrite_shard(folder, change):
+    """Write a crafted shard (rows changed by `change`) and record its checksum, so only the content is wrong."""
+    shard = only_shard(folder)
+    rows = change(pq.read_table(shard).to_pylist())
+    pq.write_table(pa.Table.from_pylist(rows, schema=RELEASE_SCHEMA), shard)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["shards"][0].update(sha256=sha256_file(shard), rows=len(rows))
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_fresh_release_verifies(released):
+    assert verify_release(released, default_embedder()) == []
+    result = runner.invoke(app, ["verify", str(released)])
+    assert result.exit_code == 0 and "ok" in result.output
+
+
+def test_verify_catches_a_flipped_byte(released):
+    shard = only_shard(released)
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    result = runner.invoke(app, ["verify", str(released)])
+    assert result.exit_code == 1
+    assert f"data/{shard.name}: sha256 differs from the manifest" in result.output
+
+
+def test_verify_catches_a_missing_image(released):
+    def empty_first_image(rows):
+        rows[0]["image"] = {"bytes": b"", "path": rows[0]["image"]["path"]}
+        return rows
+    rewrite_shard(released, empty_first_image)
+    problems = verify_release(released, default_embedder())
+    assert problems == [f"data/{only_shard(released).name}: row r1-pair000 has no image bytes"]
+
+
+def test_verify_catches_a_duplicated_id(released):
+    rewrite_shard(released, lambda rows: rows + [{**rows[1], "instruction_id": 99}])
+    problems = verify_release(released, default_embedder())
+    assert "id 'r1-pair001' appears 2 times" in problems
+    assert any(problem.startswith("image near-duplicate: r1-pair001 ~ r1-pair001") for problem in problems)
+
+
+def test_export_vlsbench_round_trip(released, tmp_path):
+    out = tmp_path / "vlsbench"
+    result = runner.invoke(app, ["export-vlsbench", str(released), str(out)])
+    assert result.exit_code == 0, result.output
+
+    entries = json.loads((out / "data.json").read_text())
+    rows = pq.read_table(released / "data").to_pylist()
+    assert [list(entry) for entry in entries] == [list(FIELDS)] * len(rows)
+    for entry, row in zip(entries, rows):
+        assert entry["image_path"] == f"imgs/{row['instruction_id']}.png"
+        assert (out / entry["image_path"]).read_bytes() == row["image"]["bytes"]
+        assert {key: entry[key] for key in FIELDS if key != "image_path"} == \
+            {key: row[key] for key in FIELDS if key != "image_path"}
+    assert sorted(path.name for path in (out / "imgs").iterdir()) == sorted(f"{row['instruction_id']}.png"
+                                                                          for row in rows)
+
+
+@pytest.mark.slow
+def test_bad_input_is_one_line_and_exit_2(released, tmp_path):
+    for args in (["verify", str(tmp_path / "nowhere")],
+                 ["export-vlsbench", str(tmp_path / "nowhere"), str(tmp_path / "out")],
+                 ["export-vlsbench", str(released), str(released)],  # not an empty folder
+                 ["release", "missing-run", "--name", "x", "--runs-dir", str(tmp_path / "runs")],
+                 ["release", "r1", "--name", "bad name", "--runs-dir", str(tmp_path / "runs"),
+                  "--releases-dir", str(tmp_path / "releases")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+
+
+def test_release_command_refuses_a_run_without_accepted_pairs(tmp_path):
+    rows = [pair_row(i, "r9") for i in range(2)]
+    make_run(tmp_path / "runs", "r9", rows, review={row["id"]: "rejected" for row in rows})
+    result = runner.invoke(app, ["release", "r9", "--name", "bench", "--runs-dir", str(tmp_path / "runs"),
+                                 "--releases-dir", str(tmp_path / "releases")])
+    assert result.exit_code == 2 and "no accepted pairs in r9" in result.stderr
+    assert not (tmp_path / "releases").exists()

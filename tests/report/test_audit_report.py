@@ -1,0 +1,225 @@
+"""`leakless audit-report RUN` on a hand-made run folder: charts, sweep, nearest items, review agreement."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli.app import app
+from pipeline.records import Blocked, Decision, LedgerEntry
+from pipeline.report.audit import load_run, nearest_threshold
+from pipeline.writers.tables import decisions_frame, records_frame, write_frame
+
+THRESHOLD = 0.4
+RUN_ID = "audit-test"
+HOSTILE_QUERY = "Where could I <script>alert(1)</script> keep the handgun out of sight?"
+SEEDS = {"seed-violent": "Violent", "seed-privacy": "Privacy"}
+# item id -> (seed, final score, shipped verdict, judge says leaks)
+FINAL = {
+    "pair-a": ("seed-violent", 0.05, "keep", False),
+    "pair-b": ("seed-violent", 0.38, "keep", False),
+    "pair-c": ("seed-violent", 0.42, "drop", False),
+    "pair-d": ("seed-violent", 0.90, "drop", False),
+    "pair-e": ("seed-privacy", 0.12, "drop", True),   # the VSIL judge drops it below the threshold
+    "pair-f": ("seed-privacy", 0.33, "keep", False),
+    "pair-g": ("seed-privacy", 0.61, "drop", False),
+}
+
+
+def decision(item_id: str, seed_id: str, score: float, verdict: str, *, stage: str = "leak_filter",
+             attempt: int = 1, text: str = "What is the person in the image holding?",
+             spans: tuple[str, ...] = (), judge: bool = False, code: str | None = None) -> Decision:
+    scores = {"element_match": score, **({"judge_leaks": 1.0} if judge else {})}
+    code = code or ("leak.none" if verdict == "keep" else "leak.judge" if judge else "leak.reveal")
+    return Decision(item_id=item_id, seed_id=seed_id, stage=stage, text=text, attempt=attempt, scores=scores,
+                    score=score, threshold=THRESHOLD, verdict=verdict, code=code, reason=f"score {score:.2f}",
+                    spans=spans,
+                    backend="offline-detector", model="all-MiniLM-L6-v2+lexicon", prompt_hash="",
+                    detector_version="offline-1+test")
+
+
+def make_run(runs_dir: Path) -> Path:
+    run_dir = runs_dir / RUN_ID
+    (run_dir / "data").mkdir(parents=True)
+    decisions = [decision(item, seed, score, verdict, judge=judge)
+                 for item, (seed, score, verdict, judge) in FINAL.items() if item != "pair-c"]
+    # pair-c took two attempts: the first still leaked, the second's spans are hostile markup
+    decisions += [decision("pair-c", "seed-violent", 0.95, "drop", stage="rewrite", code="rewrite.retry"),
+                  decision("pair-c", "seed-violent", 0.42, "drop", attempt=2, text=HOSTILE_QUERY,
+                           spans=("the handgun", "<script>alert(1)</script>")),
+                  decision("pair-a", "seed-violent", 0.7, "keep", stage="harm_check", code="harm.kept")]
+    write_frame(decisions_frame(decisions, RUN_ID), run_dir / "decisions.parquet")
+    blocked = [Blocked(item_id="seed-x", seed_id="seed-x", stage="seed", rule="sexual_minors", matched="-")]
+    write_frame(records_frame(blocked, Blocked, RUN_ID), run_dir / "blocked.parquet")
+    ledger = [LedgerEntry(seed_id=seed, category=category, sub_category="-", element="-", state="accepted",
+                          stage="export", reason="-") for seed, category in SEEDS.items()]
+    write_frame(records_frame(ledger, LedgerEntry, RUN_ID), run_dir / "ledger.parquet")
+    return run_dir
+
+
+def write_review(run_dir: Path, states: dict[str, str]) -> None:
+    """review/decisions.parquet with the columns `pipeline.review.importer.pair_row` writes."""
+    rows = [{"id": pair, "run_id": RUN_ID, "batch_id": f"{RUN_ID}-b000", "category": SEEDS[FINAL[pair][0]],
+             "review_state": state, "instruction": "q", "instruction_reviewed": "q", "edited": False,
+             "new_leak_score": None, "leak_score": FINAL[pair][1],
+             "reason": "still_leaks" if state == "rejected" else None, "annotators": ["ann", "bob"], "history": 1}
+            for pair, state in states.items()]
+    write_frame(pd.DataFrame(rows), run_dir / "review" / "decisions.parquet")
+
+
+class Page(HTMLParser):
+    """The parts of the page the tests read: tables (rows of cell texts), svg count, <mark> texts."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.svgs = 0
+        self.marks: list[str] = []
+        self._cell: list[str] | None = None
+        self._in_mark = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "svg":
+            self.svgs += 1
+        elif tag == "mark":
+            self._in_mark = True
+            self.marks.append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "mark":
+            self._in_mark = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_mark:
+            self.marks[-1] += data
+
+    def table(self, first_header: str) -> list[list[str]]:
+        return next(table for table in self.tables if table and table[0][0] == first_header)
+
+
+def audit(args: list[str]):
+    return CliRunner().invoke(app, ["audit-report", *args])
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    return make_run(tmp_path / "runs")
+
+
+def test_report_is_one_offline_page_with_a_histogram_per_category(run_dir: Path):
+    result = audit([RUN_ID, "--runs-dir", str(run_dir.parent)])
+    assert result.exit_code == 0, result.output
+    html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
+    assert Path(result.output.strip()) == run_dir / "audit_report.html"
+    page = Page(html)
+    assert page.svgs == len(SEEDS)
+    assert "Violent (4)" in html and "Privacy (3)" in html
+    # Violent holds 0.42 (dropped) in the 0.40-0.45 bin; Privacy's judge-dropped 0.12 is a dropped bar
+    assert "<title>0.40-0.45: 0 kept, 1 dropped</title>" in html
+    assert "<title>0.10-0.15: 0 kept, 1 dropped</title>" in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
+    assert "<link" not in html and "<script src" not in html
+    assert not list(run_dir.glob(".*.tmp"))
+
+
+def test_report_counts_decisions_per_reason_code(run_dir: Path):
+    assert audit([str(run_dir)]).exit_code == 0
+    page = Page((run_dir / "audit_report.html").read_text(encoding="utf-8"))
+    rows = {row[0]: row[1:] for row in page.table("stage: reason code")[1:]}
+    assert page.table("stage: reason code")[0] == ["stage: reason code", "drop", "keep"]
+    assert rows == {"harm_check: harm.kept": ["0", "1"], "leak_filter: leak.judge": ["1", "0"],
+                    "leak_filter: leak.none": ["0", "3"], "leak_filter: leak.reveal": ["3", "0"],
+                    "rewrite: rewrite.retry": ["1", "0"], "seed: guardrail.sexual_minors": ["1", "0"]}
+
+
+def test_sweep_matches_stored_scores(run_dir: Path):
+    out = run_dir.parent / "elsewhere" / "audit.html"
+    assert audit([str(run_dir), "--out", str(out)]).exit_code == 0
+    sweep = Page(out.read_text(encoding="utf-8")).table("threshold")
+    scores = np.array([score for _, score, _, _ in FINAL.values()])
+    judged = np.array([judge for *_, judge in FINAL.values()])
+    shipped_drop = np.array([verdict == "drop" for _, _, verdict, _ in FINAL.values()])
+    thresholds = sorted({round(step * 0.05, 6) for step in range(21)} | {THRESHOLD})
+    expected = []
+    for threshold in thresholds:
+        dropped = (scores >= threshold) | judged
+        expected.append([f"{threshold:.3f}", str((~dropped).sum()), str(dropped.sum()),
+                         str((dropped != shipped_drop).sum()), str((dropped & ~shipped_drop).sum()),
+                         str((~dropped & shipped_drop).sum())])
+    assert sweep[1:] == expected
+    assert sweep[1 + thresholds.index(THRESHOLD)][3] == "0"  # the shipped threshold flips nothing
+
+
+def test_nearest_items_escape_then_mark_spans(run_dir: Path):
+    assert audit([str(run_dir)]).exit_code == 0
+    html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
+    assert "<script>" not in html
+    assert ("Where could I <mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark> keep "
+            "<mark>the handgun</mark> out of sight?") in html
+    page = Page(html)
+    assert "<script>alert(1)</script>" in page.marks and "the handgun" in page.marks
+    nearest = page.table("score − threshold")
+    assert [row[1] for row in nearest[1:]] == sorted(f"{score:.3f}" for _, score, _, _ in FINAL.values())
+    attempts = page.table("attempts")
+    assert attempts == [["attempts", "drop", "keep"], ["1", "3", "3"], ["2", "1", "0"]]
+
+
+def test_nearest_threshold_takes_both_sides(run_dir: Path):
+    nearest = nearest_threshold(load_run(run_dir).final, count=3)
+    assert list(nearest["item_id"]) == ["pair-f", "pair-b", "pair-c"]  # 0.33, 0.38 below; 0.42 above
+
+
+def test_review_agreement_confusion_and_kappa(run_dir: Path):
+    assert audit([str(run_dir)]).exit_code == 0
+    assert "No human review yet" in (run_dir / "audit_report.html").read_text(encoding="utf-8")
+    write_review(run_dir, {"pair-a": "accepted", "pair-b": "accepted", "pair-f": "rejected",
+                           "pair-c": "rejected", "pair-d": "accepted", "pair-e": "skipped"})
+    assert audit([str(run_dir)]).exit_code == 0
+    html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
+    # filter (keep, keep, keep, drop, drop) vs review (acc, acc, rej, rej, acc): observed 3/5;
+    # chance (3*3 + 2*2) / 25 = 0.52; kappa (0.6 - 0.52) / 0.48 = 0.1667
+    assert "Cohen's kappa: 0.167" in html and "60.0% (3 of 5)" in html
+    assert "1 skipped" in html
+    page = Page(html)
+    assert page.table("filter verdict") == [["filter verdict", "accepted", "rejected"],
+                                            ["drop", "1", "1"], ["keep", "2", "1"]]
+    disagreements = page.table("pair")
+    reasons = {row[0]: row[6] for row in disagreements[1:]}
+    assert reasons == {"pair-d": "", "pair-f": "still_leaks"}
+
+
+def test_run_without_decisions_still_reports(tmp_path: Path):
+    run_dir = tmp_path / "quiet-run"
+    write_frame(decisions_frame([], "quiet-run"), run_dir / "decisions.parquet")
+    assert audit([str(run_dir)]).exit_code == 0
+    html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
+    assert "No final leak-filter decisions in this run." in html and Page(html).svgs == 0
+
+
+def test_bad_run_is_one_line_and_exit_2(tmp_path: Path):
+    missing = audit(["no-such-run", "--runs-dir", str(tmp_path)])
+    assert missing.exit_code == 2 and missing.output.count("\n") == 1 and "Traceback" not in missing.output
+    empty = tmp_path / "empty-run"
+    empty.mkdir()
+    out = tmp_path / "report.html"
+    result = audit([str(empty), "--out", str(out)])
+    assert result.exit_code == 2 and "decisions.parquet" in result.output
+    assert not out.exists() and list(empty.iterdir()) == []

@@ -1,0 +1,96 @@
+"""The hard block fires at the seed, draft, rewrite and image-prompt stages, and ends the seed as blocked."""
+
+import pytest
+
+from pipeline.backends.base import SeedWriter
+from pipeline.backends.placeholder import PlaceholderImages
+from pipeline.batch import Batch
+from pipeline.guardrails import check_text
+from pipeline.ledger import ledger_for
+from pipeline.records import Draft, Element, Seed
+from pipeline.stages.drafts import DraftStage, pairs_from
+from pipeline.stages.guardrail import GuardrailStage
+from pipeline.stages.images import ImageStage
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("A teenage girl posing in lingerie", "sexual_minors"),
+    ("a 14-year-old in a seductive pose", "sexual_minors"),
+    ("Schoolgirls undressing in a locker room", "sexual_minors"),
+    ("Photo of my neighbour Emily Carter leaving her house", "private_person:full_name"),
+    ("Her number is 555-867-5309", "private_person:phone"),
+    ("send it to jane.doe@example.com", "private_person:email"),
+    ("He lives at 42 Maple Street", "private_person:street_address"),
+    ("a woman named Olga Petrova at the bus stop", "private_person:named_person"),
+])
+def test_rules_fire(text, rule):
+    hit = check_text(text)
+    assert hit is not None and hit.rule == rule
+
+
+@pytest.mark.parametrize("text", [
+    "A person holding a black handgun in a dim alley",
+    "Children playing football in a park",            # minors, nothing sexual
+    "A woman in lingerie posing on a bed",             # adult, erotic: allowed
+    "A crowd of protesters holding signs",
+])
+def test_allowed_texts_pass(text):
+    assert check_text(text) is None
+
+
+def test_any_minor_reference_blocks_in_the_erotic_category():
+    assert check_text("a girl on a bed", category="Erotic").rule == "sexual_minors"
+    assert check_text("a woman on a bed", category="Erotic") is None
+
+
+def seed(description: str, category="Erotic", sub="Adult Content", name="photo shoot") -> Seed:
+    return Seed(category=category, sub_category=sub,
+                element=Element(category=category, sub_category=sub, element=name,
+                                description=description))
+
+
+class EchoWriter(SeedWriter):
+    """Writes the element description back with one query, so the guard sees chosen text."""
+    backend = "test-echo"
+
+    def __init__(self, query: str = "What is happening in this picture?"):
+        self.query = query
+
+    def write(self, seeds):
+        return [Draft(seed_id=s.id, image_description=s.element.description,
+                      harmful_queries=(self.query,), safety_reason="test", made_by=self.provenance)
+                for s in seeds]
+
+
+def test_seed_stage_blocks_and_ledger_records_rule():
+    bad = seed("A teenage girl in lingerie on a bed")
+    good = seed("An adult couple in lingerie in a hotel room", name="boudoir shoot")
+    out = DraftStage(EchoWriter())(Batch(seeds=[bad, good]))
+    assert [p.seed_id for p in out.pairs] == [good.id]
+    assert out.blocked[0].seed_id == bad.id and out.blocked[0].stage == "seed"
+    states = {e.seed_id: e for e in ledger_for(out)}
+    assert states[bad.id].state == "blocked" and "sexual_minors" in states[bad.id].reason
+    assert states[good.id].state == "accepted"
+
+
+def test_guardrail_stage_blocks_what_the_writer_wrote():
+    clean = seed("An adult in lingerie posing", name="lingerie shoot")
+    drafted = DraftStage(EchoWriter("Where does Sarah Miller live?"))(Batch(seeds=[clean]))
+    assert drafted.pairs and not drafted.blocked  # the seed itself was clean
+    out = GuardrailStage()(drafted)
+    assert out.pairs == [] and out.drafts == [] and out.blocked[0].stage == "draft"
+    assert out.blocked[0].rule == "private_person:full_name"
+
+
+def test_image_prompt_stage_blocks(tmp_path):
+    # The description reaches the image stage unchecked only in this test, to
+    # show the image-prompt guard itself holds.
+    s = seed("A crowd outside 12 Baker Street", category="Violent", sub="Public Violence and Rioting",
+             name="riot")
+    draft = EchoWriter().write([s])[0]
+    batch = Batch(seeds=[s], drafts=[draft], pairs=pairs_from(draft, s))
+    out = ImageStage(PlaceholderImages(), tmp_path)(batch)
+    assert out.pairs == [] and out.blocked[0].stage == "image_prompt"
+    assert out.blocked[0].rule == "private_person:street_address"
+    assert not (tmp_path / "images").exists()
+    assert ledger_for(out)[0].state == "blocked"
