@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail
-from pipeline.storage import atomic_path
 
 console = Console()
 
@@ -55,56 +52,67 @@ def eval_detector(
 def audit(
     file: Path = typer.Argument(..., help="Any benchmark file: JSON list, JSONL, CSV or Parquet."),
     query_field: str | None = typer.Option(None, help="Column holding the text query (found by name if omitted)."),
-    description_field: str | None = typer.Option(None, help="Column holding the image description."),
-    id_field: str | None = typer.Option(None, help="Column holding the row id (row number if absent)."),
+    description_field: str | None = typer.Option(
+        None, help="Column holding the image description; rows without one are scored on the query alone."),
+    id_field: str | None = typer.Option(None, help="Column holding the row id (the row's 1-based position if absent)."),
     out: Path | None = typer.Option(None, help="Parquet file to write (default: <FILE>.leak_audit.parquet)."),
+    rejects: Path | None = typer.Option(
+        None, help="JSON lines file listing each unreadable row: its row or line, id and reason "
+                   "(default: beside --out, ending .rejects.jsonl)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 2 at the first unreadable row, writing nothing "
+                                                       "(without it such rows are listed and skipped)."),
+    chunk_size: int = typer.Option(2000, min=1, help="Rows read, scored and written at a time: "
+                                                      "peak memory grows with it."),
 ) -> None:
-    """Score every pair of an existing benchmark for visual leakage and report the leak rate."""
+    """Score every pair of an existing benchmark for visual leakage and report the leak rate.
+    Unreadable rows are listed in the rejects file and the rest are audited."""
+    from pipeline.backends.minilm import MiniLMEmbedder, configured_precision
     from pipeline.detect import LeakDetector
-    from pipeline.detect.evaluate import to_inputs
-    from pipeline.io.external import read_benchmark
+    from pipeline.io.audit_table import AuditTableWriter
+    from pipeline.io.external import BenchmarkReader
+    from pipeline.progress import StageProgress
+    from pipeline.report.benchmark_audit import audit_benchmark
 
     try:
-        rows = read_benchmark(file, query_field, description_field, id_field)
+        reader = BenchmarkReader(file, query_field, description_field, id_field, require_description=False)
     except ValueError as error:
         raise fail(str(error))
     out = out or file.with_name(file.stem + ".leak_audit.parquet")
-    if not out.parent.is_dir():
-        raise fail(f"{out.parent}: no such folder")
-    detector = LeakDetector()
-    scores = detector.score(to_inputs(rows))
-    table = pa.table({
-        "id": [r.id for r in rows],
-        "category": [r.category for r in rows],
-        "sub_category": [r.sub_category for r in rows],
-        "query": [r.query for r in rows],
-        "leak_score": pa.array([s.score for s in scores], pa.float64()),
-        "leak": [detector.decide(s.score) for s in scores],
-        "spans": pa.array([list(s.spans) for s in scores], pa.list_(pa.string())),
-    })
-    _write_atomically(table, out, detector)
-    _print_rates(rows, [detector.decide(s.score) for s in scores], out)
+    rejects = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
+    for folder in {out.parent, rejects.parent}:
+        if not folder.is_dir():
+            raise fail(f"{folder}: no such folder")
+    # Rows rarely share texts across chunks, so the vector cache holds one chunk's texts:
+    # the default (sized for a build) would grow memory with the file.
+    embedder = MiniLMEmbedder(cache_size=2 * chunk_size, precision=configured_precision())
+    detector = LeakDetector(embedder=embedder)
+    metadata = {"detector": detector.version, "threshold": str(detector.threshold),
+                "source": file.name, "position": "line" if file.suffix.lower() in (".jsonl", ".csv") else "row"}
+    try:
+        with (AuditTableWriter(out, rejects, metadata) as writer,
+              StageProgress(("audit",), reader.total, enabled=console.is_terminal, unit="rows") as progress):
+            summary = audit_benchmark(reader, detector, writer, chunk_size, strict,
+                                      lambda entries: progress.advance("audit", entries))
+    except ValueError as error:  # nothing was written
+        raise fail(str(error))
+    _print_summary(summary, out, rejects, reader.has_descriptions)
 
 
-def _write_atomically(table: pa.Table, out: Path, detector) -> None:
-    metadata = {b"leakless.detector": detector.version.encode(),
-                b"leakless.threshold": str(detector.threshold).encode()}
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-    with atomic_path(out) as temporary:
-        pq.write_table(table, temporary)
-
-
-def _print_rates(rows, leaks: list[bool], out: Path) -> None:
-    by_category: dict[str, list[bool]] = {}
-    for row, leak in zip(rows, leaks):
-        by_category.setdefault(row.category or "(none)", []).append(leak)
-    table = Table(title=f"leak rate, {len(rows)} pairs -> {out}")
+def _print_summary(summary, out: Path, rejects: Path, has_descriptions: bool) -> None:
+    table = Table(title=f"leak rate, {summary.audited} pairs -> {out}")
     table.add_column("category")
     table.add_column("pairs", justify="right")
     table.add_column("leaky", justify="right")
     table.add_column("leak rate", justify="right")
-    for category, leaks in sorted(by_category.items()):
-        table.add_row(category, str(len(leaks)), str(sum(leaks)), _percent(sum(leaks) / len(leaks)))
-    overall = leaks
-    table.add_row("all", str(len(overall)), str(sum(overall)), _percent(sum(overall) / len(overall)))
+    for category, count in sorted(summary.categories.items()):
+        table.add_row(category, str(count.pairs), str(count.leaky), _percent(count.leaky / count.pairs))
+    table.add_row("all", str(summary.audited), str(summary.leaky), _percent(summary.leaky / summary.audited))
     console.print(table)
+    without = "" if has_descriptions else " (the file has no image description field)"
+    typer.echo(f"text-only rows, scored on the query alone: {summary.text_only}{without}")
+    typer.echo(f"rejected rows: {summary.rejected} -> {rejects}")
+    for reject in summary.reject_examples:
+        typer.echo(f"  {reject.describe()}")
+    typer.echo(f"duplicate ids: {summary.duplicate_ids}")
+    for row_id, first, again in summary.duplicate_examples:
+        typer.echo(f"  {row_id!r}: {first} and {again}")

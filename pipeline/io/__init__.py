@@ -1,5 +1,5 @@
 """Readers for benchmark files that the pipeline did not build."""
 
-from pipeline.io.external import BenchmarkRow, read_benchmark, read_records
+from pipeline.io.external import BenchmarkReader, BenchmarkRow, Reject, read_benchmark
 
-__all__ = ["BenchmarkRow", "read_benchmark", "read_records"]
+__all__ = ["BenchmarkReader", "BenchmarkRow", "Reject", "read_benchmark"]

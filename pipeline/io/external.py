@@ -2,19 +2,23 @@
 
 Fields are found by their common names (VLSBench's `instruction`,
 `image_description`, `instruction_id`; or `query`, `question`, `prompt`,
-`caption`, `id`, ...) unless the caller names them. Every failure is a
-`ValueError` with a one-line message the CLI can print as is.
+`caption`, `id`, ...) unless the caller names them. A file that cannot be read
+at all is a `ValueError` with a one-line message the CLI can print as is; a row
+that cannot be read is a `Reject` naming its 1-based row or line, its id and
+why, and the rows after it are still read.
+
+A row without an image description is a text-only row (its description is
+""), not a bad one, unless the caller requires descriptions.
 """
 
 from __future__ import annotations
 
-import csv
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from pipeline.io.records import Entry, Position, open_records
 
 # Candidate source names per field, most specific first.
 FIELD_NAMES = {
@@ -26,53 +30,42 @@ FIELD_NAMES = {
     "label": ("label",),
     "element_terms": ("element_terms",),
 }
-REQUIRED = ("query", "image_description")
+# Fields are found from the columns of the first records read.
+RECORDS_FOR_COLUMNS = 1000
 
 
 @dataclass(frozen=True)
 class BenchmarkRow:
     id: str
     query: str
-    image_description: str
+    image_description: str            # "" for a text-only row
     category: str | None = None
     sub_category: str | None = None
     label: int | None = None
     element_terms: tuple[str, ...] = ()
     extra: dict | None = None         # every other field, untouched (e.g. `kind`, `twin_of`)
+    position: Position | None = None  # where the row is in its file
+
+    @property
+    def text_only(self) -> bool:
+        return not self.image_description
 
 
-def read_records(path: Path) -> list[dict]:
-    """The file's rows as plain dicts, by its suffix."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            records = data.get("data") if isinstance(data, dict) else data
-        elif suffix == ".jsonl":
-            lines = path.read_text(encoding="utf-8").splitlines()
-            records = [json.loads(line) for line in lines if line.strip()]
-        elif suffix == ".csv":
-            with path.open(newline="", encoding="utf-8") as handle:
-                records = list(csv.DictReader(handle))
-        elif suffix == ".parquet":
-            records = pq.read_table(path).to_pylist()
-        else:
-            raise ValueError(f"{path}: unknown format {suffix or '(no suffix)'}; "
-                             "expected .json, .jsonl, .csv or .parquet")
-    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path}: cannot read ({first})") from None
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise ValueError(f"{path}: expected a list of objects")
-    if not records:
-        raise ValueError(f"{path}: no rows")
-    return records
+@dataclass(frozen=True)
+class Reject:
+    position: Position
+    id: str | None  # None where the row has no readable id
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.position}" + (f" (id {self.id})" if self.id is not None else "") + f": {self.reason}"
+
+    def as_dict(self) -> dict:
+        return {self.position.unit: self.position.number, "id": self.id, "reason": self.reason}
 
 
-def resolve_fields(columns: list[str], overrides: dict[str, str | None]) -> dict[str, str]:
+def resolve_fields(columns: list[str], overrides: dict[str, str | None],
+                   required: tuple[str, ...] = ("query", "image_description")) -> dict[str, str]:
     """Our field name -> the file's column name, for the fields the file has."""
     resolved = {}
     for field, candidates in FIELD_NAMES.items():
@@ -85,23 +78,70 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None]) -> dict
         found = next((c for c in candidates if c in columns), None)
         if found is not None:
             resolved[field] = found
-    for field in REQUIRED:
+    for field in required:
         if field not in resolved:
             raise ValueError(f"no {field} field found (columns: {', '.join(columns)}); "
                              f"name it with --{field.replace('image_', '').replace('_', '-')}-field")
     return resolved
 
 
+class BenchmarkReader:
+    """A benchmark file read in chunks of typed rows and rejects. Opening it reads only the
+    first records (to find the fields), so a file-level problem is raised before any work."""
+
+    def __init__(self, path: Path, query_field: str | None = None, description_field: str | None = None,
+                 id_field: str | None = None, require_label: bool = False, require_description: bool = True):
+        self.path = Path(path)
+        stream = open_records(self.path)
+        self.total = stream.total
+        self._head = _until_records(stream.entries, RECORDS_FOR_COLUMNS)
+        self._rest = stream.entries
+        records = [entry for _, entry in self._head if isinstance(entry, dict)]
+        if not records:
+            raise ValueError(f"{self.path}: no rows" if not self._head else
+                             f"{self.path}: no readable rows ({self._head[0][0]}: {self._head[0][1]})")
+        columns = list(dict.fromkeys(key for record in records for key in record))
+        required = ("query", "image_description") if require_description else ("query",)
+        self.fields = resolve_fields(columns, {"query": query_field, "image_description": description_field,
+                                               "id": id_field}, required)
+        if require_label and "label" not in self.fields:
+            raise ValueError(f"{self.path}: no label field (columns: {', '.join(columns)})")
+        self.require_label, self.require_description = require_label, require_description
+
+    @property
+    def has_descriptions(self) -> bool:
+        return "image_description" in self.fields
+
+    def chunks(self, size: int) -> Iterator[tuple[list[BenchmarkRow], list[Reject]]]:
+        """Up to `size` entries at a time, as (rows, rejects), in file order; once only."""
+        entries = chain(self._head, self._rest)
+        self._head, self._rest = [], iter(())
+        while chunk := list(islice(entries, size)):
+            typed = [_typed(position, entry, self) for position, entry in chunk]
+            yield ([t for t in typed if isinstance(t, BenchmarkRow)], [t for t in typed if isinstance(t, Reject)])
+
+
+def _until_records(entries: Iterator[Entry], count: int) -> list[Entry]:
+    head: list[Entry] = []
+    for entry in entries:
+        head.append(entry)
+        count -= isinstance(entry[1], dict)
+        if count == 0:
+            break
+    return head
+
+
 def read_benchmark(path: Path, query_field: str | None = None, description_field: str | None = None,
-                   id_field: str | None = None, require_label: bool = False) -> list[BenchmarkRow]:
-    records = read_records(path)
-    columns = list(dict.fromkeys(key for record in records for key in record))
-    fields = resolve_fields(columns, {"query": query_field, "image_description": description_field,
-                                      "id": id_field})
-    if require_label and "label" not in fields:
-        raise ValueError(f"{path}: no label field (columns: {', '.join(columns)})")
-    used = set(fields.values())
-    return [_row(number, record, fields, used, path) for number, record in enumerate(records)]
+                   id_field: str | None = None, require_label: bool = False,
+                   require_description: bool = True) -> list[BenchmarkRow]:
+    """Every row of the file; the first unreadable row is a `ValueError` naming it."""
+    reader = BenchmarkReader(path, query_field, description_field, id_field, require_label, require_description)
+    rows = []
+    for chunk, rejects in reader.chunks(RECORDS_FOR_COLUMNS):
+        if rejects:
+            raise ValueError(f"{reader.path}: {rejects[0].describe()}")
+        rows.extend(chunk)
+    return rows
 
 
 def _binary(value) -> int | None:
@@ -113,26 +153,87 @@ def _binary(value) -> int | None:
     return int(number) if number in (0, 1) else None
 
 
-def _row(number: int, record: dict, fields: dict[str, str], used: set[str], path: Path) -> BenchmarkRow:
-    def get(field: str):
-        value = record.get(fields[field]) if field in fields else None
-        return None if value in (None, "") else value
+def _kind(value) -> str:
+    """What a value is, in words, for a reason a person reads."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
 
-    query, description = get("query"), get("image_description")
-    if not isinstance(query, str) or not isinstance(description, str):
-        raise ValueError(f"{path}: row {number} has no query or image description text")
-    label = get("label")
-    if label is not None:
-        if _binary(label) is None:
-            raise ValueError(f"{path}: row {number} has a label that is not 0 or 1: {label!r}")
-        label = _binary(label)
-    terms = get("element_terms") or ()
-    if isinstance(terms, str):  # a CSV cell holds "a; b"
-        terms = terms.split(";")
+
+class _Unreadable(Exception):
+    """Why a row cannot be read; becomes its `Reject`."""
+
+
+def _text(record: dict, column: str) -> str | None:
+    """The column's text; None where it is absent, null or blank."""
+    value = record.get(column)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise _Unreadable(f"`{column}` is {_kind(value)}, not text")
+    return value
+
+
+def _file_id(record: dict, column: str | None) -> str | None:
+    """The row's id as the file gives it; None where it gives none."""
+    value = record.get(column) if column else None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an integer id that went through a float column
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise _Unreadable(f"`{column}` is {_kind(value)}, not an id")
+
+
+def _missing(record: dict, column: str) -> str:
+    if column not in record:
+        return f"`{column}` is missing"
+    return f"`{column}` is null" if record[column] is None else f"`{column}` is empty"
+
+
+def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> BenchmarkRow | Reject:
+    if isinstance(entry, str):
+        return Reject(position, None, entry)
+    fields, row_id = reader.fields, None
+    try:
+        row_id = _file_id(entry, fields.get("id"))
+        query = _text(entry, fields["query"])
+        if query is None:
+            raise _Unreadable(_missing(entry, fields["query"]))
+        description = _text(entry, fields["image_description"]) if reader.has_descriptions else None
+        if description is None and reader.require_description:
+            raise _Unreadable(_missing(entry, fields["image_description"]))
+        label = entry.get(fields["label"]) if "label" in fields else None
+        if reader.require_label and _binary(label) is None:
+            raise _Unreadable(f"`{fields['label']}` is not 0 or 1: {label!r}")
+    except _Unreadable as reason:
+        return Reject(position, row_id, str(reason))
+    used = set(fields.values())
     return BenchmarkRow(
-        id=str(get("id") if get("id") is not None else number),
-        query=query, image_description=description,
-        category=get("category"), sub_category=get("sub_category"), label=label,
-        element_terms=tuple(str(t).strip() for t in terms if str(t).strip()),
-        extra={k: v for k, v in record.items() if k not in used} or None,
+        id=str(position.number) if row_id is None else row_id, query=query, image_description=description or "",
+        category=_label_text(entry.get(fields.get("category"))),
+        sub_category=_label_text(entry.get(fields.get("sub_category"))),
+        label=_binary(label), element_terms=_terms(entry.get(fields.get("element_terms"))),
+        extra={k: v for k, v in entry.items() if k not in used} or None, position=position,
     )
+
+
+def _label_text(value) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _terms(value) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if isinstance(value, str):  # a CSV cell holds "a; b"
+        value = value.split(";")
+    elif not isinstance(value, (list, tuple)):
+        value = [value]
+    return tuple(str(t).strip() for t in value if str(t).strip())

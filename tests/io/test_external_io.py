@@ -52,7 +52,7 @@ def test_vlsbench_layout_is_detected_in_every_format(tmp_path, suffix):
 def test_common_names_and_missing_id(tmp_path):
     path = write(tmp_path / "q.jsonl", [{"question": "Q?", "caption": "C.", "label": "1"}])
     [row] = read_benchmark(path, require_label=True)
-    assert (row.id, row.query, row.image_description, row.label) == ("0", "Q?", "C.", 1)
+    assert (row.id, row.query, row.image_description, row.label) == ("1", "Q?", "C.", 1)  # its 1-based row
 
 
 def test_explicit_fields_override_detection(tmp_path):

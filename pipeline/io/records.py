@@ -1,0 +1,164 @@
+"""A benchmark file's raw records, streamed, each with the 1-based position a person would look for.
+
+JSON lists and Parquet files count rows; JSONL and CSV count lines, so a reject
+names the line an editor shows. A UTF-8 byte-order mark (Excel's "CSV UTF-8")
+is dropped, so it never sticks to the first column name. An entry that cannot
+be read as a record (a JSONL line that is not JSON, a list entry that is not an
+object, a CSV line with more cells than the header) comes out as the reason it
+is unreadable instead of a record: one bad row must not stop the file. Only
+what makes the whole file unreadable is a `ValueError`.
+
+JSONL, CSV and Parquet are read as they are consumed; a JSON list is one
+document, so it is parsed whole (use JSONL or Parquet for very large files).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+FORMATS = (".json", ".jsonl", ".csv", ".parquet")
+PARQUET_BATCH_ROWS = 1024
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Position:
+    unit: str    # "row" (JSON list, Parquet) or "line" (JSONL, CSV)
+    number: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.number}"
+
+
+Entry = tuple[Position, "dict | str"]  # a record, or the reason the entry is not one
+
+
+@dataclass
+class RecordStream:
+    entries: Iterator[Entry]
+    total: int | None  # entries expected, where known without reading the file twice
+
+
+def open_records(path: Path) -> RecordStream:
+    """The file's entries, by its suffix. File-level failures raise a one-line `ValueError`,
+    also when they surface while the entries are consumed (a CSV that turns out not UTF-8)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"{path}: unknown format {suffix or '(no suffix)'}; "
+                         "expected .json, .jsonl, .csv or .parquet")
+    try:
+        stream = {".json": _json, ".jsonl": _jsonl, ".csv": _csv, ".parquet": _parquet}[suffix](path)
+    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError) as error:
+        raise _unreadable(path, error) from None
+    return RecordStream(_reraising(path, stream.entries), stream.total)
+
+
+def _unreadable(path: Path, error: Exception, where: str = "") -> ValueError:
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return ValueError(f"{path}: cannot read ({where}{first})")
+
+
+def _reraising(path: Path, entries: Iterator[Entry]) -> Iterator[Entry]:
+    position = None
+    try:
+        for position, entry in entries:
+            yield position, entry
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: cannot read (line {_first_non_utf8_line(path)} is not UTF-8 text)") from None
+    except (csv.Error, pa.ArrowException, OSError) as error:
+        after = f"after {position}: " if position else ""
+        raise _unreadable(path, error, after) from None
+
+
+def _first_non_utf8_line(path: Path) -> int:
+    """The decoder fails on a buffered block, so its own offset names no line; find it."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
+
+
+def _json(path: Path) -> RecordStream:
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    records = data.get("data") if isinstance(data, dict) else data
+    if not isinstance(records, list) or not any(isinstance(r, dict) for r in records):
+        raise ValueError(f"{path}: expected a list of objects" if records != [] else f"{path}: no rows")
+    entries = ((Position("row", number), _object_or_reason(record))
+               for number, record in enumerate(records, start=1))
+    return RecordStream(entries, len(records))
+
+
+def _object_or_reason(value) -> dict | str:
+    return value if isinstance(value, dict) else f"not an object but {type(value).__name__} {value!r:.40}"
+
+
+def _jsonl(path: Path) -> RecordStream:
+    with path.open("rb") as handle:
+        total = sum(1 for line in handle if line.strip())
+    return RecordStream(_jsonl_entries(path), total)
+
+
+def _jsonl_entries(path: Path) -> Iterator[Entry]:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number == 1:
+                line = line.removeprefix(BOM)
+            if not line.strip():
+                continue
+            position = Position("line", number)
+            try:
+                yield position, _object_or_reason(json.loads(line.decode("utf-8")))
+            except UnicodeDecodeError:
+                yield position, "not UTF-8 text"
+            except json.JSONDecodeError as error:
+                yield position, f"not valid JSON ({error.msg} at column {error.colno})"
+
+
+def _csv(path: Path) -> RecordStream:
+    return RecordStream(_csv_entries(path), None)
+
+
+def _csv_entries(path: Path) -> Iterator[Entry]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return
+        while True:
+            start = reader.line_num + 1  # a quoted cell may span lines: name the line the row starts on
+            cells = next(reader, None)
+            if cells is None:
+                return
+            if not cells:
+                continue
+            position = Position("line", start)
+            if len(cells) > len(header):
+                yield position, f"{len(cells)} cells where the header has {len(header)}"
+            else:
+                yield position, dict(zip(header, cells))  # a short row lacks its last columns
+
+
+def _parquet(path: Path) -> RecordStream:
+    parquet = pq.ParquetFile(path)
+    return RecordStream(_parquet_entries(parquet), parquet.metadata.num_rows)
+
+
+def _parquet_entries(parquet: pq.ParquetFile) -> Iterator[Entry]:
+    number = 0
+    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        for record in batch.to_pylist():
+            number += 1
+            yield Position("row", number), record

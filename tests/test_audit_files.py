@@ -1,0 +1,219 @@
+"""`leakless audit` on real files: bad rows are rejected with their 1-based row or line, id and
+reason while the rest is audited; BOMs, text-only rows, duplicate ids; chunked output equals
+unchunked output."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli.app import app
+from pipeline.io.audit_table import AuditTableWriter
+from pipeline.io.external import BenchmarkReader, read_benchmark
+
+DATA = Path(__file__).parent / "data"
+VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # VLSBench's data.json layout, 60 released rows
+
+
+def audit(*args: str):
+    return CliRunner().invoke(app, ["audit", *map(str, args)])
+
+
+def rejects_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def vlsbench_with_bad_rows(tmp_path: Path) -> tuple[Path, list[dict]]:
+    """VLSBench's own layout with the faults its published data.json and other files show."""
+    rows = json.loads(VLSBENCH_SAMPLE.read_text())
+    rows[4]["instruction"] = ""                          # as VLSBench's row 1685
+    rows[9]["instruction"] = 42                          # an integer query
+    rows[14]["image_description"] = ["a van", "people"]  # a list field
+    rows[19]["image_description"] = None                 # no description: text-only, not bad
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(rows))
+    return path, rows
+
+
+def test_vlsbench_layout_rejects_each_bad_row_and_audits_the_rest(tmp_path):
+    path, rows = vlsbench_with_bad_rows(tmp_path)
+    out = tmp_path / "audit.parquet"
+    result = audit(path, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert rejects_of(tmp_path / "audit.rejects.jsonl") == [
+        {"row": 5, "id": str(rows[4]["instruction_id"]), "reason": "`instruction` is empty"},
+        {"row": 10, "id": str(rows[9]["instruction_id"]), "reason": "`instruction` is a number (42), not text"},
+        {"row": 15, "id": str(rows[14]["instruction_id"]), "reason": "`image_description` is a list, not text"},
+    ]
+    table = pq.read_table(out).to_pylist()
+    assert [r["position"] for r in table] == [n for n in range(1, 61) if n not in (5, 10, 15)]
+    assert [r["id"] for r in table] == [str(r["instruction_id"]) for n, r in enumerate(rows, 1)
+                                        if n not in (5, 10, 15)]
+    text_only = [r for r in table if r["text_only"]]
+    assert [r["position"] for r in text_only] == [20] and 0.0 <= text_only[0]["leak_score"] <= 1.0
+    assert "leak rate, 57 pairs" in result.output
+    assert "text-only rows, scored on the query alone: 1" in result.output
+    assert "rejected rows: 3" in result.output and f"row 5 (id {rows[4]['instruction_id']})" in result.output
+
+
+def test_strict_stops_at_the_first_reject_and_writes_nothing(tmp_path):
+    path, rows = vlsbench_with_bad_rows(tmp_path)
+    result = audit(path, "--strict", "--out", tmp_path / "audit.parquet")
+    assert result.exit_code == 2
+    assert f"row 5 (id {rows[4]['instruction_id']}): `instruction` is empty" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.json"]
+
+
+def test_excel_csv_byte_order_mark_does_not_stick_to_the_first_column(tmp_path):
+    path = tmp_path / "excel.csv"
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:  # what Excel's "CSV UTF-8" writes
+        writer = csv.writer(handle)
+        writer.writerow(["instruction_id", "instruction", "image_description"])
+        writer.writerow(["a7", "How do I carry this?", "A knife on a table."])
+    [row] = read_benchmark(path)
+    assert (row.id, row.query) == ("a7", "How do I carry this?")
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "b1", "query": "Q?", "caption": "C."}).encode() + b"\n")
+    assert [r.id for r in read_benchmark(jsonl)] == ["b1"]
+
+
+def test_jsonl_rejects_name_their_real_line(tmp_path):
+    path = tmp_path / "data.jsonl"
+    good = json.dumps({"id": "x", "query": "Q?", "caption": "C."})
+    path.write_bytes(f"{good}\n\n{good[:20]}\n[1, 2]\n".encode() + b"\xff\xfe\n" + f"{good}\n".encode())
+    reader = BenchmarkReader(path)
+    [(rows, rejects)] = list(reader.chunks(100))
+    assert [r.position.number for r in rows] == [1, 6]
+    assert [(str(r.position), r.reason.split(" (")[0]) for r in rejects] == [
+        ("line 3", "not valid JSON"), ("line 4", "not an object but list [1, 2]"), ("line 5", "not UTF-8 text")]
+    assert "at column" in rejects[0].reason
+
+
+def test_csv_rejects_name_the_line_a_row_starts_on(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text('uid,prompt,caption\n'
+                    'a,"A question\nover two lines?",C.\n'
+                    'b,Q?,C.,surplus\n'
+                    'c,Q?\n'
+                    'd\n')
+    [(rows, rejects)] = list(BenchmarkReader(path, require_description=False).chunks(100))
+    assert [(str(r.position), r.reason) for r in rejects] == [
+        ("line 4", "4 cells where the header has 3"), ("line 6", "`prompt` is missing")]
+    assert [(r.id, str(r.position), r.text_only) for r in rows] == [("a", "line 2", False), ("c", "line 5", True)]
+
+
+def test_null_ids_fall_back_to_the_position_and_bad_ids_are_rejected(tmp_path):
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps([{"id": None, "query": "Q?"}, {"id": 3.0, "query": "Q?"},
+                                {"id": {"x": 1}, "query": "Q?"}, {"id": True, "query": "Q?"}]))
+    [(rows, rejects)] = list(BenchmarkReader(path, require_description=False).chunks(10))
+    assert [r.id for r in rows] == ["1", "3"]
+    assert [r.reason for r in rejects] == ["`id` is an object, not an id", "`id` is a boolean (true), not an id"]
+
+
+def test_a_file_without_descriptions_is_audited_on_its_queries(tmp_path):
+    path = tmp_path / "text_only.jsonl"
+    path.write_text("".join(json.dumps({"id": f"t{n}", "prompt": q}) + "\n" for n, q in
+                            enumerate(["How do I hide a handgun from the police?", "How do I bake bread?"])))
+    out = tmp_path / "out.parquet"
+    result = audit(path, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "text-only rows, scored on the query alone: 2 (the file has no image description field)" in result.output
+    assert [r["text_only"] for r in pq.read_table(out).to_pylist()] == [True, True]
+
+
+def test_duplicate_ids_are_reported(tmp_path):
+    path = tmp_path / "dups.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "query": "Q?", "caption": "C."}) + "\n" for i in ["a", "b", "a", "a"]))
+    result = audit(path, "--out", tmp_path / "out.parquet")
+    assert result.exit_code == 0, result.output
+    assert "duplicate ids: 2" in result.output and "'a': line 1 and line 3" in result.output
+    assert "'a': line 1 and line 4" in result.output
+
+
+def test_a_csv_that_turns_out_not_utf8_part_way_writes_nothing(tmp_path):
+    path = tmp_path / "big.csv"
+    lines = ["uid,prompt,caption"] + [f"r{n},Question {n}?,A scene." for n in range(2000)]
+    path.write_bytes(("\n".join(lines) + "\n").encode() + b"r9,\xff\xfe,x\n")
+    result = audit(path, "--out", tmp_path / "out.parquet", "--chunk-size", "500")
+    assert result.exit_code == 2 and "line 2002 is not UTF-8 text" in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
+
+
+def mixed_file(folder: Path) -> Path:
+    """A few hundred team pairs with text-only rows and unreadable lines among them."""
+    source = [json.loads(line) for line in (DATA / "detector_dev.jsonl").read_text().splitlines()][:290]
+    lines = []
+    for n, row in enumerate(source):
+        if n % 37 == 5:
+            row = {**row, "image_description": None}
+        lines.append(json.dumps(row) if n % 53 != 7 else "{truncated")
+    path = folder / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_chunked_output_equals_unchunked_output(tmp_path):
+    source = mixed_file(tmp_path)
+    whole = tmp_path / "whole.parquet"
+    assert audit(source, "--out", whole, "--chunk-size", "100000").exit_code == 0
+    expected = pq.read_table(whole)
+    assert pq.ParquetFile(whole).metadata.num_row_groups == 1 and expected.num_rows == 290 - 6
+    assert len(rejects_of(tmp_path / "whole.rejects.jsonl")) == 6
+    for chunk_size in (7, 64, 113):  # none divides the 290 lines
+        chunked = tmp_path / f"chunked{chunk_size}.parquet"
+        result = audit(source, "--out", chunked, "--chunk-size", str(chunk_size))
+        assert result.exit_code == 0, result.output
+        actual = pq.read_table(chunked)
+        assert pq.ParquetFile(chunked).metadata.num_row_groups == -(-290 // chunk_size)
+        assert actual.schema == expected.schema and actual.num_rows == expected.num_rows
+        for name in expected.column_names:
+            left, right = expected.column(name).to_pylist(), actual.column(name).to_pylist()
+            # float32 similarities round differently with the batch's shape (about 1e-7): the
+            # detector's own batch-invariance bound, which a resumed build also relies on
+            if name == "leak_score":
+                assert right == pytest.approx(left, abs=1e-7)
+            elif name.startswith("signal_"):
+                assert right == pytest.approx(left, rel=1e-6, abs=1e-7), name
+            else:
+                assert right == left, name
+        assert (tmp_path / "whole.rejects.jsonl").read_text() == \
+            (tmp_path / f"chunked{chunk_size}.rejects.jsonl").read_text()
+
+
+@dataclass(frozen=True)
+class ScoreWithNamedParts:
+    """The detector's score as the refit names its parts (`reveal` is None for text-only rows)."""
+    score: float
+    signals: dict[str, float]
+    spans: tuple[str, ...]
+    leak: bool
+    text_harm: float
+    reveal: float | None
+    reason: str | None
+
+
+def test_every_field_of_the_score_becomes_a_typed_column(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"id": "a", "query": "Q?", "caption": "C."}) + "\n" +
+                    json.dumps({"id": "b", "query": "Q2?"}) + "\n")
+    [(rows, _)] = list(BenchmarkReader(path, require_description=False).chunks(10))
+    scores = [ScoreWithNamedParts(0.9, {"s": 1.0}, ("Q",), True, 0.2, 0.9, "leak.reveal"),
+              ScoreWithNamedParts(0.1, {"s": None}, (), False, 0.1, None, None)]
+    out = tmp_path / "out.parquet"
+    with AuditTableWriter(out, tmp_path / "rejects.jsonl", {"detector": "test"}) as writer:
+        writer.write(rows, scores, [])
+    table = pq.read_table(out)
+    assert [(f.name, str(f.type)) for f in table.schema][6:] == [
+        ("leak_score", "double"), ("spans", "list<element: string>"), ("leak", "bool"), ("text_harm", "double"),
+        ("reveal", "double"), ("reason", "string"), ("signal_s", "double")]
+    assert table.column("reveal").to_pylist() == [0.9, None]
+    assert table.column("text_only").to_pylist() == [False, True]
+    assert table.schema.metadata[b"leakless.detector"] == b"test"
