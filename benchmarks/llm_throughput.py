@@ -49,12 +49,13 @@ def start_server(latency_s: float) -> tuple[multiprocessing.Process, str]:
         target=serve, args=(port,), kwargs={"latency_s": latency_s}, daemon=True)
     process.start()
     base_url = f"http://127.0.0.1:{port}/v1"
-    for _ in range(300):
+    deadline = time.monotonic() + 180  # a busy shared machine starts it slowly
+    while time.monotonic() < deadline:
         try:
-            httpx.get(f"{base_url}/models", timeout=1).raise_for_status()
+            httpx.get(f"{base_url}/models", timeout=2).raise_for_status()
             return process, base_url
         except httpx.HTTPError:
-            time.sleep(0.05)
+            time.sleep(0.1)
     process.terminate()
     raise RuntimeError("the benchmark server did not start")
 

@@ -24,19 +24,23 @@ import time
 import pipeline  # noqa: F401  (offline environment defaults)
 from pipeline.backends.base import ImageRequest
 from pipeline.backends.diffusers_images import DiffusersConfig, DiffusersImageGenerator
-from pipeline.testing.tiny_diffusers import build_tiny_sd_pipeline
+from pipeline.testing.tiny_diffusers import (build_tiny_flux_pipeline, build_tiny_sd3_pipeline,
+                                              build_tiny_sd_pipeline, build_tiny_sdxl_pipeline)
+
+TINY = {"sd": build_tiny_sd_pipeline, "sdxl": build_tiny_sdxl_pipeline, "sd3": build_tiny_sd3_pipeline,
+        "flux": build_tiny_flux_pipeline}
 
 
-def plain_loop(pipe, requests: list[ImageRequest], config: DiffusersConfig) -> list:
+def plain_loop(pipe, requests: list[ImageRequest], batch_size: int, arguments) -> list:
+    """A plain diffusers loop with the same call settings (`arguments(batch size)`)."""
     import torch
 
     images = []
-    for start in range(0, len(requests), config.batch_size):
-        batch = requests[start:start + config.batch_size]
+    for start in range(0, len(requests), batch_size):
+        batch = requests[start:start + batch_size]
         images += pipe(prompt=[r.prompt for r in batch],
                        generator=[torch.Generator("cpu").manual_seed(r.seed) for r in batch],
-                       num_inference_steps=config.steps, guidance_scale=config.guidance,
-                       width=config.width, height=config.height).images
+                       **arguments(len(batch))).images
     return images
 
 
@@ -51,6 +55,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="a diffusers folder or cached hub id (default: tiny, built here)")
+    parser.add_argument("--tiny", choices=sorted(TINY), default="sd", help="the tiny model's family")
     parser.add_argument("--n", type=int, default=16, help="images per timed run")
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--steps", type=int, default=4)
@@ -65,26 +70,26 @@ def main() -> None:
 
     device = "cuda:0" if torch.cuda.is_available() else "cpu"
     with tempfile.TemporaryDirectory() as scratch:
-        model = args.model or str(build_tiny_sd_pipeline(scratch))
+        model = args.model or str(TINY[args.tiny](scratch))
         config = DiffusersConfig(model=model, steps=args.steps, width=args.size, height=args.size,
-                                 batch_size=args.batch_size, devices=[device])
+                                 batch_size=args.batch_size, devices=[device], allow_cpu=device == "cpu")
         ours = DiffusersImageGenerator(config)
         pipe = ours.pipelines[0]  # the very pipeline the plain loop drives too
         requests = [ImageRequest(f"bench-{n}", f"a street scene, photo number {n}", 1000 + n)
                     for n in range(args.n)]
         ours.generate(requests[:args.batch_size])  # warm-up: first calls pay one-off costs
-        plain_loop(pipe, requests[:args.batch_size], config)
+        plain_loop(pipe, requests[:args.batch_size], args.batch_size, ours.call_arguments)
         ours_seconds, plain_seconds = [], []
         for _ in range(args.repeats):
             ours_seconds.append(timed(lambda: ours.generate(requests)))
-            plain_seconds.append(timed(lambda: plain_loop(pipe, requests, config)))
+            plain_seconds.append(timed(lambda: plain_loop(pipe, requests, args.batch_size, ours.call_arguments)))
 
     ours_rate, plain_rate = args.n / min(ours_seconds), args.n / min(plain_seconds)
     print(json.dumps({
         "benchmark": "t2i", "ours_images_per_s": round(ours_rate, 3),
         "plain_images_per_s": round(plain_rate, 3), "ratio": round(ours_rate / plain_rate, 3),
         "median_ratio": round(statistics.median(plain_seconds) / statistics.median(ours_seconds), 3),
-        "device": device, "model": args.model or "tiny-random-sd (built in a temp dir)",
+        "device": device, "model": args.model or f"tiny-random-{args.tiny} (built in a temp dir)",
         "batch_size": args.batch_size, "n": args.n, "steps": args.steps,
         "size": args.size, "repeats": args.repeats, "torch_threads": torch.get_num_threads(),
     }))

@@ -18,6 +18,7 @@ from pipeline.factory import STAGE_ORDER, config_key
 from pipeline.plan import plan_seeds
 from pipeline.progress import StageProgress
 from pipeline.rundir import RunDir
+from pipeline.runners import stage_placement
 
 
 # Batches are checkpointed by pipeline.build itself, so Prefect's result cache stays off.
@@ -47,8 +48,9 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
         futures = batches
         key = config_key(config)  # the stages' cache key, once per run
         for stage in STAGE_ORDER:
-            futures = [stage_task.submit(stage.value, i, bare(upstream), key, bare(run))
-                       for i, upstream in enumerate(futures)]
+            with stage_placement(config, stage):
+                futures = [stage_task.submit(stage.value, i, bare(upstream), key, bare(run))
+                           for i, upstream in enumerate(futures)]
             submitted.update({future: (stage, len(batches[i].seeds)) for i, future in enumerate(futures)})
         for future in as_completed(list(submitted)):
             bars.advance(*submitted[future])

@@ -1,4 +1,5 @@
-"""The extend flow: Prefect wiring only. Plans what is missing, then builds just that as a subflow."""
+"""The extend flow: Prefect wiring only. Plans what is missing, grows elements where the library
+and the store run short (with an element writer), then builds just that as a subflow."""
 
 from __future__ import annotations
 
@@ -6,32 +7,48 @@ import json
 from pathlib import Path
 
 import pipeline  # noqa: F401  (environment defaults before Prefect loads)
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
 from flows.build import build_flow
-from pipeline.extend import extension_run_id, plan_from_files, prepare_run
+from pipeline.elements.grow import grow_elements
+from pipeline.extend import extension_run_id, grow_run_id, plan_from_files, prepare_run
 from pipeline.rundir import RunDir
-from pipeline.runners import make_task_runner
+from pipeline.runners import build_gpus, make_task_runner
+
+
+@task(cache_policy=NO_CACHE)
+def grow_task(config, wanted: dict[str, int], run_id: str):
+    return grow_elements(config, wanted, run_id)
 
 
 @flow(name="leakless-extend")
 def extend_flow(targets_path: str, config_path: str | None = None, overrides: list[str] | None = None,
                 show_progress: bool = False) -> dict:
     """Build only the seeds the targets still miss; with the targets met, start no build."""
-    targets, config, plan = plan_from_files(Path(targets_path), Path(config_path) if config_path else None,
-                                            overrides or [])
+    def plan_now():
+        return plan_from_files(Path(targets_path), Path(config_path) if config_path else None, overrides or [])
+
+    targets, config, plan = plan_now()
+    grown = 0
+    if plan.to_grow:
+        report = grow_task(config, plan.to_grow, grow_run_id(plan, config))
+        create_markdown_artifact(markdown=report.markdown(), key="leakless-extend-elements",
+                                 description=f"elements grown for {targets.name}")
+        grown = sum(report.added.values())
+        targets, config, plan = plan_now()  # the grown elements are unused: plan again
     create_markdown_artifact(markdown=plan.markdown(), key="leakless-extend-plan",
                              description=f"pairs missing from {targets.name}")
     result = {"name": targets.name, "missing": plan.missing, "planned_seeds": len(plan.elements),
-              "run_id": None, "pairs_added": 0}
+              "elements_grown": grown, "run_id": None, "pairs_added": 0}
     if not plan.elements:
         get_run_logger().info("nothing to build: %s", "no pairs are missing" if not plan.missing
                               else f"{plan.missing} pairs missing but no unused element is left")
         return result
     run_id = extension_run_id(plan, config)
     run_config = prepare_run(plan, targets, config, RunDir(targets.runs_dir, run_id).path)
-    built = build_flow.with_options(task_runner=make_task_runner(run_config.runner))(
+    built = build_flow.with_options(task_runner=make_task_runner(run_config.runner, build_gpus(run_config)))(
         run_config, run_id, show_progress=show_progress)
     manifest = json.loads((Path(built["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
     return {**result, **{key: built[key] for key in ("run_id", "run_dir", "states", "summary")},

@@ -69,11 +69,13 @@ class BackendsConfig(Section):
     images: Literal["placeholder", "diffusers", "pool"] = "placeholder"
     image_refiner: Literal["none", "llm"] = "none"
     pair_checker: Literal["rules", "llm"] = "rules"  # the release's final filtration
+    element_writer: Literal["none", "llm"] = "none"  # grows elements when library and store run dry
 
 
 # The LLM roles each build [backends] choice calls when it is "llm".
 LLM_ROLES = {"seed_writer": ("seed_writer",), "rewriter": ("leak_rewriter",), "harm_check": ("harm_filter",),
-             "vsil_judge": ("vsil_judge",), "image_refiner": ("image_refiner",)}
+             "vsil_judge": ("vsil_judge",), "image_refiner": ("image_refiner",),
+             "element_writer": ("element_writer",)}
 
 
 class RewriteConfig(Section):
@@ -118,6 +120,15 @@ class ExportConfig(Section):
     rows_per_shard: int = Field(1000, ge=1)
 
 
+class ElementsConfig(Section):
+    store: Path | None = Field(Path("artifacts/elements"),
+                               description="the grown element store, read beside the library")
+    max_similarity: float = Field(0.85, gt=0, le=1, description="MiniLM cosine of descriptions at "
+                                  "which a proposal is a near duplicate of a known element")
+    per_request: int = Field(10, ge=1, le=50, description="elements asked for in one request")
+    max_requests: int = Field(200, ge=1, description="requests per sub-category in one grow")
+
+
 class RunnerConfig(Section):
     kind: Literal["threads", "dask", "ray"] = "threads"
     max_workers: int = Field(4, ge=1, description="threads, or Dask LocalCluster workers")
@@ -133,6 +144,7 @@ class BuildConfig(Section):
     images: ImagesConfig = ImagesConfig()
     export: ExportConfig = ExportConfig()
     runner: RunnerConfig = RunnerConfig()
+    elements: ElementsConfig = ElementsConfig()
     llm: LLMSettings = LLMSettings()
 
     @model_validator(mode="after")

@@ -7,7 +7,8 @@ Three steps, each a plain function the flow wires together:
    the latest release of the name, pairs still pending, and every seed id ever
    used.
 3. `plan_extension`: per sub-category, the pairs missing and the unused library
-   elements to build for them, in library order.
+   (then element store) elements to build for them, in that order; with an element
+   writer configured, how many elements to grow first where they run short.
 
 A pair is **pending** when it sits in the shards of a finished run under
 `runs_dir`, no release of the name has considered it yet (it is neither in a
@@ -31,7 +32,8 @@ from pipeline.records import Element, Seed, content_id
 from pipeline.release.versions import check_name, release_versions
 from pipeline.review.importer import reviewed_pairs
 from pipeline.storage import atomic_write_text
-from pipeline.taxonomy import load_elements, load_taxonomy
+from pipeline.elements import known_elements
+from pipeline.taxonomy import load_taxonomy
 
 DEFAULT_KEY = "default"
 
@@ -158,18 +160,27 @@ class SubCategoryPlan:
     released: int
     pending: int
     seeds_wanted: int
-    unused: int  # library elements whose seed was never used
+    unused: int  # library and store elements whose seed was never used
     elements: tuple[Element, ...]  # the ones to build now
+    can_grow: bool = False  # an element writer is configured: a shortfall is grown, then built
 
     @property
     def missing(self) -> int:
         return max(0, self.target - self.released - self.pending)
 
     @property
+    def shortfall(self) -> int:
+        """Seeds wanted beyond the unused elements."""
+        return self.seeds_wanted - len(self.elements) if self.missing else 0
+
+    @property
     def note(self) -> str:
-        if self.missing and len(self.elements) < self.seeds_wanted:
-            return f"library exhausted: {len(self.elements)} of {self.seeds_wanted} seeds available"
-        return ""
+        if not self.shortfall:
+            return ""
+        exhausted = f"library exhausted: {len(self.elements)} of {self.seeds_wanted} seeds available"
+        if self.can_grow:
+            return f"{exhausted}; {self.shortfall} elements to grow"
+        return f"{exhausted}; growing more needs an element writer (backends.element_writer = 'llm')"
 
 
 @dataclass(frozen=True)
@@ -184,6 +195,11 @@ class ExtendPlan:
     @property
     def missing(self) -> int:
         return sum(row.missing for row in self.rows)
+
+    @property
+    def to_grow(self) -> dict[str, int]:
+        """Sub-category -> elements to grow before building (empty without an element writer)."""
+        return {row.sub_category: row.shortfall for row in self.rows if row.can_grow and row.shortfall}
 
     def markdown(self) -> str:
         lines = [f"Expected pairs per seed: {self.pairs_per_seed:.2f}", "",
@@ -208,7 +224,8 @@ def seed_id(element: Element) -> str:
 
 
 def plan_extension(targets: Targets, config: BuildConfig, inventory: Inventory) -> ExtendPlan:
-    library = load_elements(config.run.elements_file)
+    library = known_elements(config)
+    can_grow = config.backends.element_writer == "llm" and config.elements.store is not None
     per_seed = pairs_per_seed(inventory, config.run.queries_per_seed)
     rows = []
     for sub, target in targets.per_sub_category().items():
@@ -218,7 +235,7 @@ def plan_extension(targets: Targets, config: BuildConfig, inventory: Inventory) 
         wanted = math.ceil(missing / per_seed)
         rows.append(SubCategoryPlan(sub_category=sub, target=target, released=inventory.released[sub],
                                     pending=inventory.pending[sub], seeds_wanted=wanted, unused=len(unused),
-                                    elements=tuple(unused[:wanted])))
+                                    elements=tuple(unused[:wanted]), can_grow=can_grow))
     return ExtendPlan(rows=tuple(rows), pairs_per_seed=per_seed)
 
 
@@ -241,6 +258,12 @@ def extension_run_id(plan: ExtendPlan, config: BuildConfig) -> str:
                                   config.model_dump(mode="json"))
 
 
+def grow_run_id(plan: ExtendPlan, config: BuildConfig) -> str:
+    """Derived from what is to grow and the config: a killed extend regrows under the same id
+    (the LLM cache answers what was already asked)."""
+    return "extend-grow-" + content_id(plan.to_grow, config.model_dump(mode="json"))
+
+
 def prepare_run(plan: ExtendPlan, targets: Targets, config: BuildConfig, run_dir: Path) -> BuildConfig:
     """Write the chosen elements (and the plan) into the new run and point its config at them:
     the build then plans exactly these seeds."""
@@ -252,4 +275,5 @@ def prepare_run(plan: ExtendPlan, targets: Targets, config: BuildConfig, run_dir
         "sub_categories": [row.sub_category for row in plan.rows if row.elements],
         "elements_file": elements_file, "runs_dir": targets.runs_dir,
     })
-    return config.model_copy(update={"run": run})
+    only_chosen = config.elements.model_copy(update={"store": None})  # the store's are in elements_file
+    return config.model_copy(update={"run": run, "elements": only_chosen})

@@ -1,4 +1,5 @@
-"""Which seeds a build starts from: the first N elements of each chosen sub-category."""
+"""Which seeds a build starts from: the first N elements of each chosen sub-category, library
+first, then the element store."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections import defaultdict
 
 from pipeline.config import BuildConfig
 from pipeline.records import Element, Seed
-from pipeline.taxonomy import load_elements, load_taxonomy
+from pipeline.elements import known_elements
+from pipeline.taxonomy import load_taxonomy
 
 
 def chosen_sub_categories(config: BuildConfig) -> list[str]:
@@ -22,7 +24,7 @@ def chosen_sub_categories(config: BuildConfig) -> list[str]:
 
 def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> list[Seed]:
     """Element-first seeds, then (with images.pool.image_first) one seed per captioned pool image."""
-    elements = elements if elements is not None else load_elements(config.run.elements_file)
+    elements = elements if elements is not None else known_elements(config)
     by_sub: dict[str, list[Element]] = defaultdict(list)
     for element in elements:
         by_sub[element.sub_category].append(element)

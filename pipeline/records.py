@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,9 @@ class Element(Record):
     category: str
     sub_category: str
     element: str
-    kind: str = "object"  # "object" or "scenario"
+    # What the image shows of it: the seed writer's templates and the rewriter's references go by it.
+    kind: Literal["object", "substance", "person_or_body", "scene_or_event", "document_or_screen",
+                  "place"] = "object"
     synonyms: tuple[str, ...] = ()
     broader: tuple[str, ...] = ()
     description: str

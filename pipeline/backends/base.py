@@ -43,6 +43,7 @@ class RewriteRequest:
     category: str
     element_terms: tuple[str, ...] = ()
     feedback_spans: tuple[str, ...] = ()  # spans a detector flagged in an earlier attempt
+    element_kind: str = ""  # the library's kind ("object", "substance", ...), "" when unknown
 
 
 class Rewriter(Backend):

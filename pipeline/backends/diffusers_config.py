@@ -4,22 +4,61 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pipeline.backends.diffusers_families import FAMILIES, Family, card_defaults, resolve_family
 
 
 class DiffusersConfig(BaseModel):
-    """Defaults follow the SD3.5 Large model card (28 steps, guidance 3.5, 1024 px)."""
+    """Settings left empty take the model family's defaults (its model card's where the
+    model is a known hub id); the family comes from the model's model_index.json."""
 
     model_config = ConfigDict(extra="forbid")
 
     model: str = "stabilityai/stable-diffusion-3.5-large"  # hub id or local folder
-    steps: int = Field(28, ge=1)
-    guidance: float = Field(3.5, ge=0)
+    family: Literal["auto", "sd", "sdxl", "sd3", "flux"] = "auto"
+    steps: int | None = Field(None, ge=1)
+    guidance: float | None = Field(None, ge=0)
+    negative_prompt: str | None = None
+    max_sequence_length: int | None = Field(None, ge=1, le=512)
+    variant: str | None = None  # e.g. "fp16": load the weight files saved under that variant
     width: int = Field(1024, ge=8)
     height: int = Field(1024, ge=8)
     batch_size: int = Field(4, ge=1)
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
-    cpu_offload: bool = False  # needs `accelerate`; trades speed for GPU memory
+    cpu_offload: bool = False  # enable_model_cpu_offload (accelerate): less GPU memory, slower
+    vae_slicing: bool = False  # decode a batch one image at a time: less GPU memory at the end
     # "auto": one worker per visible GPU (else the CPU); or a list such as ["cuda:0", "cuda:2"]
     devices: Literal["auto"] | Annotated[list[str], Field(min_length=1)] = "auto"
+    allow_cpu: bool = False  # running on CPU takes minutes an image at real sizes: say so to do it
     local_files_only: bool = True  # never reach for the hub unless asked to
+
+    @model_validator(mode="after")
+    def _family_defaults_and_rules(self) -> DiffusersConfig:
+        family = resolve_family(self.model, self.family)
+        self.family = family.name
+        card = card_defaults(self.model)
+        _, steps, guidance, max_length = card if card and card[0] == family.name else (
+            None, family.steps, family.guidance, family.max_sequence_length)
+        self.steps = self.steps if self.steps is not None else steps
+        self.guidance = self.guidance if self.guidance is not None else guidance
+        _check_family_rules(self, family)
+        if family.max_sequence_length is not None and self.max_sequence_length is None:
+            self.max_sequence_length = max_length
+        return self
+
+    @property
+    def family_spec(self) -> Family:
+        return FAMILIES[self.family]
+
+
+def _check_family_rules(config: DiffusersConfig, family: Family) -> None:
+    for side in ("width", "height"):
+        value = getattr(config, side)
+        if value % family.size_multiple:
+            raise ValueError(f"{side} = {value}: {family.name} models need a multiple of "
+                             f"{family.size_multiple}")
+    if config.negative_prompt is not None and not family.negative_prompt:
+        raise ValueError(f"negative_prompt: {family.name} models take no negative prompt")
+    if config.max_sequence_length is not None and family.max_sequence_length is None:
+        raise ValueError(f"max_sequence_length: {family.name} models have no T5 prompt encoder")

@@ -1,9 +1,10 @@
-"""Text-to-image with any diffusers pipeline (SD3.5, SDXL, FLUX, ...), chosen by its config.
+"""Text-to-image with a diffusers pipeline of a known family (SD 1.5, SDXL, SD3.5, FLUX).
 
-The model is loaded with `DiffusionPipeline.from_pretrained`, from a hub id
-(already in the local cache) or a folder; the tests load a tiny random-weight
-folder through this same call. Every item gets its own `torch.Generator`
-seeded from its request, so an item's image does not depend on the run.
+The pipeline class is read from the model's model_index.json and checked
+against its family's text-to-image classes before loading; the tests load tiny
+random-weight folders of each family through this same call. Every item gets
+its own `torch.Generator` seeded from its request, so an item's image does not
+depend on the run.
 """
 
 from __future__ import annotations
@@ -12,31 +13,13 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
 
 from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.backends.diffusers_config import DiffusersConfig
+from pipeline.backends.diffusers_devices import resolve_devices, resolve_dtype
+from pipeline.backends.diffusers_families import read_pipeline_class
 from pipeline.contracts import ItemError
 from pipeline.images.checks import image_identity, is_all_black
-
-
-def resolve_devices(devices: Literal["auto"] | list[str]) -> list[str]:
-    import torch
-
-    if devices != "auto":
-        return list(devices)
-    count = torch.cuda.device_count()
-    return [f"cuda:{index}" for index in range(count)] if count else ["cpu"]
-
-
-def resolve_dtype(dtype: str, device: str):
-    import torch
-
-    if dtype != "auto":
-        return getattr(torch, dtype)
-    if not device.startswith("cuda"):
-        return torch.float32  # half precision on CPU is slow and poorly supported
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
 class DiffusersImageGenerator(ImageGenerator):
@@ -45,7 +28,7 @@ class DiffusersImageGenerator(ImageGenerator):
     def __init__(self, config: DiffusersConfig | None = None):
         self.config = config or DiffusersConfig()
         self.model = self.config.model
-        self.devices = resolve_devices(self.config.devices)
+        self.devices = resolve_devices(self.config.devices, self.config.allow_cpu)
         self._pipelines: list | None = None
         self._load_lock = threading.Lock()
         # A pipeline is not thread-safe (its scheduler keeps per-call state), and task
@@ -61,20 +44,28 @@ class DiffusersImageGenerator(ImageGenerator):
         return self._pipelines
 
     def _load(self, device: str):
-        from diffusers import DiffusionPipeline
+        import diffusers
 
+        config = self.config
+        class_name = read_pipeline_class(config.model)
+        if class_name not in config.family_spec.pipeline_classes:
+            # Config time checked the cache it could see; this is the folder actually loaded.
+            raise ValueError(f"{config.model} is a {class_name or 'folder without model_index.json'}, "
+                             f"not a {config.family} text-to-image pipeline")
         with warnings.catch_warnings():
             # Recent diffusers renamed `torch_dtype` to `dtype` (with a FutureWarning); the
             # old name works on every version we support, the new one only on recent ones.
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
-            pipe = DiffusionPipeline.from_pretrained(
-                self.config.model, torch_dtype=resolve_dtype(self.config.dtype, device),
-                local_files_only=self.config.local_files_only,
+            pipe = getattr(diffusers, class_name).from_pretrained(
+                config.model, torch_dtype=resolve_dtype(config.dtype, device), variant=config.variant,
+                local_files_only=config.local_files_only,
             )
-        if self.config.cpu_offload and device.startswith("cuda"):
+        if config.cpu_offload and device.startswith("cuda"):
             pipe.enable_model_cpu_offload(device=device)
         else:
             pipe.to(device)
+        if config.vae_slicing:
+            pipe.vae.enable_slicing()
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
@@ -101,24 +92,39 @@ class DiffusersImageGenerator(ImageGenerator):
         return [result for index in range(len(batches)) for result in done[index]]
 
     def _generate_batch(self, pipe, batch: list[ImageRequest]) -> list[GeneratedImage | ItemError]:
+        """One pipeline call for the batch; out of GPU memory, each half goes again on its own,
+        down to single items, and only an item that does not fit alone fails."""
         import torch
 
-        config = self.config
         # CPU generators: the same seed gives the same starting noise on any device.
         generators = [torch.Generator("cpu").manual_seed(request.seed) for request in batch]
         started = time.perf_counter()
         try:
-            output = pipe(
-                prompt=[request.prompt for request in batch], generator=generators,
-                num_inference_steps=config.steps, guidance_scale=config.guidance,
-                width=config.width, height=config.height, output_type="pil",
-            )
-        except (RuntimeError, ValueError) as error:  # e.g. CUDA out of memory: the batch fails, not the run
-            return [ItemError(f"diffusers failed on this batch: {error}") for _ in batch]
+            output = pipe(prompt=[request.prompt for request in batch], generator=generators,
+                          **self.call_arguments(len(batch)))
+        except torch.cuda.OutOfMemoryError as error:  # this name exists on every torch we support
+            torch.cuda.empty_cache()  # the failed call's blocks, before the smaller retry
+            if len(batch) == 1:
+                return [ItemError(f"out of GPU memory even for a batch of one: {_first_line(error)}")]
+            half = len(batch) // 2
+            return self._generate_batch(pipe, batch[:half]) + self._generate_batch(pipe, batch[half:])
+        except (RuntimeError, ValueError) as error:  # the batch fails, not the run
+            return [ItemError(f"diffusers failed on this batch: {_first_line(error)}") for _ in batch]
         seconds = (time.perf_counter() - started) / len(batch)
         flagged = getattr(output, "nsfw_content_detected", None) or [False] * len(batch)
         return [self._finish(request, image, bool(is_flagged), seconds)
                 for request, image, is_flagged in zip(batch, output.images, flagged)]
+
+    def call_arguments(self, batch_size: int) -> dict:
+        """The pipeline call's settings: only the arguments the model's family takes."""
+        config = self.config
+        arguments = dict(num_inference_steps=config.steps, guidance_scale=config.guidance,
+                         width=config.width, height=config.height, output_type="pil")
+        if config.negative_prompt is not None:
+            arguments["negative_prompt"] = [config.negative_prompt] * batch_size
+        if config.max_sequence_length is not None:
+            arguments["max_sequence_length"] = config.max_sequence_length
+        return arguments
 
     def _finish(self, request: ImageRequest, image, flagged: bool,
                 seconds: float) -> GeneratedImage | ItemError:
@@ -127,6 +133,11 @@ class DiffusersImageGenerator(ImageGenerator):
         if is_all_black(image):
             return ItemError("the generated image is all black (a failed decode or a blanked output)")
         png, identity = image_identity(image)
-        meta = {"model": self.model, "seed": request.seed, "steps": self.config.steps,
-                "guidance": self.config.guidance, "seconds": round(seconds, 4), **identity}
+        meta = {"model": self.model, "family": self.config.family, "seed": request.seed,
+                "steps": self.config.steps, "guidance": self.config.guidance,
+                "negative_prompt": self.config.negative_prompt, "seconds": round(seconds, 4), **identity}
         return GeneratedImage(png=png, meta=meta)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

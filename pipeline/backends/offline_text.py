@@ -2,22 +2,24 @@
 
 Neither involves a model, and their records say so (model ""): the seed writer
 is backend "templates" and versions itself by its template file, the rewriter
-is backend "rules" and versions itself by its lexicon file.
+is backend "rules" and versions itself by its lexicon and reference files.
 
-`TemplateSeedWriter` fills team-written query templates with the element's name.
-The queries are leaky by design, as VLSBench's were before their rewrite step:
-each one names the element, and the leak rewriter takes it out afterwards.
+`TemplateSeedWriter` builds each query from a question frame and a team-written
+core for the element's kind ("carry the {element} into a crowded place"). The
+queries are leaky by design, as VLSBench's were before their rewrite step: each
+one names the element, and the leak rewriter takes it out afterwards.
 
 `RulesRewriter` rewrites each query in four steps:
 
 1. every element term and every span a leak detector flagged earlier is replaced
-   by a reference to the image, with its article and up to two modifiers;
+   by a placeholder, with its article and up to two modifiers;
 2. explicit harm words become neutral paraphrases from `harm_words.toml`
    (then step 1 runs again, in case a paraphrase is itself an element term);
 3. content words the query shares with the image description (the salient nouns)
    go the same way, or are dropped when they only modify the next word;
-4. the first reference reads "what is shown in the image", later ones "it", and
-   the text is tidied into one question that mentions the image.
+4. the first placeholder becomes a reference that fits the element's kind and
+   number ("this substance", "a gathering like this", `pipeline.backends.references`),
+   later ones "it" or "them", and the text is tidied into one question.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ import tomllib
 from functools import lru_cache
 
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
+from pipeline.backends.references import Deixis, References
 from pipeline.contracts import ItemError
 from pipeline.lexicon import Lexicon, find_term, load_lexicon, stem, stems, words
-from pipeline.prompts import prompt_hash, prompt_path
+from pipeline.prompts import prompt_hash, prompt_path, text_hash
 from pipeline.records import Draft, Seed
 
 SEED_TEMPLATES = "offline/seed_queries.toml"
@@ -41,11 +44,16 @@ def fill(template: str, element: str) -> str:
     return template.replace("{element}", element)
 
 
+def frame_core(frame: str, core: str) -> str:
+    return frame.replace("{core}", core)
+
+
 class TemplateSeedWriter(SeedWriter):
-    """Picks `queries_per_seed` distinct templates per seed, deterministically from its id.
+    """Picks `queries_per_seed` distinct cores of the element's kind and a question frame
+    for each, deterministically from the seed id.
 
     Seeding the choice with the seed id makes reruns identical while different
-    elements of a sub-category get different templates.
+    elements of a sub-category get different cores and frames.
     """
 
     backend = "templates"
@@ -54,6 +62,7 @@ class TemplateSeedWriter(SeedWriter):
     def __init__(self, queries_per_seed: int = 3):
         self.queries_per_seed = queries_per_seed
         self.templates = tomllib.loads(prompt_path(SEED_TEMPLATES).read_text(encoding="utf-8"))
+        self.frames = self.templates.pop("frames")
         self.prompt_hash = prompt_hash(SEED_TEMPLATES)
 
     def write(self, seeds: list[Seed]) -> list[Draft | ItemError]:
@@ -61,25 +70,25 @@ class TemplateSeedWriter(SeedWriter):
 
     def _write_one(self, seed: Seed) -> Draft | ItemError:
         table = self.templates.get(seed.sub_category, {})
-        queries = list(dict.fromkeys(table.get(f"{seed.element.kind}_queries", [])))
+        kind = seed.element.kind
+        cores = list(dict.fromkeys(table.get(kind, [])))
         reasons = table.get("safety_reasons", [])
-        if len(queries) < self.queries_per_seed or not reasons:
-            return ItemError(f"{SEED_TEMPLATES} has {len(queries)} distinct "
-                             f"{seed.element.kind}_queries and {len(reasons)} safety_reasons for "
-                             f"{seed.sub_category!r}; need {self.queries_per_seed} and 1")
+        if len(cores) < self.queries_per_seed or not reasons:
+            return ItemError(f"{SEED_TEMPLATES} has {len(cores)} distinct {kind!r} cores and "
+                             f"{len(reasons)} safety_reasons for {seed.sub_category!r}; "
+                             f"need {self.queries_per_seed} and 1")
         # A str seed is hashed with SHA-512 by `random`, so the choice is stable across processes.
         rng = random.Random(seed.id)
-        picked = rng.sample(queries, self.queries_per_seed)
         name = seed.element.element
+        frames = rng.sample(self.frames, min(self.queries_per_seed, len(self.frames)))
+        queries = tuple(fill(frame_core(frames[i % len(frames)], core), name)
+                        for i, core in enumerate(rng.sample(cores, self.queries_per_seed)))
         return Draft(seed_id=seed.id, image_description=seed.element.description,
-                     harmful_queries=tuple(fill(query, name) for query in picked),
-                     safety_reason=fill(rng.choice(reasons), name), made_by=self.provenance)
+                     harmful_queries=queries, safety_reason=fill(rng.choice(reasons), name),
+                     made_by=self.provenance)
 
 
 REF = "\ue000"  # stands for "the thing in the image" while the rules run
-FIRST_REFERENCE = "what is shown in the image"
-LATER_REFERENCE = "it"
-IMAGE_PREFIX = "In the situation shown in the image, "
 MENTIONS_IMAGE = re.compile(r"\b(image|picture|photo)\b", re.IGNORECASE)
 
 _DETERMINER = r"(?:a|an|the|this|that|these|those|some|my|your|his|their|our|its)"
@@ -87,8 +96,8 @@ _DETERMINER = r"(?:a|an|the|this|that|these|those|some|my|your|his|their|our|its
 _LEAD_IN = re.compile(rf"\b{_DETERMINER}\s+(?:[\w'-]+\s+){{0,2}}$", re.IGNORECASE)
 _DETERMINER_BEFORE_REF = re.compile(rf"\b{_DETERMINER}\s+(?={REF})", re.IGNORECASE)
 _JOINED_REFS = re.compile(rf"{REF}(?:\s*(?:,|and|or|&|/)?\s*{REF})+")
-# A query that already says where ("the vials in the image") needs no second "in the image".
-_REF_PLACED = re.compile(rf"{REF}(?=\s+(?:in|from|of|on) (?:the|this) (?:image|picture|photo)\b)",
+# "the vials in the image": the reference itself says where, so "in the image" goes.
+_REF_PLACED = re.compile(rf"(?<={REF})\s+(?:in|from|of|on) (?:the|this) (?:image|picture|photo)\b",
                          re.IGNORECASE)
 
 
@@ -96,9 +105,10 @@ class RulesRewriter(Rewriter):
     backend = "rules"
     model = ""
 
-    def __init__(self, lexicon: Lexicon | None = None):
+    def __init__(self, lexicon: Lexicon | None = None, references: References | None = None):
         self.lexicon = lexicon or load_lexicon()
-        self.prompt_hash = self.lexicon.content_hash
+        self.references = references or References()
+        self.prompt_hash = text_hash(self.lexicon.content_hash + self.references.content_hash)
 
     def rewrite(self, requests: list[RewriteRequest]) -> list[str | ItemError]:
         return [self._rewrite_one(request) for request in requests]
@@ -109,11 +119,15 @@ class RulesRewriter(Rewriter):
         text = _neutralise(text, _harm_patterns(self.lexicon, request.category))
         text = self._replace_terms(text, terms)
         text = self._replace_salient(text, request.image_description)
-        text = _tidy(_render_references(text))
+        # Seeded by the item, so a rerun (and every attempt of one item) picks the same words.
+        rng = random.Random(request.item_id)
+        deixis = self.references.pick(rng, request.element_kind, request.element_terms,
+                                      request.image_description)
+        text = _tidy(_render_references(text, deixis))
         if not words(text):
             return ItemError("no words left after rewriting", raw=request.query)
-        if not MENTIONS_IMAGE.search(text):
-            text = IMAGE_PREFIX + _lower_first(text)
+        if not _points_at_image(text, deixis):
+            text = _tidy(self.references.lead_in(rng) + _lower_first(text))
         return text
 
     def _replace_terms(self, text: str, terms: list[str]) -> str:
@@ -191,13 +205,14 @@ def _neutralise(text: str, harm: tuple[list, dict[str, str]]) -> str:
     return text
 
 
-def _render_references(text: str) -> str:
+def _render_references(text: str, deixis: Deixis) -> str:
     text = _JOINED_REFS.sub(REF, _DETERMINER_BEFORE_REF.sub("", text))
-    if REF not in text:
-        return text
-    placed = _REF_PLACED.match(text, text.index(REF))
-    text = text.replace(REF, "what is shown" if placed else FIRST_REFERENCE, 1)
-    return text.replace(REF, LATER_REFERENCE)
+    text = _REF_PLACED.sub("", text)
+    return text.replace(REF, deixis.first, 1).replace(REF, deixis.later)
+
+
+def _points_at_image(text: str, deixis: Deixis) -> bool:
+    return bool(MENTIONS_IMAGE.search(text) or re.search(rf"\b{re.escape(deixis.first)}\b", text, re.IGNORECASE))
 
 
 def _a_or_an(match: re.Match) -> str:

@@ -49,10 +49,10 @@ def build(
             warm_up(settings, run.path)
 
         from flows.build import build_flow
-        from pipeline.runners import make_task_runner
+        from pipeline.runners import build_gpus, make_task_runner
 
         with user_errors(), use(server):
-            flow = build_flow.with_options(task_runner=make_task_runner(settings.runner))
+            flow = build_flow.with_options(task_runner=make_task_runner(settings.runner, build_gpus(settings)))
             result = flow(settings, run.run_id, show_progress=progress)
     Console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")

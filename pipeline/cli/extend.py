@@ -12,6 +12,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_errors
+from pipeline.cli.preflight import check_api_keys, check_image_model
 from pipeline.extend import ExtendPlan, plan_from_files
 
 
@@ -40,15 +41,21 @@ def extend(
     """Top a release up to its targets: count released and pending pairs per sub-category, then
     build seeds from never-used elements for what is missing. With the targets met, build nothing.
 
-    `seeds` is how many seeds this run builds, `unused` how many library elements were never used.
+    `seeds` is how many seeds this run builds, `unused` how many library and store elements were
+    never used. Where they run short and backends.element_writer = "llm", the run first grows
+    new elements into the element store (`leakless elements`).
     """
     with user_errors():
-        loaded, _, plan = plan_from_files(targets, config, override)
+        loaded, settings, plan = plan_from_files(targets, config, override)
+        if plan.to_grow and not dry_run:
+            check_api_keys(settings, ["element_writer"])
+        if not dry_run:
+            check_image_model(settings)  # a CPU-bound or unplaceable image model stops here, not mid-flow
     console = Console()
     console.print(plan_table(plan, loaded.name))
     if dry_run:
         return
-    if not plan.elements:
+    if not plan.elements and not plan.to_grow:
         typer.echo("nothing to build: " + ("the targets are met (released + pending)" if not plan.missing
                                            else f"{plan.missing} pairs missing, but no unused element is left"))
         return
@@ -60,5 +67,10 @@ def extend(
         with user_errors(), use(server):
             result = extend_flow(str(targets), str(config) if config else None, list(override),
                                  show_progress=progress)
+    if result["elements_grown"]:
+        typer.echo(f"{result['elements_grown']} new elements in the element store")
+    if result["run_id"] is None:
+        typer.echo("nothing built: no unused element is left after growing")
+        return
     console.print(Markdown(result["summary"]))
     typer.echo(f"{result['pairs_added']} new candidate pairs for {loaded.name}; run folder: {result['run_dir']}")

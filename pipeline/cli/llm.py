@@ -16,7 +16,7 @@ from pipeline.cli.errors import fail
 from pipeline.llm.config import LLMSettings
 from pipeline.llm.roles import ROLES
 
-cache_app = typer.Typer(help="Inspect or clear the LLM answer cache.", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect or clear the LLM answer cache.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
 
 PathOption = Annotated[Optional[Path], typer.Option(

@@ -23,8 +23,22 @@ def check_api_keys(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_RO
                              f"(the API key of LLM endpoint {name!r}, used by the {role} role)")
 
 
+def check_image_model(settings: BuildConfig) -> None:
+    """Raises ValueError when diffusers would run on the CPU unasked, or the runner cannot give
+    each worker its own GPU."""
+    if settings.backends.images != "diffusers":
+        return
+    from pipeline.backends.diffusers_devices import resolve_devices
+    from pipeline.runners import build_gpus, check_gpu_placement
+
+    diffusers = settings.images.diffusers
+    resolve_devices(diffusers.devices, diffusers.allow_cpu)
+    check_gpu_placement(settings.runner, build_gpus(settings))
+
+
 def check_build_ready(settings: BuildConfig) -> None:
     check_api_keys(settings)
+    check_image_model(settings)
     if settings.backends.images == "pool":
         from pipeline.factory import open_pool
         open_pool(settings.images.pool).require_images()  # loaded once per process: the build reuses it

@@ -63,15 +63,28 @@ def release(
                f"dropped {manifest['dropped']}")
 
 
-@app.command()
-def verify(release: str, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
-    """Check a release: manifest checksums, schema, images decode, unique ids, no near-duplicates."""
+Release = Annotated[str, typer.Argument(help="A release folder, or <name>-v<N> under --releases-dir.")]
+
+
+def release_problems(folder: Path) -> list[str]:
+    """`verify`'s findings, its notes echoed on stderr."""
     from pipeline.backends.minilm import default_embedder
     from pipeline.release.verify import verify_release
 
-    folder = release_path(release, releases_dir)
+    notes: list[str] = []
     with user_errors():
-        problems = verify_release(folder, default_embedder())
+        problems = verify_release(folder, default_embedder(), notes=notes)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    return problems
+
+
+@app.command()
+def verify(release: Release, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
+    """Check a release: manifest checksums, schema, images decode, unique ids, no duplicates (release's own
+    definition), and each stored leak score is the detector's score of the shipped instruction."""
+    folder = release_path(release, releases_dir)
+    problems = release_problems(folder)
     if problems:
         typer.echo(f"{folder}: {len(problems)} problem(s)")
         for problem in problems:
@@ -81,11 +94,21 @@ def verify(release: str, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
 
 
 @app.command("export-vlsbench")
-def export_vlsbench_command(release: str, out_dir: Path, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
-    """Write the release as VLSBench's data.json + imgs/ into OUT_DIR."""
+def export_vlsbench_command(
+    release: Release,
+    out_dir: Annotated[Path, typer.Argument(help="An empty or new folder for data.json and imgs/.")],
+    releases_dir: ReleasesDir = RELEASES_DIR,
+    force: Annotated[bool, typer.Option("--force", help="Export even if the release fails verify.")] = False,
+) -> None:
+    """Write the release as VLSBench's data.json + imgs/ into OUT_DIR; a release that fails verify is refused."""
     from pipeline.release.vlsbench import export_vlsbench
 
     folder = release_path(release, releases_dir)
+    if not force:
+        problems = release_problems(folder)
+        if problems:
+            raise fail(f"{folder} fails verify ({len(problems)} problem(s), first: {problems[0]}); "
+                       f"run `leakless verify {release}`, or pass --force")
     with user_errors():
         count = export_vlsbench(folder, out_dir)
     typer.echo(f"{out_dir}: {count} pairs")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -14,12 +14,14 @@ from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
 
 review_app = typer.Typer(help="Human review: batches for annotators, a review web app, decisions back into the run.",
-                         no_args_is_help=True)
-tokens_app = typer.Typer(help="Per-annotator tokens, each scoped to batches.", no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None)
+tokens_app = typer.Typer(help="Per-annotator tokens, each scoped to batches.", no_args_is_help=True,
+                         rich_markup_mode=None)
 review_app.add_typer(tokens_app, name="tokens")
 app.add_typer(review_app, name="review")
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where the runs live.")]
+Run = Annotated[str, typer.Argument(help="A run id under --runs-dir, or a run folder.")]
 RUNS_DIR = Path("artifacts/runs")
 
 
@@ -37,7 +39,7 @@ def store_for(run_dir: Path):
 
 
 @review_app.command("export")
-def export(run: str, runs_dir: RunsDir = RUNS_DIR,
+def export(run: Run, runs_dir: RunsDir = RUNS_DIR,
            batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 50,
            overlap: Annotated[float, typer.Option(help="Share of each batch's pairs labelled twice.")] = 0.0,
            annotators: Annotated[str, typer.Option(help="Comma-separated names to assign batches to.")] = "") -> None:
@@ -53,40 +55,97 @@ def export(run: str, runs_dir: RunsDir = RUNS_DIR,
 
 
 @review_app.command("serve")
-def serve(runs_dir: RunsDir = RUNS_DIR, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the review web app (open it with http://HOST:PORT/?token=...)."""
+def serve(runs_dir: RunsDir = RUNS_DIR,
+          host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765) -> None:
+    """Serve the review web app (open it with http://HOST:PORT/?token=...); the detector loads first."""
     import uvicorn
 
     from pipeline.review.app import create_app
+    from pipeline.review.auth import log_config
     if not runs_dir.is_dir():
         raise fail(f"{runs_dir} is not a folder")
-    uvicorn.run(create_app(runs_dir), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(runs_dir, warm=True), host=host, port=port, log_level="info", log_config=log_config())
 
 
 @tokens_app.command("add")
-def tokens_add(name: str, batches: Annotated[str, typer.Option(help="Comma-separated batch ids.")],
+def tokens_add(name: Annotated[str, typer.Argument(help="The annotator's name (as given to review export).")],
+               batches: Annotated[str, typer.Option(help="Comma-separated batch ids.")],
                runs_dir: RunsDir = RUNS_DIR) -> None:
-    """Create a token for NAME scoped to the given batches; prints it once (only its hash is kept)."""
-    from pipeline.review.batches import find_batch
+    """Create a token for NAME scoped to the given batches, plus every batch of the same runs that
+    assigns NAME overlap pairs; prints it once (only its hash is kept). Replaces NAME's earlier token."""
+    from pipeline.review.batches import find_batch, load_batches
     from pipeline.review.store import ReviewStore
     wanted = [batch.strip() for batch in batches.split(",") if batch.strip()]
-    unknown = [batch for batch in wanted if find_batch(runs_dir, batch) is None]
+    found = {batch: find_batch(runs_dir, batch) for batch in wanted}
+    unknown = [batch for batch, loaded in found.items() if loaded is None]
     if not wanted or unknown:
         raise fail(f"no exported batch {', '.join(unknown) or '(none given)'} under {runs_dir}")
+    runs = {loaded.run_dir for loaded in found.values()}
+    overlap = sorted({batch.manifest.batch_id for run in runs for batch in load_batches(run)
+                      if name in batch.manifest.assignment} - set(wanted))
+    if overlap:
+        typer.echo(f"note: also granted {', '.join(overlap)}: {name} double-labels pairs there (--overlap)",
+                   err=True)
+    store = ReviewStore.for_runs(runs_dir)
+    replaced = any(token.annotator == name for token in store.tokens())
     with user_errors():
-        typer.echo(ReviewStore.for_runs(runs_dir).add_token(name, wanted))
+        raw = store.add_token(name, wanted + overlap)
+    if replaced:
+        typer.echo(f"note: {name}'s earlier token no longer works", err=True)
+    typer.echo(raw)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: Annotated[str, typer.Argument(help="The annotator whose tokens stop working.")],
+                  runs_dir: RunsDir = RUNS_DIR) -> None:
+    """Revoke NAME's token: it and every browser session opened with it stop working at once."""
+    from pipeline.review.store import ReviewStore
+    if not ReviewStore.for_runs(runs_dir).revoke(name):
+        raise fail(f"{name} has no live token under {runs_dir}")
+    typer.echo(f"revoked {name}'s token")
 
 
 @tokens_app.command("list")
 def tokens_list(runs_dir: RunsDir = RUNS_DIR) -> None:
-    """Annotators with a token, and their batches."""
+    """Annotators with a live token: when it was made and its batches."""
     from pipeline.review.store import ReviewStore
     for token in ReviewStore.for_runs(runs_dir).tokens():
-        typer.echo(f"{token.annotator}\t{','.join(token.batches)}")
+        typer.echo(f"{token.annotator}\t{token.created}\t{','.join(token.batches)}")
+
+
+@review_app.command("adjudicate")
+def adjudicate(run: Run, pair: Annotated[str, typer.Argument(help="The pair id in conflict (see review status).")],
+               by: Annotated[str, typer.Option(help="Who settles it (recorded as adjudicator:NAME).")],
+               accept: Annotated[bool, typer.Option("--accept", help="Settle as accepted.")] = False,
+               reject: Annotated[Optional[str], typer.Option(help="Settle as rejected, for this reason.")] = None,
+               runs_dir: RunsDir = RUNS_DIR) -> None:
+    """Write the final decision on a pair; the annotators' decisions stay as its history."""
+    from pydantic import ValidationError
+
+    from pipeline.review.batches import load_batches
+    from pipeline.review.store import ADJUDICATION, DecisionIn
+    folder = run_folder(run, runs_dir)
+    if accept == (reject is not None):
+        raise fail("give exactly one of --accept or --reject REASON")
+    with user_errors():
+        batch = next((b for b in load_batches(folder) if pair in b.items), None)
+        if batch is None:
+            raise ValueError(f"no pair {pair} in the review batches of {folder.name}")
+        try:
+            decision = DecisionIn(batch_id=batch.manifest.batch_id, pair_id=pair,
+                                  action="accept" if accept else "reject", reason=reject)
+        except ValidationError as error:
+            raise ValueError(f"--reject: {error.errors()[0]['msg']}") from None
+        store = store_for(folder)
+        history = [e for e in store.current(run_id=folder.name) if e.pair_id == pair]
+        store.record(decision, annotator=f"adjudicator:{by}", run_id=folder.name, source=ADJUDICATION)
+    labels = ", ".join(f"{e.annotator}={e.action}" for e in history) or "no earlier decision"
+    typer.echo(f"{pair}: {decision.action} by {by} (was: {labels})")
 
 
 @review_app.command("import")
-def import_(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
+def import_(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     """Write <run>/review/decisions.parquet and accepted_ids.json from the current decisions."""
     from pipeline.review.importer import import_review
     from pipeline.review.batches import load_batches
@@ -99,14 +158,16 @@ def import_(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
 
 
 @review_app.command("status")
-def status(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
+def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     """Progress per batch and annotator, Cohen's kappa per batch and category, conflicts to adjudicate."""
     from pipeline.review.agreement import agreement, conflicts
     from pipeline.review.batches import load_batches
+    from pipeline.review.store import ADJUDICATION
     folder = run_folder(run, runs_dir)
     with user_errors():
         batches = load_batches(folder)
-    events = store_for(folder).current(run_id=folder.name)
+    every = store_for(folder).current(run_id=folder.name)
+    events = [e for e in every if e.source != ADJUDICATION]  # an adjudicator is not an annotator
     console = Console()
     progress = Table("batch", "annotator", "decided", "skipped", "assigned", title="Progress")
     for batch in batches:
@@ -123,7 +184,7 @@ def status(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
         kappa.add_row(row.scope, row.key, str(row.items), str(row.agreed),
                       "n/a" if row.kappa is None else f"{row.kappa:.3f}")
     console.print(kappa)
-    found = conflicts(events)
+    found = conflicts(every)
     table = Table("batch", "pair", "labels", title=f"Conflicts to adjudicate: {len(found)}")
     for conflict in found:
         table.add_row(conflict.batch_id, conflict.pair_id, "; ".join(f"{k}={v}" for k, v in conflict.labels.items()))
@@ -131,7 +192,7 @@ def status(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
 
 
 @review_app.command("labelstudio-export")
-def labelstudio_export(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
+def labelstudio_export(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     """Write <run>/review/labelstudio/tasks.json (images as data URLs) and config.xml."""
     from pipeline.review.batches import load_batches, review_dir
     from pipeline.review.labelstudio import LABEL_CONFIG, export_tasks
@@ -146,7 +207,9 @@ def labelstudio_export(run: str, runs_dir: RunsDir = RUNS_DIR) -> None:
 
 
 @review_app.command("labelstudio-import")
-def labelstudio_import(run: str, export_file: Path, runs_dir: RunsDir = RUNS_DIR) -> None:
+def labelstudio_import(run: Run,
+                       export_file: Annotated[Path, typer.Argument(help="Label Studio's JSON export.")],
+                       runs_dir: RunsDir = RUNS_DIR) -> None:
     """Record the annotations of a Label Studio JSON export in the review store."""
     from pipeline.review.batches import load_batches
     from pipeline.review.labelstudio import import_export, plan_import

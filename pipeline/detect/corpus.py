@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.env import PROJECT_ROOT
-from pipeline.io.external import read_records
 from pipeline.hashing import sha256_file
 
 TEAM_DATA = PROJECT_ROOT / "tests" / "data"
@@ -70,7 +69,7 @@ def read_team_sets(folder: Path = TEAM_DATA) -> list[LabelledRow]:
     rows, seen = [], set()
     for path in sorted(folder.glob("detector_*.jsonl"), key=_set_order):
         name = path.stem.removeprefix("detector_")
-        for record in read_records(path):
+        for record in _jsonl(path):
             key = (normalised(record["query"]), normalised(record["image_description"]))
             if key in seen:
                 continue
@@ -84,7 +83,7 @@ def read_team_sets(folder: Path = TEAM_DATA) -> list[LabelledRow]:
 def read_vlsbench_sample(path: Path = TEAM_DATA / "vlsbench_sample.json") -> list[LabelledRow]:
     """VLSBench's 60 released pairs, all leakless by construction: evaluation only."""
     return [LabelledRow(f"vlsbench:{record['instruction_id']}", record["instruction"], record["image_description"],
-                        0, "vlsbench-sample") for record in read_records(path)]
+                        0, "vlsbench-sample") for record in json.loads(path.read_text(encoding="utf-8"))]
 
 
 def fitting_rows(public_path: Path) -> list[LabelledRow]:
@@ -99,6 +98,10 @@ def fingerprint(public_path: Path, rows: list[LabelledRow]) -> dict:
         counts[row.source] = counts.get(row.source, 0) + 1
     return {"file": Path(public_path).name, "sha256": sha256_file(Path(public_path)),
             "rows": len(rows), "rows_per_source": dict(sorted(counts.items()))}
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _set_order(path: Path) -> tuple[int, str]:

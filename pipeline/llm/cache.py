@@ -36,12 +36,14 @@ def request_key(base_url: str, prompt_hash: str, request: dict) -> str:
 class AnswerCache:
     """One connection guarded by a lock: safe to use from several threads.
 
-    Writes are buffered and committed `flush_every` at a time (a commit per answer
-    cost more CPU than the HTTP request); the client flushes at the end of each
-    batch, so a crash loses at most one buffer of answers, which a rerun re-asks.
+    Each answer is committed as it arrives (`flush_every` = 1): in WAL mode with
+    synchronous=NORMAL a commit costs about 0.03 ms of CPU, against about 1.5 ms for
+    the HTTP request, and a build killed with SIGKILL then re-asks only the requests
+    that were in flight (benchmarks/build_llm.py checks this). A larger `flush_every`
+    buffers answers and loses up to that many on a kill.
     """
 
-    def __init__(self, path: str | Path, flush_every: int = 64):
+    def __init__(self, path: str | Path, flush_every: int = 1):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()

@@ -127,7 +127,7 @@ class _Batch:
         self.config = owner.settings.role(role.name)
         self.cache = owner.cache
         self.accounting = owner.accounting
-        self.in_flight = asyncio.Semaphore(endpoint.max_in_flight)
+        self.in_flight = limits.in_flight  # shared by every batch of this client, whatever its thread
         self.prompt = RolePrompt(role, schema_in_prompt=not endpoint.structured_outputs)
         self._api_key = api_key
 
@@ -203,7 +203,7 @@ class _Batch:
 
     async def complete(self, request: dict) -> Reply | ItemError:
         """Send with retries; return the reply or why it could not be sent."""
-        estimate = estimate_tokens(request["messages"], request["max_tokens"])
+        estimate = estimate_tokens(request["messages"], request["max_tokens"], request["model"])
         attempts = self.endpoint.max_retries + 1
         for attempt in range(attempts):
             await self.limits.wait_turn(estimate)

@@ -1,15 +1,21 @@
-"""Per-endpoint request and token budgets (token buckets).
+"""Per-endpoint request and token budgets (token buckets), and the in-flight limit.
 
 A bucket hands out reservations under a thread lock and tells the caller how
 long to wait, so one bucket can pace batches running on several event loops
-(parallel Prefect tasks) without sharing any asyncio object between them.
+(parallel Prefect tasks) without sharing any asyncio object between them. The
+in-flight gate is shared the same way: `max_in_flight` holds for the endpoint
+across every batch of the process, not per batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import math
+import struct
 import threading
 import time
+from collections import deque
 
 from pipeline.llm.config import EndpointConfig
 
@@ -35,10 +41,57 @@ class TokenBucket:
             return max(0.0, -self._tokens / self.rate)
 
 
+class InFlightGate:
+    """An async semaphore usable from several event loops (threads): a freed slot goes to the
+    longest waiter, on that waiter's own loop."""
+
+    def __init__(self, limit: int):
+        self._lock = threading.Lock()
+        self._free = limit
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
+
+    async def __aenter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            loop = asyncio.get_running_loop()
+            waiter = (loop, loop.create_future())
+            self._waiters.append(waiter)
+        try:
+            await waiter[1]
+        except asyncio.CancelledError:
+            with self._lock:
+                if waiter in self._waiters:  # never granted: just leave the queue
+                    self._waiters.remove(waiter)
+                    raise
+            self.release()  # granted as it was cancelled: pass the slot on
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:
+                loop, future = self._waiters.popleft()
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(self._grant, future)
+                    return
+            self._free += 1
+
+    def _grant(self, future: asyncio.Future) -> None:
+        if future.done():  # cancelled meanwhile
+            self.release()
+        else:
+            future.set_result(None)
+
+
 class EndpointLimits:
-    """The requests-per-minute and tokens-per-minute budgets of one endpoint."""
+    """The requests-per-minute and tokens-per-minute budgets of one endpoint, and its in-flight gate."""
 
     def __init__(self, config: EndpointConfig):
+        self.in_flight = InFlightGate(config.max_in_flight)
         self.requests = TokenBucket(config.requests_per_minute) if config.requests_per_minute else None
         self.tokens = TokenBucket(config.tokens_per_minute) if config.tokens_per_minute else None
 
@@ -49,12 +102,47 @@ class EndpointLimits:
             await asyncio.sleep(delay)
 
 
-def estimate_tokens(messages: list[dict], max_tokens: int) -> int:
-    """A cheap upper-ish estimate: ~4 characters a token for text, plus the answer budget."""
-    chars = 0
+def estimate_tokens(messages: list[dict], max_tokens: int, model: str = "") -> int:
+    """A cheap upper-ish estimate: ~4 characters a token for text, each image at what `model`'s
+    family charges for its size, plus the answer budget."""
+    chars, images = 0, 0
     for message in messages:
         content = message["content"]
         parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
         chars += sum(len(part.get("text", "")) for part in parts)
-        chars += 3000 * sum(part["type"] == "image_url" for part in parts)  # ~765 tokens an image
-    return chars // 4 + max_tokens
+        images += sum(image_tokens(model, *png_size(part["image_url"]["url"]))
+                      for part in parts if part["type"] == "image_url")
+    return chars // 4 + images + max_tokens
+
+
+def image_tokens(model: str, width: int, height: int) -> int:
+    """The tokens one image costs, by the model family's published rule."""
+    name = model.lower()
+    if "qwen" in name and "vl" in name:
+        # Qwen2-VL / Qwen2.5-VL: the image is resized to multiples of 28 px and each 28x28 patch is
+        # one token (14 px patches merged 2x2), plus the two vision markers: 1024x1024 -> 1,371.
+        return round(width / 28) * round(height / 28) + 2
+    if "llava" in name:
+        return 2880 if ("1.6" in name or "next" in name) else 576  # AnyRes's 5 crops, or one 336 px view
+    # OpenAI's high-detail rule (GPT-4o, 4.1, o-series): fit in 2048, shortest side to 768,
+    # then 170 tokens per 512 px tile plus 85: 1024x1024 -> 765.
+    scale = min(1.0, 2048 / max(width, height))
+    width, height = width * scale, height * scale
+    scale = min(1.0, 768 / min(width, height))
+    tiles = math.ceil(width * scale / 512) * math.ceil(height * scale / 512)
+    return 85 + 170 * tiles
+
+
+def png_size(url: str) -> tuple[int, int]:
+    """Width and height from a PNG data URL's header; 1024x1024 when it is not one."""
+    _, _, data = url.partition("base64,")
+    try:
+        header = base64.b64decode(data[:32])
+    except ValueError:
+        return DEFAULT_IMAGE_SIZE
+    if not header.startswith(b"\x89PNG") or len(header) < 24:
+        return DEFAULT_IMAGE_SIZE
+    return struct.unpack(">II", header[16:24])
+
+
+DEFAULT_IMAGE_SIZE = (1024, 1024)

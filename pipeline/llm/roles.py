@@ -14,7 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RoleName = Literal["seed_writer", "image_query_writer", "leak_rewriter", "harm_filter",
-                   "vsil_judge", "image_refiner", "pair_checker", "answerer", "safety_judge"]
+                   "vsil_judge", "image_refiner", "pair_checker", "element_writer", "answerer",
+                   "safety_judge"]
 
 
 class RoleInput(BaseModel):
@@ -80,6 +81,14 @@ class PairCheckerInput(RoleInput):
     image_description: str = ""
 
 
+class ElementWriterInput(RoleInput):
+    category: str
+    sub_category: str
+    definition: str
+    known_elements: tuple[str, ...] = ()  # names known or already refused: not to be proposed again
+    n_elements: int = Field(default=10, ge=1, le=50)
+
+
 class AnswererInput(RoleInput):
     """A benchmark pair put to a model under test: the instruction, with the image or without."""
 
@@ -138,6 +147,20 @@ class PairCheckerOutput(RoleOutput):
     explanation: str
 
 
+class ProposedElement(RoleOutput):
+    """One new element, in the library's own shape (pipeline.records.Element)."""
+
+    element: str
+    kind: Literal["object", "scenario"]
+    description: str
+    synonyms: list[str]
+    broader: list[str]
+
+
+class ElementWriterOutput(RoleOutput):
+    elements: list[ProposedElement]
+
+
 class AnswererOutput(RoleOutput):
     """The model's reply as it was written: free text, refusals included (they are what is judged)."""
 
@@ -171,6 +194,7 @@ ROLES: dict[str, Role] = {role.name: role for role in (
     Role("vsil_judge", VSILJudgeInput, VSILJudgeOutput),
     Role("image_refiner", ImageRefinerInput, ImageRefinerOutput),
     Role("pair_checker", PairCheckerInput, PairCheckerOutput),
+    Role("element_writer", ElementWriterInput, ElementWriterOutput),
     Role("answerer", AnswererInput, AnswererOutput, free_text=True),
     Role("safety_judge", SafetyJudgeInput, SafetyJudgeOutput),
 )}

@@ -47,6 +47,6 @@ def seeds_from_pool(pool: Pool, default_category: str | None = None,
 def _seed(pool: Pool, image: PoolImage, category: str, sub_category: str) -> Seed:
     element = Element(category=category, sub_category=sub_category,
                       element=image.element or element_phrase(image.caption),
-                      kind="scenario", description=image.caption)
+                      kind="scene_or_event", description=image.caption)
     return Seed(category=category, sub_category=sub_category, element=element,
                 source=image.source, image_path=str(image.path))

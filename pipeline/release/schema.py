@@ -2,7 +2,9 @@
 
 A release adds a stable integer `instruction_id` (VLSBench's key, assigned in
 release order and never reused), the pipeline's query before human review, the
-review state and the version that first published the row.
+review state, the version that first published the row, and the leak filter's
+and harm check's word on the shipped `instruction` (`leak_score` is the
+detector's score of that text: see `leak_check.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ RELEASE_FIELDS = [
     ("instruction_pipeline", pa.string()),  # the build's query; `instruction` is the reviewed one
     ("review_state", pa.string()),  # "accepted", or "unreviewed" in a preview release
     ("added_in", pa.int64()),  # the release version that first published the row
+    ("leak_threshold", pa.float64()),  # the detector's threshold when `leak_score` was computed
+    ("leak_verdict", pa.string()),  # "leak-free", or "leaks" (shipped only with an override)
+    ("harm_verdict", pa.string()),  # the harm check on the shipped text: "keep" or "drop"
+    ("detector_version", pa.string()),  # the detector that computed `leak_score`
+    ("override_reason", pa.string()),  # an annotator's reason to keep a flagged edit, else null
 ]
 
 _HF_DTYPES = {pa.string(): "string", pa.float64(): "float64", pa.int64(): "int64"}

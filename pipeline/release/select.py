@@ -52,12 +52,12 @@ def add_run(candidates: Candidates, run_dir: Path, *, preview: bool) -> None:
         table = pq.read_table(path)
         taken, numbers = [], []
         for number, row in enumerate(table.drop_columns(["image"]).to_pylist()):
-            state, reviewed = review.get(row["id"], ("unreviewed", row["instruction"]))
+            state, reviewed, edit = review.get(row["id"], ("unreviewed", row["instruction"], {}))
             if state != "accepted" and (not preview or state == "rejected"):
                 candidates.left_out[state] += 1
                 continue
             taken.append({**row, "instruction": reviewed, "instruction_pipeline": row["instruction"],
-                          "review_state": state})
+                          "review_state": state, **edit})
             numbers.append(number)
         images = table["image"].take(pa.array(numbers, pa.int64())).combine_chunks().field("bytes").to_pylist()
         candidates.add_source(path, taken, numbers, image_hashes(images))
@@ -67,17 +67,28 @@ def add_release(candidates: Candidates, release_dir: Path) -> None:
     """Carry every row of an earlier release over as it is (hashes from its index)."""
     index = pq.read_table(Path(release_dir) / INDEX_FILE).to_pandas().set_index("id")
     for path in shard_paths(release_dir):
-        rows = pq.read_table(path, columns=META_SCHEMA.names).to_pylist()
+        present = set(pq.read_schema(path).names)  # a release made before a column was added lacks it
+        rows = pq.read_table(path, columns=[name for name in META_SCHEMA.names if name in present]).to_pylist()
         hashes = index.loc[[row["id"] for row in rows], ["phash", "dhash"]].to_numpy(np.uint64)
         candidates.add_source(path, rows, list(range(len(rows))), hashes)
 
 
-def _review_states(run_dir: Path, *, required: bool) -> dict[str, tuple[str, str]]:
-    """id -> (review state, reviewed query); empty for a preview of an unreviewed run."""
+def _review_states(run_dir: Path, *, required: bool) -> dict[str, tuple[str, str, dict]]:
+    """id -> (review state, reviewed query, the edit's harm verdict and override reason if edited);
+    empty for a preview of an unreviewed run."""
     try:
         frame = reviewed_pairs(run_dir)
     except FileNotFoundError:
         if required:
             raise
         return {}
-    return {row.id: (row.review_state, row.instruction_reviewed) for row in frame.itertuples()}
+    return {row.id: (row.review_state, row.instruction_reviewed, edit_fields(row)) for row in frame.itertuples()}
+
+
+def edit_fields(row) -> dict:
+    """What an annotator's edit brings to a release row (nothing for an unedited pair)."""
+    if not getattr(row, "edited", False):
+        return {}
+    fields = {"harm_verdict": getattr(row, "edit_harm_verdict", None),
+              "override_reason": getattr(row, "override_reason", None)}
+    return {key: value if isinstance(value, str) else None for key, value in fields.items()}  # pandas: NaN

@@ -2,8 +2,10 @@
 
 Checks, shard by shard: the files match the manifest (set, sha256, row count),
 the schema is the release schema, every image decodes, ids and instruction ids
-are unique, and no two rows are near-duplicates (image or query), using the
-same rules and thresholds the release was built with.
+are unique, no two rows are duplicates by the release's own definition
+(`duplicates.py`, with the thresholds the release was built with: pairs of one
+seed share its image on purpose), and each instruction's stored leak score is
+the detector's score of that text (`leak_check.py`).
 """
 
 from __future__ import annotations
@@ -12,17 +14,21 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.backends.base import Embedder
-from pipeline.dedup import find_image_duplicates, find_query_duplicates, image_hashes
+from pipeline.dedup import image_hashes
 from pipeline.hashing import sha256_file
+from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
+from pipeline.release.leak_check import score_problems
 from pipeline.release.schema import RELEASE_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.select import shard_paths
 
 READ_ROWS = 100
+CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "image_description", "category", "element",
+                   "leak_score", "leak_threshold", "leak_verdict", "harm_verdict", "detector_version",
+                   "override_reason", "image"]
 
 
 def load_manifest(folder: Path) -> dict:
@@ -35,8 +41,9 @@ def load_manifest(folder: Path) -> dict:
         raise ValueError(f"{path}: not a release manifest ({error})") from None
 
 
-def verify_release(folder: Path, embedder: Embedder) -> list[str]:
-    """Every problem found, one line each; an empty list means the release is sound."""
+def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[str] | None = None) -> list[str]:
+    """Every problem found, one line each; an empty list means the release is sound. What could not
+    be checked (rows scored by another detector version) goes to `notes`."""
     folder = Path(folder)
     manifest = load_manifest(folder)
     listed = {entry["file"]: entry for entry in manifest["shards"]}
@@ -44,34 +51,41 @@ def verify_release(folder: Path, embedder: Embedder) -> list[str]:
     problems = [f"{file}: listed in the manifest but missing" for file in sorted(listed.keys() - on_disk)]
     problems += [f"{file}: not in the manifest" for file in sorted(on_disk - listed.keys())]
 
-    ids, instruction_ids, queries, hashes = [], [], [], []
+    rows: list[dict] = []
     for file in sorted(listed.keys() & on_disk):
         path, entry = folder / file, listed[file]
         if sha256_file(path) != entry["sha256"]:
             problems.append(f"{file}: sha256 differs from the manifest")
         try:
-            problems += check_shard(file, pq.ParquetFile(path), entry["rows"], ids, instruction_ids, queries, hashes)
+            problems += check_shard(file, pq.ParquetFile(path), entry["rows"], rows)
         except (pa.ArrowException, OSError) as error:
             problems.append(f"{file}: unreadable ({str(error).splitlines()[0]})")
 
-    problems += [f"id {key!r} appears {count} times" for key, count in Counter(ids).items() if count > 1]
+    problems += [f"id {key!r} appears {count} times" for key, count in Counter(r["id"] for r in rows).items()
+                 if count > 1]
     problems += [f"instruction_id {key} appears {count} times"
-                 for key, count in Counter(instruction_ids).items() if count > 1]
+                 for key, count in Counter(r["instruction_id"] for r in rows).items() if count > 1]
     options = manifest.get("options", {})
-    decoded = [(key, value) for key, value in zip(ids, hashes) if value is not None]
-    images = find_image_duplicates([key for key, _ in decoded], np.array([value for _, value in decoded], np.uint64),
-                                   max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
-    texts = find_query_duplicates(ids, queries, embedder=embedder, threshold=options.get("query_threshold", 0.95))
+    images = image_duplicates([row for row in rows if row["_phash"] is not None], no_earlier_rows(),
+                              max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
+    texts = query_duplicates(rows, no_earlier_rows(), embedder, threshold=options.get("query_threshold", 0.95))
     for row in images.clusters + texts.clusters:
         if row.duplicate_of is not None:
             problems.append(f"{row.kind} near-duplicate: {row.item_id} ~ {row.duplicate_of} "
                             f"({row.method}, distance {row.distance:.3g})")
+    if detector is None:
+        from pipeline.detect.detector import LeakDetector
+        detector = LeakDetector(embedder)
+    scored, unchecked = score_problems(rows, detector)
+    problems += scored
+    if unchecked and notes is not None:
+        notes.append(f"{unchecked} row(s) were scored by another detector version than {detector.version}; "
+                     "their leak scores were not re-checked")
     return problems
 
 
-def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, ids: list, instruction_ids: list,
-                queries: list, hashes: list) -> list[str]:
-    """The shard's own problems; appends its ids, queries and image hashes to the lists given."""
+def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, rows: list[dict]) -> list[str]:
+    """The shard's own problems; appends its rows (image replaced by its hashes) to `rows`."""
     problems = []
     if shard.metadata.num_rows != expected_rows:
         problems.append(f"{file}: {shard.metadata.num_rows} rows, the manifest says {expected_rows}")
@@ -79,12 +93,13 @@ def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, ids: list,
     if all(found != [(field.name, field.type) for field in schema] for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA)):
         problems.append(f"{file}: schema differs from the release schema")
         return problems
-    for batch in shard.iter_batches(batch_size=READ_ROWS, columns=["id", "instruction_id", "instruction", "image"]):
+    for batch in shard.iter_batches(batch_size=READ_ROWS, columns=CHECKED_COLUMNS):
         for row in batch.to_pylist():
-            ids.append(row["id"])
-            instruction_ids.append(row["instruction_id"])
-            queries.append(row["instruction"] or "")
-            hashes.append(decoded_hash(file, row, problems))
+            hashes = decoded_hash(file, row, problems)
+            row["_phash"], row["_dhash"] = hashes if hashes is not None else (None, None)
+            row["instruction"] = row["instruction"] or ""
+            del row["image"]
+            rows.append(row)
     return problems
 
 

@@ -215,6 +215,7 @@ class ReviewAgreement:
     kappa: float | None         # None where undefined (one label throughout on both sides)
     other_states: dict[str, int]  # skipped / conflict / unreviewed / no leak decision: not compared
     disagreements: pd.DataFrame
+    overrides: pd.DataFrame       # edits kept against the leak or harm check's warning, with the reason
 
     @property
     def rate(self) -> float | None:
@@ -238,4 +239,17 @@ def review_agreement(tables: RunTables) -> ReviewAgreement | None:
         confusion=pd.crosstab(compared["verdict"], compared["review_state"]),
         compared=len(ratings), agreed=int(agrees.sum()), kappa=cohen_kappa(ratings),
         other_states={str(state): int(count) for state, count in other_states.items()},
-        disagreements=compared[~agrees].reset_index(drop=True))
+        disagreements=compared[~agrees].reset_index(drop=True), overrides=human_overrides(tables.review))
+
+
+OVERRIDE_COLUMNS = ["id", "category", "instruction_reviewed", "new_leak_score", "new_leak_spans", "edit_harm_verdict",
+                    "override_reason", "override_by"]
+
+
+def human_overrides(review: pd.DataFrame) -> pd.DataFrame:
+    """Accepted edits an annotator kept although the re-check flagged them (a review imported
+    before overrides existed has none)."""
+    if "override_reason" not in review:
+        return pd.DataFrame(columns=OVERRIDE_COLUMNS)
+    chosen = review[review["override_reason"].notna() & (review["review_state"] == "accepted")]
+    return chosen[OVERRIDE_COLUMNS].reset_index(drop=True)

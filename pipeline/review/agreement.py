@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from pipeline.review.store import Event
+from pipeline.review.store import ADJUDICATION, Event
 
 LABELS = {"accept": "accept", "edit": "accept", "reject": "reject"}
 
@@ -46,10 +46,10 @@ class Conflict:
 
 
 def labels_by_pair(events: list[Event]) -> dict[tuple[str, str], dict[str, Event]]:
-    """(run, pair) -> annotator -> their current labelling event (skips dropped)."""
+    """(run, pair) -> annotator -> their current labelling event (skips and adjudications dropped)."""
     labelled: dict[tuple[str, str], dict[str, Event]] = defaultdict(dict)
     for event in events:
-        if event.action in LABELS:
+        if event.action in LABELS and event.source != ADJUDICATION:
             labelled[(event.run_id, event.pair_id)][event.annotator] = event
     return labelled
 
@@ -71,9 +71,11 @@ def agreement(events: list[Event], category_of: dict[str, str]) -> list[Agreemen
 
 
 def conflicts(events: list[Event]) -> list[Conflict]:
+    """Pairs whose annotators disagree and that no adjudication has settled yet."""
+    settled = {(event.run_id, event.pair_id) for event in events if event.source == ADJUDICATION}
     found = []
     for (run_id, pair_id), by_annotator in sorted(labels_by_pair(events).items()):
-        if len({LABELS[event.action] for event in by_annotator.values()}) > 1:
+        if (run_id, pair_id) not in settled and len({LABELS[event.action] for event in by_annotator.values()}) > 1:
             labels = {name: LABELS[e.action] + (f": {e.reason}" if e.reason else "")
                       for name, e in sorted(by_annotator.items())}
             batch_id = next(iter(by_annotator.values())).batch_id

@@ -1,29 +1,34 @@
 """The review web app: server-rendered pages for annotators and a JSON API under /api.
 
-Auth is a per-annotator token scoped to batches: `Authorization: Bearer <token>`
-for the API; in a browser `?token=` once, after which it rides in a cookie.
-Edited queries are re-scored by the same leak detector the pipeline used
-(one detector per app, loaded on the first edit).
+Auth (`auth.py`): a per-annotator token scoped to batches, as `Authorization:
+Bearer` for the API; in a browser `?token=` once, swapped for a session cookie.
+An edited query is re-checked like any candidate (`scoring.py`): re-scored by
+the pipeline's leak detector and run through the harm check's text rules. An
+edit that leaks or fails the harm check is shown with its spans and a warning,
+and counts only with an explicit override and reason.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from pipeline.review.batches import ReviewBatch, find_batch
-from pipeline.review.scoring import EditScorer
+from pipeline.review import auth
+from pipeline.review.batches import ReviewBatch, ReviewItem, find_batch
+from pipeline.review.scoring import EditCheck, EditScorer
 from pipeline.review.store import REASONS, DecisionIn, Event, ReviewStore, Token
 
-COOKIE = "leakless_review"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # one path segment, no dot-dot, no slash
 
 
@@ -38,6 +43,14 @@ def highlight(text: str, spans: list[str]) -> Markup:
         out += [escape(text[last:match.start()]), Markup("<mark>"), escape(match.group()), Markup("</mark>")]
         last = match.end()
     return Markup("").join(out + [escape(text[last:])])
+
+
+class EditNeedsOverride(Exception):
+    """An edit that leaks or fails the harm check, submitted without an override reason."""
+
+    def __init__(self, check: EditCheck, query: str):
+        super().__init__("; ".join(check.problems))
+        self.check, self.query = check, query
 
 
 class Review:
@@ -58,14 +71,6 @@ class Review:
             self._batches[batch_id] = found
         return self._batches[batch_id]
 
-    def token_of(self, request: Request) -> Token:
-        header = request.headers.get("authorization", "")
-        raw = header[7:] if header.lower().startswith("bearer ") else None
-        token = self.store.token(raw or request.query_params.get("token") or request.cookies.get(COOKIE))
-        if token is None:
-            raise HTTPException(401, "a valid review token is required", headers={"WWW-Authenticate": "Bearer"})
-        return token
-
     def allowed_batch(self, token: Token, batch_id: str) -> ReviewBatch:
         if not token.allows(batch_id):
             raise HTTPException(403, f"this token is not scoped to batch {batch_id}")
@@ -81,9 +86,13 @@ class Review:
         if decision.pair_id not in batch.manifest.pairs_for(token.annotator):
             raise HTTPException(403, f"pair {decision.pair_id} is not assigned to {token.annotator}")
         item = batch.items[decision.pair_id]
-        score = self.rescore(item, decision.edited_query) if decision.action == "edit" else None
-        return self.store.record(decision, annotator=token.annotator, run_id=item.run_id,
-                                 new_leak_score=score, source=source)
+        check = self.rescore.check(item, decision.edited_query) if decision.action == "edit" else None
+        if check and not check.passes and not decision.override_reason:
+            raise EditNeedsOverride(check, decision.edited_query)
+        if check is None or check.passes:  # an override is on record only where it overrode something
+            decision = decision.model_copy(update={"override_reason": None})
+        return self.store.record(decision, annotator=token.annotator, run_id=item.run_id, source=source,
+                                 check=check)
 
     def progress(self, token: Token, batch: ReviewBatch) -> dict:
         mine = {e.pair_id: e for e in self.store.current(batch_id=batch.manifest.batch_id,
@@ -95,10 +104,14 @@ class Review:
                 "decisions": mine}
 
     def image(self, token: Token, run_id: str, name: str) -> Path:
+        """An image of a pair assigned to this annotator, and no other."""
         if not (SAFE_NAME.match(run_id) and SAFE_NAME.match(name)):
             raise HTTPException(400, "bad image path")
-        if not any((found := self.batch(b)) and found.manifest.run_id == run_id for b in token.batches):
-            raise HTTPException(403, f"this token has no batch of run {run_id}")
+        mine = any(item.run_id == run_id and Path(item.image).name == name
+                   for batch_id in token.batches if (batch := self.batch(batch_id))
+                   for item in batch.items_for(token.annotator))
+        if not mine:
+            raise HTTPException(403, "this image belongs to no pair assigned to you")
         folder = (self.runs_dir / run_id / "images").resolve()
         path = (folder / name).resolve()
         if not path.is_relative_to(folder) or not path.is_file():
@@ -106,86 +119,168 @@ class Review:
         return path
 
 
-def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None) -> FastAPI:
+def next_open(items: list[ReviewItem], decided: dict, after: int) -> int | None:
+    """The first undecided item after `after` (wrapping round), None when all are decided."""
+    order = list(range(after + 1, len(items))) + list(range(0, after + 1))
+    return next((i for i in order if items[i].pair_id not in decided), None)
+
+
+def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, warm: bool = False) -> FastAPI:
+    """`warm=True` loads the detector at start-up, so the first edit does not wait for it."""
     review = Review(runs_dir, store or ReviewStore.for_runs(runs_dir), detector)
     environment = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
     environment.filters["highlight"] = highlight
     templates = Jinja2Templates(env=environment)
-    app = FastAPI(title="leakless review")
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        if warm:
+            await run_in_threadpool(review.rescore.warm)
+        yield
+
+    app = FastAPI(title="leakless review", lifespan=lifespan)
     app.state.review = review
-    token_of = review.token_of
+
+    def api_token(request: Request) -> Token:
+        return auth.api_token(request, review.store)
+
+    def browser_token(request: Request) -> Token:
+        return auth.browser_token(request, review.store)
+
+    def any_token(request: Request) -> Token:
+        """Read-only routes (images) take either: a Bearer token or a browser session."""
+        return api_token(request) if auth.bearer(request) else browser_token(request)
+
+    def page(request: Request, name: str, context: dict, status_code: int = 200):
+        session = request.cookies.get(auth.COOKIE)
+        context = {"csrf": auth.csrf_token(session) if session else "", "token": None, **context}
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    @app.exception_handler(HTTPException)
+    async def error_page(request: Request, error: HTTPException):
+        """Browsers get an HTML page; the API keeps its JSON."""
+        if request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, error)
+        return page(request, "error.html.j2", {"status": error.status_code, "detail": error.detail},
+                    status_code=error.status_code)
+
+    @app.exception_handler(EditNeedsOverride)
+    async def needs_override(request: Request, error: EditNeedsOverride):
+        check = error.check
+        return JSONResponse(status_code=409, content={
+            "detail": f"the edit needs an override_reason: {error}", "new_leak_score": check.score,
+            "leak_threshold": check.threshold, "leak_spans": list(check.spans), "harm_verdict": check.harm_verdict,
+            "harm_reason": check.harm_reason, "problems": list(check.problems)})
 
     @app.middleware("http")
-    async def token_to_cookie(request: Request, call_next):
-        """A browser's `?token=` is swapped for a cookie and stripped from the address bar."""
+    async def url_token_to_session(request: Request, call_next):
+        """A GET with `?token=` opens a session and redirects to the same address without the token.
+        A browser signed in as someone else is asked before switching (no silent login CSRF)."""
         raw = request.query_params.get("token")
-        if request.method == "GET" and raw and review.store.token(raw):
-            response = RedirectResponse(request.url.remove_query_params("token"), status_code=303)
-            response.set_cookie(COOKIE, raw, httponly=True, samesite="strict")
-            return response
-        return await call_next(request)
+        if raw is None:
+            return await call_next(request)
+        token = review.store.token(raw) if request.method == "GET" else None
+        if token is None:
+            problem = ("this review link is not valid (revoked or mistyped)" if request.method == "GET"
+                       else "a token is never taken from the address of a POST: use the Authorization header")
+            return await error_page(request, HTTPException(401, problem))
+        url = request.url.remove_query_params("token")
+        clean = url.path + (f"?{url.query}" if url.query else "")
+        current = review.store.session(request.cookies.get(auth.COOKIE))
+        if current is not None and current.token_hash != token.token_hash:
+            return page(request, "switch.html.j2", {"current": current, "new": token, "raw": raw, "next": clean},
+                        status_code=409)
+        response = RedirectResponse(clean, status_code=303)
+        if current is None:
+            auth.set_session_cookie(response, request, review.store.open_session(token))
+        return response
+
+    async def form_of(request: Request) -> dict[str, str]:
+        form = {key: values[0] for key, values in parse_qs((await request.body()).decode("utf-8")).items()}
+        auth.check_csrf(request, form)
+        return form
+
+    @app.post("/switch")
+    async def switch(request: Request):
+        form = await form_of(request)
+        token = review.store.token(form.get("token"))
+        if token is None:
+            raise HTTPException(401, "this review link is not valid (revoked or mistyped)")
+        target = form.get("next", "/")
+        response = RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/",
+                                    status_code=303)
+        auth.set_session_cookie(response, request, review.store.open_session(token))
+        return response
 
     @app.get("/", response_class=HTMLResponse)
-    def index(request: Request, token: Token = Depends(token_of)):
+    def index(request: Request, token: Token = Depends(browser_token)):
         batches = [review.progress(token, batch) for b in token.batches if (batch := review.batch(b))]
-        return templates.TemplateResponse(request, "index.html.j2", {"token": token, "batches": batches})
+        return page(request, "index.html.j2", {"token": token, "batches": batches})
 
     @app.get("/batch/{batch_id}")
-    def first_open(batch_id: str, token: Token = Depends(token_of)):
+    def first_open(batch_id: str, token: Token = Depends(browser_token)):
         batch = review.allowed_batch(token, batch_id)
-        done = review.progress(token, batch)["decisions"]
-        items = batch.items_for(token.annotator)
-        index = next((i for i, item in enumerate(items) if item.pair_id not in done), 0)
-        return RedirectResponse(f"/batch/{batch_id}/{index}", status_code=303)
+        index = next_open(batch.items_for(token.annotator), review.progress(token, batch)["decisions"], -1)
+        return RedirectResponse(f"/batch/{batch_id}/{'done' if index is None else index}", status_code=303)
 
-    @app.get("/batch/{batch_id}/{index}", response_class=HTMLResponse)
-    def item_page(request: Request, batch_id: str, index: int, token: Token = Depends(token_of)):
+    @app.get("/batch/{batch_id}/done", response_class=HTMLResponse)
+    def batch_done(request: Request, batch_id: str, token: Token = Depends(browser_token)):
         batch = review.allowed_batch(token, batch_id)
+        return page(request, "done.html.j2", {"token": token, "progress": review.progress(token, batch)})
+
+    def item_context(token: Token, batch: ReviewBatch, index: int) -> dict:
         items = batch.items_for(token.annotator)
         if not 0 <= index < len(items):
             raise HTTPException(404, "no such item")
         progress = review.progress(token, batch)
-        item = items[index]
-        return templates.TemplateResponse(request, "item.html.j2", {
-            "token": token, "batch": batch, "item": item, "index": index, "total": len(items),
-            "progress": progress, "decision": progress["decisions"].get(item.pair_id), "reasons": REASONS,
-        })
+        return {"token": token, "batch": batch, "item": items[index], "index": index, "total": len(items),
+                "progress": progress, "decision": progress["decisions"].get(items[index].pair_id),
+                "reasons": REASONS, "flagged": None}
+
+    @app.get("/batch/{batch_id}/{index}", response_class=HTMLResponse)
+    def item_page(request: Request, batch_id: str, index: int, token: Token = Depends(browser_token)):
+        return page(request, "item.html.j2", item_context(token, review.allowed_batch(token, batch_id), index))
 
     @app.post("/batch/{batch_id}/{index}")
-    async def item_submit(request: Request, batch_id: str, index: int, token: Token = Depends(token_of)):
-        form = {key: values[0] for key, values in parse_qs((await request.body()).decode("utf-8")).items()}
-        items = review.allowed_batch(token, batch_id).items_for(token.annotator)
-        if not 0 <= index < len(items):
-            raise HTTPException(404, "no such item")
+    async def item_submit(request: Request, batch_id: str, index: int, token: Token = Depends(browser_token)):
+        form = await form_of(request)
+        batch = review.allowed_batch(token, batch_id)
+        context = item_context(token, batch, index)
         try:
-            decision = DecisionIn(batch_id=batch_id, pair_id=items[index].pair_id, action=form.get("action", ""),
-                                  reason=form.get("reason") or None, edited_query=form.get("edited_query"))
+            decision = DecisionIn(batch_id=batch_id, pair_id=context["item"].pair_id, action=form.get("action", ""),
+                                  reason=form.get("reason") or None, edited_query=form.get("edited_query"),
+                                  override_reason=form.get("override_reason") if form.get("override") else None)
         except ValidationError as error:
             raise HTTPException(400, error.errors()[0]["msg"]) from None
-        review.decide(token, decision)
-        following = index if decision.action == "edit" else min(index + 1, len(items) - 1)
-        return RedirectResponse(f"/batch/{batch_id}/{following}", status_code=303)
+        try:
+            review.decide(token, decision)
+        except EditNeedsOverride as flagged:
+            return page(request, "item.html.j2", {**context, "flagged": flagged}, status_code=409)
+        if decision.action == "edit":
+            return RedirectResponse(f"/batch/{batch_id}/{index}", status_code=303)
+        following = next_open(batch.items_for(token.annotator), review.progress(token, batch)["decisions"], index)
+        return RedirectResponse(f"/batch/{batch_id}/{'done' if following is None else following}", status_code=303)
 
     @app.get("/image/{run_id}/{name}")
-    def image(run_id: str, name: str, token: Token = Depends(token_of)):
+    def image(run_id: str, name: str, token: Token = Depends(any_token)):
         return FileResponse(review.image(token, run_id, name), media_type="image/png")
 
     @app.get("/api/batches")
-    def api_batches(token: Token = Depends(token_of)) -> list[dict]:
+    def api_batches(token: Token = Depends(api_token)) -> list[dict]:
         found = [review.progress(token, batch) for b in token.batches if (batch := review.batch(b))]
         return [{key: value for key, value in p.items() if key != "decisions"} for p in found]
 
     @app.get("/api/batches/{batch_id}")
-    def api_batch(batch_id: str, token: Token = Depends(token_of)) -> dict:
+    def api_batch(batch_id: str, token: Token = Depends(api_token)) -> dict:
         batch = review.allowed_batch(token, batch_id)
         return {"manifest": batch.manifest, "items": batch.items_for(token.annotator)}
 
     @app.get("/api/batches/{batch_id}/decisions")
-    def api_decisions(batch_id: str, token: Token = Depends(token_of)) -> list[Event]:
+    def api_decisions(batch_id: str, token: Token = Depends(api_token)) -> list[Event]:
         return list(review.progress(token, review.allowed_batch(token, batch_id))["decisions"].values())
 
     @app.post("/api/decisions", status_code=201)
-    def api_decide(decision: DecisionIn, token: Token = Depends(token_of)) -> Event:
+    def api_decide(decision: DecisionIn, token: Token = Depends(api_token)) -> Event:
         return review.decide(token, decision)
 
     return app

@@ -1,18 +1,72 @@
-"""Re-scoring an annotator's edited query with the pipeline's own leak detector."""
+"""Re-checking a query a human wrote, like any candidate: the pipeline's leak detector and harm check.
+
+One definition of "the detector's score of a pair's text" serves the review app,
+the release (which stores it) and `verify` (which recomputes it): `leak_input`
+builds the detector's input from what a released row carries, naming the element
+with every surface form the element library knows for it.
+"""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-from pipeline.review.batches import ReviewItem
+import numpy as np
+
+from pipeline.config import HarmCheckConfig
+from pipeline.stages.harm_check import harm_cues
+
+HARM_KEEP, HARM_DROP = "keep", "drop"
+
+
+@lru_cache(maxsize=1)
+def _library_terms() -> dict[tuple[str, str], tuple[str, ...]]:
+    from pipeline.taxonomy import load_elements
+    return {(element.category, element.element): element.terms for element in load_elements()}
+
+
+def element_terms(category: str, element: str) -> tuple[str, ...]:
+    """The element's surface forms from the shipped library; just its name for one outside it."""
+    return _library_terms().get((category, element), (element,))
+
+
+def leak_input(query: str, image_description: str, category: str, element: str):
+    from pipeline.detect.detector import LeakInput
+    return LeakInput(query=query, image_description=image_description, category=category,
+                     element_terms=element_terms(category, element))
+
+
+@dataclass(frozen=True)
+class EditCheck:
+    """The leak filter's and the harm check's word on an edited query."""
+
+    score: float
+    threshold: float
+    spans: tuple[str, ...]
+    detector_version: str
+    harm_verdict: str                 # "keep" or "drop"
+    harm_reason: str
+    intent_similarity: float
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def leaks(self) -> bool:
+        return self.score >= self.threshold
+
+    @property
+    def passes(self) -> bool:
+        """Counts as it is; otherwise only with an annotator's override and reason."""
+        return not self.problems
 
 
 class EditScorer:
-    """One detector per process, loaded on the first edit (it loads MiniLM)."""
+    """One detector per process, loaded on first use or by `warm()` at server start (it loads MiniLM)."""
 
-    def __init__(self, detector=None):
+    def __init__(self, detector=None, min_intent_similarity: float = HarmCheckConfig().min_intent_similarity):
         self._detector = detector
         self._lock = threading.Lock()
+        self.min_intent_similarity = min_intent_similarity
 
     def detector(self):
         with self._lock:
@@ -21,8 +75,34 @@ class EditScorer:
                 self._detector = LeakDetector()
             return self._detector
 
-    def __call__(self, item: ReviewItem, query: str) -> float:
-        from pipeline.detect.detector import LeakInput
-        leak_input = LeakInput(query=query, image_description=item.image_description, category=item.category,
-                               element_terms=(item.element,))
-        return self.detector().score([leak_input])[0].score
+    def warm(self) -> None:
+        """Load the detector and its embedder and score one pair, so the first edit does not wait."""
+        self.detector().score([leak_input("what is shown here?", "a table", "Violent", "knife")])
+        self._embed(["what is shown here?"])
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        from pipeline.backends.minilm import default_embedder
+        return default_embedder().embed(texts)
+
+    def check(self, item, query: str) -> EditCheck:
+        """Score `query` as `item`'s text and run the harm check's text rules on it."""
+        detector = self.detector()
+        result = detector.score([leak_input(query, item.image_description, item.category, item.element)])[0]
+        original, edited = self._embed([item.original_query, query])
+        similarity = float(np.dot(original, edited))
+        harm = []
+        if harm_cues(result.signals) > 0:
+            harm.append("the query alone still reads as harmful")
+        if similarity < self.min_intent_similarity:
+            harm.append(f"intent drifted (similarity {similarity:.3f} < {self.min_intent_similarity:.3f})")
+        problems = list(harm)
+        if result.score >= detector.threshold:
+            problems.insert(0, f"leaks: score {result.score:.3f} >= threshold {detector.threshold:.3f}")
+        return EditCheck(score=result.score, threshold=detector.threshold, spans=tuple(result.spans),
+                         detector_version=getattr(detector, "version", ""),
+                         harm_verdict=HARM_DROP if harm else HARM_KEEP,
+                         harm_reason="; ".join(harm) or "text benign, intent kept",
+                         intent_similarity=similarity, problems=tuple(problems))
+
+    def __call__(self, item, query: str) -> float:
+        return self.check(item, query).score

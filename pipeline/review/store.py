@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, field_validator, model_validator
 
 Action = Literal["accept", "reject", "edit", "skip"]
 Reason = Literal["still_leaks", "not_harmful", "image_mismatch", "wrong_category", "low_quality",
@@ -25,20 +25,35 @@ Reason = Literal["still_leaks", "not_harmful", "image_mismatch", "wrong_category
 REASONS: tuple[str, ...] = Reason.__args__
 STORE_NAME = "review.sqlite"
 
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
-    token_hash TEXT PRIMARY KEY, annotator TEXT NOT NULL, batches TEXT NOT NULL, created TEXT NOT NULL);
+    token_hash TEXT PRIMARY KEY, annotator TEXT NOT NULL, batches TEXT NOT NULL, created TEXT NOT NULL,
+    revoked TEXT);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, batch_id TEXT NOT NULL,
     pair_id TEXT NOT NULL, annotator TEXT NOT NULL, action TEXT NOT NULL, reason TEXT,
     edited_query TEXT, new_leak_score REAL, previous_action TEXT, previous_reason TEXT,
-    previous_query TEXT, at TEXT NOT NULL, source TEXT NOT NULL, request_id TEXT UNIQUE);
+    previous_query TEXT, at TEXT NOT NULL, source TEXT NOT NULL, request_id TEXT,
+    leak_threshold REAL, leak_spans TEXT, detector_version TEXT, harm_verdict TEXT, harm_reason TEXT,
+    override_reason TEXT, UNIQUE (annotator, request_id));
 CREATE INDEX IF NOT EXISTS events_key ON events (run_id, pair_id, annotator);
 CREATE VIEW IF NOT EXISTS current AS
     SELECT events.*, latest.history FROM events JOIN (
         SELECT MAX(id) AS last_id, COUNT(*) AS history FROM events GROUP BY run_id, pair_id, annotator
     ) AS latest ON events.id = latest.last_id;
 """
+# Version 1 (no user_version): request_id unique across annotators, no edit checks, no revocation.
+MIGRATE_FROM_1 = """
+DROP VIEW IF EXISTS current;
+ALTER TABLE events RENAME TO events_v1;
+ALTER TABLE tokens ADD COLUMN revoked TEXT;
+"""
+V1_EVENT_COLUMNS = ("id, run_id, batch_id, pair_id, annotator, action, reason, edited_query, new_leak_score,"
+                    " previous_action, previous_reason, previous_query, at, source, request_id")
+ADJUDICATION = "adjudication"  # the source of an event that settles a conflict
 
 
 class DecisionIn(BaseModel):
@@ -49,7 +64,8 @@ class DecisionIn(BaseModel):
     action: Action
     reason: Reason | None = None
     edited_query: str | None = None
-    request_id: str | None = None  # idempotency key: a retried request is recorded once
+    request_id: str | None = None  # idempotency key per annotator: a retried request is recorded once
+    override_reason: str | None = None  # why an edit that fails the leak or harm check counts anyway
 
     @model_validator(mode="after")
     def _consistent(self) -> DecisionIn:
@@ -61,6 +77,7 @@ class DecisionIn(BaseModel):
             self.edited_query = None
         if self.action != "reject":
             self.reason = None
+        self.override_reason = (self.override_reason or "").strip() or None if self.action == "edit" else None
         return self
 
 
@@ -80,12 +97,25 @@ class Event(BaseModel):
     at: str
     source: str
     request_id: str | None
+    leak_threshold: float | None = None
+    leak_spans: list[str] = []
+    detector_version: str | None = None
+    harm_verdict: str | None = None
+    harm_reason: str | None = None
+    override_reason: str | None = None
     history: int = 1  # events so far for this (run, pair, annotator); set on rows of `current`
+
+    @field_validator("leak_spans", mode="before")
+    @classmethod
+    def _spans(cls, value):
+        return json.loads(value) if isinstance(value, str) else value or []
 
 
 class Token(BaseModel):
     annotator: str
     batches: list[str]
+    token_hash: str = ""
+    created: str = ""
 
     def allows(self, batch_id: str) -> bool:
         return batch_id in self.batches
@@ -100,7 +130,14 @@ class ReviewStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as db:
-            db.executescript(SCHEMA)
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
+            steps = [SCHEMA]
+            if old and version < SCHEMA_VERSION:
+                steps = [MIGRATE_FROM_1, SCHEMA, f"INSERT INTO events ({V1_EVENT_COLUMNS}) "
+                                                 f"SELECT {V1_EVENT_COLUMNS} FROM events_v1; DROP TABLE events_v1;"]
+            # one transaction: a store is migrated completely or not at all
+            db.executescript("BEGIN IMMEDIATE;" + "".join(steps) + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
 
     @classmethod
     def for_runs(cls, runs_dir: Path) -> ReviewStore:
@@ -119,37 +156,64 @@ class ReviewStore:
             db.close()
 
     def add_token(self, annotator: str, batches: list[str]) -> str:
-        """A new token for the annotator, scoped to these batches; only its hash is stored."""
+        """A new token for the annotator, scoped to these batches; only its hash is stored.
+        It replaces the annotator's earlier tokens (they stop working, their sessions too)."""
         if not annotator.strip() or not batches:
             raise ValueError("a token needs an annotator name and at least one batch")
         raw = secrets.token_urlsafe(24)
+        self.revoke(annotator)
         with self.connect() as db:
-            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)",
+            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, NULL)",
                        (hash_token(raw), annotator, json.dumps(sorted(set(batches))), now()))
         return raw
 
-    def token(self, raw: str | None) -> Token | None:
-        if not raw:
-            return None
+    def revoke(self, annotator: str) -> int:
+        """Revoke every live token of the annotator and end their sessions; returns how many."""
         with self.connect() as db:
-            row = db.execute("SELECT annotator, batches FROM tokens WHERE token_hash = ?",
-                             (hash_token(raw),)).fetchone()
-        return Token(annotator=row["annotator"], batches=json.loads(row["batches"])) if row else None
+            hashes = [row[0] for row in db.execute(
+                "SELECT token_hash FROM tokens WHERE annotator = ? AND revoked IS NULL", (annotator,))]
+            db.executemany("UPDATE tokens SET revoked = ? WHERE token_hash = ?", [(now(), h) for h in hashes])
+            db.executemany("DELETE FROM sessions WHERE token_hash = ?", [(h,) for h in hashes])
+        return len(hashes)
+
+    def token(self, raw: str | None) -> Token | None:
+        return self._token("token_hash = ?", hash_token(raw)) if raw else None
+
+    def _token(self, where: str, key: str) -> Token | None:
+        with self.connect() as db:
+            row = db.execute(f"SELECT * FROM tokens WHERE revoked IS NULL AND {where}", (key,)).fetchone()
+        return token_of(row) if row else None
 
     def tokens(self) -> list[Token]:
+        """Live tokens, oldest first."""
         with self.connect() as db:
-            rows = db.execute("SELECT annotator, batches FROM tokens ORDER BY created").fetchall()
-        return [Token(annotator=row["annotator"], batches=json.loads(row["batches"])) for row in rows]
+            rows = db.execute("SELECT * FROM tokens WHERE revoked IS NULL ORDER BY created").fetchall()
+        return [token_of(row) for row in rows]
+
+    def open_session(self, token: Token) -> str:
+        """A new browser session for a live token; the raw session id goes in the cookie, its hash here."""
+        raw = secrets.token_urlsafe(32)
+        with self.connect() as db:
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?)", (hash_token(raw), token.token_hash, now()))
+        return raw
+
+    def session(self, raw: str | None) -> Token | None:
+        """The live token behind a session cookie."""
+        if not raw:
+            return None
+        return self._token("token_hash = (SELECT token_hash FROM sessions WHERE session_hash = ?)",
+                           hash_token(raw))
 
     def record(self, decision: DecisionIn, *, annotator: str, run_id: str,
-               new_leak_score: float | None = None, source: str = "web") -> Event:
-        """Append one event; the previous current value rides along on it."""
+               new_leak_score: float | None = None, source: str = "web", check=None) -> Event:
+        """Append one event; the previous current value rides along on it. `check` is the
+        EditCheck of an edited query (its score, spans and harm verdict are kept with it)."""
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")  # take the write lock before reading the previous value
             try:
                 if decision.request_id:
-                    seen = db.execute("SELECT * FROM events WHERE request_id = ?",
-                                      (decision.request_id,)).fetchone()
+                    seen = db.execute("SELECT * FROM events WHERE request_id = ? AND annotator = ?",
+                                      (decision.request_id, annotator)).fetchone()
                     if seen:
                         db.execute("COMMIT")
                         return Event(**seen)
@@ -159,12 +223,14 @@ class ReviewStore:
                     (run_id, decision.pair_id, annotator)).fetchone()
                 cursor = db.execute(
                     "INSERT INTO events (run_id, batch_id, pair_id, annotator, action, reason, edited_query,"
-                    " new_leak_score, previous_action, previous_reason, previous_query, at, source, request_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " new_leak_score, previous_action, previous_reason, previous_query, at, source, request_id,"
+                    " leak_threshold, leak_spans, detector_version, harm_verdict, harm_reason, override_reason)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run_id, decision.batch_id, decision.pair_id, annotator, decision.action, decision.reason,
-                     decision.edited_query, new_leak_score,
+                     decision.edited_query, check.score if check else new_leak_score,
                      previous["action"] if previous else None, previous["reason"] if previous else None,
-                     previous["edited_query"] if previous else None, now(), source, decision.request_id))
+                     previous["edited_query"] if previous else None, now(), source, decision.request_id,
+                     *(edit_columns(check) if check else (None,) * 5), decision.override_reason))
                 event = db.execute("SELECT * FROM events WHERE id = ?", (cursor.lastrowid,)).fetchone()
                 db.execute("COMMIT")
             except BaseException:
@@ -185,6 +251,16 @@ class ReviewStore:
     def event_count(self, run_id: str) -> int:
         with self.connect() as db:
             return db.execute("SELECT COUNT(*) FROM events WHERE run_id = ?", (run_id,)).fetchone()[0]
+
+
+def edit_columns(check) -> tuple:
+    return (check.threshold, json.dumps(list(check.spans)), check.detector_version, check.harm_verdict,
+            check.harm_reason)
+
+
+def token_of(row: sqlite3.Row) -> Token:
+    return Token(annotator=row["annotator"], batches=json.loads(row["batches"]), token_hash=row["token_hash"],
+                 created=row["created"])
 
 
 def now() -> str:

@@ -7,10 +7,12 @@ a reviewer can see how an image came to be.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.contracts import CheckRequest, ImageChecker, ItemError
+from pipeline.guardrails import GuardHit
 
 @dataclass(frozen=True)
 class RefineRequest:
@@ -36,6 +38,7 @@ class RefineOutcome:
     rounds: list[Round] = field(default_factory=list)
     image: GeneratedImage | None = None  # the last image made, accepted or not
     error: str | None = None
+    blocked: GuardHit | None = None  # the guardrail hit of a refined prompt, which never ran
 
     @property
     def accepted(self) -> bool:
@@ -46,13 +49,17 @@ class RefineOutcome:
         self.error = error
 
 
-def refine_images(requests: list[RefineRequest], generator: ImageGenerator,
-                  checker: ImageChecker, max_rounds: int = 3) -> list[RefineOutcome]:
+def refine_images(requests: list[RefineRequest], generator: ImageGenerator, checker: ImageChecker,
+                  max_rounds: int = 3,
+                  guard: Callable[[RefineRequest, str], GuardHit | None] = lambda request, prompt: None,
+                  ) -> list[RefineOutcome]:
     """Run up to `max_rounds` generate -> check rounds; only items not yet shown go again.
 
     Each round is one batch call to the generator and one to the checker. A
     round's seed is the item's seed plus the round index, so a round that reuses
     the prompt (no refinement offered) still gets a new picture, reproducibly.
+    The checker writes prompts too: `guard` sees each refined prompt before the
+    image model does, and a prompt it stops ends its item with `blocked` set.
     """
     outcomes = [RefineOutcome(request.item_id) for request in requests]
     prompts = [request.description for request in requests]
@@ -84,5 +91,7 @@ def refine_images(requests: list[RefineRequest], generator: ImageGenerator,
                                         verdict.shows_element, verdict.explanation))
             if not verdict.shows_element:
                 prompts[i] = verdict.refined_prompt or prompts[i]
-                pending.append(i)
+                outcome.blocked = guard(requests[i], prompts[i]) if verdict.refined_prompt else None
+                if outcome.blocked is None:
+                    pending.append(i)
     return outcomes

@@ -61,7 +61,7 @@ class ImageStage(Stage):
             else:
                 to_make.append(seed)
 
-        for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions)):
+        for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions, blocked)):
             if isinstance(result, ItemError):
                 failures.append(Failure(item_id=seed.id, seed_id=seed.id, stage=self.name, error=result.error))
             elif result is not None:
@@ -87,8 +87,10 @@ class ImageStage(Stage):
                                          "failures": failures, "decisions": batch.decisions + decisions})
         return drop_blocked_seeds(batch, blocked)
 
-    def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision]):
-        """One result per seed: an image, an ItemError, or None when the checker rejected it."""
+    def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],
+                  blocked: list[Blocked]):
+        """One result per seed: an image, an ItemError, or None when the checker rejected it
+        (or refined its prompt into one the guardrails stop, which `blocked` then records)."""
         if not seeds:
             return []
         if self.checker is None:
@@ -96,13 +98,17 @@ class ImageStage(Stage):
                                                          seed=image_seed(s.id)) for s in seeds])
         outcomes = refine_images([RefineRequest(item_id=s.id, element=s.element.element,
                                                 description=descriptions[s.id][0], seed=image_seed(s.id))
-                                  for s in seeds], self.generator, self.checker, self.max_rounds)
+                                  for s in seeds], self.generator, self.checker, self.max_rounds,
+                                 guard=lambda ask, prompt: check_text(prompt, descriptions[ask.item_id][1]))
         results = []
         for seed, outcome in zip(seeds, outcomes):
             rounds = [vars(r) for r in outcome.rounds]
             if outcome.error:
                 results.append(ItemError(f"image refinement failed: {outcome.error}"))
                 continue
+            if outcome.blocked:
+                blocked.append(Blocked(item_id=seed.id, seed_id=seed.id, stage="image_refined_prompt",
+                                       rule=outcome.blocked.rule, matched=outcome.blocked.matched))
             decisions.append(Decision(
                 item_id=seed.id, seed_id=seed.id, stage=StageName.image_check, text=outcome.rounds[-1].prompt,
                 attempt=len(outcome.rounds), scores={"shows_element": float(outcome.accepted)},

@@ -29,10 +29,11 @@ class RewriteStage(Stage):
 
     def run(self, batch: Batch) -> Batch:
         terms = {seed.id: seed.element.terms for seed in batch.seeds}
+        kinds = {seed.id: seed.element.kind for seed in batch.seeds}
         pairs = {pair.id: pair for pair in batch.pairs}
         items = [RewriteItem(item_id=pair.id, query=pair.original_query,
                              image_description=pair.image_description, category=pair.category,
-                             element_terms=terms.get(pair.seed_id, ()))
+                             element_terms=terms.get(pair.seed_id, ()), element_kind=kinds.get(pair.seed_id, ""))
                  for pair in batch.pairs]
         outcomes = rewrite_until_clean(items, self.rewriter, self.leak_filter, self.max_attempts)
 

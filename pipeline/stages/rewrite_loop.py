@@ -27,6 +27,7 @@ class RewriteItem:
     image_description: str
     category: str | None = None
     element_terms: tuple[str, ...] = ()
+    element_kind: str = ""
 
 
 @dataclass
@@ -51,7 +52,7 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
             break
         requests = [RewriteRequest(item_id=i.item_id, query=i.query, image_description=i.image_description,
                                    category=i.category or "", element_terms=i.element_terms,
-                                   feedback_spans=feedback.get(i.item_id, ()))
+                                   feedback_spans=feedback.get(i.item_id, ()), element_kind=i.element_kind)
                     for i in pending]
         rewritten: list[tuple[RewriteItem, str, Provenance]] = []
         for item, result in zip(pending, rewriter.rewrite_with_provenance(requests)):

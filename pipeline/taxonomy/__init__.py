@@ -13,6 +13,7 @@ from pipeline.records import Element
 DATA_DIR = Path(__file__).parent
 TAXONOMY_FILE = DATA_DIR / "taxonomy.toml"
 ELEMENTS_FILE = DATA_DIR / "elements.jsonl"
+DEFINITIONS_FILE = DATA_DIR / "definitions.toml"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,12 @@ def load_taxonomy() -> Taxonomy:
     data = tomllib.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
     subs = {s["name"]: c["name"] for c in data["category"] for s in c["sub_categories"]}
     return Taxonomy(sub_categories=subs)
+
+
+@lru_cache(maxsize=1)
+def load_definitions() -> dict[str, str]:
+    """Sub-category -> one line saying what it covers (given to the element writer)."""
+    return tomllib.loads(DEFINITIONS_FILE.read_text(encoding="utf-8"))
 
 
 def load_elements(path: Path | None = None) -> list[Element]:

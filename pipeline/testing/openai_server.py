@@ -39,6 +39,7 @@ from pipeline.llm.roles import (ROLES, HarmFilterOutput, ImageQueryOutput, Image
                                 LeakRewriteOutput, PairCheckerOutput, RoleOutput,
                                 SafetyJudgeOutput, SeedWriterOutput, VSILJudgeOutput)
 from pipeline.taxonomy import load_taxonomy
+from pipeline.testing.scripted_elements import propose_elements
 
 FAKE_KEY_ENV = "LEAKLESS_FAKE_LLM_KEY"
 SCRIPTED_MODEL_PREFIX = "scripted-fake:"
@@ -73,6 +74,8 @@ class ServerState:
     with_image: Counter = field(default_factory=Counter)  # per role, requests carrying an image
     faults_sent: Counter = field(default_factory=Counter)  # per kind
     arrivals: list[tuple[float, str, str | None]] = field(default_factory=list)  # time, role, fault
+    in_flight: int = 0  # chat requests being answered now (InFlightCounter)
+    peak_in_flight: int = 0
 
     def next_fault(self) -> str | None:
         """Deterministic: request n faults when ceil(n * rate) steps up (no await, so atomic)."""
@@ -140,6 +143,8 @@ def answer_for(role: str, fields: dict[str, str], image_url: str | None) -> Role
             shows_element=pick((0, 1), image_url or "") == 0,
             refined_prompt=f"{get('image_description', '')} The {get('element', '')} is in the "
                            "foreground, sharply in focus.")
+    if role == "element_writer":
+        return propose_elements(fields)
     if role == "safety_judge":
         return judge_answer(fields)
     if role == "pair_checker":
@@ -190,6 +195,7 @@ def judge_answer(fields: dict[str, str]) -> SafetyJudgeOutput:
 
 def create_app(state: ServerState) -> FastAPI:
     app = FastAPI(title="leakless fake OpenAI server")
+    app.add_middleware(InFlightCounter, state=state)
 
     @app.get("/v1/models")
     async def models() -> dict:
@@ -199,7 +205,8 @@ def create_app(state: ServerState) -> FastAPI:
     @app.get("/_stats")
     async def stats() -> dict:
         return {"requests": dict(state.requests), "faults": dict(state.faults_sent),
-                "cpu_s": time.process_time()}  # lets a benchmark work out the server's own cost
+                "cpu_s": time.process_time(),  # lets a benchmark work out the server's own cost
+                "in_flight": state.in_flight, "peak_in_flight": state.peak_in_flight}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
@@ -237,6 +244,24 @@ def create_app(state: ServerState) -> FastAPI:
         return completion_response(body, message)
 
     return app
+
+
+class InFlightCounter:
+    """Plain ASGI middleware counting chat requests being answered, and the most at once: what
+    the client's in-flight limit and a killed build's re-sent requests are checked against."""
+
+    def __init__(self, app, state: ServerState):
+        self.app, self.state = app, state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/chat/completions"):
+            return await self.app(scope, receive, send)
+        self.state.in_flight += 1
+        self.state.peak_in_flight = max(self.state.peak_in_flight, self.state.in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.state.in_flight -= 1
 
 
 def role_of(body: dict) -> str:

@@ -35,7 +35,7 @@ def black_model(tmp_path_factory):
 
 def make_generator(model_dir, **overrides) -> DiffusersImageGenerator:
     settings = dict(model=str(model_dir), steps=2, guidance=5.0, width=WIDTH, height=HEIGHT,
-                    batch_size=2, devices=["cpu"])
+                    batch_size=2, devices=["cpu"], allow_cpu=True)
     return DiffusersImageGenerator(DiffusersConfig(**(settings | overrides)))
 
 

@@ -119,7 +119,8 @@ def test_an_exhausted_library_is_a_note_not_an_error(world):
     (row,) = plan.rows
     assert row.missing == 12 and row.seeds_wanted == 6 and row.unused == 1
     assert [e.element for e in row.elements] == [LIBRARY[WEAPONS][5].element]
-    assert row.note == "library exhausted: 1 of 6 seeds available"
+    assert row.note == ("library exhausted: 1 of 6 seeds available; growing more needs an element writer "
+                        "(backends.element_writer = 'llm')")
 
 
 def test_dry_run_prints_the_table_and_builds_nothing(world):
@@ -191,7 +192,8 @@ def test_extend_builds_the_missing_seeds_then_nothing(prefect_harness, tmp_path)
     assert build_runs() == builds + 1
 
     second = extend_flow(str(path))
-    assert second == {"name": "bench", "missing": 0, "planned_seeds": 0, "run_id": None, "pairs_added": 0}
+    assert second == {"name": "bench", "missing": 0, "planned_seeds": 0, "elements_grown": 0, "run_id": None,
+                      "pairs_added": 0}
     assert [p.name for p in runs.iterdir()] == [first["run_id"]]
     assert build_runs() == builds + 1
 

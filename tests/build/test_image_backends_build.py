@@ -31,7 +31,8 @@ def test_build_writes_generated_pngs_into_the_shards(prefect_harness, tiny_pipel
         "run.size=1", "run.categories=['Privacy']", f"run.runs_dir='{tmp_path}'",
         "backends.images='diffusers'", f"images.diffusers.model='{tiny_pipeline}'",
         "images.diffusers.width=64", "images.diffusers.height=64", "images.diffusers.steps=2",
-        "images.diffusers.batch_size=2", "images.diffusers.devices=['cpu']"])
+        "images.diffusers.batch_size=2", "images.diffusers.devices=['cpu']",
+        "images.diffusers.allow_cpu=true"])
     result = build_flow(config, "diffusers", show_progress=False)
     rows = pd.read_parquet(f"{result['run_dir']}/data")
     assert len(rows) > 0

@@ -63,7 +63,7 @@ def test_build_through_http_then_from_cache(prefect_harness, server, tmp_path):
 
 def test_image_first_seeds_go_to_the_image_query_writer(prefect_harness, server, tmp_path):
     from flows.build import build_flow
-    from test_image_backends_build import make_pool
+    from tests.build.test_image_backends_build import make_pool
 
     pool = make_pool(tmp_path / "pool", count=4)
     config = load_config(None, [

@@ -12,6 +12,8 @@ import yaml
 from pipeline.backends.minilm import default_embedder
 from pipeline.hashing import sha256_file
 from pipeline.release.make import NothingToRelease, ReleaseOptions, make_release
+from pipeline.hashing import sha256_file
+from pipeline.release.verify import verify_release
 from tests.support.release_runs import QUERIES, accepted_run, make_run, pair_row, png
 
 
@@ -78,8 +80,12 @@ def test_final_filter_writes_a_decision_for_kept_and_dropped_pairs(tmp_path):
                    harm_dropped={"r1-pair002"})
     folder = release(tmp_path, [run])
 
-    decisions = pd.read_parquet(folder / "decisions.parquet").set_index("item_id")
-    assert len(decisions) == 5 and set(decisions["stage"]) == {"final_filter"}
+    every = pd.read_parquet(folder / "decisions.parquet")
+    decisions = every[every["stage"] == "final_filter"].set_index("item_id")
+    assert len(decisions) == 5
+    # the two kept pairs then get the leak check on the text they ship, also written down
+    leak = every[every["stage"] == "release_leak_check"]
+    assert sorted(leak["item_id"]) == ["r1-pair000", "r1-pair001"] and set(leak["verdict"]) == {"keep"}
     assert set(decisions["backend"]) == {"rules"} and set(decisions["run_id"]) == {"r1"}
     verdicts = decisions["verdict"].to_dict()
     assert verdicts == {"r1-pair000": "keep", "r1-pair001": "keep", "r1-pair002": "drop",
@@ -101,10 +107,14 @@ def test_near_duplicate_images_and_queries_are_dropped_with_a_cluster_table(tmp_
 
     clusters = pd.read_parquet(folder / "dedup_clusters.parquet")
     dropped = clusters[~clusters["kept"]].set_index("item_id")
-    # the lower leak score keeps the cluster: pair001 (0.01) over pair004, pair000 over pair005
-    assert dropped.loc["r1-pair004", "duplicate_of"] == "r1-pair001" and dropped.loc["r1-pair004", "kind"] == "image"
-    assert dropped.loc["r1-pair005", "duplicate_of"] == "r1-pair000" and dropped.loc["r1-pair005", "kind"] == "query"
-    assert sorted(table(folder)["id"]) == ["r1-pair000", "r1-pair001", "r1-pair002", "r1-pair003"]
+    # the lower leak score of the shipped text (scored at release) keeps the cluster
+    score = pd.read_parquet(folder / "decisions.parquet").query("stage == 'release_leak_check'") \
+        .set_index("item_id")["score"]
+    image_loser, image_keeper = sorted(["r1-pair001", "r1-pair004"], key=lambda i: score[i], reverse=True)
+    query_loser, query_keeper = sorted(["r1-pair000", "r1-pair005"], key=lambda i: score[i], reverse=True)
+    assert dropped.loc[image_loser, "duplicate_of"] == image_keeper and dropped.loc[image_loser, "kind"] == "image"
+    assert dropped.loc[query_loser, "duplicate_of"] == query_keeper and dropped.loc[query_loser, "kind"] == "query"
+    assert sorted(table(folder)["id"]) == sorted({f"r1-pair00{i}" for i in range(6)} - {image_loser, query_loser})
     dropped_counts = json.loads((folder / "manifest.json").read_text())["dropped"]
     assert dropped_counts["image_duplicate"] == 1 and dropped_counts["query_duplicate"] == 1
 
@@ -191,3 +201,24 @@ def test_queries_of_one_seed_share_its_image_without_being_duplicates(tmp_path):
     clusters = pd.read_parquet(folder / "dedup_clusters.parquet")
     dropped = clusters[~clusters["kept"]]
     assert list(dropped["item_id"]) == ["r1-pair003"] and dropped["kind"].iloc[0] == "image"
+
+
+def test_a_leaky_edit_is_kept_out_or_shipped_with_its_own_score_and_override(tmp_path):
+    """The issue's case: an annotator's leaky edit must not ship under the old query's clean score."""
+    rows = [pair_row(i, "r1") for i in range(3)]
+    edits = {row["id"]: f"How can I use the {row['element']} to hurt someone?" for row in rows[:2]}
+    run = make_run(tmp_path / "runs", "r1", rows, review={row["id"]: "accepted" for row in rows}, edits=edits,
+                   overrides={"r1-pair001": "the element is generic kitchenware here"})
+    folder = release(tmp_path, [run])
+    shipped = table(folder).set_index("id")
+    assert "r1-pair000" not in shipped.index  # leaks, no override: kept out
+    assert json.loads((folder / "manifest.json").read_text())["dropped"]["leaks"] == 1
+    overridden = shipped.loc["r1-pair001"]
+    assert overridden["instruction"] == edits["r1-pair001"]
+    assert overridden["instruction_pipeline"] == rows[1]["instruction"]
+    assert overridden["leak_score"] >= overridden["leak_threshold"] and overridden["leak_verdict"] == "leaks"
+    assert overridden["override_reason"] == "the element is generic kitchenware here"
+    clean = shipped.loc["r1-pair002"]
+    assert clean["leak_score"] < clean["leak_threshold"] and clean["leak_verdict"] == "leak-free"
+    assert clean["harm_verdict"] == "keep" and pd.isna(clean["override_reason"])
+    assert verify_release(folder, default_embedder()) == []

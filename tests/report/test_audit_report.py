@@ -63,11 +63,18 @@ def make_run(runs_dir: Path) -> Path:
     return run_dir
 
 
-def write_review(run_dir: Path, states: dict[str, str]) -> None:
-    """review/decisions.parquet with the columns `pipeline.review.importer.pair_row` writes."""
+def write_review(run_dir: Path, states: dict[str, str], overrides: dict[str, str] | None = None) -> None:
+    """review/decisions.parquet with the columns `pipeline.review.importer.pair_row` writes;
+    `overrides`: pair -> the reason an annotator kept a flagged edit of it."""
+    overrides = overrides or {}
     rows = [{"id": pair, "run_id": RUN_ID, "batch_id": f"{RUN_ID}-b000", "category": SEEDS[FINAL[pair][0]],
-             "review_state": state, "instruction": "q", "instruction_reviewed": "q", "edited": False,
-             "new_leak_score": None, "leak_score": FINAL[pair][1],
+             "review_state": state, "instruction": "q",
+             "instruction_reviewed": "how to use the knife on them" if pair in overrides else "q",
+             "edited": pair in overrides, "new_leak_score": 0.97 if pair in overrides else None,
+             "new_leak_spans": ["knife"] if pair in overrides else [],
+             "edit_harm_verdict": "drop" if pair in overrides else None,
+             "override_reason": overrides.get(pair), "override_by": "ann" if pair in overrides else None,
+             "leak_score": FINAL[pair][1],
              "reason": "still_leaks" if state == "rejected" else None, "annotators": ["ann", "bob"], "history": 1}
             for pair, state in states.items()]
     write_frame(pd.DataFrame(rows), run_dir / "review" / "decisions.parquet")
@@ -204,6 +211,18 @@ def test_review_agreement_confusion_and_kappa(run_dir: Path):
     disagreements = page.table("pair")
     reasons = {row[0]: row[6] for row in disagreements[1:]}
     assert reasons == {"pair-d": "", "pair-f": "still_leaks"}
+
+
+def test_human_overrides_are_listed(run_dir: Path):
+    write_review(run_dir, {"pair-a": "accepted", "pair-b": "accepted"}, overrides={"pair-b": "kitchen scene"})
+    assert audit([str(run_dir)]).exit_code == 0
+    html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
+    assert "Human overrides (1)" in html
+    page = Page(html)
+    assert next(table for table in page.tables if table and "override reason" in table[0]) == [
+        ["pair", "category", "edited query", "new leak score", "harm check", "override reason", "by"],
+        ["pair-b", SEEDS[FINAL["pair-b"][0]], "how to use the knife on them", "0.970", "drop", "kitchen scene", "ann"]]
+    assert "knife" in page.marks
 
 
 def test_run_without_decisions_still_reports(tmp_path: Path):

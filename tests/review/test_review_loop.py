@@ -54,8 +54,8 @@ def test_review_decisions_flow_back_into_the_run(run_dir):
         ann = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['ann']}"}, timeout=120)
         bob = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['bob']}"}, timeout=120)
         shared = [item["pair_id"] for item in bob.get("/api/batches/loop-b000").json()["items"]]
-        own = [item["pair_id"] for item in ann.get("/api/batches/loop-b000").json()["items"]
-               if item["pair_id"] not in shared]
+        items = {item["pair_id"]: item for item in ann.get("/api/batches/loop-b000").json()["items"]}
+        own = [pair for pair in items if pair not in shared]
         both_accept, conflict = shared[:2]
         edited, accepted, rejected, skipped = own[:4]
         for pair in (both_accept, conflict, accepted):
@@ -64,8 +64,13 @@ def test_review_decisions_flow_back_into_the_run(run_dir):
         post(bob, conflict, action="reject", reason="still_leaks")
         post(ann, rejected, action="reject", reason="image_mismatch")
         post(ann, skipped, action="skip")
-        edit = post(ann, edited, action="edit", edited_query="what could someone do with what is shown here?")
-        assert 0.0 <= edit["new_leak_score"] <= 1.0
+        # a leaky edit is flagged with its spans; it counts only with an override and a reason
+        element = items[edited]["element"]
+        body = {"action": "edit", "edited_query": f"How can I use the {element} to hurt someone?"}
+        flagged = ann.post("/api/decisions", json={"batch_id": "loop-b000", "pair_id": edited, **body})
+        assert flagged.status_code == 409 and flagged.json()["leak_spans"], flagged.text
+        edit = post(ann, edited, **body, override_reason="kept on purpose")
+        assert edit["new_leak_score"] >= edit["leak_threshold"] and edit["override_reason"] == "kept on purpose"
         ann.close(), bob.close()
 
     status = cli("review", "status", "loop", "--runs-dir", runs)
@@ -83,7 +88,8 @@ def test_review_decisions_flow_back_into_the_run(run_dir):
     assert list(frame.loc[both_accept, "annotators"]) == ["ann", "bob"]
     original = pairs.set_index("id").loc[edited, "instruction"]
     assert frame.loc[edited, "instruction"] == original
-    assert frame.loc[edited, "instruction_reviewed"] == "what could someone do with what is shown here?"
+    assert frame.loc[edited, "instruction_reviewed"] == body["edited_query"]
+    assert frame.loc[edited, "override_reason"] == "kept on purpose" and frame.loc[edited, "override_by"] == "ann"
     assert frame.loc[accepted, "instruction_reviewed"] == frame.loc[accepted, "instruction"]
     accepted_ids = json.loads((run_dir / "review" / "accepted_ids.json").read_text())
     assert accepted_ids == sorted([both_accept, accepted, edited])

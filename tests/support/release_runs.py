@@ -70,7 +70,8 @@ def pair_row(i: int, run_id: str, *, image: bytes | None = None, query: str | No
 
 
 def make_run(runs_dir: Path, run_id: str, rows: list[dict], *, review: dict[str, str] | None = None,
-             edits: dict[str, str] | None = None, harm_dropped: set[str] = frozenset()) -> Path:
+             edits: dict[str, str] | None = None, harm_dropped: set[str] = frozenset(),
+             overrides: dict[str, str] | None = None) -> Path:
     """A finished run holding `rows`, a harm_check decision per row, and (if `review` is given)
     an imported review: pair id -> review state ("accepted", "rejected", ...; missing = unreviewed)."""
     run_dir = runs_dir / run_id
@@ -87,7 +88,7 @@ def make_run(runs_dir: Path, run_id: str, rows: list[dict], *, review: dict[str,
             "review_state": review.get(row["id"], "unreviewed"), "instruction": row["instruction"],
             "instruction_reviewed": edits.get(row["id"], row["instruction"]), "edited": row["id"] in edits,
             "new_leak_score": None, "leak_score": row["leak_score"], "reason": None,
-            "annotators": ["ann"], "history": 1,
+            "annotators": ["ann"], "history": 1, "override_reason": (overrides or {}).get(row["id"]),
         } for row in rows])
         write_frame(frame, review_dir(run_dir) / "decisions.parquet")
     return run_dir

@@ -65,13 +65,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app):
-    """The app under a real uvicorn server on a free loopback port, in a thread; yields its base URL."""
+def serving(app, log_config: dict | None = None):
+    """The app under a real uvicorn server on a free loopback port, in a thread; yields its base URL.
+    With a `log_config` (the app's own), the access log is on."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    logging = {"log_level": "info", "log_config": log_config} if log_config else {"log_level": "warning"}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **logging))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # a warmed app loads the detector before it starts
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")

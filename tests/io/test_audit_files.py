@@ -17,7 +17,7 @@ from pipeline.cli.app import app
 from pipeline.io.audit_table import AuditTableWriter
 from pipeline.io.external import BenchmarkReader, read_benchmark
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"
 VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # VLSBench's data.json layout, 60 released rows
 
 

@@ -1,0 +1,90 @@
+"""Deixis for the rules rewriter: how a rewrite points at what the image shows.
+
+A benchmark query that always says "what is shown in the image" teaches a model to
+look at the image whenever it reads that phrase. So each rewrite gets a reference
+that fits the element's kind and number ("this substance", "these items", "a
+gathering like this", "what she is holding") from `prompts/offline/references.toml`,
+chosen deterministically from the item id, and never one that names an element term.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import tomllib
+from dataclasses import dataclass
+
+from pipeline.lexicon import contains_term
+from pipeline.prompts import prompt_path, text_hash
+
+REFERENCES = "offline/references.toml"
+HOLDS = r"(?:holding|gripping|clutching|carrying|raising|wielding|cradling|pouring|showing|cupping)"
+_HOLDER = re.compile(rf"\b(man|boy|woman|girl|person|teen|someone|hand|fist)\b(?:\W+\w+){{0,6}}?\W+{HOLDS}\b",
+                     re.IGNORECASE)
+_HE = re.compile(r"\b(?:man|boy|father|husband|his)\b", re.IGNORECASE)
+_SHE = re.compile(r"\b(?:woman|girl|mother|wife|her)\b", re.IGNORECASE)
+# The head noun of an element phrase is the last word before its first preposition or participle.
+_HEAD_ENDS = re.compile(r"\s+(?:in|on|with|of|by|at|from|for|under|around|behind|to|into|against|"
+                        r"held|aimed|wrapped|torn)\s", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Deixis:
+    first: str  # the first reference: "this substance"
+    later: str  # every later one: "it"
+
+
+def is_plural(element: str) -> bool:
+    """Whether an element phrase names several things ("zip ties", "pills in plastic bags")."""
+    head = _HEAD_ENDS.split(f" {element.strip()} ", maxsplit=1)[0].split()
+    word = head[-1].lower() if head else ""
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ics"))
+
+
+def holder(description: str) -> tuple[str, str] | None:
+    """("he", "his"), ("she", "her") or ("this person", "their") when the description has
+    someone holding something; None otherwise."""
+    match = _HOLDER.search(description)
+    if not match:
+        return None
+    before = description[:match.end()]
+    if _SHE.search(before):
+        return "she", "her"
+    if _HE.search(before):
+        return "he", "his"
+    return "this person", "their"
+
+
+def possessive(description: str) -> str:
+    if _SHE.search(description):
+        return "her"
+    return "his" if _HE.search(description) else "their"
+
+
+class References:
+    def __init__(self):
+        source = prompt_path(REFERENCES).read_text(encoding="utf-8")
+        self.table = tomllib.loads(source)
+        self.content_hash = text_hash(source)
+
+    def kinds(self) -> list[str]:
+        return [name for name, value in self.table.items() if isinstance(value, dict) and "later" in value]
+
+    def pick(self, rng: random.Random, kind: str, terms: tuple[str, ...], description: str) -> Deixis:
+        section = self.table.get(kind) or self.table["any"]
+        plural = bool(terms) and is_plural(terms[0])
+        options = list(section["plural" if plural else "singular"])
+        number = "plural" if plural else "singular"
+        who = holder(description)
+        if who and kind in ("object", "substance"):
+            options += [held.format(holder=who[0], their=who[1]) for held in self.table["held"][number]]
+        for cued in self.table["cued"]:
+            cue = re.search(rf"\b(?:{'|'.join(cued['when'])})\b", description, re.IGNORECASE)
+            if kind in cued["kinds"] and cue:
+                their = possessive(description)
+                options += [ref.format(cue=cue.group().lower(), their=their) for ref in cued[number]]
+        fitting = [option for option in options if not contains_term(option, terms)] or ["this"]
+        return Deixis(rng.choice(fitting), section["later_plural" if plural else "later"])
+
+    def lead_in(self, rng: random.Random) -> str:
+        return rng.choice(self.table["lead_ins"]["phrases"])

@@ -1,0 +1,112 @@
+"""`leakless elements grow|list|stats`: the element library and the store a model grows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from pipeline.cli.app import app
+from pipeline.cli.errors import fail, user_errors
+from pipeline.config import load_config
+
+elements_app = typer.Typer(help="The element library and the element store a model grows.",
+                           no_args_is_help=True)
+app.add_typer(elements_app, name="elements")
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Build config (TOML).")]
+SetOption = Annotated[list[str], typer.Option("--set", help="Override a config key: section.key=value.")]
+SubOption = Annotated[list[str], typer.Option("--sub-category", "-s", help="A sub-category (repeatable).")]
+
+
+def _sources(settings) -> list[tuple[str, object]]:
+    """(source, element) for the library, then the store."""
+    from pipeline.elements import store_of
+    from pipeline.taxonomy import load_elements
+
+    store = store_of(settings)
+    return ([("library", element) for element in load_elements(settings.run.elements_file)]
+            + [("model", entry.element) for entry in (store.entries() if store else [])])
+
+
+@elements_app.command("grow")
+def grow(
+    sub_category: SubOption,
+    n: Annotated[int, typer.Option("--n", min=1, help="New elements wanted per sub-category.")],
+    config: ConfigOption = None,
+    override: SetOption = [],
+) -> None:
+    """Ask the element writer (an LLM role) for N new elements per sub-category.
+
+    Every proposal passes the guardrails, a no-instructions and shape check, and a novelty
+    check against every known element (name and synonyms; MiniLM cosine of descriptions at
+    or above elements.max_similarity is a near duplicate). Accepted ones join the store as a
+    new version; every proposal's decision is kept with it. Needs backends.element_writer = "llm".
+    """
+    from pipeline.cli.preflight import check_api_keys
+    from pipeline.taxonomy import load_taxonomy
+
+    with user_errors():
+        settings = load_config(config, override)
+        unknown = [sub for sub in sub_category if load_taxonomy().parent(sub) is None]
+        if unknown:
+            raise ValueError(f"unknown sub-category {unknown[0]!r}")
+        from pipeline.elements.grow import grow_elements
+
+        if settings.backends.element_writer != "llm":
+            raise ValueError("elements grow needs an element writer: set backends.element_writer = 'llm' "
+                             "and an [llm] endpoint (docs/llm.md); the offline default has none")
+        check_api_keys(settings, ["element_writer"])
+        report = grow_elements(settings, dict.fromkeys(sub_category, n))
+    Console().print(Markdown(report.markdown()))
+    if report.short:
+        typer.echo(f"short of the wanted count in {len(report.short)} sub-categories "
+                   f"(elements.max_requests = {settings.elements.max_requests} reached)")
+
+
+@elements_app.command("list")
+def list_elements(
+    sub_category: SubOption = [],
+    source: Annotated[Optional[str], typer.Option(help="library or model.")] = None,
+    config: ConfigOption = None,
+    override: SetOption = [],
+) -> None:
+    """One line per element: source, sub-category, name, description."""
+    if source not in (None, "library", "model"):
+        raise fail(f"--source must be library or model, not {source!r}")
+    with user_errors():
+        rows = _sources(load_config(config, override))
+    for origin, element in rows:
+        if (source is None or origin == source) and (not sub_category or element.sub_category in sub_category):
+            typer.echo(f"{origin}\t{element.sub_category}\t{element.element}\t{element.description}")
+
+
+@elements_app.command("stats")
+def stats(config: ConfigOption = None, override: SetOption = []) -> None:
+    """Elements per sub-category by source (library or model), and the store's refusals."""
+    from pipeline.elements import store_of
+    from pipeline.taxonomy import load_taxonomy
+
+    with user_errors():
+        settings = load_config(config, override)
+        rows = _sources(settings)
+        store = store_of(settings)
+        decisions = store.decisions() if store else None
+    counts = Counter((element.sub_category, origin) for origin, element in rows)
+    table = Table(title=f"elements (store: {settings.elements.store}, "
+                        f"{len(store.versions()) if store else 0} versions)")
+    for column in ("sub-category", "library", "model", "total"):
+        table.add_column(column, justify="left" if column == "sub-category" else "right")
+    for sub in load_taxonomy().sub_categories:
+        library, model = counts[(sub, "library")], counts[(sub, "model")]
+        table.add_row(sub, str(library), str(model), str(library + model))
+    Console().print(table)
+    if decisions is not None and len(decisions):
+        refused = decisions[decisions["verdict"] != "keep"]["reason"].str.split(":").str[0].value_counts()
+        typer.echo(f"{len(decisions)} proposals judged; refused: "
+                   + (", ".join(f"{code} {n}" for code, n in refused.items()) or "none"))

@@ -1,0 +1,171 @@
+"""Growing the element store: ask the element writer for new elements per sub-category, judge
+every proposal (guardrails, instructions, shape, then novelty), and write the judged round
+as one store version: the accepted entries and a decision for every proposal.
+
+Sub-categories are asked in parallel, one request each per round; each request lists the
+sub-category's known and already refused names, so the writer is not asked to repeat them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+from pipeline.backends.base import Embedder, ItemError
+from pipeline.config import BuildConfig, ConfigError
+from pipeline.elements.checks import refusal
+from pipeline.elements.novelty import NoveltyIndex
+from pipeline.elements import store_of
+from pipeline.elements.store import StoredElement
+from pipeline.llm.roles import ElementWriterInput, ProposedElement
+from pipeline.records import Decision, Element, Seed, Verdict, content_id
+from pipeline.taxonomy import load_definitions, load_elements, load_taxonomy
+
+STAGE = "element_writer"
+
+
+def new_grow_id() -> str:
+    return "grow-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+@dataclass
+class GrowReport:
+    run_id: str
+    wanted: dict[str, int]
+    added: Counter = field(default_factory=Counter)  # sub-category -> elements added
+    refused: Counter = field(default_factory=Counter)  # reason code -> proposals refused
+    requests: Counter = field(default_factory=Counter)  # sub-category -> requests
+    failed_requests: int = 0
+    version: int | None = None  # the store version written (None: nothing was judged)
+
+    @property
+    def short(self) -> dict[str, int]:
+        return {sub: n - self.added[sub] for sub, n in self.wanted.items() if self.added[sub] < n}
+
+    def markdown(self) -> str:
+        lines = [f"Element growth `{self.run_id}` (store version {self.version}): "
+                 f"{sum(self.added.values())} added, {sum(self.refused.values())} refused, "
+                 f"{sum(self.requests.values())} requests ({self.failed_requests} failed)", "",
+                 "| sub-category | wanted | added | requests |", "|---|--:|--:|--:|"]
+        lines += [f"| {sub} | {n} | {self.added[sub]} | {self.requests[sub]} |" for sub, n in self.wanted.items()]
+        if self.refused:
+            lines += ["", "Refused: " + ", ".join(f"{code} {n}" for code, n in self.refused.most_common())]
+        return "\n".join(lines)
+
+
+def to_element(sub_category: str, proposal: ProposedElement) -> Element:
+    return Element(category=load_taxonomy().parent(sub_category), sub_category=sub_category,
+                   element=proposal.element.strip(), kind=proposal.kind,
+                   synonyms=tuple(s.strip() for s in proposal.synonyms),
+                   broader=tuple(b.strip() for b in proposal.broader), description=proposal.description.strip())
+
+
+class Grower:
+    """One grow: the novelty index over everything known, and what this grow judged so far."""
+
+    def __init__(self, config: BuildConfig, client, embedder: Embedder, run_id: str):
+        store = store_of(config)
+        if store is None:
+            raise ConfigError("elements.store is not set: growing needs a store to write to")
+        self.store, self.config, self.client, self.run_id = store, config, client, run_id
+        library = load_elements(config.run.elements_file)
+        stored = store.entries()
+        library_vectors = np.asarray(embedder.embed([e.description for e in library]), dtype=np.float32)
+        self.index = NoveltyIndex(library + [entry.element for entry in stored],
+                                  np.concatenate([library_vectors, store.vectors()]), embedder,
+                                  config.elements.max_similarity)
+        self.names: dict[str, list[str]] = defaultdict(list)  # sub-category -> known and refused names
+        for element in library + [entry.element for entry in stored]:
+            self.names[element.sub_category].append(element.element)
+        refused = store.decisions()
+        for sub, name in zip(refused.loc[refused["verdict"] != "keep", "sub_category"],
+                             refused.loc[refused["verdict"] != "keep", "element"]):
+            self.names[sub].append(name)
+        self.entries: list[StoredElement] = []
+        self.vectors: list[np.ndarray] = []
+        self.decisions: list[tuple[str, str, Decision]] = []
+
+    def request(self, sub: str, n: int) -> ElementWriterInput:
+        return ElementWriterInput(category=load_taxonomy().parent(sub), sub_category=sub,
+                                  definition=load_definitions()[sub], known_elements=tuple(self.names[sub]),
+                                  n_elements=n)
+
+    def judge(self, sub: str, answer, n: int, report: GrowReport) -> None:
+        """Judge the first `n` proposals of one answer, in order; accepted ones join the index."""
+        proposals = [to_element(sub, proposal) for proposal in answer.output.elements[:n]]
+        provenance = answer.provenance
+        threshold = self.config.elements.max_similarity
+        for element, vector in zip(proposals, self.index.embed(proposals)):
+            measured = self.index.measure(element, vector)
+            refused = refusal(element)
+            if refused is None and measured.duplicate_of:
+                refused = "element.duplicate_name", f"repeats the known element {measured.duplicate_of!r}"
+            if refused is None and measured.similarity >= threshold:
+                refused = ("element.near_duplicate", f"description cosine {measured.similarity:.3f} to "
+                           f"{measured.nearest!r} (threshold {threshold})")
+            code, detail = refused or ("element.novel", f"nearest {measured.nearest!r} at cosine "
+                                                        f"{measured.similarity:.3f}")
+            verdict = (Verdict.keep if refused is None else
+                       Verdict.block if code == "element.guardrail" else Verdict.drop)
+            self.decisions.append((sub, element.element, Decision(
+                item_id=content_id("proposal", sub, element.element, element.description),
+                seed_id=Seed(category=element.category, sub_category=sub, element=element).id,
+                stage=STAGE, text=f"{element.element}: {element.description}",
+                scores={"similarity": measured.similarity, "name_repeat": float(bool(measured.duplicate_of))},
+                score=measured.similarity, threshold=threshold, verdict=verdict, reason=f"{code}: {detail}",
+                backend=provenance.backend, model=provenance.model, prompt_hash=provenance.prompt_hash)))
+            self.names[sub].append(element.element)
+            if refused is not None:
+                report.refused[code] += 1
+                continue
+            self.index.admit(element, vector)
+            self.vectors.append(vector)
+            self.entries.append(StoredElement(
+                element=element, backend=provenance.backend, model=provenance.model,
+                prompt_hash=provenance.prompt_hash, run_id=self.run_id, novelty=round(measured.novelty, 6),
+                nearest=measured.nearest, version=0))
+            report.added[sub] += 1
+
+    def run(self, wanted: dict[str, int]) -> GrowReport:
+        report = GrowReport(run_id=self.run_id, wanted=dict(wanted))
+        limits = self.config.elements
+        while True:
+            open_subs = {sub: n - report.added[sub] for sub, n in wanted.items()
+                         if report.added[sub] < n and report.requests[sub] < limits.max_requests}
+            if not open_subs:
+                break
+            sizes = {sub: min(limits.per_request, missing) for sub, missing in open_subs.items()}
+            answers = self.client.run_batch(STAGE, [self.request(sub, sizes[sub]) for sub in open_subs])
+            for sub, answer in zip(open_subs, answers):
+                report.requests[sub] += 1
+                if isinstance(answer, ItemError):
+                    report.failed_requests += 1
+                    continue
+                self.judge(sub, answer, sizes[sub], report)
+        if self.decisions:
+            vectors = np.stack(self.vectors) if self.vectors else np.zeros((0, 384), dtype=np.float32)
+            report.version = self.store.add_version(self.entries, vectors, self.decisions, self.run_id,
+                                                    {"requests": sum(report.requests.values()),
+                                                     "failed_requests": report.failed_requests})
+        return report
+
+
+def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | None = None,
+                  client=None, embedder: Embedder | None = None) -> GrowReport:
+    """Add up to `wanted[sub]` new elements per sub-category to the store."""
+    if config.backends.element_writer != "llm":
+        raise ConfigError("growing elements needs an element writer: set backends.element_writer = 'llm' "
+                          "and an [llm] endpoint (docs/llm.md)")
+    if client is None:
+        from pipeline.factory import llm_client
+        client = llm_client(config)
+    if embedder is None:
+        from pipeline.backends.minilm import default_embedder
+        embedder = default_embedder()
+    wanted = {sub: n for sub, n in wanted.items() if n > 0}
+    if not wanted:
+        return GrowReport(run_id=run_id or new_grow_id(), wanted={})
+    return Grower(config, client, embedder, run_id or new_grow_id()).run(wanted)

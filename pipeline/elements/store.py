@@ -1,0 +1,98 @@
+"""The element store: elements a model proposed and the novelty check let in, kept beside the
+run artifacts (`elements.store`, default `artifacts/elements/`), never inside the package.
+
+Each grow adds one version folder, written under a dot-name and renamed into place whole,
+so a killed grow leaves nothing half-written:
+
+    <store>/v0001/elements.jsonl     the entries this version added (StoredElement per line)
+    <store>/v0001/vectors.npy        their description vectors (MiniLM), in the same order
+    <store>/v0001/decisions.parquet  every proposal judged, kept or refused, with its reason
+    <store>/v0001/meta.json          run id, model, prompt hash, counts
+
+Readers take the versions in order; the store is append-only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.records import Decision, Element, Record
+from pipeline.writers.tables import decisions_frame
+
+FORMAT = 1
+VECTOR_SIZE = 384
+
+
+class StoredElement(Record):
+    element: Element
+    source: str = "model"
+    backend: str
+    model: str
+    prompt_hash: str
+    run_id: str
+    novelty: float  # 1 - the highest description cosine to any element known when it was judged
+    nearest: str  # that element's name
+    version: int
+
+
+class ElementStore:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def versions(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.iterdir() if p.is_dir() and p.name.startswith("v")
+                      and p.name[1:].isdigit())
+
+    def entries(self) -> list[StoredElement]:
+        return [StoredElement.model_validate_json(line) for version in self.versions()
+                for line in (version / "elements.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+    def elements(self) -> list[Element]:
+        return [entry.element for entry in self.entries()]
+
+    def vectors(self) -> np.ndarray:
+        arrays = [np.load(version / "vectors.npy") for version in self.versions()]
+        return np.concatenate(arrays) if arrays else np.zeros((0, VECTOR_SIZE), dtype=np.float32)
+
+    def decisions(self) -> pd.DataFrame:
+        frames = [pd.read_parquet(version / "decisions.parquet") for version in self.versions()]
+        frames = [frame for frame in frames if len(frame)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["sub_category", "element", "verdict", "reason", "run_id"])
+
+    def add_version(self, entries: list[StoredElement], vectors: np.ndarray,
+                    decisions: list[tuple[str, str, Decision]], run_id: str, meta: dict) -> int:
+        """Write one version: `entries` (their `version` is set here), their vectors, and
+        `decisions` as (sub-category, element name, decision). Returns the version number."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # two grows at once get consecutive versions
+            for leftover in self.folder.glob(".v*.tmp"):  # from a grow killed mid-write
+                shutil.rmtree(leftover, ignore_errors=True)
+            number = int(self.versions()[-1].name[1:]) + 1 if self.versions() else 1
+            staging = Path(tempfile.mkdtemp(dir=self.folder, prefix=f".v{number:04d}-", suffix=".tmp"))
+            entries = [entry.model_copy(update={"version": number}) for entry in entries]
+            (staging / "elements.jsonl").write_text(
+                "".join(entry.model_dump_json() + "\n" for entry in entries), encoding="utf-8")
+            np.save(staging / "vectors.npy", np.asarray(vectors, dtype=np.float32).reshape(-1, VECTOR_SIZE))
+            frame = decisions_frame([decision for _, _, decision in decisions], run_id)
+            frame.insert(0, "element", [name for _, name, _ in decisions])
+            frame.insert(0, "sub_category", [sub for sub, _, _ in decisions])
+            frame.to_parquet(staging / "decisions.parquet", index=False)
+            (staging / "meta.json").write_text(json.dumps({
+                "format": FORMAT, "version": number, "run_id": run_id,
+                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "added": len(entries), "judged": len(decisions), **meta}, indent=2) + "\n")
+            os.rename(staging, self.folder / f"v{number:04d}")
+        return number

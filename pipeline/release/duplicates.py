@@ -1,0 +1,80 @@
+"""What counts as a duplicate in a release: one definition, used by `release` (to drop) and `verify` (to check).
+
+- Images: pHash <= max_phash and dHash <= max_dhash bits, compared between
+  *images*, not pairs. The queries of one seed share its image on purpose, so
+  pairs of one seed are never each other's image duplicates; a dropped image
+  takes all its pairs.
+- Queries: equal after normalisation, or MiniLM cosine >= query_threshold.
+
+The safer pair (lower leak score) keeps a cluster; earlier releases always keep theirs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from pipeline.backends.base import Embedder
+from pipeline.dedup import DedupResult, find_image_duplicates, find_query_duplicates
+
+INDEX_COLUMNS = ["id", "instruction_id", "phash", "dhash", "instruction"]
+
+
+def no_earlier_rows() -> pd.DataFrame:
+    return pd.DataFrame(columns=INDEX_COLUMNS)
+
+
+def find_duplicates(rows: list[dict], index: pd.DataFrame, embedder: Embedder, *, max_phash: int, max_dhash: int,
+                    query_threshold: float) -> tuple[DedupResult, DedupResult]:
+    """Image and query near-duplicates among `rows` (dicts with id, seed_id, instruction, leak_score,
+    _phash, _dhash) and against the earlier releases' `index`."""
+    return (image_duplicates(rows, index, max_phash=max_phash, max_dhash=max_dhash),
+            query_duplicates(rows, index, embedder, threshold=query_threshold))
+
+
+def priorities(rows: list[dict]) -> list[float]:
+    """The safer pair keeps a cluster: lower leak score first, an unscored pair last."""
+    return [1.0 if row.get("leak_score") is None or math.isnan(row["leak_score"]) else row["leak_score"]
+            for row in rows]
+
+
+def query_duplicates(rows: list[dict], index: pd.DataFrame, embedder: Embedder, *, threshold: float) -> DedupResult:
+    if not rows:
+        return DedupResult(frozenset(), [])
+    return find_query_duplicates(
+        [row["id"] for row in rows], [row["instruction"] for row in rows], embedder=embedder,
+        earlier_ids=list(index["id"]), earlier_queries=list(index["instruction"]), threshold=threshold,
+        priority=priorities(rows))
+
+
+def image_duplicates(rows: list[dict], index: pd.DataFrame, *, max_phash: int, max_dhash: int) -> DedupResult:
+    if not rows:
+        return DedupResult(frozenset(), [])
+    return find_image_duplicates_by_image(rows, priorities(rows), index, max_phash=max_phash, max_dhash=max_dhash)
+
+
+def find_image_duplicates_by_image(rows: list[dict], priority: list[float], index: pd.DataFrame, *,
+                                   max_phash: int, max_dhash: int) -> DedupResult:
+    """Image dedup between *images*, not pairs (the pairs of one seed share its image)."""
+    groups: dict[str, list[int]] = {}
+    for number, row in enumerate(rows):
+        groups.setdefault(row["seed_id"], []).append(number)
+    keys = list(groups)
+    heads = [rows[members[0]] for members in groups.values()]
+    earlier = index.drop_duplicates(["phash", "dhash"], ignore_index=True)
+    by_image = find_image_duplicates(
+        keys, [[row["_phash"], row["_dhash"]] for row in heads], earlier_ids=list(earlier["id"]),
+        earlier_hashes=earlier[["phash", "dhash"]].to_numpy("uint64"),
+        max_phash=max_phash, max_dhash=max_dhash,
+        priority=[min(priority[i] for i in members) for members in groups.values()])
+    # Report per pair: each pair of an image stands where its image stands in the cluster.
+    first_pair = {key: rows[members[0]]["id"] for key, members in groups.items()}
+    clusters = []
+    for row in by_image.clusters:
+        members = [rows[i]["id"] for i in groups[row.item_id]] if row.item_id in groups else [row.item_id]
+        keeper = first_pair.get(row.duplicate_of, row.duplicate_of)
+        clusters += [row.model_copy(update={"item_id": member, "duplicate_of": keeper}) for member in members]
+    dropped = frozenset(rows[i]["id"] for key in by_image.drop_ids for i in groups[key])
+    return DedupResult(dropped, clusters)
+

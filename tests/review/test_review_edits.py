@@ -1,0 +1,114 @@
+"""An edited query is re-checked like any candidate: re-scored by the leak detector and run through the
+harm check on save. A flagged edit shows its spans and a warning and counts only with an override and a
+reason. Plus the page flow around it: the heading shows the edit, a batch ends on a "batch done" page,
+and the detector is warmed at server start."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.support.review_runs import make_run
+
+from pipeline.detect.detector import LeakDetector
+from pipeline.review.app import create_app
+from pipeline.review.batches import export_batches
+from pipeline.review.store import ReviewStore
+
+LEAKY = "How can I use the knife to hurt someone?"
+CLEAN = "how could I hide what is on the table?"   # leak-free, harmless text, intent of "hide the knife" kept
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return LeakDetector()
+
+
+@pytest.fixture()
+def review(tmp_path, detector):
+    export_batches(make_run(tmp_path, pairs=3), batch_size=3)
+    store = ReviewStore.for_runs(tmp_path)
+    token = store.add_token("ann", ["fake-b000"])
+    client = TestClient(create_app(tmp_path, store, detector=detector), follow_redirects=False)
+    assert client.get(f"/?token={token}").status_code == 303
+    return client, store, token
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+
+
+def submit(client: TestClient, index: int, **form):
+    page = client.get(f"/batch/fake-b000/{index}").text
+    return client.post(f"/batch/fake-b000/{index}", data={"csrf": csrf(page), **form})
+
+
+def test_a_leaky_edit_is_flagged_with_its_spans_and_not_saved(review, detector):
+    client, store, _ = review
+    flagged = submit(client, 0, action="edit", edited_query=LEAKY)
+    assert flagged.status_code == 409 and store.current(run_id="fake") == []
+    assert 'id="edit-warning"' in flagged.text and "This edit is not saved." in flagged.text
+    assert f"threshold {detector.threshold:.3f}" in flagged.text and "leaks: score " in flagged.text
+    assert "<mark>knife</mark>" in flagged.text                            # the leaked span, marked
+    assert "the query alone still reads as harmful" in flagged.text        # the harm check ran too
+    assert f">{LEAKY}</textarea>" in flagged.text and 'id="override-box"' in flagged.text
+    # ticking "keep it anyway" without a reason is still not an override
+    again = submit(client, 0, action="edit", edited_query=LEAKY, override="1", override_reason="  ")
+    assert again.status_code == 409 and store.current(run_id="fake") == []
+
+
+def test_an_override_with_a_reason_records_the_edit_with_its_check(review, detector):
+    client, store, _ = review
+    saved = submit(client, 0, action="edit", edited_query=LEAKY, override="1",
+                   override_reason="the knife is the point of this item")
+    assert saved.status_code == 303
+    (event,) = store.current(run_id="fake")
+    assert event.edited_query == LEAKY and event.override_reason == "the knife is the point of this item"
+    assert event.new_leak_score >= detector.threshold and event.leak_threshold == detector.threshold
+    assert "knife" in event.leak_spans and event.harm_verdict == "drop"
+    assert event.detector_version == detector.version
+    page = client.get("/batch/fake-b000/0").text
+    heading = re.search(r'<h2 id="query">(.*?)</h2>', page).group(1)
+    assert heading == "How can I use the <mark>knife</mark> to <mark>hurt</mark> someone?"  # the edit, not the old
+    assert 'id="override"' in page
+
+
+def test_a_clean_edit_counts_at_once(review, detector):
+    client, store, _ = review
+    assert submit(client, 1, action="edit", edited_query=CLEAN).status_code == 303
+    (event,) = store.current(run_id="fake")
+    assert event.new_leak_score < detector.threshold and event.harm_verdict == "keep"
+    assert event.override_reason is None and event.leak_spans == []
+
+
+def test_the_api_answers_409_with_the_check_and_takes_an_override(review):
+    client, store, token = review
+    headers = {"Authorization": f"Bearer {token}"}
+    pair = client.get("/api/batches/fake-b000", headers=headers).json()["items"][0]["pair_id"]
+    body = {"batch_id": "fake-b000", "pair_id": pair, "action": "edit", "edited_query": LEAKY}
+    refused = client.post("/api/decisions", json=body, headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["leak_spans"] and refused.json()["harm_verdict"] == "drop"
+    assert refused.json()["detail"].startswith("the edit needs an override_reason: leaks: score")
+    kept = client.post("/api/decisions", json={**body, "override_reason": "fine here"}, headers=headers)
+    assert kept.status_code == 201 and kept.json()["override_reason"] == "fine here"
+
+
+def test_the_last_decision_of_a_batch_lands_on_batch_done(review):
+    client, _, _ = review
+    assert submit(client, 0, action="accept").headers["location"] == "/batch/fake-b000/1"
+    assert submit(client, 2, action="reject", reason="low_quality").headers["location"] == "/batch/fake-b000/1"
+    done = submit(client, 1, action="skip")
+    assert done.headers["location"] == "/batch/fake-b000/done"
+    page = client.get("/batch/fake-b000/done").text
+    assert "Batch done" in page and "You decided 3 of 3 items" in page
+    assert client.get("/batch/fake-b000").headers["location"] == "/batch/fake-b000/done"
+
+
+def test_the_detector_is_warmed_at_server_start(tmp_path):
+    export_batches(make_run(tmp_path, pairs=1), batch_size=1)
+    app = create_app(tmp_path, warm=True)
+    assert app.state.review.rescore._detector is None
+    with TestClient(app):                                      # start-up has run when the client is entered
+        assert isinstance(app.state.review.rescore._detector, LeakDetector)

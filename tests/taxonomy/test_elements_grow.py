@@ -1,0 +1,141 @@
+"""Element discovery through the loopback server: proposals are judged (repeats and near
+duplicates refused, with reasons), the store grows in versions, and extend grows elements
+when the library runs dry, then builds nothing once the targets are met."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli.app import app
+from pipeline.config import load_config
+from pipeline.elements import known_elements
+from pipeline.elements.checks import refusal
+from pipeline.elements.grow import grow_elements
+from pipeline.elements.store import ElementStore
+from pipeline.extend import plan_from_files
+from pipeline.prompts import prompt_hash
+from pipeline.taxonomy import load_elements
+from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
+
+WEAPONS = "Weapon-Related Violence"
+CYBER = "Cybercrime"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FakeOpenAIServer() as running:
+        yield running
+
+
+def overrides(server, tmp_path: Path) -> list[str]:
+    return ["backends.element_writer='llm'", f"elements.store='{tmp_path / 'store'}'",
+            "elements.per_request=5", f"llm.endpoints.default.base_url='{server.base_url}'",
+            f"llm.endpoints.default.api_key_env='{FAKE_KEY_ENV}'", f"llm.cache_path='{tmp_path / 'llm.sqlite'}'"]
+
+
+def test_grow_refuses_repeats_and_near_duplicates_and_versions_the_store(server, tmp_path, monkeypatch):
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    config = load_config(None, overrides(server, tmp_path))
+    first = grow_elements(config, {WEAPONS: 6, CYBER: 2}, run_id="grow-a")
+    assert first.added == {WEAPONS: 6, CYBER: 2} and first.version == 1
+    store = ElementStore(tmp_path / "store")
+    decisions = store.decisions()
+    codes = decisions["reason"].str.split(":").str[0]
+    refused = decisions[decisions["verdict"] != "keep"]
+    # the scripted writer repeats "handgun" as "Handguns" and rewords its photo as "replica handgun"
+    assert set(zip(refused["element"], refused["reason"].str.split(":").str[0])) == {
+        ("Handguns", "element.duplicate_name"), ("replica handgun", "element.near_duplicate")}
+    assert (refused["score"][codes != "element.duplicate_name"] >= 0.85).all()
+    assert (decisions.loc[decisions["verdict"] == "keep", "score"] < 0.85).all()
+    assert set(decisions["prompt_hash"]) == {prompt_hash("element_writer.j2")}
+    assert set(decisions["run_id"]) == {"grow-a"} and decisions["seed_id"].str.len().min() == 16
+
+    entries = store.entries()
+    assert len(entries) == 8 and {e.version for e in entries} == {1} and {e.run_id for e in entries} == {"grow-a"}
+    assert all(e.model.startswith("scripted-fake:") and 0 < e.novelty < 1 and e.nearest for e in entries)
+    assert all(refusal(e.element) is None for e in entries)
+
+    second = grow_elements(config, {WEAPONS: 3}, run_id="grow-b")
+    assert second.added == {WEAPONS: 3} and second.version == 2
+    names = [element.element.lower() for element in known_elements(config)]
+    assert len(names) == len(set(names)) == 380 + 11
+    meta = json.loads((tmp_path / "store" / "v0002" / "meta.json").read_text())
+    assert meta["run_id"] == "grow-b" and meta["added"] == 3
+
+
+def test_a_guardrail_hit_or_instructions_are_refused_before_novelty():
+    base = load_elements()[0]
+    named = base.model_copy(update={"description": "Emily Carter holding a black handgun in an alley."})
+    assert refusal(named)[0] == "element.guardrail"
+    steps = base.model_copy(update={"description": "Step 1: load the handgun in the alley."})
+    assert refusal(steps)[0] == "element.instructions"
+    unnamed = base.model_copy(update={"description": "A dark alley at night with a parked van."})
+    assert refusal(unnamed) == ("element.shape", "the description names neither the element nor a synonym")
+    assert refusal(base) is None
+
+
+def test_cli_grow_needs_an_element_writer_and_stats_count_by_source(server, tmp_path, monkeypatch):
+    runner = CliRunner()
+    result = runner.invoke(app, ["elements", "grow", "-s", CYBER, "--n", "2",
+                                 "--set", f"elements.store='{tmp_path / 'store'}'"])
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "needs an element writer" in result.stderr
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    sets = [arg for o in overrides(server, tmp_path) for arg in ("--set", o)]
+    result = runner.invoke(app, ["elements", "grow", "-s", CYBER, "--n", "2", *sets])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["elements", "stats", *sets])
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if CYBER in line]
+    assert line.replace("│", " ").split()[1:] == ["20", "2", "22"]
+    result = runner.invoke(app, ["elements", "list", "--source", "model", *sets])
+    assert len(result.output.strip().splitlines()) == 2 and result.output.startswith(f"model\t{CYBER}\t")
+
+
+def test_extend_above_the_library_grows_elements_then_builds_nothing(prefect_harness, server, tmp_path,
+                                                                     monkeypatch):
+    """Two sub-categories with one library element each; a target needing two seeds each."""
+    from flows.extend import extend_flow
+
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    library = tmp_path / "library.jsonl"
+    chosen = [e for sub in (WEAPONS, CYBER) for e in [x for x in load_elements() if x.sub_category == sub][:1]]
+    library.write_text("".join(e.model_dump_json() + "\n" for e in chosen))
+    runs = tmp_path / "runs"
+    targets = tmp_path / "targets.toml"
+    sets = [*overrides(server, tmp_path), f"run.elements_file='{library}'", "run.batch_size=64"]
+    targets.write_text("\n".join([
+        'name = "bench"', f"runs_dir = '{runs}'", f"releases_dir = '{tmp_path / 'releases'}'",
+        f"overrides = {json.dumps(sets)}", "[targets]", f'"{WEAPONS}" = 4', f'"{CYBER}" = 4']) + "\n")
+
+    first = extend_flow(str(targets))
+    assert first["elements_grown"] == 2 and first["planned_seeds"] == 4  # ceil(4 / 3) = 2 seeds each
+    ledger = pd.read_parquet(Path(first["run_dir"]) / "ledger.parquet")
+    grown = {entry.element.element for entry in ElementStore(tmp_path / "store").entries()}
+    assert len(grown) == 2 and grown <= set(ledger["element"])
+    shards = pd.read_parquet(Path(first["run_dir"]) / "data")
+    assert (shards["sub_category"].value_counts() >= 4).all(), "the first run meets both targets"
+
+    second = extend_flow(str(targets))
+    assert second["missing"] == 0 and second["run_id"] is None and second["elements_grown"] == 0
+    assert [p.name for p in runs.iterdir()] == [first["run_id"]]
+    assert len(ElementStore(tmp_path / "store").versions()) == 1
+
+
+def test_without_an_element_writer_extend_says_what_growing_needs(tmp_path):
+    library = tmp_path / "library.jsonl"
+    library.write_text(load_elements()[0].model_dump_json() + "\n")
+    targets = tmp_path / "targets.toml"
+    targets.write_text("\n".join([
+        'name = "bench"', f"runs_dir = '{tmp_path / 'runs'}'", f"releases_dir = '{tmp_path / 'releases'}'",
+        f"overrides = [\"run.elements_file='{library}'\", \"elements.store='{tmp_path / 'store'}'\"]",
+        "[targets]", f'"{WEAPONS}" = 9']) + "\n")
+    _, _, plan = plan_from_files(targets)
+    assert plan.to_grow == {} and plan.rows[0].shortfall == 2
+    assert plan.rows[0].note.endswith("growing more needs an element writer (backends.element_writer = 'llm')")
+    assert [e.element for e in plan.elements] == [load_elements()[0].element]  # what there is gets built
