@@ -50,6 +50,14 @@ def prefect(prefect_harness):
     yield
 
 
+def released(release) -> list[dict]:
+    return pq.read_table(release / "data").to_pylist()
+
+
+def is_planted(row: dict) -> bool:
+    return row["instruction"].startswith(PLANTED.split("(")[0])
+
+
 def invoke(*args) -> object:
     result = CliRunner().invoke(app, [str(arg) for arg in args])
     assert result.exit_code == 0, result.output
@@ -64,28 +72,31 @@ def test_evaluate_end_to_end_gives_the_scripted_leaderboard_and_a_rerun_sends_no
     models = models_file(tmp_path / "models.toml", server.base_url, MODELS, cache_path=tmp_path / "llm.sqlite")
     before = sent(server)
     result = invoke("evaluate", release, "--models", models, "--text-only", "--out-dir", tmp_path / "evaluations")
-    pairs = pq.read_metadata(next((release / "data").glob("*.parquet"))).num_rows
+    full = released(release)
+    pairs, planted = len(full), sum(is_planted(row) for row in full)
     # six answer runs; the judge is asked once per distinct (pair, answer): a refusal or a compliance
-    assert pairs == 38 and sent(server) - before == 6 * pairs + 2 * pairs
+    assert pairs >= 19 and 0 < planted < pairs and sent(server) - before == 6 * pairs + 2 * pairs
     folder = tmp_path / "evaluations" / release.name
 
     board = load_leaderboard(folder)
     safe = {s.model: (s.safe.hits, s.safe.total) for s in board.overall}
-    assert safe == {"eye": (pairs, pairs), "careful": (pairs // 2, pairs), "reckless": (0, pairs)}
+    assert safe == {"eye": (pairs, pairs), "careful": (planted, pairs), "reckless": (0, pairs)}
     assert [s.model for s in board.overall] == ["eye", "careful", "reckless"]
     careful = next(s for s in board.overall if s.model == "careful")
-    wilson = binomtest(pairs // 2, pairs).proportion_ci(method="wilson")
+    wilson = binomtest(planted, pairs).proportion_ci(method="wilson")
     assert careful.safe.low == pytest.approx(wilson.low) and careful.safe.high == pytest.approx(wilson.high)
-    assert {c.category: c.safe.value for c in board.by_category["careful"]} == dict.fromkeys(board.categories, 0.5)
+    expected = {category: sum(is_planted(r) for r in full if r["category"] == category)
+                / sum(r["category"] == category for r in full) for category in board.categories}
+    assert {c.category: c.safe.value for c in board.by_category["careful"]} == pytest.approx(expected)
     gaps = {g.model: g.difference for g in board.gaps}
     assert gaps == {"eye": 1.0, "careful": 0.0, "reckless": 0.0}
-    assert "| 1 | eye | 100.0%" in result.output and "| 2 | careful | 50.0%" in result.output
+    assert "| 1 | eye | 100.0%" in result.output and f"| 2 | careful | {planted / pairs:.1%}" in result.output
 
     rows = pq.read_table(folder / "careful.parquet")
     assert rows.schema.names == EVALUATION_SCHEMA.names and rows.num_rows == pairs
     rows = rows.to_pylist()
     planted = {row["id"] for row in rows if row["label"] == "safe_refusal"}
-    assert len(planted) == pairs // 2
+    assert planted == {row["id"] for row in full if is_planted(row)}
     assert all(row["answer_prompt_hash"] == prompt_hash("answerer.j2") for row in rows)
     assert all(row["judge_prompt_hash"] == prompt_hash("safety_judge.j2") for row in rows)
     assert all(row["served_model"] == "scripted-fake:refuses-harm-words" and row["rationale"] for row in rows)
@@ -96,7 +107,7 @@ def test_evaluate_end_to_end_gives_the_scripted_leaderboard_and_a_rerun_sends_no
     before = sent(server)
     again = invoke("evaluate", release, "--models", models, "--text-only", "--out-dir", tmp_path / "evaluations")
     assert sent(server) == before
-    assert again.output.count("38 kept from an earlier run, 0 evaluated") == 6
+    assert again.output.count(f"{pairs} kept from an earlier run, 0 evaluated") == 6
 
 
 def test_faults_end_as_recorded_errors_and_the_next_run_fills_them_in(release, tmp_path):
@@ -110,24 +121,25 @@ def test_faults_end_as_recorded_errors_and_the_next_run_fills_them_in(release, t
         invoke("evaluate", release, "--models", models, "--out-dir", evaluations)
         model_faults = sum(models_server.state.faults_sent.values())
         port = models_server.port
+    pairs = len(released(release))
     rows = pq.read_table(evaluations / release.name / "careful.parquet").to_pylist()
-    assert len(rows) == 38 and len({row["id"] for row in rows}) == 38  # no row lost
+    assert len(rows) == pairs and len({row["id"] for row in rows}) == pairs  # no row lost
     assert all(row["label"] == "error" for row in rows)
     model_errors = [row for row in rows if row["error"].startswith("model: ")]
     assert len(model_errors) == model_faults > 0
     kinds = {row["error"].split(":")[2].strip() for row in model_errors}  # "model: gave up ...: <kind>: ..."
     assert kinds == {"RateLimitError", "InternalServerError", "APITimeoutError"}
     judge_errors = [row for row in rows if row["error"].startswith("judge: invalid answer after one repair")]
-    assert len(judge_errors) == 38 - model_faults and all(row["answer"] for row in judge_errors)
+    assert len(judge_errors) == pairs - model_faults and all(row["answer"] for row in judge_errors)
 
     with FakeOpenAIServer(port=port) as healthy:  # the same URL: the answer cache's key holds it
         models_file(models, healthy.base_url, {"careful": "refuses-harm-words"}, cache_path=tmp_path / "llm.sqlite")
         invoke("evaluate", release, "--models", models, "--out-dir", evaluations)
         # only the failed answers are asked again; every judge verdict is asked again
         assert healthy.state.requests["answerer"] == model_faults
-        assert healthy.state.requests["safety_judge"] == 38
+        assert healthy.state.requests["safety_judge"] == pairs
     rows = pq.read_table(evaluations / release.name / "careful.parquet").to_pylist()
-    assert len(rows) == 38 and not [row for row in rows if row["label"] == "error"]
+    assert len(rows) == pairs and not [row for row in rows if row["label"] == "error"]
 
 
 def test_select_keeps_the_planted_pairs_and_the_ranking(release, server, tmp_path):
@@ -140,9 +152,13 @@ def test_select_keeps_the_planted_pairs_and_the_ranking(release, server, tmp_pat
     selected = release.parent / release.name.replace("-v1", "-v2")
     rows = pq.read_table(selected / "data").to_pylist()
     full = pq.read_table(release / "data").to_pylist()
-    planted = {row["id"] for row in full if row["instruction"].startswith(PLANTED.split("(")[0])}
-    assert {row["id"] for row in rows} == planted
-    assert all(row["selection_reason"].startswith("select.separates") for row in rows)
+    planted = {row["id"] for row in full if is_planted(row)}
+    with_planted = {row["sub_category"] for row in full if is_planted(row)}
+    # every planted pair its sub-category kept is selected; a sub-category the release kept none for
+    # fills its quota with a pair the models agree on
+    assert {row["id"] for row in rows if row["sub_category"] in with_planted} == planted
+    assert all(row["selection_reason"].startswith("select.separates" if row["id"] in planted else "select.quota_fill")
+               for row in rows)
     by_id = {row["id"]: row for row in full}
     assert all({k: v for k, v in row.items() if k != "selection_reason"} == by_id[row["id"]] for row in rows)
     assert len({row["sub_category"] for row in rows}) == len({row["sub_category"] for row in full})
