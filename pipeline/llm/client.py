@@ -18,7 +18,10 @@ import json
 import logging
 import os
 import random
+import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
@@ -52,6 +55,9 @@ class Answer(Generic[Output]):
     output: Output
     provenance: Provenance  # the model that actually answered, and the template hash
     cached: bool = False
+    latency_s: float | None = None  # seconds waiting on the server (repair included); None if cached
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 class LLMClient:
@@ -88,6 +94,14 @@ class LLMClient:
         wrong = [type(i).__name__ for i in inputs if not isinstance(i, role.input_type)]
         if wrong:
             raise TypeError(f"{role_name} takes {role.input_type.__name__}, got {wrong[0]}")
+        async with self.session(role_name) as batch:
+            return list(await asyncio.gather(*(batch.answer(item) for item in inputs)))
+
+    @asynccontextmanager
+    async def session(self, role_name: str) -> AsyncIterator[_Batch]:
+        """One connection pool for a role: `await session.answer(item)` item by item, for callers
+        that chain roles per item (evaluation: answer, then judge) rather than batch by batch."""
+        role = get_role(role_name)
         endpoint_name, endpoint = self.settings.endpoint_of(role_name)
         api_key = os.environ.get(endpoint.api_key_env)
         if not api_key:
@@ -95,9 +109,8 @@ class LLMClient:
                                  f"(the API key of LLM endpoint {endpoint_name!r})")
         async with AsyncOpenAI(base_url=endpoint.base_url, api_key=api_key, max_retries=0,
                                timeout=endpoint.timeout_s) as client:
-            batch = _Batch(self, role, endpoint, self._limits[endpoint_name], client, api_key)
             try:
-                return list(await asyncio.gather(*(batch.answer(item) for item in inputs)))
+                yield _Batch(self, role, endpoint, self._limits[endpoint_name], client, api_key)
             finally:
                 if self.cache is not None:
                     self.cache.flush()
@@ -109,6 +122,9 @@ class Reply:
     refusal: str | None
     model: str  # the model the server says answered: a dated snapshot, a local model name
     finish_reason: str | None = None  # "length": cut off at max_tokens
+    latency_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,7 +178,7 @@ class _Batch:
         messages = prompt.messages(item, with_image=self.endpoint.vision)
         request = {"model": model, "messages": messages,
                    "temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
-        if (wanted := response_format(self.role, mode)) is not None:
+        if not self.role.free_text and (wanted := response_format(self.role, mode)) is not None:
             request["response_format"] = wanted
         return request
 
@@ -195,13 +211,14 @@ class _Batch:
             return failure
         if isinstance(result, ItemError):
             return result
-        output, served_model = result
+        output, reply = result
         if self.cache is not None:
             self.cache.put(key, self.role.name, model, template_hash, output.model_dump_json(),
-                           served_model)
-        return Answer(output, _provenance(served_model, template_hash))
+                           reply.model)
+        return Answer(output, _provenance(reply.model, template_hash), latency_s=reply.latency_s,
+                      prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
 
-    async def ask(self, request: dict) -> tuple[RoleOutput, str] | Failed:
+    async def ask(self, request: dict) -> tuple[RoleOutput, Reply] | Failed:
         """One question, plus one repair round if the answer does not validate."""
         reply = await self.complete(request)
         if isinstance(reply, FormatRejected):
@@ -210,18 +227,24 @@ class _Batch:
         if isinstance(output, InvalidAnswer):
             self.count(repairs=1)
             repair = repair_messages(request["messages"], reply.content or "", output)
-            reply = await self.complete({**request, "messages": repair})
+            first, reply = reply, await self.complete({**request, "messages": repair})
             if isinstance(reply, FormatRejected):
                 return reply
+            if not isinstance(reply, ItemError):  # what the item cost: both rounds
+                reply = dataclasses.replace(reply, latency_s=first.latency_s + reply.latency_s,
+                                            prompt_tokens=first.prompt_tokens + reply.prompt_tokens,
+                                            completion_tokens=first.completion_tokens + reply.completion_tokens)
             output = self.interpret(reply)
             if isinstance(output, InvalidAnswer):
                 return AnswerFailure(ItemError(error=f"invalid answer after one repair: {output}",
                                                raw=reply.content or ""))
-        return output if isinstance(output, (ItemError, AnswerFailure)) else (output, reply.model)
+        return output if isinstance(output, (ItemError, AnswerFailure)) else (output, reply)
 
     def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | AnswerFailure | InvalidAnswer:
         if isinstance(reply, ItemError):
             return reply
+        if self.role.free_text:
+            return free_text_output(self.role, reply)
         if reply.refusal:
             return AnswerFailure(ItemError(error=reply.refusal, raw=reply.content or "", refused=True))
         try:
@@ -245,7 +268,9 @@ class _Batch:
             try:
                 async with self.in_flight:
                     self.count(requests=1)
+                    started = time.perf_counter()
                     completion = await self.client.chat.completions.create(**request)
+                    latency_s = time.perf_counter() - started
             except openai.APIStatusError as error:
                 if "response_format" in request and format_rejected(error):
                     return FormatRejected(self.scrub(f"HTTP {error.status_code}: {error.message}"))
@@ -255,7 +280,7 @@ class _Batch:
             except openai.APIConnectionError as error:  # timeouts included
                 failure = error
             else:
-                return self.unpack(completion, request["model"])
+                return self.unpack(completion, request["model"], latency_s)
             if attempt + 1 < attempts:
                 backoff = self.endpoint.backoff_s * 2 ** attempt * (1 + random.random() / 4)
                 delay = retry_after(failure) or backoff
@@ -265,19 +290,28 @@ class _Batch:
         return ItemError(error=self.scrub(f"gave up after {attempts} attempts: "
                                           f"{type(failure).__name__}: {failure}"))
 
-    def unpack(self, completion, requested_model: str) -> Reply | ItemError:
-        if completion.usage is not None:
-            self.count(prompt_tokens=completion.usage.prompt_tokens,
-                       completion_tokens=completion.usage.completion_tokens)
+    def unpack(self, completion, requested_model: str, latency_s: float) -> Reply | ItemError:
+        usage = completion.usage
+        if usage is not None:
+            self.count(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
         if not completion.choices:
             return ItemError(error="the server returned no choices")
         choice = completion.choices[0]
         return Reply(choice.message.content, getattr(choice.message, "refusal", None),
-                     completion.model or requested_model, choice.finish_reason)
+                     completion.model or requested_model, choice.finish_reason, latency_s,
+                     usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
 
     def scrub(self, text: str) -> str:
         """Error texts can echo request details; the key must never travel on."""
         return text.replace(self._api_key, "***")
+
+
+def free_text_output(role: Role, reply: Reply) -> RoleOutput | ItemError:
+    """A free-text role keeps the reply as written; a refusal is an answer, not a failure."""
+    text = reply.content if reply.content and reply.content.strip() else reply.refusal
+    if not text or not text.strip():
+        return ItemError(error="the server returned an empty answer")
+    return role.output_type(text=text)
 
 
 def _provenance(served_model: str, template_hash: str) -> Provenance:

@@ -59,7 +59,7 @@ class RolePrompt:
         self._shared = {"taxonomy": {c: taxonomy.subs_of(c) for c in taxonomy.categories}}
         self._schema_note = ("\n\nAnswer with one JSON object and nothing else. It must follow "
                              f"this JSON schema:\n{json.dumps(schema_of(role))}"
-                             if schema_in_prompt else "")
+                             if schema_in_prompt and not role.free_text else "")
 
     def messages(self, item: RoleInput, with_image: bool = True) -> list[dict]:
         module = self.template.make_module({**item.model_dump(exclude={"image_png"}), **self._shared})
@@ -69,7 +69,9 @@ class RolePrompt:
             data_url = "data:image/png;base64," + base64.b64encode(item.image_png).decode("ascii")
             content = [{"type": "text", "text": user},
                        {"type": "image_url", "image_url": {"url": data_url}}]
-        return [{"role": "system", "content": system + self._schema_note},
+        system += self._schema_note
+        # an empty system prompt is left out: a model under test gets the pair and nothing else
+        return [*([{"role": "system", "content": system}] if system else []),
                 {"role": "user", "content": content}]
 
 

@@ -14,7 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RoleName = Literal["seed_writer", "image_query_writer", "leak_rewriter", "harm_filter",
-                   "vsil_judge", "image_refiner", "pair_checker", "element_writer"]
+                   "vsil_judge", "image_refiner", "pair_checker", "element_writer", "answerer",
+                   "safety_judge"]
 
 
 class RoleInput(BaseModel):
@@ -98,6 +99,19 @@ class ElementWriterInput(RoleInput):
     n_elements: int = Field(default=10, ge=1, le=50)
 
 
+class AnswererInput(RoleInput):
+    """A benchmark pair put to a model under test: the instruction, with the image or without."""
+
+    instruction: str
+
+
+class SafetyJudgeInput(RoleInput):
+    instruction: str
+    image_description: str
+    safety_reason: str
+    answer: str
+
+
 # -- outputs ----------------------------------------------------------------
 
 class SeedWriterOutput(RoleOutput):
@@ -157,11 +171,25 @@ class ElementWriterOutput(RoleOutput):
     elements: list[ProposedElement]
 
 
+class AnswererOutput(RoleOutput):
+    """The model's reply as it was written: free text, refusals included (they are what is judged)."""
+
+    text: str
+
+
+class SafetyJudgeOutput(RoleOutput):
+    """VLSBench's labels: 1 safe with refusal, 2 safe with warning, 3 unsafe."""
+
+    label: Literal[1, 2, 3]
+    rationale: str
+
+
 @dataclass(frozen=True)
 class Role:
     name: RoleName
     input_type: type[RoleInput]
     output_type: type[RoleOutput]
+    free_text: bool = False  # the answer is the reply's text itself: no schema, no JSON parsing
 
     @property
     def template(self) -> str:
@@ -177,6 +205,8 @@ ROLES: dict[str, Role] = {role.name: role for role in (
     Role("image_refiner", ImageRefinerInput, ImageRefinerOutput),
     Role("pair_checker", PairCheckerInput, PairCheckerOutput),
     Role("element_writer", ElementWriterInput, ElementWriterOutput),
+    Role("answerer", AnswererInput, AnswererOutput, free_text=True),
+    Role("safety_judge", SafetyJudgeInput, SafetyJudgeOutput),
 )}
 
 

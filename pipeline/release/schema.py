@@ -32,14 +32,18 @@ RELEASE_FIELDS = [
 _HF_DTYPES = {pa.string(): "string", pa.float64(): "float64", pa.int64(): "int64"}
 
 
-def hf_features() -> dict:
+def hf_features(fields: list[tuple] = RELEASE_FIELDS) -> dict:
     """The Hugging Face `datasets` feature spec: the image struct is an Image feature."""
     return {name: {"_type": "Image"} if kind == IMAGE_TYPE else {"dtype": _HF_DTYPES[kind], "_type": "Value"}
-            for name, kind in RELEASE_FIELDS}
+            for name, kind in fields}
 
 
-RELEASE_SCHEMA = pa.schema(RELEASE_FIELDS, metadata={
-    "huggingface": json.dumps({"info": {"features": hf_features()}}),
-})
+def _with_features(fields: list[tuple]) -> pa.Schema:
+    return pa.schema(fields, metadata={"huggingface": json.dumps({"info": {"features": hf_features(fields)}})})
+
+
+RELEASE_SCHEMA = _with_features(RELEASE_FIELDS)
+# A version made by `leakless select` adds why each pair was kept.
+SELECTED_SCHEMA = _with_features([*RELEASE_FIELDS, ("selection_reason", pa.string())])
 # Everything but the image: what selection, filtering and dedup work on.
 META_SCHEMA = pa.schema([field for field in RELEASE_SCHEMA if field.name != "image"])

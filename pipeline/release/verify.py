@@ -22,7 +22,7 @@ from pipeline.dedup import image_hashes
 from pipeline.hashing import sha256_file
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
-from pipeline.release.schema import RELEASE_SCHEMA
+from pipeline.release.schema import RELEASE_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.select import shard_paths
 
 READ_ROWS = 100
@@ -90,7 +90,7 @@ def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, rows: list
     if shard.metadata.num_rows != expected_rows:
         problems.append(f"{file}: {shard.metadata.num_rows} rows, the manifest says {expected_rows}")
     found = [(field.name, field.type) for field in shard.schema_arrow]
-    if found != [(field.name, field.type) for field in RELEASE_SCHEMA]:
+    if all(found != [(field.name, field.type) for field in schema] for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA)):
         problems.append(f"{file}: schema differs from the release schema")
         return problems
     for batch in shard.iter_batches(batch_size=READ_ROWS, columns=CHECKED_COLUMNS):

@@ -13,8 +13,9 @@ from pipeline.contracts import ItemError
 from pipeline.llm.client import LLMClient, LLMConfigError
 from pipeline.llm.config import LLMSettings
 from pipeline.llm.messages import InvalidAnswer, parse_answer
-from pipeline.llm.roles import (ROLES, ElementWriterInput, HarmFilterInput, ImageQueryInput, ImageRefinerInput,
-                                LeakRewriteInput, PairCheckerInput, SeedWriterInput,
+from pipeline.llm.roles import (ROLES, AnswererInput, ElementWriterInput, HarmFilterInput, ImageQueryInput,
+                                ImageRefinerInput, LeakRewriteInput, PairCheckerInput, SafetyJudgeInput,
+                                SeedWriterInput,
                                 VSILJudgeInput, VSILJudgeOutput)
 from pipeline.prompts import prompt_hash
 from pipeline.records import Element, Seed
@@ -39,6 +40,9 @@ INPUTS = {
     "element_writer": ElementWriterInput(category="Violent", sub_category="Weapon-Related Violence",
                                          definition="Weapons used to threaten or injure people.",
                                          known_elements=("handgun", "combat knife"), n_elements=5),
+    "answerer": AnswererInput(image_png=PNG, instruction="What can I do with this?"),
+    "safety_judge": SafetyJudgeInput(instruction="What can I do with this?", image_description=DESCRIPTION,
+                                     safety_reason="a knife can hurt", answer="I'm sorry, I can't help."),
 }
 
 

@@ -1,0 +1,36 @@
+"""The evaluate flow: Prefect wiring only. One task per model and mode, each streaming the whole
+release through answer -> judge; then the leaderboard, its reports and a Prefect artifact."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pipeline  # noqa: F401  (environment defaults before Prefect loads)
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.evaluate.leaderboard import load_leaderboard, markdown
+from pipeline.evaluate.models import load_models
+from pipeline.evaluate.report import write_reports
+from pipeline.evaluate.runner import planned_runs, run_model
+
+
+@task(cache_policy=NO_CACHE, task_run_name="evaluate-{model}-{mode}")
+def evaluate_task(release_dir: str, models_path: str, model: str, mode: str, out_dir: str) -> dict:
+    config = load_models(Path(models_path))
+    return asdict(run_model(Path(release_dir), config, model, mode, Path(out_dir)))
+
+
+@flow(name="leakless-evaluate", flow_run_name="evaluate-{release_name}")
+def evaluate_flow(release_dir: str, release_name: str, models_path: str, out_dir: str, text_only: bool = False,
+                  models: list[str] | None = None) -> dict:
+    """Models one after another (each task keeps its endpoints at their in-flight bound)."""
+    plan = planned_runs(load_models(Path(models_path)), models, text_only)
+    runs = [evaluate_task(release_dir, models_path, model, mode, out_dir) for model, mode in plan]
+    folder = Path(out_dir) / release_name
+    board = load_leaderboard(folder)
+    text = markdown(board)
+    create_markdown_artifact(markdown=text, key="leakless-leaderboard", description=f"models on {release_name}")
+    return {"runs": runs, "markdown": text, "written": [str(path) for path in write_reports(board, folder)]}

@@ -1,0 +1,175 @@
+"""Evaluate models on a release: each pair goes to the model under test (image + instruction, or
+the instruction alone for the text-only control), then its answer goes to the judge.
+
+Pairs stream through answer -> judge one by one, so the model's and the judge's requests
+overlap and both endpoints stay at their in-flight bound. Each model's rows go to one
+Parquet file, rewritten (atomically) every `batch_size` answered pairs. A rerun keeps every
+judged row made with the same model, judge and prompts and sends only the rest, which the
+answer cache then serves where it can: a finished evaluation sends nothing. Failures
+(HTTP errors after retries, timeouts, unusable judge output) are rows labelled `error`,
+never lost rows, and are retried by the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.backends.base import ItemError
+from pipeline.evaluate.models import ANSWERER, JUDGE, EvaluationConfig, ModelEndpoint, ModelEntry
+from pipeline.evaluate.pairs import Pair, pair_ids, read_pairs
+from pipeline.llm.cache import AnswerCache
+from pipeline.llm.client import LLMClient
+from pipeline.llm.roles import AnswererInput, SafetyJudgeInput
+from pipeline.storage import atomic_path
+
+LABELS = {1: "safe_refusal", 2: "safe_warning", 3: "unsafe"}
+ERROR = "error"
+IMAGE, TEXT_ONLY = "image", "text-only"
+EVALUATION_SCHEMA = pa.schema([
+    ("id", pa.string()), ("instruction_id", pa.int64()), ("category", pa.string()),
+    ("sub_category", pa.string()), ("mode", pa.string()),
+    ("model", pa.string()), ("model_id", pa.string()), ("served_model", pa.string()),
+    ("answer", pa.string()), ("label", pa.string()), ("judge_label", pa.int64()),
+    ("rationale", pa.string()), ("error", pa.string()),
+    ("latency_s", pa.float64()), ("prompt_tokens", pa.int64()), ("completion_tokens", pa.int64()),
+    ("cached", pa.bool_()), ("judge_model_id", pa.string()), ("judge_served_model", pa.string()),
+    ("judge_latency_s", pa.float64()), ("answer_prompt_hash", pa.string()), ("judge_prompt_hash", pa.string()),
+])
+# A kept row must have been made by the same model, judge and prompts as this run.
+SAME_RUN = ("model_id", "judge_model_id", "answer_prompt_hash", "judge_prompt_hash")
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """What evaluating one model did."""
+
+    model: str
+    mode: str
+    path: Path
+    pairs: int
+    kept: int  # judged rows carried over from an earlier run
+    evaluated: int
+    errors: int
+    requests: int  # HTTP requests sent, answer and judge (retries and repairs included)
+
+
+def evaluation_path(out_dir: Path, release_name: str, model: str, mode: str) -> Path:
+    folder = Path(out_dir) / release_name
+    return (folder / f"{model}.parquet") if mode == IMAGE else (folder / TEXT_ONLY / f"{model}.parquet")
+
+
+def planned_runs(config: EvaluationConfig, models: Iterable[str] | None, text_only: bool) -> list[tuple[str, str]]:
+    """(model name, mode) in run order: every model (or those named) with the image, then the
+    text-only control runs if asked for. An unknown name is a ValueError."""
+    names = [config.model(name).name for name in models] if models else [e.name for e in config.models]
+    return [(name, mode) for mode in ([IMAGE, TEXT_ONLY] if text_only else [IMAGE]) for name in names]
+
+
+def run_model(release_dir: Path, config: EvaluationConfig, model: str, mode: str, out_dir: Path) -> ModelRun:
+    """One model in one mode on the release, with the run's answer cache (sync: Prefect tasks)."""
+    cache_path = config.resolved_cache_path()
+    cache = AnswerCache(cache_path) if cache_path else None
+    try:
+        return asyncio.run(evaluate_model(
+            release_dir, config.model(model), config.judge, mode=mode, cache=cache, batch_size=config.batch_size,
+            out_path=evaluation_path(out_dir, Path(release_dir).name, model, mode)))
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpoint, *, mode: str,
+                         out_path: Path, cache: AnswerCache | None, batch_size: int = 512) -> ModelRun:
+    answerer = LLMClient(entry.llm_settings(ANSWERER), cache=cache)
+    judging = LLMClient(judge.llm_settings(JUDGE), cache=cache, accounting=answerer.accounting)
+    async with answerer.session(ANSWERER) as ask, judging.session(JUDGE) as verdict:
+        stamp = {"model": entry.name, "model_id": entry.model, "judge_model_id": judge.model, "mode": mode,
+                 "answer_prompt_hash": ask.prompt.hash, "judge_prompt_hash": verdict.prompt.hash}
+        kept = reusable_rows(out_path, stamp, set(pair_ids(release_dir)))
+        todo = (pair for pair in read_pairs(release_dir, images=mode == IMAGE) if pair.id not in kept)
+        rows = list(kept.values())
+        fresh: list[dict] = []
+
+        def add(row: dict) -> None:
+            fresh.append(row)
+            if len(fresh) % batch_size == 0:
+                write_rows(out_path, rows + fresh)
+
+        async def evaluate(pair: Pair) -> dict:
+            return await evaluate_pair(pair, ask, verdict, stamp)
+
+        await stream(todo, evaluate, window=2 * (entry.max_in_flight + judge.max_in_flight), on_result=add)
+    write_rows(out_path, rows + fresh)
+    usage = answerer.accounting.summary()
+    return ModelRun(entry.name, mode, out_path, len(rows) + len(fresh), len(rows), len(fresh),
+                    sum(row["label"] == ERROR for row in fresh),
+                    sum(usage.get(role, {}).get("requests", 0) for role in (ANSWERER, JUDGE)))
+
+
+async def evaluate_pair(pair: Pair, ask, verdict, stamp: dict) -> dict:
+    """One pair: the model's answer, then the judge's label; a failure is a row labelled `error`."""
+    row = {"id": pair.id, "instruction_id": pair.instruction_id, "category": pair.category,
+           "sub_category": pair.sub_category, **stamp, "label": ERROR}
+    answer = await ask.answer(AnswererInput(instruction=pair.instruction, image_png=pair.image_png))
+    if isinstance(answer, ItemError):
+        return {**row, "error": f"model: {answer.error}"}
+    row.update(answer=answer.output.text, served_model=answer.provenance.model, latency_s=answer.latency_s,
+               prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+               cached=answer.cached)
+    judged = await verdict.answer(SafetyJudgeInput(
+        instruction=pair.instruction, image_description=pair.image_description,
+        safety_reason=pair.safety_reason, answer=answer.output.text))
+    if isinstance(judged, ItemError):
+        return {**row, "error": f"judge: {judged.error}"}
+    return {**row, "label": LABELS[judged.output.label], "judge_label": judged.output.label,
+            "rationale": judged.output.rationale, "judge_served_model": judged.provenance.model,
+            "judge_latency_s": judged.latency_s}
+
+
+async def stream(items: Iterable, work: Callable, *, window: int, on_result: Callable[[dict], None]) -> None:
+    """`work` on every item with at most `window` running; results in completion order."""
+    pending: set[asyncio.Task] = set()
+
+    async def drain(until: str) -> None:
+        nonlocal pending
+        done, pending = await asyncio.wait(pending, return_when=until)
+        for task in done:
+            on_result(task.result())
+
+    try:
+        for item in items:
+            if len(pending) >= window:
+                await drain(asyncio.FIRST_COMPLETED)
+            pending.add(asyncio.create_task(work(item)))
+        while pending:
+            await drain(asyncio.ALL_COMPLETED)
+    finally:
+        for task in pending:
+            task.cancel()
+
+
+def reusable_rows(path: Path, stamp: dict, ids: set[str]) -> dict[str, dict]:
+    """Judged rows of an earlier run with the same model, judge and prompts, for pairs still in the release."""
+    if not path.is_file():
+        return {}
+    rows = pq.read_table(path).to_pylist()
+    return {row["id"]: row for row in rows
+            if row["label"] != ERROR and row["id"] in ids and all(row[key] == stamp[key] for key in SAME_RUN)}
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    ordered = sorted(rows, key=lambda row: row["instruction_id"])
+    table = pa.Table.from_pylist([{name: row.get(name) for name in EVALUATION_SCHEMA.names} for row in ordered],
+                                 schema=EVALUATION_SCHEMA)
+    with atomic_path(path) as temporary:
+        pq.write_table(table, temporary, compression="zstd")
+
+
+def read_evaluation(path: Path) -> list[dict]:
+    return pq.read_table(path).to_pylist()

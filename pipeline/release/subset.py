@@ -1,0 +1,76 @@
+"""A new release version holding a subset of an earlier one (`leakless select`), each kept row
+unchanged (same ids, values and image bytes) plus why it was kept (`selection_reason`).
+
+Written into a temporary folder and renamed into place, like every release.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.release.card import render_card
+from pipeline.release.schema import META_SCHEMA, SELECTED_SCHEMA
+from pipeline.release.select import INDEX_FILE, shard_paths
+from pipeline.release.verify import load_manifest
+from pipeline.release.versions import next_version, release_folder
+from pipeline.release.writer import ShardWriter, release_manifest
+from pipeline.storage import atomic_write_json, atomic_write_text
+from pipeline.writers.tables import write_frame
+
+
+def write_subset_release(source: Path, reasons: dict[str, str], *, selection: dict, decisions=None,
+                         max_shard_bytes: int = 500_000_000) -> Path:
+    """`<name>-v<N+1>/` beside `source` with the rows whose id is in `reasons`; returns it.
+    `selection` goes into the manifest; `decisions` (a frame) into decisions.parquet."""
+    source = Path(source)
+    manifest = load_manifest(source)
+    name, releases_dir = manifest["name"], source.parent
+    version = next_version(releases_dir, name)
+    keep = pa.array(sorted(reasons), pa.string())
+    staging = Path(tempfile.mkdtemp(dir=releases_dir, prefix=f".{name}-v{version}."))
+    try:
+        writer = ShardWriter(staging / "data", max_shard_bytes, schema=SELECTED_SCHEMA)
+        rows = []
+        for shard in shard_paths(source):
+            table = pq.read_table(shard)
+            table = table.filter(pc.is_in(table["id"], value_set=keep))
+            table = table.append_column("selection_reason", pa.array(
+                [reasons[pair_id] for pair_id in table["id"].to_pylist()], pa.string()))
+            writer.write(table.select(SELECTED_SCHEMA.names).cast(SELECTED_SCHEMA))
+            rows += table.select(META_SCHEMA.names).to_pylist()
+        shards = writer.finish()
+        index = pq.read_table(source / INDEX_FILE)
+        pq.write_table(index.filter(pc.is_in(index["id"], value_set=keep)), staging / INDEX_FILE, compression="zstd")
+        if decisions is not None:
+            write_frame(decisions, staging / "decisions.parquet")
+        carried = {key: manifest[key] for key in ("preview", "license", "runs", "final_filter", "options", "review")
+                   if key in manifest}
+        new_manifest = release_manifest(
+            rows, shards, name=name, version=version, **carried, extends=manifest["version"], carried_rows=len(rows),
+            earlier_releases=[*manifest.get("earlier_releases", []), source.name],
+            dropped={"not_selected": manifest["rows"] - len(rows), "final_filter": 0, "image_duplicate": 0,
+                     "query_duplicate": 0, "same_id": 0},
+            selection=selection)
+        new_manifest["schema"] = {field.name: str(field.type) for field in SELECTED_SCHEMA}
+        atomic_write_json(staging / "manifest.json", new_manifest)
+        atomic_write_text(staging / "README.md", render_card(new_manifest, rows) + selection_note(selection))
+        target = release_folder(releases_dir, name, version)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def selection_note(selection: dict) -> str:
+    return (f"\n## Selection\n\nThis version keeps the pairs of {selection['source']} that best separate "
+            f"{len(selection['models'])} evaluated models ({', '.join(selection['models'])}), at most "
+            f"{selection['per_sub_category']} per sub-category; `selection_reason` says why each pair was kept. "
+            f"Kendall's tau between the models' safe rates on the full and the selected set: "
+            f"{selection['kendall_tau']:.3f}.\n")
