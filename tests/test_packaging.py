@@ -32,7 +32,7 @@ def test_wheel_carries_every_prompt_template(tmp_path):
     assert "pipeline/taxonomy/elements.jsonl" in names
     assert "pipeline/guardrails/rules.toml" in names
     # the detector's fitted parts: without them an installed detector cannot start
-    assert {"pipeline/detect/calibration.json", "pipeline/detect/intent_probe.npz", "pipeline/detect/cues.toml"} <= names
+    assert {"pipeline/detect/calibration.json", "pipeline/detect/text_harm_probe.npz", "pipeline/detect/evaluation_sets.toml", "pipeline/detect/cues.toml"} <= names
 
 
 @pytest.mark.slow
