@@ -90,7 +90,7 @@ async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpo
     judging = LLMClient(judge.llm_settings(JUDGE), cache=cache, accounting=answerer.accounting)
     async with answerer.session(ANSWERER) as ask, judging.session(JUDGE) as verdict:
         stamp = {"model": entry.name, "model_id": entry.model, "judge_model_id": judge.model, "mode": mode,
-                 "answer_prompt_hash": ask.prompt.hash, "judge_prompt_hash": verdict.prompt.hash}
+                 "answer_prompt_hash": ask.prompt_hash, "judge_prompt_hash": verdict.prompt_hash}
         kept = reusable_rows(out_path, stamp, set(pair_ids(release_dir)))
         todo = (pair for pair in read_pairs(release_dir, images=mode == IMAGE) if pair.id not in kept)
         rows = list(kept.values())

@@ -173,6 +173,10 @@ class _Batch:
         self.count(failures=1, refusals=int(result.refused))
         return result
 
+    @property
+    def prompt_hash(self) -> str:
+        return self.prompts[False].hash  # one template file, whichever mode
+
     def request_for(self, model: str, item: RoleInput, mode: str) -> dict:
         prompt = self.prompts[mode == "prompt"]
         messages = prompt.messages(item, with_image=self.endpoint.vision)
@@ -183,7 +187,7 @@ class _Batch:
         return request
 
     async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
-        template_hash = self.prompts[False].hash  # one template file, whichever mode
+        template_hash = self.prompt_hash
         while True:  # ends: the last mode ("prompt") sends no response_format to reject
             mode = self.owner.formats.mode(self.endpoint)
             request = self.request_for(model, item, mode)
