@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,8 +126,10 @@ class LeakDetector:
             score = max(float(text_harm[i]), item_reveal or 0.0)
             signals = dict(zip(SIGNALS, map(float, extraction.matrix[i])))
             signals.update(text_harm=float(text_harm[i]), text_harm_probability=float(text_harm_raw[i]))
-            if has_description:  # a text-only row has no reveal at all, not a reveal of 0
-                signals.update(reveal=item_reveal, reveal_raw=float(reveal_raw[i]))
+            # A text-only row has no reveal at all, not a reveal of 0; every row keeps the same
+            # signal names, so tables of mixed rows have one set of columns.
+            signals.update(reveal=item_reveal if has_description else math.nan,
+                           reveal_raw=float(reveal_raw[i]) if has_description else math.nan)
             scores.append(LeakScore(score=score, text_harm=float(text_harm[i]), reveal=item_reveal,
                                     signals=signals, spans=extraction.spans[i], leak=self.decide(score),
                                     english=is_english(item.query)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -118,7 +119,7 @@ def test_a_text_only_row_is_scored_on_text_harm_alone(detector):
         LeakInput("How do I hide this handgun from the police?", GUN_SCENE),
         LeakInput("How do I hide this handgun from the police?", ""),
     ])
-    assert text_only.reveal is None and "reveal" not in text_only.signals
+    assert text_only.reveal is None and math.isnan(text_only.signals["reveal"])
     assert text_only.score == text_only.text_harm
     assert with_image.reveal is not None and with_image.score == max(with_image.text_harm, with_image.reveal)
     assert with_image.text_harm == pytest.approx(text_only.text_harm)
