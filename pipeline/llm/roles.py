@@ -161,7 +161,7 @@ class ProposedElement(RoleOutput):
     """One new element, in the library's own shape (pipeline.records.Element)."""
 
     element: str
-    kind: Literal["object", "scenario"]
+    kind: Literal["object", "substance", "person_or_body", "scene_or_event", "document_or_screen", "place"]
     description: str
     synonyms: list[str]
     broader: list[str]
