@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.cli.errors import fail, user_errors
-from pipeline.cli.review import RUNS_DIR, RunsDir, review_app, run_folder, store_for
+from pipeline.cli.review import RUNS_DIR, Run, RunsDir, review_app, run_folder, store_for
 from pipeline.review.labelstudio import DEFAULT_IMAGE_URL_PREFIX
 
 PREFILLS = ("none", "model")
@@ -19,7 +19,7 @@ PREFILLS = ("none", "model")
 
 @review_app.command("labelstudio-export")
 def labelstudio_export(
-    run: str, runs_dir: RunsDir = RUNS_DIR,
+    run: Run, runs_dir: RunsDir = RUNS_DIR,
     prefill: Annotated[str, typer.Option(
         help="none: tasks start blank. model: the pipeline's verdict is pre-selected as a "
              "prediction (invites rubber-stamping; use it for audits, not first labels).")] = "none",
@@ -49,7 +49,9 @@ def labelstudio_export(
 
 @review_app.command("labelstudio-import")
 def labelstudio_import(
-    run: str, export_file: Path, runs_dir: RunsDir = RUNS_DIR,
+    run: Run,
+    export_file: Annotated[Path, typer.Argument(help="Label Studio's JSON export (a snapshot with full annotations).")],
+    runs_dir: RunsDir = RUNS_DIR,
     user: Annotated[Optional[list[str]], typer.Option(
         "--user", help="ID_OR_EMAIL=NAME: record this Label Studio user as annotator NAME "
                        "(the name the batches are assigned to). Repeatable.")] = None,
