@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Headless Chromium from Debian, for tests/test_review_browser.py. Installed only if
+# Headless Chromium from Debian, for tests/review/test_review_browser.py. Installed only if
 # missing. Never `playwright install`: it cannot download its own browser here, and the
 # test launches Debian's /usr/lib/chromium/chromium instead.
 # Without root or sudo, or when apt-get fails: a warning on a developer's machine (the

@@ -18,7 +18,7 @@ MISSING = "/nonexistent/chromium"
 def run_browser_tests(ci: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CI": ci, "LEAKLESS_CHROMIUM": MISSING}
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
-                           str(ROOT / "tests" / "test_review_browser.py")],
+                           str(ROOT / "tests" / "review" / "test_review_browser.py")],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 

@@ -24,7 +24,7 @@ INSTRUCTION = re.compile("|".join(INSTRUCTION_MARKERS), re.IGNORECASE)
 
 
 def shape_problem(element: Element) -> str | None:
-    """Why `element` is not in the library's shape, or None (the rules tests/test_elements.py
+    """Why `element` is not in the library's shape, or None (the rules tests/taxonomy/test_elements.py
     holds the team-written library to)."""
     if not element.element.strip() or not element.description.strip():
         return "empty name or description"

@@ -1,6 +1,6 @@
 """Every model family's call path: tiny random-weight SDXL, SD3 and FLUX pipelines built from
 configs, saved to disk and loaded through the backend exactly as a downloaded model would be
-(SD 1.5's is tests/test_diffusers_backend.py)."""
+(SD 1.5's is tests/backends/test_diffusers_backend.py)."""
 
 from __future__ import annotations
 
