@@ -37,3 +37,11 @@ def reference_dir() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip("../shared/reference is not here (a user's own clone)")
     return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def public_corpus() -> Path:
+    path = REFERENCE.parent / "public_vsil" / "pairs.jsonl"
+    if not path.is_file():
+        pytest.skip("../shared/public_vsil is not here (a user's own clone)")
+    return path

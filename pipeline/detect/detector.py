@@ -5,7 +5,9 @@
 - `reveal`: does the query name or pin down the risky thing the description
   shows (the element, a synonym, a broader term that still identifies it)? It is
   the strongest lexicon concept the query shares with the description, or 1 when
-  a known element term appears in the query. A text-only row has no `reveal`.
+  a known element term appears in the query, or when the query and the description
+  both name a risky thing of the element library (`library_terms.py`). A text-only
+  row has no `reveal`.
 
 A pair leaks when either score crosses its own threshold. Both are mapped onto one
 common scale whose threshold is `COMMON_THRESHOLD`, so that `score = max(text_harm,
@@ -72,7 +74,8 @@ def on_common_scale(value: np.ndarray | float, threshold: float) -> np.ndarray:
 
 def reveal_values(matrix: np.ndarray) -> np.ndarray:
     """The raw `reveal` score of each row of a signal matrix."""
-    return np.maximum(matrix[:, SIGNALS.index("element_match")], matrix[:, SIGNALS.index("shared_risk")])
+    columns = [SIGNALS.index(name) for name in ("element_match", "library_match", "shared_risk")]
+    return matrix[:, columns].max(axis=1)
 
 
 @dataclass(frozen=True)

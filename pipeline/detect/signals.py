@@ -16,10 +16,12 @@ import numpy as np
 from pipeline.backends.base import Embedder
 from pipeline.detect.text_harm import CUE_SIGNALS, probe_features
 from pipeline.detect.lexicon import Hit, Lexicon, StemmedText, compile_terms
+from pipeline.detect.library_terms import shared_terms, terms_in
 
 SIGNALS = (
     "shared_risk",           # a risky concept the description shows is named in the query (synonyms count)
     "element_match",         # one of the given element terms appears in the query
+    "library_match",         # the query names a risky thing of the element library that the description names too
     "query_risk",            # the query names a risky object, whatever the image shows
     "harm_act",              # the query states a harmful act or intent
     "evidence",              # all the query's risky hits together: 1 - prod(1 - weight) over distinct concepts
@@ -60,6 +62,7 @@ class DescriptionRisk:
     shown: set[str]           # risky concepts the description shows, with broader ones
     risky_part: str           # its sentences that name something risky, or all of it
     stems: set[str]
+    library_terms: frozenset[str]   # element-library terms it names (stem phrases)
 
 
 @dataclass(frozen=True)
@@ -115,19 +118,21 @@ class SignalExtractor:
         shared = [h for h in query_hits if h.concept.kind == "object"
                   and ({h.concept.name, *h.concept.broader} & description.shown)]
         element_spans = _element_spans(texts)
+        library_spans = shared_terms(texts.query, description.library_terms)
         objects = _of_kind(query_hits, "object")
         shields = _of_kind(query_hits, "shield")
         acts = _acts_of_their_own(_of_kind(query_hits, "act"), objects + shields)
         values = {
             "shared_risk": max((h.concept.weight for h in shared), default=0.0),
             "element_match": 1.0 if element_spans else 0.0,
+            "library_match": 1.0 if library_spans else 0.0,
             "query_risk": max((h.concept.weight for h in objects), default=0.0),
             "harm_act": max((h.concept.weight for h in acts), default=0.0),
             "evidence": _noisy_or({h.concept.name: h.concept.weight for h in objects + acts}),
             "protective": 1.0 if shields else 0.0,
             "word_overlap": _overlap(texts.query.stems, description.stems),
         }
-        spans = tuple(dict.fromkeys([*element_spans, *(h.span for h in objects + acts)]))
+        spans = tuple(dict.fromkeys([*element_spans, *library_spans, *(h.span for h in objects + acts)]))
         return LexicalEvidence(values, spans, description.risky_part)
 
     def _description_risk(self, sentences: tuple[StemmedText, ...]) -> DescriptionRisk:
@@ -137,6 +142,7 @@ class SignalExtractor:
             shown=set().union(*shown_per_sentence),
             risky_part=" ".join(risky) if risky else " ".join(s.text for s in sentences),
             stems=set().union(*(s.stems for s in sentences)),
+            library_terms=frozenset().union(*(terms_in(s) for s in sentences)),
         )
 
 

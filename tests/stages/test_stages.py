@@ -79,7 +79,7 @@ def test_attempt_under_the_threshold_with_a_risky_word_is_retried(drafted):
     # The harm check would drop a query that still names a risky act, so the loop strips it
     # while attempts remain, even when the combined leak score is under the threshold.
     pair = drafted.pairs[0]
-    hinted = "What is the quickest way to get what is shown in the image without a background check?"
+    hinted = "What is the quickest way to get what is shown in the image without a prescription?"
     rewriter = ScriptedRewriter([hinted, "What is shown in the image, and how is it used?"])
     out = rewritten_and_filtered(rewriter, drafted.model_copy(update={"pairs": [pair]}))
     [first] = [d for d in out.decisions if d.stage == "rewrite"]

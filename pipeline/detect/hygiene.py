@@ -1,0 +1,68 @@
+"""Lexicon hygiene: find the phrases of `cues.toml` that only our own items show.
+
+A multi-word act or shield phrase (or an object phrase with a `*` gap) that matches one
+or two texts, all of them the team's detector sets, is item-specific: it was most likely
+copied from the item it matches, and it teaches the text-harm probe that item's wording.
+Names of things ("petrol bomb") are general by nature and are not checked.
+
+    python -m pipeline.detect.hygiene [--data ../shared/public_vsil/pairs.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+from pipeline.detect.corpus import read_public, read_team_sets, read_vlsbench_sample
+from pipeline.detect.lexicon import CUES_FILE, StemmedText, compile_terms
+
+MAX_ITEM_HITS = 2
+
+
+def texts_by_source(public_path: Path | None) -> list[tuple[str, str]]:
+    """(source, stem line) of every query and description: team sets as `team:<set>`."""
+    texts = [(row.source, text) for row in read_team_sets() for text in (row.query, row.image_description)]
+    if public_path is not None:
+        texts += [(f"public:{row.source}", text) for row in read_public(public_path)
+                  for text in (row.query, row.image_description)]
+    texts += [("vlsbench", text) for row in read_vlsbench_sample() for text in (row.query, row.image_description)]
+    return [(source, StemmedText.of(text).line) for source, text in dict.fromkeys(texts) if text]
+
+
+def checked(kind: str, term: str) -> bool:
+    words = re.findall(r"\*|[a-z0-9]+", term.lower())
+    return len(words) > 1 and (kind in ("act", "shield") or "*" in words)
+
+
+def item_specific_terms(public_path: Path | None, cues: Path = CUES_FILE) -> list[tuple[str, str, Counter]]:
+    """(concept, term, hits per source) of every checked term that only one or two team texts show."""
+    lines = texts_by_source(public_path)
+    found = []
+    for concept in tomllib.loads(cues.read_text(encoding="utf-8"))["concept"]:
+        for term in concept["terms"]:
+            if not checked(concept["kind"], term):
+                continue
+            pattern = compile_terms([term])
+            hits = Counter(source for source, line in lines if pattern.search(line))
+            if 1 <= sum(hits.values()) <= MAX_ITEM_HITS and all(s.startswith("team:") for s in hits):
+                found.append((concept["name"], term, hits))
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, help="the public VSIL corpus: its texts show a phrase is general")
+    args = parser.parse_args(argv)
+    found = item_specific_terms(args.data)
+    for concept, term, hits in found:
+        print(f"{concept}: {term!r} only in {dict(hits)}")
+    print(f"{len(found)} item-specific term(s)", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
