@@ -10,7 +10,8 @@ query and description with MiniLM (what any embedding-based detector must at
 least do). Both include start-up and model load. Each process's peak RSS is
 read from the kernel (`wait4`). The last line is one JSON object.
 `--baseline-rows N` embeds only the file's first N rows in the baseline (its rate
-does not grow with the file), which halves a 500,000-row run.
+does not grow with the file), which halves a 500,000-row run. Both processes embed
+in the precision `LEAKLESS_EMBED_PRECISION` names (float32 unless set).
 
     python benchmarks/audit_scale.py --rows 500000 --reused-scores
 
@@ -53,9 +54,9 @@ def make_rows(path: Path, count: int) -> None:
 
 def baseline(path: Path, chunk_size: int, rows: int | None) -> None:
     """MiniLM alone on the same texts, read the same way: no lexicon, probe, or output."""
-    from pipeline.backends.minilm import MiniLMEmbedder
+    from pipeline.backends.minilm import MiniLMEmbedder, configured_precision
 
-    embedder = MiniLMEmbedder(cache_size=0, precision="float32")
+    embedder = MiniLMEmbedder(cache_size=0, precision=configured_precision())
     with path.open(encoding="utf-8") as handle:
         lines = islice(handle, rows)
         while chunk := list(islice(lines, chunk_size)):
@@ -135,7 +136,7 @@ def main() -> None:
         input_mib = round(source.stat().st_size / 2**20)
     print(json.dumps({
         "benchmark": "audit_scale", "rows": args.rows, "chunk_size": args.chunk_size, "input_mib": input_mib,
-        "cpus": os.cpu_count(),
+        "cpus": os.cpu_count(), "precision": os.environ.get("LEAKLESS_EMBED_PRECISION", "float32"),
         "baseline_rows": baseline_rows,
         "audit_rows_per_s": round(args.rows / audit["seconds"], 1),
         "minilm_only_rows_per_s": round(baseline_rows / minilm["seconds"], 1),
