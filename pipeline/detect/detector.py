@@ -15,7 +15,8 @@ reveal)` ranks pairs and one threshold (`leak_filter.threshold`) moves both at o
 The raw values and their thresholds are kept in `signals`.
 
 The fitted probe and the thresholds live in `calibration.json`, whose hash is
-part of the detector's version, so a re-calibration never passes for the old one.
+part of the detector's version with the element library's, so a re-calibration or
+a new library never passes for the old detector.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 from pipeline.backends.base import Embedder
 from pipeline.detect.language import is_english
 from pipeline.detect.lexicon import Lexicon
+from pipeline.detect.library_terms import library_digest
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
 from pipeline.detect.text_harm import TextHarmProbe
 from pipeline.hashing import sha256_file
@@ -109,7 +111,8 @@ class LeakDetector:
         self.model = f"{embedder.model}+lexicon"  # names the embedder's precision when it is not float32
         self.calibration = Calibration.load(calibration)
         self.threshold = COMMON_THRESHOLD if threshold is None else float(threshold)
-        self.version = f"offline-3+{self.calibration.digest}"
+        # the calibration and the element library `reveal` reads: a change of either is a new detector
+        self.version = f"offline-4+{self.calibration.digest}+{library_digest()}"
         self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:

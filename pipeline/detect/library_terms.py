@@ -8,7 +8,9 @@ carries: that is VSIL whatever the rest of the query says. Broader terms are lef
 ("tool", "document" and the like name nothing risky on their own).
 
 Terms are matched as stem n-grams, so a description's "opioid pills" shows the term
-"pills" too, and "handguns" meets "handgun".
+"pills" too, and "handguns" meets "handgun". Only the bundled library is read, not a
+local element store (`leakless elements grow`), so a score does not depend on what one
+machine has grown; the library's hash is part of the detector's version.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pipeline.detect.lexicon import StemmedText
-from pipeline.taxonomy import load_elements
+from pipeline.hashing import sha256_file
+from pipeline.taxonomy import ELEMENTS_FILE, load_elements
 
 LONGEST_TERM = 6  # words; longer library terms are too specific to recur in a query
 
@@ -26,6 +29,10 @@ def library_terms() -> frozenset[str]:
     """Every element name and synonym of the bundled library, as a stem phrase."""
     phrases = {StemmedText.of(term).line for element in load_elements() for term in (element.element, *element.synonyms)}
     return frozenset(p for p in phrases if p and len(p.split()) <= LONGEST_TERM)
+
+
+def library_digest() -> str:
+    return sha256_file(ELEMENTS_FILE)[:8]
 
 
 def _ngrams(line: str) -> set[str]:

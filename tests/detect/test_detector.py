@@ -84,7 +84,10 @@ def test_a_score_does_not_depend_on_its_batch(detector):
 
 
 def test_version_names_the_calibration(detector):
-    assert detector.version.startswith("offline-3+") and len(detector.version) > len("offline-3+")
+    from pipeline.detect.library_terms import library_digest
+
+    assert detector.version == f"offline-4+{detector.calibration.digest}+{library_digest()}"
+    assert len(detector.calibration.digest) == len(library_digest()) == 8
 
 
 def test_report_counts_twins_and_rates():
