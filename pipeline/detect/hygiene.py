@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="the public VSIL corpus: its texts show a phrase is general")
     args = parser.parse_args(argv)
+    if args.data is not None and not args.data.is_file():
+        print(f"error: {args.data}: no such file", file=sys.stderr)
+        return 2
     found = item_specific_terms(args.data)
     for concept, term, hits in found:
         print(f"{concept}: {term!r} only in {dict(hits)}")

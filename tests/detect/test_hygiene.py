@@ -30,3 +30,8 @@ terms = ["petrol bomb"]
     # copied from one holdout item; "look like an accident" is in public data too; a plain name is not checked
     assert set(found) == {("planted", "bruises stay hidden")}
     assert found[("planted", "bruises stay hidden")] == {"team:holdout": 1}
+
+
+def test_a_missing_corpus_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["--data", str(tmp_path / "missing.jsonl")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.jsonl'}: no such file"
