@@ -59,22 +59,41 @@ class MiniLMEmbedder(Embedder):
         return np.stack([mean for mean, _ in rows]), np.stack([peak for _, peak in rows])
 
     def _encode(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        # Texts of one token length are encoded together, so no text is ever padded: float32
+        # arithmetic then gives a text the same vector in any batch, and builds that batch
+        # differently (Dask workers, a resumed run) give bit-identical scores.
+        model = _load_model()
+        encoded: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(texts)
+        for indices in _by_token_length(model, texts):
+            for index, pair in zip(indices, self._encode_unpadded(model, [texts[i] for i in indices])):
+                encoded[index] = pair
+        return encoded
+
+    def _encode_unpadded(self, model, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         # Both poolings come from one forward pass: the token vectors are there anyway.
         import torch  # with the model, not at import: commands that never embed skip it
 
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
-            outputs = _load_model().encode(texts, batch_size=self.batch_size, output_value=None,
-                                           normalize_embeddings=True, show_progress_bar=False)
+            outputs = model.encode(texts, batch_size=self.batch_size, output_value=None,
+                                   normalize_embeddings=True, show_progress_bar=False)
         pairs = []
         for output in outputs:
-            # Token rows are padded to the longest text of the batch; the mask says which are real.
-            length = int(output["attention_mask"].sum())
-            tokens = output["token_embeddings"][:length]
-            words = tokens[1:-1] if length > 2 else tokens  # without [CLS] and [SEP]
+            tokens = output["token_embeddings"]
+            words = tokens[1:-1] if len(tokens) > 2 else tokens  # without [CLS] and [SEP]
             peak = words.max(dim=0).values.float().numpy()
             pairs.append((output["sentence_embedding"].float().numpy(),
                           peak / max(float(np.linalg.norm(peak)), 1e-12)))
         return pairs
+
+
+def _by_token_length(model, texts: list[str]) -> list[list[int]]:
+    """Indices of `texts` grouped by their token count (as the model truncates them)."""
+    lengths = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length,
+                              return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    groups: dict[int, list[int]] = {}
+    for index, ids in enumerate(lengths):
+        groups.setdefault(len(ids), []).append(index)
+    return list(groups.values())
 
 
 PRECISION_ENV = "LEAKLESS_EMBED_PRECISION"
