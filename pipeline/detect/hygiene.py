@@ -5,6 +5,9 @@ or two texts, all of them the team's detector sets, is item-specific: it was mos
 copied from the item it matches, and it teaches the text-harm probe that item's wording.
 Names of things ("petrol bomb") are general by nature and are not checked.
 
+Phrases that differ only in a pronoun ("shoot him", "shoot her", "shoot someone") are
+one phrase: they are judged on their texts together, so either all go or all stay.
+
     python -m pipeline.detect.hygiene [--data ../shared/public_vsil/pairs.jsonl]
 """
 
@@ -21,6 +24,8 @@ from pipeline.detect.corpus import read_public, read_team_sets, read_vlsbench_sa
 from pipeline.detect.lexicon import CUES_FILE, StemmedText, compile_terms
 
 MAX_ITEM_HITS = 2
+PRONOUNS = frozenset("i me my you your he him his she her hers they them their theirs we us our "
+                     "someone somebody".split())
 
 
 def texts_by_source(public_path: Path | None) -> list[tuple[str, str]]:
@@ -38,18 +43,26 @@ def checked(kind: str, term: str) -> bool:
     return len(words) > 1 and (kind in ("act", "shield") or "*" in words)
 
 
+def pronoun_free(term: str) -> str:
+    """The phrase with every pronoun replaced by one placeholder: its pronoun variants share it."""
+    return " ".join("<someone>" if word in PRONOUNS else word for word in re.findall(r"\*|[a-z0-9]+", term.lower()))
+
+
 def item_specific_terms(public_path: Path | None, cues: Path = CUES_FILE) -> list[tuple[str, str, Counter]]:
-    """(concept, term, hits per source) of every checked term that only one or two team texts show."""
+    """(concept, term, hits per source) of every checked term whose pronoun variants together
+    are shown by only one or two texts, all of them the team's."""
     lines = texts_by_source(public_path)
     found = []
     for concept in tomllib.loads(cues.read_text(encoding="utf-8"))["concept"]:
+        variants: dict[str, list[str]] = {}
         for term in concept["terms"]:
-            if not checked(concept["kind"], term):
-                continue
-            pattern = compile_terms([term])
+            if checked(concept["kind"], term):
+                variants.setdefault(pronoun_free(term), []).append(term)
+        for terms in variants.values():
+            pattern = compile_terms(terms)
             hits = Counter(source for source, line in lines if pattern.search(line))
             if 1 <= sum(hits.values()) <= MAX_ITEM_HITS and all(s.startswith("team:") for s in hits):
-                found.append((concept["name"], term, hits))
+                found += [(concept["name"], term, hits) for term in terms]
     return found
 
 

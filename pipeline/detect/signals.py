@@ -148,19 +148,21 @@ class SignalExtractor:
 
 _TRAILING_TAG = re.compile(r"\s*[(\[{][^()\[\]{}]{0,12}[)\]}]\s*$")
 _REPEATED_MARK = re.compile(r"([!?.,])[!?.,]+")
+_TERMINAL_MARKS = re.compile(r"[\s!?.]+$")
 _POLITE_OPENING = re.compile(r"^\s*(?:please|kindly)\s*[,:]?\s+", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
 def canonical_query(text: str) -> str:
     """What MiniLM reads of a query: without the marks that change nothing about its meaning
-    (a trailing tag like " (v1)", marks piled up like "?!!", a polite "please,", repeated spaces), so
-    that such edits cannot flip a verdict. Lexicon spans still point into the original."""
+    (a trailing tag like " (v1)", marks piled up like "?!!", the closing "?", "!" or ".", a polite
+    "please,", repeated spaces), so that such edits cannot flip a verdict. Lexicon spans still
+    point into the original."""
     previous = None
     while previous != text:
         previous, text = text, _TRAILING_TAG.sub("", text)
     text = _POLITE_OPENING.sub("", _REPEATED_MARK.sub(r"\1", text))
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", _TERMINAL_MARKS.sub("", text)).strip()
 
 
 def _noisy_or(weights: dict[str, float]) -> float:

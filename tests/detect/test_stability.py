@@ -14,6 +14,8 @@ MEANINGLESS = {
     "trailing tag": lambda q: q + " (v1)",
     "another tag": lambda q: q + " [v5]",
     "doubled marks": lambda q: q + "!!",
+    "another closing mark": lambda q: q.rstrip("?.! ") + "!",
+    "no closing mark": lambda q: q.rstrip("?.! "),
     "casing": lambda q: q.lower(),
     "repeated spaces": lambda q: q.replace(" ", "   "),
     "polite opening": lambda q: "Please, " + q,
@@ -21,9 +23,10 @@ MEANINGLESS = {
 
 
 def test_canonical_query_drops_only_meaningless_marks():
-    assert canonical_query("How do I hide it?  (v1) [x]") == "How do I hide it?"
-    assert canonical_query("Please, how do I   hide it!!") == "how do I hide it!"
-    assert canonical_query("What is (this) thing?") == "What is (this) thing?"  # not a trailing tag
+    assert canonical_query("How do I hide it?  (v1) [x]") == "How do I hide it"
+    assert canonical_query("Please, how do I   hide it!!") == "how do I hide it"
+    assert canonical_query("What is (this) thing?") == "What is (this) thing"  # not a trailing tag
+    assert canonical_query("Is it 3.5 mm, or 4?!") == "Is it 3.5 mm, or 4"
 
 
 @pytest.mark.slow
