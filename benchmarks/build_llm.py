@@ -110,14 +110,13 @@ def child_build(spec: dict) -> dict:
 
     build.run_stage = timed_stage
     startup = 0.0
+    key = config_key(config)
     if spec["mode"] == "plain" or config.runner.kind == "threads":
-        build_stages(config_key(config), run.path)  # load the models (the CLI overlaps this with Prefect's start)
+        build_stages(key, run.path)  # load the models (the CLI overlaps this with Prefect's start)
     if spec["mode"] == "plain":
         started = time.perf_counter()
         run.claim(config)
         batches = make_batches(plan_seeds(config), config.run.batch_size)
-
-        key = config_key(config)
 
         def chain(batch):
             for stage in STAGE_ORDER:
