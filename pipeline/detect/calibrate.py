@@ -2,17 +2,21 @@
 
     leakless calibrate --data ../shared/public_vsil/pairs.jsonl [--out calibration.json]
 
-The probe goes to `text_harm_probe.npz` beside the calibration file.
+The probe goes to `text_harm_probe.npz` and the adapter to `text_harm_adapter.npz`,
+beside the calibration file.
 
-1. The text-harm probe learns from the permissively licensed sources of the public
+1. `text_harm`'s two readers, the linear probe over frozen MiniLM vectors and the
+   fine-tuned adapters, learn from the permissively licensed sources of the public
    VSIL corpus and the team's sets (`corpus.fitting_rows`). Evaluation-only sources
    and the VLSBench sample are never fitted on.
-2. The text-harm threshold: the lowest probability whose false-positive rate stays
+2. How much each reader counts (`BLENDS`): the weight whose out-of-group scores (each
+   row scored by readers fitted without its whole source) rank the fitting rows best.
+3. The text-harm threshold: the lowest probability whose false-positive rate stays
    within `MAX_FPR` on at least `SETS_WITHIN_LIMIT` of the team sets, each row scored
    by a probe fitted without its whole source (as a new benchmark's rows will be).
    The team sets are the ones whose leakless queries are written the way VLSBench's
    are; the public leakless rows are alarming-sounding look-alikes, reported apart.
-3. The reveal threshold is fixed by the lexicon's weights (`REVEAL_THRESHOLD`).
+4. The reveal threshold is fixed by the lexicon's weights (`REVEAL_THRESHOLD`).
 
 `calibration.json` records what it was fitted on: the input file's sha256 and
 the rows per source.
@@ -26,11 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.detect.corpus import LabelledRow, fingerprint, fitting_rows
-from pipeline.detect.detector import CALIBRATION_FILE
+from dataclasses import asdict
+from typing import Callable
+
+from sklearn.metrics import roc_auc_score
+
+from pipeline.detect.corpus import TEAM_DATA, LabelledRow, fingerprint, fitting_rows
+from pipeline.detect.detector import CALIBRATION_FILE, blended
 from pipeline.detect.lexicon import Lexicon
-from pipeline.detect.signals import SIGNALS, Extraction, SignalExtractor, Texts
+from pipeline.detect.signals import SIGNALS, Extraction, SignalExtractor, Texts, canonical_query
 from pipeline.detect.text_harm import CUE_SIGNALS, PROBE_C, PROBE_FILE, fit_probe, out_of_group
+from pipeline.detect.text_harm_adapter import ADAPTER_FILE_NAME, AdapterSettings, TextHarmAdapter, cached_fit
 
 # A shared concept of weight 0.6 or more reveals the risk on its own (a blade, blood, a
 # poison, any weapon or drug); the dual-use ones of weight 0.5 (pills, a bat, graffiti, a
@@ -41,6 +51,8 @@ MAX_FPR = 0.03
 # on all of them pooled, or a new author's style lets far more through.
 SETS_WITHIN_LIMIT = 0.9
 TEAM_FOLDS = 4  # the team sets are held out four groups at a time (by the order they were written)
+# The adapter's weight in `text_harm` (the probe has the rest): probe only, even, adapter only.
+BLENDS = (0.0, 0.5, 1.0)
 
 
 def extract(rows: list[LabelledRow], batch: int = 512) -> Extraction:
@@ -75,12 +87,35 @@ def pick_threshold(per_set: list[tuple[np.ndarray, np.ndarray]], max_fpr: float 
     return (threshold + float(below.max())) / 2 if below.size else threshold
 
 
-def calibrate(public_path: Path, out: Path = CALIBRATION_FILE) -> dict:
-    rows = fitting_rows(public_path)
+def adapter_out_of_group(queries: list[str], labels: np.ndarray, groups: np.ndarray,
+                         settings: AdapterSettings = AdapterSettings(),
+                         progress: Callable[[str], None] = lambda group: None) -> np.ndarray:
+    """Each row's adapter score from adapters fitted without the row's whole group (cached by content)."""
+    scores = np.zeros(len(labels))
+    for group in dict.fromkeys(groups):
+        progress(group)
+        held = groups == group
+        train = np.where(~held)[0]
+        weights = cached_fit([queries[i] for i in train], labels[train], settings)
+        scores[held] = TextHarmAdapter(weights).probability([q for q, h in zip(queries, held) if h])
+    return scores
+
+
+def calibrate(public_path: Path, out: Path = CALIBRATION_FILE, settings: AdapterSettings = AdapterSettings(),
+              progress: Callable[[str], None] = lambda group: None, team_folder: Path = TEAM_DATA) -> dict:
+    rows = fitting_rows(public_path, team_folder)
     extraction = extract(rows)
     labels = np.array([r.label for r in rows])
+    groups = fold_groups(rows)
+    queries = [canonical_query(r.query) for r in rows]
     probe = fit_probe(extraction.query_features, labels)
-    unseen = out_of_group(extraction.query_features, labels, fold_groups(rows))
+    unseen_probe = out_of_group(extraction.query_features, labels, groups)
+    unseen_adapter = adapter_out_of_group(queries, labels, groups, settings, progress)
+    by_blend = {blend: float(roc_auc_score(labels, blended(unseen_probe, unseen_adapter, blend))) for blend in BLENDS}
+    blend = max(BLENDS, key=lambda b: (by_blend[b], -b))  # a tie goes to the cheaper reader
+    unseen = blended(unseen_probe, unseen_adapter, blend)
+    progress("all fitting rows")
+    adapter = cached_fit(queries, labels, settings)
     sources = np.array([r.source for r in rows])
     per_set = [(labels[sources == name], unseen[sources == name])
                for name in dict.fromkeys(sources) if name.startswith("team:")]
@@ -93,6 +128,9 @@ def calibrate(public_path: Path, out: Path = CALIBRATION_FILE) -> dict:
         "fitted_on": fingerprint(public_path, rows),
         "text_harm_probe": {"file": probe_out.name, "sha256": probe.save(probe_out), "c": PROBE_C,
                             "cues": list(CUE_SIGNALS)},
+        "text_harm_adapter": {"file": ADAPTER_FILE_NAME, "sha256": adapter.save(out.with_name(ADAPTER_FILE_NAME)),
+                              "settings": asdict(settings), "blend": blend,
+                              "out_of_group_auroc_by_blend": {str(b): round(v, 4) for b, v in by_blend.items()}},
     }
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result

@@ -86,9 +86,9 @@ def read_vlsbench_sample(path: Path = TEAM_DATA / "vlsbench_sample.json") -> lis
                         0, "vlsbench-sample") for record in json.loads(path.read_text(encoding="utf-8"))]
 
 
-def fitting_rows(public_path: Path) -> list[LabelledRow]:
+def fitting_rows(public_path: Path, team_folder: Path = TEAM_DATA) -> list[LabelledRow]:
     excluded = evaluation_only_sources()
-    return [row for row in read_public(public_path) if row.source not in excluded] + read_team_sets()
+    return [row for row in read_public(public_path) if row.source not in excluded] + read_team_sets(team_folder)
 
 
 def fingerprint(public_path: Path, rows: list[LabelledRow]) -> dict:

@@ -1,7 +1,8 @@
 """The offline VSIL leak detector: two named scores, one verdict.
 
 - `text_harm`: would a text-only safety judge refuse the query on its own?
-  (`text_harm.py`, a probe fitted on public data.)
+  (A linear probe over MiniLM vectors, `text_harm.py`, blended with MiniLM fine-tuned
+  through adapters, `text_harm_adapter.py`; both fitted on public data.)
 - `reveal`: does the query name or pin down the risky thing the description
   shows (the element, a synonym, a broader term that still identifies it)? It is
   the strongest lexicon concept the query shares with the description, or 1 when
@@ -14,7 +15,7 @@ common scale whose threshold is `COMMON_THRESHOLD`, so that `score = max(text_ha
 reveal)` ranks pairs and one threshold (`leak_filter.threshold`) moves both at once.
 The raw values and their thresholds are kept in `signals`.
 
-The fitted probe and the thresholds live in `calibration.json`, whose hash is
+The fitted probe, the adapter, their blend and the thresholds live in `calibration.json`, whose hash is
 part of the detector's version with the element library's, so a re-calibration or
 a new library never passes for the old detector.
 """
@@ -33,8 +34,9 @@ from pipeline.backends.base import Embedder
 from pipeline.detect.language import is_english
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.library_terms import library_digest
-from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts
+from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_query
 from pipeline.detect.text_harm import TextHarmProbe
+from pipeline.detect.text_harm_adapter import AdapterWeights, TextHarmAdapter
 from pipeline.hashing import sha256_file
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -80,12 +82,24 @@ def reveal_values(matrix: np.ndarray) -> np.ndarray:
     return matrix[:, columns].max(axis=1)
 
 
+def blended(probe: np.ndarray, adapter: np.ndarray | None, blend: float) -> np.ndarray:
+    """`text_harm`'s probability: the adapter's weighted by `blend`, the probe's by the rest."""
+    return probe if adapter is None or blend == 0 else (1 - blend) * probe + blend * adapter
+
+
 @dataclass(frozen=True)
 class Calibration:
     probe: TextHarmProbe
     text_harm_threshold: float
     reveal_threshold: float
     digest: str
+    adapter: TextHarmAdapter | None = None   # None when its blend is 0: the probe alone
+    blend: float = 0.0
+
+    def text_harm(self, query_features: np.ndarray, queries: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """(blended probability, the adapter's own or None) of canonical queries."""
+        adapter = self.adapter.probability(queries) if self.adapter is not None else None
+        return blended(self.probe.probability(query_features), adapter, self.blend), adapter
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
@@ -93,11 +107,20 @@ class Calibration:
         data = json.loads(raw)
         if tuple(data["signals"]) != SIGNALS:
             raise ValueError(f"{path}: fitted on signals {data['signals']}, detector has {list(SIGNALS)}")
-        probe_path = path.with_name(data["text_harm_probe"]["file"])
-        if sha256_file(probe_path) != data["text_harm_probe"]["sha256"]:
-            raise ValueError(f"{probe_path} is not the probe {path.name} was fitted with")
-        return cls(TextHarmProbe.load(probe_path), float(data["thresholds"]["text_harm"]),
-                   float(data["thresholds"]["reveal"]), hashlib.sha256(raw).hexdigest()[:8])
+        probe = TextHarmProbe.load(_checked(path, data["text_harm_probe"]))
+        adapter, blend = None, 0.0
+        if "text_harm_adapter" in data and data["text_harm_adapter"]["blend"] > 0:
+            blend = float(data["text_harm_adapter"]["blend"])
+            adapter = TextHarmAdapter(AdapterWeights.load(_checked(path, data["text_harm_adapter"])))
+        return cls(probe, float(data["thresholds"]["text_harm"]), float(data["thresholds"]["reveal"]),
+                   hashlib.sha256(raw).hexdigest()[:8], adapter, blend)
+
+
+def _checked(calibration: Path, entry: dict) -> Path:
+    path = calibration.with_name(entry["file"])
+    if sha256_file(path) != entry["sha256"]:
+        raise ValueError(f"{path} is not the file {calibration.name} was fitted with")
+    return path
 
 
 class LeakDetector:
@@ -112,7 +135,7 @@ class LeakDetector:
         self.calibration = Calibration.load(calibration)
         self.threshold = COMMON_THRESHOLD if threshold is None else float(threshold)
         # the calibration and the element library `reveal` reads: a change of either is a new detector
-        self.version = f"offline-4+{self.calibration.digest}+{library_digest()}"
+        self.version = f"offline-5+{self.calibration.digest}+{library_digest()}"
         self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:
@@ -121,7 +144,8 @@ class LeakDetector:
         texts = [Texts.of(i.query, i.image_description, tuple(i.element_terms)) for i in items]
         extraction = self.extractor.extract(texts)
         calibration = self.calibration
-        text_harm_raw = calibration.probe.probability(extraction.query_features)
+        text_harm_raw, adapter = calibration.text_harm(extraction.query_features,
+                                                       [canonical_query(i.query) for i in items])
         reveal_raw = reveal_values(extraction.matrix)
         text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
         reveal = on_common_scale(reveal_raw, calibration.reveal_threshold)
@@ -131,7 +155,8 @@ class LeakDetector:
             item_reveal = float(reveal[i]) if has_description else None
             score = max(float(text_harm[i]), item_reveal or 0.0)
             signals = dict(zip(SIGNALS, map(float, extraction.matrix[i])))
-            signals.update(text_harm=float(text_harm[i]), text_harm_probability=float(text_harm_raw[i]))
+            signals.update(text_harm=float(text_harm[i]), text_harm_probability=float(text_harm_raw[i]),
+                           text_harm_adapter=float(adapter[i]) if adapter is not None else math.nan)
             # A text-only row has no reveal at all, not a reveal of 0; every row keeps the same
             # signal names, so tables of mixed rows have one set of columns.
             signals.update(reveal=item_reveal if has_description else math.nan,

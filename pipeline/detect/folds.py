@@ -1,10 +1,11 @@
 """Leave-one-source-out evaluation, beside the content-word overlap baseline.
 
-Each source (a public source, or a team set) is scored by a text-harm probe fitted
-without it; its rows that repeat a fitting row (the same normalised query, or a
+Each public source is scored by text-harm readers (probe and adapter, blended as
+calibrated) fitted without it; the team sets are held out four groups at a time, as
+in calibration, so a fit never sees the set it scores or its neighbours. A source's rows that repeat a fitting row (the same normalised query, or a
 MiniLM cosine of at least `NEAR_DUPLICATE`) are left out of its figures. The
 thresholds are the shipped ones. Evaluation-only sources (and any file given as
-`extra`) are scored by the shipped probe, which never saw them.
+`extra`) are scored by the shipped readers, which never saw them.
 
 The baseline is the plain share of the query's content words that the description
 also uses: the one a reviewer would write first, computed in the same run.
@@ -13,15 +14,17 @@ also uses: the one a reviewer would write first, computed in the same run.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import numpy as np
 
-from pipeline.detect.calibrate import extract
+from pipeline.detect.calibrate import extract, fold_groups
 from pipeline.detect.corpus import LabelledRow, normalised
-from pipeline.detect.detector import Calibration, on_common_scale, reveal_values
+from pipeline.detect.detector import Calibration, blended, on_common_scale, reveal_values
 from pipeline.detect.evaluate import report
-from pipeline.detect.signals import SIGNALS
+from pipeline.detect.signals import SIGNALS, canonical_query
 from pipeline.detect.text_harm import fit_probe
+from pipeline.detect.text_harm_adapter import AdapterSettings, TextHarmAdapter, cached_fit
 
 NEAR_DUPLICATE = 0.95
 
@@ -52,7 +55,9 @@ def combined_scores(calibration: Calibration, text_harm_raw: np.ndarray, matrix:
 
 
 def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[LabelledRow],
-                         calibration: Calibration, threshold: float = 0.5) -> FoldResult:
+                         calibration: Calibration, threshold: float = 0.5,
+                         settings: AdapterSettings = AdapterSettings(),
+                         progress: Callable[[str], None] = lambda group: None) -> FoldResult:
     rows = fitting + evaluation_only
     extraction = extract(rows)
     features, matrix = extraction.query_features, extraction.matrix
@@ -61,17 +66,26 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
     fitted = np.arange(len(rows)) < len(fitting)
     sentence = features[:, :384]
     keys = np.array([normalised(r.query) for r in rows])
+    queries = [canonical_query(r.query) for r in rows]
+    groups = np.concatenate([fold_groups(fitting), sources[~fitted]])
     harm = np.full(len(rows), np.nan)
-    for source in dict.fromkeys(sources[fitted]):
-        held = sources == source
+    for group in dict.fromkeys(groups[fitted]):
+        progress(group)
+        held = groups == group
         train = fitted & ~held
         kept = np.where(held)[0]
         seen = set(keys[train])
         kept = kept[[keys[i] not in seen for i in kept]]
         if kept.size:
             kept = kept[(sentence[kept] @ sentence[train].T).max(axis=1) < NEAR_DUPLICATE]
-        harm[kept] = fit_probe(features[train], labels[train]).probability(features[kept])
-    harm[~fitted] = calibration.probe.probability(features[~fitted])
+        probe = fit_probe(features[train], labels[train]).probability(features[kept])
+        adapter = None
+        if calibration.blend > 0:
+            weights = cached_fit([queries[i] for i in np.where(train)[0]], labels[train], settings)
+            adapter = TextHarmAdapter(weights).probability([queries[i] for i in kept])
+        harm[kept] = blended(probe, adapter, calibration.blend)
+    outside = np.where(~fitted)[0]
+    harm[outside] = calibration.text_harm(features[outside], [queries[i] for i in outside])[0]
     has_description = np.array([bool(r.image_description.strip()) for r in rows])
     scores = combined_scores(calibration, np.nan_to_num(harm), matrix, has_description)
     overlap = np.where(has_description, matrix[:, SIGNALS.index("word_overlap")], 0.0)

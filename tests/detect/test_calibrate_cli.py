@@ -35,17 +35,46 @@ def test_a_missing_corpus_is_one_line_and_exit_2(tmp_path, command):
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
 
 
+def team_sets(folder, rows_per_set=12):
+    """Two small team sets cut from the real ones, so that fitting takes seconds."""
+    from pipeline.detect.corpus import TEAM_DATA
+
+    folder.mkdir()
+    for name in ("dev", "holdout"):
+        lines = (TEAM_DATA / f"detector_{name}.jsonl").read_text().splitlines()
+        leaky = [line for line in lines if json.loads(line)["label"] == 1][:rows_per_set // 2]
+        leakless = [line for line in lines if json.loads(line)["label"] == 0][:rows_per_set // 2]
+        (folder / f"detector_{name}.jsonl").write_text("\n".join(leaky + leakless) + "\n")
+    return folder
+
+
 @pytest.mark.slow
-def test_calibrate_records_what_it_fitted_on_and_never_an_evaluation_only_source(tmp_path):
+def test_calibrate_records_what_it_fitted_on_and_never_an_evaluation_only_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEAKLESS_ARTIFACTS", str(tmp_path / "artifacts"))
     data = corpus(tmp_path / "pairs.jsonl")
     out = tmp_path / "calibration.json"
-    result = CliRunner().invoke(app, ["calibrate", "--data", str(data), "--out", str(out)])
+    arguments = ["calibrate", "--data", str(data), "--out", str(out), "--team-data", str(team_sets(tmp_path / "team"))]
+    result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 0, result.output
     fitted = json.loads(out.read_text())
     sources = fitted["fitted_on"]["rows_per_source"]
-    assert sources["advbench"] == 2 and sources["xstest"] == 2 and "siuo" not in sources
-    assert any(name.startswith("team:") for name in sources)
+    assert sources == {"advbench": 2, "xstest": 2, "team:dev": 12, "team:holdout": 12}  # siuo is evaluation only
     assert len(fitted["fitted_on"]["sha256"]) == 64
     assert 0 < fitted["thresholds"]["text_harm"] < 1
-    calibration = Calibration.load(out)  # the probe file beside it matches its recorded hash
+    adapter = fitted["text_harm_adapter"]
+    assert adapter["blend"] in (0.0, 0.5, 1.0) and set(adapter["out_of_group_auroc_by_blend"]) == {"0.0", "0.5", "1.0"}
+    calibration = Calibration.load(out)  # the probe and adapter files beside it match their recorded hashes
     assert calibration.reveal_threshold == fitted["thresholds"]["reveal"]
+    assert (calibration.adapter is None) == (adapter["blend"] == 0)
+    # one fit per held-out group (advbench, xstest, two team folds) and one on everything, cached
+    cached = sorted((tmp_path / "artifacts" / "cache" / "text_harm_adapter").iterdir())
+    assert len(cached) == 5
+    assert CliRunner().invoke(app, arguments).exit_code == 0
+    assert sorted((tmp_path / "artifacts" / "cache" / "text_harm_adapter").iterdir()) == cached
+    assert json.loads(out.read_text()) == fitted  # the same fits give the same calibration
+
+
+def test_calibrate_refuses_a_team_folder_without_sets(tmp_path):
+    data = corpus(tmp_path / "pairs.jsonl")
+    result = CliRunner().invoke(app, ["calibrate", "--data", str(data), "--team-data", str(tmp_path)])
+    assert result.exit_code == 2 and "no detector_*.jsonl set" in result.output
