@@ -26,6 +26,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -111,9 +112,16 @@ class Calibration:
         adapter, blend = None, 0.0
         if "text_harm_adapter" in data and data["text_harm_adapter"]["blend"] > 0:
             blend = float(data["text_harm_adapter"]["blend"])
-            adapter = TextHarmAdapter(AdapterWeights.load(_checked(path, data["text_harm_adapter"])))
+            adapter = _adapter(_checked(path, data["text_harm_adapter"]), data["text_harm_adapter"]["sha256"])
         return cls(probe, float(data["thresholds"]["text_harm"]), float(data["thresholds"]["reveal"]),
                    hashlib.sha256(raw).hexdigest()[:8], adapter, blend)
+
+
+@lru_cache(maxsize=4)
+def _adapter(path: Path, sha256: str) -> TextHarmAdapter:
+    # One merged encoder per adapter file and process: every detector a build makes shares it,
+    # and its cache of scored queries.
+    return TextHarmAdapter(AdapterWeights.load(path))
 
 
 def _checked(calibration: Path, entry: dict) -> Path:
