@@ -65,6 +65,8 @@ def rates(precision: str, pairs: list[LeakInput], shared: list[LeakInput], runs:
     # No vector cache: every run must really embed its texts.
     embedder = MiniLMEmbedder(cache_size=0, precision=precision)
     detector = LeakDetector(embedder=embedder)
+    if detector.calibration.adapter is not None:  # nor a cache of the adapter's scores
+        detector.calibration.adapter.cache_size = 0
     embedder.embed(["warm-up"])  # model load is not part of either rate
     texts = [text for p in pairs for text in (p.query, p.image_description)]
     shared_texts = list(dict.fromkeys(text for p in shared for text in (p.query, p.image_description)))
