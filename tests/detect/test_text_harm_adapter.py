@@ -76,3 +76,15 @@ def test_fits_are_cached_by_content_and_survive_a_round_trip(tmp_path, monkeypat
     assert QUICK.key(TEXTS, 1 - LABELS) != QUICK.key(TEXTS, LABELS)
     assert AdapterSettings(epochs=1).key(TEXTS, LABELS) != QUICK.key(TEXTS, LABELS)
     assert [p.suffix for p in tmp_path.iterdir()] == [".npz"]  # no partial file left behind
+
+
+def test_loading_an_adapter_leaves_the_embedders_model_alone_and_copies_only_what_it_changes(weights):
+    from pipeline.backends.minilm import MiniLMEmbedder
+
+    _, base, _ = text_harm_adapter._base()
+    vectors = MiniLMEmbedder(cache_size=0).embed(TEXTS)
+    adapter = TextHarmAdapter(weights)
+    assert np.array_equal(MiniLMEmbedder(cache_size=0).embed(TEXTS), vectors)
+    copied = {name for name, p in adapter.encoder.named_parameters()
+              if p.data_ptr() != dict(base.named_parameters())[name].data_ptr()}
+    assert copied == {f"encoder.layer.{name}.weight" for name, _, _ in _targets(base)}
