@@ -186,7 +186,7 @@ def cached_fit(texts: list[str], labels: np.ndarray, settings: AdapterSettings =
 
 
 class TextHarmAdapter:
-    """Scores queries with the adapters merged into a private copy of MiniLM."""
+    """Scores queries with the adapters merged into a private copy of the weights they change."""
 
     def __init__(self, weights: AdapterWeights, cache_size: int = 50_000):
         import torch
