@@ -3,5 +3,5 @@
 Build one `pipeline.llm.client.LLMClient.from_settings(settings)` per process
 and pass it to the backends in `pipeline.backends.llm_text`. This package
 imports nothing itself, so loading the build config (`pipeline.llm.config`)
-does not pull in the openai client.
+does not pull in the HTTP client.
 """

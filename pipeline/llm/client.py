@@ -25,9 +25,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
-import openai
-from openai import AsyncOpenAI
-
 from pipeline.contracts import ItemError, Provenance
 from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
@@ -37,6 +34,7 @@ from pipeline.llm.limits import EndpointLimits, estimate_tokens
 from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
+from pipeline.llm.transport import ChatTransport, Completion, ServerError, TransportError
 
 BACKEND = "openai-compatible"
 RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
@@ -107,8 +105,7 @@ class LLMClient:
         if not api_key:
             raise LLMConfigError(f"environment variable {endpoint.api_key_env} is not set "
                                  f"(the API key of LLM endpoint {endpoint_name!r})")
-        async with AsyncOpenAI(base_url=endpoint.base_url, api_key=api_key, max_retries=0,
-                               timeout=endpoint.timeout_s) as client:
+        async with ChatTransport(endpoint.base_url, api_key, endpoint.timeout_s) as client:
             try:
                 yield _Batch(self, role, endpoint, self._limits[endpoint_name], client, api_key)
             finally:
@@ -141,7 +138,7 @@ class _Batch:
     """The state of one `arun_batch` call, bound to its event loop."""
 
     def __init__(self, owner: LLMClient, role: Role, endpoint: EndpointConfig,
-                 limits: EndpointLimits, client: AsyncOpenAI, api_key: str):
+                 limits: EndpointLimits, client: ChatTransport, api_key: str):
         self.role, self.endpoint, self.limits, self.client = role, endpoint, limits, client
         self.owner = owner
         self.config = owner.settings.role(role.name)
@@ -273,15 +270,15 @@ class _Batch:
                 async with self.in_flight:
                     self.count(requests=1)
                     started = time.perf_counter()
-                    completion = await self.client.chat.completions.create(**request)
+                    completion = await self.client.create(request)
                     latency_s = time.perf_counter() - started
-            except openai.APIStatusError as error:
+            except ServerError as error:
                 if "response_format" in request and format_rejected(error):
-                    return FormatRejected(self.scrub(f"HTTP {error.status_code}: {error.message}"))
-                if error.status_code not in RETRYABLE_STATUS and error.status_code < 500:
-                    return ItemError(error=self.scrub(f"HTTP {error.status_code}: {error.message}"))
+                    return FormatRejected(self.scrub(str(error)))
+                if error.status not in RETRYABLE_STATUS and error.status < 500:
+                    return ItemError(error=self.scrub(str(error)))
                 failure = error
-            except openai.APIConnectionError as error:  # timeouts included
+            except TransportError as error:  # timeouts, refused connections, a reply that is not JSON
                 failure = error
             else:
                 return self.unpack(completion, request["model"], latency_s)
@@ -289,21 +286,16 @@ class _Batch:
                 backoff = self.endpoint.backoff_s * 2 ** attempt * (1 + random.random() / 4)
                 delay = retry_after(failure) or backoff
                 self.count(retries=1, retry_wait_s=delay)
-                log.info("%s: %s, retrying in %.2fs", self.role.name, type(failure).__name__, delay)
+                log.info("%s: %s, retrying in %.2fs", self.role.name, failure.kind, delay)
                 await asyncio.sleep(delay)
-        return ItemError(error=self.scrub(f"gave up after {attempts} attempts: "
-                                          f"{type(failure).__name__}: {failure}"))
+        return ItemError(error=self.scrub(f"gave up after {attempts} attempts: {failure}"))
 
-    def unpack(self, completion, requested_model: str, latency_s: float) -> Reply | ItemError:
-        usage = completion.usage
-        if usage is not None:
-            self.count(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
-        if not completion.choices:
+    def unpack(self, completion: Completion, requested_model: str, latency_s: float) -> Reply | ItemError:
+        self.count(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens)
+        if not completion.has_choices:
             return ItemError(error="the server returned no choices")
-        choice = completion.choices[0]
-        return Reply(choice.message.content, getattr(choice.message, "refusal", None),
-                     completion.model or requested_model, choice.finish_reason, latency_s,
-                     usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
+        return Reply(completion.content, completion.refusal, completion.model or requested_model,
+                     completion.finish_reason, latency_s, completion.prompt_tokens, completion.completion_tokens)
 
     def scrub(self, text: str) -> str:
         """Error texts can echo request details; the key must never travel on."""
@@ -322,13 +314,13 @@ def _provenance(served_model: str, template_hash: str) -> Provenance:
     return Provenance(backend=BACKEND, model=served_model, prompt_hash=template_hash)
 
 
-def retry_after(error: Exception) -> float | None:
+def retry_after(error: TransportError) -> float | None:
     """Seconds the server asked us to wait (`retry-after-ms` or `retry-after` in seconds)."""
-    response = getattr(error, "response", None)
-    if response is None:
+    if not isinstance(error, ServerError):
         return None
+    headers = {name.lower(): value for name, value in error.headers.items()}
     for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = response.headers.get(header)
+        value = headers.get(header)
         try:
             seconds = float(value) * scale if value is not None else None
         except ValueError:

@@ -13,10 +13,9 @@ import re
 import threading
 from dataclasses import dataclass
 
-import openai
-
 from pipeline.llm.config import EndpointConfig
 from pipeline.llm.messages import FORMAT_MODES
+from pipeline.llm.transport import ServerError
 
 REJECTION_STATUS = {400, 422, 500}  # llama.cpp says 500 for a request it cannot validate
 REJECTION_TEXT = re.compile(r"response_format|json_schema", re.IGNORECASE)
@@ -30,9 +29,9 @@ class FormatRejected:
     why: str
 
 
-def format_rejected(error: openai.APIStatusError) -> bool:
+def format_rejected(error: ServerError) -> bool:
     """The server refused the response_format itself (not a transient failure)."""
-    return (error.status_code in REJECTION_STATUS
+    return (error.status in REJECTION_STATUS
             and REJECTION_TEXT.search(f"{error.message} {error.body}") is not None)
 
 

@@ -128,7 +128,7 @@ def test_faults_end_as_recorded_errors_and_the_next_run_fills_them_in(release, t
     model_errors = [row for row in rows if row["error"].startswith("model: ")]
     assert len(model_errors) == model_faults > 0
     kinds = {row["error"].split(":")[2].strip() for row in model_errors}  # "model: gave up ...: <kind>: ..."
-    assert kinds == {"RateLimitError", "InternalServerError", "APITimeoutError"}
+    assert kinds == {"HTTP 429", "HTTP 500", "timeout"}
     judge_errors = [row for row in rows if row["error"].startswith("judge: invalid answer after one repair")]
     assert len(judge_errors) == pairs - model_faults and all(row["answer"] for row in judge_errors)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 import threading
 
 import pytest
@@ -143,3 +144,48 @@ def test_cache_cli_stats_and_clear(tmp_path):
     bad_faults = runner.invoke(app, ["fake-llm", "--faults", "429,flood"])
     assert bad_role.exit_code == missing.exit_code == bad_faults.exit_code == 2
     assert "Traceback" not in bad_role.output + missing.output + bad_faults.output
+
+
+def committed(path) -> dict[str, str]:
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT key, answer FROM answers").fetchall())
+
+
+def test_an_answer_is_readable_at_once_and_committed_by_the_writer(tmp_path):
+    path = tmp_path / "llm.sqlite"
+    cache = AnswerCache(path)
+    for i in range(200):
+        cache.put(f"k{i}", "vsil_judge", "m", "h", f'{{"i": {i}}}', "m-served")
+        assert cache.get(f"k{i}") == (f'{{"i": {i}}}', "m-served")  # before any commit
+    cache.flush()
+    assert len(committed(path)) == 200  # another connection sees every one after flush
+    cache.put("last", "vsil_judge", "m", "h", "{}", "m")
+    cache.close()  # close commits what is queued
+    assert committed(path)["last"] == "{}"
+    with pytest.raises(RuntimeError, match="is closed"):
+        cache.put("late", "vsil_judge", "m", "h", "{}", "m")
+
+
+def test_puts_from_many_threads_all_land(tmp_path):
+    path = tmp_path / "llm.sqlite"
+    with AnswerCache(path) as cache:
+        def put_many(thread: int) -> None:
+            for i in range(100):
+                cache.put(f"{thread}-{i}", "vsil_judge", "m", "h", "{}", "m")
+        threads = [threading.Thread(target=put_many, args=(t,)) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(committed(path)) == 400
+
+
+def test_a_writer_that_cannot_write_says_so_instead_of_hanging(tmp_path):
+    path = tmp_path / "llm.sqlite"
+    cache = AnswerCache(path)
+    with sqlite3.connect(path) as other:
+        other.execute("DROP TABLE answers")  # the writer's next insert fails
+    cache.put("k", "vsil_judge", "m", "h", "{}", "m")
+    with pytest.raises(RuntimeError, match="could not write: no such table"):
+        cache.flush()
+    cache.close()

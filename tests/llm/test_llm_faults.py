@@ -62,7 +62,7 @@ def test_retries_are_bounded_and_the_failure_is_recorded():
     with FakeOpenAIServer(faults=FaultPlan(rate=1.0, kinds=("500",))) as server:
         result, client = run_one(server, max_retries=2)
     assert isinstance(result, ItemError) and not result.refused
-    assert "gave up after 3 attempts" in result.error and "InternalServerError" in result.error
+    assert "gave up after 3 attempts: HTTP 500" in result.error
     assert sum(server.state.requests.values()) == 3
     assert client.accounting.usage("seed_writer").failures == 1
 

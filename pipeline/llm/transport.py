@@ -1,0 +1,126 @@
+"""The wire: OpenAI's chat-completions protocol as plain JSON over one aiohttp session.
+
+Every OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp) takes the same
+`POST {base_url}/chat/completions` with a bearer key and answers the same JSON. The
+openai SDK wraps that call in request transforms and response models that cost about
+1.5-2.4 ms of client CPU a request against 0.3 ms for this session (measured here, 2,000
+requests at 64 in flight); at the in-flight counts a build runs, the SDK alone needed
+more than the one core a Python process has. Retries, limits and validation stay in
+`pipeline.llm.client`; this module only sends one request and says how it failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import aiohttp
+import orjson
+
+MAX_ERROR_TEXT = 500  # an HTML error page would otherwise fill the run's records
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The parts of a chat completion the client reads."""
+
+    content: str | None
+    refusal: str | None
+    model: str | None
+    finish_reason: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    has_choices: bool
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Completion:
+        choices = body.get("choices") or []
+        first = choices[0] if choices and isinstance(choices[0], Mapping) else {}
+        message = first.get("message") or {}
+        usage = body.get("usage") or {}
+        return cls(content=message.get("content"), refusal=message.get("refusal"),
+                   model=body.get("model"), finish_reason=first.get("finish_reason"),
+                   prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                   completion_tokens=int(usage.get("completion_tokens") or 0),
+                   has_choices=bool(choices))
+
+
+class TransportError(Exception):
+    """The request got no usable answer; `kind` names how ("HTTP 429", "timeout", ...)."""
+
+    kind = "error"
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {super().__str__()}"
+
+
+class ServerError(TransportError):
+    """The server answered with an error status."""
+
+    def __init__(self, status: int, message: str, body: str, headers: Mapping[str, str]):
+        super().__init__(message)
+        self.status, self.message, self.body, self.headers = status, message, body, headers
+        self.kind = f"HTTP {status}"
+
+
+class RequestTimeout(TransportError):
+    kind = "timeout"
+
+
+class ConnectionFailure(TransportError):
+    """No answer at all: refused, reset, or a reply that is not a completion's JSON."""
+
+    kind = "connection error"
+
+
+class ChatTransport:
+    """One connection pool to one server; open it inside the event loop that uses it."""
+
+    def __init__(self, base_url: str, api_key: str, timeout_s: float):
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> ChatTransport:
+        # limit=0: the client's own semaphore bounds what is in flight; trust_env: *_PROXY variables
+        self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout, trust_env=True,
+                                              connector=aiohttp.TCPConnector(limit=0))
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self._session.close()
+
+    async def create(self, request: Mapping[str, Any]) -> Completion:
+        try:
+            async with self._session.post(self.url, data=orjson.dumps(request)) as response:
+                raw = await response.read()
+                if response.status >= 400:
+                    text = raw.decode("utf-8", "replace")
+                    raise ServerError(response.status, error_message(text), text[:MAX_ERROR_TEXT],
+                                      dict(response.headers))
+        except TimeoutError as error:
+            raise RequestTimeout(f"no answer within {self._timeout.total:g} s") from error
+        except aiohttp.ClientError as error:
+            raise ConnectionFailure(f"{type(error).__name__}: {error}") from error
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            raise ConnectionFailure(f"the reply is not JSON: {raw[:200]!r}") from error
+        if not isinstance(body, Mapping):
+            raise ConnectionFailure(f"the reply is not a JSON object: {raw[:200]!r}")
+        return Completion.from_json(body)
+
+
+def error_message(text: str) -> str:
+    """OpenAI-style servers put the reason in {"error": {"message": ...}}; else the text itself."""
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text[:MAX_ERROR_TEXT]
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(error, Mapping) and isinstance(error.get("message"), str):
+        return error["message"][:MAX_ERROR_TEXT]
+    if isinstance(error, str):
+        return error[:MAX_ERROR_TEXT]
+    return text[:MAX_ERROR_TEXT]
