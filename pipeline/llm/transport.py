@@ -11,8 +11,10 @@ more than the one core a Python process has. Retries, limits and validation stay
 
 from __future__ import annotations
 
+import urllib.request
 from dataclasses import dataclass
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -80,11 +82,13 @@ class ChatTransport:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._proxy = env_proxy(self.url)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> ChatTransport:
-        # limit=0: the client's own semaphore bounds what is in flight; trust_env: *_PROXY variables
-        self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout, trust_env=True,
+        # limit=0: the client's own semaphore bounds what is in flight. Not trust_env: it reads
+        # ~/.netrc and the proxy variables on a thread for every request; the proxy is read once.
+        self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout,
                                               connector=aiohttp.TCPConnector(limit=0))
         return self
 
@@ -93,7 +97,7 @@ class ChatTransport:
 
     async def create(self, request: Mapping[str, Any]) -> Completion:
         try:
-            async with self._session.post(self.url, data=orjson.dumps(request)) as response:
+            async with self._session.post(self.url, data=orjson.dumps(request), proxy=self._proxy) as response:
                 raw = await response.read()
                 if response.status >= 400:
                     text = raw.decode("utf-8", "replace")
@@ -110,6 +114,14 @@ class ChatTransport:
         if not isinstance(body, Mapping):
             raise ConnectionFailure(f"the reply is not a JSON object: {raw[:200]!r}")
         return Completion.from_json(body)
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy that HTTP_PROXY / HTTPS_PROXY name for `url`, unless NO_PROXY exempts its host."""
+    parts = urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
 
 
 def error_message(text: str) -> str:

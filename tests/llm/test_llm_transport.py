@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from pipeline.llm.transport import (ChatTransport, ConnectionFailure, RequestTimeout, ServerError,
-                                    error_message)
+                                    env_proxy, error_message)
 
 COMPLETION = {"model": "served-snapshot", "choices": [{"message": {"content": "hello", "refusal": None},
                                                        "finish_reason": "stop"}],
@@ -104,3 +104,14 @@ def test_a_closed_port_is_a_connection_failure():
 ])
 def test_error_message_reads_the_shapes_servers_use(text, message):
     assert error_message(text) == message
+
+
+def test_the_proxy_variables_are_honoured_and_no_proxy_exempts(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1,.corp.example")
+    assert env_proxy("https://api.openai.com/v1/chat/completions") == "http://proxy.internal:3128"
+    assert env_proxy("https://llm.corp.example/v1/chat/completions") is None
+    assert env_proxy("http://127.0.0.1:8000/v1/chat/completions") is None
+    assert env_proxy("http://vllm.lab:8000/v1/chat/completions") is None  # no HTTP_PROXY set
