@@ -1,4 +1,4 @@
-"""Every role round-trips through the real openai client and a real loopback HTTP server."""
+"""Every role round-trips through the real client (HTTP over aiohttp) and a real loopback server."""
 
 from __future__ import annotations
 
