@@ -53,6 +53,7 @@ def overrides(spec: dict) -> list[str]:
             "backends.vsil_judge='llm'", "backends.element_writer='llm'", "images.width=64", "images.height=64",
             f"elements.store='{folder / 'store'}'", "elements.per_request=50", "elements.max_requests=1000",
             f"runner.kind='{spec.get('runner', 'threads')}'", f"runner.max_workers={spec.get('workers', 4)}",
+            f"run.batch_size={spec.get('batch_size', 128)}",
             f"llm.endpoints.default.base_url='{spec['base_url']}'",
             "llm.endpoints.default.api_key_env='LEAKLESS_FAKE_LLM_KEY'",
             f"llm.endpoints.default.max_in_flight={spec['in_flight']}",
@@ -261,7 +262,8 @@ def kill_halfway(spec: dict, base_url: str, reference_requests: int) -> dict:
 
 def checks(args, folder: Path, base_url: str, main_build: dict | None) -> dict:
     size = math.ceil(args.check_seeds / SUBS)
-    spec = {"folder": str(folder), "size": size, "base_url": base_url, "in_flight": args.in_flight}
+    spec = {"folder": str(folder), "size": size, "base_url": base_url, "in_flight": args.in_flight,
+            "workers": args.workers, "batch_size": args.batch_size}
     if main_build is None:
         reference = run_child({**spec, "mode": "prefect", "run_id": "check-reference"}, base_url)
         reference_run = "check-reference"
@@ -282,6 +284,7 @@ def summarise(args, grown: dict, main: dict, plain: dict | None) -> dict:
     ceiling_rps = args.in_flight / (args.latency_ms / 1000)
     figures = {
         "seeds": main["seeds"], "pairs": main["pairs"], "latency_ms": args.latency_ms, "in_flight": args.in_flight,
+        "workers": args.workers, "batch_size": args.batch_size,
         "cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
         "grow_wall_s": round(grown["wall_s"], 1), "grow_requests": sum(grown["requests"].values()),
         "elements_grown": grown["added"], "elements_refused": grown["refused"],
@@ -312,6 +315,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100)
     parser.add_argument("--in-flight", type=int, default=64)
     parser.add_argument("--check-seeds", type=int, default=0, help="Dask and kill/resume checks at this size")
+    parser.add_argument("--workers", type=int, default=4, help="runner.max_workers: batches in flight at once")
+    parser.add_argument("--batch-size", type=int, default=128, help="run.batch_size: seeds a Prefect task takes")
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain thread-pool build")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -326,7 +331,8 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     process, base_url = start_server(args.latency_ms / 1000)
     size = math.ceil(args.seeds / SUBS)
-    spec = {"folder": str(folder), "size": size, "base_url": base_url, "in_flight": args.in_flight}
+    spec = {"folder": str(folder), "size": size, "base_url": base_url, "in_flight": args.in_flight,
+            "workers": args.workers, "batch_size": args.batch_size}
     try:
         grown = run_child({**spec, "mode": "grow", "run_id": "grow"}, base_url)
         print(json.dumps({"grown": grown}), file=sys.stderr, flush=True)

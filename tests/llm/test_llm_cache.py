@@ -151,18 +151,15 @@ def committed(path) -> dict[str, str]:
         return dict(db.execute("SELECT key, answer FROM answers").fetchall())
 
 
-def test_an_answer_is_readable_at_once_and_committed_by_the_writer(tmp_path):
+def test_every_answer_is_committed_as_it_arrives(tmp_path):
     path = tmp_path / "llm.sqlite"
     cache = AnswerCache(path)
     for i in range(200):
         cache.put(f"k{i}", "vsil_judge", "m", "h", f'{{"i": {i}}}', "m-served")
-        assert cache.get(f"k{i}") == (f'{{"i": {i}}}', "m-served")  # before any commit
-    cache.flush()
-    assert len(committed(path)) == 200  # another connection sees every one after flush
-    cache.put("last", "vsil_judge", "m", "h", "{}", "m")
-    cache.close()  # close commits what is queued
-    assert committed(path)["last"] == "{}"
-    with pytest.raises(RuntimeError, match="is closed"):
+        assert cache.get(f"k{i}") == (f'{{"i": {i}}}', "m-served")
+        assert committed(path)[f"k{i}"] == f'{{"i": {i}}}'  # another connection sees it at once: a kill loses nothing
+    cache.close()
+    with pytest.raises(sqlite3.ProgrammingError):
         cache.put("late", "vsil_judge", "m", "h", "{}", "m")
 
 
@@ -178,14 +175,3 @@ def test_puts_from_many_threads_all_land(tmp_path):
         for thread in threads:
             thread.join()
     assert len(committed(path)) == 400
-
-
-def test_a_writer_that_cannot_write_says_so_instead_of_hanging(tmp_path):
-    path = tmp_path / "llm.sqlite"
-    cache = AnswerCache(path)
-    with sqlite3.connect(path) as other:
-        other.execute("DROP TABLE answers")  # the writer's next insert fails
-    cache.put("k", "vsil_judge", "m", "h", "{}", "m")
-    with pytest.raises(RuntimeError, match="could not write: no such table"):
-        cache.flush()
-    cache.close()
