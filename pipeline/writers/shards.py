@@ -77,7 +77,7 @@ def write_shards(rows: list[dict], out_dir: Path, rows_per_shard: int) -> list[P
     return paths
 
 
-PACKAGES = ("leakless", "prefect", "openai", "diffusers", "transformers", "sentence-transformers",
+PACKAGES = ("leakless", "prefect", "aiohttp", "diffusers", "transformers", "sentence-transformers",
             "torch", "pyarrow", "pandas", "pillow", "pydantic")
 
 
