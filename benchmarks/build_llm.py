@@ -262,10 +262,14 @@ def kill_halfway(spec: dict, base_url: str, reference_requests: int) -> dict:
             "sent_less_cached_answers": sent_less_cached, "sent_in_all": sent, "re_sent": sent - reference_requests}
 
 
+def build_spec(args, folder: Path, base_url: str, seeds: int) -> dict:
+    """What every child of one run shares: ⌈seeds ÷ 19⌉ elements a sub-category, the server, the runner."""
+    return {"folder": str(folder), "size": math.ceil(seeds / SUBS), "base_url": base_url,
+            "in_flight": args.in_flight, "workers": args.workers, "batch_size": args.batch_size}
+
+
 def checks(args, folder: Path, base_url: str, main_build: dict | None) -> dict:
-    size = math.ceil(args.check_seeds / SUBS)
-    spec = {"folder": str(folder), "size": size, "base_url": base_url, "in_flight": args.in_flight,
-            "workers": args.workers, "batch_size": args.batch_size}
+    spec = build_spec(args, folder, base_url, args.check_seeds)
     if main_build is None:
         reference = run_child({**spec, "mode": "prefect", "run_id": "check-reference"}, base_url)
         reference_run = "check-reference"
@@ -332,9 +336,7 @@ def main() -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="build-llm-"))
     folder.mkdir(parents=True, exist_ok=True)
     process, base_url = start_server(args.latency_ms / 1000)
-    size = math.ceil(args.seeds / SUBS)
-    spec = {"folder": str(folder), "size": size, "base_url": base_url, "in_flight": args.in_flight,
-            "workers": args.workers, "batch_size": args.batch_size}
+    spec = build_spec(args, folder, base_url, args.seeds)
     try:
         grown = run_child({**spec, "mode": "grow", "run_id": "grow"}, base_url)
         print(json.dumps({"grown": grown}), file=sys.stderr, flush=True)
@@ -348,7 +350,7 @@ def main() -> None:
         if plain is not None:
             figures["same_rows_as_plain"] = compare(folder / "runs" / "plain", folder / "runs" / "prefect")
         if args.check_seeds:
-            same_size = math.ceil(args.check_seeds / SUBS) == size
+            same_size = math.ceil(args.check_seeds / SUBS) == spec["size"]
             figures.update(checks(args, folder, base_url, main_build if same_size else None))
     finally:
         process.terminate()

@@ -318,9 +318,8 @@ def retry_after(error: TransportError) -> float | None:
     """Seconds the server asked us to wait (`retry-after-ms` or `retry-after` in seconds)."""
     if not isinstance(error, ServerError):
         return None
-    headers = {name.lower(): value for name, value in error.headers.items()}
     for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(header)
+        value = error.headers.get(header)
         try:
             seconds = float(value) * scale if value is not None else None
         except ValueError:

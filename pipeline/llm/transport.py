@@ -61,7 +61,8 @@ class ServerError(TransportError):
 
     def __init__(self, status: int, message: str, body: str, headers: Mapping[str, str]):
         super().__init__(message)
-        self.status, self.message, self.body, self.headers = status, message, body, headers
+        self.status, self.message, self.body = status, message, body
+        self.headers = {name.lower(): value for name, value in headers.items()}  # HTTP names are case-blind
         self.kind = f"HTTP {status}"
 
 
