@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from pipeline.testing.fingerprint import STORED, fingerprint
+from pipeline.testing.fingerprint import STORED, differences, fingerprint
 
 
 @pytest.mark.slow
@@ -22,5 +22,18 @@ def test_offline_build_matches_the_stored_fingerprint():
     current = fingerprint()
     assert current["overrides"] == stored["overrides"]
     assert current["seeds"] == stored["seeds"]
-    assert current["rows"] == stored["rows"]
-    assert current["decisions"] == stored["decisions"]
+    assert differences(current, stored) == []
+
+
+def test_a_changed_score_or_verdict_is_a_difference():
+    stored = json.loads(STORED.read_text(encoding="utf-8"))
+    assert differences(stored, stored) == []
+    nudged = json.loads(json.dumps(stored))
+    nudged["rows"][0]["leak_score"] += 1e-6  # another CPU's rounding: the same
+    assert differences(nudged, stored) == []
+    moved = json.loads(json.dumps(stored))
+    moved["rows"][0]["leak_score"] += 1e-4
+    assert len(differences(moved, stored)) == 1
+    flipped = json.loads(json.dumps(stored))
+    flipped["decisions"][0][3] = "drop" if flipped["decisions"][0][3] != "drop" else "keep"
+    assert len(differences(flipped, stored)) == 1
