@@ -124,11 +124,12 @@ def child_build(spec: dict) -> dict:
                 batch = build.run_stage(stage, batch, key, run)
             return batch
 
-        with ThreadPoolExecutor(max_workers=config.runner.max_workers) as pool:
-            done = list(pool.map(chain, batches))
-        finalize_start = time.perf_counter()
-        ledger, _ = build.finalize(done, config, run, finalize_start - started)
-        intervals.append((finalize_start, time.perf_counter()))
+        with build.fewer_collections():  # as the flow does
+            with ThreadPoolExecutor(max_workers=config.runner.max_workers) as pool:
+                done = list(pool.map(chain, batches))
+            finalize_start = time.perf_counter()
+            ledger, _ = build.finalize(done, config, run, finalize_start - started)
+            intervals.append((finalize_start, time.perf_counter()))
         wall = time.perf_counter() - started
         seeds = len(ledger)
     else:

@@ -8,7 +8,6 @@ import pipeline  # noqa: F401  (environment defaults before Prefect loads)
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
 from prefect.utilities.annotations import opaque
 
 from pipeline import build
@@ -18,7 +17,8 @@ from pipeline.factory import STAGE_ORDER, config_key
 from pipeline.plan import plan_seeds
 from pipeline.progress import StageProgress
 from pipeline.rundir import RunDir
-from pipeline.runners import stage_placement
+from pipeline.runners import batches_in_flight, stage_placement
+from pipeline.scheduling import run_depth_first
 
 
 # Batches are checkpointed by pipeline.build itself, so Prefect's result cache stays off.
@@ -43,22 +43,19 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
     # CPU than some stages; `opaque` stops that. Dask's serialiser turns the annotation into a
     # plain tuple, so there the arguments go as they are.
     bare = opaque if config.runner.kind == "threads" else (lambda value: value)
-    with StageProgress(STAGE_ORDER, sum(len(b.seeds) for b in batches), show_progress) as bars:
-        submitted = {}
-        futures = batches
-        key = config_key(config)  # the stages' cache key, once per run
-        for stage in STAGE_ORDER:
-            with stage_placement(config, stage):
-                futures = [stage_task.submit(stage.value, i, bare(upstream), key, bare(run))
-                           for i, upstream in enumerate(futures)]
-            submitted.update({future: (stage, len(batches[i].seeds)) for i, future in enumerate(futures)})
-        for future in as_completed(list(submitted)):
-            bars.advance(*submitted[future])
-        for future in submitted:  # in stage order: a failed task raises its own error, not a later one's
-            future.result()
-        done = [future.result() for future in futures]
-    ledger, summary = finalize_task(bare(done), bare(config), bare(run),
-                                    time.perf_counter() - started)
+    key = config_key(config)  # the stages' cache key, once per run
+
+    def submit(index: int, position: int, upstream: Batch):
+        stage = STAGE_ORDER[position]
+        with stage_placement(config, stage):
+            return stage_task.submit(stage.value, index, bare(upstream), key, bare(run))
+
+    with build.fewer_collections():
+        with StageProgress(STAGE_ORDER, sum(len(b.seeds) for b in batches), show_progress) as bars:
+            done = run_depth_first(batches, len(STAGE_ORDER), batches_in_flight(config), submit,
+                                   lambda index, position: bars.advance(STAGE_ORDER[position],
+                                                                        len(batches[index].seeds)))
+        ledger, summary = finalize_task(bare(done), bare(config), bare(run), time.perf_counter() - started)
     create_markdown_artifact(markdown=summary, key="leakless-build-summary",
                              description=f"leakless build {run_id}")
     states = {}

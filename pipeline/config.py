@@ -131,7 +131,8 @@ class ElementsConfig(Section):
 
 class RunnerConfig(Section):
     kind: Literal["threads", "dask", "ray"] = "threads"
-    max_workers: int = Field(4, ge=1, description="threads, or Dask LocalCluster workers")
+    max_workers: int = Field(4, ge=1, description="threads, Dask LocalCluster workers or a local Ray's CPUs; "
+                                                   "also the batches in flight at once")
     address: str | None = Field(None, description="an existing Dask scheduler or Ray cluster")
 
 

@@ -30,6 +30,16 @@ def build_gpus(config: BuildConfig) -> list[int]:
     return gpu_indices(config.images.diffusers.devices)
 
 
+def batches_in_flight(config: BuildConfig) -> int:
+    """How many batches the build walks through their stages at once: one a worker (one a GPU on
+    the Dask cluster leakless starts for a GPU image model). On a cluster leakless did not start,
+    set `runner.max_workers` to the number of its workers."""
+    gpus = build_gpus(config)
+    if config.runner.kind == "dask" and gpus and not config.runner.address:
+        return len(gpus)
+    return config.runner.max_workers
+
+
 def check_gpu_placement(config: RunnerConfig, gpus: Sequence[int]) -> None:
     """Raises ValueError (one line) for a runner that cannot give each worker its own GPU."""
     if gpus and config.kind == "dask" and config.address:

@@ -93,7 +93,16 @@ class LLMClient:
         if wrong:
             raise TypeError(f"{role_name} takes {role.input_type.__name__}, got {wrong[0]}")
         async with self.session(role_name) as batch:
-            return list(await asyncio.gather(*(batch.answer(item) for item in inputs)))
+            # A few rounds of the in-flight limit at a time: started all at once, thousands of
+            # items would each read the cache and render a prompt before the first answer is
+            # read, holding their requests' slots a second longer (`benchmarks/build_llm.py`).
+            window = asyncio.Semaphore(2 * batch.endpoint.max_in_flight)
+
+            async def answer(item: RoleInput) -> Answer | ItemError:
+                async with window:
+                    return await batch.answer(item)
+
+            return list(await asyncio.gather(*(answer(item) for item in inputs)))
 
     @asynccontextmanager
     async def session(self, role_name: str) -> AsyncIterator[_Batch]:
@@ -145,6 +154,7 @@ class _Batch:
         self.cache = owner.cache
         self.accounting = owner.accounting
         self.in_flight = limits.in_flight  # shared by every batch of this client, whatever its thread
+        self.turn = self.in_flight.next_batch()  # earlier batches are served first
         # by "schema in the prompt?": the mode can change mid-batch when the server rejects one
         self.prompts = {False: RolePrompt(role, schema_in_prompt=False),
                         True: RolePrompt(role, schema_in_prompt=True)}
@@ -267,7 +277,7 @@ class _Batch:
         for attempt in range(attempts):
             await self.limits.wait_turn(estimate)
             try:
-                async with self.in_flight:
+                async with self.in_flight.slot(self.turn):
                     self.count(requests=1)
                     started = time.perf_counter()
                     completion = await self.client.create(request)

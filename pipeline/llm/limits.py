@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import heapq
+import itertools
 import math
 import struct
 import threading
 import time
-from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from pipeline.llm.config import EndpointConfig
 
@@ -42,46 +45,63 @@ class TokenBucket:
 
 
 class InFlightGate:
-    """An async semaphore usable from several event loops (threads): a freed slot goes to the
-    longest waiter, on that waiter's own loop."""
+    """An async semaphore usable from several event loops (threads). A freed slot goes to the
+    earliest batch still waiting (the lowest `batch` number, from `next_batch`), first come
+    first served within it, and is handed over on that waiter's own loop.
+
+    Serving batch by batch rather than request by request is what keeps a build's parallel
+    batches out of step: with plain first come first served, every batch's requests finish
+    together, so every batch reaches its CPU work (the detector, images) at the same moment
+    and nothing is in flight meanwhile. Served in order, the first batch gets its answers
+    first and does its CPU work while the others' requests are out (`benchmarks/build_llm.py`).
+    """
 
     def __init__(self, limit: int):
         self._lock = threading.Lock()
         self._free = limit
-        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
+        # a heap of (batch, arrival, loop, future); a waiter cancelled before its turn stays in
+        # it and passes its turn on when reached (see _grant)
+        self._waiters: list[tuple[int, int, asyncio.AbstractEventLoop, asyncio.Future]] = []
+        self._arrivals = itertools.count()
+        self._batches = itertools.count()
 
-    async def __aenter__(self) -> None:
+    def next_batch(self) -> int:
+        return next(self._batches)
+
+    @asynccontextmanager
+    async def slot(self, batch: int) -> AsyncIterator[None]:
+        await self._acquire(batch)
+        try:
+            yield
+        finally:
+            self.release()
+
+    async def _acquire(self, batch: int) -> None:
         with self._lock:
             if self._free and not self._waiters:
                 self._free -= 1
                 return
             loop = asyncio.get_running_loop()
-            waiter = (loop, loop.create_future())
-            self._waiters.append(waiter)
+            future = loop.create_future()
+            heapq.heappush(self._waiters, (batch, next(self._arrivals), loop, future))
         try:
-            await waiter[1]
+            await future
         except asyncio.CancelledError:
-            with self._lock:
-                if waiter in self._waiters:  # never granted: just leave the queue
-                    self._waiters.remove(waiter)
-                    raise
-            self.release()  # granted as it was cancelled: pass the slot on
+            if not future.cancelled():  # granted as it was cancelled: pass the slot on
+                self.release()
             raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.release()
 
     def release(self) -> None:
         with self._lock:
             while self._waiters:
-                loop, future = self._waiters.popleft()
+                _, _, loop, future = heapq.heappop(self._waiters)
                 if not loop.is_closed():
                     loop.call_soon_threadsafe(self._grant, future)
                     return
             self._free += 1
 
     def _grant(self, future: asyncio.Future) -> None:
-        if future.done():  # cancelled meanwhile
+        if future.done():  # cancelled while waiting
             self.release()
         else:
             future.set_result(None)

@@ -23,3 +23,57 @@ def test_in_flight_limit_is_shared_by_concurrent_batches(monkeypatch):
         assert sum(server.state.requests.values()) == 96
         assert server.state.peak_in_flight == 8  # reached, never passed: 4 batches, one gate
         assert server.state.in_flight == 0
+
+
+def test_a_freed_slot_goes_to_the_earliest_batch_then_first_come():
+    import asyncio
+
+    from pipeline.llm.limits import InFlightGate
+
+    async def scenario() -> list[str]:
+        gate = InFlightGate(1)
+        order: list[str] = []
+
+        async def wait(name: str, batch: int) -> None:
+            async with gate.slot(batch):
+                order.append(name)
+                await asyncio.sleep(0.01)
+
+        holder = asyncio.create_task(wait("holder", 0))
+        await asyncio.sleep(0)
+        waiters = []
+        for name, batch in (("late batch", 7), ("early batch, first", 2), ("early batch, second", 2)):
+            waiters.append(asyncio.create_task(wait(name, batch)))
+            await asyncio.sleep(0)
+        await asyncio.gather(holder, *waiters)
+        return order
+
+    assert asyncio.run(scenario()) == ["holder", "early batch, first", "early batch, second", "late batch"]
+
+
+def test_a_waiter_cancelled_before_its_turn_passes_the_slot_on():
+    import asyncio
+
+    from pipeline.llm.limits import InFlightGate
+
+    async def scenario() -> list[str]:
+        gate = InFlightGate(1)
+        order: list[str] = []
+
+        async def wait(name: str, batch: int) -> None:
+            async with gate.slot(batch):
+                order.append(name)
+                await asyncio.sleep(0.01)
+
+        holder = asyncio.create_task(wait("holder", 0))
+        await asyncio.sleep(0)
+        cancelled = asyncio.create_task(wait("cancelled", 1))
+        later = asyncio.create_task(wait("later", 2))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        await asyncio.gather(holder, later)
+        async with gate.slot(3):  # the slot came back: nothing leaked
+            order.append("after")
+        return order
+
+    assert asyncio.run(scenario()) == ["holder", "later", "after"]
