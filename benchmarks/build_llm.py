@@ -6,7 +6,8 @@ Figures, each beside its baseline from the same run:
 - pairs/s against the bound the concurrency sets: in_flight / latency / requests per pair;
 - Prefect's share: the same build as a plain thread pool of the same size (no Prefect), and
   the share of the flow's wall in which no stage was running;
-- peak RSS of the build process, requests per role, the server's peak in-flight count;
+- peak RSS of the build process, requests per role, the server's peak in-flight count, and
+  how long a request was out on average, by role (sent until answered; the latency is the floor);
 - with --check-seeds N: a threads build of N seeds as reference, the same on the Dask runner
   (LocalCluster, two workers) compared row for row, and one SIGKILLed halfway and rerun
   with the same run id: same rows, and how many requests it re-sent against how many were
@@ -93,7 +94,7 @@ def child_build(spec: dict) -> dict:
     from pipeline import build
     from pipeline.batch import make_batches
     from pipeline.config import load_config
-    from pipeline.factory import STAGE_ORDER, build_stages, config_key
+    from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client
     from pipeline.plan import plan_seeds
     from pipeline.rundir import RunDir
 
@@ -151,9 +152,11 @@ def child_build(spec: dict) -> dict:
 
     shards = pd.read_parquet(run.path / "data", columns=["instruction", "image_description"])
     checked = pair_check(config, shards) if spec.get("pair_check") else {}
+    usage = llm_client(config).accounting.summary() if config.runner.kind == "threads" else {}
+    request_ms = {role: round(1000 * u["request_s"] / u["requests"], 1) for role, u in usage.items() if u["requests"]}
     usage = resource.getrusage(resource.RUSAGE_SELF)  # CPU seconds: on a shared machine, what it got
     return {"wall_s": wall, "prefect_startup_s": startup, "busy_s": union_seconds(intervals),
-            "seeds": seeds, "pairs": len(shards), **checked,
+            "seeds": seeds, "pairs": len(shards), **checked, "mean_request_ms": request_ms,
             "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
@@ -302,6 +305,8 @@ def summarise(args, grown: dict, main: dict, plain: dict | None) -> dict:
         "bound_pairs_per_s": round(ceiling_rps * main["pairs"] / requests, 2),
         "requests_per_s": round(requests / total_wall, 1), "ceiling_requests_per_s": ceiling_rps,
         "server_peak_in_flight": main["peak_in_flight"],
+        # sent until answered, by role, against the server's latency: the client's share of the gap to the bound
+        "mean_request_ms": main["mean_request_ms"],
         "server_cpu_ms_per_request": round(main["server_cpu_s"] * 1000 / requests, 3),
         "peak_rss_mb": round(main["peak_rss_mb"]),
         "prefect_startup_s": round(main["prefect_startup_s"], 1),

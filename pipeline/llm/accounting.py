@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 class RoleUsage:
     items: int = 0
     requests: int = 0  # HTTP requests sent, retries and repairs included
+    request_s: float = 0.0  # seconds they were out, sent until answered or failed; ÷ requests = mean
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cache_hits: int = 0

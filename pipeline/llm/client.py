@@ -278,10 +278,12 @@ class _Batch:
             await self.limits.wait_turn(estimate)
             try:
                 async with self.in_flight.slot(self.turn):
-                    self.count(requests=1)
                     started = time.perf_counter()
-                    completion = await self.client.create(request)
-                    latency_s = time.perf_counter() - started
+                    try:
+                        completion = await self.client.create(request)
+                    finally:
+                        latency_s = time.perf_counter() - started
+                        self.count(requests=1, request_s=latency_s)
             except ServerError as error:
                 if "response_format" in request and format_rejected(error):
                     return FormatRejected(self.scrub(str(error)))

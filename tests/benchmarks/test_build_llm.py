@@ -20,4 +20,6 @@ def test_a_small_llm_build_benchmark_runs_end_to_end(tmp_path):
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["seeds"] == 19 and figures["pairs"] > 0
     assert {"seed_writer", "leak_rewriter", "pair_checker"} <= set(figures["requests_by_role"])
+    assert set(figures["mean_request_ms"]) == set(figures["requests_by_role"]) - {"element_writer"}
+    assert min(figures["mean_request_ms"].values()) >= 5  # never under the server's latency
     assert figures["same_rows_as_plain"]["identical"] is True  # the Prefect flow and the plain loop agree

@@ -23,6 +23,8 @@ def test_in_flight_limit_is_shared_by_concurrent_batches(monkeypatch):
         assert sum(server.state.requests.values()) == 96
         assert server.state.peak_in_flight == 8  # reached, never passed: 4 batches, one gate
         assert server.state.in_flight == 0
+        usage = client.accounting.usage("vsil_judge")  # each request was out at least the server's latency
+        assert usage.requests == 96 and usage.request_s >= 96 * 0.05
 
 
 def test_a_freed_slot_goes_to_the_earliest_batch_then_first_come():
