@@ -152,8 +152,8 @@ def child_build(spec: dict) -> dict:
 
     shards = pd.read_parquet(run.path / "data", columns=["instruction", "image_description"])
     checked = pair_check(config, shards) if spec.get("pair_check") else {}
-    usage = llm_client(config).accounting.summary() if config.runner.kind == "threads" else {}
-    request_ms = {role: round(1000 * u["request_s"] / u["requests"], 1) for role, u in usage.items() if u["requests"]}
+    roles = llm_client(config).accounting.summary() if config.runner.kind == "threads" else {}
+    request_ms = {role: round(1000 * u["request_s"] / u["requests"], 1) for role, u in roles.items() if u["requests"]}
     usage = resource.getrusage(resource.RUSAGE_SELF)  # CPU seconds: on a shared machine, what it got
     return {"wall_s": wall, "prefect_startup_s": startup, "busy_s": union_seconds(intervals),
             "seeds": seeds, "pairs": len(shards), **checked, "mean_request_ms": request_ms,
