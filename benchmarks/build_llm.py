@@ -241,10 +241,11 @@ def kill_halfway(spec: dict, base_url: str, reference_requests: int) -> dict:
     then rerun the same run id to the end.
 
     Two counts of what was in flight at the kill: the server's (requests it had not answered),
-    and requests sent less answers in the killed run's cache. The second is an upper bound: an
-    answer the server wrote may sit unread in the client's socket, but identical requests (the
-    same query and description in two seeds) are each sent and share one cached answer, which
-    at a few thousand seeds overstates it by hundreds."""
+    and requests sent less answers in the killed run's cache. The client counts a request in
+    flight until its answer is committed, so at most `in_flight` are re-sent; the server's
+    count leaves out answers on their way back or waiting for the commit. The second count
+    overstates: identical requests (the same query and description in two seeds) are each
+    sent and share one cached answer, hundreds at a few thousand seeds."""
     before = sum(server_stats(base_url)["requests"].values())
     process = subprocess.Popen(child_command(spec), cwd=ROOT, env=child_env(), start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -263,7 +264,8 @@ def kill_halfway(spec: dict, base_url: str, reference_requests: int) -> dict:
     resumed = run_child(spec, base_url)
     sent = sent_before_kill + sum(resumed["requests"].values())
     return {"sent_before_kill": sent_before_kill, "server_in_flight_at_kill": stats["in_flight"],
-            "sent_less_cached_answers": sent_less_cached, "sent_in_all": sent, "re_sent": sent - reference_requests}
+            "sent_less_cached_answers": sent_less_cached, "sent_in_all": sent, "re_sent": sent - reference_requests,
+            "in_flight_limit": spec["in_flight"]}
 
 
 def build_spec(args, folder: Path, base_url: str, seeds: int) -> dict:

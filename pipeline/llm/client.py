@@ -30,7 +30,7 @@ from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
 from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
-from pipeline.llm.limits import EndpointLimits, estimate_tokens
+from pipeline.llm.limits import EndpointLimits, Slot, estimate_tokens
 from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
@@ -195,50 +195,64 @@ class _Batch:
 
     async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
         template_hash = self.prompt_hash
-        while True:  # ends: the last mode ("prompt") sends no response_format to reject
-            mode = self.owner.formats.mode(self.endpoint)
-            request = self.request_for(model, item, mode)
-            key = request_key(self.endpoint.base_url, template_hash, request)
-            hit = self.cache.get(key) if self.cache is not None else None
-            if hit is not None and (self.owner.settings.cache_failures
-                                    or not hit[0].startswith(FAILURE_PREFIX)):
-                self.count(cache_hits=1)
-                answer, served_model = hit
-                if answer.startswith(FAILURE_PREFIX):
-                    return ItemError(**json.loads(answer.removeprefix(FAILURE_PREFIX)))
-                return Answer(self.role.output_type.model_validate_json(answer),
-                              _provenance(served_model, template_hash), cached=True)
-            result = await self.ask(request)
-            if isinstance(result, FormatRejected):
-                self.owner.formats.reject(self.endpoint, mode, result.why)
-                continue
-            break
-        if isinstance(result, AnswerFailure):
-            failure = result.failure
-            if (self.cache is not None and self.owner.settings.cache_failures
-                    and self.config.temperature == 0):
-                self.cache.put(key, self.role.name, model, template_hash,
-                               FAILURE_PREFIX + json.dumps(dataclasses.asdict(failure)), model)
-            return failure
-        if isinstance(result, ItemError):
-            return result
-        output, reply = result
-        if self.cache is not None:
-            self.cache.put(key, self.role.name, model, template_hash, output.model_dump_json(),
-                           reply.model)
-        return Answer(output, _provenance(reply.model, template_hash), latency_s=reply.latency_s,
-                      prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+        held: list[Slot] = []  # the answered request's in-flight slot, until its answer is kept
+        try:
+            while True:  # ends: the last mode ("prompt") sends no response_format to reject
+                mode = self.owner.formats.mode(self.endpoint)
+                request = self.request_for(model, item, mode)
+                key = request_key(self.endpoint.base_url, template_hash, request)
+                hit = self.cache.get(key) if self.cache is not None else None
+                if hit is not None and (self.owner.settings.cache_failures
+                                        or not hit[0].startswith(FAILURE_PREFIX)):
+                    self.count(cache_hits=1)
+                    answer, served_model = hit
+                    if answer.startswith(FAILURE_PREFIX):
+                        return ItemError(**json.loads(answer.removeprefix(FAILURE_PREFIX)))
+                    return Answer(self.role.output_type.model_validate_json(answer),
+                                  _provenance(served_model, template_hash), cached=True)
+                result = await self.ask(request, held)
+                if isinstance(result, FormatRejected):
+                    self.owner.formats.reject(self.endpoint, mode, result.why)
+                    continue
+                break
+            if isinstance(result, AnswerFailure):
+                failure = result.failure
+                if (self.cache is not None and self.owner.settings.cache_failures
+                        and self.config.temperature == 0):
+                    self.keep(held, key, model, template_hash,
+                              FAILURE_PREFIX + json.dumps(dataclasses.asdict(failure)), model)
+                return failure
+            if isinstance(result, ItemError):
+                return result
+            output, reply = result
+            if self.cache is not None:
+                self.keep(held, key, model, template_hash, output.model_dump_json(), reply.model)
+            return Answer(output, _provenance(reply.model, template_hash), latency_s=reply.latency_s,
+                          prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+        finally:
+            release(held)
 
-    async def ask(self, request: dict) -> tuple[RoleOutput, Reply] | Failed:
-        """One question, plus one repair round if the answer does not validate."""
-        reply = await self.complete(request)
+    def keep(self, held: list[Slot], key: str, model: str, template_hash: str, answer: str,
+             served_model: str) -> None:
+        """Queue the answer for the cache; its request stays in flight until it is committed, so
+        a kill re-asks no more than were in flight."""
+        slots = list(held)
+        held.clear()
+        self.cache.put_later(key, self.role.name, model, template_hash, answer, served_model,
+                             when_kept=lambda: release(slots))
+
+    async def ask(self, request: dict, held: list[Slot]) -> tuple[RoleOutput, Reply] | Failed:
+        """One question, plus one repair round if the answer does not validate. The slot of the
+        request whose answer is returned is left in `held`."""
+        reply = await self.complete(request, held)
         if isinstance(reply, FormatRejected):
             return reply
         output = self.interpret(reply)
         if isinstance(output, InvalidAnswer):
             self.count(repairs=1)
             repair = repair_messages(request["messages"], reply.content or "", output)
-            first, reply = reply, await self.complete({**request, "messages": repair})
+            release(held)  # the first answer is not kept
+            first, reply = reply, await self.complete({**request, "messages": repair}, held)
             if isinstance(reply, FormatRejected):
                 return reply
             if not isinstance(reply, ItemError):  # what the item cost: both rounds
@@ -270,29 +284,31 @@ class _Batch:
                                                raw=reply.content or ""))
             return error
 
-    async def complete(self, request: dict) -> Reply | ItemError | FormatRejected:
-        """Send with retries; return the reply or why it could not be sent."""
+    async def complete(self, request: dict, held: list[Slot]) -> Reply | ItemError | FormatRejected:
+        """Send with retries; return the reply (its slot appended to `held`) or why it could not be sent."""
         estimate = estimate_tokens(request["messages"], request["max_tokens"], request["model"])
         attempts = self.endpoint.max_retries + 1
         for attempt in range(attempts):
             await self.limits.wait_turn(estimate)
+            slot = await self.in_flight.take(self.turn)
+            started = time.perf_counter()
             try:
-                async with self.in_flight.slot(self.turn):
-                    started = time.perf_counter()
-                    try:
-                        completion = await self.client.create(request)
-                    finally:
-                        latency_s = time.perf_counter() - started
-                        self.count(requests=1, request_s=latency_s)
-            except ServerError as error:
-                if "response_format" in request and format_rejected(error):
-                    return FormatRejected(self.scrub(str(error)))
-                if error.status not in RETRYABLE_STATUS and error.status < 500:
-                    return ItemError(error=self.scrub(str(error)))
-                failure = error
-            except TransportError as error:  # timeouts, refused connections, a reply that is not JSON
+                completion = await self.client.create(request)
+            except BaseException as error:
+                slot.release()
+                self.count(requests=1, request_s=time.perf_counter() - started)
+                if isinstance(error, ServerError):
+                    if "response_format" in request and format_rejected(error):
+                        return FormatRejected(self.scrub(str(error)))
+                    if error.status not in RETRYABLE_STATUS and error.status < 500:
+                        return ItemError(error=self.scrub(str(error)))
+                elif not isinstance(error, TransportError):  # timeouts, refused connections, non-JSON replies
+                    raise
                 failure = error
             else:
+                latency_s = time.perf_counter() - started
+                self.count(requests=1, request_s=latency_s)
+                held.append(slot)
                 return self.unpack(completion, request["model"], latency_s)
             if attempt + 1 < attempts:
                 backoff = self.endpoint.backoff_s * 2 ** attempt * (1 + random.random() / 4)
@@ -312,6 +328,11 @@ class _Batch:
     def scrub(self, text: str) -> str:
         """Error texts can echo request details; the key must never travel on."""
         return text.replace(self._api_key, "***")
+
+
+def release(slots: list[Slot]) -> None:
+    while slots:
+        slots.pop().release()
 
 
 def free_text_output(role: Role, reply: Reply) -> RoleOutput | ItemError:

@@ -17,8 +17,6 @@ import math
 import struct
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from pipeline.llm.config import EndpointConfig
 
@@ -68,13 +66,10 @@ class InFlightGate:
     def next_batch(self) -> int:
         return next(self._batches)
 
-    @asynccontextmanager
-    async def slot(self, batch: int) -> AsyncIterator[None]:
+    async def take(self, batch: int) -> Slot:
+        """A slot its holder gives back when it likes, from any thread (`Slot.release`)."""
         await self._acquire(batch)
-        try:
-            yield
-        finally:
-            self.release()
+        return Slot(self)
 
     async def _acquire(self, batch: int) -> None:
         with self._lock:
@@ -105,6 +100,18 @@ class InFlightGate:
             self.release()
         else:
             future.set_result(None)
+
+
+class Slot:
+    """One taken place of an `InFlightGate`; releasing it twice gives back one place."""
+
+    def __init__(self, gate: InFlightGate):
+        self._gate: InFlightGate | None = gate
+
+    def release(self) -> None:
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.release()
 
 
 class EndpointLimits:

@@ -6,6 +6,7 @@ import logging
 import shutil
 import sqlite3
 import threading
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -175,3 +176,61 @@ def test_puts_from_many_threads_all_land(tmp_path):
         for thread in threads:
             thread.join()
     assert len(committed(path)) == 400
+
+
+def test_a_queued_answer_reads_at_once_and_is_committed_before_its_callback(tmp_path):
+    path = tmp_path / "llm.sqlite"
+    seen_by_callback: list[str | None] = []
+    kept = threading.Event()
+
+    def when_kept() -> None:
+        seen_by_callback.append(committed(path).get("k"))
+        kept.set()
+
+    with AnswerCache(path) as cache:
+        cache.put_later("k", "vsil_judge", "m", "h", '{"a": 1}', "m-served", when_kept=when_kept)
+        assert cache.get("k") == ('{"a": 1}', "m-served")  # committed or not yet
+        assert kept.wait(5)
+    assert seen_by_callback == ['{"a": 1}']
+
+
+def test_a_failed_commit_is_raised_and_still_gives_the_slot_back(tmp_path):
+    path = tmp_path / "llm.sqlite"
+    cache = AnswerCache(path)
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE answers")
+    kept = threading.Event()
+    cache.put_later("k", "vsil_judge", "m", "h", "{}", "m", when_kept=kept.set)
+    assert kept.wait(5)
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        cache.flush()
+    cache.close()
+
+
+def test_a_request_stays_in_flight_until_its_answer_is_committed(server, tmp_path):
+    """With two in flight and commits held back, the third request waits: at a kill, every
+    answer not yet on disk was still counted in flight."""
+    commits_may_finish = threading.Event()
+
+    class HeldBackCache(AnswerCache):
+        def put_later(self, *answer, when_kept=None):
+            def held_back() -> None:
+                commits_may_finish.wait()
+                when_kept()
+            super().put_later(*answer, when_kept=lambda: threading.Thread(target=held_back).start())
+
+    client = LLMClient(server.llm_settings(max_in_flight=2), cache=HeldBackCache(tmp_path / "llm.sqlite"))
+    results: list = []
+    batch = threading.Thread(target=lambda: results.extend(client.run_batch("vsil_judge", JUDGE)))
+    batch.start()
+    deadline = time.monotonic() + 10
+    while sum(server.state.requests.values()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)
+    assert sum(server.state.requests.values()) == 2
+    commits_may_finish.set()
+    batch.join(10)
+    assert len(results) == 4 and all(isinstance(a, Answer) for a in results)
+    assert sum(server.state.requests.values()) == 4
+    assert len(committed(tmp_path / "llm.sqlite")) == 4
+    client.close()

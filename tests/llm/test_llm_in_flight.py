@@ -37,9 +37,10 @@ def test_a_freed_slot_goes_to_the_earliest_batch_then_first_come():
         order: list[str] = []
 
         async def wait(name: str, batch: int) -> None:
-            async with gate.slot(batch):
-                order.append(name)
-                await asyncio.sleep(0.01)
+            slot = await gate.take(batch)
+            order.append(name)
+            await asyncio.sleep(0.01)
+            slot.release()
 
         holder = asyncio.create_task(wait("holder", 0))
         await asyncio.sleep(0)
@@ -63,9 +64,10 @@ def test_a_waiter_cancelled_before_its_turn_passes_the_slot_on():
         order: list[str] = []
 
         async def wait(name: str, batch: int) -> None:
-            async with gate.slot(batch):
-                order.append(name)
-                await asyncio.sleep(0.01)
+            slot = await gate.take(batch)
+            order.append(name)
+            await asyncio.sleep(0.01)
+            slot.release()
 
         holder = asyncio.create_task(wait("holder", 0))
         await asyncio.sleep(0)
@@ -74,8 +76,8 @@ def test_a_waiter_cancelled_before_its_turn_passes_the_slot_on():
         await asyncio.sleep(0)
         cancelled.cancel()
         await asyncio.gather(holder, later)
-        async with gate.slot(3):  # the slot came back: nothing leaked
-            order.append("after")
+        await asyncio.wait_for(gate.take(3), 1)  # the slot came back: nothing leaked
+        order.append("after")
         return order
 
     assert asyncio.run(scenario()) == ["holder", "later", "after"]
