@@ -77,9 +77,9 @@ class AnswerCache:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _connect(self.path) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
+        db = _connect(self.path)
+        db.execute("PRAGMA journal_mode=WAL")  # set once, kept in the file
+        db.execute(SCHEMA)
         db.close()
         self._changed = threading.Condition()
         self._queued: dict[str, tuple] = {}  # readable at once, committed soon

@@ -68,14 +68,10 @@ class InFlightGate:
 
     async def take(self, batch: int) -> Slot:
         """A slot its holder gives back when it likes, from any thread (`Slot.release`)."""
-        await self._acquire(batch)
-        return Slot(self)
-
-    async def _acquire(self, batch: int) -> None:
         with self._lock:
             if self._free and not self._waiters:
                 self._free -= 1
-                return
+                return Slot(self)
             loop = asyncio.get_running_loop()
             future = loop.create_future()
             heapq.heappush(self._waiters, (batch, next(self._arrivals), loop, future))
@@ -85,6 +81,7 @@ class InFlightGate:
             if not future.cancelled():  # granted as it was cancelled: pass the slot on
                 self.release()
             raise
+        return Slot(self)
 
     def release(self) -> None:
         with self._lock:
