@@ -67,6 +67,8 @@ def test_annotator_reviews_a_batch_in_the_browser(tmp_path, page):
         page.click("text=fake-b000")
         expect(page.locator("#progress")).to_contain_text("item 1 of 4")
         expect(page.locator("#query mark")).to_have_text("items")  # the leaked span is highlighted
+        # loaded or broken, not still on its way; a broken image reads 0 and fails
+        page.wait_for_function("document.querySelector('.pair img').complete")
         assert page.evaluate("document.querySelector('.pair img').naturalWidth") == 32
 
         page.keyboard.press("a")                             # accept, then on to item 2
