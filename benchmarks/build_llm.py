@@ -6,8 +6,9 @@ Figures, each beside its baseline from the same run:
 - pairs/s against the bound the concurrency sets: in_flight / latency / requests per pair;
 - Prefect's share: the same build as a plain thread pool of the same size (no Prefect), and
   the share of the flow's wall in which no stage was running;
-- peak RSS of the build process, requests per role, the server's peak in-flight count, and
-  how long a request was out on average, by role (sent until answered; the latency is the floor);
+- peak RSS of the build process, requests per role, the server's peak in-flight count, the
+  connections the client opened, and how long a request was out on average, by role (sent
+  until answered; the latency is the floor);
 - with --check-seeds N: a threads build of N seeds as reference, the same on the Dask runner
   (LocalCluster, two workers) compared row for row, and one SIGKILLed halfway and rerun
   with the same run id: same rows, and how many requests it re-sent against how many were
@@ -201,6 +202,7 @@ def run_child(spec: dict, base_url: str) -> dict:
                            if n - before["requests"].get(role, 0)}
     figures["server_cpu_s"] = after["cpu_s"] - before["cpu_s"]
     figures["peak_in_flight"] = after["peak_in_flight"]  # since the server started
+    figures["connections"] = after["connections"] - before["connections"]
     return figures
 
 
@@ -307,6 +309,7 @@ def summarise(args, grown: dict, main: dict, plain: dict | None) -> dict:
         "bound_pairs_per_s": round(ceiling_rps * main["pairs"] / requests, 2),
         "requests_per_s": round(requests / total_wall, 1), "ceiling_requests_per_s": ceiling_rps,
         "server_peak_in_flight": main["peak_in_flight"],
+        "connections_opened": main["connections"],  # kept alive across batches: at most the in-flight limit
         # sent until answered, by role, against the server's latency: the client's share of the gap to the bound
         "mean_request_ms": main["mean_request_ms"],
         "server_cpu_ms_per_request": round(main["server_cpu_s"] * 1000 / requests, 3),

@@ -19,8 +19,8 @@ import logging
 import os
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
@@ -31,6 +31,7 @@ from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
 from pipeline.llm.config import EndpointConfig, LLMSettings
 from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
 from pipeline.llm.limits import EndpointLimits, Slot, estimate_tokens
+from pipeline.llm.loop import LoopThread
 from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
@@ -68,6 +69,8 @@ class LLMClient:
         self.accounting = accounting or Accounting()
         self._limits = {name: EndpointLimits(cfg) for name, cfg in settings.endpoints.items()}
         self.formats = ServerFormats()  # once per server, not per request or batch
+        self._loop = LoopThread()
+        weakref.finalize(self, self._loop.close)  # its connections close cleanly, even unclosed
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LLMClient:
@@ -75,17 +78,14 @@ class LLMClient:
         return cls(settings, cache)
 
     def close(self) -> None:
+        self._loop.close()
         if self.cache is not None:
             self.cache.close()
 
     def run_batch(self, role: str, inputs: Sequence[RoleInput]) -> list[Answer | ItemError]:
-        """Sync entry point (Prefect tasks): runs its own event loop, on a thread if one runs here."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.arun_batch(role, inputs))
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, self.arun_batch(role, inputs)).result()
+        """Sync entry point (Prefect tasks, from any thread): runs on the client's loop thread,
+        where every batch shares the connections to its endpoint (`pipeline.llm.loop`)."""
+        return self._loop.run(self.arun_batch(role, inputs))
 
     async def arun_batch(self, role_name: str, inputs: Sequence[RoleInput]) -> list[Answer | ItemError]:
         role = get_role(role_name)
@@ -114,12 +114,23 @@ class LLMClient:
         if not api_key:
             raise LLMConfigError(f"environment variable {endpoint.api_key_env} is not set "
                                  f"(the API key of LLM endpoint {endpoint_name!r})")
-        async with ChatTransport(endpoint.base_url, api_key, endpoint.timeout_s) as client:
+        async with self._transport(endpoint, api_key) as client:
             try:
                 yield _Batch(self, role, endpoint, self._limits[endpoint_name], client, api_key)
             finally:
                 if self.cache is not None:
-                    self.cache.flush()
+                    await asyncio.to_thread(self.cache.flush)  # other batches share this loop
+
+    @asynccontextmanager
+    async def _transport(self, endpoint: EndpointConfig, api_key: str) -> AsyncIterator[ChatTransport]:
+        """On the client's loop, a connection pool kept for every later batch; on a caller's own
+        loop (an evaluation's `asyncio.run`), one for this session."""
+        if self._loop.owns_running_loop():
+            yield await self._loop.kept((endpoint.base_url, api_key, endpoint.timeout_s),
+                                        lambda: ChatTransport(endpoint.base_url, api_key, endpoint.timeout_s))
+        else:
+            async with ChatTransport(endpoint.base_url, api_key, endpoint.timeout_s) as transport:
+                yield transport
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 A bucket hands out reservations under a thread lock and tells the caller how
 long to wait, so one bucket can pace batches running on several event loops
-(parallel Prefect tasks) without sharing any asyncio object between them. The
+(the client's own loop thread, an evaluation's `asyncio.run`) without sharing any
+asyncio object between them. The
 in-flight gate is shared the same way: `max_in_flight` holds for the endpoint
 across every batch of the process, not per batch.
 """

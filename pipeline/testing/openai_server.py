@@ -86,6 +86,7 @@ class ServerState:
     arrivals: list[tuple[float, str, str | None]] = field(default_factory=list)  # time, role, fault
     in_flight: int = 0  # chat requests being answered now (InFlightCounter)
     peak_in_flight: int = 0
+    client_addresses: set = field(default_factory=set)  # (host, port): one per connection the client opened
 
     def next_fault(self) -> str | None:
         """Deterministic: request n faults when ceil(n * rate) steps up (no await, so atomic)."""
@@ -216,7 +217,8 @@ def create_app(state: ServerState) -> FastAPI:
     async def stats() -> dict:
         return {"requests": dict(state.requests), "faults": dict(state.faults_sent),
                 "cpu_s": time.process_time(),  # lets a benchmark work out the server's own cost
-                "in_flight": state.in_flight, "peak_in_flight": state.peak_in_flight}
+                "in_flight": state.in_flight, "peak_in_flight": state.peak_in_flight,
+                "connections": len(state.client_addresses)}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
@@ -263,7 +265,8 @@ def create_app(state: ServerState) -> FastAPI:
 
 class InFlightCounter:
     """Plain ASGI middleware counting chat requests being answered, and the most at once: what
-    the client's in-flight limit and a killed build's re-sent requests are checked against."""
+    the client's in-flight limit and a killed build's re-sent requests are checked against;
+    and the connections they came on (does the client reuse them?)."""
 
     def __init__(self, app, state: ServerState):
         self.app, self.state = app, state
@@ -271,6 +274,7 @@ class InFlightCounter:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not scope["path"].endswith("/chat/completions"):
             return await self.app(scope, receive, send)
+        self.state.client_addresses.add(tuple(scope.get("client") or ()))
         self.state.in_flight += 1
         self.state.peak_in_flight = max(self.state.peak_in_flight, self.state.in_flight)
         try:

@@ -81,3 +81,26 @@ def test_a_waiter_cancelled_before_its_turn_passes_the_slot_on():
         return order
 
     assert asyncio.run(scenario()) == ["holder", "later", "after"]
+
+
+def test_batches_on_several_threads_share_one_connection_pool(monkeypatch):
+    """Every batch runs on the client's one loop thread, so a later batch reuses the connections
+    an earlier one opened: no new connection (no new TLS handshake against a real API)."""
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    with FakeOpenAIServer(latency_s=0.02) as server:
+        client = LLMClient(server.llm_settings(max_in_flight=8))
+
+        def round_of_batches(name: str) -> None:
+            batches = [[VSILJudgeInput(query=f"{name} batch {b} question {i}?", image_description="a park")
+                        for i in range(16)] for b in range(4)]
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                results = list(pool.map(lambda batch: client.run_batch("vsil_judge", batch), batches))
+            assert not any(isinstance(r, ItemError) for batch in results for r in batch)
+
+        round_of_batches("first")
+        opened = len(server.state.client_addresses)
+        round_of_batches("second")
+        assert 1 <= opened <= 8  # never more connections than requests in flight
+        assert len(server.state.client_addresses) == opened
+        assert sum(server.state.requests.values()) == 128
+        client.close()

@@ -1,0 +1,93 @@
+"""One event loop on its own thread, for the synchronous callers of the LLM client.
+
+Prefect tasks call `LLMClient.run_batch` from several worker threads at once. Each
+call used to run its own event loop with its own connection pool, so every batch
+opened new connections (a TLS handshake each, against a real API: two rounds of four batches
+with 8 requests in flight opened 32, `tests/llm/test_llm_in_flight.py`), and one loop per
+worker competed for the GIL to read its answers. Now every batch of a client runs
+on this one loop and shares its keep-alive connections.
+
+Things the loop keeps open (a connection pool per endpoint) are made on the loop by
+`kept` and closed on it by `close`, which also runs when the owner is collected or
+the interpreter exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Opened = TypeVar("Opened", bound=AbstractAsyncContextManager)
+
+
+class LoopThread:
+    def __init__(self, name: str = "leakless-llm"):
+        self.name = name
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._kept: dict[Any, AbstractAsyncContextManager] = {}
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` on the loop and wait for its result on the calling thread."""
+        loop = self._started()
+        if self.owns_running_loop():
+            coroutine.close()
+            raise RuntimeError("run() waits for the loop thread, so it cannot be called on it; await the coroutine")
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()  # an interrupted caller's requests stop too
+            raise
+
+    def owns_running_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    async def kept(self, key: Any, opener: Callable[[], Opened]) -> Opened:
+        """The context manager `opener` makes, entered once on this loop and kept open until `close`.
+        Call it on the loop (from a coroutine that `run` started)."""
+        if not self.owns_running_loop():
+            raise RuntimeError("kept() opens things that live on the loop thread; call it there")
+        if key not in self._kept:
+            opened = opener()
+            await opened.__aenter__()
+            self._kept[key] = opened
+        return self._kept[key]
+
+    def close(self) -> None:
+        """Close what was kept, stop the loop and join its thread. A later `run` starts a new one."""
+        with self._lock:
+            loop, thread, kept = self._loop, self._thread, self._kept
+            self._loop, self._thread, self._kept = None, None, {}
+            ours = self._pid == os.getpid()
+        if loop is None or not ours:  # a forked child leaves its parent's loop alone
+            return
+        if kept:
+            asyncio.run_coroutine_threadsafe(_exit_all(list(kept.values())), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+    def _started(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():  # a forked child starts its own
+                self._loop, self._pid, self._kept = asyncio.new_event_loop(), os.getpid(), {}
+                self._thread = threading.Thread(target=self._loop.run_forever, name=self.name, daemon=True)
+                self._thread.start()
+            return self._loop
+
+
+async def _exit_all(opened: list[AbstractAsyncContextManager]) -> None:
+    for each in opened:
+        await each.__aexit__(None, None, None)
+

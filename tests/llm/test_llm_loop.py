@@ -1,0 +1,84 @@
+"""The LLM client's loop thread: where every synchronous caller's batch runs."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from pipeline.llm.loop import LoopThread
+
+
+class Pool:
+    """Stands for a connection pool: counts how often it is opened and closed, and on which thread."""
+
+    def __init__(self, log: list[str]):
+        self.log = log
+
+    async def __aenter__(self):
+        self.log.append(f"open on {threading.current_thread().name}")
+        return self
+
+    async def __aexit__(self, *exc):
+        self.log.append(f"close on {threading.current_thread().name}")
+
+
+def test_coroutines_from_any_thread_run_on_the_one_loop_thread():
+    loop = LoopThread(name="llm-test-loop")
+
+    async def where() -> tuple[str, int]:
+        return threading.current_thread().name, id(asyncio.get_running_loop())
+
+    seen = {loop.run(where()) for _ in range(3)}
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(loop.run(where()))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen | set(results)) == 1  # one thread, one loop, whoever called
+    assert next(iter(seen))[0] == "llm-test-loop"
+    loop.close()
+
+
+def test_what_is_kept_opens_once_and_closes_on_close():
+    loop = LoopThread(name="llm-test-loop")
+    log: list[str] = []
+
+    async def use() -> Pool:
+        return await loop.kept("endpoint", lambda: Pool(log))
+
+    first, second = loop.run(use()), loop.run(use())
+    assert first is second and log == ["open on llm-test-loop"]
+    loop.close()
+    assert log == ["open on llm-test-loop", "close on llm-test-loop"]
+    third = loop.run(use())  # a closed loop thread starts afresh
+    assert third is not first and log[-1] == "open on llm-test-loop"
+    loop.close()
+    assert log[-1] == "close on llm-test-loop"
+
+
+def test_waiting_on_the_loop_from_the_loop_itself_is_refused_not_a_deadlock():
+    loop = LoopThread()
+
+    async def nested() -> int:
+        async def inner() -> int:
+            return 1
+        return loop.run(inner())
+
+    with pytest.raises(RuntimeError, match="cannot be called on it"):
+        loop.run(nested())
+    loop.close()
+
+
+def test_kept_is_only_for_the_loop_thread():
+    loop = LoopThread()
+
+    async def elsewhere():
+        return await loop.kept("endpoint", lambda: Pool([]))
+
+    with pytest.raises(RuntimeError, match="call it there"):
+        asyncio.run(elsewhere())
+    loop.close()
+
