@@ -26,6 +26,8 @@ Opened = TypeVar("Opened", bound=AbstractAsyncContextManager)
 
 
 class LoopThread:
+    """Started by the first `run`, in the process that calls it."""
+
     def __init__(self, name: str = "leakless-llm"):
         self.name = name
         self._lock = threading.Lock()
@@ -61,7 +63,8 @@ class LoopThread:
         if key not in self._kept:
             opened = opener()
             await opened.__aenter__()
-            self._kept[key] = opened
+            if self._kept.setdefault(key, opened) is not opened:  # another batch opened it meanwhile
+                await opened.__aexit__(None, None, None)
         return self._kept[key]
 
     def close(self) -> None:

@@ -82,3 +82,22 @@ def test_kept_is_only_for_the_loop_thread():
         asyncio.run(elsewhere())
     loop.close()
 
+
+
+def test_two_batches_asking_at_once_get_the_same_kept_pool():
+    loop = LoopThread(name="llm-test-loop")
+    log: list[str] = []
+
+    class SlowPool(Pool):
+        async def __aenter__(self):
+            await asyncio.sleep(0.05)  # both askers are inside before either has it
+            return await super().__aenter__()
+
+    async def both() -> list:
+        return await asyncio.gather(*(loop.kept("endpoint", lambda: SlowPool(log)) for _ in range(2)))
+
+    first, second = loop.run(both())
+    assert first is second
+    assert log == ["open on llm-test-loop"] * 2 + ["close on llm-test-loop"]  # the spare closed at once
+    loop.close()
+    assert log.count("close on llm-test-loop") == 2
