@@ -75,6 +75,9 @@ class LoopThread:
             ours = self._pid == os.getpid()
         if loop is None or not ours:  # a forked child leaves its parent's loop alone
             return
+        if threading.current_thread() is thread:  # collected on its own loop: it cannot wait on itself
+            loop.create_task(_exit_all(list(kept.values()))).add_done_callback(lambda _: loop.stop())
+            return
         if kept:
             asyncio.run_coroutine_threadsafe(_exit_all(list(kept.values())), loop).result()
         loop.call_soon_threadsafe(loop.stop)

@@ -18,7 +18,9 @@ from pipeline.testing.openai_server import (FAKE_KEY_ENV, FAULT_KINDS, REFUSAL_T
                                             FakeOpenAIServer, FaultPlan)
 
 FAST = {"backoff_s": 0.01, "timeout_s": 0.5}
-SLOWER = {**FAST, "timeout_s": 5.0}  # where a timeout would hide what is tested
+# Where a timeout would hide what is tested: on a busy CI machine a malformed answer once
+# took over 0.5 s to come back, was retried as a timeout, and the repair it tests never ran.
+SLOWER = {**FAST, "timeout_s": 5.0}
 
 
 def seeds(n: int) -> list[SeedWriterInput]:
@@ -32,7 +34,7 @@ def api_key(monkeypatch):
 
 
 def run_one(server: FakeOpenAIServer, **endpoint) -> tuple[Answer | ItemError, LLMClient]:
-    client = LLMClient(server.llm_settings(**{**FAST, **endpoint}))
+    client = LLMClient(server.llm_settings(**{**SLOWER, **endpoint}))
     [result] = client.run_batch("seed_writer", seeds(1))
     return result, client
 
@@ -96,7 +98,7 @@ def test_refusal_is_recorded_with_its_text(structured):
 def test_fallback_model_answers_when_the_first_refuses():
     with FakeOpenAIServer(refusing_models=frozenset({"strict-model"})) as server:
         roles = {"seed_writer": {"model": "strict-model", "fallback_models": ["open-model"]}}
-        client = LLMClient(server.llm_settings(roles=roles, **FAST))
+        client = LLMClient(server.llm_settings(roles=roles, **SLOWER))
         [result] = client.run_batch("seed_writer", seeds(1))
     assert isinstance(result, Answer) and result.provenance.model == "scripted-fake:open-model"
     usage = client.accounting.usage("seed_writer")

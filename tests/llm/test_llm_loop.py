@@ -101,3 +101,24 @@ def test_two_batches_asking_at_once_get_the_same_kept_pool():
     assert log == ["open on llm-test-loop"] * 2 + ["close on llm-test-loop"]  # the spare closed at once
     loop.close()
     assert log.count("close on llm-test-loop") == 2
+
+
+def test_closed_from_its_own_thread_it_closes_what_it_kept_and_stops_without_waiting_on_itself():
+    """A client collected while its loop thread runs (its finalizer then runs there)."""
+    loop = LoopThread(name="llm-test-loop")
+    log: list[str] = []
+
+    async def open_then_close() -> threading.Thread:
+        await loop.kept("endpoint", lambda: Pool(log))
+        loop.close()
+        return threading.current_thread()
+
+    ran_on: list[threading.Thread] = []
+    caller = threading.Thread(target=lambda: ran_on.append(loop.run(open_then_close())), daemon=True)
+    caller.start()
+    caller.join(5)
+    assert not caller.is_alive(), "close() on the loop thread waited on itself"
+    [thread] = ran_on
+    thread.join(5)
+    assert not thread.is_alive()
+    assert log == ["open on llm-test-loop", "close on llm-test-loop"]
