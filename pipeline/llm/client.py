@@ -13,6 +13,7 @@ rejected request is sent again in that format.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import json
 import logging
@@ -70,7 +71,10 @@ class LLMClient:
         self._limits = {name: EndpointLimits(cfg) for name, cfg in settings.endpoints.items()}
         self.formats = ServerFormats()  # once per server, not per request or batch
         self._loop = LoopThread()
-        weakref.finalize(self, self._loop.close)  # its connections close cleanly, even unclosed
+        # An unclosed client's connections still close: when it is collected, without waiting
+        # (that can happen on any thread), and at exit, waiting.
+        weakref.finalize(self, self._loop.close, wait=False).atexit = False
+        atexit.register(self._loop.close)
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LLMClient:

@@ -8,8 +8,9 @@ worker competed for the GIL to read its answers. Now every batch of a client run
 on this one loop and shares its keep-alive connections.
 
 Things the loop keeps open (a connection pool per endpoint) are made on the loop by
-`kept` and closed on it by `close`, which also runs when the owner is collected or
-the interpreter exits.
+`kept` and closed on it by `close`. The client also closes its loop when it is
+collected, without waiting (a collection runs on whatever thread allocated, a server's
+or the loop's own, and must not block it), and at exit, waiting.
 """
 
 from __future__ import annotations
@@ -67,30 +68,38 @@ class LoopThread:
                 await opened.__aexit__(None, None, None)
         return self._kept[key]
 
-    def close(self) -> None:
-        """Close what was kept, stop the loop and join its thread. A later `run` starts a new one."""
+    def close(self, wait: bool = True) -> None:
+        """Close what was kept, stop the loop and end its thread; a later `run` starts a new one.
+        With `wait=False`, or on the loop thread itself, it only asks the loop to do so."""
         with self._lock:
-            loop, thread, kept = self._loop, self._thread, self._kept
+            loop, thread, kept = self._loop, self._thread, list(self._kept.values())
             self._loop, self._thread, self._kept = None, None, {}
             ours = self._pid == os.getpid()
         if loop is None or not ours:  # a forked child leaves its parent's loop alone
             return
-        if threading.current_thread() is thread:  # collected on its own loop: it cannot wait on itself
-            loop.create_task(_exit_all(list(kept.values()))).add_done_callback(lambda _: loop.stop())
+        if not wait or threading.current_thread() is thread:  # it cannot wait on itself
+            loop.call_soon_threadsafe(_close_then_stop, loop, kept)
             return
-        if kept:
-            asyncio.run_coroutine_threadsafe(_exit_all(list(kept.values())), loop).result()
+        asyncio.run_coroutine_threadsafe(_exit_all(kept), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
-        loop.close()
 
     def _started(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():  # a forked child starts its own
                 self._loop, self._pid, self._kept = asyncio.new_event_loop(), os.getpid(), {}
-                self._thread = threading.Thread(target=self._loop.run_forever, name=self.name, daemon=True)
+                self._thread = threading.Thread(target=_run, args=(self._loop,), name=self.name, daemon=True)
                 self._thread.start()
             return self._loop
+
+
+def _run(loop: asyncio.AbstractEventLoop) -> None:
+    loop.run_forever()
+    loop.close()
+
+
+def _close_then_stop(loop: asyncio.AbstractEventLoop, kept: list[AbstractAsyncContextManager]) -> None:
+    loop.create_task(_exit_all(kept)).add_done_callback(lambda _: loop.stop())
 
 
 async def _exit_all(opened: list[AbstractAsyncContextManager]) -> None:

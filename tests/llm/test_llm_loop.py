@@ -122,3 +122,18 @@ def test_closed_from_its_own_thread_it_closes_what_it_kept_and_stops_without_wai
     thread.join(5)
     assert not thread.is_alive()
     assert log == ["open on llm-test-loop", "close on llm-test-loop"]
+
+
+def test_close_without_waiting_still_closes_what_was_kept_and_ends_the_thread():
+    loop = LoopThread(name="llm-test-loop")
+    log: list[str] = []
+
+    async def open_pool() -> threading.Thread:
+        await loop.kept("endpoint", lambda: Pool(log))
+        return threading.current_thread()
+
+    thread = loop.run(open_pool())
+    loop.close(wait=False)
+    thread.join(5)
+    assert not thread.is_alive()
+    assert log == ["open on llm-test-loop", "close on llm-test-loop"]
