@@ -47,7 +47,8 @@ def terms_in(text: StemmedText) -> frozenset[str]:
 
 def shared_terms(query: StemmedText, description_terms: frozenset[str]) -> list[str]:
     """The query's words naming a library term the description names too, longest first."""
-    shared = sorted(terms_in(query) & description_terms, key=len, reverse=True)
+    # Ties are broken by the phrase, not by set order, which changes with every process's hash seed.
+    shared = sorted(terms_in(query) & description_terms, key=lambda phrase: (-len(phrase), phrase))
     spans = []
     for phrase in shared:
         start = f" {query.line} ".find(f" {phrase} ")
