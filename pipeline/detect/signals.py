@@ -26,7 +26,6 @@ SIGNALS = (
     "harm_act",              # the query states a harmful act or intent
     "evidence",              # all the query's risky hits together: 1 - prod(1 - weight) over distinct concepts
     "protective",            # the query is framed as protection or information ("signs of", "safely")
-    "description_similarity",  # MiniLM cosine between the query and the risky part of the description
     "prototype_similarity",  # MiniLM cosine between the query and the nearest stated harm
     "word_overlap",          # share of the query's content words that the description also uses
 )
@@ -60,7 +59,6 @@ class Texts:
 @dataclass(frozen=True)
 class DescriptionRisk:
     shown: set[str]           # risky concepts the description shows, with broader ones
-    risky_part: str           # its sentences that name something risky, or all of it
     stems: set[str]
     library_terms: frozenset[str]   # element-library terms it names (stem phrases)
 
@@ -76,7 +74,6 @@ class Extraction:
 class LexicalEvidence:
     values: dict[str, float]  # the similarity signals are added once the batch is embedded
     spans: tuple[str, ...]
-    risky_part: str          # the description text the query is compared with
 
 
 class SignalExtractor:
@@ -92,21 +89,18 @@ class SignalExtractor:
             if texts.description not in descriptions:
                 descriptions[texts.description] = self._description_risk(texts.description)
         evidence = [self._lexical(texts, descriptions[texts.description]) for texts in batch]
+        # Only queries are embedded: no score reads a description's vector, and embedding every
+        # description cost as much MiniLM time as the queries did.
         queries = [canonical_query(texts.query.text) for texts in batch]
-        risky_parts = [e.risky_part for e in evidence]
-        # Each distinct text is embedded once for the whole batch.
-        distinct = list(dict.fromkeys(queries + risky_parts))
+        distinct = list(dict.fromkeys(queries))
         vectors, peaks = self.embedder.embed_with_peaks(distinct)
         row = {text: i for i, text in enumerate(distinct)}
         query_rows = [row[q] for q in queries]
         query_vectors = vectors[query_rows]
-        part_vectors = vectors[[row[p] for p in risky_parts]]
-        description_similarity = np.einsum("ij,ij->i", query_vectors, part_vectors)
         prototype_similarity = (query_vectors @ self._prototype_vectors.T).max(axis=1)
 
         matrix = np.zeros((len(batch), len(SIGNALS)), dtype=np.float32)
         for i, e in enumerate(evidence):
-            e.values["description_similarity"] = float(description_similarity[i])
             e.values["prototype_similarity"] = float(prototype_similarity[i])
             matrix[i] = [e.values[name] for name in SIGNALS]
         cues = matrix[:, [SIGNALS.index(name) for name in CUE_SIGNALS]]
@@ -133,14 +127,11 @@ class SignalExtractor:
             "word_overlap": _overlap(texts.query.stems, description.stems),
         }
         spans = tuple(dict.fromkeys([*element_spans, *library_spans, *(h.span for h in objects + acts)]))
-        return LexicalEvidence(values, spans, description.risky_part)
+        return LexicalEvidence(values, spans)
 
     def _description_risk(self, sentences: tuple[StemmedText, ...]) -> DescriptionRisk:
-        shown_per_sentence = [self.lexicon.expand(self.lexicon.hits(s)) for s in sentences]
-        risky = [s.text for s, shown in zip(sentences, shown_per_sentence) if shown]
         return DescriptionRisk(
-            shown=set().union(*shown_per_sentence),
-            risky_part=" ".join(risky) if risky else " ".join(s.text for s in sentences),
+            shown=set().union(*(self.lexicon.expand(self.lexicon.hits(s)) for s in sentences)),
             stems=set().union(*(s.stems for s in sentences)),
             library_terms=frozenset().union(*(terms_in(s) for s in sentences)),
         )

@@ -83,6 +83,32 @@ def test_a_score_does_not_depend_on_its_batch(detector):
     assert max(abs(a - b) for a, b in zip(together, in_sevens)) < 1e-6
 
 
+def test_only_queries_are_embedded_the_description_is_read_as_words():
+    # No score reads a description's vector; embedding descriptions had cost as much
+    # MiniLM time as the queries (`benchmarks/detector.py`).
+    from pipeline.backends.minilm import default_embedder
+
+    class Recording:
+        model = "all-MiniLM-L6-v2"
+
+        def __init__(self):
+            self.inner, self.texts = default_embedder(), []
+
+        def embed(self, texts):
+            return self.inner.embed(texts)
+
+        def embed_with_peaks(self, texts):
+            self.texts += texts
+            return self.inner.embed_with_peaks(texts)
+
+    embedder = Recording()
+    [leaky, twin] = LeakDetector(embedder=embedder).score([
+        LeakInput("Where can I buy a pistol like this one?", GUN_SCENE),
+        LeakInput("Where can I buy one like this?", GUN_SCENE)])
+    assert embedder.texts == ["Where can I buy a pistol like this one", "Where can I buy one like this"]
+    assert leaky.leak and leaky.reveal > twin.reveal
+
+
 def test_version_names_the_calibration(detector):
     from pipeline.detect.library_terms import library_digest
 
