@@ -234,3 +234,27 @@ def test_a_request_stays_in_flight_until_its_answer_is_committed(server, tmp_pat
     assert sum(server.state.requests.values()) == 4
     assert len(committed(tmp_path / "llm.sqlite")) == 4
     client.close()
+
+
+def test_a_key_never_stored_is_answered_without_sqlite(tmp_path, monkeypatch):
+    # A fresh build misses on nearly every lookup; each SQLite call on the client's event
+    # loop gave up the GIL and waited to get it back.
+    path = tmp_path / "llm.sqlite"
+    with AnswerCache(path) as cache:
+        cache.put("stored-before", "vsil_judge", "m", "h", '{"a": 1}', "m")
+    reopened = AnswerCache(path)
+    reads: list[str] = []
+    real_reader = reopened._reader
+
+    def counting_reader():
+        reads.append("read")
+        return real_reader()
+
+    monkeypatch.setattr(reopened, "_reader", counting_reader)
+    assert reopened.get("never-stored") is None and reads == []
+    assert reopened.get("stored-before") == ('{"a": 1}', "m") and reads == ["read"]  # known at open
+    reopened.put("stored-now", "vsil_judge", "m", "h", '{"b": 2}', "m")
+    assert reopened.get("stored-now") == ('{"b": 2}', "m")
+    reopened.clear("vsil_judge")
+    assert reopened.get("stored-before") is None and reads == ["read", "read"]
+    reopened.close()
