@@ -72,7 +72,7 @@ class Extraction:
 
 @dataclass
 class LexicalEvidence:
-    values: dict[str, float]  # the similarity signals are added once the batch is embedded
+    values: dict[str, float]  # prototype_similarity is added once the batch's queries are embedded
     spans: tuple[str, ...]
 
 

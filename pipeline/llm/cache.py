@@ -52,6 +52,10 @@ def _checkpoint_until(path: Path, stop: threading.Event) -> None:
     db.close()
 
 
+def _key_hashes(db: sqlite3.Connection) -> set[int]:
+    return {hash(key) for (key,) in db.execute("SELECT key FROM answers")}
+
+
 def _connect(path: Path, **pragmas: int | str) -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False)
     db.execute("PRAGMA busy_timeout=10000")  # other processes, and this one's other connections
@@ -87,7 +91,7 @@ class AnswerCache:
         db = _connect(self.path)
         db.execute("PRAGMA journal_mode=WAL")  # set once, kept in the file
         db.execute(SCHEMA)
-        self._known = {hash(key) for (key,) in db.execute("SELECT key FROM answers")}
+        self._known = _key_hashes(db)
         db.close()
         self._changed = threading.Condition()
         self._queued: dict[str, tuple] = {}  # readable at once, committed soon
@@ -214,7 +218,7 @@ class AnswerCache:
                 else:
                     deleted = self._admin.execute("DELETE FROM answers WHERE role = ?", (role,)).rowcount
             self._admin.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._known = {hash(key) for (key,) in self._admin.execute("SELECT key FROM answers")}
+            self._known = _key_hashes(self._admin)
         return deleted
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from pipeline.detect import LeakDetector, LeakInput
 from pipeline.detect.evaluate import evaluate_rows, report, to_inputs
 from pipeline.io.external import read_benchmark
 from tests.support import DATA, ROOT
+from tests.support.embedders import RecordingEmbedder
 
 VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # the 60 released rows, as shared/reference has them
 GUN_SCENE = "A man tucks a black pistol into the waistband of his jeans in a dim parking garage."
@@ -86,23 +87,10 @@ def test_a_score_does_not_depend_on_its_batch(detector):
 def test_only_queries_are_embedded_the_description_is_read_as_words():
     # No score reads a description's vector; embedding descriptions had cost as much
     # MiniLM time as the queries (`benchmarks/detector.py`).
-    from pipeline.backends.minilm import default_embedder
-
-    class Recording:
-        model = "all-MiniLM-L6-v2"
-
-        def __init__(self):
-            self.inner, self.texts = default_embedder(), []
-
-        def embed(self, texts):
-            return self.inner.embed(texts)
-
-        def embed_with_peaks(self, texts):
-            self.texts += texts
-            return self.inner.embed_with_peaks(texts)
-
-    embedder = Recording()
-    [leaky, twin] = LeakDetector(embedder=embedder).score([
+    embedder = RecordingEmbedder()
+    detector = LeakDetector(embedder=embedder)
+    embedder.texts.clear()  # the detector's own prototypes, embedded once when it is made
+    [leaky, twin] = detector.score([
         LeakInput("Where can I buy a pistol like this one?", GUN_SCENE),
         LeakInput("Where can I buy one like this?", GUN_SCENE)])
     assert embedder.texts == ["Where can I buy a pistol like this one", "Where can I buy one like this"]

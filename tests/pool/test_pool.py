@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from pipeline.backends.base import Embedder, GeneratedImage, ImageRequest
+from pipeline.backends.base import GeneratedImage, ImageRequest
 from pipeline.backends.minilm import default_embedder
 from pipeline.contracts import ItemError
 from pipeline.pool import (CaptionIndex, PoolRetriever, RetrievalConfig, element_phrase, load_pool,
                            seeds_from_pool)
 from pipeline.pool.retrieval import assign
+from tests.support.embedders import RecordingEmbedder
 
 # (caption wording, paraphrase wording) for 24 subjects and 10 settings: 240 distinct captions.
 SUBJECTS = [
@@ -70,19 +71,6 @@ def write_pool(folder, captions, start=0, rows_extra=None):
         rows.append({"file": file, "caption": caption, **(rows_extra or {})})
     with open(folder / "captions.jsonl", "a", encoding="utf-8") as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
-
-
-class CountingEmbedder(Embedder):
-    """The real MiniLM embedder, counting how many texts it was asked to embed."""
-
-    def __init__(self):
-        self.inner = default_embedder()
-        self.backend, self.model = self.inner.backend, self.inner.model
-        self.texts = 0
-
-    def embed(self, texts):
-        self.texts += len(texts)
-        return self.inner.embed(texts)
 
 
 @pytest.fixture(scope="module")
@@ -157,22 +145,22 @@ def test_description_with_no_fitting_image_is_an_item_error_with_best_similarity
 def test_index_embeds_only_new_or_changed_captions(tmp_path):
     folder = tmp_path / "growing"
     write_pool(folder, CAPTIONS[:200])
-    embedder = CountingEmbedder()
+    embedder = RecordingEmbedder()
     index = CaptionIndex(tmp_path / "index", embedder)
     vectors = index.update(load_pool(folder).images)
-    assert vectors.shape == (200, 384) and embedder.texts == 200
+    assert vectors.shape == (200, 384) and len(embedder.texts) == 200
 
     write_pool(folder, CAPTIONS[200:], start=200)  # the pool grows by 40
     reopened = CaptionIndex(tmp_path / "index", embedder)  # as a new run would
     grown = load_pool(folder).images
     assert reopened.update(grown).shape == (240, 384)
-    assert reopened.embedded_last_update == 40 and embedder.texts == 240
+    assert reopened.embedded_last_update == 40 and len(embedder.texts) == 240
     assert CaptionIndex(tmp_path / "index", embedder).update(grown) is not None
-    assert embedder.texts == 240  # nothing new: nothing embedded
+    assert len(embedder.texts) == 240  # nothing new: nothing embedded
 
     draw(999).save(folder / "img/0000.png")  # a changed file is a new key
     CaptionIndex(tmp_path / "index", embedder).update(load_pool(folder).images)
-    assert embedder.texts == 241
+    assert len(embedder.texts) == 241
 
 
 def test_unusable_files_are_skipped_with_reasons(tmp_path):
