@@ -25,6 +25,15 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
+@lru_cache(maxsize=4)
+def _banner(width: int, height: int) -> Image.Image:
+    """The dark strip with PLACEHOLDER, the same on every image of a size: drawn once, since
+    rendering text is most of a small placeholder's cost."""
+    strip = Image.new("RGB", (width, height), (40, 40, 40))
+    ImageDraw.Draw(strip).text((6, 4), "PLACEHOLDER", fill=(255, 220, 0), font=_font(height - 9))
+    return strip
+
+
 class PlaceholderImages(ImageGenerator):
     backend = "placeholder"
     model = ""
@@ -49,9 +58,8 @@ class PlaceholderImages(ImageGenerator):
         panel = (margin, banner + 10, self.width - margin, banner + 18 + len(lines) * (body + 3))
         white = Image.new("RGB", (panel[2] - panel[0], panel[3] - panel[1]), (255, 255, 255))
         image.paste(Image.blend(image.crop(panel), white, 0.6), panel[:2])
+        image.paste(_banner(self.width, banner + 9), (0, 0))
         draw = ImageDraw.Draw(image)
-        draw.rectangle((0, 0, self.width, banner + 8), fill=(40, 40, 40))
-        draw.text((6, 4), "PLACEHOLDER", fill=(255, 220, 0), font=_font(banner))
         y = banner + 14
         for line in lines:
             draw.text((margin + 4, y), line, fill=(0, 0, 0), font=_font(body))
