@@ -27,15 +27,17 @@ class GuardHit:
     matched: str
 
 
-def _words_pattern(words: list[str]) -> re.Pattern:
-    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+def _words_pattern(words: list[str]) -> str:
+    alternatives = "|".join(sorted((re.escape(w.lower()) for w in words), key=len, reverse=True))
+    return rf"\b(?:{alternatives})\b"
 
 
 @dataclass(frozen=True)
 class _Rules:
-    minor: re.Pattern
+    minor: re.Pattern             # case-insensitive, for any text
     sexual: re.Pattern
+    minor_lower: re.Pattern       # the same, case-sensitive, for lower-cased ASCII text: 4x faster
+    sexual_lower: re.Pattern
     identifiers: tuple[tuple[str, re.Pattern], ...]
     full_name: re.Pattern
 
@@ -46,25 +48,38 @@ def _rules() -> _Rules:
     minor_words = data["minors"]["words"]
     # "a 15-year-old", "aged 9": an age under 18 is a minor reference
     age = r"\b(?:[1-9]|1[0-7])[- ]?(?:years?|yrs?)[- ]?old\b|\baged? (?:[1-9]|1[0-7])\b"
-    minor = re.compile(rf"{_words_pattern(minor_words).pattern}|{age}", re.IGNORECASE)
+    minor = rf"{_words_pattern(minor_words)}|{age}"
     identifiers = tuple((name, re.compile(pattern, re.IGNORECASE))
                         for name, pattern in data["private_persons"]["identifiers"].items())
     first_names = "|".join(data["private_persons"]["first_names"])
     # A known first name followed by a capitalised surname: "Emily Carter".
     full_name = re.compile(rf"\b(?:{first_names}) [A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
-    return _Rules(minor=minor, sexual=_words_pattern(data["sexual"]["words"]),
+    sexual = _words_pattern(data["sexual"]["words"])
+    return _Rules(minor=re.compile(minor, re.IGNORECASE), sexual=re.compile(sexual, re.IGNORECASE),
+                  minor_lower=re.compile(minor), sexual_lower=re.compile(sexual),
                   identifiers=identifiers, full_name=full_name)
+
+
+def _search(lower_pattern: re.Pattern, pattern: re.Pattern, text: str, lowered: str | None) -> str | None:
+    """The first match, in the text's own letters. On ASCII text, matching the lower-cased text
+    is exactly IGNORECASE; beyond ASCII, case rules are Unicode's ("ſ" is "s"), so the
+    case-insensitive pattern reads the text itself."""
+    if lowered is not None:
+        found = lower_pattern.search(lowered)
+        return text[found.start():found.end()] if found else None
+    found = pattern.search(text)
+    return found.group(0) if found else None
 
 
 def check_text(text: str, category: str | None = None) -> GuardHit | None:
     """The first rule the text breaks, or None."""
     rules = _rules()
-    minor = rules.minor.search(text)
+    lowered = text.lower() if text.isascii() else None
+    minor = _search(rules.minor_lower, rules.minor, text, lowered)
     if minor:
-        sexual = rules.sexual.search(text)
+        sexual = _search(rules.sexual_lower, rules.sexual, text, lowered)
         if sexual or category == "Erotic":
-            matched = f"{minor.group(0)} + {sexual.group(0) if sexual else 'Erotic category'}"
-            return GuardHit(rule="sexual_minors", matched=matched)
+            return GuardHit(rule="sexual_minors", matched=f"{minor} + {sexual or 'Erotic category'}")
     for name, pattern in rules.identifiers:
         found = pattern.search(text)
         if found:

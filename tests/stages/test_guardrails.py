@@ -38,6 +38,34 @@ def test_allowed_texts_pass(text):
     assert check_text(text) is None
 
 
+def test_ascii_fast_path_matches_exactly_what_the_case_insensitive_rules_match():
+    """ASCII text is matched lower-cased against case-sensitive patterns; every word of the
+    rules, in mixed case and between other words, must match as IGNORECASE does, and report
+    the text's own letters."""
+    import random
+    import tomllib
+
+    from pipeline.guardrails import RULES_FILE, _rules
+
+    rules, data = _rules(), tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    words = data["minors"]["words"] + data["sexual"]["words"] + ["13-year-old", "aged 9", "15 yrs old"]
+    rng = random.Random(0)
+    for _ in range(400):
+        picked = rng.sample(words, 3) + rng.sample(["the", "photo", "teens-only", "xnude", "of", "a"], 2)
+        rng.shuffle(picked)
+        text = "".join(c.upper() if rng.random() < 0.4 else c for c in " ".join(picked))
+        for fast, reference in ((rules.minor_lower, rules.minor), (rules.sexual_lower, rules.sexual)):
+            expected = reference.search(text)
+            found = fast.search(text.lower())
+            assert (found and text[found.start():found.end()]) == (expected and expected.group(0)), text
+        minor, sexual = rules.minor.search(text), rules.sexual.search(text)
+        hit = check_text(text)
+        if minor and sexual:
+            assert hit.matched == f"{minor.group(0)} + {sexual.group(0)}"
+    # beyond ASCII the case-insensitive pattern reads the text: "ſ" is an "s" to it
+    assert check_text("a teen, \u017fexy").matched == "teen + \u017fexy"
+
+
 def test_any_minor_reference_blocks_in_the_erotic_category():
     assert check_text("a girl on a bed", category="Erotic").rule == "sexual_minors"
     assert check_text("a woman on a bed", category="Erotic") is None
