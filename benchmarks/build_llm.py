@@ -8,7 +8,7 @@ Figures, each beside its baseline from the same run:
   the share of the flow's wall in which no stage was running;
 - peak RSS of the build process, requests per role, the server's peak in-flight count, the
   connections the client opened, and how long a request was out on average, by role (sent
-  until answered; the latency is the floor);
+  until answered; the latency is the floor), beside how long the server held it;
 - with --check-seeds N: a threads build of N seeds as reference, the same on the Dask runner
   (LocalCluster, two workers) compared row for row, and one SIGKILLed halfway and rerun
   with the same run id: same rows, and how many requests it re-sent against how many were
@@ -201,6 +201,7 @@ def run_child(spec: dict, base_url: str) -> dict:
     figures["requests"] = {role: n - before["requests"].get(role, 0) for role, n in after["requests"].items()
                            if n - before["requests"].get(role, 0)}
     figures["server_cpu_s"] = after["cpu_s"] - before["cpu_s"]
+    figures["server_in_flight_s"] = after["in_flight_s"] - before["in_flight_s"]
     figures["peak_in_flight"] = after["peak_in_flight"]  # since the server started
     figures["connections"] = after["connections"] - before["connections"]
     return figures
@@ -313,6 +314,8 @@ def summarise(args, grown: dict, main: dict, plain: dict | None) -> dict:
         # sent until answered, by role, against the server's latency: the client's share of the gap to the bound
         "mean_request_ms": main["mean_request_ms"],
         "server_cpu_ms_per_request": round(main["server_cpu_s"] * 1000 / requests, 3),
+        # arrival to answer on the server, against the latency: what the stand-in adds itself
+        "server_mean_ms": round(main["server_in_flight_s"] * 1000 / requests, 1),
         "peak_rss_mb": round(main["peak_rss_mb"]),
         "prefect_startup_s": round(main["prefect_startup_s"], 1),
         "idle_share_of_flow": round(1 - main["busy_s"] / main["wall_s"], 4),

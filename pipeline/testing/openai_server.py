@@ -86,6 +86,7 @@ class ServerState:
     arrivals: list[tuple[float, str, str | None]] = field(default_factory=list)  # time, role, fault
     in_flight: int = 0  # chat requests being answered now (InFlightCounter)
     peak_in_flight: int = 0
+    in_flight_s: float = 0.0  # summed over answered chat requests: their mean time on the server
     client_addresses: set = field(default_factory=set)  # (host, port): one per connection the client opened
 
     def next_fault(self) -> str | None:
@@ -218,10 +219,14 @@ def create_app(state: ServerState) -> FastAPI:
         return {"requests": dict(state.requests), "faults": dict(state.faults_sent),
                 "cpu_s": time.process_time(),  # lets a benchmark work out the server's own cost
                 "in_flight": state.in_flight, "peak_in_flight": state.peak_in_flight,
+                "in_flight_s": state.in_flight_s,
                 "connections": len(state.client_addresses)}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
+        """Answered `latency_s` after it arrived: the answer is made first and the sleep takes
+        what is left, so the server's own work does not add to the latency it stands in for."""
+        arrived = time.monotonic()
         body = json.loads(await request.body())
         if state.rejects_json_schema and (rejection := llama_cpp_rejection(body)) is not None:
             return rejection
@@ -235,32 +240,39 @@ def create_app(state: ServerState) -> FastAPI:
             state.faults_sent[fault] += 1
         if image_of(body):
             state.with_image[role] += 1
-        await asyncio.sleep(state.faults.hang_s if fault == "timeout" else state.latency_s)
-        if fault == "429":
-            return error_response(429, "rate limited", {"retry-after": str(state.faults.retry_after_s)})
-        if fault == "500":
-            return error_response(500, "internal error")
-        structured = "response_format" in body
-        if role == "answerer" and fault not in ("refusal", "malformed"):
-            message = {"content": model_answer(body["model"], user_text(body), image_of(body) is not None),
-                       "refusal": None}
-        elif fault == "refusal" or body["model"] in state.refusing_models:
-            message = ({"content": None, "refusal": REFUSAL_TEXT} if structured
-                       else {"content": REFUSAL_TEXT, "refusal": None})
-        elif fault == "malformed":
-            message = {"content": '{"' + role + '": [', "refusal": None}
-        elif fault in ANSWER_FAULTS:
-            answer = answer_for(role, dict(TAG.findall(user_text(body, state))), image_of(body))
-            return completion_response(body, *faulty_answer(fault, answer, role))
-        else:
-            fields = dict(TAG.findall(user_text(body, state)))
-            answer = answer_for(role, fields, image_of(body)).model_dump_json()
-            if not structured:  # like many chat models asked for JSON in the prompt
-                answer = f"Here is the JSON:\n```json\n{answer}\n```"
-            message = {"content": answer, "refusal": None}
-        return completion_response(body, message)
+        response = answer_to(body, role, fault, state)
+        delay = state.faults.hang_s if fault == "timeout" else state.latency_s
+        await asyncio.sleep(max(0.0, delay - (time.monotonic() - arrived)))
+        return response
 
     return app
+
+
+def answer_to(body: dict, role: str, fault: str | None, state: ServerState) -> Response:
+    """The response, faults included."""
+    if fault == "429":
+        return error_response(429, "rate limited", {"retry-after": str(state.faults.retry_after_s)})
+    if fault == "500":
+        return error_response(500, "internal error")
+    structured = "response_format" in body
+    if role == "answerer" and fault not in ("refusal", "malformed"):
+        message = {"content": model_answer(body["model"], user_text(body), image_of(body) is not None),
+                   "refusal": None}
+    elif fault == "refusal" or body["model"] in state.refusing_models:
+        message = ({"content": None, "refusal": REFUSAL_TEXT} if structured
+                   else {"content": REFUSAL_TEXT, "refusal": None})
+    elif fault == "malformed":
+        message = {"content": '{"' + role + '": [', "refusal": None}
+    elif fault in ANSWER_FAULTS:
+        answer = answer_for(role, dict(TAG.findall(user_text(body, state))), image_of(body))
+        return completion_response(body, *faulty_answer(fault, answer, role))
+    else:
+        fields = dict(TAG.findall(user_text(body, state)))
+        answer = answer_for(role, fields, image_of(body)).model_dump_json()
+        if not structured:  # like many chat models asked for JSON in the prompt
+            answer = f"Here is the JSON:\n```json\n{answer}\n```"
+        message = {"content": answer, "refusal": None}
+    return completion_response(body, message)
 
 
 class InFlightCounter:
@@ -277,10 +289,12 @@ class InFlightCounter:
         self.state.client_addresses.add(tuple(scope.get("client") or ()))
         self.state.in_flight += 1
         self.state.peak_in_flight = max(self.state.peak_in_flight, self.state.in_flight)
+        started = time.monotonic()
         try:
             await self.app(scope, receive, send)
         finally:
             self.state.in_flight -= 1
+            self.state.in_flight_s += time.monotonic() - started
 
 
 def role_of(body: dict) -> str:

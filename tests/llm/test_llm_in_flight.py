@@ -104,3 +104,26 @@ def test_batches_on_several_threads_share_one_connection_pool(monkeypatch):
         assert len(server.state.client_addresses) == opened
         assert sum(server.state.requests.values()) == 128
         client.close()
+
+
+def test_the_stand_in_server_answers_at_its_latency_whatever_its_own_work(monkeypatch):
+    """The benchmarks' bound assumes a server that answers `latency_s` after a request arrives.
+    The stand-in makes its answer first and sleeps what is left, so a slow answer (here 0.4 s
+    of work against 0.5 s of latency) does not add to the latency."""
+    import time
+
+    import pipeline.testing.openai_server as fake
+
+    scripted = fake.answer_for
+
+    def slow_answer(*args):
+        time.sleep(0.4)
+        return scripted(*args)
+
+    monkeypatch.setattr(fake, "answer_for", slow_answer)
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    with FakeOpenAIServer(latency_s=0.5) as server:
+        client = LLMClient(server.llm_settings())
+        [result] = client.run_batch("vsil_judge", [VSILJudgeInput(query="what is this?", image_description="a park")])
+        assert not isinstance(result, ItemError)
+        assert 0.5 <= server.state.in_flight_s < 0.8  # 0.9 s and more if the work came after the sleep
