@@ -26,11 +26,11 @@ def _font(size: int):
 
 
 @lru_cache(maxsize=4)
-def _banner(width: int, height: int) -> Image.Image:
+def _banner(width: int, font_size: int) -> Image.Image:
     """The dark strip with PLACEHOLDER, the same on every image of a size: drawn once, since
     rendering text is most of a small placeholder's cost."""
-    strip = Image.new("RGB", (width, height), (40, 40, 40))
-    ImageDraw.Draw(strip).text((6, 4), "PLACEHOLDER", fill=(255, 220, 0), font=_font(height - 9))
+    strip = Image.new("RGB", (width, font_size + 9), (40, 40, 40))
+    ImageDraw.Draw(strip).text((6, 4), "PLACEHOLDER", fill=(255, 220, 0), font=_font(font_size))
     return strip
 
 
@@ -58,7 +58,7 @@ class PlaceholderImages(ImageGenerator):
         panel = (margin, banner + 10, self.width - margin, banner + 18 + len(lines) * (body + 3))
         white = Image.new("RGB", (panel[2] - panel[0], panel[3] - panel[1]), (255, 255, 255))
         image.paste(Image.blend(image.crop(panel), white, 0.6), panel[:2])
-        image.paste(_banner(self.width, banner + 9), (0, 0))
+        image.paste(_banner(self.width, banner), (0, 0))
         draw = ImageDraw.Draw(image)
         y = banner + 14
         for line in lines:
