@@ -156,9 +156,23 @@ def child_build(spec: dict) -> dict:
     roles = llm_client(config).accounting.summary() if config.runner.kind == "threads" else {}
     request_ms = {role: round(1000 * u["request_s"] / u["requests"], 1) for role, u in roles.items() if u["requests"]}
     usage = resource.getrusage(resource.RUSAGE_SELF)  # CPU seconds: on a shared machine, what it got
+    client = client_process_usage(llm_client(config)) if config.runner.kind == "threads" else {}
     return {"wall_s": wall, "prefect_startup_s": startup, "busy_s": union_seconds(intervals),
             "seeds": seeds, "pairs": len(shards), **checked, "mean_request_ms": request_ms,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
+            # the client's process counts too: the sum of two peaks, an upper bound
+            "peak_rss_mb": usage.ru_maxrss / 1024 + client.get("peak_rss_mb", 0.0),
+            "cpu_s": usage.ru_utime + usage.ru_stime + client.get("cpu_s", 0.0),
+            "client_process": client}
+
+
+def client_process_usage(client) -> dict:
+    """Peak RSS and CPU seconds of the LLM client's own process (`pipeline.llm.process`), from /proc."""
+    if not hasattr(client, "pid"):
+        return {}
+    status = Path(f"/proc/{client.pid}/status").read_text()
+    peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    ticks = Path(f"/proc/{client.pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]  # utime, stime
+    return {"peak_rss_mb": peak_kb / 1024, "cpu_s": sum(map(int, ticks)) / os.sysconf("SC_CLK_TCK")}
 
 
 def pair_check(config, shards) -> dict:

@@ -25,8 +25,10 @@ STAGE_ORDER = (StageName.drafts, StageName.guardrail, StageName.rewrite, StageNa
 def _llm_client(settings_json: str):
     from pipeline.llm.client import LLMClient
     from pipeline.llm.config import LLMSettings
+    from pipeline.llm.process import ClientProcess
 
-    return LLMClient.from_settings(LLMSettings.model_validate_json(settings_json))
+    settings = LLMSettings.model_validate_json(settings_json)
+    return ClientProcess(settings) if settings.client_process else LLMClient.from_settings(settings)
 
 
 def llm_client(config: BuildConfig):

@@ -36,6 +36,11 @@ class Accounting:
             for name, value in counts.items():
                 setattr(usage, name, getattr(usage, name) + value)
 
+    def replace(self, summary: dict[str, dict]) -> None:
+        """Take over the counts of another process's `summary()`."""
+        with self._lock:
+            self._usage = defaultdict(RoleUsage, {role: RoleUsage(**usage) for role, usage in summary.items()})
+
     def usage(self, role: str) -> RoleUsage:
         with self._lock:
             return RoleUsage(**asdict(self._usage[role])) if role in self._usage else RoleUsage()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import dataclasses
 import json
 import logging
@@ -90,6 +91,10 @@ class LLMClient:
         """Sync entry point (Prefect tasks, from any thread): runs on the client's loop thread,
         where every batch shares the connections to its endpoint (`pipeline.llm.loop`)."""
         return self._loop.run(self.arun_batch(role, inputs))
+
+    def submit_batch(self, role: str, inputs: Sequence[RoleInput]) -> concurrent.futures.Future:
+        """`run_batch` without waiting: the answers arrive on the returned future."""
+        return self._loop.submit(self.arun_batch(role, inputs))
 
     async def arun_batch(self, role_name: str, inputs: Sequence[RoleInput]) -> list[Answer | ItemError]:
         role = get_role(role_name)

@@ -53,6 +53,9 @@ class LLMSettings(_Settings):
     # temperature 0, where asking again gets the same answer: a rerun against a deterministic
     # local model then sends nothing. Transport failures are never cached.
     cache_failures: bool = False
+    # run the batch client in a child process of its own (`pipeline.llm.process`): its event
+    # loop then never waits for the GIL behind the build's stages
+    client_process: bool = True
 
     @model_validator(mode="after")
     def _roles_name_known_endpoints(self) -> LLMSettings:

@@ -16,6 +16,7 @@ or the loop's own, and must not block it), and at exit, waiting.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import threading
 from collections.abc import Callable, Coroutine
@@ -39,16 +40,19 @@ class LoopThread:
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the loop and wait for its result on the calling thread."""
-        loop = self._started()
         if self.owns_running_loop():
             coroutine.close()
             raise RuntimeError("run() waits for the loop thread, so it cannot be called on it; await the coroutine")
-        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        future = self.submit(coroutine)
         try:
             return future.result()
         except BaseException:
             future.cancel()  # an interrupted caller's requests stop too
             raise
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start `coroutine` on the loop; its result arrives on the returned future."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._started())
 
     def owns_running_loop(self) -> bool:
         try:

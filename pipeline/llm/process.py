@@ -1,0 +1,195 @@
+"""The batch client in a child process of its own, for builds.
+
+A build's stage threads (the leak detector, images, the hard block, checkpoints) and the
+client's event loop shared one GIL. Each time a stage thread held it, answers waited
+unread and their in-flight slots stayed taken: at 2,014 seeds the loop thread held the GIL
+for about 20 s and the stage threads for about 11 s, and the server had 50 of 64 requests
+on average (58-60 when the loop ran alone). In its own process the loop has its own GIL
+and the other core; the build only pickles each batch across a pipe.
+
+`ClientProcess` has what the build's backends use of `LLMClient`: `settings`, `run_batch`
+and `accounting` (the child's counts, sent back with every batch). The child runs
+`python -m pipeline.llm.process`. It exits when the parent closes the pipe, and at once,
+without finishing its batches, when the parent dies: a killed build must not go on
+sending requests that its rerun will send again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import weakref
+from concurrent.futures import Future
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Sequence
+
+from pipeline.llm.accounting import Accounting
+from pipeline.llm.config import LLMSettings
+
+CLOSE_WAIT_S = 60.0  # the child flushes its cache writes before it exits
+
+
+class ClientProcessError(RuntimeError):
+    """The client's process is gone; its batches cannot be answered."""
+
+
+class ClientProcess:
+    """Started at construction, in the process that makes it. Stopped by `close`, when it is
+    collected, or at exit, whichever comes first."""
+
+    def __init__(self, settings: LLMSettings):
+        self.settings = settings
+        self.accounting = Accounting()
+        self._lock = threading.Lock()  # one sender at a time on the pipe, and the pending table
+        self._pending: dict[int, Future] = {}
+        self._ids = itertools.count()
+        to_child, from_parent = os.pipe()
+        to_parent, from_child = os.pipe()
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.llm.process", str(to_child), str(from_child)],
+            pass_fds=(to_child, from_child), env=env)
+        os.close(to_child)
+        os.close(from_child)
+        self._pid = os.getpid()
+        self._requests = Connection(from_parent, readable=False)
+        self._requests.send(settings.model_dump_json())
+        # The reader and the finalizer hold the parts they need, not the client, so an unused
+        # client is still collected (and its process stopped).
+        self._reader = threading.Thread(
+            target=_read_replies, name="leakless-llm-replies", daemon=True,
+            args=(Connection(to_parent, writable=False), self._process, self._pending, self._lock,
+                  self.accounting))
+        self._reader.start()
+        self._stop = weakref.finalize(self, _stop, self._process, self._requests)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def run_batch(self, role: str, inputs: Sequence[Any]) -> list:
+        """Same as `LLMClient.run_batch`: one answer or `ItemError` per input, in order."""
+        if self._pid != os.getpid():
+            raise ClientProcessError("this LLM client belongs to another process; make one in this one")
+        future: Future = Future()
+        with self._lock:
+            if self._process.poll() is not None:
+                raise ClientProcessError(f"the LLM client process exited with code {self._process.returncode}")
+            batch_id = next(self._ids)
+            self._pending[batch_id] = future
+            self._requests.send(("batch", batch_id, role, list(inputs)))
+        try:
+            return future.result()
+        except BaseException:
+            if not future.done():  # an interrupted caller's requests stop too
+                with self._lock:
+                    self._pending.pop(batch_id, None)
+                    self._requests.send(("cancel", batch_id))
+            raise
+
+    def close(self) -> None:
+        """Let the child finish writing its cache, then wait for it."""
+        if self._pid == os.getpid():
+            self._stop()
+            self._reader.join(timeout=CLOSE_WAIT_S)
+
+
+def _read_replies(replies: Connection, process: subprocess.Popen, pending: dict[int, Future],
+                  lock: threading.Lock, accounting: Accounting) -> None:
+    while True:
+        try:
+            batch_id, ok, result, usage = replies.recv()
+        except (EOFError, OSError):
+            break
+        accounting.replace(usage)
+        with lock:
+            future = pending.pop(batch_id, None)
+        if future is None:  # cancelled meanwhile
+            continue
+        if ok:
+            future.set_result(result)
+        else:
+            future.set_exception(result)
+    code = process.wait()
+    with lock:
+        unanswered = list(pending.values())
+        pending.clear()
+    for future in unanswered:
+        future.set_exception(ClientProcessError(f"the LLM client process exited with code {code}"))
+
+
+def _stop(process: subprocess.Popen, requests: Connection) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        requests.send(None)
+        requests.close()
+    except OSError:  # already gone
+        return
+    try:
+        process.wait(timeout=CLOSE_WAIT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# -- the child ------------------------------------------------------------------------------
+
+def serve(requests: Connection, replies: Connection) -> None:
+    from pipeline.llm.client import LLMClient
+
+    client = LLMClient.from_settings(LLMSettings.model_validate_json(requests.recv()))
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_forever, args=(outbox, replies), name="replies", daemon=True)
+    sender.start()
+    running: dict[int, Future] = {}
+    try:
+        while (message := requests.recv()) is not None:
+            kind, batch_id, *batch = message
+            if kind == "cancel":
+                if (future := running.pop(batch_id, None)) is not None:
+                    future.cancel()
+                continue
+            future = running[batch_id] = client.submit_batch(*batch)
+            future.add_done_callback(lambda done, batch_id=batch_id: _reply(outbox, client, batch_id, done,
+                                                                            running))
+    except (EOFError, OSError):  # the parent died without closing: send nothing more
+        os._exit(1)
+    client.close()  # commits the answers still queued for the cache
+    outbox.put(None)
+    sender.join()
+
+
+def _reply(outbox: queue.SimpleQueue, client, batch_id: int, done: Future, running: dict) -> None:
+    running.pop(batch_id, None)
+    if done.cancelled():
+        return
+    error = done.exception()
+    outbox.put((batch_id, error is None, done.result() if error is None else error,
+                client.accounting.summary()))
+
+
+def _send_forever(outbox: queue.SimpleQueue, replies: Connection) -> None:
+    while (message := outbox.get()) is not None:
+        try:
+            replies.send(message)
+        except Exception as error:  # an exception that does not pickle still reaches the caller
+            batch_id, _, _, usage = message
+            replies.send((batch_id, False, ClientProcessError(f"{type(error).__name__}: {error}"), usage))
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which then closes us
+    requests_fd, replies_fd = (int(fd) for fd in sys.argv[1:3])
+    serve(Connection(requests_fd, writable=False), Connection(replies_fd, readable=False))
+
+
+if __name__ == "__main__":
+    main()
