@@ -145,7 +145,11 @@ def _stop(process: subprocess.Popen, requests: Connection) -> None:
 def serve(requests: Connection, replies: Connection) -> None:
     from pipeline.llm.client import LLMClient
 
-    client = LLMClient.from_settings(LLMSettings.model_validate_json(requests.recv()))
+    try:
+        client = LLMClient.from_settings(LLMSettings.model_validate_json(requests.recv()))
+    except Exception as error:  # e.g. a cache path that cannot be written: every batch says so
+        _refuse_every_batch(requests, replies, error)
+        return
     outbox: queue.SimpleQueue = queue.SimpleQueue()
     sender = threading.Thread(target=_send_forever, args=(outbox, replies), name="replies", daemon=True)
     sender.start()
@@ -165,6 +169,15 @@ def serve(requests: Connection, replies: Connection) -> None:
     client.close()  # commits the answers still queued for the cache
     outbox.put(None)
     sender.join()
+
+
+def _refuse_every_batch(requests: Connection, replies: Connection, error: Exception) -> None:
+    try:
+        while (message := requests.recv()) is not None:
+            if message[0] == "batch":
+                replies.send((message[1], False, error, {}))
+    except (EOFError, OSError):
+        pass
 
 
 def _reply(outbox: queue.SimpleQueue, client, batch_id: int, done: Future, running: dict) -> None:

@@ -137,3 +137,15 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead: it only waits to be reaped
         return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_a_client_that_cannot_start_says_why_on_every_batch(fake_key, tmp_path):
+    (tmp_path / "taken").write_text("a file where the cache folder should be")
+    with FakeOpenAIServer() as server:
+        client = ClientProcess(server.llm_settings(cache_path=tmp_path / "taken" / "llm.sqlite"))
+        for _ in range(2):
+            with pytest.raises(OSError, match="taken"):
+                client.run_batch("vsil_judge", judge_inputs(0, 1))
+        client.close()
+        assert client._process.returncode == 0
+        assert sum(server.state.requests.values()) == 0
