@@ -46,8 +46,7 @@ class ClientProcess:
     def __init__(self, settings: LLMSettings):
         self.settings = settings
         self.accounting = Accounting()
-        self._lock = threading.Lock()  # one sender at a time on the pipe, and the pending table
-        self._pending: dict[int, Future] = {}
+        self._pending = _Pending()
         self._ids = itertools.count()
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
@@ -66,10 +65,9 @@ class ClientProcess:
         # client is still collected (and its process stopped).
         self._reader = threading.Thread(
             target=_read_replies, name="leakless-llm-replies", daemon=True,
-            args=(Connection(to_parent, writable=False), self._process, self._pending, self._lock,
-                  self.accounting))
+            args=(Connection(to_parent, writable=False), self._process, self._pending, self.accounting))
         self._reader.start()
-        self._stop = weakref.finalize(self, _stop, self._process, self._requests)
+        self._stop = weakref.finalize(self, _stop, self._process, self._requests, self._pending)
 
     @property
     def pid(self) -> int:
@@ -80,19 +78,25 @@ class ClientProcess:
         if self._pid != os.getpid():
             raise ClientProcessError("this LLM client belongs to another process; make one in this one")
         future: Future = Future()
-        with self._lock:
-            if self._process.poll() is not None:
-                raise ClientProcessError(f"the LLM client process exited with code {self._process.returncode}")
-            batch_id = next(self._ids)
-            self._pending[batch_id] = future
-            self._requests.send(("batch", batch_id, role, list(inputs)))
+        batch_id = next(self._ids)
+        with self._pending.lock:  # also keeps one sender at a time on the pipe
+            if self._pending.exit_code is not None:
+                raise ClientProcessError(f"the LLM client process exited with code {self._pending.exit_code}")
+            self._pending.futures[batch_id] = future
+            try:
+                self._requests.send(("batch", batch_id, role, list(inputs)))
+            except OSError:  # the child is gone; the reader is about to say how
+                pass
         try:
             return future.result()
         except BaseException:
             if not future.done():  # an interrupted caller's requests stop too
-                with self._lock:
-                    self._pending.pop(batch_id, None)
-                    self._requests.send(("cancel", batch_id))
+                with self._pending.lock:
+                    self._pending.futures.pop(batch_id, None)
+                    try:
+                        self._requests.send(("cancel", batch_id))
+                    except OSError:
+                        pass
             raise
 
     def close(self) -> None:
@@ -102,16 +106,25 @@ class ClientProcess:
             self._reader.join(timeout=CLOSE_WAIT_S)
 
 
-def _read_replies(replies: Connection, process: subprocess.Popen, pending: dict[int, Future],
-                  lock: threading.Lock, accounting: Accounting) -> None:
+class _Pending:
+    """Batches sent and not yet answered, shared by the callers and the reader thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.futures: dict[int, Future] = {}
+        self.exit_code: int | None = None  # set once the child is gone: no batch is sent after
+
+
+def _read_replies(replies: Connection, process: subprocess.Popen, pending: _Pending,
+                  accounting: Accounting) -> None:
     while True:
         try:
             batch_id, ok, result, usage = replies.recv()
         except (EOFError, OSError):
             break
         accounting.replace(usage)
-        with lock:
-            future = pending.pop(batch_id, None)
+        with pending.lock:
+            future = pending.futures.pop(batch_id, None)
         if future is None:  # cancelled meanwhile
             continue
         if ok:
@@ -119,21 +132,21 @@ def _read_replies(replies: Connection, process: subprocess.Popen, pending: dict[
         else:
             future.set_exception(result)
     code = process.wait()
-    with lock:
-        unanswered = list(pending.values())
-        pending.clear()
+    with pending.lock:
+        pending.exit_code = code
+        unanswered = list(pending.futures.values())
+        pending.futures.clear()
     for future in unanswered:
         future.set_exception(ClientProcessError(f"the LLM client process exited with code {code}"))
 
 
-def _stop(process: subprocess.Popen, requests: Connection) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        requests.send(None)
-        requests.close()
-    except OSError:  # already gone
-        return
+def _stop(process: subprocess.Popen, requests: Connection, pending: _Pending) -> None:
+    with pending.lock:
+        try:
+            requests.send(None)
+            requests.close()
+        except OSError:  # already gone
+            return
     try:
         process.wait(timeout=CLOSE_WAIT_S)
     except subprocess.TimeoutExpired:

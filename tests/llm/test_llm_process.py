@@ -62,6 +62,8 @@ def test_closing_commits_the_cache_so_a_rerun_sends_nothing(fake_key, tmp_path):
         first = client.run_batch("vsil_judge", inputs)
         client.close()
         assert client._process.returncode == 0
+        with pytest.raises(ClientProcessError, match="exited with code 0"):  # closed: nothing is sent
+            client.run_batch("vsil_judge", inputs)
         sent = sum(server.state.requests.values())
 
         again = LLMClient.from_settings(settings)
