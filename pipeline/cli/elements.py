@@ -48,7 +48,7 @@ def grow(
     or above elements.max_similarity is a near duplicate). Accepted ones join the store as a
     new version; every proposal's decision is kept with it. Needs backends.element_writer = "llm".
     """
-    from pipeline.cli.preflight import check_api_keys
+    from pipeline.cli.preflight import check_llm_ready
     from pipeline.taxonomy import load_taxonomy
 
     with user_errors():
@@ -61,7 +61,7 @@ def grow(
         if settings.backends.element_writer != "llm":
             raise ValueError("elements grow needs an element writer: set backends.element_writer = 'llm' "
                              "and an [llm] endpoint (docs/llm.md); the offline default has none")
-        check_api_keys(settings, ["element_writer"])
+        check_llm_ready(settings, ["element_writer"])
         report = grow_elements(settings, dict.fromkeys(sub_category, n))
     Console().print(Markdown(report.markdown()))
     if report.short:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import user_errors
-from pipeline.cli.preflight import check_api_keys, check_image_model
+from pipeline.cli.preflight import check_llm_ready, check_image_model
 from pipeline.extend import ExtendPlan, plan_from_files
 
 
@@ -48,7 +48,7 @@ def extend(
     with user_errors():
         loaded, settings, plan = plan_from_files(targets, config, override)
         if plan.to_grow and not dry_run:
-            check_api_keys(settings, ["element_writer"])
+            check_llm_ready(settings, ["element_writer"])
         if not dry_run:
             check_image_model(settings)  # a CPU-bound or unplaceable image model stops here, not mid-flow
     console = Console()

@@ -1,18 +1,23 @@
-"""Checks of what a valid config still needs from outside it (API keys, usable pool images),
-made before any work starts: a missing key would otherwise fail every item, batch after batch."""
+"""Checks of what a valid config still needs from outside it (API keys, a writable answer cache,
+usable pool images), made before any work starts: a missing key would otherwise fail every
+item, batch after batch."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from pipeline.config import LLM_ROLES, BuildConfig
 
 
-def check_api_keys(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_ROLES)) -> None:
-    """Raises ValueError naming the first unset API key variable of an LLM role these backends call."""
+def check_llm_ready(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_ROLES)) -> None:
+    """Raises ValueError naming the first unset API key variable of an LLM role these backends
+    call, or an answer cache that could not be opened."""
     roles = [role for backend in backends if getattr(settings.backends, backend) == "llm"
              for role in LLM_ROLES[backend]]
+    if roles and settings.llm.cache:
+        check_writable_file(settings.llm.resolved_cache_path(), "the LLM answer cache")
     pool = settings.images.pool
     if "seed_writer" in roles and pool is not None and pool.image_first:
         roles.append("image_query_writer")
@@ -21,6 +26,19 @@ def check_api_keys(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_RO
         if not os.environ.get(endpoint.api_key_env):
             raise ValueError(f"environment variable {endpoint.api_key_env} is not set "
                              f"(the API key of LLM endpoint {name!r}, used by the {role} role)")
+
+
+def check_writable_file(path: Path, what: str) -> None:
+    """Raises ValueError unless `path` can be opened for writing, its folders made as needed;
+    creates nothing, so a run stopped by a later check leaves no trace."""
+    existing = next(folder for folder in (path, *path.parents) if folder.exists())
+    if existing == path:
+        usable = path.is_file() and os.access(path, os.R_OK | os.W_OK)
+    else:
+        usable = existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+    if not usable:
+        raise ValueError(f"{what} {path} cannot be written: {existing} is "
+                         f"{'not a folder' if existing != path and not existing.is_dir() else 'not writable'}")
 
 
 def check_image_model(settings: BuildConfig) -> None:
@@ -37,7 +55,7 @@ def check_image_model(settings: BuildConfig) -> None:
 
 
 def check_build_ready(settings: BuildConfig) -> None:
-    check_api_keys(settings)
+    check_llm_ready(settings)
     check_image_model(settings)
     if settings.backends.images == "pool":
         from pipeline.factory import open_pool

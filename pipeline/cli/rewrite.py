@@ -12,7 +12,7 @@ from rich.console import Console
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
-from pipeline.cli.preflight import check_api_keys
+from pipeline.cli.preflight import check_llm_ready
 from pipeline.storage import atomic_path
 
 
@@ -34,7 +34,7 @@ def rewrite(
 
     with user_errors():
         settings = load_config(config)
-        check_api_keys(settings, ("rewriter", "vsil_judge"))
+        check_llm_ready(settings, ("rewriter", "vsil_judge"))
         rows = read_benchmark(file, query_field, description_field, id_field)
     out = out or file.with_name(file.stem + ".rewritten.parquet")
     if not out.parent.is_dir():

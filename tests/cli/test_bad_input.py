@@ -70,6 +70,8 @@ CASES = [
      {"c.toml": "[backends]\nvsil_judge = 'llm'\n[llm.endpoints.default]\n[llm.endpoints.local]\nbase_url = 'http://127.0.0.1:9/v1'\n"
                 "api_key_env = 'LEAKLESS_TEST_ABSENT_KEY'\n[llm.roles.vsil_judge]\nendpoint = 'local'\n"},
      "LEAKLESS_TEST_ABSENT_KEY is not set"),
+    ("llm-cache-under-a-file", ["build", "--set", "backends.rewriter='llm'", "--set", "llm.cache_path='taken/llm.sqlite'"],
+     {"taken": "a file where the cache folder should be"}, "the LLM answer cache taken/llm.sqlite cannot be written: taken is not a folder"),
     ("size-negative", ["build", "--size", "-1"], {}, "run.size: Input should be greater than or equal to 1"),
     ("run-id-escapes", ["build", "--run-id", "../x"], {}, "invalid run id '../x'"),
     ("run-id-hidden", ["build", "--run-id", ".x"], {}, "invalid run id '.x'"),
