@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 
 from pipeline.cli.app import app
+from pipeline.cli.console import output_console
 from pipeline.cli.errors import user_errors
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import load_config
@@ -54,5 +54,5 @@ def build(
         with user_errors(), use(server):
             flow = build_flow.with_options(task_runner=make_task_runner(settings.runner, build_gpus(settings)))
             result = flow(settings, run.run_id, show_progress=progress)
-    Console().print(Markdown(result["summary"]))
+    output_console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")

@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.app import app
+from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail
 from pipeline.storage import atomic_path
 
-console = Console()
+console = output_console()
 DATA_HELP = "The public VSIL corpus (JSONL: id, query, image_description, label, source), e.g. ../shared/public_vsil/pairs.jsonl."
 
 

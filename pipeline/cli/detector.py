@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.app import app
+from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail
 
-console = Console()
+console = output_console()
 
 
 def _percent(value: float | None) -> str:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
 from pipeline.cli.app import app
+from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail, user_errors
 from pipeline.config import load_config
 
@@ -63,7 +63,7 @@ def grow(
                              "and an [llm] endpoint (docs/llm.md); the offline default has none")
         check_llm_ready(settings, ["element_writer"])
         report = grow_elements(settings, dict.fromkeys(sub_category, n))
-    Console().print(Markdown(report.markdown()))
+    output_console().print(Markdown(report.markdown()))
     if report.short:
         typer.echo(f"short of the wanted count in {len(report.short)} sub-categories "
                    f"(elements.max_requests = {settings.elements.max_requests} reached)")
@@ -105,7 +105,7 @@ def stats(config: ConfigOption = None, override: SetOption = []) -> None:
     for sub in load_taxonomy().sub_categories:
         library, model = counts[(sub, "library")], counts[(sub, "model")]
         table.add_row(sub, str(library), str(model), str(library + model))
-    Console().print(table)
+    output_console().print(table)
     if decisions is not None and len(decisions):
         refused = decisions[decisions["verdict"] != "keep"]["reason"].str.split(":").str[0].value_counts()
         typer.echo(f"{len(decisions)} proposals judged; refused: "

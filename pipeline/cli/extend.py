@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
 from pipeline.cli.app import app
+from pipeline.cli.console import output_console
 from pipeline.cli.errors import user_errors
 from pipeline.cli.preflight import check_llm_ready, check_image_model
 from pipeline.extend import ExtendPlan, plan_from_files
@@ -51,7 +51,7 @@ def extend(
             check_llm_ready(settings, ["element_writer"])
         if not dry_run:
             check_image_model(settings)  # a CPU-bound or unplaceable image model stops here, not mid-flow
-    console = Console()
+    console = output_console()
     console.print(plan_table(plan, loaded.name))
     if dry_run:
         return

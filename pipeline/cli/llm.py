@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.app import app
+from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail
 from pipeline.llm.config import LLMSettings
 from pipeline.llm.roles import ROLES
@@ -43,7 +43,7 @@ def cache_stats(path: PathOption = None) -> None:
     table = Table("role", "model", "prompt hash", "answers")
     for row in rows:
         table.add_row(row["role"], row["model"], row["prompt_hash"], str(row["answers"]))
-    Console().print(table)
+    output_console().print(table)
     typer.echo(f"{sum(r['answers'] for r in rows)} cached answers")
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.app import app
+from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail, user_errors
 
 review_app = typer.Typer(help="Human review: batches for annotators, a review web app, decisions back into the run.",
@@ -167,7 +167,7 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
         batches = load_batches(folder)
     every = store_for(folder).current(run_id=folder.name)
     events = [e for e in every if e.source != ADJUDICATION]  # an adjudicator is not an annotator
-    console = Console()
+    console = output_console()
     progress = Table("batch", "annotator", "decided", "skipped", "assigned", title="Progress")
     for batch in batches:
         mine = [e for e in events if e.batch_id == batch.manifest.batch_id]

@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
-from rich.console import Console
 
 from pipeline.cli.app import app
+from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail, user_errors
 from pipeline.cli.preflight import check_llm_ready
 from pipeline.storage import atomic_path
@@ -70,5 +70,5 @@ def rewrite(
         pq.write_table(table, temporary)
     statuses = table.column("status").to_pylist()
     clean = statuses.count("clean")
-    Console().print(f"{clean} of {len(statuses)} queries rewritten leak-free "
+    output_console().print(f"{clean} of {len(statuses)} queries rewritten leak-free "
                     f"(threshold {threshold:.3f}, backend {rewriter.backend}) -> {out}")
