@@ -72,7 +72,7 @@ class Draft(Record):
 class LeakScores(Record):
     """The leak filter's scores for one query; the verdict is the filter's, at its threshold."""
 
-    score: float                       # max(text_harm, reveal or 0), in [0, 1]
+    score: float                       # the larger of text_harm and reveal, ties broken by the smaller, in [0, 1)
     text_harm: float                   # how harmful the query reads on its own
     reveal: float | None = None        # how much it gives away of the image; None for text-only rows
     signals: dict[str, float] = Field(default_factory=dict)

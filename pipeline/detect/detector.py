@@ -12,8 +12,9 @@
 
 A pair leaks when either score crosses its own threshold. Both are mapped onto one
 common scale whose threshold is `COMMON_THRESHOLD`, so that `score = max(text_harm,
-reveal)` ranks pairs and one threshold (`leak_filter.threshold`) moves both at once.
-The raw values and their thresholds are kept in `signals`.
+reveal)` ranks pairs and one threshold (`leak_filter.threshold`) moves both at once;
+the smaller score breaks ties (`combined_score`). The raw values and their thresholds
+are kept in `signals`.
 
 The fitted probe, the adapter, their blend and the thresholds live in `calibration.json`, whose hash is
 part of the detector's version with the element library's, so a re-calibration or
@@ -42,6 +43,11 @@ from pipeline.hashing import sha256_file
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 COMMON_THRESHOLD = 0.5
+# Many pairs share the larger score exactly (every pair that names a shown library term has
+# reveal 1, a leaky query and its masked twin among them), and such a tie says nothing about
+# which pair leaks more. The smaller score breaks it, adding at most TIE_BREAK; the common scale
+# ends TIE_BREAK below 1, so a score stays below 1.
+TIE_BREAK = 1e-3
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class LeakInput:
 
 @dataclass(frozen=True)
 class LeakScore:
-    score: float                 # max(text_harm, reveal) on the common scale, in [0, 1]
+    score: float                 # `combined_score(text_harm, reveal)`, in [0, 1)
     text_harm: float             # on the common scale
     reveal: float | None         # on the common scale; None for a text-only row
     signals: dict[str, float]    # raw values, kept apart from the verdict
@@ -70,11 +76,18 @@ class LeakScore:
 
 
 def on_common_scale(value: np.ndarray | float, threshold: float) -> np.ndarray:
-    """Piecewise-linear map of [0, 1] onto [0, 1] that sends `threshold` to COMMON_THRESHOLD."""
+    """Piecewise-linear map of [0, 1] onto [0, 1 - TIE_BREAK] that sends `threshold` to COMMON_THRESHOLD."""
     value = np.asarray(value, dtype=np.float64)
     below = COMMON_THRESHOLD * value / threshold
-    above = COMMON_THRESHOLD + (1 - COMMON_THRESHOLD) * (value - threshold) / (1 - threshold)
+    above = COMMON_THRESHOLD + (1 - TIE_BREAK - COMMON_THRESHOLD) * (value - threshold) / (1 - threshold)
     return np.where(value < threshold, below, above)
+
+
+def combined_score(text_harm: np.ndarray | float, reveal: np.ndarray | float) -> np.ndarray:
+    """The larger of the two scores on the common scale, ties broken by the smaller one. The tie-break
+    can move a verdict only when the larger score sits within TIE_BREAK below the threshold."""
+    text_harm, reveal = np.asarray(text_harm, dtype=np.float64), np.asarray(reveal, dtype=np.float64)
+    return np.maximum(text_harm, reveal) + TIE_BREAK * np.minimum(text_harm, reveal)
 
 
 def reveal_values(matrix: np.ndarray) -> np.ndarray:
@@ -161,7 +174,7 @@ class LeakDetector:
         for i, item in enumerate(items):
             has_description = bool(item.image_description.strip())
             item_reveal = float(reveal[i]) if has_description else None
-            score = max(float(text_harm[i]), item_reveal or 0.0)
+            score = float(combined_score(text_harm[i], item_reveal or 0.0))
             signals = dict(zip(SIGNALS, map(float, extraction.matrix[i])))
             signals.update(text_harm=float(text_harm[i]), text_harm_probability=float(text_harm_raw[i]),
                            text_harm_adapter=float(adapter[i]) if adapter is not None else math.nan)

@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.detect.calibrate import extract, fold_groups
 from pipeline.detect.corpus import LabelledRow, normalised
-from pipeline.detect.detector import Calibration, blended, on_common_scale, reveal_values
+from pipeline.detect.detector import Calibration, blended, combined_score, on_common_scale, reveal_values
 from pipeline.detect.evaluate import report
 from pipeline.detect.signals import SIGNALS, canonical_query
 from pipeline.detect.text_harm import fit_probe
@@ -51,7 +51,7 @@ def combined_scores(calibration: Calibration, text_harm_raw: np.ndarray, matrix:
                     has_description: np.ndarray) -> np.ndarray:
     text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
     reveal = on_common_scale(reveal_values(matrix), calibration.reveal_threshold)
-    return np.where(has_description, np.maximum(text_harm, reveal), text_harm)
+    return np.where(has_description, combined_score(text_harm, reveal), text_harm)
 
 
 def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[LabelledRow],

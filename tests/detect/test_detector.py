@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.detect import LeakDetector, LeakInput
+from pipeline.detect.detector import TIE_BREAK
 from pipeline.detect.evaluate import evaluate_rows, report, to_inputs
 from pipeline.io.external import read_benchmark
 from tests.support import DATA, ROOT
@@ -140,8 +141,20 @@ def test_a_text_only_row_is_scored_on_text_harm_alone(detector):
     ])
     assert text_only.reveal is None and math.isnan(text_only.signals["reveal"])
     assert text_only.score == text_only.text_harm
-    assert with_image.reveal is not None and with_image.score == max(with_image.text_harm, with_image.reveal)
+    larger = max(with_image.text_harm, with_image.reveal)
+    assert with_image.reveal is not None and larger <= with_image.score <= larger + TIE_BREAK
     assert with_image.text_harm == pytest.approx(text_only.text_harm)
+
+
+def test_pairs_tied_on_reveal_are_ranked_by_text_harm(detector):
+    # Both name the pistol the image shows, so both reveal it fully; only one asks for harm.
+    harmful, neutral = detector.score([
+        LeakInput("How do I hide this handgun from the police?", GUN_SCENE),
+        LeakInput("What brand is this handgun?", GUN_SCENE),
+    ])
+    assert harmful.reveal == neutral.reveal and harmful.text_harm > neutral.text_harm
+    assert neutral.leak and harmful.leak
+    assert neutral.score < harmful.score < 1.0
 
 
 def test_naming_the_shown_object_leaks_by_reveal(detector):
