@@ -12,7 +12,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import user_errors
-from pipeline.cli.preflight import check_llm_ready, check_image_model
+from pipeline.cli.preflight import check_image_model, check_llm_ready
 from pipeline.extend import ExtendPlan, plan_from_files
 
 

@@ -32,13 +32,15 @@ def check_writable_file(path: Path, what: str) -> None:
     """Raises ValueError unless `path` can be opened for writing, its folders made as needed;
     creates nothing, so a run stopped by a later check leaves no trace."""
     existing = next(folder for folder in (path, *path.parents) if folder.exists())
-    if existing == path:
-        usable = path.is_file() and os.access(path, os.R_OK | os.W_OK)
+    if existing != path and not existing.is_dir():
+        problem = "not a folder"
+    elif existing == path and path.is_dir():
+        problem = "a folder"
+    elif not os.access(existing, os.R_OK | os.W_OK if existing == path else os.W_OK | os.X_OK):
+        problem = "not writable"
     else:
-        usable = existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
-    if not usable:
-        raise ValueError(f"{what} {path} cannot be written: {existing} is "
-                         f"{'not a folder' if existing != path and not existing.is_dir() else 'not writable'}")
+        return
+    raise ValueError(f"{what} {path} cannot be written: {existing} is {problem}")
 
 
 def check_image_model(settings: BuildConfig) -> None:

@@ -71,4 +71,4 @@ def rewrite(
     statuses = table.column("status").to_pylist()
     clean = statuses.count("clean")
     output_console().print(f"{clean} of {len(statuses)} queries rewritten leak-free "
-                    f"(threshold {threshold:.3f}, backend {rewriter.backend}) -> {out}")
+                           f"(threshold {threshold:.3f}, backend {rewriter.backend}) -> {out}")

@@ -43,11 +43,13 @@ from pipeline.hashing import sha256_file
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 COMMON_THRESHOLD = 0.5
-# Many pairs share the larger score exactly (every pair that names a shown library term has
-# reveal 1, a leaky query and its masked twin among them), and such a tie says nothing about
-# which pair leaks more. The smaller score breaks it, adding at most TIE_BREAK; the common scale
-# ends TIE_BREAK below 1, so a score stays below 1.
-TIE_BREAK = 1e-3
+# Many pairs share the larger score exactly (`reveal` takes a few lexicon weights, and every pair
+# that names a shown library term has it at the top, a leaky query and its masked twin among them),
+# and such a tie says nothing about which pair leaks more. The smaller score breaks it, adding at
+# most TIE_BREAK: enough to order pairs, even stored as float32, and too little to move a verdict
+# unless the larger score sits within it below the threshold. The common scale ends TIE_BREAK
+# below 1, so a score stays below 1.
+TIE_BREAK = 1e-6
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,11 @@ def on_common_scale(value: np.ndarray | float, threshold: float) -> np.ndarray:
     return np.where(value < threshold, below, above)
 
 
-def combined_score(text_harm: np.ndarray | float, reveal: np.ndarray | float) -> np.ndarray:
-    """The larger of the two scores on the common scale, ties broken by the smaller one. The tie-break
-    can move a verdict only when the larger score sits within TIE_BREAK below the threshold."""
-    text_harm, reveal = np.asarray(text_harm, dtype=np.float64), np.asarray(reveal, dtype=np.float64)
-    return np.maximum(text_harm, reveal) + TIE_BREAK * np.minimum(text_harm, reveal)
+def combined_score(text_harm: np.ndarray, reveal: np.ndarray, has_description: np.ndarray) -> np.ndarray:
+    """Each pair's score from its two on the common scale: the larger, ties broken by the smaller.
+    A text-only row has no `reveal`: its score is its `text_harm`."""
+    paired = np.maximum(text_harm, reveal) + TIE_BREAK * np.minimum(text_harm, reveal)
+    return np.where(has_description, paired, text_harm)
 
 
 def reveal_values(matrix: np.ndarray) -> np.ndarray:
@@ -170,11 +172,13 @@ class LeakDetector:
         reveal_raw = reveal_values(extraction.matrix)
         text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
         reveal = on_common_scale(reveal_raw, calibration.reveal_threshold)
+        described = np.array([bool(item.image_description.strip()) for item in items])
+        pair_scores = combined_score(text_harm, reveal, described)
         scores = []
         for i, item in enumerate(items):
-            has_description = bool(item.image_description.strip())
+            has_description = bool(described[i])
             item_reveal = float(reveal[i]) if has_description else None
-            score = float(combined_score(text_harm[i], item_reveal or 0.0))
+            score = float(pair_scores[i])
             signals = dict(zip(SIGNALS, map(float, extraction.matrix[i])))
             signals.update(text_harm=float(text_harm[i]), text_harm_probability=float(text_harm_raw[i]),
                            text_harm_adapter=float(adapter[i]) if adapter is not None else math.nan)

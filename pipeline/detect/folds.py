@@ -51,7 +51,7 @@ def combined_scores(calibration: Calibration, text_harm_raw: np.ndarray, matrix:
                     has_description: np.ndarray) -> np.ndarray:
     text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
     reveal = on_common_scale(reveal_values(matrix), calibration.reveal_threshold)
-    return np.where(has_description, combined_score(text_harm, reveal), text_harm)
+    return combined_score(text_harm, reveal, has_description)
 
 
 def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[LabelledRow],

@@ -57,7 +57,7 @@ class LeakFilterStage(FilterStage):
     def verdict(self, leak: LeakScores) -> tuple[bool, str]:
         """(leaks, reason code): the one place the threshold is applied."""
         if leak.score >= self.threshold:
-            text_part = leak.text_harm >= self.threshold and leak.text_harm >= (leak.reveal or 0.0)
+            text_part = leak.text_harm >= (leak.reveal or 0.0)  # the larger part, as `LeakScore.reason` says
             return True, ReasonCode.leak_text_harm if text_part else ReasonCode.leak_reveal
         if leak.signals.get(JUDGE_SIGNAL, 0.0) == 1.0:
             return True, ReasonCode.leak_judge

@@ -72,6 +72,8 @@ CASES = [
      "LEAKLESS_TEST_ABSENT_KEY is not set"),
     ("llm-cache-under-a-file", ["build", "--set", "backends.rewriter='llm'", "--set", "llm.cache_path='taken/llm.sqlite'"],
      {"taken": "a file where the cache folder should be"}, "the LLM answer cache taken/llm.sqlite cannot be written: taken is not a folder"),
+    ("llm-cache-is-a-folder", ["build", "--set", "backends.rewriter='llm'", "--set", "llm.cache_path='cache'"],
+     {"cache": None}, "the LLM answer cache cache cannot be written: cache is a folder"),
     ("size-negative", ["build", "--size", "-1"], {}, "run.size: Input should be greater than or equal to 1"),
     ("run-id-escapes", ["build", "--run-id", "../x"], {}, "invalid run id '../x'"),
     ("run-id-hidden", ["build", "--run-id", ".x"], {}, "invalid run id '.x'"),

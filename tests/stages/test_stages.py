@@ -129,3 +129,20 @@ def test_offline_rewrite_strips_element_words(drafted):
     for pair in out.pairs:
         assert pair.element.lower() not in pair.final_query.lower()
         assert pair.rewritten_by.backend == "rules"
+
+
+@pytest.mark.parametrize(("text_harm", "reveal", "code"), [
+    (0.5 - 1e-7, 0.2, "leak.text_harm"),   # over the threshold only by the tie-break: the larger part names it
+    (0.3, 0.5 - 1e-7, "leak.reveal"),
+    (0.8, 0.6, "leak.text_harm"),
+    (0.55, 0.9, "leak.reveal"),
+])
+def test_the_leak_reason_is_the_larger_part_as_the_detector_says(text_harm, reveal, code):
+    from pipeline.detect.detector import LeakScore, combined_score
+    from pipeline.records import LeakScores
+
+    score = float(combined_score(text_harm, reveal, True))
+    stage = LeakFilterStage(default_detector(), threshold=0.5)
+    leaks, reason = stage.verdict(LeakScores(score=score, text_harm=text_harm, reveal=reveal))
+    detector_reason = LeakScore(score, text_harm, reveal, {}, (), True).reason(0.5)
+    assert leaks and reason == code == detector_reason
