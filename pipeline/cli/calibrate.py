@@ -85,21 +85,31 @@ def _fitting(group: str) -> None:
 
 
 def _table(result) -> Table:
-    table = Table(title="leak detector, leave one source out (baseline: content-word overlap, same run)")
+    table = Table(title="leak detector, leave one source out (baseline: content-word overlap, same run; "
+                        "AUROC with its 95% bootstrap interval)")
     for name in ("source", "rows", "dup", "AUROC", "baseline", "flagged", "recall", "FPR", "twins"):
         table.add_column(name, justify="left" if name == "source" else "right")
     for figures in [*result.sources, *result.pooled.values()]:
         table.add_row(figures.source + ("" if figures.fitted_on else " (eval only)"), str(figures.rows),
-                      str(figures.dropped_as_duplicates), _auroc(figures.auroc, figures.auroc_vs_pooled_leakless),
-                      _auroc(figures.baseline_auroc, figures.baseline_auroc_vs_pooled), _percent(figures.flagged),
+                      str(figures.dropped_as_duplicates),
+                      _auroc(figures.auroc, figures.auroc_interval,
+                             figures.auroc_vs_pooled_leakless, figures.auroc_vs_pooled_interval),
+                      _auroc(figures.baseline_auroc, figures.baseline_auroc_interval,
+                             figures.baseline_auroc_vs_pooled, figures.baseline_vs_pooled_interval),
+                      _percent(figures.flagged),
                       _percent(figures.recall), _percent(figures.fpr), _percent(figures.twin_win_rate))
     return table
 
 
-def _auroc(own: float | None, versus_pooled: float | None) -> str:
+def _auroc(own: float | None, own_interval: tuple[float, float] | None,
+           versus_pooled: float | None, pooled_interval: tuple[float, float] | None) -> str:
     if own is not None:
-        return f"{own:.3f}"
-    return "n/a" if versus_pooled is None else f"{versus_pooled:.3f}*"
+        return f"{own:.3f}{_interval(own_interval)}"
+    return "n/a" if versus_pooled is None else f"{versus_pooled:.3f}*{_interval(pooled_interval)}"
+
+
+def _interval(interval: tuple[float, float] | None) -> str:
+    return "" if interval is None else f" ({interval[0]:.3f}–{interval[1]:.3f})"
 
 
 def _percent(value: float | None) -> str:

@@ -40,6 +40,8 @@ def eval_detector(
     table.add_row("pairs (leaky / leakless)", f"{result.pairs} ({result.leaky} / {result.leakless})")
     table.add_row("threshold", f"{result.threshold:.3f}")
     table.add_row("AUROC", "n/a" if result.auroc is None else f"{result.auroc:.4f}")
+    if result.auroc_interval is not None:
+        table.add_row("AUROC, 95% bootstrap interval", "{:.4f}–{:.4f}".format(*result.auroc_interval))
     table.add_row("precision", _percent(result.precision))
     table.add_row("recall", _percent(result.recall))
     table.add_row("FPR", _percent(result.fpr))

@@ -41,6 +41,11 @@ class SourceFigures:
     auroc_vs_pooled_leakless: float | None  # one-label leaky sources: against every public leakless row
     baseline_auroc: float | None
     baseline_auroc_vs_pooled: float | None
+    # 95% bootstrap intervals of the four AUROCs above (`evaluate.auroc_interval`)
+    auroc_interval: tuple[float, float] | None
+    auroc_vs_pooled_interval: tuple[float, float] | None
+    baseline_auroc_interval: tuple[float, float] | None
+    baseline_vs_pooled_interval: tuple[float, float] | None
     flagged: float             # share of the source's rows flagged at the shipped threshold
     recall: float | None
     fpr: float | None
@@ -128,12 +133,16 @@ def _figures(source, fitted_on, dropped, held, labels, scores, overlap, pooled_l
     vs_pooled = base_vs_pooled = None
     if own.auroc is None and own.leaky:
         versus = held | pooled_leakless
-        vs_pooled = report(labels[versus], scores[versus], threshold).auroc
-        base_vs_pooled = report(labels[versus], overlap[versus], threshold).auroc
+        vs_pooled = report(labels[versus], scores[versus], threshold)
+        base_vs_pooled = report(labels[versus], overlap[versus], threshold)
     return SourceFigures(source=source, fitted_on=fitted_on, rows=int(held.sum()), dropped_as_duplicates=dropped,
                          leaky=own.leaky, leakless=own.leakless, auroc=own.auroc,
-                         auroc_vs_pooled_leakless=vs_pooled, baseline_auroc=base.auroc,
-                         baseline_auroc_vs_pooled=base_vs_pooled,
+                         auroc_vs_pooled_leakless=vs_pooled and vs_pooled.auroc, baseline_auroc=base.auroc,
+                         baseline_auroc_vs_pooled=base_vs_pooled and base_vs_pooled.auroc,
+                         auroc_interval=own.auroc_interval,
+                         auroc_vs_pooled_interval=vs_pooled and vs_pooled.auroc_interval,
+                         baseline_auroc_interval=base.auroc_interval,
+                         baseline_vs_pooled_interval=base_vs_pooled and base_vs_pooled.auroc_interval,
                          flagged=float((scores[held] >= threshold).mean()) if held.any() else 0.0,
                          recall=own.recall, fpr=own.fpr,
                          twin_win_rate=float(np.mean(wins)) if wins else None)
