@@ -1,5 +1,5 @@
-"""`leakless calibrate` and `leakless eval-public`: fit the detector on public data, and measure it
-by leaving one source out at a time."""
+"""`leakless calibrate`, `leakless eval-public` and `leakless eval-compare`: fit the detector on public
+data, measure it by leaving one source out at a time, and compare two such measurements row by row."""
 
 from __future__ import annotations
 
@@ -50,6 +50,9 @@ def calibrate_command(
 def eval_public(
     data: Path = typer.Option(..., "--data", help=DATA_HELP),
     out: Path | None = typer.Option(None, help="Also write every figure to this JSON file."),
+    scores: Path | None = typer.Option(
+        None, help="Also write each row's out-of-fold scores (ids and numbers, no text) to this Parquet file, "
+                   "for `leakless eval-compare`."),
 ) -> None:
     """Leave one source out: refit the text-harm readers without each source (team sets four groups
     at a time), score the source, and print its figures beside the content-word overlap baseline of
@@ -78,6 +81,35 @@ def eval_public(
     if out is not None:
         with atomic_path(out) as temporary:
             temporary.write_text(json.dumps(result.as_dict(), indent=1) + "\n", encoding="utf-8")
+    if scores is not None:
+        result.row_scores.write(scores)
+
+
+@app.command("eval-compare")
+def eval_compare(
+    before: Path = typer.Argument(..., help="Row scores of one detector (`eval-public --scores`)."),
+    after: Path = typer.Argument(..., help="Row scores of another, over the same corpus."),
+) -> None:
+    """Two detectors on the same rows: each source's AUROC under both, and the difference with its
+    paired 95% bootstrap interval (a difference whose interval holds 0 is not shown to be real)."""
+    from pipeline.detect.compare import RowScores, compare
+
+    for path in (before, after):
+        if not path.is_file():
+            raise fail(f"{path}: no such file")
+    try:
+        comparisons = compare(RowScores.read(before), RowScores.read(after))
+    except ValueError as error:
+        raise fail(str(error))
+    table = Table(title=f"AUROC, {before.name} -> {after.name} (paired 95% bootstrap interval of the difference)")
+    for name in ("source", "leaky", "leakless", "before", "after", "difference", "interval"):
+        table.add_column(name, justify="left" if name == "source" else "right")
+    for c in comparisons:
+        star = "*" if c.versus_pooled else ""
+        table.add_row(c.group, str(c.leaky), str(c.leakless), f"{c.before:.3f}{star}", f"{c.after:.3f}{star}",
+                      f"{c.difference:+.3f}", f"{c.interval[0]:+.3f} to {c.interval[1]:+.3f}")
+    console.print(table)
+    console.print("* a one-label source, against every public leakless row, as in eval-public")
 
 
 def _fitting(group: str) -> None:

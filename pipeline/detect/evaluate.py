@@ -75,6 +75,28 @@ def auroc_interval(labels: np.ndarray, scores: np.ndarray, confidence: float = 0
     return float(interval.confidence_interval.low), float(interval.confidence_interval.high)
 
 
+def paired_auroc_difference(labels: np.ndarray, before: np.ndarray, after: np.ndarray, confidence: float = 0.95,
+                            rounds: int = 2000, seed: int = 0) -> tuple[float, float, float, float] | None:
+    """(AUROC of `before`, AUROC of `after`, and the percentile bootstrap interval of their difference)
+    for two scorings of the same rows. Each resample draws the same rows for both (leaky and leakless
+    rows apart), so what the rows share cancels: the interval is much narrower than either AUROC's."""
+    labels = np.asarray(labels, dtype=int)
+    leaky, leakless = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
+    if min(len(leaky), len(leakless)) < 2:
+        return None
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    rng = np.random.default_rng(seed)
+    differences = []
+    for size in [100] * (rounds // 100) + ([rounds % 100] if rounds % 100 else []):
+        drawn_leaky = rng.choice(leaky, (size, len(leaky)))
+        drawn_leakless = rng.choice(leakless, (size, len(leakless)))
+        differences.append(_auroc(after[drawn_leaky], after[drawn_leakless])
+                           - _auroc(before[drawn_leaky], before[drawn_leakless]))
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(np.concatenate(differences), [tail, 100 - tail])
+    return float(roc_auc_score(labels, before)), float(roc_auc_score(labels, after)), float(low), float(high)
+
+
 def _auroc(leaky: np.ndarray, leakless: np.ndarray, axis: int = -1) -> np.ndarray:
     # The Mann-Whitney U over both counts is the AUROC, ties counted half, and takes whole batches.
     return stats.mannwhitneyu(leaky, leakless, axis=axis).statistic / (leaky.shape[axis] * leakless.shape[axis])

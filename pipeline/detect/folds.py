@@ -8,7 +8,8 @@ thresholds are the shipped ones. Evaluation-only sources (and any file given as
 `extra`) are scored by the shipped readers, which never saw them.
 
 The baseline is the plain share of the query's content words that the description
-also uses: the one a reviewer would write first, computed in the same run.
+also uses: the one a reviewer would write first, computed in the same run. Each row's
+scores are kept too (`RowScores`), so two runs can be compared row by row (`compare.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from pipeline.detect.calibrate import extract, fold_groups
+from pipeline.detect.compare import RowScores
 from pipeline.detect.corpus import LabelledRow, normalised
 from pipeline.detect.detector import Calibration, blended, combined_score, on_common_scale, reveal_values
 from pipeline.detect.evaluate import report
@@ -50,13 +52,6 @@ class SourceFigures:
     recall: float | None
     fpr: float | None
     twin_win_rate: float | None
-
-
-def combined_scores(calibration: Calibration, text_harm_raw: np.ndarray, matrix: np.ndarray,
-                    has_description: np.ndarray) -> np.ndarray:
-    text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
-    reveal = on_common_scale(reveal_values(matrix), calibration.reveal_threshold)
-    return combined_score(text_harm, reveal, has_description)
 
 
 def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[LabelledRow],
@@ -92,7 +87,9 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
     outside = np.where(~fitted)[0]
     harm[outside] = calibration.text_harm(features[outside], [queries[i] for i in outside])[0]
     has_description = np.array([bool(r.image_description.strip()) for r in rows])
-    scores = combined_scores(calibration, np.nan_to_num(harm), matrix, has_description)
+    text_harm = on_common_scale(np.nan_to_num(harm), calibration.text_harm_threshold)
+    reveal = on_common_scale(reveal_values(matrix), calibration.reveal_threshold)
+    scores = combined_score(text_harm, reveal, has_description)
     overlap = np.where(has_description, matrix[:, SIGNALS.index("word_overlap")], 0.0)
     scored = ~np.isnan(harm)
     public = np.array([not s.startswith("team:") for s in sources])
@@ -110,13 +107,19 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
                            ("public, evaluation-only pooled", public & ~fitted),
                            ("team sets pooled", ~public))
     }
-    return FoldResult(figures, pooled)
+    row_scores = RowScores(
+        ids=[r.id for r in rows], sources=sources.tolist(), fitted_on=fitted, labels=labels,
+        held_out_as_duplicate=~scored, score=np.where(scored, scores, np.nan),
+        text_harm=np.where(scored, text_harm, np.nan), reveal=np.where(scored & has_description, reveal, np.nan),
+        baseline=overlap)
+    return FoldResult(figures, pooled, row_scores)
 
 
 @dataclass(frozen=True)
 class FoldResult:
     sources: list[SourceFigures]
     pooled: dict[str, SourceFigures]
+    row_scores: RowScores
 
     def as_dict(self) -> dict:
         return {"sources": [asdict(f) for f in self.sources],

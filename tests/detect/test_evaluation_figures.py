@@ -1,4 +1,5 @@
-"""AUROC bootstrap intervals: the function, the leave-one-source-out figures and the CLI."""
+"""How far to trust a detector figure: AUROC bootstrap intervals, each row's out-of-fold scores, and
+two scorings of the same rows compared with a paired interval; functions, folds and CLI."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app
 from pipeline.detect.corpus import LabelledRow, read_team_sets
 from pipeline.detect.detector import Calibration
-from pipeline.detect.evaluate import auroc_interval, report
+from pipeline.detect.compare import RowScores, compare
+from pipeline.detect.evaluate import auroc_interval, paired_auroc_difference, report
 from pipeline.detect.folds import leave_one_source_out
 from tests.support import DATA
 
@@ -92,3 +94,65 @@ def test_eval_detector_prints_the_interval(tmp_path):
     line = next(line for line in result.output.splitlines() if "bootstrap interval" in line)
     low, high = (float(v) for v in line.strip(" │").split()[-1].split("–"))
     assert 0.0 <= low <= high <= 1.0
+
+
+def test_a_paired_difference_is_zero_for_the_same_scores_and_narrower_than_either_interval():
+    labels, before = scored(400, 1.0)
+    assert paired_auroc_difference(labels, before, before)[2:] == (0.0, 0.0)
+    after = before + np.random.default_rng(7).normal(0, 0.3, len(before))
+    auroc_before, auroc_after, low, high = paired_auroc_difference(labels, before, after)
+    assert auroc_before == roc_auc_score(labels, before) and auroc_after == roc_auc_score(labels, after)
+    assert low <= auroc_after - auroc_before <= high
+    single_low, single_high = auroc_interval(labels, after)
+    assert high - low < (single_high - single_low) / 2
+
+
+def test_a_better_scorer_has_a_difference_interval_above_zero():
+    labels, noisy = scored(600, 0.3)
+    sharper = noisy + labels * 1.0
+    low, high = paired_auroc_difference(labels, noisy, sharper)[2:]
+    assert 0 < low < high
+    assert paired_auroc_difference(np.array([1, 0, 0]), noisy[:3], sharper[:3]) is None
+
+
+def test_row_scores_match_the_figures_and_survive_a_round_trip(folds, tmp_path):
+    rows = folds.row_scores
+    sources = np.array(rows.sources)
+    for figures in folds.sources:
+        if figures.auroc is not None:
+            held = (sources == figures.source) & ~rows.held_out_as_duplicate
+            assert roc_auc_score(rows.labels[held], rows.score[held]) == pytest.approx(figures.auroc)
+    text_only = np.array([s in ("advbench", "xstest") for s in sources])
+    assert np.isnan(rows.reveal[text_only]).all() and not np.isnan(rows.reveal[~text_only]).any()
+    rows.write(tmp_path / "scores.parquet")
+    again = RowScores.read(tmp_path / "scores.parquet")
+    assert again.ids == rows.ids and again.sources == rows.sources
+    np.testing.assert_array_equal(again.score, rows.score)
+    np.testing.assert_array_equal(again.reveal, rows.reveal)  # NaN for text-only rows, as written
+
+
+def test_compare_pairs_the_same_rows_and_refuses_others(folds):
+    rows = folds.row_scores
+    worse = dataclasses.replace(rows, score=rows.score + np.random.default_rng(3).normal(0, 0.2, len(rows.score)))
+    by_group = {c.group: c for c in compare(rows, worse, rounds=500)}
+    team = by_group["team sets pooled"]
+    assert team.before == pytest.approx(folds.pooled["team sets pooled"].auroc)
+    assert team.difference == pytest.approx(team.after - team.before) and team.interval[0] <= team.difference
+    assert by_group["advbench"].versus_pooled and by_group["advbench"].leakless == by_group["xstest"].leakless
+    assert compare(rows, rows, rounds=200)[0].interval == (0.0, 0.0)
+    with pytest.raises(ValueError, match="different rows or labels"):
+        compare(rows, dataclasses.replace(rows, labels=1 - rows.labels))
+
+
+def test_eval_compare_prints_each_source_and_refuses_bad_files(folds, tmp_path):
+    folds.row_scores.write(tmp_path / "before.parquet")
+    shifted = dataclasses.replace(folds.row_scores, score=folds.row_scores.score ** 2)
+    shifted.write(tmp_path / "after.parquet")
+    result = CliRunner().invoke(app, ["eval-compare", str(tmp_path / "before.parquet"), str(tmp_path / "after.parquet")])
+    assert result.exit_code == 0, result.output
+    # squaring scores in [0, 1) keeps every ranking: each difference is zero
+    assert "team:dev" in result.output and "+0.000 to +0.000" in result.output
+    (tmp_path / "notes.txt").write_text("not parquet")
+    for arguments in (["missing.parquet", "before.parquet"], ["notes.txt", "before.parquet"]):
+        result = CliRunner().invoke(app, ["eval-compare", *(str(tmp_path / a) for a in arguments)])
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output

@@ -1,0 +1,95 @@
+"""Each row's out-of-fold scores from `leakless eval-public --scores`, and two such runs compared.
+
+A change to the detector is judged by what it does to the same rows. Comparing two
+tables of figures cannot say whether a move of 0.01 is more than the rows' own spread;
+comparing two scorings row by row can: `compare` gives each source's AUROC difference
+with a paired bootstrap interval (`evaluate.paired_auroc_difference`).
+
+The file holds ids, sources, labels and scores, never a row's text, so it can be kept
+and shared beside a corpus whose licence forbids copying it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.detect.evaluate import paired_auroc_difference
+from pipeline.storage import atomic_path
+
+POOLED = ("public, fitted sources pooled", "public, evaluation-only pooled", "team sets pooled")
+
+
+@dataclass(frozen=True)
+class RowScores:
+    ids: list[str]
+    sources: list[str]
+    fitted_on: np.ndarray               # False: an evaluation-only source, scored by the shipped readers
+    labels: np.ndarray
+    held_out_as_duplicate: np.ndarray   # repeats a fitting row: not scored, NaN below
+    score: np.ndarray                   # the pair's score on the common scale
+    text_harm: np.ndarray
+    reveal: np.ndarray                  # NaN for a text-only row
+    baseline: np.ndarray                # content-word overlap
+
+    def write(self, path: Path) -> None:
+        table = pa.table({f.name: pa.array(getattr(self, f.name)) for f in fields(self)})
+        with atomic_path(path) as temporary:
+            pq.write_table(table, temporary)
+
+    @classmethod
+    def read(cls, path: Path) -> RowScores:
+        try:
+            table = pq.read_table(path)
+        except (OSError, pa.ArrowInvalid) as error:
+            raise ValueError(f"{path}: not a Parquet file of row scores ({error})") from error
+        missing = [f.name for f in fields(cls) if f.name not in table.column_names]
+        if missing:
+            raise ValueError(f"{path}: no column {', '.join(missing)}; write it with `leakless eval-public --scores`")
+        columns = table.to_pydict()
+        return cls(**{f.name: columns[f.name] if f.name in ("ids", "sources") else np.array(columns[f.name])
+                      for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Comparison:
+    group: str                  # a source, or one of POOLED
+    leaky: int
+    leakless: int
+    versus_pooled: bool         # a one-label source, against every public leakless row (as eval-public)
+    before: float
+    after: float
+    difference: float
+    interval: tuple[float, float]
+
+
+def compare(before: RowScores, after: RowScores, rounds: int = 2000) -> list[Comparison]:
+    """Each source's and each pool's AUROC under both scorings of the same rows, with the paired
+    interval of the difference. Rows either run left out as a duplicate are left out of both."""
+    if before.ids != after.ids or not np.array_equal(before.labels, after.labels):
+        raise ValueError("the two files score different rows or labels; compare runs over the same corpus")
+    scored = ~np.isnan(before.score) & ~np.isnan(after.score)
+    sources = np.array(before.sources)
+    team = np.char.startswith(sources.astype(str), "team:")
+    fitted = np.asarray(before.fitted_on, dtype=bool)
+    labels = np.asarray(before.labels, dtype=int)
+    public_leakless = scored & ~team & (labels == 0)
+    groups = [(source, sources == source) for source in dict.fromkeys(before.sources)]
+    groups += list(zip(POOLED, (~team & fitted, ~team & ~fitted, team)))
+    comparisons = []
+    for name, members in groups:
+        rows = members & scored
+        versus_pooled = bool(rows.any()) and len(set(labels[rows])) == 1 and labels[rows][0] == 1
+        if versus_pooled:
+            rows = rows | public_leakless
+        result = paired_auroc_difference(labels[rows], before.score[rows], after.score[rows], rounds=rounds)
+        if result is None:
+            continue
+        auroc_before, auroc_after, low, high = result
+        comparisons.append(Comparison(name, int((labels[rows] == 1).sum()), int((labels[rows] == 0).sum()),
+                                      versus_pooled, auroc_before, auroc_after, auroc_after - auroc_before, (low, high)))
+    return comparisons
