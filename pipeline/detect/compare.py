@@ -83,7 +83,7 @@ def compare(before: RowScores, after: RowScores, rounds: int = 2000) -> list[Com
     comparisons = []
     for name, members in groups:
         rows = members & scored
-        versus_pooled = bool(rows.any()) and len(set(labels[rows])) == 1 and labels[rows][0] == 1
+        versus_pooled = bool(rows.any() and (labels[rows] == 1).all())
         if versus_pooled:
             rows = rows | public_leakless
         result = paired_auroc_difference(labels[rows], before.score[rows], after.score[rows], rounds=rounds)
