@@ -22,22 +22,33 @@ def _percent(value: float | None) -> str:
 def eval_detector(
     file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV or Parquet) with a `label` field."),
     threshold: float | None = typer.Option(None, help="Decide at this score instead of the shipped threshold."),
+    scores: Path | None = typer.Option(
+        None, help="Also write each row's scores (ids and numbers, no text) to this Parquet file, "
+                   "for `leakless eval-compare`."),
 ) -> None:
-    """Measure the leak detector on a labelled file: AUROC, precision, recall, FPR."""
+    """Measure the leak detector on a labelled file: AUROC, precision, recall, FPR. Rows without an
+    image description are scored on the query alone (text_harm) and counted."""
     from pipeline.detect import LeakDetector
-    from pipeline.detect.evaluate import evaluate_rows
+    from pipeline.detect.compare import RowScores
+    from pipeline.detect.evaluate import report_of, to_inputs
     from pipeline.io.external import read_benchmark
 
     try:
-        rows = read_benchmark(file, require_label=True)
+        rows = read_benchmark(file, require_label=True, require_description=False)
     except ValueError as error:
         raise fail(str(error))
     detector = LeakDetector(threshold=threshold)
-    result = evaluate_rows(detector, rows)
+    results = detector.score(to_inputs(rows))
+    result = report_of(rows, results, detector.threshold)
+    if scores is not None:
+        RowScores.of_file(file.stem, rows, results).write(scores)
     table = Table(title=f"leak detector {detector.version} on {file.name}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("pairs (leaky / leakless)", f"{result.pairs} ({result.leaky} / {result.leakless})")
+    text_only = sum(row.text_only for row in rows)
+    if text_only:
+        table.add_row("text-only (no description: text_harm alone)", str(text_only))
     table.add_row("threshold", f"{result.threshold:.3f}")
     table.add_row("AUROC", "n/a" if result.auroc is None else f"{result.auroc:.4f}")
     if result.auroc_interval is not None:

@@ -1,4 +1,5 @@
-"""Each row's out-of-fold scores from `leakless eval-public --scores`, and two such runs compared.
+"""Each row's scores (out of fold from `leakless eval-public --scores`, or of one labelled file from
+`leakless eval-detector --scores`), and two such runs compared.
 
 A change to the detector is judged by what it does to the same rows. Comparing two
 tables of figures cannot say whether a move of 0.01 is more than the rows' own spread;
@@ -18,7 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.detect.detector import LeakScore
 from pipeline.detect.evaluate import paired_auroc_difference
+from pipeline.io.external import BenchmarkRow
 from pipeline.storage import atomic_path
 
 POOLED = ("public, fitted sources pooled", "public, evaluation-only pooled", "team sets pooled")
@@ -40,6 +43,17 @@ class RowScores:
         table = pa.table({f.name: pa.array(getattr(self, f.name)) for f in fields(self)})
         with atomic_path(path) as temporary:
             pq.write_table(table, temporary)
+
+    @classmethod
+    def of_file(cls, source: str, rows: list[BenchmarkRow], results: list[LeakScore]) -> RowScores:
+        """`eval-detector`'s scores of one labelled file: one source, nothing held out."""
+        description = np.array([not row.text_only for row in rows])
+        return cls(ids=[row.id for row in rows], sources=[source] * len(rows),
+                   fitted_on=np.zeros(len(rows), dtype=bool), labels=np.array([row.label for row in rows]),
+                   held_out_as_duplicate=np.zeros(len(rows), dtype=bool),
+                   score=np.array([r.score for r in results]), text_harm=np.array([r.text_harm for r in results]),
+                   reveal=np.array([r.reveal if r.reveal is not None else np.nan for r in results]),
+                   baseline=np.where(description, [r.signals["word_overlap"] for r in results], 0.0))
 
     @classmethod
     def read(cls, path: Path) -> RowScores:
@@ -79,7 +93,9 @@ def compare(before: RowScores, after: RowScores, rounds: int = 2000) -> list[Com
     labels = np.asarray(before.labels, dtype=int)
     public_leakless = scored & ~team & (labels == 0)
     groups = [(source, sources == source) for source in dict.fromkeys(before.sources)]
-    groups += list(zip(POOLED, (~team & fitted, ~team & ~fitted, team)))
+    # a pool of one source (a file from `eval-detector`) would only repeat it
+    groups += [(name, members) for name, members in zip(POOLED, (~team & fitted, ~team & ~fitted, team))
+               if len(set(sources[members])) > 1]
     comparisons = []
     for name, members in groups:
         rows = members & scored

@@ -9,7 +9,7 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from pipeline.detect.detector import LeakDetector, LeakInput
+from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
 from pipeline.io.external import BenchmarkRow
 
 
@@ -104,9 +104,13 @@ def _auroc(leaky: np.ndarray, leakless: np.ndarray, axis: int = -1) -> np.ndarra
 
 def evaluate_rows(detector: LeakDetector, rows: list[BenchmarkRow],
                   threshold: float | None = None) -> DetectorReport:
-    scores = np.array([s.score for s in detector.score(to_inputs(rows))])
+    return report_of(rows, detector.score(to_inputs(rows)), detector.threshold if threshold is None else threshold)
+
+
+def report_of(rows: list[BenchmarkRow], results: list[LeakScore], threshold: float) -> DetectorReport:
+    """The report of labelled rows already scored."""
     labels = np.array([r.label for r in rows])
-    return report(labels, scores, detector.threshold if threshold is None else threshold, twin_pairs(rows))
+    return report(labels, np.array([s.score for s in results]), threshold, twin_pairs(rows))
 
 
 def _share(hits: np.ndarray, population: np.ndarray) -> float | None:
