@@ -70,7 +70,8 @@ def auroc_interval(labels: np.ndarray, scores: np.ndarray, confidence: float = 0
     leaky, leakless = scores[labels == 1], scores[labels == 0]
     if min(len(leaky), len(leakless)) < 2:
         return None
-    interval = stats.bootstrap((leaky, leakless), _auroc, vectorized=True, n_resamples=rounds, batch=100,
+    interval = stats.bootstrap((leaky, leakless), _auroc, vectorized=True, n_resamples=rounds,
+                               batch=_batch(len(labels)),
                                confidence_level=confidence, method="percentile", random_state=seed)
     return float(interval.confidence_interval.low), float(interval.confidence_interval.high)
 
@@ -87,7 +88,8 @@ def paired_auroc_difference(labels: np.ndarray, before: np.ndarray, after: np.nd
     before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
     rng = np.random.default_rng(seed)
     differences = []
-    for size in [100] * (rounds // 100) + ([rounds % 100] if rounds % 100 else []):
+    batch = _batch(len(labels))
+    for size in [batch] * (rounds // batch) + ([rounds % batch] if rounds % batch else []):
         drawn_leaky = rng.choice(leaky, (size, len(leaky)))
         drawn_leakless = rng.choice(leakless, (size, len(leakless)))
         differences.append(_auroc(after[drawn_leaky], after[drawn_leakless])
@@ -95,6 +97,11 @@ def paired_auroc_difference(labels: np.ndarray, before: np.ndarray, after: np.nd
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(np.concatenate(differences), [tail, 100 - tail])
     return float(roc_auc_score(labels, before)), float(roc_auc_score(labels, after)), float(low), float(high)
+
+
+def _batch(rows: int) -> int:
+    # resamples drawn at once: about two million scores in memory, whatever the file's size
+    return max(1, min(100, 2_000_000 // max(rows, 1)))
 
 
 def _auroc(leaky: np.ndarray, leakless: np.ndarray, axis: int = -1) -> np.ndarray:
