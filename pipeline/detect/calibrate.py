@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
-
-import numpy as np
-
 from dataclasses import asdict
+from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from pipeline.detect.corpus import TEAM_DATA, LabelledRow, fingerprint, fitting_rows
@@ -41,6 +39,7 @@ from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, Extraction, SignalExtractor, Texts, canonical_query
 from pipeline.detect.text_harm import CUE_SIGNALS, PROBE_C, PROBE_FILE, fit_probe, out_of_group
 from pipeline.detect.text_harm_adapter import ADAPTER_FILE_NAME, AdapterSettings, TextHarmAdapter, cached_fit
+from pipeline.storage import atomic_write_text
 
 # A shared concept of weight 0.6 or more reveals the risk on its own (a blade, blood, a
 # poison, any weapon or drug); the dual-use ones of weight 0.5 (pills, a bat, graffiti, a
@@ -132,5 +131,5 @@ def calibrate(public_path: Path, out: Path = CALIBRATION_FILE, settings: Adapter
                               "settings": asdict(settings), "blend": blend,
                               "out_of_group_auroc_by_blend": {str(b): round(v, 4) for b, v in by_blend.items()}},
     }
-    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    atomic_write_text(out, json.dumps(result, indent=1) + "\n")
     return result

@@ -38,7 +38,7 @@ from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.library_terms import library_digest
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_query
 from pipeline.detect.text_harm import TextHarmProbe
-from pipeline.detect.text_harm_adapter import AdapterWeights, TextHarmAdapter
+from pipeline.detect.text_harm_adapter import AdapterSettings, AdapterWeights, TextHarmAdapter
 from pipeline.hashing import sha256_file
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -111,6 +111,7 @@ class Calibration:
     digest: str
     adapter: TextHarmAdapter | None = None   # None when its blend is 0: the probe alone
     blend: float = 0.0
+    adapter_settings: AdapterSettings = AdapterSettings()   # what the adapter was fitted with; folds refit with it
 
     def text_harm(self, query_features: np.ndarray, queries: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """(blended probability, the adapter's own or None) of canonical queries."""
@@ -124,12 +125,14 @@ class Calibration:
         if tuple(data["signals"]) != SIGNALS:
             raise ValueError(f"{path}: fitted on signals {data['signals']}, detector has {list(SIGNALS)}")
         probe = TextHarmProbe.load(_checked(path, data["text_harm_probe"]))
-        adapter, blend = None, 0.0
-        if "text_harm_adapter" in data and data["text_harm_adapter"]["blend"] > 0:
-            blend = float(data["text_harm_adapter"]["blend"])
-            adapter = _adapter(_checked(path, data["text_harm_adapter"]), data["text_harm_adapter"]["sha256"])
+        adapter, blend, settings = None, 0.0, AdapterSettings()
+        if "text_harm_adapter" in data:
+            settings = AdapterSettings(**data["text_harm_adapter"].get("settings", {}))
+            if data["text_harm_adapter"]["blend"] > 0:
+                blend = float(data["text_harm_adapter"]["blend"])
+                adapter = _adapter(_checked(path, data["text_harm_adapter"]), data["text_harm_adapter"]["sha256"])
         return cls(probe, float(data["thresholds"]["text_harm"]), float(data["thresholds"]["reveal"]),
-                   hashlib.sha256(raw).hexdigest()[:8], adapter, blend)
+                   hashlib.sha256(raw).hexdigest()[:8], adapter, blend, settings)
 
 
 @lru_cache(maxsize=4)

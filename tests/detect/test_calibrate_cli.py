@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.detect.detector import Calibration
+from tests.support import ROOT
 
 
 def corpus(path, extra_source="siuo"):
@@ -72,9 +74,31 @@ def test_calibrate_records_what_it_fitted_on_and_never_an_evaluation_only_source
     assert CliRunner().invoke(app, arguments).exit_code == 0
     assert sorted((tmp_path / "artifacts" / "cache" / "text_harm_adapter").iterdir()) == cached
     assert json.loads(out.read_text()) == fitted  # the same fits give the same calibration
+    # another adapter seed: new fits, recorded, and the calibration's folds are refitted with it
+    reseeded = tmp_path / "seed1" / "calibration.json"
+    reseeded.parent.mkdir()
+    arguments = [*arguments[:4], str(reseeded), *arguments[5:], "--adapter-seed", "1"]
+    assert CliRunner().invoke(app, arguments).exit_code == 0
+    assert json.loads(reseeded.read_text())["text_harm_adapter"]["settings"]["seed"] == 1
+    assert Calibration.load(reseeded).adapter_settings.seed == 1
+    assert len(list((tmp_path / "artifacts" / "cache" / "text_harm_adapter").iterdir())) == 2 * len(cached)
 
 
 def test_calibrate_refuses_a_team_folder_without_sets(tmp_path):
     data = corpus(tmp_path / "pairs.jsonl")
     result = CliRunner().invoke(app, ["calibrate", "--data", str(data), "--team-data", str(tmp_path)])
     assert result.exit_code == 2 and "no detector_*.jsonl set" in result.output
+
+
+def test_eval_public_refuses_a_calibration_that_is_not_one_in_one_line(tmp_path):
+    data = corpus(tmp_path / "pairs.jsonl")
+    (tmp_path / "calibration.json").write_text('{"signals": []}')
+    for calibration in ("missing.json", "calibration.json"):
+        result = CliRunner().invoke(app, ["eval-public", "--data", str(data),
+                                          "--calibration", str(tmp_path / calibration)])
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_the_shipped_calibration_names_the_adapter_settings_its_folds_are_refitted_with():
+    shipped = json.loads((ROOT / "pipeline/detect/calibration.json").read_text())
+    assert asdict(Calibration.load().adapter_settings) == shipped["text_harm_adapter"]["settings"]
