@@ -90,8 +90,7 @@ def eval_public(
     excluded = evaluation_only_sources()
     fitting = [r for r in public if r.source not in excluded] + read_team_sets()
     evaluation_only = [r for r in public if r.source in excluded] + read_vlsbench_sample()
-    result = leave_one_source_out(fitting, evaluation_only, fitted, settings=fitted.adapter_settings,
-                                  progress=_fitting)
+    result = leave_one_source_out(fitting, evaluation_only, fitted, progress=_fitting)
     console.print(_table(result))
     if out is not None:
         with atomic_path(out) as temporary:

@@ -66,42 +66,44 @@ def auroc_interval(labels: np.ndarray, scores: np.ndarray, confidence: float = 0
     """The percentile bootstrap interval of the AUROC, leaky and leakless rows resampled apart (so
     every resample holds both labels). It is the sampling spread of the rows at hand; how a refit
     with another seed would score is a further spread it does not include."""
-    labels, scores = np.asarray(labels, dtype=int), np.asarray(scores, dtype=float)
-    leaky, leakless = scores[labels == 1], scores[labels == 0]
-    if min(len(leaky), len(leakless)) < 2:
-        return None
-    interval = stats.bootstrap((leaky, leakless), _auroc, vectorized=True, n_resamples=rounds,
-                               batch=_batch(len(labels)),
-                               confidence_level=confidence, method="percentile", random_state=seed)
-    return float(interval.confidence_interval.low), float(interval.confidence_interval.high)
+    resampled = _resampled_aurocs(labels, [scores], rounds, seed)
+    return None if resampled is None else _percentiles(resampled[0], confidence)
 
 
 def paired_auroc_difference(labels: np.ndarray, before: np.ndarray, after: np.ndarray, confidence: float = 0.95,
                             rounds: int = 2000, seed: int = 0) -> tuple[float, float, float, float] | None:
     """(AUROC of `before`, AUROC of `after`, and the percentile bootstrap interval of their difference)
-    for two scorings of the same rows. Each resample draws the same rows for both (leaky and leakless
-    rows apart), so what the rows share cancels: the interval is much narrower than either AUROC's."""
+    for two scorings of the same rows. Each resample draws the same rows for both, so what the rows
+    share cancels: the interval is much narrower than either AUROC's."""
+    resampled = _resampled_aurocs(labels, [before, after], rounds, seed)
+    if resampled is None:
+        return None
+    low, high = _percentiles(resampled[1] - resampled[0], confidence)
+    return float(roc_auc_score(labels, before)), float(roc_auc_score(labels, after)), low, high
+
+
+def _resampled_aurocs(labels: np.ndarray, scorings: list[np.ndarray], rounds: int,
+                      seed: int) -> np.ndarray | None:
+    """(scorings, rounds) AUROCs, each round over the same rows drawn with replacement for every
+    scoring, leaky and leakless rows apart; None below two rows of either label."""
     labels = np.asarray(labels, dtype=int)
     leaky, leakless = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
     if min(len(leaky), len(leakless)) < 2:
         return None
-    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    scorings = [np.asarray(scores, dtype=float) for scores in scorings]
     rng = np.random.default_rng(seed)
-    differences = []
-    batch = _batch(len(labels))
+    batch = max(1, min(100, 2_000_000 // len(labels)))  # about two million scores in memory at once
+    aurocs = []
     for size in [batch] * (rounds // batch) + ([rounds % batch] if rounds % batch else []):
-        drawn_leaky = rng.choice(leaky, (size, len(leaky)))
-        drawn_leakless = rng.choice(leakless, (size, len(leakless)))
-        differences.append(_auroc(after[drawn_leaky], after[drawn_leakless])
-                           - _auroc(before[drawn_leaky], before[drawn_leakless]))
+        drawn_leaky, drawn_leakless = rng.choice(leaky, (size, len(leaky))), rng.choice(leakless, (size, len(leakless)))
+        aurocs.append([_auroc(scores[drawn_leaky], scores[drawn_leakless]) for scores in scorings])
+    return np.concatenate(aurocs, axis=1)
+
+
+def _percentiles(values: np.ndarray, confidence: float) -> tuple[float, float]:
     tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(np.concatenate(differences), [tail, 100 - tail])
-    return float(roc_auc_score(labels, before)), float(roc_auc_score(labels, after)), float(low), float(high)
-
-
-def _batch(rows: int) -> int:
-    # resamples drawn at once: about two million scores in memory, whatever the file's size
-    return max(1, min(100, 2_000_000 // max(rows, 1)))
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def _auroc(leaky: np.ndarray, leakless: np.ndarray, axis: int = -1) -> np.ndarray:

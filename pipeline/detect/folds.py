@@ -26,7 +26,7 @@ from pipeline.detect.detector import Calibration, blended, combined_score, on_co
 from pipeline.detect.evaluate import report
 from pipeline.detect.signals import SIGNALS, canonical_query
 from pipeline.detect.text_harm import fit_probe
-from pipeline.detect.text_harm_adapter import AdapterSettings, TextHarmAdapter, cached_fit
+from pipeline.detect.text_harm_adapter import TextHarmAdapter, cached_fit
 
 NEAR_DUPLICATE = 0.95
 
@@ -56,7 +56,6 @@ class SourceFigures:
 
 def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[LabelledRow],
                          calibration: Calibration, threshold: float = 0.5,
-                         settings: AdapterSettings = AdapterSettings(),
                          progress: Callable[[str], None] = lambda group: None) -> FoldResult:
     rows = fitting + evaluation_only
     extraction = extract(rows)
@@ -81,7 +80,8 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
         probe = fit_probe(features[train], labels[train]).probability(features[kept])
         adapter = None
         if calibration.blend > 0:
-            weights = cached_fit([queries[i] for i in np.where(train)[0]], labels[train], settings)
+            weights = cached_fit([queries[i] for i in np.where(train)[0]], labels[train],
+                                 calibration.adapter_settings)
             adapter = TextHarmAdapter(weights).probability([queries[i] for i in kept])
         harm[kept] = blended(probe, adapter, calibration.blend)
     outside = np.where(~fitted)[0]
