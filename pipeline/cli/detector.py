@@ -108,10 +108,10 @@ def audit(
                                       lambda entries: progress.advance("audit", entries))
     except ValueError as error:  # nothing was written
         raise fail(str(error))
-    _print_summary(summary, out, rejects, reader.has_descriptions)
+    _print_summary(summary, out, rejects, reader)
 
 
-def _print_summary(summary, out: Path, rejects: Path, has_descriptions: bool) -> None:
+def _print_summary(summary, out: Path, rejects: Path, reader) -> None:
     table = Table(title=f"leak rate, {summary.audited} pairs -> {out}")
     table.add_column("category")
     table.add_column("pairs", justify="right")
@@ -121,7 +121,9 @@ def _print_summary(summary, out: Path, rejects: Path, has_descriptions: bool) ->
         table.add_row(category, str(count.pairs), str(count.leaky), _percent(count.leaky / count.pairs))
     table.add_row("all", str(summary.audited), str(summary.leaky), _percent(summary.leaky / summary.audited))
     console.print(table)
-    without = "" if has_descriptions else " (the file has no image description field)"
+    # Fields are found by name, so show which columns were read: a wrong guess is visible at once.
+    typer.echo("fields read: " + ", ".join(f"{ours} <- {theirs!r}" for ours, theirs in reader.fields.items()))
+    without = "" if reader.has_descriptions else " (the file has no image description field)"
     typer.echo(f"text-only rows, scored on the query alone: {summary.text_only}{without}")
     typer.echo(f"rejected rows: {summary.rejected} -> {rejects}")
     for reject in summary.reject_examples:

@@ -1,4 +1,4 @@
-"""Read an existing benchmark file (JSON list, JSONL, CSV or Parquet) into typed rows.
+"""Read an existing benchmark file (JSON list or object of records, JSONL, CSV or Parquet) into typed rows.
 
 Fields are found by their common names (VLSBench's `instruction`,
 `image_description`, `instruction_id`; or `query`, `question`, `prompt`,
@@ -20,9 +20,13 @@ from pathlib import Path
 
 from pipeline.io.records import Entry, Position, open_records
 
-# Candidate source names per field, most specific first.
+# Candidate source names per field, most specific first; a column matches whatever its case
+# and its separators ("Question", "Image Description").
 FIELD_NAMES = {
-    "query": ("instruction", "query", "question", "prompt", "text"),
+    # redteam_query: JailbreakV-28K; forbidden_prompt: StrongREJECT; goal: AdvBench, JailbreakBench;
+    # behavior: HarmBench
+    "query": ("instruction", "query", "question", "prompt", "redteam_query", "forbidden_prompt", "goal",
+              "behavior", "text"),
     "image_description": ("image_description", "description", "caption", "image_caption"),
     "id": ("instruction_id", "id", "item_id", "question_id", "uid"),
     "category": ("category",),
@@ -75,7 +79,8 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
                 raise ValueError(f"field {chosen!r} not in the file (columns: {', '.join(columns)})")
             resolved[field] = chosen
             continue
-        found = next((c for c in candidates if c in columns), None)
+        found = next((c for c in candidates if c in columns), None) or next(
+            (column for c in candidates for column in columns if _normalised(column) == c), None)
         if found is not None:
             resolved[field] = found
     for field in required:
@@ -83,6 +88,10 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
             raise ValueError(f"no {field} field found (columns: {', '.join(columns)}); "
                              f"name it with --{field.replace('image_', '').replace('_', '-')}-field")
     return resolved
+
+
+def _normalised(column: str) -> str:
+    return "_".join(column.lower().replace("-", " ").split())
 
 
 class BenchmarkReader:

@@ -93,12 +93,23 @@ def _first_non_utf8_line(path: Path) -> int:
 
 def _json(path: Path) -> RecordStream:
     data = json.loads(path.read_text(encoding="utf-8-sig"))
-    records = data.get("data") if isinstance(data, dict) else data
+    records = _keyed_records(data) if isinstance(data, dict) else data
     if not isinstance(records, list) or not any(isinstance(r, dict) for r in records):
-        raise ValueError(f"{path}: expected a list of objects" if records != [] else f"{path}: no rows")
+        raise ValueError(f"{path}: expected a list of objects, or an object of objects keyed by id"
+                         if records != [] else f"{path}: no rows")
     entries = ((Position("row", number), _object_or_reason(record))
                for number, record in enumerate(records, start=1))
     return RecordStream(entries, len(records))
+
+
+def _keyed_records(data: dict) -> list | None:
+    """`{"data": [...]}`, or an object whose values are the records, keyed by id (MM-SafetyBench's
+    processed_questions files): the key becomes the record's `id` unless it has one."""
+    if isinstance(data.get("data"), list):
+        return data["data"]
+    if data and all(isinstance(value, dict) for value in data.values()):
+        return [value if "id" in value else {"id": key, **value} for key, value in data.items()]
+    return None
 
 
 def _object_or_reason(value) -> dict | str:

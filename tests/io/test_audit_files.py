@@ -125,6 +125,7 @@ def test_a_file_without_descriptions_is_audited_on_its_queries(tmp_path):
     result = audit(path, "--out", out)
     assert result.exit_code == 0, result.output
     assert "text-only rows, scored on the query alone: 2 (the file has no image description field)" in result.output
+    assert "fields read: query <- 'prompt', id <- 'id'" in result.output
     assert [r["text_only"] for r in pq.read_table(out).to_pylist()] == [True, True]
 
 
