@@ -94,11 +94,6 @@ class LLMRewriter(_LLMBackend, Rewriter):
             for r in requests])
 
 
-def write_image_queries(client: LLMClient, inputs: list[ImageQueryInput]) -> list[Answer | ItemError]:
-    """Pool image (or caption) -> description, harmful queries, safety reason."""
-    return client.run_batch("image_query_writer", inputs)
-
-
 def filter_harm(client: LLMClient, inputs: list[HarmFilterInput]) -> list[Answer | ItemError]:
     """Rewritten query + image -> text/image/combined harmful, intent kept."""
     return client.run_batch("harm_filter", inputs)

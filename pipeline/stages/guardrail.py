@@ -10,14 +10,10 @@ A hit blocks the whole seed: every live pair of it goes. Blocks are written as
 from __future__ import annotations
 
 from pipeline.batch import Batch
-from pipeline.contracts import GUARDRAIL_PREFIX, StageName
+from pipeline.contracts import StageName
 from pipeline.guardrails import check_texts
 from pipeline.records import Blocked, Seed
 from pipeline.stages.base import Stage, drop_blocked_seeds
-
-
-def reason_code(block: Blocked) -> str:
-    return GUARDRAIL_PREFIX + block.rule
 
 
 def screen_seeds(seeds: list[Seed]) -> tuple[list[Seed], list[Blocked]]:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app
 from pipeline.detect import LeakDetector, LeakInput
 from pipeline.detect.detector import TIE_BREAK
-from pipeline.detect.evaluate import evaluate_rows, report, to_inputs
+from pipeline.detect.evaluate import evaluate_rows, report
 from pipeline.io.external import read_benchmark
 from tests.support import DATA, ROOT
 from tests.support.embedders import RecordingEmbedder

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pipeline.backends.base import ItemError
 from pipeline.llm.client import LLMClient
 from pipeline.llm.process import ClientProcess, ClientProcessError
 from pipeline.llm.roles import HarmFilterInput, VSILJudgeInput

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.backends.base import RewriteRequest
 from pipeline.backends.llm_text import (LLMRewriter, LLMSeedWriter, check_pairs, filter_harm,
-                                        judge_vsil, refine_images, write_image_queries)
+                                        judge_vsil, refine_images)
 from pipeline.contracts import ItemError
 from pipeline.llm.client import LLMClient, LLMConfigError
 from pipeline.llm.config import LLMSettings
@@ -93,8 +93,8 @@ def test_batch_functions_return_one_answer_per_input_in_order(server):
                                                 image_description="a cherry on a shelf")
                                  for fruit in fruits])
     assert [a.output.leaked_spans for a in judged] == [[], [], ["cherry"], [], []]
-    for function, role in ((write_image_queries, "image_query_writer"), (filter_harm, "harm_filter"),
-                           (refine_images, "image_refiner"), (check_pairs, "pair_checker")):
+    for function, role in ((filter_harm, "harm_filter"), (refine_images, "image_refiner"),
+                           (check_pairs, "pair_checker")):
         [answer] = function(client, [INPUTS[role]])
         assert isinstance(answer.output, ROLES[role].output_type)
 

@@ -12,7 +12,6 @@ import yaml
 from pipeline.backends.minilm import default_embedder
 from pipeline.hashing import sha256_file
 from pipeline.release.make import NothingToRelease, ReleaseOptions, make_release
-from pipeline.hashing import sha256_file
 from pipeline.release.verify import verify_release
 from tests.support.release_runs import QUERIES, accepted_run, make_run, pair_row, png
 

@@ -16,7 +16,6 @@ from pipeline.release.make import make_release
 from pipeline.release.schema import RELEASE_SCHEMA
 from pipeline.release.verify import verify_release
 from pipeline.release.vlsbench import FIELDS
-from pipeline.hashing import sha256_file
 from tests.support.release_runs import accepted_run, make_run, pair_row, png
 
 runner = CliRunner()

@@ -5,7 +5,6 @@ from typing import get_args
 
 import pytest
 
-from pipeline.lexicon import contains_term
 from pipeline.records import Element
 from pipeline.elements.checks import INSTRUCTION, shape_problem
 from pipeline.taxonomy import load_elements, load_taxonomy
