@@ -82,8 +82,9 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     write_frame(records_frame([f for batch in batches for f in batch.failures], Failure, run.run_id),
                 run.path / "failures.parquet")
 
+    skipped_from_pool = pool_skipped(config) if config.images.pool is not None else []
     if config.images.pool is not None:
-        atomic_write_json(run.path / "pool_skipped.json", pool_skipped(config))
+        atomic_write_json(run.path / "pool_skipped.json", skipped_from_pool)
 
     rows = [row for batch in batches for row in pair_rows(batch, run)]
     shards = write_shards(rows, run.path / "data", config.export.rows_per_shard)
@@ -92,7 +93,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
         for stage, seconds in batch.seconds.items():
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + seconds
     summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
-                        reason_counts=reason_counts(batches),
+                        reason_counts=reason_counts(batches), pool_skipped=len(skipped_from_pool),
                         llm_accounting=llm_client(config).accounting.markdown() if uses_llm(config) else "")
     write_manifest(run.path / "manifest.json", rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),

@@ -44,14 +44,17 @@ def reason_table(counts: dict[tuple[str, str], Counter]) -> list[str]:
 
 def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[str, float],
               wall_seconds: float, run_id: str, llm_accounting: str = "",
-              reason_counts: dict[tuple[str, str], Counter] | None = None) -> Summary:
+              reason_counts: dict[tuple[str, str], Counter] | None = None, pool_skipped: int = 0) -> Summary:
     states = Counter(entry.state.value for entry in ledger)
     per_category = Counter(entry.category for entry in ledger)
     accepted_seeds = Counter(entry.category for entry in ledger if entry.state == "accepted")
     pairs = Counter(row["category"] for row in rows)
     lines = [f"# leakless build `{run_id}`", "",
-             f"{len(ledger)} seeds -> {len(rows)} accepted pairs in {wall_seconds:.1f} s wall.", "",
-             "## Terminal states (one per seed)", ""]
+             f"{len(ledger)} seeds -> {len(rows)} accepted pairs in {wall_seconds:.1f} s wall.", ""]
+    if pool_skipped:
+        lines += [f"Pool images or caption rows not used: {pool_skipped} (each with its reason in "
+                  "`pool_skipped.json`).", ""]
+    lines += ["## Terminal states (one per seed)", ""]
     lines += _table(("state", "seeds"), sorted(states.items()))
     lines += ["", "## Per category", ""]
     lines += _table(("category", "seeds", "accepted seeds", "accepted pairs"),

@@ -1,9 +1,11 @@
-"""A local image pool: a folder of images plus a captions file (CSV or JSONL).
+"""A local image pool: a folder of images plus a captions file (CSV or JSONL; JSON and
+Parquet are read too).
 
 Captions file columns: `file` (path relative to the folder) and `caption`, and
 optionally `id`, `source`, `category`, `sub_category`, `element`. Images that
-cannot be used (no caption, unreadable, listed but absent) are skipped with a
-reason, never silently and never with a crash.
+cannot be used (no caption, unreadable, listed but absent) and caption rows that
+cannot be read (named by their line) are skipped with a reason, never silently
+and never with a crash.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.contracts import ItemError
 from pipeline.images.checks import sha256_hex
+from pipeline.io.records import open_records
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
 CAPTION_FILES = ("captions.jsonl", "captions.csv")
@@ -61,23 +63,25 @@ class Pool:
                              f"({len(self.skipped)} skipped{first})")
 
 
-def read_captions(path: Path) -> dict[str, dict]:
-    """Rows of a CSV or JSONL captions file, keyed by `file`."""
+def read_captions(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
+    """Rows of a CSV or JSONL captions file keyed by `file`, and its unreadable rows, each named
+    by its line and skipped. A file that cannot be read at all is a one-line `ValueError`."""
     if not path.is_file():
         raise ValueError(f"captions file not found: {path}")
-    try:
-        if path.suffix == ".csv":
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows, bad = {}, []
+    for position, entry in open_records(path).entries:
+        if isinstance(entry, str):
+            bad.append(Skipped(f"{path.name} {position}", entry))
+        elif not str(entry.get("file") or "").strip():
+            bad.append(Skipped(f"{path.name} {position}", "no `file`"))
         else:
-            table = pd.read_json(path, lines=True, dtype=False)
-    except ValueError as error:  # pandas' parser errors and UnicodeDecodeError both are
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path}: not a readable captions file ({first})") from None
-    missing = {"file", "caption"} - set(table.columns)
-    if missing:
-        raise ValueError(f"{path}: captions file lacks column(s) {', '.join(sorted(missing))}")
-    table = table.astype(object).where(table.notna(), None)
-    return {str(row["file"]): row for row in table.to_dict("records")}
+            rows[str(entry["file"]).strip()] = entry
+    if not rows:
+        first = f" ({bad[0].file}: {bad[0].reason})" if bad else ""
+        raise ValueError(f"{path}: no readable captions{first}")
+    if not any("caption" in row for row in rows.values()):
+        raise ValueError(f"{path}: captions file lacks column(s) caption")
+    return rows, bad
 
 
 def _unreadable(data: bytes) -> str | None:
@@ -100,8 +104,8 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
         raise ValueError(f"pool folder {folder} does not exist")
     captions_path = Path(captions_file) if captions_file else next(
         (folder / candidate for candidate in CAPTION_FILES if (folder / candidate).exists()), None)
-    rows = read_captions(captions_path) if captions_path else {}
-    pool = Pool(name=name or folder.name, folder=folder)
+    rows, unreadable_rows = read_captions(captions_path) if captions_path else ({}, [])
+    pool = Pool(name=name or folder.name, folder=folder, skipped=unreadable_rows)
     on_disk = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
                      if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
     pool.skipped += [Skipped(file, "listed in the captions file but not in the folder")

@@ -77,3 +77,5 @@ def test_image_first_seeds_from_a_pool(prefect_harness, tmp_path):
     assert len(from_pool) > 0 and (from_pool["image_backend"] == "pool:testpool").all()
     skipped = json.loads((tmp_path / "runs" / "pool" / "pool_skipped.json").read_text())
     assert [s["file"] for s in skipped] == ["broken.png"] and skipped[0]["reason"]
+    summary = (tmp_path / "runs" / "pool" / "summary.md").read_text()
+    assert "Pool images or caption rows not used: 1 (each with its reason in `pool_skipped.json`)" in summary

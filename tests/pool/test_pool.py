@@ -206,6 +206,32 @@ def test_pool_without_usable_images_is_a_clear_value_error(tmp_path):
         PoolRetriever(load_pool(folder), tmp_path / "index", default_embedder())
 
 
+def test_unreadable_caption_rows_are_skipped_by_line_and_the_rest_are_used(tmp_path):
+    folder = tmp_path / "typos"
+    write_pool(folder, CAPTIONS[:2])
+    with open(folder / "captions.jsonl", "a", encoding="utf-8") as handle:
+        handle.write('{"file": "img/0002.png", "caption": "a dog"\n')       # line 3: a brace short
+        handle.write(json.dumps({"caption": "a cat with no file"}) + "\n")  # line 4
+        handle.write(json.dumps(["img/0003.png", "a list"]) + "\n")         # line 5
+    draw(2).save(folder / "img/0002.png")
+    pool = load_pool(folder)
+    assert sorted(image.file for image in pool.images) == ["img/0000.png", "img/0001.png"]
+    reasons = {skip.file: skip.reason for skip in pool.skipped}
+    assert reasons["captions.jsonl line 3"].startswith("not valid JSON")
+    assert reasons["captions.jsonl line 4"] == "no `file`"
+    assert reasons["captions.jsonl line 5"].startswith("not an object but list")
+    assert reasons["img/0002.png"] == "no caption (and no captioner given)"
+
+
+def test_a_captions_file_with_no_readable_row_is_one_line(tmp_path):
+    folder = tmp_path / "broken"
+    write_pool(folder, CAPTIONS[:1])
+    (folder / "captions.jsonl").write_text("{not json\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"captions.jsonl: no readable captions \(captions.jsonl line 1: "
+                                         r"not valid JSON"):
+        load_pool(folder)
+
+
 def test_csv_captions_with_categories_become_image_first_seeds(tmp_path):
     folder = tmp_path / "csv-pool"
     (folder / "img").mkdir(parents=True)
