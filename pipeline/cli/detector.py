@@ -9,7 +9,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import fail
+from pipeline.cli.errors import fail, readable_rows
 
 console = output_console()
 
@@ -25,18 +25,17 @@ def eval_detector(
     scores: Path | None = typer.Option(
         None, help="Also write each row's scores (ids and numbers, no text) to this Parquet file, "
                    "for `leakless eval-compare`."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 2 at the first unreadable row (without it such "
+                                                       "rows are named on stderr and left out)."),
 ) -> None:
     """Measure the leak detector on a labelled file: AUROC, precision, recall, FPR. Rows without an
-    image description are scored on the query alone (text_harm) and counted."""
+    image description are scored on the query alone (text_harm) and counted; unreadable rows are
+    named with their row or line and left out."""
     from pipeline.detect import LeakDetector
     from pipeline.detect.compare import RowScores
     from pipeline.detect.evaluate import report_of, to_inputs
-    from pipeline.io.external import read_benchmark
 
-    try:
-        rows = read_benchmark(file, require_label=True, require_description=False)
-    except ValueError as error:
-        raise fail(str(error))
+    rows, rejects = readable_rows(file, strict, require_label=True, require_description=False)
     detector = LeakDetector(threshold=threshold)
     results = detector.score(to_inputs(rows))
     result = report_of(rows, results, detector.threshold)
@@ -46,6 +45,8 @@ def eval_detector(
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("pairs (leaky / leakless)", f"{result.pairs} ({result.leaky} / {result.leakless})")
+    if rejects:
+        table.add_row("unreadable rows left out (named on stderr)", str(len(rejects)))
     text_only = sum(row.text_only for row in rows)
     if text_only:
         table.add_row("text-only (no description: text_harm alone)", str(text_only))

@@ -31,3 +31,24 @@ def user_errors():
         if error.errno not in ENVIRONMENT_ERRNOS:
             raise
         raise fail(str(error)) from None
+
+
+SHOWN_REJECTS = 10
+
+
+def readable_rows(file, strict: bool, **reading) -> tuple[list, list]:
+    """The file's readable rows and its rejects (`read_rows`). Each unreadable row is named on
+    stderr by its row or line and skipped; with `strict` the first is a one-line error and exit 2."""
+    from pipeline.io.external import read_rows
+
+    with user_errors():
+        rows, rejects = read_rows(file, **reading)
+    if rejects and strict:
+        raise fail(f"{file}: {rejects[0].describe()}")
+    if rejects:
+        typer.echo(f"skipped {len(rejects)} unreadable row(s) of {file} (--strict stops at the first):", err=True)
+        for reject in rejects[:SHOWN_REJECTS]:
+            typer.echo(f"  {reject.describe()}", err=True)
+        if len(rejects) > SHOWN_REJECTS:
+            typer.echo(f"  ... and {len(rejects) - SHOWN_REJECTS} more", err=True)
+    return rows, rejects

@@ -11,7 +11,7 @@ import typer
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.errors import fail, readable_rows, user_errors
 from pipeline.cli.preflight import check_llm_ready
 from pipeline.storage import atomic_path
 
@@ -25,17 +25,20 @@ def rewrite(
     out: Annotated[Optional[Path], typer.Option(help="Parquet to write (default: <FILE>.rewritten.parquet).")] = None,
     max_attempts: Annotated[int, typer.Option(min=1, max=10, help="Rewrite -> detect rounds per query.")] = 3,
     config: Annotated[Optional[Path], typer.Option(help="Build config; its [backends] rewriter is used.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 2 at the first unreadable row (without it such "
+                                                          "rows are named on stderr and skipped).")] = False,
 ) -> None:
-    """Rewrite each query until the leak detector passes it (or attempts run out)."""
+    """Rewrite each query until the leak detector passes it (or attempts run out). Unreadable rows
+    are named with their row or line and skipped."""
     from pipeline.config import load_config
     from pipeline.factory import make_leak_filter, make_rewriter
-    from pipeline.io.external import read_benchmark
     from pipeline.stages.rewrite_loop import RewriteItem, rewrite_until_clean
 
     with user_errors():
         settings = load_config(config)
         check_llm_ready(settings, ("rewriter", "vsil_judge"))
-        rows = read_benchmark(file, query_field, description_field, id_field)
+    rows, rejects = readable_rows(file, strict, query_field=query_field, description_field=description_field,
+                         id_field=id_field)
     out = out or file.with_name(file.stem + ".rewritten.parquet")
     if not out.parent.is_dir():
         raise fail(f"{out.parent}: no such folder")
@@ -71,4 +74,5 @@ def rewrite(
     statuses = table.column("status").to_pylist()
     clean = statuses.count("clean")
     output_console().print(f"{clean} of {len(statuses)} queries rewritten leak-free "
-                           f"(threshold {threshold:.3f}, backend {rewriter.backend}) -> {out}")
+                           f"(threshold {threshold:.3f}, backend {rewriter.backend}) -> {out}"
+                           + (f"; {len(rejects)} unreadable row(s) skipped" if rejects else ""))

@@ -140,16 +140,28 @@ def _until_records(entries: Iterator[Entry], count: int) -> list[Entry]:
     return head
 
 
+def read_rows(path: Path, query_field: str | None = None, description_field: str | None = None,
+              id_field: str | None = None, require_label: bool = False,
+              require_description: bool = True) -> tuple[list[BenchmarkRow], list[Reject]]:
+    """Every readable row of the file, and a `Reject` for each unreadable one; a file none of
+    whose rows can be read is a `ValueError` naming the first."""
+    reader = BenchmarkReader(path, query_field, description_field, id_field, require_label, require_description)
+    rows, rejects = [], []
+    for chunk, bad in reader.chunks(RECORDS_FOR_COLUMNS):
+        rows.extend(chunk)
+        rejects.extend(bad)
+    if not rows:
+        raise ValueError(f"{reader.path}: none of its {len(rejects)} rows can be read ({rejects[0].describe()})")
+    return rows, rejects
+
+
 def read_benchmark(path: Path, query_field: str | None = None, description_field: str | None = None,
                    id_field: str | None = None, require_label: bool = False,
                    require_description: bool = True) -> list[BenchmarkRow]:
-    """Every row of the file; the first unreadable row is a `ValueError` naming it."""
-    reader = BenchmarkReader(path, query_field, description_field, id_field, require_label, require_description)
-    rows = []
-    for chunk, rejects in reader.chunks(RECORDS_FOR_COLUMNS):
-        if rejects:
-            raise ValueError(f"{reader.path}: {rejects[0].describe()}")
-        rows.extend(chunk)
+    """Every row of the file; an unreadable row is a `ValueError` naming the first."""
+    rows, rejects = read_rows(path, query_field, description_field, id_field, require_label, require_description)
+    if rejects:
+        raise ValueError(f"{Path(path)}: {rejects[0].describe()}")
     return rows
 
 

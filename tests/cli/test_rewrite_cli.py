@@ -52,3 +52,18 @@ def test_rewrite_bad_input_exits_2(tmp_path):
     result = CliRunner().invoke(app, ["rewrite", str(bad), "--out", str(tmp_path / "x.parquet")])
     assert result.exit_code == 2 and "no query field" in result.output
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_rewrite_skips_unreadable_rows_by_line_unless_strict(tmp_path):
+    (question, caption, _, _) = LEAKY[0]
+    source = tmp_path / "mixed.csv"
+    source.write_text(f'id,question,caption\nq0,"{question}","{caption}"\nq1,too,many,cells\n')
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(app, ["rewrite", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "line 3: 4 cells where the header has 3" in result.output
+    assert "1 unreadable row(s) skipped" in result.output
+    assert list(pd.read_parquet(out)["id"]) == ["q0"]
+    out.unlink()
+    strict = CliRunner().invoke(app, ["rewrite", str(source), "--out", str(out), "--strict"])
+    assert strict.exit_code == 2 and "line 3" in strict.output and not out.exists()
