@@ -76,6 +76,8 @@ def reused_scores(path: Path, out: Path, chunk_size: int) -> None:
     first: list = []
 
     class FirstChunkScores:
+        threshold = detector.threshold
+
         def score(self, items):
             first.extend([] if first else detector.score(items))
             return [first[i % len(first)] for i in range(len(items))]

@@ -77,6 +77,8 @@ def audit(
                                                        "(without it such rows are listed and skipped)."),
     chunk_size: int = typer.Option(2000, min=1, help="Rows read, scored and written at a time: "
                                                       "peak memory grows with it."),
+    by: str | None = typer.Option(None, "--by", help="Count leak rates per value of this field of the file "
+                                                    "(e.g. source, sub_category; default: category)."),
 ) -> None:
     """Score every pair of an existing benchmark for visual leakage and report the leak rate.
     Unreadable rows are listed in the rejects file and the rest are audited."""
@@ -85,10 +87,11 @@ def audit(
     from pipeline.io.audit_table import AuditTableWriter
     from pipeline.io.external import BenchmarkReader
     from pipeline.progress import StageProgress
-    from pipeline.report.benchmark_audit import audit_benchmark
+    from pipeline.report.benchmark_audit import audit_benchmark, grouping
 
     try:
         reader = BenchmarkReader(file, query_field, description_field, id_field, require_description=False)
+        group_of = grouping(reader, by)
     except ValueError as error:
         raise fail(str(error))
     out = out or file.with_name(file.stem + ".leak_audit.parquet")
@@ -100,28 +103,35 @@ def audit(
     # the default (sized for a build) would grow memory with the file.
     embedder = MiniLMEmbedder(cache_size=2 * chunk_size, precision=configured_precision())
     detector = LeakDetector(embedder=embedder)
+    calibration = detector.calibration
     metadata = {"detector": detector.version, "threshold": str(detector.threshold),
+                "text_harm_probability_threshold": str(calibration.text_harm_threshold),
+                "reveal_raw_threshold": str(calibration.reveal_threshold),
                 "source": file.name, "position": "line" if file.suffix.lower() in (".jsonl", ".csv") else "row"}
     try:
-        with (AuditTableWriter(out, rejects, metadata) as writer,
+        with (AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
               StageProgress(("audit",), reader.total, enabled=console.is_terminal, unit="rows") as progress):
             summary = audit_benchmark(reader, detector, writer, chunk_size, strict,
-                                      lambda entries: progress.advance("audit", entries))
+                                      lambda entries: progress.advance("audit", entries), group_of)
     except ValueError as error:  # nothing was written
         raise fail(str(error))
-    _print_summary(summary, out, rejects, reader)
+    _print_summary(summary, out, rejects, reader, by or "category")
 
 
-def _print_summary(summary, out: Path, rejects: Path, reader) -> None:
+def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:
     table = Table(title=f"leak rate, {summary.audited} pairs -> {out}")
-    table.add_column("category")
-    table.add_column("pairs", justify="right")
-    table.add_column("leaky", justify="right")
-    table.add_column("leak rate", justify="right")
-    for category, count in sorted(summary.categories.items()):
-        table.add_row(category, str(count.pairs), str(count.leaky), _percent(count.leaky / count.pairs))
-    table.add_row("all", str(summary.audited), str(summary.leaky), _percent(summary.leaky / summary.audited))
+    not_english = summary.total.not_english
+    columns = [by, "pairs", *(["not English"] if not_english else []), "leaky", "by text_harm", "by reveal",
+               "leak rate"]
+    for number, name in enumerate(columns):
+        table.add_column(name, justify="left" if number == 0 else "right")
+    for group, count in [*sorted(summary.groups.items()), ("all", summary.total)]:
+        table.add_row(group, str(count.pairs), *([str(count.not_english)] if not_english else []),
+                      str(count.leaky), str(count.by_text_harm), str(count.by_reveal), _percent(count.leak_rate))
     console.print(table)
+    if not_english:
+        typer.echo(f"not English, outside the detector's scope and left out of the leak rates: {not_english} "
+                   "(the `english` column of the output)")
     # Fields are found by name, so show which columns were read: a wrong guess is visible at once.
     typer.echo("fields read: " + ", ".join(f"{ours} <- {theirs!r}" for ours, theirs in reader.fields.items()))
     without = "" if reader.has_descriptions else " (the file has no image description field)"

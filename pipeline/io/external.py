@@ -109,7 +109,7 @@ class BenchmarkReader:
         if not records:
             raise ValueError(f"{self.path}: no rows" if not self._head else
                              f"{self.path}: no readable rows ({self._head[0][0]}: {self._head[0][1]})")
-        columns = list(dict.fromkeys(key for record in records for key in record))
+        self.columns = columns = list(dict.fromkeys(key for record in records for key in record))
         required = ("query", "image_description") if require_description else ("query",)
         self.fields = resolve_fields(columns, {"query": query_field, "image_description": description_field,
                                                "id": id_field}, required)

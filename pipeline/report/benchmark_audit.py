@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from pipeline.detect import LeakDetector, LeakScore
 from pipeline.detect.evaluate import to_inputs
@@ -16,19 +17,42 @@ from pipeline.io.audit_table import AuditTableWriter
 from pipeline.io.external import BenchmarkReader, BenchmarkRow, Reject
 from pipeline.io.records import Position
 
-NO_CATEGORY = "(none)"
+NO_GROUP = "(none)"
 EXAMPLES = 5  # rejects and duplicate ids shown in the summary; the rejects file has them all
 
 
 @dataclass
-class CategoryCount:
+class GroupCount:
     pairs: int = 0
-    leaky: int = 0
+    not_english: int = 0   # outside the detector's scope: counted apart, never as leakless
+    leaky: int = 0         # English pairs that leak, and by which score
+    by_text_harm: int = 0
+    by_reveal: int = 0
+
+    @property
+    def scored(self) -> int:
+        return self.pairs - self.not_english
+
+    @property
+    def leak_rate(self) -> float | None:
+        return self.leaky / self.scored if self.scored else None
+
+    def add(self, score: LeakScore, threshold: float) -> None:
+        self.pairs += 1
+        if not score.english:
+            self.not_english += 1
+            return
+        reason = score.reason(threshold)
+        self.leaky += reason is not None
+        self.by_text_harm += reason == "leak.text_harm"
+        self.by_reveal += reason == "leak.reveal"
 
 
 @dataclass
 class AuditSummary:
-    categories: dict[str, CategoryCount] = field(default_factory=dict)
+    threshold: float
+    group_of: Callable[[BenchmarkRow], str | None] = attrgetter("category")
+    groups: dict[str, GroupCount] = field(default_factory=dict)
     text_only: int = 0
     rejected: int = 0
     reject_examples: list[Reject] = field(default_factory=list)
@@ -37,18 +61,18 @@ class AuditSummary:
     _first_seen: dict[str, int] = field(default_factory=dict, repr=False)  # id -> its first row's number
 
     @property
-    def audited(self) -> int:
-        return sum(count.pairs for count in self.categories.values())
+    def total(self) -> GroupCount:
+        counts = self.groups.values()
+        return GroupCount(*(sum(getattr(c, name) for c in counts)
+                            for name in ("pairs", "not_english", "leaky", "by_text_harm", "by_reveal")))
 
     @property
-    def leaky(self) -> int:
-        return sum(count.leaky for count in self.categories.values())
+    def audited(self) -> int:
+        return self.total.pairs
 
     def add(self, rows: list[BenchmarkRow], scores: list[LeakScore], rejects: list[Reject]) -> None:
         for row, score in zip(rows, scores):
-            count = self.categories.setdefault(row.category or NO_CATEGORY, CategoryCount())
-            count.pairs += 1
-            count.leaky += score.leak
+            self.groups.setdefault(self.group_of(row) or NO_GROUP, GroupCount()).add(score, self.threshold)
             self.text_only += row.text_only
             first = self._first_seen.get(row.id)
             if first is None:
@@ -61,13 +85,37 @@ class AuditSummary:
         self.reject_examples.extend(rejects[:EXAMPLES - len(self.reject_examples)])
 
 
+def grouping(reader: BenchmarkReader, by: str | None) -> Callable[[BenchmarkRow], str | None]:
+    """The row's group for the leak-rate table: its category, or the value of the file's column `by`."""
+    if by is None:
+        return attrgetter("category")
+    for ours in ("category", "sub_category"):
+        if by in (ours, reader.fields.get(ours)):
+            return attrgetter(ours)
+    if by not in reader.columns:
+        raise ValueError(f"--by {by!r}: no such field (columns: {', '.join(reader.columns)})")
+    if by in reader.fields.values():
+        raise ValueError(f"--by {by!r}: that field is read as the {_ours(reader, by)}; group by another")
+    return lambda row: _label((row.extra or {}).get(by))
+
+
+def _ours(reader: BenchmarkReader, column: str) -> str:
+    return next(ours for ours, theirs in reader.fields.items() if theirs == column)
+
+
+def _label(value) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
 def audit_benchmark(reader: BenchmarkReader, detector: LeakDetector, writer: AuditTableWriter,
                     chunk_size: int, strict: bool = False,
-                    advance: Callable[[int], None] = lambda entries: None) -> AuditSummary:
+                    advance: Callable[[int], None] = lambda entries: None,
+                    group_of: Callable[[BenchmarkRow], str | None] = attrgetter("category")) -> AuditSummary:
     """Every row of `reader` scored by `detector` into `writer` (an entered writer), `chunk_size`
-    entries at a time; `advance` hears how many entries each chunk held. A `ValueError` (so
-    the writer keeps nothing) when no row could be audited, or at the first reject if `strict`."""
-    summary = AuditSummary()
+    entries at a time; `advance` hears how many entries each chunk held; leak rates are counted
+    per `group_of` (`grouping`). A `ValueError` (so the writer keeps nothing) when no row could
+    be audited, or at the first reject if `strict`."""
+    summary = AuditSummary(threshold=detector.threshold, group_of=group_of)
     for rows, rejects in reader.chunks(chunk_size):
         if strict and rejects:
             raise ValueError(f"{reader.path}: {rejects[0].describe()} (--strict stops at the first unreadable row)")
