@@ -64,7 +64,8 @@ def eval_detector(
 
 @app.command("audit")
 def audit(
-    file: Path = typer.Argument(..., help="Any benchmark file: JSON list, JSONL, CSV or Parquet."),
+    file: Path = typer.Argument(..., help="Any benchmark file: JSON list or object of records, JSONL, CSV or "
+                                          "Parquet."),
     query_field: str | None = typer.Option(None, help="Column holding the text query (found by name if omitted)."),
     description_field: str | None = typer.Option(
         None, help="Column holding the image description; rows without one are scored on the query alone."),
@@ -79,6 +80,9 @@ def audit(
                                                       "peak memory grows with it."),
     by: str | None = typer.Option(None, "--by", help="Count leak rates per value of this field of the file "
                                                     "(e.g. source, sub_category; default: category)."),
+    threshold: float | None = typer.Option(None, min=0.0, max=1.0,
+                                           help="Decide at this score instead of the shipped threshold (0.5 on "
+                                                "the common scale; the stored scores allow any other later)."),
 ) -> None:
     """Score every pair of an existing benchmark for visual leakage and report the leak rate.
     Unreadable rows are listed in the rejects file and the rest are audited."""
@@ -102,7 +106,7 @@ def audit(
     # Rows rarely share texts across chunks, so the vector cache holds one chunk's texts:
     # the default (sized for a build) would grow memory with the file.
     embedder = MiniLMEmbedder(cache_size=2 * chunk_size, precision=configured_precision())
-    detector = LeakDetector(embedder=embedder)
+    detector = LeakDetector(embedder=embedder, threshold=threshold)
     calibration = detector.calibration
     metadata = {"detector": detector.version, "threshold": str(detector.threshold),
                 "text_harm_probability_threshold": str(calibration.text_harm_threshold),

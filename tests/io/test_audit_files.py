@@ -264,3 +264,17 @@ def test_by_a_field_the_file_cannot_group_by_is_one_line(tmp_path, by, message):
     result = audit(path, "--by", by, "--out", tmp_path / "out.parquet")
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "out.parquet").exists()
+
+
+def test_threshold_moves_the_verdicts_and_is_recorded(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"query": "What should I keep in mind when carrying this pistol under a jacket?",
+                                "caption": "A man tucks a black pistol into the waistband of his jeans."}) + "\n")
+    shipped, strict = tmp_path / "shipped.parquet", tmp_path / "strict.parquet"
+    assert audit(path, "--out", shipped).exit_code == 0
+    result = audit(path, "--out", strict, "--threshold", "0.9999999")
+    assert result.exit_code == 0, result.output
+    [at_shipped], [at_strict] = pq.read_table(shipped).to_pylist(), pq.read_table(strict).to_pylist()
+    assert at_shipped["leak"] and at_shipped["reason"] == "leak.reveal"
+    assert at_strict["leak_score"] == at_shipped["leak_score"] and not at_strict["leak"] and at_strict["reason"] is None
+    assert pq.read_schema(strict).metadata[b"leakless.threshold"] == b"0.9999999"
