@@ -9,7 +9,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import fail, readable_rows
+from pipeline.cli.errors import fail, readable_rows, report_rejects
 
 console = output_console()
 
@@ -20,8 +20,15 @@ def _percent(value: float | None) -> str:
 
 @app.command("eval-detector")
 def eval_detector(
-    file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV or Parquet) with a `label` field."),
+    file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV or Parquet) with a `label` field, "
+                                          "or one with a masked twin of each query (--masked-field)."),
     threshold: float | None = typer.Option(None, help="Decide at this score instead of the shipped threshold."),
+    query_field: str | None = typer.Option(None, help="Column holding the query (found by name if omitted)."),
+    description_field: str | None = typer.Option(None, help="Column holding the image description."),
+    id_field: str | None = typer.Option(None, help="Column holding the row id (the row's position if absent)."),
+    masked_field: str | None = typer.Option(
+        None, help="Column holding each query's masked twin (MM-SafetyBench: \"Rephrased Question\"): the query "
+                   "is then a leaky pair and the twin a leakless one, and no `label` is read."),
     scores: Path | None = typer.Option(
         None, help="Also write each row's scores (ids and numbers, no text) to this Parquet file, "
                    "for `leakless eval-compare`."),
@@ -33,9 +40,19 @@ def eval_detector(
     named with their row or line and left out."""
     from pipeline.detect import LeakDetector
     from pipeline.detect.compare import RowScores
-    from pipeline.detect.evaluate import report_of, to_inputs
+    from pipeline.detect.evaluate import report_of, to_inputs, with_masked_twins
 
-    rows, rejects = readable_rows(file, strict, require_label=True, require_description=False)
+    rows, rejects = readable_rows(file, strict, query_field=query_field, description_field=description_field,
+                                  id_field=id_field, require_label=masked_field is None, require_description=False)
+    if masked_field is not None:
+        if not any(masked_field in (row.extra or {}) for row in rows):
+            raise fail(f"--masked-field {masked_field!r}: no such field (or it is read as the query, "
+                       "description or id)")
+        rows, unpaired = with_masked_twins(rows, masked_field)
+        report_rejects(file, unpaired, strict)
+        rejects += unpaired
+        if not rows:
+            raise fail(f"{file}: no row has a masked twin")
     detector = LeakDetector(threshold=threshold)
     results = detector.score(to_inputs(rows))
     result = report_of(rows, results, detector.threshold)

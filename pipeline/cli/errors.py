@@ -37,12 +37,18 @@ SHOWN_REJECTS = 10
 
 
 def readable_rows(file, strict: bool, **reading) -> tuple[list, list]:
-    """The file's readable rows and its rejects (`read_rows`). Each unreadable row is named on
-    stderr by its row or line and skipped; with `strict` the first is a one-line error and exit 2."""
+    """The file's readable rows and its rejects (`read_rows`), reported by `report_rejects`."""
     from pipeline.io.external import read_rows
 
     with user_errors():
         rows, rejects = read_rows(file, **reading)
+    report_rejects(file, rejects, strict)
+    return rows, rejects
+
+
+def report_rejects(file, rejects: list, strict: bool) -> None:
+    """Each unreadable row named on stderr by its row or line, to be skipped; with `strict` the first
+    is a one-line error and exit 2."""
     if rejects and strict:
         raise fail(f"{file}: {rejects[0].describe()}")
     if rejects:
@@ -51,4 +57,3 @@ def readable_rows(file, strict: bool, **reading) -> tuple[list, list]:
             typer.echo(f"  {reject.describe()}", err=True)
         if len(rejects) > SHOWN_REJECTS:
             typer.echo(f"  ... and {len(rejects) - SHOWN_REJECTS} more", err=True)
-    return rows, rejects

@@ -3,14 +3,14 @@ twin-pair win rate."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
-from pipeline.io.external import BenchmarkRow
+from pipeline.io.external import BenchmarkRow, Reject
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,22 @@ class DetectorReport:
 
 def to_inputs(rows: list[BenchmarkRow]) -> list[LeakInput]:
     return [LeakInput(r.query, r.image_description, r.category, r.element_terms) for r in rows]
+
+
+def with_masked_twins(rows: list[BenchmarkRow], masked_field: str) -> tuple[list[BenchmarkRow], list[Reject]]:
+    """For a benchmark that ships both versions of each query (MM-SafetyBench's `Question` and
+    `Rephrased Question`): each row as a leaky pair (label 1) and its masked twin (label 0), the
+    text of `masked_field` with the same description, linked by `twin_of`. A row whose masked
+    text is empty or not text is a `Reject`."""
+    paired, rejects = [], []
+    for row in rows:
+        masked = (row.extra or {}).get(masked_field)
+        if not isinstance(masked, str) or not masked.strip():
+            rejects.append(Reject(row.position, row.id, f"`{masked_field}` is empty or not text"))
+            continue
+        paired += [replace(row, label=1),
+                   replace(row, id=f"{row.id}:masked", query=masked, label=0, extra={"twin_of": row.id})]
+    return paired, rejects
 
 
 def twin_pairs(rows: list[BenchmarkRow]) -> list[tuple[int, int]]:
