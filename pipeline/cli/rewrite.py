@@ -38,7 +38,7 @@ def rewrite(
         settings = load_config(config)
         check_llm_ready(settings, ("rewriter", "vsil_judge"))
     rows, rejects = readable_rows(file, strict, query_field=query_field, description_field=description_field,
-                         id_field=id_field)
+                                  id_field=id_field)
     out = out or file.with_name(file.stem + ".rewritten.parquet")
     if not out.parent.is_dir():
         raise fail(f"{out.parent}: no such folder")
