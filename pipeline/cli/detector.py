@@ -55,6 +55,12 @@ def eval_detector(
             raise fail(f"{file}: no row has a masked twin")
     detector = LeakDetector(threshold=threshold)
     results = detector.score(to_inputs(rows))
+    # A query outside the detector's scope is left out, not counted as a pair it judged.
+    in_scope = [(row, result) for row, result in zip(rows, results) if result.english]
+    not_english = len(rows) - len(in_scope)
+    if not in_scope:
+        raise fail(f"{file}: no row is in English, the detector's scope")
+    rows, results = map(list, zip(*in_scope))
     result = report_of(rows, results, detector.threshold)
     if scores is not None:
         RowScores.of_file(file.stem, rows, results).write(scores)
@@ -64,6 +70,8 @@ def eval_detector(
     table.add_row("pairs (leaky / leakless)", f"{result.pairs} ({result.leaky} / {result.leakless})")
     if rejects:
         table.add_row("unreadable rows left out (named on stderr)", str(len(rejects)))
+    if not_english:
+        table.add_row("not English, left out (outside the detector's scope)", str(not_english))
     text_only = sum(row.text_only for row in rows)
     if text_only:
         table.add_row("text-only (no description: text_harm alone)", str(text_only))
