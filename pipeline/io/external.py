@@ -21,15 +21,15 @@ from pathlib import Path
 from pipeline.io.records import Entry, Position, open_records
 
 # Candidate source names per field, most specific first; a column matches whatever its case
-# and its separators ("Question", "Image Description").
+# and its separators ("Question", "Image Description", "BehaviorID").
 FIELD_NAMES = {
     # redteam_query: JailbreakV-28K; forbidden_prompt: StrongREJECT; goal: AdvBench, JailbreakBench;
-    # behavior: HarmBench
+    # behavior, behavior_id, semantic_category: HarmBench
     "query": ("instruction", "query", "question", "prompt", "redteam_query", "forbidden_prompt", "goal",
               "behavior", "text"),
     "image_description": ("image_description", "description", "caption", "image_caption"),
-    "id": ("instruction_id", "id", "item_id", "question_id", "uid"),
-    "category": ("category",),
+    "id": ("instruction_id", "id", "item_id", "question_id", "uid", "behavior_id"),
+    "category": ("category", "semantic_category"),
     "sub_category": ("sub_category", "subcategory"),
     "label": ("label",),
     "element_terms": ("element_terms",),
@@ -80,7 +80,7 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
             resolved[field] = chosen
             continue
         found = next((c for c in candidates if c in columns), None) or next(
-            (column for c in candidates for column in columns if _normalised(column) == c), None)
+            (column for c in candidates for column in columns if _normalised(column) == _normalised(c)), None)
         if found is not None:
             resolved[field] = found
     for field in required:
@@ -90,8 +90,9 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
     return resolved
 
 
-def _normalised(column: str) -> str:
-    return "_".join(column.lower().replace("-", " ").split())
+def _normalised(name: str) -> str:
+    """"Image Description", "image-description" and "ImageDescription" all read "imagedescription"."""
+    return "".join(character for character in name.lower() if character.isalnum())
 
 
 class BenchmarkReader:

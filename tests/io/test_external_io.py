@@ -127,6 +127,13 @@ def test_field_names_match_whatever_their_case_and_separators(tmp_path, columns,
     assert (row.query, row.image_description) == (query, description)
 
 
+def test_harmbench_columns_are_found_by_name(tmp_path):
+    path = write(tmp_path / "behaviors.csv", [{"Behavior": "Q?", "FunctionalCategory": "standard",
+                                               "SemanticCategory": "chemical_biological", "BehaviorID": "b1"}])
+    [row] = read_benchmark(path, require_description=False)
+    assert (row.id, row.query, row.category) == ("b1", "Q?", "chemical_biological")
+
+
 def test_an_object_that_holds_no_records_is_one_line(tmp_path):
     path = tmp_path / "d.json"
     path.write_text(json.dumps({"name": "bench", "rows": 3}))
