@@ -17,6 +17,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from pipeline.contracts import StageName
@@ -51,6 +52,9 @@ class ReviewItem(BaseModel):
     safety_reason: str
     leak_score: float | None = None
     leak_threshold: float | None = None
+    leak_text_harm: float | None = None   # the leak score's two parts, on its scale
+    leak_reveal: float | None = None      # None for a run written before they were recorded
+    leak_code: str = ""                   # the leak filter's reason code: leak.none, leak.text_harm, leak.reveal
     leak_spans: list[str] = []
     detector_version: str = ""
     pipeline_verdict: str = "keep"  # "drop" if any final check dropped it
@@ -103,15 +107,26 @@ def final_checks(run_dir: Path) -> dict[str, list[Check]]:
     return checks
 
 
+# decisions.parquet column -> ReviewItem field, for the parts of the leak verdict a run may lack
+LEAK_PARTS = {"signal_text_harm": "leak_text_harm", "signal_reveal": "leak_reveal", "code": "leak_code"}
+
+
 def leak_evidence(run_dir: Path) -> dict[str, dict]:
     path = Path(run_dir) / "decisions.parquet"
     if not path.exists():
         return {}
+    parts = [column for column in LEAK_PARTS if column in pq.read_schema(path).names]
     decisions = pd.read_parquet(path, columns=["item_id", "stage", "attempt", "threshold", "spans",
-                                               "detector_version"])
+                                               "detector_version", *parts])
     final = decisions[decisions["stage"] == StageName.leak_filter].sort_values("attempt").groupby("item_id").tail(1)
-    return {row.item_id: {"leak_threshold": row.threshold, "leak_spans": list(row.spans),
-                          "detector_version": row.detector_version} for row in final.itertuples()}
+    return {row["item_id"]: {"leak_threshold": row["threshold"], "leak_spans": list(row["spans"]),
+                             "detector_version": row["detector_version"],
+                             **{LEAK_PARTS[column]: _present(row[column]) for column in parts}}
+            for row in final.to_dict("records")}
+
+
+def _present(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def stratified_order(pairs: pd.DataFrame) -> list[str]:

@@ -22,6 +22,7 @@ def test_batches_are_stratified_and_carry_the_pipelines_evidence(tmp_path):
         assert batch.items_for("anyone") == [batch.items[i] for i in batch.manifest.pair_ids]
     item = batches[0].items[batches[0].manifest.pair_ids[0]]
     assert (item.leak_score, item.leak_threshold, item.leak_spans) == (0.1, 0.5, ["items"])
+    assert (item.leak_text_harm, item.leak_reveal, item.leak_code) == (0.1, 0.05, "leak.none")
     assert [c.stage for c in item.checks] == ["leak_filter"]      # rewrite attempts are not verdicts
     assert item.harm_check is None
     assert (run / item.image).is_file()                            # referenced inside the run, not copied

@@ -112,3 +112,10 @@ def test_the_detector_is_warmed_at_server_start(tmp_path):
     assert app.state.review.rescore._detector is None
     with TestClient(app):                                      # start-up has run when the client is entered
         assert isinstance(app.state.review.rescore._detector, LeakDetector)
+
+
+def test_the_item_page_shows_both_parts_of_the_leak_score_and_its_reason_code(review):
+    client, _, _ = review
+    page = client.get("/batch/fake-b000/0").text
+    assert re.search(r'<span id="leak-parts">text_harm 0\.100,\s+reveal 0\.050</span>', page)
+    assert '<code id="leak-code">leak.none</code>' in page

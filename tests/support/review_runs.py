@@ -51,6 +51,7 @@ def make_run(runs_dir: Path, run_id: str = "fake", pairs: int = 12) -> Path:
             Decision(stage="rewrite", attempt=1, text="hide the knife", score=0.9, verdict=Verdict.drop,
                      reason="leaks", spans=("knife",), **common),
             Decision(stage="leak_filter", attempt=2, text=query, score=0.1, verdict=Verdict.keep,
+                     scores={"text_harm": 0.1, "reveal": 0.05}, code="leak.none",
                      reason="leak-free: score 0.100 < 0.500", spans=("items",), **common),
         ]
     write_shards(rows, run_dir / "data", rows_per_shard=1000)
