@@ -76,7 +76,8 @@ def task(item: ReviewItem, image_url: str, prefill: Prefill = "none") -> dict:
     annotator sees pre-selected; by default nothing is pre-selected (no rubber-stamping)."""
     data = {"image": image_url, "query": item.instruction, "description": item.image_description,
             "category": f"{item.category} / {item.sub_category}", "pair_id": item.pair_id,
-            "batch_id": item.batch_id, "run_id": item.run_id, "leak_score": item.leak_score}
+            "batch_id": item.batch_id, "run_id": item.run_id, "leak_score": item.leak_score,
+            "leak_text_harm": item.leak_text_harm, "leak_reveal": item.leak_reveal, "leak_code": item.leak_code}
     if prefill == "none":
         return {"data": data}
     verdict = "accept" if item.pipeline_verdict == "keep" else "reject"

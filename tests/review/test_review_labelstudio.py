@@ -53,6 +53,7 @@ def test_tasks_carry_an_image_url_and_no_verdict_by_default(batches):
     name = first["data"]["image"].removeprefix("/data/local-files/?d=images/")
     assert exported.images[name].read_bytes().startswith(b"\x89PNG")
     assert first["data"]["leak_score"] == 0.1
+    assert (first["data"]["leak_text_harm"], first["data"]["leak_reveal"], first["data"]["leak_code"]) == (0.1, 0.05, "leak.none")
 
 
 def test_prefill_model_pre_selects_the_pipelines_verdict_without_a_confidence(batches):
