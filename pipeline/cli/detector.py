@@ -89,8 +89,8 @@ def eval_detector(
 
 @app.command("audit")
 def audit(
-    file: Path = typer.Argument(..., help="Any benchmark file: JSON list or object of records, JSONL, CSV or "
-                                          "Parquet."),
+    file: Path = typer.Argument(..., help="Any benchmark file: JSON list or object of records, JSONL, CSV "
+                                          "(comma, semicolon or tab), TSV or Parquet."),
     query_field: str | None = typer.Option(None, help="Column holding the text query (found by name if omitted)."),
     description_field: str | None = typer.Option(
         None, help="Column holding the image description; rows without one are scored on the query alone."),
@@ -136,7 +136,7 @@ def audit(
     metadata = {"detector": detector.version, "threshold": str(detector.threshold),
                 "text_harm_probability_threshold": str(calibration.text_harm_threshold),
                 "reveal_raw_threshold": str(calibration.reveal_threshold),
-                "source": file.name, "position": "line" if file.suffix.lower() in (".jsonl", ".csv") else "row"}
+                "source": file.name, "position": "line" if file.suffix.lower() in (".jsonl", ".csv", ".tsv") else "row"}
     try:
         with (AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
               StageProgress(("audit",), reader.total, enabled=console.is_terminal, unit="rows") as progress):

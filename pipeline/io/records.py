@@ -1,6 +1,6 @@
 """A benchmark file's raw records, streamed, each with the 1-based position a person would look for.
 
-JSON lists and Parquet files count rows; JSONL and CSV count lines, so a reject
+JSON lists and Parquet files count rows; JSONL and CSV (or TSV) count lines, so a reject
 names the line an editor shows. A UTF-8 byte-order mark (Excel's "CSV UTF-8")
 is dropped, so it never sticks to the first column name. An entry that cannot
 be read as a record (a JSONL line that is not JSON, a list entry that is not an
@@ -23,7 +23,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-FORMATS = (".json", ".jsonl", ".csv", ".parquet")
+FORMATS = (".json", ".jsonl", ".csv", ".tsv", ".parquet")
+# A spreadsheet set to a comma decimal separator saves "CSV" with semicolons.
+CSV_DELIMITERS = ",;\t"
 PARQUET_BATCH_ROWS = 1024
 BOM = b"\xef\xbb\xbf"
 
@@ -55,9 +57,9 @@ def open_records(path: Path) -> RecordStream:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"{path}: unknown format {suffix or '(no suffix)'}; "
-                         "expected .json, .jsonl, .csv or .parquet")
+                         "expected .json, .jsonl, .csv, .tsv or .parquet")
     try:
-        stream = {".json": _json, ".jsonl": _jsonl, ".csv": _csv, ".parquet": _parquet}[suffix](path)
+        stream = {".json": _json, ".jsonl": _jsonl, ".csv": _csv, ".tsv": _csv, ".parquet": _parquet}[suffix](path)
     except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError) as error:
         raise _unreadable(path, error) from None
     return RecordStream(_reraising(path, stream.entries), stream.total)
@@ -142,9 +144,19 @@ def _csv(path: Path) -> RecordStream:
     return RecordStream(_csv_entries(path), None)
 
 
-def _csv_entries(path: Path) -> Iterator[Entry]:
+def _delimiter(path: Path) -> str:
+    """Tab for a .tsv file; otherwise whichever of comma, semicolon and tab the header line holds most."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+        header = handle.readline()
+    return max(CSV_DELIMITERS, key=header.count) if any(d in header for d in CSV_DELIMITERS) else ","
+
+
+def _csv_entries(path: Path) -> Iterator[Entry]:
+    delimiter = _delimiter(path)
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
         header = next(reader, None)
         if header is None:
             return

@@ -139,3 +139,15 @@ def test_an_object_that_holds_no_records_is_one_line(tmp_path):
     path.write_text(json.dumps({"name": "bench", "rows": 3}))
     with pytest.raises(ValueError, match="expected a list of objects, or an object of objects keyed by id"):
         read_benchmark(path)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("semicolons.csv", 'id;query;caption\nq1;"Where is it; and why?";A van.\n'),   # a comma-decimal spreadsheet
+    ("tabs.tsv", "id\tquery\tcaption\nq1\tWhere is it; and why?\tA van.\n"),
+    ("commas.csv", 'id,query,caption\nq1,"Where is it; and why?",A van.\n'),
+])
+def test_csv_delimiters_are_read_from_the_header(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    [row] = read_benchmark(path)
+    assert (row.id, row.query, row.image_description) == ("q1", "Where is it; and why?", "A van.")
