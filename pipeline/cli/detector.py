@@ -20,7 +20,7 @@ def _percent(value: float | None) -> str:
 
 @app.command("eval-detector")
 def eval_detector(
-    file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV or Parquet) with a `label` field, "
+    file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV, TSV or Parquet) with a `label` field, "
                                           "or one with a masked twin of each query (--masked-field)."),
     threshold: float | None = typer.Option(None, help="Decide at this score instead of the shipped threshold."),
     query_field: str | None = typer.Option(None, help="Column holding the query (found by name if omitted)."),

@@ -18,7 +18,7 @@ from pipeline.storage import atomic_path
 
 @app.command()
 def rewrite(
-    file: Annotated[Path, typer.Argument(help="JSON list, JSONL, CSV or Parquet with queries and image descriptions.")],
+    file: Annotated[Path, typer.Argument(help="JSON, JSONL, CSV, TSV or Parquet with queries and image descriptions.")],
     query_field: Annotated[Optional[str], typer.Option(help="Column with the query (found by name if omitted).")] = None,
     description_field: Annotated[Optional[str], typer.Option(help="Column with the image description.")] = None,
     id_field: Annotated[Optional[str], typer.Option(help="Column with the row id (row number if absent).")] = None,

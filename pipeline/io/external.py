@@ -1,4 +1,4 @@
-"""Read an existing benchmark file (JSON list or object of records, JSONL, CSV or Parquet) into typed rows.
+"""Read an existing benchmark file (JSON list or object of records, JSONL, CSV, TSV or Parquet) into typed rows.
 
 Fields are found by their common names (VLSBench's `instruction`,
 `image_description`, `instruction_id`; or `query`, `question`, `prompt`,
