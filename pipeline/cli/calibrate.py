@@ -4,15 +4,25 @@ data, measure it by leaving one source out at a time, and compare two such measu
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail
 from pipeline.storage import atomic_path
+
+if TYPE_CHECKING:
+    from pipeline.detect.calibrate import FitProgress
 
 console = output_console()
 DATA_HELP = "The public VSIL corpus (JSONL: id, query, image_description, label, source), e.g. ../shared/public_vsil/pairs.jsonl."
@@ -44,8 +54,9 @@ def calibrate_command(
     if not any(team_data.glob("detector_*.jsonl")):
         raise fail(f"{team_data}: no detector_*.jsonl set to set the threshold on")
     try:
-        result = calibrate(data, out or CALIBRATION_FILE, AdapterSettings(seed=adapter_seed), progress=_fitting,
-                           team_folder=team_data)
+        with fit_progress() as progress:
+            result = calibrate(data, out or CALIBRATION_FILE, AdapterSettings(seed=adapter_seed), progress=progress,
+                               team_folder=team_data)
     except ValueError as error:
         raise fail(str(error))
     console.print_json(json.dumps(result))
@@ -90,7 +101,8 @@ def eval_public(
     excluded = evaluation_only_sources()
     fitting = [r for r in public if r.source not in excluded] + read_team_sets()
     evaluation_only = [r for r in public if r.source in excluded] + read_vlsbench_sample()
-    result = leave_one_source_out(fitting, evaluation_only, fitted, progress=_fitting)
+    with fit_progress() as progress:
+        result = leave_one_source_out(fitting, evaluation_only, fitted, progress=progress)
     console.print(_table(result))
     if out is not None:
         with atomic_path(out) as temporary:
@@ -126,8 +138,30 @@ def eval_compare(
     console.print("* a one-label source, against every public leakless row, as in eval-public")
 
 
-def _fitting(group: str) -> None:
-    console.print(f"[dim]text-harm readers without {group}[/dim]")
+@contextmanager
+def fit_progress() -> Iterator[FitProgress]:
+    """The fits, which take minutes each uncached: a bar with the time left at a terminal, a line per
+    fit with the time so far in a log."""
+    started = time.monotonic()
+
+    def fitting(group: str | None) -> str:
+        return "text-harm readers on every fitting row" if group is None else f"text-harm readers without {group}"
+
+    if not console.is_terminal:
+        def line(group: str | None, number: int, total: int) -> None:
+            so_far = timedelta(seconds=round(time.monotonic() - started))
+            console.print(f"[{number}/{total}] {fitting(group)} ({so_far} so far)", markup=False)
+        yield line
+        return
+    columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TextColumn("fits"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("text-harm readers", total=None)
+
+        def advance(group: str | None, number: int, total: int) -> None:
+            bar.update(task, description=fitting(group), completed=number - 1, total=total)
+        yield advance
+        bar.update(task, completed=bar.tasks[0].total)
 
 
 def _table(result) -> Table:

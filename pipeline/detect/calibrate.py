@@ -41,6 +41,10 @@ from pipeline.detect.text_harm import CUE_SIGNALS, PROBE_C, PROBE_FILE, fit_prob
 from pipeline.detect.text_harm_adapter import ADAPTER_FILE_NAME, AdapterSettings, TextHarmAdapter, cached_fit
 from pipeline.storage import atomic_write_text
 
+# Told each fit as it starts: the group it is fitted without (None: the fit on every row), its number
+# from 1, and how many fits there are.
+FitProgress = Callable[["str | None", int, int], None]
+
 # A shared concept of weight 0.6 or more reveals the risk on its own (a blade, blood, a
 # poison, any weapon or drug); the dual-use ones of weight 0.5 (pills, a bat, graffiti, a
 # named group) reveal it only beside a harmful act, which `text_harm` sees.
@@ -88,11 +92,12 @@ def pick_threshold(per_set: list[tuple[np.ndarray, np.ndarray]], max_fpr: float 
 
 def adapter_out_of_group(queries: list[str], labels: np.ndarray, groups: np.ndarray,
                          settings: AdapterSettings = AdapterSettings(),
-                         progress: Callable[[str], None] = lambda group: None) -> np.ndarray:
+                         progress: FitProgress = lambda group, number, total: None) -> np.ndarray:
     """Each row's adapter score from adapters fitted without the row's whole group (cached by content)."""
     scores = np.zeros(len(labels))
-    for group in dict.fromkeys(groups):
-        progress(group)
+    folds = list(dict.fromkeys(groups))
+    for number, group in enumerate(folds, start=1):
+        progress(group, number, len(folds) + 1)  # and the fit on every row, after them
         held = groups == group
         train = np.where(~held)[0]
         weights = cached_fit([queries[i] for i in train], labels[train], settings)
@@ -101,7 +106,7 @@ def adapter_out_of_group(queries: list[str], labels: np.ndarray, groups: np.ndar
 
 
 def calibrate(public_path: Path, out: Path = CALIBRATION_FILE, settings: AdapterSettings = AdapterSettings(),
-              progress: Callable[[str], None] = lambda group: None, team_folder: Path = TEAM_DATA) -> dict:
+              progress: FitProgress = lambda group, number, total: None, team_folder: Path = TEAM_DATA) -> dict:
     rows = fitting_rows(public_path, team_folder)
     extraction = extract(rows)
     labels = np.array([r.label for r in rows])
@@ -113,7 +118,8 @@ def calibrate(public_path: Path, out: Path = CALIBRATION_FILE, settings: Adapter
     by_blend = {blend: float(roc_auc_score(labels, blended(unseen_probe, unseen_adapter, blend))) for blend in BLENDS}
     blend = max(BLENDS, key=lambda b: (by_blend[b], -b))  # a tie goes to the cheaper reader
     unseen = blended(unseen_probe, unseen_adapter, blend)
-    progress("all fitting rows")
+    folds = len(dict.fromkeys(groups))
+    progress(None, folds + 1, folds + 1)
     adapter = cached_fit(queries, labels, settings)
     sources = np.array([r.source for r in rows])
     per_set = [(labels[sources == name], unseen[sources == name])

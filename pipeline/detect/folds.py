@@ -15,11 +15,10 @@ scores are kept too (`RowScores`), so two runs can be compared row by row (`comp
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 
-from pipeline.detect.calibrate import extract, fold_groups
+from pipeline.detect.calibrate import FitProgress, extract, fold_groups
 from pipeline.detect.compare import RowScores
 from pipeline.detect.corpus import LabelledRow, normalised
 from pipeline.detect.detector import Calibration, blended, combined_score, on_common_scale, reveal_values
@@ -56,7 +55,7 @@ class SourceFigures:
 
 def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[LabelledRow],
                          calibration: Calibration, threshold: float = 0.5,
-                         progress: Callable[[str], None] = lambda group: None) -> FoldResult:
+                         progress: FitProgress = lambda group, number, total: None) -> FoldResult:
     rows = fitting + evaluation_only
     extraction = extract(rows)
     features, matrix = extraction.query_features, extraction.matrix
@@ -68,8 +67,9 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
     queries = [canonical_query(r.query) for r in rows]
     groups = np.concatenate([fold_groups(fitting), sources[~fitted]])
     harm = np.full(len(rows), np.nan)
-    for group in dict.fromkeys(groups[fitted]):
-        progress(group)
+    folds = list(dict.fromkeys(groups[fitted]))
+    for number, group in enumerate(folds, start=1):
+        progress(group, number, len(folds))
         held = groups == group
         train = fitted & ~held
         kept = np.where(held)[0]

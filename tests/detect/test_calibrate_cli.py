@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 
 import pytest
@@ -58,6 +59,9 @@ def test_calibrate_records_what_it_fitted_on_and_never_an_evaluation_only_source
     arguments = ["calibrate", "--data", str(data), "--out", str(out), "--team-data", str(team_sets(tmp_path / "team"))]
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 0, result.output
+    # a line per fit, numbered, in a log
+    assert re.search(r"\[1/5\] text-harm readers without \S+ \(\d+:\d\d:\d\d so far\)", result.output)
+    assert "[5/5] text-harm readers on every fitting row" in result.output
     fitted = json.loads(out.read_text())
     sources = fitted["fitted_on"]["rows_per_source"]
     assert sources == {"advbench": 2, "xstest": 2, "team:dev": 12, "team:holdout": 12}  # siuo is evaluation only
