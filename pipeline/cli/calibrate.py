@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
+from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.app import app
@@ -141,21 +142,22 @@ def eval_compare(
 @contextmanager
 def fit_progress() -> Iterator[FitProgress]:
     """The fits, which take minutes each uncached: a bar with the time left at a terminal, a line per
-    fit with the time so far in a log."""
+    fit with the time so far in a log; both on stderr, so stdout holds only the result."""
     started = time.monotonic()
+    errors = Console(stderr=True)
 
     def fitting(group: str | None) -> str:
         return "text-harm readers on every fitting row" if group is None else f"text-harm readers without {group}"
 
-    if not console.is_terminal:
+    if not errors.is_terminal:
         def line(group: str | None, number: int, total: int) -> None:
             so_far = timedelta(seconds=round(time.monotonic() - started))
-            console.print(f"[{number}/{total}] {fitting(group)} ({so_far} so far)", markup=False)
+            typer.echo(f"[{number}/{total}] {fitting(group)} ({so_far} so far)", err=True)
         yield line
         return
     columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TextColumn("fits"),
                TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
+    with Progress(*columns, console=errors) as bar:
         task = bar.add_task("text-harm readers", total=None)
 
         def advance(group: str | None, number: int, total: int) -> None:

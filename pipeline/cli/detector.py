@@ -48,7 +48,10 @@ def eval_detector(
         if not any(masked_field in (row.extra or {}) for row in rows):
             raise fail(f"--masked-field {masked_field!r}: no such field (or it is read as the query, "
                        "description or id)")
-        rows, unpaired = with_masked_twins(rows, masked_field)
+        try:
+            rows, unpaired = with_masked_twins(rows, masked_field)
+        except ValueError as error:
+            raise fail(f"{file}: {error}")
         report_rejects(file, unpaired, strict)
         rejects += unpaired
         if not rows:
@@ -113,6 +116,7 @@ def audit(
     Unreadable rows are listed in the rejects file and the rest are audited."""
     from pipeline.backends.minilm import MiniLMEmbedder, configured_precision
     from pipeline.detect import LeakDetector
+    from pipeline.detect.detector import from_common_scale
     from pipeline.io.audit_table import AuditTableWriter
     from pipeline.io.external import BenchmarkReader
     from pipeline.progress import StageProgress
@@ -134,8 +138,9 @@ def audit(
     detector = LeakDetector(embedder=embedder, threshold=threshold)
     calibration = detector.calibration
     metadata = {"detector": detector.version, "threshold": str(detector.threshold),
-                "text_harm_probability_threshold": str(calibration.text_harm_threshold),
-                "reveal_raw_threshold": str(calibration.reveal_threshold),
+                "text_harm_probability_threshold": str(from_common_scale(detector.threshold,
+                                                                         calibration.text_harm_threshold)),
+                "reveal_raw_threshold": str(from_common_scale(detector.threshold, calibration.reveal_threshold)),
                 "source": file.name, "position": "line" if file.suffix.lower() in (".jsonl", ".csv", ".tsv") else "row"}
     try:
         with (AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
@@ -148,6 +153,8 @@ def audit(
 
 
 def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:
+    from pipeline.io.records import OBJECT_KEY
+
     table = Table(title=f"leak rate, {summary.audited} pairs -> {out}")
     not_english = summary.total.not_english
     columns = [by, "pairs", *(["not English"] if not_english else []), "leaky", "by text_harm", "by reveal",
@@ -162,7 +169,8 @@ def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:
         typer.echo(f"not English, outside the detector's scope and left out of the leak rates: {not_english} "
                    "(the `english` column of the output)")
     # Fields are found by name, so show which columns were read: a wrong guess is visible at once.
-    typer.echo("fields read: " + ", ".join(f"{ours} <- {theirs!r}" for ours, theirs in reader.fields.items()))
+    typer.echo("fields read: " + ", ".join(f"{ours} <- {'the object keys' if theirs == OBJECT_KEY else repr(theirs)}"
+                                           for ours, theirs in reader.fields.items()))
     without = "" if reader.has_descriptions else " (the file has no image description field)"
     typer.echo(f"text-only rows, scored on the query alone: {summary.text_only}{without}")
     typer.echo(f"rejected rows: {summary.rejected} -> {rejects}")

@@ -85,6 +85,14 @@ def on_common_scale(value: np.ndarray | float, threshold: float) -> np.ndarray:
     return np.where(value < threshold, below, above)
 
 
+def from_common_scale(value: float, threshold: float) -> float:
+    """The raw value that `on_common_scale` sends to `value`: what a common-scale threshold means
+    for one score."""
+    if value < COMMON_THRESHOLD:
+        return value * threshold / COMMON_THRESHOLD
+    return threshold + (value - COMMON_THRESHOLD) * (1 - threshold) / (1 - TIE_BREAK - COMMON_THRESHOLD)
+
+
 def combined_score(text_harm: np.ndarray, reveal: np.ndarray, has_description: np.ndarray) -> np.ndarray:
     """Each pair's score from its two on the common scale: the larger, ties broken by the smaller.
     A text-only row has no `reveal`: its score is its `text_harm`."""

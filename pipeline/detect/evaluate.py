@@ -3,6 +3,7 @@ twin-pair win rate."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,7 +37,13 @@ def with_masked_twins(rows: list[BenchmarkRow], masked_field: str) -> tuple[list
     """For a benchmark that ships both versions of each query (MM-SafetyBench's `Question` and
     `Rephrased Question`): each row as a leaky pair (label 1) and its masked twin (label 0), the
     text of `masked_field` with the same description, linked by `twin_of`. A row whose masked
-    text is empty or not text is a `Reject`."""
+    text is empty or not text is a `Reject`. Twins are linked by id, so ids that repeat, or that
+    a twin's id would repeat, are a `ValueError`."""
+    counts = Counter(row.id for row in rows)
+    clashes = sorted({i for i, n in counts.items() if n > 1} | ({f"{i}:masked" for i in counts} & set(counts)))
+    if clashes:
+        raise ValueError(f"ids repeat or clash with a twin's id ({', '.join(clashes[:3])}); "
+                         "name a unique id with --id-field")
     paired, rejects = [], []
     for row in rows:
         masked = (row.extra or {}).get(masked_field)

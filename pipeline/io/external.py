@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
 
-from pipeline.io.records import Entry, Position, open_records
+from pipeline.io.records import OBJECT_KEY, Entry, Position, open_records
 
 # Candidate source names per field, most specific first; a column matches whatever its case
 # and its separators ("Question", "Image Description", "BehaviorID").
@@ -83,6 +83,8 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
             (column for c in candidates for column in columns if _normalised(column) == _normalised(c)), None)
         if found is not None:
             resolved[field] = found
+    if "id" not in resolved and OBJECT_KEY in columns:
+        resolved["id"] = OBJECT_KEY  # a record's own id, under any name, wins over its key
     for field in required:
         if field not in resolved:
             raise ValueError(f"no {field} field found (columns: {', '.join(columns)}); "
@@ -226,6 +228,8 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
     fields, row_id = reader.fields, None
     try:
         row_id = _file_id(entry, fields.get("id"))
+        if row_id is None and OBJECT_KEY in entry:  # the record names no id of its own: its key is one
+            row_id = str(entry[OBJECT_KEY])
         query = _text(entry, fields["query"])
         if query is None:
             raise _Unreadable(_missing(entry, fields["query"]))
@@ -243,7 +247,7 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
         category=_label_text(entry.get(fields.get("category"))),
         sub_category=_label_text(entry.get(fields.get("sub_category"))),
         label=_binary(label), element_terms=_terms(entry.get(fields.get("element_terms"))),
-        extra={k: v for k, v in entry.items() if k not in used} or None, position=position,
+        extra={k: v for k, v in entry.items() if k not in used and k != OBJECT_KEY} or None, position=position,
     )
 
 

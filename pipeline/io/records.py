@@ -1,6 +1,6 @@
 """A benchmark file's raw records, streamed, each with the 1-based position a person would look for.
 
-JSON lists and Parquet files count rows; JSONL and CSV (or TSV) count lines, so a reject
+JSON lists and objects and Parquet files count rows; JSONL and CSV (or TSV) count lines, so a reject
 names the line an editor shows. A UTF-8 byte-order mark (Excel's "CSV UTF-8")
 is dropped, so it never sticks to the first column name. An entry that cannot
 be read as a record (a JSONL line that is not JSON, a list entry that is not an
@@ -23,7 +23,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-FORMATS = (".json", ".jsonl", ".csv", ".tsv", ".parquet")
+FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
+# Where a JSON object's records are keyed by id, the key is kept under this name; the readers
+# take it as the id only when the record names no id of its own.
+OBJECT_KEY = "__key__"
 # A spreadsheet set to a comma decimal separator saves "CSV" with semicolons.
 CSV_DELIMITERS = ",;\t"
 PARQUET_BATCH_ROWS = 1024
@@ -57,9 +60,10 @@ def open_records(path: Path) -> RecordStream:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"{path}: unknown format {suffix or '(no suffix)'}; "
-                         "expected .json, .jsonl, .csv, .tsv or .parquet")
+                         "expected .json, .jsonl, .ndjson, .csv, .tsv or .parquet")
+    readers = {".json": _json, ".jsonl": _jsonl, ".ndjson": _jsonl, ".csv": _csv, ".tsv": _csv, ".parquet": _parquet}
     try:
-        stream = {".json": _json, ".jsonl": _jsonl, ".csv": _csv, ".tsv": _csv, ".parquet": _parquet}[suffix](path)
+        stream = readers[suffix](path)
     except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError) as error:
         raise _unreadable(path, error) from None
     return RecordStream(_reraising(path, stream.entries), stream.total)
@@ -94,7 +98,12 @@ def _first_non_utf8_line(path: Path) -> int:
 
 
 def _json(path: Path) -> RecordStream:
-    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as error:
+        if error.msg == "Extra data":  # one object a line, named .json: JSON lines
+            return _jsonl(path)
+        raise
     records = _keyed_records(data) if isinstance(data, dict) else data
     if not isinstance(records, list) or not any(isinstance(r, dict) for r in records):
         raise ValueError(f"{path}: expected a list of objects, or an object of objects keyed by id"
@@ -106,11 +115,11 @@ def _json(path: Path) -> RecordStream:
 
 def _keyed_records(data: dict) -> list | None:
     """`{"data": [...]}`, or an object whose values are the records, keyed by id (MM-SafetyBench's
-    processed_questions files): the key becomes the record's `id` unless it has one."""
+    processed_questions files), each key kept under OBJECT_KEY."""
     if isinstance(data.get("data"), list):
         return data["data"]
     if data and all(isinstance(value, dict) for value in data.values()):
-        return [value if "id" in value else {"id": key, **value} for key, value in data.items()]
+        return [{**value, OBJECT_KEY: key} for key, value in data.items()]
     return None
 
 
@@ -145,12 +154,13 @@ def _csv(path: Path) -> RecordStream:
 
 
 def _delimiter(path: Path) -> str:
-    """Tab for a .tsv file; otherwise whichever of comma, semicolon and tab the header line holds most."""
+    """Tab for a .tsv file; otherwise whichever of comma, semicolon and tab splits the header line
+    into the most names (quoted names kept whole; a tie goes to the comma)."""
     if path.suffix.lower() == ".tsv":
         return "\t"
     with path.open(newline="", encoding="utf-8-sig") as handle:
         header = handle.readline()
-    return max(CSV_DELIMITERS, key=header.count) if any(d in header for d in CSV_DELIMITERS) else ","
+    return max(CSV_DELIMITERS, key=lambda delimiter: len(next(csv.reader([header], delimiter=delimiter), [])))
 
 
 def _csv_entries(path: Path) -> Iterator[Entry]:

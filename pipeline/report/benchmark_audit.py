@@ -90,7 +90,7 @@ def grouping(reader: BenchmarkReader, by: str | None) -> Callable[[BenchmarkRow]
     if by is None:
         return attrgetter("category")
     for ours in ("category", "sub_category"):
-        if by in (ours, reader.fields.get(ours)):
+        if ours in reader.fields and by in (ours, reader.fields[ours]):
             return attrgetter(ours)
     if by not in reader.columns:
         raise ValueError(f"--by {by!r}: no such field (columns: {', '.join(reader.columns)})")
@@ -104,7 +104,12 @@ def _ours(reader: BenchmarkReader, column: str) -> str:
 
 
 def _label(value) -> str | None:
-    return None if value is None or value == "" else str(value)
+    """The group a value names: 1.0 and 1 are one group (a number that went through a float column)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def audit_benchmark(reader: BenchmarkReader, detector: LeakDetector, writer: AuditTableWriter,

@@ -54,7 +54,7 @@ class ReviewItem(BaseModel):
     leak_threshold: float | None = None
     leak_text_harm: float | None = None   # the leak score's two parts, on its scale
     leak_reveal: float | None = None      # None for a run written before they were recorded
-    leak_code: str = ""                   # the leak filter's reason code: leak.none, leak.text_harm, leak.reveal
+    leak_code: str | None = None          # the leak filter's reason code (leak.none, .text_harm, .reveal, .judge)
     leak_spans: list[str] = []
     detector_version: str = ""
     pipeline_verdict: str = "keep"  # "drop" if any final check dropped it

@@ -246,6 +246,11 @@ def test_cli_eval_detector_pairs_each_query_with_its_masked_twin(tmp_path):
     assert sorted(scored["ids"]) == ["0", "0:masked", "1", "1:masked"]
     missing = CliRunner().invoke(app, ["eval-detector", str(path), "--masked-field", "Masked"])
     assert missing.exit_code == 2 and "--masked-field 'Masked': no such field" in missing.output
+    clashing = tmp_path / "clashing.jsonl"
+    clashing.write_text("".join(json.dumps({"id": i, "query": "Q?", "masked": "M?", "caption": "C."}) + "\n"
+                                for i in ("0", "0:masked")))
+    clash = CliRunner().invoke(app, ["eval-detector", str(clashing), "--masked-field", "masked"])
+    assert clash.exit_code == 2 and "ids repeat or clash with a twin's id (0:masked)" in clash.output
 
 
 def test_cli_eval_detector_leaves_non_english_rows_out_of_its_figures(tmp_path):
@@ -260,6 +265,15 @@ def test_cli_eval_detector_leaves_non_english_rows_out_of_its_figures(tmp_path):
     assert re.search(r"pairs \(leaky / leakless\)\s*│\s*2 \(1 / 1\)", result.output)
     assert re.search(r"not English, left out \(outside the detector's scope\)\s*│\s*1", result.output)
     assert re.search(r"recall\s*│\s*100.0%", result.output)
+
+
+@pytest.mark.parametrize("threshold", [0.853, 0.55])
+def test_a_common_scale_value_maps_back_to_each_score_s_own(threshold):
+    from pipeline.detect.detector import from_common_scale, on_common_scale
+
+    for value in (0.0, 0.2, 0.5, 0.6, 0.99):
+        assert float(on_common_scale(from_common_scale(value, threshold), threshold)) == pytest.approx(value)
+    assert from_common_scale(0.5, threshold) == threshold
 
 
 def test_cli_eval_detector_needs_labels(tmp_path):

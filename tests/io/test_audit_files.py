@@ -257,6 +257,7 @@ def test_leak_rates_per_field_with_the_reason_and_non_english_rows_apart(tmp_pat
 
 
 @pytest.mark.parametrize("by, message", [("nope", "--by 'nope': no such field"),
+                                         ("sub_category", "--by 'sub_category': no such field"),
                                          ("query", "--by 'query': that field is read as the query")])
 def test_by_a_field_the_file_cannot_group_by_is_one_line(tmp_path, by, message):
     path = tmp_path / "d.jsonl"
@@ -277,4 +278,8 @@ def test_threshold_moves_the_verdicts_and_is_recorded(tmp_path):
     [at_shipped], [at_strict] = pq.read_table(shipped).to_pylist(), pq.read_table(strict).to_pylist()
     assert at_shipped["leak"] and at_shipped["reason"] == "leak.reveal"
     assert at_strict["leak_score"] == at_shipped["leak_score"] and not at_strict["leak"] and at_strict["reason"] is None
-    assert pq.read_schema(strict).metadata[b"leakless.threshold"] == b"0.9999999"
+    metadata = pq.read_schema(strict).metadata
+    assert metadata[b"leakless.threshold"] == b"0.9999999"
+    shipped_metadata = pq.read_schema(shipped).metadata
+    for key in (b"leakless.text_harm_probability_threshold", b"leakless.reveal_raw_threshold"):
+        assert float(shipped_metadata[key]) < float(metadata[key])  # each score's own value at 0.9999999

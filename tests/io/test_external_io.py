@@ -141,7 +141,24 @@ def test_an_object_that_holds_no_records_is_one_line(tmp_path):
         read_benchmark(path)
 
 
+def test_a_keyed_record_s_own_id_wins_over_its_key_whatever_its_name(tmp_path):
+    path = tmp_path / "keyed.json"
+    path.write_text(json.dumps({"a": {"ID": "A1", "Question": "Q?"}, "b": {"ID": "B1", "Question": "Q2?"}}))
+    rows = read_benchmark(path, require_description=False)
+    assert [row.id for row in rows] == ["A1", "B1"] and all("__key__" not in (row.extra or {}) for row in rows)
+
+
+def test_a_json_file_holding_one_object_a_line_is_read_as_json_lines(tmp_path):
+    for name in ("lines.json", "lines.ndjson"):
+        path = tmp_path / name
+        path.write_text(json.dumps({"query": "Q1?", "caption": "C."}) + "\n" +
+                        json.dumps({"query": "Q2?", "caption": "C."}) + "\n")
+        assert [row.query for row in read_benchmark(path)] == ["Q1?", "Q2?"]
+
+
 @pytest.mark.parametrize("name, text", [
+    ("quoted-header.csv", 'id,query,"notes; a; b; c",caption\nq1,"Where is it; and why?",x,A van.\n'),
+    ("quoted-header-semicolons.csv", '"id, the key";query;caption\nq1;"Where is it; and why?";A van.\n'),
     ("semicolons.csv", 'id;query;caption\nq1;"Where is it; and why?";A van.\n'),   # a comma-decimal spreadsheet
     ("tabs.tsv", "id\tquery\tcaption\nq1\tWhere is it; and why?\tA van.\n"),
     ("commas.csv", 'id,query,caption\nq1,"Where is it; and why?",A van.\n'),
@@ -149,5 +166,5 @@ def test_an_object_that_holds_no_records_is_one_line(tmp_path):
 def test_csv_delimiters_are_read_from_the_header(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    [row] = read_benchmark(path)
+    [row] = read_benchmark(path, id_field="id, the key" if "key" in text else None)
     assert (row.id, row.query, row.image_description) == ("q1", "Where is it; and why?", "A van.")
