@@ -83,7 +83,8 @@ def reused_scores(path: Path, out: Path, chunk_size: int) -> None:
             return [first[i % len(first)] for i in range(len(items))]
 
     reader = BenchmarkReader(path, require_description=False)
-    with AuditTableWriter(out, out.with_suffix(".rejects.jsonl"), {"detector": detector.version}) as writer:
+    with AuditTableWriter(out, out.with_suffix(".rejects.jsonl"), {"detector": detector.version},
+                          detector.threshold) as writer:
         audit_benchmark(reader, FirstChunkScores(), writer, chunk_size)
 
 

@@ -97,7 +97,7 @@ def adapter_out_of_group(queries: list[str], labels: np.ndarray, groups: np.ndar
     scores = np.zeros(len(labels))
     folds = list(dict.fromkeys(groups))
     for number, group in enumerate(folds, start=1):
-        progress(group, number, len(folds) + 1)  # and the fit on every row, after them
+        progress(group, number, len(folds))
         held = groups == group
         train = np.where(~held)[0]
         weights = cached_fit([queries[i] for i in train], labels[train], settings)
@@ -114,12 +114,13 @@ def calibrate(public_path: Path, out: Path = CALIBRATION_FILE, settings: Adapter
     queries = [canonical_query(r.query) for r in rows]
     probe = fit_probe(extraction.query_features, labels)
     unseen_probe = out_of_group(extraction.query_features, labels, groups)
-    unseen_adapter = adapter_out_of_group(queries, labels, groups, settings, progress)
+    fits = len(dict.fromkeys(groups)) + 1  # each group held out, then every row
+    unseen_adapter = adapter_out_of_group(queries, labels, groups, settings,
+                                          lambda group, number, _: progress(group, number, fits))
     by_blend = {blend: float(roc_auc_score(labels, blended(unseen_probe, unseen_adapter, blend))) for blend in BLENDS}
     blend = max(BLENDS, key=lambda b: (by_blend[b], -b))  # a tie goes to the cheaper reader
     unseen = blended(unseen_probe, unseen_adapter, blend)
-    folds = len(dict.fromkeys(groups))
-    progress(None, folds + 1, folds + 1)
+    progress(None, fits, fits)
     adapter = cached_fit(queries, labels, settings)
     sources = np.array([r.source for r in rows])
     per_set = [(labels[sources == name], unseen[sources == name])

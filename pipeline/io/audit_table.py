@@ -1,7 +1,8 @@
 """`leakless audit`'s output, streamed: the scored rows as Parquet row groups, the rejects as JSON lines.
 
 The columns are generic over `LeakScore`: every field becomes a column (typed from
-its annotation), `signals` spread out as `signal_<name>` columns, so fields the
+its annotation), then `reason` (the verdict's reason code at the audit's threshold),
+`signals` spread out as `signal_<name>` columns, so fields the
 detector gains reach the output without a change here. `score` keeps its
 historical column name `leak_score`. Both files are written beside their targets
 and renamed onto them only when the whole audit succeeded.
@@ -50,9 +51,8 @@ class AuditTableWriter:
     """Use as a context manager; `write` each chunk. The table is left out when no row was
     written (there is nothing to audit); the rejects file is always written."""
 
-    def __init__(self, out: Path, rejects: Path, metadata: dict[str, str], threshold: float | None = None):
-        """With `threshold`, a score whose reason code is a method (`LeakScore.reason`) also gets a
-        `reason` column: the code of its verdict at that threshold."""
+    def __init__(self, out: Path, rejects: Path, metadata: dict[str, str], threshold: float):
+        """`threshold` decides each row's `reason` column: the reason code of its verdict."""
         self.out, self.rejects, self.metadata, self.threshold = Path(out), Path(rejects), metadata, threshold
         self.rows_written = 0
         self._writer: pq.ParquetWriter | None = None
@@ -80,20 +80,19 @@ class AuditTableWriter:
 
     def _table(self, rows: list[BenchmarkRow], scores: list[LeakScore]) -> pa.Table:
         fields = score_fields(type(scores[0]))
-        reasons = ({"reason": [s.reason(self.threshold) for s in scores]}
-                   if self.threshold is not None and callable(getattr(scores[0], "reason", None)) else {})
         if self._writer is not None:
             schema = self._writer.schema
         else:  # the signal names are the detector's: taken from its first scores
             signals = [(f"signal_{name}", pa.float64()) for name in scores[0].signals]
             schema = pa.schema([*ROW_COLUMNS, *[(column, kind) for _, column, kind in fields],
-                                *[(name, pa.string()) for name in reasons], *signals],
+                                ("reason", pa.string()), *signals],
                                metadata={f"leakless.{k}": v for k, v in self.metadata.items()})
         columns = {
             "id": [r.id for r in rows], "position": [r.position.number for r in rows],
             "category": [r.category for r in rows], "sub_category": [r.sub_category for r in rows],
             "query": [r.query for r in rows], "text_only": [r.text_only for r in rows],
-            **{column: [_plain(getattr(s, field)) for s in scores] for field, column, _ in fields}, **reasons,
+            **{column: [_plain(getattr(s, field)) for s in scores] for field, column, _ in fields},
+            "reason": [s.reason(self.threshold) for s in scores],
             **{f"signal_{name}": [s.signals.get(name) for s in scores] for name in scores[0].signals},
         }
         return pa.Table.from_pydict({name: columns[name] for name in schema.names}, schema=schema)

@@ -201,7 +201,10 @@ class ScoreWithNamedParts:
     leak: bool
     text_harm: float
     reveal: float | None
-    reason: str | None
+
+    def reason(self, threshold: float) -> str | None:
+        return None if self.score < threshold else "leak.reveal" if (self.reveal or 0) > self.text_harm \
+            else "leak.text_harm"
 
 
 def test_every_field_of_the_score_becomes_a_typed_column(tmp_path):
@@ -209,16 +212,17 @@ def test_every_field_of_the_score_becomes_a_typed_column(tmp_path):
     path.write_text(json.dumps({"id": "a", "query": "Q?", "caption": "C."}) + "\n" +
                     json.dumps({"id": "b", "query": "Q2?"}) + "\n")
     [(rows, _)] = list(BenchmarkReader(path, require_description=False).chunks(10))
-    scores = [ScoreWithNamedParts(0.9, {"s": 1.0}, ("Q",), True, 0.2, 0.9, "leak.reveal"),
-              ScoreWithNamedParts(0.1, {"s": None}, (), False, 0.1, None, None)]
+    scores = [ScoreWithNamedParts(0.9, {"s": 1.0}, ("Q",), True, 0.2, 0.9),
+              ScoreWithNamedParts(0.1, {"s": None}, (), False, 0.1, None)]
     out = tmp_path / "out.parquet"
-    with AuditTableWriter(out, tmp_path / "rejects.jsonl", {"detector": "test"}) as writer:
+    with AuditTableWriter(out, tmp_path / "rejects.jsonl", {"detector": "test"}, threshold=0.5) as writer:
         writer.write(rows, scores, [])
     table = pq.read_table(out)
     assert [(f.name, str(f.type)) for f in table.schema][6:] == [
         ("leak_score", "double"), ("spans", "list<element: string>"), ("leak", "bool"), ("text_harm", "double"),
         ("reveal", "double"), ("reason", "string"), ("signal_s", "double")]
     assert table.column("reveal").to_pylist() == [0.9, None]
+    assert table.column("reason").to_pylist() == ["leak.reveal", None]
     assert table.column("text_only").to_pylist() == [False, True]
     assert table.schema.metadata[b"leakless.detector"] == b"test"
 
