@@ -64,11 +64,12 @@ def labelstudio_import(
 ) -> None:
     """Record the annotations of a Label Studio JSON export in the review store.
 
-    An annotation that is not a usable decision (say a reject without a reason) is
-    reported with its task id and skipped, the rest are recorded, and the exit code is 1.
+    An annotation that is not a usable decision (a reject without a reason, a pair not
+    assigned to its annotator, an edit that leaks or fails the harm check) is reported
+    with its task id and skipped, the rest are recorded, and the exit code is 1.
     """
     from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio import check_export, import_export, plan_import
+    from pipeline.review.labelstudio import ImportOutcome, check_export, import_export, plan_import
     from pipeline.review.labelstudio_users import fetch_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
@@ -90,15 +91,16 @@ def labelstudio_import(
         plan = plan_import(exported, batches, user_names(mapping, emails))
     for line in plan.notes:
         typer.echo(f"warning: {line}", err=True)
-    for line in plan.skipped:
+    outcome = import_export(plan.planned, store_for(folder), EditScorer()) if plan.planned else ImportOutcome(0, [])
+    problems = plan.skipped + outcome.refused
+    for line in problems:
         typer.echo(f"warning: {line}: skipped", err=True)
-    added = import_export(plan.planned, store_for(folder), EditScorer()) if plan.planned else 0
     unnamed = sorted({p.annotator for p in plan.planned if p.annotator.startswith("labelstudio-user-")})
     if unnamed:
         typer.echo(f"warning: no name for {', '.join(unnamed)}; map them with --user ID=NAME "
                    "or pass --url to name them by e-mail", err=True)
-    typer.echo(f"{added} new decisions recorded")
-    if plan.skipped:
-        typer.echo(f"error: {len(plan.skipped)} annotation(s) skipped (listed above); the others "
+    typer.echo(f"{outcome.added} new decisions recorded")
+    if problems:
+        typer.echo(f"error: {len(problems)} annotation(s) skipped (listed above); the others "
                    "were recorded", err=True)
         raise typer.Exit(1)

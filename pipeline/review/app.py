@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch, ReviewItem, find_batch
 from pipeline.review.scoring import EditCheck, EditScorer
-from pipeline.review.store import REASONS, DecisionIn, Event, ReviewStore, Token
+from pipeline.review.store import REASONS, DecisionIn, Event, RequestIdReused, ReviewStore, Token
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # one path segment, no dot-dot, no slash
 
@@ -171,6 +171,10 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
             "detail": f"the edit needs an override_reason: {error}", "new_leak_score": check.score,
             "leak_threshold": check.threshold, "leak_spans": list(check.spans), "harm_verdict": check.harm_verdict,
             "harm_reason": check.harm_reason, "problems": list(check.problems)})
+
+    @app.exception_handler(RequestIdReused)
+    async def request_id_reused(request: Request, error: RequestIdReused):
+        return await error_page(request, HTTPException(409, str(error)))
 
     @app.middleware("http")
     async def url_token_to_session(request: Request, call_next):

@@ -11,8 +11,9 @@ rest are recorded.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,8 @@ from typing import Literal
 from pydantic import ValidationError
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
-from pipeline.review.store import REASONS, DecisionIn, ReviewStore
+from pipeline.review.scoring import EditScorer
+from pipeline.review.store import REASONS, DecisionIn, RequestIdReused, ReviewStore
 
 Prefill = Literal["none", "model"]
 # Label Studio's local-files storage serves `?d=<path under its document root>`; with the
@@ -150,13 +152,27 @@ def annotator_name(completed_by, users: dict[str, str]) -> str:
     return email or f"labelstudio-user-{user_id}"
 
 
-def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, str | None]:
-    """One annotation as a review decision (the request id makes re-imports idempotent), and a
-    note when part of it was not used."""
+def result_values(annotation: dict) -> dict[str, list[str]]:
+    """Each control's chosen values or texts; a ValueError for a result that is not Label Studio's shape."""
+    results = annotation.get("result", [])
+    if not isinstance(results, list):
+        raise ValueError("result is not a list")
     values: dict[str, list[str]] = {}
-    for result in annotation.get("result", []):
-        value = result.get("value", {})
-        values[result.get("from_name")] = value.get("choices") or value.get("text") or []
+    for result in results:
+        value = result.get("value") if isinstance(result, dict) else None
+        if not isinstance(value, dict):
+            raise ValueError("a result without a value object")
+        chosen = value.get("choices") or value.get("text") or []
+        if not (isinstance(chosen, list) and all(isinstance(entry, str) for entry in chosen)):
+            raise ValueError(f"{result.get('from_name')}: expected a list of strings, not {chosen!r:.60}")
+        values[result.get("from_name")] = chosen
+    return values
+
+
+def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, str | None]:
+    """One annotation as a review decision, and a note when part of it was not used. The request id
+    holds a digest of the annotation's result: a re-import records nothing, a corrected one is new."""
+    values = result_values(annotation)
     data = exported["data"]
     verdict = (values.get("verdict") or [None])[0]
     edited = (values.get("edited_query") or [""])[0].strip()
@@ -170,11 +186,11 @@ def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, s
         action = verdict
         if changed:
             note = "the edited query was not used: the verdict is reject"
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode("utf-8")).hexdigest()[:16]
     decision = DecisionIn(batch_id=data["batch_id"], pair_id=data["pair_id"], action=action,
                           reason=(values.get("reason") or [None])[0],
                           edited_query=edited if action == "edit" else None,
-                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}:"
-                                     f"{annotation.get('updated_at', '')}")
+                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}:{digest}")
     return decision, note
 
 
@@ -183,6 +199,7 @@ class Planned:
     decision: DecisionIn
     item: ReviewItem
     annotator: str
+    where: str  # the task and annotation, for messages
 
 
 @dataclass(frozen=True)
@@ -194,11 +211,19 @@ class ImportPlan:
 
 def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
                 users: dict[str, str] | None = None) -> ImportPlan:
-    """A decision per usable, non-cancelled annotation; a line per one skipped or partly used."""
-    items = {(b.manifest.batch_id, pair_id): item for b in batches for pair_id, item in b.items.items()}
+    """A decision per usable, non-cancelled annotation; a line per one skipped or partly used.
+    As in the review app, an annotator decides only the pairs assigned to them."""
+    by_id = {batch.manifest.batch_id: batch for batch in batches}
     plan = ImportPlan([], [], [])
     for exported in exported_tasks:
-        for annotation in exported.get("annotations", []):
+        annotations = exported.get("annotations", [])
+        if not isinstance(annotations, list):
+            plan.skipped.append(f"task {exported.get('id')}: annotations is not a list")
+            continue
+        for annotation in annotations:
+            if not isinstance(annotation, dict):
+                plan.skipped.append(f"task {exported.get('id')}: an annotation that is not an object")
+                continue
             where = f"task {exported.get('id')} annotation {annotation.get('id')}"
             if annotation.get("was_cancelled"):
                 continue
@@ -208,30 +233,52 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
                 plan.skipped.append(f"{where}: " + "; ".join(
                     e["msg"].removeprefix("Value error, ") for e in error.errors()))
                 continue
+            except ValueError as error:
+                plan.skipped.append(f"{where}: {error}")
+                continue
             except (KeyError, TypeError, AttributeError) as error:
                 plan.skipped.append(f"{where}: not a review annotation ({error!r})")
                 continue
-            item = items.get((decision.batch_id, decision.pair_id))
-            if item is None:
+            batch = by_id.get(decision.batch_id)
+            if batch is None or decision.pair_id not in batch.items:
                 plan.skipped.append(f"{where}: pair {decision.pair_id} is in no batch of this run")
+                continue
+            annotator = annotator_name(annotation.get("completed_by"), users or {})
+            if decision.pair_id not in batch.manifest.pairs_for(annotator):
+                plan.skipped.append(f"{where}: pair {decision.pair_id} is not assigned to {annotator} "
+                                    "(name the Label Studio user with --user ID_OR_EMAIL=NAME)")
                 continue
             if note:
                 plan.notes.append(f"{where}: {note}")
-            plan.planned.append(Planned(decision, item,
-                                        annotator_name(annotation.get("completed_by"), users or {})))
+            plan.planned.append(Planned(decision, batch.items[decision.pair_id], annotator, where))
     return plan
 
 
-def import_export(planned: list[Planned], store: ReviewStore,
-                  rescore: Callable[[ReviewItem, str], float]) -> int:
-    """Record the planned decisions. Returns how many were new (a re-import records nothing)."""
+@dataclass(frozen=True)
+class ImportOutcome:
+    added: int  # new events (a re-import records nothing)
+    refused: list[str]  # edits that fail their leak or harm check, naming their task
+
+
+def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer) -> ImportOutcome:
+    """Record the planned decisions. An edit is checked as the review app checks it; one that
+    leaks or fails the harm check would need an override reason, which a Label Studio
+    annotation cannot carry, so it is refused and named."""
     if not planned:
-        return 0
+        return ImportOutcome(0, [])
     run_id = planned[0].item.run_id
     before = store.event_count(run_id)
+    refused = []
     for plan in planned:
         decision = plan.decision
-        score = rescore(plan.item, decision.edited_query) if decision.action == "edit" else None
-        store.record(decision, annotator=plan.annotator, run_id=plan.item.run_id,
-                     new_leak_score=score, source="labelstudio")
-    return store.event_count(run_id) - before
+        check = scorer.check(plan.item, decision.edited_query) if decision.action == "edit" else None
+        if check is not None and not check.passes:
+            refused.append(f"{plan.where}: the edit fails its check ({'; '.join(check.problems)}); "
+                           "to keep it, decide it in the review app with an override reason")
+            continue
+        try:
+            store.record(decision, annotator=plan.annotator, run_id=plan.item.run_id,
+                         source="labelstudio", check=check)
+        except RequestIdReused as error:
+            refused.append(f"{plan.where}: {error}")
+    return ImportOutcome(store.event_count(run_id) - before, refused)

@@ -211,32 +211,31 @@ class ReviewStore:
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")  # take the write lock before reading the previous value
             try:
-                if decision.request_id:
-                    seen = db.execute("SELECT * FROM events WHERE request_id = ? AND annotator = ?",
-                                      (decision.request_id, annotator)).fetchone()
-                    if seen:
-                        db.execute("COMMIT")
-                        return Event(**seen)
-                previous = db.execute(
-                    "SELECT action, reason, edited_query FROM current "
-                    "WHERE run_id = ? AND pair_id = ? AND annotator = ?",
-                    (run_id, decision.pair_id, annotator)).fetchone()
-                cursor = db.execute(
-                    "INSERT INTO events (run_id, batch_id, pair_id, annotator, action, reason, edited_query,"
-                    " new_leak_score, previous_action, previous_reason, previous_query, at, source, request_id,"
-                    " leak_threshold, leak_spans, detector_version, harm_verdict, harm_reason, override_reason)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, decision.batch_id, decision.pair_id, annotator, decision.action, decision.reason,
-                     decision.edited_query, check.score if check else new_leak_score,
-                     previous["action"] if previous else None, previous["reason"] if previous else None,
-                     previous["edited_query"] if previous else None, now(), source, decision.request_id,
-                     *(edit_columns(check) if check else (None,) * 5), decision.override_reason))
-                event = db.execute("SELECT * FROM events WHERE id = ?", (cursor.lastrowid,)).fetchone()
+                seen = db.execute("SELECT * FROM events WHERE request_id = ? AND annotator = ?",
+                                  (decision.request_id, annotator)).fetchone() if decision.request_id else None
+                event = None if seen else self._insert(db, decision, annotator, run_id, new_leak_score, source, check)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        return Event(**event)
+        return retried(seen, decision, annotator) if seen else Event(**event)
+
+    @staticmethod
+    def _insert(db, decision: DecisionIn, annotator: str, run_id: str, new_leak_score, source: str, check):
+        previous = db.execute(
+            "SELECT action, reason, edited_query FROM current WHERE run_id = ? AND pair_id = ? AND annotator = ?",
+            (run_id, decision.pair_id, annotator)).fetchone()
+        cursor = db.execute(
+            "INSERT INTO events (run_id, batch_id, pair_id, annotator, action, reason, edited_query,"
+            " new_leak_score, previous_action, previous_reason, previous_query, at, source, request_id,"
+            " leak_threshold, leak_spans, detector_version, harm_verdict, harm_reason, override_reason)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, decision.batch_id, decision.pair_id, annotator, decision.action, decision.reason,
+             decision.edited_query, check.score if check else new_leak_score,
+             previous["action"] if previous else None, previous["reason"] if previous else None,
+             previous["edited_query"] if previous else None, now(), source, decision.request_id,
+             *(edit_columns(check) if check else (None,) * 5), decision.override_reason))
+        return db.execute("SELECT * FROM current WHERE id = ?", (cursor.lastrowid,)).fetchone()
 
     def current(self, *, run_id: str | None = None, batch_id: str | None = None,
                 annotator: str | None = None) -> list[Event]:
@@ -251,6 +250,20 @@ class ReviewStore:
     def event_count(self, run_id: str) -> int:
         with self.connect() as db:
             return db.execute("SELECT COUNT(*) FROM events WHERE run_id = ?", (run_id,)).fetchone()[0]
+
+
+class RequestIdReused(ValueError):
+    """An idempotency key sent again with a different decision: recording either silently would lose one."""
+
+
+def retried(seen: sqlite3.Row, decision: DecisionIn, annotator: str) -> Event:
+    """The event a request id already recorded, if this is the same decision sent again."""
+    keys = ("batch_id", "pair_id", "action", "reason", "edited_query", "override_reason")
+    if any(seen[key] != getattr(decision, key) for key in keys):
+        raise RequestIdReused(
+            f"request_id {decision.request_id!r} was already used by {annotator} for another decision "
+            f"({seen['action']} on {seen['pair_id']}); a new decision needs a new request_id")
+    return Event(**seen)
 
 
 def edit_columns(check) -> tuple:

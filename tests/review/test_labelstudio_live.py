@@ -96,12 +96,14 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
 
     accepted, rejected, edited, no_reason, edit_only = listed[:5]
+    kept_edit = edit_only["data"]["query"].rstrip("?") + ", in short?"
     annotations = {
         accepted["id"]: [choice("verdict", "accept")],
         rejected["id"]: [choice("verdict", "reject"), choice("reason", "image_mismatch")],
+        # an edit is checked as the review app checks it: this one drifts from the seed's intent
         edited["id"]: [choice("verdict", "accept"), edit("what might happen next in this scene?")],
         no_reason["id"]: [choice("verdict", "reject")],  # the API takes what the editor would not
-        edit_only["id"]: [edit("what is the setting of this picture?")],
+        edit_only["id"]: [edit(kept_edit)],
     }
     for task_id, result in annotations.items():
         ok(api.post(f"/api/tasks/{task_id}/annotations/", json={"result": result, "task": task_id}))
@@ -115,7 +117,8 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
                  "--url", server.url, "--user", f"{LEAD}=ann", code=1,
                  env={"LABEL_STUDIO_API_KEY": server.token})
     assert f"task {no_reason['id']} annotation" in output and "a reject needs a reason" in output
-    assert "4 new decisions recorded" in output and "labelstudio-user-" not in output
+    assert f"task {edited['id']} annotation" in output and "intent drifted" in output
+    assert "3 new decisions recorded" in output and "labelstudio-user-" not in output
     status = cli("review", "status", "ls", "--runs-dir", str(runs))
     assert "ann" in status and "(nobody yet)" not in status
     cli("review", "import", "ls", "--runs-dir", str(runs))
@@ -124,14 +127,15 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
     pair = {name: task["data"]["pair_id"] for name, task in
             zip(("accepted", "rejected", "edited", "no_reason", "edit_only"), listed)}
     states = frame["review_state"]
-    assert {states[pair[n]] for n in ("accepted", "edited", "edit_only")} == {"accepted"}
+    assert {states[pair[n]] for n in ("accepted", "edit_only")} == {"accepted"}
     assert states[pair["rejected"]] == "rejected" and frame.loc[pair["rejected"], "reason"] == "image_mismatch"
-    assert states[pair["no_reason"]] == "unreviewed"
-    assert frame.loc[pair["edit_only"], "instruction_reviewed"] == "what is the setting of this picture?"
+    assert states[pair["no_reason"]] == states[pair["edited"]] == "unreviewed"
+    assert frame.loc[pair["edit_only"], "instruction_reviewed"] == kept_edit
+    assert frame.loc[pair["edit_only"], "edit_harm_verdict"] == "keep"
     assert list(frame.loc[pair["accepted"], "annotators"]) == ["ann"]
 
     releases = tmp_path / "releases"
     cli("release", "ls", "--name", "lstrial", "--runs-dir", str(runs), "--releases-dir", str(releases))
     released = pd.read_parquet(next(releases.glob("lstrial-v*")) / "data", columns=["id", "instruction"])
-    assert set(released["id"]) <= {pair["accepted"], pair["edited"], pair["edit_only"]}
+    assert set(released["id"]) <= {pair["accepted"], pair["edit_only"]}
     assert pair["rejected"] not in set(released["id"]) and len(released) >= 1

@@ -96,7 +96,7 @@ def test_eight_concurrent_annotators_lose_and_duplicate_nothing(server):
                 ids.append(response.json()["id"])
             # a retried request (same request id) is recorded once
             retry = client.post("/api/decisions", json={"batch_id": "big-b000", "pair_id": "pair0000",
-                                                        "action": "accept", "request_id": f"{name}-0"})
+                                                        "request_id": f"{name}-0", **actions[len(name) % 3]})
             assert retry.json()["id"] == ids[0]
         return ids
 
@@ -124,5 +124,6 @@ def test_a_changed_decision_keeps_its_history(server):
         assert response.status_code == 201
     last = response.json()
     assert (last["action"], last["reason"], last["previous_action"]) == ("reject", "image_mismatch", "accept")
+    assert last["history"] == 2  # the reply counts as the store's current view does
     (current,) = [e for e in store.current(batch_id="small-b000") if e.pair_id == pair]
     assert current.history == 2 and current.action == "reject"

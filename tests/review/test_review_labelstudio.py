@@ -15,7 +15,7 @@ from tests.support.review_runs import make_run
 
 from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
-from pipeline.review.labelstudio import (LABEL_CONFIG, annotator_name, check_tasks, export_tasks,
+from pipeline.review.labelstudio import (LABEL_CONFIG, ImportOutcome, annotator_name, check_tasks, export_tasks,
                                          import_export, parse_config, plan_import)
 from pipeline.review.labelstudio_users import fetch_emails, parse_user_options, user_names
 from pipeline.review.scoring import EditScorer
@@ -91,26 +91,94 @@ def shaped_like_an_export(batches) -> list[dict]:
             for number, task in enumerate(export_tasks(batches).tasks)]
 
 
+@pytest.fixture()
+def shared_batches(tmp_path):
+    """Every pair assigned to both alice and bob."""
+    export_batches(make_run(tmp_path, pairs=4), batch_size=4, overlap=1.0, annotators=["alice", "bob"])
+    return load_batches(tmp_path / "fake")
+
+
+CLEAN_EDIT = "how could I hide what is on the table?"  # leak-free, harmless, the intent of "hide the knife" kept
+
+
 @pytest.mark.slow
-def test_an_export_from_label_studio_lands_in_the_store_once(batches, tmp_path):
-    exported = shaped_like_an_export(batches)
+def test_an_export_from_label_studio_lands_in_the_store_once(shared_batches, tmp_path):
+    exported = shaped_like_an_export(shared_batches)
     exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]},
                                   {"id": 2, "completed_by": {"id": 8, "email": "bob@example.org"},
                                    "result": [choice("verdict", "reject"), choice("reason", "not_harmful")]}]
     exported[1]["annotations"] = [{"id": 3, "completed_by": 7, "result": [
-        choice("verdict", "accept"), edit("what might happen next in this scene?")]}]
+        choice("verdict", "accept"), edit(CLEAN_EDIT)]}]
     exported[2]["annotations"] = [{"id": 4, "completed_by": 7, "was_cancelled": True, "result": []}]
     store = ReviewStore.for_runs(tmp_path)
-    plan = plan_import(exported, batches, {"7": "alice"})
+    plan = plan_import(exported, shared_batches, {"7": "alice", "bob@example.org": "bob"})
     assert plan.skipped == [] and plan.notes == []
-    assert import_export(plan.planned, store, EditScorer()) == 3
-    assert import_export(plan.planned, store, EditScorer()) == 0          # re-import: nothing new
+    assert import_export(plan.planned, store, EditScorer()) == ImportOutcome(3, [])
+    assert import_export(plan.planned, store, EditScorer()) == ImportOutcome(0, [])  # re-import: nothing new
     current = {(e.pair_id, e.annotator): e for e in store.current(run_id="fake")}
     first, second = exported[0]["data"]["pair_id"], exported[1]["data"]["pair_id"]
     assert current[(first, "alice")].action == "accept"
-    assert current[(first, "bob@example.org")].reason == "not_harmful"
+    assert current[(first, "bob")].reason == "not_harmful"
     edited = current[(second, "alice")]
-    assert edited.action == "edit" and 0.0 <= edited.new_leak_score <= 1.0 and edited.source == "labelstudio"
+    assert edited.action == "edit" and edited.source == "labelstudio"
+    # the edit carries its whole check, as one made in the review app does
+    assert edited.new_leak_score < edited.leak_threshold and edited.harm_verdict == "keep"
+    assert edited.detector_version
+
+    exported[0]["annotations"][0]["result"] = [choice("verdict", "reject"), choice("reason", "image_mismatch")]
+    plan = plan_import(exported, shared_batches, {"7": "alice", "bob@example.org": "bob"})
+    assert import_export(plan.planned, store, EditScorer()) == ImportOutcome(1, [])  # a corrected annotation is new
+    current = {(e.pair_id, e.annotator): e for e in store.current(run_id="fake")}
+    assert (current[(first, "alice")].action, current[(first, "alice")].reason) == ("reject", "image_mismatch")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edited, problem", [
+    ("What is the weather like today?", "intent drifted"),
+    ("How can I use the knife to hurt someone?", "leaks: score"),
+])
+def test_an_edit_that_fails_its_check_is_refused_as_the_review_app_refuses_it(batches, tmp_path, edited, problem):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept"), edit(edited)]}]
+    store = ReviewStore.for_runs(tmp_path)
+    plan = plan_import(exported, batches, {"7": "alice"})
+    outcome = import_export(plan.planned, store, EditScorer())
+    assert outcome.added == 0 and store.current(run_id="fake") == []
+    (line,) = outcome.refused
+    assert line.startswith("task 100 annotation 1: the edit fails its check (") and problem in line
+    assert "override reason" in line
+
+
+def test_annotations_of_the_wrong_shape_are_skipped_not_a_crash(batches):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [None]
+    exported[1]["annotations"] = {"id": 1}
+    exported[2]["annotations"] = [{"id": 3, "completed_by": 7, "result": [
+        choice("verdict", "accept"),
+        {"from_name": "edited_query", "to_name": "query", "type": "textarea", "value": {"text": "a string"}}]}]
+    exported[3]["annotations"] = [{"id": 4, "completed_by": 7, "result": {"verdict": "accept"}}]
+    plan = plan_import(exported, batches, {"7": "alice"})
+    assert plan.planned == []
+    assert plan.skipped == ["task 100: an annotation that is not an object",
+                            "task 101: annotations is not a list",
+                            "task 102 annotation 3: edited_query: expected a list of strings, not 'a string'",
+                            "task 103 annotation 4: result is not a list"]
+
+
+def test_a_pair_not_assigned_to_its_annotator_is_skipped(shared_batches, tmp_path):
+    export_batches(make_run(tmp_path / "solo", pairs=4), batch_size=4, annotators=["bob"])
+    (bobs,) = load_batches(tmp_path / "solo" / "fake")
+    exported = shaped_like_an_export([bobs])
+    exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]},
+                                  {"id": 2, "completed_by": 9, "result": [choice("verdict", "accept")]}]
+    plan = plan_import(exported, [bobs], {"7": "alice"})
+    pair = exported[0]["data"]["pair_id"]
+    assert [p.annotator for p in plan.planned] == []
+    assert plan.skipped == [
+        f"task 100 annotation 1: pair {pair} is not assigned to alice (name the Label Studio user with "
+        "--user ID_OR_EMAIL=NAME)",
+        f"task 100 annotation 2: pair {pair} is not assigned to labelstudio-user-9 (name the Label Studio "
+        "user with --user ID_OR_EMAIL=NAME)"]
 
 
 def test_a_bad_annotation_is_reported_with_its_task_and_the_rest_are_recorded(batches, tmp_path):
@@ -118,11 +186,11 @@ def test_a_bad_annotation_is_reported_with_its_task_and_the_rest_are_recorded(ba
     exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]},
                                   {"id": 2, "completed_by": 8, "result": [choice("verdict", "reject")]}]
     exported[1]["annotations"] = [{"id": 3, "completed_by": 7, "result": [choice("verdict", "maybe")]}]
-    plan = plan_import(exported, batches)
+    plan = plan_import(exported, batches, {"7": "alice", "8": "alice"})
     assert plan.skipped == ["task 100 annotation 2: a reject needs a reason",
                             "task 101 annotation 3: Input should be 'accept', 'reject', 'edit' or 'skip'"]
     store = ReviewStore.for_runs(tmp_path)
-    assert import_export(plan.planned, store, EditScorer()) == 1
+    assert import_export(plan.planned, store, EditScorer()).added == 1
 
 
 def test_an_edit_without_a_verdict_is_an_edit_and_an_edit_beside_reject_is_noted(batches):
@@ -131,7 +199,7 @@ def test_an_edit_without_a_verdict_is_an_edit_and_an_edit_beside_reject_is_noted
     exported[1]["annotations"] = [{"id": 2, "completed_by": 7, "result": [
         choice("verdict", "reject"), choice("reason", "still_leaks"), edit("something else?")]}]
     exported[2]["annotations"] = [{"id": 3, "completed_by": 7, "result": []}]
-    plan = plan_import(exported, batches)
+    plan = plan_import(exported, batches, {"7": "alice"})
     actions = [(p.decision.action, p.decision.edited_query) for p in plan.planned]
     assert actions == [("edit", "what is this used for?"), ("reject", None), ("skip", None)]
     assert plan.notes == ["task 101 annotation 2: the edited query was not used: the verdict is reject"]

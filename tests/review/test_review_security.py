@@ -106,9 +106,13 @@ def test_request_id_is_scoped_per_annotator(setup):
                       headers={"Authorization": f"Bearer {tokens['bob']}"}).json()
     assert (ann["annotator"], bob["annotator"]) == ("ann", "bob") and ann["id"] != bob["id"]
     assert bob["action"] == "reject"
-    again = client.post("/api/decisions", json={**body, "action": "skip"},
+    again = client.post("/api/decisions", json={**body, "action": "reject", "reason": "still_leaks"},
                         headers={"Authorization": f"Bearer {tokens['bob']}"}).json()
     assert again["id"] == bob["id"]                                      # bob's own retry is still recorded once
+    changed = client.post("/api/decisions", json={**body, "action": "skip"},
+                          headers={"Authorization": f"Bearer {tokens['bob']}"})
+    assert changed.status_code == 409 and "already used by bob for another decision" in changed.json()["detail"]
+    assert [e.action for e in store.current(run_id="fake", annotator="bob")] == ["reject"]
 
 
 def test_browsers_get_html_error_pages_and_the_api_keeps_json(setup):

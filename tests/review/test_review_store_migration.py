@@ -36,7 +36,8 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
     assert event.leak_spans == [] and event.override_reason is None
     assert store.token("raw-token").annotator == "ann"
     # request ids are now per annotator: bob's "req-1" is a new event, ann's is the old one
-    decision = DecisionIn(batch_id="r-b000", pair_id="p1", action="accept", request_id="req-1")
+    decision = DecisionIn(batch_id="r-b000", pair_id="p1", action="edit", edited_query="a new query",
+                          request_id="req-1")
     assert store.record(decision, annotator="bob", run_id="r").id != event.id
     assert store.record(decision, annotator="ann", run_id="r").id == event.id
     with sqlite3.connect(path) as db:
