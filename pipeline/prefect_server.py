@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -27,13 +28,22 @@ class LocalServer:
     def __init__(self) -> None:
         self.port = _free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
+        # Its log is shown only if it fails to start: at shutdown it reports the events it
+        # could not flush as tracebacks, after our command has printed its result.
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, "PREFECT_UI_ENABLED": "0",
                  "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            stdout=self.log, stderr=subprocess.STDOUT,
         )
+
+    def failed(self, message: str) -> RuntimeError:
+        self.log.seek(0)
+        tail = self.log.read()[-2000:].strip()
+        return RuntimeError(message + (f"; its log ends:\n{tail}" if tail else ""))
 
     def wait_until_ready(self) -> None:
         """Until the API answers `/ready` (its database connected), which also takes that first
@@ -42,13 +52,13 @@ class LocalServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"Prefect's temporary server exited with code {self.process.returncode}")
+                raise self.failed(f"Prefect's temporary server exited with code {self.process.returncode}")
             with contextlib.suppress(OSError):
                 with urllib.request.urlopen(f"{self.api_url}/ready", timeout=5) as response:
                     if response.status == 200:
                         return
             time.sleep(0.05)
-        raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s")
+        raise self.failed(f"Prefect's temporary server did not answer within {timeout:.0f} s")
 
     def stop(self, wait: bool = True) -> None:
         self.process.terminate()

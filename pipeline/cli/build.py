@@ -45,8 +45,7 @@ def build(
     with prefect_api() as server:
         from pipeline.factory import warm_up
 
-        if settings.runner.kind == "threads":
-            warm_up(settings, run.path)
+        warming = warm_up(settings, run.path) if settings.runner.kind == "threads" else None
 
         from flows.build import build_flow
         from pipeline.runners import build_gpus, make_task_runner
@@ -54,5 +53,9 @@ def build(
         with user_errors(), use(server):
             flow = build_flow.with_options(task_runner=make_task_runner(settings.runner, build_gpus(settings)))
             result = flow(settings, run.run_id, show_progress=progress)
+        if warming is not None:
+            # A rerun of a finished run needs no model; exiting while the warm-up is still
+            # inside native loading code aborts the process (exit 134) after a good run.
+            warming.join()
     output_console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")

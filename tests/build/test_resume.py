@@ -41,3 +41,16 @@ def test_sigkill_after_first_checkpoint_then_resume(tmp_path):
     # finished batches were loaded, not recomputed
     assert all(path.stat().st_mtime_ns == stamp for path, stamp in done_before.items())
     assert not list((tmp_path / "killed").rglob(".*.tmp"))
+
+
+def test_rerunning_a_finished_run_exits_0_with_a_clean_log(tmp_path):
+    """A cron job that reruns a run id to make sure it finished must not read a failure. Nothing waited for
+    the model warm-up when every batch was checkpointed, and exiting inside its native loading code aborted
+    the process (exit 134, most of the time); Prefect's server printed tracebacks after the summary."""
+    command = build_command("finished", tmp_path, 1)
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    for _ in range(3):
+        rerun = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        assert "Traceback" not in rerun.stderr and "terminate called" not in rerun.stderr, rerun.stderr[-2000:]
+        assert "run folder:" in rerun.stdout
