@@ -146,10 +146,12 @@ def take_inventory(runs_dir: Path, releases_dir: Path, name: str) -> Inventory:
             inventory.used_seeds.update(ledger["seed_id"])
             inventory.seeds_built += len(ledger)
             inventory.pairs_built += int(ledger["accepted_pairs"].sum())
+    pending: dict[str, str] = {}  # by pair id: two runs of the same seeds hold the same pairs
     for run in finished(runs_dir):
         pairs = read_shards(run)
-        pending = not_rejected(run, pairs[~pairs["id"].isin(considered)])
-        inventory.pending.update(pending["sub_category"])
+        kept = not_rejected(run, pairs[~pairs["id"].isin(considered)])
+        pending.update(zip(kept["id"], kept["sub_category"]))
+    inventory.pending.update(pending.values())
     return inventory
 
 

@@ -97,6 +97,13 @@ def test_deficit_counts_latest_release_and_pending_pairs(world):
     assert (rows[CYBER].released, rows[CYBER].pending, rows[CYBER].missing) == (0, 1, 2)
 
 
+def test_a_pair_pending_in_two_runs_counts_once(world):
+    """A nightly `leakless build` gets a new run id but builds the same seeds, so the same pair ids."""
+    _, runs, releases = world
+    fake_run(runs, "fresh-again", [pair("b0", 3), pair("b1", 3), pair("c0", 0, CYBER)], accepted_pairs=2)
+    assert take_inventory(runs, releases, "bench").pending == {WEAPONS: 4, CYBER: 1}
+
+
 def test_elements_skip_every_used_seed_in_library_order(world):
     tmp_path, runs, releases = world
     path = write_targets(tmp_path / "t.toml", runs, releases, {WEAPONS: 12, CYBER: 3, "default": 0})
