@@ -18,7 +18,6 @@ import fcntl
 import json
 import os
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.records import Decision, Element, Record
+from pipeline.storage import staging_dir
 from pipeline.writers.tables import decisions_frame
 
 FORMAT = 1
@@ -81,7 +81,7 @@ class ElementStore:
             for leftover in self.folder.glob(".v*.tmp"):  # from a grow killed mid-write
                 shutil.rmtree(leftover, ignore_errors=True)
             number = int(self.versions()[-1].name[1:]) + 1 if self.versions() else 1
-            staging = Path(tempfile.mkdtemp(dir=self.folder, prefix=f".v{number:04d}-", suffix=".tmp"))
+            staging = staging_dir(self.folder, prefix=f".v{number:04d}-", suffix=".tmp")
             entries = [entry.model_copy(update={"version": number}) for entry in entries]
             (staging / "elements.jsonl").write_text(
                 "".join(entry.model_dump_json() + "\n" for entry in entries), encoding="utf-8")

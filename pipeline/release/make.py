@@ -7,7 +7,6 @@ into place at the end, so a failed release leaves nothing behind.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +23,7 @@ from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run
 from pipeline.release.versions import check_name, release_folder, release_versions
 from pipeline.release.writer import release_manifest, release_tables, write_dedup_index, write_release_shards
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
-from pipeline.storage import atomic_write_json, atomic_write_text
+from pipeline.storage import atomic_write_json, atomic_write_text, staging_dir
 from pipeline.writers.tables import decisions_frame, write_frame
 
 
@@ -87,7 +86,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     releases_dir = Path(releases_dir)
     releases_dir.mkdir(parents=True, exist_ok=True)
     target = release_folder(releases_dir, name, version)
-    staging = Path(tempfile.mkdtemp(dir=releases_dir, prefix=f".{target.name}."))
+    staging = staging_dir(releases_dir, prefix=f".{target.name}.")
     try:
         shards = write_release_shards(release_tables(rows, candidates.sources), staging / "data",
                                       options.max_shard_bytes)

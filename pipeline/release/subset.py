@@ -7,7 +7,6 @@ Written into a temporary folder and renamed into place, like every release.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,7 +19,7 @@ from pipeline.release.select import INDEX_FILE, shard_paths
 from pipeline.release.verify import load_manifest
 from pipeline.release.versions import next_version, release_folder
 from pipeline.release.writer import ShardWriter, release_manifest
-from pipeline.storage import atomic_write_json, atomic_write_text
+from pipeline.storage import atomic_write_json, atomic_write_text, staging_dir
 from pipeline.writers.tables import write_frame
 
 
@@ -33,7 +32,7 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
     name, releases_dir = manifest["name"], source.parent
     version = next_version(releases_dir, name)
     keep = pa.array(sorted(reasons), pa.string())
-    staging = Path(tempfile.mkdtemp(dir=releases_dir, prefix=f".{name}-v{version}."))
+    staging = staging_dir(releases_dir, prefix=f".{name}-v{version}.")
     try:
         writer = ShardWriter(staging / "data", max_shard_bytes, schema=SELECTED_SCHEMA)
         rows = []

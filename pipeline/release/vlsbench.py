@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from PIL import Image
 
 from pipeline.release.select import shard_paths
+from pipeline.storage import staging_dir
 
 # VLSBench's data.json fields, in its order.
 FIELDS = ("instruction_id", "instruction", "image_path", "category", "sub_category", "source",
@@ -39,7 +39,7 @@ def export_vlsbench(release: Path, out_dir: Path) -> int:
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ValueError(f"{out_dir} already exists and is not an empty folder")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    staging = staging_dir(out_dir.parent, prefix=f".{out_dir.name}.")
     try:
         (staging / "imgs").mkdir()
         entries = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import tempfile
 from collections import defaultdict
 from datetime import datetime, timezone
 from itertools import zip_longest
@@ -21,6 +20,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from pipeline.contracts import StageName
+from pipeline.storage import staging_dir
 
 PAIR_COLUMNS = ["id", "seed_id", "instruction", "original_query", "image_description", "category",
                 "sub_category", "element", "source", "safety_reason", "leak_score", "run_id"]
@@ -181,7 +181,7 @@ def export_batches(run_dir: Path, batch_size: int = 50, overlap: float = 0.0,
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifests = []
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".batches-"))
+    staging = staging_dir(target.parent, prefix=".batches-")
     try:
         for index, start in enumerate(range(0, len(order), batch_size)):
             ids = order[start:start + batch_size]

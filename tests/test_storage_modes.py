@@ -1,0 +1,34 @@
+"""What we publish gets the modes a plain open() or mkdir would give it, not mkstemp's private 0600:
+a release, a run or an audit on a shared machine must be readable by the colleagues the umask allows."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+from tests.support import ROOT
+
+WRITE = """
+import sys
+from pathlib import Path
+from pipeline.storage import atomic_write_text, staging_dir
+folder = Path(sys.argv[1])
+atomic_write_text(folder / "out.json", "{}")
+staging_dir(folder, prefix=".release.").rename(folder / "release")
+"""
+
+
+def modes_under(umask: int, tmp_path) -> tuple[int, int]:
+    subprocess.run([sys.executable, "-c", WRITE, str(tmp_path)], cwd=ROOT, check=True,
+                   preexec_fn=lambda: os.umask(umask))
+    return (stat.S_IMODE((tmp_path / "out.json").stat().st_mode),
+            stat.S_IMODE((tmp_path / "release").stat().st_mode))
+
+
+def test_published_files_and_folders_follow_the_umask(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "private").mkdir()
+    assert modes_under(0o022, tmp_path / "shared") == (0o644, 0o755)
+    assert modes_under(0o077, tmp_path / "private") == (0o600, 0o700)
