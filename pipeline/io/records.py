@@ -15,6 +15,7 @@ document, so it is parsed whole (use JSONL or Parquet for very large files).
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +153,8 @@ def _jsonl_entries(path: Path) -> Iterator[Entry]:
 def _csv(path: Path) -> RecordStream:
     return RecordStream(_csv_entries(path), None)
 
+CSV_FIELD_LIMIT = 2**31 - 1
+
 
 def _delimiter(path: Path) -> str:
     """Tab for a .tsv file; otherwise whichever of comma, semicolon and tab splits the header line
@@ -164,24 +167,38 @@ def _delimiter(path: Path) -> str:
 
 
 def _csv_entries(path: Path) -> Iterator[Entry]:
+    """Rows by the line they start on. A row the strict reader cannot parse (a quote that is never
+    closed would otherwise swallow every later row into one cell) is named and skipped, and reading
+    goes on from the line after the one it started on."""
+    csv.field_size_limit(CSV_FIELD_LIMIT)  # the default, 128 KiB, would stop a file at one long query
     delimiter = _delimiter(path)
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            return
-        while True:
-            start = reader.line_num + 1  # a quoted cell may span lines: name the line the row starts on
-            cells = next(reader, None)
-            if cells is None:
-                return
-            if not cells:
-                continue
-            position = Position("line", start)
-            if len(cells) > len(header):
-                yield position, f"{len(cells)} cells where the header has {len(header)}"
-            else:
-                yield position, dict(zip(header, cells))  # a short row lacks its last columns
+    header, resume_after = None, 0
+    while True:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(itertools.islice(handle, resume_after, None), delimiter=delimiter, strict=True)
+            start = resume_after + 1
+            try:
+                if header is None:
+                    header = next(reader, None)
+                    if header is None:
+                        return
+                while True:
+                    start = resume_after + reader.line_num + 1  # a quoted cell may span lines
+                    cells = next(reader, None)
+                    if cells is None:
+                        return
+                    if not cells:
+                        continue
+                    position = Position("line", start)
+                    if len(cells) > len(header):
+                        yield position, f"{len(cells)} cells where the header has {len(header)}"
+                    else:
+                        yield position, dict(zip(header, cells))  # a short row lacks its last columns
+            except csv.Error as error:
+                if start == 1:
+                    raise ValueError(f"line 1 (the header): {error}") from None
+                yield Position("line", start), f"cannot be read as CSV ({error}; a quote left open?)"
+                resume_after = start
 
 
 def _parquet(path: Path) -> RecordStream:

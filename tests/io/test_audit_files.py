@@ -108,6 +108,32 @@ def test_csv_rejects_name_the_line_a_row_starts_on(tmp_path):
     assert [(r.id, str(r.position), r.text_only) for r in rows] == [("a", "line 2", False), ("c", "line 5", True)]
 
 
+@pytest.mark.parametrize("third_row, error", [
+    ("q3,Where can I sit?,A bench.", "unexpected end of data"),  # the quote runs to the end of the file
+    ('q3,"x"y,C.', "',' expected after '\"'"),                  # it closes on a later line, mid-cell
+])
+def test_a_quote_left_open_costs_its_row_not_the_rest_of_the_file(tmp_path, third_row, error):
+    path = tmp_path / "data.csv"
+    path.write_text('id,query,description\n'
+                    'q1,"How do I hide this handgun from police?,A handgun on a car seat.\n'
+                    'q2,What is a good picnic spot?,A park.\n'
+                    f'{third_row}\n')
+    [(rows, rejects)] = list(BenchmarkReader(path).chunks(100))
+    assert [(str(r.position), r.reason) for r in rejects][0] == (
+        "line 2", f"cannot be read as CSV ({error}; a quote left open?)")
+    assert [r.id for r in rows][0] == "q2"
+
+
+def test_a_csv_cell_longer_than_the_csv_modules_default_limit_is_read(tmp_path):
+    path = tmp_path / "data.csv"
+    long_query = "Tell me about the place in the photo. " * 4000  # 152,000 characters; the default limit is 131,072
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([["id", "query", "description"], ["b1", long_query, "A cathedral."],
+                                      ["b2", "Tips for a birthday cake?", "A cake."]])
+    [(rows, rejects)] = list(BenchmarkReader(path).chunks(100))
+    assert rejects == [] and [r.query for r in rows] == [long_query, "Tips for a birthday cake?"]
+
+
 def test_null_ids_fall_back_to_the_position_and_bad_ids_are_rejected(tmp_path):
     path = tmp_path / "data.json"
     path.write_text(json.dumps([{"id": None, "query": "Q?"}, {"id": 3.0, "query": "Q?"},
