@@ -25,9 +25,9 @@ EXAMPLES = 5  # rejects and duplicate ids shown in the summary; the rejects file
 class GroupCount:
     pairs: int = 0
     not_english: int = 0   # outside the detector's scope: counted apart, never as leakless
-    leaky: int = 0         # English pairs that leak, and by which score
-    by_text_harm: int = 0
-    by_reveal: int = 0
+    leaky: int = 0         # English pairs that leak
+    by_text_harm: int = 0  # ...whose query alone crosses the threshold (a text-only judge would refuse it)
+    by_reveal: int = 0     # ...whose query names what the image shows; a pair may count in both
 
     @property
     def scored(self) -> int:
@@ -42,10 +42,9 @@ class GroupCount:
         if not score.english:
             self.not_english += 1
             return
-        reason = score.reason(threshold)
-        self.leaky += reason is not None
-        self.by_text_harm += reason == "leak.text_harm"
-        self.by_reveal += reason == "leak.reveal"
+        self.leaky += score.score >= threshold
+        self.by_text_harm += score.text_harm >= threshold
+        self.by_reveal += score.reveal is not None and score.reveal >= threshold
 
 
 @dataclass
