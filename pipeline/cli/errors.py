@@ -6,6 +6,7 @@ import errno
 from contextlib import contextmanager
 
 import typer
+from pydantic import ValidationError
 
 from pipeline.config import ConfigError
 
@@ -24,6 +25,12 @@ def user_errors():
     no traceback."""
     try:
         yield
+    except ValidationError as error:  # pydantic's first line only names the model
+        problems = error.errors()
+        first = problems[0]
+        where = ".".join(map(str, first["loc"]))
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise fail(f"{where + ': ' if where else ''}{first['msg'].removeprefix('Value error, ')}{more}") from None
     except (ConfigError, ValueError, FileNotFoundError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise fail(message) from None

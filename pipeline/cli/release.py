@@ -31,7 +31,7 @@ def release(
     extend: Annotated[bool, typer.Option(help="Carry every row of the latest release over, then add.")] = False,
     runs_dir: RunsDir = RUNS_DIR,
     releases_dir: ReleasesDir = RELEASES_DIR,
-    max_shard_mb: Annotated[float, typer.Option(help="Image megabytes per shard.")] = 500,
+    max_shard_mb: Annotated[float, typer.Option(min=0.000001, help="Image megabytes per shard.")] = 500,
     max_phash: Annotated[int, typer.Option(help="Image near-duplicate: pHash bits.")] = 8,
     max_dhash: Annotated[int, typer.Option(help="Image near-duplicate: dHash bits.")] = 8,
     query_threshold: Annotated[float, typer.Option(help="Query near-duplicate: MiniLM cosine.")] = 0.95,

@@ -175,8 +175,16 @@ CASES = [
      FINISHED_RUN, "no exported batch nope"),
     ("release-extend-without-earlier", ["release", "r1", "--name", "bench", "--extend", "--runs-dir", "runs",
                                         "--releases-dir", "releases"], FINISHED_RUN, "no earlier release of 'bench'"),
+    ("release-option-out-of-range", ["release", "r1", "--name", "bench", "--query-threshold", "5", "--runs-dir", "runs",
+                                     "--releases-dir", "releases"], FINISHED_RUN, "query_threshold: Input should be less than or equal to 1"),
     ("release-unreviewed-run", ["release", "r1", "--name", "bench", "--runs-dir", "runs", "--releases-dir", "releases"],
      FINISHED_RUN, "run `leakless review import r1` first"),
+    ("serve-config-typo", ["serve", "-c", "s.toml"],
+     {"s.toml": "[[schedules]]\nname = 'nightly'\ncron = '0 3 * * *'\nconfig = 'b.toml'\n",
+      "b.toml": "[run]\nsiez = 6\n"}, "schedule 'nightly': b.toml: run.siez: unknown key"),
+    ("serve-override-typo", ["serve", "-c", "s.toml"],
+     {"s.toml": "[[schedules]]\nname = 'nightly'\ncron = '0 3 * * *'\noverrides = ['leak_filter.treshold=0.4']\n"},
+     "schedule 'nightly': leak_filter.treshold: unknown key"),
     ("serve-two-schedules-kinds", ["serve", "-c", "s.toml"],
      {"s.toml": "[[schedules]]\nname = 'nightly'\ncron = '0 3 * * *'\ninterval_seconds = 60\n"}, "give exactly one of cron"),
 ]
@@ -188,6 +196,7 @@ USAGE_ERRORS = [
     ("unknown-command", ["buld"], "No such command"),
     ("missing-argument", ["audit"], "Missing argument"),
     ("max-attempts-out-of-range", ["rewrite", "x.json", "--max-attempts", "0"], "Invalid value"),
+    ("release-shard-size-zero", ["release", "r1", "--name", "bench", "--max-shard-mb", "0"], "Invalid value for '--max-shard-mb'"),
 ]
 
 
@@ -243,3 +252,15 @@ def test_usage_errors_exit_2(workdir, args, fragment):
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert fragment in result.output and "Traceback" not in result.output
     assert snapshot(workdir) == before
+
+
+@pytest.mark.parametrize(("schedule", "fragment"), [
+    ("cron = '61 3 * *'", "error: cron: Invalid cron string"),
+    ("cron = '0 3 * * *'", "error: cannot reach the Prefect server at http://127.0.0.1:9/api"),
+])
+def test_serve_errors_past_the_config_are_one_line_too(workdir, monkeypatch, schedule, fragment):
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens on port 9
+    create(workdir, {"s.toml": f"[[schedules]]\nname = 'nightly'\n{schedule}\n"})
+    result = CliRunner().invoke(app, ["serve", "-c", "s.toml"])
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output and "Traceback" not in result.output
