@@ -200,12 +200,17 @@ def read_toml(path: Path, what: str = "config file") -> dict:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
 
 
-def validated(model: type[BaseModel], data: dict, path: Path | None = None):
-    """`model` from `data`, or a ConfigError with the first problem on one line."""
+def validated(model: type[BaseModel], data: dict, path: Path | None = None, overridden: frozenset[str] = frozenset()):
+    """`model` from `data`, or a ConfigError with the first problem on one line, blamed on the file
+    or, for a key that an override (`--set`) set, on that override."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        prefix = f"{path}: " if path else ""
+        where = ".".join(str(part) for part in error.errors()[0]["loc"])
+        if any(where == key or where.startswith(key + ".") for key in overridden):
+            prefix = "override "
+        else:
+            prefix = f"{path}: " if path else ""
         raise ConfigError(prefix + _one_line(error)) from None
 
 
@@ -213,4 +218,5 @@ def load_config(path: Path | None = None, overrides: list[str] = ()) -> BuildCon
     data = read_toml(path) if path is not None else {}
     for assignment in overrides:
         apply_override(data, assignment)
-    return validated(BuildConfig, data, path)
+    overridden = frozenset(assignment.split("=", 1)[0].strip() for assignment in overrides)
+    return validated(BuildConfig, data, path, overridden)
