@@ -3,7 +3,7 @@ first, then the element store."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from pipeline.config import BuildConfig
 from pipeline.records import Element, Seed
@@ -41,6 +41,12 @@ def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> li
         pool_seeds, _ = seeds_from_pool(open_pool(pool), pool.default_category, pool.default_sub_category)
         seeds += [seed for seed in pool_seeds if seed.sub_category in chosen]
     return seeds
+
+
+def library_shortfalls(config: BuildConfig, seeds: list[Seed]) -> dict[str, int]:
+    """The chosen sub-categories with fewer elements than run.size asks for, and how many they have."""
+    have = Counter(seed.sub_category for seed in seeds if seed.image_path is None)  # element-first seeds
+    return {sub: have[sub] for sub in chosen_sub_categories(config) if have[sub] < config.run.size}
 
 
 def pool_skipped(config: BuildConfig) -> list[dict]:

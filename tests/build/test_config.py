@@ -65,3 +65,15 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, args, expected):
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()  # nothing half-written
+
+
+def test_a_size_beyond_the_library_is_named_not_silently_capped():
+    from pipeline.elements import known_elements
+    from pipeline.plan import library_shortfalls, plan_seeds
+
+    has = sum(element.sub_category == "Cybercrime" for element in known_elements(load_config()))
+    config = load_config(None, [f"run.size={has + 5}", "run.sub_categories=['Cybercrime', 'Property Crimes']"])
+    shortfalls = library_shortfalls(config, plan_seeds(config))
+    assert shortfalls["Cybercrime"] == has
+    fits = load_config(None, [f"run.size={has}", "run.sub_categories=['Cybercrime']"])
+    assert library_shortfalls(fits, plan_seeds(fits)) == {}
