@@ -80,6 +80,11 @@ def tokens_add(name: Annotated[str, typer.Argument(help="The annotator's name (a
     unknown = [batch for batch, loaded in found.items() if loaded is None]
     if not wanted or unknown:
         raise fail(f"no exported batch {', '.join(unknown) or '(none given)'} under {runs_dir}")
+    unassigned = [batch for batch, loaded in found.items()
+                  if loaded.manifest.assignment and name not in loaded.manifest.assignment]
+    if unassigned:  # the token would open an empty batch: most likely a typo of an assigned name
+        assigned = sorted({who for loaded in found.values() for who in loaded.manifest.assignment})
+        raise fail(f"{name!r} is assigned no pair of {', '.join(unassigned)} (assigned: {', '.join(assigned)})")
     runs = {loaded.run_dir for loaded in found.values()}
     overlap = sorted({batch.manifest.batch_id for run in runs for batch in load_batches(run)
                       if name in batch.manifest.assignment} - set(wanted))
@@ -127,6 +132,9 @@ def adjudicate(run: Run, pair: Annotated[str, typer.Argument(help="The pair id i
     folder = run_folder(run, runs_dir)
     if accept == (reject is not None):
         raise fail("give exactly one of --accept or --reject REASON")
+    if not by.strip():
+        raise fail("--by needs the adjudicator's name")
+    by = by.strip()
     with user_errors():
         batch = next((b for b in load_batches(folder) if pair in b.items), None)
         if batch is None:

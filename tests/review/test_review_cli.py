@@ -73,6 +73,8 @@ def test_tokens_add_grants_the_overlap_batches_and_replaces_the_old_token(tmp_pa
     assert store.token(again.stdout.strip()) is None
     assert invoke("tokens", "list", "--runs-dir", runs).stdout == ""
     assert_user_error(invoke("tokens", "revoke", "bob", "--runs-dir", runs), "no live token")
+    assert_user_error(invoke("tokens", "add", "an", "--batches", "fake-b001", "--runs-dir", runs),
+                      "'an' is assigned no pair of fake-b001 (assigned: ann, bob)")
 
 
 def test_adjudicate_settles_a_conflict_and_keeps_the_history(tmp_path):
@@ -89,6 +91,8 @@ def test_adjudicate_settles_a_conflict_and_keeps_the_history(tmp_path):
                       "exactly one of --accept or --reject")
     assert_user_error(invoke("adjudicate", "fake", "nope", "--by", "lead", "--accept", "--runs-dir", runs),
                       "no pair nope")
+    assert_user_error(invoke("adjudicate", "fake", "pair0001", "--by", " ", "--accept", "--runs-dir", runs),
+                      "--by needs the adjudicator's name")
     settled = invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--reject", "still_leaks", "--runs-dir", runs)
     assert settled.exit_code == 0, settled.output
     assert settled.stdout == "pair0001: reject by lead (was: ann=accept, bob=reject)\n"
