@@ -22,7 +22,8 @@ def _percent(value: float | None) -> str:
 def eval_detector(
     file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV, TSV or Parquet) with a `label` field, "
                                           "or one with a masked twin of each query (--masked-field)."),
-    threshold: float | None = typer.Option(None, help="Decide at this score instead of the shipped threshold."),
+    threshold: float | None = typer.Option(None, min=0.0, max=1.0,
+                                           help="Decide at this score instead of the shipped threshold."),
     query_field: str | None = typer.Option(None, help="Column holding the query (found by name if omitted)."),
     description_field: str | None = typer.Option(None, help="Column holding the image description."),
     id_field: str | None = typer.Option(None, help="Column holding the row id (the row's position if absent)."),

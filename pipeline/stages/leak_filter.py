@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError, ReasonCode, StageName, VSILJudge
-from pipeline.detect.detector import LeakDetector, LeakInput
+from pipeline.detect.detector import LeakDetector, LeakInput, from_common_scale
 from pipeline.records import CandidatePair, LeakScores
 from pipeline.stages.filter import FilterStage, Judgement
 from pipeline.stages.harm_check import harm_cues
@@ -32,6 +32,11 @@ class LeakFilterStage(FilterStage):
     def __init__(self, detector: LeakDetector, threshold: float | None = None, judge: VSILJudge | None = None):
         self.detector = detector
         self.threshold = detector.threshold if threshold is None else float(threshold)
+        calibration = getattr(detector, "calibration", None)
+        # What the one common threshold means for each score in its own units, beside the scores
+        self.part_thresholds = {} if calibration is None else {
+            "text_harm_probability_threshold": from_common_scale(self.threshold, calibration.text_harm_threshold),
+            "reveal_raw_threshold": from_common_scale(self.threshold, calibration.reveal_threshold)}
         self.judge_role = judge  # e.g. pipeline.backends.llm_text.LLMVSILJudge
         parts = [detector] + ([judge] if judge else [])
         self.backend = "+".join(part.backend for part in parts)
@@ -90,5 +95,6 @@ class LeakFilterStage(FilterStage):
             judge = " (VSIL judge: leaks)" if leak.signals.get(JUDGE_SIGNAL) == 1.0 else ""
             reason = (f"leaks: score {leak.score:.3f} vs threshold {self.threshold:.3f}{judge}" if leaky
                       else f"leak-free: score {leak.score:.3f} < {self.threshold:.3f}")
-        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason, scores=dict(leak.signals),
+        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason,
+                         scores={**leak.signals, **self.part_thresholds},
                          score=leak.score, threshold=self.threshold, spans=tuple(leak.spans), attempt=attempt)

@@ -200,6 +200,7 @@ USAGE_ERRORS = [
     ("unknown-command", ["buld"], "No such command"),
     ("missing-argument", ["audit"], "Missing argument"),
     ("max-attempts-out-of-range", ["rewrite", "x.json", "--max-attempts", "0"], "Invalid value"),
+    ("eval-detector-threshold-out-of-range", ["eval-detector", "x.jsonl", "--threshold", "1.5"], "Invalid value for '--threshold'"),
     ("release-shard-size-zero", ["release", "r1", "--name", "bench", "--max-shard-mb", "0"], "Invalid value for '--max-shard-mb'"),
 ]
 

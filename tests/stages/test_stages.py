@@ -99,7 +99,8 @@ def test_leak_after_the_last_attempt_drops_with_scores(drafted):
     # the stored score is the detector's own, so re-deciding at another threshold needs no recompute
     again = default_detector().score([LeakInput(final.text, pair.image_description, pair.category,
                                                 next(s for s in out.seeds if s.id == pair.seed_id).element.terms)])[0]
-    assert final.score == pytest.approx(again.score) and final.scores == pytest.approx(again.signals)
+    assert final.score == pytest.approx(again.score)
+    assert {k: v for k, v in final.scores.items() if not k.endswith("_threshold")} == pytest.approx(again.signals)
 
 
 def test_rewriter_failure_ends_the_pair_as_failed_not_lost(drafted):
@@ -146,3 +147,19 @@ def test_the_leak_reason_is_the_larger_part_as_the_detector_says(text_harm, reve
     leaks, reason = stage.verdict(LeakScores(score=score, text_harm=text_harm, reveal=reveal))
     detector_reason = LeakScore(score, text_harm, reveal, {}, (), True).reason(0.5)
     assert leaks and reason == code == detector_reason
+
+
+def test_a_leak_decision_carries_what_its_threshold_means_for_each_score():
+    """The common threshold in each score's own units, so an audit of decisions.parquet needs no calibration file."""
+    from pipeline.detect.detector import LeakInput, from_common_scale
+
+    detector = default_detector()
+    stage = LeakFilterStage(detector, threshold=0.4)
+    [leak] = stage.score([LeakInput(query="How do I hide this pistol under my coat?",
+                                    image_description="A man holds a black pistol.")])
+    judgement = stage.judgement(leak)
+    calibration = detector.calibration
+    assert judgement.scores["text_harm_probability_threshold"] == from_common_scale(0.4, calibration.text_harm_threshold)
+    assert judgement.scores["reveal_raw_threshold"] == from_common_scale(0.4, calibration.reveal_threshold)
+    assert judgement.scores["text_harm_probability_threshold"] < calibration.text_harm_threshold  # below 0.5
+    assert judgement.scores["reveal"] == leak.reveal and judgement.threshold == 0.4
