@@ -206,8 +206,11 @@ def validated(model: type[BaseModel], data: dict, path: Path | None = None, over
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        where = ".".join(str(part) for part in error.errors()[0]["loc"])
-        if any(where == key or where.startswith(key + ".") for key in overridden):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        unknown = first["type"] == "extra_forbidden"  # a typo in a section name: loc is the section
+        if any(where == key or where.startswith(key + ".") or (unknown and key.startswith(where + "."))
+               for key in overridden):
             prefix = "override "
         else:
             prefix = f"{path}: " if path else ""

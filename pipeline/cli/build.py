@@ -36,12 +36,12 @@ def build(
         seeds = plan_seeds(settings)  # reads and checks the element library up front
         if not seeds:
             raise ValueError("the config selects no seeds")
-        for sub, available in library_shortfalls(settings, seeds).items():
-            typer.echo(f"note: {sub}: run.size asks for {settings.run.size} elements, the library has "
-                       f"{available}; growing more needs an element writer (docs/elements.md)", err=True)
         check_build_ready(settings)
         run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
         run.check(settings)
+    for sub, available in library_shortfalls(settings, seeds).items():
+        typer.echo(f"note: {sub}: run.size asks for {settings.run.size} elements, the library has "
+                   f"{available}; growing more needs an element writer (docs/elements.md)", err=True)
     from pipeline.prefect_server import prefect_api, use
 
     # Prefect's server, the models and the imports below start together, not one after another.
@@ -53,12 +53,14 @@ def build(
         from flows.build import build_flow
         from pipeline.runners import build_gpus, make_task_runner
 
-        with user_errors(), use(server):
-            flow = build_flow.with_options(task_runner=make_task_runner(settings.runner, build_gpus(settings)))
-            result = flow(settings, run.run_id, show_progress=progress)
-        if warming is not None:
-            # A rerun of a finished run needs no model; exiting while the warm-up is still
-            # inside native loading code aborts the process (exit 134) after a good run.
-            warming.join()
+        try:
+            with user_errors(), use(server):
+                flow = build_flow.with_options(task_runner=make_task_runner(settings.runner, build_gpus(settings)))
+                result = flow(settings, run.run_id, show_progress=progress)
+        finally:
+            if warming is not None:
+                # A rerun of a finished run, or a failed one, may not need the models; exiting while
+                # the warm-up is still inside native loading code aborts the process (exit 134).
+                warming.join()
     output_console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import httpx
 import typer
+from pydantic import ValidationError
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
@@ -43,8 +44,12 @@ def serve(
                           "overrides": entry.overrides}
             if entry.flow == "extend":
                 parameters["targets_path"] = str(entry.targets.resolve())
-            deployments.append(FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters,
-                                                              **schedule))
+            try:
+                deployments.append(FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters,
+                                                                  **schedule))
+            except ValidationError as error:  # Prefect checks the cron string here
+                message = error.errors()[0]["msg"].removeprefix("Value error, ")
+                raise ValueError(f"schedule {entry.name!r}: {message}") from None
     typer.echo(f"serving {len(deployments)} deployment(s): "
                + ", ".join(entry.name for entry in settings.schedules))
     try:

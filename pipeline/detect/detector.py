@@ -169,7 +169,7 @@ class LeakDetector:
         self.calibration = Calibration.load(calibration)
         self.threshold = COMMON_THRESHOLD if threshold is None else float(threshold)
         # the calibration and the element library `reveal` reads: a change of either is a new detector
-        self.version = f"offline-5+{self.calibration.digest}+{library_digest()}"
+        self.version = f"offline-6+{self.calibration.digest}+{library_digest()}"  # 6: the language identifier
         self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:

@@ -14,8 +14,8 @@ document, so it is parsed whole (use JSONL or Parquet for very large files).
 
 from __future__ import annotations
 
+import collections
 import csv
-import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -166,39 +166,71 @@ def _delimiter(path: Path) -> str:
     return max(CSV_DELIMITERS, key=lambda delimiter: len(next(csv.reader([header], delimiter=delimiter), [])))
 
 
+class _Lines:
+    """The file's lines, remembering those the current row took, so that a row the csv module
+    rejects can be skipped without reading the file again."""
+
+    def __init__(self, handle):
+        self.handle, self.pending, self.taken = handle, collections.deque(), []
+        self.consumed = 0  # lines before the current row
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.popleft() if self.pending else next(self.handle)
+        self.taken.append(line)
+        return line
+
+    def row_done(self) -> None:
+        self.consumed += len(self.taken)
+        self.taken = []
+
+    def skip_first_line_only(self) -> None:
+        """A quote left open took the rest of the file: only its first line is lost."""
+        self.pending.extendleft(reversed(self.taken[1:]))
+        self.consumed += 1
+        self.taken = []
+
+
 def _csv_entries(path: Path) -> Iterator[Entry]:
-    """Rows by the line they start on. A row the strict reader cannot parse (a quote that is never
-    closed would otherwise swallow every later row into one cell) is named and skipped, and reading
-    goes on from the line after the one it started on."""
+    """Rows by the line they start on. A row that is not valid CSV is named and skipped: one whose
+    quote is never closed (it would swallow every later row into one cell) costs its first line
+    only, any other the lines it spans."""
     csv.field_size_limit(CSV_FIELD_LIMIT)  # the default, 128 KiB, would stop a file at one long query
     delimiter = _delimiter(path)
-    header, resume_after = None, 0
-    while True:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(itertools.islice(handle, resume_after, None), delimiter=delimiter, strict=True)
-            start = resume_after + 1
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        lines = _Lines(handle)
+        try:
+            header = next(csv.reader(lines, delimiter=delimiter, strict=True), None)
+        except csv.Error as error:
+            raise ValueError(f"{path}: line 1 (the header) is not CSV: {error}") from None
+        if header is None:
+            return
+        lines.row_done()
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        while True:
+            start = lines.consumed + 1
             try:
-                if header is None:
-                    header = next(reader, None)
-                    if header is None:
-                        return
-                while True:
-                    start = resume_after + reader.line_num + 1  # a quoted cell may span lines
-                    cells = next(reader, None)
-                    if cells is None:
-                        return
-                    if not cells:
-                        continue
-                    position = Position("line", start)
-                    if len(cells) > len(header):
-                        yield position, f"{len(cells)} cells where the header has {len(header)}"
-                    else:
-                        yield position, dict(zip(header, cells))  # a short row lacks its last columns
+                cells = next(reader, None)
             except csv.Error as error:
-                if start == 1:
-                    raise ValueError(f"line 1 (the header): {error}") from None
-                yield Position("line", start), f"cannot be read as CSV ({error}; a quote left open?)"
-                resume_after = start
+                yield Position("line", start), f"not CSV ({error}; a quote left open?)"
+                if "unexpected end of data" in str(error):
+                    lines.skip_first_line_only()
+                else:
+                    lines.row_done()
+                reader = csv.reader(lines, delimiter=delimiter, strict=True)
+                continue
+            lines.row_done()
+            if cells is None:
+                return
+            if not cells:
+                continue
+            position = Position("line", start)
+            if len(cells) > len(header):
+                yield position, f"{len(cells)} cells where the header has {len(header)}"
+            else:
+                yield position, dict(zip(header, cells))  # a short row lacks its last columns
 
 
 def _parquet(path: Path) -> RecordStream:

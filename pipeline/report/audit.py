@@ -179,7 +179,8 @@ def nearest_threshold(final: pd.DataFrame, count: int = NEAREST) -> pd.DataFrame
     scored = final.dropna(subset=["score", "threshold"]).assign(
         distance=lambda frame: frame["score"] - frame["threshold"])
     closest = scored.loc[scored["distance"].abs().nsmallest(count).index]
-    signal_columns = [column for column in closest if column.startswith("signal_")]
+    signal_columns = [column for column in closest  # the per-score thresholds are not evidence
+                      if column.startswith("signal_") and not column.endswith("_threshold")]
     closest["signals"] = [{column.removeprefix("signal_"): value for column, value in row.items()
                            if pd.notna(value) and value != 0}
                           for row in closest[signal_columns].to_dict("records")]

@@ -11,8 +11,6 @@ rest are recorded.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ from pydantic import ValidationError
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
 from pipeline.review.scoring import EditScorer
-from pipeline.review.store import REASONS, DecisionIn, RequestIdReused, ReviewStore
+from pipeline.review.store import REASONS, DecisionIn, ReviewStore
 
 Prefill = Literal["none", "model"]
 # Label Studio's local-files storage serves `?d=<path under its document root>`; with the
@@ -170,8 +168,8 @@ def result_values(annotation: dict) -> dict[str, list[str]]:
 
 
 def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, str | None]:
-    """One annotation as a review decision, and a note when part of it was not used. The request id
-    holds a digest of the annotation's result: a re-import records nothing, a corrected one is new."""
+    """One annotation as a review decision (its request id is completed when it is recorded), and a
+    note when part of it was not used."""
     values = result_values(annotation)
     data = exported["data"]
     verdict = (values.get("verdict") or [None])[0]
@@ -186,11 +184,10 @@ def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, s
         action = verdict
         if changed:
             note = "the edited query was not used: the verdict is reject"
-    digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode("utf-8")).hexdigest()[:16]
     decision = DecisionIn(batch_id=data["batch_id"], pair_id=data["pair_id"], action=action,
                           reason=(values.get("reason") or [None])[0],
                           edited_query=edited if action == "edit" else None,
-                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}:{digest}")
+                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}")
     return decision, note
 
 
@@ -261,24 +258,31 @@ class ImportOutcome:
 
 
 def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer) -> ImportOutcome:
-    """Record the planned decisions. An edit is checked as the review app checks it; one that
-    leaks or fails the harm check would need an override reason, which a Label Studio
-    annotation cannot carry, so it is refused and named."""
+    """Record the planned decisions that differ from what each annotator's current decision on
+    the pair says: a re-import records nothing, a decision changed in Label Studio (even back to an
+    earlier one) is new. An edit is checked as the review app checks it; one that leaks or fails
+    the harm check would need an override reason, which a Label Studio annotation cannot carry,
+    so it is refused and named."""
     if not planned:
         return ImportOutcome(0, [])
     run_id = planned[0].item.run_id
     before = store.event_count(run_id)
+    current = {(event.pair_id, event.annotator): event for event in store.current(run_id=run_id)}
+    latest = {(plan.decision.pair_id, plan.annotator): plan for plan in planned}  # the file's last word
     refused = []
-    for plan in planned:
-        decision = plan.decision
+    for (pair_id, annotator), plan in latest.items():
+        decision, previous = plan.decision, current.get((pair_id, annotator))
+        if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
+                decision.action, decision.reason, decision.edited_query):
+            continue
         check = scorer.check(plan.item, decision.edited_query) if decision.action == "edit" else None
         if check is not None and not check.passes:
             refused.append(f"{plan.where}: the edit fails its check ({'; '.join(check.problems)}); "
                            "to keep it, decide it in the review app with an override reason")
             continue
-        try:
-            store.record(decision, annotator=plan.annotator, run_id=plan.item.run_id,
-                         source="labelstudio", check=check)
-        except RequestIdReused as error:
-            refused.append(f"{plan.where}: {error}")
+        # unique per change of this annotator's decision on this pair, and the same if an import
+        # killed half-way is run again
+        request_id = f"{decision.request_id}:{run_id}:{pair_id}:after-{previous.id if previous else 0}"
+        store.record(decision.model_copy(update={"request_id": request_id}), annotator=annotator,
+                     run_id=run_id, source="labelstudio", check=check)
     return ImportOutcome(store.event_count(run_id) - before, refused)

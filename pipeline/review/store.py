@@ -211,8 +211,11 @@ class ReviewStore:
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")  # take the write lock before reading the previous value
             try:
-                seen = db.execute("SELECT * FROM events WHERE request_id = ? AND annotator = ?",
-                                  (decision.request_id, annotator)).fetchone() if decision.request_id else None
+                seen = db.execute(
+                    "SELECT events.*, (SELECT COUNT(*) FROM events AS e WHERE e.run_id = events.run_id"
+                    " AND e.pair_id = events.pair_id AND e.annotator = events.annotator) AS history"
+                    " FROM events WHERE request_id = ? AND annotator = ?",
+                    (decision.request_id, annotator)).fetchone() if decision.request_id else None
                 event = None if seen else self._insert(db, decision, annotator, run_id, new_leak_score, source, check)
                 db.execute("COMMIT")
             except BaseException:

@@ -56,6 +56,8 @@ CASES = [
     ("override-without-equals", ["build", "--set", "run.size"], {}, "expected section.key=value"),
     ("override-typo-beside-a-config", ["build", "-c", "b.toml", "--set", "leak_filter.treshold=0.4"],
      {"b.toml": "[run]\nsize = 1\n"}, "error: override leak_filter.treshold: unknown key"),
+    ("override-section-typo-beside-a-config", ["build", "-c", "b.toml", "--set", "leak_filtr.threshold=0.4"],
+     {"b.toml": "[run]\nsize = 1\n"}, "error: override leak_filtr: unknown key"),
     ("config-typo-beside-an-override", ["build", "-c", "b.toml", "--set", "leak_filter.threshold=0.4"],
      {"b.toml": "[run]\nsiez = 1\n"}, "error: b.toml: run.siez: unknown key"),
     ("override-without-key", ["build", "--set", "=3"], {}, "expected section.key=value"),
@@ -260,7 +262,7 @@ def test_usage_errors_exit_2(workdir, args, fragment):
 
 
 @pytest.mark.parametrize(("schedule", "fragment"), [
-    ("cron = '61 3 * *'", "error: cron: Invalid cron string"),
+    ("cron = '61 3 * *'", "error: schedule 'nightly': Invalid cron string"),
     ("cron = '0 3 * * *'", "error: cannot reach the Prefect server at http://127.0.0.1:9/api"),
 ])
 def test_serve_errors_past_the_config_are_one_line_too(workdir, monkeypatch, schedule, fragment):

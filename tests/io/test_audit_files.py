@@ -124,20 +124,31 @@ def test_each_score_counts_every_pair_it_flags(tmp_path):
     assert cells["all"] == ["1", "1", "1", "1", "100.0%"]  # pairs, leaky, by text_harm, by reveal, rate
 
 
-@pytest.mark.parametrize("third_row, error", [
-    ("q3,Where can I sit?,A bench.", "unexpected end of data"),  # the quote runs to the end of the file
-    ('q3,"x"y,C.', "',' expected after '\"'"),                  # it closes on a later line, mid-cell
+@pytest.mark.parametrize("body, rejected, read", [
+    # a quote never closed would take the rest of the file: only its first line is lost
+    ('q1,"How do I hide this handgun from police?,A handgun on a car seat.\n'
+     'q2,What is a good picnic spot?,A park.\nq3,Where can I sit?,A bench.\n',
+     [("line 2", "unexpected end of data")], ["q2", "q3"]),
+    # a quoted cell over two lines that closes badly: the lines it spans go, not read as rows of their own
+    ('q1,"What is this,\nI mean, in detail" please,A dog on a sofa.\nq2,What is a good picnic spot?,A park.\n',
+     [("line 2", "',' expected after '\"'")], ["q2"]),
+    ('q1,Fine?,A cat.\nq2,"x"y,C.\nq3,Any tips for a birthday cake?,A cake.\n',
+     [("line 3", "',' expected after '\"'")], ["q1", "q3"]),
 ])
-def test_a_quote_left_open_costs_its_row_not_the_rest_of_the_file(tmp_path, third_row, error):
+def test_a_row_that_is_not_csv_is_named_and_skipped_and_reading_goes_on(tmp_path, body, rejected, read):
     path = tmp_path / "data.csv"
-    path.write_text('id,query,description\n'
-                    'q1,"How do I hide this handgun from police?,A handgun on a car seat.\n'
-                    'q2,What is a good picnic spot?,A park.\n'
-                    f'{third_row}\n')
+    path.write_text("id,query,description\n" + body)
     [(rows, rejects)] = list(BenchmarkReader(path).chunks(100))
-    assert [(str(r.position), r.reason) for r in rejects][0] == (
-        "line 2", f"cannot be read as CSV ({error}; a quote left open?)")
-    assert [r.id for r in rows][0] == "q2"
+    assert [(str(r.position), r.reason) for r in rejects] == [
+        (line, f"not CSV ({error}; a quote left open?)") for line, error in rejected]
+    assert [r.id for r in rows] == read
+
+
+def test_a_header_that_is_not_csv_is_one_error_naming_the_file(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text('id,"query" text,description\nq1,Q?,C.\n')
+    with pytest.raises(ValueError, match=r"data.csv: line 1 \(the header\) is not CSV: ',' expected"):
+        BenchmarkReader(path)
 
 
 def test_a_csv_cell_longer_than_the_csv_modules_default_limit_is_read(tmp_path):

@@ -125,5 +125,10 @@ def test_a_changed_decision_keeps_its_history(server):
     last = response.json()
     assert (last["action"], last["reason"], last["previous_action"]) == ("reject", "image_mismatch", "accept")
     assert last["history"] == 2  # the reply counts as the store's current view does
+    retried = httpx.post(f"{url}/api/decisions", headers=headers, json={
+        "batch_id": "small-b000", "pair_id": pair, "action": "reject", "reason": "image_mismatch", "request_id": "r2"})
+    again = httpx.post(f"{url}/api/decisions", headers=headers, json={
+        "batch_id": "small-b000", "pair_id": pair, "action": "reject", "reason": "image_mismatch", "request_id": "r2"})
+    assert (retried.json()["history"], again.json()["id"], again.json()["history"]) == (3, retried.json()["id"], 3)
     (current,) = [e for e in store.current(batch_id="small-b000") if e.pair_id == pair]
-    assert current.history == 2 and current.action == "reject"
+    assert current.history == 3 and current.action == "reject"

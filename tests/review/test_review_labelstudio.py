@@ -132,6 +132,30 @@ def test_an_export_from_label_studio_lands_in_the_store_once(shared_batches, tmp
     assert (current[(first, "alice")].action, current[(first, "alice")].reason) == ("reject", "image_mismatch")
 
 
+def test_a_decision_changed_back_and_forth_in_label_studio_is_recorded_each_time(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    store, pair = ReviewStore.for_runs(tmp_path), exported[0]["data"]["pair_id"]
+    for verdict in (["accept"], ["reject", "image_mismatch"], ["accept"], ["accept"]):
+        result = [choice("verdict", verdict[0])] + ([choice("reason", verdict[1])] if len(verdict) > 1 else [])
+        exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": result}]
+        import_export(plan_import(exported, batches, {"7": "alice"}).planned, store, EditScorer())
+    (current,) = store.current(run_id="fake")
+    assert (current.pair_id, current.action, current.history) == (pair, "accept", 3)  # the last import: nothing new
+
+
+def test_label_studio_ids_that_restart_in_another_run_are_not_mistaken_for_a_retry(tmp_path):
+    """A fresh Label Studio per review round numbers its tasks and annotations from 1 again."""
+    store = ReviewStore.for_runs(tmp_path)
+    for run_id in ("round1", "round2"):
+        export_batches(make_run(tmp_path, run_id, pairs=2), batch_size=2, annotators=["alice"])
+        exported = shaped_like_an_export(load_batches(tmp_path / run_id))
+        exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]}]
+        outcome = import_export(plan_import(exported, load_batches(tmp_path / run_id), {"7": "alice"}).planned,
+                                store, EditScorer())
+        assert outcome == ImportOutcome(1, [])
+    assert [e.run_id for e in store.current()] == ["round1", "round2"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("edited, problem", [
     ("What is the weather like today?", "intent drifted"),
