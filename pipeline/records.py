@@ -77,6 +77,7 @@ class LeakScores(Record):
     reveal: float | None = None        # how much it gives away of the image; None for text-only rows
     signals: dict[str, float] = Field(default_factory=dict)
     spans: tuple[str, ...] = ()        # the query substrings that leak (evidence)
+    judge_error: str | None = None     # the VSIL judge's failure: the pair fails, it is not judged by half
 
 
 class RewriteAttempt(Record):

@@ -24,11 +24,15 @@ class Stage(ABC):
     def run(self, batch: Batch) -> Batch: ...
 
 
-def failure_from(error: ItemError, *, item_id: str, seed_id: str, stage: str) -> Failure:
+def failure_text(error: ItemError) -> str:
     text = f"refused: {error.error}" if error.refused else error.error
     if error.raw:
         text += f" | raw answer: {error.raw[:500]}"
-    return Failure(item_id=item_id, seed_id=seed_id, stage=stage, error=text)
+    return text
+
+
+def failure_from(error: ItemError, *, item_id: str, seed_id: str, stage: str) -> Failure:
+    return Failure(item_id=item_id, seed_id=seed_id, stage=stage, error=failure_text(error))
 
 
 def drop_blocked_seeds(batch: Batch, new_blocks: list[Blocked]) -> Batch:

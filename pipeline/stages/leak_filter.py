@@ -21,6 +21,7 @@ from pipeline.contracts import ItemError, ReasonCode, StageName, VSILJudge
 from pipeline.detect.detector import LeakDetector, LeakInput, from_common_scale
 from pipeline.records import CandidatePair, LeakScores
 from pipeline.stages.filter import FilterStage, Judgement
+from pipeline.stages.base import failure_text
 from pipeline.stages.harm_check import harm_cues
 
 JUDGE_SIGNAL = "judge_leaks"  # 1.0 when the VSIL judge says the query leaks, 0.0 when not, -1.0 on error
@@ -51,8 +52,9 @@ class LeakFilterStage(FilterStage):
             return scores
         judged = []
         for score, verdict in zip(scores, self.judge_role.judge(items)):
-            if isinstance(verdict, ItemError):  # the detector alone decides; the failure shows as -1
-                judged.append(score.model_copy(update={"signals": {**score.signals, JUDGE_SIGNAL: -1.0}}))
+            if isinstance(verdict, ItemError):  # the pair fails at the filter; the signal shows -1
+                judged.append(score.model_copy(update={"signals": {**score.signals, JUDGE_SIGNAL: -1.0},
+                                                       "judge_error": failure_text(verdict)}))
                 continue
             spans = tuple(dict.fromkeys(score.spans + tuple(verdict.leaked_spans)))
             judged.append(score.model_copy(update={
@@ -83,7 +85,9 @@ class LeakFilterStage(FilterStage):
         fresh = dict(zip((pair.id for pair in unscored), self.score([
             LeakInput(query=p.final_query, image_description=p.image_description, category=p.category,
                       element_terms=terms.get(p.seed_id, ())) for p in unscored])))
-        return [pair.leak if pair.leak is not None else fresh[pair.id] for pair in pairs]
+        scores = [pair.leak if pair.leak is not None else fresh[pair.id] for pair in pairs]
+        # a pair the configured judge could not judge is not passed on the detector's word alone
+        return [ItemError(error=f"VSIL judge: {leak.judge_error}") if leak.judge_error else leak for leak in scores]
 
     def judge(self, pair: CandidatePair, leak: LeakScores) -> Judgement:
         return self.judgement(leak, attempt=max(1, len(pair.attempts)))

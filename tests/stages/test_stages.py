@@ -163,3 +163,21 @@ def test_a_leak_decision_carries_what_its_threshold_means_for_each_score():
     assert judgement.scores["reveal_raw_threshold"] == from_common_scale(0.4, calibration.reveal_threshold)
     assert judgement.scores["text_harm_probability_threshold"] < calibration.text_harm_threshold  # below 0.5
     assert judgement.scores["reveal"] == leak.reveal and judgement.threshold == 0.4
+
+
+class FailingJudge:
+    """A configured VSIL judge whose every answer failed (a dead endpoint, invalid JSON)."""
+    backend, model, prompt_hash = "openai-compatible", "judge-model", "abc123"
+
+    def judge(self, items):
+        return [ItemError(error="gave up after 5 attempts: connection error", raw="") for _ in items]
+
+
+def test_a_pair_the_configured_judge_could_not_judge_fails_and_is_not_kept(drafted):
+    """Not accepted on the detector's word alone under a record naming the judge as a party to it."""
+    leak_filter = LeakFilterStage(default_detector(), judge=FailingJudge())
+    out = leak_filter(RewriteStage(RulesRewriter(), leak_filter)(drafted))
+    assert out.pairs == [] and not [d for d in out.decisions if d.stage == "leak_filter"]
+    failed = [f for f in out.failures if f.stage == "leak_filter"]
+    assert len(failed) == len(drafted.pairs)
+    assert failed[0].error == "VSIL judge: gave up after 5 attempts: connection error"
