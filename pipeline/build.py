@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig
-from pipeline.factory import build_stages, config_key, llm_client, uses_llm
+from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, uses_llm
 from pipeline.ledger import ledger_for
 from pipeline.plan import pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry
@@ -37,9 +37,16 @@ def fewer_collections(young_threshold: int = 50_000) -> Iterator[None]:
 
 
 def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
-    """One stage over one batch; a checkpoint from an earlier attempt of this run is reused.
-    `config_key` is `pipeline.factory.config_key(config)`, computed once per run."""
+    """One stage over one batch; a checkpoint from an earlier attempt of this run is reused,
+    unless the stage lost items to a server that was down or kept failing: those are tried
+    again (what was answered comes back from the LLM cache), and the batch's later stages,
+    built on the old output, are redone. `config_key` is `pipeline.factory.config_key(config)`,
+    computed once per run."""
     done = run.load(stage, batch.id)
+    if done is not None and any(failure.transient and failure.stage == stage for failure in done.failures):
+        order = [name.value for name in STAGE_ORDER]
+        run.discard(order[order.index(stage):], batch.id)
+        done = None
     if done is None:
         done = build_stages(config_key, run.path)[stage](batch)
         run.save(stage, batch.id, done)

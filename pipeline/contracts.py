@@ -25,6 +25,7 @@ class ItemError:
     error: str
     raw: str = ""
     refused: bool = False
+    transient: bool = False  # the server was unreachable or kept failing: a rerun may succeed
 
 
 class Record(BaseModel):

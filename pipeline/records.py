@@ -78,6 +78,7 @@ class LeakScores(Record):
     signals: dict[str, float] = Field(default_factory=dict)
     spans: tuple[str, ...] = ()        # the query substrings that leak (evidence)
     judge_error: str | None = None     # the VSIL judge's failure: the pair fails, it is not judged by half
+    judge_error_transient: bool = False
 
 
 class RewriteAttempt(Record):
@@ -172,6 +173,7 @@ class Failure(Record):
     seed_id: str
     stage: str
     error: str
+    transient: bool = False  # a server down or failing: a rerun of the run tries the item again
 
 
 class Blocked(Record):

@@ -57,5 +57,10 @@ class RunDir:
             return None
         return Batch.model_validate_json(path.read_text(encoding="utf-8"))
 
+    def discard(self, stages: list[str], batch_id: str) -> None:
+        """Forget these stages' checkpoints of a batch, so they are computed again."""
+        for stage in stages:
+            self.checkpoint(stage, batch_id).unlink(missing_ok=True)
+
     def save(self, stage: str, batch_id: str, batch: Batch) -> None:
         atomic_write_text(self.checkpoint(stage, batch_id), batch.model_dump_json())

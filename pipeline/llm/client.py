@@ -336,7 +336,7 @@ class _Batch:
                 self.count(retries=1, retry_wait_s=delay)
                 log.info("%s: %s, retrying in %.2fs", self.role.name, failure.kind, delay)
                 await asyncio.sleep(delay)
-        return ItemError(error=self.scrub(f"gave up after {attempts} attempts: {failure}"))
+        return ItemError(error=self.scrub(f"gave up after {attempts} attempts: {failure}"), transient=True)
 
     def unpack(self, completion: Completion, requested_model: str, latency_s: float) -> Reply | ItemError:
         self.count(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens)

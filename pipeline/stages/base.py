@@ -32,7 +32,8 @@ def failure_text(error: ItemError) -> str:
 
 
 def failure_from(error: ItemError, *, item_id: str, seed_id: str, stage: str) -> Failure:
-    return Failure(item_id=item_id, seed_id=seed_id, stage=stage, error=failure_text(error))
+    return Failure(item_id=item_id, seed_id=seed_id, stage=stage, error=failure_text(error),
+                   transient=error.transient)
 
 
 def drop_blocked_seeds(batch: Batch, new_blocks: list[Blocked]) -> Batch:

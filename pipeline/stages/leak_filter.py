@@ -54,7 +54,8 @@ class LeakFilterStage(FilterStage):
         for score, verdict in zip(scores, self.judge_role.judge(items)):
             if isinstance(verdict, ItemError):  # the pair fails at the filter; the signal shows -1
                 judged.append(score.model_copy(update={"signals": {**score.signals, JUDGE_SIGNAL: -1.0},
-                                                       "judge_error": failure_text(verdict)}))
+                                                       "judge_error": failure_text(verdict),
+                                                       "judge_error_transient": verdict.transient}))
                 continue
             spans = tuple(dict.fromkeys(score.spans + tuple(verdict.leaked_spans)))
             judged.append(score.model_copy(update={
@@ -87,7 +88,8 @@ class LeakFilterStage(FilterStage):
                       element_terms=terms.get(p.seed_id, ())) for p in unscored])))
         scores = [pair.leak if pair.leak is not None else fresh[pair.id] for pair in pairs]
         # a pair the configured judge could not judge is not passed on the detector's word alone
-        return [ItemError(error=f"VSIL judge: {leak.judge_error}") if leak.judge_error else leak for leak in scores]
+        return [ItemError(error=f"VSIL judge: {leak.judge_error}", transient=leak.judge_error_transient)
+                if leak.judge_error else leak for leak in scores]
 
     def judge(self, pair: CandidatePair, leak: LeakScores) -> Judgement:
         return self.judgement(leak, attempt=max(1, len(pair.attempts)))

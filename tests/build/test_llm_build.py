@@ -77,3 +77,25 @@ def test_image_first_seeds_go_to_the_image_query_writer(prefect_harness, server,
     assert server.state.with_image["image_query_writer"] == 4
     ledger = pd.read_parquet(f"{result['run_dir']}/ledger.parquet")
     assert len(ledger) == 5 and ledger["seed_id"].is_unique
+
+
+def test_seeds_lost_to_a_server_that_was_down_are_tried_again_when_the_run_is_rerun(prefect_harness, monkeypatch,
+                                                                                    tmp_path):
+    """A failure that a rerun can fix (the server down, or failing past the retries) is not frozen into the
+    run's checkpoints: rerunning the same run id once the server is back builds those seeds."""
+    from flows.build import build_flow
+
+    monkeypatch.setenv(FAKE_KEY_ENV, SECRET)
+    server = FakeOpenAIServer()  # its port is held, but nothing answers on it until it starts
+    config = load_config(None, ["run.size=1", "run.categories=['Privacy']", f"run.runs_dir='{tmp_path / 'runs'}'",
+                                "backends.seed_writer='llm'"])
+    config = config.model_copy(update={"llm": server.llm_settings(cache_path=tmp_path / "llm.sqlite",
+                                                                  max_retries=0)})
+    down = build_flow(config, "flaky", show_progress=False)
+    failures = pd.read_parquet(f"{down['run_dir']}/failures.parquet")
+    assert down["states"] == {"failed": down["seeds"]}
+    assert failures["transient"].all() and failures["error"].str.startswith("gave up after 1 attempts").all()
+    with server:
+        back = build_flow(config, "flaky", show_progress=False)
+    assert "failed" not in back["states"] and back["states"]["accepted"] > 0
+    assert server.state.requests["seed_writer"] == back["seeds"]
