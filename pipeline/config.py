@@ -209,9 +209,11 @@ def validated(model: type[BaseModel], data: dict, path: Path | None = None, over
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         unknown = first["type"] == "extra_forbidden"  # a typo in a section name: loc is the section
-        if any(where == key or where.startswith(key + ".") or (unknown and key.startswith(where + "."))
-               for key in overridden):
+        inside = sorted(key for key in overridden if key.startswith(where + "."))  # a section's own check
+        if any(where == key or where.startswith(key + ".") for key in overridden) or (unknown and inside):
             prefix = "override "
+        elif inside:  # the file and the overrides together: name both
+            prefix = f"{path or 'the defaults'} with override {', '.join(inside)}: "
         else:
             prefix = f"{path}: " if path else ""
         raise ConfigError(prefix + _one_line(error)) from None

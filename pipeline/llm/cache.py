@@ -228,6 +228,9 @@ class AnswerCache:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+            # into the database file itself: a copy of llm.sqlite alone (without its -wal) then
+            # holds every answer
+            self._admin.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             self._admin.close()
 
     def __enter__(self) -> AnswerCache:

@@ -8,8 +8,9 @@ environment variable that holds it.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.env import artifacts_dir
 from pipeline.llm.roles import RoleName
@@ -34,6 +35,14 @@ class EndpointConfig(_Settings):
     # template would silently drop a message with an image part, text included), and an
     # item only the image can answer (image_refiner) fails with that reason
     vision: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL (for example http://127.0.0.1:8000/v1)")
+        return value
 
 
 class RoleConfig(_Settings):

@@ -258,3 +258,18 @@ def test_a_key_never_stored_is_answered_without_sqlite(tmp_path, monkeypatch):
     reopened.clear("vsil_judge")
     assert reopened.get("stored-before") is None and reads == ["read", "read"]
     reopened.close()
+
+
+def test_a_closed_cache_file_holds_every_answer_without_its_wal(tmp_path):
+    """Copying llm.sqlite to share it must not leave the last answers behind in llm.sqlite-wal."""
+    import shutil
+
+    path = tmp_path / "llm.sqlite"
+    cache = AnswerCache(path)
+    for i in range(50):
+        cache.put(f"k{i}", "vsil_judge", "m", "h", f'{{"i": {i}}}', "m-served")
+    cache.close()
+    alone = tmp_path / "copy" / "llm.sqlite"
+    alone.parent.mkdir()
+    shutil.copyfile(path, alone)  # the database file only
+    assert len(committed(alone)) == 50
