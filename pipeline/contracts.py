@@ -164,6 +164,7 @@ class HarmJudge(Protocol):
 class VSILVerdict:
     leaks: bool
     leaked_spans: tuple[str, ...] = ()
+    made_by: Provenance | None = None  # the model that answered (a server may serve another than asked)
 
 
 class VSILJudge(Protocol):

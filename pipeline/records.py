@@ -79,6 +79,7 @@ class LeakScores(Record):
     spans: tuple[str, ...] = ()        # the query substrings that leak (evidence)
     judge_error: str | None = None     # the VSIL judge's failure: the pair fails, it is not judged by half
     judge_error_transient: bool = False
+    judged_by: Provenance | None = None  # the VSIL judge's model that answered, when one did
 
 
 class RewriteAttempt(Record):

@@ -123,7 +123,10 @@ class LLMVSILJudge(_LLMBackend):
         answers = judge_vsil(self.client, [VSILJudgeInput(query=i.query, image_description=i.image_description)
                                            for i in items])
         return [a if isinstance(a, ItemError) else
-                VSILVerdict(leaks=a.output.leaks, leaked_spans=tuple(a.output.leaked_spans)) for a in answers]
+                VSILVerdict(leaks=a.output.leaks, leaked_spans=tuple(a.output.leaked_spans),
+                            made_by=a.provenance.model_copy(
+                                update={"prompt_hash": a.provenance.prompt_hash or self.prompt_hash}))
+                for a in answers]
 
 
 class LLMHarmJudge(_LLMBackend):

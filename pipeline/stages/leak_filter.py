@@ -17,7 +17,7 @@ researcher can re-decide at another threshold without recomputing.
 from __future__ import annotations
 
 from pipeline.batch import Batch
-from pipeline.contracts import ItemError, ReasonCode, StageName, VSILJudge
+from pipeline.contracts import ItemError, Provenance, ReasonCode, StageName, VSILJudge
 from pipeline.detect.detector import LeakDetector, LeakInput, from_common_scale
 from pipeline.records import CandidatePair, LeakScores
 from pipeline.stages.filter import FilterStage, Judgement
@@ -59,7 +59,8 @@ class LeakFilterStage(FilterStage):
                 continue
             spans = tuple(dict.fromkeys(score.spans + tuple(verdict.leaked_spans)))
             judged.append(score.model_copy(update={
-                "spans": spans, "signals": {**score.signals, JUDGE_SIGNAL: float(verdict.leaks)}}))
+                "spans": spans, "signals": {**score.signals, JUDGE_SIGNAL: float(verdict.leaks)},
+                "judged_by": verdict.made_by}))
         return judged
 
     def verdict(self, leak: LeakScores) -> tuple[bool, str]:
@@ -101,6 +102,9 @@ class LeakFilterStage(FilterStage):
             judge = " (VSIL judge: leaks)" if leak.signals.get(JUDGE_SIGNAL) == 1.0 else ""
             reason = (f"leaks: score {leak.score:.3f} vs threshold {self.threshold:.3f}{judge}" if leaky
                       else f"leak-free: score {leak.score:.3f} < {self.threshold:.3f}")
-        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason,
+        judged_by = leak.judged_by  # name the judge's model that answered, not the one configured
+        made_by = None if judged_by is None else Provenance(
+            backend=self.backend, model=f"{self.detector.model}+{judged_by.model}", prompt_hash=judged_by.prompt_hash)
+        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason, made_by=made_by,
                          scores={**leak.signals, **self.part_thresholds},
                          score=leak.score, threshold=self.threshold, spans=tuple(leak.spans), attempt=attempt)

@@ -49,6 +49,8 @@ def test_build_through_http_then_from_cache(prefect_harness, server, tmp_path):
     assert (harm["backend"] == "openai-compatible").all() and harm["prompt_hash"].str.len().min() > 0
     leak = decisions[decisions["stage"] == "leak_filter"]
     assert leak["signal_judge_leaks"].notna().all()
+    assert leak["model"].str.startswith("all-MiniLM-L6-v2").all()  # the detector and the judge's answering model
+    assert leak["model"].str.contains("+scripted-fake:", regex=False).all() and leak["prompt_hash"].str.len().min() > 0
     assert "LLM calls" in first["summary"]
 
     second = build_flow(config, "llm-2", show_progress=False)
