@@ -34,7 +34,7 @@ from pipeline.llm.config import EndpointConfig, LLMSettings
 from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
 from pipeline.llm.limits import EndpointLimits, Slot, estimate_tokens
 from pipeline.llm.loop import LoopThread
-from pipeline.llm.messages import (InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
+from pipeline.llm.messages import (FORMAT_MODES, InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
 from pipeline.llm.transport import ChatTransport, Completion, ServerError, TransportError
@@ -213,6 +213,19 @@ class _Batch:
             request["response_format"] = wanted
         return request
 
+    def cached(self, model: str, item: RoleInput, mode: str) -> tuple[str, str] | None:
+        """The cached answer in this format mode or a later one: a new process starts each server
+        at the first mode again, and a server that refused it before is answered from the cache
+        under the mode it fell back to, without a request to be refused."""
+        if self.cache is None:
+            return None
+        for later in FORMAT_MODES[FORMAT_MODES.index(mode):]:
+            request = self.request_for(model, item, later)
+            hit = self.cache.get(request_key(self.endpoint.base_url, self.prompt_hash, request))
+            if hit is not None and (self.owner.settings.cache_failures or not hit[0].startswith(FAILURE_PREFIX)):
+                return hit
+        return None
+
     async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
         template_hash = self.prompt_hash
         held: list[Slot] = []  # the answered request's in-flight slot, until its answer is kept
@@ -221,9 +234,8 @@ class _Batch:
                 mode = self.owner.formats.mode(self.endpoint)
                 request = self.request_for(model, item, mode)
                 key = request_key(self.endpoint.base_url, template_hash, request)
-                hit = self.cache.get(key) if self.cache is not None else None
-                if hit is not None and (self.owner.settings.cache_failures
-                                        or not hit[0].startswith(FAILURE_PREFIX)):
+                hit = self.cached(model, item, mode)
+                if hit is not None:
                     self.count(cache_hits=1)
                     answer, served_model = hit
                     if answer.startswith(FAILURE_PREFIX):

@@ -151,6 +151,22 @@ def test_a_json_schema_rejection_moves_the_server_to_json_object_once(caplog):
     assert len(moves) == 1 and "using json_object" in moves[0].getMessage()
 
 
+def test_a_new_client_answers_from_the_cache_without_asking_in_the_refused_format_again(tmp_path, caplog):
+    """Each process starts a server at json_schema again; the answers it cached under json_object are
+    found without sending a request for the server to refuse (a rerun sends no request)."""
+    with FakeOpenAIServer(rejects_json_schema=True) as server:
+        settings = server.llm_settings(cache_path=tmp_path / "llm.sqlite", **SLOWER)
+        first = LLMClient.from_settings(settings)
+        assert all(isinstance(r, Answer) for r in first.run_batch("seed_writer", seeds(4)))
+        first.close()
+        caplog.clear()
+        caplog.set_level(logging.WARNING, logger="pipeline.llm")
+        again = LLMClient.from_settings(settings)
+        assert all(isinstance(r, Answer) and r.cached for r in again.run_batch("seed_writer", seeds(4)))
+        again.close()
+        assert not [r for r in caplog.records if "rejected response_format" in r.getMessage()]  # nothing was sent
+
+
 def test_without_the_flag_the_server_takes_json_schema():
     with FakeOpenAIServer() as server:
         client = LLMClient(server.llm_settings(**SLOWER))
