@@ -12,7 +12,7 @@ import io
 
 import imagehash
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 # Brightest channel value still counted as black: JPEG-ish noise and dithering
 # in a "black" frame stay in single digits.
@@ -43,3 +43,8 @@ def image_identity(image: Image.Image) -> tuple[bytes, dict]:
     png = to_png(image)
     return png, {"sha256": sha256_hex(png), "phash": phash_hex(image),
                  "width": image.width, "height": image.height}
+
+
+def upright_rgb(image: Image.Image) -> Image.Image:
+    """As a viewer shows it (a phone photo's EXIF orientation applied), in RGB."""
+    return ImageOps.exif_transpose(image).convert("RGB")

@@ -92,7 +92,7 @@ def _unreadable(data: bytes) -> str | None:
             # at 1/8 scale: far faster on big photos, and truncation still raises.
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         return f"unreadable image ({type(error).__name__}: {error})"
     return None
 

@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 
 from pipeline.backends.base import Embedder, GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.contracts import ItemError
-from pipeline.images.checks import image_identity
+from pipeline.images.checks import image_identity, upright_rgb
 from pipeline.pool.index import CaptionIndex
 from pipeline.pool.pool import Pool
 from pipeline.storage import atomic_write_text
@@ -122,8 +122,8 @@ class PoolRetriever(ImageGenerator):
         image = self.pool.images[position]
         try:
             with Image.open(image.path) as opened:
-                png, identity = image_identity(opened.convert("RGB"))
-        except (OSError, SyntaxError, ValueError) as error:  # the file changed since the pool was loaded
+                png, identity = image_identity(upright_rgb(opened))
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # changed since loaded
             return ItemError(f"cannot read pool image {image.file}: {type(error).__name__}: {error}")
         meta = {"pool": self.pool.name, "file": image.file, "image_id": image.id,
                 "source": image.source, "source_sha256": image.sha256, "caption": image.caption,

@@ -15,7 +15,7 @@ from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.batch import Batch
 from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, StageName
 from pipeline.guardrails import check_text
-from pipeline.images.checks import image_identity
+from pipeline.images.checks import image_identity, upright_rgb
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
 from pipeline.stages.base import Stage, drop_blocked_seeds
 from pipeline.stages.image_refine import RefineRequest, refine_images
@@ -127,8 +127,9 @@ class ImageStage(Stage):
     def _from_pool(self, seed: Seed) -> tuple[GeneratedImage, Provenance] | ItemError:
         try:
             with Image.open(seed.image_path) as opened:
-                png, meta = image_identity(opened.convert("RGB"))
-        except (OSError, UnidentifiedImageError) as error:
+                png, meta = image_identity(upright_rgb(opened))
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
             return ItemError(f"cannot read pool image {seed.image_path}: {error}")
-        provenance = Provenance(backend=f"pool:{seed.source}", model="", prompt_hash="")
+        # the pool's name, as retrieval labels its images (seed.source is the dataset the image came from)
+        provenance = Provenance(backend=self.generator.backend, model="", prompt_hash="")
         return GeneratedImage(png=png, meta={**meta, "file": seed.image_path}), provenance

@@ -174,9 +174,10 @@ def test_unusable_files_are_skipped_with_reasons(tmp_path):
     (folder / "img/truncated.jpg").write_bytes(photo.getvalue()[:2000])
     draw(7).save(folder / "img/uncaptioned.png")
     Image.new("RGB", (5, 3), (200, 10, 10)).save(folder / "img/tiny.jpg")  # tiny but valid
+    (folder / "img/bomb.png").write_bytes(png_claiming(20000, 20000))  # 400 megapixels: PIL refuses to open it
     with open(folder / "captions.jsonl", "a", encoding="utf-8") as handle:
         for file in ("img/truncated.png", "img/truncated.jpg", "img/not-an-image.jpg", "img/gone.png",
-                     "img/tiny.jpg"):
+                     "img/tiny.jpg", "img/bomb.png"):
             handle.write(json.dumps({"file": file, "caption": "a dog on a beach"}) + "\n")
 
     pool = load_pool(folder)
@@ -186,6 +187,7 @@ def test_unusable_files_are_skipped_with_reasons(tmp_path):
     assert reasons["img/truncated.png"].startswith("unreadable image")
     assert reasons["img/truncated.jpg"].startswith("unreadable image")
     assert reasons["img/not-an-image.jpg"].startswith("unreadable image")
+    assert reasons["img/bomb.png"].startswith("unreadable image (DecompressionBombError")
     assert reasons["img/uncaptioned.png"] == "no caption (and no captioner given)"
     assert reasons["img/gone.png"] == "listed in the captions file but not in the folder"
 
@@ -195,6 +197,29 @@ def test_unusable_files_are_skipped_with_reasons(tmp_path):
     captioned = load_pool(folder, captioner=captioner)
     made = next(image for image in captioned.images if image.file == "img/uncaptioned.png")
     assert (made.caption, made.caption_by) == ("a picture named uncaptioned", "captioner")
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims this size, with one tiny (invalid) data chunk."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+
+
+def test_a_phone_photo_is_served_upright():
+    from pipeline.images.checks import upright_rgb
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    photo = io.BytesIO()
+    Image.new("RGB", (200, 100), (40, 40, 90)).save(photo, format="JPEG", exif=exif.tobytes())
+    with Image.open(photo) as opened:
+        assert upright_rgb(opened).size == (100, 200)
 
 
 def test_pool_without_usable_images_is_a_clear_value_error(tmp_path):
@@ -258,3 +283,21 @@ def test_element_phrase_keeps_the_subject():
     assert element_phrase("A syringe on a bathroom floor") == "syringe"
     assert element_phrase("a crowd throwing bottles at police, at night") == "crowd throwing bottles"
 
+
+
+def test_an_image_first_image_is_labelled_with_the_pool_name_not_its_source(tmp_path):
+    """`source` says which dataset the image came from; the backend is the pool, as for retrieval."""
+    from pipeline.records import Seed
+    from pipeline.stages.images import ImageStage
+    from pipeline.taxonomy import load_elements
+
+    class Retriever:
+        backend, model = "pool:mypool", "all-MiniLM-L6-v2"
+
+    image = tmp_path / "photo.png"
+    Image.new("RGB", (16, 16), (90, 40, 40)).save(image)
+    element = load_elements()[0]
+    seed = Seed(category=element.category, sub_category=element.sub_category, element=element, source="COCO",
+                image_path=str(image))
+    _, provenance = ImageStage(Retriever(), tmp_path)._from_pool(seed)
+    assert provenance.backend == "pool:mypool"
