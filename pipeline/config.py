@@ -107,6 +107,16 @@ class PoolConfig(Section):
             raise ValueError(f"pool folder not found: {value}")
         return value
 
+    @field_validator("default_category")
+    @classmethod
+    def _known_category(cls, value: str | None) -> str | None:
+        return value if value is None else RunConfig._known_categories([value])[0]
+
+    @field_validator("default_sub_category")
+    @classmethod
+    def _known_sub_category(cls, value: str | None) -> str | None:
+        return value if value is None else RunConfig._known_sub_categories([value])[0]
+
 
 class ImagesConfig(Section):
     width: int = Field(256, ge=64, le=2048, description="placeholder size")
