@@ -147,8 +147,8 @@ async def stream(items: Iterable, work: Callable, *, window: int, on_result: Cal
             if len(pending) >= window:
                 await drain(asyncio.FIRST_COMPLETED)
             pending.add(asyncio.create_task(work(item)))
-        while pending:
-            await drain(asyncio.ALL_COMPLETED)
+        while pending:  # one at a time, so each result is checkpointed as it comes
+            await drain(asyncio.FIRST_COMPLETED)
     finally:
         for task in pending:
             task.cancel()
