@@ -26,8 +26,8 @@ from pipeline.release.schema import RELEASE_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.select import shard_paths
 
 READ_ROWS = 100
-CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "image_description", "category", "element",
-                   "leak_score", "leak_threshold", "leak_verdict", "harm_verdict", "detector_version",
+CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "image_description", "category", "sub_category",
+                   "element", "leak_score", "leak_threshold", "leak_verdict", "harm_verdict", "detector_version",
                    "override_reason", "image"]
 
 
@@ -61,6 +61,9 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
         except (pa.ArrowException, OSError) as error:
             problems.append(f"{file}: unreadable ({str(error).splitlines()[0]})")
 
+    problems += totals_problems(manifest, rows) if not any("unreadable" in p for p in problems) else []
+    if not (folder / "README.md").is_file():
+        problems.append("README.md (the dataset card) is missing")
     problems += [f"id {key!r} appears {count} times" for key, count in Counter(r["id"] for r in rows).items()
                  if count > 1]
     problems += [f"instruction_id {key} appears {count} times"
@@ -81,6 +84,20 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     if unchecked and notes is not None:
         notes.append(f"{unchecked} row(s) were scored by another detector version than {detector.version}; "
                      "their leak scores were not re-checked")
+    return problems
+
+
+def totals_problems(manifest: dict, rows: list[dict]) -> list[str]:
+    """The manifest's row total and per-category counts against the rows the shards hold."""
+    problems = []
+    if "rows" in manifest and manifest["rows"] != len(rows):
+        problems.append(f"manifest.json: {manifest['rows']} rows, the shards hold {len(rows)}")
+    counts = manifest.get("counts", {})
+    found = {"category": Counter(row["category"] for row in rows),
+             "sub_category": Counter(f"{row['category']}/{row['sub_category']}" for row in rows)}
+    for level, listed in counts.items():
+        if level in found and dict(found[level]) != listed:
+            problems.append(f"manifest.json: counts per {level} differ from the shards' rows")
     return problems
 
 

@@ -73,6 +73,24 @@ def test_verify_catches_a_duplicated_id(released):
     assert any(problem.startswith("query near-duplicate: r1-pair001 ~ r1-pair001") for problem in problems)
 
 
+def test_verify_checks_the_manifest_totals_and_the_card(released):
+    """A shard trimmed or relabelled with its own checksum and row count updated still fails: the
+    manifest's totals and per-category counts no longer describe the rows."""
+    rewrite_shard(released, lambda rows: rows[1:])
+    (released / "README.md").unlink()
+    problems = verify_release(released, default_embedder())
+    assert "manifest.json: 6 rows, the shards hold 5" in problems
+    assert "manifest.json: counts per category differ from the shards' rows" in problems
+    assert "README.md (the dataset card) is missing" in problems
+
+
+def test_verify_catches_a_changed_category(released):
+    rewrite_shard(released, lambda rows: [{**rows[0], "category": "Hate"}, *rows[1:]]
+                  if rows[0]["category"] != "Hate" else [{**rows[0], "category": "Privacy"}, *rows[1:]])
+    assert "manifest.json: counts per category differ from the shards' rows" in verify_release(
+        released, default_embedder())
+
+
 def test_verify_flags_one_image_under_two_seeds(released):
     def copy_image(rows):
         rows[1]["image"] = rows[0]["image"]
