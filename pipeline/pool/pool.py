@@ -11,6 +11,7 @@ and never with a crash.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,20 +69,27 @@ def read_captions(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
     by its line and skipped. A file that cannot be read at all is a one-line `ValueError`."""
     if not path.is_file():
         raise ValueError(f"captions file not found: {path}")
-    rows, bad = {}, []
+    rows, first_at, bad = {}, {}, []
     for position, entry in open_records(path).entries:
         if isinstance(entry, str):
             bad.append(Skipped(f"{path.name} {position}", entry))
         elif not str(entry.get("file") or "").strip():
             bad.append(Skipped(f"{path.name} {position}", "no `file`"))
+        elif (file := same_name(str(entry["file"]).strip())) in rows:
+            bad.append(Skipped(f"{path.name} {position}", f"`{file}` again: {first_at[file]} captions it, and is used"))
         else:
-            rows[str(entry["file"]).strip()] = entry
+            rows[file], first_at[file] = entry, position
     if not rows:
         first = f" ({bad[0].file}: {bad[0].reason})" if bad else ""
         raise ValueError(f"{path}: no readable captions{first}")
     if not any("caption" in row for row in rows.values()):
         raise ValueError(f"{path}: captions file lacks column(s) caption")
     return rows, bad
+
+
+def same_name(file: str) -> str:
+    """A file name as one form of its characters: macOS writes "café" decomposed, most editors composed."""
+    return unicodedata.normalize("NFC", file)
 
 
 def _unreadable(data: bytes) -> str | None:
@@ -109,14 +117,14 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
     on_disk = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
                      if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
     pool.skipped += [Skipped(file, "listed in the captions file but not in the folder")
-                     for file in sorted(set(rows) - set(on_disk))]
+                     for file in sorted(set(rows) - {same_name(file) for file in on_disk})]
     to_caption: list[tuple[str, str]] = []  # (file, sha256) of readable images lacking a caption
     for file in on_disk:
         data = (folder / file).read_bytes()
         if reason := _unreadable(data):
             pool.skipped.append(Skipped(file, reason))
             continue
-        row = rows.get(file) or {}
+        row = rows.get(same_name(file)) or {}
         caption = str(row.get("caption") or "").strip()
         if caption:
             pool.images.append(_pool_image(pool, file, sha256_hex(data), caption, "captions-file", row))
@@ -139,7 +147,7 @@ def _caption_with(pool: Pool, files: list[tuple[str, str]], captioner: Captioner
             pool.skipped.append(Skipped(file, f"captioner failed: {reason}"))
         else:
             pool.images.append(_pool_image(pool, file, sha, caption.strip(), str(made_by),
-                                           rows.get(file) or {}))
+                                           rows.get(same_name(file)) or {}))
 
 
 def _pool_image(pool: Pool, file: str, sha: str, caption: str, caption_by: str, row: dict) -> PoolImage:

@@ -301,3 +301,21 @@ def test_an_image_first_image_is_labelled_with_the_pool_name_not_its_source(tmp_
                 image_path=str(image))
     _, provenance = ImageStage(Retriever(), tmp_path)._from_pool(seed)
     assert provenance.backend == "pool:mypool"
+
+
+def test_a_file_captioned_twice_keeps_its_first_caption_and_names_the_repeat(tmp_path):
+    import unicodedata
+
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(folder / "a.png")
+    Image.new("RGB", (32, 32), (30, 30, 200)).save(folder / unicodedata.normalize("NFD", "café.png"))
+    rows = [{"file": "a.png", "caption": "a kitchen knife on a cutting board"},
+            {"file": unicodedata.normalize("NFC", "café.png"), "caption": "a crowbar in a door frame"},
+            {"file": "a.png", "caption": ""}]
+    (folder / "captions.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    pool = load_pool(folder)
+    captions = {unicodedata.normalize("NFC", image.file): image.caption for image in pool.images}
+    assert captions == {"a.png": "a kitchen knife on a cutting board", "café.png": "a crowbar in a door frame"}
+    assert [(skip.file, skip.reason) for skip in pool.skipped] == [
+        ("captions.jsonl line 3", "`a.png` again: line 1 captions it, and is used")]
