@@ -93,7 +93,8 @@ def make_image_generator(config: BuildConfig, run_dir: Path) -> ImageGenerator:
         pool = open_pool(settings)
         return PoolRetriever(pool, artifacts_dir() / "pool-index" / pool.name, default_embedder(),
                              RetrievalConfig(min_similarity=settings.min_similarity, max_uses=settings.max_uses),
-                             assignments_file=run_dir / "pool-assignments.json")
+                             assignments_file=run_dir / "pool-assignments.json",
+                             serving=image_first_files(config, pool) if settings.image_first else ())
     from pipeline.backends.placeholder import PlaceholderImages
     return PlaceholderImages(width=config.images.width, height=config.images.height)
 
@@ -105,6 +106,14 @@ def _open_pool(settings_json: str):
 
     settings = PoolConfig.model_validate_json(settings_json)
     return load_pool(settings.folder, settings.captions_file, settings.name)
+
+
+def image_first_files(config: BuildConfig, pool) -> list[str]:
+    """The pool files that image-first seeds of this run start from: each already serves once."""
+    from pipeline.plan import plan_seeds
+
+    file_of = {str(image.path): image.file for image in pool.images}
+    return [file_of[seed.image_path] for seed in plan_seeds(config) if seed.image_path in file_of]
 
 
 def open_pool(settings):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,8 @@ def assign(similarity: np.ndarray, capacity: np.ndarray, min_similarity: float) 
 
 class PoolRetriever(ImageGenerator):
     def __init__(self, pool: Pool, index_dir: str | Path, embedder: Embedder,
-                 config: RetrievalConfig | None = None, assignments_file: str | Path | None = None):
+                 config: RetrievalConfig | None = None, assignments_file: str | Path | None = None,
+                 serving: Iterable[str] = ()):
         pool.require_images()
         self.pool = pool
         self.config = config or RetrievalConfig()
@@ -76,10 +78,12 @@ class PoolRetriever(ImageGenerator):
             json.loads(self.assignments_file.read_text(encoding="utf-8"))
             if self.assignments_file and self.assignments_file.exists() else {})
         self._lock = threading.Lock()  # task threads share one retriever: uses must not race
+        # pool files that already serve in this run outside retrieval (image-first seeds' own images)
+        self.serving = tuple(serving)
 
     def _uses(self) -> np.ndarray:
         uses = np.zeros(len(self.pool.images), dtype=np.int64)
-        for file in self.assignments.values():
+        for file in (*self.serving, *self.assignments.values()):
             if file in self.position:
                 uses[self.position[file]] += 1
         return uses

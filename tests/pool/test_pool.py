@@ -124,6 +124,14 @@ def test_each_image_is_used_once_and_a_rerun_item_gets_its_image_back(big_pool, 
     assert x.meta["file"] == y.meta["file"] == first.meta["file"]
 
 
+def test_an_image_an_image_first_seed_starts_from_is_not_retrieved_again(big_pool, tmp_path):
+    """With max_uses 1, the image of an image-first seed of the run already serves: retrieval takes the next."""
+    retriever = PoolRetriever(big_pool, tmp_path / "index", default_embedder(), RetrievalConfig(min_similarity=0.3),
+                              serving=["img/0000.png"])
+    (served,) = retriever.generate([ImageRequest("a", PARAPHRASES[0], 0)])
+    assert isinstance(served, ItemError) or served.meta["file"] != "img/0000.png"
+
+
 def test_threads_sharing_a_retriever_never_reuse_an_image(big_pool, tmp_path):
     retriever = PoolRetriever(big_pool, tmp_path / "index", default_embedder(),
                               RetrievalConfig(min_similarity=0.3))
