@@ -26,6 +26,41 @@ def check_llm_ready(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_R
         if not os.environ.get(endpoint.api_key_env):
             raise ValueError(f"environment variable {endpoint.api_key_env} is not set "
                              f"(the API key of LLM endpoint {name!r}, used by the {role} role)")
+    check_models_served(settings, roles)
+
+
+def check_models_served(settings: BuildConfig, roles: list[str]) -> None:
+    """Raises ValueError when an endpoint lists the models it serves and a role's model is not among
+    them. llama.cpp's server answers any model name and echoes it back, so records would name a model
+    that never ran. An endpoint that cannot be asked (down, no /models) is not judged here: its
+    requests fail, or succeed, on their own."""
+    wanted: dict[str, set[tuple[str, str]]] = {}
+    for role in roles:
+        name, _ = settings.llm.endpoint_of(role)
+        config = settings.llm.role(role)
+        wanted.setdefault(name, set()).update((role, model) for model in (config.model, *config.fallback_models))
+    for name, models in wanted.items():
+        endpoint = settings.llm.endpoints[name]
+        listed = served_models(endpoint)
+        missing = sorted((role, model) for role, model in models if listed and model not in listed)
+        if missing:
+            role, model = missing[0]
+            raise ValueError(f"LLM endpoint {name!r} ({endpoint.base_url}) serves {', '.join(sorted(listed))}, "
+                             f"not {model!r}, which the {role} role asks for")
+
+
+def served_models(endpoint) -> set[str]:
+    """The model ids the endpoint's GET /models lists; empty when it lists none or cannot be asked."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{endpoint.base_url.rstrip('/')}/models", timeout=5,
+                             headers={"Authorization": f"Bearer {os.environ.get(endpoint.api_key_env, '')}"})
+        if response.status_code != 200:
+            return set()
+        return {entry["id"] for entry in response.json().get("data", []) if isinstance(entry, dict) and "id" in entry}
+    except (httpx.HTTPError, ValueError, AttributeError, TypeError):
+        return set()
 
 
 def check_writable_file(path: Path, what: str) -> None:

@@ -211,8 +211,8 @@ def create_app(state: ServerState) -> FastAPI:
 
     @app.get("/v1/models")
     async def models() -> dict:
-        return {"object": "list",
-                "data": [{"id": "fake-model", "object": "model", "owned_by": "leakless"}]}
+        # it answers any model name (as scripted-fake:<name>), so it lists none for a client to check
+        return {"object": "list", "data": []}
 
     @app.get("/_stats")
     async def stats() -> dict:

@@ -145,3 +145,19 @@ def test_a_small_build_through_the_real_server(prefect_harness, llama, tmp_path)
     assert "LLM calls" in first["summary"]
     again = pd.read_parquet(f"{second['run_dir']}/ledger.parquet")
     assert again.sort_values("seed_id")["state"].tolist() == ledger.sort_values("seed_id")["state"].tolist()
+
+
+def test_the_preflight_refuses_a_model_name_the_real_server_does_not_serve(llama, tmp_path):
+    """llama.cpp answers any model name and echoes it back; its /v1/models lists the one it serves."""
+    from pipeline.cli.preflight import check_llm_ready
+
+    def config_asking_for(model: str):
+        config = load_config(None, ["backends.rewriter='llm'"])
+        settings = LLMSettings.model_validate({"endpoints": {"default": endpoint(f"{llama.url}/v1")},
+                                               "roles": {"leak_rewriter": {"model": model}},
+                                               "cache_path": tmp_path / "llm.sqlite"})
+        return config.model_copy(update={"llm": settings})
+
+    with pytest.raises(ValueError, match=f"serves {SMOLLM2_NAME}, not 'gpt-4o'"):
+        check_llm_ready(config_asking_for("gpt-4o"))
+    check_llm_ready(config_asking_for(SMOLLM2_NAME))
