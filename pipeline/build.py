@@ -45,7 +45,7 @@ def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
     done = run.load(stage, batch.id)
     if done is not None and any(failure.transient and failure.stage == stage for failure in done.failures):
         order = [name.value for name in STAGE_ORDER]
-        run.discard(order[order.index(stage):], batch.id)
+        run.discard(order[order.index(stage):][::-1], batch.id)  # last first: a kill midway keeps the rule
         done = None
     if done is None:
         done = build_stages(config_key, run.path)[stage](batch)

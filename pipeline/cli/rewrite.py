@@ -54,6 +54,8 @@ def rewrite(
             return f"failed: {outcome.error.error}"
         if outcome.blocked:
             return f"blocked: {outcome.blocked.rule}"
+        if outcome.final.leak.judge_error:  # not judged by half: the configured judge could not answer
+            return f"failed: VSIL judge: {outcome.final.leak.judge_error}"
         return "leaks" if leak_filter.leaks(outcome.final.leak) else "clean"
 
     table = pa.table({

@@ -213,15 +213,18 @@ class _Batch:
             request["response_format"] = wanted
         return request
 
-    def cached(self, model: str, item: RoleInput, mode: str) -> tuple[str, str] | None:
-        """The cached answer in this format mode or a later one: a new process starts each server
-        at the first mode again, and a server that refused it before is answered from the cache
-        under the mode it fell back to, without a request to be refused."""
+    def cached(self, request: dict, key: str, mode: str) -> tuple[str, str] | None:
+        """The cached answer to this request, or to the same messages under `json_object` when this is
+        `json_schema`: each process starts a server at `json_schema` again, and one that refused it
+        before (llama.cpp) is then answered from the cache without a request to be refused."""
         if self.cache is None:
             return None
-        for later in FORMAT_MODES[FORMAT_MODES.index(mode):]:
-            request = self.request_for(model, item, later)
-            hit = self.cache.get(request_key(self.endpoint.base_url, self.prompt_hash, request))
+        keys = [key]
+        if mode == FORMAT_MODES[0] and "response_format" in request:  # the two modes share their messages
+            fallback = {**request, "response_format": response_format(self.role, FORMAT_MODES[1])}
+            keys.append(request_key(self.endpoint.base_url, self.prompt_hash, fallback))
+        for candidate in keys:
+            hit = self.cache.get(candidate)
             if hit is not None and (self.owner.settings.cache_failures or not hit[0].startswith(FAILURE_PREFIX)):
                 return hit
         return None
@@ -234,7 +237,7 @@ class _Batch:
                 mode = self.owner.formats.mode(self.endpoint)
                 request = self.request_for(model, item, mode)
                 key = request_key(self.endpoint.base_url, template_hash, request)
-                hit = self.cached(model, item, mode)
+                hit = self.cached(request, key, mode)
                 if hit is not None:
                     self.count(cache_hits=1)
                     answer, served_model = hit

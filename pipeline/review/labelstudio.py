@@ -23,6 +23,7 @@ from pipeline.review.scoring import EditScorer
 from pipeline.review.store import REASONS, DecisionIn, ReviewStore
 
 Prefill = Literal["none", "model"]
+SOURCE = "labelstudio"  # the events an import records
 # Label Studio's local-files storage serves `?d=<path under its document root>`; with the
 # document root set to the folder holding tasks.json, the images are at images/<file>.
 DEFAULT_IMAGE_URL_PREFIX = "/data/local-files/?d=images/"
@@ -258,20 +259,21 @@ class ImportOutcome:
 
 
 def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer) -> ImportOutcome:
-    """Record the planned decisions that differ from what each annotator's current decision on
-    the pair says: a re-import records nothing, a decision changed in Label Studio (even back to an
-    earlier one) is new. An edit is checked as the review app checks it; one that leaks or fails
-    the harm check would need an override reason, which a Label Studio annotation cannot carry,
-    so it is refused and named."""
+    """Record the planned decisions that differ from the last one each annotator's Label Studio
+    imports recorded on the pair: a re-import records nothing (and does not undo a decision made
+    in the review app since), a decision changed in Label Studio (even back to an earlier one) is
+    new. An edit is checked as the review app checks it; one that leaks or fails the harm check
+    would need an override reason, which a Label Studio annotation cannot carry, so it is refused
+    and named."""
     if not planned:
         return ImportOutcome(0, [])
     run_id = planned[0].item.run_id
     before = store.event_count(run_id)
-    current = {(event.pair_id, event.annotator): event for event in store.current(run_id=run_id)}
+    imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
     latest = {(plan.decision.pair_id, plan.annotator): plan for plan in planned}  # the file's last word
     refused = []
     for (pair_id, annotator), plan in latest.items():
-        decision, previous = plan.decision, current.get((pair_id, annotator))
+        decision, previous = plan.decision, imported.get((pair_id, annotator))
         if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
                 decision.action, decision.reason, decision.edited_query):
             continue
@@ -284,5 +286,5 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
         # killed half-way is run again
         request_id = f"{decision.request_id}:{run_id}:{pair_id}:after-{previous.id if previous else 0}"
         store.record(decision.model_copy(update={"request_id": request_id}), annotator=annotator,
-                     run_id=run_id, source="labelstudio", check=check)
+                     run_id=run_id, source=SOURCE, check=check)
     return ImportOutcome(store.event_count(run_id) - before, refused)

@@ -250,6 +250,13 @@ class ReviewStore:
             rows = db.execute(f"SELECT * FROM current WHERE {where} ORDER BY id", tuple(given.values())).fetchall()
         return [Event(**row) for row in rows]
 
+    def latest_from(self, source: str, *, run_id: str) -> list[Event]:
+        """The latest event per (pair, annotator) that came from `source` (say, Label Studio imports)."""
+        with self.connect() as db:
+            rows = db.execute("SELECT * FROM events WHERE id IN (SELECT MAX(id) FROM events WHERE run_id = ? "
+                              "AND source = ? GROUP BY pair_id, annotator) ORDER BY id", (run_id, source)).fetchall()
+        return [Event(**row) for row in rows]
+
     def event_count(self, run_id: str) -> int:
         with self.connect() as db:
             return db.execute("SELECT COUNT(*) FROM events WHERE run_id = ?", (run_id,)).fetchone()[0]

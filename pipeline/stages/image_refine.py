@@ -38,15 +38,16 @@ class RefineOutcome:
     rounds: list[Round] = field(default_factory=list)
     image: GeneratedImage | None = None  # the last image made, accepted or not
     error: str | None = None
+    transient: bool = False  # the error was a server down or failing: a rerun may succeed
     blocked: GuardHit | None = None  # the guardrail hit of a refined prompt, which never ran
 
     @property
     def accepted(self) -> bool:
         return bool(self.rounds) and self.rounds[-1].shows_element is True
 
-    def stop(self, last_round: Round, error: str) -> None:
+    def stop(self, last_round: Round, error: ItemError) -> None:
         self.rounds.append(last_round)
-        self.error = error
+        self.error, self.transient = error.error, error.transient
 
 
 def refine_images(requests: list[RefineRequest], generator: ImageGenerator, checker: ImageChecker,
@@ -73,7 +74,7 @@ def refine_images(requests: list[RefineRequest], generator: ImageGenerator, chec
         for i, ask, image in zip(pending, image_requests, generator.generate(image_requests)):
             if isinstance(image, ItemError):
                 outcomes[i].stop(Round(round_index + 1, ask.prompt, ask.seed, None, None,
-                                       f"generation failed: {image.error}"), image.error)
+                                       f"generation failed: {image.error}"), image)
             else:
                 made.append((i, ask, image))
         verdicts = checker.check([CheckRequest(image.png, requests[i].element, requests[i].description)
@@ -85,7 +86,7 @@ def refine_images(requests: list[RefineRequest], generator: ImageGenerator, chec
             sha = image.meta["sha256"]
             if isinstance(verdict, ItemError):
                 outcome.stop(Round(round_index + 1, ask.prompt, ask.seed, sha, None,
-                                   f"check failed: {verdict.error}"), verdict.error)
+                                   f"check failed: {verdict.error}"), verdict)
                 continue
             outcome.rounds.append(Round(round_index + 1, ask.prompt, ask.seed, sha,
                                         verdict.shows_element, verdict.explanation))

@@ -17,7 +17,7 @@ from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, 
 from pipeline.guardrails import check_text
 from pipeline.images.checks import image_identity, upright_rgb
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
-from pipeline.stages.base import Stage, drop_blocked_seeds
+from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
 from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.storage import atomic_write_bytes
 
@@ -52,7 +52,7 @@ class ImageStage(Stage):
             if seed.image_path:
                 result = self._from_pool(seed)
                 if isinstance(result, ItemError):
-                    failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name, error=result.error))
+                    failures.append(failure_from(result, item_id=seed_id, seed_id=seed_id, stage=self.name))
                 else:
                     made[seed_id] = result
             elif hit := check_text(description, category):
@@ -63,7 +63,7 @@ class ImageStage(Stage):
 
         for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions, blocked)):
             if isinstance(result, ItemError):
-                failures.append(Failure(item_id=seed.id, seed_id=seed.id, stage=self.name, error=result.error))
+                failures.append(failure_from(result, item_id=seed.id, seed_id=seed.id, stage=self.name))
             elif result is not None:
                 made[seed.id] = (result, self.generator.provenance)
 
@@ -104,7 +104,7 @@ class ImageStage(Stage):
         for seed, outcome in zip(seeds, outcomes):
             rounds = [vars(r) for r in outcome.rounds]
             if outcome.error:
-                results.append(ItemError(f"image refinement failed: {outcome.error}"))
+                results.append(ItemError(f"image refinement failed: {outcome.error}", transient=outcome.transient))
                 continue
             if outcome.blocked:
                 blocked.append(Blocked(item_id=seed.id, seed_id=seed.id, stage="image_refined_prompt",

@@ -27,6 +27,10 @@ from pipeline.stages.harm_check import harm_cues
 JUDGE_SIGNAL = "judge_leaks"  # 1.0 when the VSIL judge says the query leaks, 0.0 when not, -1.0 on error
 
 
+def judge_failed(leak: LeakScores) -> bool:
+    return bool(leak.judge_error) or leak.signals.get(JUDGE_SIGNAL) == -1.0
+
+
 class LeakFilterStage(FilterStage):
     name = StageName.leak_filter
 
@@ -82,12 +86,14 @@ class LeakFilterStage(FilterStage):
 
     def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[LeakScores]:
         """The rewrite stage scored each final query already; a pair that skipped it is scored here."""
-        unscored = [pair for pair in pairs if pair.leak is None]
+        # a pair the judge failed on (here, or in a checkpoint written before such failures were kept) is
+        # asked again: the judge may be back, and an answer must not be passed on the detector's word
+        unscored = [pair for pair in pairs if pair.leak is None or judge_failed(pair.leak)]
         terms = {seed.id: seed.element.terms for seed in batch.seeds}
         fresh = dict(zip((pair.id for pair in unscored), self.score([
             LeakInput(query=p.final_query, image_description=p.image_description, category=p.category,
                       element_terms=terms.get(p.seed_id, ())) for p in unscored])))
-        scores = [pair.leak if pair.leak is not None else fresh[pair.id] for pair in pairs]
+        scores = [fresh.get(pair.id, pair.leak) for pair in pairs]
         # a pair the configured judge could not judge is not passed on the detector's word alone
         return [ItemError(error=f"VSIL judge: {leak.judge_error}", transient=leak.judge_error_transient)
                 if leak.judge_error else leak for leak in scores]

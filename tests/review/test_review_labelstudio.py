@@ -19,7 +19,7 @@ from pipeline.review.labelstudio import (LABEL_CONFIG, ImportOutcome, annotator_
                                          import_export, parse_config, plan_import)
 from pipeline.review.labelstudio_users import fetch_emails, parse_user_options, user_names
 from pipeline.review.scoring import EditScorer
-from pipeline.review.store import REASONS, ReviewStore
+from pipeline.review.store import REASONS, DecisionIn, ReviewStore
 
 
 @pytest.fixture()
@@ -141,6 +141,19 @@ def test_a_decision_changed_back_and_forth_in_label_studio_is_recorded_each_time
         import_export(plan_import(exported, batches, {"7": "alice"}).planned, store, EditScorer())
     (current,) = store.current(run_id="fake")
     assert (current.pair_id, current.action, current.history) == (pair, "accept", 3)  # the last import: nothing new
+
+
+def test_a_reimport_does_not_undo_a_decision_made_in_the_review_app_since(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]}]
+    store, pair = ReviewStore.for_runs(tmp_path), exported[0]["data"]["pair_id"]
+    import_export(plan_import(exported, batches, {"7": "alice"}).planned, store, EditScorer())
+    store.record(DecisionIn(batch_id=exported[0]["data"]["batch_id"], pair_id=pair, action="reject",
+                            reason="still_leaks"), annotator="alice", run_id="fake", source="web")
+    again = import_export(plan_import(exported, batches, {"7": "alice"}).planned, store, EditScorer())
+    assert again == ImportOutcome(0, [])
+    (current,) = store.current(run_id="fake")
+    assert (current.action, current.source) == ("reject", "web")
 
 
 def test_label_studio_ids_that_restart_in_another_run_are_not_mistaken_for_a_retry(tmp_path):
