@@ -216,6 +216,13 @@ def _file_id(record: dict, column: str | None) -> str | None:
     raise _Unreadable(f"`{column}` is {_kind(value)}, not an id")
 
 
+def _id_if_readable(record: dict, column: str | None) -> str | None:
+    try:
+        return _file_id(record, column)
+    except _Unreadable:
+        return None
+
+
 def _missing(record: dict, column: str) -> str:
     if column not in record:
         return f"`{column}` is missing"
@@ -224,7 +231,7 @@ def _missing(record: dict, column: str) -> str:
 
 def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> BenchmarkRow | Reject:
     if isinstance(entry, str):
-        return Reject(position, None, entry)
+        return Reject(position, _id_if_readable(getattr(entry, "record", {}), reader.fields.get("id")), entry)
     fields, row_id = reader.fields, None
     try:
         row_id = _file_id(entry, fields.get("id"))

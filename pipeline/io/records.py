@@ -43,6 +43,17 @@ class Position:
         return f"{self.unit} {self.number}"
 
 
+class Unreadable(str):
+    """Why an entry is not a record, with what could be read of it (so a reject can name its id)."""
+
+    record: dict
+
+    def __new__(cls, reason: str, record: dict | None = None) -> Unreadable:
+        made = super().__new__(cls, reason)
+        made.record = record or {}
+        return made
+
+
 Entry = tuple[Position, "dict | str"]  # a record, or the reason the entry is not one
 
 
@@ -228,7 +239,8 @@ def _csv_entries(path: Path) -> Iterator[Entry]:
                 continue
             position = Position("line", start)
             if len(cells) > len(header):
-                yield position, f"{len(cells)} cells where the header has {len(header)}"
+                yield position, Unreadable(f"{len(cells)} cells where the header has {len(header)}",
+                                           dict(zip(header, cells)))
             else:
                 yield position, dict(zip(header, cells))  # a short row lacks its last columns
 

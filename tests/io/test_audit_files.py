@@ -105,6 +105,7 @@ def test_csv_rejects_name_the_line_a_row_starts_on(tmp_path):
     [(rows, rejects)] = list(BenchmarkReader(path, require_description=False).chunks(100))
     assert [(str(r.position), r.reason) for r in rejects] == [
         ("line 4", "4 cells where the header has 3"), ("line 6", "`prompt` is missing")]
+    assert [r.id for r in rejects] == ["b", "d"]  # a row with a cell too many still names its id
     assert [(r.id, str(r.position), r.text_only) for r in rows] == [("a", "line 2", False), ("c", "line 5", True)]
 
 
