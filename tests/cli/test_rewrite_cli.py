@@ -61,7 +61,7 @@ def test_rewrite_skips_unreadable_rows_by_line_unless_strict(tmp_path):
     out = tmp_path / "out.parquet"
     result = CliRunner().invoke(app, ["rewrite", str(source), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "line 3: 4 cells where the header has 3" in result.output
+    assert "line 3 (id q1): 4 cells where the header has 3" in result.output
     assert "1 unreadable row(s) skipped" in result.output
     assert list(pd.read_parquet(out)["id"]) == ["q0"]
     out.unlink()
