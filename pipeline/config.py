@@ -167,13 +167,14 @@ class BuildConfig(Section):
         return self
 
 
-def _one_line(error: ValidationError) -> str:
+def one_line(error: ValidationError, where_empty: str = "config") -> str:
+    """A pydantic error's first problem on one line: where, and what."""
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "config"
+    where = ".".join(str(part) for part in first["loc"]) or where_empty
     if first["type"] == "extra_forbidden":
         return f"{where}: unknown key"
     message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}"
+    return f"{where}: {message}" if where else message
 
 
 def _parse_value(raw: str):
@@ -226,7 +227,7 @@ def validated(model: type[BaseModel], data: dict, path: Path | None = None, over
             prefix = f"{path or 'the defaults'} with override {', '.join(inside)}: "
         else:
             prefix = f"{path}: " if path else ""
-        raise ConfigError(prefix + _one_line(error)) from None
+        raise ConfigError(prefix + one_line(error)) from None
 
 
 def load_config(path: Path | None = None, overrides: list[str] = ()) -> BuildConfig:

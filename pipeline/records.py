@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from pipeline.contracts import Provenance, Record
+from pipeline.contracts import ItemError, Provenance, Record
 
 
 def content_id(*parts: Any, length: int = 16) -> str:
@@ -77,8 +77,7 @@ class LeakScores(Record):
     reveal: float | None = None        # how much it gives away of the image; None for text-only rows
     signals: dict[str, float] = Field(default_factory=dict)
     spans: tuple[str, ...] = ()        # the query substrings that leak (evidence)
-    judge_error: str | None = None     # the VSIL judge's failure: the pair fails, it is not judged by half
-    judge_error_transient: bool = False
+    judge_error: ItemError | None = None  # the VSIL judge's failure: the pair fails, it is not judged by half
     judged_by: Provenance | None = None  # the VSIL judge's model that answered, when one did
 
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import typer
 from pydantic import ValidationError
 
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, one_line
 
 # Failures of the machine the user can fix (a full disk, a read-only folder), not bugs of ours.
 ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -25,12 +25,9 @@ def user_errors():
     no traceback."""
     try:
         yield
-    except ValidationError as error:  # pydantic's first line only names the model
-        problems = error.errors()
-        first = problems[0]
-        where = ".".join(map(str, first["loc"]))
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise fail(f"{where + ': ' if where else ''}{first['msg'].removeprefix('Value error, ')}{more}") from None
+    except ValidationError as error:  # pydantic's own first line only names the model
+        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        raise fail(one_line(error, where_empty="") + more) from None
     except (ConfigError, ValueError, FileNotFoundError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise fail(message) from None

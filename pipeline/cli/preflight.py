@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pipeline.config import LLM_ROLES, BuildConfig
 
+SHOWN_MODELS = 8  # OpenAI lists about a hundred
+
 
 def check_llm_ready(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_ROLES)) -> None:
     """Raises ValueError naming the first unset API key variable of an LLM role these backends
@@ -45,7 +47,8 @@ def check_models_served(settings: BuildConfig, roles: list[str]) -> None:
         missing = sorted((role, model) for role, model in models if listed and model not in listed)
         if missing:
             role, model = missing[0]
-            raise ValueError(f"LLM endpoint {name!r} ({endpoint.base_url}) serves {', '.join(sorted(listed))}, "
+            shown = ", ".join(sorted(listed)[:SHOWN_MODELS]) + (", ..." if len(listed) > SHOWN_MODELS else "")
+            raise ValueError(f"LLM endpoint {name!r} ({endpoint.base_url}) serves {shown}, "
                              f"not {model!r}, which the {role} role asks for")
 
 

@@ -32,6 +32,7 @@ def rewrite(
     are named with their row or line and skipped."""
     from pipeline.config import load_config
     from pipeline.factory import make_leak_filter, make_rewriter
+    from pipeline.stages.base import failure_text
     from pipeline.stages.rewrite_loop import RewriteItem, rewrite_until_clean
 
     with user_errors():
@@ -55,7 +56,7 @@ def rewrite(
         if outcome.blocked:
             return f"blocked: {outcome.blocked.rule}"
         if outcome.final.leak.judge_error:  # not judged by half: the configured judge could not answer
-            return f"failed: VSIL judge: {outcome.final.leak.judge_error}"
+            return f"failed: VSIL judge: {failure_text(outcome.final.leak.judge_error)}"
         return "leaks" if leak_filter.leaks(outcome.final.leak) else "clean"
 
     table = pa.table({

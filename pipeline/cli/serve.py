@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
+from pipeline.config import one_line
 from pipeline.schedules import load_serve_config
 
 
@@ -48,8 +49,7 @@ def serve(
                 deployments.append(FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters,
                                                                   **schedule))
             except ValidationError as error:  # Prefect checks the cron string here
-                message = error.errors()[0]["msg"].removeprefix("Value error, ")
-                raise ValueError(f"schedule {entry.name!r}: {message}") from None
+                raise ValueError(f"schedule {entry.name!r}: {one_line(error, where_empty='')}") from None
     typer.echo(f"serving {len(deployments)} deployment(s): "
                + ", ".join(entry.name for entry in settings.schedules))
     try:

@@ -30,6 +30,7 @@ FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
 OBJECT_KEY = "__key__"
 # A spreadsheet set to a comma decimal separator saves "CSV" with semicolons.
 CSV_DELIMITERS = ",;\t"
+CSV_FIELD_LIMIT = 2**31 - 1  # the csv module's default, 128 KiB, would stop a file at one long query
 PARQUET_BATCH_ROWS = 1024
 BOM = b"\xef\xbb\xbf"
 
@@ -164,8 +165,6 @@ def _jsonl_entries(path: Path) -> Iterator[Entry]:
 def _csv(path: Path) -> RecordStream:
     return RecordStream(_csv_entries(path), None)
 
-CSV_FIELD_LIMIT = 2**31 - 1
-
 
 def _delimiter(path: Path) -> str:
     """Tab for a .tsv file; otherwise whichever of comma, semicolon and tab splits the header line
@@ -208,7 +207,7 @@ def _csv_entries(path: Path) -> Iterator[Entry]:
     """Rows by the line they start on. A row that is not valid CSV is named and skipped: one whose
     quote is never closed (it would swallow every later row into one cell) costs its first line
     only, any other the lines it spans."""
-    csv.field_size_limit(CSV_FIELD_LIMIT)  # the default, 128 KiB, would stop a file at one long query
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     delimiter = _delimiter(path)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         lines = _Lines(handle)

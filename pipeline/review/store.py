@@ -204,8 +204,8 @@ class ReviewStore:
         return self._token("token_hash = (SELECT token_hash FROM sessions WHERE session_hash = ?)",
                            hash_token(raw))
 
-    def record(self, decision: DecisionIn, *, annotator: str, run_id: str,
-               new_leak_score: float | None = None, source: str = "web", check=None) -> Event:
+    def record(self, decision: DecisionIn, *, annotator: str, run_id: str, source: str = "web",
+               check=None) -> Event:
         """Append one event; the previous current value rides along on it. `check` is the
         EditCheck of an edited query (its score, spans and harm verdict are kept with it)."""
         with self.connect() as db:
@@ -216,7 +216,7 @@ class ReviewStore:
                     " AND e.pair_id = events.pair_id AND e.annotator = events.annotator) AS history"
                     " FROM events WHERE request_id = ? AND annotator = ?",
                     (decision.request_id, annotator)).fetchone() if decision.request_id else None
-                event = None if seen else self._insert(db, decision, annotator, run_id, new_leak_score, source, check)
+                event = None if seen else self._insert(db, decision, annotator, run_id, source, check)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -224,7 +224,7 @@ class ReviewStore:
         return retried(seen, decision, annotator) if seen else Event(**event)
 
     @staticmethod
-    def _insert(db, decision: DecisionIn, annotator: str, run_id: str, new_leak_score, source: str, check):
+    def _insert(db, decision: DecisionIn, annotator: str, run_id: str, source: str, check):
         previous = db.execute(
             "SELECT action, reason, edited_query FROM current WHERE run_id = ? AND pair_id = ? AND annotator = ?",
             (run_id, decision.pair_id, annotator)).fetchone()
@@ -234,7 +234,7 @@ class ReviewStore:
             " leak_threshold, leak_spans, detector_version, harm_verdict, harm_reason, override_reason)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, decision.batch_id, decision.pair_id, annotator, decision.action, decision.reason,
-             decision.edited_query, check.score if check else new_leak_score,
+             decision.edited_query, check.score if check else None,
              previous["action"] if previous else None, previous["reason"] if previous else None,
              previous["edited_query"] if previous else None, now(), source, decision.request_id,
              *(edit_columns(check) if check else (None,) * 5), decision.override_reason))

@@ -58,8 +58,7 @@ class LeakFilterStage(FilterStage):
         for score, verdict in zip(scores, self.judge_role.judge(items)):
             if isinstance(verdict, ItemError):  # the pair fails at the filter; the signal shows -1
                 judged.append(score.model_copy(update={"signals": {**score.signals, JUDGE_SIGNAL: -1.0},
-                                                       "judge_error": failure_text(verdict),
-                                                       "judge_error_transient": verdict.transient}))
+                                                       "judge_error": verdict}))
                 continue
             spans = tuple(dict.fromkeys(score.spans + tuple(verdict.leaked_spans)))
             judged.append(score.model_copy(update={
@@ -95,7 +94,7 @@ class LeakFilterStage(FilterStage):
                       element_terms=terms.get(p.seed_id, ())) for p in unscored])))
         scores = [fresh.get(pair.id, pair.leak) for pair in pairs]
         # a pair the configured judge could not judge is not passed on the detector's word alone
-        return [ItemError(error=f"VSIL judge: {leak.judge_error}", transient=leak.judge_error_transient)
+        return [ItemError(error=f"VSIL judge: {failure_text(leak.judge_error)}", transient=leak.judge_error.transient)
                 if leak.judge_error else leak for leak in scores]
 
     def judge(self, pair: CandidatePair, leak: LeakScores) -> Judgement:
