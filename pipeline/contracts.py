@@ -44,6 +44,7 @@ class StageName(StrEnum):
     """Where an item was judged or stopped; the `stage` column of every table a run writes."""
 
     drafts = "drafts"
+    retrieval = "retrieval"          # a pool image found for an element-first seed
     guardrail = "guardrail"
     seed = "seed"                    # a guardrail block on a seed, before the writer sees it
     draft = "draft"                  # a guardrail block on what the writer wrote

@@ -1,7 +1,8 @@
 """Backends and stages made from config, once per process and config.
 
 The build is a visible list of stage objects (`make_pipeline`), in `STAGE_ORDER`:
-drafts -> guardrail -> rewrite -> leak_filter -> harm_check -> images. Each stage gets
+drafts -> retrieval -> guardrail -> rewrite -> leak_filter -> harm_check -> images
+(retrieval only acts when the images come from a pool). Each stage gets
 only the settings it needs; the config is read here and nowhere below.
 """
 
@@ -17,8 +18,8 @@ from pipeline.contracts import StageName
 from pipeline.stages.base import Stage
 from pipeline.stages.leak_filter import LeakFilterStage
 
-STAGE_ORDER = (StageName.drafts, StageName.guardrail, StageName.rewrite, StageName.leak_filter,
-               StageName.harm_check, StageName.images)
+STAGE_ORDER = (StageName.drafts, StageName.retrieval, StageName.guardrail, StageName.rewrite,
+               StageName.leak_filter, StageName.harm_check, StageName.images)
 
 
 @lru_cache(maxsize=2)
@@ -131,19 +132,23 @@ def make_image_checker(config: BuildConfig):
 def make_pipeline(config: BuildConfig, run_dir: Path) -> list[Stage]:
     """The build's stages, in order. The rewrite loop asks the leak filter whether to retry,
     so both share one filter object and one threshold."""
+    from pipeline.pool import PoolRetriever
     from pipeline.stages.drafts import DraftStage
     from pipeline.stages.guardrail import GuardrailStage
     from pipeline.stages.images import ImageStage
+    from pipeline.stages.retrieval import RetrievalStage
     from pipeline.stages.rewrite import RewriteStage
 
     leak_filter = make_leak_filter(config)
+    images = make_image_generator(config, run_dir)
     stages = [
         DraftStage(make_seed_writer(config)),
+        RetrievalStage(images if isinstance(images, PoolRetriever) else None, run_dir),
         GuardrailStage(),
         RewriteStage(make_rewriter(config), leak_filter, config.rewrite.max_attempts),
         leak_filter,
         make_harm_check(config),
-        ImageStage(make_image_generator(config, run_dir), run_dir,
+        ImageStage(images, run_dir,
                    checker=make_image_checker(config), max_rounds=config.images.max_refine_rounds),
     ]
     assert tuple(stage.name for stage in stages) == STAGE_ORDER

@@ -135,6 +135,25 @@ class PoolRetriever(ImageGenerator):
                 **identity}
         return GeneratedImage(png=png, meta=meta)
 
+    def release(self, item_ids: Iterable[str]) -> None:
+        """Items that the filters dropped after retrieval give their images back to the pool."""
+        with self._lock:
+            for item_id in item_ids:
+                self.assignments.pop(item_id, None)
+            self._save_assignments()
+
+    def reclaim(self, item_id: str, file: str) -> bool:
+        """An item given back and live again (a rerun redid a filter that had failed it) takes
+        its image again, if no other item has used it up meanwhile."""
+        with self._lock:
+            if self.assignments.get(item_id) == file:
+                return True
+            if file not in self.position or self._uses()[self.position[file]] >= self.config.max_uses:
+                return False
+            self.assignments[item_id] = file
+            self._save_assignments()
+            return True
+
     def _save_assignments(self) -> None:
         if self.assignments_file is None:
             return

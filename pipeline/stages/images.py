@@ -3,6 +3,8 @@
 Element-first seeds get their image made from the description (guarded first),
 optionally checked and refined by an image checker for a few rounds;
 image-first seeds bring their pool image. PNGs go under the run's images/.
+With a pool retriever the images were found before rewriting (`retrieval.py`): here the
+seeds that the filters dropped since give theirs back to the pool.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pipeline.batch import Batch
 from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, StageName
 from pipeline.guardrails import check_text
 from pipeline.images.checks import image_identity, upright_rgb
+from pipeline.pool.retrieval import PoolRetriever
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
 from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
 from pipeline.stages.image_refine import RefineRequest, refine_images
@@ -47,8 +50,11 @@ class ImageStage(Stage):
         made: dict[str, tuple[GeneratedImage, Provenance]] = {}
         failures: list[Failure] = list(batch.failures)
         decisions: list[Decision] = []
+        retrieved = self._keep_retrieved(batch, set(descriptions), failures)
         for seed_id, (description, category) in descriptions.items():
             seed = seeds[seed_id]
+            if seed_id in batch.images:
+                continue  # retrieved before rewriting
             if seed.image_path:
                 result = self._from_pool(seed)
                 if isinstance(result, ItemError):
@@ -81,11 +87,26 @@ class ImageStage(Stage):
                 continue
             images[seed_id] = relative
             meta[seed_id] = {**image.meta, "backend": provenance.backend}
-        pairs = [pair.model_copy(update={"image_ref": images[pair.seed_id], "image_by": made[pair.seed_id][1]})
-                 for pair in batch.pairs if pair.seed_id in made]
+        pairs = [pair if pair.seed_id in retrieved else
+                 pair.model_copy(update={"image_ref": images[pair.seed_id], "image_by": made[pair.seed_id][1]})
+                 for pair in batch.pairs if pair.seed_id in made or pair.seed_id in retrieved]
         batch = batch.model_copy(update={"pairs": pairs, "images": images, "image_meta": meta,
                                          "failures": failures, "decisions": batch.decisions + decisions})
         return drop_blocked_seeds(batch, blocked)
+
+    def _keep_retrieved(self, batch: Batch, live: set[str], failures: list[Failure]) -> set[str]:
+        """The live seeds whose retrieved image still serves them; images of dropped seeds go back."""
+        if not isinstance(self.generator, PoolRetriever) or not batch.images:
+            return set()
+        self.generator.release(set(batch.images) - live)
+        kept = set()
+        for seed_id in live & set(batch.images):
+            if self.generator.reclaim(seed_id, batch.image_meta[seed_id]["file"]):
+                kept.add(seed_id)
+            else:
+                failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name, error=(
+                    "its retrieved pool image went to another seed while a filter had this one dropped")))
+        return kept
 
     def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],
                   blocked: list[Blocked]):

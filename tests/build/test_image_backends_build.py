@@ -75,6 +75,9 @@ def test_image_first_seeds_from_a_pool(prefect_harness, tmp_path):
     rows = pd.read_parquet(f"{result['run_dir']}/data")
     from_pool = rows[rows["source"] == "testpool"]
     assert len(from_pool) > 0 and (from_pool["image_backend"] == "pool:testpool").all()
+    # The library element's image was retrieved before rewriting: its pairs carry that image's caption.
+    captions = {json.loads(line)["caption"] for line in (pool / "captions.jsonl").read_text().splitlines()}
+    assert rows["image_description"].isin(captions).all()
     skipped = json.loads((tmp_path / "runs" / "pool" / "pool_skipped.json").read_text())
     assert [s["file"] for s in skipped] == ["broken.png"] and skipped[0]["reason"]
     summary = (tmp_path / "runs" / "pool" / "summary.md").read_text()
