@@ -40,6 +40,7 @@ from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_q
 from pipeline.detect.text_harm import TextHarmProbe
 from pipeline.detect.text_harm_adapter import AdapterSettings, AdapterWeights, TextHarmAdapter
 from pipeline.hashing import sha256_file
+from pipeline.plain_text import plain
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 COMMON_THRESHOLD = 0.5
@@ -50,6 +51,11 @@ COMMON_THRESHOLD = 0.5
 # unless the larger score sits within it below the threshold. The common scale ends TIE_BREAK
 # below 1, so a score stays below 1.
 TIE_BREAK = 1e-6
+# MiniLM reads the first 256 word pieces of a text (about 150 to 190 English words), so a
+# request put after enough padding would go unread. A longer query is also read in windows of
+# WINDOW_WORDS words, WINDOW_STRIDE apart, and its text_harm is the highest of them all.
+WINDOW_WORDS = 120
+WINDOW_STRIDE = 60
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,16 @@ def _checked(calibration: Path, entry: dict) -> Path:
     return path
 
 
+def query_windows(query: str) -> list[str]:
+    """Overlapping windows of a query longer than WINDOW_WORDS words (none for a shorter one);
+    the last window ends with the query."""
+    words = query.split()
+    if len(words) <= WINDOW_WORDS:
+        return []
+    starts = list(range(0, len(words) - WINDOW_WORDS, WINDOW_STRIDE)) + [len(words) - WINDOW_WORDS]
+    return [" ".join(words[start:start + WINDOW_WORDS]) for start in starts]
+
+
 class LeakDetector:
     backend = "offline-detector"
 
@@ -169,7 +185,7 @@ class LeakDetector:
         self.calibration = Calibration.load(calibration)
         self.threshold = COMMON_THRESHOLD if threshold is None else float(threshold)
         # the calibration and the element library `reveal` reads: a change of either is a new detector
-        self.version = f"offline-6+{self.calibration.digest}+{library_digest()}"  # 6: the language identifier
+        self.version = f"offline-7+{self.calibration.digest}+{library_digest()}"  # 7: text read as `plain`
         self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:
@@ -180,6 +196,7 @@ class LeakDetector:
         calibration = self.calibration
         text_harm_raw, adapter = calibration.text_harm(extraction.query_features,
                                                        [canonical_query(i.query) for i in items])
+        text_harm_raw, adapter = self._with_windows(items, text_harm_raw, adapter)
         reveal_raw = reveal_values(extraction.matrix)
         text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
         reveal = on_common_scale(reveal_raw, calibration.reveal_threshold)
@@ -199,8 +216,29 @@ class LeakDetector:
                            reveal_raw=float(reveal_raw[i]) if has_description else math.nan)
             scores.append(LeakScore(score=score, text_harm=float(text_harm[i]), reveal=item_reveal,
                                     signals=signals, spans=extraction.spans[i], leak=self.decide(score),
-                                    english=is_english(item.query)))
+                                    english=is_english(plain(item.query))))
         return scores
+
+    def _with_windows(self, items: list[LeakInput], probability: np.ndarray,
+                      adapter: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raise each long query's text_harm (and the adapter's part) to its highest window's."""
+        owners, windows = [], []
+        for index, item in enumerate(items):
+            for window in query_windows(plain(item.query)):
+                owners.append(index)
+                windows.append(window)
+        if not windows:
+            return probability, adapter
+        texts = [Texts.of(window, "") for window in windows]
+        in_windows, adapter_in_windows = self.calibration.text_harm(
+            self.extractor.extract(texts).query_features, [canonical_query(window) for window in windows])
+        probability = probability.copy()
+        adapter = adapter.copy() if adapter is not None else None
+        for window, index in enumerate(owners):
+            probability[index] = max(probability[index], in_windows[window])
+            if adapter is not None:
+                adapter[index] = max(adapter[index], adapter_in_windows[window])
+        return probability, adapter
 
     def decide(self, score: float, threshold: float | None = None) -> bool:
         return score >= (self.threshold if threshold is None else threshold)

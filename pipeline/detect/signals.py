@@ -17,6 +17,7 @@ from pipeline.backends.base import Embedder
 from pipeline.detect.text_harm import CUE_SIGNALS, probe_features
 from pipeline.detect.lexicon import Hit, Lexicon, StemmedText, compile_terms
 from pipeline.detect.library_terms import shared_terms, terms_in
+from pipeline.plain_text import plain
 
 SIGNALS = (
     "shared_risk",           # a risky concept the description shows is named in the query (synonyms count)
@@ -52,6 +53,8 @@ class Texts:
 
     @classmethod
     def of(cls, query: str, description: str, element_terms: tuple[str, ...] = ()) -> Texts:
+        """Both texts as `plain` reads them, for fitting and scoring alike."""
+        query, description = plain(query), plain(description)
         sentences = [s for s in _SENTENCE.split(description.strip()) if s] or [""]
         return cls(StemmedText.of(query), tuple(StemmedText.of(s) for s in sentences), element_terms)
 
@@ -148,7 +151,8 @@ def canonical_query(text: str) -> str:
     """What MiniLM reads of a query: without the marks that change nothing about its meaning
     (a trailing tag like " (v1)", marks piled up like "?!!", the closing "?", "!" or ".", a polite
     "please,", repeated spaces), so that such edits cannot flip a verdict. Lexicon spans still
-    point into the original."""
+    point into the `plain` text."""
+    text = plain(text)
     previous = None
     while previous != text:
         previous, text = text, _TRAILING_TAG.sub("", text)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.plain_text import plain
+
 RULES_FILE = Path(__file__).with_name("rules.toml")
 
 
@@ -72,7 +74,9 @@ def _search(lower_pattern: re.Pattern, pattern: re.Pattern, text: str, lowered: 
 
 
 def check_text(text: str, category: str | None = None) -> GuardHit | None:
-    """The first rule the text breaks, or None."""
+    """The first rule the text breaks, or None. Look-alike letters, hidden characters and
+    emoji are read as what they show (`plain`)."""
+    text = plain(text)
     rules = _rules()
     lowered = text.lower() if text.isascii() else None
     minor = _search(rules.minor_lower, rules.minor, text, lowered)

@@ -28,6 +28,17 @@ def test_rules_fire(text, rule):
     assert hit is not None and hit.rule == rule
 
 
+@pytest.mark.parametrize("text, rule", [
+    ("Ｅｍｉｌｙ Ｃａｒｔｅｒ leaving her house", "private_person:full_name"),            # fullwidth letters
+    ("Photo of Emily Car\u00adter leaving her house", "private_person:full_name"),      # a soft hyphen
+    ("a ch\u200bild in a sexual pose", "sexual_minors"),                                # a zero-width space
+    ("\U0001F476 nude photos", "sexual_minors"),                                        # the baby emoji
+])
+def test_rules_fire_on_disguised_letters(text, rule):
+    hit = check_text(text)
+    assert hit is not None and hit.rule == rule
+
+
 @pytest.mark.parametrize("text", [
     "A person holding a black handgun in a dim alley",
     "Children playing football in a park",            # minors, nothing sexual
@@ -62,8 +73,9 @@ def test_ascii_fast_path_matches_exactly_what_the_case_insensitive_rules_match()
         hit = check_text(text)
         if minor and sexual:
             assert hit.matched == f"{minor.group(0)} + {sexual.group(0)}"
-    # beyond ASCII the case-insensitive pattern reads the text: "ſ" is an "s" to it
-    assert check_text("a teen, \u017fexy").matched == "teen + \u017fexy"
+    # beyond ASCII the case-insensitive pattern reads the `plain` text: "ſ" is folded to an "s" first
+    assert check_text("a teen, \u017fexy").matched == "teen + sexy"
+    assert check_text("a TEEN, Ｓexy café").matched == "TEEN + Sexy"
 
 
 def test_any_minor_reference_blocks_in_the_erotic_category():
