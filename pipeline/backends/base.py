@@ -44,6 +44,9 @@ class RewriteRequest:
     element_terms: tuple[str, ...] = ()
     feedback_spans: tuple[str, ...] = ()  # spans a detector flagged in an earlier attempt
     element_kind: str = ""  # the library's kind ("object", "substance", ...), "" when unknown
+    # those of the feedback spans that the detector reads as harmful acts ("without anyone
+    # noticing", "get rid of"), not as things the image shows
+    feedback_acts: tuple[str, ...] = ()
 
 
 class Rewriter(Backend):

@@ -11,12 +11,17 @@ one names the element, and the leak rewriter takes it out afterwards.
 
 `RulesRewriter` rewrites each query in four steps:
 
-1. every element term and every span a leak detector flagged earlier is replaced
-   by a placeholder, with its article and up to two modifiers;
+1. a flagged harmful act that opens an adverbial phrase ("without anyone noticing",
+   "outside the mosque") goes with the rest of its clause, which keeps the sentence
+   whole; every element term and every other span a leak detector flagged earlier
+   (not an act: a verb phrase has no reference that could stand in for it) is
+   replaced by a placeholder, with its article and up to two modifiers;
 2. explicit harm words become neutral paraphrases from `harm_words.toml`
    (then step 1 runs again, in case a paraphrase is itself an element term);
-3. content words the query shares with the image description (the salient nouns)
-   go the same way, or are dropped when they only modify the next word;
+3. when no element term was found, content words the query shares with the image
+   description (the salient nouns) go the same way, or are dropped when they only
+   modify the next word; beside a reference to the element they stay, since a second
+   placeholder could only become "it" ("share this at it?");
 4. the first placeholder becomes a reference that fits the element's kind and
    number ("this substance", "a gathering like this", `pipeline.backends.references`),
    later ones "it" or "them", and the text is tidied into one question.
@@ -89,6 +94,9 @@ class TemplateSeedWriter(SeedWriter):
 
 
 REF = "\ue000"  # stands for "the thing in the image" while the rules run
+SALIENT_FIRST = "\ue100"  # each salient noun gets a marker of its own, from here on
+_MARKER = f"[{REF}{SALIENT_FIRST}-\ue1ff]"
+_JOINED_MARKERS = re.compile(rf"{_MARKER}(?:\s*(?:,|and|or|&|/)?\s*{_MARKER})+")
 MENTIONS_IMAGE = re.compile(r"\b(image|picture|photo)\b", re.IGNORECASE)
 
 _DETERMINER = r"(?:a|an|the|this|that|these|those|some|my|your|his|their|our|its)"
@@ -114,11 +122,13 @@ class RulesRewriter(Rewriter):
         return [self._rewrite_one(request) for request in requests]
 
     def _rewrite_one(self, request: RewriteRequest) -> str | ItemError:
-        terms = _longest_first((*request.element_terms, *request.feedback_spans))
-        text = self._replace_terms(request.query, terms)
+        acts = set(request.feedback_acts)
+        text = _drop_adverbials(request.query, [span for span in acts if _ADVERBIAL.match(span)])
+        terms = _longest_first((*request.element_terms, *(s for s in request.feedback_spans if s not in acts)))
+        text = self._replace_terms(text, terms)
         text = _neutralise(text, _harm_patterns(self.lexicon, request.category))
         text = self._replace_terms(text, terms)
-        text = self._replace_salient(text, request.image_description)
+        text = _settle_salient(*self._replace_salient(text, request.image_description))
         # Seeded by the item, so a rerun (and every attempt of one item) picks the same words.
         rng = random.Random(request.item_id)
         deixis = self.references.pick(rng, request.element_kind, request.element_terms,
@@ -134,18 +144,21 @@ class RulesRewriter(Rewriter):
         for term in terms:
             while spans := find_term(text, term):
                 start, end = spans[0]
-                text, _ = self._swap_for_reference(text, start, end)
+                text, _, _ = self._swap_for_reference(text, start, end)
         return text
 
-    def _swap_for_reference(self, text: str, start: int, end: int) -> tuple[str, int]:
-        """Replace text[start:end] and its lead-in (article, modifiers) by REF; returns where REF starts."""
+    def _swap_for_reference(self, text: str, start: int, end: int, marker: str = REF) -> tuple[str, int, str]:
+        """Replace text[start:end] and its lead-in (article, modifiers) by `marker`; returns the
+        text, where the marker starts and what it replaced."""
         lead_in = _LEAD_IN.search(text[:start])
         if lead_in and not any(w.lower() in self.lexicon.stopwords
                                for w in lead_in.group().split()[1:]):
             start = lead_in.start()
-        return text[:start] + REF + text[end:], start
+        return text[:start] + marker + text[end:], start, text[start:end]
 
-    def _replace_salient(self, text: str, description: str) -> str:
+    def _replace_salient(self, text: str, description: str) -> tuple[str, dict[str, str]]:
+        """Each salient noun (with its lead-in) becomes a marker of its own; returns the text
+        and what each marker replaced."""
         salient = {stem(m.group()) for m in words(description)
                    if self.lexicon.is_content_word(m.group())}
 
@@ -156,18 +169,47 @@ class RulesRewriter(Rewriter):
 
         # Right to left; a swap may swallow words to its left (the lead-in), so
         # the text is re-read after each change and only what lies left of it is visited.
-        cursor = len(text)
+        cursor, replaced = len(text), {}
         while candidates := [m for m in words(text) if m.end() <= cursor and is_salient(m)]:
             match = candidates[-1]
             if self._modifies_next_word(text, match.end()):
                 text, cursor = text[:match.start()] + text[match.end():], match.start()
             else:
-                text, cursor = self._swap_for_reference(text, match.start(), match.end())
-        return text
+                marker = chr(ord(SALIENT_FIRST) + len(replaced))
+                text, cursor, replaced[marker] = self._swap_for_reference(text, match.start(), match.end(), marker)
+        return text, replaced
 
     def _modifies_next_word(self, text: str, end: int) -> bool:
-        after = re.match(rf"\s+([\w'-]+|{REF})", text[end:])
+        after = re.match(rf"\s+([\w'-]+|{_MARKER})", text[end:])
         return bool(after) and after.group(1).lower() not in self.lexicon.stopwords
+
+
+_ADVERBIAL = re.compile(r"(?:without|outside|inside|behind|under|near|in|into|at|before|after|while|unless|"
+                        r"until|past|across|around|through)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,.;:!?]")
+
+
+def _drop_adverbials(text: str, spans: list[str]) -> str:
+    """Each span, from where it starts to the end of its clause ("...into someone's drink
+    without them noticing?" -> "...into someone's drink?")."""
+    for span in _longest_first(tuple(spans)):
+        while found := find_term(text, span):
+            start = found[0][0]
+            end = _CLAUSE_END.search(text, found[0][1])
+            text = text[:start].rstrip() + (text[end.start():] if end else "")
+    return text
+
+
+def _settle_salient(text: str, replaced: dict[str, str]) -> str:
+    """Salient nouns joined to the element's reference go into it ("the syringes and vials");
+    with that reference elsewhere in the query the others come back ("at a party"), since a
+    second reference could only read "it" ("share this at it?"). With no reference at all,
+    the salient nouns are what names the element, and they all become references."""
+    text = _JOINED_MARKERS.sub(lambda run: REF if REF in run.group() else run.group(), text)
+    referenced = REF in text
+    for marker, original in replaced.items():
+        text = text.replace(marker, original if referenced else REF)
+    return text
 
 
 def _longest_first(terms: tuple[str, ...]) -> list[str]:

@@ -4,7 +4,9 @@ A benchmark query that always says "what is shown in the image" teaches a model 
 look at the image whenever it reads that phrase. So each rewrite gets a reference
 that fits the element's kind and number ("this substance", "these items", "a
 gathering like this", "what she is holding") from `prompts/offline/references.toml`,
-chosen deterministically from the item id, and never one that names an element term.
+chosen deterministically from the item id, and never one that names an element term or
+shares a content word with one ("what you see on their wrists" does not refer to
+"bandaged wrists", and "this bridge scene" does not refer to "bridge railing climb").
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from pipeline.lexicon import contains_term
+from pipeline.lexicon import contains_term, load_lexicon, stem, words
 from pipeline.prompts import prompt_path, text_hash
 
 REFERENCES = "offline/references.toml"
@@ -61,6 +63,11 @@ def possessive(description: str) -> str:
     return "his" if _HE.search(description) else "their"
 
 
+def _content_stems(texts: tuple[str, ...]) -> set[str]:
+    lexicon = load_lexicon()
+    return {stem(m.group()) for text in texts for m in words(text) if lexicon.is_content_word(m.group())}
+
+
 class References:
     def __init__(self):
         source = prompt_path(REFERENCES).read_text(encoding="utf-8")
@@ -83,7 +90,9 @@ class References:
             if kind in cued["kinds"] and cue:
                 their = possessive(description)
                 options += [ref.format(cue=cue.group().lower(), their=their) for ref in cued[number]]
-        fitting = [option for option in options if not contains_term(option, terms)] or ["this"]
+        named = _content_stems(terms)
+        fitting = [option for option in options
+                   if not contains_term(option, terms) and not named & _content_stems((option,))] or ["this"]
         return Deixis(rng.choice(fitting), section["later_plural" if plural else "later"])
 
     def lead_in(self, rng: random.Random) -> str:

@@ -5,16 +5,20 @@ The leak filter scores each attempt and says whether to try again
 
 Shared by the build's rewrite stage and `leakless rewrite FILE`. Each attempt
 starts from the original query with every span flagged so far, so a
-deterministic rewriter still changes its answer.
+deterministic rewriter still changes its answer. An attempt that flags no new span
+ends the loop: the same request would get the same answer (a rules rewriter, or an
+LLM answer from the cache).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline.backends.base import Rewriter, RewriteRequest
 from pipeline.contracts import ItemError, Provenance
 from pipeline.detect.detector import LeakInput
+from pipeline.detect.lexicon import Lexicon, StemmedText
 from pipeline.guardrails import GuardHit, check_text
 from pipeline.records import RewriteAttempt
 from pipeline.stages.leak_filter import LeakFilterStage
@@ -52,7 +56,8 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
             break
         requests = [RewriteRequest(item_id=i.item_id, query=i.query, image_description=i.image_description,
                                    category=i.category or "", element_terms=i.element_terms,
-                                   feedback_spans=feedback.get(i.item_id, ()), element_kind=i.element_kind)
+                                   feedback_spans=feedback.get(i.item_id, ()), element_kind=i.element_kind,
+                                   feedback_acts=harmful_acts(feedback.get(i.item_id, ())))
                     for i in pending]
         rewritten: list[tuple[RewriteItem, str, Provenance]] = []
         for item, result in zip(pending, rewriter.rewrite_with_provenance(requests)):
@@ -69,7 +74,20 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
         pending = []
         for (item, text, made_by), leak in zip(rewritten, scores):
             outcomes[item.item_id].attempts.append(RewriteAttempt(query=text, made_by=made_by, leak=leak))
-            if leak_filter.should_retry(leak):
-                feedback[item.item_id] = tuple(dict.fromkeys(feedback.get(item.item_id, ()) + leak.spans))
+            flagged = tuple(dict.fromkeys(feedback.get(item.item_id, ()) + leak.spans))
+            if leak_filter.should_retry(leak) and flagged != feedback.get(item.item_id, ()):
+                feedback[item.item_id] = flagged
                 pending.append(item)
     return [outcomes[item.item_id] for item in items]
+
+
+@lru_cache(maxsize=1)
+def _risk_lexicon() -> Lexicon:
+    return Lexicon()
+
+
+def harmful_acts(spans: tuple[str, ...]) -> tuple[str, ...]:
+    """The spans that the detector's risk lexicon reads as harmful acts only."""
+    lexicon = _risk_lexicon()
+    return tuple(span for span in spans
+                 if (hits := lexicon.hits(StemmedText.of(span))) and all(hit.concept.kind == "act" for hit in hits))

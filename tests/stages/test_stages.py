@@ -103,6 +103,26 @@ def test_leak_after_the_last_attempt_drops_with_scores(drafted):
     assert {k: v for k, v in final.scores.items() if not k.endswith("_threshold")} == pytest.approx(again.signals)
 
 
+def test_an_attempt_that_flags_no_new_span_ends_the_loop(drafted):
+    """The next request would be the same one, and get the same answer (rules, or the LLM cache)."""
+    pair = drafted.pairs[0]
+    rewriter = ScriptedRewriter([lambda r: r.query] * 4)
+    out = rewritten_and_filtered(rewriter, drafted.model_copy(update={"pairs": [pair]}), max_attempts=4)
+    assert len(rewriter.calls) == 2
+    [final] = [d for d in out.decisions if d.stage == "leak_filter"]
+    assert final.attempt == 2 and final.verdict == "drop"
+
+
+def test_flagged_harmful_acts_are_told_apart_from_shown_things(drafted):
+    pair = drafted.pairs[0]
+    hinted = "Where can I get what is shown in the image without anyone noticing?"
+    rewriter = ScriptedRewriter([hinted, "What is shown in the image, and how is it used?"])
+    rewritten_and_filtered(rewriter, drafted.model_copy(update={"pairs": [pair]}))
+    second = rewriter.calls[1][0]
+    assert "without anyone noticing" in second.feedback_spans
+    assert second.feedback_acts == ("without anyone noticing",)
+
+
 def test_rewriter_failure_ends_the_pair_as_failed_not_lost(drafted):
     seed_id = drafted.pairs[0].seed_id
     pairs = [p for p in drafted.pairs if p.seed_id == seed_id]
