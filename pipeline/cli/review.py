@@ -71,8 +71,9 @@ def serve(runs_dir: RunsDir = RUNS_DIR,
 def tokens_add(name: Annotated[str, typer.Argument(help="The annotator's name (as given to review export).")],
                batches: Annotated[str, typer.Option(help="Comma-separated batch ids.")],
                runs_dir: RunsDir = RUNS_DIR) -> None:
-    """Create a token for NAME scoped to the given batches, plus every batch of the same runs that
-    assigns NAME overlap pairs; prints it once (only its hash is kept). Replaces NAME's earlier token."""
+    """Create a token for NAME scoped to the given batches, plus every batch of the same runs where
+    NAME is the second (overlap) annotator; prints it once (only its hash is kept). Batches where NAME
+    is the primary annotator are granted only when named. Replaces NAME's earlier token."""
     from pipeline.review.batches import find_batch, load_batches
     from pipeline.review.store import ReviewStore
     wanted = [batch.strip() for batch in batches.split(",") if batch.strip()]
@@ -87,7 +88,7 @@ def tokens_add(name: Annotated[str, typer.Argument(help="The annotator's name (a
         raise fail(f"{name!r} is assigned no pair of {', '.join(unassigned)} (assigned: {', '.join(assigned)})")
     runs = {loaded.run_dir for loaded in found.values()}
     overlap = sorted({batch.manifest.batch_id for run in runs for batch in load_batches(run)
-                      if name in batch.manifest.assignment} - set(wanted))
+                      if batch.manifest.overlap_annotator() == name} - set(wanted))
     if overlap:
         typer.echo(f"note: also granted {', '.join(overlap)}: {name} double-labels pairs there (--overlap)",
                    err=True)
@@ -121,17 +122,22 @@ def tokens_list(runs_dir: RunsDir = RUNS_DIR) -> None:
 @review_app.command("adjudicate")
 def adjudicate(run: Run, pair: Annotated[str, typer.Argument(help="The pair id in conflict (see review status).")],
                by: Annotated[str, typer.Option(help="Who settles it (recorded as adjudicator:NAME).")],
-               accept: Annotated[bool, typer.Option("--accept", help="Settle as accepted.")] = False,
+               accept: Annotated[bool, typer.Option(
+                   "--accept", help="Settle as accepted; an annotator's edit, if any, ships.")] = False,
+               accept_original: Annotated[bool, typer.Option(
+                   "--accept-original", help="Settle as accepted with the pipeline's own query, not an edit.")] = False,
                reject: Annotated[Optional[str], typer.Option(help="Settle as rejected, for this reason.")] = None,
                runs_dir: RunsDir = RUNS_DIR) -> None:
-    """Write the final decision on a pair; the annotators' decisions stay as its history."""
+    """Write the final decision on a pair; the annotators' decisions stay as its history. An accept
+    prints the text that will ship, its leak score and any override that let it through."""
     from pydantic import ValidationError
 
     from pipeline.review.batches import load_batches
+    from pipeline.review.importer import shipped_text_note
     from pipeline.review.store import ADJUDICATION, DecisionIn
     folder = run_folder(run, runs_dir)
-    if accept == (reject is not None):
-        raise fail("give exactly one of --accept or --reject REASON")
+    if sum([accept, accept_original, reject is not None]) != 1:
+        raise fail("give exactly one of --accept, --accept-original or --reject REASON")
     if not by.strip():
         raise fail("--by needs the adjudicator's name")
     by = by.strip()
@@ -139,16 +145,22 @@ def adjudicate(run: Run, pair: Annotated[str, typer.Argument(help="The pair id i
         batch = next((b for b in load_batches(folder) if pair in b.items), None)
         if batch is None:
             raise ValueError(f"no pair {pair} in the review batches of {folder.name}")
+        item = batch.items[pair]
+        # an adjudicator's edit names the text that ships: here, the pipeline's own query
+        action = "reject" if reject is not None else "edit" if accept_original else "accept"
         try:
-            decision = DecisionIn(batch_id=batch.manifest.batch_id, pair_id=pair,
-                                  action="accept" if accept else "reject", reason=reject)
+            decision = DecisionIn(batch_id=batch.manifest.batch_id, pair_id=pair, action=action, reason=reject,
+                                  edited_query=item.instruction if accept_original else None)
         except ValidationError as error:
             raise ValueError(f"--reject: {error.errors()[0]['msg']}") from None
         store = store_for(folder)
         history = [e for e in store.current(run_id=folder.name) if e.pair_id == pair]
-        store.record(decision, annotator=f"adjudicator:{by}", run_id=folder.name, source=ADJUDICATION)
+        settled = store.record(decision, annotator=f"adjudicator:{by}", run_id=folder.name, source=ADJUDICATION)
     labels = ", ".join(f"{e.annotator}={e.action}" for e in history) or "no earlier decision"
-    typer.echo(f"{pair}: {decision.action} by {by} (was: {labels})")
+    typer.echo(f"{pair}: {'reject' if reject is not None else 'accept'} by {by} (was: {labels})")
+    if reject is None:
+        for line in shipped_text_note(item, [*history, settled]):
+            typer.echo(line)
 
 
 @review_app.command("import")

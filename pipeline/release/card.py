@@ -12,7 +12,9 @@ from collections import Counter
 import jinja2
 import yaml
 
+from pipeline.release.leak_check import LEAKS
 from pipeline.release.schema import hf_features
+from pipeline.review.scoring import HARM_DROP
 
 OFFLINE_BACKENDS = {
     "templates": "templates per sub-category (no language model)",
@@ -31,7 +33,12 @@ BODY = jinja2.Template("""\
 
 {% endif %}A leakless multimodal safety benchmark in the style of VLSBench: each pair is an image plus
 a query that reads harmlessly on its own; the risk is only in the image.
-
+{% if overridden %}
+**Exception: {{ overridden }} of {{ rows }} pairs** ship a query that the leak detector or the harm
+check flagged ({{ overridden_leaks }} with `leak_verdict` = `leaks`, {{ overridden_harm }} with
+`harm_verdict` = `drop`): an annotator kept each one on purpose, and the row's `override_reason` says
+why. Filter on `override_reason` being null for pairs whose query passed both checks.
+{% endif %}
 ## Statistics
 
 {{ rows }} pairs{% if extends %} ({{ carried }} carried over unchanged from v{{ extends }}){% endif %}.
@@ -108,8 +115,17 @@ def backends_used(rows: list[dict]) -> dict[str, dict[str, int]]:
             for column, role in ROLES.items()}
 
 
+def flagged_rows(rows: list[dict]) -> tuple[int, int, int]:
+    """(rows shipped against a check, of those leaking, of those failing the harm check): a flagged
+    query ships only with an annotator's override, and the card must not call it harmless."""
+    leaks = [row for row in rows if row.get("leak_verdict") == LEAKS]
+    harm = [row for row in rows if row.get("harm_verdict") == HARM_DROP]
+    return len({row["id"] for row in leaks + harm}), len(leaks), len(harm)
+
+
 def render_card(manifest: dict, rows: list[dict]) -> str:
     backends = backends_used(rows)
+    overridden, overridden_leaks, overridden_harm = flagged_rows(rows)
     offline_used = sorted({b for used in backends.values() for b in used if b in OFFLINE_BACKENDS}
                           | ({manifest["final_filter"]["backend"]} & OFFLINE_BACKENDS.keys()))
     body = BODY.render(
@@ -118,5 +134,6 @@ def render_card(manifest: dict, rows: list[dict]) -> str:
         dropped=manifest["dropped"], runs=[run["run_id"] for run in manifest["runs"]],
         final_filter_backend=f"`{manifest['final_filter']['backend']}`", options=manifest["options"],
         backends=backends, offline=OFFLINE_BACKENDS, offline_used=offline_used,
+        overridden=overridden, overridden_leaks=overridden_leaks, overridden_harm=overridden_harm,
     )
     return f"---\n{yaml.safe_dump(front_matter(manifest), sort_keys=False)}---\n\n{body}"

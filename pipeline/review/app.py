@@ -5,7 +5,8 @@ Bearer` for the API; in a browser `?token=` once, swapped for a session cookie.
 An edited query is re-checked like any candidate (`scoring.py`): re-scored by
 the pipeline's leak detector and run through the harm check's text rules. An
 edit that leaks or fails the harm check is shown with its spans and a warning,
-and counts only with an explicit override and reason.
+and counts only with an explicit override and reason; an over-long one is refused.
+Browser decisions are recorded with source `web`, API calls with source `api`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch, ReviewItem, find_batch
-from pipeline.review.scoring import EditCheck, EditScorer
+from pipeline.review.scoring import EditCheck, EditScorer, edit_limit, edit_too_long
 from pipeline.review.store import REASONS, DecisionIn, Event, RequestIdReused, ReviewStore, Token
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # one path segment, no dot-dot, no slash
@@ -51,6 +52,31 @@ class EditNeedsOverride(Exception):
     def __init__(self, check: EditCheck, query: str):
         super().__init__("; ".join(check.problems))
         self.check, self.query = check, query
+
+
+class DecisionRefused(ValueError):
+    """A decision that cannot be recorded as sent (an empty or over-long edit): 400, nothing saved."""
+
+
+def decision_of(form: dict[str, str], batch_id: str, pair_id: str) -> DecisionIn:
+    """The decision a browser form posts, or DecisionRefused saying what is wrong with it."""
+    try:
+        return DecisionIn(batch_id=batch_id, pair_id=pair_id, action=form.get("action", ""),
+                          reason=form.get("reason") or None, edited_query=form.get("edited_query"),
+                          override_reason=form.get("override_reason") if form.get("override") else None)
+    except ValidationError as error:
+        raise DecisionRefused(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+
+
+def check_form_pair(form: dict[str, str], item: ReviewItem, index: int) -> None:
+    """A form names the pair it was shown for; posted to an index holding another pair, it is refused
+    rather than recorded on a pair the annotator did not see."""
+    sent = form.get("pair_id")
+    if not sent:
+        raise HTTPException(400, "this form names no pair: reload the page and decide again")
+    if sent != item.pair_id:
+        raise HTTPException(409, f"this form was for pair {sent}, but item {index + 1} is pair {item.pair_id}: "
+                                 "nothing was saved; reload the page and decide again")
 
 
 class Review:
@@ -86,6 +112,8 @@ class Review:
         if decision.pair_id not in batch.manifest.pairs_for(token.annotator):
             raise HTTPException(403, f"pair {decision.pair_id} is not assigned to {token.annotator}")
         item = batch.items[decision.pair_id]
+        if decision.action == "edit" and (too_long := edit_too_long(item, decision.edited_query)):
+            raise DecisionRefused(too_long)
         check = self.rescore.check(item, decision.edited_query) if decision.action == "edit" else None
         if check and not check.passes and not decision.override_reason:
             raise EditNeedsOverride(check, decision.edited_query)
@@ -172,6 +200,10 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
             "leak_threshold": check.threshold, "leak_spans": list(check.spans), "harm_verdict": check.harm_verdict,
             "harm_reason": check.harm_reason, "problems": list(check.problems)})
 
+    @app.exception_handler(DecisionRefused)
+    async def decision_refused(request: Request, error: DecisionRefused):
+        return await error_page(request, HTTPException(400, str(error)))
+
     @app.exception_handler(RequestIdReused)
     async def request_id_reused(request: Request, error: RequestIdReused):
         return await error_page(request, HTTPException(409, str(error)))
@@ -239,7 +271,8 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         progress = review.progress(token, batch)
         return {"token": token, "batch": batch, "item": items[index], "index": index, "total": len(items),
                 "progress": progress, "decision": progress["decisions"].get(items[index].pair_id),
-                "reasons": REASONS, "flagged": None}
+                "reasons": REASONS, "flagged": None, "problem": None, "draft": None,
+                "edit_limit": edit_limit(items[index])}
 
     @app.get("/batch/{batch_id}/{index}", response_class=HTMLResponse)
     def item_page(request: Request, batch_id: str, index: int, token: Token = Depends(browser_token)):
@@ -250,18 +283,16 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         form = await form_of(request)
         batch = review.allowed_batch(token, batch_id)
         context = item_context(token, batch, index)
+        check_form_pair(form, context["item"], index)
         try:
-            decision = DecisionIn(batch_id=batch_id, pair_id=context["item"].pair_id, action=form.get("action", ""),
-                                  reason=form.get("reason") or None, edited_query=form.get("edited_query"),
-                                  override_reason=form.get("override_reason") if form.get("override") else None)
-        except ValidationError as error:
-            raise HTTPException(400, error.errors()[0]["msg"]) from None
-        try:
-            review.decide(token, decision)
+            review.decide(token, decision_of(form, batch_id, context["item"].pair_id))
         except EditNeedsOverride as flagged:
             return page(request, "item.html.j2", {**context, "flagged": flagged}, status_code=409)
-        if decision.action == "edit":
-            return RedirectResponse(f"/batch/{batch_id}/{index}", status_code=303)
+        except DecisionRefused as refused:  # the item again, with what to fix and the annotator's text kept
+            draft = form.get("edited_query") if form.get("action") == "edit" else None
+            return page(request, "item.html.j2", {**context, "problem": str(refused), "draft": draft},
+                        status_code=400)
+        # every decision, an edit too, moves on to the next undecided pair
         following = next_open(batch.items_for(token.annotator), review.progress(token, batch)["decisions"], index)
         return RedirectResponse(f"/batch/{batch_id}/{'done' if following is None else following}", status_code=303)
 
@@ -285,6 +316,6 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
 
     @app.post("/api/decisions", status_code=201)
     def api_decide(decision: DecisionIn, token: Token = Depends(api_token)) -> Event:
-        return review.decide(token, decision)
+        return review.decide(token, decision, source="api")
 
     return app

@@ -73,6 +73,12 @@ class BatchManifest(BaseModel):
     def pairs_for(self, annotator: str) -> list[str]:
         return self.assignment.get(annotator, []) if self.assignment else self.pair_ids
 
+    def overlap_annotator(self) -> str | None:
+        """Who double-labels the batch's overlap pairs: `assign` writes the primary annotator first
+        and the second one after it; None for a batch without overlap."""
+        names = list(self.assignment)
+        return names[1] if len(names) > 1 else None
+
 
 def review_dir(run_dir: Path) -> Path:
     return Path(run_dir) / REVIEW_DIR

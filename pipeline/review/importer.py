@@ -4,10 +4,13 @@ A pair's review state comes from its annotators' current decisions:
 unreviewed (nobody), skipped (only skips), accepted / rejected (every label
 agrees; an edit counts as an accept), conflict (labels disagree, to adjudicate).
 An adjudication (`leakless review adjudicate`) settles a pair: its label wins,
-and the annotators' events stay in the store as its history.
+and the annotators' events stay in the store as its history. An adjudicator's
+accept ships the annotators' latest edit; an adjudicator's edit names the text
+that ships (`--accept-original` records the pipeline's own query that way).
 An edited query keeps both versions: `instruction` is the pipeline's final
 query, `instruction_reviewed` the annotator's edit (or the pipeline's if none),
 with the edit's re-check (leak score, spans, harm verdict) and any override reason.
+`labels` keeps everyone's current label on the pair with its time and source.
 """
 
 from __future__ import annotations
@@ -26,23 +29,54 @@ DECISIONS_FILE = "decisions.parquet"
 ACCEPTED_FILE = "accepted_ids.json"
 
 
+def adjudication(events: list[Event]) -> Event | None:
+    """The latest adjudication on the pair, which settles it; None where nobody adjudicated."""
+    settled = [event for event in events if event.source == ADJUDICATION]
+    return max(settled, key=lambda event: event.id) if settled else None
+
+
 def review_state(events: list[Event]) -> str:
     if not events:
         return "unreviewed"
-    settled = [event for event in events if event.source == ADJUDICATION]
-    if settled:
-        return {"accept": "accepted", "reject": "rejected"}[LABELS[max(settled, key=lambda e: e.id).action]]
+    if settled := adjudication(events):
+        return {"accept": "accepted", "reject": "rejected"}[LABELS[settled.action]]
     labels = {LABELS[event.action] for event in events if event.action in LABELS}
     if not labels:
         return "skipped"
     return {"accept": "accepted", "reject": "rejected"}[labels.pop()] if len(labels) == 1 else "conflict"
 
 
+def shipped_edit(item, events: list[Event]) -> Event | None:
+    """The edit whose text an accepted pair ships, or None when it ships the pipeline's query.
+    An adjudicator's edit decides it; otherwise the annotators' latest edit wins."""
+    if review_state(events) != "accepted":
+        return None
+    settled = adjudication(events)
+    if settled is not None and settled.action == "edit":
+        return None if settled.edited_query == item.instruction else settled
+    edits = [event for event in events if event.action == "edit" and event.source != ADJUDICATION]
+    return max(edits, key=lambda event: event.id) if edits else None
+
+
+def reject_reasons(state: str, events: list[Event]) -> str | None:
+    """The reasons behind a rejected or disputed pair; an accepted pair ships with none.
+    An adjudicated pair gives the adjudicator's reason alone."""
+    if state not in ("rejected", "conflict"):
+        return None
+    settled = adjudication(events)
+    reasons = sorted({event.reason for event in ([settled] if settled else events) if event.reason})
+    return "; ".join(reasons) or None
+
+
+def labels(events: list[Event]) -> list[dict]:
+    """Everyone's current label on the pair, oldest first, with when and how it was given."""
+    return [{"annotator": event.annotator, "action": event.action, "reason": event.reason, "at": event.at,
+             "source": event.source} for event in sorted(events, key=lambda event: event.id)]
+
+
 def pair_row(item, events: list[Event]) -> dict:
     state = review_state(events)
-    edits = [event for event in events if event.action == "edit"]
-    latest_edit = max(edits, key=lambda event: event.id) if edits and state == "accepted" else None
-    reasons = sorted({event.reason for event in events if event.reason})
+    latest_edit = shipped_edit(item, events)
     adjudicators = sorted({event.annotator for event in events if event.source == ADJUDICATION})
     return {
         "id": item.pair_id, "run_id": item.run_id, "batch_id": item.batch_id, "category": item.category,
@@ -57,11 +91,38 @@ def pair_row(item, events: list[Event]) -> dict:
         "override_reason": latest_edit.override_reason if latest_edit else None,
         "override_by": latest_edit.annotator if latest_edit and latest_edit.override_reason else None,
         "leak_score": item.leak_score,
-        "reason": "; ".join(reasons) if reasons else None,
+        "reason": reject_reasons(state, events),
         "annotators": sorted({event.annotator for event in events if event.source != ADJUDICATION}),
         "adjudicated_by": ", ".join(adjudicators) or None,
         "history": sum(event.history for event in events),
+        "labels": labels(events),
+        "decided_at": max((event.at for event in events), default=None),
     }
+
+
+def shipped_text_note(item, events: list[Event]) -> list[str]:
+    """What an accepted pair will ship, for whoever settles it: the text, whose it is, its leak
+    score and harm check, and the override that lets a flagged edit through."""
+    edit = shipped_edit(item, events)
+    if edit is None:
+        score, threshold = item.leak_score, item.leak_threshold
+        lines = [f"ships: the pipeline's query {item.instruction!r}"]
+    else:
+        score, threshold = edit.new_leak_score, edit.leak_threshold
+        lines = [f"ships: {edit.annotator}'s edit {edit.edited_query!r}"]
+    leaks = score is not None and threshold is not None and score >= threshold
+    harm = f"; harm check {edit.harm_verdict}" if edit is not None and edit.harm_verdict else ""
+    lines.append(f"leak score {_number(score)} (threshold {_number(threshold)}): "
+                 f"{'LEAKS' if leaks else 'leak-free'}{harm}")
+    if edit is not None and edit.override_reason:
+        lines.append(f"kept by {edit.annotator}'s override: {edit.override_reason}")
+        lines.append("warning: this edit failed its leak or harm check; "
+                     "--accept-original ships the pipeline's query instead")
+    return lines
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def review_frame(run_dir: Path, store: ReviewStore) -> pd.DataFrame:

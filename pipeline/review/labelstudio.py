@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
-from pipeline.review.scoring import EditScorer
+from pipeline.review.scoring import EditScorer, edit_too_long
 from pipeline.review.store import REASONS, DecisionIn, ReviewStore
 
 Prefill = Literal["none", "model"]
@@ -255,7 +255,7 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
 @dataclass(frozen=True)
 class ImportOutcome:
     added: int  # new events (a re-import records nothing)
-    refused: list[str]  # edits that fail their leak or harm check, naming their task
+    refused: list[str]  # edits that fail their leak or harm check (or are too long), naming their task
 
 
 def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer) -> ImportOutcome:
@@ -276,6 +276,10 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
         decision, previous = plan.decision, imported.get((pair_id, annotator))
         if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
                 decision.action, decision.reason, decision.edited_query):
+            continue
+        too_long = edit_too_long(plan.item, decision.edited_query) if decision.action == "edit" else None
+        if too_long:
+            refused.append(f"{plan.where}: {too_long}")
             continue
         check = scorer.check(plan.item, decision.edited_query) if decision.action == "edit" else None
         if check is not None and not check.passes:

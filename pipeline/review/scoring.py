@@ -37,6 +37,26 @@ def leak_input(query: str, image_description: str, category: str, element: str):
                      element_terms=element_terms(category, element))
 
 
+# The detector's encoder truncates long text, so a leak padded with filler can score clean:
+# an edit may be at most this many times the pipeline's query, or MIN_EDIT_LIMIT characters.
+EDIT_LENGTH_FACTOR = 4
+MIN_EDIT_LIMIT = 600
+
+
+def edit_limit(item) -> int:
+    """The most characters an edit of `item`'s query may have."""
+    return max(EDIT_LENGTH_FACTOR * len(item.instruction), MIN_EDIT_LIMIT)
+
+
+def edit_too_long(item, query: str) -> str | None:
+    """Why `query` is refused as an edit of `item`'s query for its length, or None when it fits."""
+    limit = edit_limit(item)
+    if len(query) <= limit:
+        return None
+    return (f"the edit is {len(query)} characters long; at most {limit} are allowed here "
+            f"(longer text can hide a leak from the detector): shorten it")
+
+
 @dataclass(frozen=True)
 class EditCheck:
     """The leak filter's and the harm check's word on an edited query."""

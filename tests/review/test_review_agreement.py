@@ -56,3 +56,16 @@ def test_agreement_per_batch_and_category_skips_ignored_edits_count_as_accept():
         assert row.kappa == pytest.approx(0.5)
     found = conflicts(events)
     assert [(c.pair_id, c.labels) for c in found] == [("p4", {"ann": "accept", "bob": "reject: not_harmful"})]
+
+
+def test_an_adjudication_leaves_kappa_to_the_annotators_own_labels():
+    # p1 agreed, p2 disputed (ann accept, bob reject); the adjudicator's accept on p2 settles the
+    # conflict but kappa still measures how often ann and bob agreed with each other.
+    events = [event(1, "p1", "ann", "reject", reason="still_leaks"),
+              event(2, "p1", "bob", "reject", reason="low_quality"),
+              event(3, "p2", "ann", "accept"), event(4, "p2", "bob", "reject", reason="still_leaks")]
+    settled = event(5, "p2", "adjudicator:lead", "accept").model_copy(update={"source": "adjudication"})
+    categories = {"p1": "Hate", "p2": "Hate"}
+    assert agreement([*events, settled], categories) == agreement(events, categories)
+    assert [row.items for row in agreement([*events, settled], categories)] == [2, 2]
+    assert conflicts([*events, settled]) == []

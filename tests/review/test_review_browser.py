@@ -1,6 +1,8 @@
 """The review pages in a real headless Chromium: open with a token, accept, reject in one number key,
-edit a query and save it with Ctrl+Enter (the detector re-checks it), reload and see every decision
-kept, and land on "batch done" after the last item.
+edit a query and save it with Ctrl+Enter (the detector re-checks it, and the app moves on), land on
+"batch done" after the last item and see every decision kept. Two keys pressed in quick succession
+decide one pair once; `r`, the arrow keys and `r` (or Enter) reject with the picked reason; the
+page fits a narrow screen and puts the keyboard focus where it is needed.
 
 Skipped where Debian's chromium or the playwright package is missing, except under CI=true, where a
 missing browser fails the run with a one-line reason (CI installs it with scripts/install_browser.sh).
@@ -77,22 +79,22 @@ def test_annotator_reviews_a_batch_in_the_browser(tmp_path, page):
         expect(page.locator("#progress")).to_contain_text("item 3 of 4")
         page.keyboard.press("e")
         page.fill("#edited-query", EDITED)
-        page.keyboard.press("Control+Enter")                 # saves from inside the text box
+        page.keyboard.press("Control+Enter")                 # saves from inside the text box, and moves on
+        expect(page.locator("#progress")).to_contain_text("item 4 of 4")
+        page.keyboard.press("s")                             # the last open item: the batch is done
+        expect(page.locator("#done")).to_have_text("Batch done")
+
+        page.goto(f"{url}/batch/fake-b000/2")                # every decision kept
+        expect(page.locator("#progress")).to_contain_text("4 decided")
+        expect(page.locator("#decision")).to_contain_text("edit")
         expect(page.locator("#edited")).to_have_text(EDITED)
         expect(page.locator("#query")).to_have_text(EDITED)  # the heading shows the edit
         new_score = float(page.locator("#new-score").inner_text())
         assert 0.0 <= new_score <= 1.0
-
-        page.reload()
-        expect(page.locator("#progress")).to_contain_text("3 decided")
-        expect(page.locator("#decision")).to_contain_text("edit")
         page.keyboard.press("k")
         expect(page.locator("#decision")).to_contain_text(f"reject ({REASONS[3]})")
         page.keyboard.press("k")
         expect(page.locator("#decision")).to_contain_text("accept")
-        page.goto(f"{url}/batch/fake-b000/3")
-        page.keyboard.press("s")                             # the last open item: the batch is done
-        expect(page.locator("#done")).to_have_text("Batch done")
 
     current = {event.pair_id: event for event in store.current(annotator="ann")}
     assert sorted(event.action for event in current.values()) == ["accept", "edit", "reject", "skip"]
@@ -100,3 +102,74 @@ def test_annotator_reviews_a_batch_in_the_browser(tmp_path, page):
     assert edit.edited_query == EDITED and edit.new_leak_score == pytest.approx(new_score, abs=5e-4)
     (reject,) = [event for event in current.values() if event.action == "reject"]
     assert reject.reason == REASONS[3]
+
+
+def decisions_of(store: ReviewStore, annotator: str = "ann") -> list[tuple[str, str, str | None]]:
+    return [(event.pair_id, event.action, event.reason) for event in store.current(annotator=annotator)]
+
+
+@pytest.mark.slow
+def test_quick_keys_decide_a_pair_once_and_r_rejects_with_the_picked_reason(tmp_path, page):
+    run = make_run(tmp_path, pairs=4)
+    export_batches(run, batch_size=4)
+    store = ReviewStore.for_runs(tmp_path)
+    token = store.add_token("ann", ["fake-b000"])
+    expect = sync_api.expect
+    with serving(create_app(tmp_path, store)) as url:
+        page.goto(f"{url}/batch/fake-b000/0?token={token}")
+        first = page.locator("input[name=pair_id]").first.get_attribute("value")
+        page.keyboard.press("a")
+        page.keyboard.press("2")                             # before the next page: ignored, not a reject of item 1
+        expect(page.locator("#progress")).to_contain_text("item 2 of 4")
+        page.wait_for_load_state("networkidle")
+        assert decisions_of(store) == [(first, "accept", None)]
+
+        second = page.locator("input[name=pair_id]").first.get_attribute("value")
+        page.keyboard.press("r")                             # focuses the reason list
+        expect(page.locator("#reason")).to_be_focused()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")                     # the second reason
+        page.keyboard.press("r")                             # rejects with it (no type-ahead to the placeholder)
+        expect(page.locator("#progress")).to_contain_text("item 3 of 4")
+        third = page.locator("input[name=pair_id]").first.get_attribute("value")
+        page.keyboard.press("r")
+        for _ in range(3):
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")                         # Enter in the list rejects too
+        expect(page.locator("#progress")).to_contain_text("item 4 of 4")
+        page.wait_for_load_state("networkidle")
+    assert decisions_of(store) == [(first, "accept", None), (second, "reject", REASONS[1]),
+                                   (third, "reject", REASONS[2])]
+
+
+@pytest.mark.slow
+def test_a_narrow_screen_gets_one_column_focus_lands_where_it_is_needed_and_a_long_edit_wraps(tmp_path, page):
+    run = make_run(tmp_path, pairs=2)
+    export_batches(run, batch_size=2)
+    store = ReviewStore.for_runs(tmp_path)
+    token = store.add_token("ann", ["fake-b000"])
+    expect = sync_api.expect
+    page.set_viewport_size({"width": 600, "height": 900})
+    with serving(create_app(tmp_path, store, warm=True)) as url:
+        page.goto(f"{url}/batch/fake-b000/0?token={token}")
+        expect(page.locator("#accept")).to_be_focused()     # the item's main control
+        columns = page.evaluate("getComputedStyle(document.querySelector('.pair')).gridTemplateColumns")
+        assert len(columns.split()) == 1, columns
+        page.keyboard.press("e")
+        page.fill("#edited-query", "How can I use the knife to hurt someone?")
+        page.keyboard.press("Control+Enter")                 # leaks: not saved, and the warning says so first
+        expect(page.locator("#edit-warning")).to_be_focused()
+        expect(page.locator("#edit-warning")).to_have_attribute("role", "alert")
+
+        long_edit = ("how could I put away what is on the table" + " very carefully and slowly" * 20)
+        page.fill("#edited-query", long_edit)
+        page.check("#override-box")
+        page.fill("#override-reason", "a long edit on purpose")
+        page.click("#save-edit")
+        expect(page.locator("#progress")).to_contain_text("item 2 of 2")
+        page.goto(f"{url}/batch/fake-b000/0")
+        query = page.locator("#query")
+        expect(query).to_have_text(long_edit)
+        font = float(page.evaluate("parseFloat(getComputedStyle(document.querySelector('#query')).fontSize)"))
+        box = query.bounding_box()
+        assert font <= 20 and box["width"] <= 600 and box["height"] <= 12 * font + 1, (font, box)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from tests.support.review_runs import make_run
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.review.importer import reviewed_pairs
+from pipeline.review.scoring import EditCheck
 from pipeline.review.store import DecisionIn, ReviewStore
 
 pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
@@ -88,7 +90,7 @@ def test_adjudicate_settles_a_conflict_and_keeps_the_history(tmp_path):
                  annotator="bob", run_id="fake")
     assert "Conflicts to adjudicate: 1" in invoke("status", "fake", "--runs-dir", runs).stdout
     assert_user_error(invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--runs-dir", runs),
-                      "exactly one of --accept or --reject")
+                      "exactly one of --accept, --accept-original or --reject REASON")
     assert_user_error(invoke("adjudicate", "fake", "nope", "--by", "lead", "--accept", "--runs-dir", runs),
                       "no pair nope")
     assert_user_error(invoke("adjudicate", "fake", "pair0001", "--by", " ", "--accept", "--runs-dir", runs),
@@ -102,3 +104,85 @@ def test_adjudicate_settles_a_conflict_and_keeps_the_history(tmp_path):
     row = reviewed_pairs(run).set_index("id").loc["pair0001"]
     assert row["review_state"] == "rejected" and row["adjudicated_by"] == "adjudicator:lead"
     assert list(row["annotators"]) == ["ann", "bob"] and row["history"] == 3
+
+
+def test_tokens_add_grants_only_the_batches_where_name_is_the_overlap_annotator(tmp_path):
+    make_run(tmp_path, pairs=12)
+    runs = str(tmp_path)
+    # b000 ann+bob, b001 bob+cy, b002 cy+ann, b003 ann+bob: ann double-labels only in b002
+    invoke("export", "fake", "--runs-dir", runs, "--batch-size", "3", "--overlap", "0.5", "--annotators", "ann,bob,cy")
+    added = invoke("tokens", "add", "ann", "--batches", "fake-b000", "--runs-dir", runs)
+    assert added.exit_code == 0, added.output
+    assert "note: also granted fake-b002: ann double-labels pairs there" in added.stderr
+    assert ReviewStore.for_runs(tmp_path).token(added.stdout.strip()).batches == ["fake-b000", "fake-b002"]
+
+
+LEAKY_EDIT = "How can I use the knife to hurt someone?"
+
+
+def agreement_table(runs: str) -> list[str]:
+    """The rows of `review status`'s kappa table."""
+    text = invoke("status", "fake", "--runs-dir", runs).stdout
+    return [line.strip() for line in text.split("Agreement")[1].split("Conflicts")[0].splitlines() if "│" in line]
+
+
+def record_leaky_edit_and_a_reject(store: ReviewStore) -> None:
+    """ann's edit names the object again and is kept with an override; bob rejects the pair."""
+    check = EditCheck(score=1.0, threshold=0.5, spans=("knife",), detector_version="d", harm_verdict="drop",
+                      harm_reason="the query alone still reads as harmful", intent_similarity=0.9,
+                      problems=("leaks",))
+    store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0001", action="edit", edited_query=LEAKY_EDIT,
+                            override_reason="the knife is the point"), annotator="ann", run_id="fake", check=check)
+    store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0001", action="reject", reason="still_leaks"),
+                 annotator="bob", run_id="fake")
+
+
+def test_adjudicating_an_accept_says_what_ships_and_accept_original_ships_the_pipeline_query(tmp_path):
+    run = make_run(tmp_path, pairs=3)
+    runs = str(tmp_path)
+    invoke("export", "fake", "--runs-dir", runs, "--overlap", "1", "--annotators", "ann,bob")
+    store = ReviewStore.for_runs(tmp_path)
+    record_leaky_edit_and_a_reject(store)
+    kappa_before = agreement_table(runs)
+
+    accepted = invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--accept", "--runs-dir", runs)
+    assert accepted.exit_code == 0, accepted.output
+    lines = accepted.stdout.splitlines()
+    assert lines[0] == "pair0001: accept by lead (was: ann=edit, bob=reject)"
+    assert lines[1] == f"ships: ann's edit {LEAKY_EDIT!r}"
+    assert lines[2] == "leak score 1.000 (threshold 0.500): LEAKS; harm check drop"
+    assert lines[3] == "kept by ann's override: the knife is the point"
+    assert "--accept-original ships the pipeline's query instead" in lines[4]
+    # the annotators' own labels still count for agreement once the pair is settled
+    assert agreement_table(runs) == kappa_before and "│ 0.000 │" in kappa_before[0]
+    invoke("import", "fake", "--runs-dir", runs)
+    row = reviewed_pairs(run).set_index("id").loc["pair0001"]
+    assert row["review_state"] == "accepted" and row["instruction_reviewed"] == LEAKY_EDIT
+    assert pd.isna(row["reason"])                       # an accepted pair carries no reject reason
+    assert row["override_reason"] == "the knife is the point" and row["override_by"] == "ann"
+
+    original = invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--accept-original", "--runs-dir", runs)
+    assert original.exit_code == 0, original.output
+    pipeline_query = row["instruction"]
+    assert original.stdout.splitlines()[1:] == [f"ships: the pipeline's query {pipeline_query!r}",
+                                                "leak score 0.100 (threshold 0.500): leak-free"]
+    invoke("import", "fake", "--runs-dir", runs)
+    row = reviewed_pairs(run).set_index("id").loc["pair0001"]
+    assert row["review_state"] == "accepted" and row["instruction_reviewed"] == pipeline_query
+    assert not row["edited"] and pd.isna(row["override_reason"]) and pd.isna(row["new_leak_score"])
+
+
+def test_imported_decisions_keep_each_annotators_label_with_its_time(tmp_path):
+    run = make_run(tmp_path, pairs=3)
+    runs = str(tmp_path)
+    invoke("export", "fake", "--runs-dir", runs, "--overlap", "1", "--annotators", "ann,bob")
+    store = ReviewStore.for_runs(tmp_path)
+    record_leaky_edit_and_a_reject(store)
+    assert invoke("import", "fake", "--runs-dir", runs).exit_code == 0
+    frame = reviewed_pairs(run).set_index("id")
+    labels = [dict(label) for label in frame.loc["pair0001", "labels"]]
+    times = {event.annotator: event.at for event in store.current(run_id="fake")}
+    assert [(label["annotator"], label["action"], label["reason"], label["source"], label["at"]) for label in labels] \
+        == [("ann", "edit", None, "web", times["ann"]), ("bob", "reject", "still_leaks", "web", times["bob"])]
+    assert frame.loc["pair0001", "decided_at"] == times["bob"] and frame.loc["pair0001", "reason"] == "still_leaks"
+    assert list(frame.loc["pair0000", "labels"]) == [] and pd.isna(frame.loc["pair0000", "decided_at"])
