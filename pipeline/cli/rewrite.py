@@ -44,6 +44,10 @@ def rewrite(
     if not out.parent.is_dir():
         raise fail(f"{out.parent}: no such folder")
 
+    repeated = len(rows) - len({row.id for row in rows})
+    if repeated:  # each row is still rewritten, and written, on its own
+        typer.echo(f"note: {repeated} row(s) share an id with an earlier row; the output keeps one row per input row",
+                   err=True)
     rewriter, leak_filter = make_rewriter(settings), make_leak_filter(settings)
     threshold = leak_filter.threshold
     items = [RewriteItem(item_id=row.id, query=row.query, image_description=row.image_description,

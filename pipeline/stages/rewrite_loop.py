@@ -48,37 +48,38 @@ class RewriteOutcome:
 
 def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filter: LeakFilterStage,
                         max_attempts: int) -> list[RewriteOutcome]:
-    outcomes = {item.item_id: RewriteOutcome(item) for item in items}
-    feedback: dict[str, tuple[str, ...]] = {}
-    pending = list(items)
+    """One outcome per item, in order. Items are told apart by position, so two rows of a
+    user's file that share an id are still two items."""
+    outcomes = [RewriteOutcome(item) for item in items]
+    feedback: dict[int, tuple[str, ...]] = {}
+    pending = list(range(len(items)))
     for _ in range(max_attempts):
         if not pending:
             break
-        requests = [RewriteRequest(item_id=i.item_id, query=i.query, image_description=i.image_description,
-                                   category=i.category or "", element_terms=i.element_terms,
-                                   feedback_spans=feedback.get(i.item_id, ()), element_kind=i.element_kind,
-                                   feedback_acts=harmful_acts(feedback.get(i.item_id, ())))
-                    for i in pending]
-        rewritten: list[tuple[RewriteItem, str, Provenance]] = []
-        for item, result in zip(pending, rewriter.rewrite_with_provenance(requests)):
-            outcome = outcomes[item.item_id]
+        requests = [RewriteRequest(item_id=items[n].item_id, query=items[n].query,
+                                   image_description=items[n].image_description, category=items[n].category or "",
+                                   element_terms=items[n].element_terms, feedback_spans=feedback.get(n, ()),
+                                   element_kind=items[n].element_kind, feedback_acts=harmful_acts(feedback.get(n, ())))
+                    for n in pending]
+        rewritten: list[tuple[int, str, Provenance]] = []
+        for n, result in zip(pending, rewriter.rewrite_with_provenance(requests)):
             if isinstance(result, ItemError):
-                outcome.error = result
-            elif hit := check_text(result[0], item.category):
-                outcome.blocked = hit
+                outcomes[n].error = result
+            elif hit := check_text(result[0], items[n].category):
+                outcomes[n].blocked = hit
             else:
-                rewritten.append((item, *result))
-        scores = leak_filter.score([LeakInput(query=text, image_description=item.image_description,
-                                              category=item.category, element_terms=item.element_terms)
-                                    for item, text, _ in rewritten])
+                rewritten.append((n, *result))
+        scores = leak_filter.score([LeakInput(query=text, image_description=items[n].image_description,
+                                              category=items[n].category, element_terms=items[n].element_terms)
+                                    for n, text, _ in rewritten])
         pending = []
-        for (item, text, made_by), leak in zip(rewritten, scores):
-            outcomes[item.item_id].attempts.append(RewriteAttempt(query=text, made_by=made_by, leak=leak))
-            flagged = tuple(dict.fromkeys(feedback.get(item.item_id, ()) + leak.spans))
-            if leak_filter.should_retry(leak) and flagged != feedback.get(item.item_id, ()):
-                feedback[item.item_id] = flagged
-                pending.append(item)
-    return [outcomes[item.item_id] for item in items]
+        for (n, text, made_by), leak in zip(rewritten, scores):
+            outcomes[n].attempts.append(RewriteAttempt(query=text, made_by=made_by, leak=leak))
+            flagged = tuple(dict.fromkeys(feedback.get(n, ()) + leak.spans))
+            if leak_filter.should_retry(leak) and flagged != feedback.get(n, ()):
+                feedback[n] = flagged
+                pending.append(n)
+    return outcomes
 
 
 @lru_cache(maxsize=1)

@@ -67,3 +67,20 @@ def test_rewrite_skips_unreadable_rows_by_line_unless_strict(tmp_path):
     out.unlink()
     strict = CliRunner().invoke(app, ["rewrite", str(source), "--out", str(out), "--strict"])
     assert strict.exit_code == 2 and "line 3" in strict.output and not out.exists()
+
+
+def test_rows_that_share_an_id_are_each_rewritten_and_kept(tmp_path):
+    """Two rows with one id came out as two copies of the second, the first row lost, silently."""
+    source = tmp_path / "dup.jsonl"
+    rows = [{"id": "x", "question": LEAKY[0][0], "caption": LEAKY[0][1]},
+            {"id": "x", "question": LEAKY[2][0], "caption": LEAKY[2][1]},
+            {"id": "y", "question": LEAKY[1][0], "caption": LEAKY[1][1]}]
+    source.write_text("\n".join(json.dumps(row) for row in rows))
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(app, ["rewrite", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 row(s) share an id with an earlier row" in result.output
+    frame = pd.read_parquet(out)
+    assert list(frame["id"]) == ["x", "x", "y"]
+    assert list(frame["query"]) == [row["question"] for row in rows]
+    assert (frame["attempts"] <= 3).all()
