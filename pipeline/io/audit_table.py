@@ -1,7 +1,8 @@
 """`leakless audit`'s output, streamed: the scored rows as Parquet row groups, the rejects as JSON lines.
 
 The columns are generic over `LeakScore`: every field becomes a column (typed from
-its annotation), then `reason` (the verdict's reason code at the audit's threshold),
+its annotation), then `reason` (the verdict's reason code at the audit's threshold; a row
+outside the detector's scope, `english` false, has its scores but no `leak` or `reason`),
 `signals` spread out as `signal_<name>` columns, so fields the
 detector gains reach the output without a change here. `score` keeps its
 historical column name `leak_score`. Both files are written beside their targets
@@ -92,9 +93,11 @@ class AuditTableWriter:
             "category": [r.category for r in rows], "sub_category": [r.sub_category for r in rows],
             "query": [r.query for r in rows], "text_only": [r.text_only for r in rows],
             **{column: [_plain(getattr(s, field)) for s in scores] for field, column, _ in fields},
-            "reason": [s.reason(self.threshold) for s in scores],
+            "reason": [s.reason(self.threshold) if s.english else None for s in scores],
             **{f"signal_{name}": [s.signals.get(name) for s in scores] for name in scores[0].signals},
         }
+        # outside the detector's scope there is no verdict, as the summary leaves them out of its rates
+        columns["leak"] = [s.leak if s.english else None for s in scores]
         return pa.Table.from_pydict({name: columns[name] for name in schema.names}, schema=schema)
 
 

@@ -155,7 +155,8 @@ def _jsonl_entries(path: Path) -> Iterator[Entry]:
                 continue
             position = Position("line", number)
             try:
-                yield position, _object_or_reason(json.loads(line.decode("utf-8")))
+                # without its line end, an error at the end of the line is not put on a "next line" at column 1
+                yield position, _object_or_reason(json.loads(line.decode("utf-8").rstrip("\r\n")))
             except UnicodeDecodeError:
                 yield position, "not UTF-8 text"
             except json.JSONDecodeError as error:

@@ -92,7 +92,7 @@ def test_jsonl_rejects_name_their_real_line(tmp_path):
     assert [r.position.number for r in rows] == [1, 6]
     assert [(str(r.position), r.reason.split(" (")[0]) for r in rejects] == [
         ("line 3", "not valid JSON"), ("line 4", "not an object but list [1, 2]"), ("line 5", "not UTF-8 text")]
-    assert "at column" in rejects[0].reason
+    assert "at column 21" in rejects[0].reason  # where the cut line ends, not "column 1" of a next line
 
 
 def test_csv_rejects_name_the_line_a_row_starts_on(tmp_path):
@@ -308,6 +308,9 @@ def test_leak_rates_per_field_with_the_reason_and_non_english_rows_apart(tmp_pat
     by_text_harm = sum(r["text_harm"] >= 0.5 for r in english)
     by_reveal = sum(r["reveal"] is not None and r["reveal"] >= 0.5 for r in english)
     assert reasons[0] == "leak.reveal" and reasons[2] is None
+    # out of scope: scores kept, no verdict, so counting the file's `leak` column gives the summary's count
+    assert table[3]["leak"] is None and table[3]["reason"] is None and table[3]["text_harm"] is not None
+    assert sum(bool(r["leak"]) for r in table) == leaky
     assert cells["bench-b"] == ["2", "1", "0", "0", "0", "0.0%"]  # the Spanish row is not in the rate
     assert cells["all"] == ["4", "1", str(leaky), str(by_text_harm), str(by_reveal), f"{leaky / 3:.1%}"]
     assert "left out of the leak rates: 1" in result.output
