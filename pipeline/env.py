@@ -33,6 +33,11 @@ def apply_defaults() -> None:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
     os.environ.setdefault("PREFECT_HOME", str(artifacts_dir() / "prefect"))
+
+
+def ensure_prefect_home() -> None:
+    """Made when a flow is about to run, not at import: `audit` or `verify` in a folder of
+    one's own should leave no artifacts/ behind."""
     try:
         Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -77,6 +77,9 @@ def prefect_api() -> Iterator[LocalServer | None]:
 
     Call `use(server)` around the flow call once the models are loading.
     """
+    from pipeline.env import ensure_prefect_home
+
+    ensure_prefect_home()
     if _configured_api_url():
         yield None
         return

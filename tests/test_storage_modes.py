@@ -32,3 +32,12 @@ def test_published_files_and_folders_follow_the_umask(tmp_path):
     (tmp_path / "private").mkdir()
     assert modes_under(0o022, tmp_path / "shared") == (0o644, 0o755)
     assert modes_under(0o077, tmp_path / "private") == (0o600, 0o700)
+
+
+def test_a_command_that_runs_no_flow_leaves_no_artifacts_folder_behind(tmp_path):
+    """`audit` or `verify` run in a folder of one's own used to make artifacts/prefect there."""
+    env = {key: value for key, value in os.environ.items() if key not in ("LEAKLESS_ARTIFACTS", "PREFECT_HOME")}
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "verify", str(tmp_path / "no-release")],
+                          cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert list(tmp_path.iterdir()) == []
