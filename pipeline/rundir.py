@@ -21,6 +21,37 @@ def new_run_id(config: BuildConfig) -> str:
     return f"{stamp}-{config_hash(config)[:6]}"
 
 
+# How a run is carried out, not what it makes: a resume may change these (fewer workers, a
+# smaller image batch after running out of GPU memory, another GPU, a slower rate limit).
+HOW_NOT_WHAT = ("runner", "llm.client_process", "images.diffusers.batch_size", "images.diffusers.cpu_offload",
+                "images.diffusers.devices", "images.diffusers.allow_cpu", *(
+                    f"llm.endpoints.*.{key}" for key in ("max_in_flight", "requests_per_minute", "tokens_per_minute",
+                                                         "timeout_s", "max_retries", "backoff_s")))
+
+
+def _flat(settings: dict, prefix: str = "") -> dict[str, object]:
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _what_it_makes(key: str) -> bool:
+    parts = key.split(".")
+    return not any(all(want in ("*", got) for want, got in zip(rule.split("."), parts)) and
+                   len(parts) >= len(rule.split(".")) for rule in HOW_NOT_WHAT)
+
+
+def config_changes(stored: dict, wanted: dict) -> list[str]:
+    """`key: old -> new` for each setting that would change what the run makes."""
+    old, new = _flat(stored), _flat(wanted)
+    return [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in sorted(old.keys() | new.keys())
+            if old.get(key) != new.get(key) and _what_it_makes(key)]
+
+
 def config_hash(config: BuildConfig) -> str:
     return content_id(config.model_dump(mode="json"))
 
@@ -33,10 +64,15 @@ class RunDir:
         self.path = Path(runs_dir).resolve() / run_id
 
     def check(self, config: BuildConfig) -> None:
-        """Refuse to resume a run that was made with another config (reads only)."""
+        """Refuse to resume a run that was made with another config (reads only). Settings of
+        how it runs (`HOW_NOT_WHAT`) may change; config.json keeps the first run's."""
         marker = self.path / "config.json"
-        if marker.exists() and json.loads(marker.read_text(encoding="utf-8")) != config.model_dump(mode="json"):
-            raise ConfigError(f"run {self.run_id} exists with a different config; "
+        if not marker.exists():
+            return
+        changes = config_changes(json.loads(marker.read_text(encoding="utf-8")), config.model_dump(mode="json"))
+        if changes:
+            shown = "; ".join(changes[:3]) + (f"; and {len(changes) - 3} more" if len(changes) > 3 else "")
+            raise ConfigError(f"run {self.run_id} exists with a different config ({shown}); "
                               "use a new --run-id to build with this one")
 
     def claim(self, config: BuildConfig) -> None:
