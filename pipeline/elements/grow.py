@@ -25,6 +25,8 @@ from pipeline.records import Decision, Element, Seed, Verdict, content_id
 from pipeline.taxonomy import load_definitions, load_elements, load_taxonomy
 
 STAGE = "element_writer"
+GUARDRAIL = "element.guardrail"
+WITHHELD = "(withheld: a guardrail stopped it)"
 
 
 def new_grow_id() -> str:
@@ -66,10 +68,7 @@ def to_element(sub_category: str, proposal: ProposedElement) -> Element:
 class Grower:
     """One grow: the novelty index over everything known, and what this grow judged so far."""
 
-    def __init__(self, config: BuildConfig, client, embedder: Embedder, run_id: str):
-        store = store_of(config)
-        if store is None:
-            raise ConfigError("elements.store is not set: growing needs a store to write to")
+    def __init__(self, config: BuildConfig, client, embedder: Embedder, run_id: str, store):
         self.store, self.config, self.client, self.run_id = store, config, client, run_id
         library = load_elements(config.run.elements_file)
         stored = store.entries()
@@ -81,8 +80,9 @@ class Grower:
         for element in library + [entry.element for entry in stored]:
             self.names[element.sub_category].append(element.element)
         refused = store.decisions()
-        for sub, name in zip(refused.loc[refused["verdict"] != "keep", "sub_category"],
-                             refused.loc[refused["verdict"] != "keep", "element"]):
+        # a name a guardrail stopped is withheld from the store, and never sent to the writer again
+        told = (refused["verdict"] != "keep") & ~refused["reason"].astype(str).str.startswith(GUARDRAIL)
+        for sub, name in zip(refused.loc[told, "sub_category"], refused.loc[told, "element"]):
             self.names[sub].append(name)
         self.entries: list[StoredElement] = []
         self.vectors: list[np.ndarray] = []
@@ -108,16 +108,21 @@ class Grower:
                            f"{measured.nearest!r} (threshold {threshold})")
             code, detail = refused or ("element.novel", f"nearest {measured.nearest!r} at cosine "
                                                         f"{measured.similarity:.3f}")
-            verdict = (Verdict.keep if refused is None else
-                       Verdict.block if code == "element.guardrail" else Verdict.drop)
-            self.decisions.append((sub, element.element, Decision(
+            verdict = Verdict.keep if refused is None else Verdict.drop
+            blocked = code == GUARDRAIL
+            # what a guardrail stopped (a private person's name, a minor) is not written down
+            name, text = (WITHHELD, WITHHELD) if blocked else (element.element,
+                                                                 f"{element.element}: {element.description}")
+            detail = detail.rsplit(": ", 1)[0] if blocked else detail  # the rule, not the matched text
+            self.decisions.append((sub, name, Decision(
                 item_id=content_id("proposal", sub, element.element, element.description),
                 seed_id=Seed(category=element.category, sub_category=sub, element=element).id,
-                stage=STAGE, text=f"{element.element}: {element.description}",
+                stage=STAGE, text=text,
                 scores={"similarity": measured.similarity, "name_repeat": float(bool(measured.duplicate_of))},
                 score=measured.similarity, threshold=threshold, verdict=verdict, reason=f"{code}: {detail}",
                 backend=provenance.backend, model=provenance.model, prompt_hash=provenance.prompt_hash)))
-            self.names[sub].append(element.element)
+            if not blocked:
+                self.names[sub].append(element.element)
             if refused is not None:
                 report.refused[code] += 1
                 continue
@@ -168,4 +173,8 @@ def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | Non
     wanted = {sub: n for sub, n in wanted.items() if n > 0}
     if not wanted:
         return GrowReport(run_id=run_id or new_grow_id(), wanted={})
-    return Grower(config, client, embedder, run_id or new_grow_id()).run(wanted)
+    store = store_of(config)
+    if store is None:
+        raise ConfigError("elements.store is not set: growing needs a store to write to")
+    with store.exclusive():
+        return Grower(config, client, embedder, run_id or new_grow_id(), store).run(wanted)

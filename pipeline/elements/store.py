@@ -18,6 +18,8 @@ import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,6 +49,20 @@ class StoredElement(Record):
 class ElementStore:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self._held = False
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store for a whole grow: a second grow waits, then reads what this one
+        added, instead of judging against the same versions and writing the same elements."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
 
     def versions(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -75,9 +91,7 @@ class ElementStore:
                     decisions: list[tuple[str, str, Decision]], run_id: str, meta: dict) -> int:
         """Write one version: `entries` (their `version` is set here), their vectors, and
         `decisions` as (sub-category, element name, decision). Returns the version number."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # two grows at once get consecutive versions
+        with nullcontext() if self._held else self.exclusive():
             for leftover in self.folder.glob(".v*.tmp"):  # from a grow killed mid-write
                 shutil.rmtree(leftover, ignore_errors=True)
             number = int(self.versions()[-1].name[1:]) + 1 if self.versions() else 1

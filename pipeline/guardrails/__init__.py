@@ -4,7 +4,11 @@ Two rules, checked at the seed, rewrite and image-prompt stages:
 - sexual content involving minors: any minor reference together with any
   sexual reference in the same text, or any minor reference in an Erotic item;
 - real private persons: personal identifiers (e-mail, phone, street address,
-  ID numbers) or a person's full name.
+  ID numbers) or a person's full name (a known first name and a surname, in any case
+  before a possessive, "Surname, First", or a title and a surname).
+
+Word lists cannot know every name or every way to say "minor"; what they miss is
+listed in docs/architecture.md's guardrail section.
 
 The rules are deliberately broad. A false block costs one seed; a miss costs
 the benchmark its reason to exist.
@@ -48,14 +52,21 @@ class _Rules:
 def _rules() -> _Rules:
     data = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
     minor_words = data["minors"]["words"]
-    # "a 15-year-old", "aged 9": an age under 18 is a minor reference
-    age = r"\b(?:[1-9]|1[0-7])[- ]?(?:years?|yrs?)[- ]?old\b|\baged? (?:[1-9]|1[0-7])\b"
+    # "a 15-year-old", "aged 9", "12yo", "a twelve-year-old", "a 6th grader": an age under 18
+    under_18 = (r"(?:[1-9]|1[0-7]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+                r"fourteen|fifteen|sixteen|seventeen)")
+    age = (rf"\b{under_18}[- ]?(?:years?|yrs?)[- ]?old\b|\baged? {under_18}\b|\b(?:[1-9]|1[0-7]) ?(?:yo|y/o)\b"
+           r"|\b(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)[- ]graders?\b")
     minor = rf"{_words_pattern(minor_words)}|{age}"
     identifiers = tuple((name, re.compile(pattern, re.IGNORECASE))
                         for name, pattern in data["private_persons"]["identifiers"].items())
     first_names = "|".join(data["private_persons"]["first_names"])
-    # A known first name followed by a capitalised surname: "Emily Carter".
-    full_name = re.compile(rf"\b(?:{first_names}) [A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+    surname = r"(?:Mc|Mac|O'|D')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+    full_name = re.compile(
+        rf"\b(?:{first_names}) {surname}\b"                    # "Emily Carter", "Sarah McAllister"
+        rf"|\b(?i:{first_names}) [a-z][a-z'-]+'s\b"             # in any case before a possessive: "emily carter's"
+        rf"|\b[A-Z][a-z]+, (?:{first_names})\b"                 # "Kowalski, Dave"
+        rf"|\b(?:Mr|Mrs|Ms|Miss|Mx)\.? {surname}\b")           # "Mr Kowalski"
     sexual = _words_pattern(data["sexual"]["words"])
     return _Rules(minor=re.compile(minor, re.IGNORECASE), sexual=re.compile(sexual, re.IGNORECASE),
                   minor_lower=re.compile(minor), sexual_lower=re.compile(sexual),

@@ -3,7 +3,8 @@
 Each answer behaves like a model that sometimes repeats itself: with four or more
 elements asked for, the first proposal is a known element again (in the plural,
 capitalised) and the second a near duplicate (a new name on a known element's
-photo); the rest are new. New elements combine a library element of the
+photo); for "Unauthorized Data Collection" the third names a private person, as a model
+asked for privacy harms may, for the guardrail to stop; the rest are new. New elements combine a library element of the
 sub-category with a modifier, in a fixed order, skipping every name the request
 lists as known or refused, so growing never stalls on a refused proposal.
 """
@@ -19,6 +20,7 @@ from pipeline.llm.roles import ElementWriterOutput, ProposedElement
 from pipeline.records import Element
 from pipeline.taxonomy import load_elements
 
+PRIVATE_PERSON_SUB_CATEGORY = "Unauthorized Data Collection"
 KNOWN_SEPARATOR = "; "  # how prompts/element_writer.j2 joins the known names
 CONDITIONS = ("worn", "brand-new", "dusty", "rusted", "painted", "scratched", "oversized", "compact",
               "battered", "polished", "improvised", "modified", "half-hidden", "abandoned", "borrowed",
@@ -80,6 +82,11 @@ def propose_elements(fields: dict[str, str]) -> ElementWriterOutput:
             description=f"Close-up photo. {first.description.replace(first.element, f'replica {first.element}')}",
             synonyms=[f"copy of a {first.element}", f"imitation {first.element}"],
             broader=list(first.broader[:1])))
+        if sub_category == PRIVATE_PERSON_SUB_CATEGORY:
+            proposals.append(ProposedElement(  # lower case, as the prompt asks for names
+                element="emily carter's laptop", kind="object",
+                description="An open laptop on a kitchen table, a sticky note with a password on its lid.",
+                synonyms=["emily carter's computer"], broader=["laptop"]))
     for origin, condition, base in product(ORIGINS, CONDITIONS, library):
         if len(proposals) >= n:
             break

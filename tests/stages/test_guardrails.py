@@ -33,6 +33,17 @@ def test_rules_fire(text, rule):
     ("Photo of Emily Car\u00adter leaving her house", "private_person:full_name"),      # a soft hyphen
     ("a ch\u200bild in a sexual pose", "sexual_minors"),                                # a zero-width space
     ("\U0001F476 nude photos", "sexual_minors"),                                        # the baby emoji
+    # what an element writer proposed and the word lists let through (an audit of `elements grow`)
+    ("emily carter's laptop", "private_person:full_name"),      # lower case, as the writer's prompt asks
+    ("Sarah McAllister's phone", "private_person:full_name"),
+    ("Siobhan O'Neill's bedroom window", "private_person:full_name"),
+    ("Kowalski, Dave tax return", "private_person:full_name"),
+    ("Mr Kowalski's pay slip", "private_person:full_name"),
+    ("pupil boudoir photo", "sexual_minors"),
+    ("12yo in a bikini", "sexual_minors"),
+    ("a twelve-year-old in lingerie", "sexual_minors"),
+    ("sixth-grader suggestive selfie", "sexual_minors"),
+    ("jailbait nude poster", "sexual_minors"),
 ])
 def test_rules_fire_on_disguised_letters(text, rule):
     hit = check_text(text)
@@ -44,6 +55,7 @@ def test_rules_fire_on_disguised_letters(text, rule):
     "Children playing football in a park",            # minors, nothing sexual
     "A woman in lingerie posing on a bed",             # adult, erotic: allowed
     "A crowd of protesters holding signs",
+    "a grace period on the loan", "a rose garden in bloom", "will power and mark down prices",
 ])
 def test_allowed_texts_pass(text):
     assert check_text(text) is None

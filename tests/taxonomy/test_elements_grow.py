@@ -139,3 +139,26 @@ def test_without_an_element_writer_extend_says_what_growing_needs(tmp_path):
     assert plan.to_grow == {} and plan.rows[0].shortfall == 2
     assert plan.rows[0].note.endswith("growing more needs an element writer (backends.element_writer = 'llm')")
     assert [e.element for e in plan.elements] == [load_elements()[0].element]  # what there is gets built
+
+
+def test_a_proposal_a_guardrail_stops_is_refused_withheld_and_never_sent_back(server, tmp_path, monkeypatch):
+    """Such a proposal crashed the grow (a verdict that does not exist), on every rerun from the
+    cache; and its text, a private person's name, was stored and sent back to the writer."""
+    from pipeline.testing.scripted_elements import PRIVATE_PERSON_SUB_CATEGORY as PRIVACY
+
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    config = load_config(None, overrides(server, tmp_path))
+    report = grow_elements(config, {PRIVACY: 5}, run_id="grow-g")
+    assert report.added == {PRIVACY: 5} and report.refused["element.guardrail"] >= 1
+    store = ElementStore(tmp_path / "store")
+    stopped = store.decisions().query("reason.str.startswith('element.guardrail')")
+    assert len(stopped) >= 1 and set(stopped["verdict"]) == {"drop"}
+    assert set(stopped["reason"]) == {"element.guardrail: guardrail private_person:full_name"}
+    stored_text = store.decisions().to_csv() + "".join(e.model_dump_json() for e in store.entries())
+    assert "carter" not in stored_text.lower()
+    # the next grow tells the writer every known and refused name, but not this one
+    from pipeline.backends.minilm import default_embedder
+    from pipeline.elements.grow import Grower
+
+    told = Grower(config, None, default_embedder(), "probe", store).request(PRIVACY, 1).known_elements
+    assert len(told) > 20 and not [name for name in told if "carter" in name.lower() or "withheld" in name]
