@@ -84,3 +84,14 @@ def test_every_test_file_the_docs_and_scripts_name_exists():
     named = {m for p in texts for m in re.findall(r"tests/[\w/]+\.py", p.read_text(errors="ignore"))}
     assert named, "the docs name no test file: the pattern above is stale"
     assert sorted(n for n in named if not (ROOT / n).is_file()) == []
+
+
+def test_the_docs_hold_no_unfilled_placeholder_and_no_paragraph_twice():
+    """A figures table once stayed a bare `FIGURES_TABLE` line, and two README paragraphs were
+    pasted twice, half over each other."""
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.findall(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]+$", text, re.MULTILINE), path.name
+        lines = [line.strip() for line in text.splitlines() if len(line.strip()) > 60 and not line.startswith("|")]
+        repeated = {line for line in lines if lines.count(line) > 1}
+        assert not repeated, (path.name, sorted(repeated)[:3])
