@@ -56,7 +56,7 @@ def grow(
         unknown = [sub for sub in sub_category if load_taxonomy().parent(sub) is None]
         if unknown:
             raise ValueError(f"unknown sub-category {unknown[0]!r}")
-        from pipeline.elements.grow import grow_elements
+        from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 
         if settings.backends.element_writer != "llm":
             raise ValueError("elements grow needs an element writer: set backends.element_writer = 'llm' "
@@ -64,6 +64,10 @@ def grow(
         check_llm_ready(settings, ["element_writer"])
         report = grow_elements(settings, dict.fromkeys(sub_category, n))
     output_console().print(Markdown(report.markdown()))
+    if report.gave_up:
+        typer.echo(f"error: stopped after {ROUNDS_BEFORE_GIVING_UP} rounds in which every request failed; "
+                   f"the first said: {report.first_error}", err=True)
+        raise typer.Exit(1)
     if report.short:
         typer.echo(f"short of the wanted count in {len(report.short)} sub-categories "
                    f"(elements.max_requests = {settings.elements.max_requests} reached)")

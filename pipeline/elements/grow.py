@@ -22,10 +22,14 @@ from pipeline.elements import store_of
 from pipeline.elements.store import StoredElement
 from pipeline.llm.roles import ElementWriterInput, ProposedElement
 from pipeline.records import Decision, Element, Seed, Verdict, content_id
+from pipeline.stages.base import failure_text
 from pipeline.taxonomy import load_definitions, load_elements, load_taxonomy
 
 STAGE = "element_writer"
 GUARDRAIL = "element.guardrail"
+# A server that is down fails every request after its retries; two whole rounds of that are
+# enough to stop, rather than spend elements.max_requests rounds (about 25 minutes) on it.
+ROUNDS_BEFORE_GIVING_UP = 2
 WITHHELD = "(withheld: a guardrail stopped it)"
 
 
@@ -41,6 +45,8 @@ class GrowReport:
     refused: Counter = field(default_factory=Counter)  # reason code -> proposals refused
     requests: Counter = field(default_factory=Counter)  # sub-category -> requests
     failed_requests: int = 0
+    first_error: str | None = None  # what the first failed request said
+    gave_up: bool = False  # every request of ROUNDS_BEFORE_GIVING_UP rounds in a row failed
     version: int | None = None  # the store version written (None: nothing was judged)
 
     @property
@@ -55,6 +61,8 @@ class GrowReport:
         lines += [f"| {sub} | {n} | {self.added[sub]} | {self.requests[sub]} |" for sub, n in self.wanted.items()]
         if self.refused:
             lines += ["", "Refused: " + ", ".join(f"{code} {n}" for code, n in self.refused.most_common())]
+        if self.first_error:
+            lines += ["", f"First failed request: {self.first_error}"]
         return "\n".join(lines)
 
 
@@ -137,24 +145,29 @@ class Grower:
     def run(self, wanted: dict[str, int]) -> GrowReport:
         report = GrowReport(run_id=self.run_id, wanted=dict(wanted))
         limits = self.config.elements
-        while True:
+        failed_rounds = 0
+        while failed_rounds < ROUNDS_BEFORE_GIVING_UP:
             open_subs = {sub: n - report.added[sub] for sub, n in wanted.items()
                          if report.added[sub] < n and report.requests[sub] < limits.max_requests}
             if not open_subs:
                 break
             sizes = {sub: min(limits.per_request, missing) for sub, missing in open_subs.items()}
             answers = self.client.run_batch(STAGE, [self.request(sub, sizes[sub]) for sub in open_subs])
+            failed_rounds = failed_rounds + 1 if all(isinstance(a, ItemError) for a in answers) else 0
             for sub, answer in zip(open_subs, answers):
                 report.requests[sub] += 1
                 if isinstance(answer, ItemError):
                     report.failed_requests += 1
+                    report.first_error = report.first_error or failure_text(answer)
                     continue
                 self.judge(sub, answer, sizes[sub], report)
+        report.gave_up = failed_rounds >= ROUNDS_BEFORE_GIVING_UP
         if self.decisions:
             vectors = np.stack(self.vectors) if self.vectors else np.zeros((0, 384), dtype=np.float32)
             report.version = self.store.add_version(self.entries, vectors, self.decisions, self.run_id,
                                                     {"requests": sum(report.requests.values()),
-                                                     "failed_requests": report.failed_requests})
+                                                     "failed_requests": report.failed_requests,
+                                                     "first_error": report.first_error})
         return report
 
 

@@ -162,3 +162,45 @@ def test_a_proposal_a_guardrail_stops_is_refused_withheld_and_never_sent_back(se
 
     told = Grower(config, None, default_embedder(), "probe", store).request(PRIVACY, 1).known_elements
     assert len(told) > 20 and not [name for name in told if "carter" in name.lower() or "withheld" in name]
+
+
+def test_a_grow_against_a_server_that_is_down_stops_and_says_why(tmp_path, monkeypatch):
+    """It spent elements.max_requests rounds of retries (about 25 minutes at the defaults), then
+    printed 'max_requests reached' and exited 0, the connection error nowhere."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    sets = ["backends.element_writer='llm'", f"elements.store='{tmp_path / 'store'}'", "elements.max_requests=50",
+            f"llm.endpoints.default.base_url='http://127.0.0.1:{port}/v1'", "llm.endpoints.default.max_retries=0",
+            f"llm.endpoints.default.api_key_env='{FAKE_KEY_ENV}'", f"llm.cache_path='{tmp_path / 'llm.sqlite'}'"]
+    result = CliRunner().invoke(app, ["elements", "grow", "-s", CYBER, "--n", "2",
+                                      *[arg for s in sets for arg in ("--set", s)]])
+    assert result.exit_code == 1, result.output
+    assert "stopped after 2 rounds in which every request failed" in result.stderr
+    assert "2 requests (2 failed)" in result.output and "First failed request:" in result.output
+
+
+def test_a_name_written_with_or_without_spaces_or_hyphens_is_a_repeat():
+    """An audit's model proposed "ransom-ware screen", "USB key logger" and "scam email" beside
+    "ransomware screen", "USB keylogger" and "scam e-mail"; all three joined the store as new."""
+    import numpy as np
+
+    from pipeline.elements.novelty import NoveltyIndex
+    from pipeline.records import Element
+
+    def element(name, *synonyms):
+        return Element(category="Illegal Activity", sub_category=CYBER, element=name, synonyms=synonyms,
+                       description=f"A photo of a {name}.")
+
+    known = [element("ransomware screen"), element("keylogger", "USB keylogger"), element("phishing e-mail",
+                                                                                          "scam e-mail")]
+    index = NoveltyIndex(known, np.eye(3, 384, dtype=np.float32), embedder=None, max_similarity=0.85)
+    far = np.zeros(384, dtype=np.float32)
+    far[10] = 1.0
+    for proposal, repeats in [("ransom-ware screen", "ransomware screen"), ("USB key logger", "keylogger"),
+                              ("scam email", "phishing e-mail"), ("Ransomware Screens", "ransomware screen")]:
+        assert index.measure(element(proposal), far).duplicate_of == repeats, proposal
+    assert index.measure(element("ransom note"), far).duplicate_of is None
