@@ -28,10 +28,12 @@ def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> li
     by_sub: dict[str, list[Element]] = defaultdict(list)
     for element in elements:
         by_sub[element.sub_category].append(element)
-    seeds = []
+    seeds: dict[str, Seed] = {}  # by id: an element the store holds twice is one seed
     for sub in chosen_sub_categories(config):
         for element in by_sub.get(sub, [])[:config.run.size]:
-            seeds.append(Seed(category=element.category, sub_category=sub, element=element))
+            seed = Seed(category=element.category, sub_category=sub, element=element)
+            seeds.setdefault(seed.id, seed)
+    seeds = list(seeds.values())
     pool = config.images.pool
     if pool is not None and pool.image_first:
         from pipeline.factory import open_pool

@@ -77,3 +77,14 @@ def test_a_size_beyond_the_library_is_named_not_silently_capped():
     assert shortfalls["Cybercrime"] == has
     fits = load_config(None, [f"run.size={has}", "run.sub_categories=['Cybercrime']"])
     assert library_shortfalls(fits, plan_seeds(fits)) == {}
+
+
+def test_an_element_held_twice_makes_one_seed():
+    """Two grows at once once wrote the same elements to two store versions; each built twice."""
+    from pipeline.plan import plan_seeds
+    from pipeline.taxonomy import load_elements
+
+    config = load_config(None, ["run.size=30", "run.sub_categories=['Cybercrime']"])
+    library = [element for element in load_elements() if element.sub_category == "Cybercrime"]
+    seeds = plan_seeds(config, library + library[:3])
+    assert len(seeds) == len(library) == len({seed.id for seed in seeds})
