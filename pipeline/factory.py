@@ -148,8 +148,9 @@ def make_pipeline(config: BuildConfig, run_dir: Path) -> list[Stage]:
         RewriteStage(make_rewriter(config), leak_filter, config.rewrite.max_attempts),
         leak_filter,
         make_harm_check(config),
-        ImageStage(images, run_dir,
-                   checker=make_image_checker(config), max_rounds=config.images.max_refine_rounds),
+        ImageStage(images, run_dir, checker=make_image_checker(config), max_rounds=config.images.max_refine_rounds,
+                   save_every=(config.images.diffusers.batch_size * len(images.devices)
+                               if config.backends.images == "diffusers" else None)),
     ]
     assert tuple(stage.name for stage in stages) == STAGE_ORDER
     return stages

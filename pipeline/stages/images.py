@@ -9,6 +9,7 @@ seeds that the filters dropped since give theirs back to the pool.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -34,11 +35,14 @@ class ImageStage(Stage):
     name = StageName.images
 
     def __init__(self, generator: ImageGenerator, run_dir: Path, checker: ImageChecker | None = None,
-                 max_rounds: int = 3):
+                 max_rounds: int = 3, save_every: int | None = None):
         self.generator = generator
         self.run_dir = Path(run_dir)
         self.checker = checker
         self.max_rounds = max_rounds
+        # A slow generator's images are saved every `save_every` requests (one wave over its
+        # devices), so a killed build keeps them; a rerun reuses each whose request is unchanged.
+        self.save_every = save_every
 
     def run(self, batch: Batch) -> Batch:
         seeds = {seed.id: seed for seed in batch.seeds}
@@ -115,8 +119,8 @@ class ImageStage(Stage):
         if not seeds:
             return []
         if self.checker is None:
-            return self.generator.generate([ImageRequest(item_id=s.id, prompt=descriptions[s.id][0],
-                                                         seed=image_seed(s.id)) for s in seeds])
+            requests = [ImageRequest(item_id=s.id, prompt=descriptions[s.id][0], seed=image_seed(s.id)) for s in seeds]
+            return self._generate_saving(requests) if self.save_every else self.generator.generate(requests)
         outcomes = refine_images([RefineRequest(item_id=s.id, element=s.element.element,
                                                 description=descriptions[s.id][0], seed=image_seed(s.id))
                                   for s in seeds], self.generator, self.checker, self.max_rounds,
@@ -144,6 +148,41 @@ class ImageStage(Stage):
             else:
                 results.append(None)
         return results
+
+    def _generate_saving(self, requests: list[ImageRequest]) -> list[GeneratedImage | ItemError]:
+        results = {request.item_id: self._saved(request) for request in requests}
+        todo = [request for request in requests if results[request.item_id] is None]
+        for start in range(0, len(todo), self.save_every):
+            wave = todo[start:start + self.save_every]
+            for request, result in zip(wave, self.generator.generate(wave)):
+                results[request.item_id] = result
+                if isinstance(result, GeneratedImage):
+                    self._save(request, result)
+        return [results[request.item_id] for request in requests]
+
+    def _made_for(self, request: ImageRequest) -> dict:
+        provenance = self.generator.provenance
+        return {"prompt": request.prompt, "seed": request.seed, "backend": provenance.backend,
+                "model": provenance.model}
+
+    def _save(self, request: ImageRequest, image: GeneratedImage) -> None:
+        """The PNG first, then its note: a note is only ever beside a whole PNG."""
+        try:
+            atomic_write_bytes(self.run_dir / f"images/{request.item_id}.png", image.png)
+            atomic_write_bytes(self.run_dir / f"images/{request.item_id}.json", json.dumps(
+                {"made_for": self._made_for(request), "meta": image.meta}).encode())
+        except OSError:
+            pass  # not kept early: the stage writes it again with the others, or fails it there
+
+    def _saved(self, request: ImageRequest) -> GeneratedImage | None:
+        note = self.run_dir / f"images/{request.item_id}.json"
+        try:
+            saved = json.loads(note.read_text(encoding="utf-8"))
+            if saved["made_for"] != self._made_for(request):
+                return None
+            return GeneratedImage(png=(self.run_dir / f"images/{request.item_id}.png").read_bytes(), meta=saved["meta"])
+        except (OSError, ValueError, KeyError):
+            return None
 
     def _from_pool(self, seed: Seed) -> tuple[GeneratedImage, Provenance] | ItemError:
         try:

@@ -1,0 +1,63 @@
+"""A slow generator's images are saved a wave at a time: a build killed in the image stage keeps
+them, and the rerun asks the generator only for the rest (an audit lost a whole batch's images)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.backends.offline_text import TemplateSeedWriter
+from pipeline.backends.placeholder import PlaceholderImages
+from pipeline.batch import Batch
+from pipeline.records import Seed
+from pipeline.stages.drafts import DraftStage
+from pipeline.stages.images import ImageStage
+from pipeline.taxonomy import load_elements
+
+
+class Killed(Exception):
+    pass
+
+
+class CountingPlaceholder(PlaceholderImages):
+    """The placeholder generator; it can die (as a killed process would) after some waves."""
+
+    def __init__(self, waves_before_dying: int | None = None):
+        super().__init__(width=64, height=64)
+        self.asked: list[str] = []
+        self.waves_left = waves_before_dying
+
+    def generate(self, requests):
+        if self.waves_left == 0:
+            raise Killed
+        if self.waves_left is not None:
+            self.waves_left -= 1
+        self.asked += [request.item_id for request in requests]
+        return super().generate(requests)
+
+
+@pytest.fixture()
+def drafted() -> Batch:
+    seeds = [Seed(category=e.category, sub_category=e.sub_category, element=e) for e in load_elements()[:6]]
+    return DraftStage(TemplateSeedWriter())(Batch(seeds=seeds))
+
+
+def test_images_saved_before_a_kill_are_reused_and_the_rest_are_made(drafted, tmp_path):
+    with pytest.raises(Killed):
+        ImageStage(CountingPlaceholder(waves_before_dying=2), tmp_path, save_every=2)(drafted)
+    assert len(list((tmp_path / "images").glob("*.png"))) == 4
+
+    rerun = CountingPlaceholder()
+    done = ImageStage(rerun, tmp_path, save_every=2)(drafted)
+    assert len(rerun.asked) == 2 and len(done.images) == 6
+    fresh = ImageStage(CountingPlaceholder(), tmp_path / "fresh", save_every=2)(drafted)
+    for seed_id, path in done.images.items():  # the same bytes as an uninterrupted run
+        assert (tmp_path / path).read_bytes() == (tmp_path / "fresh" / fresh.images[seed_id]).read_bytes()
+
+
+def test_a_saved_image_made_for_another_prompt_is_made_again(drafted, tmp_path):
+    ImageStage(CountingPlaceholder(), tmp_path, save_every=3)(drafted)
+    changed = drafted.model_copy(update={"pairs": [pair.model_copy(update={"image_description": "Another scene."})
+                                                   for pair in drafted.pairs]})
+    again = CountingPlaceholder()
+    ImageStage(again, tmp_path, save_every=3)(changed)
+    assert len(again.asked) == 6
