@@ -1,13 +1,20 @@
 """Text-to-image throughput: our diffusers backend against a plain diffusers loop.
 
-Both sides run the same loaded pipeline, batch size, prompts, seeds and
-per-item CPU generators; ours adds PNG encoding, sha256, pHash and the
-black/flagged checks. Runs alternate (ours, plain, ...) and each side's best
+What it measures is `DiffusersImageGenerator.generate()`'s own overhead on an
+already loaded pipeline: both sides run the same pipeline object, batch size,
+prompts, seeds and per-item CPU generators; ours adds PNG encoding, sha256,
+pHash and the black/flagged checks. Model loading, Prefect and a build's
+threads are not in it. Runs alternate (ours, plain, ...) and each side's best
 run is compared: on a shared CPU, load from other processes only ever adds
 time, so the fastest run is the least disturbed one (medians are printed too).
+Ours does strictly more work than the plain loop, so a ratio above 1 is noise.
 
-    python benchmarks/t2i.py                     # CPU: a tiny random-weight pipeline
-    python benchmarks/t2i.py --threads 1         # the same on a CPU shared with other jobs
+torch runs on one CPU thread unless `--threads` says otherwise: with torch's
+default thread count on a shared CPU both sides swing by more than 10x from run
+to run (OpenMP barrier stalls), which swamps the difference being measured.
+
+    python benchmarks/t2i.py                     # CPU: a tiny random-weight pipeline, 1 thread
+    python benchmarks/t2i.py --threads 0         # torch's own thread count (a quiet machine)
     python benchmarks/t2i.py --model PATH --steps 28 --size 1024   # a real model on a GPU
 
 The last line printed is one JSON object.
@@ -51,8 +58,6 @@ def timed(run) -> float:
 
 
 def main() -> None:
-    import torch
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="a diffusers folder or cached hub id (default: tiny, built here)")
     parser.add_argument("--tiny", choices=sorted(TINY), default="sd", help="the tiny model's family")
@@ -61,11 +66,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, help="torch CPU threads for both sides (default: torch's)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads for both sides (default 1: on a shared CPU more threads "
+                             "stall on OpenMP barriers and swamp the difference; 0: torch's own count)")
     args = parser.parse_args()
+    import torch  # after the arguments: `--help` does not wait for torch
+
     if args.threads:
-        # On a CPU shared with other jobs, one thread avoids OpenMP barrier stalls
-        # that swamp the difference being measured.
         torch.set_num_threads(args.threads)
 
     device = "cuda:0" if torch.cuda.is_available() else "cpu"

@@ -3,6 +3,7 @@ time per stage."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,27 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return lines
+
+
+SHOWN_REASON = 120  # characters of a failure reason in the summary; failures.parquet has it all
+_FAILED_PREFIX = re.compile(r"^\d+ failure\(s\); first: ")  # how the ledger words a failed seed's reason
+
+
+def failure_rows(ledger: list[LedgerEntry]) -> list[tuple]:
+    """Per stage: the failed seeds, their most common reason (shortened, one line) and how many
+    seeds failed with it."""
+    by_stage: dict[str, Counter] = {}
+    for entry in ledger:
+        if entry.state == "failed":
+            reason = " ".join(_FAILED_PREFIX.sub("", entry.reason).split())
+            by_stage.setdefault(str(entry.stage), Counter())[reason] += 1
+    rows = []
+    for stage, reasons in sorted(by_stage.items()):
+        reason, seeds = reasons.most_common(1)[0]
+        if len(reason) > SHOWN_REASON:
+            reason = reason[:SHOWN_REASON - 1].rstrip() + "…"
+        rows.append((stage, sum(reasons.values()), reason.replace("|", "\\|") or "(none given)", seeds))
+    return rows
 
 
 def reason_counts(batches: Iterable[Batch]) -> dict[tuple[str, str], Counter]:
@@ -56,6 +78,10 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
                   "`pool_skipped.json`).", ""]
     lines += ["## Terminal states (one per seed)", ""]
     lines += _table(("state", "seeds"), sorted(states.items()))
+    failed = failure_rows(ledger)
+    if failed:
+        lines += ["", "## Failed seeds per stage (every failure, in full: `failures.parquet`)", ""]
+        lines += _table(("stage", "failed seeds", "most common reason", "seeds with it"), failed)
     lines += ["", "## Per category", ""]
     lines += _table(("category", "seeds", "accepted seeds", "accepted pairs"),
                     [(c, per_category[c], accepted_seeds[c], pairs[c]) for c in sorted(per_category)])

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.backends.diffusers_families import FAMILIES, Family, card_defaults, resolve_family
+
+
+# Pixels a side: SD3.5 and FLUX are trained at about 1 megapixel; 4096 px is already 16 of those.
+MAX_SIDE = 4096
 
 
 class DiffusersConfig(BaseModel):
@@ -22,8 +26,8 @@ class DiffusersConfig(BaseModel):
     negative_prompt: str | None = None
     max_sequence_length: int | None = Field(None, ge=1, le=512)
     variant: str | None = None  # e.g. "fp16": load the weight files saved under that variant
-    width: int = Field(1024, ge=8)
-    height: int = Field(1024, ge=8)
+    width: int = Field(1024, ge=8, le=MAX_SIDE)
+    height: int = Field(1024, ge=8, le=MAX_SIDE)
     batch_size: int = Field(4, ge=1)
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     cpu_offload: bool = False  # enable_model_cpu_offload (accelerate): less GPU memory, slower
@@ -32,6 +36,17 @@ class DiffusersConfig(BaseModel):
     devices: Literal["auto"] | Annotated[list[str], Field(min_length=1)] = "auto"
     allow_cpu: bool = False  # running on CPU takes minutes an image at real sizes: say so to do it
     local_files_only: bool = True  # never reach for the hub unless asked to
+
+    @field_validator("devices", mode="before")
+    @classmethod
+    def _devices_shape(cls, value):
+        # Before the union's own checks, whose message for [] is "Input should be 'auto'".
+        if isinstance(value, str) and value != "auto":
+            raise ValueError(f"{value!r} is not a list: write [{value!r}], or \"auto\"")
+        if isinstance(value, (list, tuple)) and not value:
+            raise ValueError("an empty list names no device: list at least one, e.g. [\"cuda:0\"], "
+                             "or write \"auto\" (one worker per visible GPU)")
+        return value
 
     @model_validator(mode="after")
     def _family_defaults_and_rules(self) -> DiffusersConfig:

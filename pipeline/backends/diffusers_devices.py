@@ -25,6 +25,7 @@ def resolve_devices(devices: Literal["auto"] | list[str], allow_cpu: bool = Fals
     if os.environ.get(PINNED_ENV):
         chosen = ["cuda:0"] if torch.cuda.device_count() else ["cpu"]
     elif devices != "auto":
+        check_devices(devices)
         chosen = list(devices)
     else:
         count = torch.cuda.device_count()
@@ -34,6 +35,31 @@ def resolve_devices(devices: Literal["auto"] | list[str], allow_cpu: bool = Fals
                          "names the CPU), which takes minutes an image at real sizes: set "
                          "images.diffusers.allow_cpu = true to run anyway")
     return chosen
+
+
+def check_devices(devices: list[str]) -> None:
+    """Raises ValueError (one line) for a device string torch cannot parse, a device that is
+    neither CUDA nor the CPU, or a CUDA device this machine does not have."""
+    import torch
+
+    count = torch.cuda.device_count()  # 0 where torch has no CUDA or sees no GPU
+    for device in devices:
+        try:
+            parsed = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(f"images.diffusers.devices: {device!r} is not a device torch knows "
+                             f"(write e.g. 'cuda:0', 'cuda:1' or 'cpu')") from None
+        if parsed.type not in ("cuda", "cpu"):
+            raise ValueError(f"images.diffusers.devices: {device!r} is a {parsed.type} device; leakless "
+                             f"runs diffusers on CUDA GPUs ('cuda:0', ...) or the CPU ('cpu')")
+        if parsed.type != "cuda":
+            continue
+        if not count:
+            raise ValueError(f"images.diffusers.devices names {device!r}, but this machine has no CUDA "
+                             f"device (torch {torch.__version__} sees none)")
+        if (parsed.index or 0) >= count:
+            raise ValueError(f"images.diffusers.devices names {device!r}, but this machine has "
+                             f"{count} CUDA device(s): cuda:0 to cuda:{count - 1}")
 
 
 def gpu_indices(devices: Literal["auto"] | list[str]) -> list[int]:

@@ -9,6 +9,7 @@ id), so an img2img or refiner folder is refused before anything loads.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,20 +56,86 @@ def read_pipeline_class(model: str) -> str | None:
     Hugging Face cache for a hub id; None when neither has it."""
     index = Path(model) / "model_index.json"
     if not index.is_file():
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(model, "model_index.json") if _looks_like_hub_id(model) else None
-        if not isinstance(cached, str):
+        index = cached_model_index(model)
+        if index is None:
             return None
-        index = Path(cached)
+    return class_name_in(index)
+
+
+def class_name_in(index: Path) -> str | None:
     try:
         return json.loads(index.read_text(encoding="utf-8")).get("_class_name")
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return None
+
+
+def cached_model_index(model: str) -> Path | None:
+    """The model_index.json of a hub id in the local Hugging Face cache, or None."""
+    if not _looks_like_hub_id(model):
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(model, "model_index.json")
+    return Path(cached) if isinstance(cached, str) else None
 
 
 def _looks_like_hub_id(model: str) -> bool:
     return model.count("/") == 1 and not model.startswith((".", "/", "~"))
+
+
+def hub_offline() -> bool:
+    """Whether HF_HUB_OFFLINE forbids downloads (huggingface_hub's own reading of the variable)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def may_download(model: str, local_files_only: bool) -> bool:
+    return _looks_like_hub_id(model) and not local_files_only and not hub_offline()
+
+
+def check_model_files(model: str, local_files_only: bool) -> None:
+    """Raises ValueError (one line) unless the model can load without a download it may not make:
+    a folder must exist and hold model_index.json and every component folder that file names; a
+    hub id must be in the local Hugging Face cache, with those folders, unless a download is allowed
+    (local_files_only = false and HF_HUB_OFFLINE unset)."""
+    where = f"images.diffusers.model: {model}"
+    folder = Path(model)
+    if folder.is_dir():
+        _check_components(folder, where)
+        return
+    if folder.exists():
+        raise ValueError(f"{where} is a file, not a diffusers model folder or a hub id")
+    if not _looks_like_hub_id(model):
+        raise ValueError(f"{where} does not exist (neither a folder nor a hub id like 'owner/name')")
+    if may_download(model, local_files_only):
+        return  # from_pretrained fetches it
+    index = cached_model_index(model)
+    if index is None:
+        from huggingface_hub.constants import HF_HUB_CACHE
+
+        why = "local_files_only = true" if local_files_only else "HF_HUB_OFFLINE is set"
+        raise ValueError(f"{where} is not in the local Hugging Face cache ({HF_HUB_CACHE}) and no folder of "
+                         f"that name exists; downloads are off ({why}): run `hf download {model}` first, "
+                         f"or give the model's folder")
+    _check_components(index.parent, f"{where} (in the local Hugging Face cache, {index.parent})")
+
+
+def _check_components(folder: Path, where: str) -> None:
+    index_file = folder / "model_index.json"
+    if not index_file.is_file():
+        raise ValueError(f"{where} has no model_index.json: not a diffusers pipeline folder")
+    try:
+        index = json.loads(index_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{where}: model_index.json cannot be read ({error})") from None
+    if not isinstance(index, dict):
+        raise ValueError(f"{where}: model_index.json is not a JSON object")
+    # A component is `"unet": ["diffusers", "UNet2DConditionModel"]`; `[null, null]` is one left out.
+    named = [name for name, value in index.items() if not name.startswith("_") and isinstance(value, list)
+             and len(value) == 2 and all(isinstance(part, str) for part in value)]
+    missing = [name for name in named if not (folder / name).is_dir() or not any((folder / name).iterdir())]
+    if missing:
+        raise ValueError(f"{where} lacks the component folder(s) {', '.join(m + '/' for m in missing)} "
+                         f"(missing or empty) that its model_index.json names")
 
 
 def card_defaults(model: str) -> tuple[str, int, float, int | None] | None:
@@ -95,6 +162,8 @@ def resolve_family(model: str, declared: str) -> Family:
     if class_name is not None:
         return family_of_class(class_name)
     by_name = card_defaults(model)
+    if by_name is None and not _looks_like_hub_id(model) and not Path(model).exists():
+        raise ValueError(f"model {model} does not exist (neither a folder nor a hub id like 'owner/name')")
     if by_name is None:
         raise ValueError(f"cannot tell the model family of {model!r} (no model_index.json in the "
                          f"folder or the local cache): set family = one of {', '.join(FAMILIES)}")

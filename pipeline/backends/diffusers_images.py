@@ -9,15 +9,18 @@ depend on the run.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.backends.diffusers_config import DiffusersConfig
 from pipeline.backends.diffusers_devices import resolve_devices, resolve_dtype
-from pipeline.backends.diffusers_families import read_pipeline_class
+from pipeline.backends.diffusers_families import (check_model_files, class_name_in, may_download,
+                                                  read_pipeline_class)
 from pipeline.contracts import ItemError
 from pipeline.images.checks import image_identity, is_all_black
 
@@ -47,10 +50,15 @@ class DiffusersImageGenerator(ImageGenerator):
         import diffusers
 
         config = self.config
+        check_model_files(config.model, config.local_files_only)  # the build's preflight did too
         class_name = read_pipeline_class(config.model)
+        if class_name is None and may_download(config.model, config.local_files_only):
+            from huggingface_hub import hf_hub_download  # a hub id not cached yet, downloads allowed
+
+            class_name = class_name_in(Path(hf_hub_download(config.model, "model_index.json")))
         if class_name not in config.family_spec.pipeline_classes:
             # Config time checked the cache it could see; this is the folder actually loaded.
-            raise ValueError(f"{config.model} is a {class_name or 'folder without model_index.json'}, "
+            raise ValueError(f"{config.model} is a {class_name or 'model without a readable _class_name'}, "
                              f"not a {config.family} text-to-image pipeline")
         with warnings.catch_warnings():
             # Recent diffusers renamed `torch_dtype` to `dtype` (with a FutureWarning); the
@@ -99,17 +107,24 @@ class DiffusersImageGenerator(ImageGenerator):
         # CPU generators: the same seed gives the same starting noise on any device.
         generators = [torch.Generator("cpu").manual_seed(request.seed) for request in batch]
         started = time.perf_counter()
+        out_of_memory = None
         try:
             output = pipe(prompt=[request.prompt for request in batch], generator=generators,
                           **self.call_arguments(len(batch)))
         except torch.cuda.OutOfMemoryError as error:  # this name exists on every torch we support
-            torch.cuda.empty_cache()  # the failed call's blocks, before the smaller retry
-            if len(batch) == 1:
-                return [ItemError(f"out of GPU memory even for a batch of one: {_first_line(error)}")]
-            half = len(batch) // 2
-            return self._generate_batch(pipe, batch[:half]) + self._generate_batch(pipe, batch[half:])
+            out_of_memory = _first_line(error)  # only a string leaves this block: see below
         except (RuntimeError, ValueError) as error:  # the batch fails, not the run
             return [ItemError(f"diffusers failed on this batch: {_first_line(error)}") for _ in batch]
+        if out_of_memory is not None:
+            # Out of the except block: the exception, its traceback and the failed call's frames
+            # (holding its activations) are gone, so empty_cache() can hand their blocks back
+            # before the smaller retry. Inside the block they would stay alive through every retry.
+            gc.collect()  # in case the failed call's objects sit in a reference cycle
+            torch.cuda.empty_cache()
+            if len(batch) == 1:
+                return [ItemError(f"out of GPU memory even for a batch of one: {out_of_memory}")]
+            half = len(batch) // 2
+            return self._generate_batch(pipe, batch[:half]) + self._generate_batch(pipe, batch[half:])
         seconds = (time.perf_counter() - started) / len(batch)
         flagged = getattr(output, "nsfw_content_detected", None) or [False] * len(batch)
         return [self._finish(request, image, bool(is_flagged), seconds)

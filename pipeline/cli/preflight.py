@@ -82,15 +82,18 @@ def check_writable_file(path: Path, what: str) -> None:
 
 
 def check_image_model(settings: BuildConfig) -> None:
-    """Raises ValueError when diffusers would run on the CPU unasked, or the runner cannot give
-    each worker its own GPU."""
+    """Raises ValueError when the diffusers model is not there to load (a missing folder or
+    component, a hub id not in the local cache while offline), a device is not one this machine
+    has, diffusers would run on the CPU unasked, or the runner cannot give each worker its own GPU."""
     if settings.backends.images != "diffusers":
         return
     from pipeline.backends.diffusers_devices import resolve_devices
+    from pipeline.backends.diffusers_families import check_model_files
     from pipeline.runners import build_gpus, check_gpu_placement
 
     diffusers = settings.images.diffusers
-    resolve_devices(diffusers.devices, diffusers.allow_cpu)
+    check_model_files(diffusers.model, diffusers.local_files_only)
+    resolve_devices(diffusers.devices, diffusers.allow_cpu)  # checks each listed device too
     check_gpu_placement(settings.runner, build_gpus(settings))
 
 

@@ -104,6 +104,33 @@ def test_all_black_output_is_an_item_error_not_an_image(black_model):
     assert "all black" in results[0].error
 
 
+def test_a_build_summary_says_why_every_image_of_an_all_black_model_failed(black_model):
+    """An all-black model fails every seed at `images`; summary.md names the stage and the reason
+    (before, it said only "0 accepted pairs" and "failed 2", with the reason in failures.parquet)."""
+    from pipeline.batch import Batch
+    from pipeline.config import load_config
+    from pipeline.ledger import ledger_for
+    from pipeline.plan import plan_seeds
+    from pipeline.stages.base import failure_from
+    from pipeline.summary import SHOWN_REASON, summarise
+
+    seeds = plan_seeds(load_config(None, ["run.size=3", "run.categories=['Privacy']"]))[:3]
+    errors = make_generator(black_model).generate([ImageRequest(seed.id, "a kitchen knife", 1) for seed in seeds[:2]])
+    long_reason = ItemError("server said | " + "x" * 300)
+    failures = [failure_from(error, item_id=seed.id, seed_id=seed.id, stage="images")
+                for seed, error in zip(seeds, errors)]
+    failures.append(failure_from(long_reason, item_id=seeds[2].id, seed_id=seeds[2].id, stage="drafts"))
+    ledger = ledger_for(Batch(seeds=seeds, failures=failures))
+    markdown = summarise(ledger, [], {}, 1.0, "black").markdown
+    lines = markdown.splitlines()
+    table = lines.index("| stage | failed seeds | most common reason | seeds with it |")
+    drafts_row, images_row = lines[table + 2], lines[table + 3]
+    assert images_row == f"| images | 2 | {errors[0].error} | 2 |"
+    assert "all black" in images_row
+    assert drafts_row.startswith("| drafts | 1 | server said \\| xxx") and drafts_row.endswith("x… | 1 |")
+    assert len(drafts_row.split(" | ")[2]) <= SHOWN_REASON + 1  # the escaped pipe
+
+
 def test_safety_checker_flags_are_item_errors(tmp_path):
     flagging = build_tiny_sd_pipeline(tmp_path / "tiny-sd-flagging", flag_everything=True)
     results = make_generator(flagging).generate(REQUESTS[:2])

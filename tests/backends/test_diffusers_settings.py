@@ -8,6 +8,7 @@ one on CPU."""
 from __future__ import annotations
 
 import json
+import weakref
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from pipeline.backends.base import GeneratedImage, ImageRequest, ItemError
 from pipeline.backends.diffusers_config import DiffusersConfig
 from pipeline.backends.diffusers_devices import PINNED_ENV, CPURefused, resolve_devices, resolve_dtype
+from pipeline.backends.diffusers_families import check_model_files
 from pipeline.backends.diffusers_images import DiffusersImageGenerator
 from pipeline.config import ConfigError, load_config
 from pipeline.testing.tiny_diffusers import build_tiny_sd_pipeline
@@ -76,6 +78,26 @@ def test_flux_takes_no_negative_prompt_and_sd_no_sequence_length(tiny_sd):
     assert DiffusersConfig(model=str(tiny_sd), width=1000, height=1000).family == "sd"  # 8 is SD's step
 
 
+@pytest.mark.parametrize("override, message", [
+    ("images.diffusers.width=100000", "images.diffusers.width: Input should be less than or equal to 4096"),
+    ("images.diffusers.height=4112", "images.diffusers.height: Input should be less than or equal to 4096"),
+    ("images.diffusers.devices=[]", "images.diffusers.devices: an empty list names no device: list at "
+                                    'least one, e.g. ["cuda:0"], or write "auto"'),
+    ("images.diffusers.devices='cuda:0'", "images.diffusers.devices: 'cuda:0' is not a list: write ['cuda:0']"),
+])
+def test_sizes_have_a_ceiling_and_devices_a_plain_message(override, message):
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, [override])
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert "literal" not in str(caught.value)
+    assert load_config(None, ["images.diffusers.width=4096"]).images.diffusers.width == 4096
+
+
+def test_a_folder_that_does_not_exist_says_so_at_config_time(tmp_path):
+    with pytest.raises(ConfigError, match=f"model {tmp_path / 'nope'} does not exist"):
+        load_config(None, [f"images.diffusers.model='{tmp_path / 'nope'}'"])
+
+
 def test_family_is_read_from_the_folders_model_index(tiny_sd):
     config = DiffusersConfig(model=str(tiny_sd))
     assert (config.family, config.steps, config.guidance, config.max_sequence_length) == ("sd", 50, 7.5, None)
@@ -99,6 +121,117 @@ def test_a_model_of_unknown_family_asks_for_one(tmp_path):
                               "images.diffusers.family='sdxl'"]).images.diffusers.guidance == 5.0
 
 
+# --- the model's files, before anything loads ----------------------------------------------
+
+SD_COMPONENTS = ("scheduler", "text_encoder", "tokenizer", "unet", "vae")
+
+
+def fake_model(folder, components=SD_COMPONENTS, named=SD_COMPONENTS):
+    """A folder shaped like a saved StableDiffusionPipeline (its weights are not read here)."""
+    folder.mkdir(parents=True)
+    index = {"_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.30.0",
+             "safety_checker": [None, None], "requires_safety_checker": False,
+             **{name: ["diffusers", "SomeClass"] for name in named}}
+    (folder / "model_index.json").write_text(json.dumps(index))
+    for name in components:
+        (folder / name).mkdir()
+        (folder / name / "config.json").write_text("{}")
+    return folder
+
+
+def cached_hub_model(cache, repo: str, components=SD_COMPONENTS):
+    """`repo` in a Hugging Face cache laid out as huggingface_hub writes it."""
+    repo_folder = cache / ("models--" + repo.replace("/", "--"))
+    (repo_folder / "refs").mkdir(parents=True)
+    (repo_folder / "refs" / "main").write_text("0" * 40)
+    return fake_model(repo_folder / "snapshots" / ("0" * 40), components=components)
+
+
+@pytest.fixture
+def hf_cache(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    cache = tmp_path / "hf-cache"
+    cache.mkdir()
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return cache
+
+
+def test_a_complete_folder_or_cached_hub_id_passes(tmp_path, hf_cache):
+    check_model_files(str(fake_model(tmp_path / "model")), local_files_only=True)
+    cached_hub_model(hf_cache, "someone/sd-model")
+    check_model_files("someone/sd-model", local_files_only=True)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda folder: None, "does not exist"),
+    (lambda folder: folder.write_text("weights"), "is a file, not a diffusers model folder"),
+    (lambda folder: folder.mkdir(), "has no model_index.json: not a diffusers pipeline folder"),
+    (lambda folder: fake_model(folder, components=("scheduler", "text_encoder", "tokenizer", "vae")),
+     "lacks the component folder(s) unet/ (missing or empty) that its model_index.json names"),
+    (lambda folder: (fake_model(folder, components=()), (folder / "unet").mkdir()),
+     "lacks the component folder(s) scheduler/, text_encoder/, tokenizer/, unet/, vae/"),
+])
+def test_a_folder_that_cannot_load_is_named_with_what_is_wrong(tmp_path, make, message):
+    folder = tmp_path / "model"
+    make(folder)
+    with pytest.raises(ValueError) as caught:
+        check_model_files(str(folder), local_files_only=True)
+    assert str(caught.value).startswith(f"images.diffusers.model: {folder}")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_hub_id_must_be_in_the_local_cache_unless_a_download_is_allowed(hf_cache, monkeypatch):
+    with pytest.raises(ValueError, match=r"someone/sd-model is not in the local Hugging Face cache .*"
+                                         r"\(local_files_only = true\): run `hf download someone/sd-model`"):
+        check_model_files("someone/sd-model", local_files_only=True)
+    with pytest.raises(ValueError, match=r"not in the local Hugging Face cache .*\(HF_HUB_OFFLINE is set\)"):
+        check_model_files("someone/sd-model", local_files_only=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    check_model_files("someone/sd-model", local_files_only=False)  # from_pretrained may download it
+    cached_hub_model(hf_cache, "someone/sd-model", components=("scheduler", "tokenizer"))
+    with pytest.raises(ValueError, match=r"\(in the local Hugging Face cache, .*\) lacks the component "
+                                         r"folder\(s\) text_encoder/, unet/, vae/"):
+        check_model_files("someone/sd-model", local_files_only=True)
+
+
+def test_loading_an_uncached_hub_id_says_so_not_folder_without_model_index(hf_cache):
+    generator = DiffusersImageGenerator(DiffusersConfig(model="someone/sd-model", family="sd",
+                                                        devices=["cpu"], allow_cpu=True))
+    with pytest.raises(ValueError, match="someone/sd-model is not in the local Hugging Face cache"):
+        generator.pipelines
+
+
+def test_an_uncached_hub_id_loads_where_downloads_are_allowed(hf_cache, tmp_path, monkeypatch):
+    """local_files_only = false with HF_HUB_OFFLINE=0 fetches model_index.json, then the pipeline
+    (before, the missing model_index.json was taken for a wrong pipeline class)."""
+    import diffusers
+    import huggingface_hub
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    downloaded = fake_model(tmp_path / "downloaded") / "model_index.json"
+    fetched, loaded = [], []
+
+    class Loaded:
+        def to(self, device):
+            loaded.append(device)
+
+        def set_progress_bar_config(self, **settings):
+            pass
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda repo, name: fetched.append((repo, name))
+                        or str(downloaded))
+    monkeypatch.setattr(diffusers.StableDiffusionPipeline, "from_pretrained",
+                        classmethod(lambda cls, model, **options: loaded.append((model, options["local_files_only"]))
+                                    or Loaded()))
+    generator = DiffusersImageGenerator(DiffusersConfig(model="someone/sd-model", family="sd", devices=["cpu"],
+                                                        allow_cpu=True, local_files_only=False))
+    assert len(generator.pipelines) == 1
+    assert fetched == [("someone/sd-model", "model_index.json")]
+    assert loaded == [("someone/sd-model", False), "cpu"]
+
+
 # --- devices and dtype ------------------------------------------------------------------------
 
 def gpu_machine(monkeypatch, count: int, capability=(9, 0)):
@@ -112,8 +245,30 @@ def test_no_gpu_means_a_refusal_unless_cpu_is_allowed(monkeypatch):
     with pytest.raises(CPURefused, match="allow_cpu = true"):
         resolve_devices("auto")
     with pytest.raises(CPURefused):
-        resolve_devices(["cuda:0", "cpu"])
+        resolve_devices(["cpu"])
     assert resolve_devices("auto", allow_cpu=True) == ["cpu"]
+
+
+@pytest.mark.parametrize("gpus, devices, message", [
+    (0, ["cuda:0"], "names 'cuda:0', but this machine has no CUDA device"),
+    (0, ["cpu", "cuda"], "names 'cuda', but this machine has no CUDA device"),
+    (2, ["cuda:0", "cuda:2"], "names 'cuda:2', but this machine has 2 CUDA device(s): cuda:0 to cuda:1"),
+    (2, ["gpu0"], "'gpu0' is not a device torch knows"),
+    (2, ["cuda:x"], "'cuda:x' is not a device torch knows"),
+    (2, ["mps"], "'mps' is a mps device; leakless runs diffusers on CUDA GPUs"),
+])
+def test_each_listed_device_must_parse_and_exist_on_this_machine(monkeypatch, gpus, devices, message):
+    gpu_machine(monkeypatch, gpus)
+    with pytest.raises(ValueError) as caught:
+        resolve_devices(devices, allow_cpu=True)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert not isinstance(caught.value, CPURefused)
+
+
+def test_devices_this_machine_has_pass(monkeypatch):
+    gpu_machine(monkeypatch, 2)
+    assert resolve_devices(["cuda:1", "cuda"]) == ["cuda:1", "cuda"]
+    assert resolve_devices(["cpu"], allow_cpu=True) == ["cpu"]
 
 
 def test_every_visible_gpu_gets_a_worker_and_a_pinned_worker_only_its_own(monkeypatch):
@@ -179,6 +334,42 @@ def test_out_of_memory_halves_the_batch_and_fails_only_what_never_fits(tiny_sd, 
     assert isinstance(results[3], ItemError)
     assert results[3].error.startswith("out of GPU memory even for a batch of one: CUDA out of memory")
     assert len(emptied) == 5  # after every failed call
+
+
+class AllocatesThenRunsOutOfMemory:
+    """A pipeline whose batches of more than one hold activations (a tensor in a frame a few calls
+    deep, as a UNet's forward would) when CUDA runs out of memory."""
+
+    def __init__(self, pipe):
+        self.pipe, self.failed_calls, self.alive_at_retry, self.alive_at_empty_cache = pipe, [], [], []
+
+    def __call__(self, prompt, **arguments):
+        self.alive_at_retry.append(self.alive())
+        if len(prompt) > 1:
+            self._forward(len(prompt))
+        return self.pipe(prompt=prompt, **arguments)
+
+    def _forward(self, size: int):
+        activations = torch.empty(size, 1_000_000)  # 4 MB a prompt
+        self.failed_calls.append(weakref.ref(activations))
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    def alive(self) -> int:
+        return sum(ref() is not None for ref in self.failed_calls)
+
+
+def test_a_failed_calls_memory_is_freed_before_the_cache_is_emptied_and_the_halves_run(tiny_sd, monkeypatch):
+    # Retrying inside the except block keeps the exception's traceback, and with it the failed
+    # call's frames and tensors, alive: empty_cache() could not hand their memory back.
+    generator = tiny_generator(tiny_sd, batch_size=4)
+    fake = AllocatesThenRunsOutOfMemory(generator.pipelines[0])
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: fake.alive_at_empty_cache.append(fake.alive()))
+    generator._pipelines = [fake]
+    results = generator.generate(REQUESTS[:4])
+    assert all(isinstance(result, GeneratedImage) for result in results)
+    assert len(fake.failed_calls) == 3  # the batch of 4, then each half of 2
+    assert fake.alive_at_empty_cache == [0, 0, 0]
+    assert fake.alive_at_retry == [0, 0, 0, 0, 0, 0, 0]
 
 
 # --- loading options ---------------------------------------------------------------------------
