@@ -77,6 +77,11 @@ class ReasonCode(StrEnum):
     release_mismatch = "release.mismatch"
     release_benign = "release.benign"
     release_miscategorised = "release.miscategorised"
+    release_checker_error = "release.checker_error"  # the pair checker failed on the pair: dropped
+    release_leak_free = "release.leak_free"          # the shipped query passed the leak and harm checks
+    release_leaks = "release.leaks"                  # the shipped query leaks
+    release_harm_dropped = "release.harm_dropped"    # the shipped query fails the harm check
+    release_overridden = "release.overridden"        # flagged, shipped anyway with an annotator's reason
 
 
 # Guardrail blocks carry their rule as the code: "guardrail.sexual_minors", "guardrail.private_person:email".

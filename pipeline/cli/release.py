@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,6 +22,16 @@ def release_path(release: str, releases_dir: Path) -> Path:
     if not (folder / "manifest.json").is_file():
         raise fail(f"{folder} is not a release (no manifest.json)")
     return folder
+
+
+@contextmanager
+def echoed_notes(notes: list[str]):
+    """Echo `notes` on stderr when the block ends, however it ends (before an error's one line)."""
+    try:
+        yield notes
+    finally:
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
 
 
 @app.command()
@@ -44,7 +55,8 @@ def release(
     from pipeline.release.make import ReleaseOptions, make_release
 
     folders = [run_folder(run, runs_dir) for run in runs]
-    with user_errors():
+    notes: list[str] = []  # stale staging folders removed: said even if the release then fails
+    with user_errors(), echoed_notes(notes):
         settings = load_config(config)
         checker = None
         if settings.backends.pair_checker == "llm":
@@ -56,7 +68,7 @@ def release(
                                  min_match_similarity=min_match_similarity, license=license)
         from pipeline.backends.minilm import default_embedder
         folder = make_release(folders, name=name, releases_dir=releases_dir, embedder=default_embedder(),
-                              preview=preview, extend=extend, options=options, checker=checker)
+                              preview=preview, extend=extend, options=options, checker=checker, notes=notes)
     from pipeline.release.verify import load_manifest
     manifest = load_manifest(folder)
     typer.echo(f"{folder}: {manifest['rows']} pairs in {len(manifest['shards'])} shard(s); "

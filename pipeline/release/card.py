@@ -1,29 +1,95 @@
 """The dataset card: README.md with Hugging Face YAML metadata, statistics, provenance and the safety note.
 
-The backends are read from the rows themselves (`*_backend` columns), so the
-card cannot claim a model the data was not made with; offline ones are named
-as such.
+Everything the card says about how the data was made is read from the data: the
+backends and models from the rows themselves (`*_backend` / `*_model` columns)
+and from the decisions of the runs and of the release, the leak filter's
+threshold and detector version from the rows, what was left out from the runs'
+decision tables and the manifest. So the card cannot claim a model the data was
+not made with, and offline backends are named as such. Nothing in it depends on
+when or where it was written (no timestamps, no local paths), so releasing the
+same runs twice gives the same card.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import jinja2
+import pandas as pd
+import pyarrow.parquet as pq
 import yaml
 
+from pipeline.contracts import GUARDRAIL_PREFIX
 from pipeline.release.leak_check import LEAKS
-from pipeline.release.schema import hf_features
+from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
+from pipeline.release.schema import RELEASE_FIELDS, SELECTED_SCHEMA, hf_features
 from pipeline.review.scoring import HARM_DROP
 
 OFFLINE_BACKENDS = {
     "templates": "templates per sub-category (no language model)",
     "rules": "rule-based (no language model)",
-    "placeholder": "a grey placeholder card with the description written on it (no image model)",
+    "placeholder": "a PLACEHOLDER image: a coarse colour grid with the image description written on it "
+                   "(no image model)",
     "offline-detector": "a local lexicon + MiniLM detector (no language model)",
 }
-ROLES = {"seed_backend": "seed writer", "rewrite_backend": "leak rewriter", "image_backend": "images"}
+TEXT_ROLES = {"seed writer", "leak rewriter", "final filter"}  # roles a language model could play instead
+# The roles the shard columns record: (role, backend column, model column or None).
+ROW_ROLES = [("seed writer", "seed_backend", None), ("leak rewriter", "rewrite_backend", "rewrite_model"),
+             ("images", "image_backend", "image_model")]
+# The roles only the decision tables record: (role, stage) in the runs' decisions.parquet.
+RUN_ROLES = [("leak filter (build)", "leak_filter"), ("harm check (build)", "harm_check")]
 SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
+NOT_RECORDED = "—"
+
+# What each released column means: the one place it is written down. tests/release/test_release_card.py
+# checks it against the release schemas and a real release's shards, so a new column without a meaning fails.
+COLUMN_MEANINGS = {
+    "id": "pair id, derived from content (stable across reruns)",
+    "instruction_id": "VLSBench's integer key, given in release order and never reused",
+    "seed_id": "the seed the pair came from",
+    "instruction": "the query to ask with the image: leak-free on its own (an annotator's edit, if any)",
+    "original_query": "the harmful query before leak rewriting",
+    "image": "the PNG as `{bytes, path}`; `datasets` loads it as an Image",
+    "image_description": "what the image shows",
+    "category": "VLSBench's category (6)",
+    "sub_category": "VLSBench's sub-category (19)",
+    "element": "the risky object or scenario the image shows",
+    "source": "`generation`, or the name of the image pool the image came from",
+    "safety_reason": "why the pair is risky",
+    "leak_score": "the leak detector's score of `instruction` as shipped (lower is safer)",
+    "seed_backend": "the backend that wrote the harmful seed",
+    "seed_prompt_hash": "the version of the seed writer's prompt or templates",
+    "rewrite_backend": "the backend that rewrote the query to be leak-free",
+    "rewrite_model": "the rewriter's model (empty for an offline backend)",
+    "rewrite_prompt_hash": "the version of the rewriter's prompt",
+    "image_backend": "the backend that made the image (`placeholder`: not a real image)",
+    "image_model": "the image model's id or local path (empty for an offline backend)",
+    "run_id": "the build that made the pair",
+    "instruction_pipeline": "the pipeline's query before human review (`instruction` differs if an annotator "
+                            "edited it)",
+    "review_state": "`accepted`, or `unreviewed` in a preview release",
+    "added_in": "the release version that first published the row",
+    "leak_threshold": "the detector's threshold when `leak_score` was computed: at or above it, the query leaks",
+    "leak_verdict": "`leak-free`, or `leaks` (shipped only with an `override_reason`)",
+    "harm_verdict": "the harm check on the shipped query: `keep`, or `drop` (shipped only with an "
+                    "`override_reason`)",
+    "detector_version": "the leak detector (with its calibration and element library) that computed `leak_score`",
+    "override_reason": "an annotator's reason to ship a query the leak or harm check flagged, else null",
+    "selection_reason": "why `leakless select` kept the pair (only in a selected version)",
+}
+
+# What the release itself left out (the manifest's `dropped`), in the order a pair meets the steps.
+RELEASE_DROPS = {
+    "same_id": "already released under this name, or repeated across the runs",
+    "final_filter": "final filtration (query and image match, harmful, categorised right)",
+    "leaks": "the leak or harm check on the shipped query",
+    "image_duplicate": "near-duplicate image",
+    "query_duplicate": "near-duplicate query",
+    "not_selected": "not selected by `leakless select`",
+}
+DROP_STAGES = {"final_filter": "final_filter", "leaks": RELEASE_LEAK_STAGE}  # manifest key -> decisions stage
 
 BODY = jinja2.Template("""\
 # {{ name }} v{{ version }}
@@ -47,30 +113,66 @@ why. Filter on `override_reason` being null for pairs whose query passed both ch
 |---|---|---|
 {% for key, count in sub_counts.items() %}| {{ key.split('/')[0] }} | {{ key.split('/', 1)[1] }} | {{ count }} |
 {% endfor %}
-Dropped while releasing: {{ dropped.final_filter }} by final filtration, {{ dropped.image_duplicate }} near-duplicate
-images, {{ dropped.query_duplicate }} near-duplicate queries, {{ dropped.same_id }} already released
-(`decisions.parquet` and `dedup_clusters.parquet` say which and why).
+## What was left out, and why
 
+**Build** (runs {{ runs | join(", ") }}){% if build_drops is none %}: not read for this card; each run's
+`summary.md` and `decisions.parquet` list its decisions per reason code.
+{% elif build_drops %}: items dropped, per stage and reason code (each run's `decisions.parquet`,
+`blocked.parquet` and `failures.parquet` say which and why).
+
+| stage | reason code | dropped |
+|---|---|---|
+{% for (stage, code), count in build_drops.items() %}| {{ stage }} | `{{ code }}` | {{ count }} |
+{% endfor %}{% else %}: no item was dropped.
+{% endif %}
+**Review**: {% if shipped_states %}{% for state, count in shipped_states.items() %}{{ count }} {{ state }}{{ ", " if not loop.last }}{% endfor %} pairs taken{% else %}no review state recorded{% endif %};
+{% if not_taken %}not taken: {% for state, count in not_taken.items() %}{{ count }} {{ state }}{{ ", " if not loop.last }}{% endfor %}.{% else %}none left out by review.{% endif %}
+
+**Release**: {{ release_total }} pairs dropped (`decisions.parquet` and `dedup_clusters.parquet` say which and why).
+
+| step | reason code | dropped |
+|---|---|---|
+{% for step, code, count in release_drops %}| {{ step }} | {{ "`" + code + "`" if code else "—" }} | {{ count }} |
+{% endfor %}
 ## How it was built
 
 Built by leakless from the runs {{ runs | join(", ") }}:
 harmful seeds from the 6×19 taxonomy → leak rewriting → a measured leak filter → images →
 a harm check → {% if preview %}(no human review){% else %}human review (only accepted pairs; an edited
 query replaces `instruction`, the pipeline's is kept in `instruction_pipeline`){% endif %} →
-final filtration ({{ final_filter_backend }}) → near-duplicate removal within the release and
+final filtration ({{ final_filter_backend }}) → a leak and harm check on the shipped query →
+near-duplicate removal within the release and
 against earlier releases (pHash+dHash ≤ {{ options.max_phash }}/{{ options.max_dhash }} bits;
 queries equal after normalisation or MiniLM cosine ≥ {{ options.query_threshold }}).
 
-| role | backends used (pairs) |
-|---|---|
-{% for role, used in backends.items() %}| {{ role }} | {% for backend, count in used.items() -%}
-`{{ backend }}` ({{ count }}){{ ": " + offline[backend] if backend in offline }}{{ "; " if not loop.last }}
-{%- endfor %} |
+| role | backend | model | pairs | note |
+|---|---|---|---|---|
+{% for role, backend, model, count in backends %}| {{ role }} | `{{ backend }}` | {{ model }} | {{ count }} | {{ offline.get(backend, "") }} |
 {% endfor %}
-{% if offline_used %}
-**Offline backends were used** ({{ offline_used | join(", ") }}): these rows were not made by
-GPT-4o, Stable Diffusion or a VLM, and the images may be placeholders rather than photographs.
+### Leak filter
+
+A query leaks when its `leak_score` is at or above the detector's threshold. Each shipped query was
+scored again on the text as shipped (an annotator's edit included), and the row keeps that score,
+`leak_threshold` and `detector_version`:
+
+| check | detector version | threshold | pairs |
+|---|---|---|---|
+{% for check, version, threshold, count in detectors %}| {{ check }} | `{{ version }}` | {{ threshold }} | {{ count }} |
+{% endfor %}{% if offline_used %}
+**Offline backends were used**: {% for role, backend, count in offline_used -%}
+`{{ backend }}` ({{ count }}) for the {{ role }}{{ "; " if not loop.last }}{% endfor %}.
+{%- if offline_text %} No language model was used as the {{ offline_text }}.{% endif %}
+{% endif %}{% if placeholders %}
+**{{ placeholders }} of {{ rows }} images are placeholders**, not photographs or generated pictures:
+a coarse colour grid with the word PLACEHOLDER and the image description written on it. They are for
+trying the pipeline; do not evaluate models on them (`image_backend` = `placeholder` marks them).
 {% endif %}
+## Columns
+
+| column | type | meaning |
+|---|---|---|
+{% for column, dtype, meaning in columns %}| `{{ column }}` | {{ dtype }} | {{ meaning }} |
+{% endfor %}
 ## Use
 
 ```python
@@ -79,6 +181,11 @@ ds = load_dataset("parquet", data_files="data/train-*.parquet", split="train")
 ```
 
 `leakless export-vlsbench` writes VLSBench's own layout (`data.json` + `imgs/`) for its evaluation script.
+
+## Licence
+
+This dataset is released under the `{{ license }}` licence.{% if model_images %} Images made by an image model
+({{ model_images | join(", ") }}) may also be bound by that model's own licence terms.{% endif %}
 
 ## Intended use and safety note
 
@@ -92,9 +199,20 @@ def size_category(rows: int) -> str:
     return next((label for limit, label in SIZE_CATEGORIES if rows < limit), "n>1M")
 
 
+def column_types() -> dict[str, str]:
+    """Column -> Hugging Face dtype ("image" for the image), for every column a release can hold."""
+    return {name: "image" if spec["_type"] == "Image" else spec["dtype"]
+            for name, spec in hf_features([(field.name, field.type) for field in SELECTED_SCHEMA]).items()}
+
+
+def release_columns(manifest: dict) -> list[str]:
+    """The columns the release's shards hold (its manifest's schema), else the release schema's."""
+    return list(manifest.get("schema") or [name for name, _ in RELEASE_FIELDS])
+
+
 def front_matter(manifest: dict) -> dict:
-    features = [{"name": name, "dtype": "image" if spec["_type"] == "Image" else spec["dtype"]}
-                for name, spec in hf_features().items()]
+    types = column_types()
+    features = [{"name": name, "dtype": types[name]} for name in release_columns(manifest) if name in types]
     return {
         "license": manifest["license"],
         "pretty_name": f"{manifest['name']} v{manifest['version']}",
@@ -110,9 +228,132 @@ def front_matter(manifest: dict) -> dict:
     }
 
 
-def backends_used(rows: list[dict]) -> dict[str, dict[str, int]]:
-    return {role: dict(Counter(row[column] or "none" for row in rows).most_common())
-            for column, role in ROLES.items()}
+def _text(value) -> str:
+    """A cell's text: "" for null / NaN."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def model_label(model) -> str:
+    """How a model is named on the card: its id, or for a local folder its last part (the full path
+    stays in the data), so the card holds no path of the machine that built it."""
+    model = _text(model)
+    if not model:
+        return NOT_RECORDED
+    for path in (PurePosixPath(model), PureWindowsPath(model)):
+        if path.is_absolute() or model.startswith("~"):
+            return f"local files `{path.name or model}`"
+    return f"`{model}`"
+
+
+def _sorted_counts(counter: Counter) -> list[tuple]:
+    return sorted(counter.items(), key=lambda item: (-item[1], [str(part) for part in item[0]]))
+
+
+def backends_used(rows: list[dict], run_decisions: pd.DataFrame | None = None, manifest: dict | None = None,
+                  decisions: pd.DataFrame | None = None) -> list[tuple[str, str, str, int]]:
+    """One (role, backend, model, pairs) per role and backend and model that made or checked the shipped rows:
+    the shard columns' roles for every row, the build's leak filter and harm check for the rows of this
+    release's runs (their last decision), the release's leak check and final filter for the rows it checked."""
+    table = []
+    for role, backend_column, model_column in ROW_ROLES:
+        counts = Counter((_text(row.get(backend_column)) or "none", model_label(row.get(model_column)) if model_column
+                          else NOT_RECORDED) for row in rows)
+        table += [(role, backend, model, count) for (backend, model), count in _sorted_counts(counts)]
+    ids = {row["id"] for row in rows}
+    for role, stage in RUN_ROLES:
+        last = _last_decisions(run_decisions, stage, ids)
+        counts = Counter((_text(b) or "none", model_label(m)) for b, m in zip(last["backend"], last["model"]))
+        table += [(role, backend, model, count) for (backend, model), count in _sorted_counts(counts)]
+    final = (manifest or {}).get("final_filter") or {}
+    if final.get("backend"):
+        table.append(("final filter", final["backend"], model_label(final.get("model")),
+                      final.get("kept", NOT_RECORDED)))
+    last = _last_decisions(decisions, RELEASE_LEAK_STAGE, ids)
+    counts = Counter((_text(b) or "none", model_label(m)) for b, m in zip(last["backend"], last["model"]))
+    table += [("leak check (release)", backend, model, count) for (backend, model), count in _sorted_counts(counts)]
+    return table
+
+
+def _last_decisions(frame: pd.DataFrame | None, stage: str, ids: set[str]) -> pd.DataFrame:
+    """Each item's last decision at `stage`, for the items in `ids`."""
+    if frame is None or frame.empty or "stage" not in frame:
+        return pd.DataFrame(columns=["item_id", "backend", "model", "threshold", "detector_version"])
+    chosen = frame[(frame["stage"] == stage) & frame["item_id"].isin(ids)]
+    if "attempt" in chosen:
+        chosen = chosen.sort_values("attempt", kind="stable")
+    chosen = chosen.drop_duplicates("item_id", keep="last")
+    return chosen.reindex(columns=["item_id", "backend", "model", "threshold", "detector_version"])
+
+
+def _threshold(value) -> str:
+    text = _text(value)
+    return format(float(text), "g") if text else NOT_RECORDED
+
+
+def detectors_used(rows: list[dict], run_decisions: pd.DataFrame | None = None) -> list[tuple[str, str, str, int]]:
+    """(check, detector version, threshold, pairs): the release's check from the rows' own columns, the
+    build's leak filter from the runs' last `leak_filter` decision of each shipped row."""
+    checks = Counter(("release (on the shipped query)", _text(row.get("detector_version")) or "not recorded",
+                      _threshold(row.get("leak_threshold"))) for row in rows)
+    last = _last_decisions(run_decisions, "leak_filter", {row["id"] for row in rows})
+    checks.update(("build (leak filter)", _text(version) or "not recorded", _threshold(threshold))
+                  for version, threshold in zip(last["detector_version"], last["threshold"]))
+    return [(*key, count) for key, count in sorted(checks.items())]
+
+
+def read_run_decisions(run_dirs: Iterable[Path]) -> tuple[pd.DataFrame, dict[tuple[str, str], int]]:
+    """The runs' decisions, and what their build dropped: (stage, reason code) -> items, from each run's
+    dropping decisions, guardrail blocks (`guardrail.<rule>`) and failures (`error`)."""
+    frames, drops = [], Counter()
+    for run_dir in run_dirs:
+        run_dir = Path(run_dir)
+        decisions = _read(run_dir / "decisions.parquet")
+        if decisions is not None:
+            frames.append(decisions)
+            dropped = decisions[decisions["verdict"] == "drop"]
+            codes = dropped["code"] if "code" in dropped else pd.Series("", index=dropped.index)
+            drops.update(zip(dropped["stage"].map(str), codes.map(_text).replace("", "(no code)")))
+        blocked = _read(run_dir / "blocked.parquet")
+        if blocked is not None:
+            drops.update((str(stage), GUARDRAIL_PREFIX + _text(rule)) for stage, rule in
+                         zip(blocked["stage"], blocked["rule"]))
+        failures = _read(run_dir / "failures.parquet")
+        if failures is not None:
+            drops.update((str(stage), "error") for stage in failures["stage"])
+    frame = pd.concat(frames, ignore_index=True) if frames else None
+    return frame, dict(sorted(drops.items()))
+
+
+DECISION_COLUMNS = ["item_id", "stage", "attempt", "verdict", "code", "backend", "model", "threshold",
+                    "detector_version", "rule"]
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    """The columns the card uses (a run made before one existed lacks it), or None for a missing file."""
+    if not path.is_file():
+        return None
+    present = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[name for name in DECISION_COLUMNS if name in present])
+
+
+def release_drops(manifest: dict, decisions: pd.DataFrame | None) -> list[tuple[str, str, int]]:
+    """(step, reason code or "", pairs) for each of the release's own drops, split by reason code where the
+    release's decisions say; the manifest's counts are the totals."""
+    dropped = manifest.get("dropped") or {}
+    table = []
+    for key in [*RELEASE_DROPS, *sorted(set(dropped) - set(RELEASE_DROPS) - {"not_taken_by_review"})]:
+        if key not in dropped:
+            continue
+        step, total = RELEASE_DROPS.get(key, key.replace("_", " ")), dropped[key]
+        codes = Counter()
+        if decisions is not None and key in DROP_STAGES and "stage" in decisions:
+            chosen = decisions[(decisions["stage"] == DROP_STAGES[key]) & (decisions["verdict"] == "drop")]
+            codes = Counter(_text(code) for code in (chosen["code"] if "code" in chosen else [""] * len(chosen)))
+        if total and sum(codes.values()) == total and "" not in codes:
+            table += [(step, code, count) for code, count in _sorted_state(codes)]
+        else:
+            table.append((step, "", total))
+    return table
 
 
 def flagged_rows(rows: list[dict]) -> tuple[int, int, int]:
@@ -123,17 +364,43 @@ def flagged_rows(rows: list[dict]) -> tuple[int, int, int]:
     return len({row["id"] for row in leaks + harm}), len(leaks), len(harm)
 
 
-def render_card(manifest: dict, rows: list[dict]) -> str:
-    backends = backends_used(rows)
+def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | None = None,
+                decisions: pd.DataFrame | None = None) -> str:
+    """The card of a release whose manifest is `manifest` and whose rows (without images) are `rows`.
+    `run_dirs` (the runs this version took pairs from) give what the build dropped and the build's leak
+    filter and harm check; `decisions` (the release's decisions.parquet) splits its drops by reason code
+    and names its leak checker. Without them the card says less, never something else."""
+    run_decisions, build_drops = read_run_decisions(run_dirs) if run_dirs is not None else (None, None)
+    backends = backends_used(rows, run_decisions, manifest, decisions)
     overridden, overridden_leaks, overridden_harm = flagged_rows(rows)
-    offline_used = sorted({b for used in backends.values() for b in used if b in OFFLINE_BACKENDS}
-                          | ({manifest["final_filter"]["backend"]} & OFFLINE_BACKENDS.keys()))
+    offline_used = [(role, backend, count) for role, backend, _, count in backends if backend in OFFLINE_BACKENDS
+                    and role in TEXT_ROLES | {"images"}]
+    offline_text = [role for role in dict.fromkeys(role for role, _, _ in offline_used) if role in TEXT_ROLES
+                    and all(backend in OFFLINE_BACKENDS for r, backend, _, _ in backends if r == role)]
+    offline_text = " or ".join(filter(None, [", ".join(offline_text[:-1]), *offline_text[-1:]]))
+    placeholders = sum(row.get("image_backend") == "placeholder" for row in rows)
+    model_images = sorted({model_label(row.get("image_model")) for row in rows
+                           if row.get("image_backend") not in (None, "", "placeholder")} - {NOT_RECORDED})
+    types = column_types()
+    columns = [(name, types.get(name, NOT_RECORDED), COLUMN_MEANINGS.get(name, NOT_RECORDED))
+               for name in release_columns(manifest)]
+    drops = release_drops(manifest, decisions)
+    final = manifest.get("final_filter") or {}
     body = BODY.render(
         name=manifest["name"], version=manifest["version"], preview=manifest["preview"], rows=manifest["rows"],
         extends=manifest["extends"], carried=manifest["carried_rows"], sub_counts=manifest["counts"]["sub_category"],
-        dropped=manifest["dropped"], runs=[run["run_id"] for run in manifest["runs"]],
-        final_filter_backend=f"`{manifest['final_filter']['backend']}`", options=manifest["options"],
-        backends=backends, offline=OFFLINE_BACKENDS, offline_used=offline_used,
+        runs=[run["run_id"] for run in manifest["runs"]],
+        final_filter_backend=f"`{final.get('backend', NOT_RECORDED)}`", options=manifest["options"],
+        build_drops=build_drops, release_drops=drops, release_total=sum(count for _, _, count in drops),
+        shipped_states=dict(_sorted_state(Counter(row.get("review_state") for row in rows if row.get("review_state")))),
+        not_taken=dict(_sorted_state(Counter((manifest.get("dropped") or {}).get("not_taken_by_review") or {}))),
+        backends=backends, offline=OFFLINE_BACKENDS, offline_used=offline_used, offline_text=offline_text,
+        placeholders=placeholders, model_images=model_images, detectors=detectors_used(rows, run_decisions),
+        columns=columns, license=manifest["license"],
         overridden=overridden, overridden_leaks=overridden_leaks, overridden_harm=overridden_harm,
     )
     return f"---\n{yaml.safe_dump(front_matter(manifest), sort_keys=False)}---\n\n{body}"
+
+
+def _sorted_state(counts: Counter) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.backends.base import Embedder
-from pipeline.contracts import ItemError, PairCheck, PairChecker, PairToCheck, StageName
+from pipeline.contracts import ItemError, PairCheck, PairChecker, PairToCheck, ReasonCode, StageName
 from pipeline.lexicon import contains_term
 from pipeline.records import Decision, Verdict
 from pipeline.taxonomy import load_elements, load_taxonomy
@@ -107,15 +107,27 @@ def final_filter(rows: list[dict], checker: PairChecker) -> tuple[list[dict], li
     for row, pair, result in zip(rows, pairs, checker.check(pairs)):
         if isinstance(result, ItemError):
             verdict, reason, check = Verdict.drop, f"checker error: {result.error}", PairCheck(False, False, False, "")
+            code = ReasonCode.release_checker_error
         else:
             check = result
             verdict = Verdict.keep if check.matched and check.harmful and check.categorised else Verdict.drop
-            reason = check.explanation
+            reason, code = check.explanation, check_code(check)
         decisions.append(Decision(
             item_id=pair.id, seed_id=pair.seed_id, stage=STAGE, text=pair.query, scores=check.scores,
-            score=check.score, threshold=check.threshold, verdict=verdict, reason=reason,
+            score=check.score, threshold=check.threshold, verdict=verdict, code=code, reason=reason,
             backend=checker.backend, model=checker.model, prompt_hash=checker.prompt_hash,
         ))
         if verdict == Verdict.keep:
             kept.append(row)
     return kept, decisions
+
+
+def check_code(check: PairCheck) -> ReasonCode:
+    """The stable reason code of a pair check: kept, or the first rule it failed (match, harm, category)."""
+    if not check.matched:
+        return ReasonCode.release_mismatch
+    if not check.harmful:
+        return ReasonCode.release_benign
+    if not check.categorised:
+        return ReasonCode.release_miscategorised
+    return ReasonCode.release_kept

@@ -10,7 +10,9 @@ annotator overrode the warning with a reason, which ships with it.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
+from pipeline.contracts import ReasonCode
 from pipeline.records import Decision, Verdict
 from pipeline.review.scoring import HARM_KEEP, leak_input
 
@@ -39,9 +41,11 @@ def leak_check(rows: list[dict], detector) -> tuple[list[dict], list[Decision]]:
         ships = not failed or bool(override)
         reason = ("; ".join(failed) + f" (overridden: {override})" if failed and override
                   else "; ".join(failed) or f"leak-free: score {result.score:.3f} < {detector.threshold:.3f}")
+        code = (ReasonCode.release_overridden if failed and override else ReasonCode.release_leaks if leaks
+                else ReasonCode.release_harm_dropped if failed else ReasonCode.release_leak_free)
         decisions.append(Decision(
             item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"] or "",
-            score=result.score, threshold=detector.threshold, spans=tuple(result.spans), reason=reason,
+            score=result.score, threshold=detector.threshold, spans=tuple(result.spans), code=code, reason=reason,
             verdict=Verdict.keep if ships else Verdict.drop, backend=detector.backend, model=detector.model,
             prompt_hash="", detector_version=detector.version))
         if ships:
@@ -49,21 +53,75 @@ def leak_check(rows: list[dict], detector) -> tuple[list[dict], list[Decision]]:
     return kept, decisions
 
 
-def score_problems(rows: list[dict], detector) -> tuple[list[str], int]:
-    """verify's side: rows whose stored score is not the detector's score of their instruction,
-    or whose verdicts do not follow from it. Rows scored by another detector version are counted,
-    not checked (the second value)."""
-    mine = [row for row in rows if row.get("detector_version") == detector.version]
-    problems = []
-    for row, result in zip(mine, shipped_scores(mine, detector)):
-        stored = row.get("leak_score")
-        if stored is None or not math.isclose(stored, result.score, rel_tol=0.0, abs_tol=SCORE_TOLERANCE):
-            problems.append(f"row {row['id']}: stored leak_score {stored} but the detector scores its "
-                            f"instruction {result.score:.6f}")
-        leaks = result.score >= (row.get("leak_threshold") or detector.threshold)
-        if row.get("leak_verdict") != (LEAKS if leaks else LEAK_FREE):
-            problems.append(f"row {row['id']}: leak_verdict {row.get('leak_verdict')!r} does not follow from "
-                            f"its score {result.score:.3f}")
-        if (leaks or row.get("harm_verdict") != HARM_KEEP) and not row.get("override_reason"):
-            problems.append(f"row {row['id']}: leaks or fails the harm check with no override on record")
-    return problems, len(rows) - len(mine)
+def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
+    """verify's side: (problems, notes). On every row, with no detector needed: its stored leak record is
+    whole, its `leak_verdict` follows from its stored score and threshold, and a row that leaks or fails
+    the harm check has an override. Then every row is re-scored by `detector`:
+
+    - a row of the detector's version must store exactly that score, with a verdict that follows from it;
+    - a row of another version (a release made before a detector refit, or before the leak-check columns)
+      is a problem only if the current detector finds it leaking at the row's stored threshold while the
+      release calls it leak-free with no override; otherwise it is counted in a note.
+    """
+    problems: list[str] = []
+    others: Counter = Counter()  # another detector version -> its rows the current detector raises no problem on
+    cleared = 0  # of those, rows stored as leaking (shipped with an override) that now score leak-free
+    for row, result in zip(rows, shipped_scores(rows, detector)):
+        version = row.get("detector_version") or ""
+        stored, threshold = _number(row.get("leak_score")), _number(row.get("leak_threshold"))
+        recorded = bool(version) or row.get("leak_verdict") is not None
+        found = stored_record_problems(row) if recorded else []
+        flagged = recorded and (row.get("leak_verdict") == LEAKS or row.get("harm_verdict") != HARM_KEEP or
+                                (stored is not None and threshold is not None and stored >= threshold))
+        at = threshold if threshold is not None else detector.threshold
+        leaks_now = result.score >= at
+        if version == detector.version:
+            if stored is None or not math.isclose(stored, result.score, rel_tol=0.0, abs_tol=SCORE_TOLERANCE):
+                found.insert(0, f"row {row['id']}: stored leak_score {stored} but the detector scores its "
+                                f"instruction {result.score:.6f}")
+            if threshold is not None and threshold > detector.threshold:
+                found.append(f"row {row['id']}: stored leak_threshold {threshold} is looser than the detector's "
+                             f"{detector.threshold}")
+            if not any("does not follow" in problem for problem in found) and \
+                    row.get("leak_verdict") != (LEAKS if leaks_now else LEAK_FREE):
+                found.append(f"row {row['id']}: leak_verdict {row.get('leak_verdict')!r} does not follow from "
+                             f"its score {result.score:.3f}")
+            flagged = flagged or leaks_now
+        elif leaks_now and row.get("leak_verdict") != LEAKS and not row.get("override_reason"):
+            was = "none" if stored is None else f"{stored:.3f}"
+            found.append(f"row {row['id']}: the release calls it leak-free (leak_score {was} by detector "
+                         f"{version or 'none recorded'}), but the current detector {detector.version} scores its "
+                         f"instruction {result.score:.3f} >= {at:.3f}: it leaks, with no override on record")
+        else:
+            others[version or "none recorded"] += 1
+            cleared += not leaks_now and row.get("leak_verdict") == LEAKS
+        if flagged and not row.get("override_reason"):
+            found.append(f"row {row['id']}: leaks or fails the harm check with no override on record")
+        problems += found
+    notes = []
+    if others:
+        notes.append(f"{sum(others.values())} row(s) were scored by another detector version "
+                     f"({', '.join(sorted(others))}) than {detector.version}; re-scored by it, their verdicts agree"
+                     + (f" (except {cleared} stored as leaking, shipped with an override, that now score leak-free)"
+                        if cleared else ""))
+    return problems, notes
+
+
+def stored_record_problems(row: dict) -> list[str]:
+    """What a row's stored leak record says about itself, with no detector: it is whole, and the
+    verdict follows from the stored score and threshold."""
+    stored, threshold = _number(row.get("leak_score")), _number(row.get("leak_threshold"))
+    missing = [name for name, value in (("leak_score", stored), ("leak_threshold", threshold),
+                                        ("detector_version", row.get("detector_version") or None))
+               if value is None]
+    missing += ["leak_verdict"] if row.get("leak_verdict") not in (LEAKS, LEAK_FREE) else []
+    if missing:
+        return [f"row {row['id']}: incomplete leak check record ({', '.join(missing)} missing or not valid)"]
+    if row["leak_verdict"] != (LEAKS if stored >= threshold else LEAK_FREE):
+        return [f"row {row['id']}: leak_verdict {row['leak_verdict']!r} does not follow from its stored score "
+                f"{stored:.3f} and threshold {threshold:.3f}"]
+    return []
+
+
+def _number(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)

@@ -20,10 +20,12 @@ from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
 from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run
-from pipeline.release.versions import check_name, release_folder, release_versions
-from pipeline.release.writer import release_manifest, release_tables, write_dedup_index, write_release_shards
+from pipeline.release.versions import (check_free, check_name, release_folder, release_staging, release_versions,
+                                       remove_stale_staging)
+from pipeline.release.writer import (file_entries, release_manifest, release_tables, write_dedup_index,
+                                     write_release_shards)
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
-from pipeline.storage import atomic_write_json, atomic_write_text, staging_dir
+from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.writers.tables import decisions_frame, write_frame
 
 
@@ -44,14 +46,19 @@ class ReleaseOptions(BaseModel):
 
 def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedder: Embedder,
                  preview: bool = False, extend: bool = False, options: ReleaseOptions = ReleaseOptions(),
-                 checker: PairChecker | None = None, detector=None) -> Path:
+                 checker: PairChecker | None = None, detector=None, notes: list[str] | None = None) -> Path:
     """Write `<releases_dir>/<name>-v<N>/` and return it. `detector` (default: the shipped LeakDetector
-    over `embedder`) scores every shipped instruction."""
+    over `embedder`) scores every shipped instruction. What was tidied on the way (staging folders of
+    killed releases of this name) goes to `notes`."""
     check_name(name)
     earlier = release_versions(releases_dir, name)
     if extend and not earlier:
         raise ValueError(f"--extend: there is no earlier release of {name!r} in {releases_dir}")
     version = earlier[-1][0] + 1 if earlier else 1
+    check_free(release_folder(releases_dir, name, version))
+    removed = remove_stale_staging(releases_dir, name)
+    if notes is not None:
+        notes += removed
 
     candidates = Candidates()
     if extend:
@@ -86,7 +93,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     releases_dir = Path(releases_dir)
     releases_dir.mkdir(parents=True, exist_ok=True)
     target = release_folder(releases_dir, name, version)
-    staging = staging_dir(releases_dir, prefix=f".{target.name}.")
+    staging = release_staging(releases_dir, name, version)
     try:
         shards = write_release_shards(release_tables(rows, candidates.sources), staging / "data",
                                       options.max_shard_bytes)
@@ -99,7 +106,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
             rows, shards, name=name, version=version, preview=preview, license=options.license,
             review="unreviewed preview" if preview else "reviewed: accepted pairs only",
             extends=earlier[-1][0] if extend else None, carried_rows=carried,
-            runs=[{"run_id": Path(r).name, "path": str(Path(r).resolve())} for r in run_dirs],
+            runs=[{"run_id": Path(r).name} for r in run_dirs],  # not the path: local, and not the data's
             earlier_releases=[folder.name for _, folder in earlier],
             final_filter={"backend": checker.backend, "model": checker.model, "prompt_hash": checker.prompt_hash,
                           "kept": len(checked), "dropped": len(new) - len(checked)},
@@ -109,8 +116,10 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
                      "query_duplicate": len(query_dups.drop_ids - image_dups.drop_ids)},
             options=options.model_dump(),
         )
+        atomic_write_text(staging / "README.md", render_card(manifest, rows, run_dirs=run_dirs, decisions=frame))
+        manifest["files"] = file_entries(staging)
         atomic_write_json(staging / "manifest.json", manifest)
-        atomic_write_text(staging / "README.md", render_card(manifest, rows))
+        check_free(target)
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -17,9 +17,9 @@ from pipeline.release.card import render_card
 from pipeline.release.schema import META_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.select import INDEX_FILE, shard_paths
 from pipeline.release.verify import load_manifest
-from pipeline.release.versions import next_version, release_folder
-from pipeline.release.writer import ShardWriter, release_manifest
-from pipeline.storage import atomic_write_json, atomic_write_text, staging_dir
+from pipeline.release.versions import check_free, next_version, release_folder, release_staging
+from pipeline.release.writer import ShardWriter, file_entries, release_manifest
+from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.writers.tables import write_frame
 
 
@@ -32,7 +32,8 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
     name, releases_dir = manifest["name"], source.parent
     version = next_version(releases_dir, name)
     keep = pa.array(sorted(reasons), pa.string())
-    staging = staging_dir(releases_dir, prefix=f".{name}-v{version}.")
+    target = check_free(release_folder(releases_dir, name, version))
+    staging = release_staging(releases_dir, name, version)
     try:
         writer = ShardWriter(staging / "data", max_shard_bytes, schema=SELECTED_SCHEMA)
         rows = []
@@ -50,6 +51,8 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
             write_frame(decisions, staging / "decisions.parquet")
         carried = {key: manifest[key] for key in ("preview", "license", "runs", "final_filter", "options", "review")
                    if key in manifest}
+        if "runs" in carried:  # a release made before runs were named by id alone also stored the builder's path
+            carried["runs"] = [{"run_id": run["run_id"]} for run in carried["runs"]]
         new_manifest = release_manifest(
             rows, shards, name=name, version=version, **carried, extends=manifest["version"], carried_rows=len(rows),
             earlier_releases=[*manifest.get("earlier_releases", []), source.name],
@@ -57,10 +60,10 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
                      "query_duplicate": 0, "same_id": 0},
             selection=selection)
         new_manifest["schema"] = {field.name: str(field.type) for field in SELECTED_SCHEMA}
-        atomic_write_json(staging / "manifest.json", new_manifest)
         atomic_write_text(staging / "README.md", render_card(new_manifest, rows) + selection_note(selection))
-        target = release_folder(releases_dir, name, version)
-        staging.rename(target)
+        new_manifest["files"] = file_entries(staging)
+        atomic_write_json(staging / "manifest.json", new_manifest)
+        staging.rename(check_free(target))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,11 +1,15 @@
 """`leakless verify`: is a release folder what its manifest says, and clean?
 
-Checks, shard by shard: the files match the manifest (set, sha256, row count),
-the schema is the release schema, every image decodes, ids and instruction ids
-are unique, no two rows are duplicates by the release's own definition
+Checks: the files match the manifest (every file listed with its sha256 and
+size, none missing, none extra; a manifest written before it listed every file
+lists only the shards), the card's metadata agrees with the manifest, and, shard
+by shard, the row counts, the schema is the release schema, every image decodes,
+ids and instruction ids are unique, no two rows are duplicates by the release's own definition
 (`duplicates.py`, with the thresholds the release was built with: pairs of one
-seed share its image on purpose), and each instruction's stored leak score is
-the detector's score of that text (`leak_check.py`).
+seed share its image on purpose), and each row's stored leak record holds up
+(`leak_check.py`): its verdict follows from its stored score and threshold, a
+flagged row has an override, and the current detector, re-scoring every row,
+finds the stored score (same detector version) or no new leak (another version).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 from pipeline.backends.base import Embedder
 from pipeline.dedup import image_hashes
@@ -23,9 +28,11 @@ from pipeline.hashing import sha256_file
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
 from pipeline.release.schema import RELEASE_SCHEMA, SELECTED_SCHEMA
-from pipeline.release.select import shard_paths
+from pipeline.release.select import INDEX_FILE
+from pipeline.release.writer import release_files
 
 READ_ROWS = 100
+CARD = "README.md"
 CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "image_description", "category", "sub_category",
                    "element", "leak_score", "leak_threshold", "leak_verdict", "harm_verdict", "detector_version",
                    "override_reason", "image"]
@@ -43,27 +50,31 @@ def load_manifest(folder: Path) -> dict:
 
 def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[str] | None = None) -> list[str]:
     """Every problem found, one line each; an empty list means the release is sound. What could not
-    be checked (rows scored by another detector version) goes to `notes`."""
+    be checked fully (files an older manifest does not list; rows scored by another detector version,
+    re-scored and agreeing) goes to `notes`."""
     folder = Path(folder)
+    notes = notes if notes is not None else []
     manifest = load_manifest(folder)
     listed = {entry["file"]: entry for entry in manifest["shards"]}
-    on_disk = {f"data/{path.name}" for path in shard_paths(folder)}
-    problems = [f"{file}: listed in the manifest but missing" for file in sorted(listed.keys() - on_disk)]
-    problems += [f"{file}: not in the manifest" for file in sorted(on_disk - listed.keys())]
+    digests: dict[str, str] = {}
+    problems, present = file_problems(folder, manifest, digests, notes)
 
     rows: list[dict] = []
-    for file in sorted(listed.keys() & on_disk):
+    for file in sorted(listed.keys() & present):
         path, entry = folder / file, listed[file]
-        if sha256_file(path) != entry["sha256"]:
+        if file not in digests:
+            digests[file] = sha256_file(path)
+        if digests[file] != entry["sha256"] and f"{file}: sha256 differs from the manifest" not in problems:
             problems.append(f"{file}: sha256 differs from the manifest")
         try:
             problems += check_shard(file, pq.ParquetFile(path), entry["rows"], rows)
         except (pa.ArrowException, OSError) as error:
             problems.append(f"{file}: unreadable ({str(error).splitlines()[0]})")
 
-    problems += totals_problems(manifest, rows) if not any("unreadable" in p for p in problems) else []
-    if not (folder / "README.md").is_file():
-        problems.append("README.md (the dataset card) is missing")
+    whole = not any("unreadable" in problem for problem in problems)  # else the rows are only some of them
+    problems += totals_problems(manifest, rows) if whole else []
+    problems += card_problems(folder, manifest)
+    problems += index_problems(folder, manifest, rows if whole else None)
     problems += [f"id {key!r} appears {count} times" for key, count in Counter(r["id"] for r in rows).items()
                  if count > 1]
     problems += [f"instruction_id {key} appears {count} times"
@@ -79,12 +90,79 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     if detector is None:
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
-    scored, unchecked = score_problems(rows, detector)
+    scored, score_notes = score_problems(rows, detector)
     problems += scored
-    if unchecked and notes is not None:
-        notes.append(f"{unchecked} row(s) were scored by another detector version than {detector.version}; "
-                     "their leak scores were not re-checked")
+    notes += score_notes
     return problems
+
+
+def file_problems(folder: Path, manifest: dict, digests: dict[str, str], notes: list[str]) -> tuple[list[str], set]:
+    """The release's files against the manifest: each listed file there with its sha256 and size, no
+    file that is not listed. Returns the problems and the files present that the manifest lists;
+    fills `digests` (file -> sha256) so no shard is hashed twice. A manifest written before it listed
+    every file (`files`) lists only the shards: then only `data/` is checked, and a note says so."""
+    shards = {entry["file"]: entry for entry in manifest["shards"]}
+    on_disk = {path.relative_to(folder).as_posix() for path in release_files(folder)}
+    if "files" in manifest:
+        entries = {entry["file"]: entry for entry in manifest["files"]}
+        expected, present = entries.keys() | shards.keys(), on_disk
+    else:
+        entries, expected = {}, shards.keys()
+        present = {file for file in on_disk if file.startswith("data/")}
+        unchecked = sorted(on_disk - present)
+        notes.append("the manifest lists only the shards (a release written before it listed every file): "
+                     f"{', '.join(unchecked) if unchecked else 'no other file'} could not be checked against it")
+    problems = [f"{file}: listed in the manifest but missing" for file in sorted(expected - present)
+                if file != CARD]  # the card's own line comes from card_problems
+    for file in sorted(present - expected):
+        stray = " (under data/: loading data/ would read it as part of the release)" if file.startswith("data/") else ""
+        problems.append(f"{file}: not in the manifest{stray}")
+    for file in sorted(entries.keys() & present):
+        path = folder / file
+        digests[file] = sha256_file(path)
+        if digests[file] != entries[file].get("sha256"):
+            problems.append(f"{file}: sha256 differs from the manifest")
+        elif path.stat().st_size != entries[file].get("bytes"):
+            problems.append(f"{file}: size differs from the manifest")
+    return problems, present & expected
+
+
+def card_problems(folder: Path, manifest: dict) -> list[str]:
+    """The dataset card is there and its metadata agrees with the manifest (licence, row count): checked
+    even when an older manifest holds no checksum of the card."""
+    path = folder / CARD
+    if not path.is_file():
+        return [f"{CARD} (the dataset card) is missing"]
+    try:
+        text = path.read_text(encoding="utf-8")
+        meta = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else None
+    except (UnicodeDecodeError, yaml.YAMLError, IndexError):
+        meta = None
+    if not isinstance(meta, dict):
+        return [f"{CARD}: no readable YAML metadata"]
+    problems = []
+    if "license" in manifest and meta.get("license") != manifest["license"]:
+        problems.append(f"{CARD}: license {meta.get('license')!r}, the manifest says {manifest['license']!r}")
+    splits = (meta.get("dataset_info") or {}).get("splits") or [{}]
+    examples = sum(split.get("num_examples") or 0 for split in splits if isinstance(split, dict))
+    if "rows" in manifest and examples != manifest["rows"]:
+        problems.append(f"{CARD}: {examples} examples, the manifest says {manifest['rows']} rows")
+    return problems
+
+
+def index_problems(folder: Path, manifest: dict, rows: list[dict] | None) -> list[str]:
+    """The dedup index, which the next release of the name dedups against, is readable and lists the rows
+    the shards hold: checked even when an older manifest holds no checksum of it."""
+    path = folder / INDEX_FILE
+    if not path.is_file():  # with a `files` list, a missing index is already a missing listed file
+        return [] if "files" in manifest else [f"{INDEX_FILE}: missing (the next release dedups against it)"]
+    try:
+        ids = pq.read_table(path, columns=["id"])["id"].to_pylist()
+    except (pa.ArrowException, OSError, KeyError) as error:
+        return [f"{INDEX_FILE}: unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"]
+    if rows is not None and sorted(ids) != sorted(row["id"] for row in rows):
+        return [f"{INDEX_FILE}: its ids differ from the shards' rows"]
+    return []
 
 
 def totals_problems(manifest: dict, rows: list[dict]) -> list[str]:

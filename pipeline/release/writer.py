@@ -129,3 +129,20 @@ def release_manifest(rows: list[dict], shards: list[Path], **fields) -> dict:
         "packages": package_versions(),
         **fields,
     }
+
+
+MANIFEST = "manifest.json"
+
+
+def file_entries(folder: Path) -> list[dict]:
+    """sha256 and size of every file of a release folder but the manifest itself (which cannot hold its own
+    checksum), by path relative to the folder, sorted: the manifest's `files`, checked by `verify`."""
+    folder = Path(folder)
+    return [{"file": path.relative_to(folder).as_posix(), "sha256": sha256_file(path), "bytes": path.stat().st_size}
+            for path in sorted(release_files(folder), key=lambda path: path.relative_to(folder).as_posix())]
+
+
+def release_files(folder: Path) -> list[Path]:
+    """Every file under a release folder (links and hidden files included) but its manifest."""
+    return [path for path in Path(folder).rglob("*")
+            if (path.is_file() or path.is_symlink()) and path.relative_to(folder).as_posix() != MANIFEST]
