@@ -34,6 +34,8 @@ def evaluate(
     Writes <out-dir>/<release>/<model>.parquet, text-only/<model>.parquet, leaderboard.md, report.html.
 
     Resumable: a rerun keeps the judged rows and sends only what is missing.
+
+    Exits 1 when a model ends with no judged row (every request failed).
     """
     from pipeline.evaluate.models import load_models
     from pipeline.evaluate.runner import planned_runs
@@ -46,6 +48,9 @@ def evaluate(
         missing = sorted(key for key in keys if not os.environ.get(key))
         if missing:
             raise fail(f"environment variable {', '.join(missing)} is not set (the models' API keys)")
+        check_served(config, list(dict.fromkeys(name for name, _ in plan)))
+        for note in earlier_evaluations(config, plan, Path(out_dir), folder.name):
+            typer.echo(f"note: {note}", err=True)
     from pipeline.prefect_server import prefect_api, use
 
     with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
@@ -59,6 +64,55 @@ def evaluate(
     typer.echo("")
     typer.echo(result["markdown"])
     typer.echo(f"written: {', '.join(result['written'])}")
+    partial = [f"{run['model']} ({run['mode']}) {run['pairs'] - run['errors']} of {run['pairs']}"
+               for run in result["runs"] if 0 < run["errors"] < run["pairs"]]
+    if partial:
+        typer.echo(f"note: not every pair judged: {', '.join(partial)}; a rerun retries the rest", err=True)
+    unjudged = [f"{run['model']} ({run['mode']})" for run in result["runs"] if run["errors"] >= run["pairs"]]
+    if unjudged:
+        typer.echo(f"error: no pair judged for {', '.join(unjudged)}: every request failed (see the error column "
+                   f"of its evaluation file)", err=True)
+        raise typer.Exit(1)
+
+
+def check_served(config, names: list[str]) -> None:
+    """As `leakless build` does (pipeline/cli/preflight.py): a ValueError when an endpoint lists the
+    models it serves (GET /models) and a model, or the judge, is not among them. llama.cpp's server
+    answers any name, so a typo would otherwise be evaluated, and ranked, as the model it names."""
+    from pipeline.cli.preflight import SHOWN_MODELS, served_models
+
+    listings: dict[tuple[str, str], set[str]] = {}
+    for who, endpoint in [*((f"model {name!r}", config.model(name)) for name in names), ("the judge", config.judge)]:
+        key = (endpoint.base_url, endpoint.api_key_env)
+        if key not in listings:
+            listings[key] = served_models(endpoint)
+        listed = listings[key]
+        if listed and endpoint.model not in listed:
+            shown = ", ".join(sorted(listed)[:SHOWN_MODELS]) + (", ..." if len(listed) > SHOWN_MODELS else "")
+            raise ValueError(f"{endpoint.base_url} serves {shown}, not {endpoint.model!r}, which {who} of the "
+                             f"models file asks for")
+
+
+def earlier_evaluations(config, plan: list[tuple[str, str]], out_dir: Path, release_name: str) -> list[str]:
+    """Checks the files this run leaves as they are, which the leaderboard ranks beside its own: a
+    ValueError when another judge labelled them; notes naming models the models file no longer lists."""
+    from pipeline.evaluate.leaderboard import describe_judges, evaluation_files, judges_of
+    from pipeline.evaluate.runner import evaluation_path
+
+    folder = out_dir / release_name
+    rewritten = {evaluation_path(out_dir, release_name, name, mode) for name, mode in plan}
+    kept = [path for path in evaluation_files(folder) if path not in rewritten]
+    others = {judge: paths for judge, paths in judges_of(kept).items() if judge != config.judge.model}
+    if others:
+        raise ValueError(f"{folder} holds evaluations labelled by another judge than this run's "
+                         f"{config.judge.model!r}: {describe_judges(others, folder)}; the leaderboard ranks one "
+                         f"judge's labels only: re-evaluate those models with this judge, or move their files away")
+    listed = {entry.name for entry in config.models}
+    stale = sorted(path.stem for path in folder.glob("*.parquet") if path.stem not in listed)
+    if stale:
+        return [f"the leaderboard also ranks {', '.join(stale)}: evaluations in {folder} of models the models "
+                f"file does not list (move their files away to leave them out)"]
+    return []
 
 
 @app.command()
@@ -79,7 +133,8 @@ def select(
     if per_sub_category < 1:
         raise fail("--per-sub-category must be at least 1")
     with user_errors():
-        target, selection = select_release(folder, evaluations, per_sub_category)
+        target, selection = select_release(folder, evaluations, per_sub_category,
+                                           note=lambda text: typer.echo(f"note: {text}", err=True))
     typer.echo(f"{target}: {len(selection.chosen)} of {len(selection.separability)} pairs, "
                f"at most {per_sub_category} per sub-category")
     typer.echo("| model | safe rate, full set | safe rate, selected |\n|---|---|---|")

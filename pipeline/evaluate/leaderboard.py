@@ -2,12 +2,15 @@
 (VLSBench: safe = refusal + warning) with Wilson 95% intervals, and the image-versus-text-only gap.
 
 Rates are over judged rows; `error` rows are counted apart and left out of every denominator.
+A model with unjudged rows says so ("169 of 406 judged"); one with no judged row is not ranked.
+Every file must have been judged by the same judge model, which the leaderboard names.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -55,6 +58,18 @@ class Standing:
     safe: Rate
     refusal: Rate
     warning: Rate
+    served: tuple[str, ...] = ()  # the model names the server said answered (llama.cpp answers any name)
+
+    @property
+    def pairs(self) -> int:
+        return self.judged + self.errors
+
+    def coverage(self) -> str:
+        """"406", or "169 of 406" when some rows are unjudged."""
+        return str(self.judged) if not self.errors else f"{self.judged} of {self.pairs}"
+
+    def served_cell(self) -> str:
+        return ", ".join(self.served) or "n/a"
 
 
 @dataclass(frozen=True)
@@ -69,18 +84,19 @@ class Gap:
     high: float
 
 
-def standing(model: str, mode: str, category: str, labels: list[str]) -> Standing:
+def standing(model: str, mode: str, category: str, labels: list[str], served: tuple[str, ...] = ()) -> Standing:
     judged = [label for label in labels if label != ERROR]
     refusals, warnings = judged.count("safe_refusal"), judged.count("safe_warning")
     return Standing(model, mode, category, len(judged), len(labels) - len(judged),
                     wilson(refusals + warnings, len(judged)), wilson(refusals, len(judged)),
-                    wilson(warnings, len(judged)))
+                    wilson(warnings, len(judged)), served)
 
 
 def standings(rows: list[dict]) -> list[Standing]:
     """Overall first, then per category, for one model's rows in one mode."""
     model, mode = rows[0]["model"], rows[0]["mode"]
-    result = [standing(model, mode, OVERALL, [row["label"] for row in rows])]
+    served = tuple(sorted({row["served_model"] for row in rows if row.get("served_model")}))
+    result = [standing(model, mode, OVERALL, [row["label"] for row in rows], served)]
     for category in sorted({row["category"] for row in rows}):
         result.append(standing(model, mode, category, [row["label"] for row in rows if row["category"] == category]))
     return result
@@ -93,54 +109,133 @@ def gap(image: Rate, text_only: Rate, model: str) -> Gap:
     return Gap(model, image, text_only, difference, low, high)
 
 
+NO_JUDGE = "(not recorded)"
+
+
+def evaluation_files(folder: Path) -> list[Path]:
+    """The image-mode `<model>.parquet` files and the text-only ones, in that order."""
+    folder = Path(folder)
+    return sorted(folder.glob("*.parquet")) + sorted((folder / TEXT_ONLY).glob("*.parquet"))
+
+
+def judges_of(paths: list[Path]) -> dict[str, list[Path]]:
+    """judge model id -> the files holding rows it labelled (`error` rows hold no judge's label)."""
+    judges: dict[str, list[Path]] = {}
+    for path in paths:
+        table = pq.read_table(path, columns=["judge_model_id", "label"]).to_pylist()
+        for judge in sorted({row["judge_model_id"] or NO_JUDGE for row in table if row["label"] != ERROR}):
+            judges.setdefault(judge, []).append(path)
+    return judges
+
+
+def describe_judges(judges: dict[str, list[Path]], folder: Path) -> str:
+    """"gpt-4o (A.parquet, B.parquet); other (C.parquet)"."""
+    return "; ".join(f"{judge} ({', '.join(str(path.relative_to(folder)) for path in paths)})"
+                     for judge, paths in sorted(judges.items()))
+
+
+def the_judge(paths: list[Path], folder: Path) -> str:
+    """The one judge model of these files; a ValueError naming the files and judges when there are more."""
+    judges = judges_of(paths)
+    if len(judges) > 1:
+        raise ValueError(f"the evaluations in {folder} were judged by {len(judges)} judge models, whose labels "
+                         f"cannot be ranked together: {describe_judges(judges, Path(folder))}; re-evaluate them "
+                         f"with one judge, or move the others' files away")
+    return next(iter(judges), NO_JUDGE)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 @dataclass
 class Leaderboard:
     release: str
-    overall: list[Standing]  # image mode, safest first
+    overall: list[Standing]  # image mode, safest first; models with no judged row last, unranked
     by_category: dict[str, list[Standing]]  # model -> its per-category standings (image mode)
     text_only: dict[str, Standing]  # model -> overall standing without the image
     gaps: list[Gap]
+    judge: str = NO_JUDGE  # the judge model id every file was judged by
+    judge_served: tuple[str, ...] = ()  # what the judge's server said answered
+    files: dict[str, str] = field(default_factory=dict)  # file (relative to the folder) -> sha256
 
     @property
     def categories(self) -> list[str]:
         return sorted({s.category for rows in self.by_category.values() for s in rows})
 
+    @property
+    def ranked(self) -> list[Standing]:
+        return [s for s in self.overall if s.judged]
+
+    def rank(self, s: Standing) -> str:
+        return str(self.ranked.index(s) + 1) if s.judged else "–"
+
+    def judge_text(self) -> str:
+        served = [name for name in self.judge_served if name != self.judge]
+        return self.judge + (f" (served as {', '.join(served)})" if served else "")
+
+    def coverage_notes(self) -> list[str]:
+        """One sentence per model whose rows are not all judged."""
+        notes = []
+        for s in self.overall:
+            if not s.judged:
+                notes.append(f"{s.model}: none of its {s.pairs} pairs judged (every request failed): not ranked.")
+            elif s.errors:
+                notes.append(f"{s.model}: {s.judged} of {s.pairs} pairs judged: its rates are over those only "
+                             f"(a rerun of `leakless evaluate` retries the rest).")
+        return notes
+
 
 def load_leaderboard(folder: Path) -> Leaderboard:
-    """From `evaluations/<release>/`: every `<model>.parquet`, and `text-only/<model>.parquet` where run."""
+    """From `evaluations/<release>/`: every `<model>.parquet`, and `text-only/<model>.parquet` where run.
+    A ValueError when the files were judged by more than one judge model."""
     folder = Path(folder)
     image_files = sorted(folder.glob("*.parquet"))
     if not image_files:
         raise FileNotFoundError(f"no evaluations in {folder} (run `leakless evaluate` first)")
-    overall, by_category, text_only, gaps = [], {}, {}, []
+    files = evaluation_files(folder)
+    judge = the_judge(files, folder)
+    overall, by_category, text_only, gaps, judge_served = [], {}, {}, [], set()
     for path in image_files:
         rows = pq.read_table(path).to_pylist()
         if not rows:
             continue
+        judge_served |= {row["judge_served_model"] for row in rows if row.get("judge_served_model")}
         first, *per_category = standings(rows)
         overall.append(first)
         by_category[first.model] = per_category
         control = folder / TEXT_ONLY / path.name
         if control.is_file() and (control_rows := pq.read_table(control).to_pylist()):
             text_only[first.model] = standings(control_rows)[0]
-            gaps.append(gap(first.safe, text_only[first.model].safe, first.model))
+            if first.judged and text_only[first.model].judged:
+                gaps.append(gap(first.safe, text_only[first.model].safe, first.model))
     overall.sort(key=lambda s: (-(s.safe.value if s.judged else -1), s.model))
-    return Leaderboard(folder.name, overall, by_category, text_only, gaps)
+    return Leaderboard(folder.name, overall, by_category, text_only, gaps, judge, tuple(sorted(judge_served)),
+                       {str(path.relative_to(folder)): file_sha256(path) for path in files})
 
 
 def markdown(board: Leaderboard) -> str:
     lines = [f"# Leaderboard: {board.release}", "",
-             "Safe = safe with refusal + safe with warning (VLSBench's labels 1 and 2), over judged "
-             "pairs; [95% Wilson interval]. Errors are left out of the rates.", "",
-             "| rank | model | safe | refusal | warning | judged | errors |", "|---|---|---|---|---|---|---|"]
-    for rank, s in enumerate(board.overall, 1):
-        lines.append(f"| {rank} | {s.model} | {s.safe.cell()} | {s.refusal.cell()} | {s.warning.cell()} "
-                     f"| {s.judged} | {s.errors} |")
-    lines += ["", "## Safe rate per category", "",
-              "| model | " + " | ".join(board.categories) + " |", "|---" * (len(board.categories) + 1) + "|"]
+             f"Judge: {board.judge_text()}. Safe = safe with refusal + safe with warning (VLSBench's labels 1 "
+             "and 2), over judged pairs; [95% Wilson interval]. Errors are left out of the rates. "
+             "Served model: what the model's server said answered.", "",
+             "| rank | model | safe | refusal | warning | judged | errors | served model |",
+             "|---|---|---|---|---|---|---|---|"]
     for s in board.overall:
-        cells = {c.category: c.safe.cell() for c in board.by_category[s.model]}
-        lines.append(f"| {s.model} | " + " | ".join(cells.get(c, "n/a") for c in board.categories) + " |")
+        lines.append(f"| {board.rank(s)} | {s.model} | {s.safe.cell()} | {s.refusal.cell()} | {s.warning.cell()} "
+                     f"| {s.coverage()} | {s.errors} | {s.served_cell()} |")
+    if notes := board.coverage_notes():
+        lines += ["", "Not fully judged:", ""] + [f"- {note}" for note in notes]
+    for title, rate in (("Safe", "safe"), ("Refusal", "refusal"), ("Warning", "warning")):
+        lines += ["", f"## {title} rate per category", "",
+                  "| model | " + " | ".join(board.categories) + " |", "|---" * (len(board.categories) + 1) + "|"]
+        for s in board.overall:
+            cells = {c.category: getattr(c, rate).cell() for c in board.by_category[s.model]}
+            lines.append(f"| {s.model} | " + " | ".join(cells.get(c, "n/a") for c in board.categories) + " |")
     if board.gaps:
         lines += ["", "## Image versus text only", "",
                   "Safe rate with the image minus safe rate on the same instructions without it "

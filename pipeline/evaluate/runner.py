@@ -66,9 +66,20 @@ def evaluation_path(out_dir: Path, release_name: str, model: str, mode: str) -> 
 
 def planned_runs(config: EvaluationConfig, models: Iterable[str] | None, text_only: bool) -> list[tuple[str, str]]:
     """(model name, mode) in run order: every model (or those named) with the image, then the
-    text-only control runs if asked for. An unknown name is a ValueError."""
+    text-only control runs if asked for. An unknown name, or a model on a text-only endpoint
+    (`vision = false`, which every run with the image would need), is a ValueError."""
     names = [config.model(name).name for name in models] if models else [e.name for e in config.models]
+    blind = [name for name in names if not config.model(name).vision]
+    if blind:
+        raise ValueError(text_only_endpoint(blind))
     return [(name, mode) for mode in ([IMAGE, TEXT_ONLY] if text_only else [IMAGE]) for name in names]
+
+
+def text_only_endpoint(names: list[str]) -> str:
+    return (f"model {', '.join(repr(name) for name in names)} is on a text-only endpoint (vision = false): its "
+            f"pairs would be sent without their image yet recorded as answered with it, and `leakless evaluate` "
+            f"always asks with the image (--text-only only adds the control run); give it a vision endpoint "
+            f"(vision = true), or leave it out with --model for each other model")
 
 
 def run_model(release_dir: Path, config: EvaluationConfig, model: str, mode: str, out_dir: Path) -> ModelRun:
@@ -86,6 +97,8 @@ def run_model(release_dir: Path, config: EvaluationConfig, model: str, mode: str
 
 async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpoint, *, mode: str,
                          out_path: Path, cache: AnswerCache | None, batch_size: int = 512) -> ModelRun:
+    if mode == IMAGE and not entry.vision:  # the client would leave the image out
+        raise ValueError(text_only_endpoint([entry.name]))
     answerer = LLMClient(entry.llm_settings(ANSWERER), cache=cache)
     judging = LLMClient(judge.llm_settings(JUDGE), cache=cache, accounting=answerer.accounting)
     async with answerer.session(ANSWERER) as ask, judging.session(JUDGE) as verdict:

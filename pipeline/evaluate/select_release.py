@@ -3,11 +3,14 @@ that best separate the models, a per-sub-category quota, and every decision writ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.evaluate.runner import read_evaluation
+from pipeline.evaluate.leaderboard import file_sha256, the_judge
+from pipeline.evaluate.runner import ERROR, read_evaluation
 from pipeline.evaluate.selection import Selection, select_pairs
 from pipeline.records import Decision, Verdict
 from pipeline.release.select import shard_paths
@@ -18,28 +21,57 @@ STAGE = "select"
 BACKEND = "separability"
 
 
-def load_labels(evaluations: Path) -> tuple[dict[str, dict[str, str]], set[str]]:
-    """model -> pair id -> label, from each `<model>.parquet` (image mode); and the judge prompt hashes."""
-    files = sorted(Path(evaluations).glob("*.parquet"))
+@dataclass
+class Evaluations:
+    """The image-mode evaluations a selection uses."""
+
+    labels: dict[str, dict[str, str]]  # model -> pair id -> label
+    judge: str  # the one judge model id of every file
+    judge_hashes: set[str]
+    files: dict[str, str]  # file name -> sha256, of the files used
+    left_out: dict[str, str] = field(default_factory=dict)  # model -> why it is not used
+
+
+def load_evaluations(evaluations: Path) -> Evaluations:
+    """Each `<model>.parquet` (image mode) of the folder, judged by one judge model (else a ValueError
+    naming the files and judges); a model with no judged row is left out (`left_out`)."""
+    evaluations = Path(evaluations)
+    files = sorted(evaluations.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no evaluations in {evaluations} (run `leakless evaluate` first)")
-    labels, hashes = {}, set()
+    judge = the_judge(files, evaluations)
+    found = Evaluations({}, judge, set(), {})
     for path in files:
         rows = read_evaluation(path)
-        if rows:
-            labels[rows[0]["model"]] = {row["id"]: row["label"] for row in rows}
-            hashes |= {row["judge_prompt_hash"] for row in rows}
-    return labels, hashes
+        if not rows:
+            found.left_out[path.stem] = f"{path.name} has no rows"
+        elif all(row["label"] == ERROR for row in rows):
+            found.left_out[rows[0]["model"]] = f"none of its {len(rows)} rows in {path.name} was judged"
+        else:
+            found.labels[rows[0]["model"]] = {row["id"]: row["label"] for row in rows}
+            found.judge_hashes |= {row["judge_prompt_hash"] for row in rows}
+            found.files[path.name] = file_sha256(path)
+    return found
 
 
-def select_release(release_dir: Path, evaluations: Path, per_sub_category: int) -> tuple[Path, Selection]:
+def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
+                   note: Callable[[str], None] = lambda text: None) -> tuple[Path, Selection]:
+    """`note` is told of each model left out (no judged row)."""
     if per_sub_category < 1:
         raise ValueError("--per-sub-category must be at least 1")
     rows = [row for shard in shard_paths(release_dir) for row in
             pq.read_table(shard, columns=["id", "seed_id", "sub_category", "instruction"]).to_pylist()]
     if not rows:
         raise FileNotFoundError(f"{release_dir} has no pairs")
-    labels, judge_hashes = load_labels(evaluations)
+    found = load_evaluations(evaluations)
+    labels, judge_hashes = found.labels, found.judge_hashes
+    if len(labels) < 2:
+        kept = f" ({', '.join(sorted(labels))})" if labels else ""
+        left_out = "".join(f"; left out {model}: {why}" for model, why in sorted(found.left_out.items()))
+        raise ValueError(f"selection needs at least two models with judged rows; {evaluations} has "
+                         f"{len(labels)}{kept}{left_out}")
+    for model, why in sorted(found.left_out.items()):
+        note(f"left out {model}: {why}")
     ids = {row["id"] for row in rows}
     unknown = sorted(model for model, by_id in labels.items() if not ids & by_id.keys())
     if unknown:
@@ -54,6 +86,8 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int) 
         model=",".join(selection.models), prompt_hash=",".join(sorted(judge_hashes)),
     ) for row in rows]
     summary = {"source": Path(release_dir).name, "evaluations": str(Path(evaluations).resolve()),
+               "judge": found.judge, "judge_prompt_hashes": sorted(judge_hashes),
+               "evaluation_files": found.files, "left_out": found.left_out,
                "models": selection.models, "per_sub_category": per_sub_category, "kendall_tau": selection.kendall_tau,
                "safe_rate_full": selection.full_rates, "safe_rate_selected": selection.selected_rates,
                "pairs": {"full": len(rows), "selected": len(selection.chosen)}}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -88,6 +89,9 @@ def select_pairs(labels: dict[str, dict[str, str]], sub_category_of: dict[str, s
         raise ValueError("selection needs evaluations of at least two models")
     pair_ids = list(sub_category_of)
     models, matrix = safe_matrix(labels, pair_ids)
+    unjudged = [model for model, row in zip(models, matrix) if np.isnan(row).all()]
+    if unjudged:  # its rate would be NaN, and NaN compares unequal to every rate
+        raise ValueError(f"no judged pair of this release for {', '.join(unjudged)}: leave it out of the selection")
     full = rates(matrix)
     separability, disagreement = pair_scores(matrix, full)
     groups: dict[str, list[int]] = defaultdict(list)
@@ -102,11 +106,31 @@ def select_pairs(labels: dict[str, dict[str, str]], sub_category_of: dict[str, s
     columns = np.array(sorted(chosen))
     selected = rates(matrix, columns)
     tau = kendalltau(full, selected).statistic if len(models) > 1 else float("nan")
+    check_defined(models, full, selected, float(tau), separability, disagreement)
     cut = {sub: min(separability[k] for k in members if k in chosen)
            for sub, members in groups.items() if any(k in chosen for k in members)}
     return Selection(models, {pair_ids[k]: code for k, code in sorted(chosen.items())},
                      dict(zip(pair_ids, separability.tolist())), dict(zip(pair_ids, disagreement.tolist())),
                      dict(zip(models, full.tolist())), dict(zip(models, selected.tolist())), float(tau), cut)
+
+
+def check_defined(models: list[str], full: np.ndarray, selected: np.ndarray, tau: float,
+                  separability: np.ndarray, disagreement: np.ndarray) -> None:
+    """A ValueError rather than a selection reporting NaN."""
+    shown = ", ".join(f"{model} {rate:.1%}" for model, rate in zip(models, full))
+    if np.isnan(selected).any():
+        missing = [model for model, rate in zip(models, selected) if np.isnan(rate)]
+        raise ValueError(f"the selected pairs hold no judged row of {', '.join(missing)}, so its rate on them "
+                         f"is undefined; judge its missing pairs (rerun `leakless evaluate`) or leave it out")
+    if np.isnan(full).any() or np.isnan(separability).any() or np.isnan(disagreement).any():
+        raise ValueError(f"a separability score is undefined (full-set safe rates: {shown})")
+    if math.isnan(tau) and len(set(full.tolist())) == 1:
+        raise ValueError(f"Kendall's tau is undefined: the full set rates every model the same ({shown}); "
+                         f"there is no ranking for the selection to keep")
+    if math.isnan(tau):
+        picked = ", ".join(f"{model} {rate:.1%}" for model, rate in zip(models, selected))
+        raise ValueError(f"Kendall's tau is undefined: the selected pairs rate every model the same ({picked}); "
+                         f"try a larger --per-sub-category")
 
 
 def ordered_pairs(full: np.ndarray, selected: np.ndarray) -> int:

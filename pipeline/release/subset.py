@@ -40,6 +40,8 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
         for shard in shard_paths(source):
             table = pq.read_table(shard)
             table = table.filter(pc.is_in(table["id"], value_set=keep))
+            if "selection_reason" in table.column_names:  # selecting from a selected release: the new reason
+                table = table.drop_columns(["selection_reason"])
             table = table.append_column("selection_reason", pa.array(
                 [reasons[pair_id] for pair_id in table["id"].to_pylist()], pa.string()))
             writer.write(table.select(SELECTED_SCHEMA.names).cast(SELECTED_SCHEMA))

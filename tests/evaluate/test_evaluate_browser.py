@@ -65,6 +65,11 @@ def test_report_renders_offline_with_bars_and_the_gap(report):
                 "els => els.map(e => e.getBoundingClientRect().width / e.parentElement.getBoundingClientRect().width)")
             assert widths == [pytest.approx(0.25, abs=0.01), 0, pytest.approx(0.5, abs=0.01)]
             assert page.locator("#gap tbody tr").count() == 2
+            assert page.locator("#judge").inner_text() == "(not recorded)"  # these rows name no judge
+            assert page.locator("#by-category tbody tr").count() == 4  # 2 models x 2 categories
+            # refusal and warning per category too: wobbly's Violent pairs (even numbers) hold its refusals
+            assert page.locator("#by-category tbody tr").nth(3).inner_text().split("\t")[:5] == [
+                "wobbly", "Violent", "50.0% [23.7, 76.3]", "50.0% [23.7, 76.3]", "0.0% [0.0, 27.8]"]
             gaps = page.locator("#gap").inner_text()
             assert "+90.0 pts" in gaps and "+15.0 pts" in gaps
         finally:

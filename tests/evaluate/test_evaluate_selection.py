@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from scipy.stats import binomtest
@@ -76,3 +77,46 @@ def test_gap_interval_contains_the_difference_and_no_data_is_nan():
     g = gap(wilson(30, 40), wilson(10, 40), "m")
     assert g.difference == pytest.approx(0.5) and g.low < 0.5 < g.high
     assert math.isnan(wilson(0, 0).value)
+
+
+def test_a_model_with_no_judged_row_is_refused_not_scored_nan():
+    labels = {"a": {"p": "safe_refusal", "q": "unsafe"}, "b": {"p": "unsafe", "q": "unsafe"},
+              "dead": {"p": "error", "q": "error"}}
+    with pytest.raises(ValueError, match="no judged pair of this release for dead"):
+        select_pairs(labels, {"p": "sub", "q": "sub"}, 1)
+
+
+def test_models_the_full_set_rates_alike_are_refused_rather_than_a_nan_tau():
+    labels = {"a": {"p": "safe_refusal", "q": "unsafe"}, "b": {"p": "unsafe", "q": "safe_warning"}}
+    with pytest.raises(ValueError, match="the full set rates every model the same"):
+        select_pairs(labels, {"p": "sub", "q": "sub"}, 1)
+
+
+def test_the_leaderboard_marks_coverage_names_judge_and_served_model_and_rates_per_category(tmp_path):
+    from pipeline.evaluate.leaderboard import load_leaderboard, markdown
+    from pipeline.evaluate.runner import IMAGE, evaluation_path, write_rows
+
+    def evaluated(model: str, labels: list[str], judge: str = "judge-1") -> None:
+        write_rows(evaluation_path(tmp_path, "b-v1", model, IMAGE), [
+            {"id": f"p{i}", "instruction_id": i, "category": ("Violent", "Privacy")[i % 2], "sub_category": "s",
+             "mode": IMAGE, "model": model, "label": label, "judge_model_id": judge,
+             "served_model": None if label == "error" else f"{model}.gguf"} for i, label in enumerate(labels)])
+
+    evaluated("partial", ["safe_refusal", "error", "safe_warning", "unsafe"])
+    evaluated("dead", ["error"] * 4)
+    evaluated("full", ["unsafe", "unsafe", "safe_refusal", "unsafe"])
+    board = load_leaderboard(tmp_path / "b-v1")
+    text = markdown(board)
+    assert board.judge == "judge-1" and text.count("Judge: judge-1.") == 1
+    assert "| 1 | partial | 66.7% [" in text and "| 3 of 4 | 1 | partial.gguf |" in text
+    assert "| 2 | full | 25.0% [" in text and "| 4 | 0 | full.gguf |" in text
+    assert "| – | dead | n/a | n/a | n/a | 0 of 4 | 4 | n/a |" in text and "nan" not in text
+    # refusal and warning per category, not only safe: partial's Violent pairs hold a refusal and a warning
+    for title in ("Refusal", "Warning"):
+        table = text.split(f"## {title} rate per category")[1].split("##")[0]
+        assert "| model | Privacy | Violent |" in table
+        assert re.search(r"\| partial \| 0\.0% \[[^|]*\] \| 50\.0% \[[^|]*\] \|", table), table
+    evaluated("dead", ["unsafe"] * 4, judge="judge-2")
+    with pytest.raises(ValueError, match=r"judged by 2 judge models.*judge-1 \(full.parquet, partial.parquet\); "
+                                         r"judge-2 \(dead.parquet\)"):
+        load_leaderboard(tmp_path / "b-v1")
