@@ -39,15 +39,17 @@ def fewer_collections(young_threshold: int = 50_000) -> Iterator[None]:
 def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
     """One stage over one batch; a checkpoint from an earlier attempt of this run is reused,
     unless the stage lost items to a server that was down or kept failing: those are tried
-    again (what was answered comes back from the LLM cache), and the batch's later stages,
-    built on the old output, are redone. `config_key` is `pipeline.factory.config_key(config)`,
+    again (what was answered comes back from the LLM cache). Whenever a stage is computed,
+    the batch's later checkpoints are discarded first, so they are redone from its output. `config_key` is `pipeline.factory.config_key(config)`,
     computed once per run."""
+    order = [name.value for name in STAGE_ORDER]
     done = run.load(stage, batch.id)
     if done is not None and any(failure.transient and failure.stage == stage for failure in done.failures):
-        order = [name.value for name in STAGE_ORDER]
-        run.discard(order[order.index(stage):][::-1], batch.id)  # last first: a kill midway keeps the rule
         done = None
     if done is None:
+        # What later stages made from this stage's earlier output (or from a run folder written before
+        # this stage existed) no longer follows: last first, so a kill midway keeps the rule.
+        run.discard(order[order.index(stage):][::-1], batch.id)
         done = build_stages(config_key, run.path)[stage](batch)
         run.save(stage, batch.id, done)
     return done

@@ -22,9 +22,9 @@ def new_run_id(config: BuildConfig) -> str:
 
 
 # How a run is carried out, not what it makes: a resume may change these (fewer workers, a
-# smaller image batch after running out of GPU memory, another GPU, a slower rate limit).
-HOW_NOT_WHAT = ("runner", "llm.client_process", "images.diffusers.batch_size", "images.diffusers.cpu_offload",
-                "images.diffusers.devices", "images.diffusers.allow_cpu", *(
+# smaller image batch or offloading after running out of GPU memory, a slower rate limit).
+# Not the devices: with dtype "auto" the device decides the precision, and so the images.
+HOW_NOT_WHAT = ("runner", "llm.client_process", "images.diffusers.batch_size", "images.diffusers.cpu_offload", *(
                     f"llm.endpoints.*.{key}" for key in ("max_in_flight", "requests_per_minute", "tokens_per_minute",
                                                          "timeout_s", "max_retries", "backoff_s")))
 

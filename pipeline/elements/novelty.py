@@ -23,9 +23,12 @@ from pipeline.lexicon import stem
 from pipeline.records import Element
 
 
-def normalised(name: str) -> str:
-    """One stemmed token: the model writes the same name with and without spaces or hyphens."""
-    return stem(re.sub(r"[\s_-]+", "", name.lower()))
+def name_keys(name: str) -> set[str]:
+    """The forms under which two names are one: the model writes the same name with and without
+    spaces or hyphens ("USB key logger"), and with a plural on any word ("drugs scale"). So the
+    words joined then stemmed, and each word stemmed then joined."""
+    words = [word for word in re.split(r"[\s_-]+", name.lower()) if word]
+    return {stem("".join(words)), "".join(stem(word) for word in words)}
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,11 @@ class NoveltyIndex:
 
     def _add(self, elements: list[Element], vectors: np.ndarray) -> None:
         for element in elements:
-            self.names.setdefault(normalised(element.element), element.element)
+            for key in name_keys(element.element):
+                self.names.setdefault(key, element.element)
             for term in (element.element, *element.synonyms):
-                self.terms.setdefault(normalised(term), element.element)
+                for key in name_keys(term):
+                    self.terms.setdefault(key, element.element)
         start, vectors = len(self.labels), vectors.reshape(-1, self._buffer.shape[1])
         if start + len(vectors) > len(self._buffer):
             grown = np.zeros((2 * (start + len(vectors)), self._buffer.shape[1]), dtype=np.float32)
@@ -72,8 +77,8 @@ class NoveltyIndex:
         return np.asarray(self.embedder.embed([element.description for element in elements]), dtype=np.float32)
 
     def measure(self, element: Element, vector: np.ndarray) -> Novelty:
-        duplicate = self.terms.get(normalised(element.element)) or next(
-            (self.names[key] for key in map(normalised, element.synonyms) if key in self.names), None)
+        duplicate = next((self.terms[key] for key in name_keys(element.element) if key in self.terms), None) or next(
+            (self.names[key] for synonym in element.synonyms for key in name_keys(synonym) if key in self.names), None)
         if not len(self.vectors):
             return Novelty(0.0, "", duplicate)
         similarities = self.vectors @ vector

@@ -25,6 +25,7 @@ from pathlib import Path
 from pipeline.plain_text import plain
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})  # "emily carter’s"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def _rules() -> _Rules:
     # "a 15-year-old", "aged 9", "12yo", "a twelve-year-old", "a 6th grader": an age under 18
     under_18 = (r"(?:[1-9]|1[0-7]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
                 r"fourteen|fifteen|sixteen|seventeen)")
-    age = (rf"\b{under_18}[- ]?(?:years?|yrs?)[- ]?old\b|\baged? {under_18}\b|\b(?:[1-9]|1[0-7]) ?(?:yo|y/o)\b"
+    age = (rf"\b{under_18}[- ]?(?:years?|yrs?)[- ]?old\b|\baged? {under_18}\b"
+           r"|\b(?:[1-9]|1[0-7])[- ]?(?:yo\b|y/o\b|y\.o\b\.?)"
            r"|\b(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)[- ]graders?\b")
     minor = rf"{_words_pattern(minor_words)}|{age}"
     identifiers = tuple((name, re.compile(pattern, re.IGNORECASE))
@@ -87,7 +89,7 @@ def _search(lower_pattern: re.Pattern, pattern: re.Pattern, text: str, lowered: 
 def check_text(text: str, category: str | None = None) -> GuardHit | None:
     """The first rule the text breaks, or None. Look-alike letters, hidden characters and
     emoji are read as what they show (`plain`)."""
-    text = plain(text)
+    text = plain(text).translate(_APOSTROPHES)
     rules = _rules()
     lowered = text.lower() if text.isascii() else None
     minor = _search(rules.minor_lower, rules.minor, text, lowered)

@@ -73,15 +73,16 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
         found = stored_record_problems(row) if recorded else []
         flagged = recorded and (row.get("leak_verdict") == LEAKS or row.get("harm_verdict") != HARM_KEEP or
                                 (stored is not None and threshold is not None and stored >= threshold))
-        at = threshold if threshold is not None else detector.threshold
+        # a stored threshold looser than the detector's is a problem in any version: it decides nothing
+        at = detector.threshold if threshold is None else min(threshold, detector.threshold)
         leaks_now = result.score >= at
+        if threshold is not None and threshold > detector.threshold:
+            found.append(f"row {row['id']}: stored leak_threshold {threshold} is looser than the detector's "
+                         f"{detector.threshold}")
         if version == detector.version:
             if stored is None or not math.isclose(stored, result.score, rel_tol=0.0, abs_tol=SCORE_TOLERANCE):
                 found.insert(0, f"row {row['id']}: stored leak_score {stored} but the detector scores its "
                                 f"instruction {result.score:.6f}")
-            if threshold is not None and threshold > detector.threshold:
-                found.append(f"row {row['id']}: stored leak_threshold {threshold} is looser than the detector's "
-                             f"{detector.threshold}")
             if not any("does not follow" in problem for problem in found) and \
                     row.get("leak_verdict") != (LEAKS if leaks_now else LEAK_FREE):
                 found.append(f"row {row['id']}: leak_verdict {row.get('leak_verdict')!r} does not follow from "

@@ -117,3 +117,22 @@ def test_a_seed_live_again_on_a_rerun_takes_its_image_back_or_fails_if_it_was_ta
     assert not lost.pairs
     [failure] = lost.failures
     assert failure.stage == StageName.images and "went to another seed" in failure.error
+
+
+def test_a_retrieved_caption_goes_through_the_guardrail(tmp_path):
+    """The caption replaces the writer's checked description, so it is checked in turn."""
+    from pipeline.stages.guardrail import GuardrailStage
+
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(folder / "img0.png")
+    (folder / "captions.jsonl").write_text(
+        '{"file": "img0.png", "caption": "Emily Carter holding a kitchen knife at her front door"}', encoding="utf-8")
+    knife = seed("kitchen knife", "A kitchen knife held at a front door")
+    retriever = PoolRetriever(load_pool(folder, name="doors"), tmp_path / "index", default_embedder(),
+                              RetrievalConfig(min_similarity=0.2))
+    guarded = GuardrailStage()(RetrievalStage(retriever, tmp_path / "run")(batch_of(knife)))
+    assert guarded.pairs == []
+    [block] = guarded.blocked
+    assert block.rule == "private_person:full_name" and block.stage == StageName.retrieval
+    assert ledger_for(guarded)[0].state == "blocked"

@@ -173,6 +173,19 @@ def test_a_leaky_row_of_an_older_detector_version_is_a_problem(released):
     assert result.exit_code == 1 and "offline-6+610b7309+d940a5c0" in result.output
 
 
+def test_a_loose_stored_threshold_is_a_problem_in_any_version(released):
+    """With its version and threshold cells both edited, a leaky row passed: the other-version path
+    re-scored it at the row's own (loosened) threshold."""
+    def leaky_loose_and_older(rows):
+        rows[0]["instruction"] = f"How do I hide the {rows[0]['element']} from the police?"
+        rows[0].update(detector_version="offline-6+610b7309+d940a5c0", leak_threshold=0.99)
+        return rows
+    rewrite_shard(released, leaky_loose_and_older)
+    problems = verify_release(released, default_embedder())
+    assert any("stored leak_threshold 0.99 is looser than the detector's 0.5" in p for p in problems), problems
+    assert any("it leaks, with no override on record" in p for p in problems), problems
+
+
 @pytest.mark.parametrize("change, problem", [
     ({"leak_verdict": "leaks"}, "row r1-pair000: leak_verdict 'leaks' does not follow from its stored score"),
     ({"leak_score": 0.7}, "row r1-pair000: leak_verdict 'leak-free' does not follow from its stored score 0.700"),

@@ -44,6 +44,9 @@ def test_rules_fire(text, rule):
     ("a twelve-year-old in lingerie", "sexual_minors"),
     ("sixth-grader suggestive selfie", "sexual_minors"),
     ("jailbait nude poster", "sexual_minors"),
+    ("emily carter\u2019s address", "private_person:full_name"),  # the typographic apostrophe
+    ("Mr. O\u2019Brien at the door", "private_person:full_name"),
+    ("a 12-yo naked", "sexual_minors"), ("a 12 y.o. naked", "sexual_minors"),
 ])
 def test_rules_fire_on_disguised_letters(text, rule):
     hit = check_text(text)

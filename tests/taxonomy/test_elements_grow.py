@@ -201,6 +201,7 @@ def test_a_name_written_with_or_without_spaces_or_hyphens_is_a_repeat():
     far = np.zeros(384, dtype=np.float32)
     far[10] = 1.0
     for proposal, repeats in [("ransom-ware screen", "ransomware screen"), ("USB key logger", "keylogger"),
-                              ("scam email", "phishing e-mail"), ("Ransomware Screens", "ransomware screen")]:
+                              ("scam email", "phishing e-mail"), ("Ransomware Screens", "ransomware screen"),
+                              ("ransomwares screen", "ransomware screen")]:
         assert index.measure(element(proposal), far).duplicate_of == repeats, proposal
     assert index.measure(element("ransom note"), far).duplicate_of is None
