@@ -8,7 +8,6 @@ Every file must have been judged by the same judge model, which the leaderboard 
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipeline.evaluate.runner import ERROR, TEXT_ONLY
+from pipeline.hashing import sha256_file
 
 Z95 = 1.959963984540054
 OVERALL = "overall"
@@ -144,14 +144,6 @@ def the_judge(paths: list[Path], folder: Path) -> str:
     return next(iter(judges), NO_JUDGE)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass
 class Leaderboard:
     release: str
@@ -215,7 +207,7 @@ def load_leaderboard(folder: Path) -> Leaderboard:
                 gaps.append(gap(first.safe, text_only[first.model].safe, first.model))
     overall.sort(key=lambda s: (-(s.safe.value if s.judged else -1), s.model))
     return Leaderboard(folder.name, overall, by_category, text_only, gaps, judge, tuple(sorted(judge_served)),
-                       {str(path.relative_to(folder)): file_sha256(path) for path in files})
+                       {str(path.relative_to(folder)): sha256_file(path) for path in files})
 
 
 def markdown(board: Leaderboard) -> str:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.evaluate.leaderboard import file_sha256, the_judge
+from pipeline.evaluate.leaderboard import the_judge
 from pipeline.evaluate.runner import ERROR, read_evaluation
 from pipeline.evaluate.selection import Selection, select_pairs
+from pipeline.hashing import sha256_file
 from pipeline.records import Decision, Verdict
 from pipeline.release.select import shard_paths
 from pipeline.release.subset import write_subset_release
@@ -50,7 +51,7 @@ def load_evaluations(evaluations: Path) -> Evaluations:
         else:
             found.labels[rows[0]["model"]] = {row["id"]: row["label"] for row in rows}
             found.judge_hashes |= {row["judge_prompt_hash"] for row in rows}
-            found.files[path.name] = file_sha256(path)
+            found.files[path.name] = sha256_file(path)
     return found
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError
 from pipeline.records import Blocked, Failure
+from pipeline.storage import atomic_write_bytes
 
 
 class Stage(ABC):
@@ -34,6 +36,17 @@ def failure_text(error: ItemError) -> str:
 def failure_from(error: ItemError, *, item_id: str, seed_id: str, stage: str) -> Failure:
     return Failure(item_id=item_id, seed_id=seed_id, stage=stage, error=failure_text(error),
                    transient=error.transient)
+
+
+def save_image(run_dir: Path, seed_id: str, png: bytes, stage: str) -> str | Failure:
+    """`images/<seed>.png`, written whole; its path in the run, or the seed's failure. If the disk
+    stays full, saving the stage's checkpoint stops the run next, and a rerun makes the image again."""
+    relative = f"images/{seed_id}.png"
+    try:
+        atomic_write_bytes(run_dir / relative, png)
+    except OSError as error:
+        return Failure(item_id=seed_id, seed_id=seed_id, stage=stage, error=f"cannot write {relative}: {error}")
+    return relative
 
 
 def drop_blocked_seeds(batch: Batch, new_blocks: list[Blocked]) -> Batch:

@@ -21,7 +21,7 @@ from pipeline.guardrails import check_text
 from pipeline.images.checks import image_identity, upright_rgb
 from pipeline.pool.retrieval import PoolRetriever
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
-from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
+from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from, save_image
 from pipeline.stages.image_refine import RefineRequest, refine_images
 from pipeline.storage import atomic_write_bytes
 
@@ -79,17 +79,12 @@ class ImageStage(Stage):
 
         images, meta = dict(batch.images), dict(batch.image_meta)
         for seed_id, (image, provenance) in list(made.items()):
-            relative = f"images/{seed_id}.png"
-            try:
-                atomic_write_bytes(self.run_dir / relative, image.png)
-            except OSError as error:
-                # This seed fails; if the disk stays full, saving the checkpoint stops the run
-                # next, and a rerun makes the images again.
-                failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name,
-                                        error=f"cannot write {relative}: {error}"))
+            saved = save_image(self.run_dir, seed_id, image.png, self.name)
+            if isinstance(saved, Failure):
+                failures.append(saved)
                 del made[seed_id]
                 continue
-            images[seed_id] = relative
+            images[seed_id] = saved
             meta[seed_id] = {**image.meta, "backend": provenance.backend}
         pairs = [pair if pair.seed_id in retrieved else
                  pair.model_copy(update={"image_ref": images[pair.seed_id], "image_by": made[pair.seed_id][1]})

@@ -14,8 +14,7 @@ from pipeline.batch import Batch
 from pipeline.contracts import ItemError, StageName
 from pipeline.pool.retrieval import PoolRetriever
 from pipeline.records import Failure
-from pipeline.stages.base import Stage, failure_from
-from pipeline.storage import atomic_write_bytes
+from pipeline.stages.base import Stage, failure_from, save_image
 
 
 class RetrievalStage(Stage):
@@ -42,14 +41,11 @@ class RetrievalStage(Stage):
             if isinstance(result, ItemError):
                 failures.append(failure_from(result, item_id=seed_id, seed_id=seed_id, stage=self.name))
                 continue
-            relative = f"images/{seed_id}.png"
-            try:
-                atomic_write_bytes(self.run_dir / relative, result.png)
-            except OSError as error:
-                failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name,
-                                        error=f"cannot write {relative}: {error}"))
+            saved = save_image(self.run_dir, seed_id, result.png, self.name)
+            if isinstance(saved, Failure):
+                failures.append(saved)
                 continue
-            images[seed_id] = relative
+            images[seed_id] = saved
             meta[seed_id] = {**result.meta, "asked_description": request.prompt,
                              "backend": self.retriever.backend}
         served = {seed_id for seed_id in asked if seed_id in images}
