@@ -93,12 +93,16 @@ class AuditTableWriter:
             "category": [r.category for r in rows], "sub_category": [r.sub_category for r in rows],
             "query": [r.query for r in rows], "text_only": [r.text_only for r in rows],
             **{column: [_plain(getattr(s, field)) for s in scores] for field, column, _ in fields},
-            "reason": [s.reason(self.threshold) if s.english else None for s in scores],
+            "reason": [s.reason(self.threshold) if in_scope(s) else None for s in scores],
             **{f"signal_{name}": [s.signals.get(name) for s in scores] for name in scores[0].signals},
         }
-        # outside the detector's scope there is no verdict, as the summary leaves them out of its rates
-        columns["leak"] = [s.leak if s.english else None for s in scores]
+        if "leak" in columns:  # outside the detector's scope there is no verdict, as in the summary's rates
+            columns["leak"] = [s.leak if in_scope(s) else None for s in scores]
         return pa.Table.from_pydict({name: columns[name] for name in schema.names}, schema=schema)
+
+
+def in_scope(score) -> bool:
+    return getattr(score, "english", True)  # a score without the field claims no scope
 
 
 def _plain(value):

@@ -64,7 +64,9 @@ def test_merged_weights_compute_what_the_low_rank_modules_computed(weights):
 def test_a_query_scores_the_same_alone_and_in_any_batch(weights):
     alone = np.concatenate([TextHarmAdapter(weights).probability([text]) for text in TEXTS])
     together = TextHarmAdapter(weights).probability(list(reversed(TEXTS)))[::-1]
-    assert np.array_equal(alone, together)
+    # Equal to the bit with the transformers of 2026-11; with 5.25 a batched matrix product rounds
+    # differently (about 1e-9). Within the tolerance verify allows between runs of one detector.
+    assert np.abs(alone - together).max() < 1e-6
 
 
 def test_fits_are_cached_by_content_and_survive_a_round_trip(tmp_path, monkeypatch, weights):
