@@ -7,8 +7,8 @@ Two rules, checked at the seed, rewrite and image-prompt stages:
   ID numbers) or a person's full name (a known first name and a surname, in any case
   before a possessive, "Surname, First", or a title and a surname).
 
-Word lists cannot know every name or every way to say "minor"; what they miss is
-listed in docs/architecture.md's guardrail section.
+Word lists cannot know every name or every way to say "minor": the README's
+Guardrails section says what that leaves.
 
 The rules are deliberately broad. A false block costs one seed; a miss costs
 the benchmark its reason to exist.
