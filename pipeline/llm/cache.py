@@ -99,6 +99,7 @@ class AnswerCache:
         self._error: Exception | None = None
         self._closed = False
         self._writer_pid: int | None = None
+        self._writer: threading.Thread | None = None
         self._readers = threading.local()
         self._admin = _connect(self.path)  # stats and clear: rare, under the condition's lock
 
@@ -162,14 +163,16 @@ class AnswerCache:
     def _start_writer(self) -> None:
         if self._writer_pid != os.getpid():
             self._writer_pid = os.getpid()
-            threading.Thread(target=self._write_forever, name="answer-cache-writer", daemon=True).start()
+            self._writer = threading.Thread(target=self._write_forever, name="answer-cache-writer", daemon=True)
+            self._writer.start()
 
     def _write_forever(self) -> None:
         # WAL keeps NORMAL crash-safe; a checkpoint in this thread would hold up every answer queued
         db = _connect(self.path, synchronous="NORMAL", wal_autocheckpoint=0)
         stop_checkpoints = threading.Event()
-        threading.Thread(target=_checkpoint_until, args=(self.path, stop_checkpoints),
-                         name="answer-cache-checkpoints", daemon=True).start()
+        checkpoints = threading.Thread(target=_checkpoint_until, args=(self.path, stop_checkpoints),
+                                       name="answer-cache-checkpoints", daemon=True)
+        checkpoints.start()
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._queued or self._closed)
@@ -196,6 +199,7 @@ class AnswerCache:
                 kept()
         db.close()
         stop_checkpoints.set()
+        checkpoints.join()
 
     # -- maintenance -------------------------------------------------------------------------
 
@@ -228,6 +232,9 @@ class AnswerCache:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+        if self._writer is not None and self._writer_pid == os.getpid():
+            self._writer.join()  # its connections closed: once close returns, the files stop changing
+        with self._changed:
             # into the database file itself: a copy of llm.sqlite alone (without its -wal) then
             # holds every answer
             self._admin.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

@@ -130,6 +130,17 @@ def test_token_bucket_makes_the_request_past_the_budget_wait():
     assert 0.9 < bucket.reserve(1) <= 1.0  # the 61st waits for one token to refill (1/s)
 
 
+def test_once_closed_the_cache_files_stop_changing(tmp_path):
+    """The writer's connections closed after close() returned, and with the last one SQLite removed the
+    WAL file: a test reading the files just after close() failed on the vanished llm.sqlite-wal."""
+    path = tmp_path / "llm.sqlite"
+    cache = AnswerCache(path)
+    cache.put("k1", "seed_writer", "gpt-4o", "abc", "{}", "gpt-4o-2024-08-06")
+    cache.close()
+    assert not cache._writer.is_alive()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["llm.sqlite"]  # every answer in the file itself
+
+
 def test_cache_cli_stats_and_clear(tmp_path):
     path = tmp_path / "llm.sqlite"
     with AnswerCache(path) as cache:
