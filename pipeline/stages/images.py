@@ -71,7 +71,8 @@ class ImageStage(Stage):
             else:
                 to_make.append(seed)
 
-        for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions, blocked)):
+        on_disk: set[str] = set()  # saved as they were made (or found from a killed attempt): not written again
+        for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions, blocked, on_disk)):
             if isinstance(result, ItemError):
                 failures.append(failure_from(result, item_id=seed.id, seed_id=seed.id, stage=self.name))
             elif result is not None:
@@ -79,7 +80,8 @@ class ImageStage(Stage):
 
         images, meta = dict(batch.images), dict(batch.image_meta)
         for seed_id, (image, provenance) in list(made.items()):
-            saved = save_image(self.run_dir, seed_id, image.png, self.name)
+            saved = f"images/{seed_id}.png" if seed_id in on_disk else save_image(self.run_dir, seed_id, image.png,
+                                                                                  self.name)
             if isinstance(saved, Failure):
                 failures.append(saved)
                 del made[seed_id]
@@ -108,14 +110,14 @@ class ImageStage(Stage):
         return kept
 
     def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],
-                  blocked: list[Blocked]):
+                  blocked: list[Blocked], on_disk: set[str]):
         """One result per seed: an image, an ItemError, or None when the checker rejected it
         (or refined its prompt into one the guardrails stop, which `blocked` then records)."""
         if not seeds:
             return []
         if self.checker is None:
             requests = [ImageRequest(item_id=s.id, prompt=descriptions[s.id][0], seed=image_seed(s.id)) for s in seeds]
-            return self._generate_saving(requests) if self.save_every else self.generator.generate(requests)
+            return self._generate_saving(requests, on_disk) if self.save_every else self.generator.generate(requests)
         outcomes = refine_images([RefineRequest(item_id=s.id, element=s.element.element,
                                                 description=descriptions[s.id][0], seed=image_seed(s.id))
                                   for s in seeds], self.generator, self.checker, self.max_rounds,
@@ -144,15 +146,16 @@ class ImageStage(Stage):
                 results.append(None)
         return results
 
-    def _generate_saving(self, requests: list[ImageRequest]) -> list[GeneratedImage | ItemError]:
+    def _generate_saving(self, requests: list[ImageRequest], on_disk: set[str]) -> list[GeneratedImage | ItemError]:
         results = {request.item_id: self._saved(request) for request in requests}
+        on_disk.update(item_id for item_id, result in results.items() if result is not None)
         todo = [request for request in requests if results[request.item_id] is None]
         for start in range(0, len(todo), self.save_every):
             wave = todo[start:start + self.save_every]
             for request, result in zip(wave, self.generator.generate(wave)):
                 results[request.item_id] = result
-                if isinstance(result, GeneratedImage):
-                    self._save(request, result)
+                if isinstance(result, GeneratedImage) and self._save(request, result):
+                    on_disk.add(request.item_id)
         return [results[request.item_id] for request in requests]
 
     def _made_for(self, request: ImageRequest) -> dict:
@@ -160,14 +163,16 @@ class ImageStage(Stage):
         return {"prompt": request.prompt, "seed": request.seed, "backend": provenance.backend,
                 "model": provenance.model}
 
-    def _save(self, request: ImageRequest, image: GeneratedImage) -> None:
-        """The PNG first, then its note: a note is only ever beside a whole PNG."""
+    def _save(self, request: ImageRequest, image: GeneratedImage) -> bool:
+        """The PNG first, then its note: a note is only ever beside a whole PNG. False when not
+        saved: the stage then writes it with the others, or fails it there."""
         try:
             atomic_write_bytes(self.run_dir / f"images/{request.item_id}.png", image.png)
             atomic_write_bytes(self.run_dir / f"images/{request.item_id}.json", json.dumps(
                 {"made_for": self._made_for(request), "meta": image.meta}).encode())
         except OSError:
-            pass  # not kept early: the stage writes it again with the others, or fails it there
+            return False
+        return True
 
     def _saved(self, request: ImageRequest) -> GeneratedImage | None:
         note = self.run_dir / f"images/{request.item_id}.json"

@@ -54,6 +54,17 @@ def test_images_saved_before_a_kill_are_reused_and_the_rest_are_made(drafted, tm
         assert (tmp_path / path).read_bytes() == (tmp_path / "fresh" / fresh.images[seed_id]).read_bytes()
 
 
+def test_an_image_saved_as_it_was_made_is_not_written_a_second_time(drafted, tmp_path, monkeypatch):
+    import pipeline.stages.base as base
+
+    written = []
+    monkeypatch.setattr(base, "atomic_write_bytes", lambda path, data: written.append(path) or
+                        path.parent.mkdir(parents=True, exist_ok=True) or path.write_bytes(data))
+    done = ImageStage(CountingPlaceholder(), tmp_path, save_every=2)(drafted)
+    assert len(done.images) == 6 and written == []  # the stage's own write is skipped for all six
+    assert all((tmp_path / path).is_file() for path in done.images.values())
+
+
 def test_a_saved_image_made_for_another_prompt_is_made_again(drafted, tmp_path):
     ImageStage(CountingPlaceholder(), tmp_path, save_every=3)(drafted)
     changed = drafted.model_copy(update={"pairs": [pair.model_copy(update={"image_description": "Another scene."})
