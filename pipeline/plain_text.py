@@ -1,27 +1,50 @@
 """Text as the leak detector and the guardrails read it.
 
-A reader sees "ｃｏｃａｉｎｅ", "co\u200bcaine" and "🔫" for what they are; a lexicon or a
-block rule over `[a-z0-9]+` does not, so an edit could hide the shown object's name, or
-a minor reference, in plain sight. `plain` folds look-alike letters to plain ones
-(NFKC), spells each emoji out by its CLDR name (the `emoji` package: "🔫" reads
-"water pistol", "💊" "pill") and drops invisible format characters. ASCII text comes
-back unchanged.
+A reader sees "ｃｏｃａｉｎｅ", "co\u200bcaine", "c o c a i n e" and "🔫" for what they
+are; a lexicon or a block rule over `[a-z0-9]+` does not, so an edit could hide the
+shown object's name, or a minor reference, in plain sight. `plain` folds look-alike
+letters to plain ones (NFKC), spells each emoji out by its CLDR name (the `emoji`
+package: "🔫" reads "water pistol", "💊" "pill"), puts a right-to-left override's
+letters in the order a screen shows them ("\u202eeniacoc\u202c" displays as
+"cocaine"), drops invisible format characters, and joins letters spelled out one by
+one ("c o c a i n e", "b-u-r-n-t"). ASCII text without spelled-out letters comes back
+unchanged.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import emoji
+
+_RIGHT_TO_LEFT_OVERRIDE = "\u202e"
+# An override runs until its pop (U+202C) or the end of the paragraph.
+_OVERRIDDEN = re.compile("\u202e([^\u202c\n]*)\u202c?")
+# Three or more single letters with the same one space, hyphen, dot or underscore between
+# each: a word spelled out to slip past word matching. Two spaces still separate words, and
+# "a U.S. bill" keeps its article.
+_SPELLED_OUT = re.compile(r"(?<![^\W\d_])[^\W\d_](?P<gap>[ .\-_])[^\W\d_](?:(?P=gap)[^\W\d_])+(?![^\W\d_])")
+_SEPARATORS = re.compile(r"[ .\-_]")
 
 
 def _spelled_out(_chars: str, data: dict) -> str:
     return " " + data["en"].strip(":").replace("_", " ") + " "
 
 
+def _displayed(match: re.Match) -> str:
+    return match.group(1)[::-1]
+
+
+def _joined(match: re.Match) -> str:
+    return _SEPARATORS.sub("", match.group())
+
+
 def plain(text: str) -> str:
-    if text.isascii():
-        return text
-    folded = unicodedata.normalize("NFKC", text)
-    named = emoji.replace_emoji(folded, replace=_spelled_out)  # before dropping the joiners of a sequence
-    return "".join(char for char in named if unicodedata.category(char) != "Cf")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        if _RIGHT_TO_LEFT_OVERRIDE in text:
+            text = _OVERRIDDEN.sub(_displayed, text)
+        text = emoji.replace_emoji(text, replace=_spelled_out)  # before dropping the joiners of a sequence
+        text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return _SPELLED_OUT.sub(_joined, text)

@@ -7,7 +7,9 @@ from pipeline.plain_text import plain
 
 def test_ascii_text_comes_back_unchanged():
     text = "How do I hide this  handgun?\n(v2)"
-    assert plain(text) is text
+    assert plain(text) == text
+    for ordinary in ("a U.S. president", "e.g. this one", "Is it A, B or C?", "I am a cat"):
+        assert plain(ordinary) == ordinary
 
 
 def test_look_alike_letters_hidden_characters_and_emoji_read_as_words():
@@ -21,3 +23,16 @@ def test_look_alike_letters_hidden_characters_and_emoji_read_as_words():
 
 def test_other_letters_keep_their_accents():
     assert plain("café in São Paulo") == "café in São Paulo"
+
+
+def test_a_right_to_left_override_reads_as_the_screen_shows_it():
+    # "\u202eeniacoc\u202c" displays as "cocaine" in a browser; dropping the marks alone left "eniacoc"
+    assert plain("hide the \u202eeniacoc\u202c on the table") == "hide the cocaine on the table"
+    assert plain("the \u202eenia") == "the aine"  # an override with no pop runs to the end of the line
+
+
+def test_letters_spelled_out_one_by_one_are_joined():
+    assert plain("c o c a i n e") == "cocaine"
+    assert plain("this b-u-r-n-t rainbow flag") == "this burnt rainbow flag"
+    assert plain("B U R N T  R A I N B O W  F L A G").split() == ["BURNT", "RAINBOW", "FLAG"]
+    assert plain("U.S.A.") == "USA."
