@@ -81,7 +81,11 @@ def pair_rows(batch: Batch, run: RunDir) -> list[dict]:
 
 def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
              wall_seconds: float) -> tuple[list[LedgerEntry], str]:
-    """Ledger, audit tables, shards and manifest; returns the ledger and the summary markdown."""
+    """Ledger, audit tables, shards, summary and, last, the manifest; returns the ledger and the
+    summary markdown."""
+    # Rewriting a finished run's outputs unfinishes it first: a kill midway then leaves a run the next
+    # build or extend resumes, not a manifest over a ledger and shards that no longer match it.
+    run.manifest.unlink(missing_ok=True)
     ledger = [entry for batch in batches for entry in ledger_for(batch)]
     decisions = [d for batch in batches for d in batch.decisions]
     write_frame(decisions_frame(decisions, run.run_id), run.path / "decisions.parquet")
@@ -104,10 +108,10 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
                         reason_counts=reason_counts(batches), pool_skipped=len(skipped_from_pool),
                         llm_accounting=llm_client(config).accounting.markdown() if uses_llm(config) else "")
-    write_manifest(run.path / "manifest.json", rows=rows, shards=shards,
+    atomic_write_text(run.path / "summary.md", summary.markdown)
+    write_manifest(run.manifest, rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
                    extra={"run_id": run.run_id, "ledger": summary.state_counts})
-    atomic_write_text(run.path / "summary.md", summary.markdown)
     return ledger, summary.markdown
 
 

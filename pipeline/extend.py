@@ -10,6 +10,9 @@ Three steps, each a plain function the flow wires together:
    (then element store) elements to build for them, in that order; with an element
    writer configured, how many elements to grow first where they run short.
 
+A run counts only once finished (its manifest is written last): a killed run's seeds stay
+unused, so the next extend plans them again and resumes it.
+
 A pair is **pending** when it sits in the shards of a finished run under
 `runs_dir`, no release of the name has considered it yet (it is neither in a
 release's shards nor among a release's final-filter decisions), and its run's
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, field_validator
 
 from pipeline.config import BuildConfig, ConfigError, Section, load_config, read_toml, validated
 from pipeline.records import Element, Seed, content_id
@@ -40,7 +43,7 @@ DEFAULT_KEY = "default"
 
 class Targets(Section):
     name: str = Field(description="the release to extend: <releases_dir>/<name>-v<N>/")
-    targets: dict[str, int] = Field(description="pairs per sub-category; 'default' for every other one")
+    targets: dict[str, StrictInt] = Field(description="pairs per sub-category; 'default' for every other one")
     runs_dir: Path = Path("artifacts/runs")
     releases_dir: Path = Path("artifacts/releases")
     config: Path | None = Field(None, description="the build config the new run uses")
@@ -50,6 +53,15 @@ class Targets(Section):
     @classmethod
     def _release_name(cls, value: str) -> str:
         return check_name(value)
+
+    @field_validator("runs_dir", "releases_dir")
+    @classmethod
+    def _folder_or_to_be_made(cls, value: Path) -> Path:
+        """A file in the way would only fail deep inside the build that writes there."""
+        nearest = next(path for path in (value, *value.parents) if path.exists())
+        if not nearest.is_dir():
+            raise ValueError(f"{nearest} is not a folder")
+        return value
 
     @field_validator("targets")
     @classmethod
@@ -77,14 +89,17 @@ class Targets(Section):
 def load_targets(path: Path) -> Targets:
     """The file's `[extend]` table if it has one, else the whole file."""
     data = read_toml(path, "targets file")
-    return validated(Targets, data.get("extend", data), path)
+    section = data.get("extend", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: extend: should be a table ([extend]), not {section!r}")
+    return validated(Targets, section, path)
 
 
 @dataclass
 class Inventory:
     released: Counter = field(default_factory=Counter)  # sub-category -> pairs in the latest release
     pending: Counter = field(default_factory=Counter)  # sub-category -> pairs awaiting review or release
-    used_seeds: set[str] = field(default_factory=set)  # in any run's ledger or any release
+    used_seeds: set[str] = field(default_factory=set)  # in any finished run's ledger or any release
     seeds_built: int = 0  # seeds in finished runs' ledgers ...
     pairs_built: int = 0  # ... and the pairs they gave: the observed yield
 
@@ -140,14 +155,12 @@ def take_inventory(runs_dir: Path, releases_dir: Path, name: str) -> Inventory:
         inventory.released.update(read_shards(versions[-1][1])["sub_category"])
     for release in finished(releases_dir):
         inventory.used_seeds.update(read_shards(release)["seed_id"])
-    for run in subfolders(runs_dir):
-        if (run / "ledger.parquet").is_file():
-            ledger = pd.read_parquet(run / "ledger.parquet", columns=["seed_id", "accepted_pairs"])
-            inventory.used_seeds.update(ledger["seed_id"])
-            inventory.seeds_built += len(ledger)
-            inventory.pairs_built += int(ledger["accepted_pairs"].sum())
     pending: dict[str, str] = {}  # by pair id: two runs of the same seeds hold the same pairs
     for run in finished(runs_dir):
+        ledger = pd.read_parquet(run / "ledger.parquet", columns=["seed_id", "accepted_pairs"])
+        inventory.used_seeds.update(ledger["seed_id"])
+        inventory.seeds_built += len(ledger)
+        inventory.pairs_built += int(ledger["accepted_pairs"].sum())
         pairs = read_shards(run)
         kept = not_rejected(run, pairs[~pairs["id"].isin(considered)])
         pending.update(zip(kept["id"], kept["sub_category"]))
@@ -255,7 +268,7 @@ def plan_from_files(targets_path: Path, config_path: Path | None = None,
 
 def extension_run_id(plan: ExtendPlan, config: BuildConfig) -> str:
     """Derived from the chosen seeds and the config, so a killed extend run is resumed by the next one
-    (its seeds reach no ledger, so they are chosen again)."""
+    (an unfinished run's seeds count as unused, so they are chosen again)."""
     return "extend-" + content_id([element.model_dump(mode="json") for element in plan.elements],
                                   config.model_dump(mode="json"))
 

@@ -84,6 +84,11 @@ class RunDir:
         if not marker.exists():
             atomic_write_json(marker, config.model_dump(mode="json"))
 
+    @property
+    def manifest(self) -> Path:
+        """Written last by a build: a run is finished exactly when it has one."""
+        return self.path / "manifest.json"
+
     def checkpoint(self, stage: str, batch_id: str) -> Path:
         return self.path / "batches" / batch_id / f"{stage}.json"
 

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.config import ConfigError, load_config
-from pipeline.extend import load_targets, plan_extension, plan_from_files, seed_id, take_inventory
+from pipeline.extend import (extension_run_id, load_targets, plan_extension, plan_from_files, seed_id,
+                             take_inventory)
 from pipeline.taxonomy import load_elements
 
 WEAPONS = "Weapon-Related Violence"
@@ -141,7 +142,30 @@ def test_dry_run_prints_the_table_and_builds_nothing(world):
     assert sorted(runs.iterdir()) == before
 
 
+def test_a_run_killed_after_its_ledger_counts_nothing_and_is_planned_again(tmp_path):
+    """The ledger is written before the shards and the manifest: a run killed in between held used seeds
+    but no pending pairs, so the next extend chose other seeds into a new run and never resumed it."""
+    runs, releases = tmp_path / "runs", tmp_path / "releases"
+    path = write_targets(tmp_path / "t.toml", runs, releases, {WEAPONS: 4})
+    _, config, before = plan_from_files(path)
+    fake_run(runs, extension_run_id(before, config), [pair("p0", 0), pair("p1", 0), pair("p2", 1)],
+             accepted_pairs=3)
+    (runs / extension_run_id(before, config) / "manifest.json").unlink()  # killed before its manifest
+
+    inventory = take_inventory(runs, releases, "bench")
+    assert (inventory.used_seeds, inventory.seeds_built, inventory.pairs_built) == (set(), 0, 0)
+    assert not inventory.pending
+    _, _, after = plan_from_files(path)
+    assert after.elements == before.elements and extension_run_id(after, config) == extension_run_id(before, config)
+
+
 @pytest.mark.parametrize("body, message", [
+    ('name = "bench"\n[targets]\ndefault = true\n', "targets.default: Input should be a valid integer"),
+    ('name = "bench"\n[targets]\ndefault = "3"\n', "targets.default: Input should be a valid integer"),
+    ('extend = "x"\n', "extend: should be a table"),
+    ('name = "bench"\nruns_dir = "a-file"\n[targets]\ndefault = 1\n', "runs_dir: a-file is not a folder"),
+    ('name = "bench"\nreleases_dir = "a-file/releases"\n[targets]\ndefault = 1\n',
+     "releases_dir: a-file is not a folder"),
     ('name = "bench"\n[targets]\n"Cyber Crime" = 3\n', "targets: unknown sub-category 'Cyber Crime'"),
     ('name = "bench"\nsize = 3\n[targets]\ndefault = 3\n', "size: unknown key"),
     ('name = "bench"\n[targets]\ndefault = -1\n', "targets: 'default': a target is a count of pairs, >= 0"),
@@ -149,7 +173,9 @@ def test_dry_run_prints_the_table_and_builds_nothing(world):
     ('[targets]\ndefault = 1\n', "name: Field required"),
     ('name = "bench\n', "not valid TOML"),
 ])
-def test_bad_targets_file_is_one_line_and_exit_2(tmp_path, body, message):
+def test_bad_targets_file_is_one_line_and_exit_2(tmp_path, monkeypatch, body, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("")
     path = tmp_path / "targets.toml"
     path.write_text(body)
     result = CliRunner().invoke(app, ["extend", "--targets", str(path), "--dry-run"])
@@ -198,11 +224,18 @@ def test_extend_builds_the_missing_seeds_then_nothing(prefect_harness, tmp_path)
     assert first["pairs_added"] >= 4, "the offline build of the first two weapons gives 4 pairs"
     assert build_runs() == builds + 1
 
+    # killed after its ledger, before its manifest: the next extend resumes the same run
+    (run_dir / "manifest.json").unlink()
+    resumed = extend_flow(str(path))
+    assert (resumed["run_id"], resumed["pairs_added"]) == (first["run_id"], first["pairs_added"])
+    assert [p.name for p in runs.iterdir()] == [first["run_id"]]
+    assert build_runs() == builds + 2
+
     second = extend_flow(str(path))
     assert second == {"name": "bench", "missing": 0, "planned_seeds": 0, "elements_grown": 0, "run_id": None,
                       "pairs_added": 0}
     assert [p.name for p in runs.iterdir()] == [first["run_id"]]
-    assert build_runs() == builds + 1
+    assert build_runs() == builds + 2
 
     # a higher target picks up after the seeds just built
     (tmp_path / "t.toml").write_text(path.read_text().replace("= 5", f"= {first['pairs_added'] + 2}"))
