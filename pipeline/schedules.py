@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from pipeline.config import Section, read_toml, validated
 
@@ -34,6 +34,18 @@ class ScheduleEntry(Section):
 
 class ServeConfig(Section):
     schedules: list[ScheduleEntry] = Field(min_length=1)
+
+    @field_validator("schedules")
+    @classmethod
+    def _unique_names(cls, schedules: list[ScheduleEntry]) -> list[ScheduleEntry]:
+        # Prefect keeps one deployment per (flow, name): a second entry would replace the first
+        # without a word. Errors and the start-up line name schedules alone, so a name is unique.
+        seen = set()
+        for entry in schedules:
+            if entry.name in seen:
+                raise ValueError(f"schedule {entry.name!r} appears twice; give each schedule its own name")
+            seen.add(entry.name)
+        return schedules
 
 
 def load_serve_config(path: Path) -> ServeConfig:

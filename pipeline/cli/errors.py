@@ -19,16 +19,21 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+# A path the user gave that names the wrong thing: nothing there, or a file where a folder goes
+# (`runs_dir = "notes.txt/runs"`) or the other way round.
+WRONG_PATH_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+
+
 @contextmanager
 def user_errors():
-    """ConfigError, ValueError, missing files and a full or read-only disk are the user's to fix:
+    """ConfigError, ValueError, wrong paths and a full or read-only disk are the user's to fix:
     no traceback."""
     try:
         yield
     except ValidationError as error:  # pydantic's own first line only names the model
         more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
         raise fail(one_line(error, where_empty="") + more) from None
-    except (ConfigError, ValueError, FileNotFoundError) as error:
+    except (ConfigError, ValueError, *WRONG_PATH_ERRORS) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise fail(message) from None
     except OSError as error:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
 from pipeline.config import one_line
-from pipeline.schedules import load_serve_config
+from pipeline.schedules import ScheduleEntry, load_serve_config
 
 
 @app.command()
@@ -24,7 +24,8 @@ def serve(
 
     Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL
     pointing at it: the temporary server a plain `leakless build` starts cannot
-    fire schedules.
+    fire schedules. A deployment runs one flow run at a time: a firing while the
+    last run is still going is cancelled.
     """
     with user_errors():
         settings = load_serve_config(config)
@@ -35,21 +36,8 @@ def serve(
                    "PREFECT_API_URL=http://127.0.0.1:4200/api")
     from prefect import serve as prefect_serve
 
-    from flows.scheduled import FLOWS
-
-    deployments = []
     with user_errors():
-        for entry in settings.schedules:
-            schedule = {"cron": entry.cron} if entry.cron else {"interval": entry.interval_seconds}
-            parameters = {"config_path": str(entry.config.resolve()) if entry.config else None,
-                          "overrides": entry.overrides}
-            if entry.flow == "extend":
-                parameters["targets_path"] = str(entry.targets.resolve())
-            try:
-                deployments.append(FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters,
-                                                                  **schedule))
-            except ValidationError as error:  # Prefect checks the cron string here
-                raise ValueError(f"schedule {entry.name!r}: {one_line(error, where_empty='')}") from None
+        deployments = [deployment(entry) for entry in settings.schedules]
     typer.echo(f"serving {len(deployments)} deployment(s): "
                + ", ".join(entry.name for entry in settings.schedules))
     try:
@@ -58,14 +46,38 @@ def serve(
         raise fail(f"cannot reach the Prefect server at {os.environ['PREFECT_API_URL']}: {error}") from None
 
 
-def check_entry(entry) -> None:
-    """What each run would read, read now: a typo is an error at start, not a failed run at 3 am."""
+def deployment(entry: ScheduleEntry):
+    """The entry's Prefect deployment, one run at a time: two extend runs plan the same missing pairs
+    into one run folder, two builds fight over the same cores. A firing while the last run is still
+    going is cancelled rather than queued, so a slow run does not pile up a backlog."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
+    from flows.scheduled import FLOWS
+
+    schedule = {"cron": entry.cron} if entry.cron else {"interval": entry.interval_seconds}
+    parameters = {"config_path": str(entry.config.resolve()) if entry.config else None,
+                  "overrides": entry.overrides}
+    if entry.flow == "extend":
+        parameters["targets_path"] = str(entry.targets.resolve())
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+    try:
+        return FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters,
+                                               concurrency_limit=one_at_a_time, **schedule)
+    except ValidationError as error:  # Prefect checks the cron string here
+        raise ValueError(f"schedule {entry.name!r}: {one_line(error, where_empty='')}") from None
+
+
+def check_entry(entry: ScheduleEntry) -> None:
+    """What each run would read, read now: a typo is an error at start, not a failed run at 3 am.
+    An extend entry is planned as its flow plans it (the targets' own config and overrides
+    included), which also reads the runs and releases it counts."""
     from pipeline.config import load_config
-    from pipeline.extend import load_targets
+    from pipeline.extend import plan_from_files
 
     try:
-        load_config(entry.config, entry.overrides)
-        if entry.targets is not None:
-            load_targets(entry.targets)
+        if entry.targets is None:
+            load_config(entry.config, entry.overrides)
+        else:
+            plan_from_files(entry.targets, entry.config, entry.overrides)
     except (ValueError, FileNotFoundError) as error:
         raise ValueError(f"schedule {entry.name!r}: {str(error).splitlines()[0]}") from None
