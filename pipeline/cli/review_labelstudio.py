@@ -66,20 +66,26 @@ def labelstudio_import(
 
     An annotation that is not a usable decision (a reject without a reason, a pair not
     assigned to its annotator, an edit that leaks or fails the harm check) is reported
-    with its task id and skipped, the rest are recorded, and the exit code is 1.
+    with its task id and skipped, the rest are recorded, and the exit code is 1. An earlier
+    imported decision whose annotation or task is gone from the export is withdrawn (a skip).
     """
     from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio import ImportOutcome, check_export, import_export, plan_import
+    from pipeline.review.labelstudio_import import (check_export, import_export, names_emails, plan_import,
+                                                    withdraw_missing)
     from pipeline.review.labelstudio_users import fetch_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
     with user_errors():
         try:
-            exported = check_export(json.loads(export_file.read_text(encoding="utf-8")))
+            exported = check_export(json.loads(export_file.read_text(encoding="utf-8")), folder.name)
         except json.JSONDecodeError as error:
             raise ValueError(f"{export_file}: not JSON ({error})") from None
         except ValueError as error:
             raise ValueError(f"{export_file}: {error}") from None
+        by_email = sorted(option for option in user or [] if "@" in option.partition("=")[0])
+        if by_email and not url and not names_emails(exported):
+            raise ValueError(f"--user {by_email[0]} names a Label Studio user by e-mail, which needs --url: "
+                             "the export names users by id only, and /api/users turns ids into e-mails")
         batches = load_batches(folder)  # a run never exported fails before the store is created
         mapping = parse_user_options(user or [])
         emails = {}
@@ -91,15 +97,21 @@ def labelstudio_import(
         plan = plan_import(exported, batches, user_names(mapping, emails))
     for line in plan.notes:
         typer.echo(f"warning: {line}", err=True)
-    outcome = import_export(plan.planned, store_for(folder), EditScorer()) if plan.planned else ImportOutcome(0, [])
+    store = store_for(folder)
+    outcome = import_export(plan.planned, store, EditScorer())
+    withdrawal = withdraw_missing(plan, store, folder.name)
+    for line in withdrawal.withdrawn:
+        typer.echo(f"warning: {line}", err=True)
     problems = plan.skipped + outcome.refused
     for line in problems:
         typer.echo(f"warning: {line}: skipped", err=True)
+    for line in withdrawal.unchecked:
+        typer.echo(f"warning: {line}", err=True)
     unnamed = sorted({p.annotator for p in plan.planned if p.annotator.startswith("labelstudio-user-")})
     if unnamed:
         typer.echo(f"warning: no name for {', '.join(unnamed)}; map them with --user ID=NAME "
                    "or pass --url to name them by e-mail", err=True)
-    typer.echo(f"{outcome.added} new decisions recorded")
+    typer.echo(f"{outcome.added} new decisions recorded, {len(withdrawal.withdrawn)} withdrawn")
     if problems:
         typer.echo(f"error: {len(problems)} annotation(s) skipped (listed above); the others "
                    "were recorded", err=True)

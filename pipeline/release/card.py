@@ -34,7 +34,8 @@ OFFLINE_BACKENDS = {
                    "(no image model)",
     "offline-detector": "a local lexicon + MiniLM detector (no language model)",
 }
-TEXT_ROLES = {"seed writer", "leak rewriter", "final filter"}  # roles a language model could play instead
+TEXT_ROLES = {"seed writer", "leak rewriter", "final filter"}
+EDIT_ROLE, EDIT_BACKEND = "query edit (review)", "annotators"  # people, not a backend: never "offline"  # roles a language model could play instead
 # The roles the shard columns record: (role, backend column, model column or None).
 ROW_ROLES = [("seed writer", "seed_backend", None), ("leak rewriter", "rewrite_backend", "rewrite_model"),
              ("images", "image_backend", "image_model")]
@@ -153,13 +154,16 @@ def _sorted_counts(counter: Counter) -> list[tuple]:
 def backends_used(rows: list[dict], run_decisions: pd.DataFrame | None = None, manifest: dict | None = None,
                   decisions: pd.DataFrame | None = None) -> list[tuple[str, str, str, int]]:
     """One (role, backend, model, pairs) per role and backend and model that made or checked the shipped rows:
-    the shard columns' roles for every row, the build's leak filter and harm check for the rows of this
-    release's runs (their last decision), the release's leak check and final filter for the rows it checked."""
+    the shard columns' roles for every row and the annotators' edits, the build's leak filter and harm check
+    for the rows of this release's runs (their last decision), the release's leak check and final filter for
+    the rows it checked."""
     table = []
     for role, backend_column, model_column in ROW_ROLES:
         counts = Counter((_text(row.get(backend_column)) or "none", model_label(row.get(model_column)) if model_column
                           else NOT_RECORDED) for row in rows)
         table += [(role, backend, model, count) for (backend, model), count in _sorted_counts(counts)]
+    if edited := annotator_edited(rows):
+        table.append((EDIT_ROLE, EDIT_BACKEND, NOT_RECORDED, edited))
     ids = {row["id"] for row in rows}
     for role, stage in RUN_ROLES:
         last = _last_decisions(run_decisions, stage, ids)
@@ -173,6 +177,12 @@ def backends_used(rows: list[dict], run_decisions: pd.DataFrame | None = None, m
     counts = Counter((_text(b) or "none", model_label(m)) for b, m in zip(last["backend"], last["model"]))
     table += [("leak check (release)", backend, model, count) for (backend, model), count in _sorted_counts(counts)]
     return table
+
+
+def annotator_edited(rows: list[dict]) -> int:
+    """Rows whose query an annotator wrote in review: `rewrite_backend` still names the rewriter whose
+    query they replaced, so the card counts them apart."""
+    return sum(row.get("instruction_pipeline") not in (None, row.get("instruction")) for row in rows)
 
 
 def _last_decisions(frame: pd.DataFrame | None, stage: str, ids: set[str]) -> pd.DataFrame:
@@ -299,6 +309,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         placeholders=placeholders, model_images=model_images, detectors=detectors_used(rows, run_decisions),
         columns=columns, license=manifest["license"],
         overridden=overridden, overridden_leaks=overridden_leaks, overridden_harm=overridden_harm,
+        edited=annotator_edited(rows), edit_role=EDIT_ROLE,
     )
     return f"---\n{yaml.safe_dump(front_matter(manifest), sort_keys=False)}---\n\n{body}"
 

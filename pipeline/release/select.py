@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from pipeline.dedup import image_hashes
 from pipeline.release.schema import META_SCHEMA
 from pipeline.review.importer import reviewed_pairs
+from pipeline.review.store import ReviewStore
 
 INDEX_FILE = "dedup_index.parquet"  # id, phash, dhash, instruction of every released row
 
@@ -82,7 +83,24 @@ def _review_states(run_dir: Path, *, required: bool) -> dict[str, tuple[str, str
         if required:
             raise
         return {}
+    check_snapshot_current(run_dir, frame)
     return {row.id: (row.review_state, row.instruction_reviewed, edit_fields(row)) for row in frame.itertuples()}
+
+
+class StaleReview(ValueError):
+    """The review store holds decisions the run's imported snapshot does not."""
+
+
+def check_snapshot_current(run_dir: Path, frame) -> None:
+    """Refuse a snapshot older than the store: a decision recorded after `review import` (in the app,
+    by a Label Studio import, an adjudication) would otherwise not count. Events are append-only and
+    each snapshot row's `history` counts its pair's events, so fewer in the snapshot means stale."""
+    run_dir = Path(run_dir)
+    stored = ReviewStore.events_in(run_dir.parent, run_dir.name)
+    taken = int(frame["history"].sum()) if "history" in frame else 0
+    if stored > taken:
+        raise StaleReview(f"{run_dir.name}: the review store holds {stored - taken} decision(s) newer than "
+                          f"review/decisions.parquet: run `leakless review import {run_dir.name}` first")
 
 
 def edit_fields(row) -> dict:

@@ -54,6 +54,9 @@ ALTER TABLE tokens ADD COLUMN revoked TEXT;
 V1_EVENT_COLUMNS = ("id, run_id, batch_id, pair_id, annotator, action, reason, edited_query, new_leak_score,"
                     " previous_action, previous_reason, previous_query, at, source, request_id")
 ADJUDICATION = "adjudication"  # the source of an event that settles a conflict
+# Bidirectional embeddings, overrides and isolates: they reorder how text displays, so an edit holding
+# them can show a reviewer one word ("\u202eeniacoc\u202c" displays as "cocaine") and store another.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class DecisionIn(BaseModel):
@@ -73,6 +76,10 @@ class DecisionIn(BaseModel):
             raise ValueError("a reject needs a reason")
         if self.action == "edit" and not (self.edited_query or "").strip():
             raise ValueError("an edit needs the edited query")
+        if self.action == "edit" and (hidden := sorted(BIDI_CONTROLS & set(self.edited_query))):
+            raise ValueError("the edit holds bidirectional control characters "
+                             f"({', '.join(f'U+{ord(c):04X}' for c in hidden)}), which make it display "
+                             "differently from what is stored: remove them")
         if self.action != "edit":
             self.edited_query = None
         if self.action != "reject":
@@ -144,6 +151,13 @@ class ReviewStore:
         """One store per runs folder: batch ids carry their run id, so they never collide."""
         return cls(Path(runs_dir) / STORE_NAME)
 
+    @classmethod
+    def events_in(cls, runs_dir: Path, run_id: str) -> int:
+        """How many events the runs folder's store holds for the run; 0 where it has no store
+        (none is created just to be asked)."""
+        path = Path(runs_dir) / STORE_NAME
+        return cls(path).event_count(run_id) if path.is_file() else 0
+
     @contextmanager
     def connect(self):
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -205,9 +219,10 @@ class ReviewStore:
                            hash_token(raw))
 
     def record(self, decision: DecisionIn, *, annotator: str, run_id: str, source: str = "web",
-               check=None) -> Event:
+               check=None, at: str | None = None) -> Event:
         """Append one event; the previous current value rides along on it. `check` is the
-        EditCheck of an edited query (its score, spans and harm verdict are kept with it)."""
+        EditCheck of an edited query (its score, spans and harm verdict are kept with it). `at` is
+        when the decision was made where that was elsewhere (Label Studio); by default, now."""
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")  # take the write lock before reading the previous value
             try:
@@ -216,7 +231,8 @@ class ReviewStore:
                     " AND e.pair_id = events.pair_id AND e.annotator = events.annotator) AS history"
                     " FROM events WHERE request_id = ? AND annotator = ?",
                     (decision.request_id, annotator)).fetchone() if decision.request_id else None
-                event = None if seen else self._insert(db, decision, annotator, run_id, source, check)
+                event = None if seen else self._insert(db, decision, annotator, run_id, source, check,
+                                                       at or now())
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -224,7 +240,7 @@ class ReviewStore:
         return retried(seen, decision, annotator) if seen else Event(**event)
 
     @staticmethod
-    def _insert(db, decision: DecisionIn, annotator: str, run_id: str, source: str, check):
+    def _insert(db, decision: DecisionIn, annotator: str, run_id: str, source: str, check, at: str):
         previous = db.execute(
             "SELECT action, reason, edited_query FROM current WHERE run_id = ? AND pair_id = ? AND annotator = ?",
             (run_id, decision.pair_id, annotator)).fetchone()
@@ -236,7 +252,7 @@ class ReviewStore:
             (run_id, decision.batch_id, decision.pair_id, annotator, decision.action, decision.reason,
              decision.edited_query, check.score if check else None,
              previous["action"] if previous else None, previous["reason"] if previous else None,
-             previous["edited_query"] if previous else None, now(), source, decision.request_id,
+             previous["edited_query"] if previous else None, at, source, decision.request_id,
              *(edit_columns(check) if check else (None,) * 5), decision.override_reason))
         return db.execute("SELECT * FROM current WHERE id = ?", (cursor.lastrowid,)).fetchone()
 

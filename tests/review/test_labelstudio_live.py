@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app
 from pipeline.config import load_config
 from pipeline.review.importer import reviewed_pairs
+from pipeline.review.store import ReviewStore
 from pipeline.testing.local_servers import LABELSTUDIO_VENV, label_studio, missing_install
 
 pytestmark = pytest.mark.slow
@@ -139,3 +140,25 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
     released = pd.read_parquet(next(releases.glob("lstrial-v*")) / "data", columns=["id", "instruction"])
     assert set(released["id"]) <= {pair["accepted"], pair["edit_only"]}
     assert pair["rejected"] not in set(released["id"]) and len(released) >= 1
+
+    # each event carries the time Label Studio last changed its annotation
+    (kept,) = [a for t in exported if t["id"] == edit_only["id"] for a in t["annotations"]]
+    events = {e.pair_id: e for e in ReviewStore.for_runs(runs).current(run_id="ls")}
+    assert events[pair["edit_only"]].at[:19] == kept["updated_at"][:19]
+
+    # an annotation and a task deleted in Label Studio withdraw their decisions on the next import
+    (gone,) = [a for t in exported if t["id"] == accepted["id"] for a in t["annotations"]]
+    assert api.delete(f"/api/annotations/{gone['id']}/").status_code == 204
+    assert api.delete(f"/api/tasks/{rejected['id']}/").status_code == 204
+    export_file.write_text(json.dumps(snapshot_export(api, project)))
+    output = cli("review", "labelstudio-import", "ls", str(export_file), "--runs-dir", str(runs),
+                 "--url", server.url, "--user", f"{LEAD}=ann", code=1,
+                 env={"LABEL_STUDIO_API_KEY": server.token})
+    assert f"ann's accept of pair {pair['accepted']} is withdrawn: its annotation is no longer" in output
+    assert f"ann's reject of pair {pair['rejected']} is withdrawn: its task is no longer" in output
+    # the release refuses the snapshot `review import` wrote before the withdrawals
+    assert "run `leakless review import ls` first" in cli(
+        "release", "ls", "--name", "lstrial", "--runs-dir", str(runs), "--releases-dir", str(releases), code=2)
+    cli("review", "import", "ls", "--runs-dir", str(runs))
+    states = reviewed_pairs(run_dir).set_index("id")["review_state"]
+    assert states[pair["accepted"]] == states[pair["rejected"]] == "skipped"

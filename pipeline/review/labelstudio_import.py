@@ -1,0 +1,286 @@
+"""Label Studio JSON exports back into the review store.
+
+An annotation that is not a usable decision is reported with its task and skipped; the rest are
+recorded, each stamped with the time Label Studio last changed it. An earlier imported decision
+whose annotation or task the export no longer holds is withdrawn (recorded as a skip).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from pydantic import ValidationError
+
+from pipeline.review.batches import ReviewBatch, ReviewItem
+from pipeline.review.scoring import EditScorer, edit_too_long
+from pipeline.review.store import DecisionIn, ReviewStore
+
+SOURCE = "labelstudio"  # the events an import records
+
+
+def check_export(exported: object, run_id: str) -> list[dict]:
+    """The file is a Label Studio JSON export of this run's tasks, or a ValueError says why not."""
+    if not isinstance(exported, list) or not exported:
+        raise ValueError("expected a Label Studio JSON export: a non-empty list of tasks")
+    for number, exported_task in enumerate(exported, start=1):
+        data = exported_task.get("data") if isinstance(exported_task, dict) else None
+        if not isinstance(data, dict) or not {"pair_id", "batch_id", "query"} <= set(data):
+            raise ValueError(f"task {number} of the list is not one of ours (expected a Label Studio "
+                             "JSON export of `review labelstudio-export` tasks, with data.pair_id, "
+                             "data.batch_id and data.query)")
+    others = sorted({str(t["data"].get("run_id", "(none)")) for t in exported} - {run_id})
+    if others:
+        raise ValueError(f"the file's tasks name run {', '.join(others)}, not {run_id}: import it into "
+                         "the run it was exported from")
+    return exported
+
+
+def annotator_name(completed_by, users: dict[str, str]) -> str:
+    """Our name for a Label Studio user; `users` maps a user id (as text) or an e-mail to it.
+    Exports give `completed_by` as a bare id, older ones as {id, email}."""
+    if isinstance(completed_by, dict):
+        user_id, email = completed_by.get("id"), completed_by.get("email")
+    else:
+        user_id, email = completed_by, None
+    for key in (str(user_id), email):
+        if key is not None and key in users:
+            return users[key]
+    return email or f"labelstudio-user-{user_id}"
+
+
+def names_emails(exported_tasks: list[dict]) -> bool:
+    """Whether the export names any annotator by e-mail (older exports give `completed_by` as
+    {id, email}; newer ones a bare id, which only Label Studio's /api/users turns into an e-mail)."""
+    return any(isinstance(annotation, dict) and isinstance(annotation.get("completed_by"), dict)
+               and annotation["completed_by"].get("email")
+               for exported in exported_tasks if isinstance(exported.get("annotations"), list)
+               for annotation in exported["annotations"])
+
+
+def result_values(annotation: dict) -> dict[str, list[str]]:
+    """Each control's chosen values or texts; a ValueError for a result that is not Label Studio's shape."""
+    results = annotation.get("result", [])
+    if not isinstance(results, list):
+        raise ValueError("result is not a list")
+    values: dict[str, list[str]] = {}
+    for result in results:
+        value = result.get("value") if isinstance(result, dict) else None
+        if not isinstance(value, dict):
+            raise ValueError("a result without a value object")
+        chosen = value.get("choices") or value.get("text") or []
+        if not (isinstance(chosen, list) and all(isinstance(entry, str) for entry in chosen)):
+            raise ValueError(f"{result.get('from_name')}: expected a list of strings, not {chosen!r:.60}")
+        values[result.get("from_name")] = chosen
+    return values
+
+
+def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, str | None]:
+    """One annotation as a review decision (its request id is completed when it is recorded), and a
+    note when part of it was not used."""
+    values = result_values(annotation)
+    data = exported["data"]
+    verdict = (values.get("verdict") or [None])[0]
+    edited = (values.get("edited_query") or [""])[0].strip()
+    changed = bool(edited) and edited != data["query"]
+    note = None
+    if verdict in (None, "accept") and changed:
+        action = "edit"  # an edit counts as accept, with or without the verdict ticked
+    elif verdict is None:
+        action = "skip"
+    else:
+        action = verdict
+        if changed:
+            note = "the edited query was not used: the verdict is reject"
+    decision = DecisionIn(batch_id=data["batch_id"], pair_id=data["pair_id"], action=action,
+                          reason=(values.get("reason") or [None])[0],
+                          edited_query=edited if action == "edit" else None,
+                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}")
+    return decision, note
+
+
+def annotation_time(annotation: dict) -> str | None:
+    """When the annotation was last changed in Label Studio (`updated_at`, else `created_at`), in
+    UTC as the store writes times; None where the export gives neither."""
+    stamp = annotation.get("updated_at") or annotation.get("created_at")
+    if stamp is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        raise ValueError(f"updated_at {stamp!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # Label Studio keeps its times in UTC
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Planned:
+    decision: DecisionIn
+    item: ReviewItem
+    annotator: str
+    where: str  # the task and annotation, for messages
+    at: str | None = None  # when it was last changed in Label Studio; None: not in the export
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    planned: list[Planned]  # one per (pair, annotator): the annotation Label Studio changed last
+    skipped: list[str]  # an annotation that is not a usable decision, naming its task
+    notes: list[str]  # an annotation recorded, but not all of it used
+    # (pair, annotator) of every annotation in the file that is not cancelled, usable or not; None
+    # for the annotator of one too broken to tell
+    present: set[tuple[str, str | None]] = field(default_factory=set)
+    pairs: set[str] = field(default_factory=set)  # the pairs the file has tasks of
+    batches: set[str] = field(default_factory=set)  # the batches the file has tasks of
+
+
+def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
+                users: dict[str, str] | None = None) -> ImportPlan:
+    """A decision per usable, non-cancelled annotation; a line per one skipped or partly used.
+    As in the review app, an annotator decides only the pairs assigned to them."""
+    by_id = {batch.manifest.batch_id: batch for batch in batches}
+    plan = ImportPlan([], [], [])
+    for exported in exported_tasks:
+        data = exported.get("data") or {}
+        plan.pairs.add(data.get("pair_id"))
+        plan.batches.add(data.get("batch_id"))
+        annotations = exported.get("annotations", [])
+        if not isinstance(annotations, list):
+            plan.skipped.append(f"task {exported.get('id')}: annotations is not a list")
+            plan.present.add((data.get("pair_id"), None))
+            continue
+        for annotation in annotations:
+            if not isinstance(annotation, dict):
+                plan.skipped.append(f"task {exported.get('id')}: an annotation that is not an object")
+                plan.present.add((data.get("pair_id"), None))
+                continue
+            if annotation.get("was_cancelled"):
+                continue
+            annotator = annotator_name(annotation.get("completed_by"), users or {})
+            plan.present.add((data.get("pair_id"), annotator))
+            planned = plan_annotation(exported, annotation, annotator, by_id, plan)
+            if planned is not None:
+                plan.planned.append(planned)
+    plan.planned[:] = last_changed(plan.planned, plan.notes)
+    return plan
+
+
+def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dict[str, ReviewBatch],
+                    plan: ImportPlan) -> Planned | None:
+    """The annotation as a planned decision, or None with the reason in `plan.skipped`."""
+    where = f"task {exported.get('id')} annotation {annotation.get('id')}"
+    try:
+        decision, note = annotation_decision(exported, annotation)
+        at = annotation_time(annotation)
+    except ValidationError as error:
+        plan.skipped.append(f"{where}: " + "; ".join(
+            e["msg"].removeprefix("Value error, ") for e in error.errors()))
+        return None
+    except ValueError as error:
+        plan.skipped.append(f"{where}: {error}")
+        return None
+    except (KeyError, TypeError, AttributeError) as error:
+        plan.skipped.append(f"{where}: not a review annotation ({error!r})")
+        return None
+    batch = by_id.get(decision.batch_id)
+    if batch is None or decision.pair_id not in batch.items:
+        plan.skipped.append(f"{where}: pair {decision.pair_id} is in no batch of this run")
+        return None
+    if decision.pair_id not in batch.manifest.pairs_for(annotator):
+        plan.skipped.append(f"{where}: pair {decision.pair_id} is not assigned to {annotator} "
+                            "(name the Label Studio user with --user ID_OR_EMAIL=NAME)")
+        return None
+    if note:
+        plan.notes.append(f"{where}: {note}")
+    return Planned(decision, batch.items[decision.pair_id], annotator, where, at)
+
+
+def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
+    """Each annotator's annotation on a pair that Label Studio changed last (the file's order where
+    the export gives no times), oldest first, so the store's events follow Label Studio's times.
+    An annotator with several annotations on one task is noted: only one of them counts."""
+    by_key: dict[tuple[str, str], list[Planned]] = {}
+    for plan in sorted(planned, key=lambda plan: plan.at or ""):  # stable: file order among equals
+        by_key.setdefault((plan.decision.pair_id, plan.annotator), []).append(plan)
+    for (_, annotator), plans in by_key.items():
+        if len(plans) > 1:
+            notes.append(f"{plans[-1].where}: {annotator} has {len(plans)} annotations on this task; only "
+                         f"this one, changed last ({plans[-1].at or 'no time in the export'}), counts")
+    return sorted((plans[-1] for plans in by_key.values()), key=lambda plan: plan.at or "")
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    added: int  # new events (a re-import records nothing)
+    refused: list[str]  # edits that fail their leak or harm check (or are too long), naming their task
+
+
+def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer) -> ImportOutcome:
+    """Record the planned decisions that differ from the last one each annotator's Label Studio
+    imports recorded on the pair: a re-import records nothing (and does not undo a decision made
+    in the review app since), a decision changed in Label Studio (even back to an earlier one) is
+    new. Each event is stamped with the time Label Studio last changed its annotation. An edit is
+    checked as the review app checks it; one that leaks or fails the harm check would need an
+    override reason, which a Label Studio annotation cannot carry, so it is refused and named."""
+    if not planned:
+        return ImportOutcome(0, [])
+    run_id = planned[0].item.run_id
+    before = store.event_count(run_id)
+    imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
+    refused = []
+    for plan in planned:
+        decision, previous = plan.decision, imported.get((plan.decision.pair_id, plan.annotator))
+        if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
+                decision.action, decision.reason, decision.edited_query):
+            continue
+        too_long = edit_too_long(plan.item, decision.edited_query) if decision.action == "edit" else None
+        if too_long:
+            refused.append(f"{plan.where}: {too_long}")
+            continue
+        check = scorer.check(plan.item, decision.edited_query) if decision.action == "edit" else None
+        if check is not None and not check.passes:
+            refused.append(f"{plan.where}: the edit fails its check ({'; '.join(check.problems)}); "
+                           "to keep it, decide it in the review app with an override reason")
+            continue
+        # unique per change of this annotator's decision on this pair, and the same if an import
+        # killed half-way is run again
+        request_id = f"{decision.request_id}:{run_id}:{decision.pair_id}:after-{previous.id if previous else 0}"
+        store.record(decision.model_copy(update={"request_id": request_id}), annotator=plan.annotator,
+                     run_id=run_id, source=SOURCE, check=check, at=plan.at)
+    return ImportOutcome(store.event_count(run_id) - before, refused)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    withdrawn: list[str]  # earlier imported decisions gone from Label Studio, now recorded as skips
+    unchecked: list[str]  # batches with earlier imported decisions but no task in the file
+
+
+def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withdrawal:
+    """Withdraw each earlier imported decision whose annotation (or whole task) the export no longer
+    holds, or holds cancelled: Label Studio no longer says it, so it must not keep the pair accepted
+    or rejected. It is recorded as the annotator's skip, unless they decided the pair in the review
+    app since. Only batches the file has tasks of are judged: a batch missing from the file entirely
+    may be another project's or a partial export, and is named instead."""
+    current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
+    withdrawn, unchecked = [], set()
+    for previous in store.latest_from(SOURCE, run_id=run_id):
+        key = (previous.pair_id, previous.annotator)
+        if previous.action == "skip" or key in plan.present or (previous.pair_id, None) in plan.present:
+            continue
+        if previous.batch_id not in plan.batches:
+            unchecked.add(previous.batch_id)
+            continue
+        if current.get(key) != previous.id:
+            continue
+        task, annotation = previous.request_id.split(":")[1:3]
+        gone = "annotation" if previous.pair_id in plan.pairs else "task"
+        store.record(DecisionIn(batch_id=previous.batch_id, pair_id=previous.pair_id, action="skip",
+                                request_id=f"{SOURCE}-withdrawn:{run_id}:{previous.pair_id}:after-{previous.id}"),
+                     annotator=previous.annotator, run_id=run_id, source=SOURCE)
+        withdrawn.append(f"task {task} annotation {annotation}: {previous.annotator}'s {previous.action} of "
+                         f"pair {previous.pair_id} is withdrawn: its {gone} is no longer in Label Studio's export")
+    return Withdrawal(withdrawn, [f"batch {batch}: earlier Label Studio decisions, but no task of it in the "
+                                  "file; they stand (if its tasks were deleted, decide them in the review app)"
+                                  for batch in sorted(unchecked)])
