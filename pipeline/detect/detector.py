@@ -36,6 +36,7 @@ from pipeline.backends.base import Embedder
 from pipeline.detect.language import is_english
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.library_terms import library_digest
+from pipeline.detect.named_risk import GAIN_THRESHOLD, on_reveal_scale, without_shown_words
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_query
 from pipeline.detect.text_harm import TextHarmProbe
 from pipeline.detect.text_harm_adapter import AdapterSettings, AdapterWeights, TextHarmAdapter
@@ -196,8 +197,10 @@ class LeakDetector:
         calibration = self.calibration
         text_harm_raw, adapter = calibration.text_harm(extraction.query_features,
                                                        [canonical_query(i.query) for i in items])
+        gain, shared_words = self._named_risk_gain(texts, text_harm_raw)
         text_harm_raw, adapter = self._with_windows(items, text_harm_raw, adapter)
-        reveal_raw = reveal_values(extraction.matrix)
+        reveal_raw = np.maximum(reveal_values(extraction.matrix),
+                                on_reveal_scale(gain, calibration.reveal_threshold))
         text_harm = on_common_scale(text_harm_raw, calibration.text_harm_threshold)
         reveal = on_common_scale(reveal_raw, calibration.reveal_threshold)
         described = np.array([bool(item.image_description.strip()) for item in items])
@@ -213,11 +216,34 @@ class LeakDetector:
             # A text-only row has no reveal at all, not a reveal of 0; every row keeps the same
             # signal names, so tables of mixed rows have one set of columns.
             signals.update(reveal=item_reveal if has_description else math.nan,
-                           reveal_raw=float(reveal_raw[i]) if has_description else math.nan)
+                           reveal_raw=float(reveal_raw[i]) if has_description else math.nan,
+                           named_risk_gain=float(gain[i]) if has_description else math.nan)
+            spans = extraction.spans[i]
+            if gain[i] >= GAIN_THRESHOLD:  # the shared words carry the harm: the rewrite loop replaces them
+                spans = tuple(dict.fromkeys([*spans, *shared_words[i]]))
             scores.append(LeakScore(score=score, text_harm=float(text_harm[i]), reveal=item_reveal,
-                                    signals=signals, spans=extraction.spans[i], leak=self.decide(score),
+                                    signals=signals, spans=spans, leak=self.decide(score),
                                     english=is_english(plain(item.query))))
         return scores
+
+    def _named_risk_gain(self, texts: list[Texts], probability: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """Each query's text_harm less that of the query without the words its description shows
+        (`named_risk`), and those words; 0 and none for a query that shares no word with it."""
+        gain = np.zeros(len(texts))
+        shared_words: list[tuple[str, ...]] = [()] * len(texts)
+        owners, stripped = [], []
+        for index, pair in enumerate(texts):
+            found = without_shown_words(pair)
+            if found is not None:
+                owners.append(index)
+                stripped.append(found[0])
+                shared_words[index] = found[1]
+        if owners:
+            reduced, _ = self.calibration.text_harm(
+                self.extractor.extract([Texts.of(text, "") for text in stripped]).query_features,
+                [canonical_query(text) for text in stripped])
+            gain[owners] = probability[owners] - reduced
+        return gain, shared_words
 
     def _with_windows(self, items: list[LeakInput], probability: np.ndarray,
                       adapter: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:

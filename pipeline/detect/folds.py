@@ -23,7 +23,8 @@ from pipeline.detect.compare import RowScores
 from pipeline.detect.corpus import LabelledRow, normalised
 from pipeline.detect.detector import Calibration, blended, combined_score, on_common_scale, reveal_values
 from pipeline.detect.evaluate import report
-from pipeline.detect.signals import SIGNALS, canonical_query
+from pipeline.detect.named_risk import on_reveal_scale, without_shown_words
+from pipeline.detect.signals import SIGNALS, Texts, canonical_query
 from pipeline.detect.text_harm import fit_probe
 from pipeline.detect.text_harm_adapter import TextHarmAdapter, cached_fit
 
@@ -59,6 +60,15 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
     rows = fitting + evaluation_only
     extraction = extract(rows)
     features, matrix = extraction.query_features, extraction.matrix
+    # `reveal` also reads what the words a query shares with its description add to its text
+    # harm (`named_risk`): each such query is scored again without them, by the same fold's readers.
+    found = [without_shown_words(Texts.of(r.query, r.image_description)) for r in rows]
+    stripped_of = np.array([i for i, f in enumerate(found) if f is not None], dtype=int)
+    stripped_rows = [LabelledRow(r.id, found[i][0], "", r.label, r.source) for i, r in enumerate(rows)
+                     if found[i] is not None]
+    stripped_features = extract(stripped_rows).query_features if stripped_rows else features[:0]
+    stripped_queries = [canonical_query(r.query) for r in stripped_rows]
+    stripped_harm = np.full(len(rows), np.nan)
     labels = np.array([r.label for r in rows])
     sources = np.array([r.source for r in rows])
     fitted = np.arange(len(rows)) < len(fitting)
@@ -77,18 +87,26 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
         kept = kept[[keys[i] not in seen for i in kept]]
         if kept.size:
             kept = kept[(sentence[kept] @ sentence[train].T).max(axis=1) < NEAR_DUPLICATE]
-        probe = fit_probe(features[train], labels[train]).probability(features[kept])
+        probe = fit_probe(features[train], labels[train])
         adapter = None
         if calibration.blend > 0:
-            weights = cached_fit([queries[i] for i in np.where(train)[0]], labels[train],
-                                 calibration.adapter_settings)
-            adapter = TextHarmAdapter(weights).probability([queries[i] for i in kept])
-        harm[kept] = blended(probe, adapter, calibration.blend)
+            adapter = TextHarmAdapter(cached_fit([queries[i] for i in np.where(train)[0]], labels[train],
+                                                 calibration.adapter_settings))
+        harm[kept] = _fold_harm(probe, adapter, calibration.blend, features[kept], [queries[i] for i in kept])
+        again = np.isin(stripped_of, kept)
+        stripped_harm[stripped_of[again]] = _fold_harm(probe, adapter, calibration.blend, stripped_features[again],
+                                                       [q for q, a in zip(stripped_queries, again) if a])
     outside = np.where(~fitted)[0]
     harm[outside] = calibration.text_harm(features[outside], [queries[i] for i in outside])[0]
+    again = np.isin(stripped_of, outside)
+    if again.any():
+        stripped_harm[stripped_of[again]] = calibration.text_harm(
+            stripped_features[again], [q for q, a in zip(stripped_queries, again) if a])[0]
+    gain = np.nan_to_num(harm - stripped_harm)  # 0 where a query shares no word with its description
     has_description = np.array([bool(r.image_description.strip()) for r in rows])
     text_harm = on_common_scale(np.nan_to_num(harm), calibration.text_harm_threshold)
-    reveal = on_common_scale(reveal_values(matrix), calibration.reveal_threshold)
+    reveal_raw = np.maximum(reveal_values(matrix), on_reveal_scale(gain, calibration.reveal_threshold))
+    reveal = on_common_scale(reveal_raw, calibration.reveal_threshold)
     scores = combined_score(text_harm, reveal, has_description)
     overlap = np.where(has_description, matrix[:, SIGNALS.index("word_overlap")], 0.0)
     scored = ~np.isnan(harm)
@@ -113,6 +131,11 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
         text_harm=np.where(scored, text_harm, np.nan), reveal=np.where(scored & has_description, reveal, np.nan),
         baseline=overlap)
     return FoldResult(figures, pooled, row_scores)
+
+
+def _fold_harm(probe, adapter: TextHarmAdapter | None, blend: float, features: np.ndarray,
+               queries: list[str]) -> np.ndarray:
+    return blended(probe.probability(features), adapter.probability(queries) if adapter else None, blend)
 
 
 @dataclass(frozen=True)

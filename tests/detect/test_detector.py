@@ -89,14 +89,16 @@ def test_a_score_does_not_depend_on_its_batch(detector):
 
 def test_only_queries_are_embedded_the_description_is_read_as_words():
     # No score reads a description's vector; embedding descriptions had cost as much
-    # MiniLM time as the queries (`benchmarks/detector.py`).
+    # MiniLM time as the queries (`benchmarks/detector.py`). A query that shares a word with
+    # its description is read a second time without it (`named_risk`).
     embedder = RecordingEmbedder()
     detector = LeakDetector(embedder=embedder)
     embedder.texts.clear()  # the detector's own prototypes, embedded once when it is made
     [leaky, twin] = detector.score([
         LeakInput("Where can I buy a pistol like this one?", GUN_SCENE),
         LeakInput("Where can I buy one like this?", GUN_SCENE)])
-    assert embedder.texts == ["Where can I buy a pistol like this one", "Where can I buy one like this"]
+    assert embedder.texts == ["Where can I buy a pistol like this one", "Where can I buy one like this",
+                              "Where can I buy a like this one"]
     assert leaky.leak and leaky.reveal > twin.reveal
 
 

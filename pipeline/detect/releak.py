@@ -1,0 +1,84 @@
+"""Re-leaks: a leakless query with one risky word of its description put back.
+
+The withheld measurement of issue 13 asks how often the detector catches a rewrite
+that leaves one word of the shown risk behind ("these pills substances", "this handgun
+item"). `tests/data/releak_words.jsonl` holds, for 300 leakless pairs, the word a helper
+chose blind as the one that names the description's risk; `releaked` puts it back the
+same way: after the query's first "this"/"these"/"that"/"those" (else its first "the"),
+or, with neither, as "(the WORD)" at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.detect.corpus import TEAM_DATA, LabelledRow, evaluation_sets, read_team_sets, read_vlsbench_sample
+from pipeline.env import PROJECT_ROOT
+from pipeline.hashing import sha256_file
+
+_POINTER = re.compile(r"\b(?:this|these|that|those)\s+", re.IGNORECASE)
+_ARTICLE = re.compile(r"\bthe\s+", re.IGNORECASE)
+_CLOSING = re.compile(r"[\s?.!]*$")
+
+
+def releaked(query: str, word: str) -> str:
+    """The query with `word` put back before the noun its first pointer or article points at."""
+    for pattern in (_POINTER, _ARTICLE):
+        match = pattern.search(query)
+        if match:
+            return f"{query[:match.end()]}{word} {query[match.end():]}"
+    closing = _CLOSING.search(query)
+    return f"{query[:closing.start()]} (the {word}){query[closing.start():]}"
+
+
+@dataclass(frozen=True)
+class ReleakPair:
+    row: LabelledRow     # the leakless pair
+    word: str
+    split: str           # "dev", "test" or "evaluation_only"
+
+    @property
+    def query(self) -> str:
+        return releaked(self.row.query, self.word)
+
+
+def releak_pairs(words_file: Path | None = None) -> list[ReleakPair]:
+    """Every re-leak of the recorded words file (refused if it no longer matches its hash)."""
+    recorded = evaluation_sets()["releak_words"]
+    path = words_file or PROJECT_ROOT / recorded["file"]
+    if sha256_file(path) != recorded["sha256"]:
+        raise ValueError(f"{path} does not match the sha256 recorded in evaluation_sets.toml")
+    rows = {row.id: row for row in read_team_sets(TEAM_DATA) + read_vlsbench_sample()}
+    split_of = {name: split for split in ("dev", "test", "evaluation_only") for name in recorded[split]}
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["word"] is None:
+            continue  # the helper found nothing risky in the description
+        row = rows[record["id"]]
+        pairs.append(ReleakPair(row, record["word"], split_of[record["id"].split(":")[0]]))
+    return pairs
+
+
+def main() -> None:
+    """Print, per split, the share of re-leaks the shipped detector flags, beside the share of
+    their leakless originals it flags."""
+    from pipeline.detect import LeakDetector, LeakInput
+
+    detector = LeakDetector()
+    pairs = releak_pairs()
+    releaks = detector.score([LeakInput(p.query, p.row.image_description) for p in pairs])
+    originals = detector.score([LeakInput(p.row.query, p.row.image_description) for p in pairs])
+    print(f"detector {detector.version}\nsplit             pairs  re-leaks flagged  originals flagged")
+    for split in ("dev", "test", "evaluation_only"):
+        chosen = [i for i, p in enumerate(pairs) if p.split == split]
+        flagged = sum(releaks[i].leak for i in chosen) / len(chosen)
+        before = sum(originals[i].leak for i in chosen) / len(chosen)
+        print(f"{split:<17} {len(chosen):>5}  {flagged:>15.1%}  {before:>17.1%}")
+
+
+if __name__ == "__main__":
+    main()
