@@ -62,7 +62,7 @@ COLUMN_MEANINGS = {
     "leak_score": "the leak detector's score of `instruction` as shipped (lower is safer)",
     "seed_backend": "the backend that wrote the harmful seed",
     "seed_prompt_hash": "the version of the seed writer's prompt or templates",
-    "rewrite_backend": "the backend that rewrote the query to be leak-free",
+    "rewrite_backend": "the backend that rewrote the query to be leak-free (the pipeline's query: see `edited_by`)",
     "rewrite_model": "the rewriter's model (empty for an offline backend)",
     "rewrite_prompt_hash": "the version of the rewriter's prompt",
     "image_backend": "the backend that made the image (`placeholder`: not a real image)",
@@ -70,6 +70,8 @@ COLUMN_MEANINGS = {
     "run_id": "the build that made the pair",
     "instruction_pipeline": "the pipeline's query before human review (`instruction` differs if an annotator "
                             "edited it)",
+    "edited_by": "the annotator (or adjudicator) who wrote `instruction`, else null: then the rewriter's "
+                 "query ships, and `rewrite_backend` names who wrote it",
     "review_state": "`accepted`, or `unreviewed` in a preview release",
     "added_in": "the release version that first published the row",
     "leak_threshold": "the detector's threshold when `leak_score` was computed: at or above it, the query leaks",

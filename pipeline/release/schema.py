@@ -20,6 +20,7 @@ RELEASE_FIELDS = [
     ("instruction_id", pa.int64()),
     *PAIR_FIELDS[1:],
     ("instruction_pipeline", pa.string()),  # the build's query; `instruction` is the reviewed one
+    ("edited_by", pa.string()),  # the annotator whose edit `instruction` is, else null
     ("review_state", pa.string()),  # "accepted", or "unreviewed" in a preview release
     ("added_in", pa.int64()),  # the release version that first published the row
     ("leak_threshold", pa.float64()),  # the detector's threshold when `leak_score` was computed

@@ -108,5 +108,6 @@ def edit_fields(row) -> dict:
     if not getattr(row, "edited", False):
         return {}
     fields = {"harm_verdict": getattr(row, "edit_harm_verdict", None),
-              "override_reason": getattr(row, "override_reason", None)}
+              "override_reason": getattr(row, "override_reason", None),
+              "edited_by": getattr(row, "edited_by", None)}
     return {key: value if isinstance(value, str) else None for key, value in fields.items()}  # pandas: NaN

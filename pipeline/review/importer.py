@@ -90,6 +90,7 @@ def pair_row(item, events: list[Event]) -> dict:
         "edit_detector_version": latest_edit.detector_version if latest_edit else None,
         "override_reason": latest_edit.override_reason if latest_edit else None,
         "override_by": latest_edit.annotator if latest_edit and latest_edit.override_reason else None,
+        "edited_by": latest_edit.annotator if latest_edit else None,
         "leak_score": item.leak_score,
         "reason": reject_reasons(state, events),
         "annotators": sorted({event.annotator for event in events if event.source != ADJUDICATION}),

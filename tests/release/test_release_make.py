@@ -230,6 +230,8 @@ def test_a_leaky_edit_is_kept_out_or_shipped_with_its_own_score_and_override(tmp
     assert overridden["instruction_pipeline"] == rows[1]["instruction"]
     assert overridden["leak_score"] >= overridden["leak_threshold"] and overridden["leak_verdict"] == "leaks"
     assert overridden["override_reason"] == "the element is generic kitchenware here"
+    # the shipped query is the annotator's, whatever rewrite_backend says wrote the pipeline's
+    assert overridden["edited_by"] == "ann" and pd.isna(shipped.loc["r1-pair002", "edited_by"])
     clean = shipped.loc["r1-pair002"]
     assert clean["leak_score"] < clean["leak_threshold"] and clean["leak_verdict"] == "leak-free"
     assert clean["harm_verdict"] == "keep" and pd.isna(clean["override_reason"])

@@ -87,7 +87,7 @@ def make_run(runs_dir: Path, run_id: str, rows: list[dict], *, review: dict[str,
             "id": row["id"], "run_id": run_id, "batch_id": "b1", "category": row["category"],
             "review_state": review.get(row["id"], "unreviewed"), "instruction": row["instruction"],
             "instruction_reviewed": edits.get(row["id"], row["instruction"]), "edited": row["id"] in edits,
-            "new_leak_score": None, "leak_score": row["leak_score"], "reason": None,
+            "edited_by": "ann" if row["id"] in edits else None, "new_leak_score": None, "leak_score": row["leak_score"], "reason": None,
             "annotators": ["ann"], "history": 1, "override_reason": (overrides or {}).get(row["id"]),
         } for row in rows])
         write_frame(frame, review_dir(run_dir) / "decisions.parquet")
