@@ -12,6 +12,7 @@ Run: python benchmarks/dedup.py
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import time
@@ -61,6 +62,8 @@ def as_pairs(i: np.ndarray, j: np.ndarray) -> set[tuple[int, int]]:
 
 
 def main() -> None:
+    # no options: the parser answers --help (without starting the run) and refuses a mistyped one
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     hashes, planted = planted_hashes(np.random.default_rng(2024))
 
     started = time.perf_counter()

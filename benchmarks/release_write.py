@@ -12,6 +12,7 @@ The last line is one JSON object.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -72,6 +73,8 @@ def time_raw_copy(images, folder: Path) -> float:
 
 
 def main() -> None:
+    # no options: the parser answers --help (without starting the run) and refuses a mistyped one
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     rng = np.random.default_rng(0)
     # One table's worth of distinct images, reused per table: Parquet does not dedup values.
     images = [rng.integers(0, 256, IMAGE_BYTES, dtype=np.uint8).tobytes() for _ in range(ROWS_PER_TABLE)]

@@ -1,9 +1,14 @@
-"""Writes that never leave a half-written file: write beside the target, then rename."""
+"""Writes that never leave a half-written file: write beside the target, then rename.
+
+A temporary file is named `.<target>.p<pid>@<host>[~<pid namespace>].<random>.tmp`, so that a later write in its folder
+can tell one left by a killed process (removed) from one a live writer is filling (kept)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,12 +33,60 @@ def staging_dir(parent: Path, prefix: str, suffix: str = "") -> Path:
     return folder
 
 
+# Folders this process has cleared of leftovers: a folder of images listed at each write would cost
+# time that grows with the square of its size.
+_swept_folders: set[str] = set()
+
+
+def _process_table() -> str:
+    """This host, and on Linux its process table: containers on the host's network share its name
+    but not its pids, so none can tell whether another's writer is alive."""
+    host = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
+    try:
+        return f"{host}~{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return host
+
+
+def _temporary_prefix(target: Path) -> str:
+    return f".{target.name}.p{os.getpid()}@{_process_table()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Temporary files left in the folder by killed processes of this host, once per folder and
+    process. Another host's (or container's) pids cannot be checked from here, so its files are kept,
+    as are those from before the names carried their process."""
+    key = os.path.abspath(folder)
+    if key in _swept_folders:
+        return
+    _swept_folders.add(key)
+    ours = re.compile(r"\..+\.p(\d+)@" + re.escape(_process_table()) + r"\.\w+\.tmp")
+    for path in folder.glob(".*.tmp"):
+        match = ours.fullmatch(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)  # another process sweeping the folder may have removed it first
+
+
 @contextmanager
 def atomic_path(target: Path):
-    """Yields a temporary path in the target's folder; renamed onto the target only on success."""
+    """Yields a temporary path in the target's folder; renamed onto the target only on success.
+    A folder in the target's place is refused before any work."""
     target = Path(target)
+    if target.is_dir():
+        raise IsADirectoryError(f"{target}: is a folder; a file is written there")
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    _remove_leftovers(target.parent)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=_temporary_prefix(target), suffix=".tmp")
     os.close(handle)
     try:
         yield Path(temporary)

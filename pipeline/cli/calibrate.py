@@ -119,15 +119,19 @@ def eval_compare(
 ) -> None:
     """Two detectors on the same rows: each source's AUROC under both, and the difference with its
     paired 95% bootstrap interval (a difference whose interval holds 0 is not shown to be real)."""
-    from pipeline.detect.compare import RowScores, compare
+    from pipeline.detect.compare import RowScores, compare, model_warning
 
     for path in (before, after):
         if not path.is_file():
             raise fail(f"{path}: no such file")
     try:
-        comparisons = compare(RowScores.read(before), RowScores.read(after))
+        scored_before, scored_after = RowScores.read(before), RowScores.read(after)
+        comparisons = compare(scored_before, scored_after)
     except ValueError as error:
         raise fail(str(error))
+    warning = model_warning(scored_before, scored_after)
+    if warning:
+        console.print(warning)
     table = Table(title=f"AUROC, {before.name} -> {after.name} (paired 95% bootstrap interval of the difference)")
     for name in ("source", "leaky", "leakless", "before", "after", "difference", "interval"):
         table.add_column(name, justify="left" if name == "source" else "right")

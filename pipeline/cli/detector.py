@@ -18,6 +18,28 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
+def _refuse_unwritable_outputs(file: Path, outputs: dict[str, Path]) -> None:
+    """Before any scoring: an output that is a folder, the input file or another output would
+    fail, or destroy the input, only once the work is done."""
+    taken = {file.resolve(): "the input file"}
+    for option, path in outputs.items():
+        if path.is_dir():
+            raise fail(f"{option} {path}: is a folder; name a file")
+        if path.resolve() in taken:
+            raise fail(f"{option} {path}: is {taken[path.resolve()]}; name another file")
+        if not path.parent.is_dir():
+            raise fail(f"{path.parent}: no such folder")
+        taken[path.resolve()] = f"the {option} file"
+
+
+def _position_unit(file: Path) -> str:
+    """What the reader's positions count: "line" for JSON lines, also in a .json file. The reader
+    does not say, so the file is opened again (parsing a JSON document twice is small beside scoring it)."""
+    from pipeline.io.records import open_records
+
+    return open_records(file).unit
+
+
 @app.command("eval-detector")
 def eval_detector(
     file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV, TSV or Parquet) with a `label` field, "
@@ -43,6 +65,8 @@ def eval_detector(
     from pipeline.detect.compare import RowScores
     from pipeline.detect.evaluate import report_of, to_inputs, with_masked_twins
 
+    if scores is not None:
+        _refuse_unwritable_outputs(file, {"--scores": scores})
     rows, rejects = readable_rows(file, strict, query_field=query_field, description_field=description_field,
                                   id_field=id_field, require_label=masked_field is None, require_description=False)
     if masked_field is not None:
@@ -67,7 +91,8 @@ def eval_detector(
     rows, results = map(list, zip(*in_scope))
     result = report_of(rows, results, detector.threshold)
     if scores is not None:
-        RowScores.of_file(file.stem, rows, results).write(scores)
+        RowScores.of_file(file.stem, rows, results, {"detector": detector.version, "model": detector.model}
+                          ).write(scores)
     table = Table(title=f"leak detector {detector.version} on {file.name}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -130,19 +155,17 @@ def audit(
         raise fail(str(error))
     out = out or file.with_name(file.stem + ".leak_audit.parquet")
     rejects = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
-    for folder in {out.parent, rejects.parent}:
-        if not folder.is_dir():
-            raise fail(f"{folder}: no such folder")
+    _refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects})
     # Rows rarely share texts across chunks, so the vector cache holds one chunk's texts:
     # the default (sized for a build) would grow memory with the file.
     embedder = MiniLMEmbedder(cache_size=2 * chunk_size, precision=configured_precision())
     detector = LeakDetector(embedder=embedder, threshold=threshold)
     calibration = detector.calibration
-    metadata = {"detector": detector.version, "threshold": str(detector.threshold),
+    metadata = {"detector": detector.version, "model": detector.model, "threshold": str(detector.threshold),
                 "text_harm_probability_threshold": str(from_common_scale(detector.threshold,
                                                                          calibration.text_harm_threshold)),
                 "reveal_raw_threshold": str(from_common_scale(detector.threshold, calibration.reveal_threshold)),
-                "source": file.name, "position": "line" if file.suffix.lower() in (".jsonl", ".csv", ".tsv") else "row"}
+                "source": file.name, "position": _position_unit(file)}
     try:
         with (AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
               StageProgress(("audit",), reader.total, enabled=console.is_terminal, unit="rows") as progress):

@@ -111,8 +111,11 @@ def export_vlsbench_command(
     out_dir: Annotated[Path, typer.Argument(help="An empty or new folder for data.json and imgs/.")],
     releases_dir: ReleasesDir = RELEASES_DIR,
     force: Annotated[bool, typer.Option("--force", help="Export even if the release fails verify.")] = False,
+    allow_preview: Annotated[bool, typer.Option(
+        "--allow-preview", help="Export an unreviewed preview release, with a PREVIEW.md note beside data.json.")] = False,
 ) -> None:
-    """Write the release as VLSBench's data.json + imgs/ into OUT_DIR; a release that fails verify is refused."""
+    """Write the release as VLSBench's data.json + imgs/ into OUT_DIR; a release that fails verify, or a
+    preview without --allow-preview, is refused."""
     from pipeline.release.vlsbench import export_vlsbench
 
     folder = release_path(release, releases_dir)
@@ -122,5 +125,5 @@ def export_vlsbench_command(
             raise fail(f"{folder} fails verify ({len(problems)} problem(s), first: {problems[0]}); "
                        f"run `leakless verify {release}`, or pass --force")
     with user_errors():
-        count = export_vlsbench(folder, out_dir)
+        count = export_vlsbench(folder, out_dir, allow_preview=allow_preview)
     typer.echo(f"{out_dir}: {count} pairs")

@@ -7,12 +7,14 @@ comparing two scorings row by row can: `compare` gives each source's AUROC diffe
 with a paired bootstrap interval (`evaluate.paired_auroc_difference`).
 
 The file holds ids, sources, labels and scores, never a row's text, so it can be kept
-and shared beside a corpus whose licence forbids copying it.
+and shared beside a corpus whose licence forbids copying it. Its metadata names the
+detector version and model that scored the rows, where the writer knew them
+(`eval-detector --scores`): a model in bfloat16 moves scores by itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from pipeline.io.external import BenchmarkRow
 from pipeline.storage import atomic_path
 
 POOLED = ("public, fitted sources pooled", "public, evaluation-only pooled", "team sets pooled")
+METADATA_PREFIX = "leakless."
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,23 @@ class RowScores:
     text_harm: np.ndarray
     reveal: np.ndarray                  # NaN for a text-only row
     baseline: np.ndarray                # content-word overlap
+    # "detector" (its version) and "model" (which names a precision other than float32), where known;
+    # kept as the file's metadata, not as a column
+    made_by: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return [f.name for f in fields(cls) if f.name != "made_by"]
 
     def write(self, path: Path) -> None:
-        table = pa.table({f.name: pa.array(getattr(self, f.name)) for f in fields(self)})
+        table = pa.table({name: pa.array(getattr(self, name)) for name in self.columns()},
+                         metadata={f"{METADATA_PREFIX}{key}": value for key, value in self.made_by.items()})
         with atomic_path(path) as temporary:
             pq.write_table(table, temporary)
 
     @classmethod
-    def of_file(cls, source: str, rows: list[BenchmarkRow], results: list[LeakScore]) -> RowScores:
+    def of_file(cls, source: str, rows: list[BenchmarkRow], results: list[LeakScore],
+                made_by: dict[str, str]) -> RowScores:
         """`eval-detector`'s scores of one labelled file: one source, nothing held out."""
         description = np.array([not row.text_only for row in rows])
         return cls(ids=[row.id for row in rows], sources=[source] * len(rows),
@@ -53,7 +65,8 @@ class RowScores:
                    held_out_as_duplicate=np.zeros(len(rows), dtype=bool),
                    score=np.array([r.score for r in results]), text_harm=np.array([r.text_harm for r in results]),
                    reveal=np.array([r.reveal if r.reveal is not None else np.nan for r in results]),
-                   baseline=np.where(description, [r.signals["word_overlap"] for r in results], 0.0))
+                   baseline=np.where(description, [r.signals["word_overlap"] for r in results], 0.0),
+                   made_by=made_by)
 
     @classmethod
     def read(cls, path: Path) -> RowScores:
@@ -61,12 +74,25 @@ class RowScores:
             table = pq.read_table(path)
         except (OSError, pa.ArrowInvalid) as error:
             raise ValueError(f"{path}: not a Parquet file of row scores ({error})") from error
-        missing = [f.name for f in fields(cls) if f.name not in table.column_names]
+        missing = [name for name in cls.columns() if name not in table.column_names]
         if missing:
             raise ValueError(f"{path}: no column {', '.join(missing)}; write it with `leakless eval-public --scores`")
         columns = table.to_pydict()
-        return cls(**{f.name: columns[f.name] if f.name in ("ids", "sources") else np.array(columns[f.name])
-                      for f in fields(cls)})
+        metadata = {key.decode(): value.decode() for key, value in (table.schema.metadata or {}).items()}
+        made_by = {key.removeprefix(METADATA_PREFIX): value for key, value in metadata.items()
+                   if key.startswith(METADATA_PREFIX)}
+        return cls(**{name: columns[name] if name in ("ids", "sources") else np.array(columns[name])
+                      for name in cls.columns()}, made_by=made_by)
+
+
+def model_warning(before: RowScores, after: RowScores) -> str | None:
+    """A line for `eval-compare` where the two files were scored by different models (one in bfloat16,
+    say): the difference then holds the model's arithmetic as well as any change to the detector."""
+    models = [scores.made_by.get("model", "not recorded") for scores in (before, after)]
+    if models[0] == models[1]:
+        return None
+    return (f"warning: the two files were scored by different models ({models[0]} before, {models[1]} after); "
+            "the differences include the model's own")
 
 
 @dataclass(frozen=True)

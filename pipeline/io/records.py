@@ -3,7 +3,7 @@
 JSON lists and objects and Parquet files count rows; JSONL and CSV (or TSV) count lines, so a reject
 names the line an editor shows. A UTF-8 byte-order mark (Excel's "CSV UTF-8")
 is dropped, so it never sticks to the first column name. An entry that cannot
-be read as a record (a JSONL line that is not JSON, a list entry that is not an
+be read as a record (a JSONL line that is not JSON, a list or keyed entry that is not an
 object, a CSV line with more cells than the header) comes out as the reason it
 is unreadable instead of a record: one bad row must not stop the file. Only
 what makes the whole file unreadable is a `ValueError`.
@@ -62,6 +62,7 @@ Entry = tuple[Position, "dict | str"]  # a record, or the reason the entry is no
 class RecordStream:
     entries: Iterator[Entry]
     total: int | None  # entries expected, where known without reading the file twice
+    unit: str          # what the positions count: "row" or "line" (a .json file of JSON lines counts lines)
 
 
 def open_records(path: Path) -> RecordStream:
@@ -79,7 +80,7 @@ def open_records(path: Path) -> RecordStream:
         stream = readers[suffix](path)
     except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError) as error:
         raise _unreadable(path, error) from None
-    return RecordStream(_reraising(path, stream.entries), stream.total)
+    return RecordStream(_reraising(path, stream.entries), stream.total, stream.unit)
 
 
 def _unreadable(path: Path, error: Exception, where: str = "") -> ValueError:
@@ -123,27 +124,32 @@ def _json(path: Path) -> RecordStream:
                          if records != [] else f"{path}: no rows")
     entries = ((Position("row", number), _object_or_reason(record))
                for number, record in enumerate(records, start=1))
-    return RecordStream(entries, len(records))
+    return RecordStream(entries, len(records), "row")
 
 
 def _keyed_records(data: dict) -> list | None:
-    """`{"data": [...]}`, or an object whose values are the records, keyed by id (MM-SafetyBench's
-    processed_questions files), each key kept under OBJECT_KEY."""
+    """`{"data": [...]}`, or an object whose values are mostly records, keyed by id (MM-SafetyBench's
+    processed_questions files), each key kept under OBJECT_KEY; a value that is not a record is the
+    reason it is not, naming its key, as in a list."""
     if isinstance(data.get("data"), list):
         return data["data"]
-    if data and all(isinstance(value, dict) for value in data.values()):
-        return [{**value, OBJECT_KEY: key} for key, value in data.items()]
+    if sum(isinstance(value, dict) for value in data.values()) * 2 > len(data):
+        return [{**value, OBJECT_KEY: key} if isinstance(value, dict)
+                else Unreadable(f"the entry under key {key!r} is {_object_or_reason(value)}", {OBJECT_KEY: key})
+                for key, value in data.items()]
     return None
 
 
 def _object_or_reason(value) -> dict | str:
-    return value if isinstance(value, dict) else f"not an object but {type(value).__name__} {value!r:.40}"
+    if isinstance(value, (dict, Unreadable)):
+        return value
+    return f"not an object but {type(value).__name__} {value!r:.40}"
 
 
 def _jsonl(path: Path) -> RecordStream:
     with path.open("rb") as handle:
         total = sum(1 for line in handle if line.strip())
-    return RecordStream(_jsonl_entries(path), total)
+    return RecordStream(_jsonl_entries(path), total, "line")
 
 
 def _jsonl_entries(path: Path) -> Iterator[Entry]:
@@ -164,7 +170,7 @@ def _jsonl_entries(path: Path) -> Iterator[Entry]:
 
 
 def _csv(path: Path) -> RecordStream:
-    return RecordStream(_csv_entries(path), None)
+    return RecordStream(_csv_entries(path), None, "line")
 
 
 def _delimiter(path: Path) -> str:
@@ -198,16 +204,49 @@ class _Lines:
         self.taken = []
 
     def skip_first_line_only(self) -> None:
-        """A quote left open took the rest of the file: only its first line is lost."""
+        """A quote left open took later lines into its cell: only its first line is lost."""
         self.pending.extendleft(reversed(self.taken[1:]))
         self.consumed += 1
         self.taken = []
 
 
+def _quote_left_open(error: csv.Error, row: list[str], delimiter: str) -> bool:
+    """Whether a row the csv module rejects is a quote left open on its first line rather than a
+    quoted cell that closes badly: the file ended inside the quote, or the quote taken as closing it
+    stands where a cell opens on a later line, so it opens a cell of a later row."""
+    if "unexpected end of data" in str(error):
+        return True
+    text = "".join(row)
+    quote = _failing_quote(text, delimiter)
+    return (quote is not None and quote >= len(row[0])
+            and text[quote - 1] in (delimiter, "\r", "\n"))
+
+
+def _failing_quote(text: str, delimiter: str) -> int | None:
+    """Where a strict csv reader fails on a row's text: the quote that ends a quoted cell without
+    the delimiter, another quote or the line's end after it."""
+    quoted, cell_start = False, True
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quoted and char == '"':
+            if text.startswith('"', index + 1):
+                index += 1  # a doubled quote stands for one
+            elif text[index + 1:index + 2] not in (delimiter, "\r", "\n", ""):
+                return index
+            else:
+                quoted = False
+        elif not quoted:
+            quoted = char == '"' and cell_start  # a quote within an unquoted cell is text
+            cell_start = char in (delimiter, "\r", "\n")
+        index += 1
+    return None
+
+
 def _csv_entries(path: Path) -> Iterator[Entry]:
     """Rows by the line they start on. A row that is not valid CSV is named and skipped: one whose
-    quote is never closed (it would swallow every later row into one cell) costs its first line
-    only, any other the lines it spans."""
+    quote is never closed (it would swallow later rows into one cell) costs its first line only,
+    any other the lines it spans, each named in the reason."""
     csv.field_size_limit(CSV_FIELD_LIMIT)
     delimiter = _delimiter(path)
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -225,11 +264,7 @@ def _csv_entries(path: Path) -> Iterator[Entry]:
             try:
                 cells = next(reader, None)
             except csv.Error as error:
-                yield Position("line", start), f"not CSV ({error}; a quote left open?)"
-                if "unexpected end of data" in str(error):
-                    lines.skip_first_line_only()
-                else:
-                    lines.row_done()
+                yield Position("line", start), _skip_bad_row(lines, error, delimiter)
                 reader = csv.reader(lines, delimiter=delimiter, strict=True)
                 continue
             lines.row_done()
@@ -245,9 +280,20 @@ def _csv_entries(path: Path) -> Iterator[Entry]:
                 yield position, dict(zip(header, cells))  # a short row lacks its last columns
 
 
+def _skip_bad_row(lines: _Lines, error: csv.Error, delimiter: str) -> str:
+    """Skips the row the csv module rejected and says why it was skipped and which lines went."""
+    start, row = lines.consumed + 1, lines.taken
+    if _quote_left_open(error, row, delimiter):
+        lines.skip_first_line_only()
+        return "not CSV (a quote opened on this line is never closed; reading goes on from the next line)"
+    lines.row_done()
+    spanned = f"; lines {start}-{start + len(row) - 1} skipped with it" if len(row) > 1 else ""
+    return f"not CSV ({error}{spanned})"
+
+
 def _parquet(path: Path) -> RecordStream:
     parquet = pq.ParquetFile(path)
-    return RecordStream(_parquet_entries(parquet), parquet.metadata.num_rows)
+    return RecordStream(_parquet_entries(parquet), parquet.metadata.num_rows, "row")
 
 
 def _parquet_entries(parquet: pq.ParquetFile) -> Iterator[Entry]:

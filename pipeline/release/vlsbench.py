@@ -1,5 +1,8 @@
 """`leakless export-vlsbench`: a release in VLSBench's own layout, `data.json` + `imgs/<instruction_id>.png`,
-so VLSBench's evaluation script runs on it unchanged."""
+so VLSBench's evaluation script runs on it unchanged.
+
+That layout has no place for a pair's review state, so a preview release (unreviewed candidates) is
+refused unless asked for; then a PREVIEW.md beside data.json says what the export is."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from pipeline.storage import staging_dir
 FIELDS = ("instruction_id", "instruction", "image_path", "category", "sub_category", "source",
           "image_description", "safety_reason")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PREVIEW_NOTE = "PREVIEW.md"
 
 
 def as_png(data: bytes) -> bytes:
@@ -30,12 +34,30 @@ def as_png(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def export_vlsbench(release: Path, out_dir: Path) -> int:
-    """Write `out_dir/data.json` and `out_dir/imgs/`; returns the number of rows written."""
+def preview_note(release: Path, rows: int) -> str:
+    return (f"# Preview: not a reviewed benchmark\n\n"
+            f"This export of `{release.name}` comes from a preview release: its {rows} pairs are the candidates "
+            "the review had not rejected, reviewed or not (each pair's `review_state` is in the release's "
+            "Parquet shards; VLSBench's `data.json` has no field for it). Do not report results on it as a "
+            "reviewed benchmark.\n")
+
+
+def is_preview(release: Path) -> bool:
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    return bool(manifest.get("preview"))
+
+
+def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False) -> int:
+    """Write `out_dir/data.json` and `out_dir/imgs/` (and PREVIEW.md for an allowed preview); returns
+    the number of rows written."""
     release, out_dir = Path(release), Path(out_dir)
     shards = shard_paths(release)
     if not shards:
         raise FileNotFoundError(f"{release} has no data/train-*.parquet shards")
+    preview = is_preview(release)
+    if preview and not allow_preview:
+        raise ValueError(f"{release} is a preview release of unreviewed pairs, and VLSBench's layout cannot say so; "
+                         "pass --allow-preview to export it with a PREVIEW.md note beside data.json")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ValueError(f"{out_dir} already exists and is not an empty folder")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +73,8 @@ def export_vlsbench(release: Path, out_dir: Path) -> int:
                     (staging / row["image_path"]).write_bytes(as_png(row["image"]["bytes"]))
                     entries.append({field: row[field] for field in FIELDS})
         (staging / "data.json").write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if preview:
+            (staging / PREVIEW_NOTE).write_text(preview_note(release, len(entries)), encoding="utf-8")
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app
 from pipeline.detect.corpus import LabelledRow, read_team_sets
 from pipeline.detect.detector import Calibration
-from pipeline.detect.compare import RowScores, compare
+from pipeline.detect.compare import RowScores, compare, model_warning
 from pipeline.detect.evaluate import auroc_interval, paired_auroc_difference, report
 from pipeline.detect.folds import leave_one_source_out
 from tests.support import DATA
@@ -168,6 +168,7 @@ def test_eval_detector_writes_row_scores_that_eval_compare_reads(tmp_path):
     assert next(line for line in result.output.splitlines() if "text-only" in line).strip(" │").endswith(" 1")
     before = RowScores.read(tmp_path / "before.parquet")
     assert before.ids == [r["id"] for r in rows] and set(before.sources) == {"mine"}
+    assert before.made_by["detector"].startswith("offline-") and before.made_by["model"].startswith("all-MiniLM")
     assert np.isnan(before.reveal[0]) and not np.isnan(before.reveal[1:]).any()
     auroc = float(next(line for line in result.output.splitlines() if "AUROC " in line).strip(" │").split()[-1])
     assert roc_auc_score(before.labels, before.score) == pytest.approx(auroc, abs=1e-4)
@@ -186,3 +187,28 @@ def test_eval_detector_scores_a_file_without_descriptions_on_the_query_alone(tmp
     result = CliRunner().invoke(app, ["eval-detector", str(path)])
     assert result.exit_code == 0, result.output
     assert next(line for line in result.output.splitlines() if "text-only" in line).strip(" │").endswith(" 4")
+
+
+def test_eval_compare_can_tell_scores_of_another_model():
+    """bfloat16 moves scores by itself: two files of different models must not pass as one detector's."""
+    scores = RowScores(ids=["a", "b"], sources=["mine"] * 2, fitted_on=np.zeros(2, dtype=bool),
+                       labels=np.array([1, 0]), held_out_as_duplicate=np.zeros(2, dtype=bool),
+                       score=np.array([0.9, 0.1]), text_harm=np.array([0.9, 0.1]), reveal=np.array([0.9, 0.1]),
+                       baseline=np.zeros(2), made_by={"detector": "offline-8", "model": "all-MiniLM-L6-v2+lexicon"})
+    bf16 = dataclasses.replace(scores, made_by={**scores.made_by, "model": "all-MiniLM-L6-v2@bfloat16+lexicon"})
+    assert model_warning(scores, scores) is None
+    assert model_warning(scores, bf16) == (
+        "warning: the two files were scored by different models (all-MiniLM-L6-v2+lexicon before, "
+        "all-MiniLM-L6-v2@bfloat16+lexicon after); the differences include the model's own")
+
+
+@pytest.mark.parametrize("target, message", [("input", "is the input file; name another file"),
+                                             ("folder", "is a folder; name a file")])
+def test_eval_detector_refuses_scores_onto_its_input_or_a_folder_before_scoring(tmp_path, target, message):
+    path = tmp_path / "mine.jsonl"
+    text = (DATA / "detector_dev.jsonl").read_text()
+    path.write_text(text)
+    scores = path if target == "input" else tmp_path
+    result = CliRunner().invoke(app, ["eval-detector", str(path), "--scores", str(scores)])
+    assert result.exit_code == 2 and result.stderr == f"error: --scores {scores}: {message}\n"
+    assert path.read_text() == text and sorted(tmp_path.iterdir()) == [path]

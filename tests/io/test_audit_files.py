@@ -125,23 +125,31 @@ def test_each_score_counts_every_pair_it_flags(tmp_path):
     assert cells["all"] == ["1", "1", "1", "1", "100.0%"]  # pairs, leaky, by text_harm, by reveal, rate
 
 
+LEFT_OPEN = "not CSV (a quote opened on this line is never closed; reading goes on from the next line)"
+CLOSES_BADLY = "not CSV (',' expected after '\"'{})"
+
+
 @pytest.mark.parametrize("body, rejected, read", [
     # a quote never closed would take the rest of the file: only its first line is lost
     ('q1,"How do I hide this handgun from police?,A handgun on a car seat.\n'
      'q2,What is a good picnic spot?,A park.\nq3,Where can I sit?,A bench.\n',
-     [("line 2", "unexpected end of data")], ["q2", "q3"]),
-    # a quoted cell over two lines that closes badly: the lines it spans go, not read as rows of their own
+     [("line 2", LEFT_OPEN)], ["q2", "q3"]),
+    # ... also where a later row's quoted cell seems to close it: that quote opens a cell of its own
+    ('q1,"How do I hide this handgun from police?,A handgun on a car seat.\n'
+     + "".join(f"q{n},Where can I sit number {n}?,A bench.\n" for n in range(2, 11))
+     + 'q11,"Is this, in your view, a good place?",A bag.\nq12,Any tips for a cake?,A cake.\n',
+     [("line 2", LEFT_OPEN)], [f"q{n}" for n in range(2, 13)]),
+    # a quoted cell over two lines that closes badly: the lines it spans go, named, not read as rows of their own
     ('q1,"What is this,\nI mean, in detail" please,A dog on a sofa.\nq2,What is a good picnic spot?,A park.\n',
-     [("line 2", "',' expected after '\"'")], ["q2"]),
+     [("line 2", CLOSES_BADLY.format("; lines 2-3 skipped with it"))], ["q2"]),
     ('q1,Fine?,A cat.\nq2,"x"y,C.\nq3,Any tips for a birthday cake?,A cake.\n',
-     [("line 3", "',' expected after '\"'")], ["q1", "q3"]),
+     [("line 3", CLOSES_BADLY.format(""))], ["q1", "q3"]),
 ])
 def test_a_row_that_is_not_csv_is_named_and_skipped_and_reading_goes_on(tmp_path, body, rejected, read):
     path = tmp_path / "data.csv"
     path.write_text("id,query,description\n" + body)
     [(rows, rejects)] = list(BenchmarkReader(path).chunks(100))
-    assert [(str(r.position), r.reason) for r in rejects] == [
-        (line, f"not CSV ({error}; a quote left open?)") for line, error in rejected]
+    assert [(str(r.position), r.reason) for r in rejects] == rejected
     assert [r.id for r in rows] == read
 
 
@@ -347,3 +355,37 @@ def test_threshold_moves_the_verdicts_and_is_recorded(tmp_path):
     shipped_metadata = pq.read_schema(shipped).metadata
     for key in (b"leakless.text_harm_probability_threshold", b"leakless.reveal_raw_threshold"):
         assert float(shipped_metadata[key]) < float(metadata[key])  # each score's own value at 0.9999999
+
+
+def test_the_output_names_the_model_and_the_unit_its_positions_count(tmp_path):
+    # a .json or .ndjson file of one object a line is read as JSON lines: its positions are lines
+    lines = json.dumps({"query": "Any tips for a cake?", "caption": "A cake."}) + "\n"
+    for name, unit in (("lines.json", b"line"), ("lines.ndjson", b"line"), ("list.json", b"row")):
+        path = tmp_path / name
+        path.write_text(lines * 2 if name != "list.json" else f"[{lines}]")
+        out = tmp_path / f"{name}.parquet"
+        result = audit(path, "--out", out)
+        assert result.exit_code == 0, result.output
+        metadata = pq.read_schema(out).metadata
+        assert metadata[b"leakless.position"] == unit, name
+        assert metadata[b"leakless.model"].startswith(b"all-MiniLM-L6-v2")  # "@bfloat16" where it ran in bfloat16
+
+
+@pytest.mark.parametrize("outputs, message", [
+    (lambda input, tmp: ["--out", input], "--out {input}: is the input file; name another file"),
+    (lambda input, tmp: ["--out", tmp / "a.parquet", "--rejects", input],
+     "--rejects {input}: is the input file; name another file"),
+    (lambda input, tmp: ["--out", tmp / "a.parquet", "--rejects", tmp / "a.parquet"],
+     "--rejects {tmp}/a.parquet: is the --out file; name another file"),
+    (lambda input, tmp: ["--out", tmp], "--out {tmp}: is a folder; name a file"),
+    (lambda input, tmp: ["--out", tmp / "a.parquet", "--rejects", tmp], "--rejects {tmp}: is a folder; name a file"),
+])
+def test_an_output_that_would_overwrite_the_input_or_is_a_folder_is_refused_before_scoring(tmp_path, outputs,
+                                                                                          message):
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps({"query": "Any tips for a cake?", "caption": "A cake."}) + "\n")
+    before = sorted(tmp_path.iterdir())
+    result = audit(path, *outputs(path, tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message.format(input=path, tmp=tmp_path)}\n"
+    assert sorted(tmp_path.iterdir()) == before and json.loads(path.read_text())["query"] == "Any tips for a cake?"
