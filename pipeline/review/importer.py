@@ -55,7 +55,9 @@ def shipped_edit(item, events: list[Event]) -> Event | None:
     if settled is not None and settled.action == "edit":
         return None if settled.edited_query == item.instruction else settled
     edits = [event for event in events if event.action == "edit" and event.source != ADJUDICATION]
-    return max(edits, key=lambda event: event.id) if edits else None
+    # Latest by when it was made: a Label Studio import records an annotation made before an app
+    # edit after it, with the annotation's own time (times are UTC ISO strings, so they sort).
+    return max(edits, key=lambda event: (event.at, event.id)) if edits else None
 
 
 def reject_reasons(state: str, events: list[Event]) -> str | None:
