@@ -29,6 +29,8 @@ def run_folder(run: str, runs_dir: Path) -> Path:
     folder = Path(run) if Path(run).is_dir() else runs_dir / run
     if not (folder / "data").is_dir():
         raise fail(f"{folder} is not a finished run (no data/ folder)")
+    if not (folder / "manifest.json").is_file():  # written last: a run killed while finishing has none
+        raise fail(f"{folder} is not a finished run (no manifest.json: rerun `leakless build` to finish it)")
     return folder.resolve()
 
 

@@ -25,6 +25,7 @@ from pipeline.detect.signals import Texts, content_stem
 
 GAIN_THRESHOLD = 0.2
 _SPACE_BEFORE_MARK = re.compile(r"\s+([?.!,;:])")
+_WORD = re.compile(r"\w")
 
 
 def without_shown_words(texts: Texts) -> tuple[str, tuple[str, ...]] | None:
@@ -42,7 +43,9 @@ def without_shown_words(texts: Texts) -> tuple[str, tuple[str, ...]] | None:
         return None
     pieces.append(query.text[last:])
     stripped = _SPACE_BEFORE_MARK.sub(r"\1", " ".join("".join(pieces).split()))
-    return stripped, tuple(dict.fromkeys(shared))
+    # A query made of shared words alone ("cigarette burns?") leaves nothing to read, and the readers
+    # score an empty text high: "this" reads as it would with the words replaced by a reference.
+    return stripped if _WORD.search(stripped) else "this", tuple(dict.fromkeys(shared))
 
 
 def on_reveal_scale(gain: np.ndarray, reveal_threshold: float) -> np.ndarray:

@@ -189,8 +189,8 @@ def _element_pattern(terms: tuple[str, ...]) -> re.Pattern | None:
 
 
 def content_stem(stem: str) -> bool:
-    """A stem that can carry meaning about risk: not a function word, an image word or a scrap."""
-    return len(stem) > 2 and stem not in _STOP
+    """A stem that can carry meaning about risk: not a function word, an image word, a number or a scrap."""
+    return len(stem) > 2 and not stem.isdigit() and stem not in _STOP
 
 
 def _overlap(query_stems: set[str], description_stems: set[str]) -> float:

@@ -222,6 +222,13 @@ def _quote_left_open(error: csv.Error, row: list[str], delimiter: str) -> bool:
             and text[quote - 1] in (delimiter, "\r", "\n"))
 
 
+def _rows_follow_inside(row: list[str], delimiter: str) -> bool:
+    """Whether a quote opened on a row's first line took in lines that read as whole rows of their
+    own ('2,what is this'): a quote in the middle of a later cell then 'closed' it, and skipping
+    every line up to there would lose those rows."""
+    return len(row) > 2 and all(delimiter in line and line.count('"') % 2 == 0 for line in row[1:-1])
+
+
 def _failing_quote(text: str, delimiter: str) -> int | None:
     """Where a strict csv reader fails on a row's text: the quote that ends a quoted cell without
     the delimiter, another quote or the line's end after it."""
@@ -283,7 +290,7 @@ def _csv_entries(path: Path) -> Iterator[Entry]:
 def _skip_bad_row(lines: _Lines, error: csv.Error, delimiter: str) -> str:
     """Skips the row the csv module rejected and says why it was skipped and which lines went."""
     start, row = lines.consumed + 1, lines.taken
-    if _quote_left_open(error, row, delimiter):
+    if _quote_left_open(error, row, delimiter) or _rows_follow_inside(row, delimiter):
         lines.skip_first_line_only()
         return "not CSV (a quote opened on this line is never closed; reading goes on from the next line)"
     lines.row_done()

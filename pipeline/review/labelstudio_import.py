@@ -213,7 +213,8 @@ def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
 @dataclass(frozen=True)
 class ImportOutcome:
     added: int  # new events (a re-import records nothing)
-    refused: list[str]  # edits that fail their leak or harm check (or are too long), naming their task
+    refused: list[str]  # edits that fail their checks (or are too long), and annotations older than the
+                        # annotator's app decision since, naming their task
 
 
 def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer) -> ImportOutcome:
@@ -228,11 +229,19 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
     run_id = planned[0].item.run_id
     before = store.event_count(run_id)
     imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
+    current = {(event.pair_id, event.annotator): event for event in store.current(run_id=run_id)}
     refused = []
     for plan in planned:
         decision, previous = plan.decision, imported.get((plan.decision.pair_id, plan.annotator))
         if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
                 decision.action, decision.reason, decision.edited_query):
+            continue
+        later = current.get((decision.pair_id, plan.annotator))
+        if later is not None and later.source != SOURCE and plan.at is not None and later.at > plan.at:
+            # The store keeps the decision recorded last; an older annotation must not undo the
+            # annotator's own decision made in the app since.
+            refused.append(f"{plan.where}: older ({plan.at}) than {plan.annotator}'s decision in the review "
+                           f"app ({later.at}), which stands")
             continue
         too_long = edit_too_long(plan.item, decision.edited_query) if decision.action == "edit" else None
         if too_long:

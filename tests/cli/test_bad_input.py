@@ -20,7 +20,7 @@ from pipeline.cli.app import app  # importing the package registers every comman
 
 VALID_ELEMENT = {"category": "Violent", "sub_category": "Weapon-Related Violence", "element": "machete",
                  "kind": "object", "description": "A person holding a machete in an overgrown lot."}
-FINISHED_RUN = {"runs/r1/data/": None}  # what `review` and `release` take for a finished run
+FINISHED_RUN = {"runs/r1/data/": None, "runs/r1/manifest.json": "{}"}  # what `review` and `release` take for a finished run
 EXPORTED_RUN = {**FINISHED_RUN, "runs/r1/review/batches/": None}
 
 
@@ -172,6 +172,9 @@ CASES = [
      EXPORTED_RUN, "absent.json"),
     # -- release --------------------------------------------------------------------------------
     ("release-missing-run", ["release", "r9", "--name", "bench", "--runs-dir", "runs"], {}, "is not a finished run"),
+    # killed while finishing: shards there, no manifest (written last)
+    ("release-unfinished-run", ["release", "r9", "--name", "bench", "--runs-dir", "runs"],
+     {"runs/r9/data/train-00000.parquet": b"PAR1", "runs/r9/ledger.parquet": b"PAR1"}, "no manifest.json"),
     ("release-bad-name", ["release", "r1", "--name", "../bench", "--runs-dir", "runs", "--releases-dir", "releases"],
      FINISHED_RUN, "bad release name '../bench'"),
     ("release-versioned-name", ["release", "r1", "--name", "bench-v2", "--runs-dir", "runs", "--releases-dir", "releases"],

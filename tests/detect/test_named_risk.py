@@ -69,3 +69,10 @@ def test_releak_words_must_match_their_recorded_hash(tmp_path):
     changed.write_text(json.dumps({"id": pairs[0].row.id, "word": "knife"}) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="does not match the sha256"):
         releak_pairs(changed)
+
+
+def test_a_query_of_shown_words_alone_is_read_against_a_bare_reference(detector):
+    # stripped to nothing, the query would have read as an empty text, which the readers score high
+    assert without_shown_words(Texts.of("cigarette burns?", BURN_SCENE))[0] == "this"
+    [bare] = detector.score([LeakInput("cigarette burns?", BURN_SCENE)])
+    assert bare.signals["named_risk_gain"] >= GAIN_THRESHOLD and bare.leak

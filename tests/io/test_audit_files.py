@@ -139,6 +139,9 @@ CLOSES_BADLY = "not CSV (',' expected after '\"'{})"
      + "".join(f"q{n},Where can I sit number {n}?,A bench.\n" for n in range(2, 11))
      + 'q11,"Is this, in your view, a good place?",A bag.\nq12,Any tips for a cake?,A cake.\n',
      [("line 2", LEFT_OPEN)], [f"q{n}" for n in range(2, 13)]),
+    # ... and where a quote in the middle of a later cell seems to close it: the rows between are whole rows
+    ('q1,"unclosed,A.\nq2,What is this?,B.\nq3,the "best" way,C.\nq4,ok?,D.\n',
+     [("line 2", LEFT_OPEN)], ["q2", "q3", "q4"]),
     # a quoted cell over two lines that closes badly: the lines it spans go, named, not read as rows of their own
     ('q1,"What is this,\nI mean, in detail" please,A dog on a sofa.\nq2,What is a good picnic spot?,A park.\n',
      [("line 2", CLOSES_BADLY.format("; lines 2-3 skipped with it"))], ["q2"]),

@@ -200,3 +200,18 @@ def test_an_edit_with_bidi_controls_is_refused_everywhere_edits_are_taken(batche
     assert plan.planned == []
     (line,) = plan.skipped
     assert line.startswith("task 100 annotation 1: the edit holds bidirectional control characters")
+
+
+def test_an_older_annotation_does_not_undo_the_annotators_later_app_decision(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    pair = exported[0]["data"]["pair_id"]
+    store = ReviewStore.for_runs(tmp_path)
+    store.record(DecisionIn(batch_id=exported[0]["data"]["batch_id"], pair_id=pair, action="accept",
+                            request_id="app-1"), annotator="alice", run_id="fake", source="web")
+    exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [edit("alice's older words?")],
+                                   "updated_at": "2020-01-01T00:00:00Z"}]
+    _, outcome, _ = run_import(exported, batches, store)
+    assert outcome.added == 0
+    assert len(outcome.refused) == 1 and "alice's decision in the review app" in outcome.refused[0]
+    reviewed = import_review(tmp_path / "fake", store).set_index("id")
+    assert reviewed.loc[pair, "instruction_reviewed"] == reviewed.loc[pair, "instruction"]  # the app's accept stands
