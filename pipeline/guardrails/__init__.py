@@ -1,11 +1,16 @@
 """The hard block: content no run may produce, whatever the backend or config.
 
-Two rules, checked at the seed, rewrite and image-prompt stages:
-- sexual content involving minors: any minor reference together with any
-  sexual reference in the same text, or any minor reference in an Erotic item;
+Two rules, checked at the seed, draft, rewrite, image-prompt, review-edit and release steps:
+- sexual content involving minors: a minor reference together with a sexual reference
+  anywhere among one item's texts (its element, description, queries, safety reason: "A
+  teenage girl at a photo studio" and "What lingerie would suit her?" are one item), or any
+  minor reference in an Erotic item;
 - real private persons: personal identifiers (e-mail, phone, street address,
   ID numbers) or a person's full name (a known first name and a surname, in any case
   before a possessive, "Surname, First", or a title and a surname).
+
+Text is read as a person sees it (`reading.py`): look-alike letters, accents, hidden
+characters, emoji and joined words do not hide a word.
 
 Word lists cannot know every name or every way to say "minor": the README's
 Guardrails section says what that leaves.
@@ -22,10 +27,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.plain_text import plain
+from pipeline.guardrails.reading import guard_reading, joins_apart
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})  # "emily carter’s"
+# The text columns of a released row, all of which ship.
+SHIPPED_TEXT_COLUMNS = ("instruction", "original_query", "image_description", "safety_reason", "element")
 
 
 @dataclass(frozen=True)
@@ -34,9 +40,30 @@ class GuardHit:
     matched: str
 
 
-def _words_pattern(words: list[str]) -> str:
+def _words_pattern(words: list[str], unless: list[str] = (), unless_after: list[str] = ()) -> str:
+    """Any of `words`, whole, except where a phrase of `unless` starts ("baby oil") or a word of
+    `unless_after` comes just before ("comic strip"). Both are closed lists of harmless senses."""
     alternatives = "|".join(sorted((re.escape(w.lower()) for w in words), key=len, reverse=True))
-    return rf"\b(?:{alternatives})\b"
+    not_after = "".join(rf"(?<!\b{re.escape(word)} )" for word in unless_after)
+    not_starting = rf"(?!(?:{'|'.join(unless)})\b)" if unless else ""
+    return rf"\b{not_after}{not_starting}(?:{alternatives})\b"
+
+
+_UNDER_18 = (r"(?:[1-9]|1[0-7]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+             r"fourteen|fifteen|sixteen|seventeen)")
+_SCHOOL_YEAR = (r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+                r"eleventh|twelfth)")
+# An age under 18, however it is written.
+_AGE = "|".join([
+    rf"\b{_UNDER_18}[- ]?(?:years?|yrs?)[- ]?olds?\b",     # "a 15-year-old", "fifteen year olds"
+    rf"\b{_UNDER_18} (?:years?|yrs?) of age\b",             # "14 years of age"
+    rf"\baged? {_UNDER_18}\b",                              # "aged 9"
+    r"\b(?:[1-9]|1[0-7])[- ]?(?:yo\b|y/o\b|y\.o\b\.?)",    # "12yo", "12 y.o."
+    r"\b(?:[1-9]|1[0-7])-?yrs?\b",                          # "16yrs"
+    r"\bunder[- ]?(?:1[2-8]|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)s?\b",  # "under 16"
+    rf"\b{_SCHOOL_YEAR}[- ]grade(?:rs?)?\b",                 # "a 6th grader", "9th grade"
+    r"\bgrade (?:[1-9]|1[0-2])\b",                          # "grade 8"
+])
 
 
 @dataclass(frozen=True)
@@ -52,14 +79,8 @@ class _Rules:
 @lru_cache(maxsize=1)
 def _rules() -> _Rules:
     data = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
-    minor_words = data["minors"]["words"]
-    # "a 15-year-old", "aged 9", "12yo", "a twelve-year-old", "a 6th grader": an age under 18
-    under_18 = (r"(?:[1-9]|1[0-7]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-                r"fourteen|fifteen|sixteen|seventeen)")
-    age = (rf"\b{under_18}[- ]?(?:years?|yrs?)[- ]?old\b|\baged? {under_18}\b"
-           r"|\b(?:[1-9]|1[0-7])[- ]?(?:yo\b|y/o\b|y\.o\b\.?)"
-           r"|\b(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)[- ]graders?\b")
-    minor = rf"{_words_pattern(minor_words)}|{age}"
+    minors, sexual_words = data["minors"], data["sexual"]
+    minor = f"{_words_pattern(minors['words'], minors.get('unless', []))}|{_AGE}"
     identifiers = tuple((name, re.compile(pattern, re.IGNORECASE))
                         for name, pattern in data["private_persons"]["identifiers"].items())
     first_names = "|".join(data["private_persons"]["first_names"])
@@ -69,7 +90,7 @@ def _rules() -> _Rules:
         rf"|\b(?i:{first_names}) [a-z][a-z'-]+'s\b"             # in any case before a possessive: "emily carter's"
         rf"|\b[A-Z][a-z]+, (?:{first_names})\b"                 # "Kowalski, Dave"
         rf"|\b(?:Mr|Mrs|Ms|Miss|Mx)\.? {surname}\b")           # "Mr Kowalski"
-    sexual = _words_pattern(data["sexual"]["words"])
+    sexual = _words_pattern(sexual_words["words"], sexual_words.get("unless", []), sexual_words.get("unless_after", []))
     return _Rules(minor=re.compile(minor, re.IGNORECASE), sexual=re.compile(sexual, re.IGNORECASE),
                   minor_lower=re.compile(minor), sexual_lower=re.compile(sexual),
                   identifiers=identifiers, full_name=full_name)
@@ -86,17 +107,25 @@ def _search(lower_pattern: re.Pattern, pattern: re.Pattern, text: str, lowered: 
     return found.group(0) if found else None
 
 
-def check_text(text: str, category: str | None = None) -> GuardHit | None:
-    """The first rule the text breaks, or None. Look-alike letters, hidden characters and
-    emoji are read as what they show (`plain`)."""
-    text = plain(text).translate(_APOSTROPHES)
+def _minors_hit(readings: list[str], category: str | None) -> GuardHit | None:
+    """A minor reference and a sexual reference anywhere among the texts (each read as written
+    and with joined words apart), or a minor reference in the Erotic category."""
     rules = _rules()
-    lowered = text.lower() if text.isascii() else None
-    minor = _search(rules.minor_lower, rules.minor, text, lowered)
-    if minor:
-        sexual = _search(rules.sexual_lower, rules.sexual, text, lowered)
-        if sexual or category == "Erotic":
-            return GuardHit(rule="sexual_minors", matched=f"{minor} + {sexual or 'Erotic category'}")
+    texts = [text for reading in readings for text in dict.fromkeys((reading, joins_apart(reading)))]
+    lowered = [text.lower() if text.isascii() else None for text in texts]
+    minor = next(filter(None, (_search(rules.minor_lower, rules.minor, text, low)
+                               for text, low in zip(texts, lowered))), None)
+    if not minor:
+        return None
+    sexual = next(filter(None, (_search(rules.sexual_lower, rules.sexual, text, low)
+                                for text, low in zip(texts, lowered))), None)
+    if sexual or category == "Erotic":
+        return GuardHit(rule="sexual_minors", matched=f"{minor} + {sexual or 'Erotic category'}")
+    return None
+
+
+def _private_person_hit(text: str) -> GuardHit | None:
+    rules = _rules()
     for name, pattern in rules.identifiers:
         found = pattern.search(text)
         if found:
@@ -108,8 +137,17 @@ def check_text(text: str, category: str | None = None) -> GuardHit | None:
 
 
 def check_texts(texts: list[str], category: str | None = None) -> GuardHit | None:
-    for text in texts:
-        hit = check_text(text, category)
-        if hit:
-            return hit
-    return None
+    """The first rule one item's texts break, or None. `sexual_minors` reads them together: a
+    minor word in the description and a sexual word in the query are one hit."""
+    readings = [guard_reading(text) for text in texts]
+    return _minors_hit(readings, category) or next(filter(None, map(_private_person_hit, readings)), None)
+
+
+def check_text(text: str, category: str | None = None) -> GuardHit | None:
+    """The first rule the text, on its own, breaks, or None."""
+    return check_texts([text], category)
+
+
+def shipped_texts(row: dict) -> list[str]:
+    """The texts a released row ships, for one check of the row as an item."""
+    return [row.get(column) or "" for column in SHIPPED_TEXT_COLUMNS]

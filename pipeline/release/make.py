@@ -1,4 +1,8 @@
-"""One release: select -> final filtration -> dedup -> stable ids -> shards, index, manifest, card.
+"""One release: select -> guardrail -> final filtration -> dedup -> stable ids -> shards, index, manifest, card.
+
+The guardrail pass reads every row that would ship, carried ones too, as one item (all its text
+columns): the rules may have grown since the build, and a reviewer's edit is new text. A blocked
+row is dropped with the reason code `guardrail.<rule>`.
 
 Everything is written into a temporary folder beside the target and renamed
 into place at the end, so a failed release leaves nothing behind.
@@ -13,8 +17,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.backends.base import Embedder
-from pipeline.contracts import PairChecker
+from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker
 from pipeline.dedup import write_clusters
+from pipeline.guardrails import check_texts, shipped_texts
+from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
@@ -27,6 +33,9 @@ from pipeline.release.writer import (file_entries, release_manifest, release_tab
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
 from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.writers.tables import decisions_frame, write_frame
+
+
+GUARDRAIL_STAGE = "release_guardrail"
 
 
 class NothingToRelease(ValueError):
@@ -63,16 +72,18 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     candidates = Candidates()
     if extend:
         add_release(candidates, earlier[-1][1])
-    carried = len(candidates.rows)
+    earlier_rows = len(candidates.rows)
     for run_dir in run_dirs:
         add_run(candidates, run_dir, preview=preview)
-    if len(candidates.rows) == carried:
+    if len(candidates.rows) == earlier_rows:
         kind = "candidate" if preview else "accepted"
         raise NothingToRelease(f"no {kind} pairs in {', '.join(Path(r).name for r in run_dirs)} "
                                f"(left out by review: {dict(candidates.left_out) or 'none'})")
 
     index = earlier_index([folder for _, folder in earlier])
-    new, same_id = unseen(candidates.rows[carried:], set(index["id"]))
+    kept_carried, carried_blocks = guardrail_pass(candidates.rows[:earlier_rows])
+    new, same_id = unseen(candidates.rows[earlier_rows:], set(index["id"]))
+    new, new_blocks = guardrail_pass(new)
     harm_kept = harm_on_shipped_text(new, harm_check_verdicts(run_dirs))
     checker = checker or RulesPairChecker(embedder, harm_kept, options.min_match_similarity)
     checked, decisions = final_filter(new, checker)
@@ -86,9 +97,9 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     next_id = int(index["instruction_id"].max()) + 1 if len(index) else 1
     for offset, row in enumerate(fresh):
         row.update(instruction_id=next_id + offset, added_in=version)
-    rows = candidates.rows[:carried] + fresh
+    rows = kept_carried + fresh
     if not rows:
-        raise NothingToRelease("every pair was dropped by final filtration or dedup; nothing to release")
+        raise NothingToRelease("every pair was dropped by the guardrail, final filtration or dedup; nothing to release")
 
     releases_dir = Path(releases_dir)
     releases_dir.mkdir(parents=True, exist_ok=True)
@@ -99,18 +110,19 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
                                       options.max_shard_bytes)
         write_dedup_index(rows, staging / INDEX_FILE)
         write_clusters(image_dups.clusters + query_dups.clusters, staging / "dedup_clusters.parquet")
-        frame = decisions_frame(decisions + leak_decisions, run_id="")
-        frame["run_id"] = frame["item_id"].map({row["id"]: row["run_id"] for row in new})
+        frame = decisions_frame(carried_blocks + new_blocks + decisions + leak_decisions, run_id="")
+        frame["run_id"] = frame["item_id"].map({row["id"]: row["run_id"] for row in candidates.rows})
         write_frame(frame, staging / "decisions.parquet")
         manifest = release_manifest(
             rows, shards, name=name, version=version, preview=preview, license=options.license,
             review="unreviewed preview" if preview else "reviewed: accepted pairs only",
-            extends=earlier[-1][0] if extend else None, carried_rows=carried,
+            extends=earlier[-1][0] if extend else None, carried_rows=len(kept_carried),
             runs=[{"run_id": Path(r).name} for r in run_dirs],  # not the path: local, and not the data's
             earlier_releases=[folder.name for _, folder in earlier],
             final_filter={"backend": checker.backend, "model": checker.model, "prompt_hash": checker.prompt_hash,
                           "kept": len(checked), "dropped": len(new) - len(checked)},
             dropped={"not_taken_by_review": dict(candidates.left_out), "same_id": same_id,
+                     "guardrail": len(carried_blocks) + len(new_blocks),
                      "final_filter": len(new) - len(checked), "leaks": len(checked) - len(clean),
                      "image_duplicate": len(image_dups.drop_ids),
                      "query_duplicate": len(query_dups.drop_ids - image_dups.drop_ids)},
@@ -125,6 +137,21 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:
+    """(the rows the hard block lets through, a drop decision for each other one)."""
+    kept, blocks = [], []
+    for row in rows:
+        hit = check_texts(shipped_texts(row), row["category"])
+        if hit is None:
+            kept.append(row)
+            continue
+        blocks.append(Decision(
+            item_id=row["id"], seed_id=row["seed_id"], stage=GUARDRAIL_STAGE, text=row["instruction"] or "",
+            verdict=Verdict.drop, code=f"{GUARDRAIL_PREFIX}{hit.rule}", reason=f"{hit.rule}: {hit.matched!r}",
+            backend="rules", model="", prompt_hash=""))
+    return kept, blocks
 
 
 def earlier_index(folders: list[Path]) -> pd.DataFrame:

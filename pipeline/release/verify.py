@@ -9,7 +9,9 @@ ids and instruction ids are unique, no two rows are duplicates by the release's 
 seed share its image on purpose), and each row's stored leak record holds up
 (`leak_check.py`): its verdict follows from its stored score and threshold, a
 flagged row has an override, and the current detector, re-scoring every row,
-finds the stored score (same detector version) or no new leak (another version).
+finds the stored score (same detector version) or no new leak (another version), and no
+row's text (instruction, original query, image description, safety reason, element, read as one
+item) is stopped by the guardrails' hard block.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import yaml
 
 from pipeline.backends.base import Embedder
 from pipeline.dedup import image_hashes
+from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.hashing import sha256_file
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
@@ -33,9 +36,9 @@ from pipeline.release.writer import release_files
 
 READ_ROWS = 100
 CARD = "README.md"
-CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "image_description", "category", "sub_category",
-                   "element", "leak_score", "leak_threshold", "leak_verdict", "harm_verdict", "detector_version",
-                   "override_reason", "image"]
+CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "original_query", "image_description",
+                   "safety_reason", "category", "sub_category", "element", "leak_score", "leak_threshold",
+                   "leak_verdict", "harm_verdict", "detector_version", "override_reason", "image"]
 
 
 def load_manifest(folder: Path) -> dict:
@@ -79,6 +82,7 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
                  if count > 1]
     problems += [f"instruction_id {key} appears {count} times"
                  for key, count in Counter(r["instruction_id"] for r in rows).items() if count > 1]
+    problems += guardrail_problems(rows)
     options = manifest.get("options", {})
     images = image_duplicates([row for row in rows if row["_phash"] is not None], no_earlier_rows(),
                               max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
@@ -94,6 +98,12 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     problems += scored
     notes += score_notes
     return problems
+
+
+def guardrail_problems(rows: list[dict]) -> list[str]:
+    """A line for each row the hard block stops: no release may ship one."""
+    return [f"row {row['id']}: blocked by the guardrail ({hit.rule}: {hit.matched!r})"
+            for row in rows if (hit := check_texts(shipped_texts(row), row["category"]))]
 
 
 def file_problems(folder: Path, manifest: dict, digests: dict[str, str], notes: list[str]) -> tuple[list[str], set]:

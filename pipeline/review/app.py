@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch, ReviewItem, find_batch
-from pipeline.review.scoring import EditCheck, EditScorer, edit_limit, edit_too_long
+from pipeline.review.scoring import EditCheck, EditScorer, edit_limit, edit_refusal
 from pipeline.review.store import REASONS, DecisionIn, Event, RequestIdReused, ReviewStore, Token
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # one path segment, no dot-dot, no slash
@@ -112,8 +112,8 @@ class Review:
         if decision.pair_id not in batch.manifest.pairs_for(token.annotator):
             raise HTTPException(403, f"pair {decision.pair_id} is not assigned to {token.annotator}")
         item = batch.items[decision.pair_id]
-        if decision.action == "edit" and (too_long := edit_too_long(item, decision.edited_query)):
-            raise DecisionRefused(too_long)
+        if decision.action == "edit" and (refusal := edit_refusal(item, decision.edited_query)):
+            raise DecisionRefused(refusal)  # too long, or blocked by the guardrail: no override passes it
         check = self.rescore.check(item, decision.edited_query) if decision.action == "edit" else None
         if check and not check.passes and not decision.override_reason:
             raise EditNeedsOverride(check, decision.edited_query)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pydantic import ValidationError
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
-from pipeline.review.scoring import EditScorer, edit_too_long
+from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import DecisionIn, ReviewStore
 
 SOURCE = "labelstudio"  # the events an import records
@@ -243,9 +243,9 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
             refused.append(f"{plan.where}: older ({plan.at}) than {plan.annotator}'s decision in the review "
                            f"app ({later.at}), which stands")
             continue
-        too_long = edit_too_long(plan.item, decision.edited_query) if decision.action == "edit" else None
-        if too_long:
-            refused.append(f"{plan.where}: {too_long}")
+        refusal = edit_refusal(plan.item, decision.edited_query) if decision.action == "edit" else None
+        if refusal:
+            refused.append(f"{plan.where}: {refusal}")
             continue
         check = scorer.check(plan.item, decision.edited_query) if decision.action == "edit" else None
         if check is not None and not check.passes:

@@ -4,6 +4,10 @@ One definition of "the detector's score of a pair's text" serves the review app,
 the release (which stores it) and `verify` (which recomputes it): `leak_input`
 builds the detector's input from what a released row carries, naming the element
 with every surface form the element library knows for it.
+
+An edit is also read by the guardrails' hard block, with the pair's other texts as the row
+that would ship: a blocked edit is refused, and no override reason can pass it
+(`edit_refusal`; `EditCheck.blocked`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from pipeline.config import HarmCheckConfig
+from pipeline.guardrails import GuardHit, check_texts, shipped_texts
 from pipeline.stages.harm_check import harm_cues
 
 HARM_KEEP, HARM_DROP = "keep", "drop"
@@ -57,6 +62,26 @@ def edit_too_long(item, query: str) -> str | None:
             f"(longer text can hide a leak from the detector): shorten it")
 
 
+def edit_blocked(item, query: str) -> GuardHit | None:
+    """The hard block's hit on `item`'s row shipping `query` as its instruction, or None."""
+    row = {"instruction": query, "original_query": item.original_query, "image_description": item.image_description,
+           "safety_reason": item.safety_reason, "element": item.element}
+    return check_texts(shipped_texts(row), item.category)
+
+
+def blocked_reason(hit: GuardHit) -> str:
+    return f"blocked by the guardrail ({hit.rule}: {hit.matched!r}); no override can ship it"
+
+
+def edit_refusal(item, query: str) -> str | None:
+    """Why `query` is refused outright as an edit of `item`'s query (too long, or blocked by the
+    guardrail), or None when it may be checked and, if flagged, overridden."""
+    if too_long := edit_too_long(item, query):
+        return too_long
+    hit = edit_blocked(item, query)
+    return blocked_reason(hit) if hit else None
+
+
 @dataclass(frozen=True)
 class EditCheck:
     """The leak filter's and the harm check's word on an edited query."""
@@ -69,6 +94,7 @@ class EditCheck:
     harm_reason: str
     intent_similarity: float
     problems: tuple[str, ...] = field(default=())
+    blocked: str | None = None        # the guardrail's rule when the hard block stops the edit
 
     @property
     def leaks(self) -> bool:
@@ -76,7 +102,7 @@ class EditCheck:
 
     @property
     def passes(self) -> bool:
-        """Counts as it is; otherwise only with an annotator's override and reason."""
+        """Counts as it is; otherwise only with an annotator's override and reason, unless `blocked`."""
         return not self.problems
 
 
@@ -118,11 +144,13 @@ class EditScorer:
         problems = list(harm)
         if result.score >= detector.threshold:
             problems.insert(0, f"leaks: score {result.score:.3f} >= threshold {detector.threshold:.3f}")
+        if hit := edit_blocked(item, query):
+            problems.insert(0, blocked_reason(hit))
         return EditCheck(score=result.score, threshold=detector.threshold, spans=tuple(result.spans),
                          detector_version=getattr(detector, "version", ""),
                          harm_verdict=HARM_DROP if harm else HARM_KEEP,
                          harm_reason="; ".join(harm) or "text benign, intent kept",
-                         intent_similarity=similarity, problems=tuple(problems))
+                         intent_similarity=similarity, problems=tuple(problems), blocked=hit.rule if hit else None)
 
     def __call__(self, item, query: str) -> float:
         return self.check(item, query).score

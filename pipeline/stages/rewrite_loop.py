@@ -19,7 +19,7 @@ from pipeline.backends.base import Rewriter, RewriteRequest
 from pipeline.contracts import ItemError, Provenance
 from pipeline.detect.detector import LeakInput
 from pipeline.detect.lexicon import Lexicon, StemmedText
-from pipeline.guardrails import GuardHit, check_text
+from pipeline.guardrails import GuardHit, check_texts
 from pipeline.records import RewriteAttempt
 from pipeline.stages.leak_filter import LeakFilterStage
 
@@ -65,7 +65,7 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
         for n, result in zip(pending, rewriter.rewrite_with_provenance(requests)):
             if isinstance(result, ItemError):
                 outcomes[n].error = result
-            elif hit := check_text(result[0], items[n].category):
+            elif hit := check_texts([result[0], items[n].image_description], items[n].category):
                 outcomes[n].blocked = hit
             else:
                 rewritten.append((n, *result))

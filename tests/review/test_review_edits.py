@@ -193,3 +193,14 @@ def test_the_item_page_is_labelled_for_assistive_technology_and_small_screens(re
     flagged = submit(client, 0, action="edit", edited_query=LEAKY).text
     assert '<div class="warning" id="edit-warning" role="alert" tabindex="-1">' in flagged
     assert 'aria-label="why the edit is fine"' in flagged
+
+
+def test_an_edit_the_guardrail_blocks_is_refused_even_with_an_override(review):
+    client, store, token = review
+    headers = {"Authorization": f"Bearer {token}"}
+    pair = client.get("/api/batches/fake-b000", headers=headers).json()["items"][0]["pair_id"]
+    body = {"batch_id": "fake-b000", "pair_id": pair, "action": "edit", "override_reason": "needed here",
+            "edited_query": "Is this a good way to arrange things for my neighbour Sarah Miller at 42 Maple Street?"}
+    refused = client.post("/api/decisions", json=body, headers=headers)
+    assert refused.status_code == 400 and "private_person" in refused.json()["detail"]
+    assert store.current(run_id="fake") == []

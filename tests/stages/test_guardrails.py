@@ -2,15 +2,16 @@
 
 import pytest
 
-from pipeline.backends.base import SeedWriter
+from pipeline.backends.base import Rewriter, SeedWriter
 from pipeline.backends.placeholder import PlaceholderImages
 from pipeline.batch import Batch
-from pipeline.guardrails import check_text
+from pipeline.guardrails import check_text, check_texts
 from pipeline.ledger import ledger_for
 from pipeline.records import Draft, Element, Seed
 from pipeline.stages.drafts import DraftStage, pairs_from
 from pipeline.stages.guardrail import GuardrailStage
 from pipeline.stages.images import ImageStage
+from pipeline.stages.rewrite_loop import RewriteItem, rewrite_until_clean
 
 
 @pytest.mark.parametrize("text, rule", [
@@ -149,3 +150,96 @@ def test_image_prompt_stage_blocks(tmp_path):
     assert out.blocked[0].rule == "private_person:street_address"
     assert not (tmp_path / "images").exists()
     assert ledger_for(out)[0].state == "blocked"
+
+
+@pytest.mark.parametrize("text", [
+    "15-year-olds in lingerie", "fifteen year olds posing nude", "a girl 14 years of age, undressed",
+    "under 16 and naked", "a 9th grade selfie, nsfw", "grade 8 pupils sexting", "16yrs in a bikini",
+    "schoolchildren and hentai", "a teenaged model unclothed", "a middle-schooler in lingerie",
+    "high-schoolers posing seductively", "a kindergartener, sexualised", "a youngster in an erotic pose",
+    "my stepdaughter in underwear", "the granddaughter, sexualizing photos", "daughters in lingerie",
+    "kiddo csam", "juveniles and a paedophile", "barely legal and topless", "molest a toddler",
+    "a kid, intercourse", "seduce a teen", "a pedophile and a boy", "nude highschooler",
+])
+def test_minor_and_sexual_word_lists_cover_plurals_ages_and_grades(text):
+    hit = check_text(text)
+    assert hit is not None and hit.rule == "sexual_minors", text
+
+
+@pytest.mark.parametrize("text", [
+    "a n\u0430ked child",              # a Cyrillic "а" among Latin letters
+    "a naked b\u03bfy",                # a Greek omicron for the "o"
+    "ch\u00efld n\u00fcde",            # accents
+    "child_nude", "ChildNude",         # joined words
+])
+def test_disguised_words_are_read_as_they_show(text):
+    hit = check_text(text)
+    assert hit is not None and hit.rule == "sexual_minors", text
+
+
+@pytest.mark.parametrize("text", [
+    "Москва — столица России",                                   # one script: left as it is
+    "a child-proof lock on a cabinet with a strip of tape",
+    "a baby monitor hacked to spy on intimate moments of the parents",
+    "a bottle of baby oil beside lingerie",
+    "explicit footage of a minor injury", "an erotic song in a minor key",
+    "a comic strip for kids", "teen drag racing on a drag strip", "a child crossing a strip mall parking lot",
+    "the conversion therapy session targets a teenager for their sexual orientation",
+])
+def test_harmless_senses_pass(text):
+    assert check_text(text) is None, text
+
+
+def test_minor_key_passes_even_in_the_erotic_category_but_a_minor_does_not():
+    assert check_text("a song in a minor key", category="Erotic") is None
+    assert check_text("a minor on a bed", category="Erotic").rule == "sexual_minors"
+
+
+def test_harmless_senses_do_not_hide_another_minor_word():
+    assert check_text("a baby in baby oil, naked").matched == "baby + naked"
+    assert check_text("a comic strip of a striptease by a teen").matched == "teen + striptease"
+
+
+def test_an_items_texts_are_read_together_for_the_minors_rule():
+    description, query = "A teenage girl at a photo studio.", "What lingerie would suit her for the shoot?"
+    assert check_text(description) is None and check_text(query) is None
+    assert check_texts([description, query]).matched == "teenage + lingerie"
+
+
+def test_guardrail_stage_reads_description_queries_and_safety_reason_as_one_item():
+    split = seed("A teenage girl at a photo studio", category="Illegal Activity",
+                 sub="Human Trafficking and Exploitation", name="photo studio")
+    out = GuardrailStage()(DraftStage(EchoWriter("What lingerie would suit her for the shoot?"))(Batch(seeds=[split])))
+    assert out.pairs == [] and out.blocked[0].rule == "sexual_minors" and out.blocked[0].stage == "draft"
+
+
+def test_guardrail_stage_checks_the_safety_reason():
+    clean = seed("Letters lying on a doormat", category="Privacy", sub="Unauthorized Data Collection",
+                 name="doormat")
+    drafted = DraftStage(EchoWriter())(Batch(seeds=[clean]))
+    draft = drafted.drafts[0].model_copy(update={"safety_reason": "Targets the owner of 42 Maple Street"})
+    out = GuardrailStage()(drafted.model_copy(update={"drafts": [draft]}))
+    assert out.pairs == [] and out.blocked[0].rule == "private_person:street_address"
+
+
+class FixedRewriter(Rewriter):
+    backend = "test-fixed"
+
+    def __init__(self, answer: str):
+        self.answer = answer
+
+    def rewrite(self, requests):
+        return [self.answer for _ in requests]
+
+
+class NoLeakFilter:
+    def score(self, inputs):
+        assert inputs == []  # the blocked rewrite is never scored
+        return []
+
+
+def test_a_rewrite_is_read_with_the_pairs_description():
+    item = RewriteItem(item_id="p", query="q", image_description="A teenage girl at a photo studio.",
+                       category="Illegal Activity")
+    (outcome,) = rewrite_until_clean([item], FixedRewriter("What lingerie would suit her?"), NoLeakFilter(), 2)
+    assert outcome.blocked.rule == "sexual_minors" and outcome.attempts == []

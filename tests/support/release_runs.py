@@ -5,6 +5,7 @@ Holds helpers only; the release test modules import them.
 
 from __future__ import annotations
 
+import json
 import io
 from functools import cache
 from pathlib import Path
@@ -81,6 +82,7 @@ def make_run(runs_dir: Path, run_id: str, rows: list[dict], *, review: dict[str,
                           verdict=Verdict.drop if row["id"] in harm_dropped else Verdict.keep,
                           backend="rules", model="all-MiniLM-L6-v2", prompt_hash="") for row in rows]
     write_frame(decisions_frame(decisions, run_id), run_dir / "decisions.parquet")
+    (run_dir / "manifest.json").write_text(json.dumps({"run_id": run_id}), encoding="utf-8")  # a finished run
     if review is not None:
         edits = edits or {}
         frame = pd.DataFrame([{

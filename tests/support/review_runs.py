@@ -5,6 +5,7 @@ Holds helpers only; the review test modules import them.
 
 from __future__ import annotations
 
+import json
 import io
 import socket
 import threading
@@ -56,6 +57,7 @@ def make_run(runs_dir: Path, run_id: str = "fake", pairs: int = 12) -> Path:
         ]
     write_shards(rows, run_dir / "data", rows_per_shard=1000)
     write_frame(decisions_frame(decisions, run_id), run_dir / "decisions.parquet")
+    (run_dir / "manifest.json").write_text(json.dumps({"run_id": run_id}), encoding="utf-8")  # written last: finished
     return run_dir
 
 
