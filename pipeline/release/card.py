@@ -86,13 +86,14 @@ COLUMN_MEANINGS = {
 # What the release itself left out (the manifest's `dropped`), in the order a pair meets the steps.
 RELEASE_DROPS = {
     "same_id": "already released under this name, or repeated across the runs",
+    "guardrail": "the hard block (sexual content involving minors, a real private person) on the shipped texts",
     "final_filter": "final filtration (query and image match, harmful, categorised right)",
     "leaks": "the leak or harm check on the shipped query",
     "image_duplicate": "near-duplicate image",
     "query_duplicate": "near-duplicate query",
     "not_selected": "not selected by `leakless select`",
 }
-DROP_STAGES = {"final_filter": "final_filter", "leaks": RELEASE_LEAK_STAGE}  # manifest key -> decisions stage
+DROP_STAGES = {"guardrail": "release_guardrail", "final_filter": "final_filter", "leaks": RELEASE_LEAK_STAGE}  # manifest key -> decisions stage
 
 # the card's text; what it is filled with is computed below
 BODY = jinja2.Template((Path(__file__).parent / "templates" / "card.md.j2").read_text(encoding="utf-8"),

@@ -35,7 +35,7 @@ from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.writers.tables import decisions_frame, write_frame
 
 
-GUARDRAIL_STAGE = "release_guardrail"
+GUARDRAIL_STAGE = "release_guardrail"  # the card names these drops by this stage (`card.DROP_STAGES`)
 
 
 class NothingToRelease(ValueError):

@@ -46,5 +46,9 @@ def _with_features(fields: list[tuple]) -> pa.Schema:
 RELEASE_SCHEMA = _with_features(RELEASE_FIELDS)
 # A version made by `leakless select` adds why each pair was kept.
 SELECTED_SCHEMA = _with_features([*RELEASE_FIELDS, ("selection_reason", pa.string())])
+# Releases made before `edited_by` was added (2026-12-05) lack it, and stay valid.
+VALID_SCHEMAS = (RELEASE_SCHEMA, SELECTED_SCHEMA,
+                 *(pa.schema([field for field in schema if field.name != "edited_by"])
+                   for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA)))
 # Everything but the image: what selection, filtering and dedup work on.
 META_SCHEMA = pa.schema([field for field in RELEASE_SCHEMA if field.name != "image"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -98,6 +99,9 @@ def check_snapshot_current(run_dir: Path, frame) -> None:
     run_dir = Path(run_dir)
     stored = ReviewStore.events_in(run_dir.parent, run_dir.name)
     taken = int(frame["history"].sum()) if "history" in frame else 0
+    if "edited_by" not in frame and frame.get("edited", pd.Series(dtype=bool)).any():
+        raise StaleReview(f"{run_dir.name}: review/decisions.parquet was imported before it named who wrote "
+                          f"each edit: run `leakless review import {run_dir.name}` again")
     if stored > taken:
         raise StaleReview(f"{run_dir.name}: the review store holds {stored - taken} decision(s) newer than "
                           f"review/decisions.parquet: run `leakless review import {run_dir.name}` first")

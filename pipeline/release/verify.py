@@ -30,7 +30,7 @@ from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.hashing import sha256_file
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
-from pipeline.release.schema import RELEASE_SCHEMA, SELECTED_SCHEMA
+from pipeline.release.schema import VALID_SCHEMAS
 from pipeline.release.select import INDEX_FILE
 from pipeline.release.writer import release_files
 
@@ -195,7 +195,7 @@ def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, rows: list
     if shard.metadata.num_rows != expected_rows:
         problems.append(f"{file}: {shard.metadata.num_rows} rows, the manifest says {expected_rows}")
     found = [(field.name, field.type) for field in shard.schema_arrow]
-    if all(found != [(field.name, field.type) for field in schema] for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA)):
+    if all(found != [(field.name, field.type) for field in schema] for schema in VALID_SCHEMAS):
         problems.append(f"{file}: schema differs from the release schema")
         return problems
     for batch in shard.iter_batches(batch_size=READ_ROWS, columns=CHECKED_COLUMNS):

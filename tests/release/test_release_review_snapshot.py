@@ -3,16 +3,18 @@ the review store; and its card counts the queries annotators wrote apart from th
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from tests.release.test_release_card import manifest, row, table_rows
+from tests.support import release_runs
 from tests.support.review_runs import make_run
 
 from pipeline.cli.app import app
 from pipeline.release.card import render_card
-from pipeline.release.select import Candidates, StaleReview, add_run
-from pipeline.review.batches import export_batches, load_batches
+from pipeline.release.select import Candidates, StaleReview, add_run, check_snapshot_current
+from pipeline.review.batches import export_batches, load_batches, review_dir
 from pipeline.review.importer import import_review
 from pipeline.review.store import DecisionIn, ReviewStore
 
@@ -74,3 +76,12 @@ def test_the_card_counts_the_queries_annotators_wrote():
     assert table_rows(card, "query edit (review)") == [["query edit (review)", "`annotators`", "—", "1", ""]]
     assert "**1 of 3 queries were written by annotators** in review" in card
     assert "query edit (review)" not in render_card(manifest(1), rows[1:2])
+
+
+def test_a_snapshot_imported_before_edited_by_is_refused_where_it_holds_edits(tmp_path):
+    run = release_runs.make_run(tmp_path / "runs", "r1", [release_runs.pair_row(i, "r1") for i in range(2)],
+                                review={"r1-pair000": "accepted"}, edits={"r1-pair000": "Which shelf would suit this best?"})
+    snapshot = review_dir(run) / "decisions.parquet"
+    pd.read_parquet(snapshot).drop(columns=["edited_by"]).to_parquet(snapshot)
+    with pytest.raises(StaleReview, match="imported before it named who wrote each edit"):
+        check_snapshot_current(run, pd.read_parquet(snapshot))

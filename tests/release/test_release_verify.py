@@ -320,3 +320,19 @@ def test_release_command_refuses_a_run_without_accepted_pairs(tmp_path):
                                  "--releases-dir", str(tmp_path / "releases")])
     assert result.exit_code == 2 and "no accepted pairs in r9" in result.stderr
     assert not (tmp_path / "releases").exists()
+
+
+def test_a_release_made_before_edited_by_still_verifies(released):
+    shard = only_shard(released)
+    legacy = pq.read_table(shard).drop_columns(["edited_by"])
+    pq.write_table(legacy, shard)
+    manifest = json.loads((released / "manifest.json").read_text())
+    manifest["shards"][0].update(sha256=sha256_file(shard), bytes=shard.stat().st_size)
+    record_file(manifest, released, f"data/{shard.name}")
+    (released / "manifest.json").write_text(json.dumps(manifest))
+    assert verify_release(released, default_embedder()) == []
+    pq.write_table(legacy.drop_columns(["review_state"]), shard)  # any other missing column is still a problem
+    manifest["shards"][0].update(sha256=sha256_file(shard), bytes=shard.stat().st_size)
+    record_file(manifest, released, f"data/{shard.name}")
+    (released / "manifest.json").write_text(json.dumps(manifest))
+    assert any("schema differs" in p for p in verify_release(released, default_embedder()))
