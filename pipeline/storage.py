@@ -38,21 +38,24 @@ def staging_dir(parent: Path, prefix: str, suffix: str = "") -> Path:
 _swept_folders: set[str] = set()
 
 
+def host_name() -> str:
+    return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
+
+
 def _process_table() -> str:
     """This host, and on Linux its process table: containers on the host's network share its name
     but not its pids, so none can tell whether another's writer is alive."""
-    host = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
     try:
-        return f"{host}~{os.stat('/proc/self/ns/pid').st_ino}"
+        return f"{host_name()}~{os.stat('/proc/self/ns/pid').st_ino}"
     except OSError:
-        return host
+        return host_name()
 
 
 def _temporary_prefix(target: Path) -> str:
     return f".{target.name}.p{os.getpid()}@{_process_table()}."
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -73,7 +76,7 @@ def _remove_leftovers(folder: Path) -> None:
     ours = re.compile(r"\..+\.p(\d+)@" + re.escape(_process_table()) + r"\.\w+\.tmp")
     for path in folder.glob(".*.tmp"):
         match = ours.fullmatch(path.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not process_alive(int(match.group(1))):
             path.unlink(missing_ok=True)  # another process sweeping the folder may have removed it first
 
 

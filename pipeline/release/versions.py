@@ -12,11 +12,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import time
 from pathlib import Path
 
-from pipeline.storage import staging_dir
+from pipeline.storage import host_name, process_alive, staging_dir
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -62,10 +61,6 @@ UNTRACEABLE_STALE_AFTER_S = 24 * 3600
 _RANDOM = r"[a-z0-9_]{8}"  # tempfile.mkdtemp's suffix
 
 
-def host_name() -> str:
-    return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
-
-
 def release_staging(releases_dir: Path, name: str, version: int) -> Path:
     """A new staging folder for `<name>-v<version>`, named after this process."""
     return staging_dir(releases_dir, prefix=f".{name}-v{version}.p{os.getpid()}@{host_name()}.")
@@ -103,18 +98,6 @@ def remove_stale_staging(releases_dir: Path, name: str) -> list[str]:
         if not folder.exists():
             removed.append(f"removed {folder}, the staging folder of an unfinished release ({why})")
     return removed
-
-
-def process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def newest_change(folder: Path) -> float:

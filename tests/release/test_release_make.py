@@ -25,7 +25,8 @@ from pipeline.release.final_filter import final_filter
 from pipeline.release.leak_check import leak_check
 from pipeline.release.make import NothingToRelease, ReleaseOptions, make_release
 from pipeline.release.verify import verify_release
-from pipeline.release.versions import host_name, release_staging
+from pipeline.release.versions import release_staging
+from pipeline.storage import host_name
 from tests.support.release_runs import QUERIES, accepted_run, make_run, pair_row, png
 
 
