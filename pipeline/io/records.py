@@ -133,7 +133,11 @@ def _keyed_records(data: dict) -> list | None:
     reason it is not, naming its key, as in a list."""
     if isinstance(data.get("data"), list):
         return data["data"]
-    if sum(isinstance(value, dict) for value in data.values()) * 2 > len(data):
+    objects = [value for value in data.values() if isinstance(value, dict)]
+    # Records keyed by id share their fields; one record's own nested objects ("image": {...},
+    # "meta": {...}) do not, so such a record is not read as a file of records.
+    shared_fields = set.intersection(*(set(value) for value in objects)) if objects else set()
+    if len(objects) * 2 > len(data) and shared_fields:
         return [{**value, OBJECT_KEY: key} if isinstance(value, dict)
                 else Unreadable(f"the entry under key {key!r} is {_object_or_reason(value)}", {OBJECT_KEY: key})
                 for key, value in data.items()]

@@ -145,6 +145,14 @@ def test_a_keyed_entry_that_is_not_a_record_is_a_reject_named_by_its_key(tmp_pat
         {"row": 2, "id": "2", "reason": "the entry under key '2' is not an object but str 'oops'"}]
 
 
+def test_one_record_with_nested_objects_is_not_read_as_records_keyed_by_id(tmp_path):
+    # its objects share no field, as records keyed by id do
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps({"query": "What is this?", "image": {"path": "a.png"}, "meta": {"source": "x"}}))
+    with pytest.raises(ValueError, match="expected a list of objects, or an object of objects keyed by id"):
+        list(BenchmarkReader(path, require_description=False).chunks(100))
+
+
 def test_an_object_that_holds_no_records_is_one_line(tmp_path):
     path = tmp_path / "d.json"
     path.write_text(json.dumps({"name": "bench", "rows": 3}))
