@@ -32,14 +32,6 @@ def _refuse_unwritable_outputs(file: Path, outputs: dict[str, Path]) -> None:
         taken[path.resolve()] = f"the {option} file"
 
 
-def _position_unit(file: Path) -> str:
-    """What the reader's positions count: "line" for JSON lines, also in a .json file. The reader
-    does not say, so the file is opened again (parsing a JSON document twice is small beside scoring it)."""
-    from pipeline.io.records import open_records
-
-    return open_records(file).unit
-
-
 @app.command("eval-detector")
 def eval_detector(
     file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV, TSV or Parquet) with a `label` field, "
@@ -165,7 +157,7 @@ def audit(
                 "text_harm_probability_threshold": str(from_common_scale(detector.threshold,
                                                                          calibration.text_harm_threshold)),
                 "reveal_raw_threshold": str(from_common_scale(detector.threshold, calibration.reveal_threshold)),
-                "source": file.name, "position": _position_unit(file)}
+                "source": file.name, "position": reader.position_unit}
     try:
         with (AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
               StageProgress(("audit",), reader.total, enabled=console.is_terminal, unit="rows") as progress):

@@ -226,6 +226,11 @@ class LeakDetector:
                                     english=is_english(plain(item.query))))
         return scores
 
+    def _text_harm_alone(self, queries: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """text_harm (blended, and the adapter's own) of texts read as queries with no description."""
+        features = self.extractor.extract([Texts.of(query, "") for query in queries]).query_features
+        return self.calibration.text_harm(features, [canonical_query(query) for query in queries])
+
     def _named_risk_gain(self, texts: list[Texts], probability: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
         """Each query's text_harm less that of the query without the words its description shows
         (`named_risk`), and those words; 0 and none for a query that shares no word with it."""
@@ -239,10 +244,7 @@ class LeakDetector:
                 stripped.append(found[0])
                 shared_words[index] = found[1]
         if owners:
-            reduced, _ = self.calibration.text_harm(
-                self.extractor.extract([Texts.of(text, "") for text in stripped]).query_features,
-                [canonical_query(text) for text in stripped])
-            gain[owners] = probability[owners] - reduced
+            gain[owners] = probability[owners] - self._text_harm_alone(stripped)[0]
         return gain, shared_words
 
     def _with_windows(self, items: list[LeakInput], probability: np.ndarray,
@@ -255,9 +257,7 @@ class LeakDetector:
                 windows.append(window)
         if not windows:
             return probability, adapter
-        texts = [Texts.of(window, "") for window in windows]
-        in_windows, adapter_in_windows = self.calibration.text_harm(
-            self.extractor.extract(texts).query_features, [canonical_query(window) for window in windows])
+        in_windows, adapter_in_windows = self._text_harm_alone(windows)
         probability = probability.copy()
         adapter = adapter.copy() if adapter is not None else None
         for window, index in enumerate(owners):

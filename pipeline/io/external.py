@@ -106,6 +106,7 @@ class BenchmarkReader:
         self.path = Path(path)
         stream = open_records(self.path)
         self.total = stream.total
+        self.position_unit = stream.unit  # "line" for JSON lines, also in a .json file
         self._head = _until_records(stream.entries, RECORDS_FOR_COLUMNS)
         self._rest = stream.entries
         records = [entry for _, entry in self._head if isinstance(entry, dict)]

@@ -6,8 +6,8 @@ builds the detector's input from what a released row carries, naming the element
 with every surface form the element library knows for it.
 
 An edit is also read by the guardrails' hard block, with the pair's other texts as the row
-that would ship: a blocked edit is refused, and no override reason can pass it
-(`edit_refusal`; `EditCheck.blocked`).
+that would ship: a blocked edit is refused before it is scored, and no override reason can
+pass it (`edit_refusal`, which the app and the Label Studio import call first).
 """
 
 from __future__ import annotations
@@ -94,7 +94,6 @@ class EditCheck:
     harm_reason: str
     intent_similarity: float
     problems: tuple[str, ...] = field(default=())
-    blocked: str | None = None        # the guardrail's rule when the hard block stops the edit
 
     @property
     def leaks(self) -> bool:
@@ -102,7 +101,7 @@ class EditCheck:
 
     @property
     def passes(self) -> bool:
-        """Counts as it is; otherwise only with an annotator's override and reason, unless `blocked`."""
+        """Counts as it is; otherwise only with an annotator's override and reason."""
         return not self.problems
 
 
@@ -144,13 +143,11 @@ class EditScorer:
         problems = list(harm)
         if result.score >= detector.threshold:
             problems.insert(0, f"leaks: score {result.score:.3f} >= threshold {detector.threshold:.3f}")
-        if hit := edit_blocked(item, query):
-            problems.insert(0, blocked_reason(hit))
         return EditCheck(score=result.score, threshold=detector.threshold, spans=tuple(result.spans),
                          detector_version=getattr(detector, "version", ""),
                          harm_verdict=HARM_DROP if harm else HARM_KEEP,
                          harm_reason="; ".join(harm) or "text benign, intent kept",
-                         intent_similarity=similarity, problems=tuple(problems), blocked=hit.rule if hit else None)
+                         intent_similarity=similarity, problems=tuple(problems))
 
     def __call__(self, item, query: str) -> float:
         return self.check(item, query).score

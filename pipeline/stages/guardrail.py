@@ -53,12 +53,13 @@ class GuardrailStage(Stage):
         written = {seed_id: element_texts(seed.element) for seed_id, seed in seeds.items()}
         for draft in batch.drafts:
             written[draft.seed_id] = written.get(draft.seed_id, []) + draft_texts(draft)
-        blocked = []
-        for draft in batch.drafts:
-            if hit := check_texts(written[draft.seed_id], seeds[draft.seed_id].category):
+        blocked, stopped = [], set()
+        for draft in batch.drafts:  # a seed's drafts are read together: one check, one block per seed
+            if draft.seed_id not in stopped and (hit := check_texts(written[draft.seed_id],
+                                                                     seeds[draft.seed_id].category)):
                 blocked.append(Blocked(item_id=draft.id, seed_id=draft.seed_id, stage=StageName.draft,
                                        rule=hit.rule, matched=hit.matched))
-        stopped = {block.seed_id for block in blocked}
+                stopped.add(draft.seed_id)
         paired: dict[str, list[CandidatePair]] = defaultdict(list)
         for pair in batch.pairs:
             if pair.seed_id not in stopped:

@@ -51,14 +51,10 @@ def item(**changes) -> ReviewItem:
 ])
 def test_a_blocked_edit_is_refused_outright_with_its_rule(pair, query, rule):
     assert rule in edit_refusal(pair, query) and "no override" in edit_refusal(pair, query)
-    check = StubScorer().check(pair, query)
-    assert not check.passes and check.blocked.startswith(rule) and rule in check.problems[0]
 
 
 def test_a_clean_edit_is_not_refused():
     assert edit_refusal(item(), "What would look good on her for the shoot?") is None
-    check = StubScorer().check(item(), "What would look good on her for the shoot?")
-    assert check.passes and check.blocked is None
 
 
 def test_a_label_studio_import_skips_a_blocked_edit_and_names_it(tmp_path):
