@@ -7,8 +7,13 @@ letters to plain ones (NFKC), spells each emoji out by its CLDR name (the `emoji
 package: "🔫" reads "water pistol", "💊" "pill"), puts a right-to-left override's
 letters in the order a screen shows them ("\u202eeniacoc\u202c" displays as
 "cocaine"), drops invisible format characters, and joins letters spelled out one by
-one ("c o c a i n e", "b-u-r-n-t"). ASCII text without spelled-out letters comes back
-unchanged.
+one ("c o c a i n e", "b-u-r-n-t"). It also drops accents ("cocaíne") and, in a word mixing
+Latin letters with Cyrillic or Greek look-alikes ("brаss" with a Cyrillic "а"), reads the
+look-alikes as the Latin letters they show; a word written in one script is left alone, so
+Russian or Greek text stays what it is. MiniLM's uncased tokenizer drops accents itself, so
+only the lexicon and the element library read differently: a review audit shipped
+"laxatíves" and "brаss knuckles" as leak-free edits. ASCII text without spelled-out letters
+comes back unchanged.
 """
 
 from __future__ import annotations
@@ -26,6 +31,15 @@ _OVERRIDDEN = re.compile("\u202e([^\u202c\n]*)\u202c?")
 # "a U.S. bill" keeps its article.
 _SPELLED_OUT = re.compile(r"(?<![^\W\d_])[^\W\d_](?P<gap>[ .\-_])[^\W\d_](?:(?P=gap)[^\W\d_])+(?![^\W\d_])")
 _SEPARATORS = re.compile(r"[ .\-_]")
+# Cyrillic and Greek letters that show as a Latin one.
+_LOOKALIKES = str.maketrans({
+    **dict(zip("авеікмнорстухјѕһԁӏ", "abeikmhopctyxjshdl")),
+    **dict(zip("АВЕЅІЈКМНОРСТХ", "ABESIJKMHOPCTX")),
+    **dict(zip("αεηικνορτυχ", "aenikvoptux")),
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX")),
+})
+_LOOKALIKE_LETTERS = frozenset(chr(code) for code in _LOOKALIKES)
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _spelled_out(_chars: str, data: dict) -> str:
@@ -40,6 +54,18 @@ def _joined(match: re.Match) -> str:
     return _SEPARATORS.sub("", match.group())
 
 
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
+
+
+def _fold_mixed_word(match: re.Match) -> str:
+    word = match.group()
+    if any("a" <= char.lower() <= "z" for char in word) and not _LOOKALIKE_LETTERS.isdisjoint(word):
+        return word.translate(_LOOKALIKES)
+    return word
+
+
 def plain(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
@@ -47,4 +73,5 @@ def plain(text: str) -> str:
             text = _OVERRIDDEN.sub(_displayed, text)
         text = emoji.replace_emoji(text, replace=_spelled_out)  # before dropping the joiners of a sequence
         text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+        text = _WORD.sub(_fold_mixed_word, _strip_accents(text))
     return _SPELLED_OUT.sub(_joined, text)
