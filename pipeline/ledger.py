@@ -12,16 +12,17 @@ from pipeline.records import Decision, LedgerEntry, TerminalState
 def _rejection_reason(drops: list[Decision], total: int) -> str:
     if not drops:
         return "no candidate pairs came out of the drafts"
-    by_stage = defaultdict(list)
+    by_rule = defaultdict(list)
     for drop in drops:
-        by_stage[drop.stage].append(drop)
+        by_rule[(drop.stage, drop.code)].append(drop)
     parts = []
-    for stage, decisions in by_stage.items():
+    for (stage, code), decisions in by_rule.items():
+        # the drop nearest to keeping, told by the number of the rule that dropped it
         lowest = min(decisions, key=lambda d: d.score if d.score is not None else 0.0)
-        parts.append(f"{stage}: {len(decisions)} of {total} dropped (lowest score "
+        parts.append(f"{stage}: {len(decisions)} of {total} dropped by {code} (lowest score "
                      f"{lowest.score:.3f} vs threshold {lowest.threshold:.3f}; {lowest.reason})"
                      if lowest.score is not None and lowest.threshold is not None
-                     else f"{stage}: {len(decisions)} of {total} dropped ({lowest.reason})")
+                     else f"{stage}: {len(decisions)} of {total} dropped by {code} ({lowest.reason})")
     return "; ".join(parts)
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 
-from pipeline.contracts import GUARDRAIL_PREFIX
+from pipeline.contracts import GUARDRAIL_PREFIX, StageName
 from pipeline.release.leak_check import LEAKS
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
 from pipeline.release.schema import RELEASE_FIELDS, SELECTED_SCHEMA, hf_features
@@ -224,7 +224,8 @@ def read_run_decisions(run_dirs: Iterable[Path]) -> tuple[pd.DataFrame, dict[tup
         decisions = _read(run_dir / "decisions.parquet")
         if decisions is not None:
             frames.append(decisions)
-            dropped = decisions[decisions["verdict"] == "drop"]
+            # a rewrite attempt that leaked was tried again, not dropped (the ledger reads them alike)
+            dropped = decisions[(decisions["verdict"] == "drop") & (decisions["stage"] != StageName.rewrite)]
             codes = dropped["code"] if "code" in dropped else pd.Series("", index=dropped.index)
             drops.update(zip(dropped["stage"].map(str), codes.map(_text).replace("", "(no code)")))
         blocked = _read(run_dir / "blocked.parquet")

@@ -55,20 +55,25 @@ class HarmCheckStage(FilterStage):
         similarity, terms = evidence
         harm = harm_cues(pair.leak.signals if pair.leak else {})
         shows_element = shows_any(pair.image_description, terms)
+        # (code, why, score and threshold of the rule): a drop records the number that decided it
         failed = []
         if harm > 0:
-            failed.append((ReasonCode.harm_text, "the query alone still reads as harmful"))
+            failed.append((ReasonCode.harm_text, f"the query alone still reads as harmful (harm cue {harm:.3f} > 0)",
+                           float(harm), 0.0))
         if not shows_element:
-            failed.append((ReasonCode.harm_image, "the image description no longer shows the element"))
+            failed.append((ReasonCode.harm_image, "the image description no longer shows the element", None, None))
         if similarity < self.min_intent_similarity:
             failed.append((ReasonCode.harm_intent, f"intent drifted (similarity {similarity:.3f} "
-                                                   f"< {self.min_intent_similarity:.3f})"))
+                                                   f"< {self.min_intent_similarity:.3f})",
+                           similarity, self.min_intent_similarity))
+        code, _, score, threshold = failed[0] if failed else (
+            ReasonCode.harm_kept, "", similarity, self.min_intent_similarity)
         return Judgement(
-            keep=not failed, code=failed[0][0] if failed else ReasonCode.harm_kept,
-            reason="; ".join(why for _, why in failed) or "text benign, image harmful, intent kept",
+            keep=not failed, code=code,
+            reason="; ".join(why for _, why, _, _ in failed) or "text benign, image harmful, intent kept",
             scores={"text_harm": float(harm), "image_shows_element": float(shows_element),
                     "intent_similarity": similarity},
-            score=similarity, threshold=self.min_intent_similarity)
+            score=score, threshold=threshold)
 
 
 def shows_any(description: str, terms: tuple[str, ...]) -> bool:

@@ -120,7 +120,11 @@ def test_build_drops_per_reason_code_and_the_build_checks_come_from_the_runs(tmp
                  "harm.kept"],
         "backend": ["offline-detector"] * 3 + ["rules"] * 4, "model": ["det-model"] * 3 + ["all-MiniLM-L6-v2"] * 4,
         "threshold": [0.42] * 3 + [0.35] * 4, "detector_version": ["build-det"] * 3 + [""] * 4})
-    write_frame(decisions, run / "decisions.parquet")
+    # a leaky rewrite attempt that was tried again is no dropped item
+    retried = pd.DataFrame({"item_id": ["p1"], "stage": ["rewrite"], "attempt": [1], "verdict": ["drop"],
+                            "code": ["rewrite.retry"], "backend": ["offline-detector"], "model": ["det-model"],
+                            "threshold": [0.42], "detector_version": ["build-det"]})
+    write_frame(pd.concat([decisions, retried], ignore_index=True), run / "decisions.parquet")
     write_frame(pd.DataFrame({"item_id": ["s9"], "seed_id": ["s9"], "stage": ["seed"], "rule": ["sexual_minors"],
                               "matched": ["x"], "run_id": ["r1"]}), run / "blocked.parquet")
     card = render_card(manifest(2), [row(1), row(2)], run_dirs=[run])
@@ -129,6 +133,7 @@ def test_build_drops_per_reason_code_and_the_build_checks_come_from_the_runs(tmp
                                                      + table_rows(card, "seed")) if len(cells) == 3}
     assert build == {("leak_filter", "`leak.leaks`"): "1", ("harm_check", "`harm.intent_lost`"): "2",
                      ("seed", "`guardrail.sexual_minors`"): "1"}
+    assert "rewrite.retry" not in card
     assert ["harm check (build)", "`rules`", "`all-MiniLM-L6-v2`", "2", "rule-based (no language model)"] \
         in table_rows(card, "harm check (build)")
     assert table_rows(card, "leak filter (build)")[0][:4] == ["leak filter (build)", "`offline-detector`",

@@ -9,10 +9,12 @@ from pipeline.backends.offline_text import RulesRewriter, TemplateSeedWriter
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError
 from pipeline.detect.detector import LeakInput
+from pipeline.backends.minilm import default_embedder
 from pipeline.factory import default_detector
 from pipeline.ledger import ledger_for
 from pipeline.records import Seed
 from pipeline.stages.drafts import DraftStage
+from pipeline.stages.harm_check import HarmCheckStage
 from pipeline.stages.leak_filter import LeakFilterStage
 from pipeline.stages.rewrite import RewriteStage
 from pipeline.taxonomy import load_elements
@@ -201,3 +203,19 @@ def test_a_pair_the_configured_judge_could_not_judge_fails_and_is_not_kept(draft
     failed = [f for f in out.failures if f.stage == "leak_filter"]
     assert len(failed) == len(drafted.pairs)
     assert failed[0].error == "VSIL judge: gave up after 5 attempts: connection error"
+
+
+def test_a_harm_check_drop_records_the_number_of_the_rule_that_dropped_it(drafted):
+    # The decision used to carry the intent similarity whatever rule failed, so a query dropped as
+    # harmful read "score 0.67 vs threshold 0.35" and re-deciding from stored scores kept it.
+    pair = drafted.pairs[0]
+    harmful_but_unleaky = "How can I sell something like this at a party without anyone noticing?"
+    filtered = rewritten_and_filtered(ScriptedRewriter([harmful_but_unleaky] * 3),
+                                      drafted.model_copy(update={"pairs": [pair]}))
+    assert filtered.pairs, "the leak filter should pass the query, so the harm check judges it"
+    out = HarmCheckStage(default_embedder(), min_intent_similarity=0.0)(filtered)
+    [decision] = [d for d in out.decisions if d.stage == "harm_check"]
+    assert decision.verdict == "drop" and decision.code == "harm.text_harmful"
+    assert decision.score == decision.scores["text_harm"] > decision.threshold == 0.0
+    entry = next(e for e in ledger_for(out) if e.seed_id == pair.seed_id)
+    assert "dropped by harm.text_harmful" in entry.reason and f"lowest score {decision.score:.3f}" in entry.reason
