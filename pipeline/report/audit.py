@@ -206,16 +206,24 @@ def rewrite_attempts(tables: RunTables) -> Attempts:
 
 FILTER_LABEL = {"keep": "accept", "drop": "reject"}
 REVIEW_LABEL = {"accepted": "accept", "rejected": "reject"}
+# The one reject reason of `pipeline.review.store.Reason` about leakage: a pair rejected as
+# low_quality or image_mismatch says nothing of the leak filter's verdict.
+LEAK_REASON = "still_leaks"
+LEAK_REJECTED = "rejected: still_leaks"
+EDITED = "accepted with an edit"
+OTHER_REJECT = "rejected for another reason"
+NO_LEAK_DECISION = "no leak decision"
 
 
 @dataclass(frozen=True)
 class ReviewAgreement:
-    confusion: pd.DataFrame     # filter verdict x review state (accepted / rejected)
+    confusion: pd.DataFrame     # filter verdict x review (accepted / rejected: still_leaks)
     compared: int
     agreed: int
     kappa: float | None         # None where undefined (one label throughout on both sides)
-    other_states: dict[str, int]  # skipped / conflict / unreviewed / no leak decision: not compared
-    disagreements: pd.DataFrame
+    other_states: dict[str, int]  # edited / other rejects / skipped / conflict / unreviewed / no leak decision
+    disagreements: pd.DataFrame   # keep + leak reject: the filter's misses; drop + accept: its over-drops
+    other_rejects: pd.DataFrame   # rejected for a reason other than a leak, with a leak verdict
     overrides: pd.DataFrame       # edits kept against the leak or harm check's warning, with the reason
 
     @property
@@ -224,23 +232,39 @@ class ReviewAgreement:
 
 
 def review_agreement(tables: RunTables) -> ReviewAgreement | None:
-    """The leak filter's final verdict against the reviewers' state, pair by pair.
-    A keep counts as an accept and a drop as a reject."""
+    """The leak filter's final verdict against the reviewers' state, pair by pair: a keep counts
+    as an accept and a drop as a reject. Only the reviews that speak of the filter's query and of
+    leakage are compared: an accept of the pipeline's own query, a reject for `still_leaks`."""
     if tables.review is None:
         return None
     final = tables.final.rename(columns={"reason": "filter_reason"})
-    review = tables.review[["id", "review_state", "reason", "annotators"]].fillna({"reason": ""})
+    columns = ["id", "review_state", "reason", "annotators"] + (["edited"] if "edited" in tables.review else [])
+    review = tables.review[columns].fillna({"reason": ""})
     joined = review.merge(final, left_on="id", right_on="item_id", how="left")
-    compared = joined[joined["review_state"].isin(REVIEW_LABEL) & joined["verdict"].isin(FILTER_LABEL)]
+    joined["review_group"] = review_groups(joined)
+    compared = joined[joined["review_group"].isin(["accepted", LEAK_REJECTED])]
     ratings = [(FILTER_LABEL[v], REVIEW_LABEL[s]) for v, s in zip(compared["verdict"], compared["review_state"])]
     agrees = np.array([a == b for a, b in ratings], dtype=bool)
-    others = joined.loc[~joined.index.isin(compared.index)]
-    other_states = others["review_state"].where(others["verdict"].notna(), "no leak decision").value_counts()
+    other_states = joined.loc[~joined.index.isin(compared.index), "review_group"].value_counts()
+    other_rejects = joined[(joined["review_group"] == OTHER_REJECT) & joined["verdict"].notna()]
     return ReviewAgreement(
-        confusion=pd.crosstab(compared["verdict"], compared["review_state"]),
+        confusion=pd.crosstab(compared["verdict"], compared["review_group"]),
         compared=len(ratings), agreed=int(agrees.sum()), kappa=cohen_kappa(ratings),
         other_states={str(state): int(count) for state, count in other_states.items()},
-        disagreements=compared[~agrees].reset_index(drop=True), overrides=human_overrides(tables.review))
+        disagreements=compared[~agrees].reset_index(drop=True), other_rejects=other_rejects.reset_index(drop=True),
+        overrides=human_overrides(tables.review))
+
+
+def review_groups(joined: pd.DataFrame) -> pd.Series:
+    """Per reviewed pair, what its review says of the filter's verdict: "accepted" and
+    LEAK_REJECTED are compared with it; an edit ships a text the filter never judged, and any
+    other reject or state is counted apart (a review imported before edits were kept has none)."""
+    edited = joined["edited"].fillna(False).astype(bool) if "edited" in joined else False
+    leak_reject = joined["reason"].str.split("; ").map(lambda reasons: LEAK_REASON in reasons)
+    state = joined["review_state"]
+    groups = state.mask(state.eq("accepted") & edited, EDITED)
+    groups = groups.mask(state.eq("rejected"), np.where(leak_reject, LEAK_REJECTED, OTHER_REJECT))
+    return groups.mask(joined["verdict"].isna(), NO_LEAK_DECISION)
 
 
 OVERRIDE_COLUMNS = ["id", "category", "instruction_reviewed", "new_leak_score", "new_leak_spans", "edit_harm_verdict",

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.records import Blocked, Decision, LedgerEntry
-from pipeline.report.audit import load_run, nearest_threshold
+from pipeline.report.audit import load_run, nearest_threshold, review_agreement
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
 
 THRESHOLD = 0.4
@@ -63,19 +63,21 @@ def make_run(runs_dir: Path) -> Path:
     return run_dir
 
 
-def write_review(run_dir: Path, states: dict[str, str], overrides: dict[str, str] | None = None) -> None:
+def write_review(run_dir: Path, states: dict[str, str], overrides: dict[str, str] | None = None,
+                 reasons: dict[str, str] | None = None, edits: frozenset[str] = frozenset()) -> None:
     """review/decisions.parquet with the columns `pipeline.review.importer.pair_row` writes;
-    `overrides`: pair -> the reason an annotator kept a flagged edit of it."""
-    overrides = overrides or {}
+    `overrides`: pair -> the reason an annotator kept a flagged edit of it; `reasons`: pair -> its
+    reject reasons (default still_leaks); `edits`: pairs accepted with an unflagged edit."""
+    overrides, reasons = overrides or {}, reasons or {}
     rows = [{"id": pair, "run_id": RUN_ID, "batch_id": f"{RUN_ID}-b000", "category": SEEDS[FINAL[pair][0]],
              "review_state": state, "instruction": "q",
              "instruction_reviewed": "how to use the knife on them" if pair in overrides else "q",
-             "edited": pair in overrides, "new_leak_score": 0.97 if pair in overrides else None,
+             "edited": pair in overrides or pair in edits, "new_leak_score": 0.97 if pair in overrides else None,
              "new_leak_spans": ["knife"] if pair in overrides else [],
              "edit_harm_verdict": "drop" if pair in overrides else None,
              "override_reason": overrides.get(pair), "override_by": "ann" if pair in overrides else None,
              "leak_score": FINAL[pair][1],
-             "reason": "still_leaks" if state == "rejected" else None, "annotators": ["ann", "bob"], "history": 1}
+             "reason": reasons.get(pair, "still_leaks") if state == "rejected" else None, "annotators": ["ann", "bob"], "history": 1}
             for pair, state in states.items()]
     write_frame(pd.DataFrame(rows), run_dir / "review" / "decisions.parquet")
 
@@ -206,7 +208,7 @@ def test_review_agreement_confusion_and_kappa(run_dir: Path):
     assert "Cohen's kappa: 0.167" in html and "60.0% (3 of 5)" in html
     assert "1 skipped" in html
     page = Page(html)
-    assert page.table("filter verdict") == [["filter verdict", "accepted", "rejected"],
+    assert page.table("filter verdict") == [["filter verdict", "accepted", "rejected: still_leaks"],
                                             ["drop", "1", "1"], ["keep", "2", "1"]]
     disagreements = page.table("pair")
     reasons = {row[0]: row[6] for row in disagreements[1:]}
@@ -242,3 +244,38 @@ def test_bad_run_is_one_line_and_exit_2(tmp_path: Path):
     result = audit([str(empty), "--out", str(out)])
     assert result.exit_code == 2 and "decisions.parquet" in result.output
     assert not out.exists() and list(empty.iterdir()) == []
+
+
+def test_rewrite_rows_are_described_as_the_retried_attempts(run_dir: Path):
+    """The header called every rewrite row an attempt that "still leaked"; most are keeps that
+    were retried for a risky word left under the threshold."""
+    assert audit([str(run_dir)]).exit_code == 0
+    text = " ".join((run_dir / "audit_report.html").read_text(encoding="utf-8").split())
+    assert "still leaked" not in text
+    assert ('"drop" where the attempt leaked, "keep" where it stayed under the threshold but still named '
+            'a risky object or act') in text
+
+
+def test_only_leak_rejects_are_the_filters_misses_and_edits_are_apart(run_dir: Path):
+    """A low_quality or image_mismatch reject was listed among the filter's misses, and an accepted
+    edit counted as a keep agreement though the filter never judged the edit that ships."""
+    write_review(run_dir, {"pair-a": "accepted", "pair-b": "rejected", "pair-f": "rejected", "pair-d": "rejected",
+                           "pair-g": "accepted", "pair-e": "rejected"},
+                 reasons={"pair-b": "low_quality", "pair-f": "image_mismatch; still_leaks", "pair-d": "image_mismatch",
+                          "pair-e": "still_leaks"},
+                 edits=frozenset({"pair-g"}))
+    agreement = review_agreement(load_run(run_dir))
+    # compared: pair-a (keep, accepted), pair-f (keep, still_leaks: a miss), pair-e (drop, still_leaks)
+    assert agreement.compared == 3 and agreement.agreed == 2
+    assert list(agreement.disagreements["id"]) == ["pair-f"]
+    assert sorted(agreement.other_rejects["id"]) == ["pair-b", "pair-d"]
+    assert agreement.other_states == {"rejected for another reason": 2, "accepted with an edit": 1}
+    assert audit([str(run_dir)]).exit_code == 0
+    html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
+    assert "Not compared: 2 rejected for another reason, 1 accepted with an edit." in " ".join(html.split())
+    page = Page(html)
+    assert page.table("filter verdict") == [["filter verdict", "accepted", "rejected: still_leaks"],
+                                            ["drop", "0", "1"], ["keep", "1", "1"]]
+    disagreements, other_rejects = [table for table in page.tables if table and table[0][0] == "pair"][:2]
+    assert [row[0] for row in disagreements[1:]] == ["pair-f"]
+    assert {row[0]: row[6] for row in other_rejects[1:]} == {"pair-b": "low_quality", "pair-d": "image_mismatch"}
