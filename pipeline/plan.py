@@ -4,11 +4,15 @@ first, then the element store."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 
 from pipeline.config import BuildConfig
 from pipeline.records import Element, Seed
 from pipeline.elements import known_elements
 from pipeline.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:  # the pool brings Pillow and numpy: loaded only by runs that use one
+    from pipeline.pool import Pool, Skipped
 
 
 def chosen_sub_categories(config: BuildConfig) -> list[str]:
@@ -37,12 +41,33 @@ def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> li
     pool = config.images.pool
     if pool is not None and pool.image_first:
         from pipeline.factory import open_pool
-        from pipeline.pool import seeds_from_pool
 
-        chosen = set(chosen_sub_categories(config))
-        pool_seeds, _ = seeds_from_pool(open_pool(pool), pool.default_category, pool.default_sub_category)
-        seeds += [seed for seed in pool_seeds if seed.sub_category in chosen]
+        seeds += image_first_seeds(config, open_pool(pool))[0]
     return seeds
+
+
+def image_first_seeds(config: BuildConfig, pool: Pool) -> tuple[list[Seed], list[Skipped]]:
+    """One seed per captioned pool image of the run's categories; the images left out, each
+    with its reason."""
+    from pipeline.pool import Skipped, seeds_from_pool
+
+    settings = config.images.pool
+    seeds, skipped = seeds_from_pool(pool, settings.default_category, settings.default_sub_category)
+    file_of = {str(image.path): image.file for image in pool.images}
+    chosen = set(chosen_sub_categories(config))
+    kept = []
+    for seed in seeds:
+        if seed.sub_category in chosen:
+            kept.append(seed)
+        else:
+            skipped.append(Skipped(file_of[seed.image_path], outside_the_run(config, seed.sub_category)))
+    return kept, skipped
+
+
+def outside_the_run(config: BuildConfig, sub_category: str) -> str:
+    if config.run.sub_categories and sub_category not in config.run.sub_categories:
+        return f"sub-category {sub_category!r} not in this run's sub_categories"
+    return f"category {load_taxonomy().parent(sub_category)!r} not in this run's categories"
 
 
 def library_shortfalls(config: BuildConfig, seeds: list[Seed]) -> dict[str, int]:
@@ -52,15 +77,15 @@ def library_shortfalls(config: BuildConfig, seeds: list[Seed]) -> dict[str, int]
 
 
 def pool_skipped(config: BuildConfig) -> list[dict]:
-    """Pool images a run could not use, each with its reason (unreadable, no caption, no category)."""
+    """Pool images a run could not use, each with its reason (unreadable, no caption, no category,
+    a category the run does not build)."""
     pool = config.images.pool
     if pool is None:
         return []
     from pipeline.factory import open_pool
-    from pipeline.pool import seeds_from_pool
 
     loaded = open_pool(pool)
     skipped = list(loaded.skipped)
     if pool.image_first:
-        skipped += seeds_from_pool(loaded, pool.default_category, pool.default_sub_category)[1]
+        skipped += image_first_seeds(config, loaded)[1]
     return [{"file": s.file, "reason": s.reason} for s in skipped]

@@ -50,11 +50,17 @@ class Seed(Record):
     element: Element
     source: str = "generation"
     image_path: str | None = None  # set on the image-first path
+    image_sha256: str | None = None  # of the image file's bytes, on the image-first path
 
     @property
     def id(self) -> str:
+        if self.image_path is None:
+            return content_id("seed", self.category, self.sub_category, self.element.element,
+                              self.source, self.image_path)
+        # New pixels or a new caption under the same file name are a new seed: a rerun then
+        # plans it afresh instead of reusing the batch made from the old image and caption.
         return content_id("seed", self.category, self.sub_category, self.element.element,
-                          self.source, self.image_path)
+                          self.source, self.image_path, self.image_sha256, self.element.description)
 
 
 class Draft(Record):

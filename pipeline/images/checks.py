@@ -2,7 +2,10 @@
 
 A diffusion model fails quietly: an fp16 VAE overflow or a safety checker both
 hand back an all-black picture with no exception. These checks turn that into
-an explicit reason instead of a silently kept black PNG.
+an explicit reason instead of a silently kept black PNG. A pool image fails
+quietly too: Pillow's plain RGB conversion clips 16-bit greyscale to white and
+drops an alpha channel, so `upright_rgb` converts such images the way a viewer
+shows them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ from PIL import Image, ImageOps
 # Brightest channel value still counted as black: JPEG-ish noise and dithering
 # in a "black" frame stay in single digits.
 BLACK_LEVEL = 8
+# Widest spread of channel values (on a thumbnail, which averages noise away) still counted
+# as one flat colour: the same single-digit noise as BLACK_LEVEL.
+BLANK_SPREAD = 8
+BLANK_THUMBNAIL = (64, 64)
+SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N"}
+WIDE_MODES = {"I", "F"}  # 32-bit integer or float pixels: no nominal range, so their own is used
 
 
 def to_png(image: Image.Image) -> bytes:
@@ -38,6 +47,14 @@ def is_all_black(image: Image.Image, level: int = BLACK_LEVEL) -> bool:
     return int(np.asarray(image.convert("RGB")).max()) <= level
 
 
+def is_blank(image: Image.Image, spread: int = BLANK_SPREAD) -> bool:
+    """One flat colour (white, black or any other): nothing for a query to point at."""
+    thumbnail = image.convert("RGB")
+    thumbnail.thumbnail(BLANK_THUMBNAIL, Image.Resampling.BOX)
+    values = np.asarray(thumbnail)
+    return int(values.max()) - int(values.min()) <= spread
+
+
 def image_identity(image: Image.Image) -> tuple[bytes, dict]:
     """PNG bytes plus the meta every stored image carries (hashes and size)."""
     png = to_png(image)
@@ -46,5 +63,26 @@ def image_identity(image: Image.Image) -> tuple[bytes, dict]:
 
 
 def upright_rgb(image: Image.Image) -> Image.Image:
-    """As a viewer shows it (a phone photo's EXIF orientation applied), in RGB."""
-    return ImageOps.exif_transpose(image).convert("RGB")
+    """As a viewer shows it, in RGB: a phone photo's EXIF orientation applied, 16-bit and
+    32-bit greyscale scaled to 8 bits, and transparency laid over white."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in SIXTEEN_BIT_MODES | WIDE_MODES:
+        return _eight_bit_grey(image).convert("RGB")
+    if image.has_transparency_data:
+        return _over_white(image)
+    return image.convert("RGB")
+
+
+def _eight_bit_grey(image: Image.Image) -> Image.Image:
+    """16-bit pixels by the 16-bit range (as viewers show them); 32-bit ones by their own
+    darkest-to-brightest range. Pillow's own conversion clips both at 255."""
+    values = np.asarray(image, dtype=np.float64)
+    low, high = (0.0, 65535.0) if image.mode in SIXTEEN_BIT_MODES else (values.min(), values.max())
+    scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8))
+
+
+def _over_white(image: Image.Image) -> Image.Image:
+    """Transparent pixels hold arbitrary colour (often black) that viewers never show."""
+    background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")

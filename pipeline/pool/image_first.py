@@ -49,4 +49,4 @@ def _seed(pool: Pool, image: PoolImage, category: str, sub_category: str) -> See
                       element=image.element or element_phrase(image.caption),
                       kind="scene_or_event", description=image.caption)
     return Seed(category=category, sub_category=sub_category, element=element,
-                source=image.source, image_path=str(image.path))
+                source=image.source, image_path=str(image.path), image_sha256=image.sha256)

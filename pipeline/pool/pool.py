@@ -2,15 +2,16 @@
 Parquet are read too).
 
 Captions file columns: `file` (path relative to the folder) and `caption`, and
-optionally `id`, `source`, `category`, `sub_category`, `element`. Images that
-cannot be used (no caption, unreadable, listed but absent) and caption rows that
-cannot be read (named by their line) are skipped with a reason, never silently
-and never with a crash.
+optionally `id`, `source`, `category`, `sub_category`, `element`. Files that
+cannot be used (no caption, unreadable, blank, of a type we do not read, listed
+but absent) and caption rows that cannot be read (named by their line) are
+skipped with a reason, never silently and never with a crash.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,12 +20,15 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.contracts import ItemError
-from pipeline.images.checks import sha256_hex
+from pipeline.images.checks import is_blank, sha256_hex, upright_rgb
 from pipeline.io.records import open_records
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 CAPTION_FILES = ("captions.jsonl", "captions.csv")
 OPTIONAL_COLUMNS = ("id", "source", "category", "sub_category", "element")
+# Pillow names the in-memory file it could not read ("<_io.BytesIO object at 0x7f...>"): an
+# address that differs run to run, so two runs' skip lists would differ for no reason.
+_OBJECT_REPR = re.compile(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>")
 
 # Batch of image paths -> one caption (or an error) per path; a VLM captioner plugs in here.
 Captioner = Callable[[list[Path]], list["str | ItemError"]]
@@ -92,17 +96,33 @@ def same_name(file: str) -> str:
     return unicodedata.normalize("NFC", file)
 
 
-def _unreadable(data: bytes) -> str | None:
-    """Why the bytes are not a usable image, or None if they decode."""
+def _unusable(data: bytes) -> str | None:
+    """Why the bytes are not a usable image (they do not decode, or show one flat colour), or None."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             # Decode every byte (truncated files pass `verify()`), but let JPEG decode
             # at 1/8 scale: far faster on big photos, and truncation still raises.
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()
+            shown = upright_rgb(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        return f"unreadable image ({type(error).__name__}: {error})"
+        return f"unreadable image ({type(error).__name__}: {_OBJECT_REPR.sub('', str(error))})"
+    if is_blank(shown):
+        return "blank image (one flat colour as shown)"
     return None
+
+
+def unsupported_type(file: str) -> str:
+    suffix = Path(file).suffix or "(no extension)"
+    return f"unsupported file type {suffix} (supported: {' '.join(IMAGE_SUFFIXES)})"
+
+
+def _folder_files(folder: Path, captions_path: Path | None) -> list[str]:
+    """Every file under the folder but hidden ones (.DS_Store, .git/) and the captions file itself."""
+    captions = captions_path.resolve() if captions_path else None
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
+                  if path.is_file() and path.resolve() != captions
+                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))
 
 
 def load_pool(folder: str | Path, captions_file: str | Path | None = None, name: str | None = None,
@@ -114,14 +134,16 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
         (folder / candidate for candidate in CAPTION_FILES if (folder / candidate).exists()), None)
     rows, unreadable_rows = read_captions(captions_path) if captions_path else ({}, [])
     pool = Pool(name=name or folder.name, folder=folder, skipped=unreadable_rows)
-    on_disk = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
-                     if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
+    files = _folder_files(folder, captions_path)
     pool.skipped += [Skipped(file, "listed in the captions file but not in the folder")
-                     for file in sorted(set(rows) - {same_name(file) for file in on_disk})]
+                     for file in sorted(set(rows) - {same_name(file) for file in files})]
     to_caption: list[tuple[str, str]] = []  # (file, sha256) of readable images lacking a caption
-    for file in on_disk:
+    for file in files:
+        if Path(file).suffix.lower() not in IMAGE_SUFFIXES:
+            pool.skipped.append(Skipped(file, unsupported_type(file)))
+            continue
         data = (folder / file).read_bytes()
-        if reason := _unreadable(data):
+        if reason := _unusable(data):
             pool.skipped.append(Skipped(file, reason))
             continue
         row = rows.get(same_name(file)) or {}
@@ -150,11 +172,17 @@ def _caption_with(pool: Pool, files: list[tuple[str, str]], captioner: Captioner
                                            rows.get(same_name(file)) or {}))
 
 
+def default_id(file: str, sha: str) -> str:
+    """Unique per file: byte-identical copies under two names get two ids (and share `sha256`,
+    which is how a duplicate shows)."""
+    return sha256_hex(f"{same_name(file)}\n{sha}".encode())[:16]
+
+
 def _pool_image(pool: Pool, file: str, sha: str, caption: str, caption_by: str, row: dict) -> PoolImage:
     extras = {column: (str(row[column]) if row.get(column) not in (None, "") else None)
               for column in OPTIONAL_COLUMNS}
     return PoolImage(
         file=file, path=pool.folder / file, sha256=sha, caption=caption, caption_by=caption_by,
-        id=extras["id"] or sha[:16], source=extras["source"] or pool.name,
+        id=extras["id"] or default_id(file, sha), source=extras["source"] or pool.name,
         category=extras["category"], sub_category=extras["sub_category"], element=extras["element"],
     )

@@ -7,6 +7,7 @@ Similarity is cosine between MiniLM embeddings of description and caption.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from scipy.optimize import linear_sum_assignment
 
 from pipeline.backends.base import Embedder, GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.contracts import ItemError
-from pipeline.images.checks import image_identity, upright_rgb
+from pipeline.images.checks import image_identity, sha256_hex, upright_rgb
 from pipeline.pool.index import CaptionIndex
 from pipeline.pool.pool import Pool
 from pipeline.storage import atomic_write_text
@@ -74,12 +75,24 @@ class PoolRetriever(ImageGenerator):
         self.position = {image.file: n for n, image in enumerate(pool.images)}
         # item id -> pool file: a rerun of the same item gets its image back without a second use.
         self.assignments_file = Path(assignments_file) if assignments_file else None
-        self.assignments: dict[str, str] = (
-            json.loads(self.assignments_file.read_text(encoding="utf-8"))
-            if self.assignments_file and self.assignments_file.exists() else {})
+        self.assignments: dict[str, str] = self._still_valid_assignments()
         self._lock = threading.Lock()  # task threads share one retriever: uses must not race
         # pool files that already serve in this run outside retrieval (image-first seeds' own images)
         self.serving = tuple(serving)
+
+    def _still_valid_assignments(self) -> dict[str, str]:
+        """The saved assignments whose file still holds the bytes it was chosen for. One whose
+        file changed (or left the pool) is forgotten: its item is matched again, against the new
+        caption, rather than handed pixels its similarity was never measured on."""
+        if not self.assignments_file or not self.assignments_file.exists():
+            return {}
+        saved = json.loads(self.assignments_file.read_text(encoding="utf-8"))
+        return {item_id: entry["file"] for item_id, entry in saved.items()
+                if isinstance(entry, dict) and entry.get("file") in self.position
+                and self._sha(entry["file"]) == entry.get("sha256")}
+
+    def _sha(self, file: str) -> str:
+        return self.pool.images[self.position[file]].sha256
 
     def _uses(self) -> np.ndarray:
         uses = np.zeros(len(self.pool.images), dtype=np.int64)
@@ -119,13 +132,28 @@ class PoolRetriever(ImageGenerator):
     def _no_fit(self, similarities: np.ndarray, uses: np.ndarray) -> ItemError:
         free = similarities[uses < self.config.max_uses]
         best_free = f"{free.max():.3f}" if free.size else "none (every image used)"
-        return ItemError(f"no pool image fits: best unused similarity {best_free}, best overall "
-                         f"{similarities.max():.3f}, minimum {self.config.min_similarity}")
+        minimum = self.config.min_similarity
+        fitting = np.flatnonzero(similarities >= minimum)  # all used up, or one would have served
+        if not fitting.size:
+            return ItemError(f"no pool image fits: best unused similarity {best_free}, best overall "
+                             f"{similarities.max():.3f}, minimum {minimum}")
+        reserved = sum(self.pool.images[position].file in self.serving for position in fitting)
+        if reserved == fitting.size and self.config.max_uses == 1:
+            taken = "is reserved for an image-first seed of this run"
+        else:
+            taken = (f"is used up (max_uses {self.config.max_uses}; {reserved} of them reserved for "
+                     f"image-first seeds of this run)")
+        return ItemError(f"no pool image fits: every pool image that fits ({fitting.size}) {taken}; "
+                         f"best unused similarity {best_free} < minimum {minimum}")
 
     def _serve(self, similarities: np.ndarray, position: int) -> GeneratedImage | ItemError:
         image = self.pool.images[position]
         try:
-            with Image.open(image.path) as opened:
+            data = image.path.read_bytes()
+            if sha256_hex(data) != image.sha256:
+                return ItemError(f"cannot read pool image {image.file}: its bytes changed since the pool "
+                                 f"was loaded; rerun the build to match against its new content")
+            with Image.open(io.BytesIO(data)) as opened:
                 png, identity = image_identity(upright_rgb(opened))
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # changed since loaded
             return ItemError(f"cannot read pool image {image.file}: {type(error).__name__}: {error}")
@@ -155,6 +183,8 @@ class PoolRetriever(ImageGenerator):
             return True
 
     def _save_assignments(self) -> None:
+        """Each file with the sha256 of the bytes it was chosen for, so a later run can tell it changed."""
         if self.assignments_file is None:
             return
-        atomic_write_text(self.assignments_file, json.dumps(self.assignments, indent=0, sort_keys=True))
+        saved = {item_id: {"file": file, "sha256": self._sha(file)} for item_id, file in self.assignments.items()}
+        atomic_write_text(self.assignments_file, json.dumps(saved, indent=0, sort_keys=True))

@@ -9,6 +9,8 @@ seeds that the filters dropped since give theirs back to the pool.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -186,10 +188,14 @@ class ImageStage(Stage):
 
     def _from_pool(self, seed: Seed) -> tuple[GeneratedImage, Provenance] | ItemError:
         try:
-            with Image.open(seed.image_path) as opened:
+            data = Path(seed.image_path).read_bytes()
+            if seed.image_sha256 and hashlib.sha256(data).hexdigest() != seed.image_sha256:
+                return ItemError(f"cannot read pool image {seed.image_path}: its bytes changed since the run "
+                                 "was planned; rerun the build to plan it afresh")
+            with Image.open(io.BytesIO(data)) as opened:
                 png, meta = image_identity(upright_rgb(opened))
         except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
             return ItemError(f"cannot read pool image {seed.image_path}: {error}")
-        # the pool's name, as retrieval labels its images (seed.source is the dataset the image came from)
+        # the backend names the pool (seed.source is the dataset the image came from); no model made the image
         provenance = Provenance(backend=self.generator.backend, model="", prompt_hash="")
         return GeneratedImage(png=png, meta={**meta, "file": seed.image_path}), provenance

@@ -104,7 +104,10 @@ def test_image_write_on_a_full_disk_fails_that_seed_only(prefect_harness, monkey
                                 f"run.runs_dir='{tmp_path}'"])
     planned = plan_seeds(config)
     privacy = {seed.id for seed in planned if seed.category == "Privacy"}
-    monkeypatch.setattr("pipeline.stages.images.atomic_write_bytes", full_disk_for(lambda path: path.stem in privacy))
+    full_for_privacy = full_disk_for(lambda path: path.stem in privacy)
+    # images are written as they are made (a diffusers wave) or by the stage after: both writers fail
+    monkeypatch.setattr("pipeline.stages.images.atomic_write_bytes", full_for_privacy)
+    monkeypatch.setattr("pipeline.stages.base.atomic_write_bytes", full_for_privacy)
     result = build_flow(config, "disk-images", show_progress=False)
 
     ledger = assert_accounted(Path(result["run_dir"]), [seed.id for seed in planned])
