@@ -55,6 +55,18 @@ def test_no_paraphrase_reintroduces_a_harm_word():
         assert [k for k, v in table.items() if v and contains_term(v, list(table))] == []
 
 
+def test_no_paraphrase_is_itself_a_harm_cue_of_the_detector():
+    # "without getting caught" became "without anyone noticing", an evasion cue: the rewrite then
+    # scored clean but the harm check dropped it, and feeding the span back could not remove it
+    from pipeline.detect.lexicon import Lexicon, StemmedText
+
+    detector_lexicon, lexicon = Lexicon(), load_lexicon()
+    cues = {(category, word, plain): [hit.concept.name for hit in hits]
+            for category in ["", *lexicon.by_category] for word, plain in lexicon.harm_words(category).items()
+            if plain and (hits := detector_lexicon.hits(StemmedText.of(plain)))}
+    assert cues == {}
+
+
 # --- TemplateSeedWriter ------------------------------------------------------------------
 
 FRAMES = TEMPLATES["frames"]
