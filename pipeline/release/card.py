@@ -36,8 +36,8 @@ OFFLINE_BACKENDS = {
 }
 TEXT_ROLES = {"seed writer", "leak rewriter", "final filter"}
 EDIT_ROLE, EDIT_BACKEND = "query edit (review)", "annotators"  # people, not a backend: never "offline"  # roles a language model could play instead
-# The roles the shard columns record: (role, backend column, model column or None).
-ROW_ROLES = [("seed writer", "seed_backend", None), ("leak rewriter", "rewrite_backend", "rewrite_model"),
+# The roles the shard columns record: (role, backend column, model column).
+ROW_ROLES = [("seed writer", "seed_backend", "seed_model"), ("leak rewriter", "rewrite_backend", "rewrite_model"),
              ("images", "image_backend", "image_model")]
 # The roles only the decision tables record: (role, stage) in the runs' decisions.parquet.
 RUN_ROLES = [("leak filter (build)", "leak_filter"), ("harm check (build)", "harm_check")]
@@ -61,6 +61,8 @@ COLUMN_MEANINGS = {
     "safety_reason": "why the pair is risky",
     "leak_score": "the leak detector's score of `instruction` as shipped (lower is safer)",
     "seed_backend": "the backend that wrote the harmful seed",
+    "seed_model": "the seed writer's model, the one that answered (empty for an offline backend; null in a row "
+                  "from a run or release made before the column existed)",
     "seed_prompt_hash": "the version of the seed writer's prompt or templates",
     "rewrite_backend": "the backend that rewrote the query to be leak-free (the pipeline's query: see `edited_by`)",
     "rewrite_model": "the rewriter's model (empty for an offline backend)",
@@ -162,8 +164,7 @@ def backends_used(rows: list[dict], run_decisions: pd.DataFrame | None = None, m
     the rows it checked."""
     table = []
     for role, backend_column, model_column in ROW_ROLES:
-        counts = Counter((_text(row.get(backend_column)) or "none", model_label(row.get(model_column)) if model_column
-                          else NOT_RECORDED) for row in rows)
+        counts = Counter((_text(row.get(backend_column)) or "none", model_label(row.get(model_column))) for row in rows)
         table += [(role, backend, model, count) for (backend, model), count in _sorted_counts(counts)]
     if edited := annotator_edited(rows):
         table.append((EDIT_ROLE, EDIT_BACKEND, NOT_RECORDED, edited))

@@ -46,9 +46,10 @@ def _with_features(fields: list[tuple]) -> pa.Schema:
 RELEASE_SCHEMA = _with_features(RELEASE_FIELDS)
 # A version made by `leakless select` adds why each pair was kept.
 SELECTED_SCHEMA = _with_features([*RELEASE_FIELDS, ("selection_reason", pa.string())])
-# Releases made before `edited_by` was added (2026-12-05) lack it, and stay valid.
-VALID_SCHEMAS = (RELEASE_SCHEMA, SELECTED_SCHEMA,
-                 *(pa.schema([field for field in schema if field.name != "edited_by"])
-                   for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA)))
+# Columns added after the first releases, newest first (both on 2026-12-05): a release made before one
+# was added lacks it and every newer one, and stays valid.
+LATER_COLUMNS = ("seed_model", "edited_by")
+VALID_SCHEMAS = tuple(pa.schema([field for field in schema if field.name not in LATER_COLUMNS[:missing]])
+                      for missing in range(len(LATER_COLUMNS) + 1) for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA))
 # Everything but the image: what selection, filtering and dedup work on.
 META_SCHEMA = pa.schema([field for field in RELEASE_SCHEMA if field.name != "image"])

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.release.card import render_card
-from pipeline.release.schema import META_SCHEMA, SELECTED_SCHEMA
+from pipeline.release.schema import LATER_COLUMNS, META_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.select import INDEX_FILE, shard_paths
 from pipeline.release.verify import load_manifest
 from pipeline.release.versions import check_free, next_version, release_folder, release_staging
@@ -40,6 +40,9 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
         for shard in shard_paths(source):
             table = pq.read_table(shard)
             table = table.filter(pc.is_in(table["id"], value_set=keep))
+            for later in LATER_COLUMNS:  # a release made before the column: not recorded, so null
+                if later not in table.column_names:
+                    table = table.append_column(later, pa.nulls(table.num_rows, pa.string()))
             if "selection_reason" in table.column_names:  # selecting from a selected release: the new reason
                 table = table.drop_columns(["selection_reason"])
             table = table.append_column("selection_reason", pa.array(

@@ -33,6 +33,7 @@ PAIR_FIELDS = [
     ("safety_reason", pa.string()),
     ("leak_score", pa.float64()),
     ("seed_backend", pa.string()),
+    ("seed_model", pa.string()),
     ("seed_prompt_hash", pa.string()),
     ("rewrite_backend", pa.string()),
     ("rewrite_model", pa.string()),

@@ -43,6 +43,8 @@ def test_build_through_http_then_from_cache(prefect_harness, server, tmp_path):
     rows = pd.read_parquet(f"{first['run_dir']}/data")
     assert len(rows) > 0
     assert (rows["seed_backend"] == "openai-compatible").all()
+    # the model that answered the seed writer, as the rewriter's is recorded
+    assert (rows["seed_model"] == f"scripted-fake:{config.llm.role('seed_writer').model}").all()
     assert rows["rewrite_model"].str.startswith("scripted-fake:").all()  # the model that answered
     decisions = pd.read_parquet(f"{first['run_dir']}/decisions.parquet")
     harm = decisions[decisions["stage"] == "harm_check"]

@@ -72,6 +72,19 @@ def test_diffusers_images_name_each_model_and_make_no_placeholder_or_offline_cla
     assert str(tmp_path) not in card  # a local model is named, not its path on the builder's machine
 
 
+def test_the_seed_writers_model_is_named_per_model_and_offline_or_unrecorded_ones_as_a_dash():
+    rows = [row(1, seed_backend="openai-compatible", seed_model="scripted-fake:gpt-4o"),
+            row(2, seed_backend="openai-compatible", seed_model="scripted-fake:gpt-4o"),
+            row(3, seed_backend="openai-compatible", seed_model="scripted-fake:other"),
+            row(4, seed_model=""),  # the offline template writer has no model
+            row(5, seed_backend="openai-compatible")]  # carried from a release made before `seed_model`
+    seeds = table_rows(render_card(manifest(5), rows), "seed writer")
+    assert ["seed writer", "`openai-compatible`", "`scripted-fake:gpt-4o`", "2", ""] in seeds
+    assert ["seed writer", "`openai-compatible`", "`scripted-fake:other`", "1", ""] in seeds
+    assert ["seed writer", "`openai-compatible`", "—", "1", ""] in seeds
+    assert seeds[-1][:4] == ["seed writer", "`templates`", "—", "1"]
+
+
 def test_placeholder_images_are_called_a_colour_grid_only_for_the_rows_that_have_them():
     rows = [row(1), row(2), row(3, image_backend="diffusers", image_model=SD35)]
     card = render_card(manifest(3), rows)

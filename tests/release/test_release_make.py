@@ -201,6 +201,27 @@ def test_extend_keeps_every_earlier_row_byte_identical(tmp_path):
     assert clusters.loc[clusters["earlier_release"], "item_id"].tolist() == ["r1-pair002"]
 
 
+@pytest.mark.slow
+def test_extending_a_release_made_before_seed_model_ships_the_new_rows_model_and_null_for_the_carried(tmp_path):
+    """A carried row keeps what its release recorded: no seed model is claimed for it (null, not recorded),
+    while the new rows name the model that wrote their seed."""
+    runs = tmp_path / "runs"
+    v1 = release(tmp_path, [accepted_run(runs, "r1", 3)])
+    shard = next((v1 / "data").glob("train-*.parquet"))
+    pq.write_table(pq.read_table(shard).drop_columns(["seed_model"]), shard)  # as released before the column
+    new_rows = [{**pair_row(i, "r2"), "seed_backend": "openai-compatible", "seed_model": "scripted-fake:gpt-4o"}
+                for i in range(3, 5)]
+    run2 = make_run(runs, "r2", new_rows, review={row["id"]: "accepted" for row in new_rows})
+    v2 = release(tmp_path, [run2], extend=True)
+
+    shipped = table(v2).set_index("id")["seed_model"]
+    assert shipped[[f"r1-pair{i:03d}" for i in range(3)]].isna().all()
+    assert (shipped[[f"r2-pair{i:03d}" for i in range(3, 5)]] == "scripted-fake:gpt-4o").all()
+    card = (v2 / "README.md").read_text(encoding="utf-8")
+    assert "| seed writer | `openai-compatible` | `scripted-fake:gpt-4o` | 2 |" in card
+    assert verify_release(v2, default_embedder()) == []
+
+
 def test_queries_of_one_seed_share_its_image_without_being_duplicates(tmp_path):
     shared = png(7)
     rows = [pair_row(i, "r1", image=shared) for i in range(3)]

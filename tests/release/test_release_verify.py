@@ -322,9 +322,10 @@ def test_release_command_refuses_a_run_without_accepted_pairs(tmp_path):
     assert not (tmp_path / "releases").exists()
 
 
-def test_a_release_made_before_edited_by_still_verifies(released):
+@pytest.mark.parametrize("missing", [["seed_model"], ["seed_model", "edited_by"]])
+def test_a_release_made_before_a_later_column_still_verifies(released, missing):
     shard = only_shard(released)
-    legacy = pq.read_table(shard).drop_columns(["edited_by"])
+    legacy = pq.read_table(shard).drop_columns(missing)
     pq.write_table(legacy, shard)
     manifest = json.loads((released / "manifest.json").read_text())
     manifest["shards"][0].update(sha256=sha256_file(shard), bytes=shard.stat().st_size)
@@ -336,3 +337,22 @@ def test_a_release_made_before_edited_by_still_verifies(released):
     record_file(manifest, released, f"data/{shard.name}")
     (released / "manifest.json").write_text(json.dumps(manifest))
     assert any("schema differs" in p for p in verify_release(released, default_embedder()))
+
+
+@pytest.mark.parametrize("missing", [["seed_model"], ["seed_model", "edited_by"]])
+def test_selecting_from_a_release_made_before_a_later_column_fills_it_as_not_recorded(released, missing):
+    from pipeline.release.subset import write_subset_release
+
+    shard = only_shard(released)
+    legacy = pq.read_table(shard).drop_columns(missing)
+    pq.write_table(legacy, shard)
+    manifest = json.loads((released / "manifest.json").read_text())
+    manifest["shards"][0].update(sha256=sha256_file(shard), bytes=shard.stat().st_size)
+    record_file(manifest, released, f"data/{shard.name}")
+    (released / "manifest.json").write_text(json.dumps(manifest))
+    chosen = legacy["id"].to_pylist()[:1]
+    selection = {"source": released.name, "models": ["m1", "m2"], "per_sub_category": 1, "kendall_tau": 1.0}
+    subset = write_subset_release(released, {pair_id: "test.chosen" for pair_id in chosen}, selection=selection)
+    table = pq.read_table(only_shard(subset))
+    assert table["id"].to_pylist() == chosen
+    assert all(table[name].to_pylist() == [None] for name in missing)
