@@ -1,6 +1,6 @@
-"""Checks of what a valid config still needs from outside it (API keys, a writable answer cache,
-usable pool images), made before any work starts: a missing key would otherwise fail every
-item, batch after batch."""
+"""Checks of what a valid config still needs from outside it (API keys, LLM servers that answer,
+a writable answer cache, usable pool images), made before any work starts: a missing key or a
+server that is down would otherwise fail every item, batch after batch."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ SHOWN_MODELS = 8  # OpenAI lists about a hundred
 
 def check_llm_ready(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_ROLES)) -> None:
     """Raises ValueError naming the first unset API key variable of an LLM role these backends
-    call, or an answer cache that could not be opened."""
+    call, an answer cache that could not be opened, or an endpoint that cannot be used or does not
+    serve a role's model (`check_models_served`)."""
     roles = [role for backend in backends if getattr(settings.backends, backend) == "llm"
              for role in LLM_ROLES[backend]]
     if roles and settings.llm.cache:
@@ -32,10 +33,9 @@ def check_llm_ready(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_R
 
 
 def check_models_served(settings: BuildConfig, roles: list[str]) -> None:
-    """Raises ValueError when an endpoint lists the models it serves and a role's model is not among
-    them. llama.cpp's server answers any model name and echoes it back, so records would name a model
-    that never ran. An endpoint that cannot be asked (down, no /models) is not judged here: its
-    requests fail, or succeed, on their own."""
+    """Raises ValueError when an endpoint cannot be used at all (`listed_models`), or lists the
+    models it serves and a role's model is not among them. llama.cpp's server answers any model name
+    and echoes it back, so records would name a model that never ran."""
     wanted: dict[str, set[tuple[str, str]]] = {}
     for role in roles:
         name, _ = settings.llm.endpoint_of(role)
@@ -43,7 +43,7 @@ def check_models_served(settings: BuildConfig, roles: list[str]) -> None:
         wanted.setdefault(name, set()).update((role, model) for model in (config.model, *config.fallback_models))
     for name, models in wanted.items():
         endpoint = settings.llm.endpoints[name]
-        listed = served_models(endpoint)
+        listed = listed_models(name, endpoint)
         missing = sorted((role, model) for role, model in models if listed and model not in listed)
         if missing:
             role, model = missing[0]
@@ -52,17 +52,73 @@ def check_models_served(settings: BuildConfig, roles: list[str]) -> None:
                              f"not {model!r}, which the {role} role asks for")
 
 
+class EndpointUnusable(ValueError):
+    """Every request to the endpoint would fail: it is down, refuses the key, or is no such API."""
+
+
 def served_models(endpoint) -> set[str]:
-    """The model ids the endpoint's GET /models lists; empty when it lists none or cannot be asked."""
+    """`listed_models`, or nothing for an endpoint that cannot be used: `leakless evaluate` records
+    that model's failed requests rather than refusing the whole run for one model's server."""
+    try:
+        return listed_models("", endpoint)
+    except EndpointUnusable:
+        return set()
+
+
+def listed_models(name: str, endpoint) -> set[str]:
+    """The model ids the endpoint's GET /models lists; empty when it lists none, has no /models,
+    or is too slow to say (its requests then fail, or succeed, on their own). Raises EndpointUnusable
+    when it cannot be reached or refuses the key, or base_url is no OpenAI-compatible API: a build
+    would spend minutes retrying, then record every item failed."""
     import httpx
 
+    where = f"LLM endpoint {name!r} ({endpoint.base_url})" if name else f"LLM endpoint {endpoint.base_url}"
     try:
-        response = httpx.get(f"{endpoint.base_url.rstrip('/')}/models", timeout=5,
-                             headers={"Authorization": f"Bearer {os.environ.get(endpoint.api_key_env, '')}"})
-        if response.status_code != 200:
-            return set()
-        return {entry["id"] for entry in response.json().get("data", []) if isinstance(entry, dict) and "id" in entry}
-    except (httpx.HTTPError, ValueError, AttributeError, TypeError):
+        listing = ask(endpoint, "GET", "models")
+        # /models alone may be missing or off-limits (a key scoped to chat): the chat endpoint decides,
+        # asked with an empty body, which a server refuses before generating anything
+        chat = ask(endpoint, "POST", "chat/completions") if listing.status_code in REFUSED_KEY | NOT_THERE else None
+    except httpx.ConnectError as error:
+        raise EndpointUnusable(f"{where} cannot be reached ({' '.join(str(error).split())}); "
+                               f"is its server running?") from None
+    except httpx.HTTPError:
+        return set()
+    if chat is not None:
+        check_chat_answers(where, endpoint, listing.status_code, chat)
+    return model_ids(listing)
+
+
+REFUSED_KEY = {401, 403}
+NOT_THERE = {404, 405}  # 405: a server that has the path for other methods only
+
+
+def ask(endpoint, method: str, path: str):
+    import httpx
+
+    return httpx.request(method, f"{endpoint.base_url.rstrip('/')}/{path}", timeout=5,
+                         json={} if method == "POST" else None,
+                         headers={"Authorization": f"Bearer {os.environ.get(endpoint.api_key_env, '')}"})
+
+
+def check_chat_answers(where: str, endpoint, models_status: int, chat) -> None:
+    from pipeline.llm.client import scrub_key
+    from pipeline.llm.transport import error_message
+
+    said = f"GET /models said {models_status}, POST /chat/completions {chat.status_code}"
+    if chat.status_code in REFUSED_KEY:
+        reason = scrub_key(" ".join(error_message(chat.text).split())[:200], os.environ.get(endpoint.api_key_env, ""))
+        raise EndpointUnusable(f"{where} refuses the API key in {endpoint.api_key_env} ({said}: {reason}); "
+                               f"set {endpoint.api_key_env} to a key it accepts")
+    if chat.status_code in NOT_THERE:
+        raise EndpointUnusable(f"{where}: no OpenAI-compatible API there ({said}); does base_url end in /v1?")
+
+
+def model_ids(listing) -> set[str]:
+    if listing.status_code != 200:
+        return set()
+    try:
+        return {entry["id"] for entry in listing.json().get("data", []) if isinstance(entry, dict) and "id" in entry}
+    except (ValueError, AttributeError, TypeError):
         return set()
 
 

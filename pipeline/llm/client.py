@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -37,10 +38,16 @@ from pipeline.llm.loop import LoopThread
 from pipeline.llm.messages import (FORMAT_MODES, InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
                                    repair_messages, response_format)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
-from pipeline.llm.transport import ChatTransport, Completion, ServerError, TransportError
+from pipeline.llm.transport import ChatTransport, Completion, RequestTimeout, ServerError, TransportError
 
 BACKEND = "openai-compatible"
 RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
+# A wrong key or URL: not retried, but transient, so rerunning the run once the user fixed the
+# config asks again instead of keeping every item failed.
+CONFIG_STATUS = {401, 403, 404}
+# Shorter "keys" are placeholders for servers that check none (docs/llm.md: LLAMA_KEY=none);
+# scrubbing "x" out of an error message turned its 'text' into 'te***t'.
+MIN_SCRUBBED_KEY = 8
 MAX_RETRY_AFTER_S = 300.0
 log = logging.getLogger("pipeline.llm")
 
@@ -326,17 +333,23 @@ class _Batch:
         for attempt in range(attempts):
             await self.limits.wait_turn(estimate)
             slot = await self.in_flight.take(self.turn)
+            if self.format_outdated(request):
+                slot.release()
+                return FormatRejected("the server refused this format while the request waited for a slot")
             started = time.perf_counter()
             try:
                 completion = await self.client.create(request)
             except BaseException as error:
-                slot.release()
+                if isinstance(error, RequestTimeout):
+                    release_later(slot, self.endpoint.timeout_s)
+                else:
+                    slot.release()
                 self.count(requests=1, request_s=time.perf_counter() - started)
                 if isinstance(error, ServerError):
                     if "response_format" in request and format_rejected(error):
                         return FormatRejected(self.scrub(str(error)))
                     if error.status not in RETRYABLE_STATUS and error.status < 500:
-                        return ItemError(error=self.scrub(str(error)))
+                        return ItemError(error=self.scrub(str(error)), transient=error.status in CONFIG_STATUS)
                 elif not isinstance(error, TransportError):  # timeouts, refused connections, non-JSON replies
                     raise
                 failure = error
@@ -353,6 +366,12 @@ class _Batch:
                 await asyncio.sleep(delay)
         return ItemError(error=self.scrub(f"gave up after {attempts} attempts: {failure}"), transient=True)
 
+    def format_outdated(self, request: dict) -> bool:
+        """The server refused this request's response_format while it waited for its slot: sent,
+        it would only be refused again."""
+        current = response_format(self.role, self.owner.formats.mode(self.endpoint))
+        return "response_format" in request and request["response_format"] != current
+
     def unpack(self, completion: Completion, requested_model: str, latency_s: float) -> Reply | ItemError:
         self.count(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens)
         if not completion.has_choices:
@@ -361,13 +380,26 @@ class _Batch:
                      completion.finish_reason, latency_s, completion.prompt_tokens, completion.completion_tokens)
 
     def scrub(self, text: str) -> str:
-        """Error texts can echo request details; the key must never travel on."""
-        return text.replace(self._api_key, "***")
+        return scrub_key(text, self._api_key)
+
+
+def scrub_key(text: str, api_key: str) -> str:
+    """Error texts can echo request details; the key must never travel on."""
+    return text.replace(api_key, "***") if len(api_key) >= MIN_SCRUBBED_KEY else text
 
 
 def release(slots: list[Slot]) -> None:
     while slots:
         slots.pop().release()
+
+
+def release_later(slot: Slot, delay_s: float) -> None:
+    """The slot of a request the client stopped waiting for: the server may still be working on
+    it (llama.cpp finishes what it started), so it stays taken `delay_s` longer, lest the server see
+    more than max_in_flight. A timer thread, not the loop: an evaluation's own loop may be gone by then."""
+    timer = threading.Timer(delay_s, slot.release)
+    timer.daemon = True
+    timer.start()
 
 
 def free_text_output(role: Role, reply: Reply) -> RoleOutput | ItemError:

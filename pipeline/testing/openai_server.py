@@ -80,6 +80,7 @@ class ServerState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     refusing_models: frozenset[str] = frozenset()  # these models refuse everything
     rejects_json_schema: bool = False  # like llama.cpp's server: HTTP 500 for type json_schema
+    api_key: str | None = None  # like a server started with --api-key: any other key gets HTTP 401
     requests: Counter = field(default_factory=Counter)  # per role
     with_image: Counter = field(default_factory=Counter)  # per role, requests carrying an image
     faults_sent: Counter = field(default_factory=Counter)  # per kind
@@ -209,10 +210,10 @@ def create_app(state: ServerState) -> FastAPI:
     app = FastAPI(title="leakless fake OpenAI server")
     app.add_middleware(InFlightCounter, state=state)
 
-    @app.get("/v1/models")
-    async def models() -> dict:
+    @app.get("/v1/models", response_model=None)
+    async def models(request: Request) -> dict | Response:
         # it answers any model name (as scripted-fake:<name>), so it lists none for a client to check
-        return {"object": "list", "data": []}
+        return wrong_key(request, state) or {"object": "list", "data": []}
 
     @app.get("/_stats")
     async def stats() -> dict:
@@ -227,6 +228,8 @@ def create_app(state: ServerState) -> FastAPI:
         """Answered `latency_s` after it arrived: the answer is made first and the sleep takes
         what is left, so the server's own work does not add to the latency it stands in for."""
         arrived = time.monotonic()
+        if (refused := wrong_key(request, state)) is not None:
+            return refused
         body = json.loads(await request.body())
         if state.rejects_json_schema and (rejection := llama_cpp_rejection(body)) is not None:
             return rejection
@@ -246,6 +249,12 @@ def create_app(state: ServerState) -> FastAPI:
         return response
 
     return app
+
+
+def wrong_key(request: Request, state: ServerState) -> Response | None:
+    if state.api_key is None or request.headers.get("authorization") == f"Bearer {state.api_key}":
+        return None
+    return error_response(401, "Invalid API key")
 
 
 def answer_to(body: dict, role: str, fault: str | None, state: ServerState) -> Response:
@@ -386,10 +395,10 @@ class FakeOpenAIServer:
 
     def __init__(self, latency_s: float = 0.0, faults: FaultPlan | None = None,
                  refusing_models: frozenset[str] = frozenset(), port: int = 0,
-                 rejects_json_schema: bool = False):
+                 rejects_json_schema: bool = False, api_key: str | None = None):
         self.state = ServerState(latency_s=latency_s, faults=faults or FaultPlan(),
                                  refusing_models=frozenset(refusing_models),
-                                 rejects_json_schema=rejects_json_schema)
+                                 rejects_json_schema=rejects_json_schema, api_key=api_key)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", port))

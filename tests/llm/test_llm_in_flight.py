@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from pipeline.backends.base import ItemError
 from pipeline.llm.client import LLMClient
 from pipeline.llm.roles import VSILJudgeInput
-from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
+from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer, FaultPlan
 
 
 def test_in_flight_limit_is_shared_by_concurrent_batches(monkeypatch):
@@ -25,6 +27,22 @@ def test_in_flight_limit_is_shared_by_concurrent_batches(monkeypatch):
         assert server.state.in_flight == 0
         usage = client.accounting.usage("vsil_judge")  # each request was out at least the server's latency
         assert usage.requests == 96 and usage.request_s >= 96 * 0.05
+
+
+@pytest.mark.slow
+def test_a_request_the_client_gave_up_on_keeps_its_slot_while_the_server_may_still_work_on_it(monkeypatch):
+    """A timed-out request is still on the server (llama.cpp finishes it): when its slot went at once to
+    the next request, the fake server saw 8 in flight with max_in_flight = 4."""
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    # each hung request stays on the server 0.6 s past the client's timeout, within the slot's extra second
+    faults = FaultPlan(rate=0.5, kinds=("timeout",), hang_s=1.6)
+    with FakeOpenAIServer(latency_s=0.05, faults=faults) as server:
+        client = LLMClient(server.llm_settings(max_in_flight=2, timeout_s=1.0, backoff_s=0.01, max_retries=6))
+        results = client.run_batch("vsil_judge", [VSILJudgeInput(query=f"question {i}?", image_description="a park")
+                                                  for i in range(4)])
+        assert not any(isinstance(r, ItemError) for r in results)
+        assert server.state.faults_sent["timeout"] >= 2
+        assert server.state.peak_in_flight == 2
 
 
 def test_a_freed_slot_goes_to_the_earliest_batch_then_first_come():

@@ -164,7 +164,7 @@ def test_a_proposal_a_guardrail_stops_is_refused_withheld_and_never_sent_back(se
     assert len(told) > 20 and not [name for name in told if "carter" in name.lower() or "withheld" in name]
 
 
-def test_a_grow_against_a_server_that_is_down_stops_and_says_why(tmp_path, monkeypatch):
+def test_a_grow_against_a_server_that_is_down_is_refused_before_any_round(tmp_path, monkeypatch):
     """It spent elements.max_requests rounds of retries (about 25 minutes at the defaults), then
     printed 'max_requests reached' and exited 0, the connection error nowhere."""
     import socket
@@ -172,15 +172,28 @@ def test_a_grow_against_a_server_that_is_down_stops_and_says_why(tmp_path, monke
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
-    sets = ["backends.element_writer='llm'", f"elements.store='{tmp_path / 'store'}'", "elements.max_requests=50",
-            f"llm.endpoints.default.base_url='http://127.0.0.1:{port}/v1'", "llm.endpoints.default.max_retries=0",
-            f"llm.endpoints.default.api_key_env='{FAKE_KEY_ENV}'", f"llm.cache_path='{tmp_path / 'llm.sqlite'}'"]
-    result = CliRunner().invoke(app, ["elements", "grow", "-s", CYBER, "--n", "2",
-                                      *[arg for s in sets for arg in ("--set", s)]])
+    result = grow_against(f"http://127.0.0.1:{port}/v1", tmp_path, monkeypatch)
+    assert result.exit_code == 2 and "cannot be reached" in result.stderr, result.output
+    assert not (tmp_path / "store").exists()
+
+
+def test_a_grow_whose_every_request_fails_stops_and_says_why(tmp_path, monkeypatch):
+    from pipeline.testing.openai_server import FaultPlan
+
+    with FakeOpenAIServer(faults=FaultPlan(rate=1.0, kinds=("500",))) as failing:
+        result = grow_against(failing.base_url, tmp_path, monkeypatch)
     assert result.exit_code == 1, result.output
     assert "stopped after 2 rounds in which every request failed" in result.stderr
     assert "2 requests (2 failed)" in result.output and "First failed request:" in result.output
+
+
+def grow_against(base_url: str, tmp_path, monkeypatch):
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    sets = ["backends.element_writer='llm'", f"elements.store='{tmp_path / 'store'}'", "elements.max_requests=50",
+            f"llm.endpoints.default.base_url='{base_url}'", "llm.endpoints.default.max_retries=0",
+            f"llm.endpoints.default.api_key_env='{FAKE_KEY_ENV}'", f"llm.cache_path='{tmp_path / 'llm.sqlite'}'"]
+    return CliRunner().invoke(app, ["elements", "grow", "-s", CYBER, "--n", "2",
+                                    *[arg for s in sets for arg in ("--set", s)]])
 
 
 def test_a_name_written_with_or_without_spaces_or_hyphens_is_a_repeat():
