@@ -131,6 +131,7 @@ class PairCheck:
     scores: dict[str, float] = field(default_factory=dict)
     score: float | None = None
     threshold: float | None = None
+    made_by: Provenance | None = None  # a model's answer: the model that answered, not the one configured
 
 
 class PairChecker(Protocol):

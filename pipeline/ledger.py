@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 
 from pipeline.batch import Batch
 from pipeline.contracts import StageName
-from pipeline.records import Decision, LedgerEntry, TerminalState
+from pipeline.records import Decision, Failure, LedgerEntry, TerminalState
+from pipeline.stages.drafts import usable_queries
+
+FAILURE_CHARS = 160  # a failure's error in an accepted seed's reason; the failures table has it whole
 
 
 def _rejection_reason(drops: list[Decision], total: int) -> str:
@@ -26,6 +30,18 @@ def _rejection_reason(drops: list[Decision], total: int) -> str:
     return "; ".join(parts)
 
 
+def _failure_reason(failures: list[Failure]) -> str:
+    first = failures[0]
+    return (f"{len(failures)} failed at {first.stage} "
+            f"(first: {textwrap.shorten(first.error, FAILURE_CHARS, placeholder=' ...')})")
+
+
+def _others_reason(drops: list[Decision], failures: list[Failure], total: int) -> str:
+    """Why an accepted seed's other queries did not make it: the filters' drops and the failures."""
+    parts = ([_rejection_reason(drops, total)] if drops else []) + ([_failure_reason(failures)] if failures else [])
+    return "; ".join(parts) or "no decision or failure recorded"
+
+
 def ledger_for(batch: Batch) -> list[LedgerEntry]:
     accepted = defaultdict(int)
     for pair in batch.pairs:
@@ -40,7 +56,7 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
             final_drops[decision.seed_id].append(decision)
     queries = defaultdict(int)
     for draft in batch.drafts:
-        queries[draft.seed_id] = len(set(draft.harmful_queries))
+        queries[draft.seed_id] = len(usable_queries(draft))
 
     entries = []
     for seed in batch.seeds:
@@ -55,8 +71,7 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
             dropped = total - accepted[seed.id]
             reason = f"{accepted[seed.id]} of {total} queries accepted"
             if dropped:
-                reason += "; others: " + (_rejection_reason(final_drops[seed.id], total)
-                                          if final_drops[seed.id] else "failed")
+                reason += "; others: " + _others_reason(final_drops[seed.id], failures[seed.id], total)
             entry = LedgerEntry(**common, state=TerminalState.accepted, stage=StageName.export,
                                 reason=reason, accepted_pairs=accepted[seed.id])
         elif failures[seed.id]:

@@ -182,5 +182,7 @@ class LLMPairChecker(_LLMBackend):
                 matched=out.matched, harmful=out.harmful, categorised=categorised,
                 explanation=f"{answer.provenance.model}: {out.explanation} (says {out.category}/{out.sub_category})",
                 scores={"matched": float(out.matched), "harmful": float(out.harmful),
-                        "categorised": float(categorised)}))
+                        "categorised": float(categorised)},
+                made_by=answer.provenance.model_copy(
+                    update={"prompt_hash": answer.provenance.prompt_hash or self.prompt_hash})))
         return results

@@ -28,6 +28,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
+from pydantic import ValidationError
+
 from pipeline.contracts import ItemError, Provenance
 from pipeline.llm.accounting import Accounting
 from pipeline.llm.cache import FAILURE_PREFIX, AnswerCache, request_key
@@ -236,6 +238,17 @@ class _Batch:
                 return hit
         return None
 
+    def from_cache(self, answer: str, served_model: str, template_hash: str) -> Answer | ItemError | None:
+        """A cached answer or failure; None for an answer the output model's rules now refuse (cached
+        before them): it is asked again."""
+        if answer.startswith(FAILURE_PREFIX):
+            return ItemError(**json.loads(answer.removeprefix(FAILURE_PREFIX)))
+        try:
+            return Answer(self.role.output_type.model_validate_json(answer),
+                          _provenance(served_model, template_hash), cached=True)
+        except ValidationError:
+            return None
+
     async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
         template_hash = self.prompt_hash
         held: list[Slot] = []  # the answered request's in-flight slot, until its answer is kept
@@ -245,13 +258,9 @@ class _Batch:
                 request = self.request_for(model, item, mode)
                 key = request_key(self.endpoint.base_url, template_hash, request)
                 hit = self.cached(request, key, mode)
-                if hit is not None:
+                if hit is not None and (answer := self.from_cache(*hit, template_hash)) is not None:
                     self.count(cache_hits=1)
-                    answer, served_model = hit
-                    if answer.startswith(FAILURE_PREFIX):
-                        return ItemError(**json.loads(answer.removeprefix(FAILURE_PREFIX)))
-                    return Answer(self.role.output_type.model_validate_json(answer),
-                                  _provenance(served_model, template_hash), cached=True)
+                    return answer
                 result = await self.ask(request, held)
                 if isinstance(result, FormatRejected):
                     self.owner.formats.reject(self.endpoint, mode, result.why)

@@ -3,15 +3,17 @@
 Inputs are rendered into `prompts/<role>.j2`; answers are validated against the
 output model, whose JSON schema is also what the server is asked to follow.
 Output models forbid extra keys and give no field a default, which is what
-OpenAI's strict structured outputs require.
+OpenAI's strict structured outputs require. Answer text that becomes dataset text is
+checked too (`Query`, `WrittenText`): a junk answer fails validation like an off-schema one.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 RoleName = Literal["seed_writer", "image_query_writer", "leak_rewriter", "harm_filter",
                    "vsil_judge", "image_refiner", "pair_checker", "element_writer", "answerer",
@@ -32,6 +34,50 @@ class RoleInput(BaseModel):
 
 class RoleOutput(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- answer text that becomes dataset text ----------------------------------
+# A small model answers "2", "Cybercrime" or "   " as readily as a question; such an answer is
+# off-schema (the client repairs it once, then fails the item with the raw answer kept), never data.
+
+MIN_QUERY_WORDS = 3
+# how a question or a request opens when its closing "?" is missing ("How can I store this safely.")
+REQUEST = re.compile(r"(please|tell|show|explain|describe|give|list|suggest|help|teach|write|recommend|share|"
+                     r"outline|walk|provide|find|how|what|where|why|when|which|who|whom|whose|can|could|"
+                     r"would|should|will|is|are|am|do|does|did|may|might|i|my|we|our|any|ways?|steps?|"
+                     r"tips?|best)\b", re.IGNORECASE)
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def _written(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text.strip()
+
+
+def _query(text: str) -> str:
+    text = text.strip()
+    if sum(1 for word in text.split() if LETTER.search(word)) < MIN_QUERY_WORDS:
+        raise ValueError(f"a query needs at least {MIN_QUERY_WORDS} words, got {text!r}")
+    if not (text.rstrip("\"')»”").endswith("?") or REQUEST.match(text)):
+        raise ValueError(f"a query is a question or a request (ending in '?', or opening like one), "
+                         f"got {text!r}")
+    return text
+
+
+# The descriptions go out in the answer's JSON schema: the model is told the rule it is held to.
+WrittenText = Annotated[str, AfterValidator(_written), Field(description="not blank")]
+Query = Annotated[str, AfterValidator(_query),
+                  Field(description=f"a question (ending in '?') or a request, at least {MIN_QUERY_WORDS} words")]
+
+
+def _queries(queries: list[str]) -> list[str]:
+    if not queries:
+        raise ValueError("at least one query is needed")
+    return queries
+
+
+Queries = Annotated[list[Query], AfterValidator(_queries), Field(description="at least one")]
 
 
 # -- inputs -----------------------------------------------------------------
@@ -115,19 +161,19 @@ class SafetyJudgeInput(RoleInput):
 # -- outputs ----------------------------------------------------------------
 
 class SeedWriterOutput(RoleOutput):
-    image_description: str
-    harmful_queries: list[str]
-    safety_reason: str
+    image_description: WrittenText
+    harmful_queries: Queries
+    safety_reason: WrittenText
 
 
 class ImageQueryOutput(RoleOutput):
-    image_description: str
-    harmful_queries: list[str]
-    safety_reason: str
+    image_description: WrittenText
+    harmful_queries: Queries
+    safety_reason: WrittenText
 
 
 class LeakRewriteOutput(RoleOutput):
-    rewritten_query: str
+    rewritten_query: Query
 
 
 class HarmFilterOutput(RoleOutput):
@@ -160,9 +206,9 @@ class PairCheckerOutput(RoleOutput):
 class ProposedElement(RoleOutput):
     """One new element, in the library's own shape (pipeline.records.Element)."""
 
-    element: str
+    element: WrittenText
     kind: Literal["object", "substance", "person_or_body", "scene_or_event", "document_or_screen", "place"]
-    description: str
+    description: WrittenText
     synonyms: list[str]
     broader: list[str]
 

@@ -15,7 +15,9 @@ with `check(pairs) -> one PairCheck (or ItemError) per pair`; the offline one,
 
 An LLM checker (role "pair_checker", whose output has matched, harmful,
 category, sub_category, explanation) plugs in by returning `PairCheck` with
-`categorised = (category, sub_category) == the pair's`.
+`categorised = (category, sub_category) == the pair's` and `made_by`, the provenance of the answer: its
+decision names the model that answered (a fallback, the server's own name for it), not the
+one configured.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.backends.base import Embedder
-from pipeline.contracts import ItemError, PairCheck, PairChecker, PairToCheck, ReasonCode, StageName
+from pipeline.contracts import ItemError, PairCheck, PairChecker, PairToCheck, Provenance, ReasonCode, StageName
 from pipeline.lexicon import contains_term
 from pipeline.records import Decision, Verdict
 from pipeline.taxonomy import load_elements, load_taxonomy
@@ -112,10 +114,12 @@ def final_filter(rows: list[dict], checker: PairChecker) -> tuple[list[dict], li
             check = result
             verdict = Verdict.keep if check.matched and check.harmful and check.categorised else Verdict.drop
             reason, code = check.explanation, check_code(check)
+        made_by = (check.made_by or
+                   Provenance(backend=checker.backend, model=checker.model, prompt_hash=checker.prompt_hash))
         decisions.append(Decision(
             item_id=pair.id, seed_id=pair.seed_id, stage=STAGE, text=pair.query, scores=check.scores,
             score=check.score, threshold=check.threshold, verdict=verdict, code=code, reason=reason,
-            backend=checker.backend, model=checker.model, prompt_hash=checker.prompt_hash,
+            backend=made_by.backend, model=made_by.model, prompt_hash=made_by.prompt_hash,
         ))
         if verdict == Verdict.keep:
             kept.append(row)

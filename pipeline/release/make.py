@@ -11,13 +11,15 @@ into place at the end, so a failed release leaves nothing behind.
 from __future__ import annotations
 
 import shutil
+import textwrap
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.backends.base import Embedder
-from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker
+from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker, ReasonCode
 from pipeline.dedup import write_clusters
 from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.records import Decision, Verdict
@@ -99,7 +101,11 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         row.update(instruction_id=next_id + offset, added_in=version)
     rows = kept_carried + fresh
     if not rows:
-        raise NothingToRelease("every pair was dropped by the guardrail, final filtration or dedup; nothing to release")
+        drops = drop_counts(carried_blocks + new_blocks + decisions + leak_decisions,
+                            image_duplicate=len(image_dups.drop_ids),
+                            query_duplicate=len(query_dups.drop_ids - image_dups.drop_ids))
+        raise NothingToRelease(f"every pair was dropped by the guardrail, final filtration or dedup; "
+                               f"nothing to release ({drops})")
 
     releases_dir = Path(releases_dir)
     releases_dir.mkdir(parents=True, exist_ok=True)
@@ -137,6 +143,22 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def drop_counts(decisions: list[Decision], **dedup_drops: int) -> str:
+    """'final_filter: release.mismatch 12, release.checker_error 3; dedup: ...': what dropped the
+    pairs, per stage and reason code, so an empty release says why."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for decision in decisions:
+        if decision.verdict == Verdict.drop:
+            counts[decision.stage][decision.code] += 1
+    counts["dedup"].update({kind: n for kind, n in dedup_drops.items() if n})
+    parts = [f"{stage}: " + ", ".join(f"{code} {n}" for code, n in by_code.most_common())
+             for stage, by_code in counts.items() if by_code]
+    errors = [d.reason for d in decisions if d.code == ReasonCode.release_checker_error]
+    if errors:
+        parts.append(f"first {textwrap.shorten(errors[0], 160, placeholder=' ...')}")  # the reason reads "checker error: ..."
+    return "; ".join(parts) or "no drop was recorded"
 
 
 def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:

@@ -1,4 +1,7 @@
-"""Seeds -> drafts -> candidate pairs. Seeds the guardrail blocks never reach the writer."""
+"""Seeds -> drafts -> candidate pairs. Seeds the guardrail blocks never reach the writer.
+
+A draft without one usable (non-blank) query is the seed's failure, with the writer's answer
+kept: a seed never ends with no pairs and nothing to say why."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ class DraftStage(Stage):
         failures = list(batch.failures)
         drafts: list[Draft] = []
         for seed, result in zip(live_seeds, self.writer.write(live_seeds)):
+            result = with_a_query(result)
             if isinstance(result, ItemError):
                 failures.append(failure_from(result, item_id=seed.id, seed_id=seed.id, stage=self.name))
             else:
@@ -33,6 +37,15 @@ class DraftStage(Stage):
         return drop_blocked_seeds(batch, blocked)
 
 
+def with_a_query(result: Draft | ItemError) -> Draft | ItemError:
+    """The draft, or, when no query of it can become a pair, its failure with what the writer wrote."""
+    if isinstance(result, ItemError) or usable_queries(result):
+        return result
+    writer = result.made_by.model or result.made_by.backend
+    return ItemError(error=f"the seed writer ({writer}) wrote no usable query",
+                     raw=result.model_dump_json(include={"image_description", "harmful_queries", "safety_reason"}))
+
+
 def pairs_from(draft: Draft, seed: Seed) -> list[CandidatePair]:
     return [
         CandidatePair(
@@ -42,5 +55,10 @@ def pairs_from(draft: Draft, seed: Seed) -> list[CandidatePair]:
             safety_reason=draft.safety_reason,
             image_ref=seed.image_path,
         )
-        for query in dict.fromkeys(draft.harmful_queries)  # a repeated query is one pair
+        for query in usable_queries(draft)
     ]
+
+
+def usable_queries(draft: Draft) -> list[str]:
+    """The draft's queries that can become pairs: not blank, each once (a repeated query is one pair)."""
+    return list(dict.fromkeys(query for query in draft.harmful_queries if query.strip()))

@@ -107,9 +107,14 @@ class LeakFilterStage(FilterStage):
             judge = " (VSIL judge: leaks)" if leak.signals.get(JUDGE_SIGNAL) == 1.0 else ""
             reason = (f"leaks: score {leak.score:.3f} vs threshold {self.threshold:.3f}{judge}" if leaky
                       else f"leak-free: score {leak.score:.3f} < {self.threshold:.3f}")
-        judged_by = leak.judged_by  # name the judge's model that answered, not the one configured
-        made_by = None if judged_by is None else Provenance(
-            backend=self.backend, model=f"{self.detector.model}+{judged_by.model}", prompt_hash=judged_by.prompt_hash)
-        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason, made_by=made_by,
+        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason, made_by=self.made_by(leak),
                          scores={**leak.signals, **self.part_thresholds},
                          score=leak.score, threshold=self.threshold, spans=tuple(leak.spans), attempt=attempt)
+
+    def made_by(self, leak: LeakScores) -> Provenance:
+        """What produced this evidence: the detector, and the judge's model that answered (not the one
+        configured). A judge that did not answer (judge_leaks -1.0) is no party to it."""
+        if leak.judged_by is None:
+            return Provenance(backend=self.detector.backend, model=self.detector.model, prompt_hash="")
+        return Provenance(backend=self.backend, model=f"{self.detector.model}+{leak.judged_by.model}",
+                          prompt_hash=leak.judged_by.prompt_hash)

@@ -284,3 +284,16 @@ def test_a_closed_cache_file_holds_every_answer_without_its_wal(tmp_path):
     alone.parent.mkdir()
     shutil.copyfile(path, alone)  # the database file only
     assert len(committed(alone)) == 50
+
+
+def test_a_cached_answer_the_output_rules_now_refuse_is_asked_again(server, tmp_path):
+    # answers cached before the roles refused junk ("2" as a query) stopped the batch with a
+    # ValidationError on every rerun; they are a miss now
+    client_for(server, tmp_path).run_batch("seed_writer", SEEDS)
+    with sqlite3.connect(tmp_path / "llm.sqlite") as db:
+        db.execute("UPDATE answers SET answer = ?", ('{"image_description": "an id card", '
+                                                     '"harmful_queries": ["2"], "safety_reason": "fraud"}',))
+    rerun = client_for(server, tmp_path)
+    answers = rerun.run_batch("seed_writer", SEEDS)
+    assert server.state.requests["seed_writer"] == 12 and not any(a.cached for a in answers)
+    assert all(isinstance(a, Answer) and a.output.harmful_queries[0] != "2" for a in answers)
