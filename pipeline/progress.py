@@ -1,6 +1,11 @@
-"""Rich progress bars for the long stages: one bar per stage, advanced as its batches finish."""
+"""Progress of long commands: Rich bars for the build's stages, one bar per stage advanced as its
+batches finish; a line per step for commands whose steps each take one pass (release, verify)."""
 
 from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -21,3 +26,21 @@ class StageProgress:
 
     def advance(self, stage: str, amount: int) -> None:
         self.progress.advance(self.tasks[stage], amount)
+
+
+Step = Callable[[str], None]
+
+
+def no_steps(_step: str) -> None:
+    pass
+
+
+def step_lines(command: str) -> Step:
+    """Says each step on stderr as it starts, with the seconds since the first: a release or a verify
+    of a few thousand pairs runs for minutes, and was silent until its last line."""
+    started = time.monotonic()
+
+    def say(step: str) -> None:
+        print(f"{command}: {step} ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    return say

@@ -11,6 +11,7 @@ import typer
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
 from pipeline.cli.review import RUNS_DIR, RunsDir, run_folder
+from pipeline.progress import Step, no_steps, step_lines
 
 RELEASES_DIR = Path("artifacts/releases")
 ReleasesDir = Annotated[Path, typer.Option("--releases-dir", help="Where releases live.")]
@@ -68,7 +69,8 @@ def release(
                                  min_match_similarity=min_match_similarity, license=license)
         from pipeline.backends.minilm import default_embedder
         folder = make_release(folders, name=name, releases_dir=releases_dir, embedder=default_embedder(),
-                              preview=preview, extend=extend, options=options, checker=checker, notes=notes)
+                              preview=preview, extend=extend, options=options, checker=checker, notes=notes,
+                              on_step=step_lines("release"))
     from pipeline.release.verify import load_manifest
     manifest = load_manifest(folder)
     typer.echo(f"{folder}: {manifest['rows']} pairs in {len(manifest['shards'])} shard(s); "
@@ -78,14 +80,14 @@ def release(
 Release = Annotated[str, typer.Argument(help="A release folder, or <name>-v<N> under --releases-dir.")]
 
 
-def release_problems(folder: Path) -> list[str]:
+def release_problems(folder: Path, on_step: Step = no_steps) -> list[str]:
     """`verify`'s findings, its notes echoed on stderr."""
     from pipeline.backends.minilm import default_embedder
     from pipeline.release.verify import verify_release
 
     notes: list[str] = []
     with user_errors():
-        problems = verify_release(folder, default_embedder(), notes=notes)
+        problems = verify_release(folder, default_embedder(), notes=notes, on_step=on_step)
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     return problems
@@ -96,7 +98,7 @@ def verify(release: Release, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
     """Check a release: manifest checksums, schema, images decode, unique ids, no duplicates (release's own
     definition), and each stored leak score is the detector's score of the shipped instruction."""
     folder = release_path(release, releases_dir)
-    problems = release_problems(folder)
+    problems = release_problems(folder, on_step=step_lines("verify"))
     if problems:
         typer.echo(f"{folder}: {len(problems)} problem(s)")
         for problem in problems:

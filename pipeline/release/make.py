@@ -22,6 +22,7 @@ from pipeline.backends.base import Embedder
 from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker, ReasonCode
 from pipeline.dedup import write_clusters
 from pipeline.guardrails import check_texts, shipped_texts
+from pipeline.progress import Step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
@@ -57,10 +58,11 @@ class ReleaseOptions(BaseModel):
 
 def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedder: Embedder,
                  preview: bool = False, extend: bool = False, options: ReleaseOptions = ReleaseOptions(),
-                 checker: PairChecker | None = None, detector=None, notes: list[str] | None = None) -> Path:
+                 checker: PairChecker | None = None, detector=None, notes: list[str] | None = None,
+                 on_step: Step = no_steps) -> Path:
     """Write `<releases_dir>/<name>-v<N>/` and return it. `detector` (default: the shipped LeakDetector
     over `embedder`) scores every shipped instruction. What was tidied on the way (staging folders of
-    killed releases of this name) goes to `notes`."""
+    killed releases of this name) goes to `notes`; `on_step` hears each step as it starts."""
     check_name(name)
     earlier = release_versions(releases_dir, name)
     if extend and not earlier:
@@ -88,11 +90,14 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     new, new_blocks = guardrail_pass(new)
     harm_kept = harm_on_shipped_text(new, harm_check_verdicts(run_dirs))
     checker = checker or RulesPairChecker(embedder, harm_kept, options.min_match_similarity)
+    on_step(f"final filtration of {len(new)} new pairs ({checker.backend})")
     checked, decisions = final_filter(new, checker)
     if detector is None:
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
+    on_step(f"leak check of {len(checked)} pairs")
     clean, leak_decisions = leak_check(checked, detector)
+    on_step(f"dedup of {len(clean)} pairs against {len(index)} released")
     image_dups, query_dups = find_duplicates(clean, index, embedder, max_phash=options.max_phash,
                                              max_dhash=options.max_dhash, query_threshold=options.query_threshold)
     fresh = [row for row in clean if row["id"] not in image_dups.drop_ids | query_dups.drop_ids]
@@ -107,6 +112,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         raise NothingToRelease(f"every pair was dropped by the guardrail, final filtration or dedup; "
                                f"nothing to release ({drops})")
 
+    on_step(f"writing {len(rows)} pairs")
     releases_dir = Path(releases_dir)
     releases_dir.mkdir(parents=True, exist_ok=True)
     target = release_folder(releases_dir, name, version)

@@ -28,6 +28,7 @@ from pipeline.backends.base import Embedder
 from pipeline.dedup import image_hashes
 from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.hashing import sha256_file
+from pipeline.progress import Step, no_steps
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
 from pipeline.release.schema import VALID_SCHEMAS
@@ -51,13 +52,15 @@ def load_manifest(folder: Path) -> dict:
         raise ValueError(f"{path}: not a release manifest ({error})") from None
 
 
-def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[str] | None = None) -> list[str]:
+def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[str] | None = None,
+                   on_step: Step = no_steps) -> list[str]:
     """Every problem found, one line each; an empty list means the release is sound. What could not
     be checked fully (files an older manifest does not list; rows scored by another detector version,
-    re-scored and agreeing) goes to `notes`."""
+    re-scored and agreeing) goes to `notes`; `on_step` hears each step as it starts."""
     folder = Path(folder)
     notes = notes if notes is not None else []
     manifest = load_manifest(folder)
+    on_step(f"checking {len(manifest['shards'])} shard(s) against the manifest")
     listed = {entry["file"]: entry for entry in manifest["shards"]}
     digests: dict[str, str] = {}
     problems, present = file_problems(folder, manifest, digests, notes)
@@ -84,6 +87,7 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
                  for key, count in Counter(r["instruction_id"] for r in rows).items() if count > 1]
     problems += guardrail_problems(rows)
     options = manifest.get("options", {})
+    on_step(f"looking for near-duplicates among {len(rows)} pairs")
     images = image_duplicates([row for row in rows if row["_phash"] is not None], no_earlier_rows(),
                               max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
     texts = query_duplicates(rows, no_earlier_rows(), embedder, threshold=options.get("query_threshold", 0.95))
@@ -94,6 +98,7 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     if detector is None:
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
+    on_step(f"re-scoring {len(rows)} shipped queries")
     scored, score_notes = score_problems(rows, detector)
     problems += scored
     notes += score_notes

@@ -392,3 +392,16 @@ def test_the_manifest_names_runs_by_id_and_releases_are_byte_reproducible(tmp_pa
     assert files == sorted([entry["file"] for entry in manifest["files"]] + ["manifest.json"])
     for file in files:
         assert (folders[0] / file).read_bytes() == (folders[1] / file).read_bytes(), file
+
+
+def test_a_release_and_its_verify_say_each_step_as_it_starts(tmp_path):
+    """Both ran for minutes on a few thousand pairs with nothing on the screen until the last line."""
+    from pipeline.release.verify import verify_release
+
+    steps = []
+    folder = release(tmp_path, [accepted_run(tmp_path / "runs", "r1", 3)], on_step=steps.append)
+    assert [step.split(" ")[0] for step in steps] == ["final", "leak", "dedup", "writing"]
+    assert "final filtration of 3 new pairs (rules)" in steps and "writing 3 pairs" in steps
+    checked = []
+    assert verify_release(folder, default_embedder(), on_step=checked.append) == []
+    assert checked[-1] == "re-scoring 3 shipped queries" and len(checked) == 3
