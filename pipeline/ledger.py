@@ -21,12 +21,14 @@ def _rejection_reason(drops: list[Decision], total: int) -> str:
         by_rule[(drop.stage, drop.code)].append(drop)
     parts = []
     for (stage, code), decisions in by_rule.items():
-        # the drop nearest to keeping, told by the number of the rule that dropped it
-        lowest = min(decisions, key=lambda d: d.score if d.score is not None else 0.0)
-        parts.append(f"{stage}: {len(decisions)} of {total} dropped by {code} (lowest score "
-                     f"{lowest.score:.3f} vs threshold {lowest.threshold:.3f}; {lowest.reason})"
-                     if lowest.score is not None and lowest.threshold is not None
-                     else f"{stage}: {len(decisions)} of {total} dropped by {code} ({lowest.reason})")
+        # the drop nearest to keeping, told by the number of the rule that dropped it (which side of
+        # its threshold drops differs by rule: a leak score above, an intent similarity below)
+        nearest = min(decisions, key=lambda d: abs(d.score - d.threshold)
+                      if d.score is not None and d.threshold is not None else float("inf"))
+        parts.append(f"{stage}: {len(decisions)} of {total} dropped by {code} (nearest to its threshold: score "
+                     f"{nearest.score:.3f} vs {nearest.threshold:.3f}; {nearest.reason})"
+                     if nearest.score is not None and nearest.threshold is not None
+                     else f"{stage}: {len(decisions)} of {total} dropped by {code} ({nearest.reason})")
     return "; ".join(parts)
 
 

@@ -37,9 +37,9 @@ from pipeline.llm.config import EndpointConfig, LLMSettings
 from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
 from pipeline.llm.limits import EndpointLimits, Slot, estimate_tokens
 from pipeline.llm.loop import LoopThread
-from pipeline.llm.messages import (FORMAT_MODES, InvalidAnswer, RolePrompt, looks_like_refusal, parse_answer,
-                                   repair_messages, response_format)
-from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role
+from pipeline.llm.messages import (FORMAT_MODES, InvalidAnswer, RolePrompt, parse_answer, repair_messages,
+                                   response_format)
+from pipeline.llm.roles import Role, RoleInput, RoleOutput, get_role, looks_like_refusal
 from pipeline.llm.transport import ChatTransport, Completion, RequestTimeout, ServerError, TransportError
 
 BACKEND = "openai-compatible"

@@ -89,7 +89,10 @@ class InFlightGate:
             while self._waiters:
                 _, _, loop, future = heapq.heappop(self._waiters)
                 if not loop.is_closed():
-                    loop.call_soon_threadsafe(self._grant, future)
+                    try:
+                        loop.call_soon_threadsafe(self._grant, future)
+                    except RuntimeError:  # the loop closed since the check (a timer thread's late release)
+                        continue
                     return
             self._free += 1
 

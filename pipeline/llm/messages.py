@@ -18,8 +18,6 @@ from pipeline.llm.roles import Role, RoleInput, RoleOutput
 from pipeline.prompts import load_template
 from pipeline.taxonomy import load_taxonomy
 
-REFUSAL = re.compile(r"^\W*(I'm sorry|I am sorry|sorry, (but )?I|I can(no|')t|I won't|I will not|"
-                     r"I'm (not able|unable)|I am (not able|unable)|as an AI)", re.IGNORECASE)
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
@@ -93,10 +91,6 @@ def parse_answer(output_type: type[RoleOutput], text: str | None) -> RoleOutput:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
                              for e in error.errors())
         raise InvalidAnswer(f"does not match the schema: {problems}") from None
-
-
-def looks_like_refusal(text: str | None) -> bool:
-    return bool(text) and REFUSAL.match(text) is not None
 
 
 def repair_messages(messages: list[dict], raw: str, error: InvalidAnswer) -> list[dict]:

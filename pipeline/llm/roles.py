@@ -41,12 +41,14 @@ class RoleOutput(BaseModel):
 # off-schema (the client repairs it once, then fails the item with the raw answer kept), never data.
 
 MIN_QUERY_WORDS = 3
-# how a question or a request opens when its closing "?" is missing ("How can I store this safely.")
-REQUEST = re.compile(r"(please|tell|show|explain|describe|give|list|suggest|help|teach|write|recommend|share|"
-                     r"outline|walk|provide|find|how|what|where|why|when|which|who|whom|whose|can|could|"
-                     r"would|should|will|is|are|am|do|does|did|may|might|i|my|we|our|any|ways?|steps?|"
-                     r"tips?|best)\b", re.IGNORECASE)
 LETTER = re.compile(r"[^\W\d_]")
+# An answer that opens like this is a refusal, whatever field it sits in.
+REFUSAL = re.compile(r"^\W*(I'm sorry|I am sorry|sorry, (but )?I|I can(no|')t|I won't|I will not|"
+                     r"I'm (not able|unable)|I am (not able|unable)|as an AI)", re.IGNORECASE)
+
+
+def looks_like_refusal(text: str | None) -> bool:
+    return bool(text) and REFUSAL.match(text) is not None
 
 
 def _written(text: str) -> str:
@@ -56,19 +58,20 @@ def _written(text: str) -> str:
 
 
 def _query(text: str) -> str:
+    """A query is any text of a few words that is no refusal: the rule stops non-answers (a number,
+    a bare label, a blank, "I'm sorry, I can't..."), not a real query a model phrased its own way."""
     text = text.strip()
+    if looks_like_refusal(text):
+        raise ValueError(f"a refusal, not a query: {text!r}")
     if sum(1 for word in text.split() if LETTER.search(word)) < MIN_QUERY_WORDS:
         raise ValueError(f"a query needs at least {MIN_QUERY_WORDS} words, got {text!r}")
-    if not (text.rstrip("\"')»”").endswith("?") or REQUEST.match(text)):
-        raise ValueError(f"a query is a question or a request (ending in '?', or opening like one), "
-                         f"got {text!r}")
     return text
 
 
 # The descriptions go out in the answer's JSON schema: the model is told the rule it is held to.
 WrittenText = Annotated[str, AfterValidator(_written), Field(description="not blank")]
 Query = Annotated[str, AfterValidator(_query),
-                  Field(description=f"a question (ending in '?') or a request, at least {MIN_QUERY_WORDS} words")]
+                  Field(description=f"a question or a request of at least {MIN_QUERY_WORDS} words")]
 
 
 def _queries(queries: list[str]) -> list[str]:

@@ -87,9 +87,11 @@ class PoolRetriever(ImageGenerator):
         if not self.assignments_file or not self.assignments_file.exists():
             return {}
         saved = json.loads(self.assignments_file.read_text(encoding="utf-8"))
-        return {item_id: entry["file"] for item_id, entry in saved.items()
-                if isinstance(entry, dict) and entry.get("file") in self.position
-                and self._sha(entry["file"]) == entry.get("sha256")}
+        # a file name alone was saved before the bytes were: kept while the file is in the pool, so a
+        # resumed run still counts the images its finished batches use
+        return {item_id: entry if isinstance(entry, str) else entry["file"] for item_id, entry in saved.items()
+                if (entry in self.position if isinstance(entry, str) else
+                    entry.get("file") in self.position and self._sha(entry["file"]) == entry.get("sha256"))}
 
     def _sha(self, file: str) -> str:
         return self.pool.images[self.position[file]].sha256

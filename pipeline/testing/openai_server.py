@@ -42,10 +42,9 @@ from fastapi import FastAPI, Request, Response
 
 from pipeline.lexicon import contains_term, load_lexicon
 from pipeline.llm.config import LLMSettings
-from pipeline.llm.messages import looks_like_refusal
-from pipeline.llm.roles import (ROLES, HarmFilterOutput, ImageQueryOutput, ImageRefinerOutput,
-                                LeakRewriteOutput, PairCheckerOutput, RoleOutput,
-                                SafetyJudgeOutput, SeedWriterOutput, VSILJudgeOutput)
+from pipeline.llm.roles import (ROLES, HarmFilterOutput, ImageQueryOutput, ImageRefinerOutput, LeakRewriteOutput,
+                                PairCheckerOutput, RoleOutput, SafetyJudgeOutput, SeedWriterOutput, VSILJudgeOutput,
+                                looks_like_refusal)
 from pipeline.taxonomy import load_taxonomy
 from pipeline.testing.scripted_elements import propose_elements
 

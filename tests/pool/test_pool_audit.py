@@ -256,3 +256,13 @@ def test_an_image_first_file_changed_after_planning_fails_its_seed_instead_of_se
     picture(7).save(folder / "a.png")  # replaced between planning and the images stage
     served = stage._from_pool(seed)
     assert isinstance(served, ItemError) and "bytes changed since the run was planned" in served.error
+
+
+def test_an_assignment_saved_before_the_bytes_were_still_counts_on_resume(tmp_path):
+    # a run started before assignments kept their sha256 lost them all on resume: its images then
+    # counted as unused, and a second item could be given the same one (max_uses 1)
+    folder = tmp_path / "pool"
+    captioned_pool(folder, {"knife.png": KNIFE, "gun.png": GUN})
+    (tmp_path / "assignments.json").write_text(json.dumps({"earlier": "knife.png"}))
+    (served,) = retriever(folder, tmp_path).generate([ImageRequest("item", "a kitchen knife on a cutting board", 0)])
+    assert isinstance(served, ItemError) or served.meta["file"] != "knife.png"

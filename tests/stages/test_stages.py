@@ -218,4 +218,17 @@ def test_a_harm_check_drop_records_the_number_of_the_rule_that_dropped_it(drafte
     assert decision.verdict == "drop" and decision.code == "harm.text_harmful"
     assert decision.score == decision.scores["text_harm"] > decision.threshold == 0.0
     entry = next(e for e in ledger_for(out) if e.seed_id == pair.seed_id)
-    assert "dropped by harm.text_harmful" in entry.reason and f"lowest score {decision.score:.3f}" in entry.reason
+    assert "dropped by harm.text_harmful" in entry.reason and f"score {decision.score:.3f} vs 0.000" in entry.reason
+
+
+def test_the_ledger_quotes_the_drop_nearest_to_its_threshold_whichever_side_drops():
+    from pipeline.ledger import _rejection_reason
+    from pipeline.records import Decision
+
+    def intent_drop(similarity):
+        return Decision(item_id=f"i{similarity}", seed_id="s", stage="harm_check", score=similarity, threshold=0.6,
+                        verdict="drop", code="harm.intent_lost", reason=f"intent drifted ({similarity})",
+                        backend="rules", model="m", prompt_hash="")
+
+    reason = _rejection_reason([intent_drop(0.1), intent_drop(0.59)], total=3)
+    assert "score 0.590 vs 0.600" in reason and "0.100" not in reason
