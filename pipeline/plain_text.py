@@ -66,6 +66,20 @@ def _fold_mixed_word(match: re.Match) -> str:
     return word
 
 
+def _base_letter(char: str) -> str:
+    base = "".join(part for part in unicodedata.normalize("NFD", char) if not unicodedata.combining(part))
+    return base if len(base) == 1 else char
+
+
+def folded_letters(text: str) -> str:
+    """`text` with accents dropped and mixed-script look-alikes read as Latin, character for
+    character: the same length, so a match in it is a span of `text`. The rules rewriter and the
+    term matchers find "laxatíves" and "brаss knuckles" through it, as the detector reads them."""
+    if text.isascii():
+        return text
+    return _WORD.sub(_fold_mixed_word, "".join(map(_base_letter, text)))
+
+
 def plain(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nltk.stem import PorterStemmer
 
+from pipeline.plain_text import folded_letters
 from pipeline.prompts import text_hash
 
 LEXICON_FILE = Path(__file__).parent / "harm_words.toml"
@@ -36,8 +37,10 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[re.Match]:
-    """The word tokens of `text`, as matches so callers keep their character spans."""
-    return list(WORD.finditer(text))
+    """The word tokens of `text`, as matches so callers keep their character spans: read with
+    accents dropped and look-alike letters as Latin, as the detector reads them (the same length,
+    so the spans are `text`'s)."""
+    return list(WORD.finditer(folded_letters(text)))
 
 
 def stems(text: str) -> list[str]:

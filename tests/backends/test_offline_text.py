@@ -48,6 +48,14 @@ def test_find_term_matches_stems_and_whole_phrases():
     assert not contains_term("the ledger", ["ledge"])
 
 
+def test_terms_are_found_through_accents_and_look_alike_letters_at_the_texts_own_spans():
+    # the detector flagged "laxatíves", but the rewriter could not find the span it fed back
+    text = "How many laxatíves and br\u0430ss knuckles?"
+    [(start, end)] = find_term(text, "laxatives")
+    assert text[start:end] == "laxatíves"
+    assert contains_term(text, ["brass knuckles"]) and find_term("кот и собака", "kot") == []
+
+
 def test_no_paraphrase_reintroduces_a_harm_word():
     lexicon = load_lexicon()
     for category in ["", *lexicon.by_category]:  # "" is the common table alone
