@@ -6,11 +6,13 @@
 The pairs are drawn with a fixed random seed from every accepted pair of the run
 (not picked by hand), and the table between the README's two marker comments is
 replaced; `--check` only says whether the README is up to date (exit 1 if not).
+The slow test tests/test_readme_examples.py runs `--check`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -48,9 +50,11 @@ def table(pairs: pd.DataFrame, run_name: str) -> str:
 
 
 def build(runs: Path) -> Path:
-    # The same command `make run` runs, with its default config.
+    # The same command `make run` runs, with its default config; its Prefect database is thrown
+    # away with the run rather than left in the repository's artifacts/prefect.
+    env = {**os.environ, "PREFECT_HOME": str(runs / "prefect")}
     subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--no-progress", "--run-id", "readme",
-                    "--set", f"run.runs_dir={runs}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                    "--set", f"run.runs_dir={runs}"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return runs / "readme"
 
 

@@ -140,7 +140,8 @@ def eval_compare(
         table.add_row(c.group, str(c.leaky), str(c.leakless), f"{c.before:.3f}{star}", f"{c.after:.3f}{star}",
                       f"{c.difference:+.3f}", f"{c.interval[0]:+.3f} to {c.interval[1]:+.3f}")
     console.print(table)
-    console.print("* a one-label source, against every public leakless row, as in eval-public")
+    if any(c.versus_pooled for c in comparisons):
+        console.print("* a one-label source, against every public leakless row, as in eval-public")
 
 
 @contextmanager

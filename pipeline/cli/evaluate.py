@@ -21,7 +21,7 @@ EvaluationsDir = Annotated[Path, typer.Option("--out-dir", help="Evaluations go 
 def evaluate(
     release: Annotated[str, typer.Argument(help="A release folder, or <name>-v<N> under --releases-dir.")],
     models: Annotated[Path, typer.Option(
-        "--models", help="Models file: a \\[judge] table and \\[\\[models]] entries (docs/evaluate.md).")],
+        "--models", help="Models file: a [judge] table and [[models]] entries (docs/evaluate.md).")],
     text_only: Annotated[bool, typer.Option(
         "--text-only", help="Also run the text-only control: the same instructions without their image.")] = False,
     only: Annotated[Optional[list[str]], typer.Option("--model", help="Evaluate only this model (repeatable).")] = None,

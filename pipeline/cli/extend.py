@@ -12,7 +12,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import user_errors
-from pipeline.cli.preflight import check_image_model, check_llm_ready
+from pipeline.cli.preflight import check_build_ready
 from pipeline.extend import ExtendPlan, plan_from_files
 
 
@@ -31,7 +31,7 @@ def plan_table(plan: ExtendPlan, name: str) -> Table:
 @app.command()
 def extend(
     targets: Annotated[Path, typer.Option("--targets", "-t",
-                                          help="TOML file with the targets (or an \\[extend] table).")],
+                                          help="TOML file with the targets (or an [extend] table).")],
     config: Annotated[Optional[Path], typer.Option("--config", "-c",
                                                    help="Build config (replaces the targets' one).")] = None,
     override: Annotated[list[str], typer.Option("--set", help="Override a build config key: k.key=v.")] = [],
@@ -47,10 +47,8 @@ def extend(
     """
     with user_errors():
         loaded, settings, plan = plan_from_files(targets, config, override)
-        if plan.to_grow and not dry_run:
-            check_llm_ready(settings, ["element_writer"])
-        if not dry_run:
-            check_image_model(settings)  # a CPU-bound or unplaceable image model stops here, not mid-flow
+        if not dry_run:  # as `leakless build`: a missing key or unusable model stops here, not mid-flow
+            check_build_ready(settings)
     console = output_console()
     console.print(plan_table(plan, loaded.name))
     if dry_run:

@@ -38,12 +38,26 @@ def serve(
 
     with user_errors():
         deployments = [deployment(entry) for entry in settings.schedules]
+    check_server_reachable(os.environ["PREFECT_API_URL"])
     typer.echo(f"serving {len(deployments)} deployment(s): "
                + ", ".join(entry.name for entry in settings.schedules))
     try:
         prefect_serve(*deployments, print_starting_message=False)
     except httpx.HTTPError as error:
         raise fail(f"cannot reach the Prefect server at {os.environ['PREFECT_API_URL']}: {error}") from None
+
+
+def check_server_reachable(url: str) -> None:
+    """Asked before saying it serves anything: `prefect.serve` would only fail on its first request.
+    The URL is set explicitly: without one in Prefect's settings, its client would start a temporary
+    server of its own and find that one."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
+        error = client.api_healthcheck()
+    if error is not None:
+        raise fail(f"cannot reach the Prefect server at {url}: {str(error).splitlines()[0]}")
 
 
 def deployment(entry: ScheduleEntry):

@@ -10,6 +10,7 @@ or, with neither, as "(the WORD)" at the end.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from dataclasses import dataclass
@@ -63,9 +64,10 @@ def releak_pairs(words_file: Path | None = None) -> list[ReleakPair]:
     return pairs
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Print, per split, the share of re-leaks the shipped detector flags, beside the share of
     their leakless originals it flags."""
+    argparse.ArgumentParser(prog="python -m pipeline.detect.releak", description=main.__doc__).parse_args(argv)
     from pipeline.detect import LeakDetector, LeakInput
 
     detector = LeakDetector()

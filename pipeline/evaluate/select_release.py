@@ -20,6 +20,7 @@ from pipeline.writers.tables import decisions_frame
 
 STAGE = "select"
 BACKEND = "separability"
+BELOW_QUOTA = "select.below_quota"
 
 
 @dataclass
@@ -55,6 +56,14 @@ def load_evaluations(evaluations: Path) -> Evaluations:
     return found
 
 
+def decision_reason(selection: Selection, pair_id: str) -> str:
+    """The prose beside the decision's code: the release's `selection_reason` without its code."""
+    if pair_id in selection.chosen:
+        return selection.reason(pair_id).removeprefix(f"{selection.chosen[pair_id]}: ")
+    return (f"not among its sub-category's quota (separability {selection.separability[pair_id]:+.2f}, "
+            f"disagreement {selection.disagreement[pair_id]:.2f})")
+
+
 def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
                    note: Callable[[str], None] = lambda text: None) -> tuple[Path, Selection]:
     """`note` is told of each model left out (no judged row)."""
@@ -83,8 +92,8 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
         scores={"separability": selection.separability[row["id"]], "disagreement": selection.disagreement[row["id"]]},
         score=selection.separability[row["id"]], threshold=selection.cut.get(row["sub_category"]),
         verdict=Verdict.keep if row["id"] in selection.chosen else Verdict.drop,
-        reason=selection.chosen.get(row["id"], "select.below_quota"), backend=BACKEND,
-        model=",".join(selection.models), prompt_hash=",".join(sorted(judge_hashes)),
+        code=selection.chosen.get(row["id"], BELOW_QUOTA), reason=decision_reason(selection, row["id"]),
+        backend=BACKEND, model=",".join(selection.models), prompt_hash=",".join(sorted(judge_hashes)),
     ) for row in rows]
     summary = {"source": Path(release_dir).name, "evaluations": str(Path(evaluations).resolve()),
                "judge": found.judge, "judge_prompt_hashes": sorted(judge_hashes),

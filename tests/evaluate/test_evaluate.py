@@ -171,7 +171,7 @@ def test_select_keeps_the_planted_pairs_and_the_ranking(release, server, tmp_pat
     assert len({row["sub_category"] for row in rows}) == len({row["sub_category"] for row in full})
     decisions = pq.read_table(selected / "decisions.parquet").to_pandas()
     assert len(decisions) == len(full) and (decisions["verdict"] == "keep").sum() == len(rows)
-    assert set(decisions.loc[decisions["verdict"] == "drop", "reason"]) == {"select.below_quota"}
+    assert set(decisions.loc[decisions["verdict"] == "drop", "code"]) == {"select.below_quota"}
     manifest = json.loads((selected / "manifest.json").read_text())
     assert manifest["selection"]["kendall_tau"] == 1.0 and manifest["rows"] == len(rows)
     # the judge, and exactly which evaluation files the selection rests on
