@@ -322,20 +322,22 @@ def test_release_command_refuses_a_run_without_accepted_pairs(tmp_path):
     assert not (tmp_path / "releases").exists()
 
 
-@pytest.mark.parametrize("missing", [["seed_model"], ["seed_model", "edited_by"]])
-def test_a_release_made_before_a_later_column_still_verifies(released, missing):
+def rewrite_shard_as(released, table):
+    """The release's one shard replaced by `table`, its manifest entries updated to match."""
     shard = only_shard(released)
-    legacy = pq.read_table(shard).drop_columns(missing)
-    pq.write_table(legacy, shard)
+    pq.write_table(table, shard)
     manifest = json.loads((released / "manifest.json").read_text())
     manifest["shards"][0].update(sha256=sha256_file(shard), bytes=shard.stat().st_size)
     record_file(manifest, released, f"data/{shard.name}")
     (released / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("missing", [["seed_model"], ["seed_model", "edited_by"]])
+def test_a_release_made_before_a_later_column_still_verifies(released, missing):
+    legacy = pq.read_table(only_shard(released)).drop_columns(missing)
+    rewrite_shard_as(released, legacy)
     assert verify_release(released, default_embedder()) == []
-    pq.write_table(legacy.drop_columns(["review_state"]), shard)  # any other missing column is still a problem
-    manifest["shards"][0].update(sha256=sha256_file(shard), bytes=shard.stat().st_size)
-    record_file(manifest, released, f"data/{shard.name}")
-    (released / "manifest.json").write_text(json.dumps(manifest))
+    rewrite_shard_as(released, legacy.drop_columns(["review_state"]))  # any other missing column is still a problem
     assert any("schema differs" in p for p in verify_release(released, default_embedder()))
 
 
@@ -343,13 +345,8 @@ def test_a_release_made_before_a_later_column_still_verifies(released, missing):
 def test_selecting_from_a_release_made_before_a_later_column_fills_it_as_not_recorded(released, missing):
     from pipeline.release.subset import write_subset_release
 
-    shard = only_shard(released)
-    legacy = pq.read_table(shard).drop_columns(missing)
-    pq.write_table(legacy, shard)
-    manifest = json.loads((released / "manifest.json").read_text())
-    manifest["shards"][0].update(sha256=sha256_file(shard), bytes=shard.stat().st_size)
-    record_file(manifest, released, f"data/{shard.name}")
-    (released / "manifest.json").write_text(json.dumps(manifest))
+    legacy = pq.read_table(only_shard(released)).drop_columns(missing)
+    rewrite_shard_as(released, legacy)
     chosen = legacy["id"].to_pylist()[:1]
     selection = {"source": released.name, "models": ["m1", "m2"], "per_sub_category": 1, "kendall_tau": 1.0}
     subset = write_subset_release(released, {pair_id: "test.chosen" for pair_id in chosen}, selection=selection)
