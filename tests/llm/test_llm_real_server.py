@@ -116,7 +116,9 @@ def test_a_small_build_through_the_real_server(prefect_harness, llama, tmp_path)
         config = load_config(None, [
             "run.size=1", "run.queries_per_seed=2", f"run.runs_dir='{tmp_path / 'runs'}'",
             "run.sub_categories=['Weapon-Related Violence', 'Identity Theft and Impersonation']",
-            "backends.seed_writer='llm'", "backends.rewriter='llm'", "backends.harm_check='llm'",
+            # the offline seed writer: SmolLM2's own seeds ("2", "Impersonality") are refused as
+            # non-queries, so no seed would reach the stages after it (the seed role is asked alone above)
+            "backends.rewriter='llm'", "backends.harm_check='llm'",
             "backends.vsil_judge='llm'", "rewrite.max_attempts=2"])
         settings = LLMSettings.model_validate({"endpoints": {"default": endpoint(base_url)},
                                                "roles": role_settings(),
@@ -137,7 +139,7 @@ def test_a_small_build_through_the_real_server(prefect_harness, llama, tmp_path)
     # record an LLM stage did write names the real model
     llm_made = decisions[decisions["backend"] == "openai-compatible"]
     assert set(llm_made["model"]) <= {SMOLLM2_NAME} and (llm_made["prompt_hash"] != "").all()
-    assert wire.requests["seed_writer"] >= 2 and wire.requests["leak_rewriter"] > 0
+    assert wire.requests["seed_writer"] == 0 and wire.requests["leak_rewriter"] > 0
     for role, usage in accounting.items():  # the run's per-role accounting is what the server saw
         assert usage["requests"] == wire.requests[role], role
         assert usage["prompt_tokens"] == wire.usage[role]["prompt_tokens"], role
