@@ -54,11 +54,6 @@ def _joined(match: re.Match) -> str:
     return _SEPARATORS.sub("", match.group())
 
 
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
-
-
 def _fold_mixed_word(match: re.Match) -> str:
     word = match.group()
     if any("a" <= char.lower() <= "z" for char in word) and not _LOOKALIKE_LETTERS.isdisjoint(word):
@@ -86,6 +81,8 @@ def plain(text: str) -> str:
         if _RIGHT_TO_LEFT_OVERRIDE in text:
             text = _OVERRIDDEN.sub(_displayed, text)
         text = emoji.replace_emoji(text, replace=_spelled_out)  # before dropping the joiners of a sequence
-        text = "".join(char for char in text if unicodedata.category(char) != "Cf")
-        text = _WORD.sub(_fold_mixed_word, _strip_accents(text))
+        # invisible format characters and accents left apart from their letter go; then each letter
+        # reads as its base ("í" as "i"), and look-alikes in a mixed-script word as Latin
+        text = folded_letters("".join(char for char in text
+                                      if unicodedata.category(char) != "Cf" and not unicodedata.combining(char)))
     return _SPELLED_OUT.sub(_joined, text)

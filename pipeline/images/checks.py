@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 import imagehash
 import numpy as np
@@ -60,6 +61,20 @@ def image_identity(image: Image.Image) -> tuple[bytes, dict]:
     png = to_png(image)
     return png, {"sha256": sha256_hex(png), "phash": phash_hex(image),
                  "width": image.width, "height": image.height}
+
+
+class BytesChanged(Exception):
+    """A file no longer holds the bytes it was planned or chosen for."""
+
+
+def shown_file(path: Path, sha256: str | None = None) -> tuple[bytes, dict]:
+    """An image file as a viewer shows it: its PNG bytes and identity (`image_identity`).
+    BytesChanged when `sha256` is given and the file's bytes no longer have it."""
+    data = Path(path).read_bytes()
+    if sha256 is not None and sha256_hex(data) != sha256:
+        raise BytesChanged(str(path))
+    with Image.open(io.BytesIO(data)) as opened:
+        return image_identity(upright_rgb(opened))
 
 
 def upright_rgb(image: Image.Image) -> Image.Image:

@@ -7,7 +7,6 @@ Similarity is cosine between MiniLM embeddings of description and caption.
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ from scipy.optimize import linear_sum_assignment
 
 from pipeline.backends.base import Embedder, GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.contracts import ItemError
-from pipeline.images.checks import image_identity, sha256_hex, upright_rgb
+from pipeline.images.checks import BytesChanged, shown_file
 from pipeline.pool.index import CaptionIndex
 from pipeline.pool.pool import Pool
 from pipeline.storage import atomic_write_text
@@ -151,12 +150,10 @@ class PoolRetriever(ImageGenerator):
     def _serve(self, similarities: np.ndarray, position: int) -> GeneratedImage | ItemError:
         image = self.pool.images[position]
         try:
-            data = image.path.read_bytes()
-            if sha256_hex(data) != image.sha256:
-                return ItemError(f"cannot read pool image {image.file}: its bytes changed since the pool "
-                                 f"was loaded; rerun the build to match against its new content")
-            with Image.open(io.BytesIO(data)) as opened:
-                png, identity = image_identity(upright_rgb(opened))
+            png, identity = shown_file(image.path, image.sha256)
+        except BytesChanged:
+            return ItemError(f"cannot read pool image {image.file}: its bytes changed since the pool "
+                             f"was loaded; rerun the build to match against its new content")
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # changed since loaded
             return ItemError(f"cannot read pool image {image.file}: {type(error).__name__}: {error}")
         meta = {"pool": self.pool.name, "file": image.file, "image_id": image.id,

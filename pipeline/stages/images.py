@@ -9,8 +9,6 @@ seeds that the filters dropped since give theirs back to the pool.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.batch import Batch
 from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, StageName
 from pipeline.guardrails import check_text
-from pipeline.images.checks import image_identity, upright_rgb
+from pipeline.images.checks import BytesChanged, shown_file
 from pipeline.pool.retrieval import PoolRetriever
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
 from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from, save_image
@@ -188,12 +186,10 @@ class ImageStage(Stage):
 
     def _from_pool(self, seed: Seed) -> tuple[GeneratedImage, Provenance] | ItemError:
         try:
-            data = Path(seed.image_path).read_bytes()
-            if seed.image_sha256 and hashlib.sha256(data).hexdigest() != seed.image_sha256:
-                return ItemError(f"cannot read pool image {seed.image_path}: its bytes changed since the run "
-                                 "was planned; rerun the build to plan it afresh")
-            with Image.open(io.BytesIO(data)) as opened:
-                png, meta = image_identity(upright_rgb(opened))
+            png, meta = shown_file(Path(seed.image_path), seed.image_sha256)
+        except BytesChanged:
+            return ItemError(f"cannot read pool image {seed.image_path}: its bytes changed since the run "
+                             "was planned; rerun the build to plan it afresh")
         except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
             return ItemError(f"cannot read pool image {seed.image_path}: {error}")
         # the backend names the pool (seed.source is the dataset the image came from); no model made the image
