@@ -12,7 +12,8 @@ from pathlib import Path
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
 from pipeline.contracts import (CheckRequest, CheckResult, HarmQuestion, HarmVerdict, ImageChecker, ItemError,
                                 PairCheck, VSILVerdict)
-from pipeline.llm.client import BACKEND, Answer, LLMClient
+from pipeline.llm.client import LLMClient
+from pipeline.llm.session import BACKEND, Answer
 from pipeline.llm.roles import (HarmFilterInput, ImageQueryInput, ImageRefinerInput,
                                 LeakRewriteInput, PairCheckerInput, RoleInput, SeedWriterInput,
                                 VSILJudgeInput)

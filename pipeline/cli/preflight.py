@@ -101,7 +101,7 @@ def ask(endpoint, method: str, path: str):
 
 
 def check_chat_answers(where: str, endpoint, models_status: int, chat) -> None:
-    from pipeline.llm.client import scrub_key
+    from pipeline.llm.sending import scrub_key
     from pipeline.llm.transport import error_message
 
     said = f"GET /models said {models_status}, POST /chat/completions {chat.status_code}"

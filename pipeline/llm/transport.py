@@ -5,8 +5,8 @@ Every OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp) takes the same
 openai SDK wraps that call in request transforms and response models that cost about
 1.5-2.4 ms of client CPU a request against 0.3 ms for this session (measured here, 2,000
 requests at 64 in flight); at the in-flight counts a build runs, the SDK alone needed
-more than the one core a Python process has. Retries, limits and validation stay in
-`pipeline.llm.client`; this module only sends one request and says how it failed.
+more than the one core a Python process has. Retries and limits stay in `pipeline.llm.sending`,
+validation in `pipeline.llm.session`; this module only sends one request and says how it failed.
 """
 
 from __future__ import annotations

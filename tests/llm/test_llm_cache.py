@@ -15,7 +15,8 @@ import pipeline.prompts
 from pipeline.cli import app
 from pipeline.contracts import ItemError
 from pipeline.llm.cache import AnswerCache
-from pipeline.llm.client import Answer, LLMClient
+from pipeline.llm.client import LLMClient
+from pipeline.llm.session import Answer
 from pipeline.llm.limits import TokenBucket
 from pipeline.llm.roles import SeedWriterInput, VSILJudgeInput
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer, FaultPlan

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from pipeline.contracts import ItemError
-from pipeline.llm.client import Answer, LLMClient
+from pipeline.llm.client import LLMClient
+from pipeline.llm.session import Answer
 from pipeline.llm.roles import HarmFilterInput, ImageRefinerInput, SeedWriterInput
 from pipeline.testing.openai_server import (FAKE_KEY_ENV, FAULT_KINDS, REFUSAL_TEXT,
                                             FakeOpenAIServer, FaultPlan)

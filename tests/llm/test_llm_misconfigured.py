@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 
 from pipeline.contracts import ItemError
-from pipeline.llm.client import Answer, LLMClient
+from pipeline.llm.client import LLMClient
+from pipeline.llm.session import Answer
 from pipeline.llm.roles import SeedWriterInput
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 

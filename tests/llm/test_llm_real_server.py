@@ -16,7 +16,8 @@ from PIL import Image
 
 from pipeline.backends.base import ItemError
 from pipeline.config import load_config
-from pipeline.llm.client import Answer, LLMClient
+from pipeline.llm.client import LLMClient
+from pipeline.llm.session import Answer
 from pipeline.llm.config import LLMSettings
 from pipeline.llm.roles import (HarmFilterInput, ImageQueryInput, ImageRefinerInput,
                                 LeakRewriteInput, PairCheckerInput, SeedWriterInput,

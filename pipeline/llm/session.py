@@ -1,0 +1,227 @@
+"""One item's path through a role: the cache, the request, one repair round, then fallback models.
+
+A `RoleSession` is what `LLMClient.session` yields: bound to one role, one endpoint and
+the event loop it was opened on. What cannot be answered comes back as an `ItemError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from pipeline.contracts import ItemError, Provenance
+from pipeline.llm.cache import FAILURE_PREFIX, request_key
+from pipeline.llm.formats import FormatRejected
+from pipeline.llm.limits import EndpointLimits, Slot
+from pipeline.llm.messages import FORMAT_MODES, InvalidAnswer, RolePrompt, parse_answer, repair_messages, response_format
+from pipeline.llm.roles import Role, RoleInput, RoleOutput, looks_like_refusal
+from pipeline.llm.sending import Reply, Sender, release
+from pipeline.llm.transport import ChatTransport
+
+if TYPE_CHECKING:
+    from pipeline.llm.client import LLMClient
+    from pipeline.llm.config import EndpointConfig
+
+BACKEND = "openai-compatible"
+log = logging.getLogger("pipeline.llm")
+
+Output = TypeVar("Output", bound=RoleOutput)
+
+
+@dataclass(frozen=True)
+class Answer(Generic[Output]):
+    output: Output
+    provenance: Provenance  # the model that actually answered, and the template hash
+    cached: bool = False
+    latency_s: float | None = None  # seconds waiting on the server (repair included); None if cached
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class AnswerFailure:
+    """A failure the model's answer itself caused (asking again at temperature 0 repeats it)."""
+
+    failure: ItemError
+
+
+Failed = ItemError | AnswerFailure | FormatRejected
+
+
+class RoleSession:
+    """Answers one role's items on one endpoint, on the event loop it was opened on."""
+
+    def __init__(self, owner: LLMClient, role: Role, endpoint: EndpointConfig,
+                 limits: EndpointLimits, transport: ChatTransport, api_key: str):
+        self.role, self.endpoint = role, endpoint
+        self.owner = owner
+        self.config = owner.settings.role(role.name)
+        self.cache = owner.cache
+        self.accounting = owner.accounting
+        self.sender = Sender(role, endpoint, limits, owner.formats, transport, api_key, self.count)
+        # by "schema in the prompt?": the mode can change mid-batch when the server rejects one
+        self.prompts = {False: RolePrompt(role, schema_in_prompt=False),
+                        True: RolePrompt(role, schema_in_prompt=True)}
+
+    def count(self, **counts: float) -> None:
+        self.accounting.add(self.role.name, **counts)
+
+    async def answer(self, item: RoleInput) -> Answer | ItemError:
+        self.count(items=1)
+        if item.image_png is not None and not (self.endpoint.vision or item.answerable_without_image()):
+            self.count(failures=1)
+            return ItemError(error=f"{self.role.name} needs to see the image, and the endpoint at "
+                                   f"{self.endpoint.base_url} is text-only (vision = false)")
+        models = [self.config.model, *self.config.fallback_models]
+        for position, model in enumerate(models):
+            if position:
+                self.count(fallbacks=1)
+                log.info("%s: trying fallback model %s", self.role.name, model)
+            result = await self.answer_with(model, item)
+            if isinstance(result, Answer):
+                return result
+        self.count(failures=1, refusals=int(result.refused))
+        return result
+
+    @property
+    def prompt_hash(self) -> str:
+        return self.prompts[False].hash  # one template file, whichever mode
+
+    def request_for(self, model: str, item: RoleInput, mode: str) -> dict:
+        prompt = self.prompts[mode == "prompt"]
+        messages = prompt.messages(item, with_image=self.endpoint.vision)
+        request = {"model": model, "messages": messages,
+                   "temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
+        if not self.role.free_text and (wanted := response_format(self.role, mode)) is not None:
+            request["response_format"] = wanted
+        return request
+
+    def cached(self, request: dict, key: str, mode: str) -> tuple[str, str] | None:
+        """The cached answer to this request, or to the same messages under `json_object` when this is
+        `json_schema`: each process starts a server at `json_schema` again, and one that refused it
+        before (llama.cpp) is then answered from the cache without a request to be refused."""
+        if self.cache is None:
+            return None
+        keys = [key]
+        if mode == FORMAT_MODES[0] and "response_format" in request:  # the two modes share their messages
+            fallback = {**request, "response_format": response_format(self.role, FORMAT_MODES[1])}
+            keys.append(request_key(self.endpoint.base_url, self.prompt_hash, fallback))
+        for candidate in keys:
+            hit = self.cache.get(candidate)
+            if hit is not None and (self.owner.settings.cache_failures or not hit[0].startswith(FAILURE_PREFIX)):
+                return hit
+        return None
+
+    def from_cache(self, answer: str, served_model: str, template_hash: str) -> Answer | ItemError | None:
+        """A cached answer or failure; None for an answer the output model's rules now refuse (cached
+        before them): it is asked again."""
+        if answer.startswith(FAILURE_PREFIX):
+            return ItemError(**json.loads(answer.removeprefix(FAILURE_PREFIX)))
+        try:
+            return Answer(self.role.output_type.model_validate_json(answer),
+                          provenance(served_model, template_hash), cached=True)
+        except ValidationError:
+            return None
+
+    async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
+        template_hash = self.prompt_hash
+        held: list[Slot] = []  # the answered request's in-flight slot, until its answer is kept
+        try:
+            while True:  # ends: the last mode ("prompt") sends no response_format to reject
+                mode = self.owner.formats.mode(self.endpoint)
+                request = self.request_for(model, item, mode)
+                key = request_key(self.endpoint.base_url, template_hash, request)
+                hit = self.cached(request, key, mode)
+                if hit is not None and (answer := self.from_cache(*hit, template_hash)) is not None:
+                    self.count(cache_hits=1)
+                    return answer
+                result = await self.ask(request, held)
+                if isinstance(result, FormatRejected):
+                    self.owner.formats.reject(self.endpoint, mode, result.why)
+                    continue
+                break
+            if isinstance(result, AnswerFailure):
+                failure = result.failure
+                if (self.cache is not None and self.owner.settings.cache_failures
+                        and self.config.temperature == 0):
+                    self.keep(held, key, model, template_hash,
+                              FAILURE_PREFIX + json.dumps(dataclasses.asdict(failure)), model)
+                return failure
+            if isinstance(result, ItemError):
+                return result
+            output, reply = result
+            if self.cache is not None:
+                self.keep(held, key, model, template_hash, output.model_dump_json(), reply.model)
+            return Answer(output, provenance(reply.model, template_hash), latency_s=reply.latency_s,
+                          prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+        finally:
+            release(held)
+
+    def keep(self, held: list[Slot], key: str, model: str, template_hash: str, answer: str,
+             served_model: str) -> None:
+        """Queue the answer for the cache; its request stays in flight until it is committed, so
+        a kill re-asks no more than were in flight."""
+        slots = list(held)
+        held.clear()
+        self.cache.put_later(key, self.role.name, model, template_hash, answer, served_model,
+                             when_kept=lambda: release(slots))
+
+    async def ask(self, request: dict, held: list[Slot]) -> tuple[RoleOutput, Reply] | Failed:
+        """One question, plus one repair round if the answer does not validate. The slot of the
+        request whose answer is returned is left in `held`."""
+        reply = await self.sender.complete(request, held)
+        if isinstance(reply, FormatRejected):
+            return reply
+        output = self.interpret(reply)
+        if isinstance(output, InvalidAnswer):
+            self.count(repairs=1)
+            repair = repair_messages(request["messages"], reply.content or "", output)
+            release(held)  # the first answer is not kept
+            first, reply = reply, await self.sender.complete({**request, "messages": repair}, held)
+            if isinstance(reply, FormatRejected):
+                return reply
+            if not isinstance(reply, ItemError):  # what the item cost: both rounds
+                reply = dataclasses.replace(reply, latency_s=first.latency_s + reply.latency_s,
+                                            prompt_tokens=first.prompt_tokens + reply.prompt_tokens,
+                                            completion_tokens=first.completion_tokens + reply.completion_tokens)
+            output = self.interpret(reply)
+            if isinstance(output, InvalidAnswer):
+                return AnswerFailure(ItemError(error=f"invalid answer after one repair: {output}",
+                                               raw=reply.content or ""))
+        return output if isinstance(output, (ItemError, AnswerFailure)) else (output, reply)
+
+    def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | AnswerFailure | InvalidAnswer:
+        if isinstance(reply, ItemError):
+            return reply
+        if self.role.free_text:
+            return free_text_output(self.role, reply)
+        if reply.refusal:
+            return AnswerFailure(ItemError(error=reply.refusal, raw=reply.content or "", refused=True))
+        try:
+            return parse_answer(self.role.output_type, reply.content)
+        except InvalidAnswer as error:
+            if looks_like_refusal(reply.content):
+                return AnswerFailure(ItemError(error=reply.content.strip(), raw=reply.content,
+                                               refused=True))
+            if reply.finish_reason == "length":  # asking again would be cut off again
+                return AnswerFailure(ItemError(error=f"the answer was cut off at max_tokens="
+                                                     f"{self.config.max_tokens} ({error})",
+                                               raw=reply.content or ""))
+            return error
+
+
+def free_text_output(role: Role, reply: Reply) -> RoleOutput | ItemError:
+    """A free-text role keeps the reply as written; a refusal is an answer, not a failure."""
+    text = reply.content if reply.content and reply.content.strip() else reply.refusal
+    if not text or not text.strip():
+        return ItemError(error="the server returned an empty answer")
+    return role.output_type(text=text)
+
+
+def provenance(served_model: str, template_hash: str) -> Provenance:
+    return Provenance(backend=BACKEND, model=served_model, prompt_hash=template_hash)
