@@ -8,7 +8,7 @@ from collections import defaultdict
 from pipeline.batch import Batch
 from pipeline.contracts import StageName
 from pipeline.records import Decision, Failure, LedgerEntry, TerminalState
-from pipeline.stages.drafts import usable_queries
+from pipeline.stages.drafts import unusable_queries, usable_queries
 
 FAILURE_CHARS = 160  # a failure's error in an accepted seed's reason; the failures table has it whole
 
@@ -44,6 +44,12 @@ def _others_reason(drops: list[Decision], failures: list[Failure], total: int) -
     return "; ".join(parts) or "no decision or failure recorded"
 
 
+def _left_out_reason(left_out: list[tuple[str, str]]) -> str:
+    """The writer's texts that were no queries: they never became pairs, so no filter speaks of them."""
+    told = ", ".join(f"{textwrap.shorten(query, 60, placeholder='...')!r} ({problem})" for query, problem in left_out)
+    return f"; {len(left_out)} written quer{'y' if len(left_out) == 1 else 'ies'} left out: {told}"
+
+
 def ledger_for(batch: Batch) -> list[LedgerEntry]:
     accepted = defaultdict(int)
     for pair in batch.pairs:
@@ -56,9 +62,11 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
     for decision in batch.decisions:
         if decision.verdict != "keep" and decision.stage != StageName.rewrite:  # rewrite attempts are not ends
             final_drops[decision.seed_id].append(decision)
-    queries = defaultdict(int)
+    queries, left_out = defaultdict(int), defaultdict(str)
     for draft in batch.drafts:
         queries[draft.seed_id] = len(usable_queries(draft))
+        if unusable := unusable_queries(draft):
+            left_out[draft.seed_id] = _left_out_reason(unusable)
 
     entries = []
     for seed in batch.seeds:
@@ -75,7 +83,7 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
             if dropped:
                 reason += "; others: " + _others_reason(final_drops[seed.id], failures[seed.id], total)
             entry = LedgerEntry(**common, state=TerminalState.accepted, stage=StageName.export,
-                                reason=reason, accepted_pairs=accepted[seed.id])
+                                reason=reason + left_out[seed.id], accepted_pairs=accepted[seed.id])
         elif failures[seed.id]:
             first = failures[seed.id][0]
             entry = LedgerEntry(**common, state=TerminalState.failed, stage=first.stage,
@@ -84,6 +92,6 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
             drops = final_drops[seed.id]
             entry = LedgerEntry(**common, state=TerminalState.rejected,
                                 stage=drops[-1].stage if drops else StageName.drafts,
-                                reason=_rejection_reason(drops, total))
+                                reason=_rejection_reason(drops, total) + left_out[seed.id])
         entries.append(entry)
     return entries

@@ -57,30 +57,42 @@ def _written(text: str) -> str:
     return text.strip()
 
 
-def _query(text: str) -> str:
-    """A query is any text of a few words that is no refusal: the rule stops non-answers (a number,
-    a bare label, a blank, "I'm sorry, I can't..."), not a real query a model phrased its own way."""
+def query_problem(text: str) -> str | None:
+    """Why a text is no query, or None. The rule stops non-answers (a number, a bare label, a
+    blank, "I'm sorry, I can't..."), not a real query a model phrased its own way."""
     text = text.strip()
+    if not text:
+        return "blank"
     if looks_like_refusal(text):
-        raise ValueError(f"a refusal, not a query: {text!r}")
+        return "a refusal, not a query"
     if sum(1 for word in text.split() if LETTER.search(word)) < MIN_QUERY_WORDS:
-        raise ValueError(f"a query needs at least {MIN_QUERY_WORDS} words, got {text!r}")
+        return f"a query needs at least {MIN_QUERY_WORDS} words"
+    return None
+
+
+def _query(text: str) -> str:
+    text = text.strip()
+    if (problem := query_problem(text)) is not None:
+        raise ValueError(f"{problem}, got {text!r}")
     return text
 
 
-# The descriptions go out in the answer's JSON schema: the model is told the rule it is held to.
-WrittenText = Annotated[str, AfterValidator(_written), Field(description="not blank")]
-Query = Annotated[str, AfterValidator(_query),
-                  Field(description=f"a question or a request of at least {MIN_QUERY_WORDS} words")]
-
-
 def _queries(queries: list[str]) -> list[str]:
-    if not queries:
-        raise ValueError("at least one query is needed")
+    """A seed answer is usable when one of its queries is: the others are left out by the drafts
+    stage, each with its reason on the seed's ledger line, rather than failing the whole answer."""
+    queries = [query.strip() for query in queries]
+    if not any(query_problem(query) is None for query in queries):
+        told = "; ".join(f"{query!r}: {query_problem(query)}" for query in queries)
+        raise ValueError(f"no usable query ({told})" if queries else "at least one query is needed")
     return queries
 
 
-Queries = Annotated[list[Query], AfterValidator(_queries), Field(description="at least one")]
+QUERY_RULE = f"a question or a request of at least {MIN_QUERY_WORDS} words"
+# The descriptions go out in the answer's JSON schema: the model is told the rule it is held to.
+WrittenText = Annotated[str, AfterValidator(_written), Field(description="not blank")]
+Query = Annotated[str, AfterValidator(_query), Field(description=QUERY_RULE)]
+Queries = Annotated[list[Annotated[str, Field(description=QUERY_RULE)]], AfterValidator(_queries),
+                    Field(description="at least one")]
 
 
 # -- inputs -----------------------------------------------------------------

@@ -1,13 +1,15 @@
 """Seeds -> drafts -> candidate pairs. Seeds the guardrail blocks never reach the writer.
 
-A draft without one usable (non-blank) query is the seed's failure, with the writer's answer
-kept: a seed never ends with no pairs and nothing to say why."""
+Only a draft's usable queries become pairs (`pipeline.llm.roles.query_problem`: a few words, no
+refusal); the seed's ledger line names the others and why. A draft without one usable query is the
+seed's failure, with the writer's answer kept: a seed never ends with no pairs and nothing to say why."""
 
 from __future__ import annotations
 
 from pipeline.backends.base import SeedWriter
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError, StageName
+from pipeline.llm.roles import query_problem
 from pipeline.records import CandidatePair, Draft, Seed
 from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
 from pipeline.stages.guardrail import screen_seeds
@@ -42,7 +44,8 @@ def with_a_query(result: Draft | ItemError) -> Draft | ItemError:
     if isinstance(result, ItemError) or usable_queries(result):
         return result
     writer = result.made_by.model or result.made_by.backend
-    return ItemError(error=f"the seed writer ({writer}) wrote no usable query",
+    why = "; ".join(f"{query!r}: {problem}" for query, problem in unusable_queries(result)) or "none written"
+    return ItemError(error=f"the seed writer ({writer}) wrote no usable query ({why})",
                      raw=result.model_dump_json(include={"image_description", "harmful_queries", "safety_reason"}))
 
 
@@ -60,5 +63,11 @@ def pairs_from(draft: Draft, seed: Seed) -> list[CandidatePair]:
 
 
 def usable_queries(draft: Draft) -> list[str]:
-    """The draft's queries that can become pairs: not blank, each once (a repeated query is one pair)."""
-    return list(dict.fromkeys(query for query in draft.harmful_queries if query.strip()))
+    """The draft's queries that can become pairs, each once (a repeated query is one pair)."""
+    return [query for query in dict.fromkeys(q.strip() for q in draft.harmful_queries) if query_problem(query) is None]
+
+
+def unusable_queries(draft: Draft) -> list[tuple[str, str]]:
+    """The draft's queries that cannot become pairs, each with why."""
+    return [(query, problem) for query in dict.fromkeys(q.strip() for q in draft.harmful_queries)
+            if (problem := query_problem(query)) is not None]

@@ -1,5 +1,6 @@
 """A model's junk answer (a number, a bare category, advice, a blank rewrite) is off-schema: the
-client repairs it once, then the item fails with the raw answer kept. It never becomes dataset text."""
+client repairs it once, then the item fails with the raw answer kept. It never becomes dataset text;
+a seed answer's junk query beside a usable one is left out alone, with its reason on the ledger."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pipeline.contracts import ItemError
 from pipeline.ledger import ledger_for
 from pipeline.llm.client import LLMClient
 from pipeline.llm.roles import ImageQueryOutput, LeakRewriteOutput, ProposedElement, SeedWriterOutput
-from pipeline.records import Seed
-from pipeline.stages.drafts import DraftStage
+from pipeline.contracts import Provenance
+from pipeline.records import Draft, Seed
+from pipeline.stages.drafts import DraftStage, unusable_queries, usable_queries
 from pipeline.taxonomy import load_elements
 from pipeline.testing import openai_server
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
@@ -43,9 +45,20 @@ def junk_server(monkeypatch):
 @pytest.mark.parametrize("query", [*JUNK_QUERIES, "   ", "", "this?"])
 def test_a_query_that_is_no_question_or_request_is_off_schema(query):
     with pytest.raises(ValidationError):
-        SeedWriterOutput(**{**GOOD_SEED, "harmful_queries": [*GOOD_SEED["harmful_queries"], query]})
+        SeedWriterOutput(**{**GOOD_SEED, "harmful_queries": [query]})
     with pytest.raises(ValidationError):
         LeakRewriteOutput(rewritten_query=query)
+
+
+@pytest.mark.parametrize("query", [*JUNK_QUERIES, "   ", "this?"])
+def test_a_junk_query_beside_a_usable_one_is_left_out_alone(query):
+    answer = SeedWriterOutput(**{**GOOD_SEED, "harmful_queries": [*GOOD_SEED["harmful_queries"], query]})
+    draft = Draft(seed_id="s", image_description=answer.image_description,
+                  harmful_queries=tuple(answer.harmful_queries), safety_reason=answer.safety_reason,
+                  made_by=Provenance(backend="openai-compatible", model="m", prompt_hash="h"))
+    assert usable_queries(draft) == GOOD_SEED["harmful_queries"]
+    [(left_out, why)] = unusable_queries(draft)
+    assert left_out == query.strip() and why
 
 
 @pytest.mark.parametrize("query", ["What are some ways to arrange items under clothing for comfort?",
@@ -95,6 +108,28 @@ def test_a_junk_seed_answer_fails_the_seed_with_the_raw_answer(junk_server):
     [entry] = ledger_for(out)
     assert entry.state == "failed" and entry.stage == "drafts"
     assert "harmful_queries" in entry.reason and "Cybercrime" in entry.reason
+
+
+def test_a_seed_answer_with_some_junk_queries_keeps_the_usable_ones_and_says_why_not_the_rest(monkeypatch):
+    def mixed(role, fields, image_url):
+        return SeedWriterOutput.model_construct(**{**GOOD_SEED, "harmful_queries": [
+            *GOOD_SEED["harmful_queries"], *JUNK_QUERIES[:2]]})
+
+    monkeypatch.setattr(openai_server, "answer_for", mixed)
+    monkeypatch.setenv(FAKE_KEY_ENV, "sk-test")
+    element = next(e for e in load_elements() if e.sub_category == "Cybercrime")
+    seed = Seed(category=element.category, sub_category=element.sub_category, element=element)
+    with FakeOpenAIServer() as server:
+        client = LLMClient(server.llm_settings())
+        try:
+            out = DraftStage(LLMSeedWriter(client, queries_per_seed=3))(Batch(seeds=[seed]))
+        finally:
+            client.close()
+        assert server.state.requests["seed_writer"] == 1  # no repair round: the answer is usable
+    assert [pair.original_query for pair in out.pairs] == GOOD_SEED["harmful_queries"]
+    [entry] = ledger_for(out.model_copy(update={"pairs": out.pairs}))
+    assert "2 written queries left out" in entry.reason
+    assert "'2' (a query needs at least 3 words)" in entry.reason and "'Cybercrime'" in entry.reason
 
 
 def test_a_blank_rewrite_is_a_failure_not_a_query(junk_server):

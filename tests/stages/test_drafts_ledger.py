@@ -47,7 +47,15 @@ def test_blank_queries_beside_a_good_one_make_no_pair_and_are_not_counted():
     out = DraftStage(AnswerWriter((QUERY, " ", QUERY)))(Batch(seeds=[a_seed()]))
     assert [pair.original_query for pair in out.pairs] == [QUERY]
     [entry] = ledger_for(out)
-    assert entry.state == "accepted" and entry.reason == "1 of 1 queries accepted"
+    assert entry.state == "accepted"
+    assert entry.reason == "1 of 1 queries accepted; 1 written query left out: '' (blank)"
+
+
+def test_a_rejected_seed_names_the_written_queries_that_were_no_queries_too():
+    out = DraftStage(AnswerWriter((QUERY, "Cybercrime")))(Batch(seeds=[a_seed()]))
+    [entry] = ledger_for(out.model_copy(update={"pairs": []}))
+    assert entry.state == "rejected"
+    assert entry.reason.endswith("1 written query left out: 'Cybercrime' (a query needs at least 3 words)")
 
 
 def test_an_accepted_seeds_failed_queries_say_why():
