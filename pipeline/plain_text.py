@@ -86,3 +86,31 @@ def plain(text: str) -> str:
         text = folded_letters("".join(char for char in text
                                       if unicodedata.category(char) != "Cf" and not unicodedata.combining(char)))
     return _SPELLED_OUT.sub(_joined, text)
+
+
+def plain_with_origins(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`text` read as `plain` reads it (look-alike and accented letters folded, invisible characters
+    dropped, emoji spelled out, spelled-out letters joined; a right-to-left override is left in typed
+    order), with the characters of `text` behind each character read: a detector span found in the
+    reading marks what the annotator typed ("h-a-n-d-g-u-n" for "handgun")."""
+    chars: list[str] = []
+    origins: list[tuple[int, int]] = []
+    emojis = {found["match_start"]: found for found in emoji.emoji_list(text)}
+    index = 0
+    while index < len(text):
+        if found := emojis.get(index):
+            name = _spelled_out(found["emoji"], emoji.EMOJI_DATA.get(found["emoji"], {"en": ""}))
+            chars += name
+            origins += [(index, found["match_end"])] * len(name)
+            index = found["match_end"]
+            continue
+        for part in unicodedata.normalize("NFKC", text[index]):
+            if unicodedata.category(part) != "Cf" and not unicodedata.combining(part):
+                chars.append(part)
+                origins.append((index, index + 1))
+        index += 1
+    read = folded_letters("".join(chars))  # the same length, so `origins` still lines up
+    gaps = {at for match in _SPELLED_OUT.finditer(read) for at in range(match.start(), match.end())
+            if _SEPARATORS.fullmatch(read[at])}
+    kept = [at for at in range(len(read)) if at not in gaps]
+    return "".join(read[at] for at in kept), [origins[at] for at in kept]

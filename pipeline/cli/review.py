@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -66,7 +67,20 @@ def serve(runs_dir: RunsDir = RUNS_DIR,
     from pipeline.review.auth import log_config
     if not runs_dir.is_dir():
         raise fail(f"{runs_dir} is not a folder")
+    check_can_listen(host, port)  # before the detector loads (~30 s): a taken port fails at once
     uvicorn.run(create_app(runs_dir, warm=True), host=host, port=port, log_level="info", log_config=log_config())
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """One line and exit 2 where HOST:PORT cannot be bound. The socket is let go again for uvicorn,
+    which binds it the same way (SO_REUSEADDR, IPv6 for an address with ':')."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except (OSError, OverflowError) as error:  # OverflowError: a port outside 0-65535
+            raise fail(f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
 
 
 @tokens_app.command("add")
@@ -125,21 +139,21 @@ def tokens_list(runs_dir: RunsDir = RUNS_DIR) -> None:
 def adjudicate(run: Run, pair: Annotated[str, typer.Argument(help="The pair id in conflict (see review status).")],
                by: Annotated[str, typer.Option(help="Who settles it (recorded as adjudicator:NAME).")],
                accept: Annotated[bool, typer.Option(
-                   "--accept", help="Settle as accepted; an annotator's edit, if any, ships.")] = False,
+                   "--accept", help="Settle as accepted with the one text the accepting labels ship.")] = False,
                accept_original: Annotated[bool, typer.Option(
                    "--accept-original", help="Settle as accepted with the pipeline's own query, not an edit.")] = False,
+               accept_edit: Annotated[Optional[str], typer.Option(
+                   help="Settle as accepted with this annotator's edit.")] = None,
                reject: Annotated[Optional[str], typer.Option(help="Settle as rejected, for this reason.")] = None,
                runs_dir: RunsDir = RUNS_DIR) -> None:
     """Write the final decision on a pair; the annotators' decisions stay as its history. An accept
     prints the text that will ship, its leak score and any override that let it through."""
-    from pydantic import ValidationError
-
     from pipeline.review.batches import load_batches
     from pipeline.review.importer import shipped_text_note
-    from pipeline.review.store import ADJUDICATION, DecisionIn
+    from pipeline.review.store import ADJUDICATION
     folder = run_folder(run, runs_dir)
-    if sum([accept, accept_original, reject is not None]) != 1:
-        raise fail("give exactly one of --accept, --accept-original or --reject REASON")
+    if sum([accept, accept_original, accept_edit is not None, reject is not None]) != 1:
+        raise fail("give exactly one of --accept, --accept-original, --accept-edit NAME or --reject REASON")
     if not by.strip():
         raise fail("--by needs the adjudicator's name")
     by = by.strip()
@@ -148,21 +162,37 @@ def adjudicate(run: Run, pair: Annotated[str, typer.Argument(help="The pair id i
         if batch is None:
             raise ValueError(f"no pair {pair} in the review batches of {folder.name}")
         item = batch.items[pair]
-        # an adjudicator's edit names the text that ships: here, the pipeline's own query
-        action = "reject" if reject is not None else "edit" if accept_original else "accept"
-        try:
-            decision = DecisionIn(batch_id=batch.manifest.batch_id, pair_id=pair, action=action, reason=reject,
-                                  edited_query=item.instruction if accept_original else None)
-        except ValidationError as error:
-            raise ValueError(f"--reject: {error.errors()[0]['msg']}") from None
         store = store_for(folder)
         history = [e for e in store.current(run_id=folder.name) if e.pair_id == pair]
+        decision = adjudication_decision(batch.manifest.batch_id, item, history, accept_original=accept_original,
+                                         accept_edit=accept_edit, reject=reject)
         settled = store.record(decision, annotator=f"adjudicator:{by}", run_id=folder.name, source=ADJUDICATION)
     labels = ", ".join(f"{e.annotator}={e.action}" for e in history) or "no earlier decision"
     typer.echo(f"{pair}: {'reject' if reject is not None else 'accept'} by {by} (was: {labels})")
     if reject is None:
         for line in shipped_text_note(item, [*history, settled]):
             typer.echo(line)
+
+
+def adjudication_decision(batch_id: str, item, history: list, *, accept_original: bool, accept_edit: str | None,
+                          reject: str | None):
+    """The adjudicator's decision. An adjudicator's edit names the text that ships (the pipeline's own
+    query, or an annotator's edit); a plain accept needs the accepting labels to ship one text."""
+    from pydantic import ValidationError
+
+    from pipeline.review.importer import edit_of, plain_accept_refusal
+    from pipeline.review.store import DecisionIn
+    if accept_edit is not None:
+        text = edit_of(accept_edit.strip(), history).edited_query
+    else:
+        text = item.instruction if accept_original else None
+    if reject is None and text is None and (refusal := plain_accept_refusal(item, history)):
+        raise ValueError(refusal)
+    action = "reject" if reject is not None else "edit" if text is not None else "accept"
+    try:
+        return DecisionIn(batch_id=batch_id, pair_id=item.pair_id, action=action, reason=reject, edited_query=text)
+    except ValidationError as error:
+        raise ValueError(f"--reject: {error.errors()[0]['msg']}") from None
 
 
 @review_app.command("import")
@@ -200,12 +230,14 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
                              str(sum(e.action == "skip" for e in own)), str(len(batch.manifest.pairs_for(name))))
     console.print(progress)
     category_of = {pid: item.category for batch in batches for pid, item in batch.items.items()}
-    kappa = Table("scope", "key", "double-labelled", "agreed", "kappa", title="Agreement (accept vs reject)")
-    for row in agreement(events, category_of):
+    pipeline_queries = {pid: item.instruction for batch in batches for pid, item in batch.items.items()}
+    kappa = Table("scope", "key", "double-labelled", "agreed", "kappa",
+                  title="Agreement (the same decision and the same shipped text)")
+    for row in agreement(events, category_of, pipeline_queries):
         kappa.add_row(row.scope, row.key, str(row.items), str(row.agreed),
                       "n/a" if row.kappa is None else f"{row.kappa:.3f}")
     console.print(kappa)
-    found = conflicts(every)
+    found = conflicts(every, pipeline_queries)
     table = Table("batch", "pair", "labels", title=f"Conflicts to adjudicate: {len(found)}")
     for conflict in found:
         table.add_row(conflict.batch_id, conflict.pair_id, "; ".join(f"{k}={v}" for k, v in conflict.labels.items()))

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from pipeline.report.audit import (Histogram, RunTables, load_run, nearest_threshold, review_agreement,
                                    rewrite_attempts, score_histograms, summarise, threshold_sweep)
-from pipeline.review.app import highlight
+from pipeline.review.forms import highlight
 from pipeline.storage import atomic_write_text
 
 REPORT_NAME = "audit_report.html"

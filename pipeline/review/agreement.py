@@ -1,17 +1,43 @@
 """Inter-annotator agreement on doubly-labelled pairs: Cohen's kappa and the conflicts to adjudicate.
 
-Only accept vs reject counts: an edit is an accept with a better query, and a
-skip says nothing about the pair.
+Two labels agree when they would make the same release: both reject, or both
+ship the same text (an accept ships the pipeline's query, an edit its own
+text). An overridden edit agrees with no other label: it let a flagged text
+through on one annotator's word, which a second annotator never approved.
+A skip says nothing about the pair.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from pipeline.review.store import ADJUDICATION, Event
 
 LABELS = {"accept": "accept", "edit": "accept", "reject": "reject"}
+PIPELINE_QUERY = "accept"   # the outcome of a label that ships the pipeline's own query
+
+
+def outcome(event: Event, pipeline_query: str | None) -> str:
+    """What a label makes of its pair, compared across annotators: "reject", PIPELINE_QUERY, or the
+    edit it would ship (one only its annotator holds where it is overridden)."""
+    if LABELS[event.action] == "reject":
+        return "reject"
+    if event.action == "accept" or event.edited_query == pipeline_query:
+        return PIPELINE_QUERY
+    if event.override_reason:
+        return f"edit overridden by {event.annotator}: {event.edited_query}"
+    return f"edit: {event.edited_query}"
+
+
+def shown_label(event: Event) -> str:
+    """A label as the lead reads it in a conflict: an edit with the text it would ship."""
+    if event.action != "edit":
+        return event.action + (f": {event.reason}" if event.reason else "")
+    score = "n/a" if event.new_leak_score is None else f"{event.new_leak_score:.3f}"
+    override = ", override" if event.override_reason else ""
+    return f"edit: {json.dumps(event.edited_query, ensure_ascii=False)} (leak {score}{override})"
 
 
 def cohen_kappa(ratings: list[tuple[str, str]]) -> float | None:
@@ -42,7 +68,7 @@ class Conflict:
     run_id: str
     batch_id: str
     pair_id: str
-    labels: dict[str, str]   # annotator -> "accept" or "reject: <reason>"
+    labels: dict[str, str]   # annotator -> "accept", "reject: <reason>", or the edit: shown_label
 
 
 def labels_by_pair(events: list[Event]) -> dict[tuple[str, str], dict[str, Event]]:
@@ -54,15 +80,18 @@ def labels_by_pair(events: list[Event]) -> dict[tuple[str, str], dict[str, Event
     return labelled
 
 
-def agreement(events: list[Event], category_of: dict[str, str]) -> list[Agreement]:
-    """Kappa per batch and per category. Rater A is the alphabetically first annotator of
-    each pair, so a pair's two labels always land in the same columns."""
+def agreement(events: list[Event], category_of: dict[str, str],
+              pipeline_queries: dict[str, str]) -> list[Agreement]:
+    """Kappa per batch and per category over the labels' outcomes (pair id -> its category, and the
+    pipeline's query an accept ships). Rater A is the alphabetically first annotator of each pair,
+    so a pair's two labels always land in the same columns."""
     groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for (_, pair_id), by_annotator in labels_by_pair(events).items():
         if len(by_annotator) < 2:
             continue
         first, second = (by_annotator[name] for name in sorted(by_annotator)[:2])
-        rating = (LABELS[first.action], LABELS[second.action])
+        query = pipeline_queries.get(pair_id)
+        rating = (outcome(first, query), outcome(second, query))
         groups[("batch", first.batch_id)].append(rating)
         groups[("category", category_of.get(pair_id, "?"))].append(rating)
     return [Agreement(scope=scope, key=key, items=len(ratings), agreed=sum(a == b for a, b in ratings),
@@ -70,14 +99,15 @@ def agreement(events: list[Event], category_of: dict[str, str]) -> list[Agreemen
             for (scope, key), ratings in sorted(groups.items())]
 
 
-def conflicts(events: list[Event]) -> list[Conflict]:
-    """Pairs whose annotators disagree and that no adjudication has settled yet."""
+def conflicts(events: list[Event], pipeline_queries: dict[str, str]) -> list[Conflict]:
+    """Pairs whose annotators' labels would not make the same release and that no adjudication has
+    settled yet (pipeline_queries: pair id -> the query an accept ships)."""
     settled = {(event.run_id, event.pair_id) for event in events if event.source == ADJUDICATION}
     found = []
     for (run_id, pair_id), by_annotator in sorted(labels_by_pair(events).items()):
-        if (run_id, pair_id) not in settled and len({LABELS[event.action] for event in by_annotator.values()}) > 1:
-            labels = {name: LABELS[e.action] + (f": {e.reason}" if e.reason else "")
-                      for name, e in sorted(by_annotator.items())}
+        outcomes = {outcome(event, pipeline_queries.get(pair_id)) for event in by_annotator.values()}
+        if (run_id, pair_id) not in settled and len(outcomes) > 1:
+            labels = {name: shown_label(event) for name, event in sorted(by_annotator.items())}
             batch_id = next(iter(by_annotator.values())).batch_id
             found.append(Conflict(run_id=run_id, batch_id=batch_id, pair_id=pair_id, labels=labels))
     return found

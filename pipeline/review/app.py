@@ -22,61 +22,16 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
-from markupsafe import Markup, escape
-from pydantic import ValidationError
 
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch, ReviewItem, find_batch
-from pipeline.review.scoring import EditCheck, EditScorer, edit_limit, edit_refusal
-from pipeline.review.store import REASONS, DecisionIn, Event, RequestIdReused, ReviewStore, Token
+from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, decision_of, highlight,
+                                   kept_edit, saved_note, shown_of)
+from pipeline.review.scoring import EditScorer, edit_limit, edit_refusal
+from pipeline.review.store import (REASONS, DecisionChanged, DecisionIn, Event, RequestIdReused, ReviewStore,
+                                   Token)
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # one path segment, no dot-dot, no slash
-
-
-def highlight(text: str, spans: list[str]) -> Markup:
-    """The text, escaped, with every leaked span wrapped in <mark>."""
-    spans = sorted({span for span in spans if span.strip()}, key=len, reverse=True)
-    if not spans:
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(span) for span in spans), re.IGNORECASE)
-    out, last = [], 0
-    for match in pattern.finditer(text):
-        out += [escape(text[last:match.start()]), Markup("<mark>"), escape(match.group()), Markup("</mark>")]
-        last = match.end()
-    return Markup("").join(out + [escape(text[last:])])
-
-
-class EditNeedsOverride(Exception):
-    """An edit that leaks or fails the harm check, submitted without an override reason."""
-
-    def __init__(self, check: EditCheck, query: str):
-        super().__init__("; ".join(check.problems))
-        self.check, self.query = check, query
-
-
-class DecisionRefused(ValueError):
-    """A decision that cannot be recorded as sent (an empty or over-long edit): 400, nothing saved."""
-
-
-def decision_of(form: dict[str, str], batch_id: str, pair_id: str) -> DecisionIn:
-    """The decision a browser form posts, or DecisionRefused saying what is wrong with it."""
-    try:
-        return DecisionIn(batch_id=batch_id, pair_id=pair_id, action=form.get("action", ""),
-                          reason=form.get("reason") or None, edited_query=form.get("edited_query"),
-                          override_reason=form.get("override_reason") if form.get("override") else None)
-    except ValidationError as error:
-        raise DecisionRefused(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
-
-
-def check_form_pair(form: dict[str, str], item: ReviewItem, index: int) -> None:
-    """A form names the pair it was shown for; posted to an index holding another pair, it is refused
-    rather than recorded on a pair the annotator did not see."""
-    sent = form.get("pair_id")
-    if not sent:
-        raise HTTPException(400, "this form names no pair: reload the page and decide again")
-    if sent != item.pair_id:
-        raise HTTPException(409, f"this form was for pair {sent}, but item {index + 1} is pair {item.pair_id}: "
-                                 "nothing was saved; reload the page and decide again")
 
 
 class Review:
@@ -105,7 +60,7 @@ class Review:
             raise HTTPException(404, f"no batch {batch_id}")
         return batch
 
-    def decide(self, token: Token, decision: DecisionIn, source: str = "web") -> Event:
+    def decide(self, token: Token, decision: DecisionIn, source: str = "web", shown: int | None = None) -> Event:
         batch = self.allowed_batch(token, decision.batch_id)
         if decision.pair_id not in batch.items:
             raise HTTPException(404, f"no pair {decision.pair_id} in batch {decision.batch_id}")
@@ -120,7 +75,7 @@ class Review:
         if check is None or check.passes:  # an override is on record only where it overrode something
             decision = decision.model_copy(update={"override_reason": None})
         return self.store.record(decision, annotator=token.annotator, run_id=item.run_id, source=source,
-                                 check=check)
+                                 check=check, shown=shown)
 
     def progress(self, token: Token, batch: ReviewBatch) -> dict:
         mine = {e.pair_id: e for e in self.store.current(batch_id=batch.manifest.batch_id,
@@ -204,6 +159,10 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
     async def decision_refused(request: Request, error: DecisionRefused):
         return await error_page(request, HTTPException(400, str(error)))
 
+    @app.exception_handler(DecisionChanged)
+    async def decision_changed(request: Request, error: DecisionChanged):
+        return await error_page(request, HTTPException(409, str(error)))
+
     @app.exception_handler(RequestIdReused)
     async def request_id_reused(request: Request, error: RequestIdReused):
         return await error_page(request, HTTPException(409, str(error)))
@@ -260,11 +219,14 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         return RedirectResponse(f"/batch/{batch_id}/{'done' if index is None else index}", status_code=303)
 
     @app.get("/batch/{batch_id}/done", response_class=HTMLResponse)
-    def batch_done(request: Request, batch_id: str, token: Token = Depends(browser_token)):
+    def batch_done(request: Request, batch_id: str, saved: int | None = None,
+                   token: Token = Depends(browser_token)):
         batch = review.allowed_batch(token, batch_id)
-        return page(request, "done.html.j2", {"token": token, "progress": review.progress(token, batch)})
+        progress = review.progress(token, batch)
+        return page(request, "done.html.j2", {"token": token, "progress": progress,
+                                              "saved": saved_note(progress, batch.items_for(token.annotator), saved)})
 
-    def item_context(token: Token, batch: ReviewBatch, index: int) -> dict:
+    def item_context(token: Token, batch: ReviewBatch, index: int, saved: int | None = None) -> dict:
         items = batch.items_for(token.annotator)
         if not 0 <= index < len(items):
             raise HTTPException(404, "no such item")
@@ -272,11 +234,13 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         return {"token": token, "batch": batch, "item": items[index], "index": index, "total": len(items),
                 "progress": progress, "decision": progress["decisions"].get(items[index].pair_id),
                 "reasons": REASONS, "flagged": None, "problem": None, "draft": None,
-                "edit_limit": edit_limit(items[index])}
+                "edit_limit": edit_limit(items[index]), "saved": saved_note(progress, items, saved)}
 
     @app.get("/batch/{batch_id}/{index}", response_class=HTMLResponse)
-    def item_page(request: Request, batch_id: str, index: int, token: Token = Depends(browser_token)):
-        return page(request, "item.html.j2", item_context(token, review.allowed_batch(token, batch_id), index))
+    def item_page(request: Request, batch_id: str, index: int, saved: int | None = None,
+                  token: Token = Depends(browser_token)):
+        return page(request, "item.html.j2",
+                    item_context(token, review.allowed_batch(token, batch_id), index, saved))
 
     @app.post("/batch/{batch_id}/{index}")
     async def item_submit(request: Request, batch_id: str, index: int, token: Token = Depends(browser_token)):
@@ -284,17 +248,21 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         batch = review.allowed_batch(token, batch_id)
         context = item_context(token, batch, index)
         check_form_pair(form, context["item"], index)
+        shown = shown_of(form)
+        if form.get("action") == "keep":
+            form = kept_edit(form, context["decision"], shown)
         try:
-            review.decide(token, decision_of(form, batch_id, context["item"].pair_id))
+            event = review.decide(token, decision_of(form, batch_id, context["item"].pair_id), shown=shown)
         except EditNeedsOverride as flagged:
             return page(request, "item.html.j2", {**context, "flagged": flagged}, status_code=409)
         except DecisionRefused as refused:  # the item again, with what to fix and the annotator's text kept
             draft = form.get("edited_query") if form.get("action") == "edit" else None
             return page(request, "item.html.j2", {**context, "problem": str(refused), "draft": draft},
                         status_code=400)
-        # every decision, an edit too, moves on to the next undecided pair
+        # every decision, an edit too, moves on to the next undecided pair, which says what was saved
         following = next_open(batch.items_for(token.annotator), review.progress(token, batch)["decisions"], index)
-        return RedirectResponse(f"/batch/{batch_id}/{'done' if following is None else following}", status_code=303)
+        return RedirectResponse(f"/batch/{batch_id}/{'done' if following is None else following}?saved={event.id}",
+                                status_code=303)
 
     @app.get("/image/{run_id}/{name}")
     def image(run_id: str, name: str, token: Token = Depends(any_token)):

@@ -154,6 +154,17 @@ def assign(pair_ids: list[str], annotators: list[str], batch_index: int, overlap
     return assignment
 
 
+def check_annotators(annotators: list[str], overlap: float) -> None:
+    """Overlap pairs go to a second annotator, so an overlap needs two names; a name given twice
+    would be its own second annotator."""
+    repeated = sorted({name for name in annotators if annotators.count(name) > 1})
+    if repeated:
+        raise ValueError(f"--annotators names {', '.join(repeated)} more than once")
+    if overlap > 0 and len(annotators) < 2:
+        raise ValueError(f"--overlap {overlap:g} needs at least two --annotators (a second one labels "
+                         f"the overlap pairs); got {len(annotators)}")
+
+
 def review_item(row, batch_id: str, checks: list[Check], evidence: dict) -> ReviewItem:
     harm = next((check for check in checks if check.stage == StageName.harm_check), None)
     return ReviewItem(
@@ -175,6 +186,7 @@ def export_batches(run_dir: Path, batch_size: int = 50, overlap: float = 0.0,
         raise ValueError("--batch-size must be at least 1")
     if not 0.0 <= overlap <= 1.0:
         raise ValueError("--overlap must be between 0 and 1")
+    check_annotators(annotators or [], overlap)
     run_dir = Path(run_dir)
     target = batches_dir(run_dir)
     if target.exists():

@@ -2,11 +2,13 @@
 
 A pair's review state comes from its annotators' current decisions:
 unreviewed (nobody), skipped (only skips), accepted / rejected (every label
-agrees; an edit counts as an accept), conflict (labels disagree, to adjudicate).
-An adjudication (`leakless review adjudicate`) settles a pair: its label wins,
-and the annotators' events stay in the store as its history. An adjudicator's
-accept ships the annotators' latest edit; an adjudicator's edit names the text
-that ships (`--accept-original` records the pipeline's own query that way).
+agrees: all reject, or all ship the same text), conflict (to adjudicate: labels
+that would ship different texts, an overridden edit beside another label, or
+accepts beside rejects). An adjudication (`leakless review adjudicate`) settles
+a pair: its label wins, and the annotators' events stay in the store as its
+history. An adjudicator's accept ships the one text the accepting labels agree
+on; an adjudicator's edit names the text that ships (`--accept-original` records
+the pipeline's own query that way, `--accept-edit NAME` that annotator's edit).
 An edited query keeps both versions: `instruction` is the pipeline's final
 query, `instruction_reviewed` the annotator's edit (or the pipeline's if none),
 with the edit's re-check (leak score, spans, harm verdict) and any override reason.
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.review.agreement import LABELS
+from pipeline.review.agreement import LABELS, outcome, shown_label
 from pipeline.review.batches import load_batches, review_dir
 from pipeline.review.store import ADJUDICATION, Event, ReviewStore
 from pipeline.storage import atomic_write_json
@@ -35,29 +37,61 @@ def adjudication(events: list[Event]) -> Event | None:
     return max(settled, key=lambda event: event.id) if settled else None
 
 
-def review_state(events: list[Event]) -> str:
+def review_state(item, events: list[Event]) -> str:
     if not events:
         return "unreviewed"
     if settled := adjudication(events):
         return {"accept": "accepted", "reject": "rejected"}[LABELS[settled.action]]
-    labels = {LABELS[event.action] for event in events if event.action in LABELS}
-    if not labels:
+    outcomes = {outcome(event, item.instruction) for event in events if event.action in LABELS}
+    if not outcomes:
         return "skipped"
-    return {"accept": "accepted", "reject": "rejected"}[labels.pop()] if len(labels) == 1 else "conflict"
+    if len(outcomes) > 1:
+        return "conflict"
+    return "rejected" if outcomes == {"reject"} else "accepted"
+
+
+def annotator_edits(item, events: list[Event]) -> list[Event]:
+    """The annotators' edits that change the pipeline's query."""
+    return [event for event in events
+            if event.action == "edit" and event.source != ADJUDICATION and event.edited_query != item.instruction]
 
 
 def shipped_edit(item, events: list[Event]) -> Event | None:
     """The edit whose text an accepted pair ships, or None when it ships the pipeline's query.
-    An adjudicator's edit decides it; otherwise the annotators' latest edit wins."""
-    if review_state(events) != "accepted":
+    An adjudicator's edit names the text (its annotator's edit of it carries the re-check);
+    otherwise the accepting labels agree on one text, or an adjudicator's accept settled them."""
+    if review_state(item, events) != "accepted":
         return None
+    edits = annotator_edits(item, events)
     settled = adjudication(events)
     if settled is not None and settled.action == "edit":
-        return None if settled.edited_query == item.instruction else settled
-    edits = [event for event in events if event.action == "edit" and event.source != ADJUDICATION]
-    # Latest by when it was made: a Label Studio import records an annotation made before an app
-    # edit after it, with the annotation's own time (times are UTC ISO strings, so they sort).
+        if settled.edited_query == item.instruction:
+            return None
+        edits = [edit for edit in edits if edit.edited_query == settled.edited_query] or [settled]
+    # Latest by when it was made (labels changed after an adjudication can hold several): a Label
+    # Studio import records an annotation made before an app edit after it, with the annotation's
+    # own time (times are UTC ISO strings, so they sort).
     return max(edits, key=lambda event: (event.at, event.id)) if edits else None
+
+
+def plain_accept_refusal(item, events: list[Event]) -> str | None:
+    """Why an adjudicator's plain accept cannot settle the pair: the accepting labels would ship
+    different texts, so the adjudicator names the one that ships."""
+    accepting = [event for event in events if LABELS.get(event.action) == "accept" and event.source != ADJUDICATION]
+    texts = {event.edited_query if event.action == "edit" else item.instruction for event in accepting}
+    if len(texts) < 2:
+        return None
+    shown = "; ".join(f"{event.annotator}={shown_label(event)}" for event in accepting)
+    return (f"{item.pair_id}: the accepting labels ship different texts ({shown}): "
+            "name the one that ships with --accept-edit NAME or --accept-original")
+
+
+def edit_of(annotator: str, events: list[Event]) -> Event:
+    """The annotator's current edit on the pair, whose text an adjudicator's --accept-edit ships."""
+    edits = {event.annotator: event for event in events if event.action == "edit" and event.source != ADJUDICATION}
+    if annotator not in edits:
+        raise ValueError(f"{annotator} has no edit on this pair (edits by: {', '.join(sorted(edits)) or 'nobody'})")
+    return edits[annotator]
 
 
 def reject_reasons(state: str, events: list[Event]) -> str | None:
@@ -77,7 +111,7 @@ def labels(events: list[Event]) -> list[dict]:
 
 
 def pair_row(item, events: list[Event]) -> dict:
-    state = review_state(events)
+    state = review_state(item, events)
     latest_edit = shipped_edit(item, events)
     adjudicators = sorted({event.annotator for event in events if event.source == ADJUDICATION})
     return {

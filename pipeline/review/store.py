@@ -117,6 +117,15 @@ class Event(BaseModel):
     def _spans(cls, value):
         return json.loads(value) if isinstance(value, str) else value or []
 
+    def summary(self) -> str:
+        """The decision in a few words, as a page reads it out: "reject (low_quality)", 'edit "..."'."""
+        if self.action == "reject":
+            return f"reject ({self.reason})"
+        if self.action == "edit":
+            score = f" (leak score {self.new_leak_score:.3f})" if self.new_leak_score is not None else ""
+            return f'edit "{self.edited_query}"{score}'
+        return self.action
+
 
 class Token(BaseModel):
     annotator: str
@@ -219,10 +228,12 @@ class ReviewStore:
                            hash_token(raw))
 
     def record(self, decision: DecisionIn, *, annotator: str, run_id: str, source: str = "web",
-               check=None, at: str | None = None) -> Event:
+               check=None, at: str | None = None, shown: int | None = None) -> Event:
         """Append one event; the previous current value rides along on it. `check` is the
         EditCheck of an edited query (its score, spans and harm verdict are kept with it). `at` is
-        when the decision was made where that was elsewhere (Label Studio); by default, now."""
+        when the decision was made where that was elsewhere (Label Studio); by default, now.
+        `shown` is the id of the decision the annotator saw as current (0: none yet); where the
+        current one is another, DecisionChanged is raised and nothing is recorded."""
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")  # take the write lock before reading the previous value
             try:
@@ -232,7 +243,7 @@ class ReviewStore:
                     " FROM events WHERE request_id = ? AND annotator = ?",
                     (decision.request_id, annotator)).fetchone() if decision.request_id else None
                 event = None if seen else self._insert(db, decision, annotator, run_id, source, check,
-                                                       at or now())
+                                                       at or now(), shown)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -240,10 +251,13 @@ class ReviewStore:
         return retried(seen, decision, annotator) if seen else Event(**event)
 
     @staticmethod
-    def _insert(db, decision: DecisionIn, annotator: str, run_id: str, source: str, check, at: str):
-        previous = db.execute(
-            "SELECT action, reason, edited_query FROM current WHERE run_id = ? AND pair_id = ? AND annotator = ?",
-            (run_id, decision.pair_id, annotator)).fetchone()
+    def _insert(db, decision: DecisionIn, annotator: str, run_id: str, source: str, check, at: str,
+                shown: int | None):
+        previous = db.execute("SELECT * FROM current WHERE run_id = ? AND pair_id = ? AND annotator = ?",
+                              (run_id, decision.pair_id, annotator)).fetchone()
+        # read under the write lock: two tabs cannot both pass this check for one current decision
+        if shown is not None and (previous["id"] if previous else 0) != shown:
+            raise DecisionChanged(decision.pair_id, Event(**previous) if previous else None)
         cursor = db.execute(
             "INSERT INTO events (run_id, batch_id, pair_id, annotator, action, reason, edited_query,"
             " new_leak_score, previous_action, previous_reason, previous_query, at, source, request_id,"
@@ -280,6 +294,16 @@ class ReviewStore:
 
 class RequestIdReused(ValueError):
     """An idempotency key sent again with a different decision: recording either silently would lose one."""
+
+
+class DecisionChanged(ValueError):
+    """A decision sent from a page that showed an older decision of the pair (a second tab, a page
+    left open): recording it would replace a newer decision the annotator never saw."""
+
+    def __init__(self, pair_id: str, current: Event | None):
+        latest = f"{current.summary()}, saved {current.at} from {current.source}" if current else "none"
+        super().__init__(f"your decision on pair {pair_id} changed after this page was loaded (it is now: "
+                         f"{latest}): nothing was saved; reload the page and decide again")
 
 
 def retried(seen: sqlite3.Row, decision: DecisionIn, annotator: str) -> Event:

@@ -50,3 +50,14 @@ def test_export_refuses_to_overwrite_and_checks_its_arguments(tmp_path):
     with pytest.raises(ValueError, match="overlap"):
         export_batches(make_run(tmp_path, "other", pairs=3), overlap=1.5)
     assert not (tmp_path / "other" / "review" / "batches").exists()
+
+
+def test_an_overlap_needs_two_different_annotators_and_nothing_is_written_without_them(tmp_path):
+    run = make_run(tmp_path, pairs=4)
+    for annotators in ([], ["ann"]):
+        with pytest.raises(ValueError, match="--overlap 0.5 needs at least two --annotators"):
+            export_batches(run, batch_size=2, overlap=0.5, annotators=annotators)
+    with pytest.raises(ValueError, match="--annotators names ann more than once"):
+        export_batches(run, batch_size=2, overlap=0.5, annotators=["ann", "ann"])
+    assert not (run / "review").exists()
+    assert len(export_batches(run, batch_size=2, annotators=["ann"])) == 2   # one annotator, no overlap: fine

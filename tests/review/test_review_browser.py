@@ -2,7 +2,9 @@
 edit a query and save it with Ctrl+Enter (the detector re-checks it, and the app moves on), land on
 "batch done" after the last item and see every decision kept. Two keys pressed in quick succession
 decide one pair once; `r`, the arrow keys and `r` (or Enter) reject with the picked reason; the
-page fits a narrow screen and puts the keyboard focus where it is needed.
+page fits a narrow screen and puts the keyboard focus where it is needed. `a` on an edited pair keeps
+the edit, and a second tab showing an older decision gets 409; single-key shortcuts can be turned off
+(remembered by the browser), each decision is announced, and a pending submit leaves F5 alone.
 
 Skipped where Debian's chromium or the playwright package is missing, except under CI=true, where a
 missing browser fails the run with a one-line reason (CI installs it with scripts/install_browser.sh).
@@ -173,3 +175,73 @@ def test_a_narrow_screen_gets_one_column_focus_lands_where_it_is_needed_and_a_lo
         font = float(page.evaluate("parseFloat(getComputedStyle(document.querySelector('#query')).fontSize)"))
         box = query.bounding_box()
         assert font <= 20 and box["width"] <= 600 and box["height"] <= 12 * font + 1, (font, box)
+
+
+@pytest.mark.slow
+def test_accept_keeps_an_edit_and_a_stale_tab_cannot_replace_a_newer_decision(tmp_path, page):
+    run = make_run(tmp_path, pairs=3)
+    export_batches(run, batch_size=3)
+    store = ReviewStore.for_runs(tmp_path)
+    token = store.add_token("ann", ["fake-b000"])
+    expect = sync_api.expect
+    with serving(create_app(tmp_path, store, warm=True)) as url:
+        page.goto(f"{url}/batch/fake-b000/0?token={token}")
+        page.keyboard.press("e")
+        page.fill("#edited-query", EDITED)
+        page.keyboard.press("Control+Enter")
+        expect(page.locator("#progress")).to_contain_text("item 2 of 3")
+        page.goto(f"{url}/batch/fake-b000/0")                # back to the edited pair
+        expect(page.locator("#accept")).to_be_focused()
+        expect(page.locator("#accept")).to_contain_text("Accept my edit")
+        page.keyboard.press("a")                             # "accept what I see": the edit stays
+        expect(page.locator("#progress")).to_contain_text("item 2 of 3")
+        expect(page.locator("#saved")).to_contain_text(f'Saved item 1: edit "{EDITED}"')
+        page.wait_for_load_state("networkidle")
+
+        session = page.context.storage_state()               # the same session cookie: a second tab on item 2
+        second_tab = page.context.browser.new_context(storage_state=session).new_page()
+        second_tab.goto(f"{url}/batch/fake-b000/1")
+        page.keyboard.press("2")                             # the first tab rejects item 2
+        expect(page.locator("#progress")).to_contain_text("item 3 of 3")
+        second_tab.keyboard.press("a")                       # the second tab still shows "none yet"
+        expect(second_tab.locator("#error")).to_have_text("409")
+        expect(second_tab.locator("#detail")).to_contain_text("changed after this page was loaded")
+    current = {event.pair_id: event for event in store.current(annotator="ann")}
+    assert sorted((event.action, event.edited_query) for event in current.values()) == [
+        ("edit", EDITED), ("reject", None)]
+
+
+@pytest.mark.slow
+def test_single_key_shortcuts_can_be_turned_off_and_each_decision_is_announced(tmp_path, page):
+    run = make_run(tmp_path, pairs=3)
+    export_batches(run, batch_size=3)
+    store = ReviewStore.for_runs(tmp_path)
+    token = store.add_token("ann", ["fake-b000"])
+    expect = sync_api.expect
+    with serving(create_app(tmp_path, store)) as url:
+        page.goto(f"{url}/batch/fake-b000/0?token={token}")
+        page.keyboard.press("5")
+        saved = page.locator("#saved")
+        expect(saved).to_have_text(f"Saved item 1: reject ({REASONS[4]})")
+        expect(saved).to_have_attribute("role", "status")
+        expect(saved).to_have_attribute("aria-live", "polite")
+
+        page.uncheck("#shortcuts")
+        expect(page.locator("#accept kbd")).to_be_hidden()  # no hint for a key that does nothing
+        page.reload()                                        # remembered in this browser
+        expect(page.locator("#shortcuts")).not_to_be_checked()
+        page.locator("#accept").blur()
+        for key in ("a", "s", "3", "j"):
+            page.keyboard.press(key)
+        page.wait_for_timeout(500)
+        expect(page.locator("#progress")).to_contain_text("item 2 of 3")
+        assert [event.action for event in store.current(annotator="ann")] == ["reject"]
+        page.click("#accept")                                # the buttons still work
+        expect(page.locator("#progress")).to_contain_text("item 3 of 3")
+
+        # while a decision is on its way, browser keys (F5, Ctrl+R) are left alone; shortcuts are not
+        page.evaluate("submitted = true")
+        blocked = page.evaluate("""() => Object.fromEntries([["F5", {}], ["r", {ctrlKey: true}], ["a", {}]]
+            .map(([key, mods]) => { const event = new KeyboardEvent("keydown", {key, cancelable: true, ...mods});
+                                    document.dispatchEvent(event); return [key, event.defaultPrevented]; }))""")
+        assert blocked == {"F5": False, "r": False, "a": True}

@@ -48,6 +48,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     runs = str(tmp_path)
     assert_user_error(invoke("export", "missing", "--runs-dir", runs), "not a finished run")
     assert_user_error(invoke("export", "fake", "--runs-dir", runs, "--overlap", "2"), "--overlap")
+    assert_user_error(invoke("export", "fake", "--runs-dir", runs, "--overlap", "0.5", "--annotators", "ann"),
+                      "--overlap 0.5 needs at least two --annotators")
+    assert not (tmp_path / "fake" / "review").exists()
     assert_user_error(invoke("status", "fake", "--runs-dir", runs), "not exported for review")
     assert invoke("export", "fake", "--runs-dir", runs).exit_code == 0
     assert_user_error(invoke("export", "fake", "--runs-dir", runs), "already exported")
@@ -90,7 +93,7 @@ def test_adjudicate_settles_a_conflict_and_keeps_the_history(tmp_path):
                  annotator="bob", run_id="fake")
     assert "Conflicts to adjudicate: 1" in invoke("status", "fake", "--runs-dir", runs).stdout
     assert_user_error(invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--runs-dir", runs),
-                      "exactly one of --accept, --accept-original or --reject REASON")
+                      "exactly one of --accept, --accept-original, --accept-edit NAME or --reject REASON")
     assert_user_error(invoke("adjudicate", "fake", "nope", "--by", "lead", "--accept", "--runs-dir", runs),
                       "no pair nope")
     assert_user_error(invoke("adjudicate", "fake", "pair0001", "--by", " ", "--accept", "--runs-dir", runs),
@@ -186,3 +189,45 @@ def test_imported_decisions_keep_each_annotators_label_with_its_time(tmp_path):
         == [("ann", "edit", None, "web", times["ann"]), ("bob", "reject", "still_leaks", "web", times["bob"])]
     assert frame.loc["pair0001", "decided_at"] == times["bob"] and frame.loc["pair0001", "reason"] == "still_leaks"
     assert list(frame.loc["pair0000", "labels"]) == [] and pd.isna(frame.loc["pair0000", "decided_at"])
+
+
+def status_conflicts(runs: str) -> str:
+    """The conflicts table of `review status`, its cells joined with single spaces."""
+    text = invoke("status", "fake", "--runs-dir", runs).stdout
+    return " ".join(text.split("Conflicts to adjudicate")[1].replace("│", " ").split())
+
+
+def test_an_overridden_edit_beside_an_accept_is_a_conflict_the_lead_settles_by_naming_the_text(tmp_path):
+    run = make_run(tmp_path, pairs=3)
+    runs = str(tmp_path)
+    invoke("export", "fake", "--runs-dir", runs, "--overlap", "1", "--annotators", "ann,bob")
+    store = ReviewStore.for_runs(tmp_path)
+    check = EditCheck(score=0.647, threshold=0.5, spans=("knife",), detector_version="d", harm_verdict="drop",
+                      harm_reason="the query alone still reads as harmful", intent_similarity=0.9,
+                      problems=("leaks",))
+    store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0001", action="edit", edited_query=LEAKY_EDIT,
+                            override_reason="the knife is the point"), annotator="ann", run_id="fake", check=check)
+    store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0001", action="accept"), annotator="bob",
+                 run_id="fake")
+    conflicts = status_conflicts(runs)
+    assert conflicts.startswith(": 1 ") and f'ann=edit: "{LEAKY_EDIT}" (leak 0.647, override); bob=accept' in conflicts
+    cells = [cell.strip() for cell in agreement_table(runs)[0].split("│") if cell.strip()]
+    assert cells[2:4] == ["1", "0"]                                # one double-labelled pair, not agreed
+    invoke("import", "fake", "--runs-dir", runs)
+    row = reviewed_pairs(run).set_index("id").loc["pair0001"]
+    assert row["review_state"] == "conflict" and not row["edited"]
+
+    assert_user_error(invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--accept", "--runs-dir", runs),
+                      "the accepting labels ship different texts")
+    assert_user_error(invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--accept-edit", "bob",
+                             "--runs-dir", runs), "bob has no edit on this pair (edits by: ann)")
+    chosen = invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--accept-edit", "ann", "--runs-dir", runs)
+    assert chosen.exit_code == 0, chosen.output
+    assert chosen.stdout.splitlines()[1:4] == [f"ships: ann's edit {LEAKY_EDIT!r}",
+                                               "leak score 0.647 (threshold 0.500): LEAKS; harm check drop",
+                                               "kept by ann's override: the knife is the point"]
+    assert status_conflicts(runs).startswith(": 0 ")
+    invoke("import", "fake", "--runs-dir", runs)
+    row = reviewed_pairs(run).set_index("id").loc["pair0001"]
+    assert row["review_state"] == "accepted" and row["instruction_reviewed"] == LEAKY_EDIT
+    assert row["new_leak_score"] == 0.647 and (row["override_by"], row["edited_by"]) == ("ann", "ann")

@@ -44,9 +44,19 @@ def pair_of(page: str) -> str:
     return re.search(r'name="pair_id" value="([^"]+)"', page).group(1)
 
 
+def shown_of(page: str) -> str:
+    return re.search(r'name="shown" value="([0-9]+)"', page).group(1)
+
+
+def moved_to(response) -> str:
+    """Where a decision moved on to, without the note of what it saved."""
+    return response.headers["location"].split("?")[0]
+
+
 def submit(client: TestClient, index: int, **form):
     page = client.get(f"/batch/fake-b000/{index}").text
-    return client.post(f"/batch/fake-b000/{index}", data={"csrf": csrf(page), "pair_id": pair_of(page), **form})
+    return client.post(f"/batch/fake-b000/{index}",
+                       data={"csrf": csrf(page), "pair_id": pair_of(page), "shown": shown_of(page), **form})
 
 
 def test_a_leaky_edit_is_flagged_with_its_spans_and_not_saved(review, detector):
@@ -102,10 +112,10 @@ def test_the_api_answers_409_with_the_check_and_takes_an_override(review):
 
 def test_the_last_decision_of_a_batch_lands_on_batch_done(review):
     client, _, _ = review
-    assert submit(client, 0, action="accept").headers["location"] == "/batch/fake-b000/1"
-    assert submit(client, 2, action="reject", reason="low_quality").headers["location"] == "/batch/fake-b000/1"
+    assert moved_to(submit(client, 0, action="accept")) == "/batch/fake-b000/1"
+    assert moved_to(submit(client, 2, action="reject", reason="low_quality")) == "/batch/fake-b000/1"
     done = submit(client, 1, action="skip")
-    assert done.headers["location"] == "/batch/fake-b000/done"
+    assert moved_to(done) == "/batch/fake-b000/done"
     page = client.get("/batch/fake-b000/done").text
     assert "Batch done" in page and "You decided 3 of 3 items" in page
     assert client.get("/batch/fake-b000").headers["location"] == "/batch/fake-b000/done"
@@ -128,9 +138,9 @@ def test_the_item_page_shows_both_parts_of_the_leak_score_and_its_reason_code(re
 
 def test_an_edit_moves_on_like_any_decision_and_the_last_one_ends_the_batch(review):
     client, store, _ = review
-    assert submit(client, 0, action="edit", edited_query=CLEAN).headers["location"] == "/batch/fake-b000/1"
-    assert submit(client, 1, action="accept").headers["location"] == "/batch/fake-b000/2"
-    assert submit(client, 2, action="edit", edited_query=CLEAN).headers["location"] == "/batch/fake-b000/done"
+    assert moved_to(submit(client, 0, action="edit", edited_query=CLEAN)) == "/batch/fake-b000/1"
+    assert moved_to(submit(client, 1, action="accept")) == "/batch/fake-b000/2"
+    assert moved_to(submit(client, 2, action="edit", edited_query=CLEAN)) == "/batch/fake-b000/done"
     assert [event.action for event in store.current(run_id="fake")] == ["edit", "accept", "edit"]
 
 

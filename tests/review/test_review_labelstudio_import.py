@@ -13,7 +13,7 @@ from tests.review.test_review_labelstudio import choice, edit, shaped_like_an_ex
 from tests.support.review_runs import make_run
 
 from pipeline.cli.app import app
-from pipeline.review.app import DecisionRefused, decision_of
+from pipeline.review.forms import DecisionRefused, decision_of
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.importer import import_review
 from pipeline.review.labelstudio_import import check_export, import_export, plan_import, withdraw_missing
@@ -101,7 +101,7 @@ def test_a_batch_with_no_task_in_the_file_is_named_not_withdrawn(tmp_path):
                                     "them in the review app)"]
 
 
-def test_the_later_edit_in_label_studio_ships_whatever_the_file_order(batches, tmp_path):
+def test_two_annotators_different_edits_are_a_conflict_whatever_the_file_order(batches, tmp_path):
     exported = shaped_like_an_export(batches)
     exported[0]["annotations"] = [
         {"id": 2, "completed_by": 8, "result": [edit("bob's later words for it?")],
@@ -110,8 +110,8 @@ def test_the_later_edit_in_label_studio_ships_whatever_the_file_order(batches, t
          "created_at": "2026-01-01T08:00:00Z", "updated_at": "2026-01-01T08:30:00Z"}]
     store = ReviewStore.for_runs(tmp_path)
     run_import(exported, batches, store)
-    frame = import_review(tmp_path / "fake", store).set_index("id")
-    assert frame.loc[exported[0]["data"]["pair_id"], "instruction_reviewed"] == "bob's later words for it?"
+    row = import_review(tmp_path / "fake", store).set_index("id").loc[exported[0]["data"]["pair_id"]]
+    assert row["review_state"] == "conflict" and row["instruction_reviewed"] == row["instruction"]
     times = {event.annotator: event.at for event in store.current(run_id="fake")}
     assert times == {"alice": "2026-01-01T08:30:00.000+00:00", "bob": "2026-01-02T10:00:00.123+00:00"}
 
@@ -129,7 +129,7 @@ def test_one_users_annotation_changed_last_counts_and_the_others_are_noted(batch
 
 
 def test_events_are_recorded_in_label_studio_time_order(batches, tmp_path):
-    """alice edits, bob edits, alice edits again: alice's second edit is the latest word."""
+    """alice edits, bob edits, alice edits again: alice's second edit is her word, and it differs from bob's."""
     exported = shaped_like_an_export(batches)
     exported[0]["annotations"] = [
         {"id": 1, "completed_by": 7, "result": [edit("alice's first words?")], "updated_at": "2026-01-01T00:00:00Z"},
@@ -137,8 +137,10 @@ def test_events_are_recorded_in_label_studio_time_order(batches, tmp_path):
         {"id": 3, "completed_by": 7, "result": [edit("alice's last words?")], "updated_at": "2026-01-05T00:00:00Z"}]
     store = ReviewStore.for_runs(tmp_path)
     run_import(exported, batches, store)
-    frame = import_review(tmp_path / "fake", store).set_index("id")
-    assert frame.loc[exported[0]["data"]["pair_id"], "instruction_reviewed"] == "alice's last words?"
+    assert {e.annotator: e.edited_query for e in store.current(run_id="fake")} == {
+        "alice": "alice's last words?", "bob": "bob's words?"}
+    row = import_review(tmp_path / "fake", store).set_index("id").loc[exported[0]["data"]["pair_id"]]
+    assert row["review_state"] == "conflict"
 
 
 def test_an_annotation_time_that_is_not_iso_8601_is_skipped(batches):

@@ -93,7 +93,8 @@ def test_form_posts_need_the_sessions_csrf_token(setup):
         other.get("/batch/fake-b000/0").text)})                          # another session's token
     assert stolen.status_code == 403
     pair = re.search(r'name="pair_id" value="([^"]+)"', page.text).group(1)
-    ok = client.post("/batch/fake-b000/0", data={"action": "accept", "csrf": csrf_of(page.text), "pair_id": pair})
+    ok = client.post("/batch/fake-b000/0", data={"action": "accept", "csrf": csrf_of(page.text), "pair_id": pair,
+                                                 "shown": "0"})
     assert ok.status_code == 303 and [e.action for e in store.current(run_id="fake")] == ["accept"]
 
 

@@ -1,0 +1,99 @@
+"""What a review page's form posts, and what the page shows of a decision.
+
+A form names the pair it was shown for and the decision it showed as current, so a
+page left open or a second tab never records a decision on another pair, or over a
+newer one, silently. Leaked spans are marked where the detector read them.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import groupby
+from operator import itemgetter
+
+from fastapi import HTTPException
+from markupsafe import Markup, escape
+from pydantic import ValidationError
+
+from pipeline.plain_text import plain_with_origins
+from pipeline.review.batches import ReviewItem
+from pipeline.review.scoring import EditCheck
+from pipeline.review.store import DecisionChanged, DecisionIn, Event
+
+
+def highlight(text: str, spans: list[str]) -> Markup:
+    """The text, escaped, with every leaked span wrapped in <mark>, found where the detector read it."""
+    read, origins = plain_with_origins(text)
+    marked = [False] * len(text)
+    for span in {span for span in spans if span.strip()}:
+        for match in re.finditer(re.escape(span), read, re.IGNORECASE):
+            for at in range(origins[match.start()][0], origins[match.end() - 1][1]):
+                marked[at] = True
+    runs = []
+    for is_marked, run in groupby(zip(text, marked), key=itemgetter(1)):
+        piece = escape("".join(char for char, _ in run))
+        runs.append(Markup("<mark>") + piece + Markup("</mark>") if is_marked else piece)
+    return Markup("").join(runs)
+
+
+class EditNeedsOverride(Exception):
+    """An edit that leaks or fails the harm check, submitted without an override reason."""
+
+    def __init__(self, check: EditCheck, query: str):
+        super().__init__("; ".join(check.problems))
+        self.check, self.query = check, query
+
+
+class DecisionRefused(ValueError):
+    """A decision that cannot be recorded as sent (an empty or over-long edit): 400, nothing saved."""
+
+
+def decision_of(form: dict[str, str], batch_id: str, pair_id: str) -> DecisionIn:
+    """The decision a browser form posts, or DecisionRefused saying what is wrong with it."""
+    try:
+        return DecisionIn(batch_id=batch_id, pair_id=pair_id, action=form.get("action", ""),
+                          reason=form.get("reason") or None, edited_query=form.get("edited_query"),
+                          override_reason=form.get("override_reason") if form.get("override") else None)
+    except ValidationError as error:
+        raise DecisionRefused(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+
+
+def check_form_pair(form: dict[str, str], item: ReviewItem, index: int) -> None:
+    """A form names the pair it was shown for; posted to an index holding another pair, it is refused
+    rather than recorded on a pair the annotator did not see."""
+    sent = form.get("pair_id")
+    if not sent:
+        raise HTTPException(400, "this form names no pair: reload the page and decide again")
+    if sent != item.pair_id:
+        raise HTTPException(409, f"this form was for pair {sent}, but item {index + 1} is pair {item.pair_id}: "
+                                 "nothing was saved; reload the page and decide again")
+
+
+def shown_of(form: dict[str, str]) -> int:
+    """The id of the decision the form's page showed as current (0: none yet): the store refuses the
+    new one where the current decision has changed since (another tab, a page left open)."""
+    sent = form.get("shown", "")
+    if not sent.isdigit():
+        raise HTTPException(400, "this form names no decision it was shown: reload the page and decide again")
+    return int(sent)
+
+
+def kept_edit(form: dict[str, str], current: Event | None, shown: int) -> dict[str, str]:
+    """"Accept my edit": the form of the edit the page showed, saved again (and re-checked) with its
+    override, so accepting what is on screen never throws the edit away."""
+    if current is None or current.id != shown:
+        raise DecisionChanged(form.get("pair_id", ""), current)
+    if current.action != "edit":
+        raise HTTPException(400, "there is no edit of yours to keep on this pair: reload the page")
+    override = {"override": "1", "override_reason": current.override_reason} if current.override_reason else {}
+    return {**form, "action": "edit", "edited_query": current.edited_query, **override}
+
+
+def saved_note(progress: dict, items: list[ReviewItem], saved: int | None) -> str | None:
+    """What the decision just made saved, for the page after it; None where that event is not the
+    annotator's current decision on a pair of this batch."""
+    event = next((event for event in progress["decisions"].values() if event.id == saved), None)
+    if event is None:
+        return None
+    number = next(i for i, item in enumerate(items, 1) if item.pair_id == event.pair_id)
+    return f"Saved item {number}: {event.summary()}"
