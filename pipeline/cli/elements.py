@@ -34,6 +34,14 @@ def _sources(settings) -> list[tuple[str, object]]:
             + [("model", entry.element) for entry in (store.entries() if store else [])])
 
 
+def _check_sub_categories(sub_categories: list[str]) -> None:
+    from pipeline.taxonomy import load_taxonomy
+
+    unknown = [sub for sub in sub_categories if load_taxonomy().parent(sub) is None]
+    if unknown:
+        raise ValueError(f"unknown sub-category {unknown[0]!r}")
+
+
 @elements_app.command("grow")
 def grow(
     sub_category: SubOption,
@@ -49,13 +57,10 @@ def grow(
     new version; every proposal's decision is kept with it. Needs backends.element_writer = "llm".
     """
     from pipeline.cli.preflight import check_llm_ready
-    from pipeline.taxonomy import load_taxonomy
 
     with user_errors():
         settings = load_config(config, override)
-        unknown = [sub for sub in sub_category if load_taxonomy().parent(sub) is None]
-        if unknown:
-            raise ValueError(f"unknown sub-category {unknown[0]!r}")
+        _check_sub_categories(sub_category)
         from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 
         if settings.backends.element_writer != "llm":
@@ -84,7 +89,9 @@ def list_elements(
     if source not in (None, "library", "model"):
         raise fail(f"--source must be library or model, not {source!r}")
     with user_errors():
-        rows = _sources(load_config(config, override))
+        settings = load_config(config, override)
+        _check_sub_categories(sub_category)
+        rows = _sources(settings)
     for origin, element in rows:
         if (source is None or origin == source) and (not sub_category or element.sub_category in sub_category):
             typer.echo(f"{origin}\t{element.sub_category}\t{element.element}\t{element.description}")

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
+from pipeline.config import one_line
 from pipeline.records import Decision, Element, Record
 from pipeline.storage import staging_dir
 from pipeline.writers.tables import decisions_frame
@@ -44,6 +46,22 @@ class StoredElement(Record):
     novelty: float  # 1 - the highest description cosine to any element known when it was judged
     nearest: str  # that element's name
     version: int
+
+
+def _read_entries(version: Path) -> list[StoredElement]:
+    """Raises ValueError naming the file, version and line of the first entry that does not read
+    (a version is written whole, so such a line was edited by hand)."""
+    path = version / "elements.jsonl"
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line:
+            continue
+        try:
+            entries.append(StoredElement.model_validate_json(line))
+        except ValidationError as error:
+            raise ValueError(f"{path}:{number}: not a store entry of version {int(version.name[1:])} "
+                             f"({one_line(error, where_empty='')})") from None
+    return entries
 
 
 class ElementStore:
@@ -71,8 +89,7 @@ class ElementStore:
                       and p.name[1:].isdigit())
 
     def entries(self) -> list[StoredElement]:
-        return [StoredElement.model_validate_json(line) for version in self.versions()
-                for line in (version / "elements.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        return [entry for version in self.versions() for entry in _read_entries(version)]
 
     def elements(self) -> list[Element]:
         return [entry.element for entry in self.entries()]
