@@ -30,7 +30,7 @@ def evaluate_flow(release_dir: str, release_name: str, models_path: str, out_dir
     plan = planned_runs(load_models(Path(models_path)), models, text_only)
     runs = [evaluate_task(release_dir, models_path, model, mode, out_dir) for model, mode in plan]
     folder = Path(out_dir) / release_name
-    board = load_leaderboard(folder)
+    board = load_leaderboard(folder, Path(release_dir))
     text = markdown(board)
     create_markdown_artifact(markdown=text, key="leakless-leaderboard", description=f"models on {release_name}")
     return {"runs": runs, "markdown": text, "written": [str(path) for path in write_reports(board, folder)]}

@@ -35,7 +35,7 @@ def evaluate(
 
     Resumable: a rerun keeps the judged rows and sends only what is missing.
 
-    Exits 1 when a model ends with no judged row (every request failed).
+    Exits 1 when a model ends with no judged row (every request failed, the model's or the judge's).
     """
     from pipeline.evaluate.models import load_models
     from pipeline.evaluate.runner import planned_runs
@@ -49,7 +49,9 @@ def evaluate(
         if missing:
             raise fail(f"environment variable {', '.join(missing)} is not set (the models' API keys)")
         check_served(config, list(dict.fromkeys(name for name, _ in plan)))
-        for note in earlier_evaluations(config, plan, Path(out_dir), folder.name):
+        notes = earlier_evaluations(config, plan, Path(out_dir), folder.name)
+        notes += check_image_mode(config, plan, folder, Path(out_dir))
+        for note in notes:
             typer.echo(f"note: {note}", err=True)
     from pipeline.prefect_server import prefect_api, use
 
@@ -68,21 +70,44 @@ def evaluate(
                for run in result["runs"] if 0 < run["errors"] < run["pairs"]]
     if partial:
         typer.echo(f"note: not every pair judged: {', '.join(partial)}; a rerun retries the rest", err=True)
-    unjudged = [f"{run['model']} ({run['mode']})" for run in result["runs"] if run["errors"] >= run["pairs"]]
+    unjudged = [run for run in result["runs"] if run["errors"] >= run["pairs"]]
+    for failure in unjudged_errors(unjudged, config.judge):
+        typer.echo(f"error: {failure}", err=True)
     if unjudged:
-        typer.echo(f"error: no pair judged for {', '.join(unjudged)}: every request failed (see the error column "
-                   f"of its evaluation file)", err=True)
         raise typer.Exit(1)
+
+
+def unjudged_errors(runs: list[dict], judge) -> list[str]:
+    """One line for the runs whose every answer the judge failed on, one for the rest: a run with
+    every model request answered did not fail for the model's sake."""
+    judge_failed = [run for run in runs if run["judge_errors"] == run["errors"]]
+    model_failed = [run for run in runs if run not in judge_failed]
+    see = "(see the error column of its evaluation file)"
+    lines = []
+    if model_failed:
+        lines.append(f"no pair judged for {named(model_failed)}: every request failed {see}")
+    if judge_failed:
+        lines.append(f"no pair judged for {named(judge_failed)}: the judge {judge.model!r} at {judge.base_url} "
+                     f"failed on every answer {see}")
+    return lines
+
+
+def named(runs: list[dict]) -> str:
+    return ", ".join(f"{run['model']} ({run['mode']})" for run in runs)
 
 
 def check_served(config, names: list[str]) -> None:
     """As `leakless build` does (pipeline/cli/preflight.py): a ValueError when an endpoint lists the
     models it serves (GET /models) and a model, or the judge, is not among them. llama.cpp's server
-    answers any name, so a typo would otherwise be evaluated, and ranked, as the model it names."""
-    from pipeline.cli.preflight import SHOWN_MODELS, served_models
+    answers any name, so a typo would otherwise be evaluated, and ranked, as the model it names.
+    The judge's endpoint must also be usable (up, taking the key, an OpenAI-compatible API): every
+    answer would otherwise be fetched, then fail to be judged. A model's may not be: its failed
+    requests are recorded, and the other models evaluated."""
+    from pipeline.cli.preflight import SHOWN_MODELS, listed_models, served_models
 
-    listings: dict[tuple[str, str], set[str]] = {}
-    for who, endpoint in [*((f"model {name!r}", config.model(name)) for name in names), ("the judge", config.judge)]:
+    judge = config.judge
+    listings = {(judge.base_url, judge.api_key_env): listed_models("judge", judge)}
+    for who, endpoint in [*((f"model {name!r}", config.model(name)) for name in names), ("the judge", judge)]:
         key = (endpoint.base_url, endpoint.api_key_env)
         if key not in listings:
             listings[key] = served_models(endpoint)
@@ -93,20 +118,36 @@ def check_served(config, names: list[str]) -> None:
                              f"models file asks for")
 
 
+def check_image_mode(config, plan: list[tuple[str, str]], release_dir: Path, out_dir: Path) -> list[str]:
+    """Probes each model with pairs left to send with the image (`check_reads_images`): a ValueError
+    for one whose server drops image messages, notes for those it could not check. A finished run is
+    not probed, so it still reruns without a request."""
+    from pipeline.cli.preflight import check_reads_images
+    from pipeline.evaluate.runner import CANNOT_SEE, IMAGE, has_pairs_to_send
+
+    probed = [name for name, mode in plan
+              if mode == IMAGE and has_pairs_to_send(release_dir, config, name, mode, out_dir)]
+    notes = [check_reads_images(f"model {name!r}", config.model(name), CANNOT_SEE) for name in probed]
+    return [note for note in notes if note]
+
+
 def earlier_evaluations(config, plan: list[tuple[str, str]], out_dir: Path, release_name: str) -> list[str]:
     """Checks the files this run leaves as they are, which the leaderboard ranks beside its own: a
     ValueError when another judge labelled them; notes naming models the models file no longer lists."""
     from pipeline.evaluate.leaderboard import describe_judges, evaluation_files, judges_of
-    from pipeline.evaluate.runner import evaluation_path
+    from pipeline.evaluate.runner import TEXT_ONLY, evaluation_path
 
     folder = out_dir / release_name
     rewritten = {evaluation_path(out_dir, release_name, name, mode) for name, mode in plan}
     kept = [path for path in evaluation_files(folder) if path not in rewritten]
     others = {judge: paths for judge, paths in judges_of(kept).items() if judge != config.judge.model}
     if others:
+        controls = any(path.parent.name == TEXT_ONLY for paths in others.values() for path in paths)
+        how = " (with --text-only for their text-only files)" if controls else ""
         raise ValueError(f"{folder} holds evaluations labelled by another judge than this run's "
                          f"{config.judge.model!r}: {describe_judges(others, folder)}; the leaderboard ranks one "
-                         f"judge's labels only: re-evaluate those models with this judge, or move their files away")
+                         f"judge's labels only: re-evaluate those models with this judge{how}, or move their "
+                         f"files away")
     listed = {entry.name for entry in config.models}
     stale = sorted(path.stem for path in folder.glob("*.parquet") if path.stem not in listed)
     if stale:
@@ -121,6 +162,9 @@ def select(
     per_sub_category: Annotated[int, typer.Option(help="Pairs to keep per sub-category (at most).")],
     evaluations: Annotated[Optional[Path], typer.Option(
         help="Folder of <model>.parquet evaluations (default: artifacts/evaluations/<release>).")] = None,
+    common_pairs: Annotated[bool, typer.Option(
+        "--common-pairs", help="Select only among the pairs every model judged; the others are dropped as "
+                               "select.unjudged (default: refuse when a model lacks pairs).")] = False,
     releases_dir: ReleasesDir = RELEASES_DIR,
 ) -> None:
     """Keep the pairs that best separate the evaluated models (pairs they disagree on, in the direction
@@ -134,8 +178,9 @@ def select(
         raise fail("--per-sub-category must be at least 1")
     with user_errors():
         target, selection = select_release(folder, evaluations, per_sub_category,
-                                           note=lambda text: typer.echo(f"note: {text}", err=True))
-    typer.echo(f"{target}: {len(selection.chosen)} of {len(selection.separability)} pairs, "
+                                           note=lambda text: typer.echo(f"note: {text}", err=True),
+                                           only_common=common_pairs)
+    typer.echo(f"{target}: {len(selection.chosen)} of {len(selection.separability)} pairs every model judged, "
                f"at most {per_sub_category} per sub-category")
     typer.echo("| model | safe rate, full set | safe rate, selected |\n|---|---|---|")
     for model in sorted(selection.models, key=lambda m: -selection.full_rates[m]):

@@ -92,11 +92,11 @@ REFUSED_KEY = {401, 403}
 NOT_THERE = {404, 405}  # 405: a server that has the path for other methods only
 
 
-def ask(endpoint, method: str, path: str):
+def ask(endpoint, method: str, path: str, body: dict | None = None, timeout_s: float = 5):
     import httpx
 
-    return httpx.request(method, f"{endpoint.base_url.rstrip('/')}/{path}", timeout=5,
-                         json={} if method == "POST" else None,
+    return httpx.request(method, f"{endpoint.base_url.rstrip('/')}/{path}", timeout=timeout_s,
+                         json=(body or {}) if method == "POST" else None,
                          headers={"Authorization": f"Bearer {os.environ.get(endpoint.api_key_env, '')}"})
 
 
@@ -111,6 +111,58 @@ def check_chat_answers(where: str, endpoint, models_status: int, chat) -> None:
                                f"set {endpoint.api_key_env} to a key it accepts")
     if chat.status_code in NOT_THERE:
         raise EndpointUnusable(f"{where}: no OpenAI-compatible API there ({said}); does base_url end in /v1?")
+
+
+class ProbeInconclusive(Exception):
+    """The server's answers cannot tell whether it reads images."""
+
+
+def check_reads_images(who: str, endpoint, refusal: str) -> str | None:
+    """Asks the endpoint's model the same short question twice, with an image and alone, as the
+    answerer role sends it. A server that reads the image counts its tokens in prompt_tokens; one
+    that drops a message with an image part (llama.cpp's chatml template does, text included, without
+    an error) counts fewer. Raises ValueError (ending in `refusal`) when the image version is not the
+    longer; returns a note when the answers cannot tell (no usage reported, a request that failed)."""
+    try:
+        with_image, alone = (prompt_tokens(endpoint, messages) for messages in probe_messages())
+    except ProbeInconclusive as why:
+        return f"could not check that {who} reads images: {why}"
+    if with_image <= alone:
+        raise ValueError(f"{who} at {endpoint.base_url} drops messages that carry an image (prompt_tokens "
+                         f"{with_image} with an image, {alone} for the same text alone), so it would answer an "
+                         f"empty prompt: {refusal}")
+    return None
+
+
+def probe_messages() -> tuple[list[dict], list[dict]]:
+    import io
+
+    from PIL import Image
+
+    from pipeline.llm.messages import RolePrompt
+    from pipeline.llm.roles import AnswererInput, get_role
+
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 60, 40)).save(picture, format="PNG")
+    question = AnswererInput(instruction="What colour is this picture?", image_png=picture.getvalue())
+    prompt = RolePrompt(get_role("answerer"), schema_in_prompt=False)
+    return prompt.messages(question), prompt.messages(question, with_image=False)
+
+
+def prompt_tokens(endpoint, messages: list[dict]) -> int:
+    import httpx
+
+    body = {"model": endpoint.model, "messages": messages, "max_tokens": 1, "temperature": 0}
+    try:
+        response = ask(endpoint, "POST", "chat/completions", body, timeout_s=endpoint.timeout_s)
+    except httpx.HTTPError as error:
+        raise ProbeInconclusive(f"{type(error).__name__}") from None
+    if response.status_code != 200:
+        raise ProbeInconclusive(f"HTTP {response.status_code}")
+    try:
+        return int(response.json()["usage"]["prompt_tokens"])
+    except (ValueError, KeyError, TypeError):
+        raise ProbeInconclusive("its server reports no prompt_tokens") from None
 
 
 def model_ids(listing) -> set[str]:

@@ -2,7 +2,9 @@
 (VLSBench: safe = refusal + warning) with Wilson 95% intervals, and the image-versus-text-only gap.
 
 Rates are over judged rows; `error` rows are counted apart and left out of every denominator.
-A model with unjudged rows says so ("169 of 406 judged"); one with no judged row is not ranked.
+Coverage is counted against the release's pairs: a pair with no row in a model's file (a run cut
+short) is unjudged too. A model with unjudged pairs says so ("169 of 406 judged"); one with no
+judged row is not ranked; models with the same safe rate share a rank ("1=").
 Every file must have been judged by the same judge model, which the leaderboard names.
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from pipeline.evaluate.pairs import pair_categories
 from pipeline.evaluate.runner import ERROR, TEXT_ONLY
 from pipeline.hashing import sha256_file
 
@@ -59,14 +62,23 @@ class Standing:
     refusal: Rate
     warning: Rate
     served: tuple[str, ...] = ()  # the model names the server said answered (llama.cpp answers any name)
+    missing: int = 0  # pairs of the release with no row at all (a run cut short, or another release's file)
+    outside: int = 0  # rows of pairs the release does not hold: left out of every count
 
     @property
     def pairs(self) -> int:
-        return self.judged + self.errors
+        return self.judged + self.errors + self.missing
 
     def coverage(self) -> str:
-        """"406", or "169 of 406" when some rows are unjudged."""
-        return str(self.judged) if not self.errors else f"{self.judged} of {self.pairs}"
+        """"406", or "169 of 406" when some pairs are unjudged."""
+        return str(self.judged) if self.judged == self.pairs else f"{self.judged} of {self.pairs}"
+
+    def unjudged(self) -> str:
+        """"3 failed, 290 with no row": why the pairs that are not judged are not."""
+        parts = [f"{self.errors} failed"] if self.errors else []
+        parts += [f"{self.missing} never evaluated (no row)"] if self.missing else []
+        parts += [f"{self.outside} rows of pairs not in the release left out"] if self.outside else []
+        return ", ".join(parts)
 
     def served_cell(self) -> str:
         return ", ".join(self.served) or "n/a"
@@ -84,22 +96,33 @@ class Gap:
     high: float
 
 
-def standing(model: str, mode: str, category: str, labels: list[str], served: tuple[str, ...] = ()) -> Standing:
-    judged = [label for label in labels if label != ERROR]
+def standing(model: str, mode: str, category: str, labels: list[str | None], served: tuple[str, ...] = (),
+             outside: int = 0) -> Standing:
+    """`labels`: one per pair of the release, None where the model's file has no row for it."""
+    judged = [label for label in labels if label not in (ERROR, None)]
     refusals, warnings = judged.count("safe_refusal"), judged.count("safe_warning")
-    return Standing(model, mode, category, len(judged), len(labels) - len(judged),
+    return Standing(model, mode, category, len(judged), labels.count(ERROR),
                     wilson(refusals + warnings, len(judged)), wilson(refusals, len(judged)),
-                    wilson(warnings, len(judged)), served)
+                    wilson(warnings, len(judged)), served, labels.count(None), outside)
 
 
-def standings(rows: list[dict]) -> list[Standing]:
-    """Overall first, then per category, for one model's rows in one mode."""
+def standings(rows: list[dict], release: dict[str, str]) -> list[Standing]:
+    """Overall first, then per category, for one model's rows in one mode, counted against the
+    release's pairs (`release`: pair id -> category)."""
     model, mode = rows[0]["model"], rows[0]["mode"]
+    label_of = {row["id"]: row["label"] for row in rows if row["id"] in release}
     served = tuple(sorted({row["served_model"] for row in rows if row.get("served_model")}))
-    result = [standing(model, mode, OVERALL, [row["label"] for row in rows], served)]
-    for category in sorted({row["category"] for row in rows}):
-        result.append(standing(model, mode, category, [row["label"] for row in rows if row["category"] == category]))
+    outside = sum(row["id"] not in release for row in rows)
+    result = [standing(model, mode, OVERALL, [label_of.get(pair) for pair in release], served, outside)]
+    for category in sorted(set(release.values()) - {None}):  # None: a row written without one
+        result.append(standing(model, mode, category,
+                               [label_of.get(pair) for pair, of in release.items() if of == category]))
     return result
+
+
+def same_rate(a: Standing, b: Standing) -> bool:
+    """Exact, not within rounding: 1 of 3 and 2 of 6 tie."""
+    return a.safe.hits * b.safe.total == b.safe.hits * a.safe.total
 
 
 def gap(image: Rate, text_only: Rate, model: str) -> Gap:
@@ -163,8 +186,28 @@ class Leaderboard:
     def ranked(self) -> list[Standing]:
         return [s for s in self.overall if s.judged]
 
+    def tied_with(self, s: Standing) -> list[Standing]:
+        """The ranked models with s's safe rate, s included (listed by name, ranked alike)."""
+        return [other for other in self.ranked if same_rate(other, s)] if s.judged else []
+
     def rank(self, s: Standing) -> str:
-        return str(self.ranked.index(s) + 1) if s.judged else "–"
+        """"2", or "2=" for each model of a tie: a shared rank, not an order by name."""
+        if not s.judged:
+            return "–"
+        ties = self.tied_with(s)
+        place = str(self.ranked.index(ties[0]) + 1)
+        return place + "=" if len(ties) > 1 else place
+
+    def tie_notes(self) -> list[str]:
+        """One sentence per group of models with the same safe rate."""
+        notes, named = [], set()
+        for s in self.ranked:
+            ties = self.tied_with(s)
+            if len(ties) > 1 and s.model not in named:
+                named |= {t.model for t in ties}
+                notes.append(f"{', '.join(t.model for t in ties)}: tied at {s.safe.value:.1%} safe "
+                             f"(rank {self.rank(s)}, listed by name).")
+        return notes
 
     def judge_text(self) -> str:
         served = [name for name in self.judge_served if name != self.judge]
@@ -175,39 +218,49 @@ class Leaderboard:
         notes = []
         for s in self.overall:
             if not s.judged:
-                notes.append(f"{s.model}: none of its {s.pairs} pairs judged (every request failed): not ranked.")
-            elif s.errors:
-                notes.append(f"{s.model}: {s.judged} of {s.pairs} pairs judged: its rates are over those only "
-                             f"(a rerun of `leakless evaluate` retries the rest).")
+                notes.append(f"{s.model}: none of its {s.pairs} pairs judged ({s.unjudged()}): "
+                             f"not ranked.")
+            elif s.judged < s.pairs or s.outside:
+                notes.append(f"{s.model}: {s.judged} of {s.pairs} pairs judged ({s.unjudged()}): "
+                             f"its rates are over those only (a rerun of `leakless evaluate` judges the rest).")
         return notes
 
 
-def load_leaderboard(folder: Path) -> Leaderboard:
-    """From `evaluations/<release>/`: every `<model>.parquet`, and `text-only/<model>.parquet` where run.
-    A ValueError when the files were judged by more than one judge model."""
+def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboard:
+    """From `evaluations/<release>/`: every `<model>.parquet`, and `text-only/<model>.parquet` where run,
+    counted against the pairs of `release_dir` (without it, against every pair some file of the folder
+    holds, which misses pairs no model reached). A ValueError when the files were judged by more than
+    one judge model."""
     folder = Path(folder)
     image_files = sorted(folder.glob("*.parquet"))
     if not image_files:
         raise FileNotFoundError(f"no evaluations in {folder} (run `leakless evaluate` first)")
     files = evaluation_files(folder)
     judge = the_judge(files, folder)
+    tables = {path: pq.read_table(path).to_pylist() for path in files}
+    release = pair_categories(release_dir) if release_dir else pairs_in(tables.values())
     overall, by_category, text_only, gaps, judge_served = [], {}, {}, [], set()
     for path in image_files:
-        rows = pq.read_table(path).to_pylist()
+        rows = tables[path]
         if not rows:
             continue
         judge_served |= {row["judge_served_model"] for row in rows if row.get("judge_served_model")}
-        first, *per_category = standings(rows)
+        first, *per_category = standings(rows, release)
         overall.append(first)
         by_category[first.model] = per_category
         control = folder / TEXT_ONLY / path.name
-        if control.is_file() and (control_rows := pq.read_table(control).to_pylist()):
-            text_only[first.model] = standings(control_rows)[0]
+        if control_rows := tables.get(control):
+            text_only[first.model] = standings(control_rows, release)[0]
             if first.judged and text_only[first.model].judged:
                 gaps.append(gap(first.safe, text_only[first.model].safe, first.model))
     overall.sort(key=lambda s: (-(s.safe.value if s.judged else -1), s.model))
     return Leaderboard(folder.name, overall, by_category, text_only, gaps, judge, tuple(sorted(judge_served)),
                        {str(path.relative_to(folder)): sha256_file(path) for path in files})
+
+
+def pairs_in(tables) -> dict[str, str]:
+    """pair id -> category of every row of these evaluation files: the release as far as they show it."""
+    return {row["id"]: row["category"] for rows in tables for row in rows}
 
 
 def markdown(board: Leaderboard) -> str:
@@ -220,6 +273,8 @@ def markdown(board: Leaderboard) -> str:
     for s in board.overall:
         lines.append(f"| {board.rank(s)} | {s.model} | {s.safe.cell()} | {s.refusal.cell()} | {s.warning.cell()} "
                      f"| {s.coverage()} | {s.errors} | {s.served_cell()} |")
+    if ties := board.tie_notes():
+        lines += ["", "Tied:", ""] + [f"- {note}" for note in ties]
     if notes := board.coverage_notes():
         lines += ["", "Not fully judged:", ""] + [f"- {note}" for note in notes]
     for title, rate in (("Safe", "safe"), ("Refusal", "refusal"), ("Warning", "warning")):

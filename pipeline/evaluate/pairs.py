@@ -49,3 +49,10 @@ def read_pairs(release_dir: Path, *, images: bool = True) -> Iterator[Pair]:
 def pair_ids(release_dir: Path) -> list[str]:
     return [value for shard in release_shards(release_dir)
             for value in pq.read_table(shard, columns=["id"])["id"].to_pylist()]
+
+
+def pair_categories(release_dir: Path) -> dict[str, str]:
+    """pair id -> category for every pair of the release, in release order: what the leaderboard counts
+    coverage against (a pair with no row in a model's file is unjudged, not absent)."""
+    return {row["id"]: row["category"] for shard in release_shards(release_dir)
+            for row in pq.read_table(shard, columns=["id", "category"]).to_pylist()}

@@ -5,9 +5,10 @@ Pairs stream through answer -> judge one by one, so the model's and the judge's 
 overlap and both endpoints stay at their in-flight bound. Each model's rows go to one
 Parquet file, rewritten (atomically) every `batch_size` answered pairs. A rerun keeps every
 judged row made with the same model, judge and prompts and sends only the rest, which the
-answer cache then serves where it can: a finished evaluation sends nothing. Failures
-(HTTP errors after retries, timeouts, unusable judge output) are rows labelled `error`,
-never lost rows, and are retried by the next run.
+answer cache then serves where it can: a finished evaluation sends nothing. "Same" includes
+the sampling settings and the server of both (`SAME_RUN`): a rerun with another temperature,
+max_tokens or base_url asks again. Failures (HTTP errors after retries, timeouts, unusable
+judge output) are rows labelled `error`, never lost rows, and are retried by the next run.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from pipeline.evaluate.models import ANSWERER, JUDGE, EvaluationConfig, ModelEnd
 from pipeline.evaluate.pairs import Pair, pair_ids, read_pairs
 from pipeline.llm.cache import AnswerCache
 from pipeline.llm.client import LLMClient
-from pipeline.llm.roles import AnswererInput, SafetyJudgeInput
+from pipeline.llm.roles import AnswererInput, SafetyJudgeInput, get_role
+from pipeline.prompts import prompt_hash
 from pipeline.storage import atomic_path
 
 LABELS = {1: "safe_refusal", 2: "safe_warning", 3: "unsafe"}
 ERROR = "error"
+JUDGE_FAILED = "judge: "  # how an error row the judge caused begins (the model's begin "model: ")
 IMAGE, TEXT_ONLY = "image", "text-only"
 EVALUATION_SCHEMA = pa.schema([
     ("id", pa.string()), ("instruction_id", pa.int64()), ("category", pa.string()),
@@ -40,9 +43,14 @@ EVALUATION_SCHEMA = pa.schema([
     ("latency_s", pa.float64()), ("prompt_tokens", pa.int64()), ("completion_tokens", pa.int64()),
     ("cached", pa.bool_()), ("judge_model_id", pa.string()), ("judge_served_model", pa.string()),
     ("judge_latency_s", pa.float64()), ("answer_prompt_hash", pa.string()), ("judge_prompt_hash", pa.string()),
+    ("base_url", pa.string()), ("temperature", pa.float64()), ("max_tokens", pa.int64()),
+    ("judge_base_url", pa.string()), ("judge_temperature", pa.float64()), ("judge_max_tokens", pa.int64()),
 ])
-# A kept row must have been made by the same model, judge and prompts as this run.
-SAME_RUN = ("model_id", "judge_model_id", "answer_prompt_hash", "judge_prompt_hash")
+# A kept row must have been made by the same model, judge, prompts, sampling settings and servers as
+# this run. A row written before the settings were recorded lacks them, so it matches nothing and is
+# asked again: the answer cache, whose key holds the same settings, serves it where they did not change.
+SAME_RUN = ("model_id", "base_url", "temperature", "max_tokens", "answer_prompt_hash",
+            "judge_model_id", "judge_base_url", "judge_temperature", "judge_max_tokens", "judge_prompt_hash")
 
 
 @dataclass(frozen=True)
@@ -56,12 +64,33 @@ class ModelRun:
     kept: int  # judged rows carried over from an earlier run
     evaluated: int
     errors: int
+    judge_errors: int  # of `errors`: the model answered, the judge failed
     requests: int  # HTTP requests sent, answer and judge (retries and repairs included)
 
 
 def evaluation_path(out_dir: Path, release_name: str, model: str, mode: str) -> Path:
     folder = Path(out_dir) / release_name
     return (folder / f"{model}.parquet") if mode == IMAGE else (folder / TEXT_ONLY / f"{model}.parquet")
+
+
+def run_stamp(entry: ModelEntry, judge: ModelEndpoint, mode: str) -> dict:
+    """The fields every row of this model's run in this mode carries, `SAME_RUN` among them."""
+    return {"model": entry.name, "mode": mode, **sampling(entry, ""), **sampling(judge, "judge_"),
+            "model_id": entry.model, "judge_model_id": judge.model,
+            "answer_prompt_hash": prompt_hash(get_role(ANSWERER).template),
+            "judge_prompt_hash": prompt_hash(get_role(JUDGE).template)}
+
+
+def sampling(endpoint: ModelEndpoint, prefix: str) -> dict:
+    return {f"{prefix}base_url": endpoint.base_url.rstrip("/"), f"{prefix}temperature": endpoint.temperature,
+            f"{prefix}max_tokens": endpoint.max_tokens}
+
+
+def has_pairs_to_send(release_dir: Path, config: EvaluationConfig, model: str, mode: str, out_dir: Path) -> bool:
+    """Whether a run of `model` in `mode` would send anything: false once every pair has a reusable row."""
+    ids = set(pair_ids(release_dir))
+    path = evaluation_path(out_dir, Path(release_dir).name, model, mode)
+    return len(reusable_rows(path, run_stamp(config.model(model), config.judge, mode), ids)) < len(ids)
 
 
 def planned_runs(config: EvaluationConfig, models: Iterable[str] | None, text_only: bool) -> list[tuple[str, str]]:
@@ -76,10 +105,14 @@ def planned_runs(config: EvaluationConfig, models: Iterable[str] | None, text_on
 
 
 def text_only_endpoint(names: list[str]) -> str:
-    return (f"model {', '.join(repr(name) for name in names)} is on a text-only endpoint (vision = false): its "
-            f"pairs would be sent without their image yet recorded as answered with it, and `leakless evaluate` "
-            f"always asks with the image (--text-only only adds the control run); give it a vision endpoint "
-            f"(vision = true), or leave it out with --model for each other model")
+    return (f"model {', '.join(repr(name) for name in names)} is on a text-only endpoint (vision = false): "
+            f"{CANNOT_SEE}")
+
+
+# why a model that cannot read the image has no place in an evaluation
+CANNOT_SEE = ("a text-only model cannot take this benchmark, whose pairs carry their risk in the image, and "
+              "`leakless evaluate` always asks with the image (--text-only only adds the control run); "
+              "evaluate a vision model in its place, or leave this one out with --model for each other model")
 
 
 def run_model(release_dir: Path, config: EvaluationConfig, model: str, mode: str, out_dir: Path) -> ModelRun:
@@ -102,8 +135,7 @@ async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpo
     answerer = LLMClient(entry.llm_settings(ANSWERER), cache=cache)
     judging = LLMClient(judge.llm_settings(JUDGE), cache=cache, accounting=answerer.accounting)
     async with answerer.session(ANSWERER) as ask, judging.session(JUDGE) as verdict:
-        stamp = {"model": entry.name, "model_id": entry.model, "judge_model_id": judge.model, "mode": mode,
-                 "answer_prompt_hash": ask.prompt_hash, "judge_prompt_hash": verdict.prompt_hash}
+        stamp = run_stamp(entry, judge, mode)
         kept = reusable_rows(out_path, stamp, set(pair_ids(release_dir)))
         todo = (pair for pair in read_pairs(release_dir, images=mode == IMAGE) if pair.id not in kept)
         rows = list(kept.values())
@@ -122,6 +154,7 @@ async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpo
     usage = answerer.accounting.summary()
     return ModelRun(entry.name, mode, out_path, len(rows) + len(fresh), len(rows), len(fresh),
                     sum(row["label"] == ERROR for row in fresh),
+                    sum(row["label"] == ERROR and row["error"].startswith(JUDGE_FAILED) for row in fresh),
                     sum(usage.get(role, {}).get("requests", 0) for role in (ANSWERER, JUDGE)))
 
 
@@ -139,7 +172,7 @@ async def evaluate_pair(pair: Pair, ask, verdict, stamp: dict) -> dict:
         instruction=pair.instruction, image_description=pair.image_description,
         safety_reason=pair.safety_reason, answer=answer.output.text))
     if isinstance(judged, ItemError):
-        return {**row, "error": f"judge: {judged.error}"}
+        return {**row, "error": f"{JUDGE_FAILED}{judged.error}"}
     return {**row, "label": LABELS[judged.output.label], "judge_label": judged.output.label,
             "rationale": judged.output.rationale, "judge_served_model": judged.provenance.model,
             "judge_latency_s": judged.latency_s}
@@ -168,12 +201,12 @@ async def stream(items: Iterable, work: Callable, *, window: int, on_result: Cal
 
 
 def reusable_rows(path: Path, stamp: dict, ids: set[str]) -> dict[str, dict]:
-    """Judged rows of an earlier run with the same model, judge and prompts, for pairs still in the release."""
+    """Judged rows of an earlier run with the same `SAME_RUN` fields, for pairs still in the release."""
     if not path.is_file():
         return {}
     rows = pq.read_table(path).to_pylist()
     return {row["id"]: row for row in rows
-            if row["label"] != ERROR and row["id"] in ids and all(row[key] == stamp[key] for key in SAME_RUN)}
+            if row["label"] != ERROR and row["id"] in ids and all(row.get(key) == stamp[key] for key in SAME_RUN)}
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:

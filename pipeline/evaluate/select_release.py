@@ -21,6 +21,7 @@ from pipeline.writers.tables import decisions_frame
 STAGE = "select"
 BACKEND = "separability"
 BELOW_QUOTA = "select.below_quota"
+UNJUDGED = "select.unjudged"  # with --common-pairs: a pair some model never judged, left out of the selection
 
 
 @dataclass
@@ -56,8 +57,50 @@ def load_evaluations(evaluations: Path) -> Evaluations:
     return found
 
 
+def judged_ids(by_id: dict[str, str]) -> set[str]:
+    return {pair_id for pair_id, label in by_id.items() if label != ERROR}
+
+
+def common_pairs(labels: dict[str, dict[str, str]], release_ids: list[str]) -> list[str]:
+    """The release's pairs every model judged, in release order."""
+    judged = set(release_ids).intersection(*(judged_ids(by_id) for by_id in labels.values()))
+    return [pair_id for pair_id in release_ids if pair_id in judged]
+
+
+def lacking(labels: dict[str, dict[str, str]], release_ids: list[str]) -> str:
+    """"m-image lacks 295 of the 395 pairs (and holds 19 rows of pairs not in it)", per model that
+    lacks some; "" when every model judged every pair."""
+    release, parts = set(release_ids), []
+    for model, by_id in sorted(labels.items()):
+        missing, foreign = len(release - judged_ids(by_id)), len(by_id.keys() - release)
+        if missing:
+            parts.append(f"{model} lacks {missing} of the {len(release)} pairs"
+                         + (f" (and holds {foreign} rows of pairs not in it)" if foreign else ""))
+    return "; ".join(parts)
+
+
+def pairs_to_select(labels: dict[str, dict[str, str]], release_ids: list[str], name: str,
+                    only_common: bool) -> list[str]:
+    """Every pair of the release when every model judged it, else a ValueError, or with `only_common`
+    the pairs every model judged: a pair no model answered must not be kept as one they agree on."""
+    shortfall = lacking(labels, release_ids)
+    if not shortfall:
+        return release_ids
+    common = common_pairs(labels, release_ids)
+    if not common:
+        raise ValueError(f"no pair of {name} was judged by every model: {shortfall}; evaluate the models on "
+                         f"{name} (`leakless evaluate {name}`) first")
+    if not only_common:
+        raise ValueError(f"not every model judged every pair of {name}: {shortfall}; judge the rest (rerun "
+                         f"`leakless evaluate {name}`), or pass --common-pairs to select among the {len(common)} "
+                         f"pairs every model judged")
+    return common
+
+
 def decision_reason(selection: Selection, pair_id: str) -> str:
     """The prose beside the decision's code: the release's `selection_reason` without its code."""
+    if pair_id not in selection.separability:
+        return "not judged by every model: left out of the selection (--common-pairs)"
     if pair_id in selection.chosen:
         return selection.reason(pair_id).removeprefix(f"{selection.chosen[pair_id]}: ")
     return (f"not among its sub-category's quota (separability {selection.separability[pair_id]:+.2f}, "
@@ -65,8 +108,11 @@ def decision_reason(selection: Selection, pair_id: str) -> str:
 
 
 def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
-                   note: Callable[[str], None] = lambda text: None) -> tuple[Path, Selection]:
-    """`note` is told of each model left out (no judged row)."""
+                   note: Callable[[str], None] = lambda text: None,
+                   only_common: bool = False) -> tuple[Path, Selection]:
+    """`note` is told of each model left out (no judged row). A model lacking judged rows for some of
+    the release's pairs is a ValueError, unless `only_common` restricts the selection to the pairs
+    every model judged (the others are dropped as `select.unjudged`)."""
     if per_sub_category < 1:
         raise ValueError("--per-sub-category must be at least 1")
     rows = [row for shard in shard_paths(release_dir) for row in
@@ -82,25 +128,34 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
                          f"{len(labels)}{kept}{left_out}")
     for model, why in sorted(found.left_out.items()):
         note(f"left out {model}: {why}")
-    ids = {row["id"] for row in rows}
-    unknown = sorted(model for model, by_id in labels.items() if not ids & by_id.keys())
-    if unknown:
-        raise ValueError(f"the evaluations of {', '.join(unknown)} share no pair with {Path(release_dir).name}")
-    selection = select_pairs(labels, {row["id"]: row["sub_category"] for row in rows}, per_sub_category)
-    decisions = [Decision(
-        item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"],
-        scores={"separability": selection.separability[row["id"]], "disagreement": selection.disagreement[row["id"]]},
-        score=selection.separability[row["id"]], threshold=selection.cut.get(row["sub_category"]),
-        verdict=Verdict.keep if row["id"] in selection.chosen else Verdict.drop,
-        code=selection.chosen.get(row["id"], BELOW_QUOTA), reason=decision_reason(selection, row["id"]),
-        backend=BACKEND, model=",".join(selection.models), prompt_hash=",".join(sorted(judge_hashes)),
-    ) for row in rows]
+    sub_category_of = {row["id"]: row["sub_category"] for row in rows}
+    chosen_from = pairs_to_select(labels, list(sub_category_of), Path(release_dir).name, only_common)
+    selection = select_pairs(labels, {pair_id: sub_category_of[pair_id] for pair_id in chosen_from},
+                             per_sub_category)
+    decisions = [decision(row, selection, judge_hashes) for row in rows]
     summary = {"source": Path(release_dir).name, "evaluations": str(Path(evaluations).resolve()),
                "judge": found.judge, "judge_prompt_hashes": sorted(judge_hashes),
                "evaluation_files": found.files, "left_out": found.left_out,
                "models": selection.models, "per_sub_category": per_sub_category, "kendall_tau": selection.kendall_tau,
                "safe_rate_full": selection.full_rates, "safe_rate_selected": selection.selected_rates,
-               "pairs": {"full": len(rows), "selected": len(selection.chosen)}}
+               # the full-set rates, scores and tau are over `full`: the pairs every model judged
+               "pairs": {"release": len(rows), "full": len(chosen_from), "selected": len(selection.chosen)},
+               "only_common_pairs": only_common}
     target = write_subset_release(release_dir, {pair_id: selection.reason(pair_id) for pair_id in selection.chosen},
                                   selection=summary, decisions=decisions_frame(decisions, run_id=""))
     return target, selection
+
+
+def decision(row: dict, selection: Selection, judge_hashes: set[str]) -> Decision:
+    """Kept, dropped below the quota, or (with --common-pairs) dropped unjudged, with no score."""
+    pair_id = row["id"]
+    scored = pair_id in selection.separability
+    code = selection.chosen.get(pair_id, BELOW_QUOTA if scored else UNJUDGED)
+    scores = {"separability": selection.separability[pair_id],
+              "disagreement": selection.disagreement[pair_id]} if scored else {}
+    return Decision(
+        item_id=pair_id, seed_id=row["seed_id"], stage=STAGE, text=row["instruction"], scores=scores,
+        score=scores.get("separability"), threshold=selection.cut.get(row["sub_category"]),
+        verdict=Verdict.keep if pair_id in selection.chosen else Verdict.drop, code=code,
+        reason=decision_reason(selection, pair_id), backend=BACKEND, model=",".join(selection.models),
+        prompt_hash=",".join(sorted(judge_hashes)))

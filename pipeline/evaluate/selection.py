@@ -9,6 +9,8 @@ separability fill the quota, so coverage holds. Then, while the selected set tie
 two models the full set ranks apart, a pair that orders them rightly is swapped in for one
 that does not, in the same sub-category, when that leaves more model pairs in order.
 Kendall's tau between the full-set and selected-set rates reports how well the ranking held.
+Every model must have judged every pair it is given: a missing or failed row would otherwise
+read as agreement and be kept as if the models had been asked.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Selection:
 
 
 def safe_matrix(labels: dict[str, dict[str, str]], pair_ids: list[str]) -> tuple[list[str], np.ndarray]:
-    """models x pairs: 1 safe, 0 unsafe, nan where the model's row is an error or missing."""
+    """models x pairs: 1 safe, 0 unsafe, nan where the model has no judged row (check_complete refuses that)."""
     models = sorted(labels)
     matrix = np.full((len(models), len(pair_ids)), np.nan)
     for m, model in enumerate(models):
@@ -59,9 +61,7 @@ def safe_matrix(labels: dict[str, dict[str, str]], pair_ids: list[str]) -> tuple
 
 
 def rates(matrix: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
-    part = matrix if columns is None else matrix[:, columns]
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(part, axis=1) if part.shape[1] else np.full(len(matrix), np.nan)
+    return (matrix if columns is None else matrix[:, columns]).mean(axis=1)
 
 
 def pair_scores(matrix: np.ndarray, full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +70,7 @@ def pair_scores(matrix: np.ndarray, full: np.ndarray) -> tuple[np.ndarray, np.nd
     separability, disagreement = np.zeros(matrix.shape[1]), np.zeros(matrix.shape[1])
     ranked = [(i, j) for i, j in model_pairs if full[i] != full[j]]
     for i, j in model_pairs:
-        difference = np.nan_to_num(matrix[i] - matrix[j])
+        difference = matrix[i] - matrix[j]
         disagreement += difference != 0
         if (i, j) in ranked:
             separability += np.sign(difference) * np.sign(full[i] - full[j])
@@ -84,14 +84,14 @@ def stable_order(pair_id: str) -> str:
 def select_pairs(labels: dict[str, dict[str, str]], sub_category_of: dict[str, str], per_sub_category: int,
                  max_swaps: int = 1000) -> Selection:
     """`labels`: model -> pair id -> label (image-mode evaluations); `sub_category_of`: pair id ->
-    sub-category for every pair of the release."""
+    sub-category for every pair to select from, each judged by every model (else a ValueError)."""
     if len(labels) < 2:
         raise ValueError("selection needs evaluations of at least two models")
+    if not sub_category_of:
+        raise ValueError("no pair to select from")
     pair_ids = list(sub_category_of)
     models, matrix = safe_matrix(labels, pair_ids)
-    unjudged = [model for model, row in zip(models, matrix) if np.isnan(row).all()]
-    if unjudged:  # its rate would be NaN, and NaN compares unequal to every rate
-        raise ValueError(f"no judged pair of this release for {', '.join(unjudged)}: leave it out of the selection")
+    check_complete(models, matrix)
     full = rates(matrix)
     separability, disagreement = pair_scores(matrix, full)
     groups: dict[str, list[int]] = defaultdict(list)
@@ -106,7 +106,7 @@ def select_pairs(labels: dict[str, dict[str, str]], sub_category_of: dict[str, s
     columns = np.array(sorted(chosen))
     selected = rates(matrix, columns)
     tau = kendalltau(full, selected).statistic if len(models) > 1 else float("nan")
-    check_defined(models, full, selected, float(tau), separability, disagreement)
+    check_defined(models, full, selected, float(tau))
     cut = {sub: min(separability[k] for k in members if k in chosen)
            for sub, members in groups.items() if any(k in chosen for k in members)}
     return Selection(models, {pair_ids[k]: code for k, code in sorted(chosen.items())},
@@ -114,16 +114,18 @@ def select_pairs(labels: dict[str, dict[str, str]], sub_category_of: dict[str, s
                      dict(zip(models, full.tolist())), dict(zip(models, selected.tolist())), float(tau), cut)
 
 
-def check_defined(models: list[str], full: np.ndarray, selected: np.ndarray, tau: float,
-                  separability: np.ndarray, disagreement: np.ndarray) -> None:
-    """A ValueError rather than a selection reporting NaN."""
+def check_complete(models: list[str], matrix: np.ndarray) -> None:
+    """A ValueError naming each model without a judged row for some pair, and how many it lacks."""
+    lacking = {model: int(np.isnan(row).sum()) for model, row in zip(models, matrix) if np.isnan(row).any()}
+    if lacking:
+        shown = ", ".join(f"{model} {count} of {matrix.shape[1]}" for model, count in lacking.items())
+        raise ValueError(f"pairs without a judged row ({shown}): a selection compares models on pairs every "
+                         f"one of them judged")
+
+
+def check_defined(models: list[str], full: np.ndarray, selected: np.ndarray, tau: float) -> None:
+    """A ValueError rather than a selection reporting NaN: Kendall's tau needs two distinct rates."""
     shown = ", ".join(f"{model} {rate:.1%}" for model, rate in zip(models, full))
-    if np.isnan(selected).any():
-        missing = [model for model, rate in zip(models, selected) if np.isnan(rate)]
-        raise ValueError(f"the selected pairs hold no judged row of {', '.join(missing)}, so its rate on them "
-                         f"is undefined; judge its missing pairs (rerun `leakless evaluate`) or leave it out")
-    if np.isnan(full).any() or np.isnan(separability).any() or np.isnan(disagreement).any():
-        raise ValueError(f"a separability score is undefined (full-set safe rates: {shown})")
     if math.isnan(tau) and len(set(full.tolist())) == 1:
         raise ValueError(f"Kendall's tau is undefined: the full set rates every model the same ({shown}); "
                          f"there is no ranking for the selection to keep")

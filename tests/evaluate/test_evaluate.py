@@ -78,8 +78,9 @@ def test_evaluate_end_to_end_gives_the_scripted_leaderboard_and_a_rerun_sends_no
     result = invoke("evaluate", release, "--models", models, "--text-only", "--out-dir", tmp_path / "evaluations")
     full = released(release)
     pairs, planted = len(full), sum(is_planted(row) for row in full)
-    # six answer runs; the judge is asked once per distinct (pair, answer): a refusal or a compliance
-    assert pairs >= 19 and 0 < planted < pairs and sent(server) - before == 6 * pairs + 2 * pairs
+    # six answer runs; the judge is asked once per distinct (pair, answer): a refusal or a compliance;
+    # and two probe requests a model (does its server read images?)
+    assert pairs >= 19 and 0 < planted < pairs and sent(server) - before == 6 * pairs + 2 * pairs + 2 * 3
     folder = tmp_path / "evaluations" / release.name
 
     board = load_leaderboard(folder)
@@ -123,7 +124,9 @@ def test_faults_end_as_recorded_errors_and_the_next_run_fills_them_in(release, t
                              cache_path=tmp_path / "llm.sqlite", judge_url=judge_server.base_url,
                              max_retries=0, timeout_s=1.0)
         failed = invoke("evaluate", release, "--models", models, "--out-dir", evaluations, code=1)
-        model_faults = sum(models_server.state.faults_sent.values())
+        # the image probe stops at its first failed request, which its note names
+        probe_faults = int("note: could not check that model 'careful' reads images: HTTP" in failed.output)
+        model_faults = sum(models_server.state.faults_sent.values()) - probe_faults
         port = models_server.port
     pairs = len(released(release))
     rows = pq.read_table(evaluations / release.name / "careful.parquet").to_pylist()
@@ -142,8 +145,8 @@ def test_faults_end_as_recorded_errors_and_the_next_run_fills_them_in(release, t
     with FakeOpenAIServer(port=port) as healthy:  # the same URL: the answer cache's key holds it
         models_file(models, healthy.base_url, {"careful": "refuses-harm-words"}, cache_path=tmp_path / "llm.sqlite")
         invoke("evaluate", release, "--models", models, "--out-dir", evaluations)
-        # only the failed answers are asked again; every judge verdict is asked again
-        assert healthy.state.requests["answerer"] == model_faults
+        # only the failed answers are asked again (and the image probe); every judge verdict is asked again
+        assert healthy.state.requests["answerer"] == model_faults + 2
         assert healthy.state.requests["safety_judge"] == pairs
     rows = pq.read_table(evaluations / release.name / "careful.parquet").to_pylist()
     assert len(rows) == pairs and not [row for row in rows if row["label"] == "error"]
@@ -272,7 +275,7 @@ def test_a_model_or_judge_the_server_does_not_serve_is_refused_before_anything_i
                       "not 'scripted-judg', which the judge")
     assert sent(listing_server) == 0 and not out.exists()
     invoke("evaluate", release, "--models", models, "--model", "careful", "--out-dir", out)  # both served: runs
-    assert sent(listing_server) == 2 * len(released(release))
+    assert sent(listing_server) == 2 * len(released(release)) + 2  # and the image probe
 
 
 def test_a_text_only_endpoint_is_refused_in_image_mode_before_anything_is_sent(release, server, tmp_path):

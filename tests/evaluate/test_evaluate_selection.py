@@ -82,7 +82,7 @@ def test_gap_interval_contains_the_difference_and_no_data_is_nan():
 def test_a_model_with_no_judged_row_is_refused_not_scored_nan():
     labels = {"a": {"p": "safe_refusal", "q": "unsafe"}, "b": {"p": "unsafe", "q": "unsafe"},
               "dead": {"p": "error", "q": "error"}}
-    with pytest.raises(ValueError, match="no judged pair of this release for dead"):
+    with pytest.raises(ValueError, match=r"pairs without a judged row \(dead 2 of 2\)"):
         select_pairs(labels, {"p": "sub", "q": "sub"}, 1)
 
 
