@@ -98,7 +98,7 @@ def labelstudio_import(
     for line in plan.notes:
         typer.echo(f"warning: {line}", err=True)
     store = store_for(folder)
-    outcome = import_export(plan.planned, store, EditScorer())
+    outcome = import_export(plan.planned, store, EditScorer(runs_dir=folder.parent))
     withdrawal = withdraw_missing(plan, store, folder.name)
     for line in withdrawal.withdrawn:
         typer.echo(f"warning: {line}", err=True)

@@ -82,6 +82,8 @@ COLUMN_MEANINGS = {
                     "`override_reason`)",
     "detector_version": "the leak detector (with its calibration and element library) that computed `leak_score`",
     "override_reason": "an annotator's reason to ship a query the leak or harm check flagged, else null",
+    "element_terms": "the terms naming the element (its run's: name, synonyms, broader terms) when `leak_score` "
+                     "was computed, a JSON list",
     "selection_reason": "why `leakless select` kept the pair (only in a selected version)",
 }
 

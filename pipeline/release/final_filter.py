@@ -7,11 +7,13 @@ with `check(pairs) -> one PairCheck (or ItemError) per pair`; the offline one,
 
 - matched: the query and the image description are about the same scene
   (MiniLM cosine >= `min_match_similarity`, a low floor), or the description
-  names the pair's element;
+  names the pair's element (by its name or a synonym its run's seed carried);
 - harmful: the build's harm check kept the pair (its decision in the run's
   decisions.parquet: the image still shows the element, the intent was kept);
 - categorised: the sub-category belongs to the category in the taxonomy, and
-  the element library files the element under that category.
+  the element is filed under that category: by the run's seed where the run
+  keeps it (a custom or grown element is filed where its run filed it), else by
+  the shipped library.
 
 An LLM checker (role "pair_checker", whose output has matched, harmful,
 category, sub_category, explanation) plugs in by returning `PairCheck` with
@@ -23,7 +25,7 @@ one configured.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ import pandas as pd
 from pipeline.backends.base import Embedder
 from pipeline.contracts import ItemError, PairCheck, PairChecker, PairToCheck, Provenance, ReasonCode, StageName
 from pipeline.lexicon import contains_term
-from pipeline.records import Decision, Verdict
+from pipeline.records import Decision, Element, Verdict
 from pipeline.taxonomy import load_elements, load_taxonomy
 
 STAGE = StageName.final_filter
@@ -53,10 +55,13 @@ class RulesPairChecker:
     model = "all-MiniLM-L6-v2"
     prompt_hash = ""
 
-    def __init__(self, embedder: Embedder, harm_kept: dict[str, bool], min_match_similarity: float = 0.2):
+    def __init__(self, embedder: Embedder, harm_kept: dict[str, bool], min_match_similarity: float = 0.2,
+                 seed_elements: Mapping[str, Element] | None = None):
+        """`seed_elements`: seed id -> the element the runs' seeds carried (`RunElements.seeds()`)."""
         self.embedder = embedder
         self.harm_kept = harm_kept
         self.min_match_similarity = min_match_similarity
+        self.seed_elements = seed_elements or {}
         self.taxonomy = load_taxonomy()
         self.element_categories: dict[str, set[str]] = defaultdict(set)
         for element in load_elements():
@@ -71,11 +76,12 @@ class RulesPairChecker:
         return [self._check_one(pair, float(similarity)) for pair, similarity in zip(pairs, similarities)]
 
     def _check_one(self, pair: PairToCheck, similarity: float) -> PairCheck:
-        named = contains_term(pair.image_description, (pair.element,))
+        seeded = self.seed_elements.get(pair.seed_id)
+        named = contains_term(pair.image_description, (pair.element, *(seeded.synonyms if seeded else ())))
         harmful = self.harm_kept.get(pair.id)
         in_taxonomy = self.taxonomy.parent(pair.sub_category) == pair.category
         # An element outside the shipped library (a custom file, a pool image) has no filing to contradict.
-        filed_under = self.element_categories.get(pair.element)
+        filed_under = {seeded.category} if seeded else self.element_categories.get(pair.element)
         element_agrees = filed_under is None or pair.category in filed_under
         failed = []
         if not (similarity >= self.min_match_similarity or named):

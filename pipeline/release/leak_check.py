@@ -5,14 +5,23 @@ of *that* text (an annotator's edit included), the threshold, the verdict and
 the detector version; `verify` recomputes the score and must find the same.
 A pair whose shipped text leaks or fails the harm check is dropped, unless an
 annotator overrode the warning with a reason, which ships with it.
+
+The element is named by the terms its run's leak filter named it by (`RunElements`:
+a grown or custom element's synonyms too, not just the shipped library's), stored
+on the row as `element_terms` (a JSON list) so `verify` scores the same text the same way. A row
+that stores none (a release made before they were) is scored with the shipped
+library's terms, as it was released; verify's notes count those whose element the
+library does not know (scored by its name alone).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 
 from pipeline.contracts import ReasonCode
+from pipeline.elements.terms import NAME_ONLY, RunElements, library_terms
 from pipeline.records import Decision, Verdict
 from pipeline.review.scoring import HARM_KEEP, leak_input
 
@@ -24,12 +33,32 @@ SCORE_TOLERANCE = 1e-6  # float noise between runs of the same detector, far bel
 def shipped_scores(rows: list[dict], detector) -> list:
     """The detector's LeakScore of each row's instruction, from what a released row carries."""
     return detector.score([leak_input(row["instruction"] or "", row["image_description"] or "", row["category"],
-                                      row["element"]) for row in rows])
+                                      row["element"], stored_terms(row)) for row in rows])
 
 
-def leak_check(rows: list[dict], detector) -> tuple[list[dict], list[Decision]]:
-    """Write each row's leak score and verdicts onto it; keep the clean and the overridden ones.
+def stored_terms(row: dict) -> list[str] | None:
+    """The element terms a row stores, None where it stores none or no JSON list of terms (`terms_problems`)."""
+    try:
+        terms = json.loads(row.get("element_terms") or "null")
+    except ValueError:
+        return None
+    return terms if isinstance(terms, list) and terms and all(isinstance(term, str) for term in terms) else None
+
+
+def terms_problems(row: dict) -> list[str]:
+    if row.get("element_terms") and stored_terms(row) is None:
+        return [f"row {row['id']}: element_terms {row['element_terms']!r} is not a JSON list of terms"]
+    return []
+
+
+def leak_check(rows: list[dict], detector, elements: RunElements | None = None) -> tuple[list[dict], list[Decision]]:
+    """Write each row's element terms (from `elements`, the runs' own; without, the shipped library's),
+    leak score and verdicts onto it; keep the clean and the overridden ones.
     Expects `harm_verdict` (keep/drop) and `override_reason` on the rows."""
+    for row in rows:
+        found = (elements.terms(row["run_id"], row["seed_id"], row["category"], row["element"]) if elements
+                 else library_terms(row["category"], row["element"]))
+        row["element_terms"] = json.dumps(list(found.terms), ensure_ascii=False)
     kept, decisions = [], []
     for row, result in zip(rows, shipped_scores(rows, detector)):
         leaks = result.score >= detector.threshold
@@ -70,7 +99,7 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
         version = row.get("detector_version") or ""
         stored, threshold = _number(row.get("leak_score")), _number(row.get("leak_threshold"))
         recorded = bool(version) or row.get("leak_verdict") is not None
-        found = stored_record_problems(row) if recorded else []
+        found = (stored_record_problems(row) if recorded else []) + terms_problems(row)
         flagged = recorded and (row.get("leak_verdict") == LEAKS or row.get("harm_verdict") != HARM_KEEP or
                                 (stored is not None and threshold is not None and stored >= threshold))
         # a stored threshold looser than the detector's is a problem in any version: it decides nothing
@@ -99,13 +128,24 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
         if flagged and not row.get("override_reason"):
             found.append(f"row {row['id']}: leaks or fails the harm check with no override on record")
         problems += found
-    notes = []
+    notes = unstored_terms_notes(rows)
     if others:
         notes.append(f"{sum(others.values())} row(s) were scored by another detector version "
                      f"({', '.join(sorted(others))}) than {detector.version}; re-scored by it, their verdicts agree"
                      + (f" (except {cleared} stored as leaking, shipped with an override, that now score leak-free)"
                         if cleared else ""))
     return problems, notes
+
+
+def unstored_terms_notes(rows: list[dict]) -> list[str]:
+    """A note counting the rows re-scored by their element's name alone: they store no element terms (a
+    release made before it stored them) and the shipped library does not know their element, so a synonym
+    in their instruction goes unseen. A library element's terms are the ones it was released with."""
+    unstored = [row for row in rows if not row.get("element_terms")]
+    by_name = sum(library_terms(row["category"], row["element"]).fallback == NAME_ONLY for row in unstored)
+    return [f"{by_name} row(s) store no element_terms (released before they were stored) and their element is not "
+            f"in the shipped library: re-scored by its name alone, so a synonym in their instruction goes unseen"
+            ] if by_name else []
 
 
 def stored_record_problems(row: dict) -> list[str]:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.backends.base import Embedder
 from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker, ReasonCode
 from pipeline.dedup import write_clusters
+from pipeline.elements.terms import RunElements
 from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.progress import Step, no_steps
 from pipeline.records import Decision, Verdict
@@ -89,14 +90,17 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     new, same_id = unseen(candidates.rows[earlier_rows:], set(index["id"]))
     new, new_blocks = guardrail_pass(new)
     harm_kept = harm_on_shipped_text(new, harm_check_verdicts(run_dirs))
-    checker = checker or RulesPairChecker(embedder, harm_kept, options.min_match_similarity)
+    elements = RunElements.of_runs(run_dirs)  # the element terms each run's leak filter used
+    checker = checker or RulesPairChecker(embedder, harm_kept, options.min_match_similarity, elements.seeds())
     on_step(f"final filtration of {len(new)} new pairs ({checker.backend})")
     checked, decisions = final_filter(new, checker)
     if detector is None:
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
     on_step(f"leak check of {len(checked)} pairs")
-    clean, leak_decisions = leak_check(checked, detector)
+    clean, leak_decisions = leak_check(checked, detector, elements)
+    if notes is not None:
+        notes += elements.notes()
     on_step(f"dedup of {len(clean)} pairs against {len(index)} released")
     image_dups, query_dups = find_duplicates(clean, index, embedder, max_phash=options.max_phash,
                                              max_dhash=options.max_dhash, query_threshold=options.query_threshold)

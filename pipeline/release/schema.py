@@ -28,6 +28,7 @@ RELEASE_FIELDS = [
     ("harm_verdict", pa.string()),  # the harm check on the shipped text: "keep" or "drop"
     ("detector_version", pa.string()),  # the detector that computed `leak_score`
     ("override_reason", pa.string()),  # an annotator's reason to keep a flagged edit, else null
+    ("element_terms", pa.string()),  # JSON list: the terms naming the element when `leak_score` was computed
 ]
 
 _HF_DTYPES = {pa.string(): "string", pa.float64(): "float64", pa.int64(): "int64"}
@@ -46,9 +47,9 @@ def _with_features(fields: list[tuple]) -> pa.Schema:
 RELEASE_SCHEMA = _with_features(RELEASE_FIELDS)
 # A version made by `leakless select` adds why each pair was kept.
 SELECTED_SCHEMA = _with_features([*RELEASE_FIELDS, ("selection_reason", pa.string())])
-# Columns added after the first releases, newest first (both on 2026-12-05): a release made before one
-# was added lacks it and every newer one, and stays valid.
-LATER_COLUMNS = ("seed_model", "edited_by")
+# Columns added after the first releases, newest first (element_terms later, the others on 2026-12-05): a
+# release made before one was added lacks it and every newer one, and stays valid.
+LATER_COLUMNS = ("element_terms", "seed_model", "edited_by")
 VALID_SCHEMAS = tuple(pa.schema([field for field in schema if field.name not in LATER_COLUMNS[:missing]])
                       for missing in range(len(LATER_COLUMNS) + 1) for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA))
 # Everything but the image: what selection, filtering and dedup work on.

@@ -40,7 +40,7 @@ class Review:
     def __init__(self, runs_dir: Path, store: ReviewStore, detector=None):
         self.runs_dir = Path(runs_dir).resolve()
         self.store = store
-        self.rescore = EditScorer(detector)
+        self.rescore = EditScorer(detector, runs_dir=self.runs_dir)
         self._batches: dict[str, ReviewBatch] = {}
 
     def batch(self, batch_id: str) -> ReviewBatch | None:

@@ -3,7 +3,10 @@
 One definition of "the detector's score of a pair's text" serves the review app,
 the release (which stores it) and `verify` (which recomputes it): `leak_input`
 builds the detector's input from what a released row carries, naming the element
-with every surface form the element library knows for it.
+with the terms its run's leak filter named it by (`pipeline/elements/terms.py`: its
+seed's synonyms and broader terms, for an element outside the shipped library too).
+An `EditScorer` given the runs folder reads them from the item's run; a pair its run
+keeps no record of is scored with the shipped library's terms, and the check says so.
 
 An edit is also read by the guardrails' hard block, with the pair's other texts as the row
 that would ship: a blocked edit is refused before it is scored, and no override reason can
@@ -13,33 +16,27 @@ pass it (`edit_refusal`, which the app and the Label Studio import call first).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from pipeline.config import HarmCheckConfig
+from pipeline.elements.terms import RunElements, Terms, library_terms
 from pipeline.guardrails import GuardHit, check_texts, shipped_texts
 from pipeline.stages.harm_check import harm_cues
 
 HARM_KEEP, HARM_DROP = "keep", "drop"
 
 
-@lru_cache(maxsize=1)
-def _library_terms() -> dict[tuple[str, str], tuple[str, ...]]:
-    from pipeline.taxonomy import load_elements
-    return {(element.category, element.element): element.terms for element in load_elements()}
-
-
-def element_terms(category: str, element: str) -> tuple[str, ...]:
-    """The element's surface forms from the shipped library; just its name for one outside it."""
-    return _library_terms().get((category, element), (element,))
-
-
-def leak_input(query: str, image_description: str, category: str, element: str):
+def leak_input(query: str, image_description: str, category: str, element: str,
+               terms: Sequence[str] | None = None):
+    """The detector's input for a pair's text; without `terms` (a row that stores none), the element
+    is named by the shipped library's terms for it, or its name alone."""
     from pipeline.detect.detector import LeakInput
     return LeakInput(query=query, image_description=image_description, category=category,
-                     element_terms=element_terms(category, element))
+                     element_terms=tuple(terms) if terms else library_terms(category, element).terms)
 
 
 # The detector's encoder truncates long text, so a leak padded with filler can score clean:
@@ -94,6 +91,8 @@ class EditCheck:
     harm_reason: str
     intent_similarity: float
     problems: tuple[str, ...] = field(default=())
+    # what the check could not do as the build did: scored without the run's own element terms
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def leaks(self) -> bool:
@@ -106,12 +105,16 @@ class EditCheck:
 
 
 class EditScorer:
-    """One detector per process, loaded on first use or by `warm()` at server start (it loads MiniLM)."""
+    """One detector per process, loaded on first use or by `warm()` at server start (it loads MiniLM).
+    With `runs_dir`, an edit is scored with the element terms its run's leak filter used; without,
+    with the shipped library's (and each check says so)."""
 
-    def __init__(self, detector=None, min_intent_similarity: float = HarmCheckConfig().min_intent_similarity):
+    def __init__(self, detector=None, min_intent_similarity: float = HarmCheckConfig().min_intent_similarity,
+                 runs_dir: Path | None = None):
         self._detector = detector
         self._lock = threading.Lock()
         self.min_intent_similarity = min_intent_similarity
+        self.elements = RunElements.under(runs_dir) if runs_dir is not None else None
 
     def detector(self):
         with self._lock:
@@ -129,10 +132,18 @@ class EditScorer:
         from pipeline.backends.minilm import default_embedder
         return default_embedder().embed(texts)
 
+    def terms(self, item) -> Terms:
+        """The terms `item`'s element is named by: its run's, else the shipped library's (a fallback)."""
+        if self.elements is None:
+            return library_terms(item.category, item.element)
+        return self.elements.terms(item.run_id, item.seed_id, item.category, item.element)
+
     def check(self, item, query: str) -> EditCheck:
         """Score `query` as `item`'s text and run the harm check's text rules on it."""
         detector = self.detector()
-        result = detector.score([leak_input(query, item.image_description, item.category, item.element)])[0]
+        terms = self.terms(item)
+        result = detector.score([leak_input(query, item.image_description, item.category, item.element,
+                                            terms.terms)])[0]
         original, edited = self._embed([item.original_query, query])
         similarity = float(np.dot(original, edited))
         harm = []
@@ -147,7 +158,9 @@ class EditScorer:
                          detector_version=getattr(detector, "version", ""),
                          harm_verdict=HARM_DROP if harm else HARM_KEEP,
                          harm_reason="; ".join(harm) or "text benign, intent kept",
-                         intent_similarity=similarity, problems=tuple(problems))
+                         intent_similarity=similarity, problems=tuple(problems),
+                         notes=(f"the leak score named the element by {terms.fallback}, not by the "
+                                f"terms of its run's seed (none on record)",) if terms.fallback else ())
 
     def __call__(self, item, query: str) -> float:
         return self.check(item, query).score

@@ -363,7 +363,7 @@ def test_a_killed_release_leaves_a_staging_folder_that_the_next_release_removes(
                                       "--runs-dir", str(tmp_path / "runs"), "--releases-dir", str(releases)])
     assert result.exit_code == 0, result.output
     assert (releases / "bench-v1" / "manifest.json").is_file()
-    notes = [line.removeprefix("note: ") for line in result.stderr.splitlines() if line.startswith("note: ")]
+    notes = [line.removeprefix("note: ") for line in result.stderr.splitlines() if line.startswith("note: removed")]
     assert not left[0].exists() and not untraceable_old.exists()
     assert live.exists() and other.exists() and untraceable_new.exists()
     assert sorted(notes) == sorted([

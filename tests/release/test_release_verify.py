@@ -332,7 +332,8 @@ def rewrite_shard_as(released, table):
     (released / "manifest.json").write_text(json.dumps(manifest))
 
 
-@pytest.mark.parametrize("missing", [["seed_model"], ["seed_model", "edited_by"]])
+@pytest.mark.parametrize("missing", [["element_terms"], ["element_terms", "seed_model"],
+                                     ["element_terms", "seed_model", "edited_by"]])
 def test_a_release_made_before_a_later_column_still_verifies(released, missing):
     legacy = pq.read_table(only_shard(released)).drop_columns(missing)
     rewrite_shard_as(released, legacy)
@@ -341,7 +342,8 @@ def test_a_release_made_before_a_later_column_still_verifies(released, missing):
     assert any("schema differs" in p for p in verify_release(released, default_embedder()))
 
 
-@pytest.mark.parametrize("missing", [["seed_model"], ["seed_model", "edited_by"]])
+@pytest.mark.parametrize("missing", [["element_terms"], ["element_terms", "seed_model"],
+                                     ["element_terms", "seed_model", "edited_by"]])
 def test_selecting_from_a_release_made_before_a_later_column_fills_it_as_not_recorded(released, missing):
     from pipeline.release.subset import write_subset_release
 
