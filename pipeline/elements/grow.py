@@ -20,7 +20,6 @@ from pipeline.elements.checks import refusal
 from pipeline.elements.novelty import NoveltyIndex
 from pipeline.elements import store_of
 from pipeline.elements.store import StoredElement
-from pipeline.guardrails import check_texts
 from pipeline.llm.roles import ElementWriterInput, ProposedElement
 from pipeline.records import Decision, Element, Seed, Verdict, content_id
 from pipeline.stages.base import failure_text
@@ -32,7 +31,6 @@ GUARDRAIL = "element.guardrail"
 # enough to stop, rather than spend elements.max_requests rounds (about 25 minutes) on it.
 ROUNDS_BEFORE_GIVING_UP = 2
 WITHHELD = "(withheld: a guardrail stopped it)"
-KEPT_CHARS = 500  # of a failed request's error and of its raw answer, each: enough to see what went wrong
 
 
 def new_grow_id() -> str:
@@ -66,23 +64,6 @@ class GrowReport:
         if self.first_error:
             lines += ["", f"First failed request: {self.first_error}"]
         return "\n".join(lines)
-
-
-def failure_note(error: ItemError, category: str | None) -> str:
-    """What a failed request said, as meta.json, the terminal and extend's artifact keep it. A model
-    wrote the raw answer (and a refusal's words), so the hard block reads them first, as it reads
-    every proposal: a part it stops is withheld, with the rule, not the text."""
-    said = _guarded(error.error, [], category)
-    raw = _guarded(error.raw, [said], category) if error.raw else ""
-    return failure_text(ItemError(error=said, raw=raw, refused=error.refused))
-
-
-def _guarded(text: str, kept_beside: list[str], category: str | None) -> str:
-    """The start of `text`, or the rule it breaks. Read with what is kept beside it (a minor word in
-    one and a sexual word in the other are one hit), whole and cut (a cut can make a name)."""
-    kept = text[:KEPT_CHARS]
-    hit = check_texts([*kept_beside, text, kept], category)
-    return f"(withheld: guardrail {hit.rule})" if hit else kept
 
 
 def to_element(sub_category: str, proposal: ProposedElement) -> Element:
@@ -177,7 +158,7 @@ class Grower:
                 report.requests[sub] += 1
                 if isinstance(answer, ItemError):
                     report.failed_requests += 1
-                    report.first_error = report.first_error or failure_note(answer, load_taxonomy().parent(sub))
+                    report.first_error = report.first_error or failure_text(answer, load_taxonomy().parent(sub))
                     continue
                 self.judge(sub, answer, sizes[sub], report)
         report.gave_up = failed_rounds >= ROUNDS_BEFORE_GIVING_UP

@@ -1,6 +1,7 @@
 """The hard block: content no run may produce, whatever the backend or config.
 
-Two rules, checked at the seed, draft, rewrite, image-prompt, review-edit and release steps:
+Two rules, checked at the seed, draft, rewrite, image-prompt, review-edit and release steps,
+and on what a run keeps of a failed model request (`kept_start`):
 - sexual content involving minors: a minor reference together with a sexual reference
   anywhere among one item's texts (its element, description, queries, safety reason: "A
   teenage girl at a photo studio" and "What lingerie would suit her?" are one item), or any
@@ -146,6 +147,31 @@ def check_texts(texts: list[str], category: str | None = None) -> GuardHit | Non
 def check_text(text: str, category: str | None = None) -> GuardHit | None:
     """The first rule the text, on its own, breaks, or None."""
     return check_texts([text], category)
+
+
+def kept_start(text: str, limit: int, beside: tuple[str, ...] = (), category: str | None = None) -> str:
+    """The first `limit` characters of a model-written text a run keeps (a failed request's error or
+    raw answer), or `(withheld: guardrail <rule>)` when the hard block stops it. It is read whole and
+    as cut (a cut can make an address: "12 Elm Streetcar" cut to "12 Elm Street"), and with what is kept
+    beside it (a minor word in one and a sexual word in the other are one hit). A note already
+    withheld is not read again: the name of its rule, "sexual_minors", is not what a model wrote."""
+    kept = text[:limit]
+    notes = _withheld_notes()
+    hit = check_texts([notes.sub("", part) for part in (*beside, text, kept)], category)
+    return _withheld(hit.rule) if hit else kept
+
+
+def _withheld(rule: str) -> str:
+    return f"(withheld: guardrail {rule})"
+
+
+@lru_cache(maxsize=1)
+def _withheld_notes() -> re.Pattern:
+    """The notes `kept_start` writes, for the rules' own names only: a model that writes
+    "(withheld: guardrail child_nude)" is still read."""
+    persons = ["full_name", *(name for name, _ in _rules().identifiers)]
+    rules = ["sexual_minors", *(f"private_person:{name}" for name in persons)]
+    return re.compile("|".join(re.escape(_withheld(rule)) for rule in rules))
 
 
 def shipped_texts(row: dict) -> list[str]:

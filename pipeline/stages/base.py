@@ -8,8 +8,11 @@ from pathlib import Path
 
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError
+from pipeline.guardrails import kept_start
 from pipeline.records import Blocked, Failure
 from pipeline.storage import atomic_write_bytes
+
+KEPT_CHARS = 500  # of a failed request's error and of its raw answer, each: enough to see what went wrong
 
 
 class Stage(ABC):
@@ -26,10 +29,16 @@ class Stage(ABC):
     def run(self, batch: Batch) -> Batch: ...
 
 
-def failure_text(error: ItemError) -> str:
-    text = f"refused: {error.error}" if error.refused else error.error
+def failure_text(error: ItemError, category: str | None = None) -> str:
+    """What a run keeps of a failed request (failures.parquet, the ledger, summaries, the terminal):
+    its error and its raw answer, each cut to KEPT_CHARS. A model may have written either (a refusal's
+    words, an answer that stayed invalid), so the hard block reads them as it reads every draft: a
+    part it stops is kept as `(withheld: guardrail <rule>)`. The raw answer is read beside the error
+    as kept, since the two are one record."""
+    said = kept_start(error.error, KEPT_CHARS, category=category)
+    text = f"refused: {said}" if error.refused else said
     if error.raw:
-        text += f" | raw answer: {error.raw[:500]}"
+        text += f" | raw answer: {kept_start(error.raw, KEPT_CHARS, (said,), category)}"
     return text
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.contracts import ItemError
-from pipeline.elements.grow import KEPT_CHARS, failure_note
+from pipeline.stages.base import KEPT_CHARS, failure_text as failure_note
 
 CUT_OFF_SUB = "Unauthorized Data Collection"
 CUT_OFF = ('{"elements":[{"element":"laura whitfield\'s laptop","kind":"object","description":'
