@@ -100,6 +100,7 @@ class CheckResult:
     shows_element: bool
     refined_prompt: str | None = None
     explanation: str = ""
+    made_by: Provenance | None = None  # a model's answer: the model that answered, not the one configured
 
 
 class ImageChecker(Protocol):

@@ -160,7 +160,9 @@ class LLMImageChecker(_LLMBackend, ImageChecker):
         return [a if isinstance(a, ItemError) else
                 CheckResult(shows_element=a.output.shows_element,
                             refined_prompt=a.output.refined_prompt or None,
-                            explanation=f"{a.provenance.model}: shows_element={a.output.shows_element}")
+                            explanation=f"{a.provenance.model}: shows_element={a.output.shows_element}",
+                            made_by=a.provenance.model_copy(
+                                update={"prompt_hash": a.provenance.prompt_hash or self.prompt_hash}))
                 for a in answers]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
-from pipeline.contracts import CheckRequest, ImageChecker, ItemError
+from pipeline.contracts import CheckRequest, ImageChecker, ItemError, Provenance
 from pipeline.guardrails import GuardHit
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class RefineOutcome:
     image: GeneratedImage | None = None  # the last image made, accepted or not
     error: str | None = None
     transient: bool = False  # the error was a server down or failing: a rerun may succeed
+    checked_by: Provenance | None = None  # the model that answered the last check (a fallback says so)
     blocked: GuardHit | None = None  # the guardrail hit of a refined prompt, which never ran
 
     @property
@@ -90,6 +91,7 @@ def refine_images(requests: list[RefineRequest], generator: ImageGenerator, chec
                 continue
             outcome.rounds.append(Round(round_index + 1, ask.prompt, ask.seed, sha,
                                         verdict.shows_element, verdict.explanation))
+            outcome.checked_by = verdict.made_by
             if not verdict.shows_element:
                 prompts[i] = verdict.refined_prompt or prompts[i]
                 outcome.blocked = guard(requests[i], prompts[i]) if verdict.refined_prompt else None

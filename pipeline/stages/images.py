@@ -19,10 +19,11 @@ from pipeline.batch import Batch
 from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, StageName
 from pipeline.guardrails import check_text
 from pipeline.images.checks import BytesChanged, shown_file
+from pipeline.images.model_files import model_files_fingerprint
 from pipeline.pool.retrieval import PoolRetriever
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
 from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from, save_image
-from pipeline.stages.image_refine import RefineRequest, refine_images
+from pipeline.stages.image_refine import RefineOutcome, RefineRequest, refine_images
 from pipeline.storage import atomic_write_bytes
 
 
@@ -118,10 +119,15 @@ class ImageStage(Stage):
         if self.checker is None:
             requests = [ImageRequest(item_id=s.id, prompt=descriptions[s.id][0], seed=image_seed(s.id)) for s in seeds]
             return self._generate_saving(requests, on_disk) if self.save_every else self.generator.generate(requests)
+        return self._refine(seeds, descriptions, decisions, blocked, on_disk)
+
+    def _refine(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],
+                blocked: list[Blocked], on_disk: set[str]) -> list[GeneratedImage | ItemError | None]:
         outcomes = refine_images([RefineRequest(item_id=s.id, element=s.element.element,
                                                 description=descriptions[s.id][0], seed=image_seed(s.id))
                                   for s in seeds], self.generator, self.checker, self.max_rounds,
                                  guard=lambda ask, prompt: check_text(prompt, descriptions[ask.item_id][1]))
+        model_note = self._model_note() if self.save_every else None
         results = []
         for seed, outcome in zip(seeds, outcomes):
             rounds = [vars(r) for r in outcome.rounds]
@@ -131,54 +137,75 @@ class ImageStage(Stage):
             if outcome.blocked:
                 blocked.append(Blocked(item_id=seed.id, seed_id=seed.id, stage="image_refined_prompt",
                                        rule=outcome.blocked.rule, matched=outcome.blocked.matched))
-            decisions.append(Decision(
-                item_id=seed.id, seed_id=seed.id, stage=StageName.image_check, text=outcome.rounds[-1].prompt,
-                attempt=len(outcome.rounds), scores={"shows_element": float(outcome.accepted)},
-                verdict=Verdict.keep if outcome.accepted else Verdict.drop,
-                code=ReasonCode.image_shown if outcome.accepted else ReasonCode.image_missing,
-                reason=(f"shows the element after {len(rounds)} round(s)" if outcome.accepted else
-                        f"does not show the element after {len(rounds)} round(s): {rounds[-1]['explanation']}"),
-                backend=self.checker.backend, model=self.checker.model, prompt_hash=self.checker.prompt_hash))
-            if outcome.accepted:
-                image = outcome.image
-                results.append(GeneratedImage(png=image.png, meta={**image.meta, "rounds": rounds}))
-            else:
+            decisions.append(self._check_decision(seed, outcome, outcome.checked_by))
+            if not outcome.accepted:
                 results.append(None)
+                continue
+            image = GeneratedImage(png=outcome.image.png, meta={**outcome.image.meta, "rounds": rounds})
+            last = outcome.rounds[-1]
+            # Saved with a note as the slow generator's images are (its record of what made the
+            # image); the rounds still run again on a rerun, so the check is asked again too.
+            if model_note is not None and self._save(ImageRequest(seed.id, last.prompt, last.seed), image, model_note):
+                on_disk.add(seed.id)
+            results.append(image)
         return results
 
+    def _check_decision(self, seed: Seed, outcome: RefineOutcome, made_by: Provenance | None) -> Decision:
+        rounds = len(outcome.rounds)
+        made_by = made_by or Provenance(backend=self.checker.backend, model=self.checker.model,
+                                        prompt_hash=self.checker.prompt_hash)
+        return Decision(
+            item_id=seed.id, seed_id=seed.id, stage=StageName.image_check, text=outcome.rounds[-1].prompt,
+            attempt=rounds, scores={"shows_element": float(outcome.accepted)},
+            verdict=Verdict.keep if outcome.accepted else Verdict.drop,
+            code=ReasonCode.image_shown if outcome.accepted else ReasonCode.image_missing,
+            reason=(f"shows the element after {rounds} round(s)" if outcome.accepted else
+                    f"does not show the element after {rounds} round(s): {outcome.rounds[-1].explanation}"),
+            backend=made_by.backend, model=made_by.model, prompt_hash=made_by.prompt_hash)
+
     def _generate_saving(self, requests: list[ImageRequest], on_disk: set[str]) -> list[GeneratedImage | ItemError]:
-        results = {request.item_id: self._saved(request) for request in requests}
+        model_note = self._model_note()
+        results = {request.item_id: self._saved(request, model_note) for request in requests}
         on_disk.update(item_id for item_id, result in results.items() if result is not None)
         todo = [request for request in requests if results[request.item_id] is None]
         for start in range(0, len(todo), self.save_every):
             wave = todo[start:start + self.save_every]
             for request, result in zip(wave, self.generator.generate(wave)):
                 results[request.item_id] = result
-                if isinstance(result, GeneratedImage) and self._save(request, result):
+                if isinstance(result, GeneratedImage) and self._save(request, result, model_note):
                     on_disk.add(request.item_id)
         return [results[request.item_id] for request in requests]
 
-    def _made_for(self, request: ImageRequest) -> dict:
+    def _model_note(self) -> dict:
+        """The backend and model saved images are made with; for a local model folder also a
+        fingerprint of its files, so new weights at the same path make the images again rather
+        than mixing two checkpoints under one name (a hub id names its weights itself)."""
         provenance = self.generator.provenance
-        return {"prompt": request.prompt, "seed": request.seed, "backend": provenance.backend,
-                "model": provenance.model}
+        note = {"backend": provenance.backend, "model": provenance.model}
+        if fingerprint := model_files_fingerprint(provenance.model):
+            note["model_files"] = fingerprint
+        return note
 
-    def _save(self, request: ImageRequest, image: GeneratedImage) -> bool:
+    @staticmethod
+    def _made_for(request: ImageRequest, model_note: dict) -> dict:
+        return {"prompt": request.prompt, "seed": request.seed, **model_note}
+
+    def _save(self, request: ImageRequest, image: GeneratedImage, model_note: dict) -> bool:
         """The PNG first, then its note: a note is only ever beside a whole PNG. False when not
         saved: the stage then writes it with the others, or fails it there."""
         try:
             atomic_write_bytes(self.run_dir / f"images/{request.item_id}.png", image.png)
             atomic_write_bytes(self.run_dir / f"images/{request.item_id}.json", json.dumps(
-                {"made_for": self._made_for(request), "meta": image.meta}).encode())
+                {"made_for": self._made_for(request, model_note), "meta": image.meta}).encode())
         except OSError:
             return False
         return True
 
-    def _saved(self, request: ImageRequest) -> GeneratedImage | None:
+    def _saved(self, request: ImageRequest, model_note: dict) -> GeneratedImage | None:
         note = self.run_dir / f"images/{request.item_id}.json"
         try:
             saved = json.loads(note.read_text(encoding="utf-8"))
-            if saved["made_for"] != self._made_for(request):
+            if saved["made_for"] != self._made_for(request, model_note):
                 return None
             return GeneratedImage(png=(self.run_dir / f"images/{request.item_id}.png").read_bytes(), meta=saved["meta"])
         except (OSError, ValueError, KeyError):
