@@ -125,15 +125,22 @@ def _minors_hit(readings: list[str], category: str | None) -> GuardHit | None:
     return None
 
 
+def masked(identifier: str) -> str:
+    """A private person's name, address or number as a hit records it: each run of letters or digits
+    keeps its first character ("Laura Whitfield" -> "L**** W********"), so the ledger, the decisions
+    and the review app say what kind of thing matched without writing the person down."""
+    return re.sub(r"(?<=\w)\w", "*", identifier)
+
+
 def _private_person_hit(text: str) -> GuardHit | None:
     rules = _rules()
     for name, pattern in rules.identifiers:
         found = pattern.search(text)
         if found:
-            return GuardHit(rule=f"private_person:{name}", matched=found.group(0))
+            return GuardHit(rule=f"private_person:{name}", matched=masked(found.group(0)))
     found = rules.full_name.search(text)
     if found:
-        return GuardHit(rule="private_person:full_name", matched=found.group(0))
+        return GuardHit(rule="private_person:full_name", matched=masked(found.group(0)))
     return None
 
 

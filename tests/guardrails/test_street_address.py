@@ -48,3 +48,9 @@ def test_the_projects_own_texts_hold_no_address():
     hits = [(text, hit.matched) for text in texts
             if (hit := check_text(text)) and hit.rule == "private_person:street_address"]
     assert hits == []
+
+
+def test_a_private_persons_identifier_is_recorded_masked_never_written_down():
+    hit = check_text("Photograph Laura Whitfield outside 14 Acacia Row")
+    assert hit.rule.startswith("private_person:") and "Whitfield" not in hit.matched and "Acacia" not in hit.matched
+    assert check_text("mail jane.doe@example.com").matched == "j***.d**@e******.c**"

@@ -68,7 +68,7 @@ def test_a_refined_prompt_that_breaks_a_guardrail_never_reaches_the_image_model(
 
     block, = done.blocked
     assert (block.seed_id, block.stage, block.rule, block.matched) == (
-        target.id, "image_refined_prompt", "private_person:email", "jane.doe@example.com")
+        target.id, "image_refined_prompt", "private_person:email", "j***.d**@e******.c**")  # recorded masked
     states = {entry.seed_id: (entry.state.value, entry.stage) for entry in ledger_for(done)}
     assert states[target.id] == ("blocked", "image_refined_prompt")
     assert all(states[seed.id][0] != "blocked" for seed in seeds[1:])
