@@ -1,18 +1,103 @@
 """Which seeds a build starts from: the first N elements of each chosen sub-category, library
-first, then the element store."""
+(the shipped one, or `run.elements_file`) first, then the element store; and a record of that
+choice, which a resumed run must match (`rundir`)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipeline.config import BuildConfig
-from pipeline.records import Element, Seed
-from pipeline.elements import known_elements
-from pipeline.taxonomy import load_taxonomy
+from pipeline.records import Element, Seed, content_id
+from pipeline.elements import store_of
+from pipeline.hashing import sha256_file
+from pipeline.taxonomy import ELEMENTS_FILE, load_taxonomy
+from pipeline.taxonomy.element_file import read_element_file
 
 if TYPE_CHECKING:  # the pool brings Pillow and numpy: loaded only by runs that use one
     from pipeline.pool import Pool, Skipped
+
+
+@dataclass(frozen=True)
+class Sourced:
+    source: str  # "library" (the shipped one), "elements file" (run.elements_file) or "store"
+    element: Element
+
+
+@dataclass(frozen=True)
+class ElementChoice:
+    """The elements a build's element-first seeds start from, where each came from, and what was
+    left out: the elements file's bad lines, and the elements beyond run.size."""
+    chosen: list[Sourced]
+    available: Counter  # per chosen sub-category: its distinct elements
+    beyond_size: Counter  # per source: elements of the chosen sub-categories that run.size left out
+    skipped: list[str]  # the elements file's bad lines, each "file:line: why"
+    record: dict  # what a resumed run must match: a digest of `chosen`, and where they came from
+
+    def shortfalls(self, config: BuildConfig) -> dict[str, int]:
+        """The chosen sub-categories with fewer elements than run.size asks for, and how many they have."""
+        return {sub: have for sub, have in self.available.items() if have < config.run.size}
+
+    def notes(self, config: BuildConfig) -> list[str]:
+        """What a build says before it starts: the lines it skipped, how many elements each source
+        gave, and where run.size asks for more than there are."""
+        notes = [f"{line}; line skipped" for line in self.skipped]
+        used = Counter(item.source for item in self.chosen)
+        sources = [self.record["library"]["source"]] + (["store"] if self.record["store"] else [])
+        notes.append("elements used: " + ", ".join(f"{used[source]} from the {source}" for source in sources)
+                     + _left_out(self.beyond_size, config))
+        grow = ("grow more with `leakless elements grow`" if config.backends.element_writer == "llm"
+                else "growing more needs an element writer")
+        notes += [f"{sub}: run.size asks for {config.run.size} elements, there are {have} "
+                  f"({' and '.join(sources)}); {grow} (docs/elements.md)"
+                  for sub, have in self.shortfalls(config).items()]
+        return notes
+
+
+def _left_out(beyond_size: Counter, config: BuildConfig) -> str:
+    if not beyond_size:
+        return ""
+    counts = ", ".join(f"{n} from the {source}" for source, n in beyond_size.items())
+    return (f"; not used: {counts} (run.size = {config.run.size} takes the first elements of each "
+            "sub-category, library first)")
+
+
+def choose_elements(config: BuildConfig) -> ElementChoice:
+    """The library's elements, then the store's, cut to run.size per chosen sub-category."""
+    path = config.run.elements_file or ELEMENTS_FILE
+    library = read_element_file(path)
+    source = "elements file" if config.run.elements_file else "library"
+    store = store_of(config)
+    stored = store.elements() if store else []
+    chosen, available, beyond_size = first_per_sub_category(
+        config, [Sourced(source, element) for element in library.elements] + [Sourced("store", e) for e in stored])
+    elements = [item.element.model_dump(mode="json") for item in chosen]
+    record = {
+        "digest": content_id(elements),
+        "elements": elements,  # whole: what the run's seeds were made from, terms and all
+        "per_source": dict(Counter(item.source for item in chosen)),
+        "library": {"source": source, "file": str(path), "sha256": sha256_file(path)},
+        "store": {"folder": str(store.folder), "versions": [v.name for v in store.versions()]} if store else None,
+    }
+    return ElementChoice(chosen=chosen, available=available, beyond_size=beyond_size,
+                         skipped=library.skipped, record=record)
+
+
+def first_per_sub_category(config: BuildConfig, sourced: list[Sourced]) -> tuple[list[Sourced], Counter, Counter]:
+    """The first run.size distinct elements of each chosen sub-category (an element the store holds
+    twice is one seed), how many each has, and how many per source run.size left out."""
+    by_sub: dict[str, dict[str, Sourced]] = defaultdict(dict)
+    for item in sourced:
+        seed_id = Seed(category=item.element.category, sub_category=item.element.sub_category, element=item.element).id
+        by_sub[item.element.sub_category].setdefault(seed_id, item)
+    chosen, available, beyond_size = [], Counter(), Counter()
+    for sub in chosen_sub_categories(config):
+        items = list(by_sub[sub].values())
+        available[sub] = len(items)
+        chosen += items[:config.run.size]
+        beyond_size.update(item.source for item in items[config.run.size:])
+    return chosen, available, beyond_size
 
 
 def chosen_sub_categories(config: BuildConfig) -> list[str]:
@@ -27,17 +112,12 @@ def chosen_sub_categories(config: BuildConfig) -> list[str]:
 
 
 def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> list[Seed]:
-    """Element-first seeds, then (with images.pool.image_first) one seed per captioned pool image."""
-    elements = elements if elements is not None else known_elements(config)
-    by_sub: dict[str, list[Element]] = defaultdict(list)
-    for element in elements:
-        by_sub[element.sub_category].append(element)
-    seeds: dict[str, Seed] = {}  # by id: an element the store holds twice is one seed
-    for sub in chosen_sub_categories(config):
-        for element in by_sub.get(sub, [])[:config.run.size]:
-            seed = Seed(category=element.category, sub_category=sub, element=element)
-            seeds.setdefault(seed.id, seed)
-    seeds = list(seeds.values())
+    """Element-first seeds (from `choose_elements`, or the given elements), then (with
+    images.pool.image_first) one seed per captioned pool image."""
+    chosen = (choose_elements(config).chosen if elements is None else
+              first_per_sub_category(config, [Sourced("given", element) for element in elements])[0])
+    seeds = [Seed(category=item.element.category, sub_category=item.element.sub_category, element=item.element)
+             for item in chosen]
     pool = config.images.pool
     if pool is not None and pool.image_first:
         from pipeline.factory import open_pool
@@ -68,12 +148,6 @@ def outside_the_run(config: BuildConfig, sub_category: str) -> str:
     if config.run.sub_categories and sub_category not in config.run.sub_categories:
         return f"sub-category {sub_category!r} not in this run's sub_categories"
     return f"category {load_taxonomy().parent(sub_category)!r} not in this run's categories"
-
-
-def library_shortfalls(config: BuildConfig, seeds: list[Seed]) -> dict[str, int]:
-    """The chosen sub-categories with fewer elements than run.size asks for, and how many they have."""
-    have = Counter(seed.sub_category for seed in seeds if seed.image_path is None)  # element-first seeds
-    return {sub: have[sub] for sub in chosen_sub_categories(config) if have[sub] < config.run.size}
 
 
 def pool_skipped(config: BuildConfig) -> list[dict]:

@@ -52,6 +52,37 @@ def config_changes(stored: dict, wanted: dict) -> list[str]:
             if old.get(key) != new.get(key) and _what_it_makes(key)]
 
 
+def element_changes(recorded: dict, now: dict) -> str | None:
+    """What differs between two element choices (`plan.choose_elements`), or None when the same
+    elements would be built in the same order."""
+    if recorded["digest"] == now["digest"]:
+        return None
+    before, after = ({(element["sub_category"], element["element"]) for element in record["elements"]}
+                     for record in (recorded, now))
+    changes = [f"{len(names)} {word}: {_some(names)}"
+               for word, names in (("more", after - before), ("fewer", before - after)) if names]
+    if not changes:
+        changes = ["the same names with other descriptions, terms or order"]
+    old_file, new_file = recorded["library"], now["library"]
+    if old_file["sha256"] != new_file["sha256"]:
+        changes.append(f"{new_file['file']} changed (sha256 {old_file['sha256'][:12]} -> {new_file['sha256'][:12]})")
+    old_store, new_store = (record["store"]["versions"] if record["store"] else [] for record in (recorded, now))
+    if old_store != new_store:
+        changes.append(f"the element store held {_versions(old_store)}, now {_versions(new_store)}")
+    return "; ".join(changes)
+
+
+def _some(named: set[tuple[str, str]]) -> str:
+    shown = ", ".join(repr(name) for _, name in sorted(named)[:3])
+    return shown + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+
+
+def _versions(names: list[str]) -> str:
+    if not names:
+        return "no version"
+    return names[0] if len(names) == 1 else f"{names[0]}..{names[-1]} ({len(names)} versions)"
+
+
 def config_hash(config: BuildConfig) -> str:
     return content_id(config.model_dump(mode="json"))
 
@@ -63,9 +94,16 @@ class RunDir:
         self.run_id = run_id
         self.path = Path(runs_dir).resolve() / run_id
 
+    @property
+    def elements_record(self) -> Path:
+        """Which elements the run's plan chose (`plan.choose_elements`); runs made before this
+        record have none, and resume unchecked."""
+        return self.path / "elements.json"
+
     def check(self, config: BuildConfig) -> None:
-        """Refuse to resume a run that was made with another config (reads only). Settings of
-        how it runs (`HOW_NOT_WHAT`) may change; config.json keeps the first run's."""
+        """Refuse to resume a run that was made with another config, or whose plan would now choose
+        other elements (reads only). Settings of how it runs (`HOW_NOT_WHAT`) may change;
+        config.json keeps the first run's."""
         marker = self.path / "config.json"
         if not marker.exists():
             return
@@ -74,14 +112,27 @@ class RunDir:
             shown = "; ".join(changes[:3]) + (f"; and {len(changes) - 3} more" if len(changes) > 3 else "")
             raise ConfigError(f"run {self.run_id} exists with a different config ({shown}); "
                               "use a new --run-id to build with this one")
+        if self.elements_record.exists():
+            from pipeline.plan import choose_elements  # reads the library and the store: only when resuming
+
+            change = element_changes(json.loads(self.elements_record.read_text(encoding="utf-8")),
+                                     choose_elements(config).record)
+            if change:
+                raise ConfigError(f"run {self.run_id} was planned with other elements ({change}); use a new "
+                                  "--run-id to build with these, or `leakless extend` to build only the "
+                                  "elements no run has used (docs/elements.md)")
 
     def claim(self, config: BuildConfig) -> None:
-        """Create the folder, or check that an existing run used the same config."""
+        """Create the folder, or check that an existing run used the same config and elements."""
         self.check(config)
         for leftover in self.path.rglob(".*.tmp"):  # from a run killed mid-write
             leftover.unlink()
         marker = self.path / "config.json"
         if not marker.exists():
+            from pipeline.plan import choose_elements
+
+            # before config.json: a run killed between the two is a new run again, never an unchecked one
+            atomic_write_json(self.elements_record, choose_elements(config).record)
             atomic_write_json(marker, config.model_dump(mode="json"))
 
     @property

@@ -13,7 +13,7 @@ from pipeline.cli.console import output_console
 from pipeline.cli.errors import user_errors
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import load_config
-from pipeline.plan import library_shortfalls, plan_seeds
+from pipeline.plan import choose_elements, plan_seeds
 from pipeline.rundir import RunDir, new_run_id
 
 
@@ -39,9 +39,9 @@ def build(
         check_build_ready(settings)
         run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
         run.check(settings)
-    for sub, available in library_shortfalls(settings, seeds).items():
-        typer.echo(f"note: {sub}: run.size asks for {settings.run.size} elements, the library has "
-                   f"{available}; growing more needs an element writer (docs/elements.md)", err=True)
+        notes = choose_elements(settings).notes(settings)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     from pipeline.prefect_server import prefect_api, use
 
     # Prefect's server, the models and the imports below start together, not one after another.

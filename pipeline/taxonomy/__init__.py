@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from pipeline.records import Element
 
@@ -47,27 +50,40 @@ def load_definitions() -> dict[str, str]:
 def load_elements(path: Path | None = None) -> list[Element]:
     """Read an element library (JSONL, one element per line) and check it against the taxonomy.
 
-    Raises ValueError naming the file and line of the first bad entry.
+    Raises ValueError naming the file and line of the first bad entry. A build reads a user's
+    file with `element_file.read_element_file` instead, which leaves bad lines out and names them.
     """
     path = Path(path) if path else ELEMENTS_FILE
-    taxonomy = load_taxonomy()
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     elements = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            element = Element.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValueError) as error:
-            first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise ValueError(f"{path}:{number}: not a valid element ({first})") from None
-        if taxonomy.parent(element.sub_category) != element.category:
-            raise ValueError(f"{path}:{number}: unknown category/sub-category "
-                             f"{element.category!r}/{element.sub_category!r}")
+    for number, element, problem in element_lines(path):
+        if problem:
+            raise ValueError(f"{path}:{number}: {problem}")
         elements.append(element)
     if not elements:
         raise ValueError(f"{path}: no elements")
     return elements
+
+
+def element_lines(path: Path) -> Iterator[tuple[int, Element | None, str | None]]:
+    """Each non-blank line of an element library: its number, and its element or why it is none
+    (not JSON, not an element, a category/sub-category pair the taxonomy lacks)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield number, *_element_of(line)
+
+
+def _element_of(line: str) -> tuple[Element | None, str | None]:
+    try:
+        element = Element.model_validate(json.loads(line))
+    except json.JSONDecodeError as error:
+        return None, f"not a valid element (not JSON: {error.msg} at column {error.colno})"
+    except ValidationError as error:
+        where = ".".join(str(part) for part in error.errors()[0]["loc"])
+        return None, f"not a valid element ({where + ': ' if where else ''}{error.errors()[0]['msg']})"
+    if load_taxonomy().parent(element.sub_category) != element.category:
+        return None, f"unknown category/sub-category {element.category!r}/{element.sub_category!r}"
+    return element, None

@@ -69,14 +69,13 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, args, expected):
 
 def test_a_size_beyond_the_library_is_named_not_silently_capped():
     from pipeline.elements import known_elements
-    from pipeline.plan import library_shortfalls, plan_seeds
+    from pipeline.plan import choose_elements
 
     has = sum(element.sub_category == "Cybercrime" for element in known_elements(load_config()))
     config = load_config(None, [f"run.size={has + 5}", "run.sub_categories=['Cybercrime', 'Property Crimes']"])
-    shortfalls = library_shortfalls(config, plan_seeds(config))
-    assert shortfalls["Cybercrime"] == has
+    assert choose_elements(config).shortfalls(config)["Cybercrime"] == has
     fits = load_config(None, [f"run.size={has}", "run.sub_categories=['Cybercrime']"])
-    assert library_shortfalls(fits, plan_seeds(fits)) == {}
+    assert choose_elements(fits).shortfalls(fits) == {}
 
 
 def test_an_element_held_twice_makes_one_seed():

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app  # importing the package registers every command
 
 VALID_ELEMENT = {"category": "Violent", "sub_category": "Weapon-Related Violence", "element": "machete",
-                 "kind": "object", "description": "A person holding a machete in an overgrown lot."}
+                 "kind": "object", "description": "A person holding a machete in an overgrown lot.",
+                 "synonyms": ["cane knife", "bush knife"], "broader": ["blade"]}
 FINISHED_RUN = {"runs/r1/data/": None, "runs/r1/manifest.json": "{}"}  # what `review` and `release` take for a finished run
 EXPORTED_RUN = {**FINISHED_RUN, "runs/r1/review/batches/": None}
 
@@ -96,7 +97,7 @@ CASES = [
     # -- element library ------------------------------------------------------------------------
     ("elements-file-missing", ["build", "--set", "run.elements_file='absent.jsonl'"], {}, "file not found: absent.jsonl"),
     ("elements-invalid-json", ["build", "--set", "run.elements_file='e.jsonl'"],
-     {"e.jsonl": jsonl(VALID_ELEMENT) + "{not json\n"}, "e.jsonl:2: not a valid element"),
+     {"e.jsonl": "{not json\n"}, "e.jsonl:1: not a valid element"),
     ("elements-unknown-sub-category", ["build", "--set", "run.elements_file='e.jsonl'"],
      {"e.jsonl": jsonl({**VALID_ELEMENT, "sub_category": "Knitting"})}, "e.jsonl:1: unknown category/sub-category"),
     ("elements-missing-field", ["build", "--set", "run.elements_file='e.jsonl'"],

@@ -1,0 +1,55 @@
+"""Reading a user's element library (`run.elements_file`) for a build, line by line.
+
+Each line is held to what the shipped library and every grown proposal are held to: valid JSON
+of an element, a known category/sub-category pair (`element_lines`), the library's shape (a name,
+2-6 synonyms, 1-3 broader terms, a description naming it), and a name not already given on an
+earlier line under another spelling (`name_keys`: case, spacing, hyphens, plurals). A bad line is
+left out with its file:line and why, so one typo does not stop a build of the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.elements.checks import shape_problem
+from pipeline.elements.novelty import name_keys
+from pipeline.records import Element
+from pipeline.taxonomy import element_lines
+
+
+@dataclass(frozen=True)
+class ElementFile:
+    elements: list[Element]
+    skipped: list[str]  # one "file:line: why" per line left out, in file order
+
+
+def read_element_file(path: Path) -> ElementFile:
+    """The file's good elements and its bad lines. A file with no good element at all is a
+    ValueError naming its first bad line."""
+    elements, skipped = [], []
+    first_named: dict[str, tuple[int, str]] = {}  # name key -> the line that gave it, and its name
+    for number, element, problem in element_lines(path):
+        problem = problem or shape_problem(element) or _repeated_name(element, first_named)
+        if problem:
+            skipped.append(f"{path}:{number}: {problem}")
+            continue
+        first_named.update((key, (number, element.element)) for key in name_keys(element.element))
+        elements.append(element)
+    if not elements:
+        raise ValueError(f"{path}: no elements" if not skipped else
+                         f"{path}: no usable element; {skipped[0]}" + _and_more(len(skipped) - 1))
+    return ElementFile(elements=elements, skipped=skipped)
+
+
+def _repeated_name(element: Element, first_named: dict[str, tuple[int, str]]) -> str | None:
+    for key in name_keys(element.element):
+        if key in first_named:
+            number, name = first_named[key]
+            return (f"the name {element.element!r} repeats {name!r} of line {number} "
+                    "(case, spacing, hyphens and plurals aside)")
+    return None
+
+
+def _and_more(count: int) -> str:
+    return f" (and {count} more bad line{'s' if count > 1 else ''})" if count else ""
