@@ -92,15 +92,16 @@ def may_download(model: str, local_files_only: bool) -> bool:
     return _looks_like_hub_id(model) and not local_files_only and not hub_offline()
 
 
-def check_model_files(model: str, local_files_only: bool) -> None:
+def check_model_files(model: str, local_files_only: bool, variant: str | None = None) -> None:
     """Raises ValueError (one line) unless the model can load without a download it may not make:
-    a folder must exist and hold model_index.json and every component folder that file names; a
-    hub id must be in the local Hugging Face cache, with those folders, unless a download is allowed
-    (local_files_only = false and HF_HUB_OFFLINE unset)."""
+    a folder must exist and hold model_index.json, every component folder that file names, and the
+    weight files of each component that has weights (`_check_weights`); a hub id must be in the local
+    Hugging Face cache, with those files, unless a download is allowed (local_files_only = false and
+    HF_HUB_OFFLINE unset)."""
     where = f"images.diffusers.model: {model}"
     folder = Path(model)
     if folder.is_dir():
-        _check_components(folder, where)
+        _check_components(folder, where, variant)
         return
     if folder.exists():
         raise ValueError(f"{where} is a file, not a diffusers model folder or a hub id")
@@ -116,10 +117,10 @@ def check_model_files(model: str, local_files_only: bool) -> None:
         raise ValueError(f"{where} is not in the local Hugging Face cache ({HF_HUB_CACHE}) and no folder of "
                          f"that name exists; downloads are off ({why}): run `hf download {model}` first, "
                          f"or give the model's folder")
-    _check_components(index.parent, f"{where} (in the local Hugging Face cache, {index.parent})")
+    _check_components(index.parent, f"{where} (in the local Hugging Face cache, {index.parent})", variant)
 
 
-def _check_components(folder: Path, where: str) -> None:
+def _check_components(folder: Path, where: str, variant: str | None) -> None:
     index_file = folder / "model_index.json"
     if not index_file.is_file():
         raise ValueError(f"{where} has no model_index.json: not a diffusers pipeline folder")
@@ -136,6 +137,46 @@ def _check_components(folder: Path, where: str) -> None:
     if missing:
         raise ValueError(f"{where} lacks the component folder(s) {', '.join(m + '/' for m in missing)} "
                          f"(missing or empty) that its model_index.json names")
+    _check_weights(folder, named, where, variant)
+
+
+# The weight formats from_pretrained loads for torch; a model component saves a config.json beside
+# them, which a tokenizer, scheduler or image processor does not.
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+def _check_weights(folder: Path, components: list[str], where: str, variant: str | None) -> None:
+    """Each component with a config.json needs weight files: plain ones (`model.safetensors`), or with
+    a variant either that variant's (`model.fp16.safetensors`) or plain ones, and some component must
+    have that variant's. This is diffusers' own rule: a folder without them fails at load time, after
+    every text stage of the build has run."""
+    weights = {name: _weight_files(folder / name, variant) for name in components
+               if (folder / name / "config.json").is_file()}
+    bare = [name + "/" for name, files in weights.items() if not files]
+    if bare:
+        of_variant = f" of variant {variant!r} or plain ones" if variant else ""
+        raise ValueError(f"{where} has no weight files{of_variant} (*.safetensors, *.bin) in {', '.join(bare)} "
+                         f"beside its config.json (an interrupted download?)")
+    if variant and not any(_is_variant(file, variant) for files in weights.values() for file in files):
+        raise ValueError(f"{where} has no weight files of variant {variant!r} (names like "
+                         f"model.{variant}.safetensors): download that variant, or leave images.diffusers.variant "
+                         f"unset to load the plain weights")
+
+
+def _weight_files(component: Path, variant: str | None) -> list[str]:
+    """The names of the weight files from_pretrained would load here: plain ones, or the variant's."""
+    return [file.name for file in component.iterdir() if file.is_file() and file.name.endswith(WEIGHT_SUFFIXES)
+            and (_is_plain(file.name) or _is_variant(file.name, variant))]
+
+
+def _is_plain(file_name: str) -> bool:
+    return file_name.count(".") == 1  # model.safetensors, model-00001-of-00002.safetensors
+
+
+def _is_variant(file_name: str, variant: str | None) -> bool:
+    # diffusers' test: the second dot-part starts with the variant (model.fp16-00001-of-00002.safetensors)
+    parts = file_name.split(".")
+    return variant is not None and len(parts) > 2 and parts[1].startswith(variant)
 
 
 def card_defaults(model: str) -> tuple[str, int, float, int | None] | None:

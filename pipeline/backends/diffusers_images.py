@@ -3,8 +3,9 @@
 The pipeline class is read from the model's model_index.json and checked
 against its family's text-to-image classes before loading; the tests load tiny
 random-weight folders of each family through this same call. Every item gets
-its own `torch.Generator` seeded from its request, so an item's image does not
-depend on the run.
+its own CPU `torch.Generator` seeded from its request, so its starting noise does
+not depend on the device or the other items of its batch; the pixels may still
+differ a little with the batch size, because batched kernels round differently.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class DiffusersImageGenerator(ImageGenerator):
         import diffusers
 
         config = self.config
-        check_model_files(config.model, config.local_files_only)  # the build's preflight did too
+        check_model_files(config.model, config.local_files_only, config.variant)  # the build's preflight did too
         class_name = read_pipeline_class(config.model)
         if class_name is None and may_download(config.model, config.local_files_only):
             from huggingface_hub import hf_hub_download  # a hub id not cached yet, downloads allowed
@@ -64,10 +65,14 @@ class DiffusersImageGenerator(ImageGenerator):
             # Recent diffusers renamed `torch_dtype` to `dtype` (with a FutureWarning); the
             # old name works on every version we support, the new one only on recent ones.
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
-            pipe = getattr(diffusers, class_name).from_pretrained(
-                config.model, torch_dtype=resolve_dtype(config.dtype, device), variant=config.variant,
-                local_files_only=config.local_files_only,
-            )
+            try:
+                pipe = getattr(diffusers, class_name).from_pretrained(
+                    config.model, torch_dtype=resolve_dtype(config.dtype, device), variant=config.variant,
+                    local_files_only=config.local_files_only,
+                )
+            except OSError as error:  # a weight file the pre-start check found but cannot be read
+                raise ValueError(f"images.diffusers.model: {config.model} cannot be loaded: "
+                                 f"{_first_line(error)}") from error
         if config.cpu_offload and device.startswith("cuda"):
             pipe.enable_model_cpu_offload(device=device)
         else:
@@ -84,9 +89,9 @@ class DiffusersImageGenerator(ImageGenerator):
 
         def run_share(device_index: int) -> dict[int, list]:
             # Batches are dealt round-robin; each device's worker runs its share in order.
-            pipe = pipelines[device_index]
+            pipe, settings = pipelines[device_index], self.settings_meta(self.devices[device_index])
             with self._device_locks[device_index]:
-                return {index: self._generate_batch(pipe, batches[index])
+                return {index: self._generate_batch(pipe, batches[index], settings)
                         for index in range(device_index, len(batches), len(pipelines))}
 
         if len(pipelines) == 1:
@@ -99,36 +104,39 @@ class DiffusersImageGenerator(ImageGenerator):
         done = {index: results for share in shares for index, results in share.items()}
         return [result for index in range(len(batches)) for result in done[index]]
 
-    def _generate_batch(self, pipe, batch: list[ImageRequest]) -> list[GeneratedImage | ItemError]:
-        """One pipeline call for the batch; out of GPU memory, each half goes again on its own,
-        down to single items, and only an item that does not fit alone fails."""
+    def _generate_batch(self, pipe, batch: list[ImageRequest], settings: dict) -> list[GeneratedImage | ItemError]:
+        """One pipeline call for the batch. A call that fails (out of GPU memory, or an error on one of
+        its prompts) goes again as two halves, down to single items, so only an item that fails alone
+        fails, and the others get the images a smaller `batch_size` would give."""
         import torch
 
         # CPU generators: the same seed gives the same starting noise on any device.
         generators = [torch.Generator("cpu").manual_seed(request.seed) for request in batch]
         started = time.perf_counter()
-        out_of_memory = None
         try:
             output = pipe(prompt=[request.prompt for request in batch], generator=generators,
                           **self.call_arguments(len(batch)))
         except torch.cuda.OutOfMemoryError as error:  # this name exists on every torch we support
-            out_of_memory = _first_line(error)  # only a string leaves this block: see below
-        except (RuntimeError, ValueError) as error:  # the batch fails, not the run
-            return [ItemError(f"diffusers failed on this batch: {_first_line(error)}") for _ in batch]
-        if out_of_memory is not None:
-            # Out of the except block: the exception, its traceback and the failed call's frames
-            # (holding its activations) are gone, so empty_cache() can hand their blocks back
-            # before the smaller retry. Inside the block they would stay alive through every retry.
-            gc.collect()  # in case the failed call's objects sit in a reference cycle
-            torch.cuda.empty_cache()
-            if len(batch) == 1:
-                return [ItemError(f"out of GPU memory even for a batch of one: {out_of_memory}")]
-            half = len(batch) // 2
-            return self._generate_batch(pipe, batch[:half]) + self._generate_batch(pipe, batch[half:])
-        seconds = (time.perf_counter() - started) / len(batch)
-        flagged = getattr(output, "nsfw_content_detected", None) or [False] * len(batch)
-        return [self._finish(request, image, bool(is_flagged), seconds)
-                for request, image, is_flagged in zip(batch, output.images, flagged)]
+            failure = f"out of GPU memory even for a batch of one: {_first_line(error)}"  # only a string leaves
+        except (RuntimeError, ValueError) as error:  # the item fails, not the run
+            failure = f"diffusers failed on this prompt: {_first_line(error)}"
+        else:
+            seconds = (time.perf_counter() - started) / len(batch)
+            flagged = getattr(output, "nsfw_content_detected", None) or [False] * len(batch)
+            return [self._finish(request, image, bool(is_flagged), seconds, settings)
+                    for request, image, is_flagged in zip(batch, output.images, flagged)]
+        # Out of the except block: the exception, its traceback and the failed call's frames
+        # (holding its activations) are gone, so empty_cache() can hand their blocks back
+        # before the smaller retry. Inside the block they would stay alive through every retry.
+        gc.collect()  # in case the failed call's objects sit in a reference cycle
+        torch.cuda.empty_cache()
+        if len(batch) == 1:
+            # Transient: a resume of the run makes this image again (`pipeline.build.run_stage`), say with
+            # a smaller batch_size or cpu_offload; the images already made come back from their notes.
+            return [ItemError(failure, transient=True)]
+        half = len(batch) // 2
+        return (self._generate_batch(pipe, batch[:half], settings) +
+                self._generate_batch(pipe, batch[half:], settings))
 
     def call_arguments(self, batch_size: int) -> dict:
         """The pipeline call's settings: only the arguments the model's family takes."""
@@ -141,8 +149,14 @@ class DiffusersImageGenerator(ImageGenerator):
             arguments["max_sequence_length"] = config.max_sequence_length
         return arguments
 
-    def _finish(self, request: ImageRequest, image, flagged: bool,
-                seconds: float) -> GeneratedImage | ItemError:
+    def settings_meta(self, device: str) -> dict:
+        """What else decides the pixels on this device, for each image's meta: the precision it ran
+        at (an fp16 and an fp32 run of the same seed differ) and the T5 prompt length."""
+        dtype = str(resolve_dtype(self.config.dtype, device)).removeprefix("torch.")
+        return {"dtype": dtype, "max_sequence_length": self.config.max_sequence_length}
+
+    def _finish(self, request: ImageRequest, image, flagged: bool, seconds: float,
+                settings: dict) -> GeneratedImage | ItemError:
         if flagged:
             return ItemError("the pipeline's safety checker flagged the image (nsfw_content_detected)")
         if is_all_black(image):
@@ -150,7 +164,8 @@ class DiffusersImageGenerator(ImageGenerator):
         png, identity = image_identity(image)
         meta = {"model": self.model, "family": self.config.family, "seed": request.seed,
                 "steps": self.config.steps, "guidance": self.config.guidance,
-                "negative_prompt": self.config.negative_prompt, "seconds": round(seconds, 4), **identity}
+                "negative_prompt": self.config.negative_prompt, **settings, "seconds": round(seconds, 4),
+                **identity}
         return GeneratedImage(png=png, meta=meta)
 
 

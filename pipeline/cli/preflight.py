@@ -200,7 +200,7 @@ def check_image_model(settings: BuildConfig) -> None:
     from pipeline.runners import build_gpus, check_gpu_placement
 
     diffusers = settings.images.diffusers
-    check_model_files(diffusers.model, diffusers.local_files_only)
+    check_model_files(diffusers.model, diffusers.local_files_only, diffusers.variant)
     resolve_devices(diffusers.devices, diffusers.allow_cpu)  # checks each listed device too
     check_gpu_placement(settings.runner, build_gpus(settings))
 

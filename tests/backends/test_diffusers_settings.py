@@ -126,6 +126,13 @@ def test_a_model_of_unknown_family_asks_for_one(tmp_path):
 SD_COMPONENTS = ("scheduler", "text_encoder", "tokenizer", "unet", "vae")
 
 
+# What save_pretrained writes in each folder: a model's config and weights, or another part's config.
+SD_FILES = {"scheduler": ("scheduler_config.json",), "tokenizer": ("tokenizer_config.json",),
+            "text_encoder": ("config.json", "model.safetensors"),
+            "unet": ("config.json", "diffusion_pytorch_model.safetensors"),
+            "vae": ("config.json", "diffusion_pytorch_model.safetensors")}
+
+
 def fake_model(folder, components=SD_COMPONENTS, named=SD_COMPONENTS):
     """A folder shaped like a saved StableDiffusionPipeline (its weights are not read here)."""
     folder.mkdir(parents=True)
@@ -135,7 +142,8 @@ def fake_model(folder, components=SD_COMPONENTS, named=SD_COMPONENTS):
     (folder / "model_index.json").write_text(json.dumps(index))
     for name in components:
         (folder / name).mkdir()
-        (folder / name / "config.json").write_text("{}")
+        for file in SD_FILES[name]:
+            (folder / name / file).write_text("{}")
     return folder
 
 

@@ -22,6 +22,7 @@ def fake_model(folder, components=COMPONENTS):
     for name in components:
         (folder / name).mkdir()
         (folder / name / "config.json").write_text("{}")
+        (folder / name / "model.safetensors").write_text("")  # the preflight reads names, not weights
     return folder
 
 
@@ -57,6 +58,8 @@ def build(tmp_path, monkeypatch):
     (["images.diffusers.model='stabilityai/stable-diffusion-3.5-large'"],
      "error: images.diffusers.model: stabilityai/stable-diffusion-3.5-large is not in the local Hugging "
      "Face cache"),
+    (["images.diffusers.model='{tmp}/sd'", "images.diffusers.variant='fp16'"],
+     "error: images.diffusers.model: {tmp}/sd has no weight files of variant 'fp16'"),
     (["images.diffusers.model='{tmp}/sd'", "images.diffusers.devices=['cuda:0']"],
      "error: images.diffusers.devices names 'cuda:0', but this machine has no CUDA device"),
     (["images.diffusers.model='{tmp}/sd'", "images.diffusers.devices=['gpu0']"],
