@@ -13,7 +13,7 @@ from pipeline.records import Element, Seed, content_id
 from pipeline.elements import store_of
 from pipeline.hashing import sha256_file
 from pipeline.taxonomy import ELEMENTS_FILE, load_taxonomy
-from pipeline.taxonomy.element_file import read_element_file
+from pipeline.taxonomy.element_file import library_file
 
 if TYPE_CHECKING:  # the pool brings Pillow and numpy: loaded only by runs that use one
     from pipeline.pool import Pool, Skipped
@@ -66,7 +66,7 @@ def _left_out(beyond_size: Counter, config: BuildConfig) -> str:
 def choose_elements(config: BuildConfig) -> ElementChoice:
     """The library's elements, then the store's, cut to run.size per chosen sub-category."""
     path = config.run.elements_file or ELEMENTS_FILE
-    library = read_element_file(path)
+    library = library_file(path)
     source = "elements file" if config.run.elements_file else "library"
     store = store_of(config)
     stored = store.elements() if store else []

@@ -27,10 +27,13 @@ SubOption = Annotated[list[str], typer.Option("--sub-category", "-s", help="A su
 def _sources(settings) -> list[tuple[str, object]]:
     """(source, element) for the library, then the store."""
     from pipeline.elements import store_of
-    from pipeline.taxonomy import load_elements
+    from pipeline.taxonomy.element_file import library_file
 
     store = store_of(settings)
-    return ([("library", element) for element in load_elements(settings.run.elements_file)]
+    library = library_file(settings.run.elements_file)
+    for skipped in library.skipped:
+        typer.echo(f"note: skipped {skipped}", err=True)
+    return ([("library", element) for element in library.elements]
             + [("model", entry.element) for entry in (store.entries() if store else [])])
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pipeline.config import BuildConfig
 from pipeline.elements.store import ElementStore
 from pipeline.records import Element
-from pipeline.taxonomy import load_elements
 
 
 def store_of(config: BuildConfig) -> ElementStore | None:
@@ -15,5 +14,7 @@ def store_of(config: BuildConfig) -> ElementStore | None:
 
 def known_elements(config: BuildConfig) -> list[Element]:
     """The library (`run.elements_file`, or the shipped one) followed by the store's elements."""
+    from pipeline.taxonomy.element_file import library_file  # it reads through this package's checks
+
     store = store_of(config)
-    return load_elements(config.run.elements_file) + (store.elements() if store else [])
+    return library_file(config.run.elements_file).elements + (store.elements() if store else [])

@@ -23,7 +23,8 @@ from pipeline.elements.store import StoredElement
 from pipeline.llm.roles import ElementWriterInput, ProposedElement
 from pipeline.records import Decision, Element, Seed, Verdict, content_id
 from pipeline.stages.base import failure_text
-from pipeline.taxonomy import load_definitions, load_elements, load_taxonomy
+from pipeline.taxonomy import load_definitions, load_taxonomy
+from pipeline.taxonomy.element_file import library_file
 
 STAGE = "element_writer"
 GUARDRAIL = "element.guardrail"
@@ -78,7 +79,7 @@ class Grower:
 
     def __init__(self, config: BuildConfig, client, embedder: Embedder, run_id: str, store):
         self.store, self.config, self.client, self.run_id = store, config, client, run_id
-        library = load_elements(config.run.elements_file)
+        library = library_file(config.run.elements_file).elements
         stored = store.entries()
         library_vectors = np.asarray(embedder.embed([e.description for e in library]), dtype=np.float32)
         self.index = NoveltyIndex(library + [entry.element for entry in stored],

@@ -15,13 +15,19 @@ from pathlib import Path
 from pipeline.elements.checks import shape_problem
 from pipeline.elements.novelty import name_keys
 from pipeline.records import Element
-from pipeline.taxonomy import element_lines
+from pipeline.taxonomy import ELEMENTS_FILE, element_lines
 
 
 @dataclass(frozen=True)
 class ElementFile:
     elements: list[Element]
     skipped: list[str]  # one "file:line: why" per line left out, in file order
+
+
+def library_file(elements_file: Path | str | None) -> ElementFile:
+    """The library a config names (`run.elements_file`, else the shipped one), read line by line:
+    the build, growth, `elements list` and extend all start from these same elements."""
+    return read_element_file(Path(elements_file) if elements_file else ELEMENTS_FILE)
 
 
 def read_element_file(path: Path) -> ElementFile:

@@ -66,3 +66,18 @@ def test_a_file_with_no_good_line_is_one_error_naming_its_first_bad_line(tmp_pat
     with pytest.raises(ValueError, match=r"bad.jsonl: no usable element; .*bad.jsonl:1: empty name "
                                          r"or description \(and 1 more bad line\)"):
         read_element_file(path)
+
+
+def test_elements_list_and_growth_read_the_file_as_the_build_does(mixed):
+    from typer.testing import CliRunner
+
+    from pipeline.cli.app import app
+    from pipeline.elements import known_elements
+
+    result = CliRunner().invoke(app, ["elements", "list", "--set", f"run.elements_file='{mixed}'"])
+    assert result.exit_code == 0, result.output
+    listed = [row.split("\t")[2] for row in result.stdout.splitlines() if row.startswith("library\t")]
+    assert listed == ["credit card skimmer", "keyless relay box"]
+    assert result.stderr.count("note: skipped ") == len(read_element_file(mixed).skipped) == 5
+    config = load_config(None, [f"run.elements_file='{mixed}'"])
+    assert [e.element for e in known_elements(config)] == listed
