@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
 from pipeline.contracts import (CheckRequest, CheckResult, HarmQuestion, HarmVerdict, ImageChecker, ItemError,
                                 PairCheck, VSILVerdict)
+from pipeline.guardrails import kept_start
 from pipeline.llm.client import LLMClient
 from pipeline.llm.session import BACKEND, Answer
 from pipeline.llm.roles import (HarmFilterInput, ImageQueryInput, ImageRefinerInput,
@@ -142,7 +143,7 @@ class LLMHarmJudge(_LLMBackend):
         return [a if isinstance(a, ItemError) else
                 HarmVerdict(text_harmful=a.output.text_harmful, image_harmful=a.output.image_harmful,
                             combined_harmful=a.output.combined_harmful, intent_kept=a.output.intent_kept,
-                            explanation=a.output.explanation,
+                            explanation=model_explanation(a.output.explanation),
                             made_by=a.provenance.model_copy(
                                 update={"prompt_hash": a.provenance.prompt_hash or self.prompt_hash}))
                 for a in answers]
@@ -183,9 +184,19 @@ class LLMPairChecker(_LLMBackend):
             categorised = (out.category, out.sub_category) == (pair.category, pair.sub_category)
             results.append(PairCheck(
                 matched=out.matched, harmful=out.harmful, categorised=categorised,
-                explanation=f"{answer.provenance.model}: {out.explanation} (says {out.category}/{out.sub_category})",
+                explanation=f"{answer.provenance.model}: {model_explanation(out.explanation)} "
+                            f"(says {out.category}/{out.sub_category})",
                 scores={"matched": float(out.matched), "harmful": float(out.harmful),
                         "categorised": float(categorised)},
                 made_by=answer.provenance.model_copy(
                     update={"prompt_hash": answer.provenance.prompt_hash or self.prompt_hash})))
         return results
+
+
+EXPLANATION_CHARS = 500
+
+
+def model_explanation(text: str) -> str:
+    """A model's explanation, as the decision reasons keep it: under the hard block like every other
+    model-written text a run keeps (`guardrails.kept_start`), and bounded."""
+    return kept_start(text, EXPLANATION_CHARS)
