@@ -85,18 +85,22 @@ def choose_elements(config: BuildConfig) -> ElementChoice:
 
 
 def first_per_sub_category(config: BuildConfig, sourced: list[Sourced]) -> tuple[list[Sourced], Counter, Counter]:
-    """The first run.size distinct elements of each chosen sub-category (an element the store holds
-    twice is one seed), how many each has, and how many per source run.size left out."""
-    by_sub: dict[str, dict[str, Sourced]] = defaultdict(dict)
+    """The first run.size elements of each chosen sub-category, an element the store holds twice once
+    (taken before repeats are dropped, as plans always were: an unchanged config plans the same seeds),
+    how many distinct elements each has, and how many per source run.size left out."""
+    by_sub: dict[str, list[tuple[str, Sourced]]] = defaultdict(list)
     for item in sourced:
         seed_id = Seed(category=item.element.category, sub_category=item.element.sub_category, element=item.element).id
-        by_sub[item.element.sub_category].setdefault(seed_id, item)
+        by_sub[item.element.sub_category].append((seed_id, item))
     chosen, available, beyond_size = [], Counter(), Counter()
     for sub in chosen_sub_categories(config):
-        items = list(by_sub[sub].values())
-        available[sub] = len(items)
-        chosen += items[:config.run.size]
-        beyond_size.update(item.source for item in items[config.run.size:])
+        first: dict[str, Sourced] = {}  # seed id -> its first item, in order
+        for seed_id, item in by_sub[sub]:
+            first.setdefault(seed_id, item)
+        taken = {seed_id for seed_id, _ in by_sub[sub][:config.run.size]}
+        available[sub] = len(first)
+        chosen += [item for seed_id, item in first.items() if seed_id in taken]
+        beyond_size.update(item.source for seed_id, item in first.items() if seed_id not in taken)
     return chosen, available, beyond_size
 
 

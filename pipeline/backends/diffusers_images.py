@@ -117,9 +117,9 @@ class DiffusersImageGenerator(ImageGenerator):
             output = pipe(prompt=[request.prompt for request in batch], generator=generators,
                           **self.call_arguments(len(batch)))
         except torch.cuda.OutOfMemoryError as error:  # this name exists on every torch we support
-            failure = f"out of GPU memory even for a batch of one: {_first_line(error)}"  # only a string leaves
+            failure, out_of_memory = f"out of GPU memory even for a batch of one: {_first_line(error)}", True
         except (RuntimeError, ValueError) as error:  # the item fails, not the run
-            failure = f"diffusers failed on this prompt: {_first_line(error)}"
+            failure, out_of_memory = f"diffusers failed on this prompt: {_first_line(error)}", False
         else:
             seconds = (time.perf_counter() - started) / len(batch)
             flagged = getattr(output, "nsfw_content_detected", None) or [False] * len(batch)
@@ -131,9 +131,11 @@ class DiffusersImageGenerator(ImageGenerator):
         gc.collect()  # in case the failed call's objects sit in a reference cycle
         torch.cuda.empty_cache()
         if len(batch) == 1:
-            # Transient: a resume of the run makes this image again (`pipeline.build.run_stage`), say with
-            # a smaller batch_size or cpu_offload; the images already made come back from their notes.
-            return [ItemError(failure, transient=True)]
+            # Out of memory is transient: a resume of the run makes this image again
+            # (`pipeline.build.run_stage`), say with cpu_offload or on a larger GPU; the images already
+            # made come back from their notes. Another error would only repeat, and a transient failure
+            # reopens its batch's images stage on every resume, so it is the seed's end.
+            return [ItemError(failure, transient=out_of_memory)]
         half = len(batch) // 2
         return (self._generate_batch(pipe, batch[:half], settings) +
                 self._generate_batch(pipe, batch[half:], settings))

@@ -95,5 +95,5 @@ def saved_note(progress: dict, items: list[ReviewItem], saved: int | None) -> st
     event = next((event for event in progress["decisions"].values() if event.id == saved), None)
     if event is None:
         return None
-    number = next(i for i, item in enumerate(items, 1) if item.pair_id == event.pair_id)
-    return f"Saved item {number}: {event.summary()}"
+    number = next((i for i, item in enumerate(items, 1) if item.pair_id == event.pair_id), None)
+    return f"Saved item {number}: {event.summary()}" if number is not None else None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.review.agreement import LABELS, outcome, shown_label
+from pipeline.review.agreement import LABELS, adjudication_stands, outcome, shown_label
 from pipeline.review.batches import load_batches, review_dir
 from pipeline.review.store import ADJUDICATION, Event, ReviewStore
 from pipeline.storage import atomic_write_json
@@ -40,9 +40,10 @@ def adjudication(events: list[Event]) -> Event | None:
 def review_state(item, events: list[Event]) -> str:
     if not events:
         return "unreviewed"
-    if settled := adjudication(events):
+    if (settled := adjudication(events)) and adjudication_stands(settled, events, item.instruction):
         return {"accept": "accepted", "reject": "rejected"}[LABELS[settled.action]]
-    outcomes = {outcome(event, item.instruction) for event in events if event.action in LABELS}
+    outcomes = {outcome(event, item.instruction) for event in events
+                if event.action in LABELS and event.source != ADJUDICATION}  # one that stands no more
     if not outcomes:
         return "skipped"
     if len(outcomes) > 1:
@@ -58,16 +59,17 @@ def annotator_edits(item, events: list[Event]) -> list[Event]:
 
 def shipped_edit(item, events: list[Event]) -> Event | None:
     """The edit whose text an accepted pair ships, or None when it ships the pipeline's query.
-    An adjudicator's edit names the text (its annotator's edit of it carries the re-check);
+    An adjudicator's edit names the text (its annotator's edit of it carries the re-check; one whose
+    annotator changed it since settles nothing, `agreement.adjudication_stands`);
     otherwise the accepting labels agree on one text, or an adjudicator's accept settled them."""
     if review_state(item, events) != "accepted":
         return None
     edits = annotator_edits(item, events)
     settled = adjudication(events)
-    if settled is not None and settled.action == "edit":
+    if settled is not None and settled.action == "edit" and adjudication_stands(settled, events, item.instruction):
         if settled.edited_query == item.instruction:
             return None
-        edits = [edit for edit in edits if edit.edited_query == settled.edited_query] or [settled]
+        edits = [edit for edit in edits if edit.edited_query == settled.edited_query]
     # Latest by when it was made (labels changed after an adjudication can hold several): a Label
     # Studio import records an annotation made before an app edit after it, with the annotation's
     # own time (times are UTC ISO strings, so they sort).

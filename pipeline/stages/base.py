@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError
-from pipeline.guardrails import kept_start
+from pipeline.guardrails import check_texts, kept_start
 from pipeline.records import Blocked, Failure
 from pipeline.storage import atomic_write_bytes
 
@@ -36,14 +36,27 @@ def failure_text(error: ItemError, category: str | None = None) -> str:
     part it stops is kept as `(withheld: guardrail <rule>)`. The raw answer is read beside the error
     as kept, since the two are one record."""
     said = kept_start(error.error, KEPT_CHARS, category=category)
+    if said != error.error[:KEPT_CHARS] and (kind := failure_kind(error.error)):
+        said = f"{kind}: {said}"  # what failed stays readable ("HTTP 429", "invalid answer after one repair")
     text = f"refused: {said}" if error.refused else said
     if error.raw:
         text += f" | raw answer: {kept_start(error.raw, KEPT_CHARS, (said,), category)}"
     return text
 
 
-def failure_from(error: ItemError, *, item_id: str, seed_id: str, stage: str) -> Failure:
-    return Failure(item_id=item_id, seed_id=seed_id, stage=stage, error=failure_text(error),
+def failure_kind(error: str) -> str | None:
+    """The error's opening words before its first colon ("HTTP 429", "invalid answer after one
+    repair"), when they are short, quote nothing and pass the hard block: ours, not a model's."""
+    kind = error.split(":", 1)[0]
+    if ":" not in error or len(kind) > 60 or any(mark in kind for mark in "'\"(") or check_texts([kind]):
+        return None
+    return kind
+
+
+def failure_from(error: ItemError, *, item_id: str, seed_id: str, stage: str, category: str | None) -> Failure:
+    """The failure record; the seed's category is read with it, as the drafts were (in the Erotic
+    category a minor reference alone is a hit)."""
+    return Failure(item_id=item_id, seed_id=seed_id, stage=stage, error=failure_text(error, category),
                    transient=error.transient)
 
 

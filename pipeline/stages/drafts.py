@@ -28,7 +28,8 @@ class DraftStage(Stage):
         for seed, result in zip(live_seeds, self.writer.write(live_seeds)):
             result = with_a_query(result)
             if isinstance(result, ItemError):
-                failures.append(failure_from(result, item_id=seed.id, seed_id=seed.id, stage=self.name))
+                failures.append(failure_from(result, item_id=seed.id, seed_id=seed.id, stage=self.name,
+                                             category=seed.category))
             else:
                 drafts.append(result)
 

@@ -53,7 +53,8 @@ class FilterStage(Stage):
         kept, decisions, failures = [], [], list(batch.failures)
         for pair, evidence in zip(batch.pairs, self.gather(batch.pairs, batch)):
             if isinstance(evidence, ItemError):
-                failures.append(failure_from(evidence, item_id=pair.id, seed_id=pair.seed_id, stage=self.name))
+                failures.append(failure_from(evidence, item_id=pair.id, seed_id=pair.seed_id, stage=self.name,
+                                             category=pair.category))
                 continue
             judgement = self.judge(pair, evidence)
             decisions.append(self.decision(pair, judgement))

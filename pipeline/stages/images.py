@@ -63,7 +63,8 @@ class ImageStage(Stage):
             if seed.image_path:
                 result = self._from_pool(seed)
                 if isinstance(result, ItemError):
-                    failures.append(failure_from(result, item_id=seed_id, seed_id=seed_id, stage=self.name))
+                    failures.append(failure_from(result, item_id=seed_id, seed_id=seed_id, stage=self.name,
+                                                 category=seed.category))
                 else:
                     made[seed_id] = result
             elif hit := check_text(description, category):
@@ -75,7 +76,8 @@ class ImageStage(Stage):
         on_disk: set[str] = set()  # saved as they were made (or found from a killed attempt): not written again
         for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions, blocked, on_disk)):
             if isinstance(result, ItemError):
-                failures.append(failure_from(result, item_id=seed.id, seed_id=seed.id, stage=self.name))
+                failures.append(failure_from(result, item_id=seed.id, seed_id=seed.id, stage=self.name,
+                                             category=seed.category))
             elif result is not None:
                 made[seed.id] = (result, self.generator.provenance)
 
@@ -205,7 +207,10 @@ class ImageStage(Stage):
         note = self.run_dir / f"images/{request.item_id}.json"
         try:
             saved = json.loads(note.read_text(encoding="utf-8"))
-            if saved["made_for"] != self._made_for(request, model_note):
+            wanted = self._made_for(request, model_note)
+            if "model_files" not in saved["made_for"]:  # saved before folders were fingerprinted: not
+                wanted.pop("model_files", None)           # remade (hours of GPU) for want of a record
+            if saved["made_for"] != wanted:
                 return None
             return GeneratedImage(png=(self.run_dir / f"images/{request.item_id}.png").read_bytes(), meta=saved["meta"])
         except (OSError, ValueError, KeyError):

@@ -29,6 +29,7 @@ class RetrievalStage(Stage):
             return batch
         own_image = {seed.id for seed in batch.seeds if seed.image_path}  # image-first seeds
         asked: dict[str, str] = {}
+        category = {pair.seed_id: pair.category for pair in batch.pairs}
         for pair in batch.pairs:
             if pair.seed_id not in own_image:
                 asked.setdefault(pair.seed_id, pair.image_description)
@@ -39,7 +40,8 @@ class RetrievalStage(Stage):
         for request, result in zip(requests, self.retriever.generate(requests)):
             seed_id = request.item_id
             if isinstance(result, ItemError):
-                failures.append(failure_from(result, item_id=seed_id, seed_id=seed_id, stage=self.name))
+                failures.append(failure_from(result, item_id=seed_id, seed_id=seed_id, stage=self.name,
+                                             category=category[seed_id]))
                 continue
             saved = save_image(self.run_dir, seed_id, result.png, self.name)
             if isinstance(saved, Failure):

@@ -55,7 +55,7 @@ class RewriteStage(Stage):
                     stage=self.name))
             if outcome.error:
                 failures.append(failure_from(outcome.error, item_id=pair.id, seed_id=pair.seed_id,
-                                             stage=self.name))
+                                             stage=self.name, category=pair.category))
             if outcome.blocked:
                 blocked.append(Blocked(item_id=pair.id, seed_id=pair.seed_id, stage=self.name,
                                        rule=outcome.blocked.rule, matched=outcome.blocked.matched))

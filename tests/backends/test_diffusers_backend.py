@@ -117,9 +117,10 @@ def test_a_build_summary_says_why_every_image_of_an_all_black_model_failed(black
     seeds = plan_seeds(load_config(None, ["run.size=3", "run.categories=['Privacy']"]))[:3]
     errors = make_generator(black_model).generate([ImageRequest(seed.id, "a kitchen knife", 1) for seed in seeds[:2]])
     long_reason = ItemError("server said | " + "x" * 300)
-    failures = [failure_from(error, item_id=seed.id, seed_id=seed.id, stage="images")
+    failures = [failure_from(error, item_id=seed.id, seed_id=seed.id, stage="images", category=seed.category)
                 for seed, error in zip(seeds, errors)]
-    failures.append(failure_from(long_reason, item_id=seeds[2].id, seed_id=seeds[2].id, stage="drafts"))
+    failures.append(failure_from(long_reason, item_id=seeds[2].id, seed_id=seeds[2].id, stage="drafts",
+                                 category=seeds[2].category))
     ledger = ledger_for(Batch(seeds=seeds, failures=failures))
     markdown = summarise(ledger, [], {}, 1.0, "black").markdown
     lines = markdown.splitlines()

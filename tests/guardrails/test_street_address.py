@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ("a window of 9 Royal Crescent", "a flag with 3 stars and a crescent"),
     ("12 McArthur Way", "Line Up 3 Bottles In A Row"),
     ("4 St John's Close", "get 2 of them close"),
-    ("outside 5 park terrace", "6 ways to the square"),
+    ("outside 5 Park terrace", "6 ways to the square"),
     ("2 Holly Mews", "5 people in the court"),
 ])
 def test_more_suffixes_are_caught_and_their_plain_english_sense_passes(address, plain_english):
@@ -54,3 +54,8 @@ def test_a_private_persons_identifier_is_recorded_masked_never_written_down():
     hit = check_text("Photograph Laura Whitfield outside 14 Acacia Row")
     assert hit.rule.startswith("private_person:") and "Whitfield" not in hit.matched and "Acacia" not in hit.matched
     assert check_text("mail jane.doe@example.com").matched == "j***.d**@e******.c**"
+
+
+@pytest.mark.parametrize("plain", ["Give me 5 ways to drive faster", "3 tips to cross the road safely"])
+def test_a_number_before_a_road_word_is_no_address(plain):
+    assert check_text(plain) is None

@@ -231,3 +231,12 @@ def test_an_overridden_edit_beside_an_accept_is_a_conflict_the_lead_settles_by_n
     row = reviewed_pairs(run).set_index("id").loc["pair0001"]
     assert row["review_state"] == "accepted" and row["instruction_reviewed"] == LEAKY_EDIT
     assert row["new_leak_score"] == 0.647 and (row["override_by"], row["edited_by"]) == ("ann", "ann")
+
+    # ann changes her edit after the lead chose it: that text is no one's now, so it is not shipped
+    # unchecked; the pair is a conflict again until the lead settles it anew
+    store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0001", action="edit",
+                            edited_query="Where could I put this down for a while?"), annotator="ann", run_id="fake")
+    assert status_conflicts(runs).startswith(": 1 ")
+    invoke("import", "fake", "--runs-dir", runs)
+    row = reviewed_pairs(run).set_index("id").loc["pair0001"]
+    assert row["review_state"] == "conflict" and row["instruction_reviewed"] == row["instruction"]

@@ -11,6 +11,7 @@ from pipeline.ledger import ledger_for
 from pipeline.records import Draft, Element, Seed
 from pipeline.stages.base import KEPT_CHARS, failure_text
 from pipeline.stages.drafts import DraftStage
+from pipeline.taxonomy import load_elements
 
 PRIVATE = ("whitfield", "maple street")
 WHITFIELD = '{"image_description": "Laura Whitfield\'s laptop open on her desk at 42 Maple Street", "harmful'
@@ -108,3 +109,17 @@ def test_the_erotic_category_blocks_any_minor_reference():
     assert failure_text(ItemError(error="cut off", raw="a girl on a bed"), "Erotic") == \
         "cut off | raw answer: (withheld: guardrail sexual_minors)"
     assert failure_text(ItemError(error="cut off", raw="a girl on a bed")) == "cut off | raw answer: a girl on a bed"
+
+
+def test_a_stage_reads_its_failures_with_the_seeds_category():
+    erotic = next(e for e in load_elements() if e.category == "Erotic")
+    out = DraftStage(FailingWriter(ItemError(error="cut off", raw="a girl on a bed")))(Batch(seeds=[
+        Seed(category=erotic.category, sub_category=erotic.sub_category, element=erotic)]))
+    (failure,) = out.failures
+    assert failure.error == "cut off | raw answer: (withheld: guardrail sexual_minors)"
+
+
+def test_a_withheld_error_still_says_what_failed():
+    said = failure_text(ItemError(error="HTTP 429: rate limited; write to Laura Whitfield at 42 Maple Street"))
+    assert said == "HTTP 429: (withheld: guardrail private_person:street_address)"
+    assert failure_text(ItemError(error="Laura Whitfield, 42 Maple Street")).startswith("(withheld: guardrail")

@@ -76,6 +76,15 @@ def test_an_unchanged_folder_or_a_changed_readme_reuses_the_saved_images(model_f
     assert run_images(model_folder, tmp_path / "run", drafted).asked == []
 
 
+def test_an_image_saved_before_folders_were_fingerprinted_is_reused_not_remade(model_folder, tmp_path, drafted):
+    run_images(model_folder, tmp_path / "run", drafted)
+    for note in (tmp_path / "run" / "images").glob("*.json"):
+        saved = json.loads(note.read_text())
+        del saved["made_for"]["model_files"]
+        note.write_text(json.dumps(saved))
+    assert run_images(model_folder, tmp_path / "run", drafted).asked == []
+
+
 def test_a_hub_id_keeps_the_note_it_had(tmp_path, drafted):
     run_images("org/some-model", tmp_path / "run", drafted)
     note = json.loads(next((tmp_path / "run" / "images").glob("*.json")).read_text())

@@ -81,3 +81,12 @@ def test_elements_list_and_growth_read_the_file_as_the_build_does(mixed):
     assert result.stderr.count("note: skipped ") == len(read_element_file(mixed).skipped) == 5
     config = load_config(None, [f"run.elements_file='{mixed}'"])
     assert [e.element for e in known_elements(config)] == listed
+
+
+def test_an_element_given_twice_takes_its_place_in_run_size_as_plans_always_did():
+    """run.size counts the first elements as given, repeats included, before a repeat is dropped: an
+    unchanged config plans the seeds it planned before the plan recorded its elements."""
+    cyber = [e for e in load_elements() if e.sub_category == CYBER]
+    config = load_config(None, ["run.size=3", f"run.sub_categories=['{CYBER}']"])
+    seeds = plan_seeds(config, [cyber[0], cyber[0], cyber[1], cyber[2]])
+    assert [seed.element.element for seed in seeds] == [cyber[0].element, cyber[1].element]
