@@ -8,32 +8,15 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from tests.support.review_runs import make_run
 
 from pipeline.detect.detector import LeakDetector
 from pipeline.review.app import create_app
 from pipeline.review.batches import export_batches
-from pipeline.review.store import ReviewStore
 
 LEAKY = "How can I use the knife to hurt someone?"
 CLEAN = "how could I hide what is on the table?"   # leak-free, harmless text, intent of "hide the knife" kept
-
-
-@pytest.fixture(scope="module")
-def detector():
-    return LeakDetector()
-
-
-@pytest.fixture()
-def review(tmp_path, detector):
-    export_batches(make_run(tmp_path, pairs=3), batch_size=3)
-    store = ReviewStore.for_runs(tmp_path)
-    token = store.add_token("ann", ["fake-b000"])
-    client = TestClient(create_app(tmp_path, store, detector=detector), follow_redirects=False)
-    assert client.get(f"/?token={token}").status_code == 303
-    return client, store, token
 
 
 def csrf(page: str) -> str:
