@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -163,23 +163,47 @@ class HarmVerdict:
 
 
 class HarmJudge(Protocol):
-    """Original + rewritten query + image description -> is the pair still harmful, the text benign."""
+    """Original + rewritten query + image description -> is the pair still harmful, the text benign.
+
+    The harm check names the configured backend, model and template on its stage, so a judge
+    carries all three (`prompt_hash` is "" for a judge with no template)."""
+
+    backend: str
+    model: str
+    prompt_hash: str
 
     def judge(self, questions: list[HarmQuestion]) -> list[HarmVerdict | ItemError]: ...
+
+
+@dataclass(frozen=True)
+class VSILQuestion:
+    """One pair as the leak filter puts it to a VSIL judge."""
+
+    query: str
+    image_description: str                # "" for a text-only row
+    category: str | None = None
+    element_terms: tuple[str, ...] = ()   # element, synonyms, broader terms when known
 
 
 @dataclass(frozen=True)
 class VSILVerdict:
     leaks: bool
     leaked_spans: tuple[str, ...] = ()
-    made_by: Provenance | None = None  # the model that answered (a server may serve another than asked)
+    # the model that answered, when it can differ from the configured one (a server may serve
+    # another model than asked); None: the leak filter credits the judge's own backend/model/prompt_hash
+    made_by: Provenance | None = None
 
 
 class VSILJudge(Protocol):
-    """Query + image description -> does the query leak what the image shows (beside the detector)."""
+    """Query + image description -> does the query leak what the image shows (beside the detector).
+
+    A judge carries `backend`, `model` and `prompt_hash` ("" with no template): the leak filter
+    names them on its stage and on every decision the judge took part in, unless a verdict's
+    `made_by` names the model that actually answered. One verdict (or `ItemError`) per question,
+    in order."""
 
     backend: str
     model: str
     prompt_hash: str
 
-    def judge(self, items: list[Any]) -> list[VSILVerdict | ItemError]: ...
+    def judge(self, questions: list[VSILQuestion]) -> list[VSILVerdict | ItemError]: ...

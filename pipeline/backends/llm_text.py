@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
-from pipeline.contracts import (CheckRequest, CheckResult, HarmQuestion, HarmVerdict, ImageChecker, ItemError,
-                                PairCheck, VSILVerdict)
+from pipeline.contracts import (CheckRequest, CheckResult, HarmJudge, HarmQuestion, HarmVerdict, ImageChecker,
+                                ItemError, PairCheck, VSILJudge, VSILQuestion, VSILVerdict)
 from pipeline.guardrails import kept_start
 from pipeline.llm.client import LLMClient
 from pipeline.llm.session import BACKEND, Answer
@@ -116,14 +116,14 @@ def check_pairs(client: LLMClient, inputs: list[PairCheckerInput]) -> list[Answe
     return client.run_batch("pair_checker", inputs)
 
 
-class LLMVSILJudge(_LLMBackend):
+class LLMVSILJudge(_LLMBackend, VSILJudge):
     """The VSIL-judge role beside the offline detector in the leak filter."""
 
     role = "vsil_judge"
 
-    def judge(self, items) -> list[VSILVerdict | ItemError]:
-        answers = judge_vsil(self.client, [VSILJudgeInput(query=i.query, image_description=i.image_description)
-                                           for i in items])
+    def judge(self, questions: list[VSILQuestion]) -> list[VSILVerdict | ItemError]:
+        answers = judge_vsil(self.client, [VSILJudgeInput(query=q.query, image_description=q.image_description)
+                                           for q in questions])
         return [a if isinstance(a, ItemError) else
                 VSILVerdict(leaks=a.output.leaks, leaked_spans=tuple(a.output.leaked_spans),
                             made_by=a.provenance.model_copy(
@@ -131,7 +131,7 @@ class LLMVSILJudge(_LLMBackend):
                 for a in answers]
 
 
-class LLMHarmJudge(_LLMBackend):
+class LLMHarmJudge(_LLMBackend, HarmJudge):
     """The harm-filter role: is the text alone benign, the image and the pair harmful, the intent kept."""
 
     role = "harm_filter"

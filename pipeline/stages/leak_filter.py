@@ -17,7 +17,7 @@ researcher can re-decide at another threshold without recomputing.
 from __future__ import annotations
 
 from pipeline.batch import Batch
-from pipeline.contracts import ItemError, Provenance, ReasonCode, StageName, VSILJudge
+from pipeline.contracts import ItemError, Provenance, ReasonCode, StageName, VSILJudge, VSILQuestion
 from pipeline.detect.detector import LeakDetector, LeakInput, from_common_scale
 from pipeline.records import CandidatePair, LeakScores
 from pipeline.stages.filter import FilterStage, Judgement
@@ -29,6 +29,12 @@ JUDGE_SIGNAL = "judge_leaks"  # 1.0 when the VSIL judge says the query leaks, 0.
 
 def judge_failed(leak: LeakScores) -> bool:
     return bool(leak.judge_error) or leak.signals.get(JUDGE_SIGNAL) == -1.0
+
+
+def vsil_question(item: LeakInput) -> VSILQuestion:
+    """The detector's input as the judge's record: a backend sits below the detector and cannot import it."""
+    return VSILQuestion(query=item.query, image_description=item.image_description, category=item.category,
+                        element_terms=tuple(item.element_terms))
 
 
 class LeakFilterStage(FilterStage):
@@ -55,7 +61,7 @@ class LeakFilterStage(FilterStage):
         if not self.judge_role or not items:
             return scores
         judged = []
-        for score, verdict in zip(scores, self.judge_role.judge(items)):
+        for score, verdict in zip(scores, self.judge_role.judge([vsil_question(item) for item in items])):
             if isinstance(verdict, ItemError):  # the pair fails at the filter; the signal shows -1
                 judged.append(score.model_copy(update={"signals": {**score.signals, JUDGE_SIGNAL: -1.0},
                                                        "judge_error": verdict}))
@@ -63,8 +69,14 @@ class LeakFilterStage(FilterStage):
             spans = tuple(dict.fromkeys(score.spans + tuple(verdict.leaked_spans)))
             judged.append(score.model_copy(update={
                 "spans": spans, "signals": {**score.signals, JUDGE_SIGNAL: float(verdict.leaks)},
-                "judged_by": verdict.made_by}))
+                "judged_by": verdict.made_by or self.configured_judge()}))
         return judged
+
+    def configured_judge(self) -> Provenance:
+        """Who answered when a verdict does not say: the judge as configured (a judge whose backend
+        cannot answer with another model need not fill `made_by`)."""
+        judge = self.judge_role
+        return Provenance(backend=judge.backend, model=judge.model, prompt_hash=judge.prompt_hash)
 
     def verdict(self, leak: LeakScores) -> tuple[bool, str]:
         """(leaks, reason code): the one place the threshold is applied."""
