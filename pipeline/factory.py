@@ -152,8 +152,21 @@ def make_pipeline(config: BuildConfig, run_dir: Path) -> list[Stage]:
                    save_every=(config.images.diffusers.batch_size * len(images.devices)
                                if config.backends.images == "diffusers" else None)),
     ]
-    assert tuple(stage.name for stage in stages) == STAGE_ORDER
+    check_stage_order([stage.name for stage in stages])
     return stages
+
+
+def check_stage_order(names: list[str]) -> None:
+    """The flow submits stages by `STAGE_ORDER`, the checkpoints and the progress bars follow it: a stage
+    `make_pipeline` makes that it lacks would never run, so that is a bug to stop at, naming the stage."""
+    if tuple(names) == STAGE_ORDER:
+        return
+    missing = [name for name in names if name not in STAGE_ORDER]
+    absent = [name.value for name in STAGE_ORDER if name not in names]
+    problem = (f"{', '.join(map(str, missing))} not in STAGE_ORDER (pipeline/factory.py)" if missing else
+               f"{', '.join(absent)} in STAGE_ORDER but not made by make_pipeline" if absent else
+               "in another order than STAGE_ORDER")
+    raise RuntimeError(f"make_pipeline's stages ({', '.join(map(str, names))}): {problem}")
 
 
 @lru_cache(maxsize=4)

@@ -46,10 +46,14 @@ def _what_it_makes(key: str) -> bool:
 
 
 def config_changes(stored: dict, wanted: dict) -> list[str]:
-    """`key: old -> new` for each setting that would change what the run makes."""
+    """`key: old -> new` for each setting that would change what the run makes. A key the stored config
+    lacks came with a newer leakless: left at its default it is no change, since a new key's default
+    does what leakless did before the key existed (and a new stage runs on resume for every batch)."""
     old, new = _flat(stored), _flat(wanted)
+    defaults = _flat(BuildConfig().model_dump(mode="json"))
     return [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in sorted(old.keys() | new.keys())
-            if old.get(key) != new.get(key) and _what_it_makes(key)]
+            if old.get(key) != new.get(key) and _what_it_makes(key)
+            and (key in old or key not in defaults or new.get(key) != defaults[key])]
 
 
 def element_changes(recorded: dict, now: dict) -> str | None:

@@ -10,7 +10,7 @@ from rich.markdown import Markdown
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import user_errors
+from pipeline.cli.errors import environment_errors, user_errors
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import load_config
 from pipeline.plan import choose_elements, plan_seeds
@@ -54,9 +54,10 @@ def build(
         from pipeline.runners import build_gpus, make_task_runner
 
         try:
-            with user_errors(), use(server):
-                flow = build_flow.with_options(task_runner=make_task_runner(settings.runner, build_gpus(settings)))
-                result = flow(settings, run.run_id, show_progress=progress)
+            with user_errors():
+                runner = make_task_runner(settings.runner, build_gpus(settings))
+            with environment_errors(), use(server):
+                result = build_flow.with_options(task_runner=runner)(settings, run.run_id, show_progress=progress)
         finally:
             if warming is not None:
                 # A rerun of a finished run, or a failed one, may not need the models; exiting while
@@ -64,3 +65,4 @@ def build(
                 warming.join()
     output_console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")
+

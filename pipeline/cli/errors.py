@@ -29,20 +29,30 @@ def user_errors():
     """ConfigError, ValueError, wrong paths and a full or read-only disk are the user's to fix:
     no traceback."""
     try:
-        yield
+        with environment_errors():
+            yield
     except ValidationError as error:  # pydantic's own first line only names the model
         more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
         raise fail(one_line(error, where_empty="") + more) from None
     except (ConfigError, ValueError, *WRONG_PATH_ERRORS) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise fail(message) from None
+
+
+SHOWN_REJECTS = 10
+
+
+@contextmanager
+def environment_errors():
+    """A full or read-only disk is the user's to fix (exit 2, one line), wherever it happens. Around a
+    flow, whose config was checked before it started, nothing else is: a stage that raises (a
+    ValueError included) is a bug of ours, exit 1 with its traceback."""
+    try:
+        yield
     except OSError as error:
         if error.errno not in ENVIRONMENT_ERRNOS:
             raise
         raise fail(str(error)) from None
-
-
-SHOWN_REJECTS = 10
 
 
 def readable_rows(file, strict: bool, **reading) -> tuple[list, list]:

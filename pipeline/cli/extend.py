@@ -11,7 +11,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import user_errors
+from pipeline.cli.errors import environment_errors, user_errors
 from pipeline.cli.preflight import check_build_ready
 from pipeline.extend import ExtendPlan, plan_from_files
 
@@ -62,7 +62,7 @@ def extend(
     with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
         from flows.extend import extend_flow
 
-        with user_errors(), use(server):
+        with environment_errors(), use(server):  # config was checked above: what raises now is ours
             result = extend_flow(str(targets), str(config) if config else None, list(override),
                                  show_progress=progress)
     if result["elements_grown"]:

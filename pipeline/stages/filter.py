@@ -7,6 +7,12 @@ embedding call, one LLM batch); an `ItemError` there becomes the pair's failure.
 The base writes one `Decision` per judged pair, kept or dropped, moves kept pairs on
 with the reason code in `pair.kept_by`, and leaves the dropped ones behind. The
 summary and the audit report count decisions per stage and reason code.
+
+`gather` returns an `ItemError` for a pair it cannot handle rather than raising: an
+exception stops the whole build (exit 1, a bug to fix), where an `ItemError` fails only
+that pair. A stage object is made once per process and run (`pipeline.factory`) and
+runs up to `runner.max_workers` batches at once, in threads: it holds no per-batch
+state (everything a batch needs comes in with the batch and goes out with it).
 """
 
 from __future__ import annotations
