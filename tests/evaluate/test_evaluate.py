@@ -117,12 +117,14 @@ def test_evaluate_end_to_end_gives_the_scripted_leaderboard_and_a_rerun_sends_no
 
 def test_faults_end_as_recorded_errors_and_the_next_run_fills_them_in(release, tmp_path):
     evaluations = tmp_path / "evaluations"
-    faults = FaultPlan(rate=0.25, kinds=("429", "500", "timeout"), hang_s=3.0)
+    # a timeout far past a busy machine's slowest answer (at 1 s, two shared cores timed out 29 answers
+    # that were no fault), the hang far past the timeout
+    faults = FaultPlan(rate=0.25, kinds=("429", "500", "timeout"), hang_s=12.0)
     with FakeOpenAIServer(faults=faults) as models_server, \
             FakeOpenAIServer(faults=FaultPlan(rate=1.0, kinds=("malformed",))) as judge_server:
         models = models_file(tmp_path / "models.toml", models_server.base_url, {"careful": "refuses-harm-words"},
                              cache_path=tmp_path / "llm.sqlite", judge_url=judge_server.base_url,
-                             max_retries=0, timeout_s=1.0)
+                             max_retries=0, timeout_s=5.0)
         failed = invoke("evaluate", release, "--models", models, "--out-dir", evaluations, code=1)
         # the image probe stops at its first failed request, which its note names
         probe_faults = int("note: could not check that model 'careful' reads images: HTTP" in failed.output)

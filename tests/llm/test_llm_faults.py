@@ -108,9 +108,11 @@ def test_fallback_model_answers_when_the_first_refuses():
 
 @pytest.mark.slow
 def test_500_seeds_with_every_fault_kind_in_turn_get_exactly_one_result_each():
-    plan = FaultPlan(rate=0.2, retry_after_s=0.01, hang_s=5.0)  # far past the timeout, even when busy
+    # the timeout far past a busy machine's slowest answer (at 1.5 s, two cores shared with a refit
+    # timed out 13 answers that were no fault), the hang far past the timeout
+    plan = FaultPlan(rate=0.2, retry_after_s=0.01, hang_s=12.0)
     with FakeOpenAIServer(faults=plan) as server:
-        client = LLMClient(server.llm_settings(max_retries=6, **{**FAST, "timeout_s": 1.5}))
+        client = LLMClient(server.llm_settings(max_retries=6, **{**FAST, "timeout_s": 5.0}))
         inputs = seeds(500)
         results = client.run_batch("seed_writer", inputs)
 
