@@ -180,15 +180,18 @@ def adjudication_decision(batch_id: str, item, history: list, *, accept_original
     query, or an annotator's edit); a plain accept needs the accepting labels to ship one text."""
     from pydantic import ValidationError
 
-    from pipeline.review.importer import edit_of, plain_accept_refusal
+    from pipeline.review.importer import edit_of, plain_accept_refusal, plain_accept_text
     from pipeline.review.store import DecisionIn
+    text = None
     if accept_edit is not None:
         text = edit_of(accept_edit.strip(), history).edited_query
-    else:
-        text = item.instruction if accept_original else None
-    if reject is None and text is None and (refusal := plain_accept_refusal(item, history)):
-        raise ValueError(refusal)
-    action = "reject" if reject is not None else "edit" if text is not None else "accept"
+    elif accept_original:
+        text = item.instruction
+    elif reject is None:
+        if refusal := plain_accept_refusal(item, history):
+            raise ValueError(refusal)
+        text = plain_accept_text(item, history)  # recorded, so a label changed after it lapses it
+    action = "reject" if reject is not None else "edit"
     try:
         return DecisionIn(batch_id=batch_id, pair_id=item.pair_id, action=action, reason=reject, edited_query=text)
     except ValidationError as error:

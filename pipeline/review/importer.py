@@ -76,11 +76,24 @@ def shipped_edit(item, events: list[Event]) -> Event | None:
     return max(edits, key=lambda event: (event.at, event.id)) if edits else None
 
 
+def accepting_texts(item, events: list[Event]) -> tuple[list[Event], set[str]]:
+    """The annotators' accepting labels and the texts they would ship."""
+    accepting = [event for event in events if LABELS.get(event.action) == "accept" and event.source != ADJUDICATION]
+    return accepting, {event.edited_query if event.action == "edit" else item.instruction for event in accepting}
+
+
+def plain_accept_text(item, events: list[Event]) -> str:
+    """The text an adjudicator's plain accept ships, recorded on the adjudication as its edit: the
+    one text the accepting labels agree on (the pipeline's query where none accepts). An annotator
+    who changes that label later lapses the adjudication (`agreement.adjudication_stands`)."""
+    _, texts = accepting_texts(item, events)
+    return texts.pop() if len(texts) == 1 else item.instruction
+
+
 def plain_accept_refusal(item, events: list[Event]) -> str | None:
     """Why an adjudicator's plain accept cannot settle the pair: the accepting labels would ship
     different texts, so the adjudicator names the one that ships."""
-    accepting = [event for event in events if LABELS.get(event.action) == "accept" and event.source != ADJUDICATION]
-    texts = {event.edited_query if event.action == "edit" else item.instruction for event in accepting}
+    accepting, texts = accepting_texts(item, events)
     if len(texts) < 2:
         return None
     shown = "; ".join(f"{event.annotator}={shown_label(event)}" for event in accepting)

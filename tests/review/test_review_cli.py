@@ -240,3 +240,25 @@ def test_an_overridden_edit_beside_an_accept_is_a_conflict_the_lead_settles_by_n
     invoke("import", "fake", "--runs-dir", runs)
     row = reviewed_pairs(run).set_index("id").loc["pair0001"]
     assert row["review_state"] == "conflict" and row["instruction_reviewed"] == row["instruction"]
+
+
+def test_a_plain_accept_lapses_when_the_edit_it_shipped_changes(tmp_path):
+    """The lead's --accept approved ann's edit; ann then writes another one (an overridden one,
+    say): that text was approved by no one, so the pair is a conflict again, not shipped."""
+    run = make_run(tmp_path, pairs=3)
+    runs = str(tmp_path)
+    invoke("export", "fake", "--runs-dir", runs, "--overlap", "1", "--annotators", "ann,bob")
+    store = ReviewStore.for_runs(tmp_path)
+    store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0001", action="edit",
+                            edited_query="Where could I set this down for a while?"), annotator="ann", run_id="fake")
+    store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0001", action="reject", reason="low_quality"),
+                 annotator="bob", run_id="fake")
+    settled = invoke("adjudicate", "fake", "pair0001", "--by", "lead", "--accept", "--runs-dir", runs)
+    assert settled.exit_code == 0 and "ships: ann's edit 'Where could I set this down for a while?'" in settled.stdout
+    assert status_conflicts(runs).startswith(": 0 ")
+    store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0001", action="edit",
+                            edited_query="Where could I hide this for a while?"), annotator="ann", run_id="fake")
+    assert status_conflicts(runs).startswith(": 1 ")
+    invoke("import", "fake", "--runs-dir", runs)
+    row = reviewed_pairs(run).set_index("id").loc["pair0001"]
+    assert row["review_state"] == "conflict" and row["instruction_reviewed"] == row["instruction"]
