@@ -10,38 +10,50 @@ import pipeline  # noqa: F401  (environment defaults before Prefect loads)
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed, State
 
 from flows.build import build_flow
-from pipeline.elements.grow import grow_elements
+from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 from pipeline.extend import extension_run_id, grow_run_id, plan_from_files, prepare_run
+from pipeline.llm.client import LLMConfigError
 from pipeline.rundir import RunDir
 from pipeline.runners import build_gpus, make_task_runner
 
 
 @task(cache_policy=NO_CACHE)
 def grow_task(config, wanted: dict[str, int], run_id: str):
-    return grow_elements(config, wanted, run_id)
+    try:
+        return grow_elements(config, wanted, run_id)
+    except LLMConfigError as error:  # a setting to fix (an unset API key), not a bug: one line, no traceback
+        return Failed(message=str(error).splitlines()[0])
 
 
 @flow(name="leakless-extend")
 def extend_flow(targets_path: str, config_path: str | None = None, overrides: list[str] | None = None,
                 show_progress: bool = False) -> dict:
-    """Build only the seeds the targets still miss; with the targets met, start no build."""
+    """Build only the seeds the targets still miss; with the targets met, start no build. A growth
+    that gave up still builds what there is; the result says so (`grow_gave_up`, `grow_error`)."""
     def plan_now():
         return plan_from_files(Path(targets_path), Path(config_path) if config_path else None, overrides or [])
 
     targets, config, plan = plan_now()
-    grown = 0
+    grown, growth = 0, {}
     if plan.to_grow:
         report = grow_task(config, plan.to_grow, grow_run_id(plan, config))
+        if isinstance(report, State):  # grow_task's one-line failure: the flow run's too
+            return Failed(message=report.message)
         create_markdown_artifact(markdown=report.markdown(), key="leakless-extend-elements",
                                  description=f"elements grown for {targets.name}")
         grown = sum(report.added.values())
+        if report.gave_up:
+            get_run_logger().error("growing elements stopped after %d rounds in which every request failed "
+                                   "(the first said: %s)", ROUNDS_BEFORE_GIVING_UP, report.first_error)
         targets, config, plan = plan_now()  # the grown elements are unused: plan again
+        growth = {"grow_gave_up": report.gave_up, "grow_error": report.first_error, "plan": plan}
     create_markdown_artifact(markdown=plan.markdown(), key="leakless-extend-plan",
                              description=f"pairs missing from {targets.name}")
     result = {"name": targets.name, "missing": plan.missing, "planned_seeds": len(plan.elements),
-              "elements_grown": grown, "run_id": None, "pairs_added": 0}
+              "elements_grown": grown, "run_id": None, "pairs_added": 0, **growth}
     if not plan.elements:
         get_run_logger().info("nothing to build: %s", "no pairs are missing" if not plan.missing
                               else f"{plan.missing} pairs missing but no unused element is left")

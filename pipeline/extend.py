@@ -11,7 +11,8 @@ Three steps, each a plain function the flow wires together:
    writer configured, how many elements to grow first where they run short.
 
 A run counts only once finished (its manifest is written last): a killed run's seeds stay
-unused, so the next extend plans them again and resumes it.
+unused, so the next extend plans them again and resumes it, as long as it plans the same seeds
+from the same config (settings of how a run is carried out aside, `rundir.HOW_NOT_WHAT`).
 
 A pair is **pending** when it sits in the shards of a finished run under
 `runs_dir`, no release of the name has considered it yet (it is neither in a
@@ -35,7 +36,8 @@ from pipeline.records import Element, Seed, content_id
 from pipeline.release.versions import check_name, release_versions
 from pipeline.review.importer import reviewed_pairs
 from pipeline.storage import atomic_write_text
-from pipeline.elements import known_elements
+from pipeline.elements import known_library
+from pipeline.rundir import with_how_at_defaults
 from pipeline.taxonomy import load_taxonomy
 
 DEFAULT_KEY = "default"
@@ -202,6 +204,7 @@ class SubCategoryPlan:
 class ExtendPlan:
     rows: tuple[SubCategoryPlan, ...]
     pairs_per_seed: float
+    skipped: tuple[str, ...] = ()  # the elements file's bad lines, each "file:line: why"
 
     @property
     def elements(self) -> list[Element]:
@@ -223,6 +226,8 @@ class ExtendPlan:
                  "|---|--:|--:|--:|--:|--:|--:|---|"]
         lines += [f"| {r.sub_category} | {r.target} | {r.released} | {r.pending} | {r.missing} | "
                   f"{len(r.elements)} | {r.unused} | {r.note} |" for r in self.rows]
+        if self.skipped:
+            lines += ["", "Lines of the elements file left out:", ""] + [f"- {line}" for line in self.skipped]
         return "\n".join(lines)
 
 
@@ -239,19 +244,19 @@ def seed_id(element: Element) -> str:
 
 
 def plan_extension(targets: Targets, config: BuildConfig, inventory: Inventory) -> ExtendPlan:
-    library = known_elements(config)
+    known = known_library(config)
     can_grow = config.backends.element_writer == "llm" and config.elements.store is not None
     per_seed = pairs_per_seed(inventory, config.run.queries_per_seed)
     rows = []
     for sub, target in targets.per_sub_category().items():
-        unused = [element for element in library if element.sub_category == sub
+        unused = [element for element in known.elements if element.sub_category == sub
                   and seed_id(element) not in inventory.used_seeds]
         missing = max(0, target - inventory.released[sub] - inventory.pending[sub])
         wanted = math.ceil(missing / per_seed)
         rows.append(SubCategoryPlan(sub_category=sub, target=target, released=inventory.released[sub],
                                     pending=inventory.pending[sub], seeds_wanted=wanted, unused=len(unused),
                                     elements=tuple(unused[:wanted]), can_grow=can_grow))
-    return ExtendPlan(rows=tuple(rows), pairs_per_seed=per_seed)
+    return ExtendPlan(rows=tuple(rows), pairs_per_seed=per_seed, skipped=tuple(known.skipped))
 
 
 def plan_from_files(targets_path: Path, config_path: Path | None = None,
@@ -267,16 +272,17 @@ def plan_from_files(targets_path: Path, config_path: Path | None = None,
 
 
 def extension_run_id(plan: ExtendPlan, config: BuildConfig) -> str:
-    """Derived from the chosen seeds and the config, so a killed extend run is resumed by the next one
-    (an unfinished run's seeds count as unused, so they are chosen again)."""
+    """Derived from the chosen seeds and what the config makes, so a killed extend run is resumed by
+    the next one (an unfinished run's seeds count as unused, so they are chosen again), also with
+    fewer workers or a slower rate limit (`rundir.HOW_NOT_WHAT`), as a resumed build may."""
     return "extend-" + content_id([element.model_dump(mode="json") for element in plan.elements],
-                                  config.model_dump(mode="json"))
+                                  with_how_at_defaults(config).model_dump(mode="json"))
 
 
 def grow_run_id(plan: ExtendPlan, config: BuildConfig) -> str:
-    """Derived from what is to grow and the config: a killed extend regrows under the same id
-    (the LLM cache answers what was already asked)."""
-    return "extend-grow-" + content_id(plan.to_grow, config.model_dump(mode="json"))
+    """Derived from what is to grow and what the config makes: a killed extend regrows under the
+    same id (the LLM cache answers what was already asked)."""
+    return "extend-grow-" + content_id(plan.to_grow, with_how_at_defaults(config).model_dump(mode="json"))
 
 
 def prepare_run(plan: ExtendPlan, targets: Targets, config: BuildConfig, run_dir: Path) -> BuildConfig:

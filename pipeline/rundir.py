@@ -10,6 +10,8 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.records import content_id
@@ -43,6 +45,22 @@ def _what_it_makes(key: str) -> bool:
     parts = key.split(".")
     return not any(all(want in ("*", got) for want, got in zip(rule.split("."), parts)) and
                    len(parts) >= len(rule.split(".")) for rule in HOW_NOT_WHAT)
+
+
+def with_how_at_defaults(model: BaseModel, prefix: str = "") -> BaseModel:
+    """A copy with every `HOW_NOT_WHAT` setting at its default: what the run makes, for a run id
+    that a resume with fewer workers or a slower rate limit keeps. A config that leaves them at
+    their defaults is unchanged, so its id is the one it always had."""
+    update = {}
+    for name, field in type(model).model_fields.items():
+        key, value = f"{prefix}{name}", getattr(model, name)
+        if not _what_it_makes(key):
+            update[name] = field.get_default(call_default_factory=True)
+        elif isinstance(value, BaseModel):
+            update[name] = with_how_at_defaults(value, f"{key}.")
+        elif isinstance(value, dict) and any(isinstance(item, BaseModel) for item in value.values()):
+            update[name] = {k: with_how_at_defaults(item, f"{key}.{k}.") for k, item in value.items()}
+    return model.model_copy(update=update)
 
 
 def config_changes(stored: dict, wanted: dict) -> list[str]:

@@ -27,14 +27,21 @@ SubOption = Annotated[list[str], typer.Option("--sub-category", "-s", help="A su
 def _sources(settings) -> list[tuple[str, object]]:
     """(source, element) for the library, then the store."""
     from pipeline.elements import store_of
-    from pipeline.taxonomy.element_file import library_file
 
     store = store_of(settings)
+    library = _note_skipped_lines(settings)
+    return ([("library", element) for element in library.elements]
+            + [("model", entry.element) for entry in (store.entries() if store else [])])
+
+
+def _note_skipped_lines(settings):
+    """The library the config names, its bad lines told on stderr, as the build tells them."""
+    from pipeline.taxonomy.element_file import library_file
+
     library = library_file(settings.run.elements_file)
     for skipped in library.skipped:
         typer.echo(f"note: skipped {skipped}", err=True)
-    return ([("library", element) for element in library.elements]
-            + [("model", entry.element) for entry in (store.entries() if store else [])])
+    return library
 
 
 def _check_sub_categories(sub_categories: list[str]) -> None:
@@ -70,6 +77,7 @@ def grow(
             raise ValueError("elements grow needs an element writer: set backends.element_writer = 'llm' "
                              "and an [llm] endpoint (docs/llm.md); the offline default has none")
         check_llm_ready(settings, ["element_writer"])
+        _note_skipped_lines(settings)
         report = grow_elements(settings, dict.fromkeys(sub_category, n))
     output_console().print(Markdown(report.markdown()))
     if report.gave_up:

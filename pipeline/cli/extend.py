@@ -11,7 +11,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import environment_errors, user_errors
+from pipeline.cli.errors import environment_errors, fail, user_errors
 from pipeline.cli.preflight import check_build_ready
 from pipeline.extend import ExtendPlan, plan_from_files
 
@@ -43,12 +43,15 @@ def extend(
 
     `seeds` is how many seeds this run builds, `unused` how many library and store elements were
     never used. Where they run short and backends.element_writer = "llm", the run first grows
-    new elements into the element store (`leakless elements`).
+    new elements into the element store (`leakless elements`); if every request of that growth
+    fails, it builds what there is, then exits 1 with the first request's error.
     """
     with user_errors():
         loaded, settings, plan = plan_from_files(targets, config, override)
         if not dry_run:  # as `leakless build`: a missing key or unusable model stops here, not mid-flow
             check_build_ready(settings)
+    for line in plan.skipped:
+        typer.echo(f"note: skipped {line}", err=True)
     console = output_console()
     console.print(plan_table(plan, loaded.name))
     if dry_run:
@@ -60,15 +63,37 @@ def extend(
     from pipeline.prefect_server import prefect_api, use
 
     with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
+        from prefect.exceptions import FailedRun
+
         from flows.extend import extend_flow
 
         with environment_errors(), use(server):  # config was checked above: what raises now is ours
-            result = extend_flow(str(targets), str(config) if config else None, list(override),
-                                 show_progress=progress)
+            try:
+                result = extend_flow(str(targets), str(config) if config else None, list(override),
+                                     show_progress=progress)
+            except FailedRun as error:  # the flow's one-line failure: an API key unset since the check above
+                raise fail(str(error)) from None
+    report(result, console)
+
+
+def report(result: dict, console) -> None:
+    """What the flow grew and built, by the plan it built from; a growth that gave up is exit 1
+    once what there was is built."""
     if result["elements_grown"]:
         typer.echo(f"{result['elements_grown']} new elements in the element store")
+    if "plan" in result:  # it grew elements, then planned again: this is what it built
+        console.print(plan_table(result["plan"], f"{result['name']}, planned again after growing"))
     if result["run_id"] is None:
         typer.echo("nothing built: no unused element is left after growing")
-        return
-    console.print(Markdown(result["summary"]))
-    typer.echo(f"{result['pairs_added']} new candidate pairs for {loaded.name}; run folder: {result['run_dir']}")
+    else:
+        console.print(Markdown(result["summary"]))
+        typer.echo(f"{result['pairs_added']} new candidate pairs for {result['name']}; "
+                   f"run folder: {result['run_dir']}")
+    if result.get("grow_gave_up"):
+        from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP
+
+        built = (f"built the {result['planned_seeds']} seeds there were elements for, in {result['run_id']}"
+                 if result["run_id"] else "nothing was built")
+        typer.echo(f"error: growing elements stopped after {ROUNDS_BEFORE_GIVING_UP} rounds in which every "
+                   f"request failed (the first said: {result['grow_error']}); {built}", err=True)
+        raise typer.Exit(1)

@@ -84,14 +84,18 @@ def deployment(entry: ScheduleEntry):
 def check_entry(entry: ScheduleEntry) -> None:
     """What each run would read, read now: a typo is an error at start, not a failed run at 3 am.
     An extend entry is planned as its flow plans it (the targets' own config and overrides
-    included), which also reads the runs and releases it counts."""
+    included), which also reads the runs and releases it counts. Then what the build needs from
+    outside its config, as `leakless build` checks it: the API keys, the LLM endpoints, the image
+    model and the pool's images (a night that grows elements needs the element writer's key)."""
+    from pipeline.cli.preflight import check_build_ready
     from pipeline.config import load_config
     from pipeline.extend import plan_from_files
 
     try:
         if entry.targets is None:
-            load_config(entry.config, entry.overrides)
+            settings = load_config(entry.config, entry.overrides)
         else:
-            plan_from_files(entry.targets, entry.config, entry.overrides)
+            _, settings, _ = plan_from_files(entry.targets, entry.config, entry.overrides)
+        check_build_ready(settings)
     except (ValueError, FileNotFoundError) as error:
         raise ValueError(f"schedule {entry.name!r}: {str(error).splitlines()[0]}") from None

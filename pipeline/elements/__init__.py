@@ -3,18 +3,30 @@ novelty test every proposal passes (checks.py, novelty.py), and the grow loop (g
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pipeline.config import BuildConfig
 from pipeline.elements.store import ElementStore
 from pipeline.records import Element
+
+if TYPE_CHECKING:
+    from pipeline.taxonomy.element_file import ElementFile
 
 
 def store_of(config: BuildConfig) -> ElementStore | None:
     return ElementStore(config.elements.store) if config.elements.store is not None else None
 
 
-def known_elements(config: BuildConfig) -> list[Element]:
-    """The library (`run.elements_file`, or the shipped one) followed by the store's elements."""
-    from pipeline.taxonomy.element_file import library_file  # it reads through this package's checks
+def known_library(config: BuildConfig) -> ElementFile:
+    """The library (`run.elements_file`, or the shipped one) followed by the store's elements, with
+    the library's lines left out (`skipped`), for a caller to name as the build does."""
+    from pipeline.taxonomy.element_file import ElementFile, library_file  # it reads through this package's checks
 
     store = store_of(config)
-    return library_file(config.run.elements_file).elements + (store.elements() if store else [])
+    library = library_file(config.run.elements_file)
+    return ElementFile(elements=library.elements + (store.elements() if store else []), skipped=library.skipped)
+
+
+def known_elements(config: BuildConfig) -> list[Element]:
+    """`known_library`'s elements alone."""
+    return known_library(config).elements
