@@ -29,8 +29,11 @@ def test_every_leak_verdict_follows_the_configured_threshold(tmp_path, threshold
     dropped = final[final["verdict"] == "drop"]
     assert set(dropped["code"]) <= {"leak.text_harm", "leak.reveal"}
     assert set(final.loc[final["verdict"] == "keep", "code"]) <= {"leak.none"}
-    if threshold == 0.0:  # every query leaks at 0: every attempt is retried, nothing passes
-        assert (final["verdict"] == "drop").all() and (final["attempt"] == 3).all()
+    if threshold == 0.0:  # every query leaks at 0: nothing passes; a pair is tried again only while the
+        # detector feeds back spans it did not feed back before (a rewrite with none has nothing to fix)
+        assert (final["verdict"] == "drop").all() and final["attempt"].between(1, 3).all()
+        retried = decisions[decisions["stage"] == "rewrite"].groupby("item_id").size()
+        assert (final.set_index("item_id")["attempt"] == retried.reindex(final["item_id"]).fillna(0).values + 1).all()
         assert "harm_check" not in set(decisions["stage"])
     if threshold == 1.0:  # nothing reaches 1: no pair is dropped for leaking
         assert (final["verdict"] == "keep").all()
