@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
 from pathlib import Path
 
 import typer
@@ -9,7 +11,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import fail, readable_rows, report_rejects
+from pipeline.cli.errors import environment_errors, fail, report_rejects, user_errors
 
 console = output_console()
 
@@ -18,18 +20,36 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def _refuse_unwritable_outputs(file: Path, outputs: dict[str, Path]) -> None:
-    """Before any scoring: an output that is a folder, the input file or another output would
-    fail, or destroy the input, only once the work is done."""
+def _refuse_unwritable_outputs(file: Path, outputs: dict[str, Path | None]) -> None:
+    """Before any scoring: an output that is a folder, the input file or another output, or one in
+    a folder that cannot be written, would fail, or destroy the input, only once the work is done."""
     taken = {file.resolve(): "the input file"}
     for option, path in outputs.items():
+        if path is None:
+            continue
         if path.is_dir():
             raise fail(f"{option} {path}: is a folder; name a file")
         if path.resolve() in taken:
             raise fail(f"{option} {path}: is {taken[path.resolve()]}; name another file")
         if not path.parent.is_dir():
             raise fail(f"{path.parent}: no such folder")
+        _refuse_unwritable_folder(option, path)
         taken[path.resolve()] = f"the {option} file"
+
+
+def _refuse_unwritable_folder(option: str, path: Path) -> None:
+    """Outputs are written to a temporary file beside them, so the folder must take a new file."""
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as error:
+        raise fail(f"{option} {path}: cannot write in {path.parent} ({error.strerror or error})") from None
+
+
+def _write_rejects(path: Path, rejects: list) -> None:
+    from pipeline.storage import atomic_write_text
+
+    atomic_write_text(path, "".join(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n" for reject in rejects))
 
 
 @app.command("eval-detector")
@@ -49,6 +69,9 @@ def eval_detector(
                    "for `leakless eval-compare`."),
     strict: bool = typer.Option(False, "--strict", help="Exit 2 at the first unreadable row (without it such "
                                                        "rows are named on stderr and left out)."),
+    rejects_file: Path | None = typer.Option(
+        None, "--rejects", help="List the unreadable rows in this JSON lines file (row or line, id and reason, as "
+                                "`audit` does) instead of naming each on stderr."),
 ) -> None:
     """Measure the leak detector on a labelled file: AUROC, precision, recall, FPR. Rows without an
     image description are scored on the query alone (text_harm) and counted; unreadable rows are
@@ -56,11 +79,13 @@ def eval_detector(
     from pipeline.detect import LeakDetector
     from pipeline.detect.compare import RowScores
     from pipeline.detect.evaluate import report_of, to_inputs, with_masked_twins
+    from pipeline.io.external import read_rows
 
-    if scores is not None:
-        _refuse_unwritable_outputs(file, {"--scores": scores})
-    rows, rejects = readable_rows(file, strict, query_field=query_field, description_field=description_field,
-                                  id_field=id_field, require_label=masked_field is None, require_description=False)
+    _refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
+    with user_errors():
+        rows, rejects = read_rows(file, query_field=query_field, description_field=description_field,
+                                  id_field=id_field, require_label=masked_field is None,
+                                  require_description=False)
     if masked_field is not None:
         if not any(masked_field in (row.extra or {}) for row in rows):
             raise fail(f"--masked-field {masked_field!r}: no such field (or it is read as the query, "
@@ -69,10 +94,10 @@ def eval_detector(
             rows, unpaired = with_masked_twins(rows, masked_field)
         except ValueError as error:
             raise fail(f"{file}: {error}")
-        report_rejects(file, unpaired, strict)
         rejects += unpaired
-        if not rows:
-            raise fail(f"{file}: no row has a masked twin")
+    report_rejects(file, rejects, strict, rejects_file)
+    if not rows:  # every row read lacks its masked twin
+        raise fail(f"{file}: no row has a masked twin")
     detector = LeakDetector(threshold=threshold)
     results = detector.score(to_inputs(rows))
     # A query outside the detector's scope is left out, not counted as a pair it judged.
@@ -82,15 +107,13 @@ def eval_detector(
         raise fail(f"{file}: no row is in English, the detector's scope")
     rows, results = map(list, zip(*in_scope))
     result = report_of(rows, results, detector.threshold)
-    if scores is not None:
-        RowScores.of_file(file.stem, rows, results, {"detector": detector.version, "model": detector.model}
-                          ).write(scores)
     table = Table(title=f"leak detector {detector.version} on {file.name}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("pairs (leaky / leakless)", f"{result.pairs} ({result.leaky} / {result.leakless})")
     if rejects:
-        table.add_row("unreadable rows left out (named on stderr)", str(len(rejects)))
+        where = f"listed in {rejects_file}" if rejects_file else "named on stderr"
+        table.add_row(f"unreadable rows left out ({where})", str(len(rejects)))
     if not_english:
         table.add_row("not English, left out (outside the detector's scope)", str(not_english))
     text_only = sum(row.text_only for row in rows)
@@ -106,6 +129,12 @@ def eval_detector(
     if result.twin_pairs:
         table.add_row(f"twin win rate ({result.twin_pairs} pairs)", _percent(result.twin_win_rate))
     console.print(table)
+    with environment_errors():  # the table is out: a disk that fills now loses only the files
+        if rejects_file is not None:
+            _write_rejects(rejects_file, rejects)
+        if scores is not None:
+            RowScores.of_file(file.stem, rows, results, {"detector": detector.version, "model": detector.model}
+                              ).write(scores)
 
 
 @app.command("audit")

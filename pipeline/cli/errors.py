@@ -39,9 +39,6 @@ def user_errors():
         raise fail(message) from None
 
 
-SHOWN_REJECTS = 10
-
-
 @contextmanager
 def environment_errors():
     """A full or read-only disk is the user's to fix (exit 2, one line), wherever it happens. Around a
@@ -65,14 +62,18 @@ def readable_rows(file, strict: bool, **reading) -> tuple[list, list]:
     return rows, rejects
 
 
-def report_rejects(file, rejects: list, strict: bool) -> None:
-    """Each unreadable row named on stderr by its row or line, to be skipped; with `strict` the first
-    is a one-line error and exit 2."""
+def report_rejects(file, rejects: list, strict: bool, listed_in=None) -> None:
+    """Unreadable rows, to be skipped: each named on stderr by its row or line, or counted there when
+    the caller lists them all in the file `listed_in`; with `strict` the first is a one-line error
+    and exit 2."""
     if rejects and strict:
         raise fail(f"{file}: {rejects[0].describe()}")
-    if rejects:
-        typer.echo(f"skipped {len(rejects)} unreadable row(s) of {file} (--strict stops at the first):", err=True)
-        for reject in rejects[:SHOWN_REJECTS]:
-            typer.echo(f"  {reject.describe()}", err=True)
-        if len(rejects) > SHOWN_REJECTS:
-            typer.echo(f"  ... and {len(rejects) - SHOWN_REJECTS} more", err=True)
+    if not rejects:
+        return
+    skipped = f"skipped {len(rejects)} unreadable row(s) of {file} (--strict stops at the first)"
+    if listed_in is not None:
+        typer.echo(f"{skipped}, listed in {listed_in}", err=True)
+        return
+    typer.echo(f"{skipped}:", err=True)
+    for reject in rejects:
+        typer.echo(f"  {reject.describe()}", err=True)

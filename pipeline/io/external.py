@@ -13,12 +13,13 @@ A row without an image description is a text-only row (its description is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 
-from pipeline.io.records import OBJECT_KEY, Entry, Position, open_records
+from pipeline.io.records import OBJECT_KEY, Position, open_records
 
 # Candidate source names per field, most specific first; a column matches whatever its case
 # and its separators ("Question", "Image Description", "BehaviorID").
@@ -34,8 +35,10 @@ FIELD_NAMES = {
     "label": ("label",),
     "element_terms": ("element_terms",),
 }
-# Fields are found from the columns of the first records read.
-RECORDS_FOR_COLUMNS = 1000
+# Valid pairs are joined into one character when JSON is parsed, so any surrogate left is half a pair.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Rows read at a time by `read_rows`.
+ROWS_PER_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,8 @@ def _normalised(name: str) -> str:
 
 
 class BenchmarkReader:
-    """A benchmark file read in chunks of typed rows and rejects. Opening it reads only the
-    first records (to find the fields), so a file-level problem is raised before any work."""
+    """A benchmark file read in chunks of typed rows and rejects. Opening it finds the fields from
+    the columns of the whole file, so a file-level problem is raised before any work."""
 
     def __init__(self, path: Path, query_field: str | None = None, description_field: str | None = None,
                  id_field: str | None = None, require_label: bool = False, require_description: bool = True):
@@ -107,13 +110,14 @@ class BenchmarkReader:
         stream = open_records(self.path)
         self.total = stream.total
         self.position_unit = stream.unit  # "line" for JSON lines, also in a .json file
-        self._head = _until_records(stream.entries, RECORDS_FOR_COLUMNS)
-        self._rest = stream.entries
-        records = [entry for _, entry in self._head if isinstance(entry, dict)]
-        if not records:
-            raise ValueError(f"{self.path}: no rows" if not self._head else
-                             f"{self.path}: no readable rows ({self._head[0][0]}: {self._head[0][1]})")
-        self.columns = columns = list(dict.fromkeys(key for record in records for key in record))
+        self._entries = stream.entries
+        self.columns = columns = stream.columns
+        if not columns:
+            first = next(self._entries, None)
+            if first is None:
+                raise ValueError(f"{self.path}: no rows")
+            if isinstance(first[1], str):  # else records without fields: refused below, naming no field
+                raise ValueError(f"{self.path}: no readable rows ({first[0]}: {first[1]})")
         required = ("query", "image_description") if require_description else ("query",)
         self.fields = resolve_fields(columns, {"query": query_field, "image_description": description_field,
                                                "id": id_field}, required)
@@ -127,21 +131,10 @@ class BenchmarkReader:
 
     def chunks(self, size: int) -> Iterator[tuple[list[BenchmarkRow], list[Reject]]]:
         """Up to `size` entries at a time, as (rows, rejects), in file order; once only."""
-        entries = chain(self._head, self._rest)
-        self._head, self._rest = [], iter(())
+        entries, self._entries = self._entries, iter(())
         while chunk := list(islice(entries, size)):
             typed = [_typed(position, entry, self) for position, entry in chunk]
             yield ([t for t in typed if isinstance(t, BenchmarkRow)], [t for t in typed if isinstance(t, Reject)])
-
-
-def _until_records(entries: Iterator[Entry], count: int) -> list[Entry]:
-    head: list[Entry] = []
-    for entry in entries:
-        head.append(entry)
-        count -= isinstance(entry[1], dict)
-        if count == 0:
-            break
-    return head
 
 
 def read_rows(path: Path, query_field: str | None = None, description_field: str | None = None,
@@ -151,7 +144,7 @@ def read_rows(path: Path, query_field: str | None = None, description_field: str
     whose rows can be read is a `ValueError` naming the first."""
     reader = BenchmarkReader(path, query_field, description_field, id_field, require_label, require_description)
     rows, rejects = [], []
-    for chunk, bad in reader.chunks(RECORDS_FOR_COLUMNS):
+    for chunk, bad in reader.chunks(ROWS_PER_CHUNK):
         rows.extend(chunk)
         rejects.extend(bad)
     if not rows:
@@ -202,7 +195,24 @@ def _text(record: dict, column: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise _Unreadable(f"`{column}` is {_kind(value)}, not text")
+    return _paired(column, value)
+
+
+def _paired(column: str, value: str) -> str:
+    """A JSON string may escape half a surrogate pair ("\\ud83d"): no model can read that text."""
+    surrogate = LONE_SURROGATE.search(value)
+    if surrogate:
+        raise _Unreadable(f"`{column}` holds an unpaired surrogate at character {surrogate.start() + 1}")
     return value
+
+
+def _query(record: dict, column: str) -> str:
+    query = _text(record, column)
+    if query is None:
+        raise _Unreadable(_missing(record, column))
+    if not any(character.isalnum() for character in query):  # "?" or "...": nothing to score
+        raise _Unreadable(f"`{column}` has no words")
+    return query
 
 
 def _file_id(record: dict, column: str | None) -> str | None:
@@ -212,7 +222,9 @@ def _file_id(record: dict, column: str | None) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # an integer id that went through a float column
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
+    if isinstance(value, str):
+        return _paired(column, value)
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     raise _Unreadable(f"`{column}` is {_kind(value)}, not an id")
 
@@ -238,12 +250,11 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
         row_id = _file_id(entry, fields.get("id"))
         if row_id is None and OBJECT_KEY in entry:  # the record names no id of its own: its key is one
             row_id = str(entry[OBJECT_KEY])
-        query = _text(entry, fields["query"])
-        if query is None:
-            raise _Unreadable(_missing(entry, fields["query"]))
+        query = _query(entry, fields["query"])
         description = _text(entry, fields["image_description"]) if reader.has_descriptions else None
         if description is None and reader.require_description:
             raise _Unreadable(_missing(entry, fields["image_description"]))
+        category, sub_category = (_label_text(entry, fields.get(field)) for field in ("category", "sub_category"))
         label = entry.get(fields["label"]) if "label" in fields else None
         if reader.require_label and _binary(label) is None:
             raise _Unreadable(f"`{fields['label']}` is not 0 or 1: {label!r}")
@@ -252,15 +263,15 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
     used = set(fields.values())
     return BenchmarkRow(
         id=str(position.number) if row_id is None else row_id, query=query, image_description=description or "",
-        category=_label_text(entry.get(fields.get("category"))),
-        sub_category=_label_text(entry.get(fields.get("sub_category"))),
+        category=category, sub_category=sub_category,
         label=_binary(label), element_terms=_terms(entry.get(fields.get("element_terms"))),
         extra={k: v for k, v in entry.items() if k not in used and k != OBJECT_KEY} or None, position=position,
     )
 
 
-def _label_text(value) -> str | None:
-    return None if value is None or value == "" else str(value)
+def _label_text(record: dict, column: str | None) -> str | None:
+    value = record.get(column) if column else None
+    return None if value is None or value == "" else _paired(column, str(value))
 
 
 def _terms(value) -> tuple[str, ...]:

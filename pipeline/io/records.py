@@ -4,12 +4,14 @@ JSON lists and objects and Parquet files count rows; JSONL and CSV (or TSV) coun
 names the line an editor shows. A UTF-8 byte-order mark (Excel's "CSV UTF-8")
 is dropped, so it never sticks to the first column name. An entry that cannot
 be read as a record (a JSONL line that is not JSON, a list or keyed entry that is not an
-object, a CSV line with more cells than the header) comes out as the reason it
-is unreadable instead of a record: one bad row must not stop the file. Only
-what makes the whole file unreadable is a `ValueError`.
+object, a CSV line with more cells than the header or with bytes that are not
+UTF-8) comes out as the reason it is unreadable instead of a record: one bad row
+must not stop the file. Only what makes the whole file unreadable is a `ValueError`.
 
 JSONL, CSV and Parquet are read as they are consumed; a JSON list is one
 document, so it is parsed whole (use JSONL or Parquet for very large files).
+The columns are those of the whole file (a JSONL file is read once before its
+records to gather its keys), so a field first seen late is still found.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import collections
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +36,9 @@ CSV_DELIMITERS = ",;\t"
 CSV_FIELD_LIMIT = 2**31 - 1  # the csv module's default, 128 KiB, would stop a file at one long query
 PARQUET_BATCH_ROWS = 1024
 BOM = b"\xef\xbb\xbf"
+# A CSV is decoded with errors="surrogateescape": each byte that is not UTF-8 becomes one of these,
+# so the row holding it can be rejected while the rest of the file is read.
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -61,14 +67,17 @@ Entry = tuple[Position, "dict | str"]  # a record, or the reason the entry is no
 @dataclass
 class RecordStream:
     entries: Iterator[Entry]
-    total: int | None  # entries expected, where known without reading the file twice
+    total: int | None  # entries expected, where known without parsing the file twice
     unit: str          # what the positions count: "row" or "line" (a .json file of JSON lines counts lines)
+    columns: list[str]  # every record's keys, in the order first seen
 
 
 def open_records(path: Path) -> RecordStream:
     """The file's entries, by its suffix. File-level failures raise a one-line `ValueError`,
-    also when they surface while the entries are consumed (a CSV that turns out not UTF-8)."""
+    also when they surface while the entries are consumed."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; name a benchmark file")
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -80,7 +89,7 @@ def open_records(path: Path) -> RecordStream:
         stream = readers[suffix](path)
     except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError) as error:
         raise _unreadable(path, error) from None
-    return RecordStream(_reraising(path, stream.entries), stream.total, stream.unit)
+    return RecordStream(_reraising(path, stream.entries), stream.total, stream.unit, stream.columns)
 
 
 def _unreadable(path: Path, error: Exception, where: str = "") -> ValueError:
@@ -93,22 +102,9 @@ def _reraising(path: Path, entries: Iterator[Entry]) -> Iterator[Entry]:
     try:
         for position, entry in entries:
             yield position, entry
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: cannot read (line {_first_non_utf8_line(path)} is not UTF-8 text)") from None
     except (csv.Error, pa.ArrowException, OSError) as error:
         after = f"after {position}: " if position else ""
         raise _unreadable(path, error, after) from None
-
-
-def _first_non_utf8_line(path: Path) -> int:
-    """The decoder fails on a buffered block, so its own offset names no line; find it."""
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
-    return 0
 
 
 def _json(path: Path) -> RecordStream:
@@ -124,7 +120,8 @@ def _json(path: Path) -> RecordStream:
                          if records != [] else f"{path}: no rows")
     entries = ((Position("row", number), _object_or_reason(record))
                for number, record in enumerate(records, start=1))
-    return RecordStream(entries, len(records), "row")
+    columns = dict.fromkeys(key for record in records if isinstance(record, dict) for key in record)
+    return RecordStream(entries, len(records), "row", list(columns))
 
 
 def _keyed_records(data: dict) -> list | None:
@@ -151,9 +148,24 @@ def _object_or_reason(value) -> dict | str:
 
 
 def _jsonl(path: Path) -> RecordStream:
+    """One pass counts the lines and gathers every record's keys (memory: the keys, not the
+    records); the entries are read in a second pass."""
+    total, columns = 0, {}
     with path.open("rb") as handle:
-        total = sum(1 for line in handle if line.strip())
-    return RecordStream(_jsonl_entries(path), total, "line")
+        for line in handle:
+            if line.strip():
+                total += 1
+                columns.update(dict.fromkeys(_keys(line)))
+    return RecordStream(_jsonl_entries(path), total, "line", list(columns))
+
+
+def _keys(line: bytes) -> list[str]:
+    """A JSON line's keys; none where it is not a JSON object (its entry says why)."""
+    try:
+        record = json.loads(line)  # bytes: a byte-order mark is dropped
+    except ValueError:
+        return []
+    return list(record) if isinstance(record, dict) else []
 
 
 def _jsonl_entries(path: Path) -> Iterator[Entry]:
@@ -174,7 +186,22 @@ def _jsonl_entries(path: Path) -> Iterator[Entry]:
 
 
 def _csv(path: Path) -> RecordStream:
-    return RecordStream(_csv_entries(path), None, "line")
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    delimiter = _delimiter(path)
+    with _open_csv(path) as handle:
+        header = _csv_header(path, _Lines(handle), delimiter)
+    return RecordStream(_csv_entries(path, delimiter), _csv_lines(path), "line", header)
+
+
+def _open_csv(path: Path):
+    return path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
+
+
+def _csv_lines(path: Path) -> int:
+    """Lines after the header: the rows expected, for a progress bar (a quoted cell that spans
+    lines makes its row count more than once)."""
+    with path.open("rb") as handle:
+        return max(sum(1 for line in handle if line.strip()) - 1, 0)
 
 
 def _delimiter(path: Path) -> str:
@@ -182,9 +209,21 @@ def _delimiter(path: Path) -> str:
     into the most names (quoted names kept whole; a tie goes to the comma)."""
     if path.suffix.lower() == ".tsv":
         return "\t"
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with _open_csv(path) as handle:
         header = handle.readline()
     return max(CSV_DELIMITERS, key=lambda delimiter: len(next(csv.reader([header], delimiter=delimiter), [])))
+
+
+def _csv_header(path: Path, lines: _Lines, delimiter: str) -> list[str]:
+    """The column names; a header that is not CSV or not UTF-8 makes the whole file unreadable."""
+    try:
+        header = next(csv.reader(lines, delimiter=delimiter, strict=True), [])
+    except csv.Error as error:
+        raise ValueError(f"{path}: line 1 (the header) is not CSV: {error}") from None
+    if any(NOT_UTF8.search(name) for name in header):
+        raise ValueError(f"{path}: cannot read (line 1, the header, is not UTF-8 text)")
+    lines.row_done()
+    return header
 
 
 class _Lines:
@@ -254,21 +293,13 @@ def _failing_quote(text: str, delimiter: str) -> int | None:
     return None
 
 
-def _csv_entries(path: Path) -> Iterator[Entry]:
+def _csv_entries(path: Path, delimiter: str) -> Iterator[Entry]:
     """Rows by the line they start on. A row that is not valid CSV is named and skipped: one whose
     quote is never closed (it would swallow later rows into one cell) costs its first line only,
-    any other the lines it spans, each named in the reason."""
-    csv.field_size_limit(CSV_FIELD_LIMIT)
-    delimiter = _delimiter(path)
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    any other the lines it spans, each named in the reason; so is a row with bytes that are not UTF-8."""
+    with _open_csv(path) as handle:
         lines = _Lines(handle)
-        try:
-            header = next(csv.reader(lines, delimiter=delimiter, strict=True), None)
-        except csv.Error as error:
-            raise ValueError(f"{path}: line 1 (the header) is not CSV: {error}") from None
-        if header is None:
-            return
-        lines.row_done()
+        header = _csv_header(path, lines, delimiter)
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
         while True:
             start = lines.consumed + 1
@@ -284,7 +315,10 @@ def _csv_entries(path: Path) -> Iterator[Entry]:
             if not cells:
                 continue
             position = Position("line", start)
-            if len(cells) > len(header):
+            if any(NOT_UTF8.search(cell) for cell in cells):
+                readable = {name: cell for name, cell in zip(header, cells) if not NOT_UTF8.search(cell)}
+                yield position, Unreadable("not UTF-8 text", readable)
+            elif len(cells) > len(header):
                 yield position, Unreadable(f"{len(cells)} cells where the header has {len(header)}",
                                            dict(zip(header, cells)))
             else:
@@ -304,7 +338,7 @@ def _skip_bad_row(lines: _Lines, error: csv.Error, delimiter: str) -> str:
 
 def _parquet(path: Path) -> RecordStream:
     parquet = pq.ParquetFile(path)
-    return RecordStream(_parquet_entries(parquet), parquet.metadata.num_rows, "row")
+    return RecordStream(_parquet_entries(parquet), parquet.metadata.num_rows, "row", parquet.schema_arrow.names)
 
 
 def _parquet_entries(parquet: pq.ParquetFile) -> Iterator[Entry]:

@@ -203,13 +203,23 @@ def test_duplicate_ids_are_reported(tmp_path):
     assert "'a': line 1 and line 4" in result.output
 
 
-def test_a_csv_that_turns_out_not_utf8_part_way_writes_nothing(tmp_path):
+def test_a_csv_row_that_is_not_utf8_is_one_reject_and_the_rest_is_audited(tmp_path):
     path = tmp_path / "big.csv"
     lines = ["uid,prompt,caption"] + [f"r{n},Question {n}?,A scene." for n in range(2000)]
-    path.write_bytes(("\n".join(lines) + "\n").encode() + b"r9,\xff\xfe,x\n")
+    path.write_bytes(("\n".join(lines) + "\n").encode() + "r9,Caf\u00e9 du monde?,x\n".encode("cp1252")
+                     + b"r10,Question?,A scene.\n")
     result = audit(path, "--out", tmp_path / "out.parquet", "--chunk-size", "500")
-    assert result.exit_code == 2 and "line 2002 is not UTF-8 text" in result.output, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
+    assert result.exit_code == 0, result.output
+    assert rejects_of(tmp_path / "out.rejects.jsonl") == [{"line": 2002, "id": "r9", "reason": "not UTF-8 text"}]
+    assert pq.read_metadata(tmp_path / "out.parquet").num_rows == 2001
+
+
+def test_a_csv_header_that_is_not_utf8_makes_the_file_unreadable(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("prompt,l\u00e9gende\nQuestion?,A scene.\n".encode("cp1252"))
+    result = audit(path, "--out", tmp_path / "out.parquet")
+    assert result.exit_code == 2 and "line 1, the header, is not UTF-8 text" in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin.csv"]
 
 
 def mixed_file(folder: Path) -> Path:
