@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from pipeline.config import BuildConfig
 from pipeline.elements.store import ElementStore
-from pipeline.records import Element
 
 if TYPE_CHECKING:
     from pipeline.taxonomy.element_file import ElementFile
@@ -25,8 +24,3 @@ def known_library(config: BuildConfig) -> ElementFile:
     store = store_of(config)
     library = library_file(config.run.elements_file)
     return ElementFile(elements=library.elements + (store.elements() if store else []), skipped=library.skipped)
-
-
-def known_elements(config: BuildConfig) -> list[Element]:
-    """`known_library`'s elements alone."""
-    return known_library(config).elements

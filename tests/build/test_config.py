@@ -68,10 +68,10 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, args, expected):
 
 
 def test_a_size_beyond_the_library_is_named_not_silently_capped():
-    from pipeline.elements import known_elements
+    from pipeline.elements import known_library
     from pipeline.plan import choose_elements
 
-    has = sum(element.sub_category == "Cybercrime" for element in known_elements(load_config()))
+    has = sum(element.sub_category == "Cybercrime" for element in known_library(load_config()).elements)
     config = load_config(None, [f"run.size={has + 5}", "run.sub_categories=['Cybercrime', 'Property Crimes']"])
     assert choose_elements(config).shortfalls(config)["Cybercrime"] == has
     fits = load_config(None, [f"run.size={has}", "run.sub_categories=['Cybercrime']"])

@@ -72,7 +72,7 @@ def test_elements_list_and_growth_read_the_file_as_the_build_does(mixed):
     from typer.testing import CliRunner
 
     from pipeline.cli.app import app
-    from pipeline.elements import known_elements
+    from pipeline.elements import known_library
 
     result = CliRunner().invoke(app, ["elements", "list", "--set", f"run.elements_file='{mixed}'"])
     assert result.exit_code == 0, result.output
@@ -80,7 +80,7 @@ def test_elements_list_and_growth_read_the_file_as_the_build_does(mixed):
     assert listed == ["credit card skimmer", "keyless relay box"]
     assert result.stderr.count("note: skipped ") == len(read_element_file(mixed).skipped) == 5
     config = load_config(None, [f"run.elements_file='{mixed}'"])
-    assert [e.element for e in known_elements(config)] == listed
+    assert [e.element for e in known_library(config).elements] == listed
 
 
 def test_an_element_given_twice_takes_its_place_in_run_size_as_plans_always_did():

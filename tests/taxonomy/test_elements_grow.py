@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.config import load_config
-from pipeline.elements import known_elements
+from pipeline.elements import known_library
 from pipeline.elements.checks import refusal
 from pipeline.elements.grow import grow_elements
 from pipeline.elements.store import ElementStore
@@ -62,7 +62,7 @@ def test_grow_refuses_repeats_and_near_duplicates_and_versions_the_store(server,
 
     second = grow_elements(config, {WEAPONS: 3}, run_id="grow-b")
     assert second.added == {WEAPONS: 3} and second.version == 2
-    names = [element.element.lower() for element in known_elements(config)]
+    names = [element.element.lower() for element in known_library(config).elements]
     assert len(names) == len(set(names)) == 380 + 11
     meta = json.loads((tmp_path / "store" / "v0002" / "meta.json").read_text())
     assert meta["run_id"] == "grow-b" and meta["added"] == 3
