@@ -42,7 +42,7 @@ class ElementChoice:
     def notes(self, config: BuildConfig) -> list[str]:
         """What a build says before it starts: the lines it skipped, how many elements each source
         gave, and where run.size asks for more than there are."""
-        notes = [f"{line}; line skipped" for line in self.skipped]
+        notes = [f"skipped {line}" for line in self.skipped]
         used = Counter(item.source for item in self.chosen)
         sources = [self.record["library"]["source"]] + (["store"] if self.record["store"] else [])
         notes.append("elements used: " + ", ".join(f"{used[source]} from the {source}" for source in sources)

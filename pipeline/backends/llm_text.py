@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
 from pipeline.contracts import (CheckRequest, CheckResult, HarmJudge, HarmQuestion, HarmVerdict, ImageChecker,
-                                ItemError, PairCheck, VSILJudge, VSILQuestion, VSILVerdict)
+                                ItemError, PairCheck, Provenance, VSILJudge, VSILQuestion, VSILVerdict)
 from pipeline.guardrails import kept_start
 from pipeline.llm.client import LLMClient
 from pipeline.llm.session import BACKEND, Answer
@@ -32,6 +32,10 @@ class _LLMBackend:
         self.client = client
         self.model = client.settings.role(self.role).model
         self.prompt_hash = prompt_hash(f"{self.role}.j2")
+
+    def made_by(self, answer: Answer) -> Provenance:
+        """The model that answered, with this role's template hash where the answer carries none."""
+        return answer.provenance.model_copy(update={"prompt_hash": answer.provenance.prompt_hash or self.prompt_hash})
 
 
 class LLMSeedWriter(_LLMBackend, SeedWriter):
@@ -126,8 +130,7 @@ class LLMVSILJudge(_LLMBackend, VSILJudge):
                                            for q in questions])
         return [a if isinstance(a, ItemError) else
                 VSILVerdict(leaks=a.output.leaks, leaked_spans=tuple(a.output.leaked_spans),
-                            made_by=a.provenance.model_copy(
-                                update={"prompt_hash": a.provenance.prompt_hash or self.prompt_hash}))
+                            made_by=self.made_by(a))
                 for a in answers]
 
 
@@ -144,8 +147,7 @@ class LLMHarmJudge(_LLMBackend, HarmJudge):
                 HarmVerdict(text_harmful=a.output.text_harmful, image_harmful=a.output.image_harmful,
                             combined_harmful=a.output.combined_harmful, intent_kept=a.output.intent_kept,
                             explanation=model_explanation(a.output.explanation),
-                            made_by=a.provenance.model_copy(
-                                update={"prompt_hash": a.provenance.prompt_hash or self.prompt_hash}))
+                            made_by=self.made_by(a))
                 for a in answers]
 
 
@@ -162,8 +164,7 @@ class LLMImageChecker(_LLMBackend, ImageChecker):
                 CheckResult(shows_element=a.output.shows_element,
                             refined_prompt=a.output.refined_prompt or None,
                             explanation=f"{a.provenance.model}: shows_element={a.output.shows_element}",
-                            made_by=a.provenance.model_copy(
-                                update={"prompt_hash": a.provenance.prompt_hash or self.prompt_hash}))
+                            made_by=self.made_by(a))
                 for a in answers]
 
 
@@ -188,8 +189,7 @@ class LLMPairChecker(_LLMBackend):
                             f"(says {out.category}/{out.sub_category})",
                 scores={"matched": float(out.matched), "harmful": float(out.harmful),
                         "categorised": float(categorised)},
-                made_by=answer.provenance.model_copy(
-                    update={"prompt_hash": answer.provenance.prompt_hash or self.prompt_hash})))
+                made_by=self.made_by(answer)))
         return results
 
 

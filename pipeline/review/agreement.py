@@ -71,6 +71,12 @@ class Conflict:
     labels: dict[str, str]   # annotator -> "accept", "reject: <reason>", or the edit: shown_label
 
 
+def adjudication(events: list[Event]) -> Event | None:
+    """The latest adjudication on the pair, which settles it; None where nobody adjudicated."""
+    settled = [event for event in events if event.source == ADJUDICATION]
+    return max(settled, key=lambda event: event.id) if settled else None
+
+
 def adjudication_stands(settled: Event, events: list[Event], pipeline_query: str | None) -> bool:
     """An adjudication settles its pair unless it chose an annotator's edit (`--accept-edit`) that
     its annotator has changed since: that text, no longer anyone's, would ship unchecked."""
@@ -111,14 +117,11 @@ def agreement(events: list[Event], category_of: dict[str, str],
 def conflicts(events: list[Event], pipeline_queries: dict[str, str]) -> list[Conflict]:
     """Pairs whose annotators' labels would not make the same release and that no adjudication has
     settled yet (pipeline_queries: pair id -> the query an accept ships)."""
-    latest: dict[tuple[str, str], Event] = {}
-    for event in sorted((e for e in events if e.source == ADJUDICATION), key=lambda e: e.id):
-        latest[(event.run_id, event.pair_id)] = event
     pair_events = defaultdict(list)
     for event in events:
         pair_events[(event.run_id, event.pair_id)].append(event)
-    settled = {key for key, event in latest.items()
-               if adjudication_stands(event, pair_events[key], pipeline_queries.get(key[1]))}
+    settled = {key for key, held in pair_events.items()
+               if (latest := adjudication(held)) and adjudication_stands(latest, held, pipeline_queries.get(key[1]))}
     found = []
     for (run_id, pair_id), by_annotator in sorted(labels_by_pair(events).items()):
         outcomes = {outcome(event, pipeline_queries.get(pair_id)) for event in by_annotator.values()}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.review.agreement import LABELS, adjudication_stands, outcome, shown_label
+from pipeline.review.agreement import LABELS, adjudication, adjudication_stands, outcome, shown_label
 from pipeline.review.batches import load_batches, review_dir
 from pipeline.review.store import ADJUDICATION, Event, ReviewStore
 from pipeline.storage import atomic_write_json
@@ -29,12 +29,6 @@ from pipeline.writers.tables import write_frame
 
 DECISIONS_FILE = "decisions.parquet"
 ACCEPTED_FILE = "accepted_ids.json"
-
-
-def adjudication(events: list[Event]) -> Event | None:
-    """The latest adjudication on the pair, which settles it; None where nobody adjudicated."""
-    settled = [event for event in events if event.source == ADJUDICATION]
-    return max(settled, key=lambda event: event.id) if settled else None
 
 
 def review_state(item, events: list[Event]) -> str:

@@ -139,7 +139,7 @@ class ImageStage(Stage):
             if outcome.blocked:
                 blocked.append(Blocked(item_id=seed.id, seed_id=seed.id, stage="image_refined_prompt",
                                        rule=outcome.blocked.rule, matched=outcome.blocked.matched))
-            decisions.append(self._check_decision(seed, outcome, outcome.checked_by))
+            decisions.append(self._check_decision(seed, outcome))
             if not outcome.accepted:
                 results.append(None)
                 continue
@@ -152,9 +152,9 @@ class ImageStage(Stage):
             results.append(image)
         return results
 
-    def _check_decision(self, seed: Seed, outcome: RefineOutcome, made_by: Provenance | None) -> Decision:
+    def _check_decision(self, seed: Seed, outcome: RefineOutcome) -> Decision:
         rounds = len(outcome.rounds)
-        made_by = made_by or Provenance(backend=self.checker.backend, model=self.checker.model,
+        made_by = outcome.checked_by or Provenance(backend=self.checker.backend, model=self.checker.model,
                                         prompt_hash=self.checker.prompt_hash)
         return Decision(
             item_id=seed.id, seed_id=seed.id, stage=StageName.image_check, text=outcome.rounds[-1].prompt,
