@@ -66,13 +66,13 @@ def overrides(spec: dict) -> list[str]:
 
 def child_grow(spec: dict) -> dict:
     from pipeline.config import load_config
-    from pipeline.elements import known_elements
+    from pipeline.elements import known_library
     from pipeline.elements.grow import grow_elements
     from pipeline.taxonomy import load_taxonomy
 
     config = load_config(None, overrides(spec))
     have = {sub: 0 for sub in load_taxonomy().sub_categories}
-    for element in known_elements(config):
+    for element in known_library(config).elements:
         have[element.sub_category] += 1
     started = time.perf_counter()
     report = grow_elements(config, {sub: spec["size"] - n for sub, n in have.items()}, run_id="bench-grow")
