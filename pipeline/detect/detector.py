@@ -186,7 +186,7 @@ class LeakDetector:
         self.calibration = Calibration.load(calibration)
         self.threshold = COMMON_THRESHOLD if threshold is None else float(threshold)
         # the calibration and the element library `reveal` reads: a change of either is a new detector
-        self.version = f"offline-10+{self.calibration.digest}+{library_digest()}"  # 10: accents, look-alikes (9: shared words)
+        self.version = f"offline-11+{self.calibration.digest}+{library_digest()}"  # 11: misspelt shown words (10: accents)
         self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:

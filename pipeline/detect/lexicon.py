@@ -32,12 +32,15 @@ class StemmedText:
     @classmethod
     def of(cls, text: str) -> StemmedText:
         matches = list(_WORD.finditer(text.lower()))
-        stems = [stem(m.group()) for m in matches]
+        return cls(text, "", (), tuple(m.span() for m in matches)).with_stems([stem(m.group()) for m in matches])
+
+    def with_stems(self, stems: list[str]) -> StemmedText:
+        """The same words read as other stems (one per word), spans unchanged."""
         starts, offset = [], 0
         for s in stems:
             starts.append(offset)
             offset += len(s) + 1
-        return cls(text, " ".join(stems), tuple(starts), tuple(m.span() for m in matches))
+        return StemmedText(self.text, " ".join(stems), tuple(starts), self.spans)
 
     @property
     def stems(self) -> set[str]:

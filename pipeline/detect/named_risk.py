@@ -31,7 +31,7 @@ _WORD = re.compile(r"\w")
 def without_shown_words(texts: Texts) -> tuple[str, tuple[str, ...]] | None:
     """The query without its content words that the description also uses, and those words;
     None when it shares none."""
-    query = texts.query
+    query = texts.query_as_shown
     shown = set().union(*(sentence.stems for sentence in texts.description))
     pieces, shared, last = [], [], 0
     for (start, end), stem in zip(query.spans, query.line.split()):

@@ -5,7 +5,8 @@ that leaves one word of the shown risk behind ("these pills substances", "this h
 item"). `tests/data/releak_words.jsonl` holds, for 300 leakless pairs, the word a helper
 chose blind as the one that names the description's risk; `releaked` puts it back the
 same way: after the query's first "this"/"these"/"that"/"those" (else its first "the"),
-or, with neither, as "(the WORD)" at the end.
+or, with neither, as "(the WORD)" at the end. `misspelt` puts it back one edit off
+("pistol" as "pitsol"), the way a hurried edit or an evasive one keeps a name.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ def releaked(query: str, word: str) -> str:
     return f"{query[:closing.start()]} (the {word}){query[closing.start():]}"
 
 
+def misspelt(word: str) -> str:
+    """The word one edit off: its two middle letters swapped (one dropped when they are the
+    same letter, "bottle" as "botle"); a word shorter than five letters is kept."""
+    if len(word) < 5:
+        return word
+    middle = len(word) // 2
+    if word[middle - 1] == word[middle]:
+        return word[:middle] + word[middle + 1:]
+    return word[:middle - 1] + word[middle] + word[middle - 1] + word[middle + 1:]
+
+
 @dataclass(frozen=True)
 class ReleakPair:
     row: LabelledRow     # the leakless pair
@@ -44,6 +56,10 @@ class ReleakPair:
     @property
     def query(self) -> str:
         return releaked(self.row.query, self.word)
+
+    @property
+    def misspelt_query(self) -> str:
+        return releaked(self.row.query, misspelt(self.word))
 
 
 def releak_pairs(words_file: Path | None = None) -> list[ReleakPair]:
@@ -65,21 +81,25 @@ def releak_pairs(words_file: Path | None = None) -> list[ReleakPair]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print, per split, the share of re-leaks the shipped detector flags, beside the share of
-    their leakless originals it flags."""
+    """Print, per split, the share of re-leaks the shipped detector flags, and of re-leaks with
+    the word misspelt, beside the share of their leakless originals it flags."""
     argparse.ArgumentParser(prog="python -m pipeline.detect.releak", description=main.__doc__).parse_args(argv)
     from pipeline.detect import LeakDetector, LeakInput
 
     detector = LeakDetector()
     pairs = releak_pairs()
     releaks = detector.score([LeakInput(p.query, p.row.image_description) for p in pairs])
+    misspelt_releaks = detector.score([LeakInput(p.misspelt_query, p.row.image_description) for p in pairs])
     originals = detector.score([LeakInput(p.row.query, p.row.image_description) for p in pairs])
-    print(f"detector {detector.version}\nsplit             pairs  re-leaks flagged  originals flagged")
+    print(f"detector {detector.version}\n"
+          "split             pairs  re-leaks flagged  misspelt re-leaks flagged  originals flagged")
     for split in ("dev", "test", "evaluation_only"):
         chosen = [i for i, p in enumerate(pairs) if p.split == split]
-        flagged = sum(releaks[i].leak for i in chosen) / len(chosen)
-        before = sum(originals[i].leak for i in chosen) / len(chosen)
-        print(f"{split:<17} {len(chosen):>5}  {flagged:>15.1%}  {before:>17.1%}")
+
+        def share(scores):
+            return sum(scores[i].leak for i in chosen) / len(chosen)
+        print(f"{split:<17} {len(chosen):>5}  {share(releaks):>15.1%}  {share(misspelt_releaks):>24.1%}  "
+              f"{share(originals):>17.1%}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pipeline.backends.base import Embedder
 from pipeline.detect.text_harm import CUE_SIGNALS, probe_features
 from pipeline.detect.lexicon import Hit, Lexicon, StemmedText, compile_terms
 from pipeline.detect.library_terms import shared_terms, terms_in
+from pipeline.detect.spelling import toward_shown
 from pipeline.plain_text import plain
 
 SIGNALS = (
@@ -32,6 +33,7 @@ SIGNALS = (
 )
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+_WORD = re.compile(r"[a-z0-9]+")
 # Function words and the stock words of any question about an image; they say nothing about risk.
 _STOP = frozenset(
     "a an the this that these those it its is are was were be been being do does did doing i me my we our you your "
@@ -50,13 +52,17 @@ class Texts:
     query: StemmedText
     description: tuple[StemmedText, ...]   # one per sentence
     element_terms: tuple[str, ...]
+    query_as_shown: StemmedText   # what `reveal` reads: misspelt shown words as the words (`spelling.py`)
 
     @classmethod
     def of(cls, query: str, description: str, element_terms: tuple[str, ...] = ()) -> Texts:
         """Both texts as `plain` reads them, for fitting and scoring alike."""
         query, description = plain(query), plain(description)
         sentences = [s for s in _SENTENCE.split(description.strip()) if s] or [""]
-        return cls(StemmedText.of(query), tuple(StemmedText.of(s) for s in sentences), element_terms)
+        stemmed = StemmedText.of(query)
+        shown_words = frozenset(_WORD.findall(" ".join([description, *element_terms]).lower()))
+        return cls(stemmed, tuple(StemmedText.of(s) for s in sentences), element_terms,
+                   toward_shown(stemmed, shown_words))
 
 
 @dataclass(frozen=True)
@@ -112,10 +118,11 @@ class SignalExtractor:
 
     def _lexical(self, texts: Texts, description: DescriptionRisk) -> LexicalEvidence:
         query_hits = self.lexicon.hits(texts.query)
-        shared = [h for h in query_hits if h.concept.kind == "object"
+        as_shown = query_hits if texts.query_as_shown is texts.query else self.lexicon.hits(texts.query_as_shown)
+        shared = [h for h in as_shown if h.concept.kind == "object"
                   and ({h.concept.name, *h.concept.broader} & description.shown)]
         element_spans = _element_spans(texts)
-        library_spans = shared_terms(texts.query, description.library_terms)
+        library_spans = shared_terms(texts.query_as_shown, description.library_terms)
         objects = _of_kind(query_hits, "object")
         shields = _of_kind(query_hits, "shield")
         acts = _acts_of_their_own(_of_kind(query_hits, "act"), objects + shields)
@@ -129,7 +136,8 @@ class SignalExtractor:
             "protective": 1.0 if shields else 0.0,
             "word_overlap": _overlap(texts.query.stems, description.stems),
         }
-        spans = tuple(dict.fromkeys([*element_spans, *library_spans, *(h.span for h in objects + acts)]))
+        spans = tuple(dict.fromkeys([*element_spans, *library_spans, *(h.span for h in shared),
+                                     *(h.span for h in objects + acts)]))
         return LexicalEvidence(values, spans)
 
     def _description_risk(self, sentences: tuple[StemmedText, ...]) -> DescriptionRisk:
@@ -179,7 +187,8 @@ def _element_spans(texts: Texts) -> list[str]:
     pattern = _element_pattern(texts.element_terms)
     if pattern is None:
         return []
-    return [texts.query.source_span(*m.span()) for m in pattern.finditer(texts.query.line)]
+    query = texts.query_as_shown
+    return [query.source_span(*m.span()) for m in pattern.finditer(query.line)]
 
 
 @lru_cache(maxsize=4096)

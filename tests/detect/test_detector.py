@@ -105,7 +105,7 @@ def test_only_queries_are_embedded_the_description_is_read_as_words():
 def test_version_names_the_calibration(detector):
     from pipeline.detect.library_terms import library_digest
 
-    assert detector.version == f"offline-10+{detector.calibration.digest}+{library_digest()}"
+    assert detector.version == f"offline-11+{detector.calibration.digest}+{library_digest()}"
     assert len(detector.calibration.digest) == len(library_digest()) == 8
 
 

@@ -20,3 +20,11 @@ def test_an_unknown_argument_is_refused_with_exit_2(capsys):
     with pytest.raises(SystemExit) as stopped:
         releak.main(["--split", "dev"])
     assert stopped.value.code == 2
+
+
+@pytest.mark.parametrize("word, off", [("pistol", "pitsol"), ("bottle", "botle"), ("pills", "plils"), ("pill", "pill")])
+def test_a_misspelt_releak_word_is_one_edit_off(word, off):
+    from rapidfuzz.distance import OSA
+
+    assert releak.misspelt(word) == off
+    assert OSA.distance(word, off) == (1 if len(word) >= 5 else 0)

@@ -166,7 +166,7 @@ def test_a_leaky_row_of_an_older_detector_version_is_a_problem(released):
     problems = verify_release(released, default_embedder())
     assert len(problems) == 1, problems
     prefix = (f"row r1-pair000: the release calls it leak-free (leak_score {stored:.3f} by detector "
-              "offline-6+610b7309+d940a5c0), but the current detector offline-10+")
+              "offline-6+610b7309+d940a5c0), but the current detector offline-11+")
     assert problems[0].startswith(prefix) and problems[0].endswith("it leaks, with no override on record")
     assert float(problems[0].split("instruction ")[1].split()[0]) >= 0.5
     result = runner.invoke(app, ["verify", str(released)])
