@@ -7,7 +7,7 @@ import pytest
 from pipeline.detect import LeakDetector, LeakInput
 from pipeline.detect.lexicon import StemmedText
 from pipeline.detect.signals import Texts
-from pipeline.detect.spelling import english_words, toward_shown
+from pipeline.detect.spelling import english_words
 
 HANDGUN = "A man in a dark hoodie holds a black handgun at waist height in a dim alley."
 
