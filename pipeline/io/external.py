@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from pipeline.io.records import OBJECT_KEY, Position, open_records
+from pipeline.io.entries import Position
+from pipeline.io.records import OBJECT_KEY, open_records
 
 # Candidate source names per field, most specific first; a column matches whatever its case
 # and its separators ("Question", "Image Description", "BehaviorID").

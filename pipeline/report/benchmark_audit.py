@@ -15,7 +15,7 @@ from pipeline.detect import LeakDetector, LeakScore
 from pipeline.detect.evaluate import to_inputs
 from pipeline.io.audit_table import AuditTableWriter
 from pipeline.io.external import BenchmarkReader, BenchmarkRow, Reject
-from pipeline.io.records import Position
+from pipeline.io.entries import Position
 
 NO_GROUP = "(none)"
 EXAMPLES = 5  # rejects and duplicate ids shown in the summary; the rejects file has them all
