@@ -149,8 +149,8 @@ def adjudicate(run: Run, pair: Annotated[str, typer.Argument(help="The pair id i
     """Write the final decision on a pair; the annotators' decisions stay as its history. An accept
     prints the text that will ship, its leak score and any override that let it through."""
     from pipeline.review.batches import load_batches
+    from pipeline.review.decisions import ADJUDICATION
     from pipeline.review.importer import shipped_text_note
-    from pipeline.review.store import ADJUDICATION
     folder = run_folder(run, runs_dir)
     if sum([accept, accept_original, accept_edit is not None, reject is not None]) != 1:
         raise fail("give exactly one of --accept, --accept-original, --accept-edit NAME or --reject REASON")
@@ -180,8 +180,8 @@ def adjudication_decision(batch_id: str, item, history: list, *, accept_original
     query, or an annotator's edit); a plain accept needs the accepting labels to ship one text."""
     from pydantic import ValidationError
 
+    from pipeline.review.decisions import DecisionIn
     from pipeline.review.importer import edit_of, plain_accept_refusal, plain_accept_text
-    from pipeline.review.store import DecisionIn
     text = None
     if accept_edit is not None:
         text = edit_of(accept_edit.strip(), history).edited_query
@@ -216,7 +216,7 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     """Progress per batch and annotator, Cohen's kappa per batch and category, conflicts to adjudicate."""
     from pipeline.review.agreement import agreement, conflicts
     from pipeline.review.batches import load_batches
-    from pipeline.review.store import ADJUDICATION
+    from pipeline.review.decisions import ADJUDICATION
     folder = run_folder(run, runs_dir)
     with user_errors():
         batches = load_batches(folder)

@@ -13,7 +13,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from pipeline.review.store import ADJUDICATION, Event
+from pipeline.review.decisions import ADJUDICATION, Event
 
 LABELS = {"accept": "accept", "edit": "accept", "reject": "reject"}
 PIPELINE_QUERY = "accept"   # the outcome of a label that ships the pipeline's own query

@@ -25,11 +25,11 @@ from jinja2 import Environment, FileSystemLoader
 
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch, ReviewItem, find_batch
+from pipeline.review.decisions import REASONS, DecisionIn, Event
 from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, decision_of, highlight,
                                    kept_edit, saved_note, shown_of)
 from pipeline.review.scoring import EditScorer, edit_limit, edit_refusal
-from pipeline.review.store import (REASONS, DecisionChanged, DecisionIn, Event, RequestIdReused, ReviewStore,
-                                   Token)
+from pipeline.review.store import DecisionChanged, RequestIdReused, ReviewStore, Token
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # one path segment, no dot-dot, no slash
 

@@ -23,7 +23,8 @@ import pandas as pd
 
 from pipeline.review.agreement import LABELS, adjudication, adjudication_stands, outcome, shown_label
 from pipeline.review.batches import load_batches, review_dir
-from pipeline.review.store import ADJUDICATION, Event, ReviewStore
+from pipeline.review.decisions import ADJUDICATION, Event
+from pipeline.review.store import ReviewStore
 from pipeline.storage import atomic_write_json
 from pipeline.writers.tables import write_frame
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
-from pipeline.review.store import REASONS
+from pipeline.review.decisions import REASONS
 
 Prefill = Literal["none", "model"]
 # Label Studio's local-files storage serves `?d=<path under its document root>`; with the

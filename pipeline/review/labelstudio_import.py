@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from pydantic import ValidationError
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
+from pipeline.review.decisions import DecisionIn
 from pipeline.review.scoring import EditScorer, edit_refusal
-from pipeline.review.store import DecisionIn, ReviewStore
+from pipeline.review.store import ReviewStore
 
 SOURCE = "labelstudio"  # the events an import records
 

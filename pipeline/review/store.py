@@ -15,14 +15,10 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from pydantic import BaseModel
 
-from pydantic import BaseModel, field_validator, model_validator
+from pipeline.review.decisions import DecisionIn, Event
 
-Action = Literal["accept", "reject", "edit", "skip"]
-Reason = Literal["still_leaks", "not_harmful", "image_mismatch", "wrong_category", "low_quality",
-                 "unsafe_content_beyond_scope"]
-REASONS: tuple[str, ...] = Reason.__args__
 STORE_NAME = "review.sqlite"
 
 SCHEMA_VERSION = 2
@@ -53,80 +49,6 @@ ALTER TABLE tokens ADD COLUMN revoked TEXT;
 """
 V1_EVENT_COLUMNS = ("id, run_id, batch_id, pair_id, annotator, action, reason, edited_query, new_leak_score,"
                     " previous_action, previous_reason, previous_query, at, source, request_id")
-ADJUDICATION = "adjudication"  # the source of an event that settles a conflict
-# Bidirectional embeddings, overrides and isolates: they reorder how text displays, so an edit holding
-# them can show a reviewer one word ("\u202eeniacoc\u202c" displays as "cocaine") and store another.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-class DecisionIn(BaseModel):
-    """What an annotator submits for one pair."""
-
-    batch_id: str
-    pair_id: str
-    action: Action
-    reason: Reason | None = None
-    edited_query: str | None = None
-    request_id: str | None = None  # idempotency key per annotator: a retried request is recorded once
-    override_reason: str | None = None  # why an edit that fails the leak or harm check counts anyway
-
-    @model_validator(mode="after")
-    def _consistent(self) -> DecisionIn:
-        if self.action == "reject" and self.reason is None:
-            raise ValueError("a reject needs a reason")
-        if self.action == "edit" and not (self.edited_query or "").strip():
-            raise ValueError("an edit needs the edited query")
-        if self.action == "edit" and (hidden := sorted(BIDI_CONTROLS & set(self.edited_query))):
-            raise ValueError("the edit holds bidirectional control characters "
-                             f"({', '.join(f'U+{ord(c):04X}' for c in hidden)}), which make it display "
-                             "differently from what is stored: remove them")
-        if self.action != "edit":
-            self.edited_query = None
-        if self.action != "reject":
-            self.reason = None
-        self.override_reason = (self.override_reason or "").strip() or None if self.action == "edit" else None
-        return self
-
-
-class Event(BaseModel):
-    id: int
-    run_id: str
-    batch_id: str
-    pair_id: str
-    annotator: str
-    action: Action
-    reason: str | None
-    edited_query: str | None
-    new_leak_score: float | None
-    previous_action: str | None
-    previous_reason: str | None
-    previous_query: str | None
-    at: str
-    source: str
-    request_id: str | None
-    leak_threshold: float | None = None
-    leak_spans: list[str] = []
-    detector_version: str | None = None
-    harm_verdict: str | None = None
-    harm_reason: str | None = None
-    override_reason: str | None = None
-    history: int = 1  # events so far for this (run, pair, annotator); set on rows of `current`
-
-    @field_validator("leak_spans", mode="before")
-    @classmethod
-    def _spans(cls, value):
-        return json.loads(value) if isinstance(value, str) else value or []
-
-    def summary(self) -> str:
-        """The decision in a few words, as a page reads it out: "reject (low_quality)", 'edit "..."'."""
-        if self.action == "reject":
-            return f"reject ({self.reason})"
-        if self.action == "edit":
-            score = f" (leak score {self.new_leak_score:.3f})" if self.new_leak_score is not None else ""
-            return f'edit "{self.edited_query}"{score}'
-        return self.action
-
-
 class Token(BaseModel):
     annotator: str
     batches: list[str]

@@ -15,8 +15,9 @@ from pipeline.cli.app import app
 from pipeline.release.card import render_card
 from pipeline.release.select import Candidates, StaleReview, add_run, check_snapshot_current
 from pipeline.review.batches import export_batches, load_batches, review_dir
+from pipeline.review.decisions import DecisionIn
 from pipeline.review.importer import import_review
-from pipeline.review.store import DecisionIn, ReviewStore
+from pipeline.review.store import ReviewStore
 
 
 def decide(store: ReviewStore, item, action: str, annotator: str = "ann") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.review.agreement import agreement, cohen_kappa, conflicts
-from pipeline.review.store import Event
+from pipeline.review.decisions import Event
 
 
 def event(i: int, pair: str, annotator: str, action: str, batch: str = "r-b000", reason: str | None = None,

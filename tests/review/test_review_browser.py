@@ -22,7 +22,8 @@ from tests.support.review_runs import make_run, serving
 
 from pipeline.review.app import create_app
 from pipeline.review.batches import export_batches
-from pipeline.review.store import REASONS, ReviewStore
+from pipeline.review.decisions import REASONS
+from pipeline.review.store import ReviewStore
 
 pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 

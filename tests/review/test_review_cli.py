@@ -11,9 +11,10 @@ from tests.support.review_runs import make_run
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
+from pipeline.review.decisions import DecisionIn
 from pipeline.review.importer import reviewed_pairs
 from pipeline.review.scoring import EditCheck
-from pipeline.review.store import DecisionIn, ReviewStore
+from pipeline.review.store import ReviewStore
 
 pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 

@@ -15,10 +15,11 @@ from tests.support.review_runs import make_run
 from pipeline.cli.app import app
 from pipeline.review.forms import DecisionRefused, decision_of
 from pipeline.review.batches import export_batches, load_batches
+from pipeline.review.decisions import DecisionIn
 from pipeline.review.importer import import_review
 from pipeline.review.labelstudio_import import check_export, import_export, plan_import, withdraw_missing
 from pipeline.review.scoring import EditCheck
-from pipeline.review.store import DecisionIn, ReviewStore
+from pipeline.review.store import ReviewStore
 
 USERS = {"7": "alice", "8": "bob"}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from pipeline.review.store import DecisionIn, ReviewStore, hash_token
+from pipeline.review.decisions import DecisionIn
+from pipeline.review.store import ReviewStore, hash_token
 
 VERSION_1 = """
 CREATE TABLE tokens (

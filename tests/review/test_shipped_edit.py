@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from pipeline.review.decisions import ADJUDICATION, Event
 from pipeline.review.importer import edit_of, plain_accept_refusal, review_state, shipped_edit
-from pipeline.review.store import ADJUDICATION, Event
 
 ITEM = SimpleNamespace(pair_id="p1", instruction="the pipeline's query?")
 
