@@ -234,7 +234,8 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         return {"token": token, "batch": batch, "item": items[index], "index": index, "total": len(items),
                 "progress": progress, "decision": progress["decisions"].get(items[index].pair_id),
                 "reasons": REASONS, "flagged": None, "problem": None, "draft": None,
-                "edit_limit": edit_limit(items[index]), "saved": saved_note(progress, items, saved)}
+                "edit_limit": edit_limit(items[index]), "saved": saved_note(progress, items, saved),
+                "terms_note": review.rescore.terms_note(items[index])}
 
     @app.get("/batch/{batch_id}/{index}", response_class=HTMLResponse)
     def item_page(request: Request, batch_id: str, index: int, saved: int | None = None,

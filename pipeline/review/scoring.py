@@ -104,6 +104,11 @@ class EditCheck:
         return not self.problems
 
 
+def fallback_note(terms: Terms) -> str:
+    return (f"the leak score names the element by {terms.fallback}, not by the terms of its run's seed "
+            "(none on record)")
+
+
 class EditScorer:
     """One detector per process, loaded on first use or by `warm()` at server start (it loads MiniLM).
     With `runs_dir`, an edit is scored with the element terms its run's leak filter used; without,
@@ -138,6 +143,12 @@ class EditScorer:
             return library_terms(item.category, item.element)
         return self.elements.terms(item.run_id, item.seed_id, item.category, item.element)
 
+    def terms_note(self, item) -> str | None:
+        """What an edit of `item` is scored without, said before the annotator edits; None when its
+        run's own element terms are on record."""
+        terms = self.terms(item)
+        return fallback_note(terms) if terms.fallback else None
+
     def check(self, item, query: str) -> EditCheck:
         """Score `query` as `item`'s text and run the harm check's text rules on it."""
         detector = self.detector()
@@ -159,8 +170,7 @@ class EditScorer:
                          harm_verdict=HARM_DROP if harm else HARM_KEEP,
                          harm_reason="; ".join(harm) or "text benign, intent kept",
                          intent_similarity=similarity, problems=tuple(problems),
-                         notes=(f"the leak score named the element by {terms.fallback}, not by the "
-                                f"terms of its run's seed (none on record)",) if terms.fallback else ())
+                         notes=(fallback_note(terms),) if terms.fallback else ())
 
     def __call__(self, item, query: str) -> float:
         return self.check(item, query).score

@@ -60,5 +60,21 @@ def test_a_pair_its_run_keeps_no_record_of_is_scored_by_the_library_and_says_so(
 
     check = EditScorer(detector, runs_dir=tmp_path).check(item, SYNONYM_EDIT)
 
-    assert check.notes == ("the leak score named the element by its element's name alone (the element is not "
+    assert check.notes == ("the leak score names the element by its element's name alone (the element is not "
                            "in the shipped library), not by the terms of its run's seed (none on record)",)
+
+
+def test_the_scorer_says_before_any_edit_when_a_pair_has_no_run_terms(tmp_path, detector):
+    on_record, unrecorded = item_of(tmp_path / "a", RELAY), item_of(tmp_path / "b", RELAY, checkpoint=False)
+
+    assert EditScorer(detector, runs_dir=tmp_path / "a").terms_note(on_record) is None
+    assert EditScorer(detector, runs_dir=tmp_path / "b").terms_note(unrecorded).startswith(
+        "the leak score names the element by its element's name alone")
+
+
+def test_the_item_page_shows_the_note_for_a_run_without_batch_checkpoints(review):
+    client, _, _ = review  # the conftest run keeps no batches/ folder
+
+    page = client.get("/batch/fake-b000/0").text
+
+    assert 'id="terms-note"' in page and "Re-checking an edit here: the leak score names the element by" in page
