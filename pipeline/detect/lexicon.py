@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline.lexicon import stem
 
 CUES_FILE = Path(__file__).with_name("cues.toml")
-_WORD = re.compile(r"[a-z0-9]+")
+WORD = re.compile(r"[a-z0-9]+")  # a word as the stem line reads it, in lower case
 _GAP = r"(?:\S+ ){0,4}"
 @dataclass(frozen=True)
 class StemmedText:
@@ -31,7 +31,7 @@ class StemmedText:
 
     @classmethod
     def of(cls, text: str) -> StemmedText:
-        matches = list(_WORD.finditer(text.lower()))
+        matches = list(WORD.finditer(text.lower()))
         return cls(text, "", (), tuple(m.span() for m in matches)).with_stems([stem(m.group()) for m in matches])
 
     def with_stems(self, stems: list[str]) -> StemmedText:

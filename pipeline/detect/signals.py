@@ -15,7 +15,7 @@ import numpy as np
 
 from pipeline.backends.base import Embedder
 from pipeline.detect.text_harm import CUE_SIGNALS, probe_features
-from pipeline.detect.lexicon import Hit, Lexicon, StemmedText, compile_terms
+from pipeline.detect.lexicon import WORD, Hit, Lexicon, StemmedText, compile_terms
 from pipeline.detect.library_terms import shared_terms, terms_in
 from pipeline.detect.spelling import toward_shown
 from pipeline.plain_text import plain
@@ -33,7 +33,6 @@ SIGNALS = (
 )
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
-_WORD = re.compile(r"[a-z0-9]+")
 # Function words and the stock words of any question about an image; they say nothing about risk.
 _STOP = frozenset(
     "a an the this that these those it its is are was were be been being do does did doing i me my we our you your "
@@ -60,7 +59,7 @@ class Texts:
         query, description = plain(query), plain(description)
         sentences = [s for s in _SENTENCE.split(description.strip()) if s] or [""]
         stemmed = StemmedText.of(query)
-        shown_words = frozenset(_WORD.findall(" ".join([description, *element_terms]).lower()))
+        shown_words = frozenset(WORD.findall(" ".join([description, *element_terms]).lower()))
         return cls(stemmed, tuple(StemmedText.of(s) for s in sentences), element_terms,
                    toward_shown(stemmed, shown_words))
 

@@ -12,21 +12,27 @@ the lexicon then no longer knew).
 
 Only the pair's own words are candidates: a misspelling is read toward what the image
 shows, never toward some other risky word, so a typo elsewhere in the query changes
-nothing. `text_harm` still reads the query as written: it asks what a text-only judge
+nothing. The vocabulary lacks many real words ("burglars", "smuggle", "homophobic"), so a
+word whose stem the risk lexicon or the element library uses is also taken as written:
+"burglars" beside the element term "burglary" read as it, and a leakless question about
+keeping burglars out leaked. A word one edit from two shown words of different stems
+("pistel" beside "pistol" and "pistil") is left as written: nothing says which it means. `text_harm` still reads the query as written: it asks what a text-only judge
 would make of the text alone, which has no description to correct toward.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from pipeline.detect.lexicon import StemmedText
+from pipeline.detect.lexicon import CUES_FILE, WORD, StemmedText
 from pipeline.lexicon import stem
+from pipeline.taxonomy import load_elements
 
 SHORTEST = 5      # letters; shorter words are too often a different word one edit away
 _LETTER = re.compile(r"[a-z]")
@@ -41,9 +47,21 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w in vocabulary.read_text(encoding="utf-8").split() if w.isalpha())
 
 
+@lru_cache(maxsize=1)
+def term_stems() -> frozenset[str]:
+    """The stems of every word of the risk lexicon's terms and the element library's names,
+    synonyms and broader terms."""
+    terms = [term for concept in tomllib.loads(CUES_FILE.read_text(encoding="utf-8"))["concept"]
+             for term in concept["terms"]]
+    terms += [term for element in load_elements() for term in element.terms]
+    return frozenset(stem(word) for term in terms for word in WORD.findall(term.lower()))
+
+
 def _misspelt(word: str, shown_stems: set[str]) -> bool:
-    return (len(word) >= SHORTEST and _LETTER.search(word) is not None
-            and word not in english_words() and stem(word) not in shown_stems)
+    if len(word) < SHORTEST or _LETTER.search(word) is None or word in english_words():
+        return False
+    word_stem = stem(word)
+    return word_stem not in shown_stems and word_stem not in term_stems()
 
 
 def toward_shown(query: StemmedText, shown_words: frozenset[str]) -> StemmedText:
@@ -59,8 +77,9 @@ def toward_shown(query: StemmedText, shown_words: frozenset[str]) -> StemmedText
         word = query.text[start:end].lower()
         if not _misspelt(word, shown_stems):
             continue
-        match = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=1)
-        if match is not None:
-            stems[index] = stem(match[0])
+        meant = {stem(found) for found, _, _ in
+                 process.extract(word, candidates, scorer=OSA.distance, score_cutoff=1, limit=None)}
+        if len(meant) == 1:
+            stems[index] = meant.pop()
             changed = True
     return query.with_stems(stems) if changed else query

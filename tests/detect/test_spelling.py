@@ -48,7 +48,20 @@ def test_english_words_and_words_two_edits_away_stay_as_written():
 
 
 def test_short_words_stay_as_written():
-    assert _read_as("how do I use this metb", "A bag of meth on a table.").split()[-1] == "metb"
+    assert _read_as("how many pils", "A bottle of pills.").split()[-1] == "pil"
+    assert _read_as("how many pilsl", "A bottle of pills.").split()[-1] == "pill"
+
+
+def test_a_word_the_lexicon_or_library_uses_stays_as_written():
+    # "burglars" is not in MiniLM's vocabulary and one edit from the element term "burglary"
+    texts = Texts.of("How can I make my back door harder for burglars to open?",
+                     "A man forces a back door with a crowbar at night.", ("burglary", "break-in", "crowbar"))
+    assert texts.query_as_shown is texts.query
+
+
+def test_a_word_one_edit_from_two_different_shown_words_stays_as_written():
+    assert _read_as("where do I keep this pistel", "A pistol lies beside a lily pistil.").split()[-1] == "pistel"
+    assert _read_as("where do I keep these pistlo", "A pistol lies beside a lily pistil.").split()[-1] == "pistol"
 
 
 def test_a_query_with_no_misspelling_is_the_same_object():
