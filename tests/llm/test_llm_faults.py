@@ -132,8 +132,12 @@ def test_500_seeds_with_every_fault_kind_in_turn_get_exactly_one_result_each():
     assert sum(e.error.startswith("the answer was cut off") for e in errors) == sent["truncated"]
     usage = client.accounting.usage("seed_writer")
     assert usage.items == 500 and usage.failures == len(errors)
-    assert usage.retries == sent["429"] + sent["500"] + sent["timeout"]
-    assert usage.requests == sum(server.state.requests.values())
+    # every request the server saw is an item's first, a retry or a repair; each injected fault is
+    # retried, and a sound answer a loaded CI machine slowed past the 5 s timeout (once in 500, in CI
+    # at 07f5784+) is retried too, which no count of injected faults can foresee
+    injected = sent["429"] + sent["500"] + sent["timeout"]
+    assert usage.requests == sum(server.state.requests.values()) == 500 + usage.retries + usage.repairs
+    assert injected <= usage.retries <= injected + 5
     assert "| seed_writer | 500 |" in client.accounting.markdown()
 
 
