@@ -7,10 +7,20 @@ shared between folders live in tests/support. Tests slower than a few seconds ca
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# A Python without the project's dependencies (a bare `pytest` outside .venv) would fail to collect
+# nearly every module, one traceback each: say once what to run instead.
+_MISSING = [name for name in ("torch", "typer", "pandas", "PIL", "nltk", "emoji", "rapidfuzz", "pipeline")
+            if importlib.util.find_spec(name) is None]
+if _MISSING:
+    pytest.exit(f"{sys.executable} lacks the project's dependencies ({', '.join(_MISSING)}): run `make test` "
+                "(it sets up .venv), or .venv/bin/python -m pytest after `make setup`", returncode=4)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Two cores shared by torch, the Prefect server and test subprocesses: one OpenMP thread each
