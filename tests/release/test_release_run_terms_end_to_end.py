@@ -9,7 +9,6 @@ import json
 import pyarrow.parquet as pq
 
 from pipeline.backends.minilm import default_embedder
-from pipeline.records import Seed
 from pipeline.release.make import make_release
 from pipeline.release.verify import verify_release
 from tests.release.test_run_element_terms import CLEAN_QUERY, RELAY, SYNONYM_QUERY, write_batch

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from pipeline.backends.minilm import default_embedder
 from pipeline.cli import app
 from pipeline.release.make import make_release
-from pipeline.release.vlsbench import PREVIEW_NOTE, export_vlsbench
+from pipeline.release.vlsbench import PREVIEW_NOTE
 from tests.support.release_runs import make_run, pair_row
 
 
