@@ -4,14 +4,14 @@ Two rules, checked at the seed, draft, rewrite, image-prompt, review-edit and re
 and on what a run keeps of a failed model request (`kept_start`):
 - sexual content involving minors: a minor reference together with a sexual reference
   anywhere among one item's texts (its element, description, queries, safety reason: "A
-  teenage girl at a photo studio" and "What lingerie would suit her?" are one item), or any
-  minor reference in an Erotic item;
+  teenage girl at a photo studio" and "What lingerie would suit her?" are one item), the two
+  run together in one word ("childnude"), or any minor reference in an Erotic item;
 - real private persons: personal identifiers (e-mail, phone, street address,
-  ID numbers) or a person's full name (a known first name and a surname, in any case
-  before a possessive, "Surname, First", or a title and a surname).
+  ID numbers) or a person's full name (a known first name, a middle initial or not, and a
+  surname; in any case before a possessive; "Surname, First"; or a title and a surname).
 
-Text is read as a person sees it (`reading.py`): look-alike letters, accents, hidden
-characters, emoji and joined words do not hide a word.
+Text is read as a person sees it (`reading.py`): look-alike letters, accents, hidden and
+blank characters, dashes of every kind, emoji and joined words do not hide a word.
 
 Word lists cannot know every name or every way to say "minor": the README's
 Guardrails section says what that leaves.
@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.guardrails.reading import guard_reading, joins_apart
+from pipeline.guardrails.reading import guard_reading, joins_apart, underscores_apart
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
-# The text columns of a released row, all of which ship.
-SHIPPED_TEXT_COLUMNS = ("instruction", "original_query", "image_description", "safety_reason", "element")
+# The text columns of a released row, all of which ship (`source` is a pool's own column, written by whoever made it).
+SHIPPED_TEXT_COLUMNS = ("instruction", "original_query", "image_description", "safety_reason", "element", "source")
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,12 @@ _AGE = "|".join([
     rf"\b{_UNDER_18}[- ]?(?:years?|yrs?)[- ]?olds?\b",     # "a 15-year-old", "fifteen year olds"
     rf"\b{_UNDER_18} (?:years?|yrs?) of age\b",             # "14 years of age"
     rf"\baged? {_UNDER_18}\b",                              # "aged 9"
-    r"\b(?:[1-9]|1[0-7])[- ]?(?:yo\b|y/o\b|y\.o\b\.?)",    # "12yo", "12 y.o."
+    rf"\b{_UNDER_18}[- ]?(?:yo\b(?!-)|y/o\b|y\. ?o\b\.?)",  # "12yo", "fourteen yo", "12 y. o." (not "two yo-yos")
     r"\b(?:[1-9]|1[0-7])-?yrs?\b",                          # "16yrs"
     r"\bunder[- ]?(?:1[2-8]|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)s?\b",  # "under 16"
     rf"\b{_SCHOOL_YEAR}[- ]grade(?:rs?)?\b",                 # "a 6th grader", "9th grade"
     r"\bgrade (?:[1-9]|1[0-2])\b",                          # "grade 8"
+    r"\byear (?:[1-9]|1[0-2])\b",                           # "Year 9" (a British school year)
 ])
 
 
@@ -73,6 +74,7 @@ class _Rules:
     sexual: re.Pattern
     minor_lower: re.Pattern       # the same, case-sensitive, for lower-cased ASCII text: 4x faster
     sexual_lower: re.Pattern
+    run_together: re.Pattern      # a minor word and a sexual word as one word, for lower-cased text
     identifiers: tuple[tuple[str, re.Pattern], ...]
     full_name: re.Pattern
 
@@ -85,16 +87,29 @@ def _rules() -> _Rules:
     identifiers = tuple((name, re.compile(pattern, re.IGNORECASE))
                         for name, pattern in data["private_persons"]["identifiers"].items())
     first_names = "|".join(data["private_persons"]["first_names"])
+    # a capitalised word that is never a surname ends no name: "How Can I Sue Them For This Photo"
+    not_surname = rf"(?!(?:{'|'.join(data['private_persons']['not_surnames'])})\b)"
     surname = r"(?:Mc|Mac|O'|D')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
     full_name = re.compile(
-        rf"\b(?:{first_names}) {surname}\b"                    # "Emily Carter", "Sarah McAllister"
+        rf"\b(?:{first_names})\s+(?:[A-Z]\.?\s+)?{not_surname}{surname}\b"  # "Emily Carter", "Emily J. Carter"
         rf"|\b(?i:{first_names}) [a-z][a-z'-]+'s\b"             # in any case before a possessive: "emily carter's"
         rf"|\b[A-Z][a-z]+, (?:{first_names})\b"                 # "Kowalski, Dave"
         rf"|\b(?:Mr|Mrs|Ms|Miss|Mx)\.? {surname}\b")           # "Mr Kowalski"
     sexual = _words_pattern(sexual_words["words"], sexual_words.get("unless", []), sexual_words.get("unless_after", []))
     return _Rules(minor=re.compile(minor, re.IGNORECASE), sexual=re.compile(sexual, re.IGNORECASE),
                   minor_lower=re.compile(minor), sexual_lower=re.compile(sexual),
+                  run_together=_run_together(minors["words"], sexual_words["words"]),
                   identifiers=identifiers, full_name=full_name)
+
+
+def _run_together(minor_words: list[str], sexual_words: list[str]) -> re.Pattern:
+    """A minor word and a sexual word written as one ("childnude", "nudeteens"), either way round.
+    Only the two side by side: a minor word merely inside a longer word ("person", "Essex") is not read."""
+    def alternatives(words: list[str]) -> str:
+        joined = {re.sub(r"[ -]", "", word.lower()) for word in words}
+        return "|".join(sorted(map(re.escape, joined), key=len, reverse=True))
+    minor, sexual = alternatives(minor_words), alternatives(sexual_words)
+    return re.compile(f"(?:{minor})(?:{sexual})|(?:{sexual})(?:{minor})")
 
 
 def _search(lower_pattern: re.Pattern, pattern: re.Pattern, text: str, lowered: str | None) -> str | None:
@@ -125,6 +140,19 @@ def _minors_hit(readings: list[str], category: str | None) -> GuardHit | None:
     return None
 
 
+# The shortest run-together pair ("kidsex") has six letters: only such runs are searched, 3x faster.
+_LETTER_RUNS = re.compile(r"[a-z]{6,}")
+
+
+def _run_together_hit(readings: list[str]) -> GuardHit | None:
+    run_together = _rules().run_together
+    for reading in readings:
+        for letters in _LETTER_RUNS.findall(reading.lower()):
+            if found := run_together.search(letters):
+                return GuardHit(rule="sexual_minors", matched=found.group(0))
+    return None
+
+
 def masked(identifier: str) -> str:
     """A private person's name, address or number as a hit records it: each run of letters or digits
     keeps its first character ("Laura Whitfield" -> "L**** W********"), so the ledger, the decisions
@@ -148,7 +176,10 @@ def check_texts(texts: list[str], category: str | None = None) -> GuardHit | Non
     """The first rule one item's texts break, or None. `sexual_minors` reads them together: a
     minor word in the description and a sexual word in the query are one hit."""
     readings = [guard_reading(text) for text in texts]
-    return _minors_hit(readings, category) or next(filter(None, map(_private_person_hit, readings)), None)
+    # "Emily_Carter" is a name; camelCase is not read apart for names ("MarkDown" is no person)
+    names = [text for reading in readings for text in dict.fromkeys((reading, underscores_apart(reading)))]
+    return (_minors_hit(readings, category) or _run_together_hit(readings)
+            or next(filter(None, map(_private_person_hit, names)), None))
 
 
 def check_text(text: str, category: str | None = None) -> GuardHit | None:

@@ -1,10 +1,11 @@
 """The guardrail: where a seed is blocked for content no run may produce (`pipeline.guardrails`).
 
-Checked twice in the build: on each seed's element before the writer sees it
+Checked twice in the build: on each seed's element and source before the writer sees it
 (`screen_seeds`, called by the drafts stage, so a blocked element is never sent to a
 model) and, as this stage, on what the writer wrote (image description, queries and
 safety reason) read together with the element, and then with each pair's texts too
 (retrieval may have replaced an image description with a pool image's caption). A seed's
+source is read because it ships: a pool's captions file may set it to any text. A seed's
 texts are one item: a minor in the description and a sexual word in a query are one hit.
 A hit blocks the whole seed: every live pair of it goes. Blocks are written as
 `Blocked` records whose reason code is `guardrail.<rule>`.
@@ -25,19 +26,23 @@ def element_texts(element: Element) -> list[str]:
     return [element.element, *element.synonyms, element.description]
 
 
+def seed_texts(seed: Seed) -> list[str]:
+    return [*element_texts(seed.element), seed.source]
+
+
 def draft_texts(draft: Draft) -> list[str]:
     return [draft.image_description, *draft.harmful_queries, draft.safety_reason]
 
 
 def pair_texts(pair: CandidatePair) -> list[str]:
-    return [pair.image_description, pair.original_query, pair.final_query, pair.safety_reason]
+    return [pair.image_description, pair.original_query, pair.final_query, pair.safety_reason, pair.source]
 
 
 def screen_seeds(seeds: list[Seed]) -> tuple[list[Seed], list[Blocked]]:
     """(the seeds the writer may see, the blocks of the others)."""
     live, blocked = [], []
     for seed in seeds:
-        if hit := check_texts(element_texts(seed.element), seed.category):
+        if hit := check_texts(seed_texts(seed), seed.category):
             blocked.append(Blocked(item_id=seed.id, seed_id=seed.id, stage=StageName.seed,
                                    rule=hit.rule, matched=hit.matched))
         else:
@@ -50,7 +55,7 @@ class GuardrailStage(Stage):
 
     def run(self, batch: Batch) -> Batch:
         seeds = {seed.id: seed for seed in batch.seeds}
-        written = {seed_id: element_texts(seed.element) for seed_id, seed in seeds.items()}
+        written = {seed_id: seed_texts(seed) for seed_id, seed in seeds.items()}
         for draft in batch.drafts:
             written[draft.seed_id] = written.get(draft.seed_id, []) + draft_texts(draft)
         blocked, stopped = [], set()
