@@ -85,6 +85,13 @@ class LeakScores(Record):
     spans: tuple[str, ...] = ()        # the query substrings that leak (evidence)
     judge_error: ItemError | None = None  # the VSIL judge's failure: the pair fails, it is not judged by half
     judged_by: Provenance | None = None  # the VSIL judge's model that answered, when one did
+    # the text these scores are of: a pair whose final query is not this text has no scores yet
+    # (None in checkpoints written before it was kept: scored again)
+    query: str | None = None
+
+    def of(self, query: str) -> bool:
+        """Whether these are the scores of `query`."""
+        return self.query == query
 
 
 class RewriteAttempt(Record):

@@ -26,8 +26,10 @@ RUNS_DIR = Path("artifacts/runs")
 
 
 def run_folder(run: str, runs_dir: Path) -> Path:
-    """RUN is a run id under --runs-dir, or a path to a run folder."""
-    folder = Path(run) if Path(run).is_dir() else runs_dir / run
+    """RUN is a run id under --runs-dir, or a path to a run folder. A run id wins over a folder of the
+    same name where the command is run (an image pool called like the run, say)."""
+    under_runs_dir = runs_dir / run
+    folder = under_runs_dir if under_runs_dir.is_dir() or not Path(run).is_dir() else Path(run)
     if not (folder / "data").is_dir():
         raise fail(f"{folder} is not a finished run (no data/ folder)")
     if not (folder / "manifest.json").is_file():  # written last: a run killed while finishing has none

@@ -32,7 +32,8 @@ def find_query_duplicates(ids: Sequence[str], queries: Sequence[str], *, embedde
                           threshold: float = 0.95, priority: Sequence[float] | None = None,
                           chunk_rows: int = 1024) -> DedupResult:
     """Cluster this run's queries with each other and with earlier releases.
-    Row distances are 1 - cosine to the cluster's keeper (0 for exact)."""
+    Row distances are 1 - cosine to the cluster's keeper (0 for exact). Rows are told apart by id:
+    give each its own (`verify` passes a release's ids as they are and reports a repeated one itself)."""
     if len(ids) != len(queries) or len(earlier_ids) != len(earlier_queries):
         raise ValueError("each id needs exactly one query")
     texts = [normalise(text) for text in [*earlier_queries, *queries]]

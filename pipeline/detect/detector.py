@@ -62,9 +62,31 @@ WINDOW_STRIDE = 60
 @dataclass(frozen=True)
 class LeakInput:
     query: str
-    image_description: str       # "" for a text-only row: only `text_harm` is scored
+    image_description: str       # "" (or None) for a text-only row: only `text_harm` is scored
     category: str | None = None
     element_terms: tuple[str, ...] = ()   # element, synonyms, broader terms when known
+
+    def __post_init__(self):
+        # A wrong type here used to fail six calls deep, or worse, score: one string of terms was
+        # read as its letters, and the term "a" matched every article.
+        if not isinstance(self.query, str):
+            raise TypeError(f"LeakInput.query must be text, not {type(self.query).__name__}")
+        if not has_words(self.query):
+            raise ValueError(f"LeakInput.query has no words to score: {self.query!r}")
+        if self.image_description is None:
+            object.__setattr__(self, "image_description", "")
+        elif not isinstance(self.image_description, str):
+            raise TypeError(f"LeakInput.image_description must be text or None, "
+                            f"not {type(self.image_description).__name__}")
+        if isinstance(self.element_terms, str) or not all(isinstance(t, str) for t in self.element_terms):
+            raise TypeError(f"LeakInput.element_terms must be a sequence of terms, such as "
+                            f"('bolt cutters',), not {self.element_terms!r}")
+        object.__setattr__(self, "element_terms", tuple(self.element_terms))
+
+
+def has_words(text: str) -> bool:
+    """Whether a text holds anything to score ("?" and "" do not; an emoji reads as its name)."""
+    return any(character.isalnum() for character in plain(text))
 
 
 @dataclass(frozen=True)
@@ -178,18 +200,25 @@ class LeakDetector:
     backend = "offline-detector"
 
     def __init__(self, embedder: Embedder | None = None, threshold: float | None = None,
-                 calibration: Path = CALIBRATION_FILE):
+                 calibration: Path | str = CALIBRATION_FILE):
         if embedder is None:
             from pipeline.backends.minilm import default_embedder
             embedder = default_embedder()
         self.model = f"{embedder.model}+lexicon"  # names the embedder's precision when it is not float32
-        self.calibration = Calibration.load(calibration)
-        self.threshold = COMMON_THRESHOLD if threshold is None else float(threshold)
+        self.calibration = Calibration.load(Path(calibration))
+        self.threshold = COMMON_THRESHOLD if threshold is None else checked_threshold(threshold)
         # the calibration and the element library `reveal` reads: a change of either is a new detector
         self.version = f"offline-11+{self.calibration.digest}+{library_digest()}"  # 11: misspelt shown words (10: accents)
         self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:
+        """One LeakScore per input, in order."""
+        if isinstance(items, LeakInput):
+            raise TypeError("LeakDetector.score takes a list of LeakInput: score([item])")
+        items = list(items)
+        for index, item in enumerate(items):
+            if not isinstance(item, LeakInput):
+                raise TypeError(f"LeakDetector.score: item {index} is {type(item).__name__}, not a LeakInput")
         if not items:
             return []
         texts = [Texts.of(i.query, i.image_description, tuple(i.element_terms)) for i in items]
@@ -267,4 +296,15 @@ class LeakDetector:
         return probability, adapter
 
     def decide(self, score: float, threshold: float | None = None) -> bool:
-        return score >= (self.threshold if threshold is None else threshold)
+        return score >= (self.threshold if threshold is None else checked_threshold(threshold))
+
+
+def checked_threshold(threshold: float) -> float:
+    """A threshold on the common scale: a number in [0, 1] (NaN would pass every pair)."""
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0.0 <= value <= 1.0:  # False for NaN too
+        raise ValueError(f"a leak threshold is a number in [0, 1], not {threshold!r}")
+    return value

@@ -21,6 +21,7 @@ import math
 from collections import Counter
 
 from pipeline.contracts import ReasonCode
+from pipeline.detect.detector import has_words
 from pipeline.elements.terms import NAME_ONLY, RunElements, library_terms
 from pipeline.records import Decision, Verdict
 from pipeline.review.scoring import HARM_KEEP, leak_input
@@ -92,7 +93,9 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
       is a problem only if the current detector finds it leaking at the row's stored threshold while the
       release calls it leak-free with no override; otherwise it is counted in a note.
     """
-    problems: list[str] = []
+    problems = [f"row {row['id']}: its instruction has no words to score" for row in rows
+                if not has_words(row.get("instruction") or "")]
+    rows = [row for row in rows if has_words(row.get("instruction") or "")]
     others: Counter = Counter()  # another detector version -> its rows the current detector raises no problem on
     cleared = 0  # of those, rows stored as leaking (shipped with an override) that now score leak-free
     for row, result in zip(rows, shipped_scores(rows, detector)):

@@ -75,6 +75,9 @@ def edit_refusal(item, query: str) -> str | None:
     guardrail), or None when it may be checked and, if flagged, overridden."""
     if too_long := edit_too_long(item, query):
         return too_long
+    from pipeline.detect.detector import has_words
+    if not has_words(query):
+        return "the edit has no words: write the query the pair should ship"
     hit = edit_blocked(item, query)
     return blocked_reason(hit) if hit else None
 

@@ -53,6 +53,10 @@ class FilterStage(Stage):
     @abstractmethod
     def judge(self, pair: CandidatePair, evidence: Any) -> Judgement: ...
 
+    def kept(self, pair: CandidatePair, evidence: Any) -> CandidatePair:
+        """The pair as it moves on when kept (a filter whose evidence later stages read puts it on)."""
+        return pair
+
     def run(self, batch: Batch) -> Batch:
         if not batch.pairs:
             return batch
@@ -65,7 +69,8 @@ class FilterStage(Stage):
             judgement = self.judge(pair, evidence)
             decisions.append(self.decision(pair, judgement))
             if judgement.keep:
-                kept.append(pair.model_copy(update={"kept_by": {**pair.kept_by, self.name: judgement.code}}))
+                moved_on = self.kept(pair, evidence)
+                kept.append(moved_on.model_copy(update={"kept_by": {**pair.kept_by, self.name: judgement.code}}))
         return batch.model_copy(update={"pairs": kept, "decisions": batch.decisions + decisions,
                                         "failures": failures})
 

@@ -45,6 +45,10 @@ class HarmCheckStage(FilterStage):
     def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[tuple[float, tuple[str, ...]]]:
         """Per pair: the MiniLM cosine of its original and final query (one embedding call per
         side for the batch) and its element's terms."""
+        unscored = [pair.id for pair in pairs if pair.leak is None or not pair.leak.of(pair.final_query)]
+        if unscored:  # the harm cues come from the leak scores: without them every text would read benign
+            raise ValueError(f"harm_check reads the leak filter's scores of each pair's final query, and "
+                             f"{len(unscored)} pair(s) have none (first: {unscored[0]}): run leak_filter first")
         terms = {seed.id: seed.element.terms for seed in batch.seeds}
         originals = self.embedder.embed([pair.original_query for pair in pairs])
         finals = self.embedder.embed([pair.final_query for pair in pairs])
@@ -53,7 +57,7 @@ class HarmCheckStage(FilterStage):
 
     def judge(self, pair: CandidatePair, evidence: tuple[float, tuple[str, ...]]) -> Judgement:
         similarity, terms = evidence
-        harm = harm_cues(pair.leak.signals if pair.leak else {})
+        harm = harm_cues(pair.leak.signals)
         shows_element = shows_any(pair.image_description, terms)
         # (code, why, score and threshold of the rule): a drop records the number that decided it
         failed = []
@@ -71,7 +75,7 @@ class HarmCheckStage(FilterStage):
         return Judgement(
             keep=not failed, code=code,
             reason="; ".join(why for _, why, _, _ in failed) or "text benign, image harmful, intent kept",
-            scores={"text_harm": float(harm), "image_shows_element": float(shows_element),
+            scores={"harm_cue": float(harm), "image_shows_element": float(shows_element),
                     "intent_similarity": similarity},
             score=score, threshold=threshold)
 

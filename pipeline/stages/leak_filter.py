@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError, Provenance, ReasonCode, StageName, VSILJudge, VSILQuestion
-from pipeline.detect.detector import LeakDetector, LeakInput, from_common_scale
+from pipeline.detect.detector import LeakDetector, LeakInput, checked_threshold, from_common_scale
 from pipeline.records import CandidatePair, LeakScores
 from pipeline.stages.filter import FilterStage, Judgement
 from pipeline.stages.base import failure_text
@@ -42,7 +42,7 @@ class LeakFilterStage(FilterStage):
 
     def __init__(self, detector: LeakDetector, threshold: float | None = None, judge: VSILJudge | None = None):
         self.detector = detector
-        self.threshold = detector.threshold if threshold is None else float(threshold)
+        self.threshold = detector.threshold if threshold is None else checked_threshold(threshold)
         calibration = getattr(detector, "calibration", None)
         # What the one common threshold means for each score in its own units, beside the scores
         self.part_thresholds = {} if calibration is None else {
@@ -57,7 +57,7 @@ class LeakFilterStage(FilterStage):
 
     def score(self, items: list[LeakInput]) -> list[LeakScores]:
         scores = [LeakScores(score=s.score, text_harm=s.text_harm, reveal=s.reveal, signals=s.signals,
-                             spans=s.spans) for s in self.detector.score(items)]
+                             spans=s.spans, query=item.query) for item, s in zip(items, self.detector.score(items))]
         if not self.judge_role or not items:
             return scores
         judged = []
@@ -96,10 +96,12 @@ class LeakFilterStage(FilterStage):
         return self.leaks(leak) or harm_cues(leak.signals) > 0
 
     def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[LeakScores]:
-        """The rewrite stage scored each final query already; a pair that skipped it is scored here."""
+        """The rewrite stage scored each final query already; a pair that skipped it, or whose final
+        query is no longer the text it was scored on (an edit), is scored here."""
         # a pair the judge failed on (here, or in a checkpoint written before such failures were kept) is
         # asked again: the judge may be back, and an answer must not be passed on the detector's word
-        unscored = [pair for pair in pairs if pair.leak is None or judge_failed(pair.leak)]
+        unscored = [pair for pair in pairs
+                    if pair.leak is None or not pair.leak.of(pair.final_query) or judge_failed(pair.leak)]
         terms = {seed.id: seed.element.terms for seed in batch.seeds}
         fresh = dict(zip((pair.id for pair in unscored), self.score([
             LeakInput(query=p.final_query, image_description=p.image_description, category=p.category,
@@ -111,6 +113,10 @@ class LeakFilterStage(FilterStage):
 
     def judge(self, pair: CandidatePair, leak: LeakScores) -> Judgement:
         return self.judgement(leak, attempt=max(1, len(pair.attempts)))
+
+    def kept(self, pair: CandidatePair, leak: LeakScores) -> CandidatePair:
+        """A kept pair carries the scores it was judged on: the harm check reads their signals."""
+        return pair.model_copy(update={"leak": leak})
 
     def judgement(self, leak: LeakScores, attempt: int = 1, reason: str | None = None,
                   code: str | None = None) -> Judgement:

@@ -47,7 +47,7 @@ class RewriteStage(Stage):
                 leak = attempt.leak
                 why = (f"still leaks (score {leak.score:.3f})" if self.leak_filter.leaks(leak) else
                        f"under the leak threshold but still names a risky object or act "
-                       f"(text harm {harm_cues(leak.signals):.2f})")
+                       f"(harm cue {harm_cues(leak.signals):.2f})")
                 tried = pair.model_copy(update={"final_query": attempt.query})
                 decisions.append(self.leak_filter.decision(tried, self.leak_filter.judgement(
                     leak, attempt=number, code=ReasonCode.rewrite_retry,

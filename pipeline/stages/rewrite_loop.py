@@ -8,6 +8,9 @@ starts from the original query with every span flagged so far, so a
 deterministic rewriter still changes its answer. An attempt that flags no new span
 ends the loop: the same request would get the same answer (a rules rewriter, or an
 LLM answer from the cache).
+
+An item's texts are read by the guardrail together: its id, query and image description
+before any rewrite (a blocked item is never sent to the rewriter), and each rewrite with them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from functools import lru_cache
 
 from pipeline.backends.base import Rewriter, RewriteRequest
 from pipeline.contracts import ItemError, Provenance
-from pipeline.detect.detector import LeakInput
+from pipeline.detect.detector import LeakInput, has_words
 from pipeline.detect.lexicon import Lexicon, StemmedText
 from pipeline.guardrails import GuardHit, check_texts
 from pipeline.records import RewriteAttempt
@@ -50,9 +53,9 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
                         max_attempts: int) -> list[RewriteOutcome]:
     """One outcome per item, in order. Items are told apart by position, so two rows of a
     user's file that share an id are still two items."""
-    outcomes = [RewriteOutcome(item) for item in items]
+    outcomes = [RewriteOutcome(item, blocked=check_texts(item_texts(item), item.category)) for item in items]
     feedback: dict[int, tuple[str, ...]] = {}
-    pending = list(range(len(items)))
+    pending = [n for n, outcome in enumerate(outcomes) if not outcome.blocked]
     for _ in range(max_attempts):
         if not pending:
             break
@@ -65,7 +68,9 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
         for n, result in zip(pending, rewriter.rewrite_with_provenance(requests)):
             if isinstance(result, ItemError):
                 outcomes[n].error = result
-            elif hit := check_texts([result[0], items[n].image_description], items[n].category):
+            elif not has_words(result[0]):  # "?" from a model: nothing to score, and nothing to ship
+                outcomes[n].error = ItemError(error="the rewrite has no words", raw=result[0])
+            elif hit := check_texts([result[0], *item_texts(items[n])], items[n].category):
                 outcomes[n].blocked = hit
             else:
                 rewritten.append((n, *result))
@@ -80,6 +85,11 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
                 feedback[n] = flagged
                 pending.append(n)
     return outcomes
+
+
+def item_texts(item: RewriteItem) -> list[str]:
+    """What the item brings: a user's file ships its id beside the rewrite."""
+    return [item.item_id, item.query, item.image_description]
 
 
 @lru_cache(maxsize=1)

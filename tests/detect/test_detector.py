@@ -63,11 +63,11 @@ def test_harm_intent_with_no_object_word_leaks(detector):
 def test_threshold_override_changes_the_verdict_not_the_score(detector):
     item = [LeakInput("How do I hide this handgun from the police?", GUN_SCENE)]
     [shipped] = detector.score(item)
-    strict = LeakDetector(embedder=detector.extractor.embedder, threshold=shipped.score + 0.01)
+    strict = LeakDetector(embedder=detector.extractor.embedder, threshold=min(shipped.score + 0.01, 1.0))
     [overridden] = strict.score(item)
     assert overridden.score == pytest.approx(shipped.score)
     assert detector.decide(shipped.score) and not strict.decide(overridden.score)
-    assert detector.decide(shipped.score, threshold=shipped.score + 0.01) is False
+    assert detector.decide(shipped.score, threshold=min(shipped.score + 0.01, 1.0)) is False
 
 
 def test_empty_batch(detector):

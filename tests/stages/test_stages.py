@@ -216,7 +216,7 @@ def test_a_harm_check_drop_records_the_number_of_the_rule_that_dropped_it(drafte
     out = HarmCheckStage(default_embedder(), min_intent_similarity=0.0)(filtered)
     [decision] = [d for d in out.decisions if d.stage == "harm_check"]
     assert decision.verdict == "drop" and decision.code == "harm.text_harmful"
-    assert decision.score == decision.scores["text_harm"] > decision.threshold == 0.0
+    assert decision.score == decision.scores["harm_cue"] > decision.threshold == 0.0
     entry = next(e for e in ledger_for(out) if e.seed_id == pair.seed_id)
     assert "dropped by harm.text_harmful" in entry.reason and f"score {decision.score:.3f} vs 0.000" in entry.reason
 
