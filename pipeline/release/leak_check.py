@@ -28,7 +28,10 @@ from pipeline.review.scoring import HARM_KEEP, leak_input
 
 STAGE = "release_leak_check"
 LEAK_FREE, LEAKS = "leak-free", "leaks"
-SCORE_TOLERANCE = 1e-6  # float noise between runs of the same detector, far below any threshold's resolution
+# Float noise between runs of the same detector, far below any threshold's resolution: the adapter's
+# encoder gives a text a slightly different probability in another batch, and a release's row scored
+# beside other rows than at release moved by 1.02e-6 (the tolerance was 1e-6 then).
+SCORE_TOLERANCE = 1e-4
 
 
 def shipped_scores(rows: list[dict], detector) -> list:
@@ -107,12 +110,15 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
                                 (stored is not None and threshold is not None and stored >= threshold))
         # a stored threshold looser than the detector's is a problem in any version: it decides nothing
         at = detector.threshold if threshold is None else min(threshold, detector.threshold)
-        leaks_now = result.score >= at
+        same_score = (version == detector.version and stored is not None
+                      and math.isclose(stored, result.score, rel_tol=0.0, abs_tol=SCORE_TOLERANCE))
+        # within the noise, the verdict is the stored score's: the one the release decided on
+        leaks_now = (stored if same_score else result.score) >= at
         if threshold is not None and threshold > detector.threshold:
             found.append(f"row {row['id']}: stored leak_threshold {threshold} is looser than the detector's "
                          f"{detector.threshold}")
         if version == detector.version:
-            if stored is None or not math.isclose(stored, result.score, rel_tol=0.0, abs_tol=SCORE_TOLERANCE):
+            if not same_score:
                 found.insert(0, f"row {row['id']}: stored leak_score {stored} but the detector scores its "
                                 f"instruction {result.score:.6f}")
             if not any("does not follow" in problem for problem in found) and \

@@ -81,6 +81,19 @@ def test_verify_catches_a_duplicated_id(released):
     assert any(problem.startswith("query near-duplicate: r1-pair001 ~ r1-pair001") for problem in problems)
 
 
+def test_verify_names_an_instruction_with_no_words_instead_of_scoring_it(released):
+    rewrite_shard(released, lambda rows: [{**rows[0], "instruction": "???"}, *rows[1:]])
+    assert "row r1-pair000: its instruction has no words to score" in verify_release(released, default_embedder())
+
+
+@pytest.mark.parametrize(("moved", "problem"), [(5e-5, False), (1e-3, True)])
+def test_verify_allows_the_adapters_float_noise_in_a_stored_score(released, moved, problem):
+    """A release's row scored beside other rows moved by 1.02e-6 and failed its own verify."""
+    rewrite_shard(released, lambda rows: [{**rows[0], "leak_score": rows[0]["leak_score"] + moved}, *rows[1:]])
+    found = [p for p in verify_release(released, default_embedder()) if "stored leak_score" in p]
+    assert bool(found) is problem
+
+
 def test_verify_checks_the_manifest_totals_and_the_card(released):
     """A shard trimmed or relabelled with its own checksum and row count updated still fails: the
     manifest's totals and per-category counts no longer describe the rows."""

@@ -69,3 +69,8 @@ def test_a_label_studio_import_skips_a_blocked_edit_and_names_it(tmp_path):
     assert outcome.added == 0 and store.current(run_id="fake") == []
     (line,) = outcome.refused
     assert line.startswith("task 100 annotation 1:") and "blocked by the guardrail (private_person:" in line
+
+
+@pytest.mark.parametrize("query", ["???", " - "])
+def test_an_edit_with_no_words_is_refused_before_it_is_scored(query):
+    assert edit_refusal(item(), query) == "the edit has no words: write the query the pair should ship"
