@@ -45,7 +45,9 @@ class HarmCheckStage(FilterStage):
     def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[tuple[float, tuple[str, ...]]]:
         """Per pair: the MiniLM cosine of its original and final query (one embedding call per
         side for the batch) and its element's terms."""
-        unscored = [pair.id for pair in pairs if pair.leak is None or not pair.leak.of(pair.final_query)]
+        # scores from a checkpoint written before they named their text (query None) are taken as they are
+        unscored = [pair.id for pair in pairs if pair.leak is None
+                    or (pair.leak.query is not None and not pair.leak.of(pair.final_query))]
         if unscored:  # the harm cues come from the leak scores: without them every text would read benign
             raise ValueError(f"harm_check reads the leak filter's scores of each pair's final query, and "
                              f"{len(unscored)} pair(s) have none (first: {unscored[0]}): run leak_filter first")

@@ -76,3 +76,12 @@ def test_a_rewrite_with_no_words_fails_its_pair_instead_of_stopping_the_batch(re
         batch.model_copy(update={"pairs": pairs, "failures": []}))
     assert [failure.error for failure in out.failures] == ["the rewrite has no words | raw answer: ???"]
     assert [pair.id for pair in out.pairs] == [pairs[1].id]
+
+
+def test_scores_from_a_checkpoint_that_named_no_text_are_still_read_by_the_harm_check(rewritten):
+    """A run checkpointed before scores named their text resumes through the harm check."""
+    leak_filter, batch = rewritten
+    kept = leak_filter(batch).pairs
+    older = [pair.model_copy(update={"leak": pair.leak.model_copy(update={"query": None})}) for pair in kept]
+    judged = HarmCheckStage(default_embedder(), 0.35)(batch.model_copy(update={"pairs": older}))
+    assert {d.item_id for d in judged.decisions if d.stage == "harm_check"} == {pair.id for pair in older}
