@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 
 from pipeline.backends.base import Embedder
+from pipeline.backends.text_batches import RecentResults, by_token_count
 
 _LOCK = threading.Lock()
 PRECISIONS = ("float32", "bfloat16")
@@ -36,8 +36,7 @@ class MiniLMEmbedder(Embedder):
             self.model = f"{MiniLMEmbedder.model}@{precision}"  # records say which arithmetic made them
         # Stages embed the same texts again (a query in the leak filter and in the
         # harm check, a description for each of its queries), so keep recent vectors.
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # text -> (mean, peak)
+        self._recent: RecentResults[tuple[np.ndarray, np.ndarray]] = RecentResults(cache_size)  # (mean, peak)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.embed_with_peaks(texts)[0]
@@ -48,14 +47,7 @@ class MiniLMEmbedder(Embedder):
         # One model per process, shared by every task thread; torch's CPU
         # kernels already use both cores, so calls are serialised.
         with _LOCK:
-            missing = [text for text in dict.fromkeys(texts) if text not in self._cache]
-            if missing:
-                self._cache.update(zip(missing, self._encode(missing)))
-            rows = [self._cache[text] for text in texts]
-            for text in texts:
-                self._cache.move_to_end(text)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            rows = self._recent.get(texts, self._encode)
         return np.stack([mean for mean, _ in rows]), np.stack([peak for _, peak in rows])
 
     def _encode(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -64,7 +56,9 @@ class MiniLMEmbedder(Embedder):
         # differently (Dask workers, a resumed run) give bit-identical scores.
         model = _load_model()
         encoded: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(texts)
-        for indices in _by_token_length(model, texts):
+        token_ids = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length,
+                                    return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        for indices in by_token_count(token_ids):
             for index, pair in zip(indices, self._encode_unpadded(model, [texts[i] for i in indices])):
                 encoded[index] = pair
         return encoded
@@ -84,16 +78,6 @@ class MiniLMEmbedder(Embedder):
             pairs.append((output["sentence_embedding"].float().numpy(),
                           peak / max(float(np.linalg.norm(peak)), 1e-12)))
         return pairs
-
-
-def _by_token_length(model, texts: list[str]) -> list[list[int]]:
-    """Indices of `texts` grouped by their token count (as the model truncates them)."""
-    lengths = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length,
-                              return_attention_mask=False, return_token_type_ids=False)["input_ids"]
-    groups: dict[int, list[int]] = {}
-    for index, ids in enumerate(lengths):
-        groups.setdefault(len(ids), []).append(index)
-    return list(groups.values())
 
 
 PRECISION_ENV = "LEAKLESS_EMBED_PRECISION"

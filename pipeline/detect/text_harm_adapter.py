@@ -8,7 +8,8 @@ most of that (0.81) in 166,273 weights (650 KB) instead of 90 MB of new encoder.
 
 The adapters are merged into a private copy of the weights they change when loaded,
 so scoring costs one MiniLM pass over the queries. Texts are encoded grouped by token count, as
-the embedder does, so a query's score is bit-identical in any batch.
+the embedder does, so none is padded; even so a query's probability can differ in the last
+digits between batches of different sizes (up to 4e-8 seen), which `verify` allows for.
 
 Fits are cached by content (the training texts, labels and settings) under
 `artifacts/cache/text_harm_adapter/`: `calibrate` and `eval-public` fit the same
@@ -21,12 +22,12 @@ import copy
 import hashlib
 import json
 import threading
-from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.backends.text_batches import RecentResults, by_token_count
 from pipeline.hashing import sha256_file
 
 ADAPTER_FILE_NAME = "text_harm_adapter.npz"
@@ -206,31 +207,20 @@ class TextHarmAdapter:
         self.head_weight = weights.head_weight.astype(np.float64)
         self.head_bias = weights.head_bias
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, float] = OrderedDict()
-        self.cache_size = cache_size
+        self._recent: RecentResults[float] = RecentResults(cache_size)
 
     def probability(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            missing = [text for text in dict.fromkeys(texts) if text not in self._cache]
-            if missing:
-                self._cache.update(zip(missing, self._logits(missing)))
-            logits = np.array([self._cache[text] for text in texts], dtype=np.float64)
-            for text in texts:
-                self._cache.move_to_end(text)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            logits = np.array(self._recent.get(texts, self._logits), dtype=np.float64)
         return 1.0 / (1.0 + np.exp(-logits))
 
     def _logits(self, texts: list[str]) -> list[float]:
         import torch
 
         ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
-        groups: dict[int, list[int]] = {}
-        for index, tokens in enumerate(ids):
-            groups.setdefault(len(tokens), []).append(index)
         logits = [0.0] * len(texts)
         with torch.inference_mode():
-            for indices in groups.values():  # one token count per batch: nothing padded
+            for indices in by_token_count(ids):  # one token count per batch: nothing padded
                 for start in range(0, len(indices), 256):
                     chunk = indices[start:start + 256]
                     batch = self.tokenizer([texts[i] for i in chunk], truncation=True, max_length=self.max_length,
