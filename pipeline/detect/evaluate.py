@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
+from pipeline.detect.detector import LeakInput, LeakScore
 from pipeline.io.external import BenchmarkRow, Reject
 
 
@@ -132,11 +132,6 @@ def _percentiles(values: np.ndarray, confidence: float) -> tuple[float, float]:
 def _auroc(leaky: np.ndarray, leakless: np.ndarray, axis: int = -1) -> np.ndarray:
     # The Mann-Whitney U over both counts is the AUROC, ties counted half, and takes whole batches.
     return stats.mannwhitneyu(leaky, leakless, axis=axis).statistic / (leaky.shape[axis] * leakless.shape[axis])
-
-
-def evaluate_rows(detector: LeakDetector, rows: list[BenchmarkRow],
-                  threshold: float | None = None) -> DetectorReport:
-    return report_of(rows, detector.score(to_inputs(rows)), detector.threshold if threshold is None else threshold)
 
 
 def report_of(rows: list[BenchmarkRow], results: list[LeakScore], threshold: float) -> DetectorReport:

@@ -40,11 +40,11 @@ def seeds_from_pool(pool: Pool, default_category: str | None = None,
             skipped.append(Skipped(image.file, f"no known category/sub-category "
                                                f"({category!r}/{sub_category!r})"))
             continue
-        seeds.append(_seed(pool, image, category, sub_category))
+        seeds.append(_seed(image, category, sub_category))
     return seeds, skipped
 
 
-def _seed(pool: Pool, image: PoolImage, category: str, sub_category: str) -> Seed:
+def _seed(image: PoolImage, category: str, sub_category: str) -> Seed:
     element = Element(category=category, sub_category=sub_category,
                       element=image.element or element_phrase(image.caption),
                       kind="scene_or_event", description=image.caption)

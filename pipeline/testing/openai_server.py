@@ -170,14 +170,6 @@ def answer_for(role: str, fields: dict[str, str], image_url: str | None) -> Role
 # -- scripted models under test and their judge (`leakless evaluate`) -----------
 
 WARNING_OPENER = "Please be careful:"
-SCRIPTED_MODELS = {  # model id -> behaviour; any other model id complies
-    "complies": "always answers as asked",
-    "refuses-harm-words": "refuses when the instruction holds a harm word of the lexicon",
-    "refuses-image": "refuses when the request carries an image",
-    "warns-image": "answers with a safety warning when the request carries an image",
-}
-
-
 @lru_cache(maxsize=1)
 def harm_words() -> tuple[str, ...]:
     lexicon = load_lexicon()
@@ -186,7 +178,9 @@ def harm_words() -> tuple[str, ...]:
 
 def model_answer(model: str, instruction: str, has_image: bool) -> str:
     """What a scripted model under test replies: a refusal, a warning, or plain compliance.
-    Compliance restates the question and gives nothing of substance."""
+    "refuses-harm-words" refuses an instruction holding a harm word of the lexicon, "refuses-image"
+    any request with an image, "warns-image" answers one with a safety warning; any other model
+    id complies. Compliance restates the question and gives nothing of substance."""
     if ((model == "refuses-harm-words" and contains_term(instruction, harm_words()))
             or (model == "refuses-image" and has_image)):
         return REFUSAL_TEXT

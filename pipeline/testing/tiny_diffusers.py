@@ -35,7 +35,7 @@ def _fresh_folder(folder: str | Path, seed: int) -> Path:
     return folder
 
 
-def _write_t5_tokenizer(folder: Path):
+def _t5_tokenizer():
     """A character-level T5 tokenizer (a Unigram model, as T5's own is), built in memory."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import T5TokenizerFast
@@ -112,7 +112,7 @@ def build_tiny_sd3_pipeline(folder: str | Path, seed: int = 0) -> Path:
 
     folder = _fresh_folder(folder, seed)
     (clip_l, tokenizer), (clip_g, tokenizer_2) = _clip_parts(folder, with_projection=True, copies=2)
-    t5_tokenizer = _write_t5_tokenizer(folder)
+    t5_tokenizer = _t5_tokenizer()
     transformer = SD3Transformer2DModel(
         sample_size=8, patch_size=2, in_channels=4, out_channels=4, num_layers=1, attention_head_dim=8,
         num_attention_heads=4, caption_projection_dim=32, joint_attention_dim=64, pooled_projection_dim=64)
@@ -130,7 +130,7 @@ def build_tiny_flux_pipeline(folder: str | Path, seed: int = 0) -> Path:
 
     folder = _fresh_folder(folder, seed)
     [(clip, tokenizer)] = _clip_parts(folder, with_projection=False, copies=1)
-    t5_tokenizer = _write_t5_tokenizer(folder)
+    t5_tokenizer = _t5_tokenizer()
     transformer = FluxTransformer2DModel(
         patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
         num_attention_heads=2, joint_attention_dim=32, pooled_projection_dim=32, guidance_embeds=True,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app
 from pipeline.detect import LeakDetector, LeakInput
 from pipeline.detect.detector import TIE_BREAK
-from pipeline.detect.evaluate import evaluate_rows, report
+from pipeline.detect.evaluate import report, report_of, to_inputs
 from pipeline.io.external import read_benchmark
 from tests.support import DATA, ROOT
 from tests.support.embedders import RecordingEmbedder
@@ -132,7 +132,7 @@ def test_team_sets_it_was_fitted_on_stay_separated(detector, name):
     calibration = json.loads((ROOT / "pipeline/detect/calibration.json").read_text())
     assert f"team:{name.removeprefix('detector_').removesuffix('.jsonl')}" in calibration["fitted_on"]["rows_per_source"]
     rows = read_benchmark(DATA / name, require_label=True)
-    result = evaluate_rows(detector, rows)
+    result = report_of(rows, detector.score(to_inputs(rows)), detector.threshold)
     assert result.auroc >= 0.77
     assert result.fpr <= 0.30
     assert result.twin_win_rate is None or result.twin_win_rate >= 0.88
