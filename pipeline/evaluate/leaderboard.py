@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from scipy.stats import binomtest
 
 from pipeline.evaluate.pairs import pair_categories
 from pipeline.evaluate.runner import ERROR, TEXT_ONLY
 from pipeline.hashing import sha256_file
 
-Z95 = 1.959963984540054
 OVERALL = "overall"
 
 
@@ -41,14 +41,12 @@ class Rate:
         return f"{self.value:.1%} [{self.low:.1%}, {self.high:.1%}]"
 
 
-def wilson(hits: int, total: int, z: float = Z95) -> Rate:
-    """The Wilson score interval: sound at rates near 0 or 1 and for small samples."""
+def wilson(hits: int, total: int) -> Rate:
+    """The 95% Wilson score interval: sound at rates near 0 or 1 and for small samples."""
     if total == 0:
         return Rate(0, 0, math.nan, math.nan)
-    p, z2 = hits / total, z * z
-    centre = (p + z2 / (2 * total)) / (1 + z2 / total)
-    half = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / (1 + z2 / total)
-    return Rate(hits, total, max(0.0, centre - half), min(1.0, centre + half))
+    interval = binomtest(hits, total).proportion_ci(confidence_level=0.95, method="wilson")
+    return Rate(hits, total, interval.low, interval.high)
 
 
 @dataclass(frozen=True)

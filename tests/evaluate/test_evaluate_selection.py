@@ -6,7 +6,6 @@ import math
 import re
 
 import pytest
-from scipy.stats import binomtest
 
 from pipeline.evaluate.leaderboard import gap, wilson
 from pipeline.evaluate.selection import QUOTA_FILL, RANK_REPAIR, SEPARATES, select_pairs
@@ -67,10 +66,11 @@ def test_one_model_is_refused():
         select_pairs({"a": {"p": "unsafe"}}, {"p": "sub"}, 1)
 
 
-@pytest.mark.parametrize("hits,total", [(0, 10), (19, 38), (37, 38), (1, 1), (500, 2241)])
-def test_wilson_matches_scipy(hits, total):
-    ours, theirs = wilson(hits, total), binomtest(hits, total).proportion_ci(method="wilson")
-    assert (ours.low, ours.high) == (pytest.approx(theirs.low), pytest.approx(theirs.high))
+@pytest.mark.parametrize("hits, total, low, high", [(0, 10, 0.0, 0.2775), (3, 10, 0.1078, 0.6032),
+                                                   (10, 10, 0.7225, 1.0)])
+def test_wilson_gives_the_textbook_interval(hits, total, low, high):
+    rate = wilson(hits, total)
+    assert (rate.low, rate.high) == (pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4))
 
 
 def test_gap_interval_contains_the_difference_and_no_data_is_nan():
