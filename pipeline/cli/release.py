@@ -116,11 +116,13 @@ def export_vlsbench_command(
     allow_preview: Annotated[bool, typer.Option(
         "--allow-preview", help="Export an unreviewed preview release, with a PREVIEW.md note beside data.json.")] = False,
 ) -> None:
-    """Write the release as VLSBench's data.json + imgs/ into OUT_DIR; a release that fails verify, or a
-    preview without --allow-preview, is refused."""
-    from pipeline.release.vlsbench import export_vlsbench
+    """Write the release as VLSBench's data.json + imgs/ into OUT_DIR (a NOTES.md beside it names placeholder
+    images and overridden pairs); a release that fails verify, or a preview without --allow-preview, is refused."""
+    from pipeline.release.vlsbench import check_export, export_vlsbench
 
     folder = release_path(release, releases_dir)
+    with user_errors():  # cheap refusals first: verify takes minutes on a large release
+        check_export(folder, out_dir, allow_preview)
     if not force:
         problems = release_problems(folder)
         if problems:

@@ -12,7 +12,7 @@ same runs twice gives the same card.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -282,6 +282,24 @@ def flagged_rows(rows: list[dict]) -> tuple[int, int, int]:
     return len({row["id"] for row in leaks + harm}), len(leaks), len(harm)
 
 
+def provenance(manifest: dict, rows: list[dict]) -> str:
+    """'14 new pairs from r2; 54 carried from v1 (r1)': where the rows came from, new ones by run, carried
+    ones by the version that added them. Rows that name no run (a card drawn from rows alone) leave the
+    manifest's runs to say it."""
+    new, carried = Counter(), defaultdict(Counter)
+    for row in rows:
+        if row.get("run_id") is None:
+            continue
+        added_in = row.get("added_in", manifest["version"])
+        (new if added_in == manifest["version"] else carried[added_in])[row["run_id"]] += 1
+    if not new and not carried:
+        return "from the runs " + ", ".join(run["run_id"] for run in manifest["runs"])
+    parts = [f"{sum(new.values())} new pairs from {', '.join(new)}"] if new else []
+    parts += [f"{sum(runs.values())} carried from v{version} ({', '.join(runs)})"
+              for version, runs in sorted(carried.items())]
+    return "; ".join(parts)
+
+
 def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | None = None,
                 decisions: pd.DataFrame | None = None) -> str:
     """The card of a release whose manifest is `manifest` and whose rows (without images) are `rows`.
@@ -307,7 +325,8 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
     body = BODY.render(
         name=manifest["name"], version=manifest["version"], preview=manifest["preview"], rows=manifest["rows"],
         extends=manifest["extends"], carried=manifest["carried_rows"], sub_counts=manifest["counts"]["sub_category"],
-        runs=[run["run_id"] for run in manifest["runs"]],
+        runs=[run["run_id"] for run in manifest["runs"] if run.get("new") or not run.get("carried")],
+        provenance=provenance(manifest, rows),
         final_filter_backend=f"`{final.get('backend', NOT_RECORDED)}`", options=manifest["options"],
         build_drops=build_drops, release_drops=drops, release_total=sum(count for _, _, count in drops),
         shipped_states=dict(_sorted_state(Counter(row.get("review_state") for row in rows if row.get("review_state")))),

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.backends.base import Embedder
@@ -26,13 +27,14 @@ from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.progress import Step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
+from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
 from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
 from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, release_folder, release_staging, release_versions,
                                        remove_stale_staging)
-from pipeline.release.writer import (file_entries, release_manifest, release_tables, write_dedup_index,
+from pipeline.release.writer import (file_entries, release_manifest, release_tables, run_entries, write_dedup_index,
                                      write_release_shards)
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
 from pipeline.storage import atomic_write_json, atomic_write_text
@@ -68,6 +70,9 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     earlier = release_versions(releases_dir, name)
     if extend and not earlier:
         raise ValueError(f"--extend: there is no earlier release of {name!r} in {releases_dir}")
+    if earlier and not extend:  # a version without its predecessors' rows would cut them from the lineage
+        raise ValueError(f"{name} already has releases ({version_span(earlier)}): pass --extend to add to "
+                         f"{earlier[-1][1].name}, or release under a new --name")
     version = earlier[-1][0] + 1 if earlier else 1
     check_free(release_folder(releases_dir, name, version))
     removed = remove_stale_staging(releases_dir, name)
@@ -88,6 +93,10 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     index = earlier_index([folder for _, folder in earlier])
     kept_carried, carried_blocks = guardrail_pass(candidates.rows[:earlier_rows])
     new, same_id = unseen(candidates.rows[earlier_rows:], set(index["id"]))
+    if not new:  # every candidate's id is in an earlier version (a repeat across runs keeps its first)
+        holding = released_in(candidates.rows[earlier_rows:], earlier)
+        raise NothingToRelease(f"all {same_id} pairs of {', '.join(Path(r).name for r in run_dirs)} are already "
+                               f"released under {name} ({version_span(holding)}); nothing to release")
     new, new_blocks = guardrail_pass(new)
     harm_kept = harm_on_shipped_text(new, harm_check_verdicts(run_dirs))
     elements = RunElements.of_runs(run_dirs)  # the element terms each run's leak filter used
@@ -109,12 +118,15 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     for offset, row in enumerate(fresh):
         row.update(instruction_id=next_id + offset, added_in=version)
     rows = kept_carried + fresh
-    if not rows:
-        drops = drop_counts(carried_blocks + new_blocks + decisions + leak_decisions,
+    if not fresh:  # an extend adding nothing would only repeat the latest version
+        drops = drop_counts(carried_blocks + new_blocks + decisions + leak_decisions, same_id=same_id,
                             image_duplicate=len(image_dups.drop_ids),
                             query_duplicate=len(query_dups.drop_ids - image_dups.drop_ids))
-        raise NothingToRelease(f"every pair was dropped by the guardrail, final filtration or dedup; "
+        raise NothingToRelease(f"every new pair was dropped by the guardrail, final filtration or dedup; "
                                f"nothing to release ({drops})")
+    shipped_preview = preview or any(row["review_state"] != ACCEPTED for row in rows)
+    if shipped_preview and not preview and notes is not None:
+        notes.append(unreviewed_carried_note(kept_carried, earlier[-1][1].name))
 
     on_step(f"writing {len(rows)} pairs")
     releases_dir = Path(releases_dir)
@@ -130,10 +142,10 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         frame["run_id"] = frame["item_id"].map({row["id"]: row["run_id"] for row in candidates.rows})
         write_frame(frame, staging / "decisions.parquet")
         manifest = release_manifest(
-            rows, shards, name=name, version=version, preview=preview, license=options.license,
-            review="unreviewed preview" if preview else "reviewed: accepted pairs only",
+            rows, shards, name=name, version=version, preview=shipped_preview, license=options.license,
+            review=REVIEW_CLAIMS[shipped_preview],
             extends=earlier[-1][0] if extend else None, carried_rows=len(kept_carried),
-            runs=[{"run_id": Path(r).name} for r in run_dirs],  # not the path: local, and not the data's
+            runs=run_entries(rows, [Path(r).name for r in run_dirs], version),  # ids: a path is local, not the data's
             earlier_releases=[folder.name for _, folder in earlier],
             final_filter={"backend": checker.backend, "model": checker.model, "prompt_hash": checker.prompt_hash,
                           "kept": len(checked), "dropped": len(new) - len(checked)},
@@ -155,20 +167,41 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     return target
 
 
-def drop_counts(decisions: list[Decision], **dedup_drops: int) -> str:
-    """'final_filter: release.mismatch 12, release.checker_error 3; dedup: ...': what dropped the
+def drop_counts(decisions: list[Decision], same_id: int = 0, **dedup_drops: int) -> str:
+    """'same_id 4; final_filter: release.mismatch 12, release.checker_error 3; dedup: ...': what dropped the
     pairs, per stage and reason code, so an empty release says why."""
     counts: dict[str, Counter] = defaultdict(Counter)
+    counts["release"]["same_id"] = same_id  # already released under this name
     for decision in decisions:
         if decision.verdict == Verdict.drop:
             counts[decision.stage][decision.code] += 1
     counts["dedup"].update({kind: n for kind, n in dedup_drops.items() if n})
-    parts = [f"{stage}: " + ", ".join(f"{code} {n}" for code, n in by_code.most_common())
-             for stage, by_code in counts.items() if by_code]
+    parts = [f"{stage}: " + ", ".join(f"{code} {n}" for code, n in by_code.most_common() if n)
+             for stage, by_code in counts.items() if any(by_code.values())]
     errors = [d.reason for d in decisions if d.code == ReasonCode.release_checker_error]
     if errors:
         parts.append(f"first {textwrap.shorten(errors[0], 160, placeholder=' ...')}")  # the reason reads "checker error: ..."
     return "; ".join(parts) or "no drop was recorded"
+
+
+def version_span(versions: list[tuple[int, Path]]) -> str:
+    """'v1' or 'v1–v3': the versions named, oldest to newest."""
+    first, last = versions[0][0], versions[-1][0]
+    return f"v{first}" if first == last else f"v{first}–v{last}"
+
+
+def released_in(rows: list[dict], earlier: list[tuple[int, Path]]) -> list[tuple[int, Path]]:
+    """The earlier versions that hold any of `rows` (by id)."""
+    ids = {row["id"] for row in rows}
+    return [(number, folder) for number, folder in earlier
+            if ids & set(pq.read_table(folder / INDEX_FILE, columns=["id"])["id"].to_pylist())]
+
+
+def unreviewed_carried_note(carried: list[dict], source: str) -> str:
+    """Why an extend asked for as reviewed came out a preview: the rows it carries say so."""
+    unreviewed = sum(row["review_state"] != ACCEPTED for row in carried)
+    return (f"this version is a preview: {unreviewed} pair(s) carried from {source} are not reviewed-accepted "
+            "(a preview stays one; release reviewed pairs under a new --name)")
 
 
 def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:

@@ -18,7 +18,7 @@ from pipeline.release.schema import LATER_COLUMNS, META_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.select import INDEX_FILE, shard_paths
 from pipeline.release.verify import load_manifest
 from pipeline.release.versions import check_free, next_version, release_folder, release_staging
-from pipeline.release.writer import ShardWriter, file_entries, release_manifest
+from pipeline.release.writer import ShardWriter, file_entries, release_manifest, run_entries
 from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.writers.tables import write_frame
 
@@ -56,8 +56,7 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
             write_frame(decisions, staging / "decisions.parquet")
         carried = {key: manifest[key] for key in ("preview", "license", "runs", "final_filter", "options", "review")
                    if key in manifest}
-        if "runs" in carried:  # a release made before runs were named by id alone also stored the builder's path
-            carried["runs"] = [{"run_id": run["run_id"]} for run in carried["runs"]]
+        carried["runs"] = run_entries(rows, [], version)  # every row is carried: its runs, from the rows
         new_manifest = release_manifest(
             rows, shards, name=name, version=version, **carried, extends=manifest["version"], carried_rows=len(rows),
             earlier_releases=[*manifest.get("earlier_releases", []), source.name],

@@ -11,7 +11,8 @@ seed share its image on purpose), and each row's stored leak record holds up
 flagged row has an override, and the current detector, re-scoring every row,
 finds the stored score (same detector version) or no new leak (another version), and no
 row's text (instruction, original query, image description, safety reason, element, read as one
-item) is stopped by the guardrails' hard block.
+item) is stopped by the guardrails' hard block. What the manifest claims beyond counts (preview, name
+and version, lineage, runs, final filter) is held against the data in `claims.py`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pipeline.dedup import image_hashes
 from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.hashing import sha256_file
 from pipeline.progress import Step, no_steps
+from pipeline.release.claims import claim_problems, files_required, manifest_key_problem
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
 from pipeline.release.schema import VALID_SCHEMAS
@@ -39,7 +41,8 @@ READ_ROWS = 100
 CARD = "README.md"
 CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "original_query", "image_description",
                    "safety_reason", "category", "sub_category", "element", "leak_score", "leak_threshold",
-                   "leak_verdict", "harm_verdict", "detector_version", "override_reason", "image"]
+                   "leak_verdict", "harm_verdict", "detector_version", "override_reason", "review_state",
+                   "added_in", "run_id", "image"]
 OPTIONAL_COLUMNS = ["element_terms"]  # a release made before it was stored lacks it: the library's terms stand in
 
 
@@ -48,9 +51,13 @@ def load_manifest(folder: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a release (no manifest.json)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not a release manifest ({error})") from None
+    problem = manifest_key_problem(manifest)
+    if problem:
+        raise ValueError(f"{path}: not a release manifest ({problem})")
+    return manifest
 
 
 def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[str] | None = None,
@@ -79,7 +86,7 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
             problems.append(f"{file}: unreadable ({str(error).splitlines()[0]})")
 
     whole = not any("unreadable" in problem for problem in problems)  # else the rows are only some of them
-    problems += totals_problems(manifest, rows) if whole else []
+    problems += totals_problems(manifest, rows) + claim_problems(folder, manifest, rows) if whole else []
     problems += card_problems(folder, manifest)
     problems += index_problems(folder, manifest, rows if whole else None)
     problems += [f"id {key!r} appears {count} times" for key, count in Counter(r["id"] for r in rows).items()
@@ -117,6 +124,7 @@ def file_problems(folder: Path, manifest: dict, digests: dict[str, str], notes: 
     file that is not listed. Returns the problems and the files present that the manifest lists;
     fills `digests` (file -> sha256) so no shard is hashed twice. A manifest written before it listed
     every file (`files`) lists only the shards: then only `data/` is checked, and a note says so."""
+    problems: list[str] = []
     shards = {entry["file"]: entry for entry in manifest["shards"]}
     on_disk = {path.relative_to(folder).as_posix() for path in release_files(folder)}
     if "files" in manifest:
@@ -125,11 +133,15 @@ def file_problems(folder: Path, manifest: dict, digests: dict[str, str], notes: 
     else:
         entries, expected = {}, shards.keys()
         present = {file for file in on_disk if file.startswith("data/")}
-        unchecked = sorted(on_disk - present)
-        notes.append("the manifest lists only the shards (a release written before it listed every file): "
-                     f"{', '.join(unchecked) if unchecked else 'no other file'} could not be checked against it")
-    problems = [f"{file}: listed in the manifest but missing" for file in sorted(expected - present)
-                if file != CARD]  # the card's own line comes from card_problems
+        unchecked = ", ".join(sorted(on_disk - present)) or "no other file"
+        if files_required(manifest):  # deleted: the card and side files would go unchecked
+            problems.append(f"manifest.json: no `files` list, which the leakless that wrote it always writes "
+                            f"({unchecked} could not be checked)")
+        else:
+            notes.append("the manifest lists only the shards (a release written before it listed every file): "
+                         f"{unchecked} could not be checked against it")
+    problems += [f"{file}: listed in the manifest but missing" for file in sorted(expected - present)
+                 if file != CARD]  # the card's own line comes from card_problems
     for file in sorted(present - expected):
         stray = " (under data/: loading data/ would read it as part of the release)" if file.startswith("data/") else ""
         problems.append(f"{file}: not in the manifest{stray}")
@@ -157,6 +169,13 @@ def card_problems(folder: Path, manifest: dict) -> list[str]:
     if not isinstance(meta, dict):
         return [f"{CARD}: no readable YAML metadata"]
     problems = []
+    title = f"{manifest['name']} v{manifest['version']}"
+    if meta.get("pretty_name") != title:
+        problems.append(f"{CARD}: pretty_name {meta.get('pretty_name')!r}, the manifest says {title!r}")
+    tagged = "preview" in (meta.get("tags") or [])
+    if tagged != manifest["preview"]:
+        problems.append(f"{CARD}: {'' if tagged else 'not '}tagged preview, the manifest's preview is "
+                        f"{str(manifest['preview']).lower()}")
     if "license" in manifest and meta.get("license") != manifest["license"]:
         problems.append(f"{CARD}: license {meta.get('license')!r}, the manifest says {manifest['license']!r}")
     splits = (meta.get("dataset_info") or {}).get("splits") or [{}]

@@ -2,12 +2,14 @@
 so VLSBench's evaluation script runs on it unchanged.
 
 That layout has no place for a pair's review state, so a preview release (unreviewed candidates) is
-refused unless asked for; then a PREVIEW.md beside data.json says what the export is."""
+refused unless asked for; then a PREVIEW.md beside data.json says what the export is. Nor has it one for
+a placeholder image or an annotator's override: a NOTES.md beside data.json names those pairs."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 from pipeline.release.select import shard_paths
+from pipeline.release.verify import load_manifest
 from pipeline.storage import staging_dir
 
 # VLSBench's data.json fields, in its order.
@@ -22,6 +25,7 @@ FIELDS = ("instruction_id", "instruction", "image_path", "category", "sub_catego
           "image_description", "safety_reason")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PREVIEW_NOTE = "PREVIEW.md"
+NOTES = "NOTES.md"  # placeholder images and overridden pairs, which data.json cannot mark
 
 
 def as_png(data: bytes) -> bytes:
@@ -42,24 +46,54 @@ def preview_note(release: Path, rows: int) -> str:
             "reviewed benchmark.\n")
 
 
+def notes_md(release: Path, placeholders: list[int], overridden: list[int]) -> str:
+    """What the card warns of and data.json has no field for, by VLSBench's key (`instruction_id`)."""
+    parts = [f"# Notes on this export of `{release.name}`\n\nVLSBench's `data.json` has no field for what "
+             "follows; the release's card and Parquet shards say it per pair.\n"]
+    if placeholders:
+        parts.append(f"\n## {len(placeholders)} placeholder images\n\nNot photographs or generated pictures: a "
+                     "colour grid with the word PLACEHOLDER and the image description on it. Do not evaluate "
+                     f"models on them. instruction_id: {', '.join(map(str, placeholders))}\n")
+    if overridden:
+        parts.append(f"\n## {len(overridden)} overridden pairs\n\nTheir query was flagged by the leak detector or "
+                     "the harm check and kept by an annotator's override (`override_reason` in the shards). "
+                     f"instruction_id: {', '.join(map(str, overridden))}\n")
+    return "".join(parts)
+
+
+def release_rows(release: Path, columns: list[str]) -> list[dict]:
+    return [row for shard in shard_paths(release) for row in pq.read_table(shard, columns=columns).to_pylist()]
+
+
 def is_preview(release: Path) -> bool:
-    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
-    return bool(manifest.get("preview"))
+    """The manifest says so, or a row is not accepted in review (a manifest can be edited; rows are checksummed)."""
+    return load_manifest(release)["preview"] or any(row["review_state"] != "accepted"
+                                                  for row in release_rows(release, ["review_state"]))
 
 
-def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False) -> int:
-    """Write `out_dir/data.json` and `out_dir/imgs/` (and PREVIEW.md for an allowed preview); returns
-    the number of rows written."""
-    release, out_dir = Path(release), Path(out_dir)
-    shards = shard_paths(release)
-    if not shards:
-        raise FileNotFoundError(f"{release} has no data/train-*.parquet shards")
+def check_export(release: Path, out_dir: Path, allow_preview: bool) -> bool:
+    """Refuse what no export can fix, before any work: a preview not allowed, an output folder in the way
+    or under a file. Returns whether the release is a preview."""
     preview = is_preview(release)
     if preview and not allow_preview:
         raise ValueError(f"{release} is a preview release of unreviewed pairs, and VLSBench's layout cannot say so; "
                          "pass --allow-preview to export it with a PREVIEW.md note beside data.json")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ValueError(f"{out_dir} already exists and is not an empty folder")
+    existing = next(parent for parent in out_dir.parents if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{out_dir} cannot be made: {existing} is not a folder this user can write in")
+    return preview
+
+
+def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False) -> int:
+    """Write `out_dir/data.json` and `out_dir/imgs/` (and PREVIEW.md for an allowed preview, NOTES.md when a
+    pair has a placeholder image or an override); returns the number of rows written."""
+    release, out_dir = Path(release), Path(out_dir)
+    shards = shard_paths(release)
+    if not shards:
+        raise FileNotFoundError(f"{release} has no data/train-*.parquet shards")
+    preview = check_export(release, out_dir, allow_preview)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_dir(out_dir.parent, prefix=f".{out_dir.name}.")
     try:
@@ -75,6 +109,11 @@ def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False) -
         (staging / "data.json").write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if preview:
             (staging / PREVIEW_NOTE).write_text(preview_note(release, len(entries)), encoding="utf-8")
+        flagged = release_rows(release, ["instruction_id", "image_backend", "override_reason"])
+        placeholders = [row["instruction_id"] for row in flagged if row["image_backend"] == "placeholder"]
+        overridden = [row["instruction_id"] for row in flagged if row["override_reason"]]
+        if placeholders or overridden:
+            (staging / NOTES).write_text(notes_md(release, placeholders, overridden), encoding="utf-8")
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)

@@ -113,12 +113,26 @@ def write_dedup_index(rows: list[dict], path: Path) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
+# Bumped when what a manifest must hold grows; 2: `files` lists every file and `runs` counts each run's rows.
+MANIFEST_FORMAT = 2
+
+
+def run_entries(rows: list[dict], run_ids: list[str], version: int) -> list[dict]:
+    """The manifest's `runs`: every run the rows came from, carried ones first, then the runs this version
+    took new pairs from (one that gave none included), each with its new and carried row counts."""
+    new = Counter(row["run_id"] for row in rows if row["added_in"] == version)
+    carried = Counter(row["run_id"] for row in rows if row["added_in"] != version)
+    return [{"run_id": run_id, "new": new[run_id], "carried": carried[run_id]}
+            for run_id in dict.fromkeys([*carried, *run_ids, *new])]
+
+
 def release_manifest(rows: list[dict], shards: list[Path], **fields) -> dict:
     """Counts per category and sub-category, each shard's sha256 and row count, plus `fields`."""
     per_category = Counter(row["category"] for row in rows)
     per_sub = Counter(f"{row['category']}/{row['sub_category']}" for row in rows)
     return {
         **{key: fields.pop(key) for key in ("name", "version") if key in fields},
+        "manifest_format": MANIFEST_FORMAT,
         "rows": len(rows),
         "counts": {"category": dict(sorted(per_category.items())),
                    "sub_category": dict(sorted(per_sub.items()))},

@@ -386,7 +386,7 @@ def test_the_manifest_names_runs_by_id_and_releases_are_byte_reproducible(tmp_pa
         folders.append(make_release([run], name="bench", releases_dir=tmp_path / where / "releases",
                                     embedder=default_embedder()))
     manifest = json.loads((folders[0] / "manifest.json").read_text())
-    assert manifest["runs"] == [{"run_id": "r1"}]
+    assert manifest["runs"] == [{"run_id": "r1", "new": 3, "carried": 0}]
     assert str(tmp_path) not in (folders[0] / "manifest.json").read_text()
     files = sorted(path.relative_to(folders[0]).as_posix() for path in folders[0].rglob("*") if path.is_file())
     assert files == sorted([entry["file"] for entry in manifest["files"]] + ["manifest.json"])

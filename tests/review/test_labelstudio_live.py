@@ -156,9 +156,10 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
                  env={"LABEL_STUDIO_API_KEY": server.token})
     assert f"ann's accept of pair {pair['accepted']} is withdrawn: its annotation is no longer" in output
     assert f"ann's reject of pair {pair['rejected']} is withdrawn: its task is no longer" in output
-    # the release refuses the snapshot `review import` wrote before the withdrawals
+    # the release refuses the snapshot `review import` wrote before the withdrawals (a new name: a plain
+    # release of a name with versions is refused before anything else)
     assert "run `leakless review import ls` first" in cli(
-        "release", "ls", "--name", "lstrial", "--runs-dir", str(runs), "--releases-dir", str(releases), code=2)
+        "release", "ls", "--name", "lstrial-again", "--runs-dir", str(runs), "--releases-dir", str(releases), code=2)
     cli("review", "import", "ls", "--runs-dir", str(runs))
     states = reviewed_pairs(run_dir).set_index("id")["review_state"]
     assert states[pair["accepted"]] == states[pair["rejected"]] == "skipped"

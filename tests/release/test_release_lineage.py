@@ -1,0 +1,83 @@
+"""A release name's versions form one lineage: a plain release may not start it over, an unreviewed
+row carried into a later version keeps that version a preview, a run already released is said to be,
+and the card and manifest name the runs of the carried rows too."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.backends.minilm import default_embedder
+from pipeline.cli import app
+from pipeline.release.make import make_release
+from pipeline.release.verify import verify_release
+from tests.support.release_runs import accepted_run, make_run, pair_row
+
+runner = CliRunner()
+
+
+def release_cli(tmp_path, *args):
+    return runner.invoke(app, ["release", *args, "--runs-dir", str(tmp_path / "runs"),
+                               "--releases-dir", str(tmp_path / "releases")])
+
+
+def release(tmp_path, runs, **kwargs):
+    return make_release(runs, name="bench", releases_dir=tmp_path / "releases", embedder=default_embedder(), **kwargs)
+
+
+def test_a_plain_release_of_a_name_with_versions_is_refused_before_any_work(tmp_path):
+    release(tmp_path, [accepted_run(tmp_path / "runs", "r1", 3)])
+    accepted_run(tmp_path / "runs", "r2", 2, start=3)
+    result = release_cli(tmp_path, "r2", "--name", "bench")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: bench already has releases (v1): pass --extend to add to bench-v1, or release "
+                             "under a new --name\n")
+    assert sorted(path.name for path in (tmp_path / "releases").iterdir()) == ["bench-v1"]
+
+
+def test_an_extend_over_a_preview_stays_a_preview_and_says_so(tmp_path):
+    runs = tmp_path / "runs"
+    unreviewed = make_run(runs, "r1", [pair_row(i, "r1") for i in range(2)])
+    release(tmp_path, [unreviewed], preview=True)
+    accepted_run(runs, "r2", 2, start=2)
+    result = release_cli(tmp_path, "r2", "--name", "bench", "--extend")
+    assert result.exit_code == 0, result.output
+    assert ("note: this version is a preview: 2 pair(s) carried from bench-v1 are not reviewed-accepted"
+            in result.stderr)
+    v2 = tmp_path / "releases" / "bench-v2"
+    manifest = json.loads((v2 / "manifest.json").read_text())
+    assert (manifest["preview"], manifest["review"]) == (True, "unreviewed preview")
+    assert "preview" in yaml.safe_load((v2 / "README.md").read_text().split("---\n")[1])["tags"]
+    assert verify_release(v2, default_embedder()) == []
+    refused = runner.invoke(app, ["export-vlsbench", str(v2), str(tmp_path / "out")])
+    assert refused.exit_code == 2 and "is a preview release" in refused.stderr
+
+
+def test_extending_with_a_run_already_released_says_so(tmp_path):
+    runs = tmp_path / "runs"
+    release(tmp_path, [accepted_run(runs, "r1", 3)])
+    release(tmp_path, [accepted_run(runs, "r2", 2, start=3)], extend=True)
+    result = release_cli(tmp_path, "r1", "--name", "bench", "--extend")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: all 3 pairs of r1 are already released under bench (v1–v2); nothing to "
+                             "release\n")
+    assert not (tmp_path / "releases" / "bench-v3").exists()
+
+
+@pytest.mark.slow
+def test_the_card_and_manifest_name_the_carried_rows_runs(tmp_path):
+    runs = tmp_path / "runs"
+    release(tmp_path, [accepted_run(runs, "r1", 3)])
+    v2 = release(tmp_path, [accepted_run(runs, "r2", 2, start=3)], extend=True)
+    manifest = json.loads((v2 / "manifest.json").read_text())
+    assert manifest["runs"] == [{"run_id": "r1", "new": 0, "carried": 3}, {"run_id": "r2", "new": 2, "carried": 0}]
+    card = (v2 / "README.md").read_text()
+    assert "Built by leakless (2 new pairs from r2; 3 carried from v1 (r1)):" in card
+    assert "**Build** (runs r2; the 3 carried pairs' build is on the card of the version that added them)" in card
+    assert verify_release(v2, default_embedder()) == []
+    shipped = pq.read_table(v2 / "data", columns=["run_id", "added_in"]).to_pylist()
+    assert sorted((row["run_id"], row["added_in"]) for row in shipped) == [("r1", 1)] * 3 + [("r2", 2)] * 2
