@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pipeline  # noqa: F401  (environment defaults before Prefect loads)
 from prefect import flow, task
@@ -58,8 +59,6 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
         ledger, summary = finalize_task(bare(done), bare(config), bare(run), time.perf_counter() - started)
     create_markdown_artifact(markdown=summary, key="leakless-build-summary",
                              description=f"leakless build {run_id}")
-    states = {}
-    for entry in ledger:
-        states[entry.state.value] = states.get(entry.state.value, 0) + 1
+    states = dict(Counter(entry.state.value for entry in ledger))
     return {"run_id": run_id, "run_dir": str(run.path), "states": states,
             "seeds": len(ledger), "summary": summary}

@@ -17,7 +17,7 @@ from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 from pipeline.extend import extension_run_id, grow_run_id, plan_from_files, prepare_run
 from pipeline.llm.client import LLMConfigError
 from pipeline.rundir import RunDir
-from pipeline.runners import build_gpus, make_task_runner
+from pipeline.runners import build_task_runner
 
 
 @task(cache_policy=NO_CACHE)
@@ -60,8 +60,8 @@ def extend_flow(targets_path: str, config_path: str | None = None, overrides: li
         return result
     run_id = extension_run_id(plan, config)
     run_config = prepare_run(plan, targets, config, RunDir(targets.runs_dir, run_id).path)
-    built = build_flow.with_options(task_runner=make_task_runner(run_config.runner, build_gpus(run_config)))(
+    built = build_flow.with_options(task_runner=build_task_runner(run_config))(
         run_config, run_id, show_progress=show_progress)
-    manifest = json.loads((Path(built["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(RunDir(run_config.run.runs_dir, run_id).manifest.read_text(encoding="utf-8"))
     return {**result, **{key: built[key] for key in ("run_id", "run_dir", "states", "summary")},
             "pairs_added": manifest["rows"]}

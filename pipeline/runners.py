@@ -30,6 +30,11 @@ def build_gpus(config: BuildConfig) -> list[int]:
     return gpu_indices(config.images.diffusers.devices)
 
 
+def build_task_runner(config: BuildConfig):
+    """The task runner a build of `config` runs on: its [runner], over the GPUs its image model uses."""
+    return make_task_runner(config.runner, build_gpus(config))
+
+
 def batches_in_flight(config: BuildConfig) -> int:
     """How many batches the build walks through their stages at once: one a worker (one a GPU on
     the Dask cluster leakless starts for a GPU image model). On a cluster leakless did not start,

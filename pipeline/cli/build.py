@@ -51,11 +51,11 @@ def build(
         warming = warm_up(settings, run.path) if settings.runner.kind == "threads" else None
 
         from flows.build import build_flow
-        from pipeline.runners import build_gpus, make_task_runner
+        from pipeline.runners import build_task_runner
 
         try:
             with user_errors():
-                runner = make_task_runner(settings.runner, build_gpus(settings))
+                runner = build_task_runner(settings)
             with environment_errors(), use(server):
                 result = build_flow.with_options(task_runner=runner)(settings, run.run_id, show_progress=progress)
         finally:
