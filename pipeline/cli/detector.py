@@ -224,3 +224,8 @@ def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:
     typer.echo(f"duplicate ids: {summary.duplicate_ids}")
     for row_id, first, again in summary.duplicate_examples:
         typer.echo(f"  {row_id!r}: {first} and {again}")
+    # A build would refuse these rows outright; the audit scores them all the same, so say so.
+    typer.echo(f"rows the hard block would refuse (scored and kept; rule in the `guardrail` column): "
+               f"{summary.guardrail.total()}")
+    for rule, rows in sorted(summary.guardrail.items()):
+        typer.echo(f"  {rule}: {rows}")

@@ -5,8 +5,10 @@ its annotation), then `reason` (the verdict's reason code at the audit's thresho
 outside the detector's scope, `english` false, has its scores but no `leak` or `reason`),
 `signals` spread out as `signal_<name>` columns, so fields the
 detector gains reach the output without a change here. `score` keeps its
-historical column name `leak_score`. Both files are written beside their targets
-and renamed onto them only when the whole audit succeeded.
+historical column name `leak_score`. Each row's `guardrail` is the hard-block rule its texts
+break (null when none) and `guardrail_match` what matched, masked as the guardrail masks it.
+Both files are written beside their targets and renamed onto them only when the whole audit
+succeeded.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.detect import LeakScore
+from pipeline.guardrails import GuardHit
 from pipeline.io.external import BenchmarkRow, Reject
 from pipeline.storage import atomic_path
 
 RENAMED = {"score": "leak_score"}
 ROW_COLUMNS = pa.schema([("id", pa.string()), ("position", pa.int64()), ("category", pa.string()),
-                         ("sub_category", pa.string()), ("query", pa.string()), ("text_only", pa.bool_())])
+                         ("sub_category", pa.string()), ("query", pa.string()), ("text_only", pa.bool_()),
+                         ("guardrail", pa.string()), ("guardrail_match", pa.string())])
 PLAIN_TYPES = {float: pa.float64(), bool: pa.bool_(), int: pa.int64(), str: pa.string()}
 
 
@@ -67,19 +71,21 @@ class AuditTableWriter:
     def __exit__(self, *exc) -> None:
         self._stack.__exit__(*exc)
 
-    def write(self, rows: list[BenchmarkRow], scores: list[LeakScore], rejects: list[Reject]) -> None:
+    def write(self, rows: list[BenchmarkRow], scores: list[LeakScore], rejects: list[Reject],
+              hits: list[GuardHit | None]) -> None:
+        """`hits`: the hard-block rule each row breaks (its `GuardHit`), or None."""
         for reject in rejects:
             self._rejects_handle.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
         if not rows:
             return
-        table = self._table(rows, scores)
+        table = self._table(rows, scores, hits)
         if self._writer is None:
             self._writer = pq.ParquetWriter(self._stack.enter_context(atomic_path(self.out)), table.schema)
             self._stack.callback(self._writer.close)  # the footer, before the rename
         self._writer.write_table(table)  # one row group per chunk
         self.rows_written += len(rows)
 
-    def _table(self, rows: list[BenchmarkRow], scores: list[LeakScore]) -> pa.Table:
+    def _table(self, rows: list[BenchmarkRow], scores: list[LeakScore], hits: list[GuardHit | None]) -> pa.Table:
         fields = score_fields(type(scores[0]))
         if self._writer is not None:
             schema = self._writer.schema
@@ -92,6 +98,8 @@ class AuditTableWriter:
             "id": [r.id for r in rows], "position": [r.position.number for r in rows],
             "category": [r.category for r in rows], "sub_category": [r.sub_category for r in rows],
             "query": [r.query for r in rows], "text_only": [r.text_only for r in rows],
+            "guardrail": [hit.rule if hit else None for hit in hits],
+            "guardrail_match": [hit.matched if hit else None for hit in hits],
             **{column: [_plain(getattr(s, field)) for s in scores] for field, column, _ in fields},
             "reason": [s.reason(self.threshold) if in_scope(s) else None for s in scores],
             **{f"signal_{name}": [s.signals.get(name) for s in scores] for name in scores[0].signals},

@@ -2,17 +2,21 @@
 
 Memory is bounded by the chunk size (plus one id per row, to report duplicate
 ids), so a file of any length can be audited; the counts the command prints
-are kept here as the chunks pass.
+are kept here as the chunks pass. Each row is also read by the hard block a build applies
+(`pipeline.guardrails`): a row it would refuse is still scored and kept, since an audit
+reports on another benchmark as it is, but it is named, in its own column and the summary.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
 from pipeline.detect import LeakDetector, LeakScore
 from pipeline.detect.evaluate import to_inputs
+from pipeline.guardrails import GuardHit, check_texts
 from pipeline.io.audit_table import AuditTableWriter
 from pipeline.io.external import BenchmarkReader, BenchmarkRow, Reject
 from pipeline.io.entries import Position
@@ -57,6 +61,7 @@ class AuditSummary:
     reject_examples: list[Reject] = field(default_factory=list)
     duplicate_ids: int = 0  # rows whose id an earlier row already had
     duplicate_examples: list[tuple[str, Position, Position]] = field(default_factory=list)  # id, first, again
+    guardrail: Counter[str] = field(default_factory=Counter)  # rows per hard-block rule their texts break
     _first_seen: dict[str, int] = field(default_factory=dict, repr=False)  # id -> its first row's number
 
     @property
@@ -69,7 +74,9 @@ class AuditSummary:
     def audited(self) -> int:
         return self.total.pairs
 
-    def add(self, rows: list[BenchmarkRow], scores: list[LeakScore], rejects: list[Reject]) -> None:
+    def add(self, rows: list[BenchmarkRow], scores: list[LeakScore], rejects: list[Reject],
+            hits: list[GuardHit | None]) -> None:
+        self.guardrail.update(hit.rule for hit in hits if hit is not None)
         for row, score in zip(rows, scores):
             self.groups.setdefault(self.group_of(row) or NO_GROUP, GroupCount()).add(score, self.threshold)
             self.text_only += row.text_only
@@ -82,6 +89,12 @@ class AuditSummary:
                 self.duplicate_examples.append((row.id, Position(row.position.unit, first), row.position))
         self.rejected += len(rejects)
         self.reject_examples.extend(rejects[:EXAMPLES - len(self.reject_examples)])
+
+
+def guardrail_hits(rows: list[BenchmarkRow]) -> list[GuardHit | None]:
+    """The hard-block rule each row breaks, its query and description read together as one item's
+    texts are in a build, with its category (any minor reference in an Erotic row is a hit)."""
+    return [check_texts([row.query, row.image_description], row.category) for row in rows]
 
 
 def grouping(reader: BenchmarkReader, by: str | None) -> Callable[[BenchmarkRow], str | None]:
@@ -124,8 +137,9 @@ def audit_benchmark(reader: BenchmarkReader, detector: LeakDetector, writer: Aud
         if strict and rejects:
             raise ValueError(f"{reader.path}: {rejects[0].describe()} (--strict stops at the first unreadable row)")
         scores = detector.score(to_inputs(rows))
-        writer.write(rows, scores, rejects)
-        summary.add(rows, scores, rejects)
+        hits = guardrail_hits(rows)
+        writer.write(rows, scores, rejects, hits)
+        summary.add(rows, scores, rejects, hits)
         advance(len(rows) + len(rejects))
     if not summary.audited:
         first = summary.reject_examples[0].describe() if summary.reject_examples else "no rows"

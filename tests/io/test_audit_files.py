@@ -291,9 +291,9 @@ def test_every_field_of_the_score_becomes_a_typed_column(tmp_path):
               ScoreWithNamedParts(0.1, {"s": None}, (), False, 0.1, None)]
     out = tmp_path / "out.parquet"
     with AuditTableWriter(out, tmp_path / "rejects.jsonl", {"detector": "test"}, threshold=0.5) as writer:
-        writer.write(rows, scores, [])
+        writer.write(rows, scores, [], [None, None])
     table = pq.read_table(out)
-    assert [(f.name, str(f.type)) for f in table.schema][6:] == [
+    assert [(f.name, str(f.type)) for f in table.schema][8:] == [
         ("leak_score", "double"), ("spans", "list<element: string>"), ("leak", "bool"), ("text_harm", "double"),
         ("reveal", "double"), ("reason", "string"), ("signal_s", "double")]
     assert table.column("reveal").to_pylist() == [0.9, None]
