@@ -105,7 +105,8 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
         version = row.get("detector_version") or ""
         stored, threshold = _number(row.get("leak_score")), _number(row.get("leak_threshold"))
         recorded = bool(version) or row.get("leak_verdict") is not None
-        found = (stored_record_problems(row) if recorded else []) + terms_problems(row)
+        record_problem = stored_record_problem(row) if recorded else None
+        found = ([record_problem] if record_problem else []) + terms_problems(row)
         flagged = recorded and (row.get("leak_verdict") == LEAKS or row.get("harm_verdict") != HARM_KEEP or
                                 (stored is not None and threshold is not None and stored >= threshold))
         # a stored threshold looser than the detector's is a problem in any version: it decides nothing
@@ -121,8 +122,7 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
             if not same_score:
                 found.insert(0, f"row {row['id']}: stored leak_score {stored} but the detector scores its "
                                 f"instruction {result.score:.6f}")
-            if not any("does not follow" in problem for problem in found) and \
-                    row.get("leak_verdict") != (LEAKS if leaks_now else LEAK_FREE):
+            if record_problem is None and row.get("leak_verdict") != (LEAKS if leaks_now else LEAK_FREE):
                 found.append(f"row {row['id']}: leak_verdict {row.get('leak_verdict')!r} does not follow from "
                              f"its score {result.score:.3f}")
             flagged = flagged or leaks_now
@@ -157,20 +157,20 @@ def unstored_terms_notes(rows: list[dict]) -> list[str]:
             ] if by_name else []
 
 
-def stored_record_problems(row: dict) -> list[str]:
-    """What a row's stored leak record says about itself, with no detector: it is whole, and the
-    verdict follows from the stored score and threshold."""
+def stored_record_problem(row: dict) -> str | None:
+    """What is wrong with a row's stored leak record on its own, with no detector: it is not whole, or
+    its verdict does not follow from the stored score and threshold; None when neither."""
     stored, threshold = _number(row.get("leak_score")), _number(row.get("leak_threshold"))
     missing = [name for name, value in (("leak_score", stored), ("leak_threshold", threshold),
                                         ("detector_version", row.get("detector_version") or None))
                if value is None]
     missing += ["leak_verdict"] if row.get("leak_verdict") not in (LEAKS, LEAK_FREE) else []
     if missing:
-        return [f"row {row['id']}: incomplete leak check record ({', '.join(missing)} missing or not valid)"]
+        return f"row {row['id']}: incomplete leak check record ({', '.join(missing)} missing or not valid)"
     if row["leak_verdict"] != (LEAKS if stored >= threshold else LEAK_FREE):
-        return [f"row {row['id']}: leak_verdict {row['leak_verdict']!r} does not follow from its stored score "
-                f"{stored:.3f} and threshold {threshold:.3f}"]
-    return []
+        return (f"row {row['id']}: leak_verdict {row['leak_verdict']!r} does not follow from its stored score "
+                f"{stored:.3f} and threshold {threshold:.3f}")
+    return None
 
 
 def _number(value) -> float | None:
