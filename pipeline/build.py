@@ -113,7 +113,8 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     atomic_write_text(run.path / "summary.md", summary.markdown)
     write_manifest(run.manifest, rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
-                   extra={"run_id": run.run_id, "ledger": summary.state_counts})
+                   extra={"run_id": run.run_id, "ledger": summary.state_counts,
+                          "prompt_files": run.recorded_prompts()})
     return ledger, summary.markdown
 
 

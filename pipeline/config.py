@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -26,14 +26,24 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RunConfig(Section):
+class StrictSection(Section):
+    """A build config section: a value of another type is an error, never converted (`true` would
+    be a threshold of 1.0 and turn the leak filter off, "0.9" a number); an integer still fills a
+    float field. Paths come as text, so they alone are converted (`PathText`)."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+PathText = Annotated[Path, Field(strict=False)]
+
+
+class RunConfig(StrictSection):
     size: int = Field(4, ge=1, description="elements per sub-category")
     queries_per_seed: int = Field(3, ge=1, le=10)
     batch_size: int = Field(128, ge=64, description="items per Prefect task; never fewer than 64")
     categories: list[str] = Field(default_factory=list, description="empty means all six")
     sub_categories: list[str] = Field(default_factory=list, description="empty means all of the chosen categories")
-    elements_file: Path | None = None
-    runs_dir: Path = Path("artifacts/runs")
+    elements_file: PathText | None = None
+    runs_dir: PathText = Path("artifacts/runs")
 
     @field_validator("categories")
     @classmethod
@@ -53,6 +63,16 @@ class RunConfig(Section):
                 raise ValueError(f"unknown sub-category {name!r}")
         return value
 
+    @model_validator(mode="after")
+    def _sub_categories_in_categories(self) -> RunConfig:
+        """A sub-category outside the chosen categories would be left out without a word."""
+        for name in self.sub_categories:
+            category = load_taxonomy().parent(name)
+            if self.categories and category not in self.categories:
+                raise ValueError(f"sub-category {name!r} is in category {category!r}, which run.categories "
+                                 f"({', '.join(self.categories)}) leaves out")
+        return self
+
     @field_validator("elements_file")
     @classmethod
     def _exists(cls, value: Path | None) -> Path | None:
@@ -61,7 +81,7 @@ class RunConfig(Section):
         return value
 
 
-class BackendsConfig(Section):
+class BackendsConfig(StrictSection):
     seed_writer: Literal["templates", "llm"] = "templates"
     rewriter: Literal["rules", "llm"] = "rules"
     harm_check: Literal["rules", "llm"] = "rules"
@@ -78,21 +98,21 @@ LLM_ROLES = {"seed_writer": ("seed_writer",), "rewriter": ("leak_rewriter",), "h
              "element_writer": ("element_writer",)}
 
 
-class RewriteConfig(Section):
+class RewriteConfig(StrictSection):
     max_attempts: int = Field(3, ge=1, le=10, description="rewrite -> detect rounds per query")
 
 
-class LeakFilterConfig(Section):
+class LeakFilterConfig(StrictSection):
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="empty means the detector's shipped threshold")
 
 
-class HarmCheckConfig(Section):
+class HarmCheckConfig(StrictSection):
     min_intent_similarity: float = Field(0.35, ge=0.0, le=1.0)
 
 
-class PoolConfig(Section):
-    folder: Path
-    captions_file: Path | None = None
+class PoolConfig(StrictSection):
+    folder: PathText
+    captions_file: PathText | None = None
     name: str | None = None
     min_similarity: float = Field(0.4, ge=-1, le=1)
     max_uses: int = Field(1, ge=1, description="how often one image may serve in one run")
@@ -118,7 +138,7 @@ class PoolConfig(Section):
         return value if value is None else RunConfig._known_sub_categories([value])[0]
 
 
-class ImagesConfig(Section):
+class ImagesConfig(StrictSection):
     width: int = Field(256, ge=64, le=2048, description="placeholder size")
     height: int = Field(256, ge=64, le=2048, description="placeholder size")
     max_refine_rounds: int = Field(3, ge=1, le=10, description="generate -> check -> refine rounds")
@@ -126,12 +146,12 @@ class ImagesConfig(Section):
     pool: PoolConfig | None = None
 
 
-class ExportConfig(Section):
+class ExportConfig(StrictSection):
     rows_per_shard: int = Field(1000, ge=1)
 
 
-class ElementsConfig(Section):
-    store: Path | None = Field(Path("artifacts/elements"),
+class ElementsConfig(StrictSection):
+    store: PathText | None = Field(Path("artifacts/elements"),
                                description="the grown element store, read beside the library")
     max_similarity: float = Field(0.85, gt=0, le=1, description="MiniLM cosine of descriptions at "
                                   "which a proposal is a near duplicate of a known element")
@@ -139,14 +159,14 @@ class ElementsConfig(Section):
     max_requests: int = Field(200, ge=1, description="requests per sub-category in one grow")
 
 
-class RunnerConfig(Section):
+class RunnerConfig(StrictSection):
     kind: Literal["threads", "dask", "ray"] = "threads"
     max_workers: int = Field(4, ge=1, description="threads, Dask LocalCluster workers or a local Ray's CPUs; "
                                                    "also the batches in flight at once")
     address: str | None = Field(None, description="an existing Dask scheduler or Ray cluster")
 
 
-class BuildConfig(Section):
+class BuildConfig(StrictSection):
     run: RunConfig = RunConfig()
     backends: BackendsConfig = BackendsConfig()
     rewrite: RewriteConfig = RewriteConfig()

@@ -105,14 +105,13 @@ def first_per_sub_category(config: BuildConfig, sourced: list[Sourced]) -> tuple
 
 
 def chosen_sub_categories(config: BuildConfig) -> list[str]:
+    """run.sub_categories, else every sub-category of the chosen categories (the config refuses a
+    sub-category outside them)."""
     taxonomy = load_taxonomy()
     run = config.run
-    subs = run.sub_categories or [
+    return run.sub_categories or [
         sub for category in (run.categories or taxonomy.categories) for sub in taxonomy.subs_of(category)
     ]
-    if run.categories:
-        subs = [sub for sub in subs if taxonomy.parent(sub) in run.categories]
-    return subs
 
 
 def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> list[Seed]:

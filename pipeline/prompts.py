@@ -7,6 +7,8 @@ package carries the same folder as `pipeline.prompt_files` (see pyproject.toml).
 from __future__ import annotations
 
 import hashlib
+import tomllib
+import traceback
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,8 +40,8 @@ def prompt_hash(name: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _template(name: str, mtime_ns: int) -> tuple[jinja2.Template, str]:
-    source = prompt_path(name).read_text(encoding="utf-8")
+def _template(path: Path, mtime_ns: int) -> tuple[jinja2.Template, str]:
+    source = path.read_text(encoding="utf-8")
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              autoescape=False)
     return env.from_string(source), text_hash(source)
@@ -47,4 +49,25 @@ def _template(name: str, mtime_ns: int) -> tuple[jinja2.Template, str]:
 
 def load_template(name: str) -> tuple[jinja2.Template, str]:
     """The compiled template and its hash; an edited file is picked up on next load."""
-    return _template(name, prompt_path(name).stat().st_mtime_ns)
+    path = prompt_path(name)
+    return _template(path, path.stat().st_mtime_ns)
+
+
+def template_line(error: jinja2.TemplateError, template: jinja2.Template) -> int | None:
+    """The template's line an error was met at, where jinja says: a syntax error carries it; an error
+    of `make_module` (which leaves the compiled code's lines in the traceback) is mapped back."""
+    if getattr(error, "lineno", None):
+        return error.lineno
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == "<template>"]
+    return template.get_corresponding_lineno(lines[-1]) if lines else None
+
+
+def read_prompt_table(name: str) -> tuple[dict, str]:
+    """A TOML file of prompt texts and its hash; a ValueError naming the file (and where in it) when
+    it is no TOML."""
+    path = prompt_path(name)
+    source = path.read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(source), text_hash(source)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{path}: not valid TOML ({error})") from None

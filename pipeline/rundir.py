@@ -13,7 +13,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from pipeline.batch import Batch
-from pipeline.config import BuildConfig, ConfigError
+from pipeline.config import LLM_ROLES, BuildConfig, ConfigError
+from pipeline.hashing import sha256_file
+from pipeline.prompts import prompt_path
 from pipeline.records import content_id
 from pipeline.storage import atomic_write_json, atomic_write_text
 
@@ -105,6 +107,46 @@ def _versions(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{names[0]}..{names[-1]} ({len(names)} versions)"
 
 
+# The prompt files each offline [backends] choice reads; an "llm" one reads its roles' `<role>.j2`.
+OFFLINE_PROMPT_FILES = {("seed_writer", "templates"): "offline/seed_queries.toml",
+                        ("rewriter", "rules"): "offline/references.toml"}
+
+
+def build_roles(config: BuildConfig) -> list[str]:
+    """The LLM roles a build with this config calls (the element writer grows elements before one,
+    and a pool's image-first seeds need the image query writer)."""
+    roles = [role for backend, names in LLM_ROLES.items()
+             if backend != "element_writer" and getattr(config.backends, backend) == "llm" for role in names]
+    pool = config.images.pool
+    if "seed_writer" in roles and pool is not None and pool.image_first:
+        roles.append("image_query_writer")
+    return roles
+
+
+def build_prompt_files(config: BuildConfig) -> list[str]:
+    """The files under prompts/ that a build with this config reads."""
+    offline = [name for (backend, value), name in OFFLINE_PROMPT_FILES.items()
+               if getattr(config.backends, backend) == value]
+    return offline + [f"{role}.j2" for role in build_roles(config)]
+
+
+def prompt_record(config: BuildConfig) -> dict[str, str]:
+    """The sha256 of each prompt file the build reads and of the taxonomy, by their checkout paths:
+    they decide what the run makes as much as its config does."""
+    from pipeline import taxonomy  # its file is looked up when asked: a test may point it elsewhere
+
+    files = {f"prompts/{name}": prompt_path(name) for name in build_prompt_files(config)}
+    files["pipeline/taxonomy/taxonomy.toml"] = taxonomy.TAXONOMY_FILE
+    return {name: sha256_file(path) for name, path in files.items()}
+
+
+def prompt_changes(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
+    """`file (sha256 old -> new)` for each recorded file that reads otherwise now. A file a newer
+    leakless reads that the run did not record is no change, as a new config key is not."""
+    return [f"{name} (sha256 {old[:12]} -> {now[name][:12]})"
+            for name, old in recorded.items() if name in now and now[name] != old]
+
+
 def config_hash(config: BuildConfig) -> str:
     return content_id(config.model_dump(mode="json"))
 
@@ -122,10 +164,21 @@ class RunDir:
         record have none, and resume unchecked."""
         return self.path / "elements.json"
 
+    @property
+    def prompts_record(self) -> Path:
+        """The sha256 of the prompt files and the taxonomy the run was made with (`prompt_record`);
+        runs made before this record have none, and resume unchecked."""
+        return self.path / "prompts.json"
+
+    def recorded_prompts(self) -> dict[str, str] | None:
+        if not self.prompts_record.exists():
+            return None
+        return json.loads(self.prompts_record.read_text(encoding="utf-8"))
+
     def check(self, config: BuildConfig) -> None:
-        """Refuse to resume a run that was made with another config, or whose plan would now choose
-        other elements (reads only). Settings of how it runs (`HOW_NOT_WHAT`) may change;
-        config.json keeps the first run's."""
+        """Refuse to resume a run that was made with another config or other prompt files, or whose
+        plan would now choose other elements (reads only). Settings of how it runs (`HOW_NOT_WHAT`)
+        may change; config.json keeps the first run's."""
         marker = self.path / "config.json"
         if not marker.exists():
             return
@@ -134,6 +187,12 @@ class RunDir:
             shown = "; ".join(changes[:3]) + (f"; and {len(changes) - 3} more" if len(changes) > 3 else "")
             raise ConfigError(f"run {self.run_id} exists with a different config ({shown}); "
                               "use a new --run-id to build with this one")
+        recorded = self.recorded_prompts()
+        if recorded is not None:
+            edited = prompt_changes(recorded, prompt_record(config))
+            if edited:
+                raise ConfigError(f"run {self.run_id} was made with other versions of {'; '.join(edited)}; "
+                                  "use a new --run-id to build with these")
         if self.elements_record.exists():
             from pipeline.plan import choose_elements  # reads the library and the store: only when resuming
 
@@ -145,7 +204,8 @@ class RunDir:
                                   "elements no run has used (docs/elements.md)")
 
     def claim(self, config: BuildConfig) -> None:
-        """Create the folder, or check that an existing run used the same config and elements."""
+        """Create the folder, or check that an existing run used the same config, prompt files and
+        elements."""
         self.check(config)
         for leftover in self.path.rglob(".*.tmp"):  # from a run killed mid-write
             leftover.unlink()
@@ -155,6 +215,7 @@ class RunDir:
 
             # before config.json: a run killed between the two is a new run again, never an unchecked one
             atomic_write_json(self.elements_record, choose_elements(config).record)
+            atomic_write_json(self.prompts_record, prompt_record(config))
             atomic_write_json(marker, config.model_dump(mode="json"))
 
     @property

@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import random
 import re
-import tomllib
 from functools import lru_cache
 
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
 from pipeline.backends.references import Deixis, References
 from pipeline.contracts import ItemError
 from pipeline.lexicon import Lexicon, find_term, load_lexicon, stem, stems, words
-from pipeline.prompts import prompt_hash, prompt_path, text_hash
+from pipeline.prompts import read_prompt_table, text_hash
 from pipeline.records import Draft, Seed
 
 SEED_TEMPLATES = "offline/seed_queries.toml"
@@ -66,18 +65,24 @@ class TemplateSeedWriter(SeedWriter):
 
     def __init__(self, queries_per_seed: int = 3):
         self.queries_per_seed = queries_per_seed
-        self.templates = tomllib.loads(prompt_path(SEED_TEMPLATES).read_text(encoding="utf-8"))
+        self.templates, self.prompt_hash = read_prompt_table(SEED_TEMPLATES)
         self.frames = self.templates.pop("frames")
-        self.prompt_hash = prompt_hash(SEED_TEMPLATES)
 
     def write(self, seeds: list[Seed]) -> list[Draft | ItemError]:
         return [self._write_one(seed) for seed in seeds]
 
+    def cores(self, sub_category: str, kind: str) -> list[str]:
+        """The distinct cores written for a sub-category's elements of one kind: at most this many
+        queries per seed (the build's preflight holds run.queries_per_seed to it)."""
+        return list(dict.fromkeys(self.templates.get(sub_category, {}).get(kind, [])))
+
+    def safety_reasons(self, sub_category: str) -> list[str]:
+        return self.templates.get(sub_category, {}).get("safety_reasons", [])
+
     def _write_one(self, seed: Seed) -> Draft | ItemError:
-        table = self.templates.get(seed.sub_category, {})
         kind = seed.element.kind
-        cores = list(dict.fromkeys(table.get(kind, [])))
-        reasons = table.get("safety_reasons", [])
+        cores = self.cores(seed.sub_category, kind)
+        reasons = self.safety_reasons(seed.sub_category)
         if len(cores) < self.queries_per_seed or not reasons:
             return ItemError(f"{SEED_TEMPLATES} has {len(cores)} distinct {kind!r} cores and "
                              f"{len(reasons)} safety_reasons for {seed.sub_category!r}; "

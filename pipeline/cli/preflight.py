@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipeline.config import LLM_ROLES, BuildConfig
+from pipeline.config import LLM_ROLES, BuildConfig, ConfigError
 
 SHOWN_MODELS = 8  # OpenAI lists about a hundred
 
@@ -205,7 +205,93 @@ def check_image_model(settings: BuildConfig) -> None:
     check_gpu_placement(settings.runner, build_gpus(settings))
 
 
+def check_prompt_files(settings: BuildConfig) -> None:
+    """Raises ConfigError (or FileNotFoundError) naming the first prompt file the build reads that
+    would stop it midway: a role's template that does not compile or render a sample input, a table
+    that is no TOML, or seed query cores too few for run.queries_per_seed."""
+    from pipeline.prompts import read_prompt_table
+    from pipeline.rundir import build_prompt_files
+
+    for name in build_prompt_files(settings):
+        if name.endswith(".j2"):
+            check_role_template(name.removesuffix(".j2"))
+        else:
+            read_prompt_table(name)
+    if settings.backends.seed_writer == "templates":
+        check_seed_cores(settings)
+
+
+def check_role_template(role_name: str) -> None:
+    import jinja2
+
+    from pipeline.llm.messages import RolePrompt
+    from pipeline.llm.roles import get_role
+    from pipeline.prompts import prompt_path, template_line
+
+    role, template = get_role(role_name), None
+    try:
+        prompt = RolePrompt(role, schema_in_prompt=False)
+        template = prompt.template
+        for sample in sample_inputs(role.input_type):
+            prompt.messages(sample)
+    except (jinja2.TemplateError, AttributeError) as error:
+        line = template_line(error, template) if isinstance(error, jinja2.TemplateError) else None
+        where = f"{prompt_path(role.template)}{f':{line}' if line else ''}"
+        problem = " ".join(str(error).split()) or type(error).__name__
+        raise ConfigError(f"{where}: {problem} (rendering a sample {role_name} input; "
+                          "a template sets `system` and `user`: docs/llm.md)") from None
+
+
+def sample_inputs(input_type: type) -> list:
+    """An input with every field filled and one with only the required ones, so both sides of a
+    template's `{% if %}` render. Made without validation: image_png stays empty, it is not rendered."""
+    fields = {name: field for name, field in input_type.model_fields.items() if name != "image_png"}
+    filled = {name: _sample(name, field) for name, field in fields.items()}
+    required = {name: value for name, value in filled.items() if fields[name].is_required()}
+    return [input_type.model_construct(**values, image_png=None) for values in (filled, required)]
+
+
+def _sample(name: str, field) -> object:
+    default = None if field.is_required() else field.get_default(call_default_factory=True)
+    if field.annotation is int:
+        return default or 3
+    return (f"sample {name}",) if isinstance(default, (tuple, list)) else f"sample {name}"
+
+
+def check_seed_cores(settings: BuildConfig) -> None:
+    """The template seed writer fails each seed whose sub-category has no safety reasons, or fewer
+    distinct cores for its element's kind than run.queries_per_seed."""
+    from pipeline.backends.offline_text import SEED_TEMPLATES, TemplateSeedWriter
+    from pipeline.plan import choose_elements
+    from pipeline.prompts import prompt_path
+
+    wanted, where = settings.run.queries_per_seed, prompt_path(SEED_TEMPLATES)
+    writer = TemplateSeedWriter(wanted)
+    kinds = sorted({(item.element.sub_category, item.element.kind) for item in choose_elements(settings).chosen})
+    for sub in dict.fromkeys(sub for sub, _ in kinds):
+        if not writer.safety_reasons(sub):
+            raise ConfigError(f"{where} has no safety_reasons for {sub!r} (a sub-category needs a table there: "
+                              "docs/elements.md)")
+    have, sub, kind = min(((len(writer.cores(sub, kind)), sub, kind) for sub, kind in kinds), default=(wanted, "", ""))
+    if have < wanted:
+        raise ConfigError(f"run.queries_per_seed = {wanted}, but {where} has {have} distinct {kind!r} cores for "
+                          f"{sub!r}: " + (f"at most {have} with the chosen sub-categories" if have else
+                                           "a sub-category needs them for each kind of its elements (docs/elements.md)"))
+
+
+def check_runs_folder(settings: BuildConfig) -> None:
+    """run.runs_dir is a folder, or can be made as one, that can be written."""
+    path = Path(settings.run.runs_dir)
+    existing = next(folder for folder in (path, *path.absolute().parents) if folder.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"run.runs_dir {path} cannot be made: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"run.runs_dir {path} cannot be written: {existing} is not writable")
+
+
 def check_build_ready(settings: BuildConfig) -> None:
+    check_prompt_files(settings)
+    check_runs_folder(settings)
     check_llm_ready(settings)
     check_image_model(settings)
     if settings.backends.images == "pool":

@@ -48,14 +48,18 @@ def load_definitions() -> dict[str, str]:
 
 
 def load_elements(path: Path | None = None) -> list[Element]:
-    """Read an element library (JSONL, one element per line) and check it against the taxonomy.
+    """Read an element library (JSONL, one element per line), whichever categories the taxonomy
+    holds now: the leak detector's word lists read the whole shipped library (its version names the
+    library file, not the taxonomy), so removing a category from taxonomy.toml leaves them as they were.
 
-    Raises ValueError naming the file and line of the first bad entry. A build reads a user's
-    file with `element_file.read_element_file` instead, which leaves bad lines out and names them.
+    Raises ValueError naming the file and line of the first line that is no element. A build reads
+    the library with `element_file.read_element_file` instead, which also leaves out the elements
+    of sub-categories the taxonomy lacks, and names every line it leaves out.
     """
     path = Path(path) if path else ELEMENTS_FILE
     elements = []
-    for number, element, problem in element_lines(path):
+    for number, line in _lines(path):
+        element, problem = _parsed(line)
         if problem:
             raise ValueError(f"{path}:{number}: {problem}")
         elements.append(element)
@@ -67,23 +71,26 @@ def load_elements(path: Path | None = None) -> list[Element]:
 def element_lines(path: Path) -> Iterator[tuple[int, Element | None, str | None]]:
     """Each non-blank line of an element library: its number, and its element or why it is none
     (not JSON, not an element, a category/sub-category pair the taxonomy lacks)."""
+    for number, line in _lines(path):
+        element, problem = _parsed(line)
+        if element is not None and load_taxonomy().parent(element.sub_category) != element.category:
+            element, problem = None, f"unknown category/sub-category {element.category!r}/{element.sub_category!r}"
+        yield number, element, problem
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            yield number, *_element_of(line)
+    return ((number, line) for number, line in enumerate(lines, start=1) if line.strip())
 
 
-def _element_of(line: str) -> tuple[Element | None, str | None]:
+def _parsed(line: str) -> tuple[Element | None, str | None]:
     try:
-        element = Element.model_validate(json.loads(line))
+        return Element.model_validate(json.loads(line)), None
     except json.JSONDecodeError as error:
         return None, f"not a valid element (not JSON: {error.msg} at column {error.colno})"
     except ValidationError as error:
         where = ".".join(str(part) for part in error.errors()[0]["loc"])
         return None, f"not a valid element ({where + ': ' if where else ''}{error.errors()[0]['msg']})"
-    if load_taxonomy().parent(element.sub_category) != element.category:
-        return None, f"unknown category/sub-category {element.category!r}/{element.sub_category!r}"
-    return element, None

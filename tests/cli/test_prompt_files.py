@@ -1,0 +1,142 @@
+"""The prompt files a build reads: one that would fail midway is one line and exit 2 before any work,
+and a resumed run made with other versions of them (or of the taxonomy) is refused by name.
+
+Each test works on a copy of prompts/ (the repository's own files are never edited)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli.app import app  # importing the package registers every command
+from pipeline.config import ConfigError, load_config
+from pipeline.prompts import prompts_dir
+from pipeline.rundir import RunDir
+
+LLM_REWRITER = ["--set", "backends.rewriter='llm'"]
+
+
+@pytest.fixture
+def prompts(tmp_path, monkeypatch) -> Path:
+    copy = tmp_path / "prompts"
+    shutil.copytree(prompts_dir(), copy)
+    monkeypatch.setattr("pipeline.prompts.prompts_dir", lambda: copy)
+    return copy
+
+
+@pytest.fixture
+def runs(tmp_path) -> Path:
+    return tmp_path / "runs"
+
+
+def build(runs: Path, *args: str):
+    return CliRunner().invoke(app, ["build", "--size", "1", "--no-progress", "--set", f"run.runs_dir='{runs}'", *args])
+
+
+def one_line_error(result, runs: Path) -> str:
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), (result.exception, result.output)
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not runs.exists(), "a refused build writes nothing"
+    return result.output
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_undefined_name_in_a_role_template_is_named_with_its_line(prompts, runs):
+    edit(prompts / "leak_rewriter.j2", "{{ query }}", "{{ querry }}")
+    message = one_line_error(build(runs, *LLM_REWRITER), runs)
+    line = next(number for number, text in enumerate((prompts / "leak_rewriter.j2").read_text().splitlines(), 1)
+                if "querry" in text)
+    assert f"leak_rewriter.j2:{line}: 'querry' is undefined" in message
+
+
+def test_a_template_that_does_not_compile_is_named_with_its_line(prompts, runs):
+    edit(prompts / "leak_rewriter.j2", "{% endset %}\n{% set user %}", "\n{% set user %}")
+    message = one_line_error(build(runs, *LLM_REWRITER), runs)
+    assert re.search(r"leak_rewriter\.j2:\d+: Unexpected end of template", message), message
+
+
+def test_a_missing_role_template_is_named(prompts, runs):
+    (prompts / "leak_rewriter.j2").unlink()
+    assert "prompt template not found: leak_rewriter.j2" in one_line_error(build(runs, *LLM_REWRITER), runs)
+
+
+@pytest.mark.parametrize("table", ["seed_queries.toml", "references.toml"])
+def test_an_offline_table_that_is_no_toml_is_named(prompts, runs, table):
+    (prompts / "offline" / table).write_text("[frames\n", encoding="utf-8")
+    assert f"{table}: not valid TOML" in one_line_error(build(runs), runs)
+
+
+def test_queries_per_seed_beyond_the_offline_cores_is_refused_with_the_most_there_are(prompts, runs):
+    message = one_line_error(build(runs, "--set", "run.queries_per_seed=6"), runs)
+    assert "run.queries_per_seed = 6" in message and "at most 3" in message
+
+
+def test_a_sub_category_without_a_seed_query_table_is_refused(prompts, runs):
+    table = prompts / "offline" / "seed_queries.toml"
+    edit(table, '["Cybercrime"]', '["Cybercrime (moved)"]')
+    message = one_line_error(build(runs, "--set", "run.sub_categories=['Cybercrime']"), runs)
+    assert "seed_queries.toml has no safety_reasons for 'Cybercrime'" in message
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+# -- resuming ------------------------------------------------------------------------------------
+
+def claimed(runs: Path, *overrides: str) -> RunDir:
+    run = RunDir(runs, "r1")
+    run.claim(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'", *overrides]))
+    return run
+
+
+def test_a_resume_after_an_offline_table_was_edited_is_refused_naming_it(prompts, runs):
+    claimed(runs)
+    append(prompts / "offline" / "seed_queries.toml", "\n# a comment is an edit too\n")
+    result = CliRunner().invoke(app, ["build", "--size", "1", "--run-id", "r1", "--no-progress",
+                                      "--set", f"run.runs_dir='{runs}'"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert "run r1 was made with other versions of prompts/offline/seed_queries.toml (sha256 " in result.output
+    assert "use a new --run-id" in result.output
+
+
+def test_a_resume_after_the_llm_rewriter_template_was_edited_is_refused(prompts, runs):
+    run = claimed(runs, "backends.rewriter='llm'")
+    config = load_config(None, ["run.size=1", f"run.runs_dir='{runs}'", "backends.rewriter='llm'"])
+    run.check(config)  # unchanged: resumes
+    edit(prompts / "leak_rewriter.j2", "Rewrite the harmful query", "Rewrite the query")
+    with pytest.raises(ConfigError, match=r"other versions of prompts/leak_rewriter\.j2 \(sha256 "):
+        run.check(config)
+
+
+def test_a_resume_after_the_taxonomy_file_was_edited_is_refused(prompts, runs, tmp_path, monkeypatch):
+    import pipeline.taxonomy as taxonomy
+
+    copy = tmp_path / "taxonomy.toml"
+    shutil.copy(taxonomy.TAXONOMY_FILE, copy)
+    monkeypatch.setattr(taxonomy, "TAXONOMY_FILE", copy)
+    run = claimed(runs)
+    append(copy, "\n# a comment is an edit too\n")
+    with pytest.raises(ConfigError, match=r"other versions of pipeline/taxonomy/taxonomy\.toml"):
+        run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))
+
+
+def test_the_run_records_the_files_it_reads_and_a_run_made_before_the_record_resumes_unchecked(prompts, runs):
+    run = claimed(runs)
+    recorded = json.loads(run.prompts_record.read_text(encoding="utf-8"))
+    assert sorted(recorded) == ["pipeline/taxonomy/taxonomy.toml", "prompts/offline/references.toml",
+                                "prompts/offline/seed_queries.toml"]
+    run.prompts_record.unlink()
+    append(prompts / "offline" / "references.toml", "\n# edited\n")
+    run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))
