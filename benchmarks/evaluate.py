@@ -45,7 +45,8 @@ from pipeline.llm.roles import ROLES, AnswererInput, SafetyJudgeInput  # noqa: E
 from pipeline.release.schema import RELEASE_SCHEMA  # noqa: E402
 from pipeline.release.writer import release_manifest, write_release_shards  # noqa: E402
 from pipeline.storage import atomic_write_json  # noqa: E402
-from pipeline.testing.openai_server import FAKE_KEY_ENV, model_answer  # noqa: E402
+from pipeline.testing.openai_server import FAKE_KEY_ENV  # noqa: E402
+from pipeline.testing.scripted_answers import model_answer  # noqa: E402
 
 
 def png(seed: int) -> bytes:
