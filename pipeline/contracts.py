@@ -82,6 +82,7 @@ class ReasonCode(StrEnum):
     release_leaks = "release.leaks"                  # the shipped query leaks
     release_harm_dropped = "release.harm_dropped"    # the shipped query fails the harm check
     release_overridden = "release.overridden"        # flagged, shipped anyway with an annotator's reason
+    release_no_words = "release.no_words"            # the shipped query has nothing to score ("?"): never ships
 
 
 # Guardrail blocks carry their rule as the code: "guardrail.sexual_minors", "guardrail.private_person:email".

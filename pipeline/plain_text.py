@@ -88,6 +88,11 @@ def plain(text: str) -> str:
     return _SPELLED_OUT.sub(_joined, text)
 
 
+def has_words(text: str) -> bool:
+    """Whether a text holds anything to read ("?" and "" do not; an emoji reads as its name)."""
+    return any(character.isalnum() for character in plain(text))
+
+
 def plain_with_origins(text: str) -> tuple[str, list[tuple[int, int]]]:
     """`text` read as `plain` reads it (look-alike and accented letters folded, invisible characters
     dropped, emoji spelled out, spelled-out letters joined; a right-to-left override is left in typed

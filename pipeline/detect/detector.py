@@ -41,7 +41,7 @@ from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_q
 from pipeline.detect.text_harm import TextHarmProbe
 from pipeline.detect.text_harm_adapter import AdapterSettings, AdapterWeights, TextHarmAdapter
 from pipeline.hashing import sha256_file
-from pipeline.plain_text import plain
+from pipeline.plain_text import has_words, plain
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 COMMON_THRESHOLD = 0.5
@@ -82,11 +82,6 @@ class LeakInput:
             raise TypeError(f"LeakInput.element_terms must be a sequence of terms, such as "
                             f"('bolt cutters',), not {self.element_terms!r}")
         object.__setattr__(self, "element_terms", tuple(self.element_terms))
-
-
-def has_words(text: str) -> bool:
-    """Whether a text holds anything to score ("?" and "" do not; an emoji reads as its name)."""
-    return any(character.isalnum() for character in plain(text))
 
 
 @dataclass(frozen=True)

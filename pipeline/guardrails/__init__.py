@@ -64,7 +64,8 @@ _AGE = "|".join([
     r"\bunder[- ]?(?:1[2-8]|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)s?\b",  # "under 16"
     rf"\b{_SCHOOL_YEAR}[- ]grade(?:rs?)?\b",                 # "a 6th grader", "9th grade"
     r"\bgrade (?:[1-9]|1[0-2])\b",                          # "grade 8"
-    r"\byear (?:[1-9]|1[0-2])\b",                           # "Year 9" (a British school year)
+    # a British school year beside its pupils ("a Year 9 girl"), not "in year 2 of our marriage"
+    r"\byear (?:[1-9]|1[0-2]) (?:pupils?|students?|class(?:es)?|girls?|boys?|kids?|children|form)\b",
 ])
 
 
@@ -180,6 +181,16 @@ def check_texts(texts: list[str], category: str | None = None) -> GuardHit | Non
     names = [text for reading in readings for text in dict.fromkeys((reading, underscores_apart(reading)))]
     return (_minors_hit(readings, category) or _run_together_hit(readings)
             or next(filter(None, map(_private_person_hit, names)), None))
+
+
+def name_hit(text: str) -> GuardHit | None:
+    """A private person's full name in a text that is no prose (a row's id, a file name): the other
+    rules would read a numeric id or a UUID's last group as a phone number."""
+    reading = guard_reading(text)
+    for candidate in dict.fromkeys((reading, underscores_apart(reading))):
+        if found := _rules().full_name.search(candidate):
+            return GuardHit(rule="private_person:full_name", matched=masked(found.group(0)))
+    return None
 
 
 def check_text(text: str, category: str | None = None) -> GuardHit | None:

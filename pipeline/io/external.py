@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pipeline.io.entries import Position
 from pipeline.io.records import OBJECT_KEY, open_records
+from pipeline.plain_text import has_words
 
 # Candidate source names per field, most specific first; a column matches whatever its case
 # and its separators ("Question", "Image Description", "BehaviorID").
@@ -211,7 +212,7 @@ def _query(record: dict, column: str) -> str:
     query = _text(record, column)
     if query is None:
         raise _Unreadable(_missing(record, column))
-    if not any(character.isalnum() for character in query):  # "?" or "...": nothing to score
+    if not has_words(query):  # "?" or "...": nothing to score (an emoji is a word: it reads as its name)
         raise _Unreadable(f"`{column}` has no words")
     return query
 

@@ -64,6 +64,13 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None) 
                  else library_terms(row["category"], row["element"]))
         row["element_terms"] = json.dumps(list(found.terms), ensure_ascii=False)
     kept, decisions = [], []
+    # an edit stored before edits with no words were refused ("?"): nothing to score, nothing to ship
+    wordless = [row for row in rows if not has_words(row["instruction"] or "")]
+    decisions += [Decision(item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"] or "",
+                           code=ReasonCode.release_no_words, reason="the shipped query has no words to score",
+                           verdict=Verdict.drop, backend=detector.backend, model=detector.model, prompt_hash="",
+                           detector_version=detector.version) for row in wordless]
+    rows = [row for row in rows if has_words(row["instruction"] or "")]
     for row, result in zip(rows, shipped_scores(rows, detector)):
         leaks = result.score >= detector.threshold
         row.update(leak_score=result.score, leak_threshold=detector.threshold,

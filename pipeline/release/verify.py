@@ -10,8 +10,8 @@ seed share its image on purpose), and each row's stored leak record holds up
 (`leak_check.py`): its verdict follows from its stored score and threshold, a
 flagged row has an override, and the current detector, re-scoring every row,
 finds the stored score (same detector version) or no new leak (another version), and no
-row's text (instruction, original query, image description, safety reason, element, read as one
-item) is stopped by the guardrails' hard block. What the manifest claims beyond counts (preview, name
+row's text (instruction, original query, image description, safety reason, element, source, read as
+one item) is stopped by the guardrails' hard block. What the manifest claims beyond counts (preview, name
 and version, lineage, runs, final filter) is held against the data in `claims.py`.
 """
 
@@ -43,7 +43,8 @@ CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "original_q
                    "safety_reason", "category", "sub_category", "element", "leak_score", "leak_threshold",
                    "leak_verdict", "harm_verdict", "detector_version", "override_reason", "review_state",
                    "added_in", "run_id", "image"]
-OPTIONAL_COLUMNS = ["element_terms"]  # a release made before it was stored lacks it: the library's terms stand in
+# columns a release made before they were stored lacks (without element_terms the library's terms stand in)
+OPTIONAL_COLUMNS = ["element_terms", "source"]
 
 
 def load_manifest(folder: Path) -> dict:

@@ -9,8 +9,8 @@ deterministic rewriter still changes its answer. An attempt that flags no new sp
 ends the loop: the same request would get the same answer (a rules rewriter, or an
 LLM answer from the cache).
 
-An item's texts are read by the guardrail together: its id, query and image description
-before any rewrite (a blocked item is never sent to the rewriter), and each rewrite with them.
+An item's texts are read by the guardrail together: its query and image description before any rewrite
+(its id for names only), a blocked item never sent to the rewriter, and each rewrite with them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pipeline.backends.base import Rewriter, RewriteRequest
 from pipeline.contracts import ItemError, Provenance
 from pipeline.detect.detector import LeakInput, has_words
 from pipeline.detect.lexicon import Lexicon, StemmedText
-from pipeline.guardrails import GuardHit, check_texts
+from pipeline.guardrails import GuardHit, check_texts, name_hit
 from pipeline.records import RewriteAttempt
 from pipeline.stages.leak_filter import LeakFilterStage
 
@@ -53,7 +53,8 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
                         max_attempts: int) -> list[RewriteOutcome]:
     """One outcome per item, in order. Items are told apart by position, so two rows of a
     user's file that share an id are still two items."""
-    outcomes = [RewriteOutcome(item, blocked=check_texts(item_texts(item), item.category)) for item in items]
+    outcomes = [RewriteOutcome(item, blocked=check_texts(item_texts(item), item.category) or name_hit(item.item_id))
+                for item in items]
     feedback: dict[int, tuple[str, ...]] = {}
     pending = [n for n, outcome in enumerate(outcomes) if not outcome.blocked]
     for _ in range(max_attempts):
@@ -88,8 +89,9 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
 
 
 def item_texts(item: RewriteItem) -> list[str]:
-    """What the item brings: a user's file ships its id beside the rewrite."""
-    return [item.item_id, item.query, item.image_description]
+    """What the item brings beside the rewrite (its id, which a user's file ships too, is read for
+    names only: `name_hit`)."""
+    return [item.query, item.image_description]
 
 
 @lru_cache(maxsize=1)

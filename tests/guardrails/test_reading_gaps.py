@@ -18,7 +18,7 @@ from tests.guardrails.test_street_address import project_texts
     "a 14\u2212year\u2212old",     # the minus sign
     "a 14\ufe63year\ufe63old",     # the small hyphen-minus
     "a fourteen yo", "a 14 y. o.", "a fourteen-yo",
-    "a high school freshman", "a sophomore", "a Year 9 student", "in year 9",
+    "a high school freshman", "a sophomore", "a Year 9 student",
 ])
 def test_an_age_or_school_year_however_written_is_a_minor(age):
     hit = check_texts([age, "posing nude"])

@@ -295,10 +295,12 @@ def test_leak_check_codes_cover_harm_drops_and_overrides():
     rows = [{**base, "id": "clean", "instruction": "q1"},
             {**base, "id": "harm", "instruction": "q2", "harm_verdict": "drop"},
             {**base, "id": "leak", "instruction": "q3"},
-            {**base, "id": "kept anyway", "instruction": "q4", "override_reason": "fine here"}]
+            {**base, "id": "kept anyway", "instruction": "q4", "override_reason": "fine here"},
+            {**base, "id": "no words", "instruction": "?", "override_reason": "an old edit"}]
     kept, decisions = leak_check(rows, FixedDetector({"q1": 0.1, "q2": 0.1, "q3": 0.9, "q4": 0.9}))
     assert {d.item_id: d.code for d in decisions} == {"clean": "release.leak_free", "harm": "release.harm_dropped",
-                                                      "leak": "release.leaks", "kept anyway": "release.overridden"}
+                                                      "leak": "release.leaks", "kept anyway": "release.overridden",
+                                                      "no words": "release.no_words"}
     assert [row["id"] for row in kept] == ["clean", "kept anyway"]
 
 

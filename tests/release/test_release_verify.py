@@ -94,6 +94,11 @@ def test_verify_allows_the_adapters_float_noise_in_a_stored_score(released, move
     assert bool(found) is problem
 
 
+def test_verify_reads_the_source_column_with_the_guardrail(released):
+    rewrite_shard(released, lambda rows: [{**rows[0], "source": "Emily Carter, 42 Maple Street"}, *rows[1:]])
+    assert any("private_person" in problem for problem in verify_release(released, default_embedder()))
+
+
 def test_verify_checks_the_manifest_totals_and_the_card(released):
     """A shard trimmed or relabelled with its own checksum and row count updated still fails: the
     manifest's totals and per-category counts no longer describe the rows."""

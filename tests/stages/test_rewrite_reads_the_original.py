@@ -24,8 +24,18 @@ def test_an_item_whose_query_and_description_break_the_rule_is_never_rewritten()
              RewriteItem(item_id="Emily Carter 555-867-5309", query="Where does the owner of this car go?",
                          image_description="A parked hatchback outside a house")]
     outcomes = rewrite_until_clean(items, NeverCalled("unused"), NoLeakFilter(), 3)
-    assert [outcome.blocked.rule for outcome in outcomes] == ["sexual_minors", "private_person:phone"]
+    # the id is read for names only: a numeric id or a UUID is no phone number
+    assert [outcome.blocked.rule for outcome in outcomes] == ["sexual_minors", "private_person:full_name"]
     assert all(outcome.attempts == [] for outcome in outcomes)
+
+
+def test_a_numeric_or_uuid_id_is_not_read_as_a_phone_number():
+    items = [RewriteItem(item_id=item_id, query="Where does the owner of this car go?",
+                         image_description="A parked hatchback outside a house")
+             for item_id in ("5558675309", "550e8400-e29b-41d4-a716-446655440000")]
+    # no attempt: only the check before rewriting runs
+    assert [outcome.blocked for outcome in rewrite_until_clean(items, NeverCalled("unused"), NoLeakFilter(), 0)
+            ] == [None, None]
 
 
 def test_a_rewrite_is_read_with_the_original_query():
