@@ -58,7 +58,7 @@ def extend_flow(targets_path: str, config_path: str | None = None, overrides: li
         get_run_logger().info("nothing to build: %s", "no pairs are missing" if not plan.missing
                               else f"{plan.missing} pairs missing but no unused element is left")
         return result
-    run_id = extension_run_id(plan, config)
+    run_id = extension_run_id(plan, config, targets.runs_dir)
     run_config = prepare_run(plan, targets, config, RunDir(targets.runs_dir, run_id).path)
     built = build_flow.with_options(task_runner=build_task_runner(run_config))(
         run_config, run_id, show_progress=show_progress)

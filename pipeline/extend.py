@@ -37,7 +37,7 @@ from pipeline.release.versions import check_name, release_versions
 from pipeline.review.importer import reviewed_pairs
 from pipeline.storage import atomic_write_text
 from pipeline.elements import known_library
-from pipeline.rundir import with_how_at_defaults
+from pipeline.rundir import RunDir, prompt_changes, prompt_record, with_how_at_defaults
 from pipeline.taxonomy import load_taxonomy
 
 DEFAULT_KEY = "default"
@@ -271,12 +271,20 @@ def plan_from_files(targets_path: Path, config_path: Path | None = None,
     return targets, config, plan
 
 
-def extension_run_id(plan: ExtendPlan, config: BuildConfig) -> str:
+def extension_run_id(plan: ExtendPlan, config: BuildConfig, runs_dir: Path | None = None) -> str:
     """Derived from the chosen seeds and what the config makes, so a killed extend run is resumed by
     the next one (an unfinished run's seeds count as unused, so they are chosen again), also with
-    fewer workers or a slower rate limit (`rundir.HOW_NOT_WHAT`), as a resumed build may."""
-    return "extend-" + content_id([element.model_dump(mode="json") for element in plan.elements],
-                                  with_how_at_defaults(config).model_dump(mode="json"))
+    fewer workers or a slower rate limit (`rundir.HOW_NOT_WHAT`), as a resumed build may. When that
+    run (under `runs_dir`) was made with prompt files edited since, which a resumed build refuses,
+    the id names the prompt files too: a nightly extend builds the seeds again instead of stopping
+    on every night's refusal."""
+    elements = [element.model_dump(mode="json") for element in plan.elements]
+    what = with_how_at_defaults(config).model_dump(mode="json")
+    run_id = "extend-" + content_id(elements, what)
+    made_with = RunDir(runs_dir, run_id).recorded_prompts() if runs_dir is not None else None
+    if made_with is None or not prompt_changes(made_with, prompt_record(config)):
+        return run_id
+    return "extend-" + content_id(elements, what, prompt_record(config))
 
 
 def grow_run_id(plan: ExtendPlan, config: BuildConfig) -> str:

@@ -117,3 +117,26 @@ def test_serve_refuses_a_schedule_whose_api_key_is_unset_at_start(tmp_path, monk
     assert result.exit_code == 2, result.output
     assert result.stderr.strip() == (f"error: schedule 'night': environment variable {FAKE_KEY_ENV} is not set "
                                      "(the API key of LLM endpoint 'default', used by the element_writer role)")
+
+
+def test_an_extend_run_made_with_since_edited_prompts_is_not_resumed_under_the_same_id(tmp_path):
+    """A nightly extend killed mid-run, then a prompt file edited: the same id would be refused every
+    night (a resumed build refuses other prompt files) and extend has no --run-id to give."""
+    import json
+
+    from pipeline.rundir import RunDir, prompt_record
+
+    targets = growing_targets(tmp_path, "http://127.0.0.1:9/v1")
+    _, _, plan = plan_from_files(targets)
+    config = load_config(None, ["backends.element_writer='llm'"])
+    runs = tmp_path / "runs"
+    same = extension_run_id(plan, config, runs)
+    assert same == extension_run_id(plan, config)  # no run yet: the id it always had
+    folder = RunDir(runs, same).path
+    folder.mkdir(parents=True)
+    (folder / "prompts.json").write_text(json.dumps(prompt_record(config)))
+    assert extension_run_id(plan, config, runs) == same  # made with these prompts: resumed
+    edited = {name: "0" * 64 for name in prompt_record(config)}
+    (folder / "prompts.json").write_text(json.dumps(edited))
+    assert extension_run_id(plan, config, runs) not in (same, None)
+    assert extension_run_id(plan, config, runs).startswith("extend-")
