@@ -18,7 +18,7 @@ import pandas as pd
 from pipeline.backends.base import Embedder
 from pipeline.dedup import DedupResult, find_image_duplicates, find_query_duplicates
 
-INDEX_COLUMNS = ["id", "instruction_id", "phash", "dhash", "instruction"]
+INDEX_COLUMNS = ["id", "seed_id", "instruction_id", "phash", "dhash", "instruction"]
 
 
 def no_earlier_rows() -> pd.DataFrame:
@@ -56,13 +56,14 @@ def image_duplicates(rows: list[dict], index: pd.DataFrame, *, max_phash: int, m
 
 def find_image_duplicates_by_image(rows: list[dict], priority: list[float], index: pd.DataFrame, *,
                                    max_phash: int, max_dhash: int) -> DedupResult:
-    """Image dedup between *images*, not pairs (the pairs of one seed share its image)."""
+    """Image dedup between *images*, not pairs (the pairs of one seed share its image, also with the
+    seed's pairs an earlier version released: a new query of a released seed is no duplicate)."""
     groups: dict[str, list[int]] = {}
     for number, row in enumerate(rows):
         groups.setdefault(row["seed_id"], []).append(number)
     keys = list(groups)
     heads = [rows[members[0]] for members in groups.values()]
-    earlier = index.drop_duplicates(["phash", "dhash"], ignore_index=True)
+    earlier = index[~index["seed_id"].isin(groups)].drop_duplicates(["phash", "dhash"], ignore_index=True)
     by_image = find_image_duplicates(
         keys, [[row["_phash"], row["_dhash"]] for row in heads], earlier_ids=list(earlier["id"]),
         earlier_hashes=earlier[["phash", "dhash"]].to_numpy("uint64"),

@@ -221,9 +221,20 @@ def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:
 
 def earlier_index(folders: list[Path]) -> pd.DataFrame:
     """Every row ever released under this name, oldest release first."""
-    frames = [pd.read_parquet(folder / INDEX_FILE) for folder in folders]
+    frames = [with_seed_ids(pd.read_parquet(folder / INDEX_FILE), folder) for folder in folders]
     index = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INDEX_COLUMNS)
     return index.drop_duplicates("id", ignore_index=True)
+
+
+def with_seed_ids(index: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """A release's dedup index with each row's seed: an index written before it stored them takes
+    them from the release's shards."""
+    if "seed_id" in index:
+        return index
+    shards = [pq.read_table(path, columns=["id", "seed_id"]).to_pandas()
+              for path in sorted((folder / "data").glob("*.parquet"))]
+    seeds = pd.concat(shards, ignore_index=True) if shards else pd.DataFrame(columns=["id", "seed_id"])
+    return index.merge(seeds, on="id", how="left")
 
 
 def unseen(rows: list[dict], seen: set[str]) -> tuple[list[dict], int]:

@@ -105,6 +105,7 @@ def write_dedup_index(rows: list[dict], path: Path) -> None:
     """What a later release needs to dedup against this one, without reading its images."""
     table = pa.table({
         "id": pa.array([row["id"] for row in rows], pa.string()),
+        "seed_id": pa.array([row["seed_id"] for row in rows], pa.string()),
         "instruction_id": pa.array([row["instruction_id"] for row in rows], pa.int64()),
         "phash": pa.array([row["_phash"] for row in rows], pa.uint64()),
         "dhash": pa.array([row["_dhash"] for row in rows], pa.uint64()),

@@ -15,7 +15,7 @@ from pipeline.backends.minilm import default_embedder
 from pipeline.cli import app
 from pipeline.release.make import make_release
 from pipeline.release.verify import verify_release
-from tests.support.release_runs import accepted_run, make_run, pair_row
+from tests.support.release_runs import accepted_run, make_run, pair_row, png
 
 runner = CliRunner()
 
@@ -81,3 +81,21 @@ def test_the_card_and_manifest_name_the_carried_rows_runs(tmp_path):
     assert verify_release(v2, default_embedder()) == []
     shipped = pq.read_table(v2 / "data", columns=["run_id", "added_in"]).to_pylist()
     assert sorted((row["run_id"], row["added_in"]) for row in shipped) == [("r1", 1)] * 3 + [("r2", 2)] * 2
+
+
+@pytest.mark.parametrize("index_has_seeds", [True, False])  # False: a v1 written before the index stored them
+def test_a_new_query_of_a_seed_an_earlier_version_released_is_no_image_duplicate(tmp_path, index_has_seeds):
+    """An upgrade audit lost half of a release's newly accepted pairs: each was matched, at distance 0,
+    against its own seed's image in the earlier version."""
+    runs = tmp_path / "runs"
+    image = png(7)
+    first = {**pair_row(0, "r1", image=image), "seed_id": "seed-a"}
+    second = {**pair_row(1, "r2", image=image, query="Which way should these be stacked on the shelf?"),
+              "seed_id": "seed-a"}
+    v1 = release(tmp_path, [make_run(runs, "r1", [first], review={first["id"]: "accepted"})])
+    if not index_has_seeds:
+        index = pq.read_table(v1 / "dedup_index.parquet")
+        pq.write_table(index.drop_columns(["seed_id"]), v1 / "dedup_index.parquet")
+    v2 = release(tmp_path, [make_run(runs, "r2", [second], review={second["id"]: "accepted"})], extend=True)
+    shipped = pq.read_table(v2 / "data").column("id").to_pylist()
+    assert sorted(shipped) == sorted([first["id"], second["id"]])
