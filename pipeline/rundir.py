@@ -175,6 +175,14 @@ class RunDir:
             return None
         return json.loads(self.prompts_record.read_text(encoding="utf-8"))
 
+    def unrecorded_prompts_note(self) -> str | None:
+        """What a resume of a run made before runs recorded their prompt files cannot check, or None."""
+        if not (self.path / "config.json").exists() or self.prompts_record.exists():
+            return None
+        return (f"run {self.run_id} was made before runs recorded their prompt files: an edit to prompts/ or "
+                "the taxonomy since then cannot be seen (its rows would mix both versions); this resume "
+                "records the current ones, and later resumes are checked against them")
+
     def check(self, config: BuildConfig) -> None:
         """Refuse to resume a run that was made with another config or other prompt files, or whose
         plan would now choose other elements (reads only). Settings of how it runs (`HOW_NOT_WHAT`)
@@ -217,6 +225,8 @@ class RunDir:
             atomic_write_json(self.elements_record, choose_elements(config).record)
             atomic_write_json(self.prompts_record, prompt_record(config))
             atomic_write_json(marker, config.model_dump(mode="json"))
+        elif not self.prompts_record.exists():  # a run made before the record: checked from now on
+            atomic_write_json(self.prompts_record, prompt_record(config))
 
     @property
     def manifest(self) -> Path:

@@ -39,7 +39,7 @@ def build(
         check_build_ready(settings)
         run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
         run.check(settings)
-        notes = choose_elements(settings).notes(settings)
+        notes = choose_elements(settings).notes(settings) + list(filter(None, [run.unrecorded_prompts_note()]))
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     from pipeline.prefect_server import prefect_api, use

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.contracts import StageName
 from pipeline.records import Decision, Record
 from pipeline.storage import atomic_path
 
@@ -16,12 +17,20 @@ def decisions_frame(decisions: list[Decision], run_id: str) -> pd.DataFrame:
     for decision in decisions:
         row = decision.model_dump(mode="json", exclude={"scores"})
         row["spans"] = list(decision.spans)
-        row.update({f"signal_{name}": value for name, value in decision.scores.items()})
+        row.update({f"signal_{name}": value for name, value in signals_of(decision).items()})
         row["run_id"] = run_id
         rows.append(row)
     columns = list(Decision.model_fields) + ["run_id"]
     columns.remove("scores")
     return pd.DataFrame(rows, columns=None if rows else columns)
+
+
+def signals_of(decision: Decision) -> dict[str, float]:
+    """A decision's scores by their current names: a harm check checkpointed before its harm cue was
+    named `harm_cue` called it `text_harm`, the leak filter's name for the detector's score."""
+    if decision.stage != StageName.harm_check or "text_harm" not in decision.scores:
+        return decision.scores
+    return {("harm_cue" if name == "text_harm" else name): value for name, value in decision.scores.items()}
 
 
 def records_frame(records: list[Record], model: type[Record], run_id: str) -> pd.DataFrame:

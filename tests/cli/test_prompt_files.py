@@ -140,3 +140,15 @@ def test_the_run_records_the_files_it_reads_and_a_run_made_before_the_record_res
     run.prompts_record.unlink()
     append(prompts / "offline" / "references.toml", "\n# edited\n")
     run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))
+
+
+def test_a_run_made_before_the_record_says_what_it_cannot_check_and_is_checked_from_its_resume_on(prompts, runs):
+    run = claimed(runs)
+    run.prompts_record.unlink()
+    config = load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"])
+    assert "cannot be seen" in run.unrecorded_prompts_note()
+    run.claim(config)  # the resume records the files as they are now
+    assert run.unrecorded_prompts_note() is None and run.prompts_record.exists()
+    append(prompts / "offline" / "references.toml", "\n# edited after the resume\n")
+    with pytest.raises(ConfigError, match=r"other versions of prompts/offline/references\.toml"):
+        run.check(config)

@@ -85,3 +85,17 @@ def test_scores_from_a_checkpoint_that_named_no_text_are_still_read_by_the_harm_
     older = [pair.model_copy(update={"leak": pair.leak.model_copy(update={"query": None})}) for pair in kept]
     judged = HarmCheckStage(default_embedder(), 0.35)(batch.model_copy(update={"pairs": older}))
     assert {d.item_id for d in judged.decisions if d.stage == "harm_check"} == {pair.id for pair in older}
+
+
+def test_a_harm_cue_checkpointed_under_its_old_name_is_written_as_harm_cue():
+    """A run resumed across the rename wrote the harm cue under two column names."""
+    from pipeline.records import Decision, Verdict
+    from pipeline.writers.tables import decisions_frame
+
+    old = Decision(item_id="p1", seed_id="s1", stage="harm_check", text="q", scores={"text_harm": 0.0},
+                   verdict=Verdict.keep, code="harm.kept", reason="text benign", backend="rules", model="m",
+                   prompt_hash="")
+    leak = old.model_copy(update={"stage": "leak_filter", "item_id": "p2"})
+    frame = decisions_frame([old, leak], "r1").set_index("item_id")
+    assert frame.loc["p1", "signal_harm_cue"] == 0.0 and frame["signal_text_harm"].isna()["p1"]
+    assert frame.loc["p2", "signal_text_harm"] == 0.0  # the leak filter's own text_harm stays
