@@ -12,6 +12,7 @@ from pipeline.backends.base import Embedder
 from pipeline.backends.text_batches import RecentResults, by_token_count
 
 _LOCK = threading.Lock()
+DIMENSION = 384  # all-MiniLM-L6-v2's vector width
 PRECISIONS = ("float32", "bfloat16")
 
 
@@ -43,7 +44,7 @@ class MiniLMEmbedder(Embedder):
 
     def embed_with_peaks(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32), np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, DIMENSION), dtype=np.float32), np.zeros((0, DIMENSION), dtype=np.float32)
         # One model per process, shared by every task thread; torch's CPU
         # kernels already use both cores, so calls are serialised.
         with _LOCK:

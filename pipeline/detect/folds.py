@@ -25,7 +25,7 @@ from pipeline.detect.detector import Calibration, blended, combined_score, on_co
 from pipeline.detect.evaluate import report
 from pipeline.detect.named_risk import on_reveal_scale, without_shown_words
 from pipeline.detect.signals import SIGNALS, Texts, canonical_query
-from pipeline.detect.text_harm import fit_probe
+from pipeline.detect.text_harm import fit_probe, sentence_vectors
 from pipeline.detect.text_harm_adapter import TextHarmAdapter, cached_fit
 
 NEAR_DUPLICATE = 0.95
@@ -72,7 +72,7 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
     labels = np.array([r.label for r in rows])
     sources = np.array([r.source for r in rows])
     fitted = np.arange(len(rows)) < len(fitting)
-    sentence = features[:, :384]
+    sentence = sentence_vectors(features)
     keys = np.array([normalised(r.query) for r in rows])
     queries = [canonical_query(r.query) for r in rows]
     groups = np.concatenate([fold_groups(fitting), sources[~fitted]])

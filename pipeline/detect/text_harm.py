@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from pipeline.backends.minilm import DIMENSION
 from pipeline.hashing import sha256_file
 
 PROBE_FILE = Path(__file__).with_name("text_harm_probe.npz")
@@ -31,6 +32,11 @@ CUE_SIGNALS = ("query_risk", "harm_act", "evidence", "protective", "prototype_si
 
 def probe_features(sentence_vectors: np.ndarray, peak_vectors: np.ndarray, cues: np.ndarray) -> np.ndarray:
     return np.hstack([sentence_vectors, peak_vectors, cues])
+
+
+def sentence_vectors(features: np.ndarray) -> np.ndarray:
+    """The MiniLM sentence vectors inside `probe_features`' rows (their first columns)."""
+    return features[:, :DIMENSION]
 
 
 @dataclass(frozen=True)
