@@ -1,9 +1,19 @@
-"""File digests, shared by the detector's calibration check, shards, manifests and release checks."""
+"""SHA-256 digests of files, bytes and text: content ids, prompt hashes, cache keys, image and
+shard checksums all go through here."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """Of the text's UTF-8 bytes."""
+    return sha256_bytes(text.encode("utf-8"))
 
 
 def sha256_file(path: Path) -> str:

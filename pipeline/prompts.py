@@ -6,7 +6,6 @@ package carries the same folder as `pipeline.prompt_files` (see pyproject.toml).
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 import traceback
 from functools import lru_cache
@@ -15,6 +14,7 @@ from pathlib import Path
 import jinja2
 
 from pipeline.env import PROJECT_ROOT
+from pipeline.hashing import sha256_text
 
 
 def prompts_dir() -> Path:
@@ -32,7 +32,7 @@ def prompt_path(name: str) -> Path:
 
 
 def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return sha256_text(text)[:12]
 
 
 def prompt_hash(name: str) -> str:

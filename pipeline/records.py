@@ -7,7 +7,6 @@ dedup possible.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from enum import Enum
 from typing import Any, Literal
@@ -15,12 +14,13 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from pipeline.contracts import ItemError, Provenance, Record
+from pipeline.hashing import sha256_text
 
 
 def content_id(*parts: Any, length: int = 16) -> str:
     """A short stable hash of the given parts (order matters)."""
     payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:length]
+    return sha256_text(payload)[:length]
 
 
 class Element(Record):

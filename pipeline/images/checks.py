@@ -10,13 +10,14 @@ shows them.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from pathlib import Path
 
 import imagehash
 import numpy as np
 from PIL import Image, ImageOps
+
+from pipeline.hashing import sha256_bytes
 
 # Brightest channel value still counted as black: JPEG-ish noise and dithering
 # in a "black" frame stay in single digits.
@@ -34,10 +35,6 @@ def to_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def phash_hex(image: Image.Image) -> str:
@@ -59,7 +56,7 @@ def is_blank(image: Image.Image, spread: int = BLANK_SPREAD) -> bool:
 def image_identity(image: Image.Image) -> tuple[bytes, dict]:
     """PNG bytes plus the meta every stored image carries (hashes and size)."""
     png = to_png(image)
-    return png, {"sha256": sha256_hex(png), "phash": phash_hex(image),
+    return png, {"sha256": sha256_bytes(png), "phash": phash_hex(image),
                  "width": image.width, "height": image.height}
 
 
@@ -71,7 +68,7 @@ def shown_file(path: Path, sha256: str | None = None) -> tuple[bytes, dict]:
     """An image file as a viewer shows it: its PNG bytes and identity (`image_identity`).
     BytesChanged when `sha256` is given and the file's bytes no longer have it."""
     data = Path(path).read_bytes()
-    if sha256 is not None and sha256_hex(data) != sha256:
+    if sha256 is not None and sha256_bytes(data) != sha256:
         raise BytesChanged(str(path))
     with Image.open(io.BytesIO(data)) as opened:
         return image_identity(upright_rgb(opened))

@@ -9,13 +9,14 @@ answers are stored; so are the model's own bad answers when the settings ask for
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from pipeline.hashing import sha256_text
 
 FAILURE_PREFIX = "failure:"  # an answer is a JSON object, so it never starts with this
 CHECKPOINT_EVERY_S = 0.5
@@ -38,7 +39,7 @@ INSERT = ("INSERT OR REPLACE INTO answers (key, role, model, prompt_hash, answer
 def request_key(base_url: str, prompt_hash: str, request: dict) -> str:
     payload = json.dumps({"base_url": base_url.rstrip("/"), "prompt_hash": prompt_hash,
                           "request": request}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return sha256_text(payload)
 
 
 def _checkpoint_until(path: Path, stop: threading.Event) -> None:

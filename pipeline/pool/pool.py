@@ -20,7 +20,8 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.contracts import ItemError
-from pipeline.images.checks import is_blank, sha256_hex, upright_rgb
+from pipeline.hashing import sha256_bytes
+from pipeline.images.checks import is_blank, upright_rgb
 from pipeline.io.records import open_records
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -149,11 +150,11 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
         row = rows.get(same_name(file)) or {}
         caption = str(row.get("caption") or "").strip()
         if caption:
-            pool.images.append(_pool_image(pool, file, sha256_hex(data), caption, "captions-file", row))
+            pool.images.append(_pool_image(pool, file, sha256_bytes(data), caption, "captions-file", row))
         elif captioner is None:
             pool.skipped.append(Skipped(file, "no caption (and no captioner given)"))
         else:
-            to_caption.append((file, sha256_hex(data)))
+            to_caption.append((file, sha256_bytes(data)))
     if to_caption:
         _caption_with(pool, to_caption, captioner, rows)
     return pool
@@ -175,7 +176,7 @@ def _caption_with(pool: Pool, files: list[tuple[str, str]], captioner: Captioner
 def default_id(file: str, sha: str) -> str:
     """Unique per file: byte-identical copies under two names get two ids (and share `sha256`,
     which is how a duplicate shows)."""
-    return sha256_hex(f"{same_name(file)}\n{sha}".encode())[:16]
+    return sha256_bytes(f"{same_name(file)}\n{sha}".encode())[:16]
 
 
 def _pool_image(pool: Pool, file: str, sha: str, caption: str, caption_by: str, row: dict) -> PoolImage:

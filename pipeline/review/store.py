@@ -8,7 +8,6 @@ connection, so the store is safe to share between request threads.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import sqlite3
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from pydantic import BaseModel
 
+from pipeline.hashing import sha256_text
 from pipeline.review.decisions import DecisionIn, Event
 
 STORE_NAME = "review.sqlite"
@@ -60,7 +60,7 @@ class Token(BaseModel):
 
 
 def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return sha256_text(raw)
 
 
 class ReviewStore:
