@@ -36,7 +36,8 @@ class LabelledRow:
     twin_of: str | None = None  # the leaky row this one was masked from
 
 
-def normalised(text: str) -> str:
+def match_key(text: str) -> str:
+    """A text as duplicate checks compare it: lower case, every run of non-word characters one space."""
     return _NOT_WORD.sub(" ", text.lower()).strip()
 
 
@@ -70,7 +71,7 @@ def read_team_sets(folder: Path = TEAM_DATA) -> list[LabelledRow]:
     for path in sorted(folder.glob("detector_*.jsonl"), key=_set_order):
         name = path.stem.removeprefix("detector_")
         for record in _jsonl(path):
-            key = (normalised(record["query"]), normalised(record["image_description"]))
+            key = (match_key(record["query"]), match_key(record["image_description"]))
             if key in seen:
                 continue
             seen.add(key)

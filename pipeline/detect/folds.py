@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.detect.calibrate import FitProgress, extract, fold_groups
 from pipeline.detect.compare import RowScores
-from pipeline.detect.corpus import LabelledRow, normalised
+from pipeline.detect.corpus import LabelledRow, match_key
 from pipeline.detect.detector import Calibration, blended, combined_score, on_common_scale, reveal_values
 from pipeline.detect.evaluate import report
 from pipeline.detect.named_risk import on_reveal_scale, without_shown_words
@@ -73,7 +73,7 @@ def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[Label
     sources = np.array([r.source for r in rows])
     fitted = np.arange(len(rows)) < len(fitting)
     sentence = sentence_vectors(features)
-    keys = np.array([normalised(r.query) for r in rows])
+    keys = np.array([match_key(r.query) for r in rows])
     queries = [canonical_query(r.query) for r in rows]
     groups = np.concatenate([fold_groups(fitting), sources[~fitted]])
     harm = np.full(len(rows), np.nan)

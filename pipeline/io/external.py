@@ -85,7 +85,7 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
             resolved[field] = chosen
             continue
         found = next((c for c in candidates if c in columns), None) or next(
-            (column for c in candidates for column in columns if _normalised(column) == _normalised(c)), None)
+            (column for c in candidates for column in columns if _field_key(column) == _field_key(c)), None)
         if found is not None:
             resolved[field] = found
     if "id" not in resolved and OBJECT_KEY in columns:
@@ -97,7 +97,7 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
     return resolved
 
 
-def _normalised(name: str) -> str:
+def _field_key(name: str) -> str:
     """"Image Description", "image-description" and "ImageDescription" all read "imagedescription"."""
     return "".join(character for character in name.lower() if character.isalnum())
 

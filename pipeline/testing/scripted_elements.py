@@ -46,7 +46,7 @@ def pick(options: tuple, *keys: str) -> str:
     return options[int(hashlib.sha256("|".join(keys).encode()).hexdigest(), 16) % len(options)]
 
 
-def normalised(name: str) -> str:
+def stem_key(name: str) -> str:
     return " ".join(stems(name))
 
 
@@ -68,7 +68,7 @@ def propose_elements(fields: dict[str, str]) -> ElementWriterOutput:
     sub_category = fields.get("sub_category", "")
     n = int(fields.get("n_elements", "10"))
     known_names = [name for name in fields.get("known_elements", "").split(KNOWN_SEPARATOR) if name.strip()]
-    known = {normalised(name) for name in known_names}
+    known = {stem_key(name) for name in known_names}
     library = bases(sub_category)
     proposals: list[ProposedElement] = []
     if n >= 4 and library:
@@ -91,6 +91,6 @@ def propose_elements(fields: dict[str, str]) -> ElementWriterOutput:
         if len(proposals) >= n:
             break
         candidate = fresh(base, f"{origin}{condition}")
-        if normalised(candidate.element) not in known:
+        if stem_key(candidate.element) not in known:
             proposals.append(candidate)
     return ElementWriterOutput(elements=proposals[:n])
