@@ -78,7 +78,7 @@ def eval_detector(
     named with their row or line and left out."""
     from pipeline.detect import LeakDetector
     from pipeline.detect.compare import RowScores
-    from pipeline.detect.evaluate import report_of, to_inputs, with_masked_twins
+    from pipeline.detect.evaluate import report_of, to_inputs, twin_links, with_masked_twins
     from pipeline.io.external import read_rows
 
     _refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
@@ -98,6 +98,10 @@ def eval_detector(
     report_rejects(file, rejects, strict, rejects_file)
     if not rows:  # every row read lacks its masked twin
         raise fail(f"{file}: no row has a masked twin")
+    try:
+        twin_links(rows)
+    except ValueError as error:
+        raise fail(f"{file}: {error}")
     detector = LeakDetector(threshold=threshold)
     results = detector.score(to_inputs(rows))
     # A query outside the detector's scope is left out, not counted as a pair it judged.
@@ -107,6 +111,7 @@ def eval_detector(
         raise fail(f"{file}: no row is in English, the detector's scope")
     rows, results = map(list, zip(*in_scope))
     result = report_of(rows, results, detector.threshold)
+    linked, dangling = twin_links(rows)
     table = Table(title=f"leak detector {detector.version} on {file.name}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -128,6 +133,8 @@ def eval_detector(
     table.add_row("FPR", _percent(result.fpr))
     if result.twin_pairs:
         table.add_row(f"twin win rate ({result.twin_pairs} pairs)", _percent(result.twin_win_rate))
+    if dangling:
+        table.add_row(f"twin links to no row scored (of {linked}; left out of the win rate)", str(dangling))
     console.print(table)
     with environment_errors():  # the table is out: a disk that fills now loses only the files
         if rejects_file is not None:

@@ -55,6 +55,19 @@ def with_masked_twins(rows: list[BenchmarkRow], masked_field: str) -> tuple[list
     return paired, rejects
 
 
+def twin_links(rows: list[BenchmarkRow]) -> tuple[int, int]:
+    """(rows that name the leaky row they were masked from, of those naming no row here: a row left out,
+    rejected or never there). Refuses ids that repeat where twins are linked: the last row of an id
+    would stand for all of them."""
+    linked = [row for row in rows if (row.extra or {}).get("twin_of") is not None]
+    repeated = sorted(i for i, n in Counter(row.id for row in rows).items() if n > 1)
+    if linked and repeated:
+        raise ValueError(f"ids repeat ({', '.join(repeated[:3])}) and rows name their leaky twin by id: "
+                         "name a unique id with --id-field")
+    known = {row.id for row in rows}
+    return len(linked), sum(str(row.extra["twin_of"]) not in known for row in linked)
+
+
 def twin_pairs(rows: list[BenchmarkRow]) -> list[tuple[int, int]]:
     """(leaky index, twin index) for every row that names the leaky pair it was masked from."""
     index = {r.id: i for i, r in enumerate(rows)}
