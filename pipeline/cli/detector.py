@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import typer
@@ -12,38 +11,13 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import environment_errors, fail, report_rejects, user_errors
+from pipeline.cli.outputs import refuse_unwritable_outputs
 
 console = output_console()
 
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
-
-
-def _refuse_unwritable_outputs(file: Path, outputs: dict[str, Path | None]) -> None:
-    """Before any scoring: an output that is a folder, the input file or another output, or one in
-    a folder that cannot be written, would fail, or destroy the input, only once the work is done."""
-    taken = {file.resolve(): "the input file"}
-    for option, path in outputs.items():
-        if path is None:
-            continue
-        if path.is_dir():
-            raise fail(f"{option} {path}: is a folder; name a file")
-        if path.resolve() in taken:
-            raise fail(f"{option} {path}: is {taken[path.resolve()]}; name another file")
-        if not path.parent.is_dir():
-            raise fail(f"{path.parent}: no such folder")
-        _refuse_unwritable_folder(option, path)
-        taken[path.resolve()] = f"the {option} file"
-
-
-def _refuse_unwritable_folder(option: str, path: Path) -> None:
-    """Outputs are written to a temporary file beside them, so the folder must take a new file."""
-    try:
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as error:
-        raise fail(f"{option} {path}: cannot write in {path.parent} ({error.strerror or error})") from None
 
 
 def _write_rejects(path: Path, rejects: list) -> None:
@@ -81,7 +55,7 @@ def eval_detector(
     from pipeline.detect.evaluate import report_of, to_inputs, twin_links, with_masked_twins
     from pipeline.io.external import read_rows
 
-    _refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
+    refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     with user_errors():
         rows, rejects = read_rows(file, query_field=query_field, description_field=description_field,
                                   id_field=id_field, require_label=masked_field is None,
@@ -183,7 +157,7 @@ def audit(
         raise fail(str(error))
     out = out or file.with_name(file.stem + ".leak_audit.parquet")
     rejects = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
-    _refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects})
+    refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects})
     # Rows rarely share texts across chunks, so the vector cache holds one chunk's texts:
     # the default (sized for a build) would grow memory with the file.
     embedder = MiniLMEmbedder(cache_size=2 * chunk_size, precision=configured_precision())

@@ -1,10 +1,14 @@
 """`leakless rewrite FILE`: strip visual leakage from the queries of any benchmark file.
 
-One output row per readable input row. `status` is `clean` (under the leak threshold and no
-harm cue left), `harm_cues` (under the threshold, but the query alone still names a harmful
-act or risky object: the test `LeakFilterStage.should_retry` applies, and a build's harm check
-would drop the pair), `leaks`, `failed: ...` or `blocked: ...`. `attempt_log` holds every
-attempt, the final one last, with the spans its request fed back, so each retry can be audited.
+One output row per readable input row, each scored first. `status` is `unchanged` (the query
+already passes: under the leak threshold and no harm cue, so it is kept, with no attempt),
+`clean` (rewritten to pass), `harm_cues` (under the threshold, but the query alone still names a
+harmful act or risky object: the test `LeakFilterStage.should_retry` applies, and a build's harm
+check would drop the pair), `leaks`, `not_english` (outside the detector's scope: not scored, not
+rewritten), `failed: ...` or `blocked: ...`. `clean` is the leak filter's word on the text only: no
+intent check runs, `intent_similarity` (the build harm check's MiniLM cosine of the original and
+final query) is reported for the reader to judge. `attempt_log` holds every attempt, the final one
+last, with the spans its request fed back, so each retry can be audited.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ import typer
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import fail, readable_rows, user_errors
+from pipeline.cli.errors import readable_rows, user_errors
+from pipeline.cli.outputs import refuse_unwritable_outputs
 from pipeline.cli.preflight import check_llm_ready
 from pipeline.storage import atomic_path
 
 if TYPE_CHECKING:
+    from pipeline.records import LeakScores
     from pipeline.stages.leak_filter import LeakFilterStage
-    from pipeline.stages.rewrite_loop import RewriteOutcome
+    from pipeline.stages.rewrite_loop import RewriteItem, RewriteOutcome
 
 ATTEMPT_TYPE = pa.struct([
     ("attempt", pa.int32()), ("query", pa.string()), ("fed_back", pa.list_(pa.string())),
@@ -48,72 +54,150 @@ def rewrite(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 at the first unreadable row (without it such "
                                                           "rows are named on stderr and skipped).")] = False,
 ) -> None:
-    """Rewrite each query until the leak detector passes it, attempts run out, or an attempt flags
-    no new span to feed back. Status clean, harm_cues (under the threshold but still naming a harmful
-    act or risky object), leaks, failed or blocked; attempt_log keeps every attempt. Unreadable rows
-    are named with their row or line and skipped."""
+    """Score each query and rewrite the ones the leak detector does not pass until it passes them,
+    attempts run out, or an attempt flags no new span to feed back. Status unchanged (it already
+    passed), clean, harm_cues (under the threshold but still naming a harmful act or risky object),
+    leaks, not_english (not rewritten), failed or blocked; attempt_log keeps every attempt. clean
+    means the detector passes the text, not that its intent was kept (see intent_similarity).
+    Unreadable rows are named with their row or line and skipped."""
     from pipeline.config import load_config
     from pipeline.factory import make_leak_filter, make_rewriter
-    from pipeline.stages.rewrite_loop import RewriteItem, rewrite_until_clean
 
+    out = out or file.with_name(file.stem + ".rewritten.parquet")
+    refuse_unwritable_outputs(file, {"--out": out})
     with user_errors():
         settings = load_config(config)
         check_llm_ready(settings, ("rewriter", "vsil_judge"))
     rows, rejects = readable_rows(file, strict, query_field=query_field, description_field=description_field,
                                   id_field=id_field)
-    out = out or file.with_name(file.stem + ".rewritten.parquet")
-    if not out.parent.is_dir():
-        raise fail(f"{out.parent}: no such folder")
-
     repeated = len(rows) - len({row.id for row in rows})
-    if repeated:  # each row is still rewritten, and written, on its own
+    if repeated:  # each row is still rewritten, and written, on its own; `position` tells them apart
         typer.echo(f"note: {repeated} row(s) share an id with an earlier row; the output keeps one row per input row",
                    err=True)
     rewriter, leak_filter = make_rewriter(settings), make_leak_filter(settings)
-    threshold = leak_filter.threshold
-    items = [RewriteItem(item_id=row.id, query=row.query, image_description=row.image_description,
-                         category=row.category, element_terms=row.element_terms) for row in rows]
-    outcomes = rewrite_until_clean(items, rewriter, leak_filter, max_attempts)
+    english = [in_detector_scope(row.query) for row in rows]
+    outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter, max_attempts)
+    table = outcome_table(rows, outcomes, english, rewriter, leak_filter)
+    with atomic_path(out) as temporary:
+        pq.write_table(table, temporary)
+    output_console().print(summary(table.column("status").to_pylist(), leak_filter.threshold, rewriter.backend, out)
+                           + (f"; {len(rejects)} unreadable row(s) skipped" if rejects else ""))
 
-    table = pa.table({
+
+def in_detector_scope(query: str) -> bool:
+    """The detector's own scope test (`LeakScore.english`): its score of another language means little."""
+    from pipeline.detect.language import is_english
+    from pipeline.plain_text import plain
+
+    return is_english(plain(query))
+
+
+def rewrite_item(row) -> RewriteItem:
+    from pipeline.stages.rewrite_loop import RewriteItem
+
+    return RewriteItem(item_id=row.id, query=row.query, image_description=row.image_description,
+                       category=row.category, element_terms=row.element_terms)
+
+
+def rewrite_in_scope(items: list[RewriteItem], english: list[bool], rewriter, leak_filter: LeakFilterStage,
+                     max_attempts: int) -> list[RewriteOutcome]:
+    """One outcome per item; a query in another language is neither scored nor rewritten."""
+    from pipeline.stages.rewrite_loop import RewriteOutcome, rewrite_until_clean
+
+    in_scope = iter(rewrite_until_clean([item for item, ok in zip(items, english) if ok], rewriter, leak_filter,
+                                        max_attempts, score_first=True))
+    return [next(in_scope) if ok else RewriteOutcome(item) for item, ok in zip(items, english)]
+
+
+def final_scores(outcome: RewriteOutcome) -> LeakScores | None:
+    """The final attempt's scores, or those of the query itself when it was kept."""
+    return outcome.final.leak if outcome.final else outcome.original
+
+
+def final_query(outcome: RewriteOutcome) -> str | None:
+    if outcome.final:
+        return outcome.final.query
+    return outcome.item.query if outcome.original else None
+
+
+def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool], rewriter,
+                  leak_filter: LeakFilterStage) -> pa.Table:
+    scores = [final_scores(o) for o in outcomes]
+    finals = [final_query(o) for o in outcomes]
+    return pa.table({
         "id": [o.item.item_id for o in outcomes],
+        "position": pa.array([row.position.number for row in rows], pa.int64()),
         "query": [o.item.query for o in outcomes],
-        "rewritten_query": [o.final.query if o.final else None for o in outcomes],
+        "rewritten_query": finals,
         "attempts": pa.array([len(o.attempts) for o in outcomes], pa.int32()),
-        "final_leak_score": pa.array([o.final.leak.score if o.final else None for o in outcomes], pa.float64()),
-        "spans": pa.array([list(o.final.leak.spans) if o.final else [] for o in outcomes], pa.list_(pa.string())),
-        "status": [status(o, leak_filter) for o in outcomes],
+        "final_leak_score": pa.array([leak.score if leak else None for leak in scores], pa.float64()),
+        "spans": pa.array([list(leak.spans) if leak else [] for leak in scores], pa.list_(pa.string())),
+        "status": [status(o, ok, leak_filter) for o, ok in zip(outcomes, english)],
+        "intent_similarity": pa.array(intent_similarities([o.item.query for o in outcomes], finals), pa.float64()),
         "backend": [o.final.made_by.backend if o.final else rewriter.backend for o in outcomes],
         "model": [o.final.made_by.model if o.final else rewriter.model for o in outcomes],
         "prompt_hash": [o.final.made_by.prompt_hash if o.final else rewriter.prompt_hash for o in outcomes],
         "detector_version": [leak_filter.detector.version] * len(outcomes),
         "attempt_log": pa.array([attempt_log(o) for o in outcomes], pa.list_(ATTEMPT_TYPE)),
     })
-    with atomic_path(out) as temporary:
-        pq.write_table(table, temporary)
-    statuses = table.column("status").to_pylist()
-    harm_left = statuses.count("harm_cues")
-    output_console().print(f"{statuses.count('clean')} of {len(statuses)} queries rewritten leak-free "
-                           f"(threshold {threshold:.3f}, backend {rewriter.backend}) -> {out}"
-                           + (f"; {harm_left} more under the threshold but still naming a harmful act or "
-                              f"risky object (status harm_cues)" if harm_left else "")
-                           + (f"; {len(rejects)} unreadable row(s) skipped" if rejects else ""))
 
 
-def status(outcome: RewriteOutcome, leak_filter: LeakFilterStage) -> str:
+def intent_similarities(queries: list[str], finals: list[str | None]) -> list[float | None]:
+    """The build harm check's intent measure (MiniLM cosine of the original and final query),
+    reported, not applied: `rewrite` keeps no rewrite for it and drops none."""
+    import numpy as np
+
+    from pipeline.backends.minilm import default_embedder
+
+    pairs = [(n, query, final) for n, (query, final) in enumerate(zip(queries, finals)) if final is not None]
+    similarities: list[float | None] = [None] * len(queries)
+    if not pairs:
+        return similarities
+    embedder = default_embedder()
+    originals = embedder.embed([query for _, query, _ in pairs])
+    rewrites = embedder.embed([final for _, _, final in pairs])
+    for (n, _, _), similarity in zip(pairs, np.einsum("ij,ij->i", originals, rewrites)):
+        similarities[n] = float(similarity)
+    return similarities
+
+
+def status(outcome: RewriteOutcome, english: bool, leak_filter: LeakFilterStage) -> str:
     from pipeline.stages.base import failure_text
 
     if outcome.error:
         return f"failed: {outcome.error.error}"
     if outcome.blocked:
         return f"blocked: {outcome.blocked.rule}"
-    leak = outcome.final.leak
+    if not english:
+        return "not_english"
+    leak = final_scores(outcome)
     if leak.judge_error:  # not judged by half: the configured judge could not answer
         return f"failed: VSIL judge: {failure_text(leak.judge_error)}"
+    if not outcome.attempts:  # scored first, and the filter would not retry it
+        return "unchanged"
     if leak_filter.leaks(leak):
         return "leaks"
     # the rewrite loop's own retry test: below the threshold a harm cue left is what a build drops
     return "harm_cues" if leak_filter.should_retry(leak) else "clean"
+
+
+# The summary's words per status, in the order it names them after the leak-free count.
+STATUS_WORDS = {
+    "unchanged": "already passing, kept as they are (status unchanged)",
+    "harm_cues": "more under the threshold but still naming a harmful act or risky object (status harm_cues)",
+    "leaks": "still leaking after the last attempt (status leaks)",
+    "not_english": "not English, outside the detector's scope and not rewritten (status not_english)",
+    "blocked": "blocked by the guardrails (status blocked: RULE)",
+    "failed": "failed (status failed: WHY)",
+}
+
+
+def summary(statuses: list[str], threshold: float, backend: str, out: Path) -> str:
+    """Every status counted: `failed: ...` and `blocked: ...` by their kind."""
+    kinds = [text.split(":")[0] for text in statuses]
+    counted = "".join(f"; {kinds.count(kind)} {words}" for kind, words in STATUS_WORDS.items() if kind in kinds)
+    return (f"{kinds.count('clean')} of {len(statuses)} queries rewritten leak-free "
+            f"(threshold {threshold:.3f}, backend {backend}) -> {out}{counted}")
 
 
 def attempt_log(outcome: RewriteOutcome) -> list[dict]:

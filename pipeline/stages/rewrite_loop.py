@@ -23,7 +23,7 @@ from pipeline.contracts import ItemError, Provenance
 from pipeline.detect.detector import LeakInput, has_words
 from pipeline.detect.lexicon import Lexicon, StemmedText
 from pipeline.guardrails import GuardHit, check_texts, name_hit
-from pipeline.records import RewriteAttempt
+from pipeline.records import LeakScores, RewriteAttempt
 from pipeline.stages.leak_filter import LeakFilterStage
 
 
@@ -43,6 +43,7 @@ class RewriteOutcome:
     attempts: list[RewriteAttempt] = field(default_factory=list)
     error: ItemError | None = None
     blocked: GuardHit | None = None
+    original: LeakScores | None = None  # the item's own query's scores, when scored before any rewrite
 
     @property
     def final(self) -> RewriteAttempt | None:
@@ -50,13 +51,17 @@ class RewriteOutcome:
 
 
 def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filter: LeakFilterStage,
-                        max_attempts: int) -> list[RewriteOutcome]:
+                        max_attempts: int, score_first: bool = False) -> list[RewriteOutcome]:
     """One outcome per item, in order. Items are told apart by position, so two rows of a
-    user's file that share an id are still two items."""
+    user's file that share an id are still two items. With `score_first` (a user's file, whose
+    rows may already pass; a build's queries are harmful by construction) an item whose own
+    query the filter would not retry is left as it is, with its scores and no attempt."""
     outcomes = [RewriteOutcome(item, blocked=check_texts(item_texts(item), item.category) or name_hit(item.item_id))
                 for item in items]
     feedback: dict[int, tuple[str, ...]] = {}
     pending = [n for n, outcome in enumerate(outcomes) if not outcome.blocked]
+    if score_first:
+        pending = _needing_rewrite(pending, outcomes, leak_filter)
     for _ in range(max_attempts):
         if not pending:
             break
@@ -75,9 +80,7 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
                 outcomes[n].blocked = hit
             else:
                 rewritten.append((n, *result))
-        scores = leak_filter.score([LeakInput(query=text, image_description=items[n].image_description,
-                                              category=items[n].category, element_terms=items[n].element_terms)
-                                    for n, text, _ in rewritten])
+        scores = leak_filter.score([leak_input(items[n], text) for n, text, _ in rewritten])
         pending = []
         for (n, text, made_by), leak in zip(rewritten, scores):
             outcomes[n].attempts.append(RewriteAttempt(query=text, made_by=made_by, leak=leak))
@@ -86,6 +89,18 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
                 feedback[n] = flagged
                 pending.append(n)
     return outcomes
+
+
+def _needing_rewrite(pending: list[int], outcomes: list[RewriteOutcome], leak_filter: LeakFilterStage) -> list[int]:
+    scores = leak_filter.score([leak_input(outcomes[n].item, outcomes[n].item.query) for n in pending])
+    for n, leak in zip(pending, scores):
+        outcomes[n].original = leak
+    return [n for n, leak in zip(pending, scores) if leak_filter.should_retry(leak)]
+
+
+def leak_input(item: RewriteItem, query: str) -> LeakInput:
+    return LeakInput(query=query, image_description=item.image_description, category=item.category,
+                     element_terms=item.element_terms)
 
 
 def item_texts(item: RewriteItem) -> list[str]:
