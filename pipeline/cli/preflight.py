@@ -19,11 +19,16 @@ def check_llm_ready(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_R
     serve a role's model (`check_models_served`)."""
     roles = [role for backend in backends if getattr(settings.backends, backend) == "llm"
              for role in LLM_ROLES[backend]]
-    if roles and settings.llm.cache:
-        check_writable_file(settings.llm.resolved_cache_path(), "the LLM answer cache")
     pool = settings.images.pool
     if "seed_writer" in roles and pool is not None and pool.image_first:
         roles.append("image_query_writer")
+    check_roles_ready(settings, roles)
+
+
+def check_roles_ready(settings: BuildConfig, roles: list[str]) -> None:
+    """`check_llm_ready` for these LLM roles by name (the release's pair checker is no build backend)."""
+    if roles and settings.llm.cache:
+        check_writable_file(settings.llm.resolved_cache_path(), "the LLM answer cache")
     for role in roles:
         name, endpoint = settings.llm.endpoint_of(role)
         if not os.environ.get(endpoint.api_key_env):

@@ -62,7 +62,9 @@ def release(
         checker = None
         if settings.backends.pair_checker == "llm":
             from pipeline.backends.llm_text import LLMPairChecker
+            from pipeline.cli.preflight import check_roles_ready
             from pipeline.factory import llm_client
+            check_roles_ready(settings, ["pair_checker"])  # a model the server does not list never answers
             checker = LLMPairChecker(llm_client(settings))
         options = ReleaseOptions(max_shard_bytes=int(max_shard_mb * 1_000_000), max_phash=max_phash,
                                  max_dhash=max_dhash, query_threshold=query_threshold,

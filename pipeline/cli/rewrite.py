@@ -134,9 +134,10 @@ def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool
         "spans": pa.array([list(leak.spans) if leak else [] for leak in scores], pa.list_(pa.string())),
         "status": [status(o, ok, leak_filter) for o, ok in zip(outcomes, english)],
         "intent_similarity": pa.array(intent_similarities([o.item.query for o in outcomes], finals), pa.float64()),
-        "backend": [o.final.made_by.backend if o.final else rewriter.backend for o in outcomes],
-        "model": [o.final.made_by.model if o.final else rewriter.model for o in outcomes],
-        "prompt_hash": [o.final.made_by.prompt_hash if o.final else rewriter.prompt_hash for o in outcomes],
+        # who wrote the final query: no one for a row never rewritten (unchanged, blocked, not English)
+        "backend": pa.array([o.final.made_by.backend if o.final else None for o in outcomes], pa.string()),
+        "model": pa.array([o.final.made_by.model if o.final else None for o in outcomes], pa.string()),
+        "prompt_hash": pa.array([o.final.made_by.prompt_hash if o.final else None for o in outcomes], pa.string()),
         "detector_version": [leak_filter.detector.version] * len(outcomes),
         "attempt_log": pa.array([attempt_log(o) for o in outcomes], pa.list_(ATTEMPT_TYPE)),
     })

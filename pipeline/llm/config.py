@@ -8,6 +8,7 @@ environment variable that holds it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,7 +18,9 @@ from pipeline.llm.roles import RoleName
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Values are taken as written, as in the rest of the config: `true` is no token count
+    # (max_tokens = true was a limit of 1) and "0.5" no number; an integer still fills a float.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class EndpointConfig(_Settings):
@@ -57,7 +60,7 @@ class LLMSettings(_Settings):
     endpoints: dict[str, EndpointConfig] = {"default": EndpointConfig()}
     roles: dict[RoleName, RoleConfig] = {}  # a role left out uses RoleConfig()'s defaults
     cache: bool = True
-    cache_path: Path | None = None  # default: <artifacts>/cache/llm.sqlite
+    cache_path: Annotated[Path, Field(strict=False)] | None = None  # default: <artifacts>/cache/llm.sqlite
     # also cache the model's own bad answers (invalid after repair, cut off, refused) at
     # temperature 0, where asking again gets the same answer: a rerun against a deterministic
     # local model then sends nothing. Transport failures are never cached.

@@ -21,6 +21,10 @@ from pipeline.config import ConfigError, load_config
     ("run.size=2.0", "run.size"),
     ("export.rows_per_shard=true", "export.rows_per_shard"),
     ("runner.max_workers='2'", "runner.max_workers"),
+    ("llm.roles.seed_writer.max_tokens=true", "llm.roles.seed_writer.max_tokens"),
+    ("llm.endpoints.default.max_in_flight=true", "llm.endpoints.default.max_in_flight"),
+    ("llm.endpoints.default.backoff_s='0.5'", "llm.endpoints.default.backoff_s"),
+    ("llm.cache=1", "llm.cache"),
 ])
 def test_a_value_of_another_type_is_refused_by_name(override, key):
     with pytest.raises(ConfigError, match=f"override {key}"):

@@ -123,3 +123,23 @@ def test_leakless_build_stops_at_a_refused_key_with_one_line_and_exit_2(url, tmp
         f"error: LLM endpoint 'default' ({url}) refuses the API key in LEAKLESS_TEST_KEY (GET /models said 401, "
         f"POST /chat/completions 401: Invalid API key); set LEAKLESS_TEST_KEY to a key it accepts"]
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_release_checks_its_pair_checker_model_before_any_work(url, tmp_path, monkeypatch):
+    """`leakless release --config` with an LLM pair checker recorded a model the server never ran."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli.app import app
+    from tests.support.release_runs import accepted_run
+
+    monkeypatch.setenv("LEAKLESS_TEST_KEY", KEY)
+    config = tmp_path / "checker.toml"
+    config.write_text(f"[backends]\npair_checker = 'llm'\n[llm]\ncache_path = '{tmp_path / 'c.sqlite'}'\n"
+                      f"[llm.endpoints.default]\nbase_url = '{url}'\napi_key_env = 'LEAKLESS_TEST_KEY'\n"
+                      "[llm.roles.pair_checker]\nmodel = 'nope-model'\n", encoding="utf-8")
+    accepted_run(tmp_path / "runs", "r1", 2)
+    result = CliRunner().invoke(app, ["release", "r1", "--name", "checked", "--runs-dir", str(tmp_path / "runs"),
+                                      "--releases-dir", str(tmp_path / "releases"), "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "not 'nope-model', which the pair_checker role asks for" in result.output
+    assert not (tmp_path / "releases").exists()

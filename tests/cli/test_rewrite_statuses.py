@@ -116,3 +116,16 @@ def test_intent_similarity_is_reported_for_each_final_query(rewritten):
     stab = by_position(frame, 1)
     assert stab["status"] == "clean" and 0 < stab["intent_similarity"] < 1
     assert pd.isna(by_position(frame, 5)["intent_similarity"])  # blocked: no final query
+
+
+def test_a_row_never_rewritten_names_no_rewriter(tmp_path):
+    """An unchanged or blocked row was labelled with the configured model, which never wrote it."""
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "u1", "query": "Which trail here is easiest for a first hike?",
+                                  "image_description": "A forest trail with a wooden signpost."}) + "\n")
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(app, ["rewrite", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    import pyarrow.parquet as pq
+    row = pq.read_table(out).to_pylist()[0]
+    assert row["status"] == "unchanged" and (row["backend"], row["model"], row["prompt_hash"]) == (None, None, None)
