@@ -109,15 +109,22 @@ def rewrite_in_scope(items: list[RewriteItem], english: list[bool], rewriter, le
     return [next(in_scope) if ok else RewriteOutcome(item) for item, ok in zip(items, english)]
 
 
+def kept_as_is(outcome: RewriteOutcome) -> bool:
+    """Scored first and passing, so never rewritten: not a row whose first rewrite failed or was blocked
+    (that one has no final query, and must not read as if its leaky original were one)."""
+    return (outcome.final is None and outcome.original is not None and outcome.error is None
+            and outcome.blocked is None)
+
+
 def final_scores(outcome: RewriteOutcome) -> LeakScores | None:
     """The final attempt's scores, or those of the query itself when it was kept."""
-    return outcome.final.leak if outcome.final else outcome.original
+    return outcome.final.leak if outcome.final else outcome.original if kept_as_is(outcome) else None
 
 
 def final_query(outcome: RewriteOutcome) -> str | None:
     if outcome.final:
         return outcome.final.query
-    return outcome.item.query if outcome.original else None
+    return outcome.item.query if kept_as_is(outcome) else None
 
 
 def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool], rewriter,

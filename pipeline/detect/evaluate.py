@@ -59,13 +59,20 @@ def twin_links(rows: list[BenchmarkRow]) -> tuple[int, int]:
     """(rows that name the leaky row they were masked from, of those naming no row here: a row left out,
     rejected or never there). Refuses ids that repeat where twins are linked: the last row of an id
     would stand for all of them."""
-    linked = [row for row in rows if (row.extra or {}).get("twin_of") is not None]
+    linked = [row for row in rows if twin_of(row) is not None]
     repeated = sorted(i for i, n in Counter(row.id for row in rows).items() if n > 1)
     if linked and repeated:
         raise ValueError(f"ids repeat ({', '.join(repeated[:3])}) and rows name their leaky twin by id: "
                          "name a unique id with --id-field")
     known = {row.id for row in rows}
-    return len(linked), sum(str(row.extra["twin_of"]) not in known for row in linked)
+    return len(linked), sum(twin_of(row) not in known for row in linked)
+
+
+def twin_of(row: BenchmarkRow) -> str | None:
+    """The id of the leaky row this one was masked from; None where the cell is missing or blank (a CSV's
+    empty cell reads "")."""
+    parent = (row.extra or {}).get("twin_of")
+    return None if parent is None or not str(parent).strip() else str(parent)
 
 
 def twin_pairs(rows: list[BenchmarkRow]) -> list[tuple[int, int]]:
@@ -73,9 +80,9 @@ def twin_pairs(rows: list[BenchmarkRow]) -> list[tuple[int, int]]:
     index = {r.id: i for i, r in enumerate(rows)}
     pairs = []
     for i, row in enumerate(rows):
-        parent = (row.extra or {}).get("twin_of")
-        if parent is not None and str(parent) in index:
-            pairs.append((index[str(parent)], i))
+        parent = twin_of(row)
+        if parent is not None and parent in index:
+            pairs.append((index[parent], i))
     return pairs
 
 

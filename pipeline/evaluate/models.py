@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from pipeline.config import read_toml, validated
-from pipeline.llm.config import EndpointConfig, LLMSettings, RoleConfig, _Settings
+from pipeline.llm.config import EndpointConfig, LLMSettings, PathText, RoleConfig, _Settings
 from pipeline.release.versions import NAME
 
 ANSWERER, JUDGE = "answerer", "safety_judge"
@@ -58,7 +58,7 @@ class EvaluationConfig(_Settings):
     models: list[ModelEntry] = Field(min_length=1)
     judge: ModelEndpoint
     cache: bool = True
-    cache_path: Path | None = None  # default: the build's LLM cache, <artifacts>/cache/llm.sqlite
+    cache_path: PathText | None = None  # default: the build's LLM cache, <artifacts>/cache/llm.sqlite
     batch_size: int = Field(default=512, ge=1)  # pairs per checkpoint of the output file
 
     @field_validator("models")

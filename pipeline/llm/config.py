@@ -23,6 +23,9 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+PathText = Annotated[Path, Field(strict=False)]  # a path comes as text, in TOML and JSON alike
+
+
 class EndpointConfig(_Settings):
     base_url: str = "https://api.openai.com/v1"
     api_key_env: str = "OPENAI_API_KEY"
@@ -60,7 +63,7 @@ class LLMSettings(_Settings):
     endpoints: dict[str, EndpointConfig] = {"default": EndpointConfig()}
     roles: dict[RoleName, RoleConfig] = {}  # a role left out uses RoleConfig()'s defaults
     cache: bool = True
-    cache_path: Annotated[Path, Field(strict=False)] | None = None  # default: <artifacts>/cache/llm.sqlite
+    cache_path: PathText | None = None  # default: <artifacts>/cache/llm.sqlite
     # also cache the model's own bad answers (invalid after repair, cut off, refused) at
     # temperature 0, where asking again gets the same answer: a rerun against a deterministic
     # local model then sends nothing. Transport failures are never cached.

@@ -31,7 +31,7 @@ from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
 from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
-from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run
+from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run, shard_paths
 from pipeline.release.versions import (check_free, check_name, release_folder, release_staging, release_versions,
                                        remove_stale_staging)
 from pipeline.release.writer import (file_entries, release_manifest, release_tables, run_entries, write_dedup_index,
@@ -231,8 +231,7 @@ def with_seed_ids(index: pd.DataFrame, folder: Path) -> pd.DataFrame:
     them from the release's shards."""
     if "seed_id" in index:
         return index
-    shards = [pq.read_table(path, columns=["id", "seed_id"]).to_pandas()
-              for path in sorted((folder / "data").glob("*.parquet"))]
+    shards = [pq.read_table(path, columns=["id", "seed_id"]).to_pandas() for path in shard_paths(folder)]
     seeds = pd.concat(shards, ignore_index=True) if shards else pd.DataFrame(columns=["id", "seed_id"])
     return index.merge(seeds, on="id", how="left")
 

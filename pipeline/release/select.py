@@ -22,7 +22,7 @@ from pipeline.release.schema import META_SCHEMA
 from pipeline.review.importer import reviewed_pairs
 from pipeline.review.store import ReviewStore
 
-INDEX_FILE = "dedup_index.parquet"  # id, phash, dhash, instruction of every released row
+INDEX_FILE = "dedup_index.parquet"  # id, seed_id, phash, dhash, instruction of every released row
 
 
 @dataclass

@@ -108,6 +108,7 @@ def test_every_status_is_counted_and_rows_sharing_an_id_are_told_apart(rewritten
     assert f"{counts['leaks']} still leaking after the last attempt (status leaks)" in output
     assert "1 blocked by the guardrails" in output and "1 failed (status failed: WHY)" in output
     assert by_position(frame, 8)["status"] == "failed: backend down"
+    assert pd.isna(by_position(frame, 8)["rewritten_query"]) and pd.isna(by_position(frame, 8)["final_leak_score"])
 
 
 def test_intent_similarity_is_reported_for_each_final_query(rewritten):
