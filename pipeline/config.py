@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.backends.diffusers_config import DiffusersConfig
-from pipeline.llm.config import LLMSettings
+from pipeline.llm.config import LLMSettings, PathText
 from pipeline.taxonomy import load_taxonomy
 
 
@@ -31,9 +31,6 @@ class StrictSection(Section):
     be a threshold of 1.0 and turn the leak filter off, "0.9" a number); an integer still fills a
     float field. Paths come as text, so they alone are converted (`PathText`)."""
     model_config = ConfigDict(extra="forbid", strict=True)
-
-
-PathText = Annotated[Path, Field(strict=False)]
 
 
 class RunConfig(StrictSection):

@@ -21,8 +21,8 @@ import math
 from collections import Counter
 
 from pipeline.contracts import ReasonCode
-from pipeline.detect.detector import has_words
 from pipeline.elements.terms import NAME_ONLY, RunElements, library_terms
+from pipeline.plain_text import has_words
 from pipeline.records import Decision, Verdict
 from pipeline.review.scoring import HARM_KEEP, leak_input
 

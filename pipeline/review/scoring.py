@@ -25,6 +25,7 @@ import numpy as np
 from pipeline.config import HarmCheckConfig
 from pipeline.elements.terms import RunElements, Terms, library_terms
 from pipeline.guardrails import GuardHit, check_texts, shipped_texts
+from pipeline.plain_text import has_words
 from pipeline.stages.harm_check import harm_cues
 
 HARM_KEEP, HARM_DROP = "keep", "drop"
@@ -75,7 +76,6 @@ def edit_refusal(item, query: str) -> str | None:
     guardrail), or None when it may be checked and, if flagged, overridden."""
     if too_long := edit_too_long(item, query):
         return too_long
-    from pipeline.detect.detector import has_words
     if not has_words(query):
         return "the edit has no words: write the query the pair should ship"
     hit = edit_blocked(item, query)

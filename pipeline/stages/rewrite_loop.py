@@ -20,9 +20,10 @@ from functools import lru_cache
 
 from pipeline.backends.base import Rewriter, RewriteRequest
 from pipeline.contracts import ItemError, Provenance
-from pipeline.detect.detector import LeakInput, has_words
+from pipeline.detect.detector import LeakInput
 from pipeline.detect.lexicon import Lexicon, StemmedText
 from pipeline.guardrails import GuardHit, check_texts, name_hit
+from pipeline.plain_text import has_words
 from pipeline.records import LeakScores, RewriteAttempt
 from pipeline.stages.leak_filter import LeakFilterStage
 
