@@ -61,6 +61,7 @@ def rewrite(
     means the detector passes the text, not that its intent was kept (see intent_similarity).
     Unreadable rows are named with their row or line and skipped."""
     from pipeline.config import load_config
+    from pipeline.detect.detector import in_scope
     from pipeline.factory import make_leak_filter, make_rewriter
 
     out = out or file.with_name(file.stem + ".rewritten.parquet")
@@ -75,21 +76,13 @@ def rewrite(
         typer.echo(f"note: {repeated} row(s) share an id with an earlier row; the output keeps one row per input row",
                    err=True)
     rewriter, leak_filter = make_rewriter(settings), make_leak_filter(settings)
-    english = [in_detector_scope(row.query) for row in rows]
+    english = [in_scope(row.query) for row in rows]  # the detector's own scope test
     outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter, max_attempts)
     table = outcome_table(rows, outcomes, english, rewriter, leak_filter)
     with atomic_path(out) as temporary:
         pq.write_table(table, temporary)
     output_console().print(summary(table.column("status").to_pylist(), leak_filter.threshold, rewriter.backend, out)
                            + (f"; {len(rejects)} unreadable row(s) skipped" if rejects else ""))
-
-
-def in_detector_scope(query: str) -> bool:
-    """The detector's own scope test (`LeakScore.english`): its score of another language means little."""
-    from pipeline.detect.language import is_english
-    from pipeline.plain_text import plain
-
-    return is_english(plain(query))
 
 
 def rewrite_item(row) -> RewriteItem:

@@ -247,7 +247,7 @@ class LeakDetector:
                 spans = tuple(dict.fromkeys([*spans, *shared_words[i]]))
             scores.append(LeakScore(score=score, text_harm=float(text_harm[i]), reveal=item_reveal,
                                     signals=signals, spans=spans, leak=self.decide(score),
-                                    english=is_english(plain(item.query))))
+                                    english=in_scope(item.query)))
         return scores
 
     def _text_harm_alone(self, queries: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -292,6 +292,11 @@ class LeakDetector:
 
     def decide(self, score: float, threshold: float | None = None) -> bool:
         return score >= (self.threshold if threshold is None else checked_threshold(threshold))
+
+
+def in_scope(query: str) -> bool:
+    """Whether a query is in the detector's scope, English (`LeakScore.english`)."""
+    return is_english(plain(query))
 
 
 def checked_threshold(threshold: float) -> float:
