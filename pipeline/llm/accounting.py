@@ -16,6 +16,7 @@ class RoleUsage:
     completion_tokens: int = 0
     cache_hits: int = 0
     retries: int = 0
+    timeouts: int = 0  # requests with no answer within timeout_s, each retried while retries are left
     retry_wait_s: float = 0.0
     repairs: int = 0
     fallbacks: int = 0

@@ -72,6 +72,7 @@ class Sender:
             except BaseException as error:
                 if isinstance(error, RequestTimeout):
                     release_later(slot, self.endpoint.timeout_s)
+                    self.count(timeouts=1)
                 else:
                     slot.release()
                 self.count(requests=1, request_s=time.perf_counter() - started)
