@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +60,18 @@ class ReleaseOptions(BaseModel):
     license: str = "apache-2.0"
 
 
+@dataclass
+class Sifted:
+    """What the release's checks made of the candidate rows: the rows that ship, and every drop."""
+    carried: list[dict]  # rows of the earlier version the guardrail still lets through
+    fresh: list[dict]  # new rows that passed the guardrail, final filtration, leak check and dedup
+    decisions: list[Decision]  # every guardrail, final filter and leak check decision
+    checker: PairChecker
+    clusters: list  # the duplicate clusters dedup found
+    dropped: dict  # per step, what the manifest counts
+    final_filter: dict  # the checker's backend, model and prompt hash, and what it kept
+
+
 def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedder: Embedder,
                  preview: bool = False, extend: bool = False, options: ReleaseOptions = ReleaseOptions(),
                  checker: PairChecker | None = None, detector=None, notes: list[str] | None = None,
@@ -66,18 +79,12 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     """Write `<releases_dir>/<name>-v<N>/` and return it. `detector` (default: the shipped LeakDetector
     over `embedder`) scores every shipped instruction. What was tidied on the way (staging folders of
     killed releases of this name) goes to `notes`; `on_step` hears each step as it starts."""
+    notes = [] if notes is None else notes
     check_name(name)
     earlier = release_versions(releases_dir, name)
-    if extend and not earlier:
-        raise ValueError(f"--extend: there is no earlier release of {name!r} in {releases_dir}")
-    if earlier and not extend:  # a version without its predecessors' rows would cut them from the lineage
-        raise ValueError(f"{name} already has releases ({version_span(earlier)}): pass --extend to add to "
-                         f"{earlier[-1][1].name}, or release under a new --name")
-    version = earlier[-1][0] + 1 if earlier else 1
+    version = next_version(earlier, name, extend, releases_dir)
     check_free(release_folder(releases_dir, name, version))
-    removed = remove_stale_staging(releases_dir, name)
-    if notes is not None:
-        notes += removed
+    notes += remove_stale_staging(releases_dir, name)
 
     candidates = Candidates()
     if extend:
@@ -91,45 +98,81 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
                                f"(left out by review: {dict(candidates.left_out) or 'none'})")
 
     index = earlier_index([folder for _, folder in earlier])
-    kept_carried, carried_blocks = guardrail_pass(candidates.rows[:earlier_rows])
     new, same_id = unseen(candidates.rows[earlier_rows:], set(index["id"]))
     if not new:  # every candidate's id is in an earlier version (a repeat across runs keeps its first)
         holding = released_in(candidates.rows[earlier_rows:], earlier)
         raise NothingToRelease(f"all {same_id} pairs of {', '.join(Path(r).name for r in run_dirs)} are already "
                                f"released under {name} ({version_span(holding)}); nothing to release")
-    new, new_blocks = guardrail_pass(new)
-    harm_kept = harm_on_shipped_text(new, harm_check_verdicts(run_dirs))
+    sifted = sift(candidates.rows[:earlier_rows], new, index, run_dirs, same_id=same_id, embedder=embedder,
+                  options=options, checker=checker, detector=detector, notes=notes, on_step=on_step)
+    next_id = int(index["instruction_id"].max()) + 1 if len(index) else 1
+    for offset, row in enumerate(sifted.fresh):
+        row.update(instruction_id=next_id + offset, added_in=version)
+    rows = sifted.carried + sifted.fresh
+    shipped_preview = preview or any(row["review_state"] != ACCEPTED for row in rows)
+    if shipped_preview and not preview:
+        notes.append(unreviewed_carried_note(sifted.carried, earlier[-1][1].name))
+
+    on_step(f"writing {len(rows)} pairs")
+    return write_version(rows, sifted, candidates, run_dirs, releases_dir=Path(releases_dir), name=name,
+                         version=version, preview=shipped_preview, extends=earlier[-1][0] if extend else None,
+                         earlier=earlier, options=options)
+
+
+def next_version(earlier: list[tuple[int, Path]], name: str, extend: bool, releases_dir: Path) -> int:
+    """The number of the version to write; refuses an --extend with nothing to extend, and a plain
+    release of a name with versions (it would cut their rows from the lineage)."""
+    if extend and not earlier:
+        raise ValueError(f"--extend: there is no earlier release of {name!r} in {releases_dir}")
+    if earlier and not extend:
+        raise ValueError(f"{name} already has releases ({version_span(earlier)}): pass --extend to add to "
+                         f"{earlier[-1][1].name}, or release under a new --name")
+    return earlier[-1][0] + 1 if earlier else 1
+
+
+def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: list[Path], *, same_id: int,
+         embedder: Embedder, options: ReleaseOptions, checker: PairChecker | None, detector, notes: list[str],
+         on_step: Step) -> Sifted:
+    """Guardrail on every row; on the new ones, final filtration, the leak check and dedup against
+    `index` (every earlier version's rows). `same_id`: candidates left out as already released."""
+    kept_carried, carried_blocks = guardrail_pass(carried)
+    passed, new_blocks = guardrail_pass(new)
+    harm_kept = harm_on_shipped_text(passed, harm_check_verdicts(run_dirs))
     elements = RunElements.of_runs(run_dirs)  # the element terms each run's leak filter used
     checker = checker or RulesPairChecker(embedder, harm_kept, options.min_match_similarity, elements.seeds())
-    on_step(f"final filtration of {len(new)} new pairs ({checker.backend})")
-    checked, decisions = final_filter(new, checker)
+    on_step(f"final filtration of {len(passed)} new pairs ({checker.backend})")
+    checked, filter_decisions = final_filter(passed, checker)
     if detector is None:
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
     on_step(f"leak check of {len(checked)} pairs")
     clean, leak_decisions = leak_check(checked, detector, elements)
-    if notes is not None:
-        notes += elements.notes()
+    notes += elements.notes()
     on_step(f"dedup of {len(clean)} pairs against {len(index)} released")
     image_dups, query_dups = find_duplicates(clean, index, embedder, max_phash=options.max_phash,
                                              max_dhash=options.max_dhash, query_threshold=options.query_threshold)
     fresh = [row for row in clean if row["id"] not in image_dups.drop_ids | query_dups.drop_ids]
-    next_id = int(index["instruction_id"].max()) + 1 if len(index) else 1
-    for offset, row in enumerate(fresh):
-        row.update(instruction_id=next_id + offset, added_in=version)
-    rows = kept_carried + fresh
+    decisions = carried_blocks + new_blocks + filter_decisions + leak_decisions
+    duplicates = {"image_duplicate": len(image_dups.drop_ids),
+                  "query_duplicate": len(query_dups.drop_ids - image_dups.drop_ids)}
     if not fresh:  # an extend adding nothing would only repeat the latest version
-        drops = drop_counts(carried_blocks + new_blocks + decisions + leak_decisions, same_id=same_id,
-                            image_duplicate=len(image_dups.drop_ids),
-                            query_duplicate=len(query_dups.drop_ids - image_dups.drop_ids))
         raise NothingToRelease(f"every new pair was dropped by the guardrail, final filtration or dedup; "
-                               f"nothing to release ({drops})")
-    shipped_preview = preview or any(row["review_state"] != ACCEPTED for row in rows)
-    if shipped_preview and not preview and notes is not None:
-        notes.append(unreviewed_carried_note(kept_carried, earlier[-1][1].name))
+                               f"nothing to release ({drop_counts(decisions, same_id=same_id, **duplicates)})")
+    return Sifted(carried=kept_carried, fresh=fresh, decisions=decisions, checker=checker,
+                  clusters=image_dups.clusters + query_dups.clusters,
+                  dropped={"same_id": same_id, "guardrail": len(carried_blocks) + len(new_blocks),
+                           "final_filter": len(passed) - len(checked), "leaks": len(checked) - len(clean),
+                           **duplicates},
+                  final_filter={"backend": checker.backend, "model": checker.model,
+                                "prompt_hash": checker.prompt_hash, "kept": len(checked),
+                                "dropped": len(passed) - len(checked)})
 
-    on_step(f"writing {len(rows)} pairs")
-    releases_dir = Path(releases_dir)
+
+def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_dirs: list[Path], *,
+                  releases_dir: Path, name: str, version: int, preview: bool, extends: int | None,
+                  earlier: list[tuple[int, Path]], options: ReleaseOptions) -> Path:
+    """Shards, dedup index, clusters, decisions, manifest and card, written into a staging folder
+    renamed into place at the end: a failed release leaves nothing behind."""
     releases_dir.mkdir(parents=True, exist_ok=True)
     target = release_folder(releases_dir, name, version)
     staging = release_staging(releases_dir, name, version)
@@ -137,23 +180,17 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         shards = write_release_shards(release_tables(rows, candidates.sources), staging / "data",
                                       options.max_shard_bytes)
         write_dedup_index(rows, staging / INDEX_FILE)
-        write_clusters(image_dups.clusters + query_dups.clusters, staging / "dedup_clusters.parquet")
-        frame = decisions_frame(carried_blocks + new_blocks + decisions + leak_decisions, run_id="")
+        write_clusters(sifted.clusters, staging / "dedup_clusters.parquet")
+        frame = decisions_frame(sifted.decisions, run_id="")
         frame["run_id"] = frame["item_id"].map({row["id"]: row["run_id"] for row in candidates.rows})
         write_frame(frame, staging / "decisions.parquet")
         manifest = release_manifest(
-            rows, shards, name=name, version=version, preview=shipped_preview, license=options.license,
-            review=REVIEW_CLAIMS[shipped_preview],
-            extends=earlier[-1][0] if extend else None, carried_rows=len(kept_carried),
+            rows, shards, name=name, version=version, preview=preview, license=options.license,
+            review=REVIEW_CLAIMS[preview], extends=extends, carried_rows=len(sifted.carried),
             runs=run_entries(rows, [Path(r).name for r in run_dirs], version),  # ids: a path is local, not the data's
             earlier_releases=[folder.name for _, folder in earlier],
-            final_filter={"backend": checker.backend, "model": checker.model, "prompt_hash": checker.prompt_hash,
-                          "kept": len(checked), "dropped": len(new) - len(checked)},
-            dropped={"not_taken_by_review": dict(candidates.left_out), "same_id": same_id,
-                     "guardrail": len(carried_blocks) + len(new_blocks),
-                     "final_filter": len(new) - len(checked), "leaks": len(checked) - len(clean),
-                     "image_duplicate": len(image_dups.drop_ids),
-                     "query_duplicate": len(query_dups.drop_ids - image_dups.drop_ids)},
+            final_filter=sifted.final_filter,
+            dropped={"not_taken_by_review": dict(candidates.left_out), **sifted.dropped},
             options=options.model_dump(),
         )
         atomic_write_text(staging / "README.md", render_card(manifest, rows, run_dirs=run_dirs, decisions=frame))
