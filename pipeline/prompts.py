@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from jinja2.utils import internal_code
 
 from pipeline.env import PROJECT_ROOT
 from pipeline.hashing import sha256_text
@@ -54,11 +55,14 @@ def load_template(name: str) -> tuple[jinja2.Template, str]:
 
 
 def template_line(error: jinja2.TemplateError, template: jinja2.Template) -> int | None:
-    """The template's line an error was met at, where jinja says: a syntax error carries it; an error
-    of `make_module` (which leaves the compiled code's lines in the traceback) is mapped back."""
+    """The template's line an error was met at: a syntax error, or a filter unknown when the template
+    compiles, carries it. An error of `make_module` leaves the compiled code's lines in the traceback:
+    mapped back from the template's innermost frame that is not jinja's own (a filter first looked up
+    at render time, inside an `{% if %}`, fails in a stub at the top of the compiled code: line 1)."""
     if getattr(error, "lineno", None):
         return error.lineno
-    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == "<template>"]
+    lines = [line for frame, line in traceback.walk_tb(error.__traceback__)
+             if frame.f_code.co_filename == "<template>" and frame.f_code not in internal_code]
     return template.get_corresponding_lineno(lines[-1]) if lines else None
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail
-from pipeline.llm.config import LLMSettings
+from pipeline.llm.config import DEFAULT_TIMEOUT_S, FAKE_HANG_S, LLMSettings
 from pipeline.llm.roles import ROLES
 
 cache_app = typer.Typer(help="Inspect or clear the LLM answer cache.", no_args_is_help=True, rich_markup_mode=None)
@@ -67,6 +67,10 @@ def fake_llm(
     fault_rate: Annotated[float, typer.Option(help="Share of requests that fail (0-1).")] = 0.0,
     faults: Annotated[str, typer.Option(help="Fault kinds dealt in turn, comma-separated.")]
     = "429,500,timeout,malformed,refusal",
+    hang_s: Annotated[float, typer.Option(
+        help=f"How long a 'timeout' fault holds its request before answering, in seconds. The default "
+             f"outlasts the client's default timeout_s ({DEFAULT_TIMEOUT_S:g}); a client that waits "
+             f"longer than the hang gets an answer, not a timeout.")] = FAKE_HANG_S,
     like_llama_cpp: Annotated[bool, typer.Option(
         "--like-llama-cpp", help="Behave like llama.cpp's server: HTTP 500 for response_format "
                                  "json_schema (json_object with a schema is honoured), and no text "
@@ -75,13 +79,15 @@ def fake_llm(
     """Serve scripted, schema-valid answers for every role on 127.0.0.1 (dry runs; any API key works).
 
     Point an endpoint at it: base_url = "http://127.0.0.1:8011/v1". Answers are
-    scripted from the inputs, not written by a model. Fault kinds: 429, 500, timeout,
-    malformed, refusal, and what a small real model answers: empty, off_schema, truncated.
+    scripted from the inputs, not written by a model. Fault kinds: 429, 500, timeout
+    (held --hang-s seconds), malformed, refusal, and what a small real model answers: empty,
+    off_schema, truncated.
     """
     from pipeline.testing.openai_server import FaultPlan, serve
 
     try:
-        plan = FaultPlan(rate=fault_rate, kinds=tuple(k.strip() for k in faults.split(",") if k.strip()))
+        plan = FaultPlan(rate=fault_rate, kinds=tuple(k.strip() for k in faults.split(",") if k.strip()),
+                         hang_s=hang_s)
     except ValueError as error:
         raise fail(str(error)) from None
     if not 0 < port < 65536:

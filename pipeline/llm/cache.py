@@ -5,6 +5,11 @@ parameters, rendered messages and schema. Anything that could change the answer
 changes the key, so an edited prompt or another model simply misses. Validated
 answers are stored; so are the model's own bad answers when the settings ask for it
 (`cache_failures`), as `FAILURE_PREFIX` + JSON. Other failures are retried on the next run.
+
+An answer the scripted server made (`leakless fake-llm`, whose replies name the model
+`SCRIPTED_MODEL_PREFIX` + the model asked for) is served only while the endpoint's server says it
+is that server (`SCRIPTED_SERVER_HEADER` on its GET /models reply): a real model started later at
+the same URL under the same name is asked instead (`pipeline.llm.session`). Keys stay as they are.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from pathlib import Path
 from pipeline.hashing import sha256_text
 
 FAILURE_PREFIX = "failure:"  # an answer is a JSON object, so it never starts with this
+SCRIPTED_MODEL_PREFIX = "scripted-fake:"
+SCRIPTED_SERVER_HEADER = "x-leakless-scripted-server"
 CHECKPOINT_EVERY_S = 0.5
 
 SCHEMA = """

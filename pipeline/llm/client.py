@@ -48,6 +48,7 @@ class LLMClient:
         self.accounting = accounting or Accounting()
         self._limits = {name: EndpointLimits(cfg) for name, cfg in settings.endpoints.items()}
         self.formats = ServerFormats()  # once per server, not per request or batch
+        self.scripted_servers: dict[str, bool] = {}  # base URL: is it `leakless fake-llm`? (session.py)
         self._loop = LoopThread()
         # An unclosed client's connections still close: when it is collected, without waiting
         # (that can happen on any thread), and at exit, waiting.

@@ -23,6 +23,11 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+DEFAULT_TIMEOUT_S = 120.0
+# how long the loopback server's "timeout" fault holds a request (`leakless fake-llm --hang-s`): past
+# the default timeout, or the client would get its answer and the fault would be no timeout at all
+FAKE_HANG_S = DEFAULT_TIMEOUT_S + 30.0
+
 PathText = Annotated[Path, Field(strict=False)]  # a path comes as text, in TOML and JSON alike
 
 
@@ -32,7 +37,7 @@ class EndpointConfig(_Settings):
     max_in_flight: int = Field(default=64, ge=1)
     requests_per_minute: int | None = Field(default=None, ge=1)
     tokens_per_minute: int | None = Field(default=None, ge=1)
-    timeout_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0)
     max_retries: int = Field(default=4, ge=0)
     backoff_s: float = Field(default=0.5, ge=0)  # first retry delay when no retry-after; doubles
     # false for servers without JSON-schema response_format: the schema then goes in the prompt

@@ -6,6 +6,7 @@ the event loop it was opened on. What cannot be answered comes back as an `ItemE
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from pydantic import ValidationError
 
 from pipeline.contracts import ItemError, Provenance
-from pipeline.llm.cache import FAILURE_PREFIX, request_key
+from pipeline.llm.cache import FAILURE_PREFIX, SCRIPTED_MODEL_PREFIX, SCRIPTED_SERVER_HEADER, request_key
 from pipeline.llm.formats import FormatRejected
 from pipeline.llm.limits import EndpointLimits, Slot
 from pipeline.llm.messages import FORMAT_MODES, InvalidAnswer, RolePrompt, parse_answer, repair_messages, response_format
@@ -48,6 +49,7 @@ class AnswerFailure:
     """A failure the model's answer itself caused (asking again at temperature 0 repeats it)."""
 
     failure: ItemError
+    served_model: str | None = None  # the model the server named, kept with the failure in the cache
 
 
 Failed = ItemError | AnswerFailure | FormatRejected
@@ -63,7 +65,9 @@ class RoleSession:
         self.config = owner.settings.role(role.name)
         self.cache = owner.cache
         self.accounting = owner.accounting
+        self.transport = transport
         self.sender = Sender(role, endpoint, limits, owner.formats, transport, api_key, self.count)
+        self._scripted_probe: asyncio.Future | None = None  # GET /models, once for the whole session
         # by "schema in the prompt?": the mode can change mid-batch when the server rejects one
         self.prompts = {False: RolePrompt(role, schema_in_prompt=False),
                         True: RolePrompt(role, schema_in_prompt=True)}
@@ -101,7 +105,7 @@ class RoleSession:
             request["response_format"] = wanted
         return request
 
-    def cached(self, request: dict, key: str, mode: str) -> tuple[str, str] | None:
+    async def cached(self, request: dict, key: str, mode: str) -> tuple[str, str] | None:
         """The cached answer to this request, or to the same messages under `json_object` when this is
         `json_schema`: each process starts a server at `json_schema` again, and one that refused it
         before (llama.cpp) is then answered from the cache without a request to be refused."""
@@ -113,9 +117,29 @@ class RoleSession:
             keys.append(request_key(self.endpoint.base_url, self.prompt_hash, fallback))
         for candidate in keys:
             hit = self.cache.get(candidate)
-            if hit is not None and (self.owner.settings.cache_failures or not hit[0].startswith(FAILURE_PREFIX)):
+            if (hit is not None and (self.owner.settings.cache_failures or not hit[0].startswith(FAILURE_PREFIX))
+                    and await self.served_here(hit[1])):
                 return hit
         return None
+
+    async def served_here(self, served_model: str) -> bool:
+        """An answer the scripted server made (a `leakless fake-llm` dry run) is served only while that
+        server is the endpoint's: a real model started later at the same URL under the same name is
+        asked instead, and its answer replaces the scripted one."""
+        return not served_model.startswith(SCRIPTED_MODEL_PREFIX) or await self.server_is_scripted()
+
+    async def server_is_scripted(self) -> bool:
+        """Whether the endpoint's GET /models reply carries SCRIPTED_SERVER_HEADER: asked once for every
+        item of this session waiting on it, and kept by the client once the server replied."""
+        url = self.endpoint.base_url
+        if url not in self.owner.scripted_servers:
+            if self._scripted_probe is None:
+                self._scripted_probe = asyncio.ensure_future(self.transport.models_reply_headers())
+            headers = await asyncio.shield(self._scripted_probe)  # one item cancelled stops no other's
+            if headers is None:  # no reply: the request is sent, and fails or is answered on its own
+                return False
+            self.owner.scripted_servers[url] = SCRIPTED_SERVER_HEADER in headers
+        return self.owner.scripted_servers[url]
 
     def from_cache(self, answer: str, served_model: str, template_hash: str) -> Answer | ItemError | None:
         """A cached answer or failure; None for an answer the output model's rules now refuse (cached
@@ -136,7 +160,7 @@ class RoleSession:
                 mode = self.owner.formats.mode(self.endpoint)
                 request = self.request_for(model, item, mode)
                 key = request_key(self.endpoint.base_url, template_hash, request)
-                hit = self.cached(request, key, mode)
+                hit = await self.cached(request, key, mode)
                 if hit is not None and (answer := self.from_cache(*hit, template_hash)) is not None:
                     self.count(cache_hits=1)
                     return answer
@@ -149,8 +173,8 @@ class RoleSession:
                 failure = result.failure
                 if (self.cache is not None and self.owner.settings.cache_failures
                         and self.config.temperature == 0):
-                    self.keep(held, key, model, template_hash,
-                              FAILURE_PREFIX + json.dumps(dataclasses.asdict(failure)), model)
+                    self.keep(held, key, model, template_hash, FAILURE_PREFIX + json.dumps(dataclasses.asdict(failure)),
+                              result.served_model or model)
                 return failure
             if isinstance(result, ItemError):
                 return result
@@ -191,9 +215,11 @@ class RoleSession:
                                             completion_tokens=first.completion_tokens + reply.completion_tokens)
             output = self.interpret(reply)
             if isinstance(output, InvalidAnswer):
-                return AnswerFailure(ItemError(error=f"invalid answer after one repair: {output}",
-                                               raw=reply.content or ""))
-        return output if isinstance(output, (ItemError, AnswerFailure)) else (output, reply)
+                output = AnswerFailure(ItemError(error=f"invalid answer after one repair: {output}",
+                                                 raw=reply.content or ""))
+        if isinstance(output, AnswerFailure):  # named by the model that wrote it, like an answer, in the cache
+            return dataclasses.replace(output, served_model=reply.model)
+        return output if isinstance(output, ItemError) else (output, reply)
 
     def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | AnswerFailure | InvalidAnswer:
         if isinstance(reply, ItemError):

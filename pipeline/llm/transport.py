@@ -20,6 +20,7 @@ import aiohttp
 import orjson
 
 MAX_ERROR_TEXT = 500  # an HTML error page would otherwise fill the run's records
+MODELS_TIMEOUT_S = 5.0  # GET /models lists what is loaded; it generates nothing
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class ChatTransport:
 
     def __init__(self, base_url: str, api_key: str, timeout_s: float):
         self.url = base_url.rstrip("/") + "/chat/completions"
+        self.models_url = base_url.rstrip("/") + "/models"
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._proxy = env_proxy(self.url)
@@ -115,6 +117,16 @@ class ChatTransport:
         if not isinstance(body, Mapping):
             raise ConnectionFailure(f"the reply is not a JSON object: {raw[:200]!r}")
         return Completion.from_json(body)
+
+    async def models_reply_headers(self) -> dict[str, str] | None:
+        """The headers (names in lower case) of the server's GET /models reply, whatever its status;
+        None when no reply came."""
+        timeout = aiohttp.ClientTimeout(total=min(MODELS_TIMEOUT_S, self._timeout.total))
+        try:
+            async with self._session.get(self.models_url, proxy=self._proxy, timeout=timeout) as response:
+                return {name.lower(): value for name, value in response.headers.items()}
+        except (TimeoutError, aiohttp.ClientError):
+            return None
 
 
 def env_proxy(url: str) -> str | None:

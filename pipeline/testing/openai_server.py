@@ -9,7 +9,9 @@ a model under test being asked a benchmark pair (`leakless evaluate`): a scripte
 model chosen by the model id answers it (`scripted_answers.model_answer`), and the scripted judge
 labels the answer (`scripted_answers.judge_answer`). Latency
 and faults (429, 500, timeout, malformed JSON, refusal) are injectable, and it
-counts what it received, so tests can assert that a cached rerun sent nothing.
+counts what it received, so tests can assert that a cached rerun sent nothing. Its GET /v1/models
+reply carries SCRIPTED_SERVER_HEADER: the client serves the answers it cached from this server to
+this server only (`pipeline.llm.cache`).
 
 It also copies what a real small model behind llama.cpp's server does
 (`ANSWER_FAULTS`: empty answers, off-schema JSON, JSON cut off at max_tokens with
@@ -38,12 +40,12 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
-from pipeline.llm.config import LLMSettings
+from pipeline.llm.cache import SCRIPTED_MODEL_PREFIX, SCRIPTED_SERVER_HEADER
+from pipeline.llm.config import FAKE_HANG_S, LLMSettings
 from pipeline.llm.roles import ROLES, RoleOutput
 from pipeline.testing.scripted_answers import REFUSAL_TEXT, answer_for, model_answer
 
 FAKE_KEY_ENV = "LEAKLESS_FAKE_LLM_KEY"
-SCRIPTED_MODEL_PREFIX = "scripted-fake:"
 ANSWER_FAULTS = ("empty", "off_schema", "truncated")  # what a small real model answers
 FAULT_KINDS = ("429", "500", "timeout", "malformed", "refusal", *ANSWER_FAULTS)
 TAG = re.compile(r"<(\w+)>(.*?)</\1>", re.DOTALL)
@@ -58,12 +60,14 @@ class FaultPlan:
     rate: float = 0.0
     kinds: tuple[str, ...] = FAULT_KINDS
     retry_after_s: float = 0.05  # sent with every 429
-    hang_s: float = 2.0  # a "timeout" sleeps this long; set the client's timeout below it
+    hang_s: float = FAKE_HANG_S  # a "timeout" sleeps this long; set the client's timeout below it
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(FAULT_KINDS)
         if unknown or not self.kinds or not 0 <= self.rate <= 1:
             raise ValueError(f"bad fault plan: rate in [0, 1], kinds from {FAULT_KINDS}")
+        if not self.hang_s > 0:
+            raise ValueError(f"bad fault plan: the timeout fault's hang must be over 0 s, not {self.hang_s:g}")
 
 
 @dataclass
@@ -96,9 +100,13 @@ def create_app(state: ServerState) -> FastAPI:
     app.add_middleware(InFlightCounter, state=state)
 
     @app.get("/v1/models", response_model=None)
-    async def models(request: Request) -> dict | Response:
+    async def models(request: Request) -> Response:
         # it answers any model name (as scripted-fake:<name>), so it lists none for a client to check
-        return wrong_key(request, state) or {"object": "list", "data": []}
+        reply = wrong_key(request, state) or Response(json.dumps({"object": "list", "data": []}),
+                                                      media_type="application/json")
+        # the client serves the answers it cached from this server to this server only
+        reply.headers[SCRIPTED_SERVER_HEADER] = "leakless fake-llm"
+        return reply
 
     @app.get("/_stats")
     async def stats() -> dict:
@@ -331,4 +339,5 @@ def serve(port: int, latency_s: float = 0.0, faults: FaultPlan | None = None,
     # a 100 ms latency, 116 ms with them frozen).
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # a stop waits 1 s for requests still out, not for a "timeout" fault's whole hang
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
