@@ -11,10 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from pipeline.backends.diffusers_config import DiffusersConfig
-from pipeline.llm.config import LLMSettings, PathText
+from pipeline.llm.config import LLMSettings
+from pipeline.settings import PathText, StrictSettings
 from pipeline.taxonomy import load_taxonomy
 
 
@@ -22,18 +23,7 @@ class ConfigError(ValueError):
     """A bad config; its message is one line meant for the user."""
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StrictSection(Section):
-    """A build config section: a value of another type is an error, never converted (`true` would
-    be a threshold of 1.0 and turn the leak filter off, "0.9" a number); an integer still fills a
-    float field. Paths come as text, so they alone are converted (`PathText`)."""
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class RunConfig(StrictSection):
+class RunConfig(StrictSettings):
     size: int = Field(4, ge=1, description="elements per sub-category")
     queries_per_seed: int = Field(3, ge=1, le=10)
     batch_size: int = Field(128, ge=64, description="items per Prefect task; never fewer than 64")
@@ -78,7 +68,7 @@ class RunConfig(StrictSection):
         return value
 
 
-class BackendsConfig(StrictSection):
+class BackendsConfig(StrictSettings):
     seed_writer: Literal["templates", "llm"] = "templates"
     rewriter: Literal["rules", "llm"] = "rules"
     harm_check: Literal["rules", "llm"] = "rules"
@@ -95,19 +85,19 @@ LLM_ROLES = {"seed_writer": ("seed_writer",), "rewriter": ("leak_rewriter",), "h
              "element_writer": ("element_writer",)}
 
 
-class RewriteConfig(StrictSection):
+class RewriteConfig(StrictSettings):
     max_attempts: int = Field(3, ge=1, le=10, description="rewrite -> detect rounds per query")
 
 
-class LeakFilterConfig(StrictSection):
+class LeakFilterConfig(StrictSettings):
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="empty means the detector's shipped threshold")
 
 
-class HarmCheckConfig(StrictSection):
+class HarmCheckConfig(StrictSettings):
     min_intent_similarity: float = Field(0.35, ge=0.0, le=1.0)
 
 
-class PoolConfig(StrictSection):
+class PoolConfig(StrictSettings):
     folder: PathText
     captions_file: PathText | None = None
     name: str | None = None
@@ -135,7 +125,7 @@ class PoolConfig(StrictSection):
         return value if value is None else RunConfig._known_sub_categories([value])[0]
 
 
-class ImagesConfig(StrictSection):
+class ImagesConfig(StrictSettings):
     width: int = Field(256, ge=64, le=2048, description="placeholder size")
     height: int = Field(256, ge=64, le=2048, description="placeholder size")
     max_refine_rounds: int = Field(3, ge=1, le=10, description="generate -> check -> refine rounds")
@@ -143,11 +133,11 @@ class ImagesConfig(StrictSection):
     pool: PoolConfig | None = None
 
 
-class ExportConfig(StrictSection):
+class ExportConfig(StrictSettings):
     rows_per_shard: int = Field(1000, ge=1)
 
 
-class ElementsConfig(StrictSection):
+class ElementsConfig(StrictSettings):
     store: PathText | None = Field(Path("artifacts/elements"),
                                description="the grown element store, read beside the library")
     max_similarity: float = Field(0.85, gt=0, le=1, description="MiniLM cosine of descriptions at "
@@ -156,14 +146,14 @@ class ElementsConfig(StrictSection):
     max_requests: int = Field(200, ge=1, description="requests per sub-category in one grow")
 
 
-class RunnerConfig(StrictSection):
+class RunnerConfig(StrictSettings):
     kind: Literal["threads", "dask", "ray"] = "threads"
     max_workers: int = Field(4, ge=1, description="threads, Dask LocalCluster workers or a local Ray's CPUs; "
                                                    "also the batches in flight at once")
     address: str | None = Field(None, description="an existing Dask scheduler or Ray cluster")
 
 
-class BuildConfig(StrictSection):
+class BuildConfig(StrictSettings):
     run: RunConfig = RunConfig()
     backends: BackendsConfig = BackendsConfig()
     rewrite: RewriteConfig = RewriteConfig()

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from pydantic import Field, StrictInt, field_validator
+from pydantic import Field, field_validator
 
-from pipeline.config import BuildConfig, ConfigError, Section, load_config, read_toml, validated
+from pipeline.config import BuildConfig, ConfigError, load_config, read_toml, validated
+from pipeline.settings import PathText, StrictSettings
 from pipeline.records import Element, Seed, content_id
 from pipeline.release.versions import check_name, release_versions
 from pipeline.review.importer import reviewed_pairs
@@ -43,12 +44,12 @@ from pipeline.taxonomy import load_taxonomy
 DEFAULT_KEY = "default"
 
 
-class Targets(Section):
+class Targets(StrictSettings):
     name: str = Field(description="the release to extend: <releases_dir>/<name>-v<N>/")
-    targets: dict[str, StrictInt] = Field(description="pairs per sub-category; 'default' for every other one")
-    runs_dir: Path = Path("artifacts/runs")
-    releases_dir: Path = Path("artifacts/releases")
-    config: Path | None = Field(None, description="the build config the new run uses")
+    targets: dict[str, int] = Field(description="pairs per sub-category; 'default' for every other one")
+    runs_dir: PathText = Path("artifacts/runs")
+    releases_dir: PathText = Path("artifacts/releases")
+    config: PathText | None = Field(None, description="the build config the new run uses")
     overrides: list[str] = Field(default_factory=list, description="build config overrides, section.key=value")
 
     @field_validator("name")

@@ -7,17 +7,18 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.config import Section, read_toml, validated
+from pipeline.config import read_toml, validated
+from pipeline.settings import PathText, StrictSettings
 
 
-class ScheduleEntry(Section):
+class ScheduleEntry(StrictSettings):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     flow: Literal["build", "extend"] = "build"
     cron: str | None = None
     interval_seconds: int | None = Field(None, ge=5)
-    config: Path | None = Field(None, description="the build config this deployment runs with")
+    config: PathText | None = Field(None, description="the build config this deployment runs with")
     overrides: list[str] = Field(default_factory=list)
-    targets: Path | None = Field(None, description="the targets file an extend deployment runs with")
+    targets: PathText | None = Field(None, description="the targets file an extend deployment runs with")
 
     @model_validator(mode="after")
     def _one_schedule(self) -> ScheduleEntry:
@@ -32,7 +33,7 @@ class ScheduleEntry(Section):
         return self
 
 
-class ServeConfig(Section):
+class ServeConfig(StrictSettings):
     schedules: list[ScheduleEntry] = Field(min_length=1)
 
     @field_validator("schedules")

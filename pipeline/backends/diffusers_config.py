@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from pipeline.backends.diffusers_families import FAMILIES, Family, card_defaults, resolve_family
+from pipeline.settings import StrictSettings
 
 
 # Pixels a side: SD3.5 and FLUX are trained at about 1 megapixel; 4096 px is already 16 of those.
 MAX_SIDE = 4096
 
 
-class DiffusersConfig(BaseModel):
+class DiffusersConfig(StrictSettings):
     """Settings left empty take the model family's defaults (its model card's where the
-    model is a known hub id); the family comes from the model's model_index.json."""
-
-    model_config = ConfigDict(extra="forbid")
+    model is a known hub id); the family comes from the model's model_index.json. Values are
+    taken as written, as in the rest of the config (`steps = true` was 1 step)."""
 
     model: str = "stabilityai/stable-diffusion-3.5-large"  # hub id or local folder
     family: Literal["auto", "sd", "sdxl", "sd3", "flux"] = "auto"
     steps: int | None = Field(None, ge=1)
-    guidance: float | None = Field(None, ge=0)
+    guidance: float | None = Field(None, ge=0, allow_inf_nan=False)
     negative_prompt: str | None = None
     max_sequence_length: int | None = Field(None, ge=1, le=512)
     variant: str | None = None  # e.g. "fp16": load the weight files saved under that variant
@@ -40,12 +40,11 @@ class DiffusersConfig(BaseModel):
     @field_validator("devices", mode="before")
     @classmethod
     def _devices_shape(cls, value):
-        # Before the union's own checks, whose message for [] is "Input should be 'auto'".
-        if isinstance(value, str) and value != "auto":
-            raise ValueError(f"{value!r} is not a list: write [{value!r}], or \"auto\"")
-        if isinstance(value, (list, tuple)) and not value:
-            raise ValueError("an empty list names no device: list at least one, e.g. [\"cuda:0\"], "
-                             "or write \"auto\" (one worker per visible GPU)")
+        # Before the union's own checks, whose message for anything but "auto" or a list of text
+        # is "Input should be 'auto'".
+        problem = _devices_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -65,6 +64,18 @@ class DiffusersConfig(BaseModel):
     @property
     def family_spec(self) -> Family:
         return FAMILIES[self.family]
+
+
+def _devices_problem(value) -> str | None:
+    if isinstance(value, str):
+        return None if value == "auto" else f"{value!r} is not a list: write [{value!r}], or \"auto\""
+    if not isinstance(value, list):
+        return f"{value!r} is not a list of devices: write one such as [\"cuda:0\"], or \"auto\""
+    if not value:
+        return ("an empty list names no device: list at least one, e.g. [\"cuda:0\"], "
+                "or write \"auto\" (one worker per visible GPU)")
+    wrong = [device for device in value if not isinstance(device, str)]
+    return f"{wrong[0]!r} is not a device name: write names as text, e.g. \"cuda:0\" or \"cpu\"" if wrong else None
 
 
 def _check_family_rules(config: DiffusersConfig, family: Family) -> None:

@@ -23,7 +23,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from pipeline.config import read_toml, validated
-from pipeline.llm.config import EndpointConfig, LLMSettings, PathText, RoleConfig, _Settings
+from pipeline.llm.config import EndpointConfig, LLMSettings, RoleConfig
+from pipeline.settings import FrozenSettings, PathText
 from pipeline.release.versions import NAME
 
 ANSWERER, JUDGE = "answerer", "safety_judge"
@@ -54,7 +55,7 @@ class ModelEntry(ModelEndpoint):
         return value
 
 
-class EvaluationConfig(_Settings):
+class EvaluationConfig(FrozenSettings):
     models: list[ModelEntry] = Field(min_length=1)
     judge: ModelEndpoint
     cache: bool = True

@@ -8,19 +8,13 @@ environment variable that holds it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from pipeline.env import artifacts_dir
 from pipeline.llm.roles import RoleName
-
-
-class _Settings(BaseModel):
-    # Values are taken as written, as in the rest of the config: `true` is no token count
-    # (max_tokens = true was a limit of 1) and "0.5" no number; an integer still fills a float.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+from pipeline.settings import FrozenSettings, PathText
 
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -28,10 +22,7 @@ DEFAULT_TIMEOUT_S = 120.0
 # the default timeout, or the client would get its answer and the fault would be no timeout at all
 FAKE_HANG_S = DEFAULT_TIMEOUT_S + 30.0
 
-PathText = Annotated[Path, Field(strict=False)]  # a path comes as text, in TOML and JSON alike
-
-
-class EndpointConfig(_Settings):
+class EndpointConfig(FrozenSettings):
     base_url: str = "https://api.openai.com/v1"
     api_key_env: str = "OPENAI_API_KEY"
     max_in_flight: int = Field(default=64, ge=1)
@@ -56,7 +47,7 @@ class EndpointConfig(_Settings):
         return value
 
 
-class RoleConfig(_Settings):
+class RoleConfig(FrozenSettings):
     endpoint: str = "default"
     model: str = "gpt-4o"
     temperature: float = Field(default=0.0, ge=0, le=2)
@@ -64,7 +55,7 @@ class RoleConfig(_Settings):
     fallback_models: list[str] = []  # tried in order when the model refuses or fails an item
 
 
-class LLMSettings(_Settings):
+class LLMSettings(FrozenSettings):
     endpoints: dict[str, EndpointConfig] = {"default": EndpointConfig()}
     roles: dict[RoleName, RoleConfig] = {}  # a role left out uses RoleConfig()'s defaults
     cache: bool = True

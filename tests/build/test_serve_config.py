@@ -97,3 +97,23 @@ def test_a_file_where_a_folder_goes_is_one_line_and_exit_2(tmp_path, capsys):
     assert stopped.value.exit_code == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("error: ") and "Not a directory" in line and "notes.txt/runs" in line
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('[[schedules]]\nname = "grow"\ninterval_seconds = "300"\n', "schedules.0.interval_seconds: Input should be a valid integer"),
+    ('[[schedules]]\nname = "grow"\ninterval_seconds = 300.0\n', "schedules.0.interval_seconds: Input should be a valid integer"),
+    (extend_schedule("targets.toml").replace('flow = "extend"', "flow = true"), "schedules.0.flow: Input should be 'build' or 'extend'"),
+])
+def test_a_value_of_another_type_in_the_schedules_file_is_refused_not_converted(tmp_path, monkeypatch, body, message):
+    targets_file(tmp_path)
+    result = serve(tmp_path, body, monkeypatch)
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_target_count_written_as_text_is_refused(tmp_path, monkeypatch):
+    targets = targets_file(tmp_path)
+    (tmp_path / targets).write_text((tmp_path / targets).read_text().replace('"Cybercrime" = 1', '"Cybercrime" = "1"'))
+    result = serve(tmp_path, extend_schedule(targets), monkeypatch)
+    assert result.exit_code == 2
+    assert "targets.Cybercrime: Input should be a valid integer" in result.stderr

@@ -1,0 +1,27 @@
+"""The base of every config section: values are taken as written.
+
+A value of another type is an error, never converted: `true` would be a threshold of 1.0 (and
+turn the leak filter off), a step count of 1 or a token limit of 1, and "0.9" a number. An integer
+still fills a float field, and unknown keys are refused. Paths come as text, in TOML and JSON
+alike, so they alone are converted (`PathText`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StrictSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class FrozenSettings(StrictSettings):
+    """Settings that cannot change once made: the LLM client's, one client shared by every stage
+    that asks it (`pipeline.factory`), so an edit afterwards would change it under all of them."""
+    model_config = ConfigDict(frozen=True)
+
+
+PathText = Annotated[Path, Field(strict=False)]
