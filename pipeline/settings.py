@@ -2,7 +2,8 @@
 
 A value of another type is an error, never converted: `true` would be a threshold of 1.0 (and
 turn the leak filter off), a step count of 1 or a token limit of 1, and "0.9" a number. An integer
-still fills a float field, and unknown keys are refused. Paths come as text, in TOML and JSON
+still fills a float field; `inf` and `nan` (both TOML) fill none (`backoff_s = inf` waited forever
+before a retry); unknown keys are refused. Paths come as text, in TOML and JSON
 alike, so they alone are converted (`PathText`).
 """
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class StrictSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class FrozenSettings(StrictSettings):

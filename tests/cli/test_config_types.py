@@ -25,6 +25,9 @@ from pipeline.config import ConfigError, load_config
     ("llm.endpoints.default.max_in_flight=true", "llm.endpoints.default.max_in_flight"),
     ("llm.endpoints.default.backoff_s='0.5'", "llm.endpoints.default.backoff_s"),
     ("llm.cache=1", "llm.cache"),
+    ("llm.endpoints.default.backoff_s=inf", "llm.endpoints.default.backoff_s"),  # a retry waited forever
+    ("llm.endpoints.default.timeout_s=inf", "llm.endpoints.default.timeout_s"),
+    ("llm.endpoints.default.timeout_s=nan", "llm.endpoints.default.timeout_s"),
 ])
 def test_a_value_of_another_type_is_refused_by_name(override, key):
     with pytest.raises(ConfigError, match=f"override {key}"):
