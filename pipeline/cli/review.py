@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
@@ -35,6 +36,12 @@ def run_folder(run: str, runs_dir: Path) -> Path:
     if not (folder / "manifest.json").is_file():  # written last: a run killed while finishing has none
         raise fail(f"{folder} is not a finished run (no manifest.json: rerun `leakless build` to finish it)")
     return folder.resolve()
+
+
+def cells(*values: str) -> list[Text]:
+    """Table cells shown as written: names, ids and annotators' edits are data, and Rich would read
+    "[/]" or "[bold red]" in them as markup (and ":smile:" as an emoji code)."""
+    return [Text(value) for value in values]
 
 
 def store_for(run_dir: Path):
@@ -231,19 +238,21 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
         names = sorted(set(batch.manifest.assignment) | {e.annotator for e in mine}) or ["(nobody yet)"]
         for name in names:
             own = [e for e in mine if e.annotator == name]
-            progress.add_row(batch.manifest.batch_id, name, str(len(own)),
-                             str(sum(e.action == "skip" for e in own)), str(len(batch.manifest.pairs_for(name))))
+            progress.add_row(*cells(batch.manifest.batch_id, name, str(len(own)),
+                                    str(sum(e.action == "skip" for e in own)),
+                                    str(len(batch.manifest.pairs_for(name)))))
     console.print(progress)
     category_of = {pid: item.category for batch in batches for pid, item in batch.items.items()}
     pipeline_queries = {pid: item.instruction for batch in batches for pid, item in batch.items.items()}
     kappa = Table("scope", "key", "double-labelled", "agreed", "kappa",
                   title="Agreement (the same decision and the same shipped text)")
     for row in agreement(events, category_of, pipeline_queries):
-        kappa.add_row(row.scope, row.key, str(row.items), str(row.agreed),
-                      "n/a" if row.kappa is None else f"{row.kappa:.3f}")
+        kappa.add_row(*cells(row.scope, row.key, str(row.items), str(row.agreed),
+                             "n/a" if row.kappa is None else f"{row.kappa:.3f}"))
     console.print(kappa)
     found = conflicts(every, pipeline_queries)
     table = Table("batch", "pair", "labels", title=f"Conflicts to adjudicate: {len(found)}")
     for conflict in found:
-        table.add_row(conflict.batch_id, conflict.pair_id, "; ".join(f"{k}={v}" for k, v in conflict.labels.items()))
+        table.add_row(*cells(conflict.batch_id, conflict.pair_id,
+                             "; ".join(f"{k}={v}" for k, v in conflict.labels.items())))
     console.print(table)

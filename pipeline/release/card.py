@@ -69,7 +69,8 @@ COLUMN_MEANINGS = {
                  "query ships, and `rewrite_backend` names who wrote it",
     "review_state": "`accepted`, or `unreviewed` in a preview release",
     "added_in": "the release version that first published the row",
-    "leak_threshold": "the detector's threshold when `leak_score` was computed: at or above it, the query leaks",
+    "leak_threshold": "the stricter of the run's leak_filter.threshold and the detector's when `leak_score` "
+                      "was computed: at or above it, the query leaks",
     "leak_verdict": "`leak-free`, or `leaks` (shipped only with an `override_reason`)",
     "harm_verdict": "the harm check on the shipped query: `keep`, or `drop` (shipped only with an "
                     "`override_reason`)",

@@ -4,7 +4,10 @@ A release stores, beside each instruction it ships, the leak detector's score
 of *that* text (an annotator's edit included), the threshold, the verdict and
 the detector version; `verify` recomputes the score and must find the same.
 A pair whose shipped text leaks or fails the harm check is dropped, unless an
-annotator overrode the warning with a reason, which ships with it.
+annotator overrode the warning with a reason, which ships with it. A row is judged by the
+stricter of its run's leak filter threshold (`--set leak_filter.threshold`, from the run's
+config.json: `pipeline/review/run_limits.py`) and the detector's, as the review judged its edit;
+the threshold used is stored on the row.
 
 The element is named by the terms its run's leak filter named it by (`RunElements`:
 a grown or custom element's synonyms too, not just the shipped library's), stored
@@ -24,6 +27,7 @@ from pipeline.contracts import ReasonCode
 from pipeline.elements.terms import NAME_ONLY, RunElements, library_terms
 from pipeline.plain_text import has_words
 from pipeline.records import Decision, Verdict
+from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_KEEP, leak_input
 
 STAGE = "release_leak_check"
@@ -55,9 +59,11 @@ def terms_problems(row: dict) -> list[str]:
     return []
 
 
-def leak_check(rows: list[dict], detector, elements: RunElements | None = None) -> tuple[list[dict], list[Decision]]:
+def leak_check(rows: list[dict], detector, elements: RunElements | None = None,
+               limits: RunLimitsByRun | None = None) -> tuple[list[dict], list[Decision]]:
     """Write each row's element terms (from `elements`, the runs' own; without, the shipped library's),
-    leak score and verdicts onto it; keep the clean and the overridden ones.
+    leak score, threshold (from `limits`, the stricter of its run's and the detector's; without, the
+    detector's) and verdicts onto it; keep the clean and the overridden ones.
     Expects `harm_verdict` (keep/drop) and `override_reason` on the rows."""
     for row in rows:
         found = (elements.terms(row["run_id"], row["seed_id"], row["category"], row["element"]) if elements
@@ -72,20 +78,21 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None) 
                            detector_version=detector.version) for row in wordless]
     rows = [row for row in rows if has_words(row["instruction"] or "")]
     for row, result in zip(rows, shipped_scores(rows, detector)):
-        leaks = result.score >= detector.threshold
-        row.update(leak_score=result.score, leak_threshold=detector.threshold,
+        threshold = limits.of(row["run_id"]).threshold(detector.threshold) if limits else detector.threshold
+        leaks = result.score >= threshold
+        row.update(leak_score=result.score, leak_threshold=threshold,
                    leak_verdict=LEAKS if leaks else LEAK_FREE, detector_version=detector.version)
-        failed = ([f"leaks: score {result.score:.3f} >= {detector.threshold:.3f}"] if leaks else []) + \
+        failed = ([f"leaks: score {result.score:.3f} >= {threshold:.3f}"] if leaks else []) + \
                  ([f"harm check: {row['harm_verdict']}"] if row.get("harm_verdict") != HARM_KEEP else [])
         override = row.get("override_reason")
         ships = not failed or bool(override)
         reason = ("; ".join(failed) + f" (overridden: {override})" if failed and override
-                  else "; ".join(failed) or f"leak-free: score {result.score:.3f} < {detector.threshold:.3f}")
+                  else "; ".join(failed) or f"leak-free: score {result.score:.3f} < {threshold:.3f}")
         code = (ReasonCode.release_overridden if failed and override else ReasonCode.release_leaks if leaks
                 else ReasonCode.release_harm_dropped if failed else ReasonCode.release_leak_free)
         decisions.append(Decision(
             item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"] or "",
-            score=result.score, threshold=detector.threshold, spans=tuple(result.spans), code=code, reason=reason,
+            score=result.score, threshold=threshold, spans=tuple(result.spans), code=code, reason=reason,
             verdict=Verdict.keep if ships else Verdict.drop, backend=detector.backend, model=detector.model,
             prompt_hash="", detector_version=detector.version))
         if ships:

@@ -37,6 +37,7 @@ from pipeline.release.versions import (check_free, check_name, release_folder, r
                                        remove_stale_staging)
 from pipeline.release.writer import (file_entries, release_manifest, release_tables, run_entries, write_dedup_index,
                                      write_release_shards)
+from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
 from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.writers.tables import decisions_frame, write_frame
@@ -146,7 +147,7 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
     on_step(f"leak check of {len(checked)} pairs")
-    clean, leak_decisions = leak_check(checked, detector, elements)
+    clean, leak_decisions = leak_check(checked, detector, elements, RunLimitsByRun.of_runs(run_dirs))
     notes += elements.notes()
     on_step(f"dedup of {len(clean)} pairs against {len(index)} released")
     image_dups, query_dups = find_duplicates(clean, index, embedder, max_phash=options.max_phash,

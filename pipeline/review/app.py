@@ -26,8 +26,8 @@ from jinja2 import Environment, FileSystemLoader
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch, ReviewItem, find_batch
 from pipeline.review.decisions import REASONS, DecisionIn, Event
-from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, decision_of, highlight,
-                                   kept_edit, saved_note, shown_of)
+from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, check_shown, decision_of,
+                                   highlight, kept_edit, saved_note, shown_of)
 from pipeline.review.scoring import EditScorer, edit_limit, edit_refusal
 from pipeline.review.store import DecisionChanged, RequestIdReused, ReviewStore, Token
 
@@ -231,9 +231,11 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         if not 0 <= index < len(items):
             raise HTTPException(404, "no such item")
         progress = review.progress(token, batch)
+        decision = progress["decisions"].get(items[index].pair_id)
         return {"token": token, "batch": batch, "item": items[index], "index": index, "total": len(items),
-                "progress": progress, "decision": progress["decisions"].get(items[index].pair_id),
-                "reasons": REASONS, "flagged": None, "problem": None, "draft": None,
+                "progress": progress, "decision": decision,
+                "shown": decision.id if decision else 0, "reasons": REASONS, "flagged": None,
+                "override_ticked": False, "problem": None, "draft": None,
                 "edit_limit": edit_limit(items[index]), "saved": saved_note(progress, items, saved),
                 "terms_note": review.rescore.terms_note(items[index])}
 
@@ -250,12 +252,17 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         context = item_context(token, batch, index)
         check_form_pair(form, context["item"], index)
         shown = shown_of(form)
+        check_shown(context["item"].pair_id, context["decision"], shown)
         if form.get("action") == "keep":
-            form = kept_edit(form, context["decision"], shown)
+            form = kept_edit(form, context["decision"])
+        # the forms of a page shown again (flagged, refused) name the decision the posted form named, not one
+        # read afresh: an override form must never turn a stale page into a current one
+        context["shown"] = shown
         try:
             event = review.decide(token, decision_of(form, batch_id, context["item"].pair_id), shown=shown)
         except EditNeedsOverride as flagged:
-            return page(request, "item.html.j2", {**context, "flagged": flagged}, status_code=409)
+            return page(request, "item.html.j2", {**context, "flagged": flagged,
+                                                  "override_ticked": bool(form.get("override"))}, status_code=409)
         except DecisionRefused as refused:  # the item again, with what to fix and the annotator's text kept
             draft = form.get("edited_query") if form.get("action") == "edit" else None
             return page(request, "item.html.j2", {**context, "problem": str(refused), "draft": draft},

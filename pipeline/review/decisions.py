@@ -77,10 +77,12 @@ class Event(BaseModel):
         return json.loads(value) if isinstance(value, str) else value or []
 
     def summary(self) -> str:
-        """The decision in a few words, as a page reads it out: "reject (low_quality)", 'edit "..."'."""
+        """The decision in a few words, as a page reads it out: "reject (low_quality)",
+        'edit "..." (leak score 0.700, kept by override)'."""
         if self.action == "reject":
             return f"reject ({self.reason})"
         if self.action == "edit":
-            score = f" (leak score {self.new_leak_score:.3f})" if self.new_leak_score is not None else ""
-            return f'edit "{self.edited_query}"{score}'
+            notes = ([f"leak score {self.new_leak_score:.3f}"] if self.new_leak_score is not None else []) + \
+                    (["kept by override"] if self.override_reason else [])
+            return f'edit "{self.edited_query}"' + (f" ({', '.join(notes)})" if notes else "")
         return self.action

@@ -79,12 +79,17 @@ def shown_of(form: dict[str, str]) -> int:
     return int(sent)
 
 
-def kept_edit(form: dict[str, str], current: Event | None, shown: int) -> dict[str, str]:
-    """"Accept my edit": the form of the edit the page showed, saved again (and re-checked) with its
-    override, so accepting what is on screen never throws the edit away."""
-    if current is None or current.id != shown:
-        raise DecisionChanged(form.get("pair_id", ""), current)
-    if current.action != "edit":
+def check_shown(pair_id: str, current: Event | None, shown: int) -> None:
+    """DecisionChanged where the form's page showed another decision than the current one: checked
+    before an edit is scored, so a stale page never gets a flagged-edit page to override from."""
+    if (current.id if current else 0) != shown:
+        raise DecisionChanged(pair_id, current)
+
+
+def kept_edit(form: dict[str, str], current: Event | None) -> dict[str, str]:
+    """"Accept my edit": the form of the edit the page showed (`check_shown` first), saved again (and
+    re-checked) with its override, so accepting what is on screen never throws the edit away."""
+    if current is None or current.action != "edit":
         raise HTTPException(400, "there is no edit of yours to keep on this pair: reload the page")
     override = {"override": "1", "override_reason": current.override_reason} if current.override_reason else {}
     return {**form, "action": "edit", "edited_query": current.edited_query, **override}

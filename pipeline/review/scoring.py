@@ -7,6 +7,9 @@ with the terms its run's leak filter named it by (`pipeline/elements/terms.py`: 
 seed's synonyms and broader terms, for an element outside the shipped library too).
 An `EditScorer` given the runs folder reads them from the item's run; a pair its run
 keeps no record of is scored with the shipped library's terms, and the check says so.
+It is also judged by its run's own bars (`run_limits.py`): the stricter of the run's leak filter
+threshold and the detector's, and the run's harm check intent similarity; the threshold used is
+kept with the decision.
 
 An edit is also read by the guardrails' hard block, with the pair's other texts as the row
 that would ship: a blocked edit is refused before it is scored, and no override reason can
@@ -22,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.config import HarmCheckConfig
 from pipeline.elements.terms import RunElements, Terms, library_terms
 from pipeline.guardrails import GuardHit, check_texts, shipped_texts
 from pipeline.plain_text import has_words
+from pipeline.review.run_limits import RunLimits, RunLimitsByRun
 from pipeline.stages.harm_check import harm_cues
 
 HARM_KEEP, HARM_DROP = "keep", "drop"
@@ -114,15 +117,14 @@ def fallback_note(terms: Terms) -> str:
 
 class EditScorer:
     """One detector per process, loaded on first use or by `warm()` at server start (it loads MiniLM).
-    With `runs_dir`, an edit is scored with the element terms its run's leak filter used; without,
-    with the shipped library's (and each check says so)."""
+    With `runs_dir`, an edit is scored with the element terms its run's leak filter used and judged by
+    its run's limits; without, with the shipped library's terms (and each check says so) and the defaults."""
 
-    def __init__(self, detector=None, min_intent_similarity: float = HarmCheckConfig().min_intent_similarity,
-                 runs_dir: Path | None = None):
+    def __init__(self, detector=None, runs_dir: Path | None = None):
         self._detector = detector
         self._lock = threading.Lock()
-        self.min_intent_similarity = min_intent_similarity
         self.elements = RunElements.under(runs_dir) if runs_dir is not None else None
+        self.run_limits = RunLimitsByRun.under(runs_dir) if runs_dir is not None else None
 
     def detector(self):
         with self._lock:
@@ -152,10 +154,14 @@ class EditScorer:
         terms = self.terms(item)
         return fallback_note(terms) if terms.fallback else None
 
+    def limits(self, item) -> RunLimits:
+        return self.run_limits.of(item.run_id) if self.run_limits is not None else RunLimits()
+
     def check(self, item, query: str) -> EditCheck:
-        """Score `query` as `item`'s text and run the harm check's text rules on it."""
+        """Score `query` as `item`'s text and run the harm check's text rules on it, by its run's limits."""
         detector = self.detector()
-        terms = self.terms(item)
+        terms, limits = self.terms(item), self.limits(item)
+        threshold = limits.threshold(detector.threshold)
         result = detector.score([leak_input(query, item.image_description, item.category, item.element,
                                             terms.terms)])[0]
         original, edited = self._embed([item.original_query, query])
@@ -163,12 +169,12 @@ class EditScorer:
         harm = []
         if harm_cues(result.signals) > 0:
             harm.append("the query alone still reads as harmful")
-        if similarity < self.min_intent_similarity:
-            harm.append(f"intent drifted (similarity {similarity:.3f} < {self.min_intent_similarity:.3f})")
+        if similarity < limits.min_intent_similarity:
+            harm.append(f"intent drifted (similarity {similarity:.3f} < {limits.min_intent_similarity:.3f})")
         problems = list(harm)
-        if result.score >= detector.threshold:
-            problems.insert(0, f"leaks: score {result.score:.3f} >= threshold {detector.threshold:.3f}")
-        return EditCheck(score=result.score, threshold=detector.threshold, spans=tuple(result.spans),
+        if result.score >= threshold:
+            problems.insert(0, f"leaks: score {result.score:.3f} >= threshold {threshold:.3f}")
+        return EditCheck(score=result.score, threshold=threshold, spans=tuple(result.spans),
                          detector_version=getattr(detector, "version", ""),
                          harm_verdict=HARM_DROP if harm else HARM_KEEP,
                          harm_reason="; ".join(harm) or "text benign, intent kept",

@@ -1,0 +1,82 @@
+"""The bars a run's own config set for its pairs, which an edit of them (and the release's leak check
+of the text it ships) must clear: the leak filter's threshold and the harm check's intent similarity.
+
+A build keeps its config as `config.json` in the run folder (`RunDir.claim`), `--set` overrides
+included. A run built with `--set leak_filter.threshold=0.2` judged its own queries at 0.2, so an edit
+judged at the detector's 0.5 would pass a bar the pipeline's query never had. An edit is held to the
+stricter of the run's threshold and the detector's. A run folder without a config.json (not made by
+`leakless build`) is held to the defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from pipeline.config import HarmCheckConfig, LeakFilterConfig, one_line
+from pipeline.rundir import RunDir
+
+
+class StoredLimits(BaseModel):
+    """The two sections of a run's config.json that judge its pairs; the rest is not read here."""
+    leak_filter: LeakFilterConfig = LeakFilterConfig()
+    harm_check: HarmCheckConfig = HarmCheckConfig()
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    leak_threshold: float | None = None  # the run's leak_filter.threshold; None: the detector's own
+    min_intent_similarity: float = HarmCheckConfig().min_intent_similarity
+
+    def threshold(self, detector_threshold: float) -> float:
+        """The stricter (lower) of the run's leak threshold and the detector's."""
+        return detector_threshold if self.leak_threshold is None else min(self.leak_threshold, detector_threshold)
+
+
+def read_limits(run_dir: Path) -> RunLimits:
+    """The limits in a run folder's config.json; the defaults where it keeps none. A config.json
+    that cannot be read is a ValueError (one line): guessing would judge edits by the wrong bar."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        return RunLimits()
+    try:
+        stored = StoredLimits.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except ValidationError as error:
+        raise ValueError(f"{path}: {one_line(error)}") from None
+    except ValueError as error:  # not JSON
+        raise ValueError(f"{path}: not a run config ({error})") from None
+    return RunLimits(leak_threshold=stored.leak_filter.threshold,
+                     min_intent_similarity=stored.harm_check.min_intent_similarity)
+
+
+class RunLimitsByRun:
+    """Each run's limits, read once on first need. Thread-safe: the review app checks edits from
+    several threads."""
+
+    def __init__(self, folder_of: Callable[[str], Path | None]):
+        self._folder_of = folder_of
+        self._read: dict[str, RunLimits] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def under(cls, runs_dir: Path) -> RunLimitsByRun:
+        """For the review: any run of the runs folder, found by run id."""
+        return cls(lambda run_id: RunDir(runs_dir, run_id).path)
+
+    @classmethod
+    def of_runs(cls, run_dirs: Iterable[Path]) -> RunLimitsByRun:
+        """For a release: the run folders it reads (a run id is its folder's name)."""
+        folders = {Path(run_dir).name: Path(run_dir) for run_dir in run_dirs}
+        return cls(folders.get)
+
+    def of(self, run_id: str) -> RunLimits:
+        with self._lock:
+            if run_id not in self._read:
+                folder = self._folder_of(run_id)
+                self._read[run_id] = read_limits(folder) if folder is not None else RunLimits()
+            return self._read[run_id]
