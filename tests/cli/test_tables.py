@@ -29,3 +29,15 @@ def test_an_explicit_width_still_wins(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["cache", "stats", "--path", str(path)])
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.output.splitlines()) <= 60
+
+
+def test_text_from_the_users_data_prints_as_written_not_as_markup(tmp_path, monkeypatch):
+    # a model name is the user's text: "[/]" crashed Rich's markup reader, "[bold]" and ":smile:" vanished
+    monkeypatch.delenv("COLUMNS", raising=False)
+    path = tmp_path / "llm.sqlite"
+    odd_model = "my-model [/] [bold]v2[/bold] :smile:"
+    with AnswerCache(path) as cache:
+        cache.put("k1", "pair_checker", odd_model, FULL_HASH, "{}", odd_model)
+    result = CliRunner().invoke(app, ["cache", "stats", "--path", str(path)])
+    assert result.exit_code == 0, result.output
+    assert odd_model in result.output
