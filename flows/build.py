@@ -57,8 +57,8 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
                                    lambda index, position: bars.advance(STAGE_ORDER[position],
                                                                         len(batches[index].seeds)))
         ledger, summary = finalize_task(bare(done), bare(config), bare(run), time.perf_counter() - started)
-    create_markdown_artifact(markdown=summary, key="leakless-build-summary",
+    create_markdown_artifact(markdown=summary.markdown, key="leakless-build-summary",
                              description=f"leakless build {run_id}")
     states = dict(Counter(entry.state.value for entry in ledger))
-    return {"run_id": run_id, "run_dir": str(run.path), "states": states,
-            "seeds": len(ledger), "summary": summary}
+    return {"run_id": run_id, "run_dir": str(run.path), "states": states, "seeds": len(ledger),
+            "retriable_failed": summary.retriable_failed, "summary": summary.markdown}

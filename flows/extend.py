@@ -63,5 +63,5 @@ def extend_flow(targets_path: str, config_path: str | None = None, overrides: li
     built = build_flow.with_options(task_runner=build_task_runner(run_config))(
         run_config, run_id, show_progress=show_progress)
     manifest = json.loads(RunDir(run_config.run.runs_dir, run_id).manifest.read_text(encoding="utf-8"))
-    return {**result, **{key: built[key] for key in ("run_id", "run_dir", "states", "summary")},
+    return {**result, **{key: built[key] for key in ("run_id", "run_dir", "states", "retriable_failed", "summary")},
             "pairs_added": manifest["rows"]}

@@ -14,7 +14,7 @@ from pipeline.plan import pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry
 from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
-from pipeline.summary import reason_counts, summarise
+from pipeline.summary import Summary, reason_counts, retriable_failed_seeds, summarise
 from pipeline.writers.shards import write_manifest, write_shards
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
 
@@ -82,9 +82,9 @@ def pair_rows(batch: Batch, run: RunDir) -> list[dict]:
 
 
 def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
-             wall_seconds: float) -> tuple[list[LedgerEntry], str]:
+             wall_seconds: float) -> tuple[list[LedgerEntry], Summary]:
     """Ledger, audit tables, shards, summary and, last, the manifest; returns the ledger and the
-    summary markdown."""
+    summary."""
     # Rewriting a finished run's outputs unfinishes it first: a kill midway then leaves a run the next
     # build or extend resumes, not a manifest over a ledger and shards that no longer match it.
     run.manifest.unlink(missing_ok=True)
@@ -94,8 +94,8 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     write_frame(records_frame(ledger, LedgerEntry, run.run_id), run.path / "ledger.parquet")
     write_frame(records_frame([b for batch in batches for b in batch.blocked], Blocked, run.run_id),
                 run.path / "blocked.parquet")
-    write_frame(records_frame([f for batch in batches for f in batch.failures], Failure, run.run_id),
-                run.path / "failures.parquet")
+    failures = [f for batch in batches for f in batch.failures]
+    write_frame(records_frame(failures, Failure, run.run_id), run.path / "failures.parquet")
 
     skipped_from_pool = pool_skipped(config) if config.images.pool is not None else []
     if config.images.pool is not None:
@@ -109,13 +109,14 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + seconds
     summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
                         reason_counts=reason_counts(batches), pool_skipped=len(skipped_from_pool),
-                        llm_accounting=llm_client(config).accounting.markdown() if uses_llm(config) else "")
+                        llm_accounting=llm_client(config).accounting.markdown() if uses_llm(config) else "",
+                        retriable_failed=retriable_failed_seeds(ledger, failures))
     atomic_write_text(run.path / "summary.md", summary.markdown)
     write_manifest(run.manifest, rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
                    extra={"run_id": run.run_id, "ledger": summary.state_counts,
                           "prompt_files": run.recorded_prompts()})
-    return ledger, summary.markdown
+    return ledger, summary
 
 
 def build_without_orchestration(config: BuildConfig, run_id: str) -> list[LedgerEntry]:

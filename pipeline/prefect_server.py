@@ -37,6 +37,10 @@ class LocalServer:
             env={**os.environ, "PREFECT_UI_ENABLED": "0",
                  "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            # A terminal's Ctrl-C goes to its whole foreground process group. Had it reached the
+            # server too, Prefect would spend about a minute retrying to record the interrupted
+            # flow's crash there before the command could exit; we stop the server ourselves.
+            start_new_session=True,
             stdout=self.log, stderr=subprocess.STDOUT,
         )
 
@@ -104,7 +108,33 @@ def use(server: LocalServer | None) -> Iterator[None]:
     # Heartbeats let a long-lived server mark crashed runs; this one dies with the run, and
     # stopping the heartbeat thread costs up to a second at the end of every flow.
     with temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
+        try:
+            yield
+        finally:
+            _send_what_is_queued()
+
+
+def _send_what_is_queued() -> None:
+    """Log lines and events still queued for the API (a Ctrl-C's crash line, task states) go out
+    while the server is up: at exit, after it stopped, each would print its failure to connect."""
+    import logging
+
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    workers = (APILogWorker, EventsWorker)
+    # A worker stopped with items queued warns "Still processing items: N items remaining..." on the
+    # console while it sends them (draining one drains all); its failures are errors and still show.
+    progress = [logging.getLogger(worker.__name__) for worker in workers]
+    levels = [logger.level for logger in progress]
+    for logger in progress:
+        logger.setLevel(logging.ERROR)
+    try:
+        for worker in workers:
+            worker.drain_all(timeout=5)
+    finally:
+        for logger, level in zip(progress, levels):
+            logger.setLevel(level)
 
 
 def _configured_api_url() -> str | None:

@@ -170,6 +170,18 @@ class RunDir:
         runs made before this record have none, and resume unchecked."""
         return self.path / "prompts.json"
 
+    def changes_to_make(self, config: BuildConfig) -> list[str] | None:
+        """`config_changes` from the config the run was made with to `config`; None for no run yet."""
+        marker = self.path / "config.json"
+        if not marker.exists():
+            return None
+        return config_changes(json.loads(marker.read_text(encoding="utf-8")), config.model_dump(mode="json"))
+
+    def made_with(self, config: BuildConfig) -> bool:
+        """Whether the run exists and makes what `config` makes: a resume `check` lets through
+        (prompt files and elements aside)."""
+        return self.changes_to_make(config) == []
+
     def recorded_prompts(self) -> dict[str, str] | None:
         if not self.prompts_record.exists():
             return None
@@ -187,10 +199,9 @@ class RunDir:
         """Refuse to resume a run that was made with another config or other prompt files, or whose
         plan would now choose other elements (reads only). Settings of how it runs (`HOW_NOT_WHAT`)
         may change; config.json keeps the first run's."""
-        marker = self.path / "config.json"
-        if not marker.exists():
+        changes = self.changes_to_make(config)
+        if changes is None:
             return
-        changes = config_changes(json.loads(marker.read_text(encoding="utf-8")), config.model_dump(mode="json"))
         if changes:
             shown = "; ".join(changes[:3]) + (f"; and {len(changes) - 3} more" if len(changes) > 3 else "")
             raise ConfigError(f"run {self.run_id} exists with a different config ({shown}); "
@@ -249,3 +260,14 @@ class RunDir:
 
     def save(self, stage: str, batch_id: str, batch: Batch) -> None:
         atomic_write_text(self.checkpoint(stage, batch_id), batch.model_dump_json())
+
+
+def unfinished_runs(config: BuildConfig) -> list[RunDir]:
+    """The runs under run.runs_dir that were made with what `config` makes and have not finished:
+    the ones a build with `config` could resume."""
+    runs_dir = Path(config.run.runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    runs = (RunDir(runs_dir, folder.name) for folder in sorted(runs_dir.iterdir())
+            if not folder.name.startswith(".") and folder.is_dir())
+    return [run for run in runs if not run.manifest.exists() and run.made_with(config)]

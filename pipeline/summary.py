@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 from pipeline.batch import Batch
 from pipeline.contracts import GUARDRAIL_PREFIX
-from pipeline.records import LedgerEntry
+from pipeline.records import Failure, LedgerEntry
 
 
 @dataclass(frozen=True)
 class Summary:
     state_counts: dict[str, int]
     markdown: str
+    retriable_failed: int = 0  # failed seeds a rerun of the run tries again (`retriable_failed_seeds`)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
@@ -46,6 +47,19 @@ def failure_rows(ledger: list[LedgerEntry]) -> list[tuple]:
     return rows
 
 
+def retriable_failed_seeds(ledger: list[LedgerEntry], failures: Iterable[Failure]) -> int:
+    """Failed seeds that lost an item to a transient failure (a server unreachable or failing, a
+    timeout): a rerun of the run redoes that stage of their batch (`pipeline.build.run_stage`)."""
+    transient = {failure.seed_id for failure in failures if failure.transient}
+    return sum(1 for entry in ledger if entry.state == "failed" and entry.seed_id in transient)
+
+
+def transient_failures_text(seeds: int) -> str:
+    """The failed seeds a rerun tries again, as the summary and the commands' last line word them."""
+    return (f"{seeds} seed{'s' if seeds != 1 else ''} failed on transient errors "
+            "(a server unreachable or failing, timeouts; each in failures.parquet)")
+
+
 def reason_counts(batches: Iterable[Batch]) -> dict[tuple[str, str], Counter]:
     """(stage, reason code) -> how many items it kept and dropped; guardrail blocks count as
     dropped under `guardrail.<rule>`."""
@@ -66,7 +80,8 @@ def reason_table(counts: dict[tuple[str, str], Counter]) -> list[str]:
 
 def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[str, float],
               wall_seconds: float, run_id: str, llm_accounting: str = "",
-              reason_counts: dict[tuple[str, str], Counter] | None = None, pool_skipped: int = 0) -> Summary:
+              reason_counts: dict[tuple[str, str], Counter] | None = None, pool_skipped: int = 0,
+              retriable_failed: int = 0) -> Summary:
     states = Counter(entry.state.value for entry in ledger)
     per_category = Counter(entry.category for entry in ledger)
     accepted_seeds = Counter(entry.category for entry in ledger if entry.state == "accepted")
@@ -82,6 +97,8 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
     if failed:
         lines += ["", "## Failed seeds per stage (every failure, in full: `failures.parquet`)", ""]
         lines += _table(("stage", "failed seeds", "most common reason", "seeds with it"), failed)
+        if retriable_failed:
+            lines += ["", f"{transient_failures_text(retriable_failed)}: a rerun of this run id tries them again."]
     lines += ["", "## Per category", ""]
     lines += _table(("category", "seeds", "accepted seeds", "accepted pairs"),
                     [(c, per_category[c], accepted_seeds[c], pairs[c]) for c in sorted(per_category)])
@@ -92,4 +109,4 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
     lines += _table(("stage", "seconds"), [(s, f"{t:.2f}") for s, t in stage_seconds.items()])
     if llm_accounting:
         lines += ["", "## LLM calls (this process)", "", llm_accounting.strip()]
-    return Summary(state_counts=dict(states), markdown="\n".join(lines) + "\n")
+    return Summary(state_counts=dict(states), markdown="\n".join(lines) + "\n", retriable_failed=retriable_failed)

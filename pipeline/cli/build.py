@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,11 +11,12 @@ from rich.markdown import Markdown
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import environment_errors, user_errors
+from pipeline.cli.errors import environment_errors, resumable, user_errors, without_interrupt_crash_line
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import load_config
 from pipeline.plan import choose_elements, plan_seeds
 from pipeline.rundir import RunDir, new_run_id
+from pipeline.summary import transient_failures_text
 
 
 @app.command()
@@ -36,16 +38,17 @@ def build(
         seeds = plan_seeds(settings)  # reads and checks the element library up front
         if not seeds:
             raise ValueError("the config selects no seeds")
-        check_build_ready(settings)
         run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
+        notes = check_build_ready(settings, run)
         run.check(settings)
-        notes = choose_elements(settings).notes(settings) + list(filter(None, [run.unrecorded_prompts_note()]))
+        notes += choose_elements(settings).notes(settings) + list(filter(None, [run.unrecorded_prompts_note()]))
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     from pipeline.prefect_server import prefect_api, use
 
     # Prefect's server, the models and the imports below start together, not one after another.
-    with prefect_api() as server:
+    same_run = resume_command(config, overrides, run.run_id)
+    with resumable(same_run), prefect_api() as server:
         from pipeline.factory import warm_up
 
         warming = warm_up(settings, run.path) if settings.runner.kind == "threads" else None
@@ -56,7 +59,7 @@ def build(
         try:
             with user_errors():
                 runner = build_task_runner(settings)
-            with environment_errors(), use(server):
+            with environment_errors(), use(server), without_interrupt_crash_line():
                 result = build_flow.with_options(task_runner=runner)(settings, run.run_id, show_progress=progress)
         finally:
             if warming is not None:
@@ -65,4 +68,14 @@ def build(
                 warming.join()
     output_console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")
+    if result["retriable_failed"]:
+        # The run is finished (exit 0, as for any failed seed), but these seeds need only the server back.
+        typer.echo(f"note: {transient_failures_text(result['retriable_failed'])}; once the server answers, "
+                   f"`{same_run}` tries them again", err=True)
 
+
+def resume_command(config: Path | None, overrides: list[str], run_id: str) -> str:
+    """The build command that carries on this run: its config and overrides too, or the run would
+    be refused as made with another config."""
+    return shlex.join(["leakless", "build", *(["--config", str(config)] if config else []),
+                       *(word for value in overrides for word in ("--set", value)), "--run-id", run_id])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 from contextlib import contextmanager
 
 import typer
@@ -50,6 +51,45 @@ def environment_errors():
         if error.errno not in ENVIRONMENT_ERRNOS:
             raise
         raise fail(str(error)) from None
+
+
+# 128 + SIGINT: what a shell reports for a command Ctrl-C stopped, so scripts can tell it apart.
+INTERRUPTED = 130
+
+
+@contextmanager
+def resumable(command: str):
+    """Ctrl-C stops a run whose finished work is checkpointed (every write is atomic): one line
+    naming the command that resumes it, exit 130, no traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; rerun with `{command}` to resume", err=True)
+        raise typer.Exit(INTERRUPTED) from None
+
+
+class _InterruptCrashLine(logging.Filter):
+    """Prefect's "Crash detected! Execution was aborted by an interrupt signal." for a Ctrl-C: the
+    line `resumable` prints says it, with the way out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("prefect.flow_runs")
+                    and "aborted by an interrupt signal" in record.getMessage())
+
+
+@contextmanager
+def without_interrupt_crash_line():
+    """Around a flow call, once Prefect has set up its logging: its console handlers (on the root
+    logger) skip the crash line a Ctrl-C makes; its API handler still records it."""
+    handlers = logging.getLogger().handlers
+    quiet = _InterruptCrashLine()
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
 
 
 def readable_rows(file, strict: bool, **reading) -> tuple[list, list]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,9 +12,10 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import environment_errors, fail, user_errors
+from pipeline.cli.errors import environment_errors, fail, resumable, user_errors, without_interrupt_crash_line
 from pipeline.cli.preflight import check_build_ready
 from pipeline.extend import ExtendPlan, plan_from_files
+from pipeline.summary import transient_failures_text
 
 
 def plan_table(plan: ExtendPlan, name: str) -> Table:
@@ -62,12 +64,18 @@ def extend(
         return
     from pipeline.prefect_server import prefect_api, use
 
-    with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
+    # An unchanged plan gives the same run id, so the same command resumes (docs/extend.md).
+    same_command = shlex.join(["leakless", "extend", "--targets", str(targets),
+                               *(["--config", str(config)] if config else []),
+                               *(word for value in override for word in ("--set", value))])
+    # The server as `leakless build` starts it: before Prefect is imported.
+    with resumable(same_command), prefect_api() as server:
         from prefect.exceptions import FailedRun
 
         from flows.extend import extend_flow
 
-        with environment_errors(), use(server):  # config was checked above: what raises now is ours
+        # config was checked above: what raises now is ours
+        with environment_errors(), use(server), without_interrupt_crash_line():
             try:
                 result = extend_flow(str(targets), str(config) if config else None, list(override),
                                      show_progress=progress)
@@ -89,6 +97,10 @@ def report(result: dict, console) -> None:
         console.print(Markdown(result["summary"]))
         typer.echo(f"{result['pairs_added']} new candidate pairs for {result['name']}; "
                    f"run folder: {result['run_dir']}")
+        if result["retriable_failed"]:
+            # A finished run's seeds all count as used (pipeline/extend.py): extend never builds them again.
+            typer.echo(f"note: {transient_failures_text(result['retriable_failed'])}; the next `leakless extend` "
+                       "counts their elements as used and builds others for what is still missing", err=True)
     if result.get("grow_gave_up"):
         from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP
 

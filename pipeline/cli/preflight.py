@@ -7,8 +7,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.config import LLM_ROLES, BuildConfig, ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.rundir import RunDir
 
 SHOWN_MODELS = 8  # OpenAI lists about a hundred
 
@@ -210,10 +214,11 @@ def check_image_model(settings: BuildConfig) -> None:
     check_gpu_placement(settings.runner, build_gpus(settings))
 
 
-def check_prompt_files(settings: BuildConfig) -> None:
+def check_prompt_files(settings: BuildConfig, resuming: RunDir | None = None) -> list[str]:
     """Raises ConfigError (or FileNotFoundError) naming the first prompt file the build reads that
     would stop it midway: a role's template that does not compile or render a sample input, a table
-    that is no TOML, or seed query cores too few for run.queries_per_seed."""
+    that is no TOML, or seed query cores too few for run.queries_per_seed (`check_seed_cores`: a
+    note for a run made before that check)."""
     from pipeline.prompts import read_prompt_table
     from pipeline.rundir import build_prompt_files
 
@@ -222,8 +227,7 @@ def check_prompt_files(settings: BuildConfig) -> None:
             check_role_template(name.removesuffix(".j2"))
         else:
             read_prompt_table(name)
-    if settings.backends.seed_writer == "templates":
-        check_seed_cores(settings)
+    return check_seed_cores(settings, resuming) if settings.backends.seed_writer == "templates" else []
 
 
 def check_role_template(role_name: str) -> None:
@@ -263,9 +267,11 @@ def _sample(name: str, field) -> object:
     return (f"sample {name}",) if isinstance(default, (tuple, list)) else f"sample {name}"
 
 
-def check_seed_cores(settings: BuildConfig) -> None:
+def check_seed_cores(settings: BuildConfig, resuming: RunDir | None = None) -> list[str]:
     """The template seed writer fails each seed whose sub-category has no safety reasons, or fewer
-    distinct cores for its element's kind than run.queries_per_seed."""
+    distinct cores for its element's kind than run.queries_per_seed. A run made with such a setting
+    before leakless checked it (`resuming`, made with this config) is finished as it was made, with
+    a note: its other batches were built with it, and the user asked for that run."""
     from pipeline.backends.offline_text import SEED_TEMPLATES, TemplateSeedWriter
     from pipeline.plan import choose_elements
     from pipeline.prompts import prompt_path
@@ -278,10 +284,29 @@ def check_seed_cores(settings: BuildConfig) -> None:
             raise ConfigError(f"{where} has no safety_reasons for {sub!r} (a sub-category needs a table there: "
                               "docs/elements.md)")
     have, sub, kind = min(((len(writer.cores(sub, kind)), sub, kind) for sub, kind in kinds), default=(wanted, "", ""))
-    if have < wanted:
-        raise ConfigError(f"run.queries_per_seed = {wanted}, but {where} has {have} distinct {kind!r} cores for "
-                          f"{sub!r}: " + (f"at most {have} with the chosen sub-categories" if have else
-                                           "a sub-category needs them for each kind of its elements (docs/elements.md)"))
+    if have >= wanted:
+        return []
+    short = f"run.queries_per_seed = {wanted}, but {where} has {have} distinct {kind!r} cores for {sub!r}"
+    instead = (f"at most {have} with the chosen sub-categories" if have else
+               "a sub-category needs them for each kind of its elements (docs/elements.md)")
+    if resuming is not None and resuming.made_with(settings):
+        return [f"run {resuming.run_id} was made before leakless refused this setting ({short}): it is finished as "
+                f"it was made, and its seeds short of cores fail again; for their pairs, build under a new --run-id "
+                f"with run.queries_per_seed {instead}"]
+    raise ConfigError(f"{short}: {instead}{made_before_the_check(settings)}")
+
+
+def made_before_the_check(settings: BuildConfig) -> str:
+    """Names the unfinished runs made with this config, which leakless let through before it
+    checked run.queries_per_seed, and how to finish one."""
+    from pipeline.rundir import unfinished_runs
+
+    ids = [run.run_id for run in unfinished_runs(settings)]
+    if not ids:
+        return ""
+    more = f" (and {len(ids) - 1} more)" if len(ids) > 1 else ""
+    return (f"; run {ids[0]}{more} was made with it before leakless checked this: "
+            f"`leakless build --run-id {ids[0]}` with this config finishes it as it was made")
 
 
 def check_runs_folder(settings: BuildConfig) -> None:
@@ -294,11 +319,14 @@ def check_runs_folder(settings: BuildConfig) -> None:
         raise ConfigError(f"run.runs_dir {path} cannot be written: {existing} is not writable")
 
 
-def check_build_ready(settings: BuildConfig) -> None:
-    check_prompt_files(settings)
+def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> list[str]:
+    """Raises on the first thing the build would fail on; returns notes for the user. `resuming`:
+    the run the build makes or finishes, when known."""
+    notes = check_prompt_files(settings, resuming)
     check_runs_folder(settings)
     check_llm_ready(settings)
     check_image_model(settings)
     if settings.backends.images == "pool":
         from pipeline.factory import open_pool
         open_pool(settings.images.pool).require_images()  # loaded once per process: the build reuses it
+    return notes
