@@ -36,11 +36,12 @@ def no_steps(_step: str) -> None:
 
 
 def step_lines(command: str) -> Step:
-    """Says each step on stderr as it starts, with the seconds since the first: a release or a verify
-    of a few thousand pairs runs for minutes, and was silent until its last line."""
+    """Says each step on stderr as it starts, at the seconds since the command started ("at 21 s": a
+    step's own time read as the gap to the next line): a release or a verify of a few thousand pairs
+    runs for minutes, and was silent until its last line."""
     started = time.monotonic()
 
     def say(step: str) -> None:
-        print(f"{command}: {step} ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+        print(f"{command}: {step} (at {time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
 
     return say

@@ -71,9 +71,14 @@ def config_changes(stored: dict, wanted: dict) -> list[str]:
     does what leakless did before the key existed (and a new stage runs on resume for every batch)."""
     old, new = _flat(stored), _flat(wanted)
     defaults = _flat(BuildConfig().model_dump(mode="json"))
-    return [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in sorted(old.keys() | new.keys())
+    return [f"{key}: {_shown(old.get(key))} -> {_shown(new.get(key))}" for key in sorted(old.keys() | new.keys())
             if old.get(key) != new.get(key) and _what_it_makes(key)
             and (key in old or key not in defaults or new.get(key) != defaults[key])]
+
+
+def _shown(value) -> str:
+    # None is a setting left to its default (leak_filter.threshold: the detector's own), not a value
+    return "unset (the default)" if value is None else repr(value)
 
 
 def element_changes(recorded: dict, now: dict) -> str | None:

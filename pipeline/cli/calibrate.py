@@ -114,7 +114,7 @@ def eval_public(
 
 @app.command("eval-compare")
 def eval_compare(
-    before: Path = typer.Argument(..., help="Row scores of one detector (`eval-public --scores`)."),
+    before: Path = typer.Argument(..., help="Row scores of one detector (`eval-public --scores` or `eval-detector --scores`)."),
     after: Path = typer.Argument(..., help="Row scores of another, over the same corpus."),
 ) -> None:
     """Two detectors on the same rows: each source's AUROC under both, and the difference with its

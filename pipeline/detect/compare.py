@@ -76,7 +76,8 @@ class RowScores:
             raise ValueError(f"{path}: not a Parquet file of row scores ({error})") from error
         missing = [name for name in cls.columns() if name not in table.column_names]
         if missing:
-            raise ValueError(f"{path}: no column {', '.join(missing)}; write it with `leakless eval-public --scores`")
+            raise ValueError(f"{path}: no column {', '.join(missing)}; write it with `leakless eval-public --scores` "
+                             "or `leakless eval-detector --scores`")
         columns = table.to_pydict()
         metadata = {key.decode(): value.decode() for key, value in (table.schema.metadata or {}).items()}
         made_by = {key.removeprefix(METADATA_PREFIX): value for key, value in metadata.items()

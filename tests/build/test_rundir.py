@@ -25,7 +25,7 @@ def test_a_resume_that_would_change_what_the_run_makes_is_refused_with_the_setti
         run.claim(load_config(None, ["images.diffusers.steps=4", "leak_filter.threshold=0.4"]))
     message = str(refused.value)
     assert message.startswith("run r1 exists with a different config (")
-    assert "images.diffusers.steps: 28 -> 4" in message and "leak_filter.threshold: None -> 0.4" in message
+    assert "images.diffusers.steps: 28 -> 4" in message and "leak_filter.threshold: unset (the default) -> 0.4" in message
 
 
 def test_a_stage_computed_again_discards_the_batch_s_later_checkpoints(tmp_path):
