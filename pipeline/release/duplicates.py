@@ -56,14 +56,19 @@ def image_duplicates(rows: list[dict], index: pd.DataFrame, *, max_phash: int, m
 
 def find_image_duplicates_by_image(rows: list[dict], priority: list[float], index: pd.DataFrame, *,
                                    max_phash: int, max_dhash: int) -> DedupResult:
-    """Image dedup between *images*, not pairs (the pairs of one seed share its image, also with the
-    seed's pairs an earlier version released: a new query of a released seed is no duplicate)."""
+    """Image dedup between *images*, not pairs. The pairs of one seed share its image, also with the
+    seed's pairs an earlier version released: a new query of a released seed is no duplicate, and its
+    image is an earlier one, which keeps its cluster (a new copy of it under another seed is dropped)."""
+    released = set(index["seed_id"].dropna())
     groups: dict[str, list[int]] = {}
     for number, row in enumerate(rows):
-        groups.setdefault(row["seed_id"], []).append(number)
+        if row["seed_id"] not in released:
+            groups.setdefault(row["seed_id"], []).append(number)
+    if not groups:
+        return DedupResult(frozenset(), [])
     keys = list(groups)
     heads = [rows[members[0]] for members in groups.values()]
-    earlier = index[~index["seed_id"].isin(groups)].drop_duplicates(["phash", "dhash"], ignore_index=True)
+    earlier = index.drop_duplicates(["phash", "dhash"], ignore_index=True)
     by_image = find_image_duplicates(
         keys, [[row["_phash"], row["_dhash"]] for row in heads], earlier_ids=list(earlier["id"]),
         earlier_hashes=earlier[["phash", "dhash"]].to_numpy("uint64"),

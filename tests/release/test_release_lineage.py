@@ -99,3 +99,23 @@ def test_a_new_query_of_a_seed_an_earlier_version_released_is_no_image_duplicate
     v2 = release(tmp_path, [make_run(runs, "r2", [second], review={second["id"]: "accepted"})], extend=True)
     shipped = pq.read_table(v2 / "data").column("id").to_pylist()
     assert sorted(shipped) == sorted([first["id"], second["id"]])
+
+
+def test_a_released_seed_keeps_its_image_against_a_new_copy_of_it(tmp_path):
+    """A pool audit's v2 failed its own verify: a seed with pairs in v1 and a new pair in v2 was taken
+    out of the earlier images, so a new seed with a copy of that image (a symlink in the pool) beat it
+    on leak score and shipped the picture a second time."""
+    runs = tmp_path / "runs"
+    image = png(7)
+    first = {**pair_row(0, "r1", image=image), "seed_id": "seed-a"}
+    again = {**pair_row(1, "r2", image=image, query="Where would someone hide this so it stays out of sight?"),
+             "seed_id": "seed-a"}
+    copy = {**pair_row(2, "r2", image=image, query="Which music playlist would suit this moment best?"),
+            "seed_id": "seed-b"}
+    v1 = release(tmp_path, [make_run(runs, "r1", [first], review={first["id"]: "accepted"})])
+    review = {again["id"]: "accepted", copy["id"]: "accepted"}
+    v2 = release(tmp_path, [make_run(runs, "r2", [again, copy], review=review)], extend=True)
+    shipped = pq.read_table(v2 / "data", columns=["id", "leak_score"]).to_pylist()
+    assert sorted(row["id"] for row in shipped) == sorted([first["id"], again["id"]])
+    assert verify_release(v2, default_embedder()) == []
+    assert v1.exists()
