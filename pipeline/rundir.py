@@ -175,12 +175,22 @@ class RunDir:
         runs made before this record have none, and resume unchecked."""
         return self.path / "prompts.json"
 
+    @property
+    def config_record(self) -> Path:
+        """The config the run was made with (`--set` overrides in), written once when it is claimed:
+        a run exists exactly when it has one."""
+        return self.path / "config.json"
+
+    def stored_config(self) -> dict | None:
+        """The config the run was made with, as JSON; None for no run yet."""
+        if not self.config_record.exists():
+            return None
+        return json.loads(self.config_record.read_text(encoding="utf-8"))
+
     def changes_to_make(self, config: BuildConfig) -> list[str] | None:
         """`config_changes` from the config the run was made with to `config`; None for no run yet."""
-        marker = self.path / "config.json"
-        if not marker.exists():
-            return None
-        return config_changes(json.loads(marker.read_text(encoding="utf-8")), config.model_dump(mode="json"))
+        stored = self.stored_config()
+        return None if stored is None else config_changes(stored, config.model_dump(mode="json"))
 
     def made_with(self, config: BuildConfig) -> bool:
         """Whether the run exists and makes what `config` makes: a resume `check` lets through
@@ -194,7 +204,7 @@ class RunDir:
 
     def unrecorded_prompts_note(self) -> str | None:
         """What a resume of a run made before runs recorded their prompt files cannot check, or None."""
-        if not (self.path / "config.json").exists() or self.prompts_record.exists():
+        if not self.config_record.exists() or self.prompts_record.exists():
             return None
         return (f"run {self.run_id} was made before runs recorded their prompt files: an edit to prompts/ or "
                 "the taxonomy since then cannot be seen (its rows would mix both versions); this resume "
@@ -233,14 +243,13 @@ class RunDir:
         self.check(config)
         for leftover in self.path.rglob(".*.tmp"):  # from a run killed mid-write
             leftover.unlink()
-        marker = self.path / "config.json"
-        if not marker.exists():
+        if not self.config_record.exists():
             from pipeline.plan import choose_elements
 
             # before config.json: a run killed between the two is a new run again, never an unchecked one
             atomic_write_json(self.elements_record, choose_elements(config).record)
             atomic_write_json(self.prompts_record, prompt_record(config))
-            atomic_write_json(marker, config.model_dump(mode="json"))
+            atomic_write_json(self.config_record, config.model_dump(mode="json"))
         elif not self.prompts_record.exists():  # a run made before the record: checked from now on
             atomic_write_json(self.prompts_record, prompt_record(config))
 

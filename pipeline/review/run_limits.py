@@ -10,7 +10,6 @@ stricter of the run's threshold and the detector's. A run folder without a confi
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,18 +37,18 @@ class RunLimits:
         return detector_threshold if self.leak_threshold is None else min(self.leak_threshold, detector_threshold)
 
 
-def read_limits(run_dir: Path) -> RunLimits:
-    """The limits in a run folder's config.json; the defaults where it keeps none. A config.json
-    that cannot be read is a ValueError (one line): guessing would judge edits by the wrong bar."""
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        return RunLimits()
+def read_limits(run: RunDir) -> RunLimits:
+    """The limits in a run's config.json; the defaults where it keeps none. A config.json that
+    cannot be read is a ValueError (one line): guessing would judge edits by the wrong bar."""
     try:
-        stored = StoredLimits.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        config = run.stored_config()
+        if config is None:
+            return RunLimits()
+        stored = StoredLimits.model_validate(config)
     except ValidationError as error:
-        raise ValueError(f"{path}: {one_line(error)}") from None
+        raise ValueError(f"{run.config_record}: {one_line(error)}") from None
     except ValueError as error:  # not JSON
-        raise ValueError(f"{path}: not a run config ({error})") from None
+        raise ValueError(f"{run.config_record}: not a run config ({error})") from None
     return RunLimits(leak_threshold=stored.leak_filter.threshold,
                      min_intent_similarity=stored.harm_check.min_intent_similarity)
 
@@ -58,25 +57,25 @@ class RunLimitsByRun:
     """Each run's limits, read once on first need. Thread-safe: the review app checks edits from
     several threads."""
 
-    def __init__(self, folder_of: Callable[[str], Path | None]):
-        self._folder_of = folder_of
+    def __init__(self, run_of: Callable[[str], RunDir | None]):
+        self._run_of = run_of
         self._read: dict[str, RunLimits] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def under(cls, runs_dir: Path) -> RunLimitsByRun:
         """For the review: any run of the runs folder, found by run id."""
-        return cls(lambda run_id: RunDir(runs_dir, run_id).path)
+        return cls(lambda run_id: RunDir(runs_dir, run_id))
 
     @classmethod
     def of_runs(cls, run_dirs: Iterable[Path]) -> RunLimitsByRun:
         """For a release: the run folders it reads (a run id is its folder's name)."""
-        folders = {Path(run_dir).name: Path(run_dir) for run_dir in run_dirs}
-        return cls(folders.get)
+        runs = {Path(run_dir).name: RunDir(Path(run_dir).parent, Path(run_dir).name) for run_dir in run_dirs}
+        return cls(runs.get)
 
     def of(self, run_id: str) -> RunLimits:
         with self._lock:
             if run_id not in self._read:
-                folder = self._folder_of(run_id)
-                self._read[run_id] = read_limits(folder) if folder is not None else RunLimits()
+                run = self._run_of(run_id)
+                self._read[run_id] = read_limits(run) if run is not None else RunLimits()
             return self._read[run_id]
