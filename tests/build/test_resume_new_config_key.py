@@ -31,5 +31,5 @@ def test_a_key_newer_than_the_run_resumes_at_its_default_and_is_named_set_otherw
     made_before(run, *missing)
     run.claim(load_config(None, []))
     key, value = setting.split("=")
-    with pytest.raises(ConfigError, match=rf"{key}: None -> {value}"):
+    with pytest.raises(ConfigError, match=rf"{key}: unset \(the default\) -> {value}"):
         run.claim(load_config(None, [setting]))
