@@ -54,88 +54,121 @@ class SourceFigures:
     twin_win_rate: float | None
 
 
+@dataclass(frozen=True)
+class _Queries:
+    """Queries as the text-harm readers take them: the probe's features and the adapter's text."""
+    features: np.ndarray
+    texts: list[str]
+
+    @classmethod
+    def of(cls, rows: list[LabelledRow], features: np.ndarray | None = None) -> _Queries:
+        if features is None:
+            features = extract(rows).query_features
+        return cls(features, [canonical_query(r.query) for r in rows])
+
+    def take(self, mask: np.ndarray) -> _Queries:
+        return _Queries(self.features[mask], [text for text, taken in zip(self.texts, mask) if taken])
+
+
 def leave_one_source_out(fitting: list[LabelledRow], evaluation_only: list[LabelledRow],
                          calibration: Calibration, threshold: float = 0.5,
                          progress: FitProgress = lambda group, number, total: None) -> FoldResult:
     rows = fitting + evaluation_only
     extraction = extract(rows)
-    features, matrix = extraction.query_features, extraction.matrix
+    queries = _Queries.of(rows, extraction.query_features)
     # `reveal` also reads what the words a query shares with its description add to its text
     # harm (`named_risk`): each such query is scored again without them, by the same fold's readers.
-    found = [without_shown_words(Texts.of(r.query, r.image_description)) for r in rows]
-    stripped_of = np.array([i for i, f in enumerate(found) if f is not None], dtype=int)
-    stripped_rows = [LabelledRow(r.id, found[i][0], "", r.label, r.source) for i, r in enumerate(rows)
-                     if found[i] is not None]
-    stripped_features = extract(stripped_rows).query_features if stripped_rows else features[:0]
-    stripped_queries = [canonical_query(r.query) for r in stripped_rows]
-    stripped_harm = np.full(len(rows), np.nan)
+    stripped_of, stripped = _without_shown_words(rows, queries)
     labels = np.array([r.label for r in rows])
     sources = np.array([r.source for r in rows])
     fitted = np.arange(len(rows)) < len(fitting)
-    sentence = sentence_vectors(features)
-    keys = np.array([match_key(r.query) for r in rows])
-    queries = [canonical_query(r.query) for r in rows]
     groups = np.concatenate([fold_groups(fitting), sources[~fitted]])
-    harm = np.full(len(rows), np.nan)
-    folds = list(dict.fromkeys(groups[fitted]))
-    for number, group in enumerate(folds, start=1):
-        progress(group, number, len(folds))
-        held = groups == group
-        train = fitted & ~held
-        kept = np.where(held)[0]
-        seen = set(keys[train])
-        kept = kept[[keys[i] not in seen for i in kept]]
-        if kept.size:
-            kept = kept[(sentence[kept] @ sentence[train].T).max(axis=1) < NEAR_DUPLICATE]
-        probe = fit_probe(features[train], labels[train])
-        adapter = None
-        if calibration.blend > 0:
-            adapter = TextHarmAdapter(cached_fit([queries[i] for i in np.where(train)[0]], labels[train],
-                                                 calibration.adapter_settings))
-        harm[kept] = _fold_harm(probe, adapter, calibration.blend, features[kept], [queries[i] for i in kept])
-        again = np.isin(stripped_of, kept)
-        stripped_harm[stripped_of[again]] = _fold_harm(probe, adapter, calibration.blend, stripped_features[again],
-                                                       [q for q, a in zip(stripped_queries, again) if a])
-    outside = np.where(~fitted)[0]
-    harm[outside] = calibration.text_harm(features[outside], [queries[i] for i in outside])[0]
-    again = np.isin(stripped_of, outside)
-    if again.any():
-        stripped_harm[stripped_of[again]] = calibration.text_harm(
-            stripped_features[again], [q for q, a in zip(stripped_queries, again) if a])[0]
+    harm, stripped_harm = _out_of_fold_text_harm(rows, fitted, groups, labels, queries, stripped_of, stripped,
+                                                 calibration, progress)
     gain = np.nan_to_num(harm - stripped_harm)  # 0 where a query shares no word with its description
     has_description = np.array([bool(r.image_description.strip()) for r in rows])
     text_harm = on_common_scale(np.nan_to_num(harm), calibration.text_harm_threshold)
-    reveal_raw = np.maximum(reveal_values(matrix), on_reveal_scale(gain, calibration.reveal_threshold))
+    reveal_raw = np.maximum(reveal_values(extraction.matrix), on_reveal_scale(gain, calibration.reveal_threshold))
     reveal = on_common_scale(reveal_raw, calibration.reveal_threshold)
     scores = combined_score(text_harm, reveal, has_description)
-    overlap = np.where(has_description, matrix[:, SIGNALS.index("word_overlap")], 0.0)
-    scored = ~np.isnan(harm)
+    overlap = np.where(has_description, extraction.matrix[:, SIGNALS.index("word_overlap")], 0.0)
+    scored = ~np.isnan(harm)  # the rest repeat a fitting row
     public = np.array([not s.startswith("team:") for s in sources])
     pooled_leakless = scored & public & (labels == 0)
     index = {r.id: i for i, r in enumerate(rows)}
-    figures = []
-    for source in dict.fromkeys(sources):
-        held = scored & (sources == source)
-        dropped = int(((sources == source) & ~scored).sum())
-        figures.append(_figures(source, bool(fitted[sources == source][0]), dropped, held, labels, scores,
-                                overlap, pooled_leakless, threshold, rows, index))
-    pooled = {
-        name: _figures(name, True, 0, mask & scored, labels, scores, overlap, pooled_leakless, threshold, rows, index)
-        for name, mask in (("public, fitted sources pooled", public & fitted),
-                           ("public, evaluation-only pooled", public & ~fitted),
-                           ("team sets pooled", ~public))
-    }
+
+    def figures(name: str, fitted_on: bool, dropped: int, held: np.ndarray) -> SourceFigures:
+        return _figures(name, fitted_on, dropped, held, labels, scores, overlap, pooled_leakless, threshold, rows,
+                        index)
+
+    per_source = [figures(source, bool(fitted[sources == source][0]), int(((sources == source) & ~scored).sum()),
+                          scored & (sources == source))
+                  for source in dict.fromkeys(sources)]
+    pooled = {name: figures(name, True, 0, mask & scored)
+              for name, mask in (("public, fitted sources pooled", public & fitted),
+                                 ("public, evaluation-only pooled", public & ~fitted),
+                                 ("team sets pooled", ~public))}
     row_scores = RowScores(
         ids=[r.id for r in rows], sources=sources.tolist(), fitted_on=fitted, labels=labels,
         held_out_as_duplicate=~scored, score=np.where(scored, scores, np.nan),
         text_harm=np.where(scored, text_harm, np.nan), reveal=np.where(scored & has_description, reveal, np.nan),
         baseline=overlap)
-    return FoldResult(figures, pooled, row_scores)
+    return FoldResult(per_source, pooled, row_scores)
 
 
-def _fold_harm(probe, adapter: TextHarmAdapter | None, blend: float, features: np.ndarray,
-               queries: list[str]) -> np.ndarray:
-    return blended(probe.probability(features), adapter.probability(queries) if adapter else None, blend)
+def _without_shown_words(rows: list[LabelledRow], queries: _Queries) -> tuple[np.ndarray, _Queries]:
+    """(the rows whose query shares content words with its description, those queries without them)."""
+    found = [without_shown_words(Texts.of(r.query, r.image_description)) for r in rows]
+    stripped_of = np.array([i for i, f in enumerate(found) if f is not None], dtype=int)
+    stripped_rows = [LabelledRow(rows[i].id, found[i][0], "", rows[i].label, rows[i].source) for i in stripped_of]
+    if not stripped_rows:
+        return stripped_of, queries.take(np.zeros(len(rows), dtype=bool))
+    return stripped_of, _Queries.of(stripped_rows)
+
+
+def _out_of_fold_text_harm(rows: list[LabelledRow], fitted: np.ndarray, groups: np.ndarray, labels: np.ndarray,
+                           queries: _Queries, stripped_of: np.ndarray, stripped: _Queries, calibration: Calibration,
+                           progress: FitProgress) -> tuple[np.ndarray, np.ndarray]:
+    """`text_harm` probabilities of every row and of its stripped query (NaN where none), each from
+    readers fitted without the row's fold; evaluation-only rows from the shipped readers. A held-out
+    row that repeats a fitting row (same normalised query, or MiniLM cosine >= NEAR_DUPLICATE) is
+    left NaN: out of its source's figures."""
+    sentence = sentence_vectors(queries.features)
+    keys = np.array([match_key(r.query) for r in rows])
+    harm = np.full(len(rows), np.nan)
+    stripped_harm = np.full(len(rows), np.nan)
+    folds = list(dict.fromkeys(groups[fitted]))
+    for number, group in enumerate(folds, start=1):
+        progress(group, number, len(folds))
+        train = fitted & (groups != group)
+        held = np.where(groups == group)[0]
+        seen = set(keys[train])
+        held = held[[keys[i] not in seen for i in held]]
+        if held.size:
+            held = held[(sentence[held] @ sentence[train].T).max(axis=1) < NEAR_DUPLICATE]
+        probe = fit_probe(queries.features[train], labels[train])
+        adapter = None
+        if calibration.blend > 0:
+            adapter = TextHarmAdapter(cached_fit(queries.take(train).texts, labels[train],
+                                                 calibration.adapter_settings))
+        read = _fold_reader(probe, adapter, calibration.blend)
+        harm[held] = read(queries.take(np.isin(np.arange(len(rows)), held)))
+        again = np.isin(stripped_of, held)
+        stripped_harm[stripped_of[again]] = read(stripped.take(again))
+    outside = ~fitted
+    harm[outside] = calibration.text_harm(queries.features[outside], queries.take(outside).texts)[0]
+    again = np.isin(stripped_of, np.where(outside)[0])
+    if again.any():
+        taken = stripped.take(again)
+        stripped_harm[stripped_of[again]] = calibration.text_harm(taken.features, taken.texts)[0]
+    return harm, stripped_harm
+
+
+def _fold_reader(probe, adapter: TextHarmAdapter | None, blend: float):
+    def read(queries: _Queries) -> np.ndarray:
+        return blended(probe.probability(queries.features),
+                       adapter.probability(queries.texts) if adapter else None, blend)
+    return read
 
 
 @dataclass(frozen=True)
