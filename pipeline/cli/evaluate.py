@@ -134,26 +134,43 @@ def check_image_mode(config, plan: list[tuple[str, str]], release_dir: Path, out
 def earlier_evaluations(config, plan: list[tuple[str, str]], out_dir: Path, release_name: str) -> list[str]:
     """Checks the files this run leaves as they are, which the leaderboard ranks beside its own: a
     ValueError when another judge labelled them; notes naming models the models file no longer lists."""
-    from pipeline.evaluate.leaderboard import describe_judges, evaluation_files, judges_of
+    from pipeline.evaluate.judges import describe_judges, judges_of
+    from pipeline.evaluate.leaderboard import evaluation_files
     from pipeline.evaluate.runner import TEXT_ONLY, evaluation_path
 
     folder = out_dir / release_name
     rewritten = {evaluation_path(out_dir, release_name, name, mode) for name, mode in plan}
     kept = [path for path in evaluation_files(folder) if path not in rewritten]
-    others = {judge: paths for judge, paths in judges_of(kept).items() if judge != config.judge.model}
+    others = other_judges(judges_of(kept), config.judge)
     if others:
         controls = any(path.parent.name == TEXT_ONLY for paths in others.values() for path in paths)
         how = " (with --text-only for their text-only files)" if controls else ""
         raise ValueError(f"{folder} holds evaluations labelled by another judge than this run's "
-                         f"{config.judge.model!r}: {describe_judges(others, folder)}; the leaderboard ranks one "
-                         f"judge's labels only: re-evaluate those models with this judge{how}, or move their "
-                         f"files away")
+                         f"{config.judge.model!r} at {config.judge.base_url}: "
+                         f"{describe_judges(others, folder, beside=config.judge.model)}; "
+                         f"the leaderboard ranks one judge's labels only: re-evaluate those models with this "
+                         f"judge{how}, or move their files away")
     listed = {entry.name for entry in config.models}
     stale = sorted(path.stem for path in folder.glob("*.parquet") if path.stem not in listed)
     if stale:
         return [f"the leaderboard also ranks {', '.join(stale)}: evaluations in {folder} of models the models "
                 f"file does not list (move their files away to leave them out)"]
     return []
+
+
+def other_judges(judges: dict, judge) -> dict:
+    """The judges (with their files) whose labels this run's judge's cannot be ranked with: another
+    model id, or, under the same id, the scripted server's labels (`leakless fake-llm`) while the
+    judge's endpoint is now another server, or the other way round. Its server is asked (GET /models)
+    only when a file holds labels of the same model id."""
+    from pipeline.evaluate.runner import judge_server_is_scripted
+    from pipeline.llm.cache import SCRIPTED_MODEL_PREFIX
+
+    same_id = [found for found in judges if found.model_id == judge.model and found.served is not None]
+    scripted = judge_server_is_scripted(judge) if same_id else False
+    return {found: paths for found, paths in judges.items()
+            if found.model_id != judge.model
+            or found in same_id and found.served.startswith(SCRIPTED_MODEL_PREFIX) != scripted}
 
 
 @app.command()

@@ -5,7 +5,8 @@ Rates are over judged rows; `error` rows are counted apart and left out of every
 Coverage is counted against the release's pairs: a pair with no row in a model's file (a run cut
 short) is unjudged too. A model with unjudged pairs says so ("169 of 406 judged"); one with no
 judged row is not ranked; models with the same safe rate share a rank ("1=").
-Every file must have been judged by the same judge model, which the leaderboard names.
+Every file must have been judged by the same judge (model id and the model its server said answered),
+which the leaderboard names.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from scipy.stats import binomtest
 
+from pipeline.evaluate.judges import NO_JUDGE, Judge, the_judge
 from pipeline.evaluate.pairs import pair_categories
 from pipeline.evaluate.runner import ERROR, TEXT_ONLY
 from pipeline.hashing import sha256_file
@@ -130,39 +132,10 @@ def gap(image: Rate, text_only: Rate, model: str) -> Gap:
     return Gap(model, image, text_only, difference, low, high)
 
 
-NO_JUDGE = "(not recorded)"
-
-
 def evaluation_files(folder: Path) -> list[Path]:
     """The image-mode `<model>.parquet` files and the text-only ones, in that order."""
     folder = Path(folder)
     return sorted(folder.glob("*.parquet")) + sorted((folder / TEXT_ONLY).glob("*.parquet"))
-
-
-def judges_of(paths: list[Path]) -> dict[str, list[Path]]:
-    """judge model id -> the files holding rows it labelled (`error` rows hold no judge's label)."""
-    judges: dict[str, list[Path]] = {}
-    for path in paths:
-        table = pq.read_table(path, columns=["judge_model_id", "label"]).to_pylist()
-        for judge in sorted({row["judge_model_id"] or NO_JUDGE for row in table if row["label"] != ERROR}):
-            judges.setdefault(judge, []).append(path)
-    return judges
-
-
-def describe_judges(judges: dict[str, list[Path]], folder: Path) -> str:
-    """"gpt-4o (A.parquet, B.parquet); other (C.parquet)"."""
-    return "; ".join(f"{judge} ({', '.join(str(path.relative_to(folder)) for path in paths)})"
-                     for judge, paths in sorted(judges.items()))
-
-
-def the_judge(paths: list[Path], folder: Path) -> str:
-    """The one judge model of these files; a ValueError naming the files and judges when there are more."""
-    judges = judges_of(paths)
-    if len(judges) > 1:
-        raise ValueError(f"the evaluations in {folder} were judged by {len(judges)} judge models, whose labels "
-                         f"cannot be ranked together: {describe_judges(judges, Path(folder))}; re-evaluate them "
-                         f"with one judge, or move the others' files away")
-    return next(iter(judges), NO_JUDGE)
 
 
 @dataclass
@@ -172,8 +145,8 @@ class Leaderboard:
     by_category: dict[str, list[Standing]]  # model -> its per-category standings (image mode)
     text_only: dict[str, Standing]  # model -> overall standing without the image
     gaps: list[Gap]
-    judge: str = NO_JUDGE  # the judge model id every file was judged by
-    judge_served: tuple[str, ...] = ()  # what the judge's server said answered
+    judge: str = NO_JUDGE  # the model id of the one judge every file was judged by
+    judge_served: str | None = None  # and what its server said answered
     files: dict[str, str] = field(default_factory=dict)  # file (relative to the folder) -> sha256
 
     @property
@@ -208,8 +181,7 @@ class Leaderboard:
         return notes
 
     def judge_text(self) -> str:
-        served = [name for name in self.judge_served if name != self.judge]
-        return self.judge + (f" (served as {', '.join(served)})" if served else "")
+        return str(Judge(self.judge, self.judge_served))
 
     def coverage_notes(self) -> list[str]:
         """One sentence per model whose rows are not all judged."""
@@ -228,7 +200,7 @@ def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboa
     """From `evaluations/<release>/`: every `<model>.parquet`, and `text-only/<model>.parquet` where run,
     counted against the pairs of `release_dir` (without it, against every pair some file of the folder
     holds, which misses pairs no model reached). A ValueError when the files were judged by more than
-    one judge model."""
+    one judge (`the_judge`)."""
     folder = Path(folder)
     image_files = sorted(folder.glob("*.parquet"))
     if not image_files:
@@ -237,12 +209,11 @@ def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboa
     judge = the_judge(files, folder)
     tables = {path: pq.read_table(path).to_pylist() for path in files}
     release = pair_categories(release_dir) if release_dir else pairs_in(tables.values())
-    overall, by_category, text_only, gaps, judge_served = [], {}, {}, [], set()
+    overall, by_category, text_only, gaps = [], {}, {}, []
     for path in image_files:
         rows = tables[path]
         if not rows:
             continue
-        judge_served |= {row["judge_served_model"] for row in rows if row.get("judge_served_model")}
         first, *per_category = standings(rows, release)
         overall.append(first)
         by_category[first.model] = per_category
@@ -252,7 +223,7 @@ def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboa
             if first.judged and text_only[first.model].judged:
                 gaps.append(gap(first.safe, text_only[first.model].safe, first.model))
     overall.sort(key=lambda s: (-(s.safe.value if s.judged else -1), s.model))
-    return Leaderboard(folder.name, overall, by_category, text_only, gaps, judge, tuple(sorted(judge_served)),
+    return Leaderboard(folder.name, overall, by_category, text_only, gaps, *judge,
                        {str(path.relative_to(folder)): sha256_file(path) for path in files})
 
 

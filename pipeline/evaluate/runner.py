@@ -9,12 +9,15 @@ answer cache then serves where it can: a finished evaluation sends nothing. "Sam
 the sampling settings and the server of both (`SAME_RUN`): a rerun with another temperature,
 max_tokens or base_url asks again. Failures (HTTP errors after retries, timeouts, unusable
 judge output) are rows labelled `error`, never lost rows, and are retried by the next run.
+Rows a scripted server (`leakless fake-llm`) answered or judged are kept only while it is still the
+endpoint's server (`kept_rows`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from pipeline.evaluate.pairs import Pair, pair_ids, read_pairs
 from pipeline.llm.cache import AnswerCache
 from pipeline.llm.client import LLMClient
 from pipeline.llm.roles import AnswererInput, SafetyJudgeInput, get_role
+from pipeline.llm.session import RoleSession
 from pipeline.prompts import prompt_hash
 from pipeline.storage import atomic_path
 
@@ -87,10 +91,36 @@ def sampling(endpoint: ModelEndpoint, prefix: str) -> dict:
 
 
 def has_pairs_to_send(release_dir: Path, config: EvaluationConfig, model: str, mode: str, out_dir: Path) -> bool:
-    """Whether a run of `model` in `mode` would send anything: false once every pair has a reusable row."""
+    """Whether a run of `model` in `mode` would send anything: false once every pair has a row it keeps."""
     ids = set(pair_ids(release_dir))
     path = evaluation_path(out_dir, Path(release_dir).name, model, mode)
-    return len(reusable_rows(path, run_stamp(config.model(model), config.judge, mode), ids)) < len(ids)
+    entry = config.model(model)
+
+    async def kept_count() -> int:
+        async with sessions(entry, config.judge, cache=None) as (ask, verdict):
+            return len(await kept_rows(path, run_stamp(entry, config.judge, mode), ids, ask, verdict))
+
+    return asyncio.run(kept_count()) < len(ids)
+
+
+def judge_server_is_scripted(judge: ModelEndpoint) -> bool:
+    """Whether the judge's endpoint is the scripted server now (`RoleSession.server_is_scripted`)."""
+
+    async def ask() -> bool:
+        async with LLMClient(judge.llm_settings(JUDGE)).session(JUDGE) as verdict:
+            return await verdict.server_is_scripted()
+
+    return asyncio.run(ask())
+
+
+@asynccontextmanager
+async def sessions(entry: ModelEntry, judge: ModelEndpoint, cache: AnswerCache | None
+                   ) -> AsyncIterator[tuple[RoleSession, RoleSession]]:
+    """The model's session and the judge's, sharing one accounting (the model's session's)."""
+    answerer = LLMClient(entry.llm_settings(ANSWERER), cache=cache)
+    judging = LLMClient(judge.llm_settings(JUDGE), cache=cache, accounting=answerer.accounting)
+    async with answerer.session(ANSWERER) as ask, judging.session(JUDGE) as verdict:
+        yield ask, verdict
 
 
 def planned_runs(config: EvaluationConfig, models: Iterable[str] | None, text_only: bool) -> list[tuple[str, str]]:
@@ -132,11 +162,9 @@ async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpo
                          out_path: Path, cache: AnswerCache | None, batch_size: int = 512) -> ModelRun:
     if mode == IMAGE and not entry.vision:  # the client would leave the image out
         raise ValueError(text_only_endpoint([entry.name]))
-    answerer = LLMClient(entry.llm_settings(ANSWERER), cache=cache)
-    judging = LLMClient(judge.llm_settings(JUDGE), cache=cache, accounting=answerer.accounting)
-    async with answerer.session(ANSWERER) as ask, judging.session(JUDGE) as verdict:
+    async with sessions(entry, judge, cache) as (ask, verdict):
         stamp = run_stamp(entry, judge, mode)
-        kept = reusable_rows(out_path, stamp, set(pair_ids(release_dir)))
+        kept = await kept_rows(out_path, stamp, set(pair_ids(release_dir)), ask, verdict)
         todo = (pair for pair in read_pairs(release_dir, images=mode == IMAGE) if pair.id not in kept)
         rows = list(kept.values())
         fresh: list[dict] = []
@@ -151,7 +179,7 @@ async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpo
 
         await stream(todo, evaluate, window=2 * (entry.max_in_flight + judge.max_in_flight), on_result=add)
     write_rows(out_path, rows + fresh)
-    usage = answerer.accounting.summary()
+    usage = ask.accounting.summary()
     return ModelRun(entry.name, mode, out_path, len(rows) + len(fresh), len(rows), len(fresh),
                     sum(row["label"] == ERROR for row in fresh),
                     sum(row["label"] == ERROR and row["error"].startswith(JUDGE_FAILED) for row in fresh),
@@ -207,6 +235,17 @@ def reusable_rows(path: Path, stamp: dict, ids: set[str]) -> dict[str, dict]:
     rows = pq.read_table(path).to_pylist()
     return {row["id"]: row for row in rows
             if row["label"] != ERROR and row["id"] in ids and all(row.get(key) == stamp[key] for key in SAME_RUN)}
+
+
+async def kept_rows(path: Path, stamp: dict, ids: set[str], ask: RoleSession, verdict: RoleSession
+                    ) -> dict[str, dict]:
+    """The `reusable_rows` this run keeps. A row the scripted server answered or judged (a `leakless
+    fake-llm` dry run) is kept only while that server is still the endpoint's, as the answer cache's
+    are (`RoleSession.served_here`): a real model started later at the same URL under the same name is
+    asked, not ranked by the scripted answers and labels."""
+    return {pair_id: row for pair_id, row in reusable_rows(path, stamp, ids).items()
+            if await ask.served_here(row["served_model"] or "")
+            and await verdict.served_here(row["judge_served_model"] or "")}
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.evaluate.leaderboard import the_judge
+from pipeline.evaluate.judges import the_judge
 from pipeline.evaluate.runner import ERROR, read_evaluation
 from pipeline.evaluate.selection import Selection, select_pairs
 from pipeline.hashing import sha256_file
@@ -30,20 +30,20 @@ class Evaluations:
 
     labels: dict[str, dict[str, str]]  # model -> pair id -> label
     judge: str  # the one judge model id of every file
+    judge_served: str | None  # and what its server said answered (a scripted judge's labels are another's)
     judge_hashes: set[str]
     files: dict[str, str]  # file name -> sha256, of the files used
     left_out: dict[str, str] = field(default_factory=dict)  # model -> why it is not used
 
 
 def load_evaluations(evaluations: Path) -> Evaluations:
-    """Each `<model>.parquet` (image mode) of the folder, judged by one judge model (else a ValueError
+    """Each `<model>.parquet` (image mode) of the folder, judged by one judge (`the_judge`, else a ValueError
     naming the files and judges); a model with no judged row is left out (`left_out`)."""
     evaluations = Path(evaluations)
     files = sorted(evaluations.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no evaluations in {evaluations} (run `leakless evaluate` first)")
-    judge = the_judge(files, evaluations)
-    found = Evaluations({}, judge, set(), {})
+    found = Evaluations({}, *the_judge(files, evaluations), set(), {})
     for path in files:
         rows = read_evaluation(path)
         if not rows:
@@ -134,7 +134,8 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
                              per_sub_category)
     decisions = [decision(row, selection, judge_hashes) for row in rows]
     summary = {"source": Path(release_dir).name, "evaluations": str(Path(evaluations).resolve()),
-               "judge": found.judge, "judge_prompt_hashes": sorted(judge_hashes),
+               "judge": found.judge, "judge_served_model": found.judge_served,
+               "judge_prompt_hashes": sorted(judge_hashes),
                "evaluation_files": found.files, "left_out": found.left_out,
                "models": selection.models, "per_sub_category": per_sub_category, "kendall_tau": selection.kendall_tau,
                "safe_rate_full": selection.full_rates, "safe_rate_selected": selection.selected_rates,

@@ -157,9 +157,11 @@ def answer_to(body: dict, role: str, fault: str | None, state: ServerState) -> R
     if fault == "500":
         return error_response(500, "internal error")
     structured = "response_format" in body
-    if role == "answerer" and fault not in ("refusal", "malformed"):
-        message = {"content": model_answer(body["model"], user_text(body), image_of(body) is not None),
-                   "refusal": None}
+    if role == "answerer" and fault not in ("refusal", "malformed"):  # plain chat: off_schema has no schema to leave
+        text = model_answer(body["model"], user_text(body), image_of(body) is not None)
+        if fault == "truncated":
+            return completion_response(body, {"content": text[: len(text) // 2], "refusal": None}, "length")
+        message = {"content": "" if fault == "empty" else text, "refusal": None}
     elif fault == "refusal" or body["model"] in state.refusing_models:
         message = ({"content": None, "refusal": REFUSAL_TEXT} if structured
                    else {"content": REFUSAL_TEXT, "refusal": None})
