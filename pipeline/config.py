@@ -7,6 +7,7 @@ would otherwise build a whole benchmark with the default one.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -97,12 +98,17 @@ class HarmCheckConfig(StrictSettings):
     min_intent_similarity: float = Field(0.35, ge=0.0, le=1.0)
 
 
+# A pool's name is a folder of the caption index (artifacts/pool-index/<name>) and ships as its pairs' `source`.
+POOL_NAME = re.compile(r"\w[\w.-]{0,99}")
+
+
 class PoolConfig(StrictSettings):
     folder: PathText
     captions_file: PathText | None = None
-    name: str | None = None
+    name: str | None = Field(None, description="default: the folder's name")
     min_similarity: float = Field(0.4, ge=-1, le=1)
-    max_uses: int = Field(1, ge=1, description="how often one image may serve in one run")
+    max_uses: int = Field(1, ge=1, description="how often one image (by content) may serve in one run; "
+                                               "a release keeps one seed's pairs per image")
     image_first: bool = Field(False, description="also start seeds from the pool's captioned images")
     default_category: str | None = None
     default_sub_category: str | None = None
@@ -113,6 +119,22 @@ class PoolConfig(StrictSettings):
         if not value.is_dir():
             raise ValueError(f"pool folder not found: {value}")
         return value
+
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, value: str | None) -> str | None:
+        if value is not None and not POOL_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is no pool name: letters, digits, '.', '_' and '-', first a letter or "
+                             f"digit, at most 100 (it names a folder of the caption index and ships as `source`)")
+        return value
+
+    @model_validator(mode="after")
+    def _folder_name_usable(self) -> PoolConfig:
+        # a folder's own name is one path part, so any is safe but those that name no folder
+        if self.name is None and self.folder.name in ("", ".", ".."):
+            raise ValueError(f"the pool folder {str(self.folder)!r} has no name of its own to name the pool by: "
+                             f"set images.pool.name")
+        return self
 
     @field_validator("default_category")
     @classmethod

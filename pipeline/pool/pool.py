@@ -4,13 +4,15 @@ Parquet are read too).
 Captions file columns: `file` (path relative to the folder) and `caption`, and
 optionally `id`, `source`, `category`, `sub_category`, `element`. Files that
 cannot be used (no caption, unreadable, blank, of a type we do not read, listed
-but absent) and caption rows that cannot be read (named by their line) are
-skipped with a reason, never silently and never with a crash.
+but absent, a link whose target is gone) and caption rows that cannot be read
+(named by their line) are skipped with a reason, never silently and never with
+a crash.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -118,12 +120,30 @@ def unsupported_type(file: str) -> str:
     return f"unsupported file type {suffix} (supported: {' '.join(IMAGE_SUFFIXES)})"
 
 
-def _folder_files(folder: Path, captions_path: Path | None) -> list[str]:
-    """Every file under the folder but hidden ones (.DS_Store, .git/) and the captions file itself."""
+def _visible(folder: Path, captions_path: Path | None) -> list[Path]:
+    """Every path under the folder but hidden ones (.DS_Store, .git/) and the captions file itself."""
     captions = captions_path.resolve() if captions_path else None
-    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
-                  if path.is_file() and path.resolve() != captions
-                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))
+    return [path for path in folder.rglob("*")
+            if not any(part.startswith(".") for part in path.relative_to(folder).parts)
+            and not (path.exists() and path.resolve() == captions)]  # a link loop does not exist: no resolve
+
+
+def _folder_files(folder: Path, captions_path: Path | None) -> tuple[list[str], list[Skipped]]:
+    """The files to read, and the links whose target is gone (skipped, not silently dropped)."""
+    paths = _visible(folder, captions_path)
+    files = sorted(path.relative_to(folder).as_posix() for path in paths if path.is_file())
+    broken = sorted((path for path in paths if path.is_symlink() and not path.exists()), key=str)
+    return files, [Skipped(path.relative_to(folder).as_posix(),
+                           f"broken link (its target {os.readlink(path)} does not exist)") for path in broken]
+
+
+def _captions_in(folder: Path) -> Path | None:
+    """The folder's own captions file; two of them would caption one image two ways, so that is refused."""
+    found = [folder / name for name in CAPTION_FILES if (folder / name).exists()]
+    if len(found) > 1:
+        raise ValueError(f"pool folder {folder} holds both {' and '.join(path.name for path in found)}: "
+                         f"remove one, or name the one to read as the captions file (images.pool.captions_file)")
+    return found[0] if found else None
 
 
 def load_pool(folder: str | Path, captions_file: str | Path | None = None, name: str | None = None,
@@ -131,15 +151,19 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"pool folder {folder} does not exist")
-    captions_path = Path(captions_file) if captions_file else next(
-        (folder / candidate for candidate in CAPTION_FILES if (folder / candidate).exists()), None)
+    captions_path = Path(captions_file) if captions_file else _captions_in(folder)
     rows, unreadable_rows = read_captions(captions_path) if captions_path else ({}, [])
     pool = Pool(name=name or folder.name, folder=folder, skipped=unreadable_rows)
-    files = _folder_files(folder, captions_path)
-    pool.skipped += [Skipped(file, "listed in the captions file but not in the folder")
-                     for file in sorted(set(rows) - {same_name(file) for file in files})]
+    files, broken_links = _folder_files(folder, captions_path)
+    present = {same_name(file) for file in files} | {same_name(link.file) for link in broken_links}
+    pool.skipped += broken_links + [Skipped(file, "listed in the captions file but not in the folder")
+                                    for file in sorted(set(rows) - present)]
     to_caption: list[tuple[str, str]] = []  # (file, sha256) of readable images lacking a caption
     for file in files:
+        if file in CAPTION_FILES:  # only a captions file given by path leaves one of these in `files`
+            pool.skipped.append(Skipped(file, f"a second captions file, not read (the captions come from "
+                                              f"{captions_path})"))
+            continue
         if Path(file).suffix.lower() not in IMAGE_SUFFIXES:
             pool.skipped.append(Skipped(file, unsupported_type(file)))
             continue

@@ -3,6 +3,8 @@
 It implements `ImageGenerator` with the request's prompt read as the image
 description, so a flow can swap text-to-image for retrieval by config.
 Similarity is cosine between MiniLM embeddings of description and caption.
+Uses are counted per image content (sha256): byte-identical copies under two
+names are one image, as the release's image dedup sees them.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ class RetrievalConfig(BaseModel):
 
     # Cosine of MiniLM vectors: unrelated sentences score ~0.0-0.2, a paraphrase ~0.5-0.9.
     min_similarity: float = Field(0.4, ge=-1, le=1)  # below this a description gets no image
-    max_uses: int = Field(1, ge=1)  # how often one image may serve in one release
+    # how often one image (by content) may serve in one run, i.e. per assignments file; a release
+    # keeps the pairs of only one seed per image, so a second use is a competitor, not an extra pair
+    max_uses: int = Field(1, ge=1)
 
 
 def assign(similarity: np.ndarray, capacity: np.ndarray, min_similarity: float) -> dict[int, int]:
@@ -72,6 +76,12 @@ class PoolRetriever(ImageGenerator):
         self.model = embedder.model
         self.vectors = CaptionIndex(index_dir, embedder).update(pool.images)
         self.position = {image.file: n for n, image in enumerate(pool.images)}
+        # pool position -> its content's number: byte-identical files share one count of uses
+        numbers: dict[str, int] = {}
+        self.content_of = np.array([numbers.setdefault(image.sha256, len(numbers)) for image in pool.images],
+                                   dtype=np.int64)
+        self.first_file = np.unique(self.content_of, return_index=True)[1]  # content -> its first position
+        self.copies = np.setdiff1d(np.arange(len(pool.images)), self.first_file)  # the other positions
         # item id -> pool file: a rerun of the same item gets its image back without a second use.
         self.assignments_file = Path(assignments_file) if assignments_file else None
         self.assignments: dict[str, str] = self._still_valid_assignments()
@@ -95,12 +105,27 @@ class PoolRetriever(ImageGenerator):
     def _sha(self, file: str) -> str:
         return self.pool.images[self.position[file]].sha256
 
+    def _content(self, file: str) -> int:
+        return int(self.content_of[self.position[file]])
+
     def _uses(self) -> np.ndarray:
-        uses = np.zeros(len(self.pool.images), dtype=np.int64)
+        """Uses per content (see `content_of`), not per file name."""
+        uses = np.zeros(len(self.first_file), dtype=np.int64)
         for file in (*self.serving, *self.assignments.values()):
             if file in self.position:
-                uses[self.position[file]] += 1
+                uses[self._content(file)] += 1
         return uses
+
+    def _by_content(self, similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows x contents: the best similarity among the files of each content, and that file's position."""
+        best = similarity[:, self.first_file]
+        file = np.tile(self.first_file, (len(similarity), 1))
+        for position in self.copies:
+            content = self.content_of[position]
+            better = similarity[:, position] > best[:, content]
+            best[better, content] = similarity[better, position]
+            file[better, content] = position
+        return best, file
 
     def generate(self, requests: list[ImageRequest]) -> list[GeneratedImage | ItemError]:
         with self._lock:
@@ -119,18 +144,21 @@ class PoolRetriever(ImageGenerator):
         for row, request in enumerate(requests):
             first_row.setdefault(request.item_id, row)
         fresh = [row for item_id, row in first_row.items() if row not in chosen]
-        picks = assign(similarity[fresh], self.config.max_uses - uses, self.config.min_similarity)
-        for local, position in picks.items():
+        best, file = self._by_content(similarity[fresh])
+        picks = assign(best, self.config.max_uses - uses, self.config.min_similarity)
+        for local, content in picks.items():
+            position = int(file[local, content])
             chosen[fresh[local]] = position
-            uses[position] += 1
+            uses[content] += 1
             self.assignments[requests[fresh[local]].item_id] = self.pool.images[position].file
         for row, request in enumerate(requests):
             if first_row[request.item_id] in chosen:
                 chosen[row] = chosen[first_row[request.item_id]]
         self._save_assignments()
-        return chosen, similarity, uses
+        return chosen, similarity, uses[self.content_of]
 
     def _no_fit(self, similarities: np.ndarray, uses: np.ndarray) -> ItemError:
+        """`uses`: per pool position, of its content."""
         free = similarities[uses < self.config.max_uses]
         best_free = f"{free.max():.3f}" if free.size else "none (every image used)"
         minimum = self.config.min_similarity
@@ -138,7 +166,8 @@ class PoolRetriever(ImageGenerator):
         if not fitting.size:
             return ItemError(f"no pool image fits: best unused similarity {best_free}, best overall "
                              f"{similarities.max():.3f}, minimum {minimum}")
-        reserved = sum(self.pool.images[position].file in self.serving for position in fitting)
+        reserved_contents = {self._content(file) for file in self.serving if file in self.position}
+        reserved = sum(self.content_of[position] in reserved_contents for position in fitting)
         if reserved == fitting.size and self.config.max_uses == 1:
             taken = "is reserved for an image-first seed of this run"
         else:
@@ -175,7 +204,7 @@ class PoolRetriever(ImageGenerator):
         with self._lock:
             if self.assignments.get(item_id) == file:
                 return True
-            if file not in self.position or self._uses()[self.position[file]] >= self.config.max_uses:
+            if file not in self.position or self._uses()[self._content(file)] >= self.config.max_uses:
                 return False
             self.assignments[item_id] = file
             self._save_assignments()

@@ -2,7 +2,8 @@
 becomes its pairs' image description, so the rewrite, the leak filter, the harm check and
 the release all judge the query against what the image shows, not against the
 description that found it (at the default similarity of 0.4 the two can describe
-different scenes). Without a pool retriever the stage passes the batch on unchanged.
+different scenes). The pairs take the image's `source` too. Without a pool retriever the
+stage passes the batch on unchanged.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ class RetrievalStage(Stage):
             meta[seed_id] = {**result.meta, "asked_description": request.prompt,
                              "backend": self.retriever.backend}
         served = {seed_id for seed_id in asked if seed_id in images}
+        # `source` as on the image-first path: the pool's `source` column, else the pool's name
         pairs = [pair.model_copy(update={"image_description": meta[pair.seed_id]["caption"],
                                          "image_ref": images[pair.seed_id],
-                                         "image_by": self.retriever.provenance})
+                                         "image_by": self.retriever.provenance,
+                                         "source": meta[pair.seed_id]["source"]})
                  if pair.seed_id in served else pair
                  for pair in batch.pairs if pair.seed_id in served or pair.seed_id not in asked]
         return batch.model_copy(update={"pairs": pairs, "images": images, "image_meta": meta,
