@@ -38,8 +38,9 @@ def finalize_task(batches: list[Batch], config: BuildConfig, run: RunDir, wall: 
 def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> dict:
     started = time.perf_counter()
     run = RunDir(config.run.runs_dir, run_id)
-    run.claim(config)
-    batches = make_batches(plan_seeds(config), config.run.batch_size)
+    seeds = plan_seeds(config)
+    run.claim(config, seeds)
+    batches = make_batches(seeds, config.run.batch_size)
     # Prefect walks every record of every batch argument looking for futures, which costs more
     # CPU than some stages; `opaque` stops that. Dask's serialiser turns the annotation into a
     # plain tuple, so there the arguments go as they are.

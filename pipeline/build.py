@@ -129,8 +129,9 @@ def build_without_orchestration(config: BuildConfig, run_id: str) -> list[Ledger
 
     started = time.perf_counter()
     run = RunDir(config.run.runs_dir, run_id)
-    run.claim(config)
-    batches = make_batches(plan_seeds(config), config.run.batch_size)
+    seeds = plan_seeds(config)
+    run.claim(config, seeds)
+    batches = make_batches(seeds, config.run.batch_size)
     key = config_key(config)
     with fewer_collections():
         for stage in STAGE_ORDER:

@@ -16,7 +16,7 @@ from pipeline.batch import Batch
 from pipeline.config import LLM_ROLES, BuildConfig, ConfigError
 from pipeline.hashing import sha256_file
 from pipeline.prompts import prompt_path
-from pipeline.records import content_id
+from pipeline.records import Seed, content_id
 from pipeline.storage import atomic_write_json, atomic_write_text
 
 
@@ -79,6 +79,15 @@ def config_changes(stored: dict, wanted: dict) -> list[str]:
 def _shown(value) -> str:
     # None is a setting left to its default (leak_filter.threshold: the detector's own), not a value
     return "unset (the default)" if value is None else repr(value)
+
+
+def _pool_seeds(seeds: list[Seed]) -> dict[str, str]:
+    return {seed.id: Path(seed.image_path).name for seed in seeds if seed.image_path}
+
+
+def _files(file_of: dict[str, str], seed_ids: list[str]) -> str:
+    shown = ", ".join(file_of[seed_id] for seed_id in seed_ids[:3])
+    return f" ({shown}{', ...' if len(seed_ids) > 3 else ''})" if seed_ids else ""
 
 
 def element_changes(recorded: dict, now: dict) -> str | None:
@@ -237,9 +246,29 @@ class RunDir:
                                   "--run-id to build with these, or `leakless extend` to build only the "
                                   "elements no run has used (docs/elements.md)")
 
-    def claim(self, config: BuildConfig) -> None:
+    @property
+    def pool_seeds_record(self) -> Path:
+        """The image-first seeds (id: pool file) the run last planned: a pool changed since then plans
+        other ones, which a resume names (`pool_changes_note`)."""
+        return self.path / "pool_seeds.json"
+
+    def pool_changes_note(self, seeds: list[Seed]) -> str | None:
+        """What a resume with `seeds` builds otherwise than the run last did because the image pool
+        changed (docs/images.md: new pixels or an edited caption make a new seed), or None."""
+        if not self.pool_seeds_record.exists():
+            return None
+        before = json.loads(self.pool_seeds_record.read_text(encoding="utf-8"))
+        now = _pool_seeds(seeds)
+        gone, new = sorted(before.keys() - now.keys()), sorted(now.keys() - before.keys())
+        if not gone and not new:
+            return None
+        return (f"the image pool changed since run {self.run_id} last ran: {len(gone)} image-first seed(s) no "
+                f"longer planned{_files(before, gone)}, {len(new)} new{_files(now, new)}; the batches holding them "
+                "are made again, and the pairs of seeds no longer planned leave the run with their review")
+
+    def claim(self, config: BuildConfig, seeds: list[Seed] = ()) -> None:
         """Create the folder, or check that an existing run used the same config, prompt files and
-        elements."""
+        elements; record the image-first seeds among `seeds` (the plan this build runs)."""
         self.check(config)
         for leftover in self.path.rglob(".*.tmp"):  # from a run killed mid-write
             leftover.unlink()
@@ -252,6 +281,8 @@ class RunDir:
             atomic_write_json(self.config_record, config.model_dump(mode="json"))
         elif not self.prompts_record.exists():  # a run made before the record: checked from now on
             atomic_write_json(self.prompts_record, prompt_record(config))
+        if any(seed.image_path for seed in seeds):
+            atomic_write_json(self.pool_seeds_record, _pool_seeds(seeds))
 
     @property
     def manifest(self) -> Path:

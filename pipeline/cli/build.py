@@ -41,7 +41,8 @@ def build(
         run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
         notes = check_build_ready(settings, run)
         run.check(settings)
-        notes += choose_elements(settings).notes(settings) + list(filter(None, [run.unrecorded_prompts_note()]))
+        notes += choose_elements(settings).notes(settings) + list(filter(None, [
+            run.unrecorded_prompts_note(), run.pool_changes_note(seeds)]))
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     from pipeline.prefect_server import prefect_api, use
