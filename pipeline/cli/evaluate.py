@@ -164,13 +164,12 @@ def other_judges(judges: dict, judge) -> dict:
     judge's endpoint is now another server, or the other way round. Its server is asked (GET /models)
     only when a file holds labels of the same model id."""
     from pipeline.evaluate.runner import judge_server_is_scripted
-    from pipeline.llm.cache import SCRIPTED_MODEL_PREFIX
 
-    same_id = [found for found in judges if found.model_id == judge.model and found.served is not None]
-    scripted = judge_server_is_scripted(judge) if same_id else False
+    same_id = [found for found in judges if found.model_id == judge.model and found.served]
+    scripted = judge_server_is_scripted(judge) if same_id else None  # None: unknown, so no reason to refuse
     return {found: paths for found, paths in judges.items()
-            if found.model_id != judge.model
-            or found in same_id and found.served.startswith(SCRIPTED_MODEL_PREFIX) != scripted}
+            if found.model_id != judge.model or found in same_id and scripted is not None
+            and found.scripted != scripted}
 
 
 @app.command()

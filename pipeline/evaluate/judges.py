@@ -1,44 +1,52 @@
-"""Who labelled an evaluation's rows. A judge is the model asked for and the model its server said
-answered: the scripted server's labels (`leakless fake-llm`, served as `scripted-fake:<id>`) and a real
-model's under the same id are two judges, whose labels are never ranked together."""
+"""Who labelled an evaluation's rows. A judge is the model id asked for, and whether the scripted
+server answered for it: the scripted server's labels (`leakless fake-llm`, served as
+`scripted-fake:<id>`) and a real model's under the same id are two judges, whose labels are never
+ranked together. The names a real server gives its answers are one judge's: OpenAI's `gpt-4o`
+answers as a dated snapshot, which changes between runs weeks apart."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import pyarrow.parquet as pq
 
 from pipeline.evaluate.runner import ERROR
+from pipeline.llm.cache import SCRIPTED_MODEL_PREFIX
 
 NO_JUDGE = "(not recorded)"
 
 
-class Judge(NamedTuple):
-    """The model id asked for and the model its server said answered."""
-
+@dataclass(frozen=True)
+class Judge:
     model_id: str
-    served: str | None = None  # None: rows written before it was recorded
+    scripted: bool = False
+    served: tuple[str, ...] = field(default=(), compare=False)  # what its server said answered, where recorded
 
     @property
-    def renamed(self) -> str | None:
-        """The served name, where it is not the model id asked for."""
-        return None if self.served in (None, self.model_id) else self.served
+    def renamed(self) -> tuple[str, ...]:
+        """The served names that are not the model id asked for."""
+        return tuple(name for name in self.served if name != self.model_id)
 
     def __str__(self) -> str:
-        return self.model_id + (f" (served as {self.renamed})" if self.renamed else "")
+        return self.model_id + (f" (served as {', '.join(self.renamed)})" if self.renamed else "")
 
 
 def judges_of(paths: list[Path]) -> dict[Judge, list[Path]]:
     """Each judge -> the files holding rows it labelled (`error` rows hold no judge's label)."""
-    judges: dict[Judge, list[Path]] = {}
+    served: dict[tuple[str, bool], set[str]] = {}
+    files: dict[tuple[str, bool], list[Path]] = {}
     for path in paths:
         table = pq.read_table(path, columns=["judge_model_id", "judge_served_model", "label"]).to_pylist()
-        labelled = {Judge(row["judge_model_id"] or NO_JUDGE, row["judge_served_model"])
-                    for row in table if row["label"] != ERROR}
-        for judge in sorted(labelled, key=str):
-            judges.setdefault(judge, []).append(path)
-    return judges
+        for row in table:
+            if row["label"] == ERROR:
+                continue
+            name = row["judge_served_model"]
+            key = (row["judge_model_id"] or NO_JUDGE, bool(name) and name.startswith(SCRIPTED_MODEL_PREFIX))
+            served.setdefault(key, set()).update([name] if name else [])
+            if path not in files.setdefault(key, []):
+                files[key].append(path)
+    return {Judge(*key, served=tuple(sorted(served[key]))): files[key] for key in sorted(files)}
 
 
 def describe_judges(judges: dict[Judge, list[Path]], folder: Path, beside: str | None = None) -> str:
@@ -48,8 +56,8 @@ def describe_judges(judges: dict[Judge, list[Path]], folder: Path, beside: str |
     ids = [judge.model_id for judge in judges] + ([beside] if beside else [])
     described = []
     for judge, paths in sorted(judges.items(), key=lambda item: str(item[0])):
-        served = f", served as {judge.renamed}" if ids.count(judge.model_id) > 1 and judge.renamed else ""
-        described.append(f"{judge.model_id} ({', '.join(str(path.relative_to(folder)) for path in paths)}){served}")
+        names = f", served as {', '.join(judge.renamed)}" if ids.count(judge.model_id) > 1 and judge.renamed else ""
+        described.append(f"{judge.model_id} ({', '.join(str(path.relative_to(folder)) for path in paths)}){names}")
     return "; ".join(described)
 
 

@@ -146,7 +146,7 @@ class Leaderboard:
     text_only: dict[str, Standing]  # model -> overall standing without the image
     gaps: list[Gap]
     judge: str = NO_JUDGE  # the model id of the one judge every file was judged by
-    judge_served: str | None = None  # and what its server said answered
+    judge_served: tuple[str, ...] = ()  # and what its server said answered
     files: dict[str, str] = field(default_factory=dict)  # file (relative to the folder) -> sha256
 
     @property
@@ -181,7 +181,7 @@ class Leaderboard:
         return notes
 
     def judge_text(self) -> str:
-        return str(Judge(self.judge, self.judge_served))
+        return str(Judge(self.judge, served=self.judge_served))
 
     def coverage_notes(self) -> list[str]:
         """One sentence per model whose rows are not all judged."""
@@ -223,7 +223,7 @@ def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboa
             if first.judged and text_only[first.model].judged:
                 gaps.append(gap(first.safe, text_only[first.model].safe, first.model))
     overall.sort(key=lambda s: (-(s.safe.value if s.judged else -1), s.model))
-    return Leaderboard(folder.name, overall, by_category, text_only, gaps, *judge,
+    return Leaderboard(folder.name, overall, by_category, text_only, gaps, judge.model_id, judge.served,
                        {str(path.relative_to(folder)): sha256_file(path) for path in files})
 
 

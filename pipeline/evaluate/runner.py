@@ -103,8 +103,9 @@ def has_pairs_to_send(release_dir: Path, config: EvaluationConfig, model: str, m
     return asyncio.run(kept_count()) < len(ids)
 
 
-def judge_server_is_scripted(judge: ModelEndpoint) -> bool:
-    """Whether the judge's endpoint is the scripted server now (`RoleSession.server_is_scripted`)."""
+def judge_server_is_scripted(judge: ModelEndpoint) -> bool | None:
+    """Whether the judge's endpoint is the scripted server now (`RoleSession.server_is_scripted`; None
+    when it does not reply)."""
 
     async def ask() -> bool:
         async with LLMClient(judge.llm_settings(JUDGE)).session(JUDGE) as verdict:
@@ -242,10 +243,11 @@ async def kept_rows(path: Path, stamp: dict, ids: set[str], ask: RoleSession, ve
     """The `reusable_rows` this run keeps. A row the scripted server answered or judged (a `leakless
     fake-llm` dry run) is kept only while that server is still the endpoint's, as the answer cache's
     are (`RoleSession.served_here`): a real model started later at the same URL under the same name is
-    asked, not ranked by the scripted answers and labels."""
+    asked, not ranked by the scripted answers and labels. A server that does not reply keeps them: asked
+    again, every pair would fail and its judged row be written over with an error."""
     return {pair_id: row for pair_id, row in reusable_rows(path, stamp, ids).items()
-            if await ask.served_here(row["served_model"] or "")
-            and await verdict.served_here(row["judge_served_model"] or "")}
+            if await ask.served_here(row["served_model"] or "", if_no_reply=True)
+            and await verdict.served_here(row["judge_served_model"] or "", if_no_reply=True)}
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:

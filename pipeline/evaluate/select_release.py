@@ -30,7 +30,7 @@ class Evaluations:
 
     labels: dict[str, dict[str, str]]  # model -> pair id -> label
     judge: str  # the one judge model id of every file
-    judge_served: str | None  # and what its server said answered (a scripted judge's labels are another's)
+    judge_served: tuple[str, ...]  # and what its server said answered (a scripted judge's labels are another's)
     judge_hashes: set[str]
     files: dict[str, str]  # file name -> sha256, of the files used
     left_out: dict[str, str] = field(default_factory=dict)  # model -> why it is not used
@@ -43,7 +43,8 @@ def load_evaluations(evaluations: Path) -> Evaluations:
     files = sorted(evaluations.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no evaluations in {evaluations} (run `leakless evaluate` first)")
-    found = Evaluations({}, *the_judge(files, evaluations), set(), {})
+    judge = the_judge(files, evaluations)
+    found = Evaluations({}, judge.model_id, judge.served, set(), {})
     for path in files:
         rows = read_evaluation(path)
         if not rows:
@@ -134,7 +135,7 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
                              per_sub_category)
     decisions = [decision(row, selection, judge_hashes) for row in rows]
     summary = {"source": Path(release_dir).name, "evaluations": str(Path(evaluations).resolve()),
-               "judge": found.judge, "judge_served_model": found.judge_served,
+               "judge": found.judge, "judge_served_models": list(found.judge_served),
                "judge_prompt_hashes": sorted(judge_hashes),
                "evaluation_files": found.files, "left_out": found.left_out,
                "models": selection.models, "per_sub_category": per_sub_category, "kendall_tau": selection.kendall_tau,

@@ -122,22 +122,27 @@ class RoleSession:
                 return hit
         return None
 
-    async def served_here(self, served_model: str) -> bool:
+    async def served_here(self, served_model: str, if_no_reply: bool = False) -> bool:
         """An answer the scripted server made (a `leakless fake-llm` dry run) is served only while that
         server is the endpoint's: a real model started later at the same URL under the same name is
-        asked instead, and its answer replaces the scripted one."""
-        return not served_model.startswith(SCRIPTED_MODEL_PREFIX) or await self.server_is_scripted()
+        asked instead, and its answer replaces the scripted one. A server that does not reply is taken
+        for another (`if_no_reply`): the request is sent, and fails or is answered on its own."""
+        if not served_model.startswith(SCRIPTED_MODEL_PREFIX):
+            return True
+        scripted = await self.server_is_scripted()
+        return if_no_reply if scripted is None else scripted
 
-    async def server_is_scripted(self) -> bool:
-        """Whether the endpoint's GET /models reply carries SCRIPTED_SERVER_HEADER: asked once for every
-        item of this session waiting on it, and kept by the client once the server replied."""
+    async def server_is_scripted(self) -> bool | None:
+        """Whether the endpoint's GET /models reply carries SCRIPTED_SERVER_HEADER (None: no reply):
+        asked once for every item of this session waiting on it, and kept by the client once the
+        server replied."""
         url = self.endpoint.base_url
         if url not in self.owner.scripted_servers:
             if self._scripted_probe is None:
                 self._scripted_probe = asyncio.ensure_future(self.transport.models_reply_headers())
             headers = await asyncio.shield(self._scripted_probe)  # one item cancelled stops no other's
-            if headers is None:  # no reply: the request is sent, and fails or is answered on its own
-                return False
+            if headers is None:
+                return None
             self.owner.scripted_servers[url] = SCRIPTED_SERVER_HEADER in headers
         return self.owner.scripted_servers[url]
 

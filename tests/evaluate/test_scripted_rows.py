@@ -21,7 +21,7 @@ from pipeline.cli.evaluate import check_image_mode, earlier_evaluations
 from pipeline.evaluate.leaderboard import load_leaderboard, markdown
 from pipeline.evaluate.models import EvaluationConfig
 from pipeline.evaluate.runner import IMAGE, evaluation_path, has_pairs_to_send, run_model, write_rows
-from pipeline.evaluate.select_release import select_release
+from pipeline.evaluate.select_release import load_evaluations, select_release
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 
 MODEL, JUDGE = "SmolLM2-like", "judge-like"  # the names the dry run asked for, and the real server answers as
@@ -144,3 +144,30 @@ def test_evaluate_refuses_to_leave_the_scripted_judges_files_beside_a_real_judge
             pytest.raises(ValueError, match=rf"labelled by another judge than this run's '{JUDGE}' at "
                                             rf".*: {JUDGE} \(dry.parquet\), served as scripted-fake:{JUDGE}"):
         earlier_evaluations(config(fake.base_url), [("smol", IMAGE)], tmp_path / "evaluations", folder.name)
+
+
+def test_a_real_judges_dated_snapshots_are_one_judge(tmp_path):
+    # a review of the change above: OpenAI's gpt-4o answers as a dated snapshot, which moves between runs
+    folder = release(tmp_path)
+    evaluations = tmp_path / "evaluations" / folder.name
+    labelled(tmp_path, "early", f"{JUDGE}-2024-05-13", safe=4)
+    labelled(tmp_path, "late", f"{JUDGE}-2024-08-06", safe=1)
+    board = load_leaderboard(evaluations, folder)
+    assert [s.model for s in board.ranked] == ["early", "late"]
+    assert f"Judge: {JUDGE} (served as {JUDGE}-2024-05-13, {JUDGE}-2024-08-06)." in markdown(board)
+    found = load_evaluations(evaluations)  # what select ranks by, and records in the manifest
+    assert (found.judge, found.judge_served) == (JUDGE, (f"{JUDGE}-2024-05-13", f"{JUDGE}-2024-08-06"))
+
+
+def test_a_dry_runs_rows_are_kept_while_its_server_is_down(tmp_path):
+    # a review of the change above: asked again with no server, every pair failed and its judged row was
+    # written over with an error
+    folder, out = release(tmp_path), tmp_path / "evaluations"
+    with FakeOpenAIServer() as fake:
+        settings = config(fake.base_url)
+        run_model(folder, settings, "smol", IMAGE, out)
+    assert not has_pairs_to_send(folder, settings, "smol", IMAGE, out)  # nothing listens at the URL now
+    kept = run_model(folder, settings, "smol", IMAGE, out)
+    assert (kept.kept, kept.requests, kept.errors) == (4, 0, 0)
+    assert served(evaluation_path(out, folder.name, "smol", IMAGE)) == {(f"scripted-fake:{MODEL}",
+                                                                        f"scripted-fake:{JUDGE}")}
