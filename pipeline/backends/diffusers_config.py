@@ -22,7 +22,7 @@ class DiffusersConfig(StrictSettings):
     model: str = "stabilityai/stable-diffusion-3.5-large"  # hub id or local folder
     family: Literal["auto", "sd", "sdxl", "sd3", "flux"] = "auto"
     steps: int | None = Field(None, ge=1)
-    guidance: float | None = Field(None, ge=0, allow_inf_nan=False)
+    guidance: float | None = Field(None, ge=0)
     negative_prompt: str | None = None
     max_sequence_length: int | None = Field(None, ge=1, le=512)
     variant: str | None = None  # e.g. "fp16": load the weight files saved under that variant

@@ -11,7 +11,8 @@ from rich.markdown import Markdown
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import environment_errors, resumable, user_errors, without_interrupt_crash_line
+from pipeline.cli.errors import (environment_errors, rerun_command, resumable, user_errors,
+                                 without_interrupt_crash_line)
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import load_config
 from pipeline.plan import choose_elements, plan_seeds
@@ -48,7 +49,7 @@ def build(
     from pipeline.prefect_server import prefect_api, use
 
     # Prefect's server, the models and the imports below start together, not one after another.
-    same_run = resume_command(config, overrides, run.run_id)
+    same_run = f"{rerun_command(['build'], config, overrides)} --run-id {shlex.quote(run.run_id)}"
     with resumable(same_run), prefect_api() as server:
         from pipeline.factory import warm_up
 
@@ -73,10 +74,3 @@ def build(
         # The run is finished (exit 0, as for any failed seed), but these seeds need only the server back.
         typer.echo(f"note: {transient_failures_text(result['retriable_failed'])}; once the server answers, "
                    f"`{same_run}` tries them again", err=True)
-
-
-def resume_command(config: Path | None, overrides: list[str], run_id: str) -> str:
-    """The build command that carries on this run: its config and overrides too, or the run would
-    be refused as made with another config."""
-    return shlex.join(["leakless", "build", *(["--config", str(config)] if config else []),
-                       *(word for value in overrides for word in ("--set", value)), "--run-id", run_id])

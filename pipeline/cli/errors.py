@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import errno
 import logging
+import shlex
+from collections.abc import Iterable
+from pathlib import Path
 from contextlib import contextmanager
 
 import typer
@@ -51,6 +54,13 @@ def environment_errors():
         if error.errno not in ENVIRONMENT_ERRNOS:
             raise
         raise fail(str(error)) from None
+
+
+def rerun_command(words: list[str], config: Path | None, overrides: Iterable[str]) -> str:
+    """`leakless <words>` as the user ran it, its --config and --sets too: printed as the way to carry
+    on a run, it must not be refused as a run made with another config."""
+    return shlex.join(["leakless", *words, *(["--config", str(config)] if config else []),
+                       *(word for value in overrides for word in ("--set", value))])
 
 
 # 128 + SIGINT: what a shell reports for a command Ctrl-C stopped, so scripts can tell it apart.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,7 +11,8 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import environment_errors, fail, resumable, user_errors, without_interrupt_crash_line
+from pipeline.cli.errors import (environment_errors, fail, rerun_command, resumable, user_errors,
+                                 without_interrupt_crash_line)
 from pipeline.cli.preflight import check_build_ready
 from pipeline.extend import ExtendPlan, plan_from_files
 from pipeline.summary import transient_failures_text
@@ -65,9 +65,7 @@ def extend(
     from pipeline.prefect_server import prefect_api, use
 
     # An unchanged plan gives the same run id, so the same command resumes (docs/extend.md).
-    same_command = shlex.join(["leakless", "extend", "--targets", str(targets),
-                               *(["--config", str(config)] if config else []),
-                               *(word for value in override for word in ("--set", value))])
+    same_command = rerun_command(["extend", "--targets", str(targets)], config, override)
     # The server as `leakless build` starts it: before Prefect is imported.
     with resumable(same_command), prefect_api() as server:
         from prefect.exceptions import FailedRun

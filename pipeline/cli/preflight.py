@@ -306,7 +306,7 @@ def made_before_the_check(settings: BuildConfig) -> str:
         return ""
     more = f" (and {len(ids) - 1} more)" if len(ids) > 1 else ""
     return (f"; run {ids[0]}{more} was made with it before leakless checked this: "
-            f"`leakless build --run-id {ids[0]}` with this config finishes it as it was made")
+            f"this command with `--run-id {ids[0]}` (the same --config and --set) finishes it as it was made")
 
 
 def check_runs_folder(settings: BuildConfig) -> None:

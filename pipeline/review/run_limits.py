@@ -15,16 +15,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from pipeline.config import HarmCheckConfig, LeakFilterConfig, one_line
+from pipeline.config import HarmCheckConfig, one_line
 from pipeline.rundir import RunDir
 
 
+class _StoredLeakFilter(BaseModel):
+    # Only the value read here: another key of the section, one a later leakless renamed or dropped,
+    # must not stop the review or the release of an older run.
+    threshold: float | None = Field(None, ge=0.0, le=1.0)
+
+
+class _StoredHarmCheck(BaseModel):
+    min_intent_similarity: float = Field(HarmCheckConfig().min_intent_similarity, ge=0.0, le=1.0)
+
+
 class StoredLimits(BaseModel):
-    """The two sections of a run's config.json that judge its pairs; the rest is not read here."""
-    leak_filter: LeakFilterConfig = LeakFilterConfig()
-    harm_check: HarmCheckConfig = HarmCheckConfig()
+    """The two values of a run's config.json that judge its pairs; the rest is not read here."""
+    leak_filter: _StoredLeakFilter = _StoredLeakFilter()
+    harm_check: _StoredHarmCheck = _StoredHarmCheck()
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def test_the_refusal_names_the_run_made_before_the_check_and_how_to_finish_it(ru
     message = " ".join(result.output.split())
     assert "run.queries_per_seed = 6" in message and "at most 3" in message
     assert "run old was made with it before leakless checked this" in message
-    assert "`leakless build --run-id old` with this config finishes it" in message
+    assert "this command with `--run-id old` (the same --config and --set) finishes it" in message
     assert sorted(path.name for path in runs.iterdir()) == ["old"], "a refused build writes nothing"
 
 

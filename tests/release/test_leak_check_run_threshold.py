@@ -88,3 +88,11 @@ def test_make_release_holds_each_run_to_its_own_threshold(tmp_path):
         make_release([strict], name="strict", releases_dir=tmp_path / "releases", embedder=default_embedder())
     folder = make_release([plain], name="plain", releases_dir=tmp_path / "releases", embedder=default_embedder())
     assert json.loads((folder / "manifest.json").read_text())["dropped"]["leaks"] == 0
+
+
+def test_a_run_config_with_keys_this_leakless_does_not_know_still_gives_its_limits(tmp_path):
+    # a section key renamed or dropped by a later version must not stop an older run's review or release
+    older = run_folder(tmp_path, "older", leak_filter={"threshold": 0.3, "a_key_since_renamed": 1},
+                       harm_check={"min_intent_similarity": 0.5, "model": "x"})
+    limits = RunLimitsByRun.of_runs([older]).of("older")
+    assert (limits.leak_threshold, limits.min_intent_similarity) == (0.3, 0.5)
