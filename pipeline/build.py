@@ -49,7 +49,7 @@ def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
     if done is None:
         # What later stages made from this stage's earlier output (or from a run folder written before
         # this stage existed, which resumes while the stage's new settings are at their defaults:
-        # `rundir.config_changes`) no longer follows: last first, so a kill midway keeps the rule.
+        # `run_records.config_changes`) no longer follows: last first, so a kill midway keeps the rule.
         run.discard(order[order.index(stage):][::-1], batch.id)
         done = build_stages(config_key, run.path)[stage](batch)
         run.save(stage, batch.id, done)

@@ -12,7 +12,7 @@ Three steps, each a plain function the flow wires together:
 
 A run counts only once finished (its manifest is written last): a killed run's seeds stay
 unused, so the next extend plans them again and resumes it, as long as it plans the same seeds
-from the same config (settings of how a run is carried out aside, `rundir.HOW_NOT_WHAT`).
+from the same config (settings of how a run is carried out aside, `run_records.HOW_NOT_WHAT`).
 
 A pair is **pending** when it sits in the shards of a finished run under
 `runs_dir`, no release of the name has considered it yet (it is neither in a
@@ -38,7 +38,8 @@ from pipeline.release.versions import check_name, release_versions
 from pipeline.review.importer import reviewed_pairs
 from pipeline.storage import atomic_write_text
 from pipeline.elements import known_library
-from pipeline.rundir import RunDir, prompt_changes, prompt_record, with_how_at_defaults
+from pipeline.run_records import prompt_changes, prompt_record, with_how_at_defaults
+from pipeline.rundir import RunDir
 from pipeline.taxonomy import load_taxonomy
 
 DEFAULT_KEY = "default"
@@ -275,7 +276,7 @@ def plan_from_files(targets_path: Path, config_path: Path | None = None,
 def extension_run_id(plan: ExtendPlan, config: BuildConfig, runs_dir: Path | None = None) -> str:
     """Derived from the chosen seeds and what the config makes, so a killed extend run is resumed by
     the next one (an unfinished run's seeds count as unused, so they are chosen again), also with
-    fewer workers or a slower rate limit (`rundir.HOW_NOT_WHAT`), as a resumed build may. When that
+    fewer workers or a slower rate limit (`run_records.HOW_NOT_WHAT`), as a resumed build may. When that
     run (under `runs_dir`) was made with prompt files edited since, which a resumed build refuses,
     the id names the prompt files too: a nightly extend builds the seeds again instead of stopping
     on every night's refusal."""

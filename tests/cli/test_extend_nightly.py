@@ -124,7 +124,8 @@ def test_an_extend_run_made_with_since_edited_prompts_is_not_resumed_under_the_s
     night (a resumed build refuses other prompt files) and extend has no --run-id to give."""
     import json
 
-    from pipeline.rundir import RunDir, prompt_record
+    from pipeline.run_records import prompt_record
+    from pipeline.rundir import RunDir
 
     targets = growing_targets(tmp_path, "http://127.0.0.1:9/v1")
     _, _, plan = plan_from_files(targets)

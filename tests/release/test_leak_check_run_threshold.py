@@ -6,23 +6,12 @@ agrees with the stored record. A run without a config.json keeps the detector's 
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
 from pipeline.release.leak_check import LEAKS, leak_check, score_problems
 from pipeline.review.run_limits import RunLimitsByRun
-
-
-class FixedDetector:
-    """Scores each instruction by a table: the leak check's outcomes without the model."""
-    backend, model, version, threshold = "test", "", "test-1", 0.5
-
-    def __init__(self, scores):
-        self.scores = scores
-
-    def score(self, items):
-        return [SimpleNamespace(score=self.scores[item.query], spans=()) for item in items]
+from tests.release.test_release_make import FixedDetector
 
 
 def run_folder(runs_dir, run_id: str, **config):

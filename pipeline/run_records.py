@@ -1,0 +1,139 @@
+"""What a run records about how it was made, and how a resume compares with it: the config (what it
+makes, not how it runs: `HOW_NOT_WHAT`), the elements its plan chose, and the prompt files and taxonomy
+its backends read. `RunDir` (`pipeline/rundir.py`) writes and checks them.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from pipeline.config import LLM_ROLES, BuildConfig
+from pipeline.hashing import sha256_file
+from pipeline.prompts import prompt_path
+
+
+# How a run is carried out, not what it makes: a resume may change these (fewer workers, a
+# smaller image batch or offloading after running out of GPU memory, a slower rate limit).
+# Not the devices: with dtype "auto" the device decides the precision, and so the images.
+HOW_NOT_WHAT = ("runner", "llm.client_process", "images.diffusers.batch_size", "images.diffusers.cpu_offload", *(
+                    f"llm.endpoints.*.{key}" for key in ("max_in_flight", "requests_per_minute", "tokens_per_minute",
+                                                         "timeout_s", "max_retries", "backoff_s")))
+
+
+def _flat(settings: dict, prefix: str = "") -> dict[str, object]:
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _what_it_makes(key: str) -> bool:
+    parts = key.split(".")
+    return not any(all(want in ("*", got) for want, got in zip(rule.split("."), parts)) and
+                   len(parts) >= len(rule.split(".")) for rule in HOW_NOT_WHAT)
+
+
+def with_how_at_defaults(model: BaseModel, prefix: str = "") -> BaseModel:
+    """A copy with every `HOW_NOT_WHAT` setting at its default: what the run makes, for a run id
+    that a resume with fewer workers or a slower rate limit keeps. A config that leaves them at
+    their defaults is unchanged, so its id is the one it always had."""
+    update = {}
+    for name, field in type(model).model_fields.items():
+        key, value = f"{prefix}{name}", getattr(model, name)
+        if not _what_it_makes(key):
+            update[name] = field.get_default(call_default_factory=True)
+        elif isinstance(value, BaseModel):
+            update[name] = with_how_at_defaults(value, f"{key}.")
+        elif isinstance(value, dict) and any(isinstance(item, BaseModel) for item in value.values()):
+            update[name] = {k: with_how_at_defaults(item, f"{key}.{k}.") for k, item in value.items()}
+    return model.model_copy(update=update)
+
+
+def config_changes(stored: dict, wanted: dict) -> list[str]:
+    """`key: old -> new` for each setting that would change what the run makes. A key the stored config
+    lacks came with a newer leakless: left at its default it is no change, since a new key's default
+    does what leakless did before the key existed (and a new stage runs on resume for every batch)."""
+    old, new = _flat(stored), _flat(wanted)
+    defaults = _flat(BuildConfig().model_dump(mode="json"))
+    return [f"{key}: {_shown(old.get(key))} -> {_shown(new.get(key))}" for key in sorted(old.keys() | new.keys())
+            if old.get(key) != new.get(key) and _what_it_makes(key)
+            and (key in old or key not in defaults or new.get(key) != defaults[key])]
+
+
+def _shown(value) -> str:
+    # None is a setting left to its default (leak_filter.threshold: the detector's own), not a value
+    return "unset (the default)" if value is None else repr(value)
+
+
+def element_changes(recorded: dict, now: dict) -> str | None:
+    """What differs between two element choices (`plan.choose_elements`), or None when the same
+    elements would be built in the same order."""
+    if recorded["digest"] == now["digest"]:
+        return None
+    before, after = ({(element["sub_category"], element["element"]) for element in record["elements"]}
+                     for record in (recorded, now))
+    changes = [f"{len(names)} {word}: {_some(names)}"
+               for word, names in (("more", after - before), ("fewer", before - after)) if names]
+    if not changes:
+        changes = ["the same names with other descriptions, terms or order"]
+    old_file, new_file = recorded["library"], now["library"]
+    if old_file["sha256"] != new_file["sha256"]:
+        changes.append(f"{new_file['file']} changed (sha256 {old_file['sha256'][:12]} -> {new_file['sha256'][:12]})")
+    old_store, new_store = (record["store"]["versions"] if record["store"] else [] for record in (recorded, now))
+    if old_store != new_store:
+        changes.append(f"the element store held {_versions(old_store)}, now {_versions(new_store)}")
+    return "; ".join(changes)
+
+
+def _some(named: set[tuple[str, str]]) -> str:
+    shown = ", ".join(repr(name) for _, name in sorted(named)[:3])
+    return shown + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+
+
+def _versions(names: list[str]) -> str:
+    if not names:
+        return "no version"
+    return names[0] if len(names) == 1 else f"{names[0]}..{names[-1]} ({len(names)} versions)"
+
+
+# The prompt files each offline [backends] choice reads; an "llm" one reads its roles' `<role>.j2`.
+OFFLINE_PROMPT_FILES = {("seed_writer", "templates"): "offline/seed_queries.toml",
+                        ("rewriter", "rules"): "offline/references.toml"}
+
+
+def build_roles(config: BuildConfig) -> list[str]:
+    """The LLM roles a build with this config calls (the element writer grows elements before one,
+    and a pool's image-first seeds need the image query writer)."""
+    roles = [role for backend, names in LLM_ROLES.items()
+             if backend != "element_writer" and getattr(config.backends, backend) == "llm" for role in names]
+    pool = config.images.pool
+    if "seed_writer" in roles and pool is not None and pool.image_first:
+        roles.append("image_query_writer")
+    return roles
+
+
+def build_prompt_files(config: BuildConfig) -> list[str]:
+    """The files under prompts/ that a build with this config reads."""
+    offline = [name for (backend, value), name in OFFLINE_PROMPT_FILES.items()
+               if getattr(config.backends, backend) == value]
+    return offline + [f"{role}.j2" for role in build_roles(config)]
+
+
+def prompt_record(config: BuildConfig) -> dict[str, str]:
+    """The sha256 of each prompt file the build reads and of the taxonomy, by their checkout paths:
+    they decide what the run makes as much as its config does."""
+    from pipeline import taxonomy  # its file is looked up when asked: a test may point it elsewhere
+
+    files = {f"prompts/{name}": prompt_path(name) for name in build_prompt_files(config)}
+    files["pipeline/taxonomy/taxonomy.toml"] = taxonomy.TAXONOMY_FILE
+    return {name: sha256_file(path) for name, path in files.items()}
+
+
+def prompt_changes(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
+    """`file (sha256 old -> new)` for each recorded file that reads otherwise now. A file a newer
+    leakless reads that the run did not record is no change, as a new config key is not."""
+    return [f"{name} (sha256 {old[:12]} -> {now[name][:12]})"
+            for name, old in recorded.items() if name in now and now[name] != old]
