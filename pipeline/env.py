@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Installed from a wheel, PROJECT_ROOT is site-packages, where another distribution's top-level
+# `prompts/` or `tests/` may sit: the checkout's folders are read only from a checkout.
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
 
 
 def artifacts_dir() -> Path:

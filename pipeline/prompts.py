@@ -14,14 +14,13 @@ from pathlib import Path
 import jinja2
 from jinja2.utils import internal_code
 
-from pipeline.env import PROJECT_ROOT
+from pipeline.env import IN_CHECKOUT, PROJECT_ROOT
 from pipeline.hashing import sha256_text
 
 
 def prompts_dir() -> Path:
-    checkout = PROJECT_ROOT / "prompts"
-    if checkout.is_dir():
-        return checkout
+    if IN_CHECKOUT:
+        return PROJECT_ROOT / "prompts"
     return Path(__file__).parent / "prompt_files"  # where a wheel puts them (setup.py)
 
 

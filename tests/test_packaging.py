@@ -32,7 +32,12 @@ def test_wheel_carries_every_prompt_template(tmp_path):
     assert "pipeline/taxonomy/elements.jsonl" in names
     assert "pipeline/guardrails/rules.toml" in names
     # the detector's fitted parts: without them an installed detector cannot start
-    assert {"pipeline/detect/calibration.json", "pipeline/detect/text_harm_probe.npz", "pipeline/detect/evaluation_sets.toml", "pipeline/detect/cues.toml"} <= names
+    assert {"pipeline/detect/calibration.json", "pipeline/detect/text_harm_probe.npz", "pipeline/detect/evaluation_sets.toml", "pipeline/detect/cues.toml", "pipeline/detect/text_harm_adapter.npz"} <= names
+    # every other file the code reads at run time: the apps' and reports' templates, the word lists
+    read = [p.relative_to(ROOT).as_posix() for p in (ROOT / "pipeline").rglob("*")
+            if p.is_file() and p.suffix in {".j2", ".toml", ".json", ".jsonl", ".npz", ".css", ".js"}
+            and "__pycache__" not in p.parts]
+    assert len(read) >= 20 and set(read) <= names, sorted(set(read) - names)
 
 
 @pytest.mark.slow
@@ -40,6 +45,9 @@ def test_prompts_resolve_from_an_installed_wheel(tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(build_wheel(tmp_path))], check=True, capture_output=True)
+    # another distribution's top-level `prompts` beside it (an installed wheel audit): never read as ours
+    (target / "prompts" / "offline").mkdir(parents=True)
+    (target / "prompts" / "offline" / "seed_queries.toml").write_text("# not leakless's\n")
     probe = ("import pipeline.prompts as p; print(p.prompts_dir()); "
              "print(p.prompt_hash('offline/seed_queries.toml'))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(target)},

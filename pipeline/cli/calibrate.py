@@ -27,15 +27,15 @@ if TYPE_CHECKING:
 
 console = output_console()
 DATA_HELP = "The public VSIL corpus (JSONL: id, query, image_description, label, source), e.g. ../shared/public_vsil/pairs.jsonl."
+TEAM_DATA_HELP = ("Folder of labelled sets written the way VLSBench's leakless queries are (detector_*.jsonl). "
+                  "Default: the team's sets in the checkout's tests/data (they do not ship in the package).")
 
 
 @app.command("calibrate")
 def calibrate_command(
     data: Path = typer.Option(..., "--data", help=DATA_HELP),
     out: Path | None = typer.Option(None, help="Calibration file to write (default: the shipped one)."),
-    team_data: Path | None = typer.Option(
-        None, help="Folder of labelled sets written the way VLSBench's leakless queries are (detector_*.jsonl); "
-                   "their leakless rows set the text-harm threshold. Default: the team's sets in tests/data."),
+    team_data: Path | None = typer.Option(None, help=TEAM_DATA_HELP + " Their leakless rows set the text-harm threshold."),
     adapter_seed: int = typer.Option(
         0, min=0, help="Seed of the adapter fits. Another seed alone moves public figures by about 0.02: "
                        "refit to a separate --out to measure that spread."),
@@ -53,7 +53,8 @@ def calibrate_command(
         raise fail(f"{data}: no such file")
     team_data = team_data or TEAM_DATA
     if not any(team_data.glob("detector_*.jsonl")):
-        raise fail(f"{team_data}: no detector_*.jsonl set to set the threshold on")
+        raise fail(f"{team_data}: no detector_*.jsonl set to set the threshold on (the team's sets ship in the "
+                   "source checkout, not in the package: pass --team-data)")
     try:
         with fit_progress() as progress:
             result = calibrate(data, out or CALIBRATION_FILE, AdapterSettings(seed=adapter_seed), progress=progress,
@@ -73,20 +74,25 @@ def eval_public(
     calibration: Path | None = typer.Option(
         None, help="A calibration written by `calibrate --out` (default: the shipped one); its folds are "
                    "refitted with the adapter settings it records."),
+    team_data: Path | None = typer.Option(None, help=TEAM_DATA_HELP + " The folder also holds the "
+                                                   "VLSBench sample (vlsbench_sample.json), scored as evaluation only."),
 ) -> None:
     """Leave one source out: refit the text-harm readers without each source (team sets four groups
     at a time), score the source, and print its figures beside the content-word overlap baseline of
     the same run. Reuses the fits `calibrate` cached."""
-    from pipeline.detect.corpus import (evaluation_only_sources, evaluation_sets, read_public, read_team_sets,
-                                        read_vlsbench_sample)
+    from pipeline.detect.corpus import (TEAM_DATA, evaluation_only_sources, evaluation_sets, read_public,
+                                        read_team_sets, read_vlsbench_sample)
     from pipeline.detect.detector import CALIBRATION_FILE, Calibration
     from pipeline.detect.folds import leave_one_source_out
     from pipeline.hashing import sha256_file
 
-    calibration = calibration or CALIBRATION_FILE
-    for path in (data, calibration):
+    calibration, team_data = calibration or CALIBRATION_FILE, team_data or TEAM_DATA
+    sample = team_data / "vlsbench_sample.json"
+    for path in (data, calibration, sample):
         if not path.is_file():
-            raise fail(f"{path}: no such file")
+            raise fail(f"{path}: no such file" + (" (the team's sets and the VLSBench sample ship in the source "
+                                                   "checkout, not in the package: pass --team-data)"
+                                                   if path == sample else ""))
     try:
         fitted = Calibration.load(calibration)
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -97,11 +103,12 @@ def eval_public(
                    "scoring; a changed evaluation set needs a new record, made before it is scored")
     try:
         public = read_public(data)
-    except ValueError as error:
+        team = read_team_sets(team_data)
+    except (ValueError, FileNotFoundError) as error:
         raise fail(str(error))
     excluded = evaluation_only_sources()
-    fitting = [r for r in public if r.source not in excluded] + read_team_sets()
-    evaluation_only = [r for r in public if r.source in excluded] + read_vlsbench_sample()
+    fitting = [r for r in public if r.source not in excluded] + team
+    evaluation_only = [r for r in public if r.source in excluded] + read_vlsbench_sample(sample)
     with fit_progress() as progress:
         result = leave_one_source_out(fitting, evaluation_only, fitted, progress=progress)
     console.print(_table(result))

@@ -66,9 +66,15 @@ def read_public(path: Path) -> list[LabelledRow]:
 
 
 def read_team_sets(folder: Path = TEAM_DATA) -> list[LabelledRow]:
-    """Every team set, in order; a (query, description) pair already in an earlier set is dropped."""
+    """Every team set, in order; a (query, description) pair already in an earlier set is dropped.
+    A folder without one is a FileNotFoundError: fitted or scored without them, every figure would
+    silently be another one."""
+    sets = sorted(Path(folder).glob("detector_*.jsonl"), key=_set_order)
+    if not sets:
+        raise FileNotFoundError(f"{folder}: no detector_*.jsonl set (the team's sets ship in the source "
+                                "checkout's tests/data, not in the package: pass --team-data)")
     rows, seen = [], set()
-    for path in sorted(folder.glob("detector_*.jsonl"), key=_set_order):
+    for path in sets:
         name = path.stem.removeprefix("detector_")
         for record in _jsonl(path):
             key = (match_key(record["query"]), match_key(record["image_description"]))

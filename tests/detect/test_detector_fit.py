@@ -114,3 +114,21 @@ def test_team_sets_are_deduplicated_across_sets(tmp_path):
 ])
 def test_non_english_queries_are_marked(text, english):
     assert is_english(text) is english
+
+
+def test_a_folder_without_team_sets_is_refused_not_read_as_none(tmp_path):
+    # installed from a wheel, tests/data is absent: the team sets silently became 0 rows
+    with pytest.raises(FileNotFoundError, match="no detector_\\*.jsonl set .*pass --team-data"):
+        read_team_sets(tmp_path)
+
+
+def test_eval_public_without_the_team_folder_is_one_line_naming_team_data(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    corpus = tmp_path / "pairs.jsonl"
+    corpus.write_text("")
+    result = CliRunner().invoke(app, ["eval-public", "--data", str(corpus), "--team-data", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "vlsbench_sample.json: no such file" in result.stderr and "pass --team-data" in result.stderr
