@@ -72,8 +72,8 @@ def test_a_build_on_a_folder_with_two_captions_files_is_one_line_exit_2(workdir)
 
 
 def assert_refused(args: list[str], workdir, fragment: str) -> None:
-    before = snapshot(workdir.parent)
+    before = snapshot(workdir)
     result = CliRunner().invoke(app, args)
     lines = result.output.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and fragment in lines[0], result.output
-    assert snapshot(workdir.parent) == before  # nothing written, inside artifacts/ or beside it
+    assert snapshot(workdir) == before  # nothing written, inside artifacts/ or beside it (the work folder)
