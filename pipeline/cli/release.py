@@ -114,7 +114,8 @@ def export_vlsbench_command(
     release: Release,
     out_dir: Annotated[Path, typer.Argument(help="An empty or new folder for data.json and imgs/.")],
     releases_dir: ReleasesDir = RELEASES_DIR,
-    force: Annotated[bool, typer.Option("--force", help="Export even if the release fails verify.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Export even if the release fails verify (never a shard "
+                                        "that is a link or not in the release schema).")] = False,
     allow_preview: Annotated[bool, typer.Option(
         "--allow-preview", help="Export an unreviewed preview release, with a PREVIEW.md note beside data.json.")] = False,
 ) -> None:

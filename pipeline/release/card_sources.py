@@ -29,6 +29,15 @@ def cell_text(value) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
+def code_cell(text: str) -> str:
+    """`text` as a Markdown code span that stays within its table cell. A model name is what a server
+    reported: a backtick, a pipe or a character that is not printable (a newline, a bidi control) in it
+    would end the span, the cell or the row and let the name write the card, so each is shown as its
+    \\u escape."""
+    return "`" + "".join(char if char.isprintable() and char not in "`|" else f"\\u{ord(char):04x}"
+                         for char in text) + "`"
+
+
 def model_label(model) -> str:
     """How a model is named on the card: its id, or for a local folder its last part (the full path
     stays in the data), so the card holds no path of the machine that built it."""
@@ -37,8 +46,8 @@ def model_label(model) -> str:
         return NOT_RECORDED
     for path in (PurePosixPath(model), PureWindowsPath(model)):
         if path.is_absolute() or model.startswith("~"):
-            return f"local files `{path.name or model}`"
-    return f"`{model}`"
+            return f"local files {code_cell(path.name or model)}"
+    return code_cell(model)
 
 
 def _sorted_counts(counter: Counter) -> list[tuple]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.release.final_filter import RulesPairChecker
+from pipeline.release.writer import plain_file
 
 ACCEPTED = "accepted"
 REVIEW_CLAIMS = {True: "unreviewed preview", False: "reviewed: accepted pairs only"}  # manifest `review`, by preview
@@ -141,7 +142,7 @@ def final_filter_problems(folder: Path, manifest: dict) -> list[str]:
     decisions.parquet. A selected version (`selection`) keeps its source's entry and has none."""
     claim = manifest.get("final_filter")
     path = folder / "decisions.parquet"
-    if not isinstance(claim, dict) or "selection" in manifest or not path.is_file():
+    if not isinstance(claim, dict) or "selection" in manifest or not plain_file(path):  # a link: file_problems
         return []
     try:
         frame = pd.read_parquet(path, columns=["stage", "verdict", "backend", "model"])

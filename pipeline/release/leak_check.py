@@ -48,7 +48,7 @@ def stored_terms(row: dict) -> list[str] | None:
     """The element terms a row stores, None where it stores none or no JSON list of terms (`terms_problems`)."""
     try:
         terms = json.loads(row.get("element_terms") or "null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         return None
     return terms if isinstance(terms, list) and terms and all(isinstance(term, str) for term in terms) else None
 

@@ -52,5 +52,13 @@ SELECTED_SCHEMA = _with_features([*RELEASE_FIELDS, ("selection_reason", pa.strin
 LATER_COLUMNS = ("element_terms", "seed_model", "edited_by")
 VALID_SCHEMAS = tuple(pa.schema([field for field in schema if field.name not in LATER_COLUMNS[:missing]])
                       for missing in range(len(LATER_COLUMNS) + 1) for schema in (RELEASE_SCHEMA, SELECTED_SCHEMA))
+
+
+def is_release_schema(schema: pa.Schema) -> bool:
+    """The column names and types (metadata aside) of one of the layouts a release may have."""
+    found = [(field.name, field.type) for field in schema]
+    return any(found == [(field.name, field.type) for field in valid] for valid in VALID_SCHEMAS)
+
+
 # Everything but the image: what selection, filtering and dedup work on.
 META_SCHEMA = pa.schema([field for field in RELEASE_SCHEMA if field.name != "image"])

@@ -33,9 +33,9 @@ from pipeline.progress import Step, no_steps
 from pipeline.release.claims import claim_problems, files_required, manifest_key_problem
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
-from pipeline.release.schema import VALID_SCHEMAS
+from pipeline.release.schema import is_release_schema
 from pipeline.release.select import INDEX_FILE
-from pipeline.release.writer import release_files
+from pipeline.release.writer import not_plain, plain_file, release_files
 
 READ_ROWS = 100
 CARD = "README.md"
@@ -49,11 +49,13 @@ OPTIONAL_COLUMNS = ["element_terms", "source"]
 
 def load_manifest(folder: Path) -> dict:
     path = Path(folder) / "manifest.json"
+    if kind := not_plain(path):
+        raise ValueError(f"{path}: {kind}, not a plain file (not read)")
     if not path.is_file():
         raise FileNotFoundError(f"{folder} is not a release (no manifest.json)")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:  # Recursion: nested too deep
         raise ValueError(f"{path}: not a release manifest ({error})") from None
     problem = manifest_key_problem(manifest)
     if problem:
@@ -86,7 +88,8 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
         except (pa.ArrowException, OSError) as error:
             problems.append(f"{file}: unreadable ({str(error).splitlines()[0]})")
 
-    whole = not any("unreadable" in problem for problem in problems)  # else the rows are only some of them
+    # else the rows are only some of them: a shard missing, not a plain file or unreadable
+    whole = listed.keys() <= present and not any("unreadable" in problem for problem in problems)
     problems += totals_problems(manifest, rows) + claim_problems(folder, manifest, rows) if whole else []
     problems += card_problems(folder, manifest)
     problems += index_problems(folder, manifest, rows if whole else None)
@@ -125,9 +128,11 @@ def file_problems(folder: Path, manifest: dict, digests: dict[str, str], notes: 
     file that is not listed. Returns the problems and the files present that the manifest lists;
     fills `digests` (file -> sha256) so no shard is hashed twice. A manifest written before it listed
     every file (`files`) lists only the shards: then only `data/` is checked, and a note says so."""
-    problems: list[str] = []
     shards = {entry["file"]: entry for entry in manifest["shards"]}
-    on_disk = {path.relative_to(folder).as_posix() for path in release_files(folder)}
+    kinds = {path.relative_to(folder).as_posix(): not_plain(path) for path in release_files(folder)}
+    not_read = {file for file, kind in kinds.items() if kind}
+    problems = [f"{file}: {kinds[file]}, not a plain file (not read)" for file in sorted(not_read)]
+    on_disk = kinds.keys() - not_read
     if "files" in manifest:
         entries = {entry["file"]: entry for entry in manifest["files"]}
         expected, present = entries.keys() | shards.keys(), on_disk
@@ -141,7 +146,7 @@ def file_problems(folder: Path, manifest: dict, digests: dict[str, str], notes: 
         else:
             notes.append("the manifest lists only the shards (a release written before it listed every file): "
                          f"{unchecked} could not be checked against it")
-    problems += [f"{file}: listed in the manifest but missing" for file in sorted(expected - present)
+    problems += [f"{file}: listed in the manifest but missing" for file in sorted(expected - present - not_read)
                  if file != CARD]  # the card's own line comes from card_problems
     for file in sorted(present - expected):
         stray = " (under data/: loading data/ would read it as part of the release)" if file.startswith("data/") else ""
@@ -160,12 +165,12 @@ def card_problems(folder: Path, manifest: dict) -> list[str]:
     """The dataset card is there and its metadata agrees with the manifest (licence, row count): checked
     even when an older manifest holds no checksum of the card."""
     path = folder / CARD
-    if not path.is_file():
-        return [f"{CARD} (the dataset card) is missing"]
+    if not plain_file(path):  # a link or a device is file_problems' to report
+        return [] if not_plain(path) else [f"{CARD} (the dataset card) is missing"]
     try:
         text = path.read_text(encoding="utf-8")
         meta = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else None
-    except (UnicodeDecodeError, yaml.YAMLError, IndexError):
+    except (UnicodeDecodeError, yaml.YAMLError, IndexError, RecursionError):
         meta = None
     if not isinstance(meta, dict):
         return [f"{CARD}: no readable YAML metadata"]
@@ -190,8 +195,9 @@ def index_problems(folder: Path, manifest: dict, rows: list[dict] | None) -> lis
     """The dedup index, which the next release of the name dedups against, is readable and lists the rows
     the shards hold: checked even when an older manifest holds no checksum of it."""
     path = folder / INDEX_FILE
-    if not path.is_file():  # with a `files` list, a missing index is already a missing listed file
-        return [] if "files" in manifest else [f"{INDEX_FILE}: missing (the next release dedups against it)"]
+    if not plain_file(path):  # a link or a device, and with a `files` list a missing index, file_problems reports
+        return [] if "files" in manifest or not_plain(path) else [f"{INDEX_FILE}: missing (the next release "
+                                                                  "dedups against it)"]
     try:
         ids = pq.read_table(path, columns=["id"])["id"].to_pylist()
     except (pa.ArrowException, OSError, KeyError) as error:
@@ -220,8 +226,7 @@ def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, rows: list
     problems = []
     if shard.metadata.num_rows != expected_rows:
         problems.append(f"{file}: {shard.metadata.num_rows} rows, the manifest says {expected_rows}")
-    found = [(field.name, field.type) for field in shard.schema_arrow]
-    if all(found != [(field.name, field.type) for field in schema] for schema in VALID_SCHEMAS):
+    if not is_release_schema(shard.schema_arrow):
         problems.append(f"{file}: schema differs from the release schema")
         return problems
     present = [name for name in OPTIONAL_COLUMNS if name in shard.schema_arrow.names]

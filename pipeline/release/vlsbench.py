@@ -13,11 +13,14 @@ import os
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from pipeline.release.schema import is_release_schema
 from pipeline.release.select import shard_paths
 from pipeline.release.verify import load_manifest
+from pipeline.release.writer import not_plain
 from pipeline.storage import staging_dir
 
 # VLSBench's data.json fields, in its order.
@@ -71,9 +74,25 @@ def is_preview(release: Path) -> bool:
                                                   for row in release_rows(release, ["review_state"]))
 
 
+def shard_problem(release: Path, shard: Path) -> str | None:
+    """Why a shard cannot be exported at all, --force or not: it is a link or a device (not read), or its
+    columns are not the release's (an `instruction_id` that is not an integer would name a path)."""
+    name = shard.relative_to(release).as_posix()
+    if kind := not_plain(shard):
+        return f"{name}: {kind}, not a plain file"
+    try:
+        schema = pq.read_schema(shard)
+    except (pa.ArrowException, OSError) as error:
+        return f"{name}: unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+    return None if is_release_schema(schema) else f"{name}: schema differs from the release schema"
+
+
 def check_export(release: Path, out_dir: Path, allow_preview: bool) -> bool:
-    """Refuse what no export can fix, before any work: a preview not allowed, an output folder in the way
-    or under a file. Returns whether the release is a preview."""
+    """Refuse what no export can fix, before any work: a shard that is no release shard, a preview not
+    allowed, an output folder in the way or under a file. Returns whether the release is a preview."""
+    for shard in shard_paths(release):
+        if problem := shard_problem(release, shard):
+            raise ValueError(f"{problem}: {release} cannot be exported, even with --force")
     preview = is_preview(release)
     if preview and not allow_preview:
         raise ValueError(f"{release} is a preview release of unreviewed pairs, and VLSBench's layout cannot say so; "
@@ -84,6 +103,20 @@ def check_export(release: Path, out_dir: Path, allow_preview: bool) -> bool:
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"{out_dir} cannot be made: {existing} is not a folder this user can write in")
     return preview
+
+
+def write_image(staging: Path, instruction_id, data: bytes) -> str:
+    """Write the image as `imgs/<instruction_id>.png` under `staging`; returns that path. Refused even under
+    --force: an id that is not an integer (the schema check lets a null through; a string could name a path
+    outside), and an id written already (its image would be replaced)."""
+    if type(instruction_id) is not int:
+        raise ValueError(f"instruction_id {instruction_id!r} is not an integer: cannot export, even with --force")
+    path = f"imgs/{instruction_id}.png"
+    if (staging / path).exists():
+        raise ValueError(f"instruction_id {instruction_id} appears twice (one image would replace the other): "
+                         "cannot export, even with --force")
+    (staging / path).write_bytes(as_png(data))
+    return path
 
 
 def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False) -> int:
@@ -103,8 +136,7 @@ def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False) -
             columns = [field for field in FIELDS if field != "image_path"] + ["image"]
             for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=columns):
                 for row in batch.to_pylist():
-                    row["image_path"] = f"imgs/{row['instruction_id']}.png"
-                    (staging / row["image_path"]).write_bytes(as_png(row["image"]["bytes"]))
+                    row["image_path"] = write_image(staging, row["instruction_id"], row["image"]["bytes"])
                     entries.append({field: row[field] for field in FIELDS})
         (staging / "data.json").write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if preview:

@@ -11,6 +11,8 @@ Shards are written under part names and renamed to
 from __future__ import annotations
 
 import itertools
+import os
+import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -158,6 +160,25 @@ def file_entries(folder: Path) -> list[dict]:
 
 
 def release_files(folder: Path) -> list[Path]:
-    """Every file under a release folder (links and hidden files included) but its manifest."""
+    """Every entry under a release folder but its folders and its manifest: files, hidden ones included,
+    and links, devices and FIFOs (never read: `not_plain` names them, so `verify` reports them)."""
     return [path for path in Path(folder).rglob("*")
-            if (path.is_file() or path.is_symlink()) and path.relative_to(folder).as_posix() != MANIFEST]
+            if not stat.S_ISDIR(path.lstat().st_mode) and path.relative_to(folder).as_posix() != MANIFEST]
+
+
+def not_plain(path: Path) -> str | None:
+    """What a release entry is when it is neither a plain file nor a folder, else None (also when nothing is
+    there). A release is written as plain files only; a link may lead out of the folder and a device or FIFO
+    may never end, so no check reads one."""
+    try:
+        mode = path.lstat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISLNK(mode):
+        return f"a link to {os.readlink(path)!r}"  # quoted: a target may hold a newline
+    return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else "a device, FIFO or socket"
+
+
+def plain_file(path: Path) -> bool:
+    """A regular file itself, not a link to one: the only kind of entry the release checks read."""
+    return path.is_file() and not path.is_symlink()
