@@ -80,6 +80,8 @@ def labelstudio_import(
             exported = check_export(json.loads(export_file.read_text(encoding="utf-8")), folder.name)
         except json.JSONDecodeError as error:
             raise ValueError(f"{export_file}: not JSON ({error})") from None
+        except RecursionError:
+            raise ValueError(f"{export_file}: not a Label Studio export (JSON nested too deeply to read)") from None
         except ValueError as error:
             raise ValueError(f"{export_file}: {error}") from None
         by_email = sorted(option for option in user or [] if "@" in option.partition("=")[0])

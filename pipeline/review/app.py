@@ -12,6 +12,7 @@ Browser decisions are recorded with source `web`, API calls with source `api`.
 from __future__ import annotations
 
 import re
+import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -136,7 +137,8 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
 
     def page(request: Request, name: str, context: dict, status_code: int = 200):
         session = request.cookies.get(auth.COOKIE)
-        context = {"csrf": auth.csrf_token(session) if session else "", "token": None, **context}
+        context = {"csrf": auth.csrf_token(session) if session else "", "token": None,
+                   "csp_nonce": request.state.csp_nonce, **context}
         return templates.TemplateResponse(request, name, context, status_code=status_code)
 
     @app.exception_handler(HTTPException)
@@ -180,7 +182,7 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
                        else "a token is never taken from the address of a POST: use the Authorization header")
             return await error_page(request, HTTPException(401, problem))
         url = request.url.remove_query_params("token")
-        clean = url.path + (f"?{url.query}" if url.query else "")
+        clean = auth.same_site_path(url.path) + (f"?{url.query}" if url.query else "")
         current = review.store.session(request.cookies.get(auth.COOKIE))
         if current is not None and current.token_hash != token.token_hash:
             return page(request, "switch.html.j2", {"current": current, "new": token, "raw": raw, "next": clean},
@@ -188,6 +190,13 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         response = RedirectResponse(clean, status_code=303)
         if current is None:
             auth.set_session_cookie(response, request, review.store.open_session(token))
+        return response
+
+    @app.middleware("http")  # added last, so it runs first: the pages above render with its nonce
+    async def with_security_headers(request: Request, call_next):
+        request.state.csp_nonce = secrets.token_urlsafe(16)
+        response = await call_next(request)
+        response.headers.update(auth.security_headers(request.state.csp_nonce))
         return response
 
     async def form_of(request: Request) -> dict[str, str]:
@@ -201,9 +210,7 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         token = review.store.token(form.get("token"))
         if token is None:
             raise HTTPException(401, "this review link is not valid (revoked or mistyped)")
-        target = form.get("next", "/")
-        response = RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/",
-                                    status_code=303)
+        response = RedirectResponse(auth.same_site_path(form.get("next", "/")), status_code=303)
         auth.set_session_cookie(response, request, review.store.open_session(token))
         return response
 

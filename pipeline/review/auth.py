@@ -5,7 +5,8 @@ server-side session (the cookie holds a random session id, never the token) and
 redirects to the same address without it. A link carrying another annotator's
 token never switches a signed-in browser silently: it asks first. Form POSTs
 carry a CSRF token derived from the session, and the access log never holds a
-token (`RedactTokens`).
+token (`RedactTokens`). A session lasts `store.SESSION_LIFETIME`; every response
+carries `security_headers`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import hashlib
 import hmac
 import logging
 import re
+from urllib.parse import unquote_plus
 
 from fastapi import HTTPException, Request
 
-from pipeline.review.store import ReviewStore, Token
+from pipeline.review.store import SESSION_LIFETIME, ReviewStore, Token
 
 COOKIE = "leakless_session"
-TOKEN_IN_QUERY = re.compile(r"(?<=[?&]token=)[^&\s\"]*")
+QUERY_PARAMETER = re.compile(r"(?<=[?&])(?P<name>[^=&\s\"]*)=(?P<value>[^&\s\"]*)")
 
 
 def csrf_token(session: str) -> str:
@@ -57,17 +59,39 @@ def check_csrf(request: Request, form: dict[str, str]) -> None:
 
 
 def set_session_cookie(response, request: Request, session: str) -> None:
-    response.set_cookie(COOKIE, session, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    response.set_cookie(COOKIE, session, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+
+
+def same_site_path(target: str) -> str:
+    """`target` as a path of this site, for a redirect: `//host/` (or `/\\host/`) names another site to a
+    browser, so leading slashes collapse into one; anything not a path is the start page."""
+    return "/" + target.lstrip("/\\") if target.startswith(("/", "\\")) else "/"
+
+
+def security_headers(nonce: str) -> dict[str, str]:
+    """Headers for every response: only the page's own inline script and style run (they carry the
+    response's nonce), no other site may frame a page (clickjacking), and no address leaves in a Referer."""
+    policy = (f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; object-src 'none'; "
+              "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer"}
+
+
+def redact_tokens(text: str) -> str:
+    """Blanks the value of each query parameter the app reads as `token`: its name as the app reads it,
+    percent-decoded (`?tok%65n=` signs in as `?token=` does)."""
+    return QUERY_PARAMETER.sub(lambda found: f"{found['name']}=[redacted]"
+                               if unquote_plus(found["name"]) == "token" else found[0], text)
 
 
 class RedactTokens(logging.Filter):
-    """Blanks `token=...` in access-log lines (uvicorn logs the full path with its query)."""
+    """Blanks tokens in access-log lines (uvicorn logs the full path with its query)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(TOKEN_IN_QUERY.sub("[redacted]", arg) if isinstance(arg, str) else arg
-                                for arg in record.args)
-        record.msg = TOKEN_IN_QUERY.sub("[redacted]", str(record.msg))
+            record.args = tuple(redact_tokens(arg) if isinstance(arg, str) else arg for arg in record.args)
+        record.msg = redact_tokens(str(record.msg))
         return True
 
 

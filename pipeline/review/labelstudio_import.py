@@ -8,7 +8,7 @@ whose annotation or task the export no longer holds is withdrawn (recorded as a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from pydantic import ValidationError
 
@@ -18,6 +18,9 @@ from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import ReviewStore
 
 SOURCE = "labelstudio"  # the events an import records
+# Label Studio's clock may run a little ahead of ours; a time later than this is not one it wrote,
+# and would outrank every decision made since (the store keeps the latest).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def check_export(exported: object, run_id: str) -> list[dict]:
@@ -39,7 +42,8 @@ def check_export(exported: object, run_id: str) -> list[dict]:
 
 def annotator_name(completed_by, users: dict[str, str]) -> str:
     """Our name for a Label Studio user; `users` maps a user id (as text) or an e-mail to it.
-    Exports give `completed_by` as a bare id, older ones as {id, email}."""
+    Exports give `completed_by` as a bare id, older ones as {id, email}. The file's e-mail only
+    matches a mapping: it never names a user itself, or an export could sign as any annotator."""
     if isinstance(completed_by, dict):
         user_id, email = completed_by.get("id"), completed_by.get("email")
     else:
@@ -47,7 +51,7 @@ def annotator_name(completed_by, users: dict[str, str]) -> str:
     for key in (str(user_id), email):
         if key is not None and key in users:
             return users[key]
-    return email or f"labelstudio-user-{user_id}"
+    return f"labelstudio-user-{user_id}"
 
 
 def names_emails(exported_tasks: list[dict]) -> bool:
@@ -102,7 +106,7 @@ def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, s
 
 def annotation_time(annotation: dict) -> str | None:
     """When the annotation was last changed in Label Studio (`updated_at`, else `created_at`), in
-    UTC as the store writes times; None where the export gives neither."""
+    UTC as the store writes times; None where the export gives neither. A time in the future is refused."""
     stamp = annotation.get("updated_at") or annotation.get("created_at")
     if stamp is None:
         return None
@@ -112,6 +116,8 @@ def annotation_time(annotation: dict) -> str | None:
         raise ValueError(f"updated_at {stamp!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)  # Label Studio keeps its times in UTC
+    if moment > datetime.now(timezone.utc) + CLOCK_SKEW:
+        raise ValueError(f"updated_at {stamp!r} is in the future")
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 

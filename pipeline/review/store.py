@@ -12,7 +12,7 @@ import json
 import secrets
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from pydantic import BaseModel
 
@@ -20,6 +20,9 @@ from pipeline.hashing import sha256_text
 from pipeline.review.decisions import DecisionIn, Event
 
 STORE_NAME = "review.sqlite"
+# A browser session ends after a working day; the annotator's link (the token) signs in again. A
+# cookie copied off a machine stops working without anyone revoking the token.
+SESSION_LIFETIME = timedelta(hours=12)
 
 SCHEMA_VERSION = 2
 SCHEMA = """
@@ -124,9 +127,9 @@ class ReviewStore:
     def token(self, raw: str | None) -> Token | None:
         return self._token("token_hash = ?", hash_token(raw)) if raw else None
 
-    def _token(self, where: str, key: str) -> Token | None:
+    def _token(self, where: str, *keys: str) -> Token | None:
         with self.connect() as db:
-            row = db.execute(f"SELECT * FROM tokens WHERE revoked IS NULL AND {where}", (key,)).fetchone()
+            row = db.execute(f"SELECT * FROM tokens WHERE revoked IS NULL AND {where}", keys).fetchone()
         return token_of(row) if row else None
 
     def tokens(self) -> list[Token]:
@@ -136,18 +139,20 @@ class ReviewStore:
         return [token_of(row) for row in rows]
 
     def open_session(self, token: Token) -> str:
-        """A new browser session for a live token; the raw session id goes in the cookie, its hash here."""
+        """A new browser session for a live token; the raw session id goes in the cookie, its hash here.
+        Expired sessions are dropped on the way."""
         raw = secrets.token_urlsafe(32)
         with self.connect() as db:
+            db.execute("DELETE FROM sessions WHERE created <= ?", (session_cutoff(),))
             db.execute("INSERT INTO sessions VALUES (?, ?, ?)", (hash_token(raw), token.token_hash, now()))
         return raw
 
     def session(self, raw: str | None) -> Token | None:
-        """The live token behind a session cookie."""
+        """The live token behind a session cookie opened less than SESSION_LIFETIME ago."""
         if not raw:
             return None
-        return self._token("token_hash = (SELECT token_hash FROM sessions WHERE session_hash = ?)",
-                           hash_token(raw))
+        return self._token("token_hash = (SELECT token_hash FROM sessions WHERE session_hash = ? AND created > ?)",
+                           hash_token(raw), session_cutoff())
 
     def record(self, decision: DecisionIn, *, annotator: str, run_id: str, source: str = "web",
                check=None, at: str | None = None, shown: int | None = None) -> Event:
@@ -246,6 +251,11 @@ def edit_columns(check) -> tuple:
 def token_of(row: sqlite3.Row) -> Token:
     return Token(annotator=row["annotator"], batches=json.loads(row["batches"]), token_hash=row["token_hash"],
                  created=row["created"])
+
+
+def session_cutoff() -> str:
+    """Sessions opened at or before this time have expired (times are ISO 8601 UTC, so they sort)."""
+    return (datetime.now(timezone.utc) - SESSION_LIFETIME).isoformat(timespec="milliseconds")
 
 
 def now() -> str:
