@@ -5,8 +5,9 @@ names the line an editor shows. A UTF-8 byte-order mark (Excel's "CSV UTF-8")
 is dropped, so it never sticks to the first column name. An entry that cannot
 be read as a record (a JSONL line that is not JSON, a list or keyed entry that is not an
 object, a CSV line with more cells than the header or with bytes that are not
-UTF-8) comes out as the reason it is unreadable instead of a record: one bad row
-must not stop the file. Only what makes the whole file unreadable is a `ValueError`.
+UTF-8, a JSON record that gives one key twice or nests deeper than MAX_NESTING levels)
+comes out as the reason it is unreadable instead of a record: one bad row must not
+stop the file. Only what makes the whole file unreadable is a `ValueError`.
 
 JSONL, CSV and Parquet are read as they are consumed; a JSON list is one
 document, so it is parsed whole (use JSONL or Parquet for very large files).
@@ -16,6 +17,7 @@ records to gather its keys), so a field first seen late is still found.
 
 from __future__ import annotations
 
+import collections
 import csv
 import json
 from collections.abc import Iterator
@@ -33,6 +35,10 @@ FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
 OBJECT_KEY = "__key__"
 PARQUET_BATCH_ROWS = 1024
 BOM = b"\xef\xbb\xbf"
+# No benchmark row needs more levels; deeper values overflow Python's stack (a RecursionError)
+# wherever they are parsed, printed or written, so they are refused where they are read.
+MAX_NESTING = 100
+TOO_DEEP = f"nested more than {MAX_NESTING} levels deep"
 
 
 def open_records(path: Path) -> RecordStream:
@@ -72,11 +78,15 @@ def _reraising(path: Path, entries: Iterator[Entry]) -> Iterator[Entry]:
 
 def _json(path: Path) -> RecordStream:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = _loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as error:
         if error.msg == "Extra data":  # one object a line, named .json: JSON lines
             return _jsonl(path)
         raise
+    except RecursionError:
+        raise ValueError(f"{path}: cannot read ({TOO_DEEP})") from None
+    if isinstance(data, _RepeatedKeys):
+        raise ValueError(f"{path}: cannot read ({_repeated(data)} at the top level)")
     records = _keyed_records(data) if isinstance(data, dict) else data
     if not isinstance(records, list) or not any(isinstance(r, dict) for r in records):
         raise ValueError(f"{path}: expected a list of objects, or an object of objects keyed by id"
@@ -98,16 +108,74 @@ def _keyed_records(data: dict) -> list | None:
     # "meta": {...}) do not, so such a record is not read as a file of records.
     shared_fields = set.intersection(*(set(value) for value in objects)) if objects else set()
     if len(objects) * 2 > len(data) and shared_fields:
-        return [{**value, OBJECT_KEY: key} if isinstance(value, dict)
-                else Unreadable(f"the entry under key {key!r} is {_object_or_reason(value)}", {OBJECT_KEY: key})
-                for key, value in data.items()]
+        return [_keyed_entry(key, value) for key, value in data.items()]
     return None
 
 
+def _keyed_entry(key: str, value) -> dict | Unreadable:
+    entry = _object_or_reason(value)
+    if isinstance(entry, Unreadable):
+        return Unreadable(f"the entry under key {key!r}: {entry}", {**entry.record, OBJECT_KEY: key})
+    if isinstance(entry, str):
+        return Unreadable(f"the entry under key {key!r} is {entry}", {OBJECT_KEY: key})
+    return {**entry, OBJECT_KEY: key}
+
+
 def _object_or_reason(value) -> dict | str:
-    if isinstance(value, (dict, Unreadable)):
+    if isinstance(value, Unreadable):
         return value
+    if isinstance(value, dict):
+        problem = _problem(value)
+        return value if problem is None else Unreadable(problem, _unrepeated(value))
     return f"not an object but {type(value).__name__} {value!r:.40}"
+
+
+class _RepeatedKeys(dict):
+    """A JSON object that gives a key more than once: json keeps the last value, silently, so what
+    the row says depends on the reader. `counts` says how often each such key appears."""
+
+    counts: dict[str, int]
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    made = dict(pairs)
+    if len(made) == len(pairs):
+        return made
+    counts = collections.Counter(key for key, _ in pairs)
+    marked = _RepeatedKeys(made)
+    marked.counts = {key: count for key, count in counts.items() if count > 1}
+    return marked
+
+
+def _loads(text: str | bytes):
+    """JSON, with each object that repeats a key marked. Nesting too deep for Python's stack is a RecursionError."""
+    return json.loads(text, object_pairs_hook=_object)
+
+
+def _repeated(marked: _RepeatedKeys) -> str:
+    key, count = next(iter(marked.counts.items()))
+    return f"key {key!r} appears {count} times"
+
+
+def _problem(record: dict) -> str | None:
+    """Why a parsed record is not what its file says: a key given twice (anywhere in it), or nesting
+    deeper than MAX_NESTING. Walked with a list, not recursion, so depth cannot overflow the stack."""
+    containers = [(record, 1)]
+    while containers:
+        value, depth = containers.pop()
+        if depth > MAX_NESTING:
+            return TOO_DEEP
+        if isinstance(value, _RepeatedKeys):
+            return _repeated(value)
+        children = value.values() if isinstance(value, dict) else value
+        containers.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return None
+
+
+def _unrepeated(record: dict) -> dict:
+    """What can be read of a record for its reject (its id): the keys it gives once."""
+    repeated = record.counts if isinstance(record, _RepeatedKeys) else {}
+    return {key: value for key, value in record.items() if key not in repeated}
 
 
 def _jsonl(path: Path) -> RecordStream:
@@ -125,8 +193,8 @@ def _jsonl(path: Path) -> RecordStream:
 def _keys(line: bytes) -> list[str]:
     """A JSON line's keys; none where it is not a JSON object (its entry says why)."""
     try:
-        record = json.loads(line)  # bytes: a byte-order mark is dropped
-    except ValueError:
+        record = _loads(line)  # bytes: a byte-order mark is dropped
+    except (ValueError, RecursionError):
         return []
     return list(record) if isinstance(record, dict) else []
 
@@ -141,11 +209,13 @@ def _jsonl_entries(path: Path) -> Iterator[Entry]:
             position = Position("line", number)
             try:
                 # without its line end, an error at the end of the line is not put on a "next line" at column 1
-                yield position, _object_or_reason(json.loads(line.decode("utf-8").rstrip("\r\n")))
+                yield position, _object_or_reason(_loads(line.decode("utf-8").rstrip("\r\n")))
             except UnicodeDecodeError:
                 yield position, "not UTF-8 text"
             except json.JSONDecodeError as error:
                 yield position, f"not valid JSON ({error.msg} at column {error.colno})"
+            except RecursionError:
+                yield position, TOO_DEEP
 
 
 def _parquet(path: Path) -> RecordStream:

@@ -4,9 +4,9 @@ Parquet are read too).
 Captions file columns: `file` (path relative to the folder) and `caption`, and
 optionally `id`, `source`, `category`, `sub_category`, `element`. Files that
 cannot be used (no caption, unreadable, blank, of a type we do not read, listed
-but absent, a link whose target is gone) and caption rows that cannot be read
-(named by their line) are skipped with a reason, never silently and never with
-a crash.
+but absent, a link whose target is gone or lies outside the folder, larger than
+MAX_IMAGE_BYTES, not a regular file) and caption rows that cannot be read (named
+by their line) are skipped with a reason, never silently and never with a crash.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from pipeline.io.records import open_records
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 CAPTION_FILES = ("captions.jsonl", "captions.csv")
 OPTIONAL_COLUMNS = ("id", "source", "category", "sub_category", "element")
+# A pool image is read whole into memory: no photo a benchmark shows needs more than this, and a
+# pool from someone else may hold anything (a disk image named .png).
+MAX_IMAGE_BYTES = 50 * 2**20
 # Pillow names the in-memory file it could not read ("<_io.BytesIO object at 0x7f...>"): an
 # address that differs run to run, so two runs' skip lists would differ for no reason.
 _OBJECT_REPR = re.compile(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>")
@@ -129,12 +132,44 @@ def _visible(folder: Path, captions_path: Path | None) -> list[Path]:
 
 
 def _folder_files(folder: Path, captions_path: Path | None) -> tuple[list[str], list[Skipped]]:
-    """The files to read, and the links whose target is gone (skipped, not silently dropped)."""
-    paths = _visible(folder, captions_path)
-    files = sorted(path.relative_to(folder).as_posix() for path in paths if path.is_file())
-    broken = sorted((path for path in paths if path.is_symlink() and not path.exists()), key=str)
-    return files, [Skipped(path.relative_to(folder).as_posix(),
-                           f"broken link (its target {os.readlink(path)} does not exist)") for path in broken]
+    """The files to read, and the paths that are not read with why (skipped, not silently dropped)."""
+    inside, files, skipped = folder.resolve(), [], []
+    for path in sorted(_visible(folder, captions_path), key=str):
+        file = path.relative_to(folder).as_posix()
+        if reason := _not_read(path, inside):
+            skipped.append(Skipped(file, reason))
+        elif path.is_file():
+            files.append(file)
+    return sorted(files), skipped
+
+
+def _not_read(path: Path, inside: Path) -> str | None:
+    """Why a path of the pool folder is not read, or None (a folder is None: its files are listed).
+    A link is read only where it stays in the folder: a pool from someone else must not ship
+    whatever its links point to on this machine."""
+    if path.is_symlink():
+        target = os.readlink(path)
+        if not path.exists():
+            return f"broken link (its target {target} does not exist)"
+        if not path.resolve().is_relative_to(inside):
+            return f"link to {target}, outside the pool folder (not read)"
+    if not (path.is_file() or path.is_dir()):
+        return "not a regular file (a pipe, socket or device; not read)"
+    return None
+
+
+def _file_bytes(path: Path) -> bytes | str:
+    """The file's bytes, or why they are not read: over MAX_IMAGE_BYTES, or the file cannot be opened.
+    At most one byte past the cap is read, should the file grow after its size was taken."""
+    cap = f"the {MAX_IMAGE_BYTES // 2**20} MiB cap for a pool image (not read)"
+    try:
+        if (size := path.stat().st_size) > MAX_IMAGE_BYTES:
+            return f"{size / 2**20:.1f} MiB, over {cap}"
+        with path.open("rb") as handle:
+            data = handle.read(MAX_IMAGE_BYTES + 1)
+    except OSError as error:
+        return f"cannot be read ({error.strerror or type(error).__name__})"
+    return data if len(data) <= MAX_IMAGE_BYTES else f"grew past {cap}"
 
 
 def _captions_in(folder: Path) -> Path | None:
@@ -154,10 +189,10 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
     captions_path = Path(captions_file) if captions_file else _captions_in(folder)
     rows, unreadable_rows = read_captions(captions_path) if captions_path else ({}, [])
     pool = Pool(name=name or folder.name, folder=folder, skipped=unreadable_rows)
-    files, broken_links = _folder_files(folder, captions_path)
-    present = {same_name(file) for file in files} | {same_name(link.file) for link in broken_links}
-    pool.skipped += broken_links + [Skipped(file, "listed in the captions file but not in the folder")
-                                    for file in sorted(set(rows) - present)]
+    files, not_read = _folder_files(folder, captions_path)
+    present = {same_name(file) for file in files} | {same_name(path.file) for path in not_read}
+    pool.skipped += not_read + [Skipped(file, "listed in the captions file but not in the folder")
+                                for file in sorted(set(rows) - present)]
     to_caption: list[tuple[str, str]] = []  # (file, sha256) of readable images lacking a caption
     for file in files:
         if file in CAPTION_FILES:  # only a captions file given by path leaves one of these in `files`
@@ -167,8 +202,8 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
         if Path(file).suffix.lower() not in IMAGE_SUFFIXES:
             pool.skipped.append(Skipped(file, unsupported_type(file)))
             continue
-        data = (folder / file).read_bytes()
-        if reason := _unusable(data):
+        data = _file_bytes(folder / file)
+        if reason := data if isinstance(data, str) else _unusable(data):
             pool.skipped.append(Skipped(file, reason))
             continue
         row = rows.get(same_name(file)) or {}
