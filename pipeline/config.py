@@ -110,6 +110,8 @@ class PoolConfig(StrictSettings):
     max_uses: int = Field(1, ge=1, description="how often one image (by content) may serve in one run; "
                                                "a release keeps one seed's pairs per image")
     image_first: bool = Field(False, description="also start seeds from the pool's captioned images")
+    allow_links_outside: bool = Field(False, description="read links that lead out of the pool folder (a folder "
+                                                         "of links into a dataset you trust)")
     default_category: str | None = None
     default_sub_category: str | None = None
 

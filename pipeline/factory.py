@@ -106,7 +106,8 @@ def _open_pool(settings_json: str):
     from pipeline.pool import load_pool
 
     settings = PoolConfig.model_validate_json(settings_json)
-    return load_pool(settings.folder, settings.captions_file, settings.name)
+    return load_pool(settings.folder, settings.captions_file, settings.name,
+                     links_outside=settings.allow_links_outside)
 
 
 def image_first_files(config: BuildConfig, pool) -> list[str]:

@@ -131,28 +131,30 @@ def _visible(folder: Path, captions_path: Path | None) -> list[Path]:
             and not (path.exists() and path.resolve() == captions)]  # a link loop does not exist: no resolve
 
 
-def _folder_files(folder: Path, captions_path: Path | None) -> tuple[list[str], list[Skipped]]:
+def _folder_files(folder: Path, captions_path: Path | None, links_outside: bool
+                  ) -> tuple[list[str], list[Skipped]]:
     """The files to read, and the paths that are not read with why (skipped, not silently dropped)."""
     inside, files, skipped = folder.resolve(), [], []
     for path in sorted(_visible(folder, captions_path), key=str):
         file = path.relative_to(folder).as_posix()
-        if reason := _not_read(path, inside):
+        if reason := _not_read(path, None if links_outside else inside):
             skipped.append(Skipped(file, reason))
         elif path.is_file():
             files.append(file)
     return sorted(files), skipped
 
 
-def _not_read(path: Path, inside: Path) -> str | None:
+def _not_read(path: Path, inside: Path | None) -> str | None:
     """Why a path of the pool folder is not read, or None (a folder is None: its files are listed).
-    A link is read only where it stays in the folder: a pool from someone else must not ship
-    whatever its links point to on this machine."""
+    A link is read only where it stays `inside` the folder (None: wherever it leads, by the user's
+    choice): a pool from someone else must not ship whatever its links point to on this machine."""
     if path.is_symlink():
         target = os.readlink(path)
         if not path.exists():
             return f"broken link (its target {target} does not exist)"
-        if not path.resolve().is_relative_to(inside):
-            return f"link to {target}, outside the pool folder (not read)"
+        if inside is not None and not path.resolve().is_relative_to(inside):
+            return (f"link to {target}, outside the pool folder (not read; a folder of links into a dataset "
+                    "you trust: images.pool.allow_links_outside = true)")
     if not (path.is_file() or path.is_dir()):
         return "not a regular file (a pipe, socket or device; not read)"
     return None
@@ -182,14 +184,18 @@ def _captions_in(folder: Path) -> Path | None:
 
 
 def load_pool(folder: str | Path, captions_file: str | Path | None = None, name: str | None = None,
-              captioner: Captioner | None = None) -> Pool:
+              captioner: Captioner | None = None, links_outside: bool = False) -> Pool:
+    """`links_outside`: also read links that lead out of the folder (a folder of links into a dataset
+    the user trusts); by default they are skipped with their reason."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"pool folder {folder} does not exist")
     captions_path = Path(captions_file) if captions_file else _captions_in(folder)
+    if captions_path and not captions_file and not links_outside and _not_read(captions_path, folder.resolve()):
+        raise ValueError(f"{captions_path}: {_not_read(captions_path, folder.resolve())}")
     rows, unreadable_rows = read_captions(captions_path) if captions_path else ({}, [])
     pool = Pool(name=name or folder.name, folder=folder, skipped=unreadable_rows)
-    files, not_read = _folder_files(folder, captions_path)
+    files, not_read = _folder_files(folder, captions_path, links_outside)
     present = {same_name(file) for file in files} | {same_name(path.file) for path in not_read}
     pool.skipped += not_read + [Skipped(file, "listed in the captions file but not in the folder")
                                 for file in sorted(set(rows) - present)]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from pipeline.pool import load_pool
 from pipeline.pool.pool import MAX_IMAGE_BYTES
 from tests.cli.test_bad_input import create, jsonl, png
@@ -27,7 +29,20 @@ def test_a_link_to_an_image_outside_the_pool_folder_is_skipped_not_read(tmp_path
     pool = load_pool(tmp_path / "pool")
     assert [image.file for image in pool.images] == ["a.png"]
     assert reasons(pool) == {"linked.png": f"link to {tmp_path / 'secret' / 'private.png'}, outside the pool folder "
-                                           "(not read)"}
+                                           "(not read; a folder of links into a dataset you trust: "
+                                           "images.pool.allow_links_outside = true)"}
+
+
+def test_a_folder_of_links_into_a_dataset_is_read_when_the_user_allows_it(tmp_path):
+    # a review of the change above: `ln -s /data/coco/*.jpg pool/` is a common way to make a pool
+    create(tmp_path, {"dataset/a.png": png(), "dataset/captions.jsonl": captioned("a.png")})
+    (tmp_path / "pool").mkdir()
+    for name in ("a.png", "captions.jsonl"):
+        os.symlink(tmp_path / "dataset" / name, tmp_path / "pool" / name)
+    with pytest.raises(ValueError, match="captions.jsonl: link to .*outside the pool folder"):
+        load_pool(tmp_path / "pool")  # its captions would ship as the images' descriptions
+    pool = load_pool(tmp_path / "pool", links_outside=True)
+    assert [image.file for image in pool.images] == ["a.png"] and not pool.skipped
 
 
 def test_a_link_to_a_folder_outside_is_skipped_and_a_link_within_the_folder_is_read(tmp_path):
@@ -38,7 +53,7 @@ def test_a_link_to_a_folder_outside_is_skipped_and_a_link_within_the_folder_is_r
     os.symlink("pool", tmp_path / "shared")  # "within" is judged from where the pool folder really is
     pool = load_pool(tmp_path / "shared")
     assert sorted(image.file for image in pool.images) == ["sub/a.png", "up.png"]
-    assert reasons(pool) == {"elsewhere": "link to ../secret, outside the pool folder (not read)"}
+    assert reasons(pool)["elsewhere"].startswith("link to ../secret, outside the pool folder (not read; ")
 
 
 def test_an_image_file_over_the_size_cap_is_skipped_unread(tmp_path):
