@@ -12,7 +12,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Installed from a wheel, PROJECT_ROOT is site-packages, where another distribution's top-level
-# `prompts/` or `tests/` may sit: the checkout's folders are read only from a checkout.
+# `prompts/` may sit: the checkout's prompt folder is read only from a checkout (the team sets of
+# tests/data are looked up by their own names, and refused where none is found).
 IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
 
 

@@ -35,9 +35,9 @@ def test_wheel_carries_every_prompt_template(tmp_path):
     assert {"pipeline/detect/calibration.json", "pipeline/detect/text_harm_probe.npz", "pipeline/detect/evaluation_sets.toml", "pipeline/detect/cues.toml", "pipeline/detect/text_harm_adapter.npz"} <= names
     # every other file the code reads at run time: the apps' and reports' templates, the word lists
     read = [p.relative_to(ROOT).as_posix() for p in (ROOT / "pipeline").rglob("*")
-            if p.is_file() and p.suffix in {".j2", ".toml", ".json", ".jsonl", ".npz", ".css", ".js"}
-            and "__pycache__" not in p.parts]
-    assert len(read) >= 20 and set(read) <= names, sorted(set(read) - names)
+            if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts]
+    assert len(read) >= 10, read
+    assert set(read) <= names, f"not in the wheel: {sorted(set(read) - names)}"
 
 
 @pytest.mark.slow

@@ -122,7 +122,8 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
             await run_in_threadpool(review.rescore.warm)
         yield
 
-    app = FastAPI(title="leakless review", lifespan=lifespan)
+    # no /docs or /redoc: unauthenticated, and their pages load scripts from a CDN the CSP refuses
+    app = FastAPI(title="leakless review", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.review = review
 
     def api_token(request: Request) -> Token:

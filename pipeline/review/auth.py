@@ -5,7 +5,7 @@ server-side session (the cookie holds a random session id, never the token) and
 redirects to the same address without it. A link carrying another annotator's
 token never switches a signed-in browser silently: it asks first. Form POSTs
 carry a CSRF token derived from the session, and the access log never holds a
-token (`RedactTokens`). A session lasts `store.SESSION_LIFETIME`; every response
+token (`RedactTokens`). A session unused for `store.SESSION_LIFETIME` ends; every page
 carries `security_headers`.
 """
 
@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus
 
 from fastapi import HTTPException, Request
 
-from pipeline.review.store import SESSION_LIFETIME, ReviewStore, Token
+from pipeline.review.store import ReviewStore, Token
 
 COOKIE = "leakless_session"
 QUERY_PARAMETER = re.compile(r"(?<=[?&])(?P<name>[^=&\s\"]*)=(?P<value>[^&\s\"]*)")
@@ -59,8 +59,8 @@ def check_csrf(request: Request, form: dict[str, str]) -> None:
 
 
 def set_session_cookie(response, request: Request, session: str) -> None:
-    response.set_cookie(COOKIE, session, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https")
+    # no Max-Age: the server ends a session unused for SESSION_LIFETIME, counted from its last use
+    response.set_cookie(COOKIE, session, httponly=True, samesite="strict", secure=request.url.scheme == "https")
 
 
 def same_site_path(target: str) -> str:

@@ -117,7 +117,8 @@ def annotation_time(annotation: dict) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)  # Label Studio keeps its times in UTC
     if moment > datetime.now(timezone.utc) + CLOCK_SKEW:
-        raise ValueError(f"updated_at {stamp!r} is in the future")
+        raise ValueError(f"updated_at {stamp!r} is in the future" +
+                         (" (a time without a zone is read as UTC)" if str(stamp)[-1:].isdigit() else ""))
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 

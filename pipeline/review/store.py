@@ -20,8 +20,9 @@ from pipeline.hashing import sha256_text
 from pipeline.review.decisions import DecisionIn, Event
 
 STORE_NAME = "review.sqlite"
-# A browser session ends after a working day; the annotator's link (the token) signs in again. A
-# cookie copied off a machine stops working without anyone revoking the token.
+# A browser session left unused for a working day ends; the annotator's link (the token) signs in
+# again. A cookie copied off a machine stops working without anyone revoking the token, and an
+# annotator at work is never signed out mid-item (each use starts the clock again).
 SESSION_LIFETIME = timedelta(hours=12)
 
 SCHEMA_VERSION = 2
@@ -148,11 +149,16 @@ class ReviewStore:
         return raw
 
     def session(self, raw: str | None) -> Token | None:
-        """The live token behind a session cookie opened less than SESSION_LIFETIME ago."""
+        """The live token behind a session cookie used less than SESSION_LIFETIME ago; this use
+        starts its clock again (the `created` column holds the last use)."""
         if not raw:
             return None
-        return self._token("token_hash = (SELECT token_hash FROM sessions WHERE session_hash = ? AND created > ?)",
-                           hash_token(raw), session_cutoff())
+        token = self._token("token_hash = (SELECT token_hash FROM sessions WHERE session_hash = ? AND created > ?)",
+                            hash_token(raw), session_cutoff())
+        if token is not None:
+            with self.connect() as db:
+                db.execute("UPDATE sessions SET created = ? WHERE session_hash = ?", (now(), hash_token(raw)))
+        return token
 
     def record(self, decision: DecisionIn, *, annotator: str, run_id: str, source: str = "web",
                check=None, at: str | None = None, shown: int | None = None) -> Event:

@@ -68,21 +68,34 @@ def test_the_access_log_redacts_a_token_whatever_its_name_is_encoded_as(setup, q
     assert "x=1" in logged or "x=1" not in path
 
 
-def test_a_browser_session_expires(setup, tmp_path):
+def last_used(tmp_path, ago: timedelta) -> None:
+    with sqlite3.connect(tmp_path / "review.sqlite") as db:
+        db.execute("UPDATE sessions SET created = ?",
+                   ((datetime.now(timezone.utc) - ago).isoformat(timespec="milliseconds"),))
+
+
+def test_a_browser_session_unused_for_its_lifetime_expires(setup, tmp_path):
     app, store, tokens = setup
     client = browser(app)
     signed_in = client.get(f"/?token={tokens['ann']}")
-    assert f"Max-Age={int(SESSION_LIFETIME.total_seconds())}" in signed_in.headers["set-cookie"]
+    assert "Max-Age" not in signed_in.headers["set-cookie"]  # the server ends it, from its last use
     assert client.get("/").status_code == 200
-    opened = datetime.now(timezone.utc) - SESSION_LIFETIME - timedelta(minutes=1)
-    with sqlite3.connect(tmp_path / "review.sqlite") as db:
-        db.execute("UPDATE sessions SET created = ?", (opened.isoformat(timespec="milliseconds"),))
+    last_used(tmp_path, SESSION_LIFETIME - timedelta(minutes=1))  # at work all day: each use starts again
+    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 200
+    last_used(tmp_path, SESSION_LIFETIME + timedelta(minutes=1))
     expired = client.get("/")
     assert expired.status_code == 401 and "you are not signed in" in expired.text
+    assert "open your review link again" in expired.text
     assert client.get(f"/?token={tokens['ann']}").status_code == 303   # the link signs in afresh
     assert client.get("/").status_code == 200
     with sqlite3.connect(tmp_path / "review.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM sessions").fetchone() == (1,)   # the expired one is gone
+
+
+def test_the_api_schema_pages_are_not_served(setup):
+    app, _, _ = setup
+    assert [browser(app).get(path).status_code for path in ("/docs", "/redoc", "/openapi.json")] == [404] * 3
 
 
 def test_every_response_carries_the_security_headers(setup):
