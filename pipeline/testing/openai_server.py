@@ -131,6 +131,8 @@ def create_app(state: ServerState) -> FastAPI:
             return error_response(400, "no role schema in response_format or the system prompt")
         state.requests[role] += 1
         fault = state.next_fault()
+        if fault == "off_schema" and role == "answerer":
+            fault = None  # plain chat has no schema to leave: dealt, but neither sent nor counted
         state.arrivals.append((time.monotonic(), role, fault))
         if fault:
             state.faults_sent[fault] += 1

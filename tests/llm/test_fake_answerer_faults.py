@@ -47,3 +47,13 @@ def test_a_truncated_answer_says_it_was_cut_off():
         reply = httpx.post(f"{server.base_url}/chat/completions", headers={"authorization": "Bearer x"},
                            json={"model": "complies", "messages": [{"role": "user", "content": "Hello there"}]})
     assert reply.json()["choices"][0]["finish_reason"] == "length"
+
+
+def test_an_off_schema_turn_is_not_counted_for_plain_chat():
+    # plain chat has no schema to leave: the reply is the usual one, and /_stats must not claim a fault
+    with FakeOpenAIServer(faults=FaultPlan(rate=1.0, kinds=("off_schema",))) as server:
+        reply = httpx.post(f"{server.base_url}/chat/completions", json={
+            "model": "complies", "messages": [{"role": "user", "content": "hello"}]}).json()
+        stats = httpx.get(f"{server.base_url.removesuffix('/v1')}/_stats").json()
+    assert reply["choices"][0]["message"]["content"]
+    assert stats["faults"] == {} and stats["requests"] == {"answerer": 1}
