@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
+from tests.build.test_server_death import write_config
 
 pytestmark = pytest.mark.slow  # two builds in subprocesses
 
@@ -45,20 +46,7 @@ def test_ctrl_c_stops_the_build_in_seconds_with_one_line_and_the_rerun_finishes(
     runs = tmp_path / "runs"
     # Slow answers keep the rewrite stage running when Ctrl-C comes.
     with FakeOpenAIServer(latency_s=2.0) as server:
-        config = tmp_path / "c.toml"
-        config.write_text(f"""
-[run]
-size = 1
-sub_categories = ["Cybercrime"]
-runs_dir = "{runs}"
-[backends]
-rewriter = "llm"
-[llm]
-cache_path = "{tmp_path / 'llm.sqlite'}"
-[llm.endpoints.default]
-base_url = "{server.base_url}"
-api_key_env = "{FAKE_KEY_ENV}"
-""")
+        config = write_config(tmp_path / "c.toml", server.base_url, runs, tmp_path / "llm.sqlite", max_retries=4)
         env = environment(tmp_path)
         # Its own process group, which a terminal's Ctrl-C signals as a whole.
         build = subprocess.Popen(build_command(config), env=env, start_new_session=True, text=True,

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow  # two builds
 RUN_ID = "server-down"
 
 
-def write_config(path: Path, base_url: str, runs: Path, cache: Path) -> Path:
+def write_config(path: Path, base_url: str, runs: Path, cache: Path, max_retries: int = 0) -> Path:
+    """A one-sub-category build whose rewriter is the model at `base_url` (no retries: a failure is final)."""
     path.write_text(f"""
 [run]
 size = 1
@@ -30,7 +31,7 @@ cache_path = "{cache}"
 [llm.endpoints.default]
 base_url = "{base_url}"
 api_key_env = "{FAKE_KEY_ENV}"
-max_retries = 0
+max_retries = {max_retries}
 """)
     return path
 

@@ -10,25 +10,10 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from fastapi.testclient import TestClient
-from tests.support.review_runs import make_run
 
-from pipeline.review.app import create_app
 from pipeline.review.auth import COOKIE, RedactTokens, csrf_token
-from pipeline.review.batches import export_batches
-from pipeline.review.store import SESSION_LIFETIME, ReviewStore
-
-
-@pytest.fixture()
-def setup(tmp_path):
-    export_batches(make_run(tmp_path, pairs=6), batch_size=3)
-    store = ReviewStore.for_runs(tmp_path)
-    tokens = {"ann": store.add_token("ann", ["fake-b000"]), "bob": store.add_token("bob", ["fake-b000"])}
-    return create_app(tmp_path, store), store, tokens
-
-
-def browser(app) -> TestClient:
-    return TestClient(app, follow_redirects=False)
+from pipeline.review.store import SESSION_LIFETIME
+from tests.review.test_review_security import browser, setup  # noqa: F401 (a fixture)
 
 
 @pytest.mark.parametrize("path", ["//evil.example/", "/%2F%2Fevil.example/", "///evil.example/x"])
