@@ -62,6 +62,9 @@ def _csv_header(path: Path, lines: _Lines, delimiter: str) -> list[str]:
         raise ValueError(f"{path}: line 1 (the header) is not CSV: {error}") from None
     if any(NOT_UTF8.search(name) for name in header):
         raise ValueError(f"{path}: cannot read (line 1, the header, is not UTF-8 text)")
+    repeated = sorted(name for name, count in collections.Counter(header).items() if name and count > 1)
+    if repeated:  # which of the two columns a row means is a guess: a JSON row repeating a key is refused too
+        raise ValueError(f"{path}: line 1 (the header) names column {repeated[0]!r} more than once")
     lines.row_done()
     return header
 

@@ -163,6 +163,17 @@ def test_a_header_that_is_not_csv_is_one_error_naming_the_file(tmp_path):
         BenchmarkReader(path)
 
 
+def test_a_header_naming_a_column_twice_is_refused_while_blank_names_may_repeat(tmp_path):
+    repeated = tmp_path / "data.csv"
+    repeated.write_text("id,query,description,query\nq1,Tips for a cake?,A cake.,How to hide this knife?\n")
+    with pytest.raises(ValueError, match=r"data.csv: line 1 \(the header\) names column 'query' more than once"):
+        BenchmarkReader(repeated)
+    spreadsheet = tmp_path / "sheet.csv"  # a spreadsheet's export pads rows with unnamed columns
+    spreadsheet.write_text("id,query,description,,\nq1,Tips for a cake?,A cake.,,\n")
+    [(rows, rejects)] = list(BenchmarkReader(spreadsheet).chunks(100))
+    assert rejects == [] and [r.query for r in rows] == ["Tips for a cake?"]
+
+
 def test_a_csv_cell_longer_than_the_csv_modules_default_limit_is_read(tmp_path):
     path = tmp_path / "data.csv"
     long_query = "Tell me about the place in the photo. " * 4000  # 152,000 characters; the default limit is 131,072
