@@ -52,5 +52,19 @@ class ServerFormats:
                 return  # a request in flight at the same time already moved this server on
             fallback = FORMAT_MODES[FORMAT_MODES.index(mode) + 1]
             self._mode_of[endpoint.base_url] = fallback
-        log.warning("%s rejected response_format %s (%s); using %s for this server from now on",
-                    endpoint.base_url, mode, why[:200], fallback)
+        _warn_once(endpoint.base_url, mode, why, fallback)
+
+
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(base_url: str, mode: str, why: str, fallback: str) -> None:
+    """Each client learns a server's format itself (one refused request each), but `evaluate` runs
+    a client per model: the same server refusing the same format is said once per process."""
+    with _warned_lock:
+        if (base_url, mode) in _warned:
+            return
+        _warned.add((base_url, mode))
+    log.warning("%s rejected response_format %s (%s); using %s for this server from now on",
+                base_url, mode, why[:200], fallback)

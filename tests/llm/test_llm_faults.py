@@ -162,6 +162,19 @@ def test_a_json_schema_rejection_moves_the_server_to_json_object_once(caplog):
     assert len(moves) == 1 and "using json_object" in moves[0].getMessage()
 
 
+def test_a_server_refusing_a_format_is_said_once_however_many_clients_learn_it(caplog):
+    """`evaluate` makes a client per model: the warning repeated for each model on one server."""
+    caplog.set_level(logging.WARNING, logger="pipeline.llm")
+    with FakeOpenAIServer(rejects_json_schema=True) as server:
+        for _ in range(3):
+            client = LLMClient(server.llm_settings(**SLOWER))
+            assert all(isinstance(r, Answer) for r in client.run_batch("seed_writer", seeds(1)))
+            assert client.accounting.usage("seed_writer").requests == 2  # each client learns it itself
+            client.close()
+    moves = [r for r in caplog.records if "rejected response_format json_schema" in r.getMessage()]
+    assert len(moves) == 1
+
+
 def test_a_new_client_answers_from_the_cache_without_asking_in_the_refused_format_again(tmp_path, caplog):
     """Each process starts a server at json_schema again; the answers it cached under json_object are
     found without sending a request for the server to refuse (a rerun sends no request)."""
