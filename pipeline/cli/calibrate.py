@@ -34,7 +34,7 @@ TEAM_DATA_HELP = ("Folder of labelled sets written the way VLSBench's leakless q
 @app.command("calibrate")
 def calibrate_command(
     data: Path = typer.Option(..., "--data", help=DATA_HELP),
-    out: Path | None = typer.Option(None, help="Calibration file to write (default: the shipped one)."),
+    out: Path | None = typer.Option(None, help="Calibration file to write (default: the shipped one, in a source checkout only)."),
     team_data: Path | None = typer.Option(None, help=TEAM_DATA_HELP + " Their leakless rows set the text-harm threshold."),
     adapter_seed: int = typer.Option(
         0, min=0, help="Seed of the adapter fits. Another seed alone moves public figures by about 0.02: "
@@ -44,13 +44,16 @@ def calibrate_command(
     the team sets. Each source group is also fitted without itself (about 4 minutes a group on two
     cores; fits are cached under artifacts/cache/text_harm_adapter)."""
     from pipeline.detect.calibrate import calibrate
+    from pipeline.detect.corpus import TEAM_DATA
     from pipeline.detect.detector import CALIBRATION_FILE
     from pipeline.detect.text_harm_adapter import AdapterSettings
-
-    from pipeline.detect.corpus import TEAM_DATA
+    from pipeline.env import IN_CHECKOUT
 
     if not data.is_file():
         raise fail(f"{data}: no such file")
+    if out is None and not IN_CHECKOUT:
+        raise fail("--out is required outside a source checkout (the default would rewrite the installed "
+                   f"package's calibration, {CALIBRATION_FILE})")
     team_data = team_data or TEAM_DATA
     if not any(team_data.glob("detector_*.jsonl")):
         raise fail(f"{team_data}: no detector_*.jsonl set to set the threshold on (the team's sets ship in the "

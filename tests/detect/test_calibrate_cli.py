@@ -38,6 +38,18 @@ def test_a_missing_corpus_is_one_line_and_exit_2(tmp_path, command):
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
 
 
+def test_calibrate_outside_a_checkout_needs_out_rather_than_rewrite_the_installed_calibration(tmp_path, monkeypatch):
+    from pipeline.detect.detector import CALIBRATION_FILE
+
+    monkeypatch.setattr("pipeline.env.IN_CHECKOUT", False)
+    before = CALIBRATION_FILE.read_bytes()
+    result = CliRunner().invoke(app, ["calibrate", "--data", str(corpus(tmp_path / "pairs.jsonl")),
+                                      "--team-data", str(team_sets(tmp_path / "team"))])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "--out is required outside a source checkout" in result.output
+    assert CALIBRATION_FILE.read_bytes() == before
+
+
 def team_sets(folder, rows_per_set=12):
     """Two small team sets cut from the real ones, so that fitting takes seconds."""
     from pipeline.detect.corpus import TEAM_DATA
