@@ -130,20 +130,26 @@ def plan_seeds(config: BuildConfig, elements: list[Element] | None = None) -> li
 
 
 def image_first_seeds(config: BuildConfig, pool: Pool) -> tuple[list[Seed], list[Skipped]]:
-    """One seed per captioned pool image of the run's categories; the images left out, each
-    with its reason."""
+    """One seed per captioned pool picture of the run's categories; the images left out, each
+    with its reason. Of byte-identical copies under several names only the first seeds: a release
+    shows a picture once, so the other seeds' pairs would all be dropped as image duplicates."""
     from pipeline.pool import Skipped, seeds_from_pool
 
     settings = config.images.pool
     seeds, skipped = seeds_from_pool(pool, settings.default_category, settings.default_sub_category)
     file_of = {str(image.path): image.file for image in pool.images}
     chosen = set(chosen_sub_categories(config))
-    kept = []
+    kept, seeded_by = [], {}
     for seed in seeds:
-        if seed.sub_category in chosen:
-            kept.append(seed)
+        file = file_of[seed.image_path]
+        if seed.sub_category not in chosen:
+            skipped.append(Skipped(file, outside_the_run(config, seed.sub_category)))
+        elif seed.image_sha256 in seeded_by:
+            skipped.append(Skipped(file, f"the same picture as {seeded_by[seed.image_sha256]} (byte-identical), "
+                                         "which seeds it"))
         else:
-            skipped.append(Skipped(file_of[seed.image_path], outside_the_run(config, seed.sub_category)))
+            seeded_by[seed.image_sha256] = file
+            kept.append(seed)
     return kept, skipped
 
 

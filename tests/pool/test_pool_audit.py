@@ -242,6 +242,25 @@ def test_byte_identical_copies_get_their_own_ids_and_share_their_sha256(tmp_path
     assert first.id != copy.id and first.sha256 == copy.sha256
 
 
+def test_a_picture_under_two_names_seeds_once_and_the_copy_is_skipped_with_its_reason(tmp_path):
+    """Each copy became a seed whose pairs the release then dropped as image duplicates; a copy whose
+    sub-category the run does not build leaves the picture to the copy that it does."""
+    folder = tmp_path / "pool"
+    captioned_pool(folder, {"a.png": KNIFE})
+    shutil.copy(folder / "a.png", folder / "copy.png")
+    shutil.copy(folder / "a.png", folder / "privacy.png")
+    write_captions(folder, [
+        {"file": "privacy.png", "caption": "A hidden camera", "category": "Privacy",
+         "sub_category": "Unauthorized Data Collection"},
+        {"file": "a.png", "caption": KNIFE}, {"file": "copy.png", "caption": GUN}])
+    config = image_first_config(folder, tmp_path, categories=["Violent"])
+    seeds, _ = image_first_seeds(config, load_pool(folder))
+    assert [seed.image_path for seed in seeds] == [str(folder / "a.png")]
+    assert pool_skipped(config) == [
+        {"file": "copy.png", "reason": "the same picture as a.png (byte-identical), which seeds it"},
+        {"file": "privacy.png", "reason": "category 'Privacy' not in this run's categories"}]
+
+
 def test_an_image_first_file_changed_after_planning_fails_its_seed_instead_of_serving_new_pixels(tmp_path):
     from pipeline.factory import make_image_generator
     from pipeline.stages.images import ImageStage
