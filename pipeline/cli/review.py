@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -68,16 +69,39 @@ def export(run: Run, runs_dir: RunsDir = RUNS_DIR,
 @review_app.command("serve")
 def serve(runs_dir: RunsDir = RUNS_DIR,
           host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765) -> None:
-    """Serve the review web app (open it with http://HOST:PORT/?token=...); the detector loads first."""
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+          tls_cert: Annotated[Optional[Path], typer.Option(
+              help="PEM certificate (chain) to serve HTTPS with, beside --tls-key; without both, plain HTTP.")] = None,
+          tls_key: Annotated[Optional[Path], typer.Option(
+              help="The unencrypted PEM private key of --tls-cert.")] = None) -> None:
+    """Serve the review web app (open it with http://HOST:PORT/?token=..., or https:// with --tls-cert
+    and --tls-key); the detector loads first."""
     import uvicorn
 
     from pipeline.review.app import create_app
     from pipeline.review.auth import log_config
     if not runs_dir.is_dir():
         raise fail(f"{runs_dir} is not a folder")
+    tls = tls_files(tls_cert, tls_key)
     check_can_listen(host, port)  # before the detector loads (~30 s): a taken port fails at once
-    uvicorn.run(create_app(runs_dir, warm=True), host=host, port=port, log_level="info", log_config=log_config())
+    uvicorn.run(create_app(runs_dir, warm=True), host=host, port=port, log_level="info", log_config=log_config(),
+                **tls)
+
+
+def tls_files(cert: Path | None, key: Path | None) -> dict[str, str]:
+    """uvicorn's TLS arguments, once the certificate and key are known to load together (one line
+    and exit 2 otherwise, before the detector loads: uvicorn would fail with a traceback later)."""
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        raise fail("--tls-cert and --tls-key go together (a certificate and its private key)")
+    try:
+        # an encrypted key would make OpenSSL ask for its passphrase on the terminal: it fails instead
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key, password=lambda: b"")
+    except (OSError, ssl.SSLError) as error:
+        raise fail(f"cannot serve HTTPS with --tls-cert {cert} and --tls-key {key}: "
+                   f"{getattr(error, 'strerror', None) or error.args[-1]}") from None
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 
 def check_can_listen(host: str, port: int) -> None:
