@@ -70,9 +70,8 @@ def labelstudio_import(
     imported decision whose annotation or task is gone from the export is withdrawn (a skip).
     """
     from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio_import import (check_export, import_export, names_emails, plan_import,
-                                                    withdraw_missing)
-    from pipeline.review.labelstudio_users import fetch_emails, parse_user_options, user_names
+    from pipeline.review.labelstudio_import import check_export, import_export, plan_import, withdraw_missing
+    from pipeline.review.labelstudio_users import fetch_emails, names_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
     with user_errors():

@@ -46,3 +46,26 @@ def user_names(mapping: dict[str, str], emails: dict[str, str]) -> dict[str, str
     for user_id, email in emails.items():
         names.setdefault(user_id, mapping.get(email, email))
     return names
+
+
+def annotator_name(completed_by, users: dict[str, str]) -> str:
+    """Our name for a Label Studio user; `users` maps a user id (as text) or an e-mail to it.
+    Exports give `completed_by` as a bare id, older ones as {id, email}. The file's e-mail only
+    matches a mapping: it never names a user itself, or an export could sign as any annotator."""
+    if isinstance(completed_by, dict):
+        user_id, email = completed_by.get("id"), completed_by.get("email")
+    else:
+        user_id, email = completed_by, None
+    for key in (str(user_id), email):
+        if key is not None and key in users:
+            return users[key]
+    return f"labelstudio-user-{user_id}"
+
+
+def names_emails(exported_tasks: list[dict]) -> bool:
+    """Whether the export names any annotator by e-mail (older exports give `completed_by` as
+    {id, email}; newer ones a bare id, which only Label Studio's /api/users turns into an e-mail)."""
+    return any(isinstance(annotation, dict) and isinstance(annotation.get("completed_by"), dict)
+               and annotation["completed_by"].get("email")
+               for exported in exported_tasks if isinstance(exported.get("annotations"), list)
+               for annotation in exported["annotations"])

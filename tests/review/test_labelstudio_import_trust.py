@@ -15,7 +15,8 @@ from tests.support.review_runs import make_run
 
 from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
-from pipeline.review.labelstudio_import import annotation_time, plan_import
+from pipeline.review.labelstudio_annotations import annotation_time
+from pipeline.review.labelstudio_import import plan_import
 from pipeline.review.store import ReviewStore
 
 

@@ -17,7 +17,8 @@ from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.decisions import REASONS, DecisionIn
 from pipeline.review.labelstudio import LABEL_CONFIG, check_tasks, export_tasks, parse_config
-from pipeline.review.labelstudio_import import ImportOutcome, annotator_name, import_export, plan_import
+from pipeline.review.labelstudio_import import ImportOutcome, import_export, plan_import
+from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.labelstudio_users import fetch_emails, parse_user_options, user_names
 from pipeline.review.scoring import EditScorer
 from pipeline.review.store import ReviewStore

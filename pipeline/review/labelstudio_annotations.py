@@ -1,0 +1,70 @@
+"""One Label Studio annotation read as a review decision, and when Label Studio last changed it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from pipeline.review.decisions import DecisionIn
+
+# Label Studio's clock may run a little ahead of ours; a time later than this is not one it wrote,
+# and would outrank every decision made since (the store keeps the latest).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def result_values(annotation: dict) -> dict[str, list[str]]:
+    """Each control's chosen values or texts; a ValueError for a result that is not Label Studio's shape."""
+    results = annotation.get("result", [])
+    if not isinstance(results, list):
+        raise ValueError("result is not a list")
+    values: dict[str, list[str]] = {}
+    for result in results:
+        value = result.get("value") if isinstance(result, dict) else None
+        if not isinstance(value, dict):
+            raise ValueError("a result without a value object")
+        chosen = value.get("choices") or value.get("text") or []
+        if not (isinstance(chosen, list) and all(isinstance(entry, str) for entry in chosen)):
+            raise ValueError(f"{result.get('from_name')}: expected a list of strings, not {chosen!r:.60}")
+        values[result.get("from_name")] = chosen
+    return values
+
+
+def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, str | None]:
+    """One annotation as a review decision (its request id is completed when it is recorded), and a
+    note when part of it was not used."""
+    values = result_values(annotation)
+    data = exported["data"]
+    verdict = (values.get("verdict") or [None])[0]
+    edited = (values.get("edited_query") or [""])[0].strip()
+    changed = bool(edited) and edited != data["query"]
+    note = None
+    if verdict in (None, "accept") and changed:
+        action = "edit"  # an edit counts as accept, with or without the verdict ticked
+    elif verdict is None:
+        action = "skip"
+    else:
+        action = verdict
+        if changed:
+            note = "the edited query was not used: the verdict is reject"
+    decision = DecisionIn(batch_id=data["batch_id"], pair_id=data["pair_id"], action=action,
+                          reason=(values.get("reason") or [None])[0],
+                          edited_query=edited if action == "edit" else None,
+                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}")
+    return decision, note
+
+
+def annotation_time(annotation: dict) -> str | None:
+    """When the annotation was last changed in Label Studio (`updated_at`, else `created_at`), in
+    UTC as the store writes times; None where the export gives neither. A time in the future is refused."""
+    stamp = annotation.get("updated_at") or annotation.get("created_at")
+    if stamp is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        raise ValueError(f"updated_at {stamp!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # Label Studio keeps its times in UTC
+    if moment > datetime.now(timezone.utc) + CLOCK_SKEW:
+        raise ValueError(f"updated_at {stamp!r} is in the future" +
+                         (" (a time without a zone is read as UTC)" if str(stamp)[-1:].isdigit() else ""))
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
