@@ -29,8 +29,11 @@ def find_duplicates(rows: list[dict], index: pd.DataFrame, embedder: Embedder, *
                     query_threshold: float) -> tuple[DedupResult, DedupResult]:
     """Image and query near-duplicates among `rows` (dicts with id, seed_id, instruction, leak_score,
     _phash, _dhash) and against the earlier releases' `index`."""
-    return (image_duplicates(rows, index, max_phash=max_phash, max_dhash=max_dhash),
-            query_duplicates(rows, index, embedder, threshold=query_threshold))
+    images = image_duplicates(rows, index, max_phash=max_phash, max_dhash=max_dhash)
+    # A pair whose image goes keeps no query cluster: its query twin would be dropped for a keeper
+    # that never ships, and the query shipped nowhere.
+    shown = [row for row in rows if row["id"] not in images.drop_ids]
+    return images, query_duplicates(shown, index, embedder, threshold=query_threshold)
 
 
 def priorities(rows: list[dict]) -> list[float]:
