@@ -158,8 +158,8 @@ class SweepRow:
 
 def threshold_sweep(final: pd.DataFrame, step: float = SWEEP_STEP) -> list[SweepRow]:
     """The final leak decisions re-decided at thresholds 0, step, ..., 1 and at the shipped ones."""
-    shipped = set(final["threshold"].dropna().round(6))
-    grid = set(np.round(np.arange(0.0, 1.0 + step / 2, step), 6)) | shipped
+    shipped = set(final["threshold"].dropna().astype(float))  # exact: a rounded one re-decides ties otherwise
+    grid = {float(value) for value in np.round(np.arange(0.0, 1.0 + step / 2, step), 6)} | shipped
     was_dropped = (final["verdict"] != "keep").to_numpy()
     rows = []
     for threshold in sorted(grid):

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.records import Blocked, Decision, LedgerEntry
-from pipeline.report.audit import load_run, nearest_threshold, review_agreement
+from pipeline.report.audit import load_run, nearest_threshold, review_agreement, threshold_sweep
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
 
 THRESHOLD = 0.4
@@ -175,6 +175,16 @@ def test_sweep_matches_stored_scores(run_dir: Path):
                          str((~dropped & shipped_drop).sum())])
     assert sweep[1:] == expected
     assert sweep[1 + thresholds.index(THRESHOLD)][3] == "0"  # the shipped threshold flips nothing
+
+
+def test_the_shipped_row_re_decides_at_the_exact_stored_threshold():
+    """A run's threshold with more than six decimals was rounded before re-deciding, so the shipped
+    row of the sweep flipped a pair scored between the rounded and the exact threshold."""
+    threshold = 0.28667345
+    final = pd.DataFrame({"score": [0.2866731, 0.5, 0.1], "threshold": threshold,
+                          "verdict": ["keep", "drop", "keep"]})
+    [shipped] = [row for row in threshold_sweep(final) if row.shipped]
+    assert shipped.threshold == threshold and (shipped.dropped, shipped.flips) == (1, 0)
 
 
 def test_nearest_items_escape_then_mark_spans(run_dir: Path):
