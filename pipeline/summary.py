@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.batch import Batch
-from pipeline.contracts import GUARDRAIL_PREFIX
+from pipeline.contracts import GUARDRAIL_PREFIX, StageName
 from pipeline.records import Failure, LedgerEntry
+from pipeline.stages.drafts import usable_queries
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
     return lines
 
 
+FAILURE_CODE = "error"  # the reason code a failure is counted under (a failure records no code)
 SHOWN_REASON = 120  # characters of a failure reason in the summary; failures.parquet has it all
 _FAILED_PREFIX = re.compile(r"^\d+ failure\(s\); first: ")  # how the ledger words a failed seed's reason
 
@@ -60,27 +62,90 @@ def transient_failures_text(seeds: int) -> str:
             "(a server unreachable or failing, timeouts; each in failures.parquet)")
 
 
-def reason_counts(batches: Iterable[Batch]) -> dict[tuple[str, str], Counter]:
-    """(stage, reason code) -> how many items it kept and dropped; guardrail blocks count as
-    dropped under `guardrail.<rule>`."""
-    counts: dict[tuple[str, str], Counter] = {}
-    for batch in batches:
-        for decision in batch.decisions:
-            counts.setdefault((decision.stage, decision.code), Counter())[decision.verdict.value] += 1
-        for block in batch.blocked:
-            counts.setdefault((block.stage, GUARDRAIL_PREFIX + block.rule), Counter())["drop"] += 1
+@dataclass
+class ReasonCount:
+    """What one (stage, reason code) did: its decisions or records, the ones that kept an item, the
+    pairs it ended and the seeds it ended them in (a seed ended before it drafted counts, with no
+    pair). `pairs` is None where a whole seed ended and the pairs it had drafted are not known (the
+    guardrail takes a blocked seed's draft with it)."""
+    records: int = 0
+    kept: int = 0
+    pairs: int | None = 0
+    seeds: set[str] = field(default_factory=set)
+
+
+def pairs_ended(ends: Iterable[tuple[str, str, str, str]], drafted: dict[str, int],
+                accepted: Counter) -> dict[tuple[str, str], ReasonCount]:
+    """(stage, reason code) -> what it ended, from `ends`: (stage, code, item id, seed id) of every
+    drop, guardrail block and failure. A pair's end ends that pair; a seed's end (its id as the item:
+    a failed retrieval, a missing image, every guardrail block, which taints the seed) ends every pair
+    the seed had drafted and nothing else ended, so the pairs add up to the pairs drafted."""
+    ends = [(*end, _ends_the_seed(*end)) for end in ends]
+    by_pair = Counter(seed_id for _, _, _, seed_id, whole in ends if not whole)
+    counts: dict[tuple[str, str], ReasonCount] = {}
+    for stage, code, _, seed_id, whole in ends:
+        count = counts.setdefault((stage, code), ReasonCount())
+        count.records += 1
+        lost = _left_in(seed_id, stage, drafted, accepted[seed_id] + by_pair[seed_id]) if whole else 1
+        count.pairs = None if count.pairs is None or lost is None else count.pairs + lost
+        count.seeds.add(seed_id)
     return counts
 
 
-def reason_table(counts: dict[tuple[str, str], Counter]) -> list[str]:
-    return _table(("stage", "reason code", "total", "kept", "dropped"),
-                  [(stage, code, sum(c.values()), c["keep"], c["drop"])
+def _ends_the_seed(stage: str, code: str, item_id: str, seed_id: str) -> bool:
+    return item_id == seed_id or code.startswith(GUARDRAIL_PREFIX)
+
+
+def _left_in(seed_id: str, stage: str, drafted: dict[str, int], ended_otherwise: int) -> int | None:
+    """The pairs a seed had drafted that its own end took, None where its draft is not known."""
+    if seed_id in drafted:
+        return max(drafted[seed_id] - ended_otherwise, 0)
+    return 0 if stage in (StageName.seed, StageName.drafts) else None  # it ended before it drafted a pair
+
+
+def reason_counts(batches: Iterable[Batch]) -> dict[tuple[str, str], ReasonCount]:
+    """(stage, reason code) -> its decisions, what it kept, the pairs it ended and their seeds;
+    guardrail blocks count under `guardrail.<rule>`, failures under `error`. A `rewrite` decision is
+    an attempt that was tried again, never an end."""
+    counts: dict[tuple[str, str], ReasonCount] = {}
+    for batch in batches:
+        ends = [(d.stage, d.code, d.item_id, d.seed_id) for d in batch.decisions
+                if d.verdict != "keep" and d.stage != StageName.rewrite]
+        ends += [(b.stage, GUARDRAIL_PREFIX + b.rule, b.item_id, b.seed_id) for b in batch.blocked]
+        ends += [(f.stage, FAILURE_CODE, f.item_id, f.seed_id) for f in batch.failures]
+        drafted = {draft.seed_id: len(usable_queries(draft)) for draft in batch.drafts}
+        for key, count in pairs_ended(ends, drafted, Counter(pair.seed_id for pair in batch.pairs)).items():
+            _merge(counts.setdefault(key, ReasonCount()), count)
+        for decision in batch.decisions:
+            if decision.verdict == "keep" or decision.stage == StageName.rewrite:
+                count = counts.setdefault((decision.stage, decision.code), ReasonCount())
+                count.records += 1
+                count.kept += decision.verdict == "keep"
+    return counts
+
+
+def _merge(into: ReasonCount, count: ReasonCount) -> None:
+    into.records += count.records
+    into.kept += count.kept
+    into.pairs = None if into.pairs is None or count.pairs is None else into.pairs + count.pairs
+    into.seeds |= count.seeds
+
+
+REASON_NOTE = ("Every decision, guardrail block and failure (`error`), with the pairs it ended: the end of a "
+               "whole seed counts each pair the seed had drafted that nothing else ended, so the pairs ended "
+               "and the accepted pairs add up to the pairs drafted. `rewrite` rows are attempts tried again. "
+               "A `—`: a blocked seed's draft went with it, so the pairs it ended are not known.")
+
+
+def reason_table(counts: dict[tuple[str, str], ReasonCount]) -> list[str]:
+    return _table(("stage", "reason code", "decisions", "kept", "pairs ended", "seeds"),
+                  [(stage, code, c.records, c.kept, "—" if c.pairs is None else c.pairs, len(c.seeds))
                    for (stage, code), c in sorted(counts.items())])
 
 
 def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[str, float],
               wall_seconds: float, run_id: str, llm_accounting: str = "",
-              reason_counts: dict[tuple[str, str], Counter] | None = None, pool_skipped: int = 0,
+              reason_counts: dict[tuple[str, str], ReasonCount] | None = None, pool_skipped: int = 0,
               retriable_failed: int = 0) -> Summary:
     states = Counter(entry.state.value for entry in ledger)
     per_category = Counter(entry.category for entry in ledger)
@@ -103,7 +168,7 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
     lines += _table(("category", "seeds", "accepted seeds", "accepted pairs"),
                     [(c, per_category[c], accepted_seeds[c], pairs[c]) for c in sorted(per_category)])
     if reason_counts:
-        lines += ["", "## Decisions per reason code (`rewrite` rows are retried attempts)", ""]
+        lines += ["", "## Decisions per reason code", "", REASON_NOTE, ""]
         lines += reason_table(reason_counts)
     lines += ["", "## Time per stage (summed over batches)", ""]
     lines += _table(("stage", "seconds"), [(s, f"{t:.2f}") for s, t in stage_seconds.items()])

@@ -256,7 +256,8 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     every = store_for(folder).current(run_id=folder.name)
     events = [e for e in every if e.source != ADJUDICATION]  # an adjudicator is not an annotator
     console = output_console()
-    progress = Table("batch", "annotator", "decided", "skipped", "assigned", title="Progress")
+    # a skip moves the annotator on, so it counts as decided: the header says so beside the skips column
+    progress = Table("batch", "annotator", "decided (incl. skipped)", "skipped", "assigned", title="Progress")
     for batch in batches:
         mine = [e for e in events if e.batch_id == batch.manifest.batch_id]
         names = sorted(set(batch.manifest.assignment) | {e.annotator for e in mine}) or ["(nobody yet)"]

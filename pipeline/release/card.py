@@ -21,7 +21,7 @@ import pandas as pd
 import yaml
 
 from pipeline.release.card_sources import (EDIT_ROLE, NOT_RECORDED, annotator_edited, backends_used, cell_text,
-                                           detectors_used, model_label, read_run_decisions)
+                                           detectors_used, model_label, read_run_decisions, run_review_states)
 from pipeline.release.leak_check import LEAKS
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
 from pipeline.release.schema import RELEASE_FIELDS, SELECTED_SCHEMA, hf_features
@@ -169,6 +169,16 @@ def provenance(manifest: dict, rows: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def review_taken(manifest: dict, run_states: Counter | None) -> dict[str, int] | None:
+    """Review state -> the runs' pairs this version took from review, before the release's own drops:
+    every pair of the runs less the ones review left out, so taken and not taken add up to the runs'
+    pairs. None where the runs were not read."""
+    if run_states is None:
+        return None
+    not_taken = Counter((manifest.get("dropped") or {}).get("not_taken_by_review") or {})
+    return dict(_sorted_state(run_states - not_taken))
+
+
 def flagged_rows(rows: list[dict]) -> tuple[int, int, int]:
     """(rows shipped against a check, of those leaking, of those failing the harm check): a flagged
     query ships only with an annotator's override, and the card must not call it harmless."""
@@ -184,6 +194,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
     filter and harm check; `decisions` (the release's decisions.parquet) splits its drops by reason code
     and names its leak checker. Without them the card says less, never something else."""
     run_decisions, build_drops = read_run_decisions(run_dirs) if run_dirs is not None else (None, None)
+    taken = review_taken(manifest, run_review_states(run_dirs) if run_dirs is not None else None)
     backends = backends_used(rows, run_decisions, manifest, decisions)
     overridden, overridden_leaks, overridden_harm = flagged_rows(rows)
     offline_used = [(role, backend, count) for role, backend, _, count in backends if backend in OFFLINE_BACKENDS
@@ -205,11 +216,15 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         runs=[run["run_id"] for run in manifest["runs"] if run.get("new") or not run.get("carried")],
         provenance=provenance(manifest, rows),
         final_filter_backend=f"`{final.get('backend', NOT_RECORDED)}`", options=manifest["options"],
-        build_drops=build_drops, release_drops=drops, release_total=sum(count for _, _, count in drops),
+        build_drops=build_drops, release_drops=drops,
+        drafts_unknown=any(pairs == NOT_RECORDED for _, pairs in (build_drops or {}).values()),
+        release_total=sum(count for _, _, count in drops),
         shipped_states=dict(_sorted_state(Counter(row.get("review_state") for row in rows if row.get("review_state")))),
+        taken=taken, new_rows=manifest["rows"] - manifest["carried_rows"],
         not_taken=dict(_sorted_state(Counter((manifest.get("dropped") or {}).get("not_taken_by_review") or {}))),
         backends=backends, offline=OFFLINE_BACKENDS, offline_used=offline_used, offline_text=offline_text,
-        placeholders=placeholders, model_images=model_images, detectors=detectors_used(rows, run_decisions),
+        placeholders=placeholders, model_images=model_images,
+        detectors=detectors_used(rows, run_decisions, manifest["version"]),
         columns=columns, license=manifest["license"],
         overridden=overridden, overridden_leaks=overridden_leaks, overridden_harm=overridden_harm,
         edited=annotator_edited(rows), edit_role=EDIT_ROLE,

@@ -5,6 +5,7 @@ cannot name a model the data was not made with."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -14,6 +15,9 @@ import pyarrow.parquet as pq
 
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
+from pipeline.review.batches import review_dir
+from pipeline.review.importer import DECISIONS_FILE
+from pipeline.summary import FAILURE_CODE, pairs_ended
 
 EDIT_ROLE, EDIT_BACKEND = "query edit (review)", "annotators"  # people, not a backend: never "offline"
 # The roles the shard columns record: (role, backend column, model column).
@@ -56,29 +60,36 @@ def _sorted_counts(counter: Counter) -> list[tuple]:
 
 def backends_used(rows: list[dict], run_decisions: pd.DataFrame | None = None, manifest: dict | None = None,
                   decisions: pd.DataFrame | None = None) -> list[tuple[str, str, str, int]]:
-    """One (role, backend, model, pairs) per role and backend and model that made or checked the shipped rows:
-    the shard columns' roles for every row and the annotators' edits, the build's leak filter and harm check
-    for the rows of this release's runs (their last decision), the release's leak check and final filter for
-    the rows it checked."""
+    """One (role, backend, model, pairs) per role and backend and model that made or checked the shipped rows,
+    each role counted over every shipped row: the shard columns' roles and the annotators' edits from the rows,
+    the build's leak filter and harm check from the runs' decisions (each row's last), the release's final
+    filter and leak check from its decisions. A row a role's decisions here do not hold is one line per
+    version: carried from an earlier version (whose card names who checked it), or not read for this card."""
     table = []
     for role, backend_column, model_column in ROW_ROLES:
         counts = Counter((cell_text(row.get(backend_column)) or "none", model_label(row.get(model_column))) for row in rows)
         table += [(role, backend, model, count) for (backend, model), count in _sorted_counts(counts)]
     if edited := annotator_edited(rows):
         table.append((EDIT_ROLE, EDIT_BACKEND, NOT_RECORDED, edited))
-    ids = {row["id"] for row in rows}
-    for role, stage in RUN_ROLES:
-        last = _last_decisions(run_decisions, stage, ids)
+    release_version = (manifest or {}).get("version")
+    checks = [(role, run_decisions, stage) for role, stage in RUN_ROLES]
+    checks += [("final filter", decisions, StageName.final_filter),
+               ("leak check (release)", decisions, RELEASE_LEAK_STAGE)]
+    for role, frame, stage in checks:
+        last = _last_decisions(frame, stage, {row["id"] for row in rows})
         counts = Counter((cell_text(b) or "none", model_label(m)) for b, m in zip(last["backend"], last["model"]))
         table += [(role, backend, model, count) for (backend, model), count in _sorted_counts(counts)]
-    final = (manifest or {}).get("final_filter") or {}
-    if final.get("backend"):
-        table.append(("final filter", final["backend"], model_label(final.get("model")),
-                      final.get("kept", NOT_RECORDED)))
-    last = _last_decisions(decisions, RELEASE_LEAK_STAGE, ids)
-    counts = Counter((cell_text(b) or "none", model_label(m)) for b, m in zip(last["backend"], last["model"]))
-    table += [("leak check (release)", backend, model, count) for (backend, model), count in _sorted_counts(counts)]
+        table += [(role, NOT_RECORDED, where, count)
+                  for where, count in unread(rows, set(last["item_id"]), release_version)]
     return table
+
+
+def unread(rows: list[dict], read: set[str], release_version: int | None) -> list[tuple[str, int]]:
+    """(where its record is, rows) for the shipped rows whose decision is not in `read`: a row carried from
+    an earlier version was checked when that version was made."""
+    versions = Counter(row.get("added_in", release_version) for row in rows if row["id"] not in read)
+    return [(f"carried from v{added_in}: its card says" if added_in != release_version else "not read for this card",
+             count) for added_in, count in sorted(versions.items(), key=lambda item: str(item[0]))]
 
 
 def annotator_edited(rows: list[dict]) -> int:
@@ -103,48 +114,100 @@ def _threshold(value) -> str:
     return format(float(text), "g") if text else NOT_RECORDED
 
 
-def detectors_used(rows: list[dict], run_decisions: pd.DataFrame | None = None) -> list[tuple[str, str, str, int]]:
+def detectors_used(rows: list[dict], run_decisions: pd.DataFrame | None = None,
+                   release_version: int | None = None) -> list[tuple[str, str, str, int]]:
     """(check, detector version, threshold, pairs): the release's check from the rows' own columns, the
-    build's leak filter from the runs' last `leak_filter` decision of each shipped row."""
+    build's leak filter from the runs' last `leak_filter` decision of each shipped row; the rows whose
+    build decision is not read here (carried, or no runs read) one line per version, as in `backends_used`."""
     checks = Counter(("release (on the shipped query)", cell_text(row.get("detector_version")) or "not recorded",
                       _threshold(row.get("leak_threshold"))) for row in rows)
     last = _last_decisions(run_decisions, "leak_filter", {row["id"] for row in rows})
     checks.update(("build (leak filter)", cell_text(version) or "not recorded", _threshold(threshold))
                   for version, threshold in zip(last["detector_version"], last["threshold"]))
+    checks.update({(f"build (leak filter), {where}", NOT_RECORDED, NOT_RECORDED): count
+                   for where, count in unread(rows, set(last["item_id"]), release_version)})
     return [(*key, count) for key, count in sorted(checks.items())]
 
 
-def read_run_decisions(run_dirs: Iterable[Path]) -> tuple[pd.DataFrame, dict[tuple[str, str], int]]:
-    """The runs' decisions, and what their build dropped: (stage, reason code) -> items, from each run's
-    dropping decisions, guardrail blocks (`guardrail.<rule>`) and failures (`error`)."""
-    frames, drops = [], Counter()
+def read_run_decisions(run_dirs: Iterable[Path]) -> tuple[pd.DataFrame, dict[tuple[str, str], tuple[int, str]]]:
+    """The runs' decisions, and what their build dropped: (stage, reason code) -> (seeds, pairs), from
+    each run's dropping decisions, guardrail blocks (`guardrail.<rule>`) and failures (`error`). A
+    seed's end counts the pairs it had drafted (its batch's `drafts` checkpoint), so the pairs add up
+    to the pairs drafted; "—" where that checkpoint is gone."""
+    frames, drops = [], {}
     for run_dir in run_dirs:
         run_dir = Path(run_dir)
         decisions = _read(run_dir / "decisions.parquet")
+        ends = []
         if decisions is not None:
             frames.append(decisions)
             # a rewrite attempt that leaked was tried again, not dropped (the ledger reads them alike)
             dropped = decisions[(decisions["verdict"] == "drop") & (decisions["stage"] != StageName.rewrite)]
-            codes = dropped["code"] if "code" in dropped else pd.Series("", index=dropped.index)
-            drops.update(zip(dropped["stage"].map(str), codes.map(cell_text).replace("", "(no code)")))
-        blocked = _read(run_dir / "blocked.parquet")
-        if blocked is not None:
-            drops.update((str(stage), GUARDRAIL_PREFIX + cell_text(rule)) for stage, rule in
-                         zip(blocked["stage"], blocked["rule"]))
-        failures = _read(run_dir / "failures.parquet")
-        if failures is not None:
-            drops.update((str(stage), "error") for stage in failures["stage"])
+            codes = dropped["code"].map(cell_text) if "code" in dropped else pd.Series("", index=dropped.index)
+            ends += zip(dropped["stage"].map(str), codes.replace("", "(no code)"), dropped["item_id"],
+                        _column(dropped, "seed_id"))
+        if (blocked := _read(run_dir / "blocked.parquet", BLOCK_COLUMNS)) is not None:
+            ends += zip(blocked["stage"].map(str), GUARDRAIL_PREFIX + blocked["rule"].map(cell_text),
+                        blocked["item_id"], blocked["seed_id"])
+        if (failures := _read(run_dir / "failures.parquet", BLOCK_COLUMNS)) is not None:
+            ends += zip(failures["stage"].map(str), [FAILURE_CODE] * len(failures), failures["item_id"],
+                        failures["seed_id"])
+        for key, count in pairs_ended(ends, drafted_pairs(run_dir), accepted_pairs(run_dir)).items():
+            seeds, pairs = drops.get(key, (0, 0))
+            drops[key] = (seeds + len(count.seeds), None if pairs is None or count.pairs is None
+                          else pairs + count.pairs)
     frame = pd.concat(frames, ignore_index=True) if frames else None
-    return frame, dict(sorted(drops.items()))
+    return frame, {key: (seeds, NOT_RECORDED if pairs is None else str(pairs))
+                   for key, (seeds, pairs) in sorted(drops.items())}
 
 
-DECISION_COLUMNS = ["item_id", "stage", "attempt", "verdict", "code", "backend", "model", "threshold",
+def run_review_states(run_dirs: Iterable[Path]) -> Counter:
+    """Review state -> pairs of the runs, every pair counted: a pair the review snapshot does not hold
+    is `unreviewed`, as a release reads it."""
+    states = Counter()
+    for run_dir in run_dirs:
+        snapshot = review_dir(Path(run_dir)) / DECISIONS_FILE
+        known = {}
+        if snapshot.is_file():
+            table = pq.read_table(snapshot, columns=["id", "review_state"]).to_pydict()
+            known = dict(zip(table["id"], table["review_state"]))
+        states.update(known.get(pair_id, "unreviewed") for pair_id in _shard_column(Path(run_dir), "id"))
+    return states
+
+
+def _shard_column(run_dir: Path, name: str) -> list:
+    return [value for path in sorted((run_dir / "data").glob("*.parquet"))
+            for value in pq.read_table(path, columns=[name])[name].to_pylist()]
+
+
+def drafted_pairs(run_dir: Path) -> dict[str, int]:
+    """Seed -> the pairs it drafted, from each batch's `drafts` checkpoint (empty where none is kept)."""
+    drafted = Counter()
+    for checkpoint in sorted((run_dir / "batches").glob(f"*/{StageName.drafts}.json")):
+        drafted.update(pair["seed_id"] for pair in json.loads(checkpoint.read_text(encoding="utf-8"))["pairs"])
+    return dict(drafted)
+
+
+def accepted_pairs(run_dir: Path) -> Counter:
+    """Seed -> the pairs the run accepted (its shards' rows)."""
+    return Counter(_shard_column(run_dir, "seed_id"))
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column a run made before it existed lacks: empty then."""
+    return frame[name] if name in frame else pd.Series("", index=frame.index)
+
+
+DECISION_COLUMNS = ["item_id", "seed_id", "stage", "attempt", "verdict", "code", "backend", "model", "threshold",
                     "detector_version", "rule"]
 
 
-def _read(path: Path) -> pd.DataFrame | None:
+BLOCK_COLUMNS = ["item_id", "seed_id", "stage", "rule"]
+
+
+def _read(path: Path, columns: list[str] = DECISION_COLUMNS) -> pd.DataFrame | None:
     """The columns the card uses (a run made before one existed lacks it), or None for a missing file."""
     if not path.is_file():
         return None
     present = set(pq.read_schema(path).names)
-    return pd.read_parquet(path, columns=[name for name in DECISION_COLUMNS if name in present])
+    return pd.read_parquet(path, columns=[name for name in columns if name in present])

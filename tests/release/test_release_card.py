@@ -106,7 +106,8 @@ def test_review_outcome_and_release_drops_come_from_the_manifest_and_decisions()
         "backend": ["rules"] * 3 + ["offline-detector"] * 3, "model": ["m"] * 6})
     card = render_card(manifest(4, dropped=dropped), [row(i) for i in range(4)], decisions=decisions)
 
-    assert "**Review**: 4 accepted pairs taken;\nnot taken: 15 unreviewed, 2 rejected." in card
+    assert ("**Review** (runs not read for this card): the 4 pairs shipped are 4 accepted;\n"
+            "not taken: 15 unreviewed, 2 rejected.") in card
     assert "**Release**: 15 pairs dropped" in card
     final, leak = "final filtration (query and image match, harmful, categorised right)", \
         "the leak or harm check on the shipped query"
@@ -124,7 +125,7 @@ def test_build_drops_per_reason_code_and_the_build_checks_come_from_the_runs(tmp
     run = tmp_path / "runs" / "r1"
     run.mkdir(parents=True)
     decisions = pd.DataFrame({
-        "item_id": ["p1", "p2", "x1", "x2", "x3", "p1", "p2"],
+        "item_id": ["p1", "p2", "x1", "x2", "x3", "p1", "p2"], "seed_id": ["s1", "s1", "s1", "s2", "s3", "s1", "s1"],
         "stage": ["leak_filter", "leak_filter", "leak_filter", "harm_check", "harm_check", "harm_check",
                   "harm_check"],
         "attempt": [1, 1, 1, 1, 1, 1, 1],
@@ -134,7 +135,8 @@ def test_build_drops_per_reason_code_and_the_build_checks_come_from_the_runs(tmp
         "backend": ["offline-detector"] * 3 + ["rules"] * 4, "model": ["det-model"] * 3 + ["all-MiniLM-L6-v2"] * 4,
         "threshold": [0.42] * 3 + [0.35] * 4, "detector_version": ["build-det"] * 3 + [""] * 4})
     # a leaky rewrite attempt that was tried again is no dropped item
-    retried = pd.DataFrame({"item_id": ["p1"], "stage": ["rewrite"], "attempt": [1], "verdict": ["drop"],
+    retried = pd.DataFrame({"item_id": ["p1"], "seed_id": ["s1"], "stage": ["rewrite"], "attempt": [1],
+                            "verdict": ["drop"],
                             "code": ["rewrite.retry"], "backend": ["offline-detector"], "model": ["det-model"],
                             "threshold": [0.42], "detector_version": ["build-det"]})
     write_frame(pd.concat([decisions, retried], ignore_index=True), run / "decisions.parquet")
@@ -142,10 +144,11 @@ def test_build_drops_per_reason_code_and_the_build_checks_come_from_the_runs(tmp
                               "matched": ["x"], "run_id": ["r1"]}), run / "blocked.parquet")
     card = render_card(manifest(2), [row(1), row(2)], run_dirs=[run])
 
-    build = {tuple(cells[:2]): cells[2] for cells in (table_rows(card, "leak_filter") + table_rows(card, "harm_check")
-                                                     + table_rows(card, "seed")) if len(cells) == 3}
-    assert build == {("leak_filter", "`leak.leaks`"): "1", ("harm_check", "`harm.intent_lost`"): "2",
-                     ("seed", "`guardrail.sexual_minors`"): "1"}
+    build = {tuple(cells[:2]): cells[2:] for cells in (table_rows(card, "leak_filter") + table_rows(card, "harm_check")
+                                                      + table_rows(card, "seed")) if len(cells) == 4}
+    # (seeds, pairs): a seed blocked before it was drafted loses no pair
+    assert build == {("leak_filter", "`leak.leaks`"): ["1", "1"], ("harm_check", "`harm.intent_lost`"): ["2", "2"],
+                     ("seed", "`guardrail.sexual_minors`"): ["1", "0"]}
     assert "rewrite.retry" not in card
     assert ["harm check (build)", "`rules`", "`all-MiniLM-L6-v2`", "2", "rule-based (no language model)"] \
         in table_rows(card, "harm check (build)")
@@ -181,7 +184,7 @@ def test_a_release_card_reports_review_rejections_drops_and_every_shard_column(t
     final = [cells for cells in table_rows(card, "final filtration (query and image match, harmful, "
                                                  "categorised right)")]
     assert sum(int(cells[2]) for cells in final) == 1  # the pair the build's harm check dropped
-    assert ["harm_check", "`(no code)`", "1"] in table_rows(card, "harm_check")
+    assert ["harm_check", "`(no code)`", "1", "1"] in table_rows(card, "harm_check")  # seeds, pairs
     shipped = pq.read_table(folder / "data")
     for name in shipped.column_names:
         assert name in COLUMN_MEANINGS, f"column {name} has no meaning on the card"
