@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,6 +12,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail
+from pipeline.cli.ports import check_can_listen
 from pipeline.llm.config import DEFAULT_TIMEOUT_S, FAKE_HANG_S, LLMSettings
 from pipeline.llm.roles import ROLES
 
@@ -92,10 +92,6 @@ def fake_llm(
         raise fail(str(error)) from None
     if not 0 < port < 65536:
         raise fail(f"port {port} is out of range")
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as error:
-            raise fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
+    check_can_listen("127.0.0.1", port)  # as the server binds: a port in TIME_WAIT after a stop is free
     typer.echo(f"fake OpenAI server on http://127.0.0.1:{port}/v1 (Ctrl-C to stop)", err=True)
     serve(port, latency_s=latency_ms / 1000, faults=plan, rejects_json_schema=like_llama_cpp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import ssl
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,6 +13,7 @@ from rich.text import Text
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.ports import check_can_listen
 
 review_app = typer.Typer(help="Human review: batches for annotators, a review web app, decisions back into the run.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -102,18 +102,6 @@ def tls_files(cert: Path | None, key: Path | None) -> dict[str, str]:
         raise fail(f"cannot serve HTTPS with --tls-cert {cert} and --tls-key {key}: "
                    f"{getattr(error, 'strerror', None) or error.args[-1]}") from None
     return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-
-
-def check_can_listen(host: str, port: int) -> None:
-    """One line and exit 2 where HOST:PORT cannot be bound. The socket is let go again for uvicorn,
-    which binds it the same way (SO_REUSEADDR, IPv6 for an address with ':')."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except (OSError, OverflowError) as error:  # OverflowError: a port outside 0-65535
-            raise fail(f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
 
 
 @tokens_app.command("add")
