@@ -14,7 +14,7 @@ from pipeline.batch import Batch
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.records import Seed, content_id
 from pipeline.run_records import config_changes, element_changes, prompt_changes, prompt_record
-from pipeline.storage import atomic_write_json, atomic_write_text
+from pipeline.storage import atomic_write_json, atomic_write_text, remove_leftovers
 
 
 def new_run_id(config: BuildConfig) -> str:
@@ -131,8 +131,7 @@ class RunDir:
         """Create the folder, or check that an existing run used the same config, prompt files and
         elements; record the image-first seeds among `seeds` (the plan this build runs)."""
         self.check(config)
-        for leftover in self.path.rglob(".*.tmp"):  # from a run killed mid-write
-            leftover.unlink()
+        remove_leftovers(self.path.rglob(".*.tmp"))  # of a run killed mid-write; a live writer's stay
         if not self.config_record.exists():
             from pipeline.plan import choose_elements
 

@@ -5,13 +5,20 @@ can tell one left by a killed process (removed) from one a live writer is fillin
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import socket
 import tempfile
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
+
+
+# Failures of the machine the user can fix (a full disk, a read-only folder), not bugs of ours: they
+# stop a run (one `error:` line, exit 2) rather than fail one item for good.
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 def _umask() -> int:
@@ -65,19 +72,29 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def _remove_leftovers(folder: Path) -> None:
-    """Temporary files left in the folder by killed processes of this host, once per folder and
-    process. Another host's (or container's) pids cannot be checked from here, so its files are kept,
-    as are those from before the names carried their process."""
+def _is_leftover(path: Path) -> bool:
+    """Whether `path` is a temporary file a killed process of this host left. Another host's (or
+    container's) pids cannot be checked from here, so its files are not, nor are those from before
+    the names carried their process."""
+    ours = re.compile(r"\..+\.p(\d+)@" + re.escape(_process_table()) + r"\.\w+\.tmp")
+    match = ours.fullmatch(path.name)
+    return bool(match) and not process_alive(int(match.group(1)))
+
+
+def remove_leftovers(paths: Iterable[Path]) -> None:
+    """Remove those of `paths` that are leftovers (`_is_leftover`); a live writer's file is kept."""
+    for path in paths:
+        if _is_leftover(path):
+            path.unlink(missing_ok=True)  # another process sweeping the folder may have removed it first
+
+
+def _sweep_once(folder: Path) -> None:
+    """The folder's leftovers, once per folder and process."""
     key = os.path.abspath(folder)
     if key in _swept_folders:
         return
     _swept_folders.add(key)
-    ours = re.compile(r"\..+\.p(\d+)@" + re.escape(_process_table()) + r"\.\w+\.tmp")
-    for path in folder.glob(".*.tmp"):
-        match = ours.fullmatch(path.name)
-        if match and not process_alive(int(match.group(1))):
-            path.unlink(missing_ok=True)  # another process sweeping the folder may have removed it first
+    remove_leftovers(folder.glob(".*.tmp"))
 
 
 @contextmanager
@@ -88,7 +105,7 @@ def atomic_path(target: Path):
     if target.is_dir():
         raise IsADirectoryError(f"{target}: is a folder; a file is written there")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(target.parent)
+    _sweep_once(target.parent)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=_temporary_prefix(target), suffix=".tmp")
     os.close(handle)
     try:

@@ -10,7 +10,7 @@ from pipeline.batch import Batch
 from pipeline.contracts import ItemError
 from pipeline.guardrails import check_texts, kept_start
 from pipeline.records import Blocked, Failure
-from pipeline.storage import atomic_write_bytes
+from pipeline.storage import ENVIRONMENT_ERRNOS, atomic_write_bytes
 
 KEPT_CHARS = 500  # of a failed request's error and of its raw answer, each: enough to see what went wrong
 
@@ -61,14 +61,22 @@ def failure_from(error: ItemError, *, item_id: str, seed_id: str, stage: str, ca
 
 
 def save_image(run_dir: Path, seed_id: str, png: bytes, stage: str) -> str | Failure:
-    """`images/<seed>.png`, written whole; its path in the run, or the seed's failure. If the disk
-    stays full, saving the stage's checkpoint stops the run next, and a rerun makes the image again."""
+    """`images/<seed>.png`, written whole; its path in the run, or the seed's failure."""
     relative = f"images/{seed_id}.png"
     try:
         atomic_write_bytes(run_dir / relative, png)
     except OSError as error:
+        stop_on_machine_error(error, run_dir / relative)
         return Failure(item_id=seed_id, seed_id=seed_id, stage=stage, error=f"cannot write {relative}: {error}")
     return relative
+
+
+def stop_on_machine_error(error: OSError, path: Path) -> None:
+    """A full or read-only disk met writing `path` stops the build (one `error:` line naming the file,
+    exit 2) before the stage's checkpoint is saved, so a rerun once it is fixed writes the file. As the
+    item's failure it would be checkpointed and never tried again, while the build exited 0."""
+    if error.errno in ENVIRONMENT_ERRNOS:
+        raise OSError(error.errno, error.strerror, str(path)) from error
 
 
 def drop_blocked_seeds(batch: Batch, new_blocks: list[Blocked]) -> Batch:

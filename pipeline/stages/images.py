@@ -22,7 +22,7 @@ from pipeline.images.checks import BytesChanged, shown_file
 from pipeline.images.model_files import model_files_fingerprint
 from pipeline.pool.retrieval import PoolRetriever
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
-from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from, save_image
+from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from, save_image, stop_on_machine_error
 from pipeline.stages.image_refine import RefineOutcome, RefineRequest, refine_images
 from pipeline.storage import atomic_write_bytes
 
@@ -194,12 +194,16 @@ class ImageStage(Stage):
 
     def _save(self, request: ImageRequest, image: GeneratedImage, model_note: dict) -> bool:
         """The PNG first, then its note: a note is only ever beside a whole PNG. False when not
-        saved: the stage then writes it with the others, or fails it there."""
+        saved: the stage then writes it with the others, or fails it there. A full disk stops the
+        build now, not after the generator has made every image to come."""
+        path = self.run_dir / f"images/{request.item_id}.png"
         try:
-            atomic_write_bytes(self.run_dir / f"images/{request.item_id}.png", image.png)
-            atomic_write_bytes(self.run_dir / f"images/{request.item_id}.json", json.dumps(
+            atomic_write_bytes(path, image.png)
+            path = path.with_suffix(".json")
+            atomic_write_bytes(path, json.dumps(
                 {"made_for": self._made_for(request, model_note), "meta": image.meta}).encode())
-        except OSError:
+        except OSError as error:
+            stop_on_machine_error(error, path)
             return False
         return True
 

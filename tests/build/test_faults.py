@@ -97,30 +97,32 @@ def full_disk_for(hit):
     return write
 
 
-def test_image_write_on_a_full_disk_fails_that_seed_only(prefect_harness, monkeypatch, tmp_path):
-    from flows.build import build_flow
-
-    config = load_config(None, ["run.size=1", "run.categories=['Violent', 'Privacy']",
-                                f"run.runs_dir='{tmp_path}'"])
-    planned = plan_seeds(config)
-    privacy = {seed.id for seed in planned if seed.category == "Privacy"}
-    full_for_privacy = full_disk_for(lambda path: path.stem in privacy)
-    # images are written as they are made (a diffusers wave) or by the stage after: both writers fail
-    monkeypatch.setattr("pipeline.stages.images.atomic_write_bytes", full_for_privacy)
-    monkeypatch.setattr("pipeline.stages.base.atomic_write_bytes", full_for_privacy)
-    result = build_flow(config, "disk-images", show_progress=False)
-
-    ledger = assert_accounted(Path(result["run_dir"]), [seed.id for seed in planned])
-    mine = ledger[ledger["seed_id"].isin(privacy)]
-    failed = mine[mine["state"] == "failed"]
-    assert len(failed) > 0 and failed["reason"].str.contains(NO_SPACE).all()
-    assert (mine["state"] != "accepted").all()
-    assert (ledger.loc[~ledger["seed_id"].isin(privacy), "state"] == "accepted").any()
-
-
 def build_args(tmp_path: Path, run_id: str) -> list[str]:
     return ["build", "--size", "1", "--set", "run.categories=['Privacy']", "--set", f"run.runs_dir='{tmp_path}'",
             "--run-id", run_id, "--no-progress"]
+
+
+def test_image_write_on_a_full_disk_stops_the_build_and_the_rerun_makes_the_images(
+        prefect_harness, monkeypatch, tmp_path):
+    """Not a seed failed for good in a checkpoint the rerun reuses, while the build exits 0."""
+    run_dir = tmp_path / "disk-images"
+    full_for_images = full_disk_for(lambda path: path.parent.name == "images")
+    # images are written as they are made (a diffusers wave) or by the stage after: both writers stop
+    monkeypatch.setattr("pipeline.stages.images.atomic_write_bytes", full_for_images)
+    monkeypatch.setattr("pipeline.stages.base.atomic_write_bytes", full_for_images)
+    stopped = CliRunner().invoke(app, build_args(tmp_path, "disk-images"))
+    assert stopped.exit_code == 2, stopped.output
+    [line] = [line for line in stopped.output.splitlines() if line.startswith("error:")]
+    assert line.startswith(f"error: [Errno {errno.ENOSPC}] {NO_SPACE}: '{run_dir / 'images'}/")
+    assert list(run_dir.glob("batches/*/harm_check.json")) and not list(run_dir.glob("batches/*/images.json"))
+    assert not (run_dir / "manifest.json").exists() and not list(run_dir.rglob(".*.tmp"))
+
+    monkeypatch.undo()  # the disk has room again
+    rerun = CliRunner().invoke(app, build_args(tmp_path, "disk-images"))
+    assert rerun.exit_code == 0, rerun.output
+    config = load_config(None, ["run.size=1", "run.categories=['Privacy']", f"run.runs_dir='{tmp_path}'"])
+    ledger = assert_accounted(run_dir, planned_ids(config))
+    assert not ledger["reason"].str.contains(NO_SPACE).any() and (ledger["state"] == "accepted").any()
 
 
 def test_checkpoint_on_a_full_disk_leaves_no_partial_file_and_a_rerun_completes(
