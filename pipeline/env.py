@@ -45,7 +45,7 @@ def ensure_prefect_home() -> None:
     try:
         Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     except OSError:
-        pass  # Prefect says so itself when it cannot use its home
+        pass  # said before a build (`check_prefect_home`), or in the log of the server that cannot start
 
 
 apply_defaults()

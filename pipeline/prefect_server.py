@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,15 +23,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+class ServerDidNotStart(RuntimeError):
+    """The temporary server exited or stayed silent before it answered; its log is kept (`kept_log`)."""
+
+
 class LocalServer:
     """`prefect.server.api.server.SubprocessASGIServer`'s command, without its imports."""
 
     def __init__(self) -> None:
         self.port = _free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
-        # Its log is shown only if it fails to start: at shutdown it reports the events it
-        # could not flush as tracebacks, after our command has printed its result.
+        # Its log is kept only if it fails to start (`kept_log`): at shutdown it reports the events
+        # it could not flush as tracebacks, after our command has printed its result.
         self.log = tempfile.TemporaryFile(mode="w+")
+        self.kept_log: str | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
@@ -44,10 +50,16 @@ class LocalServer:
             stdout=self.log, stderr=subprocess.STDOUT,
         )
 
-    def failed(self, message: str) -> RuntimeError:
+    def failed(self, what_happened: str) -> ServerDidNotStart:
+        """One line: what happened, why (`_last_error`) and the file the whole log is copied to."""
         self.log.seek(0)
-        tail = self.log.read()[-2000:].strip()
-        return RuntimeError(message + (f"; its log ends:\n{tail}" if tail else ""))
+        log = self.log.read()
+        with tempfile.NamedTemporaryFile("w", prefix="leakless-prefect-server-", suffix=".log", delete=False) as kept:
+            kept.write(log)
+        self.kept_log = kept.name
+        why = _last_error(log)
+        return ServerDidNotStart(f"Prefect's temporary server {what_happened}{f' ({why})' if why else ''}; "
+                                 f"its log: {kept.name}")
 
     def wait_until_ready(self) -> None:
         """Until the API answers `/ready` (its database connected), which also takes that first
@@ -56,13 +68,13 @@ class LocalServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise self.failed(f"Prefect's temporary server exited with code {self.process.returncode}")
+                raise self.failed(f"exited with code {self.process.returncode} before it answered")
             with contextlib.suppress(OSError):
                 with urllib.request.urlopen(f"{self.api_url}/ready", timeout=5) as response:
                     if response.status == 200:
                         return
             time.sleep(0.05)
-        raise self.failed(f"Prefect's temporary server did not answer within {timeout:.0f} s")
+        raise self.failed(f"did not answer within {timeout:.0f} s")
 
     def stop(self, wait: bool = True) -> None:
         self.process.terminate()
@@ -84,7 +96,7 @@ def prefect_api() -> Iterator[LocalServer | None]:
     from pipeline.env import ensure_prefect_home
 
     ensure_prefect_home()
-    if _configured_api_url():
+    if configured_api_url():
         yield None
         return
     server = LocalServer()
@@ -137,7 +149,8 @@ def _send_what_is_queued() -> None:
             logger.setLevel(level)
 
 
-def _configured_api_url() -> str | None:
+def configured_api_url() -> str | None:
+    """The Prefect API a flow would report to; None: `prefect_api` starts a temporary server."""
     if os.environ.get("PREFECT_API_URL"):
         return os.environ["PREFECT_API_URL"]
     if "prefect" in sys.modules:  # a settings context may carry one (tests' harness, a flow calling us)
@@ -160,6 +173,15 @@ def _profile_api_url() -> str | None:
         return None
     active = os.environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
     return profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
+
+
+def _last_error(log: str) -> str | None:
+    """The log's last exception line (`sqlite3.OperationalError: unable to open database file`), else its
+    last line: uvicorn ends a failed start with "Application startup failed. Exiting.", which says no why."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception): ", line)]
+    found = errors or lines
+    return found[-1][:200] if found else None
 
 
 def _free_port() -> int:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import shlex
 from collections.abc import Iterable
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from pydantic import ValidationError
 
 from pipeline.config import ConfigError, one_line
-
-# Failures of the machine the user can fix (a full disk, a read-only folder), not bugs of ours.
-ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+from pipeline.prefect_server import ServerDidNotStart
+from pipeline.storage import ENVIRONMENT_ERRNOS
 
 
 def fail(message: str) -> typer.Exit:
@@ -45,11 +43,14 @@ def user_errors():
 
 @contextmanager
 def environment_errors():
-    """A full or read-only disk is the user's to fix (exit 2, one line), wherever it happens. Around a
-    flow, whose config was checked before it started, nothing else is: a stage that raises (a
-    ValueError included) is a bug of ours, exit 1 with its traceback."""
+    """A full or read-only disk, or a temporary Prefect server that did not start (its log names the
+    cause: a port, a database it cannot open), is the user's to fix (exit 2, one line), wherever it
+    happens. Around a flow, whose config was checked before it started, nothing else is: a stage that
+    raises (a ValueError included) is a bug of ours, exit 1 with its traceback."""
     try:
         yield
+    except ServerDidNotStart as error:
+        raise fail(str(error)) from None
     except OSError as error:
         if error.errno not in ENVIRONMENT_ERRNOS:
             raise

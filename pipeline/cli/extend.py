@@ -14,7 +14,8 @@ from pipeline.cli.console import output_console
 from pipeline.cli.errors import (environment_errors, fail, rerun_command, resumable, user_errors,
                                  without_interrupt_crash_line)
 from pipeline.cli.preflight import check_build_ready
-from pipeline.extend import ExtendPlan, plan_from_files
+from pipeline.config import BuildConfig
+from pipeline.extend import ExtendPlan, Targets, plan_from_files
 from pipeline.summary import transient_failures_text
 
 
@@ -28,6 +29,12 @@ def plan_table(plan: ExtendPlan, name: str) -> Table:
         table.add_row(row.sub_category, *(str(value) for value in (
             row.target, row.released, row.pending, row.missing, len(row.elements), row.unused)), row.note)
     return table
+
+
+def in_targets_runs_dir(settings: BuildConfig, targets: Targets) -> BuildConfig:
+    """The build config with the runs folder the new run goes to (`prepare_run`): the targets' own,
+    not the build config's."""
+    return settings.model_copy(update={"run": settings.run.model_copy(update={"runs_dir": targets.runs_dir})})
 
 
 @app.command()
@@ -51,7 +58,7 @@ def extend(
     with user_errors():
         loaded, settings, plan = plan_from_files(targets, config, override)
         if not dry_run:  # as `leakless build`: a missing key or unusable model stops here, not mid-flow
-            check_build_ready(settings)
+            check_build_ready(in_targets_runs_dir(settings, loaded))
     for line in plan.skipped:
         typer.echo(f"note: skipped {line}", err=True)
     console = output_console()

@@ -215,14 +215,39 @@ def check_image_model(settings: BuildConfig) -> None:
     check_gpu_placement(settings.runner, build_gpus(settings))
 
 
-def check_runs_folder(settings: BuildConfig) -> None:
-    """run.runs_dir is a folder, or can be made as one, that can be written."""
-    path = Path(settings.run.runs_dir)
+def folder_problem(path: Path) -> str | None:
+    """Why `path` cannot be made as a folder or written in ("PATH cannot be written: FOLDER is not
+    writable"), None when it can; creates nothing."""
     existing = next(folder for folder in (path, *path.absolute().parents) if folder.exists())
     if not existing.is_dir():
-        raise ConfigError(f"run.runs_dir {path} cannot be made: {existing} is not a folder")
+        return f"{path} cannot be made: {existing} is not a folder"
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"run.runs_dir {path} cannot be written: {existing} is not writable")
+        return f"{path} cannot be written: {existing} is not writable"
+    return None
+
+
+def check_runs_folder(settings: BuildConfig) -> None:
+    """run.runs_dir is a folder, or can be made as one, that can be written."""
+    problem = folder_problem(Path(settings.run.runs_dir))
+    if problem:
+        raise ConfigError(f"run.runs_dir {problem}")
+
+
+def check_prefect_home() -> None:
+    """Without a configured Prefect API the command starts a temporary server, whose database is
+    in Prefect's home (by default artifacts/prefect under the working directory): one that cannot be
+    written would stop the build only once the models are loaded."""
+    from pipeline.env import artifacts_dir
+    from pipeline.prefect_server import configured_api_url
+
+    if configured_api_url():
+        return
+    home = Path(os.environ["PREFECT_HOME"]).expanduser()
+    problem = folder_problem(home)
+    if problem:
+        moved_by = ("PREFECT_HOME, or LEAKLESS_ARTIFACTS (the home is its prefect/ by default),"
+                    if home == artifacts_dir() / "prefect" else "PREFECT_HOME")
+        raise ValueError(f"Prefect's home {problem}; set {moved_by} to a folder that can be written")
 
 
 def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> list[str]:
@@ -230,6 +255,7 @@ def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> 
     the run the build makes or finishes, when known."""
     notes = check_prompt_files(settings, resuming)
     check_runs_folder(settings)
+    check_prefect_home()
     check_llm_ready(settings)
     check_image_model(settings)
     if settings.backends.images == "pool":

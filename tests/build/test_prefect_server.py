@@ -82,7 +82,7 @@ def test_no_server_when_an_api_is_configured(monkeypatch):
 
 def test_leaving_the_context_stops_the_server_without_waiting_for_it(tmp_path, monkeypatch):
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
-    monkeypatch.setattr(prefect_server, "_configured_api_url", lambda: None)
+    monkeypatch.setattr(prefect_server, "configured_api_url", lambda: None)
     with prefect_server.prefect_api() as server:
         server.wait_until_ready()
         pid = server.process.pid
