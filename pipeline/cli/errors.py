@@ -128,3 +128,13 @@ def report_rejects(file, rejects: list, strict: bool, listed_in=None) -> None:
     typer.echo(f"{skipped}:", err=True)
     for reject in rejects:
         typer.echo(f"  {reject.describe()}", err=True)
+
+
+@contextmanager
+def echoed_notes(notes: list[str]):
+    """Echo `notes` on stderr when the block ends, however it ends (before an error's one line)."""
+    try:
+        yield notes
+    finally:
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)

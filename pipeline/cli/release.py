@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from pipeline.cli.app import app
-from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.errors import echoed_notes, fail, user_errors
 from pipeline.cli.review import RUNS_DIR, RunsDir, run_folder
 from pipeline.progress import Step, no_steps, step_lines
 
@@ -23,16 +22,6 @@ def release_path(release: str, releases_dir: Path) -> Path:
     if not (folder / "manifest.json").is_file():
         raise fail(f"{folder} is not a release (no manifest.json)")
     return folder
-
-
-@contextmanager
-def echoed_notes(notes: list[str]):
-    """Echo `notes` on stderr when the block ends, however it ends (before an error's one line)."""
-    try:
-        yield notes
-    finally:
-        for note in notes:
-            typer.echo(f"note: {note}", err=True)
 
 
 @app.command()
@@ -131,6 +120,7 @@ def export_vlsbench_command(
         if problems:
             raise fail(f"{folder} fails verify ({len(problems)} problem(s), first: {problems[0]}); "
                        f"run `leakless verify {release}`, or pass --force")
-    with user_errors():
-        count = export_vlsbench(folder, out_dir, allow_preview=allow_preview)
+    notes: list[str] = []  # staging folders of killed exports removed: said even if the export then fails
+    with user_errors(), echoed_notes(notes):
+        count = export_vlsbench(folder, out_dir, allow_preview=allow_preview, notes=notes)
     typer.echo(f"{out_dir}: {count} pairs")

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.errors import echoed_notes, fail, user_errors
 from pipeline.cli.ports import check_can_listen
 
 review_app = typer.Typer(help="Human review: batches for annotators, a review web app, decisions back into the run.",
@@ -59,8 +59,8 @@ def export(run: Run, runs_dir: RunsDir = RUNS_DIR,
     from pipeline.review.batches import export_batches
     folder = run_folder(run, runs_dir)
     names = [name.strip() for name in annotators.split(",") if name.strip()]
-    with user_errors():
-        manifests = export_batches(folder, batch_size=batch_size, overlap=overlap, annotators=names)
+    with user_errors(), echoed_notes([]) as notes:
+        manifests = export_batches(folder, batch_size=batch_size, overlap=overlap, annotators=names, notes=notes)
     for manifest in manifests:
         typer.echo(f"{manifest.batch_id}\t{len(manifest.pair_ids)} pairs\t"
                    f"{', '.join(manifest.assignment) or 'any annotator'}")

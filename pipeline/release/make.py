@@ -33,8 +33,8 @@ from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
 from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run, shard_paths
-from pipeline.release.versions import (check_free, check_name, release_folder, release_staging, release_versions,
-                                       remove_stale_staging)
+from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
+                                       release_lock, release_staging, release_versions, remove_stale_staging)
 from pipeline.release.writer import (file_entries, release_manifest, release_tables, run_entries, write_dedup_index,
                                      write_release_shards)
 from pipeline.review.run_limits import RunLimitsByRun
@@ -79,13 +79,13 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
                  on_step: Step = no_steps) -> Path:
     """Write `<releases_dir>/<name>-v<N>/` and return it. `detector` (default: the shipped LeakDetector
     over `embedder`) scores every shipped instruction. What was tidied on the way (staging folders of
-    killed releases of this name) goes to `notes`; `on_step` hears each step as it starts."""
+    killed releases of this name) goes to `notes`; `on_step` hears each step as it starts. Another
+    release of the name running meanwhile refuses this one (`ReleaseRunning`) before its final filtration."""
     notes = [] if notes is None else notes
     check_name(name)
     earlier = release_versions(releases_dir, name)
     version = next_version(earlier, name, extend, releases_dir)
     check_free(release_folder(releases_dir, name, version))
-    notes += remove_stale_staging(releases_dir, name)
 
     candidates = Candidates()
     if extend:
@@ -104,20 +104,23 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         holding = released_in(candidates.rows[earlier_rows:], earlier)
         raise NothingToRelease(f"all {same_id} pairs of {', '.join(Path(r).name for r in run_dirs)} are already "
                                f"released under {name} ({version_span(holding)}); nothing to release")
-    sifted = sift(candidates.rows[:earlier_rows], new, index, run_dirs, same_id=same_id, embedder=embedder,
-                  options=options, checker=checker, detector=detector, notes=notes, on_step=on_step)
-    next_id = int(index["instruction_id"].max()) + 1 if len(index) else 1
-    for offset, row in enumerate(sifted.fresh):
-        row.update(instruction_id=next_id + offset, added_in=version)
-    rows = sifted.carried + sifted.fresh
-    shipped_preview = preview or any(row["review_state"] != ACCEPTED for row in rows)
-    if shipped_preview and not preview:
-        notes.append(unreviewed_carried_note(sifted.carried, earlier[-1][1].name))
+    with release_lock(releases_dir, name):  # the refusals above write nothing; the work starts here
+        check_unreleased_meanwhile(releases_dir, name, earlier)
+        notes += remove_stale_staging(releases_dir, name)
+        sifted = sift(candidates.rows[:earlier_rows], new, index, run_dirs, same_id=same_id, embedder=embedder,
+                      options=options, checker=checker, detector=detector, notes=notes, on_step=on_step)
+        next_id = int(index["instruction_id"].max()) + 1 if len(index) else 1
+        for offset, row in enumerate(sifted.fresh):
+            row.update(instruction_id=next_id + offset, added_in=version)
+        rows = sifted.carried + sifted.fresh
+        shipped_preview = preview or any(row["review_state"] != ACCEPTED for row in rows)
+        if shipped_preview and not preview:
+            notes.append(unreviewed_carried_note(sifted.carried, earlier[-1][1].name))
 
-    on_step(f"writing {len(rows)} pairs")
-    return write_version(rows, sifted, candidates, run_dirs, releases_dir=Path(releases_dir), name=name,
-                         version=version, preview=shipped_preview, extends=earlier[-1][0] if extend else None,
-                         earlier=earlier, options=options)
+        on_step(f"writing {len(rows)} pairs")
+        return write_version(rows, sifted, candidates, run_dirs, releases_dir=Path(releases_dir), name=name,
+                             version=version, preview=shipped_preview, extends=earlier[-1][0] if extend else None,
+                             earlier=earlier, options=options)
 
 
 def next_version(earlier: list[tuple[int, Path]], name: str, extend: bool, releases_dir: Path) -> int:

@@ -1,29 +1,54 @@
 """Where releases live: `<releases_dir>/<name>-v<N>/`, N counting up from 1.
 
-A release is written into a hidden staging folder beside it and renamed into
-place when whole. The staging folder's name says which process made it,
-`.<name>-v<N>.p<pid>@<host>.<random>`, so a later release of the name can tell
-a folder left by a killed release (its process is gone) from one still being
-written, and remove only the first kind.
+A release holds `<releases_dir>/.<name>.lock` while it runs, so a second release of the name is
+refused at once rather than after all its work. It is written into a hidden staging folder beside it
+and renamed into place when whole. The staging folder's name says which process made it,
+`.<name>-v<N>.p<pid>@<host>.<random>`, so a later release of the name can tell a folder left by a
+killed release (its process is gone) from one still being written, and remove only the first kind.
+Exports (`export-vlsbench`, `review export`) name and sweep their staging folders the same way
+(`pipeline.storage.owned_staging`).
 """
 
 from __future__ import annotations
 
-import os
+import fcntl
 import re
-import shutil
-import time
+from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.storage import host_name, process_alive, staging_dir
+from pipeline.storage import RANDOM, owned_staging, remove_abandoned_staging
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+class ReleaseRunning(ValueError):
+    """Another release of the name holds its lock: the user's to wait for."""
 
 
 def check_name(name: str) -> str:
     if not NAME.fullmatch(name) or re.search(r"-v\d+$", name):
         raise ValueError(f"bad release name {name!r}: use letters, digits, '.', '_', '-' (no -vN suffix)")
     return name
+
+
+@contextmanager
+def release_lock(releases_dir: Path, name: str):
+    """Held while a release of `name` (plain or --extend) does its work: a second one started meanwhile
+    would do all of it too, then find its version taken. The lock file stays: removing it would let a waiting
+    process lock the removed file while a new one locks its successor. The kernel drops the lock when
+    the process ends, kill -9 included."""
+    releases_dir = Path(releases_dir)
+    if releases_dir.exists() and not releases_dir.is_dir():
+        raise NotADirectoryError(f"{releases_dir}: not a folder (--releases-dir)")
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    path = releases_dir / f".{name}.lock"
+    with open(path, "a") as handle:  # "a": made if missing, never emptied
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReleaseRunning(f"another release of {name} is running in {releases_dir} (it holds {path}): "
+                                 "wait for it to end, then rerun") from None
+        yield
 
 
 def release_versions(releases_dir: Path, name: str) -> list[tuple[int, Path]]:
@@ -46,65 +71,37 @@ def release_folder(releases_dir: Path, name: str, version: int) -> Path:
     return Path(releases_dir) / f"{name}-v{version}"
 
 
+def released_meanwhile(folder: Path) -> ValueError:
+    return ValueError(f"{folder} was released meanwhile, by another process; nothing of this release was "
+                      "written: rerun it")
+
+
+def check_unreleased_meanwhile(releases_dir: Path, name: str, earlier: list[tuple[int, Path]]) -> None:
+    """Refuse if a version of `name` was finished since `earlier` was read (before the lock was taken)."""
+    taken = [folder for number, folder in release_versions(releases_dir, name) if (number, folder) not in earlier]
+    if taken:
+        raise released_meanwhile(taken[-1])
+
+
 def check_free(folder: Path) -> Path:
-    """Refuse a target that exists but is not a release: renaming onto it would fail after all the
-    work (a folder with files) or silently replace it (an empty one)."""
+    """Refuse a target that exists: renaming onto it would fail after all the work (a folder with
+    files) or silently replace it (an empty one). A release there was made since this one chose its
+    version, by a process that took no lock (`leakless select`, a host the lock does not reach)."""
+    if (folder / "manifest.json").is_file():
+        raise released_meanwhile(folder)
     if folder.exists() or folder.is_symlink():
         raise ValueError(f"{folder} already exists and is not a release (no manifest.json): "
                          "move it away or release under another --name")
     return folder
 
 
-# Staging folders from before they carried their process (`.<name>-v<N>.<8 random>`) cannot be traced to
-# one; such a folder is taken as abandoned only once nothing in it has changed for this long.
-UNTRACEABLE_STALE_AFTER_S = 24 * 3600
-_RANDOM = r"[a-z0-9_]{8}"  # tempfile.mkdtemp's suffix
-
-
 def release_staging(releases_dir: Path, name: str, version: int) -> Path:
     """A new staging folder for `<name>-v<version>`, named after this process."""
-    return staging_dir(releases_dir, prefix=f".{name}-v{version}.p{os.getpid()}@{host_name()}.")
+    return owned_staging(releases_dir, f"{name}-v{version}")
 
 
 def remove_stale_staging(releases_dir: Path, name: str) -> list[str]:
     """Remove staging folders of `name` left by releases that died (a kill -9, a power cut); returns one
-    line per folder removed. Safe by construction: a folder is removed only when it names a process on
-    this host that no longer runs, or (a folder from before staging folders named their process, or
-    one made on another host sharing the folder) when nothing in it has changed for a day. A live
-    release's folder is never touched: its process runs, and it writes into its folder as it goes."""
-    removed = []
-    traced = re.compile(rf"\.{re.escape(name)}-v\d+\.p(\d+)@([A-Za-z0-9._-]+)\.{_RANDOM}")
-    untraced = re.compile(rf"\.{re.escape(name)}-v\d+\.{_RANDOM}")
-    parent = Path(releases_dir)
-    if not parent.is_dir():
-        return removed
-    for folder in sorted(parent.glob(f".{name}-v*")):
-        if not folder.is_dir() or folder.is_symlink():
-            continue
-        match = traced.fullmatch(folder.name)
-        if match and match.group(2) == host_name():
-            pid = int(match.group(1))
-            if process_alive(pid):
-                continue
-            why = f"left by process {pid}, which is gone"
-        elif match or untraced.fullmatch(folder.name):
-            idle = time.time() - newest_change(folder)
-            if idle < UNTRACEABLE_STALE_AFTER_S:
-                continue
-            why = f"unchanged for {idle / 3600:.0f} h"
-        else:
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        if not folder.exists():
-            removed.append(f"removed {folder}, the staging folder of an unfinished release ({why})")
-    return removed
-
-
-def newest_change(folder: Path) -> float:
-    times = [folder.stat().st_mtime]
-    for path in folder.rglob("*"):
-        try:
-            times.append(path.lstat().st_mtime)
-        except OSError:
-            pass
-    return max(times)
+    line per folder removed."""
+    target = rf"{re.escape(name)}-v\d+"
+    return remove_abandoned_staging(releases_dir, target, "release", untraced=rf"\.{target}\.{RANDOM}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from pipeline.release.schema import is_release_schema
 from pipeline.release.select import shard_paths
 from pipeline.release.verify import load_manifest
 from pipeline.release.writer import not_plain
-from pipeline.storage import staging_dir
+from pipeline.storage import owned_staging, remove_abandoned_staging
 
 # VLSBench's data.json fields, in its order.
 FIELDS = ("instruction_id", "instruction", "image_path", "category", "sub_category", "source",
@@ -119,16 +120,19 @@ def write_image(staging: Path, instruction_id, data: bytes) -> str:
     return path
 
 
-def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False) -> int:
+def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False, notes: list[str] | None = None) -> int:
     """Write `out_dir/data.json` and `out_dir/imgs/` (and PREVIEW.md for an allowed preview, NOTES.md when a
-    pair has a placeholder image or an override); returns the number of rows written."""
+    pair has a placeholder image or an override); returns the number of rows written. The staging folders
+    of killed exports to `out_dir` (a full copy of the images each) are removed on the way, said in `notes`."""
+    notes = [] if notes is None else notes
     release, out_dir = Path(release), Path(out_dir)
     shards = shard_paths(release)
     if not shards:
         raise FileNotFoundError(f"{release} has no data/train-*.parquet shards")
     preview = check_export(release, out_dir, allow_preview)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = staging_dir(out_dir.parent, prefix=f".{out_dir.name}.")
+    notes += remove_abandoned_staging(out_dir.parent, re.escape(out_dir.name), "export")
+    staging = owned_staging(out_dir.parent, out_dir.name)
     try:
         (staging / "imgs").mkdir()
         entries = []

@@ -4,6 +4,10 @@ A batch is a folder `review/batches/<batch_id>/` with `manifest.json` (who
 reviews which pairs) and `items.jsonl` (one ReviewItem a line). Images are not
 copied: an item names its image by its path inside the run folder
 (`images/<seed_id>.png`), and the review app serves it from there.
+
+The batches are written into a staging folder named after its process,
+`review/.batches.p<pid>@<host>.<random>` (`storage.owned_staging`), and renamed
+into place when whole; a later export removes the folder a killed one left.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from pipeline.contracts import StageName
-from pipeline.storage import staging_dir
+from pipeline.storage import RANDOM, owned_staging, remove_abandoned_staging
 
 PAIR_COLUMNS = ["id", "seed_id", "instruction", "original_query", "image_description", "category",
                 "sub_category", "element", "source", "safety_reason", "leak_score", "run_id"]
@@ -179,9 +183,11 @@ def review_item(row, batch_id: str, checks: list[Check], evidence: dict) -> Revi
 
 
 def export_batches(run_dir: Path, batch_size: int = 50, overlap: float = 0.0,
-                   annotators: list[str] | None = None) -> list[BatchManifest]:
+                   annotators: list[str] | None = None, notes: list[str] | None = None) -> list[BatchManifest]:
     """Write every accepted pair of the run into review batches; refuses to overwrite an export
-    (decisions already made refer to these batch ids)."""
+    (decisions already made refer to these batch ids). The staging folders of killed exports of the run
+    are removed on the way, said in `notes`."""
+    notes = [] if notes is None else notes
     if batch_size < 1:
         raise ValueError("--batch-size must be at least 1")
     if not 0.0 <= overlap <= 1.0:
@@ -199,7 +205,10 @@ def export_batches(run_dir: Path, batch_size: int = 50, overlap: float = 0.0,
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     manifests = []
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = staging_dir(target.parent, prefix=".batches-")
+    # `.batches-<random>`: named before staging folders carried their process
+    notes += remove_abandoned_staging(target.parent, target.name, "review export",
+                                      untraced=rf"\.{target.name}-{RANDOM}")
+    staging = owned_staging(target.parent, target.name)
     try:
         for index, start in enumerate(range(0, len(order), batch_size)):
             ids = order[start:start + batch_size]

@@ -37,3 +37,15 @@ def test_each_decision_has_its_code_and_a_prose_reason(release_and_evaluations):
     assert set(decisions.loc[decisions["verdict"] == "drop", "code"]) == {"select.below_quota"}
     assert not decisions["reason"].str.startswith("select.").any()
     assert decisions["reason"].str.contains("separability").all()
+
+
+def test_select_is_refused_while_a_release_of_the_name_runs(release_and_evaluations):
+    """`select` writes the next version of the release's name: as a second `release`, it waits for none."""
+    from pipeline.release.verify import load_manifest
+    from pipeline.release.versions import ReleaseRunning, release_lock
+
+    release, evaluations = release_and_evaluations
+    name = load_manifest(release)["name"]
+    with release_lock(release.parent, name), pytest.raises(ReleaseRunning, match=f"another release of {name}"):
+        select_release(release, evaluations, per_sub_category=1)
+    assert sorted(path.name for path in release.parent.iterdir() if not path.name.startswith(".")) == [release.name]

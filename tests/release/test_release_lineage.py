@@ -36,7 +36,7 @@ def test_a_plain_release_of_a_name_with_versions_is_refused_before_any_work(tmp_
     assert result.exit_code == 2
     assert result.stderr == ("error: bench already has releases (v1): pass --extend to add to bench-v1, or release "
                              "under a new --name\n")
-    assert sorted(path.name for path in (tmp_path / "releases").iterdir()) == ["bench-v1"]
+    assert sorted(path.name for path in (tmp_path / "releases").iterdir()) == [".bench.lock", "bench-v1"]
 
 
 def test_an_extend_over_a_preview_stays_a_preview_and_says_so(tmp_path):
