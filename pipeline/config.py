@@ -10,7 +10,8 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from types import UnionType
+from typing import Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
@@ -229,11 +230,33 @@ def apply_override(data: dict, assignment: str) -> None:
         node = node.setdefault(section, {})
         if not isinstance(node, dict):
             raise ConfigError(f"override {assignment!r}: {section} is not a section")
-    node[leaf] = _parse_value(raw.strip())
+    value = _parse_value(raw.strip())
+    if _names_section(BuildConfig, key.strip()) and not isinstance(value, dict):
+        # blamed here, not on a later `--set run.size=...` that would find no section left
+        raise ConfigError(f"override {assignment!r}: {key.strip()} is a section, not a value")
+    node[leaf] = value
+
+
+def _names_section(model: type[BaseModel] | None, key: str) -> bool:
+    """Whether `key` (section.key) names a section of `model`, not a value."""
+    for name in key.split("."):
+        field = model.model_fields.get(name) if model else None
+        if field is None:
+            return False
+        model = _model_of(field.annotation)
+    return model is not None
+
+
+def _model_of(annotation) -> type[BaseModel] | None:
+    """The model a field holds, also where it may be None (`PoolConfig | None`)."""
+    kinds = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    return next((kind for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel)), None)
 
 
 def read_toml(path: Path, what: str = "config file") -> dict:
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{what} is a folder: {path}")
     if not path.is_file():
         raise ConfigError(f"{what} not found: {path}")
     try:

@@ -7,14 +7,20 @@ import sys
 import time
 from collections.abc import Callable
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 class StageProgress:
+    """Bars on stderr, and only at a terminal: stdout holds a command's results alone (`> report.txt`
+    keeps no bars, nor half-drawn ones after a Ctrl-C), and a log or pipe gets no bars it cannot draw.
+    Whatever is printed to stdout meanwhile stays on stdout."""
+
     def __init__(self, stages: tuple[str, ...], total: int, enabled: bool = True, unit: str = "seeds"):
-        self.enabled = enabled
+        errors = Console(stderr=True)
         self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn(unit), TimeElapsedColumn(), disable=not enabled)
+                                 TextColumn(unit), TimeElapsedColumn(), console=errors, redirect_stdout=False,
+                                 disable=not (enabled and errors.is_terminal))
         self.tasks = {stage: self.progress.add_task(stage, total=total) for stage in stages}
 
     def __enter__(self) -> StageProgress:

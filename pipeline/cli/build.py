@@ -39,7 +39,8 @@ def build(
         seeds = plan_seeds(settings)  # reads and checks the element library up front
         if not seeds:
             raise ValueError("the config selects no seeds")
-        run = RunDir(settings.run.runs_dir, run_id or new_run_id(settings))
+        # "" is a bad id, not "new": `--run-id "$RUN"` with RUN unset must not start a fresh build
+        run = RunDir(settings.run.runs_dir, new_run_id(settings) if run_id is None else run_id)
         notes = check_build_ready(settings, run)
         run.check(settings)
         notes += choose_elements(settings).notes(settings) + list(filter(None, [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from rich.console import Console
 
@@ -22,3 +23,43 @@ def output_console() -> Console:
     if console.is_terminal or os.environ.get("COLUMNS"):
         return console
     return Console(width=LOG_WIDTH, markup=False, emoji=False)
+
+
+class _QuietWhenClosed:
+    """A standard stream that, once its reader has gone (`leakless elements list | head -1`), sends
+    what is written next to /dev/null. The command then runs to its end and exits with the code of
+    its work: a build or export is never cut short by a reader that only wanted the first lines, and
+    a closed pipe is no failure (Click would exit 1, and a default SIGPIPE would kill any command
+    that writes to a socket a peer closed)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._discard()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard()
+
+    def _discard(self) -> None:
+        # On the descriptor itself, so that the stream's own last flush at exit finds /dev/null too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())
+        os.close(devnull)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def quiet_when_reader_leaves() -> None:
+    if sys.stdout is not None:  # None: started with stdout closed, and print() already writes nowhere
+        sys.stdout = _QuietWhenClosed(sys.stdout)
+    if sys.stderr is not None:
+        sys.stderr = _QuietWhenClosed(sys.stderr)

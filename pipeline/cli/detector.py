@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -20,6 +21,20 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
+def _score(text: str) -> float:
+    """A threshold on the detector's 0-1 scale. Typer's own range check calls "nan" out of range
+    (no comparison with it holds), so what is no number is named as such first."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value):
+        raise typer.BadParameter(f"{text!r} is not a number")
+    if not 0 <= value <= 1:
+        raise typer.BadParameter(f"{text} is not between 0 and 1")
+    return value
+
+
 def _write_rejects(path: Path, rejects: list) -> None:
     from pipeline.storage import atomic_write_text
 
@@ -30,8 +45,8 @@ def _write_rejects(path: Path, rejects: list) -> None:
 def eval_detector(
     file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV, TSV or Parquet) with a `label` field, "
                                           "or one with a masked twin of each query (--masked-field)."),
-    threshold: float | None = typer.Option(None, min=0.0, max=1.0,
-                                           help="Decide at this score instead of the shipped threshold."),
+    threshold: float | None = typer.Option(None, parser=_score, metavar="SCORE",
+                                           help="Decide at this score (0 to 1) instead of the shipped threshold."),
     query_field: str | None = typer.Option(None, help="Column holding the query (found by name if omitted)."),
     description_field: str | None = typer.Option(None, help="Column holding the image description."),
     id_field: str | None = typer.Option(None, help="Column holding the row id (the row's position if absent)."),
@@ -136,9 +151,9 @@ def audit(
                                                       "peak memory grows with it."),
     by: str | None = typer.Option(None, "--by", help="Count leak rates per value of this field of the file "
                                                     "(e.g. source, sub_category; default: category)."),
-    threshold: float | None = typer.Option(None, min=0.0, max=1.0,
-                                           help="Decide at this score instead of the shipped threshold (0.5 on "
-                                                "the common scale; the stored scores allow any other later)."),
+    threshold: float | None = typer.Option(None, parser=_score, metavar="SCORE",
+                                           help="Decide at this score (0 to 1) instead of the shipped threshold (0.5 "
+                                                "on the common scale; the stored scores allow any other later)."),
 ) -> None:
     """Score every pair of an existing benchmark for visual leakage and report the leak rate.
     Unreadable rows are listed in the rejects file and the rest are audited."""
@@ -170,7 +185,7 @@ def audit(
                 "source": file.name, "position": reader.position_unit}
     try:
         with (AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
-              StageProgress(("audit",), reader.total, enabled=console.is_terminal, unit="rows") as progress):
+              StageProgress(("audit",), reader.total, unit="rows") as progress):
             summary = audit_benchmark(reader, detector, writer, chunk_size, strict,
                                       lambda entries: progress.advance("audit", entries), group_of)
     except ValueError as error:  # nothing was written
