@@ -184,7 +184,8 @@ def audit(
                 "reveal_raw_threshold": str(from_common_scale(detector.threshold, calibration.reveal_threshold)),
                 "source": file.name, "position": reader.position_unit}
     try:
-        with (AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
+        with (environment_errors(),  # a disk that fills mid-write: one line, and the writer leaves nothing
+              AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
               StageProgress(("audit",), reader.total, unit="rows") as progress):
             summary = audit_benchmark(reader, detector, writer, chunk_size, strict,
                                       lambda entries: progress.advance("audit", entries), group_of)

@@ -413,3 +413,23 @@ def test_an_output_that_would_overwrite_the_input_or_is_a_folder_is_refused_befo
     assert result.exit_code == 2
     assert result.stderr == f"error: {message.format(input=path, tmp=tmp_path)}\n"
     assert sorted(tmp_path.iterdir()) == before and json.loads(path.read_text())["query"] == "Any tips for a cake?"
+
+
+def test_a_disk_that_fills_while_the_audit_writes_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    """It was a 45-line traceback and exit 1 (the writer already left no partial file)."""
+    import errno
+
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"id": f"q{i}", "query": "Tips for a birthday cake?",
+                                        "description": "A cake."}) + "\n" for i in range(3)))
+
+    def full_disk(self, table, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
+    result = audit(data, "--out", tmp_path / "out.parquet")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1] == "error: [Errno 28] No space left on device"
+    assert [path.name for path in tmp_path.iterdir()] == ["data.jsonl"]
+
