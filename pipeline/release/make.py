@@ -51,7 +51,7 @@ class NothingToRelease(ValueError):
 
 
 class ReleaseOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # nan passed every bound
 
     max_shard_bytes: int = Field(500_000_000, ge=1, description="image bytes per shard")
     max_phash: int = Field(8, ge=0, le=15, description="image near-duplicate: pHash bits")

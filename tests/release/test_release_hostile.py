@@ -147,3 +147,14 @@ def test_a_model_name_cannot_write_the_card():
     seeds = table_rows(card, "seed writer")
     assert seeds == [["seed writer", "`openai-compatible`", "`gpt-x\\u0060 \\u007c 1 \\u007c ![p](https://tracker."
                       "example/pixel.png) \\u007c\\u000a\\u007c fake role \\u007c \\u0060forged`", "1", ""]]
+
+
+@pytest.mark.parametrize("option", ["query_threshold", "min_match_similarity"])
+def test_a_release_option_that_is_no_number_is_refused(option):
+    """`--query-threshold nan` passed both of its bounds, and nan links no two queries."""
+    from pydantic import ValidationError
+
+    from pipeline.release.make import ReleaseOptions
+
+    with pytest.raises(ValidationError, match="finite number"):
+        ReleaseOptions(**{option: float("nan")})
