@@ -29,14 +29,44 @@ DEFAULTS = {
     "TOKENIZERS_PARALLELISM": "false",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # the weight-loading bar would interleave with ours
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
 }
 
 
 def apply_defaults() -> None:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
-    os.environ.setdefault("PREFECT_HOME", str(artifacts_dir() / "prefect"))
+    if "PREFECT_HOME" not in os.environ:
+        # Prefect's home (its database, its storage) moves under artifacts/; the profiles that
+        # `prefect config set` wrote stay the ones Prefect reads, a team server's API URL included.
+        os.environ.setdefault("PREFECT_PROFILES_PATH", str(profiles_path()))
+        os.environ["PREFECT_HOME"] = str(artifacts_dir() / "prefect")
+    if not user_api_url():
+        # Quiets the temporary server's console noise only: a real server's Logs tab shows every run's lines.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def user_api_url() -> str | None:
+    """The Prefect server the user configured: PREFECT_API_URL, else the active profile's."""
+    return os.environ.get("PREFECT_API_URL") or profile_api_url()
+
+
+def profiles_path() -> Path:
+    """The profiles file Prefect reads: PREFECT_PROFILES_PATH, else its home's (~/.prefect by default)."""
+    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect")).expanduser()
+    return Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml")).expanduser()
+
+
+def profile_api_url() -> str | None:
+    """The active Prefect profile's API URL (`prefect config set PREFECT_API_URL=...`), read
+    without importing Prefect."""
+    import tomllib
+
+    try:
+        profiles = tomllib.loads(profiles_path().read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
+    return profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
 
 
 def ensure_prefect_home() -> None:

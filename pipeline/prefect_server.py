@@ -20,7 +20,6 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 
 class ServerDidNotStart(RuntimeError):
@@ -157,22 +156,9 @@ def configured_api_url() -> str | None:
         from prefect.settings import PREFECT_API_URL
 
         return PREFECT_API_URL.value()
-    return _profile_api_url()
+    from pipeline.env import profile_api_url
 
-
-def _profile_api_url() -> str | None:
-    """The active Prefect profile's API URL (`prefect config set PREFECT_API_URL=...`), read
-    without importing Prefect."""
-    import tomllib
-
-    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect"))
-    path = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml"))
-    try:
-        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
-    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
-    return profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
+    return profile_api_url()
 
 
 def _last_error(log: str) -> str | None:

@@ -37,6 +37,7 @@ def evaluate(
 
     Exits 1 when a model ends with no judged row (every request failed, the model's or the judge's).
     """
+    from pipeline.cli.preflight import check_prefect_home
     from pipeline.evaluate.models import load_models
     from pipeline.evaluate.runner import planned_runs
 
@@ -48,6 +49,7 @@ def evaluate(
         missing = sorted(key for key in keys if not os.environ.get(key))
         if missing:
             raise fail(f"environment variable {', '.join(missing)} is not set (the models' API keys)")
+        check_prefect_home()
         check_served(config, list(dict.fromkeys(name for name, _ in plan)))
         notes = earlier_evaluations(config, plan, Path(out_dir), folder.name)
         notes += check_image_mode(config, plan, folder, Path(out_dir))

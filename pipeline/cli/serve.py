@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -22,29 +21,33 @@ def serve(
 ) -> None:
     """Register the deployments of a schedule file and run them until stopped (Ctrl-C).
 
-    Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL
-    pointing at it: the temporary server a plain `leakless build` starts cannot
-    fire schedules. A deployment runs one flow run at a time: a firing while the
-    last run is still going is cancelled.
+    Needs a running Prefect server (`prefect server start`) and PREFECT_API_URL, or
+    the active Prefect profile, pointing at it: the temporary server a plain
+    `leakless build` starts cannot fire schedules. A deployment runs one flow run at
+    a time: a firing while the last run is still going is cancelled.
     """
+    from pipeline.env import ensure_prefect_home, user_api_url
+
+    ensure_prefect_home()  # before Prefect's import, which would warn that it cannot make it
     with user_errors():
         settings = load_serve_config(config)
         for entry in settings.schedules:
             check_entry(entry)
-    if not os.environ.get("PREFECT_API_URL"):
-        raise fail("PREFECT_API_URL is not set; start `prefect server start` and export "
-                   "PREFECT_API_URL=http://127.0.0.1:4200/api")
+    url = user_api_url()  # what the served runs will read: Prefect fixes its own settings at its import
+    if not url:
+        raise fail("PREFECT_API_URL is not set, nor in the active Prefect profile; start `prefect server start` "
+                   "and export PREFECT_API_URL=http://127.0.0.1:4200/api (or `prefect config set` it)")
     from prefect import serve as prefect_serve
 
     with user_errors():
         deployments = [deployment(entry) for entry in settings.schedules]
-    check_server_reachable(os.environ["PREFECT_API_URL"])
+    check_server_reachable(url)
     typer.echo(f"serving {len(deployments)} deployment(s): "
                + ", ".join(entry.name for entry in settings.schedules))
     try:
         prefect_serve(*deployments, print_starting_message=False)
     except httpx.HTTPError as error:
-        raise fail(f"cannot reach the Prefect server at {os.environ['PREFECT_API_URL']}: {error}") from None
+        raise fail(f"cannot reach the Prefect server at {url}: {error}") from None
 
 
 def check_server_reachable(url: str) -> None:
@@ -87,6 +90,7 @@ def check_entry(entry: ScheduleEntry) -> None:
     included), which also reads the runs and releases it counts. Then what the build needs from
     outside its config, as `leakless build` checks it: the API keys, the LLM endpoints, the image
     model and the pool's images (a night that grows elements needs the element writer's key)."""
+    from pipeline.cli.extend import in_targets_runs_dir
     from pipeline.cli.preflight import check_build_ready
     from pipeline.config import load_config
     from pipeline.extend import plan_from_files
@@ -95,7 +99,8 @@ def check_entry(entry: ScheduleEntry) -> None:
         if entry.targets is None:
             settings = load_config(entry.config, entry.overrides)
         else:
-            _, settings, _ = plan_from_files(entry.targets, entry.config, entry.overrides)
+            targets, settings, _ = plan_from_files(entry.targets, entry.config, entry.overrides)
+            settings = in_targets_runs_dir(settings, targets)  # where the new run goes
         check_build_ready(settings)
     except (ValueError, FileNotFoundError) as error:
         raise ValueError(f"schedule {entry.name!r}: {str(error).splitlines()[0]}") from None

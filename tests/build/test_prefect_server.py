@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from pipeline import prefect_server
+from pipeline.env import profile_api_url
 from pipeline.prefect_server import LocalServer
 
 pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
@@ -69,9 +70,9 @@ def test_no_server_when_a_profile_names_an_api(tmp_path, monkeypatch):
     profiles = tmp_path / "profiles.toml"
     profiles.write_text('active = "remote"\n[profiles.remote]\nPREFECT_API_URL = "http://10.0.0.1:4200/api"\n')
     monkeypatch.setenv("PREFECT_PROFILES_PATH", str(profiles))
-    assert prefect_server._profile_api_url() == "http://10.0.0.1:4200/api"
+    assert profile_api_url() == "http://10.0.0.1:4200/api"
     monkeypatch.setenv("PREFECT_PROFILE", "missing")
-    assert prefect_server._profile_api_url() is None
+    assert profile_api_url() is None
 
 
 def test_no_server_when_an_api_is_configured(monkeypatch):
