@@ -1,7 +1,9 @@
 """Writes that never leave a half-written file: write beside the target, then rename.
 
 A temporary file is named `.<target>.p<pid>@<host>[~<pid namespace>].<random>.tmp`, so that a later write in its folder
-can tell one left by a killed process (removed) from one a live writer is filling (kept)."""
+can tell one left by a killed process (removed) from one a live writer is filling (kept); a staging folder
+(a release, an export, filled and then renamed into place) is named and swept the same way. Also the
+errors that are the machine's (a full or read-only disk), which stop a run rather than fail an item."""
 
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def host_name() -> str:
     return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
 
 
-def _process_table() -> str:
+def process_table() -> str:
     """This host, and on Linux its process table: containers on the host's network share its name
     but not its pids, so none can tell whether another's writer is alive."""
     try:
@@ -61,7 +63,7 @@ def _process_table() -> str:
 
 
 def _temporary_prefix(target: Path) -> str:
-    return f".{target.name}.p{os.getpid()}@{_process_table()}."
+    return f".{target.name}.p{os.getpid()}@{process_table()}."
 
 
 def process_alive(pid: int) -> bool:
@@ -78,7 +80,7 @@ def _is_leftover(path: Path) -> bool:
     """Whether `path` is a temporary file a killed process of this host left. Another host's (or
     container's) pids cannot be checked from here, so its files are not, nor are those from before
     the names carried their process."""
-    ours = re.compile(r"\..+\.p(\d+)@" + re.escape(_process_table()) + r"\.\w+\.tmp")
+    ours = re.compile(r"\..+\.p(\d+)@" + re.escape(process_table()) + r"\.\w+\.tmp")
     match = ours.fullmatch(path.name)
     return bool(match) and not process_alive(int(match.group(1)))
 
@@ -139,19 +141,20 @@ RANDOM = r"[a-z0-9_]{8}"  # tempfile.mkdtemp's suffix
 
 
 def owned_staging(parent: Path, target: str) -> Path:
-    """A new staging folder for `parent/target`, named after this process."""
-    return staging_dir(parent, prefix=f".{target}.p{os.getpid()}@{host_name()}.")
+    """A new staging folder for `parent/target`, named after this process and its process table (as a
+    temporary file is: a sibling container shares the host's name, not its pids)."""
+    return staging_dir(parent, prefix=f".{target}.p{os.getpid()}@{process_table()}.")
 
 
 def remove_abandoned_staging(parent: Path, target: str, what: str, untraced: str | None = None) -> list[str]:
-    """Remove the staging folders in `parent` (made by `owned_staging` for a name `target`, a regex
+    """Remove the staging folders in `parent` (made by `owned_staging` for a name the regex `target`
     matches) of processes that died; returns one line per folder removed, naming it an unfinished `what`.
     Safe by construction: a folder is removed only when it names a process on this host that no longer
-    runs, or (made on another host sharing the folder, or a name the regex `untraced` matches: from
+    runs, or (made on another host or container sharing the folder, or a name the regex `untraced` matches: from
     before staging folders named their process) when nothing in it has changed for a day. A live
     writer's folder is never touched: its process runs, and it writes into its folder as it goes."""
     removed = []
-    traced = re.compile(rf"\.{target}\.p(\d+)@([A-Za-z0-9._-]+)\.{RANDOM}")
+    traced = re.compile(rf"\.{target}\.p(\d+)@([A-Za-z0-9._~-]+)\.{RANDOM}")
     old = re.compile(untraced) if untraced else None
     parent = Path(parent)
     if not parent.is_dir():
@@ -160,7 +163,7 @@ def remove_abandoned_staging(parent: Path, target: str, what: str, untraced: str
         if not folder.is_dir() or folder.is_symlink():
             continue
         match = traced.fullmatch(folder.name)
-        if match and match.group(2) == host_name():
+        if match and match.group(2) == process_table():
             pid = int(match.group(1))
             if process_alive(pid):
                 continue

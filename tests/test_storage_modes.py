@@ -41,3 +41,23 @@ def test_a_command_that_runs_no_flow_leaves_no_artifacts_folder_behind(tmp_path)
                           cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_staging_folder_of_a_sibling_container_is_not_taken_for_abandoned(tmp_path):
+    """Containers on the host's network share its name, not its pids: a staging folder named by host
+    alone was removed by a sibling that found no such pid among its own processes."""
+    import subprocess
+
+    from pipeline.storage import host_name, owned_staging, process_table, remove_abandoned_staging
+
+    ours = owned_staging(tmp_path, "out")
+    assert ours.name.startswith(f".out.p{os.getpid()}@{process_table()}.")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    sibling = tmp_path / f".out.p{gone.pid}@{host_name()}~1.abcdefgh"  # a pid of another process table
+    killed_here = tmp_path / f".out.p{gone.pid}@{process_table()}.abcdefgh"
+    sibling.mkdir()
+    killed_here.mkdir()
+    assert remove_abandoned_staging(tmp_path, "out", "export") == [
+        f"removed {killed_here}, the staging folder of an unfinished export (left by process {gone.pid}, which is gone)"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([ours.name, sibling.name])

@@ -3,7 +3,7 @@
 A release holds `<releases_dir>/.<name>.lock` while it runs, so a second release of the name is
 refused at once rather than after all its work. It is written into a hidden staging folder beside it
 and renamed into place when whole. The staging folder's name says which process made it,
-`.<name>-v<N>.p<pid>@<host>.<random>`, so a later release of the name can tell a folder left by a
+`.<name>-v<N>.p<pid>@<host>~<pid namespace>.<random>`, so a later release of the name can tell a folder left by a
 killed release (its process is gone) from one still being written, and remove only the first kind.
 Exports (`export-vlsbench`, `review export`) name and sweep their staging folders the same way
 (`pipeline.storage.owned_staging`).

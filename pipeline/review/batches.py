@@ -6,13 +6,14 @@ copied: an item names its image by its path inside the run folder
 (`images/<seed_id>.png`), and the review app serves it from there.
 
 The batches are written into a staging folder named after its process,
-`review/.batches.p<pid>@<host>.<random>` (`storage.owned_staging`), and renamed
+`review/.batches.p<pid>@<host>~<pid namespace>.<random>` (`storage.owned_staging`), and renamed
 into place when whole; a later export removes the folder a killed one left.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -206,7 +207,7 @@ def export_batches(run_dir: Path, batch_size: int = 50, overlap: float = 0.0,
     manifests = []
     target.parent.mkdir(parents=True, exist_ok=True)
     # `.batches-<random>`: named before staging folders carried their process
-    notes += remove_abandoned_staging(target.parent, target.name, "review export",
+    notes += remove_abandoned_staging(target.parent, re.escape(target.name), "review export",
                                       untraced=rf"\.{target.name}-{RANDOM}")
     staging = owned_staging(target.parent, target.name)
     try:

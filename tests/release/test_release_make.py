@@ -26,7 +26,7 @@ from pipeline.release.leak_check import leak_check
 from pipeline.release.make import NothingToRelease, ReleaseOptions, make_release
 from pipeline.release.verify import verify_release
 from pipeline.release.versions import release_staging
-from pipeline.storage import host_name
+from pipeline.storage import process_table
 from tests.support.release_runs import QUERIES, accepted_run, make_run, pair_row, png
 
 
@@ -352,7 +352,7 @@ def test_a_killed_release_leaves_a_staging_folder_that_the_next_release_removes(
     left = [path for path in releases.iterdir() if path.name.startswith(".bench-v1.")]
     assert len(left) == 1 and left[0].name.startswith(".bench-v1.p") and (left[0] / "data").is_dir()
     live = release_staging(releases, "bench", 1)  # this process: still running
-    other = releases / f".other-v1.p{killed_pid(left[0])}@{host_name()}.abcdefgh"
+    other = releases / f".other-v1.p{killed_pid(left[0])}@{process_table()}.abcdefgh"
     other.mkdir()
     untraceable_old, untraceable_new = releases / ".bench-v1.old_1234", releases / ".bench-v1.new_1234"
     for folder in (untraceable_old, untraceable_new):

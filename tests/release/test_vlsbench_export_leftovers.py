@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pipeline.backends.minilm import default_embedder
 from pipeline.cli import app
 from pipeline.release.make import make_release
-from pipeline.storage import host_name
+from pipeline.storage import process_table
 from tests.support.release_runs import accepted_run
 
 ROOT = Path(__file__).parents[2]
@@ -38,9 +38,9 @@ def test_the_next_export_removes_the_folder_a_killed_one_left_and_says_so(tmp_pa
     assert killed.returncode == -signal.SIGKILL
     (left,) = parent.iterdir()
     pid = int(left.name.split(".p", 1)[1].split("@")[0])
-    assert left.name.startswith(f".vout.p{pid}@{host_name()}.") and any((left / "imgs").iterdir())
-    live = parent / f".vout.p{os.getpid()}@{host_name()}.abcdefgh"  # this process: still running
-    other = parent / f".vout2.p{pid}@{host_name()}.abcdefgh"  # another output folder's: not this export's to judge
+    assert left.name.startswith(f".vout.p{pid}@{process_table()}.") and any((left / "imgs").iterdir())
+    live = parent / f".vout.p{os.getpid()}@{process_table()}.abcdefgh"  # this process: still running
+    other = parent / f".vout2.p{pid}@{process_table()}.abcdefgh"  # another output folder's: not this export's to judge
     for folder in (live, other):
         folder.mkdir()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.storage import host_name
+from pipeline.storage import process_table
 from tests.support.review_runs import make_run
 
 ROOT = Path(__file__).parents[2]
@@ -34,8 +34,8 @@ def test_the_next_export_removes_the_folder_a_killed_one_left_and_says_so(tmp_pa
     review = run / "review"
     (left,) = review.iterdir()
     pid = killed_pid(left)
-    assert left.name.startswith(f".batches.p{pid}@{host_name()}.") and any(left.iterdir())
-    live = review / f".batches.p{os.getpid()}@{host_name()}.abcdefgh"  # this process: still running
+    assert left.name.startswith(f".batches.p{pid}@{process_table()}.") and any(left.iterdir())
+    live = review / f".batches.p{os.getpid()}@{process_table()}.abcdefgh"  # this process: still running
     old, recent = review / ".batches-41ukyopc", review / ".batches-z38w0z2m"  # named before they carried a pid
     for folder in (live, old, recent):
         folder.mkdir()
