@@ -18,7 +18,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from rich.table import Table
 
 from pipeline.cli.app import app
-from pipeline.cli.console import output_console
+from pipeline.cli.console import output_console, percent
 from pipeline.cli.errors import fail
 from pipeline.storage import atomic_path
 
@@ -193,8 +193,8 @@ def _table(result) -> Table:
                              figures.auroc_vs_pooled_leakless, figures.auroc_vs_pooled_interval),
                       _auroc(figures.baseline_auroc, figures.baseline_auroc_interval,
                              figures.baseline_auroc_vs_pooled, figures.baseline_vs_pooled_interval),
-                      _percent(figures.flagged),
-                      _percent(figures.recall), _percent(figures.fpr), _percent(figures.twin_win_rate))
+                      percent(figures.flagged),
+                      percent(figures.recall), percent(figures.fpr), percent(figures.twin_win_rate))
     return table
 
 
@@ -209,5 +209,3 @@ def _interval(interval: tuple[float, float] | None) -> str:
     return "" if interval is None else f" ({interval[0]:.3f}–{interval[1]:.3f})"
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"

@@ -63,3 +63,8 @@ def quiet_when_reader_leaves() -> None:
         sys.stdout = _QuietWhenClosed(sys.stdout)
     if sys.stderr is not None:
         sys.stderr = _QuietWhenClosed(sys.stderr)
+
+
+def percent(value: float | None) -> str:
+    """A share in a table: one decimal, or n/a where there is nothing to divide."""
+    return "n/a" if value is None else f"{value:.1%}"

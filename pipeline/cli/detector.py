@@ -10,15 +10,11 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.app import app
-from pipeline.cli.console import output_console
+from pipeline.cli.console import output_console, percent
 from pipeline.cli.errors import environment_errors, fail, report_rejects, user_errors
 from pipeline.cli.outputs import refuse_unwritable_outputs
 
 console = output_console()
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def _score(text: str) -> float:
@@ -117,11 +113,11 @@ def eval_detector(
     table.add_row("AUROC", "n/a" if result.auroc is None else f"{result.auroc:.4f}")
     if result.auroc_interval is not None:
         table.add_row("AUROC, 95% bootstrap interval", "{:.4f}–{:.4f}".format(*result.auroc_interval))
-    table.add_row("precision", _percent(result.precision))
-    table.add_row("recall", _percent(result.recall))
-    table.add_row("FPR", _percent(result.fpr))
+    table.add_row("precision", percent(result.precision))
+    table.add_row("recall", percent(result.recall))
+    table.add_row("FPR", percent(result.fpr))
     if result.twin_pairs:
-        table.add_row(f"twin win rate ({result.twin_pairs} pairs)", _percent(result.twin_win_rate))
+        table.add_row(f"twin win rate ({result.twin_pairs} pairs)", percent(result.twin_win_rate))
     if dangling:
         table.add_row(f"twin links to no row scored (of {linked}; left out of the win rate)", str(dangling))
     console.print(table)
@@ -205,7 +201,7 @@ def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:
         table.add_column(name, justify="left" if number == 0 else "right")
     for group, count in [*sorted(summary.groups.items()), ("all", summary.total)]:
         table.add_row(group, str(count.pairs), *([str(count.not_english)] if not_english else []),
-                      str(count.leaky), str(count.by_text_harm), str(count.by_reveal), _percent(count.leak_rate))
+                      str(count.leaky), str(count.by_text_harm), str(count.by_reveal), percent(count.leak_rate))
     console.print(table)
     if not_english:
         typer.echo(f"not English, outside the detector's scope and left out of the leak rates: {not_english} "

@@ -78,7 +78,7 @@ def rewrite(
     rewriter, leak_filter = make_rewriter(settings), make_leak_filter(settings)
     english = [in_scope(row.query) for row in rows]  # the detector's own scope test
     outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter, max_attempts)
-    table = outcome_table(rows, outcomes, english, rewriter, leak_filter)
+    table = outcome_table(rows, outcomes, english, leak_filter)
     with atomic_path(out) as temporary:
         pq.write_table(table, temporary)
     output_console().print(summary(table.column("status").to_pylist(), leak_filter.threshold, rewriter.backend, out)
@@ -120,7 +120,7 @@ def final_query(outcome: RewriteOutcome) -> str | None:
     return outcome.item.query if kept_as_is(outcome) else None
 
 
-def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool], rewriter,
+def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool],
                   leak_filter: LeakFilterStage) -> pa.Table:
     scores = [final_scores(o) for o in outcomes]
     finals = [final_query(o) for o in outcomes]

@@ -84,7 +84,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     notes = [] if notes is None else notes
     check_name(name)
     earlier = release_versions(releases_dir, name)
-    version = next_version(earlier, name, extend, releases_dir)
+    version = version_to_write(earlier, name, extend, releases_dir)
     check_free(release_folder(releases_dir, name, version))
 
     candidates = Candidates()
@@ -123,7 +123,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
                              earlier=earlier, options=options)
 
 
-def next_version(earlier: list[tuple[int, Path]], name: str, extend: bool, releases_dir: Path) -> int:
+def version_to_write(earlier: list[tuple[int, Path]], name: str, extend: bool, releases_dir: Path) -> int:
     """The number of the version to write; refuses an --extend with nothing to extend, and a plain
     release of a name with versions (it would cut their rows from the lineage)."""
     if extend and not earlier:
