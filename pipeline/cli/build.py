@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import shlex
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
 
+import httpx
 import typer
 from rich.markdown import Markdown
 
+from pipeline import run_lock
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import (environment_errors, rerun_command, resumable, user_errors,
-                                 without_interrupt_crash_line)
+from pipeline.cli.errors import (environment_errors, fail, lost_before_finishing, prefect_api_lost,
+                                 rerun_command, resumable, user_errors, without_lines_the_command_says)
 from pipeline.cli.preflight import check_build_ready
-from pipeline.config import load_config
+from pipeline.config import BuildConfig, ConfigError, load_config
 from pipeline.plan import choose_elements, plan_seeds
 from pipeline.rundir import RunDir, new_run_id
 from pipeline.summary import transient_failures_text
@@ -47,31 +50,74 @@ def build(
             run.unrecorded_prompts_note(), run.pool_changes_note(seeds)]))
     for note in notes:
         typer.echo(f"note: {note}", err=True)
-    from pipeline.prefect_server import prefect_api, use
+    from pipeline.prefect_server import prefect_api
 
     # Prefect's server, the models and the imports below start together, not one after another.
     same_run = f"{rerun_command(['build'], config, overrides)} --run-id {shlex.quote(run.run_id)}"
-    with resumable(same_run), prefect_api() as server:
-        from pipeline.factory import warm_up
-
-        warming = warm_up(settings, run.path) if settings.runner.kind == "threads" else None
-
-        from flows.build import build_flow
-        from pipeline.runners import build_task_runner
-
-        try:
-            with user_errors():
-                runner = build_task_runner(settings)
-            with environment_errors(), use(server), without_interrupt_crash_line():
-                result = build_flow.with_options(task_runner=runner)(settings, run.run_id, show_progress=progress)
-        finally:
-            if warming is not None:
-                # A rerun of a finished run, or a failed one, may not need the models; exiting while
-                # the warm-up is still inside native loading code aborts the process (exit 134).
-                warming.join()
+    with resumable(same_run), prefect_api() as server, ExitStack() as holding:
+        api_url = server.api_url if server else reachable_api_url()
+        with user_errors():
+            holding.enter_context(run_lock.held(run))
+            run.check(settings)  # again, locked: a build that ended meanwhile may have made the run
+        result, lost = run_flow(settings, run, server, api_url, progress, same_run)
+    if result is None:
+        report_finished_without_api(run, lost)
+        return
     output_console().print(Markdown(result["summary"]))
     typer.echo(f"run folder: {result['run_dir']}")
     if result["retriable_failed"]:
         # The run is finished (exit 0, as for any failed seed), but these seeds need only the server back.
         typer.echo(f"note: {transient_failures_text(result['retriable_failed'])}; once the server answers, "
                    f"`{same_run}` tries them again", err=True)
+
+
+def report_finished_without_api(run: RunDir, lost: str) -> None:
+    """The run finished, then the Prefect API was lost (`lost` says how): the summary the flow would have
+    returned is in the run folder. Exit 0: what the command was for is done; only Prefect's record of
+    the flow run is short."""
+    output_console().print(Markdown(run.path.joinpath("summary.md").read_text(encoding="utf-8")))
+    typer.echo(f"run folder: {run.path}")
+    typer.echo(f"note: {lost} after the run finished: the run folder is complete, the server's record of "
+               "its flow run is not", err=True)
+
+
+def reachable_api_url() -> str:
+    """The configured Prefect API, asked before anything loads: one that does not answer is one line
+    and exit 2, not a traceback once the flow starts."""
+    from pipeline.cli.serve import check_server_reachable
+    from pipeline.prefect_server import configured_api_url
+
+    url = configured_api_url()
+    check_server_reachable(url)
+    return url
+
+
+def run_flow(settings: BuildConfig, run: RunDir, server, api_url: str, progress: bool,
+             same_run: str) -> tuple[dict | None, str]:
+    """The flow's result; (None, what was lost) when the Prefect API stopped answering after the run
+    finished. Lost before, it is exit 75 with the command that resumes."""
+    from pipeline.factory import warm_up
+    from pipeline.prefect_server import use
+
+    warming = warm_up(settings, run.path) if settings.runner.kind == "threads" else None
+
+    from flows.build import build_flow
+    from pipeline.runners import build_task_runner
+
+    try:
+        with user_errors():
+            runner = build_task_runner(settings)
+        with environment_errors(), use(server), without_lines_the_command_says():
+            return build_flow.with_options(task_runner=runner)(settings, run.run_id, show_progress=progress), ""
+    except ConfigError as error:  # a claim refused mid-flow; the run's lock leaves this to a race we missed
+        raise fail(str(error).splitlines()[0]) from None
+    except httpx.TransportError as error:
+        lost = prefect_api_lost(error, api_url)
+        if not run.manifest.exists():
+            raise lost_before_finishing(lost, same_run) from None
+        return None, lost
+    finally:
+        if warming is not None:
+            # A rerun of a finished run, or a failed one, may not need the models; exiting while
+            # the warm-up is still inside native loading code aborts the process (exit 134).
+            warming.join()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import shlex
+import signal
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import typer
 from pydantic import ValidationError
 
@@ -64,36 +66,60 @@ def rerun_command(words: list[str], config: Path | None, overrides: Iterable[str
                        *(word for value in overrides for word in ("--set", value))])
 
 
-# 128 + SIGINT: what a shell reports for a command Ctrl-C stopped, so scripts can tell it apart.
-INTERRUPTED = 130
+# 128 + the signal's number: what a shell reports for a command the signal stopped, so scripts can
+# tell Ctrl-C (130) and SIGTERM (143: systemd, a cron or CI timeout, `kill`) apart from a failure.
+INTERRUPTED = 128 + signal.SIGINT
+TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so it stops a run the same way: Prefect
+    records the crash, the temporary server and the LLM client's process stop, and `resumable` says
+    how to resume."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
 
 
 @contextmanager
 def resumable(command: str):
-    """Ctrl-C stops a run whose finished work is checkpointed (every write is atomic): one line
-    naming the command that resumes it, exit 130, no traceback."""
+    """Ctrl-C or SIGTERM stops a run whose finished work is checkpointed (every write is atomic): one
+    line naming the command that resumes it, exit 130 or 143, no traceback. During a flow Prefect's
+    own SIGTERM handler records the crash first, then passes the signal on to the one set here."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted; rerun with `{command}` to resume", err=True)
-        raise typer.Exit(INTERRUPTED) from None
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        typer.echo(f"{'terminated' if terminated else 'interrupted'}; rerun with `{command}` to resume", err=True)
+        raise typer.Exit(TERMINATED if terminated else INTERRUPTED) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-class _InterruptCrashLine(logging.Filter):
-    """Prefect's "Crash detected! Execution was aborted by an interrupt signal." for a Ctrl-C: the
-    line `resumable` prints says it, with the way out."""
+# Prefect's crash lines for a signal: the line `resumable` prints says it, with the way out.
+_CRASH_LINES = ("aborted by an interrupt signal", "aborted by a termination signal")
+
+
+class _LinesTheCommandSays(logging.Filter):
+    """Prefect's console lines (a traceback each) for what the command reports itself in one line: the
+    crash a signal makes, a ConfigError (`user_errors`), the Prefect API lost (`prefect_api_lost`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.name.startswith("prefect.flow_runs")
-                    and "aborted by an interrupt signal" in record.getMessage())
+        if not record.name.startswith("prefect.flow_runs"):
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        return not (any(line in record.getMessage() for line in _CRASH_LINES)
+                    or isinstance(error, (ConfigError, httpx.TransportError)))
 
 
 @contextmanager
-def without_interrupt_crash_line():
+def without_lines_the_command_says():
     """Around a flow call, once Prefect has set up its logging: its console handlers (on the root
-    logger) skip the crash line a Ctrl-C makes; its API handler still records it."""
+    logger) skip the lines `_LinesTheCommandSays` names; its API handler still records them."""
     handlers = logging.getLogger().handlers
-    quiet = _InterruptCrashLine()
+    quiet = _LinesTheCommandSays()
     for handler in handlers:
         handler.addFilter(quiet)
     try:
@@ -101,6 +127,55 @@ def without_interrupt_crash_line():
     finally:
         for handler in handlers:
             handler.removeFilter(quiet)
+
+
+# EX_TEMPFAIL (sysexits.h): nothing to fix but to wait, then the same command again; a scheduler or
+# systemd (RestartForceExitStatus=75) can retry on it.
+PREFECT_API_LOST = 75
+
+
+def from_prefect_api(error: httpx.TransportError, api_url: str) -> bool:
+    """Whether `error` is a request to the Prefect API at `api_url` that got no answer (not an LLM's)."""
+    try:
+        return str(error.request.url).startswith(api_url.rstrip("/"))
+    except RuntimeError:  # raised without its request
+        return False
+
+
+def prefect_api_lost(error: httpx.TransportError, api_url: str) -> str:
+    """What to say of `error` when the Prefect API at `api_url` stopped answering, its queued logs and
+    events forgotten; any other request's error is raised again."""
+    if not from_prefect_api(error, api_url):
+        raise error
+    forget_what_is_queued_for_the_api()
+    return f"lost the Prefect server at {api_url} ({type(error).__name__}: {str(error).splitlines()[0]})"
+
+
+def lost_before_finishing(lost: str, command: str) -> typer.Exit:
+    typer.echo(f"error: {lost}; finished batches are checkpointed: once it answers, rerun with `{command}` "
+               "to resume", err=True)
+    return typer.Exit(PREFECT_API_LOST)
+
+
+def forget_what_is_queued_for_the_api() -> None:
+    """Prefect's log and event workers would try every item still queued for a lost API at exit, about
+    7 s apiece: minutes of warnings after the command has said all there is. No setting bounds that
+    wait (prefect 3.9), so their queues are emptied; their stop markers (None) stay, or they would
+    never end."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (EventsWorker, APILogWorker):
+        instances = getattr(worker, "_instances", {})  # private: a later Prefect may name them otherwise
+        for instance in [each for each in instances.values() if isinstance(each, worker)]:
+            waiting = getattr(instance, "_queue", None)
+            if waiting is None:
+                continue  # then the wait is only longer
+            with waiting.mutex:
+                markers = [item for item in waiting.queue if item is None]
+                waiting.unfinished_tasks -= len(waiting.queue) - len(markers)
+                waiting.queue.clear()
+                waiting.queue.extend(markers)
 
 
 def readable_rows(file, strict: bool, **reading) -> tuple[list, list]:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
 
+import httpx
 import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import (environment_errors, fail, rerun_command, resumable, user_errors,
-                                 without_interrupt_crash_line)
+from pipeline import run_lock
+from pipeline.cli.build import reachable_api_url, report_finished_without_api
+from pipeline.cli.errors import (environment_errors, fail, lost_before_finishing, prefect_api_lost,
+                                 rerun_command, resumable, user_errors, without_lines_the_command_says)
 from pipeline.cli.preflight import check_build_ready
-from pipeline.config import BuildConfig
-from pipeline.extend import ExtendPlan, Targets, plan_from_files
+from pipeline.config import BuildConfig, ConfigError
+from pipeline.extend import ExtendPlan, Targets, extension_run_id, plan_from_files
+from pipeline.rundir import RunDir
 from pipeline.summary import transient_failures_text
 
 
@@ -73,19 +78,32 @@ def extend(
 
     # An unchanged plan gives the same run id, so the same command resumes (docs/extend.md).
     same_command = rerun_command(["extend", "--targets", str(targets)], config, override)
+    # Known before the flow only when nothing is to grow: growing changes the plan, the flow's build then
+    # claims the run it makes (its config checked, not locked).
+    run = None if plan.to_grow else RunDir(loaded.runs_dir, extension_run_id(plan, settings, loaded.runs_dir))
     # The server as `leakless build` starts it: before Prefect is imported.
-    with resumable(same_command), prefect_api() as server:
+    with resumable(same_command), prefect_api() as server, ExitStack() as holding:
+        api_url = server.api_url if server else reachable_api_url()
+        if run is not None:
+            with user_errors():
+                holding.enter_context(run_lock.held(run))
         from prefect.exceptions import FailedRun
 
         from flows.extend import extend_flow
 
         # config was checked above: what raises now is ours
-        with environment_errors(), use(server), without_interrupt_crash_line():
-            try:
+        try:
+            with environment_errors(), use(server), without_lines_the_command_says():
                 result = extend_flow(str(targets), str(config) if config else None, list(override),
                                      show_progress=progress)
-            except FailedRun as error:  # the flow's one-line failure: an API key unset since the check above
-                raise fail(str(error)) from None
+        except (FailedRun, ConfigError) as error:  # the flow's one-line failure: an API key unset since the check
+            raise fail(str(error).splitlines()[0]) from None
+        except httpx.TransportError as error:
+            lost = prefect_api_lost(error, api_url)
+            if run is None or not run.manifest.exists():
+                raise lost_before_finishing(lost, same_command) from None
+            report_finished_without_api(run, lost)
+            return
     report(result, console)
 
 
