@@ -12,13 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import storage
-from pipeline.backends.offline_text import TemplateSeedWriter
 from pipeline.backends.placeholder import PlaceholderImages
-from pipeline.batch import Batch
-from pipeline.records import Seed
-from pipeline.stages.drafts import DraftStage
 from pipeline.stages.images import ImageStage
-from pipeline.taxonomy import load_elements
 
 
 class CountingPlaceholder(PlaceholderImages):
@@ -29,12 +24,6 @@ class CountingPlaceholder(PlaceholderImages):
     def generate(self, requests):
         self.asked += [request.item_id for request in requests]
         return super().generate(requests)
-
-
-@pytest.fixture()
-def drafted() -> Batch:
-    seeds = [Seed(category=e.category, sub_category=e.sub_category, element=e) for e in load_elements()[:6]]
-    return DraftStage(TemplateSeedWriter())(Batch(seeds=seeds))
 
 
 def disk_fails_for(monkeypatch, error_number: int, hit=lambda target: target.parent.name == "images") -> None:

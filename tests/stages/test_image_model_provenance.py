@@ -12,15 +12,12 @@ import shutil
 import pytest
 
 from pipeline.backends.llm_text import LLMImageChecker
-from pipeline.backends.offline_text import TemplateSeedWriter
 from pipeline.backends.placeholder import PlaceholderImages
 from pipeline.batch import Batch
 from pipeline.contracts import CheckResult
 from pipeline.llm.client import LLMClient
-from pipeline.records import Seed
-from pipeline.stages.drafts import DraftStage
 from pipeline.stages.images import ImageStage, image_seed
-from pipeline.taxonomy import load_elements
+from tests.stages.conftest import drafted_from
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 
 WEIGHTS = "unet/diffusion_pytorch_model.safetensors"
@@ -41,8 +38,7 @@ class FolderModelImages(PlaceholderImages):
 
 @pytest.fixture()
 def drafted() -> Batch:
-    seeds = [Seed(category=e.category, sub_category=e.sub_category, element=e) for e in load_elements()[:4]]
-    return DraftStage(TemplateSeedWriter())(Batch(seeds=seeds))
+    return drafted_from(4)
 
 
 @pytest.fixture()

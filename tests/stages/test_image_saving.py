@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.backends.offline_text import TemplateSeedWriter
 from pipeline.backends.placeholder import PlaceholderImages
-from pipeline.batch import Batch
-from pipeline.records import Seed
-from pipeline.stages.drafts import DraftStage
 from pipeline.stages.images import ImageStage
-from pipeline.taxonomy import load_elements
 
 
 class Killed(Exception):
@@ -33,12 +28,6 @@ class CountingPlaceholder(PlaceholderImages):
             self.waves_left -= 1
         self.asked += [request.item_id for request in requests]
         return super().generate(requests)
-
-
-@pytest.fixture()
-def drafted() -> Batch:
-    seeds = [Seed(category=e.category, sub_category=e.sub_category, element=e) for e in load_elements()[:6]]
-    return DraftStage(TemplateSeedWriter())(Batch(seeds=seeds))
 
 
 def test_images_saved_before_a_kill_are_reused_and_the_rest_are_made(drafted, tmp_path):
