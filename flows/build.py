@@ -6,24 +6,27 @@ import time
 from collections import Counter
 
 import pipeline  # noqa: F401  (environment defaults before Prefect loads)
-from prefect import flow, task
+from prefect import flow, tags, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import opaque
 
+from flows.labels import TAG, tag_flow_run
 from pipeline import build
 from pipeline.batch import Batch, make_batches
 from pipeline.config import BuildConfig
 from pipeline.factory import STAGE_ORDER, config_key
 from pipeline.plan import plan_seeds
 from pipeline.progress import StageProgress
+from pipeline.retry_policy import worth_retrying
 from pipeline.rundir import RunDir
 from pipeline.runners import batches_in_flight, stage_placement
 from pipeline.scheduling import run_depth_first
 
 
-# Batches are checkpointed by pipeline.build itself, so Prefect's result cache stays off.
-@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1,
+# Batches are checkpointed by pipeline.build itself, so Prefect's result cache stays off. A full disk
+# is not tried again (`worth_retrying`); a dead LLM client process is, with a new one.
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1, retry_condition_fn=worth_retrying,
       task_run_name="{stage}-batch-{index}")
 def stage_task(stage: str, index: int, batch: Batch, config_key: str, run: RunDir) -> Batch:
     return build.run_stage(stage, batch, config_key, run)
@@ -37,6 +40,7 @@ def finalize_task(batches: list[Batch], config: BuildConfig, run: RunDir, wall: 
 @flow(name="leakless-build", flow_run_name="build-{run_id}", validate_parameters=False)
 def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> dict:
     started = time.perf_counter()
+    tag_flow_run(TAG, run_id)
     run = RunDir(config.run.runs_dir, run_id)
     seeds = plan_seeds(config)
     run.claim(config, seeds)
@@ -52,12 +56,13 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
         with stage_placement(config, stage):
             return stage_task.submit(stage.value, index, bare(upstream), key, bare(run))
 
-    with build.fewer_collections():
+    with build.fewer_collections(), tags(TAG, run_id):
         with StageProgress(STAGE_ORDER, sum(len(b.seeds) for b in batches), show_progress) as bars:
             done = run_depth_first(batches, len(STAGE_ORDER), batches_in_flight(config), submit,
                                    lambda index, position: bars.advance(STAGE_ORDER[position],
                                                                         len(batches[index].seeds)))
-        ledger, summary = finalize_task(bare(done), bare(config), bare(run), time.perf_counter() - started)
+        finalize = finalize_task.with_options(task_run_name=f"finalize-{run_id}")
+        ledger, summary = finalize(bare(done), bare(config), bare(run), time.perf_counter() - started)
     create_markdown_artifact(markdown=summary.markdown, key="leakless-build-summary",
                              description=f"leakless build {run_id}")
     states = dict(Counter(entry.state.value for entry in ledger))

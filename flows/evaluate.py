@@ -11,13 +11,14 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.labels import TAG, tag_flow_run
 from pipeline.evaluate.leaderboard import load_leaderboard, markdown
 from pipeline.evaluate.models import load_models
 from pipeline.evaluate.report import write_reports
 from pipeline.evaluate.runner import planned_runs, run_model
 
 
-@task(cache_policy=NO_CACHE, task_run_name="evaluate-{model}-{mode}")
+@task(cache_policy=NO_CACHE, tags=[TAG], task_run_name="evaluate-{model}-{mode}")
 def evaluate_task(release_dir: str, models_path: str, model: str, mode: str, out_dir: str) -> dict:
     config = load_models(Path(models_path))
     return asdict(run_model(Path(release_dir), config, model, mode, Path(out_dir)))
@@ -27,6 +28,7 @@ def evaluate_task(release_dir: str, models_path: str, model: str, mode: str, out
 def evaluate_flow(release_dir: str, release_name: str, models_path: str, out_dir: str, text_only: bool = False,
                   models: list[str] | None = None) -> dict:
     """Models one after another (each task keeps its endpoints at their in-flight bound)."""
+    tag_flow_run(TAG)
     plan = planned_runs(load_models(Path(models_path)), models, text_only)
     runs = [evaluate_task(release_dir, models_path, model, mode, out_dir) for model, mode in plan]
     folder = Path(out_dir) / release_name

@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 import pipeline  # noqa: F401  (environment defaults before Prefect loads)
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
 from flows.build import build_flow
+from flows.labels import TAG, firing_name, tag_flow_run
 from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 from pipeline.extend import extension_run_id, grow_run_id, plan_from_files, prepare_run
 from pipeline.llm.client import LLMConfigError
@@ -20,7 +21,7 @@ from pipeline.rundir import RunDir
 from pipeline.runners import build_task_runner
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, tags=[TAG], task_run_name="grow-{run_id}")
 def grow_task(config, wanted: dict[str, int], run_id: str):
     try:
         return grow_elements(config, wanted, run_id)
@@ -28,7 +29,7 @@ def grow_task(config, wanted: dict[str, int], run_id: str):
         return Failed(message=str(error).splitlines()[0])
 
 
-@flow(name="leakless-extend")
+@flow(name="leakless-extend", flow_run_name=firing_name("extend"))
 def extend_flow(targets_path: str, config_path: str | None = None, overrides: list[str] | None = None,
                 show_progress: bool = False) -> dict:
     """Build only the seeds the targets still miss; with the targets met, start no build. A growth
@@ -36,6 +37,7 @@ def extend_flow(targets_path: str, config_path: str | None = None, overrides: li
     def plan_now():
         return plan_from_files(Path(targets_path), Path(config_path) if config_path else None, overrides or [])
 
+    tag_flow_run(TAG)
     targets, config, plan = plan_now()
     grown, growth = 0, {}
     if plan.to_grow:
@@ -59,9 +61,11 @@ def extend_flow(targets_path: str, config_path: str | None = None, overrides: li
                               else f"{plan.missing} pairs missing but no unused element is left")
         return result
     run_id = extension_run_id(plan, config, targets.runs_dir)
+    tag_flow_run(run_id)
     run_config = prepare_run(plan, targets, config, RunDir(targets.runs_dir, run_id).path)
-    built = build_flow.with_options(task_runner=build_task_runner(run_config))(
-        run_config, run_id, show_progress=show_progress)
+    with tags(TAG, run_id):
+        built = build_flow.with_options(task_runner=build_task_runner(run_config))(
+            run_config, run_id, show_progress=show_progress)
     manifest = json.loads(RunDir(run_config.run.runs_dir, run_id).manifest.read_text(encoding="utf-8"))
     return {**result, **{key: built[key] for key in ("run_id", "run_dir", "states", "retriable_failed", "summary")},
             "pairs_added": manifest["rows"]}

@@ -41,13 +41,22 @@ class ClientProcessError(RuntimeError):
 
 class ClientProcess:
     """Started at construction, in the process that makes it. Stopped by `close`, when it is
-    collected, or at exit, whichever comes first."""
+    collected, or at exit, whichever comes first. A child that died otherwise (killed, out of
+    memory) fails the batches it had, and the next batch starts a new one: a retried task is
+    answered again instead of failing on the same dead process."""
 
     def __init__(self, settings: LLMSettings):
         self.settings = settings
         self.accounting = Accounting()
-        self._pending = _Pending()
         self._ids = itertools.count()
+        self._pid = os.getpid()
+        self._closed = False
+        self._starting = threading.Lock()
+        self._start()
+
+    def _start(self) -> None:
+        """A new child; the counts it sends back add to those of the children before it."""
+        self._pending = _Pending()
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
         package_root = str(Path(__file__).resolve().parents[2])
@@ -58,16 +67,24 @@ class ClientProcess:
             pass_fds=(to_child, from_child), env=env)
         os.close(to_child)
         os.close(from_child)
-        self._pid = os.getpid()
         self._requests = Connection(from_parent, readable=False)
-        self._requests.send(settings.model_dump_json())
+        self._requests.send(self.settings.model_dump_json())
         # The reader and the finalizer hold the parts they need, not the client, so an unused
         # client is still collected (and its process stopped).
         self._reader = threading.Thread(
             target=_read_replies, name="leakless-llm-replies", daemon=True,
-            args=(Connection(to_parent, writable=False), self._process, self._pending, self.accounting))
+            args=(Connection(to_parent, writable=False), self._process, self._pending, self.accounting,
+                  self.accounting.summary()))
         self._reader.start()
         self._stop = weakref.finalize(self, _stop, self._process, self._requests, self._pending)
+
+    def _live(self) -> tuple[_Pending, Connection]:
+        """The pending batches and the pipe of a child that has not died, started anew if it had."""
+        with self._starting:
+            if self._pending.exit_code is not None and not self._closed:
+                self._stop()  # closes the dead child's pipe
+                self._start()
+            return self._pending, self._requests
 
     @property
     def pid(self) -> int:
@@ -77,24 +94,25 @@ class ClientProcess:
         """Same as `LLMClient.run_batch`: one answer or `ItemError` per input, in order."""
         if self._pid != os.getpid():
             raise ClientProcessError("this LLM client belongs to another process; make one in this one")
+        pending, requests = self._live()
         future: Future = Future()
         batch_id = next(self._ids)
-        with self._pending.lock:  # also keeps one sender at a time on the pipe
-            if self._pending.exit_code is not None:
-                raise ClientProcessError(f"the LLM client process exited with code {self._pending.exit_code}")
-            self._pending.futures[batch_id] = future
+        with pending.lock:  # also keeps one sender at a time on the pipe
+            if pending.exit_code is not None:
+                raise ClientProcessError(f"the LLM client process exited with code {pending.exit_code}")
+            pending.futures[batch_id] = future
             try:
-                self._requests.send(("batch", batch_id, role, list(inputs)))
+                requests.send(("batch", batch_id, role, list(inputs)))
             except OSError:  # the child is gone; the reader is about to say how
                 pass
         try:
             return future.result()
         except BaseException:
             if not future.done():  # an interrupted caller's requests stop too
-                with self._pending.lock:
-                    self._pending.futures.pop(batch_id, None)
+                with pending.lock:
+                    pending.futures.pop(batch_id, None)
                     try:
-                        self._requests.send(("cancel", batch_id))
+                        requests.send(("cancel", batch_id))
                     except OSError:
                         pass
             raise
@@ -102,6 +120,8 @@ class ClientProcess:
     def close(self) -> None:
         """Let the child finish writing its cache, then wait for it."""
         if self._pid == os.getpid():
+            with self._starting:
+                self._closed = True
             self._stop()
             self._reader.join(timeout=CLOSE_WAIT_S)
 
@@ -116,13 +136,14 @@ class _Pending:
 
 
 def _read_replies(replies: Connection, process: subprocess.Popen, pending: _Pending,
-                  accounting: Accounting) -> None:
+                  accounting: Accounting, before: dict[str, dict]) -> None:
+    """`before`: the counts of the children this one replaced, which its own add to."""
     while True:
         try:
             batch_id, ok, result, usage = replies.recv()
         except (EOFError, OSError):
             break
-        accounting.replace(usage)
+        accounting.replace(_summed(before, usage))
         with pending.lock:
             future = pending.futures.pop(batch_id, None)
         if future is None:  # cancelled meanwhile
@@ -140,13 +161,20 @@ def _read_replies(replies: Connection, process: subprocess.Popen, pending: _Pend
         future.set_exception(ClientProcessError(f"the LLM client process exited with code {code}"))
 
 
+def _summed(before: dict[str, dict], now: dict[str, dict]) -> dict[str, dict]:
+    roles = sorted(before.keys() | now.keys())
+    return {role: {name: before.get(role, {}).get(name, 0) + now.get(role, {}).get(name, 0)
+                   for name in {**before.get(role, {}), **now.get(role, {})}} for role in roles}
+
+
 def _stop(process: subprocess.Popen, requests: Connection, pending: _Pending) -> None:
     with pending.lock:
         try:
             requests.send(None)
-            requests.close()
         except OSError:  # already gone
+            requests.close()
             return
+        requests.close()
     try:
         process.wait(timeout=CLOSE_WAIT_S)
     except subprocess.TimeoutExpired:

@@ -82,10 +82,11 @@ class RecordingBuildFlow:
         return {"run_id": run_id, "run_dir": "", "states": {}, "seeds": 0}
 
 
-def test_a_scheduled_build_runs_on_the_configs_runner(monkeypatch):
+def test_a_scheduled_build_runs_on_the_configs_runner(monkeypatch, tmp_path):
     recording = RecordingBuildFlow()
     monkeypatch.setattr(flows.scheduled, "build_flow", recording)
-    flows.scheduled.scheduled_build.fn(None, ["runner.kind='dask'", "runner.max_workers=3"])
+    flows.scheduled.scheduled_build.fn(None, ["runner.kind='dask'", "runner.max_workers=3",
+                                              f"run.runs_dir='{tmp_path}'"])
     assert isinstance(recording.task_runner, DaskTaskRunner)
     assert recording.task_runner.cluster_kwargs["n_workers"] == 3
 

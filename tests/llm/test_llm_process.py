@@ -73,7 +73,7 @@ def test_closing_commits_the_cache_so_a_rerun_sends_nothing(fake_key, tmp_path):
     assert [a.output for a in second] == [a.output for a in first]
 
 
-def test_errors_cross_the_pipe_and_a_dead_child_fails_its_batches(fake_key, monkeypatch):
+def test_errors_cross_the_pipe_and_a_dead_child_fails_its_batches_and_is_replaced(fake_key, monkeypatch):
     with FakeOpenAIServer(latency_s=2.0) as server:
         client = ClientProcess(server.llm_settings())
         with pytest.raises(TypeError, match="vsil_judge takes VSILJudgeInput, got HarmFilterInput"):
@@ -85,8 +85,10 @@ def test_errors_cross_the_pipe_and_a_dead_child_fails_its_batches(fake_key, monk
             client._process.kill()
             with pytest.raises(ClientProcessError, match="exited with code -9"):
                 waiting.result(timeout=10)
-        with pytest.raises(ClientProcessError, match="exited"):
-            client.run_batch("vsil_judge", judge_inputs(1, 1))
+        killed = client.pid
+        [answer] = client.run_batch("vsil_judge", judge_inputs(1, 1))  # a new child answers the next batch
+        assert answer.output is not None and client.pid != killed
+        client.close()
 
     monkeypatch.delenv(FAKE_KEY_ENV)
     with FakeOpenAIServer() as server:

@@ -1,0 +1,74 @@
+"""Which run a scheduled build carries on.
+
+A schedule fires unattended: nobody is there to pass `--run-id` after a stopped `leakless serve`, a
+killed process or a night the LLM server was down. So a firing continues the latest run made with what
+its config makes, when that run is unfinished (no `manifest.json`) or finished with seeds that failed on
+transient errors (a rerun tries those again); otherwise it starts a new run. Older runs are left as they
+are: the latest one already holds what they would make.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import run_lock
+from pipeline.config import BuildConfig, ConfigError
+from pipeline.rundir import RunDir, new_run_id
+
+
+@contextmanager
+def scheduled_run(config: BuildConfig) -> Iterator[str]:
+    """The run id a firing builds under (`scheduled_run_id`), locked while it builds: `run_lock.RunBusy`
+    while another process (a `leakless build` of that run) still holds it."""
+    run_id = scheduled_run_id(config)
+    with run_lock.held(RunDir(config.run.runs_dir, run_id)):
+        yield run_id
+
+
+def scheduled_run_id(config: BuildConfig) -> str:
+    """The run id a scheduled build with `config` builds under."""
+    latest = latest_run_made_with(config)
+    if latest is not None and (not latest.manifest.exists() or retriable_failed_seeds(latest)):
+        return latest.run_id
+    return new_run_id(config)
+
+
+def latest_run_made_with(config: BuildConfig) -> RunDir | None:
+    """The most recently made run under `run.runs_dir` that a build with `config` may resume: the
+    same config (settings of how it runs aside), prompt files and elements (`RunDir.check`)."""
+    runs = sorted(runs_under(Path(config.run.runs_dir)), key=made_at, reverse=True)
+    latest = next((run for run in runs if run.made_with(config)), None)
+    if latest is None:
+        return None
+    try:
+        latest.check(config)
+    except ConfigError:  # prompt files or elements changed since: that run cannot go on
+        return None
+    return latest
+
+
+def runs_under(runs_dir: Path) -> list[RunDir]:
+    if not runs_dir.is_dir():
+        return []
+    return [RunDir(runs_dir, folder.name) for folder in runs_dir.iterdir()
+            if not folder.name.startswith(".") and (folder / "config.json").is_file()]
+
+
+def made_at(run: RunDir) -> float:
+    """config.json is written once, when the run is first claimed."""
+    return run.config_record.stat().st_mtime
+
+
+def retriable_failed_seeds(run: RunDir) -> int:
+    """The finished run's failed seeds that lost an item to a transient error, as its summary counts
+    them (`pipeline.summary.retriable_failed_seeds`)."""
+    failures = pd.read_parquet(run.path / "failures.parquet")
+    if "transient" not in failures.columns:  # made before failures said whether they were transient
+        return 0
+    transient = set(failures.loc[failures["transient"].astype(bool), "seed_id"])
+    ledger = pd.read_parquet(run.path / "ledger.parquet", columns=["seed_id", "state"])
+    return int((ledger["seed_id"].isin(transient) & (ledger["state"] == "failed")).sum())
