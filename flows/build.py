@@ -6,7 +6,7 @@ import time
 from collections import Counter
 
 import pipeline  # noqa: F401  (environment defaults before Prefect loads)
-from prefect import flow, tags, task
+from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import opaque
@@ -22,6 +22,7 @@ from pipeline.retry_policy import worth_retrying
 from pipeline.rundir import RunDir
 from pipeline.runners import batches_in_flight, stage_placement
 from pipeline.scheduling import run_depth_first
+from pipeline.summary import failed_seeds_warning
 
 
 # Batches are checkpointed by pipeline.build itself, so Prefect's result cache stays off. A full disk
@@ -66,5 +67,8 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
     create_markdown_artifact(markdown=summary.markdown, key="leakless-build-summary",
                              description=f"leakless build {run_id}")
     states = dict(Counter(entry.state.value for entry in ledger))
+    failed = failed_seeds_warning(states.get("failed", 0), len(ledger), summary.retriable_failed)
+    if failed:  # the run completes: without a line its Logs tab reads as all well
+        get_run_logger().warning(failed)
     return {"run_id": run_id, "run_dir": str(run.path), "states": states, "seeds": len(ledger),
             "retriable_failed": summary.retriable_failed, "summary": summary.markdown}

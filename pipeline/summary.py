@@ -56,6 +56,14 @@ def retriable_failed_seeds(ledger: list[LedgerEntry], failures: Iterable[Failure
     return sum(1 for entry in ledger if entry.state == "failed" and entry.seed_id in transient)
 
 
+def failed_seeds_warning(failed: int, seeds: int, retriable: int) -> str | None:
+    """What a run with failed seeds says in its flow run's log (the run itself completes)."""
+    if not failed:
+        return None
+    text = f"{failed} of {seeds} seeds failed (failures.parquet has each error)"
+    return f"{text}; {transient_failures_text(retriable)}: a rerun of this run id tries them again" if retriable else text
+
+
 def transient_failures_text(seeds: int) -> str:
     """The failed seeds a rerun tries again, as the summary and the commands' last line word them."""
     return (f"{seeds} seed{'s' if seeds != 1 else ''} failed on transient errors "

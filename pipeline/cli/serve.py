@@ -69,6 +69,7 @@ def deployment(entry: ScheduleEntry):
     going is cancelled rather than queued, so a slow run does not pile up a backlog."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
+    from flows.labels import TAG
     from flows.scheduled import FLOWS
 
     schedule = {"cron": entry.cron} if entry.cron else {"interval": entry.interval_seconds}
@@ -78,7 +79,7 @@ def deployment(entry: ScheduleEntry):
         parameters["targets_path"] = str(entry.targets.resolve())
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
     try:
-        return FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters,
+        return FLOWS[entry.flow].to_deployment(name=entry.name, parameters=parameters, tags=[TAG],
                                                concurrency_limit=one_at_a_time, **schedule)
     except ValidationError as error:  # Prefect checks the cron string here
         raise ValueError(f"schedule {entry.name!r}: {one_line(error, where_empty='')}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -69,7 +70,14 @@ def test_llm_faults_on_every_role_leave_every_seed_accounted_for(prefect_harness
         config = load_config(None, ["run.size=2", f"run.runs_dir='{tmp_path / 'runs'}'", *LLM_BACKENDS])
         config = config.model_copy(update={"llm": server.llm_settings(
             cache_path=tmp_path / "llm.sqlite", timeout_s=0.5, max_retries=2, backoff_s=0.01)})
-        result = build_flow(config, "llm-faults", show_progress=False)
+        warned = []  # Prefect's run loggers do not propagate to the root, where caplog listens
+        handler = logging.Handler(logging.WARNING)
+        handler.emit = lambda record: warned.append(record.getMessage())
+        logging.getLogger("prefect.flow_runs").addHandler(handler)
+        try:
+            result = build_flow(config, "llm-faults", show_progress=False)
+        finally:
+            logging.getLogger("prefect.flow_runs").removeHandler(handler)
 
     assert set(server.state.faults_sent) == set(FAULT_KINDS)  # each kind was dealt, in turn
     planned = planned_ids(config)
@@ -78,6 +86,10 @@ def test_llm_faults_on_every_role_leave_every_seed_accounted_for(prefect_harness
     assert (ledger["state"] == "accepted").any()
     failures = pd.read_parquet(Path(result["run_dir"]) / "failures.parquet")
     assert failures["error"].str.contains("refused").any()  # refusals are recorded, not retried away
+    failed = int((ledger["state"] == "failed").sum())
+    assert failed
+    # the flow run completes, and its log (the Prefect UI's Logs tab) says what failed
+    assert f"{failed} of 38 seeds failed (failures.parquet has each error)" in warned
 
 
 # -- 2. full disk --------------------------------------------------------------------------------
