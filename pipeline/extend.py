@@ -41,6 +41,7 @@ from pipeline.elements import known_library
 from pipeline.run_records import prompt_changes, prompt_record, with_how_at_defaults
 from pipeline.rundir import RunDir
 from pipeline.taxonomy import load_taxonomy
+from pipeline.writers.shard_reader import shard_columns
 
 DEFAULT_KEY = "default"
 
@@ -111,13 +112,6 @@ class Inventory:
 PAIR_COLUMNS = ["id", "seed_id", "sub_category"]
 
 
-def read_shards(folder: Path) -> pd.DataFrame:
-    """id, seed_id and sub_category of every row in `folder/data/train-*.parquet`."""
-    shards = sorted((folder / "data").glob("train-*.parquet"))
-    frames = [pd.read_parquet(path, columns=PAIR_COLUMNS) for path in shards]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PAIR_COLUMNS)
-
-
 def subfolders(parent: Path) -> list[Path]:
     """Run or release folders; dot-folders are a release being staged."""
     parent = Path(parent)
@@ -133,7 +127,7 @@ def finished(parent: Path) -> list[Path]:
 
 def considered_by(release: Path) -> set[str]:
     """Pair ids a release took in or turned down (final filter, dedup)."""
-    ids = set(read_shards(release)["id"])
+    ids = set(shard_columns(release, PAIR_COLUMNS)["id"])
     decisions = release / "decisions.parquet"
     if decisions.is_file():
         ids |= set(pd.read_parquet(decisions, columns=["item_id"])["item_id"])
@@ -156,16 +150,16 @@ def take_inventory(runs_dir: Path, releases_dir: Path, name: str) -> Inventory:
     for _, release in versions:
         considered |= considered_by(release)
     if versions:
-        inventory.released.update(read_shards(versions[-1][1])["sub_category"])
+        inventory.released.update(shard_columns(versions[-1][1], PAIR_COLUMNS)["sub_category"])
     for release in finished(releases_dir):
-        inventory.used_seeds.update(read_shards(release)["seed_id"])
+        inventory.used_seeds.update(shard_columns(release, PAIR_COLUMNS)["seed_id"])
     pending: dict[str, str] = {}  # by pair id: two runs of the same seeds hold the same pairs
     for run in finished(runs_dir):
         ledger = pd.read_parquet(run / "ledger.parquet", columns=["seed_id", "accepted_pairs"])
         inventory.used_seeds.update(ledger["seed_id"])
         inventory.seeds_built += len(ledger)
         inventory.pairs_built += int(ledger["accepted_pairs"].sum())
-        pairs = read_shards(run)
+        pairs = shard_columns(run, PAIR_COLUMNS)
         kept = not_rejected(run, pairs[~pairs["id"].isin(considered)])
         pending.update(zip(kept["id"], kept["sub_category"]))
     inventory.pending.update(pending.values())

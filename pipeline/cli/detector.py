@@ -61,54 +61,40 @@ def eval_detector(
     """Measure the leak detector on a labelled file: AUROC, precision, recall, FPR. Rows without an
     image description are scored on the query alone (text_harm) and counted; unreadable rows are
     named with their row or line and left out."""
-    from pipeline.detect import LeakDetector
     from pipeline.detect.compare import RowScores
-    from pipeline.detect.evaluate import report_of, to_inputs, twin_links, with_masked_twins
-    from pipeline.io.external import read_rows
+    from pipeline.detect.evaluate import Unevaluable, evaluate_detector, read_labelled
 
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     with user_errors():
-        rows, rejects = read_rows(file, query_field=query_field, description_field=description_field,
-                                  id_field=id_field, require_label=masked_field is None,
-                                  require_description=False)
-    if masked_field is not None:
-        if not any(masked_field in (row.extra or {}) for row in rows):
-            raise fail(f"--masked-field {masked_field!r}: no such field (or it is read as the query, "
-                       "description or id)")
-        try:
-            rows, unpaired = with_masked_twins(rows, masked_field)
-        except ValueError as error:
-            raise fail(f"{file}: {error}")
-        rejects += unpaired
+        rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
     report_rejects(file, rejects, strict, rejects_file)
-    if not rows:  # every row read lacks its masked twin
-        raise fail(f"{file}: no row has a masked twin")
     try:
-        twin_links(rows)
-    except ValueError as error:
+        evaluation = evaluate_detector(rows, threshold)
+    except Unevaluable as error:
         raise fail(f"{file}: {error}")
-    detector = LeakDetector(threshold=threshold)
-    results = detector.score(to_inputs(rows))
-    # A query outside the detector's scope is left out, not counted as a pair it judged.
-    in_scope = [(row, result) for row, result in zip(rows, results) if result.english]
-    not_english = len(rows) - len(in_scope)
-    if not in_scope:
-        raise fail(f"{file}: no row is in English, the detector's scope")
-    rows, results = map(list, zip(*in_scope))
-    result = report_of(rows, results, detector.threshold)
-    linked, dangling = twin_links(rows)
-    table = Table(title=f"leak detector {detector.version} on {file.name}")
+    console.print(_evaluation_table(evaluation, file.name, rejects, rejects_file))
+    with environment_errors():  # the table is out: a disk that fills now loses only the files
+        if rejects_file is not None:
+            _write_rejects(rejects_file, rejects)
+        if scores is not None:
+            detector = evaluation.detector
+            RowScores.of_file(file.stem, evaluation.rows, evaluation.results,
+                              {"detector": detector.version, "model": detector.model}).write(scores)
+
+
+def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path | None) -> Table:
+    result = evaluation.report
+    table = Table(title=f"leak detector {evaluation.detector.version} on {name}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("pairs (leaky / leakless)", f"{result.pairs} ({result.leaky} / {result.leakless})")
     if rejects:
         where = f"listed in {rejects_file}" if rejects_file else "named on stderr"
         table.add_row(f"unreadable rows left out ({where})", str(len(rejects)))
-    if not_english:
-        table.add_row("not English, left out (outside the detector's scope)", str(not_english))
-    text_only = sum(row.text_only for row in rows)
-    if text_only:
-        table.add_row("text-only (no description: text_harm alone)", str(text_only))
+    if evaluation.not_english:
+        table.add_row("not English, left out (outside the detector's scope)", str(evaluation.not_english))
+    if evaluation.text_only:
+        table.add_row("text-only (no description: text_harm alone)", str(evaluation.text_only))
     table.add_row("threshold", f"{result.threshold:.3f}")
     table.add_row("AUROC", "n/a" if result.auroc is None else f"{result.auroc:.4f}")
     if result.auroc_interval is not None:
@@ -118,15 +104,10 @@ def eval_detector(
     table.add_row("FPR", percent(result.fpr))
     if result.twin_pairs:
         table.add_row(f"twin win rate ({result.twin_pairs} pairs)", percent(result.twin_win_rate))
-    if dangling:
-        table.add_row(f"twin links to no row scored (of {linked}; left out of the win rate)", str(dangling))
-    console.print(table)
-    with environment_errors():  # the table is out: a disk that fills now loses only the files
-        if rejects_file is not None:
-            _write_rejects(rejects_file, rejects)
-        if scores is not None:
-            RowScores.of_file(file.stem, rows, results, {"detector": detector.version, "model": detector.model}
-                              ).write(scores)
+    if evaluation.twins_dangling:
+        table.add_row(f"twin links to no row scored (of {evaluation.twins_linked}; left out of the win rate)",
+                      str(evaluation.twins_dangling))
+    return table
 
 
 @app.command("audit")

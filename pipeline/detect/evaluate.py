@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from pipeline.detect.detector import LeakInput, LeakScore
-from pipeline.io.external import BenchmarkRow, Reject
+from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
+from pipeline.io.external import BenchmarkRow, Reject, read_rows
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,66 @@ class DetectorReport:
     fpr: float | None             # None when the file has no leakless pair
     twin_pairs: int
     twin_win_rate: float | None   # share of (leaky, masked twin) pairs where the leaky one scores higher
+
+
+class Unevaluable(ValueError):
+    """Rows that give the detector nothing to be measured on, or twins that cannot be linked."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What `eval-detector` reports: the detector's figures on the rows in its scope."""
+
+    detector: LeakDetector
+    rows: list[BenchmarkRow]  # in English, the detector's scope
+    results: list[LeakScore]  # the detector's score of each
+    report: DetectorReport
+    not_english: int  # rows left out of the figures
+    twins_linked: int  # rows naming the leaky row they were masked from ...
+    twins_dangling: int  # ... of those, naming no row scored
+
+    @property
+    def text_only(self) -> int:
+        return sum(row.text_only for row in self.rows)
+
+
+def read_labelled(path: Path, query_field: str | None, description_field: str | None, id_field: str | None,
+                  masked_field: str | None) -> tuple[list[BenchmarkRow], list[Reject]]:
+    """The file's readable rows (each followed by its masked twin where `masked_field` names the twin's
+    column) and a `Reject` for each row left out. A file none of whose rows can be read, a masked field
+    it lacks and ids that clash with the twins' are a `ValueError`."""
+    rows, rejects = read_rows(path, query_field=query_field, description_field=description_field,
+                              id_field=id_field, require_label=masked_field is None, require_description=False)
+    if masked_field is None:
+        return rows, rejects
+    if not any(masked_field in (row.extra or {}) for row in rows):
+        raise ValueError(f"--masked-field {masked_field!r}: no such field (or it is read as the query, "
+                         "description or id)")
+    try:
+        rows, unpaired = with_masked_twins(rows, masked_field)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    return rows, rejects + unpaired
+
+
+def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None) -> Evaluation:
+    """The detector (deciding at `threshold`, or its own) on the labelled rows in its scope. `Unevaluable`
+    for no rows or ids the twins cannot be linked by (before the detector is loaded), and for no row in
+    English."""
+    if not rows:  # every row read lacks its masked twin
+        raise Unevaluable("no row has a masked twin")
+    refuse_repeated_twin_ids(rows)
+    detector = LeakDetector(threshold=threshold)
+    results = detector.score(to_inputs(rows))
+    # A query outside the detector's scope is left out, not counted as a pair it judged.
+    in_scope = [(row, result) for row, result in zip(rows, results) if result.english]
+    if not in_scope:
+        raise Unevaluable("no row is in English, the detector's scope")
+    scored, results = map(list, zip(*in_scope))
+    linked, dangling = twin_links(scored)
+    return Evaluation(detector=detector, rows=scored, results=results,
+                      report=report_of(scored, results, detector.threshold), not_english=len(rows) - len(scored),
+                      twins_linked=linked, twins_dangling=dangling)
 
 
 def to_inputs(rows: list[BenchmarkRow]) -> list[LeakInput]:
@@ -55,15 +116,18 @@ def with_masked_twins(rows: list[BenchmarkRow], masked_field: str) -> tuple[list
     return paired, rejects
 
 
+def refuse_repeated_twin_ids(rows: list[BenchmarkRow]) -> None:
+    """Refuses ids that repeat where twins are linked: the last row of an id would stand for all of them."""
+    repeated = sorted(i for i, n in Counter(row.id for row in rows).items() if n > 1)
+    if repeated and any(twin_of(row) is not None for row in rows):
+        raise Unevaluable(f"ids repeat ({', '.join(repeated[:3])}) and rows name their leaky twin by id: "
+                          "name a unique id with --id-field")
+
+
 def twin_links(rows: list[BenchmarkRow]) -> tuple[int, int]:
     """(rows that name the leaky row they were masked from, of those naming no row here: a row left out,
-    rejected or never there). Refuses ids that repeat where twins are linked: the last row of an id
-    would stand for all of them."""
+    rejected or never there)."""
     linked = [row for row in rows if twin_of(row) is not None]
-    repeated = sorted(i for i, n in Counter(row.id for row in rows).items() if n > 1)
-    if linked and repeated:
-        raise ValueError(f"ids repeat ({', '.join(repeated[:3])}) and rows name their leaky twin by id: "
-                         "name a unique id with --id-field")
     known = {row.id for row in rows}
     return len(linked), sum(twin_of(row) not in known for row in linked)
 

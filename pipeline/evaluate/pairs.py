@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.release.select import shard_paths
+from pipeline.writers.shard_reader import shard_paths
 
 READ_ROWS = 100
 TEXT_COLUMNS = ["id", "instruction_id", "instruction", "category", "sub_category", "image_description",

@@ -14,7 +14,7 @@ from pipeline.evaluate.runner import ERROR, read_evaluation
 from pipeline.evaluate.selection import Selection, select_pairs
 from pipeline.hashing import sha256_file
 from pipeline.records import Decision, Verdict
-from pipeline.release.select import shard_paths
+from pipeline.writers.shard_reader import shard_paths
 from pipeline.release.subset import write_subset_release
 from pipeline.writers.tables import decisions_frame
 

@@ -18,6 +18,7 @@ from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
 from pipeline.review.batches import review_dir
 from pipeline.review.importer import DECISIONS_FILE
 from pipeline.summary import FAILURE_CODE, pairs_ended
+from pipeline.writers.shard_reader import shard_columns
 
 EDIT_ROLE, EDIT_BACKEND = "query edit (review)", "annotators"  # people, not a backend: never "offline"
 # The roles the shard columns record: (role, backend column, model column).
@@ -171,13 +172,8 @@ def run_review_states(run_dirs: Iterable[Path]) -> Counter:
         if snapshot.is_file():
             table = pq.read_table(snapshot, columns=["id", "review_state"]).to_pydict()
             known = dict(zip(table["id"], table["review_state"]))
-        states.update(known.get(pair_id, "unreviewed") for pair_id in _shard_column(Path(run_dir), "id"))
+        states.update(known.get(pair_id, "unreviewed") for pair_id in shard_columns(run_dir, ["id"])["id"])
     return states
-
-
-def _shard_column(run_dir: Path, name: str) -> list:
-    return [value for path in sorted((run_dir / "data").glob("*.parquet"))
-            for value in pq.read_table(path, columns=[name])[name].to_pylist()]
 
 
 def drafted_pairs(run_dir: Path) -> dict[str, int]:
@@ -190,7 +186,7 @@ def drafted_pairs(run_dir: Path) -> dict[str, int]:
 
 def accepted_pairs(run_dir: Path) -> Counter:
     """Seed -> the pairs the run accepted (its shards' rows)."""
-    return Counter(_shard_column(run_dir, "seed_id"))
+    return Counter(shard_columns(run_dir, ["seed_id"])["seed_id"])
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from dataclasses import dataclass
 
 from pipeline.contracts import ReasonCode
 from pipeline.elements.terms import NAME_ONLY, RunElements, library_terms
@@ -116,41 +117,14 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
     others: Counter = Counter()  # another detector version -> its rows the current detector raises no problem on
     cleared = 0  # of those, rows stored as leaking (shipped with an override) that now score leak-free
     for row, result in zip(rows, shipped_scores(rows, detector)):
-        version = row.get("detector_version") or ""
-        stored, threshold = _number(row.get("leak_score")), _number(row.get("leak_threshold"))
-        recorded = bool(version) or row.get("leak_verdict") is not None
-        record_problem = stored_record_problem(row) if recorded else None
-        found = ([record_problem] if record_problem else []) + terms_problems(row)
-        flagged = recorded and (row.get("leak_verdict") == LEAKS or row.get("harm_verdict") != HARM_KEEP or
-                                (stored is not None and threshold is not None and stored >= threshold))
-        # a stored threshold looser than the detector's is a problem in any version: it decides nothing
-        at = detector.threshold if threshold is None else min(threshold, detector.threshold)
-        same_score = (version == detector.version and stored is not None
-                      and math.isclose(stored, result.score, rel_tol=0.0, abs_tol=SCORE_TOLERANCE))
-        # within the noise, the verdict is the stored score's: the one the release decided on
-        leaks_now = (stored if same_score else result.score) >= at
-        if threshold is not None and threshold > detector.threshold:
-            found.append(f"row {row['id']}: stored leak_threshold {threshold} is looser than the detector's "
-                         f"{detector.threshold}")
-        if version == detector.version:
-            if not same_score:
-                found.insert(0, f"row {row['id']}: stored leak_score {stored} but the detector scores its "
-                                f"instruction {result.score:.6f}")
-            if record_problem is None and row.get("leak_verdict") != (LEAKS if leaks_now else LEAK_FREE):
-                found.append(f"row {row['id']}: leak_verdict {row.get('leak_verdict')!r} does not follow from "
-                             f"its score {result.score:.3f}")
-            flagged = flagged or leaks_now
-        elif leaks_now and row.get("leak_verdict") != LEAKS and not row.get("override_reason"):
-            was = "none" if stored is None else f"{stored:.3f}"
-            found.append(f"row {row['id']}: the release calls it leak-free (leak_score {was} by detector "
-                         f"{version or 'none recorded'}), but the current detector {detector.version} scores its "
-                         f"instruction {result.score:.3f} >= {at:.3f}: it leaks, with no override on record")
-        else:
-            others[version or "none recorded"] += 1
-            cleared += not leaks_now and row.get("leak_verdict") == LEAKS
-        if flagged and not row.get("override_reason"):
-            found.append(f"row {row['id']}: leaks or fails the harm check with no override on record")
-        problems += found
+        rescored = _Rescored.of(row, result.score, detector)
+        older = [] if rescored.current else _older_version_problems(rescored, detector)
+        problems += (_stored_score_problems(rescored) + _record_problems(rescored)
+                     + _threshold_problems(rescored, detector)
+                     + (_verdict_problems(rescored) if rescored.current else older) + _override_problems(rescored))
+        if not rescored.current and not older:
+            others[rescored.version or "none recorded"] += 1
+            cleared += not rescored.leaks_now and row.get("leak_verdict") == LEAKS
     notes = unstored_terms_notes(rows)
     if others:
         notes.append(f"{sum(others.values())} row(s) were scored by another detector version "
@@ -158,6 +132,95 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
                      + (f" (except {cleared} stored as leaking, shipped with an override, that now score leak-free)"
                         if cleared else ""))
     return problems, notes
+
+
+@dataclass(frozen=True)
+class _Rescored:
+    """A released row's stored leak record beside the current detector's score of its instruction."""
+
+    row: dict
+    score: float  # the current detector's
+    stored: float | None  # the row's leak_score
+    threshold: float | None  # the row's leak_threshold
+    version: str  # the detector version the row names ("" for none)
+    current: bool  # that version is the current detector's
+    at: float  # the threshold the row is judged at now
+    same_score: bool  # stored by the current version, within the noise of its score
+
+    @classmethod
+    def of(cls, row: dict, score: float, detector) -> _Rescored:
+        version = row.get("detector_version") or ""
+        stored, threshold = _number(row.get("leak_score")), _number(row.get("leak_threshold"))
+        current = version == detector.version
+        return cls(row=row, score=score, stored=stored, threshold=threshold, version=version, current=current,
+                   # a stored threshold looser than the detector's is a problem in any version: it decides nothing
+                   at=detector.threshold if threshold is None else min(threshold, detector.threshold),
+                   same_score=(current and stored is not None
+                               and math.isclose(stored, score, rel_tol=0.0, abs_tol=SCORE_TOLERANCE)))
+
+    @property
+    def leaks_now(self) -> bool:
+        # within the noise, the verdict is the stored score's: the one the release decided on
+        return (self.stored if self.same_score else self.score) >= self.at
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self.version) or self.row.get("leak_verdict") is not None
+
+    @property
+    def record_problem(self) -> str | None:
+        return stored_record_problem(self.row) if self.recorded else None
+
+
+def _stored_score_problems(rescored: _Rescored) -> list[str]:
+    """A row of the current version must store the score the detector gives it."""
+    if not rescored.current or rescored.same_score:
+        return []
+    return [f"row {rescored.row['id']}: stored leak_score {rescored.stored} but the detector scores its "
+            f"instruction {rescored.score:.6f}"]
+
+
+def _record_problems(rescored: _Rescored) -> list[str]:
+    return ([rescored.record_problem] if rescored.record_problem else []) + terms_problems(rescored.row)
+
+
+def _threshold_problems(rescored: _Rescored, detector) -> list[str]:
+    if rescored.threshold is None or rescored.threshold <= detector.threshold:
+        return []
+    return [f"row {rescored.row['id']}: stored leak_threshold {rescored.threshold} is looser than the detector's "
+            f"{detector.threshold}"]
+
+
+def _verdict_problems(rescored: _Rescored) -> list[str]:
+    """A row of the current version: its verdict must follow from its score (said once, by the record's
+    own check, where that already found it wrong)."""
+    verdict = rescored.row.get("leak_verdict")
+    if rescored.record_problem is not None or verdict == (LEAKS if rescored.leaks_now else LEAK_FREE):
+        return []
+    return [f"row {rescored.row['id']}: leak_verdict {verdict!r} does not follow from its score {rescored.score:.3f}"]
+
+
+def _older_version_problems(rescored: _Rescored, detector) -> list[str]:
+    """A row of another version: a problem only where the current detector finds it leaking while the
+    release calls it leak-free with no override."""
+    row = rescored.row
+    if not rescored.leaks_now or row.get("leak_verdict") == LEAKS or row.get("override_reason"):
+        return []
+    was = "none" if rescored.stored is None else f"{rescored.stored:.3f}"
+    return [f"row {row['id']}: the release calls it leak-free (leak_score {was} by detector "
+            f"{rescored.version or 'none recorded'}), but the current detector {detector.version} scores its "
+            f"instruction {rescored.score:.3f} >= {rescored.at:.3f}: it leaks, with no override on record"]
+
+
+def _override_problems(rescored: _Rescored) -> list[str]:
+    """A row that leaks or fails the harm check ships only with an override."""
+    row, stored, threshold = rescored.row, rescored.stored, rescored.threshold
+    flagged = ((rescored.recorded and (row.get("leak_verdict") == LEAKS or row.get("harm_verdict") != HARM_KEEP
+                                       or (stored is not None and threshold is not None and stored >= threshold)))
+               or (rescored.current and rescored.leaks_now))
+    if not flagged or row.get("override_reason"):
+        return []
+    return [f"row {row['id']}: leaks or fails the harm check with no override on record"]
 
 
 def unstored_terms_notes(rows: list[dict]) -> list[str]:

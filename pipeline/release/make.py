@@ -32,7 +32,7 @@ from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
 from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
-from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run, shard_paths
+from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
 from pipeline.release.writer import (file_entries, release_manifest, release_tables, run_entries, write_dedup_index,
@@ -40,6 +40,7 @@ from pipeline.release.writer import (file_entries, release_manifest, release_tab
 from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
 from pipeline.storage import atomic_write_json, atomic_write_text
+from pipeline.writers.shard_reader import shard_columns
 from pipeline.writers.tables import decisions_frame, write_frame
 
 
@@ -272,9 +273,7 @@ def with_seed_ids(index: pd.DataFrame, folder: Path) -> pd.DataFrame:
     them from the release's shards."""
     if "seed_id" in index:
         return index
-    shards = [pq.read_table(path, columns=["id", "seed_id"]).to_pandas() for path in shard_paths(folder)]
-    seeds = pd.concat(shards, ignore_index=True) if shards else pd.DataFrame(columns=["id", "seed_id"])
-    return index.merge(seeds, on="id", how="left")
+    return index.merge(shard_columns(folder, ["id", "seed_id"]), on="id", how="left")
 
 
 def unseen(rows: list[dict], seen: set[str]) -> tuple[list[dict], int]:

@@ -21,6 +21,7 @@ from pipeline.dedup import image_hashes
 from pipeline.release.schema import META_SCHEMA
 from pipeline.review.importer import reviewed_pairs
 from pipeline.review.store import ReviewStore
+from pipeline.writers.shard_reader import shard_paths
 
 INDEX_FILE = "dedup_index.parquet"  # id, seed_id, phash, dhash, instruction of every released row
 
@@ -37,10 +38,6 @@ class Candidates:
         for row, number, (phash, dhash) in zip(rows, row_numbers, np.asarray(hashes, np.uint64).reshape(-1, 2)):
             self.rows.append({**{name: row.get(name) for name in META_SCHEMA.names},
                               "_source": source, "_row": number, "_phash": int(phash), "_dhash": int(dhash)})
-
-
-def shard_paths(folder: Path) -> list[Path]:
-    return sorted((Path(folder) / "data").glob("train-*.parquet"))
 
 
 def add_run(candidates: Candidates, run_dir: Path, *, preview: bool) -> None:

@@ -15,11 +15,12 @@ import pyarrow.parquet as pq
 
 from pipeline.release.card import render_card
 from pipeline.release.schema import LATER_COLUMNS, META_SCHEMA, SELECTED_SCHEMA
-from pipeline.release.select import INDEX_FILE, shard_paths
+from pipeline.release.select import INDEX_FILE
 from pipeline.release.verify import load_manifest
 from pipeline.release.versions import check_free, next_version, release_folder, release_lock, release_staging
 from pipeline.release.writer import ShardWriter, file_entries, release_manifest, run_entries
 from pipeline.storage import atomic_write_json, atomic_write_text
+from pipeline.writers.shard_reader import shard_paths
 from pipeline.writers.tables import write_frame
 
 

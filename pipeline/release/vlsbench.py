@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 from pipeline.release.schema import is_release_schema
-from pipeline.release.select import shard_paths
+from pipeline.writers.shard_reader import shard_paths
 from pipeline.release.verify import load_manifest
 from pipeline.release.writer import not_plain
 from pipeline.storage import owned_staging, remove_abandoned_staging

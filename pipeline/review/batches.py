@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from pipeline.contracts import StageName
 from pipeline.storage import RANDOM, owned_staging, remove_abandoned_staging
+from pipeline.writers.shard_reader import shard_columns, shard_paths
 
 PAIR_COLUMNS = ["id", "seed_id", "instruction", "original_query", "image_description", "category",
                 "sub_category", "element", "source", "safety_reason", "leak_score", "run_id"]
@@ -95,10 +96,9 @@ def batches_dir(run_dir: Path) -> Path:
 
 def load_pairs(run_dir: Path) -> pd.DataFrame:
     """The run's accepted pairs without the embedded image bytes, plus each pair's image path."""
-    data = Path(run_dir) / "data"
-    if not any(data.glob("train-*.parquet")):
+    if not shard_paths(run_dir):
         raise FileNotFoundError(f"{run_dir}: no data/train-*.parquet (is this a finished run?)")
-    frame = pd.read_parquet(data, columns=PAIR_COLUMNS + ["image"])
+    frame = shard_columns(run_dir, PAIR_COLUMNS + ["image"])
     frame["image_path"] = [image["path"] for image in frame.pop("image")]
     return frame
 

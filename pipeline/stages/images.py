@@ -27,6 +27,9 @@ from pipeline.stages.image_refine import RefineOutcome, RefineRequest, refine_im
 from pipeline.storage import atomic_write_bytes
 
 
+Made = dict[str, tuple[GeneratedImage, Provenance]]  # seed -> its image and what made it
+
+
 def image_seed(item_id: str) -> int:
     """Each item's generation seed comes from its id, so reruns reproduce the image."""
     return int(content_id("image-seed", item_id)[:8], 16)
@@ -46,16 +49,34 @@ class ImageStage(Stage):
         self.save_every = save_every
 
     def run(self, batch: Batch) -> Batch:
-        seeds = {seed.id: seed for seed in batch.seeds}
-        descriptions = {}
+        descriptions = {}  # seed -> (description, category) of its first pair
         for pair in batch.pairs:
             descriptions.setdefault(pair.seed_id, (pair.image_description, pair.category))
-        blocked: list[Blocked] = []
-        to_make: list[Seed] = []
-        made: dict[str, tuple[GeneratedImage, Provenance]] = {}
-        failures: list[Failure] = list(batch.failures)
+        retrieved, lost = self._keep_retrieved(batch, set(descriptions))
+        from_pool, blocked, to_make, unreadable = self._sort_seeds(batch, descriptions)
         decisions: list[Decision] = []
-        retrieved = self._keep_retrieved(batch, set(descriptions), failures)
+        on_disk: set[str] = set()  # saved as they were made (or found from a killed attempt): not written again
+        generated, not_generated = self._generated(
+            to_make, self._generate(to_make, descriptions, decisions, blocked, on_disk))
+        made = from_pool | generated
+        images, meta, not_stored = self._store(batch, made, on_disk)
+        # a made seed is none of the batch's images, so one in `images` is one that was stored
+        image_by = {seed_id: provenance for seed_id, (_, provenance) in made.items() if seed_id in images}
+        pairs = [pair if pair.seed_id in retrieved else
+                 pair.model_copy(update={"image_ref": images[pair.seed_id], "image_by": image_by[pair.seed_id]})
+                 for pair in batch.pairs if pair.seed_id in image_by or pair.seed_id in retrieved]
+        batch = batch.model_copy(update={"pairs": pairs, "images": images, "image_meta": meta,
+                                         "failures": [*batch.failures, *lost, *unreadable, *not_generated,
+                                                      *not_stored],
+                                         "decisions": batch.decisions + decisions})
+        return drop_blocked_seeds(batch, blocked)
+
+    def _sort_seeds(self, batch: Batch, descriptions: dict) -> tuple[Made, list[Blocked], list[Seed], list[Failure]]:
+        """The live seeds not served before rewriting, by where their image comes from: (read from the
+        pool, blocked by the guardrails on their description, to be made, pool images that could not
+        be read)."""
+        seeds = {seed.id: seed for seed in batch.seeds}
+        made, blocked, to_make, failures = {}, [], [], []
         for seed_id, (description, category) in descriptions.items():
             seed = seeds[seed_id]
             if seed_id in batch.images:
@@ -72,45 +93,49 @@ class ImageStage(Stage):
                                        rule=hit.rule, matched=hit.matched))
             else:
                 to_make.append(seed)
+        return made, blocked, to_make, failures
 
-        on_disk: set[str] = set()  # saved as they were made (or found from a killed attempt): not written again
-        for seed, result in zip(to_make, self._generate(to_make, descriptions, decisions, blocked, on_disk)):
+    def _generated(self, seeds: list[Seed], results: list) -> tuple[Made, list[Failure]]:
+        """(seed -> its image and the generator's provenance, a failure for each seed whose image
+        could not be made); a seed the checker rejected is in neither."""
+        made, failures = {}, []
+        for seed, result in zip(seeds, results):
             if isinstance(result, ItemError):
                 failures.append(failure_from(result, item_id=seed.id, seed_id=seed.id, stage=self.name,
                                              category=seed.category))
             elif result is not None:
                 made[seed.id] = (result, self.generator.provenance)
+        return made, failures
 
-        images, meta = dict(batch.images), dict(batch.image_meta)
-        for seed_id, (image, provenance) in list(made.items()):
+    def _store(self, batch: Batch, made: Made, on_disk: set[str]) -> tuple[dict[str, str], dict[str, dict],
+                                                                           list[Failure]]:
+        """The batch's images and their meta with the made ones added, each written under images/
+        unless it is there already; a failure for each that could not be written."""
+        images, meta, failures = dict(batch.images), dict(batch.image_meta), []
+        for seed_id, (image, provenance) in made.items():
             saved = f"images/{seed_id}.png" if seed_id in on_disk else save_image(self.run_dir, seed_id, image.png,
                                                                                   self.name)
             if isinstance(saved, Failure):
                 failures.append(saved)
-                del made[seed_id]
                 continue
             images[seed_id] = saved
             meta[seed_id] = {**image.meta, "backend": provenance.backend}
-        pairs = [pair if pair.seed_id in retrieved else
-                 pair.model_copy(update={"image_ref": images[pair.seed_id], "image_by": made[pair.seed_id][1]})
-                 for pair in batch.pairs if pair.seed_id in made or pair.seed_id in retrieved]
-        batch = batch.model_copy(update={"pairs": pairs, "images": images, "image_meta": meta,
-                                         "failures": failures, "decisions": batch.decisions + decisions})
-        return drop_blocked_seeds(batch, blocked)
+        return images, meta, failures
 
-    def _keep_retrieved(self, batch: Batch, live: set[str], failures: list[Failure]) -> set[str]:
-        """The live seeds whose retrieved image still serves them; images of dropped seeds go back."""
+    def _keep_retrieved(self, batch: Batch, live: set[str]) -> tuple[set[str], list[Failure]]:
+        """(The live seeds whose retrieved image still serves them, a failure for each whose image went to
+        another seed); images of dropped seeds go back."""
         if not isinstance(self.generator, PoolRetriever) or not batch.images:
-            return set()
+            return set(), []
         self.generator.release(set(batch.images) - live)
-        kept = set()
+        kept, failures = set(), []
         for seed_id in live & set(batch.images):
             if self.generator.reclaim(seed_id, batch.image_meta[seed_id]["file"]):
                 kept.add(seed_id)
             else:
                 failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name, error=(
                     "its retrieved pool image went to another seed while a filter had this one dropped")))
-        return kept
+        return kept, failures
 
     def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],
                   blocked: list[Blocked], on_disk: set[str]):
