@@ -149,6 +149,15 @@ class RunDir:
         """Written last by a build: a run is finished exactly when it has one."""
         return self.path / "manifest.json"
 
+    def manifest_stamp(self) -> tuple[int, int] | None:
+        """When and how the manifest was last written; None while the run is unfinished. A rerun of a
+        finished run keeps the old manifest until it finishes again, so a changed stamp tells them apart."""
+        try:
+            stat = self.manifest.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_mtime_ns, stat.st_ino
+
     def checkpoint(self, stage: str, batch_id: str) -> Path:
         return self.path / "batches" / batch_id / f"{stage}.json"
 

@@ -3,7 +3,8 @@
 A schedule fires unattended: nobody is there to pass `--run-id` after a stopped `leakless serve`, a
 killed process or a night the LLM server was down. So a firing continues the latest run made with what
 its config makes, when that run is unfinished (no `manifest.json`) or finished with seeds that failed on
-transient errors (a rerun tries those again); otherwise it starts a new run. Older runs are left as they
+transient errors (a rerun tries those again; at most three firings, and not once the run is exported for
+review); otherwise it starts a new run. Older runs are left as they
 are: the latest one already holds what they would make.
 """
 
@@ -18,6 +19,7 @@ import pandas as pd
 from pipeline import run_lock
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.rundir import RunDir, new_run_id
+from pipeline.storage import atomic_write_text
 
 
 @contextmanager
@@ -29,12 +31,41 @@ def scheduled_run(config: BuildConfig) -> Iterator[str]:
         yield run_id
 
 
+# A finished run's transient failures are tried again by this many firings at most: a seed that times
+# out every night would otherwise keep every later firing on that run, and no new run would start.
+MAX_RETRIES_OF_A_FINISHED_RUN = 3
+RETRIES_FILE = ".scheduled_retries"
+
+
 def scheduled_run_id(config: BuildConfig) -> str:
     """The run id a scheduled build with `config` builds under."""
     latest = latest_run_made_with(config)
-    if latest is not None and (not latest.manifest.exists() or retriable_failed_seeds(latest)):
+    if latest is None:
+        return new_run_id(config)
+    if not latest.manifest.exists():
+        return latest.run_id
+    if worth_retrying(latest):
+        count_retry(latest)
         return latest.run_id
     return new_run_id(config)
+
+
+def worth_retrying(run: RunDir) -> bool:
+    """A finished run with seeds that failed on transient errors, not yet exported for review (a rerun
+    would rewrite the shards its batches were cut from) nor retried too often."""
+    return (not (run.path / "review").exists() and retries(run) < MAX_RETRIES_OF_A_FINISHED_RUN
+            and retriable_failed_seeds(run) > 0)
+
+
+def retries(run: RunDir) -> int:
+    try:
+        return int((run.path / RETRIES_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
+def count_retry(run: RunDir) -> None:
+    atomic_write_text(run.path / RETRIES_FILE, f"{retries(run) + 1}\n")
 
 
 def latest_run_made_with(config: BuildConfig) -> RunDir | None:

@@ -87,14 +87,22 @@ def pairs_ended(ends: Iterable[tuple[str, str, str, str]], drafted: dict[str, in
     """(stage, reason code) -> what it ended, from `ends`: (stage, code, item id, seed id) of every
     drop, guardrail block and failure. A pair's end ends that pair; a seed's end (its id as the item:
     a failed retrieval, a missing image, every guardrail block, which taints the seed) ends every pair
-    the seed had drafted and nothing else ended, so the pairs add up to the pairs drafted."""
+    the seed had drafted and nothing else ended, so the pairs add up to the pairs drafted; a second
+    end of a seed already ended whole (two of its pairs blocked) counts as a record, with no pair."""
     ends = [(*end, _ends_the_seed(*end)) for end in ends]
     by_pair = Counter(seed_id for _, _, _, seed_id, whole in ends if not whole)
     counts: dict[tuple[str, str], ReasonCount] = {}
+    ended_whole: set[str] = set()
     for stage, code, _, seed_id, whole in ends:
         count = counts.setdefault((stage, code), ReasonCount())
         count.records += 1
-        lost = _left_in(seed_id, stage, drafted, accepted[seed_id] + by_pair[seed_id]) if whole else 1
+        if whole and seed_id in ended_whole:
+            lost = 0
+        elif whole:
+            ended_whole.add(seed_id)
+            lost = _left_in(seed_id, stage, drafted, accepted[seed_id] + by_pair[seed_id])
+        else:
+            lost = 1
         count.pairs = None if count.pairs is None or lost is None else count.pairs + lost
         count.seeds.add(seed_id)
     return counts

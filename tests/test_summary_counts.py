@@ -3,6 +3,8 @@ that nothing else ended, so the pairs ended and the accepted pairs add up to the
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pipeline.batch import Batch
 from pipeline.contracts import Provenance
 from pipeline.ledger import ledger_for
@@ -49,3 +51,14 @@ def test_a_failed_seed_counts_its_drafted_pairs_beside_a_dropped_pair():
     assert table[("retrieval", "error")] == ["1", "0", "3", "1"]
     assert table[("harm_check", "harm.text_harmful")] == ["1", "0", "1", "1"]
     assert len(batch.pairs) + 3 + 1 == 6  # accepted + ended = drafted
+
+
+def test_two_ends_of_one_seed_count_its_drafted_pairs_once():
+    """Two of a seed's pairs blocked by the guardrail end the whole seed twice: its three pairs counted
+    six times over the two records (the card, which knows the drafts, showed 6 pairs of 3)."""
+    from pipeline.summary import pairs_ended
+
+    ends = [("rewrite", "guardrail.private_person", "pair-1", "seed-a"),
+            ("rewrite", "guardrail.private_person", "pair-2", "seed-a")]
+    [count] = pairs_ended(ends, drafted={"seed-a": 3}, accepted=Counter()).values()
+    assert (count.records, count.pairs, count.seeds) == (2, 3, {"seed-a"})

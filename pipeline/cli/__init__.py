@@ -18,7 +18,10 @@ try:  # newer Typer carries its own copy of Click; older ones raise Click's own 
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 except ImportError:
     from click.exceptions import ClickException
-    NoArgsIsHelpError = ()  # Click before 8.2 shows that help page and exits itself
+    try:
+        from click.exceptions import NoArgsIsHelpError
+    except ImportError:  # Click before 8.2 shows that help page and exits itself
+        NoArgsIsHelpError = ()
 
 # `leakless --help` lists commands in import order: the main job first, then by workflow.
 _FIRST = ("build", "extend", "rewrite", "detector", "audit_report", "review", "release", "serve")

@@ -104,6 +104,7 @@ def run_flow(settings: BuildConfig, run: RunDir, server, api_url: str, progress:
     from flows.build import build_flow
     from pipeline.runners import build_task_runner
 
+    before = run.manifest_stamp()  # a rerun of a finished run has its old manifest until finalize
     try:
         with user_errors():
             runner = build_task_runner(settings)
@@ -113,7 +114,7 @@ def run_flow(settings: BuildConfig, run: RunDir, server, api_url: str, progress:
         raise fail(str(error).splitlines()[0]) from None
     except httpx.TransportError as error:
         lost = prefect_api_lost(error, api_url)
-        if not run.manifest.exists():
+        if run.manifest_stamp() in (None, before):  # this flow did not finish the run
             raise lost_before_finishing(lost, same_run) from None
         return None, lost
     finally:

@@ -176,6 +176,8 @@ def forget_what_is_queued_for_the_api() -> None:
                 waiting.unfinished_tasks -= len(waiting.queue) - len(markers)
                 waiting.queue.clear()
                 waiting.queue.extend(markers)
+                if waiting.unfinished_tasks == 0:  # as task_done does: a join() waiting on them returns
+                    waiting.all_tasks_done.notify_all()
 
 
 def readable_rows(file, strict: bool, **reading) -> tuple[list, list]:

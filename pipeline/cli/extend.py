@@ -91,6 +91,8 @@ def extend(
 
         from flows.extend import extend_flow
 
+        before = run.manifest_stamp() if run is not None else None
+
         # config was checked above: what raises now is ours
         try:
             with environment_errors(), use(server), without_lines_the_command_says():
@@ -100,7 +102,7 @@ def extend(
             raise fail(str(error).splitlines()[0]) from None
         except httpx.TransportError as error:
             lost = prefect_api_lost(error, api_url)
-            if run is None or not run.manifest.exists():
+            if run is None or run.manifest_stamp() in (None, before):  # this flow did not finish it
                 raise lost_before_finishing(lost, same_command) from None
             report_finished_without_api(run, lost)
             return

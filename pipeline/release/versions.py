@@ -86,7 +86,7 @@ def check_unreleased_meanwhile(releases_dir: Path, name: str, earlier: list[tupl
 def check_free(folder: Path) -> Path:
     """Refuse a target that exists: renaming onto it would fail after all the work (a folder with
     files) or silently replace it (an empty one). A release there was made since this one chose its
-    version, by a process that took no lock (`leakless select`, a host the lock does not reach)."""
+    version, by a process the lock does not reach (another host sharing the folder)."""
     if (folder / "manifest.json").is_file():
         raise released_meanwhile(folder)
     if folder.exists() or folder.is_symlink():

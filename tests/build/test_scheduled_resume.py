@@ -51,6 +51,20 @@ def test_a_finished_run_with_seeds_lost_to_transient_errors_is_tried_again(confi
     assert scheduled_run_id(config) == "server-was-down"
 
 
+def test_a_seed_that_fails_every_night_keeps_no_firing_on_its_run_for_ever(config):
+    """Tried again by three firings at most; then a new run starts."""
+    finish(made(config, "times-out-nightly", at=1_000), transient_failure=True)
+    assert [scheduled_run_id(config) for _ in range(3)] == ["times-out-nightly"] * 3
+    assert scheduled_run_id(config) != "times-out-nightly"
+
+
+def test_a_finished_run_exported_for_review_is_not_rebuilt(config):
+    run = made(config, "in-review", at=1_000)
+    finish(run, transient_failure=True)
+    (run.path / "review" / "batches").mkdir(parents=True)
+    assert scheduled_run_id(config) != "in-review"
+
+
 def test_after_a_clean_finished_run_a_new_run_starts(config):
     made(config, "killed-long-ago", at=1_000)
     finish(made(config, "done", at=2_000))

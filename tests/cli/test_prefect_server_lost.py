@@ -53,6 +53,22 @@ def test_the_api_lost_mid_build_is_one_line_with_the_resume_command_and_exit_75(
         f"'run.runs_dir=\"{tmp_path / 'runs'}\"' --set run.size=1 --run-id {RUN_ID}` to resume"]
 
 
+def test_the_api_lost_while_a_finished_run_is_rebuilt_is_not_taken_for_the_run_finishing(tmp_path, monkeypatch):
+    """A rerun of a finished run (its transient failures tried again) keeps the old manifest until it
+    finishes: lost meanwhile, it is exit 75, not the old run's summary and exit 0."""
+    finished = RunDir(tmp_path / "runs", RUN_ID)
+    finished.path.mkdir(parents=True)
+    (finished.path / "manifest.json").write_text(json.dumps({"rows": 7}))
+
+    def lost(settings, run_id):
+        raise connect_error(f"{API}/task_runs/")
+
+    fake_flow(monkeypatch, lost)
+    result = build(tmp_path)
+    assert result.exit_code == 75, result.output
+    assert "run folder:" not in result.stdout
+
+
 def test_another_servers_connection_error_is_not_taken_for_the_api(tmp_path, monkeypatch):
     def llm_lost(settings, run_id):
         raise connect_error("http://127.0.0.1:8111/v1/chat/completions")
