@@ -8,6 +8,7 @@ errors that are the machine's (a full or read-only disk), which stop a run rathe
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import socket
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -189,3 +190,22 @@ def newest_change(folder: Path) -> float:
         except OSError:
             pass
     return max(times)
+
+
+@contextmanager
+def exclusive_lock(path: Path, busy: Callable[[str], Exception]):
+    """Hold an flock on `path` for the block, or raise `busy(holder)` at once, `holder` the pid the
+    holding process wrote ("" while it has locked but not yet written). The file stays: removing it
+    would let a waiting process lock the removed file while a new one locks its successor. The kernel
+    drops the lock when the process ends, kill -9 included."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:  # "a+": made if missing, never emptied unlocked
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise busy(handle.read().strip()) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield

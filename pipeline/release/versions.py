@@ -11,12 +11,11 @@ Exports (`export-vlsbench`, `review export`) name and sweep their staging folder
 
 from __future__ import annotations
 
-import fcntl
 import re
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.storage import RANDOM, owned_staging, remove_abandoned_staging
+from pipeline.storage import RANDOM, exclusive_lock, owned_staging, remove_abandoned_staging
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -33,21 +32,18 @@ def check_name(name: str) -> str:
 
 @contextmanager
 def release_lock(releases_dir: Path, name: str):
-    """Held while a release of `name` (plain or --extend) does its work: a second one started meanwhile
-    would do all of it too, then find its version taken. The lock file stays: removing it would let a waiting
-    process lock the removed file while a new one locks its successor. The kernel drops the lock when
-    the process ends, kill -9 included."""
+    """Held while a release of `name` (plain, --extend or `select`) does its work: a second one started
+    meanwhile would do all of it too, then find its version taken (`storage.exclusive_lock`)."""
     releases_dir = Path(releases_dir)
     if releases_dir.exists() and not releases_dir.is_dir():
         raise NotADirectoryError(f"{releases_dir}: not a folder (--releases-dir)")
-    releases_dir.mkdir(parents=True, exist_ok=True)
     path = releases_dir / f".{name}.lock"
-    with open(path, "a") as handle:  # "a": made if missing, never emptied
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReleaseRunning(f"another release of {name} is running in {releases_dir} (it holds {path}): "
-                                 "wait for it to end, then rerun") from None
+
+    def busy(holder: str) -> ReleaseRunning:
+        return ReleaseRunning(f"another release of {name} is running in {releases_dir} (it holds {path}): "
+                              "wait for it to end, then rerun")
+
+    with exclusive_lock(path, busy):
         yield
 
 
