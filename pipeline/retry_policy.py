@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from pipeline.storage import ENVIRONMENT_ERRNOS
+from pipeline.storage import is_machine_error
 
 # The loggers of Prefect's task and flow runs: their records reach the console and the run's Logs tab.
 RUN_LOGGERS = ("prefect.task_runs", "prefect.flow_runs")
-
-
-def is_machine_error(error: BaseException | None) -> bool:
-    """A fault of the machine the user can fix, which no retry helps."""
-    return isinstance(error, OSError) and error.errno in ENVIRONMENT_ERRNOS
 
 
 def worth_retrying(task, task_run, state) -> bool:

@@ -26,6 +26,11 @@ from pathlib import Path
 ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
+def is_machine_error(error: BaseException | None) -> bool:
+    """A fault of the machine the user can fix (`ENVIRONMENT_ERRNOS`), which no retry helps."""
+    return isinstance(error, OSError) and error.errno in ENVIRONMENT_ERRNOS
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

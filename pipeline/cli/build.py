@@ -14,8 +14,8 @@ from rich.markdown import Markdown
 from pipeline import run_lock
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import (environment_errors, fail, lost_before_finishing, prefect_api_lost,
-                                 rerun_command, resumable, user_errors, without_lines_the_command_says)
+from pipeline.cli.errors import (api_lost_after_finishing, environment_errors, fail, rerun_command, resumable,
+                                 user_errors, without_lines_the_command_says)
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import BuildConfig, ConfigError, load_config
 from pipeline.plan import choose_elements, plan_seeds
@@ -113,10 +113,7 @@ def run_flow(settings: BuildConfig, run: RunDir, server, api_url: str, progress:
     except ConfigError as error:  # a claim refused mid-flow; the run's lock leaves this to a race we missed
         raise fail(str(error).splitlines()[0]) from None
     except httpx.TransportError as error:
-        lost = prefect_api_lost(error, api_url)
-        if run.manifest_stamp() in (None, before):  # this flow did not finish the run
-            raise lost_before_finishing(lost, same_run) from None
-        return None, lost
+        return None, api_lost_after_finishing(error, api_url, run, before, same_run)
     finally:
         if warming is not None:
             # A rerun of a finished run, or a failed one, may not need the models; exiting while

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from pipeline.config import ConfigError, one_line
 from pipeline.prefect_server import ServerDidNotStart
-from pipeline.storage import ENVIRONMENT_ERRNOS
+from pipeline.storage import is_machine_error
 
 
 def fail(message: str) -> typer.Exit:
@@ -54,7 +54,7 @@ def environment_errors():
     except ServerDidNotStart as error:
         raise fail(str(error)) from None
     except OSError as error:
-        if error.errno not in ENVIRONMENT_ERRNOS:
+        if not is_machine_error(error):
             raise
         raise fail(str(error)) from None
 
@@ -151,10 +151,16 @@ def prefect_api_lost(error: httpx.TransportError, api_url: str) -> str:
     return f"lost the Prefect server at {api_url} ({type(error).__name__}: {str(error).splitlines()[0]})"
 
 
-def lost_before_finishing(lost: str, command: str) -> typer.Exit:
-    typer.echo(f"error: {lost}; finished batches are checkpointed: once it answers, rerun with `{command}` "
-               "to resume", err=True)
-    return typer.Exit(PREFECT_API_LOST)
+def api_lost_after_finishing(error: httpx.TransportError, api_url: str, run, before, command: str) -> str:
+    """What to note when the Prefect API stopped answering (`prefect_api_lost`) after this flow finished
+    `run`: its manifest written since `before` (`RunDir.manifest_stamp`; a rerun of a finished run keeps
+    the old one until it finishes). Otherwise one line with the command that resumes, exit 75."""
+    lost = prefect_api_lost(error, api_url)
+    if run is None or run.manifest_stamp() in (None, before):
+        typer.echo(f"error: {lost}; finished batches are checkpointed: once it answers, rerun with `{command}` "
+                   "to resume", err=True)
+        raise typer.Exit(PREFECT_API_LOST) from None
+    return lost
 
 
 def forget_what_is_queued_for_the_api() -> None:

@@ -11,12 +11,12 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
+from pipeline import run_lock
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline import run_lock
 from pipeline.cli.build import reachable_api_url, report_finished_without_api
-from pipeline.cli.errors import (environment_errors, fail, lost_before_finishing, prefect_api_lost,
-                                 rerun_command, resumable, user_errors, without_lines_the_command_says)
+from pipeline.cli.errors import (api_lost_after_finishing, environment_errors, fail, rerun_command, resumable,
+                                 user_errors, without_lines_the_command_says)
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.extend import ExtendPlan, Targets, extension_run_id, plan_from_files
@@ -101,10 +101,7 @@ def extend(
         except (FailedRun, ConfigError) as error:  # the flow's one-line failure: an API key unset since the check
             raise fail(str(error).splitlines()[0]) from None
         except httpx.TransportError as error:
-            lost = prefect_api_lost(error, api_url)
-            if run is None or run.manifest_stamp() in (None, before):  # this flow did not finish it
-                raise lost_before_finishing(lost, same_command) from None
-            report_finished_without_api(run, lost)
+            report_finished_without_api(run, api_lost_after_finishing(error, api_url, run, before, same_command))
             return
     report(result, console)
 
