@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import run_lock
+from pipeline import run_lock, summary
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.rundir import RunDir, new_run_id
 from pipeline.storage import atomic_write_text
@@ -95,11 +95,10 @@ def made_at(run: RunDir) -> float:
 
 
 def retriable_failed_seeds(run: RunDir) -> int:
-    """The finished run's failed seeds that lost an item to a transient error, as its summary counts
-    them (`pipeline.summary.retriable_failed_seeds`)."""
+    """The finished run's failed seeds that lost an item to a transient error, counted by the rule its
+    summary used (`pipeline.summary.retriable_failed_seeds`), from its ledger and failures files."""
     failures = pd.read_parquet(run.path / "failures.parquet")
     if "transient" not in failures.columns:  # made before failures said whether they were transient
         return 0
-    transient = set(failures.loc[failures["transient"].astype(bool), "seed_id"])
     ledger = pd.read_parquet(run.path / "ledger.parquet", columns=["seed_id", "state"])
-    return int((ledger["seed_id"].isin(transient) & (ledger["state"] == "failed")).sum())
+    return summary.retriable_failed_seeds(ledger.itertuples(), failures.itertuples())
