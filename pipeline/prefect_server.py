@@ -150,15 +150,13 @@ def _send_what_is_queued() -> None:
 
 def configured_api_url() -> str | None:
     """The Prefect API a flow would report to; None: `prefect_api` starts a temporary server."""
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    if "prefect" in sys.modules:  # a settings context may carry one (tests' harness, a flow calling us)
-        from prefect.settings import PREFECT_API_URL
+    from pipeline.env import user_api_url
 
-        return PREFECT_API_URL.value()
-    from pipeline.env import profile_api_url
+    if os.environ.get("PREFECT_API_URL") or "prefect" not in sys.modules:
+        return user_api_url()
+    from prefect.settings import PREFECT_API_URL  # a settings context may carry one (tests' harness, a flow)
 
-    return profile_api_url()
+    return PREFECT_API_URL.value()
 
 
 def _last_error(log: str) -> str | None:
