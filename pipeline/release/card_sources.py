@@ -15,8 +15,7 @@ import pyarrow.parquet as pq
 
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
-from pipeline.review.batches import review_dir
-from pipeline.review.importer import DECISIONS_FILE
+from pipeline.review.importer import reviewed_pairs
 from pipeline.summary import FAILURE_CODE, pairs_ended
 from pipeline.writers.shard_reader import shard_columns
 
@@ -167,11 +166,11 @@ def run_review_states(run_dirs: Iterable[Path]) -> Counter:
     is `unreviewed`, as a release reads it."""
     states = Counter()
     for run_dir in run_dirs:
-        snapshot = review_dir(Path(run_dir)) / DECISIONS_FILE
-        known = {}
-        if snapshot.is_file():
-            table = pq.read_table(snapshot, columns=["id", "review_state"]).to_pydict()
-            known = dict(zip(table["id"], table["review_state"]))
+        try:
+            reviewed = reviewed_pairs(Path(run_dir))
+            known = dict(zip(reviewed["id"], reviewed["review_state"]))
+        except FileNotFoundError:  # no review imported: every pair unreviewed
+            known = {}
         states.update(known.get(pair_id, "unreviewed") for pair_id in shard_columns(run_dir, ["id"])["id"])
     return states
 
