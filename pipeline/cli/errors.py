@@ -100,13 +100,18 @@ def resumable(command: str):
 
 # Prefect's crash lines for a signal: the line `resumable` prints says it, with the way out.
 _CRASH_LINES = ("aborted by an interrupt signal", "aborted by a termination signal")
+# A task the signal caught mid-run: its runner cancels it, and Prefect logs that as its crash.
+_CANCELLED_TASK_LINE = "Task run cancelled by the task runner"
 
 
 class _LinesTheCommandSays(logging.Filter):
     """Prefect's console lines (a traceback each) for what the command reports itself in one line: the
-    crash a signal makes, a ConfigError (`user_errors`), the Prefect API lost (`prefect_api_lost`)."""
+    crash a signal makes (the flow's, and a running task's cancellation), a ConfigError (`user_errors`),
+    the Prefect API lost (`prefect_api_lost`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("prefect.task_runs"):
+            return _CANCELLED_TASK_LINE not in record.getMessage()
         if not record.name.startswith("prefect.flow_runs"):
             return True
         error = record.exc_info[1] if record.exc_info else None

@@ -72,3 +72,19 @@ def test_sigterm_stops_the_build_with_the_resume_line_exit_143_and_its_children(
                                capture_output=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert (runs / RUN_ID / "manifest.json").exists()
+
+
+def test_a_task_the_signal_cancelled_leaves_no_console_line_of_its_own():
+    """Caught mid-run, a task is cancelled by its runner and Prefect logs that as its crash (two ERROR
+    lines before the one `terminated; ...` line, in one CI run of the test above); other task lines stay."""
+    import logging
+
+    from pipeline.cli.errors import _LinesTheCommandSays
+
+    def record(name: str, message: str) -> logging.LogRecord:
+        return logging.LogRecord(name, logging.ERROR, __file__, 1, message, None, None)
+
+    quiet = _LinesTheCommandSays()
+    assert not quiet.filter(record("prefect.task_runs", "Crash detected! Execution was interrupted by an "
+                                   "unexpected exception: CancelledError: Task run cancelled by the task runner"))
+    assert quiet.filter(record("prefect.task_runs", "Task run failed with exception: ValueError('bad')"))
