@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from pipeline.contracts import StageName
-from pipeline.storage import RANDOM, owned_staging, remove_abandoned_staging
+from pipeline.storage import RANDOM, exclusive_lock, owned_staging, remove_abandoned_staging
 from pipeline.writers.shard_reader import shard_columns, shard_paths
 
 PAIR_COLUMNS = ["id", "seed_id", "instruction", "original_query", "image_description", "category",
@@ -195,6 +195,17 @@ def export_batches(run_dir: Path, batch_size: int = 50, overlap: float = 0.0,
         raise ValueError("--overlap must be between 0 and 1")
     check_annotators(annotators or [], overlap)
     run_dir = Path(run_dir)
+
+    def busy(holder: str) -> ValueError:  # both would pass the check below, and the second fail at the end
+        return ValueError(f"another review export of {run_dir.name} is running"
+                          f"{f' (pid {holder})' if holder else ''}: wait for it to end")
+
+    with exclusive_lock(run_dir / ".review-export.lock", busy):  # not under review/: it marks an export
+        return _export_batches(run_dir, batch_size, overlap, annotators or [], notes)
+
+
+def _export_batches(run_dir: Path, batch_size: int, overlap: float, annotators: list[str],
+                    notes: list[str]) -> list[BatchManifest]:
     target = batches_dir(run_dir)
     if target.exists():
         raise ValueError(f"{target} exists: this run was already exported for review")
@@ -215,7 +226,7 @@ def export_batches(run_dir: Path, batch_size: int = 50, overlap: float = 0.0,
             ids = order[start:start + batch_size]
             batch_id = f"{run_id}-b{index:03d}"
             manifest = BatchManifest(batch_id=batch_id, run_id=run_id, created=created, pair_ids=ids,
-                                     assignment=assign(ids, annotators or [], index, overlap))
+                                     assignment=assign(ids, annotators, index, overlap))
             folder = staging / batch_id
             folder.mkdir()
             (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.storage import process_table
+from pipeline.storage import exclusive_lock, process_table
 from tests.support.review_runs import make_run
 
 ROOT = Path(__file__).parents[2]
@@ -55,3 +55,17 @@ def test_the_next_export_removes_the_folder_a_killed_one_left_and_says_so(tmp_pa
 
 def killed_pid(folder: Path) -> int:
     return int(folder.name.split(".p", 1)[1].split("@")[0])
+
+
+def test_a_second_export_of_a_run_is_refused_at_once_while_the_first_runs(tmp_path):
+    # both would pass the "already exported" check, do all the work, and the second fail on the rename
+    run = make_run(tmp_path, pairs=3)
+    with exclusive_lock(run / ".review-export.lock", RuntimeError):  # as a running export holds it
+        refused = CliRunner().invoke(app, ["review", "export", str(run), "--batch-size", "2"])
+    assert refused.exit_code == 2
+    assert refused.output.strip() == f"error: another review export of {run.name} is running (pid {os.getpid()}): " \
+                                     "wait for it to end"
+    assert not (run / "review").exists()
+    exported = CliRunner().invoke(app, ["review", "export", str(run), "--batch-size", "2"])
+    assert exported.exit_code == 0, exported.output
+    assert len(list((run / "review" / "batches").iterdir())) == 2
