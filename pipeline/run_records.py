@@ -125,10 +125,12 @@ def build_prompt_files(config: BuildConfig) -> list[str]:
 def prompt_record(config: BuildConfig) -> dict[str, str]:
     """The sha256 of each prompt file the build reads and of the taxonomy, by their checkout paths:
     they decide what the run makes as much as its config does."""
-    from pipeline import taxonomy  # its file is looked up when asked: a test may point it elsewhere
+    from pipeline import lexicon, taxonomy  # their files are looked up when asked: a test may point them elsewhere
 
     files = {f"prompts/{name}": prompt_path(name) for name in build_prompt_files(config)}
     files["pipeline/taxonomy/taxonomy.toml"] = taxonomy.TAXONOMY_FILE
+    # the rules rewriter's paraphrases and the rules harm check's harm words
+    files["pipeline/lexicon/harm_words.toml"] = lexicon.LEXICON_FILE
     return {name: sha256_file(path) for name, path in files.items()}
 
 

@@ -132,11 +132,24 @@ def test_a_resume_after_the_taxonomy_file_was_edited_is_refused(prompts, runs, t
         run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))
 
 
+def test_a_resume_after_the_harm_words_were_edited_is_refused(prompts, runs, tmp_path, monkeypatch):
+    # the rules rewriter's paraphrases: one run would mix rows of two rewrite_prompt_hash values
+    import pipeline.lexicon as lexicon
+
+    copy = tmp_path / "harm_words.toml"
+    shutil.copy(lexicon.LEXICON_FILE, copy)
+    monkeypatch.setattr(lexicon, "LEXICON_FILE", copy)
+    run = claimed(runs)
+    append(copy, "\n# a comment is an edit too\n")
+    with pytest.raises(ConfigError, match=r"other versions of pipeline/lexicon/harm_words\.toml"):
+        run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))
+
+
 def test_the_run_records_the_files_it_reads_and_a_run_made_before_the_record_resumes_unchecked(prompts, runs):
     run = claimed(runs)
     recorded = json.loads(run.prompts_record.read_text(encoding="utf-8"))
-    assert sorted(recorded) == ["pipeline/taxonomy/taxonomy.toml", "prompts/offline/references.toml",
-                                "prompts/offline/seed_queries.toml"]
+    assert sorted(recorded) == ["pipeline/lexicon/harm_words.toml", "pipeline/taxonomy/taxonomy.toml",
+                                "prompts/offline/references.toml", "prompts/offline/seed_queries.toml"]
     run.prompts_record.unlink()
     append(prompts / "offline" / "references.toml", "\n# edited\n")
     run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))
