@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -46,7 +47,8 @@ FOLDER_MODE = 0o777 & ~_umask()
 def staging_dir(parent: Path, prefix: str, suffix: str = "") -> Path:
     """A new folder to fill and then rename into place, with the modes a plain mkdir would give it."""
     folder = Path(tempfile.mkdtemp(dir=parent, prefix=prefix, suffix=suffix))
-    folder.chmod(FOLDER_MODE)
+    # mkdir in a setgid (group-shared) parent sets the bit, so that what goes in keeps the group; keep it.
+    folder.chmod(FOLDER_MODE | (folder.stat().st_mode & stat.S_ISGID))
     return folder
 
 
