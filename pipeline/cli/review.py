@@ -84,8 +84,9 @@ def serve(runs_dir: RunsDir = RUNS_DIR,
         raise fail(f"{runs_dir} is not a folder")
     tls = tls_files(tls_cert, tls_key)
     check_can_listen(host, port)  # before the detector loads (~30 s): a taken port fails at once
-    uvicorn.run(create_app(runs_dir, warm=True), host=host, port=port, log_level="info", log_config=log_config(),
-                **tls)
+    with user_errors():  # a review store this user may not write
+        review = create_app(runs_dir, warm=True)
+    uvicorn.run(review, host=host, port=port, log_level="info", log_config=log_config(), **tls)
 
 
 def tls_files(cert: Path | None, key: Path | None) -> dict[str, str]:
@@ -114,7 +115,8 @@ def tokens_add(name: Annotated[str, typer.Argument(help="The annotator's name (a
     from pipeline.review.batches import find_batch, load_batches
     from pipeline.review.store import ReviewStore
     wanted = [batch.strip() for batch in batches.split(",") if batch.strip()]
-    found = {batch: find_batch(runs_dir, batch) for batch in wanted}
+    with user_errors():  # a batch folder this user may not read
+        found = {batch: find_batch(runs_dir, batch) for batch in wanted}
     unknown = [batch for batch, loaded in found.items() if loaded is None]
     if not wanted or unknown:
         raise fail(f"no exported batch {', '.join(unknown) or '(none given)'} under {runs_dir}")
@@ -124,14 +126,14 @@ def tokens_add(name: Annotated[str, typer.Argument(help="The annotator's name (a
         assigned = sorted({who for loaded in found.values() for who in loaded.manifest.assignment})
         raise fail(f"{name!r} is assigned no pair of {', '.join(unassigned)} (assigned: {', '.join(assigned)})")
     runs = {loaded.run_dir for loaded in found.values()}
-    overlap = sorted({batch.manifest.batch_id for run in runs for batch in load_batches(run)
-                      if batch.manifest.overlap_annotator() == name} - set(wanted))
-    if overlap:
-        typer.echo(f"note: also granted {', '.join(overlap)}: {name} double-labels pairs there (--overlap)",
-                   err=True)
-    store = ReviewStore.for_runs(runs_dir)
-    replaced = any(token.annotator == name for token in store.tokens())
     with user_errors():
+        overlap = sorted({batch.manifest.batch_id for run in runs for batch in load_batches(run)
+                          if batch.manifest.overlap_annotator() == name} - set(wanted))
+        if overlap:
+            typer.echo(f"note: also granted {', '.join(overlap)}: {name} double-labels pairs there (--overlap)",
+                       err=True)
+        store = ReviewStore.for_runs(runs_dir)
+        replaced = any(token.annotator == name for token in store.tokens())
         raw = store.add_token(name, wanted + overlap)
     if replaced:
         typer.echo(f"note: {name}'s earlier token no longer works", err=True)
@@ -143,7 +145,9 @@ def tokens_revoke(name: Annotated[str, typer.Argument(help="The annotator whose 
                   runs_dir: RunsDir = RUNS_DIR) -> None:
     """Revoke NAME's token: it and every browser session opened with it stop working at once."""
     from pipeline.review.store import ReviewStore
-    if not ReviewStore.for_runs(runs_dir).revoke(name):
+    with user_errors():
+        revoked = ReviewStore.for_runs(runs_dir).revoke(name)
+    if not revoked:
         raise fail(f"{name} has no live token under {runs_dir}")
     typer.echo(f"revoked {name}'s token")
 
@@ -152,7 +156,9 @@ def tokens_revoke(name: Annotated[str, typer.Argument(help="The annotator whose 
 def tokens_list(runs_dir: RunsDir = RUNS_DIR) -> None:
     """Annotators with a live token: when it was made and its batches."""
     from pipeline.review.store import ReviewStore
-    for token in ReviewStore.for_runs(runs_dir).tokens():
+    with user_errors():
+        tokens = ReviewStore.for_runs(runs_dir).tokens()
+    for token in tokens:
         typer.echo(f"{token.annotator}\t{token.created}\t{','.join(token.batches)}")
 
 
@@ -241,7 +247,7 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     folder = run_folder(run, runs_dir)
     with user_errors():
         batches = load_batches(folder)
-    every = store_for(folder).current(run_id=folder.name)
+        every = store_for(folder).current(run_id=folder.name)
     events = [e for e in every if e.source != ADJUDICATION]  # an adjudicator is not an annotator
     console = output_console()
     # a skip moves the annotator on, so it counts as decided: the header says so beside the skips column

@@ -8,9 +8,12 @@ connection, so the store is safe to share between request threads.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import secrets
 import sqlite3
+import stat
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -67,12 +70,37 @@ def hash_token(raw: str) -> str:
     return sha256_text(raw)
 
 
+class StoreNotWritable(PermissionError):
+    """The store (or its folder) this user may not write: the user's to fix, one line naming it."""
+
+    def __init__(self, path: Path):
+        shown = path if path.exists() else path.parent
+        super().__init__(errno.EACCES, f"cannot write the review store {path} ({permissions(shown)}); "
+                                       f"a team that shares it needs group write access to it and its folder")
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def permissions(path: Path) -> str:
+    """`path`'s mode, owner and group as `ls -l` shows them (ids where this machine has no name for them)."""
+    status = path.stat()
+    try:
+        owners = f"{path.owner()}:{path.group()}"
+    except KeyError:  # a container's or an NFS share's ids
+        owners = f"{status.st_uid}:{status.st_gid}"
+    return f"{path.name} is {stat.filemode(status.st_mode)} {owners}"
+
+
 class ReviewStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._create_with_umask()
         with self.connect() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:  # a read-only command on a store it may not write still works
+                return
             old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
             steps = [SCHEMA]
             if old and version < SCHEMA_VERSION:
@@ -93,16 +121,32 @@ class ReviewStore:
         path = Path(runs_dir) / STORE_NAME
         return cls(path).event_count(run_id) if path.is_file() else 0
 
+    def _create_with_umask(self) -> None:
+        """SQLite creates a store 0644 whatever the umask (and its -wal and -shm files like it), so a
+        group-shared runs folder's store would be writable by its creator alone: it is made here first
+        (an empty file is an empty database)."""
+        try:
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            pass
+        except PermissionError:
+            raise StoreNotWritable(self.path) from None
+
     @contextmanager
     def connect(self):
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            yield db
-        finally:
-            db.close()
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA busy_timeout=30000")
+                yield db
+            finally:
+                db.close()
+        except sqlite3.OperationalError as error:
+            if (error.sqlite_errorcode or 0) & 0xFF not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+                raise
+            raise StoreNotWritable(self.path) from None
 
     def add_token(self, annotator: str, batches: list[str]) -> str:
         """A new token for the annotator, scoped to these batches; only its hash is stored.
