@@ -52,6 +52,16 @@ def staging_dir(parent: Path, prefix: str, suffix: str = "") -> Path:
     return folder
 
 
+def permissions(path: Path) -> str:
+    """`path`'s mode, owner and group as `ls -l` shows them (ids where this machine has no name for them)."""
+    status = path.stat()
+    try:
+        owners = f"{path.owner()}:{path.group()}"
+    except KeyError:  # a container's or an NFS share's ids
+        owners = f"{status.st_uid}:{status.st_gid}"
+    return f"{path.name} is {stat.filemode(status.st_mode)} {owners}"
+
+
 # Folders this process has cleared of leftovers: a folder of images listed at each write would cost
 # time that grows with the square of its size.
 _swept_folders: set[str] = set()

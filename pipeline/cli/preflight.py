@@ -243,11 +243,26 @@ def check_prefect_home() -> None:
     if configured_api_url():
         return
     home = Path(os.environ["PREFECT_HOME"]).expanduser()
-    problem = folder_problem(home)
+    problem = folder_problem(home) or database_problem(home)
     if problem:
         moved_by = ("PREFECT_HOME, or LEAKLESS_ARTIFACTS (the home is its prefect/ by default),"
                     if home == artifacts_dir() / "prefect" else "PREFECT_HOME")
         raise ValueError(f"Prefect's home {problem}; set {moved_by} to a folder that can be written")
+
+
+def database_problem(home: Path) -> str | None:
+    """Why Prefect's SQLite database in `home` cannot be written (another user's, in an artifacts folder
+    a team shares), None when it can or is not made yet."""
+    from pipeline.storage import permissions
+
+    for path in (home / name for name in PREFECT_DATABASE_FILES):
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            return f"{home} holds a database this user cannot write ({permissions(path)}): it is one user's"
+    return None
+
+
+# Prefect's default database (PREFECT_API_DATABASE_CONNECTION_URL unset) and SQLite's files beside it.
+PREFECT_DATABASE_FILES = ("prefect.db", "prefect.db-wal", "prefect.db-shm")
 
 
 def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> list[str]:

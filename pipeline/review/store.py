@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import sqlite3
-import stat
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydantic import BaseModel
 
 from pipeline.hashing import sha256_text
 from pipeline.review.decisions import DecisionIn, Event
+from pipeline.storage import permissions
 
 STORE_NAME = "review.sqlite"
 # A browser session left unused for a working day ends; the annotator's link (the token) signs in
@@ -80,16 +80,6 @@ class StoreNotWritable(PermissionError):
 
     def __str__(self) -> str:
         return self.strerror
-
-
-def permissions(path: Path) -> str:
-    """`path`'s mode, owner and group as `ls -l` shows them (ids where this machine has no name for them)."""
-    status = path.stat()
-    try:
-        owners = f"{path.owner()}:{path.group()}"
-    except KeyError:  # a container's or an NFS share's ids
-        owners = f"{status.st_uid}:{status.st_gid}"
-    return f"{path.name} is {stat.filemode(status.st_mode)} {owners}"
 
 
 class ReviewStore:
