@@ -18,7 +18,8 @@ IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
 
 
 def artifacts_dir() -> Path:
-    return Path(os.environ.get("LEAKLESS_ARTIFACTS", Path.cwd() / "artifacts")).resolve()
+    """LEAKLESS_ARTIFACTS (a `~` at its start the home folder, as in PREFECT_HOME), else ./artifacts."""
+    return Path(os.environ.get("LEAKLESS_ARTIFACTS", Path.cwd() / "artifacts")).expanduser().resolve()
 
 
 DEFAULTS = {

@@ -4,7 +4,8 @@ A value of another type is an error, never converted: `true` would be a threshol
 turn the leak filter off), a step count of 1 or a token limit of 1, and "0.9" a number. An integer
 still fills a float field; `inf` and `nan` (both TOML) fill none (`backoff_s = inf` waited forever
 before a retry); unknown keys are refused. Paths come as text, in TOML and JSON
-alike, so they alone are converted (`PathText`).
+alike, so they alone are converted (`PathText`), a `~` at their start to the home folder as a shell
+would (neither TOML nor a systemd unit does it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class StrictSettings(BaseModel):
@@ -25,4 +26,4 @@ class FrozenSettings(StrictSettings):
     model_config = ConfigDict(frozen=True)
 
 
-PathText = Annotated[Path, Field(strict=False)]
+PathText = Annotated[Path, Field(strict=False), AfterValidator(Path.expanduser)]
