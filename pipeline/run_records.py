@@ -5,6 +5,10 @@ its backends read. `RunDir` (`pipeline/rundir.py`) writes and checks them.
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from pipeline.config import LLM_ROLES, BuildConfig
@@ -139,3 +143,24 @@ def prompt_changes(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
     leakless reads that the run did not record is no change, as a new config key is not."""
     return [f"{name} (sha256 {old[:12]} -> {now[name][:12]})"
             for name, old in recorded.items() if name in now and now[name] != old]
+
+
+def code_version() -> dict | None:
+    """The git commit of the leakless checkout that is running and whether its tracked files differ from
+    it (`packages.leakless` stays 0.1.0 across code changes); None when leakless is not run from a checkout
+    (an installed wheel) or git cannot tell. Two git calls, and never an error."""
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / ".git").exists():  # a git above an installed package would be another project's
+        return None
+    try:
+        commit = _git(checkout, "rev-parse", "HEAD")
+        changed = _git(checkout, "status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):  # no git, not a repository, a slow disk
+        return None
+    return {"commit": commit, "uncommitted_changes": bool(changed)}
+
+
+def _git(checkout: Path, *args: str) -> str:
+    # GIT_OPTIONAL_LOCKS=0: `status` then never takes the index lock that a commit running beside it needs
+    return subprocess.run(["git", "-C", str(checkout), *args], capture_output=True, text=True, check=True,
+                          timeout=10, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout.strip()
