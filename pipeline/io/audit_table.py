@@ -58,7 +58,9 @@ class AuditTableWriter:
 
     def __init__(self, out: Path, rejects: Path, metadata: dict[str, str], threshold: float):
         """`threshold` decides each row's `reason` column: the reason code of its verdict."""
-        self.out, self.rejects, self.metadata, self.threshold = Path(out), Path(rejects), metadata, threshold
+        self.out, self.rejects, self.threshold = Path(out), Path(rejects), threshold
+        # encoded now, before any row is scored: a value that could not be would fail only at the first write
+        self.metadata = {f"leakless.{key}".encode(): utf8(value) for key, value in metadata.items()}
         self.rows_written = 0
         self._writer: pq.ParquetWriter | None = None
 
@@ -80,7 +82,9 @@ class AuditTableWriter:
             return
         table = self._table(rows, scores, hits)
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self._stack.enter_context(atomic_path(self.out)), table.schema)
+            # a file, not its path: pyarrow takes paths as UTF-8, which a file name need not be
+            handle = self._stack.enter_context(self._stack.enter_context(atomic_path(self.out)).open("wb"))
+            self._writer = pq.ParquetWriter(handle, table.schema)
             self._stack.callback(self._writer.close)  # the footer, before the rename
         self._writer.write_table(table)  # one row group per chunk
         self.rows_written += len(rows)
@@ -93,7 +97,7 @@ class AuditTableWriter:
             signals = [(f"signal_{name}", pa.float64()) for name in scores[0].signals]
             schema = pa.schema([*ROW_COLUMNS, *[(column, kind) for _, column, kind in fields],
                                 ("reason", pa.string()), *signals],
-                               metadata={f"leakless.{k}": v for k, v in self.metadata.items()})
+                               metadata=self.metadata)
         columns = {
             "id": [r.id for r in rows], "position": [r.position.number for r in rows],
             "category": [r.category for r in rows], "sub_category": [r.sub_category for r in rows],
@@ -107,6 +111,12 @@ class AuditTableWriter:
         if "leak" in columns:  # outside the detector's scope there is no verdict, as in the summary's rates
             columns["leak"] = [s.leak if in_scope(s) else None for s in scores]
         return pa.Table.from_pydict({name: columns[name] for name in schema.names}, schema=schema)
+
+
+def utf8(text: str) -> bytes:
+    """`text` as UTF-8, a file name that is not (held with surrogate escapes) included: its bytes that
+    are UTF-8 (a name read in the C locale) as letters, the others (a Latin-1 name) as `\\xe9`."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace").encode("utf-8")
 
 
 def in_scope(score) -> bool:
