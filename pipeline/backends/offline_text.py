@@ -52,6 +52,12 @@ def frame_core(frame: str, core: str) -> str:
     return frame.replace("{core}", core)
 
 
+def query(frame: str, core: str, element: str) -> str:
+    """A seed query: the frame's {core} filled with the core, then the text's {element} (a core's
+    own braces are not read as a frame's)."""
+    return fill(frame_core(frame, core), element)
+
+
 class TemplateSeedWriter(SeedWriter):
     """Picks `queries_per_seed` distinct cores of the element's kind and a question frame
     for each, deterministically from the seed id.
@@ -91,7 +97,7 @@ class TemplateSeedWriter(SeedWriter):
         rng = random.Random(seed.id)
         name = seed.element.element
         frames = rng.sample(self.frames, min(self.queries_per_seed, len(self.frames)))
-        queries = tuple(fill(frame_core(frames[i % len(frames)], core), name)
+        queries = tuple(query(frames[i % len(frames)], core, name)
                         for i, core in enumerate(rng.sample(cores, self.queries_per_seed)))
         return Draft(seed_id=seed.id, image_description=seed.element.description,
                      harmful_queries=queries, safety_reason=fill(rng.choice(reasons), name),

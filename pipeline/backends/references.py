@@ -30,6 +30,20 @@ _HEAD_ENDS = re.compile(r"\s+(?:in|on|with|of|by|at|from|for|under|around|behind
                         r"held|aimed|wrapped|torn)\s", re.IGNORECASE)
 
 
+# The tables `References.pick` and `lead_in` read; every other one is a kind's.
+READ_TABLES = ("any", "held", "cued", "lead_ins")
+
+
+# `pick` fills texts through these, and the build's preflight (pipeline/cli/prompt_checks.py) renders
+# each text of the file through them with sample values: a misspelt placeholder stops no build midway.
+def held_reference(text: str, holder: str, their: str) -> str:
+    return text.format(holder=holder, their=their)
+
+
+def cued_reference(text: str, cue: str, their: str) -> str:
+    return text.format(cue=cue, their=their)
+
+
 @dataclass(frozen=True)
 class Deixis:
     first: str  # the first reference: "this substance"
@@ -84,12 +98,12 @@ class References:
         number = "plural" if plural else "singular"
         who = holder(description)
         if who and kind in ("object", "substance"):
-            options += [held.format(holder=who[0], their=who[1]) for held in self.table["held"][number]]
+            options += [held_reference(held, *who) for held in self.table["held"][number]]
         for cued in self.table["cued"]:
             cue = re.search(rf"\b(?:{'|'.join(cued['when'])})\b", description, re.IGNORECASE)
             if kind in cued["kinds"] and cue:
                 their = possessive(description)
-                options += [ref.format(cue=cue.group().lower(), their=their) for ref in cued[number]]
+                options += [cued_reference(ref, cue.group().lower(), their) for ref in cued[number]]
         named = _content_stems(terms)
         fitting = [option for option in options
                    if not contains_term(option, terms) and not named & _content_stems((option,))] or ["this"]

@@ -1,9 +1,12 @@
 """Checks of the prompt files a build reads, made before any work: a role's template that does not
 compile or render a sample input, a table that is no TOML, or seed query cores too few for
-run.queries_per_seed would otherwise stop the build midway, after drafts had run."""
+run.queries_per_seed would otherwise stop the build midway, after drafts had run; an offline table's
+misspelt placeholder would do that too, or ship as text in accepted pairs."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from pipeline.config import BuildConfig, ConfigError
@@ -15,16 +18,16 @@ if TYPE_CHECKING:
 def check_prompt_files(settings: BuildConfig, resuming: RunDir | None = None) -> list[str]:
     """Raises ConfigError (or FileNotFoundError) naming the first prompt file the build reads that
     would stop it midway: a role's template that does not compile or render a sample input, a table
-    that is no TOML, or seed query cores too few for run.queries_per_seed (`check_seed_cores`: a
-    note for a run made before that check)."""
-    from pipeline.prompts import read_prompt_table
+    that is no TOML or that its backend would fill wrongly (`check_offline_table`), or seed query
+    cores too few for run.queries_per_seed (`check_seed_cores`: a note for a run made before that
+    check)."""
     from pipeline.run_records import build_prompt_files
 
     for name in build_prompt_files(settings):
         if name.endswith(".j2"):
             check_role_template(name.removesuffix(".j2"))
         else:
-            read_prompt_table(name)
+            check_offline_table(name)
     return check_seed_cores(settings, resuming) if settings.backends.seed_writer == "templates" else []
 
 
@@ -63,6 +66,90 @@ def _sample(name: str, field) -> object:
     if field.annotation is int:
         return default or 3
     return (f"sample {name}",) if isinstance(default, (tuple, list)) else f"sample {name}"
+
+
+def check_offline_table(name: str) -> None:
+    """Each text of an offline table rendered with sample values, as its backend fills it: the seed
+    writer's str.replace leaves a misspelt placeholder in the query, the rules rewriter's str.format
+    stops the build on it."""
+    from pipeline.backends.offline_text import SEED_TEMPLATES
+    from pipeline.prompts import read_prompt_table
+
+    table, _ = read_prompt_table(name)
+    problems = seed_table_problems(table) if name == SEED_TEMPLATES else reference_table_problems(table)
+    text, problem = next(problems, (None, None))
+    if problem:
+        raise ConfigError(f"{located(name, text)}: {problem}")
+
+
+_UNFILLED = re.compile(r"\{[^{}]*\}")
+SEED_PLACEHOLDERS = "a frame takes {core}, a core {element}, a safety reason may take {element}"
+REFERENCE_PLACEHOLDERS = "a `held` reference takes {holder} and {their}, a `cued` one {cue} and {their}, the others none"
+
+
+def seed_table_problems(table: dict) -> Iterator[tuple[str, str]]:
+    """(text, problem) for each text of seed_queries.toml that the template seed writer would fill
+    wrongly, or ("", problem) for a missing table."""
+    from pipeline.backends.offline_text import fill, query
+
+    if not isinstance(table.get("frames"), list):
+        yield "", "no `frames` list (the question frames every query is made from)"
+        return
+    element = "sample element"
+    rendered = [(frame, query(frame, "sample core", element), "{core}") for frame in table["frames"]]
+    for sub_category in (value for value in table.values() if isinstance(value, dict)):
+        for key, texts in sub_category.items():
+            reasons = key == "safety_reasons"
+            rendered += [(text, fill(text, element) if reasons else query("{core}", text, element),
+                          None if reasons else "{element}") for text in texts]
+    for text, filled, must_carry in rendered:
+        if unfilled := _UNFILLED.search(filled):
+            yield text, f"unknown placeholder {unfilled.group()} ({SEED_PLACEHOLDERS})"
+        elif must_carry and must_carry not in text:
+            yield text, f"{text!r} has no {must_carry} ({SEED_PLACEHOLDERS})"
+
+
+def reference_table_problems(table: dict) -> Iterator[tuple[str, str]]:
+    """(text, problem) for each text of references.toml that the rules rewriter would fill wrongly
+    (what it uses as written must hold no placeholder), or ("", problem) for a missing table."""
+    from pipeline.backends.references import READ_TABLES, cued_reference, held_reference
+
+    if missing := [name for name in READ_TABLES if name not in table]:
+        yield "", f"no `{missing[0]}` table (the rules rewriter reads {', '.join(READ_TABLES)})"
+        return
+    as_written = {name: value for name, value in table.items() if name not in ("held", "cued")}
+    for text in _texts(as_written):
+        if unfilled := _UNFILLED.search(text):
+            yield text, f"unknown placeholder {unfilled.group()} ({REFERENCE_PLACEHOLDERS})"
+    filled = [(held_reference, "she", table["held"]), *((cued_reference, "table", cued) for cued in table["cued"])]
+    for fill, sample, section in filled:
+        for text in (*section.get("singular", []), *section.get("plural", [])):
+            try:
+                fill(text, sample, "her")
+            except KeyError as error:
+                yield text, f"unknown placeholder {{{error.args[0]}}} ({REFERENCE_PLACEHOLDERS})"
+            except (IndexError, ValueError) as error:
+                yield text, f"{text!r}: {error} ({REFERENCE_PLACEHOLDERS})"
+
+
+def _texts(value) -> Iterator[str]:
+    """Every string of a TOML value, however deep."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (dict, list)):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _texts(item)
+
+
+def located(name: str, text: str | None) -> str:
+    """The prompt file, and the line of its first entry (not a comment) that holds `text`."""
+    from pipeline.prompts import prompt_path
+
+    path = prompt_path(name)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next((number for number, line in enumerate(lines, 1)
+                 if text and text in line and not line.lstrip().startswith("#")), None)
+    return f"{path}:{line}" if line else str(path)
 
 
 def check_seed_cores(settings: BuildConfig, resuming: RunDir | None = None) -> list[str]:
