@@ -163,8 +163,10 @@ def check_stage_order(names: list[str]) -> None:
     if tuple(names) == STAGE_ORDER:
         return
     missing = [name for name in names if name not in STAGE_ORDER]
+    twice = [str(name) for name in dict.fromkeys(names) if names.count(name) > 1]
     absent = [name.value for name in STAGE_ORDER if name not in names]
     problem = (f"{', '.join(map(str, missing))} not in STAGE_ORDER (pipeline/factory.py)" if missing else
+               f"{', '.join(twice)} made twice by make_pipeline" if twice else
                f"{', '.join(absent)} in STAGE_ORDER but not made by make_pipeline" if absent else
                "in another order than STAGE_ORDER")
     raise RuntimeError(f"make_pipeline's stages ({', '.join(map(str, names))}): {problem}")

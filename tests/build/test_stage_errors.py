@@ -12,8 +12,15 @@ from pipeline.stages.harm_check import HarmCheckStage
 
 
 def test_a_stage_missing_from_stage_order_is_named():
-    names = [*STAGE_ORDER[:-1], "query_length", STAGE_ORDER[-1]]
-    with pytest.raises(RuntimeError, match=r"query_length not in STAGE_ORDER"):
+    # no name a doc suggests: docs/architecture.md's example stage, once added, is in STAGE_ORDER
+    names = [*STAGE_ORDER[:-1], "unlisted_stage", STAGE_ORDER[-1]]
+    with pytest.raises(RuntimeError, match=r"unlisted_stage not in STAGE_ORDER"):
+        check_stage_order(names)
+
+
+def test_a_stage_made_twice_is_named_as_such():
+    names = [*STAGE_ORDER[:3], STAGE_ORDER[2], *STAGE_ORDER[3:]]
+    with pytest.raises(RuntimeError, match=rf"\): {STAGE_ORDER[2]} made twice by make_pipeline$"):
         check_stage_order(names)
 
 
