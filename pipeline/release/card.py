@@ -22,8 +22,10 @@ import yaml
 
 from pipeline.release.card_sources import (EDIT_ROLE, NOT_RECORDED, annotator_edited, backends_used, cell_text,
                                            detectors_used, model_label, read_run_decisions, run_review_states)
+from pipeline.release.claims import ACCEPTED
 from pipeline.release.leak_check import LEAKS
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
+from pipeline.release.provenance import rebuild_recipes
 from pipeline.release.schema import RELEASE_FIELDS, SELECTED_SCHEMA, hf_features
 from pipeline.review.scoring import HARM_DROP
 
@@ -169,6 +171,23 @@ def provenance(manifest: dict, rows: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def dedup_rule(options: dict) -> str:
+    """The card's near-duplicate thresholds, as `verify` looks for them in the card."""
+    return (f"pHash+dHash ≤ {options['max_phash']}/{options['max_dhash']} bits; queries equal after "
+            f"normalisation or MiniLM cosine ≥ {options['query_threshold']}")
+
+
+def release_command(manifest: dict, rows: list[dict]) -> str | None:
+    """The `leakless release` that takes this version's new pairs from its runs (None for a selection)."""
+    if "selection" in manifest:
+        return None
+    new = [row for row in rows if row.get("added_in", manifest["version"]) == manifest["version"]]
+    runs = [run["run_id"] for run in manifest["runs"] if run.get("new")]
+    flags = [*(["--preview"] if any(row.get("review_state") != ACCEPTED for row in new) else []),
+             *(["--extend"] if manifest.get("extends") is not None else [])]
+    return " ".join(["leakless release", *runs, "--name", manifest["name"], *flags])
+
+
 def review_taken(manifest: dict, run_states: Counter | None) -> dict[str, int] | None:
     """Review state -> the runs' pairs this version took from review, before the release's own drops:
     every pair of the runs less the ones review left out, so taken and not taken add up to the runs'
@@ -214,8 +233,9 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         name=manifest["name"], version=manifest["version"], preview=manifest["preview"], rows=manifest["rows"],
         extends=manifest["extends"], carried=manifest["carried_rows"], sub_counts=manifest["counts"]["sub_category"],
         runs=[run["run_id"] for run in manifest["runs"] if run.get("new") or not run.get("carried")],
-        provenance=provenance(manifest, rows),
-        final_filter_backend=f"`{final.get('backend', NOT_RECORDED)}`", options=manifest["options"],
+        provenance=provenance(manifest, rows), dedup_rule=dedup_rule(manifest["options"]),
+        recipes=rebuild_recipes(manifest), release_command=release_command(manifest, rows),
+        final_filter_backend=f"`{final.get('backend', NOT_RECORDED)}`",
         build_drops=build_drops, release_drops=drops,
         drafts_unknown=any(pairs == NOT_RECORDED for _, pairs in (build_drops or {}).values()),
         release_total=sum(count for _, _, count in drops),

@@ -35,11 +35,12 @@ from pipeline.release.leak_check import leak_check
 from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
-from pipeline.release.writer import (file_entries, release_manifest, release_tables, run_entries, write_dedup_index,
+from pipeline.release.provenance import run_builds
+from pipeline.release.writer import (release_manifest, release_tables, run_entries, seal, write_dedup_index,
                                      write_release_shards)
 from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
-from pipeline.storage import atomic_write_json, atomic_write_text
+from pipeline.storage import atomic_write_text
 from pipeline.writers.shard_reader import shard_columns
 from pipeline.writers.tables import decisions_frame, write_frame
 
@@ -89,8 +90,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     check_free(release_folder(releases_dir, name, version))
 
     candidates = Candidates()
-    if extend:
-        add_release(candidates, earlier[-1][1])
+    carried_runs = (add_release(candidates, earlier[-1][1]).get("runs") or []) if extend else []
     earlier_rows = len(candidates.rows)
     for run_dir in run_dirs:
         add_run(candidates, run_dir, preview=preview)
@@ -121,7 +121,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         on_step(f"writing {len(rows)} pairs")
         return write_version(rows, sifted, candidates, run_dirs, releases_dir=Path(releases_dir), name=name,
                              version=version, preview=shipped_preview, extends=earlier[-1][0] if extend else None,
-                             earlier=earlier, options=options)
+                             earlier=earlier, options=options, builds=run_builds(run_dirs, carried_runs))
 
 
 def version_to_write(earlier: list[tuple[int, Path]], name: str, extend: bool, releases_dir: Path) -> int:
@@ -175,9 +175,9 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
 
 def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_dirs: list[Path], *,
                   releases_dir: Path, name: str, version: int, preview: bool, extends: int | None,
-                  earlier: list[tuple[int, Path]], options: ReleaseOptions) -> Path:
-    """Shards, dedup index, clusters, decisions, manifest and card, written into a staging folder
-    renamed into place at the end: a failed release leaves nothing behind."""
+                  earlier: list[tuple[int, Path]], options: ReleaseOptions, builds: dict[str, dict]) -> Path:
+    """Shards, dedup index, clusters, decisions, manifest, card and SHA256SUMS, written into a staging folder
+    renamed into place at the end: a failed release leaves nothing behind. `builds`: what made each run."""
     releases_dir.mkdir(parents=True, exist_ok=True)
     target = release_folder(releases_dir, name, version)
     staging = release_staging(releases_dir, name, version)
@@ -192,15 +192,14 @@ def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_
         manifest = release_manifest(
             rows, shards, name=name, version=version, preview=preview, license=options.license,
             review=REVIEW_CLAIMS[preview], extends=extends, carried_rows=len(sifted.carried),
-            runs=run_entries(rows, [Path(r).name for r in run_dirs], version),  # ids: a path is local, not the data's
+            runs=run_entries(rows, [Path(r).name for r in run_dirs], version, builds),  # ids: a path is local
             earlier_releases=[folder.name for _, folder in earlier],
             final_filter=sifted.final_filter,
             dropped={"not_taken_by_review": dict(candidates.left_out), **sifted.dropped},
             options=options.model_dump(),
         )
         atomic_write_text(staging / "README.md", render_card(manifest, rows, run_dirs=run_dirs, decisions=frame))
-        manifest["files"] = file_entries(staging)
-        atomic_write_json(staging / "manifest.json", manifest)
+        seal(staging, manifest)
         check_free(target)
         staging.rename(target)
     except BaseException:

@@ -18,12 +18,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.dedup import image_hashes
+from pipeline.release.integrity import check_release_unchanged, check_run_shards
 from pipeline.release.schema import META_SCHEMA
+from pipeline.release.writer import INDEX_FILE
 from pipeline.review.importer import reviewed_pairs
 from pipeline.review.store import ReviewStore
 from pipeline.writers.shard_reader import shard_paths
-
-INDEX_FILE = "dedup_index.parquet"  # id, seed_id, phash, dhash, instruction of every released row
 
 
 @dataclass
@@ -44,8 +44,10 @@ def add_run(candidates: Candidates, run_dir: Path, *, preview: bool) -> None:
     """Take a run's accepted pairs, the reviewed query in `instruction`.
 
     A preview takes every candidate the review has not rejected, each marked
-    with its review state ("unreviewed" when nobody has looked at it).
+    with its review state ("unreviewed" when nobody has looked at it). A shard that is not what the
+    run's manifest recorded, or an image that does not decode, refuses the release.
     """
+    check_run_shards(run_dir)
     review = _review_states(run_dir, required=not preview)
     for path in shard_paths(run_dir):
         table = pq.read_table(path)
@@ -59,17 +61,31 @@ def add_run(candidates: Candidates, run_dir: Path, *, preview: bool) -> None:
                           "review_state": state, **edit})
             numbers.append(number)
         images = table["image"].take(pa.array(numbers, pa.int64())).combine_chunks().field("bytes").to_pylist()
-        candidates.add_source(path, taken, numbers, image_hashes(images))
+        candidates.add_source(path, taken, numbers, decoded_hashes(images, taken, f"run {Path(run_dir).name}"))
 
 
-def add_release(candidates: Candidates, release_dir: Path) -> None:
-    """Carry every row of an earlier release over as it is (hashes from its index)."""
+def decoded_hashes(images: list[bytes], rows: list[dict], where: str) -> np.ndarray:
+    """`image_hashes` of the images, one at a time so that one that does not decode is named by its row."""
+    hashes = np.zeros((len(images), 2), dtype=np.uint64)
+    for number, (row, image) in enumerate(zip(rows, images)):
+        try:
+            hashes[number] = image_hashes([image])[0]
+        except Exception as error:  # Pillow raises many kinds for a broken image
+            raise ValueError(f"{where}: row {row['id']}: image does not decode ({type(error).__name__})") from None
+    return hashes
+
+
+def add_release(candidates: Candidates, release_dir: Path) -> dict:
+    """Carry every row of an earlier release over as it is (hashes from its index), once its files are
+    checked against its manifest and SHA256SUMS (`check_release_unchanged`); returns its manifest."""
+    manifest = check_release_unchanged(release_dir)
     index = pq.read_table(Path(release_dir) / INDEX_FILE).to_pandas().set_index("id")
     for path in shard_paths(release_dir):
         present = set(pq.read_schema(path).names)  # a release made before a column was added lacks it
         rows = pq.read_table(path, columns=[name for name in META_SCHEMA.names if name in present]).to_pylist()
         hashes = index.loc[[row["id"] for row in rows], ["phash", "dhash"]].to_numpy(np.uint64)
         candidates.add_source(path, rows, list(range(len(rows))), hashes)
+    return manifest
 
 
 def _review_states(run_dir: Path, *, required: bool) -> dict[str, tuple[str, str, dict]]:

@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 
 from pipeline.release.card import render_card
 from pipeline.release.schema import LATER_COLUMNS, META_SCHEMA, SELECTED_SCHEMA
-from pipeline.release.select import INDEX_FILE
-from pipeline.release.verify import load_manifest
+from pipeline.release.integrity import check_release_unchanged
+from pipeline.release.provenance import run_builds
 from pipeline.release.versions import check_free, next_version, release_folder, release_lock, release_staging
-from pipeline.release.writer import ShardWriter, file_entries, release_manifest, run_entries
-from pipeline.storage import atomic_write_json, atomic_write_text
+from pipeline.release.writer import INDEX_FILE, ShardWriter, release_manifest, run_entries, seal
+from pipeline.storage import atomic_write_text
 from pipeline.writers.shard_reader import shard_paths
 from pipeline.writers.tables import write_frame
 
@@ -29,7 +29,7 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
     """`<name>-v<N+1>/` beside `source` with the rows whose id is in `reasons`; returns it.
     `selection` goes into the manifest; `decisions` (a frame) into decisions.parquet."""
     source = Path(source)
-    manifest = load_manifest(source)
+    manifest = check_release_unchanged(source)  # a changed source would be sealed anew in the next version
     name, releases_dir = manifest["name"], source.parent
     with release_lock(releases_dir, name):  # as `release`: a second writer of the name is refused at once
         version = next_version(releases_dir, name)
@@ -59,7 +59,8 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
                 write_frame(decisions, staging / "decisions.parquet")
             carried = {key: manifest[key] for key in ("preview", "license", "runs", "final_filter", "options", "review")
                        if key in manifest}
-            carried["runs"] = run_entries(rows, [], version)  # every row is carried: its runs, from the rows
+            # every row is carried: its runs from the rows, what made them from the source
+            carried["runs"] = run_entries(rows, [], version, run_builds([], manifest.get("runs") or []))
             new_manifest = release_manifest(
                 rows, shards, name=name, version=version, **carried, extends=manifest["version"],
                 carried_rows=len(rows),
@@ -69,8 +70,7 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
                 selection=selection)
             new_manifest["schema"] = {field.name: str(field.type) for field in SELECTED_SCHEMA}
             atomic_write_text(staging / "README.md", render_card(new_manifest, rows) + selection_note(selection))
-            new_manifest["files"] = file_entries(staging)
-            atomic_write_json(staging / "manifest.json", new_manifest)
+            seal(staging, new_manifest)
             staging.rename(check_free(target))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -2,7 +2,8 @@
 
 Checks: the files match the manifest (every file listed with its sha256 and
 size, none missing, none extra; a manifest written before it listed every file
-lists only the shards), the card's metadata agrees with the manifest, and, shard
+lists only the shards), SHA256SUMS lists the manifest's own sha256 and the others' as the manifest
+does, the card's metadata and near-duplicate thresholds agree with the manifest, and, shard
 by shard, the row counts, the schema is the release schema, every image decodes,
 ids and instruction ids are unique, no two rows are duplicates by the release's own definition
 (`duplicates.py`, with the thresholds the release was built with: pairs of one
@@ -34,8 +35,8 @@ from pipeline.release.claims import claim_problems, files_required, manifest_key
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
 from pipeline.release.schema import is_release_schema
-from pipeline.release.select import INDEX_FILE
-from pipeline.release.writer import not_plain, plain_file, release_files
+from pipeline.release.card import dedup_rule
+from pipeline.release.writer import INDEX_FILE, MANIFEST, SUMS, not_plain, plain_file, read_sums, release_files
 
 READ_ROWS = 100
 CARD = "README.md"
@@ -91,7 +92,7 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     # else the rows are only some of them: a shard missing, not a plain file or unreadable
     whole = listed.keys() <= present and not any("unreadable" in problem for problem in problems)
     problems += totals_problems(manifest, rows) + claim_problems(folder, manifest, rows) if whole else []
-    problems += card_problems(folder, manifest)
+    problems += card_problems(folder, manifest) + sums_problems(folder, manifest)
     problems += index_problems(folder, manifest, rows if whole else None)
     problems += [f"id {key!r} appears {count} times" for key, count in Counter(r["id"] for r in rows).items()
                  if count > 1]
@@ -188,6 +189,34 @@ def card_problems(folder: Path, manifest: dict) -> list[str]:
     examples = sum(split.get("num_examples") or 0 for split in splits if isinstance(split, dict))
     if "rows" in manifest and examples != manifest["rows"]:
         problems.append(f"{CARD}: {examples} examples, the manifest says {manifest['rows']} rows")
+    options = manifest.get("options")
+    if isinstance(options, dict) and {"max_phash", "max_dhash", "query_threshold"} <= options.keys():
+        stated = dedup_rule(options)  # verify's own duplicate check takes these thresholds from the manifest
+        if stated not in " ".join(text.split()):  # the card may wrap the line
+            problems.append(f"{CARD}: does not state the manifest's near-duplicate thresholds ({stated})")
+    return problems
+
+
+def sums_problems(folder: Path, manifest: dict) -> list[str]:
+    """SHA256SUMS lists the manifest with its sha256 and every other file with the sha256 the manifest
+    gives it (the files' own are file_problems' to check). A release written before SHA256SUMS has none."""
+    path = folder / SUMS
+    if kind := not_plain(path):
+        return [f"{SUMS}: {kind}, not a plain file (not read)"]
+    if not path.is_file():
+        return [f"{SUMS}: missing"] if manifest.get("manifest_format", 0) >= 3 else []
+    try:
+        listed = read_sums(folder)
+    except (ValueError, UnicodeDecodeError) as error:
+        return [str(error).splitlines()[0]]
+    expected = {entry["file"]: entry["sha256"] for entry in manifest.get("files", [])}
+    expected[MANIFEST] = sha256_file(folder / MANIFEST)
+    problems = [f"{SUMS}: does not list {file}" for file in sorted(expected.keys() - listed.keys())]
+    problems += [f"{SUMS}: lists {file}, which the manifest does not" for file in sorted(listed.keys() - expected.keys())]
+    for file in sorted(expected.keys() & listed.keys()):
+        if listed[file] != expected[file]:
+            problems.append(f"{MANIFEST}: changed since the release was written (its sha256 differs from {SUMS})"
+                            if file == MANIFEST else f"{SUMS}: the sha256 of {file} differs from the manifest's")
     return problems
 
 

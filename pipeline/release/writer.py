@@ -24,11 +24,14 @@ import pyarrow.parquet as pq
 
 from pipeline.hashing import sha256_file
 from pipeline.release.schema import META_SCHEMA, RELEASE_SCHEMA
+from pipeline.run_records import code_version
+from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.writers.shards import package_versions
 
 IMAGE_BYTES = "image.bytes"
 ROW_GROUP_ROWS = 100  # small row groups keep one group of images in memory when reading
 TEXT_COLUMNS = [*META_SCHEMA.names, "image.path"]
+INDEX_FILE = "dedup_index.parquet"  # id, seed_id, phash, dhash, instruction of every released row
 
 
 def release_tables(rows: list[dict], sources: list[Path]) -> Iterator[pa.Table]:
@@ -116,16 +119,18 @@ def write_dedup_index(rows: list[dict], path: Path) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
-# Bumped when what a manifest must hold grows; 2: `files` lists every file and `runs` counts each run's rows.
-MANIFEST_FORMAT = 2
+# Bumped when what a manifest must hold grows; 2: `files` lists every file and `runs` counts each run's rows;
+# 3: each of `runs` holds its `build` record, and SHA256SUMS sits beside the manifest.
+MANIFEST_FORMAT = 3
 
 
-def run_entries(rows: list[dict], run_ids: list[str], version: int) -> list[dict]:
+def run_entries(rows: list[dict], run_ids: list[str], version: int, builds: dict[str, dict]) -> list[dict]:
     """The manifest's `runs`: every run the rows came from, carried ones first, then the runs this version
-    took new pairs from (one that gave none included), each with its new and carried row counts."""
+    took new pairs from (one that gave none included), each with its new and carried row counts and what
+    made it (`builds`, by run id: `provenance.run_build`)."""
     new = Counter(row["run_id"] for row in rows if row["added_in"] == version)
     carried = Counter(row["run_id"] for row in rows if row["added_in"] != version)
-    return [{"run_id": run_id, "new": new[run_id], "carried": carried[run_id]}
+    return [{"run_id": run_id, "new": new[run_id], "carried": carried[run_id], "build": builds.get(run_id)}
             for run_id in dict.fromkeys([*carried, *run_ids, *new])]
 
 
@@ -143,27 +148,49 @@ def release_manifest(rows: list[dict], shards: list[Path], **fields) -> dict:
                     "rows": pq.ParquetFile(shard).metadata.num_rows, "bytes": shard.stat().st_size}
                    for shard in shards],
         "schema": {field.name: str(field.type) for field in RELEASE_SCHEMA},
-        "packages": package_versions(),
+        "packages": package_versions(),  # the release machine's; each run's own are in `runs[].build`
+        "code": code_version(),
         **fields,
     }
 
 
 MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"  # `sha256sum -c SHA256SUMS` in the release folder checks every file, the manifest included
+
+
+def seal(folder: Path, manifest: dict) -> None:
+    """Write the manifest, with `files` listing every other file, then SHA256SUMS over all of them."""
+    manifest["files"] = file_entries(folder)
+    atomic_write_json(folder / MANIFEST, manifest)
+    sums = {entry["file"]: entry["sha256"] for entry in manifest["files"]} | {MANIFEST: sha256_file(folder / MANIFEST)}
+    atomic_write_text(folder / SUMS, "".join(f"{digest}  {file}\n" for file, digest in sorted(sums.items())))
+
+
+def read_sums(folder: Path) -> dict[str, str]:
+    """SHA256SUMS as file -> sha256; a line not in `sha256sum`'s form is a ValueError."""
+    sums = {}
+    for line in (Path(folder) / SUMS).read_text(encoding="utf-8").splitlines():
+        digest, _, file = line.partition("  ")
+        if len(digest) != 64 or not file:
+            raise ValueError(f"{SUMS}: a line not in sha256sum's form ({line[:80]!r})")
+        sums[file] = digest
+    return sums
 
 
 def file_entries(folder: Path) -> list[dict]:
     """sha256 and size of every file of a release folder but the manifest itself (which cannot hold its own
-    checksum), by path relative to the folder, sorted: the manifest's `files`, checked by `verify`."""
+    checksum) and SHA256SUMS (which holds the manifest's), by path relative to the folder, sorted: the
+    manifest's `files`, checked by `verify`."""
     folder = Path(folder)
     return [{"file": path.relative_to(folder).as_posix(), "sha256": sha256_file(path), "bytes": path.stat().st_size}
             for path in sorted(release_files(folder), key=lambda path: path.relative_to(folder).as_posix())]
 
 
 def release_files(folder: Path) -> list[Path]:
-    """Every entry under a release folder but its folders and its manifest: files, hidden ones included,
-    and links, devices and FIFOs (never read: `not_plain` names them, so `verify` reports them)."""
+    """Every entry under a release folder but its folders, its manifest and SHA256SUMS: files, hidden ones
+    included, and links, devices and FIFOs (never read: `not_plain` names them, so `verify` reports them)."""
     return [path for path in Path(folder).rglob("*")
-            if not stat.S_ISDIR(path.lstat().st_mode) and path.relative_to(folder).as_posix() != MANIFEST]
+            if not stat.S_ISDIR(path.lstat().st_mode) and path.relative_to(folder).as_posix() not in (MANIFEST, SUMS)]
 
 
 def not_plain(path: Path) -> str | None:

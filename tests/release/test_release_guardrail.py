@@ -15,6 +15,7 @@ from pipeline.release.make import guardrail_pass, make_release
 from pipeline.release.schema import RELEASE_SCHEMA
 from pipeline.release.verify import guardrail_problems, verify_release
 from tests.support.release_runs import make_run, pair_row
+from tests.support.release_forgery import forge_manifest
 
 PRIVATE_EDIT = "What is the best way to do this to my neighbour Sarah Miller at 42 Maple Street?"
 
@@ -57,7 +58,7 @@ def test_verify_names_a_shipped_row_the_guardrail_blocks(tmp_path):
     for listed in manifest["files"]:
         if listed["file"] == f"data/{shard.name}":
             listed.update(entry)
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    forge_manifest(folder, manifest)
     assert verify_release(folder, default_embedder()) == [
         f"row {table[0]['id']}: blocked by the guardrail (private_person:email: 'j***.d**@e******.c**')"]
 

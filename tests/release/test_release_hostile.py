@@ -22,6 +22,7 @@ from pipeline.release.schema import RELEASE_SCHEMA
 from pipeline.release.verify import load_manifest, verify_release
 from tests.release.test_release_card import manifest as card_manifest, row as card_row, table_rows
 from tests.support.release_runs import accepted_run
+from tests.support.release_forgery import forge_manifest
 
 runner = CliRunner()
 DEEP = "[" * 100_000 + "]" * 100_000  # json and yaml parse it by recursion
@@ -49,7 +50,7 @@ def forge_shard(folder, rows, schema):
              "bytes": shard.stat().st_size}
     manifest["shards"] = [entry]
     manifest["files"] = [e for e in manifest["files"] if e["file"] != entry["file"]] + [entry]
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    forge_manifest(folder, manifest)
 
 
 def shard_rows(folder):
@@ -133,7 +134,7 @@ def test_a_card_or_element_terms_nested_too_deep_is_a_problem_not_a_crash(releas
     manifest = json.loads((released / "manifest.json").read_text())
     manifest["files"] = [{**e, "sha256": sha256_file(card), "bytes": card.stat().st_size} if e["file"] == "README.md"
                          else e for e in manifest["files"]]
-    (released / "manifest.json").write_text(json.dumps(manifest))
+    forge_manifest(released, manifest)
     problems = verify_release(released, default_embedder())
     assert "README.md: no readable YAML metadata" in problems
     assert any(p.startswith(f"row {rows[0]['id']}: element_terms '[[[") for p in problems)

@@ -13,8 +13,10 @@ from typer.testing import CliRunner
 
 from pipeline.backends.minilm import default_embedder
 from pipeline.cli import app
+from pipeline.hashing import sha256_file
 from pipeline.release.make import make_release
 from pipeline.release.verify import verify_release
+from tests.support.release_forgery import forge_manifest
 from tests.support.release_runs import accepted_run, make_run, pair_row, png
 
 runner = CliRunner()
@@ -74,7 +76,9 @@ def test_the_card_and_manifest_name_the_carried_rows_runs(tmp_path):
     release(tmp_path, [accepted_run(runs, "r1", 3)])
     v2 = release(tmp_path, [accepted_run(runs, "r2", 2, start=3)], extend=True)
     manifest = json.loads((v2 / "manifest.json").read_text())
-    assert manifest["runs"] == [{"run_id": "r1", "new": 0, "carried": 3}, {"run_id": "r2", "new": 2, "carried": 0}]
+    unrecorded = {"config": None, "prompt_files": None, "packages": None, "code": None}  # test runs record none
+    assert manifest["runs"] == [{"run_id": "r1", "new": 0, "carried": 3, "build": unrecorded},
+                                {"run_id": "r2", "new": 2, "carried": 0, "build": unrecorded}]
     card = (v2 / "README.md").read_text()
     assert "Built by leakless (2 new pairs from r2; 3 carried from v1 (r1)):" in card
     assert "**Build** (runs r2; the 3 carried pairs' build is on the card of the version that added them)" in card
@@ -96,6 +100,10 @@ def test_a_new_query_of_a_seed_an_earlier_version_released_is_no_image_duplicate
     if not index_has_seeds:
         index = pq.read_table(v1 / "dedup_index.parquet")
         pq.write_table(index.drop_columns(["seed_id"]), v1 / "dedup_index.parquet")
+        manifest = json.loads((v1 / "manifest.json").read_text())  # as that leakless wrote it: checksums match
+        manifest["files"] = [{**entry, "sha256": sha256_file(v1 / entry["file"]), "bytes": (v1 / entry["file"]).stat().st_size}
+                             for entry in manifest["files"]]
+        forge_manifest(v1, manifest)
     v2 = release(tmp_path, [make_run(runs, "r2", [second], review={second["id"]: "accepted"})], extend=True)
     shipped = pq.read_table(v2 / "data").column("id").to_pylist()
     assert sorted(shipped) == sorted([first["id"], second["id"]])

@@ -27,6 +27,7 @@ from pipeline.release.make import NothingToRelease, ReleaseOptions, make_release
 from pipeline.release.verify import verify_release
 from pipeline.release.versions import release_staging
 from pipeline.storage import process_table
+from tests.support.release_forgery import forge_manifest
 from tests.support.release_runs import QUERIES, accepted_run, make_run, pair_row, png
 
 
@@ -209,6 +210,12 @@ def test_extending_a_release_made_before_seed_model_ships_the_new_rows_model_and
     v1 = release(tmp_path, [accepted_run(runs, "r1", 3)])
     shard = next((v1 / "data").glob("train-*.parquet"))
     pq.write_table(pq.read_table(shard).drop_columns(["seed_model"]), shard)  # as released before the column
+    manifest = json.loads((v1 / "manifest.json").read_text())  # whose manifest held that shard's checksum
+    recorded = {"sha256": sha256_file(shard), "bytes": shard.stat().st_size}
+    manifest["shards"][0].update(recorded)
+    manifest["files"] = [{**entry, **recorded} if entry["file"] == f"data/{shard.name}" else entry
+                         for entry in manifest["files"]]
+    forge_manifest(v1, manifest)
     new_rows = [{**pair_row(i, "r2"), "seed_backend": "openai-compatible", "seed_model": "scripted-fake:gpt-4o"}
                 for i in range(3, 5)]
     run2 = make_run(runs, "r2", new_rows, review={row["id"]: "accepted" for row in new_rows})
@@ -388,10 +395,11 @@ def test_the_manifest_names_runs_by_id_and_releases_are_byte_reproducible(tmp_pa
         folders.append(make_release([run], name="bench", releases_dir=tmp_path / where / "releases",
                                     embedder=default_embedder()))
     manifest = json.loads((folders[0] / "manifest.json").read_text())
-    assert manifest["runs"] == [{"run_id": "r1", "new": 3, "carried": 0}]
+    unrecorded = {"config": None, "prompt_files": None, "packages": None, "code": None}  # a run with no records
+    assert manifest["runs"] == [{"run_id": "r1", "new": 3, "carried": 0, "build": unrecorded}]
     assert str(tmp_path) not in (folders[0] / "manifest.json").read_text()
     files = sorted(path.relative_to(folders[0]).as_posix() for path in folders[0].rglob("*") if path.is_file())
-    assert files == sorted([entry["file"] for entry in manifest["files"]] + ["manifest.json"])
+    assert files == sorted([entry["file"] for entry in manifest["files"]] + ["manifest.json", "SHA256SUMS"])
     for file in files:
         assert (folders[0] / file).read_bytes() == (folders[1] / file).read_bytes(), file
 

@@ -15,6 +15,7 @@ from pipeline.release.make import make_release
 from pipeline.release.verify import verify_release
 from pipeline.release.vlsbench import NOTES
 from tests.support.release_runs import accepted_run, make_run, pair_row
+from tests.support.release_forgery import forge_manifest
 
 runner = CliRunner()
 
@@ -28,7 +29,7 @@ def released(tmp_path):
 def edit_manifest(folder, change):
     manifest = json.loads((folder / "manifest.json").read_text())
     change(manifest)
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    forge_manifest(folder, manifest)
 
 
 def problems_after(folder, change):

@@ -17,6 +17,7 @@ from pipeline.release.schema import RELEASE_SCHEMA
 from pipeline.release.verify import verify_release
 from pipeline.release.vlsbench import FIELDS
 from tests.support.release_runs import accepted_run, make_run, pair_row, png
+from tests.support.release_forgery import forge_manifest
 
 runner = CliRunner()
 
@@ -39,7 +40,7 @@ def rewrite_shard(folder, change):
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["shards"][0].update(sha256=sha256_file(shard), rows=len(rows), bytes=shard.stat().st_size)
     record_file(manifest, folder, f"data/{shard.name}")
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    forge_manifest(folder, manifest)
 
 
 def record_file(manifest, folder, file):
@@ -275,6 +276,7 @@ def test_a_release_without_the_files_list_verifies_its_shards_with_a_note(releas
     manifest = json.loads((released / "manifest.json").read_text())
     del manifest["files"], manifest["manifest_format"], manifest["dropped"]["guardrail"]  # as written back then
     (released / "manifest.json").write_text(json.dumps(manifest))
+    (released / "SHA256SUMS").unlink()  # nor was there one
     notes = []
     assert verify_release(released, default_embedder(), notes=notes) == []
     assert notes == ["the manifest lists only the shards (a release written before it listed every file): "
@@ -347,7 +349,7 @@ def rewrite_shard_as(released, table):
     manifest = json.loads((released / "manifest.json").read_text())
     manifest["shards"][0].update(sha256=sha256_file(shard), bytes=shard.stat().st_size)
     record_file(manifest, released, f"data/{shard.name}")
-    (released / "manifest.json").write_text(json.dumps(manifest))
+    forge_manifest(released, manifest)
 
 
 @pytest.mark.parametrize("missing", [["element_terms"], ["element_terms", "seed_model"],

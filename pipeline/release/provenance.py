@@ -1,0 +1,84 @@
+"""What made each run a release takes rows from, carried into the release's manifest (`runs[].build`), so
+that the release folder alone says how to make its rows again: the run's build config, the prompt files its
+backends read with their sha256, the package versions and the leakless commit it was built with.
+
+Nothing local is carried: an absolute path in the config is cut to its last part (as the card names a local
+model) and a server address to its host (a host that is an address or has no domain: `local`), so the
+same runs released anywhere give the same bytes and no builder's machine is named.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from pathlib import Path, PurePath
+from urllib.parse import urlsplit
+
+BUILD_RECORDS = {"config": "config.json", "prompt_files": "prompts.json"}  # key -> the run's file
+FROM_MANIFEST = ("packages", "code")  # the run manifest's build-time keys
+
+
+def run_build(run_dir: Path) -> dict:
+    """The run's build record; a key the run did not record (made before it was written) is null."""
+    run_dir = Path(run_dir)
+    build = {key: read_json(run_dir / file) for key, file in BUILD_RECORDS.items()}
+    build["config"] = shareable(build["config"])
+    manifest = read_json(run_dir / "manifest.json") or {}
+    return build | {key: manifest.get(key) for key in FROM_MANIFEST}
+
+
+def read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def run_builds(run_dirs: list[Path], earlier_runs: list[dict]) -> dict[str, dict]:
+    """Run id -> build record: the carried runs' as the earlier version recorded them, the given runs'
+    read from their folders."""
+    carried = {entry["run_id"]: entry.get("build") for entry in earlier_runs if isinstance(entry, dict)}
+    return carried | {Path(run_dir).name: run_build(run_dir) for run_dir in run_dirs}
+
+
+def shareable(value):
+    """`value` (parsed JSON) with local paths and server addresses reduced (see the module's note)."""
+    if isinstance(value, dict):
+        return {key: shareable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shareable(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    address = urlsplit(value)
+    if address.scheme and address.netloc:
+        return f"{address.scheme}://{public_host(address.hostname or '')}"
+    if os.path.isabs(value) or value.startswith("~"):
+        return f".../{PurePath(value).name}"
+    return value
+
+
+def public_host(host: str) -> str:
+    try:
+        ipaddress.ip_address(host)
+        return "local"
+    except ValueError:
+        return host if "." in host else "local"
+
+
+def rebuild_recipes(manifest: dict) -> list[str]:
+    """One line per run of the release: the build command and where its config, prompt files and code
+    version are in the manifest, or that the run recorded none."""
+    lines = []
+    for number, entry in enumerate(manifest.get("runs") or []):
+        build, run_id = entry.get("build") or {}, entry.get("run_id")
+        where = f"runs[{number}].build"
+        if not isinstance(build.get("config"), dict):
+            lines.append(f"run {run_id}: its build config was not recorded (a run or release made before it was)")
+            continue
+        size = (build["config"].get("run") or {}).get("size")
+        code = build.get("code") or {}
+        commit = (f"leakless commit `{code['commit'][:12]}`"
+                  f"{' with uncommitted changes' if code.get('uncommitted_changes') else ''}"
+                  if code.get("commit") else "the leakless commit, which it did not record (built before leakless "
+                  "recorded it, or not from a git checkout)")
+        lines.append(f"run {run_id}: `leakless build --size {size} --run-id {run_id}` with every other setting as in "
+                     f"`{where}.config`, the prompt files whose sha256 `{where}.prompt_files` lists, and {commit}")
+    return lines
