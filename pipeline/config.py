@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from pipeline.backends.diffusers_config import DiffusersConfig
 from pipeline.llm.config import LLMSettings
-from pipeline.settings import PathText, StrictSettings
+from pipeline.settings import PathText, StrictSettings, with_its_base
 from pipeline.taxonomy import load_taxonomy
 
 
@@ -66,7 +66,7 @@ class RunConfig(StrictSettings):
     @classmethod
     def _exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
-            raise ValueError(f"file not found: {value}")
+            raise ValueError(f"file not found: {with_its_base(value)}")
         return value
 
 
@@ -120,7 +120,7 @@ class PoolConfig(StrictSettings):
     @classmethod
     def _folder_exists(cls, value: Path) -> Path:
         if not value.is_dir():
-            raise ValueError(f"pool folder not found: {value}")
+            raise ValueError(f"pool folder not found: {with_its_base(value)}")
         return value
 
     @field_validator("name")
@@ -258,7 +258,7 @@ def read_toml(path: Path, what: str = "config file") -> dict:
     if path.is_dir():
         raise ConfigError(f"{what} is a folder: {path}")
     if not path.is_file():
-        raise ConfigError(f"{what} not found: {path}")
+        raise ConfigError(f"{what} not found: {with_its_base(path)}")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

@@ -27,3 +27,9 @@ class FrozenSettings(StrictSettings):
 
 
 PathText = Annotated[Path, Field(strict=False), AfterValidator(Path.expanduser)]
+
+
+def with_its_base(path: Path) -> str:
+    """`path` for a message: a relative one with the folder it was read against, which a config run
+    from another folder does not show."""
+    return str(path) if path.is_absolute() else f"{path} (relative to the working directory {Path.cwd()})"

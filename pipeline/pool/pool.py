@@ -25,6 +25,7 @@ from pipeline.contracts import ItemError
 from pipeline.hashing import sha256_bytes
 from pipeline.images.checks import is_blank, upright_rgb
 from pipeline.io.records import open_records
+from pipeline.settings import with_its_base
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 CAPTION_FILES = ("captions.jsonl", "captions.csv")
@@ -78,7 +79,7 @@ def read_captions(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
     """Rows of a CSV or JSONL captions file keyed by `file`, and its unreadable rows, each named
     by its line and skipped. A file that cannot be read at all is a one-line `ValueError`."""
     if not path.is_file():
-        raise ValueError(f"captions file not found: {path}")
+        raise ValueError(f"captions file not found: {with_its_base(path)}")
     rows, first_at, bad = {}, {}, []
     for position, entry in open_records(path).entries:
         if isinstance(entry, str):
@@ -189,7 +190,7 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
     the user trusts); by default they are skipped with their reason."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ValueError(f"pool folder {folder} does not exist")
+        raise ValueError(f"pool folder not found: {with_its_base(folder)}")
     captions_path = Path(captions_file) if captions_file else _captions_in(folder)
     if captions_path and not captions_file and not links_outside and _not_read(captions_path, folder.resolve()):
         raise ValueError(f"{captions_path}: {_not_read(captions_path, folder.resolve())}")

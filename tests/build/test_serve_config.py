@@ -47,13 +47,14 @@ def test_two_schedules_with_one_name_are_refused(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("targets_extra", "message"), [
-    ('config = "nope.toml"\n', "schedule 'grow': config file not found: nope.toml"),
+    ('config = "nope.toml"\n', "schedule 'grow': config file not found: nope.toml (relative to the working "
+                               "directory {tmp_path})"),
     ('overrides = ["run.sizes=2"]\n', "schedule 'grow': override run.sizes: unknown key"),
 ])
 def test_the_targets_files_own_config_is_checked_at_start(tmp_path, monkeypatch, targets_extra, message):
     result = serve(tmp_path, extend_schedule(targets_file(tmp_path, targets_extra)), monkeypatch)
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"error: {message}"
+    assert result.stderr.strip() == f"error: {message.format(tmp_path=tmp_path)}"
 
 
 def test_each_deployment_runs_one_flow_run_at_a_time(tmp_path, monkeypatch):
