@@ -124,8 +124,8 @@ def audit(
                    "(default: beside --out, ending .rejects.jsonl)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 2 at the first unreadable row, writing nothing "
                                                        "(without it such rows are listed and skipped)."),
-    chunk_size: int = typer.Option(2000, min=1, help="Rows read, scored and written at a time: "
-                                                      "peak memory grows with it."),
+    chunk_size: int = typer.Option(2000, min=1, help="Rows read and written at a time, one Parquet row "
+                                                      "group each: peak memory grows with it."),
     by: str | None = typer.Option(None, "--by", help="Count leak rates per value of this field of the file "
                                                     "(e.g. source, sub_category; default: category)."),
     threshold: float | None = typer.Option(None, parser=_score, metavar="SCORE",

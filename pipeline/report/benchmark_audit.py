@@ -23,6 +23,10 @@ from pipeline.io.entries import Position
 
 NO_GROUP = "(none)"
 EXAMPLES = 5  # rejects and duplicate ids shown in the summary; the rejects file has them all
+# Rows scored per detector call, so the progress bar moves every few seconds (at 20 to 40 rows/s)
+# rather than once per chunk (a minute or more). Not smaller: one 100-row call cost ~25% more CPU
+# a row than one of 600, while 250 cost the same (measured 2026-12-06 with one torch thread).
+SCORE_SLICE = 250
 
 
 @dataclass
@@ -124,23 +128,36 @@ def _label(value) -> str | None:
     return str(value)
 
 
+def score_in_slices(detector: LeakDetector, rows: list[BenchmarkRow],
+                    advance: Callable[[int], None]) -> list[LeakScore]:
+    """The rows' scores, `SCORE_SLICE` rows per detector call, `advance` told after each call."""
+    scores: list[LeakScore] = []
+    for start in range(0, len(rows), SCORE_SLICE):
+        part = rows[start:start + SCORE_SLICE]
+        scores += detector.score(to_inputs(part))
+        advance(len(part))
+    return scores
+
+
 def audit_benchmark(reader: BenchmarkReader, detector: LeakDetector, writer: AuditTableWriter,
                     chunk_size: int, strict: bool = False,
                     advance: Callable[[int], None] = lambda entries: None,
                     group_of: Callable[[BenchmarkRow], str | None] = attrgetter("category")) -> AuditSummary:
     """Every row of `reader` scored by `detector` into `writer` (an entered writer), `chunk_size`
-    entries at a time; `advance` hears how many entries each chunk held; leak rates are counted
+    entries at a time (one row group each); `advance` hears how many entries were done, as each
+    `SCORE_SLICE` of a chunk is scored and for its rejects; leak rates are counted
     per `group_of` (`grouping`). A `ValueError` (so the writer keeps nothing) when no row could
     be audited, or at the first reject if `strict`."""
     summary = AuditSummary(threshold=detector.threshold, group_of=group_of)
     for rows, rejects in reader.chunks(chunk_size):
         if strict and rejects:
             raise ValueError(f"{reader.path}: {rejects[0].describe()} (--strict stops at the first unreadable row)")
-        scores = detector.score(to_inputs(rows))
+        if rejects:
+            advance(len(rejects))
+        scores = score_in_slices(detector, rows, advance)
         hits = guardrail_hits(rows)
         writer.write(rows, scores, rejects, hits)
         summary.add(rows, scores, rejects, hits)
-        advance(len(rows) + len(rejects))
     if not summary.audited:
         first = summary.reject_examples[0].describe() if summary.reject_examples else "no rows"
         raise ValueError(f"{reader.path}: no row could be audited ({summary.rejected} rejected; first: {first})")
