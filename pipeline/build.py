@@ -12,6 +12,7 @@ from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, 
 from pipeline.ledger import ledger_for
 from pipeline.plan import pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry
+from pipeline.run_records import code_version
 from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.summary import Summary, reason_counts, retriable_failed_seeds, summarise
@@ -115,7 +116,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     write_manifest(run.manifest, rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
                    extra={"run_id": run.run_id, "ledger": summary.state_counts,
-                          "prompt_files": run.recorded_prompts()})
+                          "prompt_files": run.recorded_prompts(), "code": code_version()})
     return ledger, summary
 
 

@@ -134,7 +134,8 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
     selection = select_pairs(labels, {pair_id: sub_category_of[pair_id] for pair_id in chosen_from},
                              per_sub_category)
     decisions = [decision(row, selection, judge_hashes) for row in rows]
-    summary = {"source": Path(release_dir).name, "evaluations": str(Path(evaluations).resolve()),
+    # the evaluations folder by name: its full path would publish the builder's folders
+    summary = {"source": Path(release_dir).name, "evaluations": Path(evaluations).resolve().name,
                "judge": found.judge, "judge_served_models": list(found.judge_served),
                "judge_prompt_hashes": sorted(judge_hashes),
                "evaluation_files": found.files, "left_out": found.left_out,

@@ -14,6 +14,7 @@ from PIL import Image
 from pipeline.config import load_config
 from pipeline.factory import STAGE_ORDER
 from pipeline.hashing import sha256_file
+from pipeline.run_records import code_version
 from pipeline.taxonomy import load_taxonomy
 from pipeline.writers.shards import PAIR_SCHEMA
 
@@ -55,6 +56,8 @@ def test_manifest_matches_shards(built):
     for shard in manifest["shards"]:
         assert sha256_file(Path(result["run_dir"]) / "data" / shard["file"]) == shard["sha256"]
     assert manifest["packages"]["prefect"] != "not installed"
+    # packages.leakless stays 0.1.0 across code changes: the checkout's commit says which code built it
+    assert manifest["code"] == code_version()
 
 
 def test_ledger_accounts_for_every_seed_once(built):
