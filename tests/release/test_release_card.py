@@ -204,3 +204,14 @@ def test_a_selected_version_without_runs_or_decisions_still_renders():
     assert "| `selection_reason` | string |" in card
     features = yaml.safe_load(card.split("---\n")[1])["dataset_info"]["features"]
     assert {"name": "selection_reason", "dtype": "string"} in features
+
+
+def test_the_cards_build_steps_come_in_the_builds_stage_order():
+    from pipeline.factory import STAGE_ORDER
+
+    card = render_card(manifest(1), [row(1)])
+    steps = card.split("harmful seeds from the 6×19 taxonomy", 1)[1].split("final filtration", 1)[0]
+    stage_of = {"leak rewriting": "rewrite", "a measured leak filter": "leak_filter",
+                "a harm check": "harm_check", "images": "images"}
+    named = sorted(stage_of, key=steps.index)
+    assert [stage_of[step] for step in named] == [stage for stage in STAGE_ORDER if stage in stage_of.values()]
