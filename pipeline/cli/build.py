@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import shlex
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
@@ -52,10 +54,12 @@ def build(
         typer.echo(f"note: {note}", err=True)
     from pipeline.prefect_server import prefect_api
 
-    # Prefect's server, the models and the imports below start together, not one after another.
     same_run = f"{rerun_command(['build'], config, overrides)} --run-id {shlex.quote(run.run_id)}"
     with resumable(same_run), prefect_api() as server, ExitStack() as holding:
         api_url = server.api_url if server else reachable_api_url()
+        with user_errors():
+            refuse_a_busy_run(run)
+        make_stages(settings, run)  # while Prefect's server starts
         with user_errors():
             holding.enter_context(run_lock.held(run))
             run.check(settings)  # again, locked: a build that ended meanwhile may have made the run
@@ -69,6 +73,31 @@ def build(
         # The run is finished (exit 0, as for any failed seed), but these seeds need only the server back.
         typer.echo(f"note: {transient_failures_text(result['retriable_failed'])}; once the server answers, "
                    f"`{same_run}` tries them again", err=True)
+
+
+def refuse_a_busy_run(run: RunDir) -> None:
+    """A run another process builds is refused at once, not once the models have loaded; its lock is
+    taken for the build only then, as taking it makes the run folder."""
+    if run.path.exists():
+        with run_lock.held(run):
+            pass
+
+
+def make_stages(settings: BuildConfig, run: RunDir) -> None:
+    """The build's stages, made before the run is locked or claimed: `make_pipeline` checks them
+    against `STAGE_ORDER`, and a mismatch, a bug of the code, is then one traceback with no run
+    folder made, not one from each task, its retry and the flow. The flow's tasks find them made.
+    Prefect's import (about 1 s) runs meanwhile. Dask workers make their own stages."""
+    if settings.runner.kind != "threads":
+        return
+    from pipeline.factory import build_stages, config_key
+
+    # Leaving the block waits for the models: exiting while a thread is inside native loading
+    # code (Ctrl-C meanwhile) aborts the process (exit 134).
+    with environment_errors(), ThreadPoolExecutor(1, thread_name_prefix="warm-up") as loading:
+        made = loading.submit(build_stages, config_key(settings), run.path)
+        importlib.import_module("flows.build")
+        made.result()
 
 
 def report_finished_without_api(run: RunDir, lost: str) -> None:
@@ -96,12 +125,8 @@ def run_flow(settings: BuildConfig, run: RunDir, server, api_url: str, progress:
              same_run: str) -> tuple[dict | None, str]:
     """The flow's result; (None, what was lost) when the Prefect API stopped answering after the run
     finished. Lost before, it is exit 75 with the command that resumes."""
-    from pipeline.factory import warm_up
-    from pipeline.prefect_server import use
-
-    warming = warm_up(settings, run.path) if settings.runner.kind == "threads" else None
-
     from flows.build import build_flow
+    from pipeline.prefect_server import use
     from pipeline.runners import build_task_runner
 
     before = run.manifest_stamp()  # a rerun of a finished run has its old manifest until finalize
@@ -114,8 +139,3 @@ def run_flow(settings: BuildConfig, run: RunDir, server, api_url: str, progress:
         raise fail(str(error).splitlines()[0]) from None
     except httpx.TransportError as error:
         return None, api_lost_after_finishing(error, api_url, run, before, same_run)
-    finally:
-        if warming is not None:
-            # A rerun of a finished run, or a failed one, may not need the models; exiting while
-            # the warm-up is still inside native loading code aborts the process (exit 134).
-            warming.join()

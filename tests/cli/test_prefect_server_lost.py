@@ -85,10 +85,8 @@ def closed_port() -> int:
 
 
 def test_a_configured_server_that_does_not_answer_is_one_line_before_anything_loads(tmp_path, monkeypatch):
-    import pipeline.factory
-
     loaded = []
-    monkeypatch.setattr(pipeline.factory, "warm_up", lambda *_: loaded.append(1))
+    monkeypatch.setattr("pipeline.cli.build.make_stages", lambda *_: loaded.append(1))
     url = f"http://127.0.0.1:{closed_port()}/api"
     monkeypatch.setenv("PREFECT_API_URL", url)
     result = CliRunner().invoke(app, ["build", "--size", "1", "--set", f'run.runs_dir="{tmp_path / "runs"}"',

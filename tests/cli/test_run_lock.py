@@ -24,7 +24,6 @@ RUN_ID = "locked"
 def fake_flow(monkeypatch, body):
     """`leakless build` runs `body(settings, run_id)` as its flow: no Prefect server, no models."""
     import flows.build
-    import pipeline.factory
     import pipeline.prefect_server
 
     class Flow:
@@ -32,7 +31,7 @@ def fake_flow(monkeypatch, body):
             return lambda settings, run_id, show_progress: body(settings, run_id)
 
     monkeypatch.setattr(flows.build, "build_flow", Flow())
-    monkeypatch.setattr(pipeline.factory, "warm_up", lambda *_: None)
+    monkeypatch.setattr("pipeline.cli.build.make_stages", lambda *_: None)
     monkeypatch.setattr(pipeline.prefect_server, "prefect_api", lambda: contextlib.nullcontext(None))
     monkeypatch.setattr("pipeline.cli.build.reachable_api_url", lambda: "http://127.0.0.1:9/api")
 
