@@ -87,7 +87,8 @@ def test_readme_names_every_cli_command():
 
 def test_every_test_file_the_docs_and_scripts_name_exists():
     # tests moved into subfolders once and a script kept the old path; CI then ran nothing
-    texts = [p for pattern in ("docs/*.md", "README.md", "scripts/*", "pipeline/**/*.py", "tests/**/*.py")
+    texts = [p for pattern in ("docs/*.md", "README.md", "benchmarks/*.md", "scripts/*", "pipeline/**/*.py",
+                                "tests/**/*.py")
              for p in ROOT.glob(pattern) if p.is_file()]
     named = {m for p in texts for m in re.findall(r"tests/[\w/]+\.py", p.read_text(errors="ignore"))}
     assert named, "the docs name no test file: the pattern above is stale"

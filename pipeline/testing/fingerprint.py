@@ -2,7 +2,7 @@
 
 `tests/build/test_fingerprint.py` compares a fresh build against the stored file, so a
 refactor that changes what the build accepts, or any id or score, fails. Regenerate
-the file only for a named, intended change (a detector refit, a new rewriter):
+the file only for a named, intended change (a detector refit, a new rewriter, a new stage):
 
     python -m pipeline.testing.fingerprint --write
 """
