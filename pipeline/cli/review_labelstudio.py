@@ -98,9 +98,10 @@ def labelstudio_import(
         plan = plan_import(exported, batches, user_names(mapping, emails))
     for line in plan.notes:
         typer.echo(f"warning: {line}", err=True)
-    store = store_for(folder)
-    outcome = import_export(plan.planned, store, EditScorer(runs_dir=folder.parent))
-    withdrawal = withdraw_missing(plan, store, folder.name)
+    with user_errors():  # a store this user may not write (a lab's shared runs folder): one line
+        store = store_for(folder)
+        outcome = import_export(plan.planned, store, EditScorer(runs_dir=folder.parent))
+        withdrawal = withdraw_missing(plan, store, folder.name)
     for line in withdrawal.withdrawn:
         typer.echo(f"warning: {line}", err=True)
     problems = plan.skipped + outcome.refused

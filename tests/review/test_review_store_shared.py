@@ -4,6 +4,7 @@ written, and a store this user may not write is one `error:` line naming it (not
 from __future__ import annotations
 
 import errno
+import json
 import os
 import sqlite3
 import stat
@@ -14,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.review.batches import ReviewBatch, export_batches
+from pipeline.review.batches import ReviewBatch, export_batches, load_batches
 from pipeline.review.store import ReviewStore, StoreNotWritable
 from tests.support import ROOT
 from tests.support.review_runs import make_run
@@ -74,3 +75,17 @@ def test_a_batch_folder_this_user_may_not_read_is_one_line(tmp_path, monkeypatch
     monkeypatch.setattr(ReviewBatch, "load", unreadable)  # root reads any folder; chmod 000 stops others
     assert_one_line_naming(invoke("tokens", "add", "ann", "--batches", "fake-b000", "--runs-dir", str(tmp_path)),
                            str(manifest))
+
+
+def test_a_label_studio_import_into_a_store_this_user_may_not_write_is_one_line(tmp_path, monkeypatch):
+    from tests.review.test_review_labelstudio import choice, shaped_like_an_export
+
+    export_batches(make_run(tmp_path, pairs=2), batch_size=2, annotators=["alice"])
+    ReviewStore.for_runs(tmp_path).add_token("alice", ["fake-b000"])
+    exported = shaped_like_an_export(load_batches(tmp_path / "fake"))
+    exported[0]["annotations"] = [{"id": 1, "completed_by": 7, "result": [choice("verdict", "accept")]}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(exported), encoding="utf-8")
+    open_read_only(monkeypatch)
+    assert_one_line_naming(invoke("labelstudio-import", "fake", str(path), "--runs-dir", str(tmp_path),
+                                  "--user", "7=alice"), f"cannot write the review store {tmp_path}/review.sqlite")
