@@ -187,13 +187,6 @@ def config_key(config: BuildConfig) -> str:
 
 
 def build_stages(config_key: str, run_dir: Path) -> dict[str, Stage]:
-    with _BUILDING:  # task threads (and the warm-up) must not load the models twice
+    with _BUILDING:  # task threads (and build's make_stages) must not load the models twice
         return _stages(config_key, str(run_dir))
 
-
-def warm_up(config: BuildConfig, run_dir: Path) -> threading.Thread:
-    """Load models in the background while Prefect's temporary server starts (several seconds)."""
-    thread = threading.Thread(target=build_stages, args=(config_key(config), run_dir), daemon=True,
-                              name="warm-up")
-    thread.start()
-    return thread

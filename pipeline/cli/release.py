@@ -103,13 +103,15 @@ def export_vlsbench_command(
     release: Release,
     out_dir: Annotated[Path, typer.Argument(help="An empty or new folder for data.json and imgs/.")],
     releases_dir: ReleasesDir = RELEASES_DIR,
-    force: Annotated[bool, typer.Option("--force", help="Export even if the release fails verify (never a shard "
-                                        "that is a link or not in the release schema).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Export without running verify, so even a release that "
+                                        "would fail it (never a shard that is a link or not in the release "
+                                        "schema).")] = False,
     allow_preview: Annotated[bool, typer.Option(
         "--allow-preview", help="Export an unreviewed preview release, with a PREVIEW.md note beside data.json.")] = False,
 ) -> None:
     """Write the release as VLSBench's data.json + imgs/ into OUT_DIR (a NOTES.md beside it names placeholder
-    images and overridden pairs); a release that fails verify, or a preview without --allow-preview, is refused."""
+    images and overridden pairs); a release that fails verify, or a preview without --allow-preview, is refused.
+    Verify re-scores every pair (most of an export's time); --force skips it."""
     from pipeline.release.vlsbench import check_export, export_vlsbench
 
     folder = release_path(release, releases_dir)
