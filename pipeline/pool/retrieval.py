@@ -84,10 +84,18 @@ class PoolRetriever(ImageGenerator):
         self.copies = np.setdiff1d(np.arange(len(pool.images)), self.first_file)  # the other positions
         # item id -> pool file: a rerun of the same item gets its image back without a second use.
         self.assignments_file = Path(assignments_file) if assignments_file else None
-        self.assignments: dict[str, str] = self._still_valid_assignments()
+        self._assignments: dict[str, str] | None = None
         self._lock = threading.Lock()  # task threads share one retriever: uses must not race
         # pool files that already serve in this run outside retrieval (image-first seeds' own images)
         self.serving = tuple(serving)
+
+    @property
+    def assignments(self) -> dict[str, str]:
+        """Read at first use, not when made: a build makes its stages before it locks the run, and another
+        build of the run may write the file meanwhile."""
+        if self._assignments is None:
+            self._assignments = self._still_valid_assignments()
+        return self._assignments
 
     def _still_valid_assignments(self) -> dict[str, str]:
         """The saved assignments whose file still holds the bytes it was chosen for. One whose

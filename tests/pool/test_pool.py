@@ -327,3 +327,16 @@ def test_a_file_captioned_twice_keeps_its_first_caption_and_names_the_repeat(tmp
     assert captions == {"a.png": "a kitchen knife on a cutting board", "café.png": "a crowbar in a door frame"}
     assert [(skip.file, skip.reason) for skip in pool.skipped] == [
         ("captions.jsonl line 3", "`a.png` again: line 1 captions it, and is used")]
+
+
+def test_the_assignments_are_read_at_first_use_not_when_the_retriever_is_made(big_pool, tmp_path):
+    # a build makes its stages before it locks the run: another build of the run may write them meanwhile
+    assignments = tmp_path / "assignments.json"
+    made_early = PoolRetriever(big_pool, tmp_path / "index", default_embedder(),
+                               RetrievalConfig(min_similarity=0.3), assignments_file=assignments)
+    other_build = PoolRetriever(big_pool, tmp_path / "index", default_embedder(),
+                                RetrievalConfig(min_similarity=0.3), assignments_file=assignments)
+    taken, = other_build.generate([ImageRequest("a", PARAPHRASES[0], 0)])
+    other, = made_early.generate([ImageRequest("b", PARAPHRASES[0], 1)])
+    assert isinstance(other, ItemError) or other.meta["file"] != taken.meta["file"]  # max_uses 1
+    assert "a" in json.loads(assignments.read_text(encoding="utf-8"))  # not lost by the later save
