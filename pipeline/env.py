@@ -19,7 +19,16 @@ IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
 
 def artifacts_dir() -> Path:
     """LEAKLESS_ARTIFACTS (a `~` at its start the home folder, as in PREFECT_HOME), else ./artifacts."""
-    return Path(os.environ.get("LEAKLESS_ARTIFACTS", Path.cwd() / "artifacts")).expanduser().resolve()
+    return expand_home(Path(os.environ.get("LEAKLESS_ARTIFACTS", Path.cwd() / "artifacts"))).resolve()
+
+
+def expand_home(path: Path) -> Path:
+    """`path` with a `~` or `~user` at its start made the home folder; a `~name` that is no user's (a typo
+    of `~/name`) is a ValueError naming it, not Python's RuntimeError."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        raise ValueError(f"{path}: {path.parts[0]} is no user's home folder (your own is ~/)") from None
 
 
 DEFAULTS = {
@@ -40,7 +49,10 @@ def apply_defaults() -> None:
         # Prefect's home (its database, its storage) moves under artifacts/; the profiles that
         # `prefect config set` wrote stay the ones Prefect reads, a team server's API URL included.
         os.environ.setdefault("PREFECT_PROFILES_PATH", str(profiles_path()))
-        os.environ["PREFECT_HOME"] = str(artifacts_dir() / "prefect")
+        try:
+            os.environ["PREFECT_HOME"] = str(artifacts_dir() / "prefect")
+        except ValueError:  # a bad LEAKLESS_ARTIFACTS: said in one line by the command that reads it
+            pass
     if not user_api_url():
         # Quiets the temporary server's console noise only: a real server's Logs tab shows every run's lines.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -15,6 +15,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from pipeline.env import expand_home
+
 
 class StrictSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -26,7 +28,7 @@ class FrozenSettings(StrictSettings):
     model_config = ConfigDict(frozen=True)
 
 
-PathText = Annotated[Path, Field(strict=False), AfterValidator(Path.expanduser)]
+PathText = Annotated[Path, Field(strict=False), AfterValidator(expand_home)]
 
 
 def with_its_base(path: Path) -> str:

@@ -242,6 +242,8 @@ def check_prefect_home() -> None:
 
     if configured_api_url():
         return
+    if "PREFECT_HOME" not in os.environ:  # left unset only by a LEAKLESS_ARTIFACTS that could not be read
+        artifacts_dir()  # which says why, in one line
     home = Path(os.environ["PREFECT_HOME"]).expanduser()
     problem = folder_problem(home) or database_problem(home)
     if problem:
@@ -255,6 +257,8 @@ def database_problem(home: Path) -> str | None:
     a team shares), None when it can or is not made yet."""
     from pipeline.storage import permissions
 
+    if os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"):  # the database is elsewhere
+        return None
     for path in (home / name for name in PREFECT_DATABASE_FILES):
         if path.exists() and not os.access(path, os.R_OK | os.W_OK):
             return f"{home} holds a database this user cannot write ({permissions(path)}): it is one user's"

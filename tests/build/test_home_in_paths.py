@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 
-from pipeline.config import BuildConfig
+import pytest
+
+from pipeline.config import BuildConfig, ConfigError, load_config
 from tests.support import ROOT
 
 
@@ -34,3 +36,17 @@ def test_leakless_artifacts_and_prefects_home_start_in_the_home_folder(tmp_path)
                            env={**env, "HOME": str(tmp_path), "LEAKLESS_ARTIFACTS": "~/art", "PYTHONPATH": str(ROOT)})
     assert shown.stdout.split() == [str(tmp_path / "art"), str(tmp_path / "art" / "prefect")]
     assert not (tmp_path / "~").exists()
+
+
+def test_a_home_of_no_user_is_one_line_not_a_traceback(tmp_path):
+    # `~data/pool` for `~/data/pool`: Python's expanduser raises RuntimeError, which no handler took
+    bad = "~no-such-user-here/runs"
+    with pytest.raises(ConfigError, match=f"run.runs_dir: {bad}: ~no-such-user-here is no user's home folder"):
+        load_config(None, [f"run.runs_dir='{bad}'"])
+    env = {key: value for key, value in os.environ.items() if key not in ("PREFECT_HOME", "PREFECT_API_URL")}
+    built = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--size", "1"], cwd=tmp_path,
+                           capture_output=True, text=True, env={**env, "LEAKLESS_ARTIFACTS": "~no-such-user-here/a",
+                                                                "PYTHONPATH": str(ROOT)})
+    assert built.returncode == 2
+    assert built.stderr.strip().splitlines() == [
+        "error: ~no-such-user-here/a: ~no-such-user-here is no user's home folder (your own is ~/)"]

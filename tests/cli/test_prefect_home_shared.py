@@ -31,3 +31,15 @@ def test_a_prefect_home_with_no_database_yet_passes(tmp_path, monkeypatch):
     monkeypatch.setattr(prefect_server, "configured_api_url", lambda: None)
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
     check_prefect_home()
+
+
+def test_another_users_database_is_no_problem_when_prefect_keeps_its_database_elsewhere(tmp_path, monkeypatch):
+    home = tmp_path / "prefect"
+    home.mkdir()
+    (home / "prefect.db").write_bytes(b"")
+    monkeypatch.setattr(prefect_server, "configured_api_url", lambda: None)
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://db.example.org/prefect")
+    access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: access(path, mode) and not str(path).endswith(".db"))
+    check_prefect_home()
