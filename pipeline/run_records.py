@@ -155,12 +155,13 @@ def code_version() -> dict | None:
     try:
         commit = _git(checkout, "rev-parse", "HEAD")
         changed = _git(checkout, "status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.SubprocessError):  # no git, not a repository, a slow disk
+    except (OSError, subprocess.SubprocessError, UnicodeDecodeError):  # no git, not a repository, a slow disk
         return None
     return {"commit": commit, "uncommitted_changes": bool(changed)}
 
 
 def _git(checkout: Path, *args: str) -> str:
     # GIT_OPTIONAL_LOCKS=0: `status` then never takes the index lock that a commit running beside it needs
-    return subprocess.run(["git", "-C", str(checkout), *args], capture_output=True, text=True, check=True,
-                          timeout=10, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout.strip()
+    # errors="replace": a tracked file name that is not UTF-8 must not fail a finished build
+    return subprocess.run(["git", "-C", str(checkout), *args], capture_output=True, text=True, errors="replace",
+                          check=True, timeout=10, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout.strip()

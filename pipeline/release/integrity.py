@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.hashing import sha256_file
 from pipeline.release.verify import load_manifest
-from pipeline.release.writer import MANIFEST, SUMS, plain_file, read_sums
+from pipeline.release.writer import MANIFEST, SUMS, SUMS_FORMAT, plain_file, read_sums
 from pipeline.writers.shard_reader import shard_paths
 
 CHANGED = "the data was changed or damaged since it was written; nothing was released"
@@ -41,12 +41,15 @@ def check_release_unchanged(folder: Path) -> dict:
     folder = Path(folder)
     manifest = load_manifest(folder)
     recorded = {entry["file"]: entry["sha256"] for entry in manifest.get("files") or manifest["shards"]}
-    if (folder / SUMS).is_file():
-        recorded[MANIFEST] = read_sums(folder).get(MANIFEST, "")
+    # a manifest whose format has SHA256SUMS is checked against it: without the file, an edit would pass
+    if (folder / SUMS).is_file() or manifest.get("manifest_format", 0) >= SUMS_FORMAT:
+        recorded[MANIFEST] = read_sums(folder).get(MANIFEST, "") if plain_file(folder / SUMS) else ""
     for file, digest in sorted(recorded.items()):
         if not plain_file(folder / file):
             raise ValueError(f"{folder.name}: {file} is listed in its {MANIFEST} but missing or not a plain file; "
                              "nothing was released")
+        if file == MANIFEST and not plain_file(folder / SUMS):
+            raise ValueError(f"{folder.name}: {SUMS} is missing; its {MANIFEST} cannot be checked ({CHANGED})")
         if sha256_file(folder / file) != digest:
             source = SUMS if file == MANIFEST else MANIFEST
             raise ValueError(f"{folder.name}: {file} does not match its sha256 in {source} ({CHANGED})")

@@ -32,12 +32,12 @@ from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
 from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
-from pipeline.release.select import INDEX_FILE, Candidates, add_release, add_run
+from pipeline.release.select import Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
 from pipeline.release.provenance import run_builds
-from pipeline.release.writer import (release_manifest, release_tables, run_entries, seal, write_dedup_index,
-                                     write_release_shards)
+from pipeline.release.writer import (INDEX_FILE, release_manifest, release_tables, run_entries, seal,
+                                     write_dedup_index, write_release_shards)
 from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
 from pipeline.storage import atomic_write_text

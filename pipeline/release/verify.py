@@ -36,7 +36,8 @@ from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query
 from pipeline.release.leak_check import score_problems
 from pipeline.release.schema import is_release_schema
 from pipeline.release.card import dedup_rule
-from pipeline.release.writer import INDEX_FILE, MANIFEST, SUMS, not_plain, plain_file, read_sums, release_files
+from pipeline.release.writer import (INDEX_FILE, MANIFEST, SUMS, SUMS_FORMAT, not_plain, plain_file, read_sums,
+                                     release_files)
 
 READ_ROWS = 100
 CARD = "README.md"
@@ -204,7 +205,7 @@ def sums_problems(folder: Path, manifest: dict) -> list[str]:
     if kind := not_plain(path):
         return [f"{SUMS}: {kind}, not a plain file (not read)"]
     if not path.is_file():
-        return [f"{SUMS}: missing"] if manifest.get("manifest_format", 0) >= 3 else []
+        return [f"{SUMS}: missing"] if manifest.get("manifest_format", 0) >= SUMS_FORMAT else []
     try:
         listed = read_sums(folder)
     except (ValueError, UnicodeDecodeError) as error:

@@ -122,6 +122,7 @@ def write_dedup_index(rows: list[dict], path: Path) -> None:
 # Bumped when what a manifest must hold grows; 2: `files` lists every file and `runs` counts each run's rows;
 # 3: each of `runs` holds its `build` record, and SHA256SUMS sits beside the manifest.
 MANIFEST_FORMAT = 3
+SUMS_FORMAT = 3  # the first manifest format written beside a SHA256SUMS
 
 
 def run_entries(rows: list[dict], run_ids: list[str], version: int, builds: dict[str, dict]) -> list[dict]:

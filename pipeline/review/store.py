@@ -28,7 +28,7 @@ STORE_NAME = "review.sqlite"
 # annotator at work is never signed out mid-item (each use starts the clock again).
 SESSION_LIFETIME = timedelta(hours=12)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2  # any change to SCHEMA bumps it: a store at this version is opened without running SCHEMA
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY, annotator TEXT NOT NULL, batches TEXT NOT NULL, created TEXT NOT NULL,

@@ -31,5 +31,5 @@ def test_a_command_with_a_temporary_server_ends_without_resource_warnings(tmp_pa
     assert done.returncode == 0, done.stderr
     assert "Exception ignored" not in done.stderr and "ResourceWarning" not in done.stderr, done.stderr
     pid, stopping_s = done.stdout.split()
-    assert float(stopping_s) < 0.15  # the stop itself does not wait for the server
+    assert float(stopping_s) < 1.0  # the stop itself does not wait for the server (its shutdown takes seconds)
     assert not os.path.exists(f"/proc/{pid}")  # reaped, not a zombie, once the command ended

@@ -93,9 +93,13 @@ def test_each_runs_build_record_is_carried_into_the_release_and_its_extension(tm
 
 
 def test_the_code_version_is_the_checkouts_commit_and_none_without_git(monkeypatch):
-    head = subprocess.run(["git", "-C", str(run_records.Path(run_records.__file__).parent), "rev-parse", "HEAD"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    assert run_records.code_version()["commit"] == head
+    checkout = run_records.Path(run_records.__file__).parent.parent
+    if (checkout / ".git").exists():
+        head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        assert run_records.code_version()["commit"] == head
+    else:  # a copy of the tree without its history (an sdist, a machine the tree was copied to)
+        assert run_records.code_version() is None
 
     def no_git(*args, **kwargs):
         raise FileNotFoundError("git")
@@ -131,6 +135,8 @@ def test_an_edited_manifest_or_card_thresholds_are_a_verify_problem(tmp_path):
                                               "sha256 in manifest.json"),
     (lambda v1: (v1 / "manifest.json").write_text((v1 / "manifest.json").read_text().replace('"rows": 3', '"rows": 3 ')),
      "bench-v1: manifest.json does not match its sha256 in SHA256SUMS"),
+    # an edit of the manifest with SHA256SUMS deleted, which verify already reports
+    (lambda v1: (v1 / "SHA256SUMS").unlink(), "bench-v1: SHA256SUMS is missing; its manifest.json cannot be checked"),
 ])
 def test_extend_and_select_refuse_an_earlier_version_that_changed(tmp_path, damage, named):
     runs = tmp_path / "runs"
