@@ -5,6 +5,7 @@ Each test works on a copy of prompts/ (the repository's own files are never edit
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -120,28 +121,19 @@ def test_a_resume_after_the_llm_rewriter_template_was_edited_is_refused(prompts,
         run.check(config)
 
 
-def test_a_resume_after_the_taxonomy_file_was_edited_is_refused(prompts, runs, tmp_path, monkeypatch):
-    import pipeline.taxonomy as taxonomy
-
-    copy = tmp_path / "taxonomy.toml"
-    shutil.copy(taxonomy.TAXONOMY_FILE, copy)
-    monkeypatch.setattr(taxonomy, "TAXONOMY_FILE", copy)
-    run = claimed(runs)
-    append(copy, "\n# a comment is an edit too\n")
-    with pytest.raises(ConfigError, match=r"other versions of pipeline/taxonomy/taxonomy\.toml"):
-        run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))
-
-
-def test_a_resume_after_the_harm_words_were_edited_is_refused(prompts, runs, tmp_path, monkeypatch):
+@pytest.mark.parametrize("module, attribute, recorded_as", [
+    ("pipeline.taxonomy", "TAXONOMY_FILE", "pipeline/taxonomy/taxonomy.toml"),
     # the rules rewriter's paraphrases: one run would mix rows of two rewrite_prompt_hash values
-    import pipeline.lexicon as lexicon
-
-    copy = tmp_path / "harm_words.toml"
-    shutil.copy(lexicon.LEXICON_FILE, copy)
-    monkeypatch.setattr(lexicon, "LEXICON_FILE", copy)
+    ("pipeline.lexicon", "LEXICON_FILE", "pipeline/lexicon/harm_words.toml")])
+def test_a_resume_after_a_data_file_the_build_reads_was_edited_is_refused(prompts, runs, tmp_path, monkeypatch,
+                                                                          module, attribute, recorded_as):
+    original = getattr(importlib.import_module(module), attribute)
+    copy = tmp_path / original.name
+    shutil.copy(original, copy)
+    monkeypatch.setattr(f"{module}.{attribute}", copy)
     run = claimed(runs)
     append(copy, "\n# a comment is an edit too\n")
-    with pytest.raises(ConfigError, match=r"other versions of pipeline/lexicon/harm_words\.toml"):
+    with pytest.raises(ConfigError, match=f"other versions of {re.escape(recorded_as)}"):
         run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))
 
 
