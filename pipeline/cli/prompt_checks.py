@@ -89,11 +89,14 @@ REFERENCE_PLACEHOLDERS = "a `held` reference takes {holder} and {their}, a `cued
 
 def seed_table_problems(table: dict) -> Iterator[tuple[str, str]]:
     """(text, problem) for each text of seed_queries.toml that the template seed writer would fill
-    wrongly, or ("", problem) for a missing table."""
+    wrongly, or ("", problem) for a missing table or one of the wrong type."""
     from pipeline.backends.offline_text import fill, query
 
     if not isinstance(table.get("frames"), list):
         yield "", "no `frames` list (the question frames every query is made from)"
+        return
+    if misshapen := seed_shape_problem(table):
+        yield "", misshapen
         return
     element = "sample element"
     rendered = [(frame, query(frame, "sample core", element), "{core}") for frame in table["frames"]]
@@ -111,11 +114,15 @@ def seed_table_problems(table: dict) -> Iterator[tuple[str, str]]:
 
 def reference_table_problems(table: dict) -> Iterator[tuple[str, str]]:
     """(text, problem) for each text of references.toml that the rules rewriter would fill wrongly
-    (what it uses as written must hold no placeholder), or ("", problem) for a missing table."""
+    (what it uses as written must hold no placeholder), or ("", problem) for a missing table or one of
+    the wrong type."""
     from pipeline.backends.references import READ_TABLES, cued_reference, held_reference
 
     if missing := [name for name in READ_TABLES if name not in table]:
         yield "", f"no `{missing[0]}` table (the rules rewriter reads {', '.join(READ_TABLES)})"
+        return
+    if misshapen := reference_shape_problem(table):
+        yield "", misshapen
         return
     as_written = {name: value for name, value in table.items() if name not in ("held", "cued")}
     for text in _texts(as_written):
@@ -130,6 +137,34 @@ def reference_table_problems(table: dict) -> Iterator[tuple[str, str]]:
                 yield text, f"unknown placeholder {{{error.args[0]}}} ({REFERENCE_PLACEHOLDERS})"
             except (IndexError, ValueError) as error:
                 yield text, f"{text!r}: {error} ({REFERENCE_PLACEHOLDERS})"
+
+
+# A value of the wrong TOML type would otherwise be a traceback here, or a string iterated by character.
+def seed_shape_problem(table: dict) -> str | None:
+    sub_categories = {name: value for name, value in table.items() if name != "frames"}
+    if not _strings(table["frames"]):
+        return "`frames` must be a list of strings"
+    if not_a_table := next((name for name, value in sub_categories.items() if not isinstance(value, dict)), None):
+        return f"`{not_a_table}` must be a table (a sub-category's lists of texts)"
+    not_texts = (f"{name}.{key}" for name, value in sub_categories.items()
+                 for key, texts in value.items() if not _strings(texts))
+    return next((f"`{name}` must be a list of strings" for name in not_texts), None)
+
+
+def reference_shape_problem(table: dict) -> str | None:
+    if not isinstance(table["held"], dict):
+        return "`held` must be a table ([held])"
+    if not (isinstance(table["cued"], list) and all(isinstance(cued, dict) for cued in table["cued"])):
+        return "`cued` must be an array of tables ([[cued]])"
+    for name, section in (("held", table["held"]), *(("cued", cued) for cued in table["cued"])):
+        for key in ("singular", "plural"):
+            if not _strings(section.get(key, [])):
+                return f"`{name}.{key}` must be a list of strings"
+    return None
+
+
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _texts(value) -> Iterator[str]:

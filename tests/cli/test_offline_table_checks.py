@@ -1,6 +1,7 @@
 """The offline backends' tables (prompts/offline/*.toml) are rendered with sample values by the build
 preflight, as the backends fill them: a placeholder they do not fill, a frame or core without the one
-it must carry, or a missing table is one line naming the file (and line), exit 2, before any work.
+it must carry, or a missing table or one of the wrong type is one line naming the file (and line), exit 2,
+before any work.
 Otherwise a misspelt `{elemnt}` shipped as text in accepted pairs, and a misspelt `{holdr}` stopped
 the build in its rewrite stage with a bare KeyError.
 
@@ -8,6 +9,7 @@ Each test works on a copy of prompts/ (the repository's own files are never edit
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -76,3 +78,21 @@ def test_an_unknown_placeholder_in_the_references_is_named_at_its_line(offline, 
 def test_references_without_a_table_the_rewriter_reads_is_named(offline, tmp_path):
     edit(offline / "references.toml", "[held]", "[hold]")
     assert "references.toml: no `held`" in refused(tmp_path)
+
+
+@pytest.mark.parametrize("file, pattern, new, problem", [
+    ("references.toml", r"^\[\[cued\]\]\n(?:.+\n)*", "", "`cued` must be an array of tables"),
+    ("references.toml", r"^\[held\]\n(?:.+\n)*", "", "`held` must be a table"),
+    ("references.toml", r'^plural = \["what \{holder\}.*', 'plural = "what {holder} is holding"',
+     "`held.plural` must be a list of strings"),
+    ("seed_queries.toml", r'(?<=^\["Weapon-Related Violence"\]\n)object = \[', 'object = "x"\nunread = [',
+     "`Weapon-Related Violence.object` must be a list of strings"),
+], ids=["cued_a_string", "held_an_array", "held_plural_a_string", "cores_a_string"])
+def test_an_offline_table_of_the_wrong_type_is_named(offline, tmp_path, file, pattern, new, problem):
+    # Before: an AttributeError or TypeError traceback, or a string's characters read as its texts.
+    table = offline / file
+    text, edits = re.subn(pattern, new, table.read_text(), flags=re.MULTILINE)
+    assert edits
+    top = {"`cued`": 'cued = "x"\n', "`held`": "held = []\n"}.get(problem.split()[0], "")  # before any header
+    table.write_text(top + text)
+    assert f"{file}: {problem}" in refused(tmp_path)
