@@ -182,10 +182,24 @@ def release_command(manifest: dict, rows: list[dict]) -> str | None:
     if "selection" in manifest:
         return None
     new = [row for row in rows if row.get("added_in", manifest["version"]) == manifest["version"]]
-    runs = [run["run_id"] for run in manifest["runs"] if run.get("new")]
     flags = [*(["--preview"] if any(row.get("review_state") != ACCEPTED for row in new) else []),
              *(["--extend"] if manifest.get("extends") is not None else [])]
-    return " ".join(["leakless release", *runs, "--name", manifest["name"], *flags])
+    return " ".join(["leakless release", *given_runs(manifest), "--name", manifest["name"], *flags])
+
+
+def earlier_version_first(manifest: dict) -> list[str]:
+    """The recipe's first step for an `--extend` version: that command carries the rows of the latest
+    version, so the earlier one must be there first."""
+    if manifest.get("extends") is None or "selection" in manifest:
+        return []
+    return [f"first v{manifest['extends']}, made again as its own card says (`--extend` carries the latest "
+            "version's rows)"]
+
+
+def given_runs(manifest: dict) -> list[str]:
+    """The runs given to the `leakless release` that made this version: every one not only carried, one
+    whose pairs were all dropped (final filter, duplicates) included."""
+    return [run["run_id"] for run in manifest["runs"] if run.get("new") or not run.get("carried")]
 
 
 def review_taken(manifest: dict, run_states: Counter | None) -> dict[str, int] | None:
@@ -232,9 +246,10 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
     body = BODY.render(
         name=manifest["name"], version=manifest["version"], preview=manifest["preview"], rows=manifest["rows"],
         extends=manifest["extends"], carried=manifest["carried_rows"], sub_counts=manifest["counts"]["sub_category"],
-        runs=[run["run_id"] for run in manifest["runs"] if run.get("new") or not run.get("carried")],
+        runs=given_runs(manifest),
         provenance=provenance(manifest, rows), dedup_rule=dedup_rule(manifest["options"]),
-        recipes=rebuild_recipes(manifest), release_command=release_command(manifest, rows),
+        recipes=[*earlier_version_first(manifest), *rebuild_recipes(manifest)],
+        release_command=release_command(manifest, rows),
         final_filter_backend=f"`{final.get('backend', NOT_RECORDED)}`",
         build_drops=build_drops, release_drops=drops,
         drafts_unknown=any(pairs == NOT_RECORDED for _, pairs in (build_drops or {}).values()),

@@ -74,11 +74,12 @@ def rebuild_recipes(manifest: dict) -> list[str]:
             lines.append(f"run {run_id}: its build config was not recorded (a run or release made before it was)")
             continue
         size = (build["config"].get("run") or {}).get("size")
+        size_flag = f"--size {size} " if size is not None else ""  # none recorded: the build takes its default, as the run did
         code = build.get("code") or {}
         commit = (f"leakless commit `{code['commit'][:12]}`"
                   f"{' with uncommitted changes' if code.get('uncommitted_changes') else ''}"
                   if code.get("commit") else "the leakless commit, which it did not record (built before leakless "
                   "recorded it, or not from a git checkout)")
-        lines.append(f"run {run_id}: `leakless build --size {size} --run-id {run_id}` with every other setting as in "
+        lines.append(f"run {run_id}: `leakless build {size_flag}--run-id {run_id}` with every other setting as in "
                      f"`{where}.config`, the prompt files whose sha256 `{where}.prompt_files` lists, and {commit}")
     return lines

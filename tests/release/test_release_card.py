@@ -215,3 +215,26 @@ def test_the_cards_build_steps_come_in_the_builds_stage_order():
                 "a harm check": "harm_check", "images": "images"}
     named = sorted(stage_of, key=steps.index)
     assert [stage_of[step] for step in named] == [stage for stage in STAGE_ORDER if stage in stage_of.values()]
+
+
+def recipe(card: str) -> str:
+    return card.split("**To make these pairs again**", 1)[1].split("\n\n")[1]  # its list of steps
+
+
+def test_the_release_command_names_every_run_given_to_the_release_and_an_extension_its_earlier_version():
+    # A given run whose pairs were all dropped is in the manifest: left out, the command made another manifest.
+    runs = [{"run_id": "r1", "new": 1, "carried": 0}, {"run_id": "r2", "new": 0, "carried": 0}]
+    first = recipe(render_card(manifest(1, runs=runs), [row(1)]))
+    assert "then `leakless release r1 r2 --name bench`" in first and "first v" not in first
+    runs = [{"run_id": "r1", "new": 0, "carried": 1}, {"run_id": "r3", "new": 1, "carried": 0}]
+    extension = render_card(manifest(2, version=2, extends=1, carried_rows=1, runs=runs),
+                            [row(1, run_id="r1", added_in=1), row(2, run_id="r3", added_in=2)])
+    steps = recipe(extension).splitlines()
+    assert steps[0] == "- first v1, made again as its own card says (`--extend` carries the latest version's rows)"
+    assert steps[-1].startswith("- then `leakless release r3 --name bench --extend`")
+
+
+def test_a_recipe_for_a_config_without_a_size_has_no_size_flag():
+    runs = [{"run_id": "r1", "new": 1, "carried": 0, "build": {"config": {"run": {}}}}]
+    card = render_card(manifest(1, runs=runs), [row(1)])
+    assert "run r1: `leakless build --run-id r1` with every other setting" in card, recipe(card)
