@@ -2,9 +2,11 @@
 that the release folder alone says how to make its rows again: the run's build config, the prompt files its
 backends read with their sha256, the package versions and the leakless commit it was built with.
 
-Nothing local is carried: an absolute path in the config is cut to its last part (as the card names a local
-model) and a server address to its host (a host that is an address or has no domain: `local`), so the
-same runs released anywhere give the same bytes and no builder's machine is named.
+Nothing of the builder's machine is carried: an absolute path in the config is cut to its last part (as the
+card names a local model), and a server address to its scheme and host where the host is a well-known public
+API (`PUBLIC_API_HOSTS`), to `local` where it is an IP address or a name with no domain, and to `remote` for
+any other name (a lab's or university's server is not published). So the same runs released from any folders,
+on the same leakless commit and packages (the release manifest records both), give the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from urllib.parse import urlsplit
 
 BUILD_RECORDS = {"config": "config.json", "prompt_files": "prompts.json"}  # key -> the run's file
 FROM_MANIFEST = ("packages", "code")  # the run manifest's build-time keys
+# Public OpenAI-compatible APIs: naming one tells a rebuilder which service made the run, and names no one's machine.
+PUBLIC_API_HOSTS = frozenset({"api.openai.com", "openrouter.ai", "api.together.xyz", "api.groq.com",
+                              "api.mistral.ai", "api.deepseek.com", "generativelanguage.googleapis.com"})
 
 
 def run_build(run_dir: Path) -> dict:
@@ -56,11 +61,13 @@ def shareable(value):
 
 
 def public_host(host: str) -> str:
+    if host in PUBLIC_API_HOSTS:
+        return host
     try:
         ipaddress.ip_address(host)
         return "local"
     except ValueError:
-        return host if "." in host else "local"
+        return "remote" if "." in host else "local"
 
 
 def rebuild_recipes(manifest: dict) -> list[str]:
@@ -74,7 +81,7 @@ def rebuild_recipes(manifest: dict) -> list[str]:
             lines.append(f"run {run_id}: its build config was not recorded (a run or release made before it was)")
             continue
         size = (build["config"].get("run") or {}).get("size")
-        size_flag = f"--size {size} " if size is not None else ""  # none recorded: the build takes its default, as the run did
+        size_flag = f"--size {size} " if size is not None else ""  # none recorded: the default, as for the run
         code = build.get("code") or {}
         commit = (f"leakless commit `{code['commit'][:12]}`"
                   f"{' with uncommitted changes' if code.get('uncommitted_changes') else ''}"

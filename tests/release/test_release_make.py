@@ -404,6 +404,36 @@ def test_the_manifest_names_runs_by_id_and_releases_are_byte_reproducible(tmp_pa
         assert (folders[0] / file).read_bytes() == (folders[1] / file).read_bytes(), file
 
 
+def test_runs_whose_build_configs_differ_only_by_where_they_lived_give_byte_identical_releases(tmp_path):
+    """The run's config.json is carried into the manifest with its absolute paths cut and a private server
+    named by no host: two copies of a run built under different folders release to the same bytes, card
+    recipe lines included, and the manifest names neither folder nor the lab's server."""
+    from tests.release.test_release_provenance import write_records
+
+    folders = []
+    for where in ("a", "b"):
+        home = tmp_path / where
+        run = accepted_run(home / "runs", "r1", 3)
+        write_records(run)
+        config = {"run": {"size": 2, "runs_dir": str(home / "runs")},
+                  "images": {"model": str(home / "models" / "sd35")},
+                  "llm": {"endpoints": {"lab": {"base_url": f"http://gpu-17.lab-{where}.example.edu:8000/v1"},
+                                        "openai": {"base_url": "https://api.openai.com/v1"}}}}
+        (run / "config.json").write_text(json.dumps(config))
+        folders.append(release(home, [run]))
+    manifest_text = (folders[0] / "manifest.json").read_text()
+    build = json.loads(manifest_text)["runs"][0]["build"]
+    assert build["config"] == {"run": {"size": 2, "runs_dir": ".../runs"}, "images": {"model": ".../sd35"},
+                               "llm": {"endpoints": {"lab": {"base_url": "http://remote"},
+                                                     "openai": {"base_url": "https://api.openai.com"}}}}
+    assert str(tmp_path) not in manifest_text and "example.edu" not in manifest_text
+    assert "`leakless build --size 2 --run-id r1`" in (folders[0] / "README.md").read_text()
+    files = sorted(path.relative_to(folders[0]).as_posix() for path in folders[0].rglob("*") if path.is_file())
+    assert "README.md" in files and "manifest.json" in files
+    for file in files:
+        assert (folders[0] / file).read_bytes() == (folders[1] / file).read_bytes(), file
+
+
 def test_a_release_and_its_verify_say_each_step_as_it_starts(tmp_path):
     """Both ran for minutes on a few thousand pairs with nothing on the screen until the last line."""
     from pipeline.release.verify import verify_release
