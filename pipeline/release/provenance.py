@@ -34,7 +34,12 @@ def run_build(run_dir: Path) -> dict:
 
 
 def read_json(path: Path):
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:  # its own message names no file
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
 
 
 def run_builds(run_dirs: list[Path], earlier_runs: list[dict]) -> dict[str, dict]:

@@ -434,6 +434,17 @@ def test_runs_whose_build_configs_differ_only_by_where_they_lived_give_byte_iden
         assert (folders[0] / file).read_bytes() == (folders[1] / file).read_bytes(), file
 
 
+def test_a_run_prompts_record_that_is_no_json_is_named_in_one_line(tmp_path):
+    run = accepted_run(tmp_path / "runs", "r1", 3)
+    (run / "prompts.json").write_text("{")
+    result = CliRunner().invoke(app, ["release", "r1", "--name", "bench", "--runs-dir", str(tmp_path / "runs"),
+                                      "--releases-dir", str(tmp_path / "releases")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.strip().splitlines()[-1] == f"error: {run / 'prompts.json'}: not valid JSON (Expecting " \
+        "property name enclosed in double quotes: line 1 column 2 (char 1))", result.output  # it named no file
+    assert not list((tmp_path / "releases").glob("bench*"))
+
+
 def test_a_release_and_its_verify_say_each_step_as_it_starts(tmp_path):
     """Both ran for minutes on a few thousand pairs with nothing on the screen until the last line."""
     from pipeline.release.verify import verify_release
