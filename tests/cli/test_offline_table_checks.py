@@ -10,20 +10,15 @@ Each test works on a copy of prompts/ (the repository's own files are never edit
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from pipeline.prompts import prompts_dir
 from tests.cli.test_prompt_files import build, edit, one_line_error
 
 
 @pytest.fixture
-def offline(tmp_path, monkeypatch):
-    copy = tmp_path / "prompts"
-    shutil.copytree(prompts_dir(), copy)
-    monkeypatch.setattr("pipeline.prompts.prompts_dir", lambda: copy)
-    return copy / "offline"
+def offline(prompts):
+    return prompts / "offline"
 
 
 def line_of(path, text: str) -> int:

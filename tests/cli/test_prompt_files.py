@@ -16,18 +16,9 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app  # importing the package registers every command
 from pipeline.config import ConfigError, load_config
-from pipeline.prompts import prompts_dir
 from pipeline.rundir import RunDir
 
 LLM_REWRITER = ["--set", "backends.rewriter='llm'"]
-
-
-@pytest.fixture
-def prompts(tmp_path, monkeypatch) -> Path:
-    copy = tmp_path / "prompts"
-    shutil.copytree(prompts_dir(), copy)
-    monkeypatch.setattr("pipeline.prompts.prompts_dir", lambda: copy)
-    return copy
 
 
 @pytest.fixture

@@ -5,20 +5,9 @@ Each test works on a copy of prompts/ (the repository's own files are never edit
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from pipeline.prompts import prompts_dir
 from tests.cli.test_prompt_files import LLM_REWRITER, build, edit, one_line_error
-
-
-@pytest.fixture
-def prompts(tmp_path, monkeypatch):
-    copy = tmp_path / "prompts"
-    shutil.copytree(prompts_dir(), copy)
-    monkeypatch.setattr("pipeline.prompts.prompts_dir", lambda: copy)
-    return copy
 
 
 def line_of(path, text: str) -> int:
