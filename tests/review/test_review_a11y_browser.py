@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,20 +30,26 @@ from playwright import sync_api  # noqa: E402  (only once the browser is known t
 expect = sync_api.expect
 
 
-@pytest.fixture()
-def item(tmp_path, detector):
+@contextmanager
+def item_page(runs_dir: Path, detector, **page_options):
     """(page on item 1 of 3 of fake-b000, signed in as ann; the review store)."""
-    export_batches(make_run(tmp_path, pairs=3), batch_size=3)
-    store = ReviewStore.for_runs(tmp_path)
+    export_batches(make_run(runs_dir, pairs=3), batch_size=3)
+    store = ReviewStore.for_runs(runs_dir)
     token = store.add_token("ann", ["fake-b000"])
-    with serving(create_app(tmp_path, store, detector=detector)) as url, sync_api.sync_playwright() as playwright:
+    with serving(create_app(runs_dir, store, detector=detector)) as url, sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
-            page = browser.new_page()
+            page = browser.new_page(**page_options)
             page.goto(f"{url}/batch/fake-b000/0?token={token}")
             yield page, store
         finally:
             browser.close()
+
+
+@pytest.fixture()
+def item(tmp_path, detector):
+    with item_page(tmp_path, detector) as opened:
+        yield opened
 
 
 def test_the_item_page_has_a_main_landmark_an_h1_saying_where_the_annotator_is_and_a_full_title(item):
@@ -50,3 +57,13 @@ def test_the_item_page_has_a_main_landmark_an_h1_saying_where_the_annotator_is_a
     expect(page).to_have_title("Item 1 of 3 · fake-b000 · leakless review")
     expect(page.get_by_role("main")).to_have_count(1)
     expect(page.get_by_role("heading", level=1)).to_have_text("Batch fake-b000: item 1 of 3")
+
+
+def test_at_200_percent_zoom_the_item_opens_on_its_heading_in_view_and_enter_decides_nothing(tmp_path, detector):
+    with item_page(tmp_path, detector, viewport={"width": 640, "height": 360}, device_scale_factor=2) as (page, store):
+        expect(page.locator("#item-heading")).to_be_focused()
+        assert page.evaluate("scrollY") == 0
+        page.keyboard.press("Enter")
+        page.keyboard.press("Space")
+        page.wait_for_timeout(300)
+        assert store.current(annotator="ann") == []

@@ -155,7 +155,7 @@ def test_a_narrow_screen_gets_one_column_focus_lands_where_it_is_needed_and_a_lo
     page.set_viewport_size({"width": 600, "height": 900})
     with serving(create_app(tmp_path, store, warm=True)) as url:
         page.goto(f"{url}/batch/fake-b000/0?token={token}")
-        expect(page.locator("#accept")).to_be_focused()     # the item's main control
+        expect(page.locator("#item-heading")).to_be_focused()  # the item is read first
         columns = page.evaluate("getComputedStyle(document.querySelector('.pair')).gridTemplateColumns")
         assert len(columns.split()) == 1, columns
         page.keyboard.press("e")
@@ -192,7 +192,6 @@ def test_accept_keeps_an_edit_and_a_stale_tab_cannot_replace_a_newer_decision(tm
         page.keyboard.press("Control+Enter")
         expect(page.locator("#progress")).to_contain_text("item 2 of 3")
         page.goto(f"{url}/batch/fake-b000/0")                # back to the edited pair
-        expect(page.locator("#accept")).to_be_focused()
         expect(page.locator("#accept")).to_contain_text("Accept my edit")
         page.keyboard.press("a")                             # "accept what I see": the edit stays
         expect(page.locator("#progress")).to_contain_text("item 2 of 3")
