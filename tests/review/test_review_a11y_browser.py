@@ -67,3 +67,33 @@ def test_at_200_percent_zoom_the_item_opens_on_its_heading_in_view_and_enter_dec
         page.keyboard.press("Space")
         page.wait_for_timeout(300)
         assert store.current(annotator="ann") == []
+
+
+def accessible_names(page, roles: set[str]) -> dict[str, str]:
+    """Chromium's own accessible name of each control of these roles: DOM id -> name."""
+    cdp = page.context.new_cdp_session(page)
+    names = {}
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        if node.get("role", {}).get("value") in roles and "backendDOMNodeId" in node:
+            element = cdp.send("DOM.resolveNode", {"backendNodeId": node["backendDOMNodeId"]})["object"]
+            id_of = cdp.send("Runtime.callFunctionOn", {"objectId": element["objectId"], "returnByValue": True,
+                                                        "functionDeclaration": "function() { return this.id; }"})
+            names[id_of["result"]["value"]] = node["name"]["value"]
+    return names
+
+
+def test_controls_are_named_without_their_shortcut_letters_which_are_aria_keyshortcuts_while_on(item):
+    page, _ = item
+    page.keyboard.press("e")                                 # opens the edit box: its button is in the tree
+    names = accessible_names(page, {"button", "link", "DisclosureTriangle"})
+    assert {key: names[key] for key in ("accept", "reject", "skip", "prev", "next", "edit-toggle", "save-edit")} == {
+        "accept": "Accept", "reject": "Reject", "skip": "Skip", "prev": "prev", "next": "next",
+        "edit-toggle": "Edit the query", "save-edit": "Save and re-check"}
+    shortcuts = {"#accept": "a", "#reject": "r", "#skip": "s", "#prev": "k", "#next": "j", "#edit-toggle": "e"}
+    for selector, key in shortcuts.items():
+        expect(page.locator(selector)).to_have_attribute("aria-keyshortcuts", key)
+    expect(page.locator("#save-edit")).to_have_attribute("aria-keyshortcuts", "Control+Enter Meta+Enter")
+    page.uncheck("#shortcuts")                               # keys that do nothing are not announced
+    for selector in shortcuts:
+        expect(page.locator(selector)).not_to_have_attribute("aria-keyshortcuts", shortcuts[selector])
+    expect(page.locator("#save-edit")).to_have_attribute("aria-keyshortcuts", "Control+Enter Meta+Enter")
