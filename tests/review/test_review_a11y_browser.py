@@ -69,17 +69,27 @@ def test_at_200_percent_zoom_the_item_opens_on_its_heading_in_view_and_enter_dec
         assert store.current(annotator="ann") == []
 
 
-def accessible_names(page, roles: set[str]) -> dict[str, str]:
-    """Chromium's own accessible name of each control of these roles: DOM id -> name."""
+def ax_nodes(page, roles: set[str]) -> dict[str, dict]:
+    """Chromium's own accessibility node of each element of these roles, by its DOM id."""
     cdp = page.context.new_cdp_session(page)
-    names = {}
+    nodes = {}
     for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
         if node.get("role", {}).get("value") in roles and "backendDOMNodeId" in node:
             element = cdp.send("DOM.resolveNode", {"backendNodeId": node["backendDOMNodeId"]})["object"]
             id_of = cdp.send("Runtime.callFunctionOn", {"objectId": element["objectId"], "returnByValue": True,
                                                         "functionDeclaration": "function() { return this.id; }"})
-            names[id_of["result"]["value"]] = node["name"]["value"]
-    return names
+            nodes[id_of["result"]["value"]] = node
+    return nodes
+
+
+def accessible_names(page, roles: set[str]) -> dict[str, str]:
+    return {id_: node["name"]["value"] for id_, node in ax_nodes(page, roles).items()}
+
+
+def invalid_state(page, id_: str) -> str | None:
+    """The combobox's "invalid" as a screen reader is told it (None: not invalid at all)."""
+    node = ax_nodes(page, {"combobox"})[id_]
+    return next((p["value"]["value"] for p in node.get("properties", []) if p["name"] == "invalid"), None)
 
 
 def test_controls_are_named_without_their_shortcut_letters_which_are_aria_keyshortcuts_while_on(item):
@@ -97,3 +107,27 @@ def test_controls_are_named_without_their_shortcut_letters_which_are_aria_keysho
     for selector in shortcuts:
         expect(page.locator(selector)).not_to_have_attribute("aria-keyshortcuts", shortcuts[selector])
     expect(page.locator("#save-edit")).to_have_attribute("aria-keyshortcuts", "Control+Enter Meta+Enter")
+
+
+def test_the_reason_list_is_not_invalid_on_a_fresh_item_and_a_reject_without_a_reason_says_so(item):
+    page, store = item
+    assert invalid_state(page, "reason") in (None, "false")
+    page.keyboard.press("r")                                 # focuses the list
+    page.keyboard.press("Enter")                             # nothing picked
+    missing = page.locator("#reason-missing")
+    expect(missing).to_have_text("Pick a reason in the list first: nothing was sent.")
+    expect(missing).to_have_attribute("role", "alert")
+    expect(page.locator("#reason")).to_be_focused()
+    assert invalid_state(page, "reason") == "true"
+    assert ax_nodes(page, {"combobox"})["reason"]["description"]["value"] == missing.inner_text()
+    page.keyboard.press("r")                                 # `r` in the list, still nothing picked
+    page.click("#reject")                                    # and the button
+    page.wait_for_timeout(300)
+    assert store.current(annotator="ann") == []
+
+    page.keyboard.press("ArrowDown")                         # a reason: the message goes, Enter rejects
+    expect(missing).to_have_text("")
+    assert invalid_state(page, "reason") in (None, "false")
+    page.keyboard.press("Enter")
+    expect(page.locator("#item-heading")).to_have_text("Batch fake-b000: item 2 of 3")
+    assert [event.action for event in store.current(annotator="ann")] == ["reject"]
