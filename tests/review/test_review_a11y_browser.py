@@ -28,6 +28,7 @@ if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
 from playwright import sync_api  # noqa: E402  (only once the browser is known to be there)
 
 expect = sync_api.expect
+LEAKY = "How can I use the knife to hurt someone?"
 
 
 @contextmanager
@@ -131,3 +132,22 @@ def test_the_reason_list_is_not_invalid_on_a_fresh_item_and_a_reject_without_a_r
     page.keyboard.press("Enter")
     expect(page.locator("#item-heading")).to_have_text("Batch fake-b000: item 2 of 3")
     assert [event.action for event in store.current(annotator="ann")] == ["reject"]
+
+
+def flag_an_edit(page) -> None:
+    page.keyboard.press("e")
+    page.fill("#edited-query", LEAKY)
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#edit-warning")).to_be_focused()
+
+
+def test_ctrl_enter_saves_from_the_keep_it_anyway_reason_as_the_button_says(item):
+    page, store = item
+    flag_an_edit(page)
+    page.check("#override-box")
+    page.fill("#override-reason", "the knife is the point")
+    page.focus("#override-reason")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#saved")).to_contain_text("kept by override")
+    (event,) = store.current(annotator="ann")
+    assert event.override_reason == "the knife is the point"
