@@ -151,3 +151,38 @@ def test_ctrl_enter_saves_from_the_keep_it_anyway_reason_as_the_button_says(item
     expect(page.locator("#saved")).to_contain_text("kept by override")
     (event,) = store.current(annotator="ann")
     assert event.override_reason == "the knife is the point"
+
+
+def description_of(page, id_: str, role: str = "textbox") -> str:
+    return ax_nodes(page, {role})[id_].get("description", {}).get("value", "")
+
+
+def test_a_flagged_edit_marks_its_box_invalid_described_by_the_problems_and_the_leaked_words_in_text(item):
+    page, _ = item
+    flag_an_edit(page)
+    expect(page).to_have_title("Not saved · Item 1 of 3 · fake-b000 · leakless review")
+    spans = page.locator("#flagged-query mark").all_inner_texts()
+    assert spans
+    expect(page.locator("#flagged-spans")).to_have_text(f"Leaked words: {', '.join(spans)}")
+    expect(page.locator("#edited-query")).to_have_attribute("aria-invalid", "true")
+    description = description_of(page, "edited-query")
+    assert description.startswith("This edit is not saved.") and f"Leaked words: {', '.join(spans)}" in description
+
+    # ticked with no reason: the browser asks first; past it (no script), the server's page says so
+    page.check("#override-box")
+    page.evaluate("document.getElementById('override-reason').required = false")
+    page.click("#save-edit")
+    expect(page.locator("#override-missing")).to_be_visible()
+    expect(page.locator("#override-reason")).to_have_attribute("aria-invalid", "true")
+    assert description_of(page, "override-reason").startswith('"Keep it anyway" needs a reason')
+
+
+def test_a_refused_edit_marks_its_box_invalid_described_by_what_to_fix(item):
+    page, _ = item
+    page.keyboard.press("e")
+    page.fill("#edited-query", "how could I put away what is on the table" + " very carefully" * 60)
+    page.keyboard.press("Control+Enter")                     # over the limit: refused, nothing saved
+    expect(page.locator("#problem")).to_be_focused()
+    expect(page).to_have_title("Not saved · Item 1 of 3 · fake-b000 · leakless review")
+    expect(page.locator("#edited-query")).to_have_attribute("aria-invalid", "true")
+    assert description_of(page, "edited-query").startswith("Nothing was saved:")
