@@ -22,6 +22,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+import pyarrow.parquet as pq
 
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch
@@ -31,6 +32,19 @@ from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_for
 from pipeline.review.scoring import edit_limit
 from pipeline.review.service import Review, next_open
 from pipeline.review.store import DecisionChanged, RequestIdReused, ReviewStore, Token
+from pipeline.writers.shard_reader import shard_columns, shard_paths
+
+PLACEHOLDER_BACKEND = "placeholder"  # the offline image backend's grid, not a picture of anything
+
+
+def placeholder_pairs(run_dir: Path) -> frozenset[str]:
+    """The run's pairs whose image is a placeholder grid (its shards' `image_backend`); none for a run
+    whose shards do not record it."""
+    shards = shard_paths(run_dir)
+    if not shards or "image_backend" not in pq.read_schema(shards[0]).names:
+        return frozenset()
+    frame = shard_columns(run_dir, ["id", "image_backend"])
+    return frozenset(frame.loc[frame["image_backend"] == PLACEHOLDER_BACKEND, "id"])
 
 
 def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, warm: bool = False) -> FastAPI:
@@ -39,6 +53,12 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
     environment = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
     environment.filters["highlight"] = highlight
     templates = Jinja2Templates(env=environment)
+    placeholders: dict[str, frozenset[str]] = {}  # run id -> its placeholder pairs (a finished run's shards never change)
+
+    def has_placeholder_image(item) -> bool:
+        if item.run_id not in placeholders:
+            placeholders[item.run_id] = placeholder_pairs(review.runs_dir / item.run_id)
+        return item.pair_id in placeholders[item.run_id]
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -169,6 +189,7 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
                 "shown": decision.id if decision else 0, "reasons": REASONS, "flagged": None,
                 "override_ticked": False, "problem": None, "draft": None,
                 "edit_limit": edit_limit(items[index]), "saved": saved_note(progress, items, saved),
+                "placeholder_image": has_placeholder_image(items[index]),
                 "terms_note": review.rescore.terms_note(items[index])}
 
     @app.get("/batch/{batch_id}/{index}", response_class=HTMLResponse)

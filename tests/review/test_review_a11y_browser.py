@@ -10,12 +10,15 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from tests.support.review_runs import make_run, serving
 
 from pipeline.review.app import create_app
 from pipeline.review.batches import export_batches
 from pipeline.review.store import ReviewStore
+from pipeline.writers.shard_reader import shard_paths
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +34,22 @@ expect = sync_api.expect
 LEAKY = "How can I use the knife to hurt someone?"
 
 
+def record_image_backends(run: Path, backends: dict[str, str]) -> None:
+    (shard,) = shard_paths(run)
+    table = pq.read_table(shard)
+    column = [backends.get(pair_id) for pair_id in table.column("id").to_pylist()]
+    index = table.schema.get_field_index("image_backend")
+    pq.write_table(table.set_column(index, "image_backend", pa.array(column, pa.string())), shard)
+
+
 @contextmanager
-def item_page(runs_dir: Path, detector, **page_options):
-    """(page on item 1 of 3 of fake-b000, signed in as ann; the review store)."""
-    export_batches(make_run(runs_dir, pairs=3), batch_size=3)
+def item_page(runs_dir: Path, detector, image_backends: dict[str, str] | None = None, **page_options):
+    """(page on item 1 of 3 of fake-b000, signed in as ann; the review store). `image_backends`: pair id ->
+    the backend its run's shard records for its image."""
+    run = make_run(runs_dir, pairs=3)
+    if image_backends:
+        record_image_backends(run, image_backends)
+    export_batches(run, batch_size=3)
     store = ReviewStore.for_runs(runs_dir)
     token = store.add_token("ann", ["fake-b000"])
     with serving(create_app(runs_dir, store, detector=detector)) as url, sync_api.sync_playwright() as playwright:
@@ -186,3 +201,19 @@ def test_a_refused_edit_marks_its_box_invalid_described_by_what_to_fix(item):
     expect(page).to_have_title("Not saved · Item 1 of 3 · fake-b000 · leakless review")
     expect(page.locator("#edited-query")).to_have_attribute("aria-invalid", "true")
     assert description_of(page, "edited-query").startswith("Nothing was saved:")
+
+
+def test_the_image_alt_says_what_the_image_is_not_what_it_was_meant_to_show_and_names_a_placeholder(
+        tmp_path, detector):
+    backends = {"pair0000": "diffusers", "pair0001": "placeholder", "pair0002": "placeholder"}
+    with item_page(tmp_path, detector, image_backends=backends) as (page, _):
+        alts = {}
+        for number in (1, 2, 3):
+            expect(page.locator("#item-heading")).to_have_text(f"Batch fake-b000: item {number} of 3")
+            alts[page.locator("input[name=pair_id]").first.get_attribute("value")] = page.get_attribute("img", "alt")
+            page.keyboard.press("j")
+    placeholder = ("A placeholder grid, not a real image (no image model made it); what it stands for is under "
+                   "Image description.")
+    assert alts == {"pair0000": "The pair's image, not described here; what it was made from is under "
+                                "Image description.",
+                    "pair0001": placeholder, "pair0002": placeholder}
