@@ -4,11 +4,9 @@ the edit is saved by override. Skipped where the browser is missing, as in test_
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
 
 import pytest
+from tests.support.browser import CHROMIUM, require_browser
 from tests.support.review_runs import make_run, serving
 
 from pipeline.review.app import create_app
@@ -17,11 +15,7 @@ from pipeline.review.store import ReviewStore
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path(os.environ.get("LEAKLESS_CHROMIUM", "/usr/lib/chromium/chromium"))
-if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI needs the browser tests: playwright or {CHROMIUM} is missing", pytrace=False)
-    pytest.skip(f"playwright or {CHROMIUM} is missing", allow_module_level=True)
+require_browser()
 
 from playwright import sync_api  # noqa: E402  (only once the browser is known to be there)
 

@@ -5,14 +5,13 @@ Skipped where the browser is missing, as in test_review_browser.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.support.browser import CHROMIUM, require_browser
 from tests.support.review_runs import make_run, serving
 
 from pipeline.review.app import create_app
@@ -22,11 +21,7 @@ from pipeline.writers.shard_reader import shard_paths
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path(os.environ.get("LEAKLESS_CHROMIUM", "/usr/lib/chromium/chromium"))
-if importlib.util.find_spec("playwright") is None or not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI needs the browser tests: playwright or {CHROMIUM} is missing", pytrace=False)
-    pytest.skip(f"playwright or {CHROMIUM} is missing", allow_module_level=True)
+require_browser()
 
 from playwright import sync_api  # noqa: E402  (only once the browser is known to be there)
 

@@ -13,11 +13,9 @@ Never runs `playwright install`.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
 
 import pytest
+from tests.support.browser import CHROMIUM, require_browser
 from tests.support.review_runs import make_run, serving
 
 from pipeline.review.app import create_app
@@ -27,21 +25,7 @@ from pipeline.review.store import ReviewStore
 
 pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
-CHROMIUM = Path(os.environ.get("LEAKLESS_CHROMIUM", "/usr/lib/chromium/chromium"))
-
-
-def missing_browser() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is not installed (scripts/install_browser.sh)"
-    return None
-
-
-if (missing := missing_browser()) is not None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI needs the browser tests: {missing}", pytrace=False)
-    pytest.skip(missing, allow_module_level=True)
+require_browser()
 
 from playwright import sync_api  # noqa: E402  (only once the browser is known to be there)
 
