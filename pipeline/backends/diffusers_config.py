@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.backends.diffusers_families import FAMILIES, Family, card_defaults, resolve_family
+from pipeline.env import expand_home
 from pipeline.settings import StrictSettings
 
 
@@ -36,6 +38,12 @@ class DiffusersConfig(StrictSettings):
     devices: Literal["auto"] | Annotated[list[str], Field(min_length=1)] = "auto"
     allow_cpu: bool = False  # running on CPU takes minutes an image at real sizes: say so to do it
     local_files_only: bool = True  # never reach for the hub unless asked to
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _home_folder(cls, value):
+        # A hub id never starts with "~"; left as written, "~/models/sd35" was "does not exist".
+        return str(expand_home(Path(value))) if isinstance(value, str) and value.startswith("~") else value
 
     @field_validator("devices", mode="before")
     @classmethod

@@ -105,6 +105,13 @@ def test_family_is_read_from_the_folders_model_index(tiny_sd):
         DiffusersConfig(model=str(tiny_sd), family="flux")
 
 
+def test_a_model_folder_under_the_home_folder_is_read_there(tiny_sd, monkeypatch):
+    # "~/models/sd" is the user's home folder, as in every other path setting, not a folder named "~".
+    monkeypatch.setenv("HOME", str(tiny_sd.parent))
+    config = DiffusersConfig(model=f"~/{tiny_sd.name}")
+    assert (config.model, config.family) == (str(tiny_sd), "sd")
+
+
 def test_an_img2img_or_refiner_folder_is_refused_before_loading(tmp_path):
     for class_name in ("StableDiffusionXLImg2ImgPipeline", "StableDiffusionImg2ImgPipeline"):
         folder = tmp_path / class_name
