@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.config import read_toml, validated
-from pipeline.settings import PathText, StrictSettings
+from pipeline.settings import PathText, StrictSettings, with_its_base
 
 
 class ScheduleEntry(StrictSettings):
@@ -25,11 +25,11 @@ class ScheduleEntry(StrictSettings):
         if (self.cron is None) == (self.interval_seconds is None):
             raise ValueError(f"schedule {self.name!r}: give exactly one of cron or interval_seconds")
         if self.config is not None and not self.config.is_file():
-            raise ValueError(f"schedule {self.name!r}: config file not found: {self.config}")
+            raise ValueError(f"schedule {self.name!r}: config file not found: {with_its_base(self.config)}")
         if (self.flow == "extend") != (self.targets is not None):
             raise ValueError(f"schedule {self.name!r}: flow 'extend' needs targets, and only it takes them")
         if self.targets is not None and not self.targets.is_file():
-            raise ValueError(f"schedule {self.name!r}: targets file not found: {self.targets}")
+            raise ValueError(f"schedule {self.name!r}: targets file not found: {with_its_base(self.targets)}")
         return self
 
 

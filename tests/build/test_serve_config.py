@@ -46,6 +46,17 @@ def test_two_schedules_with_one_name_are_refused(tmp_path, monkeypatch):
                                      "give each schedule its own name")
 
 
+@pytest.mark.parametrize(("entry", "message"), [
+    ('config = "nope.toml"\n', "config file not found: nope.toml"),
+    ('flow = "extend"\ntargets = "gone.toml"\n', "targets file not found: gone.toml"),
+])
+def test_a_schedules_missing_file_names_the_folder_it_was_read_against(tmp_path, monkeypatch, entry, message):
+    result = serve(tmp_path, f'[[schedules]]\nname = "grow"\ninterval_seconds = 60\n{entry}', monkeypatch)
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        f"schedule 'grow': {message} (relative to the working directory {tmp_path})")
+
+
 @pytest.mark.parametrize(("targets_extra", "message"), [
     ('config = "nope.toml"\n', "schedule 'grow': config file not found: nope.toml (relative to the working "
                                "directory {tmp_path})"),
