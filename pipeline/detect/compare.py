@@ -52,8 +52,8 @@ class RowScores:
     def write(self, path: Path) -> None:
         table = pa.table({name: pa.array(getattr(self, name)) for name in self.columns()},
                          metadata={f"{METADATA_PREFIX}{key}": value for key, value in self.made_by.items()})
-        with atomic_path(path) as temporary:
-            pq.write_table(table, temporary)
+        with atomic_path(path) as temporary, temporary.open("wb") as handle:  # as read() takes any name
+            pq.write_table(table, handle)
 
     @classmethod
     def of_file(cls, source: str, rows: list[BenchmarkRow], results: list[LeakScore],
@@ -71,7 +71,8 @@ class RowScores:
     @classmethod
     def read(cls, path: Path) -> RowScores:
         try:
-            table = pq.read_table(path)
+            with Path(path).open("rb") as handle:  # pyarrow takes no path whose name is not UTF-8
+                table = pq.read_table(handle)
         except (OSError, pa.ArrowInvalid) as error:
             raise ValueError(f"{path}: not a Parquet file of row scores ({error})") from error
         missing = [name for name in cls.columns() if name not in table.column_names]

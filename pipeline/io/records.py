@@ -219,13 +219,19 @@ def _jsonl_entries(path: Path) -> Iterator[Entry]:
 
 
 def _parquet(path: Path) -> RecordStream:
-    parquet = pq.ParquetFile(path)
-    return RecordStream(_parquet_entries(parquet), parquet.metadata.num_rows, "row", parquet.schema_arrow.names)
+    handle = path.open("rb")  # pyarrow takes no path whose name is not UTF-8 (a Latin-1 name on an old share)
+    try:
+        parquet = pq.ParquetFile(handle)
+    except BaseException:
+        handle.close()
+        raise
+    return RecordStream(_parquet_entries(parquet, handle), parquet.metadata.num_rows, "row", parquet.schema_arrow.names)
 
 
-def _parquet_entries(parquet: pq.ParquetFile) -> Iterator[Entry]:
+def _parquet_entries(parquet: pq.ParquetFile, handle) -> Iterator[Entry]:
     number = 0
-    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-        for record in batch.to_pylist():
-            number += 1
-            yield Position("row", number), record
+    with handle:
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            for record in batch.to_pylist():
+                number += 1
+                yield Position("row", number), record

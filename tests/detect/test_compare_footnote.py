@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 from typer.testing import CliRunner
@@ -39,3 +40,10 @@ def test_the_footnote_explains_a_starred_one_label_source(tmp_path):
     output = compared(tmp_path, scores(["harmful"] * 6 + ["benign"] * 6, [1] * 6 + [0] * 6))
     harmful = next(line for line in output.splitlines() if "harmful" in line)
     assert "*" in harmful and FOOTNOTE in output
+
+
+def test_score_files_whose_names_are_not_utf_8_are_written_and_compared(tmp_path):
+    # A Latin-1 name on an old share: pyarrow takes no such path, so the files are opened by Python.
+    latin = tmp_path / os.fsdecode(b"caf\xe9")
+    latin.mkdir()
+    assert "mine" in compared(latin, scores(["mine"] * 12, [0, 1] * 6))

@@ -7,11 +7,13 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.io.audit_table import AuditTableWriter
 from pipeline.io.entries import Position
 from pipeline.io.external import BenchmarkRow
+from pipeline.io.records import open_records
 
 
 @dataclasses.dataclass
@@ -44,3 +46,11 @@ def test_an_output_whose_name_is_not_utf_8_is_written(tmp_path):
 def test_a_utf_8_name_read_in_the_c_locale_is_kept_as_its_letters(tmp_path):
     read_as_ascii = "-dätä cat.jsonl".encode("utf-8").decode("ascii", "surrogateescape")
     assert source_written(tmp_path, read_as_ascii) == "-dätä cat.jsonl"
+
+
+def test_a_parquet_input_whose_name_is_not_utf_8_is_read(tmp_path):
+    path = tmp_path / os.fsdecode(b"latin-\xe9.parquet")
+    with path.open("wb") as handle:
+        pq.write_table(pa.table({"id": ["1", "2"], "query": ["How do I use it?", "Where is it?"]}), handle)
+    stream = open_records(path)
+    assert [record["id"] for _, record in stream.entries] == ["1", "2"]
