@@ -1,6 +1,7 @@
 """What made each run a release takes rows from, carried into the release's manifest (`runs[].build`), so
 that the release folder alone says how to make its rows again: the run's build config, the prompt files its
-backends read with their sha256, the package versions and the leakless commit it was built with.
+backends read with their sha256, the elements its seeds were made from, the package versions and the
+leakless commit it was built with.
 
 Nothing of the builder's machine is carried: an absolute path in the config is cut to its last part (as the
 card names a local model), and a server address to its scheme and host where the host is a well-known public
@@ -17,7 +18,9 @@ import os
 from pathlib import Path, PurePath
 from urllib.parse import urlsplit
 
-BUILD_RECORDS = {"config": "config.json", "prompt_files": "prompts.json"}  # key -> the run's file
+# key -> the run's file; "elements" because a run planned from a grown element store (or an edited library)
+# cannot be planned again from the config alone
+BUILD_RECORDS = {"config": "config.json", "prompt_files": "prompts.json", "elements": "elements.json"}
 FROM_MANIFEST = ("packages", "code")  # the run manifest's build-time keys
 # Public OpenAI-compatible APIs: naming one tells a rebuilder which service made the run, and names no one's machine.
 PUBLIC_API_HOSTS = frozenset({"api.openai.com", "openrouter.ai", "api.together.xyz", "api.groq.com",
@@ -28,7 +31,7 @@ def run_build(run_dir: Path) -> dict:
     """The run's build record; a key the run did not record (made before it was written) is null."""
     run_dir = Path(run_dir)
     build = {key: read_json(run_dir / file) for key, file in BUILD_RECORDS.items()}
-    build["config"] = shareable(build["config"])
+    build["config"], build["elements"] = shareable(build["config"]), shareable(build["elements"])
     manifest = read_json(run_dir / "manifest.json") or {}
     return build | {key: manifest.get(key) for key in FROM_MANIFEST}
 
@@ -92,6 +95,10 @@ def rebuild_recipes(manifest: dict) -> list[str]:
                   f"{' with uncommitted changes' if code.get('uncommitted_changes') else ''}"
                   if code.get("commit") else "the leakless commit, which it did not record (built before leakless "
                   "recorded it, or not from a git checkout)")
+        elements = (f", the elements `{where}.elements.elements` lists (written one a line to a file, they are a "
+                    "`run.elements_file` for a library or store that has changed since)"
+                    if isinstance(build.get("elements"), dict) else "")
         lines.append(f"run {run_id}: `leakless build {size_flag}--run-id {run_id}` with every other setting as in "
-                     f"`{where}.config`, the prompt files whose sha256 `{where}.prompt_files` lists, and {commit}")
+                     f"`{where}.config`, the prompt files whose sha256 `{where}.prompt_files` lists{elements}, "
+                     f"and {commit}")
     return lines

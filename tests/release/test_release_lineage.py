@@ -76,7 +76,7 @@ def test_the_card_and_manifest_name_the_carried_rows_runs(tmp_path):
     release(tmp_path, [accepted_run(runs, "r1", 3)])
     v2 = release(tmp_path, [accepted_run(runs, "r2", 2, start=3)], extend=True)
     manifest = json.loads((v2 / "manifest.json").read_text())
-    unrecorded = {"config": None, "prompt_files": None, "packages": None, "code": None}  # test runs record none
+    unrecorded = {"config": None, "prompt_files": None, "elements": None, "packages": None, "code": None}  # test runs record none
     assert manifest["runs"] == [{"run_id": "r1", "new": 0, "carried": 3, "build": unrecorded},
                                 {"run_id": "r2", "new": 2, "carried": 0, "build": unrecorded}]
     card = (v2 / "README.md").read_text()

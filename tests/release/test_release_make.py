@@ -395,7 +395,7 @@ def test_the_manifest_names_runs_by_id_and_releases_are_byte_reproducible(tmp_pa
         folders.append(make_release([run], name="bench", releases_dir=tmp_path / where / "releases",
                                     embedder=default_embedder()))
     manifest = json.loads((folders[0] / "manifest.json").read_text())
-    unrecorded = {"config": None, "prompt_files": None, "packages": None, "code": None}  # a run with no records
+    unrecorded = {"config": None, "prompt_files": None, "elements": None, "packages": None, "code": None}  # a run with no records
     assert manifest["runs"] == [{"run_id": "r1", "new": 3, "carried": 0, "build": unrecorded}]
     assert str(tmp_path) not in (folders[0] / "manifest.json").read_text()
     files = sorted(path.relative_to(folders[0]).as_posix() for path in folders[0].rglob("*") if path.is_file())

@@ -27,6 +27,8 @@ runner = CliRunner()
 CODE = {"commit": "0123456789abcdef0123456789abcdef01234567", "uncommitted_changes": True}
 PROMPTS = {"prompts/offline/seed_queries.toml": "5f02" * 16}
 PACKAGES = {"leakless": "0.1.0", "torch": "2.9.0+cu128"}
+HANDGUN = {"category": "Violent", "sub_category": "Weapon-Related Violence", "element": "handgun", "kind": "object",
+           "synonyms": ["pistol"], "broader": ["firearm"], "description": "A handgun on a table."}
 
 
 def release(tmp_path, runs, **kwargs):
@@ -41,17 +43,24 @@ def recorded_run(runs_dir, run_id, count, start=0):
 
 
 def write_records(run):
-    """config.json, prompts.json, and a manifest with the shards' sha256 as they are now, the build's
+    """config.json, prompts.json, elements.json, and a manifest with the shards' sha256 as they are now, the build's
     packages and the leakless commit."""
     config = {"run": {"size": 2, "runs_dir": "/home/builder/artifacts/runs"},
               "llm": {"endpoints": {"default": {"base_url": "http://10.1.2.3:8000/v1"},
                                     "openai": {"base_url": "https://user:secret@api.openai.com/v1"}}}}
     (run / "config.json").write_text(json.dumps(config))
     (run / "prompts.json").write_text(json.dumps(PROMPTS))
+    (run / "elements.json").write_text(json.dumps(elements_record("/home/builder/artifacts/elements")))
     shards = [{"file": path.name, "sha256": sha256_file(path), "rows": pq.ParquetFile(path).metadata.num_rows}
               for path in sorted((run / "data").glob("train-*.parquet"))]
     (run / "manifest.json").write_text(json.dumps({"run_id": run.name, "shards": shards, "packages": PACKAGES,
                                                    "code": CODE}))
+
+
+def elements_record(store_folder: str) -> dict:
+    return {"digest": "ab" * 32, "elements": [HANDGUN], "per_source": {"store": 1},
+            "library": {"source": "library", "file": "/opt/venv/pipeline/taxonomy/elements.jsonl", "sha256": "cd" * 32},
+            "store": {"folder": store_folder, "versions": ["v0001"]}}
 
 
 def manifest_of(folder):
@@ -77,11 +86,15 @@ def test_each_runs_build_record_is_carried_into_the_release_and_its_extension(tm
     assert build == {"config": {"run": {"size": 2, "runs_dir": ".../runs"},  # nothing of the builder's machine
                                 "llm": {"endpoints": {"default": {"base_url": "http://local"},
                                                       "openai": {"base_url": "https://api.openai.com"}}}},
-                     "prompt_files": PROMPTS, "packages": PACKAGES, "code": CODE}
+                     "prompt_files": PROMPTS, "packages": PACKAGES, "code": CODE,
+                     "elements": elements_record(".../elements") | {  # the grown store's elements, whole
+                         "library": {"source": "library", "file": ".../elements.jsonl", "sha256": "cd" * 32}}}
     assert manifest_of(v1)["code"] == run_records.code_version()  # the release's own, beside its `packages`
     card = (v1 / "README.md").read_text()
     assert ("run r1: `leakless build --size 2 --run-id r1` with every other setting as in `runs[0].build.config`, "
-            "the prompt files whose sha256 `runs[0].build.prompt_files` lists, and leakless commit `0123456789ab` "
+            "the prompt files whose sha256 `runs[0].build.prompt_files` lists, the elements "
+            "`runs[0].build.elements.elements` lists (written one a line to a file, they are a `run.elements_file` "
+            "for a library or store that has changed since), and leakless commit `0123456789ab` "
             "with uncommitted changes") in card
     assert "then `leakless release r1 --name bench`, with the release options" in card
 
