@@ -15,7 +15,7 @@ from pipeline.records import Blocked, Failure, LedgerEntry
 from pipeline.run_records import code_version
 from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
-from pipeline.summary import Summary, reason_counts, retriable_failed_seeds, summarise
+from pipeline.summary import Summary, drafted_pairs, reason_counts, retriable_failed_seeds, summarise
 from pipeline.writers.shards import write_manifest, write_shards
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
 
@@ -109,7 +109,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
         for stage, seconds in batch.seconds.items():
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + seconds
     summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
-                        reason_counts=reason_counts(batches), pool_skipped=len(skipped_from_pool),
+                        reason_counts=reason_counts(batches, drafted_pairs(run.path)), pool_skipped=len(skipped_from_pool),
                         llm_accounting=llm_client(config).accounting.markdown() if uses_llm(config) else "",
                         retriable_failed=retriable_failed_seeds(ledger, failures))
     atomic_write_text(run.path / "summary.md", summary.markdown)

@@ -3,10 +3,12 @@ time per stage."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pipeline.batch import Batch
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
@@ -119,17 +121,27 @@ def _left_in(seed_id: str, stage: str, drafted: dict[str, int], ended_otherwise:
     return 0 if stage in (StageName.seed, StageName.drafts) else None  # it ended before it drafted a pair
 
 
-def reason_counts(batches: Iterable[Batch]) -> dict[tuple[str, str], ReasonCount]:
+def drafted_pairs(run_dir: Path) -> dict[str, int]:
+    """Seed -> the pairs it drafted, from each batch's `drafts` checkpoint (empty where none is kept):
+    a seed blocked later takes its draft out of the batch, not out of the checkpoint."""
+    drafted = Counter()
+    for checkpoint in sorted((Path(run_dir) / "batches").glob(f"*/{StageName.drafts}.json")):
+        drafted.update(pair["seed_id"] for pair in json.loads(checkpoint.read_text(encoding="utf-8"))["pairs"])
+    return dict(drafted)
+
+
+def reason_counts(batches: Iterable[Batch], checkpointed: Mapping[str, int] = {}) -> dict[tuple[str, str], ReasonCount]:
     """(stage, reason code) -> its decisions, what it kept, the pairs it ended and their seeds;
     guardrail blocks count under `guardrail.<rule>`, failures under `error`. A `rewrite` decision is
-    an attempt that was tried again, never an end."""
+    an attempt that was tried again, never an end. `checkpointed` (`drafted_pairs`) counts the pairs
+    of a seed whose draft left its batch with a guardrail block."""
     counts: dict[tuple[str, str], ReasonCount] = {}
     for batch in batches:
         ends = [(d.stage, d.code, d.item_id, d.seed_id) for d in batch.decisions
                 if d.verdict != "keep" and d.stage != StageName.rewrite]
         ends += [(b.stage, GUARDRAIL_PREFIX + b.rule, b.item_id, b.seed_id) for b in batch.blocked]
         ends += [(f.stage, FAILURE_CODE, f.item_id, f.seed_id) for f in batch.failures]
-        drafted = {draft.seed_id: len(usable_queries(draft)) for draft in batch.drafts}
+        drafted = dict(checkpointed) | {draft.seed_id: len(usable_queries(draft)) for draft in batch.drafts}
         for key, count in pairs_ended(ends, drafted, Counter(pair.seed_id for pair in batch.pairs)).items():
             _merge(counts.setdefault(key, ReasonCount()), count)
         for decision in batch.decisions:
@@ -150,7 +162,8 @@ def _merge(into: ReasonCount, count: ReasonCount) -> None:
 REASON_NOTE = ("Every decision, guardrail block and failure (`error`), with the pairs it ended: the end of a "
                "whole seed counts each pair the seed had drafted that nothing else ended, so the pairs ended "
                "and the accepted pairs add up to the pairs drafted. `rewrite` rows are attempts tried again. "
-               "A `—`: a blocked seed's draft went with it, so the pairs it ended are not known.")
+               "A `—`: a blocked seed's draft went with it and no drafts checkpoint was kept, so the pairs it "
+               "ended are not known.")
 
 
 def reason_table(counts: dict[tuple[str, str], ReasonCount]) -> list[str]:

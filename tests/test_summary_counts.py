@@ -8,7 +8,7 @@ from collections import Counter
 from pipeline.batch import Batch
 from pipeline.contracts import Provenance
 from pipeline.ledger import ledger_for
-from pipeline.records import Decision, Draft, Failure, Seed, Verdict
+from pipeline.records import Blocked, Decision, Draft, Failure, Seed, Verdict
 from pipeline.stages.drafts import pairs_from
 from pipeline.summary import reason_counts, summarise
 from pipeline.taxonomy import load_elements
@@ -28,8 +28,9 @@ def drafted_batch() -> Batch:
     return Batch(seeds=seeds, drafts=drafts, pairs=[p for d, s in zip(drafts, seeds) for p in pairs_from(d, s)])
 
 
-def summary_table(batch: Batch) -> dict[tuple[str, str], list[str]]:
-    markdown = summarise(ledger_for(batch), [], {}, 1.0, "r1", reason_counts=reason_counts([batch])).markdown
+def summary_table(batch: Batch, checkpointed: dict[str, int] = {}) -> dict[tuple[str, str], list[str]]:
+    counts = reason_counts([batch], checkpointed)
+    markdown = summarise(ledger_for(batch), [], {}, 1.0, "r1", reason_counts=counts).markdown
     section = markdown.split("## Decisions per reason code")[1].split("## Time per stage")[0]
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines()
             if line.startswith("| ") and not line.startswith("| stage")]
@@ -62,3 +63,19 @@ def test_two_ends_of_one_seed_count_its_drafted_pairs_once():
             ("rewrite", "guardrail.private_person", "pair-2", "seed-a")]
     [count] = pairs_ended(ends, drafted={"seed-a": 3}, accepted=Counter()).values()
     assert (count.records, count.pairs, count.seeds) == (2, 3, {"seed-a"})
+
+
+def test_a_seed_blocked_after_drafting_counts_its_pairs_from_the_drafts_checkpoint():
+    """A guardrail block at the rewrite takes the seed's draft out of its batch (`drop_blocked_seeds`):
+    the summary said "—" where the card, reading the drafts checkpoint, said 3."""
+    batch = drafted_batch()
+    kept_seed, blocked_seed = (seed.id for seed in batch.seeds)
+    block = Blocked(item_id=next(p.id for p in batch.pairs if p.seed_id == blocked_seed), seed_id=blocked_seed,
+                    stage="rewrite", rule="private_person", matched="a named neighbour")
+    batch = batch.model_copy(update={
+        "drafts": [draft for draft in batch.drafts if draft.seed_id == kept_seed],
+        "pairs": [pair for pair in batch.pairs if pair.seed_id == kept_seed], "blocked": [block]})
+
+    assert summary_table(batch)[("rewrite", "guardrail.private_person")] == ["1", "0", "—", "1"]
+    checkpointed = {kept_seed: 3, blocked_seed: 3}
+    assert summary_table(batch, checkpointed)[("rewrite", "guardrail.private_person")] == ["1", "0", "3", "1"]

@@ -5,7 +5,6 @@ cannot name a model the data was not made with."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -16,7 +15,7 @@ import pyarrow.parquet as pq
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
 from pipeline.review.importer import reviewed_pairs
-from pipeline.summary import FAILURE_CODE, pairs_ended
+from pipeline.summary import FAILURE_CODE, drafted_pairs, pairs_ended
 from pipeline.writers.shard_reader import shard_columns
 
 EDIT_ROLE, EDIT_BACKEND = "query edit (review)", "annotators"  # people, not a backend: never "offline"
@@ -173,14 +172,6 @@ def run_review_states(run_dirs: Iterable[Path]) -> Counter:
             known = {}
         states.update(known.get(pair_id, "unreviewed") for pair_id in shard_columns(run_dir, ["id"])["id"])
     return states
-
-
-def drafted_pairs(run_dir: Path) -> dict[str, int]:
-    """Seed -> the pairs it drafted, from each batch's `drafts` checkpoint (empty where none is kept)."""
-    drafted = Counter()
-    for checkpoint in sorted((run_dir / "batches").glob(f"*/{StageName.drafts}.json")):
-        drafted.update(pair["seed_id"] for pair in json.loads(checkpoint.read_text(encoding="utf-8"))["pairs"])
-    return dict(drafted)
 
 
 def accepted_pairs(run_dir: Path) -> Counter:
