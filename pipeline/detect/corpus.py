@@ -108,7 +108,8 @@ def fingerprint(public_path: Path, rows: list[LabelledRow]) -> dict:
 
 
 def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # not splitlines(): it also splits on U+2028, U+2029 and NEL, which JSON keeps raw in a string
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def _set_order(path: Path) -> tuple[int, str]:

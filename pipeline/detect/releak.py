@@ -71,7 +71,7 @@ def releak_pairs(words_file: Path | None = None) -> list[ReleakPair]:
     rows = {row.id: row for row in read_team_sets(TEAM_DATA) + read_vlsbench_sample()}
     split_of = {name: split for split in ("dev", "test", "evaluation_only") for name in recorded[split]}
     pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().splitlines():  # bytes split on ASCII line ends only, not on U+2028 or NEL
         record = json.loads(line)
         if record["word"] is None:
             continue  # the helper found nothing risky in the description

@@ -53,7 +53,8 @@ def _read_entries(version: Path) -> list[StoredElement]:
     (a version is written whole, so such a line was edited by hand)."""
     path = version / "elements.jsonl"
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    # not splitlines(): it also splits on U+2028, U+2029 and NEL, which JSON keeps raw in a string
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
         if not line:
             continue
         try:

@@ -248,8 +248,9 @@ class ReviewBatch(BaseModel):
     @classmethod
     def load(cls, folder: Path) -> ReviewBatch:
         manifest = BatchManifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+        # not splitlines(): it also splits on U+2028, U+2029 and NEL, which JSON keeps raw in a string
         items = [ReviewItem.model_validate_json(line)
-                 for line in (folder / "items.jsonl").read_text(encoding="utf-8").splitlines() if line]
+                 for line in (folder / "items.jsonl").read_text(encoding="utf-8").split("\n") if line]
         return cls(manifest=manifest, items={item.pair_id: item for item in items},
                    run_dir=folder.parent.parent.parent)
 
