@@ -39,6 +39,7 @@ FIELD_NAMES = {
 }
 # Valid pairs are joined into one character when JSON is parsed, so any surrogate left is half a pair.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+BOOLEAN_WORDS = {"true": 1, "false": 0}
 # Rows read at a time by `read_rows`.
 ROWS_PER_CHUNK = 1000
 
@@ -165,7 +166,10 @@ def read_benchmark(path: Path, query_field: str | None = None, description_field
 
 
 def _binary(value) -> int | None:
-    """0 or 1 from a JSON number or bool, or a CSV cell ("1", "0.0"); None for anything else."""
+    """0 or 1 from a JSON number or bool, or a CSV cell ("1", "0.0", or "True"/"FALSE": how pandas
+    and R write a boolean column); None for anything else ("yes" could as well be a category)."""
+    if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[value.strip().lower()]
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -1,0 +1,38 @@
+"""Benchmark files as researchers' tools save them (pandas, R, Excel, pyarrow): the same table reads
+the same whatever the tool and format, and what cannot be read says what to do."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline.io.external import read_benchmark, read_rows
+
+
+@pytest.mark.parametrize("true, false", [("True", "False"), ("TRUE", "FALSE"), ("true", "false"), (" True ", "0")])
+def test_a_csv_label_written_as_true_or_false_reads_as_1_or_0(tmp_path, true, false):
+    """pandas writes a bool column to CSV as True/False, R's write.csv as TRUE/FALSE; every row was rejected."""
+    path = tmp_path / "labelled.csv"
+    path.write_text(f"id,query,label\n1,How do I hide this?,{true}\n2,Where do I buy it?,{false}\n")
+    rows = read_benchmark(path, require_label=True, require_description=False)
+    assert [row.label for row in rows] == [1, 0]
+
+
+def test_a_pandas_bool_label_reads_the_same_from_csv_jsonl_and_parquet(tmp_path):
+    frame = pd.DataFrame({"id": [1, 2, 3], "query": ["How do I hide this?", "Where is it?", "What is that?"],
+                          "label": [True, False, True]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_json(tmp_path / "t.jsonl", orient="records", lines=True)
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    labels = {suffix: [row.label for row in read_benchmark(tmp_path / f"t{suffix}", require_label=True,
+                                                           require_description=False)]
+              for suffix in (".csv", ".jsonl", ".parquet")}
+    assert labels == {".csv": [1, 0, 1], ".jsonl": [1, 0, 1], ".parquet": [1, 0, 1]}
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "T", "maybe"])
+def test_other_words_are_still_no_label(tmp_path, word):
+    path = tmp_path / "labelled.csv"
+    path.write_text(f"id,query,label\n1,How do I hide this?,{word}\n2,Where do I buy it?,1\n")
+    rows, rejects = read_rows(path, require_label=True, require_description=False)
+    assert [row.id for row in rows] == ["2"] and rejects[0].reason == f"`label` is not 0 or 1: '{word}'"
