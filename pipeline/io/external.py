@@ -13,6 +13,7 @@ A row without an image description is a text-only row (its description is
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,10 +195,19 @@ class _Unreadable(Exception):
     """Why a row cannot be read; becomes its `Reject`."""
 
 
+def _absent(value) -> bool:
+    """Null, blank text, or NaN: pandas' missing value, which `json.dumps` writes as NaN."""
+    return value is None or (isinstance(value, str) and not value.strip()) or _is_nan(value)
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _text(record: dict, column: str) -> str | None:
-    """The column's text; None where it is absent, null or blank."""
+    """The column's text; None where it is absent, null, blank or NaN."""
     value = record.get(column)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _absent(value):
         return None
     if not isinstance(value, str):
         raise _Unreadable(f"`{column}` is {_kind(value)}, not text")
@@ -224,7 +234,7 @@ def _query(record: dict, column: str) -> str:
 def _file_id(record: dict, column: str | None) -> str | None:
     """The row's id as the file gives it; None where it gives none."""
     value = record.get(column) if column else None
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _absent(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # an integer id that went through a float column
@@ -245,6 +255,8 @@ def _id_if_readable(record: dict, column: str | None) -> str | None:
 def _missing(record: dict, column: str) -> str:
     if column not in record:
         return f"`{column}` is missing"
+    if _is_nan(record[column]):
+        return f"`{column}` is NaN (missing)"
     return f"`{column}` is null" if record[column] is None else f"`{column}` is empty"
 
 
@@ -277,7 +289,7 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
 
 def _label_text(record: dict, column: str | None) -> str | None:
     value = record.get(column) if column else None
-    return None if value is None or value == "" else _paired(column, str(value))
+    return None if value is None or value == "" or _is_nan(value) else _paired(column, str(value))
 
 
 def _terms(value) -> tuple[str, ...]:

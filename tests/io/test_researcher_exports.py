@@ -36,3 +36,15 @@ def test_other_words_are_still_no_label(tmp_path, word):
     path.write_text(f"id,query,label\n1,How do I hide this?,{word}\n2,Where do I buy it?,1\n")
     rows, rejects = read_rows(path, require_label=True, require_description=False)
     assert [row.id for row in rows] == ["2"] and rejects[0].reason == f"`label` is not 0 or 1: '{word}'"
+
+
+def test_a_nan_from_json_dumps_is_a_missing_value(tmp_path):
+    """`json.dump(df.to_dict("records"))` writes pandas' missing values as NaN: a row lost its usable
+    query over a NaN description or id, and a NaN query was "a number (nan)"."""
+    path = tmp_path / "nan.jsonl"
+    path.write_text('{"id": 99, "query": "How do I hide this?", "description": NaN, "category": NaN}\n'
+                    '{"id": NaN, "query": "Where do I buy it?", "description": "A knife."}\n'
+                    '{"id": 150, "query": NaN, "description": "A gun."}\n')
+    rows, rejects = read_rows(path, require_description=False)
+    assert [(row.id, row.image_description, row.category) for row in rows] == [("99", "", None), ("2", "A knife.", None)]
+    assert [reject.describe() for reject in rejects] == ["line 3 (id 150): `query` is NaN (missing)"]
