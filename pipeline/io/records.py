@@ -222,10 +222,19 @@ def _parquet(path: Path) -> RecordStream:
     handle = path.open("rb")  # pyarrow takes no path whose name is not UTF-8 (a Latin-1 name on an old share)
     try:
         parquet = pq.ParquetFile(handle)
+        _refuse_repeated_columns(path, parquet.schema_arrow.names)
     except BaseException:
         handle.close()
         raise
     return RecordStream(_parquet_entries(parquet, handle), parquet.metadata.num_rows, "row", parquet.schema_arrow.names)
+
+
+def _refuse_repeated_columns(path: Path, names: list[str]) -> None:
+    """Each row would keep only the last of two columns of one name (as a CSV header or a JSON row
+    naming one twice, which of them is meant is a guess)."""
+    repeated = sorted(name for name, count in collections.Counter(names).items() if count > 1)
+    if repeated:
+        raise ValueError(f"{path}: names column {repeated[0]!r} more than once")
 
 
 def _parquet_entries(parquet: pq.ParquetFile, handle) -> Iterator[Entry]:

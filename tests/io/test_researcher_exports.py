@@ -4,6 +4,8 @@ the same whatever the tool and format, and what cannot be read says what to do."
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.io.external import read_benchmark, read_rows
@@ -48,3 +50,14 @@ def test_a_nan_from_json_dumps_is_a_missing_value(tmp_path):
     rows, rejects = read_rows(path, require_description=False)
     assert [(row.id, row.image_description, row.category) for row in rows] == [("99", "", None), ("2", "A knife.", None)]
     assert [reject.describe() for reject in rejects] == ["line 3 (id 150): `query` is NaN (missing)"]
+
+
+def test_a_parquet_file_naming_a_column_twice_is_one_line_as_a_csv_header_is(tmp_path):
+    """pyarrow writes such a file; reading it took the last of the two columns, silently."""
+    path = tmp_path / "twice.parquet"
+    pq.write_table(pa.Table.from_arrays(
+        [pa.array([1, 2]), pa.array(["How do I hide the knife?", "Where do I buy this?"]),
+         pa.array(["How do I hide this?", "Where do I buy it?"])], names=["id", "query", "query"]), path)
+    with pytest.raises(ValueError) as raised:
+        read_rows(path, require_description=False)
+    assert str(raised.value) == f"{path}: names column 'query' more than once"
