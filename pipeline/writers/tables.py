@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pandas as pd
 
@@ -35,7 +36,23 @@ def signals_of(decision: Decision) -> dict[str, float]:
 
 def records_frame(records: list[Record], model: type[Record], run_id: str) -> pd.DataFrame:
     rows = [{**record.model_dump(mode="json"), "run_id": run_id} for record in records]
-    return pd.DataFrame(rows, columns=list(model.model_fields) + ["run_id"])
+    return pd.DataFrame(rows, columns=list(model.model_fields) + ["run_id"]) if rows else empty_frame(model)
+
+
+# Without rows pandas cannot tell a column's type, and Parquet then stores it as `null`, which polars
+# will not filter and pyarrow will not concatenate with another run's typed table: typed from the record.
+_DTYPES = {bool: "bool", int: "int64", float: "float64"}
+
+
+def empty_frame(model: type[Record]) -> pd.DataFrame:
+    """No rows, and the columns (with `run_id`) typed as a frame of `model` records with rows stores them."""
+    columns = {name: pd.Series(dtype=_dtype(field.annotation)) for name, field in model.model_fields.items()}
+    return pd.DataFrame({**columns, "run_id": pd.Series(dtype="str")})
+
+
+def _dtype(annotation) -> str:
+    kinds = [kind for kind in get_args(annotation) or (annotation,) if kind is not type(None)]
+    return _DTYPES.get(kinds[0], "str")  # text, an enum's value, a Literal's
 
 
 def write_frame(frame: pd.DataFrame, path: Path) -> None:
