@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
 from pipeline.review.agreement import cohen_kappa
 from pipeline.review.importer import reviewed_pairs
+from pipeline.rundir import RunDir
 from pipeline.stages.leak_filter import JUDGE_SIGNAL
 
 LEAK_STAGE = StageName.leak_filter
@@ -46,7 +47,7 @@ def load_run(run_dir: Path) -> RunTables:
     run_dir = Path(run_dir)
     path = run_dir / "decisions.parquet"
     if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} has no decisions.parquet (is it a build run folder?)")
+        raise FileNotFoundError(without_decisions(run_dir))
     # a run without decisions stores untyped empty columns; the numbers below need numeric ones
     decisions = pd.read_parquet(path).astype({"score": float, "threshold": float, "attempt": int})
     ledger_path = run_dir / "ledger.parquet"
@@ -61,6 +62,17 @@ def load_run(run_dir: Path) -> RunTables:
     except FileNotFoundError:
         review = None
     return RunTables(run_dir=run_dir, decisions=decisions, review=review)
+
+
+def without_decisions(run_dir: Path) -> str:
+    """Why a folder has no decisions.parquet: a build writes it when it finishes, so a run that was
+    claimed (it has its config) and has none is still running or was stopped."""
+    run = RunDir(run_dir.parent, run_dir.name)
+    if not run.config_record.is_file():
+        return f"{run_dir} has no decisions.parquet (is it a build run folder?)"
+    return (f"run {run.run_id} is unfinished (no decisions.parquet yet): resume it with "
+            f"`leakless build --run-id {run.run_id}` and the config and --set options it was started with "
+            f"(its config.json), then rerun audit-report")
 
 
 def leaks_at(final: pd.DataFrame, threshold: float) -> np.ndarray:

@@ -245,6 +245,20 @@ def test_run_without_decisions_still_reports(tmp_path: Path):
     assert "No final leak-filter decisions in this run." in html and Page(html).svgs == 0
 
 
+def test_an_unfinished_run_is_named_so_with_how_to_resume_it(tmp_path: Path):
+    """A killed build's folder (config.json, checkpoints, no decisions.parquet yet) was asked whether it
+    was a build run folder at all."""
+    run_dir = tmp_path / "kr2"
+    (run_dir / "batches" / "b000").mkdir(parents=True)
+    (run_dir / "config.json").write_text("{}", encoding="utf-8")
+    result = audit(["kr2", "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "run kr2 is unfinished (no decisions.parquet yet): resume it with `leakless build --run-id kr2`" \
+        in result.output
+    assert "is it a build run folder" not in result.output
+    assert not (run_dir / "audit_report.html").exists()
+
+
 def test_bad_run_is_one_line_and_exit_2(tmp_path: Path):
     missing = audit(["no-such-run", "--runs-dir", str(tmp_path)])
     assert missing.exit_code == 2 and missing.output.count("\n") == 1 and "Traceback" not in missing.output
