@@ -260,7 +260,7 @@ def read_toml(path: Path, what: str = "config file") -> dict:
     if not path.is_file():
         raise ConfigError(f"{what} not found: {with_its_base(path)}")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad's byte-order mark, unseen in an editor
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
 

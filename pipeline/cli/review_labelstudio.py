@@ -76,7 +76,7 @@ def labelstudio_import(
     folder = run_folder(run, runs_dir)
     with user_errors():
         try:
-            exported = check_export(json.loads(export_file.read_text(encoding="utf-8")), folder.name)
+            exported = check_export(json.loads(export_file.read_text(encoding="utf-8-sig")), folder.name)
         except json.JSONDecodeError as error:
             raise ValueError(f"{export_file}: not JSON ({error})") from None
         except RecursionError:

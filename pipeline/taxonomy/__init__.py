@@ -80,7 +80,7 @@ def element_lines(path: Path) -> Iterator[tuple[int, Element | None, str | None]
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     try:  # not splitlines(): it also splits on U+2028, U+2029 and NEL, which JSON keeps raw in a string
-        lines = path.read_text(encoding="utf-8").split("\n")
+        lines = path.read_text(encoding="utf-8-sig").split("\n")  # -sig: a byte-order mark is no JSON
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     return ((number, line) for number, line in enumerate(lines, start=1) if line.strip())
