@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipeline.io.encoding import NOT_UTF8_TEXT, SAVE_CSV, EncodingCheck, NotUtf8Reasons, other_encoding
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
 
 CSV_DELIMITERS = ",;\t"
@@ -30,18 +31,24 @@ def read_csv(path: Path) -> RecordStream:
     delimiter = _delimiter(path)
     with _open_csv(path) as handle:
         header = _csv_header(path, _Lines(handle), delimiter)
-    return RecordStream(_csv_entries(path, delimiter), _csv_lines(path), "line", header)
+    total, encoding = _csv_lines(path)
+    return RecordStream(_csv_entries(path, delimiter, encoding), total, "line", header)
 
 
 def _open_csv(path: Path):
     return path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
 
 
-def _csv_lines(path: Path) -> int:
+def _csv_lines(path: Path) -> tuple[int, EncodingCheck]:
     """Lines after the header: the rows expected, for a progress bar (a quoted cell that spans
-    lines makes its row count more than once)."""
+    lines makes its row count more than once); and whether the file seems to be in another encoding."""
+    lines, encoding = 0, EncodingCheck()
     with path.open("rb") as handle:
-        return max(sum(1 for line in handle if line.strip()) - 1, 0)
+        for line in handle:
+            if line.strip():
+                lines += 1
+                encoding.see(line)
+    return max(lines - 1, 0), encoding
 
 
 def _delimiter(path: Path) -> str:
@@ -61,7 +68,7 @@ def _csv_header(path: Path, lines: _Lines, delimiter: str) -> list[str]:
     except csv.Error as error:
         raise ValueError(f"{path}: line 1 (the header) is not CSV: {error}") from None
     if any(NOT_UTF8.search(name) for name in header):
-        raise ValueError(f"{path}: cannot read (line 1, the header, is not UTF-8 text)")
+        raise ValueError(f"{path}: cannot read (line 1, the header, is {NOT_UTF8_TEXT}: {other_encoding(SAVE_CSV)})")
     repeated = sorted(name for name, count in collections.Counter(header).items() if name and count > 1)
     if repeated:  # which of the two columns a row means is a guess: a JSON row repeating a key is refused too
         raise ValueError(f"{path}: line 1 (the header) names column {repeated[0]!r} more than once")
@@ -136,10 +143,11 @@ def _failing_quote(text: str, delimiter: str) -> int | None:
     return None
 
 
-def _csv_entries(path: Path, delimiter: str) -> Iterator[Entry]:
+def _csv_entries(path: Path, delimiter: str, encoding: EncodingCheck) -> Iterator[Entry]:
     """Rows by the line they start on. A row that is not valid CSV is named and skipped: one whose
     quote is never closed (it would swallow later rows into one cell) costs its first line only,
     any other the lines it spans, each named in the reason; so is a row with bytes that are not UTF-8."""
+    not_utf8 = NotUtf8Reasons(encoding, SAVE_CSV)
     with _open_csv(path) as handle:
         lines = _Lines(handle)
         header = _csv_header(path, lines, delimiter)
@@ -160,7 +168,7 @@ def _csv_entries(path: Path, delimiter: str) -> Iterator[Entry]:
             position = Position("line", start)
             if any(NOT_UTF8.search(cell) for cell in cells):
                 readable = {name: cell for name, cell in zip(header, cells) if not NOT_UTF8.search(cell)}
-                yield position, Unreadable("not UTF-8 text", readable)
+                yield position, Unreadable(not_utf8.reason(), readable)
             elif len(cells) > len(header):
                 yield position, Unreadable(f"{len(cells)} cells where the header has {len(header)}",
                                            dict(zip(header, cells)))

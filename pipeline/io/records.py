@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.io.csv_records import read_csv
+from pipeline.io.encoding import SAVE_TEXT, EncodingCheck, NotUtf8Reasons, refuse_utf16
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
 
 FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
@@ -55,6 +56,8 @@ def open_records(path: Path) -> RecordStream:
                          "expected .json, .jsonl, .ndjson, .csv, .tsv or .parquet")
     readers = {".json": _json, ".jsonl": _jsonl, ".ndjson": _jsonl, ".csv": read_csv, ".tsv": read_csv, ".parquet": _parquet}
     try:
+        if suffix != ".parquet":
+            refuse_utf16(path)
         stream = readers[suffix](path)
     except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError) as error:
         raise _unreadable(path, error) from None
@@ -181,13 +184,14 @@ def _unrepeated(record: dict) -> dict:
 def _jsonl(path: Path) -> RecordStream:
     """One pass counts the lines and gathers every record's keys (memory: the keys, not the
     records); the entries are read in a second pass."""
-    total, columns = 0, {}
+    total, columns, encoding = 0, {}, EncodingCheck()
     with path.open("rb") as handle:
         for line in handle:
             if line.strip():
                 total += 1
                 columns.update(dict.fromkeys(_keys(line)))
-    return RecordStream(_jsonl_entries(path), total, "line", list(columns))
+                encoding.see(line)
+    return RecordStream(_jsonl_entries(path, encoding), total, "line", list(columns))
 
 
 def _keys(line: bytes) -> list[str]:
@@ -199,7 +203,8 @@ def _keys(line: bytes) -> list[str]:
     return list(record) if isinstance(record, dict) else []
 
 
-def _jsonl_entries(path: Path) -> Iterator[Entry]:
+def _jsonl_entries(path: Path, encoding: EncodingCheck) -> Iterator[Entry]:
+    not_utf8 = NotUtf8Reasons(encoding, SAVE_TEXT)
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if number == 1:
@@ -211,7 +216,7 @@ def _jsonl_entries(path: Path) -> Iterator[Entry]:
                 # without its line end, an error at the end of the line is not put on a "next line" at column 1
                 yield position, _object_or_reason(_loads(line.decode("utf-8").rstrip("\r\n")))
             except UnicodeDecodeError:
-                yield position, "not UTF-8 text"
+                yield position, not_utf8.reason()
             except json.JSONDecodeError as error:
                 yield position, f"not valid JSON ({error.msg} at column {error.colno})"
             except RecursionError:

@@ -48,7 +48,8 @@ def test_a_nan_from_json_dumps_is_a_missing_value(tmp_path):
                     '{"id": NaN, "query": "Where do I buy it?", "description": "A knife."}\n'
                     '{"id": 150, "query": NaN, "description": "A gun."}\n')
     rows, rejects = read_rows(path, require_description=False)
-    assert [(row.id, row.image_description, row.category) for row in rows] == [("99", "", None), ("2", "A knife.", None)]
+    assert [(row.id, row.image_description, row.category) for row in rows] == [
+        ("99", "", None), ("2", "A knife.", None)]
     assert [reject.describe() for reject in rejects] == ["line 3 (id 150): `query` is NaN (missing)"]
 
 
@@ -61,3 +62,57 @@ def test_a_parquet_file_naming_a_column_twice_is_one_line_as_a_csv_header_is(tmp
     with pytest.raises(ValueError) as raised:
         read_rows(path, require_description=False)
     assert str(raised.value) == f"{path}: names column 'query' more than once"
+
+
+SCENES = ["Caf\u00e9 du monde?", "Where is the \u201cshop\u201d?", "What is this?", "Na\u00efve question?"]
+
+
+def test_a_windows_1252_csv_says_once_to_save_it_as_csv_utf_8(tmp_path):
+    """Excel's plain "CSV" is Windows-1252: each row with an accent or a smart quote was "not UTF-8 text",
+    and nothing said the problem was the whole file, nor what to do."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("id,query\r\n" + "".join(f"{n},{query}\r\n" for n, query in enumerate(SCENES))).encode("cp1252"))
+    rows, rejects = read_rows(path, require_description=False)
+    assert [row.query for row in rows] == ["What is this?"]
+    assert [reject.reason for reject in rejects] == [
+        'not UTF-8 text (the file seems to be in another encoding, such as Windows-1252 (Excel\'s plain "CSV"): '
+        'save it as "CSV UTF-8")', "not UTF-8 text", "not UTF-8 text"]
+
+
+def test_a_windows_1252_jsonl_says_once_to_save_it_as_utf_8(tmp_path):
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes("".join(f'{{"query": "{query}"}}\n' for query in SCENES).encode("cp1252"))
+    rejects = read_rows(path, require_description=False)[1]
+    assert [reject.reason for reject in rejects] == [
+        "not UTF-8 text (the file seems to be in another encoding, such as Windows-1252: save it as UTF-8)",
+        "not UTF-8 text", "not UTF-8 text"]
+
+
+def test_one_stray_byte_in_a_utf_8_file_is_no_file_encoding(tmp_path):
+    path = tmp_path / "mostly.jsonl"
+    path.write_bytes("".join(f'{{"query": "{query}"}}\n' for query in SCENES[1:]).encode()
+                     + '{"query": "Caf\u00e9?"}\n'.encode("cp1252") + '{"query": "Na\u00efve?"}\n'.encode("cp1252"))
+    assert [reject.reason for reject in read_rows(path, require_description=False)[1]] == ["not UTF-8 text"] * 2
+
+
+def test_a_csv_header_in_windows_1252_says_what_to_do(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("prompt,l\u00e9gende\nQuestion?,A scene.\n".encode("cp1252"))
+    with pytest.raises(ValueError) as raised:
+        read_rows(path, require_description=False)
+    assert str(raised.value).endswith(
+        'line 1, the header, is not UTF-8 text: the file seems to be in another encoding, '
+        'such as Windows-1252 (Excel\'s plain "CSV"): save it as "CSV UTF-8")')
+
+
+@pytest.mark.parametrize("name", ["unicode.csv", "unicode.tsv", "unicode.jsonl", "unicode.json"])
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf_16_file_is_named_so_in_one_line(tmp_path, name, encoding):
+    """Excel's "Unicode Text" is UTF-16 with a byte-order mark: "the header is not UTF-8", or a reject a line."""
+    path = tmp_path / name
+    text = "query\tid\nWhere is it?\t1\n" if name.endswith("sv") else '{"query": "Where is it?"}\n'
+    path.write_bytes(("\ufeff" + text).encode(encoding))
+    with pytest.raises(ValueError) as raised:
+        read_rows(path, require_description=False)
+    assert str(raised.value) == (f'{path}: cannot read (it is UTF-16 text, not UTF-8: save it as UTF-8, in Excel '
+                                 'as "CSV UTF-8" rather than "Unicode Text")')
