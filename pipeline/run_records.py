@@ -127,14 +127,17 @@ def build_prompt_files(config: BuildConfig) -> list[str]:
 
 
 def prompt_record(config: BuildConfig) -> dict[str, str]:
-    """The sha256 of each prompt file the build reads and of the taxonomy, by their checkout paths:
-    they decide what the run makes as much as its config does."""
+    """The sha256 of each prompt file the build reads, of the taxonomy and of the lexicons, by their
+    checkout paths: they decide what the run makes as much as its config does."""
     from pipeline import lexicon, taxonomy  # their files are looked up when asked: a test may point them elsewhere
+    from pipeline.detect import lexicon as risk_lexicon
 
     files = {f"prompts/{name}": prompt_path(name) for name in build_prompt_files(config)}
     files["pipeline/taxonomy/taxonomy.toml"] = taxonomy.TAXONOMY_FILE
     # the rules rewriter's paraphrases and the rules harm check's harm words
     files["pipeline/lexicon/harm_words.toml"] = lexicon.LEXICON_FILE
+    # the leak detector's risk lexicon, read by every build: its weights move each leak score
+    files["pipeline/detect/cues.toml"] = risk_lexicon.CUES_FILE
     return {name: sha256_file(path) for name, path in files.items()}
 
 

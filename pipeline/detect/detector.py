@@ -17,8 +17,8 @@ the smaller score breaks ties (`combined_score`). The raw values and their thres
 are kept in `signals`.
 
 The fitted probe, the adapter, their blend and the thresholds live in `calibration.json`, whose hash is
-part of the detector's version with the element library's, so a re-calibration or
-a new library never passes for the old detector.
+part of the detector's version with the element library's and the risk lexicon's, so a re-calibration,
+a new library or an edited lexicon never passes for the old detector.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 
 from pipeline.backends.base import Embedder
 from pipeline.detect.language import is_english
-from pipeline.detect.lexicon import Lexicon
+from pipeline.detect.lexicon import CUES_FILE, Lexicon
 from pipeline.detect.library_terms import library_digest
 from pipeline.detect.named_risk import GAIN_THRESHOLD, on_reveal_scale, without_shown_words
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_query
@@ -202,8 +202,10 @@ class LeakDetector:
         self.model = f"{embedder.model}+lexicon"  # names the embedder's precision when it is not float32
         self.calibration = Calibration.load(Path(calibration))
         self.threshold = COMMON_THRESHOLD if threshold is None else checked_threshold(threshold)
-        # the calibration and the element library `reveal` reads: a change of either is a new detector
-        self.version = f"offline-11+{self.calibration.digest}+{library_digest()}"  # 11: misspelt shown words (10: accents)
+        # the calibration, the element library `reveal` reads and the risk lexicon (its concepts give `reveal`,
+        # its cues are text_harm's features): a change of any is a new detector
+        self.version = (f"offline-11+{self.calibration.digest}+{library_digest()}"  # 11: misspelt shown words
+                        f"+{sha256_file(CUES_FILE)[:8]}")
         self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:

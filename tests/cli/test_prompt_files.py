@@ -115,7 +115,9 @@ def test_a_resume_after_the_llm_rewriter_template_was_edited_is_refused(prompts,
 @pytest.mark.parametrize("module, attribute, recorded_as", [
     ("pipeline.taxonomy", "TAXONOMY_FILE", "pipeline/taxonomy/taxonomy.toml"),
     # the rules rewriter's paraphrases: one run would mix rows of two rewrite_prompt_hash values
-    ("pipeline.lexicon", "LEXICON_FILE", "pipeline/lexicon/harm_words.toml")])
+    ("pipeline.lexicon", "LEXICON_FILE", "pipeline/lexicon/harm_words.toml"),
+    # the detector's risk lexicon: its weights move every leak score (and the detector's version)
+    ("pipeline.detect.lexicon", "CUES_FILE", "pipeline/detect/cues.toml")])
 def test_a_resume_after_a_data_file_the_build_reads_was_edited_is_refused(prompts, runs, tmp_path, monkeypatch,
                                                                           module, attribute, recorded_as):
     original = getattr(importlib.import_module(module), attribute)
@@ -131,8 +133,9 @@ def test_a_resume_after_a_data_file_the_build_reads_was_edited_is_refused(prompt
 def test_the_run_records_the_files_it_reads_and_a_run_made_before_the_record_resumes_unchecked(prompts, runs):
     run = claimed(runs)
     recorded = json.loads(run.prompts_record.read_text(encoding="utf-8"))
-    assert sorted(recorded) == ["pipeline/lexicon/harm_words.toml", "pipeline/taxonomy/taxonomy.toml",
-                                "prompts/offline/references.toml", "prompts/offline/seed_queries.toml"]
+    assert sorted(recorded) == ["pipeline/detect/cues.toml", "pipeline/lexicon/harm_words.toml",
+                                "pipeline/taxonomy/taxonomy.toml", "prompts/offline/references.toml",
+                                "prompts/offline/seed_queries.toml"]
     run.prompts_record.unlink()
     append(prompts / "offline" / "references.toml", "\n# edited\n")
     run.check(load_config(None, ["run.size=1", f"run.runs_dir='{runs}'"]))

@@ -102,11 +102,28 @@ def test_only_queries_are_embedded_the_description_is_read_as_words():
     assert leaky.leak and leaky.reveal > twin.reveal
 
 
-def test_version_names_the_calibration(detector):
+def test_version_names_the_calibration_the_library_and_the_lexicon(detector):
+    from pipeline.detect.lexicon import CUES_FILE
     from pipeline.detect.library_terms import library_digest
+    from pipeline.hashing import sha256_file
 
-    assert detector.version == f"offline-11+{detector.calibration.digest}+{library_digest()}"
+    lexicon = sha256_file(CUES_FILE)[:8]
+    assert detector.version == f"offline-11+{detector.calibration.digest}+{library_digest()}+{lexicon}"
     assert len(detector.calibration.digest) == len(library_digest()) == 8
+
+
+def test_an_edited_lexicon_is_another_detector(detector, tmp_path, monkeypatch):
+    """cues.toml's weights move `reveal` and `text_harm`: an edit of one weight changed scores under
+    the same version, and one run could hold rows of two lexicons."""
+    from pipeline.detect.lexicon import CUES_FILE
+
+    edited = tmp_path / "cues.toml"
+    edited.write_text(CUES_FILE.read_text(encoding="utf-8").replace("weight = 0.5\n", "weight = 0.7\n", 1),
+                      encoding="utf-8")
+    monkeypatch.setattr("pipeline.detect.detector.CUES_FILE", edited)
+    other = LeakDetector(embedder=detector.extractor.embedder)
+    assert other.version != detector.version
+    assert other.version.rsplit("+", 1)[0] == detector.version.rsplit("+", 1)[0]
 
 
 def test_report_counts_twins_and_rates():
