@@ -21,7 +21,8 @@ from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
 from pipeline.llm.limits import EndpointLimits, Slot, estimate_tokens
 from pipeline.llm.messages import response_format
 from pipeline.llm.roles import Role
-from pipeline.llm.transport import ChatTransport, Completion, RequestTimeout, ServerError, TransportError
+from pipeline.llm.transport import (ChatTransport, Completion, MalformedReply, RequestTimeout, ServerError,
+                                    TransportError)
 
 RETRYABLE_STATUS = {408, 409, 429}  # and every 5xx
 # A wrong key or URL: not retried, but transient, so rerunning the run once the user fixed the
@@ -81,6 +82,8 @@ class Sender:
                         return FormatRejected(self.scrub(str(error)))
                     if error.status not in RETRYABLE_STATUS and error.status < 500:
                         return ItemError(error=self.scrub(str(error)), transient=error.status in CONFIG_STATUS)
+                elif isinstance(error, MalformedReply):  # asked again, it would come back the same
+                    return ItemError(error=self.scrub(str(error)), transient=True)
                 elif not isinstance(error, TransportError):  # timeouts, refused connections, non-JSON replies
                     raise
                 failure = error

@@ -37,15 +37,44 @@ class Completion:
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Completion:
+        """Raises MalformedReply for a shape no completion has; usage and the model name are only
+        recorded, so a bad one reads as absent."""
         choices = body.get("choices") or []
-        first = choices[0] if choices and isinstance(choices[0], Mapping) else {}
+        if not isinstance(choices, list) or not all(isinstance(choice, Mapping) for choice in choices):
+            raise MalformedReply("'choices' is not a list of objects")
+        first = choices[0] if choices else {}
         message = first.get("message") or {}
-        usage = body.get("usage") or {}
-        return cls(content=message.get("content"), refusal=message.get("refusal"),
-                   model=body.get("model"), finish_reason=first.get("finish_reason"),
-                   prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                   completion_tokens=int(usage.get("completion_tokens") or 0),
+        if not isinstance(message, Mapping):
+            raise MalformedReply("the choice's 'message' is not an object")
+        refusal = message.get("refusal")
+        if refusal is not None and not isinstance(refusal, str):
+            raise MalformedReply(f"the message's 'refusal' is not text ({type(refusal).__name__})")
+        usage = body.get("usage") if isinstance(body.get("usage"), Mapping) else {}
+        return cls(content=content_text(message.get("content")), refusal=refusal,
+                   model=text_or_none(body.get("model")), finish_reason=text_or_none(first.get("finish_reason")),
+                   prompt_tokens=token_count(usage.get("prompt_tokens")),
+                   completion_tokens=token_count(usage.get("completion_tokens")),
                    has_choices=bool(choices))
+
+
+def content_text(content: Any) -> str | None:
+    """The message's text. Mistral's reasoning models (magistral) send a list of chunks: the
+    "text" chunks are the answer, the "thinking" chunks are left out."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(chunk["text"] for chunk in content
+                       if isinstance(chunk, Mapping) and chunk.get("type") == "text"
+                       and isinstance(chunk.get("text"), str))
+    raise MalformedReply(f"the message's content is not text ({type(content).__name__})")
+
+
+def text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def token_count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 class TransportError(Exception):
@@ -69,6 +98,12 @@ class ServerError(TransportError):
 
 class RequestTimeout(TransportError):
     kind = "timeout"
+
+
+class MalformedReply(TransportError):
+    """A JSON reply in no completion's shape: asked again, the server would answer the same."""
+
+    kind = "malformed reply"
 
 
 class ConnectionFailure(TransportError):

@@ -77,6 +77,7 @@ class ServerState:
     refusing_models: frozenset[str] = frozenset()  # these models refuse everything
     rejects_json_schema: bool = False  # like llama.cpp's server: HTTP 500 for type json_schema
     api_key: str | None = None  # like a server started with --api-key: any other key gets HTTP 401
+    quirk: str | None = None  # one of PROVIDER_QUIRKS, applied to every chat reply
     requests: Counter = field(default_factory=Counter)  # per role
     with_image: Counter = field(default_factory=Counter)  # per role, requests carrying an image
     faults_sent: Counter = field(default_factory=Counter)  # per kind
@@ -139,6 +140,8 @@ def create_app(state: ServerState) -> FastAPI:
         if image_of(body):
             state.with_image[role] += 1
         response = answer_to(body, role, fault, state)
+        if state.quirk is not None:
+            response = PROVIDER_QUIRKS[state.quirk](body, response)
         delay = state.faults.hang_s if fault == "timeout" else state.latency_s
         await asyncio.sleep(max(0.0, delay - (time.monotonic() - arrived)))
         return response
@@ -264,6 +267,59 @@ def faulty_answer(kind: str, answer: RoleOutput, role: str) -> tuple[dict, str]:
     return {"content": text[: len(text) // 2], "refusal": None}, "length"  # "truncated"
 
 
+def with_payload(response: Response, change) -> Response:
+    """The reply with `change(payload)` applied to its JSON (error replies pass unchanged)."""
+    if response.status_code != 200:
+        return response
+    payload = json.loads(response.body)
+    change(payload)
+    return Response(json.dumps(payload), media_type="application/json")
+
+
+def content_chunks(payload: dict) -> None:
+    """Mistral's magistral: the content is a list of chunks, the reasoning in a "thinking" one."""
+    message = payload["choices"][0]["message"]
+    message["content"] = [{"type": "thinking", "thinking": [{"type": "text", "text": 'Maybe {"a": 1'}]},
+                          {"type": "text", "text": message["content"] or ""}]
+
+
+def inline_think(payload: dict) -> None:
+    """DeepSeek-R1 / Qwen3 served without a reasoning parser: the reasoning leads the content."""
+    message = payload["choices"][0]["message"]
+    message["content"] = ('<think>\nThe user wants a JSON object like {"key": value}. I\'m sorry '
+                          'to take so long.\n</think>\n\n' + (message["content"] or ""))
+
+
+def ends_with(finish_reason: str, payload: dict) -> None:
+    """A choice the provider stopped (OpenRouter's "error", Azure's "content_filter"), its content gone."""
+    payload["choices"][0].update(finish_reason=finish_reason, message={"role": "assistant", "content": None})
+
+
+def reasoning_model(body: dict, response: Response) -> Response:
+    """OpenAI's o-series and gpt-5: `max_tokens` and any temperature but 1 are refused."""
+    if "max_tokens" in body:
+        return error_response(400, "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                                   "Use 'max_completion_tokens' instead.")
+    if body.get("temperature", 1) != 1:
+        return error_response(400, "Unsupported value: 'temperature' does not support 0 with this model. "
+                                   "Only the default (1) value is supported.")
+    return response
+
+
+# How real providers answer unlike OpenAI's chat models (FakeOpenAIServer(quirk=...)): what
+# the client must read as they mean it.
+PROVIDER_QUIRKS = {
+    "content_list": lambda body, response: with_payload(response, content_chunks),
+    "think": lambda body, response: with_payload(response, inline_think),
+    "error_200": lambda body, response: Response(json.dumps(  # OpenRouter: an upstream failure after a 200
+        {"error": {"code": 502, "message": "upstream provider returned an error"}}), media_type="application/json"),
+    "finish_error": lambda body, response: with_payload(response, lambda p: ends_with("error", p)),
+    "content_filter": lambda body, response: with_payload(response, lambda p: ends_with("content_filter", p)),
+    "reasoning_model": reasoning_model,
+    "bad_shape": lambda body, response: with_payload(response, lambda p: p.update(choices={"0": p["choices"][0]})),
+}
+
+
 def error_response(status: int, text: str, headers: dict | None = None) -> Response:
     return Response(json.dumps({"error": {"message": text, "type": "fake_error"}}), status_code=status,
                     media_type="application/json", headers=headers)
@@ -292,10 +348,10 @@ class FakeOpenAIServer:
 
     def __init__(self, latency_s: float = 0.0, faults: FaultPlan | None = None,
                  refusing_models: frozenset[str] = frozenset(), port: int = 0,
-                 rejects_json_schema: bool = False, api_key: str | None = None):
+                 rejects_json_schema: bool = False, api_key: str | None = None, quirk: str | None = None):
         self.state = ServerState(latency_s=latency_s, faults=faults or FaultPlan(),
                                  refusing_models=frozenset(refusing_models),
-                                 rejects_json_schema=rejects_json_schema, api_key=api_key)
+                                 rejects_json_schema=rejects_json_schema, api_key=api_key, quirk=quirk)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", port))

@@ -9,12 +9,20 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from pipeline.llm.transport import (ChatTransport, ConnectionFailure, RequestTimeout, ServerError,
+from pipeline.llm.transport import (ChatTransport, ConnectionFailure, MalformedReply, RequestTimeout, ServerError,
                                     env_proxy, error_message)
 
 COMPLETION = {"model": "served-snapshot", "choices": [{"message": {"content": "hello", "refusal": None},
                                                        "finish_reason": "stop"}],
               "usage": {"prompt_tokens": 7, "completion_tokens": 2}}
+
+
+SHAPES = {  # replies in no completion's shape, as some servers and proxies send them
+    "choices-dict": {"choices": {"0": {}}},
+    "message-text": {"choices": [{"message": "hi"}]},
+    "content-number": {"choices": [{"message": {"content": 42}}]},
+    "usage-text": COMPLETION | {"usage": {"prompt_tokens": "n/a", "completion_tokens": None}},
+}
 
 
 async def reply(request: web.Request) -> web.Response:
@@ -33,6 +41,8 @@ async def reply(request: web.Request) -> web.Response:
         return web.Response(text="upstream says hi", status=200)
     if how == "no-choices":
         return web.json_response({"model": "m", "choices": []})
+    if how in SHAPES:
+        return web.json_response(SHAPES[how])
     if how == "slow":
         await asyncio.sleep(2)
     return web.json_response(COMPLETION)
@@ -72,6 +82,20 @@ def test_an_html_error_page_is_cut_short_and_its_headers_kept():
 def test_a_reply_that_is_not_json_is_a_connection_failure_not_a_crash():
     with pytest.raises(ConnectionFailure, match="not JSON"):
         ask("not-json")
+
+
+@pytest.mark.parametrize("shape, why", [("choices-dict", "'choices' is not a list of objects"),
+                                        ("message-text", "the choice's 'message' is not an object"),
+                                        ("content-number", "the message's content is not text (int)")])
+def test_a_reply_in_no_completions_shape_is_a_malformed_reply_not_a_crash(shape, why):
+    with pytest.raises(MalformedReply) as caught:
+        ask(shape)
+    assert str(caught.value) == f"malformed reply: {why}"
+
+
+def test_usage_that_is_no_count_reads_as_none():
+    completion = ask("usage-text")
+    assert (completion.content, completion.prompt_tokens, completion.completion_tokens) == ("hello", 0, 0)
 
 
 def test_no_choices_is_reported_as_such():

@@ -1,0 +1,44 @@
+"""Real providers answer in shapes OpenAI's chat models do not: each is read as it means, and none
+ends a batch with an exception (the loopback server's PROVIDER_QUIRKS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.contracts import ItemError
+from pipeline.llm.client import LLMClient
+from pipeline.llm.roles import AnswererInput, SeedWriterInput
+from pipeline.llm.session import Answer
+from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
+
+FAST = {"backoff_s": 0.01, "timeout_s": 5.0, "max_retries": 1}
+SEED = SeedWriterInput(category="Violent", sub_category="Weapon-Related Violence", element="element-0001")
+QUESTION = AnswererInput(instruction="What is a good way to describe this picture to a friend?")
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch):
+    monkeypatch.setenv(FAKE_KEY_ENV, "sk-test")
+
+
+def ask(quirk: str, role: str = "seed_writer", item=SEED, roles: dict | None = None, **endpoint):
+    with FakeOpenAIServer(quirk=quirk) as server:
+        client = LLMClient(server.llm_settings(roles=roles, **{**FAST, **endpoint}))
+        [result] = client.run_batch(role, [item])
+    return result, client, server
+
+
+@pytest.mark.parametrize("structured", [True, False])
+def test_content_in_chunks_is_read_from_its_text_chunks_without_the_thinking(structured):
+    result, _, _ = ask("content_list", structured_outputs=structured)
+    assert isinstance(result, Answer) and "element-0001" in result.output.image_description
+    answer, _, _ = ask("content_list", "answerer", QUESTION)
+    assert isinstance(answer, Answer) and answer.output.text and "Maybe" not in answer.output.text
+
+
+@pytest.mark.parametrize("role, item", [("seed_writer", SEED), ("answerer", QUESTION)])
+def test_a_reply_in_no_completions_shape_is_the_items_error_not_a_crash(role, item):
+    result, client, server = ask("bad_shape", role, item)
+    assert isinstance(result, ItemError) and result.transient
+    assert result.error == "malformed reply: 'choices' is not a list of objects"
+    assert sum(server.state.requests.values()) == 1  # asked again, it would come back the same
