@@ -41,6 +41,8 @@ FIELD_NAMES = {
 # Valid pairs are joined into one character when JSON is parsed, so any surrogate left is half a pair.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 BOOLEAN_WORDS = {"true": 1, "false": 0}
+# Column names an error lists before "... and N more".
+LISTED_COLUMNS = 20
 # Rows read at a time by `read_rows`.
 ROWS_PER_CHUNK = 1000
 
@@ -83,7 +85,7 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
         chosen = overrides.get(field)
         if chosen is not None:
             if chosen not in columns:
-                raise ValueError(f"field {chosen!r} not in the file (columns: {', '.join(columns)})")
+                raise ValueError(f"field {chosen!r} not in the file (columns: {listed(columns)})")
             resolved[field] = chosen
             continue
         found = next((c for c in candidates if c in columns), None) or next(
@@ -94,9 +96,17 @@ def resolve_fields(columns: list[str], overrides: dict[str, str | None],
         resolved["id"] = OBJECT_KEY  # a record's own id, under any name, wins over its key
     for field in required:
         if field not in resolved:
-            raise ValueError(f"no {field} field found (columns: {', '.join(columns)}); "
+            raise ValueError(f"no {field} field found (columns: {listed(columns)}); "
                              f"name it with --{field.replace('image_', '').replace('_', '-')}-field")
     return resolved
+
+
+def listed(columns: list[str]) -> str:
+    """The file's column names for an error line: its own (not the object keys' internal name), and
+    no more than LISTED_COLUMNS of them."""
+    names = [column for column in columns if column != OBJECT_KEY]
+    more = f", ... and {len(names) - LISTED_COLUMNS} more" if len(names) > LISTED_COLUMNS else ""
+    return ", ".join(names[:LISTED_COLUMNS]) + more
 
 
 def _field_key(name: str) -> str:
@@ -123,10 +133,13 @@ class BenchmarkReader:
             if isinstance(first[1], str):  # else records without fields: refused below, naming no field
                 raise ValueError(f"{self.path}: no readable rows ({first[0]}: {first[1]})")
         required = ("query", "image_description") if require_description else ("query",)
-        self.fields = resolve_fields(columns, {"query": query_field, "image_description": description_field,
-                                               "id": id_field}, required)
+        try:
+            self.fields = resolve_fields(columns, {"query": query_field, "image_description": description_field,
+                                                   "id": id_field}, required)
+        except ValueError as error:
+            raise ValueError(f"{self.path}: {error}") from None
         if require_label and "label" not in self.fields:
-            raise ValueError(f"{self.path}: no label field (columns: {', '.join(columns)})")
+            raise ValueError(f"{self.path}: no label field (columns: {listed(columns)})")
         self.require_label, self.require_description = require_label, require_description
 
     @property

@@ -90,6 +90,9 @@ def _json(path: Path) -> RecordStream:
         raise ValueError(f"{path}: cannot read ({TOO_DEEP})") from None
     if isinstance(data, _RepeatedKeys):
         raise ValueError(f"{path}: cannot read ({_repeated(data)} at the top level)")
+    if isinstance(data, dict) and _column_oriented(data):
+        raise ValueError(f"{path}: looks like pandas' column-oriented JSON (to_json's default): write it with "
+                         'orient="records" (or orient="records", lines=True for JSON lines)')
     records = _keyed_records(data) if isinstance(data, dict) else data
     if not isinstance(records, list) or not any(isinstance(r, dict) for r in records):
         raise ValueError(f"{path}: expected a list of objects, or an object of objects keyed by id"
@@ -98,6 +101,16 @@ def _json(path: Path) -> RecordStream:
                for number, record in enumerate(records, start=1))
     columns = dict.fromkeys(key for record in records if isinstance(record, dict) for key in record)
     return RecordStream(entries, len(records), "row", list(columns))
+
+
+def _column_oriented(data: dict) -> bool:
+    """Each value an object keyed by row index ("0", "1", ...), all with the same keys: pandas' default
+    `to_json()`. Records keyed by id name fields, never only numbers, so they are not taken for it."""
+    columns = list(data.values())
+    if not columns or not all(isinstance(column, dict) and column for column in columns):
+        return False
+    rows = set(columns[0])
+    return all(set(column) == rows for column in columns) and all(key.lstrip("-").isdigit() for key in rows)
 
 
 def _keyed_records(data: dict) -> list | None:

@@ -116,3 +116,31 @@ def test_a_utf_16_file_is_named_so_in_one_line(tmp_path, name, encoding):
         read_rows(path, require_description=False)
     assert str(raised.value) == (f'{path}: cannot read (it is UTF-16 text, not UTF-8: save it as UTF-8, in Excel '
                                  'as "CSV UTF-8" rather than "Unicode Text")')
+
+
+def test_pandas_column_oriented_json_says_how_to_write_records(tmp_path):
+    """`df.to_json("x.json")` writes each column as an object keyed by row index: it was read as 3 records
+    keyed by column name, and the error listed 2,000 "columns" (11,000 characters) and pointed to --query-field."""
+    path = tmp_path / "frame.json"
+    pd.DataFrame({"id": range(2000), "query": ["How do I hide this?"] * 2000,
+                  "description": ["A knife."] * 2000}).to_json(path)
+    with pytest.raises(ValueError) as raised:
+        read_rows(path, require_description=False)
+    assert str(raised.value) == (f"{path}: looks like pandas' column-oriented JSON (to_json's default): write it with "
+                                 'orient="records" (or orient="records", lines=True for JSON lines)')
+
+
+def test_records_keyed_by_a_numeric_id_are_still_read(tmp_path):
+    path = tmp_path / "keyed.json"
+    path.write_text('{"0": {"Question": "How do I hide this?"}, "1": {"Question": "Where is it?"}}')
+    assert [row.id for row in read_benchmark(path, require_description=False)] == ["0", "1"]
+
+
+def test_a_long_column_list_in_an_error_is_cut_and_names_the_file(tmp_path):
+    path = tmp_path / "wide.jsonl"
+    path.write_text(pd.DataFrame({f"feature_{n}": [n] for n in range(500)}).to_json(orient="records", lines=True))
+    with pytest.raises(ValueError) as raised:
+        read_rows(path, require_description=False)
+    assert str(raised.value) == (f"{path}: no query field found (columns: "
+                                 + ", ".join(f"feature_{n}" for n in range(20))
+                                 + ", ... and 480 more); name it with --query-field")
