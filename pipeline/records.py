@@ -88,6 +88,8 @@ class LeakScores(Record):
     # the text these scores are of: a pair whose final query is not this text has no scores yet
     # (None in checkpoints written before it was kept: scored again)
     query: str | None = None
+    element_terms: tuple[str, ...] = ()  # the element terms the detector was given with it
+    written_by: Provenance | None = None  # the rewriter that wrote `query`, when a rewrite attempt did
 
     def of(self, query: str) -> bool:
         """Whether these are the scores of `query`."""
@@ -145,6 +147,9 @@ class Decision(Record):
     seed_id: str
     stage: str
     text: str = ""  # what was judged (the query), so a dropped item can be read without its pair
+    # what it was judged with, so a decision can be made again from its row alone
+    image_description: str = ""
+    element_terms: tuple[str, ...] = ()
     attempt: int = 1
     scores: dict[str, float] = Field(default_factory=dict)
     score: float | None = None
@@ -157,6 +162,11 @@ class Decision(Record):
     model: str
     prompt_hash: str
     detector_version: str = ""
+    # who wrote `text` (the rewriter; empty where a stage does not know), as `backend`, `model` and
+    # `prompt_hash` say who judged it
+    text_backend: str = ""
+    text_model: str = ""
+    text_prompt_hash: str = ""
 
 
 class TerminalState(str, Enum):

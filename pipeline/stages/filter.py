@@ -38,6 +38,8 @@ class Judgement:
     spans: tuple[str, ...] = ()
     attempt: int = 1
     made_by: Provenance | None = None  # when the model can differ per item (an LLM's fallback)
+    element_terms: tuple[str, ...] = ()  # the element terms the judge was given
+    text_by: Provenance | None = None  # who wrote the judged text, when not the pair's rewriter
 
 
 class FilterStage(Stage):
@@ -77,11 +79,14 @@ class FilterStage(Stage):
     def decision(self, pair: CandidatePair, judgement: Judgement, stage: str | None = None) -> Decision:
         made_by = judgement.made_by or Provenance(backend=self.backend, model=self.model,
                                                   prompt_hash=self.prompt_hash)
+        text_by = judgement.text_by or pair.rewritten_by or Provenance(backend="", model="", prompt_hash="")
         return Decision(
             item_id=pair.id, seed_id=pair.seed_id, stage=stage or self.name, text=pair.final_query,
+            image_description=pair.image_description, element_terms=judgement.element_terms,
             attempt=judgement.attempt, scores=judgement.scores, score=judgement.score,
             threshold=judgement.threshold, verdict=Verdict.keep if judgement.keep else Verdict.drop,
             code=judgement.code, reason=judgement.reason, spans=judgement.spans,
             backend=made_by.backend, model=made_by.model, prompt_hash=made_by.prompt_hash,
             detector_version=self.detector_version,
+            text_backend=text_by.backend, text_model=text_by.model, text_prompt_hash=text_by.prompt_hash,
         )

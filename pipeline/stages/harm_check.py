@@ -79,7 +79,7 @@ class HarmCheckStage(FilterStage):
             reason="; ".join(why for _, why, _, _ in failed) or "text benign, image harmful, intent kept",
             scores={"harm_cue": float(harm), "image_shows_element": float(shows_element),
                     "intent_similarity": similarity},
-            score=score, threshold=threshold)
+            score=score, threshold=threshold, element_terms=tuple(terms))
 
 
 def shows_any(description: str, terms: tuple[str, ...]) -> bool:

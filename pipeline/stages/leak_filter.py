@@ -57,7 +57,8 @@ class LeakFilterStage(FilterStage):
 
     def score(self, items: list[LeakInput]) -> list[LeakScores]:
         scores = [LeakScores(score=s.score, text_harm=s.text_harm, reveal=s.reveal, signals=s.signals,
-                             spans=s.spans, query=item.query) for item, s in zip(items, self.detector.score(items))]
+                             spans=s.spans, query=item.query, element_terms=item.element_terms)
+                  for item, s in zip(items, self.detector.score(items))]
         if not self.judge_role or not items:
             return scores
         judged = []
@@ -127,7 +128,8 @@ class LeakFilterStage(FilterStage):
                       else f"leak-free: score {leak.score:.3f} < {self.threshold:.3f}")
         return Judgement(keep=not leaky, code=code or verdict_code, reason=reason, made_by=self.made_by(leak),
                          scores={**leak.signals, **self.part_thresholds},
-                         score=leak.score, threshold=self.threshold, spans=tuple(leak.spans), attempt=attempt)
+                         score=leak.score, threshold=self.threshold, spans=tuple(leak.spans), attempt=attempt,
+                         element_terms=leak.element_terms, text_by=leak.written_by)
 
     def made_by(self, leak: LeakScores) -> Provenance:
         """What produced this evidence: the detector, and the judge's model that answered (not the one

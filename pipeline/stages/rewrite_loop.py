@@ -84,7 +84,9 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
         scores = leak_filter.score([leak_input(items[n], text) for n, text, _ in rewritten])
         pending = []
         for (n, text, made_by), leak in zip(rewritten, scores):
-            outcomes[n].attempts.append(RewriteAttempt(query=text, made_by=made_by, leak=leak))
+            # the scores name their text's writer: a retried attempt's decision is written from them
+            outcomes[n].attempts.append(RewriteAttempt(query=text, made_by=made_by,
+                                                       leak=leak.model_copy(update={"written_by": made_by})))
             flagged = tuple(dict.fromkeys(feedback.get(n, ()) + leak.spans))
             if leak_filter.should_retry(leak) and flagged != feedback.get(n, ()):
                 feedback[n] = flagged
