@@ -126,6 +126,8 @@ class BenchmarkReader:
         self.position_unit = stream.unit  # "line" for JSON lines, also in a .json file
         self._entries = stream.entries
         self.columns = columns = stream.columns
+        if self.total == 0:  # a header-only CSV, a 0-row Parquet: refused before a command loads its model
+            raise ValueError(f"{self.path}: no rows")
         if not columns:
             first = next(self._entries, None)
             if first is None:

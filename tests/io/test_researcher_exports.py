@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.io.external import read_benchmark, read_rows
+from pipeline.io.external import BenchmarkReader, read_benchmark, read_rows
 
 
 @pytest.mark.parametrize("true, false", [("True", "False"), ("TRUE", "FALSE"), ("true", "false"), (" True ", "0")])
@@ -144,3 +144,15 @@ def test_a_long_column_list_in_an_error_is_cut_and_names_the_file(tmp_path):
     assert str(raised.value) == (f"{path}: no query field found (columns: "
                                  + ", ".join(f"feature_{n}" for n in range(20))
                                  + ", ... and 480 more); name it with --query-field")
+
+
+@pytest.mark.parametrize("name", ["header.csv", "empty.parquet", "blank.jsonl"])
+def test_a_file_without_rows_is_refused_when_opened_before_any_model_loads(tmp_path, name):
+    """A header-only CSV or a 0-row Parquet failed only after audit had loaded the detector (a minute)."""
+    path = tmp_path / name
+    frame = pd.DataFrame({"id": pd.Series([], dtype="int64"), "query": pd.Series([], dtype="str")})
+    {"header.csv": lambda: path.write_text("id,query\r\n\r\n"), "empty.parquet": lambda: frame.to_parquet(path),
+     "blank.jsonl": lambda: path.write_text("\n\n")}[name]()
+    with pytest.raises(ValueError) as raised:
+        BenchmarkReader(path, require_description=False)
+    assert str(raised.value) == f"{path}: no rows"
