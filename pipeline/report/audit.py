@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
 from pipeline.review.agreement import cohen_kappa
 from pipeline.review.importer import reviewed_pairs
+from pipeline.stages.harm_check import RULE_NUMBERS
 from pipeline.rundir import RunDir
 from pipeline.stages.leak_filter import JUDGE_SIGNAL
 
@@ -89,7 +90,7 @@ def leaks_at(final: pd.DataFrame, threshold: float) -> np.ndarray:
 class RunSummary:
     run_id: str
     detector_versions: list[str]
-    thresholds: dict[str, list[float]]  # stage -> distinct thresholds
+    thresholds: dict[str, list[float]]  # "stage (what its score is)" -> distinct thresholds (`stage_thresholds`)
     backends: dict[str, list[str]]      # stage -> distinct "backend / model"
     verdicts: pd.DataFrame              # stage x verdict counts
     reasons: pd.DataFrame               # "stage: reason code" x verdict counts, guardrail blocks included
@@ -102,11 +103,32 @@ def summarise(tables: RunTables) -> RunSummary:
     return RunSummary(
         run_id=", ".join(run_ids) or tables.run_dir.name,
         detector_versions=sorted(v for v in decisions["detector_version"].dropna().unique() if v),
-        thresholds={stage: sorted(group["threshold"].dropna().unique().tolist()) for stage, group in by_stage},
+        thresholds=stage_thresholds(decisions),
         backends={stage: sorted((group["backend"] + " / " + group["model"]).unique()) for stage, group in by_stage},
         verdicts=pd.crosstab(decisions["stage"], decisions["verdict"]),
         reasons=reason_counts(tables),
     )
+
+
+def stage_thresholds(decisions: pd.DataFrame) -> dict[str, list[float]]:
+    """Each stage's distinct thresholds, named with what they are a threshold of: the harm check's
+    rules hold numbers that point opposite ways, so each is shown apart (an empty list: a stage
+    that no number decides, such as the image check)."""
+    numbered = decisions.dropna(subset=["threshold"])
+    codes = numbered["code"] if "code" in numbered else [""] * len(numbered)
+    names = [threshold_name(stage, code) for stage, code in zip(numbered["stage"], codes)]
+    thresholds = {name: sorted(group.unique().tolist())
+                  for name, group in numbered["threshold"].groupby(names, sort=True)} if names else {}
+    thresholds.update({stage: [] for stage in set(decisions["stage"]) - set(numbered["stage"])})
+    return dict(sorted(thresholds.items()))
+
+
+def threshold_name(stage: str, code: str) -> str:
+    if stage in (LEAK_STAGE, REWRITE_STAGE):
+        return f"{stage} (leak score: drops at or above it)"
+    if stage == StageName.harm_check and code in RULE_NUMBERS:
+        return f"{stage} ({RULE_NUMBERS[code]})"
+    return stage
 
 
 def reason_counts(tables: RunTables) -> pd.DataFrame:

@@ -22,6 +22,12 @@ from pipeline.records import CandidatePair
 from pipeline.stages.filter import FilterStage, Judgement
 
 HARM_CUE_SIGNALS = ("harm_act", "query_risk")
+# What a decision's `score` and `threshold` are, by its code: the numbers of the rule that dropped the
+# pair, or of the intent rule for a kept one. The two rules point opposite ways; `harm.image_benign`
+# has no number (both null).
+RULE_NUMBERS = {ReasonCode.harm_text.value: "harm cue: drops above it",
+                ReasonCode.harm_intent.value: "intent similarity: drops below it",
+                ReasonCode.harm_kept.value: "intent similarity: drops below it"}
 
 
 def harm_cues(signals: dict[str, float]) -> float:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.records import Blocked, Decision, LedgerEntry
-from pipeline.report.audit import load_run, nearest_threshold, review_agreement, threshold_sweep
+from pipeline.report.audit import load_run, nearest_threshold, review_agreement, summarise, threshold_sweep
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
 
 THRESHOLD = 0.4
@@ -243,6 +243,28 @@ def test_run_without_decisions_still_reports(tmp_path: Path):
     assert audit([str(run_dir)]).exit_code == 0
     html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
     assert "No final leak-filter decisions in this run." in html and Page(html).svgs == 0
+
+
+def test_the_header_says_which_threshold_is_which(tmp_path: Path):
+    """The harm check's rows hold the harm cue against 0 (drops above) or the intent similarity against
+    its minimum (drops below): the header printed "threshold, harm_check 0.0, 0.35" as if it had two."""
+    run_dir = tmp_path / "harm-run"
+    decisions = [decision("pair-a", "seed-violent", 0.3, "keep"),
+                 decision("pair-b", "seed-violent", 0.5, "drop", stage="harm_check", code="harm.text_harmful"),
+                 decision("pair-c", "seed-violent", 0.73, "keep", stage="harm_check", code="harm.kept"),
+                 Decision(item_id="pair-d", seed_id="seed-violent", stage="harm_check", verdict="drop",
+                          code="harm.image_benign", reason="-", backend="rules", model="m", prompt_hash="")]
+    decisions[1] = decisions[1].model_copy(update={"threshold": 0.0})
+    decisions[2] = decisions[2].model_copy(update={"threshold": 0.35})
+    write_frame(decisions_frame(decisions, "harm-run"), run_dir / "decisions.parquet")
+    assert summarise(load_run(run_dir)).thresholds == {
+        "harm_check (harm cue: drops above it)": [0.0],
+        "harm_check (intent similarity: drops below it)": [0.35],
+        "leak_filter (leak score: drops at or above it)": [THRESHOLD]}
+    assert audit([str(run_dir)]).exit_code == 0
+    html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
+    assert "<dt>threshold, harm_check (harm cue: drops above it)</dt><dd>0.0</dd>" in html
+    assert "<dt>threshold, harm_check (intent similarity: drops below it)</dt><dd>0.35</dd>" in html
 
 
 def test_an_unfinished_run_is_named_so_with_how_to_resume_it(tmp_path: Path):
