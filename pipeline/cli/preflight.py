@@ -162,7 +162,10 @@ def probe_messages() -> tuple[list[dict], list[dict]]:
 def prompt_tokens(endpoint, messages: list[dict]) -> int:
     import httpx
 
-    body = {"model": endpoint.model, "messages": messages, "max_tokens": 1, "temperature": 0}
+    from pipeline.llm.config import sampling
+
+    # the sampling fields the answers go with: a reasoning model refuses `max_tokens`
+    body = {"model": endpoint.model, "messages": messages, **sampling(endpoint.temperature, endpoint.token_limit, 1)}
     try:
         response = ask(endpoint, "POST", "chat/completions", body, timeout_s=endpoint.timeout_s)
     except httpx.HTTPError as error:

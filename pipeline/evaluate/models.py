@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from pipeline.config import read_toml, validated
-from pipeline.llm.config import EndpointConfig, LLMSettings, RoleConfig
+from pipeline.llm.config import EndpointConfig, LLMSettings, RoleConfig, Temperature
 from pipeline.settings import FrozenSettings, PathText
 from pipeline.release.versions import NAME
 
@@ -32,8 +32,8 @@ ANSWERER, JUDGE = "answerer", "safety_judge"
 
 class ModelEndpoint(EndpointConfig):
     model: str
-    temperature: float = Field(default=0.0, ge=0, le=2)
-    max_tokens: int = Field(default=1024, ge=1)
+    temperature: Temperature = 0.0  # "default": left out of the request (OpenAI's reasoning models)
+    max_tokens: int = Field(default=1024, ge=1)  # sent under the endpoint's token_limit name
 
     def llm_settings(self, role: str) -> LLMSettings:
         """This endpoint as the build's LLM settings, with `role` answered by this model

@@ -8,9 +8,10 @@ environment variable that holds it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from pipeline.env import artifacts_dir
 from pipeline.llm.roles import RoleName
@@ -21,6 +22,15 @@ DEFAULT_TIMEOUT_S = 120.0
 # how long the loopback server's "timeout" fault holds a request (`leakless fake-llm --hang-s`): past
 # the default timeout, or the client would get its answer and the fault would be no timeout at all
 FAKE_HANG_S = DEFAULT_TIMEOUT_S + 30.0
+
+def server_default(value: object) -> object:
+    """`temperature = "default"` (TOML has no null): the request leaves it out."""
+    return None if value == "default" else value
+
+
+# None: not sent, the server's default applies (OpenAI's reasoning models take no other than 1)
+Temperature = Annotated[Annotated[float, Field(ge=0, le=2)] | None, BeforeValidator(server_default)]
+
 
 class EndpointConfig(FrozenSettings):
     base_url: str = "https://api.openai.com/v1"
@@ -37,6 +47,9 @@ class EndpointConfig(FrozenSettings):
     # template would silently drop a message with an image part, text included), and an
     # item only the image can answer (image_refiner) fails with that reason
     vision: bool = True
+    # OpenAI's reasoning models (o1, o3, o4-mini, gpt-5) refuse `max_tokens` (HTTP 400) and
+    # take the same limit as `max_completion_tokens`
+    token_limit: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
 
     @field_validator("base_url")
     @classmethod
@@ -50,9 +63,17 @@ class EndpointConfig(FrozenSettings):
 class RoleConfig(FrozenSettings):
     endpoint: str = "default"
     model: str = "gpt-4o"
-    temperature: float = Field(default=0.0, ge=0, le=2)
+    temperature: Temperature = 0.0
     max_tokens: int = Field(default=1024, ge=1)
     fallback_models: list[str] = []  # tried in order when the model refuses or fails an item
+
+    def sampling(self, token_limit: str) -> dict:
+        """The request's sampling fields, under the names the endpoint takes."""
+        return sampling(self.temperature, token_limit, self.max_tokens)
+
+
+def sampling(temperature: float | None, token_limit: str, max_tokens: int) -> dict:
+    return {**({} if temperature is None else {"temperature": temperature}), token_limit: max_tokens}
 
 
 class LLMSettings(FrozenSettings):

@@ -59,7 +59,7 @@ class Sender:
 
     async def complete(self, request: dict, held: list[Slot]) -> Reply | ItemError | FormatRejected:
         """Send with retries; return the reply (its slot appended to `held`) or why it could not be sent."""
-        estimate = estimate_tokens(request["messages"], request["max_tokens"], request["model"])
+        estimate = estimate_tokens(request["messages"], request[self.endpoint.token_limit], request["model"])
         attempts = self.endpoint.max_retries + 1
         for attempt in range(attempts):
             await self.limits.wait_turn(estimate)

@@ -99,8 +99,7 @@ class RoleSession:
     def request_for(self, model: str, item: RoleInput, mode: str) -> dict:
         prompt = self.prompts[mode == "prompt"]
         messages = prompt.messages(item, with_image=self.endpoint.vision)
-        request = {"model": model, "messages": messages,
-                   "temperature": self.config.temperature, "max_tokens": self.config.max_tokens}
+        request = {"model": model, "messages": messages, **self.config.sampling(self.endpoint.token_limit)}
         if not self.role.free_text and (wanted := response_format(self.role, mode)) is not None:
             request["response_format"] = wanted
         return request
@@ -240,7 +239,7 @@ class RoleSession:
                 return AnswerFailure(ItemError(error=reply.content.strip(), raw=reply.content,
                                                refused=True))
             if reply.finish_reason == "length":  # asking again would be cut off again
-                return AnswerFailure(ItemError(error=f"the answer was cut off at max_tokens="
+                return AnswerFailure(ItemError(error=f"the answer was cut off at {self.endpoint.token_limit}="
                                                      f"{self.config.max_tokens} ({error})",
                                                raw=reply.content or ""))
             return error

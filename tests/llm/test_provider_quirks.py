@@ -42,3 +42,28 @@ def test_a_reply_in_no_completions_shape_is_the_items_error_not_a_crash(role, it
     assert isinstance(result, ItemError) and result.transient
     assert result.error == "malformed reply: 'choices' is not a list of objects"
     assert sum(server.state.requests.values()) == 1  # asked again, it would come back the same
+
+
+REASONING = {"seed_writer": {"model": "o3-mini", "temperature": "default"}}
+
+
+def test_a_reasoning_model_refuses_max_tokens_and_takes_max_completion_tokens_without_temperature():
+    refused, _, _ = ask("reasoning_model")
+    assert isinstance(refused, ItemError) and "Use 'max_completion_tokens'" in refused.error
+    result, _, _ = ask("reasoning_model", roles=REASONING, token_limit="max_completion_tokens")
+    assert isinstance(result, Answer) and "element-0001" in result.output.image_description
+
+
+def test_the_evaluate_image_probe_asks_a_reasoning_model_as_its_answers_will(monkeypatch):
+    from pipeline.cli.preflight import probe_messages, prompt_tokens
+    from pipeline.evaluate.models import ModelEndpoint
+
+    with_image, _ = probe_messages()
+    with FakeOpenAIServer(quirk="reasoning_model") as server:
+        endpoint = ModelEndpoint(base_url=server.base_url, api_key_env=FAKE_KEY_ENV, model="o3-mini",
+                                 temperature="default", token_limit="max_completion_tokens")
+        assert prompt_tokens(endpoint, with_image) > 0
+        settings = endpoint.llm_settings("answerer")
+        client = LLMClient(settings)
+        [answer] = client.run_batch("answerer", [QUESTION])
+    assert isinstance(answer, Answer) and answer.output.text
