@@ -31,7 +31,7 @@ def read_csv(path: Path) -> RecordStream:
     delimiter = _delimiter(path)
     with _open_csv(path) as handle:
         header = _csv_header(path, _Lines(handle), delimiter)
-    total, encoding = _csv_lines(path)
+    total, encoding = _csv_lines(path, delimiter)
     return RecordStream(_csv_entries(path, delimiter, encoding), total, "line", header)
 
 
@@ -39,13 +39,13 @@ def _open_csv(path: Path):
     return path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
 
 
-def _csv_lines(path: Path) -> tuple[int, EncodingCheck]:
-    """Lines after the header: the rows expected, for a progress bar (a quoted cell that spans
-    lines makes its row count more than once); and whether the file seems to be in another encoding."""
-    lines, encoding = 0, EncodingCheck()
+def _csv_lines(path: Path, delimiter: str) -> tuple[int, EncodingCheck]:
+    """Lines after the header that hold a cell: the rows expected, for a progress bar (a quoted cell
+    that spans lines makes its row count more than once); and whether the file seems to be in another encoding."""
+    lines, encoding, blank = 0, EncodingCheck(), b" \t\r\n" + delimiter.encode()
     with path.open("rb") as handle:
         for line in handle:
-            if line.strip():
+            if line.strip(blank):
                 lines += 1
                 encoding.see(line)
     return max(lines - 1, 0), encoding
@@ -163,7 +163,7 @@ def _csv_entries(path: Path, delimiter: str, encoding: EncodingCheck) -> Iterato
             lines.row_done()
             if cells is None:
                 return
-            if not cells:
+            if not any(cell.strip() for cell in cells):  # a blank line, or Excel's row of empty cells
                 continue
             position = Position("line", start)
             if any(NOT_UTF8.search(cell) for cell in cells):

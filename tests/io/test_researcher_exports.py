@@ -156,3 +156,12 @@ def test_a_file_without_rows_is_refused_when_opened_before_any_model_loads(tmp_p
     with pytest.raises(ValueError) as raised:
         BenchmarkReader(path, require_description=False)
     assert str(raised.value) == f"{path}: no rows"
+
+
+def test_excel_s_empty_rows_are_skipped_as_blank_lines_are(tmp_path):
+    """Excel writes a row of empty cells for each row whose cells were once touched: each was a reject."""
+    path = tmp_path / "excel.csv"
+    path.write_text("id;query;description\r\n1;Where is it?;A knife.\r\n;;\r\n2;What is that?;\r\n;;\r\n ; ;\r\n")
+    reader = BenchmarkReader(path, require_description=False)
+    rows, rejects = read_rows(path, require_description=False)
+    assert ([row.id for row in rows], rejects, reader.total) == (["1", "2"], [], 2)
