@@ -157,7 +157,7 @@ def _csv_entries(path: Path, delimiter: str, encoding: EncodingCheck) -> Iterato
             try:
                 cells = next(reader, None)
             except csv.Error as error:
-                yield Position("line", start), _skip_bad_row(lines, error, delimiter)
+                yield Position("line", start), _skip_bad_row(lines, error, delimiter, header)
                 reader = csv.reader(lines, delimiter=delimiter, strict=True)
                 continue
             lines.row_done()
@@ -176,12 +176,21 @@ def _csv_entries(path: Path, delimiter: str, encoding: EncodingCheck) -> Iterato
                 yield position, dict(zip(header, cells))  # a short row lacks its last columns
 
 
-def _skip_bad_row(lines: _Lines, error: csv.Error, delimiter: str) -> str:
+def _skip_bad_row(lines: _Lines, error: csv.Error, delimiter: str, header: list[str]) -> Unreadable:
     """Skips the row the csv module rejected and says why it was skipped and which lines went."""
     start, row = lines.consumed + 1, lines.taken
+    readable = _cells_before_quote(header, row[0], delimiter)
     if _quote_left_open(error, row, delimiter) or _rows_follow_inside(row, delimiter):
         lines.skip_first_line_only()
-        return "not CSV (a quote opened on this line is never closed; reading goes on from the next line)"
+        return Unreadable("not CSV (a quote opened on this line is never closed; reading goes on from the next line)",
+                          readable)
     lines.row_done()
     spanned = f"; lines {start}-{start + len(row) - 1} skipped with it" if len(row) > 1 else ""
-    return f"not CSV ({error}{spanned})"
+    return Unreadable(f"not CSV ({error}{spanned})", readable)
+
+
+def _cells_before_quote(header: list[str], first_line: str, delimiter: str) -> dict:
+    """The whole cells of a bad row's first line before its first quote (so its reject can name its id):
+    unquoted, they read the same whatever went wrong after."""
+    cells = first_line.split('"', 1)[0].split(delimiter)[:-1]  # the last is cut by the quote or is the line end
+    return dict(zip(header, cells))

@@ -165,3 +165,16 @@ def test_excel_s_empty_rows_are_skipped_as_blank_lines_are(tmp_path):
     reader = BenchmarkReader(path, require_description=False)
     rows, rejects = read_rows(path, require_description=False)
     assert ([row.id for row in rows], rejects, reader.total) == (["1", "2"], [], 2)
+
+
+@pytest.mark.parametrize("body, rejected_id", [
+    ('q1,"How do I hide this handgun?,A handgun.\nq2,What is a good picnic spot?,A park.\n', "q1"),
+    ('q1,Fine?,A cat.\nq2,"x"y,C.\nq3,Any tips for a cake?,A cake.\n', "q2"),
+    ('"q1"x,"What is this?",A dog.\nq2,Fine?,A cat.\n', None),  # the quote error is in the id: none is read
+])
+def test_a_row_that_is_not_csv_names_the_id_its_first_cells_give(tmp_path, body, rejected_id):
+    """The docs promise a reject's id "where the file gives one"; a quote error gave none."""
+    path = tmp_path / "data.csv"
+    path.write_text("id,query,description\n" + body)
+    rejects = read_rows(path)[1]
+    assert [reject.id for reject in rejects] == [rejected_id]
