@@ -19,6 +19,9 @@ from pipeline.prompts import load_template
 from pipeline.taxonomy import load_taxonomy
 
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+# DeepSeek-R1 and Qwen3 served without a reasoning parser write their reasoning first, inside the
+# content; an unclosed block is reasoning cut off before any answer
+REASONING = re.compile(r"\A\s*<think>(?:.*?</think>|.*\Z)\s*", re.DOTALL)
 
 
 class InvalidAnswer(ValueError):
@@ -71,6 +74,11 @@ class RolePrompt:
         # an empty system prompt is left out: a model under test gets the pair and nothing else
         return [*([{"role": "system", "content": system}] if system else []),
                 {"role": "user", "content": content}]
+
+
+def without_reasoning(text: str | None) -> str | None:
+    """The answer after a leading <think>…</think> block: its drafts and braces are no answer."""
+    return REASONING.sub("", text, count=1) if text else text
 
 
 def parse_answer(output_type: type[RoleOutput], text: str | None) -> RoleOutput:

@@ -19,7 +19,7 @@ from pipeline.contracts import ItemError
 from pipeline.llm.config import EndpointConfig
 from pipeline.llm.formats import FormatRejected, ServerFormats, format_rejected
 from pipeline.llm.limits import EndpointLimits, Slot, estimate_tokens
-from pipeline.llm.messages import response_format
+from pipeline.llm.messages import response_format, without_reasoning
 from pipeline.llm.roles import Role
 from pipeline.llm.transport import (ChatTransport, Completion, MalformedReply, RequestTimeout, ServerError,
                                     TransportError)
@@ -110,7 +110,7 @@ class Sender:
         self.count(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens)
         if not completion.has_choices:
             return ItemError(error="the server returned no choices")
-        return Reply(completion.content, completion.refusal, completion.model or requested_model,
+        return Reply(without_reasoning(completion.content), completion.refusal, completion.model or requested_model,
                      completion.finish_reason, latency_s, completion.prompt_tokens, completion.completion_tokens)
 
     def scrub(self, text: str) -> str:

@@ -225,11 +225,15 @@ class RoleSession:
             return dataclasses.replace(output, served_model=reply.model)
         return output if isinstance(output, ItemError) else (output, reply)
 
+    @property
+    def cut_off_at(self) -> str:
+        return f"{self.endpoint.token_limit}={self.config.max_tokens}"
+
     def interpret(self, reply: Reply | ItemError) -> RoleOutput | ItemError | AnswerFailure | InvalidAnswer:
         if isinstance(reply, ItemError):
             return reply
         if self.role.free_text:
-            return free_text_output(self.role, reply)
+            return free_text_output(self.role, reply, self.cut_off_at)
         if reply.refusal:
             return AnswerFailure(ItemError(error=reply.refusal, raw=reply.content or "", refused=True))
         try:
@@ -239,15 +243,18 @@ class RoleSession:
                 return AnswerFailure(ItemError(error=reply.content.strip(), raw=reply.content,
                                                refused=True))
             if reply.finish_reason == "length":  # asking again would be cut off again
-                return AnswerFailure(ItemError(error=f"the answer was cut off at {self.endpoint.token_limit}="
-                                                     f"{self.config.max_tokens} ({error})",
+                return AnswerFailure(ItemError(error=f"the answer was cut off at {self.cut_off_at} ({error})",
                                                raw=reply.content or ""))
             return error
 
 
-def free_text_output(role: Role, reply: Reply) -> RoleOutput | ItemError:
-    """A free-text role keeps the reply as written; a refusal is an answer, not a failure."""
+def free_text_output(role: Role, reply: Reply, cut_off_at: str) -> RoleOutput | ItemError:
+    """A free-text role keeps the reply as written; a refusal is an answer, not a failure. An answer
+    cut off at the token limit is no whole answer to judge (a reasoning model can spend the limit
+    thinking): it fails, saying so."""
     text = reply.content if reply.content and reply.content.strip() else reply.refusal
+    if reply.finish_reason == "length":
+        return ItemError(error=f"the answer was cut off at {cut_off_at}; raise max_tokens", raw=text or "")
     if not text or not text.strip():
         return ItemError(error="the server returned an empty answer")
     return role.output_type(text=text)

@@ -1,6 +1,6 @@
 """`leakless fake-llm`'s answer faults reach the model under test too (a plain chat request, the
-`answerer` role): an empty reply fails as one, a cut-off reply is the scripted answer's first half,
-finish_reason "length". The real client asks the loopback server."""
+`answerer` role): an empty reply fails as one, a cut-off reply (the scripted answer's first half,
+finish_reason "length") fails saying it was cut off. The real client asks the loopback server."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def test_empty_and_truncated_are_applied_to_the_model_under_test_as_counted():
     cut, cut_stats = asked("truncated")
     assert isinstance(full, Answer) and full.output.text.startswith("Sure, happy to help")
     assert isinstance(empty, ItemError) and "empty answer" in empty.error
-    assert isinstance(cut, Answer) and cut.output.text == full.output.text[: len(full.output.text) // 2]
+    assert isinstance(cut, ItemError) and cut.error == "the answer was cut off at max_tokens=1024; raise max_tokens"
+    assert cut.raw == full.output.text[: len(full.output.text) // 2]
     assert empty_stats["faults"] == {"empty": 1} and cut_stats["faults"] == {"truncated": 1}
 
 

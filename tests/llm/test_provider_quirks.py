@@ -67,3 +67,20 @@ def test_the_evaluate_image_probe_asks_a_reasoning_model_as_its_answers_will(mon
         client = LLMClient(settings)
         [answer] = client.run_batch("answerer", [QUESTION])
     assert isinstance(answer, Answer) and answer.output.text
+
+
+@pytest.mark.parametrize("structured", [True, False])
+def test_leading_think_reasoning_is_no_part_of_the_answer(structured):
+    result, client, _ = ask("think", structured_outputs=structured)
+    assert isinstance(result, Answer) and "element-0001" in result.output.image_description
+    assert client.accounting.usage("seed_writer").repairs == 0
+    answer, _, _ = ask("think", "answerer", QUESTION)
+    assert isinstance(answer, Answer) and answer.output.text.startswith("Sure, happy to help")
+
+
+def test_a_refusal_after_think_reasoning_is_recognised():
+    with FakeOpenAIServer(quirk="think", refusing_models=frozenset({"prude"})) as server:
+        client = LLMClient(server.llm_settings(roles={"seed_writer": {"model": "prude"}},
+                                               structured_outputs=False, **FAST))
+        [result] = client.run_batch("seed_writer", [SEED])
+    assert isinstance(result, ItemError) and result.refused and result.error.startswith("I'm sorry")
