@@ -110,6 +110,8 @@ class Sender:
         self.count(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens)
         if not completion.has_choices:
             return ItemError(error="the server returned no choices")
+        if completion.finish_reason == "content_filter":  # Azure: asking again is filtered again
+            return ItemError(error="the provider's content filter stopped the answer (finish_reason content_filter)")
         return Reply(without_reasoning(completion.content), completion.refusal, completion.model or requested_model,
                      completion.finish_reason, latency_s, completion.prompt_tokens, completion.completion_tokens)
 

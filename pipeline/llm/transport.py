@@ -137,6 +137,7 @@ class ChatTransport:
         try:
             async with self._session.post(self.url, data=orjson.dumps(request), proxy=self._proxy) as response:
                 raw = await response.read()
+                headers = dict(response.headers)
                 if response.status >= 400:
                     text = raw.decode("utf-8", "replace")
                     raise ServerError(response.status, error_message(text), text[:MAX_ERROR_TEXT],
@@ -151,7 +152,13 @@ class ChatTransport:
             raise ConnectionFailure(f"the reply is not JSON: {raw[:200]!r}") from error
         if not isinstance(body, Mapping):
             raise ConnectionFailure(f"the reply is not a JSON object: {raw[:200]!r}")
-        return Completion.from_json(body)
+        if isinstance(body.get("error"), Mapping) and not body.get("choices"):
+            raise in_body_error(body["error"], raw.decode("utf-8", "replace"), headers)
+        completion = Completion.from_json(body)
+        if completion.finish_reason == "error":  # OpenRouter: the upstream model failed mid-answer
+            raise ServerError(502, "the provider ended the answer with an error (finish_reason error)",
+                              "", headers)
+        return completion
 
     async def models_reply_headers(self) -> dict[str, str] | None:
         """The headers (names in lower case) of the server's GET /models reply, whatever its status;
@@ -170,6 +177,15 @@ def env_proxy(url: str) -> str | None:
     if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
         return None
     return urllib.request.getproxies().get(parts.scheme)
+
+
+def in_body_error(error: Mapping[str, Any], text: str, headers: Mapping[str, str]) -> ServerError:
+    """OpenRouter reports an upstream failure after its 200 went out as {"error": {"code", "message"}}:
+    the HTTP error it stands for (502 when its code is none)."""
+    code = error.get("code")
+    status = code if isinstance(code, int) and 400 <= code < 600 else 502
+    message = error.get("message") if isinstance(error.get("message"), str) else text
+    return ServerError(status, message[:MAX_ERROR_TEXT], text[:MAX_ERROR_TEXT], headers)
 
 
 def error_message(text: str) -> str:

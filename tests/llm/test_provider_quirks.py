@@ -84,3 +84,24 @@ def test_a_refusal_after_think_reasoning_is_recognised():
                                                structured_outputs=False, **FAST))
         [result] = client.run_batch("seed_writer", [SEED])
     assert isinstance(result, ItemError) and result.refused and result.error.startswith("I'm sorry")
+
+
+def test_an_error_in_a_200_body_is_that_http_error_retried_with_its_message():
+    result, client, _ = ask("error_200")
+    assert isinstance(result, ItemError) and result.transient
+    assert result.error == "gave up after 2 attempts: HTTP 502: upstream provider returned an error"
+    assert client.accounting.usage("seed_writer").retries == 1
+
+
+def test_finish_reason_error_is_a_provider_error_retried_not_repaired():
+    result, client, _ = ask("finish_error")
+    assert isinstance(result, ItemError) and result.transient and "finish_reason error" in result.error
+    assert client.accounting.usage("seed_writer").repairs == 0
+
+
+@pytest.mark.parametrize("role, item", [("seed_writer", SEED), ("answerer", QUESTION)])
+def test_a_content_filter_stop_says_so_without_a_repair_request(role, item):
+    result, client, server = ask("content_filter", role, item)
+    assert isinstance(result, ItemError) and not result.transient
+    assert result.error == "the provider's content filter stopped the answer (finish_reason content_filter)"
+    assert sum(server.state.requests.values()) == 1
