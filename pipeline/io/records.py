@@ -231,7 +231,8 @@ def _jsonl_entries(path: Path, encoding: EncodingCheck) -> Iterator[Entry]:
             except UnicodeDecodeError:
                 yield position, not_utf8.reason()
             except json.JSONDecodeError as error:
-                yield position, f"not valid JSON ({error.msg} at column {error.colno})"
+                # "Unterminated string starting at" and "Invalid control character at" end in "at" already
+                yield position, f"not valid JSON ({error.msg.removesuffix(' at')} at column {error.colno})"
             except RecursionError:
                 yield position, TOO_DEEP
 

@@ -90,7 +90,8 @@ def _parsed(line: str) -> tuple[Element | None, str | None]:
     try:
         return Element.model_validate(json.loads(line)), None
     except json.JSONDecodeError as error:
-        return None, f"not a valid element (not JSON: {error.msg} at column {error.colno})"
+        # "Unterminated string starting at" and "Invalid control character at" end in "at" already
+        return None, f"not a valid element (not JSON: {error.msg.removesuffix(' at')} at column {error.colno})"
     except ValidationError as error:
         where = ".".join(str(part) for part in error.errors()[0]["loc"])
         return None, f"not a valid element ({where + ': ' if where else ''}{error.errors()[0]['msg']})"

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.io.external import BenchmarkReader, read_benchmark, read_rows
+from pipeline.taxonomy import element_lines
 
 
 @pytest.mark.parametrize("true, false", [("True", "False"), ("TRUE", "FALSE"), ("true", "false"), (" True ", "0")])
@@ -178,3 +179,13 @@ def test_a_row_that_is_not_csv_names_the_id_its_first_cells_give(tmp_path, body,
     path.write_text("id,query,description\n" + body)
     rejects = read_rows(path)[1]
     assert [reject.id for reject in rejects] == [rejected_id]
+
+
+def test_a_json_line_cut_in_a_string_says_where_once(tmp_path):
+    """json's message "Unterminated string starting at" with " at column N" after it read "starting at at column"."""
+    path = tmp_path / "cut.jsonl"
+    path.write_text('{"query": "Where is it?"}\n{"query": "How do I\n')
+    assert read_rows(path, require_description=False)[1][0].reason == (
+        "not valid JSON (Unterminated string starting at column 11)")
+    path.write_text('{"category": "Violent", "element": "cut\n')
+    assert next(element_lines(path))[2] == "not a valid element (not JSON: Unterminated string starting at column 36)"
