@@ -48,6 +48,9 @@ def open_records(path: Path) -> RecordStream:
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path}: is a folder; name a benchmark file")
+    if path.exists() and not path.is_file():  # a named pipe, or <(zcat x.jsonl.gz): it can be read only once
+        raise ValueError(f"{path}: is not a regular file (a pipe or device), and the file is read more than once: "
+                         "save it to a file first")
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     suffix = path.suffix.lower()

@@ -3,6 +3,8 @@ the same whatever the tool and format, and what cannot be read says what to do."
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -189,3 +191,13 @@ def test_a_json_line_cut_in_a_string_says_where_once(tmp_path):
         "not valid JSON (Unterminated string starting at column 11)")
     path.write_text('{"category": "Violent", "element": "cut\n')
     assert next(element_lines(path))[2] == "not a valid element (not JSON: Unterminated string starting at column 36)"
+
+
+def test_a_pipe_is_named_as_one_not_as_a_missing_file(tmp_path):
+    """A named pipe or `<(zcat x.jsonl.gz)` was "no such file": it exists, but is read more than once."""
+    path = tmp_path / "piped.jsonl"
+    os.mkfifo(path)
+    with pytest.raises(ValueError) as raised:
+        read_rows(path, require_description=False)
+    assert str(raised.value) == (f"{path}: is not a regular file (a pipe or device), and the file is read more "
+                                 "than once: save it to a file first")
