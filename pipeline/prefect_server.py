@@ -23,6 +23,11 @@ import urllib.request
 from collections.abc import Iterator
 
 
+# The server is on loopback: an HTTP_PROXY with no NO_PROXY for 127.0.0.1 (common behind a
+# corporate proxy) would send its readiness poll away and never hear it answer.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class ServerDidNotStart(RuntimeError):
     """The temporary server exited or stayed silent before it answered; its log is kept (`kept_log`)."""
 
@@ -70,7 +75,7 @@ class LocalServer:
             if self.process.poll() is not None:
                 raise self.failed(f"exited with code {self.process.returncode} before it answered")
             with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.api_url}/ready", timeout=5) as response:
+                with DIRECT.open(f"{self.api_url}/ready", timeout=5) as response:
                     if response.status == 200:
                         return
             time.sleep(0.05)

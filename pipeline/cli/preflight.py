@@ -88,9 +88,11 @@ def listed_models(name: str, endpoint) -> set[str]:
         # /models alone may be missing or off-limits (a key scoped to chat): the chat endpoint decides,
         # asked with an empty body, which a server refuses before generating anything
         chat = ask(endpoint, "POST", "chat/completions") if listing.status_code in REFUSED_KEY | NOT_THERE else None
-    except httpx.ConnectError as error:
-        raise EndpointUnusable(f"{where} cannot be reached ({' '.join(str(error).split())}); "
-                               f"is its server running?") from None
+    except (httpx.ConnectError, httpx.ProxyError) as error:
+        from pipeline.llm.transport import env_proxy, proxy_hint
+
+        raise EndpointUnusable(f"{where} cannot be reached ({' '.join(str(error).split())})"
+                               f"{proxy_hint(env_proxy(endpoint.base_url))}; is its server running?") from None
     except httpx.HTTPError:
         return set()
     if chat is not None:

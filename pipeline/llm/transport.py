@@ -145,7 +145,7 @@ class ChatTransport:
         except TimeoutError as error:
             raise RequestTimeout(f"no answer within {self._timeout.total:g} s") from error
         except aiohttp.ClientError as error:
-            raise ConnectionFailure(f"{type(error).__name__}: {error}") from error
+            raise ConnectionFailure(f"{type(error).__name__}: {error}{proxy_hint(self._proxy)}") from error
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
@@ -172,11 +172,23 @@ class ChatTransport:
 
 
 def env_proxy(url: str) -> str | None:
-    """The proxy that HTTP_PROXY / HTTPS_PROXY name for `url`, unless NO_PROXY exempts its host."""
+    """The proxy that HTTP_PROXY / HTTPS_PROXY (else ALL_PROXY) name for `url`, unless NO_PROXY
+    exempts its host: the rule httpx follows, so the preflight and the requests go the same way."""
     parts = urlsplit(url)
     if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
         return None
-    return urllib.request.getproxies().get(parts.scheme)
+    proxies = urllib.request.getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+def proxy_hint(proxy: str | None) -> str:
+    """Said after a connection failure: a proxy, not the server, may be what refused."""
+    if proxy is None:
+        return ""
+    parts = urlsplit(proxy)
+    shown = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")  # no credentials
+    return (f" (through proxy {shown}, from the proxy variables; if the server is not behind it, "
+            f"add its host to NO_PROXY)")
 
 
 def in_body_error(error: Mapping[str, Any], text: str, headers: Mapping[str, str]) -> ServerError:
