@@ -57,6 +57,9 @@ class EndpointConfig(FrozenSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not an http(s) URL (for example http://127.0.0.1:8000/v1)")
+        if parts.query:  # requests go to base_url + "/chat/completions": a query would end up mid-path
+            raise ValueError(f"{value!r} has a query string, which no request can carry; for Azure OpenAI "
+                             "use its v1 endpoint, https://RESOURCE.openai.azure.com/openai/v1")
         return value
 
 

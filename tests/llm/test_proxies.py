@@ -66,3 +66,4 @@ def test_the_temporary_prefect_servers_readiness_poll_skips_the_proxy(monkeypatc
         server.wait_until_ready()
     finally:
         server.stop()
+
