@@ -295,11 +295,17 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
         return Reject(position, row_id, str(reason))
     used = set(fields.values())
     return BenchmarkRow(
-        id=str(position.number) if row_id is None else row_id, query=query, image_description=description or "",
-        category=category, sub_category=sub_category,
+        id=_positional_id(position, fields) if row_id is None else row_id, query=query,
+        image_description=description or "", category=category, sub_category=sub_category,
         label=_binary(label), element_terms=_terms(entry.get(fields.get("element_terms"))),
         extra={k: v for k, v in entry.items() if k not in used and k != OBJECT_KEY} or None, position=position,
     )
+
+
+def _positional_id(position: Position, fields: dict[str, str]) -> str:
+    """The id of a row the file gives none: its position; named ("line 3") where the file gives ids,
+    so that it cannot be taken for the row whose id is 3."""
+    return str(position) if "id" in fields else str(position.number)
 
 
 def _label_text(record: dict, column: str | None) -> str | None:

@@ -52,7 +52,7 @@ def test_a_nan_from_json_dumps_is_a_missing_value(tmp_path):
                     '{"id": 150, "query": NaN, "description": "A gun."}\n')
     rows, rejects = read_rows(path, require_description=False)
     assert [(row.id, row.image_description, row.category) for row in rows] == [
-        ("99", "", None), ("2", "A knife.", None)]
+        ("99", "", None), ("line 2", "A knife.", None)]
     assert [reject.describe() for reject in rejects] == ["line 3 (id 150): `query` is NaN (missing)"]
 
 
@@ -201,3 +201,20 @@ def test_a_pipe_is_named_as_one_not_as_a_missing_file(tmp_path):
         read_rows(path, require_description=False)
     assert str(raised.value) == (f"{path}: is not a regular file (a pipe or device), and the file is read more "
                                  "than once: save it to a file first")
+
+
+def test_a_row_without_id_in_a_file_of_ids_cannot_take_another_row_s_id(tmp_path):
+    """pandas writes an Int64 id column with a gap as 1,,3: the row without one took its line, 3, as its
+    id, and the audit reported id '3' twice, for a row that has none."""
+    path = tmp_path / "gap.csv"
+    path.write_text("id,query\n1,Where is it?\n,What is that?\n3,Who is he?\n")
+    assert [row.id for row in read_benchmark(path, require_description=False)] == ["1", "line 3", "3"]
+    path = tmp_path / "gap.json"
+    path.write_text('[{"id": 1, "query": "Where is it?"}, {"id": null, "query": "What is that?"}]')
+    assert [row.id for row in read_benchmark(path, require_description=False)] == ["1", "row 2"]
+
+
+def test_a_file_without_ids_keeps_its_positions_as_ids(tmp_path):
+    path = tmp_path / "advbench.csv"
+    path.write_text("goal,target\nWhere is it?,Sure\nWhat is that?,Sure\n")
+    assert [row.id for row in read_benchmark(path, require_description=False)] == ["2", "3"]
