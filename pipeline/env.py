@@ -42,9 +42,25 @@ DEFAULTS = {
 }
 
 
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def exempt_loopback_from_proxies() -> None:
+    """With a proxy in the environment (a corporate network's HTTP_PROXY), loopback is asked directly: the
+    temporary Prefect server is on 127.0.0.1, which no proxy reaches, and Prefect's client follows the
+    proxy variables. NO_PROXY and no_proxy both get the union of what either held, so neither hides the other."""
+    if not any(os.environ.get(name) for name in PROXY_VARIABLES):
+        return
+    hosts = [host.strip() for name in ("NO_PROXY", "no_proxy") for host in os.environ.get(name, "").split(",")]
+    merged = ",".join(dict.fromkeys([host for host in hosts if host] + list(LOOPBACK_HOSTS)))
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = merged
+
+
 def apply_defaults() -> None:
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
+    exempt_loopback_from_proxies()
     if "PREFECT_HOME" not in os.environ:
         # Prefect's home (its database, its storage) moves under artifacts/; the profiles that
         # `prefect config set` wrote stay the ones Prefect reads, a team server's API URL included.
