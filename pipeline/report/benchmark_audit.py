@@ -18,7 +18,7 @@ from pipeline.detect import LeakDetector, LeakScore
 from pipeline.detect.evaluate import to_inputs
 from pipeline.guardrails import GuardHit, check_texts
 from pipeline.io.audit_table import AuditTableWriter
-from pipeline.io.external import BenchmarkReader, BenchmarkRow, Reject
+from pipeline.io.external import BenchmarkReader, BenchmarkRow, Reject, listed
 from pipeline.io.entries import Position
 
 NO_GROUP = "(none)"
@@ -109,7 +109,7 @@ def grouping(reader: BenchmarkReader, by: str | None) -> Callable[[BenchmarkRow]
         if ours in reader.fields and by in (ours, reader.fields[ours]):
             return attrgetter(ours)
     if by not in reader.columns:
-        raise ValueError(f"--by {by!r}: no such field (columns: {', '.join(reader.columns)})")
+        raise ValueError(f"--by {by!r}: no such field (columns: {listed(reader.columns)})")
     if by in reader.fields.values():
         raise ValueError(f"--by {by!r}: that field is read as the {_ours(reader, by)}; group by another")
     return lambda row: _label((row.extra or {}).get(by))

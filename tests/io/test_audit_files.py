@@ -363,6 +363,13 @@ def test_by_a_field_the_file_cannot_group_by_is_one_line(tmp_path, by, message):
     assert not (tmp_path / "out.parquet").exists()
 
 
+def test_by_a_missing_field_of_a_wide_file_lists_a_few_columns_not_all(tmp_path):
+    path = tmp_path / "wide.jsonl"
+    path.write_text(json.dumps({"query": "Q?", **{f"c{n}": n for n in range(300)}}) + "\n")
+    result = audit(path, "--by", "nope", "--out", tmp_path / "out.parquet")
+    assert result.exit_code == 2 and "... and 281 more)" in result.output and "c299" not in result.output
+
+
 def test_threshold_moves_the_verdicts_and_is_recorded(tmp_path):
     path = tmp_path / "d.jsonl"
     path.write_text(json.dumps({"query": "What should I keep in mind when carrying this pistol under a jacket?",
