@@ -53,6 +53,8 @@ def exempt_loopback_from_proxies() -> None:
     if not any(os.environ.get(name) for name in PROXY_VARIABLES):
         return
     hosts = [host.strip() for name in ("NO_PROXY", "no_proxy") for host in os.environ.get(name, "").split(",")]
+    if "*" in hosts:  # no proxy for any host, which urllib reads only from a `*` that stands alone
+        return
     merged = ",".join(dict.fromkeys([host for host in hosts if host] + list(LOOPBACK_HOSTS)))
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = merged
 

@@ -33,6 +33,14 @@ def test_with_a_proxy_set_loopback_joins_both_no_proxy_variables_keeping_what_ei
     assert os.environ["NO_PROXY"] == expected
 
 
+def test_a_no_proxy_of_star_is_left_alone(clean_proxies):
+    # `*,127.0.0.1` is no wildcard to urllib: every request would have gone through the proxy
+    clean_proxies.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    clean_proxies.setenv("NO_PROXY", "*")
+    exempt_loopback_from_proxies()
+    assert os.environ["NO_PROXY"] == "*" and "no_proxy" not in os.environ
+
+
 def test_without_a_proxy_nothing_is_set(clean_proxies):
     exempt_loopback_from_proxies()
     assert "NO_PROXY" not in os.environ and "no_proxy" not in os.environ
