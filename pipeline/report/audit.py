@@ -68,7 +68,11 @@ def load_run(run_dir: Path) -> RunTables:
 def without_decisions(run_dir: Path) -> str:
     """Why a folder has no decisions.parquet: a build writes it when it finishes, so a run that was
     claimed (it has its config) and has none is still running or was stopped."""
-    run = RunDir(run_dir.parent, run_dir.name)
+    resolved = Path(run_dir).resolve()  # "." (audit-report run inside the run folder) has no name
+    try:
+        run = RunDir(resolved.parent, resolved.name)
+    except ValueError:  # no run id's shape: no run folder either
+        return f"{run_dir} has no decisions.parquet (is it a build run folder?)"
     if not run.config_record.is_file():
         return f"{run_dir} has no decisions.parquet (is it a build run folder?)"
     return (f"run {run.run_id} is unfinished (no decisions.parquet yet): resume it with "

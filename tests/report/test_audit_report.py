@@ -281,6 +281,15 @@ def test_an_unfinished_run_is_named_so_with_how_to_resume_it(tmp_path: Path):
     assert not (run_dir / "audit_report.html").exists()
 
 
+def test_an_unfinished_run_given_as_dot_from_inside_it_is_named_too(tmp_path: Path, monkeypatch):
+    run_dir = tmp_path / "kr2"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(run_dir)
+    result = audit(["."])
+    assert result.exit_code == 2 and "run kr2 is unfinished" in result.output, result.output
+
+
 def test_bad_run_is_one_line_and_exit_2(tmp_path: Path):
     missing = audit(["no-such-run", "--runs-dir", str(tmp_path)])
     assert missing.exit_code == 2 and missing.output.count("\n") == 1 and "Traceback" not in missing.output
