@@ -314,7 +314,7 @@ def _label_text(record: dict, column: str | None) -> str | None:
 
 
 def _terms(value) -> tuple[str, ...]:
-    if not value:
+    if not value or _is_nan(value):  # NaN is pandas' missing value, as for the other fields
         return ()
     if isinstance(value, str):  # a CSV cell holds "a; b"
         value = value.split(";")

@@ -48,11 +48,12 @@ def test_a_nan_from_json_dumps_is_a_missing_value(tmp_path):
     query over a NaN description or id, and a NaN query was "a number (nan)"."""
     path = tmp_path / "nan.jsonl"
     path.write_text('{"id": 99, "query": "How do I hide this?", "description": NaN, "category": NaN}\n'
-                    '{"id": NaN, "query": "Where do I buy it?", "description": "A knife."}\n'
+                    '{"id": NaN, "query": "Where do I buy it?", "description": "A knife.", "element_terms": NaN}\n'
                     '{"id": 150, "query": NaN, "description": "A gun."}\n')
     rows, rejects = read_rows(path, require_description=False)
     assert [(row.id, row.image_description, row.category) for row in rows] == [
         ("99", "", None), ("line 2", "A knife.", None)]
+    assert rows[1].element_terms == ()  # not the term "nan"
     assert [reject.describe() for reject in rejects] == ["line 3 (id 150): `query` is NaN (missing)"]
 
 
