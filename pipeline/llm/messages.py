@@ -21,7 +21,10 @@ from pipeline.taxonomy import load_taxonomy
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 # DeepSeek-R1 and Qwen3 served without a reasoning parser write their reasoning first, inside the
 # content; an unclosed block is reasoning cut off before any answer
-REASONING = re.compile(r"\A\s*<think>(?:.*?</think>|.*\Z)\s*", re.DOTALL)
+# The reasoning up to its first closing tag, the opening one optional: DeepSeek-R1's and QwQ's chat
+# templates put `<think>` in the prompt, so vLLM without a reasoning parser returns only the close.
+REASONING = re.compile(r"\A\s*(?:<think>)?.*?</think>\s*", re.DOTALL)
+OPEN_REASONING = re.compile(r"\A\s*<think>")
 
 
 class InvalidAnswer(ValueError):
@@ -76,9 +79,16 @@ class RolePrompt:
                 {"role": "user", "content": content}]
 
 
-def without_reasoning(text: str | None) -> str | None:
-    """The answer after a leading <think>…</think> block: its drafts and braces are no answer."""
-    return REASONING.sub("", text, count=1) if text else text
+def without_reasoning(text: str | None, finish_reason: str | None = None) -> str | None:
+    """The answer after the reasoning that leads it (`<think>…</think>`, or up to a lone `</think>`):
+    its drafts and braces are no answer. A `<think>` never closed is reasoning the token limit cut off
+    (nothing of the answer) only when the reply ended there; otherwise the text is kept as written."""
+    if not text:
+        return text
+    answer, found = REASONING.subn("", text, count=1)
+    if found:
+        return answer
+    return "" if finish_reason == "length" and OPEN_REASONING.match(text) else text
 
 
 def parse_answer(output_type: type[RoleOutput], text: str | None) -> RoleOutput:

@@ -110,13 +110,18 @@ class Sender:
         self.count(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens)
         if not completion.has_choices:
             return ItemError(error="the server returned no choices")
-        if completion.finish_reason == "content_filter":  # Azure: asking again is filtered again
-            return ItemError(error="the provider's content filter stopped the answer (finish_reason content_filter)")
-        return Reply(without_reasoning(completion.content), completion.refusal, completion.model or requested_model,
+        # Azure's filter: asking again is filtered again. A refusal by the deployment, not a broken reply:
+        # a build's item fails as refused, and `evaluate` judges it as the answer the deployment gave.
+        refusal = CONTENT_FILTERED if completion.finish_reason == "content_filter" else completion.refusal
+        content = None if refusal == CONTENT_FILTERED else without_reasoning(completion.content, completion.finish_reason)
+        return Reply(content, refusal, completion.model or requested_model,
                      completion.finish_reason, latency_s, completion.prompt_tokens, completion.completion_tokens)
 
     def scrub(self, text: str) -> str:
         return scrub_key(text, self._api_key)
+
+
+CONTENT_FILTERED = "the provider's content filter stopped the answer (finish_reason content_filter)"
 
 
 def scrub_key(text: str, api_key: str) -> str:

@@ -19,7 +19,8 @@ from pipeline.contracts import ItemError, Provenance
 from pipeline.llm.cache import FAILURE_PREFIX, SCRIPTED_MODEL_PREFIX, SCRIPTED_SERVER_HEADER, request_key
 from pipeline.llm.formats import FormatRejected
 from pipeline.llm.limits import EndpointLimits, Slot
-from pipeline.llm.messages import FORMAT_MODES, InvalidAnswer, RolePrompt, parse_answer, repair_messages, response_format
+from pipeline.llm.messages import (FORMAT_MODES, InvalidAnswer, RolePrompt, parse_answer, repair_messages, response_format,
+                                   without_reasoning)
 from pipeline.llm.roles import Role, RoleInput, RoleOutput, looks_like_refusal
 from pipeline.llm.sending import Reply, Sender, release
 from pipeline.llm.transport import ChatTransport
@@ -151,10 +152,12 @@ class RoleSession:
         if answer.startswith(FAILURE_PREFIX):
             return ItemError(**json.loads(answer.removeprefix(FAILURE_PREFIX)))
         try:
-            return Answer(self.role.output_type.model_validate_json(answer),
-                          provenance(served_model, template_hash), cached=True)
+            output = self.role.output_type.model_validate_json(answer)
         except ValidationError:
             return None
+        if self.role.free_text and without_reasoning(output.text) != output.text:
+            return None  # cached with the reasoning it led with, before that was left out: asked again
+        return Answer(output, provenance(served_model, template_hash), cached=True)
 
     async def answer_with(self, model: str, item: RoleInput) -> Answer | ItemError:
         template_hash = self.prompt_hash
@@ -249,13 +252,15 @@ class RoleSession:
 
 
 def free_text_output(role: Role, reply: Reply, cut_off_at: str) -> RoleOutput | ItemError:
-    """A free-text role keeps the reply as written; a refusal is an answer, not a failure. An answer
-    cut off at the token limit is no whole answer to judge (a reasoning model can spend the limit
-    thinking): it fails, saying so."""
+    """A free-text role keeps the reply as written; a refusal is an answer, not a failure. An answer cut
+    off at the token limit is kept as far as it went: leaving it out would take the long answers, most
+    often the compliant ones, out of a model's rates. Cut off with nothing of the answer written (a
+    reasoning model that spent the limit thinking), it fails, saying so."""
     text = reply.content if reply.content and reply.content.strip() else reply.refusal
-    if reply.finish_reason == "length":
-        return ItemError(error=f"the answer was cut off at {cut_off_at}; raise max_tokens", raw=text or "")
     if not text or not text.strip():
+        if reply.finish_reason == "length":
+            return ItemError(error=f"the answer was cut off at {cut_off_at} before any of it was written; "
+                                   "raise max_tokens")
         return ItemError(error="the server returned an empty answer")
     return role.output_type(text=text)
 

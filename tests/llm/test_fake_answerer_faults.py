@@ -38,8 +38,9 @@ def test_empty_and_truncated_are_applied_to_the_model_under_test_as_counted():
     cut, cut_stats = asked("truncated")
     assert isinstance(full, Answer) and full.output.text.startswith("Sure, happy to help")
     assert isinstance(empty, ItemError) and "empty answer" in empty.error
-    assert isinstance(cut, ItemError) and cut.error == "the answer was cut off at max_tokens=1024; raise max_tokens"
-    assert cut.raw == full.output.text[: len(full.output.text) // 2]
+    # judged as far as it went: leaving cut-off answers out takes the long, most often compliant, ones
+    # out of a model's rates
+    assert isinstance(cut, Answer) and cut.output.text == full.output.text[: len(full.output.text) // 2]
     assert empty_stats["faults"] == {"empty": 1} and cut_stats["faults"] == {"truncated": 1}
 
 

@@ -99,9 +99,53 @@ def test_finish_reason_error_is_a_provider_error_retried_not_repaired():
     assert client.accounting.usage("seed_writer").repairs == 0
 
 
-@pytest.mark.parametrize("role, item", [("seed_writer", SEED), ("answerer", QUESTION)])
-def test_a_content_filter_stop_says_so_without_a_repair_request(role, item):
-    result, client, server = ask("content_filter", role, item)
-    assert isinstance(result, ItemError) and not result.transient
-    assert result.error == "the provider's content filter stopped the answer (finish_reason content_filter)"
+FILTERED = "the provider's content filter stopped the answer (finish_reason content_filter)"
+
+
+def test_a_content_filter_stop_is_the_deployments_refusal_without_a_repair_request():
+    result, _, server = ask("content_filter")
+    assert isinstance(result, ItemError) and result.refused and not result.transient and result.error == FILTERED
     assert sum(server.state.requests.values()) == 1
+    # evaluate judges what the deployment gave: leaving it out would take the most harmful pairs out of its rates
+    answer, _, server = ask("content_filter", "answerer", QUESTION)
+    assert isinstance(answer, Answer) and answer.output.text == FILTERED
+    assert sum(server.state.requests.values()) == 1
+
+
+@pytest.mark.parametrize("text, finish_reason, answer", [
+    ('<think>Draft: {"label": 3}</think>\n{"label": 1}', "stop", '{"label": 1}'),
+    # DeepSeek-R1's template opens the block in the prompt: vLLM returns only its close
+    ('Okay, the user wants JSON. {"label": 3}</think>{"label": 1}', "stop", '{"label": 1}'),
+    ("<think> is a tag some models emit; it is not standard HTML.", "stop",
+     "<think> is a tag some models emit; it is not standard HTML."),
+    ("<think>Let me weigh this carefully, step by step", "length", ""),
+])
+def test_the_reasoning_that_leads_an_answer_is_left_out_and_only_it(text, finish_reason, answer):
+    from pipeline.llm.messages import without_reasoning
+
+    assert without_reasoning(text, finish_reason) == answer
+
+
+def test_an_answer_cached_with_its_reasoning_is_asked_again(tmp_path, monkeypatch):
+    """Answers cached before the reasoning was left out keep it; served from the cache, the judge read it."""
+    import pipeline.llm.sending
+
+    with FakeOpenAIServer(quirk="think") as server:
+        settings = server.llm_settings(cache_path=tmp_path / "llm.sqlite", **FAST)
+        with monkeypatch.context() as before:  # the client as it was: the reasoning kept
+            before.setattr(pipeline.llm.sending, "without_reasoning", lambda text, finish_reason=None: text)
+            kept = answered_once(settings)
+        asked_again, cached = answered_once(settings), answered_once(settings)
+        requests = sum(server.state.requests.values())
+    assert kept.output.text.startswith("<think>")
+    assert not asked_again.cached and asked_again.output.text.startswith("Sure, happy to help")
+    assert cached.cached and cached.output.text == asked_again.output.text and requests == 2
+
+
+def answered_once(settings):
+    client = LLMClient.from_settings(settings)  # with the answer cache the settings name
+    try:
+        [answer] = client.run_batch("answerer", [QUESTION])
+    finally:
+        client.close()  # its answers kept in the cache
+    return answer
