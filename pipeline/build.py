@@ -17,7 +17,7 @@ from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.summary import Summary, drafted_pairs, reason_counts, retriable_failed_seeds, summarise
 from pipeline.writers.shards import write_manifest, write_shards
-from pipeline.writers.tables import decisions_frame, records_frame, write_frame
+from pipeline.writers.tables import decisions_frame, records_frame, write_decisions, write_frame
 
 
 @contextmanager
@@ -91,7 +91,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     run.manifest.unlink(missing_ok=True)
     ledger = [entry for batch in batches for entry in ledger_for(batch)]
     decisions = [d for batch in batches for d in batch.decisions]
-    write_frame(decisions_frame(decisions, run.run_id), run.path / "decisions.parquet")
+    write_decisions(decisions_frame(decisions, run.run_id), run.path / "decisions.parquet")
     write_frame(records_frame(ledger, LedgerEntry, run.run_id), run.path / "ledger.parquet")
     write_frame(records_frame([b for batch in batches for b in batch.blocked], Blocked, run.run_id),
                 run.path / "blocked.parquet")

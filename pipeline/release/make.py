@@ -42,7 +42,7 @@ from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
 from pipeline.storage import atomic_write_text
 from pipeline.writers.shard_reader import shard_columns
-from pipeline.writers.tables import decisions_frame, write_frame
+from pipeline.writers.tables import decisions_frame, write_decisions
 
 
 GUARDRAIL_STAGE = "release_guardrail"  # the card names these drops by this stage (`card.DROP_STAGES`)
@@ -188,7 +188,7 @@ def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_
         write_clusters(sifted.clusters, staging / "dedup_clusters.parquet")
         frame = decisions_frame(sifted.decisions, run_id="")
         frame["run_id"] = frame["item_id"].map({row["id"]: row["run_id"] for row in candidates.rows})
-        write_frame(frame, staging / "decisions.parquet")
+        write_decisions(frame, staging / "decisions.parquet")
         manifest = release_manifest(
             rows, shards, name=name, version=version, preview=preview, license=options.license,
             review=REVIEW_CLAIMS[preview], extends=extends, carried_rows=len(sifted.carried),

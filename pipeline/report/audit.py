@@ -49,7 +49,7 @@ def load_run(run_dir: Path) -> RunTables:
     path = run_dir / "decisions.parquet"
     if not path.is_file():
         raise FileNotFoundError(without_decisions(run_dir))
-    # a run without decisions stores untyped empty columns; the numbers below need numeric ones
+    # a run made before its empty decisions were typed stores untyped columns; the numbers below need numeric ones
     decisions = pd.read_parquet(path).astype({"score": float, "threshold": float, "attempt": int})
     ledger_path = run_dir / "ledger.parquet"
     if ledger_path.is_file():

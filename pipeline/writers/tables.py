@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import get_args
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.contracts import StageName
-from pipeline.records import Decision, Record
+from pipeline.records import Decision, Record, Verdict
 from pipeline.storage import atomic_path
 
 
@@ -55,6 +57,19 @@ def _dtype(annotation) -> str:
     return _DTYPES.get(kinds[0], "str")  # text, an enum's value, a Literal's
 
 
-def write_frame(frame: pd.DataFrame, path: Path) -> None:
+def write_decisions(frame: pd.DataFrame, path: Path) -> None:
+    """`decisions_frame`'s rows; with none (every seed failed or was blocked), typed as a file with rows is."""
+    typed = _typed_decisions()
+    write_frame(frame, path, schema=None if len(frame) else pa.schema([typed.field(name) for name in frame.columns]))
+
+
+@lru_cache(maxsize=1)
+def _typed_decisions() -> pa.Schema:
+    one = Decision(item_id="", seed_id="", stage="", verdict=Verdict.keep, code="", reason="", backend="", model="",
+                   prompt_hash="", score=0.0, threshold=0.0, spans=("",), element_terms=("",))
+    return pa.Table.from_pandas(decisions_frame([one], run_id=""), preserve_index=False).schema
+
+
+def write_frame(frame: pd.DataFrame, path: Path, schema: pa.Schema | None = None) -> None:
     with atomic_path(path) as temporary:
-        frame.to_parquet(temporary, index=False)
+        frame.to_parquet(temporary, index=False, schema=schema)

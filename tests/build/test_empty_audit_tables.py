@@ -39,3 +39,20 @@ def test_the_failures_columns_are_typed(tmp_path):
     assert all(pa.types.is_string(schema.field(name).type) or pa.types.is_large_string(schema.field(name).type)
                for name in ("item_id", "seed_id", "stage", "error", "run_id"))
 
+
+
+def test_a_run_without_decisions_writes_them_typed_as_one_with_decisions(tmp_path):
+    """Every seed failed or blocked: its decisions.parquet did not concatenate with another run's."""
+    from pipeline.records import Decision, Verdict
+    from pipeline.writers.tables import decisions_frame, write_decisions
+
+    decision = Decision(item_id="p1", seed_id="s1", stage="leak_filter", verdict=Verdict.drop, code="leak.reveal",
+                        reason="r", backend="offline-detector", model="m", prompt_hash="", score=0.9, threshold=0.5,
+                        spans=("pistol",), element_terms=("handgun",))
+    empty, full = tmp_path / "empty.parquet", tmp_path / "full.parquet"
+    write_decisions(decisions_frame([], "r1"), empty)
+    write_decisions(decisions_frame([decision], "r2"), full)
+    empty_schema = pq.read_schema(empty)
+    assert not any(pa.types.is_null(field.type) for field in empty_schema), empty_schema
+    both = pa.concat_tables([pq.read_table(empty), pq.read_table(full)])
+    assert both.num_rows == 1 and both.column("spans").to_pylist() == [["pistol"]]
