@@ -109,11 +109,25 @@ class Comparison:
     interval: tuple[float, float]
 
 
+def _renamed_rows(before: list[str], after: list[str]) -> str:
+    """A file scored before rows without an id were named by position ("line 3") gave them the bare number."""
+    if len(before) != len(after):
+        return ""
+    renamed = [(old, new) for old, new in zip(before, after) if old != new]
+    positional = ("line ", "row ")
+    if renamed and all(new.startswith(positional) or old.startswith(positional) for old, new in renamed):
+        old, new = renamed[0]
+        return (f" ({len(renamed)} row(s) without an id are named otherwise, e.g. {old!r} and {new!r}: one file "
+                "was scored before such rows were named 'line N' or 'row N'; score it again)")
+    return ""
+
+
 def compare(before: RowScores, after: RowScores, rounds: int = 2000) -> list[Comparison]:
     """Each source's and each pool's AUROC under both scorings of the same rows, with the paired
     interval of the difference. Rows either run left out as a duplicate are left out of both."""
     if before.ids != after.ids or not np.array_equal(before.labels, after.labels):
-        raise ValueError("the two files score different rows or labels; compare runs over the same corpus")
+        raise ValueError("the two files score different rows or labels; compare runs over the same corpus"
+                         + _renamed_rows(before.ids, after.ids))
     scored = ~np.isnan(before.score) & ~np.isnan(after.score)
     sources = np.array(before.sources)
     team = np.char.startswith(sources.astype(str), "team:")

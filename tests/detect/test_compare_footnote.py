@@ -6,6 +6,7 @@ import dataclasses
 import os
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
@@ -47,3 +48,14 @@ def test_score_files_whose_names_are_not_utf_8_are_written_and_compared(tmp_path
     latin = tmp_path / os.fsdecode(b"caf\xe9")
     latin.mkdir()
     assert "mine" in compared(latin, scores(["mine"] * 12, [0, 1] * 6))
+
+
+def test_rows_renamed_by_position_are_named_as_the_cause(tmp_path):
+    """Scores written before a row without an id was named "line 3" gave it "3": the files differ."""
+    from pipeline.detect.compare import compare
+
+    rows = scores(["mine"] * 4, [0, 1, 0, 1])
+    older = dataclasses.replace(rows, ids=["r0", "3", "r2", "r3"])
+    newer = dataclasses.replace(rows, ids=["r0", "line 3", "r2", "r3"])
+    with pytest.raises(ValueError, match="1 row\\(s\\) without an id are named otherwise, e.g. '3' and 'line 3'"):
+        compare(older, newer)
