@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pipeline.cli.prompt_checks import check_prompt_files
 from pipeline.config import LLM_ROLES, BuildConfig, ConfigError
@@ -82,17 +83,22 @@ def listed_models(name: str, endpoint) -> set[str]:
     would spend minutes retrying, then record every item failed."""
     import httpx
 
+    from pipeline.llm.transport import env_proxy, proxy_hint
+
     where = f"LLM endpoint {name!r} ({endpoint.base_url})" if name else f"LLM endpoint {endpoint.base_url}"
+    proxy = env_proxy(endpoint.base_url)
+    if proxy and urlsplit(proxy).scheme not in ("http", "https"):  # aiohttp speaks to HTTP proxies only
+        raise EndpointUnusable(f"{where} would be asked through the {urlsplit(proxy).scheme} proxy of the proxy "
+                               "variables, and leakless's client speaks to HTTP proxies only: name an http:// "
+                               "proxy in HTTPS_PROXY/HTTP_PROXY, or add the host to NO_PROXY")
     try:
         listing = ask(endpoint, "GET", "models")
         # /models alone may be missing or off-limits (a key scoped to chat): the chat endpoint decides,
         # asked with an empty body, which a server refuses before generating anything
         chat = ask(endpoint, "POST", "chat/completions") if listing.status_code in REFUSED_KEY | NOT_THERE else None
     except (httpx.ConnectError, httpx.ProxyError) as error:
-        from pipeline.llm.transport import env_proxy, proxy_hint
-
         raise EndpointUnusable(f"{where} cannot be reached ({' '.join(str(error).split())})"
-                               f"{proxy_hint(env_proxy(endpoint.base_url))}; is its server running?") from None
+                               f"{proxy_hint(proxy)}; is its server running?") from None
     except httpx.HTTPError:
         return set()
     if chat is not None:

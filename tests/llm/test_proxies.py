@@ -55,6 +55,13 @@ def test_a_connection_failure_through_a_proxy_names_it_and_no_proxy(monkeypatch)
         listed_models("default", endpoint)  # the preflight goes the same way, and says so
 
 
+def test_a_socks_proxy_is_one_line_before_any_request(monkeypatch):
+    # aiohttp speaks to HTTP proxies only (every request failed) and httpx needed socksio (a traceback)
+    monkeypatch.setenv("ALL_PROXY", "socks5h://proxy.corp:1080")
+    with pytest.raises(EndpointUnusable, match="through the socks5h proxy .* speaks to HTTP proxies only"):
+        listed_models("default", EndpointConfig(base_url="http://llm.internal:9100/v1"))
+
+
 @pytest.mark.slow
 def test_the_temporary_prefect_servers_readiness_poll_skips_the_proxy(monkeypatch):
     from pipeline.prefect_server import LocalServer
