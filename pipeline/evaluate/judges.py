@@ -68,4 +68,12 @@ def the_judge(paths: list[Path], folder: Path) -> Judge:
         raise ValueError(f"the evaluations in {folder} were judged by {len(judges)} judge models, whose labels "
                          f"cannot be ranked together: {describe_judges(judges, Path(folder))}; re-evaluate them "
                          f"with one judge, or move the others' files away")
-    return next(iter(judges), Judge(NO_JUDGE))
+    return next(iter(judges), None) or Judge(configured_judge(paths))
+
+
+def configured_judge(paths: list[Path]) -> str:
+    """With no row labelled, the judge the rows were sent to (a judge that failed on every answer), else
+    NO_JUDGE: the heading named none though every row did."""
+    named = {row["judge_model_id"] for path in paths
+             for row in pq.read_table(path, columns=["judge_model_id"]).to_pylist() if row["judge_model_id"]}
+    return f"{named.pop()} (labelled no row)" if len(named) == 1 else NO_JUDGE

@@ -138,3 +138,11 @@ def test_common_pairs_selects_among_the_pairs_every_model_judged_and_says_over_h
     manifest = json.loads((target / "manifest.json").read_text())["selection"]
     assert manifest["pairs"] == {"release": len(ids), "full": len(judged), "selected": len(chosen)}
     assert manifest["only_common_pairs"] is True
+
+
+def test_a_judge_that_failed_on_every_answer_is_named_not_unrecorded(tmp_path):
+    """Every row names the judge it was sent to; the heading said "(not recorded)"."""
+    release = bare_release(tmp_path)
+    evaluated(tmp_path, release.name, "m-image", dict.fromkeys(PAIRS, "error"))
+    text = markdown(load_leaderboard(tmp_path / "evaluations" / release.name, release))
+    assert "Judge: judge (labelled no row)." in text and "(not recorded)" not in text
