@@ -49,7 +49,7 @@ class RunConfig(StrictSettings):
         taxonomy = load_taxonomy()
         for name in value:
             if taxonomy.parent(name) is None:
-                raise ValueError(f"unknown sub-category {name!r}")
+                raise ValueError(taxonomy.unknown_sub_category(name))
         return value
 
     @model_validator(mode="after")

@@ -74,7 +74,7 @@ class Targets(StrictSettings):
         taxonomy = load_taxonomy()
         for key, count in value.items():
             if key != DEFAULT_KEY and taxonomy.parent(key) is None:
-                raise ValueError(f"unknown sub-category {key!r}")
+                raise ValueError(taxonomy.unknown_sub_category(key))
             if count < 0:
                 raise ValueError(f"{key!r}: a target is a count of pairs, >= 0")
         return value

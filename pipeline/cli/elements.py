@@ -49,7 +49,7 @@ def _check_sub_categories(sub_categories: list[str]) -> None:
 
     unknown = [sub for sub in sub_categories if load_taxonomy().parent(sub) is None]
     if unknown:
-        raise ValueError(f"unknown sub-category {unknown[0]!r}")
+        raise ValueError(load_taxonomy().unknown_sub_category(unknown[0]))
 
 
 @elements_app.command("grow")

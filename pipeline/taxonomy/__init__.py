@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from collections.abc import Iterator
@@ -32,6 +33,17 @@ class Taxonomy:
 
     def parent(self, sub_category: str) -> str | None:
         return self.sub_categories.get(sub_category)
+
+    def unknown_sub_category(self, name: str) -> str:
+        """Why `name` is no sub-category, with what was likely meant: a user cannot see the 19 names."""
+        category = next((c for c in self.categories if c.casefold() == name.casefold()), None)
+        if category is not None:
+            hint = f"it is a category; its sub-categories are {', '.join(map(repr, self.subs_of(category)))}"
+        else:
+            folded = {sub.casefold(): sub for sub in self.sub_categories}
+            close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+            hint = f"did you mean {folded[close[0]]!r}?" if close else "`leakless elements stats` lists them all"
+        return f"unknown sub-category {name!r} ({hint})"
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,11 @@ def test_file_and_overrides(tmp_path):
     ('[run]\nsize = "many"\n', "run.size"),
     ('[run]\ncategories = ["Violent", "Gardening"]\n', "unknown category 'Gardening'"),
     ('[run]\nsub_categories = ["Knitting"]\n', "unknown sub-category 'Knitting'"),
+    # the 19 names are nowhere in sight: what was likely meant is said
+    ('[run]\nsub_categories = ["cybercrim"]\n', "unknown sub-category 'cybercrim' (did you mean 'Cybercrime'?)"),
+    ('[run]\nsub_categories = ["Self-Harm"]\n', "unknown sub-category 'Self-Harm' (it is a category; its "
+                                                 "sub-categories are 'Risky or Dangerous Behaviors', "
+                                                 "'Physical Self-Injury'"),
     ('[run]\nelements_file = "/no/such/file.jsonl"\n', "file not found"),
     ("[run\nsize = 2\n", "not valid TOML"),
     ("[run]\nbatch_size = 8\n", "run.batch_size"),

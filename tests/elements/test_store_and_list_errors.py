@@ -27,7 +27,7 @@ def test_an_unknown_sub_category_is_one_line_and_exit_2_as_for_grow():
     listed = elements("list", "-s", "Cybercrime", "-s", "Nope")
     grown = elements("grow", "-s", "Cybercrime", "-s", "Nope", "--n", "1")
     assert (listed.exit_code, grown.exit_code) == (2, 2) and listed.stdout == "", listed.output
-    assert listed.stderr == grown.stderr == "error: unknown sub-category 'Nope'\n"
+    assert listed.stderr == grown.stderr == "error: unknown sub-category 'Nope' (`leakless elements stats` lists them all)\n"
 
 
 def test_a_corrupt_store_line_names_the_file_version_and_line(tmp_path):
