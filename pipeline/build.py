@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
+import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig
 from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, uses_llm
 from pipeline.ledger import ledger_for
+from pipeline.llm.accounting import added_up
 from pipeline.plan import pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry
 from pipeline.run_records import code_version
@@ -52,9 +58,56 @@ def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
         # this stage existed, which resumes while the stage's new settings are at their defaults:
         # `run_records.config_changes`) no longer follows: last first, so a kill midway keeps the rule.
         run.discard(order[order.index(stage):][::-1], batch.id)
-        done = build_stages(config_key, run.path)[stage](batch)
+        with llm_calls_recorded(config_key, run):
+            done = build_stages(config_key, run.path)[stage](batch)
         run.save(stage, batch.id, done)
     return done
+
+
+LLM_CALLS = "llm_calls"  # the run's folder of what each build process sent: one JSON file per process
+# (process id, run folder) -> (this process's file, the client's counts when it began on the run): a
+# process's client lives on across runs, so a run keeps only what was sent while working on it
+_began: dict[tuple[int, str], tuple[str, dict]] = {}
+_began_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _llm_accounting(config_key: str):
+    config = BuildConfig.model_validate_json(config_key)
+    return llm_client(config).accounting if uses_llm(config) else None
+
+
+@contextmanager
+def llm_calls_recorded(config_key: str, run: RunDir) -> Iterator[None]:
+    """Around a stage computed: what this process's LLM client spent on the run so far is written to
+    its file in `LLM_CALLS` (failed or interrupted stages too), which every later process of the run
+    keeps, so the summary adds up a resumed or retried run's calls as the stage seconds are."""
+    accounting = _llm_accounting(config_key)
+    if accounting is None:
+        yield
+        return
+    key = (os.getpid(), str(run.path))
+    with _began_lock:
+        if key not in _began:
+            _began[key] = (f"{key[0]}-{uuid.uuid4().hex[:12]}.json", accounting.summary())
+    try:
+        yield
+    finally:
+        with _began_lock:
+            name, before = _began[key]
+            spent = added_up([accounting.summary()], minus=before)
+            if spent:
+                atomic_write_json(run.path / LLM_CALLS / name, spent)
+
+
+def llm_calls_of_run(run: RunDir) -> tuple[dict[str, dict], int, bool]:
+    """The run's LLM calls added up over every process that sent any, how many did, and whether this one
+    did; the next build of the run in this process records anew."""
+    with _began_lock:
+        mine = _began.pop((os.getpid(), str(run.path)), ("", {}))[0]
+    files = sorted((run.path / LLM_CALLS).glob("*.json"))
+    spent = [json.loads(path.read_text(encoding="utf-8")) for path in files]
+    return added_up(spent), len(files), any(path.name == mine for path in files)
 
 
 def pair_rows(batch: Batch, run: RunDir) -> list[dict]:
@@ -110,7 +163,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + seconds
     summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
                         reason_counts=reason_counts(batches, drafted_pairs(run.path)), pool_skipped=len(skipped_from_pool),
-                        llm_accounting=llm_client(config).accounting.markdown() if uses_llm(config) else "",
+                        llm_calls=llm_calls_of_run(run) if uses_llm(config) else None,
                         retriable_failed=retriable_failed_seeds(ledger, failures))
     atomic_write_text(run.path / "summary.md", summary.markdown)
     write_manifest(run.manifest, rows=rows, shards=shards,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.batch import Batch
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
+from pipeline.llm.accounting import markdown_table
 from pipeline.records import Failure, LedgerEntry
 from pipeline.stages.drafts import usable_queries
 
@@ -172,8 +173,18 @@ def reason_table(counts: dict[tuple[str, str], ReasonCount]) -> list[str]:
                    for (stage, code), c in sorted(counts.items())])
 
 
+def llm_calls_lines(spent: dict[str, dict], processes: int, this_one_sent: bool) -> list[str]:
+    """What every process that worked on the run spent (`pipeline.build.llm_calls_of_run`), and whether
+    this one sent anything: a resumed run's earlier processes count."""
+    here = "" if this_one_sent else " This process sent none: every batch came from its checkpoint."
+    if not processes:
+        return ["No LLM request or cache hit recorded." + here]
+    return [f"Added up over the {processes} build process{'es' if processes != 1 else ''} that used the LLM "
+            f"client (`llm_calls/`, a file each).{here}", "", markdown_table(spent)]
+
+
 def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[str, float],
-              wall_seconds: float, run_id: str, llm_accounting: str = "",
+              wall_seconds: float, run_id: str, llm_calls: tuple[dict[str, dict], int, bool] | None = None,
               reason_counts: dict[tuple[str, str], ReasonCount] | None = None, pool_skipped: int = 0,
               retriable_failed: int = 0) -> Summary:
     states = Counter(entry.state.value for entry in ledger)
@@ -181,7 +192,7 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
     accepted_seeds = Counter(entry.category for entry in ledger if entry.state == "accepted")
     pairs = Counter(row["category"] for row in rows)
     lines = [f"# leakless build `{run_id}`", "",
-             f"{len(ledger)} seeds -> {len(rows)} accepted pairs in {wall_seconds:.1f} s wall.", ""]
+             f"{len(ledger)} seed(s) -> {len(rows)} accepted pair(s) in {wall_seconds:.1f} s wall.", ""]
     if pool_skipped:
         lines += [f"Pool images or caption rows not used: {pool_skipped} (each with its reason in "
                   "`pool_skipped.json`).", ""]
@@ -201,6 +212,6 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
         lines += reason_table(reason_counts)
     lines += ["", "## Time per stage (summed over batches)", ""]
     lines += _table(("stage", "seconds"), [(s, f"{t:.2f}") for s, t in stage_seconds.items()])
-    if llm_accounting:
-        lines += ["", "## LLM calls (this process)", "", llm_accounting.strip()]
+    if llm_calls is not None:
+        lines += ["", "## LLM calls (every build process of this run)", "", *llm_calls_lines(*llm_calls)]
     return Summary(state_counts=dict(states), markdown="\n".join(lines) + "\n", retriable_failed=retriable_failed)

@@ -52,10 +52,26 @@ class Accounting:
 
     def markdown(self) -> str:
         """A table for the run summary."""
-        names = [f.name for f in fields(RoleUsage)]
-        lines = ["| role | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-        for role, usage in self.summary().items():
-            cells = [f"{usage[n]:.1f}" if isinstance(usage[n], float) else str(usage[n])
-                     for n in names]
-            lines.append(f"| {role} | " + " | ".join(cells) + " |")
-        return "\n".join(lines)
+        return markdown_table(self.summary())
+
+
+def markdown_table(summary: dict[str, dict]) -> str:
+    """`Accounting.summary()`, or counts added up by `added_up`, as a markdown table."""
+    names = [f.name for f in fields(RoleUsage)]
+    lines = ["| role | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for role, usage in summary.items():
+        cells = [f"{usage.get(n, 0):.1f}" if isinstance(usage.get(n), float) else str(usage.get(n, 0))
+                 for n in names]
+        lines.append(f"| {role} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def added_up(summaries: list[dict[str, dict]], minus: dict[str, dict] | None = None) -> dict[str, dict]:
+    """The counts of `summaries` added up per role, less those of `minus`; a role left with no count
+    goes."""
+    total: dict[str, RoleUsage] = defaultdict(RoleUsage)
+    for sign, summary in [(1, each) for each in summaries] + [(-1, minus or {})]:
+        for role, usage in summary.items():
+            for name, value in usage.items():
+                setattr(total[role], name, getattr(total[role], name) + sign * value)
+    return {role: asdict(usage) for role, usage in sorted(total.items()) if any(asdict(usage).values())}
