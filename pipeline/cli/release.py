@@ -64,8 +64,19 @@ def release(
                               on_step=step_lines("release"))
     from pipeline.release.verify import load_manifest
     manifest = load_manifest(folder)
-    typer.echo(f"{folder}: {manifest['rows']} pairs in {len(manifest['shards'])} shard(s); "
-               f"dropped {manifest['dropped']}")
+    typer.echo(f"{folder}: {manifest['rows']} pair(s) in {len(manifest['shards'])} shard(s); "
+               f"dropped: {dropped_text(manifest['dropped'])}")
+
+
+def dropped_text(dropped: dict) -> str:
+    """"2 final_filter, 1 not_taken_by_review (rejected)", or "none": the manifest's counts, not its dict."""
+    parts = []
+    for reason, count in dropped.items():
+        if isinstance(count, dict):  # not_taken_by_review: pairs per review state
+            parts += [f"{n} {reason} ({state})" for state, n in count.items() if n]
+        elif count:
+            parts.append(f"{count} {reason}")
+    return ", ".join(parts) or "none"
 
 
 Release = Annotated[str, typer.Argument(help="A release folder, or <name>-v<N> under --releases-dir.")]

@@ -98,7 +98,7 @@ class Sender:
                 self.count(retries=1, retry_wait_s=delay)
                 log.info("%s: %s, retrying in %.2fs", self.role.name, failure.kind, delay)
                 await asyncio.sleep(delay)
-        return ItemError(error=self.scrub(f"gave up after {attempts} attempts: {failure}"), transient=True)
+        return ItemError(error=self.scrub(f"gave up after {attempts} attempt{'s' if attempts != 1 else ''}: {failure}"), transient=True)
 
     def format_outdated(self, request: dict) -> bool:
         """The server refused this request's response_format while it waited for its slot: sent,

@@ -48,6 +48,8 @@ def test_an_extend_over_a_preview_stays_a_preview_and_says_so(tmp_path):
     accepted_run(runs, "r2", 2, start=2)
     result = release_cli(tmp_path, "r2", "--name", "bench", "--extend")
     assert result.exit_code == 0, result.output
+    # counts in words, not the manifest's dict
+    assert result.stdout.splitlines()[-1] == f"{tmp_path / 'releases' / 'bench-v2'}: 4 pair(s) in 1 shard(s); dropped: none"
     assert ("note: this version is a preview: 2 pair(s) carried from bench-v1 are not reviewed-accepted"
             in result.stderr)
     v2 = tmp_path / "releases" / "bench-v2"
@@ -127,3 +129,10 @@ def test_a_released_seed_keeps_its_image_against_a_new_copy_of_it(tmp_path):
     assert sorted(row["id"] for row in shipped) == sorted([first["id"], again["id"]])
     assert verify_release(v2, default_embedder()) == []
     assert v1.exists()
+
+
+def test_the_drops_are_said_in_words():
+    from pipeline.cli.release import dropped_text
+
+    assert dropped_text({"not_taken_by_review": {"rejected": 2, "disputed": 0}, "same_id": 0,
+                         "final_filter": 1}) == "2 not_taken_by_review (rejected), 1 final_filter"
