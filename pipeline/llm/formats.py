@@ -19,6 +19,7 @@ from pipeline.llm.transport import ServerError
 
 REJECTION_STATUS = {400, 422, 500}  # llama.cpp says 500 for a request it cannot validate
 REJECTION_TEXT = re.compile(r"response_format|json_schema", re.IGNORECASE)
+SHOWN_WHY = 200  # characters of the server's refusal in the warning: llama.cpp's runs to a page
 log = logging.getLogger("pipeline.llm")
 
 
@@ -67,4 +68,12 @@ def _warn_once(base_url: str, mode: str, why: str, fallback: str) -> None:
             return
         _warned.add((base_url, mode))
     log.warning("%s rejected response_format %s (%s); using %s for this server from now on",
-                base_url, mode, why[:200], fallback)
+                base_url, mode, shown_why(why), fallback)
+
+
+def shown_why(why: str) -> str:
+    """The server's refusal on one line, cut at a word with "…" where longer than `SHOWN_WHY`."""
+    one_line = " ".join(why.split())
+    if len(one_line) <= SHOWN_WHY:
+        return one_line
+    return one_line[:SHOWN_WHY].rsplit(" ", 1)[0].rstrip(",;:") + " …"
