@@ -64,7 +64,9 @@ class ClientProcess:
             filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         self._process = subprocess.Popen(
             [sys.executable, "-m", "pipeline.llm.process", str(to_child), str(from_child)],
-            pass_fds=(to_child, from_child), env=env)
+            pass_fds=(to_child, from_child), env=env, stderr=subprocess.PIPE)
+        threading.Thread(target=_copy_to_stderr, args=(self._process.stderr,), name="leakless-llm-stderr",
+                         daemon=True).start()
         os.close(to_child)
         os.close(from_child)
         self._requests = Connection(from_parent, readable=False)
@@ -165,6 +167,16 @@ def _summed(before: dict[str, dict], now: dict[str, dict]) -> dict[str, dict]:
     roles = sorted(before.keys() | now.keys())
     return {role: {name: before.get(role, {}).get(name, 0) + now.get(role, {}).get(name, 0)
                    for name in {**before.get(role, {}), **now.get(role, {})}} for role in roles}
+
+
+def _copy_to_stderr(child_stderr) -> None:
+    """The child's warnings (a server's refused response format), line by line, to this process's
+    sys.stderr as it is at each line: while progress bars show, Rich prints them above the bars, where
+    the child writing to the terminal itself put them inside a bar."""
+    with child_stderr:
+        for line in child_stderr:
+            sys.stderr.write(line.decode("utf-8", "replace"))
+            sys.stderr.flush()
 
 
 def _stop(process: subprocess.Popen, requests: Connection, pending: _Pending) -> None:

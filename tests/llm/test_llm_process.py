@@ -152,3 +152,17 @@ def test_a_client_that_cannot_start_says_why_on_every_batch(fake_key, tmp_path):
         client.close()
         assert client._process.returncode == 0
         assert sum(server.state.requests.values()) == 0
+
+
+def test_the_childs_warnings_reach_this_processs_stderr_where_progress_bars_can_place_them(fake_key, capsys):
+    """Written by the child to the terminal itself, a server's refused response format landed inside a
+    progress bar; through sys.stderr, Rich prints it above the bars."""
+    with FakeOpenAIServer(rejects_json_schema=True) as server:
+        client = ClientProcess(server.llm_settings())
+        [answer] = client.run_batch("vsil_judge", judge_inputs(0, 1))
+        client.close()
+    assert answer.output is not None
+    deadline = time.monotonic() + 5  # copied by a thread: it may trail the batch's reply
+    while "rejected response_format json_schema" not in capsys.readouterr().err and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert time.monotonic() < deadline
