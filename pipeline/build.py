@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,14 +101,15 @@ def llm_calls_recorded(config_key: str, run: RunDir) -> Iterator[None]:
                 atomic_write_json(run.path / LLM_CALLS / name, spent)
 
 
-def llm_calls_of_run(run: RunDir) -> tuple[dict[str, dict], int, bool]:
-    """The run's LLM calls added up over every process that sent any, how many did, and whether this one
-    did; the next build of the run in this process records anew."""
+def llm_calls_of_run(run: RunDir, since: float) -> tuple[dict[str, dict], int, bool]:
+    """The run's LLM calls added up over every process that sent any, how many did, and whether this build
+    (begun at `since`, epoch seconds) did: by the files' times, as its stages may have run in other
+    processes (Dask workers). The next build of the run in this process records anew."""
     with _began_lock:
-        mine = _began.pop((os.getpid(), str(run.path)), ("", {}))[0]
+        _began.pop((os.getpid(), str(run.path)), None)
     files = sorted((run.path / LLM_CALLS).glob("*.json"))
     spent = [json.loads(path.read_text(encoding="utf-8")) for path in files]
-    return added_up(spent), len(files), any(path.name == mine for path in files)
+    return added_up(spent), len(files), any(path.stat().st_mtime >= since for path in files)
 
 
 def pair_rows(batch: Batch, run: RunDir) -> list[dict]:
@@ -163,7 +165,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + seconds
     summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
                         reason_counts=reason_counts(batches, drafted_pairs(run.path)), pool_skipped=len(skipped_from_pool),
-                        llm_calls=llm_calls_of_run(run) if uses_llm(config) else None,
+                        llm_calls=llm_calls_of_run(run, time.time() - wall_seconds) if uses_llm(config) else None,
                         retriable_failed=retriable_failed_seeds(ledger, failures))
     atomic_write_text(run.path / "summary.md", summary.markdown)
     write_manifest(run.manifest, rows=rows, shards=shards,

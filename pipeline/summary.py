@@ -175,8 +175,8 @@ def reason_table(counts: dict[tuple[str, str], ReasonCount]) -> list[str]:
 
 def llm_calls_lines(spent: dict[str, dict], processes: int, this_one_sent: bool) -> list[str]:
     """What every process that worked on the run spent (`pipeline.build.llm_calls_of_run`), and whether
-    this one sent anything: a resumed run's earlier processes count."""
-    here = "" if this_one_sent else " This process sent none: every batch came from its checkpoint."
+    this build sent anything: a resumed run's earlier processes count."""
+    here = "" if this_one_sent else " This build sent none: every batch came from its checkpoint."
     if not processes:
         return ["No LLM request or cache hit recorded." + here]
     return [f"Added up over the {processes} build process{'es' if processes != 1 else ''} that used the LLM "

@@ -35,7 +35,7 @@ def test_a_rerun_keeps_the_calls_of_the_processes_before_it(tmp_path, monkeypatc
         repeated = (run / "summary.md").read_text()
         assert server.state.requests["seed_writer"] == sent
         assert seed_writer_requests(repeated) == sent  # the first process's calls still count
-        assert "This process sent none: every batch came from its checkpoint." in repeated
+        assert "This build sent none: every batch came from its checkpoint." in repeated
 
         for drafts in run.glob("batches/*/drafts.json"):
             drafts.unlink()  # as a kill before the stage's checkpoint leaves it
