@@ -70,7 +70,7 @@ def read_prompt_table(name: str) -> tuple[dict, str]:
     it is no TOML."""
     path = prompt_path(name)
     source = path.read_text(encoding="utf-8")
-    try:
-        return tomllib.loads(source), text_hash(source)
+    try:  # a byte-order mark (Notepad's) is no TOML; the hash stays the file's
+        return tomllib.loads(source.removeprefix("\ufeff")), text_hash(source)
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path}: not valid TOML ({error})") from None

@@ -68,6 +68,16 @@ def test_an_offline_table_that_is_no_toml_is_named(prompts, runs, table):
     assert f"{table}: not valid TOML" in one_line_error(build(runs), runs)
 
 
+def test_an_offline_table_saved_with_a_byte_order_mark_reads_and_keeps_its_files_hash(prompts):
+    from pipeline.hashing import sha256_file
+    from pipeline.prompts import read_prompt_table
+
+    table = prompts / "offline" / "seed_queries.toml"
+    table.write_bytes(b"\xef\xbb\xbf" + table.read_bytes())
+    parsed, hashed = read_prompt_table("offline/seed_queries.toml")
+    assert parsed and hashed == sha256_file(table)[:12]
+
+
 def test_queries_per_seed_beyond_the_offline_cores_is_refused_with_the_most_there_are(prompts, runs):
     message = one_line_error(build(runs, "--set", "run.queries_per_seed=6"), runs)
     assert "run.queries_per_seed = 6" in message and "at most 3" in message
