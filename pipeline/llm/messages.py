@@ -20,9 +20,8 @@ from pipeline.taxonomy import load_taxonomy
 
 FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 # DeepSeek-R1 and Qwen3 served without a reasoning parser write their reasoning first, inside the
-# content; an unclosed block is reasoning cut off before any answer
-# The reasoning up to its first closing tag, the opening one optional: DeepSeek-R1's and QwQ's chat
-# templates put `<think>` in the prompt, so vLLM without a reasoning parser returns only the close.
+# content: up to its first closing tag, the opening one optional (R1's and QwQ's chat templates put
+# `<think>` in the prompt, so vLLM returns only the close).
 REASONING = re.compile(r"\A\s*(?:<think>)?.*?</think>\s*", re.DOTALL)
 OPEN_REASONING = re.compile(r"\A\s*<think>")
 

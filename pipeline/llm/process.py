@@ -29,7 +29,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Sequence
 
-from pipeline.llm.accounting import Accounting
+from pipeline.llm.accounting import Accounting, added_up
 from pipeline.llm.config import LLMSettings
 
 CLOSE_WAIT_S = 60.0  # the child flushes its cache writes before it exits
@@ -145,7 +145,7 @@ def _read_replies(replies: Connection, process: subprocess.Popen, pending: _Pend
             batch_id, ok, result, usage = replies.recv()
         except (EOFError, OSError):
             break
-        accounting.replace(_summed(before, usage))
+        accounting.replace(added_up([before, usage]))
         with pending.lock:
             future = pending.futures.pop(batch_id, None)
         if future is None:  # cancelled meanwhile
@@ -161,12 +161,6 @@ def _read_replies(replies: Connection, process: subprocess.Popen, pending: _Pend
         pending.futures.clear()
     for future in unanswered:
         future.set_exception(ClientProcessError(f"the LLM client process exited with code {code}"))
-
-
-def _summed(before: dict[str, dict], now: dict[str, dict]) -> dict[str, dict]:
-    roles = sorted(before.keys() | now.keys())
-    return {role: {name: before.get(role, {}).get(name, 0) + now.get(role, {}).get(name, 0)
-                   for name in {**before.get(role, {}), **now.get(role, {})}} for role in roles}
 
 
 def _copy_to_stderr(child_stderr) -> None:
