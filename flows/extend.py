@@ -16,6 +16,7 @@ from flows.build import build_flow
 from flows.labels import TAG, firing_name, tag_flow_run
 from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 from pipeline.extend import extension_run_id, grow_run_id, plan_from_files, prepare_run
+from pipeline import run_lock
 from pipeline.llm.client import LLMConfigError
 from pipeline.rundir import RunDir
 from pipeline.runners import build_task_runner
@@ -62,10 +63,15 @@ def extend_flow(targets_path: str, config_path: str | None = None, overrides: li
         return result
     run_id = extension_run_id(plan, config, targets.runs_dir)
     tag_flow_run(run_id)
-    run_config = prepare_run(plan, targets, config, RunDir(targets.runs_dir, run_id).path)
-    with tags(TAG, run_id):
-        built = build_flow.with_options(task_runner=build_task_runner(run_config))(
-            run_config, run_id, show_progress=show_progress)
+    # Locked here, not by the caller: a served extend has no caller, and a growth changes the run id.
+    try:
+        with run_lock.held(RunDir(targets.runs_dir, run_id)):
+            run_config = prepare_run(plan, targets, config, RunDir(targets.runs_dir, run_id).path)
+            with tags(TAG, run_id):
+                built = build_flow.with_options(task_runner=build_task_runner(run_config))(
+                    run_config, run_id, show_progress=show_progress)
+    except run_lock.RunBusy as busy:  # another extend or build of that run is going: one line
+        return Failed(message=str(busy))
     manifest = json.loads(RunDir(run_config.run.runs_dir, run_id).manifest.read_text(encoding="utf-8"))
     return {**result, **{key: built[key] for key in ("run_id", "run_dir", "states", "retriable_failed", "summary")},
             "pairs_added": manifest["rows"]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -78,15 +77,15 @@ def extend(
 
     # An unchanged plan gives the same run id, so the same command resumes (docs/extend.md).
     same_command = rerun_command(["extend", "--targets", str(targets)], config, override)
-    # Known before the flow only when nothing is to grow: growing changes the plan, the flow's build then
-    # claims the run it makes (its config checked, not locked).
+    # Known before the flow only when nothing is to grow: growing changes the plan. The flow locks the run
+    # it builds; a run another process builds is refused here too, before the server starts.
     run = None if plan.to_grow else RunDir(loaded.runs_dir, extension_run_id(plan, settings, loaded.runs_dir))
+    if run is not None:
+        with user_errors(), run_lock.held(run):
+            pass
     # The server as `leakless build` starts it: before Prefect is imported.
-    with resumable(same_command), prefect_api() as server, ExitStack() as holding:
+    with resumable(same_command), prefect_api() as server:
         api_url = server.api_url if server else reachable_api_url()
-        if run is not None:
-            with user_errors():
-                holding.enter_context(run_lock.held(run))
         from prefect.exceptions import FailedRun
 
         from flows.extend import extend_flow

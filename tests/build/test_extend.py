@@ -4,16 +4,19 @@ flow building only those, then nothing once the targets are met."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from pipeline import run_lock
 from pipeline.cli.app import app
 from pipeline.config import ConfigError, load_config
 from pipeline.extend import (extension_run_id, load_targets, plan_extension, plan_from_files, seed_id,
                              take_inventory)
+from pipeline.rundir import RunDir
 from pipeline.taxonomy import load_elements
 
 WEAPONS = "Weapon-Related Violence"
@@ -241,3 +244,38 @@ def test_extend_builds_the_missing_seeds_then_nothing(prefect_harness, tmp_path)
     (tmp_path / "t.toml").write_text(path.read_text().replace("= 5", f"= {first['pairs_added'] + 2}"))
     _, _, plan = plan_from_files(path)
     assert [e.element for e in plan.elements] == [LIBRARY[WEAPONS][2].element]
+
+
+def test_a_served_extend_of_a_run_another_process_builds_fails_in_one_line(prefect_harness, tmp_path):
+    """A served extend (no CLI around it) built a run that a `leakless extend` of the same targets was
+    building: two processes writing one run folder."""
+    from flows.extend import extend_flow
+
+    runs, releases = tmp_path / "runs", tmp_path / "releases"
+    fake_release(releases, "bench", 1, [pair("w0", 19)])
+    path = write_targets(tmp_path / "t.toml", runs, releases, {WEAPONS: 5}, overrides=["run.batch_size=64"])
+    _, config, plan = plan_from_files(path)
+    run = RunDir(runs, extension_run_id(plan, config, runs))
+    with run_lock.held(run):  # the `leakless extend` still going
+        state = extend_flow(str(path), return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith(f"run {run.run_id} is being built by another process (pid ")
+    assert [p.name for p in run.path.iterdir()] == [".lock"]
+
+
+def test_leakless_extend_of_a_run_another_process_builds_is_refused_before_the_server_starts(tmp_path,
+                                                                                             monkeypatch):
+    import pipeline.prefect_server
+
+    runs, releases = tmp_path / "runs", tmp_path / "releases"
+    fake_release(releases, "bench", 1, [pair("w0", 19)])
+    path = write_targets(tmp_path / "t.toml", runs, releases, {WEAPONS: 5})
+    _, config, plan = plan_from_files(path)
+    run = RunDir(runs, extension_run_id(plan, config, runs))
+    monkeypatch.setattr(pipeline.prefect_server, "prefect_api", lambda: pytest.fail("the server started"))
+    with run_lock.held(run):
+        result = CliRunner().invoke(app, ["extend", "--targets", str(path), "--no-progress"])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: run {run.run_id} is being built by another process (pid {os.getpid()}): "
+                      "wait for it to end"]
