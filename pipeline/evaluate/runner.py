@@ -6,8 +6,8 @@ overlap and both endpoints stay at their in-flight bound. Each model's rows go t
 Parquet file, rewritten (atomically) every `batch_size` answered pairs. A rerun keeps every
 judged row made with the same model, judge and prompts and sends only the rest, which the
 answer cache then serves where it can: a finished evaluation sends nothing. "Same" includes
-the sampling settings and the server of both (`SAME_RUN`): a rerun with another temperature,
-max_tokens or base_url asks again. Failures (HTTP errors after retries, timeouts, unusable
+the sampling settings and the server of both, and how a reply is read (`SAME_RUN`): a rerun with
+another temperature, max_tokens or base_url asks again. Failures (HTTP errors after retries, timeouts, unusable
 judge output) are rows labelled `error`, never lost rows, and are retried by the next run.
 Rows a scripted server (`leakless fake-llm`) answered or judged are kept only while it is still the
 endpoint's server (`kept_rows`).
@@ -49,12 +49,18 @@ EVALUATION_SCHEMA = pa.schema([
     ("judge_latency_s", pa.float64()), ("answer_prompt_hash", pa.string()), ("judge_prompt_hash", pa.string()),
     ("base_url", pa.string()), ("temperature", pa.float64()), ("max_tokens", pa.int64()),
     ("judge_base_url", pa.string()), ("judge_temperature", pa.float64()), ("judge_max_tokens", pa.int64()),
+    ("answer_reading", pa.int64()),
 ])
+# How a reply becomes the answer the judge reads (`pipeline.llm`: reasoning left out, a list of chunks
+# joined, a cut-off or filtered answer judged). A change there is a new number, so a row read the old way
+# is judged again; the answer cache and the judge's serve what did not change.
+ANSWER_READING = 2
 # A kept row must have been made by the same model, judge, prompts, sampling settings and servers as
 # this run. A row written before the settings were recorded lacks them, so it matches nothing and is
 # asked again: the answer cache, whose key holds the same settings, serves it where they did not change.
 SAME_RUN = ("model_id", "base_url", "temperature", "max_tokens", "answer_prompt_hash",
-            "judge_model_id", "judge_base_url", "judge_temperature", "judge_max_tokens", "judge_prompt_hash")
+            "judge_model_id", "judge_base_url", "judge_temperature", "judge_max_tokens", "judge_prompt_hash",
+            "answer_reading")
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def run_stamp(entry: ModelEntry, judge: ModelEndpoint, mode: str) -> dict:
     return {"model": entry.name, "mode": mode, **sampling(entry, ""), **sampling(judge, "judge_"),
             "model_id": entry.model, "judge_model_id": judge.model,
             "answer_prompt_hash": prompt_hash(get_role(ANSWERER).template),
-            "judge_prompt_hash": prompt_hash(get_role(JUDGE).template)}
+            "judge_prompt_hash": prompt_hash(get_role(JUDGE).template), "answer_reading": ANSWER_READING}
 
 
 def sampling(endpoint: ModelEndpoint, prefix: str) -> dict:

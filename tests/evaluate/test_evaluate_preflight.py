@@ -117,6 +117,18 @@ def test_a_kept_row_shares_the_runs_sampling_settings_and_servers(tmp_path):
     assert reusable_rows(path, stamp, {"p1"}) == {}
 
 
+def test_a_row_whose_answer_was_read_another_way_is_judged_again(tmp_path):
+    """A row judged before `<think>` reasoning was left out of answers kept its label on every rerun."""
+    settings = config("http://a:1/v1", "http://j:1/v1")
+    stamp = run_stamp(settings.model("smol"), settings.judge, IMAGE)
+    path = tmp_path / "smol.parquet"
+    for earlier_reading in (None, stamp["answer_reading"] - 1):
+        write_rows(path, [stamped(stamp, answer_reading=earlier_reading)])
+        assert reusable_rows(path, stamp, {"p1"}) == {}, earlier_reading
+    write_rows(path, [stamped(stamp)])
+    assert set(reusable_rows(path, stamp, {"p1"})) == {"p1"}
+
+
 def test_a_run_the_judge_failed_on_says_so(tmp_path):
     judge = config("http://a:1/v1", "http://j:1/v1").judge
     judge_failed = {"model": "eye", "mode": IMAGE, "pairs": 3, "errors": 3, "judge_errors": 3}
