@@ -39,7 +39,7 @@ def _write_rejects(path: Path, rejects: list) -> None:
 
 @app.command("eval-detector")
 def eval_detector(
-    file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV, TSV or Parquet) with a `label` field, "
+    file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV, TSV, each also .gz, or Parquet) with a `label` field, "
                                           "or one with a masked twin of each query (--masked-field)."),
     threshold: float | None = typer.Option(None, parser=_score, metavar="SCORE",
                                            help="Decide at this score (0 to 1) instead of the shipped threshold."),
@@ -113,7 +113,7 @@ def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path |
 @app.command("audit")
 def audit(
     file: Path = typer.Argument(..., help="Any benchmark file: JSON list or object of records, JSONL, CSV "
-                                          "(comma, semicolon or tab), TSV or Parquet."),
+                                          "(comma, semicolon or tab), TSV, each also gzipped (.jsonl.gz), or Parquet."),
     query_field: str | None = typer.Option(None, help="Column holding the text query (found by name if omitted)."),
     description_field: str | None = typer.Option(
         None, help="Column holding the image description; rows without one are scored on the query alone."),
@@ -139,6 +139,7 @@ def audit(
     from pipeline.detect.detector import from_common_scale
     from pipeline.io.audit_table import AuditTableWriter
     from pipeline.io.external import BenchmarkReader
+    from pipeline.io.records import data_stem
     from pipeline.progress import StageProgress
     from pipeline.report.benchmark_audit import audit_benchmark, grouping
 
@@ -147,7 +148,7 @@ def audit(
         group_of = grouping(reader, by)
     except ValueError as error:
         raise fail(str(error))
-    out = out or file.with_name(file.stem + ".leak_audit.parquet")
+    out = out or file.with_name(data_stem(file) + ".leak_audit.parquet")
     rejects = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
     refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects})
     # Rows rarely share texts across chunks, so the vector cache holds one chunk's texts:

@@ -9,6 +9,7 @@ UTF-8, a JSON record that gives one key twice or nests deeper than MAX_NESTING l
 comes out as the reason it is unreadable instead of a record: one bad row must not
 stop the file. Only what makes the whole file unreadable is a `ValueError`.
 
+A gzipped text file (`data.jsonl.gz`) reads as the file it holds, with the same positions.
 JSONL, CSV and Parquet are read as they are consumed; a JSON list is one
 document, so it is parsed whole (use JSONL or Parquet for very large files).
 The columns are those of the whole file (a JSONL file is read once before its
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,7 @@ from pipeline.io.encoding import SAVE_TEXT, EncodingCheck, NotUtf8Reasons, refus
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
 
 FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
+GZIP = ".gz"  # any text format gzipped (`data.jsonl.gz`, as Hugging Face dumps ship); Parquet compresses itself
 # Where a JSON object's records are keyed by id, the key is kept under this name; the readers
 # take it as the id only when the record names no id of its own.
 OBJECT_KEY = "__key__"
@@ -53,18 +56,44 @@ def open_records(path: Path) -> RecordStream:
                          "save it to a file first")
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(f"{path}: unknown format {suffix or '(no suffix)'}; "
-                         "expected .json, .jsonl, .ndjson, .csv, .tsv or .parquet")
+    suffix = data_suffix(path)
+    if suffix not in FORMATS or (suffix == ".parquet" and path.suffix.lower() == GZIP):
+        raise ValueError(f"{path}: unknown format {_suffixes(path) or '(no suffix)'}; expected .json, .jsonl, "
+                         ".ndjson, .csv, .tsv (each also gzipped, .gz) or .parquet")
+    if path.suffix.lower() == GZIP:
+        path = Gunzipped(path)
     readers = {".json": _json, ".jsonl": _jsonl, ".ndjson": _jsonl, ".csv": read_csv, ".tsv": read_csv, ".parquet": _parquet}
     try:
         if suffix != ".parquet":
             refuse_utf16(path)
         stream = readers[suffix](path)
-    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError, EOFError) as error:
         raise _unreadable(path, error) from None
     return RecordStream(_reraising(path, stream.entries), stream.total, stream.unit, stream.columns)
+
+
+def data_suffix(path: Path) -> str:
+    """The format's suffix: `.jsonl` for `data.jsonl` and `data.jsonl.gz` alike."""
+    path = Path(path)
+    return Path(path.stem).suffix.lower() if path.suffix.lower() == GZIP else path.suffix.lower()
+
+
+def data_stem(path: Path) -> str:
+    """The name without its format's suffixes: `data` for `data.jsonl` and `data.jsonl.gz`."""
+    path = Path(path)
+    return Path(path.stem).stem if path.suffix.lower() == GZIP else path.stem
+
+
+def _suffixes(path: Path) -> str:
+    return "".join(path.suffixes[-2:]) if path.suffix.lower() == GZIP else path.suffix
+
+
+class Gunzipped(type(Path())):
+    """A gzipped file that opens as the file it holds: every reader here reads through `open`
+    (`read_text` and `read_bytes` call it), so each reads a `.jsonl.gz` as it reads a `.jsonl`."""
+
+    def open(self, mode="r", buffering=-1, encoding=None, errors=None, newline=None):
+        return gzip.open(self, mode if "b" in mode else mode + "t", encoding=encoding, errors=errors, newline=newline)
 
 
 def _unreadable(path: Path, error: Exception, where: str = "") -> ValueError:
@@ -77,7 +106,7 @@ def _reraising(path: Path, entries: Iterator[Entry]) -> Iterator[Entry]:
     try:
         for position, entry in entries:
             yield position, entry
-    except (csv.Error, pa.ArrowException, OSError) as error:
+    except (csv.Error, pa.ArrowException, OSError, EOFError) as error:  # EOFError: a gzipped file cut short
         after = f"after {position}: " if position else ""
         raise _unreadable(path, error, after) from None
 

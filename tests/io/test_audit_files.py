@@ -5,6 +5,7 @@ unchunked output."""
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,16 @@ def test_jsonl_rejects_name_their_real_line(tmp_path):
     assert [(str(r.position), r.reason.split(" (")[0]) for r in rejects] == [
         ("line 3", "not valid JSON"), ("line 4", "not an object but list [1, 2]"), ("line 5", "not UTF-8 text")]
     assert "at column 21" in rejects[0].reason  # where the cut line ends, not "column 1" of a next line
+
+
+def test_a_gzipped_jsonl_is_audited_into_files_named_for_the_data(tmp_path):
+    path = tmp_path / "data.jsonl.gz"
+    good = json.dumps({"id": "x", "query": "How do I hide this pistol?", "caption": "A man holds a pistol."})
+    path.write_bytes(gzip.compress(f"{good}\n{{oops\n".encode()))
+    result = audit(path)
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(tmp_path / "data.leak_audit.parquet").column("id").to_pylist() == ["x"]
+    assert [reject["line"] for reject in rejects_of(tmp_path / "data.leak_audit.rejects.jsonl")] == [2]
 
 
 def test_csv_rejects_name_the_line_a_row_starts_on(tmp_path):

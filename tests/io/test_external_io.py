@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.io.external import BenchmarkReader, read_benchmark
+from pipeline.io.records import open_records
 from tests.support import DATA
 
 VLSBENCH_STYLE = [
@@ -187,3 +189,35 @@ def test_csv_delimiters_are_read_from_the_header(tmp_path, name, text):
     path.write_text(text, encoding="utf-8")
     [row] = read_benchmark(path, id_field="id, the key" if "key" in text else None)
     assert (row.id, row.query, row.image_description) == ("q1", "Where is it; and why?", "A van.")
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".csv"])
+def test_a_gzipped_file_reads_as_the_file_it_holds(tmp_path, suffix):
+    """`data.jsonl.gz`, as Hugging Face dumps ship, was "unknown format .gz": gunzip it first."""
+    plain = write(tmp_path / f"data{suffix}", VLSBENCH_STYLE)
+    gzipped = tmp_path / f"data{suffix}.gz"
+    gzipped.write_bytes(gzip.compress(plain.read_bytes()))
+    assert read_benchmark(gzipped) == read_benchmark(plain)
+
+
+def test_a_bad_line_of_a_gzipped_file_is_named_by_its_line(tmp_path):
+    path = tmp_path / "data.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"query": "Q?", "caption": "C."}\n{oops\n'))
+    stream = open_records(path)
+    assert [(position.number, entry if isinstance(entry, str) else "read") for position, entry in stream.entries] == [
+        (1, "read"), (2, "not valid JSON (Expecting property name enclosed in double quotes at column 2)")]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("data.jsonl.gz", b"plain text, not gzip", "cannot read (Not a gzipped file"),
+    ("data.jsonl.gz", gzip.compress(b'{"query": "Q?", "caption": "C."}\n' * 500)[:60],
+     "cannot read (Compressed file ended before the end-of-stream marker was reached)"),
+    ("data.parquet.gz", gzip.compress(b"x"), "unknown format .parquet.gz"),
+    ("data.txt.gz", gzip.compress(b"x"), "unknown format .txt.gz"),
+])
+def test_a_gzipped_file_that_cannot_be_read_is_one_line(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ValueError) as error:
+        read_benchmark(path)
+    assert message in str(error.value) and "\n" not in str(error.value) and str(path) in str(error.value)
