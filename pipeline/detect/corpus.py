@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipeline.env import PROJECT_ROOT
 from pipeline.hashing import sha256_file
+from pipeline.json_lines import numbered_lines
 
 TEAM_DATA = PROJECT_ROOT / "tests" / "data"
 EVALUATION_SETS = Path(__file__).with_name("evaluation_sets.toml")
@@ -108,8 +109,7 @@ def fingerprint(public_path: Path, rows: list[LabelledRow]) -> dict:
 
 
 def _jsonl(path: Path) -> list[dict]:
-    # not splitlines(): it also splits on U+2028, U+2029 and NEL, which JSON keeps raw in a string
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    return [json.loads(line) for _, line in numbered_lines(path.read_text(encoding="utf-8"))]
 
 
 def _set_order(path: Path) -> tuple[int, str]:

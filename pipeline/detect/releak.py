@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline.detect.corpus import TEAM_DATA, LabelledRow, evaluation_sets, read_team_sets, read_vlsbench_sample
 from pipeline.env import PROJECT_ROOT
 from pipeline.hashing import sha256_file
+from pipeline.json_lines import numbered_lines
 
 _POINTER = re.compile(r"\b(?:this|these|that|those)\s+", re.IGNORECASE)
 _ARTICLE = re.compile(r"\bthe\s+", re.IGNORECASE)
@@ -71,7 +72,7 @@ def releak_pairs(words_file: Path | None = None) -> list[ReleakPair]:
     rows = {row.id: row for row in read_team_sets(TEAM_DATA) + read_vlsbench_sample()}
     split_of = {name: split for split in ("dev", "test", "evaluation_only") for name in recorded[split]}
     pairs = []
-    for line in path.read_bytes().splitlines():  # bytes split on ASCII line ends only, not on U+2028 or NEL
+    for _, line in numbered_lines(path.read_text(encoding="utf-8")):
         record = json.loads(line)
         if record["word"] is None:
             continue  # the helper found nothing risky in the description

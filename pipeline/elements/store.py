@@ -28,6 +28,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from pipeline.config import one_line
+from pipeline.json_lines import numbered_lines
 from pipeline.records import Decision, Element, Record
 from pipeline.storage import staging_dir
 from pipeline.writers.tables import decisions_frame
@@ -53,10 +54,7 @@ def _read_entries(version: Path) -> list[StoredElement]:
     (a version is written whole, so such a line was edited by hand)."""
     path = version / "elements.jsonl"
     entries = []
-    # not splitlines(): it also splits on U+2028, U+2029 and NEL, which JSON keeps raw in a string
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if not line:
-            continue
+    for number, line in numbered_lines(path.read_text(encoding="utf-8")):
         try:
             entries.append(StoredElement.model_validate_json(line))
         except ValidationError as error:

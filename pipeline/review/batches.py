@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from pipeline.contracts import StageName
+from pipeline.json_lines import numbered_lines
 from pipeline.storage import RANDOM, exclusive_lock, owned_staging, remove_abandoned_staging
 from pipeline.writers.shard_reader import shard_columns, shard_paths
 
@@ -248,9 +249,8 @@ class ReviewBatch(BaseModel):
     @classmethod
     def load(cls, folder: Path) -> ReviewBatch:
         manifest = BatchManifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
-        # not splitlines(): it also splits on U+2028, U+2029 and NEL, which JSON keeps raw in a string
         items = [ReviewItem.model_validate_json(line)
-                 for line in (folder / "items.jsonl").read_text(encoding="utf-8").split("\n") if line]
+                 for _, line in numbered_lines((folder / "items.jsonl").read_text(encoding="utf-8"))]
         return cls(manifest=manifest, items={item.pair_id: item for item in items},
                    run_dir=folder.parent.parent.parent)
 

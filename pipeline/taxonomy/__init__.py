@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from pipeline.json_lines import numbered_lines
 from pipeline.records import Element
 
 DATA_DIR = Path(__file__).parent
@@ -91,11 +92,11 @@ def element_lines(path: Path) -> Iterator[tuple[int, Element | None, str | None]
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    try:  # not splitlines(): it also splits on U+2028, U+2029 and NEL, which JSON keeps raw in a string
-        lines = path.read_text(encoding="utf-8-sig").split("\n")  # -sig: a byte-order mark is no JSON
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is no JSON
     except UnicodeDecodeError as error:
         raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    return ((number, line) for number, line in enumerate(lines, start=1) if line.strip())
+    return numbered_lines(text)
 
 
 def _parsed(line: str) -> tuple[Element | None, str | None]:
