@@ -45,6 +45,8 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
     run = RunDir(config.run.runs_dir, run_id)
     seeds = plan_seeds(config)
     run.claim(config, seeds)
+    if (finished := build.finished_result(run)) is not None:
+        return finished
     batches = make_batches(seeds, config.run.batch_size)
     # Prefect walks every record of every batch argument looking for futures, which costs more
     # CPU than some stages; `opaque` stops that. Dask's serialiser turns the annotation into a

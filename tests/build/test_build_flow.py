@@ -99,10 +99,20 @@ def test_rerun_with_same_run_id_resumes(built):
     assert {path.stem for path in checkpoints} == set(STAGE_ORDER)
     assert len(checkpoints) == len(STAGE_ORDER) * batches
     stamps = {path: path.stat().st_mtime_ns for path in checkpoints}
+    manifest = Path(result["run_dir"]) / "manifest.json"
+    recorded = manifest.read_bytes(), manifest.stat().st_mtime_ns
+
+    # finished, no seed to try again: its records stay as the build that made them wrote them
+    assert build_flow(config, "e2e", show_progress=False) == result
+    assert (manifest.read_bytes(), manifest.stat().st_mtime_ns) == recorded
+
+    manifest.unlink()  # as a kill while finalizing leaves it: unfinished, every batch checkpointed
     again = build_flow(config, "e2e", show_progress=False)
     after = pd.read_parquet(f"{again['run_dir']}/data").drop(columns=["image"])
     pd.testing.assert_frame_equal(before, after)
     assert all(path.stat().st_mtime_ns == stamp for path, stamp in stamps.items())  # nothing recomputed
+    assert manifest.is_file() and {key: again[key] for key in ("states", "seeds")} == {
+        key: result[key] for key in ("states", "seeds")}
 
 
 def test_summary_counts_decisions_per_reason_code(built):

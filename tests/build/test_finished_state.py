@@ -3,9 +3,10 @@ it: a build killed while it (re)writes them leaves an unfinished run, which the 
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from pipeline.build import finalize
+from pipeline.build import finalize, finished_result
 from pipeline.config import load_config
 from pipeline.rundir import RunDir
 
@@ -54,3 +55,20 @@ def test_a_new_run_killed_before_its_last_output_has_no_manifest(tmp_path, monke
     with pytest.raises(Killed):
         finalize([], config, run, 0.0)
     assert not run.manifest.exists()
+
+
+def test_a_finished_run_with_nothing_to_try_again_is_read_not_rebuilt(finished_run):
+    """A rerun rewrote the manifest with that day's commit: the next release credited its pairs to code
+    that never made them."""
+    _, run = finished_run
+    result = finished_result(run)
+    assert result["run_id"] == "r1" and result["retriable_failed"] == 0 and result["seeds"] == 0
+    assert result["summary"] == (run.path / "summary.md").read_text()
+
+    pd.DataFrame({"seed_id": ["s1"], "state": ["failed"]}).to_parquet(run.path / "ledger.parquet")
+    pd.DataFrame({"seed_id": ["s1"], "transient": [True]}).to_parquet(run.path / "failures.parquet")
+    assert finished_result(run) is None  # a rerun tries the seed again
+    (run.path / "failures.parquet").write_bytes(b"damaged")
+    assert finished_result(run) is None  # built again, which writes it anew
+    run.manifest.unlink()
+    assert finished_result(run) is None

@@ -49,8 +49,13 @@ def test_rerunning_a_finished_run_exits_0_with_a_clean_log(tmp_path):
     the process (exit 134, most of the time); Prefect's server printed tracebacks after the summary."""
     command = build_command("finished", tmp_path, 1)
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    records = [tmp_path / "finished" / name for name in ("manifest.json", "summary.md")]
+    written = [(path.read_bytes(), path.stat().st_mtime_ns) for path in records]
     for _ in range(3):
         rerun = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr[-2000:]
         assert "Traceback" not in rerun.stderr and "terminate called" not in rerun.stderr, rerun.stderr[-2000:]
         assert "run folder:" in rerun.stdout
+        # nothing to do: the manifest keeps the commit that made the pairs, the summary its timings
+        assert "note: run finished is finished and has no seed to try again: nothing rebuilt" in rerun.stderr
+        assert [(path.read_bytes(), path.stat().st_mtime_ns) for path in records] == written

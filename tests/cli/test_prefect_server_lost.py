@@ -8,6 +8,7 @@ import json
 import socket
 
 import httpx
+import pandas as pd
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
@@ -58,6 +59,8 @@ def test_the_api_lost_while_a_finished_run_is_rebuilt_is_not_taken_for_the_run_f
     finishes: lost meanwhile, it is exit 75, not the old run's summary and exit 0."""
     finished = RunDir(tmp_path / "runs", RUN_ID)
     finished.path.mkdir(parents=True)
+    pd.DataFrame({"seed_id": ["s1"], "state": ["failed"]}).to_parquet(finished.path / "ledger.parquet")
+    pd.DataFrame({"seed_id": ["s1"], "transient": [True]}).to_parquet(finished.path / "failures.parquet")
     (finished.path / "manifest.json").write_text(json.dumps({"rows": 7}))
 
     def lost(settings, run_id):
