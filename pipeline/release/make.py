@@ -90,7 +90,8 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     check_free(release_folder(releases_dir, name, version))
 
     candidates = Candidates()
-    carried_runs = (add_release(candidates, earlier[-1][1]).get("runs") or []) if extend else []
+    extended = add_release(candidates, earlier[-1][1]) if extend else {}
+    carried_runs = extended.get("runs") or []
     earlier_rows = len(candidates.rows)
     for run_dir in run_dirs:
         add_run(candidates, run_dir, preview=preview)
@@ -108,6 +109,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     with release_lock(releases_dir, name):  # the refusals above write nothing; the work starts here
         check_unreleased_meanwhile(releases_dir, name, earlier)
         notes += remove_stale_staging(releases_dir, name)
+        notes += changed_options_notes(extended.get("options"), options, earlier[-1][1].name if extend else "")
         sifted = sift(candidates.rows[:earlier_rows], new, index, run_dirs, same_id=same_id, embedder=embedder,
                       options=options, checker=checker, detector=detector, notes=notes, on_step=on_step)
         next_id = int(index["instruction_id"].max()) + 1 if len(index) else 1
@@ -223,6 +225,25 @@ def drop_counts(decisions: list[Decision], same_id: int = 0, **dedup_drops: int)
     if errors:
         parts.append(f"first {textwrap.shorten(errors[0], 160, placeholder=' ...')}")  # the reason reads "checker error: ..."
     return "; ".join(parts) or "no drop was recorded"
+
+
+# What decides which pairs an extended version's checks turn down; the shard size and licence do not.
+SIFTING_OPTIONS = ("max_phash", "max_dhash", "query_threshold", "min_match_similarity")
+
+
+def changed_options_notes(earlier: dict | None, options: ReleaseOptions, earlier_name: str) -> list[str]:
+    """A note when this version sifts its new pairs by other thresholds than the version it extends: a
+    pair that one dropped as a duplicate of a published pair may ship now (a release made before
+    options were recorded says nothing)."""
+    if not earlier:
+        return []
+    changed = [f"{key} {earlier[key]} -> {getattr(options, key)}" for key in SIFTING_OPTIONS
+               if key in earlier and earlier[key] != getattr(options, key)]
+    if not changed:
+        return []
+    return [f"this version sifts its new pairs by other thresholds than {earlier_name} ({', '.join(changed)}): "
+            f"pairs {earlier_name} or an earlier version dropped (as duplicates, by the final filter) may ship "
+            "now; each version's manifest records its own options"]
 
 
 def version_span(versions: list[tuple[int, Path]]) -> str:

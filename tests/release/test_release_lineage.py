@@ -136,3 +136,18 @@ def test_the_drops_are_said_in_words():
 
     assert dropped_text({"not_taken_by_review": {"rejected": 2, "disputed": 0}, "same_id": 0,
                          "final_filter": 1}) == "2 not_taken_by_review (rejected), 1 final_filter"
+
+
+def test_an_extend_that_sifts_by_other_thresholds_says_which_and_what_it_means(tmp_path):
+    """A looser --query-threshold re-shipped a pair an earlier version had dropped as a duplicate of a
+    published one, with no word; the card's dedup rule then read as if it held for every row."""
+    release(tmp_path, [accepted_run(tmp_path / "runs", "r1", 2)])
+    accepted_run(tmp_path / "runs", "r2", 2, start=2)
+    result = release_cli(tmp_path, "r2", "--name", "bench", "--extend", "--query-threshold", "0.999")
+    assert result.exit_code == 0, result.output
+    assert ("note: this version sifts its new pairs by other thresholds than bench-v1 (query_threshold 0.95 -> 0.999): "
+            "pairs bench-v1 or an earlier version dropped (as duplicates, by the final filter) may ship now; each "
+            "version's manifest records its own options") in " ".join(result.stderr.split())
+    accepted_run(tmp_path / "runs", "r3", 2, start=4)
+    same = release_cli(tmp_path, "r3", "--name", "bench", "--extend", "--query-threshold", "0.999")
+    assert same.exit_code == 0 and "other thresholds" not in same.stderr, same.output
