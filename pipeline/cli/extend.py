@@ -65,6 +65,9 @@ def extend(
             check_build_ready(in_targets_runs_dir(settings, loaded))
     for line in plan.skipped:
         typer.echo(f"note: skipped {line}", err=True)
+    if (others := other_release_names(loaded)) is not None:
+        typer.echo(f"note: no release of {loaded.name} in {loaded.releases_dir} yet (it holds {others}): every "
+                   f"finished run's pairs count as pending for {loaded.name}; check the targets' name", err=True)
     console = output_console()
     console.print(plan_table(plan, loaded.name))
     if dry_run:
@@ -103,6 +106,16 @@ def extend(
             report_finished_without_api(run, api_lost_after_finishing(error, api_url, run, before, same_command))
             return
     report(result, console)
+
+
+def other_release_names(targets: Targets) -> str | None:
+    """The other names released where the targets' name has none: a typo in a nightly targets file
+    otherwise plans a second benchmark beside the first, with a plausible table."""
+    from pipeline.release.versions import release_names, release_versions
+
+    if release_versions(targets.releases_dir, targets.name):
+        return None
+    return ", ".join(release_names(targets.releases_dir)) or None
 
 
 def report(result: dict, console) -> None:

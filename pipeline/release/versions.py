@@ -58,6 +58,13 @@ def release_versions(releases_dir: Path, name: str) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def release_names(releases_dir: Path) -> list[str]:
+    """The names with a finished release under `releases_dir`, sorted."""
+    versions = (re.fullmatch(r"(.+)-v\d+", folder.name) for folder in Path(releases_dir).glob("*-v*")
+                if (folder / "manifest.json").is_file())
+    return sorted({match.group(1) for match in versions if match and NAME.fullmatch(match.group(1))})
+
+
 def next_version(releases_dir: Path, name: str) -> int:
     versions = release_versions(releases_dir, name)
     return versions[-1][0] + 1 if versions else 1

@@ -279,3 +279,16 @@ def test_leakless_extend_of_a_run_another_process_builds_is_refused_before_the_s
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: run {run.run_id} is being built by another process (pid {os.getpid()}): "
                       "wait for it to end"]
+
+
+def test_a_targets_name_with_no_release_beside_others_is_a_note(world):
+    """A typo in a nightly targets file ("benhc") planned a second benchmark, every released pair pending."""
+    tmp_path, runs, releases = world
+    right = write_targets(tmp_path / "right.toml", runs, releases, {WEAPONS: 9})
+    typo = tmp_path / "typo.toml"
+    typo.write_text(right.read_text().replace('name = "bench"', 'name = "benhc"'))
+    result = CliRunner().invoke(app, ["extend", "--targets", str(typo), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert (f"note: no release of benhc in {releases} yet (it holds bench, other): every finished run's pairs "
+            "count as pending for benhc; check the targets' name") in " ".join(result.stderr.split())
+    assert "no release of" not in CliRunner().invoke(app, ["extend", "--targets", str(right), "--dry-run"]).stderr
