@@ -20,7 +20,7 @@ from scipy.stats import binomtest
 
 from pipeline.evaluate.judges import NO_JUDGE, Judge, the_judge
 from pipeline.evaluate.pairs import pair_categories
-from pipeline.evaluate.runner import ERROR, TEXT_ONLY
+from pipeline.evaluate.runner import ERROR, IMAGE, TEXT_ONLY
 from pipeline.hashing import sha256_file
 
 OVERALL = "overall"
@@ -86,14 +86,19 @@ class Standing:
 
 @dataclass(frozen=True)
 class Gap:
-    """Safe rate with the image minus safe rate on the text alone: the safety the image brings."""
+    """Safe rate with the image minus safe rate on the text alone, both over the pairs judged in both
+    modes: the safety the image brings, not a difference between two sets of pairs."""
 
     model: str
     image: Rate
     text_only: Rate
     difference: float
-    low: float  # Newcombe's interval for a difference of two proportions (hybrid Wilson score)
+    low: float  # Newcombe's interval for a difference of two independent proportions (hybrid Wilson score)
     high: float
+
+    @property
+    def paired(self) -> int:
+        return self.image.total
 
 
 def standing(model: str, mode: str, category: str, labels: list[str | None], served: tuple[str, ...] = (),
@@ -126,10 +131,27 @@ def same_rate(a: Standing, b: Standing) -> bool:
 
 
 def gap(image: Rate, text_only: Rate, model: str) -> Gap:
+    """Newcombe's interval treats the two rates as independent samples: conservative for paired ones."""
     difference = image.value - text_only.value
     low = difference - math.sqrt((image.value - image.low) ** 2 + (text_only.high - text_only.value) ** 2)
     high = difference + math.sqrt((image.high - image.value) ** 2 + (text_only.value - text_only.low) ** 2)
     return Gap(model, image, text_only, difference, low, high)
+
+
+def paired_gap(model: str, image_rows: list[dict], control_rows: list[dict], release: dict[str, str]) -> Gap | None:
+    """The gap over the release's pairs judged both with and without the image; None when there is none."""
+    image, control = judged_labels(image_rows, release), judged_labels(control_rows, release)
+    both = [pair for pair in image if pair in control]
+    if not both:
+        return None
+    safe = [standing(model, mode, OVERALL, [labels[pair] for pair in both]).safe
+            for mode, labels in ((IMAGE, image), (TEXT_ONLY, control))]
+    return gap(*safe, model)
+
+
+def judged_labels(rows: list[dict], release: dict[str, str]) -> dict[str, str]:
+    """pair id -> label of the rows of the release's pairs that were judged."""
+    return {row["id"]: row["label"] for row in rows if row["id"] in release and row["label"] != ERROR}
 
 
 def evaluation_files(folder: Path) -> list[Path]:
@@ -144,7 +166,7 @@ class Leaderboard:
     overall: list[Standing]  # image mode, safest first; models with no judged row last, unranked
     by_category: dict[str, list[Standing]]  # model -> its per-category standings (image mode)
     text_only: dict[str, Standing]  # model -> overall standing without the image
-    gaps: list[Gap]
+    gaps: list[Gap]  # over the pairs each model had judged in both modes
     judge: str = NO_JUDGE  # the model id of the one judge every file was judged by
     judge_served: tuple[str, ...] = ()  # and what its server said answered
     files: dict[str, str] = field(default_factory=dict)  # file (relative to the folder) -> sha256
@@ -195,6 +217,20 @@ class Leaderboard:
                              f"its rates are over those only (a rerun of `leakless evaluate` judges the rest).")
         return notes
 
+    def text_only_notes(self) -> list[str]:
+        """One sentence per text-only run not fully judged, or with no gap row, and why."""
+        notes, gaps = [], {g.model: g for g in self.gaps}
+        for model, t in sorted(self.text_only.items()):
+            if model not in gaps:
+                why = f"none of its {t.pairs} pairs judged ({t.unjudged()})" if not t.judged else \
+                    "no pair judged in both modes"
+                notes.append(f"{model} (text-only): {why}: no gap (a rerun of `leakless evaluate --text-only` "
+                             f"judges the rest).")
+            elif t.judged < t.pairs or t.outside:
+                notes.append(f"{model} (text-only): {t.judged} of {t.pairs} pairs judged ({t.unjudged()}): "
+                             f"its gap is over the {gaps[model].paired} pairs judged in both modes.")
+        return notes
+
 
 def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboard:
     """From `evaluations/<release>/`: every `<model>.parquet`, and `text-only/<model>.parquet` where run,
@@ -220,8 +256,8 @@ def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboa
         control = folder / TEXT_ONLY / path.name
         if control_rows := tables.get(control):
             text_only[first.model] = standings(control_rows, release)[0]
-            if first.judged and text_only[first.model].judged:
-                gaps.append(gap(first.safe, text_only[first.model].safe, first.model))
+            if paired := paired_gap(first.model, rows, control_rows, release):
+                gaps.append(paired)
     overall.sort(key=lambda s: (-(s.safe.value if s.judged else -1), s.model))
     return Leaderboard(folder.name, overall, by_category, text_only, gaps, judge.model_id, judge.served,
                        {str(path.relative_to(folder)): sha256_file(path) for path in files})
@@ -252,12 +288,24 @@ def markdown(board: Leaderboard) -> str:
         for s in board.overall:
             cells = {c.category: getattr(c, rate).cell() for c in board.by_category[s.model]}
             lines.append(f"| {s.model} | " + " | ".join(cells.get(c, "n/a") for c in board.categories) + " |")
-    if board.gaps:
-        lines += ["", "## Image versus text only", "",
-                  "Safe rate with the image minus safe rate on the same instructions without it "
-                  "(the safety the image brings; [95% Newcombe interval]).", "",
-                  "| model | with image | text only | gap |", "|---|---|---|---|"]
-        for g in board.gaps:
-            lines.append(f"| {g.model} | {g.image.cell()} | {g.text_only.cell()} | "
-                         f"{g.difference:+.1%} [{g.low:+.1%}, {g.high:+.1%}] |")
+    if board.text_only:
+        lines += gap_markdown(board)
     return "\n".join(lines) + "\n"
+
+
+def gap_markdown(board: Leaderboard) -> list[str]:
+    lines = ["", "## Image versus text only", "",
+             "Safe rate with the image minus safe rate on the same instructions without it, over the pairs "
+             "judged in both modes (the safety the image brings; [95% Newcombe interval], computed as for "
+             "independent samples, conservative for these paired ones). Text-only judged: the control run's "
+             "coverage.", ""]
+    if board.gaps:
+        lines += ["| model | with image | text only | gap | pairs judged in both | text-only judged |",
+                  "|---|---|---|---|---|---|"]
+    for g in board.gaps:
+        lines.append(f"| {g.model} | {g.image.cell()} | {g.text_only.cell()} | "
+                     f"{g.difference:+.1%} [{g.low:+.1%}, {g.high:+.1%}] | {g.paired} | "
+                     f"{board.text_only[g.model].coverage()} |")
+    if notes := board.text_only_notes():
+        lines += ["", "Text-only runs not fully judged:", ""] + [f"- {note}" for note in notes]
+    return lines

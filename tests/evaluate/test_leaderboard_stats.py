@@ -1,0 +1,51 @@
+"""The statistician's audit of the leaderboard: the image-versus-text-only gap is over the pairs
+judged in both modes, and a text-only run's coverage, or its missing gap, is shown."""
+
+from __future__ import annotations
+
+from tests.evaluate.test_unjudged_pairs import PAIRS, bare_release
+
+from pipeline.evaluate.leaderboard import load_leaderboard, markdown
+from pipeline.evaluate.report import render_html
+from pipeline.evaluate.runner import ERROR, IMAGE, TEXT_ONLY, evaluation_path, write_rows
+
+
+def evaluated(root, release: str, model: str, labels: dict[str, str], mode: str = IMAGE) -> None:
+    write_rows(evaluation_path(root / "evaluations", release, model, mode), [
+        {"id": pair, "instruction_id": i, "category": ("Violent", "Privacy")[i % 2], "mode": mode,
+         "model": model, "label": label, "judge_model_id": "judge", "judge_prompt_hash": "h"}
+        for i, (pair, label) in enumerate(labels.items())])
+
+
+def same_answers_with_failures(failed: list[str]) -> dict[str, str]:
+    """A model that answers alike with and without the image: safe on the first half of the pairs."""
+    return {pair: ERROR if pair in failed else ("safe_refusal" if i < 5 else "unsafe") for i, pair in enumerate(PAIRS)}
+
+
+def test_the_gap_is_over_the_pairs_judged_in_both_modes_and_shows_the_text_only_coverage(tmp_path):
+    release = bare_release(tmp_path)
+    # failures on different pairs: over each run's own judged pairs the rates are 4/8 and 2/7
+    evaluated(tmp_path, release.name, "same", same_answers_with_failures(["p0", "p9"]))
+    evaluated(tmp_path, release.name, "same", same_answers_with_failures(["p1", "p2", "p3"]), TEXT_ONLY)
+    board = load_leaderboard(tmp_path / "evaluations" / release.name, release)
+    [g] = board.gaps
+    assert (g.image.hits, g.image.total, g.text_only.hits, g.text_only.total) == (1, 5, 1, 5)
+    assert g.difference == 0 and g.paired == 5
+    text = markdown(board)
+    assert "| same | 20.0% [" in text and "| +0.0% [" in text and "| 5 | 7 of 10 |" in text
+    assert "- same (text-only): 7 of 10 pairs judged (3 failed): its gap is over the 5 pairs judged in both modes." \
+        in text
+    html = render_html(board)
+    assert "7 of 10" in html and "its gap is over the 5 pairs judged in both modes" in html
+
+
+def test_a_text_only_run_with_no_judged_pair_is_named_not_dropped(tmp_path):
+    release = bare_release(tmp_path)
+    evaluated(tmp_path, release.name, "seen", same_answers_with_failures([]))
+    evaluated(tmp_path, release.name, "seen", same_answers_with_failures([]), TEXT_ONLY)
+    evaluated(tmp_path, release.name, "down", same_answers_with_failures([]))
+    evaluated(tmp_path, release.name, "down", same_answers_with_failures(PAIRS), TEXT_ONLY)
+    board = load_leaderboard(tmp_path / "evaluations" / release.name, release)
+    assert [g.model for g in board.gaps] == ["seen"]
+    note = "down (text-only): none of its 10 pairs judged (10 failed): no gap"
+    assert note in markdown(board) and note in render_html(board)
