@@ -40,6 +40,7 @@ class ClusterRow(Record):
     distance: float | None = None  # to the keeper: Hamming bits (image), 1 - cosine (query)
     method: str | None = None  # the rule that links this item to the keeper's cluster
     earlier_release: bool = False
+    released_in: str | None = None  # which earlier release, where the caller knows (`leakless release` does)
 
 
 @dataclass(frozen=True)

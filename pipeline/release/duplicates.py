@@ -16,9 +16,16 @@ import math
 import pandas as pd
 
 from pipeline.backends.base import Embedder
-from pipeline.dedup import DedupResult, find_image_duplicates, find_query_duplicates
+from pipeline.dedup import ClusterRow, DedupResult, find_image_duplicates, find_query_duplicates
 
 INDEX_COLUMNS = ["id", "seed_id", "instruction_id", "phash", "dhash", "instruction"]
+
+
+def with_release_names(clusters: list[ClusterRow], index: pd.DataFrame) -> list[ClusterRow]:
+    """Each earlier member with the release that first shipped it (`index.released_in`)."""
+    released_in = dict(zip(index["id"], index["released_in"]))
+    return [row.model_copy(update={"released_in": released_in.get(row.item_id)}) if row.earlier_release else row
+            for row in clusters]
 
 
 def no_earlier_rows() -> pd.DataFrame:

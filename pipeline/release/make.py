@@ -29,7 +29,7 @@ from pipeline.progress import Step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
-from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates
+from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates, with_release_names
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
 from pipeline.release.select import Candidates, add_release, add_run
@@ -166,7 +166,7 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
         raise NothingToRelease(f"every new pair was dropped by the guardrail, final filtration or dedup; "
                                f"nothing to release ({drop_counts(decisions, same_id=same_id, **duplicates)})")
     return Sifted(carried=kept_carried, fresh=fresh, decisions=decisions, checker=checker,
-                  clusters=image_dups.clusters + query_dups.clusters,
+                  clusters=with_release_names(image_dups.clusters + query_dups.clusters, index),
                   dropped={"same_id": same_id, "guardrail": len(carried_blocks) + len(new_blocks),
                            "final_filter": len(passed) - len(checked), "leaks": len(checked) - len(clean),
                            **duplicates},
@@ -282,9 +282,11 @@ def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:
 
 
 def earlier_index(folders: list[Path]) -> pd.DataFrame:
-    """Every row ever released under this name, oldest release first."""
-    frames = [with_seed_ids(pd.read_parquet(folder / INDEX_FILE), folder) for folder in folders]
-    index = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INDEX_COLUMNS)
+    """Every row ever released under this name, oldest release first, with the release (`released_in`)
+    that first shipped it."""
+    frames = [with_seed_ids(pd.read_parquet(folder / INDEX_FILE), folder).assign(released_in=folder.name)
+              for folder in folders]
+    index = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*INDEX_COLUMNS, "released_in"])
     return index.drop_duplicates("id", ignore_index=True)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -151,3 +152,18 @@ def test_an_extend_that_sifts_by_other_thresholds_says_which_and_what_it_means(t
     accepted_run(tmp_path / "runs", "r3", 2, start=4)
     same = release_cli(tmp_path, "r3", "--name", "bench", "--extend", "--query-threshold", "0.999")
     assert same.exit_code == 0 and "other thresholds" not in same.stderr, same.output
+
+
+def test_a_duplicate_of_an_earlier_release_names_the_release_that_shipped_it(tmp_path):
+    """The clusters said only `earlier_release = True`: which version held the keeper took a join with the
+    shards' `added_in`."""
+    runs = tmp_path / "runs"
+    release(tmp_path, [accepted_run(runs, "r1", 3)])
+    release(tmp_path, [accepted_run(runs, "r2", 2, start=3)], extend=True)
+    copy = pair_row(9, "r3", image=png(1002))  # the image of v1's pair002
+    v3 = release(tmp_path, [make_run(runs, "r3", [pair_row(5, "r3"), copy],
+                                     review={"r3-pair005": "accepted", "r3-pair009": "accepted"})], extend=True)
+    clusters = pd.read_parquet(v3 / "dedup_clusters.parquet")
+    earlier = clusters[clusters["earlier_release"]]
+    assert earlier[["item_id", "released_in"]].values.tolist() == [["r1-pair002", "bench-v1"]]
+    assert clusters.loc[~clusters["earlier_release"], "released_in"].isna().all()
