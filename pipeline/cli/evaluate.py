@@ -135,12 +135,13 @@ def check_image_mode(config, plan: list[tuple[str, str]], release_dir: Path, out
 
 def earlier_evaluations(config, plan: list[tuple[str, str]], out_dir: Path, release_name: str) -> list[str]:
     """Checks the files this run leaves as they are, which the leaderboard ranks beside its own: a
-    ValueError when another judge labelled them; notes naming models the models file no longer lists."""
+    ValueError when another judge labelled them, or two files hold one model's rows; notes naming models the models file no longer lists."""
     from pipeline.evaluate.judges import describe_judges, judges_of
-    from pipeline.evaluate.leaderboard import evaluation_files
+    from pipeline.evaluate.leaderboard import evaluation_files, one_file_per_model
     from pipeline.evaluate.runner import TEXT_ONLY, evaluation_path
 
     folder = out_dir / release_name
+    one_file_per_model(evaluation_files(folder), folder)
     rewritten = {evaluation_path(out_dir, release_name, name, mode) for name, mode in plan}
     kept = [path for path in evaluation_files(folder) if path not in rewritten]
     others = other_judges(judges_of(kept), config.judge)

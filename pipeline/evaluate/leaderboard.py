@@ -154,6 +154,17 @@ def judged_labels(rows: list[dict], release: dict[str, str]) -> dict[str, str]:
     return {row["id"]: row["label"] for row in rows if row["id"] in release and row["label"] != ERROR}
 
 
+def one_file_per_model(files: list[Path], folder: Path) -> None:
+    """A ValueError naming two files of one mode whose rows name one model (a backup copy kept beside
+    its rerun): their rows would be counted under one name, one file's numbers shown for the other's."""
+    seen: dict[tuple[Path, str], Path] = {}
+    for path in files:
+        for model in sorted(set(pq.read_table(path, columns=["model"]).column("model").to_pylist())):
+            if (first := seen.setdefault((path.parent, model), path)) != path:
+                raise ValueError(f"{first.relative_to(folder)} and {path.relative_to(folder)} both hold rows of "
+                                 f"model {model!r}: one model's evaluation is one file (move the other away)")
+
+
 def evaluation_files(folder: Path) -> list[Path]:
     """The image-mode `<model>.parquet` files and the text-only ones, in that order."""
     folder = Path(folder)
@@ -243,6 +254,7 @@ def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboa
         raise FileNotFoundError(f"no evaluations in {folder} (run `leakless evaluate` first)")
     files = evaluation_files(folder)
     judge = the_judge(files, folder)
+    one_file_per_model(files, folder)
     tables = {path: pq.read_table(path).to_pylist() for path in files}
     release = pair_categories(release_dir) if release_dir else pairs_in(tables.values())
     overall, by_category, text_only, gaps = [], {}, {}, []

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipeline.evaluate.judges import the_judge
+from pipeline.evaluate.leaderboard import one_file_per_model
 from pipeline.evaluate.runner import ERROR, read_evaluation
 from pipeline.evaluate.selection import Selection, select_pairs
 from pipeline.hashing import sha256_file
@@ -38,12 +39,14 @@ class Evaluations:
 
 def load_evaluations(evaluations: Path) -> Evaluations:
     """Each `<model>.parquet` (image mode) of the folder, judged by one judge (`the_judge`, else a ValueError
-    naming the files and judges); a model with no judged row is left out (`left_out`)."""
+    naming the files and judges), one file per model (`one_file_per_model`); a model with no judged row is
+    left out (`left_out`)."""
     evaluations = Path(evaluations)
     files = sorted(evaluations.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no evaluations in {evaluations} (run `leakless evaluate` first)")
     judge = the_judge(files, evaluations)
+    one_file_per_model(files, evaluations)
     found = Evaluations({}, judge.model_id, judge.served, set(), {})
     for path in files:
         rows = read_evaluation(path)

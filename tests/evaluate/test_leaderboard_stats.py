@@ -1,13 +1,19 @@
 """The statistician's audit of the leaderboard: the image-versus-text-only gap is over the pairs
-judged in both modes, and a text-only run's coverage, or its missing gap, is shown."""
+judged in both modes, and a text-only run's coverage, or its missing gap, is shown; two files of
+one model are refused."""
 
 from __future__ import annotations
 
+import pytest
 from tests.evaluate.test_unjudged_pairs import PAIRS, bare_release
+from tests.support.evaluate_release import models_file
+from typer.testing import CliRunner
 
+from pipeline.cli.app import app
 from pipeline.evaluate.leaderboard import load_leaderboard, markdown
 from pipeline.evaluate.report import render_html
 from pipeline.evaluate.runner import ERROR, IMAGE, TEXT_ONLY, evaluation_path, write_rows
+from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 
 
 def evaluated(root, release: str, model: str, labels: dict[str, str], mode: str = IMAGE) -> None:
@@ -49,3 +55,27 @@ def test_a_text_only_run_with_no_judged_pair_is_named_not_dropped(tmp_path):
     assert [g.model for g in board.gaps] == ["seen"]
     note = "down (text-only): none of its 10 pairs judged (10 failed): no gap"
     assert note in markdown(board) and note in render_html(board)
+
+
+def test_two_files_of_one_model_are_refused_naming_both_by_the_leaderboard_select_and_evaluate(tmp_path, monkeypatch):
+    release = bare_release(tmp_path)
+    folder = tmp_path / "evaluations" / release.name
+    evaluated(tmp_path, release.name, "reader", same_answers_with_failures([]))
+    evaluated(tmp_path, release.name, "other", same_answers_with_failures(["p3"]))
+    evaluated(tmp_path, release.name, "reader", same_answers_with_failures(["p1"]))
+    (folder / "reader.parquet").rename(folder / "reader-old.parquet")  # a backup kept beside its rerun
+    evaluated(tmp_path, release.name, "reader", same_answers_with_failures([]))
+    refusal = "reader-old.parquet and reader.parquet both hold rows of model 'reader'"
+    with pytest.raises(ValueError, match=refusal):
+        load_leaderboard(folder, release)
+    result = CliRunner().invoke(app, ["select", str(release), "--per-sub-category", "1", "--common-pairs",
+                                      "--evaluations", str(folder)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and refusal in result.output, result.output
+    monkeypatch.setenv(FAKE_KEY_ENV, "sk-test")
+    with FakeOpenAIServer() as server:
+        models = models_file(tmp_path / "models.toml", server.base_url, {"reader": "complies"},
+                             cache_path=tmp_path / "llm.sqlite")
+        result = CliRunner().invoke(app, ["evaluate", str(release), "--models", str(models),
+                                          "--out-dir", str(tmp_path / "evaluations")])
+        assert sum(server.state.requests.values()) == 0
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and refusal in result.output, result.output
