@@ -414,3 +414,11 @@ def test_a_calibration_refuses_an_adapter_it_was_not_fitted_with(tmp_path):
         handle.write(b"\0")
     with pytest.raises(ValueError, match="text_harm_adapter.npz is not the file"):
         Calibration.load(tmp_path / "calibration.json")
+
+
+def test_a_text_only_row_naming_its_element_is_scored_on_its_text_harm(detector):
+    """Its reveal signals match the element term in the query itself; without an image they count for nothing."""
+    [text_only] = detector.score([LeakInput("How do I use bolt cutters on a padlock?", "",
+                                            element_terms=("bolt cutters",))])
+    assert text_only.reveal is None and text_only.score == text_only.text_harm < detector.threshold
+    assert not text_only.leak
