@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.backends.base import Embedder
@@ -29,9 +28,11 @@ from pipeline.progress import Step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
-from pipeline.release.duplicates import INDEX_COLUMNS, find_duplicates, with_release_names
+from pipeline.release.duplicates import find_duplicates, with_release_names
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
+from pipeline.release.lineage import (changed_options_notes, earlier_index, released_in, unreviewed_carried_note,
+                                      unseen, version_span, version_to_write)
 from pipeline.release.select import Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
@@ -41,7 +42,6 @@ from pipeline.release.writer import (INDEX_FILE, release_manifest, release_table
 from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
 from pipeline.storage import atomic_write_text
-from pipeline.writers.shard_reader import shard_columns
 from pipeline.writers.tables import decisions_frame, write_decisions
 
 
@@ -109,7 +109,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     with release_lock(releases_dir, name):  # the refusals above write nothing; the work starts here
         check_unreleased_meanwhile(releases_dir, name, earlier)
         notes += remove_stale_staging(releases_dir, name)
-        notes += changed_options_notes(extended.get("options"), options, earlier[-1][1].name if extend else "")
+        notes += changed_options_notes(extended.get("options"), options.model_dump(), earlier[-1][1].name if extend else "")
         sifted = sift(candidates.rows[:earlier_rows], new, index, run_dirs, same_id=same_id, embedder=embedder,
                       options=options, checker=checker, detector=detector, notes=notes, on_step=on_step)
         next_id = int(index["instruction_id"].max()) + 1 if len(index) else 1
@@ -124,17 +124,6 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         return write_version(rows, sifted, candidates, run_dirs, releases_dir=Path(releases_dir), name=name,
                              version=version, preview=shipped_preview, extends=earlier[-1][0] if extend else None,
                              earlier=earlier, options=options, builds=run_builds(run_dirs, carried_runs))
-
-
-def version_to_write(earlier: list[tuple[int, Path]], name: str, extend: bool, releases_dir: Path) -> int:
-    """The number of the version to write; refuses an --extend with nothing to extend, and a plain
-    release of a name with versions (it would cut their rows from the lineage)."""
-    if extend and not earlier:
-        raise ValueError(f"--extend: there is no earlier release of {name!r} in {releases_dir}")
-    if earlier and not extend:
-        raise ValueError(f"{name} already has releases ({version_span(earlier)}): pass --extend to add to "
-                         f"{earlier[-1][1].name}, or release under a new --name")
-    return earlier[-1][0] + 1 if earlier else 1
 
 
 def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: list[Path], *, same_id: int,
@@ -227,45 +216,6 @@ def drop_counts(decisions: list[Decision], same_id: int = 0, **dedup_drops: int)
     return "; ".join(parts) or "no drop was recorded"
 
 
-# What decides which pairs an extended version's checks turn down; the shard size and licence do not.
-SIFTING_OPTIONS = ("max_phash", "max_dhash", "query_threshold", "min_match_similarity")
-
-
-def changed_options_notes(earlier: dict | None, options: ReleaseOptions, earlier_name: str) -> list[str]:
-    """A note when this version sifts its new pairs by other thresholds than the version it extends: a
-    pair that one dropped as a duplicate of a published pair may ship now (a release made before
-    options were recorded says nothing)."""
-    if not earlier:
-        return []
-    changed = [f"{key} {earlier[key]} -> {getattr(options, key)}" for key in SIFTING_OPTIONS
-               if key in earlier and earlier[key] != getattr(options, key)]
-    if not changed:
-        return []
-    return [f"this version sifts its new pairs by other thresholds than {earlier_name} ({', '.join(changed)}): "
-            f"pairs {earlier_name} or an earlier version dropped (as duplicates, by the final filter) may ship "
-            "now; each version's manifest records its own options"]
-
-
-def version_span(versions: list[tuple[int, Path]]) -> str:
-    """'v1' or 'v1–v3': the versions named, oldest to newest."""
-    first, last = versions[0][0], versions[-1][0]
-    return f"v{first}" if first == last else f"v{first}–v{last}"
-
-
-def released_in(rows: list[dict], earlier: list[tuple[int, Path]]) -> list[tuple[int, Path]]:
-    """The earlier versions that hold any of `rows` (by id)."""
-    ids = {row["id"] for row in rows}
-    return [(number, folder) for number, folder in earlier
-            if ids & set(pq.read_table(folder / INDEX_FILE, columns=["id"])["id"].to_pylist())]
-
-
-def unreviewed_carried_note(carried: list[dict], source: str) -> str:
-    """Why an extend asked for as reviewed came out a preview: the rows it carries say so."""
-    unreviewed = sum(row["review_state"] != ACCEPTED for row in carried)
-    return (f"this version is a preview: {unreviewed} pair(s) carried from {source} are not reviewed-accepted "
-            "(a preview stays one; release reviewed pairs under a new --name)")
-
-
 def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:
     """(the rows the hard block lets through, a drop decision for each other one)."""
     kept, blocks = [], []
@@ -279,33 +229,6 @@ def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:
             verdict=Verdict.drop, code=f"{GUARDRAIL_PREFIX}{hit.rule}", reason=f"{hit.rule}: {hit.matched!r}",
             backend="rules", model="", prompt_hash=""))
     return kept, blocks
-
-
-def earlier_index(folders: list[Path]) -> pd.DataFrame:
-    """Every row ever released under this name, oldest release first, with the release (`released_in`)
-    that first shipped it."""
-    frames = [with_seed_ids(pd.read_parquet(folder / INDEX_FILE), folder).assign(released_in=folder.name)
-              for folder in folders]
-    index = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*INDEX_COLUMNS, "released_in"])
-    return index.drop_duplicates("id", ignore_index=True)
-
-
-def with_seed_ids(index: pd.DataFrame, folder: Path) -> pd.DataFrame:
-    """A release's dedup index with each row's seed: an index written before it stored them takes
-    them from the release's shards."""
-    if "seed_id" in index:
-        return index
-    return index.merge(shard_columns(folder, ["id", "seed_id"]), on="id", how="left")
-
-
-def unseen(rows: list[dict], seen: set[str]) -> tuple[list[dict], int]:
-    """Rows whose id was never released and is not repeated (same pair from two runs)."""
-    kept = []
-    for row in rows:
-        if row["id"] not in seen:
-            seen.add(row["id"])
-            kept.append(row)
-    return kept, len(rows) - len(kept)
 
 
 def harm_on_shipped_text(rows: list[dict], build_verdicts: dict[str, bool]) -> dict[str, bool]:
