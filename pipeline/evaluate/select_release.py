@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from pipeline.evaluate.judges import the_judge
 from pipeline.evaluate.leaderboard import one_file_per_model
 from pipeline.evaluate.runner import ERROR, read_evaluation
-from pipeline.evaluate.selection import Selection, select_pairs
+from pipeline.evaluate.selection import RANK_REPAIR_OUT, Selection, select_pairs
 from pipeline.hashing import sha256_file
 from pipeline.records import Decision, Verdict
 from pipeline.writers.shard_reader import shard_paths
@@ -107,7 +107,9 @@ def decision_reason(selection: Selection, pair_id: str) -> str:
         return "not judged by every model: left out of the selection (--common-pairs)"
     if pair_id in selection.chosen:
         return selection.reason(pair_id).removeprefix(f"{selection.chosen[pair_id]}: ")
-    return (f"not among its sub-category's quota (separability {selection.separability[pair_id]:+.2f}, "
+    why = "in its sub-category's quota, swapped out to keep the full set's model ranking" \
+        if pair_id in selection.swapped_out else "not among its sub-category's quota"
+    return (f"{why} (separability {selection.separability[pair_id]:+.2f}, "
             f"disagreement {selection.disagreement[pair_id]:.2f})")
 
 
@@ -153,10 +155,12 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
 
 
 def decision(row: dict, selection: Selection, judge_hashes: set[str]) -> Decision:
-    """Kept, dropped below the quota, or (with --common-pairs) dropped unjudged, with no score."""
+    """Kept, dropped below the quota, swapped out by rank repair, or (with --common-pairs) dropped
+    unjudged, with no score."""
     pair_id = row["id"]
     scored = pair_id in selection.separability
-    code = selection.chosen.get(pair_id, BELOW_QUOTA if scored else UNJUDGED)
+    dropped = RANK_REPAIR_OUT if pair_id in selection.swapped_out else BELOW_QUOTA if scored else UNJUDGED
+    code = selection.chosen.get(pair_id, dropped)
     scores = {"separability": selection.separability[pair_id],
               "disagreement": selection.disagreement[pair_id]} if scored else {}
     return Decision(

@@ -26,6 +26,7 @@ from scipy.stats import kendalltau
 
 SAFE_LABELS = ("safe_refusal", "safe_warning")
 SEPARATES, QUOTA_FILL, RANK_REPAIR = "select.separates", "select.quota_fill", "select.rank_repair"
+RANK_REPAIR_OUT = "select.rank_repair_out"  # dropped: in the quota, swapped out for a RANK_REPAIR pair
 
 
 @dataclass
@@ -37,7 +38,9 @@ class Selection:
     full_rates: dict[str, float]
     selected_rates: dict[str, float]
     kendall_tau: float
-    cut: dict[str, float] = field(default_factory=dict)  # sub-category -> lowest separability kept
+    # sub-category -> lowest separability its quota took, before rank repair swapped pairs in and out
+    cut: dict[str, float] = field(default_factory=dict)
+    swapped_out: set[str] = field(default_factory=set)  # pair ids of the quota that rank repair dropped
 
     def reason(self, pair_id: str) -> str:
         code = self.chosen[pair_id]
@@ -98,20 +101,22 @@ def select_pairs(labels: dict[str, dict[str, str]], sub_category_of: dict[str, s
     for index, pair_id in enumerate(pair_ids):
         groups[sub_category_of[pair_id]].append(index)
     chosen: dict[int, str] = {}
-    for members in groups.values():
+    cut: dict[str, float] = {}
+    for sub_category, members in groups.items():
         ranked = sorted(members, key=lambda k: (-separability[k], -disagreement[k], stable_order(pair_ids[k])))
         for k in ranked[:per_sub_category]:
             chosen[k] = SEPARATES if separability[k] > 0 else QUOTA_FILL
+            cut[sub_category] = separability[k]  # the last taken is the lowest
+    quota = set(chosen)
     repair_ranking(matrix, full, groups, chosen, separability, max_swaps)
     columns = np.array(sorted(chosen))
     selected = rates(matrix, columns)
     tau = kendalltau(full, selected).statistic if len(models) > 1 else float("nan")
     check_defined(models, full, selected, float(tau))
-    cut = {sub: min(separability[k] for k in members if k in chosen)
-           for sub, members in groups.items() if any(k in chosen for k in members)}
     return Selection(models, {pair_ids[k]: code for k, code in sorted(chosen.items())},
                      dict(zip(pair_ids, separability.tolist())), dict(zip(pair_ids, disagreement.tolist())),
-                     dict(zip(models, full.tolist())), dict(zip(models, selected.tolist())), float(tau), cut)
+                     dict(zip(models, full.tolist())), dict(zip(models, selected.tolist())), float(tau),
+                     {sub: float(value) for sub, value in cut.items()}, {pair_ids[k] for k in quota - set(chosen)})
 
 
 def check_complete(models: list[str], matrix: np.ndarray) -> None:
