@@ -135,7 +135,8 @@ def check_image_mode(config, plan: list[tuple[str, str]], release_dir: Path, out
 
 def earlier_evaluations(config, plan: list[tuple[str, str]], out_dir: Path, release_name: str) -> list[str]:
     """Checks the files this run leaves as they are, which the leaderboard ranks beside its own: a
-    ValueError when another judge labelled them, or two files hold one model's rows; notes naming models the models file no longer lists."""
+    ValueError when another judge labelled them, or two files hold one model's rows; notes naming models the
+    models file no longer lists, and those with only a text-only file, which the leaderboard leaves out."""
     from pipeline.evaluate.judges import describe_judges, judges_of
     from pipeline.evaluate.leaderboard import evaluation_files, one_file_per_model
     from pipeline.evaluate.runner import TEXT_ONLY, evaluation_path
@@ -155,10 +156,14 @@ def earlier_evaluations(config, plan: list[tuple[str, str]], out_dir: Path, rele
                          f"judge{how}, or move their files away")
     listed = {entry.name for entry in config.models}
     stale = sorted(path.stem for path in folder.glob("*.parquet") if path.stem not in listed)
-    if stale:
-        return [f"the leaderboard also ranks {', '.join(stale)}: evaluations in {folder} of models the models "
-                f"file does not list (move their files away to leave them out)"]
-    return []
+    notes = [f"the leaderboard also ranks {', '.join(stale)}: evaluations in {folder} of models the models "
+             f"file does not list (move their files away to leave them out)"] if stale else []
+    alone = sorted(path.stem for path in (folder / TEXT_ONLY).glob("*.parquet")
+                   if not (folder / path.name).exists() and folder / path.name not in rewritten)
+    if alone:
+        notes.append(f"the leaderboard leaves out {', '.join(alone)}: only a text-only evaluation in {folder} "
+                     f"(it ranks image runs; `leakless evaluate --model NAME` runs one)")
+    return notes
 
 
 def other_judges(judges: dict, judge) -> dict:
@@ -199,8 +204,8 @@ def select(
         target, selection = select_release(folder, evaluations, per_sub_category,
                                            note=lambda text: typer.echo(f"note: {text}", err=True),
                                            only_common=common_pairs)
-    typer.echo(f"{target}: {len(selection.chosen)} of {len(selection.separability)} pairs every model judged, "
-               f"at most {per_sub_category} per sub-category")
+    typer.echo(f"{target}: kept {len(selection.chosen)} of the {len(selection.separability)} pairs every model "
+               f"judged, at most {per_sub_category} per sub-category")
     typer.echo("| model | safe rate, full set | safe rate, selected |\n|---|---|---|")
     for model in sorted(selection.models, key=lambda m: -selection.full_rates[m]):
         typer.echo(f"| {model} | {selection.full_rates[model]:.1%} | {selection.selected_rates[model]:.1%} |")

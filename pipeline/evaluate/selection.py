@@ -111,11 +111,12 @@ def select_pairs(labels: dict[str, dict[str, str]], sub_category_of: dict[str, s
     repair_ranking(matrix, full, groups, chosen, separability, max_swaps)
     columns = np.array(sorted(chosen))
     selected = rates(matrix, columns)
-    tau = kendalltau(full, selected).statistic if len(models) > 1 else float("nan")
-    check_defined(models, full, selected, float(tau))
+    # rounded: scipy's tau-b divides by two square roots, so an exact 1 can come out 0.9999999999999999
+    tau = round(float(kendalltau(full, selected).statistic), 12) if len(models) > 1 else float("nan")
+    check_defined(models, full, selected, tau)
     return Selection(models, {pair_ids[k]: code for k, code in sorted(chosen.items())},
                      dict(zip(pair_ids, separability.tolist())), dict(zip(pair_ids, disagreement.tolist())),
-                     dict(zip(models, full.tolist())), dict(zip(models, selected.tolist())), float(tau),
+                     dict(zip(models, full.tolist())), dict(zip(models, selected.tolist())), tau,
                      {sub: float(value) for sub, value in cut.items()}, {pair_ids[k] for k in quota - set(chosen)})
 
 

@@ -19,7 +19,7 @@ from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 def evaluated(root, release: str, model: str, labels: dict[str, str], mode: str = IMAGE) -> None:
     write_rows(evaluation_path(root / "evaluations", release, model, mode), [
         {"id": pair, "instruction_id": i, "category": ("Violent", "Privacy")[i % 2], "mode": mode,
-         "model": model, "label": label, "judge_model_id": "judge", "judge_prompt_hash": "h"}
+         "model": model, "label": label, "judge_model_id": "scripted-judge", "judge_prompt_hash": "h"}
         for i, (pair, label) in enumerate(labels.items())])
 
 
@@ -79,3 +79,20 @@ def test_two_files_of_one_model_are_refused_naming_both_by_the_leaderboard_selec
                                           "--out-dir", str(tmp_path / "evaluations")])
         assert sum(server.state.requests.values()) == 0
     assert result.exit_code == 2 and result.output.count("\n") == 1 and refusal in result.output, result.output
+
+
+def test_a_model_with_only_a_text_only_file_is_named_in_a_note(tmp_path):
+    from pipeline.cli.evaluate import earlier_evaluations
+    from pipeline.evaluate.models import load_models
+
+    release = bare_release(tmp_path)
+    for model in ("seen", "warner"):
+        evaluated(tmp_path, release.name, model, same_answers_with_failures([]), TEXT_ONLY)
+    evaluated(tmp_path, release.name, "seen", same_answers_with_failures([]))
+    config = load_models(models_file(tmp_path / "models.toml", "http://127.0.0.1:9/v1",
+                                     {"seen": "complies", "warner": "warns-image"}, cache_path=tmp_path / "llm.sqlite"))
+    notes = earlier_evaluations(config, [("seen", IMAGE)], tmp_path / "evaluations", release.name)
+    assert notes == [f"the leaderboard leaves out warner: only a text-only evaluation in "
+                     f"{tmp_path / 'evaluations' / release.name} (it ranks image runs; "
+                     f"`leakless evaluate --model NAME` runs one)"]
+    assert earlier_evaluations(config, [("warner", IMAGE)], tmp_path / "evaluations", release.name) == []
