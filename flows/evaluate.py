@@ -12,9 +12,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.labels import TAG, tag_flow_run
-from pipeline.evaluate.leaderboard import load_leaderboard, markdown
+from pipeline.evaluate.leaderboard import load_leaderboard
 from pipeline.evaluate.models import load_models
-from pipeline.evaluate.report import write_reports
+from pipeline.evaluate.report import markdown, write_reports
 from pipeline.evaluate.runner import planned_runs, run_model
 
 

@@ -93,7 +93,8 @@ def test_models_the_full_set_rates_alike_are_refused_rather_than_a_nan_tau():
 
 
 def test_the_leaderboard_marks_coverage_names_judge_and_served_model_and_rates_per_category(tmp_path):
-    from pipeline.evaluate.leaderboard import load_leaderboard, markdown
+    from pipeline.evaluate.leaderboard import load_leaderboard
+    from pipeline.evaluate.report import markdown
     from pipeline.evaluate.runner import IMAGE, evaluation_path, write_rows
 
     def evaluated(model: str, labels: list[str], judge: str = "judge-1") -> None:

@@ -10,7 +10,8 @@ from tests.support.evaluate_release import models_file
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.evaluate.leaderboard import load_leaderboard, markdown
+from pipeline.evaluate.leaderboard import load_leaderboard
+from pipeline.evaluate.report import markdown
 from pipeline.evaluate.report import render_html
 from pipeline.evaluate.runner import ERROR, IMAGE, TEXT_ONLY, evaluation_path, write_rows
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer

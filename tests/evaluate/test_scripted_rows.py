@@ -18,7 +18,8 @@ from PIL import Image
 from tests.llm.test_cache_identity import serving_on
 
 from pipeline.cli.evaluate import check_image_mode, earlier_evaluations
-from pipeline.evaluate.leaderboard import load_leaderboard, markdown
+from pipeline.evaluate.leaderboard import load_leaderboard
+from pipeline.evaluate.report import markdown
 from pipeline.evaluate.models import EvaluationConfig
 from pipeline.evaluate.runner import IMAGE, evaluation_path, has_pairs_to_send, run_model, write_rows
 from pipeline.evaluate.select_release import load_evaluations, select_release

@@ -16,7 +16,8 @@ from tests.support.evaluate_release import build_release
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.evaluate.leaderboard import load_leaderboard, markdown
+from pipeline.evaluate.leaderboard import load_leaderboard
+from pipeline.evaluate.report import markdown
 from pipeline.evaluate.runner import IMAGE, evaluation_path, write_rows
 from pipeline.evaluate.select_release import UNJUDGED, select_release
 from pipeline.evaluate.selection import select_pairs
