@@ -44,9 +44,9 @@ def build_flow(config: BuildConfig, run_id: str, show_progress: bool = True) -> 
     tag_flow_run(TAG, run_id)
     run = RunDir(config.run.runs_dir, run_id)
     seeds = plan_seeds(config)
+    if (finished := build.finished_result(run, config, seeds)) is not None:
+        return finished  # before `claim`, which would record this plan's pool seeds over the run's
     run.claim(config, seeds)
-    if (finished := build.finished_result(run)) is not None:
-        return finished
     batches = make_batches(seeds, config.run.batch_size)
     # Prefect walks every record of every batch argument looking for futures, which costs more
     # CPU than some stages; `opaque` stops that. Dask's serialiser turns the annotation into a

@@ -14,14 +14,13 @@ from functools import lru_cache
 
 import pandas as pd
 
-from pipeline import scheduled_runs
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig
 from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, uses_llm
 from pipeline.ledger import ledger_for
 from pipeline.llm.accounting import added_up
 from pipeline.plan import pool_skipped
-from pipeline.records import Blocked, Failure, LedgerEntry
+from pipeline.records import Blocked, Failure, LedgerEntry, Seed
 from pipeline.run_records import code_version
 from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
@@ -178,21 +177,28 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     return ledger, summary
 
 
-def finished_result(run: RunDir) -> dict | None:
-    """The flow's result for a finished run that a rerun has nothing to do for, read from its files;
-    None while the run is unfinished or has seeds that failed on a transient error (a rerun tries them
-    again). Building such a run again makes the same pairs, and would only rewrite its manifest with
-    this process's commit and its summary with this process's timings."""
+def finished_result(run: RunDir, config: BuildConfig, seeds: list[Seed]) -> dict | None:
+    """The flow's result for a finished run that building again with `config` and `seeds` has nothing to
+    do for, read from its files; None while the run is unfinished, holds an item that failed on a
+    transient error (a rerun tries it again, `run_stage`), was made before runs recorded their prompt
+    files, or would be planned with other pool images. Building such a run again makes the same pairs,
+    and would only rewrite its manifest with this process's commit and its summary with its timings.
+    A changed config is refused (`RunDir.check`), finished or not."""
+    if not run.manifest.is_file():
+        return None
+    run.check(config)
+    if run.unrecorded_prompts_note() or run.pool_changes_note(seeds):
+        return None
     try:
-        if not run.manifest.is_file() or scheduled_runs.retriable_failed_seeds(run):
+        failures = pd.read_parquet(run.path / "failures.parquet")
+        if "transient" in failures and failures["transient"].fillna(False).astype(bool).any():
             return None
         states = pd.read_parquet(run.path / "ledger.parquet", columns=["state"])["state"].value_counts()
         summary = (run.path / "summary.md").read_text(encoding="utf-8")
     except (OSError, ValueError):  # a record lost or damaged since: the build writes them again
         return None
     return {"run_id": run.run_id, "run_dir": str(run.path), "states": {str(k): int(v) for k, v in states.items()},
-            "seeds": int(states.sum()), "retriable_failed": 0,
-            "summary": summary}
+            "seeds": int(states.sum()), "retriable_failed": 0, "summary": summary}
 
 
 def build_without_orchestration(config: BuildConfig, run_id: str) -> list[LedgerEntry]:

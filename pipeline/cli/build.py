@@ -20,6 +20,7 @@ from pipeline.cli.errors import (api_lost_after_finishing, environment_errors, f
                                  user_errors, without_lines_the_command_says)
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import BuildConfig, ConfigError, load_config
+from pipeline.build import finished_result
 from pipeline.plan import choose_elements, plan_seeds
 from pipeline.rundir import RunDir, new_run_id
 from pipeline.summary import transient_failures_text
@@ -46,7 +47,7 @@ def build(
             raise ValueError("the config selects no seeds")
         # "" is a bad id, not "new": `--run-id "$RUN"` with RUN unset must not start a fresh build
         run = RunDir(settings.run.runs_dir, new_run_id(settings) if run_id is None else run_id)
-        finished = finished_run(settings, run)
+        finished = finished_result(run, settings, seeds)
     if finished is not None:  # a cron job making sure its run finished: no server, no model, no rewrite
         output_console().print(Markdown(finished["summary"]))
         typer.echo(f"run folder: {run.path}")
@@ -80,16 +81,6 @@ def build(
         # The run is finished (exit 0, as for any failed seed), but these seeds need only the server back.
         typer.echo(f"note: {transient_failures_text(result['retriable_failed'])}; once the server answers, "
                    f"`{same_run}` tries them again", err=True)
-
-
-def finished_run(settings: BuildConfig, run: RunDir) -> dict | None:
-    """The finished run's result, when this build of it (its config checked) has nothing to do."""
-    if not run.manifest.is_file():
-        return None
-    run.check(settings)
-    from pipeline.build import finished_result
-
-    return finished_result(run)
 
 
 def refuse_a_busy_run(run: RunDir) -> None:
