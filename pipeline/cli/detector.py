@@ -63,6 +63,7 @@ def eval_detector(
     named with their row or line and left out."""
     from pipeline.detect.compare import RowScores
     from pipeline.detect.evaluate import Unevaluable, evaluate_detector, read_labelled
+    from pipeline.io.gzipped import data_stem
 
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     with user_errors():
@@ -78,7 +79,7 @@ def eval_detector(
             _write_rejects(rejects_file, rejects)
         if scores is not None:
             detector = evaluation.detector
-            RowScores.of_file(file.stem, evaluation.rows, evaluation.results,
+            RowScores.of_file(data_stem(file), evaluation.rows, evaluation.results,
                               {"detector": detector.version, "model": detector.model}).write(scores)
 
 
@@ -139,7 +140,7 @@ def audit(
     from pipeline.detect.detector import from_common_scale
     from pipeline.io.audit_table import AuditTableWriter
     from pipeline.io.external import BenchmarkReader
-    from pipeline.io.records import data_stem
+    from pipeline.io.gzipped import data_stem
     from pipeline.progress import StageProgress
     from pipeline.report.benchmark_audit import audit_benchmark, grouping
 

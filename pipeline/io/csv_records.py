@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.io.encoding import NOT_UTF8_TEXT, SAVE_CSV, EncodingCheck, NotUtf8Reasons, other_encoding
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
+from pipeline.io.gzipped import data_suffix
 
 CSV_DELIMITERS = ",;\t"
 CSV_FIELD_LIMIT = 2**31 - 1  # the csv module's default, 128 KiB, would stop a file at one long query
@@ -54,7 +55,7 @@ def _csv_lines(path: Path, delimiter: str) -> tuple[int, EncodingCheck]:
 def _delimiter(path: Path) -> str:
     """Tab for a .tsv file; otherwise whichever of comma, semicolon and tab splits the header line
     into the most names (quoted names kept whole; a tie goes to the comma)."""
-    if path.suffix.lower() == ".tsv":
+    if data_suffix(path) == ".tsv":
         return "\t"
     with _open_csv(path) as handle:
         header = handle.readline()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import csv
-import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,9 +30,9 @@ import pyarrow.parquet as pq
 from pipeline.io.csv_records import read_csv
 from pipeline.io.encoding import SAVE_TEXT, EncodingCheck, NotUtf8Reasons, refuse_utf16
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
+from pipeline.io.gzipped import GZIP, Gunzipped, data_suffix, shown_suffixes
 
 FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
-GZIP = ".gz"  # any text format gzipped (`data.jsonl.gz`, as Hugging Face dumps ship); Parquet compresses itself
 # Where a JSON object's records are keyed by id, the key is kept under this name; the readers
 # take it as the id only when the record names no id of its own.
 OBJECT_KEY = "__key__"
@@ -58,7 +57,7 @@ def open_records(path: Path) -> RecordStream:
         raise ValueError(f"{path}: no such file")
     suffix = data_suffix(path)
     if suffix not in FORMATS or (suffix == ".parquet" and path.suffix.lower() == GZIP):
-        raise ValueError(f"{path}: unknown format {_suffixes(path) or '(no suffix)'}; expected .json, .jsonl, "
+        raise ValueError(f"{path}: unknown format {shown_suffixes(path) or '(no suffix)'}; expected .json, .jsonl, "
                          ".ndjson, .csv, .tsv (each also gzipped, .gz) or .parquet")
     if path.suffix.lower() == GZIP:
         path = Gunzipped(path)
@@ -70,30 +69,6 @@ def open_records(path: Path) -> RecordStream:
     except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError, EOFError) as error:
         raise _unreadable(path, error) from None
     return RecordStream(_reraising(path, stream.entries), stream.total, stream.unit, stream.columns)
-
-
-def data_suffix(path: Path) -> str:
-    """The format's suffix: `.jsonl` for `data.jsonl` and `data.jsonl.gz` alike."""
-    path = Path(path)
-    return Path(path.stem).suffix.lower() if path.suffix.lower() == GZIP else path.suffix.lower()
-
-
-def data_stem(path: Path) -> str:
-    """The name without its format's suffixes: `data` for `data.jsonl` and `data.jsonl.gz`."""
-    path = Path(path)
-    return Path(path.stem).stem if path.suffix.lower() == GZIP else path.stem
-
-
-def _suffixes(path: Path) -> str:
-    return "".join(path.suffixes[-2:]) if path.suffix.lower() == GZIP else path.suffix
-
-
-class Gunzipped(type(Path())):
-    """A gzipped file that opens as the file it holds: every reader here reads through `open`
-    (`read_text` and `read_bytes` call it), so each reads a `.jsonl.gz` as it reads a `.jsonl`."""
-
-    def open(self, mode="r", buffering=-1, encoding=None, errors=None, newline=None):
-        return gzip.open(self, mode if "b" in mode else mode + "t", encoding=encoding, errors=errors, newline=newline)
 
 
 def _unreadable(path: Path, error: Exception, where: str = "") -> ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 
@@ -147,3 +148,12 @@ def test_help_says_the_loop_stops_without_a_new_span():
     text = " ".join(result.output.split())
     assert "stops sooner when an attempt flags no new span to feed back" in text
     assert "harm_cues" in text
+
+
+def test_a_gzipped_file_is_rewritten_into_a_file_named_for_the_data(tmp_path):
+    q, d, _, _ = LEAKY[0]
+    source = tmp_path / "leaky.jsonl.gz"
+    source.write_bytes(gzip.compress(json.dumps({"id": "q0", "question": q, "caption": d}).encode()))
+    result = CliRunner().invoke(app, ["rewrite", str(source)])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_parquet(tmp_path / "leaky.rewritten.parquet")["id"]) == ["q0"]

@@ -221,3 +221,15 @@ def test_a_gzipped_file_that_cannot_be_read_is_one_line(tmp_path, name, content,
     with pytest.raises(ValueError) as error:
         read_benchmark(path)
     assert message in str(error.value) and "\n" not in str(error.value) and str(path) in str(error.value)
+
+
+def test_a_gzipped_tsv_is_split_on_tabs_as_the_tsv_it_holds(tmp_path):
+    """Its delimiter was guessed from the header like a CSV's: a header with as many commas as tabs was
+    read as CSV, and every row rejected."""
+    text = "query, as asked\tcaption, as shown\nHow do I use this, step by step?\tA knife, on a table.\n"
+    (tmp_path / "data.tsv").write_text(text)
+    (tmp_path / "data.tsv.gz").write_bytes(gzip.compress(text.encode()))
+    fields = {"query_field": "query, as asked", "description_field": "caption, as shown"}
+    [row] = read_benchmark(tmp_path / "data.tsv.gz", **fields)
+    assert (row.query, row.image_description) == ("How do I use this, step by step?", "A knife, on a table.")
+    assert read_benchmark(tmp_path / "data.tsv.gz", **fields) == read_benchmark(tmp_path / "data.tsv", **fields)
