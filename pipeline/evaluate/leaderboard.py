@@ -231,15 +231,21 @@ class Leaderboard:
     def text_only_notes(self) -> list[str]:
         """One sentence per text-only run not fully judged, or with no gap row, and why."""
         notes, gaps = [], {g.model: g for g in self.gaps}
+        image_judged = {s.model: s.judged for s in self.overall}
         for model, t in sorted(self.text_only.items()):
-            if model not in gaps:
-                why = f"none of its {t.pairs} pairs judged ({t.unjudged()})" if not t.judged else \
-                    "no pair judged in both modes"
-                notes.append(f"{model} (text-only): {why}: no gap (a rerun of `leakless evaluate --text-only` "
-                             f"judges the rest).")
-            elif t.judged < t.pairs or t.outside:
-                notes.append(f"{model} (text-only): {t.judged} of {t.pairs} pairs judged ({t.unjudged()}): "
-                             f"its gap is over the {gaps[model].paired} pairs judged in both modes.")
+            if model in gaps:
+                if t.judged < t.pairs or t.outside:
+                    notes.append(f"{model} (text-only): {t.judged} of {t.pairs} pairs judged ({t.unjudged()}): "
+                                 f"its gap is over the {gaps[model].paired} pairs judged in both modes.")
+            elif not t.judged:
+                notes.append(f"{model} (text-only): none of its {t.pairs} pairs judged ({t.unjudged()}): no gap "
+                             "(a rerun of `leakless evaluate --text-only` judges the rest).")
+            elif not image_judged.get(model):
+                notes.append(f"{model}: its run with the image has no judged pair: no gap (a rerun of `leakless "
+                             f"evaluate --model {model}` judges it).")
+            else:
+                notes.append(f"{model} (text-only): no pair judged in both modes: no gap (a rerun of `leakless "
+                             "evaluate --text-only` judges the rest).")
         return notes
 
 

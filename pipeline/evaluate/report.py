@@ -52,7 +52,7 @@ def gap_markdown(board: Leaderboard) -> list[str]:
                      f"{g.difference:+.1%} [{g.low:+.1%}, {g.high:+.1%}] | {g.paired} | "
                      f"{board.text_only[g.model].coverage()} |")
     if notes := board.text_only_notes():
-        lines += ["", "Text-only runs not fully judged:", ""] + [f"- {note}" for note in notes]
+        lines += ["", "Text-only control runs not fully judged, or with no gap:", ""] + [f"- {note}" for note in notes]
     return lines
 
 

@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.evaluate.leaderboard import load_leaderboard
-from pipeline.evaluate.report import markdown
-from pipeline.evaluate.report import render_html
+from pipeline.evaluate.report import markdown, render_html
 from pipeline.evaluate.runner import ERROR, IMAGE, TEXT_ONLY, evaluation_path, write_rows
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 
@@ -56,6 +55,17 @@ def test_a_text_only_run_with_no_judged_pair_is_named_not_dropped(tmp_path):
     assert [g.model for g in board.gaps] == ["seen"]
     note = "down (text-only): none of its 10 pairs judged (10 failed): no gap"
     assert note in markdown(board) and note in render_html(board)
+
+
+def test_a_missing_gap_whose_image_run_judged_nothing_says_to_rerun_that_run(tmp_path):
+    """The note blamed the text-only run, fully judged, and told to rerun `--text-only`."""
+    release = bare_release(tmp_path)
+    evaluated(tmp_path, release.name, "down", same_answers_with_failures(PAIRS))
+    evaluated(tmp_path, release.name, "down", same_answers_with_failures([]), TEXT_ONLY)
+    text = markdown(load_leaderboard(tmp_path / "evaluations" / release.name, release))
+    assert ("- down: its run with the image has no judged pair: no gap (a rerun of `leakless evaluate --model down` "
+            "judges it).") in text
+    assert "--text-only" not in text.split("## Image versus text only")[1]
 
 
 def test_two_files_of_one_model_are_refused_naming_both_by_the_leaderboard_select_and_evaluate(tmp_path, monkeypatch):
