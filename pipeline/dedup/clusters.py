@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -88,13 +89,21 @@ def cluster_duplicates(item_ids: Sequence[str], n_earlier: int, left: np.ndarray
     return DedupResult(frozenset(row.item_id for row in rows if not row.kept), rows)
 
 
+# Typed whatever the rows hold: an empty table, or a column null in every row (`released_in` of a release
+# with no earlier duplicate), would otherwise be Arrow's null type, which other versions' files do not concatenate with.
+CLUSTER_SCHEMA = pa.schema([
+    ("cluster_id", pa.string()), ("item_id", pa.string()), ("kind", pa.string()), ("kept", pa.bool_()),
+    ("duplicate_of", pa.string()), ("distance", pa.float64()), ("method", pa.string()),
+    ("earlier_release", pa.bool_()), ("released_in", pa.string()),
+])
+
+
 def write_clusters(rows: Sequence[ClusterRow], path: str | Path) -> Path:
-    """Write the cluster table as Parquet, atomically (temp file, then rename)."""
+    """Write the cluster table as Parquet (`CLUSTER_SCHEMA`), atomically (temp file, then rename)."""
     path = Path(path)
-    columns = list(ClusterRow.model_fields)
-    table = pd.DataFrame([row.model_dump() for row in rows], columns=columns)
+    table = pa.Table.from_pylist([row.model_dump() for row in rows], schema=CLUSTER_SCHEMA)
     with atomic_path(path) as temporary:
-        table.to_parquet(temporary, index=False)
+        pq.write_table(table, temporary)
     return path
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 import imagehash
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sklearn.datasets
 from PIL import Image, ImageDraw, ImageEnhance
@@ -13,6 +15,7 @@ from PIL import Image, ImageDraw, ImageEnhance
 from pipeline.backends.minilm import default_embedder
 from pipeline.dedup import (ClusterRow, find_image_duplicates, find_query_duplicates,
                             image_hashes, normalise, write_clusters)
+from pipeline.dedup.clusters import CLUSTER_SCHEMA
 from pipeline.dedup.hamming_index import key_plan, pairs_across, pairs_within
 from pipeline.dedup.images import pack_hash
 
@@ -223,3 +226,14 @@ def test_cluster_table_round_trips_through_parquet(photo_hashes, tmp_path):
     assert [ClusterRow(**{k: (None if pd.isna(v) else v) for k, v in record.items()})
             for record in table.to_dict("records")] == rows
     assert [p.name for p in path.parent.iterdir()] == ["image_clusters.parquet"]
+
+
+def test_the_cluster_table_is_typed_when_empty_or_a_column_is_null_throughout(tmp_path):
+    """A release with no duplicate wrote every column as Arrow's null type, and one with no earlier member
+    `released_in` so: pyarrow could not concatenate two versions' tables."""
+    assert list(CLUSTER_SCHEMA.names) == list(ClusterRow.model_fields)
+    within_run = ClusterRow(cluster_id="c", item_id="a", kind="query", kept=True)
+    tables = [pq.read_table(write_clusters(rows, tmp_path / f"{name}.parquet"))
+              for name, rows in (("empty", []), ("within", [within_run]))]
+    assert all(table.schema == CLUSTER_SCHEMA for table in tables)
+    assert pa.concat_tables(tables).num_rows == 1
