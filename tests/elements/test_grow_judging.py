@@ -86,3 +86,16 @@ def test_store_entries_carry_the_version_they_joined_in(tmp_path):
     assert store.add_version([entry], basis(0)[None, :], [], "r", {}) == 1
     assert store.add_version([entry], basis(1)[None, :], [], "r", {}) == 2
     assert [stored.version for stored in store.entries()] == [1, 2]
+
+
+def test_a_name_a_guardrail_stopped_is_not_sent_back_to_the_writer(tmp_path):
+    private = ProposedElement(element="laura whitfield's laptop", kind="object",
+                              description="Laura Whitfield's laptop open on her desk at 14 Elm Street.",
+                              synonyms=["laura whitfield's computer", "her notebook"], broader=["laptop"])
+    config = load_config(None, [f"elements.store='{tmp_path}'"])
+    grower = Grower(config, client=None, embedder=ScriptedEmbedder({}), run_id="grow-test", store=ElementStore(tmp_path))
+    answer = SimpleNamespace(output=SimpleNamespace(elements=[private]),
+                             provenance=SimpleNamespace(backend="scripted", model="m", prompt_hash="h"))
+    grower.judge(SUB, answer, 1, GrowReport(run_id="grow-test", wanted={SUB: 1}))
+    assert grower.decisions[0][2].reason.startswith("element.guardrail")
+    assert not [name for name in grower.request(SUB, 1).known_elements if "whitfield" in name.lower()]
