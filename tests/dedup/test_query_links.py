@@ -7,22 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.dedup.queries import find_query_duplicates, normalise
-
-
-def basis(index: int) -> np.ndarray:
-    vector = np.zeros(8, dtype=np.float32)
-    vector[index] = 1.0
-    return vector
-
-
-class ScriptedEmbedder:
-    backend, model = "scripted", "scripted"
-
-    def __init__(self, vectors: dict[str, np.ndarray]):
-        self.vectors = vectors
-
-    def embed(self, texts):
-        return np.stack([self.vectors[text] for text in texts])
+from tests.support.embedders import ScriptedEmbedder, basis
 
 
 def test_a_cosine_exactly_at_the_threshold_is_a_duplicate():

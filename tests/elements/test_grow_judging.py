@@ -15,26 +15,11 @@ from pipeline.elements.store import ElementStore, StoredElement
 from pipeline.llm.roles import ProposedElement
 from pipeline.records import Element
 from pipeline.taxonomy import load_elements
+from tests.support.embedders import ScriptedEmbedder, basis
 
 SUB = "Cybercrime"
 KNOWN = next(element for element in load_elements() if element.sub_category == SUB)
-
-
-def basis(index: int) -> np.ndarray:
-    vector = np.zeros(384, dtype=np.float32)
-    vector[index] = 1.0
-    return vector
-
-
-class ScriptedEmbedder:
-    """Descriptions named in `vectors` get theirs; every other text the same far-away vector."""
-    backend, model = "scripted", "scripted"
-
-    def __init__(self, vectors: dict[str, np.ndarray]):
-        self.vectors = vectors
-
-    def embed(self, texts):
-        return np.stack([self.vectors.get(text, basis(383)) for text in texts]) if texts else np.zeros((0, 384))
+FAR = basis(383)  # what the library's and store's descriptions, which no test names, embed to
 
 
 def proposal(name: str, description: str) -> ProposedElement:
@@ -44,7 +29,7 @@ def proposal(name: str, description: str) -> ProposedElement:
 
 def judged(tmp_path, vectors: dict[str, np.ndarray], proposals: list[ProposedElement], max_similarity: float):
     config = load_config(None, [f"elements.max_similarity={max_similarity}", f"elements.store='{tmp_path}'"])
-    grower = Grower(config, client=None, embedder=ScriptedEmbedder(vectors), run_id="grow-test",
+    grower = Grower(config, client=None, embedder=ScriptedEmbedder(vectors, other=FAR), run_id="grow-test",
                     store=ElementStore(tmp_path))
     report = GrowReport(run_id="grow-test", wanted={SUB: len(proposals)})
     answer = SimpleNamespace(output=SimpleNamespace(elements=proposals),
@@ -72,7 +57,7 @@ def test_a_proposal_accepted_earlier_in_the_same_grow_counts_as_known(tmp_path):
 
 def test_a_synonym_that_is_a_known_name_is_a_repeat():
     known = Element(category="c", sub_category=SUB, element="lock pick", description="A lock pick.")
-    index = NoveltyIndex([known], basis(0)[None, :], ScriptedEmbedder({}), max_similarity=0.85)
+    index = NoveltyIndex([known], basis(0)[None, :], ScriptedEmbedder({}, other=FAR), max_similarity=0.85)
     new = Element(category="c", sub_category=SUB, element="tension wrench", synonyms=("lock picks", "torque bar"),
                   description="A tension wrench.")
     assert index.measure(new, basis(1)).duplicate_of == "lock pick"
@@ -93,7 +78,7 @@ def test_a_name_a_guardrail_stopped_is_not_sent_back_to_the_writer(tmp_path):
                               description="Laura Whitfield's laptop open on her desk at 14 Elm Street.",
                               synonyms=["laura whitfield's computer", "her notebook"], broader=["laptop"])
     config = load_config(None, [f"elements.store='{tmp_path}'"])
-    grower = Grower(config, client=None, embedder=ScriptedEmbedder({}), run_id="grow-test", store=ElementStore(tmp_path))
+    grower = Grower(config, client=None, embedder=ScriptedEmbedder({}, other=FAR), run_id="grow-test", store=ElementStore(tmp_path))
     answer = SimpleNamespace(output=SimpleNamespace(elements=[private]),
                              provenance=SimpleNamespace(backend="scripted", model="m", prompt_hash="h"))
     grower.judge(SUB, answer, 1, GrowReport(run_id="grow-test", wanted={SUB: 1}))

@@ -10,7 +10,8 @@ from pipeline.backends.base import ItemError
 from pipeline.config import load_config
 from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, Grower
 from pipeline.elements.store import ElementStore
-from tests.elements.test_grow_judging import ScriptedEmbedder, basis, proposal
+from tests.elements.test_grow_judging import FAR, proposal
+from tests.support.embedders import ScriptedEmbedder, basis
 
 WORKS, FAILS = "Cybercrime", "Property Crimes"
 
@@ -42,7 +43,7 @@ class ScriptedWriter:
 
 def grower(tmp_path, writer: ScriptedWriter) -> Grower:
     config = load_config(None, ["elements.per_request=4", f"elements.store='{tmp_path}'"])
-    return Grower(config, client=writer, embedder=ScriptedEmbedder(writer.vectors), run_id="grow-test",
+    return Grower(config, client=writer, embedder=ScriptedEmbedder(writer.vectors, other=FAR), run_id="grow-test",
                   store=ElementStore(tmp_path))
 
 
