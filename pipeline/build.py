@@ -173,8 +173,16 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     write_manifest(run.manifest, rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
                    extra={"run_id": run.run_id, "ledger": summary.state_counts,
-                          "prompt_files": run.recorded_prompts(), "code": code_version()})
+                          "prompt_files": run.recorded_prompts(), **code_fields(run)})
     return ledger, summary
+
+
+def code_fields(run: RunDir) -> dict:
+    """The manifest's `code`: the commit that finished the run; and `earlier_code`, the commits that
+    made some of its batches before a resume, where there were any (their pairs may differ from what
+    the last commit makes)."""
+    versions = run.recorded_code() or [code_version()]
+    return {"code": versions[-1]} | ({"earlier_code": versions[:-1]} if len(versions) > 1 else {})
 
 
 def finished_result(run: RunDir, config: BuildConfig, seeds: list[Seed]) -> dict | None:

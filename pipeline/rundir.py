@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.records import Seed, content_id
-from pipeline.run_records import config_changes, element_changes, prompt_changes, prompt_record
+from pipeline.run_records import code_version, config_changes, element_changes, prompt_changes, prompt_record
 from pipeline.storage import atomic_write_json, atomic_write_text, remove_leftovers
 
 
@@ -44,6 +44,17 @@ class RunDir:
         """The sha256 of the prompt files and the taxonomy the run was made with (`prompt_record`);
         runs made before this record have none, and resume unchecked."""
         return self.path / "prompts.json"
+
+    @property
+    def code_record(self) -> Path:
+        """The leakless code versions (`code_version`) that built the run, oldest first: a run resumed
+        after a `git pull` has batches made by each. Runs made before this record have none."""
+        return self.path / "code.json"
+
+    def recorded_code(self) -> list[dict | None]:
+        if not self.code_record.is_file():
+            return []
+        return json.loads(self.code_record.read_text(encoding="utf-8"))
 
     @property
     def config_record(self) -> Path:
@@ -143,6 +154,12 @@ class RunDir:
             atomic_write_json(self.prompts_record, prompt_record(config))
         if any(seed.image_path for seed in seeds):
             atomic_write_json(self.pool_seeds_record, _pool_seeds(seeds))
+        self._record_code(code_version())
+
+    def _record_code(self, code: dict | None) -> None:
+        versions = self.recorded_code()
+        if not versions or versions[-1] != code:
+            atomic_write_json(self.code_record, [*versions, code])
 
     @property
     def manifest(self) -> Path:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 # key -> the run's file; "elements" because a run planned from a grown element store (or an edited library)
 # cannot be planned again from the config alone
 BUILD_RECORDS = {"config": "config.json", "prompt_files": "prompts.json", "elements": "elements.json"}
-FROM_MANIFEST = ("packages", "code")  # the run manifest's build-time keys
+FROM_MANIFEST = ("packages", "code")  # the run manifest's build-time keys; and "earlier_code" where it has one
 # Public OpenAI-compatible APIs: naming one tells a rebuilder which service made the run, and names no one's machine.
 PUBLIC_API_HOSTS = frozenset({"api.openai.com", "openrouter.ai", "api.together.xyz", "api.groq.com",
                               "api.mistral.ai", "api.deepseek.com", "generativelanguage.googleapis.com"})
@@ -33,7 +33,14 @@ def run_build(run_dir: Path) -> dict:
     build = {key: read_json(run_dir / file) for key, file in BUILD_RECORDS.items()}
     build["config"], build["elements"] = shareable(build["config"]), shareable(build["elements"])
     manifest = read_json(run_dir / "manifest.json") or {}
-    return build | {key: manifest.get(key) for key in FROM_MANIFEST}
+    resumed = {"earlier_code": manifest["earlier_code"]} if manifest.get("earlier_code") else {}
+    return build | {key: manifest.get(key) for key in FROM_MANIFEST} | resumed
+
+
+def _commit_name(code: dict | None) -> str:
+    if not (code or {}).get("commit"):
+        return "a version that recorded no commit"
+    return f"`{code['commit'][:12]}`" + (" with uncommitted changes" if code.get("uncommitted_changes") else "")
 
 
 def read_json(path: Path):
@@ -90,15 +97,22 @@ def rebuild_recipes(manifest: dict) -> list[str]:
             continue
         size = (build["config"].get("run") or {}).get("size")
         size_flag = f"--size {size} " if size is not None else ""  # none recorded: the default, as for the run
-        code = build.get("code") or {}
-        commit = (f"leakless commit `{code['commit'][:12]}`"
-                  f"{' with uncommitted changes' if code.get('uncommitted_changes') else ''}"
-                  if code.get("commit") else "the leakless commit, which it did not record (built before leakless "
-                  "recorded it, or not from a git checkout)")
         elements = (f", the elements `{where}.elements.elements` lists (written one a line to a file, they are a "
                     "`run.elements_file` for a library or store that has changed since)"
                     if isinstance(build.get("elements"), dict) else "")
         lines.append(f"run {run_id}: `leakless build {size_flag}--run-id {run_id}` with every other setting as in "
                      f"`{where}.config`, the prompt files whose sha256 `{where}.prompt_files` lists{elements}, "
-                     f"and {commit}")
+                     f"and {_code_text(build)}")
     return lines
+
+
+def _code_text(build: dict) -> str:
+    code = build.get("code") or {}
+    if not code.get("commit"):
+        return ("the leakless commit, which it did not record (built before leakless recorded it, or not from a git "
+                "checkout)")
+    earlier = build.get("earlier_code")
+    resumed = (f" (the run was resumed across commits: some of its batches were made by "
+               f"{', '.join(_commit_name(old) for old in earlier)}, and may differ from what this commit makes)"
+               if earlier else "")
+    return f"leakless commit {_commit_name(code)}{resumed}"
