@@ -59,10 +59,16 @@ class _QuietWhenClosed:
 
 
 def quiet_when_reader_leaves() -> None:
-    if sys.stdout is not None:  # None: started with stdout closed, and print() already writes nowhere
-        sys.stdout = _QuietWhenClosed(sys.stdout)
-    if sys.stderr is not None:
-        sys.stderr = _QuietWhenClosed(sys.stderr)
+    """Also: a character the terminal's encoding lacks is written as its escape ("\\u2014"). Under a
+    latin-1 locale the summary's own dashes, or a CJK query or name, were a UnicodeEncodeError after
+    the work was written: a traceback and exit 1 for a build that had succeeded."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:  # started with it closed, and print() already writes nowhere
+            continue
+        if hasattr(stream, "reconfigure"):  # not where a caller has put its own stream in place
+            stream.reconfigure(errors="backslashreplace")
+        setattr(sys, name, _QuietWhenClosed(stream))
 
 
 def percent(value: float | None) -> str:
