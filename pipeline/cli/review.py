@@ -32,6 +32,8 @@ def run_folder(run: str, runs_dir: Path) -> Path:
     same name where the command is run (an image pool called like the run, say)."""
     under_runs_dir = runs_dir / run
     folder = under_runs_dir if under_runs_dir.is_dir() or not Path(run).is_dir() else Path(run)
+    if not folder.is_dir():  # a typo, or a relative --runs-dir read from another folder: not a half-built run
+        raise fail(f"no run {run} under {runs_dir}")
     if not (folder / "data").is_dir():
         raise fail(f"{folder} is not a finished run (no data/ folder)")
     if not (folder / "manifest.json").is_file():  # written last: a run killed while finishing has none

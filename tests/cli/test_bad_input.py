@@ -150,7 +150,7 @@ CASES = [
     ("rewrite-out-folder-missing", ["rewrite", "data.json", "--out", "absent/out.parquet"], {"data.json": json.dumps(ONE_PAIR)},
      "absent: no such folder"),
     # -- review ---------------------------------------------------------------------------------
-    ("review-import-missing-run", ["review", "import", "r9", "--runs-dir", "runs"], {}, "is not a finished run"),
+    ("review-import-missing-run", ["review", "import", "r9", "--runs-dir", "runs"], {}, "no run r9 under runs"),
     ("review-import-not-exported", ["review", "import", "r1", "--runs-dir", "runs"], FINISHED_RUN, "not exported for review"),
     ("review-status-not-exported", ["review", "status", "r1", "--runs-dir", "runs"], FINISHED_RUN, "not exported for review"),
     ("review-export-bad-overlap", ["review", "export", "r1", "--runs-dir", "runs", "--overlap", "2"], FINISHED_RUN,
@@ -174,7 +174,7 @@ CASES = [
     ("labelstudio-import-missing-file", ["review", "labelstudio-import", "r1", "absent.json", "--runs-dir", "runs"],
      EXPORTED_RUN, "absent.json"),
     # -- release --------------------------------------------------------------------------------
-    ("release-missing-run", ["release", "r9", "--name", "bench", "--runs-dir", "runs"], {}, "is not a finished run"),
+    ("release-missing-run", ["release", "r9", "--name", "bench", "--runs-dir", "runs"], {}, "no run r9 under runs"),
     # killed while finishing: shards there, no manifest (written last)
     ("release-unfinished-run", ["release", "r9", "--name", "bench", "--runs-dir", "runs"],
      {"runs/r9/data/train-00000.parquet": b"PAR1", "runs/r9/ledger.parquet": b"PAR1"}, "no manifest.json"),

@@ -47,7 +47,7 @@ def test_export_tokens_and_label_studio_files(tmp_path):
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
     make_run(tmp_path, pairs=2)
     runs = str(tmp_path)
-    assert_user_error(invoke("export", "missing", "--runs-dir", runs), "not a finished run")
+    assert_user_error(invoke("export", "missing", "--runs-dir", runs), f"no run missing under {runs}")
     assert_user_error(invoke("export", "fake", "--runs-dir", runs, "--overlap", "2"), "--overlap")
     assert_user_error(invoke("export", "fake", "--runs-dir", runs, "--overlap", "0.5", "--annotators", "ann"),
                       "--overlap 0.5 needs at least two --annotators")
