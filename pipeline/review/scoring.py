@@ -7,6 +7,8 @@ with the terms its run's leak filter named it by (`pipeline/elements/terms.py`: 
 seed's synonyms and broader terms, for an element outside the shipped library too).
 An `EditScorer` given the runs folder reads them from the item's run; a pair its run
 keeps no record of is scored with the shipped library's terms, and the check says so.
+An edit the detector marks not English (`LeakScore.english`) is flagged as outside its scope,
+whatever its score, so it counts only with an override, like a failing one.
 It is also judged by its run's own bars (`run_limits.py`): the stricter of the run's leak filter
 threshold and the detector's, and the run's harm check intent similarity; the threshold used is
 kept with the decision.
@@ -32,6 +34,9 @@ from pipeline.review.run_limits import RunLimits, RunLimitsByRun
 from pipeline.stages.harm_check import harm_cues
 
 HARM_KEEP, HARM_DROP = "keep", "drop"
+# The detector reads English only (docs/detector.md): a low score of other text is no evidence it is leak-free.
+NOT_ENGLISH_PROBLEM = ("not English: outside the leak detector's scope (it reads English only), "
+                       "so its leak score cannot clear it")
 
 
 def leak_input(query: str, image_description: str, category: str, element: str,
@@ -174,6 +179,8 @@ class EditScorer:
         problems = list(harm)
         if result.score >= threshold:
             problems.insert(0, f"leaks: score {result.score:.3f} >= threshold {threshold:.3f}")
+        if not getattr(result, "english", True):  # a score without the field claims no scope
+            problems.insert(0, NOT_ENGLISH_PROBLEM)
         return EditCheck(score=result.score, threshold=threshold, spans=tuple(result.spans),
                          detector_version=getattr(detector, "version", ""),
                          harm_verdict=HARM_DROP if harm else HARM_KEEP,
