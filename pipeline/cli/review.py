@@ -125,8 +125,8 @@ def tokens_add(name: Annotated[str, typer.Argument(help="The annotator's name (a
     unassigned = [batch for batch, loaded in found.items()
                   if loaded.manifest.assignment and name not in loaded.manifest.assignment]
     if unassigned:  # the token would open an empty batch: most likely a typo of an assigned name
-        assigned = sorted({who for loaded in found.values() for who in loaded.manifest.assignment})
-        raise fail(f"{name!r} is assigned no pair of {', '.join(unassigned)} (assigned: {', '.join(assigned)})")
+        raise fail(f"{name!r} is assigned no pair of " + "; ".join(
+            f"{batch} (assigned: {', '.join(sorted(found[batch].manifest.assignment))})" for batch in unassigned))
     runs = {loaded.run_dir for loaded in found.values()}
     with user_errors():
         overlap = sorted({batch.manifest.batch_id for run in runs for batch in load_batches(run)
