@@ -23,7 +23,7 @@ import yaml
 from pipeline.release.card_sources import (EDIT_ROLE, NOT_RECORDED, annotator_edited, backends_used, cell_text,
                                            detectors_used, model_label, read_run_decisions, run_review_states)
 from pipeline.release.claims import ACCEPTED
-from pipeline.release.leak_check import LEAKS
+from pipeline.release.leak_check import LEAKS, NOT_ENGLISH
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
 from pipeline.release.provenance import rebuild_recipes
 from pipeline.release.schema import RELEASE_FIELDS, SELECTED_SCHEMA, hf_features
@@ -73,7 +73,8 @@ COLUMN_MEANINGS = {
     "added_in": "the release version that first published the row",
     "leak_threshold": "the stricter of the run's leak_filter.threshold and the detector's when `leak_score` "
                       "was computed: at or above it, the query leaks",
-    "leak_verdict": "`leak-free`, or `leaks` (shipped only with an `override_reason`)",
+    "leak_verdict": "`leak-free`; `leaks`; or `not-english`: outside the English-only detector's scope, so "
+                    "`leak_score` says nothing (the last two shipped only with an `override_reason`)",
     "harm_verdict": "the harm check on the shipped query: `keep`, or `drop` (shipped only with an "
                     "`override_reason`)",
     "detector_version": "the leak detector (with its calibration and element library) that computed `leak_score`",
@@ -214,10 +215,17 @@ def review_taken(manifest: dict, run_states: Counter | None) -> dict[str, int] |
 
 def flagged_rows(rows: list[dict]) -> tuple[int, int, int]:
     """(rows shipped against a check, of those leaking, of those failing the harm check): a flagged
-    query ships only with an annotator's override, and the card must not call it harmless."""
+    query ships only with an annotator's override, and the card must not call it harmless. A query
+    the detector cannot judge (`not_english_rows`) is flagged too."""
     leaks = [row for row in rows if row.get("leak_verdict") == LEAKS]
     harm = [row for row in rows if row.get("harm_verdict") == HARM_DROP]
-    return len({row["id"] for row in leaks + harm}), len(leaks), len(harm)
+    unjudged = [row for row in rows if row.get("leak_verdict") == NOT_ENGLISH]
+    return len({row["id"] for row in leaks + harm + unjudged}), len(leaks), len(harm)
+
+
+def not_english_rows(rows: list[dict]) -> int:
+    """Rows whose query the detector marked not English: its leak score says nothing."""
+    return sum(row.get("leak_verdict") == NOT_ENGLISH for row in rows)
 
 
 def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | None = None,
@@ -262,6 +270,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         detectors=detectors_used(rows, run_decisions, manifest["version"]),
         columns=columns, license=manifest["license"],
         overridden=overridden, overridden_leaks=overridden_leaks, overridden_harm=overridden_harm,
+        not_english=not_english_rows(rows),
         edited=annotator_edited(rows), edit_role=EDIT_ROLE,
     )
     return f"---\n{yaml.safe_dump(front_matter(manifest), sort_keys=False)}---\n\n{body}"

@@ -15,6 +15,11 @@ on the row as `element_terms` (a JSON list) so `verify` scores the same text the
 that stores none (a release made before they were) is scored with the shipped
 library's terms, as it was released; verify's notes count those whose element the
 library does not know (scored by its name alone).
+
+The detector reads English only (`LeakScore.english`): a row whose instruction it marks not English
+gets the verdict `not-english`, whatever its score, and ships only with an override, as its edit
+needed one in review. A release made before rows were marked calls such a row `leak-free` or `leaks`
+by its score; verify accepts that and counts those rows in a note.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_KEEP, leak_input
 
 STAGE = "release_leak_check"
-LEAK_FREE, LEAKS = "leak-free", "leaks"
+LEAK_FREE, LEAKS, NOT_ENGLISH = "leak-free", "leaks", "not-english"
 # Float noise between runs of the same detector, far below any threshold's resolution: the adapter's
 # encoder gives a text a slightly different probability in another batch, and a release's row scored
 # beside other rows than at release moved by 1.02e-6 (the tolerance was 1e-6 then).
@@ -52,6 +57,15 @@ def stored_terms(row: dict) -> list[str] | None:
     except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         return None
     return terms if isinstance(terms, list) and terms and all(isinstance(term, str) for term in terms) else None
+
+
+def leak_verdict(score: float, threshold: float, english: bool) -> str:
+    """A shipped text's leak verdict: outside the detector's scope (not English), its score clears nothing."""
+    return NOT_ENGLISH if not english else LEAKS if score >= threshold else LEAK_FREE
+
+
+def is_english(result) -> bool:
+    return getattr(result, "english", True)  # a score without the field claims no scope
 
 
 def terms_problems(row: dict) -> list[str]:
@@ -80,16 +94,18 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None,
     rows = [row for row in rows if has_words(row["instruction"] or "")]
     for row, result in zip(rows, shipped_scores(rows, detector)):
         threshold = limits.of(row["run_id"]).threshold(detector.threshold) if limits else detector.threshold
-        leaks = result.score >= threshold
+        leaks, english = result.score >= threshold, is_english(result)
         row.update(leak_score=result.score, leak_threshold=threshold,
-                   leak_verdict=LEAKS if leaks else LEAK_FREE, detector_version=detector.version)
-        failed = ([f"leaks: score {result.score:.3f} >= {threshold:.3f}"] if leaks else []) + \
+                   leak_verdict=leak_verdict(result.score, threshold, english), detector_version=detector.version)
+        failed = ([] if english else ["not English: outside the leak detector's scope"]) + \
+                 ([f"leaks: score {result.score:.3f} >= {threshold:.3f}"] if leaks else []) + \
                  ([f"harm check: {row['harm_verdict']}"] if row.get("harm_verdict") != HARM_KEEP else [])
         override = row.get("override_reason")
         ships = not failed or bool(override)
         reason = ("; ".join(failed) + f" (overridden: {override})" if failed and override
                   else "; ".join(failed) or f"leak-free: score {result.score:.3f} < {threshold:.3f}")
-        code = (ReasonCode.release_overridden if failed and override else ReasonCode.release_leaks if leaks
+        code = (ReasonCode.release_overridden if failed and override
+                else ReasonCode.release_leaks if leaks or not english  # the detector cannot clear it
                 else ReasonCode.release_harm_dropped if failed else ReasonCode.release_leak_free)
         decisions.append(Decision(
             item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"] or "",
@@ -116,8 +132,10 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
     rows = [row for row in rows if has_words(row.get("instruction") or "")]
     others: Counter = Counter()  # another detector version -> its rows the current detector raises no problem on
     cleared = 0  # of those, rows stored as leaking (shipped with an override) that now score leak-free
+    unmarked = 0  # rows not in English stored with a score's verdict (released before such rows were marked)
     for row, result in zip(rows, shipped_scores(rows, detector)):
-        rescored = _Rescored.of(row, result.score, detector)
+        rescored = _Rescored.of(row, result.score, is_english(result), detector)
+        unmarked += not rescored.english and row.get("leak_verdict") in (LEAKS, LEAK_FREE)
         older = [] if rescored.current else _older_version_problems(rescored, detector)
         problems += (_stored_score_problems(rescored) + _record_problems(rescored)
                      + _threshold_problems(rescored, detector)
@@ -126,6 +144,9 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
             others[rescored.version or "none recorded"] += 1
             cleared += not rescored.leaks_now and row.get("leak_verdict") == LEAKS
     notes = unstored_terms_notes(rows)
+    if unmarked:
+        notes.append(f"{unmarked} row(s) are not English, outside the leak detector's scope, but store the verdict "
+                     f"of their score (released before such rows were marked {NOT_ENGLISH!r}): it clears nothing")
     if others:
         notes.append(f"{sum(others.values())} row(s) were scored by another detector version "
                      f"({', '.join(sorted(others))}) than {detector.version}; re-scored by it, their verdicts agree"
@@ -140,6 +161,7 @@ class _Rescored:
 
     row: dict
     score: float  # the current detector's
+    english: bool  # the current detector reads the instruction as English (its scope)
     stored: float | None  # the row's leak_score
     threshold: float | None  # the row's leak_threshold
     version: str  # the detector version the row names ("" for none)
@@ -148,11 +170,12 @@ class _Rescored:
     same_score: bool  # stored by the current version, within the noise of its score
 
     @classmethod
-    def of(cls, row: dict, score: float, detector) -> _Rescored:
+    def of(cls, row: dict, score: float, english: bool, detector) -> _Rescored:
         version = row.get("detector_version") or ""
         stored, threshold = _number(row.get("leak_score")), _number(row.get("leak_threshold"))
         current = version == detector.version
-        return cls(row=row, score=score, stored=stored, threshold=threshold, version=version, current=current,
+        return cls(row=row, score=score, english=english, stored=stored, threshold=threshold, version=version,
+                   current=current,
                    # a stored threshold looser than the detector's is a problem in any version: it decides nothing
                    at=detector.threshold if threshold is None else min(threshold, detector.threshold),
                    same_score=(current and stored is not None
@@ -192,12 +215,15 @@ def _threshold_problems(rescored: _Rescored, detector) -> list[str]:
 
 
 def _verdict_problems(rescored: _Rescored) -> list[str]:
-    """A row of the current version: its verdict must follow from its score (said once, by the record's
-    own check, where that already found it wrong)."""
+    """A row of the current version: its verdict must follow from its score and language (said once, by the
+    record's own check, where that already found it wrong); a row not in English may keep its score's
+    verdict, as releases gave it before such rows were marked."""
     verdict = rescored.row.get("leak_verdict")
-    if rescored.record_problem is not None or verdict == (LEAKS if rescored.leaks_now else LEAK_FREE):
+    by_score = LEAKS if rescored.leaks_now else LEAK_FREE
+    if rescored.record_problem is not None or verdict in ((by_score,) if rescored.english else (NOT_ENGLISH, by_score)):
         return []
-    return [f"row {rescored.row['id']}: leak_verdict {verdict!r} does not follow from its score {rescored.score:.3f}"]
+    follows = "its English instruction" if verdict == NOT_ENGLISH else f"its score {rescored.score:.3f}"
+    return [f"row {rescored.row['id']}: leak_verdict {verdict!r} does not follow from {follows}"]
 
 
 def _older_version_problems(rescored: _Rescored, detector) -> list[str]:
@@ -213,9 +239,10 @@ def _older_version_problems(rescored: _Rescored, detector) -> list[str]:
 
 
 def _override_problems(rescored: _Rescored) -> list[str]:
-    """A row that leaks or fails the harm check ships only with an override."""
+    """A row that leaks, is marked not English or fails the harm check ships only with an override."""
     row, stored, threshold = rescored.row, rescored.stored, rescored.threshold
-    flagged = ((rescored.recorded and (row.get("leak_verdict") == LEAKS or row.get("harm_verdict") != HARM_KEEP
+    flagged = ((rescored.recorded and (row.get("leak_verdict") in (LEAKS, NOT_ENGLISH)
+                                       or row.get("harm_verdict") != HARM_KEEP
                                        or (stored is not None and threshold is not None and stored >= threshold)))
                or (rescored.current and rescored.leaks_now))
     if not flagged or row.get("override_reason"):
@@ -241,10 +268,11 @@ def stored_record_problem(row: dict) -> str | None:
     missing = [name for name, value in (("leak_score", stored), ("leak_threshold", threshold),
                                         ("detector_version", row.get("detector_version") or None))
                if value is None]
-    missing += ["leak_verdict"] if row.get("leak_verdict") not in (LEAKS, LEAK_FREE) else []
+    missing += ["leak_verdict"] if row.get("leak_verdict") not in (LEAKS, LEAK_FREE, NOT_ENGLISH) else []
     if missing:
         return f"row {row['id']}: incomplete leak check record ({', '.join(missing)} missing or not valid)"
-    if row["leak_verdict"] != (LEAKS if stored >= threshold else LEAK_FREE):
+    # whether a text is English is the detector's to say (`_verdict_problems`), not the stored score's
+    if row["leak_verdict"] not in (NOT_ENGLISH, LEAKS if stored >= threshold else LEAK_FREE):
         return (f"row {row['id']}: leak_verdict {row['leak_verdict']!r} does not follow from its stored score "
                 f"{stored:.3f} and threshold {threshold:.3f}")
     return None

@@ -24,7 +24,7 @@ RELEASE_FIELDS = [
     ("review_state", pa.string()),  # "accepted", or "unreviewed" in a preview release
     ("added_in", pa.int64()),  # the release version that first published the row
     ("leak_threshold", pa.float64()),  # the stricter of the run's and the detector's, for `leak_score`
-    ("leak_verdict", pa.string()),  # "leak-free", or "leaks" (shipped only with an override)
+    ("leak_verdict", pa.string()),  # "leak-free"; "leaks" or "not-english" (shipped only with an override)
     ("harm_verdict", pa.string()),  # the harm check on the shipped text: "keep" or "drop"
     ("detector_version", pa.string()),  # the detector that computed `leak_score`
     ("override_reason", pa.string()),  # an annotator's reason to keep a flagged edit, else null
