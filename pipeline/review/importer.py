@@ -157,15 +157,22 @@ def shipped_text_note(item, events: list[Event]) -> list[str]:
     else:
         score, threshold = edit.new_leak_score, edit.leak_threshold
         lines = [f"ships: {edit.annotator}'s edit {edit.edited_query!r}"]
-    leaks = score is not None and threshold is not None and score >= threshold
     harm = f"; harm check {edit.harm_verdict}" if edit is not None and edit.harm_verdict else ""
     lines.append(f"leak score {_number(score)} (threshold {_number(threshold)}): "
-                 f"{'LEAKS' if leaks else 'leak-free'}{harm}")
+                 f"{_leak_verdict(score, threshold, edit)}{harm}")
     if edit is not None and edit.override_reason:
         lines.append(f"kept by {edit.annotator}'s override: {edit.override_reason}")
-        lines.append("warning: this edit failed its leak or harm check; "
+        lines.append("warning: this edit failed its leak or harm check, or is not English; "
                      "--accept-original ships the pipeline's query instead")
     return lines
+
+
+def _leak_verdict(score: float | None, threshold: float | None, edit: Event | None) -> str:
+    from pipeline.detect.detector import in_scope  # fastText's language model, for edits only
+
+    if edit is not None and not in_scope(edit.edited_query):  # as the release's leak check reads it
+        return "not English: outside the leak detector's scope, so the score clears nothing"
+    return "LEAKS" if score is not None and threshold is not None and score >= threshold else "leak-free"
 
 
 def _number(value: float | None) -> str:
