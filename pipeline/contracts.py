@@ -80,6 +80,7 @@ class ReasonCode(StrEnum):
     release_checker_error = "release.checker_error"  # the pair checker failed on the pair: dropped
     release_leak_free = "release.leak_free"          # the shipped query passed the leak and harm checks
     release_leaks = "release.leaks"                  # the shipped query leaks
+    release_not_english = "release.not_english"      # the shipped query is not English: the detector cannot clear it
     release_harm_dropped = "release.harm_dropped"    # the shipped query fails the harm check
     release_overridden = "release.overridden"        # flagged, shipped anyway with an annotator's reason
     release_no_words = "release.no_words"            # the shipped query has nothing to score ("?"): never ships

@@ -105,7 +105,8 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None,
         reason = ("; ".join(failed) + f" (overridden: {override})" if failed and override
                   else "; ".join(failed) or f"leak-free: score {result.score:.3f} < {threshold:.3f}")
         code = (ReasonCode.release_overridden if failed and override
-                else ReasonCode.release_leaks if leaks or not english  # the detector cannot clear it
+                else ReasonCode.release_not_english if not english  # whatever its score: it means nothing
+                else ReasonCode.release_leaks if leaks
                 else ReasonCode.release_harm_dropped if failed else ReasonCode.release_leak_free)
         decisions.append(Decision(
             item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"] or "",

@@ -47,7 +47,7 @@ def test_a_low_scoring_query_in_another_language_is_not_called_leak_free_and_nee
     assert [row["id"] for row in kept] == ["kept", "english"]
     assert [row["leak_verdict"] for row in rows] == [NOT_ENGLISH, NOT_ENGLISH, LEAK_FREE]
     assert [(d.code, d.verdict) for d in decisions] == [
-        ("release.overridden", "keep"), ("release.leaks", "drop"), ("release.leak_free", "keep")]
+        ("release.overridden", "keep"), ("release.not_english", "drop"), ("release.leak_free", "keep")]
     assert decisions[1].reason == "not English: outside the leak detector's scope"
 
 
@@ -102,6 +102,6 @@ def test_a_release_with_an_overridden_chinese_edit_ships_it_as_not_english_and_v
     assert shipped.loc["r1-pair002", "leak_verdict"] == LEAK_FREE
     decisions = pd.read_parquet(folder / "decisions.parquet")
     leak_checks = decisions[decisions["stage"] == "release_leak_check"].set_index("item_id")
-    assert leak_checks.loc["r1-pair001", "code"] == "release.leaks"
+    assert leak_checks.loc["r1-pair001", "code"] == "release.not_english"
     assert verify_release(folder, default_embedder()) == []
     assert "(`leak_verdict` = `not-english`: 1 of these pairs)" in (folder / "README.md").read_text(encoding="utf-8")
