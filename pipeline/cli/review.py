@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
+from rich.cells import cell_len
+from rich.table import Column, Table
 from rich.text import Text
 
 from pipeline.cli.app import app
@@ -251,29 +252,50 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
         batches = load_batches(folder)
         every = store_for(folder).current(run_id=folder.name)
     events = [e for e in every if e.source != ADJUDICATION]  # an adjudicator is not an annotator
-    console = output_console()
-    # a skip moves the annotator on, so it counts as decided: the header says so beside the skips column
-    progress = Table("batch", "annotator", "decided (incl. skipped)", "skipped", "assigned", title="Progress")
+    progress = []
     for batch in batches:
         mine = [e for e in events if e.batch_id == batch.manifest.batch_id]
         names = sorted(set(batch.manifest.assignment) | {e.annotator for e in mine}) or ["(nobody yet)"]
         for name in names:
             own = [e for e in mine if e.annotator == name]
-            progress.add_row(*cells(batch.manifest.batch_id, name, str(len(own)),
-                                    str(sum(e.action == "skip" for e in own)),
-                                    str(len(batch.manifest.pairs_for(name)))))
-    console.print(progress)
+            progress.append((batch.manifest.batch_id, name, str(len(own)), str(sum(e.action == "skip" for e in own)),
+                             str(len(batch.manifest.pairs_for(name)))))
     category_of = {pid: item.category for batch in batches for pid, item in batch.items.items()}
     pipeline_queries = {pid: item.instruction for batch in batches for pid, item in batch.items.items()}
-    kappa = Table("scope", "key", "double-labelled", "agreed", "kappa",
-                  title="Agreement (the same decision and the same shipped text)")
-    for row in agreement(events, category_of, pipeline_queries):
-        kappa.add_row(*cells(row.scope, row.key, str(row.items), str(row.agreed),
-                             "n/a" if row.kappa is None else f"{row.kappa:.3f}"))
-    console.print(kappa)
+    kappa = [(row.scope, row.key, str(row.items), str(row.agreed), "n/a" if row.kappa is None else f"{row.kappa:.3f}")
+             for row in agreement(events, category_of, pipeline_queries)]
     found = conflicts(every, pipeline_queries)
-    table = Table("batch", "pair", "labels", title=f"Conflicts to adjudicate: {len(found)}")
-    for conflict in found:
-        table.add_row(*cells(conflict.batch_id, conflict.pair_id,
-                             "; ".join(f"{k}={v}" for k, v in conflict.labels.items())))
-    console.print(table)
+    labels = [(c.batch_id, c.pair_id, "; ".join(f"{k}={v}" for k, v in c.labels.items())) for c in found]
+    console = output_console()
+    # a skip moves the annotator on, so it counts as decided: the header says so beside the skips column
+    print_whole(console, fitted_table("Progress", ("batch", "annotator", "decided (incl. skipped)", "skipped",
+                                                   "assigned"), progress, texts={"annotator"}))
+    print_whole(console, fitted_table("Agreement (the same decision and the same shipped text)",
+                                      ("scope", "key", "double-labelled", "agreed", "kappa"), kappa, texts=set()))
+    print_whole(console, fitted_table(f"Conflicts to adjudicate: {len(found)}", ("batch", "pair", "labels"), labels,
+                                      texts={"labels"}))
+
+
+NARROWEST_TEXT = 4  # columns of names and edits fold down to this; a narrower window wraps the table's lines
+
+
+def fitted_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]], texts: set[str]) -> Table:
+    """A table whose columns fold rather than cut with "…": Rich's word wrap miscounts wide (CJK)
+    characters and would crop an edit, showing the adjudicator a text that is not the one stored. The
+    columns not in `texts` (ids that `review adjudicate` takes, counts) are as wide as their widest
+    value, so none is split."""
+    def column(index: int, header: str) -> Column:
+        widest = max((cell_len(row[index]) for row in rows), default=1)
+        return Column(header, overflow="fold", min_width=NARROWEST_TEXT if header in texts else widest)
+
+    table = Table(*(column(index, header) for index, header in enumerate(headers)), title=title)
+    for row in rows:
+        table.add_row(*cells(*row))
+    return table
+
+
+def print_whole(console, table: Table) -> None:
+    """Print `table` no narrower than its columns' minimum widths: in a narrower window Rich would
+    squeeze the text columns to nothing, where the terminal now wraps the long lines instead."""
+    needed = sum(column.min_width for column in table.columns) + 3 * len(table.columns) + 1  # padding, rules
+    console.print(table, width=max(console.width, needed), crop=False)
