@@ -30,7 +30,8 @@ from pipeline.summary import transient_failures_text
 def build(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")] = None,
     size: Annotated[Optional[int], typer.Option(help="Elements per sub-category (default 4).")] = None,
-    run_id: Annotated[Optional[str], typer.Option(help="Resume or name a run; default: a new id.")] = None,
+    run_id: Annotated[Optional[str], typer.Option(
+        help="Resume or name a run; default: a new id, the UTC start time and the config's hash (20261125-143002-5b82ad).")] = None,
     override: Annotated[list[str], typer.Option("--set", help="Override a config key: section.key=value.")] = [],
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
