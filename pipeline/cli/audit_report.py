@@ -9,6 +9,7 @@ import typer
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.review import RUNS_DIR, RunsDir
 
 
@@ -16,7 +17,7 @@ from pipeline.cli.review import RUNS_DIR, RunsDir
 def audit_report(
     run: Annotated[str, typer.Argument(help="A run id under --runs-dir, or a run folder.")],
     runs_dir: RunsDir = RUNS_DIR,
-    out: Annotated[Path | None, typer.Option(help="Where to write the page; default <run>/audit_report.html.")] = None,
+    out: Annotated[Path | None, typer.Option(callback=home_expanded, help="Where to write the page; default <run>/audit_report.html.")] = None,
 ) -> None:
     """Write an HTML audit of the run's leak-filter decisions: score histograms per category,
     a threshold sweep, the items nearest the threshold, rewrite attempts, agreement with review."""

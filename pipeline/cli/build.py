@@ -18,6 +18,7 @@ from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import (api_lost_after_finishing, environment_errors, fail, rerun_command, resumable,
                                  user_errors, without_lines_the_command_says)
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import BuildConfig, ConfigError, load_config
 from pipeline.build import finished_result
@@ -28,7 +29,7 @@ from pipeline.summary import transient_failures_text
 
 @app.command()
 def build(
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", callback=home_expanded, help="TOML config file.")] = None,
     size: Annotated[Optional[int], typer.Option(help="Elements per sub-category (default 4).")] = None,
     run_id: Annotated[Optional[str], typer.Option(
         help="Resume or name a run; default: a new id, the UTC start time and the config's hash (20261125-143002-5b82ad).")] = None,

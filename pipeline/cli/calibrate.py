@@ -20,6 +20,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console, percent
 from pipeline.cli.errors import fail
+from pipeline.cli.paths import home_expanded
 from pipeline.storage import atomic_path
 
 if TYPE_CHECKING:
@@ -33,9 +34,9 @@ TEAM_DATA_HELP = ("Folder of labelled sets written the way VLSBench's leakless q
 
 @app.command("calibrate")
 def calibrate_command(
-    data: Path = typer.Option(..., "--data", help=DATA_HELP),
-    out: Path | None = typer.Option(None, help="Calibration file to write (default: the shipped one, in a source checkout only)."),
-    team_data: Path | None = typer.Option(None, help=TEAM_DATA_HELP + " Their leakless rows set the text-harm threshold."),
+    data: Path = typer.Option(..., "--data", callback=home_expanded, help=DATA_HELP),
+    out: Path | None = typer.Option(None, callback=home_expanded, help="Calibration file to write (default: the shipped one, in a source checkout only)."),
+    team_data: Path | None = typer.Option(None, callback=home_expanded, help=TEAM_DATA_HELP + " Their leakless rows set the text-harm threshold."),
     adapter_seed: int = typer.Option(
         0, min=0, help="Seed of the adapter fits. Another seed alone moves public figures by about 0.02: "
                        "refit to a separate --out to measure that spread."),
@@ -69,15 +70,15 @@ def calibrate_command(
 
 @app.command("eval-public")
 def eval_public(
-    data: Path = typer.Option(..., "--data", help=DATA_HELP),
-    out: Path | None = typer.Option(None, help="Also write every figure to this JSON file."),
+    data: Path = typer.Option(..., "--data", callback=home_expanded, help=DATA_HELP),
+    out: Path | None = typer.Option(None, callback=home_expanded, help="Also write every figure to this JSON file."),
     scores: Path | None = typer.Option(
-        None, help="Also write each row's out-of-fold scores (ids and numbers, no text) to this Parquet file, "
+        None, callback=home_expanded, help="Also write each row's out-of-fold scores (ids and numbers, no text) to this Parquet file, "
                    "for `leakless eval-compare`."),
     calibration: Path | None = typer.Option(
-        None, help="A calibration written by `calibrate --out` (default: the shipped one); its folds are "
+        None, callback=home_expanded, help="A calibration written by `calibrate --out` (default: the shipped one); its folds are "
                    "refitted with the adapter settings it records."),
-    team_data: Path | None = typer.Option(None, help=TEAM_DATA_HELP + " The folder also holds the "
+    team_data: Path | None = typer.Option(None, callback=home_expanded, help=TEAM_DATA_HELP + " The folder also holds the "
                                                    "VLSBench sample (vlsbench_sample.json), scored as evaluation only."),
 ) -> None:
     """Leave one source out: refit the text-harm readers without each source (team sets four groups
@@ -124,8 +125,8 @@ def eval_public(
 
 @app.command("eval-compare")
 def eval_compare(
-    before: Path = typer.Argument(..., help="Row scores of one detector (`eval-public --scores` or `eval-detector --scores`)."),
-    after: Path = typer.Argument(..., help="Row scores of another, over the same corpus."),
+    before: Path = typer.Argument(..., callback=home_expanded, help="Row scores of one detector (`eval-public --scores` or `eval-detector --scores`)."),
+    after: Path = typer.Argument(..., callback=home_expanded, help="Row scores of another, over the same corpus."),
 ) -> None:
     """Two detectors on the same rows: each source's AUROC under both, and the difference with its
     paired 95% bootstrap interval (a difference whose interval holds 0 is not shown to be real)."""

@@ -13,6 +13,7 @@ from pipeline.cli.app import app
 from pipeline.cli.console import output_console, percent
 from pipeline.cli.errors import environment_errors, fail, report_rejects, user_errors
 from pipeline.cli.outputs import refuse_unwritable_outputs
+from pipeline.cli.paths import home_expanded
 
 console = output_console()
 
@@ -39,7 +40,7 @@ def _write_rejects(path: Path, rejects: list) -> None:
 
 @app.command("eval-detector")
 def eval_detector(
-    file: Path = typer.Argument(..., help="A labelled file (JSON, JSONL, CSV, TSV, each also .gz, or Parquet) with a `label` field, "
+    file: Path = typer.Argument(..., callback=home_expanded, help="A labelled file (JSON, JSONL, CSV, TSV, each also .gz, or Parquet) with a `label` field, "
                                           "or one with a masked twin of each query (--masked-field)."),
     threshold: float | None = typer.Option(None, parser=_score, metavar="SCORE",
                                            help="Decide at this score (0 to 1) instead of the shipped threshold."),
@@ -50,12 +51,12 @@ def eval_detector(
         None, help="Column holding each query's masked twin (MM-SafetyBench: \"Rephrased Question\"): the query "
                    "is then a leaky pair and the twin a leakless one, and no `label` is read."),
     scores: Path | None = typer.Option(
-        None, help="Also write each row's scores (ids and numbers, no text) to this Parquet file, "
+        None, callback=home_expanded, help="Also write each row's scores (ids and numbers, no text) to this Parquet file, "
                    "for `leakless eval-compare`."),
     strict: bool = typer.Option(False, "--strict", help="Exit 2 at the first unreadable row (without it such "
                                                        "rows are named on stderr and left out)."),
     rejects_file: Path | None = typer.Option(
-        None, "--rejects", help="List the unreadable rows in this JSON lines file (row or line, id and reason, as "
+        None, "--rejects", callback=home_expanded, help="List the unreadable rows in this JSON lines file (row or line, id and reason, as "
                                 "`audit` does) instead of naming each on stderr."),
 ) -> None:
     """Measure the leak detector on a labelled file: AUROC, precision, recall, FPR. Rows without an
@@ -113,15 +114,15 @@ def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path |
 
 @app.command("audit")
 def audit(
-    file: Path = typer.Argument(..., help="Any benchmark file: JSON list or object of records, JSONL, CSV "
+    file: Path = typer.Argument(..., callback=home_expanded, help="Any benchmark file: JSON list or object of records, JSONL, CSV "
                                           "(comma, semicolon or tab), TSV, each also gzipped (.jsonl.gz), or Parquet."),
     query_field: str | None = typer.Option(None, help="Column holding the text query (found by name if omitted)."),
     description_field: str | None = typer.Option(
         None, help="Column holding the image description; rows without one are scored on the query alone."),
     id_field: str | None = typer.Option(None, help="Column holding the row id (the row's 1-based position if absent)."),
-    out: Path | None = typer.Option(None, help="Parquet file to write (default: <FILE>.leak_audit.parquet)."),
+    out: Path | None = typer.Option(None, callback=home_expanded, help="Parquet file to write (default: <FILE>.leak_audit.parquet)."),
     rejects: Path | None = typer.Option(
-        None, help="JSON lines file listing each unreadable row: its row or line, id and reason "
+        None, callback=home_expanded, help="JSON lines file listing each unreadable row: its row or line, id and reason "
                    "(default: beside --out, ending .rejects.jsonl)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 2 at the first unreadable row, writing nothing "
                                                        "(without it such rows are listed and skipped)."),

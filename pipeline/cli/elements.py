@@ -13,13 +13,14 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.paths import home_expanded
 from pipeline.config import load_config
 
 elements_app = typer.Typer(help="The element library and the element store a model grows.",
                            no_args_is_help=True)
 app.add_typer(elements_app, name="elements")
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Build config (TOML).")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", callback=home_expanded, help="Build config (TOML).")]
 SetOption = Annotated[list[str], typer.Option("--set", help="Override a config key: section.key=value.")]
 SubOption = Annotated[list[str], typer.Option("--sub-category", "-s", help="A sub-category (repeatable).")]
 

@@ -11,17 +11,18 @@ import typer
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.release import RELEASES_DIR, ReleasesDir, release_path
 
 EVALUATIONS_DIR = Path("artifacts/evaluations")
-EvaluationsDir = Annotated[Path, typer.Option("--out-dir", help="Evaluations go to <out-dir>/<release>/.")]
+EvaluationsDir = Annotated[Path, typer.Option("--out-dir", callback=home_expanded, help="Evaluations go to <out-dir>/<release>/.")]
 
 
 @app.command()
 def evaluate(
     release: Annotated[str, typer.Argument(help="A release folder, or <name>-v<N> under --releases-dir.")],
     models: Annotated[Path, typer.Option(
-        "--models", help="Models file: a [judge] table and [[models]] entries (docs/evaluate.md).")],
+        "--models", callback=home_expanded, help="Models file: a [judge] table and [[models]] entries (docs/evaluate.md).")],
     text_only: Annotated[bool, typer.Option(
         "--text-only", help="Also run the text-only control: the same instructions without their image.")] = False,
     only: Annotated[Optional[list[str]], typer.Option("--model", help="Evaluate only this model (repeatable).")] = None,
@@ -185,7 +186,7 @@ def select(
     release: Annotated[str, typer.Argument(help="A release folder, or <name>-v<N> under --releases-dir.")],
     per_sub_category: Annotated[int, typer.Option(help="Pairs to keep per sub-category (at most).")],
     evaluations: Annotated[Optional[Path], typer.Option(
-        help="Folder of <model>.parquet evaluations (default: artifacts/evaluations/<release>).")] = None,
+        callback=home_expanded, help="Folder of <model>.parquet evaluations (default: artifacts/evaluations/<release>).")] = None,
     common_pairs: Annotated[bool, typer.Option(
         "--common-pairs", help="Select only among the pairs every model judged; the others are dropped as "
                                "select.unjudged (default: refuse when a model lacks pairs).")] = False,

@@ -16,6 +16,7 @@ from pipeline.cli.console import output_console
 from pipeline.cli.build import reachable_api_url, report_finished_without_api
 from pipeline.cli.errors import (api_lost_after_finishing, environment_errors, fail, rerun_command, resumable,
                                  user_errors, without_lines_the_command_says)
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.extend import ExtendPlan, Targets, extension_run_id, plan_from_files
@@ -44,9 +45,9 @@ def in_targets_runs_dir(settings: BuildConfig, targets: Targets) -> BuildConfig:
 @app.command()
 def extend(
     targets: Annotated[Path, typer.Option("--targets", "-t",
-                                          help="TOML file with the targets (or an [extend] table).")],
+                                          callback=home_expanded, help="TOML file with the targets (or an [extend] table).")],
     config: Annotated[Optional[Path], typer.Option("--config", "-c",
-                                                   help="Build config (replaces the targets' one).")] = None,
+                                                   callback=home_expanded, help="Build config (replaces the targets' one).")] = None,
     override: Annotated[list[str], typer.Option("--set", help="Override a build config key: k.key=v.")] = [],
     dry_run: Annotated[bool, typer.Option(help="Print what is missing and stop.")] = False,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,

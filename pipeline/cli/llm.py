@@ -12,6 +12,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import fail
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.ports import check_can_listen
 from pipeline.llm.config import DEFAULT_TIMEOUT_S, FAKE_HANG_S, LLMSettings
 from pipeline.llm.roles import ROLES
@@ -20,7 +21,7 @@ cache_app = typer.Typer(help="Inspect or clear the LLM answer cache.", no_args_i
 app.add_typer(cache_app, name="cache")
 
 PathOption = Annotated[Optional[Path], typer.Option(
-    "--path", help="Cache file (default: artifacts/cache/llm.sqlite).")]
+    "--path", callback=home_expanded, help="Cache file (default: artifacts/cache/llm.sqlite).")]
 
 
 def _open_cache(path: Path | None):

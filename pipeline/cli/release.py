@@ -9,11 +9,12 @@ import typer
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import echoed_notes, fail, user_errors
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.review import RUNS_DIR, RunsDir, run_folder
 from pipeline.progress import Step, no_steps, step_lines
 
 RELEASES_DIR = Path("artifacts/releases")
-ReleasesDir = Annotated[Path, typer.Option("--releases-dir", help="Where releases live.")]
+ReleasesDir = Annotated[Path, typer.Option("--releases-dir", callback=home_expanded, help="Where releases live.")]
 
 
 def release_path(release: str, releases_dir: Path) -> Path:
@@ -38,7 +39,7 @@ def release(
     query_threshold: Annotated[float, typer.Option(help="Query near-duplicate: MiniLM cosine.")] = 0.95,
     min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor.")] = 0.2,
     license: Annotated[str, typer.Option(help="License id for the dataset card.")] = "apache-2.0",
-    config: Annotated[Optional[Path], typer.Option(help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
+    config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
 ) -> None:
     """Release reviewed pairs: final filtration, dedup (within and against earlier versions), shards, card."""
     from pipeline.config import load_config
@@ -112,7 +113,7 @@ def verify(release: Release, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
 @app.command("export-vlsbench")
 def export_vlsbench_command(
     release: Release,
-    out_dir: Annotated[Path, typer.Argument(help="An empty or new folder for data.json and imgs/.")],
+    out_dir: Annotated[Path, typer.Argument(callback=home_expanded, help="An empty or new folder for data.json and imgs/.")],
     releases_dir: ReleasesDir = RELEASES_DIR,
     force: Annotated[bool, typer.Option("--force", help="Export without running verify, so even a release that "
                                         "would fail it (never a shard that is a link or not in the release "

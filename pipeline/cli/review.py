@@ -14,6 +14,7 @@ from rich.text import Text
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import echoed_notes, fail, user_errors
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.ports import check_can_listen
 
 review_app = typer.Typer(help="Human review: batches for annotators, a review web app, decisions back into the run.",
@@ -23,7 +24,7 @@ tokens_app = typer.Typer(help="Per-annotator tokens, each scoped to batches.", n
 review_app.add_typer(tokens_app, name="tokens")
 app.add_typer(review_app, name="review")
 
-RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where the runs live.")]
+RunsDir = Annotated[Path, typer.Option("--runs-dir", callback=home_expanded, help="Where the runs live.")]
 Run = Annotated[str, typer.Argument(help="A run id under --runs-dir, or a run folder.")]
 RUNS_DIR = Path("artifacts/runs")
 
@@ -53,6 +54,15 @@ def store_for(run_dir: Path):
     return ReviewStore.for_runs(run_dir.parent)
 
 
+def existing_store(runs_dir: Path):
+    """The runs folder's review store, for a command that only reads it or takes from it: none is
+    made, so a mistyped --runs-dir is told apart from a store that holds nothing."""
+    from pipeline.review.store import STORE_NAME, ReviewStore
+    if not (runs_dir / STORE_NAME).is_file():
+        raise fail(f"no review store under {runs_dir}")
+    return ReviewStore.for_runs(runs_dir)
+
+
 @review_app.command("export")
 def export(run: Run, runs_dir: RunsDir = RUNS_DIR,
            batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 50,
@@ -74,9 +84,9 @@ def serve(runs_dir: RunsDir = RUNS_DIR,
           host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
           tls_cert: Annotated[Optional[Path], typer.Option(
-              help="PEM certificate (chain) to serve HTTPS with, beside --tls-key; without both, plain HTTP.")] = None,
+              callback=home_expanded, help="PEM certificate (chain) to serve HTTPS with, beside --tls-key; without both, plain HTTP.")] = None,
           tls_key: Annotated[Optional[Path], typer.Option(
-              help="The unencrypted PEM private key of --tls-cert.")] = None) -> None:
+              callback=home_expanded, help="The unencrypted PEM private key of --tls-cert.")] = None) -> None:
     """Serve the review web app (open it with http://HOST:PORT/?token=..., or https:// with --tls-cert
     and --tls-key); the detector loads first."""
     import uvicorn
@@ -147,9 +157,8 @@ def tokens_add(name: Annotated[str, typer.Argument(help="The annotator's name (a
 def tokens_revoke(name: Annotated[str, typer.Argument(help="The annotator whose tokens stop working.")],
                   runs_dir: RunsDir = RUNS_DIR) -> None:
     """Revoke NAME's token: it and every browser session opened with it stop working at once."""
-    from pipeline.review.store import ReviewStore
     with user_errors():
-        revoked = ReviewStore.for_runs(runs_dir).revoke(name)
+        revoked = existing_store(runs_dir).revoke(name)
     if not revoked:
         raise fail(f"{name} has no live token under {runs_dir}")
     typer.echo(f"revoked {name}'s token")
@@ -158,9 +167,8 @@ def tokens_revoke(name: Annotated[str, typer.Argument(help="The annotator whose 
 @tokens_app.command("list")
 def tokens_list(runs_dir: RunsDir = RUNS_DIR) -> None:
     """Annotators with a live token: when it was made and its batches."""
-    from pipeline.review.store import ReviewStore
     with user_errors():
-        tokens = ReviewStore.for_runs(runs_dir).tokens()
+        tokens = existing_store(runs_dir).tokens()
     for token in tokens:
         typer.echo(f"{token.annotator}\t{token.created}\t{','.join(token.batches)}")
 

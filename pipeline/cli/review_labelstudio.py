@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.review import RUNS_DIR, Run, RunsDir, review_app, run_folder, store_for
 from pipeline.review.labelstudio import DEFAULT_IMAGE_URL_PREFIX
 
@@ -50,7 +51,7 @@ def labelstudio_export(
 @review_app.command("labelstudio-import")
 def labelstudio_import(
     run: Run,
-    export_file: Annotated[Path, typer.Argument(help="Label Studio's JSON export (a snapshot with full annotations).")],
+    export_file: Annotated[Path, typer.Argument(callback=home_expanded, help="Label Studio's JSON export (a snapshot with full annotations).")],
     runs_dir: RunsDir = RUNS_DIR,
     user: Annotated[Optional[list[str]], typer.Option(
         "--user", help="ID_OR_EMAIL=NAME: record this Label Studio user as annotator NAME "

@@ -24,6 +24,7 @@ from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import readable_rows, user_errors
 from pipeline.cli.outputs import refuse_unwritable_outputs
+from pipeline.cli.paths import home_expanded
 from pipeline.cli.preflight import check_llm_ready
 from pipeline.storage import atomic_path
 
@@ -41,16 +42,16 @@ ATTEMPT_TYPE = pa.struct([
 
 @app.command()
 def rewrite(
-    file: Annotated[Path, typer.Argument(help="JSON, JSONL, CSV, TSV (each also .gz) or Parquet with queries and image descriptions.")],
+    file: Annotated[Path, typer.Argument(callback=home_expanded, help="JSON, JSONL, CSV, TSV (each also .gz) or Parquet with queries and image descriptions.")],
     query_field: Annotated[Optional[str], typer.Option(help="Column with the query (found by name if omitted).")] = None,
     description_field: Annotated[Optional[str], typer.Option(help="Column with the image description.")] = None,
     id_field: Annotated[Optional[str], typer.Option(help="Column with the row id (row number if absent).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Parquet to write (default: <FILE>.rewritten.parquet).")] = None,
+    out: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Parquet to write (default: <FILE>.rewritten.parquet).")] = None,
     max_attempts: Annotated[int, typer.Option(min=1, max=10, help=(
         "Most rewrite -> detect rounds per query. The loop stops sooner when an attempt flags no new "
         "span to feed back (a text-harm leak such as 'h3roin' has none): the same request would get "
         "the same answer."))] = 3,
-    config: Annotated[Optional[Path], typer.Option(help="Build config; its [backends] rewriter is used.")] = None,
+    config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config; its [backends] rewriter is used.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 at the first unreadable row (without it such "
                                                           "rows are named on stderr and skipped).")] = False,
 ) -> None:

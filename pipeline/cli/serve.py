@@ -11,13 +11,14 @@ from pydantic import ValidationError
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.paths import home_expanded
 from pipeline.config import one_line
 from pipeline.schedules import ScheduleEntry, load_serve_config
 
 
 @app.command()
 def serve(
-    config: Annotated[Path, typer.Option("--config", "-c", help="TOML file with [[schedules]] entries.")],
+    config: Annotated[Path, typer.Option("--config", "-c", callback=home_expanded, help="TOML file with [[schedules]] entries.")],
 ) -> None:
     """Register the deployments of a schedule file and run them until stopped (Ctrl-C).
 
