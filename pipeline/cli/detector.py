@@ -182,7 +182,8 @@ def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:
     columns = [by, "pairs", *(["not English"] if not_english else []), "leaky", "by text_harm", "by reveal",
                "leak rate"]
     for number, name in enumerate(columns):
-        table.add_column(name, justify="left" if number == 0 else "right")
+        # a group is the file's own text: folded, never cut ("…") where wide characters fool the wrap
+        table.add_column(name, justify="left" if number == 0 else "right", overflow="fold" if number == 0 else "ellipsis")
     for group, count in [*sorted(summary.groups.items()), ("all", summary.total)]:
         table.add_row(group, str(count.pairs), *([str(count.not_english)] if not_english else []),
                       str(count.leaky), str(count.by_text_harm), str(count.by_reveal), percent(count.leak_rate))

@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.cells import cell_len
-from rich.table import Column, Table
-from rich.text import Text
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import echoed_notes, fail, user_errors
-from pipeline.cli.paths import home_expanded
+from pipeline.cli.paths import given_path, home_expanded
 from pipeline.cli.ports import check_can_listen
+from pipeline.cli.tables import fitted_table, print_whole
 
 review_app = typer.Typer(help="Human review: batches for annotators, a review web app, decisions back into the run.",
                          no_args_is_help=True, rich_markup_mode=None)
@@ -32,8 +30,8 @@ RUNS_DIR = Path("artifacts/runs")
 def run_folder(run: str, runs_dir: Path) -> Path:
     """RUN is a run id under --runs-dir, or a path to a run folder. A run id wins over a folder of the
     same name where the command is run (an image pool called like the run, say)."""
-    under_runs_dir = runs_dir / run
-    folder = under_runs_dir if under_runs_dir.is_dir() or not Path(run).is_dir() else Path(run)
+    under_runs_dir, given = runs_dir / run, given_path(run)
+    folder = under_runs_dir if under_runs_dir.is_dir() or not given.is_dir() else given
     if not folder.is_dir():  # a typo, or a relative --runs-dir read from another folder: not a half-built run
         raise fail(f"no run {run} under {runs_dir}")
     if not (folder / "data").is_dir():
@@ -41,12 +39,6 @@ def run_folder(run: str, runs_dir: Path) -> Path:
     if not (folder / "manifest.json").is_file():  # written last: a run killed while finishing has none
         raise fail(f"{folder} is not a finished run (no manifest.json: rerun `leakless build` to finish it)")
     return folder.resolve()
-
-
-def cells(*values: str) -> list[Text]:
-    """Table cells shown as written: names, ids and annotators' edits are data, and Rich would read
-    "[/]" or "[bold red]" in them as markup (and ":smile:" as an emoji code)."""
-    return [Text(value) for value in values]
 
 
 def store_for(run_dir: Path):
@@ -282,28 +274,3 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
                                       ("scope", "key", "double-labelled", "agreed", "kappa"), kappa, texts=set()))
     print_whole(console, fitted_table(f"Conflicts to adjudicate: {len(found)}", ("batch", "pair", "labels"), labels,
                                       texts={"labels"}))
-
-
-NARROWEST_TEXT = 4  # columns of names and edits fold down to this; a narrower window wraps the table's lines
-
-
-def fitted_table(title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]], texts: set[str]) -> Table:
-    """A table whose columns fold rather than cut with "…": Rich's word wrap miscounts wide (CJK)
-    characters and would crop an edit, showing the adjudicator a text that is not the one stored. The
-    columns not in `texts` (ids that `review adjudicate` takes, counts) are as wide as their widest
-    value, so none is split."""
-    def column(index: int, header: str) -> Column:
-        widest = max((cell_len(row[index]) for row in rows), default=1)
-        return Column(header, overflow="fold", min_width=NARROWEST_TEXT if header in texts else widest)
-
-    table = Table(*(column(index, header) for index, header in enumerate(headers)), title=title)
-    for row in rows:
-        table.add_row(*cells(*row))
-    return table
-
-
-def print_whole(console, table: Table) -> None:
-    """Print `table` no narrower than its columns' minimum widths: in a narrower window Rich would
-    squeeze the text columns to nothing, where the terminal now wraps the long lines instead."""
-    needed = sum(column.min_width for column in table.columns) + 3 * len(table.columns) + 1  # padding, rules
-    console.print(table, width=max(console.width, needed), crop=False)
