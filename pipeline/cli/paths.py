@@ -11,6 +11,14 @@ import typer
 from pipeline.env import expand_home
 
 
+def given_path(text: str) -> Path:
+    """A run or release given as text (an id, or a folder): a folder path's `~` read as for the Path options."""
+    try:
+        return expand_home(Path(text))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def home_expanded(value: Path | list[Path] | None) -> Path | list[Path] | None:
     """The callback of every Path-typed parameter (a list-valued one too); a `~name` that is no
     user's is a bad value (one `error:` line, exit 2)."""

@@ -9,7 +9,7 @@ import typer
 
 from pipeline.cli.app import app
 from pipeline.cli.errors import echoed_notes, fail, user_errors
-from pipeline.cli.paths import home_expanded
+from pipeline.cli.paths import given_path, home_expanded
 from pipeline.cli.review import RUNS_DIR, RunsDir, run_folder
 from pipeline.progress import Step, no_steps, step_lines
 
@@ -19,7 +19,10 @@ ReleasesDir = Annotated[Path, typer.Option("--releases-dir", callback=home_expan
 
 def release_path(release: str, releases_dir: Path) -> Path:
     """RELEASE is a folder, or `<name>-v<N>` under --releases-dir."""
-    folder = Path(release) if Path(release).is_dir() else releases_dir / release
+    given = given_path(release)
+    folder = given if given.is_dir() else releases_dir / release
+    if not folder.is_dir():  # a typo, or a relative --releases-dir read from another folder
+        raise fail(f"no release {release} under {releases_dir}")
     if not (folder / "manifest.json").is_file():
         raise fail(f"{folder} is not a release (no manifest.json)")
     return folder
