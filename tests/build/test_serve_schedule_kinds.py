@@ -27,3 +27,11 @@ def test_targets_without_the_extend_flow_or_extend_without_targets_is_one_line(t
     result = serve(tmp_path, f'[[schedules]]\nname = "nightly"\ninterval_seconds = 60\n{entry}', monkeypatch)
     assert result.exit_code == 2, result.output
     assert result.stderr.strip() == f"error: serve.toml: schedules.0: schedule 'nightly': {NEEDS_TARGETS}"
+
+
+@pytest.mark.parametrize("seconds", [0, 4])
+def test_an_interval_under_five_seconds_is_one_line(tmp_path, monkeypatch, seconds):
+    result = serve(tmp_path, f'[[schedules]]\nname = "often"\ninterval_seconds = {seconds}\n', monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: serve.toml: schedules.0.interval_seconds: ")
+    assert "greater than or equal to 5" in result.stderr and len(result.stderr.splitlines()) == 1
