@@ -235,24 +235,36 @@ def _looks_verbal(word: str) -> bool:
     return len(word) > 5 and word.lower().endswith(("ing", "ed"))
 
 
+# The endings that tell inflections of one stem apart ("attack", "attacked", "attacker", "attacks").
+_FORM_ENDING = re.compile(r"(?:ing|ed|ers|er|ions|ion|ly|(?<!s)s)$")
+
+
+def _form(word: str) -> str:
+    """A word's inflection, read from its ending ("" for a base form): a paraphrase is inflected
+    like its key, so a stem match may only borrow the paraphrase of a key of the same form."""
+    ending = _FORM_ENDING.search(word.lower().replace("’", "'").removesuffix("'s"))
+    return ending.group() if ending else ""
+
+
 @lru_cache(maxsize=32)
-def _harm_patterns(lexicon: Lexicon, category: str) -> tuple[list, dict[str, str]]:
-    """Compiled exact-phrase patterns (longest first) and a stem table for one-word keys."""
+def _harm_patterns(lexicon: Lexicon, category: str) -> tuple[list, dict[tuple[str, str], str]]:
+    """Compiled exact-phrase patterns (longest first) and a (stem, form) table for one-word keys."""
     table = lexicon.harm_words(category)
     phrases = sorted(table, key=lambda k: len(k.split()), reverse=True)
     patterns = [(re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, p.split())) + r"(?![\w-])",
                             re.IGNORECASE), table[p]) for p in phrases]
-    by_stem = {stem(k): v for k, v in table.items() if " " not in k}
+    by_stem = {(stem(k), _form(k)): v for k, v in table.items() if " " not in k}
     return patterns, by_stem
 
 
-def _neutralise(text: str, harm: tuple[list, dict[str, str]]) -> str:
+def _neutralise(text: str, harm: tuple[list, dict[tuple[str, str], str]]) -> str:
     patterns, by_stem = harm
     for pattern, paraphrase in patterns:
         text = pattern.sub(paraphrase, text)
-    # Inflected forms the file does not list ("hacks", "attacked") still go, via stems.
+    # A form the file does not spell out ("Weapon's") goes via a key of its stem and form; with
+    # none it is left to the other rules: "attacked" -> "approaching" would not read as English.
     for match in reversed(words(text)):
-        paraphrase = by_stem.get(stem(match.group()))
+        paraphrase = by_stem.get((stem(match.group()), _form(match.group())))
         if paraphrase is not None:
             text = text[:match.start()] + paraphrase + text[match.end():]
     return text
