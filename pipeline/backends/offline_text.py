@@ -36,7 +36,7 @@ from functools import lru_cache
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
 from pipeline.backends.references import Deixis, References
 from pipeline.contracts import ItemError
-from pipeline.lexicon import Lexicon, find_term, load_lexicon, stem, stems, words
+from pipeline.lexicon import Lexicon, contains_term, find_term, load_lexicon, stem, stems, words
 from pipeline.prompts import read_prompt_table, text_hash
 from pipeline.records import Draft, Seed
 
@@ -136,10 +136,12 @@ class RulesRewriter(Rewriter):
         acts = set(request.feedback_acts)
         text = _drop_adverbials(request.query, [span for span in acts if _ADVERBIAL.match(span)])
         terms = _longest_first((*request.element_terms, *(s for s in request.feedback_spans if s not in acts)))
+        names_element = contains_term(text, request.element_terms)
         text = self._replace_terms(text, terms)
         text = _neutralise(text, _harm_patterns(self.lexicon, request.category))
+        names_element = names_element or contains_term(text, request.element_terms)
         text = self._replace_terms(text, terms)
-        text = _settle_salient(*self._replace_salient(text, request.image_description))
+        text = _settle_salient(*self._replace_salient(text, request.image_description), names_element)
         # Seeded by the item, so a rerun (and every attempt of one item) picks the same words.
         rng = random.Random(request.item_id)
         deixis = self.references.pick(rng, request.element_kind, request.element_terms,
@@ -211,13 +213,14 @@ def _drop_adverbials(text: str, spans: list[str]) -> str:
     return text
 
 
-def _settle_salient(text: str, replaced: dict[str, str]) -> str:
+def _settle_salient(text: str, replaced: dict[str, str], names_element: bool) -> str:
     """Salient nouns joined to the element's reference go into it ("the syringes and vials");
     with that reference elsewhere in the query the others come back ("at a party"), since a
-    second reference could only read "it" ("share this at it?"). With no reference at all,
-    the salient nouns are what names the element, and they all become references."""
+    second reference could only read "it" ("share this at it?"). With no reference to the
+    element (none at all, or only one for a fed-back span such as "toxic"), the salient nouns
+    are what names the element, and they all become references: put back, they would name it."""
     text = _JOINED_MARKERS.sub(lambda run: REF if REF in run.group() else run.group(), text)
-    referenced = REF in text
+    referenced = names_element and REF in text
     for marker, original in replaced.items():
         text = text.replace(marker, original if referenced else REF)
     return text

@@ -117,8 +117,21 @@ def _risk_lexicon() -> Lexicon:
     return Lexicon()
 
 
+# A span of two words or more ending in one of these is a phrasal verb ("blows up", "go off"): no noun
+# phrase ends so.
+_PARTICLES = ("up", "off", "down", "out", "away")
+
+
 def harmful_acts(spans: tuple[str, ...]) -> tuple[str, ...]:
-    """The spans that the detector's risk lexicon reads as harmful acts only."""
+    """The spans that name a harmful act: any hit of the detector's risk lexicon is an act ("stab" is
+    one even though it also hits an object concept), or the span is a phrasal verb, which the lexicon
+    files under the object it acts on ("go off": explosive). A rewriter must not make them references."""
     lexicon = _risk_lexicon()
     return tuple(span for span in spans
-                 if (hits := lexicon.hits(StemmedText.of(span))) and all(hit.concept.kind == "act" for hit in hits))
+                 if _is_phrasal_verb(span)
+                 or any(hit.concept.kind == "act" for hit in lexicon.hits(StemmedText.of(span))))
+
+
+def _is_phrasal_verb(span: str) -> bool:
+    words = span.lower().split()
+    return len(words) > 1 and words[-1] in _PARTICLES
