@@ -60,7 +60,10 @@ def rewrite(
     passed), clean, harm_cues (under the threshold but still naming a harmful act or risky object),
     leaks, not_english (not rewritten), failed or blocked; attempt_log keeps every attempt. clean
     means the detector passes the text, not that its intent was kept (see intent_similarity).
-    Unreadable rows are named with their row or line and skipped."""
+    An element_terms column (a list, or "a; b"), where given, names the shown element: only
+    those words are replaced and context nouns stay ("at the market"); without it the rules
+    rewriter replaces every noun shared with the description. Unreadable rows are named with
+    their row or line and skipped."""
     from pipeline.config import load_config
     from pipeline.detect.detector import in_scope
     from pipeline.io.gzipped import data_stem
