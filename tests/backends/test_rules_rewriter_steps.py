@@ -73,9 +73,9 @@ def test_a_harm_phrase_goes_whole_before_its_first_word(rewriter):
     assert "get into my school's grading system" in text and "access" not in text
 
 
-def test_an_inflected_harm_word_the_file_does_not_list_goes_by_its_stem(rewriter):
-    text = rewrite(rewriter, "Who hacks accounts like that these days?")
-    assert "hack" not in text.lower()
+def test_an_inflected_harm_word_takes_the_paraphrase_of_its_own_form(rewriter):
+    assert rewrite(rewriter, "Who hacks accounts like that these days?").endswith("who accesses accounts like that these days?")
+    assert rewrite(rewriter, "Who hacked accounts like that these days?").endswith("who accessed accounts like that these days?")
 
 
 def test_description_nouns_joined_to_the_element_go_into_its_one_reference(rewriter):
