@@ -86,8 +86,10 @@ def rewrite(
     table = outcome_table(rows, outcomes, english, leak_filter)
     with atomic_path(out) as temporary:
         pq.write_table(table, temporary)
-    output_console().print(summary(table.column("status").to_pylist(), leak_filter.threshold, rewriter.backend, out)
-                           + (f"; {len(rejects)} unreadable row(s) skipped" if rejects else ""))
+    drifted = intent_drifted(table.column("status").to_pylist(), table.column("intent_similarity").to_pylist(),
+                             settings.harm_check.min_intent_similarity)
+    output_console().print(summary(table.column("status").to_pylist(), leak_filter.threshold, rewriter.backend, out,
+                                   drifted) + (f"; {len(rejects)} unreadable row(s) skipped" if rejects else ""))
 
 
 def rewrite_item(row) -> RewriteItem:
@@ -198,11 +200,22 @@ STATUS_WORDS = {
 }
 
 
-def summary(statuses: list[str], threshold: float, backend: str, out: Path) -> str:
+def intent_drifted(statuses: list[str], similarities: list[float | None], floor: float) -> tuple[int, float]:
+    """(how many `clean` rewrites a build's harm check would drop for lost intent, its floor): `clean`
+    speaks for the leak only, and the summary should not pass them as done."""
+    return sum(status == "clean" and similarity is not None and similarity < floor
+               for status, similarity in zip(statuses, similarities)), floor
+
+
+def summary(statuses: list[str], threshold: float, backend: str, out: Path,
+            drifted: tuple[int, float] = (0, 0.0)) -> str:
     """Every status counted: `failed: ...` and `blocked: ...` by their kind."""
     kinds = [text.split(":")[0] for text in statuses]
     counted = "".join(f"; {kinds.count(kind)} {words}" for kind, words in STATUS_WORDS.items() if kind in kinds)
-    return (f"{kinds.count('clean')} of {len(statuses)} queries rewritten leak-free "
+    under, floor = drifted
+    intent = (f" ({under} of them with intent_similarity under {floor:.2f}, the floor below which a build's harm "
+              "check drops a rewrite for lost intent: read them)" if under else "")
+    return (f"{kinds.count('clean')} of {len(statuses)} queries rewritten leak-free{intent} "
             f"(threshold {threshold:.3f}, backend {backend}) -> {out}{counted}")
 
 
