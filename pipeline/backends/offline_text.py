@@ -16,7 +16,7 @@ one names the element, and the leak rewriter takes it out afterwards.
    whole; every element term and every other span a leak detector flagged earlier
    (not an act: a verb phrase has no reference that could stand in for it) is
    replaced by a placeholder, with its article and up to two modifiers;
-2. explicit harm words become neutral paraphrases from `harm_words.toml`
+2. explicit harm words become neutral paraphrases from `harm_words.toml` (`pipeline.backends.harm_words`)
    (then step 1 runs again, in case a paraphrase is itself an element term);
 3. when no element term was found, content words the query shares with the image
    description (the salient nouns) go the same way, or are dropped when they only
@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import random
 import re
-from functools import lru_cache
 
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
+from pipeline.backends.harm_words import harm_patterns, neutralise
 from pipeline.backends.references import Deixis, References
 from pipeline.contracts import ItemError
 from pipeline.lexicon import Lexicon, contains_term, find_term, load_lexicon, stem, stems, words
@@ -138,7 +138,7 @@ class RulesRewriter(Rewriter):
         terms = _longest_first((*request.element_terms, *(s for s in request.feedback_spans if s not in acts)))
         names_element = contains_term(text, request.element_terms)
         text = self._replace_terms(text, terms)
-        text = _neutralise(text, _harm_patterns(self.lexicon, request.category))
+        text = neutralise(text, harm_patterns(self.lexicon, request.category))
         names_element = names_element or contains_term(text, request.element_terms)
         text = self._replace_terms(text, terms)
         text = _settle_salient(*self._replace_salient(text, request.image_description), names_element)
@@ -236,41 +236,6 @@ def _looks_verbal(word: str) -> bool:
     # Without a part-of-speech tagger, "-ing"/"-ed" forms ("holding", "crowded")
     # are taken as verbs or adjectives, which say how, not what.
     return len(word) > 5 and word.lower().endswith(("ing", "ed"))
-
-
-# The endings that tell inflections of one stem apart ("attack", "attacked", "attacker", "attacks").
-_FORM_ENDING = re.compile(r"(?:ing|ed|ers|er|ions|ion|ly|(?<!s)s)$")
-
-
-def _form(word: str) -> str:
-    """A word's inflection, read from its ending ("" for a base form): a paraphrase is inflected
-    like its key, so a stem match may only borrow the paraphrase of a key of the same form."""
-    ending = _FORM_ENDING.search(word.lower().replace("’", "'").removesuffix("'s"))
-    return ending.group() if ending else ""
-
-
-@lru_cache(maxsize=32)
-def _harm_patterns(lexicon: Lexicon, category: str) -> tuple[list, dict[tuple[str, str], str]]:
-    """Compiled exact-phrase patterns (longest first) and a (stem, form) table for one-word keys."""
-    table = lexicon.harm_words(category)
-    phrases = sorted(table, key=lambda k: len(k.split()), reverse=True)
-    patterns = [(re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, p.split())) + r"(?![\w-])",
-                            re.IGNORECASE), table[p]) for p in phrases]
-    by_stem = {(stem(k), _form(k)): v for k, v in table.items() if " " not in k}
-    return patterns, by_stem
-
-
-def _neutralise(text: str, harm: tuple[list, dict[tuple[str, str], str]]) -> str:
-    patterns, by_stem = harm
-    for pattern, paraphrase in patterns:
-        text = pattern.sub(paraphrase, text)
-    # A form the file does not spell out ("Weapon's") goes via a key of its stem and form; with
-    # none it is left to the other rules: "attacked" -> "approaching" would not read as English.
-    for match in reversed(words(text)):
-        paraphrase = by_stem.get((stem(match.group()), _form(match.group())))
-        if paraphrase is not None:
-            text = text[:match.start()] + paraphrase + text[match.end():]
-    return text
 
 
 def _render_references(text: str, deixis: Deixis) -> str:

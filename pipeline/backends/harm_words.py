@@ -1,0 +1,43 @@
+"""Step 2 of the rules rewriter: explicit harm words become neutral paraphrases from
+`pipeline/lexicon/harm_words.toml`, each in the grammatical form of the word it replaces."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pipeline.lexicon import Lexicon, stem, words
+
+# The endings that tell inflections of one stem apart ("attack", "attacked", "attacker", "attacks").
+_FORM_ENDING = re.compile(r"(?:ing|ed|ers|er|ions|ion|ly|(?<!s)s)$")
+
+
+def _form(word: str) -> str:
+    """A word's inflection, read from its ending ("" for a base form): a paraphrase is inflected
+    like its key, so a stem match may only borrow the paraphrase of a key of the same form."""
+    ending = _FORM_ENDING.search(word.lower().replace("’", "'").removesuffix("'s"))
+    return ending.group() if ending else ""
+
+
+@lru_cache(maxsize=32)
+def harm_patterns(lexicon: Lexicon, category: str) -> tuple[list, dict[tuple[str, str], str]]:
+    """Compiled exact-phrase patterns (longest first) and a (stem, form) table for one-word keys."""
+    table = lexicon.harm_words(category)
+    phrases = sorted(table, key=lambda k: len(k.split()), reverse=True)
+    patterns = [(re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, p.split())) + r"(?![\w-])",
+                            re.IGNORECASE), table[p]) for p in phrases]
+    by_stem = {(stem(k), _form(k)): v for k, v in table.items() if " " not in k}
+    return patterns, by_stem
+
+
+def neutralise(text: str, harm: tuple[list, dict[tuple[str, str], str]]) -> str:
+    patterns, by_stem = harm
+    for pattern, paraphrase in patterns:
+        text = pattern.sub(paraphrase, text)
+    # A form the file does not spell out ("Weapon's") goes via a key of its stem and form; with
+    # none it is left to the other rules: "attacked" -> "approaching" would not read as English.
+    for match in reversed(words(text)):
+        paraphrase = by_stem.get((stem(match.group()), _form(match.group())))
+        if paraphrase is not None:
+            text = text[:match.start()] + paraphrase + text[match.end():]
+    return text
