@@ -20,7 +20,7 @@ one names the element, and the leak rewriter takes it out afterwards.
    (then step 1 runs again, in case a paraphrase is itself an element term);
 3. when no element term was found, content words the query shares with the image
    description (the salient nouns) go the same way, or are dropped when they only
-   modify the next word; beside a reference to the element they stay, since a second
+   modify a noun after them; beside a reference to the element they stay, since a second
    placeholder could only become "it" ("share this at it?");
 4. the first placeholder becomes a reference that fits the element's kind and
    number ("this substance", "a gathering like this", `pipeline.backends.references`),
@@ -172,6 +172,8 @@ class RulesRewriter(Rewriter):
     def _replace_salient(self, text: str, description: str) -> tuple[str, dict[str, str]]:
         """Each salient noun (with its lead-in) becomes a marker of its own; returns the text
         and what each marker replaced."""
+        described = {stem(m.group()) for m in words(description)
+                     if m.group().lower() not in self.lexicon.stopwords}
         salient = {stem(m.group()) for m in words(description)
                    if self.lexicon.is_content_word(m.group())}
 
@@ -180,21 +182,21 @@ class RulesRewriter(Rewriter):
             return (stem(word) in salient and self.lexicon.is_content_word(word)
                     and not _looks_verbal(word))
 
+        def is_described_noun(word: str) -> bool:
+            return stem(word) in described and not _looks_verbal(word)
+
         # Right to left; a swap may swallow words to its left (the lead-in), so
         # the text is re-read after each change and only what lies left of it is visited.
         cursor, replaced = len(text), {}
         while candidates := [m for m in words(text) if m.end() <= cursor and is_salient(m)]:
             match = candidates[-1]
-            if self._modifies_next_word(text, match.end()):
+            if _modifies_next_word(text, match.end(), is_described_noun):
                 text, cursor = text[:match.start()] + text[match.end():], match.start()
             else:
                 marker = chr(ord(SALIENT_FIRST) + len(replaced))
                 text, cursor, replaced[marker] = self._swap_for_reference(text, match.start(), match.end(), marker)
         return text, replaced
 
-    def _modifies_next_word(self, text: str, end: int) -> bool:
-        after = re.match(rf"\s+([\w'-]+|{_MARKER})", text[end:])
-        return bool(after) and after.group(1).lower() not in self.lexicon.stopwords
 
 
 _ADVERBIAL = re.compile(r"(?:without|outside|inside|behind|under|near|in|into|at|before|after|while|unless|"
@@ -211,6 +213,15 @@ def _drop_adverbials(text: str, spans: list[str]) -> str:
             end = _CLAUSE_END.search(text, found[0][1])
             text = text[:start].rstrip() + (text[end.start():] if end else "")
     return text
+
+
+def _modifies_next_word(text: str, end: int, is_described_noun) -> bool:
+    """Whether the noun ending at `end` modifies a noun after it ("prison" in "prison wall"): that
+    noun is a marker already or a word of the description. Any other next word may be its verb
+    ("the knife go through"), a particle or an adjective ("the ATM open"); without a tagger a noun
+    before one is taken as the head, since dropping it would leave "the go through"."""
+    after = re.match(rf"\s+({_MARKER}|[\w'-]+)", text[end:])
+    return bool(after) and (bool(re.fullmatch(_MARKER, after.group(1))) or is_described_noun(after.group(1)))
 
 
 def _settle_salient(text: str, replaced: dict[str, str], names_element: bool) -> str:
