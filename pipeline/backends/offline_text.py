@@ -15,7 +15,7 @@ one names the element, and the leak rewriter takes it out afterwards.
    "outside the mosque") goes with the rest of its clause, which keeps the sentence
    whole; every element term and every other span a leak detector flagged earlier
    (not an act: a verb phrase has no reference that could stand in for it) is
-   replaced by a placeholder, with its article and up to two modifiers;
+   replaced by a placeholder, with its determiner and every modifier before it;
 2. explicit harm words become neutral paraphrases from `harm_words.toml` (`pipeline.backends.harm_words`)
    (then step 1 runs again, in case a paraphrase is itself an element term);
 3. when no element term was found, content words the query shares with the image
@@ -111,8 +111,10 @@ _JOINED_MARKERS = re.compile(rf"{_MARKER}(?:\s*(?:,|and|or|&|/)?\s*{_MARKER})+")
 MENTIONS_IMAGE = re.compile(r"\b(image|picture|photo)\b", re.IGNORECASE)
 
 _DETERMINER = r"(?:a|an|the|this|that|these|those|some|my|your|his|their|our|its)"
-# A determiner and at most two modifier words right before a term ("the black ").
-_LEAD_IN = re.compile(rf"\b{_DETERMINER}\s+(?:[\w'-]+\s+){{0,2}}$", re.IGNORECASE)
+# The words right before a term, nearest last: its lead-in is the nearest determiner with only
+# modifiers ("the old rusty black ", "these 10 mg Xanax ") or quantifiers ("a few more ") after it.
+_WORDS_BEFORE = re.compile(r"(?:[\w'-]+\s+){1,6}$")
+_QUANTIFIERS = frozenset({"few", "more", "many", "several"})
 _DETERMINER_BEFORE_REF = re.compile(rf"\b{_DETERMINER}\s+(?={REF})", re.IGNORECASE)
 _JOINED_REFS = re.compile(rf"{REF}(?:\s*(?:,|and|or|&|/)?\s*{REF})+")
 # "the vials in the image": the reference itself says where, so "in the image" goes.
@@ -163,11 +165,19 @@ class RulesRewriter(Rewriter):
     def _swap_for_reference(self, text: str, start: int, end: int, marker: str = REF) -> tuple[str, int, str]:
         """Replace text[start:end] and its lead-in (article, modifiers) by `marker`; returns the
         text, where the marker starts and what it replaced."""
-        lead_in = _LEAD_IN.search(text[:start])
-        if lead_in and not any(w.lower() in self.lexicon.stopwords
-                               for w in lead_in.group().split()[1:]):
-            start = lead_in.start()
+        start = self._lead_in_start(text, start)
         return text[:start] + marker + text[end:], start, text[start:end]
+
+    def _lead_in_start(self, text: str, start: int) -> int:
+        before = _WORDS_BEFORE.search(text[:start])
+        if not before:
+            return start
+        for word in reversed(list(re.finditer(r"[\w'-]+", before.group()))):
+            if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE):
+                return before.start() + word.start()
+            if word.group().lower() in self.lexicon.stopwords - _QUANTIFIERS:
+                return start
+        return start
 
     def _replace_salient(self, text: str, description: str) -> tuple[str, dict[str, str]]:
         """Each salient noun (with its lead-in) becomes a marker of its own; returns the text
