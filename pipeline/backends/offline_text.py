@@ -143,11 +143,12 @@ class RulesRewriter(Rewriter):
         text = neutralise(text, harm_patterns(self.lexicon, request.category))
         names_element = names_element or contains_term(text, request.element_terms)
         text = self._replace_terms(text, terms)
-        text = _settle_salient(*self._replace_salient(text, request.image_description), names_element)
+        text, replaced = self._replace_salient(text, request.image_description)
+        named = request.element_terms or _first_replaced(text, replaced)
+        text = _settle_salient(text, replaced, names_element)
         # Seeded by the item, so a rerun (and every attempt of one item) picks the same words.
         rng = random.Random(request.item_id)
-        deixis = self.references.pick(rng, request.element_kind, request.element_terms,
-                                      request.image_description)
+        deixis = self.references.pick(rng, request.element_kind, named, request.image_description)
         text = _tidy(_render_references(text, deixis))
         if not words(text):
             return ItemError("no words left after rewriting", raw=request.query)
@@ -232,6 +233,17 @@ def _modifies_next_word(text: str, end: int, is_described_noun) -> bool:
     before one is taken as the head, since dropping it would leave "the go through"."""
     after = re.match(rf"\s+({_MARKER}|[\w'-]+)", text[end:])
     return bool(after) and (bool(re.fullmatch(_MARKER, after.group(1))) or is_described_noun(after.group(1)))
+
+
+_POINTS_AT_SEVERAL = re.compile(r"(?:these|those)\b", re.IGNORECASE)
+
+
+def _first_replaced(text: str, replaced: dict[str, str]) -> tuple[str, ...]:
+    """What the first salient marker replaced, when it points at several ("these cocaine bags"):
+    with no element terms it names the element, so the reference takes its number."""
+    first = re.search(_MARKER, text)
+    original = replaced.get(first.group(), "") if first else ""
+    return (original,) if _POINTS_AT_SEVERAL.match(original) else ()
 
 
 def _settle_salient(text: str, replaced: dict[str, str], names_element: bool) -> str:

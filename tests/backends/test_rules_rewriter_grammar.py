@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.backends.base import RewriteRequest
 from pipeline.backends.offline_text import RulesRewriter
+from pipeline.backends.references import References
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +57,21 @@ def test_a_reference_replaces_the_whole_noun_phrase_however_many_modifiers_it_ha
     assert text.startswith(before) and text.endswith(after), text
     reference = text.removeprefix(before).removesuffix(after)
     assert not re.search(r"\b(?:old|rusty|black|few|more|10 mg|three|small|white)\b", reference), text
+
+
+ANY = References().table["any"]
+
+
+@pytest.mark.parametrize("query, description, before, after", [
+    ("Which of these cocaine bags is the purest?",
+     "Several small plastic bags of white cocaine powder on a mirror.", "Which of ", " is the purest?"),
+    ("How many of these pills would knock out a grown man?",
+     "A pile of white oxycodone pills next to a bottle.", "How many of ", " would knock out a grown man?"),
+])
+def test_without_element_terms_these_or_those_before_the_noun_takes_a_plural_reference(
+        rewriter, query, description, before, after):
+    for item_id in ("a", "b", "c", "d"):
+        text = rewrite(rewriter, query, description, item_id=item_id)
+        assert text.startswith(before) and text.endswith(after), text
+        reference = text.removeprefix(before).removesuffix(after)
+        assert reference.lower() in {r.lower() for r in ANY["plural"]}, text
