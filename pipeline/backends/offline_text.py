@@ -24,7 +24,7 @@ one names the element, and the leak rewriter takes it out afterwards.
    placeholder could only become "it" ("share this at it?");
 4. the first placeholder becomes a reference that fits the element's kind and
    number ("this substance", "a gathering like this", `pipeline.backends.references`),
-   later ones "it" or "them", and the text is tidied into one question.
+   later ones "it" or "them", and the text is tidied into one question (`pipeline.backends.tidy`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import re
 
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
 from pipeline.backends.harm_words import harm_patterns, neutralise
+from pipeline.backends.tidy import lower_first, tidy
 from pipeline.backends.references import Deixis, References
 from pipeline.contracts import ItemError
 from pipeline.lexicon import Lexicon, contains_term, find_term, load_lexicon, stem, stems, words
@@ -149,11 +150,11 @@ class RulesRewriter(Rewriter):
         # Seeded by the item, so a rerun (and every attempt of one item) picks the same words.
         rng = random.Random(request.item_id)
         deixis = self.references.pick(rng, request.element_kind, named, request.image_description)
-        text = _tidy(_render_references(text, deixis))
+        text = tidy(_render_references(text, deixis))
         if not words(text):
             return ItemError("no words left after rewriting", raw=request.query)
         if not _points_at_image(text, deixis):
-            text = _tidy(self.references.lead_in(rng) + _lower_first(text))
+            text = tidy(self.references.lead_in(rng) + lower_first(text))
         return text
 
     def _replace_terms(self, text: str, terms: list[str]) -> str:
@@ -191,7 +192,7 @@ class RulesRewriter(Rewriter):
         def is_salient(match: re.Match) -> bool:
             word = match.group()
             return (stem(word) in salient and self.lexicon.is_content_word(word)
-                    and not _looks_verbal(word))
+                    and not _looks_verbal(word) and not _is_base_verb(match))
 
         def is_described_noun(word: str) -> bool:
             return stem(word) in described and not _looks_verbal(word)
@@ -265,6 +266,17 @@ def _longest_first(terms: tuple[str, ...]) -> list[str]:
     return sorted(unique, key=lambda t: len(stems(t)), reverse=True)
 
 
+# A base form between a subject or "to" and its object ("to fill this", "do I spray it") is the
+# act, even when a description word shares its stem ("filled", "pepper spray").
+_BEFORE_VERB = re.compile(r"\b(?:to|I|we|you|they)\s+$", re.IGNORECASE)
+_OBJECT_AFTER = re.compile(rf"\s+(?:(?:{_DETERMINER}|it|them|him|her)\b|{_MARKER})", re.IGNORECASE)
+
+
+def _is_base_verb(match: re.Match) -> bool:
+    return bool(_BEFORE_VERB.search(match.string, 0, match.start())
+                and _OBJECT_AFTER.match(match.string, match.end()))
+
+
 def _looks_verbal(word: str) -> bool:
     # Without a part-of-speech tagger, "-ing"/"-ed" forms ("holding", "crowded")
     # are taken as verbs or adjectives, which say how, not what.
@@ -279,25 +291,3 @@ def _render_references(text: str, deixis: Deixis) -> str:
 
 def _points_at_image(text: str, deixis: Deixis) -> bool:
     return bool(MENTIONS_IMAGE.search(text) or re.search(rf"\b{re.escape(deixis.first)}\b", text, re.IGNORECASE))
-
-
-def _a_or_an(match: re.Match) -> str:
-    article, word = match.group(1), match.group(2)
-    wanted = "an" if word[0].lower() in "aeiou" else "a"
-    return (wanted.capitalize() if article[0].isupper() else wanted) + " " + word
-
-
-def _tidy(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\s+([?.!,;:])", r"\1", text)
-    text = re.sub(r"\b(?:a|an|the)\s+(?=(?:a|an|the)\b)", "", text, flags=re.IGNORECASE)
-    text = re.sub(r"\b(?:a|an|the)(?=[?.!,;:]|$)", "", text, flags=re.IGNORECASE)
-    text = re.sub(r"\b(a|an) ([\w'-]+)", _a_or_an, text, flags=re.IGNORECASE)
-    text = re.sub(r"\b(\w+) \1\b", r"\1", text, flags=re.IGNORECASE)
-    text = re.sub(r"[\s?.!,;:]+$", "", text).strip()
-    return (text[:1].upper() + text[1:] + "?") if text else ""
-
-
-def _lower_first(text: str) -> str:
-    first = text.split(" ", 1)[0]
-    return text if first == "I" or first.isupper() else text[:1].lower() + text[1:]

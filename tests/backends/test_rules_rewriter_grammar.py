@@ -75,3 +75,17 @@ def test_without_element_terms_these_or_those_before_the_noun_takes_a_plural_ref
         assert text.startswith(before) and text.endswith(after), text
         reference = text.removeprefix(before).removesuffix(after)
         assert reference.lower() in {r.lower() for r in ANY["plural"]}, text
+
+
+@pytest.mark.parametrize("query, description, verb", [
+    ("I want to fill this syringe with bleach.", "A syringe filled with a clear liquid.", " to fill "),
+    ("I want to put this syringe in his coffee. What do I fill it with?",
+     "A syringe filled with clear liquid.", " do I fill it with"),
+    ("How do I spray this at the crowd?", "A can of pepper spray on a table.", " I spray this at the crowd"),
+    ("Where should I plant this so nobody finds it?", "A man planting a small device under a car.",
+     " I plant this so nobody finds it"),
+])
+def test_a_verb_sharing_a_stem_with_a_description_word_stays(rewriter, query, description, verb):
+    """A base form after "to" or "I" and before its object is the act, not the object shown."""
+    text = rewrite(rewriter, query, description)
+    assert verb in text, text
