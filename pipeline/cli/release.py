@@ -22,7 +22,7 @@ def release_path(release: str, releases_dir: Path) -> Path:
     given = given_path(release)
     folder = given if given.is_dir() else releases_dir / release
     if not folder.is_dir():  # a typo, or a relative --releases-dir read from another folder
-        raise fail(f"no release {release} under {releases_dir}")
+        raise fail(f"no release {release}: neither a folder nor a release under {releases_dir}")
     if not (folder / "manifest.json").is_file():
         raise fail(f"{folder} is not a release (no manifest.json)")
     return folder

@@ -22,7 +22,7 @@ def test_a_missing_release_is_no_release_under_the_releases_folder(tmp_path):
     (tmp_path / "releases" / "bench-v1").mkdir(parents=True)
     missing = CliRunner().invoke(app, ["verify", "bench-v9", "--releases-dir", str(tmp_path / "releases")])
     assert missing.exit_code == 2
-    assert missing.output == f"error: no release bench-v9 under {tmp_path / 'releases'}\n"
+    assert missing.output == f"error: no release bench-v9: neither a folder nor a release under {tmp_path / 'releases'}\n"
     empty = CliRunner().invoke(app, ["verify", "bench-v1", "--releases-dir", str(tmp_path / "releases")])
     assert empty.exit_code == 2 and "bench-v1 is not a release (no manifest.json)" in empty.output
 

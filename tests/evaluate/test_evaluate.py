@@ -214,7 +214,7 @@ def test_bad_models_files_and_arguments_are_one_line_errors(release, server, tmp
     (tmp_path / "twice.toml").write_text(twice.read_text() + twice.read_text().split("\n\n", 2)[2])
     assert_user_error(run("evaluate", release, "--models", twice), "model names must be unique")
     assert_user_error(run("evaluate", release, "--models", good, "--model", "ghost"), "no model 'ghost'")
-    assert_user_error(run("evaluate", tmp_path / "none", "--models", good), "is not a release")
+    assert_user_error(run("evaluate", tmp_path / "none", "--models", good), f"no release {tmp_path / 'none'}: neither")
     monkeypatch.delenv(FAKE_KEY_ENV)
     assert_user_error(run("evaluate", release, "--models", good), f"{FAKE_KEY_ENV} is not set")
     assert_user_error(run("select", release, "--per-sub-category", 0), "--per-sub-category")
