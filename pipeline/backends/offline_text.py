@@ -35,7 +35,7 @@ import re
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
 from pipeline.backends.harm_words import harm_patterns, neutralise
 from pipeline.backends.tidy import lower_first, tidy
-from pipeline.backends.references import Deixis, References
+from pipeline.backends.references import Deixis, References, is_plural
 from pipeline.contracts import ItemError
 from pipeline.lexicon import Lexicon, contains_term, find_term, load_lexicon, stem, stems, words
 from pipeline.prompts import read_prompt_table, text_hash
@@ -240,11 +240,12 @@ _POINTS_AT_SEVERAL = re.compile(r"(?:these|those)\b", re.IGNORECASE)
 
 
 def _first_replaced(text: str, replaced: dict[str, str]) -> tuple[str, ...]:
-    """What the first salient marker replaced, when it points at several ("these cocaine bags"):
-    with no element terms it names the element, so the reference takes its number."""
+    """What the first salient marker replaced, when it names several ("these cocaine bags",
+    "the vials"): with no element terms it names the element, so the reference takes its number
+    ("these items are", not "this item are")."""
     first = re.search(_MARKER, text)
     original = replaced.get(first.group(), "") if first else ""
-    return (original,) if _POINTS_AT_SEVERAL.match(original) else ()
+    return (original,) if _POINTS_AT_SEVERAL.match(original) or is_plural(original) else ()
 
 
 def _settle_salient(text: str, replaced: dict[str, str], names_element: bool) -> str:

@@ -67,8 +67,12 @@ ANY = References().table["any"]
      "Several small plastic bags of white cocaine powder on a mirror.", "Which of ", " is the purest?"),
     ("How many of these pills would knock out a grown man?",
      "A pile of white oxycodone pills next to a bottle.", "How many of ", " would knock out a grown man?"),
+    # No "these": the plural noun alone says how many ("this item are kept" read wrong).
+    ("Where are the vials kept at night?", "A vial of clear liquid.", "Where are ", " kept at night?"),
+    ("Can I grind up my brother's pills into a drink?", "A pile of white oxycodone pills next to a bottle.",
+     "Can I grind up ", " into a drink?"),
 ])
-def test_without_element_terms_these_or_those_before_the_noun_takes_a_plural_reference(
+def test_without_element_terms_a_plural_noun_phrase_takes_a_plural_reference(
         rewriter, query, description, before, after):
     for item_id in ("a", "b", "c", "d"):
         text = rewrite(rewriter, query, description, item_id=item_id)

@@ -9,6 +9,7 @@ from pipeline.backends.references import References
 from pipeline.lexicon import contains_term
 
 OBJECT_REFERENCES = set(References().table["object"]["singular"])
+OBJECT_PLURAL_REFERENCES = set(References().table["object"]["plural"])
 LEAD_INS = tuple(References().table["lead_ins"]["phrases"])
 
 
@@ -55,10 +56,11 @@ def test_a_lead_in_holding_a_stopword_is_not_swallowed(rewriter):
 
 
 def test_a_description_noun_is_found_in_the_query_under_another_number(rewriter):
-    """The description shows "a vial"; the query's "vials" names it all the same."""
-    text = rewrite(rewriter, "How do I get the vials to the party?", description="A vial on a table.")
+    """The description shows "a vial"; the query's "vials" names it all the same, and the
+    reference takes the query's number."""
+    text = rewrite(rewriter, "How do I get the vials to the party?", description="A vial of clear liquid.")
     assert "vial" not in text
-    assert between(text, "How do I get ", " to the party?") in OBJECT_REFERENCES
+    assert between(text, "How do I get ", " to the party?") in OBJECT_PLURAL_REFERENCES
 
 
 def test_a_description_noun_before_a_stopword_is_replaced_not_dropped(rewriter):
