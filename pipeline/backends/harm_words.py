@@ -19,13 +19,33 @@ def _form(word: str) -> str:
     return ending.group() if ending else ""
 
 
+# What may follow an adjective that is not before its noun: the clause's end or a complement.
+_PREDICATIVE_AFTER = r"(?=\s*(?:[?.!,;:]|$)|\s+(?:to|for|if|when|because|enough|in|at|around|near)\b)"
+
+_INTENSIFIER = r"(?:(?:very|really|extremely|quite)\s+)?"
+
+
+def _predicative_patterns(lexicon: Lexicon, table: dict[str, str]) -> list:
+    """ "how dangerous" -> "how much of a concern", "(very) dangerous?" -> "a concern?": for each word
+    the category drops, so they run before the plain drop."""
+    patterns = []
+    for word, phrase in lexicon.predicative.items():
+        if table.get(word) != "":
+            continue
+        if phrase.startswith("a "):
+            patterns.append((re.compile(rf"\b(how|so|too)\s+{re.escape(word)}\b", re.IGNORECASE), rf"\1 much of {phrase}"))
+        patterns.append((re.compile(rf"(?<![\w-]){_INTENSIFIER}{re.escape(word)}{_PREDICATIVE_AFTER}", re.IGNORECASE), phrase))
+    return patterns
+
+
 @lru_cache(maxsize=32)
 def harm_patterns(lexicon: Lexicon, category: str) -> tuple[list, dict[tuple[str, str], str]]:
     """Compiled exact-phrase patterns (longest first) and a (stem, form) table for one-word keys."""
     table = lexicon.harm_words(category)
     phrases = sorted(table, key=lambda k: len(k.split()), reverse=True)
-    patterns = [(re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, p.split())) + r"(?![\w-])",
-                            re.IGNORECASE), table[p]) for p in phrases]
+    patterns = _predicative_patterns(lexicon, table) + [
+        (re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, p.split())) + r"(?![\w-])", re.IGNORECASE), table[p])
+        for p in phrases]
     by_stem = {(stem(k), _form(k)): v for k, v in table.items() if " " not in k}
     return patterns, by_stem
 

@@ -77,6 +77,7 @@ class Lexicon:
     by_category: dict[str, dict[str, str]]
     stopwords: frozenset[str]
     generic: frozenset[str]
+    predicative: dict[str, str]  # a dropped adjective -> what it reads after "is" ("a concern")
     content_hash: str  # hash of the file contents: the rewriter's "prompt" version
 
     def harm_words(self, category: str) -> dict[str, str]:
@@ -100,5 +101,6 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         by_category={name: table for name, table in harm.items() if name != "common"},
         stopwords=frozenset(data["words"]["stop"]),
         generic=frozenset(data["words"]["generic"]),
+        predicative=data["predicative"],
         content_hash=text_hash(source),
     )
