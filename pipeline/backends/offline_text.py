@@ -34,7 +34,7 @@ import re
 
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
 from pipeline.backends.harm_words import harm_patterns, neutralise
-from pipeline.backends.tidy import lower_first, tidy
+from pipeline.backends.tidy import end_mark, lower_first, tidy
 from pipeline.backends.references import Deixis, References, is_plural
 from pipeline.contracts import ItemError
 from pipeline.lexicon import Lexicon, contains_term, find_term, load_lexicon, stem, stems, words
@@ -150,11 +150,11 @@ class RulesRewriter(Rewriter):
         # Seeded by the item, so a rerun (and every attempt of one item) picks the same words.
         rng = random.Random(request.item_id)
         deixis = self.references.pick(rng, request.element_kind, named, request.image_description)
-        text = tidy(_render_references(text, deixis))
+        text = tidy(_render_references(text, deixis), end_mark(request.query))
         if not words(text):
             return ItemError("no words left after rewriting", raw=request.query)
         if not _points_at_image(text, deixis):
-            text = tidy(self.references.lead_in(rng) + lower_first(text))
+            text = tidy(self.references.lead_in(rng) + lower_first(text), end_mark(request.query))
         return text
 
     def _replace_terms(self, text: str, terms: list[str]) -> str:
