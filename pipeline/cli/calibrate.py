@@ -20,6 +20,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console, percent
 from pipeline.cli.errors import fail
+from pipeline.cli.outputs import refuse_non_parquet
 from pipeline.cli.paths import home_expanded
 from pipeline.storage import atomic_path
 
@@ -97,6 +98,7 @@ def eval_public(
             raise fail(f"{path}: no such file" + (" (the team's sets and the VLSBench sample ship in the source "
                                                    "checkout, not in the package: pass --team-data)"
                                                    if path == sample else ""))
+    refuse_non_parquet({"--scores": scores})
     try:
         fitted = Calibration.load(calibration)
     except (OSError, ValueError, KeyError, TypeError) as error:

@@ -12,7 +12,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console, percent
 from pipeline.cli.errors import environment_errors, fail, report_rejects, user_errors
-from pipeline.cli.outputs import refuse_unwritable_outputs
+from pipeline.cli.outputs import refuse_non_parquet, refuse_unwritable_outputs
 from pipeline.cli.paths import home_expanded
 
 console = output_console()
@@ -67,6 +67,7 @@ def eval_detector(
     from pipeline.io.gzipped import data_stem
 
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
+    refuse_non_parquet({"--scores": scores})
     with user_errors():
         rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
     report_rejects(file, rejects, strict, rejects_file)
@@ -153,6 +154,7 @@ def audit(
     out = out or file.with_name(data_stem(file) + ".leak_audit.parquet")
     rejects = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
     refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects})
+    refuse_non_parquet({"--out": out})
     # Rows rarely share texts across chunks, so the vector cache holds one chunk's texts:
     # the default (sized for a build) would grow memory with the file.
     embedder = MiniLMEmbedder(cache_size=2 * chunk_size, precision=configured_precision())

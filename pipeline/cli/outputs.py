@@ -8,6 +8,15 @@ from pathlib import Path
 from pipeline.cli.errors import fail
 
 
+def refuse_non_parquet(outputs: dict[str, Path | None]) -> None:
+    """A table output named for another format (`--out fixed.jsonl`) would get Parquet bytes under
+    that name, which a JSON reader then fails on: say so before the work."""
+    for option, path in outputs.items():
+        if path is not None and path.suffix.lower() != ".parquet":
+            raise fail(f"{option} {path}: this file is written as Parquet; name it .parquet "
+                       "(pandas.read_parquet(path).to_json(orient='records', lines=True) gives JSON lines)")
+
+
 def refuse_unwritable_outputs(file: Path, outputs: dict[str, Path | None]) -> None:
     """Before any scoring: an output that is a folder, the input file or another output, or one in
     a folder that cannot be written, would fail, or destroy the input, only once the work is done."""

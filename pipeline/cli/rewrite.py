@@ -23,7 +23,7 @@ import typer
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import readable_rows, user_errors
-from pipeline.cli.outputs import refuse_unwritable_outputs
+from pipeline.cli.outputs import refuse_non_parquet, refuse_unwritable_outputs
 from pipeline.cli.paths import home_expanded
 from pipeline.cli.preflight import check_llm_ready
 from pipeline.storage import atomic_path
@@ -71,6 +71,7 @@ def rewrite(
 
     out = out or file.with_name(data_stem(file) + ".rewritten.parquet")
     refuse_unwritable_outputs(file, {"--out": out})
+    refuse_non_parquet({"--out": out})
     with user_errors():
         settings = load_config(config)
         check_llm_ready(settings, ("rewriter", "vsil_judge"))
