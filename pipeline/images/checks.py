@@ -15,7 +15,7 @@ from pathlib import Path
 
 import imagehash
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from pipeline.hashing import sha256_bytes
 
@@ -28,6 +28,12 @@ BLANK_SPREAD = 8
 BLANK_THUMBNAIL = (64, 64)
 SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N"}
 WIDE_MODES = {"I", "F"}  # 32-bit integer or float pixels: no nominal range, so their own is used
+# EXIF orientation -> the turn that shows the photo upright (as `ImageOps.exif_transpose` maps it).
+ORIENTATION_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def to_png(image: Image.Image) -> bytes:
@@ -77,12 +83,31 @@ def shown_file(path: Path, sha256: str | None = None) -> tuple[bytes, dict]:
 def upright_rgb(image: Image.Image) -> Image.Image:
     """As a viewer shows it, in RGB: a phone photo's EXIF orientation applied, 16-bit and
     32-bit greyscale scaled to 8 bits, and transparency laid over white."""
-    image = ImageOps.exif_transpose(image)
+    image = _turned_upright(image)
     if image.mode in SIXTEEN_BIT_MODES | WIDE_MODES:
         return _eight_bit_grey(image).convert("RGB")
     if image.has_transparency_data:
         return _over_white(image)
     return image.convert("RGB")
+
+
+def _turned_upright(image: Image.Image) -> Image.Image:
+    """`exif_transpose` also rewrites the EXIF block, and a phone photo whose tags have odd types
+    makes that raise (struct.error, TypeError, ...) though its pixels decode. The PNG keeps no
+    EXIF, so such a photo is turned by its orientation tag alone."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # Pillow's EXIF writer raises a different type for each malformed tag
+        return _turned_by_tag(image)
+
+
+def _turned_by_tag(image: Image.Image) -> Image.Image:
+    """Turned by its EXIF orientation tag, or as stored when even that tag cannot be read."""
+    try:
+        turn = ORIENTATION_TURNS.get(image.getexif().get(ExifTags.Base.Orientation))
+    except Exception:  # the same malformed block, read rather than written
+        return image
+    return image.transpose(turn) if turn is not None else image
 
 
 def _eight_bit_grey(image: Image.Image) -> Image.Image:
