@@ -21,7 +21,7 @@ cache_app = typer.Typer(help="Inspect or clear the LLM answer cache.", no_args_i
 app.add_typer(cache_app, name="cache")
 
 PathOption = Annotated[Optional[Path], typer.Option(
-    "--path", callback=home_expanded, help="Cache file (default: artifacts/cache/llm.sqlite).")]
+    "--path", callback=home_expanded, help="Cache file (default: cache/llm.sqlite under $LEAKLESS_ARTIFACTS, else under ./artifacts).")]
 
 
 def _open_cache(path: Path | None):
