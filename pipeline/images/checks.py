@@ -22,7 +22,7 @@ from pipeline.hashing import sha256_bytes
 # Brightest channel value still counted as black: JPEG-ish noise and dithering
 # in a "black" frame stay in single digits.
 BLACK_LEVEL = 8
-# Widest spread of channel values (on a thumbnail, which averages noise away) still counted
+# Widest spread of one channel's values (on a thumbnail, which averages noise away) still counted
 # as one flat colour: the same single-digit noise as BLACK_LEVEL.
 BLANK_SPREAD = 8
 BLANK_THUMBNAIL = (64, 64)
@@ -55,8 +55,9 @@ def is_blank(image: Image.Image, spread: int = BLANK_SPREAD) -> bool:
     """One flat colour (white, black or any other): nothing for a query to point at."""
     thumbnail = image.convert("RGB")
     thumbnail.thumbnail(BLANK_THUMBNAIL, Image.Resampling.BOX)
-    values = np.asarray(thumbnail)
-    return int(values.max()) - int(values.min()) <= spread
+    values = np.asarray(thumbnail).reshape(-1, 3)
+    # Per channel: a flat red or cream page spans R, G and B widely, but each of them is flat.
+    return int((values.max(axis=0).astype(int) - values.min(axis=0)).max()) <= spread
 
 
 def image_identity(image: Image.Image) -> tuple[bytes, dict]:

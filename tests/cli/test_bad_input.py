@@ -27,7 +27,9 @@ EXPORTED_RUN = {**FINISHED_RUN, "runs/r1/review/batches/": None}
 
 def png() -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), (200, 30, 30)).save(buffer, format="PNG")
+    image = Image.new("RGB", (32, 32), (200, 30, 30))
+    image.paste((30, 30, 200), (8, 8, 24, 24))  # a pool skips one flat colour as blank
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 

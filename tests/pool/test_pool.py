@@ -181,7 +181,9 @@ def test_unusable_files_are_skipped_with_reasons(tmp_path):
     draw(5).resize((256, 256)).save(photo, format="JPEG")
     (folder / "img/truncated.jpg").write_bytes(photo.getvalue()[:2000])
     draw(7).save(folder / "img/uncaptioned.png")
-    Image.new("RGB", (5, 3), (200, 10, 10)).save(folder / "img/tiny.jpg")  # tiny but valid
+    tiny = Image.new("RGB", (5, 3), (200, 10, 10))
+    tiny.paste((10, 10, 200), (0, 0, 2, 3))  # two colours: one flat colour is blank
+    tiny.save(folder / "img/tiny.jpg")  # tiny but valid
     (folder / "img/bomb.png").write_bytes(png_claiming(20000, 20000))  # 400 megapixels: PIL refuses to open it
     with open(folder / "captions.jsonl", "a", encoding="utf-8") as handle:
         for file in ("img/truncated.png", "img/truncated.jpg", "img/not-an-image.jpg", "img/gone.png",
@@ -316,8 +318,8 @@ def test_a_file_captioned_twice_keeps_its_first_caption_and_names_the_repeat(tmp
 
     folder = tmp_path / "pool"
     folder.mkdir()
-    Image.new("RGB", (32, 32), (200, 30, 30)).save(folder / "a.png")
-    Image.new("RGB", (32, 32), (30, 30, 200)).save(folder / unicodedata.normalize("NFD", "café.png"))
+    draw(1).save(folder / "a.png")
+    draw(2).save(folder / unicodedata.normalize("NFD", "café.png"))
     rows = [{"file": "a.png", "caption": "a kitchen knife on a cutting board"},
             {"file": unicodedata.normalize("NFC", "café.png"), "caption": "a crowbar in a door frame"},
             {"file": "a.png", "caption": ""}]

@@ -18,7 +18,9 @@ def test_an_image_first_seeds_pairs_pass_retrieval_untouched(tmp_path):
     folder = tmp_path / "pool"
     folder.mkdir()
     for n in range(2):
-        Image.new("RGB", (40, 40), (60 * n, 120, 200)).save(folder / f"img{n}.png")
+        image = Image.new("RGB", (40, 40), (60 * n, 120, 200))
+        image.paste((250, 20, 20), (5, 5, 20, 30))  # one flat colour would be skipped as blank
+        image.save(folder / f"img{n}.png")
     (folder / "captions.jsonl").write_text("\n".join(f'{{"file": "img{n}.png", "caption": "{CAPTIONS[n]}"}}'
                                                      for n in range(2)), encoding="utf-8")
     pool = load_pool(folder, name="kitchen")

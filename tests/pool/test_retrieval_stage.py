@@ -125,7 +125,9 @@ def test_a_retrieved_caption_goes_through_the_guardrail(tmp_path):
 
     folder = tmp_path / "pool"
     folder.mkdir()
-    Image.new("RGB", (40, 40), (200, 30, 30)).save(folder / "img0.png")
+    image = Image.new("RGB", (40, 40), (200, 30, 30))
+    ImageDraw.Draw(image).rectangle((5, 5, 20, 30), fill=(20, 20, 250))  # one flat colour would be blank
+    image.save(folder / "img0.png")
     (folder / "captions.jsonl").write_text(
         '{"file": "img0.png", "caption": "Emily Carter holding a kitchen knife at her front door"}', encoding="utf-8")
     knife = seed("kitchen knife", "A kitchen knife held at a front door")
