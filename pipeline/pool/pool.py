@@ -81,10 +81,14 @@ def read_captions(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
     if not path.is_file():
         raise ValueError(f"captions file not found: {with_its_base(path)}")
     rows, first_at, bad = {}, {}, []
-    for position, entry in open_records(path).entries:
+    records = open_records(path)
+    _check_columns(path, records.columns)
+    for position, entry in records.entries:
         if isinstance(entry, str):
             bad.append(Skipped(f"{path.name} {position}", entry))
-        elif not str(entry.get("file") or "").strip():
+            continue
+        entry = {column_name(key): value for key, value in entry.items()}
+        if not str(entry.get("file") or "").strip():
             bad.append(Skipped(f"{path.name} {position}", "no `file`"))
         elif (file := same_name(str(entry["file"]).strip())) in rows:
             bad.append(Skipped(f"{path.name} {position}", f"`{file}` again: {first_at[file]} captions it, and is used"))
@@ -96,6 +100,25 @@ def read_captions(path: Path) -> tuple[dict[str, dict], list[Skipped]]:
     if not any("caption" in row for row in rows.values()):
         raise ValueError(f"{path}: captions file lacks column(s) caption")
     return rows, bad
+
+
+def column_name(name: str) -> str:
+    """A captions column as the pool names it: spreadsheet users write `File` or ` caption`."""
+    return name.strip().lower()
+
+
+def _check_columns(path: Path, columns: list[str]) -> None:
+    """A header without `file` (in any case) is refused naming the header as read, since each row
+    would otherwise be blamed on its own; so are two columns that differ only in case or spaces."""
+    names = [column_name(column) for column in columns]
+    if twice := sorted({column for column, name in zip(columns, names) if names.count(name) > 1}):
+        raise ValueError(f"{path}: columns {', '.join(map(repr, twice))} are one column to the pool "
+                         "(names are read without case or surrounding spaces): keep one")
+    if columns and "file" not in names:
+        excel = (" (Excel's `sep=` line comes first: delete it, so that the header is line 1)"
+                 if names[0].startswith("sep=") else "")
+        raise ValueError(f"{path}: no `file` column: the header reads {', '.join(map(repr, columns))}; "
+                         f"a captions file needs `file` and `caption`{excel}")
 
 
 def same_name(file: str) -> str:
