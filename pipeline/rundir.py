@@ -129,14 +129,19 @@ class RunDir:
         changed (docs/images.md: new pixels or an edited caption make a new seed), or None."""
         if not self.pool_seeds_record.exists():
             return None
-        before = json.loads(self.pool_seeds_record.read_text(encoding="utf-8"))
-        now = _pool_seeds(seeds)
+        before = json.loads(self.pool_seeds_record.read_text(encoding="utf-8"))  # an older run wrote base names: shown only
+        now = _pool_seeds(seeds, self._pool_folder())
         gone, new = sorted(before.keys() - now.keys()), sorted(now.keys() - before.keys())
         if not gone and not new:
             return None
         return (f"the image pool changed since run {self.run_id} last ran: {len(gone)} image-first seed(s) no "
                 f"longer planned{_files(before, gone)}, {len(new)} new{_files(now, new)}; the batches holding them "
                 "are made again, and the pairs of seeds no longer planned leave the run with their review")
+
+    def _pool_folder(self) -> Path | None:
+        """The image pool folder of the run's config, which image-first seeds' paths lie under."""
+        folder = ((self.stored_config() or {}).get("images") or {}).get("pool", {}).get("folder")
+        return Path(folder) if folder else None
 
     def claim(self, config: BuildConfig, seeds: list[Seed] = ()) -> None:
         """Create the folder, or check that an existing run used the same config, prompt files and
@@ -153,7 +158,7 @@ class RunDir:
         elif not self.prompts_record.exists():  # a run made before the record: checked from now on
             atomic_write_json(self.prompts_record, prompt_record(config))
         if any(seed.image_path for seed in seeds):
-            atomic_write_json(self.pool_seeds_record, _pool_seeds(seeds))
+            atomic_write_json(self.pool_seeds_record, _pool_seeds(seeds, self._pool_folder()))
         self._record_code(code_version())
 
     def _record_code(self, code: dict | None) -> None:
@@ -204,8 +209,14 @@ def unfinished_runs(config: BuildConfig) -> list[RunDir]:
     return [run for run in runs if not run.manifest.exists() and run.made_with(config)]
 
 
-def _pool_seeds(seeds: list[Seed]) -> dict[str, str]:
-    return {seed.id: Path(seed.image_path).name for seed in seeds if seed.image_path}
+def _pool_seeds(seeds: list[Seed], folder: Path | None) -> dict[str, str]:
+    return {seed.id: _pool_file(Path(seed.image_path), folder) for seed in seeds if seed.image_path}
+
+
+def _pool_file(path: Path, folder: Path | None) -> str:
+    """The path within the pool folder, as pool_skipped.json names it: photo dumps repeat a base
+    name across folders (2023/IMG_0001.JPG, 2024/IMG_0001.JPG)."""
+    return path.relative_to(folder).as_posix() if folder and path.is_relative_to(folder) else path.name
 
 
 def _files(file_of: dict[str, str], seed_ids: list[str]) -> str:
