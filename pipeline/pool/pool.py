@@ -23,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 from pipeline.contracts import ItemError
 from pipeline.hashing import sha256_bytes
-from pipeline.images.checks import is_blank, upright_rgb
+from pipeline.images.checks import is_blank, upright_rgb, without_bomb_warning
 from pipeline.io.records import open_records
 from pipeline.settings import with_its_base
 
@@ -129,7 +129,7 @@ def same_name(file: str) -> str:
 def _unusable(data: bytes) -> str | None:
     """Why the bytes are not a usable image (they do not decode, or show one flat colour), or None."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with without_bomb_warning(), Image.open(io.BytesIO(data)) as image:
             # Decode every byte (truncated files pass `verify()`), but let JPEG decode
             # at 1/8 scale: far faster on big photos, and truncation still raises.
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
