@@ -121,6 +121,12 @@ def _check_columns(path: Path, columns: list[str]) -> None:
                          f"a captions file needs `file` and `caption`{excel}")
 
 
+def one_line(caption: str) -> str:
+    """A caption with each run of whitespace as one space: a spreadsheet cell's line break
+    (`\r\n`) would ship in a description, which VLSBench keeps on one line."""
+    return " ".join(caption.split())
+
+
 def same_name(file: str) -> str:
     """A file name as one form of its characters: macOS writes "café" decomposed, most editors composed."""
     return unicodedata.normalize("NFC", file)
@@ -237,7 +243,7 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
             pool.skipped.append(Skipped(file, reason))
             continue
         row = rows.get(same_name(file)) or {}
-        caption = str(row.get("caption") or "").strip()
+        caption = one_line(str(row.get("caption") or ""))
         if caption:
             pool.images.append(_pool_image(pool, file, sha256_bytes(data), caption, "captions-file", row))
         elif captioner is None:
@@ -258,7 +264,7 @@ def _caption_with(pool: Pool, files: list[tuple[str, str]], captioner: Captioner
             reason = caption.error if isinstance(caption, ItemError) else "empty caption"
             pool.skipped.append(Skipped(file, f"captioner failed: {reason}"))
         else:
-            pool.images.append(_pool_image(pool, file, sha, caption.strip(), str(made_by),
+            pool.images.append(_pool_image(pool, file, sha, one_line(caption), str(made_by),
                                            rows.get(same_name(file)) or {}))
 
 
