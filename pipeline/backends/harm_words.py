@@ -38,14 +38,37 @@ def _predicative_patterns(lexicon: Lexicon, table: dict[str, str]) -> list:
     return patterns
 
 
+# What a noun follows and a verb does not: a determiner, a possessive, a preposition or a verb that takes
+# an act as its object ("cause harm", "commit murder"); at most two modifiers may come between.
+_NOUN_LEAD = (r"(?:a|an|the|this|that|these|those|my|your|his|her|their|our|its|no|any|some|more|most|much|"
+              r"what|which|another|such|[\w-]+'s|as|of|with|from|for|into|about|against|cause|causes|do|does|"
+              r"did|commit|prevent)")
+# A verb's object right after the word ("attack the bus", "murder him"): then it is no noun.
+_OBJECT = r"(?:a|an|the|this|that|these|those|my|your|his|her|their|our|him|them|it|me|us|you|someone|people)"
+
+
+def _noun_patterns(lexicon: Lexicon, table: dict[str, str]) -> list:
+    """ "counts as abuse" -> "counts as handling", "a DDoS attack" -> "a DDoS operation": for each key of the
+    category's table that is also a noun, so they run before its verb paraphrase."""
+    modifier = rf"(?!(?:{'|'.join(map(re.escape, lexicon.stopwords))})\b)[\w'-]+\s+"
+    return [(re.compile(rf"(?<![\w'-])({_NOUN_LEAD}\s+(?:{modifier}){{0,2}}){re.escape(word)}(?![\w'-])"
+                        rf"(?!\s+{_OBJECT}\b)", re.IGNORECASE), rf"\g<1>{noun}")
+            for word, noun in lexicon.nouns.items() if word in table]
+
+
+def _phrase_pattern(phrase: str, paraphrase: str) -> tuple:
+    return (re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, phrase.split())) + r"(?![\w-])", re.IGNORECASE),
+            paraphrase)
+
+
 @lru_cache(maxsize=32)
 def harm_patterns(lexicon: Lexicon, category: str) -> tuple[list, dict[tuple[str, str], str]]:
     """Compiled exact-phrase patterns (longest first) and a (stem, form) table for one-word keys."""
     table = lexicon.harm_words(category)
-    phrases = sorted(table, key=lambda k: len(k.split()), reverse=True)
-    patterns = _predicative_patterns(lexicon, table) + [
-        (re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, p.split())) + r"(?![\w-])", re.IGNORECASE), table[p])
-        for p in phrases]
+    phrases = sorted((k for k in table if " " in k), key=lambda k: len(k.split()), reverse=True)
+    # A phrase goes whole before a noun reading of its words ("rat poison"), which go before the words' own.
+    patterns = (_predicative_patterns(lexicon, table) + [_phrase_pattern(p, table[p]) for p in phrases]
+                + _noun_patterns(lexicon, table) + [_phrase_pattern(w, table[w]) for w in table if " " not in w])
     by_stem = {(stem(k), _form(k)): v for k, v in table.items() if " " not in k}
     return patterns, by_stem
 

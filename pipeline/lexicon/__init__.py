@@ -78,6 +78,7 @@ class Lexicon:
     stopwords: frozenset[str]
     generic: frozenset[str]
     predicative: dict[str, str]  # a dropped adjective -> what it reads after "is" ("a concern")
+    nouns: dict[str, str]  # a key that is also a noun -> what it reads as one ("abuse" -> "handling")
     content_hash: str  # hash of the file contents: the rewriter's "prompt" version
 
     def harm_words(self, category: str) -> dict[str, str]:
@@ -102,5 +103,6 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         stopwords=frozenset(data["words"]["stop"]),
         generic=frozenset(data["words"]["generic"]),
         predicative=data["predicative"],
+        nouns=data["nouns"],
         content_hash=text_hash(source),
     )
