@@ -24,3 +24,19 @@ def test_a_picture_over_the_warning_limit_is_used_without_the_warning(tmp_path, 
         shown_file(tmp_path / "big.png")
     assert [image.file for image in pool.images] == ["big.png"]
     assert not [warning for warning in caught if issubclass(warning.category, Image.DecompressionBombWarning)]
+
+
+def test_release_and_verify_hash_such_a_picture_without_the_warning(monkeypatch):
+    """Release and verify hash the shipped image again (image_hashes): the warning was printed there too."""
+    import io
+
+    from pipeline.dedup import image_hashes
+
+    buffer = io.BytesIO()
+    picture(3, size=(40, 40)).save(buffer, format="PNG")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hashes = image_hashes([buffer.getvalue()])
+    assert hashes.shape == (1, 2) and hashes[0].any()
+    assert not [warning for warning in caught if issubclass(warning.category, Image.DecompressionBombWarning)]
