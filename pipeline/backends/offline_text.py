@@ -37,7 +37,8 @@ from pipeline.backends.harm_words import harm_patterns, neutralise
 from pipeline.backends.tidy import end_mark, lower_first, tidy
 from pipeline.backends.references import Deixis, References, is_plural
 from pipeline.contracts import ItemError
-from pipeline.lexicon import Lexicon, contains_term, find_term, load_lexicon, stem, stems, words
+from pipeline.lexicon import (Lexicon, contains_term, find_term, load_lexicon, participles_start, stem, stems,
+                              words)
 from pipeline.prompts import read_prompt_table, text_hash
 from pipeline.records import Draft, Seed
 
@@ -172,14 +173,12 @@ class RulesRewriter(Rewriter):
 
     def _lead_in_start(self, text: str, start: int) -> int:
         before = _WORDS_BEFORE.search(text[:start])
-        if not before:
-            return start
-        for word in reversed(list(re.finditer(r"[\w'-]+", before.group()))):
+        for word in reversed(list(re.finditer(r"[\w'-]+", before.group() if before else ""))):
             if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE):
                 return before.start() + word.start()
             if word.group().lower() in self.lexicon.stopwords - _QUANTIFIERS:
-                return start
-        return start
+                break
+        return participles_start(text, start)
 
     def _replace_salient(self, text: str, description: str) -> tuple[str, dict[str, str]]:
         """Each salient noun (with its lead-in) becomes a marker of its own; returns the text
@@ -208,7 +207,6 @@ class RulesRewriter(Rewriter):
                 marker = chr(ord(SALIENT_FIRST) + len(replaced))
                 text, cursor, replaced[marker] = self._swap_for_reference(text, match.start(), match.end(), marker)
         return text, replaced
-
 
 
 _ADVERBIAL = re.compile(r"(?:without|outside|inside|behind|under|near|in|into|at|before|after|while|unless|"

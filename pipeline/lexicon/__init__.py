@@ -69,6 +69,23 @@ def _occurrences(needle: list[str], haystack: list[str]) -> list[int]:
     return [i for i in range(len(haystack) - size + 1) if haystack[i:i + size] == needle]
 
 
+# A participle right before a noun modifies it ("sell stolen phones", in the rules rewriter "sell taken
+# phones") unless a subject or an auxiliary before it makes it the verb ("I had stolen phones").
+_PARTICIPLES_BEFORE = re.compile(r"(?<![\w'-])(?:([\w'-]+)\s+)?((?:(?:[\w'-]{3,}(?:ed|en)|made|held)\s+)+)$",
+                                 re.IGNORECASE)
+_MAKES_A_VERB = frozenset({"i", "we", "you", "they", "he", "she", "it", "who", "have", "has", "had", "is", "are",
+                           "was", "were", "be", "been", "get", "got"})
+
+
+def participles_start(text: str, start: int) -> int:
+    """Where the participles that modify the noun at `start` begin ("stolen" in "sell stolen phones"): `start`
+    when there are none."""
+    found = _PARTICIPLES_BEFORE.search(text, 0, start)
+    if not found or (found.group(1) or "").lower() in _MAKES_A_VERB:
+        return start
+    return found.start(2)
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, so it can key a cache
 class Lexicon:
     """The harm-word paraphrases and word lists of `harm_words.toml`."""
