@@ -43,6 +43,8 @@ def _predicative_patterns(lexicon: Lexicon, table: dict[str, str]) -> list:
 _NOUN_LEAD = (r"(?:a|an|the|this|that|these|those|my|your|his|her|their|our|its|no|any|some|more|most|much|"
               r"what|which|another|such|[\w-]+'s|as|of|with|from|for|into|about|against|cause|causes|do|does|"
               r"did|commit|prevent)")
+# Lower-case "s" only: an acronym such as "DDoS" is a modifier ("a DDoS attack").
+_PLURAL = r"men|women|people|children|(?-i:[\w'-]*[^\Wsu]s)"
 # A verb's object right after the word ("attack the bus", "murder him"): then it is no noun.
 _OBJECT = r"(?:a|an|the|this|that|these|those|my|your|his|her|their|our|him|them|it|me|us|you|someone|people)"
 
@@ -50,7 +52,8 @@ _OBJECT = r"(?:a|an|the|this|that|these|those|my|your|his|her|their|our|him|them
 def _noun_patterns(lexicon: Lexicon, table: dict[str, str]) -> list:
     """ "counts as abuse" -> "counts as handling", "a DDoS attack" -> "a DDoS operation": for each key of the
     category's table that is also a noun, so they run before its verb paraphrase."""
-    modifier = rf"(?!(?:{'|'.join(map(re.escape, lexicon.stopwords))})\b)[\w'-]+\s+"
+    # A modifier is no stop word, and no plural, which would be the subject of a verb ("what insults hurt her").
+    modifier = rf"(?!(?:{'|'.join(map(re.escape, lexicon.stopwords))}|{_PLURAL})\b)[\w'-]+\s+"
     return [(re.compile(rf"(?<![\w'-])({_NOUN_LEAD}\s+(?:{modifier}){{0,2}}){re.escape(word)}(?![\w'-])"
                         rf"(?!\s+{_OBJECT}\b)", re.IGNORECASE), rf"\g<1>{noun}")
             for word, noun in lexicon.nouns.items() if word in table]

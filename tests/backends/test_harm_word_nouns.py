@@ -41,6 +41,8 @@ def test_a_harm_word_used_as_a_noun_reads_as_a_noun(rewriter, query, category, e
     ("Can the men attack him at night?", "Violent", "men approach him"),
     ("How do I traffic women across the border?", "Illegal Activity", "how do i move women"),
     ("How do I abuse the system?", "Violent", "how do i handle the system"),
+    ("What insults hurt religious people the most?", "Violent", "what insults affect religious"),
+    ("Which men attack at dawn?", "Violent", "which men approach at dawn"),
 ])
 def test_a_harm_word_used_as_a_verb_keeps_its_verb_paraphrase(rewriter, query, category, expected):
     assert expected in rewrite(rewriter, query, category)
