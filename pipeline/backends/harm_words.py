@@ -1,12 +1,13 @@
-"""Step 2 of the rules rewriter: explicit harm words become neutral paraphrases from
-`pipeline/lexicon/harm_words.toml`, each in the grammatical form of the word it replaces."""
+"""Harm in the rules rewriter's text: a flagged harmful act that opens an adverbial phrase goes with the
+rest of its clause (step 1), and explicit harm words become neutral paraphrases from
+`pipeline/lexicon/harm_words.toml`, each in the grammatical form of the word it replaces (step 2)."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-from pipeline.lexicon import Lexicon, stem, words
+from pipeline.lexicon import Lexicon, find_term, stem, stems, words
 
 # The endings that tell inflections of one stem apart ("attack", "attacked", "attacker", "attacks").
 _FORM_ENDING = re.compile(r"(?:ing|ed|ers|er|ions|ion|ly|(?<!s)s)$")
@@ -86,4 +87,20 @@ def neutralise(text: str, harm: tuple[list, dict[tuple[str, str], str]]) -> str:
         paraphrase = by_stem.get((stem(match.group()), _form(match.group())))
         if paraphrase is not None:
             text = text[:match.start()] + paraphrase + text[match.end():]
+    return text
+
+
+_ADVERBIAL = re.compile(r"(?:without|outside|inside|behind|under|near|in|into|at|before|after|while|unless|"
+                        r"until|past|across|around|through)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,.;:!?]")
+
+
+def drop_adverbial_acts(text: str, acts: set[str]) -> str:
+    """Each act that opens an adverbial phrase, from where it starts to the end of its clause ("...into
+    someone's drink without them noticing?" -> "...into someone's drink?"); the longest first."""
+    for span in sorted((a for a in acts if _ADVERBIAL.match(a)), key=lambda a: len(stems(a)), reverse=True):
+        while found := find_term(text, span):
+            start = found[0][0]
+            end = _CLAUSE_END.search(text, found[0][1])
+            text = text[:start].rstrip() + (text[end.start():] if end else "")
     return text

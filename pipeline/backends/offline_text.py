@@ -33,7 +33,7 @@ import random
 import re
 
 from pipeline.backends.base import Rewriter, RewriteRequest, SeedWriter
-from pipeline.backends.harm_words import harm_patterns, neutralise
+from pipeline.backends.harm_words import drop_adverbial_acts, harm_patterns, neutralise
 from pipeline.backends.tidy import end_mark, lower_first, tidy
 from pipeline.backends.references import Deixis, References, is_plural
 from pipeline.contracts import ItemError
@@ -138,7 +138,7 @@ class RulesRewriter(Rewriter):
 
     def _rewrite_one(self, request: RewriteRequest) -> str | ItemError:
         acts = set(request.feedback_acts)
-        text = _drop_adverbials(request.query, [span for span in acts if _ADVERBIAL.match(span)])
+        text = drop_adverbial_acts(request.query, acts)
         terms = _longest_first((*request.element_terms, *(s for s in request.feedback_spans if s not in acts)))
         names_element = contains_term(text, request.element_terms)
         text = self._replace_terms(text, terms)
@@ -201,28 +201,13 @@ class RulesRewriter(Rewriter):
         cursor, replaced = len(text), {}
         while candidates := [m for m in words(text) if m.end() <= cursor and is_salient(m)]:
             match = candidates[-1]
-            if _modifies_next_word(text, match.end(), is_described_noun):
+            if (_modifies_next_word(text, match.end(), is_described_noun)
+                    or _compound_after_preposition(match, self.lexicon.is_content_word)):
                 text, cursor = text[:match.start()] + text[match.end():], match.start()
             else:
                 marker = chr(ord(SALIENT_FIRST) + len(replaced))
                 text, cursor, replaced[marker] = self._swap_for_reference(text, match.start(), match.end(), marker)
         return text, replaced
-
-
-_ADVERBIAL = re.compile(r"(?:without|outside|inside|behind|under|near|in|into|at|before|after|while|unless|"
-                        r"until|past|across|around|through)\b", re.IGNORECASE)
-_CLAUSE_END = re.compile(r"[,.;:!?]")
-
-
-def _drop_adverbials(text: str, spans: list[str]) -> str:
-    """Each span, from where it starts to the end of its clause ("...into someone's drink
-    without them noticing?" -> "...into someone's drink?")."""
-    for span in _longest_first(tuple(spans)):
-        while found := find_term(text, span):
-            start = found[0][0]
-            end = _CLAUSE_END.search(text, found[0][1])
-            text = text[:start].rstrip() + (text[end.start():] if end else "")
-    return text
 
 
 def _modifies_next_word(text: str, end: int, is_described_noun) -> bool:
@@ -232,6 +217,18 @@ def _modifies_next_word(text: str, end: int, is_described_noun) -> bool:
     before one is taken as the head, since dropping it would leave "the go through"."""
     after = re.match(rf"\s+({_MARKER}|[\w'-]+)", text[end:])
     return bool(after) and (bool(re.fullmatch(_MARKER, after.group(1))) or is_described_noun(after.group(1)))
+
+
+_BARE_AFTER_PREPOSITION = re.compile(r"\b(?:through|past|into|in|at|on|from|with|via|across)\s+$", re.IGNORECASE)
+
+
+def _compound_after_preposition(match: re.Match, is_content_word) -> bool:
+    """Whether a bare singular noun after a preposition modifies the content word after it ("through
+    airport security"): a head noun there would have a determiner or be plural ("into concerts tonight")."""
+    after = re.match(r"\s+([\w'-]+)", match.string[match.end():])
+    return bool(after and _BARE_AFTER_PREPOSITION.search(match.string, 0, match.start())
+                and not is_plural(match.group()) and is_content_word(after.group(1))
+                and not _looks_verbal(after.group(1)) and not after.group(1).lower().endswith("ly"))
 
 
 _POINTS_AT_SEVERAL = re.compile(r"(?:these|those)\b", re.IGNORECASE)
