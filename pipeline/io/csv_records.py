@@ -2,7 +2,7 @@
 
 Lines are counted as an editor shows them (a quoted cell may span lines). The delimiter is
 found from the first lines (a spreadsheet set to a comma decimal separator saves "CSV" with
-semicolons). Bytes that are not UTF-8 reject only the row holding them, and a row with more
+semicolons), or named by the "sep=;" line Excel may write above the header. Bytes that are not UTF-8 reject only the row holding them, and a row with more
 cells than the header, or a quote left open, is a reject naming its line: one bad row must
 not stop the file.
 """
@@ -24,6 +24,8 @@ CSV_FIELD_LIMIT = 2**31 - 1  # the csv module's default, 128 KiB, would stop a f
 # A CSV is decoded with errors="surrogateescape": each byte that is not UTF-8 becomes one of these,
 # so the row holding it can be rejected while the rest of the file is read.
 NOT_UTF8 = re.compile("[\udc80-\udcff]")
+# Excel's first line naming the delimiter ("sep=;"), read by Excel itself and skipped by it.
+_EXCEL_SEPARATOR = re.compile(r"sep=(.)[\r\n]*")
 
 
 def read_csv(path: Path) -> RecordStream:
@@ -33,6 +35,7 @@ def read_csv(path: Path) -> RecordStream:
     with _open_csv(path) as handle:
         header = _csv_header(path, _Lines(handle), delimiter)
     total, encoding = _csv_lines(path, delimiter)
+    total -= _excel_separator(path) is not None
     return RecordStream(_csv_entries(path, delimiter, encoding), total, "line", header)
 
 
@@ -57,22 +60,34 @@ def _delimiter(path: Path) -> str:
     into the most names (quoted names kept whole; a tie goes to the comma)."""
     if data_suffix(path) == ".tsv":
         return "\t"
+    if named := _excel_separator(path):
+        return named
     with _open_csv(path) as handle:
         header = handle.readline()
     return max(CSV_DELIMITERS, key=lambda delimiter: len(next(csv.reader([header], delimiter=delimiter), [])))
 
 
+def _excel_separator(path: Path) -> str | None:
+    with _open_csv(path) as handle:
+        found = _EXCEL_SEPARATOR.fullmatch(handle.readline())
+    return found.group(1) if found else None
+
+
 def _csv_header(path: Path, lines: _Lines, delimiter: str) -> list[str]:
     """The column names; a header that is not CSV or not UTF-8 makes the whole file unreadable."""
+    if _excel_separator(path) is not None:
+        next(lines)
+        lines.row_done()
+    at = lines.consumed + 1  # the header's line
     try:
         header = next(csv.reader(lines, delimiter=delimiter, strict=True), [])
     except csv.Error as error:
-        raise ValueError(f"{path}: line 1 (the header) is not CSV: {error}") from None
+        raise ValueError(f"{path}: line {at} (the header) is not CSV: {error}") from None
     if any(NOT_UTF8.search(name) for name in header):
-        raise ValueError(f"{path}: cannot read (line 1, the header, is {NOT_UTF8_TEXT}: {other_encoding(SAVE_CSV)})")
+        raise ValueError(f"{path}: cannot read (line {at}, the header, is {NOT_UTF8_TEXT}: {other_encoding(SAVE_CSV)})")
     repeated = sorted(name for name, count in collections.Counter(header).items() if name and count > 1)
     if repeated:  # which of the two columns a row means is a guess: a JSON row repeating a key is refused too
-        raise ValueError(f"{path}: line 1 (the header) names column {repeated[0]!r} more than once")
+        raise ValueError(f"{path}: line {at} (the header) names column {repeated[0]!r} more than once")
     lines.row_done()
     return header
 

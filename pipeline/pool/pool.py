@@ -115,10 +115,8 @@ def _check_columns(path: Path, columns: list[str]) -> None:
         raise ValueError(f"{path}: columns {', '.join(map(repr, twice))} are one column to the pool "
                          "(names are read without case or surrounding spaces): keep one")
     if columns and "file" not in names:
-        excel = (" (Excel's `sep=` line comes first: delete it, so that the header is line 1)"
-                 if names[0].startswith("sep=") else "")
         raise ValueError(f"{path}: no `file` column: the header reads {', '.join(map(repr, columns))}; "
-                         f"a captions file needs `file` and `caption`{excel}")
+                         "a captions file needs `file` and `caption`")
 
 
 def one_line(caption: str) -> str:
