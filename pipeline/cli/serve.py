@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from pipeline.cli.app import app
-from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.errors import INTERRUPTED, TERMINATED, fail, user_errors
 from pipeline.cli.paths import home_expanded
 from pipeline.config import one_line
 from pipeline.schedules import ScheduleEntry, load_serve_config
@@ -38,17 +40,63 @@ def serve(
     if not url:
         raise fail("PREFECT_API_URL is not set, nor in the active Prefect profile; start `prefect server start` "
                    "and export PREFECT_API_URL=http://127.0.0.1:4200/api (or `prefect config set` it)")
-    from prefect import serve as prefect_serve
-
     with user_errors():
         deployments = [deployment(entry) for entry in settings.schedules]
     check_server_reachable(url)
     typer.echo(f"serving {len(deployments)} deployment(s): "
                + ", ".join(entry.name for entry in settings.schedules))
     try:
-        prefect_serve(*deployments, print_starting_message=False)
+        stopped = serve_until_stopped(deployments)
     except httpx.HTTPError as error:
         raise fail(f"cannot reach the Prefect server at {url}: {error}") from None
+    if stopped.interrupted:
+        typer.echo(f"{'terminated' if stopped.stop_signal == signal.SIGTERM else 'interrupted'}: "
+                   f"{', '.join(firing_names(stopped.interrupted, url))} cancelled; the next firing of "
+                   "its schedule carries its run on", err=True)
+        raise typer.Exit(TERMINATED if stopped.stop_signal == signal.SIGTERM else INTERRUPTED)
+
+
+def serve_until_stopped(deployments: list):
+    """`prefect.serve`, with Ctrl-C stopping it as SIGTERM does. Prefect's runner cancels its flow runs
+    on SIGTERM only: on KeyboardInterrupt it exits and leaves them Running on the server, holding the
+    deployment's one slot, so every firing is cancelled until the slot's lease ends."""
+    from prefect.runner import Runner
+
+    class StoppableRunner(Runner):
+        stop_signal: int | None = None
+        interrupted: frozenset = frozenset()
+
+        def handle_sigterm(self, signum: int = signal.SIGTERM, *args) -> None:
+            if self.stop_signal is None:  # a second Ctrl-C while it stops must not say a run was idle
+                self.stop_signal = signum
+                self.interrupted = frozenset(self._process_manager.flow_run_ids())
+            super().handle_sigterm()
+
+    runner = StoppableRunner(pause_on_shutdown=True)
+    for each in deployments:
+        runner.add_deployment(each)
+    # Set before asyncio.run, which then leaves SIGINT alone; Prefect's runner sets SIGTERM's itself
+    previous = signal.signal(signal.SIGINT, runner.handle_sigterm)
+    try:
+        asyncio.run(runner.start())
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return runner
+
+
+def firing_names(flow_run_ids, url: str) -> list[str]:
+    """The firings' names (`<schedule>-<start time>`), or their ids where the server does not say."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    names = []
+    with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
+        for flow_run_id in sorted(flow_run_ids):
+            try:
+                names.append(client.read_flow_run(flow_run_id).name)
+            except Exception:  # noqa: BLE001  a lost server: the id still names it in the UI
+                names.append(str(flow_run_id))
+    return names
 
 
 def check_server_reachable(url: str) -> None:

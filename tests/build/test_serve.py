@@ -1,4 +1,6 @@
-"""`leakless serve` against a real `prefect server start`: a short schedule fires and a run completes."""
+"""`leakless serve` against a real `prefect server start`: a short schedule fires and a run completes;
+Ctrl-C during the next firing cancels it on the server (no run left Running to hold the deployment's
+slot) and exits 130 with one line naming it."""
 
 from __future__ import annotations
 
@@ -59,13 +61,20 @@ def test_a_short_schedule_fires_and_completes(tmp_path):
         healthy = wait_for(lambda: _ok(f"{api}/health"), timeout=90)
         assert healthy, "prefect server did not become healthy"
         runner = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--config", str(serve_file)],
-                                  env=env, cwd=ROOT, start_new_session=True,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  env=env, cwd=ROOT, start_new_session=True, text=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         completed = wait_for(lambda: _completed_runs(api), timeout=150, every=2)
         assert completed, "no scheduled run completed"
         assert completed[0]["deployment_id"] is not None
         manifests = list((tmp_path / "runs").glob("*/manifest.json"))
         assert manifests
+
+        assert wait_for(lambda: _runs(api, "RUNNING"), timeout=60, every=0.2), "no second firing"
+        os.killpg(runner.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        _, err = runner.communicate(timeout=60)
+        assert runner.returncode == 130, err
+        assert err.strip().splitlines()[-1].startswith("interrupted: tiny-"), err
+        assert not _runs(api, "RUNNING"), "a flow run left Running holds the deployment's slot"
     finally:
         if runner is not None:
             stop(runner)
@@ -80,7 +89,11 @@ def _ok(url: str) -> bool:
 
 
 def _completed_runs(api: str) -> list[dict]:
-    body = {"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}, "limit": 5}
+    return _runs(api, "COMPLETED")
+
+
+def _runs(api: str, state: str) -> list[dict]:
+    body = {"flow_runs": {"state": {"type": {"any_": [state]}}}, "limit": 5}
     try:
         response = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=5)
     except httpx.HTTPError:
