@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from pipeline.config import read_toml, validated
 from pipeline.settings import PathText, StrictSettings, with_its_base
@@ -20,6 +20,20 @@ class ScheduleEntry(StrictSettings):
     overrides: list[str] = Field(default_factory=list)
     targets: PathText | None = Field(None, description="the targets file an extend deployment runs with")
 
+    @field_validator("cron")
+    @classmethod
+    def _cron_that_fires(cls, cron: str | None) -> str | None:
+        """Prefect reads a 6th field as seconds (`0 3 * * * *` fires 60 times from 03:00:00), where
+        Quartz users mean seconds first; and a valid date pattern may never come (`0 3 31 2 *`)."""
+        if cron is None or cron.startswith("@"):  # @daily, @hourly...
+            return cron
+        if len(cron.split()) != 5:
+            raise ValueError(f"cron {cron!r} has {len(cron.split())} fields; give 5 (minute hour day month "
+                             "weekday): Prefect would read a 6th as seconds")
+        if never_fires(cron):
+            raise ValueError(f"cron {cron!r} never fires")
+        return cron
+
     @model_validator(mode="after")
     def _one_schedule(self) -> ScheduleEntry:
         if (self.cron is None) == (self.interval_seconds is None):
@@ -31,6 +45,24 @@ class ScheduleEntry(StrictSettings):
         if self.targets is not None and not self.targets.is_file():
             raise ValueError(f"schedule {self.name!r}: targets file not found: {with_its_base(self.targets)}")
         return self
+
+
+def never_fires(cron: str) -> bool:
+    """No next firing by Prefect's scheduler's own reckoning. A string Prefect refuses is left to
+    `pipeline.cli.serve.deployment`, which reports it in Prefect's words."""
+    import asyncio
+
+    from prefect.server.schemas.schedules import CronSchedule
+
+    try:
+        schedule = CronSchedule(cron=cron)
+    except ValidationError:
+        return False
+    try:
+        asyncio.run(schedule.get_dates(n=1))
+    except ValueError:  # croniter's "failed to find next date"
+        return True
+    return False
 
 
 class ServeConfig(StrictSettings):
