@@ -43,6 +43,8 @@ def serve(
     with user_errors():
         deployments = [deployment(entry) for entry in settings.schedules]
     check_server_reachable(url)
+    if left := left_paused(url, {(entry.flow, entry.name) for entry in settings.schedules}):
+        typer.echo(left_paused_note(left), err=True)
     typer.echo(f"serving {len(deployments)} deployment(s): "
                + ", ".join(entry.name for entry in settings.schedules))
     try:
@@ -110,6 +112,29 @@ def check_server_reachable(url: str) -> None:
         error = client.api_healthcheck()
     if error is not None:
         raise fail(f"cannot reach the Prefect server at {url}: {str(error).splitlines()[0]}")
+
+
+def left_paused(url: str, in_file: set[tuple[str, str]]) -> list[str]:
+    """`flow/deployment` of this project's deployments on the server that are paused and not in this
+    file: entries dropped or renamed since an earlier `serve` (which pauses its deployments as it
+    stops) stay registered, and un-pausing one would run its old parameters."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.scheduled import FLOWS
+
+    left = []
+    with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
+        for kind, flow in FLOWS.items():
+            served = client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow.name])))
+            left += [f"{flow.name}/{each.name}" for each in served if each.paused and (kind, each.name) not in in_file]
+    return sorted(left)
+
+
+def left_paused_note(left: list[str]) -> str:
+    return (f"note: not in this file, left paused on the server: {', '.join(left)}; delete with "
+            f"`prefect deployment delete {left[0]}`")
 
 
 def deployment(entry: ScheduleEntry):
