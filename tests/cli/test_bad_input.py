@@ -280,7 +280,7 @@ def test_usage_errors_exit_2(workdir, args, fragment):
 
 
 @pytest.mark.parametrize(("schedule", "fragment"), [
-    ("cron = '61 3 * *'", "error: schedule 'nightly': cron: Invalid cron string"),
+    ("cron = '61 3 * * *'", "error: schedule 'nightly': cron: Invalid cron string"),
     ("cron = '0 3 * * *'", "error: cannot reach the Prefect server at http://127.0.0.1:9/api"),
 ])
 def test_serve_errors_past_the_config_are_one_line_too(workdir, monkeypatch, schedule, fragment):
