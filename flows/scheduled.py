@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pipeline  # noqa: F401  (environment defaults before Prefect loads)
+import httpx
 from prefect import flow, tags
+from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
 from prefect.states import Failed
 
 from flows.build import build_flow
@@ -12,7 +14,7 @@ from flows.labels import TAG, firing_name, tag_flow_run
 from pipeline.config import load_config
 from pipeline.run_lock import RunBusy
 from pipeline.runners import build_task_runner
-from pipeline.scheduled_runs import scheduled_run
+from pipeline.scheduled_runs import lost_server_message, scheduled_run
 
 
 @flow(name="leakless-scheduled-build", flow_run_name=firing_name("scheduled-build"))
@@ -26,7 +28,10 @@ def scheduled_build(config_path: str | None = None, overrides: list[str] | None 
     try:
         with scheduled_run(config) as run_id, tags(TAG, run_id):
             tag_flow_run(run_id)
-            result = build(config, run_id, show_progress=False)
+            try:
+                result = build(config, run_id, show_progress=False)
+            except (httpx.TransportError, ConcurrencySlotAcquisitionError) as lost:
+                return Failed(message=lost_server_message(run_id, lost))
     except RunBusy as busy:  # a `leakless build` of that run is still going: one line, the next firing goes on
         return Failed(message=str(busy))
     return {key: result[key] for key in ("run_id", "run_dir", "states", "seeds")}

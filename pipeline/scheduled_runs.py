@@ -102,3 +102,12 @@ def retriable_failed_seeds(run: RunDir) -> int:
         return 0
     ledger = pd.read_parquet(run.path / "ledger.parquet", columns=["seed_id", "state"])
     return summary.retriable_failed_seeds(ledger.itertuples(), failures.itertuples())
+
+
+def lost_server_message(run_id: str, error: BaseException) -> str:
+    """A firing's failed state when its build lost the Prefect server: the task runner's error says only
+    that it could not take its concurrency slots or reach the API, not that the run waits to go on."""
+    first_line = (str(error).splitlines() or [""])[0]
+    return (f"lost the Prefect server during run {run_id} ({type(error).__name__}: {first_line}); the run "
+            "folder is unfinished, and the next firing of this schedule carries the run on")
+
