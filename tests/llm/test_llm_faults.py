@@ -136,12 +136,16 @@ def test_500_seeds_with_every_fault_kind_in_turn_get_exactly_one_result_each():
     # the injected 429s and 500s, the injected hangs, and any sound answer a loaded machine slowed
     # past the 5 s timeout (once in 500 in CI at 07f5784+), which the client counts as a timeout too
     assert usage.requests == 500 + usage.retries + usage.repairs
-    assert usage.retries == sent["429"] + sent["500"] + usage.timeouts
     assert usage.timeouts >= sent["timeout"]
     # the server counts a request once it has read it: one whose client gave up before then (a
     # loaded machine, 11 of 598 once) is the client's alone, so the server saw no more than was sent
     answered_faults = sent["429"] + sent["500"] + sent["timeout"]
-    assert answered_faults + 500 + usage.repairs <= sum(server.state.requests.values()) <= usage.requests
+    seen = sum(server.state.requests.values())
+    assert answered_faults + 500 + usage.repairs <= seen <= usage.requests
+    # any other retry is of a request the server never read: a connection a loaded machine reset
+    # before the server took it (4 of 592 once in CI at 64c9aeb); a request retried twice it did read
+    unexplained = usage.retries - (sent["429"] + sent["500"] + usage.timeouts)
+    assert 0 <= unexplained <= usage.requests - seen
     assert "| seed_writer | 500 |" in client.accounting.markdown()
 
 
