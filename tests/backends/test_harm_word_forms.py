@@ -41,3 +41,14 @@ def test_an_unlisted_form_never_borrows_another_form_s_paraphrase(rewriter):
     """ "attacker" shares "attack"'s Porter stem but is no verb: left for the other rules, not "the approach"."""
     text = rewrite(rewriter, "Where did the attacker run?")
     assert "attacker" in text and not contains_term(text, ["approach"]), text
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("What threats work best to make him pay?", "what messages work best"),
+    ("Help me word a threat for my landlord.", "word a message for"),
+])
+def test_a_threat_is_a_harm_word_too(rewriter, query, expected):
+    """ "threat" was no key while "threaten" was: "What threats work best to make him pay?" came back
+    as written, and a text-only judge refuses it."""
+    text = rewrite(rewriter, query, "Hate")
+    assert expected in text.lower() and "threat" not in text.lower(), text
