@@ -105,7 +105,7 @@ def labelstudio_import(
         withdrawal = withdraw_missing(plan, store, folder.name)
     for line in withdrawal.withdrawn:
         typer.echo(f"warning: {line}", err=True)
-    problems = plan.skipped + outcome.refused
+    problems = plan.skipped + outcome.refused + outcome.stale
     for line in problems:
         typer.echo(f"warning: {line}: skipped", err=True)
     for line in withdrawal.unchecked:
@@ -114,7 +114,9 @@ def labelstudio_import(
     if unnamed:
         typer.echo(f"warning: no name for {', '.join(unnamed)}; map them with --user ID=NAME "
                    "or pass --url to name them by e-mail", err=True)
-    typer.echo(f"{outcome.added} new decisions recorded, {len(withdrawal.withdrawn)} withdrawn")
+    typer.echo(f"{outcome.added} new decisions recorded, {len(withdrawal.withdrawn)} withdrawn" + (
+        f", {len(outcome.stale)} older than the Label Studio decisions already recorded (they stand)"
+        if outcome.stale else ""))
     if problems:
         typer.echo(f"error: {len(problems)} annotation(s) skipped (listed above); the others "
                    "were recorded", err=True)

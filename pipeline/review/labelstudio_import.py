@@ -139,26 +139,36 @@ class ImportOutcome:
     added: int  # new events (a re-import records nothing)
     refused: list[str]  # edits that fail their checks (or are too long), and annotations older than the
                         # annotator's app decision since, naming their task
+    stale: list[str] = field(default_factory=list)  # annotations older than the annotator's Label Studio
+                                                     # event recorded on the pair (an older export)
 
 
 def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer) -> ImportOutcome:
     """Record the planned decisions that differ from the last one each annotator's Label Studio
     imports recorded on the pair: a re-import records nothing (and does not undo a decision made
     in the review app since), a decision changed in Label Studio (even back to an earlier one) is
-    new. Each event is stamped with the time Label Studio last changed its annotation. An edit is
-    checked as the review app checks it; one that leaks or fails the harm check would need an
-    override reason, which a Label Studio annotation cannot carry, so it is refused and named."""
+    new, unless it is older than the annotator's last Label Studio event there (an older export:
+    it is named in `stale`). Each event is stamped with the time Label Studio last changed its
+    annotation. An edit is checked as the review app checks it; one that leaks or fails the harm
+    check would need an override reason, which a Label Studio annotation cannot carry, so it is
+    refused and named."""
     if not planned:
         return ImportOutcome(0, [])
     run_id = planned[0].item.run_id
     before = store.event_count(run_id)
     imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
     current = {(event.pair_id, event.annotator): event for event in store.current(run_id=run_id)}
-    refused = []
+    refused, stale = [], []
     for plan in planned:
         decision, previous = plan.decision, imported.get((plan.decision.pair_id, plan.annotator))
         if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
                 decision.action, decision.reason, decision.edited_query):
+            continue
+        if previous is not None and plan.at is not None and previous.at > plan.at:
+            # an older export than one imported before: recording it would revert the annotator's
+            # later decision (or bring back one withdrawn since)
+            stale.append(f"{plan.where}: older ({plan.at}) than {plan.annotator}'s Label Studio decision of "
+                         f"{previous.at}, which stands")
             continue
         later = current.get((decision.pair_id, plan.annotator))
         if later is not None and later.source != SOURCE and plan.at is not None and later.at > plan.at:
@@ -181,7 +191,7 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
         request_id = f"{decision.request_id}:{run_id}:{decision.pair_id}:after-{previous.id if previous else 0}"
         store.record(decision.model_copy(update={"request_id": request_id}), annotator=plan.annotator,
                      run_id=run_id, source=SOURCE, check=check, at=plan.at)
-    return ImportOutcome(store.event_count(run_id) - before, refused)
+    return ImportOutcome(store.event_count(run_id) - before, refused, stale)
 
 
 @dataclass(frozen=True)

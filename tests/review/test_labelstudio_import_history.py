@@ -1,0 +1,65 @@
+"""Label Studio audit (session 33): an import follows each annotator's latest word in Label Studio.
+An older export imported after a newer one changes nothing, a withdrawal needs the annotation's own
+task in the file, and a changed annotation the import refuses withdraws the decision it replaced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.review.test_review_labelstudio import choice, shaped_like_an_export
+from tests.review.test_review_labelstudio_import import USERS, run_import
+from tests.support.review_runs import make_run
+
+from pipeline.cli.app import app
+from pipeline.review.batches import export_batches, load_batches
+from pipeline.review.store import ReviewStore
+
+ACCEPT = [choice("verdict", "accept")]
+REJECT = [choice("verdict", "reject"), choice("reason", "low_quality")]
+
+
+@pytest.fixture()
+def batches(tmp_path):
+    """Every pair assigned to both alice and bob."""
+    export_batches(make_run(tmp_path, pairs=4), batch_size=4, overlap=1.0, annotators=["alice", "bob"])
+    return load_batches(tmp_path / "fake")
+
+
+def annotation(number: int, user: int, result: list, day: int, **extra) -> dict:
+    return {"id": number, "completed_by": user, "result": result, "updated_at": f"2026-01-0{day}T00:00:00Z",
+            **extra}
+
+
+def current(store) -> dict:
+    return {(e.pair_id, e.annotator): e.action for e in store.current(run_id="fake")}
+
+
+def cli_import(tmp_path, exported):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(exported))
+    return CliRunner().invoke(app, ["review", "labelstudio-import", "fake", str(path), "--runs-dir", str(tmp_path),
+                                    "--user", "7=alice", "--user", "8=bob"])
+
+
+def test_an_older_export_after_a_newer_one_changes_nothing_and_says_so(batches, tmp_path):
+    older = shaped_like_an_export(batches)
+    older[0]["annotations"] = [annotation(1, 7, ACCEPT, 1), annotation(2, 8, REJECT, 1)]
+    newer = json.loads(json.dumps(older))
+    newer[0]["annotations"] = [annotation(2, 8, ACCEPT, 3)]  # alice's deleted, bob's changed to accept
+    assert cli_import(tmp_path, older).exit_code == 0
+    assert "1 withdrawn" in cli_import(tmp_path, newer).output
+    store, pair = ReviewStore.for_runs(tmp_path), older[0]["data"]["pair_id"]
+    assert current(store) == {(pair, "alice"): "skip", (pair, "bob"): "accept"}
+
+    result = cli_import(tmp_path, older)  # the older file picked by mistake
+    assert current(store) == {(pair, "alice"): "skip", (pair, "bob"): "accept"}
+    assert "task 100 annotation 2: older (2026-01-01T00:00:00.000+00:00) than bob's Label Studio decision of " \
+           "2026-01-03T00:00:00.000+00:00, which stands" in result.output
+    assert "task 100 annotation 1: older (2026-01-01T00:00:00.000+00:00) than alice's Label Studio decision " \
+           "of " in result.output
+    assert "0 new decisions recorded, 0 withdrawn, 2 older than the Label Studio decisions already " \
+           "recorded (they stand)" in result.output
+    assert result.exit_code == 1
