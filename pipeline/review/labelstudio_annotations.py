@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from pipeline.review.decisions import DecisionIn
@@ -48,8 +49,25 @@ def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, s
     decision = DecisionIn(batch_id=data["batch_id"], pair_id=data["pair_id"], action=action,
                           reason=(values.get("reason") or [None])[0],
                           edited_query=edited if action == "edit" else None,
-                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}")
+                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}:"
+                                     f"{exported.get('project')}")
     return decision, note
+
+
+@dataclass(frozen=True)
+class AnnotationIds:
+    task: str
+    annotation: str
+    project: str | None  # None: recorded before the project was kept
+
+
+def annotation_ids(request_id: str | None, run_id: str, pair_id: str) -> AnnotationIds | None:
+    """The Label Studio ids an imported event's request id keeps (`labelstudio:TASK:ANNOTATION[:PROJECT]`,
+    then the run, the pair and the event it followed); None for one that keeps none."""
+    head = (request_id or "").partition(f":{run_id}:{pair_id}:after-")[0].split(":")
+    if head[0] != "labelstudio" or len(head) not in (3, 4):
+        return None
+    return AnnotationIds(head[1], head[2], head[3] if len(head) == 4 else None)
 
 
 def annotation_time(annotation: dict) -> str | None:

@@ -2,18 +2,20 @@
 
 An annotation that is not a usable decision is reported with its task and skipped; the rest are
 recorded, each stamped with the time Label Studio last changed it. An earlier imported decision
-whose annotation or task the export no longer holds is withdrawn (recorded as a skip).
+whose own annotation the export no longer holds is withdrawn (recorded as a skip).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
-from pipeline.review.decisions import DecisionIn
-from pipeline.review.labelstudio_annotations import annotation_decision, annotation_time
+from pipeline.review.decisions import DecisionIn, Event
+from pipeline.review.labelstudio_annotations import (AnnotationIds, annotation_decision, annotation_ids,
+                                                     annotation_time)
 from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import ReviewStore
@@ -52,10 +54,9 @@ class ImportPlan:
     planned: list[Planned]  # one per (pair, annotator): the annotation Label Studio changed last
     skipped: list[str]  # an annotation that is not a usable decision, naming its task
     notes: list[str]  # an annotation recorded, but not all of it used
-    # (pair, annotator) of every annotation in the file that is not cancelled, usable or not; None
-    # for the annotator of one too broken to tell
-    present: set[tuple[str, str | None]] = field(default_factory=set)
-    pairs: set[str] = field(default_factory=set)  # the pairs the file has tasks of
+    # each task's id: its annotations' ids, whether cancelled; None where they cannot all be read
+    tasks: dict[str, dict[str, bool] | None] = field(default_factory=dict)
+    projects: set[str] = field(default_factory=set)  # the Label Studio projects the file's tasks are in
     batches: set[str] = field(default_factory=set)  # the batches the file has tasks of
 
 
@@ -66,26 +67,29 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
     by_id = {batch.manifest.batch_id: batch for batch in batches}
     plan = ImportPlan([], [], [])
     for exported in exported_tasks:
-        data = exported.get("data") or {}
-        plan.pairs.add(data.get("pair_id"))
-        plan.batches.add(data.get("batch_id"))
+        task = str(exported.get("id"))
+        plan.projects.add(str(exported.get("project")))
+        plan.batches.add((exported.get("data") or {}).get("batch_id"))
         annotations = exported.get("annotations", [])
         if not isinstance(annotations, list):
-            plan.skipped.append(f"task {exported.get('id')}: annotations is not a list")
-            plan.present.add((data.get("pair_id"), None))
+            plan.skipped.append(f"task {task}: annotations is not a list")
+            plan.tasks[task] = None
             continue
+        held: dict[str, bool] | None = {}
         for annotation in annotations:
             if not isinstance(annotation, dict):
-                plan.skipped.append(f"task {exported.get('id')}: an annotation that is not an object")
-                plan.present.add((data.get("pair_id"), None))
+                plan.skipped.append(f"task {task}: an annotation that is not an object")
+                held = None
                 continue
+            if held is not None:
+                held[str(annotation.get("id"))] = bool(annotation.get("was_cancelled"))
             if annotation.get("was_cancelled"):
                 continue
             annotator = annotator_name(annotation.get("completed_by"), users or {})
-            plan.present.add((data.get("pair_id"), annotator))
             planned = plan_annotation(exported, annotation, annotator, by_id, plan)
             if planned is not None:
                 plan.planned.append(planned)
+        plan.tasks[task] = held
     plan.planned[:] = last_changed(plan.planned, plan.notes)
     return plan
 
@@ -197,33 +201,65 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
 @dataclass(frozen=True)
 class Withdrawal:
     withdrawn: list[str]  # earlier imported decisions gone from Label Studio, now recorded as skips
-    unchecked: list[str]  # batches with earlier imported decisions but no task in the file
+    unchecked: list[str]  # batches with earlier imported decisions the file cannot judge, which stand
 
 
 def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withdrawal:
-    """Withdraw each earlier imported decision whose annotation (or whole task) the export no longer
-    holds, or holds cancelled: Label Studio no longer says it, so it must not keep the pair accepted
-    or rejected. It is recorded as the annotator's skip, unless they decided the pair in the review
-    app since. Only batches the file has tasks of are judged: a batch missing from the file entirely
-    may be another project's or a partial export, and is named instead."""
+    """Withdraw each earlier imported decision whose own annotation the export no longer holds, or
+    holds cancelled: Label Studio no longer says it, so it must not keep the pair accepted or
+    rejected. It is recorded as the annotator's skip, unless they decided the pair in the review app
+    since, or their annotation this file holds on the pair was just imported. The annotation is
+    judged by its ids: only in the file's copy of its task, or, where its whole task is gone, in an
+    export of its project; an annotation of a user the import cannot name is still there. A batch
+    missing from the file entirely, and decisions on tasks of another project, are named instead."""
     current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
-    withdrawn, unchecked = [], set()
+    imported_now = {(plan.decision.pair_id, plan.annotator) for plan in plan.planned}
+    withdrawn, unchecked, elsewhere = [], set(), Counter()
     for previous in store.latest_from(SOURCE, run_id=run_id):
         key = (previous.pair_id, previous.annotator)
-        if previous.action == "skip" or key in plan.present or (previous.pair_id, None) in plan.present:
+        if previous.action == "skip" or key in imported_now:
             continue
         if previous.batch_id not in plan.batches:
             unchecked.add(previous.batch_id)
             continue
+        ids = annotation_ids(previous.request_id, run_id, previous.pair_id)
+        gone = gone_from(plan, ids)
+        if gone is None:
+            if ids is None or ids.task not in plan.tasks:
+                elsewhere[previous.batch_id] += 1
+            continue
         if current.get(key) != previous.id:
             continue
-        task, annotation = previous.request_id.split(":")[1:3]
-        gone = "annotation" if previous.pair_id in plan.pairs else "task"
-        store.record(DecisionIn(batch_id=previous.batch_id, pair_id=previous.pair_id, action="skip",
-                                request_id=f"{SOURCE}-withdrawn:{run_id}:{previous.pair_id}:after-{previous.id}"),
-                     annotator=previous.annotator, run_id=run_id, source=SOURCE)
-        withdrawn.append(f"task {task} annotation {annotation}: {previous.annotator}'s {previous.action} of "
-                         f"pair {previous.pair_id} is withdrawn: its {gone} is no longer in Label Studio's export")
+        withdraw(previous, store)
+        withdrawn.append(f"task {ids.task} annotation {ids.annotation}: {previous.annotator}'s {previous.action} "
+                         f"of pair {previous.pair_id} is withdrawn: {gone}")
     return Withdrawal(withdrawn, [f"batch {batch}: earlier Label Studio decisions, but no task of it in the "
                                   "file; they stand (if its tasks were deleted, decide them in the review app)"
-                                  for batch in sorted(unchecked)])
+                                  for batch in sorted(unchecked)] + [
+        f"batch {batch}: {count} earlier Label Studio decision(s) on tasks this file does not hold (another "
+        "Label Studio project's?); they stand (if their tasks were deleted, decide them in the review app)"
+        for batch, count in sorted(elsewhere.items())])
+
+
+def gone_from(plan: ImportPlan, ids: AnnotationIds | None) -> str | None:
+    """Why the export says this annotation is no longer there; None where it does not say so."""
+    if ids is None:
+        return None  # an event that kept no ids: nothing in the file can be matched with it
+    if ids.task in plan.tasks:
+        held = plan.tasks[ids.task]
+        if held is None or held.get(ids.annotation) is False:
+            return None
+        if held.get(ids.annotation):
+            return "its annotation was skipped (cancelled) in Label Studio"
+        return "its annotation is no longer in Label Studio's export"
+    if ids.project in plan.projects:  # task ids are Label Studio's, unique across its projects
+        return "its task is no longer in Label Studio's export"
+    return None
+
+
+def withdraw(previous: Event, store: ReviewStore) -> Event:
+    """The annotator's skip in place of an imported decision Label Studio no longer says."""
+    return store.record(DecisionIn(batch_id=previous.batch_id, pair_id=previous.pair_id, action="skip",
+                                   request_id=f"{SOURCE}-withdrawn:{previous.run_id}:{previous.pair_id}:"
+                                              f"after-{previous.id}"),
+                        annotator=previous.annotator, run_id=previous.run_id, source=SOURCE)

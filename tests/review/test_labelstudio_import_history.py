@@ -10,11 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.review.test_review_labelstudio import choice, shaped_like_an_export
-from tests.review.test_review_labelstudio_import import USERS, run_import
+from tests.review.test_review_labelstudio_import import PassingScorer, USERS
 from tests.support.review_runs import make_run
 
 from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
+from pipeline.review.labelstudio_import import import_export, plan_import, withdraw_missing
 from pipeline.review.store import ReviewStore
 
 ACCEPT = [choice("verdict", "accept")]
@@ -35,6 +36,18 @@ def annotation(number: int, user: int, result: list, day: int, **extra) -> dict:
 
 def current(store) -> dict:
     return {(e.pair_id, e.annotator): e.action for e in store.current(run_id="fake")}
+
+
+def run_import(exported, batches, store, users=USERS):
+    plan = plan_import(exported, batches, users)
+    import_export(plan.planned, store, PassingScorer())
+    return withdraw_missing(plan, store, "fake")
+
+
+def in_project(exported: list[dict], project: int, first_id: int) -> list[dict]:
+    """The tasks as another Label Studio project holds them: its own task ids."""
+    return [{**task, "id": first_id + number, "project": project, "annotations": []}
+            for number, task in enumerate(exported)]
 
 
 def cli_import(tmp_path, exported):
@@ -63,3 +76,32 @@ def test_an_older_export_after_a_newer_one_changes_nothing_and_says_so(batches, 
     assert "0 new decisions recorded, 0 withdrawn, 2 older than the Label Studio decisions already " \
            "recorded (they stand)" in result.output
     assert result.exit_code == 1
+
+
+def test_only_an_annotation_gone_from_its_own_task_is_withdrawn(batches, tmp_path):
+    first = in_project(shaped_like_an_export(batches), 1, 100)
+    first[0]["annotations"] = [annotation(1, 7, ACCEPT, 1), annotation(2, 8, REJECT, 1)]
+    first[1]["annotations"] = [annotation(3, 7, ACCEPT, 1)]
+    store = ReviewStore.for_runs(tmp_path)
+    run_import(first, batches, store)
+    before = current(store)
+
+    second = in_project(first, 2, 200)  # another project of the run: bob alone, one task
+    second[0]["annotations"] = [annotation(9, 8, REJECT, 2)]
+    withdrawal = run_import(second, batches, store)
+    assert withdrawal.withdrawn == [] and current(store) == before
+    assert withdrawal.unchecked == [f"batch {batches[0].manifest.batch_id}: 2 earlier Label Studio decision(s) "
+                                    "on tasks this file does not hold (another Label Studio project's?); they "
+                                    "stand (if their tasks were deleted, decide them in the review app)"]
+    assert run_import(first, batches, store).withdrawn == []  # project 1 again: bob's project-2 word stands
+
+    assert run_import(first, batches, store, users={"8": "bob"}).withdrawn == []  # alice's --user forgotten
+    assert current(store) == before
+
+    first[0]["annotations"][0]["was_cancelled"] = True
+    first[1]["annotations"] = []
+    assert run_import(first, batches, store).withdrawn == [
+        f"task 100 annotation 1: alice's accept of pair {first[0]['data']['pair_id']} is withdrawn: its annotation "
+        "was skipped (cancelled) in Label Studio",
+        f"task 101 annotation 3: alice's accept of pair {first[1]['data']['pair_id']} is withdrawn: its annotation "
+        "is no longer in Label Studio's export"]
