@@ -68,10 +68,12 @@ def labelstudio_import(
     An annotation that is not a usable decision (a reject without a reason, a pair not
     assigned to its annotator, an edit that leaks or fails the harm check) is reported
     with its task id and skipped, the rest are recorded, and the exit code is 1. An earlier
-    imported decision whose annotation or task is gone from the export is withdrawn (a skip).
+    imported decision whose annotation or task is gone from the export, or that a changed
+    annotation skipped so replaces, is withdrawn (a skip).
     """
     from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio_import import check_export, import_export, plan_import, withdraw_missing
+    from pipeline.review.labelstudio_import import (check_export, import_export, plan_import, withdraw_missing,
+                                                    withdraw_superseded)
     from pipeline.review.labelstudio_users import fetch_emails, names_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
@@ -102,8 +104,10 @@ def labelstudio_import(
     with user_errors():  # a store this user may not write (a lab's shared runs folder): one line
         store = store_for(folder)
         outcome = import_export(plan.planned, store, EditScorer(runs_dir=folder.parent))
+        superseded = withdraw_superseded(plan.unusable + outcome.unusable, store, folder.name)
         withdrawal = withdraw_missing(plan, store, folder.name)
-    for line in withdrawal.withdrawn:
+    withdrawn = superseded + withdrawal.withdrawn
+    for line in withdrawn:
         typer.echo(f"warning: {line}", err=True)
     problems = plan.skipped + outcome.refused + outcome.stale
     for line in problems:
@@ -114,7 +118,7 @@ def labelstudio_import(
     if unnamed:
         typer.echo(f"warning: no name for {', '.join(unnamed)}; map them with --user ID=NAME "
                    "or pass --url to name them by e-mail", err=True)
-    typer.echo(f"{outcome.added} new decisions recorded, {len(withdrawal.withdrawn)} withdrawn" + (
+    typer.echo(f"{outcome.added} new decisions recorded, {len(withdrawn)} withdrawn" + (
         f", {len(outcome.stale)} older than the Label Studio decisions already recorded (they stand)"
         if outcome.stale else ""))
     if problems:

@@ -50,10 +50,22 @@ class Planned:
 
 
 @dataclass(frozen=True)
+class Unusable:
+    """An annotation the import refuses: where it is the annotator's word since their recorded
+    decision on the pair, that decision no longer says what they say in Label Studio."""
+    pair_id: str
+    annotator: str
+    annotation: str  # Label Studio's annotation id
+    at: str | None  # when Label Studio last changed it; None: the export does not say (or not readably)
+    where: str
+
+
+@dataclass(frozen=True)
 class ImportPlan:
     planned: list[Planned]  # one per (pair, annotator): the annotation Label Studio changed last
     skipped: list[str]  # an annotation that is not a usable decision, naming its task
     notes: list[str]  # an annotation recorded, but not all of it used
+    unusable: list[Unusable] = field(default_factory=list)  # those skipped for what they say
     # each task's id: its annotations' ids, whether cancelled; None where they cannot all be read
     tasks: dict[str, dict[str, bool] | None] = field(default_factory=dict)
     projects: set[str] = field(default_factory=set)  # the Label Studio projects the file's tasks are in
@@ -101,15 +113,10 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
     try:
         decision, note = annotation_decision(exported, annotation)
         at = annotation_time(annotation)
-    except ValidationError as error:
-        plan.skipped.append(f"{where}: " + "; ".join(
-            e["msg"].removeprefix("Value error, ") for e in error.errors()))
-        return None
-    except ValueError as error:
-        plan.skipped.append(f"{where}: {error}")
-        return None
-    except (KeyError, TypeError, AttributeError) as error:
-        plan.skipped.append(f"{where}: not a review annotation ({error!r})")
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        plan.skipped.append(f"{where}: {unusable_because(error)}")
+        plan.unusable.append(Unusable((exported.get("data") or {}).get("pair_id"), annotator,
+                                      str(annotation.get("id")), time_if_readable(annotation), where))
         return None
     batch = by_id.get(decision.batch_id)
     if batch is None or decision.pair_id not in batch.items:
@@ -122,6 +129,21 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
     if note:
         plan.notes.append(f"{where}: {note}")
     return Planned(decision, batch.items[decision.pair_id], annotator, where, at)
+
+
+def unusable_because(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+    if isinstance(error, ValueError):
+        return str(error)
+    return f"not a review annotation ({error!r})"
+
+
+def time_if_readable(annotation: dict) -> str | None:
+    try:
+        return annotation_time(annotation)
+    except ValueError:
+        return None
 
 
 def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
@@ -145,6 +167,7 @@ class ImportOutcome:
                         # annotator's app decision since, naming their task
     stale: list[str] = field(default_factory=list)  # annotations older than the annotator's Label Studio
                                                      # event recorded on the pair (an older export)
+    unusable: list[Unusable] = field(default_factory=list)  # the edits refused for their check
 
 
 def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer) -> ImportOutcome:
@@ -162,7 +185,7 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
     before = store.event_count(run_id)
     imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
     current = {(event.pair_id, event.annotator): event for event in store.current(run_id=run_id)}
-    refused, stale = [], []
+    refused, stale, unusable = [], [], []
     for plan in planned:
         decision, previous = plan.decision, imported.get((plan.decision.pair_id, plan.annotator))
         if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
@@ -182,20 +205,54 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
                            f"app ({later.at}), which stands")
             continue
         refusal = edit_refusal(plan.item, decision.edited_query) if decision.action == "edit" else None
+        checked = decision.action == "edit" and not refusal
+        check = scorer.check(plan.item, decision.edited_query) if checked else None
+        if check is not None and not check.passes:
+            refusal = (f"the edit fails its check ({'; '.join(check.problems)}); to keep it, decide it in the "
+                       "review app with an override reason")
         if refusal:
             refused.append(f"{plan.where}: {refusal}")
-            continue
-        check = scorer.check(plan.item, decision.edited_query) if decision.action == "edit" else None
-        if check is not None and not check.passes:
-            refused.append(f"{plan.where}: the edit fails its check ({'; '.join(check.problems)}); "
-                           "to keep it, decide it in the review app with an override reason")
+            ids = annotation_ids(decision.request_id, run_id, decision.pair_id)
+            unusable.append(Unusable(decision.pair_id, plan.annotator, ids.annotation if ids else "", plan.at,
+                                     plan.where))
             continue
         # unique per change of this annotator's decision on this pair, and the same if an import
         # killed half-way is run again
         request_id = f"{decision.request_id}:{run_id}:{decision.pair_id}:after-{previous.id if previous else 0}"
         store.record(decision.model_copy(update={"request_id": request_id}), annotator=plan.annotator,
                      run_id=run_id, source=SOURCE, check=check, at=plan.at)
-    return ImportOutcome(store.event_count(run_id) - before, refused, stale)
+    return ImportOutcome(store.event_count(run_id) - before, refused, stale, unusable)
+
+
+def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: str) -> list[str]:
+    """Withdraw each imported decision that Label Studio has since replaced with an annotation the
+    import refuses (a leaky edit, a reject without a reason): it no longer says what the annotator
+    says there, so it must not keep counting, and the pair is the review app's to decide. It stays
+    if the annotator decided the pair in the review app since."""
+    imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
+    current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
+    withdrawn = []
+    for refused in unusable:
+        key = (refused.pair_id, refused.annotator)
+        previous = imported.get(key)
+        if previous is None or previous.action == "skip" or current.get(key) != previous.id:
+            continue
+        if not replaces(refused, previous):
+            continue
+        imported[key] = withdraw(previous, store)
+        withdrawn.append(f"{refused.where}: {refused.annotator}'s earlier {previous.action} of pair "
+                         f"{refused.pair_id} is withdrawn: their changed annotation cannot be used (its warning "
+                         "says why); decide the pair in the review app")
+    return withdrawn
+
+
+def replaces(refused: Unusable, previous: Event) -> bool:
+    """The refused annotation is the annotator's word since the recorded decision: changed after it,
+    or, where the export gives no time, the recorded annotation itself, changed."""
+    if refused.at is not None:
+        return refused.at > previous.at
+    ids = annotation_ids(previous.request_id, previous.run_id, previous.pair_id)
+    return ids is not None and ids.annotation == refused.annotation
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tests.review.test_review_labelstudio import choice, shaped_like_an_export
+from tests.review.test_labelstudio_import_checks import ScriptedScorer
+from tests.review.test_review_labelstudio import choice, edit, shaped_like_an_export
 from tests.review.test_review_labelstudio_import import PassingScorer, USERS
 from tests.support.review_runs import make_run
 
 from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
-from pipeline.review.labelstudio_import import import_export, plan_import, withdraw_missing
+from pipeline.review.labelstudio_import import import_export, plan_import, withdraw_missing, withdraw_superseded
 from pipeline.review.store import ReviewStore
 
 ACCEPT = [choice("verdict", "accept")]
@@ -105,3 +106,34 @@ def test_only_an_annotation_gone_from_its_own_task_is_withdrawn(batches, tmp_pat
         "was skipped (cancelled) in Label Studio",
         f"task 101 annotation 3: alice's accept of pair {first[1]['data']['pair_id']} is withdrawn: its annotation "
         "is no longer in Label Studio's export"]
+
+
+def test_a_changed_annotation_the_import_refuses_withdraws_the_decision_it_replaced(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [annotation(1, 7, ACCEPT, 1), annotation(2, 8, ACCEPT, 1)]
+    store, pair = ReviewStore.for_runs(tmp_path), exported[0]["data"]["pair_id"]
+    run_import(exported, batches, store)
+    # alice turns hers into a reject without a reason (the API allows it), bob his into a leaky edit
+    exported[0]["annotations"] = [annotation(1, 7, [choice("verdict", "reject")], 3),
+                                  annotation(2, 8, [edit("a leaky rewording?")], 3)]
+    plan = plan_import(exported, batches, USERS)
+    outcome = import_export(plan.planned, store, ScriptedScorer(("leaks: score 1.000",)))
+    assert plan.skipped == ["task 100 annotation 1: a reject needs a reason"] and len(outcome.refused) == 1
+    withdrawn = withdraw_superseded(plan.unusable + outcome.unusable, store, "fake")
+    assert withdrawn == [
+        f"task 100 annotation {number}: {name}'s earlier accept of pair {pair} is withdrawn: their changed "
+        "annotation cannot be used (its warning says why); decide the pair in the review app" for number, name in ((1, "alice"),
+                                                                                                    (2, "bob"))]
+    assert current(store) == {(pair, "alice"): "skip", (pair, "bob"): "skip"}
+    assert withdraw_missing(plan, store, "fake").withdrawn == []  # nothing withdrawn twice
+    assert withdraw_superseded(plan_import(exported, batches, USERS).unusable, store, "fake") == []  # nor on a re-import
+
+
+def test_the_command_names_a_decision_a_refused_annotation_replaced(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [annotation(1, 7, ACCEPT, 1)]
+    assert cli_import(tmp_path, exported).exit_code == 0
+    exported[0]["annotations"] = [annotation(1, 7, [choice("verdict", "reject")], 2)]
+    result = cli_import(tmp_path, exported)
+    assert result.exit_code == 1 and "0 new decisions recorded, 1 withdrawn" in result.output
+    assert "alice's earlier accept of pair " in result.output and "decide the pair in the review app" in result.output
