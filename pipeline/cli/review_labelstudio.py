@@ -72,16 +72,17 @@ def labelstudio_import(
     annotation skipped so replaces, is withdrawn (a skip).
     """
     from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio_import import (check_export, import_export, plan_import, withdraw_missing,
-                                                    withdraw_superseded)
+    from pipeline.review.labelstudio_import import (check_export, import_export, not_json, plan_import,
+                                                    withdraw_missing, withdraw_superseded)
     from pipeline.review.labelstudio_users import fetch_emails, names_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
     with user_errors():
         try:
-            exported = check_export(json.loads(export_file.read_text(encoding="utf-8-sig")), folder.name)
+            text = export_file.read_text(encoding="utf-8-sig")
+            exported = check_export(json.loads(text), folder.name)
         except json.JSONDecodeError as error:
-            raise ValueError(f"{export_file}: not JSON ({error})") from None
+            raise ValueError(f"{export_file}: {not_json(text, error)}") from None
         except RecursionError:
             raise ValueError(f"{export_file}: not a Label Studio export (JSON nested too deeply to read)") from None
         except ValueError as error:

@@ -21,6 +21,16 @@ from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import ReviewStore
 
 SOURCE = "labelstudio"  # the events an import records
+OUR_FIELDS = {"pair_id", "batch_id", "query"}  # the task data `review labelstudio-export` writes
+
+
+def not_json(text: str, error: ValueError) -> str:
+    """Why the file is not read: it is Label Studio's CSV or TSV export, or not JSON at all."""
+    header = text.lstrip().partition("\n")[0]
+    for kind, separator in (("CSV", ","), ("TSV", "\t")):
+        if "pair_id" in header and separator in header:
+            return f"this is Label Studio's {kind} export: export the project as JSON"
+    return f"not JSON ({error})"
 
 
 def check_export(exported: object, run_id: str) -> list[dict]:
@@ -29,7 +39,10 @@ def check_export(exported: object, run_id: str) -> list[dict]:
         raise ValueError("expected a Label Studio JSON export: a non-empty list of tasks")
     for number, exported_task in enumerate(exported, start=1):
         data = exported_task.get("data") if isinstance(exported_task, dict) else None
-        if not isinstance(data, dict) or not {"pair_id", "batch_id", "query"} <= set(data):
+        if data is None and isinstance(exported_task, dict) and OUR_FIELDS <= set(exported_task):
+            raise ValueError("this is Label Studio's JSON_MIN export (one flattened row per annotation, "
+                             "without the tasks' full annotations): export the project as JSON")
+        if not isinstance(data, dict) or not OUR_FIELDS <= set(data):
             raise ValueError(f"task {number} of the list is not one of ours (expected a Label Studio "
                              "JSON export of `review labelstudio-export` tasks, with data.pair_id, "
                              "data.batch_id and data.query)")

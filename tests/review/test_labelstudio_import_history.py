@@ -137,3 +137,18 @@ def test_the_command_names_a_decision_a_refused_annotation_replaced(batches, tmp
     result = cli_import(tmp_path, exported)
     assert result.exit_code == 1 and "0 new decisions recorded, 1 withdrawn" in result.output
     assert "alice's earlier accept of pair " in result.output and "decide the pair in the review app" in result.output
+
+
+def test_a_json_min_or_csv_export_is_named_and_json_asked_for(batches, tmp_path):
+    rows = [{**task["data"], "id": task["id"], "verdict": "accept", "annotator": 7}
+            for task in shaped_like_an_export(batches)]
+    result = cli_import(tmp_path, rows)
+    assert result.exit_code == 2 and result.output.strip().endswith(
+        "export.json: this is Label Studio's JSON_MIN export (one flattened row per annotation, without the "
+        "tasks' full annotations): export the project as JSON")
+    path = tmp_path / "export.json"
+    path.write_text('"annotation_id","annotator","batch_id","pair_id","query","verdict"\n2,"3","b","p","q","accept"\n')
+    result = CliRunner().invoke(app, ["review", "labelstudio-import", "fake", str(path), "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 2 and result.output.strip().endswith(
+        "export.json: this is Label Studio's CSV export: export the project as JSON")
+    assert not (tmp_path / "review.sqlite").exists()
