@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from pydantic import ValidationError
+
 from pipeline.review.decisions import DecisionIn
 
 # Label Studio's clock may run a little ahead of ours; a time later than this is not one it wrote,
@@ -86,3 +88,18 @@ def annotation_time(annotation: dict) -> str | None:
         raise ValueError(f"updated_at {stamp!r} is in the future" +
                          (" (a time without a zone is read as UTC)" if str(stamp)[-1:].isdigit() else ""))
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def unusable_because(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+    if isinstance(error, ValueError):
+        return str(error)
+    return f"not a review annotation ({error!r})"
+
+
+def time_if_readable(annotation: dict) -> str | None:
+    try:
+        return annotation_time(annotation)
+    except ValueError:
+        return None

@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
-
 from pipeline.review.batches import ReviewBatch, ReviewItem
 from pipeline.review.decisions import DecisionIn, Event
 from pipeline.review.labelstudio_annotations import (AnnotationIds, annotation_decision, annotation_ids,
-                                                     annotation_time)
+                                                     annotation_time, time_if_readable, unusable_because)
 from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import ReviewStore
@@ -142,21 +140,6 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
     if note:
         plan.notes.append(f"{where}: {note}")
     return Planned(decision, batch.items[decision.pair_id], annotator, where, at)
-
-
-def unusable_because(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
-    if isinstance(error, ValueError):
-        return str(error)
-    return f"not a review annotation ({error!r})"
-
-
-def time_if_readable(annotation: dict) -> str | None:
-    try:
-        return annotation_time(annotation)
-    except ValueError:
-        return None
 
 
 def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
