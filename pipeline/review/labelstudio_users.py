@@ -8,6 +8,7 @@ and an unmapped user is at least named by e-mail.
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -25,19 +26,74 @@ def parse_user_options(options: list[str]) -> dict[str, str]:
 
 
 def fetch_emails(url: str, token: str, timeout_s: float = 30.0) -> dict[str, str]:
-    """User id (as text) -> e-mail, from Label Studio's `GET /api/users`."""
-    request = urllib.request.Request(url.rstrip("/") + "/api/users",
-                                     headers={"Authorization": f"Token {token}"})
+    """User id (as text) -> e-mail, from Label Studio's `GET /api/users`. `token` is either kind
+    Account & Settings gives: a Personal Access Token (a JWT refresh token, the kind a new
+    organization gives) is exchanged for an access token; a legacy token is sent as is."""
+    base = url.rstrip("/")
+    if is_personal_access_token(token):
+        authorization = f"Bearer {access_token(base, token, timeout_s)}"
+        refused = ("to the access token of a Personal Access Token: check that the organization allows "
+                   "Personal Access Tokens (Organization, API Tokens Settings)")
+    else:
+        authorization = f"Token {token}"
+        refused = ("to a legacy API token: check it on Account & Settings, and that the organization "
+                   "still allows legacy tokens (Organization, API Tokens Settings: off in a new "
+                   "organization), or use a Personal Access Token")
+    request = urllib.request.Request(base + "/api/users", headers={"Authorization": authorization})
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             users = json.load(response)
     except urllib.error.HTTPError as error:
-        raise ValueError(f"{url}/api/users answered HTTP {error.code} (is the token right?)") from None
+        raise ValueError(f"{base}/api/users answered HTTP {error.code} (is the token right?) "
+                         f"{refused}") from None
     except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as error:
-        raise ValueError(f"cannot read users from {url}/api/users: {error}") from None
+        raise ValueError(f"cannot read users from {base}/api/users: {error}") from None
     if isinstance(users, dict):  # newer servers page the list
         users = users.get("results", [])
     return {str(user["id"]): user["email"] for user in users if user.get("email")}
+
+
+def is_personal_access_token(token: str) -> bool:
+    """Whether `token` is a JWT refresh token (legacy tokens are 40 hex digits, never a JWT).
+    Only the claims are read: the server checks the signature when it exchanges the token."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:  # not base64 or not JSON: no JWT
+        return False
+    return isinstance(claims, dict) and claims.get("token_type") == "refresh"
+
+
+def access_token(base: str, refresh_token: str, timeout_s: float) -> str:
+    """An access token for a Personal Access Token, from Label Studio's `POST /api/token/refresh/`
+    (access tokens live minutes, so each import asks for a fresh one)."""
+    request = urllib.request.Request(base + "/api/token/refresh/", method="POST",
+                                     data=json.dumps({"refresh": refresh_token}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as error:
+        raise ValueError(
+            f"{base}/api/token/refresh/ refused the Personal Access Token (HTTP {error.code}: "
+            f"{refusal_detail(error)}): it may be revoked or expired, or from another server; "
+            "make a new one on Account & Settings") from None
+    except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot exchange the Personal Access Token at {base}/api/token/refresh/: "
+                         f"{error}") from None
+    if not isinstance(answer, dict) or not isinstance(answer.get("access"), str):
+        raise ValueError(f"{base}/api/token/refresh/ answered without an access token")
+    return answer["access"]
+
+
+def refusal_detail(error: urllib.error.HTTPError) -> str:
+    """Label Studio's reason for an HTTP error (its JSON `detail`), or the status text."""
+    try:
+        return str(json.load(error)["detail"])
+    except (ValueError, KeyError, TypeError):
+        return error.reason
 
 
 def user_names(mapping: dict[str, str], emails: dict[str, str]) -> dict[str, str]:

@@ -116,7 +116,9 @@ def llama_cpp_server(log_path: Path, n_ctx: int = 4096) -> LocalServer:
 
 def label_studio(data_dir: Path, document_root: Path, log_path: Path) -> LocalServer:
     """Label Studio on a new data folder, serving local files under `document_root`; the API
-    token is `server.token` (legacy token auth, which needs the flag on the first start)."""
+    token is `server.token` (legacy token auth, which needs the flag on the first start: a new
+    organization allows only Personal Access Tokens, which the legacy token can make at
+    POST /api/token/)."""
     port, token = free_port(), secrets.token_hex(20)
     env = {"LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LATEST_VERSION_CHECK": "false",
            "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "", "COLLECT_ANALYTICS": "false",

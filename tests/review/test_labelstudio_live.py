@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app
 from pipeline.config import load_config
 from pipeline.review.importer import reviewed_pairs
+from pipeline.review.labelstudio_users import access_token, fetch_emails
 from pipeline.review.store import ReviewStore
 from pipeline.testing.local_servers import LABELSTUDIO_VENV, label_studio, missing_install
 
@@ -36,6 +37,14 @@ def labelstudio(tmp_path_factory):
                            timeout=120)
         yield server, api, root / "files"
         api.close()
+
+
+@pytest.fixture(scope="session")
+def personal_access_token(labelstudio) -> str:
+    """The lead's Personal Access Token (a JWT refresh token): what Account & Settings gives
+    in a new organization, where legacy tokens are off."""
+    _, api, _ = labelstudio
+    return ok(api.post("/api/token/"))["token"]
 
 
 def cli(*args: str, code: int = 0, env: dict | None = None) -> str:
@@ -71,7 +80,7 @@ def snapshot_export(api: httpx.Client, project: int) -> list[dict]:
     return response.json()
 
 
-def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
+def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, personal_access_token, tmp_path):
     from flows.build import build_flow
 
     server, api, files = labelstudio
@@ -152,8 +161,8 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
     assert api.delete(f"/api/tasks/{rejected['id']}/").status_code == 204
     export_file.write_text(json.dumps(snapshot_export(api, project)))
     output = cli("review", "labelstudio-import", "ls", str(export_file), "--runs-dir", str(runs),
-                 "--url", server.url, "--user", f"{LEAD}=ann", code=1,
-                 env={"LABEL_STUDIO_API_KEY": server.token})
+                 "--url", server.url, "--user", f"{LEAD}=ann", code=1,  # the other kind of token
+                 env={"LABEL_STUDIO_API_KEY": personal_access_token})
     assert f"ann's accept of pair {pair['accepted']} is withdrawn: its annotation is no longer" in output
     assert f"ann's reject of pair {pair['rejected']} is withdrawn: its task is no longer" in output
     # the release refuses the snapshot `review import` wrote before the withdrawals (a new name: a plain
@@ -163,3 +172,17 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, tmp_path):
     cli("review", "import", "ls", "--runs-dir", str(runs))
     states = reviewed_pairs(run_dir).set_index("id")["review_state"]
     assert states[pair["accepted"]] == states[pair["rejected"]] == "skipped"
+
+
+def test_a_personal_access_token_reads_users_where_legacy_tokens_are_off(labelstudio, personal_access_token):
+    """A new organization's default (the server starts with legacy tokens on, to make the first token)."""
+    server, api, _ = labelstudio
+    ok(api.post("/api/jwt/settings", json={"api_tokens_enabled": True, "legacy_api_tokens_enabled": False}))
+    try:
+        assert LEAD in fetch_emails(server.url, personal_access_token).values()
+        with pytest.raises(ValueError, match="HTTP 401 .* to a legacy API token: .* allows legacy tokens"):
+            fetch_emails(server.url, server.token)
+    finally:  # back on for the other tests' client, which sends the legacy token
+        bearer = f"Bearer {access_token(server.url, personal_access_token, 60.0)}"
+        ok(api.post("/api/jwt/settings", headers={"Authorization": bearer},
+                    json={"api_tokens_enabled": True, "legacy_api_tokens_enabled": True}))
