@@ -15,13 +15,14 @@ import urllib.request
 
 
 def parse_user_options(options: list[str]) -> dict[str, str]:
-    """`ID_OR_EMAIL=NAME` pairs; a ValueError names the first malformed one."""
+    """`ID_OR_EMAIL=NAME` pairs, e-mails lowercased as Label Studio keeps them; a ValueError
+    names the first malformed one."""
     mapping = {}
     for option in options:
         user, sep, name = option.partition("=")
         if not sep or not user.strip() or not name.strip():
             raise ValueError(f"--user {option!r}: expected LABEL_STUDIO_ID_OR_EMAIL=NAME")
-        mapping[user.strip()] = name.strip()
+        mapping[user.strip().lower()] = name.strip()
     return mapping
 
 
@@ -100,7 +101,7 @@ def user_names(mapping: dict[str, str], emails: dict[str, str]) -> dict[str, str
     """Id or e-mail -> annotator name: the mapping, then every known id by its e-mail."""
     names = dict(mapping)
     for user_id, email in emails.items():
-        names.setdefault(user_id, mapping.get(email, email))
+        names.setdefault(user_id, mapping.get(email.lower(), email))
     return names
 
 
@@ -112,7 +113,7 @@ def annotator_name(completed_by, users: dict[str, str]) -> str:
         user_id, email = completed_by.get("id"), completed_by.get("email")
     else:
         user_id, email = completed_by, None
-    for key in (str(user_id), email):
+    for key in (str(user_id), email.lower() if isinstance(email, str) else None):
         if key is not None and key in users:
             return users[key]
     return f"labelstudio-user-{user_id}"
