@@ -86,8 +86,8 @@ def grow(
                    f"the first said: {report.first_error}", err=True)
         raise typer.Exit(1)
     if report.short:
-        typer.echo(f"short of the wanted count in {len(report.short)} sub-categories "
-                   f"(elements.max_requests = {settings.elements.max_requests} reached)")
+        typer.echo(f"short of the wanted count in {len(report.short)} sub-categories: "
+                   + "; ".join(report.shortfalls()))
 
 
 @elements_app.command("list")

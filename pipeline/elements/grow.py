@@ -3,7 +3,10 @@ every proposal (guardrails, instructions, shape, then novelty), and write the ju
 as one store version: the accepted entries and a decision for every proposal.
 
 Sub-categories are asked in parallel, one request each per round; each request lists the
-sub-category's known and already refused names, so the writer is not asked to repeat them.
+sub-category's known and already refused names, so the writer is not asked to repeat them. A
+sub-category whose next request would repeat one already answered in this grow (its writer proposed
+nothing the request did not already list, or only what a guardrail withheld) is asked no more: the
+answer cache would give the same answer back until elements.max_requests.
 """
 
 from __future__ import annotations
@@ -44,7 +47,11 @@ class GrowReport:
     wanted: dict[str, int]
     added: Counter = field(default_factory=Counter)  # sub-category -> elements added
     refused: Counter = field(default_factory=Counter)  # reason code -> proposals refused
-    requests: Counter = field(default_factory=Counter)  # sub-category -> requests
+    max_requests: int = 0  # elements.max_requests, each sub-category's limit
+    requests: Counter = field(default_factory=Counter)  # sub-category -> requests (sent or from the cache)
+    cached: Counter = field(default_factory=Counter)  # sub-category -> requests the answer cache answered
+    # sub-category -> proposals in its last answer, when none was new and the next request would repeat it
+    stalled: dict[str, int] = field(default_factory=dict)
     failed_requests: int = 0
     first_error: str | None = None  # what the first failed request said
     gave_up: bool = False  # every request of ROUNDS_BEFORE_GIVING_UP rounds in a row failed
@@ -54,12 +61,29 @@ class GrowReport:
     def short(self) -> dict[str, int]:
         return {sub: n - self.added[sub] for sub, n in self.wanted.items() if self.added[sub] < n}
 
+    def shortfalls(self) -> list[str]:
+        """Why each sub-category short of its wanted count stopped."""
+        return [self._why_short(sub) for sub in self.short]
+
+    def _why_short(self, sub: str) -> str:
+        if sub not in self.stalled:
+            return f"{sub}: elements.max_requests = {self.max_requests} reached"
+        proposed = self.stalled[sub]
+        what = ("its last answer held no proposal" if not proposed else
+                f"its last {proposed} proposals each repeated a listed name or were stopped by a guardrail")
+        return f"the writer proposed no new element for {sub} ({what}; asking again would repeat the same request)"
+
     def markdown(self) -> str:
-        lines = [f"Element growth `{self.run_id}` (store version {self.version}): "
+        requests, cached = sum(self.requests.values()), sum(self.cached.values())
+        version = (f"store version {self.version}" if self.version is not None
+                   else "no store version written: no proposal was judged")
+        lines = [f"Element growth `{self.run_id}` ({version}): "
                  f"{sum(self.added.values())} added, {sum(self.refused.values())} refused, "
-                 f"{sum(self.requests.values())} requests ({self.failed_requests} failed)", "",
-                 "| sub-category | wanted | added | requests |", "|---|--:|--:|--:|"]
-        lines += [f"| {sub} | {n} | {self.added[sub]} | {self.requests[sub]} |" for sub, n in self.wanted.items()]
+                 f"{requests} requests ({self.failed_requests} failed): {requests - cached} sent, "
+                 f"{cached} answered from the answer cache", "",
+                 "| sub-category | wanted | added | requests | from the cache |", "|---|--:|--:|--:|--:|"]
+        lines += [f"| {sub} | {n} | {self.added[sub]} | {self.requests[sub]} | {self.cached[sub]} |"
+                  for sub, n in self.wanted.items()]
         if self.refused:
             lines += ["", "Refused: " + ", ".join(f"{code} {n}" for code, n in self.refused.most_common())]
         if self.first_error:
@@ -96,6 +120,7 @@ class Grower:
         self.entries: list[StoredElement] = []
         self.vectors: list[np.ndarray] = []
         self.decisions: list[tuple[str, str, Decision]] = []
+        self.proposed: Counter = Counter()  # sub-category -> proposals in its last answer
 
     def request(self, sub: str, n: int) -> ElementWriterInput:
         return ElementWriterInput(category=load_taxonomy().parent(sub), sub_category=sub,
@@ -105,6 +130,7 @@ class Grower:
     def judge(self, sub: str, answer, n: int, report: GrowReport) -> None:
         """Judge the first `n` proposals of one answer, in order; accepted ones join the index."""
         proposals = [to_element(sub, proposal) for proposal in answer.output.elements[:n]]
+        self.proposed[sub] = len(proposals)
         provenance = answer.provenance
         threshold = self.config.elements.max_similarity
         for element, vector in zip(proposals, self.index.embed(proposals)):
@@ -130,7 +156,7 @@ class Grower:
                 scores={"similarity": measured.similarity, "name_repeat": float(bool(measured.duplicate_of))},
                 score=measured.similarity, threshold=threshold, verdict=verdict, reason=f"{code}: {detail}",
                 backend=provenance.backend, model=provenance.model, prompt_hash=provenance.prompt_hash)))
-            if not blocked:
+            if not blocked and element.element not in self.names[sub]:
                 self.names[sub].append(element.element)
             if refused is not None:
                 report.refused[code] += 1
@@ -143,30 +169,48 @@ class Grower:
                 nearest=measured.nearest, version=0))
             report.added[sub] += 1
 
-    def run(self, wanted: dict[str, int]) -> GrowReport:
-        report = GrowReport(run_id=self.run_id, wanted=dict(wanted))
+    def next_requests(self, wanted: dict[str, int], report: GrowReport,
+                      answered: dict[str, set[str]]) -> dict[str, ElementWriterInput]:
+        """The request of each sub-category still short and under max_requests, save one that would
+        repeat a request already answered: that sub-category is marked stalled instead."""
         limits = self.config.elements
+        requests = {}
+        for sub, n in wanted.items():
+            if report.added[sub] >= n or report.requests[sub] >= limits.max_requests or sub in report.stalled:
+                continue
+            request = self.request(sub, min(limits.per_request, n - report.added[sub]))
+            if request.model_dump_json() in answered[sub]:
+                report.stalled[sub] = self.proposed[sub]
+            else:
+                requests[sub] = request
+        return requests
+
+    def run(self, wanted: dict[str, int]) -> GrowReport:
+        report = GrowReport(run_id=self.run_id, wanted=dict(wanted), max_requests=self.config.elements.max_requests)
+        answered: dict[str, set[str]] = defaultdict(set)  # sub-category -> its requests answered in this grow
         failed_rounds = 0
         while failed_rounds < ROUNDS_BEFORE_GIVING_UP:
-            open_subs = {sub: n - report.added[sub] for sub, n in wanted.items()
-                         if report.added[sub] < n and report.requests[sub] < limits.max_requests}
-            if not open_subs:
+            requests = self.next_requests(wanted, report, answered)
+            if not requests:
                 break
-            sizes = {sub: min(limits.per_request, missing) for sub, missing in open_subs.items()}
-            answers = self.client.run_batch(STAGE, [self.request(sub, sizes[sub]) for sub in open_subs])
+            answers = self.client.run_batch(STAGE, list(requests.values()))
             failed_rounds = failed_rounds + 1 if all(isinstance(a, ItemError) for a in answers) else 0
-            for sub, answer in zip(open_subs, answers):
+            for (sub, request), answer in zip(requests.items(), answers):
                 report.requests[sub] += 1
+                # a failure counts as failed, whether the cache gave it or not: an ItemError does not say
+                report.cached[sub] += bool(getattr(answer, "cached", False))
                 if isinstance(answer, ItemError):
                     report.failed_requests += 1
                     report.first_error = report.first_error or failure_text(answer, load_taxonomy().parent(sub))
                     continue
-                self.judge(sub, answer, sizes[sub], report)
+                answered[sub].add(request.model_dump_json())
+                self.judge(sub, answer, request.n_elements, report)
         report.gave_up = failed_rounds >= ROUNDS_BEFORE_GIVING_UP
         if self.decisions:
             vectors = np.stack(self.vectors) if self.vectors else np.zeros((0, 384), dtype=np.float32)
             report.version = self.store.add_version(self.entries, vectors, self.decisions, self.run_id,
                                                     {"requests": sum(report.requests.values()),
+                                                     "cached_requests": sum(report.cached.values()),
                                                      "failed_requests": report.failed_requests,
                                                      "first_error": report.first_error})
         return report
