@@ -1,12 +1,15 @@
 """What every proposed element must pass before its novelty is even measured:
-the guardrails' hard block, no working instructions, and the library's own shape."""
+the guardrails' hard block, no working instructions, and the library's own shape, which
+also refuses the structural junk a small model writes in place of a term (a sentence, a JSON
+fragment, a stop word, an identifier, the sub-category's own name)."""
 
 from __future__ import annotations
 
 import re
 
+from pipeline.elements.novelty import name_keys
 from pipeline.guardrails import check_texts
-from pipeline.lexicon import contains_term
+from pipeline.lexicon import contains_term, load_lexicon
 from pipeline.records import Element
 
 # What a working instruction looks like: numbered steps, quantities, recipe words.
@@ -22,6 +25,13 @@ INSTRUCTION_MARKERS = [
 ]
 INSTRUCTION = re.compile("|".join(INSTRUCTION_MARKERS), re.IGNORECASE)
 
+# The shipped library's longest name has seven words ("harassment of a woman in a headscarf"):
+# past that a "name" is the model talking ("Sure, here are four new elements for you").
+MAX_TERM_WORDS = 7
+# What a term cut out of the model's JSON answer keeps of it; no name or term holds one.
+JSON_PUNCTUATION = re.compile(r'[{}":]')
+IDENTIFIER = re.compile(r"[^\W_]_[^\W_]")  # "prisoner_of_the_night"
+
 
 def shape_problem(element: Element) -> str | None:
     """Why `element` is not in the library's shape, or None (the rules tests/taxonomy/test_elements.py
@@ -32,10 +42,44 @@ def shape_problem(element: Element) -> str | None:
         return f"{len(element.synonyms)} synonyms, not 2 to 6"
     if not 1 <= len(element.broader) <= 3:
         return f"{len(element.broader)} broader terms, not 1 to 3"
+    junk = _junk_term("the name", element.element) or _repeated_taxonomy_name(element) or next(
+        filter(None, (_junk_term(role, term) for role, term in _other_terms(element))), None)
+    if junk:
+        return junk
     if element.element.lower() in {synonym.lower() for synonym in element.synonyms}:
         return "its name is among its synonyms"
     if not contains_term(element.description, [element.element, *element.synonyms]):
         return "the description names neither the element nor a synonym"
+    return None
+
+
+def _other_terms(element: Element) -> list[tuple[str, str]]:
+    return [*(("a synonym", term) for term in element.synonyms),
+            *(("a broader term", term) for term in element.broader)]
+
+
+def _junk_term(role: str, term: str) -> str | None:
+    """Why a name, synonym or broader term is no term at all, or None. The term itself is
+    not quoted: it may be a sentence or a JSON fragment."""
+    words = term.split()
+    if len(words) > MAX_TERM_WORDS:
+        return f"{role} is a sentence ({len(words)} words; a term has at most {MAX_TERM_WORDS})"
+    if found := JSON_PUNCTUATION.search(term):
+        return f"{role} holds JSON punctuation ({found.group(0)!r})"
+    if IDENTIFIER.search(term):
+        return f"{role} is an identifier (words joined by underscores), not a term"
+    stopwords = load_lexicon().stopwords
+    if all(len(word) == 1 or word.lower() in stopwords for word in words):
+        return f"{role} is a stop word or one letter"
+    return None
+
+
+def _repeated_taxonomy_name(element: Element) -> str | None:
+    """A name that only repeats where it was asked for ("self-harm" in Self-Harm): no element."""
+    keys = name_keys(element.element)
+    for level, name in (("sub-category", element.sub_category), ("category", element.category)):
+        if keys & name_keys(name):
+            return f"the name repeats its {level} {name!r}"
     return None
 
 

@@ -2,9 +2,10 @@
 
 Each line is held to what the shipped library and every grown proposal are held to: valid JSON
 of an element, a known category/sub-category pair (`element_lines`), the library's shape (a name,
-2-6 synonyms, 1-3 broader terms, a description naming it), and a name not already given on an
-earlier line under another spelling (`name_keys`: case, spacing, hyphens, plurals). A bad line is
-left out with its file:line and why, so one typo does not stop a build of the rest.
+2-6 synonyms, 1-3 broader terms, no term a sentence or other junk, a description naming it:
+`shape_problem`), and a name not already given on an earlier line under another spelling
+(`name_keys`: case, spacing, hyphens, plurals). A bad line is left out with its file:line and
+why, so one typo does not stop a build of the rest.
 """
 
 from __future__ import annotations
