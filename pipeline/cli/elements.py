@@ -59,6 +59,7 @@ def grow(
     n: Annotated[int, typer.Option("--n", min=1, help="New elements wanted per sub-category.")],
     config: ConfigOption = None,
     override: SetOption = [],
+    progress: Annotated[bool, typer.Option(help="Say on stderr what each round left.")] = True,
 ) -> None:
     """Ask the element writer (an LLM role) for N new elements per sub-category.
 
@@ -68,6 +69,7 @@ def grow(
     new version; every proposal's decision is kept with it. Needs backends.element_writer = "llm".
     """
     from pipeline.cli.preflight import check_llm_ready
+    from pipeline.progress import no_steps, step_lines
 
     with user_errors():
         settings = load_config(config, override)
@@ -79,7 +81,8 @@ def grow(
                              "and an [llm] endpoint (docs/llm.md); the offline default has none")
         check_llm_ready(settings, ["element_writer"])
         _note_skipped_lines(settings)
-        report = grow_elements(settings, dict.fromkeys(sub_category, n))
+        report = grow_elements(settings, dict.fromkeys(sub_category, n),
+                               on_round=step_lines("elements grow") if progress else no_steps)
     output_console().print(Markdown(report.markdown()))
     if report.gave_up:
         typer.echo(f"error: stopped after {ROUNDS_BEFORE_GIVING_UP} rounds in which every request failed; "

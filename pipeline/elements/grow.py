@@ -24,6 +24,7 @@ from pipeline.elements.novelty import NoveltyIndex
 from pipeline.elements import store_of
 from pipeline.elements.store import StoredElement
 from pipeline.llm.roles import ElementWriterInput, ProposedElement
+from pipeline.progress import Step, no_steps
 from pipeline.records import Decision, Element, Seed, Verdict, content_id
 from pipeline.stages.base import failure_text
 from pipeline.taxonomy import load_definitions, load_taxonomy
@@ -72,6 +73,14 @@ class GrowReport:
         what = ("its last answer held no proposal" if not proposed else
                 f"its last {proposed} proposals each repeated a listed name or were stopped by a guardrail")
         return f"the writer proposed no new element for {sub} ({what}; asking again would repeat the same request)"
+
+    def round_line(self, number: int) -> str:
+        """What a round left: a grow on a real model runs for minutes (hours at max_requests = 200)."""
+        requests, cached = sum(self.requests.values()), sum(self.cached.values())
+        subs = ", ".join(f"{sub} {self.added[sub]} of {n}" + (" (no new proposal)" if sub in self.stalled else "")
+                         for sub, n in self.wanted.items())
+        return (f"round {number}: {requests} requests ({cached} from the cache, {self.failed_requests} failed), "
+                f"{sum(self.added.values())} added, {sum(self.refused.values())} refused; {subs}")
 
     def markdown(self) -> str:
         requests, cached = sum(self.requests.values()), sum(self.cached.values())
@@ -185,10 +194,10 @@ class Grower:
                 requests[sub] = request
         return requests
 
-    def run(self, wanted: dict[str, int]) -> GrowReport:
+    def run(self, wanted: dict[str, int], on_round: Step = no_steps) -> GrowReport:
         report = GrowReport(run_id=self.run_id, wanted=dict(wanted), max_requests=self.config.elements.max_requests)
         answered: dict[str, set[str]] = defaultdict(set)  # sub-category -> its requests answered in this grow
-        failed_rounds = 0
+        failed_rounds = rounds = 0
         while failed_rounds < ROUNDS_BEFORE_GIVING_UP:
             requests = self.next_requests(wanted, report, answered)
             if not requests:
@@ -205,6 +214,8 @@ class Grower:
                     continue
                 answered[sub].add(request.model_dump_json())
                 self.judge(sub, answer, request.n_elements, report)
+            rounds += 1
+            on_round(report.round_line(rounds))
         report.gave_up = failed_rounds >= ROUNDS_BEFORE_GIVING_UP
         if self.decisions:
             vectors = np.stack(self.vectors) if self.vectors else np.zeros((0, 384), dtype=np.float32)
@@ -217,8 +228,9 @@ class Grower:
 
 
 def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | None = None,
-                  client=None, embedder: Embedder | None = None) -> GrowReport:
-    """Add up to `wanted[sub]` new elements per sub-category to the store."""
+                  client=None, embedder: Embedder | None = None, on_round: Step = no_steps) -> GrowReport:
+    """Add up to `wanted[sub]` new elements per sub-category to the store, telling `on_round` what each
+    round left."""
     if config.backends.element_writer != "llm":
         raise ConfigError("growing elements needs an element writer: set backends.element_writer = 'llm' "
                           "and an [llm] endpoint (docs/llm.md)")
@@ -235,4 +247,4 @@ def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | Non
     if store is None:
         raise ConfigError("elements.store is not set: growing needs a store to write to")
     with store.exclusive():
-        return Grower(config, client, embedder, run_id or new_grow_id(), store).run(wanted)
+        return Grower(config, client, embedder, run_id or new_grow_id(), store).run(wanted, on_round)
