@@ -127,8 +127,8 @@ def build_prompt_files(config: BuildConfig) -> list[str]:
 
 
 def prompt_record(config: BuildConfig) -> dict[str, str]:
-    """The sha256 of each prompt file the build reads, of the taxonomy and of the lexicons, by their
-    checkout paths: they decide what the run makes as much as its config does."""
+    """The sha256 of each prompt file the build reads, of the taxonomy, the lexicons and the element
+    library, by their checkout paths: they decide what the run makes as much as its config does."""
     from pipeline import lexicon, taxonomy  # their files are looked up when asked: a test may point them elsewhere
     from pipeline.detect import lexicon as risk_lexicon
 
@@ -138,6 +138,9 @@ def prompt_record(config: BuildConfig) -> dict[str, str]:
     files["pipeline/lexicon/harm_words.toml"] = lexicon.LEXICON_FILE
     # the leak detector's risk lexicon, read by every build: its weights move each leak score
     files["pipeline/detect/cues.toml"] = risk_lexicon.CUES_FILE
+    # the bundled element library, whose terms the leak detector matches (in detector.version) whatever
+    # run.elements_file says; elements.json covers only the lines the plan chose
+    files["pipeline/taxonomy/elements.jsonl"] = taxonomy.ELEMENTS_FILE
     return {name: sha256_file(path) for name, path in files.items()}
 
 
