@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from pipeline.elements.novelty import name_keys
-from pipeline.guardrails import check_texts
+from pipeline.guardrails import GuardHit, check_texts
 from pipeline.lexicon import contains_term, load_lexicon
 from pipeline.records import Element
 
@@ -83,10 +83,15 @@ def _repeated_taxonomy_name(element: Element) -> str | None:
     return None
 
 
+def guardrail_hit(element: Element) -> GuardHit | None:
+    """The hard block's rule the element breaks, its texts read together with its category."""
+    return check_texts([element.element, element.description, *element.synonyms, *element.broader],
+                       element.category)
+
+
 def refusal(element: Element) -> tuple[str, str] | None:
     """(reason code, detail) when a proposal may not join the store whatever its novelty."""
-    hit = check_texts([element.element, element.description, *element.synonyms, *element.broader],
-                      element.category)
+    hit = guardrail_hit(element)
     if hit:
         return "element.guardrail", f"guardrail {hit.rule}: {hit.matched!r}"
     found = INSTRUCTION.search(element.description)

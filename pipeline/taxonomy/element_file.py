@@ -1,11 +1,12 @@
 """Reading a user's element library (`run.elements_file`) for a build, line by line.
 
 Each line is held to what the shipped library and every grown proposal are held to: valid JSON
-of an element, a known category/sub-category pair (`element_lines`), the library's shape (a name,
-2-6 synonyms, 1-3 broader terms, no term a sentence or other junk, a description naming it:
-`shape_problem`), and a name not already given on an earlier line under another spelling
-(`name_keys`: case, spacing, hyphens, plurals). A bad line is left out with its file:line and
-why, so one typo does not stop a build of the rest.
+of an element, a known category/sub-category pair (`element_lines`), the guardrails' hard block
+(a line it stops is named by its rule, never its text, so its text reaches no build and no grow
+request's known names), the library's shape (a name, 2-6 synonyms, 1-3 broader terms, no term a
+sentence or other junk, a description naming it: `shape_problem`), and a name not already given
+on an earlier line under another spelling (`name_keys`: case, spacing, hyphens, plurals). A bad
+line is left out with its file:line and why, so one typo does not stop a build of the rest.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.elements.checks import shape_problem
+from pipeline.elements.checks import guardrail_hit, shape_problem
 from pipeline.elements.novelty import name_keys
 from pipeline.records import Element
 from pipeline.taxonomy import ELEMENTS_FILE, element_lines
@@ -37,7 +38,8 @@ def read_element_file(path: Path) -> ElementFile:
     elements, skipped = [], []
     first_named: dict[str, tuple[int, str]] = {}  # name key -> the line that gave it, and its name
     for number, element, problem in element_lines(path):
-        problem = problem or shape_problem(element) or _repeated_name(element, first_named)
+        problem = (problem or _guardrail_problem(element) or shape_problem(element)
+                   or _repeated_name(element, first_named))
         if problem:
             skipped.append(f"{path}:{number}: {problem}")
             continue
@@ -47,6 +49,11 @@ def read_element_file(path: Path) -> ElementFile:
         raise ValueError(f"{path}: no elements" if not skipped else
                          f"{path}: no usable element; {skipped[0]}" + _and_more(len(skipped) - 1))
     return ElementFile(elements=elements, skipped=skipped)
+
+
+def _guardrail_problem(element: Element) -> str | None:
+    hit = guardrail_hit(element)
+    return f"guardrail {hit.rule}" if hit else None
 
 
 def _repeated_name(element: Element, first_named: dict[str, tuple[int, str]]) -> str | None:
