@@ -53,14 +53,30 @@ def _read_entries(version: Path) -> list[StoredElement]:
     """Raises ValueError naming the file, version and line of the first entry that does not read
     (a version is written whole, so such a line was edited by hand)."""
     path = version / "elements.jsonl"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); store version "
+                         f"{int(version.name[1:])} was edited by hand: restore it or delete its folder") from None
     entries = []
-    for number, line in numbered_lines(path.read_text(encoding="utf-8")):
+    for number, line in numbered_lines(text):
         try:
             entries.append(StoredElement.model_validate_json(line))
         except ValidationError as error:
             raise ValueError(f"{path}:{number}: not a store entry of version {int(version.name[1:])} "
                              f"({one_line(error, where_empty='')})") from None
     return entries
+
+
+def _read_vectors(version: Path) -> np.ndarray:
+    """Its vectors, one per entry: a line deleted or added by hand leaves every later vector on
+    another element, so the version is refused, by name, rather than read askew."""
+    vectors, entries = np.load(version / "vectors.npy"), len(_read_entries(version))
+    if len(vectors) != entries:
+        raise ValueError(f"store version {int(version.name[1:])} ({version}) has {entries} entries in "
+                         f"elements.jsonl but {len(vectors)} vectors in vectors.npy: a line was deleted or added "
+                         "by hand; delete the whole version folder to drop its elements")
+    return vectors
 
 
 class ElementStore:
@@ -94,7 +110,7 @@ class ElementStore:
         return [entry.element for entry in self.entries()]
 
     def vectors(self) -> np.ndarray:
-        arrays = [np.load(version / "vectors.npy") for version in self.versions()]
+        arrays = [_read_vectors(version) for version in self.versions()]
         return np.concatenate(arrays) if arrays else np.zeros((0, VECTOR_SIZE), dtype=np.float32)
 
     def decisions(self) -> pd.DataFrame:
