@@ -127,7 +127,9 @@ def test_a_resume_after_the_llm_rewriter_template_was_edited_is_refused(prompts,
     # the rules rewriter's paraphrases: one run would mix rows of two rewrite_prompt_hash values
     ("pipeline.lexicon", "LEXICON_FILE", "pipeline/lexicon/harm_words.toml"),
     # the detector's risk lexicon: its weights move every leak score (and the detector's version)
-    ("pipeline.detect.lexicon", "CUES_FILE", "pipeline/detect/cues.toml")])
+    ("pipeline.detect.lexicon", "CUES_FILE", "pipeline/detect/cues.toml"),
+    # the bundled element library: its terms are in every leak score's library match (and the detector's version)
+    ("pipeline.taxonomy", "ELEMENTS_FILE", "pipeline/taxonomy/elements.jsonl")])
 def test_a_resume_after_a_data_file_the_build_reads_was_edited_is_refused(prompts, runs, tmp_path, monkeypatch,
                                                                           module, attribute, recorded_as):
     original = getattr(importlib.import_module(module), attribute)
@@ -144,7 +146,7 @@ def test_the_run_records_the_files_it_reads_and_a_run_made_before_the_record_res
     run = claimed(runs)
     recorded = json.loads(run.prompts_record.read_text(encoding="utf-8"))
     assert sorted(recorded) == ["pipeline/detect/cues.toml", "pipeline/lexicon/harm_words.toml",
-                                "pipeline/taxonomy/taxonomy.toml", "prompts/offline/references.toml",
+                                "pipeline/taxonomy/elements.jsonl", "pipeline/taxonomy/taxonomy.toml", "prompts/offline/references.toml",
                                 "prompts/offline/seed_queries.toml"]
     run.prompts_record.unlink()
     append(prompts / "offline" / "references.toml", "\n# edited\n")
