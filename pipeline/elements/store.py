@@ -28,6 +28,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from pipeline.config import one_line
+from pipeline.elements.checks import guardrail_hit
 from pipeline.json_lines import numbered_lines
 from pipeline.records import Decision, Element, Record
 from pipeline.storage import staging_dir
@@ -61,10 +62,16 @@ def _read_entries(version: Path) -> list[StoredElement]:
     entries = []
     for number, line in numbered_lines(text):
         try:
-            entries.append(StoredElement.model_validate_json(line))
+            entry = StoredElement.model_validate_json(line)
         except ValidationError as error:
             raise ValueError(f"{path}:{number}: not a store entry of version {int(version.name[1:])} "
                              f"({one_line(error, where_empty='')})") from None
+        # A grow never stores what the hard block stops, so such a line was written by hand; read on, it
+        # would go to the model in every grow request's list of known elements. The rule only, never the text.
+        if hit := guardrail_hit(entry.element):
+            raise ValueError(f"{path}:{number}: the hard block stops this entry (guardrail {hit.rule}); store "
+                             f"version {int(version.name[1:])} was edited by hand: restore it or delete its folder")
+        entries.append(entry)
     return entries
 
 

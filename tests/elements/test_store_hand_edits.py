@@ -33,3 +33,14 @@ def test_a_deleted_line_names_the_version_whose_lines_and_vectors_disagree(store
     with pytest.raises(ValueError, match=r"^store version 1 \(.*v0001\) has 1 entries in elements.jsonl but 2 "
                                          r"vectors in vectors.npy: a line was deleted or added by hand"):
         store.vectors()
+
+
+def test_an_entry_edited_into_a_private_persons_laptop_is_refused_by_rule_without_its_text(store, tmp_path):
+    """A grow never stores what the hard block stops; a hand edit could, and read on, the name went to
+    the model in every grow request's list of known elements (audit 'elements', item 3)."""
+    path = tmp_path / "store" / "v0001" / "elements.jsonl"
+    path.write_text(path.read_text().replace("first kept", "Emily Carter's laptop"))
+    result = elements("list", "--source", "model", "--set", f"elements.store='{tmp_path / 'store'}'")
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output
+    assert result.stderr.startswith(f"error: {path}:1: the hard block stops this entry (guardrail private_person")
+    assert "Emily" not in result.stderr
