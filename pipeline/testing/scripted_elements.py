@@ -83,7 +83,7 @@ def propose_elements(fields: dict[str, str]) -> ElementWriterOutput:
             synonyms=[f"copy of a {first.element}", f"imitation {first.element}"],
             broader=list(first.broader[:1])))
         if sub_category == PRIVATE_PERSON_SUB_CATEGORY:
-            proposals.append(ProposedElement(  # lower case, as the prompt asks for names
+            proposals.append(ProposedElement(  # lower case: the possessive still names a person
                 element="emily carter's laptop", kind="object",
                 description="An open laptop on a kitchen table, a sticky note with a password on its lid.",
                 synonyms=["emily carter's computer"], broader=["laptop"]))
