@@ -11,7 +11,9 @@ import numpy as np
 from pipeline.backends.base import Embedder
 from pipeline.backends.text_batches import RecentResults, by_token_count
 
-_LOCK = threading.Lock()
+# Held by every user of the one loaded model (the embedder, the text-harm adapter): they share its
+# fast tokenizer, which keeps padding and truncation as state between calls.
+MODEL_LOCK = threading.Lock()
 DIMENSION = 384  # all-MiniLM-L6-v2's vector width
 PRECISIONS = ("float32", "bfloat16")
 
@@ -47,7 +49,7 @@ class MiniLMEmbedder(Embedder):
             return np.zeros((0, DIMENSION), dtype=np.float32), np.zeros((0, DIMENSION), dtype=np.float32)
         # One model per process, shared by every task thread; torch's CPU
         # kernels already use both cores, so calls are serialised.
-        with _LOCK:
+        with MODEL_LOCK:
             rows = self._recent.get(texts, self._encode)
         return np.stack([mean for mean, _ in rows]), np.stack([peak for _, peak in rows])
 

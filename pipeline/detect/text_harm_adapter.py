@@ -21,12 +21,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.backends.minilm import MODEL_LOCK, _load_model
 from pipeline.backends.text_batches import RecentResults, by_token_count
 from pipeline.hashing import sha256_file
 
@@ -99,8 +99,6 @@ def _mean_pool(encoder, batch) -> "torch.Tensor":  # noqa: F821
 
 
 def _base():
-    from pipeline.backends.minilm import _load_model
-
     model = _load_model()
     return model.tokenizer, model[0].auto_model, model.max_seq_length
 
@@ -206,7 +204,9 @@ class TextHarmAdapter:
                 linear.weight += weights.scale * delta
         self.head_weight = weights.head_weight.astype(np.float64)
         self.head_bias = weights.head_bias
-        self._lock = threading.Lock()
+        # The embedder's lock, not one of its own: the tokenizer is the embedder's too, and a padded
+        # call of the embedder between this one's two calls broke its batches (ValueError from threads).
+        self._lock = MODEL_LOCK
         self._recent: RecentResults[float] = RecentResults(cache_size)
 
     def probability(self, texts: list[str]) -> np.ndarray:
