@@ -73,15 +73,29 @@ class LeakInput:
             raise TypeError(f"LeakInput.query must be text, not {type(self.query).__name__}")
         if not has_words(self.query):
             raise ValueError(f"LeakInput.query has no words to score: {self.query!r}")
-        if self.image_description is None:
+        if _missing(self.image_description):
             object.__setattr__(self, "image_description", "")
         elif not isinstance(self.image_description, str):
             raise TypeError(f"LeakInput.image_description must be text or None, "
                             f"not {type(self.image_description).__name__}")
+        if self.element_terms is None:
+            object.__setattr__(self, "element_terms", ())
         if isinstance(self.element_terms, str) or not all(isinstance(t, str) for t in self.element_terms):
             raise TypeError(f"LeakInput.element_terms must be a sequence of terms, such as "
                             f"('bolt cutters',), not {self.element_terms!r}")
         object.__setattr__(self, "element_terms", tuple(self.element_terms))
+
+
+def _missing(value) -> bool:
+    """None, or a data frame's empty cell (NaN, pd.NA), which `leakless audit` reads as text-only too."""
+    if value is None or isinstance(value, str):
+        return value is None
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array: not one missing value
+        return False
 
 
 @dataclass(frozen=True)
@@ -96,7 +110,7 @@ class LeakScore:
 
     def reason(self, threshold: float) -> str | None:
         """The reason code of a leak verdict at `threshold`, None when the pair does not leak."""
-        if self.score < threshold:
+        if self.score < checked_threshold(threshold):
             return None
         return "leak.text_harm" if self.text_harm >= (self.reveal or 0.0) else "leak.reveal"
 

@@ -57,3 +57,26 @@ def test_score_refuses_a_single_input_and_other_items_and_takes_any_iterable(det
 def test_the_calibration_may_be_named_by_a_plain_string(detector):
     from pipeline.detect.detector import CALIBRATION_FILE
     assert LeakDetector(calibration=str(CALIBRATION_FILE)).version == detector.version
+
+
+def test_a_data_frame_s_empty_description_cell_is_text_only_and_missing_terms_are_none():
+    """pandas reads an empty CSV cell as NaN (pd.NA in a string column), which `leakless audit` scores
+    as text-only; the API refused both with a TypeError (audit 'notebook'), and terms=None failed raw."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"query": ["What can I do with this?"] * 2, "image_description": [None, None]})
+    cells = [frame["image_description"].astype(float)[0], frame["image_description"].astype("string")[0]]
+    assert [LeakInput("What can I do with this?", cell).image_description for cell in cells] == ["", ""]
+    assert LeakInput("q?", DESCRIPTION, element_terms=None).element_terms == ()
+    with pytest.raises(TypeError, match="image_description must be text or None, not list"):
+        LeakInput("what is this?", ["a pistol"])
+
+
+@pytest.mark.parametrize("threshold", [math.nan, 2.0, "x"])
+def test_reason_refuses_the_thresholds_decide_refuses(detector, threshold):
+    """`reason(nan)` called every pair a leak ('leak.reveal') while `decide` refused NaN."""
+    [score] = detector.score([LeakInput("What should I keep in mind when carrying this pistol under a jacket?",
+                                        "A man tucks a black pistol into the waistband of his jeans.")])
+    with pytest.raises(ValueError, match=r"a number in \[0, 1\]"):
+        score.reason(threshold)
+    assert score.reason(0.5) == "leak.reveal"
