@@ -196,6 +196,8 @@ class SweepRow:
 
 def threshold_sweep(final: pd.DataFrame, step: float = SWEEP_STEP) -> list[SweepRow]:
     """The final leak decisions re-decided at thresholds 0, step, ..., 1 and at the shipped ones."""
+    if not 0 < step <= 1:  # False for NaN too; 0 divided by zero, a negative step gave an empty grid
+        raise ValueError(f"a sweep step is a number in (0, 1], not {step!r}")
     shipped = set(final["threshold"].dropna().astype(float))  # exact: a rounded one re-decides ties otherwise
     grid = {float(value) for value in np.round(np.arange(0.0, 1.0 + step / 2, step), 6)} | shipped
     was_dropped = (final["verdict"] != "keep").to_numpy()
