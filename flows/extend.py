@@ -18,14 +18,16 @@ from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 from pipeline.extend import extension_run_id, grow_run_id, plan_from_files, prepare_run
 from pipeline import run_lock
 from pipeline.llm.client import LLMConfigError
+from pipeline.progress import no_steps, step_lines
 from pipeline.rundir import RunDir
 from pipeline.runners import build_task_runner
 
 
 @task(cache_policy=NO_CACHE, tags=[TAG], task_run_name="grow-{run_id}")
-def grow_task(config, wanted: dict[str, int], run_id: str):
+def grow_task(config, wanted: dict[str, int], run_id: str, show_progress: bool = False):
     try:
-        return grow_elements(config, wanted, run_id)
+        return grow_elements(config, wanted, run_id,
+                             on_round=step_lines("extend: elements grow") if show_progress else no_steps)
     except LLMConfigError as error:  # a setting to fix (an unset API key), not a bug: one line, no traceback
         return Failed(message=str(error).splitlines()[0])
 
@@ -42,7 +44,7 @@ def extend_flow(targets_path: str, config_path: str | None = None, overrides: li
     targets, config, plan = plan_now()
     grown, growth = 0, {}
     if plan.to_grow:
-        report = grow_task(config, plan.to_grow, grow_run_id(plan, config))
+        report = grow_task(config, plan.to_grow, grow_run_id(plan, config), show_progress)
         if isinstance(report, State):  # grow_task's one-line failure: the flow run's too
             return Failed(message=report.message)
         create_markdown_artifact(markdown=report.markdown(), key="leakless-extend-elements",

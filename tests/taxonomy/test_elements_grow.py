@@ -98,7 +98,7 @@ def test_cli_grow_needs_an_element_writer_and_stats_count_by_source(server, tmp_
 
 
 def test_extend_above_the_library_grows_elements_then_builds_nothing(prefect_harness, server, tmp_path,
-                                                                     monkeypatch):
+                                                                     monkeypatch, capsys):
     """Two sub-categories with one library element each; a target needing two seeds each."""
     from flows.extend import extend_flow
 
@@ -113,7 +113,9 @@ def test_extend_above_the_library_grows_elements_then_builds_nothing(prefect_har
         'name = "bench"', f"runs_dir = '{runs}'", f"releases_dir = '{tmp_path / 'releases'}'",
         f"overrides = {json.dumps(sets)}", "[targets]", f'"{WEAPONS}" = 4', f'"{CYBER}" = 4']) + "\n")
 
-    first = extend_flow(str(targets))
+    first = extend_flow(str(targets), show_progress=True)
+    # with progress on (the CLI's default), extend's growth is told round by round, as `elements grow`'s is
+    assert "extend: elements grow: round 1: " in capsys.readouterr().err
     assert first["elements_grown"] == 2 and first["planned_seeds"] == 4  # ceil(4 / 3) = 2 seeds each
     ledger = pd.read_parquet(Path(first["run_dir"]) / "ledger.parquet")
     grown = {entry.element.element for entry in ElementStore(tmp_path / "store").entries()}
