@@ -187,11 +187,11 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
         if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
                 decision.action, decision.reason, decision.edited_query):
             continue
-        if previous is not None and plan.at is not None and previous.at > plan.at:
+        if previous is not None and plan.at is not None and previous.at >= plan.at:
             # an older export than one imported before: recording it would revert the annotator's
-            # later decision (or bring back one withdrawn since)
-            stale.append(f"{plan.where}: older ({plan.at}) than {plan.annotator}'s Label Studio decision of "
-                         f"{previous.at}, which stands")
+            # later decision, or bring back one withdrawn since (a withdrawal keeps its decision's time)
+            stale.append(f"{plan.where}: {'older' if previous.at > plan.at else 'no newer'} ({plan.at}) than "
+                         f"{plan.annotator}'s Label Studio decision of {previous.at}, which stands")
             continue
         later = current.get((decision.pair_id, plan.annotator))
         if later is not None and later.source != SOURCE and plan.at is not None and later.at > plan.at:
@@ -311,8 +311,10 @@ def gone_from(plan: ImportPlan, ids: AnnotationIds | None) -> str | None:
 
 
 def withdraw(previous: Event, store: ReviewStore) -> Event:
-    """The annotator's skip in place of an imported decision Label Studio no longer says."""
+    """The annotator's skip in place of an imported decision Label Studio no longer says. It keeps that
+    decision's Label Studio time: stamped with this machine's clock, it would make every annotation
+    made in Label Studio before the import ran (and after its export) read as older, refused for good."""
     return store.record(DecisionIn(batch_id=previous.batch_id, pair_id=previous.pair_id, action="skip",
                                    request_id=f"{SOURCE}-withdrawn:{previous.run_id}:{previous.pair_id}:"
                                               f"after-{previous.id}"),
-                        annotator=previous.annotator, run_id=previous.run_id, source=SOURCE)
+                        annotator=previous.annotator, run_id=previous.run_id, source=SOURCE, at=previous.at)

@@ -72,11 +72,26 @@ def test_an_older_export_after_a_newer_one_changes_nothing_and_says_so(batches, 
     assert current(store) == {(pair, "alice"): "skip", (pair, "bob"): "accept"}
     assert "task 100 annotation 2: older (2026-01-01T00:00:00.000+00:00) than bob's Label Studio decision of " \
            "2026-01-03T00:00:00.000+00:00, which stands" in result.output
-    assert "task 100 annotation 1: older (2026-01-01T00:00:00.000+00:00) than alice's Label Studio decision " \
-           "of " in result.output
+    assert "task 100 annotation 1: no newer (2026-01-01T00:00:00.000+00:00) than alice's Label Studio decision " \
+           "of 2026-01-01T00:00:00.000+00:00, which stands" in result.output  # her withdrawn one, deleted since
     assert "0 new decisions recorded, 0 withdrawn, 2 older than the Label Studio decisions already " \
            "recorded (they stand)" in result.output
     assert result.exit_code == 1
+
+
+def test_an_annotation_made_before_the_import_ran_is_newer_than_a_withdrawal_it_follows(batches, tmp_path):
+    """A withdrawal was stamped with the import's own time, so an annotation made in Label Studio after
+    the export was downloaded but before the import ran read as older than it, refused on every import
+    (review 33). It keeps the withdrawn decision's Label Studio time."""
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [annotation(1, 7, ACCEPT, 1)]
+    assert cli_import(tmp_path, exported).exit_code == 0
+    exported[0]["annotations"] = []
+    assert "1 withdrawn" in cli_import(tmp_path, exported).output
+    exported[0]["annotations"] = [annotation(5, 7, REJECT, 2)]  # day 2: long before this test runs
+    result = cli_import(tmp_path, exported)
+    assert "1 new decisions recorded" in result.output and result.exit_code == 0, result.output
+    assert current(ReviewStore.for_runs(tmp_path)) == {(exported[0]["data"]["pair_id"], "alice"): "reject"}
 
 
 def test_only_an_annotation_gone_from_its_own_task_is_withdrawn(batches, tmp_path):
