@@ -65,11 +65,14 @@ class AnnotationIds:
 
 def annotation_ids(request_id: str | None, run_id: str, pair_id: str) -> AnnotationIds | None:
     """The Label Studio ids an imported event's request id keeps (`labelstudio:TASK:ANNOTATION[:PROJECT]`,
-    then the run, the pair and the event it followed); None for one that keeps none."""
+    then the run, the pair and the event it followed); None for one that keeps none. The first imports
+    kept the annotation's time where the project is now (`labelstudio:TASK:ANNOTATION:2026-01-01T00:00:00Z`,
+    colons and all): their project is unknown."""
     head = (request_id or "").partition(f":{run_id}:{pair_id}:after-")[0].split(":")
-    if head[0] != "labelstudio" or len(head) not in (3, 4):
+    if head[0] != "labelstudio" or len(head) < 3:
         return None
-    return AnnotationIds(head[1], head[2], head[3] if len(head) == 4 else None)
+    project = head[3] if len(head) == 4 and (head[3].isdigit() or head[3] == "None") else None
+    return AnnotationIds(head[1], head[2], project)
 
 
 def annotation_time(annotation: dict) -> str | None:

@@ -167,3 +167,19 @@ def test_a_json_min_or_csv_export_is_named_and_json_asked_for(batches, tmp_path)
     assert result.exit_code == 2 and result.output.strip().endswith(
         "export.json: this is Label Studio's CSV export: export the project as JSON")
     assert not (tmp_path / "review.sqlite").exists()
+
+
+@pytest.mark.parametrize(("request_id", "expected"), [
+    ("labelstudio:100:5:3:fake:p1:after-0", ("100", "5", "3")),
+    ("labelstudio:100:5:fake:p1:after-0", ("100", "5", None)),
+    # the first import format kept the annotation's time there, colons and all (review 33: read as no ids,
+    # such a decision was never withdrawn and was reported as on "tasks this file does not hold")
+    ("labelstudio:100:5:2026-01-01T00:00:00Z:fake:p1:after-0", ("100", "5", None)),
+    ("labelstudio:100:5:2026-01-01T00:00:00.000+00:00:fake:p1:after-0", ("100", "5", None)),
+    ("web-1234", None),
+])
+def test_the_ids_an_imported_event_keeps_are_read_from_every_request_id_format(request_id, expected):
+    from pipeline.review.labelstudio_annotations import annotation_ids
+
+    ids = annotation_ids(request_id, "fake", "p1")
+    assert (ids and (ids.task, ids.annotation, ids.project)) == expected
