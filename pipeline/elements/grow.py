@@ -6,7 +6,8 @@ Sub-categories are asked in parallel, one request each per round; each request l
 sub-category's known and already refused names, so the writer is not asked to repeat them. A
 sub-category whose next request would repeat one already answered in this grow (its writer proposed
 nothing the request did not already list, or only what a guardrail withheld) is asked no more: the
-answer cache would give the same answer back until elements.max_requests.
+answer cache would give the same answer back until elements.max_requests. With llm.cache = false a
+repeat is a new draw from the model, and is sent.
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ class Grower:
     def next_requests(self, wanted: dict[str, int], report: GrowReport,
                       answered: dict[str, set[str]]) -> dict[str, ElementWriterInput]:
         """The request of each sub-category still short and under max_requests, save one that would
-        repeat a request already answered: that sub-category is marked stalled instead."""
+        repeat a request the answer cache answered: that sub-category is marked stalled instead."""
         limits = self.config.elements
         requests = {}
         for sub, n in wanted.items():
@@ -212,7 +213,8 @@ class Grower:
                     report.failed_requests += 1
                     report.first_error = report.first_error or failure_text(answer, load_taxonomy().parent(sub))
                     continue
-                answered[sub].add(request.model_dump_json())
+                if self.config.llm.cache:  # without the cache a repeat is a new draw, which may bring new names
+                    answered[sub].add(request.model_dump_json())
                 self.judge(sub, answer, request.n_elements, report)
             rounds += 1
             on_round(report.round_line(rounds))

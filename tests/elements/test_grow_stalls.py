@@ -33,8 +33,9 @@ class CachingWriter:
         return answers
 
 
-def grow(tmp_path, writer: CachingWriter):
-    config = load_config(None, ["elements.per_request=4", "elements.max_requests=50", f"elements.store='{tmp_path}'"])
+def grow(tmp_path, writer: CachingWriter, *settings: str):
+    config = load_config(None, ["elements.per_request=4", "elements.max_requests=50", f"elements.store='{tmp_path}'",
+                                *settings])
     grower = Grower(config, client=writer, embedder=ScriptedEmbedder({}, other=FAR), run_id="grow-test",
                     store=ElementStore(tmp_path))
     return grower.run({SUB: 4})
@@ -62,3 +63,12 @@ def test_answers_from_the_cache_are_counted_apart_from_requests_sent(tmp_path):
     report = grow(tmp_path, writer)
     assert report.requests[SUB] == 1 and report.cached[SUB] == 1
     assert "1 requests (0 failed): 0 sent, 1 answered from the answer cache" in report.markdown()
+
+
+def test_without_the_answer_cache_a_repeated_request_is_asked_again_up_to_max_requests(tmp_path):
+    """With llm.cache = false a repeat is a new draw from the model (review 33: a sub-category whose every
+    proposal a guardrail stopped gave up after one round)."""
+    writer = CachingWriter([])
+    report = grow(tmp_path, writer, "llm.cache=false")
+    assert report.requests[SUB] == 50 and report.stalled == {}
+    assert report.shortfalls() and "max_requests" in report.shortfalls()[0]
