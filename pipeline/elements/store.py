@@ -54,13 +54,8 @@ def _read_entries(version: Path) -> list[StoredElement]:
     """Raises ValueError naming the file, version and line of the first entry that does not read
     (a version is written whole, so such a line was edited by hand)."""
     path = version / "elements.jsonl"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); store version "
-                         f"{int(version.name[1:])} was edited by hand: restore it or delete its folder") from None
     entries = []
-    for number, line in numbered_lines(text):
+    for number, line in _entry_lines(version):
         try:
             entry = StoredElement.model_validate_json(line)
         except ValidationError as error:
@@ -75,10 +70,21 @@ def _read_entries(version: Path) -> list[StoredElement]:
     return entries
 
 
+def _entry_lines(version: Path) -> list[tuple[int, str]]:
+    """The numbered lines of a version's `elements.jsonl`, one entry each."""
+    path = version / "elements.jsonl"
+    try:
+        return list(numbered_lines(path.read_text(encoding="utf-8")))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); store version "
+                         f"{int(version.name[1:])} was edited by hand: restore it or delete its folder") from None
+
+
 def _read_vectors(version: Path) -> np.ndarray:
     """Its vectors, one per entry: a line deleted or added by hand leaves every later vector on
-    another element, so the version is refused, by name, rather than read askew."""
-    vectors, entries = np.load(version / "vectors.npy"), len(_read_entries(version))
+    another element, so the version is refused, by name, rather than read askew. The lines are
+    counted, not read again: `entries()` reads (and checks) them."""
+    vectors, entries = np.load(version / "vectors.npy"), len(_entry_lines(version))
     if len(vectors) != entries:
         raise ValueError(f"store version {int(version.name[1:])} ({version}) has {entries} entries in "
                          f"elements.jsonl but {len(vectors)} vectors in vectors.npy: a line was deleted or added "
