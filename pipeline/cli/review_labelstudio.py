@@ -105,7 +105,7 @@ def labelstudio_import(
     with user_errors():  # a store this user may not write (a lab's shared runs folder): one line
         store = store_for(folder)
         outcome = import_export(plan.planned, store, EditScorer(runs_dir=folder.parent))
-        superseded = withdraw_superseded(plan.unusable + outcome.unusable, store, folder.name)
+        superseded = withdraw_superseded(plan.unusable + outcome.unusable, store, folder.name, plan.planned)
         withdrawal = withdraw_missing(plan, store, folder.name)
     withdrawn = superseded + withdrawal.withdrawn
     for line in withdrawn:

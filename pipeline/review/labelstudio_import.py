@@ -220,11 +220,14 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
     return ImportOutcome(store.event_count(run_id) - before, refused, stale, unusable)
 
 
-def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: str) -> list[str]:
+def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: str,
+                        planned: list[Planned] = ()) -> list[str]:
     """Withdraw each imported decision that Label Studio has since replaced with an annotation the
     import refuses (a leaky edit, a reject without a reason): it no longer says what the annotator
     says there, so it must not keep counting, and the pair is the review app's to decide. It stays
-    if the annotator decided the pair in the review app since."""
+    if the annotator decided the pair in the review app since, or if a usable annotation of theirs
+    on the pair (`planned`) is newer than the refused one: that one is their word."""
+    usable_at = {(plan.decision.pair_id, plan.annotator): plan.at for plan in planned}
     imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
     current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
     withdrawn = []
@@ -233,7 +236,7 @@ def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: st
         previous = imported.get(key)
         if previous is None or previous.action == "skip" or current.get(key) != previous.id:
             continue
-        if not replaces(refused, previous):
+        if not replaces(refused, previous) or newer(usable_at.get(key), refused.at):
             continue
         imported[key] = withdraw(previous, store)
         withdrawn.append(f"{refused.where}: {refused.annotator}'s earlier {previous.action} of pair "
@@ -249,6 +252,10 @@ def replaces(refused: Unusable, previous: Event) -> bool:
         return refused.at > previous.at
     ids = annotation_ids(previous.request_id, previous.run_id, previous.pair_id)
     return ids is not None and ids.annotation == refused.annotation
+
+
+def newer(at: str | None, than: str | None) -> bool:
+    return at is not None and than is not None and at > than
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,18 @@ def test_the_ids_an_imported_event_keeps_are_read_from_every_request_id_format(r
 
     ids = annotation_ids(request_id, "fake", "p1")
     assert (ids and (ids.task, ids.annotation, ids.project)) == expected
+
+
+def test_a_refused_annotation_older_than_the_annotators_usable_one_withdraws_nothing(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [annotation(1, 7, ACCEPT, 1)]
+    store, pair = ReviewStore.for_runs(tmp_path), exported[0]["data"]["pair_id"]
+    run_import(exported, batches, store)
+    # alice adds a reject without a reason (day 2), then accepts again in a third annotation (day 3):
+    # her word in Label Studio is still accept
+    exported[0]["annotations"] = [annotation(1, 7, ACCEPT, 1), annotation(2, 7, [choice("verdict", "reject")], 2),
+                                  annotation(3, 7, ACCEPT, 3)]
+    plan = plan_import(exported, batches, USERS)
+    outcome = import_export(plan.planned, store, PassingScorer())
+    assert withdraw_superseded(plan.unusable + outcome.unusable, store, "fake", plan.planned) == []
+    assert current(store) == {(pair, "alice"): "accept"}
