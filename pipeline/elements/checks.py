@@ -59,8 +59,8 @@ def _other_terms(element: Element) -> list[tuple[str, str]]:
 
 
 def _junk_term(role: str, term: str) -> str | None:
-    """Why a name, synonym or broader term is no term at all, or None. The term itself is
-    not quoted: it may be a sentence or a JSON fragment."""
+    """Why a name, synonym or broader term is no term at all, or None. A sentence or a JSON
+    fragment is not quoted; a stop word or a letter is, so a user can find it in their line."""
     words = term.split()
     if len(words) > MAX_TERM_WORDS:
         return f"{role} is a sentence ({len(words)} words; a term has at most {MAX_TERM_WORDS})"
@@ -70,7 +70,7 @@ def _junk_term(role: str, term: str) -> str | None:
         return f"{role} is an identifier (words joined by underscores), not a term"
     stopwords = load_lexicon().stopwords
     if all(len(word) == 1 or word.lower() in stopwords for word in words):
-        return f"{role} is a stop word or one letter"
+        return f"{role} ({term!r}) is a stop word or one letter"
     return None
 
 

@@ -79,3 +79,8 @@ def test_a_junk_library_line_is_skipped_with_its_file_and_line(tmp_path):
     read = read_element_file(path)
     assert [element.element for element in read.elements] == [good.element]
     assert len(read.skipped) == 1 and read.skipped[0].startswith(f"{path}:2: ") and "a sentence" in read.skipped[0]
+
+
+def test_a_one_letter_or_stop_word_term_is_named_in_its_refusal():
+    """A library line refused for one short synonym ("E" for ecstasy) says which term to change."""
+    assert "a synonym ('E') is a stop word or one letter" in refusal(proposal(synonyms=("shim wafer", "E")))[1]
