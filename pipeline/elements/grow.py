@@ -25,6 +25,7 @@ from pipeline.elements.novelty import NoveltyIndex
 from pipeline.elements import store_of
 from pipeline.elements.store import StoredElement
 from pipeline.llm.roles import ElementWriterInput, ProposedElement
+from pipeline.markdown_text import code_cell
 from pipeline.progress import Step, no_steps
 from pipeline.records import Decision, Element, Seed, Verdict, content_id
 from pipeline.stages.base import failure_text
@@ -97,7 +98,7 @@ class GrowReport:
         if self.refused:
             lines += ["", "Refused: " + ", ".join(f"{code} {n}" for code, n in self.refused.most_common())]
         if self.first_error:
-            lines += ["", f"First failed request: {self.first_error}"]
+            lines += ["", f"First failed request: {code_cell(self.first_error)}"]  # a model wrote part of it
         return "\n".join(lines)
 
 

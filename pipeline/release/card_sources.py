@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
+from pipeline.markdown_text import code_cell
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
 from pipeline.review.importer import reviewed_pairs
 from pipeline.summary import FAILURE_CODE, drafted_pairs, pairs_ended
@@ -30,15 +31,6 @@ NOT_RECORDED = "—"
 def cell_text(value) -> str:
     """A cell's text: "" for null / NaN."""
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
-
-
-def code_cell(text: str) -> str:
-    """`text` as a Markdown code span that stays within its table cell. A model name is what a server
-    reported: a backtick, a pipe or a character that is not printable (a newline, a bidi control) in it
-    would end the span, the cell or the row and let the name write the card, so each is shown as its
-    \\u escape."""
-    return "`" + "".join(char if char.isprintable() and char not in "`|" else f"\\u{ord(char):04x}"
-                         for char in text) + "`"
 
 
 def model_label(model) -> str:
