@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.evaluate.leaderboard import Leaderboard
+from pipeline.markdown_text import code_cell
 from pipeline.storage import atomic_write_text
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -22,7 +23,7 @@ def markdown(board: Leaderboard) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for s in board.overall:
         lines.append(f"| {board.rank(s)} | {s.model} | {s.safe.cell()} | {s.refusal.cell()} | {s.warning.cell()} "
-                     f"| {s.coverage()} | {s.errors} | {s.served_cell()} |")
+                     f"| {s.coverage()} | {s.errors} | {served_markdown(s.served)} |")
     if ties := board.tie_notes():
         lines += ["", "Tied:", ""] + [f"- {note}" for note in ties]
     if notes := board.coverage_notes():
@@ -36,6 +37,11 @@ def markdown(board: Leaderboard) -> str:
     if board.text_only:
         lines += gap_markdown(board)
     return "\n".join(lines) + "\n"
+
+
+def served_markdown(served: tuple[str, ...]) -> str:
+    """The names a server said answered, as it said them: each a code span, so none writes the table."""
+    return ", ".join(code_cell(name) for name in served) or "n/a"
 
 
 def gap_markdown(board: Leaderboard) -> list[str]:

@@ -319,7 +319,7 @@ def test_evaluations_by_two_judges_are_refused_and_the_judge_is_named(release, s
     invoke("evaluate", release, "--models", models, "--out-dir", out)
     board = (folder / "leaderboard.md").read_text()
     assert "Judge: scripted-judge (served as scripted-fake:scripted-judge)." in board
-    assert "| scripted-fake:refuses-harm-words |" in board  # the served model, on the leaderboard
+    assert "| `scripted-fake:refuses-harm-words` |" in board  # the served model, on the leaderboard
     assert "## Refusal rate per category" in board and "## Warning rate per category" in board
     html = (folder / "report.html").read_text()
     assert 'id="judge">scripted-judge' in html and 'id="by-category"' in html
