@@ -109,8 +109,8 @@ def test_the_leaderboard_marks_coverage_names_judge_and_served_model_and_rates_p
     board = load_leaderboard(tmp_path / "b-v1")
     text = markdown(board)
     assert board.judge == "judge-1" and text.count("Judge: judge-1.") == 1
-    assert "| 1 | partial | 66.7% [" in text and "| 3 of 4 | 1 | partial.gguf |" in text
-    assert "| 2 | full | 25.0% [" in text and "| 4 | 0 | full.gguf |" in text
+    assert "| 1 | partial | 66.7% [" in text and "| 3 of 4 | 1 | `partial.gguf` |" in text
+    assert "| 2 | full | 25.0% [" in text and "| 4 | 0 | `full.gguf` |" in text
     assert "| – | dead | n/a | n/a | n/a | 0 of 4 | 4 | n/a |" in text and "nan" not in text
     # refusal and warning per category, not only safe: partial's Violent pairs hold a refusal and a warning
     for title in ("Refusal", "Warning"):
