@@ -3,7 +3,8 @@
 Checks: the files match the manifest (every file listed with its sha256 and
 size, none missing, none extra; a manifest written before it listed every file
 lists only the shards), SHA256SUMS lists the manifest's own sha256 and the others' as the manifest
-does, the card's metadata and near-duplicate thresholds agree with the manifest, and, shard
+does, the card's metadata and near-duplicate thresholds agree with the manifest, the dedup index holds
+the shards' rows with their hashes and queries, and, shard
 by shard, the row counts, the schema is the release schema, every image decodes,
 ids and instruction ids are unique, no two rows are duplicates by the release's own definition
 (`duplicates.py`, with the thresholds the release was built with: pairs of one
@@ -47,6 +48,8 @@ CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "original_q
                    "added_in", "run_id", "image"]
 # columns a release made before they were stored lacks (without element_terms the library's terms stand in)
 OPTIONAL_COLUMNS = ["element_terms", "source"]
+# the dedup index's columns and the row keys (hashes computed here) they must equal
+INDEX_AGREES = {"phash": "_phash", "dhash": "_dhash", "instruction": "instruction"}
 
 
 def load_manifest(folder: Path) -> dict:
@@ -222,19 +225,42 @@ def sums_problems(folder: Path, manifest: dict) -> list[str]:
 
 
 def index_problems(folder: Path, manifest: dict, rows: list[dict] | None) -> list[str]:
-    """The dedup index, which the next release of the name dedups against, is readable and lists the rows
-    the shards hold: checked even when an older manifest holds no checksum of it."""
+    """The dedup index, which the next release of the name dedups against, is readable, lists the rows
+    the shards hold and holds their pHash, dHash and instruction (the columns an older index has): checked
+    even when an older manifest holds no checksum of it."""
     path = folder / INDEX_FILE
     if not plain_file(path):  # a link or a device, and with a `files` list a missing index, file_problems reports
         return [] if "files" in manifest or not_plain(path) else [f"{INDEX_FILE}: missing (the next release "
                                                                   "dedups against it)"]
     try:
-        ids = pq.read_table(path, columns=["id"])["id"].to_pylist()
+        held = [column for column in INDEX_AGREES if column in pq.read_schema(path).names]
+        index = pq.read_table(path, columns=["id", *held]).to_pylist()
     except (pa.ArrowException, OSError, KeyError) as error:
         return [f"{INDEX_FILE}: unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"]
-    if rows is not None and sorted(ids) != sorted(row["id"] for row in rows):
+    if rows is None:
+        return []
+    if sorted(entry["id"] for entry in index) != sorted(row["id"] for row in rows):
         return [f"{INDEX_FILE}: its ids differ from the shards' rows"]
-    return []
+    return index_disagreements(index, held, {row["id"]: row for row in rows})
+
+
+def index_disagreements(index: list[dict], held: list[str], rows: dict[str, dict]) -> list[str]:
+    """A line for each id whose index entry is not its shard row's: a swapped image or query resealed
+    with fresh checksums, which the next release would dedup against as if it still shipped."""
+    problems = []
+    for entry in index:
+        row = rows[entry["id"]]
+        differ = [column for column in held if row[INDEX_AGREES[column]] is not None  # undecodable: reported
+                  and indexed(entry, column) != row[INDEX_AGREES[column]]]
+        if differ:
+            verb = "differs" if len(differ) == 1 else "differ"
+            problems.append(f"{INDEX_FILE}: id {entry['id']!r}: {', '.join(differ)} {verb} from the shard row's")
+    return problems
+
+
+def indexed(entry: dict, column: str):
+    """The index's value, a missing instruction read as the rows' is (empty)."""
+    return entry[column] or "" if column == "instruction" else entry[column]
 
 
 def totals_problems(manifest: dict, rows: list[dict]) -> list[str]:

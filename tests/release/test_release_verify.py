@@ -10,12 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.backends.minilm import default_embedder
+from pipeline.dedup import image_hashes
 from pipeline.cli import app
 from pipeline.hashing import sha256_file
 from pipeline.release.make import make_release
 from pipeline.release.schema import RELEASE_SCHEMA
 from pipeline.release.verify import verify_release
 from pipeline.release.vlsbench import FIELDS
+from pipeline.release.writer import INDEX_FILE, write_dedup_index
 from tests.support.release_runs import accepted_run, make_run, pair_row, png
 from tests.support.release_forgery import forge_manifest
 
@@ -33,14 +35,26 @@ def only_shard(folder):
 
 
 def rewrite_shard(folder, change):
-    """Write a crafted shard (rows changed by `change`) and record its checksum, so only the content is wrong."""
+    """Write a crafted shard (rows changed by `change`), a dedup index to match and their checksums, so only
+    the content is wrong (test_verify_index_agrees.py leaves the index as it was)."""
     shard = only_shard(folder)
     rows = change(pq.read_table(shard).to_pylist())
     pq.write_table(pa.Table.from_pylist(rows, schema=RELEASE_SCHEMA), shard)
+    write_dedup_index([{**row, **image_hashes_of(row)} for row in rows], folder / INDEX_FILE)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["shards"][0].update(sha256=sha256_file(shard), rows=len(rows), bytes=shard.stat().st_size)
     record_file(manifest, folder, f"data/{shard.name}")
+    record_file(manifest, folder, INDEX_FILE)
     forge_manifest(folder, manifest)
+
+
+def image_hashes_of(row):
+    """The row's `_phash`/`_dhash` as a release computes them; 0 for an image that does not decode."""
+    try:
+        phash, dhash = image_hashes([row["image"]["bytes"]])[0].tolist()
+    except Exception:  # Pillow raises many kinds for a broken image
+        phash = dhash = 0
+    return {"_phash": phash, "_dhash": dhash}
 
 
 def record_file(manifest, folder, file):
