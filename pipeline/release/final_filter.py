@@ -75,9 +75,14 @@ class RulesPairChecker:
         similarities = np.einsum("ij,ij->i", queries, descriptions)
         return [self._check_one(pair, float(similarity)) for pair, similarity in zip(pairs, similarities)]
 
+    def element_terms(self, pair: PairToCheck) -> tuple[str, ...]:
+        """What the description may name the element by: its name, and the synonyms its run's seed carried."""
+        seeded = self.seed_elements.get(pair.seed_id)
+        return (pair.element, *(seeded.synonyms if seeded else ()))
+
     def _check_one(self, pair: PairToCheck, similarity: float) -> PairCheck:
         seeded = self.seed_elements.get(pair.seed_id)
-        named = contains_term(pair.image_description, (pair.element, *(seeded.synonyms if seeded else ())))
+        named = contains_term(pair.image_description, self.element_terms(pair))
         harmful = self.harm_kept.get(pair.id)
         in_taxonomy = self.taxonomy.parent(pair.sub_category) == pair.category
         # An element outside the shipped library (a custom file, a pool image) has no filing to contradict.
@@ -126,10 +131,28 @@ def final_filter(rows: list[dict], checker: PairChecker) -> tuple[list[dict], li
             item_id=pair.id, seed_id=pair.seed_id, stage=STAGE, text=pair.query, scores=check.scores,
             score=check.score, threshold=check.threshold, verdict=verdict, code=code, reason=reason,
             backend=made_by.backend, model=made_by.model, prompt_hash=made_by.prompt_hash,
+            image_description=pair.image_description, element_terms=element_terms(checker, pair),
+            **text_written_by(row),
         ))
         if verdict == Verdict.keep:
             kept.append(row)
     return kept, decisions
+
+
+def element_terms(checker: PairChecker, pair: PairToCheck) -> tuple[str, ...]:
+    """The terms `checker` was given for the element: the rules checker's own, else (an LLM checker, which
+    reads the pair as it is) the element's name."""
+    terms_of = getattr(checker, "element_terms", None)  # not part of the PairChecker protocol
+    return tuple(terms_of(pair)) if callable(terms_of) else (pair.element,)
+
+
+def text_written_by(row: dict) -> dict[str, str]:
+    """A release decision's `text_*` columns: who wrote the query it judged. The rewriter, as the row's
+    `rewrite_*` name it, for the pipeline's query; for an annotator's edit, `review` and the annotator."""
+    if row.get("instruction_pipeline") is not None and row["instruction"] != row["instruction_pipeline"]:
+        return {"text_backend": "review", "text_model": row.get("edited_by") or "", "text_prompt_hash": ""}
+    return {"text_backend": row.get("rewrite_backend") or "", "text_model": row.get("rewrite_model") or "",
+            "text_prompt_hash": row.get("rewrite_prompt_hash") or ""}
 
 
 def check_code(check: PairCheck) -> ReasonCode:

@@ -33,6 +33,7 @@ from pipeline.contracts import ReasonCode
 from pipeline.elements.terms import NAME_ONLY, RunElements, library_terms
 from pipeline.plain_text import has_words
 from pipeline.records import Decision, Verdict
+from pipeline.release.final_filter import text_written_by
 from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_KEEP, leak_input
 
@@ -46,8 +47,13 @@ SCORE_TOLERANCE = 1e-4
 
 def shipped_scores(rows: list[dict], detector) -> list:
     """The detector's LeakScore of each row's instruction, from what a released row carries."""
-    return detector.score([leak_input(row["instruction"] or "", row["image_description"] or "", row["category"],
-                                      row["element"], stored_terms(row)) for row in rows])
+    return detector.score(shipped_inputs(rows))
+
+
+def shipped_inputs(rows: list[dict]) -> list:
+    """The detector's LeakInput of each row's instruction: what it is judged with."""
+    return [leak_input(row["instruction"] or "", row["image_description"] or "", row["category"], row["element"],
+                       stored_terms(row)) for row in rows]
 
 
 def stored_terms(row: dict) -> list[str] | None:
@@ -90,9 +96,10 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None,
     decisions += [Decision(item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"] or "",
                            code=ReasonCode.release_no_words, reason="the shipped query has no words to score",
                            verdict=Verdict.drop, backend=detector.backend, model=detector.model, prompt_hash="",
-                           detector_version=detector.version) for row in wordless]
+                           detector_version=detector.version, **text_written_by(row)) for row in wordless]
     rows = [row for row in rows if has_words(row["instruction"] or "")]
-    for row, result in zip(rows, shipped_scores(rows, detector)):
+    inputs = shipped_inputs(rows)
+    for row, judged, result in zip(rows, inputs, detector.score(inputs)):
         threshold = limits.of(row["run_id"]).threshold(detector.threshold) if limits else detector.threshold
         leaks, english = result.score >= threshold, is_english(result)
         row.update(leak_score=result.score, leak_threshold=threshold,
@@ -112,7 +119,8 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None,
             item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"] or "",
             score=result.score, threshold=threshold, spans=tuple(result.spans), code=code, reason=reason,
             verdict=Verdict.keep if ships else Verdict.drop, backend=detector.backend, model=detector.model,
-            prompt_hash="", detector_version=detector.version))
+            prompt_hash="", detector_version=detector.version, image_description=judged.image_description,
+            element_terms=tuple(judged.element_terms), **text_written_by(row)))
         if ships:
             kept.append(row)
     return kept, decisions
