@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.llm.cache import SCRIPTED_MODEL_PREFIX
 from pipeline.release.card import render_card
 from pipeline.release.schema import LATER_COLUMNS, META_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.integrity import check_release_unchanged
@@ -79,8 +80,44 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
 
 
 def selection_note(selection: dict) -> str:
-    return (f"\n## Selection\n\nThis version keeps the pairs of {selection['source']} that best separate "
-            f"{len(selection['models'])} evaluated models ({', '.join(selection['models'])}), at most "
-            f"{selection['per_sub_category']} per sub-category; `selection_reason` says why each pair was kept. "
-            f"Kendall's tau between the models' safe rates on the full and the selected set: "
-            f"{selection['kendall_tau']:.3f}.\n")
+    """The card's account of the selection, from the manifest's `selection`: what it kept, over which
+    pairs, which models it left out, and whose labels chose the pairs (the scripted judge's make it a
+    dry run, as the leaderboard says)."""
+    source = selection["source"]
+    parts = [f"This version keeps the pairs of {source} that best separate {len(selection['models'])} evaluated "
+             f"models ({', '.join(selection['models'])}), at most {selection['per_sub_category']} per "
+             f"sub-category; `selection_reason` says why each pair was kept.",
+             pairs_selected_from(source, selection.get("pairs")), models_left_out(selection.get("left_out") or {}),
+             judge_sentence(selection.get("judge"), selection.get("judge_served_models") or []),
+             f"Kendall's tau between the models' safe rates on the full and the selected set: "
+             f"{selection['kendall_tau']:.3f}."]
+    return "\n## Selection\n\n" + " ".join(part for part in parts if part) + "\n"
+
+
+def pairs_selected_from(source: str, pairs: dict | None) -> str:
+    if not pairs:
+        return ""
+    if pairs["full"] == pairs["release"]:
+        return f"It was chosen among all {pairs['release']} pairs of {source}, every model having judged each."
+    return (f"It was chosen among only the {pairs['full']} of the {pairs['release']} pairs of {source} that every "
+            f"model judged (`--common-pairs`); the other {pairs['release'] - pairs['full']} were not scored, and "
+            f"the full-set rates and Kendall's tau are over those {pairs['full']} too.")
+
+
+def models_left_out(left_out: dict[str, str]) -> str:
+    if not left_out:
+        return ""
+    return "Models left out, with no judged row: " + "; ".join(
+        f"{model} ({why})" for model, why in sorted(left_out.items())) + "."
+
+
+def judge_sentence(judge: str | None, served: list[str]) -> str:
+    """Names the judge whose labels chose the pairs, as the leaderboard does: "gpt-4o (served as ...)"."""
+    if not judge:
+        return ""
+    renamed = [name for name in served if name != judge]
+    named = judge + (f" (served as {', '.join(renamed)})" if renamed else "")
+    if any(name.startswith(SCRIPTED_MODEL_PREFIX) for name in served):
+        return (f"**The labels that chose these pairs are a dry run's**: the judge {named} is the scripted "
+                f"server of `leakless fake-llm`, not a model, so this selection says nothing about the models.")
+    return f"The models' answers were labelled by the judge {named}."
