@@ -6,7 +6,7 @@ cannot name a model the data was not made with."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pandas as pd
@@ -55,7 +55,8 @@ def backends_used(rows: list[dict], run_decisions: pd.DataFrame | None = None, m
     each role counted over every shipped row: the shard columns' roles and the annotators' edits from the rows,
     the build's leak filter and harm check from the runs' decisions (each row's last), the release's final
     filter and leak check from its decisions. A row a role's decisions here do not hold is one line per
-    version: carried from an earlier version (whose card names who checked it), or not read for this card."""
+    version: carried from an earlier version (whose card names who checked it; for the release leak check,
+    what the rows record of it), or not read for this card."""
     table = []
     for role, backend_column, model_column in ROW_ROLES:
         counts = Counter((cell_text(row.get(backend_column)) or "none", model_label(row.get(model_column))) for row in rows)
@@ -70,17 +71,36 @@ def backends_used(rows: list[dict], run_decisions: pd.DataFrame | None = None, m
         last = _last_decisions(frame, stage, {row["id"] for row in rows})
         counts = Counter((cell_text(b) or "none", model_label(m)) for b, m in zip(last["backend"], last["model"]))
         table += [(role, backend, model, count) for (backend, model), count in _sorted_counts(counts)]
+        recorded = release_check_recorded if stage == RELEASE_LEAK_STAGE else None
         table += [(role, NOT_RECORDED, where, count)
-                  for where, count in unread(rows, set(last["item_id"]), release_version)]
+                  for where, count in unread(rows, set(last["item_id"]), release_version, recorded)]
     return table
 
 
-def unread(rows: list[dict], read: set[str], release_version: int | None) -> list[tuple[str, int]]:
+def unread(rows: list[dict], read: set[str], release_version: int | None,
+           recorded: Callable[[dict], str] | None = None) -> list[tuple[str, int]]:
     """(where its record is, rows) for the shipped rows whose decision is not in `read`: a row carried from
-    an earlier version was checked when that version was made."""
-    versions = Counter(row.get("added_in", release_version) for row in rows if row["id"] not in read)
-    return [(f"carried from v{added_in}: its card says" if added_in != release_version else "not read for this card",
-             count) for added_in, count in sorted(versions.items(), key=lambda item: str(item[0]))]
+    an earlier version was checked when that version was made. `recorded` gives what a row itself holds
+    of the check ("" for nothing), said instead of sending the reader to another version's card."""
+    versions = Counter((row.get("added_in", release_version), recorded(row) if recorded else "")
+                       for row in rows if row["id"] not in read)
+    return [(unread_where(added_in, release_version, said), count)
+            for (added_in, said), count in sorted(versions.items(), key=lambda item: [str(key) for key in item[0]])]
+
+
+def unread_where(added_in, release_version: int | None, said: str) -> str:
+    origin = f"carried from v{added_in}" if added_in != release_version else "not read for this card"
+    if said:
+        return f"{origin}: {said}"
+    return f"{origin}: its card says" if added_in != release_version else origin
+
+
+def release_check_recorded(row: dict) -> str:
+    """The release leak check as a row records it (a carried row keeps it): its detector version and
+    threshold; "" for a row made before the leak-check columns."""
+    version = cell_text(row.get("detector_version"))
+    return (f"detector {code_cell(version)} at {_threshold(row.get('leak_threshold'))} (its rows' "
+            "`detector_version`, `leak_threshold`)") if version else ""
 
 
 def annotator_edited(rows: list[dict]) -> int:
