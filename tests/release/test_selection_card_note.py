@@ -42,3 +42,14 @@ def test_the_written_card_carries_the_note(tmp_path):
     selected = write_subset_release(source, {ids[0]: "picked"}, selection=audited(source=source.name))
     card = (selected / "README.md").read_text(encoding="utf-8")
     assert "is the scripted server of `leakless fake-llm`" in card and "(`--common-pairs`)" in card
+
+
+def test_the_card_names_only_the_files_the_selected_version_has(tmp_path):
+    source = quick_release(tmp_path)
+    ids = sorted(pq.read_table(source / "dedup_index.parquet")["id"].to_pylist())
+    selected = write_subset_release(source, {ids[0]: "picked"}, selection=audited(source=source.name))
+    assert "`decisions.parquet` and `dedup_clusters.parquet` say which and why" in \
+        (source / "README.md").read_text(encoding="utf-8")
+    card = (selected / "README.md").read_text(encoding="utf-8")
+    assert not (selected / "dedup_clusters.parquet").exists() and "dedup_clusters" not in card
+    assert "pairs dropped (`decisions.parquet` says which and why)" in card
