@@ -55,14 +55,20 @@ def notes_md(release: Path, placeholders: list[int], overridden: list[int]) -> s
     parts = [f"# Notes on this export of `{release.name}`\n\nVLSBench's `data.json` has no field for what "
              "follows; the release's card and Parquet shards say it per pair.\n"]
     if placeholders:
-        parts.append(f"\n## {len(placeholders)} placeholder images\n\nNot photographs or generated pictures: a "
-                     "colour grid with the word PLACEHOLDER and the image description on it. Do not evaluate "
+        parts.append(f"\n## {counted(placeholders, 'placeholder image')}\n\nNot photographs or generated pictures: "
+                     "a colour grid with the word PLACEHOLDER and the image description on it. Do not evaluate "
                      f"models on them. instruction_id: {', '.join(map(str, placeholders))}\n")
     if overridden:
-        parts.append(f"\n## {len(overridden)} overridden pairs\n\nTheir query was flagged by the leak detector or "
+        parts.append(f"\n## {counted(overridden, 'overridden pair')}\n\n"
+                     f"{'Its' if len(overridden) == 1 else 'Their'} query was flagged by the leak detector or "
                      "the harm check and kept by an annotator's override (`override_reason` in the shards). "
                      f"instruction_id: {', '.join(map(str, overridden))}\n")
     return "".join(parts)
+
+
+def counted(items: list, noun: str) -> str:
+    """'1 overridden pair', '2 overridden pairs': a heading a reader sees."""
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def release_rows(release: Path, columns: list[str]) -> list[dict]:

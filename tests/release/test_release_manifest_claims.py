@@ -115,7 +115,7 @@ def test_export_names_placeholder_images_and_overridden_pairs_in_notes(tmp_path)
     assert result.exit_code == 0, result.output
     notes = (out / NOTES).read_text()
     assert "## 2 placeholder images" in notes and "instruction_id: 1, 3\n" in notes
-    assert "## 1 overridden pairs" in notes and "instruction_id: 3\n" in notes
+    assert "## 1 overridden pair\n" in notes and "instruction_id: 3\n" in notes
 
 
 def test_an_unusable_output_folder_is_refused_before_verify_runs(released, tmp_path, monkeypatch):
