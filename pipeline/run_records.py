@@ -56,15 +56,31 @@ def with_how_at_defaults(model: BaseModel, prefix: str = "") -> BaseModel:
     return model.model_copy(update=update)
 
 
-def config_changes(stored: dict, wanted: dict) -> list[str]:
+def config_changes(stored: dict, wanted: dict, run_id: str) -> list[str]:
     """`key: old -> new` for each setting that would change what the run makes. A key the stored config
     lacks came with a newer leakless: left at its default it is no change, since a new key's default
-    does what leakless did before the key existed (and a new stage runs on resume for every batch)."""
-    old, new = _flat(stored), _flat(wanted)
+    does what leakless did before the key existed (and a new stage runs on resume for every batch).
+    Where run `run_id` is is no change either (`_wherever_it_is`)."""
+    old, new = _flat(_wherever_it_is(stored, run_id)), _flat(_wherever_it_is(wanted, run_id))
     defaults = _flat(BuildConfig().model_dump(mode="json"))
     return [f"{key}: {_shown(old.get(key))} -> {_shown(new.get(key))}" for key in sorted(old.keys() | new.keys())
             if old.get(key) != new.get(key) and _what_it_makes(key)
             and (key in old or key not in defaults or new.get(key) != defaults[key])]
+
+
+def _wherever_it_is(config: dict, run_id: str) -> dict:
+    """`config` (as JSON) without where its run lies: a run folder moved or copied to another runs folder
+    (a shared disk mounted at another path, a copy on a laptop) resumes there. Its records name what is
+    in it by paths within it (a checkpoint's `images/<seed>.png`), but an extend run's elements file lies
+    in its own folder (`extend.prepare_run`): that one is compared by its name in the run. Which elements
+    it holds is elements.json's to check."""
+    if "run" not in config:
+        return config
+    run = {key: value for key, value in config["run"].items() if key != "runs_dir"}
+    elements_file = Path(run.get("elements_file") or "")
+    if elements_file.parent.name == run_id:
+        run["elements_file"] = f"<run {run_id}>/{elements_file.name}"
+    return {**config, "run": run}
 
 
 def _shown(value) -> str:

@@ -71,7 +71,7 @@ class RunDir:
     def changes_to_make(self, config: BuildConfig) -> list[str] | None:
         """`config_changes` from the config the run was made with to `config`; None for no run yet."""
         stored = self.stored_config()
-        return None if stored is None else config_changes(stored, config.model_dump(mode="json"))
+        return None if stored is None else config_changes(stored, config.model_dump(mode="json"), self.run_id)
 
     def made_with(self, config: BuildConfig) -> bool:
         """Whether the run exists and makes what `config` makes: a resume `check` lets through
