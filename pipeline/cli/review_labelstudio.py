@@ -69,7 +69,8 @@ def labelstudio_import(
     assigned to its annotator, an edit that leaks or fails the harm check) is reported
     with its task id and skipped, the rest are recorded, and the exit code is 1. An earlier
     imported decision whose annotation or task is gone from the export, or that a changed
-    annotation skipped so replaces, is withdrawn (a skip).
+    annotation skipped so replaces, is withdrawn (a skip); one missing from a file older than
+    it (nothing in the file as late) is named instead, and the exit code is 1.
     """
     from pipeline.review.batches import load_batches
     from pipeline.review.labelstudio_import import (check_export, import_export, not_json, plan_import,
@@ -113,7 +114,7 @@ def labelstudio_import(
     problems = plan.skipped + outcome.refused + outcome.stale
     for line in problems:
         typer.echo(f"warning: {line}: skipped", err=True)
-    for line in withdrawal.unchecked:
+    for line in withdrawal.unchecked + withdrawal.older:
         typer.echo(f"warning: {line}", err=True)
     unnamed = sorted({p.annotator for p in plan.planned if p.annotator.startswith("labelstudio-user-")})
     if unnamed:
@@ -121,8 +122,10 @@ def labelstudio_import(
                    "or pass --url to name them by e-mail", err=True)
     typer.echo(f"{outcome.added} new decisions recorded, {len(withdrawn)} withdrawn" + (
         f", {len(outcome.stale)} older than the Label Studio decisions already recorded (they stand)"
-        if outcome.stale else ""))
-    if problems:
-        typer.echo(f"error: {len(problems)} annotation(s) skipped (listed above); the others "
-                   "were recorded", err=True)
+        if outcome.stale else "") + (
+        f", {len(withdrawal.older)} not withdrawn (the file is older than them)" if withdrawal.older else ""))
+    if problems or withdrawal.older:
+        counts = [f"{len(problems)} annotation(s) skipped"] * bool(problems) + [
+            f"{len(withdrawal.older)} decision(s) missing from an older file not withdrawn"] * bool(withdrawal.older)
+        typer.echo(f"error: {' and '.join(counts)} (listed above); the others were recorded", err=True)
         raise typer.Exit(1)

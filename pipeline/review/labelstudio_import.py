@@ -81,6 +81,9 @@ class ImportPlan:
     tasks: dict[str, dict[str, bool] | None] = field(default_factory=dict)
     projects: set[str] = field(default_factory=set)  # the Label Studio projects the file's tasks are in
     batches: set[str] = field(default_factory=set)  # the batches the file has tasks of
+    # the latest time anything in the file was changed in Label Studio (a task's `updated_at`, which
+    # deleting one of its annotations moves too, or an annotation's): the export is no older
+    latest: str | None = None
 
 
 def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
@@ -88,7 +91,7 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
     """A decision per usable, non-cancelled annotation; a line per one skipped or partly used.
     As in the review app, an annotator decides only the pairs assigned to them."""
     by_id = {batch.manifest.batch_id: batch for batch in batches}
-    plan = ImportPlan([], [], [])
+    plan = ImportPlan([], [], [], latest=latest_change(exported_tasks))
     for exported in exported_tasks:
         task = str(exported.get("id"))
         plan.projects.add(str(exported.get("project")))
@@ -115,6 +118,13 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
         plan.tasks[task] = held
     plan.planned[:] = last_changed(plan.planned, plan.notes)
     return plan
+
+
+def latest_change(exported_tasks: list[dict]) -> str | None:
+    """When Label Studio last changed anything the file holds (None where it gives no time)."""
+    annotations = [annotation for task in exported_tasks if isinstance(task.get("annotations"), list)
+                   for annotation in task["annotations"] if isinstance(annotation, dict)]
+    return max(filter(None, map(time_if_readable, exported_tasks + annotations)), default=None)
 
 
 def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dict[str, ReviewBatch],
@@ -262,6 +272,7 @@ def newer(at: str | None, than: str | None) -> bool:
 class Withdrawal:
     withdrawn: list[str]  # earlier imported decisions gone from Label Studio, now recorded as skips
     unchecked: list[str]  # batches with earlier imported decisions the file cannot judge, which stand
+    older: list[str] = field(default_factory=list)  # decisions missing from a file no newer than them
 
 
 def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withdrawal:
@@ -271,10 +282,12 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
     since, or their annotation this file holds on the pair was just imported. The annotation is
     judged by its ids: only in the file's copy of its task, or, where its whole task is gone, in an
     export of its project; an annotation of a user the import cannot name is still there. A batch
-    missing from the file entirely, and decisions on tasks of another project, are named instead."""
+    missing from the file entirely, and decisions on tasks of another project, are named instead.
+    So is a decision the file cannot be shown to be newer than (nothing in it as late as the
+    decision's Label Studio time): an older download lacks it, and must not withdraw it."""
     current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
     imported_now = {(plan.decision.pair_id, plan.annotator) for plan in plan.planned}
-    withdrawn, unchecked, elsewhere = [], set(), Counter()
+    withdrawn, unchecked, elsewhere, older = [], set(), Counter(), []
     for previous in store.latest_from(SOURCE, run_id=run_id):
         key = (previous.pair_id, previous.annotator)
         if previous.action == "skip" or key in imported_now:
@@ -290,6 +303,13 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
             continue
         if current.get(key) != previous.id:
             continue
+        if newer(previous.at, plan.latest):
+            older.append(f"task {ids.task} annotation {ids.annotation}: {previous.annotator}'s {previous.action} of "
+                         f"pair {previous.pair_id} ({previous.at}) is not in the file, but nothing in the file is as "
+                         f"late (its latest change: {plan.latest}): an older download? The decision stands; import "
+                         "the project's latest export (if it was deleted in Label Studio, decide the pair in the "
+                         "review app)")
+            continue
         withdraw(previous, store)
         withdrawn.append(f"task {ids.task} annotation {ids.annotation}: {previous.annotator}'s {previous.action} "
                          f"of pair {previous.pair_id} is withdrawn: {gone}")
@@ -298,7 +318,7 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
                                   for batch in sorted(unchecked)] + [
         f"batch {batch}: {count} earlier Label Studio decision(s) on tasks this file does not hold (another "
         "Label Studio project's?); they stand (if their tasks were deleted, decide them in the review app)"
-        for batch, count in sorted(elsewhere.items())])
+        for batch, count in sorted(elsewhere.items())], older)
 
 
 def gone_from(plan: ImportPlan, ids: AnnotationIds | None) -> str | None:
