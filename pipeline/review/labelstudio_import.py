@@ -16,7 +16,7 @@ from pipeline.review.labelstudio_annotations import (AnnotationIds, annotation_d
                                                      annotation_time, time_if_readable, unusable_because)
 from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.scoring import EditScorer, edit_refusal
-from pipeline.review.store import ReviewStore
+from pipeline.review.store import LaterDecision, ReviewStore, later_elsewhere
 
 SOURCE = "labelstudio"  # the events an import records
 OUR_FIELDS = {"pair_id", "batch_id", "query"}  # the task data `review labelstudio-export` writes
@@ -204,11 +204,8 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
                          f"{plan.annotator}'s Label Studio decision of {previous.at}, which stands")
             continue
         later = current.get((decision.pair_id, plan.annotator))
-        if later is not None and later.source != SOURCE and plan.at is not None and later.at > plan.at:
-            # The store keeps the decision recorded last; an older annotation must not undo the
-            # annotator's own decision made in the app since.
-            refused.append(f"{plan.where}: older ({plan.at}) than {plan.annotator}'s decision in the review "
-                           f"app ({later.at}), which stands")
+        if later_elsewhere(later, SOURCE, plan.at):  # spares an edit's check; `record` checks it again
+            refused.append(app_decision_stands(plan, later))
             continue
         refusal = edit_refusal(plan.item, decision.edited_query) if decision.action == "edit" else None
         checked = decision.action == "edit" and not refusal
@@ -225,9 +222,19 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
         # unique per change of this annotator's decision on this pair, and the same if an import
         # killed half-way is run again
         request_id = f"{decision.request_id}:{run_id}:{decision.pair_id}:after-{previous.id if previous else 0}"
-        store.record(decision.model_copy(update={"request_id": request_id}), annotator=plan.annotator,
-                     run_id=run_id, source=SOURCE, check=check, at=plan.at)
+        try:  # the store keeps the decision recorded last: one made in the app meanwhile must stand
+            store.record(decision.model_copy(update={"request_id": request_id}), annotator=plan.annotator,
+                         run_id=run_id, source=SOURCE, check=check, at=plan.at, keep_later=True)
+        except LaterDecision as later:
+            refused.append(app_decision_stands(plan, later.current))
+            continue
     return ImportOutcome(store.event_count(run_id) - before, refused, stale, unusable)
+
+
+def app_decision_stands(plan: Planned, later: Event) -> str:
+    """An older annotation must not undo the annotator's own decision made in the app since."""
+    return (f"{plan.where}: older ({plan.at}) than {plan.annotator}'s decision in the review app ({later.at}), "
+            "which stands")
 
 
 def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: str,

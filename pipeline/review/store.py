@@ -255,12 +255,14 @@ class ReviewStore:
         return token
 
     def record(self, decision: DecisionIn, *, annotator: str, run_id: str, source: str = "web",
-               check=None, at: str | None = None, shown: int | None = None) -> Event:
+               check=None, at: str | None = None, shown: int | None = None, keep_later: bool = False) -> Event:
         """Append one event; the previous current value rides along on it. `check` is the
         EditCheck of an edited query (its score, spans and harm verdict are kept with it). `at` is
         when the decision was made where that was elsewhere (Label Studio); by default, now.
         `shown` is the id of the decision the annotator saw as current (0: none yet); where the
-        current one is another, DecisionChanged is raised and nothing is recorded."""
+        current one is another, DecisionChanged is raised and nothing is recorded. With
+        `keep_later`, where the current one came from another source and is later than `at`,
+        LaterDecision is raised and nothing is recorded."""
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")  # take the write lock before reading the previous value
             try:
@@ -270,7 +272,7 @@ class ReviewStore:
                     " FROM events WHERE request_id = ? AND annotator = ?",
                     (decision.request_id, annotator)).fetchone() if decision.request_id else None
                 event = None if seen else self._insert(db, decision, annotator, run_id, source, check,
-                                                       at or now(), shown)
+                                                       at or now(), shown, keep_later)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -279,12 +281,14 @@ class ReviewStore:
 
     @staticmethod
     def _insert(db, decision: DecisionIn, annotator: str, run_id: str, source: str, check, at: str,
-                shown: int | None):
+                shown: int | None, keep_later: bool):
         previous = db.execute("SELECT * FROM current WHERE run_id = ? AND pair_id = ? AND annotator = ?",
                               (run_id, decision.pair_id, annotator)).fetchone()
         # read under the write lock: two tabs cannot both pass this check for one current decision
         if shown is not None and (previous["id"] if previous else 0) != shown:
             raise DecisionChanged(decision.pair_id, Event(**previous) if previous else None)
+        if keep_later and previous and later_elsewhere(Event(**previous), source, at):
+            raise LaterDecision(Event(**previous))
         cursor = db.execute(
             "INSERT INTO events (run_id, batch_id, pair_id, annotator, action, reason, edited_query,"
             " new_leak_score, previous_action, previous_reason, previous_query, at, source, request_id,"
@@ -331,6 +335,21 @@ class DecisionChanged(ValueError):
         latest = f"{current.summary()}, saved {current.at} from {current.source}" if current else "none"
         super().__init__(f"your decision on pair {pair_id} changed after this page was loaded (it is now: "
                          f"{latest}): nothing was saved; reload the page and decide again")
+
+
+class LaterDecision(ValueError):
+    """A decision dated before the annotator's current one, which came from elsewhere (an older Label
+    Studio annotation after a decision made in the review app): recorded last, it would replace it."""
+
+    def __init__(self, current: Event):
+        self.current = current
+        super().__init__(f"{current.annotator}'s decision on pair {current.pair_id} from {current.source} "
+                         f"({current.at}) is later")
+
+
+def later_elsewhere(current: Event | None, source: str, at: str | None) -> bool:
+    """`current` came from another source than `source`, later than `at`."""
+    return current is not None and current.source != source and at is not None and current.at > at
 
 
 def retried(seen: sqlite3.Row, decision: DecisionIn, annotator: str) -> Event:
