@@ -216,13 +216,47 @@ def exclusive_lock(path: Path, busy: Callable[[str], Exception]):
     would let a waiting process lock the removed file while a new one locks its successor. The kernel
     drops the lock when the process ends, kill -9 included."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as handle:  # "a+": made if missing, never emptied unlocked
+    descriptor, writable = _open_lock(path)
+    with open(descriptor, "r+" if writable else "r", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
             raise busy(handle.read().strip()) from None
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
+        if writable:  # else the pid stays the last writer's: a lock file only an older leakless made so
+            handle.truncate(0)
+            handle.write(str(os.getpid()))
+            handle.flush()
         yield
+
+
+def _open_lock(path: Path) -> tuple[int, bool]:
+    """A descriptor of the lock file, made if missing (never emptied unlocked), and whether it is open
+    for writing. Another member's lock file that the group may not write is opened read-only: flock
+    needs no write access. One made in a group-writable folder is made group-writable whatever its
+    maker's umask, as whoever may write the folder may take the lock."""
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:
+        try:
+            return os.open(path, os.O_RDONLY), False
+        except OSError:
+            there = path.exists()
+            raise NotWritable(f"cannot {'open' if there else 'make'} the lock file {path}",
+                              path if there else path.parent) from None
+    status = os.fstat(descriptor)
+    if path.parent.stat().st_mode & stat.S_IWGRP and status.st_uid == os.geteuid() and not status.st_mode & stat.S_IWGRP:
+        os.fchmod(descriptor, stat.S_IMODE(status.st_mode) | stat.S_IWGRP)
+    return descriptor, True
+
+
+class NotWritable(PermissionError):
+    """A file or folder of a folder a team shares that this user may not use (another member's, made
+    under umask 022): one line naming it, its mode and owner, and the fix."""
+
+    def __init__(self, doing: str, refused: Path):
+        change = "g+w" if refused.is_dir() else "g+rw"
+        super().__init__(errno.EACCES, f"{doing} ({permissions(refused)}): a team that shares it needs group "
+                                       f"access to it (umask 002 where it is made, or `chmod {change}` by its owner)")
+
+    def __str__(self) -> str:
+        return self.strerror
