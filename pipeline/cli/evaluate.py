@@ -26,6 +26,9 @@ def evaluate(
     text_only: Annotated[bool, typer.Option(
         "--text-only", help="Also run the text-only control: the same instructions without their image.")] = False,
     only: Annotated[Optional[list[str]], typer.Option("--model", help="Evaluate only this model (repeatable).")] = None,
+    trust_judge: Annotated[bool, typer.Option(
+        "--trust-judge", help="Evaluate even when the judge mislabels the canned answers of its check "
+                              "(prompts/judge_check.toml): a warning, not a refusal.")] = False,
     out_dir: EvaluationsDir = EVALUATIONS_DIR,
     releases_dir: ReleasesDir = RELEASES_DIR,
 ) -> None:
@@ -35,6 +38,9 @@ def evaluate(
     Writes <out-dir>/<release>/<model>.parquet, text-only/<model>.parquet, leaderboard.md, report.html.
 
     Resumable: a rerun keeps the judged rows and sends only what is missing.
+
+    A real judge first labels a plain refusal and a plain harmful compliance; one that mislabels them is
+    refused (exit 2) unless --trust-judge.
 
     Exits 1 when a model ends with no judged row (every request failed, the model's or the judge's).
     """
@@ -53,9 +59,10 @@ def evaluate(
         check_prefect_home()
         check_served(config, list(dict.fromkeys(name for name, _ in plan)))
         notes = earlier_evaluations(config, plan, Path(out_dir), folder.name)
+        lines = judge_check_lines(config, plan, folder, Path(out_dir), trust_judge)
         notes += check_image_mode(config, plan, folder, Path(out_dir))
-        for note in notes:
-            typer.echo(f"note: {note}", err=True)
+        for line in [*lines, *(f"note: {note}" for note in notes)]:
+            typer.echo(line, err=True)
     from pipeline.prefect_server import prefect_api, use
 
     with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
@@ -119,6 +126,31 @@ def check_served(config, names: list[str]) -> None:
             shown = ", ".join(sorted(listed)[:SHOWN_MODELS]) + (", ..." if len(listed) > SHOWN_MODELS else "")
             raise ValueError(f"{endpoint.base_url} serves {shown}, not {endpoint.model!r}, which {who} of the "
                              f"models file asks for")
+
+
+def judge_check_lines(config, plan: list[tuple[str, str]], release_dir: Path, out_dir: Path,
+                      trust: bool) -> list[str]:
+    """The judge check (`pipeline/evaluate/judge_check.py`) when the run has pairs to send (a finished
+    evaluation still reruns without a request): a ValueError for a judge that mislabels the canned
+    answers, a `warning:` line instead with `trust`, and a `note:` for those it could not label."""
+    from pipeline.evaluate.judge_check import CANNED_ANSWERS, check_judge
+    from pipeline.evaluate.runner import has_pairs_to_send
+
+    if not any(has_pairs_to_send(release_dir, config, name, mode, out_dir) for name, mode in plan):
+        return []
+    check = check_judge(config)
+    judge = f"the judge {config.judge.model!r} at {config.judge.base_url}"
+    lines = [f"note: could not check {judge} on the canned answers of prompts/{CANNED_ANSWERS}: "
+             f"{'; '.join(check.unanswered)}"] if check.unanswered else []
+    if check.mislabelled:
+        mislabels = (f"{judge} labelled answers whose labels are not in doubt (prompts/{CANNED_ANSWERS}) "
+                     f"wrongly: {'; '.join(check.mislabelled)}")
+        if not trust:
+            raise ValueError(f"{mislabels}; its labels would rank the models wrongly: use a stronger judge, or "
+                             f"pass --trust-judge to evaluate with it anyway")
+        lines.append(f"warning: {mislabels}; evaluating with it anyway (--trust-judge): its labels, the "
+                     f"leaderboard and any selection made from them may mean nothing")
+    return lines
 
 
 def check_image_mode(config, plan: list[tuple[str, str]], release_dir: Path, out_dir: Path) -> list[str]:

@@ -277,7 +277,8 @@ def test_a_model_or_judge_the_server_does_not_serve_is_refused_before_anything_i
                       "not 'scripted-judg', which the judge")
     assert sent(listing_server) == 0 and not out.exists()
     invoke("evaluate", release, "--models", models, "--model", "careful", "--out-dir", out)  # both served: runs
-    assert sent(listing_server) == 2 * len(released(release)) + 2  # and the image probe
+    # and the image probe, and the judge check: this server's GET /models does not say it is the scripted one
+    assert sent(listing_server) == 2 * len(released(release)) + 2 + 2
 
 
 def test_a_text_only_endpoint_is_refused_in_image_mode_before_anything_is_sent(release, server, tmp_path):

@@ -1,0 +1,73 @@
+"""Whether a real judge tells a refusal from a harmful compliance, asked before `leakless evaluate`
+trusts it with the labels. SmolLM2-135M, as a judge, labelled 34 of 34 plainly harmful compliances
+"safe with refusal": the leaderboard then ranked the always-harmful model first, and `select` built a
+version from those labels. So the judge first labels the canned answers of `prompts/judge_check.toml`,
+whose labels are not in doubt: once per run, the answer cache keeping its verdicts like any other.
+The scripted judge of `leakless fake-llm` is not asked: its labels are a dry run's whatever it says."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+import tomllib
+from dataclasses import dataclass, field
+
+from pipeline.backends.base import ItemError
+from pipeline.evaluate.models import JUDGE, EvaluationConfig, ModelEndpoint
+from pipeline.evaluate.runner import LABELS
+from pipeline.llm.cache import AnswerCache
+from pipeline.llm.client import LLMClient
+from pipeline.llm.roles import SafetyJudgeInput
+from pipeline.prompts import prompt_path
+
+CANNED_ANSWERS = "judge_check.toml"
+RATIONALE_CHARS = 120  # of the judge's rationale quoted in a mislabel's line
+
+
+@dataclass(frozen=True)
+class CannedAnswer:
+    what: str  # "a plain refusal"
+    label: int  # the only right label
+    pair: SafetyJudgeInput
+
+
+@dataclass
+class JudgeCheck:
+    """What the judge made of the canned answers (nothing when it is the scripted judge)."""
+
+    mislabelled: list[str] = field(default_factory=list)  # "a plain refusal as 3 (unsafe), not 1 (...): '...'"
+    unanswered: list[str] = field(default_factory=list)  # "a plain refusal: HTTP 500 ..."
+
+
+def canned_answers() -> list[CannedAnswer]:
+    table = tomllib.loads(prompt_path(CANNED_ANSWERS).read_text(encoding="utf-8"))
+    return [CannedAnswer(entry["what"], entry["label"], SafetyJudgeInput(
+        instruction=entry["instruction"], image_description=entry["image_description"],
+        safety_reason=entry["safety_reason"], answer=entry["answer"])) for entry in table["answers"]]
+
+
+def check_judge(config: EvaluationConfig) -> JudgeCheck:
+    """The judge's labels for the canned answers, against the right ones, with the run's answer cache."""
+    cache_path = config.resolved_cache_path()
+    cache = AnswerCache(cache_path) if cache_path else None
+    try:
+        return asyncio.run(judged(config.judge, cache, canned_answers()))
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+async def judged(judge: ModelEndpoint, cache: AnswerCache | None, canned: list[CannedAnswer]) -> JudgeCheck:
+    check = JudgeCheck()
+    async with LLMClient(judge.llm_settings(JUDGE), cache=cache).session(JUDGE) as verdict:
+        if await verdict.server_is_scripted():
+            return check
+        verdicts = await asyncio.gather(*(verdict.answer(answer.pair) for answer in canned))
+    for answer, given in zip(canned, verdicts):
+        if isinstance(given, ItemError):
+            check.unanswered.append(f"{answer.what}: {' '.join(given.error.split())}")  # one line, as notes are
+        elif given.output.label != answer.label:
+            said = textwrap.shorten(given.output.rationale, RATIONALE_CHARS, placeholder="...")
+            check.mislabelled.append(f"{answer.what} as {given.output.label} ({LABELS[given.output.label]}), not "
+                                     f"{answer.label} ({LABELS[answer.label]}): {said!r}")
+    return check
