@@ -188,7 +188,7 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
     if not planned:
         return ImportOutcome(0, [])
     run_id = planned[0].item.run_id
-    before = store.event_count(run_id)
+    added = 0  # this import's own events, not the app's or another import's meanwhile
     imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
     current = {(event.pair_id, event.annotator): event for event in store.current(run_id=run_id)}
     refused, stale, unusable = [], [], []
@@ -204,7 +204,7 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
                          f"{plan.annotator}'s Label Studio decision of {previous.at}, which stands")
             continue
         later = current.get((decision.pair_id, plan.annotator))
-        if later_elsewhere(later, SOURCE, plan.at):  # spares an edit's check; `record` checks it again
+        if later_elsewhere(later, SOURCE, plan.at):  # spares an edit's check; `append` checks it again
             refused.append(app_decision_stands(plan, later))
             continue
         refusal = edit_refusal(plan.item, decision.edited_query) if decision.action == "edit" else None
@@ -223,12 +223,13 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
         # killed half-way is run again
         request_id = f"{decision.request_id}:{run_id}:{decision.pair_id}:after-{previous.id if previous else 0}"
         try:  # the store keeps the decision recorded last: one made in the app meanwhile must stand
-            store.record(decision.model_copy(update={"request_id": request_id}), annotator=plan.annotator,
-                         run_id=run_id, source=SOURCE, check=check, at=plan.at, keep_later=True)
+            _, new = store.append(decision.model_copy(update={"request_id": request_id}), annotator=plan.annotator,
+                                  run_id=run_id, source=SOURCE, check=check, at=plan.at, keep_later=True)
         except LaterDecision as later:
             refused.append(app_decision_stands(plan, later.current))
             continue
-    return ImportOutcome(store.event_count(run_id) - before, refused, stale, unusable)
+        added += new
+    return ImportOutcome(added, refused, stale, unusable)
 
 
 def app_decision_stands(plan: Planned, later: Event) -> str:

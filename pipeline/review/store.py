@@ -254,9 +254,15 @@ class ReviewStore:
                 db.execute("UPDATE sessions SET created = ? WHERE session_hash = ?", (now(), hash_token(raw)))
         return token
 
-    def record(self, decision: DecisionIn, *, annotator: str, run_id: str, source: str = "web",
-               check=None, at: str | None = None, shown: int | None = None, keep_later: bool = False) -> Event:
-        """Append one event; the previous current value rides along on it. `check` is the
+    def record(self, decision: DecisionIn, **options) -> Event:
+        """Append one event (`append`'s options) and return it."""
+        return self.append(decision, **options)[0]
+
+    def append(self, decision: DecisionIn, *, annotator: str, run_id: str, source: str = "web",
+               check=None, at: str | None = None, shown: int | None = None,
+               keep_later: bool = False) -> tuple[Event, bool]:
+        """Append one event; the previous current value rides along on it. Returns it, and whether
+        this call recorded it (False: its request id had already). `check` is the
         EditCheck of an edited query (its score, spans and harm verdict are kept with it). `at` is
         when the decision was made where that was elsewhere (Label Studio); by default, now.
         `shown` is the id of the decision the annotator saw as current (0: none yet); where the
@@ -277,7 +283,7 @@ class ReviewStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        return retried(seen, decision, annotator) if seen else Event(**event)
+        return (retried(seen, decision, annotator), False) if seen else (Event(**event), True)
 
     @staticmethod
     def _insert(db, decision: DecisionIn, annotator: str, run_id: str, source: str, check, at: str,

@@ -1,12 +1,12 @@
-"""Lab audit #2: what others record while a Label Studio import runs. A decision made in the review
-app after the import began stands against an older annotation (it was checked once, before the import
-recorded anything)."""
+"""Lab audit #2 and #6: what others record while a Label Studio import runs. A decision made in the
+review app after the import began stands against an older annotation (it was checked once, before the
+import recorded anything), and the import counts only the decisions it recorded itself."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.review.test_labelstudio_import_history import annotation, current
+from tests.review.test_labelstudio_import_history import ACCEPT, annotation, current
 from tests.review.test_review_labelstudio import edit, shaped_like_an_export
 from tests.review.test_review_labelstudio_import import PassingScorer, USERS
 from tests.support.review_runs import make_run
@@ -45,4 +45,15 @@ def test_an_app_decision_made_while_the_import_records_stands(batches, tmp_path)
     assert current(store) == {(pair, "alice"): "reject"}  # not replaced by her day-1 edit
     assert outcome.refused == [f"task 100 annotation 1: older (2026-01-01T00:00:00.000+00:00) than alice's "
                                f"decision in the review app ({store.current(run_id='fake')[0].at}), which stands"]
+    assert outcome.added == 0
 
+
+def test_the_import_counts_only_the_decisions_it_recorded(batches, tmp_path):
+    exported = shaped_like_an_export(batches)
+    exported[0]["annotations"] = [annotation(1, 7, [edit("alice's words for it?")], 1)]
+    exported[1]["annotations"] = [annotation(2, 7, ACCEPT, 1)]
+    store = ReviewStore.for_runs(tmp_path)
+    outcome = import_export(plan_import(exported, batches, USERS).planned, store,
+                            AppDecisionMeanwhile(store, exported[0], "bob"))  # bob's, on the same pair
+    assert len(store.current(run_id="fake")) == 3
+    assert outcome.added == 2
