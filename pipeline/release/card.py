@@ -257,7 +257,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         runs=given_runs(manifest),
         provenance=provenance(manifest, rows), dedup_rule=dedup_rule(manifest["options"]),
         recipes=[*earlier_version_first(manifest), *rebuild_recipes(manifest)],
-        release_command=release_command(manifest, rows),
+        release_command=release_command(manifest, rows), selected="selection" in manifest,
         final_filter_backend=f"`{final.get('backend', NOT_RECORDED)}`",
         build_drops=build_drops, release_drops=drops,
         drafts_unknown=any(pairs == NOT_RECORDED for _, pairs in (build_drops or {}).values()),
