@@ -73,8 +73,8 @@ def labelstudio_import(
     it (nothing in the file as late) is named instead, and the exit code is 1.
     """
     from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio_import import (check_export, import_export, not_json, plan_import,
-                                                    withdraw_missing, withdraw_superseded)
+    from pipeline.review.labelstudio_import import (check_export, import_export, import_lock, not_json,
+                                                    plan_import, withdraw_missing, withdraw_superseded)
     from pipeline.review.labelstudio_users import fetch_emails, names_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
@@ -105,9 +105,10 @@ def labelstudio_import(
         typer.echo(f"warning: {line}", err=True)
     with user_errors():  # a store this user may not write (a lab's shared runs folder): one line
         store = store_for(folder)
-        outcome = import_export(plan.planned, store, EditScorer(runs_dir=folder.parent))
-        superseded = withdraw_superseded(plan.unusable + outcome.unusable, store, folder.name, plan.planned)
-        withdrawal = withdraw_missing(plan, store, folder.name)
+        with import_lock(store, folder.name):
+            outcome = import_export(plan.planned, store, EditScorer(runs_dir=folder.parent))
+            superseded = withdraw_superseded(plan.unusable + outcome.unusable, store, folder.name, plan.planned)
+            withdrawal = withdraw_missing(plan, store, folder.name)
     withdrawn = superseded + withdrawal.withdrawn
     for line in withdrawn:
         typer.echo(f"warning: {line}", err=True)

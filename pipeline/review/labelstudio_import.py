@@ -8,6 +8,7 @@ whose own annotation the export no longer holds is withdrawn (recorded as a skip
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
@@ -17,6 +18,7 @@ from pipeline.review.labelstudio_annotations import (AnnotationIds, annotation_d
 from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import LaterDecision, ReviewStore, later_elsewhere
+from pipeline.storage import exclusive_lock
 
 SOURCE = "labelstudio"  # the events an import records
 OUR_FIELDS = {"pair_id", "batch_id", "query"}  # the task data `review labelstudio-export` writes
@@ -164,6 +166,19 @@ def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
             notes.append(f"{plans[-1].where}: {annotator} has {len(plans)} annotations on this task; only "
                          f"this one, changed last ({plans[-1].at or 'no time in the export'}), counts")
     return sorted((plans[-1] for plans in by_key.values()), key=lambda plan: plan.at or "")
+
+
+@contextmanager
+def import_lock(store: ReviewStore, run_id: str):
+    """Held while an import records the run's decisions. Two at once would each compare with the same
+    last decisions: one stops part-way on the request id both make, or an older export's word lands
+    after a newer one's. The lock is beside the store: whoever may write the store may make it."""
+    def busy(holder: str) -> ValueError:
+        return ValueError(f"another Label Studio import of {run_id} is running"
+                          f"{f' (pid {holder})' if holder else ''}: wait for it to end, then run this one again")
+
+    with exclusive_lock(store.path.parent / f".labelstudio-import.{run_id}.lock", busy):
+        yield
 
 
 @dataclass(frozen=True)
