@@ -46,7 +46,10 @@ FOLDER_MODE = 0o777 & ~_umask()
 
 def staging_dir(parent: Path, prefix: str, suffix: str = "") -> Path:
     """A new folder to fill and then rename into place, with the modes a plain mkdir would give it."""
-    folder = Path(tempfile.mkdtemp(dir=parent, prefix=prefix, suffix=suffix))
+    try:
+        folder = Path(tempfile.mkdtemp(dir=parent, prefix=prefix, suffix=suffix))
+    except PermissionError:  # it names the random folder it tried
+        raise NotWritable(f"cannot write in {parent}", _nearest_existing(Path(parent))) from None
     # mkdir in a setgid (group-shared) parent sets the bit, so that what goes in keeps the group; keep it.
     folder.chmod(FOLDER_MODE | (folder.stat().st_mode & stat.S_ISGID))
     return folder
@@ -60,6 +63,26 @@ def permissions(path: Path) -> str:
     except KeyError:  # a container's or an NFS share's ids
         owners = f"{status.st_uid}:{status.st_gid}"
     return f"{path.name} is {stat.filemode(status.st_mode)} {owners}"
+
+
+class NotWritable(PermissionError):
+    """A file or folder this user may not use (in a folder a team shares: another member's, made under
+    umask 022): one line naming it, its mode and owner, and the fix."""
+
+    def __init__(self, doing: str, refused: Path):
+        access, change = ("write", "g+w") if refused.is_dir() else ("read and write", "g+rw")
+        super().__init__(errno.EACCES, f"{doing} ({permissions(refused)}): this user needs {access} access to it "
+                                       f"(where a team shares it: umask 002 where it is made, or `chmod {change}` "
+                                       "by its owner)")
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """The folder, or the nearest folder above it that exists: the one whose permissions refused."""
+    folder = Path(os.path.abspath(folder))
+    return next(above for above in (folder, *folder.parents) if above.exists())
 
 
 # Folders this process has cleared of leftovers: a folder of images listed at each write would cost
@@ -126,9 +149,12 @@ def atomic_path(target: Path):
     target = Path(target)
     if target.is_dir():
         raise IsADirectoryError(f"{target}: is a folder; a file is written there")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _sweep_once(target.parent)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=_temporary_prefix(target), suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_once(target.parent)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=_temporary_prefix(target), suffix=".tmp")
+    except PermissionError:  # mkstemp's names the temporary file, which the user never asked for
+        raise NotWritable(f"cannot write {target}", _nearest_existing(target.parent)) from None
     os.close(handle)
     try:
         yield Path(temporary)
@@ -247,16 +273,3 @@ def _open_lock(path: Path) -> tuple[int, bool]:
     if path.parent.stat().st_mode & stat.S_IWGRP and status.st_uid == os.geteuid() and not status.st_mode & stat.S_IWGRP:
         os.fchmod(descriptor, stat.S_IMODE(status.st_mode) | stat.S_IWGRP)
     return descriptor, True
-
-
-class NotWritable(PermissionError):
-    """A file or folder of a folder a team shares that this user may not use (another member's, made
-    under umask 022): one line naming it, its mode and owner, and the fix."""
-
-    def __init__(self, doing: str, refused: Path):
-        change = "g+w" if refused.is_dir() else "g+rw"
-        super().__init__(errno.EACCES, f"{doing} ({permissions(refused)}): a team that shares it needs group "
-                                       f"access to it (umask 002 where it is made, or `chmod {change}` by its owner)")
-
-    def __str__(self) -> str:
-        return self.strerror
