@@ -9,12 +9,13 @@ drops the lock when the process ends, kill -9 included, so a killed build never 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from pipeline.config import ConfigError
 from pipeline.rundir import RunDir
-from pipeline.storage import exclusive_lock
+from pipeline.storage import NotWritable, exclusive_lock
 
 
 class RunBusy(ConfigError):
@@ -28,5 +29,13 @@ def held(run: RunDir) -> Iterator[None]:
         return RunBusy(f"run {run.run_id} is being built by another process"
                        f"{f' (pid {holder})' if holder else ''}: wait for it to end")
 
+    refuse_unwritable(run)
     with exclusive_lock(run.path / ".lock", busy):
         yield
+
+
+def refuse_unwritable(run: RunDir) -> None:
+    """Another member's run made under umask 022 is theirs alone to write: its lock file would still
+    lock (`storage.exclusive_lock`), and the build load its models and fail on its first checkpoint."""
+    if run.path.is_dir() and not os.access(run.path, os.W_OK | os.X_OK):
+        raise NotWritable(f"cannot resume run {run.run_id} in {run.path}", run.path, change="-R g+w")

@@ -69,8 +69,9 @@ class NotWritable(PermissionError):
     """A file or folder this user may not use (in a folder a team shares: another member's, made under
     umask 022): one line naming it, its mode and owner, and the fix."""
 
-    def __init__(self, doing: str, refused: Path):
-        access, change = ("write", "g+w") if refused.is_dir() else ("read and write", "g+rw")
+    def __init__(self, doing: str, refused: Path, change: str | None = None):
+        access, usual = ("write", "g+w") if refused.is_dir() else ("read and write", "g+rw")
+        change = change or usual
         super().__init__(errno.EACCES, f"{doing} ({permissions(refused)}): this user needs {access} access to it "
                                        f"(where a team shares it: umask 002 where it is made, or `chmod {change}` "
                                        "by its owner)")
