@@ -183,7 +183,11 @@ def code_version() -> dict | None:
 
 
 def _git(checkout: Path, *args: str) -> str:
+    # safe.directory: a lab member's build from a checkout another user owns, which git otherwise refuses
+    # ("dubious ownership"); its check keeps a stranger's repository config from running commands, and
+    # this one's code runs anyway. Only reading calls come here.
     # GIT_OPTIONAL_LOCKS=0: `status` then never takes the index lock that a commit running beside it needs
     # errors="replace": a tracked file name that is not UTF-8 must not fail a finished build
-    return subprocess.run(["git", "-C", str(checkout), *args], capture_output=True, text=True, errors="replace",
-                          check=True, timeout=10, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout.strip()
+    return subprocess.run(["git", "-c", f"safe.directory={checkout}", "-C", str(checkout), *args],
+                          capture_output=True, text=True, errors="replace", check=True, timeout=10,
+                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout.strip()
