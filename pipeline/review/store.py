@@ -8,21 +8,18 @@ connection, so the store is safe to share between request threads.
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import secrets
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 from pydantic import BaseModel
 
 from pipeline.hashing import sha256_text
 from pipeline.review.decisions import DecisionIn, Event
-from pipeline.storage import permissions
+from pipeline.review.store_connection import connection, create_with_umask
 
 STORE_NAME = "review.sqlite"
 # A browser session left unused for a working day ends; the annotator's link (the token) signs in
@@ -72,48 +69,11 @@ def hash_token(raw: str) -> str:
     return sha256_text(raw)
 
 
-class StoreNotWritable(PermissionError):
-    """The store (or its folder) this user may not write: the user's to fix, one line naming the file
-    that refused (the store, a -wal or -shm file another user left, or the folder)."""
-
-    def __init__(self, path: Path):
-        super().__init__(errno.EACCES, f"cannot write the review store {path} ({permissions(unwritable(path))}); "
-                                       f"a team that shares it needs group write access to it and its folder")
-
-    def __str__(self) -> str:
-        return self.strerror
-
-
-class StoreChangedWhileRead(ValueError):
-    """A read of a store this user may not write, which a writer checkpointed into meanwhile."""
-
-    def __init__(self, path: Path):
-        super().__init__(f"the review store {path} changed while it was read (a decision or import was "
-                         "recorded meanwhile): run the command again")
-
-
-def sidecars(path: Path) -> tuple[Path, Path]:
-    """SQLite's files beside a WAL-mode database while it is open."""
-    return Path(f"{path}-wal"), Path(f"{path}-shm")
-
-
-def unwritable(path: Path) -> Path:
-    """The first of the store, its -wal and -shm files and its folder this user may not write; the
-    store itself where none says so (root may write anything)."""
-    present = [candidate for candidate in (path, *sidecars(path), path.parent) if candidate.exists()]
-    return next((candidate for candidate in present if not os.access(candidate, os.W_OK)), present[0])
-
-
-def file_state(path: Path) -> tuple[int, int, int]:
-    status = path.stat()
-    return status.st_ino, status.st_size, status.st_mtime_ns
-
-
 class ReviewStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._create_with_umask()
+        create_with_umask(self.path)
         with self.connect() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == SCHEMA_VERSION:  # a read-only command on a store it may not write still works
@@ -138,65 +98,10 @@ class ReviewStore:
         path = Path(runs_dir) / STORE_NAME
         return cls(path).event_count(run_id) if path.is_file() else 0
 
-    def _create_with_umask(self) -> None:
-        """SQLite creates a store 0644 whatever the umask (and its -wal and -shm files like it), so a
-        group-shared runs folder's store would be writable by its creator alone: it is made here first
-        (an empty file is an empty database)."""
-        try:
-            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-        except FileExistsError:
-            pass
-        except PermissionError:
-            raise StoreNotWritable(self.path) from None
-
     @contextmanager
     def connect(self):
-        try:
-            opened = self._writer() if self._may_write() else self._reader()
-            with opened as db:
-                db.row_factory = sqlite3.Row
-                db.execute("PRAGMA busy_timeout=30000")
-                yield db
-        except sqlite3.OperationalError as error:
-            if (error.sqlite_errorcode or 0) & 0xFF not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
-                raise
-            raise StoreNotWritable(self.path) from None
-
-    def _may_write(self) -> bool:
-        return os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
-
-    @contextmanager
-    def _writer(self):
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
+        with connection(self.path) as db:
             yield db
-        finally:
-            db.close()
-
-    @contextmanager
-    def _reader(self):
-        """A connection for a user who may not write the store (another member's 0644 store). SQLite
-        would create -wal and -shm files for it, with the store's mode and this user as owner, and,
-        unable to checkpoint, leave them: the store's owner could then no longer write it. Where a
-        writer has the store open (both files there), it reads through them; otherwise the store file
-        holds everything (the last writer to close checkpointed), read as `immutable` (no files, no
-        locks). A writer that checkpoints into it meanwhile changes it under the read: that read is
-        refused (StoreChangedWhileRead)."""
-        in_use = all(sidecar.exists() for sidecar in sidecars(self.path))
-        before = None if in_use else file_state(self.path)
-        uri = f"file:{quote(str(self.path))}?mode=ro" + ("" if in_use else "&immutable=1")
-        db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
-        try:
-            yield db
-        except sqlite3.DatabaseError:
-            if before is not None and file_state(self.path) != before:
-                raise StoreChangedWhileRead(self.path) from None
-            raise
-        finally:
-            db.close()
-        if before is not None and file_state(self.path) != before:
-            raise StoreChangedWhileRead(self.path)
 
     def add_token(self, annotator: str, batches: list[str]) -> str:
         """A new token for the annotator, scoped to these batches; only its hash is stored.

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from pipeline.cli.app import app
 from pipeline.review.batches import export_batches
 from pipeline.review.decisions import DecisionIn
-from pipeline.review.store import ReviewStore, StoreChangedWhileRead, StoreNotWritable
+from pipeline.review.store import ReviewStore
+from pipeline.review.store_connection import StoreChangedWhileRead, StoreNotWritable
 from tests.support.review_runs import make_run
 
 

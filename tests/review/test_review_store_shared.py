@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.review.batches import ReviewBatch, export_batches, load_batches
-from pipeline.review.store import ReviewStore, StoreNotWritable
+from pipeline.review.store import ReviewStore
+from pipeline.review.store_connection import StoreNotWritable
 from tests.support import ROOT
 from tests.support.review_runs import make_run
 
