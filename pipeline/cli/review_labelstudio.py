@@ -73,8 +73,8 @@ def labelstudio_import(
     it (nothing in the file as late) is named instead, and the exit code is 1.
     """
     from pipeline.review.batches import load_batches
-    from pipeline.review.labelstudio_import import (check_export, import_export, import_lock, not_json,
-                                                    plan_import, withdraw_missing, withdraw_superseded)
+    from pipeline.review.labelstudio_import import check_export, import_export, import_lock, not_json, plan_import
+    from pipeline.review.labelstudio_withdrawals import withdraw_missing, withdraw_superseded
     from pipeline.review.labelstudio_users import fetch_emails, names_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)

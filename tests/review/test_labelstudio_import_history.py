@@ -16,7 +16,8 @@ from tests.support.review_runs import make_run
 
 from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
-from pipeline.review.labelstudio_import import import_export, plan_import, withdraw_missing, withdraw_superseded
+from pipeline.review.labelstudio_import import import_export, plan_import
+from pipeline.review.labelstudio_withdrawals import withdraw_missing, withdraw_superseded
 from pipeline.review.store import ReviewStore
 
 ACCEPT = [choice("verdict", "accept")]

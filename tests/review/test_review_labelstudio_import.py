@@ -17,7 +17,8 @@ from pipeline.review.forms import DecisionRefused, decision_of
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.decisions import DecisionIn
 from pipeline.review.importer import import_review
-from pipeline.review.labelstudio_import import check_export, import_export, plan_import, withdraw_missing
+from pipeline.review.labelstudio_import import check_export, import_export, plan_import
+from pipeline.review.labelstudio_withdrawals import withdraw_missing
 from pipeline.review.scoring import EditCheck
 from pipeline.review.store import ReviewStore
 
