@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,7 +88,8 @@ def eval_public(
     the same run. Reuses the fits `calibrate` cached."""
     from pipeline.detect.corpus import (TEAM_DATA, evaluation_only_sources, evaluation_sets, read_public,
                                         read_team_sets, read_vlsbench_sample)
-    from pipeline.detect.detector import CALIBRATION_FILE, Calibration
+    from pipeline.detect.compare import scored_input
+    from pipeline.detect.detector import CALIBRATION_FILE, COMMON_THRESHOLD, Calibration
     from pipeline.detect.folds import leave_one_source_out
     from pipeline.hashing import sha256_file
 
@@ -122,7 +124,8 @@ def eval_public(
         with atomic_path(out) as temporary:
             temporary.write_text(json.dumps(result.as_dict(), indent=1) + "\n", encoding="utf-8")
     if scores is not None:
-        result.row_scores.write(scores)
+        made_by = {"calibration": fitted.digest, **scored_input(data, COMMON_THRESHOLD)}
+        replace(result.row_scores, made_by=made_by).write(scores)
 
 
 @app.command("eval-compare")
@@ -132,7 +135,7 @@ def eval_compare(
 ) -> None:
     """Two detectors on the same rows: each source's AUROC under both, and the difference with its
     paired 95% bootstrap interval (a difference whose interval holds 0 is not shown to be real)."""
-    from pipeline.detect.compare import RowScores, compare, model_warning
+    from pipeline.detect.compare import RowScores, compare, input_warning, model_warning
 
     for path in (before, after):
         if not path.is_file():
@@ -142,9 +145,9 @@ def eval_compare(
         comparisons = compare(scored_before, scored_after)
     except ValueError as error:
         raise fail(str(error))
-    warning = model_warning(scored_before, scored_after)
-    if warning:
-        console.print(warning)
+    for warning in (input_warning(scored_before, scored_after), model_warning(scored_before, scored_after)):
+        if warning:
+            console.print(warning)
     table = Table(title=f"AUROC, {before.name} -> {after.name} (paired 95% bootstrap interval of the difference)")
     for name in ("source", "leaky", "leakless", "before", "after", "difference", "interval"):
         table.add_column(name, justify="left" if name == "source" else "right")

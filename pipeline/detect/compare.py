@@ -9,12 +9,16 @@ with a paired bootstrap interval (`evaluate.paired_auroc_difference`).
 The file holds ids, sources, labels and scores, never a row's text, so it can be kept
 and shared beside a corpus whose licence forbids copying it. Its metadata names the
 detector version and model that scored the rows, where the writer knew them
-(`eval-detector --scores`): a model in bfloat16 moves scores by itself.
+(`eval-detector --scores`): a model in bfloat16 moves scores by itself; and the input
+file's name and sha256, the threshold and the date (`scored_input`): ids and labels
+alone do not show that two files scored the same rows, as a file edited between two
+runs keeps them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +27,7 @@ import pyarrow.parquet as pq
 
 from pipeline.detect.detector import LeakScore
 from pipeline.detect.evaluate import paired_auroc_difference
+from pipeline.hashing import sha256_file
 from pipeline.io.external import BenchmarkRow
 from pipeline.storage import atomic_path
 
@@ -41,8 +46,8 @@ class RowScores:
     text_harm: np.ndarray
     reveal: np.ndarray                  # NaN for a text-only row
     baseline: np.ndarray                # content-word overlap
-    # "detector" (its version) and "model" (which names a precision other than float32), where known;
-    # kept as the file's metadata, not as a column
+    # "detector" (its version) and "model" (which names a precision other than float32), where known,
+    # and what `scored_input` gives; kept as the file's metadata, not as a column
     made_by: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -87,6 +92,47 @@ class RowScores:
                       for name in cls.columns()}, made_by=made_by)
 
 
+def scored_input(path: Path, threshold: float) -> dict[str, str]:
+    """What ties a scores file to the file it scored and the settings: the input's name and sha256,
+    the threshold the verdicts used and the date (UTC). `compare` refuses two files of different inputs."""
+    return {"input": Path(path).name, "input_sha256": sha256_file(Path(path)), "threshold": f"{threshold:g}",
+            "scored_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def _described(scores: RowScores) -> str:
+    names = list(dict.fromkeys(scores.sources))
+    sources = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    digest = scores.made_by.get("input_sha256")
+    recorded = (f"{scores.made_by.get('input', '?')} (sha256 {digest[:12]}...)" if digest
+                else "an input it does not record")
+    return f"{recorded}, source {sources}"
+
+
+def refuse_different_inputs(before: RowScores, after: RowScores) -> None:
+    """Equal ids and labels are not the same rows: an input edited between two runs keeps both. Two
+    files that record their input's sha256 must record the same one; where either does not (written
+    before it was recorded), their sources, the input's name, must at least agree."""
+    digests = [scores.made_by.get("input_sha256") for scores in (before, after)]
+    if None in digests:
+        differ = list(dict.fromkeys(before.sources)) != list(dict.fromkeys(after.sources))
+    else:
+        differ = digests[0] != digests[1]
+    if differ:
+        raise ValueError(f"the two files score different inputs: before {_described(before)}; after "
+                         f"{_described(after)}; compare runs over the same corpus, scored twice")
+
+
+def input_warning(before: RowScores, after: RowScores) -> str | None:
+    """A line for `eval-compare` where a file does not record its input's sha256 (written before it was
+    recorded): a file edited between the runs cannot then be told apart."""
+    unrecorded = [name for name, scores in (("before", before), ("after", after))
+                  if "input_sha256" not in scores.made_by]
+    if not unrecorded:
+        return None
+    return (f"warning: the {' and '.join(unrecorded)} file(s) record no input sha256 (written before scores files "
+            "recorded it): the same ids, labels and sources are taken as the same rows; score again to check")
+
+
 def model_warning(before: RowScores, after: RowScores) -> str | None:
     """A line for `eval-compare` where the two files were scored by different models (one in bfloat16,
     say): the difference then holds the model's arithmetic as well as any change to the detector."""
@@ -125,6 +171,7 @@ def _renamed_rows(before: list[str], after: list[str]) -> str:
 def compare(before: RowScores, after: RowScores, rounds: int = 2000) -> list[Comparison]:
     """Each source's and each pool's AUROC under both scorings of the same rows, with the paired
     interval of the difference. Rows either run left out as a duplicate are left out of both."""
+    refuse_different_inputs(before, after)
     if before.ids != after.ids or not np.array_equal(before.labels, after.labels):
         raise ValueError("the two files score different rows or labels; compare runs over the same corpus"
                          + _renamed_rows(before.ids, after.ids))
