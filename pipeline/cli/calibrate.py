@@ -87,7 +87,7 @@ def eval_public(
     at a time), score the source, and print its figures beside the content-word overlap baseline of
     the same run. Reuses the fits `calibrate` cached."""
     from pipeline.detect.corpus import (TEAM_DATA, evaluation_only_sources, evaluation_sets, read_public,
-                                        read_team_sets, read_vlsbench_sample)
+                                        read_team_sets, read_vlsbench_sample, refuse_unrecorded_sets)
     from pipeline.detect.compare import scored_input
     from pipeline.detect.detector import CALIBRATION_FILE, COMMON_THRESHOLD, Calibration
     from pipeline.detect.folds import leave_one_source_out
@@ -110,6 +110,7 @@ def eval_public(
         raise fail(f"{data}: sha256 differs from the one recorded in evaluation_sets.toml before its first "
                    "scoring; a changed evaluation set needs a new record, made before it is scored")
     try:
+        refuse_unrecorded_sets(team_data, sample)
         public = read_public(data)
         team = read_team_sets(team_data)
     except (ValueError, FileNotFoundError) as error:

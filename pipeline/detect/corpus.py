@@ -94,6 +94,28 @@ def read_vlsbench_sample(path: Path = TEAM_DATA / "vlsbench_sample.json") -> lis
                         0, "vlsbench-sample") for record in json.loads(path.read_text(encoding="utf-8"))]
 
 
+def refuse_unrecorded_sets(team_folder: Path, sample: Path) -> None:
+    """A ValueError naming each team set or VLSBench sample under `team_folder` that is not a file
+    evaluation_sets.toml records: `eval-public` scores whatever the folder holds, so another file
+    there would change every team or sample figure without a word."""
+    recorded = evaluation_sets()
+    problems = [] if sha256_file(sample) == recorded["vlsbench_sample"]["sha256"] else [f"{sample.name}'s sha256 differs"]
+    team = recorded["team_sets"]["sha256"]
+    present = {path.name: path for path in Path(team_folder).glob("detector_*.jsonl")}
+    changed = [name for name in team if name in present and sha256_file(present[name]) != team[name]]
+    for what, names in (("changed", changed), ("not recorded", sorted(set(present) - set(team))),
+                        ("missing", [name for name in team if name not in present])):
+        if names:
+            problems.append(f"{len(names)} team set(s) {what}: {_first_names(names)}")
+    if problems:
+        raise ValueError(f"{team_folder}: not the sets recorded in evaluation_sets.toml ({'; '.join(problems)}); "
+                         "a changed evaluation set needs a new record, made before it is scored")
+
+
+def _first_names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
 def fitting_rows(public_path: Path, team_folder: Path = TEAM_DATA) -> list[LabelledRow]:
     excluded = evaluation_only_sources()
     return [row for row in read_public(public_path) if row.source not in excluded] + read_team_sets(team_folder)
