@@ -104,7 +104,7 @@ def _described(scores: RowScores) -> str:
     sources = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     digest = scores.made_by.get("input_sha256")
     recorded = (f"{scores.made_by.get('input', '?')} (sha256 {digest[:12]}...)" if digest
-                else "an input it does not record")
+                else "input not recorded")
     return f"{recorded}, source {sources}"
 
 
@@ -118,8 +118,8 @@ def refuse_different_inputs(before: RowScores, after: RowScores) -> None:
     else:
         differ = digests[0] != digests[1]
     if differ:
-        raise ValueError(f"the two files score different inputs: before {_described(before)}; after "
-                         f"{_described(after)}; compare runs over the same corpus, scored twice")
+        raise ValueError(f"the two files score different inputs (before: {_described(before)}; after: "
+                         f"{_described(after)}); compare runs over the same corpus, scored twice")
 
 
 def input_warning(before: RowScores, after: RowScores) -> str | None:
@@ -129,8 +129,9 @@ def input_warning(before: RowScores, after: RowScores) -> str | None:
                   if "input_sha256" not in scores.made_by]
     if not unrecorded:
         return None
-    return (f"warning: the {' and '.join(unrecorded)} file(s) record no input sha256 (written before scores files "
-            "recorded it): the same ids, labels and sources are taken as the same rows; score again to check")
+    which = "neither file records" if len(unrecorded) == 2 else f"the {unrecorded[0]} file does not record"
+    return (f"warning: {which} its input's sha256 (written before score files recorded it): the same ids, labels "
+            "and sources are taken as the same rows; score again to check")
 
 
 def model_warning(before: RowScores, after: RowScores) -> str | None:

@@ -44,8 +44,8 @@ def test_files_of_inputs_with_other_hashes_are_refused_naming_both(tmp_path):
     """The audit's repro: the same ids and labels, the queries edited between the two runs."""
     before = scores("eval", {"input": "eval.jsonl", "input_sha256": "a" * 64})
     after = scores("eval", {"input": "eval.jsonl", "input_sha256": "b" * 64})
-    with pytest.raises(ValueError, match="different inputs: before eval.jsonl \\(sha256 aaaaaaaaaaaa...\\), "
-                                         "source eval; after eval.jsonl \\(sha256 bbbbbbbbbbbb...\\)"):
+    with pytest.raises(ValueError, match="different inputs \\(before: eval.jsonl \\(sha256 aaaaaaaaaaaa...\\), "
+                                         "source eval; after: eval.jsonl \\(sha256 bbbbbbbbbbbb...\\)"):
         compare(before, after)
     result = compared(tmp_path, before, after)
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
@@ -61,14 +61,14 @@ def test_a_renamed_input_of_the_same_bytes_is_the_same_rows(tmp_path):
 def test_files_without_the_input_recorded_are_compared_with_a_warning(tmp_path):
     result = compared(tmp_path, scores("eval", {}), scores("eval", {"input_sha256": "a" * 64}))
     assert result.exit_code == 0, result.output
-    assert "warning: the before file(s) record no input sha256" in result.output
+    assert "warning: the before file does not record its input's sha256" in result.output
 
 
 def test_files_without_the_input_recorded_are_refused_where_their_sources_differ(tmp_path):
     result = compared(tmp_path, scores("eval", {}), scores("other_corpus", {}))
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
-    assert "before an input it does not record, source eval; after an input it does not record, " \
-           "source other_corpus" in result.output
+    assert "(before: input not recorded, source eval; after: input not recorded, source other_corpus)" \
+        in result.output
 
 
 def test_eval_public_scores_record_the_corpus_and_calibration(tmp_path, monkeypatch):
