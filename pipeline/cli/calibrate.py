@@ -85,7 +85,8 @@ def eval_public(
 ) -> None:
     """Leave one source out: refit the text-harm readers without each source (team sets four groups
     at a time), score the source, and print its figures beside the content-word overlap baseline of
-    the same run. Reuses the fits `calibrate` cached."""
+    the same run. Reuses the fits `calibrate` cached; without them (a fresh checkout) it refits 14
+    folds, one to two hours on two cores."""
     from pipeline.detect.corpus import (TEAM_DATA, evaluation_only_sources, evaluation_sets, read_public,
                                         read_team_sets, read_vlsbench_sample, refuse_unrecorded_sets)
     from pipeline.detect.compare import scored_input
@@ -136,7 +137,7 @@ def eval_compare(
 ) -> None:
     """Two detectors on the same rows: each source's AUROC under both, and the difference with its
     paired 95% bootstrap interval (a difference whose interval holds 0 is not shown to be real)."""
-    from pipeline.detect.compare import RowScores, compare, input_warning, model_warning
+    from pipeline.detect.compare import RowScores, compare, input_warning, model_warning, uncompared
 
     for path in (before, after):
         if not path.is_file():
@@ -159,6 +160,10 @@ def eval_compare(
     console.print(table)
     if any(c.versus_pooled for c in comparisons):
         console.print("* a one-label source, against every public leakless row, as in eval-public")
+    left_out = uncompared(scored_before, comparisons)
+    if left_out:
+        console.print(f"not compared (fewer than two rows of a label, even against every public leakless row): "
+                      f"{', '.join(left_out)}")
 
 
 @contextmanager

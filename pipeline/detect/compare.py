@@ -198,4 +198,22 @@ def compare(before: RowScores, after: RowScores, rounds: int = 2000) -> list[Com
         auroc_before, auroc_after, low, high = result
         comparisons.append(Comparison(name, int((labels[rows] == 1).sum()), int((labels[rows] == 0).sum()),
                                       versus_pooled, auroc_before, auroc_after, auroc_after - auroc_before, (low, high)))
+    if not comparisons:
+        raise ValueError(f"nothing to compare: no source has two leaky and two leakless rows ({_label_counts(before)}), "
+                         "and an AUROC needs both labels (a source of leaky rows alone is ranked against the "
+                         "file's public leakless rows, and there are fewer than two)")
     return comparisons
+
+
+def uncompared(before: RowScores, comparisons: list[Comparison]) -> list[str]:
+    """The sources `compare` gave no AUROC: fewer than two rows of a label, even with a one-label
+    source ranked against every public leakless row."""
+    shown = {comparison.group for comparison in comparisons}
+    return [source for source in dict.fromkeys(before.sources) if source not in shown]
+
+
+def _label_counts(scores: RowScores) -> str:
+    sources, labels = np.array(scores.sources), np.asarray(scores.labels, dtype=int)
+    counts = [f"{source} {(labels[sources == source] == 1).sum()} leaky / {(labels[sources == source] == 0).sum()} "
+              "leakless" for source in dict.fromkeys(scores.sources)]
+    return ", ".join(counts[:3]) + (f" and {len(counts) - 3} more" if len(counts) > 3 else "")

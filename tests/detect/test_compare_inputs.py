@@ -108,3 +108,25 @@ def test_a_scores_file_keeps_its_metadata(tmp_path):
     rows = dataclasses.replace(scores("eval", {}), made_by={"input": "x.jsonl", "threshold": "0.5"})
     rows.write(tmp_path / "s.parquet")
     assert RowScores.read(tmp_path / "s.parquet").made_by == {"input": "x.jsonl", "threshold": "0.5"}
+
+
+def test_files_of_one_label_are_refused_saying_why_not_printed_as_an_empty_table(tmp_path):
+    leakless = dataclasses.replace(scores("siuo", {}), labels=np.zeros(12, dtype=int))
+    result = compared(tmp_path, leakless, leakless)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "nothing to compare: no source has two leaky and two leakless rows (siuo 0 leaky / 12 leakless)" \
+        in result.output
+
+
+def test_a_source_left_out_of_the_table_is_named(tmp_path):
+    rows = scores("mine", {})
+    few = dataclasses.replace(rows, sources=["mine"] * 9 + ["tiny"] * 3, labels=np.array([0, 1] * 4 + [0, 0, 0, 1]))
+    result = compared(tmp_path, few, few)
+    assert result.exit_code == 0, result.output
+    assert "not compared (fewer than two rows of a label, even against every public leakless row): tiny" \
+        in result.output
+
+
+def test_eval_public_help_states_the_cost_of_a_run_without_cached_fits():
+    result = CliRunner().invoke(app, ["eval-public", "--help"], terminal_width=200)
+    assert "refits 14 folds, one to two hours on two cores" in " ".join(result.output.split())
