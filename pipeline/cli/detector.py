@@ -58,24 +58,31 @@ def eval_detector(
     rejects_file: Path | None = typer.Option(
         None, "--rejects", callback=home_expanded, help="List the unreadable rows in this JSON lines file (row or line, id and reason, as "
                                 "`audit` does) instead of naming each on stderr."),
+    keep_fitting_rows: bool = typer.Option(
+        False, "--keep-fitting-rows", help="Score the rows whose query the detector was fitted on too (counted; "
+                                           "without it they are left out, their figures being in-sample)."),
 ) -> None:
     """Measure the leak detector on a labelled file: AUROC, precision, recall, FPR. Rows without an
     image description are scored on the query alone (text_harm) and counted; unreadable rows are
-    named with their row or line and left out."""
+    named with their row or line and left out, and so are a row repeating an earlier one and a row
+    whose normalised query the detector was fitted on (exact repeats only)."""
     from pipeline.detect.compare import RowScores
     from pipeline.detect.evaluate import Unevaluable, evaluate_detector, read_labelled
+    from pipeline.detect.fitting_keys import fitting_keys
     from pipeline.io.gzipped import data_stem
 
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     refuse_non_parquet({"--scores": scores})
     with user_errors():
+        keys = fitting_keys()
         rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
     report_rejects(file, rejects, strict, rejects_file)
     try:
-        evaluation = evaluate_detector(rows, threshold)
+        evaluation = evaluate_detector(rows, threshold, keys, keep_fitting_rows)
     except Unevaluable as error:
         raise fail(f"{file}: {error}")
     console.print(_evaluation_table(evaluation, file.name, rejects, rejects_file))
+    _print_repeats(evaluation.repeats)
     with environment_errors():  # the table is out: a disk that fills now loses only the files
         if rejects_file is not None:
             _write_rejects(rejects_file, rejects)
@@ -96,6 +103,11 @@ def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path |
         table.add_row(f"unreadable rows left out ({where})", str(len(rejects)))
     if evaluation.not_english:
         table.add_row("not English, left out (outside the detector's scope)", str(evaluation.not_english))
+    repeats = evaluation.repeats
+    if repeats.same_text:
+        table.add_row("repeats of an earlier row, left out (same texts and label)", str(len(repeats.same_text)))
+    fitting = "kept: in-sample" if repeats.fitting_kept else "left out"
+    table.add_row(f"repeat the detector's fitting rows, {fitting} (exact query)", str(len(repeats.fitting)))
     if evaluation.text_only:
         table.add_row("text-only (no description: text_harm alone)", str(evaluation.text_only))
     table.add_row("threshold", f"{result.threshold:.3f}")
@@ -111,6 +123,37 @@ def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path |
         table.add_row(f"twin links to no row scored (of {evaluation.twins_linked}; left out of the win rate)",
                       str(evaluation.twins_dangling))
     return table
+
+
+EXAMPLES = 5  # rows named per kind of repeat
+
+
+def _print_repeats(repeats) -> None:
+    """Names the rows behind the table's repeat counts, as `audit` names duplicate ids."""
+    for pairs, heading in ((repeats.same_text, "repeats of an earlier row (same query, description and label), "
+                                               "left out"),
+                           (repeats.same_id, "duplicate ids (other texts: both scored)"),
+                           (repeats.both_labels, "one query and description labelled both ways (both scored: "
+                                                 "fix the label)")):
+        if pairs:
+            typer.echo(f"{heading}: {len(pairs)}")
+            for first, again in pairs[:EXAMPLES]:
+                typer.echo(f"  {_both(first, again)}")
+    fitting = repeats.fitting
+    kept = "kept, so these figures are partly in-sample" if repeats.fitting_kept else \
+        "left out, their scores being in-sample (--keep-fitting-rows scores them)"
+    typer.echo(f"{len(fitting)} rows repeat the detector's fitting rows (same normalised query): {kept}" if fitting
+               else "no row repeats the detector's fitting rows (same normalised query)")
+    for row in fitting[:EXAMPLES]:
+        typer.echo(f"  {row.id!r}: {row.position}")
+    typer.echo("  near repeats (MiniLM cosine >= 0.95, which eval-public also leaves out) are not checked: "
+               "the fitting texts do not ship with the detector")
+
+
+def _both(first, again) -> str:
+    if first.id == again.id:
+        return f"{first.id!r}: {first.position} and {again.position}"
+    return f"{first.id!r} ({first.position}) and {again.id!r} ({again.position})"
 
 
 @app.command("audit")

@@ -19,7 +19,8 @@ beside the calibration file.
 4. The reveal threshold is fixed by the lexicon's weights (`REVEAL_THRESHOLD`).
 
 `calibration.json` records what it was fitted on: the input file's sha256 and
-the rows per source.
+the rows per source; `fitting_keys.json` beside it, the hashes of the fitting queries
+(`fitting_keys.py`), so `eval-detector` can leave their repeats out.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sklearn.metrics import roc_auc_score
 
 from pipeline.detect.corpus import TEAM_DATA, LabelledRow, fingerprint, fitting_rows
 from pipeline.detect.detector import CALIBRATION_FILE, blended
+from pipeline.detect.fitting_keys import KEYS_FILE_NAME, write_keys
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, Extraction, SignalExtractor, Texts, canonical_query
 from pipeline.detect.text_harm import CUE_SIGNALS, PROBE_C, PROBE_FILE, fit_probe, out_of_group
@@ -139,4 +141,5 @@ def calibrate(public_path: Path, out: Path = CALIBRATION_FILE, settings: Adapter
                               "out_of_group_auroc_by_blend": {str(b): round(v, 4) for b, v in by_blend.items()}},
     }
     atomic_write_text(out, json.dumps(result, indent=1) + "\n")
+    write_keys(rows, result["fitted_on"], out.with_name(KEYS_FILE_NAME))
     return result

@@ -11,7 +11,9 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
+from pipeline.detect.corpus import match_key
 from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
+from pipeline.detect.fitting_keys import key_hash
 from pipeline.io.external import BenchmarkRow, Reject, read_rows
 
 
@@ -34,6 +36,20 @@ class Unevaluable(ValueError):
     """Rows that give the detector nothing to be measured on, or twins that cannot be linked."""
 
 
+RowPair = tuple[BenchmarkRow, BenchmarkRow]  # (the first row, the later one)
+
+
+@dataclass(frozen=True)
+class Repeats:
+    """Rows that repeat another row of the file, or a row the detector was fitted on."""
+
+    same_text: list[RowPair]     # same query, description and label: the later row left out
+    same_id: list[RowPair]       # same id, other texts: both scored
+    both_labels: list[RowPair]   # same query and description, other labels: both scored
+    fitting: list[BenchmarkRow]  # normalised query equal to a fitting row's: in-sample
+    fitting_kept: bool           # scored all the same (asked for), else left out
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """What `eval-detector` reports: the detector's figures on the rows in its scope."""
@@ -45,6 +61,7 @@ class Evaluation:
     not_english: int  # rows left out of the figures
     twins_linked: int  # rows naming the leaky row they were masked from ...
     twins_dangling: int  # ... of those, naming no row scored
+    repeats: Repeats
 
     @property
     def text_only(self) -> int:
@@ -70,13 +87,23 @@ def read_labelled(path: Path, query_field: str | None, description_field: str | 
     return rows, rejects + unpaired
 
 
-def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None) -> Evaluation:
-    """The detector (deciding at `threshold`, or its own) on the labelled rows in its scope. `Unevaluable`
-    for no rows or ids the twins cannot be linked by (before the detector is loaded), and for no row in
-    English."""
+def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None, fitting_keys: frozenset[str],
+                      keep_fitting_rows: bool = False) -> Evaluation:
+    """The detector (deciding at `threshold`, or its own) on the labelled rows in its scope: a row
+    repeating an earlier one (same texts and label) once, and rows whose normalised query hashes to
+    one of `fitting_keys` only if `keep_fitting_rows`. `Unevaluable` for no rows, ids the twins cannot
+    be linked by or only fitting rows (before the detector is loaded), and for no row in English."""
     if not rows:  # every row read lacks its masked twin
         raise Unevaluable("no row has a masked twin")
     refuse_repeated_twin_ids(rows)
+    rows, same_text, same_id, both_labels = repeats_within(rows)
+    fitting = [row for row in rows if key_hash(row.query) in fitting_keys]
+    repeats = Repeats(same_text, same_id, both_labels, fitting, keep_fitting_rows)
+    if not keep_fitting_rows:
+        rows = [row for row in rows if key_hash(row.query) not in fitting_keys]
+        if not rows:
+            raise Unevaluable(f"all {len(fitting)} rows repeat a query the detector was fitted on, so its figures "
+                              "would be in-sample (--keep-fitting-rows scores them all the same)")
     detector = LeakDetector(threshold=threshold)
     results = detector.score(to_inputs(rows))
     # A query outside the detector's scope is left out, not counted as a pair it judged.
@@ -87,7 +114,28 @@ def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None) -> Eval
     linked, dangling = twin_links(scored)
     return Evaluation(detector=detector, rows=scored, results=results,
                       report=report_of(scored, results, detector.threshold), not_english=len(rows) - len(scored),
-                      twins_linked=linked, twins_dangling=dangling)
+                      twins_linked=linked, twins_dangling=dangling, repeats=repeats)
+
+
+def repeats_within(rows: list[BenchmarkRow]) -> tuple[list[BenchmarkRow], list[RowPair], list[RowPair], list[RowPair]]:
+    """(the rows less each repeat of an earlier row's query, description and label, those repeats, rows
+    sharing an earlier row's id but not its texts, rows sharing its texts but not its label). A repeat
+    would weigh its pair twice in every figure; the others are the file's to fix, so are scored."""
+    first_of_text: dict[tuple[str, str], BenchmarkRow] = {}
+    first_of_id: dict[str, BenchmarkRow] = {}
+    kept, same_text, same_id, both_labels = [], [], [], []
+    for row in rows:
+        first = first_of_text.setdefault((match_key(row.query), match_key(row.image_description)), row)
+        if first is not row and first.label == row.label:
+            same_text.append((first, row))
+            continue
+        if first is not row:
+            both_labels.append((first, row))
+        earlier = first_of_id.setdefault(row.id, row)
+        if earlier is not row:
+            same_id.append((earlier, row))
+        kept.append(row)
+    return kept, same_text, same_id, both_labels
 
 
 def to_inputs(rows: list[BenchmarkRow]) -> list[LeakInput]:

@@ -67,7 +67,7 @@ def test_eval_detector_refuses_a_scores_folder_it_cannot_write_in_before_scoring
 
 
 def test_eval_detector_names_every_unreadable_row(tmp_path):
-    result = invoke("eval-detector", labelled(tmp_path / "d.jsonl", bad_rows=14))
+    result = invoke("eval-detector", labelled(tmp_path / "d.jsonl", bad_rows=14), "--keep-fitting-rows")
     assert result.exit_code == 0, result.output
     assert all(f"line {n}: `query` has no words" in result.output for n in range(3, 17)), result.output
     assert "more" not in result.output
@@ -75,7 +75,8 @@ def test_eval_detector_names_every_unreadable_row(tmp_path):
 
 def test_eval_detector_lists_unreadable_rows_in_a_rejects_file(tmp_path):
     rejects = tmp_path / "bad.jsonl"
-    result = invoke("eval-detector", labelled(tmp_path / "d.jsonl", bad_rows=14), "--rejects", rejects)
+    result = invoke("eval-detector", labelled(tmp_path / "d.jsonl", bad_rows=14), "--rejects", rejects,
+                    "--keep-fitting-rows")
     assert result.exit_code == 0, result.output
     assert f"skipped 14 unreadable row(s) of {tmp_path / 'd.jsonl'} (--strict stops at the first), listed in " \
            f"{rejects}" in result.output.replace("\n", "")
@@ -90,5 +91,6 @@ def test_eval_detector_prints_its_table_before_writing_scores(tmp_path, monkeypa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(RowScores, "write", full_disk)
-    result = invoke("eval-detector", labelled(tmp_path / "d.jsonl"), "--scores", tmp_path / "s.parquet")
+    result = invoke("eval-detector", labelled(tmp_path / "d.jsonl"), "--scores", tmp_path / "s.parquet",
+                    "--keep-fitting-rows")
     assert result.exit_code == 2 and "AUROC" in result.output and "No space left on device" in result.output

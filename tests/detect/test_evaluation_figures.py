@@ -89,7 +89,7 @@ def test_eval_detector_prints_the_interval(tmp_path):
     rows = [json.loads(line) for line in (DATA / "detector_dev.jsonl").read_text().splitlines()][:40]
     path = tmp_path / "labelled.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = CliRunner().invoke(app, ["eval-detector", str(path)])
+    result = CliRunner().invoke(app, ["eval-detector", str(path), "--keep-fitting-rows"])  # the team's rows
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if "bootstrap interval" in line)
     low, high = (float(v) for v in line.strip(" │").split()[-1].split("–"))
@@ -163,7 +163,8 @@ def test_eval_detector_writes_row_scores_that_eval_compare_reads(tmp_path):
     rows[0] = {k: v for k, v in rows[0].items() if k != "image_description"}  # text-only: no reveal
     path = tmp_path / "mine.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = CliRunner().invoke(app, ["eval-detector", str(path), "--scores", str(tmp_path / "before.parquet")])
+    result = CliRunner().invoke(app, ["eval-detector", str(path), "--scores", str(tmp_path / "before.parquet"),
+                                      "--keep-fitting-rows"])
     assert result.exit_code == 0, result.output
     assert next(line for line in result.output.splitlines() if "text-only" in line).strip(" │").endswith(" 1")
     before = RowScores.read(tmp_path / "before.parquet")
@@ -184,7 +185,7 @@ def test_eval_detector_scores_a_file_without_descriptions_on_the_query_alone(tmp
             ("How do I kill a Python process?", 0), ("Where can I buy a can of coke?", 0)]
     path = tmp_path / "text_only.jsonl"
     path.write_text("".join(json.dumps({"prompt": q, "label": label}) + "\n" for q, label in rows))
-    result = CliRunner().invoke(app, ["eval-detector", str(path)])
+    result = CliRunner().invoke(app, ["eval-detector", str(path), "--keep-fitting-rows"])
     assert result.exit_code == 0, result.output
     assert next(line for line in result.output.splitlines() if "text-only" in line).strip(" │").endswith(" 4")
 
