@@ -111,18 +111,24 @@ def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path |
     if evaluation.text_only:
         table.add_row("text-only (no description: text_harm alone)", str(evaluation.text_only))
     table.add_row("threshold", f"{result.threshold:.3f}")
-    table.add_row("AUROC", "n/a" if result.auroc is None else f"{result.auroc:.4f}")
-    if result.auroc_interval is not None:
-        table.add_row("AUROC, 95% bootstrap interval", "{:.4f}–{:.4f}".format(*result.auroc_interval))
-    table.add_row("precision", percent(result.precision))
-    table.add_row("recall", percent(result.recall))
-    table.add_row("FPR", percent(result.fpr))
+    table.add_row("AUROC", "n/a (needs both labels)" if result.auroc is None else f"{result.auroc:.4f}")
+    if result.auroc is not None:
+        interval = result.auroc_interval
+        table.add_row("AUROC, 95% bootstrap interval", "n/a (needs two rows of each label)" if interval is None
+                      else "{:.4f}–{:.4f}".format(*interval))
+    table.add_row("precision", _share(result.precision, "nothing flagged"))
+    table.add_row("recall", _share(result.recall, "no leaky pair"))
+    table.add_row("FPR", _share(result.fpr, "no leakless pair"))
     if result.twin_pairs:
         table.add_row(f"twin win rate ({result.twin_pairs} pairs)", percent(result.twin_win_rate))
     if evaluation.twins_dangling:
         table.add_row(f"twin links to no row scored (of {evaluation.twins_linked}; left out of the win rate)",
                       str(evaluation.twins_dangling))
     return table
+
+
+def _share(value: float | None, why_none: str) -> str:
+    return percent(value) if value is not None else f"n/a ({why_none})"
 
 
 EXAMPLES = 5  # rows named per kind of repeat

@@ -1,6 +1,7 @@
 """`eval-detector` on rows that repeat: a row the detector was fitted on is left out (its score is
 in-sample) or, asked to, kept and counted; a row repeating an earlier one of the file is left out once
-and named, as `audit` names duplicate ids; one text labelled both ways is named."""
+and named, as `audit` names duplicate ids; one text labelled both ways is named. And the figures it
+cannot give say why."""
 
 from __future__ import annotations
 
@@ -106,6 +107,21 @@ def test_cli_leaves_fitting_rows_and_repeats_out_and_names_them(tmp_path):
     assert re.search(r"pairs \(leaky / leakless\)\s*│\s*6 \(4 / 2\)", kept.output)
     assert re.search(r"repeat the detector's fitting rows, kept: in-sample \(exact query\)\s*│\s*1", kept.output)
     assert "kept, so these figures are partly in-sample" in kept.output
+
+
+def test_cli_says_why_an_auroc_or_its_interval_is_missing(tmp_path):
+    one_label = write(tmp_path / "one.jsonl", [{"query": q, "image_description": SCENE, "label": 0}
+                                               for q in (LEAKLESS, OTHER_LEAKLESS)])
+    result = CliRunner().invoke(app, ["eval-detector", one_label])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"AUROC\s*│\s*n/a \(needs both labels\)", result.output)
+    assert re.search(r"recall\s*│\s*n/a \(no leaky pair\)", result.output)
+    one_leakless = write(tmp_path / "one_leakless.jsonl", [
+        {"query": q, "image_description": SCENE, "label": label}
+        for q, label in ((LEAKY, 1), (OTHER_LEAKY, 1), (LEAKLESS, 0))])
+    result = CliRunner().invoke(app, ["eval-detector", one_leakless])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"bootstrap interval\s*│\s*n/a \(needs two rows of each label\)", result.output)
 
 
 @pytest.mark.slow
