@@ -66,7 +66,7 @@ def eval_detector(
     image description are scored on the query alone (text_harm) and counted; unreadable rows are
     named with their row or line and left out, and so are a row repeating an earlier one and a row
     whose normalised query the detector was fitted on (exact repeats only)."""
-    from pipeline.detect.compare import RowScores
+    from pipeline.detect.compare import RowScores, scored_input
     from pipeline.detect.evaluate import Unevaluable, evaluate_detector, read_labelled
     from pipeline.detect.fitting_keys import fitting_keys
     from pipeline.io.gzipped import data_stem
@@ -89,7 +89,8 @@ def eval_detector(
         if scores is not None:
             detector = evaluation.detector
             RowScores.of_file(data_stem(file), evaluation.rows, evaluation.results,
-                              {"detector": detector.version, "model": detector.model}).write(scores)
+                              {"detector": detector.version, "model": detector.model,
+                               **scored_input(file, evaluation.report.threshold)}).write(scores)
 
 
 def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path | None) -> Table:
