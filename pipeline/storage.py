@@ -248,12 +248,24 @@ def exclusive_lock(path: Path, busy: Callable[[str], Exception]):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise busy(handle.read().strip()) from None
+            raise busy(_living(handle.read().strip())) from None
         if writable:  # else the pid stays the last writer's: a lock file only an older leakless made so
             handle.truncate(0)
             handle.write(str(os.getpid()))
             handle.flush()
         yield
+
+
+def _living(holder: str) -> str:
+    """The pid in the lock file where that process still runs, else "": a holder that opened the lock
+    read-only writes none, and the file keeps an earlier holder's, maybe long gone."""
+    try:
+        os.kill(int(holder), 0)
+    except (ValueError, ProcessLookupError):
+        return ""
+    except PermissionError:  # it runs, as another user
+        pass
+    return holder
 
 
 def _open_lock(path: Path) -> tuple[int, bool]:
