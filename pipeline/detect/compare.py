@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.detect.corpus import first_few
 from pipeline.detect.detector import LeakScore
 from pipeline.detect.evaluate import paired_auroc_difference
 from pipeline.hashing import sha256_file
@@ -100,8 +101,7 @@ def scored_input(path: Path, threshold: float) -> dict[str, str]:
 
 
 def _described(scores: RowScores) -> str:
-    names = list(dict.fromkeys(scores.sources))
-    sources = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    sources = first_few(list(dict.fromkeys(scores.sources)))
     digest = scores.made_by.get("input_sha256")
     recorded = (f"{scores.made_by.get('input', '?')} (sha256 {digest[:12]}...)" if digest
                 else "input not recorded")
@@ -216,4 +216,4 @@ def _label_counts(scores: RowScores) -> str:
     sources, labels = np.array(scores.sources), np.asarray(scores.labels, dtype=int)
     counts = [f"{source} {(labels[sources == source] == 1).sum()} leaky / {(labels[sources == source] == 0).sum()} "
               "leakless" for source in dict.fromkeys(scores.sources)]
-    return ", ".join(counts[:3]) + (f" and {len(counts) - 3} more" if len(counts) > 3 else "")
+    return first_few(counts)

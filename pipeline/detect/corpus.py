@@ -106,13 +106,14 @@ def refuse_unrecorded_sets(team_folder: Path, sample: Path) -> None:
     for what, names in (("changed", changed), ("not recorded", sorted(set(present) - set(team))),
                         ("missing", [name for name in team if name not in present])):
         if names:
-            problems.append(f"{len(names)} team set(s) {what}: {_first_names(names)}")
+            problems.append(f"{len(names)} team set(s) {what}: {first_few(names)}")
     if problems:
         raise ValueError(f"{team_folder}: not the sets recorded in evaluation_sets.toml ({'; '.join(problems)}); "
                          "a changed evaluation set needs a new record, made before it is scored")
 
 
-def _first_names(names: list[str]) -> str:
+def first_few(names: list[str]) -> str:
+    """The first three names, and how many more: a message stays one line."""
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 

@@ -97,10 +97,11 @@ def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None, fitting
         raise Unevaluable("no row has a masked twin")
     refuse_repeated_twin_ids(rows)
     rows, same_text, same_id, both_labels = repeats_within(rows)
-    fitting = [row for row in rows if key_hash(row.query) in fitting_keys]
+    fitted = [key_hash(row.query) in fitting_keys for row in rows]
+    fitting = [row for row, in_fit in zip(rows, fitted) if in_fit]
     repeats = Repeats(same_text, same_id, both_labels, fitting, keep_fitting_rows)
     if not keep_fitting_rows:
-        rows = [row for row in rows if key_hash(row.query) not in fitting_keys]
+        rows = [row for row, in_fit in zip(rows, fitted) if not in_fit]
         if not rows:
             raise Unevaluable(f"all {len(fitting)} rows repeat a query the detector was fitted on, so its figures "
                               "would be in-sample (--keep-fitting-rows scores them all the same)")
