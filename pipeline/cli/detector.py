@@ -68,13 +68,12 @@ def eval_detector(
     whose normalised query the detector was fitted on (exact repeats only)."""
     from pipeline.detect.compare import RowScores, scored_input
     from pipeline.detect.evaluate import Unevaluable, evaluate_detector, read_labelled
-    from pipeline.detect.fitting_keys import fitting_keys
     from pipeline.io.gzipped import data_stem
 
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     refuse_non_parquet({"--scores": scores})
     with user_errors():
-        keys = fitting_keys()
+        keys, unlabelled = _fitting(keep_fitting_rows)
         rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
     report_rejects(file, rejects, strict, rejects_file)
     try:
@@ -82,7 +81,7 @@ def eval_detector(
     except Unevaluable as error:
         raise fail(f"{file}: {error}")
     console.print(_evaluation_table(evaluation, file.name, rejects, rejects_file))
-    _print_repeats(evaluation.repeats)
+    _print_repeats(evaluation.repeats, unlabelled)
     with environment_errors():  # the table is out: a disk that fills now loses only the files
         if rejects_file is not None:
             _write_rejects(rejects_file, rejects)
@@ -91,6 +90,20 @@ def eval_detector(
             RowScores.of_file(data_stem(file), evaluation.rows, evaluation.results,
                               {"detector": detector.version, "model": detector.model,
                                **scored_input(file, evaluation.report.threshold)}).write(scores)
+
+
+def _fitting(keep_fitting_rows: bool) -> tuple[frozenset[str] | None, str | None]:
+    """(the fitting queries' keys, and why no row can be labelled in-sample where it cannot). The keys
+    are needed to leave rows out, not to score them: with `keep_fitting_rows` a missing or stale keys
+    file only costs the in-sample label."""
+    from pipeline.detect.fitting_keys import fitting_keys
+
+    try:
+        return fitting_keys(), None
+    except ValueError as error:
+        if not keep_fitting_rows:
+            raise
+        return None, str(error)
 
 
 def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path | None) -> Table:
@@ -108,7 +121,10 @@ def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path |
     if repeats.same_text:
         table.add_row("repeats of an earlier row, left out (same texts and label)", str(len(repeats.same_text)))
     fitting = "kept: in-sample" if repeats.fitting_kept else "left out"
-    table.add_row(f"repeat the detector's fitting rows, {fitting} (exact query)", str(len(repeats.fitting)))
+    if not repeats.fitting_checked:
+        table.add_row("repeat the detector's fitting rows", "not checked (see below)")
+    else:
+        table.add_row(f"repeat the detector's fitting rows, {fitting} (exact query)", str(len(repeats.fitting)))
     if evaluation.text_only:
         table.add_row("text-only (no description: text_harm alone)", str(evaluation.text_only))
     table.add_row("threshold", f"{result.threshold:.3f}")
@@ -135,8 +151,9 @@ def _share(value: float | None, why_none: str) -> str:
 EXAMPLES = 5  # rows named per kind of repeat
 
 
-def _print_repeats(repeats) -> None:
-    """Names the rows behind the table's repeat counts, as `audit` names duplicate ids."""
+def _print_repeats(repeats, unlabelled: str | None) -> None:
+    """Names the rows behind the table's repeat counts, as `audit` names duplicate ids; `unlabelled`:
+    why the fitting rows are unknown, where they are."""
     for pairs, heading in ((repeats.same_text, "repeats of an earlier row (same query, description and label), "
                                                "left out"),
                            (repeats.same_id, "duplicate ids (other texts: both scored)"),
@@ -146,6 +163,9 @@ def _print_repeats(repeats) -> None:
             typer.echo(f"{heading}: {len(pairs)}")
             for first, again in pairs[:EXAMPLES]:
                 typer.echo(f"  {_both(first, again)}")
+    if unlabelled is not None:
+        typer.echo(f"no row could be labelled in-sample (all are scored, as --keep-fitting-rows asks): {unlabelled}")
+        return
     fitting = repeats.fitting
     kept = "kept, so these figures are partly in-sample" if repeats.fitting_kept else \
         "left out, their scores being in-sample (--keep-fitting-rows scores them)"

@@ -48,6 +48,7 @@ class Repeats:
     both_labels: list[RowPair]   # same query and description, other labels: both scored
     fitting: list[BenchmarkRow]  # normalised query equal to a fitting row's: in-sample
     fitting_kept: bool           # scored all the same (asked for), else left out
+    fitting_checked: bool = True  # False: the fitting rows were unknown, so no row could be labelled in-sample
 
 
 @dataclass(frozen=True)
@@ -87,19 +88,20 @@ def read_labelled(path: Path, query_field: str | None, description_field: str | 
     return rows, rejects + unpaired
 
 
-def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None, fitting_keys: frozenset[str],
+def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None, fitting_keys: frozenset[str] | None,
                       keep_fitting_rows: bool = False) -> Evaluation:
     """The detector (deciding at `threshold`, or its own) on the labelled rows in its scope: a row
     repeating an earlier one (same texts and label) once, and rows whose normalised query hashes to
-    one of `fitting_keys` only if `keep_fitting_rows`. `Unevaluable` for no rows, ids the twins cannot
-    be linked by or only fitting rows (before the detector is loaded), and for no row in English."""
+    one of `fitting_keys` only if `keep_fitting_rows`; with `fitting_keys` None (the fitting rows
+    unknown) no row is labelled in-sample. `Unevaluable` for no rows, ids the twins cannot be linked
+    by or only fitting rows (before the detector is loaded), and for no row in English."""
     if not rows:  # every row read lacks its masked twin
         raise Unevaluable("no row has a masked twin")
     refuse_repeated_twin_ids(rows)
     rows, same_text, same_id, both_labels = repeats_within(rows)
-    fitted = [key_hash(row.query) in fitting_keys for row in rows]
+    fitted = [key_hash(row.query) in (fitting_keys or frozenset()) for row in rows]
     fitting = [row for row, in_fit in zip(rows, fitted) if in_fit]
-    repeats = Repeats(same_text, same_id, both_labels, fitting, keep_fitting_rows)
+    repeats = Repeats(same_text, same_id, both_labels, fitting, keep_fitting_rows, fitting_keys is not None)
     if not keep_fitting_rows:
         rows = [row for row, in_fit in zip(rows, fitted) if not in_fit]
         if not rows:

@@ -44,8 +44,10 @@ def write_keys(rows: list[LabelledRow], fitted_on: dict, out: Path) -> None:
     }, indent=0) + "\n")
 
 
-def fitting_keys(calibration: Path = CALIBRATION_FILE) -> frozenset[str]:
-    """The hashes beside `calibration`; a missing file, or one written for another fit, is a ValueError."""
+def fitting_keys(calibration: Path | None = None) -> frozenset[str]:
+    """The hashes beside `calibration` (the shipped one by default); a missing file, or one written for
+    another fit, is a ValueError."""
+    calibration = calibration or CALIBRATION_FILE  # read when called: tests point it elsewhere
     path = calibration.with_name(KEYS_FILE_NAME)
     if not path.is_file():
         raise ValueError(f"{path}: no such file, so rows the detector was fitted on cannot be told apart "
