@@ -27,8 +27,9 @@ import pyarrow.parquet as pq
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch
 from pipeline.review.decisions import REASONS, DecisionIn, Event
-from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, check_shown, decision_of,
-                                   highlight, kept_edit, saved_note, shown_of)
+from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, check_shown, conflict_note,
+                                   decision_of, highlight, kept_edit, new_request_id, request_id_of, saved_note,
+                                   shown_of)
 from pipeline.review.scoring import edit_limit
 from pipeline.review.service import Review, next_open
 from pipeline.review.store import DecisionChanged, RequestIdReused, ReviewStore, Token
@@ -108,7 +109,12 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
 
     @app.exception_handler(DecisionChanged)
     async def decision_changed(request: Request, error: DecisionChanged):
-        return await error_page(request, HTTPException(409, str(error)))
+        """A browser is told what is saved now and gets the item's address to open by GET: reloading
+        this page would post the refused form again."""
+        if request.url.path.startswith("/api/"):
+            return await error_page(request, HTTPException(409, str(error)))
+        return page(request, "error.html.j2", {"status": 409, "detail": conflict_note(error),
+                                               "item_url": request.url.path}, status_code=409)
 
     @app.exception_handler(RequestIdReused)
     async def request_id_reused(request: Request, error: RequestIdReused):
@@ -186,7 +192,8 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         decision = progress["decisions"].get(items[index].pair_id)
         return {"token": token, "batch": batch, "item": items[index], "index": index, "total": len(items),
                 "progress": progress, "decision": decision,
-                "shown": decision.id if decision else 0, "reasons": REASONS, "flagged": None,
+                "shown": decision.id if decision else 0, "request_id": new_request_id(),
+                "reasons": REASONS, "flagged": None,
                 "override_ticked": False, "problem": None, "draft": None,
                 "edit_limit": edit_limit(items[index]), "saved": saved_note(progress, items, saved),
                 "placeholder_image": has_placeholder_image(items[index]),
@@ -205,7 +212,13 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         context = item_context(token, batch, index)
         check_form_pair(form, context["item"], index)
         shown = shown_of(form)
-        check_shown(context["item"].pair_id, context["decision"], shown)
+        try:
+            check_shown(context["item"].pair_id, context["decision"], shown)
+        except DecisionChanged:
+            # a form sent again after its answer was lost (a browser resends a POST on a reset
+            # connection): the store answers it with what it recorded the first time
+            if not review.store.recorded_request(token.annotator, request_id_of(form)):
+                raise
         if form.get("action") == "keep":
             form = kept_edit(form, context["decision"])
         # the forms of a page shown again (flagged, refused) name the decision the posted form named, not one
@@ -213,6 +226,8 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         context["shown"] = shown
         try:
             event = review.decide(token, decision_of(form, batch_id, context["item"].pair_id), shown=shown)
+        except RequestIdReused:  # this page's request id recorded another decision: the page is stale
+            raise DecisionChanged(context["item"].pair_id, context["decision"]) from None
         except EditNeedsOverride as flagged:
             return page(request, "item.html.j2", {**context, "flagged": flagged,
                                                   "override_ticked": bool(form.get("override"))}, status_code=409)

@@ -2,12 +2,15 @@
 
 A form names the pair it was shown for and the decision it showed as current, so a
 page left open or a second tab never records a decision on another pair, or over a
-newer one, silently. Leaked spans are marked where the detector read them.
+newer one, silently. It also carries its page's request id, so a form sent again after
+its answer was lost (a browser resends a POST on a reset connection) is recorded once and
+answered like the first. Leaked spans are marked where the detector read them.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from itertools import groupby
 from operator import itemgetter
 
@@ -49,11 +52,32 @@ class DecisionRefused(ValueError):
     """A decision that cannot be recorded as sent (an empty or over-long edit): 400, nothing saved."""
 
 
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # what `new_request_id` makes
+REQUEST_ID_PREFIX = "page:"  # keeps a page's ids apart from the API's and Label Studio's in the store
+
+
+def new_request_id() -> str:
+    """The request id of one rendering of an item page, shared by its forms: sent again, any of them
+    is the same request, recorded once."""
+    return secrets.token_urlsafe(16)
+
+
+def request_id_of(form: dict[str, str]) -> str | None:
+    """The store's request id for a form's page id; None for a form from a page without one."""
+    sent = form.get("request_id")
+    if not sent:
+        return None
+    if not REQUEST_ID.match(sent):
+        raise HTTPException(400, "this form's request id is malformed: open the item again and decide again")
+    return REQUEST_ID_PREFIX + sent
+
+
 def decision_of(form: dict[str, str], batch_id: str, pair_id: str) -> DecisionIn:
     """The decision a browser form posts, or DecisionRefused saying what is wrong with it."""
     try:
         return DecisionIn(batch_id=batch_id, pair_id=pair_id, action=form.get("action", ""),
                           reason=form.get("reason") or None, edited_query=form.get("edited_query"),
+                          request_id=request_id_of(form),
                           override_reason=form.get("override_reason") if form.get("override") else None)
     except ValidationError as error:
         raise DecisionRefused(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
@@ -84,6 +108,15 @@ def check_shown(pair_id: str, current: Event | None, shown: int) -> None:
     before an edit is scored, so a stale page never gets a flagged-edit page to override from."""
     if (current.id if current else 0) != shown:
         raise DecisionChanged(pair_id, current)
+
+
+def conflict_note(changed: DecisionChanged) -> str:
+    """What a 409 page says of a decision refused because the pair's decision changed since its page
+    was loaded: that this one was not saved, and what is saved now (the page links to the item)."""
+    current = changed.current
+    now = f"{current.summary()} (saved {current.at} from {current.source})" if current else "no decision"
+    return (f"your decision on pair {changed.pair_id} changed after this page was loaded: nothing was saved "
+            f"from this page. Saved now: {now}.")
 
 
 def kept_edit(form: dict[str, str], current: Event | None) -> dict[str, str]:

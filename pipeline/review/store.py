@@ -212,6 +212,15 @@ class ReviewStore:
              *(edit_columns(check) if check else (None,) * 5), decision.override_reason))
         return db.execute("SELECT * FROM current WHERE id = ?", (cursor.lastrowid,)).fetchone()
 
+    def recorded_request(self, annotator: str, request_id: str | None) -> bool:
+        """Whether the annotator's request id has recorded an event (a request sent again after its answer
+        was lost is then answered with that event, or refused as another decision, by `append`)."""
+        if not request_id:
+            return False
+        with self.connect() as db:
+            return db.execute("SELECT 1 FROM events WHERE annotator = ? AND request_id = ?",
+                              (annotator, request_id)).fetchone() is not None
+
     def current(self, *, run_id: str | None = None, batch_id: str | None = None,
                 annotator: str | None = None) -> list[Event]:
         """The latest decision per (run, pair, annotator), filtered by whichever keys are given."""
@@ -243,6 +252,7 @@ class DecisionChanged(ValueError):
     left open): recording it would replace a newer decision the annotator never saw."""
 
     def __init__(self, pair_id: str, current: Event | None):
+        self.pair_id, self.current = pair_id, current  # the review page names what is saved now
         latest = f"{current.summary()}, saved {current.at} from {current.source}" if current else "none"
         super().__init__(f"your decision on pair {pair_id} changed after this page was loaded (it is now: "
                          f"{latest}): nothing was saved; reload the page and decide again")
