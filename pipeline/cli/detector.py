@@ -61,11 +61,21 @@ def eval_detector(
     keep_fitting_rows: bool = typer.Option(
         False, "--keep-fitting-rows", help="Score the rows whose query the detector was fitted on too (counted; "
                                            "without it they are left out, their figures being in-sample)."),
+    fitting_data: Path | None = typer.Option(
+        None, "--fitting-data", callback=home_expanded, metavar="CORPUS",
+        help="The public corpus the detector was fitted on (../shared/public_vsil/pairs.jsonl; the team's sets "
+             "from --fitting-team-data): rows that nearly repeat a fitting query (MiniLM cosine >= 0.95, as "
+             "eval-public leaves out) are then left out too. Refused unless it gives the rows the calibration "
+             "records. The first run embeds its ~10,750 fitting queries (up to 15 minutes on two cores; cached "
+             "under artifacts/cache: later runs take seconds more)."),
+    fitting_team_data: Path | None = typer.Option(
+        None, "--fitting-team-data", callback=home_expanded, metavar="DIR",
+        help="The team's sets fitted on beside --fitting-data (default: the checkout's tests/data)."),
 ) -> None:
     """Measure the leak detector on a labelled file: AUROC, precision, recall, FPR. Rows without an
     image description are scored on the query alone (text_harm) and counted; unreadable rows are
     named with their row or line and left out, and so are a row repeating an earlier one and a row
-    whose normalised query the detector was fitted on (exact repeats only)."""
+    whose normalised query the detector was fitted on (near repeats too with --fitting-data)."""
     from pipeline.detect.compare import RowScores, scored_input
     from pipeline.detect.evaluate import Unevaluable, evaluate_detector, read_labelled
     from pipeline.io.gzipped import data_stem
@@ -73,11 +83,11 @@ def eval_detector(
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     refuse_non_parquet({"--scores": scores})
     with user_errors():
-        keys, unlabelled = _fitting(keep_fitting_rows)
+        keys, fitting_queries, unlabelled = _fitting(fitting_data, fitting_team_data, keep_fitting_rows)
         rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
     report_rejects(file, rejects, strict, rejects_file)
     try:
-        evaluation = evaluate_detector(rows, threshold, keys, keep_fitting_rows)
+        evaluation = evaluate_detector(rows, threshold, keys, keep_fitting_rows, fitting_queries)
     except Unevaluable as error:
         raise fail(f"{file}: {error}")
     console.print(_evaluation_table(evaluation, file.name, rejects, rejects_file))
@@ -92,18 +102,31 @@ def eval_detector(
                                **scored_input(file, evaluation.report.threshold)}).write(scores)
 
 
-def _fitting(keep_fitting_rows: bool) -> tuple[frozenset[str] | None, str | None]:
-    """(the fitting queries' keys, and why no row can be labelled in-sample where it cannot). The keys
-    are needed to leave rows out, not to score them: with `keep_fitting_rows` a missing or stale keys
-    file only costs the in-sample label."""
-    from pipeline.detect.fitting_keys import fitting_keys
+def _fitting(data: Path | None, team: Path | None,
+             keep_fitting_rows: bool) -> tuple[frozenset[str] | None, list[str] | None, str | None]:
+    """(the fitting queries' keys, their texts where `data` gives them, and why no row can be labelled
+    in-sample where it cannot). The keys are needed to leave rows out, not to score them: with
+    `keep_fitting_rows` a missing or stale keys file only costs the in-sample label."""
+    from pipeline.detect.corpus import TEAM_DATA
+    from pipeline.detect.fitting_keys import checked_fitting_rows, fitting_keys, key_hash
 
-    try:
-        return fitting_keys(), None
-    except ValueError as error:
-        if not keep_fitting_rows:
-            raise
-        return None, str(error)
+    if data is None:
+        if team is not None:
+            raise ValueError("--fitting-team-data is read beside --fitting-data only")
+        try:
+            return fitting_keys(), None, None
+        except ValueError as error:
+            if not keep_fitting_rows:
+                raise
+            return None, None, str(error)
+    if not data.is_file():
+        raise ValueError(f"--fitting-data {data}: no such file")
+    team = team or TEAM_DATA
+    if not any(team.glob("detector_*.jsonl")):
+        raise ValueError(f"{team}: no detector_*.jsonl set (the team's sets the detector was fitted on ship in "
+                         "the source checkout's tests/data: pass --fitting-team-data)")
+    rows = checked_fitting_rows(data, team)
+    return frozenset(key_hash(row.query) for row in rows), [row.query for row in rows], None
 
 
 def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path | None) -> Table:
@@ -125,6 +148,11 @@ def _evaluation_table(evaluation, name: str, rejects: list, rejects_file: Path |
         table.add_row("repeat the detector's fitting rows", "not checked (see below)")
     else:
         table.add_row(f"repeat the detector's fitting rows, {fitting} (exact query)", str(len(repeats.fitting)))
+    if repeats.near_checked:
+        from pipeline.detect.folds import NEAR_DUPLICATE
+
+        table.add_row(f"nearly repeat them, {fitting} (MiniLM cosine >= {NEAR_DUPLICATE})",
+                      str(len(repeats.near_fitting)))
     if evaluation.text_only:
         table.add_row("text-only (no description: text_harm alone)", str(evaluation.text_only))
     table.add_row("threshold", f"{result.threshold:.3f}")
@@ -173,8 +201,17 @@ def _print_repeats(repeats, unlabelled: str | None) -> None:
                else "no row repeats the detector's fitting rows (same normalised query)")
     for row in fitting[:EXAMPLES]:
         typer.echo(f"  {row.id!r}: {row.position}")
-    typer.echo("  near repeats (MiniLM cosine >= 0.95, which eval-public also leaves out) are not checked: "
-               "the fitting texts do not ship with the detector")
+    from pipeline.detect.folds import NEAR_DUPLICATE
+
+    near, similar = repeats.near_fitting, f"MiniLM cosine >= {NEAR_DUPLICATE}, as eval-public leaves out"
+    if not repeats.near_checked:
+        typer.echo(f"  near repeats ({similar}) are not checked: the fitting texts do not ship with the "
+                   "detector (--fitting-data reads them)")
+        return
+    typer.echo(f"{len(near)} rows nearly repeat the detector's fitting rows ({similar}): {kept}" if near
+               else f"no row nearly repeats the detector's fitting rows ({similar})")
+    for row, cosine in near[:EXAMPLES]:
+        typer.echo(f"  {row.id!r}: {row.position} (cosine {cosine:.3f})")
 
 
 def _both(first, again) -> str:

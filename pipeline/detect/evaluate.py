@@ -4,7 +4,7 @@ twin-pair win rate."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from pipeline.detect.corpus import match_key
 from pipeline.detect.detector import LeakDetector, LeakInput, LeakScore
-from pipeline.detect.fitting_keys import key_hash
+from pipeline.detect.fitting_keys import in_sample
 from pipeline.io.external import BenchmarkRow, Reject, read_rows
 
 
@@ -48,7 +48,13 @@ class Repeats:
     both_labels: list[RowPair]   # same query and description, other labels: both scored
     fitting: list[BenchmarkRow]  # normalised query equal to a fitting row's: in-sample
     fitting_kept: bool           # scored all the same (asked for), else left out
+    near_fitting: list[tuple[BenchmarkRow, float]] = field(default_factory=list)  # (row, its nearest cosine)
+    near_checked: bool = False   # the fitting texts were given, so near repeats were looked for
     fitting_checked: bool = True  # False: the fitting rows were unknown, so no row could be labelled in-sample
+
+    @property
+    def in_sample(self) -> int:
+        return len(self.fitting) + len(self.near_fitting)
 
 
 @dataclass(frozen=True)
@@ -89,24 +95,27 @@ def read_labelled(path: Path, query_field: str | None, description_field: str | 
 
 
 def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None, fitting_keys: frozenset[str] | None,
-                      keep_fitting_rows: bool = False) -> Evaluation:
+                      keep_fitting_rows: bool = False, fitting_queries: list[str] | None = None) -> Evaluation:
     """The detector (deciding at `threshold`, or its own) on the labelled rows in its scope: a row
     repeating an earlier one (same texts and label) once, and rows whose normalised query hashes to
-    one of `fitting_keys` only if `keep_fitting_rows`; with `fitting_keys` None (the fitting rows
-    unknown) no row is labelled in-sample. `Unevaluable` for no rows, ids the twins cannot be linked
-    by or only fitting rows (before the detector is loaded), and for no row in English."""
+    one of `fitting_keys`, or is a near repeat of one of `fitting_queries` (where given), only if
+    `keep_fitting_rows`; with `fitting_keys` None (the fitting rows unknown) no row is labelled
+    in-sample. `Unevaluable` for no rows, ids the twins cannot be linked by or only fitting rows
+    (before the detector is loaded), and for no row in English."""
     if not rows:  # every row read lacks its masked twin
         raise Unevaluable("no row has a masked twin")
     refuse_repeated_twin_ids(rows)
     rows, same_text, same_id, both_labels = repeats_within(rows)
-    fitted = [key_hash(row.query) in (fitting_keys or frozenset()) for row in rows]
-    fitting = [row for row, in_fit in zip(rows, fitted) if in_fit]
-    repeats = Repeats(same_text, same_id, both_labels, fitting, keep_fitting_rows, fitting_keys is not None)
+    exact, near = in_sample([row.query for row in rows], fitting_keys or frozenset(), fitting_queries)
+    repeats = Repeats(same_text, same_id, both_labels, [row for row, hit in zip(rows, exact) if hit],
+                      keep_fitting_rows, [(row, cosine) for row, cosine in zip(rows, near) if cosine is not None],
+                      near_checked=fitting_queries is not None, fitting_checked=fitting_keys is not None)
     if not keep_fitting_rows:
-        rows = [row for row, in_fit in zip(rows, fitted) if not in_fit]
+        rows = [row for row, hit, cosine in zip(rows, exact, near) if not hit and cosine is None]
         if not rows:
-            raise Unevaluable(f"all {len(fitting)} rows repeat a query the detector was fitted on, so its figures "
-                              "would be in-sample (--keep-fitting-rows scores them all the same)")
+            nearly = " (or nearly)" if repeats.near_fitting else ""
+            raise Unevaluable(f"all {repeats.in_sample} rows repeat{nearly} a query the detector was fitted on, so "
+                              "its figures would be in-sample (--keep-fitting-rows scores them all the same)")
     detector = LeakDetector(threshold=threshold)
     results = detector.score(to_inputs(rows))
     # A query outside the detector's scope is left out, not counted as a pair it judged.
