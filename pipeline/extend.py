@@ -240,8 +240,10 @@ def seed_id(element: Element) -> str:
 
 
 def plan_extension(targets: Targets, config: BuildConfig, inventory: Inventory) -> ExtendPlan:
+    from pipeline.factory import has_element_writer  # here: the stages' imports (0.5 s) wait until a plan is made
+
     known = known_library(config)
-    can_grow = config.backends.element_writer == "llm" and config.elements.store is not None
+    can_grow = has_element_writer(config) and config.elements.store is not None
     per_seed = pairs_per_seed(inventory, config.run.queries_per_seed)
     rows = []
     for sub, target in targets.per_sub_category().items():

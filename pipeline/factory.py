@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.backends.base import ImageGenerator, Rewriter, SeedWriter
 from pipeline.config import LLM_ROLES, BuildConfig
-from pipeline.contracts import StageName
+from pipeline.contracts import ImageChecker, PairChecker, StageName, VSILJudge
 from pipeline.stages.base import Stage
 from pipeline.stages.leak_filter import LeakFilterStage
 
@@ -41,20 +41,36 @@ def uses_llm(config: BuildConfig) -> bool:
     return any(getattr(config.backends, backend) == "llm" for backend in LLM_ROLES)
 
 
+class NoBackendBranch(NotImplementedError):
+    """A `[backends]` value the config accepts (its `Literal` in `BackendsConfig`) that no `make_*` function
+    here builds: a backend added half-way. Raised, never replaced by a default backend, so a run cannot
+    use another backend than the configured one in silence."""
+
+
+def no_branch(role: str, value: str, function: str) -> NoBackendBranch:
+    return NoBackendBranch(f"backends.{role} = {value!r} is accepted by BackendsConfig (pipeline/config.py), "
+                           f"but {function} in pipeline/factory.py has no branch for it "
+                           "(docs/architecture.md, 'Adding a backend')")
+
+
 def make_seed_writer(config: BuildConfig) -> SeedWriter:
     if config.backends.seed_writer == "llm":
         from pipeline.backends.llm_text import LLMSeedWriter
         return LLMSeedWriter(llm_client(config), queries_per_seed=config.run.queries_per_seed)
-    from pipeline.backends.offline_text import TemplateSeedWriter
-    return TemplateSeedWriter(queries_per_seed=config.run.queries_per_seed)
+    if config.backends.seed_writer == "templates":
+        from pipeline.backends.offline_text import TemplateSeedWriter
+        return TemplateSeedWriter(queries_per_seed=config.run.queries_per_seed)
+    raise no_branch("seed_writer", config.backends.seed_writer, "make_seed_writer")
 
 
 def make_rewriter(config: BuildConfig) -> Rewriter:
     if config.backends.rewriter == "llm":
         from pipeline.backends.llm_text import LLMRewriter
         return LLMRewriter(llm_client(config))
-    from pipeline.backends.offline_text import RulesRewriter
-    return RulesRewriter()
+    if config.backends.rewriter == "rules":
+        from pipeline.backends.offline_text import RulesRewriter
+        return RulesRewriter()
+    raise no_branch("rewriter", config.backends.rewriter, "make_rewriter")
 
 
 @lru_cache(maxsize=1)
@@ -64,11 +80,18 @@ def default_detector():
 
 
 def make_leak_filter(config: BuildConfig) -> LeakFilterStage:
-    judge = None
+    judge = make_vsil_judge(config)  # first: a value with no branch stops before the detector loads
+    return LeakFilterStage(default_detector(), threshold=config.leak_filter.threshold, judge=judge)
+
+
+def make_vsil_judge(config: BuildConfig) -> VSILJudge | None:
+    """The leak filter's second opinion beside the detector; None: the detector alone."""
+    if config.backends.vsil_judge == "none":
+        return None
     if config.backends.vsil_judge == "llm":
         from pipeline.backends.llm_text import LLMVSILJudge
-        judge = LLMVSILJudge(llm_client(config))
-    return LeakFilterStage(default_detector(), threshold=config.leak_filter.threshold, judge=judge)
+        return LLMVSILJudge(llm_client(config))
+    raise no_branch("vsil_judge", config.backends.vsil_judge, "make_vsil_judge")
 
 
 def make_harm_check(config: BuildConfig) -> Stage:
@@ -76,9 +99,11 @@ def make_harm_check(config: BuildConfig) -> Stage:
         from pipeline.backends.llm_text import LLMHarmJudge
         from pipeline.stages.harm_check_llm import LLMHarmCheckStage
         return LLMHarmCheckStage(LLMHarmJudge(llm_client(config)))
-    from pipeline.backends.minilm import default_embedder
-    from pipeline.stages.harm_check import HarmCheckStage
-    return HarmCheckStage(default_embedder(), config.harm_check.min_intent_similarity)
+    if config.backends.harm_check == "rules":
+        from pipeline.backends.minilm import default_embedder
+        from pipeline.stages.harm_check import HarmCheckStage
+        return HarmCheckStage(default_embedder(), config.harm_check.min_intent_similarity)
+    raise no_branch("harm_check", config.backends.harm_check, "make_harm_check")
 
 
 def make_image_generator(config: BuildConfig, run_dir: Path) -> ImageGenerator:
@@ -96,8 +121,10 @@ def make_image_generator(config: BuildConfig, run_dir: Path) -> ImageGenerator:
                              RetrievalConfig(min_similarity=settings.min_similarity, max_uses=settings.max_uses),
                              assignments_file=run_dir / "pool-assignments.json",
                              serving=image_first_files(config, pool) if settings.image_first else ())
-    from pipeline.backends.placeholder import PlaceholderImages
-    return PlaceholderImages(width=config.images.width, height=config.images.height)
+    if config.backends.images == "placeholder":
+        from pipeline.backends.placeholder import PlaceholderImages
+        return PlaceholderImages(width=config.images.width, height=config.images.height)
+    raise no_branch("images", config.backends.images, "make_image_generator")
 
 
 @lru_cache(maxsize=2)
@@ -123,11 +150,52 @@ def open_pool(settings):
     return _open_pool(settings.model_dump_json())
 
 
-def make_image_checker(config: BuildConfig):
+def make_image_checker(config: BuildConfig) -> ImageChecker | None:
+    """The image refiner's checker; None: each image is made once, unchecked."""
+    if config.backends.image_refiner == "none":
+        return None
     if config.backends.image_refiner == "llm":
         from pipeline.backends.llm_text import LLMImageChecker
         return LLMImageChecker(llm_client(config))
-    return None
+    raise no_branch("image_refiner", config.backends.image_refiner, "make_image_checker")
+
+
+def make_pair_checker(config: BuildConfig) -> PairChecker | None:
+    """The release's final filtration (`leakless release`); None: its own rules
+    (`RulesPairChecker`, pipeline/release/final_filter.py), which need the release's data to be made."""
+    if config.backends.pair_checker == "rules":
+        return None
+    if config.backends.pair_checker == "llm":
+        from pipeline.backends.llm_text import LLMPairChecker
+        return LLMPairChecker(llm_client(config))
+    raise no_branch("pair_checker", config.backends.pair_checker, "make_pair_checker")
+
+
+def pair_checker_llm_roles(config: BuildConfig) -> list[str]:
+    """The LLM roles the pair checker calls, for the release's preflight before it is made (the pair
+    checker is no build backend, so `LLM_ROLES` leaves it out)."""
+    return ["pair_checker"] if config.backends.pair_checker == "llm" else []
+
+
+def has_element_writer(config: BuildConfig) -> bool:
+    """Whether elements can be grown (`leakless elements grow`, extend's plan, a build's notes): they ask
+    here, not the config value, so a new element writer is one branch in `_element_writer`."""
+    return _element_writer(config) is not None
+
+
+def make_element_writer(config: BuildConfig):
+    """What the element grower asks for new elements (it sends the `element_writer` role's batches);
+    None with backends.element_writer = "none"."""
+    make = _element_writer(config)
+    return None if make is None else make(config)
+
+
+def _element_writer(config: BuildConfig):
+    if config.backends.element_writer == "none":
+        return None
+    if config.backends.element_writer == "llm":
+        return llm_client
+    raise no_branch("element_writer", config.backends.element_writer, "make_element_writer")
 
 
 def make_pipeline(config: BuildConfig, run_dir: Path) -> list[Stage]:

@@ -47,7 +47,9 @@ class ElementChoice:
         sources = [self.record["library"]["source"]] + (["store"] if self.record["store"] else [])
         notes.append("elements used: " + ", ".join(f"{used[source]} from the {source}" for source in sources)
                      + _left_out(self.beyond_size, config))
-        grow = ("grow more with `leakless elements grow`" if config.backends.element_writer == "llm"
+        from pipeline.factory import has_element_writer
+
+        grow = ("grow more with `leakless elements grow`" if has_element_writer(config)
                 else "growing more needs an element writer")
         notes += [f"{sub}: run.size asks for {config.run.size} elements, there are {have} "
                   f"({' and '.join(sources)}); {grow} (docs/elements.md)"

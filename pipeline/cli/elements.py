@@ -76,7 +76,9 @@ def grow(
         _check_sub_categories(sub_category)
         from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 
-        if settings.backends.element_writer != "llm":
+        from pipeline.factory import has_element_writer
+
+        if not has_element_writer(settings):
             raise ValueError("elements grow needs an element writer: set backends.element_writer = 'llm' "
                              "and an [llm] endpoint (docs/llm.md); the offline default has none")
         check_llm_ready(settings, ["element_writer"])

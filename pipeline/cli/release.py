@@ -52,13 +52,10 @@ def release(
     notes: list[str] = []  # stale staging folders removed: said even if the release then fails
     with user_errors(), echoed_notes(notes):
         settings = load_config(config)
-        checker = None
-        if settings.backends.pair_checker == "llm":
-            from pipeline.backends.llm_text import LLMPairChecker
-            from pipeline.cli.preflight import check_roles_ready
-            from pipeline.factory import llm_client
-            check_roles_ready(settings, ["pair_checker"])  # a model the server does not list never answers
-            checker = LLMPairChecker(llm_client(settings))
+        from pipeline.cli.preflight import check_roles_ready
+        from pipeline.factory import make_pair_checker, pair_checker_llm_roles
+        check_roles_ready(settings, pair_checker_llm_roles(settings))  # a model the server does not list never answers
+        checker = make_pair_checker(settings)
         options = ReleaseOptions(max_shard_bytes=int(max_shard_mb * 1_000_000), max_phash=max_phash,
                                  max_dhash=max_dhash, query_threshold=query_threshold,
                                  min_match_similarity=min_match_similarity, license=license)

@@ -234,12 +234,13 @@ def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | Non
                   client=None, embedder: Embedder | None = None, on_round: Step = no_steps) -> GrowReport:
     """Add up to `wanted[sub]` new elements per sub-category to the store, telling `on_round` what each
     round left."""
-    if config.backends.element_writer != "llm":
+    from pipeline.factory import has_element_writer, make_element_writer
+
+    if not has_element_writer(config):
         raise ConfigError("growing elements needs an element writer: set backends.element_writer = 'llm' "
                           "and an [llm] endpoint (docs/llm.md)")
     if client is None:
-        from pipeline.factory import llm_client
-        client = llm_client(config)
+        client = make_element_writer(config)
     if embedder is None:
         from pipeline.backends.minilm import default_embedder
         embedder = default_embedder()
