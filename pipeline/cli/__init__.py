@@ -24,7 +24,7 @@ except ImportError:
         NoArgsIsHelpError = ()
 
 # `leakless --help` lists commands in import order: the main job first, then by workflow.
-_FIRST = ("build", "extend", "rewrite", "detector", "audit_report", "review", "release", "serve")
+_FIRST = ("build", "extend", "rewrite", "detector", "audit", "audit_report", "review", "release", "serve")
 _OTHERS = sorted(m.name for m in pkgutil.iter_modules(__path__)
                  if m.name not in (*_FIRST, "app", "__main__", "errors", "preflight"))
 for _name in (*_FIRST, *_OTHERS):
