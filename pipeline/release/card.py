@@ -36,6 +36,7 @@ OFFLINE_BACKENDS = {
                    "(no image model)",
     "offline-detector": "a local lexicon + MiniLM detector (no language model)",
 }
+COMPOSITE_JOIN = "+"  # the leak filter's backend label: `offline-detector+<the VSIL judge's backend>`
 TEXT_ROLES = {"seed writer", "leak rewriter", "final filter"}  # roles a language model could play instead
 SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
 
@@ -238,10 +239,10 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
     taken = review_taken(manifest, run_review_states(run_dirs) if run_dirs is not None else None)
     backends = backends_used(rows, run_decisions, manifest, decisions)
     overridden, overridden_leaks, overridden_harm = flagged_rows(rows)
-    offline_used = [(role, backend, count) for role, backend, _, count in backends if backend in OFFLINE_BACKENDS
+    offline_used = [(role, backend, count) for role, backend, _, count in backends if is_offline(backend)
                     and role in TEXT_ROLES | {"images"}]
     offline_text = [role for role in dict.fromkeys(role for role, _, _ in offline_used) if role in TEXT_ROLES
-                    and all(backend in OFFLINE_BACKENDS for r, backend, _, _ in backends if r == role)]
+                    and all(is_offline(backend) for r, backend, _, _ in backends if r == role)]
     offline_text = " or ".join(filter(None, [", ".join(offline_text[:-1]), *offline_text[-1:]]))
     placeholders = sum(row.get("image_backend") == "placeholder" for row in rows)
     model_images = sorted({model_label(row.get("image_model")) for row in rows
@@ -265,7 +266,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         shipped_states=dict(_sorted_state(Counter(row.get("review_state") for row in rows if row.get("review_state")))),
         taken=taken, new_rows=manifest["rows"] - manifest["carried_rows"],
         not_taken=dict(_sorted_state(Counter((manifest.get("dropped") or {}).get("not_taken_by_review") or {}))),
-        backends=backends, offline=OFFLINE_BACKENDS, offline_used=offline_used, offline_text=offline_text,
+        backends=backends, offline=offline_notes(backends), offline_used=offline_used, offline_text=offline_text,
         placeholders=placeholders, model_images=model_images,
         detectors=detectors_used(rows, run_decisions, manifest["version"]),
         columns=columns, license=manifest["license"],
@@ -274,6 +275,19 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         edited=annotator_edited(rows), edit_role=EDIT_ROLE,
     )
     return f"---\n{yaml.safe_dump(front_matter(manifest), sort_keys=False)}---\n\n{body}"
+
+
+def is_offline(backend: str) -> bool:
+    """Whether every part of a backend label used no model: the leak filter's label joins the detector's
+    and the judge's, so an offline judge is no `OFFLINE_BACKENDS` key as `offline-detector+<judge>`."""
+    return all(part in OFFLINE_BACKENDS for part in backend.split(COMPOSITE_JOIN))
+
+
+def offline_notes(backends: list[tuple[str, str, str, int]]) -> dict[str, str]:
+    """Backend label -> the card's note, for each label of the role table made with no model: its parts'
+    `OFFLINE_BACKENDS` lines. A label with a model in it gets none: "no language model" would be false."""
+    return {backend: "; ".join(dict.fromkeys(OFFLINE_BACKENDS[part] for part in backend.split(COMPOSITE_JOIN)))
+            for _, backend, _, _ in backends if is_offline(backend)}
 
 
 def _sorted_state(counts: Counter) -> list[tuple[str, int]]:

@@ -31,6 +31,12 @@ def judge_failed(leak: LeakScores) -> bool:
     return bool(leak.judge_error) or leak.signals.get(JUDGE_SIGNAL) == -1.0
 
 
+def joined_models(models) -> str:
+    """`detector-model+judge-model`, leaving out an empty one: an offline judge has no model, and a
+    trailing "+" would name one that is not there."""
+    return "+".join(model for model in models if model)
+
+
 def vsil_question(item: LeakInput) -> VSILQuestion:
     """The detector's input as the judge's record: a backend sits below the detector and cannot import it."""
     return VSILQuestion(query=item.query, image_description=item.image_description, category=item.category,
@@ -51,7 +57,7 @@ class LeakFilterStage(FilterStage):
         self.judge_role = judge  # e.g. pipeline.backends.llm_text.LLMVSILJudge
         parts = [detector] + ([judge] if judge else [])
         self.backend = "+".join(part.backend for part in parts)
-        self.model = "+".join(part.model for part in parts)
+        self.model = joined_models(part.model for part in parts)
         self.prompt_hash = judge.prompt_hash if judge else ""
         self.detector_version = detector.version
 
@@ -136,5 +142,5 @@ class LeakFilterStage(FilterStage):
         configured). A judge that did not answer (judge_leaks -1.0) is no party to it."""
         if leak.judged_by is None:
             return Provenance(backend=self.detector.backend, model=self.detector.model, prompt_hash="")
-        return Provenance(backend=self.backend, model=f"{self.detector.model}+{leak.judged_by.model}",
+        return Provenance(backend=self.backend, model=joined_models([self.detector.model, leak.judged_by.model]),
                           prompt_hash=leak.judged_by.prompt_hash)
