@@ -37,6 +37,17 @@ class StoreChangedWhileRead(ValueError):
                          "recorded meanwhile): run the command again")
 
 
+class StoreNeedsWriter(ValueError):
+    """A -wal file without its -shm (a writer stopped mid-way, or a copy that left -shm behind): its
+    changes are in no other file, and a reader who may not write cannot fold them in."""
+
+    def __init__(self, path: Path):
+        wal, shm = sidecars(path)
+        super().__init__(f"the review store {path} has changes only in {wal.name} (no {shm.name}: a writer was "
+                         "stopped, or the store was copied without it): open it once as a user who may write it "
+                         "(any `leakless review` command), then run this again")
+
+
 def sidecars(path: Path) -> tuple[Path, Path]:
     """SQLite's files beside a WAL-mode database while it is open."""
     return Path(f"{path}-wal"), Path(f"{path}-shm")
@@ -103,8 +114,12 @@ def _reader(path: Path):
     writer has the store open (both files there), it reads through them; otherwise the store file
     holds everything (the last writer to close checkpointed), read as `immutable` (no files, no
     locks). A writer that checkpoints into it meanwhile changes it under the read: that read is
-    refused (StoreChangedWhileRead)."""
-    in_use = all(sidecar.exists() for sidecar in sidecars(path))
+    refused (StoreChangedWhileRead). A -wal file alone holds changes the store file lacks, which
+    `immutable` would not read: refused (StoreNeedsWriter)."""
+    wal, shm = sidecars(path)
+    in_use = wal.exists() and shm.exists()
+    if wal.exists() and not shm.exists() and wal.stat().st_size > 0:
+        raise StoreNeedsWriter(path)
     before = None if in_use else file_state(path)
     uri = f"file:{quote(str(path))}?mode=ro" + ("" if in_use else "&immutable=1")
     db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)

@@ -14,7 +14,7 @@ from pipeline.cli.app import app
 from pipeline.review.batches import export_batches
 from pipeline.review.decisions import DecisionIn
 from pipeline.review.store import ReviewStore
-from pipeline.review.store_connection import StoreChangedWhileRead, StoreNotWritable
+from pipeline.review.store_connection import StoreChangedWhileRead, StoreNeedsWriter, StoreNotWritable
 from tests.support.review_runs import make_run
 
 
@@ -82,3 +82,24 @@ def test_not_writable_names_the_file_that_refuses(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "access", lambda name, mode: access(name, mode) and not str(name).endswith("-wal"))
     assert str(StoreNotWritable(store.path)).startswith(
         f"cannot write the review store {store.path} (review.sqlite-wal is -rw")
+
+
+def test_a_wal_file_without_its_shm_is_refused_to_a_reader_not_read_around(tmp_path, monkeypatch):
+    # a writer stopped mid-way, or a copy made without -shm: the -wal holds a decision the store file
+    # lacks, which an `immutable` read would silently miss (mutation round 7)
+    store = ReviewStore.for_runs(tmp_path)
+    decide(store)
+    writer = sqlite3.connect(store.path, isolation_level=None)
+    writer.execute("INSERT INTO events (run_id, batch_id, pair_id, annotator, action, at, source) "
+                   "VALUES ('fake', 'fake-b000', 'p2', 'bob', 'accept', '2026-01-01', 'web')")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("review.sqlite", "review.sqlite-wal"):
+        (copy / name).write_bytes((tmp_path / name).read_bytes())
+    writer.close()
+    another_users_store(monkeypatch, copy / "review.sqlite")
+
+    with pytest.raises(StoreNeedsWriter, match=r"changes only in review.sqlite-wal .*open it once as a user"):
+        ReviewStore.events_in(copy, "fake")
+    monkeypatch.undo()
+    assert ReviewStore.events_in(copy, "fake") == 2  # its owner's connection folds the -wal in
