@@ -18,6 +18,7 @@ from pipeline.elements.grow import ROUNDS_BEFORE_GIVING_UP, grow_elements
 from pipeline.extend import extension_run_id, grow_run_id, plan_from_files, prepare_run
 from pipeline import run_lock
 from pipeline.llm.client import LLMConfigError
+from pipeline.messages import first_line
 from pipeline.progress import no_steps, step_lines
 from pipeline.rundir import RunDir
 from pipeline.runners import build_task_runner
@@ -29,7 +30,7 @@ def grow_task(config, wanted: dict[str, int], run_id: str, show_progress: bool =
         return grow_elements(config, wanted, run_id,
                              on_round=step_lines("extend: elements grow") if show_progress else no_steps)
     except LLMConfigError as error:  # a setting to fix (an unset API key), not a bug: one line, no traceback
-        return Failed(message=str(error).splitlines()[0])
+        return Failed(message=first_line(error))
 
 
 @flow(name="leakless-extend", flow_run_name=firing_name("extend"))

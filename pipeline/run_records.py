@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from pipeline.config import LLM_ROLES, BuildConfig
 from pipeline.hashing import sha256_file
+from pipeline.messages import first_few
 from pipeline.prompts import prompt_path
 
 
@@ -95,7 +96,7 @@ def element_changes(recorded: dict, now: dict) -> str | None:
         return None
     before, after = ({(element["sub_category"], element["element"]) for element in record["elements"]}
                      for record in (recorded, now))
-    changes = [f"{len(names)} {word}: {_some(names)}"
+    changes = [f"{len(names)} {word}: {first_few(repr(name) for _, name in sorted(names))}"
                for word, names in (("more", after - before), ("fewer", before - after)) if names]
     if not changes:
         changes = ["the same names with other descriptions, terms or order"]
@@ -106,11 +107,6 @@ def element_changes(recorded: dict, now: dict) -> str | None:
     if old_store != new_store:
         changes.append(f"the element store held {_versions(old_store)}, now {_versions(new_store)}")
     return "; ".join(changes)
-
-
-def _some(named: set[tuple[str, str]]) -> str:
-    shown = ", ".join(repr(name) for _, name in sorted(named)[:3])
-    return shown + (f" and {len(named) - 3} more" if len(named) > 3 else "")
 
 
 def _versions(names: list[str]) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipeline import run_lock, summary
 from pipeline.config import BuildConfig, ConfigError
+from pipeline.messages import first_line
 from pipeline.rundir import RunDir, new_run_id
 from pipeline.storage import atomic_write_text
 
@@ -107,7 +108,6 @@ def retriable_failed_seeds(run: RunDir) -> int:
 def lost_server_message(run_id: str, error: BaseException) -> str:
     """A firing's failed state when its build lost the Prefect server: the task runner's error says only
     that it could not take its concurrency slots or reach the API, not that the run waits to go on."""
-    first_line = (str(error).splitlines() or [""])[0]
-    return (f"lost the Prefect server during run {run_id} ({type(error).__name__}: {first_line}); the run "
+    return (f"lost the Prefect server during run {run_id} ({type(error).__name__}: {first_line(error)}); the run "
             "folder is unfinished, and the next firing of this schedule carries the run on")
 

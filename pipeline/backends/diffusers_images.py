@@ -24,6 +24,7 @@ from pipeline.backends.diffusers_families import (check_model_files, class_name_
                                                   read_pipeline_class)
 from pipeline.contracts import ItemError
 from pipeline.images.checks import image_identity, is_all_black
+from pipeline.messages import first_line
 
 
 class DiffusersImageGenerator(ImageGenerator):
@@ -72,7 +73,7 @@ class DiffusersImageGenerator(ImageGenerator):
                 )
             except OSError as error:  # a weight file the pre-start check found but cannot be read
                 raise ValueError(f"images.diffusers.model: {config.model} cannot be loaded: "
-                                 f"{_first_line(error)}") from error
+                                 f"{first_line(error)}") from error
         if config.cpu_offload and device.startswith("cuda"):
             pipe.enable_model_cpu_offload(device=device)
         else:
@@ -117,9 +118,9 @@ class DiffusersImageGenerator(ImageGenerator):
             output = pipe(prompt=[request.prompt for request in batch], generator=generators,
                           **self.call_arguments(len(batch)))
         except torch.cuda.OutOfMemoryError as error:  # this name exists on every torch we support
-            failure, out_of_memory = f"out of GPU memory even for a batch of one: {_first_line(error)}", True
+            failure, out_of_memory = f"out of GPU memory even for a batch of one: {first_line(error)}", True
         except (RuntimeError, ValueError) as error:  # the item fails, not the run
-            failure, out_of_memory = f"diffusers failed on this prompt: {_first_line(error)}", False
+            failure, out_of_memory = f"diffusers failed on this prompt: {first_line(error)}", False
         else:
             seconds = (time.perf_counter() - started) / len(batch)
             flagged = getattr(output, "nsfw_content_detected", None) or [False] * len(batch)
@@ -169,7 +170,3 @@ class DiffusersImageGenerator(ImageGenerator):
                 "negative_prompt": self.config.negative_prompt, **settings, "seconds": round(seconds, 4),
                 **identity}
         return GeneratedImage(png=png, meta=meta)
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

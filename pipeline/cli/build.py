@@ -22,6 +22,7 @@ from pipeline.cli.paths import home_expanded
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import BuildConfig, ConfigError, load_config
 from pipeline.build import finished_result
+from pipeline.messages import first_line
 from pipeline.plan import choose_elements, plan_seeds
 from pipeline.rundir import RunDir, new_run_id
 from pipeline.summary import transient_failures_text
@@ -146,6 +147,6 @@ def run_flow(settings: BuildConfig, run: RunDir, server, api_url: str, progress:
         with environment_errors(), use(server), without_lines_the_command_says():
             return build_flow.with_options(task_runner=runner)(settings, run.run_id, show_progress=progress), ""
     except ConfigError as error:  # a claim refused mid-flow; the run's lock leaves this to a race we missed
-        raise fail(str(error).splitlines()[0]) from None
+        raise fail(first_line(error)) from None
     except httpx.TransportError as error:
         return None, api_lost_after_finishing(error, api_url, run, before, same_run)

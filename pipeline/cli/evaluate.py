@@ -13,6 +13,7 @@ from pipeline.cli.app import app
 from pipeline.cli.errors import fail, user_errors
 from pipeline.cli.paths import home_expanded
 from pipeline.cli.release import RELEASES_DIR, ReleasesDir, release_path
+from pipeline.messages import first_few
 
 EVALUATIONS_DIR = Path("artifacts/evaluations")
 EvaluationsDir = Annotated[Path, typer.Option("--out-dir", callback=home_expanded, help="Evaluations go to <out-dir>/<release>/.")]
@@ -123,7 +124,7 @@ def check_served(config, names: list[str]) -> None:
             listings[key] = served_models(endpoint)
         listed = listings[key]
         if listed and endpoint.model not in listed:
-            shown = ", ".join(sorted(listed)[:SHOWN_MODELS]) + (", ..." if len(listed) > SHOWN_MODELS else "")
+            shown = first_few(sorted(listed), SHOWN_MODELS)
             raise ValueError(f"{endpoint.base_url} serves {shown}, not {endpoint.model!r}, which {who} of the "
                              f"models file asks for")
 

@@ -20,6 +20,7 @@ from pipeline.cli.paths import home_expanded
 from pipeline.cli.preflight import check_build_ready
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.extend import ExtendPlan, Targets, extension_run_id, plan_from_files
+from pipeline.messages import first_line
 from pipeline.rundir import RunDir
 from pipeline.summary import transient_failures_text
 
@@ -102,7 +103,7 @@ def extend(
                 result = extend_flow(str(targets), str(config) if config else None, list(override),
                                      show_progress=progress)
         except (FailedRun, ConfigError) as error:  # the flow's one-line failure: an API key unset since the check
-            raise fail(str(error).splitlines()[0]) from None
+            raise fail(first_line(error)) from None
         except httpx.TransportError as error:
             report_finished_without_api(run, api_lost_after_finishing(error, api_url, run, before, same_command))
             return

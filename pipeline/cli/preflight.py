@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pipeline.cli.prompt_checks import check_prompt_files
 from pipeline.config import LLM_ROLES, BuildConfig, ConfigError
+from pipeline.messages import first_few
 
 if TYPE_CHECKING:
     from pipeline.rundir import RunDir
@@ -58,7 +59,7 @@ def check_models_served(settings: BuildConfig, roles: list[str]) -> None:
         missing = sorted((role, model) for role, model in models if listed and model not in listed)
         if missing:
             role, model = missing[0]
-            shown = ", ".join(sorted(listed)[:SHOWN_MODELS]) + (", ..." if len(listed) > SHOWN_MODELS else "")
+            shown = first_few(sorted(listed), SHOWN_MODELS)
             raise ValueError(f"LLM endpoint {name!r} ({endpoint.base_url}) serves {shown}, "
                              f"not {model!r}, which the {role} role asks for")
 

@@ -15,6 +15,7 @@ from pipeline.cli.app import app
 from pipeline.cli.errors import INTERRUPTED, TERMINATED, fail, user_errors
 from pipeline.cli.paths import home_expanded
 from pipeline.config import one_line
+from pipeline.messages import first_line
 from pipeline.schedules import ScheduleEntry, load_serve_config
 
 
@@ -111,7 +112,7 @@ def check_server_reachable(url: str) -> None:
     with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
         error = client.api_healthcheck()
     if error is not None:
-        raise fail(f"cannot reach the Prefect server at {url}: {str(error).splitlines()[0]}")
+        raise fail(f"cannot reach the Prefect server at {url}: {first_line(error)}")
 
 
 def left_paused(url: str, in_file: set[tuple[str, str]]) -> list[str]:
@@ -178,4 +179,4 @@ def check_entry(entry: ScheduleEntry) -> None:
             settings = in_targets_runs_dir(settings, targets)  # where the new run goes
         check_build_ready(settings)
     except (ValueError, FileNotFoundError) as error:
-        raise ValueError(f"schedule {entry.name!r}: {str(error).splitlines()[0]}") from None
+        raise ValueError(f"schedule {entry.name!r}: {first_line(error)}") from None

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.detect.corpus import first_few
+from pipeline.messages import first_few
 from pipeline.detect.detector import LeakScore
 from pipeline.detect.evaluate import paired_auroc_difference
 from pipeline.hashing import sha256_file

@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline.env import PROJECT_ROOT
 from pipeline.hashing import sha256_file
 from pipeline.json_lines import numbered_lines
+from pipeline.messages import first_few
 
 TEAM_DATA = PROJECT_ROOT / "tests" / "data"
 EVALUATION_SETS = Path(__file__).with_name("evaluation_sets.toml")
@@ -110,11 +111,6 @@ def refuse_unrecorded_sets(team_folder: Path, sample: Path) -> None:
     if problems:
         raise ValueError(f"{team_folder}: not the sets recorded in evaluation_sets.toml ({'; '.join(problems)}); "
                          "a changed evaluation set needs a new record, made before it is scored")
-
-
-def first_few(names: list[str]) -> str:
-    """The first three names, and how many more: a message stays one line."""
-    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def fitting_rows(public_path: Path, team_folder: Path = TEAM_DATA) -> list[LabelledRow]:

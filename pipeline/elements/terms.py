@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.messages import first_line
 from pipeline.records import Element, Seed
 
 # Every stage's checkpoint of a batch carries the same seeds; the first stage's is the smallest.
@@ -66,7 +67,7 @@ def _seeds(checkpoint: Path) -> list[Seed]:
     try:
         return [Seed.model_validate(seed) for seed in json.loads(checkpoint.read_text(encoding="utf-8"))["seeds"]]
     except (ValueError, KeyError, TypeError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        first = first_line(error)
         raise ValueError(f"{checkpoint}: not a batch checkpoint ({first})") from None
 
 

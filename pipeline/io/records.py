@@ -31,6 +31,7 @@ from pipeline.io.csv_records import read_csv
 from pipeline.io.encoding import SAVE_TEXT, EncodingCheck, NotUtf8Reasons, refuse_utf16
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
 from pipeline.io.gzipped import GZIP, Gunzipped, data_suffix, shown_suffixes
+from pipeline.messages import first_line
 
 FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
 # Where a JSON object's records are keyed by id, the key is kept under this name; the readers
@@ -72,7 +73,7 @@ def open_records(path: Path) -> RecordStream:
 
 
 def _unreadable(path: Path, error: Exception, where: str = "") -> ValueError:
-    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    first = first_line(error)
     return ValueError(f"{path}: cannot read ({where}{first})")
 
 

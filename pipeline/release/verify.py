@@ -31,6 +31,7 @@ from pipeline.backends.base import Embedder
 from pipeline.dedup import image_hashes
 from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.hashing import sha256_file
+from pipeline.messages import first_line
 from pipeline.progress import Step, no_steps
 from pipeline.release.claims import claim_problems, files_required, manifest_key_problem
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
@@ -91,7 +92,7 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
         try:
             problems += check_shard(file, pq.ParquetFile(path), entry["rows"], rows)
         except (pa.ArrowException, OSError) as error:
-            problems.append(f"{file}: unreadable ({str(error).splitlines()[0]})")
+            problems.append(f"{file}: unreadable ({first_line(error)})")
 
     # else the rows are only some of them: a shard missing, not a plain file or unreadable
     whole = listed.keys() <= present and not any("unreadable" in problem for problem in problems)
@@ -212,7 +213,7 @@ def sums_problems(folder: Path, manifest: dict) -> list[str]:
     try:
         listed = read_sums(folder)
     except (ValueError, UnicodeDecodeError) as error:
-        return [str(error).splitlines()[0]]
+        return [first_line(error)]
     expected = {entry["file"]: entry["sha256"] for entry in manifest.get("files", [])}
     expected[MANIFEST] = sha256_file(folder / MANIFEST)
     problems = [f"{SUMS}: does not list {file}" for file in sorted(expected.keys() - listed.keys())]
@@ -236,7 +237,7 @@ def index_problems(folder: Path, manifest: dict, rows: list[dict] | None) -> lis
         held = [column for column in INDEX_AGREES if column in pq.read_schema(path).names]
         index = pq.read_table(path, columns=["id", *held]).to_pylist()
     except (pa.ArrowException, OSError, KeyError) as error:
-        return [f"{INDEX_FILE}: unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"]
+        return [f"{INDEX_FILE}: unreadable ({first_line(error)})"]
     if rows is None:
         return []
     if sorted(entry["id"] for entry in index) != sorted(row["id"] for row in rows):

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from pipeline.messages import first_line
 from pipeline.release.schema import is_release_schema
 from pipeline.writers.shard_reader import shard_paths
 from pipeline.release.verify import load_manifest
@@ -90,7 +91,7 @@ def shard_problem(release: Path, shard: Path) -> str | None:
     try:
         schema = pq.read_schema(shard)
     except (pa.ArrowException, OSError) as error:
-        return f"{name}: unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+        return f"{name}: unreadable ({first_line(error)})"
     return None if is_release_schema(schema) else f"{name}: schema differs from the release schema"
 
 
