@@ -61,7 +61,6 @@ class AuditTableWriter:
         self.out, self.rejects, self.threshold = Path(out), Path(rejects), threshold
         # encoded now, before any row is scored: a value that could not be would fail only at the first write
         self.metadata = {f"leakless.{key}".encode(): utf8(value) for key, value in metadata.items()}
-        self.rows_written = 0
         self._writer: pq.ParquetWriter | None = None
 
     def __enter__(self) -> AuditTableWriter:
@@ -87,7 +86,6 @@ class AuditTableWriter:
             self._writer = pq.ParquetWriter(handle, table.schema)
             self._stack.callback(self._writer.close)  # the footer, before the rename
         self._writer.write_table(table)  # one row group per chunk
-        self.rows_written += len(rows)
 
     def _table(self, rows: list[BenchmarkRow], scores: list[LeakScore], hits: list[GuardHit | None]) -> pa.Table:
         fields = score_fields(type(scores[0]))

@@ -1,4 +1,4 @@
-"""Real servers on loopback for the slow tests and docs: llama.cpp's OpenAI-compatible server
+"""Real servers on loopback for the slow tests: llama.cpp's OpenAI-compatible server
 (from .venv-llm) and Label Studio (from .venv-labelstudio), each in its own virtualenv made by
 scripts/setup_llm_server.sh and scripts/setup_labelstudio.sh.
 
@@ -49,7 +49,6 @@ class LocalServer:
         self.log_path, self.env, self.startup_timeout_s = log_path, env, startup_timeout_s
         self.headers = headers or {}
         self.process: subprocess.Popen | None = None
-        self.startup_s = 0.0
 
     @property
     def url(self) -> str:
@@ -67,7 +66,6 @@ class LocalServer:
         except BaseException:
             self.stop()
             raise
-        self.startup_s = time.monotonic() - started
         return self
 
     def _wait_healthy(self, started: float) -> None:
