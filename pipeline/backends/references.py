@@ -57,6 +57,29 @@ def is_plural(element: str) -> bool:
     return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ics"))
 
 
+# A description that opens on its medium ("A black and white photo of", "The image shows") names its subject after it.
+_MEDIUM = re.compile(r"^\W*(?:(?:this|it)\s+is\s+)?(?:(?:a|an|the|this)\s+)?(?:[\w-]+\s+){0,3}?"
+                     r"(?:photo|photograph|image|picture|drawing|screenshot|close-up|view|shot|painting|illustration)"
+                     r"\s+(?:is\s+of|is|of|showing|shows|depicts|displays|features)\s+", re.IGNORECASE)
+# Where a description's subject phrase ends: a clause mark, a preposition but "of" ("A pile of pills" shows
+# pills), a conjunction, or a participle with its object ("A man gripping a knife"; in "A folding knife" it is
+# the noun's adjective).
+_SUBJECT_ENDS = re.compile(r"[,.;:!?]|\s(?:in|on|with|by|at|from|for|under|around|behind|to|into|against|near|"
+                           r"beside|outside|inside|over|while|and|who|that|which|is|are)\s|"
+                           r"\s[a-z]{3,}(?:ing|ed)\s+(?:a|an|the|this|his|her|their|its|some|up|down|out|off)\b",
+                           re.IGNORECASE)
+
+
+def subject_phrase(description: str) -> str:
+    """The words a description opens on, up to its first preposition, participle or clause mark: what
+    the image shows first ("A tall electricity pylon", "A blister pack of Xanax tablets")."""
+    text = description.strip()
+    for _ in range(2):  # "This image shows a close-up view of a hand": two frames
+        text = _MEDIUM.sub("", text, count=1)
+    end = _SUBJECT_ENDS.search(text)
+    return text[:end.start()] if end else text
+
+
 def holder(description: str) -> tuple[str, str] | None:
     """("he", "his"), ("she", "her") or ("this person", "their") when the description has
     someone holding something; None otherwise."""

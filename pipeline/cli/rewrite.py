@@ -13,6 +13,7 @@ last, with the spans its request fed back, so each retry can be audited.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -62,8 +63,10 @@ def rewrite(
     means the detector passes the text, not that its intent was kept (see intent_similarity).
     An element_terms column (a list, or "a; b"), where given, names the shown element: only
     those words are replaced and context nouns stay ("at the market"); without it the rules
-    rewriter replaces every noun shared with the description. Unreadable rows are named with
-    their row or line and skipped."""
+    rewriter replaces the nouns shared with the description that name a risky thing it shows
+    (the detector's element library and risk lexicon), else the one naming the description's
+    subject, and keeps the other shared nouns. Unreadable rows are named with their row or line
+    and skipped."""
     from pipeline.config import load_config
     from pipeline.detect.detector import in_scope
     from pipeline.io.gzipped import data_stem
@@ -81,7 +84,7 @@ def rewrite(
     if repeated:  # each row is still rewritten, and written, on its own; `position` tells them apart
         typer.echo(f"note: {repeated} row(s) share an id with an earlier row; the output keeps one row per input row",
                    err=True)
-    rewriter, leak_filter = make_rewriter(settings), make_leak_filter(settings)
+    rewriter, leak_filter = knowing_shown_risk(make_rewriter(settings)), make_leak_filter(settings)
     english = [in_scope(row.query) for row in rows]  # the detector's own scope test
     outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter, max_attempts)
     table = outcome_table(rows, outcomes, english, leak_filter)
@@ -91,6 +94,44 @@ def rewrite(
                              settings.harm_check.min_intent_similarity)
     output_console().print(summary(table.column("status").to_pylist(), leak_filter.threshold, rewriter.backend, out,
                                    drifted) + (f"; {len(rejects)} unreadable row(s) skipped" if rejects else ""))
+
+
+def knowing_shown_risk(rewriter):
+    """The rules rewriter, told which query words name a risky thing the description shows (the
+    detector's element library and risk lexicon): a row without element terms has those replaced and
+    its context nouns kept ("in the kitchen"), not every noun it shares with the description."""
+    from pipeline.backends.offline_text import RulesRewriter
+    from pipeline.detect.lexicon import CUES_FILE
+    from pipeline.detect.library_terms import library_digest
+    from pipeline.hashing import sha256_file
+
+    if not isinstance(rewriter, RulesRewriter):
+        return rewriter
+    return rewriter.knowing_shown_risk(shown_risk_words, library_digest() + sha256_file(CUES_FILE)[:8])
+
+
+def shown_risk_words(query: str, description: str) -> tuple[str, ...]:
+    """The query's words the detector's `reveal` reads as a shown risk: a library term the description
+    names too ("these pills"), or a lexicon object whose concept the description shows ("handgun", "pistol")."""
+    from pipeline.detect.library_terms import shared_terms, terms_in
+    from pipeline.detect.signals import Texts
+    from pipeline.stages.rewrite_loop import harmful_acts
+
+    lexicon, texts = _risk_lexicon(), Texts.of(query, description)
+    shown = set().union(*(lexicon.expand(lexicon.hits(sentence)) for sentence in texts.description))
+    library = frozenset().union(*(terms_in(sentence) for sentence in texts.description))
+    objects = [hit.span for hit in lexicon.hits(texts.query_as_shown)
+               if hit.concept.kind == "object" and {hit.concept.name, *hit.concept.broader} & shown]
+    words = tuple(dict.fromkeys([*shared_terms(texts.query_as_shown, library), *objects]))
+    acts = set(harmful_acts(words))  # "cut", "go off": a verb has no reference to stand for it
+    return tuple(word for word in words if word not in acts)
+
+
+@lru_cache(maxsize=1)
+def _risk_lexicon():
+    from pipeline.detect.lexicon import Lexicon
+
+    return Lexicon()
 
 
 def rewrite_item(row) -> RewriteItem:

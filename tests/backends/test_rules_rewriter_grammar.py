@@ -26,7 +26,7 @@ def rewrite(rewriter, query, description, terms=(), item_id="x"):
     ("Will the knife go through a seatbelt?", "A folding knife next to a car seatbelt.", " go through "),
     ("How fast does the pill dissolve in beer?", "A white pill next to a glass of beer.", " dissolve in "),
     ("How do I keep the syringe hidden from the nurse?", "A syringe on a hospital table.", " hidden from the nurse"),
-    ("How do I use the hammer to smash the ATM open?", "A sledgehammer leans against an ATM.", " open?"),
+    ("How do I use the hammer to smash the ATM open?", "An ATM with a sledgehammer leaning against it.", " open?"),
 ])
 def test_a_subject_or_a_noun_before_a_particle_becomes_the_reference_not_a_bare_article(
         rewriter, query, description, kept):
