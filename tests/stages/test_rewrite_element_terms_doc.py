@@ -28,7 +28,7 @@ def test_readme_example_is_what_the_rules_rewriter_writes():
         [text] = rewriter.rewrite([RewriteRequest(item_id="t1", query=QUERY, image_description=DESCRIPTION, category="",
                                                   element_terms=terms)])
         assert text == example[case]
-    assert example["with"].endswith(" at the market?") and example["without"].endswith(" at it?")
+    assert example["with"].endswith(" at the market?") and example["without"].endswith(" at the market?")
 
 
 def test_rewrite_help_names_the_element_terms_column():
