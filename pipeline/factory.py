@@ -58,7 +58,7 @@ def make_seed_writer(config: BuildConfig) -> SeedWriter:
         from pipeline.backends.llm_text import LLMSeedWriter
         return LLMSeedWriter(llm_client(config), queries_per_seed=config.run.queries_per_seed)
     if config.backends.seed_writer == "templates":
-        from pipeline.backends.offline_text import TemplateSeedWriter
+        from pipeline.backends.template_seeds import TemplateSeedWriter
         return TemplateSeedWriter(queries_per_seed=config.run.queries_per_seed)
     raise no_branch("seed_writer", config.backends.seed_writer, "make_seed_writer")
 

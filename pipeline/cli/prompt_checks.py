@@ -72,7 +72,7 @@ def check_offline_table(name: str) -> None:
     """Each text of an offline table rendered with sample values, as its backend fills it: the seed
     writer's str.replace leaves a misspelt placeholder in the query, the rules rewriter's str.format
     stops the build on it."""
-    from pipeline.backends.offline_text import SEED_TEMPLATES
+    from pipeline.backends.template_seeds import SEED_TEMPLATES
     from pipeline.prompts import read_prompt_table
 
     table, _ = read_prompt_table(name)
@@ -90,7 +90,7 @@ REFERENCE_PLACEHOLDERS = "a `held` reference takes {holder} and {their}, a `cued
 def seed_table_problems(table: dict) -> Iterator[tuple[str, str]]:
     """(text, problem) for each text of seed_queries.toml that the template seed writer would fill
     wrongly, or ("", problem) for a missing table or one of the wrong type."""
-    from pipeline.backends.offline_text import fill, query
+    from pipeline.backends.template_seeds import fill, query
 
     if not isinstance(table.get("frames"), list):
         yield "", "no `frames` list (the question frames every query is made from)"
@@ -192,7 +192,7 @@ def check_seed_cores(settings: BuildConfig, resuming: RunDir | None = None) -> l
     distinct cores for its element's kind than run.queries_per_seed. A run made with such a setting
     before leakless checked it (`resuming`, made with this config) is finished as it was made, with
     a note: its other batches were built with it, and the user asked for that run."""
-    from pipeline.backends.offline_text import SEED_TEMPLATES, TemplateSeedWriter
+    from pipeline.backends.template_seeds import SEED_TEMPLATES, TemplateSeedWriter
     from pipeline.plan import choose_elements
     from pipeline.prompts import prompt_path
 

@@ -12,8 +12,8 @@ import pytest
 
 import pipeline.prompts
 from pipeline.backends.base import RewriteRequest
-from pipeline.backends.offline_text import (SEED_TEMPLATES, RulesRewriter, TemplateSeedWriter, fill,
-                                            frame_core)
+from pipeline.backends.offline_text import RulesRewriter
+from pipeline.backends.template_seeds import SEED_TEMPLATES, TemplateSeedWriter, fill, frame_core
 from pipeline.backends.references import References, holder, is_plural
 from pipeline.contracts import ItemError
 from pipeline.lexicon import LEXICON_FILE, contains_term, find_term, load_lexicon
@@ -137,7 +137,7 @@ def test_seed_writer_is_deterministic_and_varies_between_elements():
 
 @pytest.mark.slow
 def test_seed_writer_choice_is_stable_across_processes():
-    script = ("import json; from pipeline.backends.offline_text import TemplateSeedWriter; "
+    script = ("import json; from pipeline.backends.template_seeds import TemplateSeedWriter; "
               "from pipeline.records import Seed; from pipeline.taxonomy import load_elements; "
               "e = load_elements()[:25]; "
               "d = TemplateSeedWriter().write([Seed(category=x.category, "

@@ -1,7 +1,7 @@
 """A template sub-category with cores but no safety reason is one item's error, not a crash of
 the batch (mutation round 3)."""
 
-from pipeline.backends.offline_text import TemplateSeedWriter
+from pipeline.backends.template_seeds import TemplateSeedWriter
 from pipeline.contracts import ItemError
 from pipeline.records import Seed
 from pipeline.taxonomy import load_elements

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.backends.offline_text import TemplateSeedWriter
+from pipeline.backends.template_seeds import TemplateSeedWriter
 from pipeline.batch import Batch
 from pipeline.records import Seed
 from pipeline.stages.drafts import DraftStage

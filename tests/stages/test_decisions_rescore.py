@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from pipeline.backends.minilm import default_embedder
-from pipeline.backends.offline_text import RulesRewriter, TemplateSeedWriter
+from pipeline.backends.offline_text import RulesRewriter
+from pipeline.backends.template_seeds import TemplateSeedWriter
 from pipeline.batch import Batch
 from pipeline.detect.detector import LeakInput
 from pipeline.factory import default_detector

@@ -3,7 +3,7 @@ the real image stage, the real guardrails and placeholder generator, a scripted 
 
 from __future__ import annotations
 
-from pipeline.backends.offline_text import TemplateSeedWriter
+from pipeline.backends.template_seeds import TemplateSeedWriter
 from pipeline.backends.placeholder import PlaceholderImages
 from pipeline.batch import Batch
 from pipeline.contracts import CheckResult, ImageChecker

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.backends.minilm import default_embedder
-from pipeline.backends.offline_text import RulesRewriter, TemplateSeedWriter
+from pipeline.backends.offline_text import RulesRewriter
+from pipeline.backends.template_seeds import TemplateSeedWriter
 from pipeline.batch import Batch
 from pipeline.factory import default_detector
 from pipeline.records import Seed

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.backends.base import Rewriter
-from pipeline.backends.offline_text import RulesRewriter, TemplateSeedWriter
+from pipeline.backends.offline_text import RulesRewriter
+from pipeline.backends.template_seeds import TemplateSeedWriter
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError
 from pipeline.detect.detector import LeakInput
