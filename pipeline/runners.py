@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import nullcontext
+from functools import lru_cache
 
 from pipeline.backends.diffusers_devices import PINNED_ENV
 from pipeline.config import BuildConfig, RunnerConfig
+from pipeline.stopping import clear_stop, request_stop
 
 
 def build_gpus(config: BuildConfig) -> list[int]:
@@ -65,8 +67,7 @@ def dask_gpu_cluster(gpus: Sequence[int]) -> dict:
 def make_task_runner(config: RunnerConfig, gpus: Sequence[int] = ()):
     check_gpu_placement(config, gpus)
     if config.kind == "threads":
-        from prefect.task_runners import ThreadPoolTaskRunner
-        return ThreadPoolTaskRunner(max_workers=config.max_workers)
+        return stopping_thread_runner()(max_workers=config.max_workers)
     if config.kind == "dask":
         try:
             from prefect_dask import DaskTaskRunner
@@ -86,6 +87,29 @@ def make_task_runner(config: RunnerConfig, gpus: Sequence[int] = ()):
         return RayTaskRunner(address=config.address)
     # A local Ray: as many task slots as max_workers (Ray finds the GPUs itself), no dashboard.
     return RayTaskRunner(init_kwargs={"num_cpus": config.max_workers, "include_dashboard": False})
+
+
+@lru_cache(maxsize=1)
+def stopping_thread_runner() -> type:
+    """Prefect's thread pool runner, whose running stages a signal stops. Prefect takes SIGTERM during a
+    flow (its handler raises TerminationSignal in the main thread), and Ctrl-C raises KeyboardInterrupt
+    there; either way the runner's exit then waited for its worker threads, which finished their stages
+    and checkpointed them. Here the exit first stops them (`pipeline.stopping`); a flow that fails
+    otherwise still lets them finish, as `run_depth_first` says."""
+    from prefect.exceptions import TerminationSignal
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    class StoppingThreadPoolTaskRunner(ThreadPoolTaskRunner):
+        def __enter__(self):
+            clear_stop()  # a stop ended an earlier flow of this process, not this one
+            return super().__enter__()
+
+        def __exit__(self, exc_type, exc_value, traceback) -> None:
+            if exc_type is not None and issubclass(exc_type, (KeyboardInterrupt, TerminationSignal)):
+                request_stop()
+            super().__exit__(exc_type, exc_value, traceback)
+
+    return StoppingThreadPoolTaskRunner
 
 
 def stage_placement(config: BuildConfig, stage: str):

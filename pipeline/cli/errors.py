@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from pipeline.config import ConfigError, one_line
 from pipeline.prefect_server import ServerDidNotStart
+from pipeline.stopping import StageStopped, clear_stop, request_stop
 from pipeline.storage import is_machine_error
 
 
@@ -79,6 +80,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum, frame) -> None:
+    request_stop()  # stages in worker threads too (`pipeline.stopping`); during a flow Prefect's handler runs
     raise Terminated()
 
 
@@ -87,6 +89,7 @@ def resumable(command: str):
     """Ctrl-C or SIGTERM stops a run whose finished work is checkpointed (every write is atomic): one
     line naming the command that resumes it, exit 130 or 143, no traceback. During a flow Prefect's
     own SIGTERM handler records the crash first, then passes the signal on to the one set here."""
+    clear_stop()
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
@@ -100,8 +103,9 @@ def resumable(command: str):
 
 # Prefect's crash lines for a signal: the line `resumable` prints says it, with the way out.
 _CRASH_LINES = ("aborted by an interrupt signal", "aborted by a termination signal")
-# A task the signal caught mid-run: its runner cancels it, and Prefect logs that as its crash.
-_CANCELLED_TASK_LINE = "Task run cancelled by the task runner"
+# A task the signal caught: one not started yet its runner cancels, one running it stops
+# (`pipeline.stopping`); Prefect logs either as its crash, the second twice.
+_CANCELLED_TASK_LINES = ("Task run cancelled by the task runner", StageStopped.__name__)
 
 
 class _LinesTheCommandSays(logging.Filter):
@@ -111,7 +115,7 @@ class _LinesTheCommandSays(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.startswith("prefect.task_runs"):
-            return _CANCELLED_TASK_LINE not in record.getMessage()
+            return not any(line in record.getMessage() for line in _CANCELLED_TASK_LINES)
         if not record.name.startswith("prefect.flow_runs"):
             return True
         error = record.exc_info[1] if record.exc_info else None

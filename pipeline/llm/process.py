@@ -31,6 +31,7 @@ from typing import Any, Sequence
 
 from pipeline.llm.accounting import Accounting, added_up
 from pipeline.llm.config import LLMSettings
+from pipeline.stopping import result_unless_stopped
 
 CLOSE_WAIT_S = 60.0  # the child flushes its cache writes before it exits
 
@@ -108,7 +109,7 @@ class ClientProcess:
             except OSError:  # the child is gone; the reader is about to say how
                 pass
         try:
-            return future.result()
+            return result_unless_stopped(future)
         except BaseException:
             if not future.done():  # an interrupted caller's requests stop too
                 with pending.lock:

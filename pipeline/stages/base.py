@@ -10,6 +10,7 @@ from pipeline.batch import Batch
 from pipeline.contracts import ItemError
 from pipeline.guardrails import check_texts, kept_start
 from pipeline.records import Blocked, Failure
+from pipeline.stopping import stoppable
 from pipeline.storage import atomic_write_bytes, is_machine_error
 
 KEPT_CHARS = 500  # of a failed request's error and of its raw answer, each: enough to see what went wrong
@@ -20,7 +21,8 @@ class Stage(ABC):
 
     def __call__(self, batch: Batch) -> Batch:
         started = time.perf_counter()
-        result = self.run(batch)
+        with stoppable():  # Ctrl-C or SIGTERM drops the stage mid-way: no checkpoint (`pipeline.stopping`)
+            result = self.run(batch)
         seconds = dict(result.seconds)
         seconds[self.name] = seconds.get(self.name, 0.0) + time.perf_counter() - started
         return result.model_copy(update={"seconds": seconds})
