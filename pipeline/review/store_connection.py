@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -106,6 +107,19 @@ def _writer(path: Path):
         db.close()
 
 
+def _wal_left_alone(wal: Path, shm: Path, waits: int = 20) -> bool:
+    """A non-empty -wal without its -shm that stays so: a closing writer passes through that state
+    for a moment (SQLite removes -shm first), so it is looked at again for up to a second."""
+    for attempt in range(waits):
+        try:
+            if shm.exists() or wal.stat().st_size == 0:
+                return False
+        except FileNotFoundError:  # no -wal, or it went between the checks: its writer closed
+            return False
+        time.sleep(0.05)
+    return True
+
+
 @contextmanager
 def _reader(path: Path):
     """A connection for a user who may not write the store (another member's 0644 store). SQLite
@@ -117,9 +131,9 @@ def _reader(path: Path):
     refused (StoreChangedWhileRead). A -wal file alone holds changes the store file lacks, which
     `immutable` would not read: refused (StoreNeedsWriter)."""
     wal, shm = sidecars(path)
-    in_use = wal.exists() and shm.exists()
-    if wal.exists() and not shm.exists() and wal.stat().st_size > 0:
+    if _wal_left_alone(wal, shm):
         raise StoreNeedsWriter(path)
+    in_use = wal.exists() and shm.exists()
     before = None if in_use else file_state(path)
     uri = f"file:{quote(str(path))}?mode=ro" + ("" if in_use else "&immutable=1")
     db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)

@@ -103,3 +103,18 @@ def test_a_wal_file_without_its_shm_is_refused_to_a_reader_not_read_around(tmp_p
         ReviewStore.events_in(copy, "fake")
     monkeypatch.undo()
     assert ReviewStore.events_in(copy, "fake") == 2  # its owner's connection folds the -wal in
+
+
+def test_a_wal_without_its_shm_for_a_moment_is_a_closing_writer_not_refused(tmp_path, monkeypatch):
+    # SQLite removes -shm before -wal when its last connection closes: a read in that moment waits for
+    # the -wal to go instead of telling the member a writer was stopped (review 35)
+    import pipeline.review.store_connection as store_connection
+
+    store = ReviewStore.for_runs(tmp_path)
+    decide(store)
+    wal = tmp_path / "review.sqlite-wal"
+    wal.write_bytes(b"\0" * 32)
+    another_users_store(monkeypatch, store.path)
+    monkeypatch.setattr(store_connection.time, "sleep", lambda seconds: wal.unlink())  # the writer's close ends
+
+    assert ReviewStore.events_in(tmp_path, "fake") == 1
