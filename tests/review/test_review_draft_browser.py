@@ -66,3 +66,26 @@ def test_an_unsaved_edit_is_put_back_when_the_item_opens_again_and_dropped_once_
         finally:
             browser.close()
     assert sorted(event.action for event in store.current(annotator="ann")) == ["accept", "edit"]
+
+
+def test_one_annotators_unsaved_edit_is_not_put_back_for_another_in_the_same_tab(tmp_path, detector):
+    # "Switch annotator?" in one tab: ann's unsaved text must not reach bob's page, where one Ctrl+Enter
+    # would record it as bob's edit of an overlap pair (review 35)
+    export_batches(make_run(tmp_path, pairs=3), batch_size=3)
+    store = ReviewStore.for_runs(tmp_path)
+    ann, bob = store.add_token("ann", ["fake-b000"]), store.add_token("bob", ["fake-b000"])
+    with serving(create_app(tmp_path, store, detector=detector)) as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/batch/fake-b000/0?token={ann}")
+            page.keyboard.press("e")
+            page.fill("#edited-query", EDITED)
+            page.goto(f"{url}/batch/fake-b000/0?token={bob}")
+            page.click("#switch-confirm")
+            expect(page.locator("header")).to_contain_text("bob")
+            expect(page.locator("#edited-query")).not_to_have_value(EDITED)
+            expect(page.locator("#draft-note")).to_be_hidden()
+        finally:
+            browser.close()
+    assert store.current() == []
