@@ -227,7 +227,7 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         try:
             event = review.decide(token, decision_of(form, batch_id, context["item"].pair_id), shown=shown)
         except RequestIdReused:  # this page's request id recorded another decision: the page is stale
-            raise DecisionChanged(context["item"].pair_id, context["decision"]) from None
+            raise DecisionChanged(context["item"].pair_id, context["decision"], from_this_page=True) from None
         except EditNeedsOverride as flagged:
             return page(request, "item.html.j2", {**context, "flagged": flagged,
                                                   "override_ticked": bool(form.get("override"))}, status_code=409)

@@ -115,6 +115,9 @@ def conflict_note(changed: DecisionChanged) -> str:
     was loaded: that this one was not saved, and what is saved now (the page links to the item)."""
     current = changed.current
     now = f"{current.summary()} (saved {current.at} from {current.source})" if current else "no decision"
+    if changed.from_this_page:  # its first decision's answer was lost, then another was sent from it
+        return (f"this page's earlier decision on pair {changed.pair_id} was saved; this one was not. "
+                f"Saved now: {now}.")
     return (f"your decision on pair {changed.pair_id} changed after this page was loaded: nothing was saved "
             f"from this page. Saved now: {now}.")
 

@@ -251,8 +251,9 @@ class DecisionChanged(ValueError):
     """A decision sent from a page that showed an older decision of the pair (a second tab, a page
     left open): recording it would replace a newer decision the annotator never saw."""
 
-    def __init__(self, pair_id: str, current: Event | None):
-        self.pair_id, self.current = pair_id, current  # the review page names what is saved now
+    def __init__(self, pair_id: str, current: Event | None, from_this_page: bool = False):
+        # the review page names what is saved now, and whether this very page saved it
+        self.pair_id, self.current, self.from_this_page = pair_id, current, from_this_page
         latest = f"{current.summary()}, saved {current.at} from {current.source}" if current else "none"
         super().__init__(f"your decision on pair {pair_id} changed after this page was loaded (it is now: "
                          f"{latest}): nothing was saved; reload the page and decide again")
