@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from pipeline.config import ConfigError, one_line
+from pipeline.messages import first_line
 from pipeline.prefect_server import ServerDidNotStart
 from pipeline.stopping import StageStopped, clear_stop, request_stop
 from pipeline.storage import is_machine_error
@@ -40,8 +41,7 @@ def user_errors():
         more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
         raise fail(one_line(error, where_empty="") + more) from None
     except (ConfigError, ValueError, *WRONG_PATH_ERRORS) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise fail(message) from None
+        raise fail(first_line(error)) from None
 
 
 @contextmanager
@@ -157,7 +157,7 @@ def prefect_api_lost(error: httpx.TransportError, api_url: str) -> str:
     if not from_prefect_api(error, api_url):
         raise error
     forget_what_is_queued_for_the_api()
-    return f"lost the Prefect server at {api_url} ({type(error).__name__}: {str(error).splitlines()[0]})"
+    return f"lost the Prefect server at {api_url} ({type(error).__name__}: {first_line(error)})"
 
 
 def api_lost_after_finishing(error: httpx.TransportError, api_url: str, run, before, command: str) -> str:

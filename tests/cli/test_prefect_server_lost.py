@@ -98,3 +98,16 @@ def test_a_configured_server_that_does_not_answer_is_one_line_before_anything_lo
     lines = not_notes(result.stderr)
     assert len(lines) == 1 and lines[0].startswith(f"error: cannot reach the Prefect server at {url}"), lines
     assert not loaded and not (tmp_path / "runs" / RUN_ID).exists()
+
+
+def test_an_api_timeout_without_a_message_is_still_one_line_and_exit_75(tmp_path, monkeypatch):
+    # httpx's async client raises ReadTimeout('') on a stalled server: its empty text was an IndexError
+    # traceback in place of the resume line (review 35)
+    def stalled(settings, run_id):
+        raise httpx.ReadTimeout("", request=httpx.Request("POST", f"{API}/logs/"))
+
+    fake_flow(monkeypatch, stalled)
+    result = build(tmp_path)
+    assert result.exit_code == 75, result.output
+    [line] = not_notes(result.stderr)
+    assert line.startswith(f"error: lost the Prefect server at {API} (ReadTimeout: ReadTimeout); finished ")
