@@ -80,6 +80,27 @@ class NotWritable(PermissionError):
         return self.strerror
 
 
+class WriteRefused(OSError):
+    """A write a full, over-quota or read-only disk refused: write(2)'s error names no file, and a
+    run, Prefect's home and TMPDIR may be on three disks. One line names the file and where its disk
+    is mounted; the errno stays the one the disk gave (`is_machine_error`)."""
+
+    def __init__(self, error: OSError, target: Path):
+        super().__init__(error.errno, f"cannot write {target}: {error.strerror} (the disk mounted at "
+                                      f"{mount_point(Path(target).parent)})", str(target))
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+def mount_point(folder: Path) -> Path:
+    """Where the disk that holds `folder` (or the nearest folder above it that exists) is mounted."""
+    path = _nearest_existing(folder)
+    while not os.path.ismount(path) and path.parent != path:
+        path = path.parent
+    return path
+
+
 def _nearest_existing(folder: Path) -> Path:
     """The folder, or the nearest folder above it that exists: the one whose permissions refused."""
     folder = Path(os.path.abspath(folder))
@@ -156,14 +177,29 @@ def atomic_path(target: Path):
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=_temporary_prefix(target), suffix=".tmp")
     except PermissionError:  # mkstemp's names the temporary file, which the user never asked for
         raise NotWritable(f"cannot write {target}", _nearest_existing(target.parent)) from None
+    except OSError as error:  # no room for one more file, or a read-only disk
+        if not is_machine_error(error):
+            raise
+        raise WriteRefused(error, target) from error
     os.close(handle)
     try:
         yield Path(temporary)
         os.chmod(temporary, FILE_MODE)
         os.replace(temporary, target)
+    except OSError as error:
+        if not _refused_this_write(error, temporary):
+            raise
+        raise WriteRefused(error, target) from error
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _refused_this_write(error: OSError, temporary: str) -> bool:
+    """A machine error writing the temporary file: write(2)'s names no file. One naming another file,
+    or already said in full (a write nested in this one), is not this write's."""
+    return (is_machine_error(error) and not isinstance(error, (NotWritable, WriteRefused))
+            and error.filename in (None, temporary))
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:

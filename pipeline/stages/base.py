@@ -11,7 +11,7 @@ from pipeline.contracts import ItemError
 from pipeline.guardrails import check_texts, kept_start
 from pipeline.records import Blocked, Failure
 from pipeline.stopping import stoppable
-from pipeline.storage import atomic_write_bytes, is_machine_error
+from pipeline.storage import WriteRefused, atomic_write_bytes, is_machine_error
 
 KEPT_CHARS = 500  # of a failed request's error and of its raw answer, each: enough to see what went wrong
 
@@ -77,6 +77,8 @@ def stop_on_machine_error(error: OSError, path: Path) -> None:
     """A full or read-only disk met writing `path` stops the build (one `error:` line naming the file,
     exit 2) before the stage's checkpoint is saved, so a rerun once it is fixed writes the file. As the
     item's failure it would be checkpointed and never tried again, while the build exited 0."""
+    if isinstance(error, WriteRefused):  # names the file already, and its disk
+        raise error
     if is_machine_error(error):
         raise OSError(error.errno, error.strerror, str(path)) from error
 
