@@ -84,10 +84,10 @@ class RulesRewriter(Rewriter):
         text = drop_adverbial_acts(request.query, acts)
         terms = _longest_first((*request.element_terms, *(s for s in request.feedback_spans if s not in acts)))
         names_element = contains_term(text, request.element_terms)
-        text = self._replace_terms(text, terms)
+        text = self._replace_terms(text, terms, request.image_description)
         text = neutralise(text, harm_patterns(self.lexicon, request.category))
         names_element = names_element or contains_term(text, request.element_terms)
-        text = self._replace_terms(text, terms)
+        text = self._replace_terms(text, terms, request.image_description)
         text, replaced = self._replace_salient(text, request.image_description)
         # The salient nouns that name the element when no reference to it does: all of them where the
         # element terms went unused, else those naming the shown risk or the description's subject.
@@ -123,27 +123,48 @@ class RulesRewriter(Rewriter):
         return {marker for marker, original in replaced.items()
                 if _POINTED_AT.match(original) or (stems(original)[-1:] and stems(original)[-1] in subject)}
 
-    def _replace_terms(self, text: str, terms: list[str]) -> str:
+    def _replace_terms(self, text: str, terms: list[str], description: str) -> str:
         for term in terms:
             while spans := find_term(text, term):
                 start, end = spans[0]
-                text, _, _ = self._swap_for_reference(text, start, end)
+                text, _, _ = self._swap_for_reference(text, start, end, description)
         return text
 
-    def _swap_for_reference(self, text: str, start: int, end: int, marker: str = REF) -> tuple[str, int, str]:
+    def _swap_for_reference(self, text: str, start: int, end: int, description: str,
+                            marker: str = REF) -> tuple[str, int, str]:
         """Replace text[start:end] and its lead-in (article, modifiers) by `marker`; returns the
         text, where the marker starts and what it replaced."""
-        start = self._lead_in_start(text, start)
+        start = self._lead_in_start(text, start, end, description)
         return text[:start] + marker + text[end:], start, text[start:end]
 
-    def _lead_in_start(self, text: str, start: int) -> int:
+    def _lead_in_start(self, text: str, start: int, end: int, description: str) -> int:
         before = _WORDS_BEFORE.search(text[:start])
         for word in reversed(list(re.finditer(r"[\w'-]+", before.group() if before else ""))):
-            if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE):
+            if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE) or self._is_possessive(word.group()):
                 return before.start() + word.start()
             if word.group().lower() in self.lexicon.stopwords - _QUANTIFIERS:
                 break
-        return participles_start(text, start)
+        return min(participles_start(text, start), _quantified_modifiers_start(text, start),
+                   self._described_compound_start(text, start, end, description))
+
+    def _is_possessive(self, word: str) -> bool:
+        """A noun's possessive ("users'", "John's") opens its noun phrase as "their" does: the lead-in stops there,
+        and does not run on to a "that" before it ("a scraper that pulls users' phone numbers").
+        "what's" and "it's" are contractions, not possessives."""
+        owner = re.fullmatch(r"([\w-]+?)(?:'s|s')", word.replace("’", "'"), re.IGNORECASE)
+        return bool(owner) and owner.group(1).lower() not in self.lexicon.stopwords | {"let"}
+
+    def _described_compound_start(self, text: str, start: int, end: int, description: str) -> int:
+        """Where the words before the term that the description also puts right before it begin ("home"
+        in "numbers and home addresses" when it shows "home addresses"): they name the thing with it, and
+        left behind they dangle ("home these"). Only nouns and adjectives: a word after a subject or "to"
+        is the verb ("to snort cocaine" where the description has someone "about to snort cocaine")."""
+        while ((found := _LAST_WORD.search(text, 0, start)) and found.group(1).lower() not in self.lexicon.stopwords
+               and not _looks_verbal(found.group(1)) and not _SUBJECT_BEFORE.search(text, 0, found.start(1))
+               and not _BEFORE_VERB.search(text, 0, found.start(1))
+               and contains_term(description, [text[found.start(1):end]])):
+            start = found.start(1)
+        return start
 
     def _replace_salient(self, text: str, description: str) -> tuple[str, dict[str, str]]:
         """Each salient noun (with its lead-in) becomes a marker of its own; returns the text
@@ -171,7 +192,9 @@ class RulesRewriter(Rewriter):
                 text, cursor = text[:match.start()] + text[match.end():], match.start()
             else:
                 marker = chr(ord(SALIENT_FIRST) + len(replaced))
-                text, cursor, replaced[marker] = self._swap_for_reference(text, match.start(), match.end(), marker)
+                # No description: the modifiers it shares with a salient noun were dropped above.
+                text, cursor, replaced[marker] = self._swap_for_reference(text, match.start(), match.end(), "",
+                                                                          marker)
         return text, replaced
 
 
@@ -182,6 +205,19 @@ def _modifies_next_word(text: str, end: int, is_described_noun) -> bool:
     before one is taken as the head, since dropping it would leave "the go through"."""
     after = re.match(rf"\s+({_MARKER}|[\w'-]+)", text[end:])
     return bool(after) and (bool(re.fullmatch(_MARKER, after.group(1))) or is_described_noun(after.group(1)))
+
+
+# The word right before a position, and the -ing/-ed modifiers right after a quantifier ("many sleeping").
+_LAST_WORD = re.compile(r"(?<![\w'-])([\w'-]+)\s+$")
+_QUANTIFIED_MODIFIERS = re.compile(r"(?<![\w'-])(?:many|few|several|more)\s+((?:[\w'-]{3,}(?:ing|ed)\s+){1,2})$",
+                                   re.IGNORECASE)
+
+
+def _quantified_modifiers_start(text: str, start: int) -> int:
+    """Where the -ing/-ed words between a quantifier and the term begin ("How many sleeping pills"): after
+    "many" they can only modify the noun, while elsewhere "-ing" is as often the verb ("selling pills")."""
+    found = _QUANTIFIED_MODIFIERS.search(text, 0, start)
+    return found.start(1) if found else start
 
 
 _BARE_AFTER_PREPOSITION = re.compile(r"\b(?:through|past|into|in|at|on|from|with|via|across)\s+$", re.IGNORECASE)
@@ -240,6 +276,11 @@ _OBJECT_AFTER = re.compile(rf"\s+(?:(?:{_DETERMINER}|it|them|him|her)\b|{_MARKER
 def _is_base_verb(match: re.Match) -> bool:
     return bool(_BEFORE_VERB.search(match.string, 0, match.start())
                 and _OBJECT_AFTER.match(match.string, match.end()))
+
+
+# A subject: a pronoun, or a noun with its determiner ("the hero", "my friend").
+_SUBJECT_BEFORE = re.compile(rf"(?:\b{_DETERMINER}\s+[\w'-]+|\b(?:I|we|you|they|he|she|someone|somebody))\s+$",
+                             re.IGNORECASE)
 
 
 def _looks_verbal(word: str) -> bool:
