@@ -71,9 +71,26 @@ def apply_defaults() -> None:
             os.environ["PREFECT_HOME"] = str(artifacts_dir() / "prefect")
         except ValueError:  # a bad LEAKLESS_ARTIFACTS: said in one line by the command that reads it
             pass
+    torch_cache_under_artifacts()
     if not user_api_url():
         # Quiets the temporary server's console noise only: a real server's Logs tab shows every run's lines.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def torch_cache_under_artifacts() -> None:
+    """torch makes its compiler cache folder (`$TMPDIR/torchinductor_<user>`, empty for our models) when a
+    model loads: the one thing a build wrote outside LEAKLESS_ARTIFACTS. Set, it moves there. Not
+    without it: `./artifacts` would appear wherever `audit` runs, and torch fails to import where
+    that folder cannot be made (a read-only working folder), as it would in one not writable here."""
+    if "TORCHINDUCTOR_CACHE_DIR" in os.environ or "LEAKLESS_ARTIFACTS" not in os.environ:
+        return
+    try:
+        folder = artifacts_dir() / "torchinductor"
+    except ValueError:  # a bad LEAKLESS_ARTIFACTS: said in one line by the command that reads it
+        return
+    existing = next(above for above in (folder, *folder.parents) if above.exists())
+    if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder)
 
 
 def user_api_url() -> str | None:
