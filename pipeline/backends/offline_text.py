@@ -82,12 +82,13 @@ class RulesRewriter(Rewriter):
     def _rewrite_one(self, request: RewriteRequest) -> str | ItemError:
         acts = set(request.feedback_acts)
         text = drop_adverbial_acts(request.query, acts)
-        terms = _longest_first((*request.element_terms, *(s for s in request.feedback_spans if s not in acts)))
+        fed_back = tuple(s for s in request.feedback_spans if s not in acts and self._names_something(s))
+        terms = _longest_first((*request.element_terms, *fed_back))
         names_element = contains_term(text, request.element_terms)
-        text = self._replace_terms(text, terms, request.image_description)
+        text = self._replace_terms(text, terms, request.image_description, fed_back)
         text = neutralise(text, harm_patterns(self.lexicon, request.category))
         names_element = names_element or contains_term(text, request.element_terms)
-        text = self._replace_terms(text, terms, request.image_description)
+        text = self._replace_terms(text, terms, request.image_description, fed_back)
         text, replaced = self._replace_salient(text, request.image_description)
         # The salient nouns that name the element when no reference to it does: all of them where the
         # element terms went unused, else those naming the shown risk or the description's subject.
@@ -123,12 +124,20 @@ class RulesRewriter(Rewriter):
         return {marker for marker, original in replaced.items()
                 if _POINTED_AT.match(original) or (stems(original)[-1:] and stems(original)[-1] in subject)}
 
-    def _replace_terms(self, text: str, terms: list[str], description: str) -> str:
+    def _replace_terms(self, text: str, terms: list[str], description: str, fed_back: tuple[str, ...]) -> str:
         for term in terms:
-            while spans := find_term(text, term):
-                start, end = spans[0]
-                text, _, _ = self._swap_for_reference(text, start, end, description)
+            verbs = 0  # the occurrences of a fed-back word that read as a verb stay, and are passed over
+            while len(spans := find_term(text, term)) > verbs:
+                start, end = spans[verbs]
+                if term in fed_back and _reads_as_verb(text, start, end):
+                    verbs += 1
+                else:
+                    text, _, _ = self._swap_for_reference(text, start, end, description)
         return text
+
+    def _names_something(self, span: str) -> bool:
+        """A fed-back span with a word that is no stop word: "under" names nothing a reference could stand for."""
+        return any(m.group().lower() not in self.lexicon.stopwords for m in words(span))
 
     def _swap_for_reference(self, text: str, start: int, end: int, description: str,
                             marker: str = REF) -> tuple[str, int, str]:
@@ -177,7 +186,8 @@ class RulesRewriter(Rewriter):
         def is_salient(match: re.Match) -> bool:
             word = match.group()
             return (stem(word) in salient and self.lexicon.is_content_word(word)
-                    and not _looks_verbal(word) and not _is_base_verb(match))
+                    and not _looks_verbal(word) and not _is_base_verb(match)
+                    and not _reads_as_verb(match.string, match.start(), match.end()))
 
         def is_described_noun(word: str) -> bool:
             return stem(word) in described and not _looks_verbal(word)
@@ -281,6 +291,14 @@ def _is_base_verb(match: re.Match) -> bool:
 # A subject: a pronoun, or a noun with its determiner ("the hero", "my friend").
 _SUBJECT_BEFORE = re.compile(rf"(?:\b{_DETERMINER}\s+[\w'-]+|\b(?:I|we|you|they|he|she|someone|somebody))\s+$",
                              re.IGNORECASE)
+
+
+def _reads_as_verb(text: str, start: int, end: int) -> bool:
+    """Whether the one word at text[start:end] sits between a subject and its object ("the hero tucks a
+    loaded pistol", "they sell it"): the detector flags such a word for its stem ("tucked" in the description),
+    and as a reference it takes the subject with it ("where this and walks")."""
+    return (len(words(text[start:end])) == 1 and bool(_SUBJECT_BEFORE.search(text, 0, start))
+            and bool(_OBJECT_AFTER.match(text, end)))
 
 
 def _looks_verbal(word: str) -> bool:
