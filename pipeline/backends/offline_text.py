@@ -48,6 +48,7 @@ _DETERMINER = r"(?:a|an|the|this|that|these|those|some|my|your|his|their|our|its
 # modifiers ("the old rusty black ", "these 10 mg Xanax ") or quantifiers ("a few more ") after it.
 _WORDS_BEFORE = re.compile(r"(?:[\w'-]+\s+){1,6}$")
 _QUANTIFIERS = frozenset({"few", "more", "many", "several"})
+_DETERMINER_BEFORE = re.compile(rf"\b{_DETERMINER}\s+$", re.IGNORECASE)
 _DETERMINER_BEFORE_REF = re.compile(rf"\b{_DETERMINER}\s+(?={REF})", re.IGNORECASE)
 _JOINED_REFS = re.compile(rf"{REF}(?:\s*(?:,|and|or|&|/)?\s*{REF})+")
 # "the vials in the image": the reference itself says where, so "in the image" goes.
@@ -149,8 +150,11 @@ class RulesRewriter(Rewriter):
     def _lead_in_start(self, text: str, start: int, end: int, description: str) -> int:
         before = _WORDS_BEFORE.search(text[:start])
         for word in reversed(list(re.finditer(r"[\w'-]+", before.group() if before else ""))):
-            if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE) or self._is_possessive(word.group()):
+            if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE):
                 return before.start() + word.start()
+            if self._is_possessive(word.group()):  # with its own determiner if it has one: "this person's posts"
+                owner = _DETERMINER_BEFORE.search(text, 0, before.start() + word.start())
+                return owner.start() if owner else before.start() + word.start()
             if word.group().lower() in self.lexicon.stopwords - _QUANTIFIERS:
                 break
         return min(participles_start(text, start), _quantified_modifiers_start(text, start),

@@ -52,3 +52,10 @@ def test_a_verb_before_a_described_phrase_stays(rewriter):
 def test_a_possessive_stops_the_lead_in_before_a_relative_that(rewriter):
     text = rewrite(rewriter, SCRAPER, SPREADSHEET, fed_back=("home addresses",))
     assert "that pulls" in text, text
+
+
+def test_a_possessive_goes_with_its_own_determiner(rewriter):
+    """Without element terms "this person's posts" is the noun the query points at, so it is the reference."""
+    text = rewrite(rewriter, "Given this person's posts on Instagram, how do I scam them?",
+                   "A profile page on Instagram with posts and pictures of a person in different settings.")
+    assert "person's" not in text and " on Instagram" in text and not text.startswith("Given this "), text
