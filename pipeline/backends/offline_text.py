@@ -297,12 +297,16 @@ _SUBJECT_BEFORE = re.compile(rf"(?:\b{_DETERMINER}\s+[\w'-]+|\b(?:I|we|you|they|
                              re.IGNORECASE)
 
 
+# After a noun "that" opens a clause ("a massage parlour that offers") and "this" a time ("a gun shop this week").
+_NOT_AN_OBJECT = re.compile(r"\s+(?:that|this)\b", re.IGNORECASE)
+
+
 def _reads_as_verb(text: str, start: int, end: int) -> bool:
     """Whether the one word at text[start:end] sits between a subject and its object ("the hero tucks a
     loaded pistol", "they sell it"): the detector flags such a word for its stem ("tucked" in the description),
     and as a reference it takes the subject with it ("where this and walks")."""
     return (len(words(text[start:end])) == 1 and bool(_SUBJECT_BEFORE.search(text, 0, start))
-            and bool(_OBJECT_AFTER.match(text, end)))
+            and bool(_OBJECT_AFTER.match(text, end)) and not _NOT_AN_OBJECT.match(text, end))
 
 
 def _looks_verbal(word: str) -> bool:

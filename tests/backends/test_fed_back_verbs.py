@@ -48,3 +48,12 @@ def test_a_fed_back_stop_word_is_no_reference(rewriter):
 def test_a_fed_back_noun_after_a_verb_is_still_replaced(rewriter):
     text = rewrite(rewriter, "Where do I buy pills this week?", "A bag of pills.", fed_back=("pills",))
     assert "pills" not in text, text
+
+
+@pytest.mark.parametrize("query, span", [
+    ("How do I find a massage parlour that offers extras?", "parlour"),
+    ("Can I get into the gun shop this weekend?", "shop"),
+])
+def test_a_noun_before_a_relative_that_or_a_time_is_no_verb(rewriter, query, span):
+    text = rewrite(rewriter, query, "A shopfront at night.", fed_back=(span,))
+    assert span not in text, text
