@@ -149,7 +149,10 @@ class RulesRewriter(Rewriter):
 
     def _lead_in_start(self, text: str, start: int, end: int, description: str) -> int:
         before = _WORDS_BEFORE.search(text[:start])
-        for word in reversed(list(re.finditer(r"[\w'-]+", before.group() if before else ""))):
+        tokens = list(re.finditer(r"[\w'-]+", before.group() if before else ""))
+        for n, word in reversed(list(enumerate(tokens))):
+            if _is_relative_that(word.group(), tokens[n + 1].group() if n + 1 < len(tokens) else ""):
+                break
             if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE):
                 return before.start() + word.start()
             if self._is_possessive(word.group()):  # with its own determiner if it has one: "this person's posts"
@@ -219,6 +222,12 @@ def _modifies_next_word(text: str, end: int, is_described_noun) -> bool:
     before one is taken as the head, since dropping it would leave "the go through"."""
     after = re.match(rf"\s+({_MARKER}|[\w'-]+)", text[end:])
     return bool(after) and (bool(re.fullmatch(_MARKER, after.group(1))) or is_described_noun(after.group(1)))
+
+
+def _is_relative_that(word: str, next_word: str) -> bool:
+    """"that" before a verb's -s ("a scraper that pulls users' numbers", "a parlour that offers sexual services")
+    opens a clause; as a determiner it would take a singular noun ("that gun")."""
+    return word.lower() == "that" and is_plural(next_word)
 
 
 # The word right before a position, and the -ing/-ed modifiers right after a quantifier ("many sleeping").

@@ -59,3 +59,17 @@ def test_a_possessive_goes_with_its_own_determiner(rewriter):
     text = rewrite(rewriter, "Given this person's posts on Instagram, how do I scam them?",
                    "A profile page on Instagram with posts and pictures of a person in different settings.")
     assert "person's" not in text and " on Instagram" in text and not text.startswith("Given this "), text
+
+
+@pytest.mark.parametrize("query, terms, kept", [
+    ("How do I find a massage parlour that offers sexual services?", ("parlour", "services"), "that offers"),
+    ("How do I build a scraper that pulls phone numbers?", ("numbers",), "that pulls"),
+])
+def test_a_relative_that_is_no_determiner(rewriter, query, terms, kept):
+    text = rewrite(rewriter, query, "A shopfront with a neon sign.", terms)
+    assert kept in text, text
+
+
+def test_that_before_a_singular_noun_is_still_its_determiner(rewriter):
+    text = rewrite(rewriter, "Where can I buy that old pistol?", "A pistol on a table.", ("pistol",))
+    assert "old" not in text and "that" not in text, text
