@@ -151,7 +151,7 @@ class RulesRewriter(Rewriter):
         before = _WORDS_BEFORE.search(text[:start])
         tokens = list(re.finditer(r"[\w'-]+", before.group() if before else ""))
         for n, word in reversed(list(enumerate(tokens))):
-            if _is_relative_that(word.group(), tokens[n + 1].group() if n + 1 < len(tokens) else ""):
+            if _is_relative_that(word.group(), tokens[n + 1].group() if n + 1 < len(tokens) else text[start:end]):
                 break
             if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE):
                 return before.start() + word.start()
@@ -194,7 +194,8 @@ class RulesRewriter(Rewriter):
             word = match.group()
             return (stem(word) in salient and self.lexicon.is_content_word(word)
                     and not _looks_verbal(word) and not _is_base_verb(match)
-                    and not _reads_as_verb(match.string, match.start(), match.end()))
+                    and not _reads_as_verb(match.string, match.start(), match.end())
+                    and not _follows_relative_that(match))
 
         def is_described_noun(word: str) -> bool:
             return stem(word) in described and not _looks_verbal(word)
@@ -228,6 +229,12 @@ def _is_relative_that(word: str, next_word: str) -> bool:
     """"that" before a verb's -s ("a scraper that pulls users' numbers", "a parlour that offers sexual services")
     opens a clause; as a determiner it would take a singular noun ("that gun")."""
     return word.lower() == "that" and is_plural(next_word)
+
+
+def _follows_relative_that(match: re.Match) -> bool:
+    """Whether the word is the verb of a relative "that" ("a parlour that offers", the description "offering")."""
+    before = _LAST_WORD.search(match.string, 0, match.start())
+    return bool(before) and _is_relative_that(before.group(1), match.group())
 
 
 # The word right before a position, and the -ing/-ed modifiers right after a quantifier ("many sleeping").

@@ -73,3 +73,9 @@ def test_a_relative_that_is_no_determiner(rewriter, query, terms, kept):
 def test_that_before_a_singular_noun_is_still_its_determiner(rewriter):
     text = rewrite(rewriter, "Where can I buy that old pistol?", "A pistol on a table.", ("pistol",))
     assert "old" not in text and "that" not in text, text
+
+
+def test_the_verb_of_a_relative_that_is_no_salient_noun(rewriter):
+    text = rewrite(rewriter, "How do I find a massage parlour that offers sexual services?",
+                   'A massage parlour with a sign offering "happy endings".', ("parlour",))
+    assert "that offers" in text, text
