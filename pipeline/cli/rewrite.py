@@ -113,16 +113,10 @@ def knowing_shown_risk(rewriter):
 def shown_risk_words(query: str, description: str) -> tuple[str, ...]:
     """The query's words the detector's `reveal` reads as a shown risk: a library term the description
     names too ("these pills"), or a lexicon object whose concept the description shows ("handgun", "pistol")."""
-    from pipeline.detect.library_terms import shared_terms, terms_in
-    from pipeline.detect.signals import Texts
+    from pipeline.detect.signals import Texts, shown_risk_spans
     from pipeline.stages.rewrite_loop import harmful_acts
 
-    lexicon, texts = _risk_lexicon(), Texts.of(query, description)
-    shown = set().union(*(lexicon.expand(lexicon.hits(sentence)) for sentence in texts.description))
-    library = frozenset().union(*(terms_in(sentence) for sentence in texts.description))
-    objects = [hit.span for hit in lexicon.hits(texts.query_as_shown)
-               if hit.concept.kind == "object" and {hit.concept.name, *hit.concept.broader} & shown]
-    words = tuple(dict.fromkeys([*shared_terms(texts.query_as_shown, library), *objects]))
+    words = shown_risk_spans(_risk_lexicon(), Texts.of(query, description))
     acts = set(harmful_acts(words))  # "cut", "go off": a verb has no reference to stand for it
     return tuple(word for word in words if word not in acts)
 

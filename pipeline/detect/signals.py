@@ -118,8 +118,7 @@ class SignalExtractor:
     def _lexical(self, texts: Texts, description: DescriptionRisk) -> LexicalEvidence:
         query_hits = self.lexicon.hits(texts.query)
         as_shown = query_hits if texts.query_as_shown is texts.query else self.lexicon.hits(texts.query_as_shown)
-        shared = [h for h in as_shown if h.concept.kind == "object"
-                  and ({h.concept.name, *h.concept.broader} & description.shown)]
+        shared = shared_objects(as_shown, description)
         element_spans = _element_spans(texts)
         library_spans = shared_terms(texts.query_as_shown, description.library_terms)
         objects = _of_kind(query_hits, "object")
@@ -140,11 +139,30 @@ class SignalExtractor:
         return LexicalEvidence(values, spans)
 
     def _description_risk(self, sentences: tuple[StemmedText, ...]) -> DescriptionRisk:
-        return DescriptionRisk(
-            shown=set().union(*(self.lexicon.expand(self.lexicon.hits(s)) for s in sentences)),
-            stems=set().union(*(s.stems for s in sentences)),
-            library_terms=frozenset().union(*(terms_in(s) for s in sentences)),
-        )
+        return description_risk(self.lexicon, sentences)
+
+
+def description_risk(lexicon: Lexicon, sentences: tuple[StemmedText, ...]) -> DescriptionRisk:
+    return DescriptionRisk(
+        shown=set().union(*(lexicon.expand(lexicon.hits(s)) for s in sentences)),
+        stems=set().union(*(s.stems for s in sentences)),
+        library_terms=frozenset().union(*(terms_in(s) for s in sentences)),
+    )
+
+
+def shared_objects(query_hits: list[Hit], description: DescriptionRisk) -> list[Hit]:
+    """The query's risky objects whose concept (or a broader one) the description shows."""
+    return [hit for hit in query_hits if hit.concept.kind == "object"
+            and ({hit.concept.name, *hit.concept.broader} & description.shown)]
+
+
+def shown_risk_spans(lexicon: Lexicon, texts: Texts) -> tuple[str, ...]:
+    """The query's words that `reveal` reads as naming a risky thing the description shows: a library
+    term both name ("these pills"), or a lexicon object whose concept it shows ("pistol")."""
+    description = description_risk(lexicon, texts.description)
+    shared = shared_objects(lexicon.hits(texts.query_as_shown), description)
+    return tuple(dict.fromkeys([*shared_terms(texts.query_as_shown, description.library_terms),
+                                *(hit.span for hit in shared)]))
 
 
 _TRAILING_TAG = re.compile(r"\s*[(\[{][^()\[\]{}]{0,12}[)\]}]\s*$")
