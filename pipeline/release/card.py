@@ -28,6 +28,7 @@ from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
 from pipeline.release.provenance import rebuild_recipes
 from pipeline.release.schema import RELEASE_FIELDS, SELECTED_SCHEMA, hf_features
 from pipeline.review.scoring import HARM_DROP
+from pipeline.stages.leak_filter import LABEL_JOIN
 
 OFFLINE_BACKENDS = {
     "templates": "templates per sub-category (no language model)",
@@ -36,7 +37,6 @@ OFFLINE_BACKENDS = {
                    "(no image model)",
     "offline-detector": "a local lexicon + MiniLM detector (no language model)",
 }
-COMPOSITE_JOIN = "+"  # the leak filter's backend label: `offline-detector+<the VSIL judge's backend>`
 TEXT_ROLES = {"seed writer", "leak rewriter", "final filter"}  # roles a language model could play instead
 SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
 
@@ -280,13 +280,13 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
 def is_offline(backend: str) -> bool:
     """Whether every part of a backend label used no model: the leak filter's label joins the detector's
     and the judge's, so an offline judge is no `OFFLINE_BACKENDS` key as `offline-detector+<judge>`."""
-    return all(part in OFFLINE_BACKENDS for part in backend.split(COMPOSITE_JOIN))
+    return all(part in OFFLINE_BACKENDS for part in backend.split(LABEL_JOIN))
 
 
 def offline_notes(backends: list[tuple[str, str, str, int]]) -> dict[str, str]:
     """Backend label -> the card's note, for each label of the role table made with no model: its parts'
     `OFFLINE_BACKENDS` lines. A label with a model in it gets none: "no language model" would be false."""
-    return {backend: "; ".join(dict.fromkeys(OFFLINE_BACKENDS[part] for part in backend.split(COMPOSITE_JOIN)))
+    return {backend: "; ".join(dict.fromkeys(OFFLINE_BACKENDS[part] for part in backend.split(LABEL_JOIN)))
             for _, backend, _, _ in backends if is_offline(backend)}
 
 

@@ -31,10 +31,13 @@ def judge_failed(leak: LeakScores) -> bool:
     return bool(leak.judge_error) or leak.signals.get(JUDGE_SIGNAL) == -1.0
 
 
+LABEL_JOIN = "+"  # the detector's and the judge's labels in one: `offline-detector+openai-compatible`
+
+
 def joined_models(models) -> str:
     """`detector-model+judge-model`, leaving out an empty one: an offline judge has no model, and a
     trailing "+" would name one that is not there."""
-    return "+".join(model for model in models if model)
+    return LABEL_JOIN.join(model for model in models if model)
 
 
 def vsil_question(item: LeakInput) -> VSILQuestion:
@@ -56,7 +59,7 @@ class LeakFilterStage(FilterStage):
             "reveal_raw_threshold": from_common_scale(self.threshold, calibration.reveal_threshold)}
         self.judge_role = judge  # e.g. pipeline.backends.llm_text.LLMVSILJudge
         parts = [detector] + ([judge] if judge else [])
-        self.backend = "+".join(part.backend for part in parts)
+        self.backend = LABEL_JOIN.join(part.backend for part in parts)
         self.model = joined_models(part.model for part in parts)
         self.prompt_hash = judge.prompt_hash if judge else ""
         self.detector_version = detector.version
