@@ -1,6 +1,7 @@
 """The offline rule-based leak rewriter (backend "rules", model ""): no model is involved, and its
 records say so; it versions itself by its lexicon and reference files. (The offline seed writer is
-`pipeline.backends.template_seeds`.)
+`pipeline.backends.template_seeds`; its guesses at the part a word plays in its sentence are
+`pipeline.backends.word_roles`.)
 
 `RulesRewriter` rewrites each query in four steps:
 
@@ -32,24 +33,24 @@ from pipeline.backends.base import Rewriter, RewriteRequest
 from pipeline.backends.harm_words import drop_adverbial_acts, harm_patterns, neutralise
 from pipeline.backends.tidy import end_mark, lower_first, tidy
 from pipeline.backends.references import Deixis, References, is_plural, subject_phrase
+from pipeline.backends.word_roles import (BEFORE_VERB, DETERMINER, LAST_WORD, MARKER, REF, SALIENT_FIRST,
+                                          SUBJECT_BEFORE, compound_after_preposition, follows_relative_that,
+                                          is_base_verb, is_relative_that, looks_verbal, modifies_next_word,
+                                          quantified_modifiers_start, reads_as_verb)
 from pipeline.contracts import ItemError
 from pipeline.lexicon import (Lexicon, contains_term, find_term, load_lexicon, participles_start, stem, stems,
                               words)
 from pipeline.prompts import text_hash
 
-REF = "\ue000"  # stands for "the thing in the image" while the rules run
-SALIENT_FIRST = "\ue100"  # each salient noun gets a marker of its own, from here on
-_MARKER = f"[{REF}{SALIENT_FIRST}-\ue1ff]"
-_JOINED_MARKERS = re.compile(rf"{_MARKER}(?:\s*(?:,|and|or|&|/)?\s*{_MARKER})+")
+_JOINED_MARKERS = re.compile(rf"{MARKER}(?:\s*(?:,|and|or|&|/)?\s*{MARKER})+")
 MENTIONS_IMAGE = re.compile(r"\b(image|picture|photo)\b", re.IGNORECASE)
 
-_DETERMINER = r"(?:a|an|the|this|that|these|those|some|my|your|his|their|our|its)"
 # The words right before a term, nearest last: its lead-in is the nearest determiner with only
 # modifiers ("the old rusty black ", "these 10 mg Xanax ") or quantifiers ("a few more ") after it.
 _WORDS_BEFORE = re.compile(r"(?:[\w'-]+\s+){1,6}$")
 _QUANTIFIERS = frozenset({"few", "more", "many", "several"})
-_DETERMINER_BEFORE = re.compile(rf"\b{_DETERMINER}\s+$", re.IGNORECASE)
-_DETERMINER_BEFORE_REF = re.compile(rf"\b{_DETERMINER}\s+(?={REF})", re.IGNORECASE)
+_DETERMINER_BEFORE = re.compile(rf"\b{DETERMINER}\s+$", re.IGNORECASE)
+_DETERMINER_BEFORE_REF = re.compile(rf"\b{DETERMINER}\s+(?={REF})", re.IGNORECASE)
 _JOINED_REFS = re.compile(rf"{REF}(?:\s*(?:,|and|or|&|/)?\s*{REF})+")
 # "the vials in the image": the reference itself says where, so "in the image" goes.
 _REF_PLACED = re.compile(rf"(?<={REF})\s+(?:in|from|of|on) (?:the|this) (?:image|picture|photo)\b",
@@ -130,7 +131,7 @@ class RulesRewriter(Rewriter):
             verbs = 0  # the occurrences of a fed-back word that read as a verb stay, and are passed over
             while len(spans := find_term(text, term)) > verbs:
                 start, end = spans[verbs]
-                if term in fed_back and _reads_as_verb(text, start, end):
+                if term in fed_back and reads_as_verb(text, start, end):
                     verbs += 1
                 else:
                     text, _, _ = self._swap_for_reference(text, start, end, description)
@@ -151,16 +152,16 @@ class RulesRewriter(Rewriter):
         before = _WORDS_BEFORE.search(text[:start])
         tokens = list(re.finditer(r"[\w'-]+", before.group() if before else ""))
         for n, word in reversed(list(enumerate(tokens))):
-            if _is_relative_that(word.group(), tokens[n + 1].group() if n + 1 < len(tokens) else text[start:end]):
+            if is_relative_that(word.group(), tokens[n + 1].group() if n + 1 < len(tokens) else text[start:end]):
                 break
-            if re.fullmatch(_DETERMINER, word.group(), re.IGNORECASE):
+            if re.fullmatch(DETERMINER, word.group(), re.IGNORECASE):
                 return before.start() + word.start()
             if self._is_possessive(word.group()):  # with its own determiner if it has one: "this person's posts"
                 owner = _DETERMINER_BEFORE.search(text, 0, before.start() + word.start())
                 return owner.start() if owner else before.start() + word.start()
             if word.group().lower() in self.lexicon.stopwords - _QUANTIFIERS:
                 break
-        return min(participles_start(text, start), _quantified_modifiers_start(text, start),
+        return min(participles_start(text, start), quantified_modifiers_start(text, start),
                    self._described_compound_start(text, start, end, description))
 
     def _is_possessive(self, word: str) -> bool:
@@ -175,9 +176,9 @@ class RulesRewriter(Rewriter):
         in "numbers and home addresses" when it shows "home addresses"): they name the thing with it, and
         left behind they dangle ("home these"). Only nouns and adjectives: a word after a subject or "to"
         is the verb ("to snort cocaine" where the description has someone "about to snort cocaine")."""
-        while ((found := _LAST_WORD.search(text, 0, start)) and found.group(1).lower() not in self.lexicon.stopwords
-               and not _looks_verbal(found.group(1)) and not _SUBJECT_BEFORE.search(text, 0, found.start(1))
-               and not _BEFORE_VERB.search(text, 0, found.start(1))
+        while ((found := LAST_WORD.search(text, 0, start)) and found.group(1).lower() not in self.lexicon.stopwords
+               and not looks_verbal(found.group(1)) and not SUBJECT_BEFORE.search(text, 0, found.start(1))
+               and not BEFORE_VERB.search(text, 0, found.start(1))
                and contains_term(description, [text[found.start(1):end]])):
             start = found.start(1)
         return start
@@ -193,20 +194,20 @@ class RulesRewriter(Rewriter):
         def is_salient(match: re.Match) -> bool:
             word = match.group()
             return (stem(word) in salient and self.lexicon.is_content_word(word)
-                    and not _looks_verbal(word) and not _is_base_verb(match)
-                    and not _reads_as_verb(match.string, match.start(), match.end())
-                    and not _follows_relative_that(match))
+                    and not looks_verbal(word) and not is_base_verb(match)
+                    and not reads_as_verb(match.string, match.start(), match.end())
+                    and not follows_relative_that(match))
 
         def is_described_noun(word: str) -> bool:
-            return stem(word) in described and not _looks_verbal(word)
+            return stem(word) in described and not looks_verbal(word)
 
         # Right to left; a swap may swallow words to its left (the lead-in), so
         # the text is re-read after each change and only what lies left of it is visited.
         cursor, replaced = len(text), {}
         while candidates := [m for m in words(text) if m.end() <= cursor and is_salient(m)]:
             match = candidates[-1]
-            if (_modifies_next_word(text, match.end(), is_described_noun)
-                    or _compound_after_preposition(match, self.lexicon.is_content_word)):
+            if (modifies_next_word(text, match.end(), is_described_noun)
+                    or compound_after_preposition(match, self.lexicon.is_content_word)):
                 text, cursor = text[:match.start()] + text[match.end():], match.start()
             else:
                 marker = chr(ord(SALIENT_FIRST) + len(replaced))
@@ -214,52 +215,6 @@ class RulesRewriter(Rewriter):
                 text, cursor, replaced[marker] = self._swap_for_reference(text, match.start(), match.end(), "",
                                                                           marker)
         return text, replaced
-
-
-def _modifies_next_word(text: str, end: int, is_described_noun) -> bool:
-    """Whether the noun ending at `end` modifies a noun after it ("prison" in "prison wall"): that
-    noun is a marker already or a word of the description. Any other next word may be its verb
-    ("the knife go through"), a particle or an adjective ("the ATM open"); without a tagger a noun
-    before one is taken as the head, since dropping it would leave "the go through"."""
-    after = re.match(rf"\s+({_MARKER}|[\w'-]+)", text[end:])
-    return bool(after) and (bool(re.fullmatch(_MARKER, after.group(1))) or is_described_noun(after.group(1)))
-
-
-def _is_relative_that(word: str, next_word: str) -> bool:
-    """"that" before a verb's -s ("a scraper that pulls users' numbers", "a parlour that offers sexual services")
-    opens a clause; as a determiner it would take a singular noun ("that gun")."""
-    return word.lower() == "that" and is_plural(next_word)
-
-
-def _follows_relative_that(match: re.Match) -> bool:
-    """Whether the word is the verb of a relative "that" ("a parlour that offers", the description "offering")."""
-    before = _LAST_WORD.search(match.string, 0, match.start())
-    return bool(before) and _is_relative_that(before.group(1), match.group())
-
-
-# The word right before a position, and the -ing/-ed modifiers right after a quantifier ("many sleeping").
-_LAST_WORD = re.compile(r"(?<![\w'-])([\w'-]+)\s+$")
-_QUANTIFIED_MODIFIERS = re.compile(r"(?<![\w'-])(?:many|few|several|more)\s+((?:[\w'-]{3,}(?:ing|ed)\s+){1,2})$",
-                                   re.IGNORECASE)
-
-
-def _quantified_modifiers_start(text: str, start: int) -> int:
-    """Where the -ing/-ed words between a quantifier and the term begin ("How many sleeping pills"): after
-    "many" they can only modify the noun, while elsewhere "-ing" is as often the verb ("selling pills")."""
-    found = _QUANTIFIED_MODIFIERS.search(text, 0, start)
-    return found.start(1) if found else start
-
-
-_BARE_AFTER_PREPOSITION = re.compile(r"\b(?:through|past|into|in|at|on|from|with|via|across)\s+$", re.IGNORECASE)
-
-
-def _compound_after_preposition(match: re.Match, is_content_word) -> bool:
-    """Whether a bare singular noun after a preposition modifies the content word after it ("through
-    airport security"): a head noun there would have a determiner or be plural ("into concerts tonight")."""
-    after = re.match(r"\s+([\w'-]+)", match.string[match.end():])
-    return bool(after and _BARE_AFTER_PREPOSITION.search(match.string, 0, match.start())
-                and not is_plural(match.group()) and is_content_word(after.group(1))
-                and not _looks_verbal(after.group(1)) and not after.group(1).lower().endswith("ly"))
 
 
 _POINTS_AT_SEVERAL = re.compile(r"(?:these|those)\b", re.IGNORECASE)
@@ -270,7 +225,7 @@ def _first_replaced(text: str, replaced: dict[str, str], shown: set[str]) -> tup
     """What the first shown salient marker replaced, when it names several ("these cocaine bags",
     "the vials"): with no element terms it names the element, so the reference takes its number
     ("these items are", not "this item are")."""
-    first = next((m.group() for m in re.finditer(_MARKER, text) if m.group() in shown), None)
+    first = next((m.group() for m in re.finditer(MARKER, text) if m.group() in shown), None)
     original = replaced.get(first, "") if first else ""
     return (original,) if _POINTS_AT_SEVERAL.match(original) or is_plural(original) else ()
 
@@ -295,40 +250,6 @@ def _longest_first(terms: tuple[str, ...]) -> list[str]:
     # Longer terms first, so "phishing e-mail" goes whole before "e-mail" could split it.
     unique = [t for t in dict.fromkeys(terms) if stems(t)]
     return sorted(unique, key=lambda t: len(stems(t)), reverse=True)
-
-
-# A base form between a subject or "to" and its object ("to fill this", "do I spray it") is the
-# act, even when a description word shares its stem ("filled", "pepper spray").
-_BEFORE_VERB = re.compile(r"\b(?:to|I|we|you|they)\s+$", re.IGNORECASE)
-_OBJECT_AFTER = re.compile(rf"\s+(?:(?:{_DETERMINER}|it|them|him|her)\b|{_MARKER})", re.IGNORECASE)
-
-
-def _is_base_verb(match: re.Match) -> bool:
-    return bool(_BEFORE_VERB.search(match.string, 0, match.start())
-                and _OBJECT_AFTER.match(match.string, match.end()))
-
-
-# A subject: a pronoun, or a noun with its determiner ("the hero", "my friend").
-_SUBJECT_BEFORE = re.compile(rf"(?:\b{_DETERMINER}\s+[\w'-]+|\b(?:I|we|you|they|he|she|someone|somebody))\s+$",
-                             re.IGNORECASE)
-
-
-# After a noun "that" opens a clause ("a massage parlour that offers") and "this" a time ("a gun shop this week").
-_NOT_AN_OBJECT = re.compile(r"\s+(?:that|this)\b", re.IGNORECASE)
-
-
-def _reads_as_verb(text: str, start: int, end: int) -> bool:
-    """Whether the one word at text[start:end] sits between a subject and its object ("the hero tucks a
-    loaded pistol", "they sell it"): the detector flags such a word for its stem ("tucked" in the description),
-    and as a reference it takes the subject with it ("where this and walks")."""
-    return (len(words(text[start:end])) == 1 and bool(_SUBJECT_BEFORE.search(text, 0, start))
-            and bool(_OBJECT_AFTER.match(text, end)) and not _NOT_AN_OBJECT.match(text, end))
-
-
-def _looks_verbal(word: str) -> bool:
-    # Without a part-of-speech tagger, "-ing"/"-ed" forms ("holding", "crowded")
-    # are taken as verbs or adjectives, which say how, not what.
-    return len(word) > 5 and word.lower().endswith(("ing", "ed"))
 
 
 def _render_references(text: str, deixis: Deixis) -> str:
