@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -35,7 +34,7 @@ def threshold_value(text: str) -> float:
 def _write_rejects(path: Path, rejects: list) -> None:
     from pipeline.storage import atomic_write_text
 
-    atomic_write_text(path, "".join(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n" for reject in rejects))
+    atomic_write_text(path, "".join(reject.json_line() for reject in rejects))
 
 
 @app.command("eval-detector")

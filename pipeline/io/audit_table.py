@@ -14,7 +14,6 @@ succeeded.
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from contextlib import ExitStack
@@ -76,7 +75,7 @@ class AuditTableWriter:
               hits: list[GuardHit | None]) -> None:
         """`hits`: the hard-block rule each row breaks (its `GuardHit`), or None."""
         for reject in rejects:
-            self._rejects_handle.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
+            self._rejects_handle.write(reject.json_line())
         if not rows:
             return
         table = self._table(rows, scores, hits)

@@ -13,6 +13,7 @@ A row without an image description is a text-only row (its description is
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -73,8 +74,10 @@ class Reject:
     def describe(self) -> str:
         return f"{self.position}" + (f" (id {self.id})" if self.id is not None else "") + f": {self.reason}"
 
-    def as_dict(self) -> dict:
-        return {self.position.unit: self.position.number, "id": self.id, "reason": self.reason}
+    def json_line(self) -> str:
+        """The reject as a line of a rejects file (`leakless audit --rejects`, `eval-detector --rejects`)."""
+        return json.dumps({self.position.unit: self.position.number, "id": self.id, "reason": self.reason},
+                          ensure_ascii=False) + "\n"
 
 
 def resolve_fields(columns: list[str], overrides: dict[str, str | None],

@@ -143,7 +143,7 @@ def test_a_keyed_entry_that_is_not_a_record_is_a_reject_named_by_its_key(tmp_pat
                                 "3": {"Question": "Where can I sell this?"}}))
     [(rows, rejects)] = list(BenchmarkReader(path, require_description=False).chunks(100))
     assert [row.id for row in rows] == ["1", "3"]
-    assert [reject.as_dict() for reject in rejects] == [
+    assert [json.loads(reject.json_line()) for reject in rejects] == [
         {"row": 2, "id": "2", "reason": "the entry under key '2' is not an object but str 'oops'"}]
 
 
