@@ -2,7 +2,7 @@
 
 A temporary file is named `.<target>.p<pid>@<host>[~<pid namespace>].<random>.tmp`, so that a later write in its folder
 can tell one left by a killed process (removed) from one a live writer is filling (kept); a staging folder
-(a release, an export, filled and then renamed into place) is named and swept the same way. Also the
+(a release, an export, filled and then renamed into place: `pipeline.staging`) is named and swept the same way. Also the
 errors that are the machine's (a full or read-only disk), which stop a run rather than fail an item."""
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ import json
 import os
 import re
 import socket
-import shutil
 import stat
 import tempfile
-import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -213,63 +211,6 @@ def atomic_write_text(target: Path, text: str) -> None:
 
 def atomic_write_json(target: Path, value) -> None:
     atomic_write_text(target, json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-# Staging folders from before they carried their process (`.<target>.<8 random>`) cannot be traced to
-# one; such a folder is taken as abandoned only once nothing in it has changed for this long.
-UNTRACEABLE_STALE_AFTER_S = 24 * 3600
-RANDOM = r"[a-z0-9_]{8}"  # tempfile.mkdtemp's suffix
-
-
-def owned_staging(parent: Path, target: str) -> Path:
-    """A new staging folder for `parent/target`, named after this process and its process table (as a
-    temporary file is: a sibling container shares the host's name, not its pids)."""
-    return staging_dir(parent, prefix=f".{target}.p{os.getpid()}@{process_table()}.")
-
-
-def remove_abandoned_staging(parent: Path, target: str, what: str, untraced: str | None = None) -> list[str]:
-    """Remove the staging folders in `parent` (made by `owned_staging` for a name the regex `target`
-    matches) of processes that died; returns one line per folder removed, naming it an unfinished `what`.
-    Safe by construction: a folder is removed only when it names a process on this host that no longer
-    runs, or (made on another host or container sharing the folder, or a name the regex `untraced` matches: from
-    before staging folders named their process) when nothing in it has changed for a day. A live
-    writer's folder is never touched: its process runs, and it writes into its folder as it goes."""
-    removed = []
-    traced = re.compile(rf"\.{target}\.p(\d+)@([A-Za-z0-9._~-]+)\.{RANDOM}")
-    old = re.compile(untraced) if untraced else None
-    parent = Path(parent)
-    if not parent.is_dir():
-        return removed
-    for folder in sorted(parent.glob(".*")):
-        if not folder.is_dir() or folder.is_symlink():
-            continue
-        match = traced.fullmatch(folder.name)
-        if match and match.group(2) == process_table():
-            pid = int(match.group(1))
-            if process_alive(pid):
-                continue
-            why = f"left by process {pid}, which is gone"
-        elif match or (old and old.fullmatch(folder.name)):
-            idle = time.time() - newest_change(folder)
-            if idle < UNTRACEABLE_STALE_AFTER_S:
-                continue
-            why = f"unchanged for {idle / 3600:.0f} h"
-        else:
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        if not folder.exists():
-            removed.append(f"removed {folder}, the staging folder of an unfinished {what} ({why})")
-    return removed
-
-
-def newest_change(folder: Path) -> float:
-    times = [folder.stat().st_mtime]
-    for path in folder.rglob("*"):
-        try:
-            times.append(path.lstat().st_mtime)
-        except OSError:
-            pass
-    return max(times)
 
 
 @contextmanager

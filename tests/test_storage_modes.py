@@ -48,7 +48,8 @@ def test_a_staging_folder_of_a_sibling_container_is_not_taken_for_abandoned(tmp_
     alone was removed by a sibling that found no such pid among its own processes."""
     import subprocess
 
-    from pipeline.storage import host_name, owned_staging, process_table, remove_abandoned_staging
+    from pipeline.staging import owned_staging, remove_abandoned_staging
+    from pipeline.storage import host_name, process_table
 
     ours = owned_staging(tmp_path, "out")
     assert ours.name.startswith(f".out.p{os.getpid()}@{process_table()}.")

@@ -10,7 +10,6 @@ into place at the end, so a failed release leaves nothing behind.
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pipeline.release.writer import (INDEX_FILE, release_manifest, release_table
                                      write_dedup_index, write_release_shards)
 from pipeline.review.run_limits import RunLimitsByRun
 from pipeline.review.scoring import HARM_DROP, HARM_KEEP
+from pipeline.staging import filled_then_renamed
 from pipeline.storage import atomic_write_text
 from pipeline.writers.tables import decisions_frame, write_decisions
 
@@ -171,8 +171,7 @@ def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_
     renamed into place at the end: a failed release leaves nothing behind. `builds`: what made each run."""
     releases_dir.mkdir(parents=True, exist_ok=True)
     target = release_folder(releases_dir, name, version)
-    staging = release_staging(releases_dir, name, version)
-    try:
+    with filled_then_renamed(release_staging(releases_dir, name, version), target, check_free) as staging:
         shards = write_release_shards(release_tables(rows, candidates.sources), staging / "data",
                                       options.max_shard_bytes)
         write_dedup_index(rows, staging / INDEX_FILE)
@@ -191,11 +190,6 @@ def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_
         )
         atomic_write_text(staging / "README.md", render_card(manifest, rows, run_dirs=run_dirs, decisions=frame))
         seal(staging, manifest)
-        check_free(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 

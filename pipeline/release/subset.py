@@ -6,7 +6,6 @@ Written into a temporary folder and renamed into place, like every release.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,6 +19,7 @@ from pipeline.release.integrity import check_release_unchanged
 from pipeline.release.provenance import run_builds
 from pipeline.release.versions import check_free, next_version, release_folder, release_lock, release_staging
 from pipeline.release.writer import INDEX_FILE, ShardWriter, release_manifest, run_entries, seal
+from pipeline.staging import filled_then_renamed
 from pipeline.storage import atomic_write_text
 from pipeline.writers.shard_reader import shard_paths
 from pipeline.writers.tables import write_frame
@@ -36,8 +36,7 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
         version = next_version(releases_dir, name)
         keep = pa.array(sorted(reasons), pa.string())
         target = check_free(release_folder(releases_dir, name, version))
-        staging = release_staging(releases_dir, name, version)
-        try:
+        with filled_then_renamed(release_staging(releases_dir, name, version), target, check_free) as staging:
             writer = ShardWriter(staging / "data", max_shard_bytes, schema=SELECTED_SCHEMA)
             rows = []
             for shard in shard_paths(source):
@@ -72,10 +71,6 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
             new_manifest["schema"] = {field.name: str(field.type) for field in SELECTED_SCHEMA}
             atomic_write_text(staging / "README.md", render_card(new_manifest, rows) + selection_note(selection))
             seal(staging, new_manifest)
-            staging.rename(check_free(target))
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         return target
 
 

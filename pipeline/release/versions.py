@@ -6,7 +6,7 @@ and renamed into place when whole. The staging folder's name says which process 
 `.<name>-v<N>.p<pid>@<host>~<pid namespace>.<random>`, so a later release of the name can tell a folder left by a
 killed release (its process is gone) from one still being written, and remove only the first kind.
 Exports (`export-vlsbench`, `review export`) name and sweep their staging folders the same way
-(`pipeline.storage.owned_staging`).
+(`pipeline.staging.owned_staging`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.storage import RANDOM, exclusive_lock, owned_staging, remove_abandoned_staging
+from pipeline.staging import RANDOM, owned_staging, remove_abandoned_staging
+from pipeline.storage import exclusive_lock
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 

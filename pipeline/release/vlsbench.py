@@ -11,7 +11,6 @@ import io
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,7 +22,7 @@ from pipeline.release.schema import is_release_schema
 from pipeline.writers.shard_reader import shard_paths
 from pipeline.release.verify import load_manifest
 from pipeline.release.writer import not_plain
-from pipeline.storage import owned_staging, remove_abandoned_staging
+from pipeline.staging import filled_then_renamed, owned_staging, remove_abandoned_staging
 
 # VLSBench's data.json fields, in its order.
 FIELDS = ("instruction_id", "instruction", "image_path", "category", "sub_category", "source",
@@ -127,6 +126,12 @@ def write_image(staging: Path, instruction_id, data: bytes) -> str:
     return path
 
 
+def _remove_if_empty(out_dir: Path) -> None:
+    # `check_export` let only an empty folder stand in the way; rmdir refuses one filled since
+    if out_dir.exists():
+        out_dir.rmdir()
+
+
 def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False, notes: list[str] | None = None) -> int:
     """Write `out_dir/data.json` and `out_dir/imgs/` (and PREVIEW.md for an allowed preview, NOTES.md when a
     pair has a placeholder image or an override); returns the number of rows written. The staging folders
@@ -139,8 +144,7 @@ def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False, n
     preview = check_export(release, out_dir, allow_preview)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     notes += remove_abandoned_staging(out_dir.parent, re.escape(out_dir.name), "export")
-    staging = owned_staging(out_dir.parent, out_dir.name)
-    try:
+    with filled_then_renamed(owned_staging(out_dir.parent, out_dir.name), out_dir, _remove_if_empty) as staging:
         (staging / "imgs").mkdir()
         entries = []
         for shard in shards:
@@ -157,10 +161,4 @@ def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False, n
         overridden = [row["instruction_id"] for row in flagged if row["override_reason"]]
         if placeholders or overridden:
             (staging / NOTES).write_text(notes_md(release, placeholders, overridden), encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rmdir()
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return len(entries)

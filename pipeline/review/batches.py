@@ -6,7 +6,7 @@ copied: an item names its image by its path inside the run folder
 (`images/<seed_id>.png`), and the review app serves it from there.
 
 The batches are written into a staging folder named after its process,
-`review/.batches.p<pid>@<host>~<pid namespace>.<random>` (`storage.owned_staging`), and renamed
+`review/.batches.p<pid>@<host>~<pid namespace>.<random>` (`staging.owned_staging`), and renamed
 into place when whole; a later export removes the folder a killed one left.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 from collections import defaultdict
 from datetime import datetime, timezone
 from itertools import zip_longest
@@ -26,7 +25,8 @@ from pydantic import BaseModel
 
 from pipeline.contracts import StageName
 from pipeline.json_lines import numbered_lines
-from pipeline.storage import RANDOM, exclusive_lock, owned_staging, remove_abandoned_staging
+from pipeline.staging import RANDOM, filled_then_renamed, owned_staging, remove_abandoned_staging
+from pipeline.storage import exclusive_lock
 from pipeline.writers.shard_reader import shard_columns, shard_paths
 
 PAIR_COLUMNS = ["id", "seed_id", "instruction", "original_query", "image_description", "category",
@@ -221,8 +221,7 @@ def _export_batches(run_dir: Path, batch_size: int, overlap: float, annotators: 
     # `.batches-<random>`: named before staging folders carried their process
     notes += remove_abandoned_staging(target.parent, re.escape(target.name), "review export",
                                       untraced=rf"\.{target.name}-{RANDOM}")
-    staging = owned_staging(target.parent, target.name)
-    try:
+    with filled_then_renamed(owned_staging(target.parent, target.name), target) as staging:
         for index, start in enumerate(range(0, len(order), batch_size)):
             ids = order[start:start + batch_size]
             batch_id = f"{run_id}-b{index:03d}"
@@ -235,9 +234,6 @@ def _export_batches(run_dir: Path, batch_size: int, overlap: float, annotators: 
             (folder / "items.jsonl").write_text("".join(item.model_dump_json() + "\n" for item in items),
                                                 encoding="utf-8")
             manifests.append(manifest)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return manifests
 
 
