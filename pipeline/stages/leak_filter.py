@@ -12,6 +12,9 @@ image shows), `leak.judge` (the judge, under the threshold), `leak.none` (kept).
 
 Scores and verdict are stored apart (Decision.scores / .score vs .verdict), so a
 researcher can re-decide at another threshold without recomputing.
+
+The judge's spans are model-written text the run would keep and send to the rewriter: the hard
+block reads them first (`judge_spans`), as it reads a judge's explanation (`guardrails.kept_start`).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from __future__ import annotations
 from pipeline.batch import Batch
 from pipeline.contracts import ItemError, Provenance, ReasonCode, StageName, VSILJudge, VSILQuestion
 from pipeline.detect.detector import LeakDetector, LeakInput, checked_threshold, from_common_scale
+from pipeline.guardrails import check_texts
 from pipeline.records import CandidatePair, LeakScores
 from pipeline.stages.filter import FilterStage, Judgement
 from pipeline.stages.base import failure_text
 from pipeline.stages.harm_check import harm_cues
 
 JUDGE_SIGNAL = "judge_leaks"  # 1.0 when the VSIL judge says the query leaks, 0.0 when not, -1.0 on error
+# how many of the VSIL judge's spans the hard block withheld (set only when it withheld any)
+WITHHELD_SIGNAL = "judge_spans_withheld"
 
 
 def judge_failed(leak: LeakScores) -> bool:
@@ -38,6 +44,28 @@ def joined_models(models) -> str:
     """`detector-model+judge-model`, leaving out an empty one: an offline judge has no model, and a
     trailing "+" would name one that is not there."""
     return LABEL_JOIN.join(model for model in models if model)
+
+
+def judge_spans(spans: tuple[str, ...], item: LeakInput) -> tuple[tuple[str, ...], int]:
+    """(the VSIL judge's spans a run may keep, how many it may not). A model wrote them and need not
+    have taken them from the query ("Robert Hughes 555-867-5304"); whatever a run keeps of them goes
+    into decisions.parquet and the checkpoints, and to the rewriter as feedback. So each is read by
+    the hard block beside the query and description it is kept with (a minor word in a span and a
+    sexual word in the query are one hit), then the rest together; one it stops is dropped, not
+    recorded and never fed back."""
+    beside = [item.query, item.image_description]
+    kept = [span for span in spans if not check_texts([span, *beside], item.category)]
+    if kept and check_texts([*kept, *beside], item.category):  # spans that are one hit only together
+        kept = []
+    return tuple(kept), len(spans) - len(kept)
+
+
+def withheld_note(leak: LeakScores) -> str:
+    """What a decision says of the judge's spans the hard block withheld: how many, not what."""
+    count = int(leak.signals.get(WITHHELD_SIGNAL, 0))
+    if not count:
+        return ""
+    return f"; {count} VSIL judge span{'' if count == 1 else 's'} withheld by the guardrail"
 
 
 def vsil_question(item: LeakInput) -> VSILQuestion:
@@ -71,14 +99,17 @@ class LeakFilterStage(FilterStage):
         if not self.judge_role or not items:
             return scores
         judged = []
-        for score, verdict in zip(scores, self.judge_role.judge([vsil_question(item) for item in items])):
+        verdicts = self.judge_role.judge([vsil_question(item) for item in items])
+        for item, score, verdict in zip(items, scores, verdicts):
             if isinstance(verdict, ItemError):  # the pair fails at the filter; the signal shows -1
                 judged.append(score.model_copy(update={"signals": {**score.signals, JUDGE_SIGNAL: -1.0},
                                                        "judge_error": verdict}))
                 continue
-            spans = tuple(dict.fromkeys(score.spans + tuple(verdict.leaked_spans)))
+            kept, withheld = judge_spans(tuple(verdict.leaked_spans), item)
+            signals = {**score.signals, JUDGE_SIGNAL: float(verdict.leaks),
+                       **({WITHHELD_SIGNAL: float(withheld)} if withheld else {})}
             judged.append(score.model_copy(update={
-                "spans": spans, "signals": {**score.signals, JUDGE_SIGNAL: float(verdict.leaks)},
+                "spans": tuple(dict.fromkeys(score.spans + kept)), "signals": signals,
                 "judged_by": verdict.made_by or self.configured_judge()}))
         return judged
 
@@ -135,7 +166,8 @@ class LeakFilterStage(FilterStage):
             judge = " (VSIL judge: leaks)" if leak.signals.get(JUDGE_SIGNAL) == 1.0 else ""
             reason = (f"leaks: score {leak.score:.3f} vs threshold {self.threshold:.3f}{judge}" if leaky
                       else f"leak-free: score {leak.score:.3f} < {self.threshold:.3f}")
-        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason, made_by=self.made_by(leak),
+        return Judgement(keep=not leaky, code=code or verdict_code, reason=reason + withheld_note(leak),
+                         made_by=self.made_by(leak),
                          scores={**leak.signals, **self.part_thresholds},
                          score=leak.score, threshold=self.threshold, spans=tuple(leak.spans), attempt=attempt,
                          element_terms=leak.element_terms, text_by=leak.written_by)
