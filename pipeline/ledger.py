@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from pipeline.batch import Batch
 from pipeline.contracts import StageName
+from pipeline.guardrails import masked
 from pipeline.records import Decision, Failure, LedgerEntry, TerminalState
 from pipeline.stages.drafts import unusable_queries, usable_queries
 
@@ -50,6 +51,13 @@ def _left_out_reason(left_out: list[tuple[str, str]]) -> str:
     return f"; {len(left_out)} written quer{'y' if len(left_out) == 1 else 'ies'} left out: {told}"
 
 
+def _blocked_element(element: str, rule: str) -> str:
+    """A blocked seed's element as the ledger writes it: masked like its reason when a private person
+    stopped it, since the person may be in the element itself (an image-first seed's element is its
+    pool caption's subject: "photo of my neighbour emily carter")."""
+    return masked(element) if rule.startswith("private_person:") else element
+
+
 def ledger_for(batch: Batch) -> list[LedgerEntry]:
     accepted = defaultdict(int)
     for pair in batch.pairs:
@@ -75,7 +83,8 @@ def ledger_for(batch: Batch) -> list[LedgerEntry]:
         total = queries.get(seed.id, 0)
         if seed.id in blocks:
             block = blocks[seed.id]
-            entry = LedgerEntry(**common, state=TerminalState.blocked, stage=block.stage,
+            entry = LedgerEntry(**{**common, "element": _blocked_element(seed.element.element, block.rule)},
+                                state=TerminalState.blocked, stage=block.stage,
                                 reason=f"guardrail {block.rule} matched {block.matched!r}")
         elif accepted[seed.id]:
             dropped = total - accepted[seed.id]
