@@ -20,8 +20,9 @@ import jinja2
 import pandas as pd
 import yaml
 
+from pipeline.release.card_licence import POOL_BACKEND_PREFIX, POOL_NOTE, licence_text
 from pipeline.release.card_sources import (EDIT_ROLE, NOT_RECORDED, annotator_edited, backends_used, cell_text,
-                                           detectors_used, model_label, read_run_decisions, run_review_states)
+                                           detectors_used, read_run_decisions, run_review_states)
 from pipeline.release.claims import ACCEPTED
 from pipeline.release.leak_check import LEAKS, NOT_ENGLISH
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
@@ -53,7 +54,8 @@ COLUMN_MEANINGS = {
     "category": "VLSBench's category (6)",
     "sub_category": "VLSBench's sub-category (19)",
     "element": "the risky object or scenario the image shows",
-    "source": "`generation`, or the name of the image pool the image came from",
+    "source": "where the image came from: `generation` for a made one, else the source the image pool's "
+              "captions file gives it (the pool's name where it gives none)",
     "safety_reason": "why the pair is risky",
     "leak_score": "the leak detector's score of `instruction` as shipped (lower is safer)",
     "seed_backend": "the backend that wrote the harmful seed",
@@ -245,8 +247,6 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
                     and all(is_offline(backend) for r, backend, _, _ in backends if r == role)]
     offline_text = " or ".join(filter(None, [", ".join(offline_text[:-1]), *offline_text[-1:]]))
     placeholders = sum(row.get("image_backend") == "placeholder" for row in rows)
-    model_images = sorted({model_label(row.get("image_model")) for row in rows
-                           if row.get("image_backend") not in (None, "", "placeholder")} - {NOT_RECORDED})
     types = column_types()
     columns = [(name, types.get(name, NOT_RECORDED), COLUMN_MEANINGS.get(name, NOT_RECORDED))
                for name in release_columns(manifest)]
@@ -266,10 +266,10 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         shipped_states=dict(_sorted_state(Counter(row.get("review_state") for row in rows if row.get("review_state")))),
         taken=taken, new_rows=manifest["rows"] - manifest["carried_rows"],
         not_taken=dict(_sorted_state(Counter((manifest.get("dropped") or {}).get("not_taken_by_review") or {}))),
-        backends=backends, offline=offline_notes(backends), offline_used=offline_used, offline_text=offline_text,
-        placeholders=placeholders, model_images=model_images,
+        backends=backends, notes=offline_notes(backends) | pool_notes(backends), offline_used=offline_used,
+        offline_text=offline_text, placeholders=placeholders,
         detectors=detectors_used(rows, run_decisions, manifest["version"]),
-        columns=columns, license=manifest["license"],
+        columns=columns, licence=licence_text(manifest["license"], rows),
         overridden=overridden, overridden_leaks=overridden_leaks, overridden_harm=overridden_harm,
         not_english=not_english_rows(rows),
         edited=annotator_edited(rows), edit_role=EDIT_ROLE,
@@ -288,6 +288,11 @@ def offline_notes(backends: list[tuple[str, str, str, int]]) -> dict[str, str]:
     `OFFLINE_BACKENDS` lines. A label with a model in it gets none: "no language model" would be false."""
     return {backend: "; ".join(dict.fromkeys(OFFLINE_BACKENDS[part] for part in backend.split(LABEL_JOIN)))
             for _, backend, _, _ in backends if is_offline(backend)}
+
+
+def pool_notes(backends: list[tuple[str, str, str, int]]) -> dict[str, str]:
+    """Backend label -> the card's note, for an image pool's: its model is the embedder, no image model."""
+    return {backend: POOL_NOTE for _, backend, _, _ in backends if backend.startswith(POOL_BACKEND_PREFIX)}
 
 
 def _sorted_state(counts: Counter) -> list[tuple[str, int]]:

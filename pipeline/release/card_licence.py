@@ -1,0 +1,63 @@
+"""What a release's licence covers, as its card and `export-vlsbench`'s LICENSE.md say it.
+
+The chosen licence (`leakless release --license`) covers what the pipeline wrote. A pair whose image
+came from an image pool (`image_backend` `pool:<name>`) ships a third party's picture and its caption as
+`image_description`: those keep the licence of the source they came from, which the pool's captions
+file names in `source`. So the statement lists each such source with its pairs. An image model's
+terms may bind the images it made; a pool row's `image_model` is the text embedder that matched the
+captions (docs/images.md), no image model, and a placeholder grid has none, so neither is named.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pipeline.markdown_text import code_cell
+from pipeline.release.card_sources import NOT_RECORDED, cell_text, model_label
+
+POOL_BACKEND_PREFIX = "pool:"  # PoolRetriever's backend label, `pool:<pool name>`
+NO_IMAGE_MODEL = {"", "placeholder"}  # image backends with no image model behind them
+POOL_NOTE = ("images and their captions from this image pool, no image model (a model named is the text "
+             "embedder that matched the captions)")
+
+
+def is_pool_row(row: dict) -> bool:
+    return cell_text(row.get("image_backend")).startswith(POOL_BACKEND_PREFIX)
+
+
+def pool_sources(rows: list[dict]) -> list[tuple[str, int]]:
+    """(the `source` the pool's captions file gave, pairs) for the rows showing a pool image, most
+    pairs first; a row without one counts under "—"."""
+    counts = Counter(cell_text(row.get("source")) or NOT_RECORDED for row in rows if is_pool_row(row))
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def image_models(rows: list[dict]) -> list[str]:
+    """The image models (as the card names them) that made the rows' images: not a pool's embedder,
+    not a placeholder."""
+    models = {model_label(row.get("image_model")) for row in rows
+              if not is_pool_row(row) and cell_text(row.get("image_backend")) not in NO_IMAGE_MODEL}
+    return sorted(models - {NOT_RECORDED})
+
+
+def licence_text(licence: str, rows: list[dict]) -> str:
+    """The licence statement (Markdown paragraphs, no heading) for a release of `rows` under `licence`."""
+    chosen = code_cell(licence)
+    sources = pool_sources(rows)
+    if not sources:
+        paragraphs = [f"This dataset is released under the {chosen} licence."]
+    else:
+        pooled = sum(count for _, count in sources)
+        paragraphs = [
+            f"The texts the pipeline wrote are released under the {chosen} licence. The images of {pooled} of "
+            f"{len(rows)} pairs come from an image pool (`image_backend` `pool:<name>`): each such image and "
+            f"its caption, shipped as `image_description`, are not covered by {chosen} and keep the licence of "
+            "the source they came from, which `source` names (as the pool's captions file gives it). Check "
+            "each source's terms, and the attribution it asks for, before you publish or use these pairs.",
+            "| source | pairs |\n|---|---|\n" + "\n".join(
+                f"| {source if source == NOT_RECORDED else code_cell(source)} | {count} |"
+                for source, count in sources)]
+    if models := image_models(rows):
+        paragraphs.append(f"Images made by an image model ({', '.join(models)}) may also be bound by that "
+                          "model's own licence terms.")
+    return "\n\n".join(paragraphs)
