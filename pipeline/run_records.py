@@ -153,14 +153,51 @@ def prompt_record(config: BuildConfig) -> dict[str, str]:
     # the bundled element library, whose terms the leak detector matches (in detector.version) whatever
     # run.elements_file says; elements.json covers only the lines the plan chose
     files["pipeline/taxonomy/elements.jsonl"] = taxonomy.ELEMENTS_FILE
-    return {name: sha256_file(path) for name, path in files.items()}
+    return {name: sha256_file(path) for name, path in files.items()} | embedder_record()
+
+
+def embedder_record() -> dict[str, str]:
+    """The embedder's arithmetic (`LEAKLESS_EMBED_PRECISION`) where it is not the default float32: every
+    leak score and intent cosine is made in it, so it decides what the run makes as the files do. Kept
+    only then, so a float32 run's prompts.json reads as it did before the record, and a run that has
+    none was made in float32 (or before the record: one made in bfloat16 then is taken for float32)."""
+    from pipeline.backends.minilm import DEFAULT_PRECISION, PRECISION_ENV, configured_precision
+
+    precision = configured_precision()
+    return {} if precision == DEFAULT_PRECISION else {PRECISION_ENV: precision}
+
+
+def precision_change(recorded: dict[str, str], now: dict[str, str]) -> tuple[str, str] | None:
+    """(the run's precision, this build's) where they differ, else None (`embedder_record`)."""
+    from pipeline.backends.minilm import DEFAULT_PRECISION, PRECISION_ENV
+
+    old, new = (record.get(PRECISION_ENV, DEFAULT_PRECISION) for record in (recorded, now))
+    return None if old == new else (old, new)
+
+
+def precision_refusal(run_id: str, recorded: dict[str, str], now: dict[str, str]) -> str | None:
+    """Why a resume of run `run_id` in another embedder precision is refused, or None."""
+    from pipeline.backends.minilm import PRECISION_ENV
+
+    if not (precision := precision_change(recorded, now)):
+        return None
+    old, new = precision
+    return (f"run {run_id} was embedded in {old} and this build would embed in {new} ({PRECISION_ENV}), "
+            f"which would mix both precisions' scores in one run; set {PRECISION_ENV}={old} to resume it, "
+            f"or use a new --run-id to build in {new}")
 
 
 def prompt_changes(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
-    """`file (sha256 old -> new)` for each recorded file that reads otherwise now. A file a newer
-    leakless reads that the run did not record is no change, as a new config key is not."""
-    return [f"{name} (sha256 {old[:12]} -> {now[name][:12]})"
-            for name, old in recorded.items() if name in now and now[name] != old]
+    """`file (sha256 old -> new)` for each recorded file that reads otherwise now, and the embedder's
+    precision where it changed. A file a newer leakless reads that the run did not record is no change,
+    as a new config key is not."""
+    from pipeline.backends.minilm import PRECISION_ENV
+
+    changed = [f"{name} (sha256 {old[:12]} -> {now[name][:12]})" for name, old in recorded.items()
+               if name != PRECISION_ENV and name in now and now[name] != old]
+    if precision := precision_change(recorded, now):
+        changed.append(f"{PRECISION_ENV} ({precision[0]} -> {precision[1]})")
+    return changed
 
 
 def code_version() -> dict | None:

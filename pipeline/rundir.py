@@ -13,7 +13,8 @@ from pathlib import Path
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig, ConfigError
 from pipeline.records import Seed, content_id
-from pipeline.run_records import code_version, config_changes, element_changes, prompt_changes, prompt_record
+from pipeline.run_records import (code_version, config_changes, element_changes, precision_refusal, prompt_changes,
+                                  prompt_record)
 from pipeline.storage import atomic_write_json, atomic_write_text, remove_leftovers
 
 
@@ -41,8 +42,9 @@ class RunDir:
 
     @property
     def prompts_record(self) -> Path:
-        """The sha256 of the prompt files and the taxonomy the run was made with (`prompt_record`);
-        runs made before this record have none, and resume unchecked."""
+        """The sha256 of the prompt files and the taxonomy the run was made with, and the embedder's
+        precision where it was not float32 (`prompt_record`); runs made before this record have none,
+        and resume unchecked."""
         return self.path / "prompts.json"
 
     @property
@@ -92,9 +94,9 @@ class RunDir:
                 "records the current ones, and later resumes are checked against them")
 
     def check(self, config: BuildConfig) -> None:
-        """Refuse to resume a run that was made with another config or other prompt files, or whose
-        plan would now choose other elements (reads only). Settings of how it runs (`HOW_NOT_WHAT`)
-        may change; config.json keeps the first run's."""
+        """Refuse to resume a run that was made with another config, other prompt files or another
+        embedder precision, or whose plan would now choose other elements (reads only). Settings of
+        how it runs (`HOW_NOT_WHAT`) may change; config.json keeps the first run's."""
         changes = self.changes_to_make(config)
         if changes is None:
             return
@@ -104,7 +106,10 @@ class RunDir:
                               "use a new --run-id to build with this one")
         recorded = self.recorded_prompts()
         if recorded is not None:
-            edited = prompt_changes(recorded, prompt_record(config))
+            now = prompt_record(config)
+            if refusal := precision_refusal(self.run_id, recorded, now):
+                raise ConfigError(refusal)
+            edited = prompt_changes(recorded, now)
             if edited:
                 raise ConfigError(f"run {self.run_id} was made with other versions of {'; '.join(edited)}; "
                                   "use a new --run-id to build with these")

@@ -16,6 +16,7 @@ from pipeline.backends.text_batches import RecentResults, by_token_count
 MODEL_LOCK = threading.Lock()
 DIMENSION = 384  # all-MiniLM-L6-v2's vector width
 PRECISIONS = ("float32", "bfloat16")
+DEFAULT_PRECISION = "float32"  # what the detector was fitted and calibrated in
 
 
 @lru_cache(maxsize=1)
@@ -31,11 +32,11 @@ class MiniLMEmbedder(Embedder):
     backend = "minilm"
     model = "all-MiniLM-L6-v2"
 
-    def __init__(self, batch_size: int = 128, cache_size: int = 50_000, precision: str = "float32"):
+    def __init__(self, batch_size: int = 128, cache_size: int = 50_000, precision: str = DEFAULT_PRECISION):
         _require_known(precision, "precision")
         self.batch_size = batch_size
         self.precision = precision
-        if precision != "float32":
+        if precision != DEFAULT_PRECISION:
             self.model = f"{MiniLMEmbedder.model}@{precision}"  # records say which arithmetic made them
         # Stages embed the same texts again (a query in the leak filter and in the
         # harm check, a description for each of its queries), so keep recent vectors.
@@ -90,7 +91,7 @@ def configured_precision() -> str:
     """bfloat16 embeds about 2.5x faster on CPUs with AMX or AVX512-BF16 (cosine to float32
     >= 0.99997, no detector verdict flipped on 7,058 team pairs), but its scores differ from
     the float32 arithmetic the detector was calibrated in by up to 0.02, so it is opt-in."""
-    precision = os.environ.get(PRECISION_ENV, "float32")
+    precision = os.environ.get(PRECISION_ENV, DEFAULT_PRECISION)
     _require_known(precision, PRECISION_ENV)
     return precision
 

@@ -52,7 +52,6 @@ def harm_check_verdicts(run_dirs: Iterable[Path]) -> dict[str, bool]:
 
 class RulesPairChecker:
     backend = "rules"
-    model = "all-MiniLM-L6-v2"
     prompt_hash = ""
 
     def __init__(self, embedder: Embedder, harm_kept: dict[str, bool], min_match_similarity: float = 0.2,
@@ -66,6 +65,12 @@ class RulesPairChecker:
         self.element_categories: dict[str, set[str]] = defaultdict(set)
         for element in load_elements():
             self.element_categories[element.element].add(element.category)
+
+    @property
+    def model(self) -> str:
+        """The embedder that made the match cosines, as it names itself (with its precision where it is
+        not float32), which the decisions and the release's manifest then name."""
+        return self.embedder.model
 
     def check(self, pairs: list[PairToCheck]) -> list[PairCheck | ItemError]:
         if not pairs:

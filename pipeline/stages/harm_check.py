@@ -42,11 +42,16 @@ class HarmCheckStage(FilterStage):
 
     name = StageName.harm_check
     backend = "rules"
-    model = "all-MiniLM-L6-v2"
 
     def __init__(self, embedder: Embedder, min_intent_similarity: float):
         self.embedder = embedder
         self.min_intent_similarity = min_intent_similarity
+
+    @property
+    def model(self) -> str:
+        """The embedder that made the intent cosines, as it names itself: with its precision where it
+        is not float32 (`all-MiniLM-L6-v2@bfloat16`), as the leak filter's rows name it."""
+        return self.embedder.model
 
     def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[tuple[float, tuple[str, ...]]]:
         """Per pair: the MiniLM cosine of its original and final query (one embedding call per
