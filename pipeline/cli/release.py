@@ -30,6 +30,7 @@ def release_path(release: str, releases_dir: Path) -> Path:
 
 @app.command()
 def release(
+    ctx: typer.Context,
     runs: Annotated[list[str], typer.Argument(help="Run ids under --runs-dir, or run folders.")],
     name: Annotated[str, typer.Option(help="Release name: writes <releases-dir>/<name>-v<N>/.")],
     preview: Annotated[bool, typer.Option(help="Take unreviewed candidates (marked as a preview).")] = False,
@@ -63,10 +64,28 @@ def release(
         folder = make_release(folders, name=name, releases_dir=releases_dir, embedder=default_embedder(),
                               preview=preview, extend=extend, options=options, checker=checker, notes=notes,
                               on_step=step_lines("release"))
+        # by name: typer's bundled click has its own ParameterSource enum
+        if getattr(ctx.get_parameter_source("license"), "name", None) == "DEFAULT":
+            notes += pool_licence_notes(folder, license)
     from pipeline.release.verify import load_manifest
     manifest = load_manifest(folder)
     typer.echo(f"{folder}: {manifest['rows']} pair(s) in {len(manifest['shards'])} shard(s); "
                f"dropped: {dropped_text(manifest['dropped'])}")
+
+
+def pool_licence_notes(folder: Path, licence: str) -> list[str]:
+    """A note when the release ships pool images under the default --license, which does not cover them:
+    the user left the licence unchosen, and a third party's pictures are not theirs to license."""
+    from pipeline.release.card_licence import pool_sources
+    from pipeline.writers.shard_reader import shard_columns
+
+    rows = shard_columns(folder, ["image_backend", "source"]).to_dict("records")
+    if not (sources := pool_sources(rows)):
+        return []
+    pooled = sum(count for _, count in sources)
+    return [f"{pooled} of {len(rows)} pairs show pool images: those images and their captions keep their "
+            f"sources' licences, not the default --license {licence}; the card's Licence section says so and "
+            f"lists the {len(sources)} source(s)"]
 
 
 def dropped_text(dropped: dict) -> str:
