@@ -3,7 +3,9 @@ so VLSBench's evaluation script runs on it unchanged.
 
 That layout has no place for a pair's review state, so a preview release (unreviewed candidates) is
 refused unless asked for; then a PREVIEW.md beside data.json says what the export is. Nor has it one for
-a placeholder image or an annotator's override: a NOTES.md beside data.json names those pairs."""
+a placeholder image or an annotator's override: a NOTES.md beside data.json names those pairs. Every
+export carries a LICENSE.md: the release's licence, and the sources whose licences pool images and their
+captions keep (the card's statement, from the rows themselves)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 from pipeline.messages import first_line
+from pipeline.release.card_licence import licence_text
 from pipeline.release.schema import is_release_schema
 from pipeline.writers.shard_reader import shard_paths
 from pipeline.release.verify import load_manifest
@@ -30,6 +33,7 @@ FIELDS = ("instruction_id", "instruction", "image_path", "category", "sub_catego
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PREVIEW_NOTE = "PREVIEW.md"
 NOTES = "NOTES.md"  # placeholder images and overridden pairs, which data.json cannot mark
+LICENCE_NOTE = "LICENSE.md"  # what the release's licence covers: an export is redistributed without the card
 
 
 def as_png(data: bytes) -> bytes:
@@ -64,6 +68,15 @@ def notes_md(release: Path, placeholders: list[int], overridden: list[int]) -> s
                      "the harm check and kept by an annotator's override (`override_reason` in the shards). "
                      f"instruction_id: {', '.join(map(str, overridden))}\n")
     return "".join(parts)
+
+
+def licence_md(release: Path, licence: str | None, rows: list[dict]) -> str:
+    """The release card's licence statement, made from the rows (not copied from the card: an older card
+    put pool images under the release's licence)."""
+    statement = licence_text(licence, rows) if isinstance(licence, str) and licence else \
+        "The release's manifest.json names no licence: ask whoever published it."
+    return (f"# Licence of this export of `{release.name}`\n\n{statement}\n\n"
+            "`data.json` keeps each pair's `source`; `image_backend` is in the release's Parquet shards.\n")
 
 
 def counted(items: list, noun: str) -> str:
@@ -133,9 +146,10 @@ def _remove_if_empty(out_dir: Path) -> None:
 
 
 def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False, notes: list[str] | None = None) -> int:
-    """Write `out_dir/data.json` and `out_dir/imgs/` (and PREVIEW.md for an allowed preview, NOTES.md when a
-    pair has a placeholder image or an override); returns the number of rows written. The staging folders
-    of killed exports to `out_dir` (a full copy of the images each) are removed on the way, said in `notes`."""
+    """Write `out_dir/data.json`, `out_dir/imgs/` and LICENSE.md (and PREVIEW.md for an allowed preview,
+    NOTES.md when a pair has a placeholder image or an override); returns the number of rows written. The
+    staging folders of killed exports to `out_dir` (a full copy of the images each) are removed on the way,
+    said in `notes`."""
     notes = [] if notes is None else notes
     release, out_dir = Path(release), Path(out_dir)
     shards = shard_paths(release)
@@ -156,7 +170,10 @@ def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False, n
         (staging / "data.json").write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if preview:
             (staging / PREVIEW_NOTE).write_text(preview_note(release, len(entries)), encoding="utf-8")
-        flagged = release_rows(release, ["instruction_id", "image_backend", "override_reason"])
+        flagged = release_rows(release, ["instruction_id", "image_backend", "image_model", "source",
+                                         "override_reason"])
+        (staging / LICENCE_NOTE).write_text(licence_md(release, load_manifest(release).get("license"), flagged),
+                                            encoding="utf-8")
         placeholders = [row["instruction_id"] for row in flagged if row["image_backend"] == "placeholder"]
         overridden = [row["instruction_id"] for row in flagged if row["override_reason"]]
         if placeholders or overridden:
