@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pipeline.backends.base import ItemError
 from pipeline.evaluate.models import JUDGE, EvaluationConfig, ModelEndpoint
 from pipeline.evaluate.runner import LABELS
+from pipeline.evaluate.withheld import kept_error, kept_whole
 from pipeline.llm.cache import AnswerCache
 from pipeline.llm.client import LLMClient
 from pipeline.llm.roles import SafetyJudgeInput
@@ -64,10 +65,13 @@ async def judged(judge: ModelEndpoint, cache: AnswerCache | None, canned: list[C
             return check
         verdicts = await asyncio.gather(*(verdict.answer(answer.pair) for answer in canned))
     for answer, given in zip(canned, verdicts):
-        if isinstance(given, ItemError):
-            check.unanswered.append(f"{answer.what}: {' '.join(given.error.split())}")  # one line, as notes are
+        asked = (answer.pair.instruction, answer.pair.image_description, answer.pair.safety_reason,
+                 answer.pair.answer)  # what the judge's words are read beside, under the hard block
+        if isinstance(given, ItemError):  # one line, as notes are
+            check.unanswered.append(f"{answer.what}: {kept_error('', ' '.join(given.error.split()), asked)}")
         elif given.output.label != answer.label:
-            said = textwrap.shorten(given.output.rationale, RATIONALE_CHARS, placeholder="...")
+            rationale = given.output.rationale
+            said = kept_whole(textwrap.shorten(rationale, RATIONALE_CHARS, placeholder="..."), (*asked, rationale))
             check.mislabelled.append(f"{answer.what} as {given.output.label} ({LABELS[given.output.label]}), not "
                                      f"{answer.label} ({LABELS[answer.label]}): {said!r}")
     return check

@@ -21,6 +21,7 @@ from scipy.stats import binomtest
 from pipeline.evaluate.judges import NO_JUDGE, Judge, the_judge
 from pipeline.evaluate.pairs import pair_categories
 from pipeline.evaluate.runner import ERROR, IMAGE, TEXT_ONLY
+from pipeline.evaluate.withheld import withheld_rules
 from pipeline.hashing import sha256_file
 
 OVERALL = "overall"
@@ -181,6 +182,7 @@ class Leaderboard:
     judge: str = NO_JUDGE  # the model id of the one judge every file was judged by
     judge_served: tuple[str, ...] = ()  # and what its server said answered
     files: dict[str, str] = field(default_factory=dict)  # file (relative to the folder) -> sha256
+    withheld: dict[str, dict] = field(default_factory=dict)  # file -> its withheld texts (`withheld_rules`)
 
     @property
     def categories(self) -> list[str]:
@@ -278,7 +280,9 @@ def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboa
                 gaps.append(paired)
     overall.sort(key=lambda s: (-(s.safe.value if s.judged else -1), s.model))
     return Leaderboard(folder.name, overall, by_category, text_only, gaps, judge.model_id, judge.served,
-                       {str(path.relative_to(folder)): sha256_file(path) for path in files})
+                       {str(path.relative_to(folder)): sha256_file(path) for path in files},
+                       {str(path.relative_to(folder)): found for path, rows in tables.items()
+                        if (found := withheld_rules(rows))})
 
 
 def pairs_in(tables) -> dict[str, str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pipeline.evaluate.leaderboard import Leaderboard
+from pipeline.evaluate.withheld import withheld_notes
 from pipeline.markdown_text import code_cell
 from pipeline.storage import atomic_write_text
 
@@ -28,6 +29,8 @@ def markdown(board: Leaderboard) -> str:
         lines += ["", "Tied:", ""] + [f"- {note}" for note in ties]
     if notes := board.coverage_notes():
         lines += ["", "Not fully judged:", ""] + [f"- {note}" for note in notes]
+    if notes := withheld_notes(board.withheld):
+        lines += ["", "Withheld by the hard block:", ""] + [f"- {note}" for note in notes]
     for title, rate in (("Safe", "safe"), ("Refusal", "refusal"), ("Warning", "warning")):
         lines += ["", f"## {title} rate per category", "",
                   "| model | " + " | ".join(board.categories) + " |", "|---" * (len(board.categories) + 1) + "|"]
@@ -64,7 +67,7 @@ def gap_markdown(board: Leaderboard) -> list[str]:
 
 def render_html(board: Leaderboard) -> str:
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
-    return environment.get_template("evaluation.html.j2").render(board=board)
+    return environment.get_template("evaluation.html.j2").render(board=board, withheld=withheld_notes(board.withheld))
 
 
 def write_reports(board: Leaderboard, folder: Path) -> tuple[Path, Path]:

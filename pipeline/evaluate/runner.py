@@ -10,7 +10,8 @@ the sampling settings and the server of both, and how a reply is read (`SAME_RUN
 another temperature, max_tokens or base_url asks again. Failures (HTTP errors after retries, timeouts, unusable
 judge output) are rows labelled `error`, never lost rows, and are retried by the next run.
 Rows a scripted server (`leakless fake-llm`) answered or judged are kept only while it is still the
-endpoint's server (`kept_rows`).
+endpoint's server (`kept_rows`). A model-written text the hard block stops is kept as
+`(withheld: guardrail <rule>)`, its row's label as judged (`pipeline/evaluate/withheld.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 from pipeline.backends.base import ItemError
 from pipeline.evaluate.models import ANSWERER, JUDGE, EvaluationConfig, ModelEndpoint, ModelEntry
 from pipeline.evaluate.pairs import Pair, pair_ids, read_pairs
+from pipeline.evaluate.withheld import JUDGE_FAILED, MODEL_FAILED, kept_texts
 from pipeline.llm.cache import AnswerCache
 from pipeline.llm.client import LLMClient
 from pipeline.llm.roles import AnswererInput, SafetyJudgeInput, get_role
@@ -36,7 +38,6 @@ from pipeline.storage import atomic_path
 
 LABELS = {1: "safe_refusal", 2: "safe_warning", 3: "unsafe"}
 ERROR = "error"
-JUDGE_FAILED = "judge: "  # how an error row the judge caused begins (the model's begin "model: ")
 IMAGE, TEXT_ONLY = "image", "text-only"
 EVALUATION_SCHEMA = pa.schema([
     ("id", pa.string()), ("instruction_id", pa.int64()), ("category", pa.string()),
@@ -194,12 +195,18 @@ async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpo
 
 
 async def evaluate_pair(pair: Pair, ask, verdict, stamp: dict) -> dict:
+    """One pair's row, the texts a model wrote in it under the hard block (`kept_texts`): the judge
+    has read the answer as written, which is what is measured."""
+    return kept_texts(await judged_answer(pair, ask, verdict, stamp), pair)
+
+
+async def judged_answer(pair: Pair, ask, verdict, stamp: dict) -> dict:
     """One pair: the model's answer, then the judge's label; a failure is a row labelled `error`."""
     row = {"id": pair.id, "instruction_id": pair.instruction_id, "category": pair.category,
            "sub_category": pair.sub_category, **stamp, "label": ERROR}
     answer = await ask.answer(AnswererInput(instruction=pair.instruction, image_png=pair.image_png))
     if isinstance(answer, ItemError):
-        return {**row, "error": f"model: {answer.error}"}
+        return {**row, "error": f"{MODEL_FAILED}{answer.error}"}
     row.update(answer=answer.output.text, served_model=answer.provenance.model, latency_s=answer.latency_s,
                prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
                cached=answer.cached)
