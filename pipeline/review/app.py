@@ -27,9 +27,9 @@ import pyarrow.parquet as pq
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch
 from pipeline.review.decisions import REASONS, DecisionIn, Event
-from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, check_shown, conflict_note,
-                                   decision_of, highlight, kept_edit, new_request_id, request_id_of, saved_note,
-                                   shown_of)
+from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, check_image_seen, check_shown,
+                                   conflict_note, decision_of, highlight, image_state_shown_again, kept_edit,
+                                   new_request_id, request_id_of, saved_note, shown_of)
 from pipeline.review.scoring import edit_limit
 from pipeline.review.service import Review, next_open
 from pipeline.review.store import DecisionChanged, RequestIdReused, ReviewStore, Token
@@ -184,7 +184,8 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
         return page(request, "done.html.j2", {"token": token, "progress": progress,
                                               "saved": saved_note(progress, batch.items_for(token.annotator), saved)})
 
-    def item_context(token: Token, batch: ReviewBatch, index: int, saved: int | None = None) -> dict:
+    def item_context(token: Token, batch: ReviewBatch, index: int, saved: int | None = None,
+                     image_state: str = "unseen") -> dict:
         items = batch.items_for(token.annotator)
         if not 0 <= index < len(items):
             raise HTTPException(404, "no such item")
@@ -196,14 +197,15 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
                 "reasons": REASONS, "flagged": None,
                 "override_ticked": False, "problem": None, "draft": None,
                 "edit_limit": edit_limit(items[index]), "saved": saved_note(progress, items, saved),
-                "placeholder_image": has_placeholder_image(items[index]),
+                "placeholder_image": has_placeholder_image(items[index]), "image_state": image_state,
                 "terms_note": review.rescore.terms_note(items[index])}
 
     @app.get("/batch/{batch_id}/{index}", response_class=HTMLResponse)
-    def item_page(request: Request, batch_id: str, index: int, saved: int | None = None,
+    def item_page(request: Request, batch_id: str, index: int, saved: int | None = None, image: str | None = None,
                   token: Token = Depends(browser_token)):
-        return page(request, "item.html.j2",
-                    item_context(token, review.allowed_batch(token, batch_id), index, saved))
+        """`?image=seen`: an annotator without JavaScript says they can see the image (the page cannot tell)."""
+        return page(request, "item.html.j2", item_context(token, review.allowed_batch(token, batch_id), index, saved,
+                                                          image_state="seen" if image == "seen" else "unseen"))
 
     @app.post("/batch/{batch_id}/{index}")
     async def item_submit(request: Request, batch_id: str, index: int, token: Token = Depends(browser_token)):
@@ -223,8 +225,9 @@ def create_app(runs_dir: Path, store: ReviewStore | None = None, detector=None, 
             form = kept_edit(form, context["decision"])
         # the forms of a page shown again (flagged, refused) name the decision the posted form named, not one
         # read afresh: an override form must never turn a stale page into a current one
-        context["shown"] = shown
+        context["shown"], context["image_state"] = shown, image_state_shown_again(form)
         try:
+            check_image_seen(form)  # in here: a refused edit is shown again with its text kept
             event = review.decide(token, decision_of(form, batch_id, context["item"].pair_id), shown=shown)
         except RequestIdReused:  # this page's request id recorded another decision: the page is stale
             raise DecisionChanged(context["item"].pair_id, context["decision"], from_this_page=True) from None

@@ -83,6 +83,33 @@ def decision_of(form: dict[str, str], batch_id: str, pair_id: str) -> DecisionIn
         raise DecisionRefused(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
+# What an item page's forms say of its image (`image`): rendered `unseen` (`seen` once an annotator without
+# JavaScript has said they can see it); the page's script sets `loaded` once the image has loaded, `failed`
+# where it could not be shown.
+IMAGE_SEEN = ("loaded", "seen")
+IMAGE_NOT_YET = ("the decision was sent before this page had shown the pair's image: accept, reject and edit "
+                 "judge the image and the query together. Decide again once the image is shown (without "
+                 "JavaScript, first say that you can see it)")
+IMAGE_FAILED = ("the pair's image could not be shown on this page, so the pair cannot be accepted, rejected or "
+                "edited from it: reload the item to try the image again, or skip it")
+
+
+def check_image_seen(form: dict[str, str]) -> None:
+    """DecisionRefused for an accept, reject or edit sent from a page whose image had not loaded, or could not
+    be shown: it is no review of the pair. A skip judges nothing and is taken either way; so is a form
+    without the field (a page from before the field, a post made by hand), as the API's decisions are."""
+    state = form.get("image")
+    if state is None or form.get("action") == "skip" or state in IMAGE_SEEN:
+        return
+    raise DecisionRefused(IMAGE_FAILED if state == "failed" else IMAGE_NOT_YET)
+
+
+def image_state_shown_again(form: dict[str, str]) -> str:
+    """The `image` a page shown again after a post (flagged, refused) renders: an annotator's own "I can see
+    it" (no JavaScript) holds for the same pair; a script measures its page afresh."""
+    return "seen" if form.get("image") == "seen" else "unseen"
+
+
 def check_form_pair(form: dict[str, str], item: ReviewItem, index: int) -> None:
     """A form names the pair it was shown for; posted to an index holding another pair, it is refused
     rather than recorded on a pair the annotator did not see."""
