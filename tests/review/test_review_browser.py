@@ -56,14 +56,16 @@ def test_annotator_reviews_a_batch_in_the_browser(tmp_path, page):
         page.click("text=fake-b000")
         expect(page.locator("#progress")).to_contain_text("item 1 of 4")
         expect(page.locator("#query mark")).to_have_text("items")  # the leaked span is highlighted
-        # loaded or broken, not still on its way; a broken image reads 0 and fails
-        page.wait_for_function("document.querySelector('.pair img').complete")
+        # loaded or broken, not still on its way (the page's load waits for it); a broken image reads 0 and fails
+        page.wait_for_load_state()
         assert page.evaluate("document.querySelector('.pair img').naturalWidth") == 32
 
         page.keyboard.press("a")                             # accept, then on to item 2
         expect(page.locator("#progress")).to_contain_text("item 2 of 4")
+        page.wait_for_load_state()                           # its image: a decision waits for it
         page.keyboard.press("4")                             # reject in one key: the fourth reason
         expect(page.locator("#progress")).to_contain_text("item 3 of 4")
+        page.wait_for_load_state()
         page.keyboard.press("e")
         page.fill("#edited-query", EDITED)
         page.keyboard.press("Control+Enter")                 # saves from inside the text box, and moves on
@@ -118,6 +120,7 @@ def test_quick_keys_decide_a_pair_once_and_r_rejects_with_the_picked_reason(tmp_
         page.keyboard.press("ArrowDown")                     # the second reason
         page.keyboard.press("r")                             # rejects with it (no type-ahead to the placeholder)
         expect(page.locator("#progress")).to_contain_text("item 3 of 4")
+        page.wait_for_load_state()                           # its image: a decision waits for it
         third = page.locator("input[name=pair_id]").first.get_attribute("value")
         page.keyboard.press("r")
         for _ in range(3):
