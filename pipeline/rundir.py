@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.batch import Batch
 from pipeline.config import BuildConfig, ConfigError
+from pipeline.contracts import StageName
 from pipeline.records import Seed, content_id
 from pipeline.run_records import (code_version, config_changes, element_changes, precision_refusal, prompt_changes,
                                   prompt_record)
@@ -131,7 +132,14 @@ class RunDir:
 
     def pool_changes_note(self, seeds: list[Seed]) -> str | None:
         """What a resume with `seeds` builds otherwise than the run last did because the image pool
-        changed (docs/images.md: new pixels or an edited caption make a new seed), or None."""
+        changed (docs/images.md: new pixels or an edited caption make a new image-first seed, and a
+        retrieved image so changed is retrieved again), or None."""
+        changes = [change for change in (self._image_first_changes(seeds), self._retrieval_changes()) if change]
+        if not changes:
+            return None
+        return f"the image pool changed since run {self.run_id} last ran: {'; and '.join(changes)}"
+
+    def _image_first_changes(self, seeds: list[Seed]) -> str | None:
         if not self.pool_seeds_record.exists():
             return None
         before = json.loads(self.pool_seeds_record.read_text(encoding="utf-8"))  # an older run wrote base names: shown only
@@ -139,20 +147,86 @@ class RunDir:
         gone, new = sorted(before.keys() - now.keys()), sorted(now.keys() - before.keys())
         if not gone and not new:
             return None
-        return (f"the image pool changed since run {self.run_id} last ran: {len(gone)} image-first seed(s) no "
-                f"longer planned{_files(before, gone)}, {len(new)} new{_files(now, new)}; the batches holding them "
-                "are made again, and the pairs of seeds no longer planned leave the run with their review")
+        return (f"{len(gone)} image-first seed(s) no longer planned{_files(before, gone)}, {len(new)} "
+                f"new{_files(now, new)}; the batches holding them are made again, and the pairs of seeds no "
+                "longer planned leave the run with their review")
+
+    def _retrieval_changes(self) -> str | None:
+        stale = self.stale_retrievals()
+        changed = sorted({file: change for seeds in stale.values() for file, change in seeds.values()}.items())
+        if not changed:
+            return None
+        shown = ", ".join(f"{file} {change}" for file, change in changed[:3]) + (", ..." if len(changed) > 3 else "")
+        return (f"{len(changed)} retrieved pool image(s) changed ({shown}); the {len(stale)} batch(es) holding "
+                "their seeds are made again from retrieval on, matching those seeds against the pool as it is now")
+
+    def stale_retrievals(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """Batch id -> {seed id: (pool file, how it changed)} for each batch whose retrieval served an
+        element-first seed a pool file that reads otherwise now (`pool_file_change`: left the pool, new
+        pixels or a new caption). The batch's pairs were written for the old caption (it became their
+        description), so `claim` has it made again from retrieval on. Empty for a run that retrieves
+        from no pool."""
+        pool = self._retrieval_pool()
+        if pool is None:
+            return {}
+        from pipeline.pool.retrieval import pool_file_change
+
+        images = {image.file: image for image in pool.images}
+        stale = {}
+        for checkpoint in sorted(self.path.glob(f"batches/*/{StageName.retrieval.value}.json")):
+            served = (json.loads(checkpoint.read_text(encoding="utf-8")).get("image_meta") or {}).items()
+            changed = {seed_id: (meta["file"], change) for seed_id, meta in served
+                       if "file" in meta and (change := pool_file_change(meta, images.get(meta["file"])))}
+            if changed:
+                stale[checkpoint.parent.name] = changed
+        return stale
+
+    def _retrieval_pool(self):
+        """The image pool the run retrieves element-first seeds' images from, as it is now; None for none."""
+        config = self.stored_config() or {}
+        settings = (config.get("images") or {}).get("pool")
+        if (config.get("backends") or {}).get("images") != "pool" or not settings:
+            return None
+        from pipeline.config import PoolConfig
+        from pipeline.factory import open_pool
+
+        return open_pool(PoolConfig.model_validate(settings))
+
+    @property
+    def pool_assignments(self) -> Path:
+        """The pool retriever's item -> file record (`make_image_generator` in pipeline/factory.py)."""
+        return self.path / "pool-assignments.json"
+
+    def _redo_stale_retrievals(self) -> None:
+        """Forget the pool assignments of the seeds `stale_retrievals` names, so they are matched afresh
+        (an assignment saved before captions were cannot tell a new caption itself), then discard their
+        batches' checkpoints from retrieval on, last first as `build.run_stage` does: the resume
+        retrieves those batches again and makes every later stage of them again. In that order, a
+        build killed between the two finds the same batches stale next time."""
+        from pipeline.factory import STAGE_ORDER
+        from pipeline.pool.retrieval import forget_assignments
+
+        stale = self.stale_retrievals()
+        if not stale:
+            return
+        forget_assignments(self.pool_assignments, {seed_id for seeds in stale.values() for seed_id in seeds})
+        order = [stage.value for stage in STAGE_ORDER]
+        from_retrieval = order[order.index(StageName.retrieval.value):][::-1]
+        for batch_id in stale:
+            self.discard(from_retrieval, batch_id)
 
     def _pool_folder(self) -> Path | None:
         """The image pool folder of the run's config, which image-first seeds' paths lie under."""
-        folder = ((self.stored_config() or {}).get("images") or {}).get("pool", {}).get("folder")
+        folder = (((self.stored_config() or {}).get("images") or {}).get("pool") or {}).get("folder")
         return Path(folder) if folder else None
 
     def claim(self, config: BuildConfig, seeds: list[Seed] = ()) -> None:
         """Create the folder, or check that an existing run used the same config, prompt files and
-        elements; record the image-first seeds among `seeds` (the plan this build runs)."""
+        elements; record the image-first seeds among `seeds` (the plan this build runs), and have the
+        batches whose retrieved pool images changed made again (`stale_retrievals`)."""
         self.check(config)
         remove_leftovers(self.path.rglob(".*.tmp"))  # of a run killed mid-write; a live writer's stay
+        self._redo_stale_retrievals()  # a resume's: a new run has no checkpoint
         if not self.config_record.exists():
             from pipeline.plan import choose_elements
 

@@ -21,9 +21,10 @@ from scipy.optimize import linear_sum_assignment
 
 from pipeline.backends.base import Embedder, GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.contracts import ItemError
+from pipeline.hashing import sha256_text
 from pipeline.images.checks import BytesChanged, shown_file
 from pipeline.pool.index import CaptionIndex
-from pipeline.pool.pool import Pool
+from pipeline.pool.pool import Pool, PoolImage
 from pipeline.storage import atomic_write_text
 
 CANDIDATES_PER_DESCRIPTION = 32
@@ -98,20 +99,30 @@ class PoolRetriever(ImageGenerator):
         return self._assignments
 
     def _still_valid_assignments(self) -> dict[str, str]:
-        """The saved assignments whose file still holds the bytes it was chosen for. One whose
-        file changed (or left the pool) is forgotten: its item is matched again, against the new
-        caption, rather than handed pixels its similarity was never measured on."""
+        """The saved assignments whose file still holds the bytes and the caption it was chosen for.
+        One whose file changed (new pixels or caption) or left the pool is forgotten: its item is
+        matched again, against the new caption, rather than handed a picture or a caption its
+        similarity was never measured on."""
         if not self.assignments_file or not self.assignments_file.exists():
             return {}
         saved = json.loads(self.assignments_file.read_text(encoding="utf-8"))
         # a file name alone was saved before the bytes were: kept while the file is in the pool, so a
         # resumed run still counts the images its finished batches use
         return {item_id: entry if isinstance(entry, str) else entry["file"] for item_id, entry in saved.items()
-                if (entry in self.position if isinstance(entry, str) else
-                    entry.get("file") in self.position and self._sha(entry["file"]) == entry.get("sha256"))}
+                if (entry in self.position if isinstance(entry, str) else self._unchanged(entry))}
 
-    def _sha(self, file: str) -> str:
-        return self.pool.images[self.position[file]].sha256
+    def _unchanged(self, entry: dict) -> bool:
+        """Whether a saved assignment's file still reads as it did; an assignment saved before its
+        caption was has only the bytes to tell by."""
+        if entry.get("file") not in self.position:
+            return False
+        now = self._saved_as(entry["file"])
+        return entry.get("sha256") == now["sha256"] and entry.get("caption_sha256", now["caption_sha256"]) == \
+            now["caption_sha256"]
+
+    def _saved_as(self, file: str) -> dict[str, str]:
+        image = self.pool.images[self.position[file]]
+        return {"file": file, "sha256": image.sha256, "caption_sha256": sha256_text(image.caption)}
 
     def _content(self, file: str) -> int:
         return int(self.content_of[self.position[file]])
@@ -206,21 +217,51 @@ class PoolRetriever(ImageGenerator):
                 self.assignments.pop(item_id, None)
             self._save_assignments()
 
-    def reclaim(self, item_id: str, file: str) -> bool:
-        """An item given back and live again (a rerun redid a filter that had failed it) takes
-        its image again, if no other item has used it up meanwhile."""
+    def reclaim(self, item_id: str, meta: dict) -> str | None:
+        """An item given back and live again (a rerun redid a filter that had failed it) takes the
+        image it was served (`meta`, as `_serve` made it) again: None when it does, else why not (its
+        file left the pool or changed since, or another item has used it up meanwhile)."""
+        file = meta["file"]
         with self._lock:
             if self.assignments.get(item_id) == file:
-                return True
-            if file not in self.position or self._uses()[self._content(file)] >= self.config.max_uses:
-                return False
+                return None
+            image = self.pool.images[self.position[file]] if file in self.position else None
+            if change := pool_file_change(meta, image):
+                return (f"its retrieved pool image {file} {change} since it was retrieved, and its pairs were "
+                        "written for the one it was; a rerun matches it again")
+            if self._uses()[self._content(file)] >= self.config.max_uses:
+                return "its retrieved pool image went to another seed while a filter had this one dropped"
             self.assignments[item_id] = file
             self._save_assignments()
-            return True
+            return None
 
     def _save_assignments(self) -> None:
-        """Each file with the sha256 of the bytes it was chosen for, so a later run can tell it changed."""
+        """Each file with the sha256 of the bytes and of the caption it was chosen for, so a later
+        run can tell it changed."""
         if self.assignments_file is None:
             return
-        saved = {item_id: {"file": file, "sha256": self._sha(file)} for item_id, file in self.assignments.items()}
+        saved = {item_id: self._saved_as(file) for item_id, file in self.assignments.items()}
         atomic_write_text(self.assignments_file, json.dumps(saved, indent=0, sort_keys=True))
+
+
+def forget_assignments(assignments_file: Path, item_ids: Iterable[str]) -> None:
+    """Drop these items' saved assignments, so the next retriever of the file matches them afresh (a
+    resume whose pool files changed under them: `RunDir.stale_retrievals`)."""
+    if not assignments_file.exists():
+        return
+    saved, forgotten = json.loads(assignments_file.read_text(encoding="utf-8")), set(item_ids)
+    kept = {item_id: entry for item_id, entry in saved.items() if item_id not in forgotten}
+    if kept != saved:
+        atomic_write_text(assignments_file, json.dumps(kept, indent=0, sort_keys=True))
+
+
+def pool_file_change(meta: dict, image: PoolImage | None) -> str | None:
+    """How the pool file a retrieval served (`meta`: its `file`, `source_sha256` and `caption`) reads
+    otherwise in the pool now (`image`, None where the file left it): 'left the pool', 'has new pixels',
+    'has a new caption' or both; None where it is as it was."""
+    if image is None:
+        return "left the pool"
+    changed = [what for what, then, now in (("new pixels", meta.get("source_sha256"), image.sha256),
+                                            ("a new caption", meta.get("caption"), image.caption))
+               if then is not None and then != now]
+    return f"has {' and '.join(changed)}" if changed else None

@@ -123,18 +123,17 @@ class ImageStage(Stage):
         return images, meta, failures
 
     def _keep_retrieved(self, batch: Batch, live: set[str]) -> tuple[set[str], list[Failure]]:
-        """(The live seeds whose retrieved image still serves them, a failure for each whose image went to
-        another seed); images of dropped seeds go back."""
+        """(The live seeds whose retrieved image still serves them, a failure for each whose image no
+        longer can, with why: `PoolRetriever.reclaim`); images of dropped seeds go back."""
         if not isinstance(self.generator, PoolRetriever) or not batch.images:
             return set(), []
         self.generator.release(set(batch.images) - live)
         kept, failures = set(), []
         for seed_id in live & set(batch.images):
-            if self.generator.reclaim(seed_id, batch.image_meta[seed_id]["file"]):
-                kept.add(seed_id)
+            if lost := self.generator.reclaim(seed_id, batch.image_meta[seed_id]):
+                failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name, error=lost))
             else:
-                failures.append(Failure(item_id=seed_id, seed_id=seed_id, stage=self.name, error=(
-                    "its retrieved pool image went to another seed while a filter had this one dropped")))
+                kept.add(seed_id)
         return kept, failures
 
     def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],

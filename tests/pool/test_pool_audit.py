@@ -15,6 +15,7 @@ from pipeline.backends.base import GeneratedImage, ImageRequest
 from pipeline.backends.minilm import default_embedder
 from pipeline.config import load_config
 from pipeline.contracts import ItemError
+from pipeline.hashing import sha256_text
 from pipeline.images.checks import upright_rgb
 from pipeline.plan import image_first_seeds, pool_skipped
 from pipeline.pool import PoolRetriever, RetrievalConfig, load_pool
@@ -178,7 +179,8 @@ def test_a_resumed_item_whose_pool_file_changed_is_matched_again(tmp_path):
     (first,) = retriever(folder, tmp_path).generate([ask])
     assert first.meta["file"] == "knife.png"
     saved = json.loads((tmp_path / "assignments.json").read_text())
-    assert saved == {"item": {"file": "knife.png", "sha256": first.meta["source_sha256"]}}
+    assert saved == {"item": {"file": "knife.png", "sha256": first.meta["source_sha256"],
+                              "caption_sha256": sha256_text(KNIFE)}}
 
     picture(5).save(folder / "knife.png")  # the curator swaps the picture and its caption
     write_captions(folder, [{"file": "knife.png", "caption": "A quiet harbour at dawn with fishing boats"},
