@@ -5,6 +5,7 @@ its backends read. `RunDir` (`pipeline/rundir.py`) writes and checks them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -200,27 +201,58 @@ def prompt_changes(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
     return changed
 
 
-def code_version() -> dict | None:
-    """The git commit of the leakless checkout that is running and whether its tracked files differ from
-    it (`packages.leakless` stays 0.1.0 across code changes); None when leakless is not run from a checkout
-    (an installed wheel) or git cannot tell. Two git calls, and never an error."""
-    checkout = Path(__file__).resolve().parent.parent
+# Where a file git does not track still runs as leakless code or data (a new module, a new prompt file):
+# one there makes the checkout differ from its commit; elsewhere (notes, scratch data) it does not.
+CODE_FOLDERS = ("pipeline", "flows", "prompts")
+CHANGES_DIGEST_LENGTH = 16  # hex digits: enough to tell two builds' code apart, short enough to show
+
+
+def code_version(checkout: Path = Path(__file__).resolve().parent.parent) -> dict | None:
+    """The git commit of the leakless checkout that is running and whether its files differ from it
+    (`packages.leakless` stays 0.1.0 across code changes): tracked files changed, or files git does not
+    track under `CODE_FOLDERS`. Where they differ, `changes_digest` tells two such builds apart; a clean
+    checkout's record has no such key. None when leakless is not run from a checkout (an installed
+    wheel) or git cannot tell; never an error."""
     if not (checkout / ".git").exists():  # a git above an installed package would be another project's
         return None
     try:
         commit = _git(checkout, "rev-parse", "HEAD")
         changed = _git(checkout, "status", "--porcelain", "--untracked-files=no")
+        untracked = sorted(name for name in _git_bytes(checkout, "ls-files", "--others", "--exclude-standard", "-z",
+                                                       "--", *CODE_FOLDERS).split(b"\0") if name)
+        if not (changed or untracked):
+            return {"commit": commit, "uncommitted_changes": False}
+        return {"commit": commit, "uncommitted_changes": True, "changes_digest": changes_digest(checkout, untracked)}
     except (OSError, subprocess.SubprocessError, UnicodeDecodeError):  # no git, not a repository, a slow disk
         return None
-    return {"commit": commit, "uncommitted_changes": bool(changed)}
+
+
+def changes_digest(checkout: Path, untracked: list[bytes]) -> str:
+    """The first `CHANGES_DIGEST_LENGTH` hex digits of the sha256 of `git diff HEAD` (binary files and
+    full blob ids included, in git's own format whatever the user's diff settings) and of each untracked
+    file's name and contents: the same for two checkouts of one commit with the same edits, whoever built."""
+    digest = hashlib.sha256(_git_bytes(checkout, "diff", "HEAD", "--binary", "--full-index", "--no-ext-diff",
+                                       "--no-textconv", "--no-color", "--no-renames", "--src-prefix=a/",
+                                       "--dst-prefix=b/"))
+    for name in untracked:
+        try:
+            content = sha256_file(checkout / os.fsdecode(name))
+        except OSError:  # a broken link, a file removed meanwhile: its name still counts
+            content = "unreadable"
+        digest.update(b"\0" + name + b"\0" + content.encode())
+    return digest.hexdigest()[:CHANGES_DIGEST_LENGTH]
 
 
 def _git(checkout: Path, *args: str) -> str:
+    # errors="replace": a tracked file name that is not UTF-8 must not fail a finished build
+    return _git_bytes(checkout, *args).decode("utf-8", errors="replace").strip()
+
+
+def _git_bytes(checkout: Path, *args: str) -> bytes:
     # safe.directory: a lab member's build from a checkout another user owns, which git otherwise refuses
     # ("dubious ownership"); its check keeps a stranger's repository config from running commands, and
     # this one's code runs anyway. Only reading calls come here.
     # GIT_OPTIONAL_LOCKS=0: `status` then never takes the index lock that a commit running beside it needs
-    # errors="replace": a tracked file name that is not UTF-8 must not fail a finished build
     return subprocess.run(["git", "-c", f"safe.directory={checkout}", "-C", str(checkout), *args],
-                          capture_output=True, text=True, errors="replace", check=True, timeout=10,
-                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout.strip()
+                          capture_output=True, check=True, timeout=10,
+                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout
