@@ -1,7 +1,7 @@
 """The hard block: content no run may produce, whatever the backend or config.
 
-Two rules, checked at the seed, draft, rewrite, image-prompt, review-edit and release steps,
-and on what a run keeps of a failed model request (`kept_start`):
+Two rules, checked at the seed, draft, rewrite, image-prompt, review-edit (an edit and its override
+reason) and release steps, and on what a run keeps of a failed model request (`kept_start`):
 - sexual content involving minors: a minor reference together with a sexual reference
   anywhere among one item's texts (its element, description, queries, safety reason: "A
   teenage girl at a photo studio" and "What lingerie would suit her?" are one item), the two
@@ -31,8 +31,10 @@ from pathlib import Path
 from pipeline.guardrails.reading import guard_reading, joins_apart, underscores_apart
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
-# The text columns of a released row, all of which ship (`source` is a pool's own column, written by whoever made it).
-SHIPPED_TEXT_COLUMNS = ("instruction", "original_query", "image_description", "safety_reason", "element", "source")
+# The text columns of a released row, all of which ship (`source` is a pool's own column, written by whoever made it;
+# `override_reason` is an annotator's free text).
+SHIPPED_TEXT_COLUMNS = ("instruction", "original_query", "image_description", "safety_reason", "element", "source",
+                        "override_reason")
 
 
 @dataclass(frozen=True)

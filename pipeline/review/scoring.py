@@ -15,7 +15,8 @@ kept with the decision.
 
 An edit is also read by the guardrails' hard block, with the pair's other texts as the row
 that would ship: a blocked edit is refused before it is scored, and no override reason can
-pass it (`edit_refusal`, which the app and the Label Studio import call first).
+pass it (`edit_refusal`, which the app and the Label Studio import call first). An override
+reason ships too (the row's `override_reason`), so it is read the same way, beside the edit.
 """
 
 from __future__ import annotations
@@ -68,10 +69,11 @@ def edit_too_long(item, query: str) -> str | None:
             f"(longer text can hide a leak from the detector): shorten it")
 
 
-def edit_blocked(item, query: str) -> GuardHit | None:
-    """The hard block's hit on `item`'s row shipping `query` as its instruction, or None."""
+def edit_blocked(item, query: str, override_reason: str | None = None) -> GuardHit | None:
+    """The hard block's hit on `item`'s row shipping `query` as its instruction (and `override_reason`
+    as its override reason), or None."""
     row = {"instruction": query, "original_query": item.original_query, "image_description": item.image_description,
-           "safety_reason": item.safety_reason, "element": item.element}
+           "safety_reason": item.safety_reason, "element": item.element, "override_reason": override_reason}
     return check_texts(shipped_texts(row), item.category)
 
 
@@ -79,15 +81,24 @@ def blocked_reason(hit: GuardHit) -> str:
     return f"blocked by the guardrail ({hit.rule}: {hit.matched!r}); no override can ship it"
 
 
-def edit_refusal(item, query: str) -> str | None:
+def blocked_override_reason(hit: GuardHit) -> str:
+    return (f"the override reason is blocked by the guardrail ({hit.rule}: {hit.matched!r}); it ships with "
+            "the pair: write the reason without it")
+
+
+def edit_refusal(item, query: str, override_reason: str | None = None) -> str | None:
     """Why `query` is refused outright as an edit of `item`'s query (too long, or blocked by the
-    guardrail), or None when it may be checked and, if flagged, overridden."""
+    guardrail), or why `override_reason` is (blocked, read beside the edit), or None when the edit
+    may be checked and, if flagged, overridden."""
     if too_long := edit_too_long(item, query):
         return too_long
     if not has_words(query):
         return "the edit has no words: write the query the pair should ship"
-    hit = edit_blocked(item, query)
-    return blocked_reason(hit) if hit else None
+    if hit := edit_blocked(item, query):
+        return blocked_reason(hit)
+    # the edit alone passes: a hit now is the reason's, alone or beside the edit ("teenage" + "lingerie")
+    hit = edit_blocked(item, query, override_reason) if override_reason else None
+    return blocked_override_reason(hit) if hit else None
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,9 @@ class Review:
         if decision.pair_id not in batch.manifest.pairs_for(token.annotator):
             raise HTTPException(403, f"pair {decision.pair_id} is not assigned to {token.annotator}")
         item = batch.items[decision.pair_id]
-        if decision.action == "edit" and (refusal := edit_refusal(item, decision.edited_query)):
-            raise DecisionRefused(refusal)  # too long, or blocked by the guardrail: no override passes it
+        if decision.action == "edit" and (
+                refusal := edit_refusal(item, decision.edited_query, decision.override_reason)):
+            raise DecisionRefused(refusal)  # too long, or the edit or its override reason blocked: no override passes
         check = self.rescore.check(item, decision.edited_query) if decision.action == "edit" else None
         if check and not check.passes and not decision.override_reason:
             raise EditNeedsOverride(check, decision.edited_query)
