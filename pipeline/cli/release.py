@@ -136,13 +136,14 @@ def export_vlsbench_command(
     releases_dir: ReleasesDir = RELEASES_DIR,
     force: Annotated[bool, typer.Option("--force", help="Export without running verify, so even a release that "
                                         "would fail it (never a shard that is a link or not in the release "
-                                        "schema).")] = False,
+                                        "schema, nor a row the guardrail blocks).")] = False,
     allow_preview: Annotated[bool, typer.Option(
         "--allow-preview", help="Export an unreviewed preview release, with a PREVIEW.md note beside data.json.")] = False,
 ) -> None:
     """Write the release as VLSBench's data.json + imgs/ into OUT_DIR (a NOTES.md beside it names placeholder
     images and overridden pairs); a release that fails verify, or a preview without --allow-preview, is refused.
-    Verify re-scores every pair (most of an export's time); --force skips it."""
+    Verify re-scores every pair (most of an export's time); --force skips it, but never the guardrail: a row it
+    blocks refuses the export (exit 2, nothing written)."""
     from pipeline.release.vlsbench import check_export, export_vlsbench
 
     folder = release_path(release, releases_dir)

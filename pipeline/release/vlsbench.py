@@ -5,7 +5,10 @@ That layout has no place for a pair's review state, so a preview release (unrevi
 refused unless asked for; then a PREVIEW.md beside data.json says what the export is. Nor has it one for
 a placeholder image or an annotator's override: a NOTES.md beside data.json names those pairs. Every
 export carries a LICENSE.md: the release's licence, and the sources whose licences pool images and their
-captions keep (the card's statement, from the rows themselves)."""
+captions keep (the card's statement, from the rows themselves).
+
+Every exported row is read by the hard block (`pipeline/guardrails`), `--force` or not: `--force` skips
+verify's slow re-scoring, never the guardrail, which is regexes and costs next to nothing."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from pipeline.guardrails import SHIPPED_TEXT_COLUMNS, check_texts, shipped_texts
 from pipeline.messages import first_line
 from pipeline.release.card_licence import licence_text
 from pipeline.release.schema import is_release_schema
@@ -34,6 +38,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PREVIEW_NOTE = "PREVIEW.md"
 NOTES = "NOTES.md"  # placeholder images and overridden pairs, which data.json cannot mark
 LICENCE_NOTE = "LICENSE.md"  # what the release's licence covers: an export is redistributed without the card
+# What an exported row is read with: data.json's fields, every text the hard block reads, and the image.
+READ_COLUMNS = list(dict.fromkeys(["id", *(field for field in FIELDS if field != "image_path"), *SHIPPED_TEXT_COLUMNS,
+                                   "image"]))
 
 
 def as_png(data: bytes) -> bytes:
@@ -125,6 +132,14 @@ def check_export(release: Path, out_dir: Path, allow_preview: bool) -> bool:
     return preview
 
 
+def refuse_blocked(row: dict) -> None:
+    """Refuse a row the hard block stops, even with --force: verify names it too, but an export that skips
+    verify must not ship what no release may."""
+    if hit := check_texts(shipped_texts(row), row["category"]):
+        raise ValueError(f"row {row['id']} (instruction_id {row['instruction_id']}): blocked by the guardrail "
+                         f"({hit.rule}: {hit.matched!r}): cannot export, even with --force")
+
+
 def write_image(staging: Path, instruction_id, data: bytes) -> str:
     """Write the image as `imgs/<instruction_id>.png` under `staging`; returns that path. Refused even under
     --force: an id that is not an integer (the schema check lets a null through; a string could name a path
@@ -147,7 +162,8 @@ def _remove_if_empty(out_dir: Path) -> None:
 
 def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False, notes: list[str] | None = None) -> int:
     """Write `out_dir/data.json`, `out_dir/imgs/` and LICENSE.md (and PREVIEW.md for an allowed preview,
-    NOTES.md when a pair has a placeholder image or an override); returns the number of rows written. The
+    NOTES.md when a pair has a placeholder image or an override); returns the number of rows written. A row
+    the hard block stops refuses the whole export (ValueError), and nothing is left in `out_dir`. The
     staging folders of killed exports to `out_dir` (a full copy of the images each) are removed on the way,
     said in `notes`."""
     notes = [] if notes is None else notes
@@ -162,9 +178,9 @@ def export_vlsbench(release: Path, out_dir: Path, allow_preview: bool = False, n
         (staging / "imgs").mkdir()
         entries = []
         for shard in shards:
-            columns = [field for field in FIELDS if field != "image_path"] + ["image"]
-            for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=columns):
+            for batch in pq.ParquetFile(shard).iter_batches(batch_size=100, columns=READ_COLUMNS):
                 for row in batch.to_pylist():
+                    refuse_blocked(row)  # a refusal removes the staging folder: nothing is half-written
                     row["image_path"] = write_image(staging, row["instruction_id"], row["image"]["bytes"])
                     entries.append({field: row[field] for field in FIELDS})
         (staging / "data.json").write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
