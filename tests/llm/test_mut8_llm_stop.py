@@ -6,8 +6,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from pipeline.llm.process import ClientProcess
 from pipeline.llm.roles import VSILJudgeInput
 from pipeline.stopping import StageStopped, clear_stop, request_stop, stoppable
