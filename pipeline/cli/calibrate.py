@@ -80,27 +80,33 @@ def eval_public(
     calibration: Path | None = typer.Option(
         None, callback=home_expanded, help="A calibration written by `calibrate --out` (default: the shipped one); its folds are "
                    "refitted with the adapter settings it records."),
-    team_data: Path | None = typer.Option(None, callback=home_expanded, help=TEAM_DATA_HELP + " The folder also holds the "
-                                                   "VLSBench sample (vlsbench_sample.json), scored as evaluation only."),
+    team_data: Path | None = typer.Option(None, callback=home_expanded, help=TEAM_DATA_HELP),
+    vlsbench_sample: Path = typer.Option(
+        Path("../shared/reference/vlsbench_dev_sample.json"), "--vlsbench-sample", callback=home_expanded,
+        help="VLSBench's 60 released rows (its data.json layout), scored as evaluation only; read from "
+             "the shared reference folder, never copied into the project."),
 ) -> None:
     """Leave one source out: refit the text-harm readers without each source (team sets four groups
     at a time), score the source, and print its figures beside the content-word overlap baseline of
     the same run. Reuses the fits `calibrate` cached; without them (a fresh checkout) it refits 14
     folds, one to two hours on two cores."""
     from pipeline.detect.corpus import (TEAM_DATA, evaluation_only_sources, evaluation_sets, read_public,
-                                        read_team_sets, read_vlsbench_sample, refuse_unrecorded_sets)
+                                        read_team_sets, read_vlsbench_sample, refuse_unrecorded_sets,
+                                        sample_missing)
     from pipeline.detect.compare import scored_input
     from pipeline.detect.detector import CALIBRATION_FILE, COMMON_THRESHOLD, Calibration
     from pipeline.detect.folds import leave_one_source_out
     from pipeline.hashing import sha256_file
 
     calibration, team_data = calibration or CALIBRATION_FILE, team_data or TEAM_DATA
-    sample = team_data / "vlsbench_sample.json"
-    for path in (data, calibration, sample):
+    for path in (data, calibration):
         if not path.is_file():
-            raise fail(f"{path}: no such file" + (" (the team's sets and the VLSBench sample ship in the source "
-                                                   "checkout, not in the package: pass --team-data)"
-                                                   if path == sample else ""))
+            raise fail(f"{path}: no such file")
+    if not vlsbench_sample.is_file():
+        raise fail(sample_missing(vlsbench_sample))
+    if not any(team_data.glob("detector_*.jsonl")):
+        raise fail(f"{team_data}: no detector_*.jsonl set (the team's sets ship in the source checkout, "
+                   "not in the package: pass --team-data)")
     refuse_non_parquet({"--scores": scores})
     try:
         fitted = Calibration.load(calibration)
@@ -111,14 +117,14 @@ def eval_public(
         raise fail(f"{data}: sha256 differs from the one recorded in evaluation_sets.toml before its first "
                    "scoring; a changed evaluation set needs a new record, made before it is scored")
     try:
-        refuse_unrecorded_sets(team_data, sample)
+        refuse_unrecorded_sets(team_data, vlsbench_sample)
         public = read_public(data)
         team = read_team_sets(team_data)
     except (ValueError, FileNotFoundError) as error:
         raise fail(str(error))
     excluded = evaluation_only_sources()
     fitting = [r for r in public if r.source not in excluded] + team
-    evaluation_only = [r for r in public if r.source in excluded] + read_vlsbench_sample(sample)
+    evaluation_only = [r for r in public if r.source in excluded] + read_vlsbench_sample(vlsbench_sample)
     with fit_progress() as progress:
         result = leave_one_source_out(fitting, evaluation_only, fitted, progress=progress)
     console.print(_table(result))

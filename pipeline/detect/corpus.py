@@ -4,7 +4,9 @@ Two kinds of data:
 - the public VSIL corpus (`../shared/public_vsil/pairs.jsonl`: twelve public sources,
   read from a path, never copied into the repository). Sources whose licences allow
   testing only (`evaluation_only` in `evaluation_sets.toml`) are never fitted on;
-- the team's own sets (`tests/data/detector_*.jsonl`), deduplicated across sets.
+- the team's own sets (`tests/data/detector_*.jsonl`), deduplicated across sets;
+- VLSBench's 60 released rows (`../shared/reference/vlsbench_dev_sample.json`), evaluation
+  only, read from a path like the corpus: their licence does not let the repository copy them.
 
 Folds are by source (a public source, or a team set), never by row.
 """
@@ -23,6 +25,9 @@ from pipeline.json_lines import numbered_lines
 from pipeline.messages import first_few
 
 TEAM_DATA = PROJECT_ROOT / "tests" / "data"
+# Relative to the folder a command runs in, as `--data ../shared/public_vsil/pairs.jsonl` is
+VLSBENCH_SAMPLE = Path("../shared/reference/vlsbench_dev_sample.json")
+SAMPLE_OPTION = "--vlsbench-sample"
 EVALUATION_SETS = Path(__file__).with_name("evaluation_sets.toml")
 _NOT_WORD = re.compile(r"\W+")
 
@@ -89,19 +94,39 @@ def read_team_sets(folder: Path = TEAM_DATA) -> list[LabelledRow]:
     return rows
 
 
-def read_vlsbench_sample(path: Path = TEAM_DATA / "vlsbench_sample.json") -> list[LabelledRow]:
+def sample_missing(path: Path) -> str:
+    """The one line that says the VLSBench sample is not at `path`, and which option to pass."""
+    return (f"{path}: no such file (VLSBench's sample is read where the shared reference folder has it, "
+            f"never copied into the project: pass {SAMPLE_OPTION} PATH)")
+
+
+def chosen_sample(given: Path | None) -> Path | None:
+    """The sample a user named (FileNotFoundError if it is not there), else the shared one where it
+    is, else None: for a command that can do without it and says so."""
+    if given is not None and not given.is_file():
+        raise FileNotFoundError(sample_missing(given))
+    return given or (VLSBENCH_SAMPLE if VLSBENCH_SAMPLE.is_file() else None)
+
+
+def sample_hash_problem(sample: Path) -> str | None:
+    """Why `sample` is not the VLSBench sample evaluation_sets.toml records, or None when it is."""
+    if sha256_file(sample) == evaluation_sets()["vlsbench_sample"]["sha256"]:
+        return None
+    return f"{sample.name}'s sha256 differs"
+
+
+def read_vlsbench_sample(path: Path) -> list[LabelledRow]:
     """VLSBench's 60 released pairs, all leakless by construction: evaluation only."""
     return [LabelledRow(f"vlsbench:{record['instruction_id']}", record["instruction"], record["image_description"],
                         0, "vlsbench-sample") for record in json.loads(path.read_text(encoding="utf-8"))]
 
 
 def refuse_unrecorded_sets(team_folder: Path, sample: Path) -> None:
-    """A ValueError naming each team set or VLSBench sample under `team_folder` that is not a file
-    evaluation_sets.toml records: `eval-public` scores whatever the folder holds, so another file
-    there would change every team or sample figure without a word."""
-    recorded = evaluation_sets()
-    problems = [] if sha256_file(sample) == recorded["vlsbench_sample"]["sha256"] else [f"{sample.name}'s sha256 differs"]
-    team = recorded["team_sets"]["sha256"]
+    """A ValueError naming the VLSBench sample, and each team set under `team_folder`, that is not a
+    file evaluation_sets.toml records: `eval-public` scores whatever it is given, so another file
+    would change every team or sample figure without a word."""
+    problems = [problem for problem in [sample_hash_problem(sample)] if problem]
+    team = evaluation_sets()["team_sets"]["sha256"]
     present = {path.name: path for path in Path(team_folder).glob("detector_*.jsonl")}
     changed = [name for name in team if name in present and sha256_file(present[name]) != team[name]]
     for what, names in (("changed", changed), ("not recorded", sorted(set(present) - set(team))),

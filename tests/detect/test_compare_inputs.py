@@ -84,23 +84,24 @@ def test_eval_public_scores_record_the_corpus_and_calibration(tmp_path, monkeypa
     team.mkdir()
     (team / "detector_dev.jsonl").write_text(json.dumps({"id": "d1", "query": "What is this?", "label": 0,
                                                          "image_description": "A cup of tea."}) + "\n")
-    (team / "vlsbench_sample.json").write_text(json.dumps([{"instruction_id": "x1", "instruction": "What colour "
-                                                            "is this boat?", "image_description": "A red boat."}]))
-    monkeypatch.setattr(corpus_module, "evaluation_sets", lambda: recorded(corpus, team))
+    sample = tmp_path / "vlsbench_sample.json"
+    sample.write_text(json.dumps([{"instruction_id": "x1", "instruction": "What colour is this boat?",
+                                   "image_description": "A red boat."}]))
+    monkeypatch.setattr(corpus_module, "evaluation_sets", lambda: recorded(corpus, team, sample))
     monkeypatch.setattr(folds, "leave_one_source_out", lambda *arguments, **options: SimpleNamespace(
         sources=[], pooled={}, row_scores=scores("xstest", {})))
     result = CliRunner().invoke(app, ["eval-public", "--data", str(corpus), "--team-data", str(team),
-                                      "--scores", str(tmp_path / "s.parquet")])
+                                      "--vlsbench-sample", str(sample), "--scores", str(tmp_path / "s.parquet")])
     assert result.exit_code == 0, result.output
     made_by = RowScores.read(tmp_path / "s.parquet").made_by
     assert made_by["input"] == "pairs.jsonl" and made_by["input_sha256"] == sha256_file(corpus)
     assert made_by["calibration"] == Calibration.load().digest and made_by["threshold"] == "0.5"
 
 
-def recorded(corpus, team) -> dict:
+def recorded(corpus, team, sample) -> dict:
     """evaluation_sets.toml as it would read with these files recorded."""
     return {"public_vsil": {"sha256": sha256_file(corpus), "evaluation_only": ["siuo"]},
-            "vlsbench_sample": {"sha256": sha256_file(team / "vlsbench_sample.json")},
+            "vlsbench_sample": {"sha256": sha256_file(sample)},
             "team_sets": {"sha256": {path.name: sha256_file(path) for path in team.glob("detector_*.jsonl")}}}
 
 

@@ -19,7 +19,6 @@ from pipeline.io.external import read_benchmark
 from tests.support import DATA, ROOT
 from tests.support.embedders import RecordingEmbedder
 
-VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # the 60 released rows, as shared/reference has them
 GUN_SCENE = "A man tucks a black pistol into the waistband of his jeans in a dim parking garage."
 
 
@@ -364,11 +363,12 @@ def test_cli_audit_writes_parquet_with_scores(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_audit_reads_vlsbench_and_finds_it_leakless(tmp_path):
+def test_cli_audit_reads_vlsbench_and_finds_it_leakless(tmp_path, reference_dir):
     import pyarrow.parquet as pq
 
     out = tmp_path / "vls.parquet"
-    result = CliRunner().invoke(app, ["audit", str(VLSBENCH_SAMPLE), "--out", str(out)])
+    # the 60 released rows, read where the shared folder has them (the project may not copy them)
+    result = CliRunner().invoke(app, ["audit", str(reference_dir / "vlsbench_dev_sample.json"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pq.read_table(out)
     assert table.num_rows == 60

@@ -127,8 +127,24 @@ def test_eval_public_without_the_team_folder_is_one_line_naming_team_data(tmp_pa
 
     from pipeline.cli import app
 
+    corpus, sample = tmp_path / "pairs.jsonl", tmp_path / "sample.json"
+    corpus.write_text("")
+    sample.write_text("[]")
+    result = CliRunner().invoke(app, ["eval-public", "--data", str(corpus), "--team-data", str(tmp_path / "none"),
+                                      "--vlsbench-sample", str(sample)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "none: no detector_*.jsonl set" in result.stderr and "pass --team-data" in result.stderr
+
+
+def test_eval_public_without_the_vlsbench_sample_is_one_line_naming_its_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
     corpus = tmp_path / "pairs.jsonl"
     corpus.write_text("")
-    result = CliRunner().invoke(app, ["eval-public", "--data", str(corpus), "--team-data", str(tmp_path / "none")])
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "vlsbench_sample.json: no such file" in result.stderr and "pass --team-data" in result.stderr
+    result = CliRunner().invoke(app, ["eval-public", "--data", str(corpus),
+                                      "--vlsbench-sample", str(tmp_path / "absent.json")])
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "absent.json: no such file" in result.stderr and "pass --vlsbench-sample PATH" in result.stderr

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.detect.hygiene import item_specific_terms, main
 from pipeline.detect.lexicon import CUES_FILE
 
 
-def test_the_shipped_lexicon_has_no_item_specific_phrase(public_corpus):
-    assert item_specific_terms(public_corpus) == []
-    assert main(["--data", str(public_corpus)]) == 0
+@pytest.fixture(scope="module")
+def sample(reference_dir):
+    """VLSBench's released rows, read where the shared folder has them: more evidence a phrase is general."""
+    return reference_dir / "vlsbench_dev_sample.json"
+
+
+def test_the_shipped_lexicon_has_no_item_specific_phrase(public_corpus, sample):
+    assert item_specific_terms(public_corpus, sample=sample) == []
+    assert main(["--data", str(public_corpus), "--vlsbench-sample", str(sample)]) == 0
 
 
 def shipped_lexicon_and(planted: str, folder):
@@ -17,7 +25,7 @@ def shipped_lexicon_and(planted: str, folder):
     return cues
 
 
-def test_a_phrase_copied_from_a_team_item_is_found_and_a_general_one_is_not(public_corpus, tmp_path):
+def test_a_phrase_copied_from_a_team_item_is_found_and_a_general_one_is_not(public_corpus, sample, tmp_path):
     cues = shipped_lexicon_and('''
 [[concept]]
 name = "planted"
@@ -31,7 +39,7 @@ kind = "object"
 weight = 1.0
 terms = ["petrol bomb"]
 ''', tmp_path)
-    found = {(concept, term): dict(hits) for concept, term, hits in item_specific_terms(public_corpus, cues)}
+    found = {(concept, term): dict(hits) for concept, term, hits in item_specific_terms(public_corpus, cues, sample)}
     # copied from one holdout item; "look like an accident" is in public data too; a plain name is not checked
     assert set(found) == {("planted", "bruises stay hidden")}
     assert found[("planted", "bruises stay hidden")] == {"team:holdout": 1}
@@ -42,7 +50,7 @@ def test_a_missing_corpus_is_one_line_and_exit_2(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.jsonl'}: no such file"
 
 
-def test_pronoun_variants_are_judged_together(public_corpus, tmp_path):
+def test_pronoun_variants_are_judged_together(public_corpus, sample, tmp_path):
     cues = shipped_lexicon_and('''
 [[concept]]
 name = "planted"
@@ -50,7 +58,8 @@ kind = "act"
 weight = 1.0
 terms = ["make him sick", "make her sick", "shoot her", "shoot someone"]
 ''', tmp_path)
-    found = {term: dict(hits) for concept, term, hits in item_specific_terms(public_corpus, cues) if concept == "planted"}
+    found = {term: dict(hits) for concept, term, hits in item_specific_terms(public_corpus, cues, sample)
+             if concept == "planted"}
     # "make him sick" is one team item's phrase, so "make her sick" goes with it although it
     # matches nothing; "shoot someone" is in public data, so "shoot her" stays with it
     assert set(found) == {"make him sick", "make her sick"}

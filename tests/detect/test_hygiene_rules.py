@@ -37,7 +37,7 @@ terms = ["zorbit grinder"]
 @pytest.fixture()
 def own_texts(monkeypatch):
     lines = [(source, StemmedText.of(text).line) for source, text in TEXTS]
-    monkeypatch.setattr(hygiene, "texts_by_source", lambda public_path: lines)
+    monkeypatch.setattr(hygiene, "texts_by_source", lambda public_path, sample: lines)
 
 
 def test_a_phrase_two_team_texts_show_is_item_specific_and_others_are_not(own_texts, tmp_path):

@@ -19,7 +19,6 @@ from pipeline.io.audit_table import AuditTableWriter
 from pipeline.io.external import BenchmarkReader, read_benchmark
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-VLSBENCH_SAMPLE = DATA / "vlsbench_sample.json"  # VLSBench's data.json layout, 60 released rows
 
 
 def audit(*args: str):
@@ -30,9 +29,20 @@ def rejects_of(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def vlsbench_layout(count: int = 24) -> list[dict]:
+    """Team-written leakless pairs in VLSBench's data.json layout (its field names, integer ids):
+    the format alone, so these tests run where VLSBench's own rows are not (they may not be copied here)."""
+    team = [json.loads(line) for line in (DATA / "detector_dev.jsonl").read_text().splitlines() if line.strip()]
+    leakless = [row for row in team if row["label"] == 0 and row["image_description"]][:count]
+    return [{"instruction_id": 100 + number, "instruction": row["query"], "image_path": f"imgs/{100 + number}.png",
+             "category": row["category"], "sub_category": row["sub_category"], "source": "generation",
+             "image_description": row["image_description"], "safety_reason": "Team-written for this test."}
+            for number, row in enumerate(leakless)]
+
+
 def vlsbench_with_bad_rows(tmp_path: Path) -> tuple[Path, list[dict]]:
     """VLSBench's own layout with the faults its published data.json and other files show."""
-    rows = json.loads(VLSBENCH_SAMPLE.read_text())
+    rows = vlsbench_layout()
     rows[4]["instruction"] = ""                          # as VLSBench's row 1685
     rows[9]["instruction"] = 42                          # an integer query
     rows[14]["image_description"] = ["a van", "people"]  # a list field
@@ -53,12 +63,12 @@ def test_vlsbench_layout_rejects_each_bad_row_and_audits_the_rest(tmp_path):
         {"row": 15, "id": str(rows[14]["instruction_id"]), "reason": "`image_description` is a list, not text"},
     ]
     table = pq.read_table(out).to_pylist()
-    assert [r["position"] for r in table] == [n for n in range(1, 61) if n not in (5, 10, 15)]
+    assert [r["position"] for r in table] == [n for n in range(1, len(rows) + 1) if n not in (5, 10, 15)]
     assert [r["id"] for r in table] == [str(r["instruction_id"]) for n, r in enumerate(rows, 1)
                                         if n not in (5, 10, 15)]
     text_only = [r for r in table if r["text_only"]]
     assert [r["position"] for r in text_only] == [20] and 0.0 <= text_only[0]["leak_score"] <= 1.0
-    assert "leak rate, 57 pairs" in result.output
+    assert f"leak rate, {len(rows) - 3} pairs" in result.output
     assert "text-only rows, scored on the query alone: 1" in result.output
     assert "rejected rows: 3" in result.output and f"row 5 (id {rows[4]['instruction_id']})" in result.output
 
