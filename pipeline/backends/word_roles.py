@@ -76,8 +76,8 @@ def is_base_verb(match: re.Match) -> bool:
                 and _OBJECT_AFTER.match(match.string, match.end()))
 
 
-# A subject: a pronoun, or a noun with its determiner ("the hero", "my friend").
-SUBJECT_BEFORE = re.compile(rf"(?:\b{DETERMINER}\s+[\w'-]+|\b(?:I|we|you|they|he|she|someone|somebody))\s+$",
+# A subject: a pronoun, a relative "who" ("people who smoke crack"), a noun with its determiner ("the hero").
+SUBJECT_BEFORE = re.compile(rf"(?:\b{DETERMINER}\s+[\w'-]+|\b(?:I|we|you|they|he|she|someone|somebody|who))\s+$",
                              re.IGNORECASE)
 
 
