@@ -2,27 +2,36 @@
 unchanged (same ids, values and image bytes) plus why it was kept (`selection_reason`).
 
 Written into a temporary folder and renamed into place, like every release.
+
+Each kept row is read by the hard block again, as `release --extend` reads its carried rows (the rules
+are tightened after audits, so a row an older version shipped may be blocked now): a blocked row is
+dropped with a `guardrail.<rule>` decision, counted in the manifest's `dropped`, and the card says the
+selection's figures are over the pairs as chosen.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.llm.cache import SCRIPTED_MODEL_PREFIX
+from pipeline.records import Decision
 from pipeline.release.card import render_card
 from pipeline.release.schema import LATER_COLUMNS, META_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.integrity import check_release_unchanged
+from pipeline.release.make import guardrail_pass
 from pipeline.release.provenance import run_builds
 from pipeline.release.versions import check_free, next_version, release_folder, release_lock, release_staging
 from pipeline.release.writer import INDEX_FILE, ShardWriter, release_manifest, run_entries, seal
 from pipeline.staging import filled_then_renamed
 from pipeline.storage import atomic_write_text
 from pipeline.writers.shard_reader import shard_paths
-from pipeline.writers.tables import write_frame
+from pipeline.writers.tables import decisions_frame, write_frame
 
 
 def write_subset_release(source: Path, reasons: dict[str, str], *, selection: dict, decisions=None,
@@ -38,25 +47,31 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
         target = check_free(release_folder(releases_dir, name, version))
         with filled_then_renamed(release_staging(releases_dir, name, version), target, check_free) as staging:
             writer = ShardWriter(staging / "data", max_shard_bytes, schema=SELECTED_SCHEMA)
-            rows = []
+            rows, blocks = [], []
             for shard in shard_paths(source):
                 table = pq.read_table(shard)
                 table = table.filter(pc.is_in(table["id"], value_set=keep))
                 for later in LATER_COLUMNS:  # a release made before the column: not recorded, so null
                     if later not in table.column_names:
                         table = table.append_column(later, pa.nulls(table.num_rows, pa.string()))
+                table, blocked = without_blocked(table)
+                blocks += blocked
                 if "selection_reason" in table.column_names:  # selecting from a selected release: the new reason
                     table = table.drop_columns(["selection_reason"])
                 table = table.append_column("selection_reason", pa.array(
                     [reasons[pair_id] for pair_id in table["id"].to_pylist()], pa.string()))
                 writer.write(table.select(SELECTED_SCHEMA.names).cast(SELECTED_SCHEMA))
                 rows += table.select(META_SCHEMA.names).to_pylist()
+            if blocks and not rows:
+                raise ValueError(f"every selected pair of {source.name} is blocked by the guardrail "
+                                 f"({drop_rules(blocks)}); nothing was released")
             shards = writer.finish()
             index = pq.read_table(source / INDEX_FILE)
-            pq.write_table(index.filter(pc.is_in(index["id"], value_set=keep)), staging / INDEX_FILE,
+            shipped = pa.array(sorted(row["id"] for row in rows), pa.string())
+            pq.write_table(index.filter(pc.is_in(index["id"], value_set=shipped)), staging / INDEX_FILE,
                            compression="zstd")
-            if decisions is not None:
-                write_frame(decisions, staging / "decisions.parquet")
+            if decisions is not None or blocks:
+                write_frame(with_blocks(decisions, blocks), staging / "decisions.parquet")
             carried = {key: manifest[key] for key in ("preview", "license", "runs", "final_filter", "options", "review")
                        if key in manifest}
             # every row is carried: its runs from the rows, what made them from the source
@@ -65,13 +80,45 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
                 rows, shards, name=name, version=version, **carried, extends=manifest["version"],
                 carried_rows=len(rows),
                 earlier_releases=[*manifest.get("earlier_releases", []), source.name],
-                dropped={"not_selected": manifest["rows"] - len(rows), "final_filter": 0, "image_duplicate": 0,
-                         "query_duplicate": 0, "same_id": 0},
+                dropped={"not_selected": manifest["rows"] - len(rows) - len(blocks), "guardrail": len(blocks),
+                         "final_filter": 0, "image_duplicate": 0, "query_duplicate": 0, "same_id": 0},
                 selection=selection)
             new_manifest["schema"] = {field.name: str(field.type) for field in SELECTED_SCHEMA}
-            atomic_write_text(staging / "README.md", render_card(new_manifest, rows) + selection_note(selection))
+            card = render_card(new_manifest, rows) + selection_note(selection) + blocked_note(blocks)
+            atomic_write_text(staging / "README.md", card)
             seal(staging, new_manifest)
         return target
+
+
+def without_blocked(table: pa.Table) -> tuple[pa.Table, list[Decision]]:
+    """The rows of `table` the hard block lets through, and a drop decision for each other one."""
+    _, blocks = guardrail_pass(table.select(META_SCHEMA.names).to_pylist())
+    if not blocks:
+        return table, []
+    blocked = pa.array([block.item_id for block in blocks], pa.string())
+    return table.filter(pc.invert(pc.is_in(table["id"], value_set=blocked))), blocks
+
+
+def with_blocks(decisions: pd.DataFrame | None, blocks: list[Decision]) -> pd.DataFrame:
+    """The selection's decisions, then the guardrail's drops (`run_id` empty, as the selection's own)."""
+    frames = [frame for frame in (decisions, decisions_frame(blocks, run_id="") if blocks else None)
+              if frame is not None]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def drop_rules(blocks: list[Decision]) -> str:
+    """'guardrail.private_person:street_address 1': the drops by reason code."""
+    return ", ".join(f"{code} {count}" for code, count in Counter(block.code for block in blocks).most_common())
+
+
+def blocked_note(blocks: list[Decision]) -> str:
+    """The card's word on chosen pairs the hard block dropped: the selection's rates and Kendall's tau
+    were computed before, over the pairs as chosen."""
+    if not blocks:
+        return ""
+    return (f"\n{len(blocks)} chosen pair(s) were dropped by the guardrail's hard block ({drop_rules(blocks)}), "
+            "which reads every kept row again as `release --extend` reads its carried rows; the selection's "
+            "safe rates and Kendall's tau are over the pairs as chosen, these included.\n")
 
 
 def selection_note(selection: dict) -> str:
