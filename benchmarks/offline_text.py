@@ -1,6 +1,7 @@
 """How much the offline default's text reads like a real benchmark: the full offline
 library build (`leakless build --size 20`) and its preview release, beside the VLSBench
-sample (tests/data/vlsbench_sample.json, a copy of ../shared/reference/vlsbench_dev_sample.json).
+sample (--vlsbench-sample, by default ../shared/reference/vlsbench_dev_sample.json, read where
+the shared folder has it: the project may not copy it).
 
 Figures, for the accepted pairs of the build and for the VLSBench queries:
 - top_4gram_share: share of queries holding the most common 4-word phrase;
@@ -35,7 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-VLSBENCH_SAMPLE = ROOT / "tests" / "data" / "vlsbench_sample.json"
+VLSBENCH_SAMPLE = Path("../shared/reference/vlsbench_dev_sample.json")  # from the folder it runs in, as --data
 ISSUE_SAMPLE_SIZE = 172  # the accepted pairs of the build the issue first measured
 DRAWS = 200
 WORD = re.compile(r"[a-z0-9']+")
@@ -127,8 +128,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=20, help="elements per sub-category (20: the whole library)")
     parser.add_argument("--keep", type=Path, help="build into this folder and keep it (default: a temporary one)")
+    parser.add_argument("--vlsbench-sample", type=Path, default=VLSBENCH_SAMPLE,
+                        help=f"VLSBench's 60 released rows (default: {VLSBENCH_SAMPLE})")
     args = parser.parse_args()
-    sample = json.loads(VLSBENCH_SAMPLE.read_text(encoding="utf-8"))
+    if not args.vlsbench_sample.is_file():
+        print(f"error: {args.vlsbench_sample}: no such file (pass --vlsbench-sample PATH)", file=sys.stderr)
+        sys.exit(2)
+    sample = json.loads(args.vlsbench_sample.read_text(encoding="utf-8"))
     sizes = [len(sample), ISSUE_SAMPLE_SIZE]
     vlsbench = {**text_figures([row["instruction"] for row in sample], sizes),
                 "detector_leak_rate": leak_rate([r["instruction"] for r in sample],
