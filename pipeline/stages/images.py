@@ -1,7 +1,8 @@
 """One image per seed that still has live pairs.
 
 Element-first seeds get their image made from the description (guarded first),
-optionally checked and refined by an image checker for a few rounds;
+optionally checked and refined by an image checker for a few rounds (each refined prompt
+guarded too, read with its seed's texts: `refined_prompt_hit`);
 image-first seeds bring their pool image. PNGs go under the run's images/.
 With a pool retriever the images were found before rewriting (`retrieval.py`): here the
 seeds that the filters dropped since give theirs back to the pool.
@@ -17,12 +18,13 @@ from PIL import Image, UnidentifiedImageError
 from pipeline.backends.base import GeneratedImage, ImageGenerator, ImageRequest
 from pipeline.batch import Batch
 from pipeline.contracts import ImageChecker, ItemError, Provenance, ReasonCode, StageName
-from pipeline.guardrails import check_text
+from pipeline.guardrails import GuardHit, check_text, check_texts
 from pipeline.images.checks import BytesChanged, shown_file
 from pipeline.images.model_files import model_files_fingerprint
 from pipeline.pool.retrieval import PoolRetriever
 from pipeline.records import Blocked, Decision, Failure, Seed, Verdict, content_id
 from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from, save_image, stop_on_machine_error
+from pipeline.stages.guardrail import pair_texts, seed_texts
 from pipeline.stages.image_refine import RefineOutcome, RefineRequest, refine_images
 from pipeline.storage import atomic_write_bytes
 
@@ -33,6 +35,23 @@ Made = dict[str, tuple[GeneratedImage, Provenance]]  # seed -> its image and wha
 def image_seed(item_id: str) -> int:
     """Each item's generation seed comes from its id, so reruns reproduce the image."""
     return int(content_id("image-seed", item_id)[:8], 16)
+
+
+def seeds_texts(batch: Batch) -> dict[str, list[str]]:
+    """Each seed's texts as the guardrail stage reads them: its element and source, and every live
+    pair's description, queries, safety reason and source."""
+    texts = {seed.id: seed_texts(seed) for seed in batch.seeds}
+    for pair in batch.pairs:
+        texts.setdefault(pair.seed_id, []).extend(pair_texts(pair))
+    return texts
+
+
+def refined_prompt_hit(prompt: str, beside: list[str], category: str) -> GuardHit | None:
+    """The hard block on a prompt the image checker wrote, read as one item with its seed's texts, as
+    a rewrite is read with its description: "A teenage girl at a photo studio." drawn for a query
+    about lingerie is one hit, though neither text is alone. The shipped row keeps the original
+    description, so no later check sees what the image was drawn from."""
+    return check_texts([prompt, *beside], category)
 
 
 class ImageStage(Stage):
@@ -57,7 +76,7 @@ class ImageStage(Stage):
         decisions: list[Decision] = []
         on_disk: set[str] = set()  # saved as they were made (or found from a killed attempt): not written again
         generated, not_generated = self._generated(
-            to_make, self._generate(to_make, descriptions, decisions, blocked, on_disk))
+            to_make, self._generate(to_make, descriptions, decisions, blocked, on_disk, seeds_texts(batch)))
         made = from_pool | generated
         images, meta, not_stored = self._store(batch, made, on_disk)
         # a made seed is none of the batch's images, so one in `images` is one that was stored
@@ -137,7 +156,7 @@ class ImageStage(Stage):
         return kept, failures
 
     def _generate(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],
-                  blocked: list[Blocked], on_disk: set[str]):
+                  blocked: list[Blocked], on_disk: set[str], beside: dict[str, list[str]]):
         """One result per seed: an image, an ItemError, or None when the checker rejected it
         (or refined its prompt into one the guardrails stop, which `blocked` then records)."""
         if not seeds:
@@ -145,14 +164,17 @@ class ImageStage(Stage):
         if self.checker is None:
             requests = [ImageRequest(item_id=s.id, prompt=descriptions[s.id][0], seed=image_seed(s.id)) for s in seeds]
             return self._generate_saving(requests, on_disk) if self.save_every else self.generator.generate(requests)
-        return self._refine(seeds, descriptions, decisions, blocked, on_disk)
+        return self._refine(seeds, descriptions, decisions, blocked, on_disk, beside)
 
     def _refine(self, seeds: list[Seed], descriptions: dict, decisions: list[Decision],
-                blocked: list[Blocked], on_disk: set[str]) -> list[GeneratedImage | ItemError | None]:
+                blocked: list[Blocked], on_disk: set[str],
+                beside: dict[str, list[str]]) -> list[GeneratedImage | ItemError | None]:
+        def guard(ask: RefineRequest, prompt: str) -> GuardHit | None:
+            return refined_prompt_hit(prompt, beside.get(ask.item_id, []), descriptions[ask.item_id][1])
+
         outcomes = refine_images([RefineRequest(item_id=s.id, element=s.element.element,
                                                 description=descriptions[s.id][0], seed=image_seed(s.id))
-                                  for s in seeds], self.generator, self.checker, self.max_rounds,
-                                 guard=lambda ask, prompt: check_text(prompt, descriptions[ask.item_id][1]))
+                                  for s in seeds], self.generator, self.checker, self.max_rounds, guard=guard)
         model_note = self._model_note() if self.save_every else None
         results = []
         for seed, outcome in zip(seeds, outcomes):
