@@ -40,7 +40,10 @@ def run_build(run_dir: Path) -> dict:
 def _commit_name(code: dict | None) -> str:
     if not (code or {}).get("commit"):
         return "a version that recorded no commit"
-    return f"`{code['commit'][:12]}`" + (" with uncommitted changes" if code.get("uncommitted_changes") else "")
+    if not code.get("uncommitted_changes"):
+        return f"`{code['commit'][:12]}`"
+    digest = f" (digest `{code['changes_digest']}`)" if code.get("changes_digest") else ""
+    return f"`{code['commit'][:12]}` with uncommitted changes{digest}"
 
 
 def read_json(path: Path):

@@ -60,3 +60,11 @@ def test_an_untracked_file_under_the_code_folders_counts_by_name_and_contents(ch
     assert changed != with_module["changes_digest"]
     (checkout / "pipeline" / "word_roles.py").rename(checkout / "pipeline" / "roles.py")
     assert code_version(checkout)["changes_digest"] not in (changed, with_module["changes_digest"])
+
+
+def test_the_card_names_the_changes_digest_beside_the_commit():
+    from pipeline.release.provenance import rebuild_recipes
+
+    dirty = {"commit": "c" * 40, "uncommitted_changes": True, "changes_digest": "0123456789abcdef"}
+    recipe, = rebuild_recipes({"runs": [{"run_id": "r1", "build": {"code": dirty, "config": {}}}]})
+    assert recipe.endswith("leakless commit `cccccccccccc` with uncommitted changes (digest `0123456789abcdef`)")
