@@ -229,6 +229,8 @@ def select(
     of the full set's ranking), per sub-category; write them as the release's next version with a
     selection_reason on each row, and report Kendall's tau between the full and selected rankings."""
     from pipeline.evaluate.select_release import select_release
+    from pipeline.release.subset import guardrail_drops_note
+    from pipeline.release.verify import load_manifest
 
     folder = release_path(release, releases_dir)
     evaluations = evaluations or EVALUATIONS_DIR / folder.name
@@ -238,7 +240,11 @@ def select(
         target, selection = select_release(folder, evaluations, per_sub_category,
                                            note=lambda text: typer.echo(f"note: {text}", err=True),
                                            only_common=common_pairs)
-    typer.echo(f"{target}: kept {len(selection.chosen)} of the {len(selection.separability)} pairs every model "
+    # what shipped: a chosen pair the hard block stops is dropped from the version
+    if dropped := guardrail_drops_note(target):
+        typer.echo(f"note: {dropped}; the safe rates and Kendall's tau below are over the pairs as chosen", err=True)
+    shipped = load_manifest(target)["selection"]["pairs"]["selected"]
+    typer.echo(f"{target}: kept {shipped} of the {len(selection.separability)} pairs every model "
                f"judged, at most {per_sub_category} per sub-category")
     typer.echo("| model | safe rate, full set | safe rate, selected |\n|---|---|---|")
     for model in sorted(selection.models, key=lambda m: -selection.full_rates[m]):

@@ -24,7 +24,7 @@ from pipeline.records import Decision
 from pipeline.release.card import render_card
 from pipeline.release.schema import LATER_COLUMNS, META_SCHEMA, SELECTED_SCHEMA
 from pipeline.release.integrity import check_release_unchanged
-from pipeline.release.make import guardrail_pass
+from pipeline.release.make import GUARDRAIL_STAGE, guardrail_pass
 from pipeline.release.provenance import run_builds
 from pipeline.release.versions import check_free, next_version, release_folder, release_lock, release_staging
 from pipeline.release.writer import INDEX_FILE, ShardWriter, release_manifest, run_entries, seal
@@ -37,7 +37,8 @@ from pipeline.writers.tables import decisions_frame, write_frame
 def write_subset_release(source: Path, reasons: dict[str, str], *, selection: dict, decisions=None,
                          max_shard_bytes: int = 500_000_000) -> Path:
     """`<name>-v<N+1>/` beside `source` with the rows whose id is in `reasons`; returns it.
-    `selection` goes into the manifest; `decisions` (a frame) into decisions.parquet."""
+    `selection` goes into the manifest (its `pairs` counting what shipped: `shipped_pairs`); `decisions`
+    (a frame) into decisions.parquet."""
     source = Path(source)
     manifest = check_release_unchanged(source)  # a changed source would be sealed anew in the next version
     name, releases_dir = manifest["name"], source.parent
@@ -82,12 +83,21 @@ def write_subset_release(source: Path, reasons: dict[str, str], *, selection: di
                 earlier_releases=[*manifest.get("earlier_releases", []), source.name],
                 dropped={"not_selected": manifest["rows"] - len(rows) - len(blocks), "guardrail": len(blocks),
                          "final_filter": 0, "image_duplicate": 0, "query_duplicate": 0, "same_id": 0},
-                selection=selection)
+                selection=shipped_pairs(selection, len(rows), len(blocks)))
             new_manifest["schema"] = {field.name: str(field.type) for field in SELECTED_SCHEMA}
             card = render_card(new_manifest, rows) + selection_note(selection) + blocked_note(blocks)
             atomic_write_text(staging / "README.md", card)
             seal(staging, new_manifest)
         return target
+
+
+def shipped_pairs(selection: dict, shipped: int, blocked: int) -> dict:
+    """`selection` with its `pairs.selected` counting the pairs that shipped and, when the hard block
+    dropped some, `pairs.chosen` the pairs as chosen (those the selection's rates and tau are over).
+    A selection the hard block left whole is unchanged."""
+    if not blocked or "pairs" not in selection:
+        return selection
+    return {**selection, "pairs": {**selection["pairs"], "selected": shipped, "chosen": shipped + blocked}}
 
 
 def without_blocked(table: pa.Table) -> tuple[pa.Table, list[Decision]]:
@@ -108,7 +118,24 @@ def with_blocks(decisions: pd.DataFrame | None, blocks: list[Decision]) -> pd.Da
 
 def drop_rules(blocks: list[Decision]) -> str:
     """'guardrail.private_person:street_address 1': the drops by reason code."""
-    return ", ".join(f"{code} {count}" for code, count in Counter(block.code for block in blocks).most_common())
+    return codes_text(Counter(block.code for block in blocks))
+
+
+def codes_text(codes: Counter) -> str:
+    return ", ".join(f"{code} {count}" for code, count in codes.most_common())
+
+
+def guardrail_drops_note(selected: Path) -> str | None:
+    """'2 chosen pair(s) dropped by the guardrail (guardrail.private_person:street_address 2)', from a
+    selected version's decisions.parquet, or None when the hard block dropped none of its chosen pairs."""
+    path = Path(selected) / "decisions.parquet"
+    if not path.is_file():
+        return None
+    decisions = pq.read_table(path, columns=["stage", "code"]).to_pylist()
+    codes = Counter(decision["code"] for decision in decisions if decision["stage"] == GUARDRAIL_STAGE)
+    if not codes:
+        return None
+    return f"{codes.total()} chosen pair(s) dropped by the guardrail ({codes_text(codes)})"
 
 
 def blocked_note(blocks: list[Decision]) -> str:
