@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
+from pipeline.guardrails import check_text, kept_start
 from pipeline.review.agreement import cohen_kappa
 from pipeline.review.importer import reviewed_pairs
 from pipeline.stages.harm_check import RULE_NUMBERS
@@ -313,8 +314,23 @@ OVERRIDE_COLUMNS = ["id", "category", "instruction_reviewed", "new_leak_score", 
 
 def human_overrides(review: pd.DataFrame) -> pd.DataFrame:
     """Accepted edits an annotator kept although the re-check flagged them (a review imported
-    before overrides existed has none)."""
+    before overrides existed has none), each reason as `shown_override_reason` gives it."""
     if "override_reason" not in review:
         return pd.DataFrame(columns=OVERRIDE_COLUMNS)
     chosen = review[review["override_reason"].notna() & (review["review_state"] == "accepted")]
-    return chosen[OVERRIDE_COLUMNS].reset_index(drop=True)
+    overrides = chosen[OVERRIDE_COLUMNS].reset_index(drop=True)
+    overrides["override_reason"] = [
+        shown_override_reason(reason, edit, category) for reason, edit, category
+        in zip(overrides["override_reason"], overrides["instruction_reviewed"], overrides["category"])]
+    return overrides
+
+
+def shown_override_reason(reason: str, edit: str | None, category: str | None) -> str:
+    """The reason, or `(withheld: guardrail <rule>)` when the hard block stops it: the review app refuses
+    such a reason now, but a review store or decisions file from before still holds it. It is read
+    beside the edit, as the app reads it; an edit blocked on its own (saved before edits were read) is no
+    fault of the reason, which is then read alone."""
+    category = category if isinstance(category, str) else None
+    edit = edit if isinstance(edit, str) else ""
+    beside = () if not edit or check_text(edit, category) else (edit,)
+    return kept_start(reason, len(reason), beside, category)
