@@ -20,7 +20,7 @@ import jinja2
 import pandas as pd
 import yaml
 
-from pipeline.release.card_licence import POOL_BACKEND_PREFIX, POOL_NOTE, licence_text
+from pipeline.release.card_licence import POOL_BACKEND_PREFIX, POOL_NOTE, card_licence, licence_text
 from pipeline.release.card_sources import (EDIT_ROLE, NOT_RECORDED, annotator_edited, backends_used, cell_text,
                                            detectors_used, read_run_decisions, run_review_states)
 from pipeline.release.claims import ACCEPTED
@@ -119,11 +119,11 @@ def release_columns(manifest: dict) -> list[str]:
     return list(manifest.get("schema") or [name for name, _ in RELEASE_FIELDS])
 
 
-def front_matter(manifest: dict) -> dict:
+def front_matter(manifest: dict, rows: list[dict]) -> dict:
     types = column_types()
     features = [{"name": name, "dtype": types[name]} for name in release_columns(manifest) if name in types]
     return {
-        "license": manifest["license"],
+        "license": card_licence(manifest["license"], rows),  # `other` beside it when pool images ship
         "pretty_name": f"{manifest['name']} v{manifest['version']}",
         "task_categories": ["visual-question-answering"],
         "tags": ["safety", "multimodal", "vlsbench", "leakless"] + (["preview"] if manifest["preview"] else []),
@@ -274,7 +274,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         not_english=not_english_rows(rows),
         edited=annotator_edited(rows), edit_role=EDIT_ROLE,
     )
-    return f"---\n{yaml.safe_dump(front_matter(manifest), sort_keys=False)}---\n\n{body}"
+    return f"---\n{yaml.safe_dump(front_matter(manifest, rows), sort_keys=False)}---\n\n{body}"
 
 
 def is_offline(backend: str) -> bool:

@@ -6,6 +6,9 @@ came from an image pool (`image_backend` `pool:<name>`) ships a third party's pi
 file names in `source`. So the statement lists each such source with its pairs. An image model's
 terms may bind the images it made; a pool row's `image_model` is the text embedder that matched the
 captions (docs/images.md), no image model, and a placeholder grid has none, so neither is named.
+
+The card's YAML `license` says the same to the Hub: with pool images it lists `other` beside the chosen
+licence (`card_licence`), and `verify` holds the card to exactly that (`card_licence_problem`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ POOL_BACKEND_PREFIX = "pool:"  # PoolRetriever's backend label, `pool:<pool name
 NO_IMAGE_MODEL = {"", "placeholder"}  # image backends with no image model behind them
 POOL_NOTE = ("images and their captions from this image pool, no image model (a model named is the text "
              "embedder that matched the captions)")
+# Hugging Face's licence identifier for one outside its list: a pool source's licence is known by its
+# `source` only, not as an identifier
+OTHER_LICENCE = "other"
 
 
 def is_pool_row(row: dict) -> bool:
@@ -61,3 +67,33 @@ def licence_text(licence: str, rows: list[dict]) -> str:
         paragraphs.append(f"Images made by an image model ({', '.join(models)}) may also be bound by that "
                           "model's own licence terms.")
     return "\n\n".join(paragraphs)
+
+
+def card_licence(licence: str, rows: list[dict]) -> str | list[str]:
+    """The card's YAML `license`: the chosen licence; when pool images ship, the list of it and `other`,
+    as a Hugging Face dataset card lists the licences of a dataset under several (the Licence section
+    names the pool sources). A release without pool images keeps the one identifier."""
+    if not pool_sources(rows) or licence == OTHER_LICENCE:
+        return licence
+    return [licence, OTHER_LICENCE]
+
+
+def card_licences(licence: str) -> list[str | list[str]]:
+    """Every `license` a card of a release under `licence` may give, with or without pool images."""
+    mixed = card_licence(licence, [{"image_backend": f"{POOL_BACKEND_PREFIX}any"}])
+    return [licence] if mixed == licence else [licence, mixed]
+
+
+def card_licence_problem(stated, licence: str, rows: list[dict] | None) -> str | None:
+    """Why a card's `license` (`stated`) is not the one the card of a release under `licence` is written
+    with (`card_licence`); with the rows unknown (None: `verify` could not read them all), either form."""
+    if rows is None:
+        return None if stated in card_licences(licence) else f"license {stated!r}, the manifest says {licence!r}"
+    expected = card_licence(licence, rows)
+    if stated == expected:
+        return None
+    if expected == licence:
+        return f"license {stated!r}, the manifest says {licence!r}"
+    pooled = sum(count for _, count in pool_sources(rows))
+    return (f"license {stated!r}; the manifest says {licence!r} and {pooled} pair(s) show pool images, "
+            f"so the card's license is {expected!r}")

@@ -38,6 +38,7 @@ from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query
 from pipeline.release.leak_check import score_problems
 from pipeline.release.schema import is_release_schema
 from pipeline.release.card import dedup_rule
+from pipeline.release.card_licence import card_licence_problem
 from pipeline.release.writer import (INDEX_FILE, MANIFEST, SUMS, SUMS_FORMAT, not_plain, plain_file, read_sums,
                                      release_files)
 
@@ -46,7 +47,7 @@ CARD = "README.md"
 CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "original_query", "image_description",
                    "safety_reason", "category", "sub_category", "element", "leak_score", "leak_threshold",
                    "leak_verdict", "harm_verdict", "detector_version", "override_reason", "review_state",
-                   "added_in", "run_id", "image"]
+                   "added_in", "run_id", "image_backend", "image"]  # image_backend: pool images (the card's licence)
 # columns a release made before they were stored lacks (without element_terms the library's terms stand in)
 OPTIONAL_COLUMNS = ["element_terms", "source"]
 # the dedup index's columns and the row keys (hashes computed here) they must equal
@@ -97,7 +98,7 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     # else the rows are only some of them: a shard missing, not a plain file or unreadable
     whole = listed.keys() <= present and not any("unreadable" in problem for problem in problems)
     problems += totals_problems(manifest, rows) + claim_problems(folder, manifest, rows) if whole else []
-    problems += card_problems(folder, manifest) + sums_problems(folder, manifest)
+    problems += card_problems(folder, manifest, rows if whole else None) + sums_problems(folder, manifest)
     problems += index_problems(folder, manifest, rows if whole else None)
     problems += [f"id {key!r} appears {count} times" for key, count in Counter(r["id"] for r in rows).items()
                  if count > 1]
@@ -167,9 +168,10 @@ def file_problems(folder: Path, manifest: dict, digests: dict[str, str], notes: 
     return problems, present & expected
 
 
-def card_problems(folder: Path, manifest: dict) -> list[str]:
+def card_problems(folder: Path, manifest: dict, rows: list[dict] | None = None) -> list[str]:
     """The dataset card is there and its metadata agrees with the manifest (licence, row count): checked
-    even when an older manifest holds no checksum of the card."""
+    even when an older manifest holds no checksum of the card. `rows` (None: not all read) say whether
+    pool images ship, which the card's licence names (`card_licence_problem`)."""
     path = folder / CARD
     if not plain_file(path):  # a link or a device is file_problems' to report
         return [] if not_plain(path) else [f"{CARD} (the dataset card) is missing"]
@@ -188,8 +190,8 @@ def card_problems(folder: Path, manifest: dict) -> list[str]:
     if tagged != manifest["preview"]:
         problems.append(f"{CARD}: {'' if tagged else 'not '}tagged preview, the manifest's preview is "
                         f"{str(manifest['preview']).lower()}")
-    if "license" in manifest and meta.get("license") != manifest["license"]:
-        problems.append(f"{CARD}: license {meta.get('license')!r}, the manifest says {manifest['license']!r}")
+    if "license" in manifest and (problem := card_licence_problem(meta.get("license"), manifest["license"], rows)):
+        problems.append(f"{CARD}: {problem}")
     splits = (meta.get("dataset_info") or {}).get("splits") or [{}]
     examples = sum(split.get("num_examples") or 0 for split in splits if isinstance(split, dict))
     if "rows" in manifest and examples != manifest["rows"]:
