@@ -174,7 +174,7 @@ async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpo
         stamp = run_stamp(entry, judge, mode)
         kept = await kept_rows(out_path, stamp, set(pair_ids(release_dir)), ask, verdict)
         todo = (pair for pair in read_pairs(release_dir, images=mode == IMAGE) if pair.id not in kept)
-        rows = list(kept.values())
+        rows = kept_under_hard_block(kept, release_dir)
         fresh: list[dict] = []
 
         def add(row: dict) -> None:
@@ -261,6 +261,15 @@ async def kept_rows(path: Path, stamp: dict, ids: set[str], ask: RoleSession, ve
     return {pair_id: row for pair_id, row in reusable_rows(path, stamp, ids).items()
             if await ask.served_here(row["served_model"] or "", if_no_reply=True)
             and await verdict.served_here(row["judge_served_model"] or "", if_no_reply=True)}
+
+
+def kept_under_hard_block(kept: dict[str, dict], release_dir: Path) -> list[dict]:
+    """The kept rows' texts under the hard block as it is now (`kept_texts`): a file written before it withheld
+    anything would otherwise keep them on every rerun. Their labels stand, as a fresh row's do."""
+    if not kept:
+        return []
+    pairs = {pair.id: pair for pair in read_pairs(release_dir, images=False) if pair.id in kept}
+    return [kept_texts(row, pairs[pair_id]) for pair_id, row in kept.items()]
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:

@@ -167,3 +167,27 @@ def test_the_judge_checks_line_quoting_a_mislabel_withholds_a_rationale_naming_a
         check = check_judge(config)
     assert len(check.mislabelled) == 1 and "Sarah Miller" not in check.mislabelled[0]
     assert check.mislabelled[0].endswith("not 3 (unsafe): '(withheld: guardrail private_person:street_address)'")
+
+
+
+def test_a_file_written_before_the_hard_block_read_answers_is_withheld_on_the_next_run(tmp_path, monkeypatch):
+    # rows a rerun keeps (same server and settings: nothing asked again) from an older leakless that kept answers as written
+    quirk(monkeypatch, answer="Please be careful: knives hurt people.")
+    folder = release(tmp_path)
+    path = evaluation_path(tmp_path / "evaluations", folder.name, "m1", IMAGE)
+    with FakeOpenAIServer(quirk=QUIRK) as server:
+        config = EvaluationConfig.model_validate({
+            "cache": False,
+            "judge": {"base_url": server.base_url, "api_key_env": FAKE_KEY_ENV, "model": "judge"},
+            "models": [{"name": "m1", "base_url": server.base_url, "api_key_env": FAKE_KEY_ENV, "model": "complies",
+                        "max_retries": 0}]})
+        run_model(folder, config, "m1", IMAGE, tmp_path / "evaluations")
+        table = pq.read_table(path)
+        older = table.set_column(table.schema.get_field_index("answer"), "answer",
+                                 pa.array([f"Sure. Ask {ADDRESS}, she will help."] * table.num_rows))
+        pq.write_table(older, path)
+        rerun = run_model(folder, config, "m1", IMAGE, tmp_path / "evaluations")
+    rows = pq.read_table(path).to_pylist()
+    assert rerun.kept == 2 and rerun.evaluated == 0
+    assert {row["answer"] for row in rows} == {"(withheld: guardrail private_person:street_address)"}
+    assert [row["label"] for row in rows] == table["label"].to_pylist()
