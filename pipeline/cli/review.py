@@ -177,7 +177,8 @@ def adjudicate(run: Run, pair: Annotated[str, typer.Argument(help="The pair id i
                reject: Annotated[Optional[str], typer.Option(help="Settle as rejected, for this reason.")] = None,
                runs_dir: RunsDir = RUNS_DIR) -> None:
     """Write the final decision on a pair; the annotators' decisions stay as its history. An accept
-    prints the text that will ship, its leak score and any override that let it through."""
+    prints the text that will ship, its leak score and any override that let it through; one the hard
+    block stops (the text, or the override reason beside it) is refused, as a release would drop it."""
     from pipeline.review.batches import load_batches
     from pipeline.review.decisions import ADJUDICATION
     from pipeline.review.importer import shipped_text_note
@@ -211,7 +212,7 @@ def adjudication_decision(batch_id: str, item, history: list, *, accept_original
     from pydantic import ValidationError
 
     from pipeline.review.decisions import DecisionIn
-    from pipeline.review.importer import edit_of, plain_accept_refusal, plain_accept_text
+    from pipeline.review.importer import accept_refusal, edit_of, plain_accept_refusal, plain_accept_text
     text = None
     if accept_edit is not None:
         text = edit_of(accept_edit.strip(), history).edited_query
@@ -221,6 +222,8 @@ def adjudication_decision(batch_id: str, item, history: list, *, accept_original
         if refusal := plain_accept_refusal(item, history):
             raise ValueError(refusal)
         text = plain_accept_text(item, history)  # recorded, so a label changed after it lapses it
+    if reject is None and (refusal := accept_refusal(item, history, text)):
+        raise ValueError(refusal)  # recorded, it would ship nothing: the release drops a blocked row
     action = "reject" if reject is not None else "edit"
     try:
         return DecisionIn(batch_id=batch_id, pair_id=item.pair_id, action=action, reason=reject, edited_query=text)
@@ -264,7 +267,8 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     pipeline_queries = {pid: item.instruction for batch in batches for pid, item in batch.items.items()}
     kappa = [(row.scope, row.key, str(row.items), str(row.agreed), "n/a" if row.kappa is None else f"{row.kappa:.3f}")
              for row in agreement(events, category_of, pipeline_queries)]
-    found = conflicts(every, pipeline_queries)
+    items = {pid: item for batch in batches for pid, item in batch.items.items()}
+    found = conflicts(every, pipeline_queries, items)  # the items withhold an edit the hard block stops
     labels = [(c.batch_id, c.pair_id, "; ".join(f"{k}={v}" for k, v in c.labels.items())) for c in found]
     console = output_console()
     # a skip moves the annotator on, so it counts as decided: the header says so beside the skips column

@@ -31,13 +31,23 @@ def outcome(event: Event, pipeline_query: str | None) -> str:
     return f"edit: {event.edited_query}"
 
 
-def shown_label(event: Event) -> str:
-    """A label as the lead reads it in a conflict: an edit with the text it would ship."""
+def shown_label(event: Event, item=None) -> str:
+    """A label as the lead reads it in a conflict: an edit with the text it would ship. Given its
+    pair's review item, an edit the hard block stops is shown as `(withheld: guardrail <rule>)`."""
     if event.action != "edit":
         return event.action + (f": {event.reason}" if event.reason else "")
     score = "n/a" if event.new_leak_score is None else f"{event.new_leak_score:.3f}"
     override = ", override" if event.override_reason else ""
-    return f"edit: {json.dumps(event.edited_query, ensure_ascii=False)} (leak {score}{override})"
+    return f"edit: {shown_text(event.edited_query, item)} (leak {score}{override})"
+
+
+def shown_text(query: str, item) -> str:
+    """An edit's text, quoted, or the withheld note where the hard block stops its pair shipping it."""
+    if item is not None:
+        from pipeline.review.scoring import shown_edit  # the detector's and harm check's modules: not for kappa
+        if (shown := shown_edit(item, query)) != query:
+            return shown
+    return json.dumps(query, ensure_ascii=False)
 
 
 def cohen_kappa(ratings: list[tuple[str, str]]) -> float | None:
@@ -114,9 +124,10 @@ def agreement(events: list[Event], category_of: dict[str, str],
             for (scope, key), ratings in sorted(groups.items())]
 
 
-def conflicts(events: list[Event], pipeline_queries: dict[str, str]) -> list[Conflict]:
+def conflicts(events: list[Event], pipeline_queries: dict[str, str], items: dict | None = None) -> list[Conflict]:
     """Pairs whose annotators' labels would not make the same release and that no adjudication has
-    settled yet (pipeline_queries: pair id -> the query an accept ships)."""
+    settled yet (pipeline_queries: pair id -> the query an accept ships; items: pair id -> its review
+    item, which withholds an edit the hard block stops)."""
     pair_events = defaultdict(list)
     for event in events:
         pair_events[(event.run_id, event.pair_id)].append(event)
@@ -126,7 +137,8 @@ def conflicts(events: list[Event], pipeline_queries: dict[str, str]) -> list[Con
     for (run_id, pair_id), by_annotator in sorted(labels_by_pair(events).items()):
         outcomes = {outcome(event, pipeline_queries.get(pair_id)) for event in by_annotator.values()}
         if (run_id, pair_id) not in settled and len(outcomes) > 1:
-            labels = {name: shown_label(event) for name, event in sorted(by_annotator.items())}
+            item = (items or {}).get(pair_id)
+            labels = {name: shown_label(event, item) for name, event in sorted(by_annotator.items())}
             batch_id = next(iter(by_annotator.values())).batch_id
             found.append(Conflict(run_id=run_id, batch_id=batch_id, pair_id=pair_id, labels=labels))
     return found

@@ -91,9 +91,50 @@ def plain_accept_refusal(item, events: list[Event]) -> str | None:
     accepting, texts = accepting_texts(item, events)
     if len(texts) < 2:
         return None
-    shown = "; ".join(f"{event.annotator}={shown_label(event)}" for event in accepting)
+    shown = "; ".join(f"{event.annotator}={shown_label(event, item)}" for event in accepting)
     return (f"{item.pair_id}: the accepting labels ship different texts ({shown}): "
             "name the one that ships with --accept-edit NAME or --accept-original")
+
+
+def edit_shipping(item, events: list[Event], text: str) -> Event | None:
+    """The annotators' latest edit to `text`, whose re-check and override reason ship with it once an
+    adjudicator chose that text (as `shipped_edit` picks it); None for the pipeline's own query."""
+    edits = [edit for edit in annotator_edits(item, events) if edit.edited_query == text]
+    return max(edits, key=lambda event: (event.at, event.id)) if edits else None
+
+
+def accept_refusal(item, events: list[Event], text: str) -> str | None:
+    """Why an adjudicator may not settle the pair as shipping `text`: the hard block stops the row with
+    it, or with the override reason that ships beside it, as the review app reads both at entry. A
+    store written before that check can hold such an edit; a release would drop the pair as guardrail,
+    and the pipeline's own query with it. None where it may ship."""
+    if (blocked := blocked_choice(item, events, text)) is None:
+        return None
+    what, hit = blocked
+    others = [*other_choices(item, events, text), "--reject REASON"]
+    return (f"{item.pair_id}: {what} is blocked by the guardrail ({hit.rule}: {hit.matched!r}), so a release "
+            f"would drop the pair: settle it with {' or '.join(others)}")
+
+
+def blocked_choice(item, events: list[Event], text: str):
+    """(what is blocked, the hit) where the hard block stops the pair shipping `text`, read as
+    `scoring.edit_blocked` reads an edit and then its override reason; None where it may ship."""
+    from pipeline.review.scoring import edit_blocked  # the detector's and harm check's modules: not for import
+    edit = edit_shipping(item, events, text)
+    if hit := edit_blocked(item, text):
+        return (f"{edit.annotator}'s edit" if edit else "the pipeline's query"), hit
+    if edit and edit.override_reason and (hit := edit_blocked(item, text, edit.override_reason)):
+        return f"{edit.annotator}'s override reason", hit
+    return None
+
+
+def other_choices(item, events: list[Event], text: str) -> list[str]:
+    """The adjudicator's options that ship another text the hard block lets through."""
+    choices = [] if text == item.instruction else [(None, item.instruction)]
+    choices += sorted({(edit.annotator, edit.edited_query) for edit in annotator_edits(item, events)
+                       if edit.edited_query != text})
+    return [f"--accept-edit {name}" if name else "--accept-original" for name, query in choices
+            if blocked_choice(item, events, query) is None]
 
 
 def edit_of(annotator: str, events: list[Event]) -> Event:

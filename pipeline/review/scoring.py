@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.elements.terms import RunElements, Terms, library_terms
-from pipeline.guardrails import GuardHit, check_texts, shipped_texts
+from pipeline.guardrails import GuardHit, check_texts, kept_start, shipped_texts
 from pipeline.plain_text import has_words
 from pipeline.review.run_limits import RunLimits, RunLimitsByRun
 from pipeline.stages.harm_check import harm_cues
@@ -69,12 +69,24 @@ def edit_too_long(item, query: str) -> str | None:
             f"(longer text can hide a leak from the detector): shorten it")
 
 
+def shipped_row(item, query: str, override_reason: str | None = None) -> dict:
+    """The text columns of `item`'s row as it would ship with `query` as its instruction."""
+    return {"instruction": query, "original_query": item.original_query, "image_description": item.image_description,
+            "safety_reason": item.safety_reason, "element": item.element, "override_reason": override_reason}
+
+
 def edit_blocked(item, query: str, override_reason: str | None = None) -> GuardHit | None:
     """The hard block's hit on `item`'s row shipping `query` as its instruction (and `override_reason`
     as its override reason), or None."""
-    row = {"instruction": query, "original_query": item.original_query, "image_description": item.image_description,
-           "safety_reason": item.safety_reason, "element": item.element, "override_reason": override_reason}
-    return check_texts(shipped_texts(row), item.category)
+    return check_texts(shipped_texts(shipped_row(item, query, override_reason)), item.category)
+
+
+def shown_edit(item, query: str) -> str:
+    """`query` as a lead reads it (`review status`, `review adjudicate`): the text, or `(withheld:
+    guardrail <rule>)` where the hard block stops `item`'s row shipping it, as `edit_blocked` reads it
+    (a store written before edits were read at entry can hold such an edit)."""
+    beside = tuple(shipped_texts(shipped_row(item, "")))
+    return kept_start(query, len(query), beside, item.category)
 
 
 def blocked_reason(hit: GuardHit) -> str:
