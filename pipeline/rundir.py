@@ -84,7 +84,23 @@ class RunDir:
     def recorded_prompts(self) -> dict[str, str] | None:
         if not self.prompts_record.exists():
             return None
-        return json.loads(self.prompts_record.read_text(encoding="utf-8"))
+        from pipeline.backends.minilm import PRECISION_ENV
+
+        recorded = json.loads(self.prompts_record.read_text(encoding="utf-8"))
+        return recorded if PRECISION_ENV in recorded else recorded | self._precision_of_scores()
+
+    def _precision_of_scores(self) -> dict[str, str]:
+        """A run made before prompts.json recorded the embedder's precision names bfloat16 only in its leak
+        scores' model label (`all-MiniLM-L6-v2@bfloat16+lexicon`): read from one checkpoint holding scores, as
+        every batch of a run is scored in one precision. None there (float32, or no pair scored yet) is float32."""
+        from pipeline.backends.minilm import PRECISION_ENV
+
+        for stage in (StageName.rewrite, StageName.leak_filter):
+            checkpoint = next(iter(sorted(self.path.glob(f"batches/*/{stage.value}.json"))), None)
+            if checkpoint is not None:
+                scored_in_bfloat16 = "@bfloat16" in checkpoint.read_text(encoding="utf-8", errors="replace")
+                return {PRECISION_ENV: "bfloat16"} if scored_in_bfloat16 else {}
+        return {}
 
     def unrecorded_prompts_note(self) -> str | None:
         """What a resume of a run made before runs recorded their prompt files cannot check, or None."""

@@ -60,6 +60,28 @@ def test_a_bfloat16_run_records_it_and_refuses_a_float32_resume(tmp_path, monkey
         run.check(settings(tmp_path))
 
 
+def test_a_bfloat16_run_from_before_the_record_is_known_by_its_scores_labels(tmp_path, monkeypatch):
+    # prompts.json without the key, as every run made before it was recorded; its leak scores name bfloat16
+    run = claimed(tmp_path, monkeypatch, None)
+    scored = run.path / "batches" / "b0"
+    scored.mkdir(parents=True)
+    (scored / "rewrite.json").write_text(json.dumps({"pairs": [{"leak": {"model": BFLOAT16_NAME + "+lexicon"}}]}))
+    with pytest.raises(ConfigError, match="was embedded in bfloat16 and this build would embed in float32"):
+        run.check(settings(tmp_path))
+    monkeypatch.setenv(PRECISION_ENV, "bfloat16")
+    run.check(settings(tmp_path))
+    assert run.recorded_prompts()[PRECISION_ENV] == "bfloat16"
+
+
+def test_a_float32_run_whose_scores_name_no_precision_stays_float32(tmp_path, monkeypatch):
+    run = claimed(tmp_path, monkeypatch, None)
+    scored = run.path / "batches" / "b0"
+    scored.mkdir(parents=True)
+    (scored / "leak_filter.json").write_text(json.dumps({"pairs": [{"leak": {"model": "all-MiniLM-L6-v2+lexicon"}}]}))
+    run.check(settings(tmp_path))
+    assert PRECISION_ENV not in run.recorded_prompts()
+
+
 def test_the_build_command_refuses_the_resume_in_one_line_with_exit_2(tmp_path, monkeypatch):
     runs = tmp_path / "runs"
     claimed(runs, monkeypatch, None)
