@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.contracts import GUARDRAIL_PREFIX, StageName
-from pipeline.guardrails import check_text, kept_start
+from pipeline.guardrails import check_text, check_texts, kept_start
 from pipeline.review.agreement import cohen_kappa
 from pipeline.review.importer import reviewed_pairs
 from pipeline.stages.harm_check import RULE_NUMBERS
@@ -312,17 +312,35 @@ OVERRIDE_COLUMNS = ["id", "category", "instruction_reviewed", "new_leak_score", 
                     "override_reason", "override_by"]
 
 
+# Beside the edited query of a row the hard block stops: the table's rows otherwise ship with their reason.
+DROPPED_AT_RELEASE = " — dropped at release (guardrail)"
+
+
 def human_overrides(review: pd.DataFrame) -> pd.DataFrame:
     """Accepted edits an annotator kept although the re-check flagged them (a review imported
-    before overrides existed has none), each reason as `shown_override_reason` gives it."""
+    before overrides existed has none), each as `shown_override` gives it."""
     if "override_reason" not in review:
         return pd.DataFrame(columns=OVERRIDE_COLUMNS)
     chosen = review[review["override_reason"].notna() & (review["review_state"] == "accepted")]
-    overrides = chosen[OVERRIDE_COLUMNS].reset_index(drop=True)
-    overrides["override_reason"] = [
-        shown_override_reason(reason, edit, category) for reason, edit, category
-        in zip(overrides["override_reason"], overrides["instruction_reviewed"], overrides["category"])]
-    return overrides
+    return pd.DataFrame([shown_override(row) for row in chosen[OVERRIDE_COLUMNS].to_dict("records")],
+                        columns=OVERRIDE_COLUMNS)
+
+
+def shown_override(row: dict) -> dict:
+    """An override as the report shows it. A review store or decisions file from before the app read
+    edits and reasons through the hard block can hold a blocked one: an edit blocked on its own is
+    `(withheld: guardrail <rule>)` (its leak spans with it), the reason as `shown_override_reason`
+    gives it, and a row the hard block stops, the edit and the reason read together as a release
+    reads them, is marked as one the release drops."""
+    category = row["category"] if isinstance(row["category"], str) else None
+    edit = row["instruction_reviewed"] if isinstance(row["instruction_reviewed"], str) else ""
+    dropped = check_texts([edit, row["override_reason"]], category) is not None
+    row["override_reason"] = shown_override_reason(row["override_reason"], edit, category)
+    if check_text(edit, category):
+        row.update(instruction_reviewed=kept_start(edit, len(edit), (), category), new_leak_spans=[])
+    if dropped:
+        row["instruction_reviewed"] += DROPPED_AT_RELEASE
+    return row
 
 
 def shown_override_reason(reason: str, edit: str | None, category: str | None) -> str:
