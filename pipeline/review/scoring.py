@@ -69,10 +69,14 @@ def edit_too_long(item, query: str) -> str | None:
             f"(longer text can hide a leak from the detector): shorten it")
 
 
+PAIR_TEXTS = ("original_query", "image_description", "safety_reason", "element")  # beside the instruction
+
+
 def shipped_row(item, query: str, override_reason: str | None = None) -> dict:
-    """The text columns of `item`'s row as it would ship with `query` as its instruction."""
-    return {"instruction": query, "original_query": item.original_query, "image_description": item.image_description,
-            "safety_reason": item.safety_reason, "element": item.element, "override_reason": override_reason}
+    """The text columns of `item`'s row as it would ship with `query` as its instruction (a review item
+    carries them all; an item with fewer is read with those it has)."""
+    return {"instruction": query, **{column: getattr(item, column, None) for column in PAIR_TEXTS},
+            "override_reason": override_reason}
 
 
 def edit_blocked(item, query: str, override_reason: str | None = None) -> GuardHit | None:
@@ -86,7 +90,7 @@ def shown_edit(item, query: str) -> str:
     guardrail <rule>)` where the hard block stops `item`'s row shipping it, as `edit_blocked` reads it
     (a store written before edits were read at entry can hold such an edit)."""
     beside = tuple(shipped_texts(shipped_row(item, "")))
-    return kept_start(query, len(query), beside, item.category)
+    return kept_start(query, len(query), beside, getattr(item, "category", None))
 
 
 def blocked_reason(hit: GuardHit) -> str:
