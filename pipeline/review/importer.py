@@ -32,10 +32,16 @@ DECISIONS_FILE = "decisions.parquet"
 ACCEPTED_FILE = "accepted_ids.json"
 
 
+def standing_adjudication(item, events: list[Event]) -> Event | None:
+    """The adjudication that settles the pair: the latest, unless it lapsed (`agreement.adjudication_stands`)."""
+    settled = adjudication(events)
+    return settled if settled and adjudication_stands(settled, events, item.instruction) else None
+
+
 def review_state(item, events: list[Event]) -> str:
     if not events:
         return "unreviewed"
-    if (settled := adjudication(events)) and adjudication_stands(settled, events, item.instruction):
+    if settled := standing_adjudication(item, events):
         return {"accept": "accepted", "reject": "rejected"}[LABELS[settled.action]]
     outcomes = {outcome(event, item.instruction) for event in events
                 if event.action in LABELS and event.source != ADJUDICATION}  # one that stands no more
@@ -60,8 +66,8 @@ def shipped_edit(item, events: list[Event]) -> Event | None:
     if review_state(item, events) != "accepted":
         return None
     edits = annotator_edits(item, events)
-    settled = adjudication(events)
-    if settled is not None and settled.action == "edit" and adjudication_stands(settled, events, item.instruction):
+    settled = standing_adjudication(item, events)
+    if settled is not None and settled.action == "edit":
         if settled.edited_query == item.instruction:
             return None
         edits = [edit for edit in edits if edit.edited_query == settled.edited_query]
@@ -145,13 +151,18 @@ def edit_of(annotator: str, events: list[Event]) -> Event:
     return edits[annotator]
 
 
-def reject_reasons(state: str, events: list[Event]) -> str | None:
+def reject_reasons(state: str, events: list[Event], pipeline_query: str | None = None) -> str | None:
     """The reasons behind a rejected or disputed pair; an accepted pair ships with none.
-    An adjudicated pair gives the adjudicator's reason alone."""
+    An adjudicated pair gives the adjudicator's reason alone; one whose adjudication lapsed
+    (`agreement.adjudication_stands`) gives its annotators' current reasons."""
     if state not in ("rejected", "conflict"):
         return None
     settled = adjudication(events)
-    reasons = sorted({event.reason for event in ([settled] if settled else events) if event.reason})
+    if settled and adjudication_stands(settled, events, pipeline_query):
+        reasons = {settled.reason}
+    else:
+        reasons = {event.reason for event in events if event.source != ADJUDICATION}
+    reasons = sorted(reason for reason in reasons if reason)
     return "; ".join(reasons) or None
 
 
@@ -164,7 +175,7 @@ def labels(events: list[Event]) -> list[dict]:
 def pair_row(item, events: list[Event]) -> dict:
     state = review_state(item, events)
     latest_edit = shipped_edit(item, events)
-    adjudicators = sorted({event.annotator for event in events if event.source == ADJUDICATION})
+    settled = standing_adjudication(item, events)  # a lapsed one settles nothing: it is credited with nothing
     return {
         "id": item.pair_id, "run_id": item.run_id, "batch_id": item.batch_id, "category": item.category,
         "review_state": state, "instruction": item.instruction,
@@ -179,9 +190,9 @@ def pair_row(item, events: list[Event]) -> dict:
         "override_by": latest_edit.annotator if latest_edit and latest_edit.override_reason else None,
         "edited_by": latest_edit.annotator if latest_edit else None,
         "leak_score": item.leak_score,
-        "reason": reject_reasons(state, events),
+        "reason": reject_reasons(state, events, item.instruction),
         "annotators": sorted({event.annotator for event in events if event.source != ADJUDICATION}),
-        "adjudicated_by": ", ".join(adjudicators) or None,
+        "adjudicated_by": settled.annotator if settled else None,
         "history": sum(event.history for event in events),
         "labels": labels(events),
         "decided_at": max((event.at for event in events), default=None),
