@@ -246,7 +246,8 @@ def import_(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
 
 @review_app.command("status")
 def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
-    """Progress per batch and annotator, Cohen's kappa per batch and category, conflicts to adjudicate."""
+    """Progress per batch and annotator, kappa per batch and category (Cohen's where one fixed pair of
+    annotators labelled the scope, Fleiss' where it mixes annotators), conflicts to adjudicate."""
     from pipeline.review.agreement import agreement, conflicts
     from pipeline.review.batches import load_batches
     from pipeline.review.decisions import ADJUDICATION
@@ -265,8 +266,8 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
                              str(len(batch.manifest.pairs_for(name)))))
     category_of = {pid: item.category for batch in batches for pid, item in batch.items.items()}
     pipeline_queries = {pid: item.instruction for batch in batches for pid, item in batch.items.items()}
-    kappa = [(row.scope, row.key, str(row.items), str(row.agreed), "n/a" if row.kappa is None else f"{row.kappa:.3f}")
-             for row in agreement(events, category_of, pipeline_queries)]
+    kappa = [(row.scope, row.key, str(row.items), str(row.agreed), "n/a" if row.kappa is None else f"{row.kappa:.3f}",
+              row.statistic) for row in agreement(events, category_of, pipeline_queries)]
     items = {pid: item for batch in batches for pid, item in batch.items.items()}
     found = conflicts(every, pipeline_queries, items)  # the items withhold an edit the hard block stops
     labels = [(c.batch_id, c.pair_id, "; ".join(f"{k}={v}" for k, v in c.labels.items())) for c in found]
@@ -275,6 +276,7 @@ def status(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     print_whole(console, fitted_table("Progress", ("batch", "annotator", "decided (incl. skipped)", "skipped",
                                                    "assigned"), progress, texts={"annotator"}))
     print_whole(console, fitted_table("Agreement (the same decision and the same shipped text)",
-                                      ("scope", "key", "double-labelled", "agreed", "kappa"), kappa, texts=set()))
+                                      ("scope", "key", "double-labelled", "agreed", "kappa", "statistic"), kappa,
+                                      texts=set()))
     print_whole(console, fitted_table(f"Conflicts to adjudicate: {len(found)}", ("batch", "pair", "labels"), labels,
                                       texts={"labels"}))

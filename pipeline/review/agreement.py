@@ -1,10 +1,16 @@
-"""Inter-annotator agreement on doubly-labelled pairs: Cohen's kappa and the conflicts to adjudicate.
+"""Inter-annotator agreement on pairs labelled twice or more: kappa, and the conflicts to adjudicate.
 
 Two labels agree when they would make the same release: both reject, or both
 ship the same text (an accept ships the pipeline's query, an edit its own
 text). An overridden edit agrees with no other label: it let a flagged text
 through on one annotator's word, which a second annotator never approved.
 A skip says nothing about the pair.
+
+A scope (a batch, a category) whose pairs one fixed pair of annotators labelled gets Cohen's kappa
+between the two. One that mixes annotators (a category over batches with different annotator pairs,
+a pair labelled three times) gets Fleiss' kappa, which treats a pair's labels as unordered: pooling
+different pairs of annotators into Cohen's two columns made the figure depend on whose name sorted
+first.
 """
 
 from __future__ import annotations
@@ -64,13 +70,33 @@ def cohen_kappa(ratings: list[tuple[str, str]]) -> float | None:
     return (observed - expected) / (1.0 - expected)
 
 
+def fleiss_kappa(items: list[list[str]]) -> float | None:
+    """Fleiss' kappa over items each labelled by two or more raters, whoever they are (the number of
+    raters may vary per item: each item's agreement is over its own pairs of labels); None where it is
+    undefined (no items, or one label throughout, so chance agreement is 1)."""
+    items = [labels for labels in items if len(labels) >= 2]
+    if not items:
+        return None
+    observed = sum(sum(count * (count - 1) for count in Counter(labels).values()) / (len(labels) * (len(labels) - 1))
+                   for labels in items) / len(items)
+    totals = Counter(label for labels in items for label in labels)
+    expected = sum((count / totals.total()) ** 2 for count in totals.values())
+    if expected == 1.0:
+        return None
+    return (observed - expected) / (1.0 - expected)
+
+
+COHEN, FLEISS = "Cohen", "Fleiss"
+
+
 @dataclass(frozen=True)
 class Agreement:
     scope: str        # "batch" or "category"
     key: str
-    items: int        # pairs labelled by two annotators
-    agreed: int
+    items: int        # pairs labelled by two or more annotators
+    agreed: int       # pairs whose labels all agree
     kappa: float | None
+    statistic: str = COHEN  # Cohen's between one fixed pair of annotators, else Fleiss'
 
 
 @dataclass(frozen=True)
@@ -108,20 +134,28 @@ def labels_by_pair(events: list[Event]) -> dict[tuple[str, str], dict[str, Event
 def agreement(events: list[Event], category_of: dict[str, str],
               pipeline_queries: dict[str, str]) -> list[Agreement]:
     """Kappa per batch and per category over the labels' outcomes (pair id -> its category, and the
-    pipeline's query an accept ships). Rater A is the alphabetically first annotator of each pair,
-    so a pair's two labels always land in the same columns."""
-    groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    pipeline's query an accept ships), over the pairs two or more annotators labelled."""
+    groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for (_, pair_id), by_annotator in labels_by_pair(events).items():
         if len(by_annotator) < 2:
             continue
-        first, second = (by_annotator[name] for name in sorted(by_annotator)[:2])
         query = pipeline_queries.get(pair_id)
-        rating = (outcome(first, query), outcome(second, query))
-        groups[("batch", first.batch_id)].append(rating)
-        groups[("category", category_of.get(pair_id, "?"))].append(rating)
-    return [Agreement(scope=scope, key=key, items=len(ratings), agreed=sum(a == b for a, b in ratings),
-                      kappa=cohen_kappa(ratings))
-            for (scope, key), ratings in sorted(groups.items())]
+        ratings = {name: outcome(event, query) for name, event in by_annotator.items()}
+        groups[("batch", by_annotator[min(by_annotator)].batch_id)].append(ratings)
+        groups[("category", category_of.get(pair_id, "?"))].append(ratings)
+    return [scope_agreement(scope, key, rated) for (scope, key), rated in sorted(groups.items())]
+
+
+def scope_agreement(scope: str, key: str, rated: list[dict[str, str]]) -> Agreement:
+    """One scope's agreement (each pair: annotator -> outcome): Cohen's kappa where the same two
+    annotators labelled every pair (either may be rater A: it is symmetric), Fleiss' otherwise."""
+    agreed = sum(len(set(ratings.values())) == 1 for ratings in rated)
+    raters = {frozenset(ratings) for ratings in rated}
+    if len(raters) == 1 and len(names := sorted(next(iter(raters)))) == 2:
+        kappa = cohen_kappa([(ratings[names[0]], ratings[names[1]]) for ratings in rated])
+        return Agreement(scope=scope, key=key, items=len(rated), agreed=agreed, kappa=kappa, statistic=COHEN)
+    kappa = fleiss_kappa([list(ratings.values()) for ratings in rated])
+    return Agreement(scope=scope, key=key, items=len(rated), agreed=agreed, kappa=kappa, statistic=FLEISS)
 
 
 def conflicts(events: list[Event], pipeline_queries: dict[str, str], items: dict | None = None) -> list[Conflict]:
