@@ -209,10 +209,11 @@ def kept_start(text: str, limit: int, beside: tuple[str, ...] = (), category: st
     kept = text[:limit]
     notes = _withheld_notes()
     hit = check_texts([notes.sub("", part) for part in (*beside, text, kept)], category)
-    return _withheld(hit.rule) if hit else kept
+    return withheld(hit.rule) if hit else kept
 
 
-def _withheld(rule: str) -> str:
+def withheld(rule: str) -> str:
+    """What stands in a record for a text the hard block stopped."""
     return f"(withheld: guardrail {rule})"
 
 
@@ -222,7 +223,7 @@ def _withheld_notes() -> re.Pattern:
     "(withheld: guardrail child_nude)" is still read."""
     persons = ["full_name", *(name for name, _ in _rules().identifiers)]
     rules = ["sexual_minors", *(f"private_person:{name}" for name in persons)]
-    return re.compile("|".join(re.escape(_withheld(rule)) for rule in rules))
+    return re.compile("|".join(re.escape(withheld(rule)) for rule in rules))
 
 
 def shipped_texts(row: dict) -> list[str]:

@@ -22,7 +22,7 @@ from pipeline.backends.base import Embedder
 from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker, ReasonCode
 from pipeline.dedup import write_clusters
 from pipeline.elements.terms import RunElements
-from pipeline.guardrails import check_texts, shipped_texts
+from pipeline.guardrails import check_texts, shipped_texts, withheld
 from pipeline.progress import Step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
@@ -211,7 +211,8 @@ def drop_counts(decisions: list[Decision], same_id: int = 0, **dedup_drops: int)
 
 
 def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:
-    """(the rows the hard block lets through, a drop decision for each other one)."""
+    """(the rows the hard block lets through, a drop decision for each other one). A drop's `text` is withheld:
+    the decisions ship in the release folder, and the row's own words are what the block stopped."""
     kept, blocks = [], []
     for row in rows:
         hit = check_texts(shipped_texts(row), row["category"])
@@ -219,7 +220,7 @@ def guardrail_pass(rows: list[dict]) -> tuple[list[dict], list[Decision]]:
             kept.append(row)
             continue
         blocks.append(Decision(
-            item_id=row["id"], seed_id=row["seed_id"], stage=GUARDRAIL_STAGE, text=row["instruction"] or "",
+            item_id=row["id"], seed_id=row["seed_id"], stage=GUARDRAIL_STAGE, text=withheld(hit.rule),
             verdict=Verdict.drop, code=f"{GUARDRAIL_PREFIX}{hit.rule}", reason=f"{hit.rule}: {hit.matched!r}",
             backend="rules", model="", prompt_hash=""))
     return kept, blocks

@@ -42,6 +42,9 @@ def test_a_blocked_edit_is_dropped_at_release_with_its_code(tmp_path):
     decisions = pq.read_table(folder / "decisions.parquet").to_pandas().set_index("item_id")
     assert decisions.loc["r1-pair001", "code"] == "guardrail.private_person:street_address"
     assert decisions.loc["r1-pair001", "run_id"] == "r1"
+    # the decisions ship in the release folder: the drop says what stopped the row, never the row's words
+    assert decisions.loc["r1-pair001", "text"] == "(withheld: guardrail private_person:street_address)"
+    assert not decisions.astype(str).apply(lambda column: column.str.contains("Maple")).any().any()
 
 
 def test_verify_names_a_shipped_row_the_guardrail_blocks(tmp_path):

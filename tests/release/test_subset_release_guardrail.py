@@ -51,8 +51,10 @@ def test_a_blocked_row_is_dropped_from_the_selected_version_with_its_rule(tmp_pa
     manifest = manifest_of(selected)
     assert (manifest["rows"], manifest["dropped"]["guardrail"], manifest["dropped"]["not_selected"]) == (3, 1, 0)
     decisions = pq.read_table(selected / "decisions.parquet").to_pylist()
-    assert [(d["item_id"], d["verdict"], d["code"]) for d in decisions] == [
-        (ids[0], "drop", "guardrail.private_person:street_address")]
+    assert [(d["item_id"], d["verdict"], d["code"], d["text"]) for d in decisions] == [
+        (ids[0], "drop", "guardrail.private_person:street_address",
+         "(withheld: guardrail private_person:street_address)")]
+    assert not any("Maple" in str(value) for d in decisions for value in d.values())  # the decisions ship too
     card = (selected / "README.md").read_text(encoding="utf-8")
     assert "1 chosen pair(s) were dropped by the guardrail's hard block" in card and "Maple" not in card
 
