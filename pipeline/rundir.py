@@ -7,6 +7,7 @@ with the same run id loads it instead of recomputing: killed runs resume.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from pipeline.records import Seed, content_id
 from pipeline.run_records import (code_version, config_changes, element_changes, precision_refusal, prompt_changes,
                                   prompt_record)
 from pipeline.storage import atomic_write_json, atomic_write_text, remove_leftovers
+
+# The leak scores' model label, with the precision where it is not float32 ("all-MiniLM-L6-v2@bfloat16+lexicon").
+_DETECTOR_LABEL = re.compile(r"all-MiniLM-L6-v2(@\w+)?\+lexicon")
 
 
 def new_run_id(config: BuildConfig) -> str:
@@ -91,15 +95,15 @@ class RunDir:
 
     def _precision_of_scores(self) -> dict[str, str]:
         """A run made before prompts.json recorded the embedder's precision names bfloat16 only in its leak
-        scores' model label (`all-MiniLM-L6-v2@bfloat16+lexicon`): read from one checkpoint holding scores, as
-        every batch of a run is scored in one precision. None there (float32, or no pair scored yet) is float32."""
+        scores' model label (`all-MiniLM-L6-v2@bfloat16+lexicon`): read from the first checkpoint holding a
+        score, as every batch of a run is scored in one precision (a batch whose seeds were all blocked holds
+        none). None anywhere (float32, or no pair scored yet) is float32."""
         from pipeline.backends.minilm import PRECISION_ENV
 
         for stage in (StageName.rewrite, StageName.leak_filter):
-            checkpoint = next(iter(sorted(self.path.glob(f"batches/*/{stage.value}.json"))), None)
-            if checkpoint is not None:
-                scored_in_bfloat16 = "@bfloat16" in checkpoint.read_text(encoding="utf-8", errors="replace")
-                return {PRECISION_ENV: "bfloat16"} if scored_in_bfloat16 else {}
+            for checkpoint in sorted(self.path.glob(f"batches/*/{stage.value}.json")):
+                if label := _DETECTOR_LABEL.search(checkpoint.read_text(encoding="utf-8", errors="replace")):
+                    return {PRECISION_ENV: "bfloat16"} if label.group(1) == "@bfloat16" else {}
         return {}
 
     def unrecorded_prompts_note(self) -> str | None:

@@ -66,6 +66,9 @@ def test_a_bfloat16_run_from_before_the_record_is_known_by_its_scores_labels(tmp
     scored = run.path / "batches" / "b0"
     scored.mkdir(parents=True)
     (scored / "rewrite.json").write_text(json.dumps({"pairs": [{"leak": {"model": BFLOAT16_NAME + "+lexicon"}}]}))
+    unscored = run.path / "batches" / "a0"  # sorted first: a batch whose seeds were all blocked holds no score
+    unscored.mkdir()
+    (unscored / "rewrite.json").write_text(json.dumps({"pairs": []}))
     with pytest.raises(ConfigError, match="was embedded in bfloat16 and this build would embed in float32"):
         run.check(settings(tmp_path))
     monkeypatch.setenv(PRECISION_ENV, "bfloat16")
