@@ -246,7 +246,7 @@ class PoolRetriever(ImageGenerator):
 
 def forget_assignments(assignments_file: Path, item_ids: Iterable[str]) -> None:
     """Drop these items' saved assignments, so the next retriever of the file matches them afresh (a
-    resume whose pool files changed under them: `RunDir.stale_retrievals`)."""
+    resume whose pool files changed under them: `run_pool.stale_retrievals`)."""
     if not assignments_file.exists():
         return
     saved, forgotten = json.loads(assignments_file.read_text(encoding="utf-8")), set(item_ids)
