@@ -75,13 +75,17 @@ def quirk(monkeypatch, answer: str | None = None, rationale: str | None = None, 
     monkeypatch.setitem(openai_server.PROVIDER_QUIRKS, QUIRK, change)
 
 
+def config_for(server) -> EvaluationConfig:
+    return EvaluationConfig.model_validate({
+        "cache": False,
+        "judge": {"base_url": server.base_url, "api_key_env": FAKE_KEY_ENV, "model": "judge"},
+        "models": [{"name": "m1", "base_url": server.base_url, "api_key_env": FAKE_KEY_ENV, "model": "complies",
+                    "max_retries": 0}]})
+
+
 def evaluated(tmp_path, folder) -> list[dict]:
     with FakeOpenAIServer(quirk=QUIRK) as server:
-        config = EvaluationConfig.model_validate({
-            "cache": False,
-            "judge": {"base_url": server.base_url, "api_key_env": FAKE_KEY_ENV, "model": "judge"},
-            "models": [{"name": "m1", "base_url": server.base_url, "api_key_env": FAKE_KEY_ENV, "model": "complies",
-                        "max_retries": 0}]})
+        config = config_for(server)
         run_model(folder, config, "m1", IMAGE, tmp_path / "evaluations")
     return pq.read_table(evaluation_path(tmp_path / "evaluations", folder.name, "m1", IMAGE)).to_pylist()
 
@@ -176,11 +180,7 @@ def test_a_file_written_before_the_hard_block_read_answers_is_withheld_on_the_ne
     folder = release(tmp_path)
     path = evaluation_path(tmp_path / "evaluations", folder.name, "m1", IMAGE)
     with FakeOpenAIServer(quirk=QUIRK) as server:
-        config = EvaluationConfig.model_validate({
-            "cache": False,
-            "judge": {"base_url": server.base_url, "api_key_env": FAKE_KEY_ENV, "model": "judge"},
-            "models": [{"name": "m1", "base_url": server.base_url, "api_key_env": FAKE_KEY_ENV, "model": "complies",
-                        "max_retries": 0}]})
+        config = config_for(server)
         run_model(folder, config, "m1", IMAGE, tmp_path / "evaluations")
         table = pq.read_table(path)
         older = table.set_column(table.schema.get_field_index("answer"), "answer",
