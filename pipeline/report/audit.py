@@ -293,7 +293,7 @@ def review_agreement(tables: RunTables) -> ReviewAgreement | None:
         compared=len(ratings), agreed=int(agrees.sum()), kappa=cohen_kappa(ratings),
         other_states={str(state): int(count) for state, count in other_states.items()},
         disagreements=compared[~agrees].reset_index(drop=True), other_rejects=other_rejects.reset_index(drop=True),
-        overrides=human_overrides(tables.review))
+        overrides=human_overrides(tables.review, tables.run_dir))
 
 
 def review_groups(joined: pd.DataFrame) -> pd.Series:

@@ -1,12 +1,24 @@
 """The audit report's Human overrides table: accepted edits an annotator kept although the re-check
-flagged them, each with the reason that ships beside it (a review saved before the app read edits and
-reasons through the hard block can hold one it stops)."""
+flagged them, each with the reason that ships beside it.
+
+A review store or decisions file from before the app read edits and reasons through the hard block
+can hold a row it stops. Each row is read as a release reads it: the edit and its reason with the
+pair's other texts (its image description, safety reason, element, original query and source, from
+the run's candidate rows), through `scoring.edit_blocked`, the reader the review app and
+`review adjudicate` use, so "teenage" in the description and "lingerie" in the reason are one hit.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
+from types import SimpleNamespace
 
-from pipeline.guardrails import check_text, check_texts, kept_start
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.guardrails import withheld
+from pipeline.review.scoring import PAIR_TEXTS, edit_blocked
+from pipeline.writers.shard_reader import shard_paths
 
 OVERRIDE_COLUMNS = ["id", "category", "instruction_reviewed", "new_leak_score", "new_leak_spans", "edit_harm_verdict",
                     "override_reason", "override_by"]
@@ -16,39 +28,54 @@ OVERRIDE_COLUMNS = ["id", "category", "instruction_reviewed", "new_leak_score", 
 DROPPED_AT_RELEASE = " — dropped at release (guardrail)"
 
 
-def human_overrides(review: pd.DataFrame) -> pd.DataFrame:
+def human_overrides(review: pd.DataFrame, run_dir: Path | None = None) -> pd.DataFrame:
     """Accepted edits an annotator kept although the re-check flagged them (a review imported
-    before overrides existed has none), each as `shown_override` gives it."""
+    before overrides existed has none), each as `shown_override` gives it, read beside the pair's
+    texts in `run_dir`'s candidate rows."""
     if "override_reason" not in review:
         return pd.DataFrame(columns=OVERRIDE_COLUMNS)
     chosen = review[review["override_reason"].notna() & (review["review_state"] == "accepted")]
-    return pd.DataFrame([shown_override(row) for row in chosen[OVERRIDE_COLUMNS].to_dict("records")],
-                        columns=OVERRIDE_COLUMNS)
+    pairs = candidate_texts(run_dir, set(chosen["id"])) if run_dir is not None and len(chosen) else {}
+    return pd.DataFrame([shown_override(row, pairs.get(row["id"]))
+                         for row in chosen[OVERRIDE_COLUMNS].to_dict("records")], columns=OVERRIDE_COLUMNS)
 
 
-def shown_override(row: dict) -> dict:
-    """An override as the report shows it. A review store or decisions file from before the app read
-    edits and reasons through the hard block can hold a blocked one: an edit blocked on its own is
-    `(withheld: guardrail <rule>)` (its leak spans with it), the reason as `shown_override_reason`
-    gives it, and a row the hard block stops, the edit and the reason read together as a release
-    reads them, is marked as one the release drops."""
+def candidate_texts(run_dir: Path, ids: set[str]) -> dict[str, SimpleNamespace]:
+    """Pair id -> its candidate row's category and the texts a release ships beside the query, for
+    `ids`; a column a run made before it existed is read as empty."""
+    pairs = {}
+    for path in shard_paths(run_dir):
+        present = set(pq.read_schema(path).names)
+        columns = [column for column in ("id", "category", *PAIR_TEXTS) if column in present]
+        for row in pq.read_table(path, columns=columns).to_pylist():
+            if row.get("id") in ids:
+                pairs[row["id"]] = SimpleNamespace(**{column: row.get(column) for column in ("category", *PAIR_TEXTS)})
+    return pairs
+
+
+def shown_override(row: dict, pair: SimpleNamespace | None = None) -> dict:
+    """An override as the report shows it, read with `pair`'s texts (its candidate row; without one,
+    the edit and reason are read alone): an edit the hard block stops is `(withheld: guardrail <rule>)`
+    (its leak spans with it), the reason as `shown_override_reason` gives it, and a row the hard block
+    stops as a release reads it is marked as one the release drops."""
     category = row["category"] if isinstance(row["category"], str) else None
+    pair = pair or SimpleNamespace(category=category)
     edit = row["instruction_reviewed"] if isinstance(row["instruction_reviewed"], str) else ""
-    dropped = check_texts([edit, row["override_reason"]], category) is not None
-    row["override_reason"] = shown_override_reason(row["override_reason"], edit, category)
-    if check_text(edit, category):
-        row.update(instruction_reviewed=kept_start(edit, len(edit), (), category), new_leak_spans=[])
+    reason = row["override_reason"]
+    dropped = edit_blocked(pair, edit, reason) is not None
+    row["override_reason"] = shown_override_reason(pair, edit, reason)
+    if hit := edit_blocked(pair, edit):
+        row.update(instruction_reviewed=withheld(hit.rule), new_leak_spans=[])
     if dropped:
         row["instruction_reviewed"] += DROPPED_AT_RELEASE
     return row
 
 
-def shown_override_reason(reason: str, edit: str | None, category: str | None) -> str:
+def shown_override_reason(pair: SimpleNamespace, edit: str, reason: str) -> str:
     """The reason, or `(withheld: guardrail <rule>)` when the hard block stops it: the review app refuses
-    such a reason now, but a review store or decisions file from before still holds it. It is read
-    beside the edit, as the app reads it; an edit blocked on its own (saved before edits were read) is no
-    fault of the reason, which is then read alone."""
-    category = category if isinstance(category, str) else None
-    edit = edit if isinstance(edit, str) else ""
-    beside = () if not edit or check_text(edit, category) else (edit,)
-    return kept_start(reason, len(reason), beside, category)
+    such a reason now, but a review store or decisions file from before still holds it. It is read with
+    the pair's texts and beside the edit, as the app reads it; an edit blocked with the pair's texts
+    (saved before edits were read) is no fault of the reason, which is then read without it."""
+    beside = "" if edit_blocked(pair, edit) else edit
+    hit = edit_blocked(pair, beside, reason)
+    return withheld(hit.rule) if hit else reason

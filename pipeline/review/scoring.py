@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.elements.terms import RunElements, Terms, library_terms
-from pipeline.guardrails import GuardHit, check_texts, kept_start, shipped_texts
+from pipeline.guardrails import SHIPPED_TEXT_COLUMNS, GuardHit, check_texts, kept_start, shipped_texts
 from pipeline.plain_text import has_words
 from pipeline.review.run_limits import RunLimits, RunLimitsByRun
 from pipeline.stages.harm_check import harm_cues
@@ -69,7 +69,8 @@ def edit_too_long(item, query: str) -> str | None:
             f"(longer text can hide a leak from the detector): shorten it")
 
 
-PAIR_TEXTS = ("original_query", "image_description", "safety_reason", "element")  # beside the instruction
+# beside the instruction and the override reason: every other text a release reads (`guardrails.shipped_texts`)
+PAIR_TEXTS = tuple(column for column in SHIPPED_TEXT_COLUMNS if column not in ("instruction", "override_reason"))
 
 
 def shipped_row(item, query: str, override_reason: str | None = None) -> dict:
