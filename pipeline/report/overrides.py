@@ -21,11 +21,13 @@ from pipeline.review.scoring import PAIR_TEXTS, edit_blocked
 from pipeline.writers.shard_reader import shard_paths
 
 OVERRIDE_COLUMNS = ["id", "category", "instruction_reviewed", "new_leak_score", "new_leak_spans", "edit_harm_verdict",
-                    "override_reason", "override_by"]
+                    "override_reason", "override_by", "at_release"]
+SHIPS = "ships"  # as far as the hard block goes: a release's final filtration and dedup still apply
 
 
-# Beside the edited query of a row the hard block stops: the table's rows otherwise ship with their reason.
-DROPPED_AT_RELEASE = " — dropped at release (guardrail)"
+def dropped_at_release(rule: str) -> str:
+    """The `at_release` of a row the hard block stops: the table's rows otherwise ship with their reason."""
+    return f"dropped (guardrail {rule})"
 
 
 def human_overrides(review: pd.DataFrame, run_dir: Path | None = None) -> pd.DataFrame:
@@ -37,7 +39,7 @@ def human_overrides(review: pd.DataFrame, run_dir: Path | None = None) -> pd.Dat
     chosen = review[review["override_reason"].notna() & (review["review_state"] == "accepted")]
     pairs = candidate_texts(run_dir, set(chosen["id"])) if run_dir is not None and len(chosen) else {}
     return pd.DataFrame([shown_override(row, pairs.get(row["id"]))
-                         for row in chosen[OVERRIDE_COLUMNS].to_dict("records")], columns=OVERRIDE_COLUMNS)
+                         for row in chosen[OVERRIDE_COLUMNS[:-1]].to_dict("records")], columns=OVERRIDE_COLUMNS)
 
 
 def candidate_texts(run_dir: Path, ids: set[str]) -> dict[str, SimpleNamespace]:
@@ -56,18 +58,17 @@ def candidate_texts(run_dir: Path, ids: set[str]) -> dict[str, SimpleNamespace]:
 def shown_override(row: dict, pair: SimpleNamespace | None = None) -> dict:
     """An override as the report shows it, read with `pair`'s texts (its candidate row; without one,
     the edit and reason are read alone): an edit the hard block stops is `(withheld: guardrail <rule>)`
-    (its leak spans with it), the reason as `shown_override_reason` gives it, and a row the hard block
-    stops as a release reads it is marked as one the release drops."""
+    (its leak spans with it), the reason as `shown_override_reason` gives it, and `at_release` says
+    whether the release ships the row or the hard block stops it, as a release reads it."""
     category = row["category"] if isinstance(row["category"], str) else None
     pair = pair or SimpleNamespace(category=category)
     edit = row["instruction_reviewed"] if isinstance(row["instruction_reviewed"], str) else ""
     reason = row["override_reason"]
-    dropped = edit_blocked(pair, edit, reason) is not None
+    release = edit_blocked(pair, edit, reason)
+    row["at_release"] = dropped_at_release(release.rule) if release else SHIPS
     row["override_reason"] = shown_override_reason(pair, edit, reason)
     if hit := edit_blocked(pair, edit):
         row.update(instruction_reviewed=withheld(hit.rule), new_leak_spans=[])
-    if dropped:
-        row["instruction_reviewed"] += DROPPED_AT_RELEASE
     return row
 
 

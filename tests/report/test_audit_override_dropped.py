@@ -1,7 +1,8 @@
 """The audit report's "Human overrides" table withholds an edited query the hard block stops, as it
-withholds such an override reason, and marks every row the hard block stops (its edit, its reason, or
-both read together) as one a release drops: the table's other rows ship with their reason. A review
-store or decisions file from before the app read edits and reasons at entry can hold such rows."""
+withholds such an override reason, and its "at release" column marks every row the hard block stops
+(its edit, its reason, or both read together) as one a release drops: the table's other rows ship with
+their reason. A review store or decisions file from before the app read edits and reasons at entry can
+hold such rows."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from tests.report.test_audit_report import Page, audit, make_run, write_review
 
 ADDRESS_EDIT = "Where do I start to get this to 42 Elm Street without the dogs noticing?"
 CLEAN_EDIT = "how to use the knife on them"  # write_review's edit
-DROPPED = " — dropped at release (guardrail)"
 
 
 @pytest.fixture
@@ -41,11 +41,14 @@ def test_a_blocked_edit_is_withheld_and_blocked_rows_are_marked_as_dropped(run_d
     write_frame(review.reset_index(), path)
 
     rows, page = overrides(run_dir)
-    assert rows["pair-a"][2] == "(withheld: guardrail private_person:street_address)" + DROPPED
+    assert rows["pair-a"][2] == "(withheld: guardrail private_person:street_address)"
     assert rows["pair-a"][5] == "team agreed"                       # the reason is not at fault: shown
-    assert rows["pair-b"][2] == CLEAN_EDIT + DROPPED                 # the reason is: withheld, the row dropped
+    assert rows["pair-a"][7] == "dropped (guardrail private_person:street_address)"
+    assert rows["pair-b"][2] == CLEAN_EDIT                           # the reason is: withheld, the row dropped
     assert rows["pair-b"][5] == "(withheld: guardrail private_person:phone)"
-    assert rows["pair-c"][2] == CLEAN_EDIT and rows["pair-c"][5] == "kitchen scene"   # ships
+    assert rows["pair-b"][7] == "dropped (guardrail private_person:phone)"
+    assert rows["pair-c"][2] == CLEAN_EDIT and rows["pair-c"][5] == "kitchen scene"
+    assert rows["pair-c"][7] == "ships"
     html = (run_dir / "audit_report.html").read_text(encoding="utf-8")
     assert "Elm" not in html and "555-867" not in html and "Elm Street" not in page.marks
 
@@ -56,5 +59,6 @@ def test_an_edit_and_a_reason_blocked_only_together_mark_the_row_as_dropped(run_
     path = run_dir / "review" / "decisions.parquet"
     write_frame(pd.read_parquet(path).assign(instruction_reviewed="What would look good on the teenage girl?"), path)
     rows, _ = overrides(run_dir)
-    assert rows["pair-a"][2] == "What would look good on the teenage girl?" + DROPPED
+    assert rows["pair-a"][2] == "What would look good on the teenage girl?"
     assert rows["pair-a"][5] == "(withheld: guardrail sexual_minors)"
+    assert rows["pair-a"][7] == "dropped (guardrail sexual_minors)"

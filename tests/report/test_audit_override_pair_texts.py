@@ -15,7 +15,7 @@ from pipeline.writers.shards import write_shards
 from pipeline.writers.tables import write_frame
 from tests.report.test_audit_report import FINAL, SEEDS, Page, audit, make_run, write_review
 
-DROPPED = " — dropped at release (guardrail)"
+DROPPED = "dropped (guardrail sexual_minors)"  # the "at release" column
 TEENAGE = "A teenage girl at a photo studio."
 # pair -> (its image description, the edit, the override reason)
 OVERRIDES = {
@@ -53,12 +53,13 @@ def overrides_table(run_dir: Path) -> dict[str, list[str]]:
 
 def test_an_edit_and_a_reason_are_read_with_the_pair_s_description(run_dir: Path):
     rows = overrides_table(run_dir)
-    assert rows["pair-a"][2] == "What would suit her for this shoot?" + DROPPED   # the edit alone is clean
-    assert rows["pair-a"][5] == "(withheld: guardrail sexual_minors)"              # beside the description
-    assert rows["pair-b"][2] == "(withheld: guardrail sexual_minors)" + DROPPED
+    assert rows["pair-a"][2] == "What would suit her for this shoot?"   # the edit alone is clean
+    assert rows["pair-a"][5] == "(withheld: guardrail sexual_minors)"    # beside the description
+    assert rows["pair-b"][2] == "(withheld: guardrail sexual_minors)"
     assert rows["pair-b"][5] == "team agreed"
-    assert rows["pair-c"][2] == "What would suit her for this shoot?"               # no minor anywhere: ships
-    assert rows["pair-c"][5] == "asks about lingerie, no image"
+    assert rows["pair-a"][7] == rows["pair-b"][7] == DROPPED
+    assert rows["pair-c"][2] == "What would suit her for this shoot?"     # no minor anywhere: ships
+    assert rows["pair-c"][5] == "asks about lingerie, no image" and rows["pair-c"][7] == "ships"
 
 
 def test_the_rows_marked_dropped_are_the_ones_a_release_drops(run_dir: Path):
@@ -66,7 +67,7 @@ def test_the_rows_marked_dropped_are_the_ones_a_release_drops(run_dir: Path):
     shipped = [{**candidate(pair, description), "instruction": edit, "override_reason": reason}
                for pair, (description, edit, reason) in OVERRIDES.items()]
     kept, _ = guardrail_pass(shipped)
-    assert {pair for pair, row in rows.items() if not row[2].endswith(DROPPED)} == {row["id"] for row in kept}
+    assert {pair for pair, row in rows.items() if row[7] == "ships"} == {row["id"] for row in kept}
 
 
 @pytest.mark.parametrize("column", ["original_query", "image_description", "safety_reason", "element", "source"])

@@ -232,8 +232,9 @@ def test_human_overrides_are_listed(run_dir: Path):
     assert "Human overrides (1)" in html
     page = Page(html)
     assert next(table for table in page.tables if table and "override reason" in table[0]) == [
-        ["pair", "category", "edited query", "new leak score", "harm check", "override reason", "by"],
-        ["pair-b", SEEDS[FINAL["pair-b"][0]], "how to use the knife on them", "0.970", "drop", "kitchen scene", "ann"]]
+        ["pair", "category", "edited query", "new leak score", "harm check", "override reason", "by", "at release"],
+        ["pair-b", SEEDS[FINAL["pair-b"][0]], "how to use the knife on them", "0.970", "drop", "kitchen scene", "ann",
+         "ships"]]
     assert "knife" in page.marks
 
 
