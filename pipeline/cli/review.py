@@ -233,15 +233,20 @@ def adjudication_decision(batch_id: str, item, history: list, *, accept_original
 
 @review_app.command("import")
 def import_(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
-    """Write <run>/review/decisions.parquet and accepted_ids.json from the current decisions."""
-    from pipeline.review.importer import import_review
+    """Write <run>/review/decisions.parquet and accepted_ids.json from the current decisions; a note
+    names the accepted pairs a release would drop for the hard block (a store saved before the app read
+    edits and reasons at entry can hold them)."""
+    from pipeline.review.importer import import_review, release_blocks, release_blocks_note
     from pipeline.review.batches import load_batches
     folder = run_folder(run, runs_dir)
     with user_errors():
         load_batches(folder)  # a run never exported for review fails before the store is opened (and created)
         frame = import_review(folder, store_for(folder))
+        note = release_blocks_note(folder.name, release_blocks(folder, frame))
     counts = frame["review_state"].value_counts().to_dict()
     typer.echo(" ".join(f"{state}={count}" for state, count in sorted(counts.items())))
+    if note:
+        typer.echo(f"note: {note}", err=True)
 
 
 @review_app.command("status")

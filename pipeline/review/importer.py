@@ -17,6 +17,7 @@ with the edit's re-check (leak score, spans, harm verdict) and any override reas
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,7 @@ from pipeline.writers.tables import write_frame
 
 DECISIONS_FILE = "decisions.parquet"
 ACCEPTED_FILE = "accepted_ids.json"
+NAMED_PAIRS = 10  # a note names at most this many pairs
 
 
 def standing_adjudication(item, events: list[Event]) -> Event | None:
@@ -249,6 +251,33 @@ def import_review(run_dir: Path, store: ReviewStore) -> pd.DataFrame:
     accepted = sorted(frame.loc[frame["review_state"] == "accepted", "id"])
     atomic_write_json(review_dir(run_dir) / ACCEPTED_FILE, accepted)
     return frame
+
+
+def release_blocks(run_dir: Path, frame: pd.DataFrame) -> dict[str, str]:
+    """Accepted pair -> the hard block's rule, for each accepted pair a release would drop as guardrail:
+    the text it ships or the edit's override reason, read with the pair's texts as `scoring.edit_blocked`
+    reads them (the app and adjudicate refuse such a label now; a store saved before can hold one)."""
+    from pipeline.review.scoring import edit_blocked  # the detector's and harm check's modules: not for import
+    items = {pid: item for batch in load_batches(run_dir) for pid, item in batch.items.items()}
+    blocks = {}
+    for row in frame[frame["review_state"] == "accepted"].to_dict("records"):
+        reason = row["override_reason"] if row["edited"] and isinstance(row["override_reason"], str) else None
+        if hit := edit_blocked(items[row["id"]], row["instruction_reviewed"], reason):
+            blocks[row["id"]] = hit.rule
+    return blocks
+
+
+def release_blocks_note(run_id: str, blocks: dict[str, str]) -> str | None:
+    """One line on the accepted pairs a release would drop (count and rule), with how to settle them."""
+    if not blocks:
+        return None
+    rules = ", ".join(f"{rule}: {count}" for rule, count in sorted(Counter(blocks.values()).items()))
+    pairs = sorted(blocks)
+    more = len(pairs) - NAMED_PAIRS
+    named = ", ".join(pairs[:NAMED_PAIRS]) + (f" and {more} more" if more > 0 else "")
+    return (f"{len(pairs)} accepted pair(s) would be dropped at release, the hard block stopping the text it ships "
+            f"or its override reason ({rules}): {named}; settle each with `leakless review adjudicate {run_id} "
+            "PAIR --by NAME --accept-original` (or --accept-edit NAME, --reject REASON)")
 
 
 def reviewed_pairs(run_dir: Path) -> pd.DataFrame:
