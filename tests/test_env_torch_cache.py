@@ -40,6 +40,25 @@ def test_without_leakless_artifacts_torch_keeps_its_own(environment):
     assert VARIABLE not in os.environ
 
 
+# Only where that folder can be made: a folder this user may not write (a read-only artifacts disk) or a file
+# in the way leaves torch its own cache, else torch fails at import.
+def test_a_folder_this_user_may_only_read_leaves_torch_its_own(environment, tmp_path):
+    environment.setenv("LEAKLESS_ARTIFACTS", str(tmp_path / "art"))
+    # a 0555 folder, as a non-root user sees it (root may write anywhere, so the test asks os.access)
+    environment.setattr(leakless_env.os, "access", lambda path, mode: not mode & (os.W_OK | os.X_OK) or
+                        not str(path).startswith(str(tmp_path)))
+    leakless_env.torch_cache_under_artifacts()
+    assert VARIABLE not in os.environ
+
+
+def test_an_executable_file_in_the_way_leaves_torch_its_own(environment, tmp_path):
+    (tmp_path / "a-script").write_text("#!/bin/sh\n")
+    (tmp_path / "a-script").chmod(0o755)
+    environment.setenv("LEAKLESS_ARTIFACTS", str(tmp_path / "a-script" / "art"))
+    leakless_env.torch_cache_under_artifacts()
+    assert VARIABLE not in os.environ
+
+
 def test_artifacts_that_cannot_be_made_leave_torch_its_own(environment, tmp_path):
     """torch would fail at import: the command says what is wrong with the folder itself."""
     (tmp_path / "a-file").write_text("")

@@ -7,23 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.review.test_adjudicate_hard_block import ADDRESS_EDIT, CLEAN_EDIT, PHONE_REASON, invoke
 from tests.support.review_runs import make_run
-from typer.testing import CliRunner
 
-from pipeline.cli.app import app
 from pipeline.release.make import guardrail_pass
 from pipeline.release.select import Candidates, add_run
 from pipeline.review.decisions import DecisionIn
 from pipeline.review.store import ReviewStore
-
-ADDRESS_EDIT = "Any tips to hide this at 42 Elm Street so a search misses it?"
-CLEAN_EDIT = "Where would I even begin to find buyers for this stuff in my city?"
-PHONE_REASON = "Her number is 555-123-4567, she confirmed"
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(app, ["review", *args], env={"COLUMNS": "250"})
-
 
 @pytest.fixture()
 def runs(tmp_path: Path) -> Path:
