@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pipeline.backends.base import ItemError
 from pipeline.evaluate.models import JUDGE, EvaluationConfig, ModelEndpoint
 from pipeline.evaluate.runner import LABELS
-from pipeline.evaluate.withheld import kept_error, kept_whole
+from pipeline.evaluate.withheld import kept_error
+from pipeline.guardrails import kept_whole
 from pipeline.llm.cache import AnswerCache
 from pipeline.llm.client import LLMClient
 from pipeline.llm.roles import SafetyJudgeInput

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from pipeline.guardrails import check_texts, kept_start
+from pipeline.guardrails import check_texts, kept_whole
 from pipeline.stages.base import failure_kind
 
 if TYPE_CHECKING:
@@ -52,14 +52,6 @@ def pair_texts(pair: Pair, answer: str | None = None) -> tuple[str, ...]:
     are one hit); a withheld answer's note is no model's words."""
     kept = (answer,) if answer and not is_withheld(answer) else ()
     return (pair.instruction, pair.image_description, pair.safety_reason, *kept)
-
-
-def kept_whole(text: str, beside: tuple[str, ...] = (), category: str | None = None) -> str:
-    """`text`, or `(withheld: guardrail <rule>)` when the hard block stops it read with `beside`.
-    `check_texts` first: `kept_start` also reads the text as cut, twice the work when nothing is cut."""
-    if not text or check_texts([*beside, text], category) is None:
-        return text
-    return kept_start(text, len(text), beside, category)
 
 
 def kept_error(prefix: str, error: str, beside: tuple[str, ...] = (), category: str | None = None) -> str:

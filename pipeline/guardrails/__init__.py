@@ -212,6 +212,14 @@ def kept_start(text: str, limit: int, beside: tuple[str, ...] = (), category: st
     return withheld(hit.rule) if hit else kept
 
 
+def kept_whole(text: str, beside: tuple[str, ...] = (), category: str | None = None) -> str:
+    """`text` whole, or `(withheld: guardrail <rule>)` when the hard block stops it read with `beside`.
+    `check_texts` first: `kept_start` also reads the text as cut, twice the work when nothing is cut."""
+    if not text or check_texts([*beside, text], category) is None:
+        return text
+    return kept_start(text, len(text), beside, category)
+
+
 def withheld(rule: str) -> str:
     """What stands in a record for a text the hard block stopped."""
     return f"(withheld: guardrail {rule})"

@@ -66,17 +66,17 @@ def shown_override(row: dict, pair: SimpleNamespace | None = None) -> dict:
     reason = row["override_reason"]
     release = edit_blocked(pair, edit, reason)
     row["at_release"] = dropped_at_release(release.rule) if release else SHIPS
-    row["override_reason"] = shown_override_reason(pair, edit, reason)
-    if hit := edit_blocked(pair, edit):
-        row.update(instruction_reviewed=withheld(hit.rule), new_leak_spans=[])
+    edit_hit = edit_blocked(pair, edit)
+    row["override_reason"] = shown_override_reason(pair, "" if edit_hit else edit, reason)
+    if edit_hit:
+        row.update(instruction_reviewed=withheld(edit_hit.rule), new_leak_spans=[])
     return row
 
 
-def shown_override_reason(pair: SimpleNamespace, edit: str, reason: str) -> str:
+def shown_override_reason(pair: SimpleNamespace, beside: str, reason: str) -> str:
     """The reason, or `(withheld: guardrail <rule>)` when the hard block stops it: the review app refuses
     such a reason now, but a review store or decisions file from before still holds it. It is read with
-    the pair's texts and beside the edit, as the app reads it; an edit blocked with the pair's texts
-    (saved before edits were read) is no fault of the reason, which is then read without it."""
-    beside = "" if edit_blocked(pair, edit) else edit
+    the pair's texts and beside the edit (`beside`), as the app reads it; an edit blocked with the pair's
+    texts (saved before edits were read) is no fault of the reason, which is then read without it."""
     hit = edit_blocked(pair, beside, reason)
     return withheld(hit.rule) if hit else reason

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.elements.terms import RunElements, Terms, library_terms
-from pipeline.guardrails import SHIPPED_TEXT_COLUMNS, GuardHit, check_texts, kept_start, shipped_texts
+from pipeline.guardrails import SHIPPED_TEXT_COLUMNS, GuardHit, check_texts, kept_whole, shipped_texts
 from pipeline.plain_text import has_words
 from pipeline.review.run_limits import RunLimits, RunLimitsByRun
 from pipeline.stages.harm_check import harm_cues
@@ -91,7 +91,7 @@ def shown_edit(item, query: str) -> str:
     guardrail <rule>)` where the hard block stops `item`'s row shipping it, as `edit_blocked` reads it
     (a store written before edits were read at entry can hold such an edit)."""
     beside = tuple(shipped_texts(shipped_row(item, "")))
-    return kept_start(query, len(query), beside, getattr(item, "category", None))
+    return kept_whole(query, beside, getattr(item, "category", None))
 
 
 def blocked_reason(hit: GuardHit) -> str:
