@@ -76,14 +76,13 @@ def release(
 def pool_licence_notes(folder: Path, licence: str) -> list[str]:
     """A note when the release ships pool images under the default --license, which does not cover them:
     the user left the licence unchosen, and a third party's pictures are not theirs to license."""
-    from pipeline.release.card_licence import pool_sources
+    from pipeline.release.card_licence import pool_pairs, pool_sources
     from pipeline.writers.shard_reader import shard_columns
 
     rows = shard_columns(folder, ["image_backend", "source"]).to_dict("records")
     if not (sources := pool_sources(rows)):
         return []
-    pooled = sum(count for _, count in sources)
-    return [f"{pooled} of {len(rows)} pairs show pool images: those images and their captions keep their "
+    return [f"{pool_pairs(rows)} of {len(rows)} pairs show pool images: those images and their captions keep their "
             f"sources' licences, not the default --license {licence}; the card's Licence section says so and "
             f"lists the {len(sources)} source(s)"]
 

@@ -38,6 +38,11 @@ def pool_sources(rows: list[dict]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
+def pool_pairs(rows: list[dict]) -> int:
+    """How many of the rows show a pool image."""
+    return sum(map(is_pool_row, rows))
+
+
 def image_models(rows: list[dict]) -> list[str]:
     """The image models (as the card names them) that made the rows' images: not a pool's embedder,
     not a placeholder."""
@@ -53,10 +58,9 @@ def licence_text(licence: str, rows: list[dict]) -> str:
     if not sources:
         paragraphs = [f"This dataset is released under the {chosen} licence."]
     else:
-        pooled = sum(count for _, count in sources)
         paragraphs = [
-            f"The texts the pipeline wrote are released under the {chosen} licence. The images of {pooled} of "
-            f"{len(rows)} pairs come from an image pool (`image_backend` `pool:<name>`): each such image and "
+            f"The texts the pipeline wrote are released under the {chosen} licence. The images of "
+            f"{pool_pairs(rows)} of {len(rows)} pairs come from an image pool (`image_backend` `pool:<name>`): each such image and "
             f"its caption, shipped as `image_description`, are not covered by {chosen} and keep the licence of "
             "the source they came from, which `source` names (as the pool's captions file gives it). Check "
             "each source's terms, and the attribution it asks for, before you publish or use these pairs.",
@@ -94,6 +98,5 @@ def card_licence_problem(stated, licence: str, rows: list[dict] | None) -> str |
         return None
     if expected == licence:
         return f"license {stated!r}, the manifest says {licence!r}"
-    pooled = sum(count for _, count in pool_sources(rows))
-    return (f"license {stated!r}; the manifest says {licence!r} and {pooled} pair(s) show pool images, "
+    return (f"license {stated!r}; the manifest says {licence!r} and {pool_pairs(rows)} pair(s) show pool images, "
             f"so the card's license is {expected!r}")
