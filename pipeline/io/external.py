@@ -8,14 +8,13 @@ that cannot be read is a `Reject` naming its 1-based row or line, its id and
 why, and the rows after it are still read.
 
 A row without an image description is a text-only row (its description is
-""), not a bad one, unless the caller requires descriptions.
+""), not a bad one, unless the caller requires descriptions. How each value is
+read (text, id, 0/1 label, terms) is `pipeline.io.row_values`.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -23,7 +22,8 @@ from pathlib import Path
 
 from pipeline.io.entries import Position
 from pipeline.io.records import OBJECT_KEY, open_records
-from pipeline.plain_text import has_words
+from pipeline.io.row_values import (UnreadableValue, binary, file_id, id_if_readable, label_text, missing_reason,
+                                    query_value, term_list, text_value)
 
 # Candidate source names per field, most specific first; a column matches whatever its case
 # and its separators ("Question", "Image Description", "BehaviorID").
@@ -39,9 +39,6 @@ FIELD_NAMES = {
     "label": ("label",),
     "element_terms": ("element_terms",),
 }
-# Valid pairs are joined into one character when JSON is parsed, so any surrogate left is half a pair.
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-BOOLEAN_WORDS = {"true": 1, "false": 0}
 # Column names an error lists before "... and N more".
 LISTED_COLUMNS = 20
 # Rows read at a time by `read_rows`.
@@ -184,123 +181,29 @@ def read_benchmark(path: Path, query_field: str | None = None, description_field
     return rows
 
 
-def _binary(value) -> int | None:
-    """0 or 1 from a JSON number or bool, or a CSV cell ("1", "0.0", or "True"/"FALSE": how pandas
-    and R write a boolean column); None for anything else ("yes" could as well be a category)."""
-    if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
-        return BOOLEAN_WORDS[value.strip().lower()]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if number in (0, 1) else None
-
-
-def _kind(value) -> str:
-    """What a value is, in words, for a reason a person reads."""
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, (int, float)):
-        return f"a number ({value!r})"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
-
-
-class _Unreadable(Exception):
-    """Why a row cannot be read; becomes its `Reject`."""
-
-
-def _absent(value) -> bool:
-    """Null, blank text, or NaN: pandas' missing value, which `json.dumps` writes as NaN."""
-    return value is None or (isinstance(value, str) and not value.strip()) or _is_nan(value)
-
-
-def _is_nan(value) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _text(record: dict, column: str) -> str | None:
-    """The column's text; None where it is absent, null, blank or NaN."""
-    value = record.get(column)
-    if _absent(value):
-        return None
-    if not isinstance(value, str):
-        raise _Unreadable(f"`{column}` is {_kind(value)}, not text")
-    return _paired(column, value)
-
-
-def _paired(column: str, value: str) -> str:
-    """A JSON string may escape half a surrogate pair ("\\ud83d"): no model can read that text."""
-    surrogate = LONE_SURROGATE.search(value)
-    if surrogate:
-        raise _Unreadable(f"`{column}` holds an unpaired surrogate at character {surrogate.start() + 1}")
-    return value
-
-
-def _query(record: dict, column: str) -> str:
-    query = _text(record, column)
-    if query is None:
-        raise _Unreadable(_missing(record, column))
-    if not has_words(query):  # "?" or "...": nothing to score (an emoji is a word: it reads as its name)
-        raise _Unreadable(f"`{column}` has no words")
-    return query
-
-
-def _file_id(record: dict, column: str | None) -> str | None:
-    """The row's id as the file gives it; None where it gives none."""
-    value = record.get(column) if column else None
-    if _absent(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # an integer id that went through a float column
-    if isinstance(value, str):
-        return _paired(column, value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise _Unreadable(f"`{column}` is {_kind(value)}, not an id")
-
-
-def _id_if_readable(record: dict, column: str | None) -> str | None:
-    try:
-        return _file_id(record, column)
-    except _Unreadable:
-        return None
-
-
-def _missing(record: dict, column: str) -> str:
-    if column not in record:
-        return f"`{column}` is missing"
-    if _is_nan(record[column]):
-        return f"`{column}` is NaN (missing)"
-    return f"`{column}` is null" if record[column] is None else f"`{column}` is empty"
-
-
 def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> BenchmarkRow | Reject:
     if isinstance(entry, str):
-        return Reject(position, _id_if_readable(getattr(entry, "record", {}), reader.fields.get("id")), entry)
+        return Reject(position, id_if_readable(getattr(entry, "record", {}), reader.fields.get("id")), entry)
     fields, row_id = reader.fields, None
     try:
-        row_id = _file_id(entry, fields.get("id"))
+        row_id = file_id(entry, fields.get("id"))
         if row_id is None and OBJECT_KEY in entry:  # the record names no id of its own: its key is one
             row_id = str(entry[OBJECT_KEY])
-        query = _query(entry, fields["query"])
-        description = _text(entry, fields["image_description"]) if reader.has_descriptions else None
+        query = query_value(entry, fields["query"])
+        description = text_value(entry, fields["image_description"]) if reader.has_descriptions else None
         if description is None and reader.require_description:
-            raise _Unreadable(_missing(entry, fields["image_description"]))
-        category, sub_category = (_label_text(entry, fields.get(field)) for field in ("category", "sub_category"))
+            raise UnreadableValue(missing_reason(entry, fields["image_description"]))
+        category, sub_category = (label_text(entry, fields.get(field)) for field in ("category", "sub_category"))
         label = entry.get(fields["label"]) if "label" in fields else None
-        if reader.require_label and _binary(label) is None:
-            raise _Unreadable(f"`{fields['label']}` is not 0 or 1: {label!r}")
-    except _Unreadable as reason:
+        if reader.require_label and binary(label) is None:
+            raise UnreadableValue(f"`{fields['label']}` is not 0 or 1: {label!r}")
+    except UnreadableValue as reason:
         return Reject(position, row_id, str(reason))
     used = set(fields.values())
     return BenchmarkRow(
         id=_positional_id(position, fields) if row_id is None else row_id, query=query,
         image_description=description or "", category=category, sub_category=sub_category,
-        label=_binary(label), element_terms=_terms(entry.get(fields.get("element_terms"))),
+        label=binary(label), element_terms=term_list(entry.get(fields.get("element_terms"))),
         extra={k: v for k, v in entry.items() if k not in used and k != OBJECT_KEY} or None, position=position,
     )
 
@@ -309,18 +212,3 @@ def _positional_id(position: Position, fields: dict[str, str]) -> str:
     """The id of a row the file gives none: its position; named ("line 3") where the file gives ids,
     so that it cannot be taken for the row whose id is 3."""
     return str(position) if "id" in fields else str(position.number)
-
-
-def _label_text(record: dict, column: str | None) -> str | None:
-    value = record.get(column) if column else None
-    return None if value is None or value == "" or _is_nan(value) else _paired(column, str(value))
-
-
-def _terms(value) -> tuple[str, ...]:
-    if not value or _is_nan(value):  # NaN is pandas' missing value, as for the other fields
-        return ()
-    if isinstance(value, str):  # a CSV cell holds "a; b"
-        value = value.split(";")
-    elif not isinstance(value, (list, tuple)):
-        value = [value]
-    return tuple(str(t).strip() for t in value if str(t).strip())
