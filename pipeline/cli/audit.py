@@ -20,7 +20,7 @@ console = output_console()
 @app.command("audit")
 def audit(
     file: Path = typer.Argument(..., callback=home_expanded, help="Any benchmark file: JSON list or object of records, JSONL, CSV "
-                                          "(comma, semicolon or tab), TSV, each also gzipped (.jsonl.gz), or Parquet."),
+                                          "(comma, semicolon or tab), TSV, each also compressed (.gz, .zst, .bz2, .xz), or Parquet."),
     query_field: str | None = typer.Option(None, help="Column holding the text query (found by name if omitted)."),
     description_field: str | None = typer.Option(
         None, help="Column holding the image description; rows without one are scored on the query alone."),
@@ -46,7 +46,7 @@ def audit(
     from pipeline.detect.detector import from_common_scale
     from pipeline.io.audit_table import AuditTableWriter
     from pipeline.io.external import BenchmarkReader
-    from pipeline.io.gzipped import data_stem
+    from pipeline.io.compressed import data_stem
     from pipeline.progress import StageProgress
     from pipeline.report.benchmark_audit import audit_benchmark, grouping
 

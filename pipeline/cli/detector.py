@@ -39,7 +39,7 @@ def _write_rejects(path: Path, rejects: list) -> None:
 
 @app.command("eval-detector")
 def eval_detector(
-    file: Path = typer.Argument(..., callback=home_expanded, help="A labelled file (JSON, JSONL, CSV, TSV, each also .gz, or Parquet) with a `label` field, "
+    file: Path = typer.Argument(..., callback=home_expanded, help="A labelled file (JSON, JSONL, CSV, TSV, each also .gz, .zst, .bz2 or .xz, or Parquet) with a `label` field, "
                                           "or one with a masked twin of each query (--masked-field)."),
     threshold: float | None = typer.Option(None, parser=threshold_value, metavar="SCORE",
                                            help="Decide at this score (0 to 1) instead of the shipped threshold."),
@@ -77,7 +77,7 @@ def eval_detector(
     whose normalised query the detector was fitted on (near repeats too with --fitting-data)."""
     from pipeline.detect.compare import RowScores, scored_input
     from pipeline.detect.evaluate import Unevaluable, evaluate_detector, read_labelled
-    from pipeline.io.gzipped import data_stem
+    from pipeline.io.compressed import data_stem
 
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     refuse_non_parquet({"--scores": scores})

@@ -43,7 +43,7 @@ ATTEMPT_TYPE = pa.struct([
 
 @app.command()
 def rewrite(
-    file: Annotated[Path, typer.Argument(callback=home_expanded, help="JSON, JSONL, CSV, TSV (each also .gz) or Parquet with queries and image descriptions.")],
+    file: Annotated[Path, typer.Argument(callback=home_expanded, help="JSON, JSONL, CSV, TSV (each also .gz, .zst, .bz2 or .xz) or Parquet with queries and image descriptions.")],
     query_field: Annotated[Optional[str], typer.Option(help="Column with the query (found by name if omitted).")] = None,
     description_field: Annotated[Optional[str], typer.Option(help="Column with the image description.")] = None,
     id_field: Annotated[Optional[str], typer.Option(help="Column with the row id (row number if absent).")] = None,
@@ -69,7 +69,7 @@ def rewrite(
     and skipped."""
     from pipeline.config import load_config
     from pipeline.detect.detector import in_scope
-    from pipeline.io.gzipped import data_stem
+    from pipeline.io.compressed import data_stem
     from pipeline.factory import make_leak_filter, make_rewriter
 
     out = out or file.with_name(data_stem(file) + ".rewritten.parquet")

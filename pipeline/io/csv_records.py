@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.io.encoding import NOT_UTF8_TEXT, SAVE_CSV, EncodingCheck, NotUtf8Reasons, other_encoding
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
-from pipeline.io.gzipped import data_suffix
+from pipeline.io.compressed import data_suffix
 
 CSV_DELIMITERS = ",;\t"
 CSV_FIELD_LIMIT = 2**31 - 1  # the csv module's default, 128 KiB, would stop a file at one long query

@@ -9,7 +9,7 @@ UTF-8, a JSON record that gives one key twice or nests deeper than MAX_NESTING l
 comes out as the reason it is unreadable instead of a record: one bad row must not
 stop the file. Only what makes the whole file unreadable is a `ValueError`.
 
-A gzipped text file (`data.jsonl.gz`) reads as the file it holds, with the same positions.
+A compressed text file (`data.jsonl.gz`, `.zst`, `.bz2`, `.xz`) reads as the file it holds, with the same positions.
 JSONL, CSV and Parquet are read as they are consumed; a JSON list is one
 document, so it is parsed whole (use JSONL or Parquet for very large files).
 The columns are those of the whole file (a JSONL file is read once before its
@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from pipeline.io.csv_records import read_csv
 from pipeline.io.encoding import SAVE_TEXT, EncodingCheck, NotUtf8Reasons, refuse_utf16
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
-from pipeline.io.gzipped import GZIP, Gunzipped, data_suffix, shown_suffixes
+from pipeline.io.compressed import COMPRESSIONS, READ_ERRORS, Decompressed, data_suffix, is_compressed, shown_suffixes
 from pipeline.messages import first_line
 
 FORMATS = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
@@ -57,17 +57,17 @@ def open_records(path: Path) -> RecordStream:
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     suffix = data_suffix(path)
-    if suffix not in FORMATS or (suffix == ".parquet" and path.suffix.lower() == GZIP):
+    if suffix not in FORMATS or (suffix == ".parquet" and is_compressed(path)):
         raise ValueError(f"{path}: unknown format {shown_suffixes(path) or '(no suffix)'}; expected .json, .jsonl, "
-                         ".ndjson, .csv, .tsv (each also gzipped, .gz) or .parquet")
-    if path.suffix.lower() == GZIP:
-        path = Gunzipped(path)
+                         f".ndjson, .csv, .tsv (each also compressed: {COMPRESSIONS}) or .parquet")
+    if is_compressed(path):
+        path = Decompressed(path)
     readers = {".json": _json, ".jsonl": _jsonl, ".ndjson": _jsonl, ".csv": read_csv, ".tsv": read_csv, ".parquet": _parquet}
     try:
         if suffix != ".parquet":
             refuse_utf16(path)
         stream = readers[suffix](path)
-    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, OSError, EOFError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, csv.Error, pa.ArrowException, *READ_ERRORS) as error:
         raise _unreadable(path, error) from None
     return RecordStream(_reraising(path, stream.entries), stream.total, stream.unit, stream.columns)
 
@@ -82,7 +82,7 @@ def _reraising(path: Path, entries: Iterator[Entry]) -> Iterator[Entry]:
     try:
         for position, entry in entries:
             yield position, entry
-    except (csv.Error, pa.ArrowException, OSError, EOFError) as error:  # EOFError: a gzipped file cut short
+    except (csv.Error, pa.ArrowException, *READ_ERRORS) as error:  # a compressed file cut short, or not compressed
         after = f"after {position}: " if position else ""
         raise _unreadable(path, error, after) from None
 
