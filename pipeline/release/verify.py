@@ -3,8 +3,8 @@
 Checks: the files match the manifest (every file listed with its sha256 and
 size, none missing, none extra; a manifest written before it listed every file
 lists only the shards), SHA256SUMS lists the manifest's own sha256 and the others' as the manifest
-does, the card's metadata and near-duplicate thresholds agree with the manifest, the dedup index holds
-the shards' rows with their hashes and queries, and, shard
+does (`file_checks.py`), the card's metadata and near-duplicate thresholds agree with the manifest, the
+dedup index holds the shards' rows with their hashes and queries, and, shard
 by shard, the row counts, the schema is the release schema, every image decodes,
 ids and instruction ids are unique, no two rows are duplicates by the release's own definition
 (`duplicates.py`, with the thresholds the release was built with: pairs of one
@@ -33,17 +33,16 @@ from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.hashing import sha256_file
 from pipeline.messages import first_line
 from pipeline.progress import Step, no_steps
-from pipeline.release.claims import claim_problems, files_required, manifest_key_problem
+from pipeline.release.claims import claim_problems, manifest_key_problem
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
 from pipeline.release.schema import is_release_schema
 from pipeline.release.card import dedup_rule
 from pipeline.release.card_licence import card_licence_problem
-from pipeline.release.writer import (INDEX_FILE, MANIFEST, SUMS, SUMS_FORMAT, not_plain, plain_file, read_sums,
-                                     release_files)
+from pipeline.release.file_checks import file_problems, sums_problems
+from pipeline.release.writer import CARD, INDEX_FILE, not_plain, plain_file
 
 READ_ROWS = 100
-CARD = "README.md"
 CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "original_query", "image_description",
                    "safety_reason", "category", "sub_category", "element", "leak_score", "leak_threshold",
                    "leak_verdict", "harm_verdict", "detector_version", "override_reason", "review_state",
@@ -130,44 +129,6 @@ def guardrail_problems(rows: list[dict]) -> list[str]:
             for row in rows if (hit := check_texts(shipped_texts(row), row["category"]))]
 
 
-def file_problems(folder: Path, manifest: dict, digests: dict[str, str], notes: list[str]) -> tuple[list[str], set]:
-    """The release's files against the manifest: each listed file there with its sha256 and size, no
-    file that is not listed. Returns the problems and the files present that the manifest lists;
-    fills `digests` (file -> sha256) so no shard is hashed twice. A manifest written before it listed
-    every file (`files`) lists only the shards: then only `data/` is checked, and a note says so."""
-    shards = {entry["file"]: entry for entry in manifest["shards"]}
-    kinds = {path.relative_to(folder).as_posix(): not_plain(path) for path in release_files(folder)}
-    not_read = {file for file, kind in kinds.items() if kind}
-    problems = [f"{file}: {kinds[file]}, not a plain file (not read)" for file in sorted(not_read)]
-    on_disk = kinds.keys() - not_read
-    if "files" in manifest:
-        entries = {entry["file"]: entry for entry in manifest["files"]}
-        expected, present = entries.keys() | shards.keys(), on_disk
-    else:
-        entries, expected = {}, shards.keys()
-        present = {file for file in on_disk if file.startswith("data/")}
-        unchecked = ", ".join(sorted(on_disk - present)) or "no other file"
-        if files_required(manifest):  # deleted: the card and side files would go unchecked
-            problems.append(f"manifest.json: no `files` list, which the leakless that wrote it always writes "
-                            f"({unchecked} could not be checked)")
-        else:
-            notes.append("the manifest lists only the shards (a release written before it listed every file): "
-                         f"{unchecked} could not be checked against it")
-    problems += [f"{file}: listed in the manifest but missing" for file in sorted(expected - present - not_read)
-                 if file != CARD]  # the card's own line comes from card_problems
-    for file in sorted(present - expected):
-        stray = " (under data/: loading data/ would read it as part of the release)" if file.startswith("data/") else ""
-        problems.append(f"{file}: not in the manifest{stray}")
-    for file in sorted(entries.keys() & present):
-        path = folder / file
-        digests[file] = sha256_file(path)
-        if digests[file] != entries[file].get("sha256"):
-            problems.append(f"{file}: sha256 differs from the manifest")
-        elif path.stat().st_size != entries[file].get("bytes"):
-            problems.append(f"{file}: size differs from the manifest")
-    return problems, present & expected
-
-
 def card_problems(folder: Path, manifest: dict, rows: list[dict] | None = None) -> list[str]:
     """The dataset card is there and its metadata agrees with the manifest (licence, row count): checked
     even when an older manifest holds no checksum of the card. `rows` (None: not all read) say whether
@@ -201,29 +162,6 @@ def card_problems(folder: Path, manifest: dict, rows: list[dict] | None = None) 
         stated = dedup_rule(options)  # verify's own duplicate check takes these thresholds from the manifest
         if stated not in " ".join(text.split()):  # the card may wrap the line
             problems.append(f"{CARD}: does not state the manifest's near-duplicate thresholds ({stated})")
-    return problems
-
-
-def sums_problems(folder: Path, manifest: dict) -> list[str]:
-    """SHA256SUMS lists the manifest with its sha256 and every other file with the sha256 the manifest
-    gives it (the files' own are file_problems' to check). A release written before SHA256SUMS has none."""
-    path = folder / SUMS
-    if kind := not_plain(path):
-        return [f"{SUMS}: {kind}, not a plain file (not read)"]
-    if not path.is_file():
-        return [f"{SUMS}: missing"] if manifest.get("manifest_format", 0) >= SUMS_FORMAT else []
-    try:
-        listed = read_sums(folder)
-    except (ValueError, UnicodeDecodeError) as error:
-        return [first_line(error)]
-    expected = {entry["file"]: entry["sha256"] for entry in manifest.get("files", [])}
-    expected[MANIFEST] = sha256_file(folder / MANIFEST)
-    problems = [f"{SUMS}: does not list {file}" for file in sorted(expected.keys() - listed.keys())]
-    problems += [f"{SUMS}: lists {file}, which the manifest does not" for file in sorted(listed.keys() - expected.keys())]
-    for file in sorted(expected.keys() & listed.keys()):
-        if listed[file] != expected[file]:
-            problems.append(f"{MANIFEST}: changed since the release was written (its sha256 differs from {SUMS})"
-                            if file == MANIFEST else f"{SUMS}: the sha256 of {file} differs from the manifest's")
     return problems
 
 

@@ -156,6 +156,7 @@ def release_manifest(rows: list[dict], shards: list[Path], **fields) -> dict:
 
 
 MANIFEST = "manifest.json"
+CARD = "README.md"  # the dataset card
 SUMS = "SHA256SUMS"  # `sha256sum -c SHA256SUMS` in the release folder checks every file, the manifest included
 
 
