@@ -1,6 +1,6 @@
 """The audit report: one self-contained HTML file per build run (`leakless audit-report RUN`).
 
-`audit.py` computes every number from the run's stored tables; this module
+`audit.py` and `run_summary.py` compute every number from the run's stored tables; this module
 draws them. The page must open on an offline machine, so charts are inline SVG
 drawn here and the template links nothing external.
 """
@@ -13,7 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from pipeline.report.audit import (Histogram, RunTables, load_run, nearest_threshold, review_agreement,
-                                   rewrite_attempts, score_histograms, summarise, threshold_sweep)
+                                   rewrite_attempts, score_histograms, threshold_sweep)
+from pipeline.report.run_summary import summarise
 from pipeline.review.forms import highlight
 from pipeline.storage import atomic_write_text
 

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.records import Blocked, Decision, LedgerEntry
-from pipeline.report.audit import load_run, nearest_threshold, review_agreement, summarise, threshold_sweep
+from pipeline.report.audit import load_run, nearest_threshold, review_agreement, threshold_sweep
+from pipeline.report.run_summary import summarise
 from pipeline.writers.tables import decisions_frame, records_frame, write_frame
 
 THRESHOLD = 0.4
