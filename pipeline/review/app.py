@@ -26,13 +26,14 @@ import pyarrow.parquet as pq
 
 from pipeline.review import auth
 from pipeline.review.batches import ReviewBatch
+from pipeline.review.decision_conflicts import DecisionChanged, RequestIdReused
 from pipeline.review.decisions import REASONS, DecisionIn, Event
 from pipeline.review.forms import (DecisionRefused, EditNeedsOverride, check_form_pair, check_image_seen, check_shown,
                                    conflict_note, decision_of, highlight, image_state_shown_again, kept_edit,
                                    new_request_id, request_id_of, saved_note, shown_of)
 from pipeline.review.scoring import edit_limit
 from pipeline.review.service import Review, next_open
-from pipeline.review.store import DecisionChanged, RequestIdReused, ReviewStore, Token
+from pipeline.review.store import ReviewStore, Token
 from pipeline.writers.shard_reader import shard_columns, shard_paths
 
 PLACEHOLDER_BACKEND = "placeholder"  # the offline image backend's grid, not a picture of anything

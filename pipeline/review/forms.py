@@ -20,9 +20,9 @@ from pydantic import ValidationError
 
 from pipeline.plain_text import plain_with_origins
 from pipeline.review.batches import ReviewItem
+from pipeline.review.decision_conflicts import DecisionChanged
 from pipeline.review.decisions import DecisionIn, Event
 from pipeline.review.scoring import EditCheck
-from pipeline.review.store import DecisionChanged
 
 
 def highlight(text: str, spans: list[str]) -> Markup:

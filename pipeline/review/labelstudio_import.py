@@ -11,12 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
+from pipeline.review.decision_conflicts import LaterDecision, later_elsewhere
 from pipeline.review.decisions import DecisionIn, Event
 from pipeline.review.labelstudio_annotations import (annotation_decision, annotation_ids,
                                                      annotation_time, time_if_readable, unusable_because)
 from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.scoring import EditScorer, edit_refusal
-from pipeline.review.store import LaterDecision, ReviewStore, later_elsewhere
+from pipeline.review.store import ReviewStore
 from pipeline.storage import exclusive_lock
 
 SOURCE = "labelstudio"  # the events an import records
