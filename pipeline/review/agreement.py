@@ -2,7 +2,8 @@
 
 Two labels agree when they would make the same release: both reject, or both
 ship the same text (an accept ships the pipeline's query, an edit its own
-text). An overridden edit agrees with no other label: it let a flagged text
+text; texts are compared as one line, `decisions.one_line_query`, so an edit
+that only adds a line break or a space ships the pipeline's query). An overridden edit agrees with no other label: it let a flagged text
 through on one annotator's word, which a second annotator never approved.
 A skip says nothing about the pair.
 
@@ -19,7 +20,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from pipeline.review.decisions import ADJUDICATION, Event
+from pipeline.review.decisions import ADJUDICATION, Event, one_line_query, same_query
 
 LABELS = {"accept": "accept", "edit": "accept", "reject": "reject"}
 PIPELINE_QUERY = "accept"   # the outcome of a label that ships the pipeline's own query
@@ -30,11 +31,12 @@ def outcome(event: Event, pipeline_query: str | None) -> str:
     edit it would ship (one only its annotator holds where it is overridden)."""
     if LABELS[event.action] == "reject":
         return "reject"
-    if event.action == "accept" or event.edited_query == pipeline_query:
+    if event.action == "accept" or same_query(event.edited_query, pipeline_query):
         return PIPELINE_QUERY
+    text = one_line_query(event.edited_query)
     if event.override_reason:
-        return f"edit overridden by {event.annotator}: {event.edited_query}"
-    return f"edit: {event.edited_query}"
+        return f"edit overridden by {event.annotator}: {text}"
+    return f"edit: {text}"
 
 
 def shown_label(event: Event, item=None) -> str:
@@ -116,10 +118,10 @@ def adjudication(events: list[Event]) -> Event | None:
 def adjudication_stands(settled: Event, events: list[Event], pipeline_query: str | None) -> bool:
     """An adjudication settles its pair unless it chose an annotator's edit (`--accept-edit`) that
     its annotator has changed since: that text, no longer anyone's, would ship unchecked."""
-    if settled.action != "edit" or settled.edited_query == pipeline_query:
+    if settled.action != "edit" or same_query(settled.edited_query, pipeline_query):
         return True
-    return any(event.action == "edit" and event.source != ADJUDICATION and event.edited_query == settled.edited_query
-               for event in events)
+    return any(event.action == "edit" and event.source != ADJUDICATION
+               and same_query(event.edited_query, settled.edited_query) for event in events)
 
 
 def labels_by_pair(events: list[Event]) -> dict[tuple[str, str], dict[str, Event]]:

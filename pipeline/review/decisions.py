@@ -18,6 +18,21 @@ ADJUDICATION = "adjudication"  # the source of an event that settles a conflict
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+def one_line_query(text: str) -> str:
+    """A query as it is stored and compared: one line, with no surrounding whitespace and one space
+    between words. A touch keyboard's Return in the edit box (sent as CRLF) or a doubled space
+    changes nothing a release should ship."""
+    return " ".join(text.split())
+
+
+def same_query(first: str | None, second: str | None) -> bool:
+    """Whether two queries are the same text once read as one line (`one_line_query`): an edit
+    stored before edits were normalised, with a trailing line break, is the query it edits."""
+    if first is None or second is None:
+        return first is second
+    return one_line_query(first) == one_line_query(second)
+
+
 class DecisionIn(BaseModel):
     """What an annotator submits for one pair."""
 
@@ -31,9 +46,11 @@ class DecisionIn(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> DecisionIn:
+        if self.edited_query is not None:
+            self.edited_query = one_line_query(self.edited_query)
         if self.action == "reject" and self.reason is None:
             raise ValueError("a reject needs a reason")
-        if self.action == "edit" and not (self.edited_query or "").strip():
+        if self.action == "edit" and not self.edited_query:
             raise ValueError("an edit needs the edited query")
         if self.action == "edit" and (hidden := sorted(BIDI_CONTROLS & set(self.edited_query))):
             raise ValueError("the edit holds bidirectional control characters "

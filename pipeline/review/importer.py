@@ -12,6 +12,8 @@ the pipeline's own query that way, `--accept-edit NAME` that annotator's edit).
 An edited query keeps both versions: `instruction` is the pipeline's final
 query, `instruction_reviewed` the annotator's edit (or the pipeline's if none),
 with the edit's re-check (leak score, spans, harm verdict) and any override reason.
+Queries are compared, and an edit ships, as one line (`decisions.one_line_query`): an edit
+stored before edits were normalised, the pipeline's query plus a line break, is no edit.
 `labels` keeps everyone's current label on the pair with its time and source.
 """
 
@@ -24,7 +26,7 @@ import pandas as pd
 
 from pipeline.review.agreement import LABELS, adjudication, adjudication_stands, outcome, shown_label
 from pipeline.review.batches import load_batches, review_dir
-from pipeline.review.decisions import ADJUDICATION, Event
+from pipeline.review.decisions import ADJUDICATION, Event, one_line_query, same_query
 from pipeline.review.store import ReviewStore
 from pipeline.storage import atomic_write_json
 from pipeline.writers.tables import write_frame
@@ -57,7 +59,8 @@ def review_state(item, events: list[Event]) -> str:
 def annotator_edits(item, events: list[Event]) -> list[Event]:
     """The annotators' edits that change the pipeline's query."""
     return [event for event in events
-            if event.action == "edit" and event.source != ADJUDICATION and event.edited_query != item.instruction]
+            if event.action == "edit" and event.source != ADJUDICATION
+            and not same_query(event.edited_query, item.instruction)]
 
 
 def shipped_edit(item, events: list[Event]) -> Event | None:
@@ -70,9 +73,9 @@ def shipped_edit(item, events: list[Event]) -> Event | None:
     edits = annotator_edits(item, events)
     settled = standing_adjudication(item, events)
     if settled is not None and settled.action == "edit":
-        if settled.edited_query == item.instruction:
+        if same_query(settled.edited_query, item.instruction):
             return None
-        edits = [edit for edit in edits if edit.edited_query == settled.edited_query]
+        edits = [edit for edit in edits if same_query(edit.edited_query, settled.edited_query)]
     # Latest by when it was made (labels changed after an adjudication can hold several): a Label
     # Studio import records an annotation made before an app edit after it, with the annotation's
     # own time (times are UTC ISO strings, so they sort).
@@ -80,9 +83,10 @@ def shipped_edit(item, events: list[Event]) -> Event | None:
 
 
 def accepting_texts(item, events: list[Event]) -> tuple[list[Event], set[str]]:
-    """The annotators' accepting labels and the texts they would ship."""
+    """The annotators' accepting labels and the texts they would ship, each as one line."""
     accepting = [event for event in events if LABELS.get(event.action) == "accept" and event.source != ADJUDICATION]
-    return accepting, {event.edited_query if event.action == "edit" else item.instruction for event in accepting}
+    return accepting, {one_line_query(event.edited_query if event.action == "edit" else item.instruction)
+                       for event in accepting}
 
 
 def plain_accept_text(item, events: list[Event]) -> str:
@@ -90,7 +94,8 @@ def plain_accept_text(item, events: list[Event]) -> str:
     one text the accepting labels agree on (the pipeline's query where none accepts). An annotator
     who changes that label later lapses the adjudication (`agreement.adjudication_stands`)."""
     _, texts = accepting_texts(item, events)
-    return texts.pop() if len(texts) == 1 else item.instruction
+    text = texts.pop() if len(texts) == 1 else item.instruction
+    return item.instruction if same_query(text, item.instruction) else text
 
 
 def plain_accept_refusal(item, events: list[Event]) -> str | None:
@@ -107,7 +112,7 @@ def plain_accept_refusal(item, events: list[Event]) -> str | None:
 def edit_shipping(item, events: list[Event], text: str) -> Event | None:
     """The annotators' latest edit to `text`, whose re-check and override reason ship with it once an
     adjudicator chose that text (as `shipped_edit` picks it); None for the pipeline's own query."""
-    edits = [edit for edit in annotator_edits(item, events) if edit.edited_query == text]
+    edits = [edit for edit in annotator_edits(item, events) if same_query(edit.edited_query, text)]
     return max(edits, key=lambda event: (event.at, event.id)) if edits else None
 
 
@@ -138,9 +143,9 @@ def blocked_choice(item, events: list[Event], text: str):
 
 def other_choices(item, events: list[Event], text: str) -> list[str]:
     """The adjudicator's options that ship another text the hard block lets through."""
-    choices = [] if text == item.instruction else [(None, item.instruction)]
+    choices = [] if same_query(text, item.instruction) else [(None, item.instruction)]
     choices += sorted({(edit.annotator, edit.edited_query) for edit in annotator_edits(item, events)
-                       if edit.edited_query != text})
+                       if not same_query(edit.edited_query, text)})
     return [f"--accept-edit {name}" if name else "--accept-original" for name, query in choices
             if blocked_choice(item, events, query) is None]
 
@@ -181,7 +186,7 @@ def pair_row(item, events: list[Event]) -> dict:
     return {
         "id": item.pair_id, "run_id": item.run_id, "batch_id": item.batch_id, "category": item.category,
         "review_state": state, "instruction": item.instruction,
-        "instruction_reviewed": latest_edit.edited_query if latest_edit else item.instruction,
+        "instruction_reviewed": one_line_query(latest_edit.edited_query) if latest_edit else item.instruction,
         "edited": latest_edit is not None,
         "new_leak_score": latest_edit.new_leak_score if latest_edit else None,
         "new_leak_spans": list(latest_edit.leak_spans) if latest_edit else [],

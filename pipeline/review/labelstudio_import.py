@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
 from pipeline.review.decision_conflicts import LaterDecision, later_elsewhere
-from pipeline.review.decisions import DecisionIn, Event
+from pipeline.review.decisions import DecisionIn, Event, same_query
 from pipeline.review.labelstudio_annotations import (annotation_decision, annotation_ids,
                                                      annotation_time, time_if_readable, unusable_because)
 from pipeline.review.labelstudio_users import annotator_name
@@ -209,8 +209,7 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
     refused, stale, unusable = [], [], []
     for plan in planned:
         decision, previous = plan.decision, imported.get((plan.decision.pair_id, plan.annotator))
-        if previous is not None and (previous.action, previous.reason, previous.edited_query) == (
-                decision.action, decision.reason, decision.edited_query):
+        if unchanged_since(previous, decision):
             continue
         if previous is not None and plan.at is not None and previous.at >= plan.at:
             # an older export than one imported before: recording it would revert the annotator's
@@ -251,3 +250,11 @@ def app_decision_stands(plan: Planned, later: Event) -> str:
     """An older annotation must not undo the annotator's own decision made in the app since."""
     return (f"{plan.where}: older ({plan.at}) than {plan.annotator}'s decision in the review app ({later.at}), "
             "which stands")
+
+
+def unchanged_since(previous: Event | None, decision: DecisionIn) -> bool:
+    """Whether an annotation is the decision this annotator's Label Studio imports last recorded on
+    the pair: the same verdict, reason and edit, read as one line (an edit recorded before edits were
+    normalised, with a line break, is the same edit)."""
+    return previous is not None and (previous.action, previous.reason) == (decision.action, decision.reason) \
+        and same_query(previous.edited_query, decision.edited_query)
