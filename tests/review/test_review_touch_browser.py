@@ -90,3 +90,18 @@ def test_a_tap_before_the_image_loads_keeps_its_nothing_was_sent_note_past_the_w
         expect(phone.locator("#sending")).to_have_text(LOADED)
         assert app.posts == 0
 
+
+def test_the_flagged_edit_page_fits_a_320px_phone_with_no_sideways_scroll(tmp_path, detector):
+    with phone_page(tmp_path, detector) as (phone, app, _, _):
+        app.released.set()
+        expect(phone.locator("#accept")).not_to_have_attribute("aria-disabled", "true")
+        tap(phone, "#edit-toggle")
+        phone.locator("#edited-query").fill(LEAKY)
+        tap(phone, "#save-edit")
+        expect(phone.locator("#edit-warning")).to_be_visible()   # the flagged-edit "Not saved" page
+        tap(phone, "#override-box")
+        phone.locator("#override-reason").fill("the knife is what the pair is about")
+        width = phone.evaluate(PAGE_WIDTH)
+        assert width["inner"] == 320 and width["scroll"] == 320, width   # no sideways scroll
+        assert width["right"] <= 320, width                                # the edit form is all on screen
+
