@@ -105,3 +105,21 @@ def test_the_flagged_edit_page_fits_a_320px_phone_with_no_sideways_scroll(tmp_pa
         assert width["inner"] == 320 and width["scroll"] == 320, width   # no sideways scroll
         assert width["right"] <= 320, width                                # the edit form is all on screen
 
+
+def test_on_a_touch_screen_action_controls_are_44px_tall_and_apart_and_a_desktop_keeps_them_compact(
+        tmp_path, detector):
+    with phone_page(tmp_path, detector) as (phone, app, browser, address):
+        app.released.set()
+        tap(phone, "#edit-toggle")
+        expect(phone.locator("#edited-query")).to_be_visible()
+        boxes = {selector: box(phone, selector) for selector in ACTION_CONTROLS}
+        short = {selector: at["height"] for selector, at in boxes.items() if at["height"] < TOUCH_TARGET}
+        assert short == {}, f"below {TOUCH_TARGET}px on a touch screen: {short}"
+        stacked = ("#accept", "#reason", "#reject", "#skip", "#edit-toggle")
+        close = [(a, b, gap(boxes[a], boxes[b])) for i, a in enumerate(stacked) for b in stacked[i + 1:]
+                 if gap(boxes[a], boxes[b]) < TARGET_GAP]
+        assert close == [], f"controls closer than {TARGET_GAP}px: {close}"
+
+        desktop = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        desktop.goto(address)
+        assert box(desktop, "#accept")["height"] < TOUCH_TARGET     # a mouse keeps the compact buttons
