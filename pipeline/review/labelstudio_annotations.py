@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from pydantic import ValidationError
 
-from pipeline.review.decisions import DecisionIn
+from pipeline.review.decisions import DecisionIn, one_line_query, same_query
 
 # Label Studio's clock may run a little ahead of ours; a time later than this is not one it wrote,
 # and would outrank every decision made since (the store keeps the latest).
@@ -37,8 +37,8 @@ def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, s
     values = result_values(annotation)
     data = exported["data"]
     verdict = (values.get("verdict") or [None])[0]
-    edited = (values.get("edited_query") or [""])[0].strip()
-    changed = bool(edited) and edited != data["query"]
+    edited = one_line_query((values.get("edited_query") or [""])[0])
+    changed = bool(edited) and not same_query(edited, data["query"])
     note = None
     if verdict in (None, "accept") and changed:
         action = "edit"  # an edit counts as accept, with or without the verdict ticked

@@ -52,3 +52,16 @@ def test_a_label_studio_accept_with_a_reason_records_no_reason():
     decision, note = annotation_decision(exported, annotation)
 
     assert (decision.action, decision.reason, decision.edited_query, note) == ("accept", None, None, None)
+
+
+@pytest.mark.parametrize("verdict", ["accept", "reject"])
+def test_a_label_studio_edit_that_only_adds_a_line_break_changes_nothing(verdict):
+    """A Return typed in Label Studio's text area is no edit: an accept stays an accept, and a
+    reject gets no note about an edited query it did not use."""
+    exported = {"id": 1, "data": {"batch_id": "b", "pair_id": "p", "query": "what is on  the table?"}}
+    annotation = {"id": 2, "result": [choice("verdict", verdict), choice("reason", "not_harmful"),
+                                      edit("what is on the\r\ntable?\r\n")]}
+
+    decision, note = annotation_decision(exported, annotation)
+
+    assert (decision.action, decision.edited_query, note) == (verdict, None, None)
