@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -27,17 +28,27 @@ def machine() -> dict:
 
 
 def run(script: Path, timeout: int) -> dict:
+    """One script's figures, or why there are none: a script past `timeout` is a failed row, and
+    the rest of the table is still made."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=timeout,
-                          cwd=HERE.parent)
-    seconds = time.perf_counter() - started
-    lines = [line for line in done.stdout.strip().splitlines() if line.strip()]
+    # Its own session, so a timeout can end the whole process group: a build benchmark's server
+    # and workers would otherwise outlive it (and keep its output pipe open).
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, cwd=HERE.parent, start_new_session=True)
     try:
-        figures = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+        stdout, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        return {"ok": False, "seconds": time.perf_counter() - started, "error": f"timed out after {timeout} s"}
+    seconds = time.perf_counter() - started
+    lines = [line for line in stdout.strip().splitlines() if line.strip()]
+    try:
+        figures = json.loads(lines[-1]) if child.returncode == 0 and lines else None
     except json.JSONDecodeError:
         figures = None
     if figures is None:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
         return {"ok": False, "seconds": seconds, "error": tail[0]}
     return {"ok": True, "seconds": seconds, "figures": figures}
 
@@ -52,12 +63,13 @@ def flat(figures: dict, prefix: str = "") -> dict:
     return out
 
 
-def main() -> int:
-    scripts = sorted(path for path in HERE.glob("*.py") if path.name != Path(__file__).name)
+def main(scripts: list[Path] | None = None, timeout: int = 1800, out: Path = HERE / "latest.json") -> int:
+    if scripts is None:
+        scripts = sorted(path for path in HERE.glob("*.py") if path.name != Path(__file__).name)
     results = {}
     for script in scripts:
         print(f"running {script.name} ...", file=sys.stderr, flush=True)
-        results[script.stem] = run(script, timeout=1800)
+        results[script.stem] = run(script, timeout=timeout)
     table = Table(title="leakless benchmarks")
     for column in ("benchmark", "figure", "value"):
         table.add_column(column)
@@ -69,7 +81,7 @@ def main() -> int:
             shown = f"{value:.3f}" if isinstance(value, float) else str(value)
             table.add_row(name, key, shown)
     Console().print(table)
-    (HERE / "latest.json").write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
+    out.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))
     print(json.dumps({name: result["ok"] for name, result in results.items()}))
     return 0 if all(result["ok"] for result in results.values()) else 1
 
