@@ -14,8 +14,19 @@ app = typer.Typer(
 )
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        from pipeline.cli.version import version_lines
+        print("\n".join(version_lines()))
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Show leakless's version, the git commit of its code, the leak "
+                                      "detector's version and the libraries it runs on, then exit."),
+) -> None:
     """Build leak-free multimodal safety benchmarks (VLSBench-style).
 
     Start with `leakless build`: it runs offline by default (no API key, no GPU).

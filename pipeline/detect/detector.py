@@ -205,6 +205,14 @@ def query_windows(query: str) -> list[str]:
     return [" ".join(words[start:start + WINDOW_WORDS]) for start in starts]
 
 
+def detector_version(calibration_digest: str | None = None) -> str:
+    """The detector's generation with the first 8 hex digits of its calibration's, element library's and
+    risk lexicon's sha256: a change of any is another detector. Read from the files alone (no model is
+    loaded), as `leakless --version` shows it."""
+    digest = calibration_digest or sha256_file(CALIBRATION_FILE)[:8]
+    return f"offline-11+{digest}+{library_digest()}+{sha256_file(CUES_FILE)[:8]}"  # 11: misspelt shown words
+
+
 class LeakDetector:
     backend = "offline-detector"
 
@@ -218,8 +226,7 @@ class LeakDetector:
         self.threshold = COMMON_THRESHOLD if threshold is None else checked_threshold(threshold)
         # the calibration, the element library `reveal` reads and the risk lexicon (its concepts give `reveal`,
         # its cues are text_harm's features): a change of any is a new detector
-        self.version = (f"offline-11+{self.calibration.digest}+{library_digest()}"  # 11: misspelt shown words
-                        f"+{sha256_file(CUES_FILE)[:8]}")
+        self.version = detector_version(self.calibration.digest)
         self.extractor = SignalExtractor(Lexicon(), embedder)
 
     def score(self, items: list[LeakInput]) -> list[LeakScore]:

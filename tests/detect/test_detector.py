@@ -111,6 +111,19 @@ def test_version_names_the_calibration_the_library_and_the_lexicon(detector):
     assert len(detector.calibration.digest) == len(library_digest()) == 8
 
 
+def test_leakless_version_names_the_detector_a_build_records(detector):
+    """`leakless --version` reads the detector's version from its files, without loading a model:
+    a bug report's version must be the one the user's decisions carry."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+
+    assert result.exit_code == 0, result.output
+    assert f"detector: {detector.version} (float32)" in result.output.splitlines()
+
+
 def test_an_edited_lexicon_is_another_detector(detector, tmp_path, monkeypatch):
     """cues.toml's weights move `reveal` and `text_harm`: an edit of one weight changed scores under
     the same version, and one run could hold rows of two lexicons."""
