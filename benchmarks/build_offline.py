@@ -2,8 +2,8 @@
 build as a plain loop with no Prefect, each in a fresh process, in the same run.
 
 Orchestration share = (Prefect build wall - plain loop wall) / Prefect build wall,
-from the median walls of `--repeats` alternating runs (one run of each swings by
-a second on a shared 2-core machine). Both walls include interpreter start,
+from the median walls of `--repeats` rounds, each the plain loop first and then the
+Prefect build (one run of each swings by a second on a shared 2-core machine). Both walls include interpreter start,
 imports and model loading; the Prefect one also its temporary server's start-up.
 """
 
@@ -41,7 +41,7 @@ def timed(command: list[str]) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=18, help="elements per sub-category (18 -> 1,026 pairs)")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each; medians are reported")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of a plain loop then a Prefect build; medians are reported")
     args = parser.parse_args()
     plain_walls, prefect_walls, flow_walls = [], [], []
     for repeat in range(args.repeats):

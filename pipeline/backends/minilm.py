@@ -88,8 +88,9 @@ PRECISION_ENV = "LEAKLESS_EMBED_PRECISION"
 
 
 def configured_precision() -> str:
-    """bfloat16 embeds about 2.5x faster on CPUs with AMX or AVX512-BF16 (cosine to float32
-    >= 0.99997, no detector verdict flipped on 7,058 team pairs), but its scores differ from
+    """bfloat16 promises no speed-up: measured from 3.4x slower (no AVX512-BF16) to 1.14x faster
+    (AMX, idle) than float32 (README.md, the detector's speed). Its vectors are close (cosine to
+    float32 >= 0.99997, no detector verdict flipped on 7,058 team pairs), but its scores differ from
     the float32 arithmetic the detector was calibrated in by up to 0.02, so it is opt-in."""
     precision = os.environ.get(PRECISION_ENV, DEFAULT_PRECISION)
     _require_known(precision, PRECISION_ENV)
