@@ -15,6 +15,7 @@ from functools import lru_cache
 import pandas as pd
 
 from pipeline.batch import Batch
+from pipeline.build_thresholds import summary_line
 from pipeline.config import BuildConfig
 from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, uses_llm
 from pipeline.ledger import ledger_for
@@ -168,7 +169,8 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
     summary = summarise(ledger, rows, stage_seconds, wall_seconds, run.run_id,
                         reason_counts=reason_counts(batches, drafted_pairs(run.path)), pool_skipped=len(skipped_from_pool),
                         llm_calls=llm_calls_of_run(run, time.time() - wall_seconds) if uses_llm(config) else None,
-                        retriable_failed=retriable_failed_seeds(ledger, failures))
+                        retriable_failed=retriable_failed_seeds(ledger, failures),
+                        thresholds=summary_line(run.stored_config(), decisions))
     atomic_write_text(run.path / "summary.md", summary.markdown)
     write_manifest(run.manifest, rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),

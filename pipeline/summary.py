@@ -186,13 +186,16 @@ def llm_calls_lines(spent: dict[str, dict], processes: int, this_one_sent: bool)
 def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[str, float],
               wall_seconds: float, run_id: str, llm_calls: tuple[dict[str, dict], int, bool] | None = None,
               reason_counts: dict[tuple[str, str], ReasonCount] | None = None, pool_skipped: int = 0,
-              retriable_failed: int = 0) -> Summary:
+              retriable_failed: int = 0, thresholds: str | None = None) -> Summary:
+    """`thresholds`: the line naming the thresholds that decided the drops (`build_thresholds.summary_line`)."""
     states = Counter(entry.state.value for entry in ledger)
     per_category = Counter(entry.category for entry in ledger)
     accepted_seeds = Counter(entry.category for entry in ledger if entry.state == "accepted")
     pairs = Counter(row["category"] for row in rows)
     lines = [f"# leakless build `{run_id}`", "",
              f"{len(ledger)} seed(s) -> {len(rows)} accepted pair(s) in {wall_seconds:.1f} s wall.", ""]
+    if thresholds:
+        lines += [thresholds, ""]
     if pool_skipped:
         lines += [f"Pool images or caption rows not used: {pool_skipped} (each with its reason in "
                   "`pool_skipped.json`).", ""]
