@@ -23,6 +23,7 @@ import yaml
 from pipeline.release.card_licence import POOL_BACKEND_PREFIX, POOL_NOTE, card_licence, licence_text
 from pipeline.release.card_sources import (EDIT_ROLE, NOT_RECORDED, annotator_edited, backends_used, cell_text,
                                            detectors_used, read_run_decisions, run_review_states)
+from pipeline.release.card_thresholds import harm_threshold_note
 from pipeline.release.claims import ACCEPTED
 from pipeline.release.leak_check import LEAKS, NOT_ENGLISH
 from pipeline.release.leak_check import STAGE as RELEASE_LEAK_STAGE
@@ -255,7 +256,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
     body = BODY.render(
         name=manifest["name"], version=manifest["version"], preview=manifest["preview"], rows=manifest["rows"],
         extends=manifest["extends"], carried=manifest["carried_rows"], sub_counts=manifest["counts"]["sub_category"],
-        runs=given_runs(manifest),
+        runs=given_runs(manifest), harm_thresholds=harm_threshold_note(manifest),
         provenance=provenance(manifest, rows), dedup_rule=dedup_rule(manifest["options"]),
         recipes=[*earlier_version_first(manifest), *rebuild_recipes(manifest)],
         release_command=release_command(manifest, rows), selected="selection" in manifest,
