@@ -41,7 +41,7 @@ def release(
     max_phash: Annotated[int, typer.Option(help="Image near-duplicate: pHash bits.")] = 8,
     max_dhash: Annotated[int, typer.Option(help="Image near-duplicate: dHash bits.")] = 8,
     query_threshold: Annotated[float, typer.Option(help="Query near-duplicate: MiniLM cosine.")] = 0.95,
-    min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor.")] = 0.2,
+    min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor, from -1 to 1 (a cosine can be negative).")] = 0.2,
     license: Annotated[str, typer.Option(help="License id for the dataset card.")] = "apache-2.0",
     config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
 ) -> None:
