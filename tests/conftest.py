@@ -29,6 +29,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("LEAKLESS_ARTIFACTS", str(Path(__file__).parent.parent / "artifacts" / "test"))
 
 import pipeline  # noqa: E402,F401  (environment defaults before Prefect loads)
+from tests.support.ci import needed_but_missing  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
 
@@ -45,7 +46,7 @@ def prefect_harness():
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     if not REFERENCE.is_dir():
-        pytest.skip("../shared/reference is not here (a user's own clone)")
+        needed_but_missing("the shared reference data", "../shared/reference is not here (a user's own clone)")
     return REFERENCE
 
 
@@ -53,5 +54,5 @@ def reference_dir() -> Path:
 def public_corpus() -> Path:
     path = REFERENCE.parent / "public_vsil" / "pairs.jsonl"
     if not path.is_file():
-        pytest.skip("../shared/public_vsil is not here (a user's own clone)")
+        needed_but_missing("the shared public corpus", "../shared/public_vsil is not here (a user's own clone)")
     return path

@@ -1,5 +1,5 @@
 """CI never skips the browser tests silently: under CI=true a missing Chromium fails the run with
-one line, in scripts/install_browser.sh and in the browser test module itself."""
+one line, in scripts/install_browser.sh and in each browser test module itself."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSING = "/nonexistent/chromium"
+BROWSER_TESTS = [str(ROOT / "tests" / "review" / "test_review_browser.py"),
+                 str(ROOT / "tests" / "evaluate" / "test_evaluate_browser.py")]
 
 
 def run_browser_tests(ci: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CI": ci, "LEAKLESS_CHROMIUM": MISSING}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
-                           str(ROOT / "tests" / "review" / "test_review_browser.py")],
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *BROWSER_TESTS],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -26,8 +27,9 @@ def run_browser_tests(ci: str) -> subprocess.CompletedProcess:
 def test_under_ci_a_missing_browser_fails_the_run():
     result = run_browser_tests("true")
     assert result.returncode != 0, result.stdout
-    assert f"CI needs the browser tests: {MISSING} is not installed" in result.stdout
+    assert result.stdout.count(f"CI needs the browser tests: {MISSING} is not installed") >= len(BROWSER_TESTS)
     assert "skipped" not in result.stdout.splitlines()[-1]
+    assert f"{len(BROWSER_TESTS)} errors" in result.stdout.splitlines()[-1], result.stdout
 
 
 @pytest.mark.slow
@@ -35,7 +37,7 @@ def test_off_ci_a_missing_browser_skips_and_says_why():
     result = run_browser_tests("")
     assert result.returncode in (0, 5), result.stdout   # 5: pytest collected nothing to run
     assert f"{MISSING} is not installed (scripts/install_browser.sh)" in result.stdout
-    assert "1 skipped" in result.stdout.splitlines()[-1]
+    assert f"{len(BROWSER_TESTS)} skipped" in result.stdout.splitlines()[-1]
 
 
 def test_install_script_fails_under_ci_when_it_cannot_install(tmp_path):

@@ -17,7 +17,8 @@ READ_ONLY = Path("/proc/sys")  # root cannot make anything there either
 
 
 @pytest.mark.skipif(not READ_ONLY.is_dir() or os.access(READ_ONLY, os.W_OK),
-                    reason="needs a folder that even root cannot write in")
+                    reason=f"{READ_ONLY} is missing or writable here (root in a privileged container "
+                           "can write it): the test needs a folder that even root cannot write in")
 def test_a_prefect_home_that_cannot_be_written_is_refused_before_the_models_are_asked(tmp_path, monkeypatch):
     monkeypatch.setattr(prefect_server, "configured_api_url", lambda: None)  # the temporary server's case
     monkeypatch.setenv("PREFECT_HOME", str(READ_ONLY / "prefect"))

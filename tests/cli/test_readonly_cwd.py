@@ -23,7 +23,8 @@ from pipeline.cli.preflight import check_prefect_home
 
 READ_ONLY = Path("/proc/sys")
 pytestmark = pytest.mark.skipif(not READ_ONLY.is_dir() or os.access(READ_ONLY, os.W_OK),
-                                reason="needs a folder that even root cannot write in")
+                                reason=f"{READ_ONLY} is missing or writable here (root in a privileged container "
+                                       "can write it): the test needs a folder that even root cannot write in")
 
 
 @pytest.fixture()

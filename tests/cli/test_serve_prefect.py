@@ -60,7 +60,8 @@ def test_a_fresh_folder_gives_one_line_without_a_prefect_home_warning(tmp_path):
 
 
 @pytest.mark.skipif(not READ_ONLY.is_dir() or os.access(READ_ONLY, os.W_OK),
-                    reason="needs a folder that even root cannot write in")
+                    reason=f"{READ_ONLY} is missing or writable here (root in a privileged container "
+                           "can write it): the test needs a folder that even root cannot write in")
 def test_an_extend_entry_is_checked_in_the_targets_runs_folder(tmp_path, monkeypatch):
     """From a read-only folder the build config's default artifacts/runs cannot be written, but the
     targets' runs_dir, where each run goes, can: the entry is ready."""

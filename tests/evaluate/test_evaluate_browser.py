@@ -7,27 +7,22 @@ where that is a failure (CI installs both with scripts/install_browser.sh).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from tests.support.browser import CHROMIUM, require_browser
 
 from pipeline.evaluate.leaderboard import load_leaderboard
 from pipeline.evaluate.report import write_reports
 from pipeline.evaluate.runner import IMAGE, TEXT_ONLY, evaluation_path, write_rows
 
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-LAUNCH_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
-try:
-    from playwright import sync_api
-except ImportError:
-    sync_api = None
-if sync_api is None or not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI: the browser test needs playwright and Debian's chromium (scripts/install_browser.sh)")
-    pytest.skip("playwright or Debian's chromium is missing (scripts/install_browser.sh)", allow_module_level=True)
-
 pytestmark = pytest.mark.slow
+
+require_browser()
+
+from playwright import sync_api  # noqa: E402  (only once the browser is known to be there)
+
+LAUNCH_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
 CATEGORIES = ("Violent", "Privacy")
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
+from tests.support.ci import needed_but_missing
 
 from pipeline.contracts import ItemError
 from pipeline.llm.client import LLMClient
@@ -118,7 +119,7 @@ def test_llama_cpp_started_at_the_dry_runs_url_answers_itself(tmp_path):
     from pipeline.testing.local_servers import LLM_VENV, SMOLLM2_NAME, llama_cpp_server, missing_install
 
     if why := missing_install(LLM_VENV, "scripts/setup_llm_server.sh"):
-        pytest.skip(why)
+        needed_but_missing("the llama.cpp tests", why)
     roles = {"vsil_judge": {"model": SMOLLM2_NAME, "max_tokens": 200}}
     with FakeOpenAIServer() as fake:
         settings = fake.llm_settings(cache_path=tmp_path / "llm.sqlite", roles=roles, vision=False)

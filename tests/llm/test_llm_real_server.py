@@ -12,6 +12,7 @@ import os
 import pandas as pd
 import pytest
 from tests.support.llm_wire import recording_proxy
+from tests.support.ci import needed_but_missing
 from PIL import Image
 
 from pipeline.backends.base import ItemError
@@ -34,7 +35,7 @@ TERMINAL = {"accepted", "rejected", "blocked", "failed"}
 def llama(tmp_path_factory):
     why = missing_install(LLM_VENV, "scripts/setup_llm_server.sh")
     if why:
-        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(why)
+        needed_but_missing("the llama.cpp tests", why)
     os.environ.setdefault(KEY_ENV, "no-key")
     log = tmp_path_factory.mktemp("llama") / "llama-server.log"
     with llama_cpp_server(log) as server:

@@ -27,6 +27,7 @@ from pipeline.release.make import NothingToRelease, ReleaseOptions, make_release
 from pipeline.release.verify import verify_release
 from pipeline.release.versions import release_staging
 from pipeline.storage import process_table
+from tests.support.ci import require_module
 from tests.support.release_forgery import forge_manifest
 from tests.support.release_runs import QUERIES, accepted_run, make_run, pair_row, png
 
@@ -173,7 +174,7 @@ def test_card_front_matter_parses_with_the_right_counts(tmp_path):
 
 
 def test_datasets_loads_the_image_column_as_an_image_feature(tmp_path):
-    datasets = pytest.importorskip("datasets")
+    datasets = require_module("datasets", "pip install -e '.[test]'")
     folder = release(tmp_path, [accepted_run(tmp_path / "runs", "r1", 3)])
     loaded = datasets.load_dataset("parquet", data_files=str(folder / "data" / "train-*.parquet"), split="train",
                                    cache_dir=str(tmp_path / "hf-cache"))

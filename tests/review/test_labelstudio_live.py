@@ -5,13 +5,13 @@ served by its local-files storage -> annotations through its API -> snapshot exp
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
+from tests.support.ci import needed_but_missing
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
@@ -30,7 +30,7 @@ def labelstudio(tmp_path_factory):
     """One Label Studio for the session; its local-files document root holds the runs."""
     why = missing_install(LABELSTUDIO_VENV, "scripts/setup_labelstudio.sh")
     if why:
-        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(why)
+        needed_but_missing("the Label Studio tests", why)
     root = tmp_path_factory.mktemp("labelstudio")
     with label_studio(root / "data", root / "files", root / "label-studio.log") as server:
         api = httpx.Client(base_url=server.url, headers={"Authorization": f"Token {server.token}"},

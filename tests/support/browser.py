@@ -10,7 +10,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-import pytest
+from tests.support.ci import needed_but_missing
 
 CHROMIUM = Path(os.environ.get("LEAKLESS_CHROMIUM", "/usr/lib/chromium/chromium"))
 
@@ -26,6 +26,4 @@ def missing_browser() -> str | None:
 def require_browser() -> None:
     """Call at a browser test module's top, before it imports playwright."""
     if (missing := missing_browser()) is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs the browser tests: {missing}", pytrace=False)
-        pytest.skip(missing, allow_module_level=True)
+        needed_but_missing("the browser tests", missing)
