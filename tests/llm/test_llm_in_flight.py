@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -46,8 +47,6 @@ def test_a_request_the_client_gave_up_on_keeps_its_slot_while_the_server_may_sti
 
 
 def test_a_freed_slot_goes_to_the_earliest_batch_then_first_come():
-    import asyncio
-
     from pipeline.llm.limits import InFlightGate
 
     async def scenario() -> list[str]:
@@ -73,8 +72,6 @@ def test_a_freed_slot_goes_to_the_earliest_batch_then_first_come():
 
 
 def test_a_waiter_cancelled_before_its_turn_passes_the_slot_on():
-    import asyncio
-
     from pipeline.llm.limits import InFlightGate
 
     async def scenario() -> list[str]:
@@ -124,28 +121,45 @@ def test_batches_on_several_threads_share_one_connection_pool(monkeypatch):
         client.close()
 
 
+class RecordingAsyncio:
+    """asyncio as the stand-in server's module sees it, each sleep it asks for noted in `events`."""
+
+    def __init__(self, events: list):
+        self.events = events
+
+    def __getattr__(self, name: str):
+        return getattr(asyncio, name)
+
+    async def sleep(self, seconds: float) -> None:
+        self.events.append(("sleep", seconds))
+        await asyncio.sleep(seconds)
+
+
 def test_the_stand_in_server_answers_at_its_latency_whatever_its_own_work(monkeypatch):
     """The benchmarks' bound assumes a server that answers `latency_s` after a request arrives.
-    The stand-in makes its answer first and sleeps what is left, so a slow answer (here 0.4 s
-    of work against 0.5 s of latency) does not add to the latency."""
+    The stand-in makes its answer first and sleeps what is left, so a slow answer (here 0.2 s
+    of work against 0.3 s of latency) does not add to the latency: checked by the order of the
+    work and the sleep, and by the sleep asked for, not by a wall-clock window."""
     import time
 
     import pipeline.testing.openai_server as fake
 
+    work_s, latency_s, events = 0.2, 0.3, []
     scripted = fake.answer_for
 
     def slow_answer(*args):
-        time.sleep(0.4)
+        time.sleep(work_s)
+        events.append(("work", work_s))
         return scripted(*args)
 
     monkeypatch.setattr(fake, "answer_for", slow_answer)
+    monkeypatch.setattr(fake, "asyncio", RecordingAsyncio(events))
     monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
-    with FakeOpenAIServer(latency_s=0.5) as server:
+    with FakeOpenAIServer(latency_s=latency_s) as server:
         client = LLMClient(server.llm_settings())
         [result] = client.run_batch("vsil_judge", [VSILJudgeInput(query="what is this?", image_description="a park")])
-        assert not isinstance(result, ItemError)
-        # the server counts the request done after its last byte left, which can be after the client read it
-        deadline = time.monotonic() + 5
-        while server.state.in_flight and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert 0.5 <= server.state.in_flight_s < 0.8  # 0.9 s and more if the work came after the sleep
+        client.close()
+    assert not isinstance(result, ItemError)
+    [(first, _), (then, slept)] = events  # the work, then one sleep: no sleep before the answer is made
+    assert (first, then) == ("work", "sleep")
+    assert 0 <= slept <= latency_s - work_s + 1e-9  # what is left of the latency; the work took at least work_s
