@@ -22,8 +22,7 @@ STAGE_ORDER = (StageName.drafts, StageName.retrieval, StageName.guardrail, Stage
                StageName.leak_filter, StageName.harm_check, StageName.images)
 
 
-@lru_cache(maxsize=2)
-def _llm_client(settings_json: str):
+def _new_llm_client(settings_json: str):
     from pipeline.llm.client import LLMClient
     from pipeline.llm.config import LLMSettings
     from pipeline.llm.process import ClientProcess
@@ -32,9 +31,19 @@ def _llm_client(settings_json: str):
     return ClientProcess(settings) if settings.client_process else LLMClient.from_settings(settings)
 
 
+_llm_client = lru_cache(maxsize=2)(_new_llm_client)
+
+
 def llm_client(config: BuildConfig):
-    """One client per process: it holds the cache, the rate limits and the accounting."""
+    """One client per process: it holds the cache, the rate limits and the accounting. Shared by
+    every backend that asks, so nobody closes it."""
     return _llm_client(config.llm.model_dump_json())
+
+
+def own_llm_client(config: BuildConfig):
+    """A client of the caller's own, outside the shared one: for work that ends on its own (growing
+    elements), whose caller closes it, ending its child process and flushing its cache."""
+    return _new_llm_client(config.llm.model_dump_json())
 
 
 def uses_llm(config: BuildConfig) -> bool:
@@ -184,8 +193,8 @@ def has_element_writer(config: BuildConfig) -> bool:
 
 
 def make_element_writer(config: BuildConfig):
-    """What the element grower asks for new elements (it sends the `element_writer` role's batches);
-    None with backends.element_writer = "none"."""
+    """What the element grower asks for new elements (it sends the `element_writer` role's batches),
+    a client of its own that the grower closes; None with backends.element_writer = "none"."""
     make = _element_writer(config)
     return None if make is None else make(config)
 
@@ -194,7 +203,7 @@ def _element_writer(config: BuildConfig):
     if config.backends.element_writer == "none":
         return None
     if config.backends.element_writer == "llm":
-        return llm_client
+        return own_llm_client
     raise no_branch("element_writer", config.backends.element_writer, "make_element_writer")
 
 

@@ -239,8 +239,6 @@ def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | Non
     if not has_element_writer(config):
         raise ConfigError("growing elements needs an element writer: set backends.element_writer = 'llm' "
                           "and an [llm] endpoint (docs/llm.md)")
-    if client is None:
-        client = make_element_writer(config)
     if embedder is None:
         from pipeline.backends.minilm import default_embedder
         embedder = default_embedder()
@@ -250,5 +248,12 @@ def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | Non
     store = store_of(config)
     if store is None:
         raise ConfigError("elements.store is not set: growing needs a store to write to")
-    with store.exclusive():
-        return Grower(config, client, embedder, run_id or new_grow_id(), store).run(wanted, on_round)
+    made_here = client is None  # a client the caller passed is theirs to use after, and to close
+    if made_here:
+        client = make_element_writer(config)
+    try:
+        with store.exclusive():
+            return Grower(config, client, embedder, run_id or new_grow_id(), store).run(wanted, on_round)
+    finally:
+        if made_here:  # now, not at interpreter exit: its child process ends and its cache is written
+            client.close()

@@ -4,13 +4,16 @@ when the library runs dry, then builds nothing once the targets are met."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.backends.base import Embedder
 from pipeline.cli.app import app
 from pipeline.config import load_config
 from pipeline.elements import known_library
@@ -220,3 +223,65 @@ def test_a_name_written_with_or_without_spaces_or_hyphens_is_a_repeat():
                               ("ransomwares screen", "ransomware screen")]:
         assert index.measure(element(proposal), far).duplicate_of == repeats, proposal
     assert index.measure(element("ransom note"), far).duplicate_of is None
+
+
+
+def llm_client_processes() -> set[int]:
+    """This process's children that are LLM client processes (`python -m pipeline.llm.process`)."""
+    import psutil
+
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "pipeline.llm.process" in child.cmdline():
+                found.add(child.pid)
+        except psutil.Error:  # it ended while we looked
+            pass
+    return found
+
+
+class TextSeededEmbedder(Embedder):
+    """A random unit vector per text, the same every time: distinct texts are far apart (novel), and
+    no model is loaded, so the grow tests below stay quick."""
+    backend, model = "text-seeded", "text-seeded"
+
+    def embed(self, texts):
+        rows = [np.random.default_rng(list(hashlib.sha256(text.encode()).digest())).standard_normal(384)
+                for text in texts]
+        return np.array([row / np.linalg.norm(row) for row in rows], dtype=np.float32).reshape(len(texts), 384)
+
+
+class CloseRecorded:
+    """The caller's client, noting whether anyone closed it."""
+
+    def __init__(self, inner):
+        self.inner, self.closed = inner, False
+
+    def run_batch(self, role, inputs):
+        return self.inner.run_batch(role, inputs)
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_grow_ends_the_client_process_it_started_and_leaves_a_callers_client_open(server, tmp_path,
+                                                                                    monkeypatch):
+    """Each grow left a `python -m pipeline.llm.process` child alive until the interpreter exited, which
+    then wrote its cache into folders already gone (`sqlite3.OperationalError: disk I/O error`)."""
+    from pipeline.llm.client import LLMClient
+
+    monkeypatch.setenv(FAKE_KEY_ENV, "test-key")
+    config = load_config(None, overrides(server, tmp_path))
+    assert config.llm.client_process  # the grow's own client runs in a child process
+    before = llm_client_processes()
+    assert grow_elements(config, {CYBER: 2}, run_id="grow-own", embedder=TextSeededEmbedder()).added == {CYBER: 2}
+    assert llm_client_processes() == before
+
+    callers = CloseRecorded(LLMClient.from_settings(config.llm))
+    try:
+        grown = grow_elements(config, {WEAPONS: 1}, run_id="grow-passed", client=callers,
+                              embedder=TextSeededEmbedder())
+    finally:
+        callers.inner.close()
+    assert grown.added == {WEAPONS: 1}
+    assert not callers.closed
