@@ -91,6 +91,7 @@ def test_an_inline_table_still_sets_a_section(monkeypatch, capsys, tmp_path):
     assert (code, err) == (2, "error: override run.size: Input should be greater than or equal to 1\n")
 
 
+@pytest.mark.slow  # a `leakless` process each, 4-7 s to start
 @pytest.mark.parametrize("streams", ["stdout", "stdout and stderr"])
 def test_a_reader_that_stops_early_fails_nothing(streams):
     read, write = os.pipe()

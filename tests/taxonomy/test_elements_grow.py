@@ -100,6 +100,7 @@ def test_cli_grow_needs_an_element_writer_and_stats_count_by_source(server, tmp_
     assert len(result.output.strip().splitlines()) == 2 and result.output.startswith(f"model\t{CYBER}\t")
 
 
+@pytest.mark.slow  # an extend flow run, 9-13 s, after the session's Prefect server (20-40 s to start)
 def test_extend_above_the_library_grows_elements_then_builds_nothing(prefect_harness, server, tmp_path,
                                                                      monkeypatch, capsys):
     """Two sub-categories with one library element each; a target needing two seeds each."""
