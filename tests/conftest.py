@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -21,6 +22,12 @@ _MISSING = [name for name in ("torch", "typer", "pandas", "PIL", "nltk", "emoji"
 if _MISSING:
     pytest.exit(f"{sys.executable} lacks the project's dependencies ({', '.join(_MISSING)}): run `make test` "
                 "(it sets up .venv), or .venv/bin/python -m pytest after `make setup`", returncode=4)
+
+# A pytest that a non-interactive shell started in the background (`make test &`, nohup) ignores SIGINT,
+# and every build it starts inherits that: the tests that press Ctrl-C on a build would see it ignored.
+# A Python handler here is reset to the default in each child, which then turns Ctrl-C into its own.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Two cores shared by torch, the Prefect server and test subprocesses: one OpenMP thread each
