@@ -38,9 +38,12 @@ def run(script: Path, timeout: int) -> dict:
     try:
         stdout, stderr = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
+        end_group(child, signal.SIGKILL)
         return {"ok": False, "seconds": time.perf_counter() - started, "error": f"timed out after {timeout} s"}
+    except KeyboardInterrupt:
+        # Its own session keeps the terminal's Ctrl-C from the script: pass it on, as it would have come.
+        end_group(child, signal.SIGINT)
+        raise
     seconds = time.perf_counter() - started
     lines = [line for line in stdout.strip().splitlines() if line.strip()]
     try:
@@ -51,6 +54,18 @@ def run(script: Path, timeout: int) -> dict:
         tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
         return {"ok": False, "seconds": seconds, "error": tail[0]}
     return {"ok": True, "seconds": seconds, "figures": figures}
+
+
+def end_group(child: subprocess.Popen, stop: signal.Signals, grace_s: float = 10.0) -> None:
+    """Send `stop` to the script's process group; whatever of it is still there after `grace_s` is killed."""
+    try:
+        os.killpg(child.pid, stop)
+        child.communicate(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+    except ProcessLookupError:  # the group had ended already
+        child.communicate()
 
 
 def flat(figures: dict, prefix: str = "") -> dict:

@@ -23,7 +23,7 @@ if _MISSING:
     pytest.exit(f"{sys.executable} lacks the project's dependencies ({', '.join(_MISSING)}): run `make test` "
                 "(it sets up .venv), or .venv/bin/python -m pytest after `make setup`", returncode=4)
 
-# A pytest that a non-interactive shell started in the background (`make test &`, nohup) ignores SIGINT,
+# A pytest that a non-interactive shell started in the background (`make test &` in a script) ignores SIGINT,
 # and every build it starts inherits that: the tests that press Ctrl-C on a build would see it ignored.
 # A Python handler here is reset to the default in each child, which then turns Ctrl-C into its own.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -54,3 +58,26 @@ def test_a_timed_out_script_is_a_failed_row_and_the_rest_is_written(tmp_path):
     assert results["quick"] == {"ok": True, "seconds": results["quick"]["seconds"], "figures": {"rate": 2.5}}
     helper = int(Path(str(hangs) + ".pid").read_text())
     assert gone(helper), "the timed-out script's helper process is still running"
+
+
+def test_ctrl_c_on_run_all_stops_the_script_it_runs(tmp_path):
+    """Each script runs in its own session (so a timeout can end its group), which also keeps the
+    terminal's Ctrl-C from it: run_all passes it on, or the script and its helpers ran on as orphans."""
+    hangs = tmp_path / "hangs.py"
+    hangs.write_text(HANGS)
+    driver = (f"import importlib.util, pathlib; spec = importlib.util.spec_from_file_location('r', "
+              f"{str(PROJECT_ROOT / 'benchmarks' / 'run_all.py')!r}); m = importlib.util.module_from_spec(spec); "
+              f"spec.loader.exec_module(m); m.run(pathlib.Path({str(hangs)!r}), timeout=600)")
+    pid_file = Path(str(hangs) + ".pid")
+    # Python's own SIGINT handler, even where this test runs with SIGINT ignored
+    run_all = subprocess.Popen([sys.executable, "-c", driver], stderr=subprocess.DEVNULL,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and run_all.poll() is None, "the benchmark never started"
+        time.sleep(0.05)
+
+    os.kill(run_all.pid, signal.SIGINT)  # the terminal's Ctrl-C reaches run_all's group only
+
+    assert run_all.wait(timeout=30) != 0
+    assert gone(int(pid_file.read_text())), "the interrupted script's helper process is still running"
