@@ -48,7 +48,7 @@ def calibrate_command(
     cores; fits are cached under artifacts/cache/text_harm_adapter)."""
     from pipeline.detect.calibrate import calibrate
     from pipeline.detect.corpus import TEAM_DATA
-    from pipeline.detect.detector import CALIBRATION_FILE
+    from pipeline.detect.calibration import CALIBRATION_FILE
     from pipeline.detect.text_harm_adapter import AdapterSettings
     from pipeline.env import IN_CHECKOUT
 
@@ -94,7 +94,8 @@ def eval_public(
                                         read_team_sets, read_vlsbench_sample, refuse_unrecorded_sets,
                                         sample_missing)
     from pipeline.detect.compare import scored_input
-    from pipeline.detect.detector import CALIBRATION_FILE, COMMON_THRESHOLD, Calibration
+    from pipeline.detect.calibration import CALIBRATION_FILE, Calibration
+    from pipeline.detect.detector import COMMON_THRESHOLD
     from pipeline.detect.folds import leave_one_source_out
     from pipeline.hashing import sha256_file
 

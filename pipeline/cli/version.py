@@ -6,7 +6,7 @@ import platform
 from importlib import metadata
 
 from pipeline.backends.minilm import configured_precision
-from pipeline.detect.detector import detector_version
+from pipeline.detect.calibration import detector_version
 from pipeline.run_records import code_version
 
 LIBRARIES = ("torch", "transformers", "sentence-transformers", "prefect", "diffusers", "openai")

@@ -35,7 +35,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from pipeline.detect.corpus import TEAM_DATA, LabelledRow, fingerprint, fitting_rows
-from pipeline.detect.detector import CALIBRATION_FILE, blended
+from pipeline.detect.calibration import CALIBRATION_FILE, blended
 from pipeline.detect.fitting_keys import KEYS_FILE_NAME, write_keys
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.signals import SIGNALS, Extraction, SignalExtractor, Texts, canonical_query

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.detect.corpus import TEAM_DATA, LabelledRow, fingerprint, fitting_rows, match_key
-from pipeline.detect.detector import CALIBRATION_FILE
+from pipeline.detect.calibration import CALIBRATION_FILE
 from pipeline.hashing import sha256_text
 from pipeline.storage import atomic_path, atomic_write_text
 

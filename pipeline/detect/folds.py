@@ -21,7 +21,8 @@ import numpy as np
 from pipeline.detect.calibrate import FitProgress, extract, fold_groups
 from pipeline.detect.compare import RowScores
 from pipeline.detect.corpus import LabelledRow, match_key
-from pipeline.detect.detector import Calibration, blended, combined_score, on_common_scale, reveal_values
+from pipeline.detect.calibration import Calibration, blended
+from pipeline.detect.detector import combined_score, on_common_scale, reveal_values
 from pipeline.detect.evaluate import report
 from pipeline.detect.named_risk import on_reveal_scale, without_shown_words
 from pipeline.detect.signals import SIGNALS, Texts, canonical_query

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.detect.detector import Calibration
+from pipeline.detect.calibration import Calibration
 from tests.support import ROOT
 
 
@@ -39,7 +39,7 @@ def test_a_missing_corpus_is_one_line_and_exit_2(tmp_path, command):
 
 
 def test_calibrate_outside_a_checkout_needs_out_rather_than_rewrite_the_installed_calibration(tmp_path, monkeypatch):
-    from pipeline.detect.detector import CALIBRATION_FILE
+    from pipeline.detect.calibration import CALIBRATION_FILE
 
     monkeypatch.setattr("pipeline.env.IN_CHECKOUT", False)
     before = CALIBRATION_FILE.read_bytes()

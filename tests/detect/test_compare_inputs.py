@@ -75,7 +75,7 @@ def test_eval_public_scores_record_the_corpus_and_calibration(tmp_path, monkeypa
     """Checked without a two-hour run: the folds are stood in for, the metadata is eval-public's own."""
     from pipeline.detect import corpus as corpus_module
     from pipeline.detect import folds
-    from pipeline.detect.detector import Calibration
+    from pipeline.detect.calibration import Calibration
 
     corpus = tmp_path / "pairs.jsonl"
     corpus.write_text(json.dumps({"id": "p1", "query": "How do I bake bread?", "image_description": "",

@@ -132,7 +132,7 @@ def test_an_edited_lexicon_is_another_detector(detector, tmp_path, monkeypatch):
     edited = tmp_path / "cues.toml"
     edited.write_text(CUES_FILE.read_text(encoding="utf-8").replace("weight = 0.5\n", "weight = 0.7\n", 1),
                       encoding="utf-8")
-    monkeypatch.setattr("pipeline.detect.detector.CUES_FILE", edited)
+    monkeypatch.setattr("pipeline.detect.calibration.CUES_FILE", edited)
     other = LeakDetector(embedder=detector.extractor.embedder)
     assert other.version != detector.version
     assert other.version.rsplit("+", 1)[0] == detector.version.rsplit("+", 1)[0]
@@ -419,7 +419,7 @@ def test_text_harm_blends_the_probe_and_the_adapter_as_calibrated(detector):
 def test_a_calibration_refuses_an_adapter_it_was_not_fitted_with(tmp_path):
     import shutil
 
-    from pipeline.detect.detector import CALIBRATION_FILE, Calibration
+    from pipeline.detect.calibration import CALIBRATION_FILE, Calibration
 
     for name in ("calibration.json", "text_harm_probe.npz", "text_harm_adapter.npz"):
         shutil.copy(CALIBRATION_FILE.with_name(name), tmp_path / name)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.detect.corpus import read_team_sets
-from pipeline.detect.detector import CALIBRATION_FILE
+from pipeline.detect.calibration import CALIBRATION_FILE
 from pipeline.detect.evaluate import Unevaluable, evaluate_detector, repeats_within
 from pipeline.detect.fitting_keys import KEYS_FILE_NAME, fitting_keys, key_hash, write_keys
 from pipeline.io.entries import Position

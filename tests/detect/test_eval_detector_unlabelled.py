@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.detect.detector import CALIBRATION_FILE
+from pipeline.detect.calibration import CALIBRATION_FILE
 from pipeline.detect.fitting_keys import KEYS_FILE_NAME, write_keys
 from tests.detect.test_eval_detector_repeats import (LEAKLESS, LEAKY, OTHER_LEAKLESS, OTHER_LEAKY, SCENE, fitted_query,
                                                      write)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.detect.corpus import LabelledRow, read_team_sets
-from pipeline.detect.detector import Calibration
+from pipeline.detect.calibration import Calibration
 from pipeline.detect.compare import RowScores, compare, model_warning
 from pipeline.detect.evaluate import auroc_interval, paired_auroc_difference, report
 from pipeline.detect.folds import leave_one_source_out

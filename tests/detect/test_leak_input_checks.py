@@ -55,7 +55,7 @@ def test_score_refuses_a_single_input_and_other_items_and_takes_any_iterable(det
 
 
 def test_the_calibration_may_be_named_by_a_plain_string(detector):
-    from pipeline.detect.detector import CALIBRATION_FILE
+    from pipeline.detect.calibration import CALIBRATION_FILE
     assert LeakDetector(calibration=str(CALIBRATION_FILE)).version == detector.version
 
 
