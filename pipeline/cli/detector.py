@@ -10,7 +10,7 @@ from rich.table import Table
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console, percent
-from pipeline.cli.errors import environment_errors, fail, report_rejects, user_errors
+from pipeline.cli.errors import environment_errors, fail, nothing_written, report_rejects, user_errors
 from pipeline.cli.outputs import refuse_non_parquet, refuse_unwritable_outputs
 from pipeline.cli.paths import home_expanded
 
@@ -81,14 +81,15 @@ def eval_detector(
 
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     refuse_non_parquet({"--scores": scores})
-    with user_errors():
-        keys, fitting_queries, unlabelled = _fitting(fitting_data, fitting_team_data, keep_fitting_rows)
-        rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
-    report_rejects(file, rejects, strict, rejects_file)
-    try:
-        evaluation = evaluate_detector(rows, threshold, keys, keep_fitting_rows, fitting_queries)
-    except Unevaluable as error:
-        raise fail(f"{file}: {error}")
+    with nothing_written():  # the outputs are written after the table
+        with user_errors():
+            keys, fitting_queries, unlabelled = _fitting(fitting_data, fitting_team_data, keep_fitting_rows)
+            rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
+        report_rejects(file, rejects, strict, rejects_file)
+        try:
+            evaluation = evaluate_detector(rows, threshold, keys, keep_fitting_rows, fitting_queries)
+        except Unevaluable as error:
+            raise fail(f"{file}: {error}")
     console.print(_evaluation_table(evaluation, file.name, rejects, rejects_file))
     _print_repeats(evaluation.repeats, unlabelled)
     with environment_errors():  # the table is out: a disk that fills now loses only the files

@@ -89,13 +89,29 @@ def resumable(command: str):
     """Ctrl-C or SIGTERM stops a run whose finished work is checkpointed (every write is atomic): one
     line naming the command that resumes it, exit 130 or 143, no traceback. During a flow Prefect's
     own SIGTERM handler records the crash first, then passes the signal on to the one set here."""
+    with _stopped_by_signal(f"rerun with `{command}` to resume"):
+        yield
+
+
+@contextmanager
+def nothing_written(what: str = "nothing written"):
+    """Ctrl-C or SIGTERM stops a command whose outputs are written atomically, so none is half there:
+    one line saying so (`what`), exit 130 or 143. Without it Typer exits 130 saying nothing, which
+    reads like a crash, and SIGTERM would skip the clean-up that removes a temporary file."""
+    with _stopped_by_signal(what):
+        yield
+
+
+@contextmanager
+def _stopped_by_signal(then: str):
+    """"interrupted; <then>" (or "terminated; ...") on stderr and the signal's exit code."""
     clear_stop()
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, Terminated)
-        typer.echo(f"{'terminated' if terminated else 'interrupted'}; rerun with `{command}` to resume", err=True)
+        typer.echo(f"{'terminated' if terminated else 'interrupted'}; {then}", err=True)
         raise typer.Exit(TERMINATED if terminated else INTERRUPTED) from None
     finally:
         signal.signal(signal.SIGTERM, previous)

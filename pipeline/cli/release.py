@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.cli.app import app
-from pipeline.cli.errors import echoed_notes, fail, user_errors
+from pipeline.cli.errors import echoed_notes, fail, nothing_written, user_errors
 from pipeline.cli.paths import given_path, home_expanded
 from pipeline.cli.review import RUNS_DIR, RunsDir, run_folder
 from pipeline.progress import Step, no_steps, step_lines
@@ -51,7 +51,8 @@ def release(
 
     folders = [run_folder(run, runs_dir) for run in runs]
     notes: list[str] = []  # stale staging folders removed: said even if the release then fails
-    with user_errors(), echoed_notes(notes):
+    # its staging folder is removed on the way out, and the version number stays free
+    with nothing_written("nothing released"), user_errors(), echoed_notes(notes):
         settings = load_config(config)
         from pipeline.cli.preflight import check_roles_ready
         from pipeline.factory import make_pair_checker, pair_checker_llm_roles
@@ -143,11 +144,20 @@ def export_vlsbench_command(
     images and overridden pairs); a release that fails verify, or a preview without --allow-preview, is refused.
     Verify re-scores every pair (most of an export's time); --force skips it, but never the guardrail: a row it
     blocks refuses the export (exit 2, nothing written)."""
-    from pipeline.release.vlsbench import check_export, export_vlsbench
+    from pipeline.release.vlsbench import check_export
 
     folder = release_path(release, releases_dir)
     with user_errors():  # cheap refusals first: verify takes minutes on a large release
         check_export(folder, out_dir, allow_preview)
+    with nothing_written(f"nothing written to {out_dir}"):  # the export is staged, then renamed into place
+        count = _verified_export(folder, release, out_dir, force, allow_preview)
+    typer.echo(f"{out_dir}: {count} pairs")
+
+
+def _verified_export(folder: Path, release: str, out_dir: Path, force: bool, allow_preview: bool) -> int:
+    """The pairs exported; verify first unless `force`."""
+    from pipeline.release.vlsbench import export_vlsbench
+
     if not force:
         problems = release_problems(folder)
         if problems:
@@ -155,5 +165,4 @@ def export_vlsbench_command(
                        f"run `leakless verify {release}`, or pass --force")
     notes: list[str] = []  # staging folders of killed exports removed: said even if the export then fails
     with user_errors(), echoed_notes(notes):
-        count = export_vlsbench(folder, out_dir, allow_preview=allow_preview, notes=notes)
-    typer.echo(f"{out_dir}: {count} pairs")
+        return export_vlsbench(folder, out_dir, allow_preview=allow_preview, notes=notes)

@@ -23,7 +23,7 @@ import typer
 
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
-from pipeline.cli.errors import readable_rows, user_errors
+from pipeline.cli.errors import nothing_written, readable_rows, user_errors
 from pipeline.cli.outputs import refuse_non_parquet, refuse_unwritable_outputs
 from pipeline.cli.paths import home_expanded
 from pipeline.cli.preflight import check_llm_ready
@@ -84,12 +84,14 @@ def rewrite(
     if repeated:  # each row is still rewritten, and written, on its own; `position` tells them apart
         typer.echo(f"note: {repeated} row(s) share an id with an earlier row; the output keeps one row per input row",
                    err=True)
-    rewriter, leak_filter = knowing_shown_risk(make_rewriter(settings)), make_leak_filter(settings)
-    english = [in_scope(row.query) for row in rows]  # the detector's own scope test
-    outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter, max_attempts)
-    table = outcome_table(rows, outcomes, english, leak_filter)
-    with atomic_path(out) as temporary:
-        pq.write_table(table, temporary)
+    with nothing_written(f"nothing written to {out}"):  # atomic_path leaves no half file
+        rewriter, leak_filter = knowing_shown_risk(make_rewriter(settings)), make_leak_filter(settings)
+        english = [in_scope(row.query) for row in rows]  # the detector's own scope test
+        outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter,
+                                    max_attempts)
+        table = outcome_table(rows, outcomes, english, leak_filter)
+        with atomic_path(out) as temporary:
+            pq.write_table(table, temporary)
     drifted = intent_drifted(table.column("status").to_pylist(), table.column("intent_similarity").to_pylist(),
                              settings.harm_check.min_intent_similarity)
     output_console().print(summary(table.column("status").to_pylist(), leak_filter.threshold, rewriter.backend, out,
