@@ -1,5 +1,6 @@
 """Progress of long commands: Rich bars for the build's stages, one bar per stage advanced as its
-batches finish; a line per step for commands whose steps each take one pass (release, verify)."""
+batches finish, and a rows bar for those that score a file (audit, eval-detector, rewrite); a line per
+step for commands whose steps each take one pass (release, verify, export-vlsbench)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ class StageProgress:
 
     def advance(self, stage: str, amount: int) -> None:
         self.progress.advance(self.tasks[stage], amount)
+
+    def set_total(self, stage: str, total: int) -> None:
+        """Once the work is known: `eval-detector` leaves repeats and fitting rows out after reading."""
+        self.progress.update(self.tasks[stage], total=total)
 
 
 Step = Callable[[str], None]

@@ -78,6 +78,7 @@ def eval_detector(
     from pipeline.detect.compare import RowScores, scored_input
     from pipeline.detect.evaluate import Unevaluable, evaluate_detector, read_labelled
     from pipeline.io.compressed import data_stem
+    from pipeline.progress import StageProgress
 
     refuse_unwritable_outputs(file, {"--scores": scores, "--rejects": rejects_file})
     refuse_non_parquet({"--scores": scores})
@@ -87,7 +88,9 @@ def eval_detector(
             rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
         report_rejects(file, rejects, strict, rejects_file)
         try:
-            evaluation = evaluate_detector(rows, threshold, keys, keep_fitting_rows, fitting_queries)
+            with StageProgress(("scoring",), len(rows), unit="rows") as progress:
+                evaluation = evaluate_detector(rows, threshold, keys, keep_fitting_rows, fitting_queries,
+                                               score=_scored_telling(progress))
         except Unevaluable as error:
             raise fail(f"{file}: {error}")
     console.print(_evaluation_table(evaluation, file.name, rejects, rejects_file))
@@ -100,6 +103,18 @@ def eval_detector(
             RowScores.of_file(data_stem(file), evaluation.rows, evaluation.results,
                               {"detector": detector.version, "model": detector.model,
                                **scored_input(file, evaluation.report.threshold)}).write(scores)
+
+
+def _scored_telling(progress):
+    """`evaluate_detector`'s scorer: the rows left once repeats (and fitting rows) are out, in `audit`'s
+    slices, each slice moving the bar; 300 rows take most of a minute on two cores."""
+    from pipeline.report.benchmark_audit import score_in_slices
+
+    def score(detector, rows):
+        progress.set_total("scoring", len(rows))
+        return score_in_slices(detector, rows, lambda scored: progress.advance("scoring", scored))
+
+    return score
 
 
 def _fitting(data: Path | None, team: Path | None,

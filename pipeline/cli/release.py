@@ -155,11 +155,11 @@ def export_vlsbench_command(
 
 
 def _verified_export(folder: Path, release: str, out_dir: Path, force: bool, allow_preview: bool) -> int:
-    """The pairs exported; verify first unless `force`."""
+    """The pairs exported; verify first unless `force`, saying its steps as `verify` does."""
     from pipeline.release.vlsbench import export_vlsbench
 
     if not force:
-        problems = release_problems(folder)
+        problems = release_problems(folder, on_step=step_lines("export-vlsbench"))
         if problems:
             raise fail(f"{folder} fails verify ({len(problems)} problem(s), first: {problems[0]}); "
                        f"run `leakless verify {release}`, or pass --force")

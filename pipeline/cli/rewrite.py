@@ -13,6 +13,7 @@ last, with the spans its request fed back, so each retry can be audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -27,6 +28,7 @@ from pipeline.cli.errors import nothing_written, readable_rows, user_errors
 from pipeline.cli.outputs import refuse_non_parquet, refuse_unwritable_outputs
 from pipeline.cli.paths import home_expanded
 from pipeline.cli.preflight import check_llm_ready
+from pipeline.progress import StageProgress
 from pipeline.storage import atomic_path
 
 if TYPE_CHECKING:
@@ -87,8 +89,9 @@ def rewrite(
     with nothing_written(f"nothing written to {out}"):  # atomic_path leaves no half file
         rewriter, leak_filter = knowing_shown_risk(make_rewriter(settings)), make_leak_filter(settings)
         english = [in_scope(row.query) for row in rows]  # the detector's own scope test
-        outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter,
-                                    max_attempts)
+        with StageProgress(("rewrite",), len(rows), unit="rows") as progress:
+            outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter,
+                                        max_attempts, advance=lambda done: progress.advance("rewrite", done))
         table = outcome_table(rows, outcomes, english, leak_filter)
         with atomic_path(out) as temporary:
             pq.write_table(table, temporary)
@@ -137,8 +140,25 @@ def rewrite_item(row) -> RewriteItem:
                        category=row.category, element_terms=row.element_terms)
 
 
+# Rows put through the rewrite loop at a time, so the bar moves as they finish (a row's outcome is
+# its own whatever else is in the slice). 64, an LLM endpoint's default max_in_flight: a slice still
+# keeps a remote rewriter as busy as the whole file did.
+REWRITE_SLICE = 64
+
+
 def rewrite_in_scope(items: list[RewriteItem], english: list[bool], rewriter, leak_filter: LeakFilterStage,
-                     max_attempts: int) -> list[RewriteOutcome]:
+                     max_attempts: int, advance: Callable[[int], None] = lambda rows: None) -> list[RewriteOutcome]:
+    """One outcome per item, `REWRITE_SLICE` items at a time, `advance` told after each slice."""
+    outcomes: list[RewriteOutcome] = []
+    for start in range(0, len(items), REWRITE_SLICE):
+        part = slice(start, start + REWRITE_SLICE)
+        outcomes += _rewrite_slice(items[part], english[part], rewriter, leak_filter, max_attempts)
+        advance(len(items[part]))
+    return outcomes
+
+
+def _rewrite_slice(items: list[RewriteItem], english: list[bool], rewriter, leak_filter: LeakFilterStage,
+                   max_attempts: int) -> list[RewriteOutcome]:
     """One outcome per item; a query in another language is neither scored nor rewritten."""
     from pipeline.stages.rewrite_loop import RewriteOutcome, rewrite_until_clean
 

@@ -4,6 +4,7 @@ twin-pair win rate."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -94,14 +95,20 @@ def read_labelled(path: Path, query_field: str | None, description_field: str | 
     return rows, rejects + unpaired
 
 
+def score_all(detector: LeakDetector, rows: list[BenchmarkRow]) -> list[LeakScore]:
+    return detector.score(to_inputs(rows))
+
+
 def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None, fitting_keys: frozenset[str] | None,
-                      keep_fitting_rows: bool = False, fitting_queries: list[str] | None = None) -> Evaluation:
+                      keep_fitting_rows: bool = False, fitting_queries: list[str] | None = None,
+                      score: Callable[[LeakDetector, list[BenchmarkRow]], list[LeakScore]] = score_all) -> Evaluation:
     """The detector (deciding at `threshold`, or its own) on the labelled rows in its scope: a row
     repeating an earlier one (same texts and label) once, and rows whose normalised query hashes to
     one of `fitting_keys`, or is a near repeat of one of `fitting_queries` (where given), only if
     `keep_fitting_rows`; with `fitting_keys` None (the fitting rows unknown) no row is labelled
     in-sample. `Unevaluable` for no rows, ids the twins cannot be linked by or only fitting rows
-    (before the detector is loaded), and for no row in English."""
+    (before the detector is loaded), and for no row in English. `score` scores the rows left (the CLI's
+    scores them in slices, moving a progress bar)."""
     if not rows:  # every row read lacks its masked twin
         raise Unevaluable("no row has a masked twin")
     refuse_repeated_twin_ids(rows)
@@ -117,7 +124,7 @@ def evaluate_detector(rows: list[BenchmarkRow], threshold: float | None, fitting
             raise Unevaluable(f"all {repeats.in_sample} rows repeat{nearly} a query the detector was fitted on, so "
                               "its figures would be in-sample (--keep-fitting-rows scores them all the same)")
     detector = LeakDetector(threshold=threshold)
-    results = detector.score(to_inputs(rows))
+    results = score(detector, rows)
     # A query outside the detector's scope is left out, not counted as a pair it judged.
     in_scope = [(row, result) for row, result in zip(rows, results) if result.english]
     if not in_scope:

@@ -123,6 +123,7 @@ def test_ctrl_c_on_export_vlsbench_writes_nothing(tmp_path):
                                           "--allow-preview")
     assert code == 130, err
     assert_one_line(err, f"interrupted; nothing written to {out_dir}")
+    assert "export-vlsbench: re-scoring" in err  # verify's steps, said as verify says them
     assert leftovers(tmp_path, release.parent, tmp_path / "runs") == []
 
 

@@ -311,7 +311,8 @@ def test_export_vlsbench_refuses_a_release_that_fails_verify(released, tmp_path)
     rewrite_shard(released, lambda rows: rows + [{**rows[1], "instruction_id": 99}])
     refused = runner.invoke(app, ["export-vlsbench", str(released), str(tmp_path / "out")])
     assert refused.exit_code == 2 and not (tmp_path / "out").exists()
-    assert refused.stderr.startswith(f"error: {released} fails verify (") and "--force" in refused.stderr
+    error = refused.stderr.splitlines()[-1]  # after verify's step lines
+    assert error.startswith(f"error: {released} fails verify (") and "--force" in error
     forced = runner.invoke(app, ["export-vlsbench", str(released), str(tmp_path / "out"), "--force"])
     assert forced.exit_code == 0, forced.output
     assert len(json.loads((tmp_path / "out" / "data.json").read_text())) == 7
