@@ -9,7 +9,20 @@ import time
 from collections.abc import Callable
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, Task, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.text import Text
+
+
+class EtaColumn(TimeRemainingColumn):
+    """"eta 0:03:10" while a bar runs: blank until Rich has a rate (two steps within its window; a
+    "-:--:--" only looks stuck) and once the bar is done. A second clock without its word would read
+    as the elapsed one."""
+
+    def render(self, task: Task) -> Text:
+        if task.finished or task.time_remaining is None:
+            return Text("")
+        return Text("eta ", style="progress.remaining") + super().render(task)
 
 
 class StageProgress:
@@ -20,7 +33,8 @@ class StageProgress:
     def __init__(self, stages: tuple[str, ...], total: int, enabled: bool = True, unit: str = "seeds"):
         errors = Console(stderr=True)
         self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn(unit), TimeElapsedColumn(), console=errors, redirect_stdout=False,
+                                 TextColumn(unit), TimeElapsedColumn(), EtaColumn(), console=errors,
+                                 redirect_stdout=False,
                                  disable=not (enabled and errors.is_terminal))
         self.tasks = {stage: self.progress.add_task(stage, total=total) for stage in stages}
 

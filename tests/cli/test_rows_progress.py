@@ -1,14 +1,16 @@
 """Progress of `rewrite` and `eval-detector`: a rows bar (on stderr, at a terminal, as `audit`'s) moved
-as each slice of rows is done, slices leaving the outputs as they were."""
+as each slice of rows is done, slices leaving the outputs as they were; and the bars' ETA column."""
 
 from __future__ import annotations
 
 import pytest
+from rich.progress import Progress
 
 import pipeline.cli.rewrite as rewrite_cli
 import pipeline.report.benchmark_audit as benchmark_audit
 from pipeline.cli.detector import _scored_telling
 from pipeline.io.external import BenchmarkRow
+from pipeline.progress import EtaColumn
 from tests.report.test_audit_progress import TextOnlyDetector
 
 
@@ -66,3 +68,20 @@ def test_rewrite_in_slices_moves_the_bar_and_rewrites_as_one_pass_did(monkeypatc
     assert advanced == [2, 2, 1] and in_one == [5]
     assert sliced == whole
     assert any(attempts for _, attempts, _ in whole)  # some were rewritten, not only scored
+
+
+def test_eta_is_blank_until_there_is_a_rate_then_named_then_blank_when_done():
+    now = [0.0]
+    progress = Progress(get_time=lambda: now[0], disable=True)
+    task = progress.add_task("rewrite", total=10)
+    eta = EtaColumn()
+    assert eta.render(progress.tasks[task]).plain == ""
+    now[0] = 1.0
+    progress.advance(task, 2)
+    assert eta.render(progress.tasks[task]).plain == ""  # one step: no rate yet
+    now[0] = 2.0
+    progress.advance(task, 2)  # 2 rows a second, 6 to go
+    assert eta.render(progress.tasks[task]).plain == "eta 0:00:03"
+    now[0] = 3.0
+    progress.advance(task, 6)
+    assert eta.render(progress.tasks[task]).plain == ""
