@@ -1,12 +1,14 @@
 """Progress of long commands: Rich bars for the build's stages, one bar per stage advanced as its
 batches finish, and a rows bar for those that score a file (audit, eval-detector, rewrite); a line per
-step for commands whose steps each take one pass (release, verify, export-vlsbench)."""
+step for commands whose steps each take one pass (release, verify, export-vlsbench), with a rows bar
+within a step that works through the pairs in slices."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, Task, TextColumn, TimeElapsedColumn,
@@ -54,19 +56,50 @@ class StageProgress:
 
 
 Step = Callable[[str], None]
+Advance = Callable[[int], None]
 
 
 def no_steps(_step: str) -> None:
     pass
 
 
-def step_lines(command: str) -> Step:
+def no_advance(_done: int) -> None:
+    pass
+
+
+class StepLines:
     """Says each step on stderr as it starts, at the seconds since the command started ("at 21 s": a
     step's own time read as the gap to the next line): a release or a verify of a few thousand pairs
-    runs for minutes, and was silent until its last line."""
-    started = time.monotonic()
+    runs for minutes, and was silent until its last line. Within a step that works through pairs
+    in slices (`counted_step`), a rows bar too, at a terminal only: the lines stay as they were for logs."""
 
-    def say(step: str) -> None:
-        print(f"{command}: {step} (at {time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+    def __init__(self, command: str):
+        self.command = command
+        self.started = time.monotonic()
 
-    return say
+    def __call__(self, step: str) -> None:
+        print(f"{self.command}: {step} (at {time.monotonic() - self.started:.0f} s)", file=sys.stderr, flush=True)
+
+    @contextmanager
+    def counted(self, step: str, total: int, label: str) -> Iterator[Advance]:
+        self(step)
+        with StageProgress((label,), total, unit="pairs") as bar:
+            yield lambda done: bar.advance(label, done)
+
+
+def step_lines(command: str) -> StepLines:
+    return StepLines(command)
+
+
+@contextmanager
+def counted_step(on_step: Step, step: str, total: int, label: str) -> Iterator[Advance]:
+    """Says `step` to `on_step`, and yields what to tell of each slice of its `total` pairs done: a bar
+    labelled `label` where `on_step` draws one (`StepLines`), else nothing (a caller's own hook, a test's
+    list.append, hears the step alone)."""
+    counted = getattr(on_step, "counted", None)
+    if counted is None:
+        on_step(step)
+        yield no_advance
+        return
+    with counted(step, total, label) as advance:
+        yield advance

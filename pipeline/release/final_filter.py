@@ -34,10 +34,15 @@ import pandas as pd
 from pipeline.backends.base import Embedder
 from pipeline.contracts import ItemError, PairCheck, PairChecker, PairToCheck, Provenance, ReasonCode, StageName
 from pipeline.lexicon import contains_term
+from pipeline.progress import Advance, no_advance
 from pipeline.records import Decision, Element, Verdict
 from pipeline.taxonomy import load_elements, load_taxonomy
 
 STAGE = StageName.final_filter
+# Pairs given to the checker at a time, so a bar moves as they are done (a pair's check is its own,
+# whatever else is in the call). 64, an LLM endpoint's default max_in_flight: a slice still keeps
+# an LLM checker as busy as all the pairs did, and the rules checker embeds 128 texts, one batch.
+CHECK_SLICE = 64
 
 
 def harm_check_verdicts(run_dirs: Iterable[Path]) -> dict[str, bool]:
@@ -116,13 +121,15 @@ class RulesPairChecker:
         )
 
 
-def final_filter(rows: list[dict], checker: PairChecker) -> tuple[list[dict], list[Decision]]:
-    """Check every row; returns the rows kept and one Decision per row, kept or dropped."""
+def final_filter(rows: list[dict], checker: PairChecker,
+                 advance: Advance = no_advance) -> tuple[list[dict], list[Decision]]:
+    """Check every row; returns the rows kept and one Decision per row, kept or dropped. `advance`
+    hears how many pairs were checked, slice by slice."""
     pairs = [PairToCheck(id=row["id"], seed_id=row["seed_id"], query=row["instruction"],
                          image_description=row["image_description"], category=row["category"],
                          sub_category=row["sub_category"], element=row["element"]) for row in rows]
     kept, decisions = [], []
-    for row, pair, result in zip(rows, pairs, checker.check(pairs)):
+    for row, pair, result in zip(rows, pairs, checked_in_slices(checker, pairs, advance)):
         if isinstance(result, ItemError):
             verdict, reason, check = Verdict.drop, f"checker error: {result.error}", PairCheck(False, False, False, "")
             code = ReasonCode.release_checker_error
@@ -142,6 +149,16 @@ def final_filter(rows: list[dict], checker: PairChecker) -> tuple[list[dict], li
         if verdict == Verdict.keep:
             kept.append(row)
     return kept, decisions
+
+
+def checked_in_slices(checker: PairChecker, pairs: list[PairToCheck], advance: Advance) -> list:
+    """The checker's result for each pair, `CHECK_SLICE` pairs per call, `advance` told after each."""
+    results: list = []
+    for start in range(0, len(pairs), CHECK_SLICE):
+        part = pairs[start:start + CHECK_SLICE]
+        results += checker.check(part)
+        advance(len(part))
+    return results
 
 
 def element_terms(checker: PairChecker, pair: PairToCheck) -> tuple[str, ...]:

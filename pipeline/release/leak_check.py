@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pipeline.contracts import ReasonCode
 from pipeline.elements.terms import NAME_ONLY, RunElements, library_terms
 from pipeline.plain_text import has_words
+from pipeline.progress import Advance, no_advance
 from pipeline.records import Decision, Verdict
 from pipeline.release.final_filter import text_written_by
 from pipeline.review.run_limits import RunLimitsByRun
@@ -43,11 +44,24 @@ LEAK_FREE, LEAKS, NOT_ENGLISH = "leak-free", "leaks", "not-english"
 # encoder gives a text a slightly different probability in another batch, and a release's row scored
 # beside other rows than at release moved by 1.02e-6 (the tolerance was 1e-6 then).
 SCORE_TOLERANCE = 1e-4
+# Rows per detector call, so a bar moves as they are scored: audit's slice (`benchmark_audit.SCORE_SLICE`),
+# no dearer a row than one call for all.
+SCORE_SLICE = 250
 
 
-def shipped_scores(rows: list[dict], detector) -> list:
+def shipped_scores(rows: list[dict], detector, advance: Advance = no_advance) -> list:
     """The detector's LeakScore of each row's instruction, from what a released row carries."""
-    return detector.score(shipped_inputs(rows))
+    return scored_in_slices(detector, shipped_inputs(rows), advance)
+
+
+def scored_in_slices(detector, inputs: list, advance: Advance) -> list:
+    """The detector's LeakScore of each input, `SCORE_SLICE` per call, `advance` told after each."""
+    scores: list = []
+    for start in range(0, len(inputs), SCORE_SLICE):
+        part = inputs[start:start + SCORE_SLICE]
+        scores += detector.score(part)
+        advance(len(part))
+    return scores
 
 
 def shipped_inputs(rows: list[dict]) -> list:
@@ -80,12 +94,13 @@ def terms_problems(row: dict) -> list[str]:
     return []
 
 
-def leak_check(rows: list[dict], detector, elements: RunElements | None = None,
-               limits: RunLimitsByRun | None = None) -> tuple[list[dict], list[Decision]]:
+def leak_check(rows: list[dict], detector, elements: RunElements | None = None, limits: RunLimitsByRun | None = None,
+               advance: Advance = no_advance) -> tuple[list[dict], list[Decision]]:
     """Write each row's element terms (from `elements`, the runs' own; without, the shipped library's),
     leak score, threshold (from `limits`, the stricter of its run's and the detector's; without, the
     detector's) and verdicts onto it; keep the clean and the overridden ones.
-    Expects `harm_verdict` (keep/drop) and `override_reason` on the rows."""
+    Expects `harm_verdict` (keep/drop) and `override_reason` on the rows. `advance` hears how many
+    rows were scored (a row with no words to score counts as done at once)."""
     for row in rows:
         found = (elements.terms(row["run_id"], row["seed_id"], row["category"], row["element"]) if elements
                  else library_terms(row["category"], row["element"]))
@@ -98,8 +113,10 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None,
                            verdict=Verdict.drop, backend=detector.backend, model=detector.model, prompt_hash="",
                            detector_version=detector.version, **text_written_by(row)) for row in wordless]
     rows = [row for row in rows if has_words(row["instruction"] or "")]
+    if wordless:
+        advance(len(wordless))
     inputs = shipped_inputs(rows)
-    for row, judged, result in zip(rows, inputs, detector.score(inputs)):
+    for row, judged, result in zip(rows, inputs, scored_in_slices(detector, inputs, advance)):
         threshold = limits.of(row["run_id"]).threshold(detector.threshold) if limits else detector.threshold
         leaks, english = result.score >= threshold, is_english(result)
         row.update(leak_score=result.score, leak_threshold=threshold,
@@ -126,7 +143,7 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None,
     return kept, decisions
 
 
-def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
+def score_problems(rows: list[dict], detector, advance: Advance = no_advance) -> tuple[list[str], list[str]]:
     """verify's side: (problems, notes). On every row, with no detector needed: its stored leak record is
     whole, its `leak_verdict` follows from its stored score and threshold, and a row that leaks or fails
     the harm check has an override. Then every row is re-scored by `detector`:
@@ -138,11 +155,13 @@ def score_problems(rows: list[dict], detector) -> tuple[list[str], list[str]]:
     """
     problems = [f"row {row['id']}: its instruction has no words to score" for row in rows
                 if not has_words(row.get("instruction") or "")]
+    if problems:
+        advance(len(problems))  # `advance` hears the rows re-scored, these at once
     rows = [row for row in rows if has_words(row.get("instruction") or "")]
     others: Counter = Counter()  # another detector version -> its rows the current detector raises no problem on
     cleared = 0  # of those, rows stored as leaking (shipped with an override) that now score leak-free
     unmarked = 0  # rows not in English stored with a score's verdict (released before such rows were marked)
-    for row, result in zip(rows, shipped_scores(rows, detector)):
+    for row, result in zip(rows, shipped_scores(rows, detector, advance)):
         rescored = _Rescored.of(row, result.score, is_english(result), detector)
         unmarked += not rescored.english and row.get("leak_verdict") in (LEAKS, LEAK_FREE)
         older = [] if rescored.current else _older_version_problems(rescored, detector)

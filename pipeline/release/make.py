@@ -23,7 +23,7 @@ from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker, ReasonCode
 from pipeline.dedup import write_clusters
 from pipeline.elements.terms import RunElements
 from pipeline.guardrails import check_texts, shipped_texts, withheld
-from pipeline.progress import Step, no_steps
+from pipeline.progress import Step, counted_step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
@@ -136,13 +136,14 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
     harm_kept = harm_on_shipped_text(passed, harm_check_verdicts(run_dirs))
     elements = RunElements.of_runs(run_dirs)  # the element terms each run's leak filter used
     checker = checker or RulesPairChecker(embedder, harm_kept, options.min_match_similarity, elements.seeds())
-    on_step(f"final filtration of {len(passed)} new pairs ({checker.backend})")
-    checked, filter_decisions = final_filter(passed, checker)
+    with counted_step(on_step, f"final filtration of {len(passed)} new pairs ({checker.backend})", len(passed),
+                      "filtering") as advance:
+        checked, filter_decisions = final_filter(passed, checker, advance)
     if detector is None:
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
-    on_step(f"leak check of {len(checked)} pairs")
-    clean, leak_decisions = leak_check(checked, detector, elements, RunLimitsByRun.of_runs(run_dirs))
+    with counted_step(on_step, f"leak check of {len(checked)} pairs", len(checked), "leak check") as advance:
+        clean, leak_decisions = leak_check(checked, detector, elements, RunLimitsByRun.of_runs(run_dirs), advance)
     notes += elements.notes()
     on_step(f"dedup of {len(clean)} pairs against {len(index)} released")
     image_dups, query_dups = find_duplicates(clean, index, embedder, max_phash=options.max_phash,

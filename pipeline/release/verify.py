@@ -23,6 +23,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
@@ -32,7 +33,7 @@ from pipeline.dedup import image_hashes
 from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.hashing import sha256_file
 from pipeline.messages import first_line
-from pipeline.progress import Step, no_steps
+from pipeline.progress import Advance, Step, counted_step, no_advance, no_steps
 from pipeline.release.claims import claim_problems, manifest_key_problem
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
 from pipeline.release.leak_check import score_problems
@@ -43,6 +44,9 @@ from pipeline.release.file_checks import file_problems, sums_problems
 from pipeline.release.writer import CARD, INDEX_FILE, not_plain, plain_file
 
 READ_ROWS = 100
+# Queries embedded per call in the near-duplicate search, so its bar moves: the search embeds every
+# shipped query, which is the step's time. MiniLM pads no text, so a slice gives the same vectors.
+EMBED_SLICE = 256
 CHECKED_COLUMNS = ["id", "seed_id", "instruction_id", "instruction", "original_query", "image_description",
                    "safety_reason", "category", "sub_category", "element", "leak_score", "leak_threshold",
                    "leak_verdict", "harm_verdict", "detector_version", "override_reason", "review_state",
@@ -77,22 +81,11 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     folder = Path(folder)
     notes = notes if notes is not None else []
     manifest = load_manifest(folder)
-    on_step(f"checking {len(manifest['shards'])} shard(s) against the manifest")
     listed = {entry["file"]: entry for entry in manifest["shards"]}
-    digests: dict[str, str] = {}
-    problems, present = file_problems(folder, manifest, digests, notes)
-
     rows: list[dict] = []
-    for file in sorted(listed.keys() & present):
-        path, entry = folder / file, listed[file]
-        if file not in digests:
-            digests[file] = sha256_file(path)
-        if digests[file] != entry["sha256"] and f"{file}: sha256 differs from the manifest" not in problems:
-            problems.append(f"{file}: sha256 differs from the manifest")
-        try:
-            problems += check_shard(file, pq.ParquetFile(path), entry["rows"], rows)
-        except (pa.ArrowException, OSError) as error:
-            problems.append(f"{file}: unreadable ({first_line(error)})")
+    with counted_step(on_step, f"checking {len(manifest['shards'])} shard(s) against the manifest",
+                      sum(entry["rows"] for entry in listed.values()), "shards") as advance:
+        problems, present = shard_problems(folder, listed, manifest, rows, notes, advance)
 
     # else the rows are only some of them: a shard missing, not a plain file or unreadable
     whole = listed.keys() <= present and not any("unreadable" in problem for problem in problems)
@@ -105,10 +98,14 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
                  for key, count in Counter(r["instruction_id"] for r in rows).items() if count > 1]
     problems += guardrail_problems(rows)
     options = manifest.get("options", {})
-    on_step(f"looking for near-duplicates among {len(rows)} pairs")
-    images = image_duplicates([row for row in rows if row["_phash"] is not None], no_earlier_rows(),
-                              max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
-    texts = query_duplicates(rows, no_earlier_rows(), embedder, threshold=options.get("query_threshold", 0.95))
+    with counted_step(on_step, f"looking for near-duplicates among {len(rows)} pairs", len(rows),
+                      "near-dups") as advance:
+        images = image_duplicates([row for row in rows if row["_phash"] is not None], no_earlier_rows(),
+                                  max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
+        telling = EmbeddingTold(embedder, advance)
+        texts = query_duplicates(rows, no_earlier_rows(), telling, threshold=options.get("query_threshold", 0.95))
+        if len(rows) > telling.told:  # repeated queries are embedded once: the bar ends full
+            advance(len(rows) - telling.told)
     for row in images.clusters + texts.clusters:
         if row.duplicate_of is not None:
             problems.append(f"{row.kind} near-duplicate: {row.item_id} ~ {row.duplicate_of} "
@@ -116,11 +113,51 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     if detector is None:
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
-    on_step(f"re-scoring {len(rows)} shipped queries")
-    scored, score_notes = score_problems(rows, detector)
+    with counted_step(on_step, f"re-scoring {len(rows)} shipped queries", len(rows), "re-scoring") as advance:
+        scored, score_notes = score_problems(rows, detector, advance)
     problems += scored
     notes += score_notes
     return problems
+
+
+def shard_problems(folder: Path, listed: dict[str, dict], manifest: dict, rows: list[dict], notes: list[str],
+                   advance: Advance = no_advance) -> tuple[list[str], set]:
+    """The files' problems (`file_problems`) and each listed shard's own, its rows appended to `rows`
+    (`advance` told as they are read); returns the problems and the files present that the manifest lists."""
+    digests: dict[str, str] = {}
+    problems, present = file_problems(folder, manifest, digests, notes)
+    for file in sorted(listed.keys() & present):
+        path, entry = folder / file, listed[file]
+        if file not in digests:
+            digests[file] = sha256_file(path)
+        if digests[file] != entry["sha256"] and f"{file}: sha256 differs from the manifest" not in problems:
+            problems.append(f"{file}: sha256 differs from the manifest")
+        try:
+            problems += check_shard(file, pq.ParquetFile(path), entry["rows"], rows, advance)
+        except (pa.ArrowException, OSError) as error:
+            problems.append(f"{file}: unreadable ({first_line(error)})")
+    return problems, present
+
+
+class EmbeddingTold:
+    """`embedder`, embedding `EMBED_SLICE` texts per call and telling `advance` after each; `told`
+    counts them. Anything else (its backend and model, which the clusters name) is the embedder's."""
+
+    def __init__(self, embedder: Embedder, advance: Advance):
+        self.embedder, self.advance, self.told = embedder, advance, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.embedder, name)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return self.embedder.embed(texts)
+        parts = []
+        for start in range(0, len(texts), EMBED_SLICE):
+            parts.append(self.embedder.embed(texts[start:start + EMBED_SLICE]))
+            self.told += len(parts[-1])
+            self.advance(len(parts[-1]))
+        return np.concatenate(parts)
 
 
 def guardrail_problems(rows: list[dict]) -> list[str]:
@@ -218,8 +255,10 @@ def totals_problems(manifest: dict, rows: list[dict]) -> list[str]:
     return problems
 
 
-def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, rows: list[dict]) -> list[str]:
-    """The shard's own problems; appends its rows (image replaced by its hashes) to `rows`."""
+def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, rows: list[dict],
+                advance: Advance = no_advance) -> list[str]:
+    """The shard's own problems; appends its rows (image replaced by its hashes) to `rows`, telling
+    `advance` of each batch read."""
     problems = []
     if shard.metadata.num_rows != expected_rows:
         problems.append(f"{file}: {shard.metadata.num_rows} rows, the manifest says {expected_rows}")
@@ -234,6 +273,7 @@ def check_shard(file: str, shard: pq.ParquetFile, expected_rows: int, rows: list
             row["instruction"] = row["instruction"] or ""
             del row["image"]
             rows.append(row)
+        advance(batch.num_rows)
     return problems
 
 
