@@ -10,7 +10,7 @@ from rich.table import Table
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console, percent
 from pipeline.cli.detector import threshold_value
-from pipeline.cli.errors import environment_errors, fail
+from pipeline.cli.errors import environment_errors, fail, nothing_written
 from pipeline.cli.outputs import refuse_non_parquet, refuse_unwritable_outputs
 from pipeline.cli.paths import home_expanded
 
@@ -41,14 +41,9 @@ def audit(
 ) -> None:
     """Score every pair of an existing benchmark for visual leakage and report the leak rate.
     Unreadable rows are listed in the rejects file and the rest are audited."""
-    from pipeline.backends.minilm import MiniLMEmbedder, configured_precision
-    from pipeline.detect import LeakDetector
-    from pipeline.detect.detector import from_common_scale
-    from pipeline.io.audit_table import AuditTableWriter
     from pipeline.io.external import BenchmarkReader
     from pipeline.io.compressed import data_stem
-    from pipeline.progress import StageProgress
-    from pipeline.report.benchmark_audit import audit_benchmark, grouping
+    from pipeline.report.benchmark_audit import grouping
 
     try:
         reader = BenchmarkReader(file, query_field, description_field, id_field, require_description=False)
@@ -59,6 +54,23 @@ def audit(
     rejects = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
     refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects})
     refuse_non_parquet({"--out": out})
+    # Both files are renamed into place once every row is scored: Ctrl-C leaves neither.
+    with nothing_written(f"nothing written to {out} or {rejects}"):
+        summary = _audited(reader, group_of, out, rejects, chunk_size, strict, threshold, file.name)
+    _print_summary(summary, out, rejects, reader, by or "category")
+
+
+def _audited(reader, group_of, out: Path, rejects: Path, chunk_size: int, strict: bool, threshold: float | None,
+             source: str):
+    """The audit's summary (`audit_benchmark`), its table written to `out` and its unreadable rows to
+    `rejects`, both renamed into place at the end; an error is one line, with nothing written."""
+    from pipeline.backends.minilm import MiniLMEmbedder, configured_precision
+    from pipeline.detect import LeakDetector
+    from pipeline.detect.detector import from_common_scale
+    from pipeline.io.audit_table import AuditTableWriter
+    from pipeline.progress import StageProgress
+    from pipeline.report.benchmark_audit import audit_benchmark
+
     # Rows rarely share texts across chunks, so the vector cache holds one chunk's texts:
     # the default (sized for a build) would grow memory with the file.
     embedder = MiniLMEmbedder(cache_size=2 * chunk_size, precision=configured_precision())
@@ -68,16 +80,15 @@ def audit(
                 "text_harm_probability_threshold": str(from_common_scale(detector.threshold,
                                                                          calibration.text_harm_threshold)),
                 "reveal_raw_threshold": str(from_common_scale(detector.threshold, calibration.reveal_threshold)),
-                "source": file.name, "position": reader.position_unit}
+                "source": source, "position": reader.position_unit}
     try:
         with (environment_errors(),  # a disk that fills mid-write: one line, and the writer leaves nothing
               AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
               StageProgress(("audit",), reader.total, unit="rows") as progress):
-            summary = audit_benchmark(reader, detector, writer, chunk_size, strict,
-                                      lambda entries: progress.advance("audit", entries), group_of)
+            return audit_benchmark(reader, detector, writer, chunk_size, strict,
+                                   lambda entries: progress.advance("audit", entries), group_of)
     except ValueError as error:  # nothing was written
         raise fail(str(error))
-    _print_summary(summary, out, rejects, reader, by or "category")
 
 
 def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from pipeline.cli.app import app
-from pipeline.cli.errors import fail, user_errors
+from pipeline.cli.errors import _CRASH_LINES, fail, rerun_command, resumable, user_errors
 from pipeline.cli.paths import home_expanded
 from pipeline.cli.release import RELEASES_DIR, ReleasesDir, release_path
 from pipeline.messages import first_few
@@ -45,11 +48,21 @@ def evaluate(
 
     Exits 1 when a model ends with no judged row (every request failed, the model's or the judge's).
     """
+    folder = release_path(release, releases_dir)
+    same_command = rerun_command(evaluate_words(release, models, text_only, only, trust_judge, out_dir, releases_dir),
+                                 None, ())
+    with resumable(same_command):  # judged rows are written atomically a batch at a time: a rerun sends the rest
+        result, judge = evaluated(folder, models, text_only, only, trust_judge, out_dir)
+    report_runs(result, judge)
+
+
+def evaluated(folder: Path, models: Path, text_only: bool, only: list[str] | None, trust_judge: bool,
+              out_dir: Path) -> tuple[dict, object]:
+    """The checks before any pair is sent, then the evaluate flow's result, and the judge."""
     from pipeline.cli.preflight import check_prefect_home
     from pipeline.evaluate.models import load_models
     from pipeline.evaluate.runner import planned_runs
 
-    folder = release_path(release, releases_dir)
     with user_errors():
         config = load_models(models)
         plan = planned_runs(config, only, text_only)
@@ -69,8 +82,42 @@ def evaluate(
     with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
         from flows.evaluate import evaluate_flow
 
-        with user_errors(), use(server):
-            result = evaluate_flow(str(folder), folder.name, str(models), str(out_dir), text_only, only)
+        with user_errors(), use(server), _without_signal_crash_lines():
+            return evaluate_flow(str(folder), folder.name, str(models), str(out_dir), text_only, only), config.judge
+
+
+def evaluate_words(release: str, models: Path, text_only: bool, only: list[str] | None, trust_judge: bool,
+                   out_dir: Path, releases_dir: Path) -> list[str]:
+    """`evaluate` and its arguments as given, the way `resumable` names the command that resumes."""
+    words = ["evaluate", release, "--models", str(models), *(["--text-only"] if text_only else []),
+             *(word for name in only or [] for word in ("--model", name)), *(["--trust-judge"] if trust_judge else [])]
+    for option, value, default in (("--out-dir", out_dir, EVALUATIONS_DIR), ("--releases-dir", releases_dir,
+                                                                            RELEASES_DIR)):
+        words += [option, str(value)] if Path(value) != default else []
+    return words
+
+
+@contextmanager
+def _without_signal_crash_lines() -> Iterator[None]:
+    """Around the flow call: Prefect's console lines for the crash a signal makes (the task's two, as it
+    runs in the command's own thread, and the flow's) are left out; `resumable`'s one line says it, with
+    the command that resumes. Prefect's API handler still records them."""
+    def not_a_signal_crash(record: logging.LogRecord) -> bool:
+        return not (record.name.startswith(("prefect.task_runs", "prefect.flow_runs"))
+                    and any(line in record.getMessage() for line in _CRASH_LINES))
+
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(not_a_signal_crash)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(not_a_signal_crash)
+
+
+def report_runs(result: dict, judge) -> None:
+    """What each model run did, the leaderboard, and exit 1 when a model ends with no judged row."""
     for run in result["runs"]:
         typer.echo(f"{run['model']} ({run['mode']}): {run['pairs']} pairs, {run['kept']} kept from an earlier run, "
                    f"{run['evaluated']} evaluated, {run['errors']} errors, {run['requests']} requests -> {run['path']}")
@@ -82,7 +129,7 @@ def evaluate(
     if partial:
         typer.echo(f"note: not every pair judged: {', '.join(partial)}; a rerun retries the rest", err=True)
     unjudged = [run for run in result["runs"] if run["errors"] >= run["pairs"]]
-    for failure in unjudged_errors(unjudged, config.judge):
+    for failure in unjudged_errors(unjudged, judge):
         typer.echo(f"error: {failure}", err=True)
     if unjudged:
         raise typer.Exit(1)

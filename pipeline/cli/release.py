@@ -120,7 +120,8 @@ def verify(release: Release, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
     """Check a release: manifest checksums, schema, images decode, unique ids, no duplicates (release's own
     definition), and each stored leak score is the detector's score of the shipped instruction."""
     folder = release_path(release, releases_dir)
-    problems = release_problems(folder, on_step=step_lines("verify"))
+    with nothing_written(f"{folder} not verified"):  # verify writes nothing: Ctrl-C only cuts it short
+        problems = release_problems(folder, on_step=step_lines("verify"))
     if problems:
         typer.echo(f"{folder}: {len(problems)} problem(s)")
         for problem in problems:
