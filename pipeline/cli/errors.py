@@ -118,7 +118,7 @@ def _stopped_by_signal(then: str):
 
 
 # Prefect's crash lines for a signal: the line `resumable` prints says it, with the way out.
-_CRASH_LINES = ("aborted by an interrupt signal", "aborted by a termination signal")
+SIGNAL_CRASH_LINES = ("aborted by an interrupt signal", "aborted by a termination signal")
 # A task the signal caught: one not started yet its runner cancels, one running it stops
 # (`pipeline.stopping`); Prefect logs either as its crash, the second twice.
 _CANCELLED_TASK_LINES = ("Task run cancelled by the task runner", StageStopped.__name__)
@@ -135,7 +135,7 @@ class _LinesTheCommandSays(logging.Filter):
         if not record.name.startswith("prefect.flow_runs"):
             return True
         error = record.exc_info[1] if record.exc_info else None
-        return not (any(line in record.getMessage() for line in _CRASH_LINES)
+        return not (any(line in record.getMessage() for line in SIGNAL_CRASH_LINES)
                     or isinstance(error, (ConfigError, httpx.TransportError)))
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from pipeline.cli.app import app
-from pipeline.cli.errors import _CRASH_LINES, fail, rerun_command, resumable, user_errors
+from pipeline.cli.errors import SIGNAL_CRASH_LINES, fail, rerun_command, resumable, user_errors
 from pipeline.cli.paths import home_expanded
 from pipeline.cli.release import RELEASES_DIR, ReleasesDir, release_path
 from pipeline.messages import first_few
@@ -104,7 +104,7 @@ def _without_signal_crash_lines() -> Iterator[None]:
     the command that resumes. Prefect's API handler still records them."""
     def not_a_signal_crash(record: logging.LogRecord) -> bool:
         return not (record.name.startswith(("prefect.task_runs", "prefect.flow_runs"))
-                    and any(line in record.getMessage() for line in _CRASH_LINES))
+                    and any(line in record.getMessage() for line in SIGNAL_CRASH_LINES))
 
     handlers = logging.getLogger().handlers
     for handler in handlers:
