@@ -36,7 +36,7 @@ from pipeline.messages import first_line
 from pipeline.progress import Advance, Step, counted_step, no_advance, no_steps
 from pipeline.release.claims import claim_problems, manifest_key_problem
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
-from pipeline.release.leak_check import score_problems
+from pipeline.release.score_checks import score_problems
 from pipeline.release.schema import is_release_schema
 from pipeline.release.card import dedup_rule
 from pipeline.release.card_licence import card_licence_problem

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 
 from pipeline.backends.minilm import default_embedder
 from pipeline.release.card import flagged_rows, render_card
-from pipeline.release.leak_check import LEAK_FREE, LEAKS, NOT_ENGLISH, leak_check, score_problems
+from pipeline.release.leak_check import LEAK_FREE, LEAKS, NOT_ENGLISH, leak_check
+from pipeline.release.score_checks import score_problems
 from pipeline.release.make import make_release
 from pipeline.release.verify import verify_release
 from tests.release.test_release_card import body, manifest, row as card_row

@@ -3,7 +3,8 @@ detector's: a looser stored threshold does not clear a leak the current detector
 
 from __future__ import annotations
 
-from pipeline.release.leak_check import LEAK_FREE, score_problems
+from pipeline.release.leak_check import LEAK_FREE
+from pipeline.release.score_checks import score_problems
 from tests.release.test_release_make import FixedDetector
 
 

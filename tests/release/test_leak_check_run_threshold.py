@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from pipeline.release.leak_check import LEAKS, leak_check, score_problems
+from pipeline.release.leak_check import LEAKS, leak_check
+from pipeline.release.score_checks import score_problems
 from pipeline.review.run_limits import RunLimitsByRun
 from tests.release.test_release_make import FixedDetector
 

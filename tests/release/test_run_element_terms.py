@@ -15,7 +15,8 @@ from pipeline.detect.detector import LeakDetector
 from pipeline.elements.terms import RunElements, seed_elements
 from pipeline.records import Element, Seed
 from pipeline.release.final_filter import RulesPairChecker
-from pipeline.release.leak_check import LEAKS, leak_check, score_problems, shipped_scores
+from pipeline.release.leak_check import LEAKS, leak_check, shipped_scores
+from pipeline.release.score_checks import score_problems
 from pipeline.review.scoring import HARM_KEEP, leak_input
 from pipeline.taxonomy import load_elements
 
