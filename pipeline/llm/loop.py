@@ -84,7 +84,7 @@ class LoopThread:
         if not wait or threading.current_thread() is thread:  # it cannot wait on itself
             loop.call_soon_threadsafe(_close_then_stop, loop, kept)
             return
-        asyncio.run_coroutine_threadsafe(_exit_all(kept), loop).result()
+        asyncio.run_coroutine_threadsafe(_end_tasks_then_exit_all(kept), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
 
@@ -103,10 +103,17 @@ def _run(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _close_then_stop(loop: asyncio.AbstractEventLoop, kept: list[AbstractAsyncContextManager]) -> None:
-    loop.create_task(_exit_all(kept)).add_done_callback(lambda _: loop.stop())
+    loop.create_task(_end_tasks_then_exit_all(kept)).add_done_callback(lambda _: loop.stop())
 
 
-async def _exit_all(opened: list[AbstractAsyncContextManager]) -> None:
+async def _end_tasks_then_exit_all(opened: list[AbstractAsyncContextManager]) -> None:
+    # A batch still running (a build stopped by Ctrl-C mid-request) is cancelled and let finish its
+    # clean-up (its session's cache flush) before the loop stops: left pending, it was destroyed with
+    # the loop ("Task was destroyed but it is pending!", then a traceback from its `finally`).
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
     for each in opened:
         await each.__aexit__(None, None, None)
 

@@ -137,3 +137,25 @@ def test_close_without_waiting_still_closes_what_was_kept_and_ends_the_thread():
     thread.join(5)
     assert not thread.is_alive()
     assert log == ["open on llm-test-loop", "close on llm-test-loop"]
+
+
+def test_close_lets_a_running_batch_finish_its_clean_up():
+    """A build stopped mid-request closes the loop with a batch still running: the batch is cancelled
+    and its `finally` (a session's cache flush, on a worker thread) runs, rather than the task being
+    destroyed pending with the loop and its `finally` failing with "no running event loop"."""
+    loop = LoopThread(name="test-close")
+    started, cleaned = threading.Event(), threading.Event()
+
+    async def batch():
+        try:
+            started.set()
+            await asyncio.sleep(600)
+        finally:
+            await asyncio.to_thread(cleaned.set)
+
+    future = loop.submit(batch())
+    assert started.wait(10)
+
+    loop.close()
+
+    assert cleaned.is_set() and future.cancelled()
