@@ -67,6 +67,17 @@ def no_advance(_done: int) -> None:
     pass
 
 
+def in_slices(work: Callable[[list], list], items: list, size: int, advance: Advance) -> list:
+    """`work`'s results for `items`, `size` items per call, `advance` told after each: a bar moves as
+    the items are done, at no more cost per item than one call for all."""
+    results: list = []
+    for start in range(0, len(items), size):
+        part = items[start:start + size]
+        results += work(part)
+        advance(len(part))
+    return results
+
+
 class StepLines:
     """Says each step on stderr as it starts, at the seconds since the command started ("at 21 s": a
     step's own time read as the gap to the next line): a release or a verify of a few thousand pairs

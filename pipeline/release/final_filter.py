@@ -34,7 +34,7 @@ import pandas as pd
 from pipeline.backends.base import Embedder
 from pipeline.contracts import ItemError, PairCheck, PairChecker, PairToCheck, Provenance, ReasonCode, StageName
 from pipeline.lexicon import contains_term
-from pipeline.progress import Advance, no_advance
+from pipeline.progress import Advance, in_slices, no_advance
 from pipeline.records import Decision, Element, Verdict
 from pipeline.taxonomy import load_elements, load_taxonomy
 
@@ -129,7 +129,7 @@ def final_filter(rows: list[dict], checker: PairChecker,
                          image_description=row["image_description"], category=row["category"],
                          sub_category=row["sub_category"], element=row["element"]) for row in rows]
     kept, decisions = [], []
-    for row, pair, result in zip(rows, pairs, checked_in_slices(checker, pairs, advance)):
+    for row, pair, result in zip(rows, pairs, in_slices(checker.check, pairs, CHECK_SLICE, advance)):
         if isinstance(result, ItemError):
             verdict, reason, check = Verdict.drop, f"checker error: {result.error}", PairCheck(False, False, False, "")
             code = ReasonCode.release_checker_error
@@ -149,16 +149,6 @@ def final_filter(rows: list[dict], checker: PairChecker,
         if verdict == Verdict.keep:
             kept.append(row)
     return kept, decisions
-
-
-def checked_in_slices(checker: PairChecker, pairs: list[PairToCheck], advance: Advance) -> list:
-    """The checker's result for each pair, `CHECK_SLICE` pairs per call, `advance` told after each."""
-    results: list = []
-    for start in range(0, len(pairs), CHECK_SLICE):
-        part = pairs[start:start + CHECK_SLICE]
-        results += checker.check(part)
-        advance(len(part))
-    return results
 
 
 def element_terms(checker: PairChecker, pair: PairToCheck) -> tuple[str, ...]:

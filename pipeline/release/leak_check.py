@@ -29,7 +29,7 @@ import json
 from pipeline.contracts import ReasonCode
 from pipeline.elements.terms import RunElements, library_terms
 from pipeline.plain_text import has_words
-from pipeline.progress import Advance, no_advance
+from pipeline.progress import Advance, in_slices, no_advance
 from pipeline.records import Decision, Verdict
 from pipeline.release.final_filter import text_written_by
 from pipeline.review.run_limits import RunLimitsByRun
@@ -48,17 +48,7 @@ SCORE_SLICE = 250
 
 def shipped_scores(rows: list[dict], detector, advance: Advance = no_advance) -> list:
     """The detector's LeakScore of each row's instruction, from what a released row carries."""
-    return scored_in_slices(detector, shipped_inputs(rows), advance)
-
-
-def scored_in_slices(detector, inputs: list, advance: Advance) -> list:
-    """The detector's LeakScore of each input, `SCORE_SLICE` per call, `advance` told after each."""
-    scores: list = []
-    for start in range(0, len(inputs), SCORE_SLICE):
-        part = inputs[start:start + SCORE_SLICE]
-        scores += detector.score(part)
-        advance(len(part))
-    return scores
+    return in_slices(detector.score, shipped_inputs(rows), SCORE_SLICE, advance)
 
 
 def shipped_inputs(rows: list[dict]) -> list:
@@ -113,7 +103,7 @@ def leak_check(rows: list[dict], detector, elements: RunElements | None = None, 
     if wordless:
         advance(len(wordless))
     inputs = shipped_inputs(rows)
-    for row, judged, result in zip(rows, inputs, scored_in_slices(detector, inputs, advance)):
+    for row, judged, result in zip(rows, inputs, in_slices(detector.score, inputs, SCORE_SLICE, advance)):
         threshold = limits.of(row["run_id"]).threshold(detector.threshold) if limits else detector.threshold
         leaks, english = result.score >= threshold, is_english(result)
         row.update(leak_score=result.score, leak_threshold=threshold,

@@ -20,6 +20,7 @@ from pipeline.guardrails import GuardHit, check_texts
 from pipeline.io.audit_table import AuditTableWriter
 from pipeline.io.external import BenchmarkReader, BenchmarkRow, Reject, listed
 from pipeline.io.entries import Position
+from pipeline.progress import in_slices
 
 NO_GROUP = "(none)"
 EXAMPLES = 5  # rejects and duplicate ids shown in the summary; the rejects file has them all
@@ -131,12 +132,7 @@ def _label(value) -> str | None:
 def score_in_slices(detector: LeakDetector, rows: list[BenchmarkRow],
                     advance: Callable[[int], None]) -> list[LeakScore]:
     """The rows' scores, `SCORE_SLICE` rows per detector call, `advance` told after each call."""
-    scores: list[LeakScore] = []
-    for start in range(0, len(rows), SCORE_SLICE):
-        part = rows[start:start + SCORE_SLICE]
-        scores += detector.score(to_inputs(part))
-        advance(len(part))
-    return scores
+    return in_slices(lambda part: detector.score(to_inputs(part)), rows, SCORE_SLICE, advance)
 
 
 def audit_benchmark(reader: BenchmarkReader, detector: LeakDetector, writer: AuditTableWriter,
