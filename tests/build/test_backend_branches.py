@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.config import BackendsConfig, BuildConfig, load_config
-from pipeline.extend import Inventory, Targets, plan_extension
+from pipeline.extend import Targets, plan_extension
+from pipeline.extend_inventory import Inventory
 from pipeline.factory import (NoBackendBranch, has_element_writer, make_element_writer, make_harm_check,
                               make_image_checker, make_image_generator, make_leak_filter, make_pair_checker,
                               make_rewriter, make_seed_writer)

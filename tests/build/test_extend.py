@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from pipeline import run_lock
 from pipeline.cli.app import app
 from pipeline.config import ConfigError, load_config
-from pipeline.extend import (extension_run_id, load_targets, plan_extension, plan_from_files, seed_id,
-                             take_inventory)
+from pipeline.extend import extension_run_id, load_targets, plan_extension, plan_from_files, seed_id
+from pipeline.extend_inventory import take_inventory
 from pipeline.rundir import RunDir
 from pipeline.taxonomy import load_elements
 

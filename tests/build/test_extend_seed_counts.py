@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 from pipeline.config import load_config
-from pipeline.extend import Inventory, Targets, pairs_per_seed, plan_extension
+from pipeline.extend import Targets, pairs_per_seed, plan_extension
+from pipeline.extend_inventory import Inventory
 
 WEAPONS = "Weapon-Related Violence"
 
