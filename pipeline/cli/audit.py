@@ -45,17 +45,19 @@ def audit(
     from pipeline.io.compressed import data_stem
     from pipeline.report.benchmark_audit import grouping
 
-    try:
-        reader = BenchmarkReader(file, query_field, description_field, id_field, require_description=False)
-        group_of = grouping(reader, by)
-    except ValueError as error:
-        raise fail(str(error))
     out = out or file.with_name(data_stem(file) + ".leak_audit.parquet")
     rejects = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
-    refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects})
-    refuse_non_parquet({"--out": out})
-    # Both files are renamed into place once every row is scored: Ctrl-C leaves neither.
+    # Both files are renamed into place once every row is scored: Ctrl-C leaves neither. Opening the
+    # file reads it through once (its rows, for the bar, and its columns), seconds for a large one
+    # with nothing on the screen yet: a Ctrl-C there says so too.
     with nothing_written(f"nothing written to {out} or {rejects}"):
+        try:
+            reader = BenchmarkReader(file, query_field, description_field, id_field, require_description=False)
+            group_of = grouping(reader, by)
+        except ValueError as error:
+            raise fail(str(error))
+        refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects})
+        refuse_non_parquet({"--out": out})
         summary = _audited(reader, group_of, out, rejects, chunk_size, strict, threshold, file.name)
     _print_summary(summary, out, rejects, reader, by or "category")
 
