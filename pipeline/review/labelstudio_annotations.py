@@ -56,6 +56,31 @@ def annotation_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, s
     return decision, note
 
 
+def skip_decision(exported: dict, annotation: dict) -> tuple[DecisionIn, str | None]:
+    """A cancelled annotation (Label Studio's Skip) as the annotator's skip, as the review app records
+    one, and a note naming the verdict that was on screen: a skip carries it, but it was not submitted."""
+    data = exported["data"]
+    decision = DecisionIn(batch_id=data["batch_id"], pair_id=data["pair_id"], action="skip",
+                          request_id=f"labelstudio:{exported.get('id')}:{annotation.get('id')}:"
+                                     f"{exported.get('project')}")
+    says = result_summary(annotation)
+    return decision, (f"a skip (the annotation is cancelled); what was on screen ({says}) was not used"
+                      if says else None)
+
+
+def result_summary(annotation: dict) -> str | None:
+    """What a result chose, in words ("reject: low_quality", "edit 'how ...?'"); None where it chose
+    nothing (or cannot be read: it is not used either way)."""
+    try:
+        values = result_values(annotation)
+    except (ValueError, AttributeError):
+        return None
+    verdict, reason = (values.get("verdict") or [None])[0], (values.get("reason") or [None])[0]
+    edited = one_line_query((values.get("edited_query") or [""])[0])
+    words = [f"{verdict}: {reason}" if verdict and reason else verdict] + [f"edit {edited[:60]!r}"] * bool(edited)
+    return ", ".join(filter(None, words)) or None
+
+
 @dataclass(frozen=True)
 class AnnotationIds:
     task: str

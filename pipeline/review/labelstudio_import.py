@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pipeline.review.batches import ReviewBatch, ReviewItem
 from pipeline.review.decision_conflicts import LaterDecision, later_elsewhere
 from pipeline.review.decisions import DecisionIn, Event, same_query
-from pipeline.review.labelstudio_annotations import (annotation_decision, annotation_ids,
-                                                     annotation_time, time_if_readable, unusable_because)
+from pipeline.review.labelstudio_annotations import (annotation_decision, annotation_ids, annotation_time,
+                                                     skip_decision, time_if_readable, unusable_because)
 from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import ReviewStore
@@ -60,6 +60,7 @@ class Planned:
     annotator: str
     where: str  # the task and annotation, for messages
     at: str | None = None  # when it was last changed in Label Studio; None: not in the export
+    cancelled: bool = False  # a skip in Label Studio (a cancelled annotation): `decision` is a skip
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,13 @@ class ImportPlan:
 
 def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
                 users: dict[str, str] | None = None) -> ImportPlan:
-    """A decision per usable, non-cancelled annotation; a line per one skipped or partly used.
-    As in the review app, an annotator decides only the pairs assigned to them."""
+    """A decision per usable annotation; a line per one skipped or partly used. A cancelled annotation
+    (Label Studio's Skip) is the annotator's skip where they submitted none on the task. As in the
+    review app, an annotator decides only the pairs assigned to them."""
     by_id = {batch.manifest.batch_id: batch for batch in batches}
     plan = ImportPlan([], [], [], latest=latest_change(exported_tasks))
+    skips: list[Planned] = []
+    submitted: set[tuple[str, str]] = set()  # (pair, annotator) of each annotation not cancelled
     for exported in exported_tasks:
         task = str(exported.get("id"))
         plan.projects.add(str(exported.get("project")))
@@ -111,14 +115,17 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
                 continue
             if held is not None:
                 held[str(annotation.get("id"))] = bool(annotation.get("was_cancelled"))
-            if annotation.get("was_cancelled"):
-                continue
             annotator = annotator_name(annotation.get("completed_by"), users or {})
+            cancelled = bool(annotation.get("was_cancelled"))
+            if not cancelled:
+                submitted.add(((exported.get("data") or {}).get("pair_id"), annotator))
             planned = plan_annotation(exported, annotation, annotator, by_id, plan)
             if planned is not None:
-                plan.planned.append(planned)
+                (skips if cancelled else plan.planned).append(planned)
         plan.tasks[task] = held
-    plan.planned[:] = last_changed(plan.planned, plan.notes)
+    plan.planned[:] = last_changed(plan.planned + [skip for skip in skips if (skip.decision.pair_id,
+                                                                          skip.annotator) not in submitted],
+                                   plan.notes)
     return plan
 
 
@@ -133,8 +140,9 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
                     plan: ImportPlan) -> Planned | None:
     """The annotation as a planned decision, or None with the reason in `plan.skipped`."""
     where = f"task {exported.get('id')} annotation {annotation.get('id')}"
+    cancelled = bool(annotation.get("was_cancelled"))
     try:
-        decision, note = annotation_decision(exported, annotation)
+        decision, note = (skip_decision if cancelled else annotation_decision)(exported, annotation)
         at = annotation_time(annotation)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         plan.skipped.append(f"{where}: {unusable_because(error)}")
@@ -151,7 +159,7 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
         return None
     if note:
         plan.notes.append(f"{where}: {note}")
-    return Planned(decision, batch.items[decision.pair_id], annotator, where, at)
+    return Planned(decision, batch.items[decision.pair_id], annotator, where, at, cancelled)
 
 
 def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
@@ -211,6 +219,8 @@ def import_export(planned: list[Planned], store: ReviewStore, scorer: EditScorer
         decision, previous = plan.decision, imported.get((plan.decision.pair_id, plan.annotator))
         if unchanged_since(previous, decision):
             continue
+        if plan.cancelled and previous is not None:
+            continue  # a skip in place of an imported decision: `withdraw_missing` withdraws it, naming why
         if previous is not None and plan.at is not None and previous.at >= plan.at:
             # an older export than one imported before: recording it would revert the annotator's
             # later decision, or bring back one withdrawn since (a withdrawal keeps its decision's time)

@@ -70,7 +70,7 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
     So is a decision the file cannot be shown to be newer than (nothing in it as late as the
     decision's Label Studio time): an older download lacks it, and must not withdraw it."""
     current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
-    imported_now = {(plan.decision.pair_id, plan.annotator) for plan in plan.planned}
+    imported_now = {(plan.decision.pair_id, plan.annotator) for plan in plan.planned if not plan.cancelled}
     withdrawn, unchecked, elsewhere, older = [], set(), Counter(), []
     for previous in store.latest_from(SOURCE, run_id=run_id):
         key = (previous.pair_id, previous.annotator)

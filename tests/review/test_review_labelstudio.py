@@ -115,10 +115,11 @@ def test_an_export_from_label_studio_lands_in_the_store_once(shared_batches, tmp
     store = ReviewStore.for_runs(tmp_path)
     plan = plan_import(exported, shared_batches, {"7": "alice", "bob@example.org": "bob"})
     assert plan.skipped == [] and plan.notes == []
-    assert import_export(plan.planned, store, EditScorer()) == ImportOutcome(3, [])
+    assert import_export(plan.planned, store, EditScorer()) == ImportOutcome(4, [])  # the cancelled one: a skip
     assert import_export(plan.planned, store, EditScorer()) == ImportOutcome(0, [])  # re-import: nothing new
     current = {(e.pair_id, e.annotator): e for e in store.current(run_id="fake")}
     first, second = exported[0]["data"]["pair_id"], exported[1]["data"]["pair_id"]
+    assert current[(exported[2]["data"]["pair_id"], "alice")].action == "skip"
     assert current[(first, "alice")].action == "accept"
     assert current[(first, "bob")].reason == "not_harmful"
     edited = current[(second, "alice")]

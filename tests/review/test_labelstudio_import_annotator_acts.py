@@ -1,0 +1,116 @@
+"""What annotators do in Label Studio besides submitting (audit lscomments, against Label Studio 1.23.2):
+skip a task, skip beside a submitted annotation, leave a draft over a submitted one or a draft alone,
+comment (Enterprise). The task objects below are copied from that audit's real exports (its snapshot
+export, `POST /api/projects/1/exports/`, lists drafts by id; the project's Export -> JSON download,
+`GET /api/projects/1/export?exportType=JSON`, holds them in full); only `data` is this test run's. They
+go through `review labelstudio-import` itself."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.review.test_review_labelstudio import shaped_like_an_export
+from tests.support.review_runs import make_run
+
+from pipeline.cli.app import app
+from pipeline.review.batches import export_batches, load_batches
+from pipeline.review.importer import import_review
+from pipeline.review.store import ReviewStore
+
+USERS = ("--user", "1=alice", "--user", "2=bob")  # the audit's lead@example.org (id 1) and bob (id 2)
+
+
+def verdict(value: str) -> dict:
+    return {"from_name": "verdict", "to_name": "query", "type": "choices", "value": {"choices": [value]}}
+
+
+def reason(value: str) -> dict:
+    return {"from_name": "reason", "to_name": "query", "type": "choices", "value": {"choices": [value]}}
+
+
+def annotation(number: int, task: int, result: list, created: str, updated: str | None = None,
+               cancelled: bool = False) -> dict:
+    """An annotation as Label Studio 1.23.2 exports it (every field it writes)."""
+    return {"id": number, "completed_by": 1, "result": result, "was_cancelled": cancelled, "ground_truth": False,
+            "created_at": created, "updated_at": updated or created, "draft_created_at": None, "lead_time": None,
+            "prediction": {}, "result_count": 1, "unique_id": "8d223cef-e910-4a71-af11-7432b77ec1ba",
+            "import_id": None, "last_action": None, "bulk_created": False, "task": task, "project": 1,
+            "updated_by": 1, "parent_prediction": None, "parent_annotation": None, "last_created_by": None}
+
+
+def draft(number: int, task: int, result: list, at: str, of_annotation: int | None) -> dict:
+    """A draft as the project's Export -> JSON holds it (a snapshot export gives only its id)."""
+    return {"id": number, "user": "lead@example.org", "created_username": "lead@example.org, 1",
+            "created_ago": "1\u00a0minute", "result": result, "lead_time": 2.0, "was_postponed": False,
+            "import_id": None, "created_at": at, "updated_at": at, "task": task, "annotation": of_annotation}
+
+
+def task(number: int, annotations: list, drafts: list, updated: str, **counts) -> dict:
+    """A task as Label Studio 1.23.2 exports it, less `data` (this run's, added by `in_run`)."""
+    return {"id": number, "annotations": annotations, "drafts": drafts, "predictions": [], "meta": {},
+            "created_at": "2026-12-07T18:00:20.978701Z", "updated_at": updated, "allow_skip": True,
+            "inner_id": number, "total_annotations": sum(not a["was_cancelled"] for a in annotations),
+            "cancelled_annotations": sum(a["was_cancelled"] for a in annotations), "total_predictions": 0,
+            "comment_count": 0, "unresolved_comment_count": 0, "last_comment_updated_at": None, "project": 1,
+            "updated_by": 1, "comment_authors": [], **counts}
+
+
+# task 3: alice skips a task she never submitted, with a reject on screen (the editor's Skip:
+# POST /api/tasks/3/annotations/?was_cancelled=1 with the result shown)
+SKIPPED = task(3, [annotation(3, 3, [verdict("reject"), reason("still_leaks")], "2026-12-07T18:01:32.208176Z",
+                              "2026-12-07T18:01:32.208202Z", cancelled=True)], [], "2026-12-07T18:01:32.310179Z")
+# task 9: alice accepted (annotation 8), then skipped it in a second annotation (13)
+ACCEPTED_9 = annotation(8, 9, [verdict("accept")], "2026-12-07T18:01:33.942895Z", "2026-12-07T18:01:33.942918Z")
+SKIPPED_BESIDE = annotation(13, 9, [verdict("reject"), reason("still_leaks")], "2026-12-07T18:01:59.076648Z",
+                            "2026-12-07T18:01:59.076672Z", cancelled=True)
+
+
+@pytest.fixture()
+def run(tmp_path):
+    """Every pair assigned to both alice and bob."""
+    export_batches(make_run(tmp_path, pairs=4), batch_size=4, overlap=1.0, annotators=["alice", "bob"])
+    return tmp_path, shaped_like_an_export(load_batches(tmp_path / "fake"))
+
+
+def in_run(run, *tasks: dict) -> list[dict]:
+    """The tasks with this run's data, one pair each, in order."""
+    _, ours = run
+    return [{**exported, "data": ours[number]["data"]} for number, exported in enumerate(tasks)]
+
+
+def cli_import(run, exported: list[dict]):
+    folder, _ = run
+    path = folder / "export.json"
+    path.write_text(json.dumps(exported))
+    return CliRunner().invoke(app, ["review", "labelstudio-import", "fake", str(path), "--runs-dir", str(folder),
+                                    *USERS])
+
+
+def current(run) -> dict:
+    folder, _ = run
+    return {(e.pair_id, e.annotator): (e.action, e.source, e.at)
+            for e in ReviewStore.for_runs(folder).current(run_id="fake")}
+
+
+def state(run, pair: str) -> str:
+    folder, _ = run
+    return import_review(folder / "fake", ReviewStore.for_runs(folder)).set_index("id").loc[pair, "review_state"]
+
+
+def test_a_skip_in_label_studio_is_the_annotators_skip_and_the_verdict_on_screen_is_not_used(run):
+    exported = in_run(run, SKIPPED)
+    pair = exported[0]["data"]["pair_id"]
+    result = cli_import(run, exported)
+    assert result.exit_code == 0, result.output
+    assert current(run) == {(pair, "alice"): ("skip", "labelstudio", "2026-12-07T18:01:32.208+00:00")}
+    assert "warning: task 3 annotation 3: a skip (the annotation is cancelled); what was on screen " \
+           "(reject: still_leaks) was not used" in result.output
+    assert "1 new decisions recorded, 0 withdrawn" in result.output
+    assert "0 new decisions recorded" in cli_import(run, exported).output  # once
+    folder, _ = run
+    status = CliRunner().invoke(app, ["review", "status", "fake", "--runs-dir", str(folder)]).output
+    alice = next(line for line in status.splitlines() if " alice " in line)
+    assert [cell.strip() for cell in alice.split("│")[3:5]] == ["1", "1"]  # decided (incl. skipped), skipped
