@@ -9,9 +9,9 @@ a model under test being asked a benchmark pair (`leakless evaluate`): a scripte
 model chosen by the model id answers it (`scripted_answers.model_answer`), and the scripted judge
 labels the answer (`scripted_answers.judge_answer`). Latency
 and faults (429, 500, timeout, malformed JSON, refusal) are injectable, and it
-counts what it received, so tests can assert that a cached rerun sent nothing. Its GET /v1/models
-reply carries SCRIPTED_SERVER_HEADER: the client serves the answers it cached from this server to
-this server only (`pipeline.llm.cache`).
+counts what it received (`openai_server_state`: the fault plan and the counts), so tests can assert
+that a cached rerun sent nothing. Its GET /v1/models reply carries SCRIPTED_SERVER_HEADER: the
+client serves the answers it cached from this server to this server only (`pipeline.llm.cache`).
 
 It also copies what a real small model behind llama.cpp's server does
 (`ANSWER_FAULTS`: empty answers, off-schema JSON, JSON cut off at max_tokens with
@@ -28,73 +28,26 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import math
 import re
 import socket
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from pipeline.llm.cache import SCRIPTED_MODEL_PREFIX, SCRIPTED_SERVER_HEADER
-from pipeline.llm.config import FAKE_HANG_S, LLMSettings
+from pipeline.llm.config import LLMSettings
 from pipeline.llm.roles import ROLES, RoleOutput
+from pipeline.testing.openai_server_state import ANSWER_FAULTS, FaultPlan, InFlightCounter, ServerState
 from pipeline.testing.provider_quirks import PROVIDER_QUIRKS, error_response, llama_cpp_rejection
 from pipeline.testing.scripted_answers import REFUSAL_TEXT, answer_for, model_answer
 
 FAKE_KEY_ENV = "LEAKLESS_FAKE_LLM_KEY"
-ANSWER_FAULTS = ("empty", "off_schema", "truncated")  # what a small real model answers
-FAULT_KINDS = ("429", "500", "timeout", "malformed", "refusal", *ANSWER_FAULTS)
 TAG = re.compile(r"<(\w+)>(.*?)</\1>", re.DOTALL)
 SCHEMA_TITLE = re.compile(r'"title": "(\w+Output)", "type": "object"')
 ROLE_OF_TITLE = {role.output_type.__name__: name for name, role in ROLES.items()}
-
-
-@dataclass
-class FaultPlan:
-    """A `rate` share of requests fail; the failing ones take `kinds` in turn."""
-
-    rate: float = 0.0
-    kinds: tuple[str, ...] = FAULT_KINDS
-    retry_after_s: float = 0.05  # sent with every 429
-    hang_s: float = FAKE_HANG_S  # a "timeout" sleeps this long; set the client's timeout below it
-
-    def __post_init__(self) -> None:
-        unknown = set(self.kinds) - set(FAULT_KINDS)
-        if unknown or not self.kinds or not 0 <= self.rate <= 1:
-            raise ValueError(f"bad fault plan: rate in [0, 1], kinds from {FAULT_KINDS}")
-        if not self.hang_s > 0:
-            raise ValueError(f"bad fault plan: the timeout fault's hang must be over 0 s, not {self.hang_s:g}")
-
-
-@dataclass
-class ServerState:
-    latency_s: float = 0.0
-    faults: FaultPlan = field(default_factory=FaultPlan)
-    refusing_models: frozenset[str] = frozenset()  # these models refuse everything
-    rejects_json_schema: bool = False  # like llama.cpp's server: HTTP 500 for type json_schema
-    api_key: str | None = None  # like a server started with --api-key: any other key gets HTTP 401
-    quirk: str | None = None  # one of PROVIDER_QUIRKS, applied to every chat reply
-    requests: Counter = field(default_factory=Counter)  # per role
-    with_image: Counter = field(default_factory=Counter)  # per role, requests carrying an image
-    faults_sent: Counter = field(default_factory=Counter)  # per kind
-    arrivals: list[tuple[float, str, str | None]] = field(default_factory=list)  # time, role, fault
-    in_flight: int = 0  # chat requests being answered now (InFlightCounter)
-    peak_in_flight: int = 0
-    in_flight_s: float = 0.0  # summed over answered chat requests: their mean time on the server
-    client_addresses: set = field(default_factory=set)  # (host, port): one per connection the client opened
-
-    def next_fault(self) -> str | None:
-        """Deterministic: request n faults when ceil(n * rate) steps up (no await, so atomic)."""
-        n = sum(self.requests.values())
-        if math.ceil(n * self.faults.rate) == math.ceil((n - 1) * self.faults.rate):
-            return None
-        dealt = sum(self.faults_sent.values())
-        return self.faults.kinds[dealt % len(self.faults.kinds)]
 
 
 def create_app(state: ServerState) -> FastAPI:
@@ -183,28 +136,6 @@ def answer_to(body: dict, role: str, fault: str | None, state: ServerState) -> R
             answer = f"Here is the JSON:\n```json\n{answer}\n```"
         message = {"content": answer, "refusal": None}
     return completion_response(body, message)
-
-
-class InFlightCounter:
-    """Plain ASGI middleware counting chat requests being answered, and the most at once: what
-    the client's in-flight limit and a killed build's re-sent requests are checked against;
-    and the connections they came on (does the client reuse them?)."""
-
-    def __init__(self, app, state: ServerState):
-        self.app, self.state = app, state
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not scope["path"].endswith("/chat/completions"):
-            return await self.app(scope, receive, send)
-        self.state.client_addresses.add(tuple(scope.get("client") or ()))
-        self.state.in_flight += 1
-        self.state.peak_in_flight = max(self.state.peak_in_flight, self.state.in_flight)
-        started = time.monotonic()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.state.in_flight -= 1
-            self.state.in_flight_s += time.monotonic() - started
 
 
 def role_of(body: dict) -> str:

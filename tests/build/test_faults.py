@@ -23,7 +23,8 @@ from pipeline.batch import Batch
 from pipeline.cli.app import app
 from pipeline.config import load_config
 from pipeline.plan import plan_seeds
-from pipeline.testing.openai_server import FAKE_KEY_ENV, FAULT_KINDS, FakeOpenAIServer, FaultPlan
+from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer, FaultPlan
+from pipeline.testing.openai_server_state import FAULT_KINDS
 
 pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 

@@ -15,8 +15,8 @@ from pipeline.contracts import ItemError
 from pipeline.llm.client import LLMClient
 from pipeline.llm.session import Answer
 from pipeline.llm.roles import HarmFilterInput, ImageRefinerInput, SeedWriterInput
-from pipeline.testing.openai_server import (FAKE_KEY_ENV, FAULT_KINDS, REFUSAL_TEXT,
-                                            FakeOpenAIServer, FaultPlan)
+from pipeline.testing.openai_server import FAKE_KEY_ENV, REFUSAL_TEXT, FakeOpenAIServer, FaultPlan
+from pipeline.testing.openai_server_state import FAULT_KINDS
 
 FAST = {"backoff_s": 0.01, "timeout_s": 0.5}
 # Where a timeout would hide what is tested: on a busy CI machine a malformed answer once
