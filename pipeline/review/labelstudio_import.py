@@ -61,6 +61,7 @@ class Planned:
     where: str  # the task and annotation, for messages
     at: str | None = None  # when it was last changed in Label Studio; None: not in the export
     cancelled: bool = False  # a skip in Label Studio (a cancelled annotation): `decision` is a skip
+    annotation: str = ""  # Label Studio's annotation id
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,10 @@ class ImportPlan:
 def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
                 users: dict[str, str] | None = None) -> ImportPlan:
     """A decision per usable annotation; a line per one skipped or partly used. A cancelled annotation
-    (Label Studio's Skip) is the annotator's skip where they submitted none on the task. As in the
-    review app, an annotator decides only the pairs assigned to them."""
+    (Label Studio's Skip) is the annotator's skip, and takes part in "the one changed last counts".
+    As in the review app, an annotator decides only the pairs assigned to them."""
     by_id = {batch.manifest.batch_id: batch for batch in batches}
     plan = ImportPlan([], [], [], latest=latest_change(exported_tasks))
-    skips: list[Planned] = []
-    submitted: set[tuple[str, str]] = set()  # (pair, annotator) of each annotation not cancelled
     for exported in exported_tasks:
         task = str(exported.get("id"))
         plan.projects.add(str(exported.get("project")))
@@ -116,16 +115,11 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
             if held is not None:
                 held[str(annotation.get("id"))] = bool(annotation.get("was_cancelled"))
             annotator = annotator_name(annotation.get("completed_by"), users or {})
-            cancelled = bool(annotation.get("was_cancelled"))
-            if not cancelled:
-                submitted.add(((exported.get("data") or {}).get("pair_id"), annotator))
             planned = plan_annotation(exported, annotation, annotator, by_id, plan)
             if planned is not None:
-                (skips if cancelled else plan.planned).append(planned)
+                plan.planned.append(planned)
         plan.tasks[task] = held
-    plan.planned[:] = last_changed(plan.planned + [skip for skip in skips if (skip.decision.pair_id,
-                                                                          skip.annotator) not in submitted],
-                                   plan.notes)
+    plan.planned[:] = last_changed(plan.planned, plan.notes)
     return plan
 
 
@@ -159,20 +153,22 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
         return None
     if note:
         plan.notes.append(f"{where}: {note}")
-    return Planned(decision, batch.items[decision.pair_id], annotator, where, at, cancelled)
+    return Planned(decision, batch.items[decision.pair_id], annotator, where, at, cancelled,
+                   str(annotation.get("id")))
 
 
 def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
     """Each annotator's annotation on a pair that Label Studio changed last (the file's order where
     the export gives no times), oldest first, so the store's events follow Label Studio's times.
-    An annotator with several annotations on one task is noted: only one of them counts."""
+    An annotator with several annotations on one task (skips too) is noted: only one of them counts."""
     by_key: dict[tuple[str, str], list[Planned]] = {}
     for plan in sorted(planned, key=lambda plan: plan.at or ""):  # stable: file order among equals
         by_key.setdefault((plan.decision.pair_id, plan.annotator), []).append(plan)
     for (_, annotator), plans in by_key.items():
         if len(plans) > 1:
             notes.append(f"{plans[-1].where}: {annotator} has {len(plans)} annotations on this task; only "
-                         f"this one, changed last ({plans[-1].at or 'no time in the export'}), counts")
+                         f"this one{' (a skip)' * plans[-1].cancelled}, changed last "
+                         f"({plans[-1].at or 'no time in the export'}), counts")
     return sorted((plans[-1] for plans in by_key.values()), key=lambda plan: plan.at or "")
 
 

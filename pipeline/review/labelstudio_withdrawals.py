@@ -61,8 +61,8 @@ class Withdrawal:
 
 def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withdrawal:
     """Withdraw each earlier imported decision whose own annotation the export no longer holds, or
-    holds cancelled: Label Studio no longer says it, so it must not keep the pair accepted or
-    rejected. It is recorded as the annotator's skip, unless they decided the pair in the review app
+    holds cancelled, or that a later skip of the annotator's on the task replaces: Label Studio no
+    longer says it, so it must not keep the pair accepted or rejected. It is recorded as the annotator's skip, unless they decided the pair in the review app
     since, or their annotation this file holds on the pair was just imported. The annotation is
     judged by its ids: only in the file's copy of its task, or, where its whole task is gone, in an
     export of its project; an annotation of a user the import cannot name is still there. A batch
@@ -71,6 +71,7 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
     decision's Label Studio time): an older download lacks it, and must not withdraw it."""
     current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
     imported_now = {(plan.decision.pair_id, plan.annotator) for plan in plan.planned if not plan.cancelled}
+    skips = {(skip.decision.pair_id, skip.annotator): skip for skip in plan.planned if skip.cancelled}
     withdrawn, unchecked, elsewhere, older = [], set(), Counter(), []
     for previous in store.latest_from(SOURCE, run_id=run_id):
         key = (previous.pair_id, previous.annotator)
@@ -80,7 +81,7 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
             unchecked.add(previous.batch_id)
             continue
         ids = annotation_ids(previous.request_id, run_id, previous.pair_id)
-        gone = gone_from(plan, ids)
+        gone = gone_from(plan, ids) or skipped_since(skips.get(key), previous, ids)
         if gone is None:
             if ids is None or ids.task not in plan.tasks:
                 elsewhere[previous.batch_id] += 1
@@ -119,6 +120,16 @@ def gone_from(plan: ImportPlan, ids: AnnotationIds | None) -> str | None:
     if ids.project in plan.projects:  # task ids are Label Studio's, unique across its projects
         return "its task is no longer in Label Studio's export"
     return None
+
+
+def skipped_since(skip: Planned | None, previous: Event, ids: AnnotationIds | None) -> str | None:
+    """Why the annotator's later skip on the task, in another annotation than the decision's (a second
+    annotation tab), replaces the decision: the one changed last counts; None where there is none."""
+    if skip is None or ids is None or skip.annotation == ids.annotation or not (skip.at is None or
+                                                                              skip.at > previous.at):
+        return None
+    return (f"their later annotation on the task ({skip.annotation}, {skip.at or 'no time in the export'}) "
+            "was skipped (cancelled) in Label Studio")
 
 
 def withdraw(previous: Event, store: ReviewStore) -> Event:

@@ -114,3 +114,27 @@ def test_a_skip_in_label_studio_is_the_annotators_skip_and_the_verdict_on_screen
     status = CliRunner().invoke(app, ["review", "status", "fake", "--runs-dir", str(folder)]).output
     alice = next(line for line in status.splitlines() if " alice " in line)
     assert [cell.strip() for cell in alice.split("│")[3:5]] == ["1", "1"]  # decided (incl. skipped), skipped
+
+
+def test_a_later_skip_beside_a_submitted_annotation_counts_and_withdraws_the_imported_accept(run):
+    first = in_run(run, task(9, [ACCEPTED_9], [], "2026-12-07T18:01:33.957718Z"))  # the audit's export1
+    pair = first[0]["data"]["pair_id"]
+    assert cli_import(run, first).exit_code == 0 and state(run, pair) == "accepted"
+
+    second = in_run(run, task(9, [ACCEPTED_9, SKIPPED_BESIDE], [], "2026-12-07T18:01:59.218480Z"))  # export2
+    result = cli_import(run, second)
+    assert result.exit_code == 0, result.output
+    assert "warning: task 9 annotation 13: alice has 2 annotations on this task; only this one (a skip), changed " \
+           "last (2026-12-07T18:01:59.076+00:00), counts" in result.output
+    assert f"warning: task 9 annotation 8: alice's accept of pair {pair} is withdrawn: their later annotation on " \
+           "the task (13, 2026-12-07T18:01:59.076+00:00) was skipped (cancelled) in Label Studio" in result.output
+    assert "0 new decisions recorded, 1 withdrawn" in result.output
+    assert current(run)[(pair, "alice")][:2] == ("skip", "labelstudio") and state(run, pair) == "skipped"
+    assert "0 new decisions recorded, 0 withdrawn" in cli_import(run, second).output  # once
+
+
+def test_a_skip_changed_after_the_accept_is_the_annotators_word_on_a_first_import(run):
+    exported = in_run(run, task(9, [ACCEPTED_9, SKIPPED_BESIDE], [], "2026-12-07T18:01:59.218480Z"))
+    pair = exported[0]["data"]["pair_id"]
+    assert cli_import(run, exported).exit_code == 0
+    assert current(run) == {(pair, "alice"): ("skip", "labelstudio", "2026-12-07T18:01:59.076+00:00")}
