@@ -15,6 +15,8 @@ from pipeline.review.decision_conflicts import LaterDecision, later_elsewhere
 from pipeline.review.decisions import DecisionIn, Event, same_query
 from pipeline.review.labelstudio_annotations import (annotation_decision, annotation_ids, annotation_time,
                                                      skip_decision, time_if_readable, unusable_because)
+from pipeline.review.labelstudio_unrecorded import (Draft, held_by_draft, held_by_unread_drafts, newer_draft,
+                                                    task_drafts)
 from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import ReviewStore
@@ -62,6 +64,7 @@ class Planned:
     at: str | None = None  # when it was last changed in Label Studio; None: not in the export
     cancelled: bool = False  # a skip in Label Studio (a cancelled annotation): `decision` is a skip
     annotation: str = ""  # Label Studio's annotation id
+    task: str = ""  # Label Studio's task id
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class ImportPlan:
     tasks: dict[str, dict[str, bool] | None] = field(default_factory=dict)
     projects: set[str] = field(default_factory=set)  # the Label Studio projects the file's tasks are in
     batches: set[str] = field(default_factory=set)  # the batches the file has tasks of
+    drafts: dict[str, list[Draft]] = field(default_factory=dict)  # each task's id: its unsubmitted drafts
     # the latest time anything in the file was changed in Label Studio (a task's `updated_at`, which
     # deleting one of its annotations moves too, or an annotation's): the export is no older
     latest: str | None = None
@@ -101,6 +105,7 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
         task = str(exported.get("id"))
         plan.projects.add(str(exported.get("project")))
         plan.batches.add((exported.get("data") or {}).get("batch_id"))
+        plan.drafts[task] = task_drafts(exported, users or {})
         annotations = exported.get("annotations", [])
         if not isinstance(annotations, list):
             plan.skipped.append(f"task {task}: annotations is not a list")
@@ -119,7 +124,7 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
             if planned is not None:
                 plan.planned.append(planned)
         plan.tasks[task] = held
-    plan.planned[:] = last_changed(plan.planned, plan.notes)
+    plan.planned[:] = hold_for_drafts(last_changed(plan.planned, plan.notes), plan)
     return plan
 
 
@@ -154,7 +159,7 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
     if note:
         plan.notes.append(f"{where}: {note}")
     return Planned(decision, batch.items[decision.pair_id], annotator, where, at, cancelled,
-                   str(annotation.get("id")))
+                   str(annotation.get("id")), str(exported.get("id")))
 
 
 def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
@@ -170,6 +175,29 @@ def last_changed(planned: list[Planned], notes: list[str]) -> list[Planned]:
                          f"this one{' (a skip)' * plans[-1].cancelled}, changed last "
                          f"({plans[-1].at or 'no time in the export'}), counts")
     return sorted((plans[-1] for plans in by_key.values()), key=lambda plan: plan.at or "")
+
+
+def hold_for_drafts(planned: list[Planned], plan: ImportPlan) -> list[Planned]:
+    """The decisions no draft holds back. An annotator's unsubmitted draft newer than their counted
+    annotation is their later word, never submitted: their annotation is refused as one the import
+    cannot use (named; an earlier imported decision it is newer than is withdrawn), so the older
+    verdict does not ship. Drafts listed by id only (a snapshot export) cannot be told newer, nor
+    whose: every decision on their task is held back, and an earlier imported one stands."""
+    kept, unread = [], {}
+    for each in planned:
+        drafts = plan.drafts.get(each.task, [])
+        if any(draft.annotator is None for draft in drafts):
+            unread.setdefault(each.task, []).append(f"{each.annotator}'s {each.decision.action} (annotation "
+                                                    f"{each.annotation})")
+            continue
+        draft = newer_draft(drafts, each.annotator, each.annotation, each.at)
+        if draft is None:
+            kept.append(each)
+            continue
+        plan.skipped.append(held_by_draft(each.where, each.annotator, each.decision.action, draft))
+        plan.unusable.append(Unusable(each.decision.pair_id, each.annotator, each.annotation, draft.at, each.where))
+    plan.skipped.extend(held_by_unread_drafts(task, held, plan.drafts[task]) for task, held in unread.items())
+    return kept
 
 
 @contextmanager
