@@ -75,3 +75,26 @@ def held_by_unread_drafts(task: str, held: list[str], drafts: list[Draft]) -> st
     return (f"task {task}: Label Studio holds unsubmitted draft(s) (id {ids}) that this export lists by id only, "
             f"so whether one is newer than {', '.join(held)} cannot be told: not used (a decision an earlier "
             f"import recorded stands); {IN_FULL}")
+
+
+def draft_only_notes(exported: dict, drafts: list[Draft], users: dict[str, str]) -> list[str]:
+    """A note per user whose only work on the task is a draft: nothing of theirs is recorded, and the lead
+    should chase the submit rather than reassign the pair. Drafts listed by id only are noted where the
+    task has no annotation (beside one, `held_by_unread_drafts` names them)."""
+    annotations = exported.get("annotations")
+    annotations = [a for a in annotations if isinstance(a, dict)] if isinstance(annotations, list) else []
+    authors = {annotator_name(annotation.get("completed_by"), users) for annotation in annotations}
+    latest: dict[str, Draft] = {}
+    for draft in sorted(drafts, key=lambda draft: draft.at or ""):
+        if draft.annotator is not None and draft.annotator not in authors:
+            latest[draft.annotator] = draft
+    task = exported.get("id")
+    notes = [f"task {task}: {annotator} has an unsubmitted draft ({draft.says or 'nothing chosen'}, "
+             f"{draft.at or 'no time in the export'}) and no submitted annotation, so nothing of theirs is "
+             "recorded: have them submit it in Label Studio" for annotator, draft in sorted(latest.items())]
+    unread = [draft.id for draft in drafts if draft.annotator is None]
+    if unread and not annotations:
+        notes.append(f"task {task}: Label Studio holds unsubmitted draft(s) (id {', '.join(unread)}) that this "
+                     "export lists by id only, so nothing of them is recorded: have their annotator submit them in "
+                     "Label Studio (to see whose they are, export the project with its drafts in full)")
+    return notes

@@ -41,9 +41,10 @@ def annotation(number: int, task: int, result: list, created: str, updated: str 
             "updated_by": 1, "parent_prediction": None, "parent_annotation": None, "last_created_by": None}
 
 
-def draft(number: int, task: int, result: list, at: str, of_annotation: int | None) -> dict:
+def draft(number: int, task: int, result: list, at: str, of_annotation: int | None,
+          user: tuple[str, int] = ("lead@example.org", 1)) -> dict:
     """A draft as the project's Export -> JSON holds it (a snapshot export gives only its id)."""
-    return {"id": number, "user": "lead@example.org", "created_username": "lead@example.org, 1",
+    return {"id": number, "user": user[0], "created_username": f"{user[0]}, {user[1]}",
             "created_ago": "1\u00a0minute", "result": result, "lead_time": 2.0, "was_postponed": False,
             "import_id": None, "created_at": at, "updated_at": at, "task": task, "annotation": of_annotation}
 
@@ -187,3 +188,33 @@ def test_a_draft_listed_by_id_only_holds_the_tasks_decisions_and_asks_for_the_fu
            "whether one is newer than alice's accept (annotation 12) cannot be told: not used (a decision an " \
            "earlier import recorded stands); export the project with its drafts in full" in result.output
     assert current(run) == {} and state(run, pair) == "unreviewed"
+
+
+# task 2: alice chose reject: image_mismatch and never submitted (POST /api/tasks/2/drafts)
+DRAFT_ONLY = draft(1, 2, [verdict("reject"), reason("image_mismatch")], "2026-12-07T18:01:32.145672Z", None)
+
+
+def test_a_draft_never_submitted_is_noted_once_per_task_in_either_export(run):
+    full = in_run(run, task(2, [], [DRAFT_ONLY], "2026-12-07T18:00:20.978671Z"))
+    result = cli_import(run, full)
+    assert result.exit_code == 0
+    assert result.output.count("task 2:") == 1 and \
+        "warning: task 2: alice has an unsubmitted draft (reject: image_mismatch, 2026-12-07T18:01:32.145+00:00) " \
+        "and no submitted annotation, so nothing of theirs is recorded: have them submit it in Label Studio" \
+        in result.output
+    snapshot = in_run(run, task(2, [], [1], "2026-12-07T18:00:20.978671Z"))
+    result = cli_import(run, snapshot)
+    assert result.exit_code == 0 and result.output.count("task 2:") == 1
+    assert "warning: task 2: Label Studio holds unsubmitted draft(s) (id 1) that this export lists by id only, so " \
+           "nothing of them is recorded: have their annotator submit them in Label Studio" in result.output
+    assert current(run) == {}
+
+
+def test_another_users_draft_beside_an_accept_is_noted_and_holds_nothing_back(run):
+    bobs = draft(4, 7, [verdict("reject"), reason("not_harmful")], "2026-12-07T18:01:40.000000Z", None,
+                 user=("bob@example.org", 2))
+    exported = in_run(run, task(7, [ACCEPTED_7], [bobs], "2026-12-07T18:01:34.267939Z"))
+    pair = exported[0]["data"]["pair_id"]
+    result = cli_import(run, exported)
+    assert result.exit_code == 0 and "task 7: bob has an unsubmitted draft (reject: not_harmful, " in result.output
+    assert current(run) == {(pair, "alice"): ("accept", "labelstudio", "2026-12-07T18:01:34.253+00:00")}
