@@ -15,8 +15,8 @@ from pipeline.review.decision_conflicts import LaterDecision, later_elsewhere
 from pipeline.review.decisions import DecisionIn, Event, same_query
 from pipeline.review.labelstudio_annotations import (annotation_decision, annotation_ids, annotation_time,
                                                      skip_decision, time_if_readable, unusable_because)
-from pipeline.review.labelstudio_unrecorded import (Draft, draft_only_notes, held_by_draft, held_by_unread_drafts,
-                                                    newer_draft, task_drafts)
+from pipeline.review.labelstudio_unrecorded import (Draft, held_by_draft, held_by_unread_drafts, newer_draft,
+                                                    task_drafts, unrecorded_notes)
 from pipeline.review.labelstudio_users import annotator_name
 from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import ReviewStore
@@ -106,7 +106,7 @@ def plan_import(exported_tasks: list[dict], batches: list[ReviewBatch],
         plan.projects.add(str(exported.get("project")))
         plan.batches.add((exported.get("data") or {}).get("batch_id"))
         plan.drafts[task] = task_drafts(exported, users or {})
-        plan.notes.extend(draft_only_notes(exported, plan.drafts[task], users or {}))
+        plan.notes.extend(unrecorded_notes(exported, plan.drafts[task], users or {}))
         annotations = exported.get("annotations", [])
         if not isinstance(annotations, list):
             plan.skipped.append(f"task {task}: annotations is not a list")

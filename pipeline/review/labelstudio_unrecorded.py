@@ -1,4 +1,5 @@
-"""What a Label Studio export holds beside the annotations, which the import does not record: drafts.
+"""What a Label Studio export holds beside the annotations, which the import does not record: drafts,
+and comments.
 
 Label Studio's editor saves a draft as an annotator works: on a task they have not submitted, or on
 their submitted annotation when they reopen and change it; it becomes the annotation only when they
@@ -6,6 +7,9 @@ press Submit (or Update). A draft still in the export was never submitted: Label
 when its annotation is saved. The annotator sees it again when they reopen the task, so they believe it
 is saved. The project's Export -> JSON holds drafts in full; an export snapshot made through the API
 lists only their ids unless asked for them in full (`"drafts": {"only_id": false}`).
+
+Comments exist in Label Studio Enterprise (the Community edition pinned here has no comments backend);
+an export gives only their counts per task, which is what the import can point at.
 """
 
 from __future__ import annotations
@@ -75,6 +79,23 @@ def held_by_unread_drafts(task: str, held: list[str], drafts: list[Draft]) -> st
     return (f"task {task}: Label Studio holds unsubmitted draft(s) (id {ids}) that this export lists by id only, "
             f"so whether one is newer than {', '.join(held)} cannot be told: not used (a decision an earlier "
             f"import recorded stands); {IN_FULL}")
+
+
+def unrecorded_notes(exported: dict, drafts: list[Draft], users: dict[str, str]) -> list[str]:
+    """A note for each thing on the task that the import cannot record and a person should read."""
+    return draft_only_notes(exported, drafts, users) + unresolved_comments(exported)
+
+
+def unresolved_comments(exported: dict) -> list[str]:
+    """A note for a task with unresolved comments: one may say "this image is wrong, reject" beside
+    an accept, and comments are not imported."""
+    count = exported.get("unresolved_comment_count")
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        return []
+    them = "them" if count > 1 else "it"
+    return [f"task {exported.get('id')} has {count} unresolved comment{'s' * (count > 1)} in Label Studio: comments "
+            f"are not imported; read {them} there before trusting the task's decisions (a decision to change is "
+            "changed in Label Studio or the review app)"]
 
 
 def draft_only_notes(exported: dict, drafts: list[Draft], users: dict[str, str]) -> list[str]:

@@ -218,3 +218,16 @@ def test_another_users_draft_beside_an_accept_is_noted_and_holds_nothing_back(ru
     result = cli_import(run, exported)
     assert result.exit_code == 0 and "task 7: bob has an unsubmitted draft (reject: not_harmful, " in result.output
     assert current(run) == {(pair, "alice"): ("accept", "labelstudio", "2026-12-07T18:01:34.253+00:00")}
+
+
+def test_a_task_with_unresolved_comments_is_named_and_its_decisions_still_recorded(run):
+    # task 12 of the audit's simulated Enterprise export (export3_lse_comment.json): an accept, one comment
+    accepted = annotation(11, 12, [verdict("accept")], "2026-12-07T18:01:34.174873Z", "2026-12-07T18:01:34.174900Z")
+    commented = task(12, [accepted], [], "2026-12-07T18:01:34.194268Z", comment_count=1, unresolved_comment_count=1,
+                     last_comment_updated_at="2026-12-07T18:01:34.194268Z", comment_authors=[1])
+    exported = in_run(run, commented, task(10, [], [], "2026-12-07T18:01:59.606419Z"))  # and one without
+    result = cli_import(run, exported)
+    assert result.exit_code == 0 and "1 new decisions recorded" in result.output
+    assert "warning: task 12 has 1 unresolved comment in Label Studio: comments are not imported; read it there " \
+           "before trusting the task's decisions" in result.output
+    assert "task 10" not in result.output
