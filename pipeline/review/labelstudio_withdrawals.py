@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pipeline.review.decisions import DecisionIn, Event
 from pipeline.review.labelstudio_annotations import AnnotationIds, annotation_ids
 from pipeline.review.labelstudio_import import SOURCE, ImportPlan, Planned, Unusable
+from pipeline.review.labelstudio_unrecorded import Draft
 from pipeline.review.store import ReviewStore
 
 
@@ -81,7 +82,7 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
             unchecked.add(previous.batch_id)
             continue
         ids = annotation_ids(previous.request_id, run_id, previous.pair_id)
-        gone = gone_from(plan, ids) or skipped_since(skips.get(key), previous, ids)
+        gone = gone_from(plan, ids, previous) or skipped_since(skips.get(key), previous, ids)
         if gone is None:
             if ids is None or ids.task not in plan.tasks:
                 elsewhere[previous.batch_id] += 1
@@ -106,8 +107,8 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
         for batch, count in sorted(elsewhere.items())], older)
 
 
-def gone_from(plan: ImportPlan, ids: AnnotationIds | None) -> str | None:
-    """Why the export says this annotation is no longer there; None where it does not say so."""
+def gone_from(plan: ImportPlan, ids: AnnotationIds | None, previous: Event) -> str | None:
+    """Why the export says this annotation (`previous`'s) is no longer there; None where it does not say so."""
     if ids is None:
         return None  # an event that kept no ids: nothing in the file can be matched with it
     if ids.task in plan.tasks:
@@ -116,10 +117,24 @@ def gone_from(plan: ImportPlan, ids: AnnotationIds | None) -> str | None:
             return None
         if held.get(ids.annotation):
             return "its annotation was skipped (cancelled) in Label Studio"
-        return "its annotation is no longer in Label Studio's export"
+        return turned_into_draft(plan.drafts.get(ids.task, []), previous) or \
+            "its annotation is no longer in Label Studio's export"
     if ids.project in plan.projects:  # task ids are Label Studio's, unique across its projects
         return "its task is no longer in Label Studio's export"
     return None
+
+
+def turned_into_draft(drafts: list[Draft], previous: Event) -> str | None:
+    """How a gone annotation was turned back into a draft (Label Studio's convert-to-draft deletes it and
+    saves its result as a draft of no annotation), where the export shows that: the annotator's draft of
+    no annotation, saved since the decision. None where it does not show it (drafts listed by id only)."""
+    since = [draft for draft in drafts if draft.annotator == previous.annotator and draft.annotation is None
+             and (draft.at is None or draft.at >= previous.at)]
+    if not since:
+        return None
+    draft = max(since, key=lambda draft: draft.at or "")
+    return (f"its annotation was turned back into a draft in Label Studio (draft {draft.id}, "
+            f"{draft.at or 'no time in the export'}); it counts again once submitted")
 
 
 def skipped_since(skip: Planned | None, previous: Event, ids: AnnotationIds | None) -> str | None:

@@ -231,3 +231,25 @@ def test_a_task_with_unresolved_comments_is_named_and_its_decisions_still_record
     assert "warning: task 12 has 1 unresolved comment in Label Studio: comments are not imported; read it there " \
            "before trusting the task's decisions" in result.output
     assert "task 10" not in result.output
+
+
+def test_an_annotation_turned_back_into_a_draft_is_withdrawn_saying_so_where_the_export_shows_it(run):
+    # task 11: alice's accept (annotation 10), imported, then POST /api/annotations/10/convert-to-draft
+    accepted = annotation(10, 11, [verdict("accept")], "2026-12-07T18:01:34.098048Z", "2026-12-07T18:01:34.098068Z")
+    before = in_run(run, task(11, [accepted], [], "2026-12-07T18:01:34.111804Z"))
+    pair = before[0]["data"]["pair_id"]
+    assert cli_import(run, before).exit_code == 0
+    converted = draft(3, 11, [verdict("accept")], "2026-12-07T18:01:59.703583Z", None)
+    result = cli_import(run, in_run(run, task(11, [], [converted], "2026-12-07T18:01:59.712626Z")))
+    assert f"warning: task 11 annotation 10: alice's accept of pair {pair} is withdrawn: its annotation was turned " \
+           "back into a draft in Label Studio (draft 3, 2026-12-07T18:01:59.703+00:00); it counts again once " \
+           "submitted" in result.output
+    assert state(run, pair) == "skipped"
+
+
+def test_a_converted_annotation_a_snapshot_lists_by_draft_id_only_is_said_to_be_gone(run):
+    accepted = annotation(10, 11, [verdict("accept")], "2026-12-07T18:01:34.098048Z", "2026-12-07T18:01:34.098068Z")
+    before = in_run(run, task(11, [accepted], [], "2026-12-07T18:01:34.111804Z"))
+    assert cli_import(run, before).exit_code == 0
+    result = cli_import(run, in_run(run, task(11, [], [3], "2026-12-07T18:01:59.712626Z")))
+    assert "is withdrawn: its annotation is no longer in Label Studio's export" in result.output
