@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.backends.base import Embedder
 from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker, ReasonCode
-from pipeline.dedup import write_clusters
+from pipeline.dedup import DedupResult, write_clusters
 from pipeline.elements.terms import RunElements
 from pipeline.guardrails import check_texts, shipped_texts, withheld
-from pipeline.progress import Step, counted_step, no_steps
+from pipeline.progress import Advance, Step, counted_step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
@@ -36,6 +36,7 @@ from pipeline.release.select import Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
 from pipeline.release.provenance import run_builds
+from pipeline.release.verify import EmbeddingTold  # verify's near-duplicate search tells its bar so too
 from pipeline.release.writer import (INDEX_FILE, release_manifest, release_tables, run_entries, seal,
                                      write_dedup_index, write_release_shards)
 from pipeline.review.run_limits import RunLimitsByRun
@@ -145,9 +146,9 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
     with counted_step(on_step, f"leak check of {len(checked)} pairs", len(checked), "leak check") as advance:
         clean, leak_decisions = leak_check(checked, detector, elements, RunLimitsByRun.of_runs(run_dirs), advance)
     notes += elements.notes()
-    on_step(f"dedup of {len(clean)} pairs against {len(index)} released")
-    image_dups, query_dups = find_duplicates(clean, index, embedder, max_phash=options.max_phash,
-                                             max_dhash=options.max_dhash, query_threshold=options.query_threshold)
+    with counted_step(on_step, f"dedup of {len(clean)} pairs against {len(index)} released", len(clean) + len(index),
+                      "dedup") as advance:
+        image_dups, query_dups = duplicates_told(clean, index, embedder, options, advance)
     fresh = [row for row in clean if row["id"] not in image_dups.drop_ids | query_dups.drop_ids]
     decisions = carried_blocks + new_blocks + filter_decisions + leak_decisions
     duplicates = {"image_duplicate": len(image_dups.drop_ids),
@@ -163,6 +164,20 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
                   final_filter={"backend": checker.backend, "model": checker.model,
                                 "prompt_hash": checker.prompt_hash, "kept": len(checked),
                                 "dropped": len(passed) - len(checked)})
+
+
+def duplicates_told(clean: list[dict], index: pd.DataFrame, embedder: Embedder, options: ReleaseOptions,
+                    advance: Advance) -> tuple[DedupResult, DedupResult]:
+    """`find_duplicates`, telling `advance` of each slice of queries embedded, the earlier releases' and the
+    new pairs' (most of the step's time: seconds at a few hundred pairs, more against a long line of
+    versions). Repeated queries are embedded once, and those of pairs an image duplicate drops not at all,
+    so the bar is filled up at the end."""
+    telling = EmbeddingTold(embedder, advance)
+    found = find_duplicates(clean, index, telling, max_phash=options.max_phash, max_dhash=options.max_dhash,
+                            query_threshold=options.query_threshold)
+    if len(clean) + len(index) > telling.told:
+        advance(len(clean) + len(index) - telling.told)
+    return found
 
 
 def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_dirs: list[Path], *,

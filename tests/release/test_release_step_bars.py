@@ -1,5 +1,5 @@
 """Within the steps of `release` and `verify` that work through the pairs in slices (final filtration,
-leak check, the shards read, the near-duplicate search, the re-scoring), a rows bar moves as each
+leak check, dedup, the shards read, the near-duplicate search, the re-scoring), a rows bar moves as each
 slice is done: a step took 35 s on 103 pairs, minutes on thousands, with nothing between its lines.
 The step lines stay as they were; the bar is drawn on stderr at a terminal only."""
 
@@ -50,7 +50,7 @@ def test_release_and_verify_move_a_bar_per_slice_within_their_steps(tmp_path, sm
     steps = RecordedSteps()
     folder = make_release([accepted_run(tmp_path / "runs", "r1", 3)], name="bench",
                           releases_dir=tmp_path / "releases", embedder=default_embedder(), on_step=steps)
-    assert steps.bars == {"filtering": (3, [2, 1]), "leak check": (3, [2, 1])}
+    assert steps.bars == {"filtering": (3, [2, 1]), "leak check": (3, [2, 1]), "dedup": (3, [2, 1])}
     assert steps.lines == ["final filtration of 3 new pairs (rules)", "leak check of 3 pairs",
                            "dedup of 3 pairs against 0 released", "writing 3 pairs"]
 
