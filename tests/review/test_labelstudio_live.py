@@ -66,10 +66,11 @@ def edit(text: str) -> dict:
     return {"from_name": "edited_query", "to_name": "query", "type": "textarea", "value": {"text": [text]}}
 
 
-def snapshot_export(api: httpx.Client, project: int) -> list[dict]:
-    """Full annotations come back only through an export snapshot."""
+def snapshot_export(api: httpx.Client, project: int, drafts_in_full: bool = False) -> list[dict]:
+    """Full annotations come back only through an export snapshot (which lists drafts by id unless asked)."""
+    options = {"predictions": {"only_id": False}} | ({"drafts": {"only_id": False}} if drafts_in_full else {})
     export = ok(api.post(f"/api/projects/{project}/exports/", json={
-        "title": "leakless", "serialization_options": {"predictions": {"only_id": False}}}))
+        "title": "leakless", "serialization_options": options}))
     for _ in range(120):
         if ok(api.get(f"/api/projects/{project}/exports/{export['id']}"))["status"] == "completed":
             break
@@ -101,7 +102,7 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, personal_a
     ok(api.post(f"/api/projects/{project}/import", json=tasks))
     listed = ok(api.get("/api/tasks", params={"project": project, "page_size": 1000}))
     listed = sorted(listed["tasks"] if isinstance(listed, dict) else listed, key=lambda t: t["id"])
-    assert len(listed) == len(tasks) >= 5
+    assert len(listed) == len(tasks) >= 7
     image = api.get(listed[0]["data"]["image"])  # served by its local-files storage, not inlined
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
 
@@ -172,6 +173,34 @@ def test_a_live_label_studio_round_trip(prefect_harness, labelstudio, personal_a
     cli("review", "import", "ls", "--runs-dir", str(runs))
     states = reviewed_pairs(run_dir).set_index("id")["review_state"]
     assert states[pair["accepted"]] == states[pair["rejected"]] == "skipped"
+
+    # the editor's Skip on a new task (a cancelled annotation carrying the result on screen), and a
+    # submitted accept reopened, changed and left without pressing Update (a draft of it)
+    skipped, drafted = listed[5:7]
+    ok(api.post(f"/api/tasks/{skipped['id']}/annotations/", params={"was_cancelled": 1}, json={
+        "result": [choice("verdict", "reject"), choice("reason", "still_leaks")], "task": skipped["id"]}))
+    kept = ok(api.post(f"/api/tasks/{drafted['id']}/annotations/", json={
+        "result": [choice("verdict", "accept")], "task": drafted["id"]}))
+    ok(api.post(f"/api/tasks/{drafted['id']}/annotations/{kept['id']}/drafts", json={
+        "result": [choice("verdict", "reject"), choice("reason", "low_quality")], "lead_time": 2.0}))
+    export_file.write_text(json.dumps(snapshot_export(api, project)))  # drafts listed by id only
+    output = cli("review", "labelstudio-import", "ls", str(export_file), "--runs-dir", str(runs),
+                 "--url", server.url, "--user", f"{LEAD}=ann", code=1, env={"LABEL_STUDIO_API_KEY": server.token})
+    assert f"task {drafted['id']}: Label Studio holds unsubmitted draft(s) (id " in output
+    assert f"lists by id only, so whether one is newer than ann's accept (annotation {kept['id']})" in output
+    assert f"task {skipped['id']} annotation " in output and "what was on screen (reject: still_leaks) was not used" \
+        in output
+    export_file.write_text(json.dumps(snapshot_export(api, project, drafts_in_full=True)))
+    output = cli("review", "labelstudio-import", "ls", str(export_file), "--runs-dir", str(runs),
+                 "--url", server.url, "--user", f"{LEAD}=ann", code=1, env={"LABEL_STUDIO_API_KEY": server.token})
+    assert f"task {drafted['id']} annotation {kept['id']}: ann's accept is not used: ann has an unsubmitted draft " \
+           "newer than it (reject: low_quality, " in output
+    cli("review", "import", "ls", "--runs-dir", str(runs))
+    frame = reviewed_pairs(run_dir).set_index("id")
+    assert frame.loc[skipped["data"]["pair_id"], "review_state"] == "skipped"  # ann's skip, as the app records it
+    assert frame.loc[drafted["data"]["pair_id"], "review_state"] == "unreviewed"  # the accept does not ship
+    skips = {e.pair_id: e.action for e in ReviewStore.for_runs(runs).current(run_id="ls", annotator="ann")}
+    assert skips[skipped["data"]["pair_id"]] == "skip" and drafted["data"]["pair_id"] not in skips
 
 
 def test_a_personal_access_token_reads_users_where_legacy_tokens_are_off(labelstudio, personal_access_token):
