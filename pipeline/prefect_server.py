@@ -92,6 +92,12 @@ class LocalServer:
         else:
             atexit.register(self._reap, grace_s=1)
 
+    def wait_stopped(self) -> None:
+        """After `stop(wait=False)`, its exit waited for now: in a process that goes on (a notebook's
+        kernel) it would otherwise stay an exited, unreaped process until that process ends."""
+        atexit.unregister(self._reap)  # nor would each build's handler pile up there
+        self._reap(grace_s=5)
+
     def _reap(self, grace_s: float) -> None:
         try:
             self.process.wait(timeout=grace_s)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import shlex
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +12,7 @@ import httpx
 import typer
 from rich.markdown import Markdown
 
-from pipeline import run_lock
+from pipeline.build_session import BuildSession, build_session
 from pipeline.cli.app import app
 from pipeline.cli.console import output_console
 from pipeline.cli.errors import (api_lost_after_finishing, environment_errors, fail, rerun_command, resumable,
@@ -63,18 +62,12 @@ def build(
             run.unrecorded_prompts_note(), run.pool_changes_note(seeds)]))
     for note in notes:
         typer.echo(f"note: {note}", err=True)
-    from pipeline.prefect_server import prefect_api
-
     same_run = f"{rerun_command(['build'], config, overrides)} --run-id {shlex.quote(run.run_id)}"
-    with resumable(same_run), prefect_api() as server, ExitStack() as holding:
-        api_url = server.api_url if server else reachable_api_url()
-        with user_errors():
-            refuse_a_busy_run(run)
-        make_stages(settings, run)  # while Prefect's server starts
-        with user_errors():
-            holding.enter_context(run_lock.held(run))
-            run.check(settings)  # again, locked: a build that ended meanwhile may have made the run
-        result, lost = run_flow(settings, run, server, api_url, progress, same_run)
+    with resumable(same_run), build_session(run) as session:
+        api_url = session.server.api_url if session.server else reachable_api_url()
+        # the models load while Prefect's server starts, before the run is locked
+        session.hold(settings, loading=lambda: make_stages(settings, run), refusing=user_errors)
+        result, lost = run_flow(settings, session, api_url, progress, same_run)
     if result is None:
         report_finished_without_api(run, lost)
         return
@@ -84,14 +77,6 @@ def build(
         # The run is finished (exit 0, as for any failed seed), but these seeds need only the server back.
         typer.echo(f"note: {transient_failures_text(result['retriable_failed'])}; once the server answers, "
                    f"`{same_run}` tries them again", err=True)
-
-
-def refuse_a_busy_run(run: RunDir) -> None:
-    """A run another process builds is refused at once, not once the models have loaded; its lock is
-    taken for the build only then, as taking it makes the run folder."""
-    if run.path.exists():
-        with run_lock.held(run):
-            pass
 
 
 def make_stages(settings: BuildConfig, run: RunDir) -> None:
@@ -132,19 +117,19 @@ def reachable_api_url() -> str:
     return url
 
 
-def run_flow(settings: BuildConfig, run: RunDir, server, api_url: str, progress: bool,
+def run_flow(settings: BuildConfig, session: BuildSession, api_url: str, progress: bool,
              same_run: str) -> tuple[dict | None, str]:
     """The flow's result; (None, what was lost) when the Prefect API stopped answering after the run
     finished. Lost before, it is exit 75 with the command that resumes."""
     from flows.build import build_flow
-    from pipeline.prefect_server import use
     from pipeline.runners import build_task_runner
 
+    run = session.run
     before = run.manifest_stamp()  # a rerun of a finished run has its old manifest until finalize
     try:
         with user_errors():
             runner = build_task_runner(settings)
-        with environment_errors(), use(server), without_lines_the_command_says():
+        with environment_errors(), session.reporting(), without_lines_the_command_says():
             return build_flow.with_options(task_runner=runner)(settings, run.run_id, show_progress=progress), ""
     except ConfigError as error:  # a claim refused mid-flow; the run's lock leaves this to a race we missed
         raise fail(first_line(error)) from None
