@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 
 # The server is on loopback: an HTTP_PROXY with no NO_PROXY for 127.0.0.1 (common behind a
@@ -161,8 +162,12 @@ def _send_what_is_queued() -> None:
     for logger in progress:
         logger.setLevel(logging.ERROR)
     try:
-        for worker in workers:
-            worker.drain_all(timeout=5)
+        # Where an event loop runs in this thread (a notebook's cell), `drain_all` only returns a
+        # coroutine to await: nothing was waited for, and a "never awaited" warning followed. A
+        # thread of its own runs none.
+        with ThreadPoolExecutor(1, thread_name_prefix="prefect-drain") as thread:
+            for worker in workers:
+                thread.submit(worker.drain_all, timeout=5).result()
     finally:
         for logger, level in zip(progress, levels):
             logger.setLevel(level)

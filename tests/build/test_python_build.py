@@ -6,17 +6,20 @@ refuses it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
 
 from flows.build import build
+from pipeline import prefect_server
 from pipeline.config import load_config
 from pipeline.run_lock import RunBusy
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
@@ -116,3 +119,18 @@ def test_a_second_python_build_of_a_run_being_built_is_refused_as_the_command_re
     # the line `leakless build` prints after "error: " (tests/cli/test_run_lock.py)
     assert str(refused.value) == f"run {RUN_ID} is being built by another process (pid {first.pid}): wait for it to end"
 
+
+def test_leaving_the_api_in_a_notebook_cell_waits_for_what_is_queued_without_a_warning(monkeypatch):
+    """A notebook's cell runs where an event loop runs. There Prefect's `drain_all` only returns a
+    coroutine to await: nothing was waited for, and each build printed two "coroutine ... was never
+    awaited" warnings in the cell."""
+    monkeypatch.setattr(prefect_server, "configured_api_url", lambda: None)  # the temporary server's case
+
+    async def cell(server):
+        with prefect_server.use(server):
+            pass
+
+    with prefect_server.prefect_api() as server, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(cell(server))
+    assert [str(warning.message) for warning in caught if "never awaited" in str(warning.message)] == []
