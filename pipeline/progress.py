@@ -27,6 +27,17 @@ class EtaColumn(TimeRemainingColumn):
         return Text("eta ", style="progress.remaining") + super().render(task)
 
 
+def started(progress: Progress) -> None:
+    """`progress` started. A Ctrl-C that lands while Rich starts it (after its first draw, while its
+    refresh thread starts) stops it again: left running, that thread drew the bars again under the
+    command's last line ("interrupted; ..."), and stderr stayed redirected into them."""
+    try:
+        progress.start()
+    except BaseException:
+        progress.stop()
+        raise
+
+
 class StageProgress:
     """Bars on stderr, and only at a terminal: stdout holds a command's results alone (`> report.txt`
     keeps no bars, nor half-drawn ones after a Ctrl-C), and a log or pipe gets no bars it cannot draw.
@@ -41,7 +52,7 @@ class StageProgress:
         self.tasks = {stage: self.progress.add_task(stage, total=total) for stage in stages}
 
     def __enter__(self) -> StageProgress:
-        self.progress.start()
+        started(self.progress)
         return self
 
     def __exit__(self, *exc) -> None:
