@@ -1,7 +1,7 @@
 """Progress of long commands: Rich bars for the build's stages, one bar per stage advanced as its
-batches finish, and a rows bar for those that score a file (audit, eval-detector, rewrite); a line per
-step for commands whose steps each take one pass (release, verify, export-vlsbench), with a rows bar
-within a step that works through the pairs in slices."""
+batches finish, after a spinner naming each step of its start-up; a rows bar for those that score a
+file (audit, eval-detector, rewrite); a line per step for commands whose steps each take one pass
+(release, verify, export-vlsbench), with a rows bar within a step that works through the pairs in slices."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, Task, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, Task, TaskID, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
 
@@ -52,6 +52,7 @@ class StageProgress:
         self.tasks = {stage: self.progress.add_task(stage, total=total) for stage in stages}
 
     def __enter__(self) -> StageProgress:
+        end_start_up()  # two live displays on one terminal would draw over each other
         started(self.progress)
         return self
 
@@ -64,6 +65,54 @@ class StageProgress:
     def set_total(self, stage: str, total: int) -> None:
         """Once the work is known: `eval-detector` leaves repeats and fitting rows out after reading."""
         self.progress.update(self.tasks[stage], total=total)
+
+
+class StartUp:
+    """A spinner on stderr naming the start-up step under way, with its time so far ("build: loading the
+    models 0:00:12"): before its bars a build loads its models and waits for Prefect's server and flow,
+    about 20 s that showed nothing. At a terminal only, as the bars: a log or CI gets no line. It clears
+    itself when the bars start (`StageProgress`) or the block ends; what is written to stderr meanwhile
+    (a note, an error's line) is printed above it."""
+
+    def __init__(self, command: str, enabled: bool = True):
+        errors = Console(stderr=True)
+        self.command = command
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=errors, transient=True, redirect_stdout=False,
+                                 disable=not (enabled and errors.is_terminal))
+        self.task: TaskID | None = None
+
+    def __enter__(self) -> StartUp:
+        global _starting
+        end_start_up()
+        _starting = self
+        started(self.progress)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.end()
+
+    def __call__(self, step: str) -> None:
+        """`step` from now on, its clock from 0."""
+        description = f"{self.command}: {step}"
+        if self.task is None:
+            self.task = self.progress.add_task(description, total=None)
+        else:
+            self.progress.reset(self.task, total=None, description=description)
+
+    def end(self) -> None:
+        global _starting
+        if _starting is self:
+            _starting = None
+            self.progress.stop()
+
+
+_starting: StartUp | None = None  # the start-up shown, which the first bars end
+
+
+def end_start_up() -> None:
+    if _starting is not None:
+        _starting.end()
 
 
 Step = Callable[[str], None]

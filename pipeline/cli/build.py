@@ -23,6 +23,7 @@ from pipeline.config import BuildConfig, ConfigError, load_config
 from pipeline.build import finished_result
 from pipeline.messages import first_line
 from pipeline.plan import choose_elements, plan_seeds
+from pipeline.progress import StartUp, Step, no_steps
 from pipeline.rundir import RunDir, new_run_id
 from pipeline.summary import transient_failures_text
 
@@ -63,11 +64,12 @@ def build(
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     same_run = f"{rerun_command(['build'], config, overrides)} --run-id {shlex.quote(run.run_id)}"
-    with resumable(same_run), build_session(run) as session:
+    # within `resumable`: a Ctrl-C's line is written once the spinner has gone
+    with resumable(same_run), StartUp("build", progress) as starting, build_session(run) as session:
         api_url = session.server.api_url if session.server else reachable_api_url()
         # the models load while Prefect's server starts, before the run is locked
-        session.hold(settings, loading=lambda: make_stages(settings, run), refusing=user_errors)
-        result, lost = run_flow(settings, session, api_url, progress, same_run)
+        session.hold(settings, loading=lambda: make_stages(settings, run, starting), refusing=user_errors)
+        result, lost = run_flow(settings, session, api_url, progress, same_run, starting)
     if result is None:
         report_finished_without_api(run, lost)
         return
@@ -79,7 +81,7 @@ def build(
                    f"`{same_run}` tries them again", err=True)
 
 
-def make_stages(settings: BuildConfig, run: RunDir) -> None:
+def make_stages(settings: BuildConfig, run: RunDir, on_step: Step = no_steps) -> None:
     """The build's stages, made before the run is locked or claimed: `make_pipeline` checks them
     against `STAGE_ORDER`, and a mismatch, a bug of the code, is then one traceback with no run
     folder made, not one from each task, its retry and the flow. The flow's tasks find them made.
@@ -88,6 +90,7 @@ def make_stages(settings: BuildConfig, run: RunDir) -> None:
         return
     from pipeline.factory import build_stages, config_key
 
+    on_step("loading the models")
     # Leaving the block waits for the models: exiting while a thread is inside native loading
     # code (Ctrl-C meanwhile) aborts the process (exit 134).
     with environment_errors(), ThreadPoolExecutor(1, thread_name_prefix="warm-up") as loading:
@@ -118,9 +121,10 @@ def reachable_api_url() -> str:
 
 
 def run_flow(settings: BuildConfig, session: BuildSession, api_url: str, progress: bool,
-             same_run: str) -> tuple[dict | None, str]:
+             same_run: str, on_step: Step = no_steps) -> tuple[dict | None, str]:
     """The flow's result; (None, what was lost) when the Prefect API stopped answering after the run
-    finished. Lost before, it is exit 75 with the command that resumes."""
+    finished. Lost before, it is exit 75 with the command that resumes. `on_step` hears what is
+    waited for until the flow's bars start."""
     from flows.build import build_flow
     from pipeline.runners import build_task_runner
 
@@ -129,7 +133,10 @@ def run_flow(settings: BuildConfig, session: BuildSession, api_url: str, progres
     try:
         with user_errors():
             runner = build_task_runner(settings)
+        if session.server is not None:
+            on_step("waiting for Prefect's temporary server")
         with environment_errors(), session.reporting(), without_lines_the_command_says():
+            on_step("starting the flow")  # its run recorded with Prefect, the run folder claimed
             return build_flow.with_options(task_runner=runner)(settings, run.run_id, show_progress=progress), ""
     except ConfigError as error:  # a claim refused mid-flow; the run's lock leaves this to a race we missed
         raise fail(first_line(error)) from None
