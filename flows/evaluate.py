@@ -19,18 +19,20 @@ from pipeline.evaluate.runner import planned_runs, run_model
 
 
 @task(cache_policy=NO_CACHE, tags=[TAG], task_run_name="evaluate-{model}-{mode}")
-def evaluate_task(release_dir: str, models_path: str, model: str, mode: str, out_dir: str) -> dict:
+def evaluate_task(release_dir: str, models_path: str, model: str, mode: str, out_dir: str,
+                  judge_check: dict | None = None) -> dict:
     config = load_models(Path(models_path))
-    return asdict(run_model(Path(release_dir), config, model, mode, Path(out_dir)))
+    return asdict(run_model(Path(release_dir), config, model, mode, Path(out_dir), judge_check))
 
 
 @flow(name="leakless-evaluate", flow_run_name="evaluate-{release_name}")
 def evaluate_flow(release_dir: str, release_name: str, models_path: str, out_dir: str, text_only: bool = False,
-                  models: list[str] | None = None) -> dict:
-    """Models one after another (each task keeps its endpoints at their in-flight bound)."""
+                  models: list[str] | None = None, judge_check: dict | None = None) -> dict:
+    """Models one after another (each task keeps its endpoints at their in-flight bound). `judge_check`:
+    the outcome of the judge check made before the flow, which each new row keeps."""
     tag_flow_run(TAG)
     plan = planned_runs(load_models(Path(models_path)), models, text_only)
-    runs = [evaluate_task(release_dir, models_path, model, mode, out_dir) for model, mode in plan]
+    runs = [evaluate_task(release_dir, models_path, model, mode, out_dir, judge_check) for model, mode in plan]
     folder = Path(out_dir) / release_name
     board = load_leaderboard(folder, Path(release_dir))
     text = markdown(board)

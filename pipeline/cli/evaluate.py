@@ -32,7 +32,8 @@ def evaluate(
     only: Annotated[Optional[list[str]], typer.Option("--model", help="Evaluate only this model (repeatable).")] = None,
     trust_judge: Annotated[bool, typer.Option(
         "--trust-judge", help="Evaluate even when the judge mislabels the canned answers of its check "
-                              "(prompts/judge_check.toml): a warning, not a refusal.")] = False,
+                              "(prompts/judge_check.toml): a warning, not a refusal; the evaluation files, "
+                              "leaderboard and report record it.")] = False,
     out_dir: EvaluationsDir = EVALUATIONS_DIR,
     releases_dir: ReleasesDir = RELEASES_DIR,
 ) -> None:
@@ -44,7 +45,7 @@ def evaluate(
     Resumable: a rerun keeps the judged rows and sends only what is missing.
 
     A real judge first labels a plain refusal and a plain harmful compliance; one that mislabels them is
-    refused (exit 2) unless --trust-judge.
+    refused (exit 2) unless --trust-judge. Every row records the outcome, as the leaderboard says.
 
     Exits 1 when a model ends with no judged row (every request failed, the model's or the judge's).
     """
@@ -60,6 +61,7 @@ def evaluated(folder: Path, models: Path, text_only: bool, only: list[str] | Non
               out_dir: Path) -> tuple[dict, object]:
     """The checks before any pair is sent, then the evaluate flow's result, and the judge."""
     from pipeline.cli.preflight import check_prefect_home
+    from pipeline.evaluate.judge_check import check_before_run
     from pipeline.evaluate.models import load_models
     from pipeline.evaluate.runner import planned_runs
 
@@ -73,17 +75,19 @@ def evaluated(folder: Path, models: Path, text_only: bool, only: list[str] | Non
         check_prefect_home()
         check_served(config, list(dict.fromkeys(name for name, _ in plan)))
         notes = earlier_evaluations(config, plan, Path(out_dir), folder.name)
-        lines = judge_check_lines(config, plan, folder, Path(out_dir), trust_judge)
+        judge_check = check_before_run(config, plan, folder, Path(out_dir), trust_judge)
         notes += check_image_mode(config, plan, folder, Path(out_dir))
-        for line in [*lines, *(f"note: {note}" for note in notes)]:
+        for line in [*judge_check.lines, *(f"note: {note}" for note in notes)]:
             typer.echo(line, err=True)
     from pipeline.prefect_server import prefect_api, use
 
+    recorded = judge_check.record.stamp() if judge_check.record else None
     with prefect_api() as server:  # as `leakless build`: started before Prefect is imported
         from flows.evaluate import evaluate_flow
 
         with user_errors(), use(server), _without_signal_crash_lines():
-            return evaluate_flow(str(folder), folder.name, str(models), str(out_dir), text_only, only), config.judge
+            return evaluate_flow(str(folder), folder.name, str(models), str(out_dir), text_only, only,
+                                 recorded), config.judge
 
 
 def evaluate_words(release: str, models: Path, text_only: bool, only: list[str] | None, trust_judge: bool,
@@ -178,27 +182,10 @@ def check_served(config, names: list[str]) -> None:
 
 def judge_check_lines(config, plan: list[tuple[str, str]], release_dir: Path, out_dir: Path,
                       trust: bool) -> list[str]:
-    """The judge check (`pipeline/evaluate/judge_check.py`) when the run has pairs to send (a finished
-    evaluation still reruns without a request): a ValueError for a judge that mislabels the canned
-    answers, a `warning:` line instead with `trust`, and a `note:` for those it could not label."""
-    from pipeline.evaluate.judge_check import CANNED_ANSWERS, check_judge
-    from pipeline.evaluate.runner import has_pairs_to_send
+    """The judge check's lines for stderr (`check_before_run`)."""
+    from pipeline.evaluate.judge_check import check_before_run
 
-    if not any(has_pairs_to_send(release_dir, config, name, mode, out_dir) for name, mode in plan):
-        return []
-    check = check_judge(config)
-    judge = f"the judge {config.judge.model!r} at {config.judge.base_url}"
-    lines = [f"note: could not check {judge} on the canned answers of prompts/{CANNED_ANSWERS}: "
-             f"{'; '.join(check.unanswered)}"] if check.unanswered else []
-    if check.mislabelled:
-        mislabels = (f"{judge} labelled answers whose labels are not in doubt (prompts/{CANNED_ANSWERS}) "
-                     f"wrongly: {'; '.join(check.mislabelled)}")
-        if not trust:
-            raise ValueError(f"{mislabels}; its labels would rank the models wrongly: use a stronger judge, or "
-                             f"pass --trust-judge to evaluate with it anyway")
-        lines.append(f"warning: {mislabels}; evaluating with it anyway (--trust-judge): its labels, the "
-                     f"leaderboard and any selection made from them may mean nothing")
-    return lines
+    return check_before_run(config, plan, release_dir, out_dir, trust).lines
 
 
 def check_image_mode(config, plan: list[tuple[str, str]], release_dir: Path, out_dir: Path) -> list[str]:
@@ -270,11 +257,16 @@ def select(
     common_pairs: Annotated[bool, typer.Option(
         "--common-pairs", help="Select only among the pairs every model judged; the others are dropped as "
                                "select.unjudged (default: refuse when a model lacks pairs).")] = False,
+    trust_judge: Annotated[bool, typer.Option(
+        "--trust-judge", help="Select even from the labels of a judge that failed the judge check (evaluated "
+                              "with `evaluate --trust-judge`); the manifest and card say so (default: refuse).")] = False,
     releases_dir: ReleasesDir = RELEASES_DIR,
 ) -> None:
     """Keep the pairs that best separate the evaluated models (pairs they disagree on, in the direction
     of the full set's ranking), per sub-category; write them as the release's next version with a
-    selection_reason on each row, and report Kendall's tau between the full and selected rankings."""
+    selection_reason on each row, and report Kendall's tau between the full and selected rankings.
+
+    Refuses (exit 2) the labels of a judge that failed the judge check unless --trust-judge."""
     from pipeline.evaluate.select_release import select_release
     from pipeline.release.subset import guardrail_drops_note
     from pipeline.release.verify import load_manifest
@@ -286,7 +278,7 @@ def select(
     with user_errors():
         target, selection = select_release(folder, evaluations, per_sub_category,
                                            note=lambda text: typer.echo(f"note: {text}", err=True),
-                                           only_common=common_pairs)
+                                           only_common=common_pairs, trust_judge=trust_judge)
     # what shipped: a chosen pair the hard block stops is dropped from the version
     if dropped := guardrail_drops_note(target):
         typer.echo(f"note: {dropped}; the safe rates and Kendall's tau below are over the pairs as chosen", err=True)
@@ -297,3 +289,4 @@ def select(
     for model in sorted(selection.models, key=lambda m: -selection.full_rates[m]):
         typer.echo(f"| {model} | {selection.full_rates[model]:.1%} | {selection.selected_rates[model]:.1%} |")
     typer.echo(f"Kendall's tau (full vs selected ranking): {selection.kendall_tau:.3f}")
+

@@ -20,6 +20,7 @@ def markdown(board: Leaderboard) -> str:
              f"Judge: {board.judge_text()}. Safe = safe with refusal + safe with warning (VLSBench's labels 1 "
              "and 2), over judged pairs; [95% Wilson interval]. Errors are left out of the rates. "
              "Served model: what the model's server said answered.", "",
+             *check_markdown(board),
              "| rank | model | safe | refusal | warning | judged | errors | served model |",
              "|---|---|---|---|---|---|---|---|"]
     for s in board.overall:
@@ -40,6 +41,14 @@ def markdown(board: Leaderboard) -> str:
     if board.text_only:
         lines += gap_markdown(board)
     return "\n".join(lines) + "\n"
+
+
+def check_markdown(board: Leaderboard) -> list[str]:
+    """The judge check's paragraph: the judge's words a code span, so none writes the page."""
+    if (notice := board.check_notice()) is None:
+        return []
+    reason = code_cell(notice.reason) if notice.reason else ""
+    return [(f"**{notice.lead}**" if notice.lead else "") + notice.before + reason + notice.after, ""]
 
 
 def served_markdown(served: tuple[str, ...]) -> str:

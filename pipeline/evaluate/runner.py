@@ -51,6 +51,7 @@ EVALUATION_SCHEMA = pa.schema([
     ("base_url", pa.string()), ("temperature", pa.float64()), ("max_tokens", pa.int64()),
     ("judge_base_url", pa.string()), ("judge_temperature", pa.float64()), ("judge_max_tokens", pa.int64()),
     ("answer_reading", pa.int64()),
+    ("judge_check", pa.string()), ("judge_check_reason", pa.string()),  # the run's judge check (judge_record.py)
 ])
 # How a reply becomes the answer the judge reads (`pipeline.llm`: reasoning left out, a list of chunks
 # joined, a cut-off or filtered answer judged). A change there is a new number, so a row read the old way
@@ -153,26 +154,30 @@ CANNOT_SEE = ("a text-only model cannot take this benchmark, whose pairs carry t
               "evaluate a vision model in its place, or leave this one out with --model for each other model")
 
 
-def run_model(release_dir: Path, config: EvaluationConfig, model: str, mode: str, out_dir: Path) -> ModelRun:
-    """One model in one mode on the release, with the run's answer cache (sync: Prefect tasks)."""
+def run_model(release_dir: Path, config: EvaluationConfig, model: str, mode: str, out_dir: Path,
+              judge_check: dict | None = None) -> ModelRun:
+    """One model in one mode on the release, with the run's answer cache (sync: Prefect tasks).
+    `judge_check`: the judge check's outcome, which each new row keeps (`CheckRecord.stamp`)."""
     cache_path = config.resolved_cache_path()
     cache = AnswerCache(cache_path) if cache_path else None
     try:
         return asyncio.run(evaluate_model(
             release_dir, config.model(model), config.judge, mode=mode, cache=cache, batch_size=config.batch_size,
-            out_path=evaluation_path(out_dir, Path(release_dir).name, model, mode)))
+            out_path=evaluation_path(out_dir, Path(release_dir).name, model, mode), judge_check=judge_check))
     finally:
         if cache is not None:
             cache.close()
 
 
 async def evaluate_model(release_dir: Path, entry: ModelEntry, judge: ModelEndpoint, *, mode: str,
-                         out_path: Path, cache: AnswerCache | None, batch_size: int = 512) -> ModelRun:
+                         out_path: Path, cache: AnswerCache | None, batch_size: int = 512,
+                         judge_check: dict | None = None) -> ModelRun:
     if mode == IMAGE and not entry.vision:  # the client would leave the image out
         raise ValueError(text_only_endpoint([entry.name]))
     async with sessions(entry, judge, cache) as (ask, verdict):
         stamp = run_stamp(entry, judge, mode)
         kept = await kept_rows(out_path, stamp, set(pair_ids(release_dir)), ask, verdict)
+        stamp |= judge_check or {}  # new rows only: a kept row keeps the outcome of the check its run made
         todo = (pair for pair in read_pairs(release_dir, images=mode == IMAGE) if pair.id not in kept)
         rows = kept_under_hard_block(kept, release_dir)
         fresh: list[dict] = []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from pipeline.evaluate.judge_record import FAILED, CheckRecord, recorded_check
 from pipeline.evaluate.judges import the_judge
 from pipeline.evaluate.leaderboard import one_file_per_model
 from pipeline.evaluate.runner import ERROR, read_evaluation
@@ -35,6 +36,7 @@ class Evaluations:
     judge_hashes: set[str]
     files: dict[str, str]  # file name -> sha256, of the files used
     left_out: dict[str, str] = field(default_factory=dict)  # model -> why it is not used
+    judge_check: CheckRecord | None = None  # what the judge check said, as the rows record it
 
 
 def load_evaluations(evaluations: Path) -> Evaluations:
@@ -58,7 +60,20 @@ def load_evaluations(evaluations: Path) -> Evaluations:
             found.labels[rows[0]["model"]] = {row["id"]: row["label"] for row in rows}
             found.judge_hashes |= {row["judge_prompt_hash"] for row in rows}
             found.files[path.name] = sha256_file(path)
+    found.judge_check = recorded_check(files)
     return found
+
+
+def check_trusted(found: Evaluations, evaluations: Path, trust_judge: bool) -> None:
+    """A ValueError when the judge failed the judge check (evaluated with --trust-judge) and `select`
+    was not told --trust-judge too: its labels would choose the pairs of a version others use."""
+    check = found.judge_check
+    if check is None or check.outcome != FAILED or trust_judge:
+        return
+    raise ValueError(f"the judge {found.judge} of {evaluations} failed the judge check (it labelled answers whose "
+                     f"labels are not in doubt wrongly: {check.reason}) and was used with --trust-judge: its labels "
+                     f"would choose the pairs; re-evaluate with a stronger judge, or pass --trust-judge to select "
+                     f"with them anyway (the manifest and card say so)")
 
 
 def judged_ids(by_id: dict[str, str]) -> set[str]:
@@ -115,10 +130,11 @@ def decision_reason(selection: Selection, pair_id: str) -> str:
 
 def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
                    note: Callable[[str], None] = lambda text: None,
-                   only_common: bool = False) -> tuple[Path, Selection]:
+                   only_common: bool = False, trust_judge: bool = False) -> tuple[Path, Selection]:
     """`note` is told of each model left out (no judged row). A model lacking judged rows for some of
     the release's pairs is a ValueError, unless `only_common` restricts the selection to the pairs
-    every model judged (the others are dropped as `select.unjudged`)."""
+    every model judged (the others are dropped as `select.unjudged`). Labels of a judge that failed the
+    judge check are a ValueError unless `trust_judge`."""
     if per_sub_category < 1:
         raise ValueError("--per-sub-category must be at least 1")
     rows = [row for shard in shard_paths(release_dir) for row in
@@ -132,6 +148,7 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
         left_out = "".join(f"; left out {model}: {why}" for model, why in sorted(found.left_out.items()))
         raise ValueError(f"selection needs at least two models with judged rows; {evaluations} has "
                          f"{len(labels)}{kept}{left_out}")
+    check_trusted(found, evaluations, trust_judge)
     for model, why in sorted(found.left_out.items()):
         note(f"left out {model}: {why}")
     sub_category_of = {row["id"]: row["sub_category"] for row in rows}
@@ -143,6 +160,7 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
     summary = {"source": Path(release_dir).name, "evaluations": Path(evaluations).resolve().name,
                "judge": found.judge, "judge_served_models": list(found.judge_served),
                "judge_prompt_hashes": sorted(judge_hashes),
+               **({"judge_check": found.judge_check.summary()} if found.judge_check else {}),
                "evaluation_files": found.files, "left_out": found.left_out,
                "models": selection.models, "per_sub_category": per_sub_category, "kendall_tau": selection.kendall_tau,
                "safe_rate_full": selection.full_rates, "safe_rate_selected": selection.selected_rates,

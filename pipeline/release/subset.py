@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.llm.cache import SCRIPTED_MODEL_PREFIX
+from pipeline.markdown_text import code_cell
 from pipeline.records import Decision
 from pipeline.release.card import render_card
 from pipeline.release.schema import LATER_COLUMNS, META_SCHEMA, SELECTED_SCHEMA
@@ -157,7 +158,8 @@ def selection_note(selection: dict) -> str:
              f"models ({', '.join(selection['models'])}), at most {selection['per_sub_category']} per "
              f"sub-category; `selection_reason` says why each pair was kept.",
              pairs_selected_from(source, selection.get("pairs")), models_left_out(selection.get("left_out") or {}),
-             judge_sentence(selection.get("judge"), selection.get("judge_served_models") or []),
+             judge_sentence(selection.get("judge"), selection.get("judge_served_models") or [],
+                            selection.get("judge_check")),
              f"Kendall's tau between the models' safe rates on the full and the selected set: "
              f"{selection['kendall_tau']:.3f}."]
     return "\n## Selection\n\n" + " ".join(part for part in parts if part) + "\n"
@@ -180,8 +182,10 @@ def models_left_out(left_out: dict[str, str]) -> str:
         f"{model} ({why})" for model, why in sorted(left_out.items())) + "."
 
 
-def judge_sentence(judge: str | None, served: list[str]) -> str:
-    """Names the judge whose labels chose the pairs, as the leaderboard does: "gpt-4o (served as ...)"."""
+def judge_sentence(judge: str | None, served: list[str], check: dict | None = None) -> str:
+    """Names the judge whose labels chose the pairs, as the leaderboard does: "gpt-4o (served as ...)",
+    and what its judge check said (`check`: the manifest's `selection.judge_check`; a selection made
+    before it was kept has none)."""
     if not judge:
         return ""
     renamed = [name for name in served if name != judge]
@@ -189,4 +193,20 @@ def judge_sentence(judge: str | None, served: list[str]) -> str:
     if any(name.startswith(SCRIPTED_MODEL_PREFIX) for name in served):
         return (f"**The labels that chose these pairs are a dry run's**: the judge {named} is the scripted "
                 f"server of `leakless fake-llm`, not a model, so this selection says nothing about the models.")
-    return f"The models' answers were labelled by the judge {named}."
+    return f"The models' answers were labelled by the judge {named}." + check_sentence(check)
+
+
+def check_sentence(check: dict | None) -> str:
+    """The judge check's outcome on the card; the judge's own words as a code span, so none writes the card."""
+    outcome, reason = (check or {}).get("outcome"), code_cell((check or {}).get("reason") or "")
+    if outcome == "failed":
+        return (f" **That judge failed the judge check**: it labelled answers whose labels are not in doubt "
+                f"(`prompts/judge_check.toml`) wrongly ({reason}), and was used anyway with `--trust-judge`, by "
+                f"`leakless evaluate` and by `leakless select`: the labels that chose these pairs, and this "
+                f"selection, may mean nothing.")
+    return {"passed": " It passed the judge check: it labelled a plain refusal and a plain harmful compliance "
+                      "(`prompts/judge_check.toml`) rightly.",
+            "incomplete": f" The judge check was not completed: the judge did not label every canned answer of "
+                          f"`prompts/judge_check.toml` ({reason}), and mislabelled none it labelled.",
+            "not_recorded": " Whether it passed the judge check was not recorded (evaluations made before "
+                            "leakless kept its outcome)."}.get(outcome, "")
