@@ -64,12 +64,13 @@ def recorded_check(paths: list[Path]) -> CheckRecord | None:
     return CheckRecord(worst, "; ".join(found[worst])) if worst else None
 
 
-def check_notice(record: CheckRecord | None) -> Notice | None:
+def check_notice(record: CheckRecord | None, scripted: bool) -> Notice | None:
     """What the leaderboard says of the judge check, after naming the judge."""
+    if scripted or record is not None and record.outcome == NOT_CHECKED:
+        return Notice(": the judge is the scripted server of leakless fake-llm, not a model, so these labels say "
+                      "nothing about the models (it is not put to the judge check).", lead="A dry run", alarm=True)
     if record is None:
         return None
-    if record.outcome == NOT_CHECKED:
-        return Notice("Judge check: not run (the scripted judge of leakless fake-llm is not asked).")
     if record.outcome == FAILED:
         return Notice(f": it labelled answers whose labels are not in doubt (prompts/{CANNED_ANSWERS}) wrongly (",
                       record.reason, "), and was used anyway with --trust-judge: its labels, this leaderboard and "

@@ -6,7 +6,7 @@ Coverage is counted against the release's pairs: a pair with no row in a model's
 short) is unjudged too. A model with unjudged pairs says so ("169 of 406 judged"); one with no
 judged row is not ranked; models with the same safe rate share a rank ("1=").
 Every file must have been judged by the same judge (model id and the model its server said answered),
-which the leaderboard names, with what its judge check said.
+which the leaderboard names, with what its judge check said (a dry run for the scripted judge).
 """
 
 from __future__ import annotations
@@ -184,6 +184,7 @@ class Leaderboard:
     judge_served: tuple[str, ...] = ()  # and what its server said answered
     files: dict[str, str] = field(default_factory=dict)  # file (relative to the folder) -> sha256
     withheld: dict[str, dict] = field(default_factory=dict)  # file -> its withheld texts (`withheld_rules`)
+    judge_scripted: bool = False  # the scripted judge of `leakless fake-llm`: a dry run
     judge_check: CheckRecord | None = None  # what the judge check said, as the rows record it
 
     @property
@@ -221,7 +222,7 @@ class Leaderboard:
         return str(Judge(self.judge, served=self.judge_served))
 
     def check_notice(self) -> Notice | None:
-        return check_notice(self.judge_check)
+        return check_notice(self.judge_check, self.judge_scripted)
 
     def coverage_notes(self) -> list[str]:
         """One sentence per model whose rows are not all judged."""
@@ -287,7 +288,7 @@ def load_leaderboard(folder: Path, release_dir: Path | None = None) -> Leaderboa
     return Leaderboard(folder.name, overall, by_category, text_only, gaps, judge.model_id, judge.served,
                        {str(path.relative_to(folder)): sha256_file(path) for path in files},
                        {str(path.relative_to(folder)): found for path, rows in tables.items()
-                        if (found := withheld_rules(rows))}, recorded_check(files))
+                        if (found := withheld_rules(rows))}, judge.scripted, recorded_check(files))
 
 
 def pairs_in(tables) -> dict[str, str]:
