@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -278,7 +278,8 @@ def select(
     with user_errors():
         target, selection = select_release(folder, evaluations, per_sub_category,
                                            note=lambda text: typer.echo(f"note: {text}", err=True),
-                                           only_common=common_pairs, trust_judge=trust_judge)
+                                           only_common=common_pairs, trust_judge=trust_judge,
+                                           evaluate=evaluate_again(release, folder, evaluations, releases_dir))
     # what shipped: a chosen pair the hard block stops is dropped from the version
     if dropped := guardrail_drops_note(target):
         typer.echo(f"note: {dropped}; the safe rates and Kendall's tau below are over the pairs as chosen", err=True)
@@ -290,3 +291,17 @@ def select(
         typer.echo(f"| {model} | {selection.full_rates[model]:.1%} | {selection.selected_rates[model]:.1%} |")
     typer.echo(f"Kendall's tau (full vs selected ranking): {selection.kendall_tau:.3f}")
 
+
+def evaluate_again(release: str, folder: Path, evaluations: Path, releases_dir: Path) -> Callable[[bool], str]:
+    """How `select` says to judge the pairs a model lacks, given whether the judge failed its check: the
+    `leakless evaluate` that writes into `evaluations`, MODELS standing for the models file, which no
+    evaluation file records."""
+    def words(trust_judge: bool) -> str:
+        into = Path(evaluations).name == folder.name  # evaluate writes <out-dir>/<release>/
+        out_dir = Path(evaluations).parent if into else Path("DIR")
+        command = rerun_command(evaluate_words(release, Path("MODELS"), False, None, trust_judge, out_dir,
+                                               releases_dir), None, ())
+        moved = "" if into else f", after moving {evaluations} to DIR/{folder.name}"
+        return f"`{command}`, MODELS being the models file they were evaluated with{moved}"
+
+    return words

@@ -99,19 +99,21 @@ def lacking(labels: dict[str, dict[str, str]], release_ids: list[str]) -> str:
 
 
 def pairs_to_select(labels: dict[str, dict[str, str]], release_ids: list[str], name: str,
-                    only_common: bool) -> list[str]:
+                    only_common: bool, evaluate: str | None = None) -> list[str]:
     """Every pair of the release when every model judged it, else a ValueError, or with `only_common`
-    the pairs every model judged: a pair no model answered must not be kept as one they agree on."""
+    the pairs every model judged: a pair no model answered must not be kept as one they agree on.
+    `evaluate`: the words that judge the rest (the `leakless evaluate` command and what it needs)."""
     shortfall = lacking(labels, release_ids)
     if not shortfall:
         return release_ids
+    evaluate = evaluate or f"`leakless evaluate {name} --models MODELS`, MODELS the models file"
     common = common_pairs(labels, release_ids)
     if not common:
         raise ValueError(f"no pair of {name} was judged by every model: {shortfall}; evaluate the models on "
-                         f"{name} (`leakless evaluate {name}`) first")
+                         f"{name} ({evaluate}) first")
     if not only_common:
         raise ValueError(f"not every model judged every pair of {name}: {shortfall}; judge the rest (rerun "
-                         f"`leakless evaluate {name}`), or pass --common-pairs to select among the {len(common)} "
+                         f"{evaluate}), or pass --common-pairs to select among the {len(common)} "
                          f"pairs every model judged")
     return common
 
@@ -130,11 +132,12 @@ def decision_reason(selection: Selection, pair_id: str) -> str:
 
 def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
                    note: Callable[[str], None] = lambda text: None,
-                   only_common: bool = False, trust_judge: bool = False) -> tuple[Path, Selection]:
+                   only_common: bool = False, trust_judge: bool = False,
+                   evaluate: Callable[[bool], str] | None = None) -> tuple[Path, Selection]:
     """`note` is told of each model left out (no judged row). A model lacking judged rows for some of
     the release's pairs is a ValueError, unless `only_common` restricts the selection to the pairs
-    every model judged (the others are dropped as `select.unjudged`). Labels of a judge that failed the
-    judge check are a ValueError unless `trust_judge`."""
+    every model judged (the others are dropped as `select.unjudged`); `evaluate(trust_judge)` says how to
+    judge the rest. Labels of a judge that failed the judge check are a ValueError unless `trust_judge`."""
     if per_sub_category < 1:
         raise ValueError("--per-sub-category must be at least 1")
     rows = [row for shard in shard_paths(release_dir) for row in
@@ -152,7 +155,9 @@ def select_release(release_dir: Path, evaluations: Path, per_sub_category: int,
     for model, why in sorted(found.left_out.items()):
         note(f"left out {model}: {why}")
     sub_category_of = {row["id"]: row["sub_category"] for row in rows}
-    chosen_from = pairs_to_select(labels, list(sub_category_of), Path(release_dir).name, only_common)
+    failed = found.judge_check is not None and found.judge_check.outcome == FAILED
+    chosen_from = pairs_to_select(labels, list(sub_category_of), Path(release_dir).name, only_common,
+                                  evaluate(failed) if evaluate else None)
     selection = select_pairs(labels, {pair_id: sub_category_of[pair_id] for pair_id in chosen_from},
                              per_sub_category)
     decisions = [decision(row, selection, judge_hashes) for row in rows]
