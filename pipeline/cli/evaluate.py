@@ -73,12 +73,13 @@ def evaluated(folder: Path, models: Path, text_only: bool, only: list[str] | Non
         if missing:
             raise fail(f"environment variable {', '.join(missing)} is not set (the models' API keys)")
         check_prefect_home()
-        check_served(config, list(dict.fromkeys(name for name, _ in plan)))
-        notes = earlier_evaluations(config, plan, Path(out_dir), folder.name)
-        judge_check = check_before_run(config, plan, folder, Path(out_dir), trust_judge)
-        notes += check_image_mode(config, plan, folder, Path(out_dir))
-        for line in [*judge_check.lines, *(f"note: {note}" for note in notes)]:
-            typer.echo(line, err=True)
+        with _llm_warnings_as_notes():
+            check_served(config, list(dict.fromkeys(name for name, _ in plan)))
+            notes = earlier_evaluations(config, plan, Path(out_dir), folder.name)
+            judge_check = check_before_run(config, plan, folder, Path(out_dir), trust_judge)
+            # said before the image probe, which may refuse the run
+            _echo([*judge_check.lines, *(f"note: {note}" for note in notes)])
+            _echo([f"note: {note}" for note in check_image_mode(config, plan, folder, Path(out_dir))])
     from pipeline.prefect_server import prefect_api, use
 
     recorded = judge_check.record.stamp() if judge_check.record else None
@@ -88,6 +89,32 @@ def evaluated(folder: Path, models: Path, text_only: bool, only: list[str] | Non
         with user_errors(), use(server), _without_signal_crash_lines():
             return evaluate_flow(str(folder), folder.name, str(models), str(out_dir), text_only, only,
                                  recorded), config.judge
+
+
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line, err=True)
+
+
+class _NoteHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"note: {record.getMessage()}", err=True)
+
+
+@contextmanager
+def _llm_warnings_as_notes() -> Iterator[None]:
+    """Around the checks before the flow: the LLM client's warnings (a server that refuses the
+    `json_schema` response format, met by the judge check) are `note:` lines, as the checks' own are,
+    not bare lines with no prefix. Inside the flow Prefect's log lines say them."""
+    logger = logging.getLogger("pipeline.llm")
+    handler, propagate = _NoteHandler(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def evaluate_words(release: str, models: Path, text_only: bool, only: list[str] | None, trust_judge: bool,
