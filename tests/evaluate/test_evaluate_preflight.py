@@ -10,7 +10,8 @@ import socket
 import pytest
 from starlette.responses import Response
 
-from pipeline.cli.evaluate import check_served, unjudged_errors
+from pipeline.cli.evaluate import unjudged_errors
+from pipeline.cli.evaluate_checks import check_served
 from pipeline.cli.preflight import check_reads_images
 from pipeline.evaluate.models import EvaluationConfig
 from pipeline.evaluate.runner import CANNOT_SEE, IMAGE, reusable_rows, run_stamp, text_only_endpoint, write_rows

@@ -17,7 +17,7 @@ from tests.support.review_runs import serving
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.cli.evaluate import judge_check_lines
+from pipeline.cli.evaluate_checks import judge_check_lines
 from pipeline.evaluate.judge_check import canned_answers, check_judge
 from pipeline.evaluate.models import EvaluationConfig
 from pipeline.evaluate.runner import IMAGE, run_model

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.cli.evaluate import judge_check_lines
+from pipeline.cli.evaluate_checks import judge_check_lines
 from pipeline.evaluate import judge_check, runner
 from pipeline.evaluate.judge_check import JudgeCheck
 

@@ -93,7 +93,7 @@ def test_two_files_of_one_model_are_refused_naming_both_by_the_leaderboard_selec
 
 
 def test_a_model_with_only_a_text_only_file_is_named_in_a_note(tmp_path):
-    from pipeline.cli.evaluate import earlier_evaluations
+    from pipeline.cli.evaluate_checks import earlier_evaluations
     from pipeline.evaluate.models import load_models
 
     release = bare_release(tmp_path)

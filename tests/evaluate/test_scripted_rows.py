@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from PIL import Image
 from tests.llm.test_cache_identity import serving_on
 
-from pipeline.cli.evaluate import check_image_mode, earlier_evaluations
+from pipeline.cli.evaluate_checks import check_image_mode, earlier_evaluations
 from pipeline.evaluate.leaderboard import load_leaderboard
 from pipeline.evaluate.report import markdown
 from pipeline.evaluate.models import EvaluationConfig
