@@ -20,6 +20,7 @@ from pipeline.config import BuildConfig
 from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, uses_llm
 from pipeline.ledger import ledger_for
 from pipeline.llm.accounting import added_up
+from pipeline.llm.recording import SpendingRecord
 from pipeline.plan import pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry, Seed
 from pipeline.run_records import code_version
@@ -69,9 +70,9 @@ def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
 
 
 LLM_CALLS = "llm_calls"  # the run's folder of what each build process sent: one JSON file per process
-# (process id, run folder) -> (this process's file, the client's counts when it began on the run): a
-# process's client lives on across runs, so a run keeps only what was sent while working on it
-_began: dict[tuple[int, str], tuple[str, dict]] = {}
+# (process id, run folder) -> this process's record of what its client spent on the run (its file, and
+# the client's counts when it began on the run): a process's client lives on across runs
+_began: dict[tuple[int, str], SpendingRecord] = {}
 _began_lock = threading.Lock()
 
 
@@ -83,9 +84,10 @@ def _llm_accounting(config_key: str):
 
 @contextmanager
 def llm_calls_recorded(config_key: str, run: RunDir) -> Iterator[None]:
-    """Around a stage computed: what this process's LLM client spent on the run so far is written to
-    its file in `LLM_CALLS` (failed or interrupted stages too), which every later process of the run
-    keeps, so the summary adds up a resumed or retried run's calls as the stage seconds are."""
+    """Around a stage computed: what this process's LLM client spent on the run so far is kept in its
+    file in `LLM_CALLS`, rewritten while the stage works and as it ends (failed or stopped stages too,
+    `pipeline.llm.recording`), which every later process of the run keeps, so the summary adds up a
+    resumed or retried run's calls as the stage seconds are."""
     accounting = _llm_accounting(config_key)
     if accounting is None:
         yield
@@ -93,15 +95,11 @@ def llm_calls_recorded(config_key: str, run: RunDir) -> Iterator[None]:
     key = (os.getpid(), str(run.path))
     with _began_lock:
         if key not in _began:
-            _began[key] = (f"{key[0]}-{uuid.uuid4().hex[:12]}.json", accounting.summary())
-    try:
+            _began[key] = SpendingRecord(run.path / LLM_CALLS / f"{key[0]}-{uuid.uuid4().hex[:12]}.json",
+                                         accounting)
+        record = _began[key]
+    with record.kept_during():
         yield
-    finally:
-        with _began_lock:
-            name, before = _began[key]
-            spent = added_up([accounting.summary()], minus=before)
-            if spent:
-                atomic_write_json(run.path / LLM_CALLS / name, spent)
 
 
 def llm_calls_of_run(run: RunDir, since: float) -> tuple[dict[str, dict], int, bool]:

@@ -18,9 +18,9 @@ import atexit
 import concurrent.futures
 import os
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Sequence
+from typing import Any, Sequence, TypeVar
 
 from pipeline.contracts import ItemError
 from pipeline.llm.accounting import Accounting
@@ -32,6 +32,9 @@ from pipeline.llm.loop import LoopThread
 from pipeline.llm.roles import RoleInput, get_role
 from pipeline.llm.session import Answer, RoleSession
 from pipeline.llm.transport import ChatTransport
+
+
+T = TypeVar("T")
 
 
 class LLMConfigError(ValueError):
@@ -72,7 +75,12 @@ class LLMClient:
 
     def submit_batch(self, role: str, inputs: Sequence[RoleInput]) -> concurrent.futures.Future:
         """`run_batch` without waiting: the answers arrive on the returned future."""
-        return self._loop.submit(self.arun_batch(role, inputs))
+        return self.submit(self.arun_batch(role, inputs))
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """A coroutine that awaits `arun_batch` (the client's process wraps it), started on the client's
+        loop, where every batch shares the connections."""
+        return self._loop.submit(coroutine)
 
     async def arun_batch(self, role_name: str, inputs: Sequence[RoleInput]) -> list[Answer | ItemError]:
         role = get_role(role_name)

@@ -8,7 +8,8 @@ on average (58-60 when the loop ran alone). In its own process the loop has its 
 and the other core; the build only pickles each batch across a pipe.
 
 `ClientProcess` has what the build's backends use of `LLMClient`: `settings`, `run_batch`
-and `accounting` (the child's counts, sent back with every batch). The child runs
+and `accounting` (the child's counts, sent back with every batch, about every second while batches
+run, and as a stopped batch ends, its cancelled requests counted: a stopped build records them). The child runs
 `python -m pipeline.llm.process`. It exits when the parent closes the pipe, and at once,
 without finishing its batches, when the parent dies: a killed build must not go on
 sending requests that its rerun will send again.
@@ -16,6 +17,8 @@ sending requests that its rerun will send again.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import itertools
 import os
 import queue
@@ -34,6 +37,8 @@ from pipeline.llm.config import LLMSettings
 from pipeline.stopping import result_unless_stopped
 
 CLOSE_WAIT_S = 60.0  # the child flushes its cache writes before it exits
+CANCEL_WAIT_S = 5.0  # a stopped batch's last counts (its requests cancelled) come back within it
+COUNTS_EVERY_S = 1.0  # the child's counts reach the parent this often while they change
 
 
 class ClientProcessError(RuntimeError):
@@ -111,13 +116,7 @@ class ClientProcess:
         try:
             return result_unless_stopped(future)
         except BaseException:
-            if not future.done():  # an interrupted caller's requests stop too
-                with pending.lock:
-                    pending.futures.pop(batch_id, None)
-                    try:
-                        requests.send(("cancel", batch_id))
-                    except OSError:
-                        pass
+            _cancel(pending, requests, batch_id, future)
             raise
 
     def close(self) -> None:
@@ -127,6 +126,22 @@ class ClientProcess:
                 self._closed = True
             self._stop()
             self._reader.join(timeout=CLOSE_WAIT_S)
+
+
+def _cancel(pending: _Pending, requests: Connection, batch_id: int, future: Future) -> None:
+    """An interrupted caller's requests stop too. Waits (briefly) for the counts of what the batch
+    sent, its cancelled requests included, so that a stopped stage's record of its calls has them."""
+    last_counts: Future = Future()
+    with pending.lock:
+        if pending.futures.get(batch_id) is not future:  # answered meanwhile, or the child is gone
+            return
+        pending.futures[batch_id] = last_counts
+        try:
+            requests.send(("cancel", batch_id))
+        except OSError:
+            pending.futures.pop(batch_id, None)
+            return
+    concurrent.futures.wait([last_counts], timeout=CANCEL_WAIT_S)
 
 
 class _Pending:
@@ -147,11 +162,15 @@ def _read_replies(replies: Connection, process: subprocess.Popen, pending: _Pend
         except (EOFError, OSError):
             break
         accounting.replace(added_up([before, usage]))
+        if batch_id is None:  # the counts alone
+            continue
         with pending.lock:
             future = pending.futures.pop(batch_id, None)
         if future is None:  # cancelled meanwhile
             continue
-        if ok:
+        if ok is None:  # a cancelled batch's last counts, which `_cancel` waits for
+            future.set_result(None)
+        elif ok:
             future.set_result(result)
         else:
             future.set_exception(result)
@@ -198,9 +217,11 @@ def serve(requests: Connection, replies: Connection) -> None:
     except Exception as error:  # e.g. a cache path that cannot be written: every batch says so
         _refuse_every_batch(requests, replies, error)
         return
-    outbox: queue.SimpleQueue = queue.SimpleQueue()
-    sender = threading.Thread(target=_send_forever, args=(outbox, replies), name="replies", daemon=True)
+    outbox = _Outbox(client)
+    sender = threading.Thread(target=_send_forever, args=(outbox.queue, replies), name="replies", daemon=True)
     sender.start()
+    counting = threading.Event()
+    threading.Thread(target=_send_counts_until, args=(outbox, counting), name="counts", daemon=True).start()
     running: dict[int, Future] = {}
     try:
         while (message := requests.recv()) is not None:
@@ -209,14 +230,50 @@ def serve(requests: Connection, replies: Connection) -> None:
                 if (future := running.pop(batch_id, None)) is not None:
                     future.cancel()
                 continue
-            future = running[batch_id] = client.submit_batch(*batch)
-            future.add_done_callback(lambda done, batch_id=batch_id: _reply(outbox, client, batch_id, done,
-                                                                            running))
+            future = running[batch_id] = client.submit(_batch(client, outbox, batch_id, *batch))
+            future.add_done_callback(lambda done, batch_id=batch_id: _reply(outbox, batch_id, done, running))
     except (EOFError, OSError):  # the parent died without closing: send nothing more
         os._exit(1)
+    counting.set()
     client.close()  # commits the answers still queued for the cache
-    outbox.put(None)
+    outbox.queue.put(None)
     sender.join()
+
+
+class _Outbox:
+    """Replies for the parent, each with the client's counts as they were when it was put, in that
+    order: the parent takes the last counts it receives."""
+
+    def __init__(self, client) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._client = client
+        self._lock = threading.Lock()
+        self._sent: dict[str, dict] = {}
+
+    def put(self, batch_id: int | None, ok: bool | None, result: Any) -> None:
+        with self._lock:
+            self._sent = self._client.accounting.summary()
+            self.queue.put((batch_id, ok, result, self._sent))
+
+    def counts_if_changed(self) -> None:
+        with self._lock:
+            changed = self._client.accounting.summary() != self._sent
+        if changed:
+            self.put(None, None, None)
+
+
+async def _batch(client, outbox: _Outbox, batch_id: int, role: str, inputs: list) -> list:
+    try:
+        return await client.arun_batch(role, inputs)
+    except asyncio.CancelledError:  # its requests have been cancelled, and counted, by now
+        outbox.put(batch_id, None, None)
+        raise
+
+
+def _send_counts_until(outbox: _Outbox, stop: threading.Event) -> None:
+    """So that a parent killed mid-batch (SIGKILL) has recorded all but its last second's requests."""
+    while not stop.wait(COUNTS_EVERY_S):
+        outbox.counts_if_changed()
 
 
 def _refuse_every_batch(requests: Connection, replies: Connection, error: Exception) -> None:
@@ -228,13 +285,12 @@ def _refuse_every_batch(requests: Connection, replies: Connection, error: Except
         pass
 
 
-def _reply(outbox: queue.SimpleQueue, client, batch_id: int, done: Future, running: dict) -> None:
+def _reply(outbox: _Outbox, batch_id: int, done: Future, running: dict) -> None:
     running.pop(batch_id, None)
-    if done.cancelled():
+    if done.cancelled():  # `_batch` sends its last counts
         return
     error = done.exception()
-    outbox.put((batch_id, error is None, done.result() if error is None else error,
-                client.accounting.summary()))
+    outbox.put(batch_id, error is None, done.result() if error is None else error)
 
 
 def _send_forever(outbox: queue.SimpleQueue, replies: Connection) -> None:
