@@ -48,9 +48,7 @@ def _words_pattern(words: list[str], unless: list[str] = (), unless_after: list[
     `unless_after` comes just before ("comic strip"). Both are closed lists of harmless senses."""
     alternatives = "|".join(sorted((re.escape(w.lower()) for w in words), key=len, reverse=True))
     not_after = "".join(rf"(?<!\b{re.escape(word)} )" for word in unless_after)
-    # A harmless phrase must end where its word ends: "minor role" is no harmless sense of
-    # "minor role-play" (a hyphen or dash joins the next word on).
-    not_starting = rf"(?!(?:{'|'.join(unless)})(?![\w\-\u2010-\u2015]))" if unless else ""
+    not_starting = rf"(?!(?:{'|'.join(unless)})\b)" if unless else ""
     return rf"\b{not_after}{not_starting}(?:{alternatives})\b"
 
 
