@@ -3,8 +3,8 @@ run's own records (its config.json, its leak filter decisions), never from today
 with other settings, or before a setting existed, is described as it was built.
 
 The leak threshold is the run's `leak_filter.threshold`, or, where that was left unset, the detector's own
-(the value each leak filter decision recorded). The offline harm check drops a pair whose intent similarity
-is below `harm_check.min_intent_similarity`; the LLM harm check has no such number.
+(the value each leak filter decision, or retried rewrite attempt, recorded). The offline harm check drops
+a pair whose intent similarity is below `harm_check.min_intent_similarity`; the LLM harm check has no such number.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from pipeline.contracts import StageName
 UNKNOWN = "unknown"
 OFFLINE_HARM_CHECK = "rules"  # `backends.harm_check`: the only harm check that reads min_intent_similarity
 _MISSING = object()
+# Decisions scored at the build's one leak threshold: a run whose every pair failed before the leak
+# filter (a server down mid-rewrite) has only its retried rewrite attempts to say which it was.
+LEAK_SCORED = {StageName.leak_filter, StageName.rewrite}
 
 
 def recorded(config: dict | None, section: str, key: str):
@@ -29,8 +32,8 @@ def number_text(value: float) -> str:
 
 
 def leak_threshold_text(config: dict | None, decided: Iterable[float | None]) -> str:
-    """The leak threshold and where it came from: `decided` holds the thresholds the leak filter's
-    decisions recorded (the detector's own where the config left it unset)."""
+    """The leak threshold and where it came from: `decided` holds the thresholds the leak-scored
+    decisions recorded (`LEAK_SCORED`; the detector's own where the config left it unset)."""
     set_to = recorded(config, "leak_filter", "threshold")
     if set_to is not _MISSING and set_to is not None:
         return f"{number_text(set_to)} (`leak_filter.threshold`)"
@@ -53,7 +56,7 @@ def intent_threshold_text(config: dict | None) -> str | None:
 
 def summary_line(config: dict | None, decisions: Iterable) -> str:
     """The summary's line of thresholds, from the run's config and its decisions (`Decision`s)."""
-    leak = leak_threshold_text(config, (d.threshold for d in decisions if d.stage == StageName.leak_filter))
+    leak = leak_threshold_text(config, (d.threshold for d in decisions if d.stage in LEAK_SCORED))
     line = f"Thresholds: leak {leak}"
     intent = intent_threshold_text(config)
     if intent is not None:
