@@ -150,6 +150,9 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
                                       str(annotation.get("id")), time_if_readable(annotation), where))
         return None
     batch = by_id.get(decision.batch_id)
+    if cancelled and (batch is None or decision.pair_id not in batch.manifest.pairs_for(annotator)):
+        # Label Studio shows every task to everyone: a skip of a pair not theirs decides nothing
+        return None
     if batch is None or decision.pair_id not in batch.items:
         plan.skipped.append(f"{where}: pair {decision.pair_id} is in no batch of this run")
         return None

@@ -253,3 +253,19 @@ def test_a_converted_annotation_a_snapshot_lists_by_draft_id_only_is_said_to_be_
     assert cli_import(run, before).exit_code == 0
     result = cli_import(run, in_run(run, task(11, [], [3], "2026-12-07T18:01:59.712626Z")))
     assert "is withdrawn: its annotation is no longer in Label Studio's export" in result.output
+
+
+def test_a_skip_of_a_pair_not_assigned_to_the_user_decides_nothing_and_is_no_error(tmp_path):
+    # Label Studio shows every task to everyone: bob skipping alice's pair is no refusal (review38 found
+    # the import exiting 1 on it once skips were read)
+    export_batches(make_run(tmp_path, pairs=4), batch_size=4, overlap=0.0, annotators=["alice", "bob"])
+    batch = load_batches(tmp_path / "fake")[0]
+    exported = shaped_like_an_export([batch])
+    alices = next(t for t in exported if t["data"]["pair_id"] in batch.manifest.pairs_for("alice"))
+    bob_skips = {**annotation(13, 9, [], "2026-12-07T18:01:59.076648Z", cancelled=True), "completed_by": 2}
+    task_9 = {**task(9, [ACCEPTED_9, bob_skips], [], "2026-12-07T18:01:59.218480Z"), "data": alices["data"]}
+    result = cli_import((tmp_path, exported), [task_9])
+    assert result.exit_code == 0, result.output
+    assert "not assigned" not in result.output
+    pair = alices["data"]["pair_id"]
+    assert current((tmp_path, exported)) == {(pair, "alice"): ("accept", "labelstudio", "2026-12-07T18:01:33.942+00:00")}
