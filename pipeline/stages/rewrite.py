@@ -12,8 +12,8 @@ from __future__ import annotations
 from pipeline.backends.base import Rewriter
 from pipeline.batch import Batch
 from pipeline.contracts import ReasonCode, StageName
-from pipeline.records import Blocked
-from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from
+from pipeline.records import Blocked, LeakScores
+from pipeline.stages.base import Stage, drop_blocked_seeds, failure_from, failure_text
 from pipeline.stages.harm_check import harm_cues
 from pipeline.stages.leak_filter import LeakFilterStage
 from pipeline.stages.rewrite_loop import RewriteItem, rewrite_until_clean
@@ -51,7 +51,8 @@ class RewriteStage(Stage):
                 tried = pair.model_copy(update={"final_query": attempt.query})
                 decisions.append(self.leak_filter.decision(tried, self.leak_filter.judgement(
                     leak, attempt=number, code=ReasonCode.rewrite_retry,
-                    reason=f"attempt {number} {why}; spans fed back: {', '.join(leak.spans) or 'none'}"),
+                    reason=(f"attempt {number} {why}{judge_note(leak)}; "
+                            f"spans fed back: {', '.join(leak.spans) or 'none'}")),
                     stage=self.name))
             if outcome.error:
                 failures.append(failure_from(outcome.error, item_id=pair.id, seed_id=pair.seed_id,
@@ -67,3 +68,11 @@ class RewriteStage(Stage):
         batch = batch.model_copy(update={"pairs": rewritten, "failures": failures,
                                          "decisions": batch.decisions + decisions})
         return drop_blocked_seeds(batch, blocked)
+
+
+def judge_note(leak: LeakScores) -> str:
+    """Where the VSIL judge gave no answer for an attempt (its signal -1), the reason says so, and that the
+    attempt was retried on the detector's score alone."""
+    if leak.judge_error is None:
+        return ""
+    return f" (the VSIL judge gave no answer ({failure_text(leak.judge_error)}); the detector's score alone)"
