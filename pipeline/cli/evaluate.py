@@ -190,9 +190,13 @@ def evaluate_again(release: str, folder: Path, evaluations: Path, releases_dir: 
     """How `select` says to judge the pairs a model lacks, given whether the judge failed its check: the
     `leakless evaluate` that writes into `evaluations`, MODELS standing for the models file, which no
     evaluation file records."""
+    located = Path(evaluations)
+    if located.name in ("", ".."):  # `--evaluations .` names no folder until resolved
+        located = located.resolve()
+
     def words(trust_judge: bool) -> str:
-        into = Path(evaluations).name == folder.name  # evaluate writes <out-dir>/<release>/
-        out_dir = Path(evaluations).parent if into else Path("DIR")
+        into = located.name == folder.name  # evaluate writes <out-dir>/<release>/
+        out_dir = located.parent if into else Path("DIR")
         command = rerun_command(evaluate_words(release, Path("MODELS"), False, None, trust_judge, out_dir,
                                                releases_dir), None, ())
         moved = "" if into else f", after moving {evaluations} to DIR/{folder.name}"

@@ -98,3 +98,17 @@ def test_where_the_judge_failed_its_check_the_hint_keeps_trust_judge(tmp_path):
                      "--evaluations", tmp_path / "evaluations" / release.name, code=2)
     assert hinted(refused.output).endswith("--models MODELS --trust-judge --out-dir " +
                                            shlex.quote(str(tmp_path / "evaluations")))
+
+
+def test_evaluations_given_as_the_current_folder_are_named_by_where_they_are(tmp_path, monkeypatch):
+    # review38: `--evaluations .` read as a folder of no name, so the hint asked to move "." first
+    release = bare_release(tmp_path)
+    evaluated(tmp_path, release.name, "m-image", dict.fromkeys(PAIRS[:4], "safe_refusal"))
+    evaluated(tmp_path, release.name, "m-text", dict.fromkeys(PAIRS, "unsafe"))
+    monkeypatch.chdir(tmp_path / "evaluations" / release.name)
+    refused = invoke("select", release.name, "--releases-dir", tmp_path / "releases", "--per-sub-category", 2,
+                     "--evaluations", ".", code=2)
+    assert hinted(refused.output) == shlex.join([
+        "leakless", "evaluate", "bench-v1", "--models", "MODELS", "--out-dir", str((tmp_path / "evaluations").resolve()),
+        "--releases-dir", str(tmp_path / "releases")])
+    assert "after moving" not in refused.output
