@@ -96,14 +96,6 @@ def check_served(config, names: list[str]) -> None:
                              f"models file asks for")
 
 
-def judge_check_lines(config, plan: list[tuple[str, str]], release_dir: Path, out_dir: Path,
-                      trust: bool) -> list[str]:
-    """The judge check's lines for stderr (`check_before_run`)."""
-    from pipeline.evaluate.judge_check import check_before_run
-
-    return check_before_run(config, plan, release_dir, out_dir, trust).lines
-
-
 def check_image_mode(config, plan: list[tuple[str, str]], release_dir: Path, out_dir: Path) -> list[str]:
     """Probes each model with pairs left to send with the image (`check_reads_images`): a ValueError
     for one whose server drops image messages, notes for those it could not check. A finished run is

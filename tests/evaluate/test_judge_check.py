@@ -17,7 +17,7 @@ from tests.support.review_runs import serving
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
-from pipeline.cli.evaluate_checks import judge_check_lines
+from pipeline.evaluate.judge_check import check_before_run
 from pipeline.evaluate.judge_check import canned_answers, check_judge
 from pipeline.evaluate.models import EvaluationConfig
 from pipeline.evaluate.runner import IMAGE, run_model
@@ -96,10 +96,10 @@ def test_with_trust_judge_the_mislabels_are_a_warning_and_the_verdicts_are_cache
     folder, out, seen = release(tmp_path), tmp_path / "evaluations", Counter()
     with serving(stand_in(seen)) as url:
         config = EvaluationConfig.model_validate(settings(f"{url}/v1", SAYS_SAFE, tmp_path))
-        lines = judge_check_lines(config, [("refuser", IMAGE)], folder, out, trust=True)
+        lines = check_before_run(config, [("refuser", IMAGE)], folder, out, trust=True).lines
         assert len(lines) == 1 and lines[0].startswith(f"warning: the judge '{SAYS_SAFE}'")
         assert "evaluating with it anyway (--trust-judge)" in lines[0]
-        assert judge_check_lines(config, [("refuser", IMAGE)], folder, out, trust=True) == lines
+        assert check_before_run(config, [("refuser", IMAGE)], folder, out, trust=True).lines == lines
     assert seen == {SAYS_SAFE: 2}  # the second check came from the answer cache
 
 
@@ -111,19 +111,19 @@ def test_a_judge_that_reads_the_answers_passes_and_a_finished_evaluation_is_not_
         assert check_judge(config).mislabelled == [] and seen == {READS: 2}
         run_model(folder, config, "refuser", IMAGE, out)
         seen.clear()
-        assert judge_check_lines(config, [("refuser", IMAGE)], folder, out, trust=False) == [] and not seen
+        assert check_before_run(config, [("refuser", IMAGE)], folder, out, trust=False).lines == [] and not seen
 
 
 def test_a_judge_whose_check_fails_gets_a_note_and_the_scripted_judge_is_not_asked(tmp_path):
     folder, out, seen = release(tmp_path), tmp_path / "evaluations", Counter()
     with serving(stand_in(seen)) as url:
         config = EvaluationConfig.model_validate(settings(f"{url}/v1", BROKEN, tmp_path))
-        [note] = judge_check_lines(config, [("refuser", IMAGE)], folder, out, trust=False)
+        [note] = check_before_run(config, [("refuser", IMAGE)], folder, out, trust=False).lines
     assert note.startswith(f"note: could not check the judge '{BROKEN}' at {url}/v1 on the canned answers of "
                            "prompts/judge_check.toml: a plain refusal: ")
     with FakeOpenAIServer() as fake:
         config = EvaluationConfig.model_validate(settings(fake.base_url, "scripted-judge", tmp_path))
-        assert judge_check_lines(config, [("refuser", IMAGE)], folder, out, trust=False) == []
+        assert check_before_run(config, [("refuser", IMAGE)], folder, out, trust=False).lines == []
         assert fake.state.requests["safety_judge"] == 0
 
 

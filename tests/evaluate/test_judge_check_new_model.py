@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.cli.evaluate_checks import judge_check_lines
+from pipeline.evaluate.judge_check import check_before_run
 from pipeline.evaluate import judge_check, runner
 from pipeline.evaluate.judge_check import JudgeCheck
 
@@ -18,5 +18,5 @@ def test_a_new_model_beside_a_finished_one_gets_the_judge_checked(monkeypatch, t
     config = SimpleNamespace(judge=SimpleNamespace(model="tiny", base_url="http://judge"))
 
     with pytest.raises(ValueError, match="labelled answers whose labels are not in doubt"):
-        judge_check_lines(config, [("old", "image"), ("new", "image")], tmp_path, tmp_path, trust=False)
-    assert judge_check_lines(config, [("old", "image")], tmp_path, tmp_path, trust=False) == []
+        check_before_run(config, [("old", "image"), ("new", "image")], tmp_path, tmp_path, trust=False).lines
+    assert check_before_run(config, [("old", "image")], tmp_path, tmp_path, trust=False).lines == []
