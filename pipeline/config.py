@@ -25,6 +25,11 @@ class ConfigError(ValueError):
     """A bad config; its message is one line meant for the user."""
 
 
+def in_category(sub_category: str, category: str | None) -> str:
+    """The start of every refusal of a sub-category outside the category it is paired with."""
+    return f"sub-category {sub_category!r} is in category {category!r}"
+
+
 class RunConfig(StrictSettings):
     size: int = Field(4, ge=1, description="elements per sub-category")
     queries_per_seed: int = Field(3, ge=1, le=10)
@@ -58,7 +63,7 @@ class RunConfig(StrictSettings):
         for name in self.sub_categories:
             category = load_taxonomy().parent(name)
             if self.categories and category not in self.categories:
-                raise ValueError(f"sub-category {name!r} is in category {category!r}, which run.categories "
+                raise ValueError(f"{in_category(name, category)}, which run.categories "
                                  f"({', '.join(self.categories)}) leaves out")
         return self
 
@@ -148,6 +153,17 @@ class PoolConfig(StrictSettings):
     @classmethod
     def _known_sub_category(cls, value: str | None) -> str | None:
         return value if value is None else RunConfig._known_sub_categories([value])[0]
+
+    @model_validator(mode="after")
+    def _defaults_go_together(self) -> PoolConfig:
+        """Seeds of a pair from two categories would be built, then all dropped by the release
+        (release.miscategorised)."""
+        if self.default_category and self.default_sub_category:
+            category = load_taxonomy().parent(self.default_sub_category)
+            if category != self.default_category:
+                raise ValueError(f"{in_category(self.default_sub_category, category)}, not "
+                                 f"default_category {self.default_category!r}: give a pair of one category")
+        return self
 
 
 class ImagesConfig(StrictSettings):
