@@ -2,7 +2,8 @@
 MultiTrust, MLLMGuard, Ch3Ef, UnsafeBench and COCO images.
 
 Category and sub-category come from the captions file when it has them, else
-from the defaults the caller passes (one pool usually holds one theme). The
+from the defaults the caller passes (one pool usually holds one theme); a row's
+sub-category alone names its category, and a pair from two categories is skipped. The
 element is the file's `element` column, else a short phrase cut from the caption.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.config import in_category
 from pipeline.pool.pool import Pool, PoolImage, Skipped
 from pipeline.records import Element, Seed
 from pipeline.taxonomy import load_taxonomy
@@ -29,19 +31,43 @@ def element_phrase(caption: str) -> str:
 
 def seeds_from_pool(pool: Pool, default_category: str | None = None,
                     default_sub_category: str | None = None) -> tuple[list[Seed], list[Skipped]]:
-    """One Seed per captioned image; images with no known category are skipped with a reason."""
-    taxonomy = load_taxonomy()
+    """One Seed per captioned image; an image with no known category and sub-category of that
+    category is skipped with a reason (a release would drop its pairs as release.miscategorised)."""
     seeds, skipped = [], []
     for image in pool.images:
-        category = image.category or default_category
-        sub_category = image.sub_category or default_sub_category
-        # Parent mismatches are tolerated: the released data has a few (see VLSBENCH.md).
-        if category not in taxonomy.categories or taxonomy.parent(sub_category or "") is None:
-            skipped.append(Skipped(image.file, f"no known category/sub-category "
-                                               f"({category!r}/{sub_category!r})"))
-            continue
-        seeds.append(_seed(image, category, sub_category))
+        pair = category_pair(image, default_category, default_sub_category)
+        if isinstance(pair, str):
+            skipped.append(Skipped(image.file, pair))
+        else:
+            seeds.append(_seed(image, *pair))
     return seeds, skipped
+
+
+def category_pair(image: PoolImage, default_category: str | None,
+                  default_sub_category: str | None) -> tuple[str, str] | str:
+    """The image's (category, sub-category), or why it has none that go together. A row's own
+    sub-category names its category; a default fills in only what the row leaves out, and only
+    within the row's category, since one pool's default theme says nothing of a row filed elsewhere."""
+    taxonomy = load_taxonomy()
+    if image.sub_category:
+        sub_category = image.sub_category
+        category = image.category or taxonomy.parent(sub_category)
+    else:
+        sub_category = default_sub_category
+        category = image.category or default_category or taxonomy.parent(sub_category or "")
+    parent = taxonomy.parent(sub_category or "")
+    if category not in taxonomy.categories or parent is None:
+        return f"no known category/sub-category ({category!r}/{sub_category!r})"
+    if parent != category:
+        return _mismatch(image, category, sub_category, parent)
+    return category, sub_category
+
+
+def _mismatch(image: PoolImage, category: str, sub_category: str, parent: str) -> str:
+    given = "the default " if image.sub_category is None else ""
+    category_by = "the row's" if image.category else "the default"
+    return (f"{given}{in_category(sub_category, parent)}, not {category_by} category {category!r}: "
+            "a release drops such a pair (release.miscategorised); give the row a sub-category of its category")
 
 
 def _seed(image: PoolImage, category: str, sub_category: str) -> Seed:
