@@ -49,6 +49,8 @@ def release(
     from pipeline.config import load_config
     from pipeline.release.make import ReleaseOptions, make_release
 
+    if not license.strip():  # the card would say "released under the `` licence"
+        raise fail("--license is empty: give the licence id the card names (apache-2.0, cc-by-4.0, other, ...)")
     folders = [run_folder(run, runs_dir) for run in runs]
     notes: list[str] = []  # stale staging folders removed: said even if the release then fails
     # its staging folder is removed on the way out, and the version number stays free
