@@ -75,7 +75,7 @@ def labelstudio_import(
     from pipeline.review.batches import load_batches
     from pipeline.review.labelstudio_import import check_export, import_export, import_lock, not_json, plan_import
     from pipeline.review.labelstudio_withdrawals import withdraw_missing, withdraw_superseded
-    from pipeline.review.labelstudio_users import fetch_emails, names_emails, parse_user_options, user_names
+    from pipeline.review.labelstudio_users import fetch_emails, is_unnamed, names_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
     with user_errors():
@@ -117,7 +117,7 @@ def labelstudio_import(
         typer.echo(f"warning: {line}: skipped", err=True)
     for line in withdrawal.unchecked + withdrawal.older:
         typer.echo(f"warning: {line}", err=True)
-    unnamed = sorted({p.annotator for p in plan.planned if p.annotator.startswith("labelstudio-user-")})
+    unnamed = sorted({p.annotator for p in plan.planned if is_unnamed(p.annotator)})
     if unnamed:
         typer.echo(f"warning: no name for {', '.join(unnamed)}; map them with --user ID=NAME "
                    "or pass --url to name them by e-mail", err=True)

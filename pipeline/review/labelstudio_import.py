@@ -17,7 +17,7 @@ from pipeline.review.labelstudio_annotations import (annotation_decision, annota
                                                      skip_decision, time_if_readable, unusable_because)
 from pipeline.review.labelstudio_unrecorded import (Draft, held_by_draft, held_by_unread_drafts, newer_draft,
                                                     task_drafts, unrecorded_notes)
-from pipeline.review.labelstudio_users import annotator_name
+from pipeline.review.labelstudio_users import annotator_name, is_unnamed
 from pipeline.review.scoring import EditScorer, edit_refusal
 from pipeline.review.store import ReviewStore
 from pipeline.storage import exclusive_lock
@@ -150,8 +150,10 @@ def plan_annotation(exported: dict, annotation: dict, annotator: str, by_id: dic
                                       str(annotation.get("id")), time_if_readable(annotation), where))
         return None
     batch = by_id.get(decision.batch_id)
-    if cancelled and (batch is None or decision.pair_id not in batch.manifest.pairs_for(annotator)):
+    if (cancelled and not is_unnamed(annotator)
+            and (batch is None or decision.pair_id not in batch.manifest.pairs_for(annotator))):
         # Label Studio shows every task to everyone: a skip of a pair not theirs decides nothing
+        # (an unnamed user's skip may be of their own pair: that one is named, with the --user hint)
         return None
     if batch is None or decision.pair_id not in batch.items:
         plan.skipped.append(f"{where}: pair {decision.pair_id} is in no batch of this run")

@@ -116,7 +116,14 @@ def annotator_name(completed_by, users: dict[str, str]) -> str:
     for key in (str(user_id), email.lower() if isinstance(email, str) else None):
         if key is not None and key in users:
             return users[key]
-    return f"labelstudio-user-{user_id}"
+    return f"{UNNAMED}{user_id}"
+
+
+UNNAMED = "labelstudio-user-"  # the name of a Label Studio user no --user mapping names
+
+
+def is_unnamed(annotator: str) -> bool:
+    return annotator.startswith(UNNAMED)
 
 
 def names_emails(exported_tasks: list[dict]) -> bool:

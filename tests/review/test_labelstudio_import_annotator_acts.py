@@ -269,3 +269,17 @@ def test_a_skip_of_a_pair_not_assigned_to_the_user_decides_nothing_and_is_no_err
     assert "not assigned" not in result.output
     pair = alices["data"]["pair_id"]
     assert current((tmp_path, exported)) == {(pair, "alice"): ("accept", "labelstudio", "2026-12-07T18:01:33.942+00:00")}
+
+
+def test_a_skip_by_a_user_no_mapping_names_is_named_with_the_user_hint(tmp_path):
+    # review38b: once other users' skips were passed over, an unmapped annotator's skip of their own
+    # pair went too, without a word (their verdicts get the --user hint)
+    export_batches(make_run(tmp_path, pairs=4), batch_size=4, overlap=0.0, annotators=["alice", "bob"])
+    batch = load_batches(tmp_path / "fake")[0]
+    exported = shaped_like_an_export([batch])
+    assigned = next(t for t in exported if t["data"]["pair_id"] in batch.manifest.pairs_for("alice"))
+    skipped = {**annotation(13, 9, [], "2026-12-07T18:01:59.076648Z", cancelled=True), "completed_by": 7}
+    task_9 = {**task(9, [skipped], [], "2026-12-07T18:01:59.218480Z"), "data": assigned["data"]}
+    result = cli_import((tmp_path, exported), [task_9])
+    assert result.exit_code == 1, result.output
+    assert "not assigned to labelstudio-user-7 (name the Label Studio user with --user" in result.output
