@@ -1,7 +1,8 @@
 """Build configuration: a TOML file, validated strictly, with CLI overrides.
 
 Unknown keys are errors, not silently ignored, because a misspelt threshold
-would otherwise build a whole benchmark with the default one.
+would otherwise build a whole benchmark with the default one. Reading the file and
+its one-line errors are `pipeline.config_files`'s, which other settings files share.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ from pathlib import Path
 from types import UnionType
 from typing import Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from pipeline.backends.diffusers_config import DiffusersConfig
+from pipeline.config_files import ConfigError, one_line, read_toml, validated
 from pipeline.llm.config import LLMSettings
 from pipeline.settings import PathText, StrictSettings, with_its_base
 from pipeline.taxonomy import load_taxonomy
 
-
-class ConfigError(ValueError):
-    """A bad config; its message is one line meant for the user."""
+# ConfigError, one_line, read_toml and validated are pipeline.config_files', named here too for the
+# modules that import them from pipeline.config.
+__all__ = ["BackendsConfig", "BuildConfig", "ConfigError", "ElementsConfig", "ExportConfig", "HarmCheckConfig",
+           "ImagesConfig", "LLM_ROLES", "LeakFilterConfig", "POOL_NAME", "PoolConfig", "RewriteConfig", "RunConfig",
+           "RunnerConfig", "apply_override", "in_category", "load_config", "one_line", "read_toml", "validated"]
 
 
 def in_category(sub_category: str, category: str | None) -> str:
@@ -215,16 +219,6 @@ class BuildConfig(StrictSettings):
         return self
 
 
-def one_line(error: ValidationError, where_empty: str = "config") -> str:
-    """A pydantic error's first problem on one line: where, and what."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or where_empty
-    if first["type"] == "extra_forbidden":
-        return f"{where}: unknown key"
-    message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
-
-
 def _parse_value(raw: str):
     """CLI override values are TOML/JSON literals when they parse, strings otherwise."""
     try:
@@ -267,37 +261,6 @@ def _model_of(annotation) -> type[BaseModel] | None:
     """The model a field holds, also where it may be None (`PoolConfig | None`)."""
     kinds = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
     return next((kind for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel)), None)
-
-
-def read_toml(path: Path, what: str = "config file") -> dict:
-    path = Path(path)
-    if path.is_dir():
-        raise ConfigError(f"{what} is a folder: {path}")
-    if not path.is_file():
-        raise ConfigError(f"{what} not found: {with_its_base(path)}")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad's byte-order mark, unseen in an editor
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
-
-
-def validated(model: type[BaseModel], data: dict, path: Path | None = None, overridden: frozenset[str] = frozenset()):
-    """`model` from `data`, or a ConfigError with the first problem on one line, blamed on the file
-    or, for a key that an override (`--set`) set, on that override."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        unknown = first["type"] == "extra_forbidden"  # a typo in a section name: loc is the section
-        inside = sorted(key for key in overridden if key.startswith(where + "."))  # a section's own check
-        if any(where == key or where.startswith(key + ".") for key in overridden) or (unknown and inside):
-            prefix = "override "
-        elif inside:  # the file and the overrides together: name both
-            prefix = f"{path or 'the defaults'} with override {', '.join(inside)}: "
-        else:
-            prefix = f"{path}: " if path else ""
-        raise ConfigError(prefix + one_line(error)) from None
 
 
 def load_config(path: Path | None = None, overrides: list[str] = ()) -> BuildConfig:
