@@ -19,7 +19,7 @@ from pipeline.build_thresholds import summary_line
 from pipeline.config import BuildConfig
 from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, uses_llm
 from pipeline.ledger import ledger_for
-from pipeline.llm.accounting import added_up
+from pipeline.llm.accounting import Accounting, added_up
 from pipeline.llm.recording import SpendingRecord
 from pipeline.plan import pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry, Seed
@@ -70,9 +70,12 @@ def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
 
 
 LLM_CALLS = "llm_calls"  # the run's folder of what each build process sent: one JSON file per process
-# (process id, run folder) -> this process's record of what its client spent on the run (its file, and
-# the client's counts when it began on the run): a process's client lives on across runs
-_began: dict[tuple[int, str], SpendingRecord] = {}
+# (process id, run folder) -> the build (`RunDir.build_token`) this process last computed a stage of the run
+# for, and its record of what the client spent on that build (its file, and the client's counts when it
+# began): a process's client lives on across runs, and a build stopped before `finalize` (Ctrl-C in a
+# notebook) or computed by an external Dask cluster's workers never drops its record, so each build starts
+# its own rather than counting what every other run sent since an earlier build began
+_began: dict[tuple[int, str], tuple[str, SpendingRecord]] = {}
 _began_lock = threading.Lock()
 
 
@@ -92,14 +95,20 @@ def llm_calls_recorded(config_key: str, run: RunDir) -> Iterator[None]:
     if accounting is None:
         yield
         return
+    with record_of_build(run, accounting).kept_during():
+        yield
+
+
+def record_of_build(run: RunDir, accounting: Accounting) -> SpendingRecord:
+    """This process's record for the build `run` belongs to: one file per process per build, however
+    many of its stages the process computes, begun at the client's counts of the build's first one."""
     key = (os.getpid(), str(run.path))
     with _began_lock:
-        if key not in _began:
-            _began[key] = SpendingRecord(run.path / LLM_CALLS / f"{key[0]}-{uuid.uuid4().hex[:12]}.json",
-                                         accounting)
-        record = _began[key]
-    with record.kept_during():
-        yield
+        token, record = _began.get(key, (None, None))
+        if record is None or token != run.build_token:
+            record = SpendingRecord(run.path / LLM_CALLS / f"{key[0]}-{uuid.uuid4().hex[:12]}.json", accounting)
+            _began[key] = (run.build_token, record)
+        return record
 
 
 def llm_calls_of_run(run: RunDir, since: float) -> tuple[dict[str, dict], int, bool]:

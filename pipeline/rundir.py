@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,6 +23,13 @@ from pipeline.storage import atomic_write_json, atomic_write_text, remove_leftov
 
 # The leak scores' model label, with the precision where it is not float32 ("all-MiniLM-L6-v2@bfloat16+lexicon").
 _DETECTOR_LABEL = re.compile(r"all-MiniLM-L6-v2(@\w+)?\+lexicon")
+
+
+def _new_build_token() -> str:
+    """Which build a `RunDir` serves (a new one per handle, and per `claim`): it travels with the handle to
+    every process that computes the build's stages (Dask workers too), where each build of the run keeps
+    its own record of the LLM calls sent (`pipeline.build.llm_calls_recorded`)."""
+    return uuid.uuid4().hex[:12]
 
 
 def new_run_id(config: BuildConfig) -> str:
@@ -39,6 +47,7 @@ class RunDir:
             raise ConfigError(f"invalid run id {run_id!r}")
         self.run_id = run_id
         self.path = Path(runs_dir).resolve() / run_id
+        self.build_token = _new_build_token()
 
     @property
     def elements_record(self) -> Path:
@@ -166,6 +175,7 @@ class RunDir:
         elements; record the image-first seeds among `seeds` (the plan this build runs), and have the
         batches whose retrieved pool images changed made again (`stale_retrievals`)."""
         self.check(config)
+        self.build_token = _new_build_token()
         remove_leftovers(self.path.rglob(".*.tmp"))  # of a run killed mid-write; a live writer's stay
         run_pool.redo_stale_retrievals(self)  # a resume's: a new run has no checkpoint
         if not self.config_record.exists():
