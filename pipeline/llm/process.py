@@ -31,11 +31,10 @@ from typing import Any, Sequence
 
 from pipeline.llm.accounting import Accounting, added_up
 from pipeline.llm.config import LLMSettings
-from pipeline.llm.process_child import ClientProcessError, _send_forever, main
+from pipeline.llm.process_child import ClientProcessError, main
 from pipeline.stopping import result_unless_stopped
 
-# `_send_forever` too: a test sends through it from here, where it was before the child had its module.
-__all__ = ["ClientProcess", "ClientProcessError", "_send_forever"]
+__all__ = ["ClientProcess", "ClientProcessError"]  # the error is raised on both sides
 
 CLOSE_WAIT_S = 60.0  # the child flushes its cache writes before it exits
 CANCEL_WAIT_S = 5.0  # a stopped batch's last counts (its requests cancelled) come back within it

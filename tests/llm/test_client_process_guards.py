@@ -13,6 +13,7 @@ import pytest
 
 import pipeline.llm.process as process
 from pipeline.llm.process import ClientProcess, ClientProcessError
+from pipeline.llm.process_child import _send_forever
 from pipeline.llm.roles import VSILJudgeInput
 from pipeline.testing.openai_server import FAKE_KEY_ENV, FakeOpenAIServer
 
@@ -83,7 +84,7 @@ def test_an_answer_that_does_not_pickle_reaches_its_caller_as_an_error():
     usage = {"vsil_judge": {"requests": 1}}
     outbox.put((7, False, ValueError(lambda: None), usage))  # a lambda does not pickle
     outbox.put(None)
-    process._send_forever(outbox, replies)
+    _send_forever(outbox, replies)
     assert replies_read.poll(1), "nothing was sent back"
     batch_id, ok, error, sent_usage = replies_read.recv()
     assert (batch_id, ok, sent_usage) == (7, False, usage)

@@ -12,7 +12,7 @@ import sys
 from pipeline.llm.process import ClientProcessError
 
 # Runs pipeline.llm.process as `python -m` does (as `__main__`, left in sys.modules), its main returning
-# at once (the settings pipe is closed), then sends an unpicklable answer with the child's `_send_forever`.
+# at once (the settings pipe is closed), then sends an unpicklable answer through the child's `_send_forever`.
 AS_THE_CHILD = """
 import os, queue, runpy, sys, types
 from multiprocessing import Pipe
@@ -27,7 +27,8 @@ sys.modules["__main__"] = main
 outbox, (replies_read, replies) = queue.SimpleQueue(), Pipe(duplex=False)
 outbox.put((7, False, ValueError(lambda: None), {"vsil_judge": {"requests": 1}}))
 outbox.put(None)
-child["_send_forever"](outbox, replies)
+from pipeline.llm.process_child import _send_forever  # what the child, run as above, sends with
+_send_forever(outbox, replies)
 sys.stdout.buffer.write(replies_read.recv_bytes())
 """
 
