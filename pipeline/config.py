@@ -219,15 +219,42 @@ class BuildConfig(StrictSettings):
         return self
 
 
-def _parse_value(raw: str):
-    """CLI override values are TOML/JSON literals when they parse, strings otherwise."""
+# Bare words that unset a key, as JSON's null does: a Python user writes None, and a store folder or
+# an answer cache named "None" is never what was meant. Quoted ('"None"') they stay text.
+NULL_WORDS = frozenset({"None", "none", "Null", "NULL", "null"})
+
+
+def _parse_value(raw: str, key: str = ""):
+    """CLI override values are TOML/JSON literals when they parse, strings otherwise; a bare
+    NULL_WORDS word is None unless `key` takes that word as one of its choices (backends' "none")."""
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         try:
             return json.loads(raw)
         except json.JSONDecodeError:
+            if raw in NULL_WORDS and raw not in _choices(_annotation_of(BuildConfig, key)):
+                return None
             return raw
+
+
+def _annotation_of(model: type[BaseModel] | None, key: str):
+    """The type of the field `key` (section.key) names in `model`, None where it names none."""
+    *sections, leaf = key.split(".")
+    for name in sections:
+        field = model.model_fields.get(name) if model else None
+        model = _model_of(field.annotation) if field else None
+    field = model.model_fields.get(leaf) if model else None
+    return field.annotation if field else None
+
+
+def _choices(annotation) -> tuple:
+    """The literal values a field's type allows (`Literal["none", "llm"]`), also inside a union."""
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    if get_origin(annotation) in (Union, UnionType):
+        return tuple(value for kind in get_args(annotation) for value in _choices(kind))
+    return ()
 
 
 def apply_override(data: dict, assignment: str) -> None:
@@ -240,7 +267,7 @@ def apply_override(data: dict, assignment: str) -> None:
         node = node.setdefault(section, {})
         if not isinstance(node, dict):
             raise ConfigError(f"override {assignment!r}: {section} is not a section")
-    value = _parse_value(raw.strip())
+    value = _parse_value(raw.strip(), key.strip())
     if _names_section(BuildConfig, key.strip()) and not isinstance(value, dict):
         # blamed here, not on a later `--set run.size=...` that would find no section left
         raise ConfigError(f"override {assignment!r}: {key.strip()} is a section, not a value")
