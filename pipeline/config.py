@@ -271,7 +271,20 @@ def apply_override(data: dict, assignment: str) -> None:
     if _names_section(BuildConfig, key.strip()) and not isinstance(value, dict):
         # blamed here, not on a later `--set run.size=...` that would find no section left
         raise ConfigError(f"override {assignment!r}: {key.strip()} is a section, not a value")
-    node[leaf] = value
+    if isinstance(value, dict) and isinstance(node.get(leaf), dict):
+        _merge(node[leaf], value)
+    else:
+        node[leaf] = value
+
+
+def _merge(section: dict, table: dict) -> None:
+    """`--set 'run={size=1}'` sets the keys it names, as `--set run.size=1` does: replacing the
+    section dropped the file's other keys (and earlier --set ones) without a word."""
+    for key, value in table.items():
+        if isinstance(value, dict) and isinstance(section.get(key), dict):
+            _merge(section[key], value)
+        else:
+            section[key] = value
 
 
 def _names_section(model: type[BaseModel] | None, key: str) -> bool:

@@ -23,3 +23,12 @@ def test_none_stays_a_choice_where_a_key_offers_it_and_quoted_it_stays_text():
     config = load_config(None, ["backends.image_refiner=none", "images.diffusers.negative_prompt='None'"])
     assert config.backends.image_refiner == "none"
     assert config.images.diffusers.negative_prompt == "None"
+
+
+def test_a_table_value_sets_its_keys_and_keeps_the_others(tmp_path):
+    file = tmp_path / "build.toml"
+    file.write_text('[run]\nsize = 2\nbatch_size = 64\nsub_categories = ["Cybercrime"]\n', encoding="utf-8")
+    config = load_config(file, ["run.queries_per_seed=2", "run={size=1}", "images={diffusers={steps=3}}"])
+    assert (config.run.size, config.run.batch_size, config.run.sub_categories) == (1, 64, ["Cybercrime"])
+    assert config.run.queries_per_seed == 2
+    assert config.images.diffusers.steps == 3
