@@ -190,6 +190,23 @@ class ElementsConfig(StrictSettings):
     per_request: int = Field(10, ge=1, le=50, description="elements asked for in one request")
     max_requests: int = Field(200, ge=1, description="requests per sub-category in one grow")
 
+    @field_validator("store", mode="before")
+    @classmethod
+    def _not_empty(cls, value):
+        # "" read as Path("."): the store's .lock and versions went into the working directory
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty: name a folder, or null for no store")
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        # a file was read as an empty store (elements.store=grown.jsonl, meant for run.elements_file)
+        if value is not None and value.exists() and not value.is_dir():
+            raise ValueError(f"{with_its_base(value)} is a file, not a folder: the element store is a folder of "
+                             "versions (run.elements_file reads one elements file)")
+        return value
+
 
 class RunnerConfig(StrictSettings):
     kind: Literal["threads", "dask", "ray"] = "threads"

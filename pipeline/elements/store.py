@@ -111,6 +111,8 @@ class ElementStore:
                 self._held = False
 
     def versions(self) -> list[Path]:
+        if self.folder.exists() and not self.folder.is_dir():  # read as empty, the store would go unseen
+            raise NotADirectoryError(f"the element store {self.folder} is not a folder")
         if not self.folder.is_dir():
             return []
         return sorted(p for p in self.folder.iterdir() if p.is_dir() and p.name.startswith("v")

@@ -5,8 +5,11 @@ answer cache named "None" was made), a table value changes only the keys it name
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.cli.app import app  # importing the package registers every command
 from pipeline.config import load_config
+from pipeline.elements.store import ElementStore
 
 
 @pytest.mark.parametrize("word", ["None", "none", "Null", "NULL", "null"])
@@ -32,3 +35,19 @@ def test_a_table_value_sets_its_keys_and_keeps_the_others(tmp_path):
     assert (config.run.size, config.run.batch_size, config.run.sub_categories) == (1, 64, ["Cybercrime"])
     assert config.run.queries_per_seed == 2
     assert config.images.diffusers.steps == 3
+
+
+@pytest.mark.parametrize("store, problem", [('""', "empty: name a folder, or null"), ("afile", "is a file, not a folder")])
+def test_an_empty_store_path_or_a_file_is_refused_by_name(tmp_path, monkeypatch, store, problem):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("keep\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["elements", "stats", "--set", f"elements.store={store}"])
+    assert result.exit_code == 2
+    assert "error: override elements.store: " in result.output and problem in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["afile"]  # no .lock, no versions
+
+
+def test_a_store_that_is_a_file_is_not_read_as_empty(tmp_path):
+    (tmp_path / "grown.jsonl").write_text("{}\n", encoding="utf-8")
+    with pytest.raises(NotADirectoryError, match="grown.jsonl is not a folder"):
+        ElementStore(tmp_path / "grown.jsonl").versions()
