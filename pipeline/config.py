@@ -274,13 +274,17 @@ def _choices(annotation) -> tuple:
     return ()
 
 
-def apply_override(data: dict, assignment: str) -> None:
+def apply_override(data: dict, assignment: str, created: dict[str, str] | None = None) -> None:
+    """Sets the key `assignment` (section.key=value) names in `data`; records in `created` each
+    section it makes (section -> the key set), so that section's errors are blamed on this --set."""
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"override {assignment!r}: expected section.key=value")
     *sections, leaf = key.strip().split(".")
     node = data
-    for section in sections:
+    for depth, section in enumerate(sections, 1):
+        if section not in node and created is not None:
+            created.setdefault(".".join(sections[:depth]), key.strip())
         node = node.setdefault(section, {})
         if not isinstance(node, dict):
             raise ConfigError(f"override {assignment!r}: {section} is not a section")
@@ -322,7 +326,8 @@ def _model_of(annotation) -> type[BaseModel] | None:
 
 def load_config(path: Path | None = None, overrides: list[str] = ()) -> BuildConfig:
     data = read_toml(path) if path is not None else {}
+    created: dict[str, str] = {}
     for assignment in overrides:
-        apply_override(data, assignment)
+        apply_override(data, assignment, created)
     overridden = frozenset(assignment.split("=", 1)[0].strip() for assignment in overrides)
-    return validated(BuildConfig, data, path, overridden)
+    return validated(BuildConfig, data, path, overridden, created)

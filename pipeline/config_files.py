@@ -41,9 +41,11 @@ def read_toml(path: Path, what: str = "config file") -> dict:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
 
 
-def validated(model: type[BaseModel], data: dict, path: Path | None = None, overridden: frozenset[str] = frozenset()):
+def validated(model: type[BaseModel], data: dict, path: Path | None = None, overridden: frozenset[str] = frozenset(),
+              created: dict[str, str] | None = None):
     """`model` from `data`, or a ConfigError with the first problem on one line, blamed on the file
-    or, for a key that an override (`--set`) set, on that override."""
+    or, for a key that an override (`--set`) set or in a section one made (`created`: section -> the
+    key it set), on that override."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -55,6 +57,14 @@ def validated(model: type[BaseModel], data: dict, path: Path | None = None, over
             prefix = "override "
         elif inside:  # the file and the overrides together: name both
             prefix = f"{path or 'the defaults'} with override {', '.join(inside)}: "
+        elif maker := _section_maker(where, created or {}):  # a key the file lacks, in a section --set made
+            prefix = f"override {maker}: "
         else:
             prefix = f"{path}: " if path else ""
         raise ConfigError(prefix + one_line(error)) from None
+
+
+def _section_maker(where: str, created: dict[str, str]) -> str | None:
+    """The override that made the innermost section holding `where`, None when the file has it."""
+    holding = [section for section in created if where == section or where.startswith(section + ".")]
+    return created[max(holding, key=len)] if holding else None

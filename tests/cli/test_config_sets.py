@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app  # importing the package registers every command
-from pipeline.config import load_config
+from pipeline.config import ConfigError, load_config
 from pipeline.elements.store import ElementStore
 
 
@@ -51,3 +51,24 @@ def test_a_store_that_is_a_file_is_not_read_as_empty(tmp_path):
     (tmp_path / "grown.jsonl").write_text("{}\n", encoding="utf-8")
     with pytest.raises(NotADirectoryError, match="grown.jsonl is not a folder"):
         ElementStore(tmp_path / "grown.jsonl").versions()
+
+
+@pytest.mark.parametrize("overrides, blamed", [
+    (["images.pool.image_first=true"], "override images.pool.image_first: images.pool.folder: Field required"),
+    (["images.width=300", "images.pool.image_first=true"], "override images.pool.image_first: images.pool.folder"),
+    (["llm.roles.seedwriter.model=x"], "override llm.roles.seedwriter.model: llm.roles.seedwriter."),
+])
+def test_an_error_in_a_section_a_set_made_names_that_set(tmp_path, overrides, blamed):
+    file = tmp_path / "s.toml"
+    file.write_text("[run]\nsize = 1\n", encoding="utf-8")
+    for path in (file, None):
+        with pytest.raises(ConfigError) as error:
+            load_config(path, overrides)
+        assert str(error.value).startswith(blamed)
+
+
+def test_a_key_the_file_leaves_out_of_its_own_section_is_still_the_files(tmp_path):
+    file = tmp_path / "s.toml"
+    file.write_text("[images.pool]\nname = 'x'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^.*s\.toml: images\.pool\.folder: Field required"):
+        load_config(file, ["images.pool.image_first=true"])
