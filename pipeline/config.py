@@ -13,8 +13,9 @@ import tomllib
 from pathlib import Path
 from types import UnionType
 from typing import Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from pipeline.backends.diffusers_config import DiffusersConfig
 from pipeline.config_files import ConfigError, one_line, read_toml, validated
@@ -213,6 +214,31 @@ class RunnerConfig(StrictSettings):
     max_workers: int = Field(4, ge=1, description="threads, Dask LocalCluster workers or a local Ray's CPUs; "
                                                    "also the batches in flight at once")
     address: str | None = Field(None, description="an existing Dask scheduler or Ray cluster")
+
+    @field_validator("address")
+    @classmethod
+    def _host_and_port(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # a bad one failed only inside the flow, as a traceback, once the run folder was made
+        if value is not None and not (info.data.get("kind") == "ray" and value in RAY_OWN_ADDRESSES):
+            address_host_port(value)
+        return value
+
+
+RAY_OWN_ADDRESSES = ("auto", "local")  # Ray finds (or starts) the cluster itself
+
+
+def address_host_port(address: str) -> tuple[str, int]:
+    """The host and port of a cluster address ([scheme://]host:port), or ValueError saying what it lacks."""
+    scheme, _, rest = address.strip().rpartition("://")
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port or parts.path or (scheme and not scheme.isalpha()):
+        raise ValueError(f"{address!r} is no [scheme://]host:port (such as tcp://10.0.0.5:8786 for Dask, "
+                         f"ray://10.0.0.5:10001 or auto for Ray)")
+    return host, port
 
 
 class BuildConfig(StrictSettings):

@@ -281,6 +281,24 @@ def database_problem(home: Path) -> str | None:
 PREFECT_DATABASE_FILES = ("prefect.db", "prefect.db-wal", "prefect.db-shm")
 
 
+def check_runner_reachable(settings: BuildConfig, timeout_s: float = 5) -> None:
+    """An existing Dask scheduler or Ray cluster (runner.address) answers a TCP connection: one
+    that does not failed only inside the flow, 30 s later, as a traceback, its run folder made."""
+    import socket
+
+    from pipeline.config import RAY_OWN_ADDRESSES, address_host_port
+
+    runner = settings.runner
+    if runner.kind == "threads" or not runner.address or runner.address in RAY_OWN_ADDRESSES:
+        return
+    host, port = address_host_port(runner.address)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as error:
+        raise ValueError(f"runner.address {runner.address!r}: the {runner.kind} cluster cannot be reached "
+                         f"({error.strerror or error}); is its scheduler running?") from None
+
+
 def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> list[str]:
     """Raises on the first thing the build would fail on; returns notes for the user. `resuming`:
     the run the build makes or finishes, when known."""
@@ -288,6 +306,7 @@ def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> 
     check_runs_folder(settings)
     check_prefect_home()
     check_llm_ready(settings)
+    check_runner_reachable(settings)
     check_image_model(settings)
     if settings.backends.images == "pool":
         from pipeline.factory import open_pool

@@ -4,10 +4,13 @@ answer cache named "None" was made), a table value changes only the keys it name
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app  # importing the package registers every command
+from pipeline.cli.preflight import check_runner_reachable
 from pipeline.config import ConfigError, load_config
 from pipeline.elements.store import ElementStore
 
@@ -72,3 +75,36 @@ def test_a_key_the_file_leaves_out_of_its_own_section_is_still_the_files(tmp_pat
     file.write_text("[images.pool]\nname = 'x'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^.*s\.toml: images\.pool\.folder: Field required"):
         load_config(file, ["images.pool.image_first=true"])
+
+
+@pytest.mark.parametrize("address", ["scheduler", "host:abc", "tcp://h:8786/x", "auto"])
+def test_a_dask_address_that_is_no_host_and_port_is_refused_by_name(address):
+    with pytest.raises(ConfigError, match=f"override runner.address: '{address}' is no"):
+        load_config(None, ["runner.kind=dask", f"runner.address={address}"])
+
+
+def test_ray_finds_its_own_cluster_with_auto():
+    assert load_config(None, ["runner.kind=ray", "runner.address=auto"]).runner.address == "auto"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once it is closed
+
+
+def test_an_unreachable_cluster_is_refused_before_the_run_folder_is_made(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["build", "--no-progress", "--size", "1", "--run-id", "r",
+                                      "--set", 'run.sub_categories=["Cybercrime"]', "--set", "run.runs_dir='runs'",
+                                      "--set", "runner.kind=dask",
+                                      "--set", f"runner.address=tcp://127.0.0.1:{closed_port()}"])
+    assert result.exit_code == 2, result.output
+    assert "error: runner.address 'tcp://127.0.0.1:" in result.output and "cannot be reached" in result.output
+    assert not (tmp_path / "runs" / "r").exists()
+
+
+def test_a_cluster_that_answers_passes():
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        check_runner_reachable(load_config(None, ["runner.kind=dask", f"runner.address=127.0.0.1:{port}"]))
