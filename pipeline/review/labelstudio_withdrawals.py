@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pipeline.review.decision_conflicts import DecisionChanged
 from pipeline.review.decisions import DecisionIn, Event
 from pipeline.review.labelstudio_annotations import AnnotationIds, annotation_ids
 from pipeline.review.labelstudio_import import SOURCE, ImportPlan, Planned, Unusable
@@ -33,7 +34,10 @@ def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: st
             continue
         if not replaces(refused, previous) or newer(usable_at.get(key), refused.at):
             continue
-        imported[key] = withdraw(previous, store)
+        try:
+            imported[key] = withdraw(previous, store)
+        except DecisionChanged:
+            continue  # decided in the review app since `current` was read: that decision stands
         withdrawn.append(f"{refused.where}: {refused.annotator}'s earlier {previous.action} of pair "
                          f"{refused.pair_id} is withdrawn: their changed annotation cannot be used (its warning "
                          "says why); decide the pair in the review app")
@@ -56,7 +60,8 @@ def newer(at: str | None, than: str | None) -> bool:
 @dataclass(frozen=True)
 class Withdrawal:
     withdrawn: list[str]  # earlier imported decisions gone from Label Studio, now recorded as skips
-    unchecked: list[str]  # batches with earlier imported decisions the file cannot judge, which stand
+    unchecked: list[str]  # earlier imported decisions that stand, named: batches and tasks the file cannot
+                          # judge, and decisions the annotator changed in the review app while it ran
     older: list[str] = field(default_factory=list)  # decisions missing from a file no newer than them
 
 
@@ -73,7 +78,7 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
     current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
     imported_now = {(plan.decision.pair_id, plan.annotator) for plan in plan.planned if not plan.cancelled}
     skips = {(skip.decision.pair_id, skip.annotator): skip for skip in plan.planned if skip.cancelled}
-    withdrawn, unchecked, elsewhere, older = [], set(), Counter(), []
+    withdrawn, unchecked, elsewhere, older, decided_since = [], set(), Counter(), [], []
     for previous in store.latest_from(SOURCE, run_id=run_id):
         key = (previous.pair_id, previous.annotator)
         if previous.action == "skip" or key in imported_now:
@@ -96,7 +101,11 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
                          "the project's latest export (if it was deleted in Label Studio, decide the pair in the "
                          "review app)")
             continue
-        withdraw(previous, store)
+        try:
+            withdraw(previous, store)
+        except DecisionChanged as changed:
+            decided_since.append(decided_meanwhile(ids, previous, changed.current))
+            continue
         withdrawn.append(f"task {ids.task} annotation {ids.annotation}: {previous.annotator}'s {previous.action} "
                          f"of pair {previous.pair_id} is withdrawn: {gone}")
     return Withdrawal(withdrawn, [f"batch {batch}: earlier Label Studio decisions, but no task of it in the "
@@ -104,7 +113,7 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
                                   for batch in sorted(unchecked)] + [
         f"batch {batch}: {count} earlier Label Studio decision(s) on tasks this file does not hold (another "
         "Label Studio project's?); they stand (if their tasks were deleted, decide them in the review app)"
-        for batch, count in sorted(elsewhere.items())], older)
+        for batch, count in sorted(elsewhere.items())] + decided_since, older)
 
 
 def gone_from(plan: ImportPlan, ids: AnnotationIds | None, previous: Event) -> str | None:
@@ -147,11 +156,22 @@ def skipped_since(skip: Planned | None, previous: Event, ids: AnnotationIds | No
             "was skipped (cancelled) in Label Studio")
 
 
+def decided_meanwhile(ids: AnnotationIds, previous: Event, current: Event | None) -> str:
+    """An annotator's decision made in the review app after the import read the current decisions."""
+    since = f" ({current.summary()}, {current.at})" if current else ""
+    return (f"task {ids.task} annotation {ids.annotation}: {previous.annotator}'s {previous.action} of pair "
+            f"{previous.pair_id} is not withdrawn: {previous.annotator} decided the pair in the review app "
+            f"since{since}, which stands")
+
+
 def withdraw(previous: Event, store: ReviewStore) -> Event:
     """The annotator's skip in place of an imported decision Label Studio no longer says. It keeps that
     decision's Label Studio time: stamped with this machine's clock, it would make every annotation
-    made in Label Studio before the import ran (and after its export) read as older, refused for good."""
+    made in Label Studio before the import ran (and after its export) read as older, refused for good.
+    DecisionChanged where `previous` is no longer the annotator's current decision: checked under the
+    store's write lock as the skip is written, a decision made in the review app meanwhile stands."""
     return store.record(DecisionIn(batch_id=previous.batch_id, pair_id=previous.pair_id, action="skip",
                                    request_id=f"{SOURCE}-withdrawn:{previous.run_id}:{previous.pair_id}:"
                                               f"after-{previous.id}"),
-                        annotator=previous.annotator, run_id=previous.run_id, source=SOURCE, at=previous.at)
+                        annotator=previous.annotator, run_id=previous.run_id, source=SOURCE, at=previous.at,
+                        shown=previous.id)
