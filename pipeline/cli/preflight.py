@@ -1,17 +1,18 @@
 """Checks of what a valid config still needs from outside it (API keys, LLM servers that answer,
 a writable answer cache, usable pool images), made before any work starts: a missing key or a
-server that is down would otherwise fail every item, batch after batch."""
+server that is down would otherwise fail every item, batch after batch. Whether the folders a build
+writes can be written is `pipeline.cli.writable_checks`'."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pipeline.cli.prompt_checks import check_prompt_files
-from pipeline.config import LLM_ROLES, BuildConfig, ConfigError
+from pipeline.cli.writable_checks import check_prefect_home, check_runs_folder, check_writable_file
+from pipeline.config import LLM_ROLES, BuildConfig
 from pipeline.messages import first_few
 
 if TYPE_CHECKING:
@@ -196,21 +197,6 @@ def model_ids(listing) -> set[str]:
         return set()
 
 
-def check_writable_file(path: Path, what: str) -> None:
-    """Raises ValueError unless `path` can be opened for writing, its folders made as needed;
-    creates nothing, so a run stopped by a later check leaves no trace."""
-    existing = next(folder for folder in (path, *path.parents) if folder.exists())
-    if existing != path and not existing.is_dir():
-        problem = "not a folder"
-    elif existing == path and path.is_dir():
-        problem = "a folder"
-    elif not os.access(existing, os.R_OK | os.W_OK if existing == path else os.W_OK | os.X_OK):
-        problem = "not writable"
-    else:
-        return
-    raise ValueError(f"{what} {path} cannot be written: {existing} is {problem}")
-
-
 def check_image_model(settings: BuildConfig) -> None:
     """Raises ValueError when the diffusers model is not there to load (a missing folder or
     component, a hub id not in the local cache while offline), a device is not one this machine
@@ -225,60 +211,6 @@ def check_image_model(settings: BuildConfig) -> None:
     check_model_files(diffusers.model, diffusers.local_files_only, diffusers.variant)
     resolve_devices(diffusers.devices, diffusers.allow_cpu)  # checks each listed device too
     check_gpu_placement(settings.runner, build_gpus(settings))
-
-
-def folder_problem(path: Path) -> str | None:
-    """Why `path` cannot be made as a folder or written in ("PATH cannot be written: FOLDER is not
-    writable"), None when it can; creates nothing."""
-    existing = next(folder for folder in (path, *path.absolute().parents) if folder.exists())
-    if not existing.is_dir():
-        return f"{path} cannot be made: {existing} is not a folder"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return f"{path} cannot be written: {existing} is not writable"
-    return None
-
-
-def check_runs_folder(settings: BuildConfig) -> None:
-    """run.runs_dir is a folder, or can be made as one, that can be written."""
-    problem = folder_problem(Path(settings.run.runs_dir))
-    if problem:
-        raise ConfigError(f"run.runs_dir {problem}")
-
-
-def check_prefect_home() -> None:
-    """Without a configured Prefect API the command starts a temporary server, whose database is
-    in Prefect's home (by default artifacts/prefect under the working directory): one that cannot be
-    written would stop the build only once the models are loaded."""
-    from pipeline.env import artifacts_dir
-    from pipeline.prefect_server import configured_api_url
-
-    if configured_api_url():
-        return
-    if "PREFECT_HOME" not in os.environ:  # left unset only by a LEAKLESS_ARTIFACTS that could not be read
-        artifacts_dir()  # which says why, in one line
-    home = Path(os.environ["PREFECT_HOME"]).expanduser()
-    problem = folder_problem(home) or database_problem(home)
-    if problem:
-        moved_by = ("PREFECT_HOME, or LEAKLESS_ARTIFACTS (the home is its prefect/ by default),"
-                    if home == artifacts_dir() / "prefect" else "PREFECT_HOME")
-        raise ValueError(f"Prefect's home {problem}; set {moved_by} to a folder that can be written")
-
-
-def database_problem(home: Path) -> str | None:
-    """Why Prefect's SQLite database in `home` cannot be written (another user's, in an artifacts folder
-    a team shares), None when it can or is not made yet."""
-    from pipeline.storage import permissions
-
-    if os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"):  # the database is elsewhere
-        return None
-    for path in (home / name for name in PREFECT_DATABASE_FILES):
-        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-            return f"{home} holds a database this user cannot write ({permissions(path)}): it is one user's"
-    return None
-
-
-# Prefect's default database (PREFECT_API_DATABASE_CONNECTION_URL unset) and SQLite's files beside it.
-PREFECT_DATABASE_FILES = ("prefect.db", "prefect.db-wal", "prefect.db-shm")
 
 
 def check_runner_reachable(settings: BuildConfig, timeout_s: float = 5) -> None:
