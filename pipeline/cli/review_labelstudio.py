@@ -74,7 +74,7 @@ def labelstudio_import(
     """
     from pipeline.review.batches import load_batches
     from pipeline.review.labelstudio_import import check_export, import_export, import_lock, not_json, plan_import
-    from pipeline.review.labelstudio_withdrawals import withdraw_missing, withdraw_superseded
+    from pipeline.review.labelstudio_withdrawals import superseded_withdrawal, withdraw_missing
     from pipeline.review.labelstudio_users import fetch_emails, is_unnamed, names_emails, parse_user_options, user_names
     from pipeline.review.scoring import EditScorer
     folder = run_folder(run, runs_dir)
@@ -107,15 +107,15 @@ def labelstudio_import(
         store = store_for(folder)
         with import_lock(store, folder.name):
             outcome = import_export(plan.planned, store, EditScorer(runs_dir=folder.parent))
-            superseded = withdraw_superseded(plan.unusable + outcome.unusable, store, folder.name, plan.planned)
+            superseded = superseded_withdrawal(plan.unusable + outcome.unusable, store, folder.name, plan.planned)
             withdrawal = withdraw_missing(plan, store, folder.name)
-    withdrawn = superseded + withdrawal.withdrawn
+    withdrawn = superseded.withdrawn + withdrawal.withdrawn
     for line in withdrawn:
         typer.echo(f"warning: {line}", err=True)
     problems = plan.skipped + outcome.refused + outcome.stale
     for line in problems:
         typer.echo(f"warning: {line}: skipped", err=True)
-    for line in withdrawal.unchecked + withdrawal.older:
+    for line in superseded.unchecked + withdrawal.unchecked + withdrawal.older:
         typer.echo(f"warning: {line}", err=True)
     unnamed = sorted({p.annotator for p in plan.planned if is_unnamed(p.annotator)})
     if unnamed:

@@ -18,15 +18,22 @@ from pipeline.review.store import ReviewStore
 
 def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: str,
                         planned: list[Planned] = ()) -> list[str]:
+    """The lines `superseded_withdrawal` withdraws; it also names the decisions that stand."""
+    return superseded_withdrawal(unusable, store, run_id, planned).withdrawn
+
+
+def superseded_withdrawal(unusable: list[Unusable], store: ReviewStore, run_id: str,
+                          planned: list[Planned] = ()) -> Withdrawal:
     """Withdraw each imported decision that Label Studio has since replaced with an annotation the
     import refuses (a leaky edit, a reject without a reason): it no longer says what the annotator
     says there, so it must not keep counting, and the pair is the review app's to decide. It stays
     if the annotator decided the pair in the review app since, or if a usable annotation of theirs
-    on the pair (`planned`) is newer than the refused one: that one is their word."""
+    on the pair (`planned`) is newer than the refused one: that one is their word. An app decision
+    saved while the import ran is named (`unchecked`): the import meant to withdraw under it."""
     usable_at = {(plan.decision.pair_id, plan.annotator): plan.at for plan in planned}
     imported = {(event.pair_id, event.annotator): event for event in store.latest_from(SOURCE, run_id=run_id)}
     current = {(event.pair_id, event.annotator): event.id for event in store.current(run_id=run_id)}
-    withdrawn = []
+    withdrawn, decided_since = [], []
     for refused in unusable:
         key = (refused.pair_id, refused.annotator)
         previous = imported.get(key)
@@ -34,14 +41,15 @@ def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: st
             continue
         if not replaces(refused, previous) or newer(usable_at.get(key), refused.at):
             continue
+        earlier = f"{refused.where}: {refused.annotator}'s earlier {previous.action} of pair {refused.pair_id}"
         try:
             imported[key] = withdraw(previous, store)
-        except DecisionChanged:
-            continue  # decided in the review app since `current` was read: that decision stands
-        withdrawn.append(f"{refused.where}: {refused.annotator}'s earlier {previous.action} of pair "
-                         f"{refused.pair_id} is withdrawn: their changed annotation cannot be used (its warning "
+        except DecisionChanged as changed:  # decided in the review app since `current` was read
+            decided_since.append(decided_meanwhile(earlier, previous, changed.current))
+            continue
+        withdrawn.append(f"{earlier} is withdrawn: their changed annotation cannot be used (its warning "
                          "says why); decide the pair in the review app")
-    return withdrawn
+    return Withdrawal(withdrawn, decided_since)
 
 
 def replaces(refused: Unusable, previous: Event) -> bool:
@@ -104,7 +112,9 @@ def withdraw_missing(plan: ImportPlan, store: ReviewStore, run_id: str) -> Withd
         try:
             withdraw(previous, store)
         except DecisionChanged as changed:
-            decided_since.append(decided_meanwhile(ids, previous, changed.current))
+            decided_since.append(decided_meanwhile(f"task {ids.task} annotation {ids.annotation}: "
+                                                   f"{previous.annotator}'s {previous.action} of pair "
+                                                   f"{previous.pair_id}", previous, changed.current))
             continue
         withdrawn.append(f"task {ids.task} annotation {ids.annotation}: {previous.annotator}'s {previous.action} "
                          f"of pair {previous.pair_id} is withdrawn: {gone}")
@@ -156,11 +166,11 @@ def skipped_since(skip: Planned | None, previous: Event, ids: AnnotationIds | No
             "was skipped (cancelled) in Label Studio")
 
 
-def decided_meanwhile(ids: AnnotationIds, previous: Event, current: Event | None) -> str:
-    """An annotator's decision made in the review app after the import read the current decisions."""
+def decided_meanwhile(decision: str, previous: Event, current: Event | None) -> str:
+    """Why `decision` (where it is and what it said) stands: the annotator decided the pair in the
+    review app after the import read the current decisions."""
     since = f" ({current.summary()}, {current.at})" if current else ""
-    return (f"task {ids.task} annotation {ids.annotation}: {previous.annotator}'s {previous.action} of pair "
-            f"{previous.pair_id} is not withdrawn: {previous.annotator} decided the pair in the review app "
+    return (f"{decision} is not withdrawn: {previous.annotator} decided the pair in the review app "
             f"since{since}, which stands")
 
 
