@@ -7,8 +7,11 @@ override to blame) and the key, never a pydantic report or a traceback.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
+from types import UnionType
+from typing import Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,12 +22,14 @@ class ConfigError(ValueError):
     """A bad config; its message is one line meant for the user."""
 
 
-def one_line(error: ValidationError, where_empty: str = "config") -> str:
-    """A pydantic error's first problem on one line: where, and what."""
+def one_line(error: ValidationError, where_empty: str = "config", model: type[BaseModel] | None = None) -> str:
+    """A pydantic error's first problem on one line: where, and what; an unknown key with the known
+    one of `model` likely meant."""
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or where_empty
     if first["type"] == "extra_forbidden":
-        return f"{where}: unknown key"
+        meant = likely_meant(model, first["loc"], first["input"]) if model else []
+        return f"{where}: unknown key" + (f" (did you mean {' or '.join(meant)}?)" if meant else "")
     message = first["msg"].removeprefix("Value error, ")
     return f"{where}: {message}" if where else message
 
@@ -61,10 +66,64 @@ def validated(model: type[BaseModel], data: dict, path: Path | None = None, over
             prefix = f"override {maker}: "
         else:
             prefix = f"{path}: " if path else ""
-        raise ConfigError(prefix + one_line(error)) from None
+        raise ConfigError(prefix + one_line(error, model=model)) from None
 
 
 def _section_maker(where: str, created: dict[str, str]) -> str | None:
     """The override that made the innermost section holding `where`, None when the file has it."""
     holding = [section for section in created if where == section or where.startswith(section + ".")]
     return created[max(holding, key=len)] if holding else None
+
+
+def likely_meant(model: type[BaseModel], loc: tuple, value) -> list[str]:
+    """The known keys an unknown one at `loc` (holding `value`) likely meant: the closest in its own
+    section (a typo: leak_filter.treshold), else the same key in other sections (run.threshold), else,
+    for a section of no known name, the sections holding its keys (`--set .size=4`)."""
+    *section, name = loc
+    known = model_of(_annotation_at(model, section))
+    if known is None:
+        return []
+    close = difflib.get_close_matches(str(name), known.model_fields, n=1)
+    if close:
+        return [".".join(str(part) for part in (*section, close[0]))]
+    keys = _keys(model)
+    same_name = [key for key in keys if key.rpartition(".")[2] == name]
+    if same_name or not isinstance(value, dict) or not value:
+        return same_name[:MAX_MEANT]
+    holding = [key for key in keys if all(f"{key}.{inner}" in keys for inner in value)]
+    return [f"{key}.{next(iter(value))}" if len(value) == 1 else key for key in holding][:MAX_MEANT]
+
+
+MAX_MEANT = 3  # more than this is no hint
+
+
+def model_of(annotation) -> type[BaseModel] | None:
+    """The model a field holds, also where it may be None (`PoolConfig | None`)."""
+    kinds = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    return next((kind for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel)), None)
+
+
+def _annotation_at(model: type[BaseModel], loc) -> object:
+    """The type at `loc` inside `model`, through its sections and the values of its tables
+    (llm.endpoints.<name>); None where `loc` leads to no type."""
+    annotation = model
+    for part in loc:
+        inner = model_of(annotation)
+        if inner is not None:
+            field = inner.model_fields.get(part)
+            annotation = field.annotation if field else None
+        elif get_origin(annotation) is dict:
+            annotation = get_args(annotation)[1]
+        else:
+            return None
+    return annotation
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Every key of `model` and its sections, dotted (run, run.size, images.diffusers.steps)."""
+    keys = set()
+    for name, field in model.model_fields.items():
+        keys.add(prefix + name)
+        if inner := model_of(field.annotation):
+            keys |= _keys(inner, f"{prefix}{name}.")
+    return keys

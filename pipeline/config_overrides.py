@@ -14,7 +14,7 @@ from typing import Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from pipeline.config_files import ConfigError
+from pipeline.config_files import ConfigError, model_of
 
 # Bare words that unset a key, as JSON's null does: a Python user writes None, and a store folder or
 # an answer cache named "None" is never what was meant. Quoted ('"None"') they stay text.
@@ -65,7 +65,7 @@ def _annotation_of(model: type[BaseModel] | None, key: str):
     *sections, leaf = key.split(".")
     for name in sections:
         field = model.model_fields.get(name) if model else None
-        model = _model_of(field.annotation) if field else None
+        model = model_of(field.annotation) if field else None
     field = model.model_fields.get(leaf) if model else None
     return field.annotation if field else None
 
@@ -95,11 +95,6 @@ def _names_section(model: type[BaseModel] | None, key: str) -> bool:
         field = model.model_fields.get(name) if model else None
         if field is None:
             return False
-        model = _model_of(field.annotation)
+        model = model_of(field.annotation)
     return model is not None
 
-
-def _model_of(annotation) -> type[BaseModel] | None:
-    """The model a field holds, also where it may be None (`PoolConfig | None`)."""
-    kinds = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
-    return next((kind for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel)), None)

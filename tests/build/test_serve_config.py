@@ -60,7 +60,7 @@ def test_a_schedules_missing_file_names_the_folder_it_was_read_against(tmp_path,
 @pytest.mark.parametrize(("targets_extra", "message"), [
     ('config = "nope.toml"\n', "schedule 'grow': config file not found: nope.toml (relative to the working "
                                "directory {tmp_path})"),
-    ('overrides = ["run.sizes=2"]\n', "schedule 'grow': override run.sizes: unknown key"),
+    ('overrides = ["run.sizes=2"]\n', "schedule 'grow': override run.sizes: unknown key (did you mean run.size?)"),
 ])
 def test_the_targets_files_own_config_is_checked_at_start(tmp_path, monkeypatch, targets_extra, message):
     result = serve(tmp_path, extend_schedule(targets_file(tmp_path, targets_extra)), monkeypatch)
