@@ -16,12 +16,6 @@ from pipeline.review.labelstudio_unrecorded import Draft
 from pipeline.review.store import ReviewStore
 
 
-def withdraw_superseded(unusable: list[Unusable], store: ReviewStore, run_id: str,
-                        planned: list[Planned] = ()) -> list[str]:
-    """The lines `superseded_withdrawal` withdraws; it also names the decisions that stand."""
-    return superseded_withdrawal(unusable, store, run_id, planned).withdrawn
-
-
 def superseded_withdrawal(unusable: list[Unusable], store: ReviewStore, run_id: str,
                           planned: list[Planned] = ()) -> Withdrawal:
     """Withdraw each imported decision that Label Studio has since replaced with an annotation the

@@ -17,7 +17,7 @@ from tests.support.review_runs import make_run
 from pipeline.cli.app import app
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.labelstudio_import import import_export, plan_import
-from pipeline.review.labelstudio_withdrawals import withdraw_missing, withdraw_superseded
+from pipeline.review.labelstudio_withdrawals import superseded_withdrawal, withdraw_missing
 from pipeline.review.store import ReviewStore
 
 ACCEPT = [choice("verdict", "accept")]
@@ -135,14 +135,14 @@ def test_a_changed_annotation_the_import_refuses_withdraws_the_decision_it_repla
     plan = plan_import(exported, batches, USERS)
     outcome = import_export(plan.planned, store, ScriptedScorer(("leaks: score 1.000",)))
     assert plan.skipped == ["task 100 annotation 1: a reject needs a reason"] and len(outcome.refused) == 1
-    withdrawn = withdraw_superseded(plan.unusable + outcome.unusable, store, "fake")
+    withdrawn = superseded_withdrawal(plan.unusable + outcome.unusable, store, "fake").withdrawn
     assert withdrawn == [
         f"task 100 annotation {number}: {name}'s earlier accept of pair {pair} is withdrawn: their changed "
         "annotation cannot be used (its warning says why); decide the pair in the review app" for number, name in ((1, "alice"),
                                                                                                     (2, "bob"))]
     assert current(store) == {(pair, "alice"): "skip", (pair, "bob"): "skip"}
     assert withdraw_missing(plan, store, "fake").withdrawn == []  # nothing withdrawn twice
-    assert withdraw_superseded(plan_import(exported, batches, USERS).unusable, store, "fake") == []  # nor on a re-import
+    assert superseded_withdrawal(plan_import(exported, batches, USERS).unusable, store, "fake").withdrawn == []  # nor on a re-import
 
 
 def test_the_command_names_a_decision_a_refused_annotation_replaced(batches, tmp_path):
@@ -197,5 +197,5 @@ def test_a_refused_annotation_older_than_the_annotators_usable_one_withdraws_not
                                   annotation(3, 7, ACCEPT, 3)]
     plan = plan_import(exported, batches, USERS)
     outcome = import_export(plan.planned, store, PassingScorer())
-    assert withdraw_superseded(plan.unusable + outcome.unusable, store, "fake", plan.planned) == []
+    assert superseded_withdrawal(plan.unusable + outcome.unusable, store, "fake", plan.planned).withdrawn == []
     assert current(store) == {(pair, "alice"): "accept"}

@@ -15,7 +15,7 @@ from tests.support.review_runs import make_run
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.decisions import DecisionIn
 from pipeline.review.labelstudio_import import import_export, plan_import
-from pipeline.review.labelstudio_withdrawals import withdraw_missing, withdraw_superseded
+from pipeline.review.labelstudio_withdrawals import superseded_withdrawal, withdraw_missing
 from pipeline.review.store import ReviewStore
 
 
@@ -81,7 +81,7 @@ def test_a_refused_change_does_not_withdraw_over_an_app_decision_saved_while_the
     outcome = import_export(plan.planned, store, ScriptedScorer(("leaks: score 1.000",)))
 
     decide_in_app_after_the_read(monkeypatch, store, exported[0], "alice")
-    withdrawn = withdraw_superseded(plan.unusable + outcome.unusable, store, "fake")
+    withdrawn = superseded_withdrawal(plan.unusable + outcome.unusable, store, "fake").withdrawn
 
     assert current(store) == {(pair, "alice"): "reject", (pair, "bob"): "skip"}
     assert app_decision(store, "alice").source == "web"
