@@ -74,6 +74,8 @@ class RunConfig(StrictSettings):
     @field_validator("elements_file")
     @classmethod
     def _exists(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():  # not "not found": it is there, but is no file
+            raise ValueError(f"{with_its_base(value)} is a folder, not an elements file")
         if value is not None and not value.is_file():
             raise ValueError(f"file not found: {with_its_base(value)}")
         return value

@@ -30,8 +30,18 @@ def one_line(error: ValidationError, where_empty: str = "config", model: type[Ba
     if first["type"] == "extra_forbidden":
         meant = likely_meant(model, first["loc"], first["input"]) if model else []
         return f"{where}: unknown key" + (f" (did you mean {' or '.join(meant)}?)" if meant else "")
-    message = first["msg"].removeprefix("Value error, ")
+    message = not_a_path(first["input"]) if first["type"] == "path_type" else first["msg"].removeprefix("Value error, ")
     return f"{where}: {message}" if where else message
+
+
+def not_a_path(value) -> str:
+    """Why `value` (of a path key) is no path, as a sentence: pydantic's own reads "Input is not a valid
+    path for <class 'pathlib.Path'>"."""
+    if value is None:
+        return "null is no path: leave the key out for its default"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value} is a number, not a path: quote it (\"{value}\") for a path of that name"
+    return f"{str(value).lower() if isinstance(value, bool) else repr(value)} is no path: give it as text"
 
 
 def read_toml(path: Path, what: str = "config file") -> dict:

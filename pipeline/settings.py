@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from pipeline.env import expand_home
 
@@ -28,7 +28,15 @@ class FrozenSettings(StrictSettings):
     model_config = ConfigDict(frozen=True)
 
 
-PathText = Annotated[Path, Field(strict=False), AfterValidator(expand_home)]
+def _not_empty(value):
+    # "" is read as Path("."), the working directory: an answer cache or a runs folder left blank
+    # went there, or failed later as a folder that "cannot be written" under no key's name
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("empty: name a path, or leave the key out for its default")
+    return value
+
+
+PathText = Annotated[Path, BeforeValidator(_not_empty), Field(strict=False), AfterValidator(expand_home)]
 
 
 def with_its_base(path: Path) -> str:

@@ -36,7 +36,7 @@ def check_llm_ready(settings: BuildConfig, backends: Iterable[str] = tuple(LLM_R
 def check_roles_ready(settings: BuildConfig, roles: list[str]) -> None:
     """`check_llm_ready` for these LLM roles by name (the release's pair checker is no build backend)."""
     if roles and settings.llm.cache:
-        check_writable_file(settings.llm.resolved_cache_path(), "the LLM answer cache")
+        check_writable_file(settings.llm.resolved_cache_path(), "llm.cache_path: the LLM answer cache")
     for role in roles:
         name, endpoint = settings.llm.endpoint_of(role)
         if not os.environ.get(endpoint.api_key_env):

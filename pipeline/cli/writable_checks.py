@@ -5,6 +5,7 @@ cannot be written would otherwise stop the build only once its models are loaded
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from pipeline.config import BuildConfig, ConfigError
@@ -27,12 +28,23 @@ def check_writable_file(path: Path, what: str) -> None:
 
 def folder_problem(path: Path) -> str | None:
     """Why `path` cannot be made as a folder or written in ("PATH cannot be written: FOLDER is not
-    writable"), None when it can; creates nothing."""
+    writable"), None when it can; leaves nothing behind."""
     existing = next(folder for folder in (path, *path.absolute().parents) if folder.exists())
     if not existing.is_dir():
         return f"{path} cannot be made: {existing} is not a folder"
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{path} cannot be written: {existing} is not writable"
+    refusal = refuses_folders(existing)
+    return f"{path} cannot be made: {existing} takes no new folders ({refusal})" if refusal else None
+
+
+def refuses_folders(folder: Path) -> str | None:
+    """Why a folder cannot be made in `folder` though access() allows it (root in /proc, which answers
+    mkdir with "No such file or directory"), None when one can: found by making one and removing it."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".leakless-probe-", dir=folder))
+    except OSError as error:
+        return error.strerror or str(error)
     return None
 
 
