@@ -1,21 +1,21 @@
 """Concurrency audit #1: a Label Studio import read the annotators' current decisions once, then
 withdrew (recorded a skip) on top of a decision an annotator saved in the review app after that read.
-Each withdrawal is now checked under the store's write lock as it is written: the app decision stands."""
+Each withdrawal is now checked under the store's write lock as it is written: the app decision stands
+(the other withdrawal path's case: test_labelstudio_withdraw_superseded_meanwhile.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.review.test_labelstudio_import_checks import ScriptedScorer
 from tests.review.test_labelstudio_import_history import ACCEPT, annotation, current, run_import
-from tests.review.test_review_labelstudio import choice, edit, shaped_like_an_export
+from tests.review.test_review_labelstudio import shaped_like_an_export
 from tests.review.test_review_labelstudio_import import USERS
 from tests.support.review_runs import make_run
 
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.decisions import DecisionIn
-from pipeline.review.labelstudio_import import import_export, plan_import
-from pipeline.review.labelstudio_withdrawals import superseded_withdrawal, withdraw_missing
+from pipeline.review.labelstudio_import import plan_import
+from pipeline.review.labelstudio_withdrawals import withdraw_missing
 from pipeline.review.store import ReviewStore
 
 
@@ -66,23 +66,3 @@ def test_a_deletion_does_not_withdraw_over_an_app_decision_saved_while_the_impor
     assert withdrawal.unchecked == [f"task 100 annotation 1: alice's accept of pair {pair} is not withdrawn: alice "
                                     f"decided the pair in the review app since (reject (low_quality), {saved.at}), "
                                     "which stands"]
-
-
-def test_a_refused_change_does_not_withdraw_over_an_app_decision_saved_while_the_import_ran(batches, tmp_path,
-                                                                                           monkeypatch):
-    exported = shaped_like_an_export(batches)
-    exported[0]["annotations"] = [annotation(1, 7, ACCEPT, 1), annotation(2, 8, ACCEPT, 1)]
-    store, pair = ReviewStore.for_runs(tmp_path), exported[0]["data"]["pair_id"]
-    run_import(exported, batches, store)
-    # alice turns hers into a reject without a reason, bob his into a leaky edit: both refused
-    exported[0]["annotations"] = [annotation(1, 7, [choice("verdict", "reject")], 3),
-                                  annotation(2, 8, [edit("a leaky rewording?")], 3)]
-    plan = plan_import(exported, batches, USERS)
-    outcome = import_export(plan.planned, store, ScriptedScorer(("leaks: score 1.000",)))
-
-    decide_in_app_after_the_read(monkeypatch, store, exported[0], "alice")
-    withdrawn = superseded_withdrawal(plan.unusable + outcome.unusable, store, "fake").withdrawn
-
-    assert current(store) == {(pair, "alice"): "reject", (pair, "bob"): "skip"}
-    assert app_decision(store, "alice").source == "web"
-    assert [line.split(":")[0] for line in withdrawn] == ["task 100 annotation 2"]  # bob's only
