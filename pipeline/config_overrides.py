@@ -37,7 +37,8 @@ def apply_override(model: type[BaseModel], data: dict, assignment: str,
         if not isinstance(node, dict):
             raise ConfigError(f"override {assignment!r}: {section} is not a section")
     value = _parse_value(model, raw.strip(), key.strip())
-    if _names_section(model, key.strip()) and not isinstance(value, dict):
+    if _names_section(model, key.strip()) and not isinstance(value, dict) \
+            and not (value is None and _allows_none(_annotation_of(model, key.strip()))):
         # blamed here, not on a later `--set run.size=...` that would find no section left
         raise ConfigError(f"override {assignment!r}: {key.strip()} is a section, not a value")
     if isinstance(value, dict) and isinstance(node.get(leaf), dict):
@@ -77,6 +78,12 @@ def _choices(annotation) -> tuple:
     if get_origin(annotation) in (Union, UnionType):
         return tuple(value for kind in get_args(annotation) for value in _choices(kind))
     return ()
+
+
+def _allows_none(annotation) -> bool:
+    """Whether a field's type is optional (`PoolConfig | None`): such a section is unset by null, as a
+    config file that leaves it out does, since TOML itself has no way to say null."""
+    return get_origin(annotation) in (Union, UnionType) and type(None) in get_args(annotation)
 
 
 def _merge(section: dict, table: dict) -> None:

@@ -41,3 +41,21 @@ def test_a_section_it_makes_is_recorded_against_the_set_that_made_it():
     created: dict[str, str] = {}
     apply_override(Outer, {}, "optional.mode=fast", created)
     assert created == {"optional": "optional.mode"}
+
+
+def test_null_unsets_an_optional_section_but_a_required_one_is_refused():
+    data = {"optional": {"mode": "fast"}, "inner": {"mode": "fast"}}
+    apply_override(Outer, data, "optional=null")
+    assert Outer.model_validate(data).optional is None
+    with pytest.raises(ConfigError, match=r"override 'inner=None': inner is a section, not a value"):
+        apply_override(Outer, data, "inner=None")
+
+
+def test_a_config_files_pool_is_unset_by_set_null(tmp_path):
+    from pipeline.config import load_config
+
+    (tmp_path / "pool").mkdir()
+    config_file = tmp_path / "c.toml"
+    config_file.write_text(f'[images.pool]\nfolder = "{tmp_path / "pool"}"\n')
+    assert load_config(config_file).images.pool is not None
+    assert load_config(config_file, overrides=["images.pool=null"]).images.pool is None
