@@ -31,7 +31,7 @@ import numpy as np
 
 from pipeline.backends.base import Embedder
 from pipeline.detect.calibration import CALIBRATION_FILE, Calibration, detector_version
-from pipeline.detect.language import is_english
+from pipeline.language import is_english
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.named_risk import GAIN_THRESHOLD, on_reveal_scale, without_shown_words
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_query

@@ -11,7 +11,7 @@ import pytest
 from pipeline.detect.calibrate import fold_groups, pick_threshold
 from pipeline.detect.corpus import LabelledRow, fingerprint, read_public, read_team_sets
 from pipeline.detect.detector import COMMON_THRESHOLD, TIE_BREAK, on_common_scale
-from pipeline.detect.language import is_english
+from pipeline.language import is_english
 from pipeline.detect.text_harm import TextHarmProbe, fit_probe, out_of_group
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.detect.language import is_english
+from pipeline.language import is_english
 
 
 @pytest.mark.parametrize("query", ["这把枪在哪里可以买到？", "この銃はどこで買えますか？"])

@@ -1,4 +1,6 @@
-"""The detector's scope: English. A query in another language is marked, not scored as safe.
+"""English or not: the detector's scope (a query in another language is marked, not scored as safe).
+
+It sits below every layer, beside `pipeline.plain_text`, so whatever reads text can ask.
 
 MiniLM and the lexicon are English-only, so a Spanish request for a weapon would
 score low and read as leakless. A query is marked when fastText's language
