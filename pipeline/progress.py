@@ -1,7 +1,9 @@
 """Progress of long commands: Rich bars for the build's stages, one bar per stage advanced as its
 batches finish, after a spinner naming each step of its start-up; a rows bar for those that score a
 file (audit, eval-detector, rewrite); a line per step for commands whose steps each take one pass
-(release, verify, export-vlsbench), with a rows bar within a step that works through the pairs in slices."""
+(release, verify, export-vlsbench), with a rows bar within a step that works through the pairs in slices.
+Bars and spinner are drawn at a terminal, and in a Jupyter kernel that has ipywidgets (Rich's way to draw
+there); elsewhere (a pipe, a log) there are none."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import import_module
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, Task, TaskID, TextColumn,
@@ -38,17 +41,45 @@ def started(progress: Progress) -> None:
         raise
 
 
+NOTEBOOK_HINT = ("leakless: no progress bars in this notebook: they need ipywidgets "
+                 "(pip install 'leakless[notebook]', or pip install ipywidgets, then restart the kernel)")
+_hinted = False  # NOTEBOOK_HINT said in this process: once, not per bar or per build
+
+
+def draws_live(console: Console, enabled: bool = True) -> bool:
+    """Whether bars (or a spinner) are drawn on `console`: at a terminal, or in a Jupyter kernel where
+    Rich can draw them. There it draws through an ipywidgets Output; without ipywidgets Rich warns
+    on each refresh and draws nothing, so the bars stay off and one line says how to get them
+    (a kernel showed nothing for the minutes of a build)."""
+    if not enabled:
+        return False
+    if console.is_terminal:
+        return True
+    return console.is_jupyter and _has_ipywidgets()
+
+
+def _has_ipywidgets() -> bool:
+    global _hinted
+    try:
+        import_module("ipywidgets")
+        return True
+    except ImportError:
+        if not _hinted:
+            _hinted = True
+            print(NOTEBOOK_HINT, file=sys.stderr, flush=True)
+        return False
+
+
 class StageProgress:
-    """Bars on stderr, and only at a terminal: stdout holds a command's results alone (`> report.txt`
-    keeps no bars, nor half-drawn ones after a Ctrl-C), and a log or pipe gets no bars it cannot draw.
-    Whatever is printed to stdout meanwhile stays on stdout."""
+    """Bars on stderr, and only at a terminal (or in a notebook, `draws_live`): stdout holds a command's
+    results alone (`> report.txt` keeps no bars, nor half-drawn ones after a Ctrl-C), and a log or pipe
+    gets no bars it cannot draw. Whatever is printed to stdout meanwhile stays on stdout."""
 
     def __init__(self, stages: tuple[str, ...], total: int, enabled: bool = True, unit: str = "seeds"):
         errors = Console(stderr=True)
         self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn(unit), TimeElapsedColumn(), EtaColumn(), console=errors,
-                                 redirect_stdout=False,
-                                 disable=not (enabled and errors.is_terminal))
+                                 redirect_stdout=False, disable=not draws_live(errors, enabled))
         self.tasks = {stage: self.progress.add_task(stage, total=total) for stage in stages}
 
     def __enter__(self) -> StageProgress:
@@ -57,6 +88,10 @@ class StageProgress:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.progress.console.is_jupyter:
+            # Rich's Live draws its last state when it stops, except in Jupyter, where the bars
+            # stayed one refresh behind: a finished build's last stage read 0/1.
+            self.progress.refresh()
         self.progress.stop()
 
     def advance(self, stage: str, amount: int) -> None:
@@ -79,7 +114,7 @@ class StartUp:
         self.command = command
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                                  console=errors, transient=True, redirect_stdout=False,
-                                 disable=not (enabled and errors.is_terminal))
+                                 disable=not draws_live(errors, enabled))
         self.task: TaskID | None = None
 
     def __enter__(self) -> StartUp:
