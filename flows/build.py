@@ -21,7 +21,7 @@ from pipeline.build_session import build_session
 from pipeline.config import BuildConfig
 from pipeline.factory import STAGE_ORDER, config_key
 from pipeline.plan import plan_seeds
-from pipeline.progress import StageProgress
+from pipeline.progress import StageProgress, StartUp
 from pipeline.retry_policy import worth_retrying
 from pipeline.rundir import RunDir, new_run_id
 from pipeline.runners import batches_in_flight, build_task_runner, stage_placement
@@ -91,7 +91,9 @@ def build(config: BuildConfig, run_id: str | None = None, show_progress: bool = 
     run = RunDir(config.run.runs_dir, new_run_id(config) if run_id is None else run_id)
     if (finished := build_steps.finished_result(run, config, plan_seeds(config))) is not None:
         return finished
-    with build_session(run, wait_for_server_stop=True) as session:
+    # the spinner: the models, Prefect's server and the flow take 20 s or more before the first bar
+    with StartUp("build", show_progress) as starting, build_session(run, wait_for_server_stop=True) as session:
+        starting("starting the models, Prefect's server and the flow")
         session.hold(config)
         with session.reporting():
             flow = build_flow.with_options(task_runner=build_task_runner(config))  # its stages stop on Ctrl-C

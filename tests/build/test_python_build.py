@@ -134,3 +134,25 @@ def test_leaving_the_api_in_a_notebook_cell_waits_for_what_is_queued_without_a_w
         warnings.simplefilter("always")
         asyncio.run(cell(server))
     assert [str(warning.message) for warning in caught if "never awaited" in str(warning.message)] == []
+
+
+def test_a_python_build_names_its_start_up_before_the_first_bar(tmp_path):
+    """The 20 s or more before the first bar (models, Prefect's server, the flow) showed nothing from Python,
+    where `leakless build` shows a spinner: the spinner is drawn wherever the bars are (here a terminal, by
+    Rich's own switch), and a log gets neither."""
+    script = ("import sys\nfrom pipeline.config import load_config\nfrom flows.build import build\n"
+              "small = load_config(None, ['run.size=1', 'run.sub_categories=[\"Cybercrime\"]', "
+              "f'run.runs_dir=\"{sys.argv[1]}\"'])\nbuild(small, 'spinner', show_progress=True)\n")
+    seen = {}
+    for terminal in (True, False):
+        env = {key: value for key, value in environment().items() if key != "TTY_COMPATIBLE"}
+        if terminal:
+            env["TTY_COMPATIBLE"] = "1"
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / f"runs-{terminal}")], cwd=ROOT,
+                              env=env, text=True, capture_output=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        seen[terminal] = done.stderr
+    step = "build: starting the models, Prefect's server and the flow"
+    assert step in seen[True]
+    assert seen[True].index(step) < seen[True].index("rewrite")  # before the bars, which follow it
+    assert step not in seen[False] and "rewrite" not in seen[False]
