@@ -34,8 +34,11 @@ def read_csv(path: Path) -> RecordStream:
     delimiter = _delimiter(path)
     with _open_csv(path) as handle:
         header = _csv_header(path, _Lines(handle), delimiter)
-    total, encoding = _csv_lines(path, delimiter)
-    total -= _excel_separator(path) is not None
+    encoding = _encoding_check(path)
+    # The rows expected, for the progress bar and to refuse an empty file: counted by reading them
+    # as they will be read, so a bare CR (Excel for Mac's "CSV (Macintosh)") ends a line as \n does
+    # and a quoted cell that spans lines is one row.
+    total = sum(1 for _ in _csv_entries(path, delimiter, encoding))
     return RecordStream(_csv_entries(path, delimiter, encoding), total, "line", header)
 
 
@@ -43,16 +46,15 @@ def _open_csv(path: Path):
     return path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
 
 
-def _csv_lines(path: Path, delimiter: str) -> tuple[int, EncodingCheck]:
-    """Lines after the header that hold a cell: the rows expected, for a progress bar (a quoted cell
-    that spans lines makes its row count more than once); and whether the file seems to be in another encoding."""
-    lines, encoding, blank = 0, EncodingCheck(), b" \t\r\n" + delimiter.encode()
-    with path.open("rb") as handle:
+def _encoding_check(path: Path) -> EncodingCheck:
+    """Whether the file seems to be in another encoding, from its lines as bytes. Read as Latin-1,
+    each byte is one character, so the lines split where the csv reader splits them (at \n, \r\n
+    or a bare \r) and encode back to the file's own bytes."""
+    encoding = EncodingCheck()
+    with path.open(encoding="latin-1", newline="") as handle:
         for line in handle:
-            if line.strip(blank):
-                lines += 1
-                encoding.see(line)
-    return max(lines - 1, 0), encoding
+            encoding.see(line.encode("latin-1"))
+    return encoding
 
 
 def _delimiter(path: Path) -> str:
