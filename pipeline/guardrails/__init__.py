@@ -11,7 +11,9 @@ reason) and release steps, and on what a run keeps of a failed model request (`k
   surname; in any case before a possessive; "Surname, First"; or a title and a surname).
 
 Text is read as a person sees it (`reading.py`): look-alike letters, accents, hidden and
-blank characters, dashes of every kind, emoji and joined words do not hide a word.
+blank characters, dashes of every kind, emoji and joined words do not hide a word; and read a
+second time for the obfuscations `obfuscation.py` names (small capitals, whole look-alike words,
+leetspeak, "a m i n o r"). A text blocks when either reading does.
 
 Word lists cannot know every name or every way to say "minor": the README's
 Guardrails section says what that leaves.
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.guardrails.reading import guard_reading, joins_apart, underscores_apart
+from pipeline.guardrails.reading import guard_readings, joins_apart, underscores_apart
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 # The text columns of a released row, all of which ship (`source` is a pool's own column, written by whoever made it;
@@ -178,7 +180,7 @@ def _private_person_hit(text: str) -> GuardHit | None:
 def check_texts(texts: list[str], category: str | None = None) -> GuardHit | None:
     """The first rule one item's texts break, or None. `sexual_minors` reads them together: a
     minor word in the description and a sexual word in the query are one hit."""
-    readings = [guard_reading(text) for text in texts]
+    readings = [reading for text in texts for reading in guard_readings(text)]
     # "Emily_Carter" is a name; camelCase is not read apart for names ("MarkDown" is no person)
     names = [text for reading in readings for text in dict.fromkeys((reading, underscores_apart(reading)))]
     return (_minors_hit(readings, category) or _run_together_hit(readings)
@@ -188,8 +190,8 @@ def check_texts(texts: list[str], category: str | None = None) -> GuardHit | Non
 def name_hit(text: str) -> GuardHit | None:
     """A private person's full name in a text that is no prose (a row's id, a file name): the other
     rules would read a numeric id or a UUID's last group as a phone number."""
-    reading = guard_reading(text)
-    for candidate in dict.fromkeys((reading, underscores_apart(reading))):
+    readings = guard_readings(text)
+    for candidate in dict.fromkeys([*readings, *map(underscores_apart, readings)]):
         if found := _rules().full_name.search(candidate):
             return GuardHit(rule="private_person:full_name", matched=masked(found.group(0)))
     return None

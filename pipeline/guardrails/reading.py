@@ -16,6 +16,7 @@ import sys
 import unicodedata
 from functools import lru_cache
 
+from pipeline.guardrails.obfuscation import obfuscation_reading
 from pipeline.plain_text import plain
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})  # "emily carter’s"
@@ -53,3 +54,10 @@ def joins_apart(text: str) -> str:
 def underscores_apart(text: str) -> str:
     """The text with underscore joins read as spaces ("Emily_Carter")."""
     return text.replace("_", " ")
+
+
+def guard_readings(text: str) -> list[str]:
+    """The text as `guard_reading` reads it and, where it differs, with the obfuscations of
+    `obfuscation.py` read too: the block checks both ("12yo" is an age only in the first)."""
+    first, unhidden = guard_reading(text), obfuscation_reading(text)
+    return [first] if unhidden == text else list(dict.fromkeys((first, guard_reading(unhidden))))
