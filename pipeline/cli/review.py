@@ -25,6 +25,7 @@ app.add_typer(review_app, name="review")
 RunsDir = Annotated[Path, typer.Option("--runs-dir", callback=home_expanded, help="Where the runs live.")]
 Run = Annotated[str, typer.Argument(help="A run id under --runs-dir, or a run folder.")]
 RUNS_DIR = Path("artifacts/runs")
+EXPORT_FORMATS = ("jsonl", "csv")  # review export --format: csv adds review sheets beside the batches
 
 
 def run_folder(run: str, runs_dir: Path) -> Path:
@@ -59,9 +60,15 @@ def existing_store(runs_dir: Path):
 def export(run: Run, runs_dir: RunsDir = RUNS_DIR,
            batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 50,
            overlap: Annotated[float, typer.Option(help="Share of each batch's pairs labelled twice.")] = 0.0,
-           annotators: Annotated[str, typer.Option(help="Comma-separated names to assign batches to.")] = "") -> None:
+           annotators: Annotated[str, typer.Option(help="Comma-separated names to assign batches to.")] = "",
+           format_: Annotated[str, typer.Option(
+               "--format", help="jsonl: the batches only (for the review app and Label Studio). csv: also a "
+                                "review sheet per batch and annotator under <run>/review/sheets/, to fill in a "
+                                "spreadsheet and record with `review import-sheet`.")] = "jsonl") -> None:
     """Write review batches (stratified by category) under <run>/review/batches/."""
     from pipeline.review.batches import export_batches
+    if format_ not in EXPORT_FORMATS:
+        raise fail(f"--format {format_!r}: choose {' or '.join(EXPORT_FORMATS)}")
     folder = run_folder(run, runs_dir)
     names = [name.strip() for name in annotators.split(",") if name.strip()]
     with user_errors(), echoed_notes([]) as notes:
@@ -69,6 +76,9 @@ def export(run: Run, runs_dir: RunsDir = RUNS_DIR,
     for manifest in manifests:
         typer.echo(f"{manifest.batch_id}\t{len(manifest.pair_ids)} pairs\t"
                    f"{', '.join(manifest.assignment) or 'any annotator'}")
+    if format_ == "csv":
+        from pipeline.cli.review_sheets import export_sheets
+        export_sheets(folder)
 
 
 @review_app.command("serve")
@@ -238,9 +248,12 @@ def import_(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     edits and reasons at entry can hold them)."""
     from pipeline.review.importer import import_review, release_blocks, release_blocks_note
     from pipeline.review.batches import load_batches
+    from pipeline.review.typed_verdicts import typed_verdicts_note
     folder = run_folder(run, runs_dir)
     with user_errors():
-        load_batches(folder)  # a run never exported for review fails before the store is opened (and created)
+        # a run never exported for review fails before the store is opened (and created)
+        if typed := typed_verdicts_note(folder, load_batches(folder)):
+            typer.echo(f"warning: {typed}", err=True)
         frame = import_review(folder, store_for(folder))
         note = release_blocks_note(folder.name, release_blocks(folder, frame))
     counts = frame["review_state"].value_counts().to_dict()

@@ -19,6 +19,7 @@ from pipeline.review.labelstudio_unrecorded import (Draft, held_by_draft, held_b
                                                     task_drafts, unrecorded_notes)
 from pipeline.review.labelstudio_users import annotator_name, is_unnamed
 from pipeline.review.scoring import EditScorer, edit_refusal
+from pipeline.review.sheet_read import is_sheet_header
 from pipeline.review.store import ReviewStore
 from pipeline.storage import exclusive_lock
 
@@ -27,8 +28,11 @@ OUR_FIELDS = {"pair_id", "batch_id", "query"}  # the task data `review labelstud
 
 
 def not_json(text: str, error: ValueError) -> str:
-    """Why the file is not read: it is Label Studio's CSV or TSV export, or not JSON at all."""
-    header = text.lstrip().partition("\n")[0]
+    """Why the file is not read: it is a review sheet, Label Studio's CSV or TSV export, or not JSON at all."""
+    header = text.lstrip("\ufeff \t\r\n").partition("\n")[0]
+    if is_sheet_header(header):
+        return ("this is a review sheet (CSV), not a Label Studio export: record it with `leakless review "
+                "import-sheet RUN FILE --user NAME`")
     for kind, separator in (("CSV", ","), ("TSV", "\t")):
         if "pair_id" in header and separator in header:
             return f"this is Label Studio's {kind} export: export the project as JSON"

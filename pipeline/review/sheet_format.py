@@ -1,0 +1,70 @@
+"""What a review sheet (a CSV an annotator fills in a spreadsheet) holds, and how its cells are kept safe.
+
+A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return) as a formula
+(OWASP "CSV injection"): such a cell is written with a leading apostrophe, and the import takes
+exactly that apostrophe off again (`guarded` / `unguarded` are inverses). A pair id a spreadsheet
+would read as a number (all digits, or digits around one `e`: 16 hex characters can be either) would
+lose its leading zeros or become 1.23457E+15, so it is written as `id:<pair id>`.
+"""
+
+from __future__ import annotations
+
+from pipeline.review.decisions import REASONS
+
+# the columns an annotator reads, then the ones they fill
+READ_COLUMNS = ("pair_id", "category", "image", "query", "image_description")
+FILL_COLUMNS = ("verdict", "reason", "edited_query")
+COLUMNS = READ_COLUMNS + FILL_COLUMNS
+VERDICTS = ("accept", "reject", "edit", "skip")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ID_MARK = "id:"
+
+
+def needs_guard(text: str) -> bool:
+    """Whether a spreadsheet could run `text` as a formula, or it already starts with our guard (an
+    apostrophe before such text), so that taking one apostrophe off on import gives it back exactly."""
+    if text.startswith(FORMULA_STARTS):
+        return True
+    return text.startswith("'") and needs_guard(text[1:])
+
+
+def guarded(text: str) -> str:
+    return "'" + text if needs_guard(text) else text
+
+
+def unguarded(text: str) -> str:
+    """A cell as it was before `guarded` (a cell it never changed comes back as it is)."""
+    return text[1:] if text.startswith("'") and needs_guard(text[1:]) else text
+
+
+def reads_as_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def sheet_id(pair_id: str) -> str:
+    """The pair id as written in a sheet: marked where a spreadsheet would turn it into a number."""
+    return ID_MARK + pair_id if reads_as_number(pair_id) or pair_id.startswith(ID_MARK) else pair_id
+
+
+def pair_id_of(cell: str) -> str:
+    cell = cell.strip()
+    return cell[len(ID_MARK):] if cell.startswith(ID_MARK) else cell
+
+
+def guide_lines(sheets_folder: str = "") -> list[str]:
+    """How to fill a sheet: printed by the export and written beside the sheets as README.txt (the
+    sheet itself holds only the header and one row per pair, so a spreadsheet sorts and filters it)."""
+    return [
+        "Fill one row per pair: verdict is one of " + ", ".join(VERDICTS) + " (case and spaces do not matter).",
+        "reject needs a reason: " + ", ".join(REASONS) + ".",
+        "edit (or accept with an edited_query) ships edited_query instead of query; it is re-checked for leaks "
+        "and harm as in the review app.",
+        "Leave verdict, reason and edited_query empty for a pair you have not reviewed.",
+        "Images are in images/ beside the sheets" + (f" ({sheets_folder})" if sheets_folder else "") + ".",
+        "Save as CSV (UTF-8; comma, semicolon or tab), keep the header row and the pair_id column as they are, "
+        "then: leakless review import-sheet RUN FILE --user NAME",
+    ]
