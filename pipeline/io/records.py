@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.io.csv_records import read_csv
-from pipeline.io.encoding import SAVE_TEXT, EncodingCheck, NotUtf8Reasons, refuse_utf16
+from pipeline.io.encoding import NOT_UTF8_TEXT, SAVE_TEXT, EncodingCheck, NotUtf8Reasons, refuse_utf16
 from pipeline.io.entries import Entry, Position, RecordStream, Unreadable
 from pipeline.io.compressed import COMPRESSIONS, READ_ERRORS, Decompressed, data_suffix, is_compressed, shown_suffixes
 from pipeline.messages import first_line
@@ -90,9 +90,15 @@ def _reraising(path: Path, entries: Iterator[Entry]) -> Iterator[Entry]:
 def _json(path: Path) -> RecordStream:
     try:
         data = _loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as error:
-        if error.msg == "Extra data":  # one object a line, named .json: JSON lines
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        # One object a line, named .json: read as JSON lines, so a bad line is that line's reject
+        # whichever line it is (a first line that does not parse is no "Extra data").
+        raw = path.read_bytes()
+        if getattr(error, "msg", None) == "Extra data" or _json_lines(raw):
             return _jsonl(path)
+        if isinstance(error, UnicodeDecodeError):  # its offset in bytes tells a person nothing
+            raise ValueError(f"{path}: cannot read (line {_first_not_utf8(raw)} is {NOT_UTF8_TEXT}: "
+                             "save the file as UTF-8)") from None
         raise
     except RecursionError:
         raise ValueError(f"{path}: cannot read ({TOO_DEEP})") from None
@@ -109,6 +115,30 @@ def _json(path: Path) -> RecordStream:
                for number, record in enumerate(records, start=1))
     columns = dict.fromkeys(key for record in records if isinstance(record, dict) for key in record)
     return RecordStream(entries, len(records), "row", list(columns))
+
+
+def _json_lines(raw: bytes) -> bool:
+    """Whether a .json file that does not parse as one document is JSON lines: two or more lines, and
+    more than half of them each a JSON object of its own. The lines of a JSON list or object written
+    across lines ("[", "  {", '"id": 1,', "},") are not; a broken or non-UTF-8 line is one of the rest."""
+    lines = [line for line in raw.removeprefix(BOM).splitlines() if line.strip()]
+    return len(lines) >= 2 and sum(_is_object(line) for line in lines) * 2 > len(lines)
+
+
+def _first_not_utf8(raw: bytes) -> int:
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return 1  # not reached: the whole file failed to decode
+
+
+def _is_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):  # not JSON, or not UTF-8 (UnicodeDecodeError is a ValueError)
+        return False
 
 
 def _column_oriented(data: dict) -> bool:
