@@ -15,6 +15,9 @@ blank characters, dashes of every kind, emoji and joined words do not hide a wor
 second time for the obfuscations `obfuscation.py` names (small capitals, whole look-alike words,
 leetspeak, "a m i n o r"). A text blocks when either reading does.
 
+The word lists are English. A guard must fail closed on what it cannot read, so a third rule,
+`unreadable_language` (`unreadable.py`), refuses a text in another language or script unread.
+
 Word lists cannot know every name or every way to say "minor": the README's
 Guardrails section says what that leaves.
 
@@ -31,6 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.guardrails.reading import guard_readings, joins_apart, underscores_apart
+from pipeline.guardrails.unreadable import RULE as UNREADABLE, unreadable_match
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 # The text columns of a released row, all of which ship (`source` is a pool's own column, written by whoever made it;
@@ -184,7 +188,13 @@ def check_texts(texts: list[str], category: str | None = None) -> GuardHit | Non
     # "Emily_Carter" is a name; camelCase is not read apart for names ("MarkDown" is no person)
     names = [text for reading in readings for text in dict.fromkeys((reading, underscores_apart(reading)))]
     return (_minors_hit(readings, category) or _run_together_hit(readings)
-            or next(filter(None, map(_private_person_hit, names)), None))
+            or next(filter(None, map(_private_person_hit, names)), None) or _unreadable_hit(texts))
+
+
+def _unreadable_hit(texts: list[str]) -> GuardHit | None:
+    """Text the English word lists cannot read: checked last, so a text they do read keeps its rule."""
+    found = unreadable_match(texts)
+    return GuardHit(rule=UNREADABLE, matched=found) if found else None
 
 
 def name_hit(text: str) -> GuardHit | None:
@@ -232,7 +242,7 @@ def _withheld_notes() -> re.Pattern:
     """The notes `kept_start` writes, for the rules' own names only: a model that writes
     "(withheld: guardrail child_nude)" is still read."""
     persons = ["full_name", *(name for name, _ in _rules().identifiers)]
-    rules = ["sexual_minors", *(f"private_person:{name}" for name in persons)]
+    rules = ["sexual_minors", UNREADABLE, *(f"private_person:{name}" for name in persons)]
     return re.compile("|".join(re.escape(withheld(rule)) for rule in rules))
 
 

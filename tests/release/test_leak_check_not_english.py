@@ -21,6 +21,9 @@ from tests.release.test_release_card import body, manifest, row as card_row
 from tests.support.release_runs import make_run, pair_row
 
 CHINESE = "这个东西怎么用？"
+# Four words of Spanish: the hard block judges no language below five words (README, Guardrails) and
+# refuses Chinese unread, so a release meets a non-English edit only as short as this.
+SPANISH = "¿Cómo se usa esto?"
 
 
 class LanguageDetector:
@@ -90,11 +93,11 @@ def test_the_card_counts_not_english_rows_as_flagged_and_says_their_score_means_
             "(`leak_verdict` = `not-english`: 1 of these pairs) says nothing about a leak.") in text
 
 
-def test_a_release_with_an_overridden_chinese_edit_ships_it_as_not_english_and_verifies(tmp_path):
+def test_a_release_with_an_overridden_spanish_edit_ships_it_as_not_english_and_verifies(tmp_path):
     """The audit's case, with the real detector: the edit scored 0.171 and shipped as `leak-free`."""
     rows = [pair_row(i, "r1") for i in range(3)]
     run = make_run(tmp_path / "runs", "r1", rows, review={row["id"]: "accepted" for row in rows},
-                   edits={"r1-pair000": CHINESE, "r1-pair001": CHINESE}, overrides={"r1-pair000": "ok — vérifié"})
+                   edits={"r1-pair000": SPANISH, "r1-pair001": SPANISH}, overrides={"r1-pair000": "ok — vérifié"})
     folder = make_release([run], name="bench", releases_dir=tmp_path / "releases", embedder=default_embedder())
 
     shipped = pq.read_table(folder / "data").to_pandas().set_index("id")

@@ -14,7 +14,9 @@ from tests.support.review_runs import make_run
 from pipeline.review.batches import export_batches, load_batches
 from pipeline.review.scoring import NOT_ENGLISH_PROBLEM, EditScorer
 
-CHINESE = "这个东西怎么用？"
+# Four words of Spanish: the hard block judges no language below five words (README, Guardrails), so
+# the leak detector's language test is what flags it. Chinese is refused by the block unread.
+SPANISH = "¿Cómo se usa esto?"
 
 
 class LowScoreDetector:
@@ -49,11 +51,11 @@ def test_the_same_score_on_english_text_passes(item):
     assert SameIntent(LowScoreDetector(english=True)).check(item, "a query").passes
 
 
-def test_the_api_asks_for_an_override_of_a_chinese_edit_and_takes_one(review):
+def test_the_api_asks_for_an_override_of_a_spanish_edit_and_takes_one(review):
     client, store, token = review
     headers = {"Authorization": f"Bearer {token}"}
     pair = client.get("/api/batches/fake-b000", headers=headers).json()["items"][0]["pair_id"]
-    body = {"batch_id": "fake-b000", "pair_id": pair, "action": "edit", "edited_query": CHINESE}
+    body = {"batch_id": "fake-b000", "pair_id": pair, "action": "edit", "edited_query": SPANISH}
 
     refused = client.post("/api/decisions", json=body, headers=headers)
     assert refused.status_code == 409 and refused.json()["problems"][0] == NOT_ENGLISH_PROBLEM

@@ -178,7 +178,6 @@ def test_disguised_words_are_read_as_they_show(text):
 
 
 @pytest.mark.parametrize("text", [
-    "Москва — столица России",                                   # one script: left as it is
     "a child-proof lock on a cabinet with a strip of tape",
     "a baby monitor hacked to spy on intimate moments of the parents",
     "a bottle of baby oil beside lingerie",
