@@ -56,6 +56,7 @@ class BenchmarkRow:
     element_terms: tuple[str, ...] = ()
     extra: dict | None = None         # every other field, untouched (e.g. `kind`, `twin_of`)
     position: Position | None = None  # where the row is in its file
+    label_given: object = None        # the label cell as the file gives it ("unsafe", 1): `audit --by label`
 
     @property
     def text_only(self) -> bool:
@@ -205,6 +206,7 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
         image_description=description or "", category=category, sub_category=sub_category,
         label=binary(label), element_terms=term_list(entry.get(fields.get("element_terms"))),
         extra={k: v for k, v in entry.items() if k not in used and k != OBJECT_KEY} or None, position=position,
+        label_given=label,
     )
 
 

@@ -109,6 +109,10 @@ def grouping(reader: BenchmarkReader, by: str | None) -> Callable[[BenchmarkRow]
     for ours in ("category", "sub_category"):
         if ours in reader.fields and by in (ours, reader.fields[ours]):
             return attrgetter(ours)
+    if "label" in reader.fields and by in ("label", reader.fields["label"]):
+        # an audit reads no label, so a benchmark's own one ("safe"/"unsafe", 0/1) is a group like any
+        # other field, as the file gives it: a rate per label, with no join back to the input
+        return lambda row: _label(row.label_given)
     if by not in reader.columns:
         raise ValueError(f"--by {by!r}: no such field (columns: {listed(reader.columns)})")
     if by in reader.fields.values():
