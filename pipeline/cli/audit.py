@@ -34,7 +34,7 @@ def audit(
     chunk_size: int = typer.Option(2000, min=1, help="Rows read and written at a time, one Parquet row "
                                                       "group each: peak memory grows with it."),
     by: str | None = typer.Option(None, "--by", help="Count leak rates per value of this field of the file "
-                                                    "(e.g. source, sub_category; default: category)."),
+                                                    "(e.g. source, sub_category, label; default: category)."),
     threshold: float | None = typer.Option(None, parser=threshold_value, metavar="SCORE",
                                            help="Decide at this score (0 to 1) instead of the shipped threshold (0.5 "
                                                 "on the common scale; the stored scores allow any other later)."),
