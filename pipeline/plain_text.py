@@ -7,13 +7,15 @@ letters to plain ones (NFKC), spells each emoji out by its CLDR name (the `emoji
 package: "🔫" reads "water pistol", "💊" "pill"), puts a right-to-left override's
 letters in the order a screen shows them ("\u202eeniacoc\u202c" displays as
 "cocaine"), drops invisible format characters, and joins letters spelled out one by
-one ("c o c a i n e", "b-u-r-n-t"). It also drops accents ("cocaíne") and, in a word mixing
-Latin letters with Cyrillic or Greek look-alikes ("brаss" with a Cyrillic "а"), reads the
-look-alikes as the Latin letters they show; a word written in one script is left alone, so
-Russian or Greek text stays what it is. MiniLM's uncased tokenizer drops accents itself, so
-only the lexicon and the element library read differently: a review audit shipped
-"laxatíves" and "brаss knuckles" as leak-free edits. ASCII text without spelled-out letters
-comes back unchanged.
+one ("c o c a i n e", "b-u-r-n-t"; "a m i n o r" reads "a minor": see `_spelled_runs`). It also
+drops accents ("cocaíne"), reads small capitals as the letters they are ("ʜᴀɴᴅɢᴜɴ", which NFKC
+leaves alone) and, in a word mixing Latin letters with Cyrillic, Greek, Armenian or Cherokee
+look-alikes ("brаss" with a Cyrillic "а", "nսde" with an Armenian "ս"), reads the look-alikes as
+the Latin letters they show; a word written in one script is left alone, so Russian or Greek text
+stays what it is (the detector marks such a word out of its scope: `pipeline.language`). MiniLM's
+uncased tokenizer drops accents itself, so only the lexicon and the element library read
+differently: a review audit shipped "laxatíves" and "brаss knuckles" as leak-free edits. ASCII
+text without spelled-out letters comes back unchanged.
 """
 
 from __future__ import annotations
@@ -31,14 +33,21 @@ _OVERRIDDEN = re.compile("\u202e([^\u202c\n]*)\u202c?")
 # "a U.S. bill" keeps its article.
 _SPELLED_OUT = re.compile(r"(?<![^\W\d_])[^\W\d_](?P<gap>[ .\-_])[^\W\d_](?:(?P=gap)[^\W\d_])+(?![^\W\d_])")
 _SEPARATORS = re.compile(r"[ .\-_]")
-# Cyrillic and Greek letters that show as a Latin one.
+# A one-letter word that is also a word of its own: before a spelled-out run it may be the
+# article or the pronoun ("a m i n o r", "I h a t e"), not the run's first letter.
+_ONE_LETTER_WORDS = frozenset("aAI")
+# Cyrillic, Greek, Armenian and Cherokee letters that show as a Latin one (Unicode's confusables).
 _LOOKALIKES = str.maketrans({
     **dict(zip("авеікмнорстухјѕһԁӏ", "abeikmhopctyxjshdl")),
     **dict(zip("АВЕЅІЈКМНОРСТХ", "ABESIJKMHOPCTX")),
     **dict(zip("αεηικνορτυχ", "aenikvoptux")),
     **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX")),
+    **dict(zip("օսհոզց", "ouhnqg")),
+    **dict(zip("ᎪᏴᏟᎠᎬᏀᎻᎫᏦᏞᎷᏢᎡᏚᎢᏙᎳᏃ", "ABCDEGHJKLMPRSTVWZ")),
 })
 _LOOKALIKE_LETTERS = frozenset(chr(code) for code in _LOOKALIKES)
+# Latin small capitals, which NFKC leaves alone: Latin letters, read as such in any word.
+_SMALL_CAPITALS = str.maketrans(dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz")))
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -50,8 +59,28 @@ def _displayed(match: re.Match) -> str:
     return match.group(1)[::-1]
 
 
-def _joined(match: re.Match) -> str:
-    return _SEPARATORS.sub("", match.group())
+def _spelled_runs(text: str) -> list[tuple[int, int]]:
+    """The spans of `text` spelled out letter by letter, to be joined. A run that starts with "a",
+    "A" or "I" and a space keeps that word apart when the rest is itself a spelled-out word of three
+    or more letters: "a m i n o r" reads "a minor" (joined, "aminor" hid the word from the hard
+    block), while "I B M" and "a b c" still read "IBM" and "abc" (a two-letter rest is no word to
+    hide). The price: a word spelled out with spaces that itself starts with "a" ("a m m o") reads
+    "a mmo"; with hyphens, dots or underscores ("a-m-m-o") no article is split off."""
+    runs = []
+    for match in _SPELLED_OUT.finditer(text):
+        start, letters = match.start(), (len(match.group()) + 1) // 2
+        if text[start] in _ONE_LETTER_WORDS and match.group("gap") == " " and letters - 1 >= 3:
+            start += 2
+        runs.append((start, match.end()))
+    return runs
+
+
+def _joined_runs(text: str) -> str:
+    pieces, last = [], 0
+    for start, end in _spelled_runs(text):
+        pieces += [text[last:start], _SEPARATORS.sub("", text[start:end])]
+        last = end
+    return "".join(pieces) + text[last:]
 
 
 def _fold_mixed_word(match: re.Match) -> str:
@@ -72,7 +101,7 @@ def folded_letters(text: str) -> str:
     term matchers find "laxatíves" and "brаss knuckles" through it, as the detector reads them."""
     if text.isascii():
         return text
-    return _WORD.sub(_fold_mixed_word, "".join(map(_base_letter, text)))
+    return _WORD.sub(_fold_mixed_word, "".join(map(_base_letter, text)).translate(_SMALL_CAPITALS))
 
 
 def plain(text: str) -> str:
@@ -85,7 +114,7 @@ def plain(text: str) -> str:
         # reads as its base ("í" as "i"), and look-alikes in a mixed-script word as Latin
         text = folded_letters("".join(char for char in text
                                       if unicodedata.category(char) != "Cf" and not unicodedata.combining(char)))
-    return _SPELLED_OUT.sub(_joined, text)
+    return _joined_runs(text)
 
 
 def has_words(text: str) -> bool:
@@ -115,7 +144,6 @@ def plain_with_origins(text: str) -> tuple[str, list[tuple[int, int]]]:
                 origins.append((index, index + 1))
         index += 1
     read = folded_letters("".join(chars))  # the same length, so `origins` still lines up
-    gaps = {at for match in _SPELLED_OUT.finditer(read) for at in range(match.start(), match.end())
-            if _SEPARATORS.fullmatch(read[at])}
+    gaps = {at for start, end in _spelled_runs(read) for at in range(start, end) if _SEPARATORS.fullmatch(read[at])}
     kept = [at for at in range(len(read)) if at not in gaps]
     return "".join(read[at] for at in kept), [origins[at] for at in kept]
