@@ -4,11 +4,12 @@ One output row per readable input row, each scored first. `status` is `unchanged
 already passes: under the leak threshold and no harm cue, so it is kept, with no attempt),
 `clean` (rewritten to pass), `harm_cues` (under the threshold, but the query alone still names a
 harmful act or risky object: the test `LeakFilterStage.should_retry` applies, and a build's harm
-check would drop the pair), `leaks`, `not_english` (outside the detector's scope: not scored, not
-rewritten), `failed: ...` or `blocked: ...`. `clean` is the leak filter's word on the text only: no
-intent check runs, `intent_similarity` (the build harm check's MiniLM cosine of the original and
-final query) is reported for the reader to judge. `attempt_log` holds every attempt, the final one
-last, with the spans its request fed back, so each retry can be audited.
+check would drop the pair), `leaks`, `not_english` (outside the detector's scope: the query, or the
+description, is not English; not scored, not rewritten), `failed: ...` or `blocked: ...`. `clean` is
+the leak filter's word on the text only: no intent check runs, `intent_similarity` (the build harm
+check's MiniLM cosine of the original and final query) is reported for the reader to judge.
+`attempt_log` holds every attempt, the final one last, with the spans its request fed back, so each
+retry can be audited.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def rewrite(
                    err=True)
     with nothing_written(f"nothing written to {out}"):  # atomic_path leaves no half file
         rewriter, leak_filter = knowing_shown_risk(make_rewriter(settings)), make_leak_filter(settings)
-        english = [in_scope(row.query) for row in rows]  # the detector's own scope test
+        english = [in_scope(row.query, row.image_description) for row in rows]  # the detector's own scope test
         with StageProgress(("rewrite",), len(rows), unit="rows") as progress:
             outcomes = rewrite_in_scope([rewrite_item(row) for row in rows], english, rewriter, leak_filter,
                                         max_attempts, advance=lambda done: progress.advance("rewrite", done))

@@ -31,7 +31,7 @@ import numpy as np
 
 from pipeline.backends.base import Embedder
 from pipeline.detect.calibration import CALIBRATION_FILE, Calibration, detector_version
-from pipeline.language import is_english
+from pipeline.language import is_english, is_english_description, other_script_words
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.named_risk import GAIN_THRESHOLD, on_reveal_scale, without_shown_words
 from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_query
@@ -204,7 +204,7 @@ class LeakDetector:
                 spans = tuple(dict.fromkeys([*spans, *shared_words[i]]))
             scores.append(LeakScore(score=score, text_harm=float(text_harm[i]), reveal=item_reveal,
                                     signals=signals, spans=spans, leak=self.decide(score),
-                                    english=in_scope(item.query)))
+                                    english=in_scope(item.query, item.image_description)))
         return scores
 
     def _text_harm_alone(self, queries: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -251,9 +251,14 @@ class LeakDetector:
         return score >= (self.threshold if threshold is None else checked_threshold(threshold))
 
 
-def in_scope(query: str) -> bool:
-    """Whether a query is in the detector's scope, English (`LeakScore.english`)."""
-    return is_english(plain(query))
+def in_scope(query: str, image_description: str = "") -> bool:
+    """Whether a pair is in the detector's scope (`LeakScore.english`): an English query with no word
+    of another script, and an English description where there is one (in another language, `reveal`
+    finds nothing to link the query to, and would pass the pair blind: `is_english_description`)."""
+    read = plain(query)
+    if not is_english(read) or other_script_words(read):
+        return False
+    return is_english_description(plain(image_description or ""))  # text-only: no words, nothing to judge
 
 
 def checked_threshold(threshold: float) -> float:

@@ -16,10 +16,10 @@ that stores none (a release made before they were) is scored with the shipped
 library's terms, as it was released; verify's notes count those whose element the
 library does not know (scored by its name alone).
 
-The detector reads English only (`LeakScore.english`): a row whose instruction it marks not English
-gets the verdict `not-english`, whatever its score, and ships only with an override, as its edit
-needed one in review. A release made before rows were marked calls such a row `leak-free` or `leaks`
-by its score; verify accepts that and counts those rows in a note.
+The detector reads English only (`LeakScore.english`): a row whose instruction, or image
+description, it marks not English gets the verdict `not-english`, whatever its score, and ships only
+with an override, as its edit needed one in review. A release made before rows were marked calls such
+a row `leak-free` or `leaks` by its score; verify accepts that and counts those rows in a note.
 """
 
 from __future__ import annotations
