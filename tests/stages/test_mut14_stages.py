@@ -25,7 +25,7 @@ def test_a_judge_that_refused_a_pair_leaves_a_settled_failure_not_a_retriable_on
     # retriable, and every rerun asked the judge again for an answer it will not give
     from pipeline.batch import Batch
     from pipeline.contracts import ItemError
-    from tests.stages.test_leak_filter_asks_the_judge_again import QUERY, QuietDetector, a_pair
+    from tests.stages.test_leak_filter_asks_the_judge_again import QuietDetector, a_pair
 
     class RefusingJudge:
         backend, model, prompt_hash = "test-judge", "judge-model", "h"
