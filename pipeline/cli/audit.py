@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -20,7 +21,10 @@ console = output_console()
 @app.command("audit")
 def audit(
     file: Path = typer.Argument(..., callback=home_expanded, help="Any benchmark file: JSON list or object of records, JSONL, CSV "
-                                          "(comma, semicolon or tab), TSV, each also compressed (.gz, .zst, .bz2, .xz), or Parquet."),
+                                          "(comma, semicolon or tab), TSV, each also compressed (.gz, .zst, .bz2, .xz), or Parquet; "
+                                          "or a Hugging Face dataset folder: Parquet shards or a datasets save_to_disk folder."),
+    split: str | None = typer.Option(None, help="The split of a dataset folder to audit (test for data/test-*.parquet); "
+                                                "needed where the folder holds several."),
     query_field: str | None = typer.Option(None, help="Column holding the text query (found by name if omitted)."),
     description_field: str | None = typer.Option(
         None, help="Column holding the image description; rows without one are scored on the query alone."),
@@ -45,14 +49,15 @@ def audit(
     from pipeline.io.compressed import data_stem
     from pipeline.report.benchmark_audit import grouping
 
-    out = out or file.with_name(data_stem(file) + ".leak_audit.parquet")
+    out = out or file.with_name(data_stem(file) + (f".{split}" if split else "") + ".leak_audit.parquet")
     rejects = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
     # Both files are renamed into place once every row is scored: Ctrl-C leaves neither. Opening the
     # file reads it through once (its rows, for the bar, and its columns), seconds for a large one
     # with nothing on the screen yet: a Ctrl-C there says so too.
     with nothing_written(f"nothing written to {out} or {rejects}"):
         try:
-            reader = BenchmarkReader(file, query_field, description_field, id_field, require_description=False)
+            reader = BenchmarkReader(file, query_field, description_field, id_field, require_description=False,
+                                     split=split)
             group_of = grouping(reader, by)
         except ValueError as error:
             raise fail(str(error))
@@ -82,7 +87,8 @@ def _audited(reader, group_of, out: Path, rejects: Path, chunk_size: int, strict
                 "text_harm_probability_threshold": str(from_common_scale(detector.threshold,
                                                                          calibration.text_harm_threshold)),
                 "reveal_raw_threshold": str(from_common_scale(detector.threshold, calibration.reveal_threshold)),
-                "source": source, "position": reader.position_unit}
+                "source": source, "position": reader.position_unit,
+                **({"files": json.dumps(reader.files, ensure_ascii=False)} if reader.files else {})}
     try:
         with (environment_errors(),  # a disk that fills mid-write: one line, and the writer leaves nothing
               AuditTableWriter(out, rejects, metadata, detector.threshold) as writer,
@@ -94,6 +100,7 @@ def _audited(reader, group_of, out: Path, rejects: Path, chunk_size: int, strict
 
 
 def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:
+    from pipeline.io.folders import shown_files
     from pipeline.io.records import OBJECT_KEY
 
     table = Table(title=f"leak rate, {summary.audited} pairs -> {out}")
@@ -114,6 +121,9 @@ def _print_summary(summary, out: Path, rejects: Path, reader, by: str) -> None:
     typer.echo("fields read: " + ", ".join(f"{ours} <- {'the object keys' if theirs == OBJECT_KEY else repr(theirs)}"
                                            for ours, theirs in reader.fields.items()))
     without = "" if reader.has_descriptions else " (the file has no image description field)"
+    if reader.files is not None:  # a folder: which of its files make the rates
+        typer.echo(f"files read{f' (split {reader.split})' if reader.split else ''}, {len(reader.files)}: "
+                   f"{shown_files(reader.files)}")
     typer.echo(f"text-only rows, scored on the query alone: {summary.text_only}{without}")
     typer.echo(f"rejected rows: {summary.rejected} -> {rejects}")
     for reject in summary.reject_examples:

@@ -40,7 +40,10 @@ def _write_rejects(path: Path, rejects: list) -> None:
 @app.command("eval-detector")
 def eval_detector(
     file: Path = typer.Argument(..., callback=home_expanded, help="A labelled file (JSON, JSONL, CSV, TSV, each also .gz, .zst, .bz2 or .xz, or Parquet) with a `label` field, "
-                                          "or one with a masked twin of each query (--masked-field)."),
+                                          "or one with a masked twin of each query (--masked-field); or a Hugging Face "
+                                          "dataset folder (Parquet shards, or a datasets save_to_disk folder)."),
+    split: str | None = typer.Option(None, help="The split of a dataset folder to read (test for data/test-*.parquet); "
+                                                "needed where the folder holds several."),
     threshold: float | None = typer.Option(None, parser=threshold_value, metavar="SCORE",
                                            help="Decide at this score (0 to 1) instead of the shipped threshold."),
     query_field: str | None = typer.Option(None, help="Column holding the query (found by name if omitted)."),
@@ -85,7 +88,7 @@ def eval_detector(
     with nothing_written():  # the outputs are written after the table
         with user_errors():
             keys, fitting_queries, unlabelled = _fitting(fitting_data, fitting_team_data, keep_fitting_rows)
-            rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field)
+            rows, rejects = read_labelled(file, query_field, description_field, id_field, masked_field, split)
         report_rejects(file, rejects, strict, rejects_file)
         try:
             with StageProgress(("scoring",), len(rows), unit="rows") as progress:

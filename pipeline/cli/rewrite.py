@@ -46,7 +46,8 @@ ATTEMPT_TYPE = pa.struct([
 
 @app.command()
 def rewrite(
-    file: Annotated[Path, typer.Argument(callback=home_expanded, help="JSON, JSONL, CSV, TSV (each also .gz, .zst, .bz2 or .xz) or Parquet with queries and image descriptions.")],
+    file: Annotated[Path, typer.Argument(callback=home_expanded, help="JSON, JSONL, CSV, TSV (each also .gz, .zst, .bz2 or .xz) or Parquet with queries and image descriptions, or a Hugging Face dataset folder (Parquet shards, or a datasets save_to_disk folder).")],
+    split: Annotated[Optional[str], typer.Option(help="The split of a dataset folder to read (test for data/test-*.parquet); needed where the folder holds several.")] = None,
     query_field: Annotated[Optional[str], typer.Option(help="Column with the query (found by name if omitted).")] = None,
     description_field: Annotated[Optional[str], typer.Option(help="Column with the image description.")] = None,
     id_field: Annotated[Optional[str], typer.Option(help="Column with the row id (row number if absent).")] = None,
@@ -75,14 +76,14 @@ def rewrite(
     from pipeline.io.compressed import data_stem
     from pipeline.factory import make_leak_filter, make_rewriter
 
-    out = out or file.with_name(data_stem(file) + ".rewritten.parquet")
+    out = out or file.with_name(data_stem(file) + (f".{split}" if split else "") + ".rewritten.parquet")
     refuse_unwritable_outputs(file, {"--out": out})
     refuse_non_parquet({"--out": out})
     with user_errors():
         settings = load_config(config)
         check_llm_ready(settings, ("rewriter", "vsil_judge"))
     rows, rejects = readable_rows(file, strict, query_field=query_field, description_field=description_field,
-                                  id_field=id_field)
+                                  id_field=id_field, split=split)
     repeated = len(rows) - len({row.id for row in rows})
     if repeated:  # each row is still rewritten, and written, on its own; `position` tells them apart
         typer.echo(f"note: {repeated} row(s) share an id with an earlier row; the output keeps one row per input row",
@@ -193,6 +194,8 @@ def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool
     return pa.table({
         "id": [o.item.item_id for o in outcomes],
         "position": pa.array([row.position.number for row in rows], pa.int64()),
+        # a dataset folder's shards each count from 1: its rows name their shard
+        **({"file": [row.position.file for row in rows]} if rows and rows[0].position.file else {}),
         "query": [o.item.query for o in outcomes],
         "rewritten_query": finals,
         "attempts": pa.array([len(o.attempts) for o in outcomes], pa.int32()),

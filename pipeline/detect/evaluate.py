@@ -77,12 +77,13 @@ class Evaluation:
 
 
 def read_labelled(path: Path, query_field: str | None, description_field: str | None, id_field: str | None,
-                  masked_field: str | None) -> tuple[list[BenchmarkRow], list[Reject]]:
+                  masked_field: str | None, split: str | None = None) -> tuple[list[BenchmarkRow], list[Reject]]:
     """The file's readable rows (each followed by its masked twin where `masked_field` names the twin's
     column) and a `Reject` for each row left out. A file none of whose rows can be read, a masked field
     it lacks and ids that clash with the twins' are a `ValueError`."""
     rows, rejects = read_rows(path, query_field=query_field, description_field=description_field,
-                              id_field=id_field, require_label=masked_field is None, require_description=False)
+                              id_field=id_field, require_label=masked_field is None, require_description=False,
+                              split=split)
     if masked_field is None:
         return rows, rejects
     if not any(masked_field in (row.extra or {}) for row in rows):

@@ -5,7 +5,8 @@ its annotation), then `reason` (the verdict's reason code at the audit's thresho
 outside the detector's scope, `english` false, has its scores but no `leak` or `reason`),
 `signals` spread out as `signal_<name>` columns, so fields the
 detector gains reach the output without a change here. `score` keeps its
-historical column name `leak_score`. Each row's `guardrail` is the hard-block rule its texts
+historical column name `leak_score`. Rows of a dataset folder have a `file` column after
+`position`: the shard the row is in, its position counted in it. Each row's `guardrail` is the hard-block rule its texts
 break (null when none) and `guardrail_match` what matched, masked as the guardrail masks it.
 Both files are written beside their targets and renamed onto them only when the whole audit
 succeeded.
@@ -92,11 +93,13 @@ class AuditTableWriter:
             schema = self._writer.schema
         else:  # the signal names are the detector's: taken from its first scores
             signals = [(f"signal_{name}", pa.float64()) for name in scores[0].signals]
-            schema = pa.schema([*ROW_COLUMNS, *[(column, kind) for _, column, kind in fields],
+            shard = [("file", pa.string())] if rows[0].position.file else []  # a folder's rows name their shard
+            schema = pa.schema([*list(ROW_COLUMNS)[:2], *shard, *list(ROW_COLUMNS)[2:], *[(column, kind) for _, column, kind in fields],
                                 ("reason", pa.string()), *signals],
                                metadata=self.metadata)
         columns = {
             "id": [r.id for r in rows], "position": [r.position.number for r in rows],
+            "file": [r.position.file for r in rows],
             "category": [r.category for r in rows], "sub_category": [r.sub_category for r in rows],
             "query": [r.query for r in rows], "text_only": [r.text_only for r in rows],
             "guardrail": [hit.rule if hit else None for hit in hits],

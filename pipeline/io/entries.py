@@ -11,9 +11,10 @@ from dataclasses import dataclass
 class Position:
     unit: str    # "row" (JSON list, Parquet) or "line" (JSONL, CSV)
     number: int  # 1-based
+    file: str | None = None  # the shard of a dataset folder ("data/test-00001-of-00002.parquet"); None for a file
 
     def __str__(self) -> str:
-        return f"{self.unit} {self.number}"
+        return f"{self.file + ' ' if self.file else ''}{self.unit} {self.number}"
 
 
 class Unreadable(str):

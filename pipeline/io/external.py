@@ -1,4 +1,5 @@
-"""Read an existing benchmark file (JSON list or object of records, JSONL, CSV, TSV or Parquet) into typed rows.
+"""Read an existing benchmark file (JSON list or object of records, JSONL, CSV, TSV or Parquet), or a Hugging
+Face dataset folder (Parquet shards, or a `save_to_disk` folder: `pipeline.io.folders`), into typed rows.
 
 Fields are found by their common names (VLSBench's `instruction`,
 `image_description`, `instruction_id`; or `query`, `question`, `prompt`,
@@ -21,7 +22,8 @@ from itertools import islice
 from pathlib import Path
 
 from pipeline.io.entries import Position
-from pipeline.io.records import OBJECT_KEY, open_records
+from pipeline.io.folders import open_benchmark
+from pipeline.io.records import OBJECT_KEY
 from pipeline.io.row_values import (UnreadableValue, binary, file_id, id_if_readable, label_text, missing_reason,
                                     query_value, term_list, text_value)
 
@@ -74,7 +76,8 @@ class Reject:
 
     def json_line(self) -> str:
         """The reject as a line of a rejects file (`leakless audit --rejects`, `eval-detector --rejects`)."""
-        return json.dumps({self.position.unit: self.position.number, "id": self.id, "reason": self.reason},
+        shard = {"file": self.position.file} if self.position.file else {}
+        return json.dumps({**shard, self.position.unit: self.position.number, "id": self.id, "reason": self.reason},
                           ensure_ascii=False) + "\n"
 
 
@@ -116,13 +119,16 @@ def _field_key(name: str) -> str:
 
 
 class BenchmarkReader:
-    """A benchmark file read in chunks of typed rows and rejects. Opening it finds the fields from
-    the columns of the whole file, so a file-level problem is raised before any work."""
+    """A benchmark file (or one split of a dataset folder) read in chunks of typed rows and rejects.
+    Opening it finds the fields from the columns of the whole file, so a file-level problem is raised
+    before any work. `files`: a folder's shards read, in order; None for a file."""
 
     def __init__(self, path: Path, query_field: str | None = None, description_field: str | None = None,
-                 id_field: str | None = None, require_label: bool = False, require_description: bool = True):
-        self.path = Path(path)
-        stream = open_records(self.path)
+                 id_field: str | None = None, require_label: bool = False, require_description: bool = True,
+                 split: str | None = None):
+        self.path, self.split = Path(path), split
+        stream = open_benchmark(self.path, split)
+        self.files = getattr(stream, "files", None)
         self.total = stream.total
         self.position_unit = stream.unit  # "line" for JSON lines, also in a .json file
         self._entries = stream.entries
@@ -159,10 +165,11 @@ class BenchmarkReader:
 
 def read_rows(path: Path, query_field: str | None = None, description_field: str | None = None,
               id_field: str | None = None, require_label: bool = False,
-              require_description: bool = True) -> tuple[list[BenchmarkRow], list[Reject]]:
-    """Every readable row of the file, and a `Reject` for each unreadable one; a file none of
-    whose rows can be read is a `ValueError` naming the first."""
-    reader = BenchmarkReader(path, query_field, description_field, id_field, require_label, require_description)
+              require_description: bool = True, split: str | None = None) -> tuple[list[BenchmarkRow], list[Reject]]:
+    """Every readable row of the file (or of the `split` of a dataset folder), and a `Reject` for each
+    unreadable one; a file none of whose rows can be read is a `ValueError` naming the first."""
+    reader = BenchmarkReader(path, query_field, description_field, id_field, require_label, require_description,
+                             split)
     rows, rejects = [], []
     for chunk, bad in reader.chunks(ROWS_PER_CHUNK):
         rows.extend(chunk)
@@ -212,5 +219,6 @@ def _typed(position: Position, entry: dict | str, reader: BenchmarkReader) -> Be
 
 def _positional_id(position: Position, fields: dict[str, str]) -> str:
     """The id of a row the file gives none: its position; named ("line 3") where the file gives ids,
-    so that it cannot be taken for the row whose id is 3."""
-    return str(position) if "id" in fields else str(position.number)
+    so that it cannot be taken for the row whose id is 3, and with its shard in a folder, whose
+    shards each count from 1."""
+    return str(position) if "id" in fields or position.file else str(position.number)

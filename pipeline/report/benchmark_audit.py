@@ -67,7 +67,8 @@ class AuditSummary:
     duplicate_ids: int = 0  # rows whose id an earlier row already had
     duplicate_examples: list[tuple[str, Position, Position]] = field(default_factory=list)  # id, first, again
     guardrail: Counter[str] = field(default_factory=Counter)  # rows per hard-block rule their texts break
-    _first_seen: dict[str, int] = field(default_factory=dict, repr=False)  # id -> its first row's number
+    # id -> its first row's number (its Position in a folder, whose shards each count from 1)
+    _first_seen: dict[str, int | Position] = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> GroupCount:
@@ -87,11 +88,12 @@ class AuditSummary:
             self.text_only += row.text_only
             first = self._first_seen.get(row.id)
             if first is None:
-                self._first_seen[row.id] = row.position.number
+                self._first_seen[row.id] = row.position if row.position.file else row.position.number
                 continue
             self.duplicate_ids += 1
             if len(self.duplicate_examples) < EXAMPLES:
-                self.duplicate_examples.append((row.id, Position(row.position.unit, first), row.position))
+                first = first if isinstance(first, Position) else Position(row.position.unit, first)
+                self.duplicate_examples.append((row.id, first, row.position))
         self.rejected += len(rejects)
         self.reject_examples.extend(rejects[:EXAMPLES - len(self.reject_examples)])
 
