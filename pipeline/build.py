@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.batch import Batch
 from pipeline.build_thresholds import summary_line
 from pipeline.config import BuildConfig
+from pipeline.contracts import StageName
 from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, uses_llm
 from pipeline.ledger import ledger_for
 from pipeline.llm.accounting import Accounting, added_up
@@ -51,13 +52,16 @@ def fewer_collections(young_threshold: int = 50_000) -> Iterator[None]:
 def run_stage(stage: str, batch: Batch, config_key: str, run: RunDir) -> Batch:
     """One stage over one batch; a checkpoint from an earlier attempt of this run is reused,
     unless the stage lost items to a server that was down or kept failing: those are tried
-    again (what was answered comes back from the LLM cache). Whenever a stage is computed,
-    the batch's later checkpoints are discarded first, so they are redone from its output. `config_key` is `pipeline.factory.config_key(config)`,
+    again (what was answered comes back from the LLM cache), or holds images made from other files
+    of the model folder than it holds now (`ImageStage.outdated`): those are made again.
+    Whenever a stage is computed, the batch's later checkpoints are discarded first, so they are redone from its output. `config_key` is `pipeline.factory.config_key(config)`,
     computed once per run."""
     order = [name.value for name in STAGE_ORDER]
     done = run.load(stage, batch.id)
     if done is not None and any(failure.transient and failure.stage == stage for failure in done.failures):
         done = None
+    if done is not None and stage == StageName.images and build_stages(config_key, run.path)[stage].outdated(done):
+        done = None  # new weights copied over the model folder since: its images are made again with them
     if done is None:
         # What later stages made from this stage's earlier output (or from a run folder written before
         # this stage existed, which resumes while the stage's new settings are at their defaults:

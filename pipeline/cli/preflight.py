@@ -213,6 +213,25 @@ def check_image_model(settings: BuildConfig) -> None:
     check_gpu_placement(settings.runner, build_gpus(settings))
 
 
+def changed_model_files_note(settings: BuildConfig, resuming: RunDir | None) -> str | None:
+    """When the resumed run has images made from other files of its local diffusers model folder than
+    the folder holds now (new weights copied over it): that they are made again, every batch's
+    (`ImageStage.outdated`), so the run's images all come from one checkpoint."""
+    if settings.backends.images != "diffusers" or resuming is None:
+        return None
+    from pipeline.images.model_files import model_files_fingerprint
+    from pipeline.stages.images import made_with_other_files
+
+    model = settings.images.diffusers.model
+    seed_ids = [note.stem for note in sorted((resuming.path / "images").glob("*.json"))]
+    changed = made_with_other_files(resuming.path, seed_ids, {"model": model,
+                                                             "model_files": model_files_fingerprint(model)})
+    if not changed:
+        return None
+    return (f"{len(changed)} of run {resuming.run_id}'s images were made from other files of {model} than "
+            "it holds now (new weights copied over the folder?): they are made again with these")
+
+
 def check_runner_reachable(settings: BuildConfig, timeout_s: float = 5) -> None:
     """An existing Dask scheduler or Ray cluster (runner.address) answers a TCP connection: one
     that does not failed only inside the flow, 30 s later, as a traceback, its run folder made."""
@@ -240,6 +259,7 @@ def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> 
     check_llm_ready(settings)
     check_runner_reachable(settings)
     check_image_model(settings)
+    notes += list(filter(None, [changed_model_files_note(settings, resuming)]))
     if settings.backends.images == "pool":
         from pipeline.factory import open_pool
         open_pool(settings.images.pool).require_images()  # loaded once per process: the build reuses it

@@ -54,6 +54,24 @@ def refined_prompt_hit(prompt: str, beside: list[str], category: str) -> GuardHi
     return check_texts([prompt, *beside], category)
 
 
+def made_with_other_files(run_dir: Path, seed_ids: list[str], model_note: dict) -> list[str]:
+    """The seeds among `seed_ids` whose saved image's note names the model of `model_note` with other
+    `model_files` than it has now. An image without a note (a pool image, a fast generator's) or
+    whose note was saved before folders were fingerprinted is not counted, as `_saved` reuses it."""
+    now = model_note.get("model_files")
+    if now is None:  # a hub id, or no model
+        return []
+    changed = []
+    for seed_id in seed_ids:
+        try:
+            made_for = json.loads((run_dir / f"images/{seed_id}.json").read_text(encoding="utf-8"))["made_for"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if made_for.get("model") == model_note["model"] and made_for.get("model_files", now) != now:
+            changed.append(seed_id)
+    return changed
+
+
 class ImageStage(Stage):
     name = StageName.images
 
@@ -223,6 +241,13 @@ class ImageStage(Stage):
                 if isinstance(result, GeneratedImage) and self._save(request, result, model_note):
                     on_disk.add(request.item_id)
         return [results[request.item_id] for request in requests]
+
+    def outdated(self, done: Batch) -> bool:
+        """Whether a batch this stage finished in an earlier attempt of the run holds images made from
+        other files of the model folder than it holds now (new weights copied over it between a kill
+        and the resume). The build then runs the stage again (`pipeline.build.run_stage`), which
+        remakes each such image (`_saved`), so a run never ships two checkpoints under one name."""
+        return bool(made_with_other_files(self.run_dir, list(done.images), self._model_note()))
 
     def _model_note(self) -> dict:
         """The backend and model saved images are made with; for a local model folder also a
