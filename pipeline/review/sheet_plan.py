@@ -79,7 +79,7 @@ def row_decision(row: SheetRow, items: dict[str, tuple[str, ReviewItem]], annota
                  assigned: set[str]) -> DecisionIn | None:
     """The row's decision; None for a row not reviewed; BadRow for one that says nothing usable."""
     if row.extra:
-        raise BadRow(f"{len(row.extra)} filled cell(s) right of the header's columns ({row.extra[0]!r}...): "
+        raise BadRow(f"{len(row.extra)} filled cell(s) right of the header row's last cell ({row.extra[0]!r}...): "
                      "a cell holding the separator must be quoted")
     pair_id = pair_id_of(unguarded(row.cells["pair_id"].strip()))
     verdict = words(row.cells["verdict"])

@@ -25,7 +25,7 @@ SAVE_AS_CSV = "save it as CSV UTF-8 (Excel: File > Save As > 'CSV UTF-8'; LibreO
 class SheetRow:
     line: int  # the line of the file the row starts on (1-based, the header's line counted)
     cells: dict[str, str]  # our column -> the cell as saved
-    extra: tuple[str, ...] = ()  # non-empty cells to the right of the header's last column
+    extra: tuple[str, ...] = ()  # non-empty cells beyond the header row's last cell (ours or not)
 
 
 def decoded_text(path: Path) -> str:
@@ -73,18 +73,18 @@ def read_sheet(path: Path) -> list[SheetRow]:
     delimiter, text, skipped = split_sep_line(decoded_text(path))
     header_line = next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or delimiter_of(header_line))
-    header, rows, start = None, [], 1
+    header, width, rows, start = None, 0, [], 1
     try:
         for cells in reader:
             line, start = start + skipped, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue
-            if header is None:
-                header = columns_of(cells, path)
+            if header is None:  # its width counts the sheet's own columns too (notes right of ours)
+                header, width = columns_of(cells, path), len(cells)
                 continue
             rows.append(SheetRow(line, {name: cells[index] if index < len(cells) else ""
                                         for name, index in header.items()},
-                                 tuple(cell for cell in cells[max(header.values()) + 1:] if cell.strip())))
+                                 tuple(cell for cell in cells[width:] if cell.strip())))
     except csv.Error as error:
         raise ValueError(f"{path.name}: line {start + skipped} cannot be read as CSV ({error})") from None
     if header is None:

@@ -1,0 +1,53 @@
+"""Review sheets as LibreOffice Calc 7.4 saves them (tests/data/review_sheets/, see its README.txt): a
+notes column at the right, formula error values, sheets filled in place, and the export's time that
+travels with a sheet."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.review.test_review_sheets import import_sheet, passing, recorded, sheet_run, write
+
+from pipeline.review.scoring import EditScorer
+
+CALC = Path(__file__).parents[1] / "data" / "review_sheets"
+
+
+@pytest.fixture(autouse=True)
+def no_detector(monkeypatch):
+    """Edits pass their check (the real one loads MiniLM; what is tested here is the sheet)."""
+    monkeypatch.setattr(EditScorer, "check", passing)
+
+
+def calc_file(tmp_path, name: str) -> Path:
+    """A Calc-saved sheet, copied (so its time is now, as a file just saved)."""
+    return Path(shutil.copyfile(CALC / name, tmp_path / name))
+
+
+def test_a_notes_column_right_of_ours_is_not_read(tmp_path):
+    sheet_run(tmp_path)
+    result = import_sheet(tmp_path, calc_file(tmp_path, "calc-notes-column.csv"))
+    assert result.exit_code == 0, result.output
+    assert "3 decisions recorded, 0 already recorded, 1 not reviewed (blank), 0 skipped" in result.output
+    source = "sheet:calc-notes-column.csv"
+    assert recorded(tmp_path) == {"pair0000": ("accept", None, None, source),
+                                  "pair0001": ("reject", "still_leaks", None, source),
+                                  "pair0003": ("edit", None, "How would one, in general, arrange these?", source)}
+    result = import_sheet(tmp_path, calc_file(tmp_path, "calc-notes-column-semicolon.csv"), user="bob")
+    assert result.exit_code == 0 and "2 decisions recorded" in result.output  # the note holds a quoted ';'
+    assert {pair: got[:2] for pair, got in recorded(tmp_path, "bob").items()} == {
+        "pair0003": ("accept", None), "pair0001": ("reject", "low_quality")}
+
+
+def test_a_row_longer_than_the_header_row_is_named(tmp_path):
+    sheet_run(tmp_path)
+    path = write(tmp_path / "s.csv", "pair_id,verdict,reason,edited_query,notes\n"
+                 "pair0000,edit,,how, in general, to arrange them?,ok\npair0001,accept,,,ok\n")
+    result = import_sheet(tmp_path, path)
+    assert result.exit_code == 1
+    assert "s.csv line 2: 2 filled cell(s) right of the header row's last cell (' to arrange them?'...): a cell " \
+           "holding the separator must be quoted: skipped" in result.output
+    assert set(recorded(tmp_path)) == {"pair0001"}
