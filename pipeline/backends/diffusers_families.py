@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.messages import first_few
+
 
 @dataclass(frozen=True)
 class Family:
@@ -153,6 +155,8 @@ def _check_weights(folder: Path, components: list[str], where: str, variant: str
     weights = {name: _weight_files(folder / name, variant) for name in components
                if (folder / name / "config.json").is_file()}
     bare = [name + "/" for name, files in weights.items() if not files]
+    if bare and variant is None:
+        _check_variant_only(folder, bare, where)
     if bare:
         of_variant = f" of variant {variant!r} or plain ones" if variant else ""
         raise ValueError(f"{where} has no weight files{of_variant} (*.safetensors, *.bin) in {', '.join(bare)} "
@@ -161,6 +165,25 @@ def _check_weights(folder: Path, components: list[str], where: str, variant: str
         raise ValueError(f"{where} has no weight files of variant {variant!r} (names like "
                          f"model.{variant}.safetensors): download that variant, or leave images.diffusers.variant "
                          f"unset to load the plain weights")
+
+
+def _check_variant_only(folder: Path, bare: list[str], where: str) -> None:
+    """A folder whose components without plain weights all hold one variant's (an fp16-only download)
+    loads with that variant set: say so, naming the files, rather than call it an interrupted download."""
+    found = {name: [file.name for file in sorted((folder / name).iterdir())
+                    if file.is_file() and file.name.endswith(WEIGHT_SUFFIXES) and not _is_plain(file.name)]
+             for name in bare}
+    shared = set.intersection(*({_variant_name(file) for file in files} for files in found.values()))
+    if not shared:
+        return
+    variant = sorted(shared)[0]
+    files = first_few(name + file for name, names in found.items() for file in names if _is_variant(file, variant))
+    raise ValueError(f"{where} has no plain weight files (*.safetensors, *.bin) in {', '.join(bare)}, only "
+                     f"variant {variant!r} ones ({files}): set images.diffusers.variant = \"{variant}\"")
+
+
+def _variant_name(file_name: str) -> str:
+    return file_name.split(".")[1].split("-")[0]  # model.fp16-00001-of-00002.safetensors -> fp16
 
 
 def _weight_files(component: Path, variant: str | None) -> list[str]:

@@ -50,9 +50,10 @@ def with_weights(unet: list[str], vae: list[str] | None = None) -> dict:
     (with_weights([]), None, "has no weight files (*.safetensors, *.bin) in unet/ beside its config.json "
                              "(an interrupted download?)"),
     (with_weights([], vae=[]), None, "has no weight files (*.safetensors, *.bin) in unet/, vae/"),
-    # an fp16-only download loads only with variant = "fp16"
+    # an fp16-only download loads only with variant = "fp16": it is told so (test_diffusers_variant_only.py)
     (with_weights(["diffusion_pytorch_model.fp16.safetensors"]), None,
-     "no weight files (*.safetensors, *.bin) in unet/"),
+     'no plain weight files (*.safetensors, *.bin) in unet/, only variant \'fp16\' ones '
+     '(unet/diffusion_pytorch_model.fp16.safetensors): set images.diffusers.variant = "fp16"'),
     (SD_FILES, "fp16", "has no weight files of variant 'fp16' (names like model.fp16.safetensors): download "
                        "that variant, or leave images.diffusers.variant unset"),
     (with_weights(["diffusion_pytorch_model.fp16.safetensors"], vae=["diffusion_pytorch_model.ema.safetensors"]),
