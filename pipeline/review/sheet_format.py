@@ -9,6 +9,8 @@ lose its leading zeros or become 1.23457E+15, so it is written as `id:<pair id>`
 
 from __future__ import annotations
 
+import re
+
 from pipeline.review.decisions import REASONS
 
 # the columns an annotator reads, then the ones they fill
@@ -18,6 +20,10 @@ COLUMNS = READ_COLUMNS + FILL_COLUMNS
 VERDICTS = ("accept", "reject", "edit", "skip")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ID_MARK = "id:"
+# what a spreadsheet saves for a formula that failed: a cell typed `=accept` (a formula, not text) is
+# saved as its error value (LibreOffice `#NAME?`, `Err:509`; Excel and Google Sheets `#NAME?`, `#ERROR!`)
+FORMULA_ERROR = re.compile(r"Err:\d{3}|#(NAME\?|VALUE!|REF!|DIV/0!|N/A|NULL!|NUM!|SPILL!|CALC!|FIELD!|BLOCKED!|"
+                           r"CONNECT!|BUSY!|UNKNOWN!|ERROR!|GETTING_DATA)")
 
 
 def needs_guard(text: str) -> bool:
@@ -35,6 +41,11 @@ def guarded(text: str) -> str:
 def unguarded(text: str) -> str:
     """A cell as it was before `guarded` (a cell it never changed comes back as it is)."""
     return text[1:] if text.startswith("'") and needs_guard(text[1:]) else text
+
+
+def formula_error(cell: str) -> bool:
+    """Whether a cell holds a spreadsheet's error value (what a failed formula is saved as), not typed text."""
+    return FORMULA_ERROR.fullmatch(cell.strip()) is not None
 
 
 def reads_as_number(text: str) -> bool:

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from pipeline.review.batches import ReviewBatch, ReviewItem
 from pipeline.review.decisions import REASONS, DecisionIn
 from pipeline.review.scoring import edit_refusal
-from pipeline.review.sheet_format import ID_MARK, VERDICTS, pair_id_of, reads_as_number, unguarded
+from pipeline.review.sheet_format import (FILL_COLUMNS, ID_MARK, VERDICTS, formula_error, pair_id_of,
+                                          reads_as_number, unguarded)
 from pipeline.review.sheet_read import SheetRow
 
 
@@ -81,6 +82,8 @@ def row_decision(row: SheetRow, items: dict[str, tuple[str, ReviewItem]], annota
     if row.extra:
         raise BadRow(f"{len(row.extra)} filled cell(s) right of the header row's last cell ({row.extra[0]!r}...): "
                      "a cell holding the separator must be quoted")
+    if errors := [name for name in FILL_COLUMNS if formula_error(row.cells.get(name, ""))]:
+        raise BadRow(f"{errors[0]} {row.cells[errors[0]].strip()!r} is a formula's error, not text: type ' before =")
     pair_id = pair_id_of(unguarded(row.cells["pair_id"].strip()))
     verdict = words(row.cells["verdict"])
     edited = unguarded(row.cells.get("edited_query", "").strip())

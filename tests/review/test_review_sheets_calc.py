@@ -51,3 +51,14 @@ def test_a_row_longer_than_the_header_row_is_named(tmp_path):
     assert "s.csv line 2: 2 filled cell(s) right of the header row's last cell (' to arrange them?'...): a cell " \
            "holding the separator must be quoted: skipped" in result.output
     assert set(recorded(tmp_path)) == {"pair0001"}
+
+
+def test_a_formula_error_value_is_a_bad_row_not_a_verdict_or_an_edit(tmp_path):
+    sheet_run(tmp_path)
+    result = import_sheet(tmp_path, calc_file(tmp_path, "calc-formula-errors.csv"))
+    assert result.exit_code == 1
+    for line, cell in ((3, "verdict '#NAME?'"), (4, "reason '#DIV/0!'"), (5, "edited_query 'Err:509'")):
+        assert f"calc-formula-errors.csv line {line}: {cell} is a formula's error, not text: type ' before =: " \
+               "skipped" in result.output
+    assert "1 decisions recorded, 0 already recorded, 0 not reviewed (blank), 3 skipped" in result.output
+    assert recorded(tmp_path) == {"pair0003": ("skip", None, None, "sheet:calc-formula-errors.csv")}
