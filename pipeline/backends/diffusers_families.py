@@ -211,8 +211,11 @@ def card_defaults(model: str) -> tuple[str, int, float, int | None] | None:
 def resolve_family(model: str, declared: str) -> Family:
     """The model's family: declared, else from its model_index.json, else from its name.
 
-    Raises ValueError (one line) for a pipeline that is not a known text-to-image one.
+    Raises ValueError (one line) for a pipeline that is not a known text-to-image one, or a path to
+    a file (a single-file checkpoint): asking it for a family would send the user the wrong way first.
     """
+    if Path(model).is_file():
+        raise ValueError(f"model {model} is a file, not a diffusers model folder or a hub id")
     class_name = read_pipeline_class(model)
     if class_name is not None and family_of_class(class_name) is None:
         known = ", ".join(c for f in FAMILIES.values() for c in f.pipeline_classes)
