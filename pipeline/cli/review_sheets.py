@@ -18,9 +18,13 @@ def export_sheets(folder: Path) -> None:
     from pipeline.review.sheet_export import sheets_dir, write_sheets
     from pipeline.review.sheet_format import guide_lines
     with user_errors():
-        written = write_sheets(folder, load_batches(folder))
-    for path in written:
+        done = write_sheets(folder, load_batches(folder))
+    for path in sorted(done.written + done.unchanged):
         typer.echo(f"sheet\t{path}")
+    for path in done.kept:
+        typer.echo(f"warning: kept {path}: it changed since the export wrote it (filled in?), so it was not "
+                   "written again; import it with `review import-sheet`, or move it away to have it written anew",
+                   err=True)
     for line in guide_lines(str(sheets_dir(folder))):
         typer.echo(f"note: {line}", err=True)
 
@@ -28,7 +32,8 @@ def export_sheets(folder: Path) -> None:
 @review_app.command("export-sheets")
 def export_sheets_command(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
     """Write a review sheet (CSV) per batch and annotator of an exported run under <run>/review/sheets/
-    (what `review export --format csv` writes beside the batches); writing them again is safe."""
+    (what `review export --format csv` writes beside the batches). Writing them again is safe: a sheet
+    that changed since the export wrote it (filled in place) is kept as it is, and named."""
     export_sheets(run_folder(run, runs_dir))
 
 

@@ -4,21 +4,29 @@
 anyone), README.txt (how to fill them) and images/ (a copy of each pair's image, so the folder can be
 sent on its own). The CSV is UTF-8 with a BOM (Excel reads UTF-8 only with it) and CRLF line ends;
 one row per pair the annotator is assigned, in the batch's order. Decisions come back with
-`review import-sheet` (`sheet_import.py`), which records them in the review store.
+`review import-sheet` (`sheet_record.py`), which records them in the review store.
+
+Writing the sheets again never overwrites one a person may have typed into: `<run>/review/
+sheets-exported.json` keeps the SHA-256 of each sheet as the export wrote it, and a sheet whose file
+differs from that (filled in place, or written before the hashes were kept) is kept as it is and named.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.review.batches import ReviewBatch, ReviewItem, review_dir
 from pipeline.review.sheet_format import COLUMNS, FILL_COLUMNS, guarded, guide_lines, sheet_id
-from pipeline.storage import atomic_write_text
+from pipeline.storage import atomic_write_json, atomic_write_text
 
 SHEETS = "sheets"
+EXPORTED = "sheets-exported.json"  # sheet name -> SHA-256 of the bytes the export wrote
 
 
 def sheets_dir(run_dir: Path) -> Path:
@@ -46,19 +54,53 @@ def sheet_names(batch: ReviewBatch) -> dict[str, list[ReviewItem]]:
     return {f"{batch_id}-{name}.csv": batch.items_for(name) for name in batch.manifest.assignment}
 
 
-def write_sheets(run_dir: Path, batches: list[ReviewBatch]) -> list[Path]:
-    """Write (or write again: a sheet holds no decision) the run's sheets; returns their paths.
-    The images are copied first and each sheet is written whole (atomically), so a sheet that is
-    there is complete."""
+@dataclass
+class SheetsWritten:
+    written: list[Path] = field(default_factory=list)  # new, or rewritten where the export's copy was untouched
+    unchanged: list[Path] = field(default_factory=list)  # as the export would write it already
+    kept: list[Path] = field(default_factory=list)  # changed since the export wrote it: not overwritten
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def exported_digests(run_dir: Path) -> dict[str, str]:
+    path = review_dir(run_dir) / EXPORTED
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def write_sheet(path: Path, text: str, digests: dict[str, str], done: SheetsWritten) -> None:
+    """Write a sheet unless its file holds what a person may have typed (it differs from what the export
+    last wrote there); such a file is kept, and only its name is reported."""
+    data = text.encode("utf-8")
+    if path.is_file():
+        there = path.read_bytes()
+        if there == data:
+            digests[path.name] = digest(data)
+            done.unchanged.append(path)
+            return
+        if digests.get(path.name) != digest(there):
+            done.kept.append(path)
+            return
+    atomic_write_text(path, text)
+    digests[path.name] = digest(data)
+    done.written.append(path)
+
+
+def write_sheets(run_dir: Path, batches: list[ReviewBatch]) -> SheetsWritten:
+    """Write the run's sheets (again: a sheet filled in place is kept, see the module's note). The
+    images are copied first and each sheet is written whole (atomically), so a sheet that is there is
+    complete."""
     folder = sheets_dir(run_dir)
     (folder / "images").mkdir(parents=True, exist_ok=True)
     for batch in batches:
         for item in batch.items.values():
             shutil.copyfile(Path(run_dir) / item.image, folder / "images" / Path(item.image).name)
     atomic_write_text(folder / "README.txt", "\r\n".join(guide_lines()) + "\r\n")
-    written = []
+    digests, done = exported_digests(run_dir), SheetsWritten()
     for batch in batches:
         for name, items in sheet_names(batch).items():
-            atomic_write_text(folder / name, sheet_text(items))
-            written.append(folder / name)
-    return written
+            write_sheet(folder / name, sheet_text(items), digests, done)
+    atomic_write_json(review_dir(run_dir) / EXPORTED, digests)
+    return done

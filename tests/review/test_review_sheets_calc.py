@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.review.test_review_sheets import import_sheet, passing, recorded, sheet_run, write
+from tests.review.test_review_sheets import import_sheet, invoke, passing, recorded, sheet_run, write
 
 from pipeline.review.scoring import EditScorer
 
@@ -62,3 +62,20 @@ def test_a_formula_error_value_is_a_bad_row_not_a_verdict_or_an_edit(tmp_path):
                "skipped" in result.output
     assert "1 decisions recorded, 0 already recorded, 0 not reviewed (blank), 3 skipped" in result.output
     assert recorded(tmp_path) == {"pair0003": ("skip", None, None, "sheet:calc-formula-errors.csv")}
+
+
+def test_export_sheets_again_keeps_a_sheet_filled_in_place(tmp_path):
+    sheets = sheet_run(tmp_path) / "review" / "sheets"
+    ann, bob = sheets / "fake-b000-ann.csv", sheets / "fake-b000-bob.csv"
+    exported_bob = bob.read_bytes()
+    again = invoke("export-sheets", "fake", "--runs-dir", str(tmp_path))  # nothing typed yet: all as they were
+    assert again.exit_code == 0 and "warning" not in again.output and bob.read_bytes() == exported_bob
+    shutil.copyfile(CALC / "calc-notes-column.csv", ann)  # ann filled her sheet where it was, Calc saved it
+    bob.unlink()
+    again = invoke("export-sheets", "fake", "--runs-dir", str(tmp_path))
+    assert again.exit_code == 0, again.output
+    assert f"warning: kept {ann}: it changed since the export wrote it (filled in?)" in again.output
+    assert ann.read_bytes() == (CALC / "calc-notes-column.csv").read_bytes() and bob.read_bytes() == exported_bob
+    assert f"sheet\t{bob}\n" in again.output and f"sheet\t{ann}" not in again.output
+    result = import_sheet(tmp_path, ann)
+    assert result.exit_code == 0 and "3 decisions recorded" in result.output
