@@ -232,6 +232,15 @@ def changed_model_files_note(settings: BuildConfig, resuming: RunDir | None) -> 
             "it holds now (new weights copied over the folder?): they are made again with these")
 
 
+def unused_diffusers_note(settings: BuildConfig) -> str | None:
+    """A config that sets [images.diffusers] while the images come from another backend: the build
+    runs without a word otherwise, and its manifest carries the section as if a model had run."""
+    if settings.backends.images == "diffusers" or "diffusers" not in settings.images.model_fields_set:
+        return None
+    return (f"[images.diffusers] is set, but backends.images = {settings.backends.images!r}: its settings are "
+            "unused (set backends.images = \"diffusers\" to make the images with that model)")
+
+
 def check_runner_reachable(settings: BuildConfig, timeout_s: float = 5) -> None:
     """An existing Dask scheduler or Ray cluster (runner.address) answers a TCP connection: one
     that does not failed only inside the flow, 30 s later, as a traceback, its run folder made."""
@@ -259,7 +268,7 @@ def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> 
     check_llm_ready(settings)
     check_runner_reachable(settings)
     check_image_model(settings)
-    notes += list(filter(None, [changed_model_files_note(settings, resuming)]))
+    notes += list(filter(None, [changed_model_files_note(settings, resuming), unused_diffusers_note(settings)]))
     if settings.backends.images == "pool":
         from pipeline.factory import open_pool
         open_pool(settings.images.pool).require_images()  # loaded once per process: the build reuses it
