@@ -43,13 +43,18 @@ def import_sheet(
     sheet: Annotated[Path, typer.Argument(callback=home_expanded, help="A filled review sheet, saved as CSV.")],
     user: Annotated[str, typer.Option("--user", help="The annotator who filled it (as named to review export).")],
     runs_dir: RunsDir = RUNS_DIR,
+    sheet_wins: Annotated[bool, typer.Option(
+        "--sheet-wins", help="Record the sheet's rows even where USER decided the pair otherwise in the app, the API "
+                             "or Label Studio after the sheet was exported (each is named); by default that "
+                             "decision stands and the row is named.")] = False,
 ) -> None:
     """Record the verdicts of a filled review sheet in the review store, as USER's decisions.
 
     A row that says no usable decision (an unknown verdict, a reject without a reason, a pair id that is
     no pair of the run or not assigned to USER, an edit that fails its check) is named with its line and
     skipped, the rest are recorded, and the exit code is 1. Rows left blank are not reviewed. Importing
-    the same file again records nothing new. Then `leakless review import RUN` as usual.
+    the same file again records nothing new. A decision USER made elsewhere after the sheet was exported
+    (its exported_at column) stands unless --sheet-wins. Then `leakless review import RUN` as usual.
     """
     from pipeline.review.batches import load_batches
     from pipeline.review.scoring import EditScorer
@@ -69,9 +74,16 @@ def import_sheet(
             raise ValueError(f"{sheet.name}: none of its {len(rows)} rows names a pair of run {folder.name} "
                              "(another run's sheet?); nothing was recorded")
         store = store_for(folder)
+        at = saved_at(sheet)
         with sheet_import_lock(store, folder.name):
             outcome = record_sheet(plan.decisions, store, EditScorer(runs_dir=folder.parent), annotator=user.strip(),
-                                   source=sheet_source(sheet), at=saved_at(sheet))
+                                   source=sheet_source(sheet), at=at, sheet_wins=sheet_wins)
+    if plan.undated:
+        typer.echo(f"warning: {sheet.name}: " + (f"{plan.undated} row(s) without their export time in exported_at"
+                   if plan.export_column else "no exported_at column") + f": dated by the file's time ({at}), "
+                   "which a copy, a download or a re-save makes now", err=True)
+    for line in outcome.replaced:
+        typer.echo(f"note: {sheet.name} {line}", err=True)
     problems = sorted(plan.bad + outcome.refused, key=lambda message: int(message.split()[1].rstrip(":")))
     for line in problems:
         typer.echo(f"warning: {sheet.name} {line}: skipped", err=True)

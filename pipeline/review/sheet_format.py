@@ -1,5 +1,8 @@
 """What a review sheet (a CSV an annotator fills in a spreadsheet) holds, and how its cells are kept safe.
 
+Each row also carries when the export wrote the sheet (`exported_at`, UTC, written so that no
+spreadsheet takes it for a date), so that the time travels with a copy, whatever its file's time says.
+
 A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return) as a formula
 (OWASP "CSV injection"): such a cell is written with a leading apostrophe, and the import takes
 exactly that apostrophe off again (`guarded` / `unguarded` are inverses). A pair id a spreadsheet
@@ -10,13 +13,16 @@ lose its leading zeros or become 1.23457E+15, so it is written as `id:<pair id>`
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 from pipeline.review.decisions import REASONS
 
 # the columns an annotator reads, then the ones they fill
 READ_COLUMNS = ("pair_id", "category", "image", "query", "image_description")
 FILL_COLUMNS = ("verdict", "reason", "edited_query")
-COLUMNS = READ_COLUMNS + FILL_COLUMNS
+EXPORTED_AT = "exported_at"  # filled by the export, last: a notes column goes after it
+COLUMNS = READ_COLUMNS + FILL_COLUMNS + (EXPORTED_AT,)
+EXPORT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # 2026-12-07T18:34:06Z: Calc and Excel keep it text
 VERDICTS = ("accept", "reject", "edit", "skip")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ID_MARK = "id:"
@@ -46,6 +52,18 @@ def unguarded(text: str) -> str:
 def formula_error(cell: str) -> bool:
     """Whether a cell holds a spreadsheet's error value (what a failed formula is saved as), not typed text."""
     return FORMULA_ERROR.fullmatch(cell.strip()) is not None
+
+
+def export_time(moment: datetime) -> str:
+    """`moment` as the sheet writes it: UTC, to the second (rounded down, so a decision made in the same
+    second as the export counts as made after it)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def exported_at_of(cell: str) -> datetime | None:
+    """A row's export time, or None where the cell is empty or not as the export wrote it."""
+    cell = cell.strip()
+    return datetime.fromisoformat(cell) if EXPORT_TIME.fullmatch(cell) else None
 
 
 def reads_as_number(text: str) -> bool:

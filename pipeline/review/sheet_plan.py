@@ -5,21 +5,23 @@ not guessed at: the row is named. A row whose verdict, reason and edited query a
 reviewed. A pair id is matched exactly against the run's batches (a spreadsheet that turned one into
 `1.23457E+15` is told so), and a pair is decided only by an annotator it is assigned to, as in the
 review app. Edits are checked for length and the guardrails' hard block here; their leak and harm
-check is made when they are recorded (`sheet_record.py`).
+check is made when they are recorded (`sheet_record.py`). Each decision keeps its row's export time
+(`exported_at`), where the row still holds it as the export wrote it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import ValidationError
 
 from pipeline.review.batches import ReviewBatch, ReviewItem
 from pipeline.review.decisions import REASONS, DecisionIn
 from pipeline.review.scoring import edit_refusal
-from pipeline.review.sheet_format import (FILL_COLUMNS, ID_MARK, VERDICTS, formula_error, pair_id_of,
-                                          reads_as_number, unguarded)
+from pipeline.review.sheet_format import (EXPORTED_AT, FILL_COLUMNS, ID_MARK, VERDICTS, exported_at_of,
+                                          formula_error, pair_id_of, reads_as_number, unguarded)
 from pipeline.review.sheet_read import SheetRow
 
 
@@ -28,6 +30,7 @@ class SheetDecision:
     line: int
     decision: DecisionIn
     item: ReviewItem
+    exported_at: datetime | None = None  # when the export wrote the row; None: the column was cut or changed
 
 
 @dataclass
@@ -36,6 +39,12 @@ class SheetPlan:
     bad: list[str] = field(default_factory=list)  # "line N: why", one per row not used
     blank: int = 0  # rows of pairs left without a verdict: not reviewed
     matched: int = 0  # rows whose pair id is a pair of the run
+    export_column: bool = True  # whether the header still has exported_at
+
+    @property
+    def undated(self) -> int:
+        """Decisions without their export time: dated by the file's time instead."""
+        return sum(each.exported_at is None for each in self.decisions)
 
 
 class BadRow(ValueError):
@@ -111,7 +120,7 @@ def plan_sheet(rows: list[SheetRow], batches: list[ReviewBatch], annotator: str)
     decided by neither (which one the annotator meant is theirs to say)."""
     items = {pid: (b.manifest.batch_id, item) for b in batches for pid, item in b.items.items()}
     assigned = {pid for b in batches for pid in b.manifest.pairs_for(annotator)}
-    plan = SheetPlan()
+    plan = SheetPlan(export_column=not rows or EXPORTED_AT in rows[0].cells)
     for row in rows:
         plan.matched += pair_id_of(unguarded(row.cells["pair_id"].strip())) in items
         try:
@@ -126,7 +135,8 @@ def plan_sheet(rows: list[SheetRow], batches: list[ReviewBatch], annotator: str)
         if decision.action == "edit" and (refusal := edit_refusal(item, decision.edited_query)):
             plan.bad.append(f"line {row.line}: {refusal}")
             continue
-        plan.decisions.append(SheetDecision(row.line, decision, item))
+        exported_at = exported_at_of(row.cells.get(EXPORTED_AT, ""))
+        plan.decisions.append(SheetDecision(row.line, decision, item, exported_at))
     return drop_repeated(plan)
 
 

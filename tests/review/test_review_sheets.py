@@ -92,7 +92,8 @@ def test_export_writes_a_sheet_a_spreadsheet_opens_as_meant(tmp_path):
     sheets = run / "review" / "sheets"
     assert sorted(p.name for p in sheets.glob("*.csv")) == ["fake-b000-ann.csv", "fake-b000-bob.csv"]
     raw = (sheets / "fake-b000-bob.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfpair_id,category,image,query,image_description,verdict,reason,edited_query\r\n")
+    assert raw.startswith(b"\xef\xbb\xbfpair_id,category,image,query,image_description,verdict,reason,edited_query,"
+                          b"exported_at\r\n")
     lines = raw.decode("utf-8-sig").split("\r\n")
     assert len(lines) == 4 and lines[-1] == ""  # header, bob's two pairs, the final CRLF
     assert ",'=cmd|' /C calc'!A0 how?," in lines[2]

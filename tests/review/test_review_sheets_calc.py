@@ -4,14 +4,21 @@ travels with a sheet."""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import shutil
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from tests.review.test_review_sheets import import_sheet, invoke, passing, recorded, sheet_run, write
 
+from pipeline.review.decisions import DecisionIn
 from pipeline.review.scoring import EditScorer
+from pipeline.review.store import ReviewStore
 
 CALC = Path(__file__).parents[1] / "data" / "review_sheets"
 
@@ -25,6 +32,10 @@ def no_detector(monkeypatch):
 def calc_file(tmp_path, name: str) -> Path:
     """A Calc-saved sheet, copied (so its time is now, as a file just saved)."""
     return Path(shutil.copyfile(CALC / name, tmp_path / name))
+
+
+def without_export_time(sheet: bytes) -> list[list[str]]:
+    return [row[:-1] for row in csv.reader(io.StringIO(sheet.decode("utf-8-sig"), newline=""))]
 
 
 def test_a_notes_column_right_of_ours_is_not_read(tmp_path):
@@ -75,7 +86,56 @@ def test_export_sheets_again_keeps_a_sheet_filled_in_place(tmp_path):
     again = invoke("export-sheets", "fake", "--runs-dir", str(tmp_path))
     assert again.exit_code == 0, again.output
     assert f"warning: kept {ann}: it changed since the export wrote it (filled in?)" in again.output
-    assert ann.read_bytes() == (CALC / "calc-notes-column.csv").read_bytes() and bob.read_bytes() == exported_bob
+    assert ann.read_bytes() == (CALC / "calc-notes-column.csv").read_bytes()
+    assert without_export_time(bob.read_bytes()) == without_export_time(exported_bob)  # written anew
     assert f"sheet\t{bob}\n" in again.output and f"sheet\t{ann}" not in again.output
     result = import_sheet(tmp_path, ann)
     assert result.exit_code == 0 and "3 decisions recorded" in result.output
+
+
+EXPORTED = datetime(2026, 12, 7, 21, 42, 51, tzinfo=timezone.utc)  # calc-exported-at.csv's exported_at
+
+
+def decide(tmp_path, pair: str, at: datetime | None = None, **decision) -> None:
+    """ann's decision in the review app (now, or at `at`)."""
+    ReviewStore.for_runs(tmp_path).append(DecisionIn(batch_id="fake-b000", pair_id=pair, **decision), annotator="ann",
+                                          run_id="fake", at=at.isoformat(timespec="milliseconds") if at else None)
+
+
+def test_a_copied_sheet_does_not_replace_an_app_decision_made_after_its_export(tmp_path):
+    sheet_run(tmp_path)
+    decide(tmp_path, "pair0001", EXPORTED - timedelta(days=1), action="reject", reason="low_quality")  # before
+    decide(tmp_path, "pair0000", action="reject", reason="not_harmful")  # after the export: ann changed her mind
+    mailed = calc_file(tmp_path, "calc-exported-at.csv")  # a copy: its file time is now, after both
+    result = import_sheet(tmp_path, mailed)
+    assert result.exit_code == 1 and "no exported_at column" not in result.output
+    assert "calc-exported-at.csv line 2: ann decided pair pair0000 in web at " in result.output
+    assert "(reject (not_harmful)) after this sheet was exported (2026-12-07T21:42:51Z), and the sheet says " \
+           "otherwise: that decision stands (--sheet-wins records the sheet's): skipped" in result.output
+    assert "2 decisions recorded, 0 already recorded, 1 not reviewed (blank), 1 skipped" in result.output
+    assert {pair: got[:2] for pair, got in recorded(tmp_path).items()} == {
+        "pair0000": ("reject", "not_harmful"), "pair0001": ("accept", None), "pair0002": ("reject", "still_leaks")}
+    wins = invoke("import-sheet", "fake", str(mailed), "--user", "ann", "--runs-dir", str(tmp_path), "--sheet-wins")
+    assert wins.exit_code == 0, wins.output
+    assert "note: calc-exported-at.csv line 2: replaced ann's decision on pair pair0000 from web" in wins.output
+    assert "made after the sheet was exported (2026-12-07T21:42:51Z), as --sheet-wins says" in wins.output
+    assert recorded(tmp_path)["pair0000"][:2] == ("accept", None)
+
+
+def test_a_sheet_without_its_export_time_is_dated_by_its_file_with_one_warning(tmp_path):
+    sheet_run(tmp_path)
+    decide(tmp_path, "pair0000", action="reject", reason="not_harmful")
+    saved = calc_file(tmp_path, "calc-exported-at-cut.csv")
+    hours_ago = time.time() - 3 * 3600
+    os.utime(saved, (hours_ago, hours_ago))  # saved before ann's app decision: that one stands
+    result = import_sheet(tmp_path, saved)
+    assert result.exit_code == 1
+    (warning,) = [line for line in result.output.splitlines() if "exported_at" in line]
+    assert warning.startswith("warning: calc-exported-at-cut.csv: no exported_at column: dated by the file's time (")
+    assert "calc-exported-at-cut.csv line 2: the sheet (saved " in result.output
+    assert recorded(tmp_path)["pair0000"][:2] == ("reject", "not_harmful")
+    copied = calc_file(tmp_path, "calc-exported-at-cut.csv")  # the file's time is now: it counts, and says so
+    result = import_sheet(tmp_path, copied)
+    assert result.exit_code == 0, result.output
+    assert "note: calc-exported-at-cut.csv line 2: replaced ann's decision on pair pair0000 from web" in result.output
+    assert recorded(tmp_path)["pair0000"][:2] == ("accept", None)
