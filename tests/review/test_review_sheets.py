@@ -100,6 +100,7 @@ def test_export_writes_a_sheet_a_spreadsheet_opens_as_meant(tmp_path):
     ann = (sheets / "fake-b000-ann.csv").read_bytes().decode("utf-8-sig")
     assert ann.count("\r\n") == 5 and f"\r\nid:{DIGITS},Violent," in ann  # the header and ann's four pairs
     assert (sheets / "images" / "seed0000.png").is_file() and "import-sheet" in (sheets / "README.txt").read_text()
+    assert "Keep the exported_at column" in (sheets / "README.txt").read_text()
 
 
 def test_an_excel_semicolon_sheet_records_every_typed_verdict_or_names_its_line(tmp_path):
