@@ -34,7 +34,7 @@ from pipeline.detect.calibration import CALIBRATION_FILE, Calibration, detector_
 from pipeline.language import is_english, is_english_description, other_script_words
 from pipeline.detect.lexicon import Lexicon
 from pipeline.detect.named_risk import GAIN_THRESHOLD, on_reveal_scale, without_shown_words
-from pipeline.detect.signals import SIGNALS, SignalExtractor, Texts, canonical_query
+from pipeline.detect.signals import SIGNALS, Extraction, SignalExtractor, Texts, canonical_query
 from pipeline.plain_text import has_words, plain
 
 COMMON_THRESHOLD = 0.5
@@ -174,11 +174,22 @@ class LeakDetector:
         if not items:
             return []
         texts = [Texts.of(i.query, i.image_description, tuple(i.element_terms)) for i in items]
-        extraction = self.extractor.extract(texts)
+        # `named_risk` reads each query that shares words with its description again without them:
+        # those queries join the batch, so each encoder runs once over both (fewer, fuller batches).
+        owners, stripped, shared_words = self._without_shown_words(texts)
+        alone = [Texts.of(query, "") for query in stripped]
+        extraction = self.extractor.extract([*texts, *alone])
         calibration = self.calibration
-        text_harm_raw, adapter = calibration.text_harm(extraction.query_features,
-                                                       [canonical_query(i.query) for i in items])
-        gain, shared_words = self._named_risk_gain(texts, text_harm_raw)
+        both_raw, both_adapter = calibration.text_harm(
+            extraction.query_features, [canonical_query(text) for text in [*(i.query for i in items), *stripped]])
+        count = len(items)
+        extraction = Extraction(extraction.matrix[:count], extraction.spans[:count],
+                                extraction.query_features[:count])
+        text_harm_raw = both_raw[:count]
+        adapter = both_adapter[:count] if both_adapter is not None else None
+        gain = np.zeros(count)
+        if owners:
+            gain[owners] = text_harm_raw[owners] - both_raw[count:]
         text_harm_raw, adapter = self._with_windows(items, text_harm_raw, adapter)
         reveal_raw = np.maximum(reveal_values(extraction.matrix),
                                 on_reveal_scale(gain, calibration.reveal_threshold))
@@ -212,10 +223,11 @@ class LeakDetector:
         features = self.extractor.extract([Texts.of(query, "") for query in queries]).query_features
         return self.calibration.text_harm(features, [canonical_query(query) for query in queries])
 
-    def _named_risk_gain(self, texts: list[Texts], probability: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-        """Each query's text_harm less that of the query without the words its description shows
-        (`named_risk`), and those words; 0 and none for a query that shares no word with it."""
-        gain = np.zeros(len(texts))
+    @staticmethod
+    def _without_shown_words(texts: list[Texts]) -> tuple[list[int], list[str], list[tuple[str, ...]]]:
+        """For `named_risk` (a query's text_harm less that of the query without the words its
+        description shows): which queries share words with their description, each of them without
+        those words, and the words (none for a query that shares none)."""
         shared_words: list[tuple[str, ...]] = [()] * len(texts)
         owners, stripped = [], []
         for index, pair in enumerate(texts):
@@ -224,9 +236,7 @@ class LeakDetector:
                 owners.append(index)
                 stripped.append(found[0])
                 shared_words[index] = found[1]
-        if owners:
-            gain[owners] = probability[owners] - self._text_harm_alone(stripped)[0]
-        return gain, shared_words
+        return owners, stripped, shared_words
 
     def _with_windows(self, items: list[LeakInput], probability: np.ndarray,
                       adapter: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
