@@ -9,7 +9,8 @@ in its `state.json` order), each as it is consumed, Parquet by row groups, Arrow
 folder is never loaded whole.
 
 A folder is one split: a train split audited with its test split would blur both rates. A shard's split is
-the name before `-00000-of-00002` (the Hub's shard names), else its folder's name when the file name is a
+the name before `-00000-of-00002` (the Hub's shard names), whatever follows it (older `push_to_hub` added a
+fingerprint: `test-00000-of-00002-9c5ad2d0dd1a5d43`), else its folder's name when the file name is a
 number (`test/0000.parquet`), else the file's name (`test.parquet`), its config's folder before it where
 shards sit in several (`first/test`); a save_to_disk split is its folder.
 A folder of several splits is refused with their names unless one is chosen.
@@ -30,7 +31,8 @@ import pyarrow.parquet as pq
 from pipeline.io.entries import Entry, Position, RecordStream
 from pipeline.io.records import FORMATS, _refuse_repeated_columns, _unreadable, open_records
 
-SHARD_NAME = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}$")
+# whatever follows the shard number is not the split: older push_to_hub added a fingerprint (`-9c5ad2d0dd1a5d43`)
+SHARD_NAME = re.compile(r"^(?P<split>.+)-\d{5}-of-\d{5}(?:-.*)?$")
 SAVED = "state.json"           # a datasets save_to_disk Dataset
 SAVED_SPLITS = "dataset_dict.json"  # a save_to_disk DatasetDict: one saved Dataset per split
 SHOWN_FILES = 10  # shard names a summary lists before "... and N more"

@@ -76,6 +76,21 @@ def test_a_folder_of_one_split_needs_no_split_and_rows_without_ids_are_named_by_
     assert len(set(ids)) == 6  # each shard counts from 1: a bare number would repeat
 
 
+def test_shards_named_with_a_fingerprint_after_their_number_are_one_split(tmp_path):
+    """Older push_to_hub wrote `data/test-00000-of-00002-<fingerprint>.parquet`."""
+    folder = tmp_path / "hf"
+    (folder / "data").mkdir(parents=True)
+    names = ["test-00000-of-00002-9c5ad2d0dd1a5d43", "test-00001-of-00002-1f0e2a7b3c4d5e6f",
+             "train-00000-of-00001-abc123def456"]
+    for number, name in enumerate(names):
+        rows(f"{name[:name.index('-')]}{number}-").to_parquet(folder / "data" / f"{name}.parquet")
+    with pytest.raises(ValueError, match=r"holds 2 splits, test \(2 files\), train \(1 file\): choose one"):
+        BenchmarkReader(folder)
+    reader = BenchmarkReader(folder, split="test")
+    assert reader.files == [f"data/{name}.parquet" for name in names[:2]] and reader.total == 6
+    assert [row.id for row in read_all(reader)[0]] == ["test0-0", "test0-1", "test0-2", "test1-0", "test1-1", "test1-2"]
+
+
 def test_the_hubs_parquet_conversion_names_its_splits_by_folder_and_configs_apart(tmp_path):
     for config in ("first", "second"):
         for split in ("test", "train"):
