@@ -6,8 +6,9 @@
   "ѕех", "κιԁ"), which `plain` folds only inside a word that mixes scripts.
 - Leetspeak inside a word that mixes letters and digits ("t33n", "nud3", "ch1ld", "$3xy"); a number
   alone ("13 y/o") stays a number.
-- A word spelled out after the article "a" or "I" ("a m i n o r"), which `plain` joins into one
-  word with the article ("aminor").
+- A word spelled out after the article "a" or "I" ("a m i n o r"): read with the article apart
+  ("a minor"), as `plain` reads it with spaces, and joined whole ("a r o u s e d" is "aroused"), as
+  `plain` reads it with hyphens, dots or underscores: the one letter may be the word's first.
 - Digits of other scripts ("१२-year-old"), which NFKC leaves as they are, read as 0-9.
 
 It is a reading the block checks besides the one it has (`reading.guard_reading`), never instead:
@@ -22,6 +23,7 @@ import unicodedata
 from functools import lru_cache
 
 from pipeline.plain_text import _LOOKALIKES as MIXED_WORD_LOOKALIKES  # Cyrillic and Greek, as `plain` folds them
+from pipeline.plain_text import _SEPARATORS, _SPELLED_OUT
 
 _ARMENIAN = dict(zip("հոսօցզքՍՕԼ", "hnuogqpUOL"))
 # Cherokee capitals that show as a Latin capital; its small letters are read as their capitals first.
@@ -76,9 +78,24 @@ def _article_apart(match: re.Match) -> str:
     return f"{match['article']} {match['word'].replace(match['gap'], '')}"
 
 
-def obfuscation_reading(text: str) -> str:
-    """The text with look-alike letters, leetspeak and a spelled-out word after an article read."""
+def _joined_whole(match: re.Match) -> str:
+    return _SEPARATORS.sub("", match.group())
+
+
+def _unhidden(text: str) -> str:
     folded = lookalikes_folded(text)
     if not folded.isascii():
         folded = _OTHER_DIGIT.sub(_digits_read, folded)
-    return _ARTICLE_THEN_SPELLED.sub(_article_apart, _leet_words(folded))
+    return _leet_words(folded)
+
+
+def obfuscation_readings(text: str) -> list[str]:
+    """The text with look-alike letters and leetspeak read, and a spelled-out word after "a" or "I"
+    read with that letter apart ("a m i n o r" is "a minor") and, as a second reading, joined whole
+    ("a r o u s e d" is "aroused"; "I N T I M A T E" "INTIMATE"): the letter is an article or the
+    word's first letter, and only one of the two readings finds the word."""
+    unhidden = _unhidden(text)
+    apart = _ARTICLE_THEN_SPELLED.sub(_article_apart, unhidden)
+    if apart == unhidden:
+        return [unhidden]
+    return [apart, _SPELLED_OUT.sub(_joined_whole, unhidden)]

@@ -16,7 +16,7 @@ import sys
 import unicodedata
 from functools import lru_cache
 
-from pipeline.guardrails.obfuscation import obfuscation_reading
+from pipeline.guardrails.obfuscation import obfuscation_readings
 from pipeline.plain_text import plain
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})  # "emily carter’s"
@@ -57,7 +57,8 @@ def underscores_apart(text: str) -> str:
 
 
 def guard_readings(text: str) -> list[str]:
-    """The text as `guard_reading` reads it and, where it differs, with the obfuscations of
-    `obfuscation.py` read too: the block checks both ("12yo" is an age only in the first)."""
-    first, unhidden = guard_reading(text), obfuscation_reading(text)
-    return [first] if unhidden == text else list(dict.fromkeys((first, guard_reading(unhidden))))
+    """The text as `guard_reading` reads it and, where they differ, with the obfuscations of
+    `obfuscation.py` read too: the block checks each ("12yo" is an age only in the first; "a r o u s e d"
+    is "aroused" only joined whole, "a m i n o r" is "a minor" only with the article apart)."""
+    unhidden = [reading for reading in obfuscation_readings(text) if reading != text]
+    return list(dict.fromkeys((guard_reading(text), *map(guard_reading, unhidden))))
