@@ -4,9 +4,12 @@ The block's word lists are English, and a guard must fail closed: "Ein 14-jähri
 posiert nackt" holds no English minor or sexual word, so the lists alone would pass it. Two
 tests, each made so that English texts and element names are not refused:
 
-- letters of a script the block does not read: a word holding two or more letters outside
-  Latin once look-alikes are folded (`obfuscation.lookalikes_folded`: "кіԁ" reads "kid" and is
-  read, "девочка" is refused). One such letter alone is a symbol ("5 μm", "β-blocker", "π");
+- letters of a script the block does not read: a word `pipeline.language.other_script_words` finds
+  (the detector's scope asks the same: Greek letters are symbols unless a word holds three, "5 μm",
+  "ΔΔCt", "ΣΔ ADC"; one Chinese or Japanese character is a word, so a sign quoted in it, "a sign
+  reading 危险", is refused: the block fails closed on a sign it cannot read), unless look-alike
+  folding (`obfuscation.lookalikes_folded`) leaves it no letter of another script ("кіԁ" reads
+  "kid" and is read, "девочка" is refused);
 - a text, or a sentence of it, of at least `MIN_WORDS` words that `pipeline.language.is_english`
   finds in another language, as written and with its accents dropped, and where fewer than one
   word in ten is an English function word ("the", "of", "how"...). Language identification is
@@ -22,9 +25,9 @@ prompt file (16,256 texts): none refused.
 from __future__ import annotations
 
 import re
-import unicodedata
+
 from pipeline.guardrails.obfuscation import lookalikes_folded
-from pipeline.language import is_english
+from pipeline.language import is_english, other_script_words
 from pipeline.plain_text import plain
 
 RULE = "unreadable_language"
@@ -38,25 +41,6 @@ _ENGLISH_WORDS = frozenset(
 ENGLISH_SHARE = 0.1
 _WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|\n+")
-
-
-def _script(letter: str) -> str | None:
-    """The script of a letter the block does not read (its Unicode name's first word), or None."""
-    if unicodedata.category(letter) == "Lm":  # modifier letters ("ʻ", "ー") are marks, not a script's words
-        return None
-    name = unicodedata.name(letter, "UNKNOWN")
-    return None if name.startswith("LATIN") else name.split()[0]
-
-
-def unreadable_script(text: str) -> str | None:
-    """The script of the first word the block cannot read, or None."""
-    if text.isascii():
-        return None
-    for word in _WORD.findall(lookalikes_folded(text)):
-        scripts = [script for script in map(_script, word) if script]
-        if len(scripts) >= 2:
-            return scripts[0]
-    return None
 
 
 def other_language(text: str) -> str | None:
@@ -85,8 +69,8 @@ def _language_found(sentence: str) -> str:
 def unreadable_match(texts: list[str]) -> str | None:
     """What makes one of the texts unreadable ("cjk script", "language de"), or None."""
     for text in texts:
-        if script := unreadable_script(text):
-            return f"{script.lower()} script"
+        if words := other_script_words(text, read=lookalikes_folded):
+            return f"{words[0][1].lower()} script"
         if language := other_language(lookalikes_folded(text)):
             return f"language {language}"
     return None
