@@ -7,7 +7,8 @@ letters to plain ones (NFKC), spells each emoji out by its CLDR name (the `emoji
 package: "🔫" reads "water pistol", "💊" "pill"), puts a right-to-left override's
 letters in the order a screen shows them ("\u202eeniacoc\u202c" displays as
 "cocaine"), drops invisible format characters, and joins letters spelled out one by
-one ("c o c a i n e", "b-u-r-n-t"; "a m i n o r" reads "a minor": see `_spelled_runs`). It also
+one ("c o c a i n e", "b-u-r-n-t"; a run after the article "a" is joined whole, "a r s e n i c"
+reading "arsenic": the hard block reads it with the article apart too). It also
 drops accents ("cocaíne"), reads small capitals as the letters they are ("ʜᴀɴᴅɢᴜɴ", which NFKC
 leaves alone) and, in a word mixing Latin letters with Cyrillic, Greek, Armenian or Cherokee
 look-alikes ("brаss" with a Cyrillic "а", "nսde" with an Armenian "ս"), reads the look-alikes as
@@ -33,9 +34,6 @@ _OVERRIDDEN = re.compile("\u202e([^\u202c\n]*)\u202c?")
 # "a U.S. bill" keeps its article.
 _SPELLED_OUT = re.compile(r"(?<![^\W\d_])[^\W\d_](?P<gap>[ .\-_])[^\W\d_](?:(?P=gap)[^\W\d_])+(?![^\W\d_])")
 _SEPARATORS = re.compile(r"[ .\-_]")
-# A one-letter word that is also a word of its own: before a spelled-out run it may be the
-# article or the pronoun ("a m i n o r", "I h a t e"), not the run's first letter.
-_ONE_LETTER_WORDS = frozenset("aAI")
 # Cyrillic, Greek, Armenian and Cherokee letters that show as a Latin one (Unicode's confusables).
 _LOOKALIKES = str.maketrans({
     **dict(zip("авеікмнорстухјѕһԁӏ", "abeikmhopctyxjshdl")),
@@ -59,28 +57,8 @@ def _displayed(match: re.Match) -> str:
     return match.group(1)[::-1]
 
 
-def _spelled_runs(text: str) -> list[tuple[int, int]]:
-    """The spans of `text` spelled out letter by letter, to be joined. A run that starts with "a",
-    "A" or "I" and a space keeps that word apart when the rest is itself a spelled-out word of three
-    or more letters: "a m i n o r" reads "a minor" (joined, "aminor" hid the word from the hard
-    block), while "I B M" and "a b c" still read "IBM" and "abc" (a two-letter rest is no word to
-    hide). The price: a word spelled out with spaces that itself starts with "a" ("a m m o") reads
-    "a mmo"; with hyphens, dots or underscores ("a-m-m-o") no article is split off."""
-    runs = []
-    for match in _SPELLED_OUT.finditer(text):
-        start, letters = match.start(), (len(match.group()) + 1) // 2
-        if text[start] in _ONE_LETTER_WORDS and match.group("gap") == " " and letters - 1 >= 3:
-            start += 2
-        runs.append((start, match.end()))
-    return runs
-
-
-def _joined_runs(text: str) -> str:
-    pieces, last = [], 0
-    for start, end in _spelled_runs(text):
-        pieces += [text[last:start], _SEPARATORS.sub("", text[start:end])]
-        last = end
-    return "".join(pieces) + text[last:]
+def _joined(match: re.Match) -> str:
+    return _SEPARATORS.sub("", match.group())
 
 
 def _fold_mixed_word(match: re.Match) -> str:
@@ -114,7 +92,7 @@ def plain(text: str) -> str:
         # reads as its base ("í" as "i"), and look-alikes in a mixed-script word as Latin
         text = folded_letters("".join(char for char in text
                                       if unicodedata.category(char) != "Cf" and not unicodedata.combining(char)))
-    return _joined_runs(text)
+    return _SPELLED_OUT.sub(_joined, text)
 
 
 def has_words(text: str) -> bool:
@@ -144,6 +122,7 @@ def plain_with_origins(text: str) -> tuple[str, list[tuple[int, int]]]:
                 origins.append((index, index + 1))
         index += 1
     read = folded_letters("".join(chars))  # the same length, so `origins` still lines up
-    gaps = {at for start, end in _spelled_runs(read) for at in range(start, end) if _SEPARATORS.fullmatch(read[at])}
+    gaps = {at for match in _SPELLED_OUT.finditer(read) for at in range(match.start(), match.end())
+            if _SEPARATORS.fullmatch(read[at])}
     kept = [at for at in range(len(read)) if at not in gaps]
     return "".join(read[at] for at in kept), [origins[at] for at in kept]
