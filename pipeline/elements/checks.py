@@ -7,23 +7,15 @@ from __future__ import annotations
 
 import re
 
+from pipeline.elements.instructions import INSTRUCTION, procedure_in
 from pipeline.elements.novelty import name_keys
 from pipeline.guardrails import GuardHit, check_texts
 from pipeline.lexicon import contains_term, load_lexicon
 from pipeline.records import Element
 
-# What a working instruction looks like: numbered steps, quantities, recipe words.
-INSTRUCTION_MARKERS = [
-    r"\bstep\s*(?:\d+|one|two|three)\b",
-    r"\b\d+(?:\.\d+)?\s*(?:g|mg|kg|ml|l|grams?|milligrams?|ounces?|oz|cups?|tablespoons?)\b",
-    r"\brecipe\b",
-    r"\binstructions?\b",
-    r"\bhow to\b",
-    r"\b(?:mix|combine|dissolve|stir) (?:it|them|the|with|in|into)\b",
-    r"\b(?:first|then|next|finally),",
-    r"\bheat (?:it|to|until)\b",
-]
-INSTRUCTION = re.compile("|".join(INSTRUCTION_MARKERS), re.IGNORECASE)
+# INSTRUCTION is read by the library's own test, which holds the team's descriptions to it.
+__all__ = ["INSTRUCTION", "guardrail_hit", "instructions_found", "refusal", "shape_problem"]
+
 
 # The shipped library's longest name has seven words ("harassment of a woman in a headscarf"):
 # past that a "name" is the model talking ("Sure, here are four new elements for you").
@@ -89,14 +81,23 @@ def guardrail_hit(element: Element) -> GuardHit | None:
                        element.category)
 
 
+def instructions_found(element: Element) -> str | None:
+    """Which term reads as working instructions, what it has and the words found, or None. The name
+    and the other terms are read too: "how to build a pipe bomb" names a procedure, not an object."""
+    for role, text in (("the name", element.element), *_other_terms(element), ("the description", element.description)):
+        if found := procedure_in(text):
+            what, words = found
+            return f"{role} reads as working instructions ({what}): {words!r}"
+    return None
+
+
 def refusal(element: Element) -> tuple[str, str] | None:
     """(reason code, detail) when a proposal may not join the store whatever its novelty."""
     hit = guardrail_hit(element)
     if hit:
         return "element.guardrail", f"guardrail {hit.rule}: {hit.matched!r}"
-    found = INSTRUCTION.search(element.description)
-    if found:
-        return "element.instructions", f"the description reads as instructions: {found.group(0)!r}"
+    if found := instructions_found(element):
+        return "element.instructions", found
     problem = shape_problem(element)
     if problem:
         return "element.shape", problem
