@@ -232,6 +232,13 @@ def not_english_rows(rows: list[dict]) -> int:
     return sum(row.get("leak_verdict") == NOT_ENGLISH for row in rows)
 
 
+def review_split(manifest: dict, rows: list[dict]) -> dict[str, int]:
+    """How many shipped pairs were reviewed and accepted, and how many not: a preview takes both, so its
+    banner counts them from the rows rather than calling every pair unreviewed."""
+    reviewed = sum(row.get("review_state") == ACCEPTED for row in rows)
+    return {"reviewed": reviewed, "unreviewed": manifest["rows"] - reviewed}
+
+
 def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | None = None,
                 decisions: pd.DataFrame | None = None) -> str:
     """The card of a release whose manifest is `manifest` and whose rows (without images) are `rows`.
@@ -274,6 +281,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         overridden=overridden, overridden_leaks=overridden_leaks, overridden_harm=overridden_harm,
         not_english=not_english_rows(rows),
         edited=annotator_edited(rows), edit_role=EDIT_ROLE,
+        **review_split(manifest, rows),
     )
     return f"---\n{yaml.safe_dump(front_matter(manifest, rows), sort_keys=False)}---\n\n{body}"
 
