@@ -11,6 +11,7 @@ from pipeline.elements.instructions import INSTRUCTION, procedure_in
 from pipeline.elements.novelty import name_keys
 from pipeline.guardrails import GuardHit, check_texts
 from pipeline.lexicon import contains_term, load_lexicon
+from pipeline.llm.roles import BROADER, MAX_DESCRIPTION_CHARS, MAX_TERM_CHARS, SYNONYMS
 from pipeline.records import Element
 
 # INSTRUCTION is read by the library's own test, which holds the team's descriptions to it.
@@ -30,10 +31,14 @@ def shape_problem(element: Element) -> str | None:
     holds the team-written library to)."""
     if not element.element.strip() or not element.description.strip():
         return "empty name or description"
-    if not 2 <= len(element.synonyms) <= 6:
-        return f"{len(element.synonyms)} synonyms, not 2 to 6"
-    if not 1 <= len(element.broader) <= 3:
-        return f"{len(element.broader)} broader terms, not 1 to 3"
+    if not SYNONYMS[0] <= len(element.synonyms) <= SYNONYMS[1]:
+        return f"{len(element.synonyms)} synonyms, not {SYNONYMS[0]} to {SYNONYMS[1]}"
+    if not BROADER[0] <= len(element.broader) <= BROADER[1]:
+        return f"{len(element.broader)} broader terms, not {BROADER[0]} to {BROADER[1]}"
+    # A photo's description in one or two sentences: a longer one is the model rambling, and it would
+    # feed every seed and image prompt made from the element.
+    if len(element.description) > MAX_DESCRIPTION_CHARS:
+        return f"the description has {len(element.description)} characters; at most {MAX_DESCRIPTION_CHARS}"
     junk = _junk_term("the name", element.element) or _repeated_taxonomy_name(element) or next(
         filter(None, (_junk_term(role, term) for role, term in _other_terms(element))), None)
     if junk:
@@ -56,6 +61,8 @@ def _junk_term(role: str, term: str) -> str | None:
     words = term.split()
     if len(words) > MAX_TERM_WORDS:
         return f"{role} is a sentence ({len(words)} words; a term has at most {MAX_TERM_WORDS})"
+    if len(term) > MAX_TERM_CHARS:  # seven words of run-together text, or one endless token
+        return f"{role} has {len(term)} characters; a term has at most {MAX_TERM_CHARS}"
     if found := JSON_PUNCTUATION.search(term):
         return f"{role} holds JSON punctuation ({found.group(0)!r})"
     if IDENTIFIER.search(term):

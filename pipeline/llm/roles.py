@@ -157,7 +157,7 @@ class ElementWriterInput(RoleInput):
     sub_category: str
     definition: str
     known_elements: tuple[str, ...] = ()  # names known or already refused: not to be proposed again
-    n_elements: int = Field(default=10, ge=1, le=50)
+    n_elements: int = Field(default=10, ge=1, le=50)  # MAX_ELEMENTS
 
 
 class AnswererInput(RoleInput):
@@ -218,18 +218,39 @@ class PairCheckerOutput(RoleOutput):
     explanation: str
 
 
+# The library's shape (pipeline/elements/checks.py holds every proposal to it). The counts go into the
+# schema as minItems/maxItems, which grammar-constrained servers (llama.cpp, vLLM) enforce: without them
+# a small model listed synonyms until max_tokens and the whole answer was lost. They are schema-only,
+# not validated here: one proposal out of shape is refused on its own, with its reason, not the whole
+# answer. Lengths are told in the field descriptions, not as maxLength, which OpenAI's strict mode
+# does not take; the checks refuse a longer text.
+SYNONYMS = (2, 6)
+BROADER = (1, 3)
+MAX_TERM_CHARS = 60  # the library's longest name or term has 39 characters
+MAX_DESCRIPTION_CHARS = 400  # "one or two plain sentences"; the library's longest has 143
+MAX_ELEMENTS = 50  # ElementWriterInput.n_elements' bound: extra proposals are not judged
+
+
+def _items(low: int, high: int) -> dict:
+    return {"json_schema_extra": {"minItems": low, "maxItems": high}}
+
+
+Term = Annotated[str, Field(description=f"a short name, at most {MAX_TERM_CHARS} characters")]
+
+
 class ProposedElement(RoleOutput):
     """One new element, in the library's own shape (pipeline.records.Element)."""
 
-    element: WrittenText
+    element: Annotated[WrittenText, Field(description=f"not blank, at most {MAX_TERM_CHARS} characters")]
     kind: Literal["object", "substance", "person_or_body", "scene_or_event", "document_or_screen", "place"]
-    description: WrittenText
-    synonyms: list[str]
-    broader: list[str]
+    description: Annotated[WrittenText, Field(
+        description=f"one or two sentences, at most {MAX_DESCRIPTION_CHARS} characters")]
+    synonyms: list[Term] = Field(**_items(*SYNONYMS))
+    broader: list[Term] = Field(**_items(*BROADER))
 
 
 class ElementWriterOutput(RoleOutput):
-    elements: list[ProposedElement]
+    elements: list[ProposedElement] = Field(json_schema_extra={"maxItems": MAX_ELEMENTS})
 
 
 class AnswererOutput(RoleOutput):
