@@ -42,7 +42,7 @@ def release(
     max_dhash: Annotated[int, typer.Option(help="Image near-duplicate: dHash bits.")] = 8,
     query_threshold: Annotated[float, typer.Option(help="Query near-duplicate: MiniLM cosine.")] = 0.95,
     min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor, from -1 to 1 (a cosine can be negative).")] = 0.2,
-    license: Annotated[str, typer.Option(help="License id for the dataset card.")] = "apache-2.0",
+    license: Annotated[str, typer.Option(help="The card's Hugging Face licence id (apache-2.0, cc-by-4.0, ...), or other:<name> for one not on the Hub's list.")] = "apache-2.0",
     config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
 ) -> None:
     """Release reviewed pairs: final filtration, dedup (within and against earlier versions), shards, card."""
@@ -51,6 +51,9 @@ def release(
 
     if not license.strip():  # the card would say "released under the `` licence"
         raise fail("--license is empty: give the licence id the card names (apache-2.0, cc-by-4.0, other, ...)")
+    from pipeline.release.card_hub_licences import licence_problem
+    if problem := licence_problem(license):  # the Hub shows an id it does not know as no licence
+        raise fail(problem)
     folders = [run_folder(run, runs_dir) for run in runs]
     notes: list[str] = []  # stale staging folders removed: said even if the release then fails
     # its staging folder is removed on the way out, and the version number stays free

@@ -20,7 +20,8 @@ import jinja2
 import pandas as pd
 import yaml
 
-from pipeline.release.card_licence import POOL_BACKEND_PREFIX, POOL_NOTE, card_licence, licence_text
+from pipeline.release.card_licence import (POOL_BACKEND_PREFIX, POOL_NOTE, card_licence, licence_naming,
+                                           licence_text)
 from pipeline.release.card_sources import (EDIT_ROLE, NOT_RECORDED, annotator_edited, backends_used, cell_text,
                                            detectors_used, read_run_decisions, run_review_states)
 from pipeline.release.card_thresholds import harm_threshold_note
@@ -124,7 +125,9 @@ def front_matter(manifest: dict, rows: list[dict]) -> dict:
     types = column_types()
     features = [{"name": name, "dtype": types[name]} for name in release_columns(manifest) if name in types]
     return {
+        "language": ["en"],  # the queries are English: the leak detector and the hard block read English only
         "license": card_licence(manifest["license"], rows),  # `other` beside it when pool images ship
+        **licence_naming(manifest["license"], rows),
         "pretty_name": f"{manifest['name']} v{manifest['version']}",
         "task_categories": ["visual-question-answering"],
         "tags": ["safety", "multimodal", "vlsbench", "leakless"] + (["preview"] if manifest["preview"] else []),

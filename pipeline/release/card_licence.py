@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from pipeline.markdown_text import code_cell
+from pipeline.release.card_hub_licences import hub_licence
 from pipeline.release.card_sources import NOT_RECORDED, cell_text, model_label
 
 POOL_BACKEND_PREFIX = "pool:"  # PoolRetriever's backend label, `pool:<pool name>`
@@ -25,6 +26,10 @@ POOL_NOTE = ("images and their captions from this image pool, no image model (a 
 # Hugging Face's licence identifier for one outside its list: a pool source's licence is known by its
 # `source` only, not as an identifier
 OTHER_LICENCE = "other"
+POOL_LICENCE_NAME = "image-pool-sources"  # the card's `license_name` for the pool sources' licences
+# the card's `license_link` for `other`: its Licence section, which names the sources (the release folder
+# ships no LICENSE.md; the VLSBench export does)
+LICENCE_LINK = "README.md#licence"
 
 
 def is_pool_row(row: dict) -> bool:
@@ -53,7 +58,7 @@ def image_models(rows: list[dict]) -> list[str]:
 
 def licence_text(licence: str, rows: list[dict]) -> str:
     """The licence statement (Markdown paragraphs, no heading) for a release of `rows` under `licence`."""
-    chosen = code_cell(licence)
+    chosen = code_cell(hub_licence(licence)[1] or licence)  # `other:<name>` is its name
     sources = pool_sources(rows)
     if not sources:
         paragraphs = [f"This dataset is released under the {chosen} licence."]
@@ -76,16 +81,27 @@ def licence_text(licence: str, rows: list[dict]) -> str:
 def card_licence(licence: str, rows: list[dict]) -> str | list[str]:
     """The card's YAML `license`: the chosen licence; when pool images ship, the list of it and `other`,
     as a Hugging Face dataset card lists the licences of a dataset under several (the Licence section
-    names the pool sources). A release without pool images keeps the one identifier."""
+    names the pool sources). A release without pool images keeps the one identifier; `other:<name>` is
+    `other` (its name is the card's `license_name`)."""
+    licence = hub_licence(licence)[0]
     if not pool_sources(rows) or licence == OTHER_LICENCE:
         return licence
     return [licence, OTHER_LICENCE]
 
 
+def licence_naming(licence: str, rows: list[dict]) -> dict[str, str]:
+    """The card's `license_name` and `license_link`, which the Hub's card template asks for beside
+    `license: other`: the name `--license other:<name>` gave, else the pool sources'; none without `other`."""
+    stated = card_licence(licence, rows)
+    if OTHER_LICENCE not in (stated if isinstance(stated, list) else [stated]):
+        return {}
+    return {"license_name": hub_licence(licence)[1] or POOL_LICENCE_NAME, "license_link": LICENCE_LINK}
+
+
 def card_licences(licence: str) -> list[str | list[str]]:
     """Every `license` a card of a release under `licence` may give, with or without pool images."""
-    mixed = card_licence(licence, [{"image_backend": f"{POOL_BACKEND_PREFIX}any"}])
-    return [licence] if mixed == licence else [licence, mixed]
+    alone, mixed = card_licence(licence, []), card_licence(licence, [{"image_backend": f"{POOL_BACKEND_PREFIX}any"}])
+    return [alone] if mixed == alone else [alone, mixed]
 
 
 def card_licence_problem(stated, licence: str, rows: list[dict] | None) -> str | None:
