@@ -96,10 +96,11 @@ def chosen_split(folder: Path, shards: list[Shard], split: str | None) -> list[S
         chosen = [shard for shard in shards if shard.split == split]
         if not chosen:
             raise ValueError(f"{folder}: no split {split!r} (" +
-                             (f"splits: {', '.join(splits)})" if splits else "the folder has no splits)"))
+                             (f"splits: {shown_files(splits)})" if splits else "the folder has no splits)"))
         return chosen
     if len(splits) > 1:
-        counted = ", ".join(f"{name} ({_files_count(sum(shard.split == name for shard in shards))})" for name in splits)
+        counted = shown_files([f"{name} ({_files_count(sum(shard.split == name for shard in shards))})"
+                               for name in splits])  # the first ten: an error stays one short line
         example = "test" if "test" in splits else splits[0]
         raise ValueError(f"{folder}: holds {len(splits)} splits, {counted}: choose one with --split "
                          f"(e.g. --split {example}), so that no two are read as one")
@@ -122,14 +123,30 @@ def _saved(folder: Path, saved: Path, split: str | None) -> list[Shard]:
 
 
 def _files(folder: Path) -> Iterator[Path]:
-    """The folder's files, its hidden folders (`.cache/huggingface`, `.git`) left out."""
-    for path in folder.iterdir():
-        if path.name.startswith("."):
+    """The folder's files, its hidden folders (`.cache/huggingface`, `.git`) left out. Each real folder is
+    read once: a symlinked folder is followed only after every folder really under it was (so a link to one
+    of them is the copy left out), never back up to the folder or above it (`up -> ..` would loop)."""
+    seen: set[Path] = set()
+    links = [folder]
+    while links:
+        yield from _walk(links.pop(0), folder.resolve(), seen, links)
+
+
+def _walk(path: Path, root: Path, seen: set[Path], links: list[Path]) -> Iterator[Path]:
+    real = path.resolve()
+    if real in seen or (real != root and root.is_relative_to(real)):
+        return
+    seen.add(real)
+    for entry in sorted(path.iterdir()):
+        if entry.name.startswith("."):
             continue
-        if path.is_dir():
-            yield from _files(path)
-        elif path.is_file():
-            yield path
+        if entry.is_dir():
+            if entry.is_symlink():
+                links.append(entry)
+            else:
+                yield from _walk(entry, root, seen, links)
+        elif entry.is_file():
+            yield entry
 
 
 def _split_of(path: Path) -> str:

@@ -91,6 +91,47 @@ def test_shards_named_with_a_fingerprint_after_their_number_are_one_split(tmp_pa
     assert [row.id for row in read_all(reader)[0]] == ["test0-0", "test0-1", "test0-2", "test1-0", "test1-1", "test1-2"]
 
 
+@pytest.mark.parametrize("link, target", [
+    ("data/up", ".."),     # a loop back to the folder
+    ("data/top", "../.."),  # above it, a loop too, and where other benchmarks sit
+    ("alias", "data"),     # the same folder under another name, listed first
+])
+def test_symlinked_folders_are_read_once_never_back_up_into_a_loop(tmp_path, link, target):
+    folder = hub_snapshot(tmp_path / "hf", splits=("test",), shards=1)
+    rows("other").to_parquet(tmp_path / "train-00000-of-00001.parquet")
+    (folder / link).symlink_to(target)
+    assert BenchmarkReader(folder).files == ["data/test-00000-of-00001.parquet"]
+
+
+def test_a_snapshots_files_and_folders_linked_from_elsewhere_are_read(tmp_path):
+    """snapshot_download links each file to its blob; a folder may be linked in from another disk."""
+    (tmp_path / "blobs").mkdir()
+    rows("test").to_parquet(tmp_path / "blobs" / "9c5ad2d0")
+    (tmp_path / "elsewhere").mkdir()
+    rows("train").to_parquet(tmp_path / "elsewhere" / "train-00000-of-00001.parquet")
+    folder = tmp_path / "hf"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "test-00000-of-00001.parquet").symlink_to(tmp_path / "blobs" / "9c5ad2d0")
+    (folder / "second").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match=r"holds 2 splits, data/test \(1 file\), second/train \(1 file\): choose"):
+        BenchmarkReader(folder)
+    assert [row.id for row in read_all(BenchmarkReader(folder, split="second/train"))[0]] == ["train0", "train1", "train2"]
+
+
+def test_a_refusal_naming_many_splits_stays_one_short_line(tmp_path):
+    folder = tmp_path / "hf"
+    (folder / "data").mkdir(parents=True)
+    for number in range(12):
+        rows(f"s{number}", count=1).to_parquet(folder / "data" / f"split{number:02d}.parquet")
+    with pytest.raises(ValueError) as refused:
+        BenchmarkReader(folder)
+    assert str(refused.value) == (f"{folder}: holds 12 splits, " + ", ".join(f"split{n:02d} (1 file)" for n in range(10)) +
+                                  ", ... and 2 more: choose one with --split (e.g. --split split00), "
+                                  "so that no two are read as one")
+    with pytest.raises(ValueError, match=r"no split 'test' \(splits: split00, .*, split09, \.\.\. and 2 more\)$"):
+        BenchmarkReader(folder, split="test")
+
+
 def test_the_hubs_parquet_conversion_names_its_splits_by_folder_and_configs_apart(tmp_path):
     for config in ("first", "second"):
         for split in ("test", "train"):
