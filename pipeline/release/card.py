@@ -20,6 +20,7 @@ import jinja2
 import pandas as pd
 import yaml
 
+from pipeline.release.card_detector import detector_limits
 from pipeline.release.card_licence import (POOL_BACKEND_PREFIX, POOL_NOTE, card_licence, licence_naming,
                                            licence_text)
 from pipeline.release.card_sources import (EDIT_ROLE, NOT_RECORDED, annotator_edited, backends_used, cell_text,
@@ -279,7 +280,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         not_taken=dict(_sorted_state(Counter((manifest.get("dropped") or {}).get("not_taken_by_review") or {}))),
         backends=backends, notes=offline_notes(backends) | pool_notes(backends), offline_used=offline_used,
         offline_text=offline_text, placeholders=placeholders,
-        detectors=detectors_used(rows, run_decisions, manifest["version"]),
+        detectors=detectors_used(rows, run_decisions, manifest["version"]), detector_limits=detector_limits(rows),
         columns=columns, licence=licence_text(manifest["license"], rows),
         overridden=overridden, overridden_leaks=overridden_leaks, overridden_harm=overridden_harm,
         not_english=not_english_rows(rows),
