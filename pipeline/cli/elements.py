@@ -1,4 +1,4 @@
-"""`leakless elements grow|list|stats`: the element library and the store a model grows."""
+"""`leakless elements grow|list|stats|remove`: the element library and the store a model grows."""
 
 from __future__ import annotations
 
@@ -25,14 +25,17 @@ SetOption = Annotated[list[str], typer.Option("--set", help="Override a config k
 SubOption = Annotated[list[str], typer.Option("--sub-category", "-s", help="A sub-category (repeatable).")]
 
 
-def _sources(settings) -> list[tuple[str, object]]:
-    """(source, element) for the library, then the store."""
+def _sources(settings) -> list[tuple[str, object, str]]:
+    """(source, element, origin) for the library, then the store; a grown element's origin is
+    its version, when it was grown, the model, the prompt hash and the grow's run id."""
     from pipeline.elements import store_of
 
     store = store_of(settings)
     library = _note_skipped_lines(settings)
-    return ([("library", element) for element in library.elements]
-            + [("model", entry.element) for entry in (store.entries() if store else [])])
+    grown_at = store.grown_at() if store else {}
+    return ([("library", element, "") for element in library.elements]
+            + [("model", entry.element, f"v{entry.version:04d}\t{grown_at.get(entry.version, '')}\t{entry.model}\t"
+                f"{entry.prompt_hash}\t{entry.run_id}") for entry in (store.entries() if store else [])])
 
 
 def _note_skipped_lines(settings):
@@ -98,20 +101,63 @@ def grow(
 @elements_app.command("list")
 def list_elements(
     sub_category: SubOption = [],
-    source: Annotated[Optional[str], typer.Option(help="library or model.")] = None,
+    source: Annotated[Optional[str], typer.Option(
+        help="library, model, or removed (grown elements a curator removed, with the reason).")] = None,
+    origin: Annotated[bool, typer.Option("--origin", help="After a grown element's description: its store "
+                                         "version, when it was grown, model, prompt hash and run id.")] = False,
     config: ConfigOption = None,
     override: SetOption = [],
 ) -> None:
     """One line per element: source, sub-category, name, description."""
-    if source not in (None, "library", "model"):
-        raise fail(f"--source must be library or model, not {source!r}")
+    if source not in (None, "library", "model", "removed"):
+        raise fail(f"--source must be library, model or removed, not {source!r}")
     with user_errors():
         settings = load_config(config, override)
         _check_sub_categories(sub_category)
+        if source == "removed":
+            return _list_removed(settings, sub_category)
         rows = _sources(settings)
-    for origin, element in rows:
-        if (source is None or origin == source) and (not sub_category or element.sub_category in sub_category):
-            typer.echo(f"{origin}\t{element.sub_category}\t{element.element}\t{element.description}")
+    for where, element, grown in rows:
+        if (source is None or where == source) and (not sub_category or element.sub_category in sub_category):
+            typer.echo(f"{where}\t{element.sub_category}\t{element.element}\t{element.description}"
+                       + (f"\t{grown}" if origin and grown else ""))
+
+
+def _list_removed(settings, sub_categories: list[str]) -> None:
+    """One line per removal: sub-category, name, the version that grew it, when and why it was removed."""
+    from pipeline.elements import store_of
+
+    store = store_of(settings)
+    for removal in store.removals() if store else []:
+        if not sub_categories or removal.sub_category in sub_categories:
+            typer.echo(f"removed\t{removal.sub_category}\t{removal.element}\tv{removal.version:04d}\t"
+                       f"{removal.removed_at}\t{removal.reason}")
+
+
+@elements_app.command("remove")
+def remove(
+    name: Annotated[str, typer.Argument(help="The grown element's name, as `elements list` shows it.")],
+    sub_category: Annotated[str, typer.Option("--sub-category", "-s", help="Its sub-category.")],
+    reason: Annotated[str, typer.Option(help="Why it is removed; kept in the store with the removal.")],
+    config: ConfigOption = None,
+    override: SetOption = [],
+) -> None:
+    """Remove a grown element from the store: builds skip it, and grows still count it as known, so
+    it is not proposed again. Recorded as a new store version, with the reason."""
+    from pipeline.elements import store_of
+
+    with user_errors():
+        settings = load_config(config, override)
+        _check_sub_categories([sub_category])
+        if not reason.strip():
+            raise ValueError("--reason must say why the element is removed")
+        store = store_of(settings)
+        if store is None:
+            raise ValueError("elements.store is not set: there is no grown element to remove")
+        number, removed = store.remove(sub_category, name, reason.strip())
+    grown = ", ".join(f"v{entry.version:04d}" for entry in removed)
+    typer.echo(f"removed {removed[0].element.element!r} ({sub_category}, grown in {grown}) as store version "
+               f"{number}: builds skip it, grows count it as known")
 
 
 @elements_app.command("stats")
@@ -125,7 +171,8 @@ def stats(config: ConfigOption = None, override: SetOption = []) -> None:
         rows = _sources(settings)
         store = store_of(settings)
         decisions = store.decisions() if store else None
-    counts = Counter((element.sub_category, origin) for origin, element in rows)
+        removed = len(store.removals()) if store else 0
+    counts = Counter((element.sub_category, origin) for origin, element, _ in rows)
     table = Table(title=f"elements (store: {settings.elements.store}, "
                         f"{len(store.versions()) if store else 0} versions)")
     for column in ("sub-category", "library", "model", "total"):
@@ -138,3 +185,5 @@ def stats(config: ConfigOption = None, override: SetOption = []) -> None:
         refused = decisions[decisions["verdict"] != "keep"]["reason"].str.split(":").str[0].value_counts()
         typer.echo(f"{len(decisions)} proposals judged; refused: "
                    + (", ".join(f"{code} {n}" for code, n in refused.items()) or "none"))
+    if removed:
+        typer.echo(f"{removed} grown elements removed by a curator (leakless elements list --source removed)")

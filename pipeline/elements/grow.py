@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.backends.base import Embedder, ItemError
 from pipeline.config import BuildConfig, ConfigError
-from pipeline.elements.checks import refusal
+from pipeline.elements.checks import guardrail_hit, refusal
 from pipeline.elements.novelty import NoveltyIndex
 from pipeline.elements import store_of
 from pipeline.elements.store import StoredElement
@@ -115,13 +115,14 @@ class Grower:
     def __init__(self, config: BuildConfig, client, embedder: Embedder, run_id: str, store):
         self.store, self.config, self.client, self.run_id = store, config, client, run_id
         library = library_file(config.run.elements_file).elements
-        stored = store.entries()
+        stored = store.entries(include_removed=True)  # a removed element stays known: not grown again
         library_vectors = np.asarray(embedder.embed([e.description for e in library]), dtype=np.float32)
         self.index = NoveltyIndex(library + [entry.element for entry in stored],
                                   np.concatenate([library_vectors, store.vectors()]), embedder,
                                   config.elements.max_similarity)
         self.names: dict[str, list[str]] = defaultdict(list)  # sub-category -> known and refused names
-        for element in library + [entry.element for entry in stored]:
+        # a removed entry may be one the hard block stops (a rule added since): its name is never sent
+        for element in library + [entry.element for entry in stored if not guardrail_hit(entry.element)]:
             self.names[element.sub_category].append(element.element)
         refused = store.decisions()
         # a name a guardrail stopped is withheld from the store, and never sent to the writer again

@@ -9,7 +9,8 @@ so a killed grow leaves nothing half-written:
     <store>/v0001/decisions.parquet  every proposal judged, kept or refused, with its reason
     <store>/v0001/meta.json          run id, model, prompt hash, counts
 
-Readers take the versions in order; the store is append-only.
+Readers take the versions in order; the store is append-only. A curator's removal is a version
+of its own, adding nothing and naming what it removes in `removed.jsonl` (removals.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pydantic import ValidationError
 
 from pipeline.config import one_line
 from pipeline.elements.checks import guardrail_hit
+from pipeline.elements.removals import Removal, read_removals, removal_key, write_removals
 from pipeline.json_lines import numbered_lines
 from pipeline.records import Decision, Element, Record
 from pipeline.storage import staging_dir
@@ -50,9 +52,11 @@ class StoredElement(Record):
     version: int
 
 
-def _read_entries(version: Path) -> list[StoredElement]:
+def _read_entries(version: Path, removed: frozenset = frozenset()) -> list[StoredElement]:
     """Raises ValueError naming the file, version and line of the first entry that does not read
-    (a version is written whole, so such a line was edited by hand)."""
+    (a version is written whole, so such a line was edited by hand). An entry in `removed` is not
+    held to the hard block: it goes nowhere, and removing it is how a curator drops one that a
+    rule added since stops."""
     path = version / "elements.jsonl"
     entries = []
     for number, line in _entry_lines(version):
@@ -63,7 +67,7 @@ def _read_entries(version: Path) -> list[StoredElement]:
                              f"({one_line(error, where_empty='')})") from None
         # A grow never stores what the hard block stops, so such a line was written by hand; read on, it
         # would go to the model in every grow request's list of known elements. The rule only, never the text.
-        if hit := guardrail_hit(entry.element):
+        if _key(entry) not in removed and (hit := guardrail_hit(entry.element)):
             raise ValueError(f"{path}:{number}: the hard block stops this entry (guardrail {hit.rule}); store "
                              f"version {int(version.name[1:])} was edited by hand: restore it or delete its folder")
         entries.append(entry)
@@ -92,6 +96,27 @@ def _read_vectors(version: Path) -> np.ndarray:
     return vectors
 
 
+class _Everything(frozenset):
+    """Holds every key: read without the hard block, to find an entry a curator removes."""
+
+    def __contains__(self, key) -> bool:
+        return True
+
+
+_ALL = _Everything()
+
+
+def _key(entry: StoredElement) -> tuple[str, str, int]:
+    return removal_key(entry.element.sub_category, entry.element.element, entry.version)
+
+
+def _meta(version: Path) -> dict:
+    try:
+        return json.loads((version / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 class ElementStore:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -118,11 +143,43 @@ class ElementStore:
         return sorted(p for p in self.folder.iterdir() if p.is_dir() and p.name.startswith("v")
                       and p.name[1:].isdigit())
 
-    def entries(self) -> list[StoredElement]:
-        return [entry for version in self.versions() for entry in _read_entries(version)]
+    def entries(self, include_removed: bool = False) -> list[StoredElement]:
+        """What builds read: every entry not removed. A grow reads them all (`include_removed`): a
+        removed element stays known, in step with `vectors()`, so it is not grown again."""
+        removed = self.removed_keys()
+        entries = [entry for version in self.versions() for entry in _read_entries(version, removed)]
+        return entries if include_removed else [entry for entry in entries if _key(entry) not in removed]
 
     def elements(self) -> list[Element]:
         return [entry.element for entry in self.entries()]
+
+    def removals(self) -> list[Removal]:
+        return [removal for version in self.versions() for removal in read_removals(version)]
+
+    def removed_keys(self) -> frozenset:
+        return frozenset(removal_key(r.sub_category, r.element, r.version) for r in self.removals())
+
+    def grown_at(self) -> dict[int, str]:
+        """Version number -> when it was written (meta.json's created_at)."""
+        return {int(version.name[1:]): _meta(version).get("created_at", "") for version in self.versions()}
+
+    def remove(self, sub_category: str, name: str, reason: str) -> tuple[int, list[StoredElement]]:
+        """Remove the grown element `name` (any case) of `sub_category`, every version holding it, as one
+        new version recording `reason`. Returns that version's number and the entries removed."""
+        with nullcontext() if self._held else self.exclusive():
+            removed = self.removed_keys()
+            found = [entry for version in self.versions() for entry in _read_entries(version, _ALL)
+                     if entry.element.sub_category == sub_category and _key(entry) not in removed
+                     and entry.element.element.strip().lower() == name.strip().lower()]
+            if not found:
+                raise ValueError(f"no grown element {name!r} in {sub_category} in the store {self.folder} "
+                                 f"(leakless elements list --source model -s {sub_category!r} lists them)")
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            removals = [Removal(sub_category=sub_category, element=entry.element.element, version=entry.version,
+                                reason=reason, removed_at=now) for entry in found]
+            number = self.add_version([], np.zeros((0, VECTOR_SIZE)), [], "remove-" + now,
+                                      {"kind": "removal", "removed": len(removals)}, removals)
+        return number, found
 
     def vectors(self) -> np.ndarray:
         arrays = [_read_vectors(version) for version in self.versions()]
@@ -135,9 +192,11 @@ class ElementStore:
             columns=["sub_category", "element", "verdict", "reason", "run_id"])
 
     def add_version(self, entries: list[StoredElement], vectors: np.ndarray,
-                    decisions: list[tuple[str, str, Decision]], run_id: str, meta: dict) -> int:
-        """Write one version: `entries` (their `version` is set here), their vectors, and
-        `decisions` as (sub-category, element name, decision). Returns the version number."""
+                    decisions: list[tuple[str, str, Decision]], run_id: str, meta: dict,
+                    removals: list[Removal] = ()) -> int:
+        """Write one version: `entries` (their `version` is set here), their vectors,
+        `decisions` as (sub-category, element name, decision), and a curator's `removals`.
+        Returns the version number."""
         with nullcontext() if self._held else self.exclusive():
             for leftover in self.folder.glob(".v*.tmp"):  # from a grow killed mid-write
                 shutil.rmtree(leftover, ignore_errors=True)
@@ -151,6 +210,8 @@ class ElementStore:
             frame.insert(0, "element", [name for _, name, _ in decisions])
             frame.insert(0, "sub_category", [sub for sub, _, _ in decisions])
             frame.to_parquet(staging / "decisions.parquet", index=False)
+            if removals:
+                write_removals(staging, list(removals))
             (staging / "meta.json").write_text(json.dumps({
                 "format": FORMAT, "version": number, "run_id": run_id,
                 "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
