@@ -52,7 +52,9 @@ COLUMN_MEANINGS = {
     "seed_id": "the seed the pair came from",
     "instruction": "the query to ask with the image: leak-free on its own (an annotator's edit, if any)",
     "original_query": "the harmful query before leak rewriting",
-    "image": "the PNG as `{bytes, path}`; `datasets` loads it as an Image",
+    "image": "the PNG as `{bytes, path}`; `datasets` loads it as an Image from `bytes`. `path` is null: the "
+             "release ships no image files (an older release kept the build's `images/<seed>.png` there, "
+             "a file no release ships)",
     "image_description": "what the image shows",
     "category": "VLSBench's category (6)",
     "sub_category": "VLSBench's sub-category (19)",

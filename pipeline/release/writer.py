@@ -39,10 +39,18 @@ def release_tables(rows: list[dict], sources: list[Path]) -> Iterator[pa.Table]:
     for source, group in itertools.groupby(rows, key=lambda row: row["_source"]):
         group = list(group)
         numbers = pa.array([row["_row"] for row in group], pa.int64())
-        images = pq.read_table(sources[source], columns=["image"])["image"].take(numbers)
+        images = without_paths(pq.read_table(sources[source], columns=["image"])["image"].take(numbers))
         meta = pa.Table.from_pylist(group, schema=META_SCHEMA)
         yield pa.Table.from_arrays([images if name == "image" else meta[name] for name in RELEASE_SCHEMA.names],
                                    schema=RELEASE_SCHEMA)
+
+
+def without_paths(images: pa.ChunkedArray) -> pa.StructArray:
+    """The image structs with a null `path`: a run's is its own `images/<seed>.png`, which no release
+    ships, so a reader following it finds nothing; the image is its `bytes`, which `datasets` decodes."""
+    images = images.combine_chunks()
+    return pa.StructArray.from_arrays([images.field("bytes"), pa.nulls(len(images), pa.string())],
+                                      fields=list(images.type), mask=images.is_null())
 
 
 def image_sizes(table: pa.Table) -> np.ndarray:
