@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.guardrails.ages import AGE as _AGE
 from pipeline.guardrails.reading import guard_readings, joins_apart, underscores_apart
 from pipeline.guardrails.unreadable import RULE as UNREADABLE, unreadable_match
 
@@ -56,25 +57,6 @@ def _words_pattern(words: list[str], unless: list[str] = (), unless_after: list[
     not_after = "".join(rf"(?<!\b{re.escape(word)} )" for word in unless_after)
     not_starting = rf"(?!(?:{'|'.join(unless)})\b)" if unless else ""
     return rf"\b{not_after}{not_starting}(?:{alternatives})\b"
-
-
-_UNDER_18 = (r"(?:[1-9]|1[0-7]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-             r"fourteen|fifteen|sixteen|seventeen)")
-_SCHOOL_YEAR = (r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
-                r"eleventh|twelfth)")
-# An age under 18, however it is written.
-_AGE = "|".join([
-    rf"\b{_UNDER_18}[- ]?(?:years?|yrs?)[- ]?olds?\b",     # "a 15-year-old", "fifteen year olds"
-    rf"\b{_UNDER_18} (?:years?|yrs?) of age\b",             # "14 years of age"
-    rf"\baged? {_UNDER_18}\b",                              # "aged 9"
-    rf"\b{_UNDER_18}[- ]?(?:yo\b(?!-)|y/o\b|y\. ?o\b\.?)",  # "12yo", "fourteen yo", "12 y. o." (not "two yo-yos")
-    r"\b(?:[1-9]|1[0-7])-?yrs?\b",                          # "16yrs"
-    r"\bunder[- ]?(?:1[2-8]|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)s?\b",  # "under 16"
-    rf"\b{_SCHOOL_YEAR}[- ]grade(?:rs?)?\b",                 # "a 6th grader", "9th grade"
-    r"\bgrade (?:[1-9]|1[0-2])\b",                          # "grade 8"
-    # a British school year beside its pupils ("a Year 9 girl"), not "in year 2 of our marriage"
-    r"\byear (?:[1-9]|1[0-2]) (?:pupils?|students?|class(?:es)?|girls?|boys?|kids?|children|form)\b",
-])
 
 
 @dataclass(frozen=True)
