@@ -50,7 +50,7 @@ def release(
     from pipeline.release.make import ReleaseOptions, make_release
 
     if not license.strip():  # the card would say "released under the `` licence"
-        raise fail("--license is empty: give the licence id the card names (apache-2.0, cc-by-4.0, other, ...)")
+        raise fail("--license is empty: give the licence id the card names (apache-2.0, cc-by-4.0, other:<name>, ...)")
     from pipeline.release.card_hub_licences import licence_problem
     if problem := licence_problem(license):  # the Hub shows an id it does not know as no licence
         raise fail(problem)

@@ -19,5 +19,5 @@ def test_an_empty_or_blank_licence_is_one_line_and_exit_2(tmp_path, monkeypatch,
                                       "--releases-dir", "releases", "--license", licence])
     assert result.exit_code == 2, result.output
     assert result.stderr == ("error: --license is empty: give the licence id the card names "
-                             "(apache-2.0, cc-by-4.0, other, ...)\n")
+                             "(apache-2.0, cc-by-4.0, other:<name>, ...)\n")
     assert not (tmp_path / "releases").exists(), "a refused release writes nothing"
