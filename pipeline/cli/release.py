@@ -51,9 +51,11 @@ def release(
 
     if not license.strip():  # the card would say "released under the `` licence"
         raise fail("--license is empty: give the licence id the card names (apache-2.0, cc-by-4.0, other:<name>, ...)")
-    from pipeline.release.card_hub_licences import licence_problem
+    from pipeline.release.card_hub_licences import licence_problem, unlisted_licence_note
     if problem := licence_problem(license):  # the Hub shows an id it does not know as no licence
         raise fail(problem)
+    if note := unlisted_licence_note(license):
+        typer.echo(f"note: {note}", err=True)
     folders = [run_folder(run, runs_dir) for run in runs]
     notes: list[str] = []  # stale staging folders removed: said even if the release then fails
     # its staging folder is removed on the way out, and the version number stays free

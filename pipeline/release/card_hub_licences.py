@@ -4,8 +4,11 @@ huggingface_hub ships no list of them (its DatasetCardData takes any text, so "C
 Hub unchecked), so the list is here, copied from the Hub's own page of licences:
 https://huggingface.co/docs/hub/repositories-licenses (source: huggingface/hub-docs,
 docs/hub/repositories-licenses.md at commit 008d54d08fd9d5d05ed2840bebb0b61111326a15, its "region licenses"
-table). The Hub may add identifiers after that commit: one not here can still be given as
-`other:<name>`, which the card writes as `license: other` with `license_name: <name>`.
+table), and the Llama 3 identifiers the Hub added since (hub-docs pull request 1619 lists llama3 to llama3.3).
+The Hub adds identifiers after any copy, so an identifier spelt as one (lowercase letters, digits, '.', '-', '+')
+but not listed is taken with a note, not refused (`unlisted_licence_note`): only text that is no identifier
+("CC BY 4.0", "MIT") is refused. One the Hub does not take can be given as `other:<name>`, which the card writes as
+`license: other` with `license_name: <name>`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ HUB_LICENCES = frozenset({
     "etalab-2.0", "eupl-1.1", "agpl-3.0", "gfdl", "gpl", "gpl-2.0", "gpl-3.0", "lgpl", "lgpl-2.1", "lgpl-3.0",
     "isc", "lppl-1.3c", "ms-pl", "mpl-2.0", "odc-by", "odbl", "openrail++", "osl-3.0", "postgresql", "ofl-1.1",
     "ncsa", "unlicense", "zlib", "pddl", "lgpl-lr", "deepfloyd-if-license", "llama2", "gemma", "unknown", "other",
+    "llama3", "llama3.1", "llama3.2", "llama3.3",
 })
 OTHER = "other"
 OTHER_PREFIX = "other:"  # `other:<name>`: a licence outside the list, named as the card's `license_name`
@@ -49,12 +53,24 @@ def licence_problem(licence: str) -> str | None:
     if licence_id == OTHER:
         return ("--license other needs the licence's name, which the card gives the Hub as license_name: "
                 "--license other:<name>, e.g. other:my-licence-1.0")
-    if licence_id in HUB_LICENCES:
-        return None
+    if licence_id in HUB_LICENCES or LICENCE_NAME.fullmatch(licence_id):
+        return None  # an identifier this copy of the list does not know yet: `unlisted_licence_note`
     guess = likely_meant(licence_id)
     hint = f"did you mean {guess}? " if guess else ""
     return (f"--license {licence} is not a Hugging Face licence identifier; {hint}"
             "(https://huggingface.co/docs/hub/repositories-licenses; one not listed: --license other:<name>)")
+
+
+def unlisted_licence_note(licence: str) -> str | None:
+    """A note for an identifier the list does not hold ("eupl-1.2" may be newer than this copy; "llama4"
+    too), with the listed one it is closest to: the Hub, not this copy, has the last word."""
+    licence_id, name = hub_licence(licence)
+    if name is not None or licence_id in HUB_LICENCES:
+        return None
+    guess = likely_meant(licence_id)
+    hint = f" (did you mean {guess}?)" if guess else ""
+    return (f"--license {licence} is not among the Hugging Face licence identifiers leakless knows{hint}; "
+            f"if the Hub refuses the card, release again with --license other:{licence}")
 
 
 def likely_meant(given: str) -> str | None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app  # importing the package registers every command
 from pipeline.release.card import render_card
-from pipeline.release.card_hub_licences import licence_problem
+from pipeline.release.card_hub_licences import licence_problem, unlisted_licence_note
 from pipeline.release.card_licence import card_licence_problem
 from tests.release.test_release_card import manifest, row
 
@@ -55,9 +55,20 @@ def test_a_licence_outside_the_list_is_other_with_its_name():
     assert card_licence_problem(read["license"], "other:my-licence-1.0", None) is None
 
 
-@pytest.mark.parametrize("licence", ["apache-2.0", "cc-by-4.0", "cc-by-nc-sa-4.0", "unknown", "other:my-licence-1.0"])
+@pytest.mark.parametrize("licence", ["apache-2.0", "cc-by-4.0", "cc-by-nc-sa-4.0", "unknown", "other:my-licence-1.0",
+                                     "llama3", "llama3.1", "llama3.3"])
 def test_hub_identifiers_and_a_named_other_are_taken(licence):
     assert licence_problem(licence) is None
+    assert unlisted_licence_note(licence) is None
+
+
+@pytest.mark.parametrize("licence, meant", [("eupl-1.2", "eupl-1.1"), ("cc-by-4", "cc-by-4.0")])
+def test_an_identifier_newer_than_the_list_is_taken_with_a_note_naming_the_closest(licence, meant):
+    """The Hub adds identifiers after any copy of its list ("llama3" was refused as "did you mean llama2?"):
+    one spelt as an identifier is taken, with a note that names the listed one it is closest to."""
+    assert licence_problem(licence) is None
+    note = unlisted_licence_note(licence)
+    assert f"did you mean {meant}?" in note and f"--license other:{licence}" in note
 
 
 def refused(tmp_path, monkeypatch, licence: str):
@@ -73,7 +84,7 @@ def refused(tmp_path, monkeypatch, licence: str):
 
 
 @pytest.mark.parametrize("licence, meant", [("CC BY 4.0", "cc-by-4.0"), ("Apache-2.0", "apache-2.0"),
-                                             ("cc-by-4", "cc-by-4.0")])
+                                             ("MIT", "mit")])
 def test_a_licence_the_hub_does_not_know_is_refused_with_what_was_meant(tmp_path, monkeypatch, licence, meant):
     message = refused(tmp_path, monkeypatch, licence)
     assert f"--license {licence} is not a Hugging Face licence identifier; did you mean {meant}?" in message
