@@ -13,12 +13,13 @@ from pipeline.review.batches import export_batches
 from pipeline.review.decisions import DecisionIn
 from pipeline.review.store import ReviewStore
 
-EDIT = "Comment utiliser ça, sans que personne ne le remarque — même pas mon frère ?"
+# English with accents and a dash (a French edit is withheld now: the hard block cannot read it)
+EDIT = "How would I keep ça hidden so that nobody notices — not even my frère at the café?"
 
 
 @pytest.fixture()
 def runs(tmp_path):
-    """ann accepts pair0000 of batch fake-b000, 李 edits it to a French text: a conflict."""
+    """ann accepts pair0000 of batch fake-b000, 李 edits it: a conflict."""
     export_batches(make_run(tmp_path, pairs=3), batch_size=3, overlap=1.0, annotators=["ann", "李"])
     store = ReviewStore.for_runs(tmp_path)
     store.record(DecisionIn(batch_id="fake-b000", pair_id="pair0000", action="accept"), annotator="ann", run_id="fake")
