@@ -5,8 +5,9 @@ Captions file columns: `file` (path relative to the folder) and `caption`, and
 optionally `id`, `source`, `category`, `sub_category`, `element`. Files that
 cannot be used (no caption, unreadable, blank, of a type we do not read, listed
 but absent, a link whose target is gone or lies outside the folder, larger than
-MAX_IMAGE_BYTES, not a regular file) and caption rows that cannot be read (named
-by their line) are skipped with a reason, never silently and never with a crash.
+MAX_IMAGE_BYTES, not a regular file, a caption or source the hard block stops) and
+caption rows that cannot be read (named by their line) are skipped with a reason, never
+silently and never with a crash.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from pipeline.contracts import ItemError
 from pipeline.hashing import sha256_bytes
 from pipeline.images.checks import is_blank, upright_rgb, without_bomb_warning
+from pipeline.pool.hard_block import hard_block_reason
 from pipeline.io.records import open_records
 from pipeline.settings import with_its_base
 
@@ -250,7 +252,16 @@ def load_pool(folder: str | Path, captions_file: str | Path | None = None, name:
             to_caption.append((file, sha256_bytes(data)))
     if to_caption:
         _caption_with(pool, to_caption, captioner, rows)
+    _leave_out_hard_blocked(pool)
     return pool
+
+
+def _leave_out_hard_blocked(pool: Pool) -> None:
+    """Skip each image whose shipped texts the hard block stops, once here rather than at every
+    seed that would retrieve it (`hard_block.py`)."""
+    reasons = {image.file: hard_block_reason(image) for image in pool.images}
+    pool.skipped += [Skipped(file, reason) for file, reason in reasons.items() if reason]
+    pool.images = [image for image in pool.images if not reasons[image.file]]
 
 
 def _caption_with(pool: Pool, files: list[tuple[str, str]], captioner: Captioner,

@@ -120,7 +120,9 @@ def test_a_seed_live_again_on_a_rerun_takes_its_image_back_or_fails_if_it_was_ta
 
 
 def test_a_retrieved_caption_goes_through_the_guardrail(tmp_path):
-    """The caption replaces the writer's checked description, so it is checked in turn."""
+    """The caption replaces the writer's checked description, so it is checked in turn, with the
+    seed's texts: a caption the hard block stops on its own never loads (test_pool_hard_block.py),
+    but one that is a hit only beside the seed's texts blocks the seed."""
     from pipeline.stages.guardrail import GuardrailStage
 
     folder = tmp_path / "pool"
@@ -129,12 +131,13 @@ def test_a_retrieved_caption_goes_through_the_guardrail(tmp_path):
     ImageDraw.Draw(image).rectangle((5, 5, 20, 30), fill=(20, 20, 250))  # one flat colour would be blank
     image.save(folder / "img0.png")
     (folder / "captions.jsonl").write_text(
-        '{"file": "img0.png", "caption": "Emily Carter holding a kitchen knife at her front door"}', encoding="utf-8")
-    knife = seed("kitchen knife", "A kitchen knife held at a front door")
+        '{"file": "img0.png", "caption": "A teenage girl holding a kitchen knife at her front door"}',
+        encoding="utf-8")
+    knife = seed("kitchen knife", "A kitchen knife held at a front door by a woman in lingerie")
     retriever = PoolRetriever(load_pool(folder, name="doors"), tmp_path / "index", default_embedder(),
                               RetrievalConfig(min_similarity=0.2))
     guarded = GuardrailStage()(RetrievalStage(retriever, tmp_path / "run")(batch_of(knife)))
     assert guarded.pairs == []
     [block] = guarded.blocked
-    assert block.rule == "private_person:full_name" and block.stage == StageName.retrieval
+    assert block.rule == "sexual_minors" and block.stage == StageName.retrieval
     assert ledger_for(guarded)[0].state == "blocked"

@@ -36,9 +36,18 @@ def pool_folder(tmp_path, sources: dict[str, str]):
     return folder
 
 
-def test_a_pool_source_naming_a_person_blocks_its_seed_before_the_writer_sees_it(tmp_path):
+def test_a_pool_source_naming_a_person_is_left_out_of_the_pool(tmp_path):
+    """Read once as the pool loads (tests/pool/test_pool_hard_block.py), not at each seed."""
     pool = load_pool(pool_folder(tmp_path, {"a.png": PRIVATE_SOURCE, "b.png": "street-photos"}))
+    assert [image.file for image in pool.images] == ["b.png"]
+    (skipped,) = pool.skipped
+    assert skipped.file == "a.png" and "guardrail private_person:" in skipped.reason and "Carter" not in skipped.reason
+
+
+def test_a_seed_source_naming_a_person_blocks_its_seed_before_the_writer_sees_it(tmp_path):
+    pool = load_pool(pool_folder(tmp_path, {"a.png": "street-photos", "b.png": "street-photos"}))
     seeds, skipped = seeds_from_pool(pool)
+    seeds[0] = seeds[0].model_copy(update={"source": PRIVATE_SOURCE})
     assert not skipped and {seed.source for seed in seeds} == {PRIVATE_SOURCE, "street-photos"}
     out = DraftStage(EchoWriter())(Batch(seeds=seeds))
     (blocked,) = out.blocked
