@@ -154,7 +154,8 @@ def remove(
         store = store_of(settings)
         if store is None:
             raise ValueError("elements.store is not set: there is no grown element to remove")
-        number, removed = store.remove(sub_category, name, reason.strip())
+        number, removed = store.remove(sub_category, name, reason.strip(),
+                                       on_wait=lambda message: typer.echo(message, err=True))
     grown = ", ".join(f"v{entry.version:04d}" for entry in removed)
     typer.echo(f"removed {removed[0].element.element!r} ({sub_category}, grown in {grown}) as store version "
                f"{number}: builds skip it, grows count it as known")
@@ -171,7 +172,8 @@ def stats(config: ConfigOption = None, override: SetOption = []) -> None:
         rows = _sources(settings)
         store = store_of(settings)
         decisions = store.decisions() if store else None
-        removed = len(store.removals()) if store else 0
+        # one element grown in two versions is two removal lines: count the elements
+        removed = len({(r.sub_category, r.element.strip().lower()) for r in store.removals()}) if store else 0
     counts = Counter((element.sub_category, origin) for origin, element, _ in rows)
     table = Table(title=f"elements (store: {settings.elements.store}, "
                         f"{len(store.versions()) if store else 0} versions)")

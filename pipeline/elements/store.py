@@ -19,7 +19,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
@@ -123,17 +123,32 @@ class ElementStore:
         self._held = False
 
     @contextmanager
-    def exclusive(self) -> Iterator[None]:
+    def exclusive(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
         """Hold the store for a whole grow: a second grow waits, then reads what this one
-        added, instead of judging against the same versions and writing the same elements."""
+        added, instead of judging against the same versions and writing the same elements.
+        Before it waits, `on_wait` is told who holds the store (a long grow may hold it for
+        minutes); the holder's pid is in the lock file."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(self.folder / ".lock", "a+", encoding="utf-8") as lock:  # not "w": it would erase the holder's pid
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait:
+                    lock.seek(0)
+                    on_wait(self._busy_message(lock.read().strip()))
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            lock.truncate(0)
+            lock.write(str(os.getpid()))
+            lock.flush()
             self._held = True
             try:
                 yield
             finally:
                 self._held = False
+
+    def _busy_message(self, holder: str) -> str:
+        return (f"the element store {self.folder} is in use by another process (a grow or a removal"
+                f"{f', pid {holder}' if holder.isdigit() else ''}): waiting for it to end")
 
     def versions(self) -> list[Path]:
         if self.folder.exists() and not self.folder.is_dir():  # read as empty, the store would go unseen
@@ -163,23 +178,33 @@ class ElementStore:
         """Version number -> when it was written (meta.json's created_at)."""
         return {int(version.name[1:]): _meta(version).get("created_at", "") for version in self.versions()}
 
-    def remove(self, sub_category: str, name: str, reason: str) -> tuple[int, list[StoredElement]]:
+    def remove(self, sub_category: str, name: str, reason: str,
+               on_wait: Callable[[str], None] | None = None) -> tuple[int, list[StoredElement]]:
         """Remove the grown element `name` (any case) of `sub_category`, every version holding it, as one
         new version recording `reason`. Returns that version's number and the entries removed."""
-        with nullcontext() if self._held else self.exclusive():
+        with nullcontext() if self._held else self.exclusive(on_wait):
             removed = self.removed_keys()
             found = [entry for version in self.versions() for entry in _read_entries(version, _ALL)
                      if entry.element.sub_category == sub_category and _key(entry) not in removed
                      and entry.element.element.strip().lower() == name.strip().lower()]
             if not found:
-                raise ValueError(f"no grown element {name!r} in {sub_category} in the store {self.folder} "
-                                 f"(leakless elements list --source model -s {sub_category!r} lists them)")
+                raise ValueError(self._not_there(sub_category, name))
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             removals = [Removal(sub_category=sub_category, element=entry.element.element, version=entry.version,
                                 reason=reason, removed_at=now) for entry in found]
             number = self.add_version([], np.zeros((0, VECTOR_SIZE)), [], "remove-" + now,
                                       {"kind": "removal", "removed": len(removals)}, removals)
         return number, found
+
+    def _not_there(self, sub_category: str, name: str) -> str:
+        """Why `name` cannot be removed: removed before (when, in which version, why), or never grown."""
+        for version in reversed(self.versions()):
+            for removal in read_removals(version):
+                if removal.sub_category == sub_category and removal.element.strip().lower() == name.strip().lower():
+                    return (f"{removal.element!r} ({sub_category}) was already removed on {removal.removed_at[:10]} "
+                            f"(store version {int(version.name[1:])}): {removal.reason}")
+        return (f"no grown element {name!r} in {sub_category} in the store {self.folder} "
+                f"(leakless elements list --source model -s {sub_category!r} lists them)")
 
     def vectors(self) -> np.ndarray:
         arrays = [_read_vectors(version) for version in self.versions()]
