@@ -23,6 +23,7 @@ from pipeline.config import BuildConfig, ConfigError, load_config
 from pipeline.build import finished_result
 from pipeline.messages import first_line
 from pipeline.plan import choose_elements, plan_seeds
+from pipeline.pool.unfitted import unfitted_note
 from pipeline.progress import StartUp, Step, no_steps
 from pipeline.rundir import RunDir, new_run_id
 from pipeline.summary import transient_failures_text
@@ -55,6 +56,8 @@ def build(
         output_console().print(Markdown(finished["summary"]))
         typer.echo(f"run folder: {run.path}")
         typer.echo(f"note: run {run.run_id} is finished and has no seed to try again: nothing rebuilt", err=True)
+        if unfitted := unfitted_note(run.path, run.run_id):
+            typer.echo(f"note: {unfitted}", err=True)
         return
     with user_errors():
         notes = check_build_ready(settings, run)

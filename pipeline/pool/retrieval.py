@@ -28,6 +28,7 @@ from pipeline.pool.pool import Pool, PoolImage
 from pipeline.storage import atomic_write_text
 
 CANDIDATES_PER_DESCRIPTION = 32
+NO_FIT = "no pool image fits"  # how a seed's retrieval failure starts when no image served it
 
 
 class RetrievalConfig(BaseModel):
@@ -183,7 +184,7 @@ class PoolRetriever(ImageGenerator):
         minimum = self.config.min_similarity
         fitting = np.flatnonzero(similarities >= minimum)  # all used up, or one would have served
         if not fitting.size:
-            return ItemError(f"no pool image fits: best unused similarity {best_free}, best overall "
+            return ItemError(f"{NO_FIT}: best unused similarity {best_free}, best overall "
                              f"{similarities.max():.3f}, minimum {minimum}")
         reserved_contents = {self._content(file) for file in self.serving if file in self.position}
         reserved = sum(self.content_of[position] in reserved_contents for position in fitting)
@@ -192,7 +193,7 @@ class PoolRetriever(ImageGenerator):
         else:
             taken = (f"is used up (max_uses {self.config.max_uses}; {reserved} of them reserved for "
                      f"image-first seeds of this run)")
-        return ItemError(f"no pool image fits: every pool image that fits ({fitting.size}) {taken}; "
+        return ItemError(f"{NO_FIT}: every pool image that fits ({fitting.size}) {taken}; "
                          f"best unused similarity {best_free} < minimum {minimum}")
 
     def _serve(self, similarities: np.ndarray, position: int) -> GeneratedImage | ItemError:
