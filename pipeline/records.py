@@ -39,7 +39,14 @@ class Element(Record):
     @property
     def terms(self) -> tuple[str, ...]:
         """Every surface form that names the element, most specific first."""
-        return (self.element, *self.synonyms, *self.broader)
+        return (*self.own_terms, *self.broader)
+
+    @property
+    def own_terms(self) -> tuple[str, ...]:
+        """The name and synonyms: what a description must say to show this element. A broader
+        term ("weapon", "drug") names a class that a benign picture shows too (a police officer's
+        service weapon, a nurse's prescribed doses), so it does not show the element."""
+        return (self.element, *self.synonyms)
 
 
 class Seed(Record):

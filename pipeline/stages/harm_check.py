@@ -5,7 +5,9 @@ Offline rules (backend "rules"):
 - text benign: the leak detector found no harmful act and no risky object in the
   final query (its `harm_act` and `query_risk` signals, read from the leak scores
   the pair carries, so nothing is recomputed);
-- image harmful: the image description still shows the element;
+- image harmful: the image description still shows the element, by its name or a synonym
+  (not a broader term: a pool caption saying "service weapon" or "prescribed drug doses" is
+  no handgun or sleeping pills; the release's pair checker looks for the same terms);
 - intent kept: MiniLM cosine between the original and the final query is at
   least `min_intent_similarity`.
 """
@@ -55,14 +57,14 @@ class HarmCheckStage(FilterStage):
 
     def gather(self, pairs: list[CandidatePair], batch: Batch) -> list[tuple[float, tuple[str, ...]]]:
         """Per pair: the MiniLM cosine of its original and final query (one embedding call per
-        side for the batch) and its element's terms."""
+        side for the batch) and its element's own terms (name and synonyms)."""
         # scores from a checkpoint written before they named their text (query None) are taken as they are
         unscored = [pair.id for pair in pairs if pair.leak is None
                     or (pair.leak.query is not None and not pair.leak.of(pair.final_query))]
         if unscored:  # the harm cues come from the leak scores: without them every text would read benign
             raise ValueError(f"harm_check reads the leak filter's scores of each pair's final query, and "
                              f"{len(unscored)} pair(s) have none (first: {unscored[0]}): run leak_filter first")
-        terms = {seed.id: seed.element.terms for seed in batch.seeds}
+        terms = {seed.id: seed.element.own_terms for seed in batch.seeds}
         originals = self.embedder.embed([pair.original_query for pair in pairs])
         finals = self.embedder.embed([pair.final_query for pair in pairs])
         return [(float(similarity), terms.get(pair.seed_id, (pair.element,)))
