@@ -1,17 +1,21 @@
 """An age under 18, as the hard block reads it, however a person's age is written.
 
 Patterns for lower-cased text (the block matches them case-sensitively on lower-cased ASCII and
-case-insensitively otherwise). Two kinds:
+case-insensitively otherwise). Three kinds:
 - a number with "year-old", "aged", "yo", "grade"... is an age wherever it stands;
-- a bare number ("who is fourteen", "just 15", "at 16", "Lily (15)", "15f") is an age only where a
-  person's age stands: after a word that introduces one, and with nothing after it that makes it a
-  quantity. "just 15 minutes", "only 14 left", "is 15 cm", "turned 15 degrees", "at 15:00", "her size
-  is 14" and "page 15" are no age; "just 15," "who is fourteen." and "turned 15 and" are.
+- a bare number ("who is fourteen", "the model was 16", "a dancer, just 15,", "photographed at 16",
+  "Lily (15)") is an age only where a person's age stands: held by a person (a pronoun, "who", or a
+  person noun or given name of rules.toml's [ages] lists), and with nothing after it that makes it a
+  quantity. "the lingerie brand turned 10", "the bikini was 12", "Sexy costumes (12)", "the class is
+  at 13", "just 15 minutes", "she is 15 cm" and "her size is 14" are no age;
+- as personals write it ("15F", "[F15]", "16m here", "age: 15"), with no person word needed.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 _NUMBER_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                  "sixteen|seventeen")
@@ -38,40 +42,42 @@ _AGE_FOLLOWER = (r"(?!\s+(?:or|and) (?:more|less|fewer|over|above|up|higher|lowe
                 r"thong|swimsuit|nightie|bed|the bath|the shower|stockings))\b)")
 _ENDS_AN_AGE = f"(?={_AGE_FOLLOWER})"
 
-# A subject whose number is a quantity, not an age: "her size is 14", "the price was 15", "it's 16".
-_QUANTITY_SUBJECTS = (
-    "it", "this", "that", "there", "here", "what", "which", "size", "sizes", "price", "cost", "score", "number",
-    "total", "count", "answer", "result", "rating", "page", "room", "chapter", "section", "temperature", "temp",
-    "level", "version", "height", "weight", "length", "width", "depth", "speed", "distance", "time", "hour",
-    "ratio", "rank", "ranking", "bust", "waist", "hips", "cup", "shoe", "limit", "minimum", "maximum", "average",
-    "sum", "value", "amount", "quantity", "percentage", "code", "pin", "id", "year", "day", "date", "month",
-    "week", "episode", "season", "issue", "item", "step", "stage", "phase", "round", "lap", "floor", "row",
-    "seat", "gate", "platform", "track", "figure", "table", "line", "part", "volume", "bid", "fee", "rent",
-    "budget", "balance", "capacity", "index", "rate", "dose", "stock", "odds", "target", "goal", "record",
-    "lead", "margin", "difference", "max", "min", "grade", "cycle", "channel", "model number",
-    # an age that is a law's, not a person's: "the age of consent is 16"
-    "consent", "majority", "minimum age", "legal age", "driving age", "voting age", "drinking age",
-)
-_NOT_AFTER_QUANTITY = "".join(rf"(?<!\b{re.escape(word)} )" for word in _QUANTITY_SUBJECTS)
-# Words that introduce a person's age: "who is", "she's", "I'm", "turned", "looks", "passes for". "'s" only
-# after a pronoun: after a name it is as often a possessive ("Ocean's 11").
-_STATES_AGE = (r"\b(?:is|was|am|be|being|been|turned|turns|turning|turn|looks?|looking|appears?|seems?|"
-               r"pass(?:es)? for|(?:she|he|who|someone|somebody|one)'s|i'?m)")
+
+def _person_words() -> tuple[list[str], list[str]]:
+    """rules.toml's closed lists of the people a bare number can be the age of: nouns, and given names
+    (its own and the private-person rule's first names, less those that are also English words)."""
+    rules = tomllib.loads(Path(__file__).with_name("rules.toml").read_text(encoding="utf-8"))
+    ages = rules["ages"]
+    names = dict.fromkeys(ages["given_names"] + rules["private_persons"]["first_names"])
+    return ages["person_nouns"], [name for name in names if name not in ages["not_given_names"]]
+
+
+def _alternatives(words: list[str]) -> str:
+    return "|".join(sorted((re.escape(word.lower()) for word in words), key=len, reverse=True))
+
+
+_PERSON_NOUNS, _GIVEN_NAMES = _person_words()
+# A person a bare age can belong to: "the model", "a dancer", "Lily" (not after a hyphen: "Pac-Man turned 10").
+_PERSON = rf"(?<![-\w])(?:{_alternatives(_PERSON_NOUNS)}|{_alternatives(_GIVEN_NAMES)})\b"
+# A person who states an age: the above, a personal pronoun, or "who". Never a thing: "the brand turned 10",
+# "the bikini was 12", "the cover charge is 10", "the age of consent is 16".
+_SUBJECT = rf"(?:\b(?:she|he|i|who|someone|somebody)\b|{_PERSON})"
+_AUXILIARY = r"(?:'s|'d|'ll|'ve| (?:has|had|have|will|would|could|might|may|must|should|shall|can|did|does))?"
+_ADVERB = r"(?: (?:never|still|now|already|also|really|actually|probably|certainly|surely|clearly|obviously))?"
+_VERB = r" (?:is|was|am|be|being|been|turned|turns|turning|turn|looks?|looking|appears?|seems?|pass(?:es)? for)"
+# A person's age introduced: "who is", "the model was", "she'll be", "she's", "I'm", "made to look". "'s" only
+# after a pronoun: after a name or noun it is as often a possessive ("Ocean's 11", "the model's 15 photos").
+_STATES_AGE = (rf"(?:{_SUBJECT}{_AUXILIARY}{_ADVERB}{_VERB}|\b(?:she|he|who|someone|somebody)'s|\bi'?m"
+               r"|\bto (?:look|appear|seem|pass for))")
 # Between the verb and the number: "is just 15", "looks about fourteen", "turned only 16".
 _HEDGE = r"(?:(?:only|just|barely|merely|about|around|maybe|perhaps|like|nearly|almost|still|now|already) )?"
-# The name of a thing an age is never given in brackets: "Section (15)", "step (3)", "equation (12)". ("girls
-# (15)" is a minor anyway: "girls" is a minor word.)
-_REFERENCE_WORDS = ("section", "sections", "equation", "eq", "step", "steps", "figure", "fig", "note", "notes",
-                    "item", "items", "page", "pages", "line", "lines", "ref", "chapter", "article", "paragraph",
-                    "rule", "clause", "table", "question", "part", "footnote", "exercise", "version", "option",
-                    "point", "level", "stage", "phase", "day", "week", "round", "episode", "season", "issue",
-                    "vol", "no", "number", "size", "sizes", "and", "or", "to", "see", "of", "in", "total",
-                    # a page's count of what it lists: "Photos (15)", "Comments (12)"
-                    "photos", "pics", "pictures", "images", "videos", "clips", "comments", "replies", "messages",
-                    "posts", "reviews", "results", "likes", "views", "votes", "files", "members", "followers",
-                    "products", "listings", "matches", "answers", "questions", "notifications", "tags", "albums",
-                    "sets", "seeds", "units", "models", "girls", "boys")
-_NOT_AFTER_REFERENCE = "".join(rf"(?<!\b{word} )" for word in _REFERENCE_WORDS)
+# Short of eighteen: "not yet 18", "almost eighteen", "not even 15".
+_SHORT_OF = rf"(?:not yet|not even|not quite|almost|nearly) (?:{UNDER_18}|18|eighteen)"
+# Things done to or by a person at an age: "photographed at 15", "married at 16" (not "the class is at 13").
+_AT_AN_AGE_AFTER = (r"\b(?:photographed|filmed|pictured|posed|posing|modell?ed|modell?ing|married|wed|pregnant|"
+                    r"nude|naked|topless|undressed|seduced|abused|molested|groomed|discovered|scouted|virginity|"
+                    r"of (?:me|her|him))")
+
 # An aged spirit or cheese: "whisky aged 15 years in oak", "cheddar aged 12 months".
 _AGED_GOODS = ("whisky", "whiskey", "scotch", "bourbon", "rum", "malt", "cognac", "brandy", "wine", "port",
                "cheese", "cheddar", "gouda", "parmesan", "beef", "steak", "spirit", "spirits", "vinegar")
@@ -97,24 +103,28 @@ AGE = "|".join([
     r"\b(?:below|under|beneath|short of|not yet (?:of|at|reached)) (?:the )?(?:age of consent|legal age|"
     r"age of majority|consenting age)\b",
     r"\bunder age\b(?![- ]?\d)",
-    rf"\b(?:not yet|not even|not quite|almost|nearly) (?:{UNDER_18}|18|eighteen){_ENDS_AN_AGE}",
-    r"\bnot (?:18|eighteen) yet\b",
-    rf"\bbelow (?:the age of )?(?:1[2-8]|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen){_ENDS_AN_AGE}",
-    # a bare number where a person's age stands
-    # (the lookbehinds come after a look ahead for the words: a hundred lookbehinds tried at every character
-    # made the block 6x slower)
-    rf"(?={_STATES_AGE} {_HEDGE}{_BARE_UNDER_18}\b){_NOT_AFTER_QUANTITY}"
-    rf"{_STATES_AGE} {_HEDGE}{_BARE_UNDER_18}{_ENDS_AN_AGE}",                # "who is fourteen", "turned 15 and"
-    rf"\b(?:just|only|barely|merely) {_TEN_TO_17}{_ENDS_AN_AGE}",         # "a topless model, just 15,"
-    rf"\bat (?:just |only |barely )?{_THIRTEEN_TO_17}{_ENDS_AN_AGE}",     # "nude at 15", "at sixteen she"
-    rf"\b(?={_BARE_UNDER_18} and a half){_NOT_AFTER_QUANTITY}\b{_BARE_UNDER_18} and a half{_ENDS_AN_AGE}",  # "15 and a half"
-    rf"(?=\(\d)(?<=[a-z] ){_NOT_AFTER_REFERENCE}\({_DIGITS}\)(?!\s*(?:,|and|or|to|-)\s*\(?\d)"
-    rf"(?=(?:{_AGE_FOLLOWER})|\s+(?:who|was|is|has|had)\b)",  # "Lily (15)"
+    # a bare number where a person's age stands: after a person, never after a thing
+    # (the lookahead for the number comes first: the person alternation tried at every word is the slow part)
+    rf"\b(?=\w+(?:'\w+)?,?(?: [\w']+)*? \(?(?:{_BARE_UNDER_18}|18|eighteen)\b)(?:"
+    rf"{_STATES_AGE} {_HEDGE}{_BARE_UNDER_18}{_ENDS_AN_AGE}"                # "who is fourteen", "she's 15"
+    rf"|(?:{_STATES_AGE}|{_PERSON},?) {_SHORT_OF}{_ENDS_AN_AGE}"             # "a model not yet 18"
+    rf"|(?:{_STATES_AGE}|{_PERSON},?) not (?:18|eighteen) yet\b"            # "she's not 18 yet"
+    rf"|{_PERSON}, {_HEDGE}{_BARE_UNDER_18}{_ENDS_AN_AGE}"                  # "a model, 15,", "Sofia, about 14."
+    rf"|{_PERSON} (?:just|only|barely|merely) {_TEN_TO_17}{_ENDS_AN_AGE}"    # "a model just 15"
+    rf"|{_PERSON},? below (?:1[2-8]|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen){_ENDS_AN_AGE}"
+    rf"|(?:{_PERSON}|{_AT_AN_AGE_AFTER}) at (?:just |only |barely )?{_THIRTEEN_TO_17}{_ENDS_AN_AGE}"  # "photographed at 15"
+    rf"|{_PERSON} \({_DIGITS}\)(?!\s*(?:,|and|or|to|-)\s*\(?\d)"
+    rf"(?=(?:{_AGE_FOLLOWER})|\s+(?:who|was|is|has|had)\b)"               # "Lily (15)", "a dancer (16)"
+    r")",
+    # "just 15, she posed", "at sixteen she": the person comes after
+    rf"\b(?:(?:just|only|barely|merely) {_TEN_TO_17}|at (?:just |only |barely )?{_THIRTEEN_TO_17}),? (?:she|he|i)\b",
+    rf"\bbelow the age of (?:1[2-8]|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen){_ENDS_AN_AGE}",
     # as personals and captions write it: "15F", "16m4f", "(15f)", "[F15]", "I'm 16m"
     rf"\b{_DIGITS} ?[fm] ?4 ?[fm]\b",
     rf"[(\[] ?{_DIGITS} ?[fm] ?[)\]]|\[ ?[fm] ?{_DIGITS} ?\]",
-    rf"(?<![-+.,\w]){_DIGITS}f\b(?![-/.]?\d|-)(?!\s*(?:degrees?|outside|overnight|today|tonight|lows?|highs?|temps?|"
-    r"temperatures?|weather|wind|below|above|freezing)\b)",  # "15F", not "16F outside"
+    rf"(?<![-+.,\w])(?<!size )(?<!cup )(?<!bra ){_DIGITS}f\b(?![-/.]?\d|-)"
+    r"(?!\s*(?:degrees?|outside|overnight|today|tonight|lows?|highs?|temps?|temperatures?|weather|wind|below|above|"
+    r"freezing|bras?|cups?|sizes?|band|underwire)\b)",  # "15F", not "16F outside" or a bra size ("a 12F bra")
     rf"\b{_DIGITS}[fm](?=\s+(?:here|looking|seeking|lf\w*|hmu|dm|bored|single)\b)",
     rf"\b(?:i'?m|i am|me:?) {_DIGITS} ?[fm]\b",
 ])
