@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import typer
+
 from pipeline.cli.prompt_checks import check_prompt_files
 from pipeline.cli.writable_checks import check_prefect_home, check_runs_folder, check_writable_file
 from pipeline.config import LLM_ROLES, BuildConfig
@@ -79,10 +81,12 @@ def served_models(endpoint) -> set[str]:
 
 
 def listed_models(name: str, endpoint) -> set[str]:
-    """The model ids the endpoint's GET /models lists; empty when it lists none, has no /models,
-    or is too slow to say (its requests then fail, or succeed, on their own). Raises EndpointUnusable
-    when it cannot be reached or refuses the key, or base_url is no OpenAI-compatible API: a build
-    would spend minutes retrying, then record every item failed."""
+    """The model ids the endpoint's GET /models lists; empty when it lists none or has no /models.
+    Raises EndpointUnusable when it cannot be reached or refuses the key, or base_url is no
+    OpenAI-compatible API: a build would spend minutes retrying, then record every item failed.
+    A /models too slow to answer is waited for once more (`models_listing`), and then, like any other
+    failed request, a `note:` line says the model names went unchecked (its requests then fail, or
+    succeed, on their own)."""
     import httpx
 
     from pipeline.llm.transport import env_proxy, proxy_hint
@@ -94,18 +98,56 @@ def listed_models(name: str, endpoint) -> set[str]:
                                "variables, and leakless's client speaks to HTTP proxies only: name an http:// "
                                "proxy in HTTPS_PROXY/HTTP_PROXY, or add the host to NO_PROXY")
     try:
-        listing = ask(endpoint, "GET", "models")
+        listing = models_listing(endpoint)
         # /models alone may be missing or off-limits (a key scoped to chat): the chat endpoint decides,
         # asked with an empty body, which a server refuses before generating anything
         chat = ask(endpoint, "POST", "chat/completions") if listing.status_code in REFUSED_KEY | NOT_THERE else None
     except (httpx.ConnectError, httpx.ProxyError) as error:
         raise EndpointUnusable(f"{where} cannot be reached ({' '.join(str(error).split())})"
                                f"{proxy_hint(proxy)}; is its server running?") from None
-    except httpx.HTTPError:
+    except ModelsUnanswered as why:
+        say(f"note: {where}: {why}, so the model names asked of it could not be checked against the server "
+            "(a name it does not serve would be recorded as the model that answered)")
+        return set()
+    except httpx.HTTPError:  # the empty-body probe only: the listing said nothing of the model names
         return set()
     if chat is not None:
         check_chat_answers(where, endpoint, listing.status_code, chat)
     return model_ids(listing)
+
+
+MODELS_FIRST_WAIT_S = 5.0  # an idle server lists its models at once
+
+
+class ModelsUnanswered(Exception):
+    """GET /models got no answer, even after the longer wait."""
+
+
+def models_listing(endpoint):
+    """GET /models. A server busy answering (llama.cpp's, for another build) may take longer than
+    MODELS_FIRST_WAIT_S to list them: taking that silence for "no list" let a name it does not serve
+    through, recorded on every answer. So it is waited for once more, as long as a chat request would
+    be (`timeout_s`), saying so on stderr. Raises ModelsUnanswered when it still does not answer, or the
+    request fails otherwise than on connecting (which `listed_models` reports)."""
+    import httpx
+
+    waits = (MODELS_FIRST_WAIT_S, max(endpoint.timeout_s, MODELS_FIRST_WAIT_S))
+    for attempt, wait_s in enumerate(waits):
+        if attempt:
+            say(f"waiting for {endpoint.base_url.rstrip('/')}/models (the server is busy; up to {wait_s:g} s)")
+        try:
+            return ask(endpoint, "GET", "models", timeout_s=wait_s)
+        except httpx.TimeoutException:
+            continue
+        except (httpx.ConnectError, httpx.ProxyError):
+            raise
+        except httpx.HTTPError as error:
+            raise ModelsUnanswered(f"GET /models failed ({type(error).__name__})") from None
+    raise ModelsUnanswered(f"GET /models did not answer within {waits[-1]:g} s")
+
+
+def say(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 REFUSED_KEY = {401, 403}

@@ -8,7 +8,7 @@ role output computed from them (`scripted_answers.answer_for`). A request with n
 a model under test being asked a benchmark pair (`leakless evaluate`): a scripted
 model chosen by the model id answers it (`scripted_answers.model_answer`), and the scripted judge
 labels the answer (`scripted_answers.judge_answer`). Latency
-and faults (429, 500, timeout, malformed JSON, refusal) are injectable, and it
+and faults (429, 500, timeout, malformed JSON, refusal, a slow GET /models) are injectable, and it
 counts what it received (`openai_server_state`: the fault plan and the counts), so tests can assert
 that a cached rerun sent nothing. Its GET /v1/models reply carries SCRIPTED_SERVER_HEADER: the
 client serves the answers it cached from this server to this server only (`pipeline.llm.cache`).
@@ -57,8 +57,10 @@ def create_app(state: ServerState) -> FastAPI:
     @app.get("/v1/models", response_model=None)
     async def models(request: Request) -> Response:
         # it answers any model name (as scripted-fake:<name>), so it lists none for a client to check
-        reply = wrong_key(request, state) or Response(json.dumps({"object": "list", "data": []}),
-                                                      media_type="application/json")
+        # unless a test names some (`served`)
+        await asyncio.sleep(state.models_delay_s)
+        listing = {"object": "list", "data": [{"id": model, "object": "model"} for model in state.served]}
+        reply = wrong_key(request, state) or Response(json.dumps(listing), media_type="application/json")
         # the client serves the answers it cached from this server to this server only
         reply.headers[SCRIPTED_SERVER_HEADER] = "leakless fake-llm"
         return reply
@@ -211,10 +213,12 @@ class FakeOpenAIServer:
 
     def __init__(self, latency_s: float = 0.0, faults: FaultPlan | None = None,
                  refusing_models: frozenset[str] = frozenset(), port: int = 0,
-                 rejects_json_schema: bool = False, api_key: str | None = None, quirk: str | None = None):
+                 rejects_json_schema: bool = False, api_key: str | None = None, quirk: str | None = None,
+                 served: tuple[str, ...] = (), models_delay_s: float = 0.0):
         self.state = ServerState(latency_s=latency_s, faults=faults or FaultPlan(),
                                  refusing_models=frozenset(refusing_models),
-                                 rejects_json_schema=rejects_json_schema, api_key=api_key, quirk=quirk)
+                                 rejects_json_schema=rejects_json_schema, api_key=api_key, quirk=quirk,
+                                 served=tuple(served), models_delay_s=models_delay_s)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", port))

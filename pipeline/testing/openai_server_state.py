@@ -45,6 +45,8 @@ class ServerState:
     rejects_json_schema: bool = False  # like llama.cpp's server: HTTP 500 for type json_schema
     api_key: str | None = None  # like a server started with --api-key: any other key gets HTTP 401
     quirk: str | None = None  # one of PROVIDER_QUIRKS, applied to every chat reply
+    served: tuple[str, ...] = ()  # the ids GET /models lists (none by default: any name is answered)
+    models_delay_s: float = 0.0  # GET /models answers this late, as a busy llama.cpp server's does
     requests: Counter = field(default_factory=Counter)  # per role
     with_image: Counter = field(default_factory=Counter)  # per role, requests carrying an image
     faults_sent: Counter = field(default_factory=Counter)  # per kind
