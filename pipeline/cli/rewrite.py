@@ -33,7 +33,7 @@ from pipeline.progress import StageProgress
 from pipeline.storage import atomic_path
 
 if TYPE_CHECKING:
-    from pipeline.records import LeakScores
+    from pipeline.records import LeakScores, RewriteAttempt
     from pipeline.stages.leak_filter import LeakFilterStage
     from pipeline.stages.rewrite_loop import RewriteItem, RewriteOutcome
 
@@ -176,14 +176,20 @@ def kept_as_is(outcome: RewriteOutcome) -> bool:
             and outcome.blocked is None)
 
 
+def shipped(outcome: RewriteOutcome) -> RewriteAttempt | None:
+    """The final attempt, as the row's rewrite: none for a failed or blocked row, whose earlier attempt
+    (kept in attempt_log) was the one the loop went on to replace, not a usable rewrite."""
+    return None if outcome.error or outcome.blocked else outcome.final
+
+
 def final_scores(outcome: RewriteOutcome) -> LeakScores | None:
     """The final attempt's scores, or those of the query itself when it was kept."""
-    return outcome.final.leak if outcome.final else outcome.original if kept_as_is(outcome) else None
+    return shipped(outcome).leak if shipped(outcome) else outcome.original if kept_as_is(outcome) else None
 
 
 def final_query(outcome: RewriteOutcome) -> str | None:
-    if outcome.final:
-        return outcome.final.query
+    if shipped(outcome):
+        return shipped(outcome).query
     return outcome.item.query if kept_as_is(outcome) else None
 
 
@@ -203,13 +209,16 @@ def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool
         "spans": pa.array([list(leak.spans) if leak else [] for leak in scores], pa.list_(pa.string())),
         "status": [status(o, ok, leak_filter) for o, ok in zip(outcomes, english)],
         "intent_similarity": pa.array(intent_similarities([o.item.query for o in outcomes], finals), pa.float64()),
-        # who wrote the final query: no one for a row never rewritten (unchanged, blocked, not English)
-        "backend": pa.array([o.final.made_by.backend if o.final else None for o in outcomes], pa.string()),
-        "model": pa.array([o.final.made_by.model if o.final else None for o in outcomes], pa.string()),
-        "prompt_hash": pa.array([o.final.made_by.prompt_hash if o.final else None for o in outcomes], pa.string()),
+        # who wrote the final query: no one for a row with none (unchanged, failed, blocked, not English)
+        **provenance_columns([shipped(o) for o in outcomes]),
         "detector_version": [leak_filter.detector.version] * len(outcomes),
         "attempt_log": pa.array([attempt_log(o) for o in outcomes], pa.list_(ATTEMPT_TYPE)),
     })
+
+
+def provenance_columns(finals: list[RewriteAttempt | None]) -> dict[str, pa.Array]:
+    return {field: pa.array([getattr(final.made_by, field) if final else None for final in finals], pa.string())
+            for field in ("backend", "model", "prompt_hash")}
 
 
 def intent_similarities(queries: list[str], finals: list[str | None]) -> list[float | None]:

@@ -70,8 +70,18 @@ def query_problem(text: str) -> str | None:
     return None
 
 
+# A small model echoes prompt markup round its answer ("...this check?</revised_query>", SmolLM2): the
+# template's tags, or one it made up naming a query, at either end are no part of the query.
+PROMPT_TAG = r"</?(?:\w*query\w*|image_description|category|leaked_spans)>"
+EDGE_TAGS = re.compile(rf"^(?:\s*{PROMPT_TAG})+|(?:{PROMPT_TAG}\s*)+$", re.IGNORECASE)
+
+
+def untagged(text: str) -> str:
+    return EDGE_TAGS.sub("", text).strip()
+
+
 def _query(text: str) -> str:
-    text = text.strip()
+    text = untagged(text)
     if (problem := query_problem(text)) is not None:
         raise ValueError(f"{problem}, got {text!r}")
     return text
@@ -80,7 +90,7 @@ def _query(text: str) -> str:
 def _queries(queries: list[str]) -> list[str]:
     """A seed answer is usable when one of its queries is: the others are left out by the drafts
     stage, each with its reason on the seed's ledger line, rather than failing the whole answer."""
-    queries = [query.strip() for query in queries]
+    queries = [untagged(query) for query in queries]
     if not any(query_problem(query) is None for query in queries):
         told = "; ".join(f"{query!r}: {query_problem(query)}" for query in queries)
         raise ValueError(f"no usable query ({told})" if queries else "at least one query is needed")
