@@ -15,6 +15,7 @@ An item's texts are read by the guardrail together: its query and image descript
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -22,6 +23,7 @@ from pipeline.backends.base import Rewriter, RewriteRequest
 from pipeline.contracts import ItemError, Provenance
 from pipeline.detect.detector import LeakInput
 from pipeline.detect.lexicon import Lexicon, StemmedText
+from pipeline.lexicon import load_lexicon
 from pipeline.guardrails import GuardHit, check_texts, name_hit
 from pipeline.plain_text import has_words
 from pipeline.records import LeakScores, RewriteAttempt
@@ -77,6 +79,8 @@ def rewrite_until_clean(items: list[RewriteItem], rewriter: Rewriter, leak_filte
                 outcomes[n].error = result
             elif not has_words(result[0]):  # "?" from a model: nothing to score, and nothing to ship
                 outcomes[n].error = ItemError(error="the rewrite has no words", raw=result[0])
+            elif copied := copied_description(result[0], items[n]):
+                outcomes[n].error = ItemError(error=f"rewrite.copied_description: {copied}", raw=result[0])
             elif hit := check_texts([result[0], *item_texts(items[n])], items[n].category):
                 outcomes[n].blocked = hit
             else:
@@ -99,6 +103,32 @@ def _needing_rewrite(pending: list[int], outcomes: list[RewriteOutcome], leak_fi
     for n, leak in zip(pending, scores):
         outcomes[n].original = leak
     return [n for n, leak in zip(pending, scores) if leak_filter.should_retry(leak)]
+
+
+# A rewrite is the description pasted in, not a query, when at least 3 of its content words, and this
+# share of them, come from the description and not from the original query (SmolLM2's "This is an image
+# of a CAPTCHA. ... The solution is: ...", scored clean). Words the query had do not count: a leaky
+# rewrite that keeps them is the leak filter's to judge. No rules or LLM rewrite the rewrite audit judged
+# usable comes near (the highest: 0 copied words; the pasted ones 5 of 6 to 53 of 58).
+COPIED_SHARE, COPIED_MIN = 0.6, 3
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def copied_description(rewrite: str, item: RewriteItem) -> str | None:
+    """Why the rewrite reads as the image description rather than a query, or None."""
+    words = _content_words(rewrite)
+    described = set(_content_words(item.image_description)) - set(_content_words(item.query))
+    copied = sum(word in described for word in words)
+    if copied >= COPIED_MIN and copied >= COPIED_SHARE * len(words):
+        return f"the rewrite repeats the image description ({copied} of its {len(words)} content words)"
+    return None
+
+
+def _content_words(text: str) -> list[str]:
+    """Lower-cased content words, a plural's s dropped ("breads" meets "bread")."""
+    lexicon = load_lexicon()
+    return [word[:-1] if word.endswith("s") and len(word) > 3 else word
+            for word in WORD.findall(text.lower()) if lexicon.is_content_word(word)]
 
 
 def leak_input(item: RewriteItem, query: str) -> LeakInput:
