@@ -57,6 +57,8 @@ def rewrite(
         "span to feed back (a text-harm leak such as 'h3roin' has none): the same request would get "
         "the same answer."))] = 3,
     config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config; its [backends] rewriter is used.")] = None,
+    rejects: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="JSONL listing the unreadable rows "
+                                                    "(default: beside --out, ending .rejects.jsonl).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 at the first unreadable row (without it such "
                                                           "rows are named on stderr and skipped).")] = False,
 ) -> None:
@@ -77,18 +79,19 @@ def rewrite(
     from pipeline.factory import make_leak_filter, make_rewriter
 
     out = out or file.with_name(data_stem(file) + (f".{split}" if split else "") + ".rewritten.parquet")
-    refuse_unwritable_outputs(file, {"--out": out})
+    rejects_out = rejects or out.with_name(out.name.removesuffix(".parquet") + ".rejects.jsonl")
+    refuse_unwritable_outputs(file, {"--out": out, "--rejects": rejects_out})
     refuse_non_parquet({"--out": out})
     with user_errors():
         settings = load_config(config)
         check_llm_ready(settings, ("rewriter", "vsil_judge"))
-    rows, rejects = readable_rows(file, strict, query_field=query_field, description_field=description_field,
+    rows, unreadable = readable_rows(file, strict, query_field=query_field, description_field=description_field,
                                   id_field=id_field, split=split)
     repeated = len(rows) - len({row.id for row in rows})
     if repeated:  # each row is still rewritten, and written, on its own; `position` tells them apart
         typer.echo(f"note: {repeated} row(s) share an id with an earlier row; the output keeps one row per input row",
                    err=True)
-    with nothing_written(f"nothing written to {out}"):  # atomic_path leaves no half file
+    with nothing_written(f"nothing written to {out} or {rejects_out}"):  # atomic_path leaves no half file
         rewriter, leak_filter = knowing_shown_risk(make_rewriter(settings)), make_leak_filter(settings)
         english = [in_scope(row.query, row.image_description) for row in rows]  # the detector's own scope test
         with StageProgress(("rewrite",), len(rows), unit="rows") as progress:
@@ -97,10 +100,12 @@ def rewrite(
         table = outcome_table(rows, outcomes, english, leak_filter)
         with atomic_path(out) as temporary:
             pq.write_table(table, temporary)
+        with atomic_path(rejects_out) as temporary:  # as `audit` does: every input row is on record in a file
+            Path(temporary).write_text("".join(reject.json_line() for reject in unreadable), encoding="utf-8")
     drifted = intent_drifted(table.column("status").to_pylist(), table.column("intent_similarity").to_pylist(),
                              settings.harm_check.min_intent_similarity)
     output_console().print(summary(table.column("status").to_pylist(), leak_filter.threshold, rewriter.backend, out,
-                                   drifted) + (f"; {len(rejects)} unreadable row(s) skipped" if rejects else ""))
+                                   drifted) + (f"; {len(unreadable)} unreadable row(s) skipped, listed in {rejects_out}" if unreadable else ""))
 
 
 def knowing_shown_risk(rewriter):
@@ -204,6 +209,8 @@ def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool
         **({"file": [row.position.file for row in rows]} if rows and rows[0].position.file else {}),
         "query": [o.item.query for o in outcomes],
         "rewritten_query": finals,
+        # under the name the readers look for: `leakless audit OUT --query-field rewritten_query` scores the pair
+        "image_description": [o.item.image_description for o in outcomes],
         "attempts": pa.array([len(o.attempts) for o in outcomes], pa.int32()),
         "final_leak_score": pa.array([leak.score if leak else None for leak in scores], pa.float64()),
         "spans": pa.array([list(leak.spans) if leak else [] for leak in scores], pa.list_(pa.string())),
