@@ -139,6 +139,10 @@ class StartUp:
         global _starting
         if _starting is self:
             _starting = None
+            if (widget := self.progress.live.ipy_widget) is not None:
+                # Jupyter: Rich closes a transient display's widget, but a saved notebook (and nbconvert)
+                # keeps its last text, a spinner stopped at "starting ..." above the bars
+                widget.clear_output()
             self.progress.stop()
 
 
