@@ -6,10 +6,10 @@ from typing import get_args
 import pytest
 
 from pipeline.records import Element
-from pipeline.elements.checks import INSTRUCTION, shape_problem
+from pipeline.elements.checks import INSTRUCTION, instructions_found, shape_problem
 from pipeline.taxonomy import load_elements, load_taxonomy
 
-MARKER = INSTRUCTION  # shared with the checks every grown element passes
+MARKER = INSTRUCTION  # the library's own, stricter bar; grown elements pass `instructions_found`
 
 ELEMENTS = load_elements()
 
@@ -45,6 +45,7 @@ def test_an_unknown_kind_is_a_bad_line(tmp_path):
 @pytest.mark.parametrize("element", ELEMENTS, ids=lambda e: f"{e.sub_category}/{e.element}")
 def test_element_shape(element):
     assert shape_problem(element) is None  # the shape every grown element must have too
+    assert instructions_found(element) is None  # and the instruction check every grown element passes
     assert not MARKER.search(element.description), element.description
 
 
