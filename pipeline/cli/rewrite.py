@@ -212,6 +212,9 @@ def outcome_table(rows: list, outcomes: list[RewriteOutcome], english: list[bool
         # under the name the readers look for: `leakless audit OUT --query-field rewritten_query` scores the pair
         "image_description": [o.item.image_description for o in outcomes],
         "attempts": pa.array([len(o.attempts) for o in outcomes], pa.int32()),
+        # the input query's own score, scored before any rewrite: also for a failed or blocked row, which
+        # has no final score, so how leaky its query was is still on record
+        "original_leak_score": pa.array([o.original.score if o.original else None for o in outcomes], pa.float64()),
         "final_leak_score": pa.array([leak.score if leak else None for leak in scores], pa.float64()),
         "spans": pa.array([list(leak.spans) if leak else [] for leak in scores], pa.list_(pa.string())),
         "status": [status(o, ok, leak_filter) for o, ok in zip(outcomes, english)],

@@ -64,3 +64,17 @@ def test_prompt_markup_round_a_model_answer_is_no_part_of_the_query(answer):
 def test_markup_that_belongs_to_the_query_is_kept():
     query = "How do I get this page to run a <script> tag?"
     assert LeakRewriteOutput(rewritten_query=query).rewritten_query == query
+
+
+def test_every_scored_row_keeps_its_original_query_score_failed_or_not(tmp_path, monkeypatch):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "k1", "query": LEAKY, "image_description": KNIFE}) + "\n"
+                      + json.dumps({"id": "ok", "query": "What is a good way to spend a quiet afternoon here?",
+                                    "image_description": "A sunny park with benches."}) + "\n")
+    out = tmp_path / "out.parquet"
+    monkeypatch.setattr("pipeline.factory.make_rewriter", lambda settings: LeakyThenInvalid())
+    result = CliRunner().invoke(app, ["rewrite", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    failed, kept = pq.read_table(out).to_pylist()
+    assert failed["status"].startswith("failed:") and failed["original_leak_score"] > 0.5
+    assert kept["status"] == "unchanged" and kept["original_leak_score"] == kept["final_leak_score"] < 0.5
