@@ -28,7 +28,8 @@ from pipeline.runners import build_task_runner
 def grow_task(config, wanted: dict[str, int], run_id: str, show_progress: bool = False):
     try:
         return grow_elements(config, wanted, run_id,
-                             on_round=step_lines("extend: elements grow") if show_progress else no_steps)
+                             on_round=step_lines("extend: elements grow") if show_progress else no_steps,
+                             on_wait=step_lines("extend: elements grow"))
     except LLMConfigError as error:  # a setting to fix (an unset API key), not a bug: one line, no traceback
         return Failed(message=first_line(error))
 

@@ -87,7 +87,8 @@ def grow(
         check_llm_ready(settings, ["element_writer"])
         _note_skipped_lines(settings)
         report = grow_elements(settings, dict.fromkeys(sub_category, n),
-                               on_round=step_lines("elements grow") if progress else no_steps)
+                               on_round=step_lines("elements grow") if progress else no_steps,
+                               on_wait=lambda message: typer.echo(f"elements grow: {message}", err=True))
     output_console().print(Markdown(report.markdown()))
     if report.gave_up:
         typer.echo(f"error: stopped after {ROUNDS_BEFORE_GIVING_UP} rounds in which every request failed; "

@@ -232,9 +232,11 @@ class Grower:
 
 
 def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | None = None,
-                  client=None, embedder: Embedder | None = None, on_round: Step = no_steps) -> GrowReport:
+                  client=None, embedder: Embedder | None = None, on_round: Step = no_steps,
+                  on_wait: Step = no_steps) -> GrowReport:
     """Add up to `wanted[sub]` new elements per sub-category to the store, telling `on_round` what each
-    round left."""
+    round left, and `on_wait` who holds the store when another grow or removal has it (a grow may hold
+    it for minutes)."""
     from pipeline.factory import has_element_writer, make_element_writer
 
     if not has_element_writer(config):
@@ -253,7 +255,7 @@ def grow_elements(config: BuildConfig, wanted: dict[str, int], run_id: str | Non
     if made_here:
         client = make_element_writer(config)
     try:
-        with store.exclusive():
+        with store.exclusive(on_wait):
             return Grower(config, client, embedder, run_id or new_grow_id(), store).run(wanted, on_round)
     finally:
         if made_here:  # now, not at interpreter exit: its child process ends and its cache is written

@@ -29,3 +29,34 @@ def test_the_cli_tells_rounds_on_stderr_unless_no_progress(tmp_path, monkeypatch
     assert shown.exit_code == quiet.exit_code == 0, shown.output + quiet.output
     assert shown.stderr.startswith("elements grow: round 1: 1 requests") and "round 1" not in shown.stdout
     assert "round 1" not in quiet.stderr
+
+
+def test_a_grow_behind_another_says_who_holds_the_store_before_it_waits(tmp_path):
+    import threading
+
+    from pipeline.config import load_config
+    from pipeline.elements.grow import grow_elements
+    from pipeline.elements.store import ElementStore
+    from tests.elements.test_grow_judging import FAR
+    from tests.elements.test_grow_rounds import ScriptedWriter
+    from tests.support.embedders import ScriptedEmbedder
+
+    config = load_config(None, ["elements.per_request=4", f"elements.store='{tmp_path}'",
+                                "backends.element_writer='llm'"])
+    held, told = threading.Event(), []
+    release = threading.Event()
+
+    def other_grow():
+        with ElementStore(tmp_path).exclusive():
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=other_grow)
+    holder.start()
+    held.wait(30)
+    writer = ScriptedWriter(failing=set())
+    report = grow_elements(config, {WORKS: 2}, client=writer, embedder=ScriptedEmbedder(writer.vectors, other=FAR),
+                           on_wait=lambda message: (told.append(message), release.set()))
+    holder.join(30)
+    assert len(told) == 1 and "is in use by another process" in told[0] and "waiting for it to end" in told[0]
+    assert report.added[WORKS] == 2  # it went on once the other let go
