@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.cli.rewrite import intent_drifted, summary
+from pipeline.cli.rewrite_output import intent_drifted, summary
 
 STATUSES = ["clean", "clean", "clean", "unchanged", "harm_cues", "clean"]
 SIMILARITIES = [0.2, 0.35, 0.9, 0.1, 0.1, None]

@@ -7,6 +7,7 @@ import pytest
 from rich.progress import Progress
 
 import pipeline.cli.rewrite as rewrite_cli
+from pipeline.cli.rewrite_output import final_query
 import pipeline.report.benchmark_audit as benchmark_audit
 from pipeline.cli.detector import _scored_telling
 from pipeline.io.external import BenchmarkRow
@@ -61,7 +62,7 @@ def test_rewrite_in_slices_moves_the_bar_and_rewrites_as_one_pass_did(monkeypatc
         monkeypatch.setattr(rewrite_cli, "REWRITE_SLICE", slice_size)
         advanced: list[int] = []
         outcomes = rewrite_cli.rewrite_in_scope(items, english, rewriter, leak_filter, 3, advance=advanced.append)
-        return [(rewrite_cli.final_query(o), len(o.attempts), o.item.item_id) for o in outcomes], advanced
+        return [(final_query(o), len(o.attempts), o.item.item_id) for o in outcomes], advanced
 
     sliced, advanced = rewritten(2)
     whole, in_one = rewritten(1000)
