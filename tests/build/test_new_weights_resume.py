@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.batch import make_batches
 from pipeline.build import run_stage
-from pipeline.cli.preflight import changed_model_files_note
+from pipeline.cli.image_checks import changed_model_files_note
 from pipeline.config import load_config
 from pipeline.factory import STAGE_ORDER, _stages, config_key
 from pipeline.images.model_files import model_files_fingerprint

@@ -81,7 +81,7 @@ def test_a_model_or_device_that_cannot_work_stops_the_build_before_it_starts(bui
 
 
 def test_a_model_and_devices_that_can_work_pass_preflight(tmp_path, monkeypatch):
-    from pipeline.cli.preflight import check_image_model
+    from pipeline.cli.image_checks import check_image_model
     from pipeline.config import load_config
 
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
