@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from pipeline.backends.minilm import default_embedder
-from pipeline.release.card import COLUMN_MEANINGS, render_card
+from pipeline.release.card import render_card
+from pipeline.release.card_columns import COLUMN_MEANINGS
 from pipeline.release.make import make_release
 from pipeline.release.schema import RELEASE_SCHEMA, SELECTED_SCHEMA
 from pipeline.writers.tables import write_frame

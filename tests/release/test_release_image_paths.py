@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.release.card import COLUMN_MEANINGS
+from pipeline.release.card_columns import COLUMN_MEANINGS
 from pipeline.release.writer import without_paths
 from tests.release.test_card_licence_metadata import released
 
