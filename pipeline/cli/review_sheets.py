@@ -40,7 +40,7 @@ def export_sheets_command(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
 @review_app.command("import-sheet")
 def import_sheet(
     run: Run,
-    sheet: Annotated[Path, typer.Argument(callback=home_expanded, help="A filled review sheet, saved as CSV.")],
+    sheet: Annotated[Path, typer.Argument(callback=home_expanded, help="A filled review sheet, saved as CSV or as an Excel workbook (.xlsx).")],
     user: Annotated[str, typer.Option("--user", help="The annotator who filled it (as named to review export).")],
     runs_dir: RunsDir = RUNS_DIR,
     sheet_wins: Annotated[bool, typer.Option(

@@ -96,6 +96,6 @@ def guide_lines(sheets_folder: str = "") -> list[str]:
         "Images are in images/ beside the sheets" + (f" ({sheets_folder})" if sheets_folder else "") + ".",
         "Keep the exported_at column: a decision you make in the review app after that time stands over the "
         "sheet's row, whatever the file's date (a copy or a download re-dates a file).",
-        "Save as CSV (UTF-8; comma, semicolon or tab), keep the header row and the pair_id column as they are, "
-        "then: leakless review import-sheet RUN FILE --user NAME",
+        "Save as CSV (UTF-8; comma, semicolon or tab) or as an Excel workbook (.xlsx), keep the header row and the "
+        "pair_id column as they are, then: leakless review import-sheet RUN FILE --user NAME",
     ]

@@ -1,8 +1,9 @@
 """A review sheet read as spreadsheets save CSV: with a BOM or without, UTF-8 (or UTF-16, Excel's
 "Unicode Text"), comma, semicolon or tab between cells (or Excel's `sep=;` first line), CRLF line
 ends, quoted cells holding line breaks, header names in any case and spacing, trailing empty rows and
-columns. Each row keeps the line it starts on, for messages. A file that cannot be read as such (not
-UTF-8, a workbook, no pair_id or verdict column) is one ValueError, before anything is recorded.
+columns; or saved as an Excel workbook (`sheet_workbook`). Each row keeps the line it starts on (a
+workbook's row number), for messages. A file that cannot be read as such (not UTF-8, an .ods or .xls
+workbook, no pair_id or verdict column) is one ValueError, before anything is recorded.
 """
 
 from __future__ import annotations
@@ -10,15 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.review.sheet_format import COLUMNS
+from pipeline.review.sheet_workbook import is_excel_workbook, workbook_rows
 
 REQUIRED = ("pair_id", "verdict")
 DELIMITERS = (",", ";", "\t")
-WORKBOOKS = {b"PK\x03\x04": "a workbook (.xlsx or .ods)", b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)"}
-SAVE_AS_CSV = "save it as CSV UTF-8 (Excel: File > Save As > 'CSV UTF-8'; LibreOffice: Text CSV, Unicode (UTF-8))"
+WORKBOOKS = {b"PK\x03\x04": "an OpenDocument spreadsheet (.ods) or another zip file",
+             b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)"}
+SAVE_AS_CSV = ("save it as CSV UTF-8 or as an Excel workbook (.xlsx) (Excel: File > Save As > 'CSV UTF-8'; "
+               "LibreOffice: Text CSV, Unicode (UTF-8), or Excel 2007-365)")
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,8 @@ class SheetRow:
 def decoded_text(path: Path) -> str:
     raw = path.read_bytes()
     for magic, kind in WORKBOOKS.items():
-        if raw.startswith(magic):  # openpyxl is not a dependency: a workbook is saved as CSV instead
-            raise ValueError(f"{path.name} is {kind}, not CSV: {SAVE_AS_CSV}, and import that")
+        if raw.startswith(magic):
+            raise ValueError(f"{path.name} is {kind}, not a CSV or .xlsx sheet: {SAVE_AS_CSV}, and import that")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
     try:
@@ -70,26 +75,37 @@ def split_sep_line(text: str) -> tuple[str | None, str, int]:
 
 def read_sheet(path: Path) -> list[SheetRow]:
     """The sheet's rows that are not wholly empty, or a ValueError naming what is wrong with the file."""
-    delimiter, text, skipped = split_sep_line(decoded_text(path))
-    header_line = next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or delimiter_of(header_line))
-    header, width, rows, start = None, 0, [], 1
-    try:
-        for cells in reader:
-            line, start = start + skipped, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
-                continue
-            if header is None:  # its width counts the sheet's own columns too (notes right of ours)
-                header, width = columns_of(cells, path), len(cells)
-                continue
-            rows.append(SheetRow(line, {name: cells[index] if index < len(cells) else ""
-                                        for name, index in header.items()},
-                                 tuple(cell for cell in cells[width:] if cell.strip())))
-    except csv.Error as error:
-        raise ValueError(f"{path.name}: line {start + skipped} cannot be read as CSV ({error})") from None
+    numbered = workbook_rows(path, is_header_row) if is_excel_workbook(path) else csv_rows(path)
+    header, width, rows = None, 0, []
+    for line, cells in numbered:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if header is None:  # its width counts the sheet's own columns too (notes right of ours)
+            header, width = columns_of(cells, path), len(cells)
+            continue
+        rows.append(SheetRow(line, {name: cells[index] if index < len(cells) else "" for name, index in header.items()},
+                             tuple(cell for cell in cells[width:] if cell.strip())))
     if header is None:
         raise ValueError(f"{path.name} is empty: expected a review sheet (`review export --format csv`)")
     return rows
+
+
+def is_header_row(cells: Iterable[str]) -> bool:
+    return set(REQUIRED) <= {header_name(cell) for cell in cells}
+
+
+def csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(the line a row starts on, its cells) of a CSV sheet."""
+    delimiter, text, skipped = split_sep_line(decoded_text(path))
+    header_line = next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or delimiter_of(header_line))
+    start = 1
+    try:
+        for cells in reader:
+            line, start = start + skipped, reader.line_num + 1
+            yield line, cells
+    except csv.Error as error:
+        raise ValueError(f"{path.name}: line {start + skipped} cannot be read as CSV ({error})") from None
 
 
 def columns_of(cells: list[str], path: Path) -> dict[str, int]:

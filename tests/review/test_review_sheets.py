@@ -188,7 +188,8 @@ def test_files_a_spreadsheet_saved_otherwise_are_one_error_and_record_nothing(tm
     workbook = tmp_path / "sheet.xlsx"
     workbook.write_bytes(b"PK\x03\x04rest of a zip")
     result = import_sheet(tmp_path, workbook)
-    assert result.exit_code == 2 and "sheet.xlsx is a workbook (.xlsx or .ods), not CSV: save it as CSV" in result.output
+    assert result.exit_code == 2 and ("sheet.xlsx is an OpenDocument spreadsheet (.ods) or another zip file, not a CSV "
+                                      "or .xlsx sheet: save it as CSV UTF-8 or as an Excel workbook") in result.output
     other = write(tmp_path / "other.csv", "pair_id,verdict\nabc123,accept\n")
     result = import_sheet(tmp_path, other)
     assert result.exit_code == 2 and "names a pair of run fake (another run's sheet?)" in result.output

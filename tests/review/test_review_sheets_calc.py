@@ -139,3 +139,26 @@ def test_a_sheet_without_its_export_time_is_dated_by_its_file_with_one_warning(t
     assert result.exit_code == 0, result.output
     assert "note: calc-exported-at-cut.csv line 2: replaced ann's decision on pair pair0000 from web" in result.output
     assert recorded(tmp_path)["pair0000"][:2] == ("accept", None)
+
+
+def test_calc_workbooks_read_as_their_csv(tmp_path):
+    """The same sheets saved by Calc as Excel workbooks (.xlsx) record the same decisions, name the same
+    lines, and keep exported_at (text in a cell)."""
+    sheet_run(tmp_path)
+    result = import_sheet(tmp_path, calc_file(tmp_path, "calc-notes-column.xlsx"))
+    assert result.exit_code == 0 and "3 decisions recorded, 0 already recorded, 1 not reviewed" in result.output
+    assert {pair: got[:3] for pair, got in recorded(tmp_path).items()} == {
+        "pair0000": ("accept", None, None), "pair0001": ("reject", "still_leaks", None),
+        "pair0003": ("edit", None, "How would one, in general, arrange these?")}
+    result = import_sheet(tmp_path, calc_file(tmp_path, "calc-formula-errors.xlsx"), user="bob")
+    assert result.exit_code == 1
+    for line, cell in ((3, "verdict '#NAME?'"), (4, "reason '#DIV/0!'"), (5, "edited_query '#VALUE!'")):
+        assert f"calc-formula-errors.xlsx line {line}: {cell} is a formula's error" in result.output
+
+
+def test_a_calc_workbook_keeps_its_export_time_against_a_later_app_decision(tmp_path):
+    sheet_run(tmp_path)
+    decide(tmp_path, "pair0000", action="reject", reason="not_harmful")  # after the export
+    result = import_sheet(tmp_path, calc_file(tmp_path, "calc-exported-at.xlsx"))
+    assert result.exit_code == 1 and "calc-exported-at.xlsx line 2: ann decided pair pair0000 in web at " in result.output
+    assert recorded(tmp_path)["pair0000"][:2] == ("reject", "not_harmful")
