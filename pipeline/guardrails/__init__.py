@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -126,7 +127,8 @@ def _minors_hit(readings: list[str], category: str | None) -> GuardHit | None:
         return None
     sexual = next(filter(None, (_search(rules.sexual_lower, rules.sexual, text, low)
                                 for text, low in zip(texts, lowered))), None)
-    if sexual or category == "Erotic":
+    # a user's benchmark or taxonomy may spell it "erotic" or "EROTIC": the rule is the category's, not its case
+    if sexual or (category or "").strip().lower() == "erotic":
         return GuardHit(rule="sexual_minors", matched=f"{minor} + {sexual or 'Erotic category'}")
     return None
 
@@ -163,14 +165,27 @@ def _private_person_hit(text: str) -> GuardHit | None:
     return None
 
 
-def check_texts(texts: list[str], category: str | None = None) -> GuardHit | None:
+def check_texts(texts: Iterable[str], category: str | None = None) -> GuardHit | None:
     """The first rule one item's texts break, or None. `sexual_minors` reads them together: a
     minor word in the description and a sexual word in the query are one hit."""
+    texts = _text_list(texts)
     readings = [reading for text in texts for reading in guard_readings(text)]
     # "Emily_Carter" is a name; camelCase is not read apart for names ("MarkDown" is no person)
     names = [text for reading in readings for text in dict.fromkeys((reading, underscores_apart(reading)))]
     return (_minors_hit(readings, category) or _run_together_hit(readings)
             or next(filter(None, map(_private_person_hit, names)), None) or _unreadable_hit(texts))
+
+
+def _text_list(texts: Iterable[str]) -> list[str]:
+    """The texts as a list, read more than once below; one string is refused, not read letter by letter
+    (each letter alone breaks no rule: the block would pass it)."""
+    if isinstance(texts, str):
+        raise TypeError("check_texts takes a list of texts, not one string: check_text(text) checks one")
+    texts = list(texts)
+    for text in texts:
+        if not isinstance(text, str):
+            raise TypeError(f"check_texts takes texts (str); got {type(text).__name__}: {text!r:.60}")
+    return texts
 
 
 def _unreadable_hit(texts: list[str]) -> GuardHit | None:
