@@ -141,13 +141,15 @@ class LeakFilterStage(FilterStage):
         query is no longer the text it was scored on (an edit), is scored here."""
         # a pair the judge failed on (here, or in a checkpoint written before such failures were kept) is
         # asked again: the judge may be back, and an answer must not be passed on the detector's word
-        unscored = [pair for pair in pairs
+        # by position, not by pair id: two pairs of one seed and original query share an id (several
+        # rewrites of one query scored in a script), and each must get its own scores
+        unscored = [n for n, pair in enumerate(pairs)
                     if pair.leak is None or not pair.leak.of(pair.final_query) or judge_failed(pair.leak)]
         terms = {seed.id: seed.element.terms for seed in batch.seeds}
-        fresh = dict(zip((pair.id for pair in unscored), self.score([
-            LeakInput(query=p.final_query, image_description=p.image_description, category=p.category,
-                      element_terms=terms.get(p.seed_id, ())) for p in unscored])))
-        scores = [fresh.get(pair.id, pair.leak) for pair in pairs]
+        fresh = dict(zip(unscored, self.score([
+            LeakInput(query=pairs[n].final_query, image_description=pairs[n].image_description,
+                      category=pairs[n].category, element_terms=terms.get(pairs[n].seed_id, ())) for n in unscored])))
+        scores = [fresh.get(n, pair.leak) for n, pair in enumerate(pairs)]
         # a pair the configured judge could not judge is not passed on the detector's word alone
         return [ItemError(error=f"VSIL judge: {failure_text(leak.judge_error)}", transient=leak.judge_error.transient)
                 if leak.judge_error else leak for leak in scores]
