@@ -20,6 +20,9 @@ class Stage(ABC):
     name: str = "stage"
 
     def __call__(self, batch: Batch) -> Batch:
+        if not isinstance(batch, Batch):  # a list of pairs from a script failed deep inside run()
+            raise TypeError(f"the {self.name} stage takes a Batch (pipeline.batch.Batch(seeds=..., pairs=...)), "
+                            f"not {type(batch).__name__}")
         started = time.perf_counter()
         with stoppable():  # Ctrl-C or SIGTERM drops the stage mid-way: no checkpoint (`pipeline.stopping`)
             result = self.run(batch)

@@ -59,11 +59,20 @@ class FilterStage(Stage):
         """The pair as it moves on when kept (a filter whose evidence later stages read puts it on)."""
         return pair
 
+    def evidence(self, batch: Batch) -> list[Any]:
+        """`gather`'s evidence, one per pair: a pair without one would leave the stage with no record."""
+        evidence = list(self.gather(batch.pairs, batch))
+        if len(evidence) != len(batch.pairs):
+            raise ValueError(f"{type(self).__name__}.gather gave {len(evidence)} pieces of evidence for "
+                             f"{len(batch.pairs)} pairs: one per pair, in order (an ItemError for a pair it "
+                             "could not score)")
+        return evidence
+
     def run(self, batch: Batch) -> Batch:
         if not batch.pairs:
             return batch
         kept, decisions, failures = [], [], list(batch.failures)
-        for pair, evidence in zip(batch.pairs, self.gather(batch.pairs, batch)):
+        for pair, evidence in zip(batch.pairs, self.evidence(batch), strict=True):
             if isinstance(evidence, ItemError):
                 failures.append(failure_from(evidence, item_id=pair.id, seed_id=pair.seed_id, stage=self.name,
                                              category=pair.category))
