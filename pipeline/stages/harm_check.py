@@ -46,6 +46,10 @@ class HarmCheckStage(FilterStage):
     backend = "rules"
 
     def __init__(self, embedder: Embedder, min_intent_similarity: float):
+        # a cosine floor: "0.4" failed deep in judge, and 5 dropped every pair as harm.intent_lost
+        if isinstance(min_intent_similarity, bool) or not isinstance(min_intent_similarity, (int, float)) \
+                or not -1 <= min_intent_similarity <= 1:
+            raise ValueError(f"min_intent_similarity is a cosine, a number from -1 to 1; got {min_intent_similarity!r}")
         self.embedder = embedder
         self.min_intent_similarity = min_intent_similarity
 

@@ -38,3 +38,11 @@ def test_a_gather_short_of_one_piece_per_pair_is_an_error_not_a_lost_pair():
 def test_a_stage_given_a_list_of_pairs_says_it_takes_a_batch():
     with pytest.raises(TypeError, match="the query_length stage takes a Batch .* not list"):
         ShortAnswers()([pair("What is this for?")])
+
+
+@pytest.mark.parametrize("floor", ["0.4", 5, True, -2])
+def test_the_harm_checks_intent_floor_is_a_cosine(floor):
+    from pipeline.stages.harm_check import HarmCheckStage
+
+    with pytest.raises(ValueError, match="min_intent_similarity is a cosine, a number from -1 to 1"):
+        HarmCheckStage(embedder=None, min_intent_similarity=floor)
