@@ -27,6 +27,9 @@ def home_expanded(value: Path | list[Path] | None) -> Path | list[Path] | None:
     if isinstance(value, (list, tuple)):
         return [home_expanded(path) for path in value]
     try:
-        return expand_home(value)
+        value = expand_home(value)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    # ".", "" (which the shell and typer hand over as ".") and ".." have no name to put an output's name
+    # beside ("leakless audit ." in a dataset folder): their real folder has
+    return value.resolve() if value.name in ("", "..") else value
