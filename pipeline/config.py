@@ -38,7 +38,7 @@ class RunConfig(StrictSettings):
     size: int = Field(4, ge=1, description="elements per sub-category")
     queries_per_seed: int = Field(3, ge=1, le=10)
     batch_size: int = Field(128, ge=64, description="items per Prefect task; never fewer than 64")
-    categories: list[str] = Field(default_factory=list, description="empty means all six")
+    categories: list[str] = Field(default_factory=list, description="empty means all of the taxonomy's")
     sub_categories: list[str] = Field(default_factory=list, description="empty means all of the chosen categories")
     elements_file: PathText | None = None
     runs_dir: PathText = Path("artifacts/runs")

@@ -20,7 +20,7 @@ import jinja2
 import pandas as pd
 import yaml
 
-from pipeline.release.card_columns import COLUMN_MEANINGS, column_types, release_columns
+from pipeline.release.card_columns import column_meanings, column_types, release_columns, taxonomy_phrase
 from pipeline.release.card_detector import detector_limits
 from pipeline.release.card_licence import (POOL_BACKEND_PREFIX, POOL_NOTE, card_licence, licence_naming,
                                            licence_text)
@@ -202,14 +202,15 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
                     and all(is_offline(backend) for r, backend, _, _ in backends if r == role)]
     offline_text = " or ".join(filter(None, [", ".join(offline_text[:-1]), *offline_text[-1:]]))
     placeholders = sum(row.get("image_backend") == "placeholder" for row in rows)
-    types = column_types()
-    columns = [(name, types.get(name, NOT_RECORDED), COLUMN_MEANINGS.get(name, NOT_RECORDED))
+    types, meanings = column_types(), column_meanings(manifest["counts"]["sub_category"])
+    columns = [(name, types.get(name, NOT_RECORDED), meanings.get(name, NOT_RECORDED))
                for name in release_columns(manifest)]
     drops = release_drops(manifest, decisions)
     final = manifest.get("final_filter") or {}
     body = BODY.render(
         name=manifest["name"], version=manifest["version"], preview=manifest["preview"], rows=manifest["rows"],
         extends=manifest["extends"], carried=manifest["carried_rows"], sub_counts=manifest["counts"]["sub_category"],
+        taxonomy=taxonomy_phrase(manifest["counts"]["sub_category"]),
         runs=given_runs(manifest), harm_thresholds=harm_threshold_note(manifest),
         provenance=provenance(manifest, rows), dedup_rule=dedup_rule(manifest["options"]),
         recipes=[*earlier_version_first(manifest), *rebuild_recipes(manifest)],

@@ -1,4 +1,5 @@
-"""The card's table of columns: what each released column means and its Hugging Face type."""
+"""The card's table of columns: what each released column means and its Hugging Face type, and what the
+card calls the taxonomy the pairs were sorted into (VLSBench's, or one of the builder's own)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ COLUMN_MEANINGS = {
              "release ships no image files (an older release kept the build's `images/<seed>.png` there, "
              "a file no release ships)",
     "image_description": "what the image shows",
-    "category": "VLSBench's category (6)",
+    "category": "VLSBench's category (6)",  # column_meanings() says otherwise for a taxonomy of one's own
     "sub_category": "VLSBench's sub-category (19)",
     "element": "the risky object or scenario the image shows",
     "source": "where the image came from: `generation` for a made one, else the source the image pool's "
@@ -51,6 +52,56 @@ COLUMN_MEANINGS = {
                      "was computed, a JSON list",
     "selection_reason": "why `leakless select` kept the pair (only in a selected version)",
 }
+
+
+# VLSBench's taxonomy (arXiv 2411.19939), as the shipped pipeline/taxonomy/taxonomy.toml has it. Written here,
+# not read from that file: a custom taxonomy is made by editing that very file, and the card must not then call
+# it VLSBench's. tests/release/test_card_taxonomy.py checks the two agree in this checkout.
+VLSBENCH_TAXONOMY = {
+    "Violent": ("Weapon-Related Violence", "Public Violence and Rioting", "Abuse and Physical Altercations"),
+    "Illegal Activity": ("Cybercrime", "Property Crimes", "Drug-Related Offenses",
+                         "Human Trafficking and Exploitation"),
+    "Self-Harm": ("Risky or Dangerous Behaviors", "Physical Self-Injury", "Substance Abuse and Poisoning",
+                  "Psychological and Disordered Harm"),
+    "Erotic": ("Adult Content", "Erotic Visual Content"),
+    "Hate": ("Racial and Ethnic Discrimination", "Cultural Xenophobia", "Religious Intolerance",
+             "Gender and Sexual Orientation Discrimination"),
+    "Privacy": ("Unauthorized Data Collection", "Identity Theft and Impersonation"),
+}
+VLSBENCH_PAIRS = {(category, sub) for category, subs in VLSBENCH_TAXONOMY.items() for sub in subs}
+VLSBENCH_SHAPE = f"{len(VLSBENCH_TAXONOMY)}×{len(VLSBENCH_PAIRS)}"
+
+
+def shipped_pairs(sub_counts: dict[str, int]) -> set[tuple[str, str]]:
+    """The (category, sub-category) pairs of a manifest's `counts.sub_category` keys ("category/sub-category")."""
+    return {tuple(key.split("/", 1)) for key in sub_counts}
+
+
+def is_vlsbench_taxonomy(sub_counts: dict[str, int]) -> bool:
+    """Whether every pair shipped sits in VLSBench's taxonomy, so the card may call the taxonomy VLSBench's."""
+    return shipped_pairs(sub_counts) <= VLSBENCH_PAIRS
+
+
+def taxonomy_phrase(sub_counts: dict[str, int]) -> str:
+    """How the card's build steps name the taxonomy the seeds came from; its counts are the release's own."""
+    if is_vlsbench_taxonomy(sub_counts):
+        return f"the {VLSBENCH_SHAPE} taxonomy"
+    pairs = shipped_pairs(sub_counts)
+    categories = len({category for category, _ in pairs})
+    return (f"a taxonomy of the builder's own, not VLSBench's ({categories} categor{'y' if categories == 1 else 'ies'}"
+            f" and {len(pairs)} sub-categor{'y' if len(pairs) == 1 else 'ies'} in this release)")
+
+
+def column_meanings(sub_counts: dict[str, int]) -> dict[str, str]:
+    """COLUMN_MEANINGS, with `category` and `sub_category` told apart from VLSBench's when the taxonomy is not."""
+    if is_vlsbench_taxonomy(sub_counts):
+        return COLUMN_MEANINGS
+    pairs = shipped_pairs(sub_counts)
+    return COLUMN_MEANINGS | {
+        "category": f"the category, in the builder's own taxonomy, not VLSBench's "
+                    f"({len({category for category, _ in pairs})} in this release)",
+        "sub_category": f"the sub-category, in the builder's own taxonomy, not VLSBench's ({len(pairs)} in this release)",
+    }
 
 
 def column_types() -> dict[str, str]:
