@@ -52,8 +52,7 @@ def calibrate_command(
     from pipeline.detect.text_harm_adapter import AdapterSettings
     from pipeline.env import IN_CHECKOUT
 
-    if not data.is_file():
-        raise fail(f"{data}: no such file")
+    require_file(data)
     if out is None and not IN_CHECKOUT:
         raise fail("--out is required outside a source checkout (the default would rewrite the installed "
                    f"package's calibration, {CALIBRATION_FILE})")
@@ -101,8 +100,7 @@ def eval_public(
 
     calibration, team_data = calibration or CALIBRATION_FILE, team_data or TEAM_DATA
     for path in (data, calibration):
-        if not path.is_file():
-            raise fail(f"{path}: no such file")
+        require_file(path)
     if not vlsbench_sample.is_file():
         raise fail(sample_missing(vlsbench_sample))
     if not any(team_data.glob("detector_*.jsonl")):
@@ -147,8 +145,7 @@ def eval_compare(
     from pipeline.detect.compare import RowScores, compare, input_warning, model_warning, uncompared
 
     for path in (before, after):
-        if not path.is_file():
-            raise fail(f"{path}: no such file")
+        require_file(path)
     try:
         scored_before, scored_after = RowScores.read(before), RowScores.read(after)
         comparisons = compare(scored_before, scored_after)
@@ -228,3 +225,8 @@ def _interval(interval: tuple[float, float] | None) -> str:
     return "" if interval is None else f" ({interval[0]:.3f}–{interval[1]:.3f})"
 
 
+def require_file(path: Path) -> None:
+    if path.is_dir():
+        raise fail(f"{path}: is a folder; name a file")
+    if not path.is_file():
+        raise fail(f"{path}: no such file")

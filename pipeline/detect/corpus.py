@@ -139,8 +139,13 @@ def refuse_unrecorded_sets(team_folder: Path, sample: Path) -> None:
 
 
 def fitting_rows(public_path: Path, team_folder: Path = TEAM_DATA) -> list[LabelledRow]:
+    """The public rows a fit may use, then the team sets; none of the former is an error, not a fit on the
+    team's writing alone (which would then stand as the shipped calibration)."""
     excluded = evaluation_only_sources()
-    return [row for row in read_public(public_path) if row.source not in excluded] + read_team_sets(team_folder)
+    public = [row for row in read_public(public_path) if row.source not in excluded]
+    if not public:
+        raise ValueError(f"{public_path}: no public corpus rows to fit on (empty, or only evaluation-only sources)")
+    return public + read_team_sets(team_folder)
 
 
 def fingerprint(public_path: Path, rows: list[LabelledRow]) -> dict:
