@@ -43,3 +43,11 @@ def test_no_bool_noise_and_every_parameter_described(path):
     command = dict(ALL)[path]
     undescribed = [param.name for param in command.params if not (getattr(param, "help", None) or "").strip()]
     assert not undescribed, f"{' '.join(path)}: no help for {undescribed}"
+
+
+@pytest.mark.parametrize("path", [(), *{path[:-1] for path, _ in ALL if len(path) > 1}, *(path for path, _ in ALL)],
+                         ids=lambda path: " ".join(path) or "leakless")
+def test_minus_h_is_help_everywhere(path):
+    """`leakless build -h` was "No such option: -h" (a CLI audit): it is what most tools take."""
+    result = CliRunner().invoke(app, [*path, "-h"], terminal_width=200)
+    assert result.exit_code == 0 and result.output.startswith("Usage: ") and "-h, --help" in result.output

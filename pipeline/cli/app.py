@@ -11,6 +11,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: Rich markup would eat "[llm]", and flags would show "<bool>"
+    context_settings={"help_option_names": ["-h", "--help"]},  # subcommands inherit it
 )
 
 
