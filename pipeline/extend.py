@@ -4,8 +4,9 @@ Three steps, each a plain function the flow wires together:
 
 1. `load_targets`: the targets file (strict, like the build config).
 2. `extend_inventory.take_inventory`: what exists under `runs_dir` and `releases_dir`: pairs
-   in the latest release of the name, pairs still pending (defined there), and every seed id
-   ever used.
+   in the latest release of the name, pairs still pending (defined there), and every seed
+   ever used (by id, and an element-first one by sub-category and element, whatever its
+   category was named then).
 3. `plan_extension`: per sub-category, the pairs missing and the unused library
    (then element store) elements to build for them, in that order; with an element
    writer configured, how many elements to grow first where they run short.
@@ -173,7 +174,7 @@ def plan_extension(targets: Targets, config: BuildConfig, inventory: Inventory) 
     rows = []
     for sub, target in targets.per_sub_category().items():
         unused = [element for element in known.elements if element.sub_category == sub
-                  and seed_id(element) not in inventory.used_seeds]
+                  and not inventory.has_used(element)]
         missing = max(0, target - inventory.released[sub] - inventory.pending[sub])
         wanted = math.ceil(missing / per_seed)
         rows.append(SubCategoryPlan(sub_category=sub, target=target, released=inventory.released[sub],

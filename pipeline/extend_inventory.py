@@ -1,7 +1,11 @@
 """Extend's inventory: what exists under `runs_dir` and `releases_dir` for one release name.
 
-Pairs in the latest release of the name, pairs still pending, every seed id ever used, and the
+Pairs in the latest release of the name, pairs still pending, every seed ever used, and the
 yield seen so far (seeds built, pairs they gave). `pipeline.extend` plans from it.
+
+A seed is used by its id, and an element-first seed also by its sub-category and element name: its id
+holds the category's name, so after a category is renamed in taxonomy.toml the same element has a new
+id, and would be built (and released) a second time under the new name.
 
 A run counts only once finished (its manifest is written last): a killed run's seeds stay unused,
 so the next extend plans them again.
@@ -20,10 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
+from pipeline.records import Element, Seed
 from pipeline.release.versions import release_versions
 from pipeline.review.importer import reviewed_pairs
-from pipeline.writers.shard_reader import shard_columns
+from pipeline.writers.shard_reader import shard_columns, shard_paths
 
 
 @dataclass
@@ -31,11 +37,51 @@ class Inventory:
     released: Counter = field(default_factory=Counter)  # sub-category -> pairs in the latest release
     pending: Counter = field(default_factory=Counter)  # sub-category -> pairs awaiting review or release
     used_seeds: set[str] = field(default_factory=set)  # in any finished run's ledger or any release
+    used_elements: set[tuple[str, str]] = field(default_factory=set)  # (sub-category, element) of those element-first
     seeds_built: int = 0  # seeds in finished runs' ledgers ...
     pairs_built: int = 0  # ... and the pairs they gave: the observed yield
 
+    def record_used(self, seeds: pd.DataFrame) -> None:
+        """Count the seeds of `seeds` (a ledger's or shards' rows) as used."""
+        self.used_seeds.update(seeds["seed_id"])
+        self.used_elements |= element_first_names(seeds)
+
+    def has_used(self, element: Element) -> bool:
+        """Whether a run or release used `element`'s element-first seed, under any category name."""
+        return (element_first_id(element.category, element.sub_category, element.element) in self.used_seeds
+                or (element.sub_category, element.element) in self.used_elements)
+
 
 PAIR_COLUMNS = ["id", "seed_id", "sub_category"]
+SEED_COLUMNS = ["seed_id", "category", "sub_category", "element"]
+
+
+def element_first_id(category: str, sub_category: str, element: str) -> str:
+    """The id of the element-first seed of these names (`Seed.id`: no pool image, source "generation")."""
+    return Seed.model_construct(category=category, sub_category=sub_category,
+                                element=Element.model_construct(element=element)).id
+
+
+def element_first_names(seeds: pd.DataFrame) -> set[tuple[str, str]]:
+    """(sub-category, element) of each element-first seed in `seeds`, told by its id being the one those
+    names give. A pool image's seed (its id names the image) and a record without the names count by
+    their id only, as they did before."""
+    if not set(SEED_COLUMNS) <= set(seeds.columns):
+        return set()
+    rows = seeds[SEED_COLUMNS].drop_duplicates().itertuples(index=False)
+    return {(sub, element) for seed, category, sub, element in rows
+            if seed == element_first_id(category, sub, element)}
+
+
+def columns_it_has(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Those of `columns` that one Parquet file has."""
+    present = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[name for name in columns if name in present])
+
+
+def release_seeds(release: Path) -> pd.DataFrame:
+    frames = [columns_it_has(path, SEED_COLUMNS) for path in shard_paths(release)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SEED_COLUMNS)
 
 
 def subfolders(parent: Path) -> list[Path]:
@@ -78,11 +124,11 @@ def take_inventory(runs_dir: Path, releases_dir: Path, name: str) -> Inventory:
     if versions:
         inventory.released.update(shard_columns(versions[-1][1], PAIR_COLUMNS)["sub_category"])
     for release in finished(releases_dir):
-        inventory.used_seeds.update(shard_columns(release, PAIR_COLUMNS)["seed_id"])
+        inventory.record_used(release_seeds(release))
     pending: dict[str, str] = {}  # by pair id: two runs of the same seeds hold the same pairs
     for run in finished(runs_dir):
-        ledger = pd.read_parquet(run / "ledger.parquet", columns=["seed_id", "accepted_pairs"])
-        inventory.used_seeds.update(ledger["seed_id"])
+        ledger = columns_it_has(run / "ledger.parquet", [*SEED_COLUMNS, "accepted_pairs"])
+        inventory.record_used(ledger)
         inventory.seeds_built += len(ledger)
         inventory.pairs_built += int(ledger["accepted_pairs"].sum())
         pairs = shard_columns(run, PAIR_COLUMNS)
