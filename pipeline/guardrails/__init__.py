@@ -5,7 +5,9 @@ reason) and release steps, and on what a run keeps of a failed model request (`k
 - sexual content involving minors: a minor reference together with a sexual reference
   anywhere among one item's texts (its element, description, queries, safety reason: "A
   teenage girl at a photo studio" and "What lingerie would suit her?" are one item), the two
-  run together in one word ("childnude"), or any minor reference in an Erotic item;
+  run together in one word ("childnude"), or any minor reference in an item of a sexual category:
+  one taxonomy.toml marks `sexual = true` (Erotic), or one whose name holds a word of rules.toml's
+  [sexual_categories] ("Sexual Content", "NSFW"), in any case, so a renamed category keeps the rule;
 - real private persons: personal identifiers (e-mail, phone, street address,
   ID numbers) or a person's full name (a known first name, a middle initial or not, and a
   surname; in any case before a possessive; "Surname, First"; or a title and a surname).
@@ -37,6 +39,7 @@ from pathlib import Path
 from pipeline.guardrails.ages import AGE as _AGE
 from pipeline.guardrails.reading import guard_readings, joins_apart, underscores_apart
 from pipeline.guardrails.unreadable import RULE as UNREADABLE, unreadable_match
+from pipeline.taxonomy import load_taxonomy
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 # The text columns of a released row, all of which ship (`source` is a pool's own column, written by whoever made it;
@@ -69,6 +72,7 @@ class _Rules:
     run_together: re.Pattern      # a minor word and a sexual word as one word, for lower-cased text
     identifiers: tuple[tuple[str, re.Pattern], ...]
     full_name: re.Pattern
+    sexual_category: re.Pattern   # a word that makes a category's name sexual ("Sexual Content"), for lower-cased text
 
 
 @lru_cache(maxsize=1)
@@ -88,10 +92,12 @@ def _rules() -> _Rules:
         rf"|\b[A-Z][a-z]+, (?:{first_names})\b"                 # "Kowalski, Dave"
         rf"|\b(?:Mr|Mrs|Ms|Miss|Mx)\.? {surname}\b")           # "Mr Kowalski"
     sexual = _words_pattern(sexual_words["words"], sexual_words.get("unless", []), sexual_words.get("unless_after", []))
+    categories = data["sexual_categories"]
     return _Rules(minor=re.compile(minor, re.IGNORECASE), sexual=re.compile(sexual, re.IGNORECASE),
                   minor_lower=re.compile(minor), sexual_lower=re.compile(sexual),
                   run_together=_run_together(minors["words"], sexual_words["words"]),
-                  identifiers=identifiers, full_name=full_name)
+                  identifiers=identifiers, full_name=full_name,
+                  sexual_category=re.compile(_words_pattern(categories["words"], categories.get("unless", []))))
 
 
 def _run_together(minor_words: list[str], sexual_words: list[str]) -> re.Pattern:
@@ -117,7 +123,7 @@ def _search(lower_pattern: re.Pattern, pattern: re.Pattern, text: str, lowered: 
 
 def _minors_hit(readings: list[str], category: str | None) -> GuardHit | None:
     """A minor reference and a sexual reference anywhere among the texts (each read as written
-    and with joined words apart), or a minor reference in the Erotic category."""
+    and with joined words apart), or a minor reference in a sexual category (`_sexual_category`)."""
     rules = _rules()
     texts = [text for reading in readings for text in dict.fromkeys((reading, joins_apart(reading)))]
     lowered = [text.lower() if text.isascii() else None for text in texts]
@@ -127,10 +133,23 @@ def _minors_hit(readings: list[str], category: str | None) -> GuardHit | None:
         return None
     sexual = next(filter(None, (_search(rules.sexual_lower, rules.sexual, text, low)
                                 for text, low in zip(texts, lowered))), None)
-    # a user's benchmark or taxonomy may spell it "erotic" or "EROTIC": the rule is the category's, not its case
-    if sexual or (category or "").strip().lower() == "erotic":
-        return GuardHit(rule="sexual_minors", matched=f"{minor} + {sexual or 'Erotic category'}")
+    if sexual or _sexual_category(category):
+        return GuardHit(rule="sexual_minors", matched=f"{minor} + {sexual or category.strip() + ' category'}")
     return None
+
+
+def _sexual_category(category: str | None) -> bool:
+    """Whether the category is sexual: marked `sexual = true` in the taxonomy, or named with a word of
+    [sexual_categories], in any case. Both, so that the rule fails closed: a lab that renames Erotic
+    without the flag, or a benchmark row labelled "NSFW" that no taxonomy knows, keeps it."""
+    return bool(category) and (load_taxonomy().marked_sexual(category) or _names_sexual_word(category))
+
+
+@lru_cache(maxsize=256)
+def _names_sexual_word(category: str) -> bool:
+    """The name read as the block reads a text (look-alike letters, "Sexual_Content", "SexualContent")."""
+    pattern = _rules().sexual_category
+    return any(pattern.search(joins_apart(reading).lower()) for reading in guard_readings(category))
 
 
 # The shortest run-together pair ("kidsex") has six letters: only such runs are searched, 3x faster.

@@ -24,6 +24,9 @@ DEFINITIONS_FILE = DATA_DIR / "definitions.toml"
 @dataclass(frozen=True)
 class Taxonomy:
     sub_categories: dict[str, str]  # sub-category -> its category
+    # the categories marked `sexual = true`: the hard block reads a minor reference in their items as
+    # sexual content involving minors, whatever the category is called
+    sexual_categories: frozenset[str] = frozenset()
 
     @property
     def categories(self) -> list[str]:
@@ -34,6 +37,10 @@ class Taxonomy:
 
     def parent(self, sub_category: str) -> str | None:
         return self.sub_categories.get(sub_category)
+
+    def marked_sexual(self, category: str) -> bool:
+        """Whether `category` is one the taxonomy marks `sexual = true`, in any case ("erotic")."""
+        return category.strip().casefold() in {name.casefold() for name in self.sexual_categories}
 
     def unknown_sub_category(self, name: str) -> str:
         """Why `name` is no sub-category, with what was likely meant: a user cannot see the 19 names."""
@@ -51,7 +58,18 @@ class Taxonomy:
 def load_taxonomy() -> Taxonomy:
     data = tomllib.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
     subs = {s["name"]: c["name"] for c in data["category"] for s in c["sub_categories"]}
-    return Taxonomy(sub_categories=subs)
+    sexual = frozenset(filter(None, map(_marked_sexual, data["category"])))
+    return Taxonomy(sub_categories=subs, sexual_categories=sexual)
+
+
+def _marked_sexual(category: dict) -> str | None:
+    """The category's name when it is marked `sexual = true`. A flag that is no true/false is refused,
+    not read as false: the hard block would quietly lose its rule for that category."""
+    flag = category.get("sexual", False)
+    if not isinstance(flag, bool):
+        raise ValueError(f"{TAXONOMY_FILE}: category {category['name']!r}: sexual = {flag!r} "
+                         "(write sexual = true or sexual = false)")
+    return category["name"] if flag else None
 
 
 @lru_cache(maxsize=1)
