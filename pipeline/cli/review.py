@@ -76,6 +76,7 @@ def export(run: Run, runs_dir: RunsDir = RUNS_DIR,
     for manifest in manifests:
         typer.echo(f"{manifest.batch_id}\t{len(manifest.pair_ids)} pairs\t"
                    f"{', '.join(manifest.assignment) or 'any annotator'}")
+    typer.echo(f"{len(manifests)} batch(es) -> {folder / 'review' / 'batches'}", err=True)  # stdout: one line a batch
     if format_ == "csv":
         from pipeline.cli.review_sheets import export_sheets
         export_sheets(folder)
@@ -258,6 +259,7 @@ def import_(run: Run, runs_dir: RunsDir = RUNS_DIR) -> None:
         note = release_blocks_note(folder.name, release_blocks(folder, frame))
     counts = frame["review_state"].value_counts().to_dict()
     typer.echo(" ".join(f"{state}={count}" for state, count in sorted(counts.items())))
+    typer.echo(f"-> {folder / 'review' / 'decisions.parquet'} and accepted_ids.json", err=True)
     if note:
         typer.echo(f"note: {note}", err=True)
 

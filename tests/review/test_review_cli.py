@@ -33,6 +33,7 @@ def test_export_tokens_and_label_studio_files(tmp_path):
     runs = str(tmp_path)
     exported = invoke("export", "fake", "--runs-dir", runs, "--batch-size", "3", "--annotators", "ann,bob")
     assert exported.exit_code == 0 and "fake-b000\t3 pairs\tann" in exported.output
+    assert f"2 batch(es) -> {tmp_path / 'fake' / 'review' / 'batches'}" in exported.stderr  # where it wrote
     token = invoke("tokens", "add", "ann", "--batches", "fake-b000", "--runs-dir", runs).output.strip()
     assert ReviewStore.for_runs(tmp_path).token(token).batches == ["fake-b000"]
     (listed,) = invoke("tokens", "list", "--runs-dir", runs).output.splitlines()
@@ -42,6 +43,7 @@ def test_export_tokens_and_label_studio_files(tmp_path):
     assert len(tasks) == 5 and (tmp_path / "fake/review/labelstudio/config.xml").read_text().startswith("<View>")
     imported = invoke("import", "fake", "--runs-dir", runs)
     assert imported.exit_code == 0 and "unreviewed=5" in imported.output
+    assert f"-> {tmp_path / 'fake' / 'review' / 'decisions.parquet'} and accepted_ids.json" in imported.stderr
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
