@@ -60,6 +60,8 @@ def release(
     notes: list[str] = []  # stale staging folders removed: said even if the release then fails
     # its staging folder is removed on the way out, and the version number stays free
     with nothing_written("nothing released"), user_errors(), echoed_notes(notes):
+        from pipeline.release.taxonomy_check import check_runs_taxonomy
+        check_runs_taxonomy(folders)  # before the checker's server is asked or the embedder loads
         settings = load_config(config)
         from pipeline.cli.preflight import check_roles_ready
         from pipeline.factory import make_pair_checker, pair_checker_llm_roles

@@ -36,6 +36,7 @@ from pipeline.release.select import Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
 from pipeline.release.provenance import run_builds
+from pipeline.release.taxonomy_check import check_runs_taxonomy
 from pipeline.release.verify import EmbeddingTold  # verify's near-duplicate search tells its bar so too
 from pipeline.release.writer import (INDEX_FILE, release_manifest, release_tables, run_entries, seal,
                                      write_dedup_index, write_release_shards)
@@ -83,9 +84,11 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     """Write `<releases_dir>/<name>-v<N>/` and return it. `detector` (default: the shipped LeakDetector
     over `embedder`) scores every shipped instruction. What was tidied on the way (staging folders of
     killed releases of this name) goes to `notes`; `on_step` hears each step as it starts. Another
-    release of the name running meanwhile refuses this one (`ReleaseRunning`) before its final filtration."""
+    release of the name running meanwhile refuses this one (`ReleaseRunning`) before its final filtration; a
+    run whose pairs the taxonomy now files otherwise than its own did, at once (`TaxonomyChanged`)."""
     notes = [] if notes is None else notes
     check_name(name)
+    check_runs_taxonomy(run_dirs)  # else whole sub-categories drop as miscategorised, said only as a count
     earlier = release_versions(releases_dir, name)
     version = version_to_write(earlier, name, extend, releases_dir)
     check_free(release_folder(releases_dir, name, version))
