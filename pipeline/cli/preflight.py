@@ -267,8 +267,25 @@ def check_build_ready(settings: BuildConfig, resuming: RunDir | None = None) -> 
     check_llm_ready(settings)
     check_runner_reachable(settings)
     check_image_model(settings)
-    notes += list(filter(None, [changed_model_files_note(settings, resuming), unused_diffusers_note(settings)]))
+    notes += list(filter(None, [changed_model_files_note(settings, resuming), unused_diffusers_note(settings),
+                                harm_words_note(settings)]))
     if settings.backends.images == "pool":
         from pipeline.factory import open_pool
         open_pool(settings.images.pool).require_images()  # loaded once per process: the build reuses it
     return notes
+
+
+def harm_words_note(settings: BuildConfig) -> str | None:
+    """The taxonomy's categories the rules rewriter has no harm-word table for, in one note: their queries
+    keep harm words only a category's table names ("riot", "strangle"), and nothing else says so."""
+    if settings.backends.rewriter != "rules":
+        return None
+    from pipeline.lexicon import LEXICON_FILE, load_lexicon
+    from pipeline.taxonomy import load_taxonomy
+
+    missing = load_lexicon().categories_without_table(load_taxonomy().categories)
+    if not missing:
+        return None
+    which = f"categor{'y' if len(missing) == 1 else 'ies'} {first_few(map(repr, missing))}"
+    return (f"{LEXICON_FILE} has no harm-word table for the taxonomy's {which}: the rules rewriter replaces "
+            f'only the common harm words in their queries (add a [harm."{missing[0]}"] table, keyed by the exact name)')

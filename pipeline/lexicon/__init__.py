@@ -102,6 +102,11 @@ class Lexicon:
         """Harm word -> neutral paraphrase for one category (category entries win)."""
         return {**self.common, **self.by_category.get(category, {})}
 
+    def categories_without_table(self, categories: list[str]) -> list[str]:
+        """The categories with no `[harm."<name>"]` table, by exact name: the rules rewriter neutralises
+        only the common harm words in their queries (a renamed category loses its table)."""
+        return [category for category in categories if category not in self.by_category]
+
     def is_content_word(self, word: str) -> bool:
         """A word that could name something an image shows (not a stop or generic word)."""
         lowered = word.lower()
