@@ -63,8 +63,10 @@ def extend(
     """
     with user_errors():
         loaded, settings, plan = plan_from_files(targets, config, override)
-        if not dry_run:  # as `leakless build`: a missing key or unusable model stops here, not mid-flow
-            check_build_ready(in_targets_runs_dir(settings, loaded))
+        # as `leakless build`: a missing key or unusable model stops here, not mid-flow; its notes are said too
+        notes = [] if dry_run else check_build_ready(in_targets_runs_dir(settings, loaded))
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     for line in plan.skipped:
         typer.echo(f"note: skipped {line}", err=True)
     if (others := other_release_names(loaded)) is not None:

@@ -100,7 +100,8 @@ class AuditSummary:
 
 def guardrail_hits(rows: list[BenchmarkRow]) -> list[GuardHit | None]:
     """The hard-block rule each row breaks, its query and description read together as one item's
-    texts are in a build, with its category (any minor reference in an Erotic row is a hit)."""
+    texts are in a build, with its category (any minor reference in a row of a sexual category is a
+    hit: Erotic, "NSFW", "Sexual content")."""
     return [check_texts([row.query, row.image_description], row.category) for row in rows]
 
 
