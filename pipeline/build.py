@@ -22,12 +22,13 @@ from pipeline.factory import STAGE_ORDER, build_stages, config_key, llm_client, 
 from pipeline.ledger import ledger_for
 from pipeline.llm.accounting import Accounting, added_up
 from pipeline.llm.recording import SpendingRecord
-from pipeline.plan import pool_skipped
+from pipeline.plan import chosen_sub_categories, pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry, Seed
 from pipeline.run_records import code_version
 from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.summary import Summary, drafted_pairs, reason_counts, retriable_failed_seeds, summarise
+from pipeline.taxonomy import load_taxonomy
 from pipeline.writers.shards import write_manifest, write_shards
 from pipeline.writers.tables import decisions_frame, records_frame, write_decisions, write_frame
 
@@ -181,13 +182,20 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
                         reason_counts=reason_counts(batches, drafted_pairs(run.path)), pool_skipped=len(skipped_from_pool),
                         llm_calls=llm_calls_of_run(run, time.time() - wall_seconds) if uses_llm(config) else None,
                         retriable_failed=retriable_failed_seeds(ledger, failures),
-                        thresholds=summary_line(run.stored_config(), decisions))
+                        thresholds=summary_line(run.stored_config(), decisions),
+                        without_seeds=sub_categories_without_seeds(config, ledger))
     atomic_write_text(run.path / "summary.md", summary.markdown)
     write_manifest(run.manifest, rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
                    extra={"run_id": run.run_id, "ledger": summary.state_counts,
                           "prompt_files": run.recorded_prompts(), **code_fields(run)})
     return ledger, summary
+
+
+def sub_categories_without_seeds(config: BuildConfig, ledger: list[LedgerEntry]) -> list[tuple[str, str]]:
+    """The (category, sub-category) pairs the run chose that no seed of the ledger came from."""
+    seeded = {entry.sub_category for entry in ledger}
+    return [(load_taxonomy().parent(sub), sub) for sub in chosen_sub_categories(config) if sub not in seeded]
 
 
 def code_fields(run: RunDir) -> dict:

@@ -183,13 +183,28 @@ def llm_calls_lines(spent: dict[str, dict], processes: int, this_one_sent: bool)
             f"client (`llm_calls/`, a file each).{here}", "", markdown_table(spent)]
 
 
+def no_seed_lines(without_seeds: list[tuple[str, str]]) -> list[str]:
+    """The line naming the chosen sub-categories with no seed. A sub-category gets a seed from each of its
+    first run.size elements, so one with none had no element in the library or the store: its one note
+    at the build's start is easy to miss."""
+    if not without_seeds:
+        return []
+    named = "; ".join(f"{sub} ({category})" for category, sub in without_seeds)
+    return ["", f"**No seed, so no pairs, in {len(without_seeds)} chosen sub-categor"
+                f"{'y' if len(without_seeds) == 1 else 'ies'}** (no element in the library or the store): {named}."]
+
+
 def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[str, float],
               wall_seconds: float, run_id: str, llm_calls: tuple[dict[str, dict], int, bool] | None = None,
               reason_counts: dict[tuple[str, str], ReasonCount] | None = None, pool_skipped: int = 0,
-              retriable_failed: int = 0, thresholds: str | None = None) -> Summary:
-    """`thresholds`: the line naming the thresholds that decided the drops (`build_thresholds.summary_line`)."""
+              retriable_failed: int = 0, thresholds: str | None = None,
+              without_seeds: Iterable[tuple[str, str]] = ()) -> Summary:
+    """`thresholds`: the line naming the thresholds that decided the drops (`build_thresholds.summary_line`);
+    `without_seeds`: the (category, sub-category) pairs the run chose that no seed came from."""
+    without_seeds = list(without_seeds)
     states = Counter(entry.state.value for entry in ledger)
     per_category = Counter(entry.category for entry in ledger)
+    per_category.update({category: 0 for category, _ in without_seeds})  # a row of noughts, not no row
     accepted_seeds = Counter(entry.category for entry in ledger if entry.state == "accepted")
     pairs = Counter(row["category"] for row in rows)
     lines = [f"# leakless build `{run_id}`", "",
@@ -210,6 +225,7 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
     lines += ["", "## Per category", ""]
     lines += _table(("category", "seeds", "accepted seeds", "accepted pairs"),
                     [(c, per_category[c], accepted_seeds[c], pairs[c]) for c in sorted(per_category)])
+    lines += no_seed_lines(without_seeds)
     if reason_counts:
         lines += ["", "## Decisions per reason code", "", REASON_NOTE, ""]
         lines += reason_table(reason_counts)
