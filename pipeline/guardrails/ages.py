@@ -3,11 +3,11 @@
 Patterns for lower-cased text (the block matches them case-sensitively on lower-cased ASCII and
 case-insensitively otherwise). Three kinds:
 - a number with "year-old", "aged", "yo", "grade"... is an age wherever it stands;
-- a bare number ("who is fourteen", "the model was 16", "a dancer, just 15,", "photographed at 16",
-  "Lily (15)") is an age only where a person's age stands: held by a person (a pronoun, "who", or a
-  person noun or given name of rules.toml's [ages] lists), and with nothing after it that makes it a
-  quantity. "the lingerie brand turned 10", "the bikini was 12", "Sexy costumes (12)", "the class is
-  at 13", "just 15 minutes", "she is 15 cm" and "her size is 14" are no age;
+- a bare number ("who is fourteen", "who just turned 15", "the model was 16", "a dancer, just 15,",
+  "photographed at 16", "Lily (15)") is an age only where a person's age stands: held by a person (a
+  pronoun, "who", or a person noun or given name of rules.toml's [ages] lists), and with nothing after
+  it that makes it a quantity. "the lingerie brand turned 10", "the bikini was 12", "Sexy costumes (12)",
+  "the class is at 13", "just 15 minutes", "she is 15 cm" and "her size is 14" are no age;
 - as personals write it ("15F", "[F15]", "16m here", "age: 15"), with no person word needed.
 """
 
@@ -35,11 +35,13 @@ _DIGITS = r"(?:[1-9]|1[0-7])"
 # time or height ("15.5", "15:00", "5'4"), or a word that goes on a sentence about a person.
 _AGE_FOLLOWER = (r"(?!\s+(?:or|and) (?:more|less|fewer|over|above|up|higher|lower|greater|counting)\b)"
                  r"(?:\s*(?:$|[,;!?)\]\"”…]|[.:](?!\d)|'(?![\w])|-(?![\w]))"
-                r"|\s+(?:and|or|but|now|yet|already|today|then|when|while|so|too|herself|himself|"
-                r"going on|tops|at most|at the time|this year|last (?:week|month|year|summer|spring|winter|autumn|fall)|"
+                r"|\s+(?:and|or|but|now|yet|already|today|then|when|while|so|too|herself|himself|here|"
+                r"years? young|going on|tops|at most|at the time|this year|"
+                r"last (?:week|month|year|summer|spring|winter|autumn|fall)|"
                 r"yesterday|recently|soon|tomorrow|next (?:week|month|year)|she|he|i|they|wearing|posing|dressed|"
                 r"in (?:a |an |her |his |their |only |just )?(?:lingerie|underwear|bikini|bra|panties|"
-                r"thong|swimsuit|nightie|bed|the bath|the shower|stockings))\b)")
+                r"thong|swimsuit|nightie|bed|the bath|the shower|stockings)"
+                r"|on (?:a |the |her |his )?(?:bed|beach|couch|sofa))\b)")
 _ENDS_AN_AGE = f"(?={_AGE_FOLLOWER})"
 
 
@@ -63,14 +65,20 @@ _PERSON = rf"(?<![-\w])(?:{_alternatives(_PERSON_NOUNS)}|{_alternatives(_GIVEN_N
 # "the bikini was 12", "the cover charge is 10", "the age of consent is 16".
 _SUBJECT = rf"(?:\b(?:she|he|i|who|someone|somebody)\b|{_PERSON})"
 _AUXILIARY = r"(?:'s|'d|'ll|'ve| (?:has|had|have|will|would|could|might|may|must|should|shall|can|did|does))?"
-_ADVERB = r"(?: (?:never|still|now|already|also|really|actually|probably|certainly|surely|clearly|obviously))?"
+# How a person's age is said before the verb: "who just turned 15", "she has only just turned 14",
+# "he recently turned fifteen". Up to two, from a closed list: a thing's number never gets a person first.
+_AGE_ADVERBS = ("just|only|recently|finally|barely|merely|newly|already|still|now|never|also|really|actually|"
+                "literally|technically|officially|apparently|supposedly|allegedly|reportedly|probably|certainly|"
+                "surely|clearly|obviously")
+_ADVERB = rf"(?: (?:{_AGE_ADVERBS})){{0,2}}"
 _VERB = r" (?:is|was|am|be|being|been|turned|turns|turning|turn|looks?|looking|appears?|seems?|pass(?:es)? for)"
 # A person's age introduced: "who is", "the model was", "she'll be", "she's", "I'm", "made to look". "'s" only
 # after a pronoun: after a name or noun it is as often a possessive ("Ocean's 11", "the model's 15 photos").
 _STATES_AGE = (rf"(?:{_SUBJECT}{_AUXILIARY}{_ADVERB}{_VERB}|\b(?:she|he|who|someone|somebody)'s|\bi'?m"
                r"|\bto (?:look|appear|seem|pass for))")
-# Between the verb and the number: "is just 15", "looks about fourteen", "turned only 16".
-_HEDGE = r"(?:(?:only|just|barely|merely|about|around|maybe|perhaps|like|nearly|almost|still|now|already) )?"
+# Between the verb and the number, up to two: "is just 15", "looks about fourteen", "is still only 15".
+_HEDGE = (r"(?:(?:only|just|barely|merely|about|around|maybe|perhaps|like|nearly|almost|still|now|already|finally|"
+          r"actually|really|literally|technically|officially|apparently|supposedly|allegedly|reportedly) ){0,2}")
 # Short of eighteen: "not yet 18", "almost eighteen", "not even 15".
 _SHORT_OF = rf"(?:not yet|not even|not quite|almost|nearly) (?:{UNDER_18}|18|eighteen)"
 # Things done to or by a person at an age: "photographed at 15", "married at 16" (not "the class is at 13").
@@ -105,16 +113,17 @@ AGE = "|".join([
     r"\bunder age\b(?![- ]?\d)",
     # a bare number where a person's age stands: after a person, never after a thing
     # (the lookahead for the number comes first: the person alternation tried at every word is the slow part)
-    rf"\b(?=\w+(?:'\w+)?,?(?: [\w']+)*? \(?(?:{_BARE_UNDER_18}|18|eighteen)\b)(?:"
+    rf"\b(?=\w+(?:'\w+)?(?:,| -)?(?: [\w']+)*? \(?(?:{_BARE_UNDER_18}|18|eighteen)\b)(?:"
     rf"{_STATES_AGE} {_HEDGE}{_BARE_UNDER_18}{_ENDS_AN_AGE}"                # "who is fourteen", "she's 15"
     rf"|(?:{_STATES_AGE}|{_PERSON},?) {_SHORT_OF}{_ENDS_AN_AGE}"             # "a model not yet 18"
     rf"|(?:{_STATES_AGE}|{_PERSON},?) not (?:18|eighteen) yet\b"            # "she's not 18 yet"
     rf"|{_PERSON}, {_HEDGE}{_BARE_UNDER_18}{_ENDS_AN_AGE}"                  # "a model, 15,", "Sofia, about 14."
+    rf"|{_PERSON} - {_HEDGE}{_BARE_UNDER_18}(?= - [a-z]|\s*(?:$|[,;.!?]))"  # "a model – 15 – posing"
     rf"|{_PERSON} (?:just|only|barely|merely) {_TEN_TO_17}{_ENDS_AN_AGE}"    # "a model just 15"
     rf"|{_PERSON},? below (?:1[2-8]|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen){_ENDS_AN_AGE}"
     rf"|(?:{_PERSON}|{_AT_AN_AGE_AFTER}) at (?:just |only |barely )?{_THIRTEEN_TO_17}{_ENDS_AN_AGE}"  # "photographed at 15"
     rf"|{_PERSON} \({_DIGITS}\)(?!\s*(?:,|and|or|to|-)\s*\(?\d)"
-    rf"(?=(?:{_AGE_FOLLOWER})|\s+(?:who|was|is|has|had)\b)"               # "Lily (15)", "a dancer (16)"
+    rf"(?=(?:{_AGE_FOLLOWER})|\s+(?:who|was|is|has|had|nude|naked|topless)\b)"  # "Lily (15)", "Sofia (16) nude"
     r")",
     # "just 15, she posed", "at sixteen she": the person comes after
     rf"\b(?:(?:just|only|barely|merely) {_TEN_TO_17}|at (?:just |only |barely )?{_THIRTEEN_TO_17}),? (?:she|he|i)\b",
