@@ -24,7 +24,7 @@ from pipeline.llm.accounting import Accounting, added_up
 from pipeline.llm.recording import SpendingRecord
 from pipeline.plan import chosen_sub_categories, pool_skipped
 from pipeline.records import Blocked, Failure, LedgerEntry, Seed
-from pipeline.run_records import code_version
+from pipeline.run_records import build_prompt_files, code_version
 from pipeline.rundir import RunDir
 from pipeline.storage import atomic_write_json, atomic_write_text
 from pipeline.summary import Summary, drafted_pairs, reason_counts, retriable_failed_seeds, summarise
@@ -183,7 +183,7 @@ def finalize(batches: list[Batch], config: BuildConfig, run: RunDir,
                         llm_calls=llm_calls_of_run(run, time.time() - wall_seconds) if uses_llm(config) else None,
                         retriable_failed=retriable_failed_seeds(ledger, failures),
                         thresholds=summary_line(run.stored_config(), decisions),
-                        without_seeds=sub_categories_without_seeds(config, ledger))
+                        without_seeds=sub_categories_without_seeds(config, ledger), backends=backends_line(config))
     atomic_write_text(run.path / "summary.md", summary.markdown)
     write_manifest(run.manifest, rows=rows, shards=shards,
                    config=config.model_dump(mode="json"),
@@ -196,6 +196,20 @@ def sub_categories_without_seeds(config: BuildConfig, ledger: list[LedgerEntry])
     """The (category, sub-category) pairs the run chose that no seed of the ledger came from."""
     seeded = {entry.sub_category for entry in ledger}
     return [(load_taxonomy().parent(sub), sub) for sub in chosen_sub_categories(config) if sub not in seeded]
+
+
+# The [backends] a build's stages use: pair_checker is the release's, and the element writer grows elements apart.
+NOT_THE_BUILDS = {"pair_checker", "element_writer"}
+
+
+def backends_line(config: BuildConfig) -> str:
+    """Each role's backend and the prompt files the build read: an offline role reads no `<role>.j2`, so
+    an edit of one had no effect, and only the records said so."""
+    used = ", ".join(f"{key} `{value}`" for key, value in config.backends.model_dump().items()
+                     if key not in NOT_THE_BUILDS)
+    read = build_prompt_files(config)
+    unread = "" if any(name.endswith(".j2") for name in read) else " (no `prompts/*.j2`: no role used a language model)"
+    return f"Backends: {used}. Prompt files read: {', '.join(f'`prompts/{name}`' for name in read) or 'none'}{unread}."
 
 
 def code_fields(run: RunDir) -> dict:

@@ -198,9 +198,10 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
               wall_seconds: float, run_id: str, llm_calls: tuple[dict[str, dict], int, bool] | None = None,
               reason_counts: dict[tuple[str, str], ReasonCount] | None = None, pool_skipped: int = 0,
               retriable_failed: int = 0, thresholds: str | None = None,
-              without_seeds: Iterable[tuple[str, str]] = ()) -> Summary:
+              without_seeds: Iterable[tuple[str, str]] = (), backends: str | None = None) -> Summary:
     """`thresholds`: the line naming the thresholds that decided the drops (`build_thresholds.summary_line`);
-    `without_seeds`: the (category, sub-category) pairs the run chose that no seed came from."""
+    `without_seeds`: the (category, sub-category) pairs the run chose that no seed came from; `backends`:
+    the line naming each role's backend and the prompt files they read (`build.backends_line`)."""
     without_seeds = list(without_seeds)
     states = Counter(entry.state.value for entry in ledger)
     per_category = Counter(entry.category for entry in ledger)
@@ -209,8 +210,8 @@ def summarise(ledger: list[LedgerEntry], rows: list[dict], stage_seconds: dict[s
     pairs = Counter(row["category"] for row in rows)
     lines = [f"# leakless build `{run_id}`", "",
              f"{len(ledger)} seed(s) -> {len(rows)} accepted pair(s) in {wall_seconds:.1f} s wall.", ""]
-    if thresholds:
-        lines += [thresholds, ""]
+    for line in filter(None, (thresholds, backends)):
+        lines += [line, ""]
     if pool_skipped:
         lines += [f"Pool images or caption rows not used: {pool_skipped} (each with its reason in "
                   "`pool_skipped.json`).", ""]
