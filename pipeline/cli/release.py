@@ -41,6 +41,7 @@ def release(
     max_phash: Annotated[int, typer.Option(help="Image near-duplicate: pHash bits.")] = 8,
     max_dhash: Annotated[int, typer.Option(help="Image near-duplicate: dHash bits.")] = 8,
     query_threshold: Annotated[float, typer.Option(help="Query near-duplicate: MiniLM cosine.")] = 0.95,
+    description_threshold: Annotated[float, typer.Option(help="Query near-duplicate: the two pairs' image descriptions' MiniLM cosine (equal ones always match), so one generic query asked of two different pictures stays two pairs.")] = 0.8,
     min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor, from -1 to 1 (a cosine can be negative).")] = 0.2,
     license: Annotated[str, typer.Option(help="The card's Hugging Face licence id (apache-2.0, cc-by-4.0, ...), or other:<name> for one not on the Hub's list.")] = "apache-2.0",
     config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
@@ -69,7 +70,7 @@ def release(
         checker = make_pair_checker(settings)
         options = ReleaseOptions(max_shard_bytes=int(max_shard_mb * 1_000_000), max_phash=max_phash,
                                  max_dhash=max_dhash, query_threshold=query_threshold,
-                                 min_match_similarity=min_match_similarity, license=license)
+                                 description_threshold=description_threshold, min_match_similarity=min_match_similarity, license=license)
         from pipeline.backends.minilm import default_embedder
         folder = make_release(folders, name=name, releases_dir=releases_dir, embedder=default_embedder(),
                               preview=preview, extend=extend, options=options, checker=checker, notes=notes,

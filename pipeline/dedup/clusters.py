@@ -26,8 +26,9 @@ from pipeline.records import Record, content_id
 from pipeline.storage import atomic_path
 
 Kind = Literal["image", "query"]
-# (members, keepers) -> (distance to keeper, how the member matches it), one per member
-Describe = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, list[str]]]
+# (members, keepers) -> (distance to keeper, how the member matches it[, description distance to keeper]),
+# one per member: a query search given image descriptions adds the third
+Describe = Callable[[np.ndarray, np.ndarray], tuple]
 
 
 class ClusterRow(Record):
@@ -39,6 +40,9 @@ class ClusterRow(Record):
     kept: bool
     duplicate_of: str | None = None  # the cluster's keeper; None on the keeper itself
     distance: float | None = None  # to the keeper: Hamming bits (image), 1 - cosine (query)
+    # a query's image description to the keeper's: 1 - cosine (0 for equal); None where either has none,
+    # for an image, and where no descriptions were compared
+    description_distance: float | None = None
     method: str | None = None  # the rule that links this item to the keeper's cluster
     earlier_release: bool = False
     released_in: str | None = None  # which earlier release, where the caller knows (`leakless release` does)
@@ -72,18 +76,19 @@ def cluster_duplicates(item_ids: Sequence[str], n_earlier: int, left: np.ndarray
     members = np.flatnonzero((sizes[labels] > 1) & has_new[labels])
     keepers = keeper_of_label[labels[members]]
     duplicates = members[members != keepers]
-    distances, methods = describe(duplicates, keeper_of_label[labels[duplicates]])
-    linked = {int(m): (float(d), how) for m, d, how in zip(duplicates, distances, methods)}
+    distances, methods, *described = describe(duplicates, keeper_of_label[labels[duplicates]])
+    described = described[0] if described else [None] * len(duplicates)
+    linked = {int(m): (float(d), how, scene) for m, d, how, scene in zip(duplicates, distances, methods, described)}
 
     rows = []
     for member, keeper in zip(members.tolist(), keepers.tolist()):
-        distance, method = linked.get(member, (None, None))
+        distance, method, scene = linked.get(member, (None, None, None))
         rows.append(ClusterRow(
             cluster_id=content_id("dedup", kind, item_ids[keeper]),
             item_id=item_ids[member], kind=kind,
             kept=member == keeper or member < n_earlier,
             duplicate_of=None if member == keeper else item_ids[keeper],
-            distance=distance, method=method, earlier_release=member < n_earlier,
+            distance=distance, description_distance=scene, method=method, earlier_release=member < n_earlier,
         ))
     rows.sort(key=lambda row: (row.cluster_id, row.duplicate_of is not None, row.item_id))
     return DedupResult(frozenset(row.item_id for row in rows if not row.kept), rows)
@@ -93,7 +98,8 @@ def cluster_duplicates(item_ids: Sequence[str], n_earlier: int, left: np.ndarray
 # with no earlier duplicate), would otherwise be Arrow's null type, which other versions' files do not concatenate with.
 CLUSTER_SCHEMA = pa.schema([
     ("cluster_id", pa.string()), ("item_id", pa.string()), ("kind", pa.string()), ("kept", pa.bool_()),
-    ("duplicate_of", pa.string()), ("distance", pa.float64()), ("method", pa.string()),
+    ("duplicate_of", pa.string()), ("distance", pa.float64()), ("description_distance", pa.float64()),
+    ("method", pa.string()),
     ("earlier_release", pa.bool_()), ("released_in", pa.string()),
 ])
 

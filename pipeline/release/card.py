@@ -124,9 +124,14 @@ def provenance(manifest: dict, rows: list[dict]) -> str:
 
 
 def dedup_rule(options: dict) -> str:
-    """The card's near-duplicate thresholds, as `verify` looks for them in the card."""
-    return (f"pHash+dHash ≤ {options['max_phash']}/{options['max_dhash']} bits; queries equal after "
+    """The card's near-duplicate thresholds, as `verify` looks for them in the card (a release made before
+    the description rule matched queries alone)."""
+    rule = (f"pHash+dHash ≤ {options['max_phash']}/{options['max_dhash']} bits; queries equal after "
             f"normalisation or MiniLM cosine ≥ {options['query_threshold']}")
+    if "description_threshold" not in options:
+        return rule
+    return (f"{rule}, asked of the same scene: image descriptions equal after normalisation or MiniLM "
+            f"cosine ≥ {options['description_threshold']}")
 
 
 def release_command(manifest: dict, rows: list[dict]) -> str | None:

@@ -4,7 +4,10 @@
   *images*, not pairs. The queries of one seed share its image on purpose, so
   pairs of one seed are never each other's image duplicates; a dropped image
   takes all its pairs.
-- Queries: equal after normalisation, or MiniLM cosine >= query_threshold.
+- Queries: equal after normalisation, or MiniLM cosine >= query_threshold, and the two pairs' image
+  descriptions equal after normalisation or MiniLM cosine >= description_threshold: a leakless query is
+  generic on purpose, so one asked of two different pictures is two test items. A pair with no
+  description is matched by its query alone.
 
 The safer pair (lower leak score) keeps a cluster; earlier releases always keep theirs.
 """
@@ -12,11 +15,14 @@ The safer pair (lower leak score) keeps a cluster; earlier releases always keep 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 
 from pipeline.backends.base import Embedder
 from pipeline.dedup import ClusterRow, DedupResult, find_image_duplicates, find_query_duplicates
+from pipeline.dedup.queries import DESCRIPTION_THRESHOLD
+from pipeline.writers.shard_reader import shard_columns
 
 INDEX_COLUMNS = ["id", "seed_id", "instruction_id", "phash", "dhash", "instruction"]
 
@@ -29,18 +35,30 @@ def with_release_names(clusters: list[ClusterRow], index: pd.DataFrame) -> list[
 
 
 def no_earlier_rows() -> pd.DataFrame:
-    return pd.DataFrame(columns=INDEX_COLUMNS)
+    return pd.DataFrame(columns=[*INDEX_COLUMNS, "image_description"])
+
+
+def with_descriptions(index: pd.DataFrame, folders: list[Path]) -> pd.DataFrame:
+    """The earlier releases' `index` with each row's image description, read from their shards (the
+    dedup index holds none): a query twin of a released pair is a duplicate only of the same scene."""
+    frames = [shard_columns(folder, ["id", "image_description"]) for folder in folders]
+    if not frames:
+        return index.assign(image_description=pd.Series(dtype=object))
+    described = pd.concat(frames, ignore_index=True).drop_duplicates("id")
+    return index.merge(described, on="id", how="left")
 
 
 def find_duplicates(rows: list[dict], index: pd.DataFrame, embedder: Embedder, *, max_phash: int, max_dhash: int,
-                    query_threshold: float) -> tuple[DedupResult, DedupResult]:
-    """Image and query near-duplicates among `rows` (dicts with id, seed_id, instruction, leak_score,
-    _phash, _dhash) and against the earlier releases' `index`."""
+                    query_threshold: float, description_threshold: float = DESCRIPTION_THRESHOLD
+                    ) -> tuple[DedupResult, DedupResult]:
+    """Image and query near-duplicates among `rows` (dicts with id, seed_id, instruction, image_description,
+    leak_score, _phash, _dhash) and against the earlier releases' `index`."""
     images = image_duplicates(rows, index, max_phash=max_phash, max_dhash=max_dhash)
     # A pair whose image goes keeps no query cluster: its query twin would be dropped for a keeper
     # that never ships, and the query shipped nowhere.
     shown = [row for row in rows if row["id"] not in images.drop_ids]
-    return images, query_duplicates(shown, index, embedder, threshold=query_threshold)
+    return images, query_duplicates(shown, index, embedder, threshold=query_threshold,
+                                    description_threshold=description_threshold)
 
 
 def priorities(rows: list[dict]) -> list[float]:
@@ -49,13 +67,23 @@ def priorities(rows: list[dict]) -> list[float]:
             for row in rows]
 
 
-def query_duplicates(rows: list[dict], index: pd.DataFrame, embedder: Embedder, *, threshold: float) -> DedupResult:
+def query_duplicates(rows: list[dict], index: pd.DataFrame, embedder: Embedder, *, threshold: float,
+                     description_threshold: float = DESCRIPTION_THRESHOLD) -> DedupResult:
+    """Query twins whose pairs show one scene (module docstring); a row or an `index` row without an
+    `image_description` is matched by its query alone."""
     if not rows:
         return DedupResult(frozenset(), [])
+    earlier = index["image_description"] if "image_description" in index else [None] * len(index)
     return find_query_duplicates(
         [row["id"] for row in rows], [row["instruction"] for row in rows], embedder=embedder,
         earlier_ids=list(index["id"]), earlier_queries=list(index["instruction"]), threshold=threshold,
-        priority=priorities(rows))
+        priority=priorities(rows), descriptions=[description(row.get("image_description")) for row in rows],
+        earlier_descriptions=[description(text) for text in earlier], description_threshold=description_threshold)
+
+
+def description(text) -> str | None:
+    """An image description; None for none (a missing key, null, or NaN from a frame)."""
+    return text if isinstance(text, str) and text else None
 
 
 def image_duplicates(rows: list[dict], index: pd.DataFrame, *, max_phash: int, max_dhash: int) -> DedupResult:

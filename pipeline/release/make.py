@@ -21,13 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.backends.base import Embedder
 from pipeline.contracts import GUARDRAIL_PREFIX, PairChecker, ReasonCode
 from pipeline.dedup import DedupResult, write_clusters
+from pipeline.dedup.queries import DESCRIPTION_THRESHOLD
 from pipeline.elements.terms import RunElements
 from pipeline.guardrails import check_texts, shipped_texts, withheld
 from pipeline.progress import Advance, Step, counted_step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
-from pipeline.release.duplicates import find_duplicates, with_release_names
+from pipeline.release.duplicates import find_duplicates, with_descriptions, with_release_names
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
 from pipeline.release.lineage import (changed_options_notes, earlier_index, released_in, unreviewed_carried_note,
@@ -61,6 +62,8 @@ class ReleaseOptions(BaseModel):
     max_phash: int = Field(8, ge=0, le=15, description="image near-duplicate: pHash bits")
     max_dhash: int = Field(8, ge=0, le=64, description="image near-duplicate: dHash bits")
     query_threshold: float = Field(0.95, ge=0.0, le=1.0, description="query near-duplicate: MiniLM cosine")
+    description_threshold: float = Field(DESCRIPTION_THRESHOLD, ge=0.0, le=1.0,
+                                         description="query near-duplicate: image description MiniLM cosine")
     min_match_similarity: float = Field(0.2, ge=-1.0, le=1.0, description="final filter: query~description floor")
     license: str = "apache-2.0"
 
@@ -104,7 +107,7 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         raise NothingToRelease(f"no {kind} pairs in {', '.join(Path(r).name for r in run_dirs)} "
                                f"(left out by review: {dict(candidates.left_out) or 'none'})")
 
-    index = earlier_index([folder for _, folder in earlier])
+    index = with_descriptions(earlier_index([folder for _, folder in earlier]), [folder for _, folder in earlier])
     new, same_id = unseen(candidates.rows[earlier_rows:], set(index["id"]))
     if not new:  # every candidate's id is in an earlier version (a repeat across runs keeps its first)
         holding = released_in(candidates.rows[earlier_rows:], earlier)
@@ -175,9 +178,9 @@ def duplicates_told(clean: list[dict], index: pd.DataFrame, embedder: Embedder, 
     new pairs' (most of the step's time: seconds at a few hundred pairs, more against a long line of
     versions). Repeated queries are embedded once, and those of pairs an image duplicate drops not at all,
     so the bar is filled up at the end."""
-    telling = EmbeddingTold(embedder, advance)
+    telling = EmbeddingTold(embedder, advance, limit=len(clean) + len(index))  # descriptions embedded past it
     found = find_duplicates(clean, index, telling, max_phash=options.max_phash, max_dhash=options.max_dhash,
-                            query_threshold=options.query_threshold)
+                            query_threshold=options.query_threshold, description_threshold=options.description_threshold)
     if len(clean) + len(index) > telling.told:
         advance(len(clean) + len(index) - telling.told)
     return found

@@ -30,6 +30,7 @@ import yaml
 
 from pipeline.backends.base import Embedder
 from pipeline.dedup import image_hashes
+from pipeline.dedup.queries import DESCRIPTION_THRESHOLD
 from pipeline.guardrails import check_texts, shipped_texts
 from pipeline.hashing import sha256_file
 from pipeline.messages import first_line
@@ -102,8 +103,10 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
                       "near-dups") as advance:
         images = image_duplicates([row for row in rows if row["_phash"] is not None], no_earlier_rows(),
                                   max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
-        telling = EmbeddingTold(embedder, advance)
-        texts = query_duplicates(rows, no_earlier_rows(), telling, threshold=options.get("query_threshold", 0.95))
+        telling = EmbeddingTold(embedder, advance, limit=len(rows))
+        # a release made before the description rule is checked by it too: it finds fewer twins, never more
+        texts = query_duplicates(rows, no_earlier_rows(), telling, threshold=options.get("query_threshold", 0.95),
+                                 description_threshold=options.get("description_threshold", DESCRIPTION_THRESHOLD))
         if len(rows) > telling.told:  # repeated queries are embedded once: the bar ends full
             advance(len(rows) - telling.told)
     for row in images.clusters + texts.clusters:
@@ -141,10 +144,12 @@ def shard_problems(folder: Path, listed: dict[str, dict], manifest: dict, rows: 
 
 class EmbeddingTold:
     """`embedder`, embedding `EMBED_SLICE` texts per call and telling `advance` after each; `told`
-    counts them. Anything else (its backend and model, which the clusters name) is the embedder's."""
+    counts them, up to `limit` (the bar's length: the image descriptions of query twins are embedded
+    after the queries it counts). Anything else (its backend and model, which the clusters name) is the
+    embedder's."""
 
-    def __init__(self, embedder: Embedder, advance: Advance):
-        self.embedder, self.advance, self.told = embedder, advance, 0
+    def __init__(self, embedder: Embedder, advance: Advance, limit: int | None = None):
+        self.embedder, self.advance, self.told, self.limit = embedder, advance, 0, limit
 
     def __getattr__(self, name: str):
         return getattr(self.embedder, name)
@@ -155,8 +160,10 @@ class EmbeddingTold:
         parts = []
         for start in range(0, len(texts), EMBED_SLICE):
             parts.append(self.embedder.embed(texts[start:start + EMBED_SLICE]))
-            self.told += len(parts[-1])
-            self.advance(len(parts[-1]))
+            told = len(parts[-1]) if self.limit is None else min(len(parts[-1]), self.limit - self.told)
+            if told > 0:
+                self.told += told
+                self.advance(told)
         return np.concatenate(parts)
 
 

@@ -70,7 +70,8 @@ def test_verify_looks_for_near_duplicates_at_the_thresholds_the_release_was_buil
 
     run = accepted_run(tmp_path / "runs", "r1", 3)
     folder = make_release([run], name="bench", releases_dir=tmp_path / "releases", embedder=default_embedder(),
-                          options=ReleaseOptions(max_phash=3, max_dhash=5, query_threshold=0.9))
+                          options=ReleaseOptions(max_phash=3, max_dhash=5, query_threshold=0.9,
+                                                 description_threshold=0.7))
     asked = {}
     real_images, real_queries = verify.image_duplicates, verify.query_duplicates
 
@@ -86,7 +87,7 @@ def test_verify_looks_for_near_duplicates_at_the_thresholds_the_release_was_buil
     monkeypatch.setattr(verify, "query_duplicates", queries)
 
     assert verify.verify_release(folder, default_embedder()) == []
-    assert asked == {"max_phash": 3, "max_dhash": 5, "threshold": 0.9}
+    assert asked == {"max_phash": 3, "max_dhash": 5, "threshold": 0.9, "description_threshold": 0.7}
 
 
 def test_a_file_whose_size_the_manifest_misstates_is_a_problem(tmp_path):

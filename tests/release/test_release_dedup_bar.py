@@ -13,7 +13,7 @@ from pipeline.backends.minilm import default_embedder
 from pipeline.release.make import make_release
 from pipeline.release.verify import load_manifest
 from tests.release.test_release_step_bars import RecordedSteps
-from tests.support.release_runs import accepted_run
+from tests.support.release_runs import accepted_run, make_run, pair_row
 
 
 @pytest.fixture()
@@ -36,8 +36,13 @@ def test_dedup_moves_a_bar_per_slice_of_queries_embedded(tmp_path, embedded_two_
 def test_dedup_against_earlier_versions_counts_their_pairs_and_ends_full(tmp_path, embedded_two_at_a_time):
     released(tmp_path, accepted_run(tmp_path / "runs", "r1", 3))
     steps = RecordedSteps()
-    # pairs 12-14 ask what pairs 0-2 of v1 ask (one text each, embedded once): dropped as duplicates
-    folder = released(tmp_path, accepted_run(tmp_path / "runs", "r2", 4, start=12), steps, extend=True)
+    # pairs 12-14 ask what pairs 0-2 of v1 ask (one text each, embedded once), of the same scenes: dropped as
+    # duplicates (their descriptions are equal: none embedded, so the bar counts the queries alone)
+    scenes = {i + 12: {key: pair_row(i, "r1")[key] for key in ("image_description", "category", "sub_category",
+                                                               "element")} for i in range(3)}
+    rows = [{**pair_row(i, "r2"), **scenes.get(i, {})} for i in range(12, 16)]
+    run = make_run(tmp_path / "runs", "r2", rows, review={row["id"]: "accepted" for row in rows})
+    folder = released(tmp_path, run, steps, extend=True)
     assert "dedup of 4 pairs against 3 released" in steps.lines
     total, told = steps.bars["dedup"]
     assert total == 7

@@ -116,7 +116,10 @@ def test_final_filter_writes_a_decision_for_kept_and_dropped_pairs(tmp_path):
 def test_near_duplicate_images_and_queries_are_dropped_with_a_cluster_table(tmp_path):
     rows = [pair_row(i, "r1") for i in range(4)]
     rows.append(pair_row(4, "r1", image=png(1001, brighten=6)))  # near-copy of pair001's image
-    rows.append(pair_row(5, "r1", query="what is the BEST way to keep this out of sight, when guests visit"))
+    # pair000's query reworded, asked of pair000's scene (same element and description) in another picture
+    scene = {key: rows[0][key] for key in ("image_description", "category", "sub_category", "element")}
+    rows.append({**pair_row(5, "r1", query="what is the BEST way to keep this out of sight, when guests visit"),
+                 **scene})
     run = make_run(tmp_path / "runs", "r1", rows, review={row["id"]: "accepted" for row in rows})
     folder = release(tmp_path, [run])
 
