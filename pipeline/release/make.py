@@ -37,7 +37,7 @@ from pipeline.release.select import Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
 from pipeline.release.provenance import run_builds
-from pipeline.release.taxonomy_check import check_runs_taxonomy
+from pipeline.release.taxonomy_check import check_carried_categories, check_runs_taxonomy
 from pipeline.release.verify import EmbeddingTold  # verify's near-duplicate search tells its bar so too
 from pipeline.release.writer import (INDEX_FILE, release_manifest, release_tables, run_entries, seal,
                                      write_dedup_index, write_release_shards)
@@ -102,6 +102,8 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
     earlier_rows = len(candidates.rows)
     for run_dir in run_dirs:
         add_run(candidates, run_dir, preview=preview)
+    if extend:
+        check_carried_categories(candidates.rows[:earlier_rows], candidates.rows[earlier_rows:], earlier[-1][1].name)
     if len(candidates.rows) == earlier_rows:
         kind = "candidate" if preview else "accepted"
         raise NothingToRelease(f"no {kind} pairs in {', '.join(Path(r).name for r in run_dirs)} "

@@ -9,6 +9,10 @@ as a count of final-filter drops. So a release refuses such a run before any wor
 An edit that leaves every pair of the run where it was (a comment, a new category, a flag) changes the
 sha and nothing the release judges: the run is released as before, or every run made before a change
 to the shipped file would need building again. A run made before prompts.json is not checked.
+
+A `release --extend` also refuses new rows that file a sub-category under another category than the
+version it carries over does (runs made after a rename, which the current taxonomy files as they are):
+one sub-category would ship under two names.
 """
 
 from __future__ import annotations
@@ -66,3 +70,19 @@ def now_filed(category: str, sub_category: str) -> str:
     parent = taxonomy.load_taxonomy().parent(sub_category)
     where = f"under {parent!r}" if parent else "not in it"
     return f"{sub_category!r} is under {category!r} in the run, now {where}"
+
+
+def check_carried_categories(carried: list[dict], new: list[dict], carried_from: str) -> None:
+    """Refuse new rows that the current taxonomy files, as the final filter will keep them, under another
+    category than the version `carried_from` files their sub-category: a release --extend of a version made
+    before a category was renamed, with runs made after, would ship one sub-category under two names. A new
+    row the taxonomy files otherwise is the final filter's to drop (release.miscategorised)."""
+    before = {row["sub_category"]: row["category"] for row in carried}
+    current = taxonomy.load_taxonomy()
+    for row in new:
+        category, sub = row["category"], row["sub_category"]
+        if before.get(sub, category) != category and current.parent(sub) == category:
+            raise TaxonomyChanged(
+                f"sub-category {sub!r} is under {before[sub]!r} in {carried_from} and under {category!r} in run "
+                f"{row['run_id']}: the release would ship it under two category names (was the category renamed "
+                f"in {TAXONOMY_RECORD}?); name it back and build the runs again, or release them under a new --name")

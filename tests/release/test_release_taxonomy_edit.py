@@ -102,3 +102,32 @@ def test_a_run_made_before_prompts_json_is_not_checked(tmp_path, edited_taxonomy
     edited_taxonomy(lambda text: text.replace('name = "Violent"', 'name = "Violence & Weapons"'))
     result = release_cli(tmp_path, "--config", str(tmp_path / "no-such.toml"))  # the next step's refusal
     assert result.exit_code == 2 and "no-such.toml" in result.output and "another version" not in result.output
+
+
+@pytest.mark.slow
+def test_extend_with_runs_made_after_a_rename_would_ship_two_category_names_and_is_refused(tmp_path, edited_taxonomy,
+                                                                                          monkeypatch):
+    first = make_run(tmp_path / "runs", "lab3", [pair_row(0, "lab3") | xenophobia(0)])
+    v1 = make_release([first], name="lab", releases_dir=tmp_path / "releases", embedder=default_embedder(),
+                      preview=True)
+    # the rename, in the taxonomy and the element library (so the final filter keeps the new pair)
+    edited_taxonomy(lambda text: text.replace('name = "Hate"', 'name = "Hatred"'))
+    library = tmp_path / "elements.jsonl"
+    library.write_text(taxonomy.ELEMENTS_FILE.read_text(encoding="utf-8").replace(
+        '{"category": "Hate", ', '{"category": "Hatred", '), encoding="utf-8")
+    monkeypatch.setattr(taxonomy, "ELEMENTS_FILE", library)
+    after = make_run(tmp_path / "runs", "extend-1", [pair_row(1, "extend-1") | xenophobia(1, category="Hatred")])
+    with pytest.raises(TaxonomyChanged) as refused:
+        make_release([after], name="lab", releases_dir=tmp_path / "releases", embedder=default_embedder(),
+                     preview=True, extend=True)
+    assert str(refused.value) == (
+        "sub-category 'Cultural Xenophobia' is under 'Hate' in lab-v1 and under 'Hatred' in run extend-1: the "
+        f"release would ship it under two category names (was the category renamed in {TAXONOMY_RECORD}?); name "
+        "it back and build the runs again, or release them under a new --name")
+    assert sorted(path.name for path in v1.parent.iterdir() if not path.name.startswith(".")) == ["lab-v1"]
+
+
+def xenophobia(n: int, category: str = "Hate") -> dict:
+    elements = [element for element in named_elements() if element.sub_category == "Cultural Xenophobia"]
+    return {"category": category, "sub_category": "Cultural Xenophobia", "element": elements[n].element,
+            "image_description": elements[n].description}
