@@ -99,6 +99,7 @@ def eval_public(
     from pipeline.hashing import sha256_file
 
     calibration, team_data = calibration or CALIBRATION_FILE, team_data or TEAM_DATA
+    refuse_non_parquet({"--scores": scores})  # the arguments' own mistakes first, then what they name
     for path in (data, calibration):
         require_file(path)
     if not vlsbench_sample.is_file():
@@ -106,7 +107,6 @@ def eval_public(
     if not any(team_data.glob("detector_*.jsonl")):
         raise fail(f"{team_data}: no detector_*.jsonl set (the team's sets ship in the source checkout, "
                    "not in the package: pass --team-data)")
-    refuse_non_parquet({"--scores": scores})
     try:
         fitted = Calibration.load(calibration)
     except (OSError, ValueError, KeyError, TypeError) as error:
