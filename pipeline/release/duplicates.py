@@ -22,9 +22,13 @@ import pandas as pd
 from pipeline.backends.base import Embedder
 from pipeline.dedup import ClusterRow, DedupResult, find_image_duplicates, find_query_duplicates
 from pipeline.dedup.queries import DESCRIPTION_THRESHOLD
+from pipeline.records import Decision, Verdict
 from pipeline.writers.shard_reader import shard_columns
 
 INDEX_COLUMNS = ["id", "seed_id", "instruction_id", "phash", "dhash", "instruction"]
+# A dedup drop's decision in the release's decisions.parquet, beside the cluster row that says the same
+STAGE = "release_dedup"
+CODES = {"image": "release.image_duplicate", "query": "release.query_duplicate"}
 
 
 def with_release_names(clusters: list[ClusterRow], index: pd.DataFrame) -> list[ClusterRow]:
@@ -122,3 +126,33 @@ def find_image_duplicates_by_image(rows: list[dict], priority: list[float], inde
     dropped = frozenset(rows[i]["id"] for key in by_image.drop_ids for i in groups[key])
     return DedupResult(dropped, clusters)
 
+
+
+def dedup_decisions(rows: list[dict], clusters: list[ClusterRow], *, embedder: Embedder, max_phash: int,
+                    max_dhash: int, query_threshold: float) -> list[Decision]:
+    """A drop `Decision` for each pair dedup dropped (`clusters`, with the earlier members' `released_in`),
+    so decisions.parquet reads each pair's last word: its score is the distance to the keeper (pHash bits,
+    or 1 - the queries' cosine), its threshold the largest distance the rule allows (a chain of twins can
+    put a member past it, as the cluster row shows), its reason the keeper and where that shipped."""
+    by_id = {row["id"]: row for row in rows}
+    where = {cluster.item_id: cluster.released_in for cluster in clusters if cluster.earlier_release}
+    decisions = []
+    for cluster in clusters:
+        if cluster.kept:
+            continue
+        row, image = by_id[cluster.item_id], cluster.kind == "image"
+        shipped = f"released in {where[cluster.duplicate_of]}" if where.get(cluster.duplicate_of) else "in this release"
+        scores = {"phash_bits": cluster.distance} if image else {"query_distance": cluster.distance}
+        if cluster.description_distance is not None:
+            scores["description_distance"] = cluster.description_distance
+        decisions.append(Decision(
+            item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"],
+            image_description=row.get("image_description") or "", scores=scores, score=cluster.distance,
+            threshold=float(max_phash) if image else round(1.0 - query_threshold, 12),
+            verdict=Verdict.drop, code=CODES[cluster.kind],
+            reason=(f"near-duplicate {cluster.kind} of {cluster.duplicate_of} ({shipped}): {cluster.method}, "
+                    f"distance {cluster.distance:.3g}"
+                    + (f", dHash <= {max_dhash} too" if image else "")),
+            backend="imagehash" if image else embedder.backend, model="" if image else embedder.model,
+            prompt_hash=""))
+    return decisions

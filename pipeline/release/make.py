@@ -28,7 +28,7 @@ from pipeline.progress import Advance, Step, counted_step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
-from pipeline.release.duplicates import find_duplicates, with_descriptions, with_release_names
+from pipeline.release.duplicates import dedup_decisions, find_duplicates, with_descriptions, with_release_names
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
 from pipeline.release.lineage import (changed_options_notes, earlier_index, released_in, unreviewed_carried_note,
@@ -73,7 +73,7 @@ class Sifted:
     """What the release's checks made of the candidate rows: the rows that ship, and every drop."""
     carried: list[dict]  # rows of the earlier version the guardrail still lets through
     fresh: list[dict]  # new rows that passed the guardrail, final filtration, leak check and dedup
-    decisions: list[Decision]  # every guardrail, final filter and leak check decision
+    decisions: list[Decision]  # every guardrail, final filter, leak check and dedup decision
     checker: PairChecker
     clusters: list  # the duplicate clusters dedup found
     dropped: dict  # per step, what the manifest counts
@@ -158,14 +158,17 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
                       "dedup") as advance:
         image_dups, query_dups = duplicates_told(clean, index, embedder, options, advance)
     fresh = [row for row in clean if row["id"] not in image_dups.drop_ids | query_dups.drop_ids]
-    decisions = carried_blocks + new_blocks + filter_decisions + leak_decisions
+    clusters = with_release_names(image_dups.clusters + query_dups.clusters, index)
+    decisions = carried_blocks + new_blocks + filter_decisions + leak_decisions + dedup_decisions(
+        clean, clusters, embedder=embedder, max_phash=options.max_phash, max_dhash=options.max_dhash,
+        query_threshold=options.query_threshold)
     duplicates = {"image_duplicate": len(image_dups.drop_ids),
                   "query_duplicate": len(query_dups.drop_ids - image_dups.drop_ids)}
     if not fresh:  # an extend adding nothing would only repeat the latest version
         raise NothingToRelease(f"every new pair was dropped by the guardrail, final filtration or dedup; "
-                               f"nothing to release ({drop_counts(decisions, same_id=same_id, **duplicates)})")
+                               f"nothing to release ({drop_counts(decisions, same_id=same_id)})")
     return Sifted(carried=kept_carried, fresh=fresh, decisions=decisions, checker=checker,
-                  clusters=with_release_names(image_dups.clusters + query_dups.clusters, index),
+                  clusters=clusters,
                   dropped={"same_id": same_id, "guardrail": len(carried_blocks) + len(new_blocks),
                            "final_filter": len(passed) - len(checked), "leaks": len(checked) - len(clean),
                            **duplicates},
@@ -217,15 +220,14 @@ def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_
     return target
 
 
-def drop_counts(decisions: list[Decision], same_id: int = 0, **dedup_drops: int) -> str:
-    """'same_id 4; final_filter: release.mismatch 12, release.checker_error 3; dedup: ...': what dropped the
-    pairs, per stage and reason code, so an empty release says why."""
+def drop_counts(decisions: list[Decision], same_id: int = 0) -> str:
+    """'same_id 4; final_filter: release.mismatch 12, release.checker_error 3; release_dedup: ...': what
+    dropped the pairs, per stage and reason code, so an empty release says why."""
     counts: dict[str, Counter] = defaultdict(Counter)
     counts["release"]["same_id"] = same_id  # already released under this name
     for decision in decisions:
         if decision.verdict == Verdict.drop:
             counts[decision.stage][decision.code] += 1
-    counts["dedup"].update({kind: n for kind, n in dedup_drops.items() if n})
     parts = [f"{stage}: " + ", ".join(f"{code} {n}" for code, n in by_code.most_common() if n)
              for stage, by_code in counts.items() if any(by_code.values())]
     errors = [d.reason for d in decisions if d.code == ReasonCode.release_checker_error]
