@@ -14,6 +14,8 @@ Offline rules (backend "rules"):
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from pipeline.backends.base import Embedder
@@ -47,7 +49,7 @@ class HarmCheckStage(FilterStage):
 
     def __init__(self, embedder: Embedder, min_intent_similarity: float):
         # a cosine floor: "0.4" failed deep in judge, and 5 dropped every pair as harm.intent_lost
-        if isinstance(min_intent_similarity, bool) or not isinstance(min_intent_similarity, (int, float)) \
+        if isinstance(min_intent_similarity, bool) or not isinstance(min_intent_similarity, numbers.Real) \
                 or not -1 <= min_intent_similarity <= 1:
             raise ValueError(f"min_intent_similarity is a cosine, a number from -1 to 1; got {min_intent_similarity!r}")
         self.embedder = embedder

@@ -46,3 +46,11 @@ def test_the_harm_checks_intent_floor_is_a_cosine(floor):
 
     with pytest.raises(ValueError, match="min_intent_similarity is a cosine, a number from -1 to 1"):
         HarmCheckStage(embedder=None, min_intent_similarity=floor)
+
+
+def test_a_numpy_floor_is_a_number():
+    import numpy as np
+
+    from pipeline.stages.harm_check import HarmCheckStage
+
+    assert HarmCheckStage(embedder=None, min_intent_similarity=np.float32(0.35)).min_intent_similarity == np.float32(0.35)
