@@ -38,25 +38,38 @@ def cell_text(value) -> str:
 
 def workbook_rows(path: Path, is_header) -> Iterator[tuple[int, list[str]]]:
     """(row number, its cells as text) of the workbook's one review sheet: the worksheet whose first
-    filled row `is_header` takes. A workbook with two such worksheets is refused, not guessed at."""
+    filled row `is_header` takes (the others are not read past that row). A workbook with two such
+    worksheets is refused, not guessed at, and so is a formula with no saved result (a workbook a script
+    wrote: the value a spreadsheet would show is not in the file, and the row would read as blank)."""
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        shown = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        typed = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises what its XML and zip readers raise
         raise ValueError(f"{path.name} cannot be read as an Excel workbook ({error})") from None
     try:
-        sheets = [(sheet.title, [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)])
-                  for sheet in book.worksheets]
+        review = [title for title in shown.sheetnames if is_header(first_filled(shown[title]))]
+        if len(review) > 1:
+            raise ValueError(f"{path.name} holds {len(review)} review sheets ({', '.join(review)}): keep one, or "
+                             "save each as its own file; nothing was recorded")
+        title = review[0] if review else shown.sheetnames[0]
+        for number, (values, formulas) in enumerate(zip(shown[title].iter_rows(values_only=True),
+                                                        typed[title].iter_rows(values_only=True)), start=1):
+            if any(value is None and isinstance(formula, str) and formula.startswith("=")
+                   for value, formula in zip(values, formulas)):
+                raise ValueError(f"{path.name} row {number}: a formula with no saved result (a workbook written by a "
+                                 "script?): open and save it in a spreadsheet, or type the cell as text; nothing "
+                                 "was recorded")
+            yield number, [cell_text(value) for value in values]
     finally:
-        book.close()
-    review = [(title, rows) for title, rows in sheets if is_header(first_filled(rows))]
-    if len(review) > 1:
-        raise ValueError(f"{path.name} holds {len(review)} review sheets ({', '.join(t for t, _ in review)}): "
-                         "keep one, or save each as its own file; nothing was recorded")
-    _, rows = review[0] if review else sheets[0]
-    yield from enumerate(rows, start=1)
+        shown.close()
+        typed.close()
 
 
-def first_filled(rows: list[list[str]]) -> list[str]:
-    return next((row for row in rows if any(cell.strip() for cell in row)), [])
+def first_filled(sheet) -> list[str]:
+    for row in sheet.iter_rows(values_only=True):
+        cells = [cell_text(value) for value in row]
+        if any(cell.strip() for cell in cells):
+            return cells
+    return []

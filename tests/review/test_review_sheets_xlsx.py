@@ -87,3 +87,15 @@ def test_cells_read_as_the_spreadsheet_shows_them():
     assert cell_text(datetime(2026, 12, 7, 18, 34, 6)) == "2026-12-07T18:34:06Z"  # exported_at taken for a date
     assert (cell_text(None), cell_text(3.0), cell_text(2.5), cell_text(True), cell_text(" x ")) == ("", "3", "2.5",
                                                                                                      "TRUE", " x ")
+
+
+def test_a_formula_with_no_saved_result_is_refused_not_read_as_blank(tmp_path):
+    """A workbook a script wrote holds formulas without the value a spreadsheet would show: its verdicts read
+    as blank ("not reviewed") and the import exited 0 (a review of this session's changes)."""
+    run = sheet_run(tmp_path)
+    rows = filled(run, {"pair0000": ("accept", "", "")})
+    verdict = rows[0].index("verdict")
+    rows[2][verdict] = '=LOWER("ACCEPT")'
+    result = import_sheet(tmp_path, saved_as_workbook(tmp_path / "scripted.xlsx", rows))
+    assert result.exit_code == 2 and "scripted.xlsx row 3: a formula with no saved result" in result.output
+    assert recorded(tmp_path) == {}
