@@ -15,6 +15,11 @@ from pipeline.progress import Step, no_steps, step_lines
 
 RELEASES_DIR = Path("artifacts/releases")
 ReleasesDir = Annotated[Path, typer.Option("--releases-dir", callback=home_expanded, help="Where releases live.")]
+DedupAgainst = Annotated[Optional[list[Path]], typer.Option(
+    "--dedup-against", callback=home_expanded, metavar="FILE",
+    help="An outside benchmark (any file or dataset folder `leakless audit` reads; repeatable): a pair asking one "
+         "of its queries of the same scene (its image description; a row without one: the query alone) is a "
+         "near-duplicate.")]
 
 
 def release_path(release: str, releases_dir: Path) -> Path:
@@ -45,6 +50,7 @@ def release(
     min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor, from -1 to 1 (a cosine can be negative).")] = 0.2,
     license: Annotated[str, typer.Option(help="The card's Hugging Face licence id (apache-2.0, cc-by-4.0, ...), or other:<name> for one not on the Hub's list.")] = "apache-2.0",
     config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
+    dedup_against: DedupAgainst = None,
 ) -> None:
     """Release reviewed pairs: final filtration, dedup (within and against earlier versions), shards, card."""
     from pipeline.config import load_config
@@ -63,6 +69,8 @@ def release(
     with nothing_written("nothing released"), user_errors(), echoed_notes(notes):
         from pipeline.release.taxonomy_check import check_runs_taxonomy
         check_runs_taxonomy(folders)  # before the checker's server is asked or the embedder loads
+        from pipeline.release.outside import read_outside
+        outside = read_outside(dedup_against or [])  # a file it cannot read: refused before any work
         settings = load_config(config)
         from pipeline.cli.preflight import check_roles_ready
         from pipeline.factory import make_pair_checker, pair_checker_llm_roles
@@ -74,7 +82,7 @@ def release(
         from pipeline.backends.minilm import default_embedder
         folder = make_release(folders, name=name, releases_dir=releases_dir, embedder=default_embedder(),
                               preview=preview, extend=extend, options=options, checker=checker, notes=notes,
-                              on_step=step_lines("release"))
+                              on_step=step_lines("release"), outside=outside)
         # by name: typer's bundled click has its own ParameterSource enum
         if getattr(ctx.get_parameter_source("license"), "name", None) == "DEFAULT":
             notes += pool_licence_notes(folder, license)
@@ -112,26 +120,30 @@ def dropped_text(dropped: dict) -> str:
 Release = Annotated[str, typer.Argument(help="A release folder, or <name>-v<N> under --releases-dir.")]
 
 
-def release_problems(folder: Path, on_step: Step = no_steps) -> list[str]:
-    """`verify`'s findings, its notes echoed on stderr."""
+def release_problems(folder: Path, on_step: Step = no_steps, dedup_against: list[Path] | None = None) -> list[str]:
+    """`verify`'s findings, its notes echoed on stderr; `dedup_against`: outside benchmarks to check too."""
     from pipeline.backends.minilm import default_embedder
+    from pipeline.release.outside import outside_notes, read_outside
     from pipeline.release.verify import verify_release
 
     notes: list[str] = []
     with user_errors():
-        problems = verify_release(folder, default_embedder(), notes=notes, on_step=on_step)
+        outside = read_outside(dedup_against or [])
+        notes += outside_notes(outside)
+        problems = verify_release(folder, default_embedder(), notes=notes, on_step=on_step, outside=outside)
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     return problems
 
 
 @app.command()
-def verify(release: Release, releases_dir: ReleasesDir = RELEASES_DIR) -> None:
+def verify(release: Release, releases_dir: ReleasesDir = RELEASES_DIR, dedup_against: DedupAgainst = None) -> None:
     """Check a release: manifest checksums, schema, images decode, unique ids, no duplicates (release's own
-    definition), and each stored leak score is the detector's score of the shipped instruction."""
+    definition; with --dedup-against, none of an outside benchmark's rows either), and each stored leak score is
+    the detector's score of the shipped instruction."""
     folder = release_path(release, releases_dir)
     with nothing_written(f"{folder} not verified"):  # verify writes nothing: Ctrl-C only cuts it short
-        problems = release_problems(folder, on_step=step_lines("verify"))
+        problems = release_problems(folder, on_step=step_lines("verify"), dedup_against=dedup_against)
     if problems:
         typer.echo(f"{folder}: {len(problems)} problem(s)")
         for problem in problems:

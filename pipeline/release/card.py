@@ -52,6 +52,7 @@ RELEASE_DROPS = {
     "leaks": "the leak or harm check on the shipped query",
     "image_duplicate": "near-duplicate image",
     "query_duplicate": "near-duplicate query",
+    "benchmark_duplicate": "near-duplicate query of a row of a `--dedup-against` benchmark",
     "not_selected": "not selected by `leakless select`",
 }
 DROP_STAGES = {"guardrail": "release_guardrail", "final_filter": "final_filter", "leaks": RELEASE_LEAK_STAGE}  # manifest key -> decisions stage
@@ -134,13 +135,21 @@ def dedup_rule(options: dict) -> str:
             f"cosine ≥ {options['description_threshold']}")
 
 
+def dedup_against(manifest: dict) -> str:
+    """The outside benchmarks this version's new pairs were deduplicated against, by name and sha256 (a
+    path is local): "" for none."""
+    return ", ".join(f"`{entry['file']}` (sha256 `{entry['sha256']}`, {entry['rows']} rows)"
+                     for entry in manifest.get("dedup_against") or [])
+
+
 def release_command(manifest: dict, rows: list[dict]) -> str | None:
     """The `leakless release` that takes this version's new pairs from its runs (None for a selection)."""
     if "selection" in manifest:
         return None
     new = [row for row in rows if row.get("added_in", manifest["version"]) == manifest["version"]]
     flags = [*(["--preview"] if any(row.get("review_state") != ACCEPTED for row in new) else []),
-             *(["--extend"] if manifest.get("extends") is not None else [])]
+             *(["--extend"] if manifest.get("extends") is not None else []),
+             *(f"--dedup-against {entry['file']}" for entry in manifest.get("dedup_against") or [])]
     return " ".join(["leakless release", *given_runs(manifest), "--name", manifest["name"], *flags])
 
 
@@ -218,6 +227,7 @@ def render_card(manifest: dict, rows: list[dict], *, run_dirs: Iterable[Path] | 
         taxonomy=taxonomy_phrase(manifest["counts"]["sub_category"]),
         runs=given_runs(manifest), harm_thresholds=harm_threshold_note(manifest),
         provenance=provenance(manifest, rows), dedup_rule=dedup_rule(manifest["options"]),
+        dedup_against=dedup_against(manifest),
         recipes=[*earlier_version_first(manifest), *rebuild_recipes(manifest)],
         release_command=release_command(manifest, rows), selected="selection" in manifest,
         final_filter_backend=f"`{final.get('backend', NOT_RECORDED)}`",

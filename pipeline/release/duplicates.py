@@ -29,6 +29,7 @@ INDEX_COLUMNS = ["id", "seed_id", "instruction_id", "phash", "dhash", "instructi
 # A dedup drop's decision in the release's decisions.parquet, beside the cluster row that says the same
 STAGE = "release_dedup"
 CODES = {"image": "release.image_duplicate", "query": "release.query_duplicate"}
+BENCHMARK_CODE = "release.benchmark_duplicate"  # the query twin of a row of a --dedup-against file (`outside.py`)
 
 
 def with_release_names(clusters: list[ClusterRow], index: pd.DataFrame) -> list[ClusterRow]:
@@ -53,15 +54,17 @@ def with_descriptions(index: pd.DataFrame, folders: list[Path]) -> pd.DataFrame:
 
 
 def find_duplicates(rows: list[dict], index: pd.DataFrame, embedder: Embedder, *, max_phash: int, max_dhash: int,
-                    query_threshold: float, description_threshold: float = DESCRIPTION_THRESHOLD
-                    ) -> tuple[DedupResult, DedupResult]:
+                    query_threshold: float, description_threshold: float = DESCRIPTION_THRESHOLD,
+                    outside: pd.DataFrame | None = None) -> tuple[DedupResult, DedupResult]:
     """Image and query near-duplicates among `rows` (dicts with id, seed_id, instruction, image_description,
-    leak_score, _phash, _dhash) and against the earlier releases' `index`."""
+    leak_score, _phash, _dhash) and against the earlier releases' `index`; queries also against the
+    `outside` benchmarks' rows (`outside.outside_rows`: no images), after the earlier releases'."""
     images = image_duplicates(rows, index, max_phash=max_phash, max_dhash=max_dhash)
     # A pair whose image goes keeps no query cluster: its query twin would be dropped for a keeper
     # that never ships, and the query shipped nowhere.
     shown = [row for row in rows if row["id"] not in images.drop_ids]
-    return images, query_duplicates(shown, index, embedder, threshold=query_threshold,
+    earlier = index if outside is None or outside.empty else pd.concat([index, outside], ignore_index=True)
+    return images, query_duplicates(shown, earlier, embedder, threshold=query_threshold,
                                     description_threshold=description_threshold)
 
 
@@ -129,11 +132,13 @@ def find_image_duplicates_by_image(rows: list[dict], priority: list[float], inde
 
 
 def dedup_decisions(rows: list[dict], clusters: list[ClusterRow], *, embedder: Embedder, max_phash: int,
-                    max_dhash: int, query_threshold: float) -> list[Decision]:
+                    max_dhash: int, query_threshold: float, outside_ids: frozenset[str] = frozenset()
+                    ) -> list[Decision]:
     """A drop `Decision` for each pair dedup dropped (`clusters`, with the earlier members' `released_in`),
     so decisions.parquet reads each pair's last word: its score is the distance to the keeper (pHash bits,
     or 1 - the queries' cosine), its threshold the largest distance the rule allows (a chain of twins can
-    put a member past it, as the cluster row shows), its reason the keeper and where that shipped."""
+    put a member past it, as the cluster row shows), its reason the keeper and where that shipped, or the
+    `--dedup-against` file whose row it is (`outside_ids`)."""
     by_id = {row["id"]: row for row in rows}
     where = {cluster.item_id: cluster.released_in for cluster in clusters if cluster.earlier_release}
     decisions = []
@@ -141,7 +146,9 @@ def dedup_decisions(rows: list[dict], clusters: list[ClusterRow], *, embedder: E
         if cluster.kept:
             continue
         row, image = by_id[cluster.item_id], cluster.kind == "image"
-        shipped = f"released in {where[cluster.duplicate_of]}" if where.get(cluster.duplicate_of) else "in this release"
+        outside = cluster.duplicate_of in outside_ids
+        shipped = (f"a row of --dedup-against {where[cluster.duplicate_of]}" if outside else
+                   f"released in {where[cluster.duplicate_of]}" if where.get(cluster.duplicate_of) else "in this release")
         scores = {"phash_bits": cluster.distance} if image else {"query_distance": cluster.distance}
         if cluster.description_distance is not None:
             scores["description_distance"] = cluster.description_distance
@@ -149,7 +156,7 @@ def dedup_decisions(rows: list[dict], clusters: list[ClusterRow], *, embedder: E
             item_id=row["id"], seed_id=row["seed_id"], stage=STAGE, text=row["instruction"],
             image_description=row.get("image_description") or "", scores=scores, score=cluster.distance,
             threshold=float(max_phash) if image else round(1.0 - query_threshold, 12),
-            verdict=Verdict.drop, code=CODES[cluster.kind],
+            verdict=Verdict.drop, code=BENCHMARK_CODE if outside else CODES[cluster.kind],
             reason=(f"near-duplicate {cluster.kind} of {cluster.duplicate_of} ({shipped}): {cluster.method}, "
                     f"distance {cluster.distance:.3g}"
                     + (f", dHash <= {max_dhash} too" if image else "")),

@@ -28,7 +28,8 @@ from pipeline.progress import Advance, Step, counted_step, no_steps
 from pipeline.records import Decision, Verdict
 from pipeline.release.card import render_card
 from pipeline.release.claims import ACCEPTED, REVIEW_CLAIMS
-from pipeline.release.duplicates import dedup_decisions, find_duplicates, with_descriptions, with_release_names
+from pipeline.release.duplicates import (BENCHMARK_CODE, dedup_decisions, find_duplicates, with_descriptions,
+                                         with_release_names)
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
 from pipeline.release.lineage import (changed_options_notes, earlier_index, released_in, unreviewed_carried_note,
@@ -36,6 +37,7 @@ from pipeline.release.lineage import (changed_options_notes, earlier_index, rele
 from pipeline.release.select import Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
+from pipeline.release.outside import OutsideBenchmark, outside_notes, outside_rows
 from pipeline.release.provenance import run_builds
 from pipeline.release.taxonomy_check import check_carried_categories, check_runs_taxonomy
 from pipeline.release.verify import EmbeddingTold  # verify's near-duplicate search tells its bar so too
@@ -78,14 +80,16 @@ class Sifted:
     clusters: list  # the duplicate clusters dedup found
     dropped: dict  # per step, what the manifest counts
     final_filter: dict  # the checker's backend, model and prompt hash, and what it kept
+    dedup_against: list[dict]  # the outside benchmarks the new pairs were deduplicated against (`outside.py`)
 
 
 def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedder: Embedder,
                  preview: bool = False, extend: bool = False, options: ReleaseOptions = ReleaseOptions(),
                  checker: PairChecker | None = None, detector=None, notes: list[str] | None = None,
-                 on_step: Step = no_steps) -> Path:
+                 on_step: Step = no_steps, outside: list[OutsideBenchmark] = ()) -> Path:
     """Write `<releases_dir>/<name>-v<N>/` and return it. `detector` (default: the shipped LeakDetector
-    over `embedder`) scores every shipped instruction. What was tidied on the way (staging folders of
+    over `embedder`) scores every shipped instruction; `outside` (`outside.read_outside`): benchmarks whose
+    query twins among the new pairs are dropped too. What was tidied on the way (staging folders of
     killed releases of this name) goes to `notes`; `on_step` hears each step as it starts. Another
     release of the name running meanwhile refuses this one (`ReleaseRunning`) before its final filtration; a
     run whose pairs the taxonomy now files otherwise than its own did, at once (`TaxonomyChanged`)."""
@@ -120,7 +124,8 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         notes += remove_stale_staging(releases_dir, name)
         notes += changed_options_notes(extended.get("options"), options.model_dump(), earlier[-1][1].name if extend else "")
         sifted = sift(candidates.rows[:earlier_rows], new, index, run_dirs, same_id=same_id, embedder=embedder,
-                      options=options, checker=checker, detector=detector, notes=notes, on_step=on_step)
+                      options=options, checker=checker, detector=detector, notes=notes, on_step=on_step,
+                      outside=outside)
         next_id = int(index["instruction_id"].max()) + 1 if len(index) else 1
         for offset, row in enumerate(sifted.fresh):
             row.update(instruction_id=next_id + offset, added_in=version)
@@ -137,9 +142,10 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
 
 def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: list[Path], *, same_id: int,
          embedder: Embedder, options: ReleaseOptions, checker: PairChecker | None, detector, notes: list[str],
-         on_step: Step) -> Sifted:
+         on_step: Step, outside: list[OutsideBenchmark] = ()) -> Sifted:
     """Guardrail on every row; on the new ones, final filtration, the leak check and dedup against
-    `index` (every earlier version's rows). `same_id`: candidates left out as already released."""
+    `index` (every earlier version's rows) and the `outside` benchmarks' rows. `same_id`: candidates left
+    out as already released."""
     kept_carried, carried_blocks = guardrail_pass(carried)
     passed, new_blocks = guardrail_pass(new)
     harm_kept = harm_on_shipped_text(passed, harm_check_verdicts(run_dirs))
@@ -153,17 +159,22 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
         detector = LeakDetector(embedder)
     with counted_step(on_step, f"leak check of {len(checked)} pairs", len(checked), "leak check") as advance:
         clean, leak_decisions = leak_check(checked, detector, elements, RunLimitsByRun.of_runs(run_dirs), advance)
-    notes += elements.notes()
-    with counted_step(on_step, f"dedup of {len(clean)} pairs against {len(index)} released", len(clean) + len(index),
+    notes += elements.notes() + outside_notes(outside)
+    others = outside_rows(outside)
+    against = f"{len(index)} released" + "".join(f" and {len(b.rows)} rows of {b.name}" for b in outside)
+    with counted_step(on_step, f"dedup of {len(clean)} pairs against {against}", len(clean) + len(index) + len(others),
                       "dedup") as advance:
-        image_dups, query_dups = duplicates_told(clean, index, embedder, options, advance)
+        image_dups, query_dups = duplicates_told(clean, index, embedder, options, advance, others)
     fresh = [row for row in clean if row["id"] not in image_dups.drop_ids | query_dups.drop_ids]
-    clusters = with_release_names(image_dups.clusters + query_dups.clusters, index)
-    decisions = carried_blocks + new_blocks + filter_decisions + leak_decisions + dedup_decisions(
-        clean, clusters, embedder=embedder, max_phash=options.max_phash, max_dhash=options.max_dhash,
-        query_threshold=options.query_threshold)
+    clusters = with_release_names(image_dups.clusters + query_dups.clusters, pd.concat([index, others]))
+    dedup = dedup_decisions(clean, clusters, embedder=embedder, max_phash=options.max_phash,
+                            max_dhash=options.max_dhash, query_threshold=options.query_threshold,
+                            outside_ids=frozenset(others["id"]))
+    decisions = carried_blocks + new_blocks + filter_decisions + leak_decisions + dedup
+    benchmark_drops = sum(decision.code == BENCHMARK_CODE for decision in dedup)
     duplicates = {"image_duplicate": len(image_dups.drop_ids),
-                  "query_duplicate": len(query_dups.drop_ids - image_dups.drop_ids)}
+                  "query_duplicate": len(query_dups.drop_ids - image_dups.drop_ids) - benchmark_drops,
+                  **({"benchmark_duplicate": benchmark_drops} if outside else {})}
     if not fresh:  # an extend adding nothing would only repeat the latest version
         raise NothingToRelease(f"every new pair was dropped by the guardrail, final filtration or dedup; "
                                f"nothing to release ({drop_counts(decisions, same_id=same_id)})")
@@ -174,20 +185,23 @@ def sift(carried: list[dict], new: list[dict], index: pd.DataFrame, run_dirs: li
                            **duplicates},
                   final_filter={"backend": checker.backend, "model": checker.model,
                                 "prompt_hash": checker.prompt_hash, "kept": len(checked),
-                                "dropped": len(passed) - len(checked)})
+                                "dropped": len(passed) - len(checked)},
+                  dedup_against=[benchmark.entry() for benchmark in outside])
 
 
 def duplicates_told(clean: list[dict], index: pd.DataFrame, embedder: Embedder, options: ReleaseOptions,
-                    advance: Advance) -> tuple[DedupResult, DedupResult]:
+                    advance: Advance, outside: pd.DataFrame | None = None) -> tuple[DedupResult, DedupResult]:
     """`find_duplicates`, telling `advance` of each slice of queries embedded, the earlier releases' and the
     new pairs' (most of the step's time: seconds at a few hundred pairs, more against a long line of
     versions). Repeated queries are embedded once, and those of pairs an image duplicate drops not at all,
     so the bar is filled up at the end."""
-    telling = EmbeddingTold(embedder, advance, limit=len(clean) + len(index))  # descriptions embedded past it
+    total = len(clean) + len(index) + (0 if outside is None else len(outside))
+    telling = EmbeddingTold(embedder, advance, limit=total)  # descriptions are embedded past it
     found = find_duplicates(clean, index, telling, max_phash=options.max_phash, max_dhash=options.max_dhash,
-                            query_threshold=options.query_threshold, description_threshold=options.description_threshold)
-    if len(clean) + len(index) > telling.told:
-        advance(len(clean) + len(index) - telling.told)
+                            query_threshold=options.query_threshold, description_threshold=options.description_threshold,
+                            outside=outside)
+    if total > telling.told:
+        advance(total - telling.told)
     return found
 
 
@@ -213,7 +227,7 @@ def write_version(rows: list[dict], sifted: Sifted, candidates: Candidates, run_
             earlier_releases=[folder.name for _, folder in earlier],
             final_filter=sifted.final_filter,
             dropped={"not_taken_by_review": dict(candidates.left_out), **sifted.dropped},
-            options=options.model_dump(),
+            options=options.model_dump(), **({"dedup_against": sifted.dedup_against} if sifted.dedup_against else {}),
         )
         atomic_write_text(staging / "README.md", render_card(manifest, rows, run_dirs=run_dirs, decisions=frame))
         seal(staging, manifest)

@@ -37,6 +37,7 @@ from pipeline.messages import first_line
 from pipeline.progress import Advance, Step, counted_step, no_advance, no_steps
 from pipeline.release.claims import claim_problems, manifest_key_problem
 from pipeline.release.duplicates import image_duplicates, no_earlier_rows, query_duplicates
+from pipeline.release.outside import OutsideBenchmark, outside_rows
 from pipeline.release.score_checks import score_problems
 from pipeline.release.schema import is_release_schema
 from pipeline.release.card import dedup_rule
@@ -75,10 +76,11 @@ def load_manifest(folder: Path) -> dict:
 
 
 def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[str] | None = None,
-                   on_step: Step = no_steps) -> list[str]:
+                   on_step: Step = no_steps, outside: list[OutsideBenchmark] = ()) -> list[str]:
     """Every problem found, one line each; an empty list means the release is sound. What could not
     be checked fully (files an older manifest does not list; rows scored by another detector version,
-    re-scored and agreeing) goes to `notes`; `on_step` hears each step as it starts."""
+    re-scored and agreeing) goes to `notes`; `on_step` hears each step as it starts. A row that is the
+    query twin of a row of an `outside` benchmark (`outside.read_outside`) is a problem too."""
     folder = Path(folder)
     notes = notes if notes is not None else []
     manifest = load_manifest(folder)
@@ -98,21 +100,7 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     problems += [f"instruction_id {key} appears {count} times"
                  for key, count in Counter(r["instruction_id"] for r in rows).items() if count > 1]
     problems += guardrail_problems(rows)
-    options = manifest.get("options", {})
-    with counted_step(on_step, f"looking for near-duplicates among {len(rows)} pairs", len(rows),
-                      "near-dups") as advance:
-        images = image_duplicates([row for row in rows if row["_phash"] is not None], no_earlier_rows(),
-                                  max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
-        telling = EmbeddingTold(embedder, advance, limit=len(rows))
-        # a release made before the description rule is checked by it too: it finds fewer twins, never more
-        texts = query_duplicates(rows, no_earlier_rows(), telling, threshold=options.get("query_threshold", 0.95),
-                                 description_threshold=options.get("description_threshold", DESCRIPTION_THRESHOLD))
-        if len(rows) > telling.told:  # repeated queries are embedded once: the bar ends full
-            advance(len(rows) - telling.told)
-    for row in images.clusters + texts.clusters:
-        if row.duplicate_of is not None:
-            problems.append(f"{row.kind} near-duplicate: {row.item_id} ~ {row.duplicate_of} "
-                            f"({row.method}, distance {row.distance:.3g})")
+    problems += near_duplicate_problems(rows, manifest.get("options", {}), embedder, on_step, outside)
     if detector is None:
         from pipeline.detect.detector import LeakDetector
         detector = LeakDetector(embedder)
@@ -121,6 +109,28 @@ def verify_release(folder: Path, embedder: Embedder, detector=None, notes: list[
     problems += scored
     notes += score_notes
     return problems
+
+
+def near_duplicate_problems(rows: list[dict], options: dict, embedder: Embedder, on_step: Step,
+                            outside: list[OutsideBenchmark]) -> list[str]:
+    """A line for each row that duplicates another by the release's own definition (`duplicates.py`, at the
+    thresholds it was made with), or a row of an `outside` benchmark (never a carried one's problem alone:
+    the line names the row and the file)."""
+    others = outside_rows(outside)
+    among = f"{len(rows)} pairs" + "".join(f" and {len(benchmark.rows)} rows of {benchmark.name}" for benchmark in outside)
+    with counted_step(on_step, f"looking for near-duplicates among {among}", len(rows) + len(others),
+                      "near-dups") as advance:
+        images = image_duplicates([row for row in rows if row["_phash"] is not None], no_earlier_rows(),
+                                  max_phash=options.get("max_phash", 8), max_dhash=options.get("max_dhash", 8))
+        telling = EmbeddingTold(embedder, advance, limit=len(rows) + len(others))
+        # a release made before the description rule is checked by it too: it finds fewer twins, never more
+        texts = query_duplicates(rows, others if outside else no_earlier_rows(), telling,
+                                 threshold=options.get("query_threshold", 0.95),
+                                 description_threshold=options.get("description_threshold", DESCRIPTION_THRESHOLD))
+        if len(rows) + len(others) > telling.told:  # repeated queries are embedded once: the bar ends full
+            advance(len(rows) + len(others) - telling.told)
+    return [f"{row.kind} near-duplicate: {row.item_id} ~ {row.duplicate_of} ({row.method}, distance {row.distance:.3g})"
+            for row in images.clusters + texts.clusters if row.duplicate_of is not None and not row.earlier_release]
 
 
 def shard_problems(folder: Path, listed: dict[str, dict], manifest: dict, rows: list[dict], notes: list[str],
