@@ -14,8 +14,8 @@ Figures, for the accepted pairs of the build and for the VLSBench queries:
 - detector_leak_rate: the offline detector's verdict on the (query, description) pairs;
   for the build, on the first rewrite of each query (before any feedback);
 - and for the build only: the leak filter's drop rate, the harm check's keep rate, and
-  the share of the accepted pairs a preview release drops as near-duplicate queries
-  (MiniLM cosine >= 0.95).
+  the share of the accepted pairs a preview release drops as near-duplicates (a query at
+  MiniLM cosine >= 0.95 asked of the same scene: image descriptions at cosine >= 0.8).
 
 Prints one JSON object on its last line. Text figures do not depend on the machine; the
 build takes a few minutes on a shared 2-core machine.

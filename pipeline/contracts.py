@@ -84,6 +84,9 @@ class ReasonCode(StrEnum):
     release_harm_dropped = "release.harm_dropped"    # the shipped query fails the harm check
     release_overridden = "release.overridden"        # flagged, shipped anyway with an annotator's reason
     release_no_words = "release.no_words"            # the shipped query has nothing to score ("?"): never ships
+    release_image_duplicate = "release.image_duplicate"  # its image repeats a kept pair's (pHash and dHash)
+    release_query_duplicate = "release.query_duplicate"  # asks a kept pair's query of the same scene
+    release_benchmark_duplicate = "release.benchmark_duplicate"  # asks a --dedup-against row's query of its scene
 
 
 # Guardrail blocks carry their rule as the code: "guardrail.sexual_minors", "guardrail.private_person:email".

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.backends.base import Embedder
+from pipeline.contracts import ReasonCode
 from pipeline.dedup import ClusterRow, DedupResult, find_image_duplicates, find_query_duplicates
 from pipeline.dedup.queries import DESCRIPTION_THRESHOLD
 from pipeline.records import Decision, Verdict
@@ -28,8 +29,8 @@ from pipeline.writers.shard_reader import shard_columns
 INDEX_COLUMNS = ["id", "seed_id", "instruction_id", "phash", "dhash", "instruction"]
 # A dedup drop's decision in the release's decisions.parquet, beside the cluster row that says the same
 STAGE = "release_dedup"
-CODES = {"image": "release.image_duplicate", "query": "release.query_duplicate"}
-BENCHMARK_CODE = "release.benchmark_duplicate"  # the query twin of a row of a --dedup-against file (`outside.py`)
+CODES = {"image": ReasonCode.release_image_duplicate.value, "query": ReasonCode.release_query_duplicate.value}
+BENCHMARK_CODE = ReasonCode.release_benchmark_duplicate.value  # a --dedup-against row's twin (`outside.py`)
 
 
 def with_release_names(clusters: list[ClusterRow], index: pd.DataFrame) -> list[ClusterRow]:

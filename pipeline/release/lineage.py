@@ -27,7 +27,7 @@ def version_to_write(earlier: list[tuple[int, Path]], name: str, extend: bool, r
 
 
 # What decides which pairs an extended version's checks turn down; the shard size and licence do not.
-SIFTING_OPTIONS = ("max_phash", "max_dhash", "query_threshold", "min_match_similarity")
+SIFTING_OPTIONS = ("max_phash", "max_dhash", "query_threshold", "description_threshold", "min_match_similarity")
 
 
 def changed_options_notes(earlier: dict | None, options: dict, earlier_name: str) -> list[str]:
