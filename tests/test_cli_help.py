@@ -51,3 +51,11 @@ def test_minus_h_is_help_everywhere(path):
     """`leakless build -h` was "No such option: -h" (a CLI audit): it is what most tools take."""
     result = CliRunner().invoke(app, [*path, "-h"], terminal_width=200)
     assert result.exit_code == 0 and result.output.startswith("Usage: ") and "-h, --help" in result.output
+
+
+def test_every_build_config_option_is_also_minus_c():
+    """`-c` worked for build, extend and elements but not for rewrite or release (a CLI audit)."""
+    for path, command in ALL:
+        for param in command.params:
+            if param.name == "config" and "--config" in param.opts:
+                assert "-c" in param.opts, " ".join(path)

@@ -49,7 +49,7 @@ def release(
     description_threshold: Annotated[float, typer.Option(help="Query near-duplicate: the two pairs' image descriptions' MiniLM cosine (equal ones always match), so one generic query asked of two different pictures stays two pairs.")] = 0.8,
     min_match_similarity: Annotated[float, typer.Option(help="Final filter: query~description cosine floor, from -1 to 1 (a cosine can be negative).")] = 0.2,
     license: Annotated[str, typer.Option(help="The card's Hugging Face licence id (apache-2.0, cc-by-4.0, ...), or other:<name> for one not on the Hub's list.")] = "apache-2.0",
-    config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", callback=home_expanded, help="Build config: backends.pair_checker = 'llm' and [llm].")] = None,
     dedup_against: DedupAgainst = None,
 ) -> None:
     """Release reviewed pairs: final filtration, dedup (within and against earlier versions), shards, card."""

@@ -49,7 +49,7 @@ def rewrite(
         "Most rewrite -> detect rounds per query. The loop stops sooner when an attempt flags no new "
         "span to feed back (a text-harm leak such as 'h3roin' has none): the same request would get "
         "the same answer."))] = 3,
-    config: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="Build config; its [backends] rewriter is used.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", callback=home_expanded, help="Build config; its [backends] rewriter is used.")] = None,
     rejects: Annotated[Optional[Path], typer.Option(callback=home_expanded, help="JSONL listing the unreadable rows "
                                                     "(default: beside --out, ending .rejects.jsonl).")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 at the first unreadable row (without it such "
