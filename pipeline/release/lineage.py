@@ -38,6 +38,9 @@ def changed_options_notes(earlier: dict | None, options: dict, earlier_name: str
         return []
     changed = [f"{key} {earlier[key]} -> {options[key]}" for key in SIFTING_OPTIONS
                if key in earlier and earlier[key] != options[key]]
+    if "query_threshold" in earlier and "description_threshold" not in earlier:  # made before the same-scene rule
+        changed.append("query duplicates by the query alone -> asked of the same scene (description_threshold "
+                       f"{options['description_threshold']})")
     if not changed:
         return []
     return [f"this version sifts its new pairs by other thresholds than {earlier_name} ({', '.join(changed)}): "
@@ -90,3 +93,13 @@ def unseen(rows: list[dict], seen: set[str]) -> tuple[list[dict], int]:
             seen.add(row["id"])
             kept.append(row)
     return kept, len(rows) - len(kept)
+
+
+def outside_files_note(earlier: list[dict] | None, given: list[str], earlier_name: str) -> list[str]:
+    """A note when the version extended was checked against outside benchmarks this one is not given:
+    its new pairs may repeat their rows, and the new manifest and card do not name them."""
+    missing = sorted({entry["file"] for entry in earlier or []} - set(given))
+    if not missing:
+        return []
+    return [f"{earlier_name} was deduplicated against {', '.join(missing)}; this version's new pairs are not "
+            "(pass --dedup-against for each again): they may repeat its rows"]

@@ -32,8 +32,8 @@ from pipeline.release.duplicates import (BENCHMARK_CODE, dedup_decisions, find_d
                                          with_release_names)
 from pipeline.release.final_filter import RulesPairChecker, final_filter, harm_check_verdicts
 from pipeline.release.leak_check import leak_check
-from pipeline.release.lineage import (changed_options_notes, earlier_index, released_in, unreviewed_carried_note,
-                                      unseen, version_span, version_to_write)
+from pipeline.release.lineage import (changed_options_notes, earlier_index, outside_files_note, released_in,
+                                      unreviewed_carried_note, unseen, version_span, version_to_write)
 from pipeline.release.select import Candidates, add_release, add_run
 from pipeline.release.versions import (check_free, check_name, check_unreleased_meanwhile, release_folder,
                                        release_lock, release_staging, release_versions, remove_stale_staging)
@@ -123,6 +123,8 @@ def make_release(run_dirs: list[Path], *, name: str, releases_dir: Path, embedde
         check_unreleased_meanwhile(releases_dir, name, earlier)
         notes += remove_stale_staging(releases_dir, name)
         notes += changed_options_notes(extended.get("options"), options.model_dump(), earlier[-1][1].name if extend else "")
+        notes += outside_files_note(extended.get("dedup_against"), [benchmark.name for benchmark in outside],
+                                    earlier[-1][1].name if extend else "")
         sifted = sift(candidates.rows[:earlier_rows], new, index, run_dirs, same_id=same_id, embedder=embedder,
                       options=options, checker=checker, detector=detector, notes=notes, on_step=on_step,
                       outside=outside)

@@ -48,14 +48,19 @@ def read_outside(paths: list[Path]) -> list[OutsideBenchmark]:
 
 def read_one(path: Path) -> OutsideBenchmark:
     reader = BenchmarkReader(path, require_description=False)
-    rows, unreadable = [], 0
+    rows, unreadable, seen = [], 0, set()
     for chunk, rejects in reader.chunks(ROWS_PER_CHUNK):
-        rows += [(f"{path.name}#{row.id}", row.query, row.image_description) for row in chunk]
+        for row in chunk:
+            # every row is checked against: one whose id an earlier row has (a dataset folder's shards each
+            # counting from 0) is known by its place instead
+            key = f"{path.name}#{row.id}" if row.id not in seen else f"{path.name}#{row.id} ({row.position})"
+            seen.add(row.id)
+            rows.append((key, row.query, row.image_description))
         unreadable += len(rejects)
     if not rows:
         raise ValueError(f"{path}: none of its {unreadable} rows can be read (leakless audit {path} lists why)")
     frame = pd.DataFrame(rows, columns=["id", "instruction", "image_description"]).assign(released_in=path.name)
-    return OutsideBenchmark(path.name, digest(path, reader.files), frame.drop_duplicates("id"), unreadable)
+    return OutsideBenchmark(path.name, digest(path, reader.files), frame, unreadable)
 
 
 def digest(path: Path, files: list[str] | None) -> str:

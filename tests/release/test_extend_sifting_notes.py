@@ -14,6 +14,18 @@ def test_a_changed_description_threshold_is_noted():
     assert "description_threshold 0.8 -> 0.7" in note
 
 
-def test_a_version_from_before_the_setting_gets_no_note_for_it():
+def test_extending_a_version_made_before_the_same_scene_rule_says_the_rule_changed():
+    """Its first --extend shipped pairs the old version had dropped as query duplicates, without a word (review40b)."""
     before = {key: value for key, value in EARLIER.items() if key != "description_threshold"}
-    assert changed_options_notes(before, EARLIER, "bench-v1") == []
+    (note,) = changed_options_notes(before, EARLIER, "bench-v1")
+    assert "query duplicates by the query alone -> asked of the same scene (description_threshold 0.8)" in note
+
+
+def test_an_extend_without_the_outside_files_the_earlier_version_was_checked_against_is_noted():
+    from pipeline.release.lineage import outside_files_note
+
+    earlier = [{"file": "advbench.jsonl", "sha256": "x", "rows": 3, "unreadable": 0}]
+    (note,) = outside_files_note(earlier, [], "bench-v1")
+    assert note.startswith("bench-v1 was deduplicated against advbench.jsonl; this version's new pairs are not")
+    assert outside_files_note(earlier, ["advbench.jsonl"], "bench-v1") == []
+    assert outside_files_note(None, [], "bench-v1") == []

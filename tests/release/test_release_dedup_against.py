@@ -94,3 +94,15 @@ def test_a_file_release_cannot_read_is_refused_before_any_work(tmp_path):
                                     str(tmp_path / "releases"), "--dedup-against", str(bad)])
     assert done.exit_code == 2 and "notes.json" in done.output
     assert not (tmp_path / "releases").exists() or not any((tmp_path / "releases").iterdir())
+
+
+def test_rows_sharing_an_id_are_each_checked_against(tmp_path):
+    """A dataset folder whose shards each count from 0, or a file that repeats an id: only the first row of
+    an id was kept, with no note, and a pair copying a later one shipped (review40b)."""
+    rows = [pair_row(i, "r1") for i in range(3)]
+    file = write_jsonl(tmp_path / "bench.jsonl", [{"id": 0, "goal": "an unrelated question about tea?"},
+                                                  {"id": 0, "goal": rows[2]["instruction"]}])
+    assert len(read_outside([file])[0].rows) == 2
+    folder = released(tmp_path, rows, [file])
+    clusters = pd.read_parquet(folder / "dedup_clusters.parquet")
+    assert clusters[~clusters["kept"]]["duplicate_of"].tolist() == ["bench.jsonl#0 (line 2)"]
