@@ -56,8 +56,7 @@ def header_name(cell: str) -> str:
 def is_sheet_header(line: str) -> bool:
     """Whether a file's first line is a review sheet's header, whichever separator it was saved with
     (Label Studio's CSV export has a pair_id and a verdict column too, beside its task's and annotation's)."""
-    names = {header_name(cell.strip().strip('"')) for cell in re.split(r"[,;\t]", line)}
-    return set(REQUIRED) <= names and not names & {"annotation_id", "batch_id"}
+    return is_header_row(re.split(r"[,;\t]", line))
 
 
 def delimiter_of(header_line: str) -> str:
@@ -91,7 +90,8 @@ def read_sheet(path: Path) -> list[SheetRow]:
 
 
 def is_header_row(cells: Iterable[str]) -> bool:
-    return set(REQUIRED) <= {header_name(cell) for cell in cells}
+    names = {header_name(cell.strip().strip('"')) for cell in cells}
+    return set(REQUIRED) <= names and not names & {"annotation_id", "batch_id"}
 
 
 def csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:

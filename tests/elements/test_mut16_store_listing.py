@@ -4,23 +4,14 @@ casing or spacing of the name says it was already removed (not "no grown element
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 from pipeline.elements.store import ElementStore
 from pipeline.records import Element
+from tests.elements import test_store_removals
 from tests.elements.test_store_removals import SUB, elements, stored
 from tests.support.embedders import basis
 
 OTHER_SUB = "Property Crimes"
-
-
-@pytest.fixture
-def store(tmp_path) -> ElementStore:
-    store = ElementStore(tmp_path / "store")
-    names = ["card shimming wafer", "chip overlay", "skimmer bar"]
-    store.add_version([stored(name) for name in names], np.stack([basis(n) for n in range(3)]), [], "grow-a", {})
-    return store
+store = test_store_removals.store  # the fixture: three grown elements of SUB
 
 
 def test_list_without_origin_shows_four_columns(store):
